@@ -1,0 +1,19 @@
+//===- Passes.h - Autograd passes -------------------------------*- C++ -*-===//
+
+#ifndef GRAFT_AUTOGRAD_PASSES_H
+#define GRAFT_AUTOGRAD_PASSES_H
+
+#include "graft/Dialect/Graft/IR/GraftOps.h"
+#include "mlir/Pass/Pass.h"
+
+namespace graft {
+
+#define GEN_PASS_DECL
+#include "graft/Autograd/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "graft/Autograd/Passes.h.inc"
+
+} // namespace graft
+
+#endif

@@ -1,0 +1,10 @@
+//===- GraftDialect.h - The graft dialect -----------------------*- C++ -*-===//
+
+#ifndef GRAFT_DIALECT_GRAFT_IR_GRAFTDIALECT_H
+#define GRAFT_DIALECT_GRAFT_IR_GRAFTDIALECT_H
+
+#include "mlir/IR/Dialect.h"
+
+#include "graft/Dialect/Graft/IR/GraftDialect.h.inc"
+
+#endif

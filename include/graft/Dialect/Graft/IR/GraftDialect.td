@@ -1,0 +1,133 @@
+//===- GraftDialect.td - The graft dialect -----------------*- tablegen -*-===//
+//
+// The graft dialect: tensor programs with PyTorch autograd semantics, before
+// differentiation. See docs/Dialect.md for the rationale.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef GRAFT_DIALECT
+#define GRAFT_DIALECT
+
+include "mlir/IR/OpBase.td"
+include "mlir/IR/AttrTypeBase.td"
+include "mlir/IR/EnumAttr.td"
+
+def Graft_Dialect : Dialect {
+  let name = "graft";
+  let cppNamespace = "::graft";
+  let summary = "Tensor programs with PyTorch autograd semantics";
+  let description = [{
+    The graft dialect describes a model as PyTorch would run it in eager mode:
+    named inputs, parameters and buffers (with state_dict names), value-semantic
+    tensor ops under their PyTorch names, in-place variants of some of them,
+    and the autograd facts that decide which gradients exist: `requires_grad`
+    on inputs, `frozen` parameters, `detach`, and grad-mode regions
+    (`graft.no_grad`, `graft.inference`). The loss, named outputs, retained
+    gradients and gradient hook points are marked with ops of their own.
+
+    Everything is statically shaped: named dimensions (a batch size) are fixed
+    when the model is compiled.
+  }];
+  let useDefaultAttributePrinterParser = 1;
+  let hasConstantMaterializer = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Enums and attributes
+//===----------------------------------------------------------------------===//
+
+def Graft_Reduction : I32EnumAttr<"Reduction", "loss reduction", [
+    I32EnumAttrCase<"none", 0>, I32EnumAttrCase<"mean", 1>,
+    I32EnumAttrCase<"sum", 2>]> {
+  let genSpecializedAttr = 0;
+  let cppNamespace = "::graft";
+}
+def Graft_ReductionAttr : EnumAttr<Graft_Dialect, Graft_Reduction, "reduction">;
+
+def Graft_GeluApproximation : I32EnumAttr<"GeluApproximation",
+    "approximation used by gelu", [
+    I32EnumAttrCase<"none", 0>, I32EnumAttrCase<"tanh", 1>]> {
+  let genSpecializedAttr = 0;
+  let cppNamespace = "::graft";
+}
+def Graft_GeluApproximationAttr
+    : EnumAttr<Graft_Dialect, Graft_GeluApproximation, "gelu_approximation">;
+
+def Graft_ComparePredicate : I32EnumAttr<"ComparePredicate",
+    "elementwise comparison", [
+    I32EnumAttrCase<"eq", 0>, I32EnumAttrCase<"ne", 1>,
+    I32EnumAttrCase<"lt", 2>, I32EnumAttrCase<"le", 3>,
+    I32EnumAttrCase<"gt", 4>, I32EnumAttrCase<"ge", 5>]> {
+  let genSpecializedAttr = 0;
+  let cppNamespace = "::graft";
+}
+def Graft_ComparePredicateAttr
+    : EnumAttr<Graft_Dialect, Graft_ComparePredicate, "predicate">;
+
+def Graft_InitKind : I32EnumAttr<"InitKind", "parameter initialiser", [
+    I32EnumAttrCase<"zeros", 0>, I32EnumAttrCase<"ones", 1>,
+    I32EnumAttrCase<"constant", 2>, I32EnumAttrCase<"normal", 3>,
+    I32EnumAttrCase<"uniform", 4>, I32EnumAttrCase<"kaiming_uniform", 5>,
+    I32EnumAttrCase<"kaiming_normal", 6>, I32EnumAttrCase<"xavier_uniform", 7>,
+    I32EnumAttrCase<"xavier_normal", 8>]> {
+  let genSpecializedAttr = 0;
+  let cppNamespace = "::graft";
+}
+
+def Graft_InitAttr : AttrDef<Graft_Dialect, "Init"> {
+  let mnemonic = "init";
+  let summary = "How a parameter or buffer is initialised";
+  let description = [{
+    An initialiser with torch.nn.init's name and arguments:
+
+    | kind | arguments (defaults) |
+    |---|---|
+    | `zeros`, `ones` | none |
+    | `constant` | `value` (required) |
+    | `normal` | `mean` (0), `std` (1) |
+    | `uniform` | `a` (0), `b` (1): the bounds |
+    | `kaiming_uniform`, `kaiming_normal` | `a` (0), `mode` (`"fan_in"` or `"fan_out"`), `nonlinearity` (`"leaky_relu"`, `"relu"`, `"linear"`, `"tanh"`, `"sigmoid"`) |
+    | `xavier_uniform`, `xavier_normal` | `gain` (1) |
+
+    Example: `#graft.init<kaiming_uniform, {a = 2.2360679774997898 : f64}>`.
+    Fan-in and fan-out are computed from the shape as torch.nn.init does.
+  }];
+  let parameters = (ins
+    EnumParameter<Graft_InitKind>:$kind,
+    OptionalParameter<"::mlir::DictionaryAttr">:$args);
+  let assemblyFormat = "`<` $kind (`,` $args^)? `>`";
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// The numeric argument `name`, or `fallback` when it is not given.
+    double getNumber(::llvm::StringRef name, double fallback) const;
+    /// The string argument `name`, or `fallback` when it is not given.
+    ::llvm::StringRef getString(::llvm::StringRef name,
+                                ::llvm::StringRef fallback) const;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Type constraints
+//===----------------------------------------------------------------------===//
+
+def Graft_FloatElement : AnyTypeOf<[F32, F64, BF16]>;
+def Graft_IndexElement : AnyTypeOf<[I64, I32]>;
+def Graft_Element : AnyTypeOf<[F32, F64, BF16, I64, I32, I1]>;
+
+class Graft_StaticTensorOf<list<Type> elts, string desc>
+    : Type<And<[TensorOf<elts>.predicate, HasStaticShapePred]>,
+           "statically shaped tensor of " # desc, "::mlir::RankedTensorType">;
+
+def Graft_Tensor : Graft_StaticTensorOf<[Graft_Element],
+    "f32, f64, bf16, i64, i32 or i1 values">;
+def Graft_FloatTensor : Graft_StaticTensorOf<[Graft_FloatElement],
+    "f32, f64 or bf16 values">;
+def Graft_IndexTensor : Graft_StaticTensorOf<[Graft_IndexElement],
+    "i64 or i32 values">;
+def Graft_MaskTensor : Graft_StaticTensorOf<[I1], "i1 values">;
+def Graft_ScalarFloatTensor : Type<
+    And<[Graft_FloatTensor.predicate,
+         CPred<"::llvm::cast<::mlir::RankedTensorType>($_self).getRank() == 0">]>,
+    "0-d tensor of f32, f64 or bf16", "::mlir::RankedTensorType">;
+
+#endif // GRAFT_DIALECT

@@ -1,0 +1,41 @@
+//===- GraftInterfaces.td - Op interfaces of graft ---------*- tablegen -*-===//
+
+#ifndef GRAFT_INTERFACES
+#define GRAFT_INTERFACES
+
+include "mlir/IR/OpBase.td"
+
+def Graft_AutogradOpInterface : OpInterface<"AutogradOpInterface"> {
+  let cppNamespace = "::graft";
+  let description = [{
+    An op that autograd records when one of its float operands requires grad:
+    its result is then a non-leaf whose `grad_fn` has PyTorch's name. Ops that
+    do not implement it (declarations, `detach`, comparisons, integer ops)
+    never take part in backward.
+  }];
+  let methods = [
+    InterfaceMethod<
+      "PyTorch's name of the backward node this op records (e.g. `AddBackward0`).",
+      "::llvm::StringRef", "getGradFnName">,
+  ];
+}
+
+def Graft_InPlaceOpInterface : OpInterface<"InPlaceOpInterface"> {
+  let cppNamespace = "::graft";
+  let description = [{
+    An in-place op (PyTorch's trailing underscore: `add_`, `relu_`, ...). In
+    value semantics its result is the new version of the tensor it overwrites;
+    the overwritten operand's old version must not be used afterwards, and the
+    static version-counter check rejects overwriting a value that backward
+    needs.
+  }];
+  let methods = [
+    InterfaceMethod<"The operand whose storage is overwritten.",
+      "::mlir::OpOperand &", "getOverwrittenOperand", (ins), [{}],
+      [{ return $_op->getOpOperand(0); }]>,
+    StaticInterfaceMethod<"Mnemonic of the out-of-place twin (`add` for `add_`).",
+      "::llvm::StringRef", "getOutOfPlaceName">,
+  ];
+}
+
+#endif // GRAFT_INTERFACES

@@ -1,0 +1,1037 @@
+//===- GraftOps.td - Ops of the graft dialect --------------*- tablegen -*-===//
+//
+// Ops carry PyTorch's names. Each differentiable op names the backward node
+// PyTorch records for it (its grad_fn); shapes and dtypes are checked by one
+// shape function per op (lib/Dialect/Graft/IR/ShapeFunctions.cpp) that the
+// verifier, the builders and the front-end share.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef GRAFT_OPS
+#define GRAFT_OPS
+
+include "graft/Dialect/Graft/IR/GraftDialect.td"
+include "graft/Dialect/Graft/IR/GraftInterfaces.td"
+include "mlir/IR/OpBase.td"
+include "mlir/IR/SymbolInterfaces.td"
+include "mlir/IR/RegionKindInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/ControlFlowInterfaces.td"
+
+class Graft_Op<string mnemonic, list<Trait> traits = []>
+    : Op<Graft_Dialect, mnemonic, traits> {
+  // Extra declarations of one op; Graft_DiffOp adds its own before them.
+  code extraDecls = "";
+  let extraClassDeclaration = extraDecls;
+}
+
+// An op that autograd records, with PyTorch's grad_fn name. An empty gradFn
+// means the op computes its name itself (extraDecls declares getGradFnName).
+class Graft_DiffOp<string mnemonic, string gradFn, list<Trait> traits = []>
+    : Graft_Op<mnemonic, !listconcat(traits, [Graft_AutogradOpInterface])> {
+  let extraClassDeclaration = !if(!empty(gradFn), "",
+      "::llvm::StringRef getGradFnName() { return \"" # gradFn # "\"; }\n")
+      # extraDecls;
+}
+
+//===----------------------------------------------------------------------===//
+// Structure: the model, its declarations and its marks
+//===----------------------------------------------------------------------===//
+
+def Graft_ModelOp : Graft_Op<"model", [
+    Symbol, IsolatedFromAbove, SingleBlock, NoTerminator]> {
+  let summary = "A model: declarations and the forward computation";
+  let description = [{
+    The unit a model file compiles to. Its single block declares inputs,
+    parameters and buffers with their state_dict names, computes forward in
+    program order, and marks the loss, named outputs, retained gradients and
+    gradient hooks. Names of inputs, parameters and buffers are unique, and at
+    most one `graft.loss` exists.
+
+    ```mlir
+    graft.model @affine {
+      %x = graft.input "x" : tensor<8x4xf32>
+      %w = graft.param "fc.weight" init #graft.init<kaiming_uniform> : tensor<2x4xf32>
+      %y = graft.linear %x, %w : (tensor<8x4xf32>, tensor<2x4xf32>) -> tensor<8x2xf32>
+      graft.output "y" %y : tensor<8x2xf32>
+    }
+    ```
+  }];
+  let arguments = (ins SymbolNameAttr:$sym_name);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = "$sym_name attr-dict-with-keyword $body";
+  let hasVerifier = 1;
+  let extraDecls = [{
+    /// The value marked by graft.loss, or null.
+    ::mlir::Value getLoss();
+  }];
+  let skipDefaultBuilders = 1;
+  let builders = [OpBuilder<(ins "::llvm::StringRef":$name)>];
+}
+
+class Graft_DeclOp<string mnemonic, list<Trait> traits = []>
+    : Graft_Op<mnemonic, !listconcat(traits, [HasParent<"ModelOp">])> {
+  let hasVerifier = 1;
+}
+
+def Graft_InputOp : Graft_DeclOp<"input"> {
+  let summary = "A named model input, fed at every step";
+  let description = [{
+    Declares an input (a batch of data, labels, a mask). Inputs do not require
+    grad unless marked `requires_grad`, which only floating-point inputs may
+    be (PyTorch: "only Tensors of floating point dtype can require
+    gradients"). A marked input is a leaf whose gradient the step returns.
+
+    ```mlir
+    %x = graft.input "x" requires_grad : tensor<16x3xf32>
+    %labels = graft.input "y" : tensor<16xi64>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name, UnitAttr:$requires_grad);
+  let results = (outs Graft_Tensor:$result);
+  let assemblyFormat = [{
+    $name (`requires_grad` $requires_grad^)? attr-dict `:` type($result)
+  }];
+}
+
+def Graft_ParamOp : Graft_DeclOp<"param"> {
+  let summary = "A named, trainable (unless frozen) parameter";
+  let description = [{
+    Declares a parameter with its state_dict name and initialiser. Parameters
+    are leaves that require grad, like `torch.nn.Parameter`; `frozen` is
+    `requires_grad_(False)`: no gradient buffer, no optimizer state, never
+    written.
+
+    ```mlir
+    %w = graft.param "fc1.weight" init #graft.init<kaiming_uniform, {a = 2.2360679774997898 : f64}> : tensor<512x784xf32>
+    %e = graft.param "embed.weight" frozen init #graft.init<normal> : tensor<100x16xf32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name, Graft_InitAttr:$init, UnitAttr:$frozen);
+  let results = (outs Graft_FloatTensor:$result);
+  let assemblyFormat = [{
+    $name (`frozen` $frozen^)? `init` $init attr-dict `:` type($result)
+  }];
+}
+
+def Graft_BufferOp : Graft_DeclOp<"buffer"> {
+  let summary = "A named persistent state tensor that is not trained";
+  let description = [{
+    A module buffer (`register_buffer`), such as BatchNorm's `running_mean`,
+    `running_var` and `num_batches_tracked`. Buffers never require grad; they
+    are part of the state_dict and of checkpoints, and train-mode ops update
+    them.
+
+    ```mlir
+    %rm = graft.buffer "bn1.running_mean" init #graft.init<zeros> : tensor<16xf32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name, Graft_InitAttr:$init);
+  let results = (outs Graft_Tensor:$result);
+  let assemblyFormat = "$name `init` $init attr-dict `:` type($result)";
+}
+
+def Graft_ConstantOp : Graft_Op<"constant", [ConstantLike, Pure,
+    AllTypesMatch<["value", "result"]>]> {
+  let summary = "A constant tensor";
+  let description = [{
+    A literal. Constants never require grad.
+
+    ```mlir
+    %half = graft.constant dense<5.000000e-01> : tensor<f32>
+    ```
+  }];
+  let arguments = (ins ElementsAttr:$value);
+  let results = (outs Graft_Tensor:$result);
+  let assemblyFormat = "attr-dict $value";
+  let hasFolder = 1;
+}
+
+def Graft_LossOp : Graft_Op<"loss", [HasParent<"ModelOp">]> {
+  let summary = "Marks the scalar that backward starts from";
+  let description = [{
+    `loss.backward()`: the training program differentiates this 0-d float
+    value. It must depend on a value that requires grad (checked by autograd:
+    "element 0 of tensors does not require grad and does not have a grad_fn").
+
+    ```mlir
+    graft.loss %l : tensor<f32>
+    ```
+  }];
+  let arguments = (ins Graft_ScalarFloatTensor:$value);
+  let assemblyFormat = "$value attr-dict `:` type($value)";
+}
+
+def Graft_OutputOp : Graft_Op<"output", [HasParent<"ModelOp">]> {
+  let summary = "Exposes a named value to eval and predict";
+  let description = [{
+    A named result of the model (logits, predictions), returned by the
+    generated `eval` and `predict` entry points.
+
+    ```mlir
+    graft.output "logits" %logits : tensor<16x10xf32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name, Graft_Tensor:$value);
+  let assemblyFormat = "$name $value attr-dict `:` type($value)";
+}
+
+def Graft_RetainGradOp : Graft_Op<"retain_grad", [HasParent<"ModelOp">]> {
+  let summary = "Keeps the gradient of a non-leaf value (`retain_grad()`)";
+  let description = [{
+    Requests `dL/dvalue` for a non-leaf, under the given name; the step
+    exposes it like a leaf's `.grad`. Without it, the gradients of non-leaves
+    are freed during backward, as in PyTorch.
+
+    ```mlir
+    graft.retain_grad "h1" %h1 : tensor<16x32xf32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name, Graft_FloatTensor:$value);
+  let assemblyFormat = "$name $value attr-dict `:` type($value)";
+}
+
+def Graft_GradHookOp : Graft_Op<"grad_hook", [
+    AllTypesMatch<["input", "result"]>]> {
+  let summary = "A named gradient hook point (`register_hook`)";
+  let description = [{
+    The identity in forward. In backward, the gradient that flows into
+    `input` passes through the hook named `name`: an embedding application
+    may read or replace it with a callback. It records no node of its own
+    (its result keeps the producer's grad_fn, as with `register_hook`).
+
+    ```mlir
+    %h = graft.grad_hook "fc1.out" %y : tensor<16x32xf32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name, Graft_FloatTensor:$input);
+  let results = (outs Graft_FloatTensor:$result);
+  let assemblyFormat = "$name $input attr-dict `:` type($result)";
+}
+
+//===----------------------------------------------------------------------===//
+// Grad-mode regions
+//===----------------------------------------------------------------------===//
+
+class Graft_GradModeOp<string mnemonic>
+    : Graft_Op<mnemonic, [SingleBlock, RecursiveMemoryEffects]> {
+  let results = (outs Variadic<Graft_Tensor>:$results);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = "(`->` type($results)^)? $body attr-dict";
+  let hasVerifier = 1;
+}
+
+def Graft_NoGradOp : Graft_GradModeOp<"no_grad"> {
+  let summary = "A region run under torch.no_grad()";
+  let description = [{
+    Nothing inside is recorded: every value computed here has
+    `requires_grad = false` and no grad_fn. Its results may be used later in
+    recorded computation (they are leaves there).
+
+    ```mlir
+    %t = graft.no_grad -> tensor<4xf32> {
+      %e = graft.exp %x : tensor<4xf32>
+      graft.yield %e : tensor<4xf32>
+    }
+    ```
+  }];
+}
+
+def Graft_InferenceOp
+    : Graft_GradModeOp<"inference"> {
+  let summary = "A region run under torch.inference_mode()";
+  let description = [{
+    Like `graft.no_grad`, but its results are inference tensors: recorded
+    computation may not save them for backward (PyTorch: "Inference tensors
+    cannot be saved for backward").
+
+    ```mlir
+    %t = graft.inference -> tensor<4xf32> {
+      %r = graft.relu %x : tensor<4xf32>
+      graft.yield %r : tensor<4xf32>
+    }
+    ```
+  }];
+}
+
+def Graft_YieldOp : Graft_Op<"yield", [Pure, Terminator, ReturnLike,
+    ParentOneOf<["NoGradOp", "InferenceOp"]>]> {
+  let summary = "Returns values from a grad-mode region";
+  let description = [{
+    Terminates `graft.no_grad` and `graft.inference`; its operands are the
+    region's results.
+
+    ```mlir
+    graft.yield %a, %b : tensor<4xf32>, tensor<f32>
+    ```
+  }];
+  let arguments = (ins Variadic<Graft_Tensor>:$values);
+  let assemblyFormat = "attr-dict ($values^ `:` type($values))?";
+  let builders = [OpBuilder<(ins), [{ /* empty */ }]>];
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise
+//===----------------------------------------------------------------------===//
+
+class Graft_BinaryOp<string mnemonic, string gradFn, string pyExpr>
+    : Graft_DiffOp<mnemonic, gradFn, [Pure, InferTypeOpAdaptor]> {
+  let summary = "Elementwise `" # pyExpr # "` with broadcasting";
+  let description = [{
+    Computes `}] # pyExpr # [{` elementwise. The operands have the same
+    element type and broadcast as in PyTorch (trailing dimensions are equal
+    or 1); the result has the broadcast shape.
+
+    ```mlir
+    %r = graft.}] # mnemonic # [{ %a, %b : (tensor<4x1xf32>, tensor<3xf32>) -> tensor<4x3xf32>
+    ```
+  }];
+  let arguments = (ins Graft_FloatTensor:$lhs, Graft_FloatTensor:$rhs);
+  let results = (outs Graft_FloatTensor:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Graft_AddOp : Graft_BinaryOp<"add", "AddBackward0", "lhs + rhs">;
+def Graft_SubOp : Graft_BinaryOp<"sub", "SubBackward0", "lhs - rhs">;
+def Graft_MulOp : Graft_BinaryOp<"mul", "MulBackward0", "lhs * rhs">;
+def Graft_DivOp : Graft_BinaryOp<"div", "DivBackward0", "lhs / rhs">;
+def Graft_PowOp : Graft_BinaryOp<"pow", "PowBackward1", "torch.pow(lhs, rhs)">;
+def Graft_MaximumOp
+    : Graft_BinaryOp<"maximum", "MaximumBackward0", "torch.maximum(lhs, rhs)">;
+def Graft_MinimumOp
+    : Graft_BinaryOp<"minimum", "MinimumBackward0", "torch.minimum(lhs, rhs)">;
+
+class Graft_UnaryOp<string mnemonic, string gradFn, string pyExpr>
+    : Graft_DiffOp<mnemonic, gradFn, [Pure, SameOperandsAndResultType]> {
+  let summary = "Elementwise `" # pyExpr # "`";
+  let description = [{
+    Computes `}] # pyExpr # [{` elementwise on a floating-point tensor.
+
+    ```mlir
+    %r = graft.}] # mnemonic # [{ %x : tensor<4x3xf32>
+    ```
+  }];
+  let arguments = (ins Graft_FloatTensor:$input);
+  let results = (outs Graft_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+}
+
+def Graft_NegOp : Graft_UnaryOp<"neg", "NegBackward0", "-x"> {
+  let hasFolder = 1;
+}
+def Graft_ExpOp : Graft_UnaryOp<"exp", "ExpBackward0", "torch.exp(x)">;
+def Graft_LogOp : Graft_UnaryOp<"log", "LogBackward0", "torch.log(x)">;
+def Graft_SqrtOp : Graft_UnaryOp<"sqrt", "SqrtBackward0", "torch.sqrt(x)">;
+def Graft_RsqrtOp : Graft_UnaryOp<"rsqrt", "RsqrtBackward0", "torch.rsqrt(x)">;
+def Graft_AbsOp : Graft_UnaryOp<"abs", "AbsBackward0", "torch.abs(x)">;
+def Graft_ReluOp : Graft_UnaryOp<"relu", "ReluBackward0", "torch.relu(x)">;
+def Graft_SiluOp : Graft_UnaryOp<"silu", "SiluBackward0", "F.silu(x)">;
+def Graft_TanhOp : Graft_UnaryOp<"tanh", "TanhBackward0", "torch.tanh(x)">;
+def Graft_SigmoidOp
+    : Graft_UnaryOp<"sigmoid", "SigmoidBackward0", "torch.sigmoid(x)">;
+
+def Graft_GeluOp : Graft_DiffOp<"gelu", "GeluBackward0",
+    [Pure, SameOperandsAndResultType]> {
+  let summary = "Elementwise GELU, exact (erf) or tanh-approximated";
+  let description = [{
+    `F.gelu(x, approximate=...)`: `x * Φ(x)` with the normal CDF computed by
+    erf (`none`, the default) or by PyTorch's tanh formula (`tanh`).
+
+    ```mlir
+    %g = graft.gelu %x {approximate = #graft<gelu_approximation tanh>} : tensor<4x3xf32>
+    ```
+  }];
+  let arguments = (ins Graft_FloatTensor:$input,
+      DefaultValuedAttr<Graft_GeluApproximationAttr,
+                        "::graft::GeluApproximation::none">:$approximate);
+  let results = (outs Graft_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+}
+
+def Graft_WhereOp : Graft_DiffOp<"where", "WhereBackward0",
+    [Pure, InferTypeOpAdaptor]> {
+  let summary = "Elementwise select: `torch.where(cond, a, b)`";
+  let description = [{
+    Picks `a` where `cond` is true and `b` elsewhere. The three operands
+    broadcast together; `a` and `b` have the same element type.
+
+    ```mlir
+    %r = graft.where %m, %a, %b : (tensor<4x3xi1>, tensor<4x3xf32>, tensor<f32>) -> tensor<4x3xf32>
+    ```
+  }];
+  let arguments = (ins Graft_MaskTensor:$condition, Graft_FloatTensor:$lhs,
+                       Graft_FloatTensor:$rhs);
+  let results = (outs Graft_FloatTensor:$result);
+  let assemblyFormat = [{
+    $condition `,` $lhs `,` $rhs attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Graft_MaskedFillOp : Graft_DiffOp<"masked_fill", "MaskedFillBackward0",
+    [Pure, InferTypeOpAdaptor]> {
+  let summary = "`x.masked_fill(mask, value)`";
+  let description = [{
+    Replaces the elements of `input` where `mask` is true by `value`. The mask
+    broadcasts to the shape of `input`, which is the result shape.
+
+    ```mlir
+    %r = graft.masked_fill %s, %causal {value = 0xFFF0000000000000 : f64} : (tensor<4x4xf32>, tensor<4x4xi1>) -> tensor<4x4xf32>
+    ```
+  }];
+  let arguments = (ins Graft_FloatTensor:$input, Graft_MaskTensor:$mask,
+                       F64Attr:$value);
+  let results = (outs Graft_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $mask attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Graft_CompareOp : Graft_Op<"compare", [Pure, InferTypeOpAdaptor]> {
+  let summary = "Elementwise comparison, giving a mask";
+  let description = [{
+    `a == b`, `a < b`, ... with broadcasting; operands have the same element
+    type, the result is i1 and never requires grad.
+
+    ```mlir
+    %m = graft.compare lt, %a, %b : (tensor<4xi64>, tensor<4xi64>) -> tensor<4xi1>
+    ```
+  }];
+  let arguments = (ins Graft_ComparePredicateAttr:$predicate,
+                       Graft_Tensor:$lhs, Graft_Tensor:$rhs);
+  let results = (outs Graft_MaskTensor:$result);
+  let assemblyFormat = [{
+    $predicate `,` $lhs `,` $rhs attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Graft_CastOp : Graft_DiffOp<"cast", "ToCopyBackward0", [Pure]> {
+  let summary = "Converts the element type: `x.to(dtype)`";
+  let description = [{
+    Converts elementwise to the result's element type; shapes are equal.
+    Only float-to-float casts are recorded by autograd (grad_fn
+    `ToCopyBackward0`); a cast from an integer or i1 tensor starts a new leaf.
+
+    ```mlir
+    %f = graft.cast %labels : tensor<16xi64> -> tensor<16xf32>
+    ```
+  }];
+  let arguments = (ins Graft_Tensor:$input);
+  let results = (outs Graft_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// In-place variants
+//===----------------------------------------------------------------------===//
+
+class Graft_InPlaceOp<string mnemonic, string outOfPlace, string gradFn,
+                      list<Trait> traits = []>
+    : Graft_DiffOp<mnemonic, gradFn, !listconcat(traits, [
+        Graft_InPlaceOpInterface,
+        AllTypesMatch<["self", "result"]>])> {
+  let extraDecls = "static ::llvm::StringRef getOutOfPlaceName() { return \""
+                   # outOfPlace # "\"; }";
+}
+
+class Graft_InPlaceBinaryOp<string mnemonic, string outOfPlace, string gradFn,
+                            string pyExpr>
+    : Graft_InPlaceOp<mnemonic, outOfPlace, gradFn> {
+  let summary = "In-place `" # pyExpr # "`";
+  let description = [{
+    `}] # pyExpr # [{`: overwrites `self` with the elementwise result. The
+    result is the new version of `self`, with its shape and type; `other`
+    must broadcast to that shape (PyTorch: "output with shape ... doesn't
+    match the broadcast shape ...").
+
+    ```mlir
+    %y1 = graft.}] # mnemonic # [{ %y, %b : tensor<4x3xf32>, tensor<3xf32>
+    ```
+  }];
+  let arguments = (ins Graft_FloatTensor:$self, Graft_FloatTensor:$other);
+  let results = (outs Graft_FloatTensor:$result);
+  let assemblyFormat = [{
+    $self `,` $other attr-dict `:` type($self) `,` type($other)
+  }];
+  let hasVerifier = 1;
+}
+
+def Graft_AddInPlaceOp
+    : Graft_InPlaceBinaryOp<"add_", "add", "AddBackward0", "self.add_(other)">;
+def Graft_SubInPlaceOp
+    : Graft_InPlaceBinaryOp<"sub_", "sub", "SubBackward0", "self.sub_(other)">;
+def Graft_MulInPlaceOp
+    : Graft_InPlaceBinaryOp<"mul_", "mul", "MulBackward0", "self.mul_(other)">;
+def Graft_DivInPlaceOp
+    : Graft_InPlaceBinaryOp<"div_", "div", "DivBackward0", "self.div_(other)">;
+
+class Graft_InPlaceUnaryOp<string mnemonic, string outOfPlace, string gradFn,
+                           string pyExpr>
+    : Graft_InPlaceOp<mnemonic, outOfPlace, gradFn> {
+  let summary = "In-place `" # pyExpr # "`";
+  let description = [{
+    `}] # pyExpr # [{`: overwrites `self` with the elementwise result; the
+    result is the new version of `self`.
+
+    ```mlir
+    %y1 = graft.}] # mnemonic # [{ %y : tensor<4x3xf32>
+    ```
+  }];
+  let arguments = (ins Graft_FloatTensor:$self);
+  let results = (outs Graft_FloatTensor:$result);
+  let assemblyFormat = "$self attr-dict `:` type($self)";
+}
+
+def Graft_ReluInPlaceOp
+    : Graft_InPlaceUnaryOp<"relu_", "relu", "ReluBackward0", "self.relu_()">;
+def Graft_ExpInPlaceOp
+    : Graft_InPlaceUnaryOp<"exp_", "exp", "ExpBackward0", "self.exp_()">;
+def Graft_SigmoidInPlaceOp : Graft_InPlaceUnaryOp<"sigmoid_", "sigmoid",
+    "SigmoidBackward0", "self.sigmoid_()">;
+def Graft_TanhInPlaceOp
+    : Graft_InPlaceUnaryOp<"tanh_", "tanh", "TanhBackward0", "self.tanh_()">;
+def Graft_ZeroInPlaceOp
+    : Graft_InPlaceUnaryOp<"zero_", "zeros_like", "ZeroBackward0", "self.zero_()">;
+
+def Graft_MaskedFillInPlaceOp : Graft_InPlaceOp<"masked_fill_", "masked_fill",
+    "MaskedFillBackward0"> {
+  let summary = "In-place `self.masked_fill_(mask, value)`";
+  let description = [{
+    Overwrites the elements of `self` where `mask` (broadcast to the shape of
+    `self`) is true by `value`; the result is the new version of `self`.
+
+    ```mlir
+    %s1 = graft.masked_fill_ %s, %m {value = 0.000000e+00 : f64} : tensor<4x4xf32>, tensor<4x4xi1>
+    ```
+  }];
+  let arguments = (ins Graft_FloatTensor:$self, Graft_MaskTensor:$mask,
+                       F64Attr:$value);
+  let results = (outs Graft_FloatTensor:$result);
+  let assemblyFormat = "$self `,` $mask attr-dict `:` type($self) `,` type($mask)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Linear algebra
+//===----------------------------------------------------------------------===//
+
+def Graft_MatmulOp : Graft_DiffOp<"matmul", "", [Pure, InferTypeOpAdaptor]> {
+  let summary = "`torch.matmul`: matrix products with batch broadcasting";
+  let description = [{
+    PyTorch's `@`: 1-D · 1-D is a dot product, 2-D @ 2-D a matrix product,
+    and with more dimensions the leading (batch) dimensions broadcast. A 1-D
+    left operand is treated as a row, a 1-D right operand as a column, and the
+    added dimension is removed from the result.
+
+    ```mlir
+    %s = graft.matmul %q, %kt : (tensor<2x4x8x16xf32>, tensor<2x4x16x8xf32>) -> tensor<2x4x8x8xf32>
+    ```
+  }];
+  let arguments = (ins Graft_FloatTensor:$lhs, Graft_FloatTensor:$rhs);
+  let results = (outs Graft_FloatTensor:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` functional-type(operands, results)
+  }];
+  let extraDecls = "::llvm::StringRef getGradFnName();";
+}
+
+def Graft_LinearOp : Graft_DiffOp<"linear", "AddmmBackward0",
+    [Pure, InferTypeOpAdaptor]> {
+  let summary = "`F.linear(x, weight, bias)`: x @ weight^T + bias";
+  let description = [{
+    `x` is `[..., in]`, `weight` is `[out, in]`, the optional `bias` is
+    `[out]`; the result is `[..., out]`.
+
+    ```mlir
+    %y = graft.linear %x, %w, %b : (tensor<16x784xf32>, tensor<512x784xf32>, tensor<512xf32>) -> tensor<16x512xf32>
+    ```
+  }];
+  let arguments = (ins Graft_FloatTensor:$input, Graft_FloatTensor:$weight,
+                       Optional<Graft_FloatTensor>:$bias);
+  let results = (outs Graft_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Reductions
+//===----------------------------------------------------------------------===//
+
+class Graft_ReduceOp<string mnemonic, string pyName, string gradFn>
+    : Graft_DiffOp<mnemonic, gradFn, [Pure, InferTypeOpAdaptor]> {
+  let summary = "`" # pyName # "` over the given dimensions";
+  let description = [{
+    Reduces over `dims` (all dimensions when empty); `keepdim` keeps them
+    with size 1. Dimensions are non-negative and distinct.
+
+    ```mlir
+    %s = graft.}] # mnemonic # [{ %x {dims = array<i64: 1>, keepdim = true} : tensor<4x3xf32> -> tensor<4x1xf32>
+    ```
+  }];
+  let arguments = (ins Graft_FloatTensor:$input,
+                       DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$dims,
+                       DefaultValuedAttr<BoolAttr, "false">:$keepdim);
+  let results = (outs Graft_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+def Graft_SumOp : Graft_ReduceOp<"sum", "torch.sum", ""> {
+  let extraDecls = [{
+    ::llvm::StringRef getGradFnName() {
+      return getDims().empty() ? "SumBackward0" : "SumBackward1";
+    }
+  }];
+}
+def Graft_MeanOp : Graft_ReduceOp<"mean", "torch.mean", ""> {
+  let extraDecls = [{
+    ::llvm::StringRef getGradFnName() {
+      return getDims().empty() ? "MeanBackward0" : "MeanBackward1";
+    }
+  }];
+}
+def Graft_MaxOp : Graft_ReduceOp<"max", "torch.amax", "AmaxBackward0">;
+
+def Graft_ArgmaxOp : Graft_Op<"argmax", [Pure, InferTypeOpAdaptor]> {
+  let summary = "`torch.argmax(x, dim, keepdim)`: index of the maximum";
+  let description = [{
+    The i64 index of the first maximum along `dim`. Never requires grad.
+
+    ```mlir
+    %pred = graft.argmax %logits {dim = 1 : i64} : tensor<16x10xf32> -> tensor<16xi64>
+    ```
+  }];
+  let arguments = (ins Graft_FloatTensor:$input, I64Attr:$dim,
+                       DefaultValuedAttr<BoolAttr, "false">:$keepdim);
+  let results = (outs Graft_IndexTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+//===----------------------------------------------------------------------===//
+// Shape and layout
+//===----------------------------------------------------------------------===//
+
+def Graft_ReshapeOp : Graft_DiffOp<"reshape", "ViewBackward0", [Pure]> {
+  let summary = "`x.reshape(shape)` / `x.view(shape)`";
+  let description = [{
+    Same elements in row-major order, new static shape (the result type).
+    The element counts must be equal.
+
+    ```mlir
+    %f = graft.reshape %x : tensor<16x1x28x28xf32> -> tensor<16x784xf32>
+    ```
+  }];
+  let arguments = (ins Graft_Tensor:$input);
+  let results = (outs Graft_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Graft_TransposeOp : Graft_DiffOp<"transpose", "TransposeBackward0",
+    [Pure, InferTypeOpAdaptor]> {
+  let summary = "`x.transpose(dim0, dim1)`";
+  let description = [{
+    Swaps two dimensions.
+
+    ```mlir
+    %t = graft.transpose %k {dim0 = 2 : i64, dim1 = 3 : i64} : tensor<2x4x8x16xf32> -> tensor<2x4x16x8xf32>
+    ```
+  }];
+  let arguments = (ins Graft_Tensor:$input, I64Attr:$dim0, I64Attr:$dim1);
+  let results = (outs Graft_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasFolder = 1;
+}
+
+def Graft_PermuteOp : Graft_DiffOp<"permute", "PermuteBackward0",
+    [Pure, InferTypeOpAdaptor]> {
+  let summary = "`x.permute(dims)`";
+  let description = [{
+    Result dimension `i` is input dimension `dims[i]`; `dims` is a
+    permutation.
+
+    ```mlir
+    %p = graft.permute %x {dims = array<i64: 0, 2, 1, 3>} : tensor<2x8x4x16xf32> -> tensor<2x4x8x16xf32>
+    ```
+  }];
+  let arguments = (ins Graft_Tensor:$input, DenseI64ArrayAttr:$dims);
+  let results = (outs Graft_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasFolder = 1;
+}
+
+def Graft_BroadcastToOp : Graft_DiffOp<"broadcast_to", "ExpandBackward0",
+    [Pure]> {
+  let summary = "`x.expand(shape)` / `torch.broadcast_to`";
+  let description = [{
+    Broadcasts to the result shape: trailing dimensions are equal or 1 in
+    the input, and new leading dimensions may be added.
+
+    ```mlir
+    %b = graft.broadcast_to %bias : tensor<3xf32> -> tensor<4x3xf32>
+    ```
+  }];
+  let arguments = (ins Graft_Tensor:$input);
+  let results = (outs Graft_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Graft_SliceOp : Graft_DiffOp<"slice", "SliceBackward0",
+    [Pure, InferTypeOpAdaptor]> {
+  let summary = "`x[..., start:end:step, ...]` along one dimension";
+  let description = [{
+    Takes `start`, `start + step`, ... below `end` along `dim`. Bounds are
+    non-negative and clamped to the dimension like Python slices; `step` is
+    positive.
+
+    ```mlir
+    %q = graft.slice %qkv {dim = 2 : i64, start = 0 : i64, end = 64 : i64} : tensor<2x8x192xf32> -> tensor<2x8x64xf32>
+    ```
+  }];
+  let arguments = (ins Graft_Tensor:$input, I64Attr:$dim, I64Attr:$start,
+                       I64Attr:$end, DefaultValuedAttr<I64Attr, "1">:$step);
+  let results = (outs Graft_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasFolder = 1;
+}
+
+def Graft_ConcatOp : Graft_DiffOp<"concat", "CatBackward0",
+    [Pure, InferTypeOpAdaptor]> {
+  let summary = "`torch.cat(tensors, dim)`";
+  let description = [{
+    Joins tensors of equal rank and element type along `dim`; the other
+    dimensions are equal.
+
+    ```mlir
+    %c = graft.concat %a, %b {dim = 1 : i64} : (tensor<4x2xf32>, tensor<4x3xf32>) -> tensor<4x5xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<Graft_Tensor>:$inputs, I64Attr:$dim);
+  let results = (outs Graft_Tensor:$result);
+  let assemblyFormat = [{
+    $inputs attr-dict `:` functional-type($inputs, results)
+  }];
+  let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Neural-network ops
+//===----------------------------------------------------------------------===//
+
+class Graft_SoftmaxLikeOp<string mnemonic, string pyName, string gradFn>
+    : Graft_DiffOp<mnemonic, gradFn, [Pure, SameOperandsAndResultType]> {
+  let summary = "`" # pyName # "(x, dim)`";
+  let description = [{
+    Normalises along `dim` with the max-subtracted (numerically stable)
+    formulation.
+
+    ```mlir
+    %p = graft.}] # mnemonic # [{ %x {dim = 1 : i64} : tensor<4x10xf32>
+    ```
+  }];
+  let arguments = (ins Graft_FloatTensor:$input, I64Attr:$dim);
+  let results = (outs Graft_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+def Graft_SoftmaxOp
+    : Graft_SoftmaxLikeOp<"softmax", "F.softmax", "SoftmaxBackward0">;
+def Graft_LogSoftmaxOp
+    : Graft_SoftmaxLikeOp<"log_softmax", "F.log_softmax", "LogSoftmaxBackward0">;
+
+def Graft_Conv2dOp : Graft_DiffOp<"conv2d", "ConvolutionBackward0",
+    [Pure, InferTypeOpAdaptor]> {
+  let summary = "`F.conv2d(x, weight, bias, stride, padding, dilation, groups)`";
+  let description = [{
+    2-D cross-correlation in NCHW. `weight` is `[out, in / groups, kH, kW]`,
+    the optional `bias` is `[out]`; `in` and `out` are divisible by `groups`.
+    Output size per spatial dimension:
+    `(size + 2 * padding - dilation * (kernel - 1) - 1) / stride + 1`.
+
+    ```mlir
+    %y = graft.conv2d %x, %w, %b {padding = array<i64: 2, 2>} : (tensor<8x1x28x28xf32>, tensor<6x1x5x5xf32>, tensor<6xf32>) -> tensor<8x6x28x28xf32>
+    ```
+  }];
+  let arguments = (ins Graft_FloatTensor:$input, Graft_FloatTensor:$weight,
+      Optional<Graft_FloatTensor>:$bias,
+      DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$stride,
+      DefaultValuedAttr<DenseI64ArrayAttr, "{0, 0}">:$padding,
+      DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$dilation,
+      DefaultValuedAttr<I64Attr, "1">:$groups);
+  let results = (outs Graft_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+class Graft_Pool2dOp<string mnemonic, string gradFn, string pyName>
+    : Graft_DiffOp<mnemonic, gradFn, [Pure, InferTypeOpAdaptor]> {
+  let results = (outs Graft_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let summary = "`" # pyName # "` over NCHW input";
+}
+
+def Graft_MaxPool2dOp : Graft_Pool2dOp<"max_pool2d",
+    "MaxPool2DWithIndicesBackward0", "F.max_pool2d"> {
+  let description = [{
+    Maximum over `kernel_size` windows moved by `stride` (defaults to the
+    kernel size), with implicit `-inf` padding (at most half the kernel) and
+    `dilation`; `ceil_mode` rounds the output size up as PyTorch does.
+
+    ```mlir
+    %p = graft.max_pool2d %x {kernel_size = array<i64: 2, 2>, stride = array<i64: 2, 2>} : tensor<8x6x28x28xf32> -> tensor<8x6x14x14xf32>
+    ```
+  }];
+  let arguments = (ins Graft_FloatTensor:$input,
+      DenseI64ArrayAttr:$kernel_size, DenseI64ArrayAttr:$stride,
+      DefaultValuedAttr<DenseI64ArrayAttr, "{0, 0}">:$padding,
+      DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$dilation,
+      DefaultValuedAttr<BoolAttr, "false">:$ceil_mode);
+}
+
+def Graft_AvgPool2dOp : Graft_Pool2dOp<"avg_pool2d", "AvgPool2DBackward0",
+    "F.avg_pool2d"> {
+  let description = [{
+    Mean over `kernel_size` windows moved by `stride`, with zero padding (at
+    most half the kernel); `count_include_pad` decides whether padded zeros
+    count in the divisor; `ceil_mode` as in PyTorch.
+
+    ```mlir
+    %p = graft.avg_pool2d %x {kernel_size = array<i64: 2, 2>, stride = array<i64: 2, 2>} : tensor<8x6x28x28xf32> -> tensor<8x6x14x14xf32>
+    ```
+  }];
+  let arguments = (ins Graft_FloatTensor:$input,
+      DenseI64ArrayAttr:$kernel_size, DenseI64ArrayAttr:$stride,
+      DefaultValuedAttr<DenseI64ArrayAttr, "{0, 0}">:$padding,
+      DefaultValuedAttr<BoolAttr, "false">:$ceil_mode,
+      DefaultValuedAttr<BoolAttr, "true">:$count_include_pad);
+}
+
+def Graft_LayerNormOp : Graft_DiffOp<"layer_norm", "NativeLayerNormBackward0",
+    [Pure, InferTypeOpAdaptor, AttrSizedOperandSegments]> {
+  let summary = "`F.layer_norm(x, normalized_shape, weight, bias, eps)`";
+  let description = [{
+    Normalises over the trailing dimensions `normalized_shape` (biased
+    variance), then scales by `weight` and shifts by `bias` (both optional,
+    shaped `normalized_shape`).
+
+    ```mlir
+    %y = graft.layer_norm %x weight %g bias %b {normalized_shape = array<i64: 64>} : (tensor<2x8x64xf32>, tensor<64xf32>, tensor<64xf32>) -> tensor<2x8x64xf32>
+    ```
+  }];
+  let arguments = (ins Graft_FloatTensor:$input,
+      Optional<Graft_FloatTensor>:$weight, Optional<Graft_FloatTensor>:$bias,
+      DenseI64ArrayAttr:$normalized_shape,
+      DefaultValuedAttr<F64Attr, "1e-5">:$eps);
+  let results = (outs Graft_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input (`weight` $weight^)? (`bias` $bias^)? attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Graft_BatchNormOp : Graft_DiffOp<"batch_norm", "NativeBatchNormBackward0",
+    [InferTypeOpAdaptor, AttrSizedOperandSegments]> {
+  let summary = "`F.batch_norm` with running statistics";
+  let description = [{
+    Input `[N, C, ...]`. In train mode it normalises with the batch
+    statistics of each channel (biased variance) and updates the running
+    statistics, which must be `graft.buffer`s shaped `[C]`:
+    `running = (1 - momentum) * running + momentum * batch` (unbiased
+    variance for `running_var`). In eval mode it normalises with the running
+    statistics. `weight` and `bias` (`[C]`) are optional.
+
+    ```mlir
+    %y = graft.batch_norm %x weight %g bias %b running %rm, %rv : (tensor<8x6x14x14xf32>, tensor<6xf32>, tensor<6xf32>, tensor<6xf32>, tensor<6xf32>) -> tensor<8x6x14x14xf32>
+    ```
+  }];
+  let arguments = (ins Graft_FloatTensor:$input,
+      Optional<Graft_FloatTensor>:$weight, Optional<Graft_FloatTensor>:$bias,
+      Graft_FloatTensor:$running_mean, Graft_FloatTensor:$running_var,
+      DefaultValuedAttr<F64Attr, "0.1">:$momentum,
+      DefaultValuedAttr<F64Attr, "1e-5">:$eps);
+  let results = (outs Graft_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input (`weight` $weight^)? (`bias` $bias^)? `running` $running_mean `,` $running_var
+    attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Graft_DropoutOp : Graft_DiffOp<"dropout", "NativeDropoutBackward0",
+    [SameOperandsAndResultType]> {
+  let summary = "`F.dropout(x, p)`: zeroes elements in train mode";
+  let description = [{
+    In train mode each element is zeroed with probability `p` and the others
+    scaled by `1 / (1 - p)`; in eval mode it is the identity. The random mask
+    comes from the step's seed and the op's position, so a recomputation
+    sees the same mask.
+
+    ```mlir
+    %d = graft.dropout %h {p = 1.000000e-01 : f64} : tensor<16x512xf32>
+    ```
+  }];
+  let arguments = (ins Graft_FloatTensor:$input, F64Attr:$p);
+  let results = (outs Graft_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+def Graft_EmbeddingOp : Graft_DiffOp<"embedding", "EmbeddingBackward0",
+    [Pure, InferTypeOpAdaptor]> {
+  let summary = "`F.embedding(indices, weight, padding_idx)`: a table lookup";
+  let description = [{
+    Gathers rows of `weight` (`[num, dim]`) at integer `indices`; the result
+    is `indices.shape + [dim]`. The gradient of the row `padding_idx`, if
+    given, is always zero.
+
+    ```mlir
+    %e = graft.embedding %wte, %tokens : (tensor<65x32xf32>, tensor<4x16xi64>) -> tensor<4x16x32xf32>
+    ```
+  }];
+  let arguments = (ins Graft_FloatTensor:$weight, Graft_IndexTensor:$indices,
+                       OptionalAttr<I64Attr>:$padding_idx);
+  let results = (outs Graft_FloatTensor:$result);
+  let assemblyFormat = [{
+    $weight `,` $indices attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Graft_ScaledDotProductAttentionOp : Graft_DiffOp<
+    "scaled_dot_product_attention", "ScaledDotProductAttentionBackward0",
+    [Pure, InferTypeOpAdaptor]> {
+  let summary = "`F.scaled_dot_product_attention(q, k, v, is_causal, scale)`";
+  let description = [{
+    `softmax(q @ k^T * scale + mask) @ v` with `q` `[..., L, E]`, `k`
+    `[..., S, E]`, `v` `[..., S, Ev]` and equal batch dimensions; the result
+    is `[..., L, Ev]`. `scale` defaults to `1 / sqrt(E)`; `is_causal` masks
+    the positions above the diagonal.
+
+    ```mlir
+    %a = graft.scaled_dot_product_attention %q, %k, %v {is_causal = true} : (tensor<2x4x8x16xf32>, tensor<2x4x8x16xf32>, tensor<2x4x8x16xf32>) -> tensor<2x4x8x16xf32>
+    ```
+  }];
+  let arguments = (ins Graft_FloatTensor:$query, Graft_FloatTensor:$key,
+                       Graft_FloatTensor:$value,
+                       DefaultValuedAttr<BoolAttr, "false">:$is_causal,
+                       OptionalAttr<F64Attr>:$scale);
+  let results = (outs Graft_FloatTensor:$result);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Losses
+//===----------------------------------------------------------------------===//
+
+def Graft_CrossEntropyOp : Graft_DiffOp<"cross_entropy", "NllLossBackward0",
+    [Pure, InferTypeOpAdaptor]> {
+  let summary = "`F.cross_entropy(logits, target, ignore_index, reduction, label_smoothing)`";
+  let description = [{
+    Log-softmax over the class dimension (1, or 0 for unbatched `[C]`
+    logits) followed by the negative log-likelihood of the integer `target`
+    (`[N]`, or `[N, d...]` for `[N, C, d...]` logits). Targets equal to
+    `ignore_index` contribute nothing and are left out of the mean;
+    `label_smoothing` mixes in the uniform distribution. With reduction
+    `none` the result has the target's shape, otherwise it is 0-d.
+
+    ```mlir
+    %l = graft.cross_entropy %logits, %y {label_smoothing = 1.000000e-01 : f64} : (tensor<16x10xf32>, tensor<16xi64>) -> tensor<f32>
+    ```
+  }];
+  let arguments = (ins Graft_FloatTensor:$input, Graft_IndexTensor:$target,
+      DefaultValuedAttr<I64Attr, "-100">:$ignore_index,
+      DefaultValuedAttr<F64Attr, "0.0">:$label_smoothing,
+      DefaultValuedAttr<Graft_ReductionAttr, "::graft::Reduction::mean">:$reduction);
+  let results = (outs Graft_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $target attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Graft_NllLossOp : Graft_DiffOp<"nll_loss", "NllLossBackward0",
+    [Pure, InferTypeOpAdaptor]> {
+  let summary = "`F.nll_loss(log_probs, target, ignore_index, reduction)`";
+  let description = [{
+    The negative of `input` at the target class, with the same shapes,
+    `ignore_index` and reductions as `graft.cross_entropy`.
+
+    ```mlir
+    %l = graft.nll_loss %logp, %y : (tensor<16x10xf32>, tensor<16xi64>) -> tensor<f32>
+    ```
+  }];
+  let arguments = (ins Graft_FloatTensor:$input, Graft_IndexTensor:$target,
+      DefaultValuedAttr<I64Attr, "-100">:$ignore_index,
+      DefaultValuedAttr<Graft_ReductionAttr, "::graft::Reduction::mean">:$reduction);
+  let results = (outs Graft_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $target attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Graft_MseLossOp : Graft_DiffOp<"mse_loss", "MseLossBackward0",
+    [Pure, InferTypeOpAdaptor]> {
+  let summary = "`F.mse_loss(input, target, reduction)`";
+  let description = [{
+    Squared differences of two tensors of the same shape and element type,
+    averaged (`mean`), summed or kept (`none`).
+
+    ```mlir
+    %l = graft.mse_loss %pred, %t : (tensor<16x1xf32>, tensor<16x1xf32>) -> tensor<f32>
+    ```
+  }];
+  let arguments = (ins Graft_FloatTensor:$input, Graft_FloatTensor:$target,
+      DefaultValuedAttr<Graft_ReductionAttr, "::graft::Reduction::mean">:$reduction);
+  let results = (outs Graft_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $target attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Autograd plumbing
+//===----------------------------------------------------------------------===//
+
+def Graft_DetachOp : Graft_Op<"detach", [Pure,
+    AllTypesMatch<["input", "result"]>]> {
+  let summary = "`x.detach()`: a new leaf that does not require grad";
+  let description = [{
+    The same values, cut from the graph: the result is a leaf with
+    `requires_grad = false`, and no gradient flows back through it. No copy
+    is made (it shares storage with `input`).
+
+    ```mlir
+    %d = graft.detach %x : tensor<4xf32>
+    ```
+  }];
+  let arguments = (ins Graft_Tensor:$input);
+  let results = (outs Graft_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+  let hasFolder = 1;
+}
+
+def Graft_CloneOp : Graft_DiffOp<"clone", "CloneBackward0", [Pure,
+    AllTypesMatch<["input", "result"]>]> {
+  let summary = "`x.clone()`: a differentiable copy";
+  let description = [{
+    A copy with its own storage; its gradient is the identity. In-place
+    writes to the clone leave `input` untouched.
+
+    ```mlir
+    %c = graft.clone %x : tensor<4xf32>
+    ```
+  }];
+  let arguments = (ins Graft_Tensor:$input);
+  let results = (outs Graft_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+}
+
+#endif // GRAFT_OPS

@@ -1,0 +1,80 @@
+//===- RequiresGrad.cpp - Static requires_grad analysis and its pass ------===//
+
+#include "graft/Autograd/RequiresGrad.h"
+#include "graft/Autograd/Passes.h"
+
+#include "mlir/IR/Builders.h"
+
+using namespace mlir;
+
+namespace graft {
+#define GEN_PASS_DEF_ANNOTATEREQUIRESGRAD
+#include "graft/Autograd/Passes.h.inc"
+} // namespace graft
+
+using namespace graft;
+
+/// Whether `op` runs under no_grad or inference mode.
+static bool inGradFreeRegion(Operation *op) {
+  return op->getParentOfType<NoGradOp>() || op->getParentOfType<InferenceOp>();
+}
+
+RequiresGradAnalysis::RequiresGradAnalysis(ModelOp model) {
+  // Program order: operands are always decided before their users.
+  model.getBody().walk<WalkOrder::PreOrder>([&](Operation *op) {
+    if (op->getNumResults() == 0)
+      return;
+    if (auto in = dyn_cast<InputOp>(op)) {
+      info[in] = {in.getRequiresGrad(), true, {}};
+      return;
+    }
+    if (auto p = dyn_cast<ParamOp>(op)) {
+      info[p] = {!p.getFrozen(), true, {}};
+      return;
+    }
+    // Regions and detach produce leaves that do not require grad; so does
+    // every op under no_grad/inference and every op autograd does not record.
+    auto recorded = dyn_cast<AutogradOpInterface>(op);
+    if (isa<GradHookOp>(op)) {
+      info[op->getResult(0)] = info.lookup(op->getOperand(0));
+      return;
+    }
+    if (!recorded || inGradFreeRegion(op))
+      return;
+    bool anyOperand = llvm::any_of(op->getOperands(), [&](Value v) {
+      return info.lookup(v).requiresGrad;
+    });
+    if (!anyOperand)
+      return;
+    for (Value r : op->getResults())
+      if (isa<FloatType>(cast<ShapedType>(r.getType()).getElementType()))
+        info[r] = {true, false, recorded.getGradFnName()};
+  });
+}
+
+namespace {
+struct AnnotateRequiresGradPass
+    : graft::impl::AnnotateRequiresGradBase<AnnotateRequiresGradPass> {
+  void runOnOperation() override {
+    ModelOp model = getOperation();
+    RequiresGradAnalysis analysis(model);
+    Builder b(model.getContext());
+    model.getBody().walk([&](Operation *op) {
+      if (op->getNumResults() != 1)
+        return;
+      AutogradInfo ai = analysis.lookup(op->getResult(0));
+      op->removeAttr("graft.requires_grad");
+      op->removeAttr("graft.grad_fn");
+      if (!ai.requiresGrad)
+        return;
+      op->setAttr("graft.requires_grad", b.getUnitAttr());
+      if (ai.isLeaf) {
+        ++numTrainable;
+      } else {
+        op->setAttr("graft.grad_fn", b.getStringAttr(ai.gradFn));
+        ++numRecorded;
+      }
+    });
+  }
+};
+} // namespace

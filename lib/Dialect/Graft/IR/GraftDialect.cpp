@@ -1,0 +1,144 @@
+//===- GraftDialect.cpp - The graft dialect and its attributes ------------===//
+
+#include "graft/Dialect/Graft/IR/GraftDialect.h"
+#include "graft/Dialect/Graft/IR/GraftOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/DialectImplementation.h"
+#include "llvm/ADT/StringSwitch.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace graft;
+
+#include "graft/Dialect/Graft/IR/GraftDialect.cpp.inc"
+#include "graft/Dialect/Graft/IR/GraftEnums.cpp.inc"
+#include "graft/Dialect/Graft/IR/GraftInterfaces.cpp.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "graft/Dialect/Graft/IR/GraftAttrs.cpp.inc"
+
+void GraftDialect::initialize() {
+  addAttributes<
+#define GET_ATTRDEF_LIST
+#include "graft/Dialect/Graft/IR/GraftAttrs.cpp.inc"
+      >();
+  addOperations<
+#define GET_OP_LIST
+#include "graft/Dialect/Graft/IR/GraftOps.cpp.inc"
+      >();
+}
+
+Operation *GraftDialect::materializeConstant(OpBuilder &builder,
+                                             Attribute value, Type type,
+                                             Location loc) {
+  auto elements = dyn_cast<ElementsAttr>(value);
+  if (!elements || elements.getType() != type)
+    return nullptr;
+  return ConstantOp::create(builder, loc, elements);
+}
+
+//===----------------------------------------------------------------------===//
+// InitAttr
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// The arguments an initialiser accepts: name and whether it is a string.
+struct InitArg {
+  llvm::StringLiteral name;
+  bool isString;
+};
+llvm::ArrayRef<InitArg> allowedArgs(InitKind kind) {
+  static const InitArg constant[] = {{"value", false}};
+  static const InitArg normal[] = {{"mean", false}, {"std", false}};
+  static const InitArg uniform[] = {{"a", false}, {"b", false}};
+  static const InitArg kaiming[] = {
+      {"a", false}, {"mode", true}, {"nonlinearity", true}};
+  static const InitArg xavier[] = {{"gain", false}};
+  switch (kind) {
+  case InitKind::zeros:
+  case InitKind::ones:
+    return {};
+  case InitKind::constant:
+    return constant;
+  case InitKind::normal:
+    return normal;
+  case InitKind::uniform:
+    return uniform;
+  case InitKind::kaiming_uniform:
+  case InitKind::kaiming_normal:
+    return kaiming;
+  case InitKind::xavier_uniform:
+  case InitKind::xavier_normal:
+    return xavier;
+  }
+  llvm_unreachable("unknown init kind");
+}
+} // namespace
+
+LogicalResult InitAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                               InitKind kind, DictionaryAttr args) {
+  auto allowed = allowedArgs(kind);
+  if (args) {
+    for (NamedAttribute arg : args) {
+      auto *it = llvm::find_if(
+          allowed, [&](const InitArg &a) { return a.name == arg.getName(); });
+      if (it == allowed.end()) {
+        auto diag = emitError() << "initialiser '" << stringifyInitKind(kind)
+                                << "' has no argument '" << arg.getName()
+                                << "'";
+        if (allowed.empty())
+          diag << "; it takes none";
+        else {
+          diag << "; expected one of";
+          for (const InitArg &a : allowed)
+            diag << " '" << a.name << "'";
+        }
+        return diag;
+      }
+      if (it->isString != isa<StringAttr>(arg.getValue()) ||
+          (!it->isString && !isa<FloatAttr, IntegerAttr>(arg.getValue())))
+        return emitError() << "initialiser argument '" << arg.getName()
+                           << "' must be a "
+                           << (it->isString ? "string" : "number");
+    }
+  }
+  if (kind == InitKind::constant && (!args || !args.get("value")))
+    return emitError() << "initialiser 'constant' needs a 'value'";
+  if (kind == InitKind::kaiming_uniform || kind == InitKind::kaiming_normal) {
+    StringRef mode = "fan_in", nl = "leaky_relu";
+    if (args) {
+      if (auto m = args.getAs<StringAttr>("mode"))
+        mode = m.getValue();
+      if (auto n = args.getAs<StringAttr>("nonlinearity"))
+        nl = n.getValue();
+    }
+    if (mode != "fan_in" && mode != "fan_out")
+      return emitError() << "Mode " << mode
+                         << " not supported, please use one of fan_in, fan_out";
+    if (!llvm::is_contained({"leaky_relu", "relu", "linear", "tanh", "sigmoid",
+                             "conv2d", "conv1d"},
+                            nl))
+      return emitError() << "Unsupported nonlinearity " << nl;
+  }
+  return success();
+}
+
+double InitAttr::getNumber(StringRef name, double fallback) const {
+  if (!getArgs())
+    return fallback;
+  Attribute a = getArgs().get(name);
+  if (auto f = dyn_cast_or_null<FloatAttr>(a))
+    return f.getValueAsDouble();
+  if (auto i = dyn_cast_or_null<IntegerAttr>(a))
+    return static_cast<double>(i.getInt());
+  return fallback;
+}
+
+StringRef InitAttr::getString(StringRef name, StringRef fallback) const {
+  if (!getArgs())
+    return fallback;
+  if (auto s = getArgs().getAs<StringAttr>(name))
+    return s.getValue();
+  return fallback;
+}

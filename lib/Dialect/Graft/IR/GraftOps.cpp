@@ -1,0 +1,812 @@
+//===- GraftOps.cpp - Verifiers, shape inference and folders --------------===//
+
+#include "graft/Dialect/Graft/IR/GraftOps.h"
+#include "graft/Dialect/Graft/IR/ShapeFunctions.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/OpImplementation.h"
+#include "llvm/ADT/StringExtras.h"
+
+using namespace mlir;
+using namespace graft;
+namespace sh = graft::shape;
+
+//===----------------------------------------------------------------------===//
+// Helpers
+//===----------------------------------------------------------------------===//
+
+namespace {
+RankedTensorType tensorOf(Value v) {
+  return v ? dyn_cast<RankedTensorType>(v.getType()) : RankedTensorType();
+}
+std::optional<sh::ShapeRef> optShape(Value v) {
+  if (auto t = tensorOf(v))
+    return t.getShape();
+  return std::nullopt;
+}
+
+/// Reports a shape-rule error at `loc` (when given) as coming from `opName`.
+LogicalResult shapeError(std::optional<Location> loc, StringRef opName,
+                         llvm::Error err) {
+  std::string msg = llvm::toString(std::move(err));
+  return emitOptionalError(loc, "'", opName, "' op ", msg);
+}
+
+/// Pushes a tensor of `shape` and `elt`, or reports the rule's error.
+LogicalResult pushResult(std::optional<Location> loc, StringRef opName,
+                         llvm::Expected<sh::Shape> shape, Type elt,
+                         SmallVectorImpl<Type> &types) {
+  if (!shape)
+    return shapeError(loc, opName, shape.takeError());
+  types.push_back(RankedTensorType::get(*shape, elt));
+  return success();
+}
+
+/// Fails unless every value is a ranked tensor (builders may be handed
+/// anything; the ODS constraints report the details during verification).
+LogicalResult allTensors(std::optional<Location> loc, StringRef opName,
+                         ValueRange values) {
+  for (Value v : values)
+    if (!tensorOf(v))
+      return emitOptionalError(loc, "'", opName,
+                               "' op expects ranked tensor operands");
+  return success();
+}
+
+LogicalResult sameElementType(std::optional<Location> loc, StringRef opName,
+                              Value a, Value b) {
+  Type ea = tensorOf(a).getElementType(), eb = tensorOf(b).getElementType();
+  if (ea != eb)
+    return emitOptionalError(loc, "'", opName,
+                             "' op expects operands of the same element type, "
+                             "got ",
+                             ea, " and ", eb,
+                             " (Graft does not promote types: insert a cast)");
+  return success();
+}
+
+template <typename OpTy>
+LogicalResult inferBinary(std::optional<Location> loc,
+                          typename OpTy::Adaptor adaptor,
+                          SmallVectorImpl<Type> &types) {
+  StringRef name = OpTy::getOperationName();
+  Value lhs = adaptor.getLhs(), rhs = adaptor.getRhs();
+  if (failed(allTensors(loc, name, {lhs, rhs})) ||
+      failed(sameElementType(loc, name, lhs, rhs)))
+    return failure();
+  return pushResult(loc, name,
+                    sh::broadcast(tensorOf(lhs).getShape(),
+                                  tensorOf(rhs).getShape()),
+                    tensorOf(lhs).getElementType(), types);
+}
+
+/// state_dict keys: dot-separated segments of letters, digits and '_', the
+/// first one not starting with a digit (`blocks.0.attn.qkv.weight`).
+bool isValidStateDictName(StringRef name) {
+  if (name.empty())
+    return false;
+  SmallVector<StringRef> parts;
+  name.split(parts, '.');
+  for (auto [i, part] : llvm::enumerate(parts)) {
+    if (part.empty())
+      return false;
+    if (i == 0 && llvm::isDigit(part.front()))
+      return false;
+    if (!llvm::all_of(part, [](char c) { return llvm::isAlnum(c) || c == '_'; }))
+      return false;
+  }
+  return true;
+}
+
+LogicalResult verifyDeclName(Operation *op, StringRef name) {
+  if (!isValidStateDictName(name))
+    return op->emitOpError("name '")
+           << name
+           << "' is not a state_dict key: expected dot-separated "
+              "identifiers such as 'encoder.layers.0.fc1.weight'";
+  return success();
+}
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Structure
+//===----------------------------------------------------------------------===//
+
+void ModelOp::build(OpBuilder &builder, OperationState &state, StringRef name) {
+  state.addAttribute(SymbolTable::getSymbolAttrName(),
+                     builder.getStringAttr(name));
+  state.addRegion()->emplaceBlock();
+}
+
+Value ModelOp::getLoss() {
+  for (auto loss : getBody().getOps<LossOp>())
+    return loss.getValue();
+  return {};
+}
+
+LogicalResult ModelOp::verify() {
+  llvm::StringMap<Operation *> declared;
+  llvm::StringMap<Operation *> outputs, retained, hooks;
+  Operation *loss = nullptr;
+  auto checkUnique = [](llvm::StringMap<Operation *> &seen, StringRef name,
+                        Operation *op, StringRef what) -> LogicalResult {
+    auto [it, inserted] = seen.try_emplace(name, op);
+    if (inserted)
+      return success();
+    InFlightDiagnostic diag = op->emitOpError("redefinition of ")
+                              << what << " '" << name << "'";
+    diag.attachNote(it->second->getLoc()) << "previous definition is here";
+    return diag;
+  };
+  WalkResult result = getBody().walk([&](Operation *op) {
+    LogicalResult ok = success();
+    if (auto in = dyn_cast<InputOp>(op))
+      ok = checkUnique(declared, in.getName(), op, "name");
+    else if (auto p = dyn_cast<ParamOp>(op))
+      ok = checkUnique(declared, p.getName(), op, "name");
+    else if (auto b = dyn_cast<BufferOp>(op))
+      ok = checkUnique(declared, b.getName(), op, "name");
+    else if (auto o = dyn_cast<OutputOp>(op))
+      ok = checkUnique(outputs, o.getName(), op, "output");
+    else if (auto r = dyn_cast<RetainGradOp>(op))
+      ok = checkUnique(retained, r.getName(), op, "retained gradient");
+    else if (auto h = dyn_cast<GradHookOp>(op))
+      ok = checkUnique(hooks, h.getName(), op, "gradient hook");
+    else if (isa<LossOp>(op)) {
+      if (loss) {
+        op->emitOpError("a model has at most one loss")
+                .attachNote(loss->getLoc())
+            << "the first loss is here";
+        ok = failure();
+      }
+      loss = op;
+    }
+    return failed(ok) ? WalkResult::interrupt() : WalkResult::advance();
+  });
+  return failure(result.wasInterrupted());
+}
+
+LogicalResult InputOp::verify() {
+  if (failed(verifyDeclName(*this, getName())))
+    return failure();
+  Type elt = getType().getElementType();
+  if (getRequiresGrad() && !isa<FloatType>(elt))
+    return emitOpError("only Tensors of floating point dtype can require "
+                       "gradients, but input '")
+           << getName() << "' has element type " << elt;
+  return success();
+}
+
+/// torch.nn.init's rule: fan-in/fan-out need at least 2 dimensions.
+static LogicalResult verifyInit(Operation *op, InitAttr init,
+                                RankedTensorType type) {
+  InitKind k = init.getKind();
+  bool needsFans = k == InitKind::kaiming_uniform ||
+                   k == InitKind::kaiming_normal ||
+                   k == InitKind::xavier_uniform || k == InitKind::xavier_normal;
+  if (needsFans && type.getRank() < 2)
+    return op->emitOpError("Fan in and fan out can not be computed for tensor "
+                           "with fewer than 2 dimensions (initialiser '")
+           << stringifyInitKind(k) << "' on " << type << ")";
+  bool randomOrScaled = k != InitKind::zeros && k != InitKind::ones &&
+                        k != InitKind::constant;
+  if (randomOrScaled && !isa<FloatType>(type.getElementType()))
+    return op->emitOpError("initialiser '")
+           << stringifyInitKind(k)
+           << "' needs a floating-point tensor, got " << type;
+  return success();
+}
+
+LogicalResult ParamOp::verify() {
+  if (failed(verifyDeclName(*this, getName())))
+    return failure();
+  return verifyInit(*this, getInit(), getType());
+}
+
+LogicalResult BufferOp::verify() {
+  if (failed(verifyDeclName(*this, getName())))
+    return failure();
+  return verifyInit(*this, getInit(), getType());
+}
+
+OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
+
+template <typename OpTy>
+static LogicalResult verifyGradMode(OpTy op) {
+  Block &body = op.getBody().front();
+  auto yield = dyn_cast<YieldOp>(body.getTerminator());
+  if (!yield)
+    return op.emitOpError("region must end with graft.yield");
+  if (yield.getValues().getTypes() != op.getResultTypes())
+    return op.emitOpError("yields ")
+           << yield.getValues().getTypes().size()
+           << " value(s) whose types do not match its results: yielded ("
+           << yield.getValues().getTypes() << "), results ("
+           << op.getResultTypes() << ")";
+  return success();
+}
+LogicalResult NoGradOp::verify() { return verifyGradMode(*this); }
+LogicalResult InferenceOp::verify() { return verifyGradMode(*this); }
+
+//===----------------------------------------------------------------------===//
+// Elementwise
+//===----------------------------------------------------------------------===//
+
+#define GRAFT_BINARY_INFER(OP)                                                 \
+  LogicalResult OP::inferReturnTypes(MLIRContext *, std::optional<Location> l, \
+                                     Adaptor a, SmallVectorImpl<Type> &t) {    \
+    return inferBinary<OP>(l, a, t);                                           \
+  }
+GRAFT_BINARY_INFER(AddOp)
+GRAFT_BINARY_INFER(SubOp)
+GRAFT_BINARY_INFER(MulOp)
+GRAFT_BINARY_INFER(DivOp)
+GRAFT_BINARY_INFER(PowOp)
+GRAFT_BINARY_INFER(MaximumOp)
+GRAFT_BINARY_INFER(MinimumOp)
+#undef GRAFT_BINARY_INFER
+
+OpFoldResult NegOp::fold(FoldAdaptor) {
+  if (auto inner = getInput().getDefiningOp<NegOp>())
+    return inner.getInput();
+  return {};
+}
+
+LogicalResult WhereOp::inferReturnTypes(MLIRContext *,
+                                        std::optional<Location> loc,
+                                        Adaptor a, SmallVectorImpl<Type> &t) {
+  StringRef name = getOperationName();
+  if (failed(allTensors(loc, name, {a.getCondition(), a.getLhs(), a.getRhs()})) ||
+      failed(sameElementType(loc, name, a.getLhs(), a.getRhs())))
+    return failure();
+  auto ab = sh::broadcast(tensorOf(a.getLhs()).getShape(),
+                          tensorOf(a.getRhs()).getShape());
+  if (!ab)
+    return shapeError(loc, name, ab.takeError());
+  return pushResult(loc, name,
+                    sh::broadcast(tensorOf(a.getCondition()).getShape(), *ab),
+                    tensorOf(a.getLhs()).getElementType(), t);
+}
+
+LogicalResult MaskedFillOp::inferReturnTypes(MLIRContext *,
+                                             std::optional<Location> loc,
+                                             Adaptor a,
+                                             SmallVectorImpl<Type> &t) {
+  StringRef name = getOperationName();
+  if (failed(allTensors(loc, name, {a.getInput(), a.getMask()})))
+    return failure();
+  auto input = tensorOf(a.getInput());
+  if (llvm::Error e = sh::broadcastsTo(tensorOf(a.getMask()).getShape(),
+                                       input.getShape()))
+    return shapeError(loc, name, std::move(e));
+  t.push_back(input);
+  return success();
+}
+
+LogicalResult CompareOp::inferReturnTypes(MLIRContext *ctx,
+                                          std::optional<Location> loc,
+                                          Adaptor a, SmallVectorImpl<Type> &t) {
+  StringRef name = getOperationName();
+  if (failed(allTensors(loc, name, {a.getLhs(), a.getRhs()})) ||
+      failed(sameElementType(loc, name, a.getLhs(), a.getRhs())))
+    return failure();
+  return pushResult(loc, name,
+                    sh::broadcast(tensorOf(a.getLhs()).getShape(),
+                                  tensorOf(a.getRhs()).getShape()),
+                    IntegerType::get(ctx, 1), t);
+}
+
+LogicalResult CastOp::verify() {
+  if (getInput().getType().getShape() != getType().getShape())
+    return emitOpError("changes the shape from ")
+           << getInput().getType() << " to " << getType()
+           << "; expected only the element type to change";
+  return success();
+}
+
+OpFoldResult CastOp::fold(FoldAdaptor) {
+  if (getInput().getType() == getType())
+    return getInput();
+  return {};
+}
+
+//===----------------------------------------------------------------------===//
+// In-place variants
+//===----------------------------------------------------------------------===//
+
+/// PyTorch: the other operand broadcasts to self's shape, never beyond it.
+static LogicalResult verifyInPlace(Operation *op, RankedTensorType self,
+                                   RankedTensorType other, bool checkElt) {
+  if (checkElt && self.getElementType() != other.getElementType())
+    return op->emitOpError("expects operands of the same element type, got ")
+           << self.getElementType() << " and " << other.getElementType();
+  auto b = sh::broadcast(self.getShape(), other.getShape());
+  if (!b) {
+    return op->emitOpError(llvm::toString(b.takeError()));
+  }
+  if (*b != self.getShape())
+    return op->emitOpError("output with shape ")
+           << sh::str(self.getShape())
+           << " doesn't match the broadcast shape " << sh::str(*b);
+  return success();
+}
+
+LogicalResult AddInPlaceOp::verify() {
+  return verifyInPlace(*this, getSelf().getType(), getOther().getType(), true);
+}
+LogicalResult SubInPlaceOp::verify() {
+  return verifyInPlace(*this, getSelf().getType(), getOther().getType(), true);
+}
+LogicalResult MulInPlaceOp::verify() {
+  return verifyInPlace(*this, getSelf().getType(), getOther().getType(), true);
+}
+LogicalResult DivInPlaceOp::verify() {
+  return verifyInPlace(*this, getSelf().getType(), getOther().getType(), true);
+}
+LogicalResult MaskedFillInPlaceOp::verify() {
+  return verifyInPlace(*this, getSelf().getType(), getMask().getType(), false);
+}
+
+//===----------------------------------------------------------------------===//
+// Linear algebra and reductions
+//===----------------------------------------------------------------------===//
+
+LogicalResult MatmulOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor a, SmallVectorImpl<Type> &t) {
+  StringRef name = getOperationName();
+  if (failed(allTensors(loc, name, {a.getLhs(), a.getRhs()})) ||
+      failed(sameElementType(loc, name, a.getLhs(), a.getRhs())))
+    return failure();
+  return pushResult(loc, name,
+                    sh::matmul(tensorOf(a.getLhs()).getShape(),
+                               tensorOf(a.getRhs()).getShape()),
+                    tensorOf(a.getLhs()).getElementType(), t);
+}
+
+StringRef MatmulOp::getGradFnName() {
+  int64_t l = getLhs().getType().getRank(), r = getRhs().getType().getRank();
+  if (l == 1 && r == 1)
+    return "DotBackward0";
+  if (l == 2 && r == 1)
+    return "MvBackward0";
+  if (l == 2 && r == 2)
+    return "MmBackward0";
+  if (l == 3 && r == 3)
+    return "BmmBackward0";
+  // Other shapes are folded into mm/bmm behind a view, as PyTorch does.
+  return "UnsafeViewBackward0";
+}
+
+LogicalResult LinearOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor a, SmallVectorImpl<Type> &t) {
+  StringRef name = getOperationName();
+  SmallVector<Value> operands = {a.getInput(), a.getWeight()};
+  if (a.getBias())
+    operands.push_back(a.getBias());
+  if (failed(allTensors(loc, name, operands)) ||
+      failed(sameElementType(loc, name, a.getInput(), a.getWeight())) ||
+      (a.getBias() &&
+       failed(sameElementType(loc, name, a.getInput(), a.getBias()))))
+    return failure();
+  return pushResult(loc, name,
+                    sh::linear(tensorOf(a.getInput()).getShape(),
+                               tensorOf(a.getWeight()).getShape(),
+                               optShape(a.getBias())),
+                    tensorOf(a.getInput()).getElementType(), t);
+}
+
+template <typename OpTy>
+static LogicalResult inferReduce(std::optional<Location> loc,
+                                 typename OpTy::Adaptor a,
+                                 SmallVectorImpl<Type> &t) {
+  StringRef name = OpTy::getOperationName();
+  if (failed(allTensors(loc, name, {a.getInput()})))
+    return failure();
+  auto in = tensorOf(a.getInput());
+  return pushResult(loc, name,
+                    sh::reduce(in.getShape(), a.getDims(), a.getKeepdim()),
+                    in.getElementType(), t);
+}
+LogicalResult SumOp::inferReturnTypes(MLIRContext *, std::optional<Location> l,
+                                      Adaptor a, SmallVectorImpl<Type> &t) {
+  return inferReduce<SumOp>(l, a, t);
+}
+LogicalResult MeanOp::inferReturnTypes(MLIRContext *, std::optional<Location> l,
+                                       Adaptor a, SmallVectorImpl<Type> &t) {
+  return inferReduce<MeanOp>(l, a, t);
+}
+LogicalResult MaxOp::inferReturnTypes(MLIRContext *, std::optional<Location> l,
+                                      Adaptor a, SmallVectorImpl<Type> &t) {
+  return inferReduce<MaxOp>(l, a, t);
+}
+
+LogicalResult ArgmaxOp::inferReturnTypes(MLIRContext *ctx,
+                                         std::optional<Location> loc,
+                                         Adaptor a, SmallVectorImpl<Type> &t) {
+  StringRef name = getOperationName();
+  if (failed(allTensors(loc, name, {a.getInput()})))
+    return failure();
+  int64_t dim = a.getDim();
+  return pushResult(loc, name,
+                    sh::reduce(tensorOf(a.getInput()).getShape(), {dim},
+                               a.getKeepdim()),
+                    IntegerType::get(ctx, 64), t);
+}
+
+//===----------------------------------------------------------------------===//
+// Shape and layout
+//===----------------------------------------------------------------------===//
+
+LogicalResult ReshapeOp::verify() {
+  if (getInput().getType().getElementType() != getType().getElementType())
+    return emitOpError("changes the element type from ")
+           << getInput().getType().getElementType() << " to "
+           << getType().getElementType();
+  if (llvm::Error e =
+          sh::reshape(getInput().getType().getShape(), getType().getShape()))
+    return emitOpError(llvm::toString(std::move(e)));
+  return success();
+}
+
+OpFoldResult ReshapeOp::fold(FoldAdaptor) {
+  if (getInput().getType() == getType())
+    return getInput();
+  if (auto inner = getInput().getDefiningOp<ReshapeOp>()) {
+    getInputMutable().assign(inner.getInput());
+    return getResult();
+  }
+  return {};
+}
+
+LogicalResult TransposeOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor a,
+                                            SmallVectorImpl<Type> &t) {
+  StringRef name = getOperationName();
+  if (failed(allTensors(loc, name, {a.getInput()})))
+    return failure();
+  auto in = tensorOf(a.getInput());
+  return pushResult(loc, name,
+                    sh::transpose(in.getShape(), a.getDim0(), a.getDim1()),
+                    in.getElementType(), t);
+}
+
+OpFoldResult TransposeOp::fold(FoldAdaptor) {
+  if (getDim0() == getDim1())
+    return getInput();
+  if (auto inner = getInput().getDefiningOp<TransposeOp>()) {
+    auto same = [](int64_t a, int64_t b, int64_t c, int64_t d) {
+      return (a == c && b == d) || (a == d && b == c);
+    };
+    if (same(getDim0(), getDim1(), inner.getDim0(), inner.getDim1()))
+      return inner.getInput();
+  }
+  return {};
+}
+
+LogicalResult PermuteOp::inferReturnTypes(MLIRContext *,
+                                          std::optional<Location> loc,
+                                          Adaptor a, SmallVectorImpl<Type> &t) {
+  StringRef name = getOperationName();
+  if (failed(allTensors(loc, name, {a.getInput()})))
+    return failure();
+  auto in = tensorOf(a.getInput());
+  return pushResult(loc, name, sh::permute(in.getShape(), a.getDims()),
+                    in.getElementType(), t);
+}
+
+OpFoldResult PermuteOp::fold(FoldAdaptor) {
+  for (auto [i, d] : llvm::enumerate(getDims()))
+    if ((int64_t)i != d)
+      return {};
+  return getInput();
+}
+
+LogicalResult BroadcastToOp::verify() {
+  if (getInput().getType().getElementType() != getType().getElementType())
+    return emitOpError("changes the element type from ")
+           << getInput().getType().getElementType() << " to "
+           << getType().getElementType();
+  if (llvm::Error e = sh::broadcastsTo(getInput().getType().getShape(),
+                                       getType().getShape()))
+    return emitOpError(llvm::toString(std::move(e)));
+  return success();
+}
+
+OpFoldResult BroadcastToOp::fold(FoldAdaptor) {
+  if (getInput().getType() == getType())
+    return getInput();
+  return {};
+}
+
+LogicalResult SliceOp::inferReturnTypes(MLIRContext *,
+                                        std::optional<Location> loc, Adaptor a,
+                                        SmallVectorImpl<Type> &t) {
+  StringRef name = getOperationName();
+  if (failed(allTensors(loc, name, {a.getInput()})))
+    return failure();
+  auto in = tensorOf(a.getInput());
+  return pushResult(loc, name,
+                    sh::slice(in.getShape(), a.getDim(), a.getStart(),
+                              a.getEnd(), a.getStep()),
+                    in.getElementType(), t);
+}
+
+OpFoldResult SliceOp::fold(FoldAdaptor) {
+  if (getStart() == 0 && getStep() == 1 && getInput().getType() == getType())
+    return getInput();
+  return {};
+}
+
+LogicalResult ConcatOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor a, SmallVectorImpl<Type> &t) {
+  StringRef name = getOperationName();
+  if (a.getInputs().empty())
+    return emitOptionalError(loc, "'", name, "' op needs at least one tensor");
+  if (failed(allTensors(loc, name, a.getInputs())))
+    return failure();
+  SmallVector<sh::ShapeRef> shapes;
+  for (Value v : a.getInputs()) {
+    if (failed(sameElementType(loc, name, a.getInputs().front(), v)))
+      return failure();
+    shapes.push_back(tensorOf(v).getShape());
+  }
+  return pushResult(loc, name, sh::concat(shapes, a.getDim()),
+                    tensorOf(a.getInputs().front()).getElementType(), t);
+}
+
+OpFoldResult ConcatOp::fold(FoldAdaptor) {
+  if (getInputs().size() == 1)
+    return getInputs().front();
+  return {};
+}
+
+//===----------------------------------------------------------------------===//
+// Neural-network ops
+//===----------------------------------------------------------------------===//
+
+LogicalResult SoftmaxOp::verify() {
+  if (llvm::Error e = sh::checkDim(getDim(), getType().getRank()))
+    return emitOpError(llvm::toString(std::move(e)));
+  return success();
+}
+LogicalResult LogSoftmaxOp::verify() {
+  if (llvm::Error e = sh::checkDim(getDim(), getType().getRank()))
+    return emitOpError(llvm::toString(std::move(e)));
+  return success();
+}
+
+LogicalResult Conv2dOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor a, SmallVectorImpl<Type> &t) {
+  StringRef name = getOperationName();
+  SmallVector<Value> operands = {a.getInput(), a.getWeight()};
+  if (a.getBias())
+    operands.push_back(a.getBias());
+  if (failed(allTensors(loc, name, operands)))
+    return failure();
+  for (Value v : operands)
+    if (failed(sameElementType(loc, name, a.getInput(), v)))
+      return failure();
+  return pushResult(loc, name,
+                    sh::conv2d(tensorOf(a.getInput()).getShape(),
+                               tensorOf(a.getWeight()).getShape(),
+                               optShape(a.getBias()), a.getStride(),
+                               a.getPadding(), a.getDilation(), a.getGroups()),
+                    tensorOf(a.getInput()).getElementType(), t);
+}
+
+LogicalResult MaxPool2dOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor a,
+                                            SmallVectorImpl<Type> &t) {
+  StringRef name = getOperationName();
+  if (failed(allTensors(loc, name, {a.getInput()})))
+    return failure();
+  auto in = tensorOf(a.getInput());
+  return pushResult(loc, name,
+                    sh::pool2d(in.getShape(), a.getKernelSize(), a.getStride(),
+                               a.getPadding(), a.getDilation(),
+                               a.getCeilMode()),
+                    in.getElementType(), t);
+}
+
+LogicalResult AvgPool2dOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor a,
+                                            SmallVectorImpl<Type> &t) {
+  StringRef name = getOperationName();
+  if (failed(allTensors(loc, name, {a.getInput()})))
+    return failure();
+  auto in = tensorOf(a.getInput());
+  int64_t ones[] = {1, 1};
+  return pushResult(loc, name,
+                    sh::pool2d(in.getShape(), a.getKernelSize(), a.getStride(),
+                               a.getPadding(), ones, a.getCeilMode()),
+                    in.getElementType(), t);
+}
+
+LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor a,
+                                            SmallVectorImpl<Type> &t) {
+  StringRef name = getOperationName();
+  SmallVector<Value> operands = {a.getInput()};
+  for (Value v : {a.getWeight(), a.getBias()})
+    if (v)
+      operands.push_back(v);
+  if (failed(allTensors(loc, name, operands)))
+    return failure();
+  for (Value v : operands)
+    if (failed(sameElementType(loc, name, a.getInput(), v)))
+      return failure();
+  if (a.getEps().convertToDouble() <= 0)
+    return emitOptionalError(loc, "'", name, "' op eps must be positive");
+  auto in = tensorOf(a.getInput());
+  if (llvm::Error e =
+          sh::layerNorm(in.getShape(), a.getNormalizedShape(),
+                        optShape(a.getWeight()), optShape(a.getBias())))
+    return shapeError(loc, name, std::move(e));
+  t.push_back(in);
+  return success();
+}
+
+LogicalResult BatchNormOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor a,
+                                            SmallVectorImpl<Type> &t) {
+  StringRef name = getOperationName();
+  SmallVector<Value> operands = {a.getInput(), a.getRunningMean(),
+                                 a.getRunningVar()};
+  for (Value v : {a.getWeight(), a.getBias()})
+    if (v)
+      operands.push_back(v);
+  if (failed(allTensors(loc, name, operands)))
+    return failure();
+  for (Value v : operands)
+    if (failed(sameElementType(loc, name, a.getInput(), v)))
+      return failure();
+  auto in = tensorOf(a.getInput());
+  if (llvm::Error e = sh::batchNorm(
+          in.getShape(), optShape(a.getWeight()), optShape(a.getBias()),
+          tensorOf(a.getRunningMean()).getShape(),
+          tensorOf(a.getRunningVar()).getShape()))
+    return shapeError(loc, name, std::move(e));
+  t.push_back(in);
+  return success();
+}
+
+LogicalResult BatchNormOp::verify() {
+  for (auto [what, v] : {std::pair{"running_mean", getRunningMean()},
+                         {"running_var", getRunningVar()}})
+    if (!v.getDefiningOp<BufferOp>())
+      return emitOpError(what) << " must be a graft.buffer: train mode "
+                                  "updates it in place";
+  double m = getMomentum().convertToDouble(), eps = getEps().convertToDouble();
+  if (m < 0 || m > 1)
+    return emitOpError("momentum must be in [0, 1], got ") << m;
+  if (eps <= 0)
+    return emitOpError("eps must be positive, got ") << eps;
+  return success();
+}
+
+LogicalResult DropoutOp::verify() {
+  double p = getP().convertToDouble();
+  if (!(p >= 0 && p <= 1))
+    return emitOpError("dropout probability has to be between 0 and 1, but "
+                       "got ")
+           << p;
+  return success();
+}
+
+LogicalResult EmbeddingOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor a,
+                                            SmallVectorImpl<Type> &t) {
+  StringRef name = getOperationName();
+  if (failed(allTensors(loc, name, {a.getWeight(), a.getIndices()})))
+    return failure();
+  auto w = tensorOf(a.getWeight());
+  auto shape = sh::embedding(w.getShape(), tensorOf(a.getIndices()).getShape());
+  if (shape && a.getPaddingIdx()) {
+    int64_t p = *a.getPaddingIdx(), n = w.getShape()[0];
+    if (p < 0 || p >= n)
+      return emitOptionalError(loc, "'", name, "' op padding_idx ", p,
+                               " must be within num_embeddings [0, ", n, ")");
+  }
+  return pushResult(loc, name, std::move(shape), w.getElementType(), t);
+}
+
+LogicalResult ScaledDotProductAttentionOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location> loc, Adaptor a,
+    SmallVectorImpl<Type> &t) {
+  StringRef name = getOperationName();
+  if (failed(allTensors(loc, name, {a.getQuery(), a.getKey(), a.getValue()})) ||
+      failed(sameElementType(loc, name, a.getQuery(), a.getKey())) ||
+      failed(sameElementType(loc, name, a.getQuery(), a.getValue())))
+    return failure();
+  if (a.getScale() && a.getScale()->convertToDouble() <= 0)
+    return emitOptionalError(loc, "'", name, "' op scale must be positive");
+  return pushResult(loc, name,
+                    sh::attention(tensorOf(a.getQuery()).getShape(),
+                                  tensorOf(a.getKey()).getShape(),
+                                  tensorOf(a.getValue()).getShape()),
+                    tensorOf(a.getQuery()).getElementType(), t);
+}
+
+//===----------------------------------------------------------------------===//
+// Losses
+//===----------------------------------------------------------------------===//
+
+template <typename OpTy>
+static LogicalResult inferClassLoss(std::optional<Location> loc,
+                                    typename OpTy::Adaptor a,
+                                    SmallVectorImpl<Type> &t) {
+  StringRef name = OpTy::getOperationName();
+  if (failed(allTensors(loc, name, {a.getInput(), a.getTarget()})))
+    return failure();
+  auto in = tensorOf(a.getInput());
+  return pushResult(loc, name,
+                    sh::classLoss(in.getShape(),
+                                  tensorOf(a.getTarget()).getShape(),
+                                  a.getReduction() != Reduction::none),
+                    in.getElementType(), t);
+}
+
+LogicalResult CrossEntropyOp::inferReturnTypes(MLIRContext *,
+                                               std::optional<Location> loc,
+                                               Adaptor a,
+                                               SmallVectorImpl<Type> &t) {
+  double ls = a.getLabelSmoothing().convertToDouble();
+  if (!(ls >= 0 && ls <= 1))
+    return emitOptionalError(loc, "'", getOperationName(),
+                             "' op label_smoothing must be between 0.0 and "
+                             "1.0. Got: ",
+                             ls);
+  return inferClassLoss<CrossEntropyOp>(loc, a, t);
+}
+
+LogicalResult NllLossOp::inferReturnTypes(MLIRContext *,
+                                          std::optional<Location> loc,
+                                          Adaptor a, SmallVectorImpl<Type> &t) {
+  return inferClassLoss<NllLossOp>(loc, a, t);
+}
+
+LogicalResult MseLossOp::inferReturnTypes(MLIRContext *,
+                                          std::optional<Location> loc,
+                                          Adaptor a, SmallVectorImpl<Type> &t) {
+  StringRef name = getOperationName();
+  if (failed(allTensors(loc, name, {a.getInput(), a.getTarget()})) ||
+      failed(sameElementType(loc, name, a.getInput(), a.getTarget())))
+    return failure();
+  auto in = tensorOf(a.getInput());
+  if (in.getShape() != tensorOf(a.getTarget()).getShape())
+    return emitOptionalError(loc, "'", name, "' op input ",
+                             sh::str(in.getShape()), " and target ",
+                             sh::str(tensorOf(a.getTarget()).getShape()),
+                             " must have the same shape");
+  if (a.getReduction() == Reduction::none)
+    t.push_back(in);
+  else
+    t.push_back(RankedTensorType::get({}, in.getElementType()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Autograd plumbing
+//===----------------------------------------------------------------------===//
+
+OpFoldResult DetachOp::fold(FoldAdaptor) {
+  if (auto inner = getInput().getDefiningOp<DetachOp>()) {
+    getInputMutable().assign(inner.getInput());
+    return getResult();
+  }
+  return {};
+}
+
+#define GET_OP_CLASSES
+#include "graft/Dialect/Graft/IR/GraftOps.cpp.inc"

@@ -1,0 +1,24 @@
+//===- graft-opt.cpp - The pass driver for graft IR -----------------------===//
+//
+// mlir-opt for Graft: parses graft IR, runs passes, prints the result. Used by
+// the lit tests. Only the dialects and passes Graft uses are registered.
+//
+//===----------------------------------------------------------------------===//
+
+#include "graft/Autograd/Passes.h"
+#include "graft/Dialect/Graft/IR/GraftDialect.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/Tools/mlir-opt/MlirOptMain.h"
+#include "mlir/Transforms/Passes.h"
+
+int main(int argc, char **argv) {
+  mlir::DialectRegistry registry;
+  registry.insert<graft::GraftDialect, mlir::func::FuncDialect>();
+  mlir::registerCanonicalizerPass();
+  mlir::registerCSEPass();
+  graft::registerAutogradPasses();
+  return mlir::asMainReturnCode(
+      mlir::MlirOptMain(argc, argv, "Graft optimizer driver\n", registry));
+}
