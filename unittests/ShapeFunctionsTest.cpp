@@ -89,7 +89,8 @@ TEST(ShapeFunctions, Layout) {
   EXPECT_EQ(ok(slice({10, 4}, 0, 7, 3, 1)), (Shape{0, 4}));
   EXPECT_NE(err(slice({10}, 0, 0, 5, 0)).find("step must be positive"),
             std::string::npos);
-  ShapeRef parts[] = {ShapeRef({4, 2}), ShapeRef({4, 3})};
+  Shape a = {4, 2}, b = {4, 3};
+  ShapeRef parts[] = {a, b};
   EXPECT_EQ(ok(concat(parts, 1)), (Shape{4, 5}));
   EXPECT_NE(err(concat(parts, 0)).find("must match except in dimension 0"),
             std::string::npos);
@@ -120,7 +121,10 @@ TEST(ShapeFunctions, Pool2d) {
   EXPECT_EQ(ok(pool2d({1, 1, 5, 5}, {2, 2}, {2, 2}, {0, 0}, {1, 1}, true)),
             (Shape{1, 1, 3, 3}));
   EXPECT_EQ(ok(pool2d({1, 1, 6, 6}, {3, 3}, {2, 2}, {1, 1}, {1, 1}, true)),
-            (Shape{1, 1, 3, 3}));
+            (Shape{1, 1, 4, 4}));
+  // The last window would start in the right padding: PyTorch drops it.
+  EXPECT_EQ(ok(pool2d({1, 1, 7, 7}, {2, 2}, {2, 2}, {1, 1}, {1, 1}, true)),
+            (Shape{1, 1, 4, 4}));
   EXPECT_NE(err(pool2d({1, 1, 6, 6}, {2, 2}, {2, 2}, {2, 2}, {1, 1}, false))
                 .find("at most half of the kernel size"),
             std::string::npos);

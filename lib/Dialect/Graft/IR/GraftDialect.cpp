@@ -85,7 +85,7 @@ LogicalResult InitAttr::verify(function_ref<InFlightDiagnostic()> emitError,
           allowed, [&](const InitArg &a) { return a.name == arg.getName(); });
       if (it == allowed.end()) {
         auto diag = emitError() << "initialiser '" << stringifyInitKind(kind)
-                                << "' has no argument '" << arg.getName()
+                                << "' has no argument '" << arg.getName().getValue()
                                 << "'";
         if (allowed.empty())
           diag << "; it takes none";
@@ -98,7 +98,7 @@ LogicalResult InitAttr::verify(function_ref<InFlightDiagnostic()> emitError,
       }
       if (it->isString != isa<StringAttr>(arg.getValue()) ||
           (!it->isString && !isa<FloatAttr, IntegerAttr>(arg.getValue())))
-        return emitError() << "initialiser argument '" << arg.getName()
+        return emitError() << "initialiser argument '" << arg.getName().getValue()
                            << "' must be a "
                            << (it->isString ? "string" : "number");
     }
