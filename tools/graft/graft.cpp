@@ -10,12 +10,15 @@
 #include "graft/Autograd/RequiresGrad.h"
 #include "graft/Dialect/Graft/IR/GraftOps.h"
 #include "graft/Dialect/Graft/IR/ShapeFunctions.h"
+#include "graft/Frontend/MLIRGen.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
@@ -31,7 +34,22 @@ enum ExitCode { Ok = 0, InputError = 1, UsageError = 2 };
 cl::SubCommand checkCmd("check",
                         "Parse and verify a model; print its summary");
 cl::opt<std::string> checkFile(cl::Positional, cl::Required,
-                               cl::desc("<model.mlir>"), cl::sub(checkCmd));
+                               cl::desc("<model.graft | model.mlir>"),
+                               cl::sub(checkCmd));
+
+cl::SubCommand emitCmd("emit-mlir",
+                       "Compile a .graft model file and print its graft IR");
+cl::opt<std::string> emitFile(cl::Positional, cl::Required,
+                              cl::desc("<model.graft>"), cl::sub(emitCmd));
+cl::opt<std::string> emitOutput("o", cl::desc("Write the IR to <file>"),
+                                cl::value_desc("file"), cl::init("-"),
+                                cl::sub(emitCmd));
+cl::opt<bool> emitLocations(
+    "locations", cl::desc("Print the source location of every op"),
+    cl::init(false), cl::sub(emitCmd));
+cl::list<std::string> dimOverrides(
+    "dim", cl::desc("Override a named dimension: --dim B=32"),
+    cl::value_desc("NAME=VALUE"), cl::sub(checkCmd), cl::sub(emitCmd));
 
 struct Subcommand {
   cl::SubCommand *cmd;
@@ -59,12 +77,48 @@ std::string typeStr(RankedTensorType t) {
   return s;
 }
 
+bool isModelFile(llvm::StringRef path) {
+  return llvm::sys::path::extension(path) == ".graft";
+}
+
+/// Parses `--dim NAME=VALUE` options; false after reporting a usage error.
+bool parseDims(graft::frontend::GenOptions &options) {
+  for (const std::string &d : dimOverrides) {
+    auto [name, value] = llvm::StringRef(d).split('=');
+    int64_t v;
+    if (name.empty() || value.getAsInteger(10, v) || v <= 0) {
+      llvm::errs() << "graft: error: --dim expects NAME=VALUE with a positive "
+                      "integer VALUE, got '"
+                   << d << "'\n";
+      return false;
+    }
+    options.dims.emplace_back(name.str(), v);
+  }
+  return true;
+}
+
+/// Loads a .graft model file (through the front-end) or graft IR (.mlir).
+OwningOpRef<ModuleOp> loadAny(MLIRContext &ctx, llvm::SourceMgr &sm,
+                              llvm::StringRef path,
+                              const graft::frontend::GenOptions &options) {
+  if (isModelFile(path))
+    return graft::frontend::compileFile(ctx, sm, path, options, llvm::errs());
+  return load(ctx, sm, path);
+}
+
 int runCheck() {
   MLIRContext ctx;
   ctx.loadDialect<graft::GraftDialect>();
+  graft::frontend::GenOptions options;
+  if (!parseDims(options))
+    return UsageError;
+  if (!isModelFile(checkFile) && !options.dims.empty()) {
+    llvm::errs() << "graft: error: --dim applies to .graft model files\n";
+    return UsageError;
+  }
   llvm::SourceMgr sm;
   SourceMgrDiagnosticHandler handler(sm, &ctx);
-  OwningOpRef<ModuleOp> module = load(ctx, sm, checkFile);
+  OwningOpRef<ModuleOp> module = loadAny(ctx, sm, checkFile, options);
   if (!module)
     return InputError;
   auto &os = llvm::outs();
@@ -107,7 +161,32 @@ int runCheck() {
   return Ok;
 }
 
-Subcommand subcommands[] = {{&checkCmd, runCheck}};
+int runEmitMlir() {
+  MLIRContext ctx;
+  ctx.loadDialect<graft::GraftDialect>();
+  graft::frontend::GenOptions options;
+  if (!parseDims(options))
+    return UsageError;
+  llvm::SourceMgr sm;
+  SourceMgrDiagnosticHandler handler(sm, &ctx);
+  OwningOpRef<ModuleOp> module = loadAny(ctx, sm, emitFile, options);
+  if (!module)
+    return InputError;
+  std::string err;
+  auto out = openOutputFile(emitOutput, &err);
+  if (!out) {
+    llvm::errs() << "graft: error: " << err << "\n";
+    return UsageError;
+  }
+  OpPrintingFlags flags;
+  if (emitLocations)
+    flags.enableDebugInfo(/*enable=*/true, /*prettyForm=*/false);
+  module->print(out->os(), flags);
+  out->keep();
+  return Ok;
+}
+
+Subcommand subcommands[] = {{&checkCmd, runCheck}, {&emitCmd, runEmitMlir}};
 
 void printVersion(llvm::raw_ostream &os) {
   os << "graft " << GRAFT_VERSION << " (LLVM/MLIR " << GRAFT_LLVM_VERSION
