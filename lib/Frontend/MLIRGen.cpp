@@ -535,7 +535,7 @@ FailureOr<std::vector<CallArg>> Gen::evalArgs(const std::vector<Arg> &args) {
     auto v = eval(*a.value);
     if (failed(v))
       return failure();
-    out.push_back({a.keyword, a.value->loc, std::move(*v)});
+    out.push_back({a.keyword, a.loc, std::move(*v)});
   }
   return out;
 }
@@ -612,7 +612,8 @@ void Gen::unknownName(Loc l, StringRef name) {
   auto consider = [&](StringRef candidate) {
     unsigned d = name.edit_distance(candidate, true, bestDist);
     if (d < bestDist || (d == bestDist && best.empty() && d <= 2)) {
-      if (d <= std::max<size_t>(1, name.size() / 3)) {
+      size_t limit = name.size() <= 3 ? 1 : std::max<size_t>(2, name.size() / 3);
+      if (d <= limit) {
         best = candidate.str();
         bestDist = d;
       }
@@ -3203,6 +3204,8 @@ LogicalResult Gen::genTrain(const Stmt &s) {
         }
         continue;
       }
+      if (key == "lr_schedule")
+        continue; // applied once the train op exists (genModel)
       auto v = eval(*t.value);
       if (failed(v)) {
         ok = false;

@@ -19,7 +19,10 @@ void Diagnostics::error(llvm::SMLoc loc, const Twine &message) {
     return;
   }
   suppressed = false;
-  sm.PrintMessage(os, loc, llvm::SourceMgr::DK_Error, message);
+  if (loc.isValid())
+    sm.PrintMessage(os, loc, llvm::SourceMgr::DK_Error, message);
+  else
+    os << "graft: error: " << message << "\n";
   if (++numErrors == maxErrors)
     os << "graft: error: too many errors, stopping\n";
 }

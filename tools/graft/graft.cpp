@@ -180,7 +180,8 @@ int runEmitMlir() {
   }
   OpPrintingFlags flags;
   if (emitLocations)
-    flags.enableDebugInfo(/*enable=*/true, /*prettyForm=*/false);
+    flags.enableDebugInfo(/*enable=*/true, /*prettyForm=*/false)
+        .useLocalScope();
   module->print(out->os(), flags);
   out->keep();
   return Ok;
