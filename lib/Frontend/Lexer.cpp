@@ -74,6 +74,7 @@ Token Lexer::make(Tok kind, const char *start, unsigned l, unsigned c) {
   t.line = l;
   t.col = c;
   lastWasNewline = kind == Tok::Newline;
+  lastKind = kind;
   return t;
 }
 
@@ -126,7 +127,12 @@ Token Lexer::next() {
                    .Default(Tok::Ident);
     return make(kind, start, l, c);
   }
-  if (llvm::isDigit(ch) || (ch == '.' && llvm::isDigit(peek(1))))
+  // `.5` is a number, but in `blocks.0` the '.' follows a name: member access.
+  bool afterOperand = lastKind == Tok::Ident || lastKind == Tok::Int ||
+                      lastKind == Tok::Float || lastKind == Tok::RParen ||
+                      lastKind == Tok::RBracket || lastKind == Tok::String;
+  if (llvm::isDigit(ch) ||
+      (ch == '.' && llvm::isDigit(peek(1)) && !afterOperand))
     return lexNumber(start, l, c);
   if (ch == '"' || ch == '\'')
     return lexString(start, l, c);

@@ -3,6 +3,7 @@
 #include "graft/Frontend/Parser.h"
 
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/MemoryBuffer.h"
 
 using namespace graft::frontend;
@@ -112,6 +113,8 @@ void Parser::skipNewlines() {
 }
 
 void Parser::skipToEndOfStatement() {
+  // An unclosed '(' would otherwise hide the newlines that end statements.
+  lexer.resetNesting();
   while (!is(Tok::Eof) && !is(Tok::Newline) && !is(Tok::Semi) &&
          !is(Tok::RBrace)) {
     if (is(Tok::LBrace)) {
@@ -946,7 +949,7 @@ void graft::frontend::dump(const Expr &e, llvm::raw_ostream &os) {
     if (e.isInt)
       os << static_cast<long long>(e.number);
     else
-      os << e.number;
+      os << llvm::format("%g", e.number);
     return;
   case ExprKind::String: os << '"' << e.name << '"'; return;
   case ExprKind::Bool: os << (e.boolean ? "True" : "False"); return;

@@ -61,6 +61,10 @@ public:
   /// Lexes the next token. After Eof it keeps returning Eof.
   Token next();
 
+  /// Forgets open parentheses and brackets, so that the next newline ends
+  /// the statement again (error recovery).
+  void resetNesting() { nesting = 0; }
+
 private:
   char peek(size_t ahead = 0) const {
     return cur + ahead < buf.end() ? cur[ahead] : '\0';
@@ -78,6 +82,7 @@ private:
   /// Open ( and [; newlines inside them are whitespace.
   int nesting = 0;
   bool lastWasNewline = true;
+  Tok lastKind = Tok::Newline;
   ErrorFn report;
   void *reportCtx;
 };
