@@ -85,14 +85,19 @@ void CheckInPlacePass::runOnOperation() {
     if (auto inPlace = dyn_cast<InPlaceOpInterface>(op))
       writes[storageOf(inPlace.getOverwrittenOperand().get())].push_back(op);
   });
-  auto versionAt = [&](Value storage, unsigned pos) {
+  // The version of `storage` right after the op at `pos` ran: what a value
+  // saved by that op (its operand, or its result) was saved at. An in-place
+  // op's own write counts: PyTorch saves the original self as a copy.
+  auto versionAfter = [&](Value storage, unsigned pos) {
     unsigned n = 0;
     for (Operation *w : writes.lookup(storage))
-      n += position[w] < pos;
+      n += position[w] <= pos;
     return n;
   };
+  // Storage made by an op inside an inference region.
   auto isInferenceTensor = [](Value storage) {
-    return storage.getDefiningOp<InferenceOp>() != nullptr;
+    Operation *def = storage.getDefiningOp();
+    return def && def->getParentOfType<InferenceOp>();
   };
 
   bool failedAny = false;
@@ -168,16 +173,15 @@ void CheckInPlacePass::runOnOperation() {
         failedAny = true;
         return;
       }
-      unsigned expected = versionAt(storage, position[op]);
+      unsigned expected = versionAfter(storage, position[op]);
       unsigned final = writes.lookup(storage).size();
       if (final == expected)
         continue;
-      Operation *writer = nullptr;
-      for (Operation *w : writes.lookup(storage))
-        if (position[w] > position[op]) {
-          writer = w;
-          break;
-        }
+      // The first write after the save (there is one: final > expected).
+      Operation *writer = *llvm::find_if(writes.lookup(storage),
+                                         [&](Operation *w) {
+                                           return position[w] > position[op];
+                                         });
       std::string what = torchTypeName(saved.getType());
       AutogradInfo savedInfo = ag.lookup(saved);
       if (!savedInfo.isLeaf) {
