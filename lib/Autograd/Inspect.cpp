@@ -92,10 +92,14 @@ static StringRef modeName(Operation *region) {
   return isa<InferenceOp>(region) ? "inference" : "no_grad";
 }
 
-/// Declarations and constants: they live for the whole step anyway, so
-/// backward reading them costs no activation memory.
+/// Declarations and constants (and their detached aliases): they live for
+/// the whole step anyway, so backward reading them costs no activation
+/// memory.
 static bool livesAnyway(Value v) {
   Operation *def = v.getDefiningOp();
+  // detach shares its input's storage.
+  while (auto d = dyn_cast_or_null<DetachOp>(def))
+    def = d.getInput().getDefiningOp();
   return !def || isa<InputOp, ParamOp, BufferOp, ConstantOp>(def);
 }
 

@@ -7,6 +7,7 @@
 
 #include "Version.h"
 
+#include "graft/Autograd/Inspect.h"
 #include "graft/Autograd/Passes.h"
 #include "graft/Autograd/RequiresGrad.h"
 #include "graft/Dialect/Graft/IR/GraftOps.h"
@@ -56,6 +57,24 @@ cl::opt<double> gradcheckAtol("atol", cl::init(1e-5),
 cl::opt<double> gradcheckRtol("rtol", cl::init(1e-3),
                               cl::desc("Relative tolerance (default 1e-3)"),
                               cl::sub(gradcheckCmd));
+
+cl::SubCommand inspectCmd(
+    "inspect",
+    "Show what autograd does: the autograd table (default) or Graphviz DOT");
+cl::opt<std::string> inspectFile(cl::Positional, cl::Required,
+                                 cl::desc("<model.mlir>"),
+                                 cl::sub(inspectCmd));
+cl::opt<bool> inspectAutograd(
+    "autograd",
+    cl::desc("Print requires_grad, is_leaf, grad_fn and .grad of every named "
+             "value, and why a parameter gets no gradient (the default)"),
+    cl::sub(inspectCmd));
+cl::opt<bool> inspectDot(
+    "dot", cl::desc("Print the forward and backward graphs as Graphviz DOT"),
+    cl::sub(inspectCmd));
+cl::opt<bool> inspectAll("all",
+                         cl::desc("With --autograd: one row for every value"),
+                         cl::sub(inspectCmd));
 
 struct Subcommand {
   cl::SubCommand *cmd;
@@ -145,9 +164,11 @@ int runCheck() {
 }
 
 int runGradcheck();
+int runInspect();
 
 Subcommand subcommands[] = {{&checkCmd, runCheck},
-                            {&gradcheckCmd, runGradcheck}};
+                            {&gradcheckCmd, runGradcheck},
+                            {&inspectCmd, runInspect}};
 
 //===----------------------------------------------------------------------===//
 // graft gradcheck
@@ -378,6 +399,40 @@ int runGradcheck() {
     return InputError;
   }
   return status;
+}
+
+//===----------------------------------------------------------------------===//
+// graft inspect
+//===----------------------------------------------------------------------===//
+
+int runInspect() {
+  DialectRegistry registry;
+  registry.insert<graft::GraftDialect>();
+  MLIRContext ctx(registry);
+  ctx.loadDialect<graft::GraftDialect>();
+  llvm::SourceMgr sm;
+  SourceMgrDiagnosticHandler handler(sm, &ctx);
+  OwningOpRef<ModuleOp> module = loadModelFile(ctx, sm, inspectFile);
+  if (!module)
+    return InputError;
+  auto models = llvm::to_vector(module->getOps<graft::ModelOp>());
+  if (models.empty()) {
+    llvm::errs() << inspectFile << ": error: no graft.model found\n";
+    return InputError;
+  }
+  bool table = inspectAutograd || !inspectDot;
+  for (auto [i, model] : llvm::enumerate(models)) {
+    if (table) {
+      if (i)
+        llvm::outs() << "\n";
+      graft::InspectOptions options;
+      options.allValues = inspectAll;
+      graft::printAutogradTable(model, llvm::outs(), options);
+    }
+    if (inspectDot)
+      graft::printAutogradDot(model, llvm::outs());
+  }
+  return Ok;
 }
 
 void printVersion(llvm::raw_ostream &os) {
