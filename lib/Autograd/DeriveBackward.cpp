@@ -1,5 +1,6 @@
 //===- DeriveBackward.cpp - Reverse-mode differentiation of a model -------===//
 
+#include "graft/Autograd/Backward.h"
 #include "graft/Autograd/Passes.h"
 #include "graft/Autograd/RequiresGrad.h"
 
@@ -14,33 +15,21 @@ namespace graft {
 
 using namespace graft;
 
-namespace {
-struct DeriveBackwardPass
-    : graft::impl::DeriveBackwardBase<DeriveBackwardPass> {
-  void runOnOperation() override;
-
-private:
-  /// dL/d(value), summed over the uses visited so far.
+LogicalResult graft::deriveBackward(ModelOp model, BackwardStats *stats) {
+  BackwardStats local;
+  BackwardStats &st = stats ? *stats : local;
+  Block &body = model.getBody().front();
+  // dL/d(value), summed over the uses visited so far.
   llvm::DenseMap<Value, Value> grads;
-
-  void accumulate(OpBuilder &b, Location loc, Value v, Value g) {
+  auto accumulate = [&](OpBuilder &b, Location loc, Value v, Value g) {
     Value &slot = grads[v];
     slot = slot ? AddOp::create(b, loc, slot, g).getResult() : g;
-  }
-};
-} // namespace
-
-void DeriveBackwardPass::runOnOperation() {
-  ModelOp model = getOperation();
-  Block &body = model.getBody().front();
-  grads.clear();
+  };
   Value loss = model.getLoss();
   if (!loss)
-    return; // an inference-only model has no backward
-  if (!body.getOps<GradientOp>().empty()) {
-    model.emitOpError("already has a backward pass (graft.gradient ops)");
-    return signalPassFailure();
-  }
+    return success(); // an inference-only model has no backward
+  if (!body.getOps<GradientOp>().empty())
+    return model.emitOpError("already has a backward pass (graft.gradient ops)");
 
   RequiresGradAnalysis ag(model);
   Operation *lossOp = *body.getOps<LossOp>().begin();
@@ -55,13 +44,30 @@ void DeriveBackwardPass::runOnOperation() {
     diag.attachNote()
         << "hint: make a parameter on the loss's path trainable, or mark an "
            "input 'requires_grad'";
-    return signalPassFailure();
+    return failure();
   }
+  llvm::DenseSet<Value> retained;
   for (auto retain : body.getOps<RetainGradOp>()) {
-    if (!ag.requiresGrad(retain.getValue())) {
-      retain.emitError("can't retain_grad on Tensor that has "
-                       "requires_grad=False");
-      return signalPassFailure();
+    if (!ag.requiresGrad(retain.getValue()))
+      return retain.emitError("can't retain_grad on Tensor that has "
+                              "requires_grad=False");
+    retained.insert(retain.getValue());
+  }
+  for (auto read : body.getOps<ReadGradOp>()) {
+    AutogradInfo info = ag.lookup(read.getValue());
+    if (!info.requiresGrad)
+      return read.emitError("the tensor does not require grad, so its .grad "
+                            "is always None");
+    if (!info.isLeaf && !retained.contains(read.getValue())) {
+      InFlightDiagnostic d = read.emitError(
+          "The .grad attribute of a Tensor that is not a leaf Tensor is being "
+          "accessed. Its .grad attribute won't be populated during "
+          "autograd.backward(). If you indeed want the .grad field to be "
+          "populated for a non-leaf Tensor, use .retain_grad() on the "
+          "non-leaf Tensor.");
+      d.attachNote(read.getValue().getLoc())
+          << "the non-leaf is computed here (grad_fn " << info.gradFn << ")";
+      return d;
     }
   }
 
@@ -95,7 +101,7 @@ void DeriveBackwardPass::runOnOperation() {
       any |= (bool)resultGrads.back();
     }
     if (!any) {
-      ++numPruned;
+      ++st.pruned;
       continue;
     }
     SmallVector<bool> needed;
@@ -103,22 +109,18 @@ void DeriveBackwardPass::runOnOperation() {
       needed.push_back(active.contains(v));
     SmallVector<Value> operandGrads(op->getNumOperands());
     b.setInsertionPointToEnd(&body);
-    if (failed(diff.buildVJP(b, resultGrads, needed, operandGrads))) {
-      op->emitError("cannot differentiate '")
-          << op->getName() << "' (" << diff.getGradFnName() << ")";
-      return signalPassFailure();
-    }
-    ++numVJPs;
+    if (failed(diff.buildVJP(b, resultGrads, needed, operandGrads)))
+      return op->emitError("cannot differentiate '")
+             << op->getName() << "' (" << diff.getGradFnName() << ")";
+    ++st.vjps;
     for (auto [i, v] : llvm::enumerate(op->getOperands())) {
       if (!needed[i])
         continue;
       Value g = operandGrads[i];
-      if (!g || g.getType() != v.getType()) {
-        op->emitError("internal error: the VJP rule of '")
-            << op->getName() << "' gave no gradient of the right type for "
-            << "operand " << i;
-        return signalPassFailure();
-      }
+      if (!g || g.getType() != v.getType())
+        return op->emitError("internal error: the VJP rule of '")
+               << op->getName() << "' gave no gradient of the right type for "
+               << "operand " << i;
       accumulate(b, op->getLoc(), v, g);
     }
   }
@@ -128,7 +130,7 @@ void DeriveBackwardPass::runOnOperation() {
   auto expose = [&](Operation *at, StringRef name, Value v) {
     if (Value g = grads.lookup(v)) {
       GradientOp::create(b, at->getLoc(), name, g);
-      ++numGradients;
+      ++st.gradients;
     }
   };
   for (Operation *op : forward) {
@@ -138,5 +140,22 @@ void DeriveBackwardPass::runOnOperation() {
       expose(op, in.getName(), in);
     else if (auto r = dyn_cast<RetainGradOp>(op))
       expose(op, r.getName(), r.getValue());
+    else if (auto r = dyn_cast<ReadGradOp>(op))
+      expose(op, r.getName(), r.getValue());
   }
+  return success();
 }
+
+namespace {
+struct DeriveBackwardPass
+    : graft::impl::DeriveBackwardBase<DeriveBackwardPass> {
+  void runOnOperation() override {
+    BackwardStats stats;
+    if (failed(deriveBackward(getOperation(), &stats)))
+      return signalPassFailure();
+    numVJPs += stats.vjps;
+    numPruned += stats.pruned;
+    numGradients += stats.gradients;
+  }
+};
+} // namespace

@@ -39,3 +39,26 @@ graft.model @twice {
   graft.loss %w : tensor<f32>
   graft.gradient "w" %w : tensor<f32>
 }
+
+// -----
+
+graft.model @non_leaf_grad {
+  %w = graft.param "w" init <ones> : tensor<3xf32>
+  // expected-note@+1 {{the non-leaf is computed here (grad_fn ExpBackward0)}}
+  %e = graft.exp %w : tensor<3xf32>
+  // expected-error@+1 {{The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute won't be populated during autograd.backward(). If you indeed want the .grad field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor.}}
+  graft.read_grad "e.grad" %e : tensor<3xf32>
+  %s = graft.sum %e : tensor<3xf32> -> tensor<f32>
+  graft.loss %s : tensor<f32>
+}
+
+// -----
+
+graft.model @grad_of_no_grad {
+  %w = graft.param "w" init <ones> : tensor<3xf32>
+  %x = graft.input "x" : tensor<3xf32>
+  // expected-error@+1 {{the tensor does not require grad, so its .grad is always None}}
+  graft.read_grad "x.grad" %x : tensor<3xf32>
+  %s = graft.sum %w : tensor<3xf32> -> tensor<f32>
+  graft.loss %s : tensor<f32>
+}

@@ -103,3 +103,21 @@ graft.model @inference_only {
   graft.output "e" %e : tensor<3xf32>
   // CHECK-NOT: graft.gradient
 }
+
+// -----
+
+// Reading .grad: of a leaf, and of a retained non-leaf.
+// CHECK-LABEL: graft.model @read_grad
+graft.model @read_grad {
+  %w = graft.param "w" init <ones> : tensor<3xf32>
+  %e = graft.exp %w : tensor<3xf32>
+  graft.retain_grad "e" %e : tensor<3xf32>
+  graft.read_grad "e.grad" %e : tensor<3xf32>
+  graft.read_grad "w.grad" %w : tensor<3xf32>
+  %s = graft.sum %e : tensor<3xf32> -> tensor<f32>
+  graft.loss %s : tensor<f32>
+  // CHECK: graft.gradient "w" %[[GW:.*]] : tensor<3xf32>
+  // CHECK: graft.gradient "e" %[[GE:.*]] : tensor<3xf32>
+  // CHECK: graft.gradient "e.grad" %[[GE]] : tensor<3xf32>
+  // CHECK: graft.gradient "w.grad" %[[GW]] : tensor<3xf32>
+}

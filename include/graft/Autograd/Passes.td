@@ -122,4 +122,34 @@ def DeriveBackward : Pass<"graft-derive-backward", "ModelOp"> {
   ];
 }
 
+def BuildTrainingProgram : Pass<"graft-build-training-program", "::mlir::ModuleOp"> {
+  let summary = "Builds the entry points of the training program of each model";
+  let description = [{
+    Turns each `graft.model @m` into the functions a training loop calls,
+    with all state passed explicitly (value semantics; code generation
+    places it in static buffers):
+
+    | function | does | mode |
+    |---|---|---|
+    | `@m_forward_backward(params, buffers, grads, inputs, seed)` | forward, backward, `grads + dL/dparams` (accumulates, like `loss.backward()`); returns the loss, the new grads, the updated buffers, then the gradients of `requires_grad` inputs and retained values | train |
+    | `@m_zero_grad()` | the zero gradients (`optimizer.zero_grad()`) | |
+    | `@m_eval(params, buffers, inputs)` | forward only; returns the loss (when the model has one) and the outputs | eval |
+    | `@m_predict(params, buffers, inputs)` | forward of the outputs only, with only the inputs they need; nothing is kept for backward | eval |
+
+    Every argument and result carries `graft.role` (`param`, `buffer`,
+    `grad`, `input`, `seed`, `loss`, `output`, `input_grad`,
+    `retained_grad`) and `graft.name` (its state_dict name), which is how the
+    C API and the JIT find them. Train-mode functions make BatchNorm's
+    running-statistics update explicit and return the new buffers; in eval
+    mode `graft.dropout` is the identity and BatchNorm uses its running
+    statistics (`training = false`). The optimizer step (`@m_step`,
+    `@m_train_step`) is added by the optimizer lowering from `graft.train`.
+
+    The model itself stays in the module: it is the metadata (names,
+    initialisers, frozen flags) the code generator and the CLI read.
+  }];
+  let dependentDialects = ["::graft::GraftDialect",
+                           "::mlir::func::FuncDialect"];
+}
+
 #endif // GRAFT_AUTOGRAD_PASSES

@@ -153,6 +153,8 @@ LogicalResult ModelOp::verify() {
       ok = checkUnique(retained, r.getName(), op, "retained gradient");
     else if (auto h = dyn_cast<GradHookOp>(op))
       ok = checkUnique(hooks, h.getName(), op, "gradient hook");
+    else if (auto rg = dyn_cast<ReadGradOp>(op))
+      ok = checkUnique(retained, rg.getName(), op, "retained gradient");
     else if (isa<LossOp>(op)) {
       if (loss) {
         op->emitOpError("a model has at most one loss")
@@ -681,9 +683,12 @@ LogicalResult BatchNormOp::inferReturnTypes(MLIRContext *,
 }
 
 LogicalResult BatchNormOp::verify() {
+  // In a model the running statistics are its buffers; in the functions of
+  // the training program they are arguments.
+  bool inModel = (*this)->getParentOfType<ModelOp>() != nullptr;
   for (auto [what, v] : {std::pair{"running_mean", getRunningMean()},
                          {"running_var", getRunningVar()}})
-    if (!v.getDefiningOp<BufferOp>())
+    if (inModel && !v.getDefiningOp<BufferOp>())
       return emitOpError(what) << " must be a graft.buffer: train mode "
                                   "updates it in place";
   double m = getMomentum().convertToDouble(), eps = getEps().convertToDouble();

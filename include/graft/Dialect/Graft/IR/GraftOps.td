@@ -195,6 +195,23 @@ def Graft_RetainGradOp : Graft_Op<"retain_grad", [HasParent<"ModelOp">]> {
   let assemblyFormat = "$name $value attr-dict `:` type($value)";
 }
 
+def Graft_ReadGradOp : Graft_Op<"read_grad", [HasParent<"ModelOp">]> {
+  let summary = "Asks for `value.grad` after backward";
+  let description = [{
+    The model reads the gradient of `value` after backward, under `name`
+    (PyTorch's `value.grad`). For a leaf that requires grad it is that
+    leaf's gradient; for a non-leaf it exists only when the value is
+    retained with `graft.retain_grad` — otherwise backward derivation
+    reports PyTorch's warning as an error, with its advice.
+
+    ```mlir
+    graft.read_grad "w.grad" %w : tensor<4x3xf32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name, Graft_FloatTensor:$value);
+  let assemblyFormat = "$name $value attr-dict `:` type($value)";
+}
+
 def Graft_GradHookOp : Graft_Op<"grad_hook", [
     AllTypesMatch<["input", "result"]>]> {
   let summary = "A named gradient hook point (`register_hook`)";
@@ -860,7 +877,8 @@ def Graft_BatchNormOp : Graft_DiffOp<"batch_norm", "NativeBatchNormBackward0",
       Optional<Graft_FloatTensor>:$weight, Optional<Graft_FloatTensor>:$bias,
       Graft_FloatTensor:$running_mean, Graft_FloatTensor:$running_var,
       DefaultValuedAttr<F64Attr, "0.1">:$momentum,
-      DefaultValuedAttr<F64Attr, "1e-5">:$eps);
+      DefaultValuedAttr<F64Attr, "1e-5">:$eps,
+      DefaultValuedAttr<BoolAttr, "true">:$training);
   let results = (outs Graft_FloatTensor:$result);
   let assemblyFormat = [{
     $input (`weight` $weight^)? (`bias` $bias^)? `running` $running_mean `,` $running_var
