@@ -666,6 +666,9 @@ void DotWriter::backwardNode(Operation *op) {
   } else if (auto h = dyn_cast<HookCallOp>(op)) {
     label = "graft.hook_call " + esc(h.getName());
     attrs = ", fillcolor=plum";
+  } else if (op == in.backwardOps.front() && isa<ConstantOp>(op)) {
+    label = "dL/dL = 1\\n" + opLabel(op);
+    attrs = ", fillcolor=salmon";
   } else {
     label = opLabel(op);
   }
@@ -680,9 +683,11 @@ void DotWriter::edges() {
     if (isa<YieldOp, NoGradOp, InferenceOp, ModelOp>(user))
       return;
     bool isBackward = !in.forwardOps.contains(user);
+    llvm::SmallPtrSet<Operation *, 4> drawn;
     for (Value v : user->getOperands()) {
       Operation *from = source(v);
-      if (!from)
+      // One edge per producer (x * x draws one).
+      if (!from || !drawn.insert(from).second)
         continue;
       std::string label = typeStr(v);
       if (auto r = dyn_cast<OpResult>(v); r && r.getOwner()->getNumResults() > 1)
@@ -710,6 +715,12 @@ void DotWriter::edges() {
       edge(from, user, attrs);
     }
   });
+  // backward() starts at the loss.
+  if (!in.backwardOps.empty() && isa<ConstantOp>(in.backwardOps.front()))
+    for (Operation &op : in.model.getBody().front())
+      if (isa<LossOp>(op))
+        os << "  " << id(&op) << " -> " << id(in.backwardOps.front())
+           << " [label=\"backward()\", style=dashed, color=salmon];\n";
   // Gradient marks point back at the leaf (or retained value) they are for.
   for (Operation *op : in.backwardOps)
     if (auto g = dyn_cast<GradientOp>(op)) {
