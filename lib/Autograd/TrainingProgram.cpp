@@ -142,8 +142,7 @@ Cloned cloneBody(ModelOp from, Block *body, IRMapping &map, Mode mode) {
   Cloned out;
   OpBuilder b = OpBuilder::atBlockEnd(body);
   for (Operation &op : from.getBody().front()) {
-    if (isa<ParamOp, BufferOp, InputOp, RetainGradOp, ReadGradOp>(op) ||
-        op.getName().getStringRef() == "graft.train")
+    if (isa<ParamOp, BufferOp, InputOp, RetainGradOp, ReadGradOp, TrainOp>(op))
       continue;
     if (auto l = dyn_cast<LossOp>(op)) {
       out.loss = map.lookup(l.getValue());

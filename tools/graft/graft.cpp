@@ -13,6 +13,7 @@
 #include "graft/Dialect/Graft/IR/GraftOps.h"
 #include "graft/Dialect/Graft/IR/ShapeFunctions.h"
 #include "graft/Evaluator/Evaluator.h"
+#include "graft/Frontend/MLIRGen.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -21,6 +22,8 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
@@ -36,7 +39,19 @@ enum ExitCode { Ok = 0, InputError = 1, UsageError = 2 };
 cl::SubCommand checkCmd("check",
                         "Parse and verify a model; print its summary");
 cl::opt<std::string> checkFile(cl::Positional, cl::Required,
-                               cl::desc("<model.mlir>"), cl::sub(checkCmd));
+                               cl::desc("<model.graft | model.mlir>"),
+                               cl::sub(checkCmd));
+
+cl::SubCommand emitCmd("emit-mlir",
+                       "Compile a .graft model file and print its graft IR");
+cl::opt<std::string> emitFile(cl::Positional, cl::Required,
+                              cl::desc("<model.graft>"), cl::sub(emitCmd));
+cl::opt<std::string> emitOutput("o", cl::desc("Write the IR to <file>"),
+                                cl::value_desc("file"), cl::init("-"),
+                                cl::sub(emitCmd));
+cl::opt<bool> emitLocations(
+    "locations", cl::desc("Print the source location of every op"),
+    cl::init(false), cl::sub(emitCmd));
 
 cl::SubCommand gradcheckCmd(
     "gradcheck",
@@ -76,6 +91,11 @@ cl::opt<bool> inspectAll("all",
                          cl::desc("With --autograd: one row for every value"),
                          cl::sub(inspectCmd));
 
+cl::list<std::string> dimOverrides(
+    "dim", cl::desc("Override a named dimension: --dim B=32"),
+    cl::value_desc("NAME=VALUE"), cl::sub(checkCmd), cl::sub(emitCmd),
+    cl::sub(inspectCmd), cl::sub(gradcheckCmd));
+
 struct Subcommand {
   cl::SubCommand *cmd;
   int (*run)();
@@ -95,19 +115,6 @@ OwningOpRef<ModuleOp> load(MLIRContext &ctx, llvm::SourceMgr &sm,
   return parseSourceFile<ModuleOp>(sm, &ctx);
 }
 
-/// Reads a model file into graft IR. `.mlir` files are parsed here; the
-/// front-end for `.graft` model files plugs in at this one place.
-OwningOpRef<ModuleOp> loadModelFile(MLIRContext &ctx, llvm::SourceMgr &sm,
-                                    llvm::StringRef path) {
-  if (path.ends_with(".graft")) {
-    llvm::errs() << "graft: error: " << path
-                 << ": .graft model files need the front-end, which this "
-                    "build does not have yet; give graft IR (.mlir)\n";
-    return nullptr;
-  }
-  return load(ctx, sm, path);
-}
-
 std::string typeStr(RankedTensorType t) {
   std::string s;
   llvm::raw_string_ostream os(s);
@@ -115,12 +122,48 @@ std::string typeStr(RankedTensorType t) {
   return s;
 }
 
+bool isModelFile(llvm::StringRef path) {
+  return llvm::sys::path::extension(path) == ".graft";
+}
+
+/// Parses `--dim NAME=VALUE` options; false after reporting a usage error.
+bool parseDims(graft::frontend::GenOptions &options) {
+  for (const std::string &d : dimOverrides) {
+    auto [name, value] = llvm::StringRef(d).split('=');
+    int64_t v;
+    if (name.empty() || value.getAsInteger(10, v) || v <= 0) {
+      llvm::errs() << "graft: error: --dim expects NAME=VALUE with a positive "
+                      "integer VALUE, got '"
+                   << d << "'\n";
+      return false;
+    }
+    options.dims.emplace_back(name.str(), v);
+  }
+  return true;
+}
+
+/// Loads a .graft model file (through the front-end) or graft IR (.mlir).
+OwningOpRef<ModuleOp> loadAny(MLIRContext &ctx, llvm::SourceMgr &sm,
+                              llvm::StringRef path,
+                              const graft::frontend::GenOptions &options) {
+  if (isModelFile(path))
+    return graft::frontend::compileFile(ctx, sm, path, options, llvm::errs());
+  return load(ctx, sm, path);
+}
+
 int runCheck() {
   MLIRContext ctx;
   ctx.loadDialect<graft::GraftDialect>();
+  graft::frontend::GenOptions options;
+  if (!parseDims(options))
+    return UsageError;
+  if (!isModelFile(checkFile) && !options.dims.empty()) {
+    llvm::errs() << "graft: error: --dim applies to .graft model files\n";
+    return UsageError;
+  }
   llvm::SourceMgr sm;
   SourceMgrDiagnosticHandler handler(sm, &ctx);
-  OwningOpRef<ModuleOp> module = load(ctx, sm, checkFile);
+  OwningOpRef<ModuleOp> module = loadAny(ctx, sm, checkFile, options);
   if (!module)
     return InputError;
   auto &os = llvm::outs();
@@ -166,9 +209,6 @@ int runCheck() {
 int runGradcheck();
 int runInspect();
 
-Subcommand subcommands[] = {{&checkCmd, runCheck},
-                            {&gradcheckCmd, runGradcheck},
-                            {&inspectCmd, runInspect}};
 
 //===----------------------------------------------------------------------===//
 // graft gradcheck
@@ -397,7 +437,10 @@ int runGradcheck() {
   graft::registerAutogradPasses();
   llvm::SourceMgr sm;
   SourceMgrDiagnosticHandler handler(sm, &ctx);
-  OwningOpRef<ModuleOp> module = loadModelFile(ctx, sm, gradcheckFile);
+  graft::frontend::GenOptions options;
+  if (!parseDims(options))
+    return UsageError;
+  OwningOpRef<ModuleOp> module = loadAny(ctx, sm, gradcheckFile, options);
   if (!module)
     return InputError;
   if (failed(deriveBackward(*module)))
@@ -426,7 +469,10 @@ int runInspect() {
   ctx.loadDialect<graft::GraftDialect>();
   llvm::SourceMgr sm;
   SourceMgrDiagnosticHandler handler(sm, &ctx);
-  OwningOpRef<ModuleOp> module = loadModelFile(ctx, sm, inspectFile);
+  graft::frontend::GenOptions options;
+  if (!parseDims(options))
+    return UsageError;
+  OwningOpRef<ModuleOp> module = loadAny(ctx, sm, inspectFile, options);
   if (!module)
     return InputError;
   auto models = llvm::to_vector(module->getOps<graft::ModelOp>());
@@ -448,6 +494,37 @@ int runInspect() {
   }
   return Ok;
 }
+int runEmitMlir() {
+  MLIRContext ctx;
+  ctx.loadDialect<graft::GraftDialect>();
+  graft::frontend::GenOptions options;
+  if (!parseDims(options))
+    return UsageError;
+  llvm::SourceMgr sm;
+  SourceMgrDiagnosticHandler handler(sm, &ctx);
+  OwningOpRef<ModuleOp> module = loadAny(ctx, sm, emitFile, options);
+  if (!module)
+    return InputError;
+  std::string err;
+  auto out = openOutputFile(emitOutput, &err);
+  if (!out) {
+    llvm::errs() << "graft: error: " << err << "\n";
+    return UsageError;
+  }
+  OpPrintingFlags flags;
+  if (emitLocations)
+    flags.enableDebugInfo(/*enable=*/true, /*prettyForm=*/false)
+        .useLocalScope();
+  module->print(out->os(), flags);
+  out->keep();
+  return Ok;
+}
+
+
+Subcommand subcommands[] = {{&checkCmd, runCheck},
+                            {&emitCmd, runEmitMlir},
+                            {&inspectCmd, runInspect},
+                            {&gradcheckCmd, runGradcheck}};
 
 void printVersion(llvm::raw_ostream &os) {
   os << "graft " << GRAFT_VERSION << " (LLVM/MLIR " << GRAFT_LLVM_VERSION

@@ -1238,4 +1238,250 @@ def Graft_EmbeddingBackwardOp : Graft_Op<"embedding_backward", [Pure]> {
   let hasVerifier = 1;
 }
 
+// Training configuration
+//===----------------------------------------------------------------------===//
+
+def Graft_OptimizerKind : I32EnumAttr<"OptimizerKind", "torch.optim optimizer", [
+    I32EnumAttrCase<"sgd", 0>, I32EnumAttrCase<"adam", 1>,
+    I32EnumAttrCase<"adamw", 2>]> {
+  let genSpecializedAttr = 0;
+  let cppNamespace = "::graft";
+}
+def Graft_OptimizerKindAttr
+    : EnumAttr<Graft_Dialect, Graft_OptimizerKind, "optimizer">;
+
+def Graft_TrainOp : Graft_Op<"train", [HasParent<"ModelOp">]> {
+  let summary = "How the model is trained: optimizer, groups, accumulation, clipping";
+  let description = [{
+    The training declaration of a model: the `torch.optim` optimizer and its
+    hyper-parameters, parameter groups, gradient accumulation and gradient
+    clipping, and an optional learning-rate schedule. The loss is marked
+    separately by `graft.loss`. A model has at most one `graft.train`.
+
+    Hyper-parameters carry torch.optim's names and meanings; an option that
+    the optimizer does not have is an error. `sgd` takes `momentum`,
+    `dampening`, `nesterov`, `weight_decay`, `maximize`; `adam` and `adamw`
+    take `betas`, `eps`, `weight_decay`, `amsgrad`, `maximize`.
+
+    `param_groups` is an array of dictionaries, each with `params` (an array
+    of state_dict name patterns, `*` matching any characters) and the
+    options it overrides; parameters no group matches form the default
+    group, as the first argument of a PyTorch optimizer would.
+
+    `accumulation_steps` micro-batches are summed before each step.
+    `clip_grad_norm` (with `clip_norm_type`, 2 by default) is
+    `torch.nn.utils.clip_grad_norm_`; `clip_grad_value` is
+    `clip_grad_value_`. `lr_schedule` is a dictionary with a `kind`
+    (`StepLR`, `ExponentialLR`, `CosineAnnealingLR` or `LinearLR`) and that
+    scheduler's arguments.
+
+    ```mlir
+    graft.train adamw {lr = 3.000000e-04 : f64, betas = array<f64: 0.9, 0.95>,
+        weight_decay = 1.000000e-01 : f64,
+        param_groups = [{params = ["*.bias", "*ln*.weight"], weight_decay = 0.000000e+00 : f64} ],
+        accumulation_steps = 4 : i64, clip_grad_norm = 1.000000e+00 : f64,
+        lr_schedule = {kind = "CosineAnnealingLR", T_max = 1000 : i64}}
+    ```
+  }];
+  let arguments = (ins Graft_OptimizerKindAttr:$optimizer, F64Attr:$lr,
+      OptionalAttr<F64Attr>:$momentum, OptionalAttr<F64Attr>:$dampening,
+      OptionalAttr<BoolAttr>:$nesterov, OptionalAttr<F64Attr>:$weight_decay,
+      OptionalAttr<BoolAttr>:$maximize, OptionalAttr<DenseF64ArrayAttr>:$betas,
+      OptionalAttr<F64Attr>:$eps, OptionalAttr<BoolAttr>:$amsgrad,
+      DefaultValuedAttr<TypedArrayAttrBase<DictionaryAttr,
+                        "array of parameter groups">, "{}">:$param_groups,
+      DefaultValuedAttr<I64Attr, "1">:$accumulation_steps,
+      OptionalAttr<F64Attr>:$clip_grad_norm,
+      DefaultValuedAttr<F64Attr, "2.0">:$clip_norm_type,
+      OptionalAttr<F64Attr>:$clip_grad_value,
+      OptionalAttr<DictionaryAttr>:$lr_schedule,
+      OptionalAttr<I64Attr>:$seed);
+  let assemblyFormat = "$optimizer attr-dict";
+  let hasVerifier = 1;
+  // The verifier lives here, beside the op, so the training section stays
+  // self-contained. It checks torch.optim's constructor rules, with its
+  // wording where it has one.
+  let extraClassDefinition = [{
+    namespace {
+    /// The options `kind` accepts besides `lr`.
+    bool isOptionOf(::graft::OptimizerKind kind, ::llvm::StringRef name) {
+      if (name == "weight_decay" || name == "maximize")
+        return true;
+      if (kind == ::graft::OptimizerKind::sgd)
+        return name == "momentum" || name == "dampening" || name == "nesterov";
+      return name == "betas" || name == "eps" || name == "amsgrad";
+    }
+    } // namespace
+
+    /// Checks one set of hyper-parameters (the op's, or a group's merged
+    /// over them). `where` names the group in messages.
+    static ::mlir::LogicalResult verifyHyperParameters(
+        ::mlir::Operation *op, ::graft::OptimizerKind kind,
+        ::mlir::DictionaryAttr opts, ::llvm::StringRef where) {
+      auto number = [&](::llvm::StringRef name,
+                        double fallback) -> std::optional<double> {
+        ::mlir::Attribute a = opts.get(name);
+        if (!a)
+          return fallback;
+        if (auto f = ::llvm::dyn_cast<::mlir::FloatAttr>(a))
+          return f.getValueAsDouble();
+        if (auto i = ::llvm::dyn_cast<::mlir::IntegerAttr>(a))
+          return static_cast<double>(i.getInt());
+        op->emitOpError() << where << "'" << name << "' must be a number";
+        return std::nullopt;
+      };
+      for (::mlir::NamedAttribute a : opts) {
+        ::llvm::StringRef name = a.getName().getValue();
+        if (name == "lr" || name == "params")
+          continue;
+        if (!isOptionOf(kind, name))
+          return op->emitOpError() << where << "'" << name
+                                   << "' is not an option of "
+                                   << ::graft::stringifyOptimizerKind(kind);
+      }
+      std::optional<double> lr = number("lr", 1.0);
+      if (!lr)
+        return ::mlir::failure();
+      if (!(*lr > 0))
+        return op->emitOpError() << where << "Invalid learning rate: " << *lr
+                                 << " (expected lr > 0)";
+      std::optional<double> wd = number("weight_decay", 0.0);
+      if (!wd)
+        return ::mlir::failure();
+      if (!(*wd >= 0))
+        return op->emitOpError() << where << "Invalid weight_decay value: "
+                                 << *wd << " (expected >= 0)";
+      if (kind == ::graft::OptimizerKind::sgd) {
+        std::optional<double> m = number("momentum", 0.0),
+                              d = number("dampening", 0.0);
+        if (!m || !d)
+          return ::mlir::failure();
+        if (!(*m >= 0))
+          return op->emitOpError() << where << "Invalid momentum value: "
+                                   << *m << " (expected >= 0)";
+        if (!(*d >= 0))
+          return op->emitOpError() << where << "Invalid dampening value: "
+                                   << *d << " (expected >= 0)";
+        auto nesterov =
+            ::llvm::dyn_cast_or_null<::mlir::BoolAttr>(opts.get("nesterov"));
+        if (nesterov && nesterov.getValue() && (*m <= 0 || *d != 0))
+          return op->emitOpError()
+                 << where
+                 << "Nesterov momentum requires a momentum and zero "
+                    "dampening (got momentum "
+                 << *m << ", dampening " << *d << ")";
+        return ::mlir::success();
+      }
+      if (::mlir::Attribute b = opts.get("betas")) {
+        auto betas = ::llvm::dyn_cast<::mlir::DenseF64ArrayAttr>(b);
+        if (!betas || betas.size() != 2)
+          return op->emitOpError()
+                 << where << "betas must be two numbers (beta1, beta2)";
+        for (int i = 0; i < 2; ++i)
+          if (!(betas[i] >= 0 && betas[i] < 1))
+            return op->emitOpError()
+                   << where << "Invalid beta parameter at index " << i << ": "
+                   << betas[i] << " (expected 0 <= beta < 1)";
+      }
+      std::optional<double> eps = number("eps", 1e-8);
+      if (!eps)
+        return ::mlir::failure();
+      if (!(*eps >= 0))
+        return op->emitOpError() << where << "Invalid epsilon value: " << *eps
+                                 << " (expected >= 0)";
+      return ::mlir::success();
+    }
+
+    ::mlir::LogicalResult $cppClass::verify() {
+      ::mlir::Operation *op = getOperation();
+      for (::mlir::Operation &other : op->getBlock()->getOperations())
+        if (&other != op && ::llvm::isa<$cppClass>(other) &&
+            other.isBeforeInBlock(op))
+          return (emitOpError("a model has at most one training declaration")
+                      .attachNote(other.getLoc())
+                  << "the first one is here");
+      ::graft::OptimizerKind kind = getOptimizer();
+      // The op's own options, as one dictionary.
+      ::mlir::NamedAttrList own;
+      for (::llvm::StringRef name :
+           {"lr", "momentum", "dampening", "nesterov", "weight_decay",
+            "maximize", "betas", "eps", "amsgrad"})
+        if (::mlir::Attribute a = op->getAttr(name))
+          own.set(name, a);
+      ::mlir::DictionaryAttr base = own.getDictionary(getContext());
+      if (::mlir::failed(verifyHyperParameters(op, kind, base, "")))
+        return ::mlir::failure();
+      for (auto [i, g] : ::llvm::enumerate(getParamGroups())) {
+        auto group = ::llvm::cast<::mlir::DictionaryAttr>(g);
+        std::string where = "parameter group " + std::to_string(i) + ": ";
+        auto params =
+            ::llvm::dyn_cast_or_null<::mlir::ArrayAttr>(group.get("params"));
+        if (!params || params.empty() ||
+            !::llvm::all_of(params, ::llvm::IsaPred<::mlir::StringAttr>))
+          return emitOpError() << where
+                               << "expected 'params', a non-empty array of "
+                                  "parameter name patterns";
+        ::mlir::NamedAttrList merged(base);
+        for (::mlir::NamedAttribute a : group)
+          merged.set(a.getName(), a.getValue());
+        if (::mlir::failed(verifyHyperParameters(
+                op, kind, merged.getDictionary(getContext()), where)))
+          return ::mlir::failure();
+      }
+      if (getAccumulationSteps() < 1)
+        return emitOpError("accumulation_steps must be at least 1, got ")
+               << getAccumulationSteps();
+      if (auto c = getClipGradNorm(); c && !(c->convertToDouble() > 0))
+        return emitOpError("clip_grad_norm (max_norm) must be positive, got ")
+               << c->convertToDouble();
+      if (!(getClipNormType().convertToDouble() > 0))
+        return emitOpError("clip_norm_type must be positive, got ")
+               << getClipNormType().convertToDouble();
+      if (auto c = getClipGradValue(); c && !(c->convertToDouble() > 0))
+        return emitOpError("clip_grad_value (clip_value) must be positive, "
+                           "got ")
+               << c->convertToDouble();
+      if (::mlir::DictionaryAttr s = getLrScheduleAttr()) {
+        auto kindAttr = s.getAs<::mlir::StringAttr>("kind");
+        if (!kindAttr)
+          return emitOpError("lr_schedule needs a 'kind' (StepLR, "
+                             "ExponentialLR, CosineAnnealingLR or LinearLR)");
+        ::llvm::StringRef k = kindAttr.getValue();
+        ::llvm::SmallVector<::llvm::StringRef> required, optional;
+        if (k == "StepLR") {
+          required = {"step_size"};
+          optional = {"gamma"};
+        } else if (k == "ExponentialLR") {
+          required = {"gamma"};
+        } else if (k == "CosineAnnealingLR") {
+          required = {"T_max"};
+          optional = {"eta_min"};
+        } else if (k == "LinearLR") {
+          optional = {"start_factor", "end_factor", "total_iters"};
+        } else {
+          return emitOpError("unknown lr_schedule kind '")
+                 << k
+                 << "'; expected StepLR, ExponentialLR, CosineAnnealingLR "
+                    "or LinearLR";
+        }
+        for (::llvm::StringRef r : required)
+          if (!s.get(r))
+            return emitOpError("lr_schedule ") << k << " needs '" << r << "'";
+        for (::mlir::NamedAttribute a : s) {
+          ::llvm::StringRef n = a.getName().getValue();
+          if (n != "kind" && !::llvm::is_contained(required, n) &&
+              !::llvm::is_contained(optional, n))
+            return emitOpError("lr_schedule ")
+                   << k << " has no argument '" << n << "'";
+          if (n != "kind" && !::llvm::isa<::mlir::FloatAttr,
+                                          ::mlir::IntegerAttr>(a.getValue()))
+            return emitOpError("lr_schedule argument '")
+                   << n << "' must be a number";
+        }
+      }
+      return ::mlir::success();
+    }
+  }];
+}
+
 #endif // GRAFT_OPS

@@ -1,0 +1,159 @@
+//===- AST.h - Syntax tree of the Graft model language ----------*- C++ -*-===//
+//
+// The parser's output: a program of dimension declarations, modules,
+// functions and models. Every node carries its source location (the buffer
+// pointer for diagnostics with a caret, and line and column). LLVM Support
+// only: no MLIR here.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef GRAFT_FRONTEND_AST_H
+#define GRAFT_FRONTEND_AST_H
+
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/SMLoc.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace graft::frontend {
+
+struct Loc {
+  llvm::SMLoc ptr;
+  unsigned line = 0, col = 0;
+};
+
+struct Expr;
+using ExprPtr = std::unique_ptr<Expr>;
+
+/// A call argument: positional when `keyword` is empty.
+struct Arg {
+  std::string keyword;
+  Loc loc;
+  ExprPtr value;
+};
+
+enum class ExprKind {
+  Number,   ///< `number`, `isInt`
+  String,   ///< `name` holds the contents
+  Bool,     ///< `boolean`
+  None,
+  Name,     ///< `name`
+  Unary,    ///< `op` applied to `lhs`
+  Binary,   ///< `lhs op rhs`
+  Call,     ///< `lhs(args)`
+  Member,   ///< `lhs.name`
+  Index,    ///< `lhs[args]`, each index an expression or a Slice
+  Slice,    ///< `start:end:step` inside an index; parts may be null
+  List,     ///< `[args]`
+  ListComp, ///< `[lhs for name in rhs]`
+  Tuple,    ///< `(a, b)`
+};
+
+struct Expr {
+  ExprKind kind;
+  Loc loc;
+  std::string name;
+  std::string op; ///< Operator spelling for Unary/Binary.
+  double number = 0;
+  bool isInt = false;
+  bool boolean = false;
+  ExprPtr lhs, rhs;
+  ExprPtr start, end, step; ///< Slice parts.
+  std::vector<Arg> args;
+
+  Expr(ExprKind kind, Loc loc) : kind(kind), loc(loc) {}
+};
+
+struct Stmt;
+using StmtPtr = std::unique_ptr<Stmt>;
+using Block = std::vector<StmtPtr>;
+
+/// A tensor type `f32[B, 784]`.
+struct TypeSpec {
+  Loc loc;
+  std::string dtype;
+  std::vector<ExprPtr> dims;
+};
+
+struct FunctionDecl {
+  Loc loc;
+  std::string name;
+  std::vector<Arg> params; ///< `keyword` is the name; `value` the default.
+  std::vector<std::string> decorators;
+  std::vector<Loc> decoratorLocs;
+  Block body;
+};
+
+enum class StmtKind {
+  Dim,       ///< `dim NAME = expr`
+  Input,     ///< `input NAME: type [requires_grad]`
+  Param,     ///< `param NAME: type = init(args)`
+  Buffer,    ///< `buffer NAME: type = init(args)`
+  Assign,    ///< `targets = value` (one or more targets)
+  ExprStmt,  ///< a call evaluated for its effect
+  Return,    ///< `return [value]`
+  Output,    ///< `output NAME [= value]`
+  Freeze,    ///< `freeze pattern, pattern...`
+  NoGrad,    ///< `no_grad { body }`
+  Inference, ///< `inference { body }`
+  For,       ///< `for NAME in value { body }`
+  Def,       ///< a function (`func`)
+  Train,     ///< `train { body }`
+};
+
+struct Stmt {
+  StmtKind kind;
+  Loc loc;
+  std::string name;
+  std::vector<std::string> targets; ///< Assign targets (a, b = ...)
+  std::vector<Loc> targetLocs;
+  std::vector<std::string> patterns; ///< Freeze patterns.
+  std::vector<Loc> patternLocs;
+  bool requiresGrad = false;
+  std::unique_ptr<TypeSpec> type;
+  ExprPtr value;
+  Block body;
+  std::unique_ptr<FunctionDecl> func;
+
+  Stmt(StmtKind kind, Loc loc) : kind(kind), loc(loc) {}
+};
+
+/// `module Name(params) { body }`: like an nn.Module subclass. The body's
+/// statements run when the module is instantiated (its __init__); its `def`s
+/// are methods, `forward` the one called by `instance(x)`.
+struct ModuleDecl {
+  Loc loc;
+  std::string name;
+  std::vector<Arg> params;
+  Block body;
+};
+
+/// `model name { body }`: the compiled unit.
+struct ModelDecl {
+  Loc loc;
+  std::string name;
+  Block body;
+};
+
+struct Include {
+  Loc loc;
+  std::string path;
+};
+
+struct Program {
+  std::vector<Include> includes;
+  Block globals; ///< Top-level `dim` declarations and functions.
+  std::vector<std::unique_ptr<ModuleDecl>> modules;
+  std::vector<std::unique_ptr<ModelDecl>> models;
+};
+
+/// A compact S-expression dump, for tests.
+void dump(const Program &program, llvm::raw_ostream &os);
+void dump(const Expr &expr, llvm::raw_ostream &os);
+
+} // namespace graft::frontend
+
+#endif

@@ -1,0 +1,40 @@
+//===- MLIRGen.h - From .graft files to the graft dialect -------*- C++ -*-===//
+//
+// Semantic analysis and IR generation: resolves names, instantiates modules
+// with state_dict names, fixes named dimensions, checks shapes, dtypes and the
+// autograd rules a model file can break, and builds one graft.model per
+// `model` declaration. Every op carries the FileLineColLoc of its source.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef GRAFT_FRONTEND_MLIRGEN_H
+#define GRAFT_FRONTEND_MLIRGEN_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "llvm/Support/SourceMgr.h"
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace graft::frontend {
+
+struct GenOptions {
+  /// `--dim NAME=VALUE` overrides of `dim` declarations, in order.
+  std::vector<std::pair<std::string, int64_t>> dims;
+};
+
+/// Reads `path` and the files it includes into `sm`, and generates graft IR.
+/// Errors are printed to `os` as `file:line:col: error: ...` with the line
+/// and a caret; the result is null when there was any.
+mlir::OwningOpRef<mlir::ModuleOp> compileFile(mlir::MLIRContext &ctx,
+                                              llvm::SourceMgr &sm,
+                                              llvm::StringRef path,
+                                              const GenOptions &options,
+                                              llvm::raw_ostream &os);
+
+} // namespace graft::frontend
+
+#endif

@@ -1,0 +1,1100 @@
+//===- Parser.cpp - Recursive-descent parser for .graft files -------------===//
+
+#include "graft/Frontend/Parser.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/MemoryBuffer.h"
+
+using namespace graft::frontend;
+using llvm::StringRef;
+using llvm::Twine;
+
+//===----------------------------------------------------------------------===//
+// Diagnostics
+//===----------------------------------------------------------------------===//
+
+void Diagnostics::error(llvm::SMLoc loc, const Twine &message) {
+  if (numErrors >= maxErrors) {
+    suppressed = true;
+    return;
+  }
+  suppressed = false;
+  if (loc.isValid())
+    sm.PrintMessage(os, loc, llvm::SourceMgr::DK_Error, message);
+  else
+    os << "graft: error: " << message << "\n";
+  if (++numErrors == maxErrors)
+    os << "graft: error: too many errors, stopping\n";
+}
+
+void Diagnostics::warning(llvm::SMLoc loc, const Twine &message) {
+  sm.PrintMessage(os, loc, llvm::SourceMgr::DK_Warning, message);
+}
+
+void Diagnostics::note(llvm::SMLoc loc, const Twine &message) {
+  if (suppressed)
+    return;
+  if (loc.isValid())
+    sm.PrintMessage(os, loc, llvm::SourceMgr::DK_Note, message);
+  else
+    os << "note: " << message << "\n";
+}
+
+//===----------------------------------------------------------------------===//
+// Tokens
+//===----------------------------------------------------------------------===//
+
+static void reportLexError(void *ctx, llvm::SMLoc loc, const Twine &message) {
+  static_cast<Diagnostics *>(ctx)->error(loc, message);
+}
+
+Parser::Parser(Diagnostics &diags, unsigned bufferId)
+    : diags(diags),
+      lexer(diags.getSourceMgr().getMemoryBuffer(bufferId)->getBuffer(),
+            reportLexError, &diags) {
+  consume();
+}
+
+void Parser::consume() {
+  if (hasLookahead) {
+    tok = std::move(lookahead);
+    hasLookahead = false;
+    return;
+  }
+  // Invalid characters were reported by the lexer; the parser never sees
+  // them, so one stray byte costs one error.
+  do
+    tok = lexer.next();
+  while (tok.kind == Tok::Error);
+}
+
+const Token &Parser::peekToken() {
+  if (!hasLookahead) {
+    do
+      lookahead = lexer.next();
+    while (lookahead.kind == Tok::Error);
+    hasLookahead = true;
+  }
+  return lookahead;
+}
+
+bool Parser::accept(Tok kind) {
+  if (!is(kind))
+    return false;
+  consume();
+  return true;
+}
+
+void Parser::error(const Twine &message) {
+  if (statementFailed)
+    return;
+  statementFailed = true;
+  diags.error(tok.loc, message);
+}
+
+void Parser::errorExpected(StringRef what) {
+  std::string found = is(Tok::Ident) || is(Tok::Int) || is(Tok::Float)
+                          ? ("'" + tok.text + "'").str()
+                          : spell(tok.kind).str();
+  error("expected " + what + ", found " + found);
+}
+
+bool Parser::expect(Tok kind, StringRef context) {
+  if (accept(kind))
+    return true;
+  errorExpected((spell(kind) + " " + context).str());
+  return false;
+}
+
+void Parser::skipNewlines() {
+  while (is(Tok::Newline) || is(Tok::Semi))
+    consume();
+}
+
+void Parser::skipToEndOfStatement() {
+  while (!is(Tok::Eof) && !is(Tok::Newline) && !is(Tok::Semi) &&
+         !is(Tok::RBrace)) {
+    if (is(Tok::LBrace)) {
+      // Skip a whole block that belongs to the broken statement.
+      unsigned open = 0;
+      do {
+        if (is(Tok::LBrace))
+          ++open;
+        else if (is(Tok::RBrace))
+          --open;
+        consume();
+      } while (open > 0 && !is(Tok::Eof));
+      continue;
+    }
+    consume();
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Declarations
+//===----------------------------------------------------------------------===//
+
+std::unique_ptr<Program> Parser::parseProgram() {
+  auto program = std::make_unique<Program>();
+  while (true) {
+    skipNewlines();
+    if (is(Tok::Eof) || diags.tooMany())
+      break;
+    statementFailed = false;
+    const char *before = tok.text.data();
+    parseTopLevel(*program);
+    if (statementFailed) {
+      skipToEndOfStatement();
+      // A stray '}' at the top level: drop it so parsing moves on.
+      if (is(Tok::RBrace))
+        consume();
+    }
+    // Guarantee progress on any input.
+    if (tok.text.data() == before && !is(Tok::Eof))
+      consume();
+  }
+  return program;
+}
+
+void Parser::parseTopLevel(Program &program) {
+  if (is(Tok::KwInclude)) {
+    Loc l = loc();
+    consume();
+    if (!is(Tok::String))
+      return errorExpected("a file name in quotes after 'include'");
+    program.includes.push_back({l, tok.stringValue});
+    consume();
+    endStatement();
+    return;
+  }
+  if (is(Tok::KwModule)) {
+    if (auto m = parseModule())
+      program.modules.push_back(std::move(m));
+    return;
+  }
+  if (is(Tok::KwModel)) {
+    if (auto m = parseModel())
+      program.models.push_back(std::move(m));
+    return;
+  }
+  if (is(Tok::KwDef) || is(Tok::At) || (isWord("dim") &&
+                                         peekToken().kind == Tok::Ident)) {
+    if (auto s = parseStatement())
+      program.globals.push_back(std::move(s));
+    return;
+  }
+  errorExpected("'model', 'module', 'def', 'dim' or 'include' at the top "
+                "level");
+}
+
+bool Parser::parseParamList(std::vector<Arg> &params) {
+  if (!expect(Tok::LParen, "to start the parameter list"))
+    return false;
+  while (!is(Tok::RParen)) {
+    if (!is(Tok::Ident)) {
+      errorExpected("a parameter name");
+      return false;
+    }
+    Arg p;
+    p.loc = loc();
+    p.keyword = tok.text.str();
+    consume();
+    if (accept(Tok::Assign)) {
+      p.value = parseExpr();
+      if (!p.value)
+        return false;
+    }
+    for (const Arg &other : params)
+      if (other.keyword == p.keyword) {
+        diags.error(p.loc.ptr, "duplicate parameter '" + p.keyword + "'");
+        statementFailed = true;
+      }
+    params.push_back(std::move(p));
+    if (!accept(Tok::Comma))
+      break;
+  }
+  return expect(Tok::RParen, "to close the parameter list");
+}
+
+bool Parser::parseBlock(Block &block, StringRef context) {
+  if (!expect(Tok::LBrace, ("to start " + context).str()))
+    return false;
+  if (depth >= maxNesting) {
+    error("blocks nested too deeply (more than " + Twine(maxNesting) + ")");
+    return false;
+  }
+  ++depth;
+  while (true) {
+    skipNewlines();
+    if (is(Tok::RBrace) || is(Tok::Eof) || diags.tooMany())
+      break;
+    statementFailed = false;
+    const char *before = tok.text.data();
+    StmtPtr stmt = parseStatement();
+    if (stmt)
+      block.push_back(std::move(stmt));
+    if (statementFailed)
+      skipToEndOfStatement();
+    if (tok.text.data() == before && !is(Tok::Eof) && !is(Tok::RBrace))
+      consume();
+  }
+  --depth;
+  statementFailed = false;
+  return expect(Tok::RBrace, ("to close " + context).str());
+}
+
+std::unique_ptr<ModuleDecl> Parser::parseModule() {
+  auto m = std::make_unique<ModuleDecl>();
+  m->loc = loc();
+  consume(); // module
+  if (!is(Tok::Ident)) {
+    errorExpected("a module name after 'module'");
+    return nullptr;
+  }
+  m->name = tok.text.str();
+  consume();
+  if (is(Tok::LParen) && !parseParamList(m->params))
+    return nullptr;
+  if (!parseBlock(m->body, "the module body"))
+    return nullptr;
+  return m;
+}
+
+std::unique_ptr<ModelDecl> Parser::parseModel() {
+  auto m = std::make_unique<ModelDecl>();
+  m->loc = loc();
+  consume(); // model
+  if (!is(Tok::Ident)) {
+    errorExpected("a model name after 'model'");
+    return nullptr;
+  }
+  m->name = tok.text.str();
+  consume();
+  if (!parseBlock(m->body, "the model body"))
+    return nullptr;
+  return m;
+}
+
+std::unique_ptr<FunctionDecl>
+Parser::parseDef(std::vector<std::string> decorators,
+                 std::vector<Loc> decoratorLocs) {
+  auto f = std::make_unique<FunctionDecl>();
+  f->loc = loc();
+  f->decorators = std::move(decorators);
+  f->decoratorLocs = std::move(decoratorLocs);
+  if (!expect(Tok::KwDef, "after a decorator"))
+    return nullptr;
+  if (!is(Tok::Ident)) {
+    errorExpected("a function name after 'def'");
+    return nullptr;
+  }
+  f->name = tok.text.str();
+  consume();
+  if (!parseParamList(f->params) || !parseBlock(f->body, "the function body"))
+    return nullptr;
+  return f;
+}
+
+//===----------------------------------------------------------------------===//
+// Statements
+//===----------------------------------------------------------------------===//
+
+bool Parser::endStatement() {
+  if (is(Tok::Newline) || is(Tok::Semi)) {
+    consume();
+    return true;
+  }
+  if (is(Tok::RBrace) || is(Tok::Eof))
+    return true;
+  errorExpected("end of line or ';' after the statement");
+  return false;
+}
+
+StmtPtr Parser::parseStatement() {
+  Tok next = is(Tok::Ident) ? peekToken().kind : Tok::Eof;
+  bool named = next == Tok::Ident;
+  if (is(Tok::KwDef) || is(Tok::At))
+    return parseDecorated();
+  if (is(Tok::KwFor))
+    return parseFor();
+  if (is(Tok::KwReturn)) {
+    auto s = std::make_unique<Stmt>(StmtKind::Return, loc());
+    consume();
+    if (!is(Tok::Newline) && !is(Tok::Semi) && !is(Tok::RBrace) &&
+        !is(Tok::Eof)) {
+      s->value = parseExpr();
+      if (!s->value)
+        return nullptr;
+    }
+    endStatement();
+    return s;
+  }
+  if (isWord("dim") && named)
+    return parseDim();
+  if (isWord("input") && named)
+    return parseInput();
+  if (isWord("param") && named)
+    return parseParamOrBuffer(StmtKind::Param);
+  if (isWord("buffer") && named)
+    return parseParamOrBuffer(StmtKind::Buffer);
+  if (isWord("output") && named)
+    return parseOutput();
+  if (isWord("freeze") &&
+      (named || next == Tok::Star || next == Tok::String))
+    return parseFreeze();
+  if (next == Tok::LBrace) {
+    if (isWord("no_grad"))
+      return parseBlockStmt(StmtKind::NoGrad);
+    if (isWord("inference"))
+      return parseBlockStmt(StmtKind::Inference);
+    if (isWord("train"))
+      return parseBlockStmt(StmtKind::Train);
+  }
+  if (is(Tok::KwModule) || is(Tok::KwModel)) {
+    error(Twine(spell(tok.kind)) + " declarations are only allowed at the "
+                                   "top level");
+    return nullptr;
+  }
+  return parseAssignOrExpr();
+}
+
+StmtPtr Parser::parseDecorated() {
+  Loc l = loc();
+  std::vector<std::string> decorators;
+  std::vector<Loc> locs;
+  while (accept(Tok::At)) {
+    if (!is(Tok::Ident)) {
+      errorExpected("a decorator name after '@'");
+      return nullptr;
+    }
+    locs.push_back(loc());
+    decorators.push_back(tok.text.str());
+    consume();
+    // `@torch.no_grad()` style: accept and ignore empty parentheses.
+    if (accept(Tok::LParen) && !expect(Tok::RParen, "after the decorator"))
+      return nullptr;
+    skipNewlines();
+  }
+  auto s = std::make_unique<Stmt>(StmtKind::Def, l);
+  s->func = parseDef(std::move(decorators), std::move(locs));
+  if (!s->func)
+    return nullptr;
+  s->name = s->func->name;
+  return s;
+}
+
+StmtPtr Parser::parseDim() {
+  auto s = std::make_unique<Stmt>(StmtKind::Dim, loc());
+  consume(); // dim
+  s->name = tok.text.str();
+  s->loc = loc();
+  consume();
+  if (!expect(Tok::Assign, "after the dimension name (dim NAME = SIZE)"))
+    return nullptr;
+  s->value = parseExpr();
+  if (!s->value)
+    return nullptr;
+  endStatement();
+  return s;
+}
+
+std::unique_ptr<TypeSpec> Parser::parseType() {
+  auto t = std::make_unique<TypeSpec>();
+  t->loc = loc();
+  if (!is(Tok::Ident)) {
+    errorExpected("a tensor type such as f32[B, 784]");
+    return nullptr;
+  }
+  t->dtype = tok.text.str();
+  consume();
+  if (!expect(Tok::LBracket, "after the element type (a shape such as [B, 784])"))
+    return nullptr;
+  while (!is(Tok::RBracket)) {
+    ExprPtr d = parseExpr();
+    if (!d)
+      return nullptr;
+    t->dims.push_back(std::move(d));
+    if (!accept(Tok::Comma))
+      break;
+  }
+  if (!expect(Tok::RBracket, "to close the shape"))
+    return nullptr;
+  return t;
+}
+
+StmtPtr Parser::parseInput() {
+  auto s = std::make_unique<Stmt>(StmtKind::Input, loc());
+  consume(); // input
+  s->name = tok.text.str();
+  s->loc = loc();
+  consume();
+  if (!expect(Tok::Colon, "after the input name (input NAME: TYPE)"))
+    return nullptr;
+  s->type = parseType();
+  if (!s->type)
+    return nullptr;
+  if (isWord("requires_grad")) {
+    consume();
+    s->requiresGrad = true;
+  }
+  endStatement();
+  return s;
+}
+
+StmtPtr Parser::parseParamOrBuffer(StmtKind kind) {
+  auto s = std::make_unique<Stmt>(kind, loc());
+  consume(); // param / buffer
+  s->name = tok.text.str();
+  s->loc = loc();
+  consume();
+  if (!expect(Tok::Colon, "after the name (param NAME: TYPE = INIT)"))
+    return nullptr;
+  s->type = parseType();
+  if (!s->type)
+    return nullptr;
+  if (accept(Tok::Assign)) {
+    s->value = parseExpr();
+    if (!s->value)
+      return nullptr;
+  }
+  endStatement();
+  return s;
+}
+
+StmtPtr Parser::parseOutput() {
+  auto s = std::make_unique<Stmt>(StmtKind::Output, loc());
+  consume(); // output
+  s->name = tok.text.str();
+  s->loc = loc();
+  consume();
+  if (accept(Tok::Assign)) {
+    s->value = parseExpr();
+    if (!s->value)
+      return nullptr;
+  }
+  endStatement();
+  return s;
+}
+
+bool Parser::parsePattern(std::string &pattern) {
+  if (is(Tok::String)) {
+    pattern = tok.stringValue;
+    consume();
+    return true;
+  }
+  // Dotted names with '*' wildcards, written without spaces:
+  // `features.*`, `blocks.0.attn`, `*.bias`.
+  const char *endOfLast = nullptr;
+  while (is(Tok::Ident) || is(Tok::Int) || is(Tok::Star) || is(Tok::Dot) ||
+         is(Tok::KwIn)) {
+    if (endOfLast && tok.text.data() != endOfLast)
+      break;
+    pattern += tok.text.str();
+    endOfLast = tok.text.data() + tok.text.size();
+    consume();
+  }
+  if (pattern.empty()) {
+    errorExpected("a parameter name or pattern such as 'features.*'");
+    return false;
+  }
+  return true;
+}
+
+StmtPtr Parser::parseFreeze() {
+  auto s = std::make_unique<Stmt>(StmtKind::Freeze, loc());
+  consume(); // freeze
+  do {
+    s->patternLocs.push_back(loc());
+    std::string pattern;
+    if (!parsePattern(pattern))
+      return nullptr;
+    s->patterns.push_back(std::move(pattern));
+  } while (accept(Tok::Comma));
+  endStatement();
+  return s;
+}
+
+StmtPtr Parser::parseBlockStmt(StmtKind kind) {
+  auto s = std::make_unique<Stmt>(kind, loc());
+  std::string what = ("the " + tok.text + " block").str();
+  consume();
+  if (!parseBlock(s->body, what))
+    return nullptr;
+  return s;
+}
+
+StmtPtr Parser::parseFor() {
+  auto s = std::make_unique<Stmt>(StmtKind::For, loc());
+  consume(); // for
+  if (!is(Tok::Ident)) {
+    errorExpected("a loop variable after 'for'");
+    return nullptr;
+  }
+  s->name = tok.text.str();
+  consume();
+  if (!expect(Tok::KwIn, "after the loop variable"))
+    return nullptr;
+  s->value = parseExpr();
+  if (!s->value || !parseBlock(s->body, "the loop body"))
+    return nullptr;
+  return s;
+}
+
+StmtPtr Parser::parseAssignOrExpr() {
+  Loc l = loc();
+  // `a = ...` and `a, b = ...`.
+  if (is(Tok::Ident) &&
+      (peekToken().kind == Tok::Assign || peekToken().kind == Tok::Comma)) {
+    auto s = std::make_unique<Stmt>(StmtKind::Assign, l);
+    while (true) {
+      if (!is(Tok::Ident)) {
+        errorExpected("a name to assign to");
+        return nullptr;
+      }
+      s->targetLocs.push_back(loc());
+      s->targets.push_back(tok.text.str());
+      consume();
+      if (!accept(Tok::Comma))
+        break;
+    }
+    if (!expect(Tok::Assign, "after the names to assign"))
+      return nullptr;
+    s->value = parseExpr();
+    if (!s->value)
+      return nullptr;
+    endStatement();
+    return s;
+  }
+  auto s = std::make_unique<Stmt>(StmtKind::ExprStmt, l);
+  s->value = parseExpr();
+  if (!s->value)
+    return nullptr;
+  if (is(Tok::Assign)) {
+    error("cannot assign to this expression; expected a name on the left of "
+          "'='");
+    return nullptr;
+  }
+  endStatement();
+  return s;
+}
+
+//===----------------------------------------------------------------------===//
+// Expressions
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// Counts nesting for the duration of one recursive call.
+struct DepthGuard {
+  unsigned &depth;
+  explicit DepthGuard(unsigned &depth) : depth(depth) { ++depth; }
+  ~DepthGuard() { --depth; }
+};
+} // namespace
+
+static ExprPtr makeBinary(Loc loc, StringRef op, ExprPtr lhs, ExprPtr rhs) {
+  auto e = std::make_unique<Expr>(ExprKind::Binary, loc);
+  e->op = op.str();
+  e->lhs = std::move(lhs);
+  e->rhs = std::move(rhs);
+  return e;
+}
+
+ExprPtr Parser::parseExpr() {
+  DepthGuard guard(depth);
+  if (depth > maxNesting) {
+    error("expression nested too deeply (more than " + Twine(maxNesting) +
+          " levels)");
+    return nullptr;
+  }
+  return parseCompare();
+}
+
+ExprPtr Parser::parseCompare() {
+  ExprPtr lhs = parseAdditive();
+  if (!lhs)
+    return nullptr;
+  if (is(Tok::Lt) || is(Tok::Le) || is(Tok::Gt) || is(Tok::Ge) ||
+      is(Tok::EqEq) || is(Tok::Ne)) {
+    Loc l = loc();
+    std::string op = tok.text.str();
+    consume();
+    ExprPtr rhs = parseAdditive();
+    if (!rhs)
+      return nullptr;
+    return makeBinary(l, op, std::move(lhs), std::move(rhs));
+  }
+  return lhs;
+}
+
+ExprPtr Parser::parseAdditive() {
+  ExprPtr lhs = parseMultiplicative();
+  while (lhs && (is(Tok::Plus) || is(Tok::Minus))) {
+    Loc l = loc();
+    std::string op = tok.text.str();
+    consume();
+    ExprPtr rhs = parseMultiplicative();
+    if (!rhs)
+      return nullptr;
+    lhs = makeBinary(l, op, std::move(lhs), std::move(rhs));
+  }
+  return lhs;
+}
+
+ExprPtr Parser::parseMultiplicative() {
+  ExprPtr lhs = parseUnary();
+  while (lhs && (is(Tok::Star) || is(Tok::Slash) || is(Tok::At))) {
+    Loc l = loc();
+    std::string op = tok.text.str();
+    consume();
+    ExprPtr rhs = parseUnary();
+    if (!rhs)
+      return nullptr;
+    lhs = makeBinary(l, op, std::move(lhs), std::move(rhs));
+  }
+  return lhs;
+}
+
+ExprPtr Parser::parseUnary() {
+  DepthGuard guard(depth);
+  if (depth > maxNesting) {
+    error("expression nested too deeply (more than " + Twine(maxNesting) +
+          " levels)");
+    return nullptr;
+  }
+  if (is(Tok::Minus) || is(Tok::Plus)) {
+    Loc l = loc();
+    std::string op = tok.text.str();
+    consume();
+    ExprPtr operand = parseUnary();
+    if (!operand)
+      return nullptr;
+    auto e = std::make_unique<Expr>(ExprKind::Unary, l);
+    e->op = op;
+    e->lhs = std::move(operand);
+    return e;
+  }
+  return parsePower();
+}
+
+ExprPtr Parser::parsePower() {
+  ExprPtr base = parsePostfix();
+  if (!base || !is(Tok::StarStar))
+    return base;
+  Loc l = loc();
+  consume();
+  ExprPtr exponent = parseUnary(); // right-associative, binds -x tighter
+  if (!exponent)
+    return nullptr;
+  return makeBinary(l, "**", std::move(base), std::move(exponent));
+}
+
+bool Parser::parseArgs(std::vector<Arg> &args, Tok close) {
+  bool sawKeyword = false;
+  while (!is(close)) {
+    Arg a;
+    a.loc = loc();
+    // A keyword argument: any word (also a reserved one) followed by '='.
+    if ((is(Tok::Ident) || is(Tok::KwIn)) && peekToken().kind == Tok::Assign) {
+      a.keyword = tok.text.str();
+      consume();
+      consume();
+      sawKeyword = true;
+    } else if (sawKeyword) {
+      error("positional argument follows keyword argument");
+      return false;
+    }
+    a.value = parseExpr();
+    if (!a.value)
+      return false;
+    for (const Arg &other : args)
+      if (!a.keyword.empty() && other.keyword == a.keyword) {
+        diags.error(a.loc.ptr,
+                    "keyword argument repeated: '" + a.keyword + "'");
+        statementFailed = true;
+        return false;
+      }
+    args.push_back(std::move(a));
+    if (!accept(Tok::Comma))
+      break;
+  }
+  return expect(close, close == Tok::RParen ? "to close the argument list"
+                                            : "to close the list");
+}
+
+ExprPtr Parser::parseIndexItem() {
+  Loc l = loc();
+  ExprPtr first;
+  if (!is(Tok::Colon)) {
+    first = parseExpr();
+    if (!first || !is(Tok::Colon))
+      return first;
+  }
+  auto slice = std::make_unique<Expr>(ExprKind::Slice, l);
+  slice->start = std::move(first);
+  consume(); // ':'
+  auto endsPart = [&] {
+    return is(Tok::Colon) || is(Tok::Comma) || is(Tok::RBracket);
+  };
+  if (!endsPart()) {
+    slice->end = parseExpr();
+    if (!slice->end)
+      return nullptr;
+  }
+  if (accept(Tok::Colon) && !is(Tok::Comma) && !is(Tok::RBracket)) {
+    slice->step = parseExpr();
+    if (!slice->step)
+      return nullptr;
+  }
+  return slice;
+}
+
+ExprPtr Parser::parsePostfix() {
+  ExprPtr e = parsePrimary();
+  while (e) {
+    Loc l = loc();
+    if (accept(Tok::LParen)) {
+      auto call = std::make_unique<Expr>(ExprKind::Call, e->loc);
+      call->lhs = std::move(e);
+      if (!parseArgs(call->args, Tok::RParen))
+        return nullptr;
+      e = std::move(call);
+    } else if (accept(Tok::Dot)) {
+      auto member = std::make_unique<Expr>(ExprKind::Member, l);
+      if (is(Tok::Ident)) {
+        member->name = tok.text.str();
+      } else if (is(Tok::Int)) {
+        member->name = tok.text.str(); // blocks.0
+      } else {
+        errorExpected("an attribute or method name after '.'");
+        return nullptr;
+      }
+      member->loc = loc();
+      consume();
+      member->lhs = std::move(e);
+      e = std::move(member);
+    } else if (accept(Tok::LBracket)) {
+      auto index = std::make_unique<Expr>(ExprKind::Index, l);
+      index->lhs = std::move(e);
+      while (!is(Tok::RBracket)) {
+        Arg a;
+        a.loc = loc();
+        a.value = parseIndexItem();
+        if (!a.value)
+          return nullptr;
+        index->args.push_back(std::move(a));
+        if (!accept(Tok::Comma))
+          break;
+      }
+      if (!expect(Tok::RBracket, "to close the index"))
+        return nullptr;
+      if (index->args.empty()) {
+        diags.error(l.ptr, "expected an index or a slice between '[' and ']'");
+        statementFailed = true;
+        return nullptr;
+      }
+      e = std::move(index);
+    } else {
+      break;
+    }
+  }
+  return e;
+}
+
+ExprPtr Parser::parsePrimary() {
+  Loc l = loc();
+  switch (tok.kind) {
+  case Tok::Int:
+  case Tok::Float: {
+    auto e = std::make_unique<Expr>(ExprKind::Number, l);
+    std::string digits;
+    for (char c : tok.text)
+      if (c != '_')
+        digits += c;
+    e->isInt = is(Tok::Int);
+    if (e->isInt) {
+      unsigned long long v = 0;
+      if (StringRef(digits).getAsInteger(10, v) || v > (1ull << 53)) {
+        error("integer literal '" + tok.text + "' is too large");
+        return nullptr;
+      }
+      e->number = static_cast<double>(v);
+    } else {
+      e->number = std::strtod(digits.c_str(), nullptr);
+    }
+    consume();
+    return e;
+  }
+  case Tok::String: {
+    auto e = std::make_unique<Expr>(ExprKind::String, l);
+    e->name = tok.stringValue;
+    consume();
+    return e;
+  }
+  case Tok::KwTrue:
+  case Tok::KwFalse: {
+    auto e = std::make_unique<Expr>(ExprKind::Bool, l);
+    e->boolean = is(Tok::KwTrue);
+    consume();
+    return e;
+  }
+  case Tok::KwNone:
+    consume();
+    return std::make_unique<Expr>(ExprKind::None, l);
+  case Tok::Ident: {
+    auto e = std::make_unique<Expr>(ExprKind::Name, l);
+    e->name = tok.text.str();
+    consume();
+    return e;
+  }
+  case Tok::LParen: {
+    consume();
+    ExprPtr inner = parseExpr();
+    if (!inner)
+      return nullptr;
+    if (is(Tok::Comma)) {
+      auto tuple = std::make_unique<Expr>(ExprKind::Tuple, l);
+      tuple->args.push_back({"", inner->loc, std::move(inner)});
+      while (accept(Tok::Comma) && !is(Tok::RParen)) {
+        Arg a;
+        a.loc = loc();
+        a.value = parseExpr();
+        if (!a.value)
+          return nullptr;
+        tuple->args.push_back(std::move(a));
+      }
+      inner = std::move(tuple);
+    }
+    if (!expect(Tok::RParen, "to close the parenthesis"))
+      return nullptr;
+    return inner;
+  }
+  case Tok::LBracket: {
+    consume();
+    if (accept(Tok::RBracket))
+      return std::make_unique<Expr>(ExprKind::List, l);
+    ExprPtr first = parseExpr();
+    if (!first)
+      return nullptr;
+    if (accept(Tok::KwFor)) {
+      // [element for NAME in iterable]
+      auto comp = std::make_unique<Expr>(ExprKind::ListComp, l);
+      comp->lhs = std::move(first);
+      if (!is(Tok::Ident)) {
+        errorExpected("a loop variable after 'for'");
+        return nullptr;
+      }
+      comp->name = tok.text.str();
+      consume();
+      if (!expect(Tok::KwIn, "after the loop variable"))
+        return nullptr;
+      comp->rhs = parseExpr();
+      if (!comp->rhs || !expect(Tok::RBracket, "to close the list"))
+        return nullptr;
+      return comp;
+    }
+    auto list = std::make_unique<Expr>(ExprKind::List, l);
+    list->args.push_back({"", first->loc, std::move(first)});
+    while (accept(Tok::Comma) && !is(Tok::RBracket)) {
+      Arg a;
+      a.loc = loc();
+      a.value = parseExpr();
+      if (!a.value)
+        return nullptr;
+      list->args.push_back(std::move(a));
+    }
+    if (!expect(Tok::RBracket, "to close the list"))
+      return nullptr;
+    return list;
+  }
+  default:
+    errorExpected("an expression");
+    return nullptr;
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Entry points and dumping
+//===----------------------------------------------------------------------===//
+
+std::unique_ptr<Program> graft::frontend::parseString(StringRef buffer,
+                                                      StringRef name,
+                                                      llvm::raw_ostream &os,
+                                                      unsigned *numErrors) {
+  llvm::SourceMgr sm;
+  unsigned id = sm.AddNewSourceBuffer(
+      llvm::MemoryBuffer::getMemBufferCopy(buffer, name), llvm::SMLoc());
+  Diagnostics diags(sm, os);
+  Parser parser(diags, id);
+  auto program = parser.parseProgram();
+  if (numErrors)
+    *numErrors = diags.getNumErrors();
+  return program;
+}
+
+void graft::frontend::dump(const Expr &e, llvm::raw_ostream &os) {
+  auto args = [&](const std::vector<Arg> &list) {
+    for (const Arg &a : list) {
+      os << " ";
+      if (!a.keyword.empty())
+        os << a.keyword << "=";
+      if (a.value)
+        dump(*a.value, os);
+    }
+  };
+  switch (e.kind) {
+  case ExprKind::Number:
+    if (e.isInt)
+      os << static_cast<long long>(e.number);
+    else
+      os << e.number;
+    return;
+  case ExprKind::String: os << '"' << e.name << '"'; return;
+  case ExprKind::Bool: os << (e.boolean ? "True" : "False"); return;
+  case ExprKind::None: os << "None"; return;
+  case ExprKind::Name: os << e.name; return;
+  case ExprKind::Unary:
+    os << "(" << e.op << " ";
+    dump(*e.lhs, os);
+    os << ")";
+    return;
+  case ExprKind::Binary:
+    os << "(" << e.op << " ";
+    dump(*e.lhs, os);
+    os << " ";
+    dump(*e.rhs, os);
+    os << ")";
+    return;
+  case ExprKind::Call:
+    os << "(call ";
+    dump(*e.lhs, os);
+    args(e.args);
+    os << ")";
+    return;
+  case ExprKind::Member:
+    os << "(. ";
+    dump(*e.lhs, os);
+    os << " " << e.name << ")";
+    return;
+  case ExprKind::Index:
+    os << "(index ";
+    dump(*e.lhs, os);
+    args(e.args);
+    os << ")";
+    return;
+  case ExprKind::Slice:
+    os << "(slice";
+    for (const ExprPtr *p : {&e.start, &e.end, &e.step}) {
+      os << " ";
+      if (*p)
+        dump(**p, os);
+      else
+        os << "_";
+    }
+    os << ")";
+    return;
+  case ExprKind::List:
+    os << "(list";
+    args(e.args);
+    os << ")";
+    return;
+  case ExprKind::Tuple:
+    os << "(tuple";
+    args(e.args);
+    os << ")";
+    return;
+  case ExprKind::ListComp:
+    os << "(listcomp ";
+    dump(*e.lhs, os);
+    os << " " << e.name << " ";
+    dump(*e.rhs, os);
+    os << ")";
+    return;
+  }
+}
+
+static void dumpBlock(const Block &block, llvm::raw_ostream &os,
+                      unsigned indent);
+
+static void dumpStmt(const Stmt &s, llvm::raw_ostream &os, unsigned indent) {
+  os.indent(indent);
+  auto value = [&] {
+    if (s.value) {
+      os << " ";
+      dump(*s.value, os);
+    }
+  };
+  auto type = [&] {
+    os << " " << s.type->dtype << "[";
+    llvm::interleaveComma(s.type->dims, os,
+                          [&](const ExprPtr &d) { dump(*d, os); });
+    os << "]";
+  };
+  switch (s.kind) {
+  case StmtKind::Dim: os << "dim " << s.name; value(); break;
+  case StmtKind::Input:
+    os << "input " << s.name;
+    type();
+    if (s.requiresGrad)
+      os << " requires_grad";
+    break;
+  case StmtKind::Param:
+  case StmtKind::Buffer:
+    os << (s.kind == StmtKind::Param ? "param " : "buffer ") << s.name;
+    type();
+    value();
+    break;
+  case StmtKind::Assign:
+    os << "assign";
+    for (const std::string &t : s.targets)
+      os << " " << t;
+    value();
+    break;
+  case StmtKind::ExprStmt: os << "expr"; value(); break;
+  case StmtKind::Return: os << "return"; value(); break;
+  case StmtKind::Output: os << "output " << s.name; value(); break;
+  case StmtKind::Freeze:
+    os << "freeze";
+    for (const std::string &p : s.patterns)
+      os << " " << p;
+    break;
+  case StmtKind::NoGrad: os << "no_grad"; break;
+  case StmtKind::Inference: os << "inference"; break;
+  case StmtKind::Train: os << "train"; break;
+  case StmtKind::For: os << "for " << s.name; value(); break;
+  case StmtKind::Def:
+    os << "def " << s.func->name << "(";
+    llvm::interleaveComma(s.func->params, os,
+                          [&](const Arg &a) { os << a.keyword; });
+    os << ")";
+    for (const std::string &d : s.func->decorators)
+      os << " @" << d;
+    os << "\n";
+    dumpBlock(s.func->body, os, indent + 2);
+    return;
+  }
+  os << "\n";
+  dumpBlock(s.body, os, indent + 2);
+}
+
+static void dumpBlock(const Block &block, llvm::raw_ostream &os,
+                      unsigned indent) {
+  for (const StmtPtr &s : block)
+    dumpStmt(*s, os, indent);
+}
+
+void graft::frontend::dump(const Program &p, llvm::raw_ostream &os) {
+  for (const Include &i : p.includes)
+    os << "include \"" << i.path << "\"\n";
+  dumpBlock(p.globals, os, 0);
+  for (const auto &m : p.modules) {
+    os << "module " << m->name << "(";
+    llvm::interleaveComma(m->params, os,
+                          [&](const Arg &a) { os << a.keyword; });
+    os << ")\n";
+    dumpBlock(m->body, os, 2);
+  }
+  for (const auto &m : p.models) {
+    os << "model " << m->name << "\n";
+    dumpBlock(m->body, os, 2);
+  }
+}

@@ -1,0 +1,177 @@
+// RUN: graft-opt %s -split-input-file -verify-diagnostics
+
+graft.model @m {
+  // expected-error@+1 {{Invalid learning rate: 0.000000e+00 (expected lr > 0)}}
+  graft.train sgd {lr = 0.0 : f64}
+}
+
+// -----
+
+graft.model @m {
+  // expected-error@+1 {{Invalid momentum value: -1.000000e+00 (expected >= 0)}}
+  graft.train sgd {lr = 0.1 : f64, momentum = -1.0 : f64}
+}
+
+// -----
+
+graft.model @m {
+  // expected-error@+1 {{Invalid dampening value: -5.000000e-01 (expected >= 0)}}
+  graft.train sgd {lr = 0.1 : f64, dampening = -0.5 : f64}
+}
+
+// -----
+
+graft.model @m {
+  // expected-error@+1 {{Nesterov momentum requires a momentum and zero dampening}}
+  graft.train sgd {lr = 0.1 : f64, momentum = 0.9 : f64, dampening = 0.1 : f64, nesterov = true}
+}
+
+// -----
+
+graft.model @m {
+  // expected-error@+1 {{Invalid weight_decay value: -1.000000e-02 (expected >= 0)}}
+  graft.train adamw {lr = 0.1 : f64, weight_decay = -0.01 : f64}
+}
+
+// -----
+
+graft.model @m {
+  // expected-error@+1 {{Invalid beta parameter at index 1: 1.000000e+00 (expected 0 <= beta < 1)}}
+  graft.train adam {lr = 0.1 : f64, betas = array<f64: 0.9, 1.0>}
+}
+
+// -----
+
+graft.model @m {
+  // expected-error@+1 {{betas must be two numbers (beta1, beta2)}}
+  graft.train adam {lr = 0.1 : f64, betas = array<f64: 0.9>}
+}
+
+// -----
+
+graft.model @m {
+  // expected-error@+1 {{Invalid epsilon value: -1.000000e+00 (expected >= 0)}}
+  graft.train adam {lr = 0.1 : f64, eps = -1.0 : f64}
+}
+
+// -----
+
+graft.model @m {
+  // expected-error@+1 {{'momentum' is not an option of adam}}
+  graft.train adam {lr = 0.1 : f64, momentum = 0.9 : f64}
+}
+
+// -----
+
+graft.model @m {
+  // expected-error@+1 {{'betas' is not an option of sgd}}
+  graft.train sgd {lr = 0.1 : f64, betas = array<f64: 0.9, 0.99>}
+}
+
+// -----
+
+graft.model @m {
+  // expected-error@+1 {{parameter group 0: expected 'params', a non-empty array of parameter name patterns}}
+  graft.train sgd {lr = 0.1 : f64, param_groups = [{weight_decay = 0.0 : f64}]}
+}
+
+// -----
+
+graft.model @m {
+  // expected-error@+1 {{parameter group 0: Invalid learning rate: -1.000000e+00 (expected lr > 0)}}
+  graft.train sgd {lr = 0.1 : f64, param_groups = [{params = ["*.bias"], lr = -1.0 : f64}]}
+}
+
+// -----
+
+graft.model @m {
+  // expected-error@+1 {{parameter group 0: 'amsgrad' is not an option of sgd}}
+  graft.train sgd {lr = 0.1 : f64, param_groups = [{params = ["*.bias"], amsgrad = true}]}
+}
+
+// -----
+
+graft.model @m {
+  // expected-error@+1 {{parameter group 0: 'lr' must be a number}}
+  graft.train sgd {lr = 0.1 : f64, param_groups = [{params = ["*.bias"], lr = "fast"}]}
+}
+
+// -----
+
+graft.model @m {
+  // expected-error@+1 {{accumulation_steps must be at least 1, got 0}}
+  graft.train sgd {lr = 0.1 : f64, accumulation_steps = 0 : i64}
+}
+
+// -----
+
+graft.model @m {
+  // expected-error@+1 {{clip_grad_norm (max_norm) must be positive, got -1.000000e+00}}
+  graft.train sgd {lr = 0.1 : f64, clip_grad_norm = -1.0 : f64}
+}
+
+// -----
+
+graft.model @m {
+  // expected-error@+1 {{clip_norm_type must be positive, got 0.000000e+00}}
+  graft.train sgd {lr = 0.1 : f64, clip_grad_norm = 1.0 : f64, clip_norm_type = 0.0 : f64}
+}
+
+// -----
+
+graft.model @m {
+  // expected-error@+1 {{clip_grad_value (clip_value) must be positive, got 0.000000e+00}}
+  graft.train sgd {lr = 0.1 : f64, clip_grad_value = 0.0 : f64}
+}
+
+// -----
+
+graft.model @m {
+  // expected-error@+1 {{lr_schedule needs a 'kind'}}
+  graft.train sgd {lr = 0.1 : f64, lr_schedule = {step_size = 3 : i64}}
+}
+
+// -----
+
+graft.model @m {
+  // expected-error@+1 {{unknown lr_schedule kind 'OneCycle'}}
+  graft.train sgd {lr = 0.1 : f64, lr_schedule = {kind = "OneCycle"}}
+}
+
+// -----
+
+graft.model @m {
+  // expected-error@+1 {{lr_schedule StepLR needs 'step_size'}}
+  graft.train sgd {lr = 0.1 : f64, lr_schedule = {kind = "StepLR"}}
+}
+
+// -----
+
+graft.model @m {
+  // expected-error@+1 {{lr_schedule ExponentialLR has no argument 'T_max'}}
+  graft.train sgd {lr = 0.1 : f64, lr_schedule = {kind = "ExponentialLR", gamma = 0.9 : f64, T_max = 3 : i64}}
+}
+
+// -----
+
+graft.model @m {
+  // expected-error@+1 {{lr_schedule argument 'gamma' must be a number}}
+  graft.train sgd {lr = 0.1 : f64, lr_schedule = {kind = "ExponentialLR", gamma = "x"}}
+}
+
+// -----
+
+graft.model @m {
+  // expected-note@+1 {{the first one is here}}
+  graft.train sgd {lr = 0.1 : f64}
+  // expected-error@+1 {{a model has at most one training declaration}}
+  graft.train sgd {lr = 0.2 : f64}
+}
+
+// -----
+
+func.func @f() {
+  // expected-error@+1 {{expects parent op 'graft.model'}}
+  graft.train sgd {lr = 0.1 : f64}
+  return
+}
