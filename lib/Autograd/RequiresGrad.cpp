@@ -52,6 +52,32 @@ RequiresGradAnalysis::RequiresGradAnalysis(ModelOp model) {
   });
 }
 
+bool RequiresGradAnalysis::isRecorded(Operation *op) const {
+  return isa<AutogradOpInterface>(op) && !inGradFreeRegion(op) &&
+         llvm::any_of(op->getResults(),
+                      [&](Value r) { return requiresGrad(r); });
+}
+
+llvm::DenseSet<Value> graft::computeActiveValues(ModelOp model,
+                                                 const RequiresGradAnalysis &ag) {
+  llvm::DenseSet<Value> active;
+  Value loss = model.getLoss();
+  if (!loss || !ag.requiresGrad(loss))
+    return active;
+  active.insert(loss);
+  // Reverse program order visits every use of a value before its producer.
+  for (Operation &op : llvm::reverse(model.getBody().front())) {
+    bool feedsLoss = llvm::any_of(op.getResults(),
+                                  [&](Value r) { return active.contains(r); });
+    if (!feedsLoss || !(ag.isRecorded(&op) || isa<GradHookOp>(op)))
+      continue;
+    for (Value v : op.getOperands())
+      if (ag.requiresGrad(v))
+        active.insert(v);
+  }
+  return active;
+}
+
 namespace {
 struct AnnotateRequiresGradPass
     : graft::impl::AnnotateRequiresGradBase<AnnotateRequiresGradPass> {

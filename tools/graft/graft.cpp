@@ -7,15 +7,20 @@
 
 #include "Version.h"
 
+#include "graft/Autograd/Inspect.h"
+#include "graft/Autograd/Passes.h"
 #include "graft/Autograd/RequiresGrad.h"
 #include "graft/Dialect/Graft/IR/GraftOps.h"
 #include "graft/Dialect/Graft/IR/ShapeFunctions.h"
+#include "graft/Evaluator/Evaluator.h"
 #include "graft/Frontend/MLIRGen.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/ToolOutputFile.h"
@@ -47,9 +52,49 @@ cl::opt<std::string> emitOutput("o", cl::desc("Write the IR to <file>"),
 cl::opt<bool> emitLocations(
     "locations", cl::desc("Print the source location of every op"),
     cl::init(false), cl::sub(emitCmd));
+
+cl::SubCommand gradcheckCmd(
+    "gradcheck",
+    "Check derived gradients against central finite differences in f64");
+cl::opt<std::string> gradcheckFile(cl::Positional, cl::Required,
+                                   cl::desc("<model.mlir>"),
+                                   cl::sub(gradcheckCmd));
+cl::opt<uint64_t> gradcheckSeed(
+    "seed", cl::init(0),
+    cl::desc("Seed of parameter initialisation, inputs and dropout masks"),
+    cl::sub(gradcheckCmd));
+cl::opt<double> gradcheckEps("eps", cl::init(1e-6),
+                             cl::desc("Finite-difference step (default 1e-6)"),
+                             cl::sub(gradcheckCmd));
+cl::opt<double> gradcheckAtol("atol", cl::init(1e-5),
+                              cl::desc("Absolute tolerance (default 1e-5)"),
+                              cl::sub(gradcheckCmd));
+cl::opt<double> gradcheckRtol("rtol", cl::init(1e-3),
+                              cl::desc("Relative tolerance (default 1e-3)"),
+                              cl::sub(gradcheckCmd));
+
+cl::SubCommand inspectCmd(
+    "inspect",
+    "Show what autograd does: the autograd table (default) or Graphviz DOT");
+cl::opt<std::string> inspectFile(cl::Positional, cl::Required,
+                                 cl::desc("<model.mlir>"),
+                                 cl::sub(inspectCmd));
+cl::opt<bool> inspectAutograd(
+    "autograd",
+    cl::desc("Print requires_grad, is_leaf, grad_fn and .grad of every named "
+             "value, and why a parameter gets no gradient (the default)"),
+    cl::sub(inspectCmd));
+cl::opt<bool> inspectDot(
+    "dot", cl::desc("Print the forward and backward graphs as Graphviz DOT"),
+    cl::sub(inspectCmd));
+cl::opt<bool> inspectAll("all",
+                         cl::desc("With --autograd: one row for every value"),
+                         cl::sub(inspectCmd));
+
 cl::list<std::string> dimOverrides(
     "dim", cl::desc("Override a named dimension: --dim B=32"),
-    cl::value_desc("NAME=VALUE"), cl::sub(checkCmd), cl::sub(emitCmd));
+    cl::value_desc("NAME=VALUE"), cl::sub(checkCmd), cl::sub(emitCmd),
+    cl::sub(inspectCmd), cl::sub(gradcheckCmd));
 
 struct Subcommand {
   cl::SubCommand *cmd;
@@ -161,6 +206,294 @@ int runCheck() {
   return Ok;
 }
 
+int runGradcheck();
+int runInspect();
+
+
+//===----------------------------------------------------------------------===//
+// graft gradcheck
+//===----------------------------------------------------------------------===//
+
+/// The exclusive upper bound of the values an integer input may take: the
+/// class count where it is a loss target, the table size where it indexes an
+/// embedding (followed through views), 2 for i1, else 4.
+int64_t integerInputBound(Value v, Type elementType) {
+  if (elementType.isInteger(1))
+    return 2;
+  int64_t bound = INT64_MAX;
+  SmallVector<Value> work{v};
+  while (!work.empty()) {
+    Value cur = work.pop_back_val();
+    for (OpOperand &use : cur.getUses()) {
+      Operation *user = use.getOwner();
+      unsigned idx = use.getOperandNumber();
+      auto shapeOf = [](Value x) {
+        return cast<RankedTensorType>(x.getType()).getShape();
+      };
+      if (isa<graft::CrossEntropyOp, graft::NllLossOp>(user) && idx == 1) {
+        auto in = shapeOf(user->getOperand(0));
+        bound = std::min(bound, in.size() == 1 ? in[0] : in[1]);
+      } else if (isa<graft::EmbeddingOp>(user) && idx == 1) {
+        bound = std::min(bound, shapeOf(user->getOperand(0))[0]);
+      } else if (isa<graft::EmbeddingBackwardOp>(user) && idx == 1) {
+        bound = std::min(bound, shapeOf(user->getResult(0))[0]);
+      } else if (isa<graft::OneHotOp>(user)) {
+        bound = std::min(bound, shapeOf(user->getResult(0)).back());
+      } else if (isa<graft::ReshapeOp, graft::SliceOp, graft::TransposeOp,
+                     graft::PermuteOp, graft::BroadcastToOp, graft::ConcatOp,
+                     graft::DetachOp, graft::CloneOp>(user)) {
+        work.push_back(user->getResult(0));
+      }
+    }
+  }
+  return bound == INT64_MAX ? 4 : bound;
+}
+
+/// Random inputs: floats from N(0, 1), integers uniform in a valid range.
+graft::eval::Tensor randomInput(graft::InputOp in, uint64_t seed) {
+  using namespace graft::eval;
+  RankedTensorType type = in.getType();
+  DType dt = *dtypeOf(type.getElementType());
+  Tensor t = Tensor::filled(type.getShape(), dt);
+  std::string key = ("input:" + in.getName()).str();
+  if (isFloat(dt)) {
+    for (int64_t i = 0; i < t.numel(); ++i)
+      t.data[i] = initNormal(seed, key, i);
+    return t;
+  }
+  int64_t bound = integerInputBound(in.getResult(), type.getElementType());
+  for (int64_t i = 0; i < t.numel(); ++i)
+    t.data[i] = std::min<double>(
+        std::floor(initUniform(seed, key, i) * static_cast<double>(bound)),
+        static_cast<double>(bound - 1));
+  return t;
+}
+
+/// Appends the backward pass with the lead's `graft-derive-backward` unless
+/// the model already carries `graft.gradient` marks (hand-derived IR).
+LogicalResult deriveBackward(ModuleOp module) {
+  bool hasGradients = false;
+  module.walk([&](graft::GradientOp) { hasGradients = true; });
+  if (hasGradients)
+    return success();
+  PassManager pm(module.getContext());
+  std::string errors;
+  llvm::raw_string_ostream os(errors);
+  if (failed(parsePassPipeline("graft.model(graft-derive-backward)", pm, os))) {
+    llvm::errs() << "graft: error: cannot derive the backward pass: "
+                 << errors << "\n";
+    return failure();
+  }
+  return pm.run(module);
+}
+
+struct FDResult {
+  double maxAbs = 0, maxRel = 0;
+  bool pass = true;
+};
+
+int gradcheckModel(graft::ModelOp model) {
+  using namespace graft::eval;
+  auto &os = llvm::outs();
+  uint64_t seed = gradcheckSeed;
+  double eps = gradcheckEps, atol = gradcheckAtol, rtol = gradcheckRtol;
+  if (!model.getLoss()) {
+    llvm::errs() << "graft: error: model @" << model.getSymName()
+                 << " has no graft.loss to check gradients of\n";
+    return InputError;
+  }
+  Evaluator ev(model, Mode::Train, seed);
+  ev.setComputeInF64(true);
+  for (auto in : model.getBody().front().getOps<graft::InputOp>())
+    ev.setInput(in.getName(), randomInput(in, seed));
+  auto reportError = [&](llvm::Error e) {
+    llvm::errs() << "graft: error: " << llvm::toString(std::move(e)) << "\n";
+    return InputError;
+  };
+  if (llvm::Error e = ev.initParams())
+    return reportError(std::move(e));
+  if (llvm::Error e = ev.run())
+    return reportError(std::move(e));
+
+  os << "gradcheck @" << model.getSymName() << ": seed " << seed << ", eps "
+     << llvm::format("%g", eps) << ", atol " << llvm::format("%g", atol)
+     << ", rtol " << llvm::format("%g", rtol)
+     << ", f64, train mode; detach and no_grad results held constant\n";
+
+  // What may have a gradient: trainable parameters, inputs that require grad
+  // and retained values.
+  enum Kind { Param, Input, Retained };
+  struct Target {
+    std::string name;
+    Kind kind;
+    Value value;
+  };
+  std::vector<Target> targets;
+  for (Operation &op : model.getBody().front()) {
+    if (auto p = dyn_cast<graft::ParamOp>(op); p && !p.getFrozen())
+      targets.push_back({p.getName().str(), Param, p.getResult()});
+    else if (auto in = dyn_cast<graft::InputOp>(op); in && in.getRequiresGrad())
+      targets.push_back({in.getName().str(), Input, in.getResult()});
+    else if (auto r = dyn_cast<graft::RetainGradOp>(op))
+      targets.push_back({r.getName().str(), Retained, r.getValue()});
+  }
+
+  SmallVector<Value> cuts;
+  model.walk([&](Operation *op) {
+    if (isa<graft::DetachOp, graft::NoGradOp, graft::InferenceOp>(op))
+      llvm::append_range(cuts, op->getResults());
+  });
+
+  int failed = 0, checked = 0;
+  for (const std::string &name : ev.gradientNames())
+    if (llvm::none_of(targets, [&](const Target &t) { return t.name == name; })) {
+      os << "  FAIL  " << name
+         << "  graft.gradient names no trainable parameter, requires_grad "
+            "input or retained value\n";
+      ++failed;
+    }
+
+  for (const Target &t : targets) {
+    Tensor base = t.kind == Param   ? *ev.param(t.name)
+                  : t.kind == Input ? *ev.input(t.name)
+                                    : ev.value(t.value);
+    std::optional<Tensor> analytic = ev.gradient(t.name);
+    std::string shape = base.typeStr().substr(base.typeStr().find('['));
+    if (analytic && analytic->shape != base.shape) {
+      os << "  FAIL  " << t.name << "  " << shape << "  gradient has shape "
+         << analytic->typeStr() << "\n";
+      ++failed;
+      continue;
+    }
+    // The loss with element i of the target moved by delta.
+    Evaluator probe(model, Mode::Train, seed);
+    probe.setComputeInF64(true);
+    for (auto in : model.getBody().front().getOps<graft::InputOp>())
+      probe.setInput(in.getName(), *ev.input(in.getName()));
+    for (auto p : model.getBody().front().getOps<graft::ParamOp>())
+      probe.setParam(p.getName(), *ev.param(p.getName()));
+    for (auto b : model.getBody().front().getOps<graft::BufferOp>())
+      probe.setParam(b.getName(), *ev.param(b.getName()));
+    // Autograd treats what leaves detach, no_grad and inference as
+    // constants; so do the finite differences, or they would see paths that
+    // backward rightly ignores (y = 2x + x.detach() has dy/dx = 2).
+    for (Value cut : cuts)
+      probe.setOverride(cut, ev.value(cut));
+    auto lossAt = [&](int64_t i, double delta) -> llvm::Expected<double> {
+      Tensor moved = base;
+      moved.data[i] += delta;
+      if (t.kind == Param)
+        probe.setParam(t.name, moved);
+      else if (t.kind == Input)
+        probe.setInput(t.name, moved);
+      else
+        probe.setOverride(t.value, moved);
+      if (llvm::Error e = probe.run())
+        return std::move(e);
+      return probe.loss()->data[0];
+    };
+    FDResult r;
+    for (int64_t i = 0; i < base.numel(); ++i) {
+      auto plus = lossAt(i, eps);
+      if (!plus)
+        return reportError(plus.takeError());
+      auto minus = lossAt(i, -eps);
+      if (!minus)
+        return reportError(minus.takeError());
+      double numeric = (*plus - *minus) / (2 * eps);
+      double a = analytic ? analytic->data[i] : 0.0;
+      double absErr = std::fabs(a - numeric);
+      double relErr = numeric != 0 ? absErr / std::fabs(numeric) : absErr;
+      if (!(absErr <= atol + rtol * std::fabs(numeric)))
+        r.pass = false;
+      r.maxAbs = std::max(r.maxAbs, std::isnan(absErr) ? INFINITY : absErr);
+      r.maxRel = std::max(r.maxRel, std::isnan(relErr) ? INFINITY : relErr);
+    }
+    ++checked;
+    if (!r.pass)
+      ++failed;
+    os << (r.pass ? "  PASS  " : "  FAIL  ") << t.name << "  " << shape
+       << "  max abs err " << llvm::format("%.3e", r.maxAbs)
+       << "  max rel err " << llvm::format("%.3e", r.maxRel)
+       << (analytic    ? ""
+           : r.pass ? "  (no gradient: the loss does not depend on it)"
+                    : "  (no graft.gradient, but the loss depends on it)")
+       << "\n";
+  }
+  if (failed)
+    os << "gradcheck @" << model.getSymName() << ": FAIL (" << failed << " of "
+       << checked << " tensors)\n";
+  else
+    os << "gradcheck @" << model.getSymName() << ": PASS (" << checked
+       << " tensors)\n";
+  return failed ? InputError : Ok;
+}
+
+int runGradcheck() {
+  DialectRegistry registry;
+  registry.insert<graft::GraftDialect>();
+  MLIRContext ctx(registry);
+  ctx.loadDialect<graft::GraftDialect>();
+  graft::registerAutogradPasses();
+  llvm::SourceMgr sm;
+  SourceMgrDiagnosticHandler handler(sm, &ctx);
+  graft::frontend::GenOptions options;
+  if (!parseDims(options))
+    return UsageError;
+  OwningOpRef<ModuleOp> module = loadAny(ctx, sm, gradcheckFile, options);
+  if (!module)
+    return InputError;
+  if (failed(deriveBackward(*module)))
+    return InputError;
+  int models = 0, status = Ok;
+  for (auto model : module->getOps<graft::ModelOp>()) {
+    ++models;
+    if (int rc = gradcheckModel(model))
+      status = rc;
+  }
+  if (models == 0) {
+    llvm::errs() << gradcheckFile << ": error: no graft.model found\n";
+    return InputError;
+  }
+  return status;
+}
+
+//===----------------------------------------------------------------------===//
+// graft inspect
+//===----------------------------------------------------------------------===//
+
+int runInspect() {
+  DialectRegistry registry;
+  registry.insert<graft::GraftDialect>();
+  MLIRContext ctx(registry);
+  ctx.loadDialect<graft::GraftDialect>();
+  llvm::SourceMgr sm;
+  SourceMgrDiagnosticHandler handler(sm, &ctx);
+  graft::frontend::GenOptions options;
+  if (!parseDims(options))
+    return UsageError;
+  OwningOpRef<ModuleOp> module = loadAny(ctx, sm, inspectFile, options);
+  if (!module)
+    return InputError;
+  auto models = llvm::to_vector(module->getOps<graft::ModelOp>());
+  if (models.empty()) {
+    llvm::errs() << inspectFile << ": error: no graft.model found\n";
+    return InputError;
+  }
+  bool table = inspectAutograd || !inspectDot;
+  for (auto [i, model] : llvm::enumerate(models)) {
+    if (table) {
+      if (i)
+        llvm::outs() << "\n";
+      graft::InspectOptions options;
+      options.allValues = inspectAll;
+      graft::printAutogradTable(model, llvm::outs(), options);
+    }
+    if (inspectDot)
+      graft::printAutogradDot(model, llvm::outs());
+  }
+  return Ok;
+}
 int runEmitMlir() {
   MLIRContext ctx;
   ctx.loadDialect<graft::GraftDialect>();
@@ -187,7 +520,11 @@ int runEmitMlir() {
   return Ok;
 }
 
-Subcommand subcommands[] = {{&checkCmd, runCheck}, {&emitCmd, runEmitMlir}};
+
+Subcommand subcommands[] = {{&checkCmd, runCheck},
+                            {&emitCmd, runEmitMlir},
+                            {&inspectCmd, runInspect},
+                            {&gradcheckCmd, runGradcheck}};
 
 void printVersion(llvm::raw_ostream &os) {
   os << "graft " << GRAFT_VERSION << " (LLVM/MLIR " << GRAFT_LLVM_VERSION

@@ -4,6 +4,8 @@
 #define GRAFT_AUTOGRAD_PASSES_H
 
 #include "graft/Dialect/Graft/IR/GraftOps.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
 
 namespace graft {

@@ -45,4 +45,111 @@ def AnnotateRequiresGrad : Pass<"graft-annotate-requires-grad", "ModelOp"> {
   ];
 }
 
+def CheckInPlace : Pass<"graft-check-inplace", "ModelOp"> {
+  let summary = "PyTorch's version-counter checks, done statically";
+  let description = [{
+    Reports, at compile time, the in-place errors PyTorch raises at run time:
+
+    - an in-place op (in grad mode) on a leaf that requires grad, or on a view
+      of one: "a leaf Variable that requires grad is being used in an
+      in-place operation.";
+    - an in-place op that overwrites a value (or a view of it) that an earlier
+      recorded op saved for backward, naming both places: "one of the
+      variables needed for gradient computation has been modified by an
+      inplace operation: [torch.FloatTensor [3]], which is output 0 of
+      ExpBackward0, is at version 1; expected version 0 instead.";
+    - a value made in a `graft.inference` region saved by recorded
+      computation ("Inference tensors cannot be saved for backward"), or
+      updated in place outside inference mode;
+    - a use of a tensor's old version after it was overwritten in place
+      (the front-end rebinds names to the new version).
+
+    Only ops on the backward path count, as in PyTorch, where the error comes
+    from `backward()`: `add` then `mul_` on its result passes (add saves
+    nothing), `exp` then `add_` on its result fails (exp saves its result).
+    Views (`reshape`, `transpose`, `permute`, `broadcast_to`, `slice`) and
+    `detach` share storage with their input; `clone` does not.
+  }];
+  let dependentDialects = ["::graft::GraftDialect"];
+}
+
+def DeriveBackward : Pass<"graft-derive-backward", "ModelOp"> {
+  let summary = "Appends the backward pass of the loss to the model";
+  let description = [{
+    Derives dL/d(leaf) for every leaf that requires grad, by reverse-mode
+    differentiation over the recorded ops, as `loss.backward()` does:
+
+    - starts from dL/dL = 1 at `graft.loss`;
+    - visits recorded ops in reverse program order and calls each op's VJP
+      rule (`AutogradOpInterface::buildVJP`); gradients of a value used
+      several times are summed;
+    - differentiates only the paths from the loss to leaves that require
+      grad: subgraphs behind `detach`, `no_grad`/`inference` regions, frozen
+      parameters and integer values are never visited, and only the
+      operands that need a gradient get one;
+    - passes gradients through `graft.hook_call` at hook points;
+    - marks each result with `graft.gradient "name" %g`: trainable
+      parameters, inputs marked `requires_grad` and retained values
+      (`graft.retain_grad`). A leaf that requires grad but does not reach
+      the loss gets none (its `.grad` stays None).
+
+    A loss that requires no grad is the error PyTorch raises in
+    `backward()`: "element 0 of tensors does not require grad and does not
+    have a grad_fn". `retain_grad` on a value that does not require grad is
+    "can't retain_grad on Tensor that has requires_grad=False".
+
+    Before:
+    ```mlir
+    %w = graft.param "w" init <ones> : tensor<3xf32>
+    %e = graft.exp %w : tensor<3xf32>
+    %l = graft.sum %e : tensor<3xf32> -> tensor<f32>
+    graft.loss %l : tensor<f32>
+    ```
+    After (appended):
+    ```mlir
+    %one = graft.constant dense<1.0> : tensor<f32>
+    %gs = graft.broadcast_to %one : tensor<f32> -> tensor<3xf32>
+    %gw = graft.mul %gs, %e : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
+    graft.gradient "w" %gw : tensor<3xf32>
+    ```
+  }];
+  let dependentDialects = ["::graft::GraftDialect"];
+  let statistics = [
+    Statistic<"numVJPs", "vjps", "Recorded ops differentiated">,
+    Statistic<"numPruned", "pruned-ops",
+              "Recorded ops not on a path from the loss to a trainable leaf">,
+    Statistic<"numGradients", "gradients", "Gradients exposed (graft.gradient)">,
+  ];
+}
+
+def BuildTrainingProgram : Pass<"graft-build-training-program", "::mlir::ModuleOp"> {
+  let summary = "Builds the entry points of the training program of each model";
+  let description = [{
+    Turns each `graft.model @m` into the functions a training loop calls,
+    with all state passed explicitly (value semantics; code generation
+    places it in static buffers):
+
+    | function | does | mode |
+    |---|---|---|
+    | `@m_forward_backward(params, buffers, grads, inputs, seed)` | forward, backward, `grads + dL/dparams` (accumulates, like `loss.backward()`); returns the loss, the new grads, the updated buffers, then the gradients of `requires_grad` inputs and retained values | train |
+    | `@m_zero_grad()` | the zero gradients (`optimizer.zero_grad()`) | |
+    | `@m_eval(params, buffers, inputs)` | forward only; returns the loss (when the model has one) and the outputs | eval |
+    | `@m_predict(params, buffers, inputs)` | forward of the outputs only, with only the inputs they need; nothing is kept for backward | eval |
+
+    Every argument and result carries `graft.role` (`param`, `buffer`,
+    `grad`, `input`, `seed`, `loss`, `output`, `input_grad`,
+    `retained_grad`) and `graft.name` (its state_dict name), which is how the
+    C API and the JIT find them. Train-mode functions make BatchNorm's
+    running-statistics update explicit and return the new buffers; in eval
+    mode `graft.dropout` is the identity and BatchNorm uses its running
+    statistics (`training = false`). The optimizer step (`@m_step`,
+    `@m_train_step`) is added by the optimizer lowering from `graft.train`.
+
+    The model itself stays in the module: it is the metadata (names,
+    initialisers, frozen flags) the code generator and the CLI read.
+  }];
+  let dependentDialects = ["::graft::GraftDialect",
+                           "::mlir::func::FuncDialect"];
+}
+
 #endif // GRAFT_AUTOGRAD_PASSES

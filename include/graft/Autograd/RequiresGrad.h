@@ -10,6 +10,7 @@
 
 #include "mlir/IR/Value.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/StringRef.h"
 
 namespace graft {
@@ -31,9 +32,20 @@ public:
   AutogradInfo lookup(mlir::Value v) const { return info.lookup(v); }
   bool requiresGrad(mlir::Value v) const { return lookup(v).requiresGrad; }
 
+  /// Whether `op` is recorded: it implements AutogradOpInterface, runs in
+  /// grad mode, and one of its results requires grad.
+  bool isRecorded(mlir::Operation *op) const;
+
 private:
   llvm::DenseMap<mlir::Value, AutogradInfo> info;
 };
+
+/// The values backward visits: those that require grad and that the loss
+/// depends on through recorded ops (and hook points). Empty without a loss.
+/// Everything else that requires grad is pruned: its gradient would never
+/// reach a leaf from this loss.
+llvm::DenseSet<mlir::Value> computeActiveValues(ModelOp model,
+                                                const RequiresGradAnalysis &ag);
 
 } // namespace graft
 

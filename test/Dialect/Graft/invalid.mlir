@@ -890,3 +890,92 @@ graft.model @mse_shapes {
   // expected-error@+1 {{failed to infer returned types}}
   %l = graft.mse_loss %x, %y : (tensor<4x1xf32>, tensor<4xf32>) -> tensor<f32>
 }
+
+// -----
+
+graft.model @one_hot_shape {
+  %y = graft.input "y" : tensor<16xi64>
+  // expected-error@+1 {{result must be the target shape [16] plus a class dimension, got [10, 16]}}
+  %0 = graft.one_hot %y : tensor<16xi64> -> tensor<10x16xf32>
+}
+
+// -----
+
+graft.model @slice_backward_shape {
+  %g = graft.input "g" : tensor<2x64xf32>
+  // expected-error@+1 {{gradient shape [2, 64] does not match the forward result shape [2, 32]}}
+  %0 = graft.slice_backward %g {dim = 1 : i64, start = 0 : i64, end = 32 : i64} : tensor<2x64xf32> -> tensor<2x192xf32>
+}
+
+// -----
+
+graft.model @conv_backward_input_shape {
+  %g = graft.input "g" : tensor<8x6x24x24xf32>
+  %w = graft.input "w" : tensor<6x1x5x5xf32>
+  // expected-error@+1 {{gradient shape [8, 6, 24, 24] does not match the forward result shape [8, 6, 28, 28]}}
+  %0 = graft.conv2d_backward_input %g, %w {padding = array<i64: 2, 2>} : (tensor<8x6x24x24xf32>, tensor<6x1x5x5xf32>) -> tensor<8x1x28x28xf32>
+}
+
+// -----
+
+graft.model @conv_backward_weight_dtype {
+  %g = graft.input "g" : tensor<8x6x28x28xf32>
+  %x = graft.input "x" : tensor<8x1x28x28xf32>
+  // expected-error@+1 {{expects the same element type, got 'f32' and 'f64'}}
+  %0 = graft.conv2d_backward_weight %g, %x {padding = array<i64: 2, 2>} : (tensor<8x6x28x28xf32>, tensor<8x1x28x28xf32>) -> tensor<6x1x5x5xf64>
+}
+
+// -----
+
+graft.model @max_pool_backward_type {
+  %g = graft.input "g" : tensor<8x6x14x14xf32>
+  %x = graft.input "x" : tensor<8x6x28x28xf32>
+  // expected-error@+1 {{result type 'tensor<8x6x28x28xf64>' must be the forward input's, 'tensor<8x6x28x28xf32>'}}
+  %0 = graft.max_pool2d_backward %g, %x {kernel_size = array<i64: 2, 2>, stride = array<i64: 2, 2>} : (tensor<8x6x14x14xf32>, tensor<8x6x28x28xf32>) -> tensor<8x6x28x28xf64>
+}
+
+// -----
+
+graft.model @avg_pool_backward_shape {
+  %g = graft.input "g" : tensor<8x6x7x7xf32>
+  // expected-error@+1 {{gradient shape [8, 6, 7, 7] does not match the forward result shape [8, 6, 14, 14]}}
+  %0 = graft.avg_pool2d_backward %g {kernel_size = array<i64: 2, 2>, stride = array<i64: 2, 2>} : tensor<8x6x7x7xf32> -> tensor<8x6x28x28xf32>
+}
+
+// -----
+
+graft.model @embedding_backward_padding {
+  %g = graft.input "g" : tensor<16x32xf32>
+  %y = graft.input "y" : tensor<16xi64>
+  // expected-error@+1 {{padding_idx 70 must be within num_embeddings [0, 65)}}
+  %0 = graft.embedding_backward %g, %y {padding_idx = 70 : i64} : (tensor<16x32xf32>, tensor<16xi64>) -> tensor<65x32xf32>
+}
+
+// -----
+
+graft.model @embedding_backward_shape {
+  %g = graft.input "g" : tensor<16x31xf32>
+  %y = graft.input "y" : tensor<16xi64>
+  // expected-error@+1 {{gradient shape [16, 31] does not match the forward result shape [16, 32]}}
+  %0 = graft.embedding_backward %g, %y : (tensor<16x31xf32>, tensor<16xi64>) -> tensor<65x32xf32>
+}
+
+// -----
+
+graft.model @dup_read_grad {
+  %w = graft.param "w" init <ones> : tensor<3xf32>
+  // expected-note@+1 {{previous definition is here}}
+  graft.read_grad "g" %w : tensor<3xf32>
+  // expected-error@+1 {{redefinition of retained gradient 'g'}}
+  graft.read_grad "g" %w : tensor<3xf32>
+}
+
+// -----
+
+graft.model @batch_norm_not_buffer_in_model {
+  %x = graft.input "x" : tensor<8x6xf32>
+  %rm = graft.param "rm" init <zeros> : tensor<6xf32>
+  %rv = graft.buffer "rv" init <ones> : tensor<6xf32>
+  // expected-error@+1 {{running_mean must be a graft.buffer}}
+  %y = graft.batch_norm %x running %rm, %rv {training = false} : (tensor<8x6xf32>, tensor<6xf32>, tensor<6xf32>) -> tensor<8x6xf32>
+}

@@ -255,3 +255,37 @@ graft.model @nn {
   // CHECK: graft.clone %{{.*}} : tensor<f32>
   %cl = graft.clone %mse : tensor<f32>
 }
+
+// CHECK-LABEL: graft.model @backward_ops
+graft.model @backward_ops {
+  %g = graft.input "g" : tensor<8x6x14x14xf32>
+  %x = graft.input "x" : tensor<8x6x28x28xf32>
+  %w = graft.input "w" : tensor<6x1x5x5xf32>
+  %gc = graft.input "gc" : tensor<8x6x28x28xf32>
+  %xi = graft.input "xi" : tensor<8x1x28x28xf32>
+  %y = graft.input "y" : tensor<16xi64>
+  %ge = graft.input "ge" : tensor<16x32xf32>
+  %gs = graft.input "gs" : tensor<2x64xf32>
+  // CHECK: graft.erf %{{.*}} : tensor<2x64xf32>
+  %e = graft.erf %gs : tensor<2x64xf32>
+  // CHECK: graft.read_grad "g.grad" %{{.*}} : tensor<2x64xf32>
+  graft.read_grad "g.grad" %gs : tensor<2x64xf32>
+  // CHECK: graft.one_hot %{{.*}} : tensor<16xi64> -> tensor<16x10xf32>
+  %0 = graft.one_hot %y : tensor<16xi64> -> tensor<16x10xf32>
+  // CHECK: graft.slice_backward %{{.*}} {dim = 1 : i64, end = 64 : i64, start = 0 : i64} : tensor<2x64xf32> -> tensor<2x192xf32>
+  %1 = graft.slice_backward %gs {dim = 1 : i64, start = 0 : i64, end = 64 : i64} : tensor<2x64xf32> -> tensor<2x192xf32>
+  // CHECK: graft.conv2d_backward_input %{{.*}}, %{{.*}} {padding = array<i64: 2, 2>} : (tensor<8x6x28x28xf32>, tensor<6x1x5x5xf32>) -> tensor<8x1x28x28xf32>
+  %2 = graft.conv2d_backward_input %gc, %w {padding = array<i64: 2, 2>} : (tensor<8x6x28x28xf32>, tensor<6x1x5x5xf32>) -> tensor<8x1x28x28xf32>
+  // CHECK: graft.conv2d_backward_weight %{{.*}}, %{{.*}} {padding = array<i64: 2, 2>} : (tensor<8x6x28x28xf32>, tensor<8x1x28x28xf32>) -> tensor<6x1x5x5xf32>
+  %3 = graft.conv2d_backward_weight %gc, %xi {padding = array<i64: 2, 2>} : (tensor<8x6x28x28xf32>, tensor<8x1x28x28xf32>) -> tensor<6x1x5x5xf32>
+  // CHECK: graft.max_pool2d_backward %{{.*}}, %{{.*}} {kernel_size = array<i64: 2, 2>, stride = array<i64: 2, 2>}
+  %4 = graft.max_pool2d_backward %g, %x {kernel_size = array<i64: 2, 2>, stride = array<i64: 2, 2>} : (tensor<8x6x14x14xf32>, tensor<8x6x28x28xf32>) -> tensor<8x6x28x28xf32>
+  // CHECK: graft.avg_pool2d_backward %{{.*}} {kernel_size = array<i64: 2, 2>, stride = array<i64: 2, 2>} : tensor<8x6x14x14xf32> -> tensor<8x6x28x28xf32>
+  %5 = graft.avg_pool2d_backward %g {kernel_size = array<i64: 2, 2>, stride = array<i64: 2, 2>} : tensor<8x6x14x14xf32> -> tensor<8x6x28x28xf32>
+  // CHECK: graft.embedding_backward %{{.*}}, %{{.*}} {padding_idx = 0 : i64} : (tensor<16x32xf32>, tensor<16xi64>) -> tensor<65x32xf32>
+  %6 = graft.embedding_backward %ge, %y {padding_idx = 0 : i64} : (tensor<16x32xf32>, tensor<16xi64>) -> tensor<65x32xf32>
+  // CHECK: %[[HC:.*]] = graft.hook_call "h" %{{.*}} : tensor<16x32xf32>
+  %7 = graft.hook_call "h" %ge : tensor<16x32xf32>
+  // CHECK: graft.gradient "h" %[[HC]] : tensor<16x32xf32>
+  graft.gradient "h" %7 : tensor<16x32xf32>
+}

@@ -153,6 +153,8 @@ LogicalResult ModelOp::verify() {
       ok = checkUnique(retained, r.getName(), op, "retained gradient");
     else if (auto h = dyn_cast<GradHookOp>(op))
       ok = checkUnique(hooks, h.getName(), op, "gradient hook");
+    else if (auto rg = dyn_cast<ReadGradOp>(op))
+      ok = checkUnique(retained, rg.getName(), op, "retained gradient");
     else if (isa<LossOp>(op)) {
       if (loss) {
         op->emitOpError("a model has at most one loss")
@@ -681,9 +683,12 @@ LogicalResult BatchNormOp::inferReturnTypes(MLIRContext *,
 }
 
 LogicalResult BatchNormOp::verify() {
+  // In a model the running statistics are its buffers; in the functions of
+  // the training program they are arguments.
+  bool inModel = (*this)->getParentOfType<ModelOp>() != nullptr;
   for (auto [what, v] : {std::pair{"running_mean", getRunningMean()},
                          {"running_var", getRunningVar()}})
-    if (!v.getDefiningOp<BufferOp>())
+    if (inModel && !v.getDefiningOp<BufferOp>())
       return emitOpError(what) << " must be a graft.buffer: train mode "
                                   "updates it in place";
   double m = getMomentum().convertToDouble(), eps = getEps().convertToDouble();
@@ -806,6 +811,107 @@ OpFoldResult DetachOp::fold(FoldAdaptor) {
     return getResult();
   }
   return {};
+}
+
+//===----------------------------------------------------------------------===//
+// Backward ops: each checks itself against the forward op's shape rule
+//===----------------------------------------------------------------------===//
+
+/// `grad` must have the shape the forward op produced (`forward`).
+static LogicalResult verifyGradShape(Operation *op, llvm::Expected<sh::Shape> forward,
+                                     RankedTensorType grad) {
+  if (!forward)
+    return op->emitOpError(llvm::toString(forward.takeError()));
+  if (ArrayRef<int64_t>(*forward) != grad.getShape())
+    return op->emitOpError("gradient shape ")
+           << sh::str(grad.getShape())
+           << " does not match the forward result shape " << sh::str(*forward);
+  return success();
+}
+
+static LogicalResult verifySameElementType(Operation *op, Type a, Type b) {
+  auto ea = cast<ShapedType>(a).getElementType();
+  auto eb = cast<ShapedType>(b).getElementType();
+  if (ea != eb)
+    return op->emitOpError("expects the same element type, got ")
+           << ea << " and " << eb;
+  return success();
+}
+
+LogicalResult OneHotOp::verify() {
+  ArrayRef<int64_t> t = getTarget().getType().getShape();
+  ArrayRef<int64_t> r = getType().getShape();
+  if (r.size() != t.size() + 1 || r.drop_back() != t || r.back() < 1)
+    return emitOpError("result must be the target shape ")
+           << sh::str(t) << " plus a class dimension, got " << sh::str(r);
+  return success();
+}
+
+LogicalResult SliceBackwardOp::verify() {
+  if (failed(verifySameElementType(*this, getGrad().getType(), getType())))
+    return failure();
+  return verifyGradShape(*this,
+                         sh::slice(getType().getShape(), getDim(), getStart(),
+                                   getEnd(), getStep()),
+                         getGrad().getType());
+}
+
+LogicalResult Conv2dBackwardInputOp::verify() {
+  if (failed(verifySameElementType(*this, getGrad().getType(), getType())))
+    return failure();
+  return verifyGradShape(
+      *this,
+      sh::conv2d(getType().getShape(), getOther().getType().getShape(),
+                 std::nullopt, getStride(), getPadding(), getDilation(),
+                 getGroups()),
+      getGrad().getType());
+}
+
+LogicalResult Conv2dBackwardWeightOp::verify() {
+  if (failed(verifySameElementType(*this, getGrad().getType(), getType())))
+    return failure();
+  return verifyGradShape(
+      *this,
+      sh::conv2d(getOther().getType().getShape(), getType().getShape(),
+                 std::nullopt, getStride(), getPadding(), getDilation(),
+                 getGroups()),
+      getGrad().getType());
+}
+
+LogicalResult MaxPool2dBackwardOp::verify() {
+  if (getInput().getType() != getType())
+    return emitOpError("result type ")
+           << getType() << " must be the forward input's, "
+           << getInput().getType();
+  return verifyGradShape(*this,
+                         sh::pool2d(getType().getShape(), getKernelSize(),
+                                    getStride(), getPadding(), getDilation(),
+                                    getCeilMode()),
+                         getGrad().getType());
+}
+
+LogicalResult AvgPool2dBackwardOp::verify() {
+  if (failed(verifySameElementType(*this, getGrad().getType(), getType())))
+    return failure();
+  int64_t ones[] = {1, 1};
+  return verifyGradShape(*this,
+                         sh::pool2d(getType().getShape(), getKernelSize(),
+                                    getStride(), getPadding(), ones,
+                                    getCeilMode()),
+                         getGrad().getType());
+}
+
+LogicalResult EmbeddingBackwardOp::verify() {
+  if (failed(verifySameElementType(*this, getGrad().getType(), getType())))
+    return failure();
+  auto forward =
+      sh::embedding(getType().getShape(), getIndices().getType().getShape());
+  if (forward && getPaddingIdx() &&
+      (*getPaddingIdx() < 0 || *getPaddingIdx() >= getType().getShape()[0]))
+    return emitOpError("padding_idx ")
+           << *getPaddingIdx() << " must be within num_embeddings [0, "
+           << getType().getShape()[0] << ")";
+  return verifyGradShape(*this, std::move(forward), getGrad().getType());
 }
 
 #define GET_OP_CLASSES

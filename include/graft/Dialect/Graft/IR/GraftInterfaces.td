@@ -14,9 +14,31 @@ def Graft_AutogradOpInterface : OpInterface<"AutogradOpInterface"> {
     never take part in backward.
   }];
   let methods = [
+    // Every recorded op defines it (Graft_DiffOp in GraftOps.td); the default
+    // only keeps DeclareOpInterfaceMethods from declaring it twice.
     InterfaceMethod<
       "PyTorch's name of the backward node this op records (e.g. `AddBackward0`).",
-      "::llvm::StringRef", "getGradFnName">,
+      "::llvm::StringRef", "getGradFnName", (ins), [{}], [{ return ""; }]>,
+    InterfaceMethod<[{
+        The forward values (operands or results) that the VJP reads when the
+        gradients of the operands flagged in `needed` are wanted: what
+        PyTorch saves for backward. Used by the static version-counter check
+        and the memory planner; `buildVJP` reads nothing else from the
+        forward pass.
+      }],
+      "::llvm::SmallVector<::mlir::Value>", "getSavedForBackward",
+      (ins "::llvm::ArrayRef<bool>":$needed)>,
+    InterfaceMethod<[{
+        Builds the vector-Jacobian product at the builder's insertion point:
+        given dL/d(result) (`resultGrads`, one per result; a null value is a
+        zero gradient), sets `operandGrads[i]` to dL/d(operand i), with the
+        operand's type, for every `i` with `needed[i]`; others stay null.
+        Broadcast operands get their gradient summed back to their shape.
+      }],
+      "::llvm::LogicalResult", "buildVJP",
+      (ins "::mlir::OpBuilder &":$builder, "::mlir::ValueRange":$resultGrads,
+           "::llvm::ArrayRef<bool>":$needed,
+           "::llvm::SmallVectorImpl<::mlir::Value> &":$operandGrads)>,
   ];
 }
 

@@ -28,8 +28,11 @@ class Graft_Op<string mnemonic, list<Trait> traits = []>
 
 // An op that autograd records, with PyTorch's grad_fn name. An empty gradFn
 // means the op computes its name itself (extraDecls declares getGradFnName).
+// Its saved values and VJP rule are defined in VJPRules.cpp.
 class Graft_DiffOp<string mnemonic, string gradFn, list<Trait> traits = []>
-    : Graft_Op<mnemonic, !listconcat(traits, [Graft_AutogradOpInterface])> {
+    : Graft_Op<mnemonic, !listconcat(traits, [
+        DeclareOpInterfaceMethods<Graft_AutogradOpInterface,
+                                  ["getSavedForBackward", "buildVJP"]>])> {
   let extraClassDeclaration = !if(!empty(gradFn), "",
       "::llvm::StringRef getGradFnName() { return \"" # gradFn # "\"; }\n")
       # extraDecls;
@@ -192,6 +195,23 @@ def Graft_RetainGradOp : Graft_Op<"retain_grad", [HasParent<"ModelOp">]> {
   let assemblyFormat = "$name $value attr-dict `:` type($value)";
 }
 
+def Graft_ReadGradOp : Graft_Op<"read_grad", [HasParent<"ModelOp">]> {
+  let summary = "Asks for `value.grad` after backward";
+  let description = [{
+    The model reads the gradient of `value` after backward, under `name`
+    (PyTorch's `value.grad`). For a leaf that requires grad it is that
+    leaf's gradient; for a non-leaf it exists only when the value is
+    retained with `graft.retain_grad` — otherwise backward derivation
+    reports PyTorch's warning as an error, with its advice.
+
+    ```mlir
+    graft.read_grad "w.grad" %w : tensor<4x3xf32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name, Graft_FloatTensor:$value);
+  let assemblyFormat = "$name $value attr-dict `:` type($value)";
+}
+
 def Graft_GradHookOp : Graft_Op<"grad_hook", [
     AllTypesMatch<["input", "result"]>]> {
   let summary = "A named gradient hook point (`register_hook`)";
@@ -332,6 +352,7 @@ def Graft_SiluOp : Graft_UnaryOp<"silu", "SiluBackward0", "F.silu(x)">;
 def Graft_TanhOp : Graft_UnaryOp<"tanh", "TanhBackward0", "torch.tanh(x)">;
 def Graft_SigmoidOp
     : Graft_UnaryOp<"sigmoid", "SigmoidBackward0", "torch.sigmoid(x)">;
+def Graft_ErfOp : Graft_UnaryOp<"erf", "ErfBackward0", "torch.erf(x)">;
 
 def Graft_GeluOp : Graft_DiffOp<"gelu", "GeluBackward0",
     [Pure, SameOperandsAndResultType]> {
@@ -856,7 +877,8 @@ def Graft_BatchNormOp : Graft_DiffOp<"batch_norm", "NativeBatchNormBackward0",
       Optional<Graft_FloatTensor>:$weight, Optional<Graft_FloatTensor>:$bias,
       Graft_FloatTensor:$running_mean, Graft_FloatTensor:$running_var,
       DefaultValuedAttr<F64Attr, "0.1">:$momentum,
-      DefaultValuedAttr<F64Attr, "1e-5">:$eps);
+      DefaultValuedAttr<F64Attr, "1e-5">:$eps,
+      DefaultValuedAttr<BoolAttr, "true">:$training);
   let results = (outs Graft_FloatTensor:$result);
   let assemblyFormat = [{
     $input (`weight` $weight^)? (`bias` $bias^)? `running` $running_mean `,` $running_var
@@ -870,15 +892,17 @@ def Graft_DropoutOp : Graft_DiffOp<"dropout", "NativeDropoutBackward0",
   let summary = "`F.dropout(x, p)`: zeroes elements in train mode";
   let description = [{
     In train mode each element is zeroed with probability `p` and the others
-    scaled by `1 / (1 - p)`; in eval mode it is the identity. The random mask
-    comes from the step's seed and the op's position, so a recomputation
-    sees the same mask.
+    scaled by `1 / (1 - p)`; in eval mode it is the identity. The mask is a
+    function of the step's seed, the op's random `stream` and the element's
+    index, so another dropout with the same stream (its VJP, or a
+    recomputation) sees the same mask. Front-ends number streams uniquely.
 
     ```mlir
-    %d = graft.dropout %h {p = 1.000000e-01 : f64} : tensor<16x512xf32>
+    %d = graft.dropout %h {p = 1.000000e-01 : f64, stream = 3 : i64} : tensor<16x512xf32>
     ```
   }];
-  let arguments = (ins Graft_FloatTensor:$input, F64Attr:$p);
+  let arguments = (ins Graft_FloatTensor:$input, F64Attr:$p,
+                       DefaultValuedAttr<I64Attr, "0">:$stream);
   let results = (outs Graft_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($result)";
   let hasVerifier = 1;
@@ -1035,6 +1059,185 @@ def Graft_CloneOp : Graft_DiffOp<"clone", "CloneBackward0", [Pure,
 }
 
 //===----------------------------------------------------------------------===//
+// Backward: ops that derived gradients use
+//===----------------------------------------------------------------------===//
+//
+// The backward graph is graft IR too: most VJP rules compose forward ops;
+// these are the few PyTorch also has as dedicated backward kernels. They are
+// not recorded by autograd (no double backward).
+
+def Graft_GradientOp : Graft_Op<"gradient", [HasParent<"ModelOp">]> {
+  let summary = "dL/d(value) for a leaf or a retained value: its `.grad`";
+  let description = [{
+    Written by the backward derivation: `value` is the gradient of the loss
+    with respect to the parameter, input or retained value called `name`.
+    The training program accumulates it into that `.grad` buffer.
+
+    ```mlir
+    graft.gradient "fc1.weight" %g : tensor<512x784xf32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name, Graft_FloatTensor:$value);
+  let assemblyFormat = "$name $value attr-dict `:` type($value)";
+}
+
+def Graft_HookCallOp : Graft_Op<"hook_call", [
+    AllTypesMatch<["grad", "result"]>]> {
+  let summary = "Passes a gradient through a hook point's callback";
+  let description = [{
+    The backward of `graft.grad_hook`: calls the callback registered for
+    `name` (if any) with the gradient, which may read or replace it; the
+    result is the gradient that flows on.
+
+    ```mlir
+    %g2 = graft.hook_call "fc1.out" %g : tensor<16x32xf32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name, Graft_FloatTensor:$grad);
+  let results = (outs Graft_FloatTensor:$result);
+  let assemblyFormat = "$name $grad attr-dict `:` type($result)";
+}
+
+def Graft_OneHotOp : Graft_Op<"one_hot", [Pure]> {
+  let summary = "`F.one_hot(target, num_classes)`, as floats";
+  let description = [{
+    `result[..., c]` is 1 where `target[...] == c` and 0 elsewhere; the
+    result has the target's shape plus a last dimension of `num_classes`.
+    Targets outside `[0, num_classes)` give an all-zero row.
+
+    ```mlir
+    %t = graft.one_hot %y : tensor<16xi64> -> tensor<16x10xf32>
+    ```
+  }];
+  let arguments = (ins Graft_IndexTensor:$target);
+  let results = (outs Graft_FloatTensor:$result);
+  let assemblyFormat = "$target attr-dict `:` type($target) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Graft_SliceBackwardOp : Graft_Op<"slice_backward", [Pure]> {
+  let summary = "The gradient of `graft.slice`: scatter into zeros";
+  let description = [{
+    A tensor of the result type, zero except at the positions the slice
+    `dim, start, end, step` took from it, which hold `grad`.
+
+    ```mlir
+    %gx = graft.slice_backward %g {dim = 1 : i64, start = 0 : i64, end = 64 : i64} : tensor<2x64xf32> -> tensor<2x192xf32>
+    ```
+  }];
+  let arguments = (ins Graft_FloatTensor:$grad, I64Attr:$dim, I64Attr:$start,
+                       I64Attr:$end, DefaultValuedAttr<I64Attr, "1">:$step);
+  let results = (outs Graft_FloatTensor:$result);
+  let assemblyFormat = "$grad attr-dict `:` type($grad) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+class Graft_ConvBackwardOp<string mnemonic, string what>
+    : Graft_Op<mnemonic, [Pure]> {
+  let arguments = (ins Graft_FloatTensor:$grad, Graft_FloatTensor:$other,
+      DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$stride,
+      DefaultValuedAttr<DenseI64ArrayAttr, "{0, 0}">:$padding,
+      DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$dilation,
+      DefaultValuedAttr<I64Attr, "1">:$groups);
+  let results = (outs Graft_FloatTensor:$result);
+  let assemblyFormat = [{
+    $grad `,` $other attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Graft_Conv2dBackwardInputOp
+    : Graft_ConvBackwardOp<"conv2d_backward_input", "input"> {
+  let summary = "dL/d(input) of `graft.conv2d` (a transposed convolution)";
+  let description = [{
+    Given dL/d(output) and the weight (`other`), the gradient with respect to
+    the convolution's input, whose type is the result type. Attributes are
+    the forward convolution's.
+
+    ```mlir
+    %gx = graft.conv2d_backward_input %g, %w {padding = array<i64: 2, 2>} : (tensor<8x6x28x28xf32>, tensor<6x1x5x5xf32>) -> tensor<8x1x28x28xf32>
+    ```
+  }];
+}
+
+def Graft_Conv2dBackwardWeightOp
+    : Graft_ConvBackwardOp<"conv2d_backward_weight", "weight"> {
+  let summary = "dL/d(weight) of `graft.conv2d`";
+  let description = [{
+    Given dL/d(output) and the forward input (`other`), the gradient with
+    respect to the weight, whose type is the result type. Attributes are the
+    forward convolution's.
+
+    ```mlir
+    %gw = graft.conv2d_backward_weight %g, %x {padding = array<i64: 2, 2>} : (tensor<8x6x28x28xf32>, tensor<8x1x28x28xf32>) -> tensor<6x1x5x5xf32>
+    ```
+  }];
+}
+
+def Graft_MaxPool2dBackwardOp : Graft_Op<"max_pool2d_backward", [Pure]> {
+  let summary = "dL/d(input) of `graft.max_pool2d`";
+  let description = [{
+    Routes each output gradient to the first maximal element of its window
+    in `input` (the position PyTorch's indices record), accumulating where
+    windows overlap. Attributes are the forward pooling's.
+
+    ```mlir
+    %gx = graft.max_pool2d_backward %g, %x {kernel_size = array<i64: 2, 2>, stride = array<i64: 2, 2>} : (tensor<8x6x14x14xf32>, tensor<8x6x28x28xf32>) -> tensor<8x6x28x28xf32>
+    ```
+  }];
+  let arguments = (ins Graft_FloatTensor:$grad, Graft_FloatTensor:$input,
+      DenseI64ArrayAttr:$kernel_size, DenseI64ArrayAttr:$stride,
+      DefaultValuedAttr<DenseI64ArrayAttr, "{0, 0}">:$padding,
+      DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$dilation,
+      DefaultValuedAttr<BoolAttr, "false">:$ceil_mode);
+  let results = (outs Graft_FloatTensor:$result);
+  let assemblyFormat = [{
+    $grad `,` $input attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Graft_AvgPool2dBackwardOp : Graft_Op<"avg_pool2d_backward", [Pure]> {
+  let summary = "dL/d(input) of `graft.avg_pool2d`";
+  let description = [{
+    Spreads each output gradient evenly over its window (with the forward
+    divisor), accumulating where windows overlap; the result type is the
+    forward input's. Attributes are the forward pooling's.
+
+    ```mlir
+    %gx = graft.avg_pool2d_backward %g {kernel_size = array<i64: 2, 2>, stride = array<i64: 2, 2>} : tensor<8x6x14x14xf32> -> tensor<8x6x28x28xf32>
+    ```
+  }];
+  let arguments = (ins Graft_FloatTensor:$grad,
+      DenseI64ArrayAttr:$kernel_size, DenseI64ArrayAttr:$stride,
+      DefaultValuedAttr<DenseI64ArrayAttr, "{0, 0}">:$padding,
+      DefaultValuedAttr<BoolAttr, "false">:$ceil_mode,
+      DefaultValuedAttr<BoolAttr, "true">:$count_include_pad);
+  let results = (outs Graft_FloatTensor:$result);
+  let assemblyFormat = "$grad attr-dict `:` type($grad) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Graft_EmbeddingBackwardOp : Graft_Op<"embedding_backward", [Pure]> {
+  let summary = "dL/d(weight) of `graft.embedding`: a scatter-add";
+  let description = [{
+    Adds each gradient row `grad[..., :]` into row `indices[...]` of a zero
+    tensor of the result type `[num_embeddings, dim]`; the row `padding_idx`,
+    if given, stays zero.
+
+    ```mlir
+    %gw = graft.embedding_backward %g, %tokens : (tensor<4x16x32xf32>, tensor<4x16xi64>) -> tensor<65x32xf32>
+    ```
+  }];
+  let arguments = (ins Graft_FloatTensor:$grad, Graft_IndexTensor:$indices,
+                       OptionalAttr<I64Attr>:$padding_idx);
+  let results = (outs Graft_FloatTensor:$result);
+  let assemblyFormat = [{
+    $grad `,` $indices attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 // Training configuration
 //===----------------------------------------------------------------------===//
 

@@ -1,0 +1,161 @@
+//===- DeriveBackward.cpp - Reverse-mode differentiation of a model -------===//
+
+#include "graft/Autograd/Backward.h"
+#include "graft/Autograd/Passes.h"
+#include "graft/Autograd/RequiresGrad.h"
+
+#include "mlir/IR/Builders.h"
+
+using namespace mlir;
+
+namespace graft {
+#define GEN_PASS_DEF_DERIVEBACKWARD
+#include "graft/Autograd/Passes.h.inc"
+} // namespace graft
+
+using namespace graft;
+
+LogicalResult graft::deriveBackward(ModelOp model, BackwardStats *stats) {
+  BackwardStats local;
+  BackwardStats &st = stats ? *stats : local;
+  Block &body = model.getBody().front();
+  // dL/d(value), summed over the uses visited so far.
+  llvm::DenseMap<Value, Value> grads;
+  auto accumulate = [&](OpBuilder &b, Location loc, Value v, Value g) {
+    Value &slot = grads[v];
+    slot = slot ? AddOp::create(b, loc, slot, g).getResult() : g;
+  };
+  Value loss = model.getLoss();
+  if (!loss)
+    return success(); // an inference-only model has no backward
+  if (!body.getOps<GradientOp>().empty())
+    return model.emitOpError("already has a backward pass (graft.gradient ops)");
+
+  RequiresGradAnalysis ag(model);
+  Operation *lossOp = *body.getOps<LossOp>().begin();
+  if (!ag.requiresGrad(loss)) {
+    InFlightDiagnostic diag =
+        lossOp->emitError("element 0 of tensors does not require grad and "
+                          "does not have a grad_fn");
+    diag.attachNote(loss.getLoc())
+        << "the loss is computed only from values that do not require grad: "
+           "every parameter it uses is frozen, detached or used under "
+           "no_grad/inference";
+    diag.attachNote()
+        << "hint: make a parameter on the loss's path trainable, or mark an "
+           "input 'requires_grad'";
+    return failure();
+  }
+  llvm::DenseSet<Value> retained;
+  for (auto retain : body.getOps<RetainGradOp>()) {
+    if (!ag.requiresGrad(retain.getValue()))
+      return retain.emitError("can't retain_grad on Tensor that has "
+                              "requires_grad=False");
+    retained.insert(retain.getValue());
+  }
+  for (auto read : body.getOps<ReadGradOp>()) {
+    AutogradInfo info = ag.lookup(read.getValue());
+    if (!info.requiresGrad)
+      return read.emitError("the tensor does not require grad, so its .grad "
+                            "is always None");
+    if (!info.isLeaf && !retained.contains(read.getValue())) {
+      InFlightDiagnostic d = read.emitError(
+          "The .grad attribute of a Tensor that is not a leaf Tensor is being "
+          "accessed. Its .grad attribute won't be populated during "
+          "autograd.backward(). If you indeed want the .grad field to be "
+          "populated for a non-leaf Tensor, use .retain_grad() on the "
+          "non-leaf Tensor.");
+      d.attachNote(read.getValue().getLoc())
+          << "the non-leaf is computed here (grad_fn " << info.gradFn << ")";
+      return d;
+    }
+  }
+
+  llvm::DenseSet<Value> active = computeActiveValues(model, ag);
+  SmallVector<Operation *> forward = llvm::to_vector(
+      llvm::make_pointer_range(body.getOperations()));
+
+  OpBuilder b = OpBuilder::atBlockEnd(&body);
+  auto lossType = cast<RankedTensorType>(loss.getType());
+  grads[loss] = ConstantOp::create(
+      b, loss.getLoc(),
+      DenseElementsAttr::get(lossType, ArrayRef<Attribute>{FloatAttr::get(
+                                           lossType.getElementType(), 1.0)}));
+
+  for (Operation *op : llvm::reverse(forward)) {
+    if (auto hook = dyn_cast<GradHookOp>(op)) {
+      if (Value g = grads.lookup(hook.getResult())) {
+        b.setInsertionPointToEnd(&body);
+        Value h = HookCallOp::create(b, op->getLoc(), hook.getName(), g);
+        accumulate(b, op->getLoc(), hook.getInput(), h);
+      }
+      continue;
+    }
+    auto diff = dyn_cast<AutogradOpInterface>(op);
+    if (!diff || !ag.isRecorded(op))
+      continue;
+    SmallVector<Value> resultGrads;
+    bool any = false;
+    for (Value r : op->getResults()) {
+      resultGrads.push_back(grads.lookup(r));
+      any |= (bool)resultGrads.back();
+    }
+    if (!any) {
+      ++st.pruned;
+      continue;
+    }
+    SmallVector<bool> needed;
+    for (Value v : op->getOperands())
+      needed.push_back(active.contains(v));
+    SmallVector<Value> operandGrads(op->getNumOperands());
+    b.setInsertionPointToEnd(&body);
+    if (failed(diff.buildVJP(b, resultGrads, needed, operandGrads)))
+      return op->emitError("cannot differentiate '")
+             << op->getName() << "' (" << diff.getGradFnName() << ")";
+    ++st.vjps;
+    for (auto [i, v] : llvm::enumerate(op->getOperands())) {
+      if (!needed[i])
+        continue;
+      Value g = operandGrads[i];
+      if (!g || g.getType() != v.getType())
+        return op->emitError("internal error: the VJP rule of '")
+               << op->getName() << "' gave no gradient of the right type for "
+               << "operand " << i;
+      accumulate(b, op->getLoc(), v, g);
+    }
+  }
+
+  // Expose .grad of the leaves and of retained values, in declaration order.
+  b.setInsertionPointToEnd(&body);
+  auto expose = [&](Operation *at, StringRef name, Value v) {
+    if (Value g = grads.lookup(v)) {
+      GradientOp::create(b, at->getLoc(), name, g);
+      ++st.gradients;
+    }
+  };
+  for (Operation *op : forward) {
+    if (auto p = dyn_cast<ParamOp>(op); p && !p.getFrozen())
+      expose(op, p.getName(), p);
+    else if (auto in = dyn_cast<InputOp>(op); in && in.getRequiresGrad())
+      expose(op, in.getName(), in);
+    else if (auto r = dyn_cast<RetainGradOp>(op))
+      expose(op, r.getName(), r.getValue());
+    else if (auto r = dyn_cast<ReadGradOp>(op))
+      expose(op, r.getName(), r.getValue());
+  }
+  return success();
+}
+
+namespace {
+struct DeriveBackwardPass
+    : graft::impl::DeriveBackwardBase<DeriveBackwardPass> {
+  void runOnOperation() override {
+    BackwardStats stats;
+    if (failed(deriveBackward(getOperation(), &stats)))
+      return signalPassFailure();
+    numVJPs += stats.vjps;
+    numPruned += stats.pruned;
+    numGradients += stats.gradients;
+  }
+};
+} // namespace

@@ -1,0 +1,318 @@
+//===- TrainingProgram.cpp - The entry points of a model's training -------===//
+//
+// Builds func.func entry points from a graft.model: forward_backward,
+// zero_grad, eval and predict (see the pass description in Passes.td). The
+// model's declarations become arguments, its marks become results.
+//
+//===----------------------------------------------------------------------===//
+
+#include "graft/Autograd/Backward.h"
+#include "graft/Autograd/Passes.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
+#include "llvm/ADT/ScopeExit.h"
+#include "llvm/ADT/StringSet.h"
+
+using namespace mlir;
+
+namespace graft {
+#define GEN_PASS_DEF_BUILDTRAININGPROGRAM
+#include "graft/Autograd/Passes.h.inc"
+} // namespace graft
+
+using namespace graft;
+
+namespace {
+enum class Mode { Train, Eval };
+
+/// An entry point under construction: a function whose arguments and
+/// results carry a role and a state_dict name. Its type is set by finish().
+class EntryPoint {
+public:
+  EntryPoint(OpBuilder &b, Location loc, StringRef name) : loc(loc) {
+    fn = func::FuncOp::create(b, loc, name, b.getFunctionType({}, {}));
+    fn.getBody().push_back(new Block());
+  }
+
+  Value arg(StringRef role, StringRef name, Type type) {
+    argSlots.push_back({role.str(), name.str()});
+    return getBody()->addArgument(type, loc);
+  }
+  void result(StringRef role, StringRef name, Value v) {
+    resultSlots.push_back({role.str(), name.str()});
+    results.push_back(v);
+  }
+  Block *getBody() { return &fn.getBody().front(); }
+
+  func::FuncOp finish(StringRef mode) {
+    OpBuilder b = OpBuilder::atBlockEnd(getBody());
+    func::ReturnOp::create(b, loc, results);
+    fn.setFunctionType(b.getFunctionType(getBody()->getArgumentTypes(),
+                                         ValueRange(results).getTypes()));
+    for (auto [i, s] : llvm::enumerate(argSlots)) {
+      fn.setArgAttr(i, "graft.role", b.getStringAttr(s.first));
+      fn.setArgAttr(i, "graft.name", b.getStringAttr(s.second));
+    }
+    for (auto [i, s] : llvm::enumerate(resultSlots)) {
+      fn.setResultAttr(i, "graft.role", b.getStringAttr(s.first));
+      fn.setResultAttr(i, "graft.name", b.getStringAttr(s.second));
+    }
+    if (!mode.empty())
+      fn->setAttr("graft.mode", b.getStringAttr(mode));
+    return fn;
+  }
+
+private:
+  Location loc;
+  func::FuncOp fn;
+  SmallVector<std::pair<std::string, std::string>> argSlots, resultSlots;
+  SmallVector<Value> results;
+};
+
+/// What cloning a model's body into an entry point yields.
+struct Cloned {
+  Value loss;
+  SmallVector<std::pair<StringRef, Value>> outputs;
+  llvm::StringMap<Value> gradients;
+  /// Buffers that train mode updates: model buffer -> new value.
+  llvm::DenseMap<Value, Value> newBuffers;
+};
+
+Value scalarConstant(OpBuilder &b, Location loc, double v, Type elt) {
+  auto t = RankedTensorType::get({}, elt);
+  return ConstantOp::create(
+      b, loc, DenseElementsAttr::get(t, ArrayRef<Attribute>{FloatAttr::get(elt, v)}));
+}
+
+/// Emits BatchNorm's train-mode running-statistics update after `bn` and
+/// records the new buffer values (running_mean, running_var and, when the
+/// module has one, num_batches_tracked).
+void updateRunningStats(OpBuilder &b, BatchNormOp bn, ModelOp from,
+                        IRMapping &map, Cloned &out) {
+  Location loc = bn.getLoc();
+  Value x = bn.getInput();
+  auto xt = cast<RankedTensorType>(x.getType());
+  Type elt = xt.getElementType();
+  SmallVector<int64_t> dims = {0};
+  for (int64_t d = 2; d < xt.getRank(); ++d)
+    dims.push_back(d);
+  int64_t n = xt.getNumElements() / xt.getDimSize(1);
+  double m = bn.getMomentum().convertToDouble();
+
+  // The unbiased variance, as torch.nn.BatchNorm keeps.
+  Value meanK = MeanOp::create(b, loc, x, dims, /*keepdim=*/true);
+  Value centered = SubOp::create(b, loc, x, meanK);
+  Value sq = MulOp::create(b, loc, centered, centered);
+  Value var =
+      DivOp::create(b, loc, SumOp::create(b, loc, sq, dims, false),
+                    scalarConstant(b, loc, (double)std::max<int64_t>(n - 1, 1), elt));
+  Value mean = MeanOp::create(b, loc, x, dims, /*keepdim=*/false);
+  auto update = [&](Value running, Value stat) -> Value {
+    Value kept = MulOp::create(b, loc, running, scalarConstant(b, loc, 1 - m, elt));
+    return AddOp::create(b, loc, kept,
+                         MulOp::create(b, loc, stat, scalarConstant(b, loc, m, elt)));
+  };
+  for (BufferOp buf : from.getBody().getOps<BufferOp>()) {
+    Value arg = map.lookup(buf.getResult());
+    if (arg == bn.getRunningMean()) {
+      out.newBuffers[buf.getResult()] = update(arg, mean);
+      // num_batches_tracked beside running_mean counts the updates.
+      std::string count =
+          (buf.getName().drop_back(strlen("running_mean")) + "num_batches_tracked")
+              .str();
+      for (BufferOp c : from.getBody().getOps<BufferOp>()) {
+        if (c.getName() != count || !buf.getName().ends_with("running_mean"))
+          continue;
+        Value cv = map.lookup(c.getResult());
+        auto f64 = RankedTensorType::get(c.getType().getShape(), b.getF64Type());
+        Value next = AddOp::create(b, loc, CastOp::create(b, loc, f64, cv),
+                                   scalarConstant(b, loc, 1.0, b.getF64Type()));
+        out.newBuffers[c.getResult()] = CastOp::create(b, loc, cv.getType(), next);
+      }
+    } else if (arg == bn.getRunningVar()) {
+      out.newBuffers[buf.getResult()] = update(arg, var);
+    }
+  }
+}
+
+/// Clones the compute ops of `from` into `body` (declarations must already
+/// be mapped), specialised for `mode`.
+Cloned cloneBody(ModelOp from, Block *body, IRMapping &map, Mode mode) {
+  Cloned out;
+  OpBuilder b = OpBuilder::atBlockEnd(body);
+  for (Operation &op : from.getBody().front()) {
+    if (isa<ParamOp, BufferOp, InputOp, RetainGradOp, ReadGradOp, TrainOp>(op))
+      continue;
+    if (auto l = dyn_cast<LossOp>(op)) {
+      out.loss = map.lookup(l.getValue());
+      continue;
+    }
+    if (auto o = dyn_cast<OutputOp>(op)) {
+      out.outputs.push_back({o.getName(), map.lookup(o.getValue())});
+      continue;
+    }
+    if (auto g = dyn_cast<GradientOp>(op)) {
+      out.gradients[g.getName()] = map.lookup(g.getValue());
+      continue;
+    }
+    if (auto d = dyn_cast<DropoutOp>(op); d && mode == Mode::Eval) {
+      map.map(d.getResult(), map.lookup(d.getInput()));
+      continue;
+    }
+    Operation *clone = b.clone(op, map);
+    if (auto bn = dyn_cast<BatchNormOp>(clone)) {
+      bn.setTraining(mode == Mode::Train);
+      if (mode == Mode::Train)
+        updateRunningStats(b, bn, from, map, out);
+    }
+  }
+  return out;
+}
+
+class ProgramBuilder {
+public:
+  explicit ProgramBuilder(ModelOp model) : model(model), b(model) {
+    b.setInsertionPointAfter(model);
+  }
+
+  LogicalResult build() {
+    if (model.getLoss() && failed(buildForwardBackward()))
+      return failure();
+    if (model.getLoss())
+      buildZeroGrad();
+    buildEval(/*predict=*/false);
+    buildEval(/*predict=*/true);
+    return success();
+  }
+
+private:
+  std::string name(StringRef suffix) {
+    return (model.getSymName() + "_" + suffix).str();
+  }
+
+  /// Maps every parameter, then every buffer, of `from` to new arguments.
+  static void addState(EntryPoint &ep, ModelOp from, IRMapping &map) {
+    for (ParamOp p : from.getBody().getOps<ParamOp>())
+      map.map(p.getResult(), ep.arg("param", p.getName(), p.getType()));
+    for (BufferOp bu : from.getBody().getOps<BufferOp>())
+      map.map(bu.getResult(), ep.arg("buffer", bu.getName(), bu.getType()));
+  }
+  static void addInputs(EntryPoint &ep, ModelOp from, IRMapping &map) {
+    for (InputOp in : from.getBody().getOps<InputOp>())
+      map.map(in.getResult(), ep.arg("input", in.getName(), in.getType()));
+  }
+
+  LogicalResult buildForwardBackward();
+  void buildZeroGrad();
+  void buildEval(bool predict);
+
+  ModelOp model;
+  OpBuilder b;
+  /// Trainable parameters that get a gradient: the gradient buffers.
+  SmallVector<ParamOp> gradParams;
+};
+} // namespace
+
+LogicalResult ProgramBuilder::buildForwardBackward() {
+  // Differentiate a copy: the model itself stays mode- and backward-free.
+  OpBuilder tb(model);
+  auto copy = cast<ModelOp>(tb.clone(*model));
+  auto eraseCopy = llvm::make_scope_exit([&] { copy->erase(); });
+  if (failed(deriveBackward(copy)))
+    return failure();
+
+  llvm::StringSet<> hasGradient;
+  for (auto g : copy.getBody().getOps<GradientOp>())
+    hasGradient.insert(g.getName());
+
+  EntryPoint ep(b, model.getLoc(), name("forward_backward"));
+  IRMapping map;
+  addState(ep, copy, map);
+  SmallVector<std::pair<ParamOp, Value>> gradArgs;
+  for (ParamOp p : copy.getBody().getOps<ParamOp>())
+    if (!p.getFrozen() && hasGradient.contains(p.getName()))
+      gradArgs.push_back({p, ep.arg("grad", p.getName(), p.getType())});
+  addInputs(ep, copy, map);
+  ep.arg("seed", "seed", RankedTensorType::get({}, b.getI64Type()));
+
+  Cloned c = cloneBody(copy, ep.getBody(), map, Mode::Train);
+  OpBuilder ib = OpBuilder::atBlockEnd(ep.getBody());
+  ep.result("loss", "loss", c.loss);
+  for (auto [p, acc] : gradArgs)
+    ep.result("grad", p.getName(),
+              AddOp::create(ib, p.getLoc(), acc, c.gradients[p.getName()]));
+  for (BufferOp bu : copy.getBody().getOps<BufferOp>()) {
+    Value v = c.newBuffers.lookup(bu.getResult());
+    ep.result("buffer", bu.getName(), v ? v : map.lookup(bu.getResult()));
+  }
+  for (InputOp in : copy.getBody().getOps<InputOp>())
+    if (in.getRequiresGrad() && c.gradients.count(in.getName()))
+      ep.result("input_grad", in.getName(), c.gradients[in.getName()]);
+  for (Operation &op : copy.getBody().front()) {
+    StringRef retained;
+    if (auto r = dyn_cast<RetainGradOp>(op))
+      retained = r.getName();
+    else if (auto r = dyn_cast<ReadGradOp>(op))
+      retained = r.getName();
+    if (!retained.empty() && c.gradients.count(retained))
+      ep.result("retained_grad", retained, c.gradients[retained]);
+  }
+  ep.finish("train");
+  for (auto [p, acc] : gradArgs)
+    gradParams.push_back(p);
+  return success();
+}
+
+void ProgramBuilder::buildZeroGrad() {
+  EntryPoint ep(b, model.getLoc(), name("zero_grad"));
+  OpBuilder ib = OpBuilder::atBlockEnd(ep.getBody());
+  for (ParamOp p : gradParams) {
+    auto t = p.getType();
+    ep.result("grad", p.getName(),
+              ConstantOp::create(ib, p.getLoc(),
+                                 DenseElementsAttr::get(
+                                     t, ArrayRef<Attribute>{FloatAttr::get(
+                                            t.getElementType(), 0.0)})));
+  }
+  ep.finish("");
+}
+
+void ProgramBuilder::buildEval(bool predict) {
+  EntryPoint ep(b, model.getLoc(), name(predict ? "predict" : "eval"));
+  IRMapping map;
+  addState(ep, model, map);
+  addInputs(ep, model, map);
+  Cloned c = cloneBody(model, ep.getBody(), map, Mode::Eval);
+  if (!predict && c.loss)
+    ep.result("loss", "loss", c.loss);
+  for (auto [n, v] : c.outputs)
+    ep.result("output", n, v);
+  func::FuncOp fn = ep.finish("eval");
+  if (!predict)
+    return;
+  // Predict computes only what the outputs need, from the inputs they need.
+  Block &body = fn.getBody().front();
+  for (Operation &op : llvm::make_early_inc_range(llvm::reverse(body)))
+    if (op.use_empty() && !op.hasTrait<OpTrait::IsTerminator>() &&
+        isMemoryEffectFree(&op))
+      op.erase();
+  llvm::BitVector unused(fn.getNumArguments());
+  for (BlockArgument a : body.getArguments())
+    if (a.use_empty() &&
+        fn.getArgAttrOfType<StringAttr>(a.getArgNumber(), "graft.role")
+                .getValue() == "input")
+      unused.set(a.getArgNumber());
+  (void)fn.eraseArguments(unused);
+}
+
+namespace {
+struct BuildTrainingProgramPass
+    : graft::impl::BuildTrainingProgramBase<BuildTrainingProgramPass> {
+  void runOnOperation() override {
+    for (auto model : llvm::to_vector(getOperation().getOps<ModelOp>()))
+      if (failed(ProgramBuilder(model).build()))
+        return signalPassFailure();
+  }
+};
+} // namespace
