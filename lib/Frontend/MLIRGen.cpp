@@ -180,6 +180,10 @@ struct Bound {
 
 enum class GradMode { Grad, NoGrad, Inference };
 
+/// The largest dimension size a model may use; keeps element counts of any
+/// rank-4 shape far from int64 overflow in the shape rules.
+constexpr int64_t kMaxDim = int64_t(1) << 31;
+
 /// Names assigned inside a no_grad / inference block, yielded at its end.
 struct RegionFrame {
   Scope *scope;
@@ -979,7 +983,7 @@ FailureOr<Val> Gen::reshape(Value x, llvm::ArrayRef<int64_t> shapeIn, Loc l,
         return failure();
       }
       inferred = i;
-    } else if (d < 0) {
+    } else if (d < 0 || d > kMaxDim) {
       error(l, "invalid shape dimension " + Twine(d));
       return failure();
     } else {
@@ -2728,8 +2732,9 @@ FailureOr<RankedTensorType> Gen::evalType(const TypeSpec &t) {
     auto n = asInt(*v, d->loc, "a dimension");
     if (failed(n))
       return failure();
-    if (*n <= 0) {
-      error(d->loc, "dimension sizes must be positive, got " + Twine(*n));
+    if (*n <= 0 || *n > kMaxDim) {
+      error(d->loc, "dimension sizes must be positive and at most 2^31, got " +
+                        Twine(*n));
       return failure();
     }
     shape.push_back(*n);
