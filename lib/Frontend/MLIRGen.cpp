@@ -247,6 +247,7 @@ private:
   Value declParam(Loc loc, StringRef name, RankedTensorType type, InitAttr init);
   Value declBuffer(Loc loc, StringRef name, RankedTensorType type,
                    InitAttr init);
+  void checkUniqueName(Loc loc, StringRef name);
 
   // Expressions.
   FailureOr<Val> eval(const Expr &e);
@@ -320,6 +321,8 @@ private:
   std::vector<std::pair<Loc, std::string>> frozenPatterns;
   Value loss;
   Loc lossLoc;
+  /// Inputs, parameters and buffers of the model, by name.
+  llvm::StringMap<Loc> declared;
 };
 
 mlir::Location Gen::L(Loc l) {
@@ -1712,7 +1715,6 @@ FailureOr<Val> Gen::callBuiltin(StringRef name, std::vector<CallArg> &args,
                                                builder.getStringAttr(label))},
                                          x->getType()));
   }
-  std::string msg = ("name '" + name + "' is not defined").str();
   unknownName(loc, name);
   return failure();
 }
@@ -2067,9 +2069,19 @@ FailureOr<Val> Gen::callMethod(Val self, Loc selfLoc, StringRef name,
 // Modules and functions
 //===----------------------------------------------------------------------===//
 
+/// state_dict names are unique: reassigning an instance name or declaring a
+/// parameter twice would give two tensors one key.
+void Gen::checkUniqueName(Loc loc, StringRef name) {
+  auto [it, inserted] = declared.try_emplace(name, loc);
+  if (inserted)
+    return;
+  error(loc, "duplicate state_dict name '" + name + "'");
+  note(it->second, "previous declaration is here");
+}
+
 Value Gen::declParam(Loc loc, StringRef name, RankedTensorType type,
                      InitAttr init) {
-  mlir::OpBuilder::InsertionGuard guard(builder);
+  checkUniqueName(loc, name);
   auto op = ParamOp::create(builder, L(loc), type, name, init, false);
   insertDecl(op);
   return op;
@@ -2077,6 +2089,7 @@ Value Gen::declParam(Loc loc, StringRef name, RankedTensorType type,
 
 Value Gen::declBuffer(Loc loc, StringRef name, RankedTensorType type,
                       InitAttr init) {
+  checkUniqueName(loc, name);
   auto op = BufferOp::create(builder, L(loc), type, name, init);
   insertDecl(op);
   return op;
@@ -2839,23 +2852,16 @@ LogicalResult Gen::genInput(const Stmt &s) {
          "gradients; remove 'requires_grad' or declare a float dtype");
     return failure();
   }
-  for (InputOp in : model.getBody().getOps<InputOp>())
-    if (in.getName() == s.name) {
-      error(s.loc, "duplicate input '" + s.name + "'");
-      diags.note(SMLoc(), "previous declaration at " +
-                              mlir::cast<mlir::FileLineColLoc>(in.getLoc())
-                                  .getFilename()
-                                  .str() +
-                              ":" +
-                              Twine(mlir::cast<mlir::FileLineColLoc>(
-                                        in.getLoc())
-                                        .getLine()));
-      return failure();
-    }
+  if (auto it = declared.find(s.name); it != declared.end()) {
+    error(s.loc, "duplicate input '" + s.name + "'");
+    note(it->second, "previous declaration is here");
+    return failure();
+  }
   if (scope->vars.count(s.name)) {
     error(s.loc, "'" + s.name + "' is already defined");
     return failure();
   }
+  declared[s.name] = s.loc;
   auto op = InputOp::create(builder, L(s.loc), *type, s.name, s.requiresGrad);
   insertDecl(op);
   bind(s.name, Val::tensor(op));
@@ -3348,9 +3354,6 @@ LogicalResult Gen::genTrain(const Stmt &s) {
                  "param_group(...), accumulation_steps = ..., ...)");
     ok = false;
   }
-  // lr_schedule = StepLR(step_size=..., gamma=...) is an assignment whose
-  // value is not evaluated above (it is not a tensor expression).
-  (void)optLoc;
   if (!ok)
     return failure();
   if (!haveOptimizer) {
@@ -3527,6 +3530,7 @@ void Gen::genModel(const ModelDecl &m) {
   declaring = true;
   mode = GradMode::Grad;
   loss = Value();
+  declared.clear();
   mlir::OpBuilder::InsertionGuard guard(builder);
   builder.setInsertionPointToEnd(&model.getBody().front());
   unsigned errorsBefore = diags.getNumErrors();
