@@ -319,9 +319,12 @@ llvm::Error Evaluator::run() {
 }
 
 llvm::Error Evaluator::runBlock(Block &block) {
-  for (Operation &op : block)
+  for (Operation &op : block) {
     if (llvm::Error e = evalOp(&op))
       return e;
+    if (stopAtLoss && isa<LossOp>(op))
+      break;
+  }
   return llvm::Error::success();
 }
 
@@ -773,7 +776,9 @@ llvm::Error OpEvaluator::batchNorm(BatchNormOp bn) {
   int64_t count = n * spatial;
   double eps = bn.getEps().convertToDouble();
   double momentum = bn.getMomentum().convertToDouble();
-  bool train = ev.mode == Mode::Train;
+  // F.batch_norm's `training` flag, and the module's mode: batch statistics
+  // only when both say train (the model body leaves the flag at true).
+  bool train = ev.mode == Mode::Train && bn.getTraining();
   Tensor r = x;
   Tensor newMean = rm, newVar = rv;
   for (int64_t ci = 0; ci < c; ++ci) {
@@ -974,7 +979,8 @@ llvm::Error OpEvaluator::eval() {
         ev.outputs[o.getName()] = in(o.getValue());
         return ok();
       })
-      .Case([&](RetainGradOp) { return ok(); })
+      // Marks and the optimizer declaration: nothing to compute.
+      .Case<RetainGradOp, ReadGradOp, TrainOp>([&](auto) { return ok(); })
       .Case([&](GradientOp o) {
         if (!ev.gradients.count(o.getName()))
           ev.gradientOrder.push_back(o.getName().str());

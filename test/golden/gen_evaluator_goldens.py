@@ -255,6 +255,13 @@ for train in (True, False):
          [f"%r = graft.batch_norm %x weight %g bias %b running %bn.running_mean, %bn.running_var {{momentum = 0.2 : f64}} : ({ty(x)}, {ty(g)}, {ty(bb)}, {ty(rm)}, {ty(rv)}) -> {ty(x)}"],
          [("r", "r", r)], train=train)
     CASES[-1][4].extend([("buffer:bn.running_mean", rm2), ("buffer:bn.running_var", rv2)])
+# F.batch_norm(training=False) in a train-mode model: running statistics,
+# which stay unchanged.
+case("batch_norm_training_false",
+     [("x", x, "input"), ("bn.running_mean", rm, "buffer"), ("bn.running_var", rv, "buffer")],
+     [f"%r = graft.batch_norm %x running %bn.running_mean, %bn.running_var {{training = false}} : ({ty(x)}, {ty(rm)}, {ty(rv)}) -> {ty(x)}"],
+     [("r", "r", F.batch_norm(x, rm.clone(), rv.clone(), training=False))])
+CASES[-1][4].extend([("buffer:bn.running_mean", rm), ("buffer:bn.running_var", rv)])
 
 # Embedding, attention.
 w = rn(6, 3)
@@ -325,7 +332,8 @@ case("regions", [("x", x, "input")],
       f'%h = graft.grad_hook "hx" %a : {ty(x)}',
       f'%hc = graft.hook_call "hx" %b : {ty(x)}',
       f"%sb = graft.slice_backward %x {{dim = 0 : i64, start = 1 : i64, end = 7 : i64, step = 2 : i64}} : {ty(x)} -> tensor<7xf64>",
-      f"%d = graft.dropout %x {{p = 0.5 : f64}} : {ty(x)}"],
+      f"%d = graft.dropout %x {{p = 0.5 : f64}} : {ty(x)}",
+      "graft.train sgd {lr = 0.1 : f64}"],
      [("a", "a", torch.exp(x)), ("b", "b", torch.relu(x)), ("h", "h", torch.exp(x)),
       ("hc", "hc", torch.relu(x)),
       ("sb", "sb", torch.zeros(7, dtype=D).index_put_((torch.tensor([1, 3, 5]),), x)),

@@ -57,6 +57,9 @@ public:
 
   /// Skip rounding to f32/bf16: every float is computed and kept in f64.
   void setComputeInF64(bool on) { computeInF64 = on; }
+  /// Stop each run at `graft.loss` (the forward pass up to the loss; what
+  /// follows, such as the backward pass, is not evaluated).
+  void setStopAtLoss(bool on) { stopAtLoss = on; }
   void setInput(llvm::StringRef name, Tensor value);
   /// Sets a parameter or a buffer by its state_dict name.
   void setParam(llvm::StringRef name, Tensor value);
@@ -101,6 +104,7 @@ private:
   Mode mode;
   uint64_t seed;
   bool computeInF64 = false;
+  bool stopAtLoss = false;
   llvm::StringMap<Tensor> inputs, params;
   llvm::StringMap<Tensor> gradients, outputs, updatedBuffers;
   std::vector<std::string> gradientOrder;
