@@ -423,7 +423,8 @@ llvm::Error Evaluator::evalOp(Operation *op) {
     auto it = overrides.find(r);
     if (it == overrides.end())
       continue;
-    if (it->second.shape != values[r].shape)
+    if (it->second.shape != values[r].shape ||
+        it->second.numel() != values[r].numel())
       return oe.error("override of shape " + it->second.typeStr() +
                       " for a value of shape " + values[r].typeStr());
     Tensor t = it->second;
@@ -932,7 +933,9 @@ llvm::Error OpEvaluator::eval() {
         auto it = ev.inputs.find(o.getName());
         if (it == ev.inputs.end())
           return error("no value given for input '" + o.getName() + "'");
-        if (llvm::ArrayRef<int64_t>(it->second.shape) != o.getType().getShape())
+        if (llvm::ArrayRef<int64_t>(it->second.shape) !=
+                o.getType().getShape() ||
+            it->second.numel() != o.getType().getNumElements())
           return error("input '" + o.getName() + "' given as " +
                        it->second.typeStr() + ", expected shape " +
                        Tensor::filled(o.getType().getShape(), DType::F64)
@@ -945,7 +948,9 @@ llvm::Error OpEvaluator::eval() {
         if (it == ev.params.end())
           return error("no value given for '" + o.getName() +
                        "' (call initParams() or setParam())");
-        if (llvm::ArrayRef<int64_t>(it->second.shape) != o.getType().getShape())
+        if (llvm::ArrayRef<int64_t>(it->second.shape) !=
+                o.getType().getShape() ||
+            it->second.numel() != o.getType().getNumElements())
           return error("'" + o.getName() + "' given as " +
                        it->second.typeStr() + ", expected shape " +
                        Tensor::filled(o.getType().getShape(), DType::F64)
