@@ -239,6 +239,9 @@ void Evaluator::setParam(llvm::StringRef name, Tensor value) {
   params[name] = std::move(value);
 }
 void Evaluator::setOverride(Value v, Tensor t) { overrides[v] = std::move(t); }
+void Evaluator::holdPaddingRows(EmbeddingOp op, Tensor weight) {
+  paddingRows[op] = std::move(weight);
+}
 void Evaluator::setHook(llvm::StringRef name,
                         std::function<Tensor(const Tensor &)> hook) {
   hooks[name] = std::move(hook);
@@ -1240,14 +1243,22 @@ llvm::Error OpEvaluator::eval() {
       .Case([&](EmbeddingOp o) -> Error {
         const Tensor &w = in(o.getWeight()), &idx = in(o.getIndices());
         int64_t num = w.shape[0], dim = w.shape[1];
+        std::optional<int64_t> pad;
+        if (auto p = o.getPaddingIdx())
+          pad = static_cast<int64_t>(*p) < 0 ? static_cast<int64_t>(*p) + num
+                                              : static_cast<int64_t>(*p);
+        auto held = ev.paddingRows.find(op);
         Tensor r = result();
         for (int64_t i = 0; i < idx.numel(); ++i) {
           int64_t row = static_cast<int64_t>(idx.data[i]);
           if (row < 0 || row >= num)
             return error(llvm::formatv("index {0} is out of range for an "
                                        "embedding of {1} rows", row, num));
+          const Tensor &from = pad && row == *pad && held != ev.paddingRows.end()
+                                   ? held->second
+                                   : w;
           for (int64_t j = 0; j < dim; ++j)
-            r.data[i * dim + j] = w.data[row * dim + j];
+            r.data[i * dim + j] = from.data[row * dim + j];
         }
         set(std::move(r));
         return ok();

@@ -324,7 +324,8 @@ int gradcheckModel(graft::ModelOp model) {
   os << "gradcheck @" << model.getSymName() << ": seed " << seed << ", eps "
      << llvm::format("%g", eps) << ", atol " << llvm::format("%g", atol)
      << ", rtol " << llvm::format("%g", rtol)
-     << ", f64, train mode; detach and no_grad results held constant\n";
+     << ", f64, train mode; detach, no_grad and padding_idx lookups held "
+        "constant\n";
 
   // What may have a gradient: trainable parameters, inputs that require grad
   // and retained values.
@@ -386,6 +387,10 @@ int gradcheckModel(graft::ModelOp model) {
     // backward rightly ignores (y = 2x + x.detach() has dy/dx = 2).
     for (Value cut : cuts)
       probe.setOverride(cut, ev.value(cut));
+    model.walk([&](graft::EmbeddingOp e) {
+      if (e.getPaddingIdx())
+        probe.holdPaddingRows(e, ev.value(e.getWeight()));
+    });
     auto lossAt = [&](int64_t i, double delta) -> llvm::Expected<double> {
       Tensor moved = base;
       moved.data[i] += delta;

@@ -70,6 +70,11 @@ public:
   /// perturbs retained non-leaves with this).
   void setOverride(mlir::Value v, Tensor t);
   void clearOverrides() { overrides.clear(); }
+  /// Reads the rows at `padding_idx` of `op` from `weight` rather than from
+  /// its operand. Autograd treats those lookups as constants (their gradient
+  /// is zero by rule); gradcheck holds them at their unperturbed value so
+  /// that finite differences agree.
+  void holdPaddingRows(EmbeddingOp op, Tensor weight);
   /// The callback that `graft.hook_call "name"` passes the gradient through
   /// (none: the identity).
   void setHook(llvm::StringRef name,
@@ -110,6 +115,7 @@ private:
   std::vector<std::string> gradientOrder;
   llvm::StringMap<std::function<Tensor(const Tensor &)>> hooks;
   llvm::DenseMap<mlir::Value, Tensor> values, overrides;
+  llvm::DenseMap<mlir::Operation *, Tensor> paddingRows;
   mlir::Value lossValue;
 
   friend class OpEvaluator;
