@@ -84,8 +84,13 @@ TEST_P(GoldenTest, MatchesPyTorch) {
                                     : ev.output(name);
     ASSERT_TRUE(got) << x.name;
     ASSERT_EQ(got->shape, x.shape) << x.name;
+    // f64 results agree to rounding; f32 and bf16 ones to a few ulps of
+    // their type (PyTorch's kernels round intermediate results differently).
+    double rel = got->dtype == DType::F32    ? 1e-6
+                 : got->dtype == DType::BF16 ? 1e-2
+                                             : 1e-10;
     for (size_t i = 0; i < x.data.size(); ++i)
-      EXPECT_NEAR(got->data[i], x.data[i], 1e-12 + 1e-10 * std::fabs(x.data[i]))
+      EXPECT_NEAR(got->data[i], x.data[i], rel * (0.01 + std::fabs(x.data[i])))
           << gc.name << ": " << x.name << "[" << i << "]";
   }
 }

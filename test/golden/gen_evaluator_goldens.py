@@ -19,8 +19,8 @@ CASES = []
 
 
 def ty(t):
-    dt = {torch.float64: "f64", torch.float32: "f32", torch.int64: "i64",
-          torch.bool: "i1"}[t.dtype]
+    dt = {torch.float64: "f64", torch.float32: "f32", torch.bfloat16: "bf16",
+          torch.int64: "i64", torch.bool: "i1"}[t.dtype]
     dims = "x".join(str(d) for d in t.shape)
     return f"tensor<{dims}x{dt}>" if dims else f"tensor<{dt}>"
 
@@ -338,6 +338,28 @@ case("regions", [("x", x, "input")],
       ("hc", "hc", torch.relu(x)),
       ("sb", "sb", torch.zeros(7, dtype=D).index_put_((torch.tensor([1, 3, 5]),), x)),
       ("d", "d", x)], train=False)
+
+# f32 and bf16: the evaluator rounds each result to the IR type, so it
+# matches PyTorch's f32 / bf16 kernels closely (EvaluatorTest's tolerance
+# depends on the output type).
+F32 = torch.float32
+x, w, bias, g = rn(4, 5).to(F32), rn(3, 5).to(F32), rn(3).to(F32), rn(3).to(F32)
+h = F.linear(x, w, bias)
+case("f32_chain", [("x", x, "input"), ("w", w, "input"), ("b", bias, "input"), ("g", g, "input")],
+     [f"%h = graft.linear %x, %w, %b : ({ty(x)}, {ty(w)}, {ty(bias)}) -> {ty(h)}",
+      f"%a = graft.gelu %h : {ty(h)}",
+      f"%n = graft.layer_norm %a weight %g {{normalized_shape = array<i64: 3>}} : ({ty(h)}, {ty(g)}) -> {ty(h)}",
+      f"%s = graft.softmax %n {{dim = 1 : i64}} : {ty(h)}",
+      f"%m = graft.mean %s {{dims = array<i64: 0>}} : {ty(h)} -> tensor<3xf32>"],
+     [("h", "h", h), ("s", "s", F.softmax(F.layer_norm(F.gelu(h), (3,), g), 1)),
+      ("m", "m", F.softmax(F.layer_norm(F.gelu(h), (3,), g), 1).mean(0))])
+BF = torch.bfloat16
+a, b = rn(6).to(BF), rn(6).to(BF)
+case("bf16_elementwise", [("a", a, "input"), ("b", b, "input")],
+     [f"%p = graft.mul %a, %b : ({ty(a)}, {ty(b)}) -> {ty(a)}",
+      f"%e = graft.exp %a : {ty(a)}",
+      f"%r = graft.add %p, %e : ({ty(a)}, {ty(a)}) -> {ty(a)}"],
+     [("p", "p", a * b), ("r", "r", a * b + torch.exp(a))])
 
 
 def fmt(t):
