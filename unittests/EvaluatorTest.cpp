@@ -36,6 +36,9 @@ struct GoldenCase {
   std::vector<GoldenTensor> expected;
 };
 
+// gtest prints a failing case by its name.
+void PrintTo(const GoldenCase &c, std::ostream *os) { *os << c.name; }
+
 const GoldenCase goldenCases[] = {
 #include "../test/golden/evaluator_goldens.inc"
 };
