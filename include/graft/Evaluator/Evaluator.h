@@ -21,6 +21,8 @@
 #include "graft/Dialect/Graft/IR/GraftOps.h"
 #include "graft/Evaluator/Tensor.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/Error.h"
@@ -84,6 +86,17 @@ public:
   /// changed: buffer updates (batch_norm's running statistics in train mode)
   /// are read back with buffer().
   llvm::Error run();
+
+  /// Runs a function of the training program (`graft-build-training-program`:
+  /// `@m_train_step`, `@m_step`, `@m_forward_backward`, ...): binds `args`
+  /// to the arguments in order, interprets the graft ops of the body and
+  /// returns the operands of `func.return`. The mode is the function's
+  /// `graft.mode` ("train" or "eval"; the evaluator's mode when absent) and
+  /// the seed of dropout the argument with `graft.role = "seed"` (the
+  /// evaluator's seed when there is none). Parameters and inputs set on the
+  /// evaluator are not used. Defined in Functions.cpp.
+  llvm::Expected<std::vector<Tensor>> runFunction(mlir::func::FuncOp fn,
+                                                  llvm::ArrayRef<Tensor> args);
 
   /// The value of `v` in the last run (v must have been computed).
   const Tensor &value(mlir::Value v) const;
