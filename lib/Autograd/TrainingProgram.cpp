@@ -1,12 +1,15 @@
 //===- TrainingProgram.cpp - The entry points of a model's training -------===//
 //
 // Builds func.func entry points from a graft.model: forward_backward,
-// zero_grad, eval and predict (see the pass description in Passes.td). The
-// model's declarations become arguments, its marks become results.
+// zero_grad, eval and predict, and for a model with a `graft.train` the
+// optimizer step and the fused train_step (see the pass description in
+// Passes.td and docs/Optimizers.md). The model's declarations become
+// arguments, its marks become results.
 //
 //===----------------------------------------------------------------------===//
 
 #include "graft/Autograd/Backward.h"
+#include "graft/Autograd/Optimizer.h"
 #include "graft/Autograd/Passes.h"
 
 #include "mlir/IR/Builders.h"
@@ -177,10 +180,24 @@ public:
   }
 
   LogicalResult build() {
+    TrainOp train;
+    for (TrainOp t : model.getBody().getOps<TrainOp>())
+      train = t;
+    if (train && !model.getLoss())
+      return train.emitOpError()
+             << "needs a loss to train: mark one with graft.loss";
     if (model.getLoss() && failed(buildForwardBackward()))
       return failure();
     if (model.getLoss())
       buildZeroGrad();
+    if (train) {
+      FailureOr<OptimizerConfig> config = OptimizerConfig::get(train, gradParams);
+      if (failed(config))
+        return failure();
+      buildStep(*config);
+      if (failed(buildTrainStep(*config)))
+        return failure();
+    }
     buildEval(/*predict=*/false);
     buildEval(/*predict=*/true);
     return success();
@@ -205,11 +222,24 @@ private:
 
   LogicalResult buildForwardBackward();
   void buildZeroGrad();
+  void buildStep(const OptimizerConfig &config);
+  LogicalResult buildTrainStep(const OptimizerConfig &config);
+  /// Adds the optimizer state arguments (`step`, then each parameter's
+  /// state keys) to `ep` and stores them in `v`.
+  static void addOptState(EntryPoint &ep, const OptimizerConfig &config,
+                          StepValues &v);
+  /// Adds one learning-rate argument per group.
+  static void addHyper(EntryPoint &ep, const OptimizerConfig &config,
+                       StepValues &v);
+  /// Adds the step's results: the new optimizer state.
+  static void addOptStateResults(EntryPoint &ep, const OptimizerConfig &config,
+                                 const StepValues &v);
   void buildEval(bool predict);
 
   ModelOp model;
   OpBuilder b;
-  /// Trainable parameters that get a gradient: the gradient buffers.
+  /// Trainable parameters that get a gradient: the gradient buffers (the
+  /// model's declarations, in model order).
   SmallVector<ParamOp> gradParams;
 };
 } // namespace
@@ -259,8 +289,12 @@ LogicalResult ProgramBuilder::buildForwardBackward() {
       ep.result("retained_grad", retained, c.gradients[retained]);
   }
   ep.finish("train");
+  // The copy is erased on return: keep the model's own declarations.
+  llvm::StringMap<ParamOp> own;
+  for (ParamOp p : model.getBody().getOps<ParamOp>())
+    own[p.getName()] = p;
   for (auto [p, acc] : gradArgs)
-    gradParams.push_back(p);
+    gradParams.push_back(own.lookup(p.getName()));
   return success();
 }
 
@@ -304,6 +338,102 @@ void ProgramBuilder::buildEval(bool predict) {
                 .getValue() == "input")
       unused.set(a.getArgNumber());
   (void)fn.eraseArguments(unused);
+}
+
+void ProgramBuilder::addOptState(EntryPoint &ep, const OptimizerConfig &config,
+                                 StepValues &v) {
+  OpBuilder b(ep.getBody()->getParentOp()->getContext());
+  v.step = ep.arg("opt_state", stepStateName,
+                  RankedTensorType::get({}, b.getF64Type()));
+  v.state.clear();
+  for (auto [i, cp] : llvm::enumerate(config.params)) {
+    ParamOp p = cp;
+    SmallVector<Value> slots;
+    for (StringRef key : config.stateKeys(i))
+      slots.push_back(
+          ep.arg("opt_state", (p.getName() + "." + key).str(), p.getType()));
+    v.state.push_back(std::move(slots));
+  }
+}
+
+void ProgramBuilder::addHyper(EntryPoint &ep, const OptimizerConfig &config,
+                              StepValues &v) {
+  OpBuilder b(ep.getBody()->getParentOp()->getContext());
+  for (const OptimizerGroup &g : config.groups)
+    v.lrs.push_back(
+        ep.arg("hyper", g.lrName, RankedTensorType::get({}, b.getF64Type())));
+}
+
+void ProgramBuilder::addOptStateResults(EntryPoint &ep,
+                                        const OptimizerConfig &config,
+                                        const StepValues &v) {
+  ep.result("opt_state", stepStateName, v.newStep);
+  for (auto [i, cp] : llvm::enumerate(config.params)) {
+    ParamOp p = cp;
+    for (auto [key, value] : llvm::zip(config.stateKeys(i), v.newState[i]))
+      ep.result("opt_state", (p.getName() + "." + key).str(), value);
+  }
+}
+
+void ProgramBuilder::buildStep(const OptimizerConfig &config) {
+  EntryPoint ep(b, model.getLoc(), name("step"));
+  StepValues v;
+  for (ParamOp p : config.params)
+    v.params.push_back(ep.arg("param", p.getName(), p.getType()));
+  for (ParamOp p : config.params)
+    v.grads.push_back(ep.arg("grad", p.getName(), p.getType()));
+  addOptState(ep, config, v);
+  addHyper(ep, config, v);
+  OpBuilder ib = OpBuilder::atBlockEnd(ep.getBody());
+  emitOptimizerStep(ib, model.getLoc(), config, /*averageAccumulated=*/true, v);
+  for (auto [cp, np] : llvm::zip(config.params, v.newParams))
+    ep.result("param", ParamOp(cp).getName(), np);
+  addOptStateResults(ep, config, v);
+  ep.finish("");
+}
+
+LogicalResult ProgramBuilder::buildTrainStep(const OptimizerConfig &config) {
+  OpBuilder tb(model);
+  auto copy = cast<ModelOp>(tb.clone(*model));
+  auto eraseCopy = llvm::make_scope_exit([&] { copy->erase(); });
+  if (failed(deriveBackward(copy)))
+    return failure();
+
+  EntryPoint ep(b, model.getLoc(), name("train_step"));
+  IRMapping map;
+  addState(ep, copy, map);
+  StepValues v;
+  addOptState(ep, config, v);
+  addInputs(ep, copy, map);
+  ep.arg("seed", "seed", RankedTensorType::get({}, b.getI64Type()));
+  addHyper(ep, config, v);
+
+  Cloned c = cloneBody(copy, ep.getBody(), map, Mode::Train);
+  // zero_grad then backward: the gradients are the fresh ones.
+  llvm::StringMap<ParamOp> copied;
+  for (ParamOp p : copy.getBody().getOps<ParamOp>())
+    copied[p.getName()] = p;
+  for (ParamOp p : config.params) {
+    v.params.push_back(map.lookup(copied[p.getName()].getResult()));
+    v.grads.push_back(c.gradients.lookup(p.getName()));
+    assert(v.grads.back() && "a trainable parameter lost its gradient");
+  }
+  OpBuilder ib = OpBuilder::atBlockEnd(ep.getBody());
+  // One batch per step: accumulation is the loop of forward_backward + step.
+  emitOptimizerStep(ib, model.getLoc(), config, /*averageAccumulated=*/false,
+                    v);
+  ep.result("loss", "loss", c.loss);
+  for (auto [cp, np] : llvm::zip(config.params, v.newParams))
+    ep.result("param", ParamOp(cp).getName(), np);
+  for (BufferOp bu : copy.getBody().getOps<BufferOp>()) {
+    Value nb = c.newBuffers.lookup(bu.getResult());
+    ep.result("buffer", bu.getName(), nb ? nb : map.lookup(bu.getResult()));
+  }
+  addOptStateResults(ep, config, v);
+  for (auto [n, out] : c.outputs)
+    ep.result("output", n, out);
+  ep.finish("train");
+  return success();
 }
 
 namespace {

@@ -239,6 +239,9 @@ void Evaluator::setParam(llvm::StringRef name, Tensor value) {
   params[name] = std::move(value);
 }
 void Evaluator::setOverride(Value v, Tensor t) { overrides[v] = std::move(t); }
+void Evaluator::holdPaddingRows(EmbeddingOp op, Tensor weight) {
+  paddingRows[op] = std::move(weight);
+}
 void Evaluator::setHook(llvm::StringRef name,
                         std::function<Tensor(const Tensor &)> hook) {
   hooks[name] = std::move(hook);
@@ -319,9 +322,12 @@ llvm::Error Evaluator::run() {
 }
 
 llvm::Error Evaluator::runBlock(Block &block) {
-  for (Operation &op : block)
+  for (Operation &op : block) {
     if (llvm::Error e = evalOp(&op))
       return e;
+    if (stopAtLoss && isa<LossOp>(op))
+      break;
+  }
   return llvm::Error::success();
 }
 
@@ -420,7 +426,8 @@ llvm::Error Evaluator::evalOp(Operation *op) {
     auto it = overrides.find(r);
     if (it == overrides.end())
       continue;
-    if (it->second.shape != values[r].shape)
+    if (it->second.shape != values[r].shape ||
+        it->second.numel() != values[r].numel())
       return oe.error("override of shape " + it->second.typeStr() +
                       " for a value of shape " + values[r].typeStr());
     Tensor t = it->second;
@@ -773,7 +780,9 @@ llvm::Error OpEvaluator::batchNorm(BatchNormOp bn) {
   int64_t count = n * spatial;
   double eps = bn.getEps().convertToDouble();
   double momentum = bn.getMomentum().convertToDouble();
-  bool train = ev.mode == Mode::Train;
+  // F.batch_norm's `training` flag, and the module's mode: batch statistics
+  // only when both say train (the model body leaves the flag at true).
+  bool train = ev.mode == Mode::Train && bn.getTraining();
   Tensor r = x;
   Tensor newMean = rm, newVar = rv;
   for (int64_t ci = 0; ci < c; ++ci) {
@@ -927,7 +936,9 @@ llvm::Error OpEvaluator::eval() {
         auto it = ev.inputs.find(o.getName());
         if (it == ev.inputs.end())
           return error("no value given for input '" + o.getName() + "'");
-        if (llvm::ArrayRef<int64_t>(it->second.shape) != o.getType().getShape())
+        if (llvm::ArrayRef<int64_t>(it->second.shape) !=
+                o.getType().getShape() ||
+            it->second.numel() != o.getType().getNumElements())
           return error("input '" + o.getName() + "' given as " +
                        it->second.typeStr() + ", expected shape " +
                        Tensor::filled(o.getType().getShape(), DType::F64)
@@ -940,7 +951,9 @@ llvm::Error OpEvaluator::eval() {
         if (it == ev.params.end())
           return error("no value given for '" + o.getName() +
                        "' (call initParams() or setParam())");
-        if (llvm::ArrayRef<int64_t>(it->second.shape) != o.getType().getShape())
+        if (llvm::ArrayRef<int64_t>(it->second.shape) !=
+                o.getType().getShape() ||
+            it->second.numel() != o.getType().getNumElements())
           return error("'" + o.getName() + "' given as " +
                        it->second.typeStr() + ", expected shape " +
                        Tensor::filled(o.getType().getShape(), DType::F64)
@@ -974,7 +987,8 @@ llvm::Error OpEvaluator::eval() {
         ev.outputs[o.getName()] = in(o.getValue());
         return ok();
       })
-      .Case([&](RetainGradOp) { return ok(); })
+      // Marks and the optimizer declaration: nothing to compute.
+      .Case<RetainGradOp, ReadGradOp, TrainOp>([&](auto) { return ok(); })
       .Case([&](GradientOp o) {
         if (!ev.gradients.count(o.getName()))
           ev.gradientOrder.push_back(o.getName().str());
@@ -1229,14 +1243,22 @@ llvm::Error OpEvaluator::eval() {
       .Case([&](EmbeddingOp o) -> Error {
         const Tensor &w = in(o.getWeight()), &idx = in(o.getIndices());
         int64_t num = w.shape[0], dim = w.shape[1];
+        std::optional<int64_t> pad;
+        if (auto p = o.getPaddingIdx())
+          pad = static_cast<int64_t>(*p) < 0 ? static_cast<int64_t>(*p) + num
+                                              : static_cast<int64_t>(*p);
+        auto held = ev.paddingRows.find(op);
         Tensor r = result();
         for (int64_t i = 0; i < idx.numel(); ++i) {
           int64_t row = static_cast<int64_t>(idx.data[i]);
           if (row < 0 || row >= num)
             return error(llvm::formatv("index {0} is out of range for an "
                                        "embedding of {1} rows", row, num));
+          const Tensor &from = pad && row == *pad && held != ev.paddingRows.end()
+                                   ? held->second
+                                   : w;
           for (int64_t j = 0; j < dim; ++j)
-            r.data[i * dim + j] = w.data[row * dim + j];
+            r.data[i * dim + j] = from.data[row * dim + j];
         }
         set(std::move(r));
         return ok();

@@ -19,8 +19,8 @@ CASES = []
 
 
 def ty(t):
-    dt = {torch.float64: "f64", torch.float32: "f32", torch.int64: "i64",
-          torch.bool: "i1"}[t.dtype]
+    dt = {torch.float64: "f64", torch.float32: "f32", torch.bfloat16: "bf16",
+          torch.int64: "i64", torch.bool: "i1"}[t.dtype]
     dims = "x".join(str(d) for d in t.shape)
     return f"tensor<{dims}x{dt}>" if dims else f"tensor<{dt}>"
 
@@ -255,6 +255,13 @@ for train in (True, False):
          [f"%r = graft.batch_norm %x weight %g bias %b running %bn.running_mean, %bn.running_var {{momentum = 0.2 : f64}} : ({ty(x)}, {ty(g)}, {ty(bb)}, {ty(rm)}, {ty(rv)}) -> {ty(x)}"],
          [("r", "r", r)], train=train)
     CASES[-1][4].extend([("buffer:bn.running_mean", rm2), ("buffer:bn.running_var", rv2)])
+# F.batch_norm(training=False) in a train-mode model: running statistics,
+# which stay unchanged.
+case("batch_norm_training_false",
+     [("x", x, "input"), ("bn.running_mean", rm, "buffer"), ("bn.running_var", rv, "buffer")],
+     [f"%r = graft.batch_norm %x running %bn.running_mean, %bn.running_var {{training = false}} : ({ty(x)}, {ty(rm)}, {ty(rv)}) -> {ty(x)}"],
+     [("r", "r", F.batch_norm(x, rm.clone(), rv.clone(), training=False))])
+CASES[-1][4].extend([("buffer:bn.running_mean", rm), ("buffer:bn.running_var", rv)])
 
 # Embedding, attention.
 w = rn(6, 3)
@@ -325,11 +332,34 @@ case("regions", [("x", x, "input")],
       f'%h = graft.grad_hook "hx" %a : {ty(x)}',
       f'%hc = graft.hook_call "hx" %b : {ty(x)}',
       f"%sb = graft.slice_backward %x {{dim = 0 : i64, start = 1 : i64, end = 7 : i64, step = 2 : i64}} : {ty(x)} -> tensor<7xf64>",
-      f"%d = graft.dropout %x {{p = 0.5 : f64}} : {ty(x)}"],
+      f"%d = graft.dropout %x {{p = 0.5 : f64}} : {ty(x)}",
+      "graft.train sgd {lr = 0.1 : f64}"],
      [("a", "a", torch.exp(x)), ("b", "b", torch.relu(x)), ("h", "h", torch.exp(x)),
       ("hc", "hc", torch.relu(x)),
       ("sb", "sb", torch.zeros(7, dtype=D).index_put_((torch.tensor([1, 3, 5]),), x)),
       ("d", "d", x)], train=False)
+
+# f32 and bf16: the evaluator rounds each result to the IR type, so it
+# matches PyTorch's f32 / bf16 kernels closely (EvaluatorTest's tolerance
+# depends on the output type).
+F32 = torch.float32
+x, w, bias, g = rn(4, 5).to(F32), rn(3, 5).to(F32), rn(3).to(F32), rn(3).to(F32)
+h = F.linear(x, w, bias)
+case("f32_chain", [("x", x, "input"), ("w", w, "input"), ("b", bias, "input"), ("g", g, "input")],
+     [f"%h = graft.linear %x, %w, %b : ({ty(x)}, {ty(w)}, {ty(bias)}) -> {ty(h)}",
+      f"%a = graft.gelu %h : {ty(h)}",
+      f"%n = graft.layer_norm %a weight %g {{normalized_shape = array<i64: 3>}} : ({ty(h)}, {ty(g)}) -> {ty(h)}",
+      f"%s = graft.softmax %n {{dim = 1 : i64}} : {ty(h)}",
+      f"%m = graft.mean %s {{dims = array<i64: 0>}} : {ty(h)} -> tensor<3xf32>"],
+     [("h", "h", h), ("s", "s", F.softmax(F.layer_norm(F.gelu(h), (3,), g), 1)),
+      ("m", "m", F.softmax(F.layer_norm(F.gelu(h), (3,), g), 1).mean(0))])
+BF = torch.bfloat16
+a, b = rn(6).to(BF), rn(6).to(BF)
+case("bf16_elementwise", [("a", a, "input"), ("b", b, "input")],
+     [f"%p = graft.mul %a, %b : ({ty(a)}, {ty(b)}) -> {ty(a)}",
+      f"%e = graft.exp %a : {ty(a)}",
+      f"%r = graft.add %p, %e : ({ty(a)}, {ty(a)}) -> {ty(a)}"],
+     [("p", "p", a * b), ("r", "r", a * b + torch.exp(a))])
 
 
 def fmt(t):

@@ -26,6 +26,7 @@
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
@@ -69,6 +70,11 @@ cl::opt<double> gradcheckEps("eps", cl::init(1e-6),
 cl::opt<double> gradcheckAtol("atol", cl::init(1e-5),
                               cl::desc("Absolute tolerance (default 1e-5)"),
                               cl::sub(gradcheckCmd));
+cl::opt<unsigned> gradcheckSample(
+    "sample", cl::init(0),
+    cl::desc("Check this many elements of each tensor, picked at random "
+             "from the seed (default 0: every element)"),
+    cl::sub(gradcheckCmd));
 cl::opt<double> gradcheckRtol("rtol", cl::init(1e-3),
                               cl::desc("Relative tolerance (default 1e-3)"),
                               cl::sub(gradcheckCmd));
@@ -318,7 +324,8 @@ int gradcheckModel(graft::ModelOp model) {
   os << "gradcheck @" << model.getSymName() << ": seed " << seed << ", eps "
      << llvm::format("%g", eps) << ", atol " << llvm::format("%g", atol)
      << ", rtol " << llvm::format("%g", rtol)
-     << ", f64, train mode; detach and no_grad results held constant\n";
+     << ", f64, train mode; detach, no_grad and padding_idx lookups held "
+        "constant\n";
 
   // What may have a gradient: trainable parameters, inputs that require grad
   // and retained values.
@@ -368,6 +375,7 @@ int gradcheckModel(graft::ModelOp model) {
     // The loss with element i of the target moved by delta.
     Evaluator probe(model, Mode::Train, seed);
     probe.setComputeInF64(true);
+    probe.setStopAtLoss(true);
     for (auto in : model.getBody().front().getOps<graft::InputOp>())
       probe.setInput(in.getName(), *ev.input(in.getName()));
     for (auto p : model.getBody().front().getOps<graft::ParamOp>())
@@ -379,6 +387,10 @@ int gradcheckModel(graft::ModelOp model) {
     // backward rightly ignores (y = 2x + x.detach() has dy/dx = 2).
     for (Value cut : cuts)
       probe.setOverride(cut, ev.value(cut));
+    model.walk([&](graft::EmbeddingOp e) {
+      if (e.getPaddingIdx())
+        probe.holdPaddingRows(e, ev.value(e.getWeight()));
+    });
     auto lossAt = [&](int64_t i, double delta) -> llvm::Expected<double> {
       Tensor moved = base;
       moved.data[i] += delta;
@@ -392,8 +404,21 @@ int gradcheckModel(graft::ModelOp model) {
         return std::move(e);
       return probe.loss()->data[0];
     };
+    // The elements to check: all, or a seeded sample (a partial shuffle).
+    std::vector<int64_t> elements(base.numel());
+    for (int64_t i = 0; i < base.numel(); ++i)
+      elements[i] = i;
+    if (gradcheckSample && gradcheckSample < elements.size()) {
+      for (size_t k = 0; k < gradcheckSample; ++k) {
+        size_t j = k + static_cast<size_t>(
+                           initUniform(seed, "sample:" + t.name, k) *
+                           static_cast<double>(elements.size() - k));
+        std::swap(elements[k], elements[std::min(j, elements.size() - 1)]);
+      }
+      elements.resize(gradcheckSample);
+    }
     FDResult r;
-    for (int64_t i = 0; i < base.numel(); ++i) {
+    for (int64_t i : elements) {
       auto plus = lossAt(i, eps);
       if (!plus)
         return reportError(plus.takeError());
@@ -415,6 +440,11 @@ int gradcheckModel(graft::ModelOp model) {
     os << (r.pass ? "  PASS  " : "  FAIL  ") << t.name << "  " << shape
        << "  max abs err " << llvm::format("%.3e", r.maxAbs)
        << "  max rel err " << llvm::format("%.3e", r.maxRel)
+       << (elements.size() < static_cast<size_t>(base.numel())
+               ? llvm::formatv("  ({0} of {1} elements)", elements.size(),
+                               base.numel())
+                     .str()
+               : std::string())
        << (analytic    ? ""
            : r.pass ? "  (no gradient: the loss does not depend on it)"
                     : "  (no graft.gradient, but the loss depends on it)")
@@ -485,15 +515,16 @@ int runInspect() {
     if (table) {
       if (i)
         llvm::outs() << "\n";
-      graft::InspectOptions options;
-      options.allValues = inspectAll;
-      graft::printAutogradTable(model, llvm::outs(), options);
+      graft::InspectOptions inspectOptions;
+      inspectOptions.allValues = inspectAll;
+      graft::printAutogradTable(model, llvm::outs(), inspectOptions);
     }
     if (inspectDot)
       graft::printAutogradDot(model, llvm::outs());
   }
   return Ok;
 }
+
 int runEmitMlir() {
   MLIRContext ctx;
   ctx.loadDialect<graft::GraftDialect>();

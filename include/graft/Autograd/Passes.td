@@ -135,15 +135,20 @@ def BuildTrainingProgram : Pass<"graft-build-training-program", "::mlir::ModuleO
     | `@m_zero_grad()` | the zero gradients (`optimizer.zero_grad()`) | |
     | `@m_eval(params, buffers, inputs)` | forward only; returns the loss (when the model has one) and the outputs | eval |
     | `@m_predict(params, buffers, inputs)` | forward of the outputs only, with only the inputs they need; nothing is kept for backward | eval |
+    | `@m_step(params, grads, opt_state, hyper)` | with a `graft.train`: grads / accumulation_steps, clipping, one fused torch.optim update of every trainable parameter with a gradient; returns the new params, then the new opt_state | |
+    | `@m_train_step(params, buffers, opt_state, inputs, seed, hyper)` | with a `graft.train`: zero_grad, forward, backward and step fused (fresh gradients, no division); returns the loss, the new params, buffers and opt_state, then the outputs | train |
 
     Every argument and result carries `graft.role` (`param`, `buffer`,
     `grad`, `input`, `seed`, `loss`, `output`, `input_grad`,
-    `retained_grad`) and `graft.name` (its state_dict name), which is how the
+    `retained_grad`, `opt_state`, `hyper`) and `graft.name` (its state_dict
+    name; `step` or `<param>.<torch state key>` for `opt_state`, `lr` or
+    `group<i>.lr` for the learning rates in `hyper`), which is how the
     C API and the JIT find them. Train-mode functions make BatchNorm's
     running-statistics update explicit and return the new buffers; in eval
     mode `graft.dropout` is the identity and BatchNorm uses its running
-    statistics (`training = false`). The optimizer step (`@m_step`,
-    `@m_train_step`) is added by the optimizer lowering from `graft.train`.
+    statistics (`training = false`). Frozen parameters have no gradient and
+    no optimizer state and are never written; the optimizer's formulas,
+    groups, accumulation, clipping and schedules are in docs/Optimizers.md.
 
     The model itself stays in the module: it is the metadata (names,
     initialisers, frozen flags) the code generator and the CLI read.

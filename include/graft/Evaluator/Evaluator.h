@@ -21,6 +21,8 @@
 #include "graft/Dialect/Graft/IR/GraftOps.h"
 #include "graft/Evaluator/Tensor.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/Error.h"
@@ -57,6 +59,9 @@ public:
 
   /// Skip rounding to f32/bf16: every float is computed and kept in f64.
   void setComputeInF64(bool on) { computeInF64 = on; }
+  /// Stop each run at `graft.loss` (the forward pass up to the loss; what
+  /// follows, such as the backward pass, is not evaluated).
+  void setStopAtLoss(bool on) { stopAtLoss = on; }
   void setInput(llvm::StringRef name, Tensor value);
   /// Sets a parameter or a buffer by its state_dict name.
   void setParam(llvm::StringRef name, Tensor value);
@@ -67,6 +72,11 @@ public:
   /// perturbs retained non-leaves with this).
   void setOverride(mlir::Value v, Tensor t);
   void clearOverrides() { overrides.clear(); }
+  /// Reads the rows at `padding_idx` of `op` from `weight` rather than from
+  /// its operand. Autograd treats those lookups as constants (their gradient
+  /// is zero by rule); gradcheck holds them at their unperturbed value so
+  /// that finite differences agree.
+  void holdPaddingRows(EmbeddingOp op, Tensor weight);
   /// The callback that `graft.hook_call "name"` passes the gradient through
   /// (none: the identity).
   void setHook(llvm::StringRef name,
@@ -76,6 +86,17 @@ public:
   /// changed: buffer updates (batch_norm's running statistics in train mode)
   /// are read back with buffer().
   llvm::Error run();
+
+  /// Runs a function of the training program (`graft-build-training-program`:
+  /// `@m_train_step`, `@m_step`, `@m_forward_backward`, ...): binds `args`
+  /// to the arguments in order, interprets the graft ops of the body and
+  /// returns the operands of `func.return`. The mode is the function's
+  /// `graft.mode` ("train" or "eval"; the evaluator's mode when absent) and
+  /// the seed of dropout the argument with `graft.role = "seed"` (the
+  /// evaluator's seed when there is none). Parameters and inputs set on the
+  /// evaluator are not used. Defined in Functions.cpp.
+  llvm::Expected<std::vector<Tensor>> runFunction(mlir::func::FuncOp fn,
+                                                  llvm::ArrayRef<Tensor> args);
 
   /// The value of `v` in the last run (v must have been computed).
   const Tensor &value(mlir::Value v) const;
@@ -101,11 +122,13 @@ private:
   Mode mode;
   uint64_t seed;
   bool computeInF64 = false;
+  bool stopAtLoss = false;
   llvm::StringMap<Tensor> inputs, params;
   llvm::StringMap<Tensor> gradients, outputs, updatedBuffers;
   std::vector<std::string> gradientOrder;
   llvm::StringMap<std::function<Tensor(const Tensor &)>> hooks;
   llvm::DenseMap<mlir::Value, Tensor> values, overrides;
+  llvm::DenseMap<mlir::Operation *, Tensor> paddingRows;
   mlir::Value lossValue;
 
   friend class OpEvaluator;

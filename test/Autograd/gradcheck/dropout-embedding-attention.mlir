@@ -1,4 +1,5 @@
 // RUN: graft gradcheck %s | FileCheck %s
+// RUN: graft gradcheck --seed 1 %s | FileCheck %s
 //
 // dropout (same mask both ways), embedding (scatter-add, padding_idx), attention.
 
@@ -26,6 +27,33 @@ graft.model @embedding {
   %weights = graft.input "weights" : tensor<2x5x3xf32>
   %weighted = graft.mul %r, %weights : (tensor<2x5x3xf32>, tensor<2x5x3xf32>) -> tensor<2x5x3xf32>
   %loss = graft.sum %weighted : tensor<2x5x3xf32> -> tensor<f32>
+  graft.loss %loss : tensor<f32>
+}
+
+// CHECK-LABEL: gradcheck @embedding_padding_idx:
+// CHECK-DAG: PASS  wte  [
+// CHECK: gradcheck @embedding_padding_idx: PASS (1 tensors)
+graft.model @embedding_padding_idx {
+  %i = graft.input "i" : tensor<3x5xi64>
+  %wte = graft.param "wte" init <normal> : tensor<4x3xf32>
+  %r = graft.embedding %wte, %i {padding_idx = 1 : i64} : (tensor<4x3xf32>, tensor<3x5xi64>) -> tensor<3x5x3xf32>
+  %weights = graft.input "weights" : tensor<3x5x3xf32>
+  %weighted = graft.mul %r, %weights : (tensor<3x5x3xf32>, tensor<3x5x3xf32>) -> tensor<3x5x3xf32>
+  %loss = graft.sum %weighted : tensor<3x5x3xf32> -> tensor<f32>
+  graft.loss %loss : tensor<f32>
+}
+
+// CHECK-LABEL: gradcheck @embedding_padding_idx_tied:
+// CHECK-DAG: PASS  wte  [
+// CHECK: gradcheck @embedding_padding_idx_tied: PASS (1 tensors)
+graft.model @embedding_padding_idx_tied {
+  %i = graft.input "i" : tensor<2x5xi64>
+  %wte = graft.param "wte" init <normal> : tensor<4x3xf32>
+  %e = graft.embedding %wte, %i {padding_idx = 1 : i64} : (tensor<4x3xf32>, tensor<2x5xi64>) -> tensor<2x5x3xf32>
+  %r = graft.linear %e, %wte : (tensor<2x5x3xf32>, tensor<4x3xf32>) -> tensor<2x5x4xf32>
+  %weights = graft.input "weights" : tensor<2x5x4xf32>
+  %weighted = graft.mul %r, %weights : (tensor<2x5x4xf32>, tensor<2x5x4xf32>) -> tensor<2x5x4xf32>
+  %loss = graft.sum %weighted : tensor<2x5x4xf32> -> tensor<f32>
   graft.loss %loss : tensor<f32>
 }
 

@@ -1,0 +1,400 @@
+//===- Optimizer.cpp - torch.optim's update rules as graft IR -------------===//
+//
+// The formulas are torch.optim's single-tensor implementations (torch 1.13
+// and 2.x agree on them), written op for op in the same order so that f32
+// results round as PyTorch's do: scalars that torch computes in Python
+// (bias corrections, step sizes, 1 - lr * weight_decay) are computed here
+// in f64 and cast once to the parameter's element type, as torch's scalar
+// arguments are. See docs/Optimizers.md.
+//
+//===----------------------------------------------------------------------===//
+
+#include "graft/Autograd/Optimizer.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace graft;
+
+bool graft::matchParamPattern(StringRef pattern, StringRef name) {
+  // Classic glob matching with `*` only: the first piece is a prefix, the
+  // last a suffix, the middle ones are found greedily left to right.
+  SmallVector<StringRef> pieces;
+  pattern.split(pieces, '*');
+  if (pieces.size() == 1)
+    return pattern == name;
+  if (!name.consume_front(pieces.front()))
+    return false;
+  if (!name.consume_back(pieces.back()))
+    return false;
+  for (StringRef piece : ArrayRef<StringRef>(pieces).drop_front().drop_back()) {
+    size_t at = name.find(piece);
+    if (at == StringRef::npos)
+      return false;
+    name = name.drop_front(at + piece.size());
+  }
+  return true;
+}
+
+//===----------------------------------------------------------------------===//
+// Configuration
+//===----------------------------------------------------------------------===//
+
+static double numberOr(DictionaryAttr d, StringRef name, double fallback) {
+  Attribute a = d.get(name);
+  if (auto f = dyn_cast_or_null<FloatAttr>(a))
+    return f.getValueAsDouble();
+  if (auto i = dyn_cast_or_null<IntegerAttr>(a))
+    return static_cast<double>(i.getInt());
+  return fallback;
+}
+static bool boolOr(DictionaryAttr d, StringRef name, bool fallback) {
+  if (auto b = dyn_cast_or_null<BoolAttr>(d.get(name)))
+    return b.getValue();
+  return fallback;
+}
+
+/// One group's hyper-parameters: `opts` is the op's options with the
+/// group's overrides merged in.
+static OptimizerGroup groupFrom(OptimizerKind kind, DictionaryAttr opts) {
+  OptimizerGroup g;
+  g.lr = numberOr(opts, "lr", 1e-3);
+  g.maximize = boolOr(opts, "maximize", false);
+  if (kind == OptimizerKind::sgd) {
+    g.momentum = numberOr(opts, "momentum", 0.0);
+    g.dampening = numberOr(opts, "dampening", 0.0);
+    g.nesterov = boolOr(opts, "nesterov", false);
+    g.weightDecay = numberOr(opts, "weight_decay", 0.0);
+    return g;
+  }
+  // torch.optim.AdamW's default weight decay is 1e-2, Adam's 0.
+  g.weightDecay = numberOr(opts, "weight_decay",
+                           kind == OptimizerKind::adamw ? 1e-2 : 0.0);
+  if (auto betas = dyn_cast_or_null<DenseF64ArrayAttr>(opts.get("betas"));
+      betas && betas.size() == 2) {
+    g.beta1 = betas[0];
+    g.beta2 = betas[1];
+  }
+  g.eps = numberOr(opts, "eps", 1e-8);
+  g.amsgrad = boolOr(opts, "amsgrad", false);
+  return g;
+}
+
+FailureOr<OptimizerConfig> OptimizerConfig::get(TrainOp train,
+                                                ArrayRef<ParamOp> trainable) {
+  OptimizerConfig c;
+  c.kind = train.getOptimizer();
+  c.params.assign(trainable.begin(), trainable.end());
+  c.accumulationSteps = train.getAccumulationSteps();
+  if (auto n = train.getClipGradNorm())
+    c.clipGradNorm = n->convertToDouble();
+  c.clipNormType = train.getClipNormType().convertToDouble();
+  if (auto v = train.getClipGradValue())
+    c.clipGradValue = v->convertToDouble();
+
+  MLIRContext *ctx = train.getContext();
+  NamedAttrList own;
+  for (StringRef name : {"lr", "momentum", "dampening", "nesterov",
+                         "weight_decay", "maximize", "betas", "eps", "amsgrad"})
+    if (Attribute a = train->getAttr(name))
+      own.set(name, a);
+  DictionaryAttr base = own.getDictionary(ctx);
+  c.groups.push_back(groupFrom(c.kind, base));
+  c.groups.back().lrName = "lr";
+  SmallVector<ArrayAttr> patterns;
+  for (auto [i, g] : llvm::enumerate(train.getParamGroups())) {
+    auto group = cast<DictionaryAttr>(g);
+    NamedAttrList merged(base);
+    for (NamedAttribute a : group)
+      merged.set(a.getName(), a.getValue());
+    c.groups.push_back(groupFrom(c.kind, merged.getDictionary(ctx)));
+    c.groups.back().lrName = "group" + std::to_string(i + 1) + ".lr";
+    patterns.push_back(group.getAs<ArrayAttr>("params"));
+  }
+
+  for (auto [i, p] : llvm::enumerate(c.params)) {
+    unsigned groupIdx = 0;
+    for (auto [j, pats] : llvm::enumerate(patterns)) {
+      if (!pats || !llvm::any_of(pats, [&](Attribute a) {
+            return matchParamPattern(cast<StringAttr>(a).getValue(),
+                                     p.getName());
+          }))
+        continue;
+      if (groupIdx != 0)
+        return train.emitOpError()
+               << "some parameters appear in more than one parameter group: '"
+               << p.getName() << "' matches parameter groups " << groupIdx - 1
+               << " and " << j;
+      groupIdx = j + 1;
+    }
+    c.groupOf.push_back(groupIdx);
+    c.groups[groupIdx].members.push_back(i);
+  }
+  return c;
+}
+
+SmallVector<StringRef> OptimizerConfig::stateKeys(unsigned i) const {
+  const OptimizerGroup &g = groups[groupOf[i]];
+  if (kind == OptimizerKind::sgd) {
+    if (g.momentum != 0)
+      return {"momentum_buffer"};
+    return {};
+  }
+  if (g.amsgrad)
+    return {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
+  return {"exp_avg", "exp_avg_sq"};
+}
+
+//===----------------------------------------------------------------------===//
+// The step
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// Small builders for scalar arithmetic on tensors.
+struct Emitter {
+  OpBuilder &b;
+  Location loc;
+
+  static Type elt(Value v) {
+    return cast<RankedTensorType>(v.getType()).getElementType();
+  }
+  Value cst(double v, Type type) {
+    auto t = RankedTensorType::get({}, type);
+    return ConstantOp::create(
+        b, loc, DenseElementsAttr::get(t, ArrayRef<Attribute>{FloatAttr::get(type, v)}));
+  }
+  Value f64(double v) { return cst(v, b.getF64Type()); }
+  /// A rank-0 tensor converted to element type `type` (as torch converts a
+  /// Python scalar argument to the tensor's dtype).
+  Value to(Value scalar, Type type) {
+    if (elt(scalar) == type)
+      return scalar;
+    return CastOp::create(b, loc, RankedTensorType::get({}, type), scalar);
+  }
+  Value add(Value x, Value y) { return AddOp::create(b, loc, x, y); }
+  Value sub(Value x, Value y) { return SubOp::create(b, loc, x, y); }
+  Value mul(Value x, Value y) { return MulOp::create(b, loc, x, y); }
+  Value div(Value x, Value y) { return DivOp::create(b, loc, x, y); }
+  Value pow(Value x, Value y) { return PowOp::create(b, loc, x, y); }
+  Value sqrt(Value x) { return SqrtOp::create(b, loc, x); }
+  Value abs(Value x) { return AbsOp::create(b, loc, x); }
+  Value neg(Value x) { return NegOp::create(b, loc, x); }
+  Value max(Value x, Value y) { return MaximumOp::create(b, loc, x, y); }
+  Value min(Value x, Value y) { return MinimumOp::create(b, loc, x, y); }
+  Value sumAll(Value x) {
+    return SumOp::create(b, loc, x, ArrayRef<int64_t>{}, false);
+  }
+  Value maxAll(Value x) {
+    return MaxOp::create(b, loc, x, ArrayRef<int64_t>{}, false);
+  }
+};
+} // namespace
+
+/// torch.nn.utils.clip_grad_norm_ (torch 1.13/2.x): the norm of the vector
+/// of per-gradient norms, clip_coef = max_norm / (total_norm + 1e-6)
+/// clamped to 1, every gradient multiplied by it.
+static void clipGradNorm(Emitter &e, double maxNorm, double normType,
+                         MutableArrayRef<Value> grads) {
+  if (grads.empty())
+    return;
+  // torch stacks the per-tensor norms, so they share the gradients' dtype;
+  // mixed dtypes are combined in f64.
+  Type common = Emitter::elt(grads.front());
+  if (!llvm::all_of(grads, [&](Value g) { return Emitter::elt(g) == common; }))
+    common = e.b.getF64Type();
+  bool inf = std::isinf(normType);
+  SmallVector<Value> norms;
+  for (Value g : grads) {
+    Type t = Emitter::elt(g);
+    Value n;
+    if (inf)
+      n = e.maxAll(e.abs(g));
+    else if (normType == 2.0)
+      n = e.sqrt(e.sumAll(e.mul(g, g)));
+    else
+      n = e.pow(e.sumAll(e.pow(e.abs(g), e.cst(normType, t))),
+                e.cst(1.0 / normType, t));
+    norms.push_back(e.to(n, common));
+  }
+  Value total;
+  if (inf) {
+    total = norms.front();
+    for (Value n : ArrayRef<Value>(norms).drop_front())
+      total = e.max(total, n);
+  } else if (norms.size() == 1) {
+    total = norms.front(); // the norm of a one-element vector
+  } else {
+    Value sum;
+    for (Value n : norms) {
+      Value term = normType == 2.0 ? e.mul(n, n) : e.pow(n, e.cst(normType, common));
+      sum = sum ? e.add(sum, term) : term;
+    }
+    total = normType == 2.0 ? e.sqrt(sum)
+                            : e.pow(sum, e.cst(1.0 / normType, common));
+  }
+  Value coef = e.div(e.cst(maxNorm, common), e.add(total, e.cst(1e-6, common)));
+  Value clamped = e.min(coef, e.cst(1.0, common));
+  for (Value &g : grads)
+    g = e.mul(g, e.to(clamped, Emitter::elt(g)));
+}
+
+void graft::emitOptimizerStep(OpBuilder &b, Location loc,
+                              const OptimizerConfig &config,
+                              bool averageAccumulated, StepValues &v) {
+  Emitter e{b, loc};
+  unsigned n = config.params.size();
+  assert(v.params.size() == n && v.grads.size() == n && v.state.size() == n &&
+         v.lrs.size() == config.groups.size() && "step values do not match");
+
+  SmallVector<Value> grads(v.grads);
+  // Accumulated micro-batch gradients are summed; their mean is the
+  // gradient of the whole batch under a mean-reduced loss.
+  if (averageAccumulated && config.accumulationSteps > 1)
+    for (Value &g : grads)
+      g = e.div(g, e.cst(static_cast<double>(config.accumulationSteps),
+                         Emitter::elt(g)));
+  if (config.clipGradNorm)
+    clipGradNorm(e, *config.clipGradNorm, config.clipNormType, grads);
+  if (config.clipGradValue) {
+    // clip_grad_value_: grad.clamp_(min=-clip_value, max=clip_value).
+    for (Value &g : grads) {
+      Type t = Emitter::elt(g);
+      g = e.min(e.max(g, e.cst(-*config.clipGradValue, t)),
+                e.cst(*config.clipGradValue, t));
+    }
+  }
+
+  v.newStep = e.add(v.step, e.f64(1.0));
+  // SGD's momentum buffer is created from the first gradient.
+  Value firstStep;
+  if (config.kind == OptimizerKind::sgd &&
+      llvm::any_of(config.groups,
+                   [](const OptimizerGroup &g) { return g.momentum != 0; }))
+    firstStep = CompareOp::create(b, loc, ComparePredicate::eq, v.step, e.f64(0.0));
+
+  v.newParams.clear();
+  v.newState.clear();
+  for (unsigned i = 0; i < n; ++i) {
+    const OptimizerGroup &g = config.groups[config.groupOf[i]];
+    Value p = v.params[i], grad = grads[i];
+    Type t = Emitter::elt(p);
+    Value lr = v.lrs[config.groupOf[i]];
+    SmallVector<Value> state;
+    if (g.maximize)
+      grad = e.neg(grad);
+
+    if (config.kind == OptimizerKind::sgd) {
+      if (g.weightDecay != 0) // grad.add(param, alpha=weight_decay)
+        grad = e.add(grad, e.mul(e.cst(g.weightDecay, t), p));
+      if (g.momentum != 0) {
+        Value m = e.cst(g.momentum, t);
+        // buf.mul_(momentum).add_(grad, alpha=1 - dampening), or
+        // clone(grad) on the first step.
+        Value later = e.add(e.mul(v.state[i][0], m),
+                            e.mul(e.cst(1 - g.dampening, t), grad));
+        Value buf = WhereOp::create(b, loc, firstStep, grad, later);
+        state.push_back(buf);
+        grad = g.nesterov ? e.add(grad, e.mul(m, buf)) : buf;
+      }
+      // param.add_(grad, alpha=-lr)
+      v.newParams.push_back(e.sub(p, e.mul(e.to(lr, t), grad)));
+      v.newState.push_back(std::move(state));
+      continue;
+    }
+
+    // Adam and AdamW.
+    if (g.weightDecay != 0) {
+      if (config.kind == OptimizerKind::adamw) // param.mul_(1 - lr * wd)
+        p = e.mul(p, e.to(e.sub(e.f64(1.0), e.mul(lr, e.f64(g.weightDecay))), t));
+      else // grad.add(param, alpha=weight_decay)
+        grad = e.add(grad, e.mul(e.cst(g.weightDecay, t), p));
+    }
+    // exp_avg.mul_(beta1).add_(grad, alpha=1 - beta1)
+    Value expAvg = e.add(e.mul(v.state[i][0], e.cst(g.beta1, t)),
+                         e.mul(e.cst(1 - g.beta1, t), grad));
+    // exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+    Value expAvgSq = e.add(e.mul(v.state[i][1], e.cst(g.beta2, t)),
+                           e.mul(e.mul(e.cst(1 - g.beta2, t), grad), grad));
+    state.push_back(expAvg);
+    state.push_back(expAvgSq);
+    // Bias corrections in f64, from the new step count.
+    Value bc1 = e.sub(e.f64(1.0), e.pow(e.f64(g.beta1), v.newStep));
+    Value bc2 = e.sub(e.f64(1.0), e.pow(e.f64(g.beta2), v.newStep));
+    Value stepSize = e.div(lr, bc1);
+    Value bc2Sqrt = e.sqrt(bc2);
+    Value second = expAvgSq;
+    if (g.amsgrad) {
+      second = e.max(v.state[i][2], expAvgSq);
+      state.push_back(second);
+    }
+    // denom = (sqrt(v) / sqrt(bias_correction2)).add_(eps)
+    Value denom = e.add(e.div(e.sqrt(second), e.to(bc2Sqrt, t)), e.cst(g.eps, t));
+    // param.addcdiv_(exp_avg, denom, value=-step_size)
+    v.newParams.push_back(
+        e.sub(p, e.div(e.mul(e.to(stepSize, t), expAvg), denom)));
+    v.newState.push_back(std::move(state));
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Learning-rate schedules
+//===----------------------------------------------------------------------===//
+
+std::optional<LRSchedule> LRSchedule::get(TrainOp train) {
+  DictionaryAttr d = train.getLrScheduleAttr();
+  if (!d)
+    return std::nullopt;
+  LRSchedule s;
+  StringRef kind = d.getAs<StringAttr>("kind").getValue();
+  auto integer = [&](StringRef name, int64_t fallback) {
+    return static_cast<int64_t>(numberOr(d, name, static_cast<double>(fallback)));
+  };
+  if (kind == "StepLR") {
+    s.kind = Kind::StepLR;
+    s.stepSize = integer("step_size", 1);
+    s.gamma = numberOr(d, "gamma", 0.1);
+  } else if (kind == "ExponentialLR") {
+    s.kind = Kind::ExponentialLR;
+    s.gamma = numberOr(d, "gamma", 0.1);
+  } else if (kind == "CosineAnnealingLR") {
+    s.kind = Kind::CosineAnnealingLR;
+    s.tMax = integer("T_max", 1);
+    s.etaMin = numberOr(d, "eta_min", 0.0);
+  } else {
+    s.kind = Kind::LinearLR;
+    s.startFactor = numberOr(d, "start_factor", 1.0 / 3);
+    s.endFactor = numberOr(d, "end_factor", 1.0);
+    s.totalIters = integer("total_iters", 5);
+  }
+  return s;
+}
+
+double graft::scheduledLR(const LRSchedule &s, int64_t epoch, double baseLR) {
+  using Kind = LRSchedule::Kind;
+  switch (s.kind) {
+  case Kind::StepLR:
+    return baseLR * std::pow(s.gamma, static_cast<double>(epoch / s.stepSize));
+  case Kind::ExponentialLR:
+    return baseLR * std::pow(s.gamma, static_cast<double>(epoch));
+  case Kind::CosineAnnealingLR:
+    return s.etaMin + (baseLR - s.etaMin) *
+                          (1 + std::cos(M_PI * static_cast<double>(epoch) /
+                                        static_cast<double>(s.tMax))) /
+                          2;
+  case Kind::LinearLR: {
+    double done = static_cast<double>(std::min(epoch, s.totalIters));
+    return baseLR * (s.startFactor + (s.endFactor - s.startFactor) * done /
+                                         static_cast<double>(s.totalIters));
+  }
+  }
+  llvm_unreachable("unknown schedule");
+}
+
+double graft::scheduledLR(TrainOp train, int64_t epoch, double baseLR) {
+  if (std::optional<LRSchedule> s = LRSchedule::get(train))
+    return scheduledLR(*s, epoch, baseLR);
+  return baseLR;
+}

@@ -1,0 +1,271 @@
+#!/usr/bin/python3
+"""Writes optimizer_goldens.json: torch.optim's numbers for the optimizer tests.
+
+Run with Debian's PyTorch (/usr/bin/python3 has torch; a pyenv python may not):
+
+    /usr/bin/python3 test/golden/gen_optimizer_goldens.py > test/golden/optimizer_goldens.json
+
+Every case trains the same small model, fc1 (Linear 4->5) -> tanh -> fc2
+(Linear 5->3, bias frozen) -> mse_loss, for 3 steps with torch.optim, in
+float32 and float64, and records the initial parameters, each step's inputs,
+loss, parameters and optimizer state (state_dict keys "fc1.weight.exp_avg").
+The case also carries its `graft.train` line, so the C++ test builds exactly
+the configuration that torch ran. unittests/OptimizerTest.cpp reads the file.
+"""
+import json
+import re
+import zlib
+
+import torch
+import torch.nn.functional as F
+
+STEPS = 3
+B = 4
+NAMES = ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
+FROZEN = {"fc2.bias"}
+SHAPES = {"fc1.weight": [5, 4], "fc1.bias": [5], "fc2.weight": [3, 5],
+          "fc2.bias": [3]}
+
+
+def tensor(t):
+    # Nine significant digits round-trip a float32 exactly; float64 needs 17.
+    digits = 9 if t.dtype == torch.float32 else 17
+    return {"shape": list(t.shape),
+            "data": [float(f"{v:.{digits}g}")
+                     for v in t.detach().reshape(-1).tolist()]}
+
+
+def mlir_dtype(dt):
+    return {torch.float32: "f32", torch.float64: "f64"}[dt]
+
+
+def model_ir(dt, train, batch):
+    t = mlir_dtype(dt)
+    return f"""graft.model @m {{
+  %x = graft.input "x" : tensor<{batch}x4x{t}>
+  %y = graft.input "y" : tensor<{batch}x3x{t}>
+  %w1 = graft.param "fc1.weight" init <zeros> : tensor<5x4x{t}>
+  %b1 = graft.param "fc1.bias" init <zeros> : tensor<5x{t}>
+  %w2 = graft.param "fc2.weight" init <zeros> : tensor<3x5x{t}>
+  %b2 = graft.param "fc2.bias" frozen init <zeros> : tensor<3x{t}>
+  %h = graft.linear %x, %w1, %b1 : (tensor<{batch}x4x{t}>, tensor<5x4x{t}>, tensor<5x{t}>) -> tensor<{batch}x5x{t}>
+  %a = graft.tanh %h : tensor<{batch}x5x{t}>
+  %o = graft.linear %a, %w2, %b2 : (tensor<{batch}x5x{t}>, tensor<3x5x{t}>, tensor<3x{t}>) -> tensor<{batch}x3x{t}>
+  %l = graft.mse_loss %o, %y : (tensor<{batch}x3x{t}>, tensor<{batch}x3x{t}>) -> tensor<{t}>
+  graft.loss %l : tensor<{t}>
+  {train}
+}}
+"""
+
+
+def train_attr(kind, opts, groups, extra):
+    """The graft.train line of a configuration."""
+    parts = []
+    for k, v in opts.items():
+        if k == "betas":
+            parts.append(f"betas = array<f64: {v[0]!r}, {v[1]!r}>")
+        elif isinstance(v, bool):
+            parts.append(f"{k} = {'true' if v else 'false'}")
+        else:
+            parts.append(f"{k} = {float(v)!r} : f64")
+    if groups:
+        gs = []
+        for g in groups:
+            items = ["params = [" + ", ".join(f'"{p}"' for p in g["params"]) + "]"]
+            items += [f"{k} = {float(v)!r} : f64" for k, v in g.items()
+                      if k != "params"]
+            gs.append("{" + ", ".join(items) + "}")
+        parts.append("param_groups = [" + ", ".join(gs) + "]")
+    for k, v in extra.items():
+        if k == "lr_schedule":
+            items = [f'kind = "{v["kind"]}"'] + [
+                f"{a} = {b} : i64" if isinstance(b, int) else f"{a} = {float(b)!r} : f64"
+                for a, b in v.items() if a != "kind"]
+            parts.append("lr_schedule = {" + ", ".join(items) + "}")
+        elif isinstance(v, int):
+            parts.append(f"{k} = {v} : i64")
+        elif v == float("inf"):  # MLIR spells infinity by its bits
+            parts.append(f"{k} = 0x7FF0000000000000 : f64")
+        else:
+            parts.append(f"{k} = {float(v)!r} : f64")
+    return f"graft.train {kind} {{" + ", ".join(parts) + "}"
+
+
+def matches(pattern, name):
+    return re.fullmatch(".*".join(map(re.escape, pattern.split("*"))), name)
+
+
+def make_schedule(opt, spec):
+    if spec is None:
+        return None
+    args = {k: v for k, v in spec.items() if k != "kind"}
+    return getattr(torch.optim.lr_scheduler, spec["kind"])(opt, **args)
+
+
+def run_case(name, kind, opts, groups=(), extra=None, dt=torch.float64,
+             accumulation=1):
+    extra = dict(extra or {})
+    gen = torch.Generator().manual_seed(zlib.crc32(name.encode()))
+    params = {n: torch.nn.Parameter(
+        (torch.rand(SHAPES[n], generator=gen, dtype=torch.float64) - 0.5).to(dt))
+        for n in NAMES}
+    params["fc2.bias"].requires_grad_(False)
+    init = {n: tensor(p) for n, p in params.items()}
+
+    # torch's parameter groups: the unmatched parameters first (the default
+    # group), then each group. Frozen parameters are in the optimizer too,
+    # as users do; their grad stays None, so torch skips them.
+    default = [params[n] for n in NAMES
+               if not any(matches(pt, n) for g in groups for pt in g["params"])]
+    pgroups = [{"params": default}]
+    for g in groups:
+        pgroups.append({**{k: v for k, v in g.items() if k != "params"},
+                        "params": [params[n] for n in NAMES
+                                   if any(matches(pt, n) for pt in g["params"])]})
+    topts = dict(opts)
+    if "betas" in topts:
+        topts["betas"] = tuple(topts["betas"])
+    cls = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam,
+           "adamw": torch.optim.AdamW}[kind]
+    opt = cls(pgroups, **topts)
+    sched = make_schedule(opt, extra.get("lr_schedule"))
+
+    steps = []
+    for s in range(STEPS):
+        x = torch.randn(B * accumulation, 4, generator=gen,
+                        dtype=torch.float64).to(dt)
+        y = torch.randn(B * accumulation, 3, generator=gen,
+                        dtype=torch.float64).to(dt)
+        lrs = [g["lr"] for g in opt.param_groups]
+        opt.zero_grad()
+        h = torch.tanh(F.linear(x, params["fc1.weight"], params["fc1.bias"]))
+        out = F.linear(h, params["fc2.weight"], params["fc2.bias"])
+        loss = F.mse_loss(out, y)
+        loss.backward()
+        if "clip_grad_norm" in extra:
+            torch.nn.utils.clip_grad_norm_(
+                [p for p in params.values() if p.requires_grad],
+                extra["clip_grad_norm"], extra.get("clip_norm_type", 2.0))
+        if "clip_grad_value" in extra:
+            torch.nn.utils.clip_grad_value_(
+                [p for p in params.values() if p.requires_grad],
+                extra["clip_grad_value"])
+        opt.step()
+        if sched:
+            sched.step()
+        state = {}
+        for n, p in params.items():
+            for k, v in opt.state.get(p, {}).items():
+                if v is None:  # SGD without momentum
+                    continue
+                state[f"{n}.{k}"] = tensor(v if torch.is_tensor(v)
+                                           else torch.tensor(float(v)))
+        steps.append({"x": tensor(x), "y": tensor(y), "loss": float(loss),
+                      "lrs": lrs,
+                      "params": {n: tensor(p) for n, p in params.items()},
+                      "state": state})
+    if accumulation > 1:
+        extra["accumulation_steps"] = accumulation
+    return {"name": f"{name}_{mlir_dtype(dt)}", "dtype": mlir_dtype(dt),
+            "ir": model_ir(dt, train_attr(kind, opts, groups, extra), B),
+            "accumulation": accumulation, "init": init, "steps": steps}
+
+
+CASES = [
+    ("sgd_plain", "sgd", {"lr": 0.1}),
+    ("sgd_momentum", "sgd", {"lr": 0.1, "momentum": 0.9}),
+    ("sgd_dampening", "sgd", {"lr": 0.1, "momentum": 0.9, "dampening": 0.3}),
+    ("sgd_nesterov", "sgd", {"lr": 0.1, "momentum": 0.9, "nesterov": True}),
+    ("sgd_weight_decay", "sgd", {"lr": 0.1, "momentum": 0.5,
+                                 "weight_decay": 0.1}),
+    ("sgd_maximize", "sgd", {"lr": 0.1, "momentum": 0.9, "weight_decay": 0.1,
+                             "maximize": True}),
+    ("adam_plain", "adam", {"lr": 0.01}),
+    ("adam_betas_eps", "adam", {"lr": 0.01, "betas": [0.8, 0.99],
+                                "eps": 1e-3}),
+    ("adam_weight_decay", "adam", {"lr": 0.01, "weight_decay": 0.1}),
+    ("adam_amsgrad", "adam", {"lr": 0.01, "amsgrad": True}),
+    ("adam_maximize", "adam", {"lr": 0.01, "weight_decay": 0.1,
+                               "maximize": True}),
+    ("adamw_plain", "adamw", {"lr": 0.01}),
+    ("adamw_weight_decay", "adamw", {"lr": 0.01, "weight_decay": 0.3}),
+    ("adamw_amsgrad", "adamw", {"lr": 0.01, "amsgrad": True,
+                                "weight_decay": 0.1}),
+]
+GROUP_CASES = [
+    # The usual setup: no weight decay on biases; a second group with its own lr.
+    ("adamw_groups", "adamw", {"lr": 0.01, "weight_decay": 0.2},
+     [{"params": ["*.bias"], "weight_decay": 0.0},
+      {"params": ["fc2.w*"], "lr": 0.05}]),
+    ("sgd_groups", "sgd", {"lr": 0.1, "momentum": 0.9, "weight_decay": 0.1},
+     [{"params": ["*.bias"], "weight_decay": 0.0, "momentum": 0.5}]),
+]
+EXTRA_CASES = [
+    ("sgd_clip_norm", "sgd", {"lr": 0.1, "momentum": 0.9},
+     {"clip_grad_norm": 0.3}),
+    ("adam_clip_norm_inf", "adam", {"lr": 0.01},
+     {"clip_grad_norm": 0.05, "clip_norm_type": float("inf")}),
+    ("sgd_clip_norm_big", "sgd", {"lr": 0.1}, {"clip_grad_norm": 100.0}),
+    ("sgd_clip_value", "sgd", {"lr": 0.1, "momentum": 0.9},
+     {"clip_grad_value": 0.05}),
+    ("adam_steplr", "adam", {"lr": 0.01},
+     {"lr_schedule": {"kind": "StepLR", "step_size": 1, "gamma": 0.5}}),
+    ("sgd_linearlr", "sgd", {"lr": 0.1, "momentum": 0.9},
+     {"lr_schedule": {"kind": "LinearLR", "start_factor": 0.25,
+                      "total_iters": 2}}),
+]
+ACCUMULATION_CASES = [
+    ("sgd_accumulation", "sgd", {"lr": 0.1, "momentum": 0.9}, 2),
+    ("adam_accumulation", "adam", {"lr": 0.01}, 2),
+    ("adamw_accumulation_clip", "adamw", {"lr": 0.01}, 3),
+]
+
+
+def schedule_goldens():
+    """get_last_lr() of each scheduler over 12 epochs, base lr 0.1."""
+    out = []
+    specs = [
+        {"kind": "StepLR", "step_size": 3, "gamma": 0.5},
+        {"kind": "StepLR", "step_size": 2},
+        {"kind": "ExponentialLR", "gamma": 0.9},
+        {"kind": "CosineAnnealingLR", "T_max": 10},
+        {"kind": "CosineAnnealingLR", "T_max": 6, "eta_min": 0.01},
+        {"kind": "LinearLR"},
+        {"kind": "LinearLR", "start_factor": 0.1, "end_factor": 0.5,
+         "total_iters": 4},
+    ]
+    for spec in specs:
+        p = torch.nn.Parameter(torch.zeros(1, dtype=torch.float64))
+        opt = torch.optim.SGD([p], lr=0.1)
+        sched = make_schedule(opt, spec)
+        lrs = []
+        for _ in range(13):
+            lrs.append(sched.get_last_lr()[0])
+            opt.step()
+            sched.step()
+        extra = {"lr_schedule": spec}
+        out.append({"train": train_attr("sgd", {"lr": 0.1}, (), extra),
+                    "base_lr": 0.1, "lrs": lrs})
+    return out
+
+
+def main():
+    torch.manual_seed(0)
+    cases = []
+    for dt in (torch.float32, torch.float64):
+        for name, kind, opts in CASES:
+            cases.append(run_case(name, kind, opts, dt=dt))
+        for name, kind, opts, groups in GROUP_CASES:
+            cases.append(run_case(name, kind, opts, groups, dt=dt))
+        for name, kind, opts, extra in EXTRA_CASES:
+            cases.append(run_case(name, kind, opts, extra=extra, dt=dt))
+        for name, kind, opts, n in ACCUMULATION_CASES:
+            extra = {"clip_grad_norm": 0.2} if "clip" in name else None
+            cases.append(run_case(name, kind, opts, extra=extra, dt=dt,
+                                  accumulation=n))
+    print(json.dumps({"torch": torch.__version__, "cases": cases,
+                      "schedules": schedule_goldens()}, indent=None))
+
+
+if __name__ == "__main__":
+    main()
