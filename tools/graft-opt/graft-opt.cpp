@@ -6,6 +6,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "graft/Autograd/Passes.h"
+#include "graft/Conversion/Passes.h"
+#include "graft/Pipelines/Pipelines.h"
 #include "graft/Dialect/Graft/IR/GraftDialect.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -15,10 +17,9 @@
 
 int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
-  registry.insert<graft::GraftDialect, mlir::func::FuncDialect>();
-  mlir::registerCanonicalizerPass();
-  mlir::registerCSEPass();
+  graft::registerCodegenDialects(registry);
   graft::registerAutogradPasses();
+  graft::registerCodegenPasses();
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "Graft optimizer driver\n", registry));
 }

@@ -1,0 +1,35 @@
+//===- Pipelines.h - Graft's lowering pipelines ----------------*- C++ -*-===//
+
+#ifndef GRAFT_PIPELINES_PIPELINES_H
+#define GRAFT_PIPELINES_PIPELINES_H
+
+#include "mlir/Pass/PassManager.h"
+
+namespace mlir {
+class DialectRegistry;
+class ModuleOp;
+} // namespace mlir
+
+namespace graft {
+
+/// Every dialect and external interface the code generators use.
+void registerCodegenDialects(mlir::DialectRegistry &registry);
+
+/// Registers the upstream passes the pipelines name, and the pipelines
+/// themselves (`graft-cpu-pipeline`) for graft-opt. Idempotent.
+void registerCodegenPasses();
+void registerCodegenPassesOnce();
+
+/// From the training program's functions (graft ops on tensors) to the LLVM
+/// dialect: lowering to linalg, elementwise fusion, one-shot bufferization
+/// with results as out-parameters, loops, LLVM with the bare-pointer calling
+/// convention (every tensor argument or result is one pointer).
+mlir::LogicalResult buildCPUPipeline(mlir::OpPassManager &pm);
+
+/// Runs the training-program builder and the CPU pipeline on `module`:
+/// models are replaced by the LLVM functions of their entry points.
+mlir::LogicalResult lowerToLLVM(mlir::ModuleOp module);
+
+} // namespace graft
+
+#endif

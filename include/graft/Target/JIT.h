@@ -1,0 +1,66 @@
+//===- JIT.h - Compiling and running a model in process ---------*- C++ -*-===//
+
+#ifndef GRAFT_TARGET_JIT_H
+#define GRAFT_TARGET_JIT_H
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/Error.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace mlir {
+class ExecutionEngine;
+class ModuleOp;
+} // namespace mlir
+
+namespace graft {
+
+enum class ElementType { F32, F64, BF16, I64, I32, I1 };
+size_t elementSize(ElementType t);
+
+/// One argument or result of an entry point: a tensor with a role (param,
+/// buffer, grad, input, seed, opt_state, hyper, loss, output, ...) and its
+/// state_dict name.
+struct TensorSlot {
+  std::string role, name;
+  std::vector<int64_t> shape;
+  ElementType type;
+  int64_t numel() const;
+  size_t bytes() const { return numel() * elementSize(type); }
+};
+
+struct EntryPoint {
+  std::string name;
+  std::vector<TensorSlot> args, results;
+};
+
+/// The training program of a module's models, compiled to native code in
+/// process (MLIR's ExecutionEngine, LLVM's O3 pipeline, host CPU).
+class JITModel {
+public:
+  /// Builds the training program of every graft.model in `module`, lowers
+  /// it and compiles it. `module` is rewritten in place.
+  static llvm::Expected<std::unique_ptr<JITModel>> compile(mlir::ModuleOp module);
+  ~JITModel();
+
+  const EntryPoint *entryPoint(llvm::StringRef name) const;
+  const llvm::StringMap<EntryPoint> &entryPoints() const { return entries; }
+
+  /// Runs an entry point. `args` and `results` point at the storage of each
+  /// tensor, in signature order, densely laid out in row-major order; the
+  /// results are written there.
+  llvm::Error call(llvm::StringRef name, llvm::ArrayRef<void *> args,
+                   llvm::ArrayRef<void *> results);
+
+private:
+  JITModel() = default;
+  std::unique_ptr<mlir::ExecutionEngine> engine;
+  llvm::StringMap<EntryPoint> entries;
+};
+
+} // namespace graft
+
+#endif

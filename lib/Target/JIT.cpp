@@ -1,0 +1,134 @@
+//===- JIT.cpp - Compiling and running a model in process -----------------===//
+
+#include "graft/Target/JIT.h"
+#include "graft/Autograd/Passes.h"
+#include "graft/Pipelines/Pipelines.h"
+
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Support/TargetSelect.h"
+
+using namespace mlir;
+using namespace graft;
+
+size_t graft::elementSize(ElementType t) {
+  switch (t) {
+  case ElementType::F32:
+  case ElementType::I32:
+    return 4;
+  case ElementType::F64:
+  case ElementType::I64:
+    return 8;
+  case ElementType::BF16:
+    return 2;
+  case ElementType::I1:
+    return 1;
+  }
+  llvm_unreachable("unknown element type");
+}
+
+int64_t TensorSlot::numel() const {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+static ElementType elementTypeOf(Type t) {
+  if (t.isF32())
+    return ElementType::F32;
+  if (t.isF64())
+    return ElementType::F64;
+  if (t.isBF16())
+    return ElementType::BF16;
+  if (t.isInteger(64))
+    return ElementType::I64;
+  if (t.isInteger(32))
+    return ElementType::I32;
+  return ElementType::I1;
+}
+
+static TensorSlot slotOf(Type type, DictionaryAttr attrs) {
+  auto t = cast<RankedTensorType>(type);
+  TensorSlot s;
+  if (attrs) {
+    if (auto r = attrs.getAs<StringAttr>("graft.role"))
+      s.role = r.str();
+    if (auto n = attrs.getAs<StringAttr>("graft.name"))
+      s.name = n.str();
+  }
+  s.shape.assign(t.getShape().begin(), t.getShape().end());
+  s.type = elementTypeOf(t.getElementType());
+  return s;
+}
+
+JITModel::~JITModel() = default;
+
+llvm::Expected<std::unique_ptr<JITModel>> JITModel::compile(ModuleOp module) {
+  auto fail = [](const char *what) {
+    return llvm::createStringError(llvm::inconvertibleErrorCode(), what);
+  };
+  PassManager program(module.getContext());
+  program.addPass(createBuildTrainingProgram());
+  if (failed(program.run(module)))
+    return fail("building the training program failed");
+
+  std::unique_ptr<JITModel> jit(new JITModel());
+  for (auto fn : module.getOps<func::FuncOp>()) {
+    EntryPoint ep;
+    ep.name = fn.getSymName().str();
+    for (auto [i, t] : llvm::enumerate(fn.getArgumentTypes()))
+      ep.args.push_back(slotOf(t, fn.getArgAttrDict(i)));
+    for (auto [i, t] : llvm::enumerate(fn.getResultTypes()))
+      ep.results.push_back(slotOf(t, fn.getResultAttrDict(i)));
+    jit->entries[ep.name] = std::move(ep);
+  }
+  for (auto model : llvm::to_vector(module.getOps<ModelOp>()))
+    model->erase();
+
+  PassManager lower(module.getContext());
+  if (failed(buildCPUPipeline(lower)) || failed(lower.run(module)))
+    return fail("lowering to LLVM failed");
+
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  ExecutionEngineOptions options;
+  options.transformer = makeOptimizingTransformer(/*optLevel=*/3,
+                                                  /*sizeLevel=*/0,
+                                                  /*targetMachine=*/nullptr);
+  options.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
+  auto engine = ExecutionEngine::create(module, options);
+  if (!engine)
+    return engine.takeError();
+  jit->engine = std::move(*engine);
+  return std::move(jit);
+}
+
+const EntryPoint *JITModel::entryPoint(llvm::StringRef name) const {
+  auto it = entries.find(name);
+  return it == entries.end() ? nullptr : &it->second;
+}
+
+llvm::Error JITModel::call(llvm::StringRef name, llvm::ArrayRef<void *> args,
+                           llvm::ArrayRef<void *> results) {
+  const EntryPoint *ep = entryPoint(name);
+  if (!ep)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "no entry point '%s'", name.str().c_str());
+  if (args.size() != ep->args.size() || results.size() != ep->results.size())
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        "'%s' takes %zu arguments and %zu results, got %zu and %zu",
+        name.str().c_str(), ep->args.size(), ep->results.size(), args.size(),
+        results.size());
+  // Bare-pointer convention, results as trailing out-parameters: the packed
+  // interface takes the address of each pointer.
+  SmallVector<void *> pointers(args.begin(), args.end());
+  pointers.append(results.begin(), results.end());
+  SmallVector<void *> packed;
+  for (void *&p : pointers)
+    packed.push_back(&p);
+  return engine->invokePacked(name, packed);
+}

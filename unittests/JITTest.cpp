@@ -1,0 +1,285 @@
+//===- JITTest.cpp - Generated code against the reference evaluator -------===//
+//
+// Each model is compiled to native code through the CPU pipeline and run
+// through its training program; the loss, every gradient, updated buffers and
+// eval-mode outputs must match the reference evaluator (f32 tolerance).
+//
+//===----------------------------------------------------------------------===//
+
+#include "graft/Autograd/Backward.h"
+#include "graft/Evaluator/Evaluator.h"
+#include "graft/Pipelines/Pipelines.h"
+#include "graft/Target/JIT.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+
+#include "gtest/gtest.h"
+
+#include <cmath>
+#include <cstring>
+#include <random>
+
+using namespace mlir;
+using namespace graft;
+using eval::DType;
+using eval::Tensor;
+
+namespace {
+
+/// Tensor storage in the generated code's layout.
+struct Buffer {
+  TensorSlot slot;
+  std::vector<char> bytes;
+  explicit Buffer(const TensorSlot &s) : slot(s), bytes(s.bytes()) {}
+
+  void set(const Tensor &t) {
+    ASSERT_EQ((int64_t)t.data.size(), slot.numel()) << slot.name;
+    for (int64_t i = 0; i < slot.numel(); ++i) {
+      double v = t.data[i];
+      switch (slot.type) {
+      case ElementType::F32: ((float *)bytes.data())[i] = (float)v; break;
+      case ElementType::F64: ((double *)bytes.data())[i] = v; break;
+      case ElementType::I64: ((int64_t *)bytes.data())[i] = (int64_t)v; break;
+      case ElementType::I32: ((int32_t *)bytes.data())[i] = (int32_t)v; break;
+      case ElementType::I1: ((bool *)bytes.data())[i] = v != 0; break;
+      case ElementType::BF16: FAIL() << "bf16 buffers are not used here";
+      }
+    }
+  }
+  double at(int64_t i) const {
+    switch (slot.type) {
+    case ElementType::F32: return ((const float *)bytes.data())[i];
+    case ElementType::F64: return ((const double *)bytes.data())[i];
+    case ElementType::I64: return (double)((const int64_t *)bytes.data())[i];
+    case ElementType::I32: return ((const int32_t *)bytes.data())[i];
+    case ElementType::I1: return ((const bool *)bytes.data())[i];
+    case ElementType::BF16: return NAN;
+    }
+    return NAN;
+  }
+};
+
+void expectClose(const Tensor &want, const Buffer &got, const std::string &what,
+                 double atol = 2e-5, double rtol = 1e-4) {
+  ASSERT_EQ((int64_t)want.data.size(), got.slot.numel()) << what;
+  for (int64_t i = 0; i < got.slot.numel(); ++i) {
+    double w = want.data[i], g = got.at(i);
+    EXPECT_LE(std::abs(w - g), atol + rtol * std::abs(w))
+        << what << "[" << i << "]: evaluator " << w << ", generated " << g;
+  }
+}
+
+/// Deterministic inputs: floats from N(0, 1); integer inputs in [0, bound).
+Tensor randomInput(ModelOp model, InputOp in, std::mt19937_64 &rng,
+                   int64_t bound) {
+  auto t = in.getType();
+  Tensor x = Tensor::filled(t.getShape(), *eval::dtypeOf(t.getElementType()));
+  std::normal_distribution<double> normal;
+  for (double &v : x.data)
+    v = isa<FloatType>(t.getElementType())
+            ? (double)(float)normal(rng)
+            : (double)(rng() % (uint64_t)bound);
+  return x;
+}
+
+class JITTest : public ::testing::TestWithParam<const char *> {};
+
+TEST_P(JITTest, MatchesTheEvaluator) {
+  DialectRegistry registry;
+  registerCodegenDialects(registry);
+  MLIRContext ctx(registry);
+  ctx.loadAllAvailableDialects();
+  OwningOpRef<ModuleOp> reference = parseSourceString<ModuleOp>(GetParam(), &ctx);
+  OwningOpRef<ModuleOp> compiled = parseSourceString<ModuleOp>(GetParam(), &ctx);
+  ASSERT_TRUE(reference && compiled);
+  ModelOp model = *reference->getOps<ModelOp>().begin();
+  std::string name = model.getSymName().str();
+
+  // The reference: forward and backward in the evaluator (f32 rounding).
+  ASSERT_TRUE(succeeded(deriveBackward(model)));
+  const uint64_t seed = 7;
+  eval::Evaluator ev(model, eval::Mode::Train, seed);
+  std::mt19937_64 rng(42);
+  int64_t classes = 4;
+  for (InputOp in : model.getBody().getOps<InputOp>())
+    ev.setInput(in.getName(), randomInput(model, in, rng, classes));
+  ASSERT_FALSE((bool)ev.initParams());
+  llvm::Error err = ev.run();
+  ASSERT_FALSE((bool)err) << llvm::toString(std::move(err));
+
+  auto jitOr = JITModel::compile(*compiled);
+  ASSERT_TRUE((bool)jitOr) << llvm::toString(jitOr.takeError());
+  JITModel &jit = **jitOr;
+
+  const EntryPoint *fb = jit.entryPoint(name + "_forward_backward");
+  ASSERT_NE(fb, nullptr);
+  std::vector<Buffer> args, results;
+  for (const TensorSlot &s : fb->args) {
+    args.emplace_back(s);
+    Buffer &b = args.back();
+    if (s.role == "param" || s.role == "buffer")
+      b.set(*ev.param(s.name));
+    else if (s.role == "input")
+      b.set(*ev.input(s.name));
+    else if (s.role == "seed")
+      b.set(Tensor({}, DType::I64, {(double)seed}));
+    else if (s.role == "grad")
+      std::memset(b.bytes.data(), 0, b.bytes.size());
+  }
+  for (const TensorSlot &s : fb->results)
+    results.emplace_back(s);
+  std::vector<void *> argPtrs, resultPtrs;
+  for (Buffer &b : args)
+    argPtrs.push_back(b.bytes.data());
+  for (Buffer &b : results)
+    resultPtrs.push_back(b.bytes.data());
+  err = jit.call(fb->name, argPtrs, resultPtrs);
+  ASSERT_FALSE((bool)err) << llvm::toString(std::move(err));
+
+  for (Buffer &r : results) {
+    const std::string &role = r.slot.role;
+    if (role == "loss")
+      expectClose(*ev.loss(), r, "loss");
+    else if (role == "grad" || role == "input_grad" || role == "retained_grad")
+      expectClose(*ev.gradient(r.slot.name), r, "grad of " + r.slot.name);
+    else if (role == "buffer")
+      expectClose(*ev.buffer(r.slot.name), r, "buffer " + r.slot.name);
+  }
+
+  // Eval mode: the outputs of the eval entry point.
+  const EntryPoint *evalFn = jit.entryPoint(name + "_eval");
+  ASSERT_NE(evalFn, nullptr);
+  OwningOpRef<ModuleOp> evalRef = parseSourceString<ModuleOp>(GetParam(), &ctx);
+  ModelOp evalModel = *evalRef->getOps<ModelOp>().begin();
+  eval::Evaluator ee(evalModel, eval::Mode::Eval, seed);
+  for (InputOp in : evalModel.getBody().getOps<InputOp>())
+    ee.setInput(in.getName(), *ev.input(in.getName()));
+  for (ParamOp p : evalModel.getBody().getOps<ParamOp>())
+    ee.setParam(p.getName(), *ev.param(p.getName()));
+  for (BufferOp b : evalModel.getBody().getOps<BufferOp>())
+    ee.setParam(b.getName(), *ev.param(b.getName()));
+  err = ee.run();
+  ASSERT_FALSE((bool)err) << llvm::toString(std::move(err));
+  std::vector<Buffer> eargs, eresults;
+  for (const TensorSlot &s : evalFn->args) {
+    eargs.emplace_back(s);
+    if (s.role == "input")
+      eargs.back().set(*ee.input(s.name));
+    else
+      eargs.back().set(*ee.param(s.name));
+  }
+  for (const TensorSlot &s : evalFn->results)
+    eresults.emplace_back(s);
+  argPtrs.clear();
+  resultPtrs.clear();
+  for (Buffer &b : eargs)
+    argPtrs.push_back(b.bytes.data());
+  for (Buffer &b : eresults)
+    resultPtrs.push_back(b.bytes.data());
+  err = jit.call(evalFn->name, argPtrs, resultPtrs);
+  ASSERT_FALSE((bool)err) << llvm::toString(std::move(err));
+  for (Buffer &r : eresults) {
+    if (r.slot.role == "loss")
+      expectClose(*ee.loss(), r, "eval loss");
+    else
+      expectClose(*ee.output(r.slot.name), r, "eval output " + r.slot.name);
+  }
+}
+
+const char *kModels[] = {
+    // The MLP of the main job, small.
+    R"mlir(
+graft.model @mlp {
+  %x = graft.input "x" : tensor<8x5xf32>
+  %y = graft.input "y" : tensor<8xi64>
+  %w1 = graft.param "fc1.weight" init <kaiming_uniform, {a = 2.2360679774997898 : f64}> : tensor<6x5xf32>
+  %b1 = graft.param "fc1.bias" init <uniform, {a = -0.4 : f64, b = 0.4 : f64}> : tensor<6xf32>
+  %w2 = graft.param "fc2.weight" init <kaiming_uniform, {a = 2.2360679774997898 : f64}> : tensor<4x6xf32>
+  %b2 = graft.param "fc2.bias" frozen init <uniform, {a = -0.4 : f64, b = 0.4 : f64}> : tensor<4xf32>
+  %h = graft.linear %x, %w1, %b1 : (tensor<8x5xf32>, tensor<6x5xf32>, tensor<6xf32>) -> tensor<8x6xf32>
+  %a = graft.relu %h : tensor<8x6xf32>
+  %logits = graft.linear %a, %w2, %b2 : (tensor<8x6xf32>, tensor<4x6xf32>, tensor<4xf32>) -> tensor<8x4xf32>
+  %loss = graft.cross_entropy %logits, %y {label_smoothing = 0.1 : f64} : (tensor<8x4xf32>, tensor<8xi64>) -> tensor<f32>
+  graft.output "logits" %logits : tensor<8x4xf32>
+  graft.loss %loss : tensor<f32>
+}
+)mlir",
+    // Elementwise ops with broadcasting, and their VJPs.
+    R"mlir(
+graft.model @elementwise {
+  %x = graft.input "x" requires_grad : tensor<3x4xf32>
+  %w = graft.param "w" init <normal> : tensor<4xf32>
+  %v = graft.param "v" init <uniform, {a = 0.5 : f64, b = 2.0 : f64}> : tensor<3x1xf32>
+  %0 = graft.mul %x, %w : (tensor<3x4xf32>, tensor<4xf32>) -> tensor<3x4xf32>
+  %1 = graft.div %0, %v : (tensor<3x4xf32>, tensor<3x1xf32>) -> tensor<3x4xf32>
+  %2 = graft.tanh %1 : tensor<3x4xf32>
+  %3 = graft.sigmoid %0 : tensor<3x4xf32>
+  %4 = graft.gelu %1 : tensor<3x4xf32>
+  %5 = graft.gelu %3 {approximate = #graft<gelu_approximation tanh>} : tensor<3x4xf32>
+  %6 = graft.silu %2 : tensor<3x4xf32>
+  %7 = graft.maximum %4, %5 : (tensor<3x4xf32>, tensor<3x4xf32>) -> tensor<3x4xf32>
+  %8 = graft.sub %6, %7 : (tensor<3x4xf32>, tensor<3x4xf32>) -> tensor<3x4xf32>
+  %9 = graft.exp %8 : tensor<3x4xf32>
+  %10 = graft.log %9 : tensor<3x4xf32>
+  %11 = graft.abs %10 : tensor<3x4xf32>
+  %12 = graft.sqrt %9 : tensor<3x4xf32>
+  %13 = graft.add %11, %12 : (tensor<3x4xf32>, tensor<3x4xf32>) -> tensor<3x4xf32>
+  %14 = graft.pow %v, %13 : (tensor<3x1xf32>, tensor<3x4xf32>) -> tensor<3x4xf32>
+  %15 = graft.minimum %14, %13 : (tensor<3x4xf32>, tensor<3x4xf32>) -> tensor<3x4xf32>
+  %s = graft.mean %15 {dims = array<i64: 1>} : tensor<3x4xf32> -> tensor<3xf32>
+  %m = graft.max %s : tensor<3xf32> -> tensor<f32>
+  %n = graft.sum %15 : tensor<3x4xf32> -> tensor<f32>
+  %l = graft.add %m, %n : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  graft.output "y" %15 : tensor<3x4xf32>
+  graft.loss %l : tensor<f32>
+}
+)mlir",
+    // Layout, matmul with broadcasting, softmax, masks and losses.
+    R"mlir(
+graft.model @layout {
+  %x = graft.input "x" : tensor<2x3x4xf32>
+  %t = graft.input "t" : tensor<2x3xi64>
+  %w = graft.param "w" init <normal> : tensor<4x5xf32>
+  %u = graft.param "u" init <normal> : tensor<5xf32>
+  %e = graft.param "emb" init <normal> : tensor<4x5xf32>
+  %0 = graft.matmul %x, %w : (tensor<2x3x4xf32>, tensor<4x5xf32>) -> tensor<2x3x5xf32>
+  %1 = graft.matmul %0, %u : (tensor<2x3x5xf32>, tensor<5xf32>) -> tensor<2x3xf32>
+  %2 = graft.transpose %0 {dim0 = 1 : i64, dim1 = 2 : i64} : tensor<2x3x5xf32> -> tensor<2x5x3xf32>
+  %3 = graft.permute %2 {dims = array<i64: 2, 0, 1>} : tensor<2x5x3xf32> -> tensor<3x2x5xf32>
+  %4 = graft.reshape %3 : tensor<3x2x5xf32> -> tensor<6x5xf32>
+  %5 = graft.slice %4 {dim = 0 : i64, start = 1 : i64, end = 6 : i64, step = 2 : i64} : tensor<6x5xf32> -> tensor<3x5xf32>
+  %6 = graft.concat %5, %4 {dim = 0 : i64} : (tensor<3x5xf32>, tensor<6x5xf32>) -> tensor<9x5xf32>
+  %7 = graft.softmax %6 {dim = 1 : i64} : tensor<9x5xf32>
+  %8 = graft.log_softmax %6 {dim = 0 : i64} : tensor<9x5xf32>
+  %9 = graft.mul %7, %8 : (tensor<9x5xf32>, tensor<9x5xf32>) -> tensor<9x5xf32>
+  %z = graft.constant dense<0.0> : tensor<f32>
+  %m = graft.compare gt, %9, %z : (tensor<9x5xf32>, tensor<f32>) -> tensor<9x5xi1>
+  %10 = graft.where %m, %9, %7 : (tensor<9x5xi1>, tensor<9x5xf32>, tensor<9x5xf32>) -> tensor<9x5xf32>
+  %11 = graft.masked_fill %10, %m {value = 0.5 : f64} : (tensor<9x5xf32>, tensor<9x5xi1>) -> tensor<9x5xf32>
+  %12 = graft.broadcast_to %1 : tensor<2x3xf32> -> tensor<5x2x3xf32>
+  %13 = graft.embedding %e, %t : (tensor<4x5xf32>, tensor<2x3xi64>) -> tensor<2x3x5xf32>
+  %14 = graft.reshape %13 : tensor<2x3x5xf32> -> tensor<6x5xf32>
+  %15 = graft.log_softmax %14 {dim = 1 : i64} : tensor<6x5xf32>
+  %tf = graft.reshape %t : tensor<2x3xi64> -> tensor<6xi64>
+  %l1 = graft.nll_loss %15, %tf {ignore_index = 1 : i64} : (tensor<6x5xf32>, tensor<6xi64>) -> tensor<f32>
+  %l2 = graft.sum %11 : tensor<9x5xf32> -> tensor<f32>
+  %l3 = graft.mean %12 : tensor<5x2x3xf32> -> tensor<f32>
+  %sq = graft.slice %4 {dim = 0 : i64, start = 0 : i64, end = 5 : i64} : tensor<6x5xf32> -> tensor<5x5xf32>
+  %dr = graft.dropout %sq {p = 0.3 : f64, stream = 4 : i64} : tensor<5x5xf32>
+  %sp = graft.slice %7 {dim = 0 : i64, start = 0 : i64, end = 5 : i64} : tensor<9x5xf32> -> tensor<5x5xf32>
+  %l4 = graft.mse_loss %dr, %sp {reduction = #graft<reduction sum>} : (tensor<5x5xf32>, tensor<5x5xf32>) -> tensor<f32>
+  %l7 = graft.add %l1, %l4 : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  %l5 = graft.add %l7, %l2 : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  %l6 = graft.add %l5, %l3 : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  graft.output "p" %7 : tensor<9x5xf32>
+  graft.loss %l6 : tensor<f32>
+}
+)mlir",
+};
+
+INSTANTIATE_TEST_SUITE_P(Models, JITTest, ::testing::ValuesIn(kModels));
+
+} // namespace
