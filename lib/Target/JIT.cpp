@@ -84,6 +84,9 @@ llvm::Expected<std::unique_ptr<JITModel>> JITModel::compile(ModuleOp module) {
     for (auto [i, t] : llvm::enumerate(fn.getResultTypes()))
       ep.results.push_back(slotOf(t, fn.getResultAttrDict(i)));
     jit->entries[ep.name] = std::move(ep);
+    // The names and roles live in `entries` now; LLVM has no use for them.
+    fn.setArgAttrsAttr(nullptr);
+    fn.setResAttrsAttr(nullptr);
   }
   for (auto model : llvm::to_vector(module.getOps<ModelOp>()))
     model->erase();

@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Train.h"
 #include "Version.h"
 
 #include "graft/Autograd/Inspect.h"
@@ -555,7 +556,9 @@ int runEmitMlir() {
 Subcommand subcommands[] = {{&checkCmd, runCheck},
                             {&emitCmd, runEmitMlir},
                             {&inspectCmd, runInspect},
-                            {&gradcheckCmd, runGradcheck}};
+                            {&gradcheckCmd, runGradcheck},
+                            {&graft::cli::trainCmd, graft::cli::runTrain},
+                            {&graft::cli::predictCmd, graft::cli::runPredict}};
 
 void printVersion(llvm::raw_ostream &os) {
   os << "graft " << GRAFT_VERSION << " (LLVM/MLIR " << GRAFT_LLVM_VERSION

@@ -1,0 +1,178 @@
+//===- Checkpoint.cpp - safetensors checkpoints ---------------------------===//
+
+#include "graft/Runtime/Checkpoint.h"
+
+#include "llvm/ADT/StringSwitch.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+using namespace graft;
+
+static const char *dtypeName(ElementType t) {
+  switch (t) {
+  case ElementType::F32: return "F32";
+  case ElementType::F64: return "F64";
+  case ElementType::BF16: return "BF16";
+  case ElementType::I64: return "I64";
+  case ElementType::I32: return "I32";
+  case ElementType::I1: return "BOOL";
+  }
+  return "?";
+}
+
+static std::optional<ElementType> dtypeFromName(llvm::StringRef s) {
+  return llvm::StringSwitch<std::optional<ElementType>>(s)
+      .Case("F32", ElementType::F32)
+      .Case("F64", ElementType::F64)
+      .Case("BF16", ElementType::BF16)
+      .Case("I64", ElementType::I64)
+      .Case("I32", ElementType::I32)
+      .Case("BOOL", ElementType::I1)
+      .Default(std::nullopt);
+}
+
+template <typename... Ts>
+static llvm::Error ckptError(llvm::StringRef path, const char *fmt, Ts... args) {
+  std::string msg = path.str() + ": error: " + fmt;
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), msg.c_str(),
+                                 args...);
+}
+
+llvm::Error graft::writeSafetensors(
+    llvm::StringRef path, const std::vector<NamedTensor> &tensors,
+    const std::map<std::string, std::string> &metadata) {
+  llvm::json::Object header;
+  uint64_t offset = 0;
+  for (const NamedTensor &t : tensors) {
+    llvm::json::Array shape;
+    for (int64_t d : t.shape)
+      shape.push_back(d);
+    header[t.name] = llvm::json::Object{
+        {"dtype", dtypeName(t.type)},
+        {"shape", std::move(shape)},
+        {"data_offsets", llvm::json::Array{offset, offset + t.bytes.size()}}};
+    offset += t.bytes.size();
+  }
+  llvm::json::Object meta;
+  for (auto &[k, v] : metadata)
+    meta[k] = v;
+  header["__metadata__"] = std::move(meta);
+  std::string json;
+  llvm::raw_string_ostream(json) << llvm::json::Value(std::move(header));
+  while (json.size() % 8) // the format pads the header to 8 bytes
+    json += ' ';
+
+  // Write beside the target, flush, then rename over it.
+  llvm::SmallString<256> tmp;
+  int fd;
+  llvm::SmallString<256> model(path);
+  model += ".tmp-%%%%%%";
+  if (std::error_code ec = llvm::sys::fs::createUniqueFile(model, fd, tmp))
+    return ckptError(path, "cannot create a temporary file: %s",
+                     ec.message().c_str());
+  {
+    llvm::raw_fd_ostream os(fd, /*shouldClose=*/false);
+    uint64_t n = json.size();
+    char len[8];
+    for (int i = 0; i < 8; ++i)
+      len[i] = (char)((n >> (8 * i)) & 0xff);
+    os.write(len, 8);
+    os << json;
+    for (const NamedTensor &t : tensors)
+      os.write(t.bytes.data(), t.bytes.size());
+    os.flush();
+    if (os.has_error()) {
+      std::string msg = os.error().message();
+      os.clear_error();
+      ::close(fd);
+      llvm::sys::fs::remove(tmp);
+      return ckptError(path, "cannot write the checkpoint: %s", msg.c_str());
+    }
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    llvm::sys::fs::remove(tmp);
+    return ckptError(path, "cannot flush the checkpoint to disk");
+  }
+  if (std::error_code ec = llvm::sys::fs::rename(tmp, path)) {
+    llvm::sys::fs::remove(tmp);
+    return ckptError(path, "cannot replace the checkpoint: %s",
+                     ec.message().c_str());
+  }
+  return llvm::Error::success();
+}
+
+llvm::Expected<std::vector<NamedTensor>>
+graft::readSafetensors(llvm::StringRef path) {
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false);
+  if (!buffer)
+    return ckptError(path, "cannot read the checkpoint: %s",
+                     buffer.getError().message().c_str());
+  llvm::StringRef data = (*buffer)->getBuffer();
+  if (data.size() < 8)
+    return ckptError(path, "truncated checkpoint: %zu bytes, too short for a "
+                           "safetensors header",
+                     data.size());
+  uint64_t n = 0;
+  for (int i = 7; i >= 0; --i)
+    n = (n << 8) | (unsigned char)data[i];
+  if (n > data.size() - 8)
+    return ckptError(path, "truncated checkpoint: the header claims %llu "
+                           "bytes, the file has %zu after the length",
+                     (unsigned long long)n, data.size() - 8);
+  auto parsed = llvm::json::parse(data.substr(8, n));
+  if (!parsed)
+    return ckptError(path, "the safetensors header is not valid JSON: %s",
+                     llvm::toString(parsed.takeError()).c_str());
+  const llvm::json::Object *obj = parsed->getAsObject();
+  if (!obj)
+    return ckptError(path, "the safetensors header is not a JSON object");
+  llvm::StringRef body = data.substr(8 + n);
+  std::vector<NamedTensor> out;
+  for (const auto &[key, value] : *obj) {
+    if (key == "__metadata__")
+      continue;
+    const llvm::json::Object *t = value.getAsObject();
+    const llvm::json::Array *shape = t ? t->getArray("shape") : nullptr;
+    const llvm::json::Array *offsets = t ? t->getArray("data_offsets") : nullptr;
+    std::optional<llvm::StringRef> dtype = t ? t->getString("dtype") : std::nullopt;
+    if (!t || !shape || !offsets || !dtype || offsets->size() != 2)
+      return ckptError(path, "tensor '%s' lacks dtype, shape or data_offsets",
+                       key.str().c_str());
+    NamedTensor nt;
+    nt.name = key.str();
+    std::optional<ElementType> et = dtypeFromName(*dtype);
+    if (!et)
+      return ckptError(path, "tensor '%s' has the unsupported dtype %s",
+                       key.str().c_str(), dtype->str().c_str());
+    nt.type = *et;
+    int64_t numel = 1;
+    for (const llvm::json::Value &d : *shape) {
+      std::optional<int64_t> v = d.getAsInteger();
+      if (!v || *v < 0)
+        return ckptError(path, "tensor '%s' has a bad shape",
+                         key.str().c_str());
+      nt.shape.push_back(*v);
+      numel *= *v;
+    }
+    std::optional<int64_t> b = (*offsets)[0].getAsInteger(),
+                           e = (*offsets)[1].getAsInteger();
+    if (!b || !e || *b < 0 || *e < *b || (uint64_t)*e > body.size())
+      return ckptError(path, "tensor '%s' has data_offsets outside the file "
+                             "(truncated checkpoint?)",
+                       key.str().c_str());
+    if ((uint64_t)(*e - *b) != numel * elementSize(nt.type))
+      return ckptError(path, "tensor '%s': %lld bytes of data for %lld "
+                             "elements of %s",
+                       key.str().c_str(), (long long)(*e - *b),
+                       (long long)numel, dtype->str().c_str());
+    nt.bytes.assign(body.begin() + *b, body.begin() + *e);
+    out.push_back(std::move(nt));
+  }
+  return out;
+}

@@ -1,0 +1,615 @@
+//===- Train.cpp - graft train and graft predict --------------------------===//
+//
+// Compiles a model's training program in process (JIT), then trains it on a
+// CSV data set, or predicts with a checkpoint. The model has one float input
+// (the features, [B, ...]) and one integer input (the labels, [B]); its
+// first float output shaped [B, C] is the class scores.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Train.h"
+
+#include "graft/Autograd/Optimizer.h"
+#include "graft/Dialect/Graft/IR/GraftOps.h"
+#include "graft/Evaluator/Evaluator.h"
+#include "graft/Frontend/MLIRGen.h"
+#include "graft/Pipelines/Pipelines.h"
+#include "graft/Runtime/Checkpoint.h"
+#include "graft/Runtime/Dataset.h"
+#include "graft/Target/JIT.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Process.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <numeric>
+#include <random>
+
+using namespace mlir;
+using namespace graft;
+namespace cl = llvm::cl;
+
+cl::SubCommand graft::cli::trainCmd(
+    "train", "Compile a model and train it on a CSV data set");
+cl::SubCommand graft::cli::predictCmd(
+    "predict", "Predict with a trained checkpoint (accuracy when labelled)");
+
+namespace {
+cl::opt<std::string> modelFile(cl::Positional, cl::Required,
+                               cl::desc("<model.graft>"),
+                               cl::sub(graft::cli::trainCmd),
+                               cl::sub(graft::cli::predictCmd));
+cl::opt<std::string> dataFile("data", cl::Required,
+                              cl::desc("CSV: features, then the label"),
+                              cl::sub(graft::cli::trainCmd),
+                              cl::sub(graft::cli::predictCmd));
+cl::opt<std::string> testFile("test", cl::desc("CSV evaluated after each epoch"),
+                              cl::sub(graft::cli::trainCmd));
+cl::opt<unsigned> epochs("epochs", cl::init(10), cl::desc("Epochs to train"),
+                         cl::sub(graft::cli::trainCmd));
+cl::opt<int64_t> batch("batch", cl::init(0),
+                       cl::desc("Batch size: sets the model's `dim B`"),
+                       cl::sub(graft::cli::trainCmd),
+                       cl::sub(graft::cli::predictCmd));
+cl::opt<uint64_t> seed("seed", cl::init(0),
+                       cl::desc("Seed of initialisation, shuffling, dropout"),
+                       cl::sub(graft::cli::trainCmd));
+cl::opt<double> lrOverride("lr", cl::init(0),
+                           cl::desc("Learning rate (default: the model's)"),
+                           cl::sub(graft::cli::trainCmd));
+cl::opt<std::string> checkpointOut("o", cl::init("checkpoint.safetensors"),
+                                   cl::desc("Checkpoint to write"),
+                                   cl::sub(graft::cli::trainCmd));
+cl::opt<std::string> logFile("log", cl::init(""),
+                             cl::desc("CSV log of loss and accuracy per epoch"),
+                             cl::sub(graft::cli::trainCmd));
+cl::opt<std::string> plotFile("plot", cl::init(""),
+                              cl::desc("SVG plot of loss and accuracy"),
+                              cl::sub(graft::cli::trainCmd));
+cl::opt<std::string> checkpointIn("checkpoint", cl::Required,
+                                  cl::desc("Checkpoint to load"),
+                                  cl::sub(graft::cli::predictCmd));
+
+enum Exit { Ok = 0, InputError = 1, UsageError = 2 };
+
+/// Tensor storage laid out as the generated code expects.
+struct Storage {
+  TensorSlot slot;
+  std::vector<char> bytes;
+  explicit Storage(const TensorSlot &s) : slot(s), bytes(s.bytes(), 0) {}
+  float *f32() { return reinterpret_cast<float *>(bytes.data()); }
+  int64_t *i64() { return reinterpret_cast<int64_t *>(bytes.data()); }
+  double *f64() { return reinterpret_cast<double *>(bytes.data()); }
+};
+
+/// Writes an evaluator tensor (f64 values) into storage of any type.
+void store(Storage &s, const eval::Tensor &t) {
+  for (int64_t i = 0; i < s.slot.numel(); ++i) {
+    double v = t.data[i];
+    switch (s.slot.type) {
+    case ElementType::F32: s.f32()[i] = (float)v; break;
+    case ElementType::F64: s.f64()[i] = v; break;
+    case ElementType::I64: s.i64()[i] = (int64_t)v; break;
+    case ElementType::I32: ((int32_t *)s.bytes.data())[i] = (int32_t)v; break;
+    case ElementType::I1: ((bool *)s.bytes.data())[i] = v != 0; break;
+    case ElementType::BF16: break; // rejected when the model is checked
+    }
+  }
+}
+
+/// What `train` and `predict` need to know about the model.
+struct ModelInfo {
+  ModelOp model;
+  InputOp features, labels;
+  std::string scores; // the [B, C] output
+  int64_t batch = 0, featureCount = 0, classes = 0;
+};
+
+llvm::Error modelError(const llvm::Twine &msg) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                 "graft: error: " + msg.str());
+}
+
+llvm::Expected<ModelInfo> inspectModel(ModuleOp module) {
+  ModelInfo info;
+  auto models = module.getOps<ModelOp>();
+  if (models.empty())
+    return modelError("the file has no model");
+  info.model = *models.begin();
+  for (InputOp in : info.model.getBody().getOps<InputOp>()) {
+    RankedTensorType t = in.getType();
+    if (isa<FloatType>(t.getElementType()) && !info.features)
+      info.features = in;
+    else if (isa<IntegerType>(t.getElementType()) && !info.labels)
+      info.labels = in;
+    else
+      return modelError("model '" + info.model.getSymName() +
+                        "' has more inputs than features and labels ('" +
+                        in.getName() + "'); train and predict need exactly one "
+                        "float input and one integer label input");
+  }
+  if (!info.features || info.features.getType().getRank() < 1)
+    return modelError("model '" + info.model.getSymName() +
+                      "' needs a float input shaped [B, ...]");
+  if (!info.features.getType().getElementType().isF32())
+    return modelError("train and predict read f32 features; input '" +
+                      info.features.getName() + "' is not f32");
+  RankedTensorType ft = info.features.getType();
+  info.batch = ft.getDimSize(0);
+  info.featureCount = ft.getNumElements() / info.batch;
+  if (info.labels && (info.labels.getType().getRank() != 1 ||
+                      info.labels.getType().getDimSize(0) != info.batch))
+    return modelError("the label input '" + info.labels.getName() +
+                      "' must be shaped [B]");
+  for (OutputOp out : info.model.getBody().getOps<OutputOp>()) {
+    auto t = cast<RankedTensorType>(out.getValue().getType());
+    if (isa<FloatType>(t.getElementType()) && t.getRank() == 2 &&
+        t.getDimSize(0) == info.batch) {
+      info.scores = out.getName().str();
+      info.classes = t.getDimSize(1);
+      break;
+    }
+  }
+  if (info.scores.empty())
+    return modelError("model '" + info.model.getSymName() +
+                      "' needs an output of class scores shaped [B, C]");
+  return info;
+}
+
+/// Loads and compiles the model; `meta` keeps the model for its metadata.
+struct Compiled {
+  std::unique_ptr<MLIRContext> ctx;
+  OwningOpRef<ModuleOp> meta;
+  std::unique_ptr<JITModel> jit;
+  ModelInfo info;
+};
+
+llvm::Expected<Compiled> compileModel() {
+  Compiled c;
+  DialectRegistry registry;
+  registerCodegenDialects(registry);
+  c.ctx = std::make_unique<MLIRContext>(registry);
+  c.ctx->loadAllAvailableDialects();
+  llvm::SourceMgr sm;
+  SourceMgrDiagnosticHandler handler(sm, c.ctx.get());
+  frontend::GenOptions options;
+  if (batch > 0)
+    options.dims.push_back({"B", batch});
+  OwningOpRef<ModuleOp> module;
+  if (llvm::StringRef(modelFile).ends_with(".graft")) {
+    module = frontend::compileFile(*c.ctx, sm, modelFile, options, llvm::errs());
+  } else {
+    std::string err;
+    auto file = openInputFile(modelFile, &err);
+    if (!file)
+      return modelError(err);
+    sm.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+    module = parseSourceFile<ModuleOp>(sm, c.ctx.get());
+  }
+  if (!module)
+    return modelError("the model has errors (see above)");
+  c.meta = module->clone();
+  auto info = inspectModel(*c.meta);
+  if (!info)
+    return info.takeError();
+  c.info = *info;
+  auto jit = JITModel::compile(*module);
+  if (!jit)
+    return jit.takeError();
+  c.jit = std::move(*jit);
+  return c;
+}
+
+/// Initial values of a parameter or buffer, from its #graft.init and the
+/// seed (PyTorch's torch.nn.init formulas; see the evaluator).
+llvm::Error initialise(Storage &s, ModelOp model, uint64_t seed) {
+  InitAttr init;
+  RankedTensorType type;
+  for (Operation &op : model.getBody().front()) {
+    if (auto p = dyn_cast<ParamOp>(op); p && p.getName() == s.slot.name)
+      init = p.getInit(), type = p.getType();
+    else if (auto b = dyn_cast<BufferOp>(op); b && b.getName() == s.slot.name)
+      init = b.getInit(), type = b.getType();
+  }
+  if (!init)
+    return modelError("no declaration of '" + s.slot.name + "'");
+  auto t = eval::initTensor(init, type, seed, s.slot.name);
+  if (!t)
+    return t.takeError();
+  store(s, *t);
+  return llvm::Error::success();
+}
+
+std::vector<Storage> slotsOf(const std::vector<TensorSlot> &slots) {
+  std::vector<Storage> out;
+  for (const TensorSlot &s : slots)
+    out.emplace_back(s);
+  return out;
+}
+
+std::vector<void *> pointers(std::vector<Storage> &v) {
+  std::vector<void *> p;
+  for (Storage &s : v)
+    p.push_back(s.bytes.data());
+  return p;
+}
+
+/// Runs `predict` over `data` in batches; the last batch is padded and its
+/// padding ignored. Returns the predicted class of every row.
+llvm::Expected<std::vector<int64_t>>
+predictAll(JITModel &jit, ModelInfo &info, std::vector<Storage> &state,
+           const Dataset &data) {
+  std::string fn = (info.model.getSymName() + "_predict").str();
+  const EntryPoint *ep = jit.entryPoint(fn);
+  std::vector<Storage> args = slotsOf(ep->args), results = slotsOf(ep->results);
+  // Parameters and buffers by name, from the training state.
+  for (Storage &a : args)
+    for (Storage &s : state)
+      if (s.slot.name == a.slot.name && s.slot.role == a.slot.role)
+        a.bytes = s.bytes;
+  Storage *x = nullptr, *scores = nullptr;
+  for (Storage &a : args)
+    if (a.slot.role == "input" && a.slot.name == info.features.getName())
+      x = &a;
+  for (Storage &r : results)
+    if (r.slot.name == info.scores)
+      scores = &r;
+  if (!x || !scores)
+    return modelError("the predict entry point lacks the features or scores");
+  std::vector<int64_t> predictions;
+  int64_t B = info.batch, F = info.featureCount, C = info.classes;
+  std::vector<void *> ap = pointers(args), rp = pointers(results);
+  for (int64_t start = 0; start < data.rows(); start += B) {
+    for (int64_t i = 0; i < B; ++i) {
+      int64_t row = std::min(start + i, data.rows() - 1);
+      std::memcpy(x->f32() + i * F, data.x.data() + row * F, F * sizeof(float));
+    }
+    if (llvm::Error e = jit.call(fn, ap, rp))
+      return std::move(e);
+    for (int64_t i = 0; i < B && start + i < data.rows(); ++i) {
+      const float *row = scores->f32() + i * C;
+      predictions.push_back(std::max_element(row, row + C) - row);
+    }
+  }
+  return predictions;
+}
+
+double accuracy(const std::vector<int64_t> &pred, const Dataset &data) {
+  int64_t right = 0;
+  for (size_t i = 0; i < pred.size(); ++i)
+    right += pred[i] == data.y[i];
+  return 100.0 * right / (double)pred.size();
+}
+
+struct EpochStats {
+  double loss, testAccuracy;
+};
+
+/// A line chart of loss and test accuracy per epoch.
+llvm::Error writePlot(llvm::StringRef path, const std::vector<EpochStats> &h) {
+  std::string svg;
+  llvm::raw_string_ostream os(svg);
+  const double W = 640, H = 360, L = 60, R = 60, T = 30, Bm = 40;
+  double maxLoss = 1e-9;
+  for (const EpochStats &e : h)
+    maxLoss = std::max(maxLoss, e.loss);
+  auto xAt = [&](size_t i) {
+    return L + (h.size() > 1 ? (W - L - R) * i / (h.size() - 1) : 0.0);
+  };
+  os << "<svg xmlns='http://www.w3.org/2000/svg' width='" << W << "' height='"
+     << H << "' font-family='sans-serif' font-size='12'>\n"
+     << "<rect width='100%' height='100%' fill='white'/>\n"
+     << "<text x='" << W / 2 << "' y='18' text-anchor='middle'>Training loss "
+     << "(blue, left) and test accuracy % (orange, right) per epoch</text>\n"
+     << "<line x1='" << L << "' y1='" << H - Bm << "' x2='" << W - R
+     << "' y2='" << H - Bm << "' stroke='black'/>\n"
+     << "<line x1='" << L << "' y1='" << T << "' x2='" << L << "' y2='"
+     << H - Bm << "' stroke='black'/>\n"
+     << "<line x1='" << W - R << "' y1='" << T << "' x2='" << W - R
+     << "' y2='" << H - Bm << "' stroke='black'/>\n";
+  for (int k = 0; k <= 4; ++k) {
+    double y = H - Bm - (H - T - Bm) * k / 4;
+    os << "<text x='" << L - 6 << "' y='" << y + 4 << "' text-anchor='end'>"
+       << llvm::format("%.3f", maxLoss * k / 4) << "</text>\n"
+       << "<text x='" << W - R + 6 << "' y='" << y + 4 << "'>" << 25 * k
+       << "</text>\n";
+  }
+  for (size_t i = 0; i < h.size(); ++i)
+    os << "<text x='" << xAt(i) << "' y='" << H - Bm + 16
+       << "' text-anchor='middle'>" << i + 1 << "</text>\n";
+  auto line = [&](const char *color, auto value) {
+    os << "<polyline fill='none' stroke='" << color << "' stroke-width='2' "
+       << "points='";
+    for (size_t i = 0; i < h.size(); ++i)
+      os << xAt(i) << "," << H - Bm - (H - T - Bm) * value(h[i]) << " ";
+    os << "'/>\n";
+  };
+  line("#1f77b4", [&](const EpochStats &e) { return e.loss / maxLoss; });
+  if (!std::isnan(h.front().testAccuracy))
+    line("#ff7f0e", [&](const EpochStats &e) { return e.testAccuracy / 100; });
+  os << "</svg>\n";
+  return graft::cli::writeFileAtomically(path, svg);
+}
+} // namespace
+
+llvm::Error graft::cli::writeFileAtomically(llvm::StringRef path,
+                                            llvm::StringRef contents) {
+  llvm::SmallString<256> tmp, model(path);
+  model += ".tmp-%%%%%%";
+  int fd;
+  if (std::error_code ec = llvm::sys::fs::createUniqueFile(model, fd, tmp))
+    return modelError("cannot write " + path + ": " + ec.message());
+  {
+    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
+    os << contents;
+    os.flush();
+    if (os.has_error()) {
+      os.clear_error();
+      llvm::sys::fs::remove(tmp);
+      return modelError("cannot write " + path);
+    }
+  }
+  if (std::error_code ec = llvm::sys::fs::rename(tmp, path)) {
+    llvm::sys::fs::remove(tmp);
+    return modelError("cannot write " + path + ": " + ec.message());
+  }
+  return llvm::Error::success();
+}
+
+int graft::cli::runTrain() {
+  auto &out = llvm::outs();
+  auto report = [](llvm::Error e) {
+    llvm::errs() << llvm::toString(std::move(e)) << "\n";
+    return InputError;
+  };
+  auto compiled = compileModel();
+  if (!compiled)
+    return report(compiled.takeError());
+  JITModel &jit = *compiled->jit;
+  ModelInfo &info = compiled->info;
+  std::string name = info.model.getSymName().str();
+  auto trains = info.model.getBody().getOps<TrainOp>();
+  if (trains.empty() || !info.labels)
+    return report(modelError("model '" + name + "' has no train { } block "
+                             "with a loss and labels: nothing to train"));
+  TrainOp train = *trains.begin();
+
+  auto trainData = readCSV(dataFile, info.featureCount, info.classes,
+                           Labels::Required);
+  if (!trainData)
+    return report(trainData.takeError());
+  std::optional<Dataset> testData;
+  if (!testFile.empty()) {
+    auto t = readCSV(testFile, info.featureCount, info.classes, Labels::Required);
+    if (!t)
+      return report(t.takeError());
+    testData = std::move(*t);
+  }
+  if (trainData->rows() < info.batch)
+    return report(modelError(dataFile + " has " +
+                             llvm::Twine(trainData->rows()) +
+                             " samples, fewer than one batch of " +
+                             llvm::Twine(info.batch)));
+
+  std::string fn = name + "_train_step";
+  const EntryPoint *ep = jit.entryPoint(fn);
+  if (!ep)
+    return report(modelError("no train step was built for '" + name + "'"));
+  std::vector<Storage> args = slotsOf(ep->args), results = slotsOf(ep->results);
+
+  // Initial state.
+  int64_t total = 0, trainable = 0, frozen = 0;
+  for (ParamOp p : info.model.getBody().getOps<ParamOp>()) {
+    int64_t n = p.getType().getNumElements();
+    total += n;
+    (p.getFrozen() ? frozen : trainable) += n;
+  }
+  double baseLR = lrOverride > 0 ? (double)lrOverride : train.getLr().convertToDouble();
+  Storage *x = nullptr, *y = nullptr, *seedArg = nullptr, *loss = nullptr;
+  std::vector<Storage *> lrs;
+  for (Storage &a : args) {
+    const std::string &role = a.slot.role;
+    if (role == "param" || role == "buffer") {
+      if (llvm::Error e = initialise(a, info.model, seed))
+        return report(std::move(e));
+    } else if (role == "input") {
+      (a.slot.name == info.features.getName() ? x : y) = &a;
+    } else if (role == "seed") {
+      seedArg = &a;
+    } else if (role == "hyper" && llvm::StringRef(a.slot.name).ends_with("lr")) {
+      lrs.push_back(&a);
+    }
+  }
+  // Results feed the next step's arguments with the same role and name.
+  std::vector<std::pair<Storage *, Storage *>> carry;
+  for (Storage &r : results) {
+    if (r.slot.role == "loss")
+      loss = &r;
+    for (Storage &a : args)
+      if (a.slot.role == r.slot.role && a.slot.name == r.slot.name &&
+          (r.slot.role == "param" || r.slot.role == "buffer" ||
+           r.slot.role == "opt_state"))
+        carry.push_back({&r, &a});
+  }
+  size_t planned = 0;
+  for (Storage &s : args)
+    planned += s.bytes.size();
+  for (Storage &s : results)
+    planned += s.bytes.size();
+
+  out << "model " << name << " (" << modelFile << ")\n"
+      << "  parameters: " << total << " total, " << trainable << " trainable, "
+      << frozen << " frozen\n"
+      << "  optimizer: " << stringifyOptimizerKind(train.getOptimizer())
+      << ", lr " << baseLR << "; batch " << info.batch << "\n"
+      << "  planned memory of the train step's state, inputs and results: "
+      << llvm::format("%.1f KiB", planned / 1024.0) << "\n"
+      << "  data: " << trainData->rows() << " training samples"
+      << (testData ? (", " + llvm::Twine(testData->rows()) + " test samples").str()
+                   : std::string())
+      << ", " << info.featureCount << " features, " << info.classes
+      << " classes\n";
+
+  bool tty = llvm::sys::Process::StandardOutIsDisplayed();
+  std::mt19937_64 rng(seed);
+  std::vector<int64_t> order(trainData->rows());
+  std::iota(order.begin(), order.end(), 0);
+  std::vector<EpochStats> history;
+  std::vector<void *> ap = pointers(args), rp = pointers(results);
+  int64_t B = info.batch, F = info.featureCount;
+  int64_t steps = trainData->rows() / B; // the last partial batch is dropped
+  uint64_t step = 0;
+  for (unsigned epoch = 0; epoch < epochs; ++epoch) {
+    std::shuffle(order.begin(), order.end(), rng);
+    double lr = scheduledLR(train, epoch, baseLR);
+    for (Storage *s : lrs)
+      s->f64()[0] = lr;
+    auto start = std::chrono::steady_clock::now();
+    double lossSum = 0;
+    for (int64_t s = 0; s < steps; ++s, ++step) {
+      for (int64_t i = 0; i < B; ++i) {
+        int64_t row = order[s * B + i];
+        std::memcpy(x->f32() + i * F, trainData->x.data() + row * F,
+                    F * sizeof(float));
+        y->i64()[i] = trainData->y[row];
+      }
+      if (seedArg)
+        seedArg->i64()[0] = (int64_t)(seed * 1000003 + step);
+      if (llvm::Error e = jit.call(fn, ap, rp))
+        return report(std::move(e));
+      for (auto [from, to] : carry)
+        std::swap(from->bytes, to->bytes);
+      ap = pointers(args);
+      rp = pointers(results);
+      lossSum += loss->f32()[0];
+      if (tty) {
+        double secs = std::chrono::duration<double>(
+                          std::chrono::steady_clock::now() - start).count();
+        int done = (int)(30 * (s + 1) / steps);
+        out << "\repoch " << epoch + 1 << "/" << epochs << " ["
+            << std::string(done, '#') << std::string(30 - done, '.') << "] "
+            << s + 1 << "/" << steps << "  loss "
+            << llvm::format("%.4f", lossSum / (s + 1)) << "  "
+            << llvm::format("%.0f", (s + 1) * B / std::max(secs, 1e-9))
+            << " samples/s";
+        out.flush();
+      }
+    }
+    double secs = std::chrono::duration<double>(
+                      std::chrono::steady_clock::now() - start).count();
+    EpochStats stats{lossSum / steps, NAN};
+    if (testData) {
+      auto pred = predictAll(jit, info, args, *testData);
+      if (!pred)
+        return report(pred.takeError());
+      stats.testAccuracy = accuracy(*pred, *testData);
+    }
+    history.push_back(stats);
+    out << (tty ? "\r" : "") << "epoch " << epoch + 1 << "/" << epochs
+        << ": loss " << llvm::format("%.4f", stats.loss);
+    if (testData)
+      out << ", test accuracy " << llvm::format("%.2f%%", stats.testAccuracy);
+    out << ", " << llvm::format("%.0f", steps * B / std::max(secs, 1e-9))
+        << " samples/s" << (tty ? "          " : "") << "\n";
+  }
+
+  // The checkpoint: parameters and buffers under their state_dict names,
+  // optimizer state under "optimizer.".
+  std::vector<NamedTensor> tensors;
+  for (Storage &a : args) {
+    if (a.slot.role != "param" && a.slot.role != "buffer" &&
+        a.slot.role != "opt_state")
+      continue;
+    std::string key = a.slot.role == "opt_state" ? "optimizer." + a.slot.name
+                                                 : a.slot.name;
+    tensors.push_back({key, a.slot.type, a.slot.shape, a.bytes});
+  }
+  std::map<std::string, std::string> meta = {
+      {"graft.model", name},
+      {"graft.epochs", std::to_string(epochs)},
+      {"graft.seed", std::to_string(seed)}};
+  if (llvm::Error e = writeSafetensors(checkpointOut, tensors, meta))
+    return report(std::move(e));
+  out << "checkpoint: " << checkpointOut << "\n";
+  if (!logFile.empty()) {
+    std::string csv = "epoch,loss,test_accuracy\n";
+    for (size_t i = 0; i < history.size(); ++i)
+      csv += llvm::formatv("{0},{1:f6},{2:f4}\n", i + 1, history[i].loss,
+                           history[i].testAccuracy)
+                 .str();
+    if (llvm::Error e = writeFileAtomically(logFile, csv))
+      return report(std::move(e));
+    out << "log: " << logFile << "\n";
+  }
+  if (!plotFile.empty()) {
+    if (llvm::Error e = writePlot(plotFile, history))
+      return report(std::move(e));
+    out << "plot: " << plotFile << "\n";
+  }
+  if (testData)
+    out << "final test accuracy: "
+        << llvm::format("%.2f%%", history.back().testAccuracy) << "\n";
+  return Ok;
+}
+
+int graft::cli::runPredict() {
+  auto report = [](llvm::Error e) {
+    llvm::errs() << llvm::toString(std::move(e)) << "\n";
+    return InputError;
+  };
+  auto compiled = compileModel();
+  if (!compiled)
+    return report(compiled.takeError());
+  ModelInfo &info = compiled->info;
+  auto data = readCSV(dataFile, info.featureCount, info.classes,
+                      Labels::Optional);
+  if (!data)
+    return report(data.takeError());
+  auto tensors = readSafetensors(checkpointIn);
+  if (!tensors)
+    return report(tensors.takeError());
+
+  // The state predict needs, from the checkpoint, checked name by name.
+  const EntryPoint *ep = compiled->jit->entryPoint(
+      (info.model.getSymName() + "_predict").str());
+  std::vector<Storage> state;
+  for (const TensorSlot &s : ep->args) {
+    if (s.role != "param" && s.role != "buffer")
+      continue;
+    Storage st(s);
+    auto it = llvm::find_if(*tensors, [&](const NamedTensor &t) {
+      return t.name == s.name;
+    });
+    if (it == tensors->end())
+      return report(modelError(checkpointIn + " has no tensor '" + s.name +
+                               "' that the model needs"));
+    if (it->shape != s.shape || it->type != s.type)
+      return report(modelError(
+          checkpointIn + ": tensor '" + s.name + "' does not match the "
+          "model's declaration (shape or dtype differs)"));
+    st.bytes = it->bytes;
+    state.push_back(std::move(st));
+  }
+  auto pred = predictAll(*compiled->jit, info, state, *data);
+  if (!pred)
+    return report(pred.takeError());
+  if (data->hasLabels()) {
+    llvm::outs() << "accuracy: " << llvm::format("%.2f%%", accuracy(*pred, *data))
+                 << " (" << data->rows() << " samples)\n";
+    return Ok;
+  }
+  for (int64_t p : *pred)
+    llvm::outs() << p << "\n";
+  return Ok;
+}

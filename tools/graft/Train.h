@@ -1,0 +1,24 @@
+//===- Train.h - graft train and graft predict ------------------*- C++ -*-===//
+
+#ifndef GRAFT_TOOLS_TRAIN_H
+#define GRAFT_TOOLS_TRAIN_H
+
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/Error.h"
+
+namespace graft::cli {
+
+extern llvm::cl::SubCommand trainCmd;
+extern llvm::cl::SubCommand predictCmd;
+
+/// `graft train MODEL --data train.csv [--test test.csv] ...`
+int runTrain();
+/// `graft predict MODEL --checkpoint ck.safetensors --data data.csv`
+int runPredict();
+
+/// Replaces `path` with `contents` through a temporary file and a rename.
+llvm::Error writeFileAtomically(llvm::StringRef path, llvm::StringRef contents);
+
+} // namespace graft::cli
+
+#endif
