@@ -108,7 +108,8 @@ llvm::Error graft::writeSafetensors(
 }
 
 llvm::Expected<std::vector<NamedTensor>>
-graft::readSafetensors(llvm::StringRef path) {
+graft::readSafetensors(llvm::StringRef path,
+                       std::map<std::string, std::string> *metadata) {
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false);
   if (!buffer)
     return ckptError(path, "cannot read the checkpoint: %s",
@@ -135,8 +136,13 @@ graft::readSafetensors(llvm::StringRef path) {
   llvm::StringRef body = data.substr(8 + n);
   std::vector<NamedTensor> out;
   for (const auto &[key, value] : *obj) {
-    if (key == "__metadata__")
+    if (key == "__metadata__") {
+      if (const llvm::json::Object *m = value.getAsObject(); m && metadata)
+        for (const auto &[k, v] : *m)
+          if (std::optional<llvm::StringRef> str = v.getAsString())
+            (*metadata)[k.str()] = str->str();
       continue;
+    }
     const llvm::json::Object *t = value.getAsObject();
     const llvm::json::Array *shape = t ? t->getArray("shape") : nullptr;
     const llvm::json::Array *offsets = t ? t->getArray("data_offsets") : nullptr;

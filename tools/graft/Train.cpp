@@ -77,6 +77,11 @@ cl::opt<std::string> logFile("log", cl::init(""),
 cl::opt<std::string> plotFile("plot", cl::init(""),
                               cl::desc("SVG plot of loss and accuracy"),
                               cl::sub(graft::cli::trainCmd));
+cl::opt<std::string> resumeFrom(
+    "resume", cl::init(""),
+    cl::desc("Continue from a checkpoint of `graft train` (parameters, "
+             "buffers, optimizer state, epoch); --epochs is the total"),
+    cl::sub(graft::cli::trainCmd));
 cl::opt<std::string> checkpointIn("checkpoint", cl::Required,
                                   cl::desc("Checkpoint to load"),
                                   cl::sub(graft::cli::predictCmd));
@@ -285,6 +290,32 @@ predictAll(JITModel &jit, ModelInfo &info, std::vector<Storage> &state,
   return predictions;
 }
 
+/// Fills every slot with one of `roles` from the checkpoint `tensors`
+/// (optimizer state under "optimizer.<name>"), checking names, shapes and
+/// dtypes.
+llvm::Error loadState(std::vector<Storage> &slots,
+                      llvm::ArrayRef<llvm::StringRef> roles,
+                      const std::vector<NamedTensor> &tensors,
+                      llvm::StringRef path) {
+  for (Storage &st : slots) {
+    if (!llvm::is_contained(roles, st.slot.role))
+      continue;
+    std::string key = st.slot.role == "opt_state" ? "optimizer." + st.slot.name
+                                                  : st.slot.name;
+    auto it = llvm::find_if(tensors,
+                            [&](const NamedTensor &t) { return t.name == key; });
+    if (it == tensors.end())
+      return modelError(path + " has no tensor '" + key +
+                        "' that the model needs");
+    if (it->shape != st.slot.shape || it->type != st.slot.type)
+      return modelError(path + ": tensor '" + key +
+                        "' does not match the model's declaration (shape or "
+                        "dtype differs)");
+    st.bytes = it->bytes;
+  }
+  return llvm::Error::success();
+}
+
 double accuracy(const std::vector<int64_t> &pred, const Dataset &data) {
   int64_t right = 0;
   for (size_t i = 0; i < pred.size(); ++i)
@@ -431,6 +462,25 @@ int graft::cli::runTrain() {
       lrs.push_back(&a);
     }
   }
+  unsigned firstEpoch = 0;
+  if (!resumeFrom.empty()) {
+    std::map<std::string, std::string> meta;
+    auto tensors = readSafetensors(resumeFrom, &meta);
+    if (!tensors)
+      return report(tensors.takeError());
+    if (meta["graft.model"] != name)
+      return report(modelError(resumeFrom + " is a checkpoint of model '" +
+                               meta["graft.model"] + "', not '" + name + "'"));
+    if (meta["graft.seed"] != std::to_string(seed))
+      return report(modelError(resumeFrom + " was trained with --seed " +
+                               meta["graft.seed"] +
+                               "; resume with the same seed"));
+    if (llvm::StringRef(meta["graft.epochs"]).getAsInteger(10, firstEpoch))
+      return report(modelError(resumeFrom + " does not record its epochs"));
+    if (llvm::Error e = loadState(args, {"param", "buffer", "opt_state"},
+                                  *tensors, resumeFrom))
+      return report(std::move(e));
+  }
   // Results feed the next step's arguments with the same role and name.
   std::vector<std::pair<Storage *, Storage *>> carry;
   for (Storage &r : results) {
@@ -469,8 +519,15 @@ int graft::cli::runTrain() {
   std::vector<void *> ap = pointers(args), rp = pointers(results);
   int64_t B = info.batch, F = info.featureCount;
   int64_t steps = trainData->rows() / B; // the last partial batch is dropped
-  uint64_t step = 0;
-  for (unsigned epoch = 0; epoch < epochs; ++epoch) {
+  // A resumed run replays the shuffles it skips, so that it continues bit
+  // for bit as an uninterrupted run would.
+  for (unsigned epoch = 0; epoch < firstEpoch; ++epoch)
+    std::shuffle(order.begin(), order.end(), rng);
+  uint64_t step = (uint64_t)firstEpoch * steps;
+  if (firstEpoch >= epochs)
+    out << "the checkpoint has already trained " << firstEpoch
+        << " epochs; nothing to do for --epochs " << epochs << "\n";
+  for (unsigned epoch = firstEpoch; epoch < epochs; ++epoch) {
     std::shuffle(order.begin(), order.end(), rng);
     double lr = scheduledLR(train, epoch, baseLR);
     for (Storage *s : lrs)
@@ -537,7 +594,7 @@ int graft::cli::runTrain() {
   }
   std::map<std::string, std::string> meta = {
       {"graft.model", name},
-      {"graft.epochs", std::to_string(epochs)},
+      {"graft.epochs", std::to_string(std::max<unsigned>(epochs, firstEpoch))},
       {"graft.seed", std::to_string(seed)}};
   if (llvm::Error e = writeSafetensors(checkpointOut, tensors, meta))
     return report(std::move(e));
@@ -552,12 +609,12 @@ int graft::cli::runTrain() {
       return report(std::move(e));
     out << "log: " << logFile << "\n";
   }
-  if (!plotFile.empty()) {
+  if (!plotFile.empty() && !history.empty()) {
     if (llvm::Error e = writePlot(plotFile, history))
       return report(std::move(e));
     out << "plot: " << plotFile << "\n";
   }
-  if (testData)
+  if (testData && !history.empty())
     out << "final test accuracy: "
         << llvm::format("%.2f%%", history.back().testAccuracy) << "\n";
   return Ok;
@@ -583,24 +640,10 @@ int graft::cli::runPredict() {
   // The state predict needs, from the checkpoint, checked name by name.
   const EntryPoint *ep = compiled->jit->entryPoint(
       (info.model.getSymName() + "_predict").str());
-  std::vector<Storage> state;
-  for (const TensorSlot &s : ep->args) {
-    if (s.role != "param" && s.role != "buffer")
-      continue;
-    Storage st(s);
-    auto it = llvm::find_if(*tensors, [&](const NamedTensor &t) {
-      return t.name == s.name;
-    });
-    if (it == tensors->end())
-      return report(modelError(checkpointIn + " has no tensor '" + s.name +
-                               "' that the model needs"));
-    if (it->shape != s.shape || it->type != s.type)
-      return report(modelError(
-          checkpointIn + ": tensor '" + s.name + "' does not match the "
-          "model's declaration (shape or dtype differs)"));
-    st.bytes = it->bytes;
-    state.push_back(std::move(st));
-  }
+  std::vector<Storage> state = slotsOf(ep->args);
+  if (llvm::Error e = loadState(state, {"param", "buffer"}, *tensors,
+                                checkpointIn))
+    return report(std::move(e));
   auto pred = predictAll(*compiled->jit, info, state, *data);
   if (!pred)
     return report(pred.takeError());

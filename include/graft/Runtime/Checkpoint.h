@@ -40,7 +40,10 @@ llvm::Error writeSafetensors(llvm::StringRef path,
 /// Reads a safetensors file; every malformed input (truncated file, bad
 /// header, unknown dtype, byte ranges that overlap or leave the file) is an
 /// error naming the file.
-llvm::Expected<std::vector<NamedTensor>> readSafetensors(llvm::StringRef path);
+/// `metadata`, when given, receives the header's "__metadata__" strings.
+llvm::Expected<std::vector<NamedTensor>>
+readSafetensors(llvm::StringRef path,
+                std::map<std::string, std::string> *metadata = nullptr);
 
 } // namespace graft
 
