@@ -34,12 +34,14 @@ RequiresGradAnalysis::RequiresGradAnalysis(ModelOp model) {
     }
     // Regions and detach produce leaves that do not require grad; so does
     // every op under no_grad/inference and every op autograd does not record.
-    auto recorded = dyn_cast<AutogradOpInterface>(op);
+    if (inGradFreeRegion(op))
+      return;
     if (isa<GradHookOp>(op)) {
       info[op->getResult(0)] = info.lookup(op->getOperand(0));
       return;
     }
-    if (!recorded || inGradFreeRegion(op))
+    auto recorded = dyn_cast<AutogradOpInterface>(op);
+    if (!recorded)
       return;
     bool anyOperand = llvm::any_of(op->getOperands(), [&](Value v) {
       return info.lookup(v).requiresGrad;

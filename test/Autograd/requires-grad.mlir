@@ -137,3 +137,16 @@ graft.model @in_place {
   // CHECK: graft.relu_ {{.*}} {graft.grad_fn = "ReluBackward0", graft.requires_grad}
   %1 = graft.relu_ %0 : tensor<3xf32>
 }
+
+// -----
+
+// A hook point under no_grad is computed there: no grad.
+// CHECK-LABEL: graft.model @hook_under_no_grad
+graft.model @hook_under_no_grad {
+  %w = graft.param "w" init <ones> : tensor<3xf32>
+  %n = graft.no_grad -> tensor<3xf32> {
+    // CHECK: graft.grad_hook "inner" %{{.*}} : tensor<3xf32>
+    %h = graft.grad_hook "inner" %w : tensor<3xf32>
+    graft.yield %h : tensor<3xf32>
+  }
+}

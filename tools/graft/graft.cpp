@@ -8,6 +8,7 @@
 #include "Train.h"
 #include "Version.h"
 
+#include "graft/Autograd/Backward.h"
 #include "graft/Autograd/Inspect.h"
 #include "graft/Autograd/Passes.h"
 #include "graft/Autograd/RequiresGrad.h"
@@ -173,6 +174,17 @@ int runCheck() {
   OwningOpRef<ModuleOp> module = loadAny(ctx, sm, checkFile, options);
   if (!module)
     return InputError;
+  // The autograd errors PyTorch raises at run time: in-place writes to saved
+  // values, leaves or inference tensors, and a backward that cannot run.
+  for (auto model : module->getOps<graft::ModelOp>()) {
+    PassManager pm(&ctx, graft::ModelOp::getOperationName());
+    pm.addPass(graft::createCheckInPlace());
+    if (failed(pm.run(model)))
+      return InputError;
+    OwningOpRef<Operation *> copy = model->clone();
+    if (failed(graft::deriveBackward(cast<graft::ModelOp>(*copy))))
+      return InputError;
+  }
   auto &os = llvm::outs();
   int models = 0;
   for (auto model : module->getOps<graft::ModelOp>()) {
