@@ -15,6 +15,7 @@
 #include "graft/Conversion/Passes.h"
 #include "graft/Dialect/Graft/IR/GraftOps.h"
 
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -122,35 +123,80 @@ public:
     return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(t, attrs));
   }
 
-  /// `src` written into the box of `dest` at `offsets` (with `strides`): a
-  /// linalg.copy into the matching extract_slice, so that bufferization
-  /// writes the subview in place; a strided box never becomes a
-  /// memref.copy (whose non-contiguous form needs a runtime library).
+  /// `src` written into the box of `dest` at static `offsets` with
+  /// `strides` (padding, dilation, slice gradients, concatenation): one
+  /// generic over `dest` that gathers from `src` inside the box. (A
+  /// tensor.insert_slice bufferizes to a memref.copy, whose strided form
+  /// needs a runtime library the JIT does not link.)
   Value insertBox(Value src, Value dest, ArrayRef<OpFoldResult> offsets,
                   ArrayRef<OpFoldResult> strides) {
-    SmallVector<OpFoldResult> sizes;
-    for (int64_t d : shapeOf(src))
-      sizes.push_back(b.getIndexAttr(d));
-    Value slot = tensor::ExtractSliceOp::create(b, loc, tensorType(src), dest,
-                                                offsets, sizes, strides);
-    Value copied = linalg::CopyOp::create(b, loc, src, slot).getResult(0);
-    return tensor::InsertSliceOp::create(b, loc, copied, dest, offsets, sizes,
-                                         strides)
-        .getResult();
+    ArrayRef<int64_t> ss = shapeOf(src);
+    SmallVector<int64_t> off, st;
+    for (auto [o, s] : llvm::zip(offsets, strides)) {
+      off.push_back(*getConstantIntValue(o));
+      st.push_back(*getConstantIntValue(s));
+    }
+    return elementwise(
+        shapeOf(dest), eltOf(dest), {dest},
+        [&](OpBuilder &bb, Location l, ValueRange a) -> Value {
+          Value ok;
+          SmallVector<Value> at;
+          auto c = [&](int64_t v) {
+            return arith::ConstantIndexOp::create(bb, l, v);
+          };
+          for (size_t d = 0; d < ss.size(); ++d) {
+            Value rel = arith::SubIOp::create(
+                bb, l, linalg::IndexOp::create(bb, l, d), c(off[d]));
+            Value in = arith::AndIOp::create(
+                bb, l,
+                arith::CmpIOp::create(bb, l, arith::CmpIPredicate::sge, rel, c(0)),
+                arith::CmpIOp::create(bb, l, arith::CmpIPredicate::sle, rel,
+                                      c((ss[d] - 1) * st[d])));
+            if (st[d] != 1)
+              in = arith::AndIOp::create(
+                  bb, l, in,
+                  arith::CmpIOp::create(
+                      bb, l, arith::CmpIPredicate::eq,
+                      arith::RemSIOp::create(bb, l, rel, c(st[d])), c(0)));
+            ok = ok ? arith::AndIOp::create(bb, l, ok, in).getResult() : in;
+            Value q = st[d] == 1 ? rel
+                                 : arith::DivSIOp::create(bb, l, rel, c(st[d]))
+                                       .getResult();
+            at.push_back(arith::SelectOp::create(bb, l, in, q, c(0)));
+          }
+          if (!ok)
+            return tensor::ExtractOp::create(bb, l, src, ValueRange{});
+          Value v = tensor::ExtractOp::create(bb, l, src, at);
+          return arith::SelectOp::create(bb, l, ok, v, a[0]).getResult();
+        });
   }
-  /// The box of `src` at `offsets` with `strides` and `type`, copied out
-  /// with linalg.copy (see insertBox).
+  /// The box of `src` at static `offsets` with `strides` and `type`,
+  /// gathered into a new tensor: a subview would need a memref.copy where a
+  /// reshape wants the identity layout (see insertBox).
   Value extractBox(RankedTensorType type, Value src,
                    ArrayRef<OpFoldResult> offsets,
                    ArrayRef<OpFoldResult> strides) {
-    SmallVector<OpFoldResult> sizes;
-    for (int64_t d : type.getShape())
-      sizes.push_back(b.getIndexAttr(d));
-    Value slice = tensor::ExtractSliceOp::create(b, loc, type, src, offsets,
-                                                 sizes, strides);
-    return linalg::CopyOp::create(b, loc, slice,
-                                  empty(type.getShape(), type.getElementType()))
-        .getResult(0);
+    SmallVector<int64_t> off, st;
+    for (auto [o, s] : llvm::zip(offsets, strides)) {
+      off.push_back(*getConstantIntValue(o));
+      st.push_back(*getConstantIntValue(s));
+    }
+    return elementwise(
+        type.getShape(), type.getElementType(), {},
+        [&](OpBuilder &bb, Location l, ValueRange) -> Value {
+          SmallVector<Value> at;
+          for (size_t d = 0; d < off.size(); ++d) {
+            Value i = linalg::IndexOp::create(bb, l, d);
+            if (st[d] != 1)
+              i = arith::MulIOp::create(
+                  bb, l, i, arith::ConstantIndexOp::create(bb, l, st[d]));
+            if (off[d] != 0)
+              i = arith::AddIOp::create(
+                  bb, l, i, arith::ConstantIndexOp::create(bb, l, off[d]));
+            at.push_back(i);
+          }
+          return tensor::ExtractOp::create(bb, l, src, at);
+        });
   }
 
   /// The map reading an operand of `shape` at an iteration point of
