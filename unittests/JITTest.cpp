@@ -288,7 +288,7 @@ graft.model @layout {
 )mlir",
     // A LeNet-like CNN: padded conv with bias, batch_norm with its buffers,
     // max/avg pooling (padding, ceil_mode, count_include_pad, dilation),
-    // grouped strided dilated conv and a strided conv without bias.
+    // grouped strided dilated conv, a strided conv without bias, and ties.
     R"mlir(
 graft.model @cnn {
   %x = graft.input "x" requires_grad : tensor<4x1x12x12xf32>
@@ -305,6 +305,9 @@ graft.model @cnn {
   %w3 = graft.param "c3.weight" init <kaiming_uniform, {a = 2.2360679774997898 : f64}> : tensor<3x6x2x2xf32>
   %wf = graft.param "fc.weight" init <kaiming_uniform, {a = 2.2360679774997898 : f64}> : tensor<4x54xf32>
   %bf = graft.param "fc.bias" init <uniform, {a = -0.1 : f64, b = 0.1 : f64}> : tensor<4xf32>
+  // Zeros: %z below ties along W, and its gradient shows which tie max
+  // pooling picked (the first).
+  %tie = graft.param "tie" init <zeros> : tensor<4x4xf32>
   %c1 = graft.conv2d %x, %w1, %b1 {padding = array<i64: 1, 1>} : (tensor<4x1x12x12xf32>, tensor<4x1x3x3xf32>, tensor<4xf32>) -> tensor<4x4x12x12xf32>
   %n1 = graft.batch_norm %c1 weight %g bias %bb running %rm, %rv : (tensor<4x4x12x12xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<4x4x12x12xf32>
   %r1 = graft.relu %n1 : tensor<4x4x12x12xf32>
@@ -316,7 +319,7 @@ graft.model @cnn {
   %a3 = graft.avg_pool2d %t2 {kernel_size = array<i64: 2, 2>, stride = array<i64: 2, 2>} : tensor<4x6x4x4xf32> -> tensor<4x6x2x2xf32>
   %m2 = graft.max_pool2d %t2 {kernel_size = array<i64: 2, 2>, stride = array<i64: 1, 1>, dilation = array<i64: 2, 2>} : tensor<4x6x4x4xf32> -> tensor<4x6x2x2xf32>
   %c3 = graft.conv2d %t2, %w3 {stride = array<i64: 2, 2>, padding = array<i64: 1, 1>} : (tensor<4x6x4x4xf32>, tensor<3x6x2x2xf32>) -> tensor<4x3x3x3xf32>
-  %s = graft.add %a1, %a2 : (tensor<4x6x3x3xf32>, tensor<4x6x3x3xf32>) -> tensor<4x6x3x3xf32>
+  %s = graft.sub %a1, %a2 : (tensor<4x6x3x3xf32>, tensor<4x6x3x3xf32>) -> tensor<4x6x3x3xf32>
   %f = graft.reshape %s : tensor<4x6x3x3xf32> -> tensor<4x54xf32>
   %logits = graft.linear %f, %wf, %bf : (tensor<4x54xf32>, tensor<4x54xf32>, tensor<4xf32>) -> tensor<4x4xf32>
   %ce = graft.cross_entropy %logits, %y : (tensor<4x4xf32>, tensor<4xi64>) -> tensor<f32>
@@ -325,9 +328,69 @@ graft.model @cnn {
   %c3s = graft.mul %c3, %c3 : (tensor<4x3x3x3xf32>, tensor<4x3x3x3xf32>) -> tensor<4x3x3x3xf32>
   %l3 = graft.mean %c3s : tensor<4x3x3x3xf32> -> tensor<f32>
   %l4 = graft.add %ce, %l2 : (tensor<f32>, tensor<f32>) -> tensor<f32>
-  %loss = graft.add %l4, %l3 : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  %l5 = graft.add %l4, %l3 : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  %u = graft.mean %t2 {dims = array<i64: 3>, keepdim = true} : tensor<4x6x4x4xf32> -> tensor<4x6x4x1xf32>
+  %z = graft.add %u, %tie : (tensor<4x6x4x1xf32>, tensor<4x4xf32>) -> tensor<4x6x4x4xf32>
+  %mz = graft.max_pool2d %z {kernel_size = array<i64: 2, 2>, stride = array<i64: 1, 1>} : tensor<4x6x4x4xf32> -> tensor<4x6x3x3xf32>
+  %lz = graft.mean %mz : tensor<4x6x3x3xf32> -> tensor<f32>
+  %loss = graft.add %l5, %lz : (tensor<f32>, tensor<f32>) -> tensor<f32>
   graft.output "logits" %logits : tensor<4x4xf32>
   graft.output "pooled" %m2 : tensor<4x6x2x2xf32>
+  graft.loss %loss : tensor<f32>
+}
+)mlir",
+    // A small transformer block: embedding with padding_idx, layer_norm
+    // (with and without affine parameters, over one and two dims), causal
+    // and scaled attention, tanh gelu, dropout.
+    R"mlir(
+graft.model @transformer {
+  %tok = graft.input "tokens" : tensor<2x6xi64>
+  %tgt = graft.input "targets" : tensor<2x6xi64>
+  %wte = graft.param "wte" init <normal> : tensor<5x8xf32>
+  %wpe = graft.param "wpe" init <normal, {mean = 0.0 : f64, std = 0.5 : f64}> : tensor<6x8xf32>
+  %g1 = graft.param "ln1.weight" init <uniform, {a = 0.5 : f64, b = 1.5 : f64}> : tensor<8xf32>
+  %b1 = graft.param "ln1.bias" init <uniform, {a = -0.5 : f64, b = 0.5 : f64}> : tensor<8xf32>
+  %wqkv = graft.param "attn.qkv.weight" init <kaiming_uniform, {a = 2.2360679774997898 : f64}> : tensor<24x8xf32>
+  %bqkv = graft.param "attn.qkv.bias" init <uniform, {a = -0.2 : f64, b = 0.2 : f64}> : tensor<24xf32>
+  %wo = graft.param "attn.proj.weight" init <kaiming_uniform, {a = 2.2360679774997898 : f64}> : tensor<8x8xf32>
+  %g2 = graft.param "ln2.weight" init <uniform, {a = 0.5 : f64, b = 1.5 : f64}> : tensor<6x8xf32>
+  %w1 = graft.param "mlp.fc.weight" init <kaiming_uniform, {a = 2.2360679774997898 : f64}> : tensor<16x8xf32>
+  %bb1 = graft.param "mlp.fc.bias" init <uniform, {a = -0.2 : f64, b = 0.2 : f64}> : tensor<16xf32>
+  %w2 = graft.param "mlp.proj.weight" init <kaiming_uniform, {a = 2.2360679774997898 : f64}> : tensor<8x16xf32>
+  %wh = graft.param "lm_head.weight" init <kaiming_uniform, {a = 2.2360679774997898 : f64}> : tensor<4x8xf32>
+  %e = graft.embedding %wte, %tok {padding_idx = 0 : i64} : (tensor<5x8xf32>, tensor<2x6xi64>) -> tensor<2x6x8xf32>
+  %h0 = graft.add %e, %wpe : (tensor<2x6x8xf32>, tensor<6x8xf32>) -> tensor<2x6x8xf32>
+  %n1 = graft.layer_norm %h0 weight %g1 bias %b1 {normalized_shape = array<i64: 8>} : (tensor<2x6x8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<2x6x8xf32>
+  %qkv = graft.linear %n1, %wqkv, %bqkv : (tensor<2x6x8xf32>, tensor<24x8xf32>, tensor<24xf32>) -> tensor<2x6x24xf32>
+  %q0 = graft.slice %qkv {dim = 2 : i64, start = 0 : i64, end = 8 : i64} : tensor<2x6x24xf32> -> tensor<2x6x8xf32>
+  %k0 = graft.slice %qkv {dim = 2 : i64, start = 8 : i64, end = 16 : i64} : tensor<2x6x24xf32> -> tensor<2x6x8xf32>
+  %v0 = graft.slice %qkv {dim = 2 : i64, start = 16 : i64, end = 24 : i64} : tensor<2x6x24xf32> -> tensor<2x6x8xf32>
+  %q1 = graft.reshape %q0 : tensor<2x6x8xf32> -> tensor<2x6x2x4xf32>
+  %k1 = graft.reshape %k0 : tensor<2x6x8xf32> -> tensor<2x6x2x4xf32>
+  %v1 = graft.reshape %v0 : tensor<2x6x8xf32> -> tensor<2x6x2x4xf32>
+  %q = graft.transpose %q1 {dim0 = 1 : i64, dim1 = 2 : i64} : tensor<2x6x2x4xf32> -> tensor<2x2x6x4xf32>
+  %k = graft.transpose %k1 {dim0 = 1 : i64, dim1 = 2 : i64} : tensor<2x6x2x4xf32> -> tensor<2x2x6x4xf32>
+  %v = graft.transpose %v1 {dim0 = 1 : i64, dim1 = 2 : i64} : tensor<2x6x2x4xf32> -> tensor<2x2x6x4xf32>
+  %a = graft.scaled_dot_product_attention %q, %k, %v {is_causal = true} : (tensor<2x2x6x4xf32>, tensor<2x2x6x4xf32>, tensor<2x2x6x4xf32>) -> tensor<2x2x6x4xf32>
+  %a2 = graft.scaled_dot_product_attention %q, %k, %v {scale = 0.3 : f64} : (tensor<2x2x6x4xf32>, tensor<2x2x6x4xf32>, tensor<2x2x6x4xf32>) -> tensor<2x2x6x4xf32>
+  %as = graft.add %a, %a2 : (tensor<2x2x6x4xf32>, tensor<2x2x6x4xf32>) -> tensor<2x2x6x4xf32>
+  %at = graft.transpose %as {dim0 = 1 : i64, dim1 = 2 : i64} : tensor<2x2x6x4xf32> -> tensor<2x6x2x4xf32>
+  %ar = graft.reshape %at : tensor<2x6x2x4xf32> -> tensor<2x6x8xf32>
+  %o = graft.linear %ar, %wo : (tensor<2x6x8xf32>, tensor<8x8xf32>) -> tensor<2x6x8xf32>
+  %od = graft.dropout %o {p = 0.1 : f64, stream = 1 : i64} : tensor<2x6x8xf32>
+  %h1 = graft.add %h0, %od : (tensor<2x6x8xf32>, tensor<2x6x8xf32>) -> tensor<2x6x8xf32>
+  %n2 = graft.layer_norm %h1 weight %g2 {normalized_shape = array<i64: 6, 8>, eps = 1.0e-3 : f64} : (tensor<2x6x8xf32>, tensor<6x8xf32>) -> tensor<2x6x8xf32>
+  %f1 = graft.linear %n2, %w1, %bb1 : (tensor<2x6x8xf32>, tensor<16x8xf32>, tensor<16xf32>) -> tensor<2x6x16xf32>
+  %f2 = graft.gelu %f1 {approximate = #graft<gelu_approximation tanh>} : tensor<2x6x16xf32>
+  %f3 = graft.linear %f2, %w2 : (tensor<2x6x16xf32>, tensor<8x16xf32>) -> tensor<2x6x8xf32>
+  %fd = graft.dropout %f3 {p = 0.2 : f64, stream = 2 : i64} : tensor<2x6x8xf32>
+  %h2 = graft.add %h1, %fd : (tensor<2x6x8xf32>, tensor<2x6x8xf32>) -> tensor<2x6x8xf32>
+  %nf = graft.layer_norm %h2 {normalized_shape = array<i64: 8>} : (tensor<2x6x8xf32>) -> tensor<2x6x8xf32>
+  %lg = graft.linear %nf, %wh : (tensor<2x6x8xf32>, tensor<4x8xf32>) -> tensor<2x6x4xf32>
+  %l2 = graft.reshape %lg : tensor<2x6x4xf32> -> tensor<12x4xf32>
+  %t2 = graft.reshape %tgt : tensor<2x6xi64> -> tensor<12xi64>
+  %loss = graft.cross_entropy %l2, %t2 : (tensor<12x4xf32>, tensor<12xi64>) -> tensor<f32>
+  graft.output "logits" %lg : tensor<2x6x4xf32>
   graft.loss %loss : tensor<f32>
 }
 )mlir",
