@@ -145,6 +145,10 @@ public:
             return arith::ConstantIndexOp::create(bb, l, v);
           };
           for (size_t d = 0; d < ss.size(); ++d) {
+            if (off[d] == 0 && st[d] == 1 && ss[d] == shapeOf(dest)[d]) {
+              at.push_back(linalg::IndexOp::create(bb, l, d));
+              continue;
+            }
             Value rel = arith::SubIOp::create(
                 bb, l, linalg::IndexOp::create(bb, l, d), c(off[d]));
             Value in = arith::AndIOp::create(
@@ -164,9 +168,9 @@ public:
                                        .getResult();
             at.push_back(arith::SelectOp::create(bb, l, in, q, c(0)));
           }
-          if (!ok)
-            return tensor::ExtractOp::create(bb, l, src, ValueRange{});
           Value v = tensor::ExtractOp::create(bb, l, src, at);
+          if (!ok)
+            return v;
           return arith::SelectOp::create(bb, l, ok, v, a[0]).getResult();
         });
   }
