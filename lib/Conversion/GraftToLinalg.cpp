@@ -7,8 +7,13 @@
 //   reduce():      one linalg.generic with reduction iterators;
 //   contract():    a batched matrix product with broadcast batch dims.
 //
-// Composite ops are written with these; scatter-like backward ops use scf.for
-// nests over tensors. Scalar math of bf16 runs in f32.
+// Composite ops are written with these. Padding, dilation and slice
+// gradients are gathers into a filled tensor (never strided copies);
+// convolutions and pooling windows are generics with affine maps
+// (o * stride + k * dilation), their input gradients transposed correlations
+// over the dilated, padded gradient; max_pool2d_backward and
+// embedding_backward are scf.for scatter-adds over tensors. Scalar math of
+// bf16 runs in f32.
 //
 //===----------------------------------------------------------------------===//
 
@@ -788,8 +793,7 @@ Value lowerConv2d(Lowering &L, Value x, Value w, Value bias,
 /// gxp[n, g, c, iy, ix] += gq[n, g, f, iy - kh*d + (KH-1)*d, ...] * w[g, f, c, kh, kw].
 Value lowerConvBackwardInput(Lowering &L, Value gy, Value w,
                              RankedTensorType resultType, const ConvAttrs &a) {
-  ArrayRef<int64_t> xs = resultType.getShape(), ws = shapeOf(w),
-                    gs = shapeOf(gy);
+  ArrayRef<int64_t> xs = resultType.getShape(), ws = shapeOf(w);
   int64_t N = xs[0], C = xs[1], H = xs[2], W = xs[3];
   int64_t O = ws[0], Cg = ws[1], KH = ws[2], KW = ws[3];
   int64_t G = a.groups, Og = O / G;
@@ -797,7 +801,6 @@ Value lowerConvBackwardInput(Lowering &L, Value gy, Value w,
   int64_t P0 = (KH - 1) * a.d[0], P1 = (KW - 1) * a.d[1];
   Type elt = eltOf(gy);
   MLIRContext *ctx = L.b.getContext();
-  (void)gs;
   Value gq = embed(L, gy, {N, O, Hp + P0, Wp + P1}, 0.0, {0, 0, P0, P1},
                    {1, 1, a.s[0], a.s[1]});
   Value gq5 = L.reshape(gq, {N, G, Og, Hp + P0, Wp + P1});
