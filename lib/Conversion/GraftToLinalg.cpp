@@ -7,20 +7,28 @@
 //   reduce():      one linalg.generic with reduction iterators;
 //   contract():    a batched matrix product with broadcast batch dims.
 //
-// Composite ops are written with these; scatter-like backward ops use scf.for
-// nests over tensors. Scalar math of bf16 runs in f32.
+// Composite ops are written with these. Padding, dilation and slice
+// gradients are gathers into a filled tensor (never strided copies);
+// convolutions and pooling windows are generics with affine maps
+// (o * stride + k * dilation), their input gradients transposed correlations
+// over the dilated, padded gradient; max_pool2d_backward and
+// embedding_backward are scf.for scatter-adds over tensors. Scalar math of
+// bf16 runs in f32.
 //
 //===----------------------------------------------------------------------===//
 
 #include "graft/Conversion/Passes.h"
 #include "graft/Dialect/Graft/IR/GraftOps.h"
 
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <array>
 #include <cmath>
+#include <functional>
 
 using namespace mlir;
 
@@ -118,6 +126,86 @@ public:
                           : Attribute(b.getIntegerAttr(t.getElementType(),
                                                        (int64_t)v)));
     return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(t, attrs));
+  }
+
+  /// `src` written into the box of `dest` at static `offsets` with
+  /// `strides` (padding, dilation, slice gradients, concatenation): one
+  /// generic over `dest` that gathers from `src` inside the box. (A
+  /// tensor.insert_slice bufferizes to a memref.copy, whose strided form
+  /// needs a runtime library the JIT does not link.)
+  Value insertBox(Value src, Value dest, ArrayRef<OpFoldResult> offsets,
+                  ArrayRef<OpFoldResult> strides) {
+    ArrayRef<int64_t> ss = shapeOf(src);
+    SmallVector<int64_t> off, st;
+    for (auto [o, s] : llvm::zip(offsets, strides)) {
+      off.push_back(*getConstantIntValue(o));
+      st.push_back(*getConstantIntValue(s));
+    }
+    return elementwise(
+        shapeOf(dest), eltOf(dest), {dest},
+        [&](OpBuilder &bb, Location l, ValueRange a) -> Value {
+          Value ok;
+          SmallVector<Value> at;
+          auto c = [&](int64_t v) {
+            return arith::ConstantIndexOp::create(bb, l, v);
+          };
+          for (size_t d = 0; d < ss.size(); ++d) {
+            if (off[d] == 0 && st[d] == 1 && ss[d] == shapeOf(dest)[d]) {
+              at.push_back(linalg::IndexOp::create(bb, l, d));
+              continue;
+            }
+            Value rel = arith::SubIOp::create(
+                bb, l, linalg::IndexOp::create(bb, l, d), c(off[d]));
+            Value in = arith::AndIOp::create(
+                bb, l,
+                arith::CmpIOp::create(bb, l, arith::CmpIPredicate::sge, rel, c(0)),
+                arith::CmpIOp::create(bb, l, arith::CmpIPredicate::sle, rel,
+                                      c((ss[d] - 1) * st[d])));
+            if (st[d] != 1)
+              in = arith::AndIOp::create(
+                  bb, l, in,
+                  arith::CmpIOp::create(
+                      bb, l, arith::CmpIPredicate::eq,
+                      arith::RemSIOp::create(bb, l, rel, c(st[d])), c(0)));
+            ok = ok ? arith::AndIOp::create(bb, l, ok, in).getResult() : in;
+            Value q = st[d] == 1 ? rel
+                                 : arith::DivSIOp::create(bb, l, rel, c(st[d]))
+                                       .getResult();
+            at.push_back(arith::SelectOp::create(bb, l, in, q, c(0)));
+          }
+          Value v = tensor::ExtractOp::create(bb, l, src, at);
+          if (!ok)
+            return v;
+          return arith::SelectOp::create(bb, l, ok, v, a[0]).getResult();
+        });
+  }
+  /// The box of `src` at static `offsets` with `strides` and `type`,
+  /// gathered into a new tensor: a subview would need a memref.copy where a
+  /// reshape wants the identity layout (see insertBox).
+  Value extractBox(RankedTensorType type, Value src,
+                   ArrayRef<OpFoldResult> offsets,
+                   ArrayRef<OpFoldResult> strides) {
+    SmallVector<int64_t> off, st;
+    for (auto [o, s] : llvm::zip(offsets, strides)) {
+      off.push_back(*getConstantIntValue(o));
+      st.push_back(*getConstantIntValue(s));
+    }
+    return elementwise(
+        type.getShape(), type.getElementType(), {},
+        [&](OpBuilder &bb, Location l, ValueRange) -> Value {
+          SmallVector<Value> at;
+          for (size_t d = 0; d < off.size(); ++d) {
+            Value i = linalg::IndexOp::create(bb, l, d);
+            if (st[d] != 1)
+              i = arith::MulIOp::create(
+                  bb, l, i, arith::ConstantIndexOp::create(bb, l, st[d]));
+            if (off[d] != 0)
+              i = arith::AddIOp::create(
+                  bb, l, i, arith::ConstantIndexOp::create(bb, l, off[d]));
+            at.push_back(i);
+          }
+          return tensor::ExtractOp::create(bb, l, src, at);
+        });
   }
 
   /// The map reading an operand of `shape` at an iteration point of
@@ -574,6 +662,604 @@ Value lowerClassLoss(Lowering &L, Value input, Value target, int64_t ignore,
 }
 
 //===----------------------------------------------------------------------===//
+// Convolution, pooling, normalisation, attention and scatters
+//===----------------------------------------------------------------------===//
+
+/// The two spatial values of an attribute: empty -> `fallback`, one -> both.
+std::array<int64_t, 2> pair2(ArrayRef<int64_t> v,
+                             std::array<int64_t, 2> fallback) {
+  if (v.empty())
+    return fallback;
+  if (v.size() == 1)
+    return {v[0], v[0]};
+  return {v[0], v[1]};
+}
+
+SmallVector<OpFoldResult> indexAttrs(OpBuilder &b, ArrayRef<int64_t> v) {
+  SmallVector<OpFoldResult> r;
+  for (int64_t x : v)
+    r.push_back(b.getIndexAttr(x));
+  return r;
+}
+
+/// `x` written into a tensor of `shape` filled with `fill`, at `offsets`, with
+/// `strides` between consecutive elements (padding and dilation at once).
+Value embed(Lowering &L, Value x, ArrayRef<int64_t> shape, double fill,
+            ArrayRef<int64_t> offsets, ArrayRef<int64_t> strides) {
+  if (shapeOf(x) == shape)
+    return x;
+  Value dest = L.filled(shape, eltOf(x), fill);
+  return L.insertBox(x, dest, indexAttrs(L.b, offsets), indexAttrs(L.b, strides));
+}
+
+/// The box of `x` at `offsets` of `sizes`.
+Value extractBox(Lowering &L, Value x, ArrayRef<int64_t> offsets,
+                 ArrayRef<int64_t> sizes) {
+  if (shapeOf(x) == sizes)
+    return x;
+  SmallVector<int64_t> ones(sizes.size(), 1);
+  return L.extractBox(RankedTensorType::get(sizes, eltOf(x)), x,
+                      indexAttrs(L.b, offsets), indexAttrs(L.b, ones));
+}
+
+/// One linalg.generic: `inits` updated from `inputs` by `body` (which gets the
+/// input and init block arguments and returns the new init values).
+SmallVector<Value>
+generic(Lowering &L, ValueRange inputs, ValueRange inits,
+        ArrayRef<AffineMap> maps, ArrayRef<IteratorType> iters,
+        function_ref<SmallVector<Value>(OpBuilder &, Location, ValueRange)> body) {
+  SmallVector<Type> types;
+  for (Value v : inits)
+    types.push_back(v.getType());
+  auto op = linalg::GenericOp::create(
+      L.b, L.loc, types, inputs, inits, maps, iters,
+      [&](OpBuilder &bb, Location l, ValueRange args) {
+        linalg::YieldOp::create(bb, l, body(bb, l, args));
+      });
+  return SmallVector<Value>(op.getResults());
+}
+
+/// acc + a * b over all iterations: the body of a correlation.
+SmallVector<Value> macBody(OpBuilder &b, Location l, ValueRange a) {
+  Value p = arith::MulFOp::create(b, l, a[0], a[1]);
+  return {arith::AddFOp::create(b, l, a[2], p).getResult()};
+}
+
+AffineMap mapOf(MLIRContext *ctx, unsigned dims, ArrayRef<AffineExpr> e) {
+  return AffineMap::get(dims, 0, e, ctx);
+}
+
+/// Attributes of conv2d and its backward ops.
+struct ConvAttrs {
+  std::array<int64_t, 2> s, p, d;
+  int64_t groups;
+  template <typename OpT> static ConvAttrs of(OpT o) {
+    return {pair2(o.getStride(), {1, 1}), pair2(o.getPadding(), {0, 0}),
+            pair2(o.getDilation(), {1, 1}), (int64_t)o.getGroups()};
+  }
+};
+
+/// y = conv2d(x, w) (+ bias): padding by insertion into zeros, then
+/// linalg.conv_2d_nchw_fchw, or a grouped generic
+/// y[n, g, f, oh, ow] += xp[n, g, c, oh*s + kh*d, ow*s + kw*d] * w[g, f, c, kh, kw].
+Value lowerConv2d(Lowering &L, Value x, Value w, Value bias,
+                  RankedTensorType resultType, const ConvAttrs &a) {
+  ArrayRef<int64_t> xs = shapeOf(x), ws = shapeOf(w), os = resultType.getShape();
+  int64_t N = xs[0], C = xs[1], H = xs[2], W = xs[3];
+  int64_t O = ws[0], Cg = ws[1], KH = ws[2], KW = ws[3], OH = os[2], OW = os[3];
+  int64_t G = a.groups, Og = O / G;
+  int64_t Hp = H + 2 * a.p[0], Wp = W + 2 * a.p[1];
+  Type elt = eltOf(x);
+  MLIRContext *ctx = L.b.getContext();
+  Value xp = embed(L, x, {N, C, Hp, Wp}, 0.0, {0, 0, a.p[0], a.p[1]},
+                   {1, 1, 1, 1});
+  Value y;
+  if (G == 1) {
+    Value init = L.filled(os, elt, 0.0);
+    auto i64x2 = RankedTensorType::get({2}, L.b.getI64Type());
+    y = linalg::Conv2DNchwFchwOp::create(
+            L.b, L.loc, TypeRange{init.getType()}, ValueRange{xp, w},
+            ValueRange{init},
+            DenseIntElementsAttr::get(i64x2, ArrayRef<int64_t>{a.s[0], a.s[1]}),
+            DenseIntElementsAttr::get(i64x2, ArrayRef<int64_t>{a.d[0], a.d[1]}))
+            .getResult(0);
+  } else {
+    Value x5 = L.reshape(xp, {N, G, Cg, Hp, Wp});
+    Value w5 = L.reshape(w, {G, Og, Cg, KH, KW});
+    Value init = L.filled({N, G, Og, OH, OW}, elt, 0.0);
+    auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+    // n g f oh ow | c kh kw
+    SmallVector<AffineMap> maps = {
+        mapOf(ctx, 8, {d(0), d(1), d(5), d(3) * a.s[0] + d(6) * a.d[0],
+                       d(4) * a.s[1] + d(7) * a.d[1]}),
+        mapOf(ctx, 8, {d(1), d(2), d(5), d(6), d(7)}),
+        mapOf(ctx, 8, {d(0), d(1), d(2), d(3), d(4)})};
+    SmallVector<IteratorType> iters(5, IteratorType::parallel);
+    iters.append(3, IteratorType::reduction);
+    y = L.reshape(generic(L, {x5, w5}, {init}, maps, iters, macBody)[0], os);
+  }
+  if (!bias)
+    return y;
+  return L.floatElementwise(resultType, {y, L.reshape(bias, {O, 1, 1})},
+                            [](OpBuilder &b, Location l, ValueRange v) {
+                              return arith::AddFOp::create(b, l, v[0], v[1])
+                                  .getResult();
+                            });
+}
+
+/// dL/dx of conv2d as a transposed convolution: the gradient dilated by the
+/// stride and padded by the dilated kernel extent, correlated with the
+/// flipped kernel, then the forward padding cut off:
+/// gxp[n, g, c, iy, ix] += gq[n, g, f, iy - kh*d + (KH-1)*d, ...] * w[g, f, c, kh, kw].
+Value lowerConvBackwardInput(Lowering &L, Value gy, Value w,
+                             RankedTensorType resultType, const ConvAttrs &a) {
+  ArrayRef<int64_t> xs = resultType.getShape(), ws = shapeOf(w);
+  int64_t N = xs[0], C = xs[1], H = xs[2], W = xs[3];
+  int64_t O = ws[0], Cg = ws[1], KH = ws[2], KW = ws[3];
+  int64_t G = a.groups, Og = O / G;
+  int64_t Hp = H + 2 * a.p[0], Wp = W + 2 * a.p[1];
+  int64_t P0 = (KH - 1) * a.d[0], P1 = (KW - 1) * a.d[1];
+  Type elt = eltOf(gy);
+  MLIRContext *ctx = L.b.getContext();
+  Value gq = embed(L, gy, {N, O, Hp + P0, Wp + P1}, 0.0, {0, 0, P0, P1},
+                   {1, 1, a.s[0], a.s[1]});
+  Value gq5 = L.reshape(gq, {N, G, Og, Hp + P0, Wp + P1});
+  Value w5 = L.reshape(w, {G, Og, Cg, KH, KW});
+  Value init = L.filled({N, G, Cg, Hp, Wp}, elt, 0.0);
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  // n g c iy ix | f kh kw
+  SmallVector<AffineMap> maps = {
+      mapOf(ctx, 8, {d(0), d(1), d(5), d(3) - d(6) * a.d[0] + P0,
+                     d(4) - d(7) * a.d[1] + P1}),
+      mapOf(ctx, 8, {d(1), d(5), d(2), d(6), d(7)}),
+      mapOf(ctx, 8, {d(0), d(1), d(2), d(3), d(4)})};
+  SmallVector<IteratorType> iters(5, IteratorType::parallel);
+  iters.append(3, IteratorType::reduction);
+  Value gxp = L.reshape(generic(L, {gq5, w5}, {init}, maps, iters, macBody)[0],
+                        {N, C, Hp, Wp});
+  return extractBox(L, gxp, {0, 0, a.p[0], a.p[1]}, {N, C, H, W});
+}
+
+/// dL/dw of conv2d: gw[g, f, c, kh, kw] += gy[n, g, f, oh, ow] *
+/// xp[n, g, c, oh*s + kh*d, ow*s + kw*d], reducing over n, oh, ow.
+Value lowerConvBackwardWeight(Lowering &L, Value gy, Value x,
+                              RankedTensorType resultType, const ConvAttrs &a) {
+  ArrayRef<int64_t> xs = shapeOf(x), ws = resultType.getShape(),
+                    gs = shapeOf(gy);
+  int64_t N = xs[0], C = xs[1], H = xs[2], W = xs[3];
+  int64_t O = ws[0], Cg = ws[1], KH = ws[2], KW = ws[3], OH = gs[2], OW = gs[3];
+  int64_t G = a.groups, Og = O / G;
+  int64_t Hp = H + 2 * a.p[0], Wp = W + 2 * a.p[1];
+  Type elt = eltOf(gy);
+  MLIRContext *ctx = L.b.getContext();
+  Value xp = embed(L, x, {N, C, Hp, Wp}, 0.0, {0, 0, a.p[0], a.p[1]},
+                   {1, 1, 1, 1});
+  Value x5 = L.reshape(xp, {N, G, Cg, Hp, Wp});
+  Value g5 = L.reshape(gy, {N, G, Og, OH, OW});
+  Value init = L.filled({G, Og, Cg, KH, KW}, elt, 0.0);
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  // g f c kh kw | n oh ow
+  SmallVector<AffineMap> maps = {
+      mapOf(ctx, 8, {d(5), d(0), d(1), d(6), d(7)}),
+      mapOf(ctx, 8, {d(5), d(0), d(2), d(6) * a.s[0] + d(3) * a.d[0],
+                     d(7) * a.s[1] + d(4) * a.d[1]}),
+      mapOf(ctx, 8, {d(0), d(1), d(2), d(3), d(4)})};
+  SmallVector<IteratorType> iters(5, IteratorType::parallel);
+  iters.append(3, IteratorType::reduction);
+  return L.reshape(generic(L, {g5, x5}, {init}, maps, iters, macBody)[0], ws);
+}
+
+/// Geometry of a pooling op, on planes [P, H, W] -> [P, OH, OW].
+struct PoolGeom {
+  std::array<int64_t, 2> k, s, p, d;
+  int64_t P, H, W, OH, OW;
+  /// The padded input: left padding, then enough on the bottom/right for
+  /// every window (ceil_mode's last window may reach past the padding).
+  int64_t Hp() const { return std::max(H + 2 * p[0], (OH - 1) * s[0] + (k[0] - 1) * d[0] + 1); }
+  int64_t Wp() const { return std::max(W + 2 * p[1], (OW - 1) * s[1] + (k[1] - 1) * d[1] + 1); }
+
+  static PoolGeom of(Operation *op, ArrayRef<int64_t> in, ArrayRef<int64_t> out) {
+    PoolGeom g;
+    auto attr = [&](StringRef name) -> ArrayRef<int64_t> {
+      if (auto a = op->getAttrOfType<DenseI64ArrayAttr>(name))
+        return a.asArrayRef();
+      return {};
+    };
+    g.k = pair2(attr("kernel_size"), {1, 1});
+    g.s = pair2(attr("stride"), g.k);
+    g.p = pair2(attr("padding"), {0, 0});
+    g.d = pair2(attr("dilation"), {1, 1});
+    g.P = 1;
+    for (size_t i = 0; i + 2 < in.size(); ++i)
+      g.P *= in[i];
+    g.H = in[in.size() - 2];
+    g.W = in.back();
+    g.OH = out[out.size() - 2];
+    g.OW = out.back();
+    return g;
+  }
+
+  /// PyTorch's avg_pool2d divisor of each output position.
+  SmallVector<double> avgDivisors(bool countIncludePad) const {
+    SmallVector<double> r;
+    for (int64_t oy = 0; oy < OH; ++oy)
+      for (int64_t ox = 0; ox < OW; ++ox) {
+        int64_t y0 = oy * s[0] - p[0], x0 = ox * s[1] - p[1];
+        int64_t y1 = std::min(y0 + k[0], H + p[0]);
+        int64_t x1 = std::min(x0 + k[1], W + p[1]);
+        int64_t pool = (y1 - y0) * (x1 - x0);
+        y0 = std::max<int64_t>(y0, 0);
+        x0 = std::max<int64_t>(x0, 0);
+        y1 = std::min(y1, H);
+        x1 = std::min(x1, W);
+        r.push_back((double)(countIncludePad ? pool : (y1 - y0) * (x1 - x0)));
+      }
+    return r;
+  }
+
+  /// Maps of a window generic over (p, oh, ow | kh, kw): the padded input
+  /// and the kernel-shaped dummy operand that gives kh, kw their range.
+  SmallVector<AffineMap> windowMaps(MLIRContext *ctx) const {
+    auto e = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+    return {mapOf(ctx, 5, {e(0), e(1) * s[0] + e(3) * d[0], e(2) * s[1] + e(4) * d[1]}),
+            mapOf(ctx, 5, {e(3), e(4)}), mapOf(ctx, 5, {e(0), e(1), e(2)})};
+  }
+};
+
+SmallVector<IteratorType> windowIters() {
+  return {IteratorType::parallel, IteratorType::parallel,
+          IteratorType::parallel, IteratorType::reduction,
+          IteratorType::reduction};
+}
+
+/// max_pool2d: the maximum over each window of the -inf padded input
+/// (arith.maximumf propagates NaN as the evaluator does).
+Value lowerMaxPool(Lowering &L, MaxPool2dOp o) {
+  Value x = o.getInput();
+  RankedTensorType rt = o.getType();
+  PoolGeom g = PoolGeom::of(o, shapeOf(x), rt.getShape());
+  Type elt = eltOf(x);
+  Value x3 = L.reshape(x, {g.P, g.H, g.W});
+  Value xp = embed(L, x3, {g.P, g.Hp(), g.Wp()}, -INFINITY, {0, g.p[0], g.p[1]},
+                   {1, 1, 1});
+  Value window = L.empty({g.k[0], g.k[1]}, elt);
+  Value init = L.filled({g.P, g.OH, g.OW}, elt, -INFINITY);
+  Value y = generic(L, {xp, window}, {init}, g.windowMaps(L.b.getContext()),
+                    windowIters(),
+                    [](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
+                      return {arith::MaximumFOp::create(b, l, a[2], a[0]).getResult()};
+                    })[0];
+  return L.reshape(y, rt.getShape());
+}
+
+/// Builds a loop nest over [0, bounds) carrying one tensor; `body` gets the
+/// induction variables and the carried tensor and returns its next value.
+Value loopNest(Lowering &L, ArrayRef<int64_t> bounds, Value init,
+               function_ref<Value(OpBuilder &, Location, ValueRange, Value)> body) {
+  SmallVector<Value> ivs;
+  std::function<Value(OpBuilder &, unsigned, Value)> build =
+      [&](OpBuilder &b, unsigned depth, Value acc) -> Value {
+    if (depth == bounds.size())
+      return body(b, L.loc, ivs, acc);
+    Value lb = arith::ConstantIndexOp::create(b, L.loc, 0);
+    Value ub = arith::ConstantIndexOp::create(b, L.loc, bounds[depth]);
+    Value one = arith::ConstantIndexOp::create(b, L.loc, 1);
+    auto loop = scf::ForOp::create(
+        b, L.loc, lb, ub, one, ValueRange{acc},
+        [&](OpBuilder &bb, Location l, Value iv, ValueRange args) {
+          ivs.push_back(iv);
+          Value next = build(bb, depth + 1, args[0]);
+          ivs.pop_back();
+          scf::YieldOp::create(bb, l, next);
+        });
+    return loop.getResult(0);
+  };
+  return build(L.b, 0, init);
+}
+
+Value idx(OpBuilder &b, Location l, int64_t v) {
+  return arith::ConstantIndexOp::create(b, l, v);
+}
+
+/// max_pool2d_backward: the index of the first maximal element of each
+/// window (the evaluator's rule: among in-bounds elements, take one that is
+/// greater or NaN), then an scf.for scatter-add of the gradient.
+Value lowerMaxPoolBackward(Lowering &L, MaxPool2dBackwardOp o) {
+  Value gy = o.getGrad(), x = o.getInput();
+  RankedTensorType rt = o.getType();
+  PoolGeom g = PoolGeom::of(o, shapeOf(x), shapeOf(gy));
+  Type elt = eltOf(x), i64 = L.b.getI64Type();
+  Value x3 = L.reshape(x, {g.P, g.H, g.W});
+  Value g3 = L.reshape(gy, {g.P, g.OH, g.OW});
+  Value xp = embed(L, x3, {g.P, g.Hp(), g.Wp()}, -INFINITY, {0, g.p[0], g.p[1]},
+                   {1, 1, 1});
+  Value window = L.empty({g.k[0], g.k[1]}, elt);
+  Value bestInit = L.filled({g.P, g.OH, g.OW}, elt, -INFINITY);
+  Value idxInit = L.filled({g.P, g.OH, g.OW}, i64, -1);
+  SmallVector<AffineMap> maps = g.windowMaps(L.b.getContext());
+  maps.push_back(maps.back());
+  Value where = generic(
+      L, {xp, window}, {bestInit, idxInit}, maps, windowIters(),
+      [&](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
+        Value v = a[0], best = a[2], at = a[3];
+        auto index = [&](unsigned d) { return linalg::IndexOp::create(b, l, d); };
+        auto inBounds = [&](Value o, Value k, int64_t s, int64_t d, int64_t p,
+                            int64_t size) -> Value {
+          Value i = arith::AddIOp::create(
+              b, l, arith::MulIOp::create(b, l, o, idx(b, l, s)),
+              arith::MulIOp::create(b, l, k, idx(b, l, d)));
+          i = arith::SubIOp::create(b, l, i, idx(b, l, p));
+          return arith::AndIOp::create(
+              b, l, arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, i, idx(b, l, 0)),
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, i, idx(b, l, size)));
+        };
+        Value kh = index(3), kw = index(4);
+        Value valid = arith::AndIOp::create(
+            b, l, inBounds(index(1), kh, g.s[0], g.d[0], g.p[0], g.H),
+            inBounds(index(2), kw, g.s[1], g.d[1], g.p[1], g.W));
+        Value none = arith::CmpIOp::create(
+            b, l, arith::CmpIPredicate::slt, at,
+            arith::ConstantOp::create(b, l, i64, b.getI64IntegerAttr(0)));
+        Value greater = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, v, best);
+        Value isNan = arith::CmpFOp::create(b, l, arith::CmpFPredicate::UNO, v, v);
+        Value take = arith::AndIOp::create(
+            b, l, valid,
+            arith::OrIOp::create(b, l, none, arith::OrIOp::create(b, l, greater, isNan)));
+        Value cand = arith::IndexCastOp::create(
+            b, l, i64,
+            arith::AddIOp::create(b, l, arith::MulIOp::create(b, l, kh, idx(b, l, g.k[1])), kw));
+        return {arith::SelectOp::create(b, l, take, v, best).getResult(),
+                arith::SelectOp::create(b, l, take, cand, at).getResult()};
+      })[1];
+  Value zeros = L.filled({g.P, g.H, g.W}, elt, 0.0);
+  Value gx = loopNest(
+      L, {g.P, g.OH, g.OW}, zeros,
+      [&](OpBuilder &b, Location l, ValueRange iv, Value acc) -> Value {
+        Value at = tensor::ExtractOp::create(b, l, where, iv);
+        Value found = arith::CmpIOp::create(
+            b, l, arith::CmpIPredicate::sge, at,
+            arith::ConstantOp::create(b, l, i64, b.getI64IntegerAttr(0)));
+        Value k = arith::IndexCastOp::create(b, l, b.getIndexType(), at);
+        Value kh = arith::DivSIOp::create(b, l, k, idx(b, l, g.k[1]));
+        Value kw = arith::RemSIOp::create(b, l, k, idx(b, l, g.k[1]));
+        auto coord = [&](Value o, Value kk, int64_t s, int64_t d, int64_t p) -> Value {
+          Value i = arith::AddIOp::create(
+              b, l, arith::MulIOp::create(b, l, o, idx(b, l, s)),
+              arith::MulIOp::create(b, l, kk, idx(b, l, d)));
+          i = arith::SubIOp::create(b, l, i, idx(b, l, p));
+          return arith::SelectOp::create(b, l, found, i, idx(b, l, 0));
+        };
+        Value iy = coord(iv[1], kh, g.s[0], g.d[0], g.p[0]);
+        Value ix = coord(iv[2], kw, g.s[1], g.d[1], g.p[1]);
+        SmallVector<Value> dst = {iv[0], iy, ix};
+        Value old = tensor::ExtractOp::create(b, l, acc, dst);
+        Value gv = tensor::ExtractOp::create(b, l, g3, iv);
+        Value sum = arith::AddFOp::create(b, l, old, gv);
+        Value nv = arith::SelectOp::create(b, l, found, sum, old);
+        return tensor::InsertOp::create(b, l, nv, acc, dst);
+      });
+  return L.reshape(gx, rt.getShape());
+}
+
+/// avg_pool2d: window sums of the zero-padded input over the divisor
+/// constant (PyTorch's, per output position).
+Value lowerAvgPool(Lowering &L, AvgPool2dOp o) {
+  Value x = o.getInput();
+  RankedTensorType rt = o.getType();
+  PoolGeom g = PoolGeom::of(o, shapeOf(x), rt.getShape());
+  Type elt = eltOf(x);
+  Value x3 = L.reshape(x, {g.P, g.H, g.W});
+  Value xp = embed(L, x3, {g.P, g.Hp(), g.Wp()}, 0.0, {0, g.p[0], g.p[1]},
+                   {1, 1, 1});
+  Value window = L.empty({g.k[0], g.k[1]}, elt);
+  Value init = L.filled({g.P, g.OH, g.OW}, elt, 0.0);
+  Value sum = generic(L, {xp, window}, {init}, g.windowMaps(L.b.getContext()),
+                      windowIters(),
+                      [](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
+                        return {arith::AddFOp::create(b, l, a[2], a[0]).getResult()};
+                      })[0];
+  Value div = L.denseConstant(RankedTensorType::get({g.OH, g.OW}, elt),
+                              g.avgDivisors(o.getCountIncludePad()));
+  Value y = L.floatElementwise(
+      RankedTensorType::get({g.P, g.OH, g.OW}, elt), {sum, div},
+      [](OpBuilder &b, Location l, ValueRange a) {
+        return arith::DivFOp::create(b, l, a[0], a[1]).getResult();
+      });
+  return L.reshape(y, rt.getShape());
+}
+
+/// avg_pool2d_backward: the gradient over the divisor, dilated by the stride
+/// and padded by kernel - 1, summed over flipped windows (a transposed
+/// convolution with a kernel of ones), the forward padding cut off.
+Value lowerAvgPoolBackward(Lowering &L, AvgPool2dBackwardOp o) {
+  Value gy = o.getGrad();
+  RankedTensorType rt = o.getType();
+  PoolGeom g = PoolGeom::of(o, rt.getShape(), shapeOf(gy));
+  Type elt = eltOf(gy);
+  MLIRContext *ctx = L.b.getContext();
+  Value g3 = L.reshape(gy, {g.P, g.OH, g.OW});
+  Value div = L.denseConstant(RankedTensorType::get({g.OH, g.OW}, elt),
+                              g.avgDivisors(o.getCountIncludePad()));
+  Value gs = L.floatElementwise(
+      RankedTensorType::get({g.P, g.OH, g.OW}, elt), {g3, div},
+      [](OpBuilder &b, Location l, ValueRange a) {
+        return arith::DivFOp::create(b, l, a[0], a[1]).getResult();
+      });
+  int64_t P0 = g.k[0] - 1, P1 = g.k[1] - 1, Hp = g.Hp(), Wp = g.Wp();
+  Value gq = embed(L, gs, {g.P, Hp + P0, Wp + P1}, 0.0, {0, P0, P1},
+                   {1, g.s[0], g.s[1]});
+  Value window = L.empty({g.k[0], g.k[1]}, elt);
+  Value init = L.filled({g.P, Hp, Wp}, elt, 0.0);
+  auto e = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  SmallVector<AffineMap> maps = {
+      mapOf(ctx, 5, {e(0), e(1) - e(3) + P0, e(2) - e(4) + P1}),
+      mapOf(ctx, 5, {e(3), e(4)}), mapOf(ctx, 5, {e(0), e(1), e(2)})};
+  Value gxp = generic(L, {gq, window}, {init}, maps, windowIters(),
+                      [](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
+                        return {arith::AddFOp::create(b, l, a[2], a[0]).getResult()};
+                      })[0];
+  Value gx = extractBox(L, gxp, {0, g.p[0], g.p[1]}, {g.P, g.H, g.W});
+  return L.reshape(gx, rt.getShape());
+}
+
+/// (x - mean) * rsqrt(var + eps), optionally * w + b, over shape `s` where
+/// `mean`, `var`, `w` and `bias` broadcast.
+Value normalizeWith(Lowering &L, Value x, Value mean, Value var, Value w,
+                    Value bias, double eps) {
+  SmallVector<Value> ops = {x, mean, var};
+  if (w)
+    ops.push_back(w);
+  if (bias)
+    ops.push_back(bias);
+  return L.floatElementwise(
+      tensorType(x), ops, [&](OpBuilder &b, Location l, ValueRange a) {
+        Type t = a[0].getType();
+        Value e = arith::ConstantOp::create(b, l, t, b.getFloatAttr(t, eps));
+        Value one = arith::ConstantOp::create(b, l, t, b.getFloatAttr(t, 1.0));
+        Value rstd = arith::DivFOp::create(
+            b, l, one, math::SqrtOp::create(b, l, arith::AddFOp::create(b, l, a[2], e)));
+        Value y = arith::MulFOp::create(
+            b, l, arith::SubFOp::create(b, l, a[0], a[1]), rstd);
+        unsigned i = 3;
+        if (w)
+          y = arith::MulFOp::create(b, l, y, a[i++]);
+        if (bias)
+          y = arith::AddFOp::create(b, l, y, a[i++]);
+        return y;
+      });
+}
+
+/// Mean and biased variance of `x` over `dims` (keepdim).
+std::pair<Value, Value> moments(Lowering &L, Value x, ArrayRef<int64_t> dims) {
+  int64_t count = 1;
+  for (int64_t d : dims)
+    count *= shapeOf(x)[d];
+  auto divide = [&](Value s) {
+    return L.floatElementwise(tensorType(s), {s},
+                              [&](OpBuilder &b, Location l, ValueRange a) {
+                                Type t = a[0].getType();
+                                return arith::DivFOp::create(
+                                           b, l, a[0],
+                                           arith::ConstantOp::create(
+                                               b, l, t, b.getFloatAttr(t, (double)count)))
+                                    .getResult();
+                              });
+  };
+  Value mean = divide(L.reduce(x, dims, /*keepdim=*/true, Lowering::Combine::Sum));
+  Value sq = L.floatElementwise(tensorType(x), {x, mean},
+                                [](OpBuilder &b, Location l, ValueRange a) {
+                                  Value c = arith::SubFOp::create(b, l, a[0], a[1]);
+                                  return arith::MulFOp::create(b, l, c, c).getResult();
+                                });
+  Value var = divide(L.reduce(sq, dims, /*keepdim=*/true, Lowering::Combine::Sum));
+  return {mean, var};
+}
+
+Value lowerLayerNorm(Lowering &L, LayerNormOp o) {
+  Value x = o.getInput();
+  int64_t m = 1;
+  for (int64_t d : o.getNormalizedShape())
+    m *= d;
+  int64_t rows = tensorType(x).getNumElements() / m;
+  Value x2 = L.reshape(x, {rows, m});
+  auto [mean, var] = moments(L, x2, {1});
+  Value w = o.getWeight() ? L.reshape(o.getWeight(), {m}) : Value();
+  Value bias = o.getBias() ? L.reshape(o.getBias(), {m}) : Value();
+  Value y = normalizeWith(L, x2, mean, var, w, bias,
+                          o.getEps().convertToDouble());
+  return L.reshape(y, o.getType().getShape());
+}
+
+/// batch_norm: batch statistics (biased variance) when `training`, else the
+/// running statistics. The running-statistics update is the training
+/// program's (separate graft ops).
+Value lowerBatchNorm(Lowering &L, BatchNormOp o) {
+  Value x = o.getInput();
+  ArrayRef<int64_t> xs = shapeOf(x);
+  int64_t N = xs[0], C = xs[1], S = tensorType(x).getNumElements() / (N * C);
+  Value x3 = L.reshape(x, {N, C, S});
+  Value mean, var;
+  if (o.getTraining()) {
+    std::tie(mean, var) = moments(L, x3, {0, 2});
+  } else {
+    mean = L.reshape(o.getRunningMean(), {C, 1});
+    var = L.reshape(o.getRunningVar(), {C, 1});
+  }
+  Value w = o.getWeight() ? L.reshape(o.getWeight(), {C, 1}) : Value();
+  Value bias = o.getBias() ? L.reshape(o.getBias(), {C, 1}) : Value();
+  Value y = normalizeWith(L, x3, mean, var, w, bias, o.getEps().convertToDouble());
+  return L.reshape(y, xs);
+}
+
+/// softmax(q k^T * scale + causal mask) v over flattened batch dims.
+Value lowerAttention(Lowering &L, ScaledDotProductAttentionOp o) {
+  Value q = o.getQuery(), k = o.getKey(), v = o.getValue();
+  ArrayRef<int64_t> qs = shapeOf(q);
+  int64_t Lq = qs[qs.size() - 2], E = qs.back();
+  int64_t S = shapeOf(k)[shapeOf(k).size() - 2], Ev = shapeOf(v).back();
+  int64_t B = tensorType(q).getNumElements() / (Lq * E);
+  double scale = o.getScale() ? o.getScale()->convertToDouble()
+                              : 1.0 / std::sqrt((double)E);
+  Type elt = eltOf(q);
+  Value q3 = L.reshape(q, {B, Lq, E});
+  Value kT = L.transpose(L.reshape(k, {B, S, E}), {0, 2, 1});
+  Value v3 = L.reshape(v, {B, S, Ev});
+  Value scores = L.contract(q3, kT, {B, Lq, S});
+  bool causal = o.getIsCausal();
+  Value scaled = L.floatElementwise(
+      RankedTensorType::get({B, Lq, S}, elt), {scores},
+      [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+        Type t = a[0].getType();
+        Value s = arith::MulFOp::create(
+            b, l, a[0], arith::ConstantOp::create(b, l, t, b.getFloatAttr(t, scale)));
+        if (!causal)
+          return s;
+        Value above = arith::CmpIOp::create(b, l, arith::CmpIPredicate::sgt,
+                                            linalg::IndexOp::create(b, l, 2),
+                                            linalg::IndexOp::create(b, l, 1));
+        return arith::SelectOp::create(
+            b, l, above,
+            arith::ConstantOp::create(b, l, t, b.getFloatAttr(t, -INFINITY)), s);
+      });
+  Value p = L.softmax(scaled, 2, /*log=*/false);
+  return L.reshape(L.contract(p, v3, {B, Lq, Ev}), o.getType().getShape());
+}
+
+/// embedding_backward: an scf.for scatter-add of gradient rows into a zero
+/// table; the padding_idx row (and out-of-range indices) stay untouched.
+Value lowerEmbeddingBackward(Lowering &L, EmbeddingBackwardOp o) {
+  RankedTensorType rt = o.getType();
+  int64_t num = rt.getDimSize(0), dim = rt.getDimSize(1);
+  int64_t rows = tensorType(o.getIndices()).getNumElements();
+  Value ind = L.reshape(o.getIndices(), {rows});
+  Value g2 = L.reshape(o.getGrad(), {rows, dim});
+  std::optional<int64_t> pad;
+  if (auto p = o.getPaddingIdx())
+    pad = (int64_t)*p < 0 ? (int64_t)*p + num : (int64_t)*p;
+  Value zeros = L.filled({num, dim}, rt.getElementType(), 0.0);
+  return loopNest(
+      L, {rows, dim}, zeros,
+      [&](OpBuilder &b, Location l, ValueRange iv, Value acc) -> Value {
+        Value r = arith::IndexCastOp::create(
+            b, l, b.getIndexType(), tensor::ExtractOp::create(b, l, ind, iv[0]));
+        Value ok = arith::AndIOp::create(
+            b, l, arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, r, idx(b, l, 0)),
+            arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, r, idx(b, l, num)));
+        if (pad)
+          ok = arith::AndIOp::create(
+              b, l, ok,
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::ne, r, idx(b, l, *pad)));
+        Value row = arith::SelectOp::create(b, l, ok, r, idx(b, l, 0));
+        SmallVector<Value> dst = {row, iv[1]};
+        Value old = tensor::ExtractOp::create(b, l, acc, dst);
+        Value gv = tensor::ExtractOp::create(b, l, g2, iv);
+        Value nv = arith::SelectOp::create(
+            b, l, ok, arith::AddFOp::create(b, l, old, gv), old);
+        return tensor::InsertOp::create(b, l, nv, acc, dst);
+      });
+}
+
+//===----------------------------------------------------------------------===//
 // The dispatcher
 //===----------------------------------------------------------------------===//
 
@@ -808,10 +1494,7 @@ FailureOr<Value> lowerOp(Operation *op, Lowering &L) {
           sizes.push_back(L.b.getIndexAttr(d));
         offsets[o.getDim()] = L.b.getIndexAttr(o.getStart());
         strides[o.getDim()] = L.b.getIndexAttr(o.getStep());
-        return tensor::ExtractSliceOp::create(L.b, L.loc, resultType(),
-                                              o.getInput(), offsets, sizes,
-                                              strides)
-            .getResult();
+        return L.extractBox(resultType(), o.getInput(), offsets, strides);
       })
       .Case([&](SliceBackwardOp o) -> FailureOr<Value> {
         RankedTensorType rt = resultType();
@@ -823,9 +1506,7 @@ FailureOr<Value> lowerOp(Operation *op, Lowering &L) {
           sizes.push_back(L.b.getIndexAttr(d));
         offsets[o.getDim()] = L.b.getIndexAttr(o.getStart());
         strides[o.getDim()] = L.b.getIndexAttr(o.getStep());
-        return tensor::InsertSliceOp::create(L.b, L.loc, o.getGrad(), zeros,
-                                             offsets, sizes, strides)
-            .getResult();
+        return L.insertBox(o.getGrad(), zeros, offsets, strides);
       })
       .Case([&](ConcatOp o) -> FailureOr<Value> {
         RankedTensorType rt = resultType();
@@ -837,8 +1518,7 @@ FailureOr<Value> lowerOp(Operation *op, Lowering &L) {
           for (int64_t d : shapeOf(in))
             sizes.push_back(L.b.getIndexAttr(d));
           offsets[o.getDim()] = L.b.getIndexAttr(offset);
-          acc = tensor::InsertSliceOp::create(L.b, L.loc, in, acc, offsets,
-                                              sizes, strides);
+          acc = L.insertBox(in, acc, offsets, strides);
           offset += shapeOf(in)[o.getDim()];
         }
         return acc;
@@ -918,6 +1598,34 @@ FailureOr<Value> lowerOp(Operation *op, Lowering &L) {
                              .getResult());
                    })
             .getResult(0);
+      })
+      .Case([&](Conv2dOp o) -> FailureOr<Value> {
+        return lowerConv2d(L, o.getInput(), o.getWeight(), o.getBias(),
+                           resultType(), ConvAttrs::of(o));
+      })
+      .Case([&](Conv2dBackwardInputOp o) -> FailureOr<Value> {
+        return lowerConvBackwardInput(L, o.getGrad(), o.getOther(), resultType(),
+                                      ConvAttrs::of(o));
+      })
+      .Case([&](Conv2dBackwardWeightOp o) -> FailureOr<Value> {
+        return lowerConvBackwardWeight(L, o.getGrad(), o.getOther(),
+                                       resultType(), ConvAttrs::of(o));
+      })
+      .Case([&](MaxPool2dOp o) -> FailureOr<Value> { return lowerMaxPool(L, o); })
+      .Case([&](MaxPool2dBackwardOp o) -> FailureOr<Value> {
+        return lowerMaxPoolBackward(L, o);
+      })
+      .Case([&](AvgPool2dOp o) -> FailureOr<Value> { return lowerAvgPool(L, o); })
+      .Case([&](AvgPool2dBackwardOp o) -> FailureOr<Value> {
+        return lowerAvgPoolBackward(L, o);
+      })
+      .Case([&](LayerNormOp o) -> FailureOr<Value> { return lowerLayerNorm(L, o); })
+      .Case([&](BatchNormOp o) -> FailureOr<Value> { return lowerBatchNorm(L, o); })
+      .Case([&](ScaledDotProductAttentionOp o) -> FailureOr<Value> {
+        return lowerAttention(L, o);
+      })
+      .Case([&](EmbeddingBackwardOp o) -> FailureOr<Value> {
+        return lowerEmbeddingBackward(L, o);
       })
       .Default([&](Operation *) -> FailureOr<Value> {
         return op->emitError("'")
