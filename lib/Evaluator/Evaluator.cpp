@@ -829,6 +829,20 @@ llvm::Error OpEvaluator::batchNorm(BatchNormOp bn) {
           d = roundTo(t->dtype, d);
       ev.updatedBuffers[buf.getName()] = std::move(*t);
     }
+    // torch.nn.BatchNorm counts its train-mode calls in num_batches_tracked,
+    // the buffer beside running_mean (as the training program does).
+    auto meanBuf = bn.getRunningMean().getDefiningOp<BufferOp>();
+    llvm::StringRef meanName = meanBuf.getName();
+    if (meanName.ends_with("running_mean")) {
+      std::string count =
+          (meanName.drop_back(strlen("running_mean")) + "num_batches_tracked")
+              .str();
+      if (std::optional<Tensor> c = ev.buffer(count)) {
+        for (double &d : c->data)
+          d += 1;
+        ev.updatedBuffers[count] = std::move(*c);
+      }
+    }
   }
   return llvm::Error::success();
 }

@@ -4,6 +4,7 @@
 #include "graft/Autograd/Passes.h"
 #include "graft/Pipelines/Pipelines.h"
 
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -84,9 +85,6 @@ llvm::Expected<std::unique_ptr<JITModel>> JITModel::compile(ModuleOp module) {
     for (auto [i, t] : llvm::enumerate(fn.getResultTypes()))
       ep.results.push_back(slotOf(t, fn.getResultAttrDict(i)));
     jit->entries[ep.name] = std::move(ep);
-    // The names and roles live in `entries` now; LLVM has no use for them.
-    fn.setArgAttrsAttr(nullptr);
-    fn.setResAttrsAttr(nullptr);
   }
   for (auto model : llvm::to_vector(module.getOps<ModelOp>()))
     model->erase();
@@ -94,6 +92,11 @@ llvm::Expected<std::unique_ptr<JITModel>> JITModel::compile(ModuleOp module) {
   PassManager lower(module.getContext());
   if (failed(buildCPUPipeline(lower)) || failed(lower.run(module)))
     return fail("lowering to LLVM failed");
+  // The names and roles live in `entries` now; LLVM has no use for them.
+  for (auto fn : module.getOps<LLVM::LLVMFuncOp>()) {
+    fn.setArgAttrsAttr(nullptr);
+    fn.setResAttrsAttr(nullptr);
+  }
 
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
