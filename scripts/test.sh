@@ -29,9 +29,11 @@ ctest_total=$(grep -Eo 'tests failed out of [0-9]+' "$log" | awk '{print $NF}' |
 ctest_fail=$(grep -Eo '[0-9]+ tests failed out of' "$log" | awk '{print $1}' | tail -1)
 ctest_total=${ctest_total:-0}
 ctest_fail=${ctest_fail:-0}
+# ctest counts a skipped test (GTEST_SKIP) among the passed ones.
+ctest_skip=$(grep -cE '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .*Skipped' "$log" || true)
 if [[ $ctest_rc -ne 0 && $ctest_fail -eq 0 ]]; then ctest_fail=1; fi
 
-passed=$(( lit_pass + ctest_total - ctest_fail ))
+passed=$(( lit_pass + ctest_total - ctest_fail - ctest_skip ))
 failed=$(( lit_fail + ctest_fail ))
-echo "tests: $passed passed, $failed failed, $lit_skip skipped"
+echo "tests: $passed passed, $failed failed, $(( lit_skip + ctest_skip )) skipped"
 [[ $failed -eq 0 ]]
