@@ -14,7 +14,7 @@ packages=(
   cmake ninja-build googletest libgtest-dev python3 ccache graphviz
 )
 if [[ "${1:-}" == "--torch" ]]; then
-  packages+=(python3-torch python3-numpy)
+  packages+=(python3-torch python3-numpy libopenblas0-pthread)
 fi
 
 missing=()

@@ -329,15 +329,14 @@ public:
   }
 
   /// Batched matrix product a [..., M, K] @ c [..., K, N] with broadcast
-  /// batch dims; plain 2-D products are linalg.matmul.
-  Value contract(Value a, Value c, ArrayRef<int64_t> outShape) {
+  /// batch dims, accumulated onto `init` (zeros when null). The iteration
+  /// order is (batch..., m, k, n): the innermost loop walks rows of `c` and
+  /// of the result contiguously, with no reduction in it, so it vectorises.
+  Value contract(Value a, Value c, ArrayRef<int64_t> outShape,
+                 Value init = {}) {
     ArrayRef<int64_t> as = shapeOf(a), cs = shapeOf(c);
     Type elt = eltOf(a);
-    Value acc = filled(outShape, elt, 0.0);
-    if (as.size() == 2 && cs.size() == 2)
-      return linalg::MatmulOp::create(b, loc, TypeRange{acc.getType()},
-                                      ValueRange{a, c}, ValueRange{acc})
-          .getResult(0);
+    Value acc = init ? init : filled(outShape, elt, 0.0);
     int64_t batch = outShape.size() - 2, dims = batch + 3;
     MLIRContext *ctx = b.getContext();
     auto operandMap = [&](ArrayRef<int64_t> s, AffineExpr r, AffineExpr col) {
@@ -351,15 +350,19 @@ public:
       e.push_back(col);
       return AffineMap::get(dims, 0, e, ctx);
     };
-    AffineExpr m = getAffineDimExpr(batch, ctx), n = getAffineDimExpr(batch + 1, ctx),
-               k = getAffineDimExpr(batch + 2, ctx);
+    AffineExpr m = getAffineDimExpr(batch, ctx),
+               k = getAffineDimExpr(batch + 1, ctx),
+               n = getAffineDimExpr(batch + 2, ctx);
     SmallVector<AffineExpr> outE;
-    for (int64_t i = 0; i < batch + 2; ++i)
+    for (int64_t i = 0; i < batch; ++i)
       outE.push_back(getAffineDimExpr(i, ctx));
+    outE.push_back(m);
+    outE.push_back(n);
     SmallVector<AffineMap> maps = {operandMap(as, m, k), operandMap(cs, k, n),
                                    AffineMap::get(dims, 0, outE, ctx)};
-    SmallVector<IteratorType> iters(batch + 2, IteratorType::parallel);
+    SmallVector<IteratorType> iters(batch + 1, IteratorType::parallel);
     iters.push_back(IteratorType::reduction);
+    iters.push_back(IteratorType::parallel);
     return linalg::GenericOp::create(
                b, loc, TypeRange{acc.getType()}, ValueRange{a, c},
                ValueRange{acc}, maps, iters,
@@ -1448,26 +1451,11 @@ FailureOr<Value> lowerOp(Operation *op, Lowering &L) {
         int64_t rows = tensorType(x).getNumElements() / ws[1];
         Value x2 = L.reshape(x, {rows, ws[1]});
         Type elt = eltOf(x);
-        // Start from the broadcast bias (or zero), then accumulate x @ w^T.
+        // Start from the broadcast bias (or zero), then accumulate x @ w^T
+        // with w^T materialised, so the product walks memory contiguously.
         Value init = o.getBias() ? L.broadcastTo(o.getBias(), {rows, ws[0]})
                                  : L.filled({rows, ws[0]}, elt, 0.0);
-        MLIRContext *ctx = L.b.getContext();
-        AffineExpr p = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx),
-                   k = getAffineDimExpr(2, ctx);
-        SmallVector<AffineMap> maps = {AffineMap::get(3, 0, {p, k}, ctx),
-                                       AffineMap::get(3, 0, {n, k}, ctx),
-                                       AffineMap::get(3, 0, {p, n}, ctx)};
-        Value y = linalg::GenericOp::create(
-                      L.b, L.loc, TypeRange{init.getType()}, ValueRange{x2, w},
-                      ValueRange{init}, maps,
-                      {IteratorType::parallel, IteratorType::parallel,
-                       IteratorType::reduction},
-                      [&](OpBuilder &b, Location l, ValueRange a) {
-                        Value m = arith::MulFOp::create(b, l, a[0], a[1]);
-                        linalg::YieldOp::create(
-                            b, l, arith::AddFOp::create(b, l, a[2], m).getResult());
-                      })
-                      .getResult(0);
+        Value y = L.contract(x2, L.transpose(w, {1, 0}), {rows, ws[0]}, init);
         return L.reshape(y, resultType().getShape());
       })
       .Case([&](ReshapeOp o) -> FailureOr<Value> {

@@ -42,6 +42,8 @@ namespace cl = llvm::cl;
 
 cl::SubCommand graft::cli::trainCmd(
     "train", "Compile a model and train it on a CSV data set");
+cl::SubCommand graft::cli::benchCmd(
+    "bench", "Time the model's train step on random data (ms per step)");
 cl::SubCommand graft::cli::predictCmd(
     "predict", "Predict with a trained checkpoint (accuracy when labelled)");
 
@@ -49,7 +51,11 @@ namespace {
 cl::opt<std::string> modelFile(cl::Positional, cl::Required,
                                cl::desc("<model.graft>"),
                                cl::sub(graft::cli::trainCmd),
-                               cl::sub(graft::cli::predictCmd));
+                               cl::sub(graft::cli::predictCmd),
+                               cl::sub(graft::cli::benchCmd));
+cl::opt<unsigned> benchSteps("steps", cl::init(50),
+                             cl::desc("Timed steps (after 5 warm-up steps)"),
+                             cl::sub(graft::cli::benchCmd));
 cl::opt<std::string> dataFile("data", cl::Required,
                               cl::desc("CSV: features, then the label"),
                               cl::sub(graft::cli::trainCmd),
@@ -61,7 +67,8 @@ cl::opt<unsigned> epochs("epochs", cl::init(10), cl::desc("Epochs to train"),
 cl::opt<int64_t> batch("batch", cl::init(0),
                        cl::desc("Batch size: sets the model's `dim B`"),
                        cl::sub(graft::cli::trainCmd),
-                       cl::sub(graft::cli::predictCmd));
+                       cl::sub(graft::cli::predictCmd),
+                       cl::sub(graft::cli::benchCmd));
 cl::opt<uint64_t> seed("seed", cl::init(0),
                        cl::desc("Seed of initialisation, shuffling, dropout"),
                        cl::sub(graft::cli::trainCmd));
@@ -654,5 +661,70 @@ int graft::cli::runPredict() {
   }
   for (int64_t p : *pred)
     llvm::outs() << p << "\n";
+  return Ok;
+}
+
+int graft::cli::runBench() {
+  auto report = [](llvm::Error e) {
+    llvm::errs() << llvm::toString(std::move(e)) << "\n";
+    return InputError;
+  };
+  auto compileStart = std::chrono::steady_clock::now();
+  auto compiled = compileModel();
+  if (!compiled)
+    return report(compiled.takeError());
+  double compileSecs = std::chrono::duration<double>(
+                           std::chrono::steady_clock::now() - compileStart)
+                           .count();
+  ModelInfo &info = compiled->info;
+  std::string fn = (info.model.getSymName() + "_train_step").str();
+  const EntryPoint *ep = compiled->jit->entryPoint(fn);
+  if (!ep)
+    return report(modelError("model '" + info.model.getSymName() +
+                             "' has no train { } block to time"));
+  std::vector<Storage> args = slotsOf(ep->args), results = slotsOf(ep->results);
+  std::mt19937_64 rng(0);
+  std::normal_distribution<float> normal;
+  for (Storage &a : args) {
+    if (a.slot.role == "param" || a.slot.role == "buffer") {
+      if (llvm::Error e = initialise(a, info.model, 0))
+        return report(std::move(e));
+    } else if (a.slot.role == "input" && a.slot.type == ElementType::F32) {
+      for (int64_t i = 0; i < a.slot.numel(); ++i)
+        a.f32()[i] = normal(rng);
+    } else if (a.slot.role == "input" && a.slot.type == ElementType::I64) {
+      for (int64_t i = 0; i < a.slot.numel(); ++i)
+        a.i64()[i] = (int64_t)(rng() % (uint64_t)info.classes);
+    } else if (a.slot.role == "hyper") {
+      a.f64()[0] = 0.01;
+    }
+  }
+  std::vector<std::pair<Storage *, Storage *>> carry;
+  for (Storage &r : results)
+    for (Storage &a : args)
+      if (a.slot.role == r.slot.role && a.slot.name == r.slot.name)
+        carry.push_back({&r, &a});
+  auto run = [&](unsigned n) -> llvm::Error {
+    for (unsigned i = 0; i < n; ++i) {
+      std::vector<void *> ap = pointers(args), rp = pointers(results);
+      if (llvm::Error e = compiled->jit->call(fn, ap, rp))
+        return e;
+      for (auto [from, to] : carry)
+        std::swap(from->bytes, to->bytes);
+    }
+    return llvm::Error::success();
+  };
+  if (llvm::Error e = run(5))
+    return report(std::move(e));
+  auto start = std::chrono::steady_clock::now();
+  if (llvm::Error e = run(benchSteps))
+    return report(std::move(e));
+  double secs = std::chrono::duration<double>(
+                    std::chrono::steady_clock::now() - start).count();
+  llvm::outs() << "model " << info.model.getSymName() << ": compile "
+               << llvm::format("%.2f", compileSecs) << " s, train step "
+               << llvm::format("%.3f", 1000 * secs / benchSteps)
+               << " ms (mean of " << benchSteps << " steps, batch "
+               << info.batch << ")\n";
   return Ok;
 }

@@ -10,11 +10,15 @@ namespace graft::cli {
 
 extern llvm::cl::SubCommand trainCmd;
 extern llvm::cl::SubCommand predictCmd;
+extern llvm::cl::SubCommand benchCmd;
 
 /// `graft train MODEL --data train.csv [--test test.csv] ...`
 int runTrain();
 /// `graft predict MODEL --checkpoint ck.safetensors --data data.csv`
 int runPredict();
+
+/// `graft bench MODEL [--steps N] [--batch B]`: ms per train step.
+int runBench();
 
 /// Replaces `path` with `contents` through a temporary file and a rename.
 llvm::Error writeFileAtomically(llvm::StringRef path, llvm::StringRef contents);

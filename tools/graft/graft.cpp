@@ -570,7 +570,8 @@ Subcommand subcommands[] = {{&checkCmd, runCheck},
                             {&inspectCmd, runInspect},
                             {&gradcheckCmd, runGradcheck},
                             {&graft::cli::trainCmd, graft::cli::runTrain},
-                            {&graft::cli::predictCmd, graft::cli::runPredict}};
+                            {&graft::cli::predictCmd, graft::cli::runPredict},
+                            {&graft::cli::benchCmd, graft::cli::runBench}};
 
 void printVersion(llvm::raw_ostream &os) {
   os << "graft " << GRAFT_VERSION << " (LLVM/MLIR " << GRAFT_LLVM_VERSION

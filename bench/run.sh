@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs the MLP benchmark side by side with PyTorch eager on this machine and
+# prints ms per step and the ratio (graft / PyTorch; below 1 is faster), at 1
+# and 2 threads. Needs a build (scripts/build.sh) and Debian's python3-torch
+# (scripts/install-deps.sh --torch).
+#
+# Debian's OpenBLAS 0.3.21 does not recognise these CPUs and runs a slow
+# generic kernel unless OPENBLAS_CORETYPE is set: PyTorch is measured with
+# OPENBLAS_CORETYPE=SkylakeX, its fast setting (override with
+# GRAFT_BENCH_CORETYPE).
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${GRAFT_BUILD_DIR:-$root/build}
+steps=${GRAFT_BENCH_STEPS:-30}
+coretype=${GRAFT_BENCH_CORETYPE:-SkylakeX}
+
+ms() { grep -Eo 'train step [0-9.]+ ms' | awk '{print $3}'; }
+
+printf '%-8s %-14s %-14s %s\n' threads "graft (ms)" "pytorch (ms)" "graft/pytorch"
+for threads in 1 2; do
+  # Graft's generated code is single-threaded for now: the thread count only
+  # changes PyTorch.
+  g=$("$build/bin/graft" bench "$root/bench/mlp.graft" --steps "$steps" | ms)
+  p=$(OPENBLAS_CORETYPE=$coretype OMP_NUM_THREADS=$threads \
+      /usr/bin/python3 "$root/bench/torch_mlp.py" "$threads" "$steps" | ms)
+  printf '%-8s %-14s %-14s %s\n' "$threads" "$g" "$p" \
+    "$(awk -v g="$g" -v p="$p" 'BEGIN{printf "%.2fx", g/p}')"
+done
