@@ -66,7 +66,8 @@ static TensorSlot slotOf(Type type, DictionaryAttr attrs) {
 
 JITModel::~JITModel() = default;
 
-llvm::Expected<std::unique_ptr<JITModel>> JITModel::compile(ModuleOp module) {
+llvm::Error graft::lowerTrainingProgram(ModuleOp module,
+                                        std::vector<EntryPoint> &entries) {
   auto fail = [](const char *what) {
     return llvm::createStringError(llvm::inconvertibleErrorCode(), what);
   };
@@ -75,7 +76,6 @@ llvm::Expected<std::unique_ptr<JITModel>> JITModel::compile(ModuleOp module) {
   if (failed(program.run(module)))
     return fail("building the training program failed");
 
-  std::unique_ptr<JITModel> jit(new JITModel());
   for (auto fn : module.getOps<func::FuncOp>()) {
     EntryPoint ep;
     ep.name = fn.getSymName().str();
@@ -83,7 +83,7 @@ llvm::Expected<std::unique_ptr<JITModel>> JITModel::compile(ModuleOp module) {
       ep.args.push_back(slotOf(t, fn.getArgAttrDict(i)));
     for (auto [i, t] : llvm::enumerate(fn.getResultTypes()))
       ep.results.push_back(slotOf(t, fn.getResultAttrDict(i)));
-    jit->entries[ep.name] = std::move(ep);
+    entries.push_back(std::move(ep));
     // The names and roles live in `entries` now; LLVM has no use for them.
     fn.setArgAttrsAttr(nullptr);
     fn.setResAttrsAttr(nullptr);
@@ -94,6 +94,18 @@ llvm::Expected<std::unique_ptr<JITModel>> JITModel::compile(ModuleOp module) {
   PassManager lower(module.getContext());
   if (failed(buildCPUPipeline(lower)) || failed(lower.run(module)))
     return fail("lowering to LLVM failed");
+  return llvm::Error::success();
+}
+
+llvm::Expected<std::unique_ptr<JITModel>> JITModel::compile(ModuleOp module) {
+  std::unique_ptr<JITModel> jit(new JITModel());
+  std::vector<EntryPoint> entries;
+  if (llvm::Error e = lowerTrainingProgram(module, entries))
+    return std::move(e);
+  for (EntryPoint &ep : entries) {
+    std::string name = ep.name;
+    jit->entries[name] = std::move(ep);
+  }
 
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();

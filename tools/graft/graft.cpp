@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Compile.h"
 #include "Train.h"
 #include "Version.h"
 
@@ -558,7 +559,8 @@ Subcommand subcommands[] = {{&checkCmd, runCheck},
                             {&inspectCmd, runInspect},
                             {&gradcheckCmd, runGradcheck},
                             {&graft::cli::trainCmd, graft::cli::runTrain},
-                            {&graft::cli::predictCmd, graft::cli::runPredict}};
+                            {&graft::cli::predictCmd, graft::cli::runPredict},
+                            {&graft::cli::compileCmd, graft::cli::runCompile}};
 
 void printVersion(llvm::raw_ostream &os) {
   os << "graft " << GRAFT_VERSION << " (LLVM/MLIR " << GRAFT_LLVM_VERSION
