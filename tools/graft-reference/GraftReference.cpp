@@ -11,6 +11,7 @@
 //   loss    the loss of forward_backward (graft's reference evaluator)
 //   grad    each trainable parameter's gradient (the evaluator, derived
 //           backward pass)
+//   retained the gradient of each retain_grad'ed value
 //   updated each trainable parameter after one optimizer step, from the
 //           gradient by torch.optim's formulas for a first step (SGD with
 //           momentum/dampening/nesterov/weight decay/maximize, Adam, AdamW;
@@ -153,6 +154,11 @@ int main(int argc, char **argv) {
   if (!loss)
     return fail("no loss");
   print("loss", "loss", loss->data);
+
+  for (Operation &op : model.getBody().front())
+    if (auto r = dyn_cast<RetainGradOp>(op))
+      if (auto g = ev.gradient(r.getName()))
+        print("retained", r.getName(), g->data);
 
   for (auto [i, cp] : llvm::enumerate(config->params)) {
     ParamOp p = cp;

@@ -211,6 +211,14 @@ int main(int argc, char **argv) {
             "forward_backward: loss matches the evaluator");
   check(all(a, "grad", GRAFT_ROLE_GRAD, 1, 1e-5, 1e-3, 0),
         "forward_backward: gradients match the evaluator");
+  {
+    int any = 0;
+    for (int k = 0; k < nrefs; ++k)
+      any |= !strcmp(refs[k].kind, "retained");
+    if (any)
+      check(all(a, "retained", GRAFT_ROLE_RETAINED_GRAD, 1, 1e-5, 1e-3, 0),
+            "forward_backward: retained gradients match the evaluator");
+  }
   MUST(graft_forward_backward(a, &loss2));
   check(loss2 == loss && all(a, "grad", GRAFT_ROLE_GRAD, 2, 2e-5, 1e-3, 0),
         "forward_backward accumulates: twice the gradients");
