@@ -272,14 +272,18 @@ graft::compileLibrary(ModuleOp module, const LibraryOptions &options) {
       features += (features.empty() ? "" : ",") +
                   std::string(f.second ? "+" : "-") + f.first().str();
   }
+  {
+    std::unique_ptr<llvm::MCSubtargetInfo> sti(
+        target->createMCSubtargetInfo(triple, "", ""));
+    if (!sti || !sti->isCPUStringValid(cpu))
+      return error("unknown target CPU '" + cpu + "' (llc -mcpu=help lists them)");
+  }
   llvm::TargetOptions targetOptions;
   std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(
       triple, cpu, features, targetOptions, llvm::Reloc::PIC_, std::nullopt,
       llvm::CodeGenOptLevel::Aggressive));
   if (!tm)
     return error("cannot create a target machine for " + cpu);
-  if (!tm->getMCSubtargetInfo()->isCPUStringValid(cpu))
-    return error("unknown target CPU '" + cpu + "' (see llc -mcpu=help)");
   ir->setDataLayout(tm->createDataLayout());
   ir->setTargetTriple(triple);
   for (llvm::Function &f : *ir)

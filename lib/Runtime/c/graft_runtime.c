@@ -674,7 +674,7 @@ static int eat(struct json *j, char c) {
   return 0;
 }
 
-/* Reads a string into out[cap] (truncation is an error). */
+/* Reads a string into out[cap] (truncation is an error); out NULL skips it. */
 static int jstring(struct json *j, char *out, size_t cap) {
   if (!eat(j, '"'))
     return 0;
@@ -701,6 +701,8 @@ static int jstring(struct json *j, char *out, size_t cap) {
       default: return 0;
       }
     }
+    if (!out)
+      continue;
     if (n + 1 >= cap)
       return 0;
     out[n++] = c;
@@ -708,7 +710,8 @@ static int jstring(struct json *j, char *out, size_t cap) {
   if (j->p >= j->end)
     return 0;
   ++j->p;
-  out[n] = 0;
+  if (out)
+    out[n] = 0;
   return 1;
 }
 
@@ -728,7 +731,6 @@ static int juint(struct json *j, uint64_t *v) {
 
 /* Skips any JSON value (for __metadata__ and unknown fields). */
 static int jskip(struct json *j, int depth) {
-  char buf[4096];
   uint64_t u;
   if (depth > 32)
     return 0;
@@ -737,14 +739,14 @@ static int jskip(struct json *j, int depth) {
     return 0;
   char c = *j->p;
   if (c == '"')
-    return jstring(j, buf, sizeof buf);
+    return jstring(j, 0, 0);
   if (c == '{' || c == '[') {
     char close = c == '{' ? '}' : ']';
     ++j->p;
     if (eat(j, close))
       return 1;
     do {
-      if (c == '{' && (!jstring(j, buf, sizeof buf) || !eat(j, ':')))
+      if (c == '{' && (!jstring(j, 0, 0) || !eat(j, ':')))
         return 0;
       if (!jskip(j, depth + 1))
         return 0;

@@ -1,6 +1,6 @@
 /* Checks a library built by `graft compile` against graft-reference's
  * output (the reference evaluator) for the same seed and inputs:
- *   harness REFERENCE SEED WORKDIR UPDATE_ATOL
+ *   harness REFERENCE SEED WORKDIR UPDATE_ATOL [GRAFT_TRAIN_CHECKPOINT]
  * Compiled with MODEL_HEADER (the generated header) and MODEL (its
  * descriptor). Prints one PASS/FAIL line per check; exits 1 on a failure. */
 #include MODEL_HEADER
@@ -409,6 +409,18 @@ int main(int argc, char **argv) {
         same &= memcmp(x, y, (size_t)d->nbytes) == 0;
     }
     check(same, "failed loads leave the parameters unchanged");
+  }
+
+  /* A checkpoint `graft train` wrote (optional fifth argument). */
+  if (argc > 5) {
+    double step = 0;
+    graft_status s = graft_load(a, argv[5]);
+    if (s)
+      printf("  %s: %s\n", argv[5], graft_last_error());
+    graft_get_by_name(a, GRAFT_ROLE_OPT_STATE, "step", &step, sizeof step);
+    printf("  optimizer step from graft train: %g\n", step);
+    check(s == GRAFT_OK && step > 0,
+          "load: a graft train checkpoint, with its optimizer state");
   }
 
   MUST(graft_destroy(a));
