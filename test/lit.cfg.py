@@ -21,7 +21,7 @@ llvm_config.with_system_environment(["HOME", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
 
 tool_dirs = [config.graft_tools_dir, config.llvm_tools_dir]
-llvm_config.add_tool_substitutions(["graft", "graft-opt"], tool_dirs)
+llvm_config.add_tool_substitutions(["graft", "graft-opt", "graft-reference"], tool_dirs)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 # Graphviz, for the tests that render `graft inspect --dot` (REQUIRES: graphviz).

@@ -67,7 +67,8 @@ static TensorSlot slotOf(Type type, DictionaryAttr attrs) {
 
 JITModel::~JITModel() = default;
 
-llvm::Expected<std::unique_ptr<JITModel>> JITModel::compile(ModuleOp module) {
+llvm::Error graft::lowerTrainingProgram(ModuleOp module,
+                                        std::vector<EntryPoint> &entries) {
   auto fail = [](const char *what) {
     return llvm::createStringError(llvm::inconvertibleErrorCode(), what);
   };
@@ -76,7 +77,6 @@ llvm::Expected<std::unique_ptr<JITModel>> JITModel::compile(ModuleOp module) {
   if (failed(program.run(module)))
     return fail("building the training program failed");
 
-  std::unique_ptr<JITModel> jit(new JITModel());
   for (auto fn : module.getOps<func::FuncOp>()) {
     EntryPoint ep;
     ep.name = fn.getSymName().str();
@@ -84,7 +84,7 @@ llvm::Expected<std::unique_ptr<JITModel>> JITModel::compile(ModuleOp module) {
       ep.args.push_back(slotOf(t, fn.getArgAttrDict(i)));
     for (auto [i, t] : llvm::enumerate(fn.getResultTypes()))
       ep.results.push_back(slotOf(t, fn.getResultAttrDict(i)));
-    jit->entries[ep.name] = std::move(ep);
+    entries.push_back(std::move(ep));
   }
   for (auto model : llvm::to_vector(module.getOps<ModelOp>()))
     model->erase();
@@ -93,9 +93,22 @@ llvm::Expected<std::unique_ptr<JITModel>> JITModel::compile(ModuleOp module) {
   if (failed(buildCPUPipeline(lower)) || failed(lower.run(module)))
     return fail("lowering to LLVM failed");
   // The names and roles live in `entries` now; LLVM has no use for them.
+  // (They stay until here: the lowering finds dropout's seed by its role.)
   for (auto fn : module.getOps<LLVM::LLVMFuncOp>()) {
     fn.setArgAttrsAttr(nullptr);
     fn.setResAttrsAttr(nullptr);
+  }
+  return llvm::Error::success();
+}
+
+llvm::Expected<std::unique_ptr<JITModel>> JITModel::compile(ModuleOp module) {
+  std::unique_ptr<JITModel> jit(new JITModel());
+  std::vector<EntryPoint> entries;
+  if (llvm::Error e = lowerTrainingProgram(module, entries))
+    return std::move(e);
+  for (EntryPoint &ep : entries) {
+    std::string name = ep.name;
+    jit->entries[name] = std::move(ep);
   }
 
   llvm::InitializeNativeTarget();

@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Compile.h"
 #include "Train.h"
 #include "Version.h"
 
@@ -571,7 +572,8 @@ Subcommand subcommands[] = {{&checkCmd, runCheck},
                             {&gradcheckCmd, runGradcheck},
                             {&graft::cli::trainCmd, graft::cli::runTrain},
                             {&graft::cli::predictCmd, graft::cli::runPredict},
-                            {&graft::cli::benchCmd, graft::cli::runBench}};
+                            {&graft::cli::benchCmd, graft::cli::runBench},
+                            {&graft::cli::compileCmd, graft::cli::runCompile}};
 
 void printVersion(llvm::raw_ostream &os) {
   os << "graft " << GRAFT_VERSION << " (LLVM/MLIR " << GRAFT_LLVM_VERSION

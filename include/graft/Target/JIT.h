@@ -37,6 +37,12 @@ struct EntryPoint {
   std::vector<TensorSlot> args, results;
 };
 
+/// Builds the training program of every graft.model in `module` and lowers
+/// it to the LLVM dialect (the CPU pipeline), in place; `entries` receives
+/// each entry point's arguments and results, in module order.
+llvm::Error lowerTrainingProgram(mlir::ModuleOp module,
+                                 std::vector<EntryPoint> &entries);
+
 /// The training program of a module's models, compiled to native code in
 /// process (MLIR's ExecutionEngine, LLVM's O3 pipeline, host CPU).
 class JITModel {

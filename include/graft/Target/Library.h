@@ -1,0 +1,45 @@
+//===- Library.h - A model as a static library with a C header --*- C++ -*-===//
+//
+// `graft compile`: the training program of a model compiled ahead of time to
+// an object for the host (or a named CPU), packed with Graft's C runtime and
+// the model's metadata into libNAME.a, and described by NAME.h. See
+// docs/CAPI.md.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef GRAFT_TARGET_LIBRARY_H
+#define GRAFT_TARGET_LIBRARY_H
+
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <string>
+
+namespace mlir {
+class ModuleOp;
+} // namespace mlir
+
+namespace graft {
+
+struct LibraryOptions {
+  /// Where libNAME.a and NAME.h go (created if missing).
+  std::string outputDir;
+  /// The CPU to compile for; empty: the host's CPU and features.
+  std::string targetCPU;
+  /// Which model of the module (empty: the only one).
+  std::string modelName;
+  /// The bytes of Graft's C runtime object (graft_runtime.o).
+  llvm::StringRef runtimeObject;
+  /// The text of graft_api.h, which starts NAME.h.
+  llvm::StringRef apiHeader;
+};
+
+/// Compiles one graft.model of `module` (rewritten in place) into
+/// `outputDir`/lib<model>.a and `outputDir`/<model>.h. Returns the model's
+/// name.
+llvm::Expected<std::string> compileLibrary(mlir::ModuleOp module,
+                                           const LibraryOptions &options);
+
+} // namespace graft
+
+#endif

@@ -1,0 +1,186 @@
+/*===- graft_api.h - The C API of a library built by `graft compile` -------===*
+ *
+ * Every NAME.h that `graft compile` writes starts with this text: the types
+ * and functions shared by all models (implemented by the small C runtime in
+ * libNAME.a), followed by the model's own descriptor, tensor table and
+ * helpers. See docs/CAPI.md.
+ *
+ *===----------------------------------------------------------------------===*/
+#ifndef GRAFT_API_H
+#define GRAFT_API_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define GRAFT_ABI_VERSION 1
+
+/* Every function returns one of these; on an error, graft_last_error()
+ * returns a message describing it (per thread). */
+typedef enum graft_status {
+  GRAFT_OK = 0,
+  GRAFT_ERR_INVALID_ARGUMENT = 1, /* null pointer, index out of range */
+  GRAFT_ERR_NOT_FOUND = 2,        /* no tensor of that role and name */
+  GRAFT_ERR_SIZE = 3,             /* byte count or shape does not match */
+  GRAFT_ERR_DTYPE = 4,            /* dtype does not match */
+  GRAFT_ERR_IO = 5,               /* a file could not be opened/read/written */
+  GRAFT_ERR_FORMAT = 6,           /* not a valid safetensors file */
+  GRAFT_ERR_OUT_OF_MEMORY = 7,
+  GRAFT_ERR_UNSUPPORTED = 8,      /* the model has no such entry point */
+  GRAFT_ERR_READ_ONLY = 9,        /* the tensor is a result of the model */
+  GRAFT_ERR_ABI = 10              /* header and runtime versions differ */
+} graft_status;
+
+/* What a tensor of the context is. */
+typedef enum graft_role {
+  GRAFT_ROLE_PARAM = 0,        /* a parameter (state_dict name) */
+  GRAFT_ROLE_BUFFER = 1,       /* a buffer, e.g. running statistics */
+  GRAFT_ROLE_GRAD = 2,         /* the accumulated gradient of a parameter */
+  GRAFT_ROLE_OPT_STATE = 3,    /* optimizer state ("step", "<p>.exp_avg") */
+  GRAFT_ROLE_HYPER = 4,        /* a run-time hyper-parameter (learning rates) */
+  GRAFT_ROLE_SEED = 5,         /* the per-step random seed (dropout) */
+  GRAFT_ROLE_INPUT = 6,        /* a model input */
+  GRAFT_ROLE_LOSS = 7,         /* the loss (result) */
+  GRAFT_ROLE_OUTPUT = 8,       /* a model output (result) */
+  GRAFT_ROLE_INPUT_GRAD = 9,   /* gradient of an input with requires_grad */
+  GRAFT_ROLE_RETAINED_GRAD = 10 /* gradient of a retain_grad'ed value */
+} graft_role;
+
+typedef enum graft_dtype {
+  GRAFT_DTYPE_F32 = 0,
+  GRAFT_DTYPE_F64 = 1,
+  GRAFT_DTYPE_BF16 = 2,
+  GRAFT_DTYPE_I64 = 3,
+  GRAFT_DTYPE_I32 = 4,
+  GRAFT_DTYPE_BOOL = 5
+} graft_dtype;
+
+/* How graft_init fills a tensor: the model's torch.nn.init initialiser,
+ * resolved at compile time (fans, gain) to a distribution. */
+typedef enum graft_init_dist {
+  GRAFT_INIT_ZERO = 0,     /* zeros (gradients, optimizer state, outputs) */
+  GRAFT_INIT_CONSTANT = 1, /* init_p0 */
+  GRAFT_INIT_UNIFORM = 2,  /* U(init_p0, init_p1) */
+  GRAFT_INIT_NORMAL = 3    /* N(mean init_p0, std init_p1) */
+} graft_init_dist;
+
+/* One tensor of a model: the header's table describes each. */
+typedef struct graft_tensor_desc {
+  const char *name;    /* state_dict name ("fc1.weight"), or input name */
+  int32_t role;        /* graft_role */
+  int32_t dtype;       /* graft_dtype */
+  int32_t rank;
+  int32_t init_dist;   /* graft_init_dist */
+  const int64_t *shape;
+  int64_t numel;
+  int64_t nbytes;
+  double init_p0, init_p1;
+  const char *init;    /* the initialiser as written, e.g. "kaiming_uniform{a = 2.23...}" */
+  int32_t frozen;      /* a frozen parameter: no gradient, never updated */
+  int32_t reserved;
+} graft_tensor_desc;
+
+/* A compiled entry point: `fn` takes one data pointer per argument, then
+ * one per result (bare pointers, row-major, dense). */
+typedef struct graft_entry_desc {
+  const char *name;
+  void (*fn)(void **pointers);
+  int32_t nargs, nresults;
+  const int32_t *args;    /* tensor index of each argument */
+  const int32_t *results; /* tensor index of each result */
+} graft_entry_desc;
+
+typedef struct graft_model_desc {
+  const char *name;
+  int32_t ntensors, nentries;
+  const graft_tensor_desc *tensors;
+  const graft_entry_desc *entries;
+  /* Index into `entries`, or -1 when the model has no such entry point. */
+  int32_t forward_backward, zero_grad, step, train_step, eval, predict;
+  int32_t abi_version, reserved;
+} graft_model_desc;
+
+typedef struct graft_context graft_context;
+
+/* A gradient hook: called by the runtime after forward_backward with the
+ * accumulated gradient of a parameter (GRAFT_ROLE_GRAD) or a retained
+ * gradient (GRAFT_ROLE_RETAINED_GRAD); it may modify `data` in place, and
+ * step() then uses the modified value. NOT called by train_step: the fused
+ * step runs inside the generated code, which does not call hooks yet. */
+typedef void (*graft_grad_hook)(const char *name, graft_role role, void *data,
+                                const graft_tensor_desc *desc, void *user);
+
+#define GRAFT_MAX_HOOKS 32
+
+/* The message of the calling thread's last error ("" if none). */
+const char *graft_last_error(void);
+const char *graft_status_string(graft_status status);
+
+/* Context: every tensor of the model in memory allocated once, here. */
+graft_status graft_create(const graft_model_desc *model, graft_context **out);
+graft_status graft_destroy(graft_context *ctx);
+const graft_model_desc *graft_model(const graft_context *ctx);
+
+/* Parameters and buffers from `seed` (the numbers graft train uses),
+ * gradients, optimizer state and the step count zeroed, learning rates
+ * set to the model's. */
+graft_status graft_init(graft_context *ctx, uint64_t seed);
+
+/* Steps. Inputs are set beforehand (graft_set_input, graft_tensor_data).
+ * `loss` may be NULL. The seed argument of each training step is
+ * seed * 1000003 + steps taken, as in graft train. */
+graft_status graft_train_step(graft_context *ctx, double *loss);
+graft_status graft_forward_backward(graft_context *ctx, double *loss);
+graft_status graft_zero_grad(graft_context *ctx);
+graft_status graft_step(graft_context *ctx);
+graft_status graft_eval(graft_context *ctx, double *loss);
+graft_status graft_predict(graft_context *ctx);
+
+/* Tensors, by index (0 .. count-1, as listed in the header) or by role
+ * and name. Byte counts must equal the tensor's nbytes. */
+graft_status graft_tensor_count(const graft_context *ctx, int32_t *count);
+graft_status graft_tensor_info(const graft_context *ctx, int32_t index,
+                               const graft_tensor_desc **desc);
+graft_status graft_find_tensor(const graft_context *ctx, graft_role role,
+                               const char *name, int32_t *index);
+/* The tensor's storage, owned by the context, stable until destroy. */
+graft_status graft_tensor_data(graft_context *ctx, int32_t index, void **data);
+graft_status graft_get(const graft_context *ctx, int32_t index, void *dst,
+                       size_t nbytes);
+graft_status graft_set(graft_context *ctx, int32_t index, const void *src,
+                       size_t nbytes);
+graft_status graft_get_by_name(const graft_context *ctx, graft_role role,
+                               const char *name, void *dst, size_t nbytes);
+graft_status graft_set_by_name(graft_context *ctx, graft_role role,
+                               const char *name, const void *src,
+                               size_t nbytes);
+graft_status graft_set_input(graft_context *ctx, const char *name,
+                             const void *src, size_t nbytes);
+
+/* Hyper-parameters: every learning rate ("lr", "group<i>.lr"), or one. */
+graft_status graft_set_lr(graft_context *ctx, double lr);
+graft_status graft_set_hyper(graft_context *ctx, const char *name,
+                             double value);
+graft_status graft_get_hyper(const graft_context *ctx, const char *name,
+                             double *value);
+/* The steps taken (train_step and forward_backward calls since init). */
+graft_status graft_steps(const graft_context *ctx, uint64_t *steps);
+
+/* Gradient hooks; `name` NULL matches every gradient. */
+graft_status graft_register_grad_hook(graft_context *ctx, const char *name,
+                                      graft_grad_hook hook, void *user);
+graft_status graft_clear_grad_hooks(graft_context *ctx);
+
+/* safetensors checkpoints: parameters and buffers under their state_dict
+ * names, optimizer state under "optimizer.<name>". Loading checks every
+ * name, dtype, shape and byte range before it changes anything. */
+graft_status graft_save(const graft_context *ctx, const char *path);
+graft_status graft_load(graft_context *ctx, const char *path);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* GRAFT_API_H */

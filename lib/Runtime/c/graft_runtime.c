@@ -1,0 +1,947 @@
+/*===- graft_runtime.c - The runtime of libraries built by graft compile ---===*
+ *
+ * Compiled when Graft is built and embedded in the graft binary, which puts
+ * it in every libNAME.a. Depends on libc and libm only. A context owns one
+ * allocation holding every tensor of the model (and a second copy of the
+ * state the entry points update, which they write as results); the steps
+ * themselves allocate nothing here.
+ *
+ *===----------------------------------------------------------------------===*/
+#include "graft_api.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef M_PI
+#define M_PI 3.14159265358979323846
+#endif
+
+static _Thread_local char last_error[512];
+
+const char *graft_last_error(void) { return last_error; }
+
+static graft_status fail(graft_status s, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(last_error, sizeof last_error, fmt, ap);
+  va_end(ap);
+  return s;
+}
+
+const char *graft_status_string(graft_status s) {
+  switch (s) {
+  case GRAFT_OK: return "ok";
+  case GRAFT_ERR_INVALID_ARGUMENT: return "invalid argument";
+  case GRAFT_ERR_NOT_FOUND: return "not found";
+  case GRAFT_ERR_SIZE: return "size or shape mismatch";
+  case GRAFT_ERR_DTYPE: return "dtype mismatch";
+  case GRAFT_ERR_IO: return "I/O error";
+  case GRAFT_ERR_FORMAT: return "bad file format";
+  case GRAFT_ERR_OUT_OF_MEMORY: return "out of memory";
+  case GRAFT_ERR_UNSUPPORTED: return "unsupported";
+  case GRAFT_ERR_READ_ONLY: return "read-only tensor";
+  case GRAFT_ERR_ABI: return "ABI version mismatch";
+  }
+  return "unknown status";
+}
+
+struct hook {
+  graft_grad_hook fn;
+  void *user;
+  int32_t tensor; /* -1: every gradient */
+};
+
+struct graft_context {
+  const graft_model_desc *model;
+  void *block;     /* the one allocation */
+  void **data;     /* per tensor */
+  void **next;     /* per tensor: where entry points write new state, or 0 */
+  void ***calls;   /* per entry: its argument and result pointers */
+  uint64_t seed, steps;
+  int32_t seed_tensor;
+  struct hook hooks[GRAFT_MAX_HOOKS];
+  int32_t nhooks;
+};
+
+const graft_model_desc *graft_model(const graft_context *ctx) {
+  return ctx ? ctx->model : 0;
+}
+
+static int is_state(int32_t role) {
+  return role == GRAFT_ROLE_PARAM || role == GRAFT_ROLE_BUFFER ||
+         role == GRAFT_ROLE_GRAD || role == GRAFT_ROLE_OPT_STATE;
+}
+
+static size_t align64(size_t n) { return (n + 63) & ~(size_t)63; }
+
+graft_status graft_create(const graft_model_desc *m, graft_context **out) {
+  if (!m || !out)
+    return fail(GRAFT_ERR_INVALID_ARGUMENT, "graft_create: null argument");
+  *out = 0;
+  if (m->abi_version != GRAFT_ABI_VERSION)
+    return fail(GRAFT_ERR_ABI, "model '%s' has ABI version %d, runtime %d",
+                m->name, (int)m->abi_version, GRAFT_ABI_VERSION);
+  graft_context *c = (graft_context *)calloc(1, sizeof *c);
+  if (!c)
+    return fail(GRAFT_ERR_OUT_OF_MEMORY, "graft_create: out of memory");
+  c->model = m;
+  c->seed_tensor = -1;
+  int32_t n = m->ntensors;
+  unsigned char *hasNext = (unsigned char *)calloc((size_t)n + 1, 1);
+  if (!hasNext) {
+    free(c);
+    return fail(GRAFT_ERR_OUT_OF_MEMORY, "graft_create: out of memory");
+  }
+  size_t pointers = 0;
+  for (int32_t e = 0; e < m->nentries; ++e) {
+    const graft_entry_desc *ep = &m->entries[e];
+    for (int32_t r = 0; r < ep->nresults; ++r)
+      if (is_state(m->tensors[ep->results[r]].role))
+        hasNext[ep->results[r]] = 1;
+    pointers += (size_t)(ep->nargs + ep->nresults);
+  }
+  /* Layout: data/next/calls tables, the call pointer arrays, the tensors. */
+  size_t size = align64(sizeof(void *) * (2 * (size_t)n + (size_t)m->nentries +
+                                          pointers));
+  for (int32_t i = 0; i < n; ++i)
+    size += align64((size_t)m->tensors[i].nbytes) *
+            (hasNext[i] ? 2 : 1);
+  c->block = aligned_alloc(64, align64(size ? size : 64));
+  if (!c->block) {
+    free(hasNext);
+    free(c);
+    return fail(GRAFT_ERR_OUT_OF_MEMORY, "graft_create: cannot allocate %zu bytes",
+                size);
+  }
+  memset(c->block, 0, align64(size ? size : 64));
+  void **table = (void **)c->block;
+  c->data = table;
+  c->next = table + n;
+  c->calls = (void ***)(table + 2 * n);
+  void **ptrs = table + 2 * n + m->nentries;
+  char *p = (char *)c->block +
+            align64(sizeof(void *) * (2 * (size_t)n + (size_t)m->nentries + pointers));
+  for (int32_t i = 0; i < n; ++i) {
+    c->data[i] = p;
+    p += align64((size_t)m->tensors[i].nbytes);
+    if (hasNext[i]) {
+      c->next[i] = p;
+      p += align64((size_t)m->tensors[i].nbytes);
+    }
+    if (m->tensors[i].role == GRAFT_ROLE_SEED)
+      c->seed_tensor = i;
+  }
+  for (int32_t e = 0; e < m->nentries; ++e) {
+    const graft_entry_desc *ep = &m->entries[e];
+    c->calls[e] = ptrs;
+    for (int32_t a = 0; a < ep->nargs; ++a)
+      *ptrs++ = c->data[ep->args[a]];
+    for (int32_t r = 0; r < ep->nresults; ++r) {
+      int32_t t = ep->results[r];
+      *ptrs++ = is_state(m->tensors[t].role) ? c->next[t] : c->data[t];
+    }
+  }
+  free(hasNext);
+  *out = c;
+  return GRAFT_OK;
+}
+
+graft_status graft_destroy(graft_context *ctx) {
+  if (!ctx)
+    return GRAFT_OK;
+  free(ctx->block);
+  free(ctx);
+  return GRAFT_OK;
+}
+
+/*--- Initialisation: the counter-based generator of graft's evaluator -----*/
+
+static uint64_t mix64(uint64_t z) { /* splitmix64's finaliser */
+  z += 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+static double to_unit(uint64_t bits) {
+  return (double)(bits >> 11) * 0x1.0p-53;
+}
+
+static uint64_t hash_name(const char *name) { /* FNV-1a */
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (const unsigned char *s = (const unsigned char *)name; *s; ++s)
+    h = (h ^ *s) * 0x100000001b3ULL;
+  return h;
+}
+
+static double init_uniform(uint64_t base, int64_t index) {
+  return to_unit(mix64(base ^ (uint64_t)index));
+}
+
+static void store(void *data, int32_t dtype, int64_t i, double v) {
+  switch (dtype) {
+  case GRAFT_DTYPE_F32: ((float *)data)[i] = (float)v; break;
+  case GRAFT_DTYPE_F64: ((double *)data)[i] = v; break;
+  case GRAFT_DTYPE_I64: ((int64_t *)data)[i] = (int64_t)v; break;
+  case GRAFT_DTYPE_I32: ((int32_t *)data)[i] = (int32_t)v; break;
+  case GRAFT_DTYPE_BOOL: ((unsigned char *)data)[i] = v != 0; break;
+  case GRAFT_DTYPE_BF16: {
+    float f = (float)v;
+    uint32_t b;
+    memcpy(&b, &f, 4);
+    b += 0x7fff + ((b >> 16) & 1); /* round to nearest even */
+    ((uint16_t *)data)[i] = (uint16_t)(b >> 16);
+    break;
+  }
+  }
+}
+
+static double load(const void *data, int32_t dtype, int64_t i) {
+  switch (dtype) {
+  case GRAFT_DTYPE_F32: return ((const float *)data)[i];
+  case GRAFT_DTYPE_F64: return ((const double *)data)[i];
+  case GRAFT_DTYPE_I64: return (double)((const int64_t *)data)[i];
+  case GRAFT_DTYPE_I32: return ((const int32_t *)data)[i];
+  case GRAFT_DTYPE_BOOL: return ((const unsigned char *)data)[i];
+  case GRAFT_DTYPE_BF16: {
+    uint32_t b = (uint32_t)((const uint16_t *)data)[i] << 16;
+    float f;
+    memcpy(&f, &b, 4);
+    return f;
+  }
+  }
+  return 0;
+}
+
+graft_status graft_init(graft_context *ctx, uint64_t seed) {
+  if (!ctx)
+    return fail(GRAFT_ERR_INVALID_ARGUMENT, "graft_init: null context");
+  const graft_model_desc *m = ctx->model;
+  for (int32_t i = 0; i < m->ntensors; ++i) {
+    const graft_tensor_desc *t = &m->tensors[i];
+    void *d = ctx->data[i];
+    memset(d, 0, (size_t)t->nbytes);
+    if (t->role != GRAFT_ROLE_PARAM && t->role != GRAFT_ROLE_BUFFER &&
+        t->role != GRAFT_ROLE_HYPER)
+      continue;
+    uint64_t base = mix64(mix64(seed ^ 0x5eedULL) ^ hash_name(t->name));
+    double a = t->init_p0, b = t->init_p1;
+    for (int64_t k = 0; k < t->numel; ++k) {
+      switch (t->init_dist) {
+      case GRAFT_INIT_ZERO: break;
+      case GRAFT_INIT_CONSTANT: store(d, t->dtype, k, a); break;
+      case GRAFT_INIT_UNIFORM:
+        store(d, t->dtype, k, a + (b - a) * init_uniform(base, k));
+        break;
+      case GRAFT_INIT_NORMAL: {
+        double u1 = 1.0 - init_uniform(base, 2 * k); /* (0, 1] */
+        double u2 = init_uniform(base, 2 * k + 1);
+        store(d, t->dtype, k,
+              a + b * (sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2)));
+        break;
+      }
+      }
+    }
+  }
+  ctx->seed = seed;
+  ctx->steps = 0;
+  return GRAFT_OK;
+}
+
+/*--- Steps ----------------------------------------------------------------*/
+
+static graft_status call(graft_context *ctx, int32_t e, const char *what) {
+  const graft_model_desc *m = ctx->model;
+  if (e < 0 || e >= m->nentries)
+    return fail(GRAFT_ERR_UNSUPPORTED, "model '%s' has no %s entry point",
+                m->name, what);
+  const graft_entry_desc *ep = &m->entries[e];
+  ep->fn(ctx->calls[e]);
+  for (int32_t r = 0; r < ep->nresults; ++r) {
+    int32_t t = ep->results[r];
+    if (is_state(m->tensors[t].role))
+      memcpy(ctx->data[t], ctx->next[t], (size_t)m->tensors[t].nbytes);
+  }
+  return GRAFT_OK;
+}
+
+static void read_loss(graft_context *ctx, int32_t e, double *loss) {
+  if (!loss)
+    return;
+  *loss = NAN;
+  const graft_entry_desc *ep = &ctx->model->entries[e];
+  for (int32_t r = 0; r < ep->nresults; ++r) {
+    const graft_tensor_desc *t = &ctx->model->tensors[ep->results[r]];
+    if (t->role == GRAFT_ROLE_LOSS)
+      *loss = load(ctx->data[ep->results[r]], t->dtype, 0);
+  }
+}
+
+static void set_step_seed(graft_context *ctx) {
+  if (ctx->seed_tensor >= 0)
+    *(int64_t *)ctx->data[ctx->seed_tensor] =
+        (int64_t)(ctx->seed * 1000003ULL + ctx->steps);
+}
+
+#define CHECK_CTX(name)                                                       \
+  if (!ctx)                                                                   \
+    return fail(GRAFT_ERR_INVALID_ARGUMENT, name ": null context");
+
+graft_status graft_train_step(graft_context *ctx, double *loss) {
+  CHECK_CTX("graft_train_step");
+  set_step_seed(ctx);
+  graft_status s = call(ctx, ctx->model->train_step, "train_step");
+  if (s)
+    return s;
+  ++ctx->steps;
+  read_loss(ctx, ctx->model->train_step, loss);
+  return GRAFT_OK;
+}
+
+graft_status graft_forward_backward(graft_context *ctx, double *loss) {
+  CHECK_CTX("graft_forward_backward");
+  set_step_seed(ctx);
+  const graft_model_desc *m = ctx->model;
+  graft_status s = call(ctx, m->forward_backward, "forward_backward");
+  if (s)
+    return s;
+  ++ctx->steps;
+  read_loss(ctx, m->forward_backward, loss);
+  for (int32_t h = 0; h < ctx->nhooks; ++h) {
+    for (int32_t i = 0; i < m->ntensors; ++i) {
+      const graft_tensor_desc *t = &m->tensors[i];
+      if (t->role != GRAFT_ROLE_GRAD && t->role != GRAFT_ROLE_RETAINED_GRAD)
+        continue;
+      if (ctx->hooks[h].tensor >= 0 && ctx->hooks[h].tensor != i)
+        continue;
+      ctx->hooks[h].fn(t->name, (graft_role)t->role, ctx->data[i], t,
+                       ctx->hooks[h].user);
+    }
+  }
+  return GRAFT_OK;
+}
+
+graft_status graft_zero_grad(graft_context *ctx) {
+  CHECK_CTX("graft_zero_grad");
+  return call(ctx, ctx->model->zero_grad, "zero_grad");
+}
+
+graft_status graft_step(graft_context *ctx) {
+  CHECK_CTX("graft_step");
+  return call(ctx, ctx->model->step, "step");
+}
+
+graft_status graft_eval(graft_context *ctx, double *loss) {
+  CHECK_CTX("graft_eval");
+  graft_status s = call(ctx, ctx->model->eval, "eval");
+  if (s)
+    return s;
+  read_loss(ctx, ctx->model->eval, loss);
+  return GRAFT_OK;
+}
+
+graft_status graft_predict(graft_context *ctx) {
+  CHECK_CTX("graft_predict");
+  return call(ctx, ctx->model->predict, "predict");
+}
+
+/*--- Tensors --------------------------------------------------------------*/
+
+graft_status graft_tensor_count(const graft_context *ctx, int32_t *count) {
+  CHECK_CTX("graft_tensor_count");
+  if (!count)
+    return fail(GRAFT_ERR_INVALID_ARGUMENT, "graft_tensor_count: null count");
+  *count = ctx->model->ntensors;
+  return GRAFT_OK;
+}
+
+static graft_status check_index(const graft_context *ctx, int32_t index,
+                                const char *what) {
+  if (!ctx)
+    return fail(GRAFT_ERR_INVALID_ARGUMENT, "%s: null context", what);
+  if (index < 0 || index >= ctx->model->ntensors)
+    return fail(GRAFT_ERR_INVALID_ARGUMENT,
+                "%s: tensor index %d out of range (model '%s' has %d)", what,
+                (int)index, ctx->model->name, (int)ctx->model->ntensors);
+  return GRAFT_OK;
+}
+
+graft_status graft_tensor_info(const graft_context *ctx, int32_t index,
+                               const graft_tensor_desc **desc) {
+  graft_status s = check_index(ctx, index, "graft_tensor_info");
+  if (s)
+    return s;
+  if (!desc)
+    return fail(GRAFT_ERR_INVALID_ARGUMENT, "graft_tensor_info: null desc");
+  *desc = &ctx->model->tensors[index];
+  return GRAFT_OK;
+}
+
+static const char *role_name(int32_t role) {
+  static const char *names[] = {"param",  "buffer", "grad",       "opt_state",
+                                "hyper",  "seed",   "input",      "loss",
+                                "output", "input_grad", "retained_grad"};
+  return role >= 0 && role <= 10 ? names[role] : "?";
+}
+
+graft_status graft_find_tensor(const graft_context *ctx, graft_role role,
+                               const char *name, int32_t *index) {
+  CHECK_CTX("graft_find_tensor");
+  if (!name || !index)
+    return fail(GRAFT_ERR_INVALID_ARGUMENT, "graft_find_tensor: null argument");
+  for (int32_t i = 0; i < ctx->model->ntensors; ++i)
+    if (ctx->model->tensors[i].role == (int32_t)role &&
+        strcmp(ctx->model->tensors[i].name, name) == 0) {
+      *index = i;
+      return GRAFT_OK;
+    }
+  return fail(GRAFT_ERR_NOT_FOUND, "model '%s' has no %s tensor '%s'",
+              ctx->model->name, role_name(role), name);
+}
+
+graft_status graft_tensor_data(graft_context *ctx, int32_t index, void **data) {
+  graft_status s = check_index(ctx, index, "graft_tensor_data");
+  if (s)
+    return s;
+  if (!data)
+    return fail(GRAFT_ERR_INVALID_ARGUMENT, "graft_tensor_data: null data");
+  *data = ctx->data[index];
+  return GRAFT_OK;
+}
+
+graft_status graft_get(const graft_context *ctx, int32_t index, void *dst,
+                       size_t nbytes) {
+  graft_status s = check_index(ctx, index, "graft_get");
+  if (s)
+    return s;
+  const graft_tensor_desc *t = &ctx->model->tensors[index];
+  if (!dst)
+    return fail(GRAFT_ERR_INVALID_ARGUMENT, "graft_get: null destination");
+  if (nbytes != (size_t)t->nbytes)
+    return fail(GRAFT_ERR_SIZE, "graft_get: '%s' has %lld bytes, not %zu",
+                t->name, (long long)t->nbytes, nbytes);
+  memcpy(dst, ctx->data[index], nbytes);
+  return GRAFT_OK;
+}
+
+graft_status graft_set(graft_context *ctx, int32_t index, const void *src,
+                       size_t nbytes) {
+  graft_status s = check_index(ctx, index, "graft_set");
+  if (s)
+    return s;
+  const graft_tensor_desc *t = &ctx->model->tensors[index];
+  if (!src)
+    return fail(GRAFT_ERR_INVALID_ARGUMENT, "graft_set: null source");
+  if (t->role == GRAFT_ROLE_LOSS || t->role == GRAFT_ROLE_OUTPUT ||
+      t->role == GRAFT_ROLE_INPUT_GRAD || t->role == GRAFT_ROLE_RETAINED_GRAD)
+    return fail(GRAFT_ERR_READ_ONLY, "graft_set: %s '%s' is a result",
+                role_name(t->role), t->name);
+  if (nbytes != (size_t)t->nbytes)
+    return fail(GRAFT_ERR_SIZE, "graft_set: '%s' has %lld bytes, not %zu",
+                t->name, (long long)t->nbytes, nbytes);
+  memcpy(ctx->data[index], src, nbytes);
+  return GRAFT_OK;
+}
+
+graft_status graft_get_by_name(const graft_context *ctx, graft_role role,
+                               const char *name, void *dst, size_t nbytes) {
+  int32_t i;
+  graft_status s = graft_find_tensor(ctx, role, name, &i);
+  return s ? s : graft_get(ctx, i, dst, nbytes);
+}
+
+graft_status graft_set_by_name(graft_context *ctx, graft_role role,
+                               const char *name, const void *src,
+                               size_t nbytes) {
+  int32_t i;
+  graft_status s = graft_find_tensor(ctx, role, name, &i);
+  return s ? s : graft_set(ctx, i, src, nbytes);
+}
+
+graft_status graft_set_input(graft_context *ctx, const char *name,
+                             const void *src, size_t nbytes) {
+  return graft_set_by_name(ctx, GRAFT_ROLE_INPUT, name, src, nbytes);
+}
+
+static int ends_with_lr(const char *s) {
+  size_t n = strlen(s);
+  return n >= 2 && strcmp(s + n - 2, "lr") == 0;
+}
+
+graft_status graft_set_lr(graft_context *ctx, double lr) {
+  CHECK_CTX("graft_set_lr");
+  int found = 0;
+  for (int32_t i = 0; i < ctx->model->ntensors; ++i) {
+    const graft_tensor_desc *t = &ctx->model->tensors[i];
+    if (t->role == GRAFT_ROLE_HYPER && ends_with_lr(t->name)) {
+      store(ctx->data[i], t->dtype, 0, lr);
+      found = 1;
+    }
+  }
+  if (!found)
+    return fail(GRAFT_ERR_NOT_FOUND, "model '%s' has no learning rate",
+                ctx->model->name);
+  return GRAFT_OK;
+}
+
+graft_status graft_set_hyper(graft_context *ctx, const char *name,
+                             double value) {
+  int32_t i;
+  graft_status s = graft_find_tensor(ctx, GRAFT_ROLE_HYPER, name, &i);
+  if (s)
+    return s;
+  store(ctx->data[i], ctx->model->tensors[i].dtype, 0, value);
+  return GRAFT_OK;
+}
+
+graft_status graft_get_hyper(const graft_context *ctx, const char *name,
+                             double *value) {
+  int32_t i;
+  graft_status s = graft_find_tensor(ctx, GRAFT_ROLE_HYPER, name, &i);
+  if (s)
+    return s;
+  if (!value)
+    return fail(GRAFT_ERR_INVALID_ARGUMENT, "graft_get_hyper: null value");
+  *value = load(ctx->data[i], ctx->model->tensors[i].dtype, 0);
+  return GRAFT_OK;
+}
+
+graft_status graft_steps(const graft_context *ctx, uint64_t *steps) {
+  CHECK_CTX("graft_steps");
+  if (!steps)
+    return fail(GRAFT_ERR_INVALID_ARGUMENT, "graft_steps: null steps");
+  *steps = ctx->steps;
+  return GRAFT_OK;
+}
+
+graft_status graft_register_grad_hook(graft_context *ctx, const char *name,
+                                      graft_grad_hook hook, void *user) {
+  CHECK_CTX("graft_register_grad_hook");
+  if (!hook)
+    return fail(GRAFT_ERR_INVALID_ARGUMENT, "graft_register_grad_hook: null hook");
+  int32_t tensor = -1;
+  if (name) {
+    graft_status s = graft_find_tensor(ctx, GRAFT_ROLE_GRAD, name, &tensor);
+    if (s && graft_find_tensor(ctx, GRAFT_ROLE_RETAINED_GRAD, name, &tensor))
+      return fail(GRAFT_ERR_NOT_FOUND, "model '%s' has no gradient of '%s'",
+                  ctx->model->name, name);
+  }
+  if (ctx->nhooks >= GRAFT_MAX_HOOKS)
+    return fail(GRAFT_ERR_OUT_OF_MEMORY, "at most %d gradient hooks",
+                GRAFT_MAX_HOOKS);
+  ctx->hooks[ctx->nhooks].fn = hook;
+  ctx->hooks[ctx->nhooks].user = user;
+  ctx->hooks[ctx->nhooks].tensor = tensor;
+  ++ctx->nhooks;
+  return GRAFT_OK;
+}
+
+graft_status graft_clear_grad_hooks(graft_context *ctx) {
+  CHECK_CTX("graft_clear_grad_hooks");
+  ctx->nhooks = 0;
+  return GRAFT_OK;
+}
+
+/*--- safetensors ----------------------------------------------------------*/
+
+static const char *dtype_name(int32_t d) {
+  switch (d) {
+  case GRAFT_DTYPE_F32: return "F32";
+  case GRAFT_DTYPE_F64: return "F64";
+  case GRAFT_DTYPE_BF16: return "BF16";
+  case GRAFT_DTYPE_I64: return "I64";
+  case GRAFT_DTYPE_I32: return "I32";
+  case GRAFT_DTYPE_BOOL: return "BOOL";
+  }
+  return "?";
+}
+
+static int saved(int32_t role) {
+  return role == GRAFT_ROLE_PARAM || role == GRAFT_ROLE_BUFFER ||
+         role == GRAFT_ROLE_OPT_STATE;
+}
+
+/* Appends to a growable string; returns 0 when out of memory. */
+struct sbuf {
+  char *s;
+  size_t n, cap;
+};
+static int sb_add(struct sbuf *b, const char *fmt, ...) {
+  for (;;) {
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(b->s ? b->s + b->n : 0, b->s ? b->cap - b->n : 0, fmt, ap);
+    va_end(ap);
+    if (k < 0)
+      return 0;
+    if (b->s && b->n + (size_t)k < b->cap) {
+      b->n += (size_t)k;
+      return 1;
+    }
+    size_t cap = (b->cap + (size_t)k + 1) * 2;
+    char *s = (char *)realloc(b->s, cap);
+    if (!s)
+      return 0;
+    b->s = s;
+    b->cap = cap;
+  }
+}
+
+graft_status graft_save(const graft_context *ctx, const char *path) {
+  CHECK_CTX("graft_save");
+  if (!path)
+    return fail(GRAFT_ERR_INVALID_ARGUMENT, "graft_save: null path");
+  const graft_model_desc *m = ctx->model;
+  struct sbuf h = {0, 0, 0};
+  int ok = sb_add(&h, "{\"__metadata__\":{\"graft.model\":\"%s\",\"graft.steps\":\"%llu\"}",
+                  m->name, (unsigned long long)ctx->steps);
+  uint64_t offset = 0;
+  for (int32_t i = 0; ok && i < m->ntensors; ++i) {
+    const graft_tensor_desc *t = &m->tensors[i];
+    if (!saved(t->role))
+      continue;
+    ok = sb_add(&h, ",\"%s%s\":{\"dtype\":\"%s\",\"shape\":[",
+                t->role == GRAFT_ROLE_OPT_STATE ? "optimizer." : "", t->name,
+                dtype_name(t->dtype));
+    for (int32_t d = 0; ok && d < t->rank; ++d)
+      ok = sb_add(&h, d ? ",%lld" : "%lld", (long long)t->shape[d]);
+    ok = ok && sb_add(&h, "],\"data_offsets\":[%llu,%llu]}",
+                      (unsigned long long)offset,
+                      (unsigned long long)(offset + (uint64_t)t->nbytes));
+    offset += (uint64_t)t->nbytes;
+  }
+  ok = ok && sb_add(&h, "}");
+  while (ok && h.n % 8)
+    ok = sb_add(&h, " ");
+  if (!ok) {
+    free(h.s);
+    return fail(GRAFT_ERR_OUT_OF_MEMORY, "graft_save: out of memory");
+  }
+  /* Written next to `path`, then renamed over it: never a partial file. */
+  size_t plen = strlen(path);
+  char *tmp = (char *)malloc(plen + 8);
+  if (!tmp) {
+    free(h.s);
+    return fail(GRAFT_ERR_OUT_OF_MEMORY, "graft_save: out of memory");
+  }
+  memcpy(tmp, path, plen);
+  memcpy(tmp + plen, ".tmp", 5);
+  FILE *f = fopen(tmp, "wb");
+  if (!f) {
+    free(h.s);
+    free(tmp);
+    return fail(GRAFT_ERR_IO, "cannot write %s", path);
+  }
+  unsigned char len[8];
+  for (int k = 0; k < 8; ++k)
+    len[k] = (unsigned char)((uint64_t)h.n >> (8 * k));
+  ok = fwrite(len, 1, 8, f) == 8 && fwrite(h.s, 1, h.n, f) == h.n;
+  for (int32_t i = 0; ok && i < m->ntensors; ++i)
+    if (saved(m->tensors[i].role))
+      ok = fwrite(ctx->data[i], 1, (size_t)m->tensors[i].nbytes, f) ==
+           (size_t)m->tensors[i].nbytes;
+  ok = (fclose(f) == 0) && ok;
+  free(h.s);
+  if (!ok || rename(tmp, path) != 0) {
+    remove(tmp);
+    free(tmp);
+    return fail(GRAFT_ERR_IO, "cannot write %s", path);
+  }
+  free(tmp);
+  return GRAFT_OK;
+}
+
+/* A JSON reader for the safetensors header: every read is bounds-checked. */
+struct json {
+  const char *p, *end;
+};
+
+static void ws(struct json *j) {
+  while (j->p < j->end && (*j->p == ' ' || *j->p == '\n' || *j->p == '\r' ||
+                           *j->p == '\t'))
+    ++j->p;
+}
+
+static int eat(struct json *j, char c) {
+  ws(j);
+  if (j->p < j->end && *j->p == c) {
+    ++j->p;
+    return 1;
+  }
+  return 0;
+}
+
+/* Reads a string into out[cap] (truncation is an error); out NULL skips it. */
+static int jstring(struct json *j, char *out, size_t cap) {
+  if (!eat(j, '"'))
+    return 0;
+  size_t n = 0;
+  while (j->p < j->end && *j->p != '"') {
+    char c = *j->p++;
+    if (c == '\\') {
+      if (j->p >= j->end)
+        return 0;
+      c = *j->p++;
+      switch (c) {
+      case '"': case '\\': case '/': break;
+      case 'n': c = '\n'; break;
+      case 't': c = '\t'; break;
+      case 'r': c = '\r'; break;
+      case 'b': c = '\b'; break;
+      case 'f': c = '\f'; break;
+      case 'u': /* kept verbatim: names here are ASCII */
+        if (j->end - j->p < 4)
+          return 0;
+        j->p += 4;
+        c = '?';
+        break;
+      default: return 0;
+      }
+    }
+    if (!out)
+      continue;
+    if (n + 1 >= cap)
+      return 0;
+    out[n++] = c;
+  }
+  if (j->p >= j->end)
+    return 0;
+  ++j->p;
+  if (out)
+    out[n] = 0;
+  return 1;
+}
+
+static int juint(struct json *j, uint64_t *v) {
+  ws(j);
+  if (j->p >= j->end || *j->p < '0' || *j->p > '9')
+    return 0;
+  uint64_t x = 0;
+  while (j->p < j->end && *j->p >= '0' && *j->p <= '9') {
+    if (x > (UINT64_MAX - 9) / 10)
+      return 0;
+    x = x * 10 + (uint64_t)(*j->p++ - '0');
+  }
+  *v = x;
+  return 1;
+}
+
+/* Skips any JSON value (for __metadata__ and unknown fields). */
+static int jskip(struct json *j, int depth) {
+  uint64_t u;
+  if (depth > 32)
+    return 0;
+  ws(j);
+  if (j->p >= j->end)
+    return 0;
+  char c = *j->p;
+  if (c == '"')
+    return jstring(j, 0, 0);
+  if (c == '{' || c == '[') {
+    char close = c == '{' ? '}' : ']';
+    ++j->p;
+    if (eat(j, close))
+      return 1;
+    do {
+      if (c == '{' && (!jstring(j, 0, 0) || !eat(j, ':')))
+        return 0;
+      if (!jskip(j, depth + 1))
+        return 0;
+    } while (eat(j, ','));
+    return eat(j, close);
+  }
+  if (c >= '0' && c <= '9')
+    return juint(j, &u);
+  static const char *words[] = {"true", "false", "null"};
+  for (int k = 0; k < 3; ++k) {
+    size_t n = strlen(words[k]);
+    if ((size_t)(j->end - j->p) >= n && memcmp(j->p, words[k], n) == 0) {
+      j->p += n;
+      return 1;
+    }
+  }
+  return 0;
+}
+
+graft_status graft_load(graft_context *ctx, const char *path) {
+  CHECK_CTX("graft_load");
+  if (!path)
+    return fail(GRAFT_ERR_INVALID_ARGUMENT, "graft_load: null path");
+  const graft_model_desc *m = ctx->model;
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return fail(GRAFT_ERR_IO, "cannot open %s", path);
+  unsigned char *file = 0;
+  int64_t *slot = 0; /* per tensor: offset of its bytes in `file`, or -1 */
+  graft_status status = GRAFT_OK;
+  long size = -1;
+  if (fseek(f, 0, SEEK_END) == 0)
+    size = ftell(f);
+  if (size < 0 || fseek(f, 0, SEEK_SET) != 0) {
+    fclose(f);
+    return fail(GRAFT_ERR_IO, "cannot read %s", path);
+  }
+  file = (unsigned char *)malloc((size_t)size + 1);
+  slot = (int64_t *)malloc(sizeof(int64_t) * ((size_t)m->ntensors + 1));
+  if (!file || !slot) {
+    fclose(f);
+    free(file);
+    free(slot);
+    return fail(GRAFT_ERR_OUT_OF_MEMORY, "graft_load: out of memory");
+  }
+  size_t got = fread(file, 1, (size_t)size, f);
+  fclose(f);
+  for (int32_t i = 0; i < m->ntensors; ++i)
+    slot[i] = -1;
+#define BAD(...)                                                              \
+  do {                                                                        \
+    status = fail(GRAFT_ERR_FORMAT, __VA_ARGS__);                             \
+    goto done;                                                                \
+  } while (0)
+  if (got != (size_t)size)
+    BAD("cannot read %s", path);
+  if (size < 8)
+    BAD("%s is not a safetensors file (%ld bytes, shorter than its header "
+        "length)", path, size);
+  uint64_t hlen = 0;
+  for (int k = 0; k < 8; ++k)
+    hlen |= (uint64_t)file[k] << (8 * k);
+  if (hlen > (uint64_t)size - 8 || hlen < 2)
+    BAD("%s is not a safetensors file or is truncated (header of %llu bytes "
+        "in a file of %ld)", path, (unsigned long long)hlen, size);
+  uint64_t dataStart = 8 + hlen, dataSize = (uint64_t)size - dataStart;
+  struct json j = {(const char *)file + 8, (const char *)file + 8 + hlen};
+  char key[1024], field[64], dtype[16];
+  if (!eat(&j, '{'))
+    BAD("%s: the safetensors header is not a JSON object", path);
+  if (!eat(&j, '}')) {
+    do {
+      if (!jstring(&j, key, sizeof key) || !eat(&j, ':'))
+        BAD("%s: malformed safetensors header", path);
+      if (strcmp(key, "__metadata__") == 0) {
+        if (!jskip(&j, 0))
+          BAD("%s: malformed safetensors metadata", path);
+        continue;
+      }
+      /* Which tensor of the model. */
+      int opt = strncmp(key, "optimizer.", 10) == 0;
+      const char *name = opt ? key + 10 : key;
+      int32_t t = -1;
+      for (int32_t i = 0; i < m->ntensors; ++i) {
+        const graft_tensor_desc *d = &m->tensors[i];
+        if ((opt ? d->role == GRAFT_ROLE_OPT_STATE
+                 : (d->role == GRAFT_ROLE_PARAM || d->role == GRAFT_ROLE_BUFFER)) &&
+            strcmp(d->name, name) == 0)
+          t = i;
+      }
+      if (t < 0) {
+        status = fail(GRAFT_ERR_NOT_FOUND,
+                      "%s: tensor '%s' is not a %s of model '%s'", path, key,
+                      opt ? "optimizer state" : "parameter or buffer", m->name);
+        goto done;
+      }
+      if (slot[t] >= 0)
+        BAD("%s: tensor '%s' appears twice", path, key);
+      const graft_tensor_desc *d = &m->tensors[t];
+      int haveDtype = 0, haveShape = 0, haveOffsets = 0;
+      uint64_t begin = 0, end = 0;
+      if (!eat(&j, '{'))
+        BAD("%s: entry '%s' is not an object", path, key);
+      if (!eat(&j, '}')) {
+        do {
+          if (!jstring(&j, field, sizeof field) || !eat(&j, ':'))
+            BAD("%s: malformed entry '%s'", path, key);
+          if (strcmp(field, "dtype") == 0) {
+            if (!jstring(&j, dtype, sizeof dtype))
+              BAD("%s: bad dtype of '%s'", path, key);
+            haveDtype = 1;
+          } else if (strcmp(field, "shape") == 0) {
+            int32_t rank = 0;
+            int shapeOk = 1;
+            if (!eat(&j, '['))
+              BAD("%s: bad shape of '%s'", path, key);
+            if (!eat(&j, ']')) {
+              do {
+                uint64_t v;
+                if (!juint(&j, &v))
+                  BAD("%s: bad shape of '%s'", path, key);
+                if (rank >= d->rank || (int64_t)v != d->shape[rank])
+                  shapeOk = 0;
+                ++rank;
+              } while (eat(&j, ','));
+              if (!eat(&j, ']'))
+                BAD("%s: bad shape of '%s'", path, key);
+            }
+            if (!shapeOk || rank != d->rank) {
+              status = fail(GRAFT_ERR_SIZE,
+                            "%s: tensor '%s' has a shape other than the "
+                            "model's (rank %d)", path, key, (int)d->rank);
+              goto done;
+            }
+            haveShape = 1;
+          } else if (strcmp(field, "data_offsets") == 0) {
+            if (!eat(&j, '[') || !juint(&j, &begin) || !eat(&j, ',') ||
+                !juint(&j, &end) || !eat(&j, ']'))
+              BAD("%s: bad data_offsets of '%s'", path, key);
+            haveOffsets = 1;
+          } else if (!jskip(&j, 0)) {
+            BAD("%s: malformed entry '%s'", path, key);
+          }
+        } while (eat(&j, ','));
+        if (!eat(&j, '}'))
+          BAD("%s: malformed entry '%s'", path, key);
+      }
+      if (!haveDtype || !haveShape || !haveOffsets)
+        BAD("%s: entry '%s' lacks its dtype, shape or data_offsets", path, key);
+      if (strcmp(dtype, dtype_name(d->dtype)) != 0) {
+        status = fail(GRAFT_ERR_DTYPE, "%s: tensor '%s' is %s, the model's is %s",
+                      path, key, dtype, dtype_name(d->dtype));
+        goto done;
+      }
+      if (begin > end || end > dataSize)
+        BAD("%s: the bytes of '%s' lie outside the file (truncated?)", path, key);
+      if (end - begin != (uint64_t)d->nbytes) {
+        status = fail(GRAFT_ERR_SIZE, "%s: tensor '%s' has %llu bytes, not %lld",
+                      path, key, (unsigned long long)(end - begin),
+                      (long long)d->nbytes);
+        goto done;
+      }
+      slot[t] = (int64_t)(dataStart + begin);
+    } while (eat(&j, ','));
+    if (!eat(&j, '}'))
+      BAD("%s: malformed safetensors header", path);
+  }
+  /* Every parameter and buffer is needed; optimizer state all or none. */
+  {
+    int optSeen = 0, optMissing = 0;
+    for (int32_t i = 0; i < m->ntensors; ++i) {
+      const graft_tensor_desc *d = &m->tensors[i];
+      if ((d->role == GRAFT_ROLE_PARAM || d->role == GRAFT_ROLE_BUFFER) &&
+          slot[i] < 0) {
+        status = fail(GRAFT_ERR_NOT_FOUND, "%s has no tensor '%s' that model "
+                      "'%s' needs", path, d->name, m->name);
+        goto done;
+      }
+      if (d->role == GRAFT_ROLE_OPT_STATE)
+        {
+        if (slot[i] >= 0)
+          optSeen = 1;
+        else
+          optMissing = 1;
+      }
+    }
+    if (optSeen && optMissing)
+      BAD("%s has part of the optimizer state only", path);
+  }
+  for (int32_t i = 0; i < m->ntensors; ++i)
+    if (slot[i] >= 0)
+      memcpy(ctx->data[i], file + slot[i], (size_t)m->tensors[i].nbytes);
+#undef BAD
+done:
+  free(file);
+  free(slot);
+  return status;
+}

@@ -1,0 +1,508 @@
+//===- Library.cpp - A model as a static library with a C header ----------===//
+//
+// Lowers like JITModel does, then translates to LLVM IR, adds one uniform
+// wrapper per entry point (`void f(void **pointers)`) and the model's
+// metadata as constant globals laid out as graft_api.h's structs, runs the
+// O3 pipeline for the target machine, emits an object and writes it with
+// Graft's C runtime object into an archive. Nothing is shelled out.
+//
+//===----------------------------------------------------------------------===//
+
+#include "graft/Target/Library.h"
+#include "graft/Autograd/Optimizer.h"
+#include "graft/Dialect/Graft/IR/GraftOps.h"
+#include "graft/Evaluator/Evaluator.h"
+#include "graft/Target/JIT.h"
+
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/IR/Verifier.h"
+#include "llvm/MC/MCSubtargetInfo.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Object/ArchiveWriter.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/Target/TargetOptions.h"
+#include "llvm/TargetParser/Host.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace graft;
+
+namespace {
+// Must match graft_api.h.
+enum Role {
+  Param, Buffer, Grad, OptState, Hyper, Seed, Input, Loss, Output, InputGrad,
+  RetainedGrad
+};
+enum Dist { Zero, Constant, Uniform, Normal };
+
+int roleOf(llvm::StringRef r) {
+  return llvm::StringSwitch<int>(r)
+      .Case("param", Param).Case("buffer", Buffer).Case("grad", Grad)
+      .Case("opt_state", OptState).Case("hyper", Hyper).Case("seed", Seed)
+      .Case("input", Input).Case("loss", Loss).Case("output", Output)
+      .Case("input_grad", InputGrad).Case("retained_grad", RetainedGrad)
+      .Default(-1);
+}
+const char *roleNames[] = {"param", "buffer", "grad", "opt_state", "hyper",
+                           "seed", "input", "loss", "output", "input_grad",
+                           "retained_grad"};
+const char *dtypeNames[] = {"GRAFT_DTYPE_F32", "GRAFT_DTYPE_F64",
+                            "GRAFT_DTYPE_BF16", "GRAFT_DTYPE_I64",
+                            "GRAFT_DTYPE_I32", "GRAFT_DTYPE_BOOL"};
+
+struct Tensor {
+  TensorSlot slot;
+  int role;
+  int dist = Zero;
+  double p0 = 0, p1 = 0;
+  std::string init;
+  bool frozen = false;
+};
+
+llvm::Error error(const llvm::Twine &msg) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                 "graft: error: " + msg.str());
+}
+
+/// The distribution torch.nn.init draws from, as graft::eval::initTensor
+/// computes it (same formulas, same order of operations).
+llvm::Error resolveInit(Tensor &t, InitAttr init, RankedTensorType type) {
+  llvm::raw_string_ostream(t.init) << init;
+  switch (init.getKind()) {
+  case InitKind::zeros:
+    t.dist = Zero;
+    return llvm::Error::success();
+  case InitKind::ones:
+    t.dist = Constant, t.p0 = 1.0;
+    return llvm::Error::success();
+  case InitKind::constant:
+    t.dist = Constant, t.p0 = init.getNumber("value", 0.0);
+    return llvm::Error::success();
+  case InitKind::normal:
+    t.dist = Normal, t.p0 = init.getNumber("mean", 0.0),
+    t.p1 = init.getNumber("std", 1.0);
+    return llvm::Error::success();
+  case InitKind::uniform:
+    t.dist = Uniform, t.p0 = init.getNumber("a", 0.0),
+    t.p1 = init.getNumber("b", 1.0);
+    return llvm::Error::success();
+  case InitKind::kaiming_uniform:
+  case InitKind::kaiming_normal: {
+    auto fans = eval::fanInAndFanOut(type.getShape());
+    if (!fans)
+      return fans.takeError();
+    llvm::StringRef mode = init.getString("mode", "fan_in");
+    if (mode != "fan_in" && mode != "fan_out")
+      return error("Mode " + mode + " not supported");
+    int64_t fan = mode == "fan_in" ? fans->first : fans->second;
+    auto gain = eval::calculateGain(init.getString("nonlinearity", "leaky_relu"),
+                                    init.getNumber("a", 0.0));
+    if (!gain)
+      return gain.takeError();
+    double std = *gain / std::sqrt(static_cast<double>(fan));
+    if (init.getKind() == InitKind::kaiming_uniform)
+      t.dist = Uniform, t.p0 = -std::sqrt(3.0) * std, t.p1 = std::sqrt(3.0) * std;
+    else
+      t.dist = Normal, t.p0 = 0.0, t.p1 = std;
+    return llvm::Error::success();
+  }
+  case InitKind::xavier_uniform:
+  case InitKind::xavier_normal: {
+    auto fans = eval::fanInAndFanOut(type.getShape());
+    if (!fans)
+      return fans.takeError();
+    double std = init.getNumber("gain", 1.0) *
+                 std::sqrt(2.0 / static_cast<double>(fans->first + fans->second));
+    if (init.getKind() == InitKind::xavier_uniform)
+      t.dist = Uniform, t.p0 = -std::sqrt(3.0) * std, t.p1 = std::sqrt(3.0) * std;
+    else
+      t.dist = Normal, t.p0 = 0.0, t.p1 = std;
+    return llvm::Error::success();
+  }
+  }
+  return error("unknown initialiser");
+}
+
+std::string identifier(llvm::StringRef s) {
+  std::string out;
+  for (char c : s)
+    out += std::isalnum(static_cast<unsigned char>(c)) ? std::toupper(c) : '_';
+  return out;
+}
+
+std::string cString(llvm::StringRef s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\')
+      out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string shapeText(llvm::ArrayRef<int64_t> shape) {
+  std::string s = "{";
+  for (auto [i, d] : llvm::enumerate(shape))
+    s += (i ? ", " : "") + std::to_string(d);
+  return s + "}";
+}
+} // namespace
+
+llvm::Expected<std::string>
+graft::compileLibrary(ModuleOp module, const LibraryOptions &options) {
+  // The model and what only it knows: initialisers, frozen, learning rates.
+  SmallVector<ModelOp> models(module.getOps<ModelOp>());
+  if (models.empty())
+    return error("the file has no model");
+  ModelOp model;
+  if (options.modelName.empty()) {
+    if (models.size() > 1)
+      return error("the file has " + llvm::Twine(models.size()) +
+                   " models; pick one with --model");
+    model = models.front();
+  } else {
+    for (ModelOp m : models)
+      if (m.getSymName() == options.modelName)
+        model = m;
+    if (!model)
+      return error("the file has no model '" + options.modelName + "'");
+  }
+  std::string name = model.getSymName().str();
+  for (ModelOp m : models)
+    if (m != model)
+      m->erase();
+
+  llvm::StringMap<std::pair<InitAttr, RankedTensorType>> inits;
+  llvm::StringSet<> frozen;
+  for (Operation &op : model.getBody().front()) {
+    if (auto p = dyn_cast<ParamOp>(op)) {
+      inits[p.getName()] = {p.getInit(), p.getType()};
+      if (p.getFrozen())
+        frozen.insert(p.getName());
+    } else if (auto b = dyn_cast<BufferOp>(op)) {
+      inits[b.getName()] = {b.getInit(), b.getType()};
+    }
+  }
+  llvm::StringMap<double> lrs;
+  for (TrainOp train : model.getBody().getOps<TrainOp>()) {
+    FailureOr<OptimizerConfig> config = OptimizerConfig::get(train, {});
+    if (failed(config))
+      return error("the train block of '" + name + "' is invalid");
+    for (const OptimizerGroup &g : config->groups)
+      lrs[g.lrName] = g.lr;
+  }
+
+  std::vector<EntryPoint> entries;
+  if (llvm::Error e = lowerTrainingProgram(module, entries))
+    return std::move(e);
+
+  // The context's tensors: one per role and name, ordered by role.
+  std::vector<Tensor> tensors;
+  auto find = [&](const TensorSlot &s) -> int {
+    for (auto [i, t] : llvm::enumerate(tensors))
+      if (t.slot.role == s.role && t.slot.name == s.name)
+        return (int)i;
+    return -1;
+  };
+  for (const EntryPoint &ep : entries)
+    for (const auto *list : {&ep.args, &ep.results})
+      for (const TensorSlot &s : *list) {
+        int i = find(s);
+        if (i >= 0) {
+          if (tensors[i].slot.shape != s.shape || tensors[i].slot.type != s.type)
+            return error("'" + s.name + "' (" + s.role +
+                         ") has different types in different entry points");
+          continue;
+        }
+        Tensor t;
+        t.slot = s;
+        t.role = roleOf(s.role);
+        if (t.role < 0)
+          return error("unknown role '" + s.role + "'");
+        tensors.push_back(t);
+      }
+  std::stable_sort(tensors.begin(), tensors.end(),
+                   [](const Tensor &a, const Tensor &b) { return a.role < b.role; });
+  for (Tensor &t : tensors) {
+    if (t.role == Param || t.role == Buffer) {
+      auto it = inits.find(t.slot.name);
+      if (it == inits.end())
+        return error("no declaration of '" + t.slot.name + "'");
+      if (llvm::Error e = resolveInit(t, it->second.first, it->second.second))
+        return std::move(e);
+      t.frozen = frozen.contains(t.slot.name);
+    } else if (t.role == Hyper) {
+      t.dist = Constant;
+      t.p0 = lrs.lookup(t.slot.name);
+      t.init = "the model's " + t.slot.name;
+    }
+  }
+
+  // LLVM IR.
+  llvm::LLVMContext llctx;
+  std::unique_ptr<llvm::Module> ir = translateModuleToLLVMIR(module, llctx, name);
+  if (!ir)
+    return error("translating '" + name + "' to LLVM IR failed");
+
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
+  std::string err;
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, err);
+  if (!target)
+    return error(err);
+  std::string cpu = options.targetCPU, features;
+  if (cpu.empty() || cpu == "native") {
+    cpu = llvm::sys::getHostCPUName().str();
+    for (auto &f : llvm::sys::getHostCPUFeatures())
+      features += (features.empty() ? "" : ",") +
+                  std::string(f.second ? "+" : "-") + f.first().str();
+  }
+  {
+    std::unique_ptr<llvm::MCSubtargetInfo> sti(
+        target->createMCSubtargetInfo(triple, "", ""));
+    if (!sti || !sti->isCPUStringValid(cpu))
+      return error("unknown target CPU '" + cpu + "' (llc -mcpu=help lists them)");
+  }
+  llvm::TargetOptions targetOptions;
+  std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(
+      triple, cpu, features, targetOptions, llvm::Reloc::PIC_, std::nullopt,
+      llvm::CodeGenOptLevel::Aggressive));
+  if (!tm)
+    return error("cannot create a target machine for " + cpu);
+  ir->setDataLayout(tm->createDataLayout());
+  ir->setTargetTriple(triple);
+  for (llvm::Function &f : *ir)
+    if (!f.isDeclaration()) {
+      f.addFnAttr("target-cpu", cpu);
+      if (!features.empty())
+        f.addFnAttr("target-features", features);
+    }
+
+  // Metadata and wrappers.
+  auto *ptrTy = llvm::PointerType::get(llctx, 0);
+  auto *i32 = llvm::Type::getInt32Ty(llctx);
+  auto *i64 = llvm::Type::getInt64Ty(llctx);
+  auto *f64 = llvm::Type::getDoubleTy(llctx);
+  auto privateConst = [&](llvm::Constant *init, const llvm::Twine &n) {
+    auto *gv = new llvm::GlobalVariable(*ir, init->getType(), true,
+                                        llvm::GlobalValue::PrivateLinkage,
+                                        init, n);
+    gv->setUnnamedAddr(llvm::GlobalValue::UnnamedAddr::Global);
+    return gv;
+  };
+  auto str = [&](llvm::StringRef s) -> llvm::Constant * {
+    return privateConst(llvm::ConstantDataArray::getString(llctx, s), ".str");
+  };
+  auto ci32 = [&](int64_t v) { return llvm::ConstantInt::get(i32, v); };
+  auto ci64 = [&](int64_t v) { return llvm::ConstantInt::get(i64, v); };
+  llvm::Constant *null = llvm::ConstantPointerNull::get(ptrTy);
+
+  auto *tensorTy = llvm::StructType::create(
+      llctx, {ptrTy, i32, i32, i32, i32, ptrTy, i64, i64, f64, f64, ptrTy, i32, i32},
+      "graft_tensor_desc");
+  auto *entryTy = llvm::StructType::create(
+      llctx, {ptrTy, ptrTy, i32, i32, ptrTy, ptrTy}, "graft_entry_desc");
+  SmallVector<llvm::Type *> modelFields = {ptrTy, i32, i32, ptrTy, ptrTy};
+  modelFields.append(8, i32);
+  auto *modelTy = llvm::StructType::create(llctx, modelFields, "graft_model_desc");
+
+  SmallVector<llvm::Constant *> tensorInits;
+  for (const Tensor &t : tensors) {
+    llvm::Constant *shape = null;
+    if (!t.slot.shape.empty())
+      shape = privateConst(llvm::ConstantDataArray::get(
+                               llctx, llvm::ArrayRef<uint64_t>(
+                                          (const uint64_t *)t.slot.shape.data(),
+                                          t.slot.shape.size())),
+                           ".shape");
+    tensorInits.push_back(llvm::ConstantStruct::get(
+        tensorTy,
+        {str(t.slot.name), ci32(t.role), ci32((int)t.slot.type),
+         ci32(t.slot.shape.size()), ci32(t.dist), shape, ci64(t.slot.numel()),
+         ci64(t.slot.bytes()), llvm::ConstantFP::get(f64, t.p0),
+         llvm::ConstantFP::get(f64, t.p1), str(t.init), ci32(t.frozen),
+         ci32(0)}));
+  }
+  auto *tensorTable = privateConst(
+      llvm::ConstantArray::get(llvm::ArrayType::get(tensorTy, tensors.size()),
+                               tensorInits),
+      "graft.tensors");
+
+  int special[6] = {-1, -1, -1, -1, -1, -1};
+  const char *suffixes[6] = {"_forward_backward", "_zero_grad", "_step",
+                             "_train_step", "_eval", "_predict"};
+  SmallVector<llvm::Constant *> entryInits;
+  auto *voidTy = llvm::Type::getVoidTy(llctx);
+  for (auto [e, ep] : llvm::enumerate(entries)) {
+    llvm::Function *fn = ir->getFunction(ep.name);
+    size_t n = ep.args.size() + ep.results.size();
+    if (!fn || fn->arg_size() != n ||
+        llvm::any_of(fn->args(), [](llvm::Argument &a) {
+          return !a.getType()->isPointerTy();
+        }))
+      return error("entry point '" + ep.name +
+                   "' does not have the bare-pointer signature");
+    auto *wrapper = llvm::Function::Create(
+        llvm::FunctionType::get(voidTy, {ptrTy}, false),
+        llvm::GlobalValue::InternalLinkage, "graft.packed." + ep.name, *ir);
+    wrapper->addFnAttr("target-cpu", cpu);
+    if (!features.empty())
+      wrapper->addFnAttr("target-features", features);
+    llvm::IRBuilder<> b(llvm::BasicBlock::Create(llctx, "entry", wrapper));
+    SmallVector<llvm::Value *> callArgs;
+    for (size_t i = 0; i < n; ++i)
+      callArgs.push_back(b.CreateLoad(
+          ptrTy, b.CreateConstInBoundsGEP1_64(ptrTy, wrapper->getArg(0), i)));
+    b.CreateCall(fn, callArgs);
+    b.CreateRetVoid();
+
+    auto indices = [&](const std::vector<TensorSlot> &slots) -> llvm::Constant * {
+      if (slots.empty())
+        return null;
+      SmallVector<uint32_t> idx;
+      for (const TensorSlot &s : slots)
+        idx.push_back(find(s));
+      return privateConst(llvm::ConstantDataArray::get(llctx, llvm::ArrayRef<uint32_t>(idx)),
+                          ".slots");
+    };
+    entryInits.push_back(llvm::ConstantStruct::get(
+        entryTy, {str(ep.name), wrapper, ci32(ep.args.size()),
+                  ci32(ep.results.size()), indices(ep.args),
+                  indices(ep.results)}));
+    for (int k = 0; k < 6; ++k)
+      if (ep.name == name + suffixes[k])
+        special[k] = (int)e;
+  }
+  auto *entryTable = privateConst(
+      llvm::ConstantArray::get(llvm::ArrayType::get(entryTy, entries.size()),
+                               entryInits),
+      "graft.entries");
+  SmallVector<llvm::Constant *> modelInit = {
+      str(name), ci32(tensors.size()), ci32(entries.size()), tensorTable,
+      entryTable};
+  for (int k = 0; k < 6; ++k)
+    modelInit.push_back(ci32(special[k]));
+  modelInit.push_back(ci32(1)); // GRAFT_ABI_VERSION
+  modelInit.push_back(ci32(0));
+  new llvm::GlobalVariable(*ir, modelTy, true,
+                           llvm::GlobalValue::ExternalLinkage,
+                           llvm::ConstantStruct::get(modelTy, modelInit),
+                           "graft_model_" + name);
+
+  if (llvm::verifyModule(*ir, &llvm::errs()))
+    return error("the LLVM IR of '" + name + "' is invalid");
+  auto optimize = makeOptimizingTransformer(3, 0, tm.get());
+  if (llvm::Error e = optimize(ir.get()))
+    return std::move(e);
+
+  llvm::SmallVector<char, 0> object;
+  {
+    llvm::raw_svector_ostream os(object);
+    llvm::legacy::PassManager pm;
+    if (tm->addPassesToEmitFile(pm, os, nullptr,
+                                llvm::CodeGenFileType::ObjectFile))
+      return error("the target machine cannot emit an object file");
+    pm.run(*ir);
+  }
+
+  // The archive and the header.
+  if (std::error_code ec = llvm::sys::fs::create_directories(options.outputDir))
+    return error("cannot create " + options.outputDir + ": " + ec.message());
+  llvm::SmallString<256> lib(options.outputDir), header(options.outputDir);
+  llvm::sys::path::append(lib, "lib" + name + ".a");
+  llvm::sys::path::append(header, name + ".h");
+  std::string objectName = name + ".o";
+  std::vector<llvm::NewArchiveMember> members;
+  members.emplace_back(llvm::MemoryBufferRef(
+      llvm::StringRef(object.data(), object.size()), objectName));
+  members.emplace_back(
+      llvm::MemoryBufferRef(options.runtimeObject, "graft_runtime.o"));
+  if (llvm::Error e = llvm::writeArchive(
+          lib, members, llvm::SymtabWritingMode::NormalSymtab,
+          llvm::object::Archive::K_GNU, /*Deterministic=*/true,
+          /*Thin=*/false))
+    return std::move(e);
+
+  std::string h;
+  llvm::raw_string_ostream os(h);
+  std::string up = identifier(name);
+  os << "/* " << name << ".h: generated by `graft compile`; do not edit.\n"
+     << " * The C API of model '" << name << "' in lib" << name
+     << ".a (target CPU " << cpu << "). See docs/CAPI.md. */\n"
+     << options.apiHeader << "\n"
+     << "#ifndef GRAFT_MODEL_" << up << "_H\n#define GRAFT_MODEL_" << up
+     << "_H\n\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n"
+     << "/* The model's descriptor: pass it to graft_create. */\n"
+     << "extern const graft_model_desc graft_model_" << name << ";\n\n"
+     << "static inline graft_status " << name
+     << "_create(graft_context **ctx) {\n  return graft_create(&graft_model_"
+     << name << ", ctx);\n}\n\n"
+     << "#define " << up << "_TENSOR_COUNT " << tensors.size() << "\n\n"
+     << "/* The context's tensors, by index: role, state_dict name, dtype,\n"
+     << " * shape and initialiser.\n";
+  for (auto [i, t] : llvm::enumerate(tensors))
+    os << llvm::formatv(" * {0,3} {1,-13} {2,-28} {3} {4}{5}{6}\n", i,
+                        roleNames[t.role], t.slot.name,
+                        llvm::StringRef(dtypeNames[(int)t.slot.type]).drop_front(12),
+                        shapeText(t.slot.shape),
+                        t.init.empty() ? "" : "  init ", t.init);
+  os << " */\nenum " << name << "_tensor {\n";
+  std::vector<std::string> ids;
+  for (auto [i, t] : llvm::enumerate(tensors)) {
+    std::string id = up + "_" + identifier(roleNames[t.role]) + "_" +
+                     identifier(t.slot.name);
+    if (llvm::is_contained(ids, id))
+      id += "_" + std::to_string(i);
+    ids.push_back(id);
+    os << "  " << id << " = " << i << ",\n";
+  }
+  os << "};\n\n";
+  for (auto [i, t] : llvm::enumerate(tensors)) {
+    const std::string &id = ids[i];
+    os << "#define " << id << "_NAME " << cString(t.slot.name) << "\n"
+       << "#define " << id << "_DTYPE " << dtypeNames[(int)t.slot.type] << "\n"
+       << "#define " << id << "_RANK " << t.slot.shape.size() << "\n";
+    if (!t.slot.shape.empty())
+      os << "#define " << id << "_SHAPE " << shapeText(t.slot.shape) << "\n";
+    for (auto [d, size] : llvm::enumerate(t.slot.shape))
+      os << "#define " << id << "_SHAPE_" << d << " " << size << "\n";
+    os << "#define " << id << "_NUMEL " << t.slot.numel() << "\n"
+       << "#define " << id << "_NBYTES " << t.slot.bytes() << "\n";
+  }
+  os << "\n/* The entry points (called through graft_train_step etc.): their\n"
+     << " * arguments, then results, as tensor indices. */\n";
+  for (const EntryPoint &ep : entries) {
+    os << " /* " << ep.name << "(";
+    for (auto [i, s] : llvm::enumerate(ep.args))
+      os << (i ? ", " : "") << find(s);
+    os << ") -> (";
+    for (auto [i, s] : llvm::enumerate(ep.results))
+      os << (i ? ", " : "") << find(s);
+    os << ") */\n";
+  }
+  os << "\n#ifdef __cplusplus\n}\n#endif\n#endif\n";
+  std::error_code ec;
+  llvm::raw_fd_ostream hout(header, ec);
+  if (ec)
+    return error("cannot write " + header + ": " + ec.message());
+  hout << h;
+  hout.close();
+  if (hout.has_error())
+    return error("cannot write " + header);
+  return name;
+}

@@ -1,0 +1,98 @@
+//===- Compile.cpp - graft compile ----------------------------------------===//
+//
+// Compiles a model ahead of time into OUTDIR/libNAME.a and OUTDIR/NAME.h
+// (see docs/CAPI.md and graft/Target/Library.h).
+//
+//===----------------------------------------------------------------------===//
+
+#include "Compile.h"
+
+#include "graft/Frontend/MLIRGen.h"
+#include "graft/Pipelines/Pipelines.h"
+#include "graft/Runtime/EmbeddedRuntime.inc"
+#include "graft/Target/Library.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+namespace cl = llvm::cl;
+
+cl::SubCommand graft::cli::compileCmd(
+    "compile", "Compile a model into a static library and a C header");
+
+namespace {
+cl::opt<std::string> input(cl::Positional, cl::Required,
+                           cl::desc("<model.graft or model.mlir>"),
+                           cl::sub(graft::cli::compileCmd));
+cl::opt<std::string> outDir("o", cl::Required,
+                            cl::desc("Directory for libNAME.a and NAME.h"),
+                            cl::value_desc("OUTDIR"),
+                            cl::sub(graft::cli::compileCmd));
+cl::opt<std::string> targetCPU(
+    "target-cpu", cl::init(""),
+    cl::desc("CPU to compile for (default: the host's CPU and features)"),
+    cl::sub(graft::cli::compileCmd));
+cl::opt<std::string> modelName("model", cl::init(""),
+                               cl::desc("The model to compile when the file "
+                                        "has several"),
+                               cl::sub(graft::cli::compileCmd));
+cl::list<std::string> dims("dim", cl::desc("Override a named dimension: --dim B=32"),
+                           cl::value_desc("NAME=VALUE"),
+                           cl::sub(graft::cli::compileCmd));
+} // namespace
+
+int graft::cli::runCompile() {
+  DialectRegistry registry;
+  registerCodegenDialects(registry);
+  MLIRContext ctx(registry);
+  ctx.loadAllAvailableDialects();
+  llvm::SourceMgr sm;
+  SourceMgrDiagnosticHandler handler(sm, &ctx);
+  frontend::GenOptions options;
+  for (const std::string &d : dims) {
+    auto [n, v] = llvm::StringRef(d).split('=');
+    int64_t value;
+    if (n.empty() || v.getAsInteger(10, value) || value <= 0) {
+      llvm::errs() << "graft: error: --dim takes NAME=VALUE with a positive "
+                      "integer, not '" << d << "'\n";
+      return 2;
+    }
+    options.dims.push_back({n.str(), value});
+  }
+  OwningOpRef<ModuleOp> module;
+  if (llvm::StringRef(input).ends_with(".graft")) {
+    module = frontend::compileFile(ctx, sm, input, options, llvm::errs());
+  } else {
+    std::string err;
+    auto file = openInputFile(input, &err);
+    if (!file) {
+      llvm::errs() << "graft: error: " << err << "\n";
+      return 1;
+    }
+    sm.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+    module = parseSourceFile<ModuleOp>(sm, &ctx);
+  }
+  if (!module)
+    return 1;
+  LibraryOptions lib;
+  lib.outputDir = outDir;
+  lib.targetCPU = targetCPU;
+  lib.modelName = modelName;
+  lib.runtimeObject = llvm::StringRef(
+      reinterpret_cast<const char *>(graftRuntimeObject), graftRuntimeObjectSize);
+  lib.apiHeader = llvm::StringRef(reinterpret_cast<const char *>(graftApiHeader),
+                                  graftApiHeaderSize);
+  auto name = compileLibrary(*module, lib);
+  if (!name) {
+    llvm::errs() << llvm::toString(name.takeError()) << "\n";
+    return 1;
+  }
+  llvm::outs() << "wrote " << outDir << "/lib" << *name << ".a and " << outDir
+               << "/" << *name << ".h\n";
+  return 0;
+}
