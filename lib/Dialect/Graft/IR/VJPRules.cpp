@@ -166,58 +166,75 @@ int64_t reducedCount(ArrayRef<int64_t> shape, ArrayRef<int64_t> dims) {
 // Elementwise binary ops (broadcasting)
 //===----------------------------------------------------------------------===//
 
-SmallVector<Value> AddOp::getSavedForBackward(ArrayRef<bool>) { return {}; }
-LogicalResult AddOp::buildVJP(OpBuilder &b, ValueRange rg, ArrayRef<bool> need,
-                              SmallVectorImpl<Value> &out) {
-  GradBuilder gb(b, getLoc());
-  Value g = grad0(rg);
-  if (need[0])
-    out[0] = gb.sumTo(g, getLhs());
-  if (need[1])
-    out[1] = gb.sumTo(g, getRhs());
-  return success();
+namespace {
+enum class Arith { Add, Sub, Mul, Div };
+
+/// What a + c, a - c, a * c and a / c save (their in-place twins, whose self
+/// is `a`, save the same: PyTorch keeps the original self as a copy).
+SmallVector<Value> arithSaved(Arith k, Value a, Value c, ArrayRef<bool> need) {
+  switch (k) {
+  case Arith::Add:
+  case Arith::Sub:
+    return {};
+  case Arith::Mul:
+    return savedIf({{need[0], c}, {need[1], a}});
+  case Arith::Div:
+    return savedIf({{need[0] || need[1], c}, {need[1], a}});
+  }
+  llvm_unreachable("unknown arithmetic op");
 }
 
-SmallVector<Value> SubOp::getSavedForBackward(ArrayRef<bool>) { return {}; }
-LogicalResult SubOp::buildVJP(OpBuilder &b, ValueRange rg, ArrayRef<bool> need,
-                              SmallVectorImpl<Value> &out) {
-  GradBuilder gb(b, getLoc());
-  Value g = grad0(rg);
+/// The VJP of a + c, a - c, a * c, a / c; broadcast operands are summed
+/// back to their shapes (a no-op for an in-place self).
+void arithVJP(Arith k, GradBuilder &gb, Value g, Value a, Value c,
+              ArrayRef<bool> need, SmallVectorImpl<Value> &out) {
+  Value ga, gc;
+  switch (k) {
+  case Arith::Add:
+    ga = g, gc = g;
+    break;
+  case Arith::Sub:
+    ga = g, gc = need[1] ? gb.neg(g) : Value();
+    break;
+  case Arith::Mul:
+    ga = need[0] ? gb.mul(g, c) : Value();
+    gc = need[1] ? gb.mul(g, a) : Value();
+    break;
+  case Arith::Div: // d(a/c)/dc = -a / c^2
+    ga = need[0] ? gb.div(g, c) : Value();
+    gc = need[1] ? gb.neg(gb.div(gb.mul(g, a), gb.mul(c, c))) : Value();
+    break;
+  }
   if (need[0])
-    out[0] = gb.sumTo(g, getLhs());
+    out[0] = gb.sumTo(ga, a);
   if (need[1])
-    out[1] = gb.sumTo(gb.neg(g), getRhs());
-  return success();
+    out[1] = gb.sumTo(gc, c);
 }
+} // namespace
 
-SmallVector<Value> MulOp::getSavedForBackward(ArrayRef<bool> need) {
-  return savedIf({{need[0], getRhs()}, {need[1], getLhs()}});
-}
-LogicalResult MulOp::buildVJP(OpBuilder &b, ValueRange rg, ArrayRef<bool> need,
-                              SmallVectorImpl<Value> &out) {
-  GradBuilder gb(b, getLoc());
-  Value g = grad0(rg);
-  if (need[0])
-    out[0] = gb.sumTo(gb.mul(g, getRhs()), getLhs());
-  if (need[1])
-    out[1] = gb.sumTo(gb.mul(g, getLhs()), getRhs());
-  return success();
-}
+#define GRAFT_ARITH_VJP(OP, KIND)                                              \
+  SmallVector<Value> OP::getSavedForBackward(ArrayRef<bool> need) {            \
+    return arithSaved(Arith::KIND, (*this)->getOperand(0),                     \
+                      (*this)->getOperand(1), need);                           \
+  }                                                                            \
+  LogicalResult OP::buildVJP(OpBuilder &b, ValueRange rg,                      \
+                             ArrayRef<bool> need,                              \
+                             SmallVectorImpl<Value> &out) {                    \
+    GradBuilder gb(b, getLoc());                                               \
+    arithVJP(Arith::KIND, gb, grad0(rg), (*this)->getOperand(0),               \
+             (*this)->getOperand(1), need, out);                               \
+    return success();                                                          \
+  }
 
-SmallVector<Value> DivOp::getSavedForBackward(ArrayRef<bool> need) {
-  return savedIf({{need[0] || need[1], getRhs()}, {need[1], getLhs()}});
-}
-LogicalResult DivOp::buildVJP(OpBuilder &b, ValueRange rg, ArrayRef<bool> need,
-                              SmallVectorImpl<Value> &out) {
-  GradBuilder gb(b, getLoc());
-  Value g = grad0(rg);
-  Value a = getLhs(), d = getRhs();
-  if (need[0])
-    out[0] = gb.sumTo(gb.div(g, d), a);
-  if (need[1]) // -g * a / d^2
-    out[1] = gb.sumTo(gb.neg(gb.div(gb.mul(g, a), gb.mul(d, d))), d);
-  return success();
-}
+GRAFT_ARITH_VJP(AddOp, Add)
+GRAFT_ARITH_VJP(SubOp, Sub)
+GRAFT_ARITH_VJP(MulOp, Mul)
+GRAFT_ARITH_VJP(DivOp, Div)
+GRAFT_ARITH_VJP(AddInPlaceOp, Add)
+GRAFT_ARITH_VJP(SubInPlaceOp, Sub)
+GRAFT_ARITH_VJP(MulInPlaceOp, Mul)
+GRAFT_ARITH_VJP(DivInPlaceOp, Div)
+#undef GRAFT_ARITH_VJP
 
 SmallVector<Value> PowOp::getSavedForBackward(ArrayRef<bool> need) {
   return savedIf({{true, getLhs()}, {true, getRhs()}, {need[1], getResult()}});
@@ -304,6 +321,18 @@ LogicalResult MinimumOp::buildVJP(OpBuilder &b, ValueRange rg,
     return success();                                                          \
   }
 
+// Formulas an op and its in-place twin share (y is the result).
+static Value reluGrad(GradBuilder &gb, Value g, Value y) {
+  return gb.where(gb.cmp(ComparePredicate::gt, y, gb.scalarLike(0, y)), g,
+                  gb.scalarLike(0, g));
+}
+static Value tanhGrad(GradBuilder &gb, Value g, Value y) {
+  return gb.mul(g, gb.sub(gb.scalarLike(1, y), gb.mul(y, y)));
+}
+static Value sigmoidGrad(GradBuilder &gb, Value g, Value y) {
+  return gb.mul(gb.mul(g, y), gb.sub(gb.scalarLike(1, y), y));
+}
+
 #define NONE SmallVector<Value>{}
 #define INPUT SmallVector<Value>{(*this)->getOperand(0)}
 #define RESULT SmallVector<Value>{(*this)->getResult(0)}
@@ -324,13 +353,9 @@ GRAFT_UNARY_VJP(AbsOp, INPUT,
                                                    gb.scalarLike(0, x)),
                                             x))))
 // threshold_backward(g, result, 0)
-GRAFT_UNARY_VJP(ReluOp, RESULT,
-                gb.where(gb.cmp(ComparePredicate::gt, y, gb.scalarLike(0, y)),
-                         g, gb.scalarLike(0, g)))
-GRAFT_UNARY_VJP(TanhOp, RESULT,
-                gb.mul(g, gb.sub(gb.scalarLike(1, y), gb.mul(y, y))))
-GRAFT_UNARY_VJP(SigmoidOp, RESULT,
-                gb.mul(gb.mul(g, y), gb.sub(gb.scalarLike(1, y), y)))
+GRAFT_UNARY_VJP(ReluOp, RESULT, reluGrad(gb, g, y))
+GRAFT_UNARY_VJP(TanhOp, RESULT, tanhGrad(gb, g, y))
+GRAFT_UNARY_VJP(SigmoidOp, RESULT, sigmoidGrad(gb, g, y))
 // 2 / sqrt(pi) * exp(-x^2)
 GRAFT_UNARY_VJP(ErfOp, INPUT,
                 gb.mul(gb.mul(g, gb.exp(gb.neg(gb.mul(x, x)))),
@@ -433,74 +458,10 @@ LogicalResult CloneOp::buildVJP(OpBuilder &, ValueRange rg,
 // In-place variants: the out-of-place rule on the old version of self
 //===----------------------------------------------------------------------===//
 
-SmallVector<Value> AddInPlaceOp::getSavedForBackward(ArrayRef<bool>) {
-  return {};
-}
-LogicalResult AddInPlaceOp::buildVJP(OpBuilder &b, ValueRange rg,
-                                     ArrayRef<bool> need,
-                                     SmallVectorImpl<Value> &out) {
-  GradBuilder gb(b, getLoc());
-  Value g = grad0(rg);
-  if (need[0])
-    out[0] = g;
-  if (need[1])
-    out[1] = gb.sumTo(g, getOther());
-  return success();
-}
-
-SmallVector<Value> SubInPlaceOp::getSavedForBackward(ArrayRef<bool>) {
-  return {};
-}
-LogicalResult SubInPlaceOp::buildVJP(OpBuilder &b, ValueRange rg,
-                                     ArrayRef<bool> need,
-                                     SmallVectorImpl<Value> &out) {
-  GradBuilder gb(b, getLoc());
-  Value g = grad0(rg);
-  if (need[0])
-    out[0] = g;
-  if (need[1])
-    out[1] = gb.sumTo(gb.neg(g), getOther());
-  return success();
-}
-
-SmallVector<Value> MulInPlaceOp::getSavedForBackward(ArrayRef<bool> need) {
-  return savedIf({{need[0], getOther()}, {need[1], getSelf()}});
-}
-LogicalResult MulInPlaceOp::buildVJP(OpBuilder &b, ValueRange rg,
-                                     ArrayRef<bool> need,
-                                     SmallVectorImpl<Value> &out) {
-  GradBuilder gb(b, getLoc());
-  Value g = grad0(rg);
-  if (need[0])
-    out[0] = gb.mul(g, getOther());
-  if (need[1])
-    out[1] = gb.sumTo(gb.mul(g, getSelf()), getOther());
-  return success();
-}
-
-SmallVector<Value> DivInPlaceOp::getSavedForBackward(ArrayRef<bool> need) {
-  return savedIf({{need[0] || need[1], getOther()}, {need[1], getSelf()}});
-}
-LogicalResult DivInPlaceOp::buildVJP(OpBuilder &b, ValueRange rg,
-                                     ArrayRef<bool> need,
-                                     SmallVectorImpl<Value> &out) {
-  GradBuilder gb(b, getLoc());
-  Value g = grad0(rg), a = getSelf(), d = getOther();
-  if (need[0])
-    out[0] = gb.div(g, d);
-  if (need[1])
-    out[1] = gb.sumTo(gb.neg(gb.div(gb.mul(g, a), gb.mul(d, d))), d);
-  return success();
-}
-
-GRAFT_UNARY_VJP(ReluInPlaceOp, RESULT,
-                gb.where(gb.cmp(ComparePredicate::gt, y, gb.scalarLike(0, y)),
-                         g, gb.scalarLike(0, g)))
+GRAFT_UNARY_VJP(ReluInPlaceOp, RESULT, reluGrad(gb, g, y))
 GRAFT_UNARY_VJP(ExpInPlaceOp, RESULT, gb.mul(g, y))
-GRAFT_UNARY_VJP(SigmoidInPlaceOp, RESULT,
-                gb.mul(gb.mul(g, y), gb.sub(gb.scalarLike(1, y), y)))
-GRAFT_UNARY_VJP(TanhInPlaceOp, RESULT,
-                gb.mul(g, gb.sub(gb.scalarLike(1, y), gb.mul(y, y))))
+GRAFT_UNARY_VJP(SigmoidInPlaceOp, RESULT, sigmoidGrad(gb, g, y))
+GRAFT_UNARY_VJP(TanhInPlaceOp, RESULT, tanhGrad(gb, g, y))
 GRAFT_UNARY_VJP(ZeroInPlaceOp, NONE, gb.zerosLike(g))
 
 #undef GRAFT_UNARY_VJP
