@@ -66,10 +66,13 @@ LogicalResult sameElementType(std::optional<Location> loc, StringRef opName,
   return success();
 }
 
+/// Two operands of one element type, broadcast; the result has
+/// `resultElt`, or the operands' element type when null.
 template <typename OpTy>
 LogicalResult inferBinary(std::optional<Location> loc,
                           typename OpTy::Adaptor adaptor,
-                          SmallVectorImpl<Type> &types) {
+                          SmallVectorImpl<Type> &types,
+                          Type resultElt = nullptr) {
   StringRef name = OpTy::getOperationName();
   Value lhs = adaptor.getLhs(), rhs = adaptor.getRhs();
   if (failed(allTensors(loc, name, {lhs, rhs})) ||
@@ -78,7 +81,8 @@ LogicalResult inferBinary(std::optional<Location> loc,
   return pushResult(loc, name,
                     sh::broadcast(tensorOf(lhs).getShape(),
                                   tensorOf(rhs).getShape()),
-                    tensorOf(lhs).getElementType(), types);
+                    resultElt ? resultElt : tensorOf(lhs).getElementType(),
+                    types);
 }
 
 /// state_dict keys: dot-separated segments of letters, digits and '_', the
@@ -289,14 +293,7 @@ LogicalResult MaskedFillOp::inferReturnTypes(MLIRContext *,
 LogicalResult CompareOp::inferReturnTypes(MLIRContext *ctx,
                                           std::optional<Location> loc,
                                           Adaptor a, SmallVectorImpl<Type> &t) {
-  StringRef name = getOperationName();
-  if (failed(allTensors(loc, name, {a.getLhs(), a.getRhs()})) ||
-      failed(sameElementType(loc, name, a.getLhs(), a.getRhs())))
-    return failure();
-  return pushResult(loc, name,
-                    sh::broadcast(tensorOf(a.getLhs()).getShape(),
-                                  tensorOf(a.getRhs()).getShape()),
-                    IntegerType::get(ctx, 1), t);
+  return inferBinary<CompareOp>(loc, a, t, IntegerType::get(ctx, 1));
 }
 
 LogicalResult CastOp::verify() {
