@@ -329,15 +329,20 @@ public:
   }
 
   /// Batched matrix product a [..., M, K] @ c [..., K, N] with broadcast
-  /// batch dims, accumulated onto `init` (zeros when null). The iteration
-  /// order is (batch..., m, k, n): the innermost loop walks rows of `c` and
-  /// of the result contiguously, with no reduction in it, so it vectorises.
+  /// batch dims, accumulated onto `init` (zeros when null).
+  ///
+  /// A 2-D product whose result tiles into 8x16 blocks iterates (m, n, k)
+  /// and is marked `graft.contraction`: the CPU schedule tiles it for
+  /// registers and vectorises it (lib/Pipelines). Other products iterate
+  /// (batch..., m, k, n): without a schedule, the innermost loop then walks
+  /// rows of `c` and of the result contiguously and vectorises.
   Value contract(Value a, Value c, ArrayRef<int64_t> outShape,
                  Value init = {}) {
     ArrayRef<int64_t> as = shapeOf(a), cs = shapeOf(c);
     Type elt = eltOf(a);
     Value acc = init ? init : filled(outShape, elt, 0.0);
     int64_t batch = outShape.size() - 2, dims = batch + 3;
+    bool tiled = batch == 0 && outShape[0] % 8 == 0 && outShape[1] % 16 == 0;
     MLIRContext *ctx = b.getContext();
     auto operandMap = [&](ArrayRef<int64_t> s, AffineExpr r, AffineExpr col) {
       SmallVector<AffineExpr> e;
@@ -350,9 +355,9 @@ public:
       e.push_back(col);
       return AffineMap::get(dims, 0, e, ctx);
     };
-    AffineExpr m = getAffineDimExpr(batch, ctx),
-               k = getAffineDimExpr(batch + 1, ctx),
-               n = getAffineDimExpr(batch + 2, ctx);
+    AffineExpr m = getAffineDimExpr(batch, ctx);
+    AffineExpr k = getAffineDimExpr(tiled ? 2 : batch + 1, ctx);
+    AffineExpr n = getAffineDimExpr(tiled ? 1 : batch + 2, ctx);
     SmallVector<AffineExpr> outE;
     for (int64_t i = 0; i < batch; ++i)
       outE.push_back(getAffineDimExpr(i, ctx));
@@ -361,17 +366,18 @@ public:
     SmallVector<AffineMap> maps = {operandMap(as, m, k), operandMap(cs, k, n),
                                    AffineMap::get(dims, 0, outE, ctx)};
     SmallVector<IteratorType> iters(batch + 1, IteratorType::parallel);
-    iters.push_back(IteratorType::reduction);
-    iters.push_back(IteratorType::parallel);
-    return linalg::GenericOp::create(
-               b, loc, TypeRange{acc.getType()}, ValueRange{a, c},
-               ValueRange{acc}, maps, iters,
-               [&](OpBuilder &bb, Location l, ValueRange args) {
-                 Value p = arith::MulFOp::create(bb, l, args[0], args[1]);
-                 linalg::YieldOp::create(
-                     bb, l, arith::AddFOp::create(bb, l, args[2], p).getResult());
-               })
-        .getResult(0);
+    iters.push_back(tiled ? IteratorType::parallel : IteratorType::reduction);
+    iters.push_back(tiled ? IteratorType::reduction : IteratorType::parallel);
+    auto op = linalg::GenericOp::create(
+        b, loc, TypeRange{acc.getType()}, ValueRange{a, c}, ValueRange{acc},
+        maps, iters, [&](OpBuilder &bb, Location l, ValueRange args) {
+          Value p = arith::MulFOp::create(bb, l, args[0], args[1]);
+          linalg::YieldOp::create(
+              bb, l, arith::AddFOp::create(bb, l, args[2], p).getResult());
+        });
+    if (tiled)
+      op->setAttr("graft.contraction", b.getUnitAttr());
+    return op.getResult(0);
   }
 
   /// Softmax (or log-softmax) along `dim`, max-subtracted.

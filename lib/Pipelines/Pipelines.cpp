@@ -25,6 +25,23 @@
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Transforms/Passes.h"
+#include "mlir/Dialect/Affine/IR/ValueBoundsOpInterfaceImpl.h"
+#include "mlir/Dialect/Arith/IR/ValueBoundsOpInterfaceImpl.h"
+#include "mlir/Dialect/Linalg/IR/ValueBoundsOpInterfaceImpl.h"
+#include "mlir/Dialect/Linalg/TransformOps/DialectExtension.h"
+#include "mlir/Dialect/Linalg/Transforms/TilingInterfaceImpl.h"
+#include "mlir/Dialect/SCF/IR/ValueBoundsOpInterfaceImpl.h"
+#include "mlir/Dialect/SCF/TransformOps/SCFTransformOps.h"
+#include "mlir/Dialect/Tensor/IR/TensorTilingInterfaceImpl.h"
+#include "mlir/Dialect/Tensor/IR/ValueBoundsOpInterfaceImpl.h"
+#include "mlir/Dialect/Transform/IR/TransformDialect.h"
+#include "mlir/Dialect/Transform/IR/TransformOps.h"
+#include "mlir/Dialect/Transform/LoopExtension/LoopExtension.h"
+#include "mlir/Dialect/Transform/Transforms/TransformInterpreterUtils.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/Vector/TransformOps/VectorTransformOps.h"
+#include "mlir/Dialect/Vector/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Parser/Parser.h"
 
 #include <mutex>
 
@@ -35,7 +52,21 @@ void graft::registerCodegenDialects(DialectRegistry &registry) {
                   tensor::TensorDialect, arith::ArithDialect,
                   math::MathDialect, scf::SCFDialect, memref::MemRefDialect,
                   bufferization::BufferizationDialect, cf::ControlFlowDialect,
-                  affine::AffineDialect, LLVM::LLVMDialect>();
+                  affine::AffineDialect, LLVM::LLVMDialect,
+                  vector::VectorDialect, transform::TransformDialect>();
+  // The CPU schedule: transform ops and the interfaces tiling needs.
+  linalg::registerTransformDialectExtension(registry);
+  scf::registerTransformDialectExtension(registry);
+  vector::registerTransformDialectExtension(registry);
+  transform::registerLoopExtension(registry);
+  linalg::registerTilingInterfaceExternalModels(registry);
+  tensor::registerTilingInterfaceExternalModels(registry);
+  affine::registerValueBoundsOpInterfaceExternalModels(registry);
+  arith::registerValueBoundsOpInterfaceExternalModels(registry);
+  linalg::registerValueBoundsOpInterfaceExternalModels(registry);
+  scf::registerValueBoundsOpInterfaceExternalModels(registry);
+  tensor::registerValueBoundsOpInterfaceExternalModels(registry);
+  vector::registerBufferizableOpInterfaceExternalModels(registry);
   arith::registerBufferizableOpInterfaceExternalModels(registry);
   linalg::registerBufferizableOpInterfaceExternalModels(registry);
   scf::registerBufferizableOpInterfaceExternalModels(registry);
@@ -52,17 +83,75 @@ void graft::registerCodegenDialects(DialectRegistry &registry) {
 static const char kCPUPipeline[] =
     "func.func(convert-graft-to-linalg, canonicalize, cse,"
     "          linalg-fuse-elementwise-ops, canonicalize, cse),"
+    "graft-cpu-schedule, canonicalize,"
     "eliminate-empty-tensors,"
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},"
     "buffer-results-to-out-params{modify-public-functions},"
     "buffer-deallocation-pipeline, convert-bufferization-to-memref,"
     "func.func(convert-linalg-to-loops),"
-    "lower-affine, convert-scf-to-cf, expand-strided-metadata, lower-affine,"
+    "convert-vector-to-scf, lower-affine, convert-scf-to-cf,"
+    "expand-strided-metadata, lower-affine, convert-vector-to-llvm,"
     "finalize-memref-to-llvm, convert-math-to-llvm, convert-math-to-libm,"
     "convert-arith-to-llvm, convert-index-to-llvm,"
     "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},"
-    "convert-cf-to-llvm, reconcile-unrealized-casts";
+    "convert-cf-to-llvm, convert-ub-to-llvm, reconcile-unrealized-casts";
+
+// The CPU schedule of matrix products marked `graft.contraction` (results
+// that tile into 8x16 blocks): 8x16 register tiles (rows x one AVX-512
+// vector) over k steps of 1, vectorised.
+static const char kCPUSchedule[] = R"mlir(
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+    %mm = transform.structured.match ops{["linalg.generic"]}
+        attributes {graft.contraction} in %root
+        : (!transform.any_op) -> !transform.any_op
+    %t, %l:3 = transform.structured.tile_using_for %mm tile_sizes [8, 16, 1]
+        : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op)
+    transform.structured.vectorize %t : !transform.any_op
+    %f = transform.structured.match ops{["func.func"]} in %root
+        : (!transform.any_op) -> !transform.any_op
+    transform.apply_patterns to %f {
+      transform.apply_patterns.vector.transfer_permutation_patterns
+      transform.apply_patterns.canonicalization
+    } : !transform.any_op
+    transform.loop.hoist_loop_invariant_subsets %l#2 : !transform.any_op
+    transform.apply_patterns to %f {
+      transform.apply_patterns.vector.lower_transpose
+      transform.apply_patterns.vector.lower_broadcast
+      transform.apply_patterns.vector.lower_shape_cast
+    } : !transform.any_op
+    transform.yield
+  }
+}
+)mlir";
+
+namespace {
+/// Applies kCPUSchedule to the module with the transform interpreter.
+struct CPUSchedulePass
+    : PassWrapper<CPUSchedulePass, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(CPUSchedulePass)
+  StringRef getArgument() const override { return "graft-cpu-schedule"; }
+  StringRef getDescription() const override {
+    return "Tiles and vectorises matrix products for the CPU";
+  }
+  void runOnOperation() override {
+    OwningOpRef<ModuleOp> schedule =
+        parseSourceString<ModuleOp>(kCPUSchedule, &getContext());
+    if (!schedule)
+      return signalPassFailure();
+    Operation *entry = nullptr;
+    schedule->walk([&](transform::NamedSequenceOp seq) {
+      if (seq.getSymName() == "__transform_main")
+        entry = seq;
+    });
+    if (!entry ||
+        failed(transform::applyTransformNamedSequence(
+            getOperation(), entry, *schedule, transform::TransformOptions())))
+      return signalPassFailure();
+  }
+};
+} // namespace
 
 void graft::registerCodegenPasses() {
   static std::once_flag once;
@@ -77,6 +166,7 @@ void graft::registerCodegenPassesOnce() {
   memref::registerMemRefPasses();
   mlir::registerConversionPasses();
   registerConversionPasses(); // graft's own
+  PassRegistration<CPUSchedulePass>();
   PassPipelineRegistration<>(
       "graft-cpu-pipeline",
       "Lowers the training program's functions to the LLVM dialect",
