@@ -248,7 +248,8 @@ TEST_F(EvaluatorTest, InitialisersFollowTorchNnInit) {
   double xb = 2.0 * std::sqrt(6.0 / 100.0);
   EXPECT_LE(maxAbs(*ev.param("x")), xb);
   EXPECT_GT(maxAbs(*ev.param("x")), 0.95 * xb);
-  for (double v : ev.param("u")->data) {
+  Tensor u = *ev.param("u");
+  for (double v : u.data) {
     EXPECT_GE(v, -0.5);
     EXPECT_LT(v, 0.25);
   }

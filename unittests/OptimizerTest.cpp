@@ -349,9 +349,11 @@ TEST_P(OptimizerGolden, ResumeIsBitIdentical) {
   Slots straight, resumed;
   train(Loop::ForwardBackwardStep, -1, &straight);
   train(Loop::ForwardBackwardStep, 1, &resumed);
-  for (auto &[key, t] : straight)
-    if (key.first == "param" || key.first == "opt_state")
+  for (auto &[key, t] : straight) {
+    if (key.first == "param" || key.first == "opt_state") {
       EXPECT_EQ(t.data, resumed[key].data) << key.first << " " << key.second;
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(TorchOptim, OptimizerGolden,
@@ -388,9 +390,10 @@ TEST(OptimizerProgram, FrozenParameterHasNoGradientOrState) {
     ASSERT_TRUE(fn) << f.str();
     for (unsigned i = 0; i < fn.getNumArguments(); ++i) {
       auto [role, name] = slotOf(fn, i, false);
-      if (name.rfind("fc2.bias", 0) == 0)
+      if (name.rfind("fc2.bias", 0) == 0) {
         EXPECT_TRUE(f != "step" && role == "param")
             << f.str() << " takes " << role << " " << name;
+      }
     }
     for (unsigned i = 0; i < fn.getNumResults(); ++i)
       EXPECT_NE(slotOf(fn, i, true).second.rfind("fc2.bias", 0), 0u)

@@ -248,7 +248,7 @@ LogicalResult ProgramBuilder::buildForwardBackward() {
   // Differentiate a copy: the model itself stays mode- and backward-free.
   OpBuilder tb(model);
   auto copy = cast<ModelOp>(tb.clone(*model));
-  auto eraseCopy = llvm::make_scope_exit([&] { copy->erase(); });
+  llvm::scope_exit eraseCopy([&] { copy->erase(); });
   if (failed(deriveBackward(copy)))
     return failure();
 
@@ -395,7 +395,7 @@ void ProgramBuilder::buildStep(const OptimizerConfig &config) {
 LogicalResult ProgramBuilder::buildTrainStep(const OptimizerConfig &config) {
   OpBuilder tb(model);
   auto copy = cast<ModelOp>(tb.clone(*model));
-  auto eraseCopy = llvm::make_scope_exit([&] { copy->erase(); });
+  llvm::scope_exit eraseCopy([&] { copy->erase(); });
   if (failed(deriveBackward(copy)))
     return failure();
 

@@ -33,7 +33,7 @@ Evaluator::runFunction(func::FuncOp fn, llvm::ArrayRef<Tensor> args) {
   // The function's mode and seed for this run only.
   Mode savedMode = mode;
   uint64_t savedSeed = seed;
-  auto restore = llvm::make_scope_exit([&] {
+  llvm::scope_exit restore([&] {
     mode = savedMode;
     seed = savedSeed;
   });

@@ -903,10 +903,12 @@ LogicalResult EmbeddingBackwardOp::verify() {
     return failure();
   auto forward =
       sh::embedding(getType().getShape(), getIndices().getType().getShape());
-  if (forward && getPaddingIdx() &&
-      (*getPaddingIdx() < 0 || *getPaddingIdx() >= getType().getShape()[0]))
+  std::optional<int64_t> pad;
+  if (getPaddingIdx())
+    pad = static_cast<int64_t>(*getPaddingIdx());
+  if (forward && pad && (*pad < 0 || *pad >= getType().getShape()[0]))
     return emitOpError("padding_idx ")
-           << *getPaddingIdx() << " must be within num_embeddings [0, "
+           << *pad << " must be within num_embeddings [0, "
            << getType().getShape()[0] << ")";
   return verifyGradShape(*this, std::move(forward), getGrad().getType());
 }

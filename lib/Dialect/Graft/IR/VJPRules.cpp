@@ -689,7 +689,7 @@ LogicalResult SoftmaxOp::buildVJP(OpBuilder &b, ValueRange rg,
   GradBuilder gb(b, getLoc());
   Value g = grad0(rg), y = getResult();
   // y * (g - sum(g * y, dim))
-  Value dot = gb.sum(gb.mul(g, y), {getDim()}, /*keepdim=*/true);
+  Value dot = gb.sum(gb.mul(g, y), {(int64_t)getDim()}, /*keepdim=*/true);
   out[0] = gb.mul(y, gb.sub(g, dot));
   return success();
 }
@@ -705,7 +705,7 @@ LogicalResult LogSoftmaxOp::buildVJP(OpBuilder &b, ValueRange rg,
   GradBuilder gb(b, getLoc());
   Value g = grad0(rg);
   // g - exp(y) * sum(g, dim)
-  Value s = gb.sum(g, {getDim()}, /*keepdim=*/true);
+  Value s = gb.sum(g, {(int64_t)getDim()}, /*keepdim=*/true);
   out[0] = gb.sub(g, gb.mul(gb.exp(getResult()), s));
   return success();
 }

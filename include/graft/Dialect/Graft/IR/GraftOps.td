@@ -1132,7 +1132,7 @@ def Graft_SliceBackwardOp : Graft_Op<"slice_backward", [Pure]> {
   let hasVerifier = 1;
 }
 
-class Graft_ConvBackwardOp<string mnemonic, string what>
+class Graft_ConvBackwardOp<string mnemonic>
     : Graft_Op<mnemonic, [Pure]> {
   let arguments = (ins Graft_FloatTensor:$grad, Graft_FloatTensor:$other,
       DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$stride,
@@ -1147,7 +1147,7 @@ class Graft_ConvBackwardOp<string mnemonic, string what>
 }
 
 def Graft_Conv2dBackwardInputOp
-    : Graft_ConvBackwardOp<"conv2d_backward_input", "input"> {
+    : Graft_ConvBackwardOp<"conv2d_backward_input"> {
   let summary = "dL/d(input) of `graft.conv2d` (a transposed convolution)";
   let description = [{
     Given dL/d(output) and the weight (`other`), the gradient with respect to
@@ -1161,7 +1161,7 @@ def Graft_Conv2dBackwardInputOp
 }
 
 def Graft_Conv2dBackwardWeightOp
-    : Graft_ConvBackwardOp<"conv2d_backward_weight", "weight"> {
+    : Graft_ConvBackwardOp<"conv2d_backward_weight"> {
   let summary = "dL/d(weight) of `graft.conv2d`";
   let description = [{
     Given dL/d(output) and the forward input (`other`), the gradient with
