@@ -471,8 +471,11 @@ void graft::printAutogradTable(ModelOp model, llvm::raw_ostream &os,
       if (!options.allValues && !in.names.count(v))
         continue;
       AutogradInfo ai = in.ag->lookup(v);
-      bool candidate = isa_and_present<ParamOp>(op) ||
-                       (ai.requiresGrad && ai.isLeaf) || in.isRetained(v);
+      // What could have a .grad: parameters, inputs marked requires_grad
+      // and retained values.
+      auto input = dyn_cast<InputOp>(op);
+      bool candidate = isa<ParamOp>(op) ||
+                       (input && input.getRequiresGrad()) || in.isRetained(v);
       rows.push_back({in.displayName(v), in.kindStr(v), typeStr(v),
                       ai.requiresGrad ? "True" : "False",
                       ai.isLeaf ? "True" : "False",
