@@ -128,7 +128,8 @@ public:
   llvm::DenseSet<Value> active;
   /// Values the loss depends on numerically (through any op or region).
   llvm::DenseSet<Value> reach;
-  llvm::DenseSet<Operation *> forwardOps; // every op before backward
+  /// Every op before backward, with its position in program order.
+  llvm::DenseMap<Operation *, unsigned> forwardOps;
   SmallVector<Operation *> backwardOps;   // top-level ops appended
   llvm::DenseSet<Operation *> differentiated, pruned;
   llvm::SetVector<Value> saved;
@@ -169,7 +170,8 @@ Inspection::Inspection(ModelOp original) {
   scratch = ModuleOp::create(original.getLoc());
   OpBuilder b = OpBuilder::atBlockEnd(scratch->getBody());
   model = cast<ModelOp>(b.clone(*original.getOperation()));
-  model.getBody().walk([&](Operation *op) { forwardOps.insert(op); });
+  model.getBody().walk<WalkOrder::PreOrder>(
+      [&](Operation *op) { forwardOps.try_emplace(op, forwardOps.size()); });
   ag.emplace(model);
   active = computeActiveValues(model, *ag);
   computeReach();
@@ -380,6 +382,10 @@ std::string Inspection::whyNoGrad(Value v) const {
   if (active.contains(v))
     return "backward not derived: " + summary.noBackwardReason;
   SmallVector<Cut> cuts = findCuts(v);
+  // In program order, whatever the order of the use lists.
+  llvm::sort(cuts, [&](const Cut &a, const Cut &b) {
+    return forwardOps.lookup(a.op) < forwardOps.lookup(b.op);
+  });
   if (cuts.empty())
     return "no path to the loss";
   std::string s = "only ";
