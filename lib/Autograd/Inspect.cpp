@@ -23,9 +23,10 @@
 #include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/StringExtras.h"
-#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/Format.h"
 
+#include <array>
+#include <functional>
 #include <optional>
 
 using namespace mlir;
@@ -134,18 +135,13 @@ public:
   llvm::DenseSet<Operation *> differentiated, pruned;
   llvm::SetVector<Value> saved;
   llvm::MapVector<Value, ValueNames> names;
-  llvm::StringSet<> gradientNames;
+  /// The values graft.gradient marks give a .grad.
+  llvm::DenseSet<Value> gradValues;
   AutogradSummary summary;
 
-  bool isTrainableLeaf(Value v) const {
-    AutogradInfo ai = ag->lookup(v);
-    return ai.requiresGrad && ai.isLeaf;
-  }
   bool isRetained(Value v) const;
-  bool hasGrad(Value v) const {
-    return summary.hasBackward && active.contains(v) &&
-           (isTrainableLeaf(v) || isRetained(v));
-  }
+  /// Whether the derived backward marks `v` with graft.gradient.
+  bool hasGrad(Value v) const { return gradValues.contains(v); }
   /// Why `v`, which could have a gradient (a parameter, a requires_grad
   /// input or a retained value), has none; "" when it has one.
   std::string whyNoGrad(Value v) const;
@@ -182,9 +178,20 @@ Inspection::Inspection(ModelOp original) {
   for (Operation &op : model.getBody().front())
     if (!forwardOps.contains(&op))
       backwardOps.push_back(&op);
+  // graft.gradient names a parameter, an input or a retained value.
+  llvm::StringMap<SmallVector<Value, 1>> byName;
+  for (Operation &op : model.getBody().front()) {
+    if (auto p = dyn_cast<ParamOp>(op))
+      byName[p.getName()].push_back(p);
+    else if (auto in = dyn_cast<InputOp>(op))
+      byName[in.getName()].push_back(in);
+    else if (auto r = dyn_cast<RetainGradOp>(op))
+      byName[r.getName()].push_back(r.getValue());
+  }
   for (Operation *op : backwardOps)
     if (auto g = dyn_cast<GradientOp>(op))
-      gradientNames.insert(g.getName());
+      for (Value v : byName.lookup(g.getName()))
+        gradValues.insert(v);
   for (Operation &op : model.getBody().front()) {
     Value leaf;
     if (auto p = dyn_cast<ParamOp>(op); p && !p.getFrozen())
@@ -380,7 +387,10 @@ std::string Inspection::whyNoGrad(Value v) const {
   if (!ModelOp(model).getLoss())
     return "no path to the loss (the model has no graft.loss)";
   if (active.contains(v))
-    return "backward not derived: " + summary.noBackwardReason;
+    return summary.hasBackward
+               ? "on the loss's path, but the derived backward has no "
+                 "graft.gradient for it"
+               : "backward not derived: " + summary.noBackwardReason;
   SmallVector<Cut> cuts = findCuts(v);
   // In program order, whatever the order of the use lists.
   llvm::sort(cuts, [&](const Cut &a, const Cut &b) {
