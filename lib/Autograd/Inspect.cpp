@@ -131,7 +131,7 @@ public:
   llvm::DenseSet<Value> reach;
   /// Every op before backward, with its position in program order.
   llvm::DenseMap<Operation *, unsigned> forwardOps;
-  SmallVector<Operation *> backwardOps;   // top-level ops appended
+  SmallVector<Operation *> backwardOps; // top-level ops appended
   llvm::DenseSet<Operation *> differentiated, pruned;
   llvm::SetVector<Value> saved;
   llvm::MapVector<Value, ValueNames> names;
@@ -350,9 +350,8 @@ SmallVector<Cut> Inspection::findCuts(Value leaf) const {
           isa<LossOp>(user) ||
           llvm::any_of(user->getResults(),
                        [&](Value r) { return reach.contains(r); }) ||
-          (isa<YieldOp>(user) &&
-           reach.contains(
-               user->getParentOp()->getResult(use.getOperandNumber())));
+          (isa<YieldOp>(user) && reach.contains(user->getParentOp()->getResult(
+                                     use.getOperandNumber())));
       if (!toLoss || isa<LossOp>(user))
         continue;
       if (gradFreeRegionOf(user)) {
@@ -454,12 +453,11 @@ AutogradSummary graft::summarizeAutograd(ModelOp model) {
 static SmallVector<std::string> summaryLines(const AutogradSummary &s) {
   SmallVector<std::string> lines;
   auto fmt = [](const Twine &t) { return t.str(); };
-  lines.push_back(fmt("parameters: " + Twine(s.totalParams) + " total (" +
-                      Twine(s.totalParamTensors) + " tensors), " +
-                      Twine(s.trainableParams) + " trainable (" +
-                      Twine(s.trainableParamTensors) + "), " +
-                      Twine(s.frozenParams) + " frozen (" +
-                      Twine(s.frozenParamTensors) + ")"));
+  lines.push_back(fmt(
+      "parameters: " + Twine(s.totalParams) + " total (" +
+      Twine(s.totalParamTensors) + " tensors), " + Twine(s.trainableParams) +
+      " trainable (" + Twine(s.trainableParamTensors) + "), " +
+      Twine(s.frozenParams) + " frozen (" + Twine(s.frozenParamTensors) + ")"));
   lines.push_back(fmt("saved for backward: " + Twine(s.savedBytes) +
                       " bytes in " + Twine(s.savedTensors) +
                       " tensors (activations only)"));
@@ -490,14 +488,13 @@ void graft::printAutogradTable(ModelOp model, llvm::raw_ostream &os,
       // What could have a .grad: parameters, inputs marked requires_grad
       // and retained values.
       auto input = dyn_cast<InputOp>(op);
-      bool candidate = isa<ParamOp>(op) ||
-                       (input && input.getRequiresGrad()) || in.isRetained(v);
-      rows.push_back({in.displayName(v), in.kindStr(v), typeStr(v),
-                      ai.requiresGrad ? "True" : "False",
-                      ai.isLeaf ? "True" : "False",
-                      ai.gradFn.empty() ? "None" : ai.gradFn.str(),
-                      in.hasGrad(v) ? "yes" : "no",
-                      candidate ? in.whyNoGrad(v) : ""});
+      bool candidate = isa<ParamOp>(op) || (input && input.getRequiresGrad()) ||
+                       in.isRetained(v);
+      rows.push_back(
+          {in.displayName(v), in.kindStr(v), typeStr(v),
+           ai.requiresGrad ? "True" : "False", ai.isLeaf ? "True" : "False",
+           ai.gradFn.empty() ? "None" : ai.gradFn.str(),
+           in.hasGrad(v) ? "yes" : "no", candidate ? in.whyNoGrad(v) : ""});
     }
   });
   std::array<size_t, 8> width{};
@@ -709,7 +706,8 @@ void DotWriter::edges() {
       if (!from || !drawn.insert(from).second)
         continue;
       std::string label = typeStr(v);
-      if (auto r = dyn_cast<OpResult>(v); r && r.getOwner()->getNumResults() > 1)
+      if (auto r = dyn_cast<OpResult>(v);
+          r && r.getOwner()->getNumResults() > 1)
         label += " #" + std::to_string(r.getResultNumber());
       std::string attrs;
       if (isBackward) {
@@ -719,7 +717,8 @@ void DotWriter::edges() {
         else
           attrs = "label=\"" + label + "\"";
       } else if (Operation *region = gradFreeRegionOf(user);
-                 region && !region->isAncestor(v.getParentRegion()->getParentOp())) {
+                 region &&
+                 !region->isAncestor(v.getParentRegion()->getParentOp())) {
         attrs = ("label=\"" + modeName(region) + " cut\\n" + label +
                  "\", style=dashed, color=red, fontcolor=red")
                     .str();
@@ -768,7 +767,8 @@ void DotWriter::write() {
   os << "  }\n";
   os << "  subgraph cluster_backward {\n"
      << "    label=\"backward (graft-derive-backward)"
-     << (in.summary.hasBackward ? "" : ": none: " + esc(in.summary.noBackwardReason))
+     << (in.summary.hasBackward ? ""
+                                : ": none: " + esc(in.summary.noBackwardReason))
      << "\"; color=blue; style=dashed;\n";
   for (Operation *op : in.backwardOps)
     backwardNode(op);
