@@ -23,9 +23,10 @@
 #include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/StringExtras.h"
-#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/Format.h"
 
+#include <array>
+#include <functional>
 #include <optional>
 
 using namespace mlir;
@@ -128,23 +129,19 @@ public:
   llvm::DenseSet<Value> active;
   /// Values the loss depends on numerically (through any op or region).
   llvm::DenseSet<Value> reach;
-  llvm::DenseSet<Operation *> forwardOps; // every op before backward
-  SmallVector<Operation *> backwardOps;   // top-level ops appended
+  /// Every op before backward, with its position in program order.
+  llvm::DenseMap<Operation *, unsigned> forwardOps;
+  SmallVector<Operation *> backwardOps; // top-level ops appended
   llvm::DenseSet<Operation *> differentiated, pruned;
   llvm::SetVector<Value> saved;
   llvm::MapVector<Value, ValueNames> names;
-  llvm::StringSet<> gradientNames;
+  /// The values graft.gradient marks give a .grad.
+  llvm::DenseSet<Value> gradValues;
   AutogradSummary summary;
 
-  bool isTrainableLeaf(Value v) const {
-    AutogradInfo ai = ag->lookup(v);
-    return ai.requiresGrad && ai.isLeaf;
-  }
   bool isRetained(Value v) const;
-  bool hasGrad(Value v) const {
-    return summary.hasBackward && active.contains(v) &&
-           (isTrainableLeaf(v) || isRetained(v));
-  }
+  /// Whether the derived backward marks `v` with graft.gradient.
+  bool hasGrad(Value v) const { return gradValues.contains(v); }
   /// Why `v`, which could have a gradient (a parameter, a requires_grad
   /// input or a retained value), has none; "" when it has one.
   std::string whyNoGrad(Value v) const;
@@ -169,7 +166,8 @@ Inspection::Inspection(ModelOp original) {
   scratch = ModuleOp::create(original.getLoc());
   OpBuilder b = OpBuilder::atBlockEnd(scratch->getBody());
   model = cast<ModelOp>(b.clone(*original.getOperation()));
-  model.getBody().walk([&](Operation *op) { forwardOps.insert(op); });
+  model.getBody().walk<WalkOrder::PreOrder>(
+      [&](Operation *op) { forwardOps.try_emplace(op, forwardOps.size()); });
   ag.emplace(model);
   active = computeActiveValues(model, *ag);
   computeReach();
@@ -180,9 +178,20 @@ Inspection::Inspection(ModelOp original) {
   for (Operation &op : model.getBody().front())
     if (!forwardOps.contains(&op))
       backwardOps.push_back(&op);
+  // graft.gradient names a parameter, an input or a retained value.
+  llvm::StringMap<SmallVector<Value, 1>> byName;
+  for (Operation &op : model.getBody().front()) {
+    if (auto p = dyn_cast<ParamOp>(op))
+      byName[p.getName()].push_back(p);
+    else if (auto in = dyn_cast<InputOp>(op))
+      byName[in.getName()].push_back(in);
+    else if (auto r = dyn_cast<RetainGradOp>(op))
+      byName[r.getName()].push_back(r.getValue());
+  }
   for (Operation *op : backwardOps)
     if (auto g = dyn_cast<GradientOp>(op))
-      gradientNames.insert(g.getName());
+      for (Value v : byName.lookup(g.getName()))
+        gradValues.insert(v);
   for (Operation &op : model.getBody().front()) {
     Value leaf;
     if (auto p = dyn_cast<ParamOp>(op); p && !p.getFrozen())
@@ -341,9 +350,8 @@ SmallVector<Cut> Inspection::findCuts(Value leaf) const {
           isa<LossOp>(user) ||
           llvm::any_of(user->getResults(),
                        [&](Value r) { return reach.contains(r); }) ||
-          (isa<YieldOp>(user) &&
-           reach.contains(
-               user->getParentOp()->getResult(use.getOperandNumber())));
+          (isa<YieldOp>(user) && reach.contains(user->getParentOp()->getResult(
+                                     use.getOperandNumber())));
       if (!toLoss || isa<LossOp>(user))
         continue;
       if (gradFreeRegionOf(user)) {
@@ -378,8 +386,15 @@ std::string Inspection::whyNoGrad(Value v) const {
   if (!ModelOp(model).getLoss())
     return "no path to the loss (the model has no graft.loss)";
   if (active.contains(v))
-    return "backward not derived: " + summary.noBackwardReason;
+    return summary.hasBackward
+               ? "on the loss's path, but the derived backward has no "
+                 "graft.gradient for it"
+               : "backward not derived: " + summary.noBackwardReason;
   SmallVector<Cut> cuts = findCuts(v);
+  // In program order, whatever the order of the use lists.
+  llvm::sort(cuts, [&](const Cut &a, const Cut &b) {
+    return forwardOps.lookup(a.op) < forwardOps.lookup(b.op);
+  });
   if (cuts.empty())
     return "no path to the loss";
   std::string s = "only ";
@@ -438,12 +453,11 @@ AutogradSummary graft::summarizeAutograd(ModelOp model) {
 static SmallVector<std::string> summaryLines(const AutogradSummary &s) {
   SmallVector<std::string> lines;
   auto fmt = [](const Twine &t) { return t.str(); };
-  lines.push_back(fmt("parameters: " + Twine(s.totalParams) + " total (" +
-                      Twine(s.totalParamTensors) + " tensors), " +
-                      Twine(s.trainableParams) + " trainable (" +
-                      Twine(s.trainableParamTensors) + "), " +
-                      Twine(s.frozenParams) + " frozen (" +
-                      Twine(s.frozenParamTensors) + ")"));
+  lines.push_back(fmt(
+      "parameters: " + Twine(s.totalParams) + " total (" +
+      Twine(s.totalParamTensors) + " tensors), " + Twine(s.trainableParams) +
+      " trainable (" + Twine(s.trainableParamTensors) + "), " +
+      Twine(s.frozenParams) + " frozen (" + Twine(s.frozenParamTensors) + ")"));
   lines.push_back(fmt("saved for backward: " + Twine(s.savedBytes) +
                       " bytes in " + Twine(s.savedTensors) +
                       " tensors (activations only)"));
@@ -471,14 +485,16 @@ void graft::printAutogradTable(ModelOp model, llvm::raw_ostream &os,
       if (!options.allValues && !in.names.count(v))
         continue;
       AutogradInfo ai = in.ag->lookup(v);
-      bool candidate = isa_and_present<ParamOp>(op) ||
-                       (ai.requiresGrad && ai.isLeaf) || in.isRetained(v);
-      rows.push_back({in.displayName(v), in.kindStr(v), typeStr(v),
-                      ai.requiresGrad ? "True" : "False",
-                      ai.isLeaf ? "True" : "False",
-                      ai.gradFn.empty() ? "None" : ai.gradFn.str(),
-                      in.hasGrad(v) ? "yes" : "no",
-                      candidate ? in.whyNoGrad(v) : ""});
+      // What could have a .grad: parameters, inputs marked requires_grad
+      // and retained values.
+      auto input = dyn_cast<InputOp>(op);
+      bool candidate = isa<ParamOp>(op) || (input && input.getRequiresGrad()) ||
+                       in.isRetained(v);
+      rows.push_back(
+          {in.displayName(v), in.kindStr(v), typeStr(v),
+           ai.requiresGrad ? "True" : "False", ai.isLeaf ? "True" : "False",
+           ai.gradFn.empty() ? "None" : ai.gradFn.str(),
+           in.hasGrad(v) ? "yes" : "no", candidate ? in.whyNoGrad(v) : ""});
     }
   });
   std::array<size_t, 8> width{};
@@ -690,7 +706,8 @@ void DotWriter::edges() {
       if (!from || !drawn.insert(from).second)
         continue;
       std::string label = typeStr(v);
-      if (auto r = dyn_cast<OpResult>(v); r && r.getOwner()->getNumResults() > 1)
+      if (auto r = dyn_cast<OpResult>(v);
+          r && r.getOwner()->getNumResults() > 1)
         label += " #" + std::to_string(r.getResultNumber());
       std::string attrs;
       if (isBackward) {
@@ -700,7 +717,8 @@ void DotWriter::edges() {
         else
           attrs = "label=\"" + label + "\"";
       } else if (Operation *region = gradFreeRegionOf(user);
-                 region && !region->isAncestor(v.getParentRegion()->getParentOp())) {
+                 region &&
+                 !region->isAncestor(v.getParentRegion()->getParentOp())) {
         attrs = ("label=\"" + modeName(region) + " cut\\n" + label +
                  "\", style=dashed, color=red, fontcolor=red")
                     .str();
@@ -749,7 +767,8 @@ void DotWriter::write() {
   os << "  }\n";
   os << "  subgraph cluster_backward {\n"
      << "    label=\"backward (graft-derive-backward)"
-     << (in.summary.hasBackward ? "" : ": none: " + esc(in.summary.noBackwardReason))
+     << (in.summary.hasBackward ? ""
+                                : ": none: " + esc(in.summary.noBackwardReason))
      << "\"; color=blue; style=dashed;\n";
   for (Operation *op : in.backwardOps)
     backwardNode(op);
