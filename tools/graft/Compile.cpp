@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Compile.h"
+#include "Load.h"
 
 #include "graft/Frontend/MLIRGen.h"
 #include "graft/Pipelines/Pipelines.h"
@@ -14,8 +15,6 @@
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
-#include "mlir/Parser/Parser.h"
-#include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -54,29 +53,11 @@ int graft::cli::runCompile() {
   llvm::SourceMgr sm;
   SourceMgrDiagnosticHandler handler(sm, &ctx);
   frontend::GenOptions options;
-  for (const std::string &d : dims) {
-    auto [n, v] = llvm::StringRef(d).split('=');
-    int64_t value;
-    if (n.empty() || v.getAsInteger(10, value) || value <= 0) {
-      llvm::errs() << "graft: error: --dim takes NAME=VALUE with a positive "
-                      "integer, not '" << d << "'\n";
-      return 2;
-    }
-    options.dims.push_back({n.str(), value});
-  }
-  OwningOpRef<ModuleOp> module;
-  if (llvm::StringRef(input).ends_with(".graft")) {
-    module = frontend::compileFile(ctx, sm, input, options, llvm::errs());
-  } else {
-    std::string err;
-    auto file = openInputFile(input, &err);
-    if (!file) {
-      llvm::errs() << "graft: error: " << err << "\n";
-      return 1;
-    }
-    sm.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
-    module = parseSourceFile<ModuleOp>(sm, &ctx);
-  }
+  if (!graft::cli::parseDims(
+          std::vector<std::string>(dims.begin(), dims.end()), options))
+    return 2;
+  OwningOpRef<ModuleOp> module =
+      graft::cli::loadModule(ctx, sm, input, options);
   if (!module)
     return 1;
   LibraryOptions lib;

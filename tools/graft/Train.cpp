@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Train.h"
+#include "Load.h"
 
 #include "graft/Autograd/Optimizer.h"
 #include "graft/Dialect/Graft/IR/GraftOps.h"
@@ -20,8 +21,6 @@
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
-#include "mlir/Parser/Parser.h"
-#include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
@@ -198,17 +197,8 @@ llvm::Expected<Compiled> compileModel() {
   frontend::GenOptions options;
   if (batch > 0)
     options.dims.push_back({"B", batch});
-  OwningOpRef<ModuleOp> module;
-  if (llvm::StringRef(modelFile).ends_with(".graft")) {
-    module = frontend::compileFile(*c.ctx, sm, modelFile, options, llvm::errs());
-  } else {
-    std::string err;
-    auto file = openInputFile(modelFile, &err);
-    if (!file)
-      return modelError(err);
-    sm.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
-    module = parseSourceFile<ModuleOp>(sm, c.ctx.get());
-  }
+  OwningOpRef<ModuleOp> module =
+      graft::cli::loadModule(*c.ctx, sm, modelFile, options);
   if (!module)
     return modelError("the model has errors (see above)");
   c.meta = module->clone();

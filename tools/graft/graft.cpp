@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Compile.h"
+#include "Load.h"
 #include "Train.h"
 #include "Version.h"
 
@@ -21,7 +22,6 @@
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
-#include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Support/FileUtilities.h"
@@ -110,20 +110,6 @@ struct Subcommand {
   int (*run)();
 };
 
-/// Parses `path` as graft IR and verifies it. Diagnostics go to stderr with
-/// file:line:col, the source line and a caret.
-OwningOpRef<ModuleOp> load(MLIRContext &ctx, llvm::SourceMgr &sm,
-                           llvm::StringRef path) {
-  std::string err;
-  auto file = openInputFile(path, &err);
-  if (!file) {
-    llvm::errs() << "graft: error: " << err << "\n";
-    return nullptr;
-  }
-  sm.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
-  return parseSourceFile<ModuleOp>(sm, &ctx);
-}
-
 std::string typeStr(RankedTensorType t) {
   std::string s;
   llvm::raw_string_ostream os(s);
@@ -135,29 +121,10 @@ bool isModelFile(llvm::StringRef path) {
   return llvm::sys::path::extension(path) == ".graft";
 }
 
-/// Parses `--dim NAME=VALUE` options; false after reporting a usage error.
 bool parseDims(graft::frontend::GenOptions &options) {
-  for (const std::string &d : dimOverrides) {
-    auto [name, value] = llvm::StringRef(d).split('=');
-    int64_t v;
-    if (name.empty() || value.getAsInteger(10, v) || v <= 0) {
-      llvm::errs() << "graft: error: --dim expects NAME=VALUE with a positive "
-                      "integer VALUE, got '"
-                   << d << "'\n";
-      return false;
-    }
-    options.dims.emplace_back(name.str(), v);
-  }
-  return true;
-}
-
-/// Loads a .graft model file (through the front-end) or graft IR (.mlir).
-OwningOpRef<ModuleOp> loadAny(MLIRContext &ctx, llvm::SourceMgr &sm,
-                              llvm::StringRef path,
-                              const graft::frontend::GenOptions &options) {
-  if (isModelFile(path))
-    return graft::frontend::compileFile(ctx, sm, path, options, llvm::errs());
-  return load(ctx, sm, path);
+  return graft::cli::parseDims(std::vector<std::string>(dimOverrides.begin(),
+                                                        dimOverrides.end()),
+                               options);
 }
 
 int runCheck() {
@@ -172,7 +139,7 @@ int runCheck() {
   }
   llvm::SourceMgr sm;
   SourceMgrDiagnosticHandler handler(sm, &ctx);
-  OwningOpRef<ModuleOp> module = loadAny(ctx, sm, checkFile, options);
+  OwningOpRef<ModuleOp> module = graft::cli::loadModule(ctx, sm, checkFile, options);
   if (!module)
     return InputError;
   // The autograd errors PyTorch raises at run time: in-place writes to saved
@@ -484,7 +451,7 @@ int runGradcheck() {
   graft::frontend::GenOptions options;
   if (!parseDims(options))
     return UsageError;
-  OwningOpRef<ModuleOp> module = loadAny(ctx, sm, gradcheckFile, options);
+  OwningOpRef<ModuleOp> module = graft::cli::loadModule(ctx, sm, gradcheckFile, options);
   if (!module)
     return InputError;
   if (failed(deriveBackward(*module)))
@@ -516,7 +483,7 @@ int runInspect() {
   graft::frontend::GenOptions options;
   if (!parseDims(options))
     return UsageError;
-  OwningOpRef<ModuleOp> module = loadAny(ctx, sm, inspectFile, options);
+  OwningOpRef<ModuleOp> module = graft::cli::loadModule(ctx, sm, inspectFile, options);
   if (!module)
     return InputError;
   auto models = llvm::to_vector(module->getOps<graft::ModelOp>());
@@ -547,7 +514,7 @@ int runEmitMlir() {
     return UsageError;
   llvm::SourceMgr sm;
   SourceMgrDiagnosticHandler handler(sm, &ctx);
-  OwningOpRef<ModuleOp> module = loadAny(ctx, sm, emitFile, options);
+  OwningOpRef<ModuleOp> module = graft::cli::loadModule(ctx, sm, emitFile, options);
   if (!module)
     return InputError;
   std::string err;
