@@ -268,6 +268,9 @@ private:
 
   // Conversions.
   FailureOr<Value> asTensor(const Val &v, Loc l, StringRef what);
+  /// The tensors bound to `input`, `weight` and, when given, `bias`
+  /// (linear's and conv2d's operands).
+  FailureOr<llvm::SmallVector<Value>> inputWeightBias(const Bound &b);
   FailureOr<Value> asFloatTensor(const Val &v, Loc l, StringRef fn);
   FailureOr<int64_t> asInt(const Val &v, Loc l, StringRef what);
   FailureOr<double> asNumber(const Val &v, Loc l, StringRef what);
@@ -401,6 +404,21 @@ FailureOr<Value> Gen::asTensor(const Val &v, Loc l, StringRef what) {
   if (v.k != Val::K::Poison)
     error(l, "expected a tensor for " + what + ", got " + kindName(v));
   return failure();
+}
+
+FailureOr<llvm::SmallVector<Value>> Gen::inputWeightBias(const Bound &b) {
+  auto x = asTensor(b.get("input"), b.locOf("input"), "input");
+  auto w = asTensor(b.get("weight"), b.locOf("weight"), "weight");
+  if (failed(x) || failed(w))
+    return failure();
+  llvm::SmallVector<Value> ops = {*x, *w};
+  if (b.has("bias")) {
+    auto bias = asTensor(b.get("bias"), b.locOf("bias"), "bias");
+    if (failed(bias))
+      return failure();
+    ops.push_back(*bias);
+  }
+  return ops;
 }
 
 FailureOr<Value> Gen::asFloatTensor(const Val &v, Loc l, StringRef fn) {
@@ -1267,17 +1285,10 @@ FailureOr<Val> Gen::callBuiltin(StringRef name, std::vector<CallArg> &args,
     auto b = bindOr({"input", "weight", "bias"}, 2);
     if (failed(b))
       return failure();
-    auto x = asTensor(b->get("input"), b->locOf("input"), "input");
-    auto w = asTensor(b->get("weight"), b->locOf("weight"), "weight");
-    if (failed(x) || failed(w))
+    auto operands = inputWeightBias(*b);
+    if (failed(operands))
       return failure();
-    llvm::SmallVector<Value> ops = {*x, *w};
-    if (b->has("bias")) {
-      auto bias = asTensor(b->get("bias"), b->locOf("bias"), "bias");
-      if (failed(bias))
-        return failure();
-      ops.push_back(*bias);
-    }
+    llvm::SmallVector<Value> &ops = *operands;
     return tensorResult(make<LinearOp>(loc, name, ops));
   }
   if (name == "sum" || name == "mean" || name == "amax" || name == "max") {
@@ -1391,17 +1402,10 @@ FailureOr<Val> Gen::callBuiltin(StringRef name, std::vector<CallArg> &args,
                     2);
     if (failed(b))
       return failure();
-    auto x = asTensor(b->get("input"), b->locOf("input"), "input");
-    auto w = asTensor(b->get("weight"), b->locOf("weight"), "weight");
-    if (failed(x) || failed(w))
+    auto operands = inputWeightBias(*b);
+    if (failed(operands))
       return failure();
-    llvm::SmallVector<Value> ops = {*x, *w};
-    if (b->has("bias")) {
-      auto bias = asTensor(b->get("bias"), b->locOf("bias"), "bias");
-      if (failed(bias))
-        return failure();
-      ops.push_back(*bias);
-    }
+    llvm::SmallVector<Value> &ops = *operands;
     llvm::SmallVector<NamedAttribute> attrs;
     for (StringRef key : {"stride", "padding", "dilation"}) {
       if (!b->has(key))
