@@ -14,7 +14,7 @@ build=${GRAFT_BUILD_DIR:-$root/build}
 steps=${GRAFT_BENCH_STEPS:-30}
 coretype=${GRAFT_BENCH_CORETYPE:-SkylakeX}
 
-ms() { grep -Eo 'train step [0-9.]+ ms' | awk '{print $3}'; }
+ms() { grep -Eo 'train[_ ]step [0-9.]+ ms' | grep -Eo '[0-9.]+ ms' | awk '{print $1}'; }
 
 printf '%-8s %-14s %-14s %s\n' threads "graft (ms)" "pytorch (ms)" "graft/pytorch"
 for threads in 1 2; do

@@ -331,18 +331,18 @@ public:
   /// Batched matrix product a [..., M, K] @ c [..., K, N] with broadcast
   /// batch dims, accumulated onto `init` (zeros when null).
   ///
-  /// A 2-D product whose result tiles into 8x16 blocks iterates (m, n, k)
-  /// and is marked `graft.contraction`: the CPU schedule tiles it for
-  /// registers and vectorises it (lib/Pipelines). Other products iterate
-  /// (batch..., m, k, n): without a schedule, the innermost loop then walks
-  /// rows of `c` and of the result contiguously and vectorises.
+  /// A 2-D product iterates (m, n, k) and is marked `graft.contraction`:
+  /// the CPU schedule tiles it for registers and vectorises it
+  /// (graft-cpu-schedule). Batched products iterate (batch..., m, k, n):
+  /// without a schedule, the innermost loop then walks rows of `c` and of
+  /// the result contiguously.
   Value contract(Value a, Value c, ArrayRef<int64_t> outShape,
                  Value init = {}) {
     ArrayRef<int64_t> as = shapeOf(a), cs = shapeOf(c);
     Type elt = eltOf(a);
     Value acc = init ? init : filled(outShape, elt, 0.0);
     int64_t batch = outShape.size() - 2, dims = batch + 3;
-    bool tiled = batch == 0 && outShape[0] % 8 == 0 && outShape[1] % 16 == 0;
+    bool tiled = batch == 0;
     MLIRContext *ctx = b.getContext();
     auto operandMap = [&](ArrayRef<int64_t> s, AffineExpr r, AffineExpr col) {
       SmallVector<AffineExpr> e;

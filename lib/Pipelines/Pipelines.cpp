@@ -37,11 +37,11 @@
 #include "mlir/Dialect/Transform/IR/TransformDialect.h"
 #include "mlir/Dialect/Transform/IR/TransformOps.h"
 #include "mlir/Dialect/Transform/LoopExtension/LoopExtension.h"
-#include "mlir/Dialect/Transform/Transforms/TransformInterpreterUtils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/Vector/TransformOps/VectorTransformOps.h"
 #include "mlir/Dialect/Vector/Transforms/BufferizableOpInterfaceImpl.h"
-#include "mlir/Parser/Parser.h"
+#include "mlir/Dialect/Vector/Transforms/SubsetOpInterfaceImpl.h"
+#include "mlir/Dialect/Tensor/Transforms/SubsetInsertionOpInterfaceImpl.h"
 
 #include <mutex>
 
@@ -67,6 +67,9 @@ void graft::registerCodegenDialects(DialectRegistry &registry) {
   scf::registerValueBoundsOpInterfaceExternalModels(registry);
   tensor::registerValueBoundsOpInterfaceExternalModels(registry);
   vector::registerBufferizableOpInterfaceExternalModels(registry);
+  // Subsets: loop-invariant accumulator tiles hoist out of the k loop.
+  vector::registerSubsetOpInterfaceExternalModels(registry);
+  tensor::registerSubsetOpInterfaceExternalModels(registry);
   arith::registerBufferizableOpInterfaceExternalModels(registry);
   linalg::registerBufferizableOpInterfaceExternalModels(registry);
   scf::registerBufferizableOpInterfaceExternalModels(registry);
@@ -82,76 +85,25 @@ void graft::registerCodegenDialects(DialectRegistry &registry) {
 // graft-opt.
 static const char kCPUPipeline[] =
     "func.func(convert-graft-to-linalg, canonicalize, cse,"
-    "          linalg-fuse-elementwise-ops, canonicalize, cse),"
+    "          graft-fuse-elementwise, canonicalize, cse),"
     "graft-cpu-schedule, canonicalize,"
     "eliminate-empty-tensors,"
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},"
-    "buffer-results-to-out-params{modify-public-functions},"
+    "buffer-results-to-out-params{modify-public-functions add-result-attr},"
+    "graft-plan-memory,"
     "buffer-deallocation-pipeline, convert-bufferization-to-memref,"
     "func.func(convert-linalg-to-loops),"
     "convert-vector-to-scf, lower-affine, convert-scf-to-cf,"
-    "expand-strided-metadata, lower-affine, convert-vector-to-llvm,"
-    "finalize-memref-to-llvm, convert-math-to-llvm, convert-math-to-libm,"
+    "expand-strided-metadata, lower-affine,"
+    // Math ops without an LLVM intrinsic become libm calls, on vectors one
+    // lane at a time: before the vector ops that this unrolling creates
+    // are lowered.
+    "convert-math-to-llvm, convert-math-to-libm, convert-vector-to-llvm,"
+    "finalize-memref-to-llvm,"
     "convert-arith-to-llvm, convert-index-to-llvm,"
     "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},"
     "convert-cf-to-llvm, convert-ub-to-llvm, reconcile-unrealized-casts";
-
-// The CPU schedule of matrix products marked `graft.contraction` (results
-// that tile into 8x16 blocks): 8x16 register tiles (rows x one AVX-512
-// vector) over k steps of 1, vectorised.
-static const char kCPUSchedule[] = R"mlir(
-module attributes {transform.with_named_sequence} {
-  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
-    %mm = transform.structured.match ops{["linalg.generic"]}
-        attributes {graft.contraction} in %root
-        : (!transform.any_op) -> !transform.any_op
-    %t, %l:3 = transform.structured.tile_using_for %mm tile_sizes [8, 16, 1]
-        : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op)
-    transform.structured.vectorize %t : !transform.any_op
-    %f = transform.structured.match ops{["func.func"]} in %root
-        : (!transform.any_op) -> !transform.any_op
-    transform.apply_patterns to %f {
-      transform.apply_patterns.vector.transfer_permutation_patterns
-      transform.apply_patterns.canonicalization
-    } : !transform.any_op
-    transform.loop.hoist_loop_invariant_subsets %l#2 : !transform.any_op
-    transform.apply_patterns to %f {
-      transform.apply_patterns.vector.lower_transpose
-      transform.apply_patterns.vector.lower_broadcast
-      transform.apply_patterns.vector.lower_shape_cast
-    } : !transform.any_op
-    transform.yield
-  }
-}
-)mlir";
-
-namespace {
-/// Applies kCPUSchedule to the module with the transform interpreter.
-struct CPUSchedulePass
-    : PassWrapper<CPUSchedulePass, OperationPass<ModuleOp>> {
-  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(CPUSchedulePass)
-  StringRef getArgument() const override { return "graft-cpu-schedule"; }
-  StringRef getDescription() const override {
-    return "Tiles and vectorises matrix products for the CPU";
-  }
-  void runOnOperation() override {
-    OwningOpRef<ModuleOp> schedule =
-        parseSourceString<ModuleOp>(kCPUSchedule, &getContext());
-    if (!schedule)
-      return signalPassFailure();
-    Operation *entry = nullptr;
-    schedule->walk([&](transform::NamedSequenceOp seq) {
-      if (seq.getSymName() == "__transform_main")
-        entry = seq;
-    });
-    if (!entry ||
-        failed(transform::applyTransformNamedSequence(
-            getOperation(), entry, *schedule, transform::TransformOptions())))
-      return signalPassFailure();
-  }
-};
-} // namespace
 
 void graft::registerCodegenPasses() {
   static std::once_flag once;
@@ -166,7 +118,6 @@ void graft::registerCodegenPassesOnce() {
   memref::registerMemRefPasses();
   mlir::registerConversionPasses();
   registerConversionPasses(); // graft's own
-  PassRegistration<CPUSchedulePass>();
   PassPipelineRegistration<>(
       "graft-cpu-pipeline",
       "Lowers the training program's functions to the LLVM dialect",

@@ -97,6 +97,14 @@ llvm::Error graft::lowerTrainingProgram(ModuleOp module,
   for (auto fn : module.getOps<LLVM::LLVMFuncOp>()) {
     fn.setArgAttrsAttr(nullptr);
     fn.setResAttrsAttr(nullptr);
+    auto bytes = fn->getAttrOfType<IntegerAttr>("graft.workspace_bytes");
+    auto temporaries = fn->getAttrOfType<IntegerAttr>("graft.temporary_bytes");
+    for (EntryPoint &ep : entries) {
+      if (ep.name != fn.getSymName() || !bytes || !temporaries)
+        continue;
+      ep.workspaceBytes = bytes.getInt();
+      ep.temporaryBytes = temporaries.getInt();
+    }
   }
   return llvm::Error::success();
 }
@@ -106,10 +114,17 @@ llvm::Expected<std::unique_ptr<JITModel>> JITModel::compile(ModuleOp module) {
   std::vector<EntryPoint> entries;
   if (llvm::Error e = lowerTrainingProgram(module, entries))
     return std::move(e);
+  int64_t workspace = 0;
   for (EntryPoint &ep : entries) {
+    workspace = std::max(workspace, ep.workspaceBytes);
     std::string name = ep.name;
     jit->entries[name] = std::move(ep);
   }
+  // One workspace serves every entry point: calls run one at a time.
+  jit->workspaceStorage.reset(new char[workspace + 64]);
+  jit->workspace = reinterpret_cast<char *>(
+      (reinterpret_cast<uintptr_t>(jit->workspaceStorage.get()) + 63) &
+      ~uintptr_t(63));
 
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
@@ -146,6 +161,7 @@ llvm::Error JITModel::call(llvm::StringRef name, llvm::ArrayRef<void *> args,
   // interface takes the address of each pointer.
   SmallVector<void *> pointers(args.begin(), args.end());
   pointers.append(results.begin(), results.end());
+  pointers.push_back(workspace);
   SmallVector<void *> packed;
   for (void *&p : pointers)
     packed.push_back(&p);

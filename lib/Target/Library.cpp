@@ -316,7 +316,7 @@ graft::compileLibrary(ModuleOp module, const LibraryOptions &options) {
       llctx, {ptrTy, i32, i32, i32, i32, ptrTy, i64, i64, f64, f64, ptrTy, i32, i32},
       "graft_tensor_desc");
   auto *entryTy = llvm::StructType::create(
-      llctx, {ptrTy, ptrTy, i32, i32, ptrTy, ptrTy}, "graft_entry_desc");
+      llctx, {ptrTy, ptrTy, i32, i32, ptrTy, ptrTy, i64}, "graft_entry_desc");
   SmallVector<llvm::Type *> modelFields = {ptrTy, i32, i32, ptrTy, ptrTy};
   modelFields.append(8, i32);
   auto *modelTy = llvm::StructType::create(llctx, modelFields, "graft_model_desc");
@@ -350,7 +350,8 @@ graft::compileLibrary(ModuleOp module, const LibraryOptions &options) {
   auto *voidTy = llvm::Type::getVoidTy(llctx);
   for (auto [e, ep] : llvm::enumerate(entries)) {
     llvm::Function *fn = ir->getFunction(ep.name);
-    size_t n = ep.args.size() + ep.results.size();
+    // Arguments, results, then the planned workspace (graft-plan-memory).
+    size_t n = ep.args.size() + ep.results.size() + 1;
     if (!fn || fn->arg_size() != n ||
         llvm::any_of(fn->args(), [](llvm::Argument &a) {
           return !a.getType()->isPointerTy();
@@ -383,7 +384,7 @@ graft::compileLibrary(ModuleOp module, const LibraryOptions &options) {
     entryInits.push_back(llvm::ConstantStruct::get(
         entryTy, {str(ep.name), wrapper, ci32(ep.args.size()),
                   ci32(ep.results.size()), indices(ep.args),
-                  indices(ep.results)}));
+                  indices(ep.results), ci64(ep.workspaceBytes)}));
     for (int k = 0; k < 6; ++k)
       if (ep.name == name + suffixes[k])
         special[k] = (int)e;
@@ -397,7 +398,7 @@ graft::compileLibrary(ModuleOp module, const LibraryOptions &options) {
       entryTable};
   for (int k = 0; k < 6; ++k)
     modelInit.push_back(ci32(special[k]));
-  modelInit.push_back(ci32(1)); // GRAFT_ABI_VERSION
+  modelInit.push_back(ci32(2)); // GRAFT_ABI_VERSION
   modelInit.push_back(ci32(0));
   new llvm::GlobalVariable(*ir, modelTy, true,
                            llvm::GlobalValue::ExternalLinkage,

@@ -42,7 +42,7 @@ namespace cl = llvm::cl;
 cl::SubCommand graft::cli::trainCmd(
     "train", "Compile a model and train it on a CSV data set");
 cl::SubCommand graft::cli::benchCmd(
-    "bench", "Time the model's train step on random data (ms per step)");
+    "bench", "Time an entry point of the model (default: the train step) on random data");
 cl::SubCommand graft::cli::predictCmd(
     "predict", "Predict with a trained checkpoint (accuracy when labelled)");
 
@@ -55,6 +55,11 @@ cl::opt<std::string> modelFile(cl::Positional, cl::Required,
 cl::opt<unsigned> benchSteps("steps", cl::init(50),
                              cl::desc("Timed steps (after 5 warm-up steps)"),
                              cl::sub(graft::cli::benchCmd));
+cl::opt<std::string> benchEntry(
+    "entry", cl::init("train_step"),
+    cl::desc("Entry point to time: train_step, forward_backward, step, eval, "
+             "predict, zero_grad"),
+    cl::sub(graft::cli::benchCmd));
 cl::opt<std::string> dataFile("data", cl::Required,
                               cl::desc("CSV: features, then the label"),
                               cl::sub(graft::cli::trainCmd),
@@ -667,11 +672,13 @@ int graft::cli::runBench() {
                            std::chrono::steady_clock::now() - compileStart)
                            .count();
   ModelInfo &info = compiled->info;
-  std::string fn = (info.model.getSymName() + "_train_step").str();
+  std::string fn = (info.model.getSymName() + "_" + benchEntry).str();
   const EntryPoint *ep = compiled->jit->entryPoint(fn);
   if (!ep)
     return report(modelError("model '" + info.model.getSymName() +
-                             "' has no train { } block to time"));
+                             "' has no entry point '" + fn +
+                             "' to time (a train { } block makes "
+                             "train_step, forward_backward and step)"));
   std::vector<Storage> args = slotsOf(ep->args), results = slotsOf(ep->results);
   std::mt19937_64 rng(0);
   std::normal_distribution<float> normal;
@@ -712,7 +719,7 @@ int graft::cli::runBench() {
   double secs = std::chrono::duration<double>(
                     std::chrono::steady_clock::now() - start).count();
   llvm::outs() << "model " << info.model.getSymName() << ": compile "
-               << llvm::format("%.2f", compileSecs) << " s, train step "
+               << llvm::format("%.2f", compileSecs) << " s, " << benchEntry << " "
                << llvm::format("%.3f", 1000 * secs / benchSteps)
                << " ms (mean of " << benchSteps << " steps, batch "
                << info.batch << ")\n";

@@ -18,6 +18,8 @@
 #include "graft/Dialect/Graft/IR/ShapeFunctions.h"
 #include "graft/Evaluator/Evaluator.h"
 #include "graft/Frontend/MLIRGen.h"
+#include "graft/Pipelines/Pipelines.h"
+#include "graft/Target/JIT.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -95,6 +97,11 @@ cl::opt<bool> inspectAutograd(
     cl::sub(inspectCmd));
 cl::opt<bool> inspectDot(
     "dot", cl::desc("Print the forward and backward graphs as Graphviz DOT"),
+    cl::sub(inspectCmd));
+cl::opt<bool> inspectMemory(
+    "memory",
+    cl::desc("Compile the model and print each entry point's planned memory: "
+             "arguments, results, and the workspace of its temporaries"),
     cl::sub(inspectCmd));
 cl::opt<bool> inspectAll("all",
                          cl::desc("With --autograd: one row for every value"),
@@ -473,6 +480,37 @@ int runGradcheck() {
 // graft inspect
 //===----------------------------------------------------------------------===//
 
+/// `graft inspect --memory`: the bytes every entry point of the lowered
+/// training program needs, as planned by graft-plan-memory.
+int printMemoryPlan(ModuleOp module) {
+  DialectRegistry registry;
+  graft::registerCodegenDialects(registry);
+  module.getContext()->appendDialectRegistry(registry);
+  std::vector<graft::EntryPoint> entries;
+  if (llvm::Error e = graft::lowerTrainingProgram(module, entries)) {
+    llvm::errs() << inspectFile << ": error: " << llvm::toString(std::move(e))
+                 << "\n";
+    return InputError;
+  }
+  auto kib = [](int64_t bytes) { return llvm::format("%12.1f", bytes / 1024.0); };
+  auto slotBytes = [](const std::vector<graft::TensorSlot> &slots) {
+    int64_t n = 0;
+    for (const graft::TensorSlot &s : slots)
+      n += s.bytes();
+    return n;
+  };
+  llvm::outs() << llvm::format("%-32s", "entry point (KiB)") << "   arguments"
+               << "     results   workspace  temporaries\n";
+  for (const graft::EntryPoint &ep : entries)
+    llvm::outs() << llvm::format("%-32s", ep.name.c_str())
+                 << kib(slotBytes(ep.args)) << kib(slotBytes(ep.results))
+                 << kib(ep.workspaceBytes) << kib(ep.temporaryBytes) << "\n";
+  llvm::outs() << "(workspace: the temporaries at offsets planned at compile "
+                  "time, reusing the bytes of dead ones; allocated once per "
+                  "context, no allocation inside a step)\n";
+  return Ok;
+}
+
 int runInspect() {
   DialectRegistry registry;
   registry.insert<graft::GraftDialect>();
@@ -491,6 +529,8 @@ int runInspect() {
     llvm::errs() << inspectFile << ": error: no graft.model found\n";
     return InputError;
   }
+  if (inspectMemory)
+    return printMemoryPlan(*module);
   bool table = inspectAutograd || !inspectDot;
   for (auto [i, model] : llvm::enumerate(models)) {
     if (table) {

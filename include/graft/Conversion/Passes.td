@@ -13,7 +13,7 @@ def ConvertGraftToLinalg : Pass<"convert-graft-to-linalg", "::mlir::func::FuncOp
 
     - elementwise ops with broadcasting, casts, comparisons and selects to
       `linalg.generic` with broadcasting indexing maps (which
-      `linalg-fuse-elementwise-ops` fuses into producers and consumers);
+      `graft-fuse-elementwise` fuses into producers and consumers);
     - reductions to `linalg.generic` with reduction iterators;
     - `matmul` / `linear` to contractions (`linalg.matmul` for plain 2-D
       products, which the CPU schedule tiles and vectorises);
@@ -30,6 +30,126 @@ def ConvertGraftToLinalg : Pass<"convert-graft-to-linalg", "::mlir::func::FuncOp
     "::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
     "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
     "::mlir::scf::SCFDialect"];
+}
+
+def FuseElementwise : Pass<"graft-fuse-elementwise", "::mlir::func::FuncOp"> {
+  let summary = "Fuses elementwise producers into consumers without recomputation";
+  let description = [{
+    Fuses an all-parallel `linalg.generic` into the generic that consumes
+    it when the producer has no other use and the consumer reads it through
+    an indexing map that uses every loop of the consumer: each producer
+    element is then computed exactly once inside the fused loop nest. Chains
+    of elementwise ops (bias + ReLU, the optimizer's update formulas, loss
+    gradients) and elementwise ops feeding a row reduction (`sum(exp(x))`)
+    fuse.
+
+    Upstream's `linalg-fuse-elementwise-ops` also fuses a producer into a
+    consumer whose map leaves loops out, such as a contraction reading
+    `softmax(x) - onehot(y)` as one of its factors: the producer is then
+    recomputed once per iteration of the missing loop (K times for a
+    product) and the contraction loses its schedule. This pass refuses that
+    fusion; the product's operands are materialised once instead.
+
+    Example: `relu(x + b)` is two all-parallel generics, an add whose only
+    use is a max; after the pass one generic's body adds, then takes the max:
+
+    ```mlir
+    %0 = linalg.generic {... ["parallel", "parallel"]} ins(%x, %b ...) // add
+    %1 = linalg.generic {... ["parallel", "parallel"]} ins(%0 ...)      // max
+    // becomes
+    %1 = linalg.generic {... ["parallel", "parallel"]} ins(%x, %b ...) {
+      ^bb0(%a: f32, %c: f32, %o: f32):
+        %s = arith.addf %a, %c : f32
+        %r = arith.maximumf %s, %zero : f32
+        linalg.yield %r : f32
+    }
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
+    "::mlir::affine::AffineDialect"];
+}
+
+def CPUSchedule : Pass<"graft-cpu-schedule", "::mlir::ModuleOp"> {
+  let summary = "Tiles and vectorises products and elementwise loops for the CPU";
+  let description = [{
+    The CPU schedule, on tensors, before bufferization:
+
+    - **Elementwise ops** (all-parallel `linalg.generic` with static shapes)
+      and 2-D `linalg.transpose` are tiled to one 512-bit vector along the
+      innermost dimension (16 f32, 8 f64; 16x16 blocks for transposes),
+      peeled so that every tile has a static shape (no masks), and
+      vectorised.
+    - **Matrix products** marked `graft.contraction` by the lowering
+      (every 2-D product, iterated m, n, k) run the transform-dialect
+      schedule in `CPUSchedule.cpp`: 6x64 register tiles (24 AVX-512
+      accumulators) over k steps of 1, the m and n loops peeled, vectorised
+      to `vector.contract`, the accumulator hoisted out of the k loop, and
+      the contraction lowered to outer products (one broadcast and four
+      FMAs per row and k step).
+
+    The `schedule` option names a file holding a transform-dialect module
+    whose `@__transform_main` replaces the built-in product schedule, for
+    experiments with graft-opt.
+
+    ```mlir
+    %r = linalg.generic {...} attrs = {graft.contraction} // 512x512x512
+    // becomes, per 6x64 tile of the result:
+    scf.for %k = %c0 to %c512 step %c1 iter_args(%acc = %init) -> (vector<6x64xf32>) {
+      %a = vector.transfer_read ... : tensor<6x1xf32>, vector<6x1xf32>
+      ...  // six broadcasts, 24 vector.fma on vector<16xf32> after lowering
+    }
+    ```
+  }];
+  let options = [
+    Option<"scheduleFile", "schedule", "std::string", /*default=*/"\"\"",
+           "A transform-dialect file replacing the product schedule">
+  ];
+  let dependentDialects = [
+    "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect",
+    "::mlir::transform::TransformDialect", "::mlir::affine::AffineDialect"];
+}
+
+def PlanMemory : Pass<"graft-plan-memory", "::mlir::ModuleOp"> {
+  let summary = "Plans every temporary buffer of an entry point into one workspace";
+  let description = [{
+    Runs on bufferized entry points after `buffer-results-to-out-params`
+    (with `add-result-attr`). It does two things:
+
+    1. **Static memory planning.** Every statically shaped `memref.alloc`
+       in the function body (activations, saved values, gradients of
+       intermediates, scratch) gets a live range, from its first use to its
+       last use, following every alias (views, loop-carried buffers). The
+       ranges are packed first-fit into one workspace, 64-byte aligned,
+       reusing the bytes of buffers that are dead; each alloc becomes a
+       `memref.view` of a new last argument, `memref<Nxi8>` with
+       `graft.role = "workspace"`. The function records the planned size as
+       `graft.workspace_bytes`, and the sum of its temporaries (what they
+       would take without reuse) as `graft.temporary_bytes`. The caller allocates the workspace once, so
+       a step allocates nothing. Allocations inside loops (none in today's
+       lowering) are left to the deallocation pipeline.
+
+    2. **In-place state.** A result with the role and name of an argument
+       (a parameter, gradient, buffer or optimizer state) may be passed the
+       argument's own storage. The pass checks that this is safe: the
+       out-parameters are written only by the trailing copies that
+       `buffer-results-to-out-params` inserts, after every other operation,
+       and no trailing copy reads an argument whose storage an earlier copy
+       overwrote. Copies from an argument into its own result are removed.
+       A function that breaks the rule is an error.
+
+    Example: `relu(x @ w1) @ w2` needs the hidden activation `h` only until
+    the second product has read it; a later temporary of the same size
+    reuses its bytes.
+
+    ```mlir
+    %h = memref.alloc() : memref<128x512xf32>
+    // becomes
+    %h = memref.view %workspace[%c0][] : memref<262144xi8> to memref<128x512xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect"];
 }
 
 #endif // GRAFT_CONVERSION_PASSES

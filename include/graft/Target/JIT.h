@@ -35,6 +35,11 @@ struct TensorSlot {
 struct EntryPoint {
   std::string name;
   std::vector<TensorSlot> args, results;
+  /// The bytes of the planned workspace (graft-plan-memory) that every call
+  /// passes after the results: the step's temporaries, allocated once.
+  int64_t workspaceBytes = 0;
+  /// What the temporaries would take without reuse (the planner's input).
+  int64_t temporaryBytes = 0;
 };
 
 /// Builds the training program of every graft.model in `module` and lowers
@@ -57,7 +62,8 @@ public:
 
   /// Runs an entry point. `args` and `results` point at the storage of each
   /// tensor, in signature order, densely laid out in row-major order; the
-  /// results are written there.
+  /// results are written there. A state result may share its argument's
+  /// storage. Calls use one workspace owned by the JITModel: not reentrant.
   llvm::Error call(llvm::StringRef name, llvm::ArrayRef<void *> args,
                    llvm::ArrayRef<void *> results);
 
@@ -65,6 +71,8 @@ private:
   JITModel() = default;
   std::unique_ptr<mlir::ExecutionEngine> engine;
   llvm::StringMap<EntryPoint> entries;
+  std::unique_ptr<char[]> workspaceStorage;
+  char *workspace = nullptr; // 64-byte aligned, in workspaceStorage
 };
 
 } // namespace graft

@@ -16,7 +16,7 @@
 extern "C" {
 #endif
 
-#define GRAFT_ABI_VERSION 1
+#define GRAFT_ABI_VERSION 2
 
 /* Every function returns one of these; on an error, graft_last_error()
  * returns a message describing it (per thread). */
@@ -84,13 +84,19 @@ typedef struct graft_tensor_desc {
 } graft_tensor_desc;
 
 /* A compiled entry point: `fn` takes one data pointer per argument, then
- * one per result (bare pointers, row-major, dense). */
+ * one per result (bare pointers, row-major, dense), then the workspace:
+ * `workspace_bytes` of scratch, 64-byte aligned, where the step's
+ * temporaries live at offsets planned at compile time. A state result (a
+ * parameter, buffer, gradient or optimizer state) may be given the same
+ * pointer as the argument of the same role and name: the generated code
+ * reads every argument before it writes such a result. */
 typedef struct graft_entry_desc {
   const char *name;
   void (*fn)(void **pointers);
   int32_t nargs, nresults;
   const int32_t *args;    /* tensor index of each argument */
   const int32_t *results; /* tensor index of each result */
+  int64_t workspace_bytes;
 } graft_entry_desc;
 
 typedef struct graft_model_desc {

@@ -2,9 +2,9 @@
  *
  * Compiled when Graft is built and embedded in the graft binary, which puts
  * it in every libNAME.a. Depends on libc and libm only. A context owns one
- * allocation holding every tensor of the model (and a second copy of the
- * state the entry points update, which they write as results); the steps
- * themselves allocate nothing here.
+ * allocation holding every tensor of the model and the workspace of the
+ * entry points (their temporaries, planned at compile time); entry points
+ * update state in place and allocate nothing.
  *
  *===----------------------------------------------------------------------===*/
 #include "graft_api.h"
@@ -58,8 +58,7 @@ struct graft_context {
   const graft_model_desc *model;
   void *block;     /* the one allocation */
   void **data;     /* per tensor */
-  void **next;     /* per tensor: where entry points write new state, or 0 */
-  void ***calls;   /* per entry: its argument and result pointers */
+  void ***calls;   /* per entry: its argument, result and workspace pointers */
   uint64_t seed, steps;
   int32_t seed_tensor;
   struct hook hooks[GRAFT_MAX_HOOKS];
@@ -68,11 +67,6 @@ struct graft_context {
 
 const graft_model_desc *graft_model(const graft_context *ctx) {
   return ctx ? ctx->model : 0;
-}
-
-static int is_state(int32_t role) {
-  return role == GRAFT_ROLE_PARAM || role == GRAFT_ROLE_BUFFER ||
-         role == GRAFT_ROLE_GRAD || role == GRAFT_ROLE_OPT_STATE;
 }
 
 static size_t align64(size_t n) { return (n + 63) & ~(size_t)63; }
@@ -90,28 +84,22 @@ graft_status graft_create(const graft_model_desc *m, graft_context **out) {
   c->model = m;
   c->seed_tensor = -1;
   int32_t n = m->ntensors;
-  unsigned char *hasNext = (unsigned char *)calloc((size_t)n + 1, 1);
-  if (!hasNext) {
-    free(c);
-    return fail(GRAFT_ERR_OUT_OF_MEMORY, "graft_create: out of memory");
-  }
-  size_t pointers = 0;
+  size_t pointers = 0, workspace = 0;
   for (int32_t e = 0; e < m->nentries; ++e) {
     const graft_entry_desc *ep = &m->entries[e];
-    for (int32_t r = 0; r < ep->nresults; ++r)
-      if (is_state(m->tensors[ep->results[r]].role))
-        hasNext[ep->results[r]] = 1;
-    pointers += (size_t)(ep->nargs + ep->nresults);
+    pointers += (size_t)(ep->nargs + ep->nresults + 1);
+    if ((size_t)ep->workspace_bytes > workspace)
+      workspace = (size_t)ep->workspace_bytes;
   }
-  /* Layout: data/next/calls tables, the call pointer arrays, the tensors. */
-  size_t size = align64(sizeof(void *) * (2 * (size_t)n + (size_t)m->nentries +
-                                          pointers));
+  /* Layout: data/calls tables, the call pointer arrays, the tensors, the
+   * workspace (one for every entry point: a context runs one at a time). */
+  size_t header = align64(sizeof(void *) * ((size_t)n + (size_t)m->nentries +
+                                            pointers));
+  size_t size = header + align64(workspace);
   for (int32_t i = 0; i < n; ++i)
-    size += align64((size_t)m->tensors[i].nbytes) *
-            (hasNext[i] ? 2 : 1);
+    size += align64((size_t)m->tensors[i].nbytes);
   c->block = aligned_alloc(64, align64(size ? size : 64));
   if (!c->block) {
-    free(hasNext);
     free(c);
     return fail(GRAFT_ERR_OUT_OF_MEMORY, "graft_create: cannot allocate %zu bytes",
                 size);
@@ -119,32 +107,25 @@ graft_status graft_create(const graft_model_desc *m, graft_context **out) {
   memset(c->block, 0, align64(size ? size : 64));
   void **table = (void **)c->block;
   c->data = table;
-  c->next = table + n;
-  c->calls = (void ***)(table + 2 * n);
-  void **ptrs = table + 2 * n + m->nentries;
-  char *p = (char *)c->block +
-            align64(sizeof(void *) * (2 * (size_t)n + (size_t)m->nentries + pointers));
+  c->calls = (void ***)(table + n);
+  void **ptrs = table + n + m->nentries;
+  char *p = (char *)c->block + header;
   for (int32_t i = 0; i < n; ++i) {
     c->data[i] = p;
     p += align64((size_t)m->tensors[i].nbytes);
-    if (hasNext[i]) {
-      c->next[i] = p;
-      p += align64((size_t)m->tensors[i].nbytes);
-    }
     if (m->tensors[i].role == GRAFT_ROLE_SEED)
       c->seed_tensor = i;
   }
+  void *ws = p;
   for (int32_t e = 0; e < m->nentries; ++e) {
     const graft_entry_desc *ep = &m->entries[e];
     c->calls[e] = ptrs;
     for (int32_t a = 0; a < ep->nargs; ++a)
       *ptrs++ = c->data[ep->args[a]];
-    for (int32_t r = 0; r < ep->nresults; ++r) {
-      int32_t t = ep->results[r];
-      *ptrs++ = is_state(m->tensors[t].role) ? c->next[t] : c->data[t];
-    }
+    for (int32_t r = 0; r < ep->nresults; ++r)
+      *ptrs++ = c->data[ep->results[r]]; /* state: in place */
+    *ptrs++ = ws;
   }
-  free(hasNext);
   *out = c;
   return GRAFT_OK;
 }
@@ -258,13 +239,7 @@ static graft_status call(graft_context *ctx, int32_t e, const char *what) {
   if (e < 0 || e >= m->nentries)
     return fail(GRAFT_ERR_UNSUPPORTED, "model '%s' has no %s entry point",
                 m->name, what);
-  const graft_entry_desc *ep = &m->entries[e];
-  ep->fn(ctx->calls[e]);
-  for (int32_t r = 0; r < ep->nresults; ++r) {
-    int32_t t = ep->results[r];
-    if (is_state(m->tensors[t].role))
-      memcpy(ctx->data[t], ctx->next[t], (size_t)m->tensors[t].nbytes);
-  }
+  m->entries[e].fn(ctx->calls[e]);
   return GRAFT_OK;
 }
 

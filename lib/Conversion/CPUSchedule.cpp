@@ -1,0 +1,226 @@
+//===- CPUSchedule.cpp - Tiling and vectorisation for the CPU -------------===//
+//
+// Elementwise ops and transposes are tiled and vectorised here in C++ (their
+// tile sizes depend on their rank and element type); matrix products run a
+// transform-dialect schedule. See Passes.td.
+//
+//===----------------------------------------------------------------------===//
+
+#include "graft/Conversion/Passes.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/SCF/Transforms/Transforms.h"
+#include "mlir/Dialect/Transform/IR/TransformDialect.h"
+#include "mlir/Dialect/Transform/IR/TransformOps.h"
+#include "mlir/Dialect/Transform/Transforms/TransformInterpreterUtils.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "llvm/Support/SourceMgr.h"
+
+namespace graft {
+#define GEN_PASS_DEF_CPUSCHEDULE
+#include "graft/Conversion/Passes.h.inc"
+} // namespace graft
+
+using namespace mlir;
+
+// The schedule of matrix products marked `graft.contraction` (iterated m, n,
+// k): 6x64 register tiles, m and n peeled where they do not divide, each
+// tile vectorised to a vector.contract over one k step whose accumulator
+// lives in registers across the k loop, lowered to outer products.
+static const char kProductSchedule[] = R"mlir(
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @peel(%loop: !transform.op<"scf.for"> {transform.consumed}) {
+    %main, %rest = transform.loop.peel %loop
+        : (!transform.op<"scf.for">) -> (!transform.any_op, !transform.any_op)
+    transform.yield
+  }
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+    %products = transform.structured.match ops{["linalg.generic"]}
+        attributes {graft.contraction} in %root
+        : (!transform.any_op) -> !transform.any_op
+    transform.foreach %products : !transform.any_op {
+    ^bb0(%product: !transform.any_op):
+      %tile, %loops:3 = transform.structured.tile_using_for %product
+          tile_sizes [6, 64, 1]
+          : (!transform.any_op) -> (!transform.any_op, !transform.any_op,
+                                    !transform.any_op, !transform.any_op)
+      // Inner loop first: peeling the outer one clones the inner one.
+      // A loop whose step divides its range is not peeled (suppressed).
+      %n = transform.cast %loops#1 : !transform.any_op to !transform.op<"scf.for">
+      transform.include @peel failures(suppress) (%n) : (!transform.op<"scf.for">) -> ()
+      %m = transform.cast %loops#0 : !transform.any_op to !transform.op<"scf.for">
+      transform.include @peel failures(suppress) (%m) : (!transform.op<"scf.for">) -> ()
+    }
+    %funcs = transform.structured.match ops{["func.func"]} in %root
+        : (!transform.any_op) -> !transform.any_op
+    transform.apply_patterns to %funcs {
+      transform.apply_patterns.canonicalization
+    } : !transform.any_op
+    %tiles = transform.structured.match ops{["linalg.generic"]}
+        attributes {graft.contraction} in %root
+        : (!transform.any_op) -> !transform.any_op
+    transform.structured.vectorize %tiles : !transform.any_op
+    transform.apply_patterns to %funcs {
+      transform.apply_patterns.vector.reduction_to_contract
+      transform.apply_patterns.vector.transfer_permutation_patterns
+    } : !transform.any_op
+    // The accumulator tile (extract_slice, then transfer_read) leaves the k
+    // loop one level per application.
+    %all = transform.structured.match ops{["scf.for"]} in %root
+        : (!transform.any_op) -> !transform.any_op
+    transform.foreach %all : !transform.any_op {
+    ^bb0(%loop: !transform.any_op):
+      transform.loop.hoist_loop_invariant_subsets %loop : !transform.any_op
+    }
+    transform.apply_patterns to %funcs {
+      transform.apply_patterns.vector.lower_contraction lowering_strategy = "outerproduct"
+      transform.apply_patterns.vector.lower_outerproduct
+      transform.apply_patterns.vector.lower_transpose
+      transform.apply_patterns.vector.lower_broadcast
+      transform.apply_patterns.vector.lower_shape_cast
+    } : !transform.any_op
+    transform.yield
+  }
+}
+)mlir";
+
+namespace {
+constexpr int64_t kVectorBits = 512;
+
+bool hasStaticLoops(linalg::LinalgOp op) {
+  return op.getNumLoops() > 0 &&
+         llvm::none_of(op.getStaticLoopRanges(),
+                       [](int64_t r) { return ShapedType::isDynamic(r); });
+}
+
+/// Vectors of i1 are bit masks in memory, memrefs of i1 one byte per
+/// element: ops reading or writing i1 tensors stay scalar.
+bool hasBoolOperand(linalg::LinalgOp op) {
+  return llvm::any_of(op->getOperandTypes(), [](Type t) {
+    return getElementTypeOrSelf(t).isInteger(1);
+  });
+}
+
+/// The widest element of `op`'s operands, in bits.
+unsigned widestElement(linalg::LinalgOp op) {
+  unsigned bits = 8;
+  for (OpOperand &o : op->getOpOperands())
+    bits = std::max(bits, getElementTypeOrSelf(o.get().getType())
+                              .getIntOrFloatBitWidth());
+  return bits;
+}
+
+/// Tiles `op` by `sizes`, peels the innermost tiled loops whose step does
+/// not divide their range, and returns the tiled ops (all statically shaped
+/// after canonicalisation).
+LogicalResult tileAndPeel(RewriterBase &rewriter, TilingInterface op,
+                          ArrayRef<int64_t> sizes) {
+  scf::SCFTilingOptions options;
+  options.setTileSizes(getAsIndexOpFoldResult(rewriter.getContext(), sizes));
+  rewriter.setInsertionPoint(op);
+  FailureOr<scf::SCFTilingResult> tiled =
+      scf::tileUsingSCF(rewriter, op, options);
+  if (failed(tiled))
+    return failure();
+  rewriter.replaceOp(op, tiled->replacements);
+  for (LoopLikeOpInterface loop : llvm::reverse(tiled->loops)) {
+    auto forOp = dyn_cast<scf::ForOp>(loop.getOperation());
+    scf::ForOp partial;
+    if (forOp)
+      (void)scf::peelForLoopAndSimplifyBounds(rewriter, forOp, partial);
+  }
+  return success();
+}
+
+/// Tiles elementwise generics and 2-D transposes to vectors and vectorises
+/// them.
+LogicalResult vectorizeElementwise(ModuleOp module) {
+  MLIRContext *ctx = module.getContext();
+  StringAttr mark = StringAttr::get(ctx, "graft.vectorize");
+  SmallVector<linalg::LinalgOp> work;
+  module.walk([&](linalg::LinalgOp op) {
+    if (!op.hasPureTensorSemantics() || !hasStaticLoops(op) ||
+        op->hasAttr("graft.contraction") || hasBoolOperand(op))
+      return;
+    bool elementwise = isa<linalg::GenericOp>(op) &&
+                       op.getNumLoops() == op.getNumParallelLoops();
+    bool transpose = isa<linalg::TransposeOp>(op) && op.getNumLoops() == 2;
+    if (elementwise || transpose)
+      work.push_back(op);
+  });
+  IRRewriter rewriter(ctx);
+  for (linalg::LinalgOp op : work) {
+    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+    int64_t lanes = kVectorBits / widestElement(op);
+    SmallVector<int64_t> sizes(ranges.size(), 1);
+    sizes.back() = std::min(lanes, ranges.back());
+    if (isa<linalg::TransposeOp>(op))
+      sizes.front() = std::min(lanes, ranges.front());
+    op->setAttr(mark, UnitAttr::get(ctx));
+    if (failed(tileAndPeel(rewriter, cast<TilingInterface>(op.getOperation()),
+                           sizes)))
+      return op->emitError("cannot tile for vectorisation");
+  }
+  // Peeled tiles have static shapes once their bounds fold.
+  RewritePatternSet patterns(ctx);
+  scf::ForOp::getCanonicalizationPatterns(patterns, ctx);
+  affine::AffineMinOp::getCanonicalizationPatterns(patterns, ctx);
+  tensor::ExtractSliceOp::getCanonicalizationPatterns(patterns, ctx);
+  tensor::InsertSliceOp::getCanonicalizationPatterns(patterns, ctx);
+  ctx->getLoadedDialect<linalg::LinalgDialect>()->getCanonicalizationPatterns(
+      patterns);
+  ctx->getLoadedDialect<tensor::TensorDialect>()->getCanonicalizationPatterns(
+      patterns);
+  if (failed(applyPatternsGreedily(module, std::move(patterns))))
+    return failure();
+  SmallVector<linalg::LinalgOp> tiles;
+  module.walk([&](linalg::LinalgOp op) {
+    if (op->hasAttr(mark) && op.hasPureTensorSemantics() && hasStaticLoops(op))
+      tiles.push_back(op);
+  });
+  for (linalg::LinalgOp op : tiles) {
+    rewriter.setInsertionPoint(op);
+    FailureOr<linalg::VectorizationResult> v = linalg::vectorize(rewriter, op);
+    if (failed(v))
+      continue; // left to loops: still correct
+    rewriter.replaceOp(op, v->replacements);
+  }
+  return success();
+}
+
+struct CPUSchedulePass : graft::impl::CPUScheduleBase<CPUSchedulePass> {
+  using CPUScheduleBase::CPUScheduleBase;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    if (failed(vectorizeElementwise(module)))
+      return signalPassFailure();
+    OwningOpRef<ModuleOp> schedule;
+    if (scheduleFile.empty()) {
+      schedule = parseSourceString<ModuleOp>(kProductSchedule, &getContext());
+    } else {
+      llvm::SourceMgr sources;
+      schedule = parseSourceFile<ModuleOp>(scheduleFile, sources, &getContext());
+    }
+    if (!schedule)
+      return signalPassFailure();
+    Operation *entry = nullptr;
+    schedule->walk([&](transform::NamedSequenceOp seq) {
+      if (seq.getSymName() == "__transform_main")
+        entry = seq;
+    });
+    if (!entry) {
+      module.emitError("the schedule has no @__transform_main");
+      return signalPassFailure();
+    }
+    if (failed(transform::applyTransformNamedSequence(
+            module, entry, *schedule, transform::TransformOptions())))
+      return signalPassFailure();
+  }
+};
+} // namespace

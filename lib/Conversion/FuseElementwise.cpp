@@ -1,0 +1,51 @@
+//===- FuseElementwise.cpp - Fusion without recomputation -----------------===//
+//
+// Elementwise fusion with a control function that only fuses a producer
+// whose every element the fused loop nest computes once (see Passes.td).
+//
+//===----------------------------------------------------------------------===//
+
+#include "graft/Conversion/Passes.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace graft {
+#define GEN_PASS_DEF_FUSEELEMENTWISE
+#include "graft/Conversion/Passes.h.inc"
+} // namespace graft
+
+using namespace mlir;
+
+namespace {
+/// True when fusing the producer of `operand` into its consumer computes
+/// each producer element exactly once.
+bool fusesWithoutRecomputation(OpOperand *operand) {
+  Operation *producer = operand->get().getDefiningOp();
+  if (!producer || !producer->hasOneUse())
+    return false;
+  auto consumer = dyn_cast<linalg::LinalgOp>(operand->getOwner());
+  if (!consumer)
+    return false;
+  AffineMap map = consumer.getMatchingIndexingMap(operand);
+  return map.isProjectedPermutation() &&
+         map.getNumResults() == consumer.getNumLoops();
+}
+
+struct FuseElementwisePass
+    : graft::impl::FuseElementwiseBase<FuseElementwisePass> {
+  void runOnOperation() override {
+    MLIRContext *context = &getContext();
+    RewritePatternSet patterns(context);
+    linalg::populateElementwiseOpsFusionPatterns(patterns,
+                                                 fusesWithoutRecomputation);
+    linalg::GenericOp::getCanonicalizationPatterns(patterns, context);
+    affine::AffineApplyOp::getCanonicalizationPatterns(patterns, context);
+    context->getLoadedDialect<linalg::LinalgDialect>()
+        ->getCanonicalizationPatterns(patterns);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
+  }
+};
+} // namespace

@@ -1,0 +1,227 @@
+//===- PlanMemory.cpp - One planned workspace per entry point -------------===//
+//
+// Static memory planning of bufferized entry points and the check that lets
+// callers pass a state tensor's storage as both argument and result (see
+// Passes.td).
+//
+//===----------------------------------------------------------------------===//
+
+#include "graft/Conversion/Passes.h"
+
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Interfaces/DataLayoutInterfaces.h"
+
+namespace graft {
+#define GEN_PASS_DEF_PLANMEMORY
+#include "graft/Conversion/Passes.h.inc"
+} // namespace graft
+
+using namespace mlir;
+
+namespace {
+constexpr int64_t kAlign = 64;
+
+int64_t alignUp(int64_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
+
+/// A planned buffer: live over top-level ops [begin, end] of the body.
+struct Buffer {
+  memref::AllocOp alloc;
+  int64_t begin, end, bytes, offset = 0;
+};
+
+StringAttr attrOf(func::FuncOp fn, unsigned arg, StringRef name) {
+  return fn.getArgAttrOfType<StringAttr>(arg, name);
+}
+
+bool isOutParam(func::FuncOp fn, unsigned arg) {
+  return fn.getArgAttr(arg, "bufferize.result") != nullptr;
+}
+
+/// The live range of `alloc` over the top-level ops of `body` (numbered by
+/// `index`), through every value that may alias it; failure when it
+/// escapes (returned or passed to a call).
+LogicalResult liveRange(memref::AllocOp alloc, Block &body,
+                        const DenseMap<Operation *, int64_t> &index,
+                        int64_t &begin, int64_t &end) {
+  begin = INT64_MAX;
+  end = -1;
+  SmallVector<Value> work = {alloc.getResult()};
+  DenseSet<Value> seen;
+  while (!work.empty()) {
+    Value v = work.pop_back_val();
+    if (!seen.insert(v).second)
+      continue;
+    for (OpOperand &use : v.getUses()) {
+      Operation *user = use.getOwner();
+      if (isa<func::ReturnOp, func::CallOp>(user))
+        return failure();
+      int64_t at = index.lookup(body.findAncestorOpInBlock(*user));
+      begin = std::min(begin, at);
+      end = std::max(end, at);
+      // Conservatively, every memref an op with a use defines (views, loop
+      // results) or binds in its regions (loop-carried buffers) aliases.
+      for (Value r : user->getResults())
+        if (isa<BaseMemRefType>(r.getType()))
+          work.push_back(r);
+      for (Region &region : user->getRegions())
+        for (Block &block : region)
+          for (BlockArgument a : block.getArguments())
+            if (isa<BaseMemRefType>(a.getType()))
+              work.push_back(a);
+    }
+  }
+  if (end < 0) // never used
+    begin = end = index.lookup(alloc);
+  return success();
+}
+
+/// Checks (and establishes, by removing self-copies) that the state results
+/// of `fn` may share their argument's storage.
+LogicalResult checkInPlaceState(func::FuncOp fn) {
+  Block &body = fn.getBody().front();
+  // The argument each out-parameter may share storage with.
+  DenseMap<Value, Value> tiedArg;
+  for (unsigned o = 0; o < fn.getNumArguments(); ++o) {
+    if (!isOutParam(fn, o))
+      continue;
+    StringAttr role = attrOf(fn, o, "graft.role"),
+               name = attrOf(fn, o, "graft.name");
+    for (unsigned a = 0; a < fn.getNumArguments() && role && name; ++a)
+      if (!isOutParam(fn, a) && attrOf(fn, a, "graft.role") == role &&
+          attrOf(fn, a, "graft.name") == name)
+        tiedArg[fn.getArgument(o)] = fn.getArgument(a);
+  }
+  // The trailing copies into out-parameters, and nothing else, write them.
+  Operation *firstWrite = nullptr;
+  for (auto [out, arg] : tiedArg)
+    for (Operation *user : out.getUsers()) {
+      auto copy = dyn_cast<memref::CopyOp>(user);
+      if (!copy || copy.getTarget() != out || copy->getBlock() != &body)
+        return fn.emitError("state result '")
+               << attrOf(fn, cast<BlockArgument>(out).getArgNumber(),
+                         "graft.name").getValue()
+               << "' is written before the trailing copies: it cannot "
+                  "share its argument's storage";
+      if (!firstWrite || copy->isBeforeInBlock(firstWrite))
+        firstWrite = copy;
+    }
+  // Storage that no other argument shares is `noalias`: loops reading the
+  // arguments and writing the workspace vectorise without runtime checks.
+  DenseSet<Value> shared;
+  for (auto [out, arg] : tiedArg) {
+    shared.insert(out);
+    shared.insert(arg);
+  }
+  for (BlockArgument a : fn.getArguments())
+    if (isa<BaseMemRefType>(a.getType()) && !shared.contains(a))
+      fn.setArgAttr(a.getArgNumber(), "llvm.noalias",
+                    UnitAttr::get(fn.getContext()));
+  if (!firstWrite)
+    return success();
+  DenseSet<Value> overwritten;
+  for (Operation &op : llvm::make_early_inc_range(llvm::make_range(
+           firstWrite->getIterator(), body.getTerminator()->getIterator()))) {
+    auto copy = dyn_cast<memref::CopyOp>(&op);
+    if (!copy || !isa<BlockArgument>(copy.getTarget()) ||
+        !isOutParam(fn, cast<BlockArgument>(copy.getTarget()).getArgNumber()))
+      return op.emitError("operation after the first write of a state "
+                          "result: state cannot be updated in place");
+    if (overwritten.contains(copy.getSource()))
+      return op.emitError("copy reads an argument whose storage a state "
+                          "result already overwrote");
+    Value tied = tiedArg.lookup(copy.getTarget());
+    if (tied)
+      overwritten.insert(tied);
+    if (tied && tied == copy.getSource())
+      copy->erase(); // the result is the argument, already in place
+  }
+  return success();
+}
+
+/// Replaces the statically shaped allocations of `fn` by views of a new
+/// workspace argument; returns its size in bytes and, in `temporaries`, the
+/// bytes the allocations would take without reuse.
+int64_t planWorkspace(func::FuncOp fn, int64_t &temporaries) {
+  Block &body = fn.getBody().front();
+  DenseMap<Operation *, int64_t> index;
+  for (auto [i, op] : llvm::enumerate(body))
+    index[&op] = i;
+  DataLayout layout = DataLayout::closest(fn);
+  SmallVector<Buffer> buffers;
+  for (auto alloc : body.getOps<memref::AllocOp>()) {
+    MemRefType t = alloc.getType();
+    if (!t.hasStaticShape() || !t.getLayout().isIdentity() ||
+        t.getMemorySpace() || !alloc.getSymbolOperands().empty() ||
+        !t.getElementType().isIntOrFloat())
+      continue;
+    Buffer b{alloc, 0, 0, 0};
+    if (failed(liveRange(alloc, body, index, b.begin, b.end)))
+      continue;
+    b.bytes = alignUp(std::max<int64_t>(
+        1, t.getNumElements() *
+               (int64_t)layout.getTypeSize(t.getElementType())));
+    buffers.push_back(b);
+  }
+  // First fit: the lowest offset that no buffer live at the same time uses.
+  llvm::sort(buffers, [](const Buffer &a, const Buffer &b) {
+    return a.bytes > b.bytes || (a.bytes == b.bytes && a.begin < b.begin);
+  });
+  int64_t total = 0;
+  temporaries = 0;
+  for (size_t i = 0; i < buffers.size(); ++i) {
+    Buffer &b = buffers[i];
+    SmallVector<std::pair<int64_t, int64_t>> taken;
+    for (size_t j = 0; j < i; ++j)
+      if (buffers[j].begin <= b.end && b.begin <= buffers[j].end)
+        taken.push_back({buffers[j].offset, buffers[j].offset + buffers[j].bytes});
+    llvm::sort(taken);
+    int64_t offset = 0;
+    for (auto [lo, hi] : taken)
+      if (offset + b.bytes > lo)
+        offset = std::max(offset, hi);
+    b.offset = offset;
+    total = std::max(total, offset + b.bytes);
+    temporaries += b.bytes;
+  }
+
+  OpBuilder builder(fn.getContext());
+  auto wsType = MemRefType::get({total}, builder.getI8Type());
+  unsigned wsIndex = fn.getNumArguments();
+  (void)fn.insertArgument(
+      wsIndex, wsType,
+      builder.getDictionaryAttr(
+          {builder.getNamedAttr("graft.role",
+                                builder.getStringAttr("workspace")),
+           builder.getNamedAttr("llvm.noalias", builder.getUnitAttr())}),
+      fn.getLoc());
+  Value ws = fn.getArgument(wsIndex);
+  for (Buffer &b : buffers) {
+    builder.setInsertionPoint(b.alloc);
+    Value offset = arith::ConstantIndexOp::create(builder, b.alloc.getLoc(),
+                                                  b.offset);
+    Value view = memref::ViewOp::create(builder, b.alloc.getLoc(),
+                                        b.alloc.getType(), ws, offset,
+                                        ValueRange{});
+    b.alloc.replaceAllUsesWith(view);
+    b.alloc.erase();
+  }
+  return total;
+}
+
+struct PlanMemoryPass : graft::impl::PlanMemoryBase<PlanMemoryPass> {
+  void runOnOperation() override {
+    for (auto fn : getOperation().getOps<func::FuncOp>()) {
+      if (fn.isExternal() || !fn.getBody().hasOneBlock())
+        continue;
+      if (failed(checkInPlaceState(fn)))
+        return signalPassFailure();
+      int64_t temporaries;
+      int64_t bytes = planWorkspace(fn, temporaries);
+      auto i64 = IntegerType::get(&getContext(), 64);
+      fn->setAttr("graft.workspace_bytes", IntegerAttr::get(i64, bytes));
+      fn->setAttr("graft.temporary_bytes", IntegerAttr::get(i64, temporaries));
+    }
+  }
+};
+} // namespace
