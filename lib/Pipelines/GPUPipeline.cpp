@@ -415,13 +415,37 @@ struct GPUDeviceMemoryPass
                                   copy.getTarget(), copy.getSource());
           copy.erase();
         } else if (auto global = dyn_cast<memref::GetGlobalOp>(op)) {
-          // Host constants may be copied from, or give reshapes their shape.
-          for (Operation *user : global->getUsers())
-            if (!isa<memref::CopyOp, gpu::MemcpyOp, memref::ReshapeOp>(user)) {
-              user->emitError("a kernel would read the host constant ")
-                  << global.getName();
+          // Host constants may be copied from, or give reshapes their
+          // shape; kernels read a device copy (a mask, say), made at the
+          // start of the function and freed at its end.
+          bool kernelReads = false;
+          for (Operation *user : global->getUsers()) {
+            if (isa<gpu::LaunchFuncOp>(user))
+              kernelReads = true;
+            else if (!isa<memref::CopyOp, gpu::MemcpyOp, memref::ReshapeOp>(
+                         user)) {
+              user->emitError("the host constant ")
+                  << global.getName() << " is read here on the device";
               failedAny = true;
             }
+          }
+          if (!kernelReads)
+            continue;
+          b.setInsertionPointAfter(global);
+          auto dev = gpu::AllocOp::create(b, op->getLoc(), global.getType(),
+                                          Type(), ValueRange{}, ValueRange{},
+                                          ValueRange{});
+          gpu::MemcpyOp::create(b, op->getLoc(), Type(), ValueRange{},
+                                dev.getMemref(), global.getResult());
+          global.getResult().replaceUsesWithIf(
+              dev.getMemref(), [](OpOperand &use) {
+                return isa<gpu::LaunchFuncOp>(use.getOwner());
+              });
+          fn.walk([&](func::ReturnOp ret) {
+            OpBuilder rb(ret);
+            gpu::DeallocOp::create(rb, ret.getLoc(), Type(), ValueRange{},
+                                   dev.getMemref());
+          });
         } else if (isa<memref::LoadOp, memref::StoreOp, memref::AllocaOp,
                        linalg::LinalgOp>(op)) {
           op->emitError("GPU code generation left host code that reads or "
