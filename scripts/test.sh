@@ -14,8 +14,9 @@ trap 'rm -f "$log"' EXIT
 echo "== lit: $build/test"
 /usr/lib/llvm-22/bin/lit -sv "$build/test" | tee "$log"
 lit_rc=${PIPESTATUS[0]}
-# lit's summary: "  Passed: 12 (100.00%)"; a missing line means 0.
-count() { grep -E "^ *$1: +[0-9]+" "$log" | sed -E 's/.*: +([0-9]+).*/\1/' | tail -1 | grep . || echo 0; }
+# lit's summary: "  Passed: 12 (100.00%)", padded ("  Passed     : 87") when other
+# lines are present; a missing line means 0.
+count() { grep -E "^ *$1 *: +[0-9]+" "$log" | sed -E 's/.*: +([0-9]+).*/\1/' | tail -1 | grep . || echo 0; }
 lit_pass=$(( $(count Passed) + $(count 'Expectedly Failed') ))
 lit_fail=$(( $(count Failed) + $(count 'Unexpectedly Passed') + $(count Unresolved) + $(count 'Timed Out') ))
 lit_skip=$(count Unsupported)

@@ -29,3 +29,20 @@ import shutil
 
 if shutil.which("dot"):
     config.available_features.add("graphviz")
+
+# CUDA (docs/GPU.md): `ptxas` when a CUDA toolkit is installed (the PTX of the
+# --target=cuda tests is assembled for sm_80 and sm_90), `cuda-device` when
+# `nvidia-smi -L` lists a GPU (the tests that run kernels).
+import subprocess
+
+for cuda in [os.environ.get("CUDA_HOME"), os.environ.get("CUDA_PATH"), "/usr/local/cuda"]:
+    if cuda and os.access(os.path.join(cuda, "bin", "ptxas"), os.X_OK):
+        config.available_features.add("ptxas")
+        config.substitutions.append(("%ptxas", os.path.join(cuda, "bin", "ptxas")))
+        break
+try:
+    if "GPU" in subprocess.run(["nvidia-smi", "-L"], capture_output=True,
+                               text=True, timeout=30).stdout:
+        config.available_features.add("cuda-device")
+except (OSError, subprocess.SubprocessError):
+    pass

@@ -80,18 +80,23 @@ void graft::registerCodegenDialects(DialectRegistry &registry) {
   registerLLVMDialectTranslation(registry);
 }
 
-// The pipeline in MLIR's textual form, nested in builtin.module: every step
-// is a pass with a stable name, so a failing step can be rerun alone with
-// graft-opt.
-static const char kCPUPipeline[] =
+const char graft::kLinalgPipeline[] =
     "func.func(convert-graft-to-linalg, canonicalize, cse,"
-    "          graft-fuse-elementwise, canonicalize, cse),"
-    "graft-cpu-schedule, canonicalize,"
+    "          graft-fuse-elementwise, canonicalize, cse),";
+
+const char graft::kBufferizePipeline[] =
     "eliminate-empty-tensors,"
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},"
     "buffer-results-to-out-params{modify-public-functions add-result-attr},"
-    "graft-plan-memory,"
+    "graft-plan-memory,";
+
+// The CPU pipeline in MLIR's textual form, nested in builtin.module: every
+// step is a pass with a stable name, so a failing step can be rerun alone
+// with graft-opt.
+static const std::string kCPUPipeline =
+    std::string(graft::kLinalgPipeline) + "graft-cpu-schedule, canonicalize," +
+    graft::kBufferizePipeline +
     "buffer-deallocation-pipeline, convert-bufferization-to-memref,"
     "func.func(convert-linalg-to-loops),"
     "convert-vector-to-scf, lower-affine, convert-scf-to-cf,"

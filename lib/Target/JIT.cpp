@@ -69,6 +69,12 @@ JITModel::~JITModel() = default;
 
 llvm::Error graft::lowerTrainingProgram(ModuleOp module,
                                         std::vector<EntryPoint> &entries) {
+  return lowerTrainingProgram(module, entries, buildCPUPipeline);
+}
+
+llvm::Error graft::lowerTrainingProgram(
+    ModuleOp module, std::vector<EntryPoint> &entries,
+    llvm::function_ref<LogicalResult(OpPassManager &)> pipeline) {
   auto fail = [](const char *what) {
     return llvm::createStringError(llvm::inconvertibleErrorCode(), what);
   };
@@ -90,7 +96,7 @@ llvm::Error graft::lowerTrainingProgram(ModuleOp module,
     model->erase();
 
   PassManager lower(module.getContext());
-  if (failed(buildCPUPipeline(lower)) || failed(lower.run(module)))
+  if (failed(pipeline(lower)) || failed(lower.run(module)))
     return fail("lowering to LLVM failed");
   // The names and roles live in `entries` now; LLVM has no use for them.
   // (They stay until here: the lowering finds dropout's seed by its role.)

@@ -12,6 +12,7 @@
 #include "graft/Autograd/Optimizer.h"
 #include "graft/Dialect/Graft/IR/GraftOps.h"
 #include "graft/Evaluator/Evaluator.h"
+#include "graft/Target/CUDA.h"
 #include "graft/Target/JIT.h"
 
 #include "mlir/ExecutionEngine/OptUtils.h"
@@ -207,7 +208,13 @@ graft::compileLibrary(ModuleOp module, const LibraryOptions &options) {
   }
 
   std::vector<EntryPoint> entries;
-  if (llvm::Error e = lowerTrainingProgram(module, entries))
+  bool cuda = options.target == "cuda";
+  if (!cuda && options.target != "cpu")
+    return error("unknown target '" + options.target + "' (cpu or cuda)");
+  std::vector<GPUImage> gpuImages;
+  if (llvm::Error e = cuda ? lowerTrainingProgramForCUDA(
+                                 module, entries, defaultGPUChips(), gpuImages)
+                           : lowerTrainingProgram(module, entries))
     return std::move(e);
 
   // The context's tensors: one per role and name, ordered by role.
@@ -257,6 +264,9 @@ graft::compileLibrary(ModuleOp module, const LibraryOptions &options) {
   std::unique_ptr<llvm::Module> ir = translateModuleToLLVMIR(module, llctx, name);
   if (!ir)
     return error("translating '" + name + "' to LLVM IR failed");
+  if (cuda)
+    if (llvm::Error e = addCUDAEntryShims(*ir, entries))
+      return std::move(e);
 
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
@@ -433,6 +443,9 @@ graft::compileLibrary(ModuleOp module, const LibraryOptions &options) {
       llvm::StringRef(object.data(), object.size()), objectName));
   members.emplace_back(
       llvm::MemoryBufferRef(options.runtimeObject, "graft_runtime.o"));
+  if (cuda)
+    members.emplace_back(
+        llvm::MemoryBufferRef(options.cudaRuntimeObject, "graft_cuda.o"));
   if (llvm::Error e = llvm::writeArchive(
           lib, members, llvm::SymtabWritingMode::NormalSymtab,
           llvm::object::Archive::K_GNU, /*Deterministic=*/true,
@@ -446,6 +459,7 @@ graft::compileLibrary(ModuleOp module, const LibraryOptions &options) {
      << " * The C API of model '" << name << "' in lib" << name
      << ".a (target CPU " << cpu << "). See docs/CAPI.md. */\n"
      << options.apiHeader << "\n"
+     << (cuda ? options.cudaApiHeader : llvm::StringRef()) << (cuda ? "\n" : "")
      << "#ifndef GRAFT_MODEL_" << up << "_H\n#define GRAFT_MODEL_" << up
      << "_H\n\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n"
      << "/* The model's descriptor: pass it to graft_create. */\n"
@@ -505,5 +519,8 @@ graft::compileLibrary(ModuleOp module, const LibraryOptions &options) {
   hout.close();
   if (hout.has_error())
     return error("cannot write " + header);
+  if (cuda && options.emitPTX)
+    if (llvm::Error e = writePTX(options.outputDir, name, gpuImages))
+      return std::move(e);
   return name;
 }

@@ -7,6 +7,7 @@
 
 #include "graft/Autograd/Passes.h"
 #include "graft/Conversion/Passes.h"
+#include "graft/Pipelines/GPU.h"
 #include "graft/Pipelines/Pipelines.h"
 #include "graft/Dialect/Graft/IR/GraftDialect.h"
 
@@ -18,8 +19,10 @@
 int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
   graft::registerCodegenDialects(registry);
+  graft::registerGPUCodegenDialects(registry);
   graft::registerAutogradPasses();
   graft::registerCodegenPasses();
+  graft::registerGPUCodegenPasses();
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "Graft optimizer driver\n", registry));
 }

@@ -9,7 +9,9 @@
 #include "Load.h"
 
 #include "graft/Frontend/MLIRGen.h"
+#include "graft/Pipelines/GPU.h"
 #include "graft/Pipelines/Pipelines.h"
+#include "graft/Runtime/EmbeddedCUDARuntime.inc"
 #include "graft/Runtime/EmbeddedRuntime.inc"
 #include "graft/Target/Library.h"
 
@@ -40,6 +42,14 @@ cl::opt<std::string> modelName("model", cl::init(""),
                                cl::desc("The model to compile when the file "
                                         "has several"),
                                cl::sub(graft::cli::compileCmd));
+cl::opt<std::string> target(
+    "target", cl::init("cpu"),
+    cl::desc("cpu (default), or cuda: NVIDIA GPUs, sm_80 and sm_90 (docs/GPU.md)"),
+    cl::sub(graft::cli::compileCmd));
+cl::opt<bool> emitPTX("emit-ptx", cl::init(false),
+                      cl::desc("With --target=cuda: also write the kernels' "
+                               "PTX to OUTDIR"),
+                      cl::sub(graft::cli::compileCmd));
 cl::list<std::string> dims("dim", cl::desc("Override a named dimension: --dim B=32"),
                            cl::value_desc("NAME=VALUE"),
                            cl::sub(graft::cli::compileCmd));
@@ -47,7 +57,10 @@ cl::list<std::string> dims("dim", cl::desc("Override a named dimension: --dim B=
 
 int graft::cli::runCompile() {
   DialectRegistry registry;
-  registerCodegenDialects(registry);
+  if (target == "cuda")
+    registerGPUCodegenDialects(registry);
+  else
+    registerCodegenDialects(registry);
   MLIRContext ctx(registry);
   ctx.loadAllAvailableDialects();
   llvm::SourceMgr sm;
@@ -64,6 +77,14 @@ int graft::cli::runCompile() {
   lib.outputDir = outDir;
   lib.targetCPU = targetCPU;
   lib.modelName = modelName;
+  lib.target = target;
+  lib.emitPTX = emitPTX;
+  lib.cudaRuntimeObject =
+      llvm::StringRef(reinterpret_cast<const char *>(graftCudaRuntimeObject),
+                      graftCudaRuntimeObjectSize);
+  lib.cudaApiHeader =
+      llvm::StringRef(reinterpret_cast<const char *>(graftCudaApiHeader),
+                      graftCudaApiHeaderSize);
   lib.runtimeObject = llvm::StringRef(
       reinterpret_cast<const char *>(graftRuntimeObject), graftRuntimeObjectSize);
   lib.apiHeader = llvm::StringRef(reinterpret_cast<const char *>(graftApiHeader),

@@ -20,6 +20,13 @@ void registerCodegenDialects(mlir::DialectRegistry &registry);
 void registerCodegenPasses();
 void registerCodegenPassesOnce();
 
+/// The target-neutral start of every pipeline, in MLIR's textual form:
+/// graft -> linalg and elementwise fusion, on tensors.
+extern const char kLinalgPipeline[];
+/// What follows it on every target: bufferization with results as
+/// out-parameters and the planned workspace (graft-plan-memory).
+extern const char kBufferizePipeline[];
+
 /// From the training program's functions (graft ops on tensors) to the LLVM
 /// dialect: lowering to linalg, elementwise fusion, one-shot bufferization
 /// with results as out-parameters, loops, LLVM with the bare-pointer calling

@@ -4,8 +4,10 @@
 #define GRAFT_TARGET_JIT_H
 
 #include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/Error.h"
+#include "llvm/Support/LogicalResult.h"
 
 #include <memory>
 #include <string>
@@ -14,6 +16,8 @@
 namespace mlir {
 class ExecutionEngine;
 class ModuleOp;
+class OpPassManager;
+using llvm::LogicalResult;
 } // namespace mlir
 
 namespace graft {
@@ -47,6 +51,12 @@ struct EntryPoint {
 /// each entry point's arguments and results, in module order.
 llvm::Error lowerTrainingProgram(mlir::ModuleOp module,
                                  std::vector<EntryPoint> &entries);
+
+/// The same with another pipeline from the training program's functions to
+/// the LLVM dialect (the GPU pipeline: graft/Pipelines/GPU.h).
+llvm::Error lowerTrainingProgram(
+    mlir::ModuleOp module, std::vector<EntryPoint> &entries,
+    llvm::function_ref<mlir::LogicalResult(mlir::OpPassManager &)> pipeline);
 
 /// The training program of a module's models, compiled to native code in
 /// process (MLIR's ExecutionEngine, LLVM's O3 pipeline, host CPU).

@@ -32,6 +32,12 @@ struct LibraryOptions {
   llvm::StringRef runtimeObject;
   /// The text of graft_api.h, which starts NAME.h.
   llvm::StringRef apiHeader;
+  /// "cpu", or "cuda": kernels for NVIDIA GPUs (docs/GPU.md).
+  std::string target = "cpu";
+  /// For "cuda": the bytes of graft_cuda.o and the text of graft_cuda_api.h.
+  llvm::StringRef cudaRuntimeObject, cudaApiHeader;
+  /// For "cuda": also write each kernel module's PTX into outputDir.
+  bool emitPTX = false;
 };
 
 /// Compiles one graft.model of `module` (rewritten in place) into

@@ -31,7 +31,9 @@ typedef enum graft_status {
   GRAFT_ERR_OUT_OF_MEMORY = 7,
   GRAFT_ERR_UNSUPPORTED = 8,      /* the model has no such entry point */
   GRAFT_ERR_READ_ONLY = 9,        /* the tensor is a result of the model */
-  GRAFT_ERR_ABI = 10              /* header and runtime versions differ */
+  GRAFT_ERR_ABI = 10,             /* header and runtime versions differ */
+  GRAFT_ERR_NO_DEVICE = 11,       /* no CUDA driver or GPU (--target=cuda) */
+  GRAFT_ERR_DEVICE = 12           /* a CUDA call failed (--target=cuda) */
 } graft_status;
 
 /* What a tensor of the context is. */

@@ -8,6 +8,7 @@
  *
  *===----------------------------------------------------------------------===*/
 #include "graft_api.h"
+#include "graft_backend.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -44,6 +45,8 @@ const char *graft_status_string(graft_status s) {
   case GRAFT_ERR_UNSUPPORTED: return "unsupported";
   case GRAFT_ERR_READ_ONLY: return "read-only tensor";
   case GRAFT_ERR_ABI: return "ABI version mismatch";
+  case GRAFT_ERR_NO_DEVICE: return "no CUDA device";
+  case GRAFT_ERR_DEVICE: return "CUDA error";
   }
   return "unknown status";
 }
@@ -133,6 +136,8 @@ graft_status graft_create(const graft_model_desc *m, graft_context **out) {
 graft_status graft_destroy(graft_context *ctx) {
   if (!ctx)
     return GRAFT_OK;
+  if (graft_backend_destroy_hook)
+    graft_backend_destroy_hook(ctx);
   free(ctx->block);
   free(ctx);
   return GRAFT_OK;
@@ -234,12 +239,28 @@ graft_status graft_init(graft_context *ctx, uint64_t seed) {
 
 /*--- Steps ----------------------------------------------------------------*/
 
+/* What a device back end (graft_cuda.c) sees of the call in progress. */
+static _Thread_local graft_context *running;
+static _Thread_local graft_status entry_status;
+void (*graft_backend_destroy_hook)(graft_context *ctx);
+
+graft_context *graft_backend_context(void) { return running; }
+
+void graft_backend_fail(graft_status s, const char *message) {
+  entry_status = fail(s, "%s", message);
+}
+
 static graft_status call(graft_context *ctx, int32_t e, const char *what) {
   const graft_model_desc *m = ctx->model;
   if (e < 0 || e >= m->nentries)
     return fail(GRAFT_ERR_UNSUPPORTED, "model '%s' has no %s entry point",
                 m->name, what);
+  running = ctx;
+  entry_status = GRAFT_OK;
   m->entries[e].fn(ctx->calls[e]);
+  running = 0;
+  if (entry_status != GRAFT_OK)
+    return entry_status; /* the message is set: graft_backend_fail */
   return GRAFT_OK;
 }
 
