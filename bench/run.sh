@@ -18,9 +18,8 @@ ms() { grep -Eo 'train[_ ]step [0-9.]+ ms' | grep -Eo '[0-9.]+ ms' | awk '{print
 
 printf '%-8s %-14s %-14s %s\n' threads "graft (ms)" "pytorch (ms)" "graft/pytorch"
 for threads in 1 2; do
-  # Graft's generated code is single-threaded for now: the thread count only
-  # changes PyTorch.
-  g=$("$build/bin/graft" bench "$root/bench/mlp.graft" --steps "$steps" | ms)
+  g=$("$build/bin/graft" bench "$root/bench/mlp.graft" --steps "$steps" \
+      --threads "$threads" | ms)
   p=$(OPENBLAS_CORETYPE=$coretype OMP_NUM_THREADS=$threads \
       /usr/bin/python3 "$root/bench/torch_mlp.py" "$threads" "$steps" | ms)
   printf '%-8s %-14s %-14s %s\n' "$threads" "$g" "$p" \

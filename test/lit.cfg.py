@@ -16,6 +16,11 @@ config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%python", sys.executable))
 config.substitutions.append(("%graft_src_root", config.graft_src_root))
 config.substitutions.append(("%graft_obj_root", config.graft_obj_root))
+# What a program linking a CPU library of graft compile needs besides the
+# archive: libm and the OpenMP runtime its threads run on.
+omp_dir = os.path.dirname(config.graft_omp_library)
+config.substitutions.append(
+    ("%graft_libs", "-lm -L%s -lomp -Wl,-rpath,%s" % (omp_dir, omp_dir)))
 
 llvm_config.with_system_environment(["HOME", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()

@@ -49,6 +49,8 @@ module attributes {transform.with_named_sequence} {
           tile_sizes [6, 64, 1]
           : (!transform.any_op) -> (!transform.any_op, !transform.any_op,
                                     !transform.any_op, !transform.any_op)
+      // Row blocks of the result are independent: threads split them.
+      transform.annotate %loops#0 "graft.parallel" : !transform.any_op
       // Inner loop first: peeling the outer one clones the inner one.
       // A loop whose step divides its range is not peeled (suppressed).
       %n = transform.cast %loops#1 : !transform.any_op to !transform.op<"scf.for">
@@ -115,11 +117,27 @@ unsigned widestElement(linalg::LinalgOp op) {
   return bits;
 }
 
+/// Marks `loop` as one whose iterations threads may split. The mark is in
+/// the location (a FusedLoc with metadata "graft.parallel"): bufferization
+/// recreates loops without their attributes, but keeps their locations.
+void markParallel(Operation *loop) {
+  MLIRContext *ctx = loop->getContext();
+  loop->setLoc(FusedLoc::get(ctx, {loop->getLoc()},
+                             StringAttr::get(ctx, "graft.parallel")));
+}
+
+/// Elementwise ops smaller than this many elements stay on one thread.
+constexpr int64_t kParallelElements = 1 << 15;
+
 /// Tiles `op` by `sizes`, peels the innermost tiled loops whose step does
-/// not divide their range, and returns the tiled ops (all statically shaped
-/// after canonicalisation).
+/// not divide their range (the tiled ops are all statically shaped after
+/// canonicalisation), and marks the outermost loop parallel when `op` is
+/// large enough to be worth threads.
 LogicalResult tileAndPeel(RewriterBase &rewriter, TilingInterface op,
                           ArrayRef<int64_t> sizes) {
+  int64_t elements = 1;
+  for (int64_t r : cast<linalg::LinalgOp>(op.getOperation()).getStaticLoopRanges())
+    elements *= r;
   scf::SCFTilingOptions options;
   options.setTileSizes(getAsIndexOpFoldResult(rewriter.getContext(), sizes));
   rewriter.setInsertionPoint(op);
@@ -128,6 +146,8 @@ LogicalResult tileAndPeel(RewriterBase &rewriter, TilingInterface op,
   if (failed(tiled))
     return failure();
   rewriter.replaceOp(op, tiled->replacements);
+  if (!tiled->loops.empty() && elements >= kParallelElements)
+    markParallel(tiled->loops.front());
   for (LoopLikeOpInterface loop : llvm::reverse(tiled->loops)) {
     auto forOp = dyn_cast<scf::ForOp>(loop.getOperation());
     scf::ForOp partial;
@@ -221,6 +241,11 @@ struct CPUSchedulePass : graft::impl::CPUScheduleBase<CPUSchedulePass> {
     if (failed(transform::applyTransformNamedSequence(
             module, entry, *schedule, transform::TransformOptions())))
       return signalPassFailure();
+    // The schedule annotates the row-block loops of products.
+    module.walk([](scf::ForOp loop) {
+      if (loop->removeAttr("graft.parallel"))
+        markParallel(loop);
+    });
   }
 };
 } // namespace

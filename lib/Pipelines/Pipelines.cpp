@@ -24,6 +24,8 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
+#include "mlir/Dialect/OpenMP/OpenMPDialect.h"
 #include "mlir/Transforms/Passes.h"
 #include "mlir/Dialect/Affine/IR/ValueBoundsOpInterfaceImpl.h"
 #include "mlir/Dialect/Arith/IR/ValueBoundsOpInterfaceImpl.h"
@@ -53,7 +55,8 @@ void graft::registerCodegenDialects(DialectRegistry &registry) {
                   math::MathDialect, scf::SCFDialect, memref::MemRefDialect,
                   bufferization::BufferizationDialect, cf::ControlFlowDialect,
                   affine::AffineDialect, LLVM::LLVMDialect,
-                  vector::VectorDialect, transform::TransformDialect>();
+                  vector::VectorDialect, transform::TransformDialect,
+                  omp::OpenMPDialect>();
   // The CPU schedule: transform ops and the interfaces tiling needs.
   linalg::registerTransformDialectExtension(registry);
   scf::registerTransformDialectExtension(registry);
@@ -78,6 +81,7 @@ void graft::registerCodegenDialects(DialectRegistry &registry) {
       registry);
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
+  registerOpenMPDialectTranslation(registry);
 }
 
 const char graft::kLinalgPipeline[] =
@@ -99,7 +103,12 @@ static const std::string kCPUPipeline =
     graft::kBufferizePipeline +
     "buffer-deallocation-pipeline, convert-bufferization-to-memref,"
     "func.func(convert-linalg-to-loops),"
-    "convert-vector-to-scf, lower-affine, convert-scf-to-cf,"
+    "convert-vector-to-scf{full-unroll=true}, lower-affine,"
+    // Threads: the loops the schedule marked become OpenMP worksharing
+    // loops (the LLVM OpenMP runtime, libomp); canonicalize inlines the
+    // alloca scopes that wrap their bodies (they hold no allocas).
+    "func.func(graft-parallelize-loops), convert-scf-to-openmp, canonicalize,"
+    "convert-scf-to-cf,"
     "expand-strided-metadata, lower-affine,"
     // Math ops without an LLVM intrinsic become libm calls, on vectors one
     // lane at a time: before the vector ops that this unrolling creates
@@ -108,6 +117,9 @@ static const std::string kCPUPipeline =
     "finalize-memref-to-llvm,"
     "convert-arith-to-llvm, convert-index-to-llvm,"
     "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},"
+    // After the functions: this pass would convert them too, without the
+    // bare-pointer convention.
+    "convert-openmp-to-llvm,"
     "convert-cf-to-llvm, convert-ub-to-llvm, reconcile-unrealized-casts";
 
 void graft::registerCodegenPasses() {

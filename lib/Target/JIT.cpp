@@ -9,6 +9,7 @@
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/PassManager.h"
+#include "llvm/Support/DynamicLibrary.h"
 #include "llvm/Support/TargetSelect.h"
 
 using namespace mlir;
@@ -139,11 +140,21 @@ llvm::Expected<std::unique_ptr<JITModel>> JITModel::compile(ModuleOp module) {
                                                   /*sizeLevel=*/0,
                                                   /*targetMachine=*/nullptr);
   options.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
+  llvm::StringRef runtimes[] = {GRAFT_OMP_LIBRARY};
+  options.sharedLibPaths = runtimes;
   auto engine = ExecutionEngine::create(module, options);
   if (!engine)
     return engine.takeError();
   jit->engine = std::move(*engine);
   return std::move(jit);
+}
+
+void JITModel::setThreads(int threads) {
+  using SetThreads = void (*)(int);
+  if (auto *set = reinterpret_cast<SetThreads>(
+          llvm::sys::DynamicLibrary::SearchForAddressOfSymbol(
+              "omp_set_num_threads")))
+    set(std::max(threads, 1));
 }
 
 const EntryPoint *JITModel::entryPoint(llvm::StringRef name) const {

@@ -60,6 +60,12 @@ cl::opt<std::string> benchEntry(
     cl::desc("Entry point to time: train_step, forward_backward, step, eval, "
              "predict, zero_grad"),
     cl::sub(graft::cli::benchCmd));
+cl::opt<int> threads(
+    "threads", cl::init(0),
+    cl::desc("Threads the generated code splits products and large loops "
+             "across (default: OMP_NUM_THREADS, else one per core)"),
+    cl::sub(graft::cli::trainCmd), cl::sub(graft::cli::predictCmd),
+    cl::sub(graft::cli::benchCmd));
 cl::opt<std::string> dataFile("data", cl::Required,
                               cl::desc("CSV: features, then the label"),
                               cl::sub(graft::cli::trainCmd),
@@ -215,6 +221,8 @@ llvm::Expected<Compiled> compileModel() {
   if (!jit)
     return jit.takeError();
   c.jit = std::move(*jit);
+  if (threads > 0)
+    c.jit->setThreads(threads);
   return c;
 }
 

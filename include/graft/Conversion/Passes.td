@@ -110,6 +110,27 @@ def CPUSchedule : Pass<"graft-cpu-schedule", "::mlir::ModuleOp"> {
     "::mlir::transform::TransformDialect", "::mlir::affine::AffineDialect"];
 }
 
+def ParallelizeLoops : Pass<"graft-parallelize-loops", "::mlir::func::FuncOp"> {
+  let summary = "Turns the loops the CPU schedule marked parallel into scf.parallel";
+  let description = [{
+    `graft-cpu-schedule` marks the loops whose iterations write disjoint
+    parts of their results (the row blocks of a product, the outer loop of
+    a large elementwise op) with a `graft.parallel` fused location, which
+    survives bufferization. After bufferization this pass turns each marked
+    `scf.for` without loop-carried values into an `scf.parallel`, which
+    `convert-scf-to-openmp` then splits across threads. Work is split by
+    disjoint outputs only, never by reductions, so the results are
+    bit-identical whatever the thread count.
+
+    ```mlir
+    scf.for %i = %c0 to %c126 step %c6 { ... }  loc(fused<"graft.parallel">[...])
+    // becomes
+    scf.parallel (%i) = (%c0) to (%c126) step (%c6) { ... }
+    ```
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect"];
+}
+
 def PlanMemory : Pass<"graft-plan-memory", "::mlir::ModuleOp"> {
   let summary = "Plans every temporary buffer of an entry point into one workspace";
   let description = [{

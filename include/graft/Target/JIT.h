@@ -68,6 +68,10 @@ public:
   ~JITModel();
 
   const EntryPoint *entryPoint(llvm::StringRef name) const;
+
+  /// The threads the calling thread's entry-point calls split their work
+  /// across (OpenMP's nthreads-var; by default, one per core).
+  void setThreads(int threads);
   const llvm::StringMap<EntryPoint> &entryPoints() const { return entries; }
 
   /// Runs an entry point. `args` and `results` point at the storage of each

@@ -177,6 +177,14 @@ graft_status graft_get_hyper(const graft_context *ctx, const char *name,
 /* The steps taken (train_step and forward_backward calls since init). */
 graft_status graft_steps(const graft_context *ctx, uint64_t *steps);
 
+/* Threads. The CPU code splits matrix products and large elementwise loops
+ * across threads by disjoint outputs (LLVM's OpenMP runtime: link -lomp), so
+ * results are bit-identical whatever the count. `threads` <= 0 restores the
+ * default (OMP_NUM_THREADS, else one per core). It applies to this
+ * context's steps. GRAFT_ERR_UNSUPPORTED when no OpenMP runtime is linked. */
+graft_status graft_set_num_threads(graft_context *ctx, int32_t threads);
+graft_status graft_get_num_threads(const graft_context *ctx, int32_t *threads);
+
 /* Gradient hooks; `name` NULL matches every gradient. */
 graft_status graft_register_grad_hook(graft_context *ctx, const char *name,
                                       graft_grad_hook hook, void *user);

@@ -63,6 +63,7 @@ struct graft_context {
   void **data;     /* per tensor */
   void ***calls;   /* per entry: its argument, result and workspace pointers */
   uint64_t seed, steps;
+  int32_t threads; /* the steps' thread count; <= 0: the OpenMP default */
   int32_t seed_tensor;
   struct hook hooks[GRAFT_MAX_HOOKS];
   int32_t nhooks;
@@ -237,6 +238,45 @@ graft_status graft_init(graft_context *ctx, uint64_t seed) {
   return GRAFT_OK;
 }
 
+/*--- Threads --------------------------------------------------------------*/
+
+/* LLVM's OpenMP runtime, when linked (the CPU code needs it; a CUDA library
+ * does not): weak, so that a library without it still links. */
+extern void omp_set_num_threads(int) __attribute__((weak));
+extern int omp_get_max_threads(void) __attribute__((weak));
+static _Atomic int default_threads;
+
+graft_status graft_set_num_threads(graft_context *ctx, int32_t threads) {
+  if (!ctx)
+    return fail(GRAFT_ERR_INVALID_ARGUMENT, "graft_set_num_threads: null context");
+  if (!omp_set_num_threads || !omp_get_max_threads)
+    return fail(GRAFT_ERR_UNSUPPORTED,
+                "graft_set_num_threads: no OpenMP runtime is linked (-lomp)");
+  ctx->threads = threads;
+  return GRAFT_OK;
+}
+
+graft_status graft_get_num_threads(const graft_context *ctx, int32_t *threads) {
+  if (!ctx || !threads)
+    return fail(GRAFT_ERR_INVALID_ARGUMENT, "graft_get_num_threads: null argument");
+  if (!omp_get_max_threads)
+    *threads = 1;
+  else if (ctx->threads > 0)
+    *threads = ctx->threads;
+  else
+    *threads = default_threads ? default_threads : omp_get_max_threads();
+  return GRAFT_OK;
+}
+
+/* Sets the calling thread's OpenMP thread count for ctx's next step. */
+static void apply_threads(const graft_context *ctx) {
+  if (!omp_set_num_threads || !omp_get_max_threads)
+    return;
+  if (!default_threads)
+    default_threads = omp_get_max_threads();
+  omp_set_num_threads(ctx->threads > 0 ? ctx->threads : default_threads);
+}
+
 /*--- Steps ----------------------------------------------------------------*/
 
 /* What a device back end (graft_cuda.c) sees of the call in progress. */
@@ -255,6 +295,7 @@ static graft_status call(graft_context *ctx, int32_t e, const char *what) {
   if (e < 0 || e >= m->nentries)
     return fail(GRAFT_ERR_UNSUPPORTED, "model '%s' has no %s entry point",
                 m->name, what);
+  apply_threads(ctx);
   running = ctx;
   entry_status = GRAFT_OK;
   m->entries[e].fn(ctx->calls[e]);

@@ -19,6 +19,10 @@ def run(*cmd):
     return r.stdout
 
 
+# The CPU library's threads run on LLVM's OpenMP runtime.
+omp_dir = "/usr/lib/llvm-22/lib"
+omp_libs = ["-L" + omp_dir, "-lomp", "-Wl,-rpath," + omp_dir]
+
 for target in ["cpu", "cuda"]:
     out = os.path.join(work, target)
     run(graft, "compile", "--target=" + target, model, "-o", out)
@@ -27,7 +31,7 @@ for target in ["cpu", "cuda"]:
         '-DMODEL_HEADER="%s.h"' % name, "-DMODEL=graft_model_" + name,
         *(["-DGRAFT_CUDA"] if target == "cuda" else []),
         os.path.join(here, "steps.c"), os.path.join(out, "lib%s.a" % name),
-        "-lm", "-o", exe)
+        "-lm", *omp_libs, "-o", exe)
 cpu = os.path.join(work, "cpu.bin")
 print(run(os.path.join(work, "steps-cpu"), cpu), end="")
 ok = True

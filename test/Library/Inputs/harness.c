@@ -243,8 +243,16 @@ int main(int argc, char **argv) {
   check(all(a, "updated", GRAFT_ROLE_PARAM, 1, updateAtol, 1e-4, 0),
         "forward_backward then step: updated parameters match");
 
-  /* Same seed, same steps: bit-identical. */
+  /* Same seed, same steps: bit-identical, whatever the thread count (b
+   * runs on one thread, c on three: the work is split by disjoint outputs). */
+  {
+    int32_t t;
+    MUST(graft_set_num_threads(b, 1));
+    MUST(graft_get_num_threads(b, &t));
+    check(t == 1, "graft_set_num_threads(1): one thread");
+  }
   MUST(graft_create(&MODEL, &c));
+  MUST(graft_set_num_threads(c, 3));
   MUST(graft_init(c, seed));
   set_inputs(c);
   MUST(graft_train_step(c, 0));
@@ -262,7 +270,8 @@ int main(int argc, char **argv) {
       if (d->role <= GRAFT_ROLE_OPT_STATE)
         same &= memcmp(x, y, (size_t)d->nbytes) == 0;
     }
-    check(same, "two contexts, same seed and steps: bit-identical state");
+    check(same, "two contexts, same seed and steps, 1 and 3 threads: "
+                "bit-identical state");
   }
 
   /* The learning rate at run time: 0 leaves the parameters alone. */

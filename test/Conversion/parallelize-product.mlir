@@ -1,0 +1,14 @@
+// RUN: graft-opt %s --pass-pipeline='builtin.module(func.func(convert-graft-to-linalg, graft-fuse-elementwise), graft-cpu-schedule, canonicalize, one-shot-bufferize{bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map}, canonicalize, func.func(graft-parallelize-loops))' | FileCheck %s
+
+// End to end: graft-cpu-schedule marks the row blocks of a product, the
+// mark survives bufferization (which recreates the loops), and the loop
+// becomes an scf.parallel; the k loop inside stays sequential.
+
+// CHECK-LABEL: func.func @product(
+// CHECK: scf.parallel (%{{.+}}) = (%c0) to (%c12) step (%c6)
+// CHECK: scf.for
+// CHECK: vector.fma
+func.func @product(%a: tensor<12x32xf32>, %w: tensor<32x64xf32>) -> tensor<12x64xf32> {
+  %p = graft.matmul %a, %w : (tensor<12x32xf32>, tensor<32x64xf32>) -> tensor<12x64xf32>
+  return %p : tensor<12x64xf32>
+}
