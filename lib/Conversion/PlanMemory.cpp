@@ -8,6 +8,7 @@
 
 #include "graft/Conversion/Passes.h"
 
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Interfaces/DataLayoutInterfaces.h"
@@ -38,15 +39,15 @@ bool isOutParam(func::FuncOp fn, unsigned arg) {
   return fn.getArgAttr(arg, "bufferize.result") != nullptr;
 }
 
-/// The live range of `alloc` over the top-level ops of `body` (numbered by
-/// `index`), through every value that may alias it; failure when it
-/// escapes (returned or passed to a call).
-LogicalResult liveRange(memref::AllocOp alloc, Block &body,
+/// The top-level ops of `body` (numbered by `index`) that use `root` or a
+/// value that may alias it span [begin, end] (end < 0: none); failure when
+/// it escapes (returned or passed to a call).
+LogicalResult liveRange(Value root, Block &body,
                         const DenseMap<Operation *, int64_t> &index,
                         int64_t &begin, int64_t &end) {
   begin = INT64_MAX;
   end = -1;
-  SmallVector<Value> work = {alloc.getResult()};
+  SmallVector<Value> work = {root};
   DenseSet<Value> seen;
   while (!work.empty()) {
     Value v = work.pop_back_val();
@@ -71,17 +72,20 @@ LogicalResult liveRange(memref::AllocOp alloc, Block &body,
               work.push_back(a);
     }
   }
-  if (end < 0) // never used
-    begin = end = index.lookup(alloc);
   return success();
 }
 
-/// Checks (and establishes, by removing self-copies) that the state results
-/// of `fn` may share their argument's storage.
-LogicalResult checkInPlaceState(func::FuncOp fn) {
-  Block &body = fn.getBody().front();
-  // The argument each out-parameter may share storage with.
-  DenseMap<Value, Value> tiedArg;
+DenseMap<Operation *, int64_t> numberOps(Block &body) {
+  DenseMap<Operation *, int64_t> index;
+  for (auto [i, op] : llvm::enumerate(body))
+    index[&op] = i;
+  return index;
+}
+
+/// The argument each state out-parameter of `fn` may share storage with:
+/// the one of the same role and name.
+DenseMap<Value, Value> tiedArguments(func::FuncOp fn) {
+  DenseMap<Value, Value> tied;
   for (unsigned o = 0; o < fn.getNumArguments(); ++o) {
     if (!isOutParam(fn, o))
       continue;
@@ -90,8 +94,85 @@ LogicalResult checkInPlaceState(func::FuncOp fn) {
     for (unsigned a = 0; a < fn.getNumArguments() && role && name; ++a)
       if (!isOutParam(fn, a) && attrOf(fn, a, "graft.role") == role &&
           attrOf(fn, a, "graft.name") == name)
-        tiedArg[fn.getArgument(o)] = fn.getArgument(a);
+        tied[fn.getArgument(o)] = fn.getArgument(a);
   }
+  return tied;
+}
+
+/// True when `op` may write `out` in the storage of its input `in`: a copy
+/// of `in` into `out` (the start of an accumulation, which then has nothing
+/// to copy), or an elementwise generic reading `in` and writing `out`
+/// through identity maps, so each element is read before it is written,
+/// whose payload does not read the old output.
+bool updatesInPlace(Operation *op, Value in, Value out) {
+  if (auto copy = dyn_cast<memref::CopyOp>(op))
+    return copy.getSource() == in && copy.getTarget() == out;
+  auto generic = dyn_cast<linalg::GenericOp>(op);
+  if (!generic || generic.getNumLoops() != generic.getNumParallelLoops())
+    return false;
+  bool writesOut = false;
+  for (OpOperand &o : generic->getOpOperands()) {
+    bool identity = generic.getMatchingIndexingMap(&o).isIdentity();
+    if (o.get() == out) {
+      if (!generic.isDpsInit(&o) || !identity ||
+          !generic.getMatchingBlockArgument(&o).use_empty())
+        return false;
+      writesOut = true;
+    } else if (o.get() == in && !identity) {
+      return false;
+    }
+  }
+  return writesOut;
+}
+
+/// Results computed into a temporary and copied into their out-parameter
+/// at the end are computed in the out-parameter itself where that is safe:
+/// always for a result no argument shares storage with; for a state result
+/// when every read of its argument comes before (or is the in-place
+/// elementwise update at) the first write of the temporary.
+void writeResultsInPlace(func::FuncOp fn) {
+  Block &body = fn.getBody().front();
+  DenseMap<Operation *, int64_t> index = numberOps(body);
+  DenseMap<Value, Value> tied = tiedArguments(fn);
+  for (auto copy : llvm::to_vector(body.getOps<memref::CopyOp>())) {
+    auto out = dyn_cast<BlockArgument>(copy.getTarget());
+    auto alloc = copy.getSource().getDefiningOp<memref::AllocOp>();
+    if (!out || !isOutParam(fn, out.getArgNumber()) || !alloc ||
+        alloc->getBlock() != &body || alloc.getType() != out.getType())
+      continue;
+    int64_t first, last;
+    if (failed(liveRange(alloc, body, index, first, last)) ||
+        last != index.lookup(copy) || first == last)
+      continue;
+    if (Value in = tied.lookup(out)) {
+      int64_t readFirst, readLast;
+      if (failed(liveRange(in, body, index, readFirst, readLast)))
+        continue;
+      Operation *firstWrite = nullptr;
+      for (Operation &op : body)
+        if (index.lookup(&op) == first)
+          firstWrite = &op;
+      if (readLast > first ||
+          (readLast == first && !updatesInPlace(firstWrite, in, alloc)))
+        continue;
+    }
+    copy->erase();
+    alloc.replaceAllUsesWith(out);
+    alloc->erase();
+  }
+  // Accumulations that now start by copying an argument onto itself.
+  for (auto copy : llvm::to_vector(body.getOps<memref::CopyOp>())) {
+    auto out = dyn_cast<BlockArgument>(copy.getTarget());
+    if (out && tied.lookup(out) == copy.getSource())
+      copy->erase();
+  }
+}
+
+/// Checks (and establishes, by removing self-copies) that the state results
+/// of `fn` may share their argument's storage.
+LogicalResult checkInPlaceState(func::FuncOp fn) {
+  Block &body = fn.getBody().front();
+  DenseMap<Value, Value> tiedArg = tiedArguments(fn);
   // The trailing copies into out-parameters, and nothing else, write them.
   Operation *firstWrite = nullptr;
   for (auto [out, arg] : tiedArg)
@@ -144,9 +225,7 @@ LogicalResult checkInPlaceState(func::FuncOp fn) {
 /// bytes the allocations would take without reuse.
 int64_t planWorkspace(func::FuncOp fn, int64_t &temporaries) {
   Block &body = fn.getBody().front();
-  DenseMap<Operation *, int64_t> index;
-  for (auto [i, op] : llvm::enumerate(body))
-    index[&op] = i;
+  DenseMap<Operation *, int64_t> index = numberOps(body);
   DataLayout layout = DataLayout::closest(fn);
   SmallVector<Buffer> buffers;
   for (auto alloc : body.getOps<memref::AllocOp>()) {
@@ -158,6 +237,8 @@ int64_t planWorkspace(func::FuncOp fn, int64_t &temporaries) {
     Buffer b{alloc, 0, 0, 0};
     if (failed(liveRange(alloc, body, index, b.begin, b.end)))
       continue;
+    if (b.end < 0) // never used
+      b.begin = b.end = index.lookup(alloc);
     b.bytes = alignUp(std::max<int64_t>(
         1, t.getNumElements() *
                (int64_t)layout.getTypeSize(t.getElementType())));
@@ -216,6 +297,7 @@ struct PlanMemoryPass : graft::impl::PlanMemoryBase<PlanMemoryPass> {
         continue;
       if (failed(checkInPlaceState(fn)))
         return signalPassFailure();
+      writeResultsInPlace(fn);
       int64_t temporaries;
       int64_t bytes = planWorkspace(fn, temporaries);
       auto i64 = IntegerType::get(&getContext(), 64);

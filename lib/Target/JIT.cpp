@@ -10,6 +10,8 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/Support/DynamicLibrary.h"
+
+#include <cstring>
 #include "llvm/Support/TargetSelect.h"
 
 using namespace mlir;
@@ -179,6 +181,17 @@ llvm::Error JITModel::call(llvm::StringRef name, llvm::ArrayRef<void *> args,
   SmallVector<void *> pointers(args.begin(), args.end());
   pointers.append(results.begin(), results.end());
   pointers.push_back(workspace);
+  // A state result runs in its argument's storage (graft-plan-memory
+  // writes it in place and drops copies of an argument onto itself): a
+  // caller that passes separate storage gets the argument copied into the
+  // result's first, and the result's storage passed for both.
+  for (auto [r, result] : llvm::enumerate(ep->results))
+    for (auto [a, arg] : llvm::enumerate(ep->args))
+      if (arg.role == result.role && arg.name == result.name &&
+          pointers[a] != results[r]) {
+        std::memcpy(results[r], pointers[a], result.bytes());
+        pointers[a] = results[r];
+      }
   SmallVector<void *> packed;
   for (void *&p : pointers)
     packed.push_back(&p);

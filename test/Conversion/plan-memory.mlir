@@ -1,7 +1,9 @@
 // RUN: graft-opt %s --split-input-file --graft-plan-memory | FileCheck %s
 
 // Two temporaries whose lives do not overlap share bytes; one live at the
-// same time as both gets its own. The workspace is the last argument.
+// same time as both gets its own. The workspace is the last argument. The
+// result, which no argument shares storage with, is computed in its
+// out-parameter directly instead of in a temporary copied out.
 
 // CHECK-LABEL: func.func @reuse(
 // CHECK-SAME: %[[X:[a-z0-9]+]]: memref<64xf32> {graft.name = "x", graft.role = "input", llvm.noalias}
@@ -18,7 +20,8 @@
 // CHECK: %[[C0B:.+]] = arith.constant 0 : index
 // CHECK: %[[B:.+]] = memref.view %[[WS]][%[[C0B]]][] : memref<512xi8> to memref<64xf32>
 // CHECK: linalg.copy ins(%[[LONG]] : memref<64xf32>) outs(%[[B]] : memref<64xf32>)
-// CHECK: memref.copy %[[B]], %[[OUT]]
+// CHECK: linalg.copy ins(%[[B]] : memref<64xf32>) outs(%[[OUT]] : memref<64xf32>)
+// CHECK-NOT: memref.copy
 func.func @reuse(%x: memref<64xf32> {graft.role = "input", graft.name = "x"},
                  %out: memref<64xf32> {bufferize.result, graft.role = "output", graft.name = "y"}) {
   %long = memref.alloc() : memref<64xf32>
@@ -27,7 +30,9 @@ func.func @reuse(%x: memref<64xf32> {graft.role = "input", graft.name = "x"},
   linalg.copy ins(%a : memref<64xf32>) outs(%long : memref<64xf32>)
   %b = memref.alloc() : memref<64xf32>
   linalg.copy ins(%long : memref<64xf32>) outs(%b : memref<64xf32>)
-  memref.copy %b, %out : memref<64xf32> to memref<64xf32>
+  %c = memref.alloc() : memref<64xf32>
+  linalg.copy ins(%b : memref<64xf32>) outs(%c : memref<64xf32>)
+  memref.copy %c, %out : memref<64xf32> to memref<64xf32>
   return
 }
 
@@ -78,6 +83,70 @@ func.func @aliases(%x: memref<16xf32> {graft.role = "input", graft.name = "x"},
   }
   %u = memref.alloc() : memref<16xf32>
   linalg.copy ins(%r : memref<16xf32>) outs(%u : memref<16xf32>)
-  memref.copy %u, %out : memref<16xf32> to memref<16xf32>
+  linalg.copy ins(%u : memref<16xf32>) outs(%out : memref<16xf32>)
+  return
+}
+
+// -----
+
+// In-place state: an accumulation that starts by copying the argument (the
+// gradient) becomes one in place; the elementwise update reads its argument
+// (the parameter) and writes its result through identity maps, so it is
+// computed in the out-parameter (which the caller gives the argument's
+// storage). A result whose argument is read after its first write (v) keeps
+// its temporary and its copy.
+
+// CHECK-LABEL: func.func @updates(
+// CHECK-SAME: %[[P:[a-z0-9]+]]: memref<8xf32> {graft.name = "w", graft.role = "param"}
+// CHECK-SAME: %[[G:[a-z0-9]+]]: memref<8xf32> {graft.name = "w", graft.role = "grad"}
+// CHECK-SAME: %[[Q:[a-z0-9]+]]: memref<8xf32> {graft.name = "v", graft.role = "param"}
+// CHECK-SAME: %[[PO:[a-z0-9]+]]: memref<8xf32> {bufferize.result, graft.name = "w", graft.role = "param"}
+// CHECK-SAME: %[[GO:[a-z0-9]+]]: memref<8xf32> {bufferize.result, graft.name = "w", graft.role = "grad"}
+// CHECK-SAME: %[[QO:[a-z0-9]+]]: memref<8xf32> {bufferize.result, graft.name = "v", graft.role = "param"}
+// CHECK-NOT: memref.copy %[[G]]
+// CHECK: linalg.generic {{.+}} ins(%[[Q]] : memref<8xf32>) outs(%[[GO]] : memref<8xf32>)
+// CHECK: linalg.generic {{.+}} ins(%[[P]], %[[GO]] : memref<8xf32>, memref<8xf32>) outs(%[[PO]] : memref<8xf32>)
+// CHECK: %[[T:.+]] = memref.view
+// CHECK: linalg.generic {{.+}} ins(%[[Q]] : memref<8xf32>) outs(%[[T]] : memref<8xf32>)
+// CHECK: linalg.generic {{.+}} ins(%[[Q]] : memref<8xf32>) outs(%[[T]] : memref<8xf32>)
+// CHECK: memref.copy %[[T]], %[[QO]]
+// CHECK-NOT: memref.copy
+#id = affine_map<(d0) -> (d0)>
+func.func @updates(%p: memref<8xf32> {graft.role = "param", graft.name = "w"},
+                   %g: memref<8xf32> {graft.role = "grad", graft.name = "w"},
+                   %q: memref<8xf32> {graft.role = "param", graft.name = "v"},
+                   %po: memref<8xf32> {bufferize.result, graft.role = "param", graft.name = "w"},
+                   %go: memref<8xf32> {bufferize.result, graft.role = "grad", graft.name = "w"},
+                   %qo: memref<8xf32> {bufferize.result, graft.role = "param", graft.name = "v"}) {
+  %ng = memref.alloc() : memref<8xf32>
+  memref.copy %g, %ng : memref<8xf32> to memref<8xf32>
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel"]}
+      ins(%q : memref<8xf32>) outs(%ng : memref<8xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %s = arith.addf %a, %o : f32
+    linalg.yield %s : f32
+  }
+  %np = memref.alloc() : memref<8xf32>
+  linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel"]}
+      ins(%p, %ng : memref<8xf32>, memref<8xf32>) outs(%np : memref<8xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %d = arith.subf %a, %b : f32
+    linalg.yield %d : f32
+  }
+  %nq = memref.alloc() : memref<8xf32>
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel"]}
+      ins(%q : memref<8xf32>) outs(%nq : memref<8xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    linalg.yield %a : f32
+  }
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel"]}
+      ins(%q : memref<8xf32>) outs(%nq : memref<8xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %s = arith.addf %a, %o : f32
+    linalg.yield %s : f32
+  }
+  memref.copy %np, %po : memref<8xf32> to memref<8xf32>
+  memref.copy %ng, %go : memref<8xf32> to memref<8xf32>
+  memref.copy %nq, %qo : memref<8xf32> to memref<8xf32>
   return
 }

@@ -260,6 +260,15 @@ std::vector<void *> pointers(std::vector<Storage> &v) {
   return p;
 }
 
+/// State is updated in place: each carried result is given its argument's
+/// storage (JITModel::call would otherwise copy the argument over first).
+void shareState(llvm::ArrayRef<std::pair<Storage *, Storage *>> carry,
+                std::vector<Storage> &args, std::vector<Storage> &results,
+                std::vector<void *> &ap, std::vector<void *> &rp) {
+  for (auto [r, a] : carry)
+    rp[r - results.data()] = ap[a - args.data()];
+}
+
 /// Runs `predict` over `data` in batches; the last batch is padded and its
 /// padding ignored. Returns the predicted class of every row.
 llvm::Expected<std::vector<int64_t>>
@@ -527,6 +536,7 @@ int graft::cli::runTrain() {
   std::iota(order.begin(), order.end(), 0);
   std::vector<EpochStats> history;
   std::vector<void *> ap = pointers(args), rp = pointers(results);
+  shareState(carry, args, results, ap, rp);
   int64_t B = info.batch, F = info.featureCount;
   int64_t steps = trainData->rows() / B; // the last partial batch is dropped
   // A resumed run replays the shuffles it skips, so that it continues bit
@@ -555,10 +565,6 @@ int graft::cli::runTrain() {
         seedArg->i64()[0] = (int64_t)(seed * 1000003 + step);
       if (llvm::Error e = jit.call(fn, ap, rp))
         return report(std::move(e));
-      for (auto [from, to] : carry)
-        std::swap(from->bytes, to->bytes);
-      ap = pointers(args);
-      rp = pointers(results);
       lossSum += loss->f32()[0];
       if (tty) {
         double secs = std::chrono::duration<double>(
@@ -709,14 +715,12 @@ int graft::cli::runBench() {
     for (Storage &a : args)
       if (a.slot.role == r.slot.role && a.slot.name == r.slot.name)
         carry.push_back({&r, &a});
+  std::vector<void *> ap = pointers(args), rp = pointers(results);
+  shareState(carry, args, results, ap, rp);
   auto run = [&](unsigned n) -> llvm::Error {
-    for (unsigned i = 0; i < n; ++i) {
-      std::vector<void *> ap = pointers(args), rp = pointers(results);
+    for (unsigned i = 0; i < n; ++i)
       if (llvm::Error e = compiled->jit->call(fn, ap, rp))
         return e;
-      for (auto [from, to] : carry)
-        std::swap(from->bytes, to->bytes);
-    }
     return llvm::Error::success();
   };
   if (llvm::Error e = run(5))

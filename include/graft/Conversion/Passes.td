@@ -157,7 +157,12 @@ def PlanMemory : Pass<"graft-plan-memory", "::mlir::ModuleOp"> {
        `buffer-results-to-out-params` inserts, after every other operation,
        and no trailing copy reads an argument whose storage an earlier copy
        overwrote. Copies from an argument into its own result are removed.
-       A function that breaks the rule is an error.
+       A function that breaks the rule is an error. Then a result computed
+       into a temporary and copied out at the end is computed in its
+       out-parameter directly where that is safe (for state: no read of
+       the argument after the first write, except the elementwise update
+       itself or the copy that starts an accumulation): callers must give
+       a state result its argument's storage.
 
     Example: `relu(x @ w1) @ w2` needs the hidden activation `h` only until
     the second product has read it; a later temporary of the same size

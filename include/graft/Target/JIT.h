@@ -76,8 +76,11 @@ public:
 
   /// Runs an entry point. `args` and `results` point at the storage of each
   /// tensor, in signature order, densely laid out in row-major order; the
-  /// results are written there. A state result may share its argument's
-  /// storage. Calls use one workspace owned by the JITModel: not reentrant.
+  /// results are written there. A state result (same role and name as an
+  /// argument) runs in its argument's storage: pass the same pointer for
+  /// both to update in place; separate storage costs a copy of the argument
+  /// into the result first. Calls use one workspace owned by the JITModel:
+  /// not reentrant.
   llvm::Error call(llvm::StringRef name, llvm::ArrayRef<void *> args,
                    llvm::ArrayRef<void *> results);
 

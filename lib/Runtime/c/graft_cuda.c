@@ -426,13 +426,12 @@ void mgpuSetDefaultDevice(int32_t ordinal) {
 
 /*--- Contexts on the device -----------------------------------------------*/
 
-/* The device copy of a context's tensors. `data[t]` holds tensor t;
- * `next[t]` (state tensors some entry point writes) receives the new value
- * during a call and is then swapped with `data[t]`. */
+/* The device copy of a context's tensors: `data[t]` holds tensor t; entry
+ * points update state in place (graft-plan-memory). */
 struct device_context {
   graft_context *ctx;
   const graft_model_desc *model;
-  CUdeviceptr *data, *next;
+  CUdeviceptr *data;
   CUdeviceptr workspace; /* the entry points' planned temporaries */
   int resident;
   struct device_context *link;
@@ -448,13 +447,10 @@ static void free_device_context(struct device_context *d) {
   for (int32_t t = 0; t < d->model->ntensors; ++t) {
     if (d->data[t])
       cu.MemFree(d->data[t]);
-    if (d->next[t])
-      cu.MemFree(d->next[t]);
   }
   if (d->workspace)
     cu.MemFree(d->workspace);
   free(d->data);
-  free(d->next);
   free(d);
 }
 
@@ -495,11 +491,10 @@ static graft_status device_context(graft_context *ctx,
   int32_t n = m->ntensors;
   if (d) {
     d->data = (CUdeviceptr *)calloc((size_t)n + 1, sizeof(CUdeviceptr));
-    d->next = (CUdeviceptr *)calloc((size_t)n + 1, sizeof(CUdeviceptr));
   }
-  if (!d || !d->data || !d->next) {
+  if (!d || !d->data) {
     if (d)
-      free(d->data), free(d->next), free(d);
+      free(d->data), free(d);
     snprintf(sticky_message, sizeof sticky_message, "out of memory");
     return GRAFT_ERR_OUT_OF_MEMORY;
   }
@@ -519,8 +514,6 @@ static graft_status device_context(graft_context *ctx,
   for (int32_t t = 0; t < n; ++t) {
     size_t bytes = (size_t)m->tensors[t].nbytes;
     CUresult r = cu.MemAlloc(&d->data[t], bytes ? bytes : 1);
-    if (r == CUDA_SUCCESS && is_state(m->tensors[t].role))
-      r = cu.MemAlloc(&d->next[t], bytes ? bytes : 1);
     if (r != CUDA_SUCCESS) {
       free_device_context(d);
       record(GRAFT_ERR_OUT_OF_MEMORY, "cuMemAlloc", r);
@@ -603,8 +596,8 @@ int graft_cuda_enter(const char *entry, void **host, void **dev) {
   }
   for (int32_t r = 0; r < ep->nresults; ++r) {
     int32_t t = ep->results[r];
-    dev[ep->nargs + r] = (void *)(uintptr_t)(
-        is_state(d->model->tensors[t].role) ? d->next[t] : d->data[t]);
+    /* A state result runs in its argument's storage (graft-plan-memory). */
+    dev[ep->nargs + r] = (void *)(uintptr_t)d->data[t];
   }
   /* The planned workspace (graft-plan-memory) comes last. */
   dev[ep->nargs + ep->nresults] = (void *)(uintptr_t)d->workspace;
@@ -629,13 +622,8 @@ void graft_cuda_leave(const char *entry, void **host, void **dev) {
     for (int32_t r = 0; r < ep->nresults; ++r) {
       int32_t t = ep->results[r];
       const graft_tensor_desc *desc = &d->model->tensors[t];
-      if (is_state(desc->role)) {
-        CUdeviceptr fresh = d->next[t];
-        d->next[t] = d->data[t];
-        d->data[t] = fresh;
-        if (d->resident)
-          continue;
-      }
+      if (is_state(desc->role) && d->resident)
+        continue;
       if (desc->nbytes)
         CU_CHECK(cu.MemcpyAsync((CUdeviceptr)(uintptr_t)host[ep->nargs + r],
                                 d->data[t], (size_t)desc->nbytes, stream),
