@@ -181,7 +181,9 @@ graft_status graft_steps(const graft_context *ctx, uint64_t *steps);
  * across threads by disjoint outputs (LLVM's OpenMP runtime: link -lomp), so
  * results are bit-identical whatever the count. `threads` <= 0 restores the
  * default (OMP_NUM_THREADS, else one per core). It applies to this
- * context's steps. GRAFT_ERR_UNSUPPORTED when no OpenMP runtime is linked. */
+ * context's steps. Without an OpenMP runtime in the program (a model with
+ * no parallel loops, a CUDA library) steps run on one thread and
+ * graft_get_num_threads says 1. */
 graft_status graft_set_num_threads(graft_context *ctx, int32_t threads);
 graft_status graft_get_num_threads(const graft_context *ctx, int32_t *threads);
 

@@ -240,8 +240,9 @@ graft_status graft_init(graft_context *ctx, uint64_t seed) {
 
 /*--- Threads --------------------------------------------------------------*/
 
-/* LLVM's OpenMP runtime, when linked (the CPU code needs it; a CUDA library
- * does not): weak, so that a library without it still links. */
+/* LLVM's OpenMP runtime, when linked (the CPU code of a model with parallel
+ * loops needs it; a CUDA library does not): weak, so that a library without
+ * it still links. */
 extern void omp_set_num_threads(int) __attribute__((weak));
 extern int omp_get_max_threads(void) __attribute__((weak));
 static _Atomic int default_threads;
@@ -249,9 +250,8 @@ static _Atomic int default_threads;
 graft_status graft_set_num_threads(graft_context *ctx, int32_t threads) {
   if (!ctx)
     return fail(GRAFT_ERR_INVALID_ARGUMENT, "graft_set_num_threads: null context");
-  if (!omp_set_num_threads || !omp_get_max_threads)
-    return fail(GRAFT_ERR_UNSUPPORTED,
-                "graft_set_num_threads: no OpenMP runtime is linked (-lomp)");
+  /* Without an OpenMP runtime (the model has no parallel loops, so the
+   * linker dropped libomp; or a CUDA library) steps run on one thread. */
   ctx->threads = threads;
   return GRAFT_OK;
 }

@@ -22,7 +22,7 @@
  *       (dropout masks).
  *
  * Compiled with MODEL_HEADER (the generated header) and MODEL (its
- * descriptor); plain C11, libc and libm only. */
+ * descriptor); plain C11, needing only what the library does. */
 #define _POSIX_C_SOURCE 200809L
 #include MODEL_HEADER
 
