@@ -29,7 +29,7 @@ namespace graft {
 using namespace mlir;
 
 // The schedule of matrix products marked `graft.contraction` (iterated m, n,
-// k): 6x64 register tiles, m and n peeled where they do not divide, each
+// k): 6xNTILE register tiles (NTILE: four vectors at 512 bits, two below), m and n peeled where they do not divide, each
 // tile vectorised to a vector.contract over one k step whose accumulator
 // lives in registers across the k loop, lowered to outer products.
 static const char kProductSchedule[] = R"mlir(
@@ -46,7 +46,7 @@ module attributes {transform.with_named_sequence} {
     transform.foreach %products : !transform.any_op {
     ^bb0(%product: !transform.any_op):
       %tile, %loops:3 = transform.structured.tile_using_for %product
-          tile_sizes [6, 64, 1]
+          tile_sizes [6, NTILE, 1]
           : (!transform.any_op) -> (!transform.any_op, !transform.any_op,
                                     !transform.any_op, !transform.any_op)
       // Row blocks of the result are independent: threads split them.
@@ -92,8 +92,6 @@ module attributes {transform.with_named_sequence} {
 )mlir";
 
 namespace {
-constexpr int64_t kVectorBits = 512;
-
 bool hasStaticLoops(linalg::LinalgOp op) {
   return op.getNumLoops() > 0 &&
          llvm::none_of(op.getStaticLoopRanges(),
@@ -157,9 +155,9 @@ LogicalResult tileAndPeel(RewriterBase &rewriter, TilingInterface op,
   return success();
 }
 
-/// Tiles elementwise generics and 2-D transposes to vectors and vectorises
-/// them.
-LogicalResult vectorizeElementwise(ModuleOp module) {
+/// Tiles elementwise generics and 2-D transposes to vectors of `vectorBits`
+/// and vectorises them.
+LogicalResult vectorizeElementwise(ModuleOp module, unsigned vectorBits) {
   MLIRContext *ctx = module.getContext();
   StringAttr mark = StringAttr::get(ctx, "graft.vectorize");
   SmallVector<linalg::LinalgOp> work;
@@ -176,7 +174,7 @@ LogicalResult vectorizeElementwise(ModuleOp module) {
   IRRewriter rewriter(ctx);
   for (linalg::LinalgOp op : work) {
     SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-    int64_t lanes = kVectorBits / widestElement(op);
+    int64_t lanes = std::max<int64_t>(1, vectorBits / widestElement(op));
     SmallVector<int64_t> sizes(ranges.size(), 1);
     sizes.back() = std::min(lanes, ranges.back());
     if (isa<linalg::TransposeOp>(op))
@@ -218,11 +216,22 @@ struct CPUSchedulePass : graft::impl::CPUScheduleBase<CPUSchedulePass> {
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    if (failed(vectorizeElementwise(module)))
+    if (vectorBits < 128 || vectorBits % 128) {
+      module.emitError("vector-bits must be a multiple of 128, not ")
+          << static_cast<unsigned>(vectorBits);
+      return signalPassFailure();
+    }
+    if (failed(vectorizeElementwise(module, vectorBits)))
       return signalPassFailure();
     OwningOpRef<ModuleOp> schedule;
     if (scheduleFile.empty()) {
-      schedule = parseSourceString<ModuleOp>(kProductSchedule, &getContext());
+      // Accumulators: 6 rows of four vectors with AVX-512's 32 registers,
+      // of two with AVX2's 16 (and one B vector per column, a broadcast).
+      unsigned lanes = vectorBits / 32;
+      std::string text = kProductSchedule;
+      text.replace(text.find("NTILE, 1]"), 5,
+                   std::to_string((vectorBits >= 512 ? 4 : 2) * lanes));
+      schedule = parseSourceString<ModuleOp>(text, &getContext());
     } else {
       llvm::SourceMgr sources;
       schedule = parseSourceFile<ModuleOp>(scheduleFile, sources, &getContext());

@@ -45,6 +45,8 @@
 #include "mlir/Dialect/Vector/Transforms/SubsetOpInterfaceImpl.h"
 #include "mlir/Dialect/Tensor/Transforms/SubsetInsertionOpInterfaceImpl.h"
 
+#include "llvm/TargetParser/Host.h"
+
 #include <mutex>
 
 using namespace mlir;
@@ -99,7 +101,8 @@ const char graft::kBufferizePipeline[] =
 // step is a pass with a stable name, so a failing step can be rerun alone
 // with graft-opt.
 static const std::string kCPUPipeline =
-    std::string(graft::kLinalgPipeline) + "graft-cpu-schedule, canonicalize," +
+    std::string(graft::kLinalgPipeline) +
+    "graft-cpu-schedule{vector-bits=VECTOR_BITS}, canonicalize," +
     graft::kBufferizePipeline +
     "buffer-deallocation-pipeline, convert-bufferization-to-memref,"
     "func.func(convert-linalg-to-loops),"
@@ -141,11 +144,20 @@ void graft::registerCodegenPassesOnce() {
       [](OpPassManager &pm) { (void)buildCPUPipeline(pm); });
 }
 
-LogicalResult graft::buildCPUPipeline(OpPassManager &pm) {
+unsigned graft::hostVectorBits() {
+  llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+  if (features.lookup("avx512f"))
+    return 512;
+  return features.lookup("avx2") ? 256 : 128;
+}
+
+LogicalResult graft::buildCPUPipeline(OpPassManager &pm, unsigned vectorBits) {
   registerCodegenPasses();
+  std::string text = kCPUPipeline;
+  text.replace(text.find("VECTOR_BITS"), 11, std::to_string(vectorBits));
   // `pm` runs on builtin.module; the string holds what nests in it (a
   // "builtin.module(...)" wrapper would be silently ignored here).
-  return parsePassPipeline(kCPUPipeline, pm, llvm::errs());
+  return parsePassPipeline(text, pm, llvm::errs());
 }
 
 LogicalResult graft::lowerToLLVM(ModuleOp module) {

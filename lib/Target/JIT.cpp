@@ -72,7 +72,9 @@ JITModel::~JITModel() = default;
 
 llvm::Error graft::lowerTrainingProgram(ModuleOp module,
                                         std::vector<EntryPoint> &entries) {
-  return lowerTrainingProgram(module, entries, buildCPUPipeline);
+  return lowerTrainingProgram(module, entries, [](OpPassManager &pm) {
+    return buildCPUPipeline(pm); // for the host's vectors
+  });
 }
 
 llvm::Error graft::lowerTrainingProgram(

@@ -12,6 +12,7 @@
 #include "graft/Autograd/Optimizer.h"
 #include "graft/Dialect/Graft/IR/GraftOps.h"
 #include "graft/Evaluator/Evaluator.h"
+#include "graft/Pipelines/Pipelines.h"
 #include "graft/Target/CUDA.h"
 #include "graft/Target/JIT.h"
 
@@ -207,6 +208,43 @@ graft::compileLibrary(ModuleOp module, const LibraryOptions &options) {
       lrs[g.lrName] = g.lr;
   }
 
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
+  std::string err;
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, err);
+  if (!target)
+    return error(err);
+  std::string cpu = options.targetCPU, features;
+  if (cpu.empty() || cpu == "native") {
+    cpu = llvm::sys::getHostCPUName().str();
+    for (auto &f : llvm::sys::getHostCPUFeatures())
+      features += (features.empty() ? "" : ",") +
+                  std::string(f.second ? "+" : "-") + f.first().str();
+  }
+  {
+    std::unique_ptr<llvm::MCSubtargetInfo> sti(
+        target->createMCSubtargetInfo(triple, "", ""));
+    if (!sti || !sti->isCPUStringValid(cpu))
+      return error("unknown target CPU '" + cpu + "' (llc -mcpu=help lists them)");
+  }
+  llvm::TargetOptions targetOptions;
+  std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(
+      triple, cpu, features, targetOptions, llvm::Reloc::PIC_, std::nullopt,
+      llvm::CodeGenOptLevel::Aggressive));
+  if (!tm)
+    return error("cannot create a target machine for " + cpu);
+  // The schedule's tiles follow the target's vectors.
+  unsigned vectorBits = 128;
+  {
+    std::unique_ptr<llvm::MCSubtargetInfo> sti(
+        target->createMCSubtargetInfo(triple, cpu, features));
+    if (sti->checkFeatures("+avx512f"))
+      vectorBits = 512;
+    else if (sti->checkFeatures("+avx2"))
+      vectorBits = 256;
+  }
+
   std::vector<EntryPoint> entries;
   bool cuda = options.target == "cuda";
   if (!cuda && options.target != "cpu")
@@ -214,7 +252,10 @@ graft::compileLibrary(ModuleOp module, const LibraryOptions &options) {
   std::vector<GPUImage> gpuImages;
   if (llvm::Error e = cuda ? lowerTrainingProgramForCUDA(
                                  module, entries, defaultGPUChips(), gpuImages)
-                           : lowerTrainingProgram(module, entries))
+                           : lowerTrainingProgram(
+                                 module, entries, [&](OpPassManager &pm) {
+                                   return buildCPUPipeline(pm, vectorBits);
+                                 }))
     return std::move(e);
 
   // The context's tensors: one per role and name, ordered by role.
@@ -268,32 +309,6 @@ graft::compileLibrary(ModuleOp module, const LibraryOptions &options) {
     if (llvm::Error e = addCUDAEntryShims(*ir, entries))
       return std::move(e);
 
-  llvm::InitializeNativeTarget();
-  llvm::InitializeNativeTargetAsmPrinter();
-  llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
-  std::string err;
-  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, err);
-  if (!target)
-    return error(err);
-  std::string cpu = options.targetCPU, features;
-  if (cpu.empty() || cpu == "native") {
-    cpu = llvm::sys::getHostCPUName().str();
-    for (auto &f : llvm::sys::getHostCPUFeatures())
-      features += (features.empty() ? "" : ",") +
-                  std::string(f.second ? "+" : "-") + f.first().str();
-  }
-  {
-    std::unique_ptr<llvm::MCSubtargetInfo> sti(
-        target->createMCSubtargetInfo(triple, "", ""));
-    if (!sti || !sti->isCPUStringValid(cpu))
-      return error("unknown target CPU '" + cpu + "' (llc -mcpu=help lists them)");
-  }
-  llvm::TargetOptions targetOptions;
-  std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(
-      triple, cpu, features, targetOptions, llvm::Reloc::PIC_, std::nullopt,
-      llvm::CodeGenOptLevel::Aggressive));
-  if (!tm)
-    return error("cannot create a target machine for " + cpu);
   ir->setDataLayout(tm->createDataLayout());
   ir->setTargetTriple(triple);
   for (llvm::Function &f : *ir)

@@ -76,14 +76,16 @@ def CPUSchedule : Pass<"graft-cpu-schedule", "::mlir::ModuleOp"> {
     The CPU schedule, on tensors, before bufferization:
 
     - **Elementwise ops** (all-parallel `linalg.generic` with static shapes)
-      and 2-D `linalg.transpose` are tiled to one 512-bit vector along the
-      innermost dimension (16 f32, 8 f64; 16x16 blocks for transposes),
+      and 2-D `linalg.transpose` are tiled to one vector along the
+      innermost dimension (16 f32 or 8 f64 at 512 bits; square blocks for
+      transposes),
       peeled so that every tile has a static shape (no masks), and
       vectorised.
     - **Matrix products** marked `graft.contraction` by the lowering
       (every 2-D product, iterated m, n, k) run the transform-dialect
       schedule in `CPUSchedule.cpp`: 6x64 register tiles (24 AVX-512
-      accumulators) over k steps of 1, the m and n loops peeled, vectorised
+      accumulators; 6x16 and 12 accumulators with `vector-bits=256`, for
+      AVX2's 16 registers) over k steps of 1, the m and n loops peeled, vectorised
       to `vector.contract`, the accumulator hoisted out of the k loop, and
       the contraction lowered to outer products (one broadcast and four
       FMAs per row and k step).
@@ -103,7 +105,10 @@ def CPUSchedule : Pass<"graft-cpu-schedule", "::mlir::ModuleOp"> {
   }];
   let options = [
     Option<"scheduleFile", "schedule", "std::string", /*default=*/"\"\"",
-           "A transform-dialect file replacing the product schedule">
+           "A transform-dialect file replacing the product schedule">,
+    Option<"vectorBits", "vector-bits", "unsigned", /*default=*/"512",
+           "The target's vector width: 512 (AVX-512: 32 registers, 6x64 "
+           "product tiles), 256 (AVX2: 16 registers, 6x16 tiles), 128">
   ];
   let dependentDialects = [
     "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect",

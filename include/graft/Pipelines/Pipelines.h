@@ -27,11 +27,16 @@ extern const char kLinalgPipeline[];
 /// out-parameters and the planned workspace (graft-plan-memory).
 extern const char kBufferizePipeline[];
 
+/// The widest vectors of the host CPU in bits: 512 with AVX-512, 256 with
+/// AVX2, else 128; the schedule's tile sizes follow it.
+unsigned hostVectorBits();
+
 /// From the training program's functions (graft ops on tensors) to the LLVM
 /// dialect: lowering to linalg, elementwise fusion, one-shot bufferization
 /// with results as out-parameters, loops, LLVM with the bare-pointer calling
 /// convention (every tensor argument or result is one pointer).
-mlir::LogicalResult buildCPUPipeline(mlir::OpPassManager &pm);
+mlir::LogicalResult buildCPUPipeline(mlir::OpPassManager &pm,
+                                     unsigned vectorBits = hostVectorBits());
 
 /// Runs the training-program builder and the CPU pipeline on `module`:
 /// models are replaced by the LLVM functions of their entry points.
