@@ -200,12 +200,14 @@ graft::compileLibrary(ModuleOp module, const LibraryOptions &options) {
     }
   }
   llvm::StringMap<double> lrs;
+  int64_t accumulationSteps = 1;
   for (TrainOp train : model.getBody().getOps<TrainOp>()) {
     FailureOr<OptimizerConfig> config = OptimizerConfig::get(train, {});
     if (failed(config))
       return error("the train block of '" + name + "' is invalid");
     for (const OptimizerGroup &g : config->groups)
       lrs[g.lrName] = g.lr;
+    accumulationSteps = config->accumulationSteps;
   }
 
   llvm::InitializeNativeTarget();
@@ -424,7 +426,7 @@ graft::compileLibrary(ModuleOp module, const LibraryOptions &options) {
   for (int k = 0; k < 6; ++k)
     modelInit.push_back(ci32(special[k]));
   modelInit.push_back(ci32(2)); // GRAFT_ABI_VERSION
-  modelInit.push_back(ci32(0));
+  modelInit.push_back(ci32(accumulationSteps));
   new llvm::GlobalVariable(*ir, modelTy, true,
                            llvm::GlobalValue::ExternalLinkage,
                            llvm::ConstantStruct::get(modelTy, modelInit),

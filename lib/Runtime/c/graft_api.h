@@ -108,7 +108,9 @@ typedef struct graft_model_desc {
   const graft_entry_desc *entries;
   /* Index into `entries`, or -1 when the model has no such entry point. */
   int32_t forward_backward, zero_grad, step, train_step, eval, predict;
-  int32_t abi_version, reserved;
+  int32_t abi_version;
+  /* The train block's accumulation_steps (step divides gradients by it). */
+  int32_t accumulation_steps;
 } graft_model_desc;
 
 typedef struct graft_context graft_context;
@@ -116,8 +118,10 @@ typedef struct graft_context graft_context;
 /* A gradient hook: called by the runtime after forward_backward with the
  * accumulated gradient of a parameter (GRAFT_ROLE_GRAD) or a retained
  * gradient (GRAFT_ROLE_RETAINED_GRAD); it may modify `data` in place, and
- * step() then uses the modified value. NOT called by train_step: the fused
- * step runs inside the generated code, which does not call hooks yet. */
+ * step() then uses the modified value. While hooks are registered,
+ * train_step runs as zero_grad, forward_backward (calling them) and step,
+ * which is the fused step's computation when accumulation_steps is 1 (with
+ * more, train_step then fails with GRAFT_ERR_UNSUPPORTED). */
 typedef void (*graft_grad_hook)(const char *name, graft_role role, void *data,
                                 const graft_tensor_desc *desc, void *user);
 

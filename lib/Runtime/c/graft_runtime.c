@@ -329,6 +329,22 @@ static void set_step_seed(graft_context *ctx) {
 
 graft_status graft_train_step(graft_context *ctx, double *loss) {
   CHECK_CTX("graft_train_step");
+  if (ctx->nhooks > 0) {
+    /* The fused step never materialises the gradients the hooks see: run
+     * its parts. Without accumulation that is the same computation (step
+     * divides by accumulation_steps, train_step does not). */
+    const graft_model_desc *m = ctx->model;
+    if (m->accumulation_steps != 1)
+      return fail(GRAFT_ERR_UNSUPPORTED,
+                  "graft_train_step with gradient hooks needs "
+                  "accumulation_steps = 1 (model '%s' has %d): call "
+                  "zero_grad, forward_backward and step",
+                  m->name, (int)m->accumulation_steps);
+    graft_status s = graft_zero_grad(ctx);
+    if (!s)
+      s = graft_forward_backward(ctx, loss);
+    return s ? s : graft_step(ctx);
+  }
   set_step_seed(ctx);
   graft_status s = call(ctx, ctx->model->train_step, "train_step");
   if (s)

@@ -144,6 +144,15 @@ static void zero_hook(const char *name, graft_role role, void *data,
   memset(data, 0, (size_t)d->nbytes);
 }
 
+static void count_hook(const char *name, graft_role role, void *data,
+                       const graft_tensor_desc *d, void *user) {
+  (void)name;
+  (void)role;
+  (void)data;
+  (void)d;
+  *(int *)user += 1;
+}
+
 static int all_zero(graft_context *ctx, graft_role role) {
   int32_t n;
   MUST(graft_tensor_count(ctx, &n));
@@ -299,6 +308,39 @@ int main(int argc, char **argv) {
     check(graft_register_grad_hook(a, "no.such", zero_hook, &mine) ==
               GRAFT_ERR_NOT_FOUND,
           "grad hooks: an unknown name is an error");
+  }
+
+  /* Gradient hooks with train_step: an identity hook sees every gradient
+   * and the step is the fused one's (two contexts, same seed and inputs). */
+  {
+    int mine = 0, same = 1;
+    graft_context *h, *plain;
+    MUST(graft_create(&MODEL, &h));
+    MUST(graft_create(&MODEL, &plain));
+    MUST(graft_init(h, seed));
+    MUST(graft_init(plain, seed));
+    set_inputs(h);
+    set_inputs(plain);
+    MUST(graft_register_grad_hook(h, 0, count_hook, &mine));
+    MUST(graft_train_step(h, 0));
+    MUST(graft_train_step(plain, 0));
+    int32_t n;
+    MUST(graft_tensor_count(h, &n));
+    for (int32_t i = 0; i < n; ++i) {
+      const graft_tensor_desc *d;
+      float *x, *y;
+      MUST(graft_tensor_info(h, i, &d));
+      if (d->role != GRAFT_ROLE_PARAM || d->dtype != GRAFT_DTYPE_F32)
+        continue;
+      MUST(graft_tensor_data(h, i, (void **)&x));
+      MUST(graft_tensor_data(plain, i, (void **)&y));
+      for (int64_t k = 0; k < d->numel; ++k)
+        same &= fabsf(x[k] - y[k]) <= 1e-6f + 1e-5f * fabsf(y[k]);
+    }
+    check(mine > 0 && same,
+          "grad hooks: called by train_step, which updates as without them");
+    MUST(graft_destroy(h));
+    MUST(graft_destroy(plain));
   }
 
   /* By name and index. */
