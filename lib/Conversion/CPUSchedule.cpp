@@ -165,7 +165,7 @@ LogicalResult vectorizeElementwise(ModuleOp module, unsigned vectorBits) {
     if (!op.hasPureTensorSemantics() || !hasStaticLoops(op) ||
         op->hasAttr("graft.contraction") || hasBoolOperand(op))
       return;
-    bool elementwise = isa<linalg::GenericOp>(op) &&
+    bool elementwise = isa<linalg::GenericOp, linalg::FillOp>(op) &&
                        op.getNumLoops() == op.getNumParallelLoops();
     bool transpose = isa<linalg::TransposeOp>(op) && op.getNumLoops() == 2;
     if (elementwise || transpose)

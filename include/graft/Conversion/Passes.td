@@ -75,11 +75,11 @@ def CPUSchedule : Pass<"graft-cpu-schedule", "::mlir::ModuleOp"> {
   let description = [{
     The CPU schedule, on tensors, before bufferization:
 
-    - **Elementwise ops** (all-parallel `linalg.generic` with static shapes)
-      and 2-D `linalg.transpose` are tiled to one vector along the
-      innermost dimension (16 f32 or 8 f64 at 512 bits; square blocks for
-      transposes),
-      peeled so that every tile has a static shape (no masks), and
+    - **Elementwise ops** (all-parallel `linalg.generic` with static
+      shapes, `linalg.fill`) and 2-D `linalg.transpose` are tiled to one
+      vector along the innermost dimension (16 f32 or 8 f64 at 512 bits;
+      square blocks for transposes), peeled so that every tile has a
+      static shape (no masks), and
       vectorised.
     - **Matrix products** marked `graft.contraction` by the lowering
       (every 2-D product, iterated m, n, k) run the transform-dialect
