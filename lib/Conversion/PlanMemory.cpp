@@ -133,6 +133,10 @@ bool updatesInPlace(Operation *op, Value in, Value out) {
 void writeResultsInPlace(func::FuncOp fn) {
   Block &body = fn.getBody().front();
   DenseMap<Operation *, int64_t> index = numberOps(body);
+  // The ops by number; only copies and allocations are erased below, and
+  // neither is ever the first write of another temporary.
+  SmallVector<Operation *> ops =
+      llvm::map_to_vector(body, [](Operation &op) { return &op; });
   DenseMap<Value, Value> tied = tiedArguments(fn);
   for (auto copy : llvm::to_vector(body.getOps<memref::CopyOp>())) {
     auto out = dyn_cast<BlockArgument>(copy.getTarget());
@@ -148,12 +152,8 @@ void writeResultsInPlace(func::FuncOp fn) {
       int64_t readFirst, readLast;
       if (failed(liveRange(in, body, index, readFirst, readLast)))
         continue;
-      Operation *firstWrite = nullptr;
-      for (Operation &op : body)
-        if (index.lookup(&op) == first)
-          firstWrite = &op;
       if (readLast > first ||
-          (readLast == first && !updatesInPlace(firstWrite, in, alloc)))
+          (readLast == first && !updatesInPlace(ops[first], in, alloc)))
         continue;
     }
     copy->erase();

@@ -260,13 +260,18 @@ std::vector<void *> pointers(std::vector<Storage> &v) {
   return p;
 }
 
-/// State is updated in place: each carried result is given its argument's
-/// storage (JITModel::call would otherwise copy the argument over first).
-void shareState(llvm::ArrayRef<std::pair<Storage *, Storage *>> carry,
-                std::vector<Storage> &args, std::vector<Storage> &results,
-                std::vector<void *> &ap, std::vector<void *> &rp) {
-  for (auto [r, a] : carry)
-    rp[r - results.data()] = ap[a - args.data()];
+/// The result pointers of a call: a result with the role and name of an
+/// argument (the state a step updates) is given the argument's storage, so
+/// the state is updated in place (JITModel::call would otherwise copy the
+/// argument over first).
+std::vector<void *> resultPointers(std::vector<Storage> &args,
+                                   std::vector<Storage> &results) {
+  std::vector<void *> p = pointers(results);
+  for (auto [r, result] : llvm::enumerate(results))
+    for (Storage &a : args)
+      if (a.slot.role == result.slot.role && a.slot.name == result.slot.name)
+        p[r] = a.bytes.data();
+  return p;
 }
 
 /// Runs `predict` over `data` in batches; the last batch is padded and its
@@ -500,17 +505,9 @@ int graft::cli::runTrain() {
                                   *tensors, resumeFrom))
       return report(std::move(e));
   }
-  // Results feed the next step's arguments with the same role and name.
-  std::vector<std::pair<Storage *, Storage *>> carry;
-  for (Storage &r : results) {
+  for (Storage &r : results)
     if (r.slot.role == "loss")
       loss = &r;
-    for (Storage &a : args)
-      if (a.slot.role == r.slot.role && a.slot.name == r.slot.name &&
-          (r.slot.role == "param" || r.slot.role == "buffer" ||
-           r.slot.role == "opt_state"))
-        carry.push_back({&r, &a});
-  }
   size_t planned = 0;
   for (Storage &s : args)
     planned += s.bytes.size();
@@ -535,8 +532,7 @@ int graft::cli::runTrain() {
   std::vector<int64_t> order(trainData->rows());
   std::iota(order.begin(), order.end(), 0);
   std::vector<EpochStats> history;
-  std::vector<void *> ap = pointers(args), rp = pointers(results);
-  shareState(carry, args, results, ap, rp);
+  std::vector<void *> ap = pointers(args), rp = resultPointers(args, results);
   int64_t B = info.batch, F = info.featureCount;
   int64_t steps = trainData->rows() / B; // the last partial batch is dropped
   // A resumed run replays the shuffles it skips, so that it continues bit
@@ -710,13 +706,7 @@ int graft::cli::runBench() {
       a.f64()[0] = 0.01;
     }
   }
-  std::vector<std::pair<Storage *, Storage *>> carry;
-  for (Storage &r : results)
-    for (Storage &a : args)
-      if (a.slot.role == r.slot.role && a.slot.name == r.slot.name)
-        carry.push_back({&r, &a});
-  std::vector<void *> ap = pointers(args), rp = pointers(results);
-  shareState(carry, args, results, ap, rp);
+  std::vector<void *> ap = pointers(args), rp = resultPointers(args, results);
   auto run = [&](unsigned n) -> llvm::Error {
     for (unsigned i = 0; i < n; ++i)
       if (llvm::Error e = compiled->jit->call(fn, ap, rp))
