@@ -31,15 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MUST(call)                                                             \
-  do {                                                                         \
-    graft_status s_ = (call);                                                  \
-    if (s_ != GRAFT_OK) {                                                      \
-      printf("FAIL: %s: %s (%s)\n", #call, graft_status_string(s_),          \
-             graft_last_error());                                             \
-      exit(1);                                                                 \
-    }                                                                          \
-  } while (0)
+#include "must.h"
 
 /* ------------------------------------------------- the shared formula --- */
 static uint64_t splitmix64(uint64_t z) {

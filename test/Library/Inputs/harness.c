@@ -18,15 +18,7 @@ static void check(int ok, const char *what) {
     ++failures;
 }
 
-#define MUST(call)                                                             \
-  do {                                                                         \
-    graft_status s_ = (call);                                                  \
-    if (s_ != GRAFT_OK) {                                                      \
-      printf("FAIL: %s: %s (%s)\n", #call, graft_status_string(s_),          \
-             graft_last_error());                                             \
-      exit(1);                                                                 \
-    }                                                                          \
-  } while (0)
+#include "must.h"
 
 struct ref {
   char kind[16], name[128];
