@@ -87,10 +87,13 @@ exit
 #!/usr/bin/env bash
 # Written by scripts/gpu-check.sh prepare: runs the CUDA libraries prepared
 # next to this file, compares them with the CPU libraries' dumps, benchmarks,
-# prints a summary. Logs go to $OUT when it is set, else to this directory.
+# prints a summary. ncu's and compute-sanitizer's logs go to $OUT when it is
+# set, else to this directory.
 set -uo pipefail
 dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 logs=${OUT:-$dir}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
 steps=${GRAFT_BENCH_STEPS:-200}
 summary=()
 py=python3
@@ -104,13 +107,13 @@ while IFS= read -r m; do
   name=${m##*:}
   for mode in copied resident; do
     arg=(); [[ $mode == resident ]] && arg=(resident)
-    if timeout 120 "$dir/steps-$name-cuda" "$logs/$name.$mode.bin" "${arg[@]}" > "$logs/$name.$mode.txt" 2>&1; then
-      cmp=$($py "$dir/compare.py" "$dir/$name.cpu.bin" "$logs/$name.$mode.bin" 1e-3 1e-4 2>&1)
+    if timeout 120 "$dir/steps-$name-cuda" "$work/$name.$mode.bin" "${arg[@]}" > "$work/$name.$mode.txt" 2>&1; then
+      cmp=$($py "$dir/compare.py" "$dir/$name.cpu.bin" "$work/$name.$mode.bin" 1e-3 1e-4 2>&1)
       verdict=$(tail -1 <<< "$cmp")
       echo "$name $mode: $verdict"; sed 's/^/    /' <<< "$cmp"
-      paste -d'|' "$dir/$name.cpu.txt" "$logs/$name.$mode.txt" | sed 's/^/    cpu|cuda: /'
+      paste -d'|' "$dir/$name.cpu.txt" "$work/$name.$mode.txt" | sed 's/^/    cpu|cuda: /'
     else
-      verdict="FAILED: $(tail -2 "$logs/$name.$mode.txt" | tr '\n' ' ')"
+      verdict="FAILED: $(tail -2 "$work/$name.$mode.txt" | tr '\n' ' ')"
       echo "$name $mode: $verdict"
     fi
     summary+=("$name $mode: $verdict")
@@ -134,26 +137,28 @@ if command -v ncu > /dev/null && [[ -x $dir/bench-bench_mlp ]]; then
 import csv, sys
 rows = [r for r in csv.DictReader(l for l in open(sys.argv[1]) if l.startswith('"'))
         if r.get("Metric Name") == "gpu__time_duration.sum"]
-scale = {"nsecond": 1e-3, "usecond": 1.0, "msecond": 1e3}
-tot = {}
+scale = {"ns": 1e-3, "nsecond": 1e-3, "us": 1.0, "usecond": 1.0, "ms": 1e3, "msecond": 1e3}
 for r in rows:
-    us = float(r["Metric Value"].replace(",", "")) * scale.get(r["Metric Unit"], 1.0)
-    k = r["Kernel Name"][:60]
-    tot[k] = tot.get(k, 0.0) + us
-print("%d kernel launches, %.1f us of kernel time per step" % (len(rows), sum(tot.values())))
-for k, us in sorted(tot.items(), key=lambda kv: -kv[1])[:25]:
-    print("  %8.1f us  %s  grid %s block %s" % (us, k, *next(((r["Grid Size"], r["Block Size"]) for r in rows if r["Kernel Name"][:60] == k))))
+    r["us"] = float(r["Metric Value"].replace(",", "")) * scale.get(r["Metric Unit"], 1.0)
+print("%d kernel launches, %.1f us of kernel time per step (ncu: locked clocks)"
+      % (len(rows), sum(r["us"] for r in rows)))
+for r in sorted(rows, key=lambda r: -r["us"])[:15]:
+    print("  %8.1f us  launch %s  grid %s block %s" % (r["us"], r["ID"], r["Grid Size"], r["Block Size"]))
 EOF
   summary+=("ncu: $(grep -c '"gpu__time_duration.sum"' "$logs/ncu.csv" 2>/dev/null) kernel launches per bench_mlp train step")
 fi
 
 if command -v compute-sanitizer > /dev/null; then
-  echo "== compute-sanitizer memcheck: digits_mlp, state resident"
-  timeout 180 compute-sanitizer --tool memcheck --error-exitcode 3 \
-    "$dir/steps-digits_mlp-cuda" "$logs/sanitizer.bin" resident > "$logs/sanitizer.txt" 2>&1
-  rc=$?
-  tail -3 "$logs/sanitizer.txt"
-  summary+=("compute-sanitizer memcheck (digits_mlp): $([[ $rc == 0 ]] && echo clean || echo "exit $rc: $(grep -m1 -E 'Invalid|ERROR' "$logs/sanitizer.txt")")")
+  # memcheck: out-of-bounds and misaligned accesses; racecheck: shared-memory
+  # races in the tiled products and block reductions (barrier placement).
+  for tool in memcheck racecheck; do
+    echo "== compute-sanitizer $tool: digits_mlp, state resident"
+    timeout 180 compute-sanitizer --tool $tool --error-exitcode 3 \
+      "$dir/steps-digits_mlp-cuda" "$work/sanitizer.bin" resident > "$logs/$tool.txt" 2>&1
+    rc=$?
+    tail -2 "$logs/$tool.txt"
+    summary+=("compute-sanitizer $tool (digits_mlp): $([[ $rc == 0 ]] && echo clean || echo "exit $rc: $(grep -m1 -iE 'invalid|hazard|error' "$logs/$tool.txt")")")
+  done
 fi
 
 echo

@@ -184,7 +184,8 @@ struct GPUMapLoopsPass
   void wrapSerialCode(func::FuncOp fn) {
     SmallVector<SmallVector<Operation *>> runs(1);
     for (Operation &op : fn.getBody().front()) {
-      bool serial = !isa<scf::ParallelOp>(op) && op.getNumResults() == 0 &&
+      bool serial = !isa<scf::ParallelOp, gpu::LaunchOp>(op) &&
+                    op.getNumResults() == 0 &&
                     !op.hasTrait<OpTrait::IsTerminator>() &&
                     !isa<memref::CopyOp, memref::DeallocOp>(op) &&
                     touchesMemory(&op);
@@ -467,9 +468,11 @@ struct GPUDeviceMemoryPass
 const char kGPUPipeline[] =
     "buffer-deallocation-pipeline, convert-bufferization-to-memref,"
     "graft-gpu-parallel-first,"
+    "func.func(graft-gpu-schedule),"
     "func.func(convert-linalg-to-parallel-loops),"
     "graft-gpu-map-loops,"
     "func.func(convert-parallel-loops-to-gpu),"
+    "gpu-launch-sink-index-computations,"
     "gpu-kernel-outlining,"
     "graft-gpu-device-memory,"
     "func.func(gpu-async-region),"

@@ -183,4 +183,74 @@ def PlanMemory : Pass<"graft-plan-memory", "::mlir::ModuleOp"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def GPUSchedule : Pass<"graft-gpu-schedule", "::mlir::func::FuncOp"> {
+  let summary = "Lowers products and reductions to tiled GPU kernels";
+  let description = [{
+    Runs in the CUDA pipeline on bufferized functions, after
+    `graft-gpu-parallel-first` and before `convert-linalg-to-parallel-loops`
+    (which lowers what this pass leaves to one thread per output). It
+    replaces two kinds of `linalg.generic` with a `gpu.launch` of its own:
+
+    1. **Products** (`C += A * B`: parallel dims then one reduction dim `k`,
+       a body that is `out + a * b`, A independent of the last parallel dim
+       `n`, B of the one before it, `m`; the dims before are batch dims,
+       delinearized from `blockIdx.z`). Each block computes a BMxBN tile of
+       C (64x64, or 32x32 when 64x64 tiles would not fill the GPU) with
+       16x16 threads, each thread a (BM/16)x(BN/16) register tile. The k
+       dim runs in steps of 16: the block stages the A and B tiles in
+       shared memory (padded by one element, so neither the staging stores
+       nor the reads conflict on banks; the staging loads walk each
+       operand's contiguous dim), `gpu.barrier`, and every thread
+       accumulates outer products from shared memory into registers. Edges
+       are guarded (any M, N, K).
+
+    2. **Reductions** whose body is `out combine f(ins)` with `combine`
+       addf, maximumf or minimumf and `out` used only there, and whose rows
+       are long (at least 32) and read along a contiguous dim, or which
+       reduce everything to one value: a warp (32 threads) per output, each
+       lane folds a strided slice of the row, then the lanes combine with
+       `gpu.shuffle xor` (warp shuffles); a full reduction uses one block of
+       1024 threads and `gpu.all_reduce`. Column reductions (a bias
+       gradient: one thread per column, consecutive threads read
+       consecutive columns) are left to the default lowering, which is
+       already coalesced.
+
+    Summation order differs from the CPU's serial order; results agree to
+    f32 rounding.
+
+    ```mlir
+    linalg.generic {... iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%a, %b : memref<128x784xf32>, memref<784x512xf32>)
+        outs(%c : memref<128x512xf32>) {...}
+    // becomes
+    gpu.launch blocks(%bx, %by, %bz) in (%gx = %c8, %gy = %c2, %gz = %c1)
+               threads(%tx, %ty, %tz) in (%sx = %c16, %sy = %c16, %sz = %c1)
+               workgroup(%as : memref<16x65xf32, #gpu.address_space<workgroup>>,
+                         %bs : memref<16x65xf32, #gpu.address_space<workgroup>>) {
+      %acc = scf.for %k0 = %c0 to %c784 step %c16 iter_args(...) {
+        ... stage A and B tiles; gpu.barrier
+        ... 16 x (4x4 multiply-adds from shared memory); gpu.barrier
+      }
+      ... C[m, n] += acc, guarded
+    }
+    ```
+  }];
+  let options = [
+    Option<"products", "products", "bool", /*default=*/"true",
+           "Lower products to shared-memory tiled kernels">,
+    Option<"reductions", "reductions", "bool", /*default=*/"true",
+           "Lower long row reductions and full reductions to warp and "
+           "block reductions">,
+    Option<"multiprocessors", "multiprocessors", "unsigned",
+           /*default=*/"132",
+           "Multiprocessors to fill: below this many 64x64 tiles, products "
+           "use 32x32 tiles (132 on an H100 or H200)">
+  ];
+  let dependentDialects = ["::mlir::gpu::GPUDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 #endif // GRAFT_CONVERSION_PASSES

@@ -1,0 +1,565 @@
+//===- GPUSchedule.cpp - Tiled GPU kernels for products and reductions ----===//
+//
+// graft-gpu-schedule: products become shared-memory tiled kernels, long row
+// reductions warp reductions (one warp per output, shuffles), full
+// reductions block reductions (shuffles, then shared memory across warps).
+// Each replaced linalg.generic becomes a gpu.launch built here; the rest of
+// the CUDA pipeline (kernel outlining, NVVM) treats it like any other. See
+// the pass description in Passes.td and docs/GPU.md.
+//
+//===----------------------------------------------------------------------===//
+
+#include "graft/Conversion/Passes.h"
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Linalg/Utils/Utils.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Transforms/RegionUtils.h"
+
+namespace graft {
+#define GEN_PASS_DEF_GPUSCHEDULE
+#include "graft/Conversion/Passes.h.inc"
+} // namespace graft
+
+using namespace mlir;
+
+namespace {
+
+constexpr int64_t kTileK = 16;    // products: the k step staged in shared memory
+constexpr int64_t kThreadsXY = 16; // products: 16x16 threads per block
+constexpr int64_t kWarp = 32;
+constexpr int64_t kRowsPerBlock = 8;     // row reductions: warps per block
+constexpr int64_t kFullThreads = 1024;   // full reductions: one block
+
+/// Index arithmetic at one insertion point.
+struct Emitter {
+  OpBuilder &b;
+  Location loc;
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
+  Value div(Value x, int64_t y) {
+    return arith::DivUIOp::create(b, loc, x, idx(y));
+  }
+  Value rem(Value x, int64_t y) {
+    return arith::RemUIOp::create(b, loc, x, idx(y));
+  }
+  Value lt(Value x, int64_t y) {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, x, idx(y));
+  }
+  Value both(Value x, Value y) { return arith::AndIOp::create(b, loc, x, y); }
+
+  /// `lin` split into indices of `trips` (the last fastest), into `ivs` at
+  /// the positions `dims`.
+  void delinearize(Value lin, ArrayRef<int64_t> trips, ArrayRef<unsigned> dims,
+                   MutableArrayRef<Value> ivs) {
+    for (int i = static_cast<int>(dims.size()) - 1; i >= 0; --i) {
+      int64_t t = trips[dims[i]];
+      ivs[dims[i]] = i == 0 ? lin : rem(lin, t);
+      if (i > 0)
+        lin = div(lin, t);
+    }
+  }
+
+  /// The indices `map` gives for loop indices `ivs` (dims or constants).
+  SmallVector<Value> indices(AffineMap map, ArrayRef<Value> ivs) {
+    SmallVector<Value> out;
+    for (AffineExpr e : map.getResults()) {
+      if (auto d = dyn_cast<AffineDimExpr>(e))
+        out.push_back(ivs[d.getPosition()]);
+      else
+        out.push_back(idx(cast<AffineConstantExpr>(e).getValue()));
+    }
+    return out;
+  }
+};
+
+/// Maps whose results are loop dims or constants (what the loads above can
+/// index with).
+bool simpleMaps(linalg::GenericOp g) {
+  return llvm::all_of(g.getIndexingMapsArray(), [](AffineMap m) {
+    return llvm::all_of(m.getResults(), [](AffineExpr e) {
+      return isa<AffineDimExpr, AffineConstantExpr>(e);
+    });
+  });
+}
+
+/// Static trip counts of every loop of `g`, or nothing.
+std::optional<SmallVector<int64_t>> staticTrips(linalg::GenericOp g) {
+  SmallVector<int64_t> trips = g.getStaticLoopRanges();
+  if (llvm::any_of(trips, ShapedType::isDynamic))
+    return std::nullopt;
+  return trips;
+}
+
+/// A gpu.launch with `threads` (x, y) per block, its body terminated, the
+/// builder inside it before the terminator.
+gpu::LaunchOp createLaunch(OpBuilder &b, Location loc,
+                           std::array<int64_t, 3> grid,
+                           std::array<int64_t, 2> threads,
+                           TypeRange workgroup) {
+  Emitter e{b, loc};
+  auto launch = gpu::LaunchOp::create(
+      b, loc, e.idx(grid[0]), e.idx(grid[1]), e.idx(grid[2]), e.idx(threads[0]),
+      e.idx(threads[1]), e.idx(1), /*dynamicSharedMemorySize=*/nullptr,
+      /*asyncTokenType=*/nullptr, ValueRange{}, workgroup);
+  Block &body = launch.getBody().front();
+  b.setInsertionPointToEnd(&body);
+  auto term = gpu::TerminatorOp::create(b, loc);
+  b.setInsertionPoint(term);
+  return launch;
+}
+
+MemRefType sharedMemRef(ArrayRef<int64_t> shape, Type elt) {
+  auto space = gpu::AddressSpaceAttr::get(elt.getContext(),
+                                          gpu::AddressSpace::Workgroup);
+  return MemRefType::get(shape, elt, MemRefLayoutAttrInterface{}, space);
+}
+
+//===----------------------------------------------------------------------===//
+// Products
+//===----------------------------------------------------------------------===//
+
+/// `out + a * b` over loops (batch..., m, n, k), or nothing.
+std::optional<SmallVector<int64_t>> matchProduct(linalg::GenericOp g) {
+  if (!g.hasPureBufferSemantics() || g.getNumDpsInputs() != 2 ||
+      g.getNumDpsInits() != 1 || !simpleMaps(g))
+    return std::nullopt;
+  SmallVector<utils::IteratorType> iters = g.getIteratorTypesArray();
+  unsigned n = iters.size();
+  if (n < 3 || !linalg::isReductionIterator(iters[n - 1]))
+    return std::nullopt;
+  for (unsigned d = 0; d + 1 < n; ++d)
+    if (!linalg::isParallelIterator(iters[d]))
+      return std::nullopt;
+  auto trips = staticTrips(g);
+  if (!trips)
+    return std::nullopt;
+  SmallVector<AffineMap> maps = g.getIndexingMapsArray();
+  unsigned m = n - 3, nd = n - 2, k = n - 1;
+  if (maps[0].isFunctionOfDim(nd) || maps[1].isFunctionOfDim(m) ||
+      maps[2].isFunctionOfDim(k))
+    return std::nullopt;
+  // Every output element belongs to one thread: C uses every parallel dim.
+  for (unsigned d = 0; d < k; ++d)
+    if (!maps[2].isFunctionOfDim(d))
+      return std::nullopt;
+  Block &body = g.getRegion().front();
+  if (body.getOperations().size() != 3)
+    return std::nullopt;
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  auto sum = yield.getOperand(0).getDefiningOp<arith::AddFOp>();
+  Value a = body.getArgument(0), bArg = body.getArgument(1),
+        out = body.getArgument(2);
+  if (!sum)
+    return std::nullopt;
+  Value prod = sum.getLhs() == out ? sum.getRhs() : sum.getLhs();
+  auto mulOp = prod.getDefiningOp<arith::MulFOp>();
+  if ((sum.getLhs() != out && sum.getRhs() != out) || !mulOp ||
+      !((mulOp.getLhs() == a && mulOp.getRhs() == bArg) ||
+        (mulOp.getLhs() == bArg && mulOp.getRhs() == a)))
+    return std::nullopt;
+  return trips;
+}
+
+/// Replaces the product `g` with a shared-memory tiled kernel (BMxBN tiles
+/// of 16x16 threads, k in steps of kTileK).
+void emitProduct(linalg::GenericOp g, ArrayRef<int64_t> trips,
+                 unsigned multiprocessors) {
+  unsigned n = trips.size(), m = n - 3, nd = n - 2, kd = n - 1;
+  int64_t M = trips[m], N = trips[nd], K = trips[kd];
+  int64_t batch = 1;
+  for (unsigned d = 0; d < m; ++d)
+    batch *= trips[d];
+  auto ceilDiv = [](int64_t x, int64_t y) { return (x + y - 1) / y; };
+  int64_t tile = ceilDiv(M, 64) * ceilDiv(N, 64) * batch >=
+                         static_cast<int64_t>(multiprocessors)
+                     ? 64
+                     : 32;
+  const int64_t BM = tile, BN = tile, TM = BM / kThreadsXY,
+                TN = BN / kThreadsXY;
+  SmallVector<AffineMap> maps = g.getIndexingMapsArray();
+  Value A = g.getDpsInputs()[0], B = g.getDpsInputs()[1],
+        C = g.getDpsInits()[0];
+  Type elt = cast<MemRefType>(C.getType()).getElementType();
+  // Which dim of A and B is contiguous in memory (their last index).
+  auto lastDim = [](AffineMap map) -> int64_t {
+    if (map.getNumResults() == 0)
+      return -1;
+    auto d = dyn_cast<AffineDimExpr>(map.getResults().back());
+    return d ? d.getPosition() : -1;
+  };
+  bool aAlongK = lastDim(maps[0]) == kd, bAlongN = lastDim(maps[1]) == nd;
+
+  OpBuilder b(g);
+  Location loc = g.getLoc();
+  MemRefType asType = sharedMemRef({kTileK, BM + 1}, elt);
+  MemRefType bsType = sharedMemRef({kTileK, BN + 1}, elt);
+  gpu::LaunchOp launch =
+      createLaunch(b, loc, {ceilDiv(N, BN), ceilDiv(M, BM), batch},
+                   {kThreadsXY, kThreadsXY}, {asType, bsType});
+  Emitter e{b, loc};
+  Value tx = launch.getThreadIds().x, ty = launch.getThreadIds().y;
+  Value as = launch.getWorkgroupAttributions()[0],
+        bs = launch.getWorkgroupAttributions()[1];
+  SmallVector<Value> ivs(n);
+  SmallVector<unsigned> batchDims = llvm::to_vector(llvm::seq<unsigned>(0, m));
+  if (m > 0)
+    e.delinearize(launch.getBlockIds().z, trips, batchDims, ivs);
+  Value tid = e.add(e.mul(ty, e.idx(kThreadsXY)), tx);
+  Value row0 = e.mul(launch.getBlockIds().y, e.idx(BM));
+  Value col0 = e.mul(launch.getBlockIds().x, e.idx(BN));
+  Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(elt));
+  SmallVector<Value> init(TM * TN, zero);
+
+  // Stages one operand's tile: `extent` along its own dim (m or n), kTileK
+  // along k; thread t of the block loads elements t, t + 256, ...
+  auto stage = [&](Emitter &e, Value src, AffineMap map, Value tileBuf,
+                   unsigned ownDim, int64_t extent, int64_t total, Value base,
+                   Value k0, bool alongK) {
+    for (int64_t r = 0; r < extent * kTileK / (kThreadsXY * kThreadsXY); ++r) {
+      Value t = e.add(tid, e.idx(r * kThreadsXY * kThreadsXY));
+      Value kk = alongK ? e.rem(t, kTileK) : e.div(t, extent);
+      Value own = alongK ? e.div(t, kTileK) : e.rem(t, extent);
+      SmallVector<Value> at(ivs);
+      at[ownDim] = e.add(base, own);
+      at[kd] = e.add(k0, kk);
+      Value inside = e.both(e.lt(at[ownDim], total), e.lt(at[kd], K));
+      auto guarded = scf::IfOp::create(
+          e.b, e.loc, inside,
+          [&](OpBuilder &tb, Location l) {
+            Emitter te{tb, l};
+            Value v = memref::LoadOp::create(tb, l, src, te.indices(map, at));
+            scf::YieldOp::create(tb, l, v);
+          },
+          [&](OpBuilder &eb, Location l) {
+            scf::YieldOp::create(eb, l, zero);
+          });
+      memref::StoreOp::create(e.b, e.loc, guarded.getResult(0), tileBuf,
+                              ValueRange{kk, own});
+    }
+  };
+
+  auto outer = scf::ForOp::create(
+      b, loc, e.idx(0), e.idx(K), e.idx(kTileK), init,
+      [&](OpBuilder &ob, Location l, Value k0, ValueRange accs) {
+        Emitter oe{ob, l};
+        stage(oe, A, maps[0], as, m, BM, M, row0, k0, aAlongK);
+        stage(oe, B, maps[1], bs, nd, BN, N, col0, k0, !bAlongN);
+        gpu::BarrierOp::create(ob, l);
+        auto inner = scf::ForOp::create(
+            ob, l, oe.idx(0), oe.idx(kTileK), oe.idx(1), accs,
+            [&](OpBuilder &ib, Location il, Value kk, ValueRange acc) {
+              Emitter ie{ib, il};
+              SmallVector<Value> av, bv, next;
+              for (int64_t i = 0; i < TM; ++i)
+                av.push_back(memref::LoadOp::create(
+                    ib, il, as,
+                    ValueRange{kk, ie.add(ty, ie.idx(i * kThreadsXY))}));
+              for (int64_t j = 0; j < TN; ++j)
+                bv.push_back(memref::LoadOp::create(
+                    ib, il, bs,
+                    ValueRange{kk, ie.add(tx, ie.idx(j * kThreadsXY))}));
+              for (int64_t i = 0; i < TM; ++i)
+                for (int64_t j = 0; j < TN; ++j) {
+                  next.push_back(math::FmaOp::create(ib, il, av[i], bv[j],
+                                                     acc[i * TN + j]));
+                }
+              scf::YieldOp::create(ib, il, next);
+            });
+        gpu::BarrierOp::create(ob, l);
+        scf::YieldOp::create(ob, l, inner.getResults());
+      });
+
+  // C[m, n] += the thread's accumulators, inside the bounds.
+  for (int64_t i = 0; i < TM; ++i)
+    for (int64_t j = 0; j < TN; ++j) {
+      SmallVector<Value> at(ivs);
+      at[m] = e.add(row0, e.add(ty, e.idx(i * kThreadsXY)));
+      at[nd] = e.add(col0, e.add(tx, e.idx(j * kThreadsXY)));
+      Value inside = e.both(e.lt(at[m], M), e.lt(at[nd], N));
+      Value acc = outer.getResult(i * TN + j);
+      scf::IfOp::create(b, loc, inside, [&](OpBuilder &tb, Location l) {
+        Emitter te{tb, l};
+        SmallVector<Value> idx = te.indices(maps[2], at);
+        Value old = memref::LoadOp::create(tb, l, C, idx);
+        Value sum = arith::AddFOp::create(tb, l, old, acc);
+        memref::StoreOp::create(tb, l, sum, C, idx);
+        scf::YieldOp::create(tb, l);
+      });
+    }
+  g.erase();
+}
+
+//===----------------------------------------------------------------------===//
+// Reductions
+//===----------------------------------------------------------------------===//
+
+struct Reduction {
+  SmallVector<int64_t> trips;
+  SmallVector<unsigned> parallel, reduced;
+  Operation *combine; // out <combine> value
+  Value value;        // the value combined into out
+};
+
+/// `out combine f(ins)` with out used only by the combine, parallel dims
+/// first, the output indexed by every parallel dim; or nothing.
+std::optional<Reduction> matchReduction(linalg::GenericOp g) {
+  if (!g.hasPureBufferSemantics() || g.getNumDpsInits() != 1 ||
+      !simpleMaps(g))
+    return std::nullopt;
+  Reduction r;
+  for (auto [d, it] : llvm::enumerate(g.getIteratorTypesArray())) {
+    bool par = linalg::isParallelIterator(it);
+    if (par && !r.reduced.empty())
+      return std::nullopt;
+    (par ? r.parallel : r.reduced).push_back(d);
+  }
+  if (r.reduced.empty())
+    return std::nullopt;
+  auto trips = staticTrips(g);
+  if (!trips)
+    return std::nullopt;
+  r.trips = *trips;
+  AffineMap outMap = g.getIndexingMapsArray().back();
+  for (unsigned d : r.parallel)
+    if (!outMap.isFunctionOfDim(d))
+      return std::nullopt;
+  for (unsigned d : r.reduced)
+    if (outMap.isFunctionOfDim(d))
+      return std::nullopt;
+  // The body is cloned into a kernel: what it uses from outside must be a
+  // buffer (passed to the kernel) or a constant, not a host scalar.
+  llvm::SetVector<Value> above;
+  getUsedValuesDefinedAbove(g.getRegion(), above);
+  for (Value v : above)
+    if (!isa<MemRefType>(v.getType()) &&
+        !(v.getDefiningOp() &&
+          v.getDefiningOp()->hasTrait<OpTrait::ConstantLike>()))
+      return std::nullopt;
+  Block &body = g.getRegion().front();
+  BlockArgument out = body.getArguments().back();
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  Operation *c = yield.getOperand(0).getDefiningOp();
+  if (!c || !out.hasOneUse() || out.getUses().begin()->getOwner() != c ||
+      !isa<arith::AddFOp, arith::MaximumFOp, arith::MinimumFOp,
+           arith::MaxNumFOp, arith::MinNumFOp>(c) ||
+      c->getNumOperands() != 2 || !c->getResult(0).hasOneUse())
+    return std::nullopt;
+  r.combine = c;
+  r.value = c->getOperand(0) == out ? c->getOperand(1) : c->getOperand(0);
+  if (r.value == out)
+    return std::nullopt;
+  return r;
+}
+
+/// The neutral element of the combine.
+Value identity(OpBuilder &b, Location loc, Operation *combine, Type t) {
+  auto ft = cast<FloatType>(t);
+  if (isa<arith::AddFOp>(combine))
+    return arith::ConstantOp::create(b, loc, b.getZeroAttr(t));
+  bool max = isa<arith::MaximumFOp, arith::MaxNumFOp>(combine);
+  APFloat inf = APFloat::getInf(ft.getFloatSemantics(), /*Negative=*/max);
+  return arith::ConstantOp::create(b, loc, b.getFloatAttr(t, inf));
+}
+
+Value combineWith(OpBuilder &b, Location loc, Operation *combine, Value x,
+                  Value y) {
+  OperationState state(loc, combine->getName(), ValueRange{x, y},
+                       TypeRange{x.getType()}, combine->getAttrs());
+  return b.create(state)->getResult(0);
+}
+
+/// The generic's body at loop indices `ivs`: the value it combines into
+/// its output.
+Value emitBodyValue(OpBuilder &b, Location loc, linalg::GenericOp g,
+                    const Reduction &r, ArrayRef<Value> ivs) {
+  Emitter e{b, loc};
+  IRMapping map;
+  Block &body = g.getRegion().front();
+  SmallVector<AffineMap> maps = g.getIndexingMapsArray();
+  for (OpOperand *in : g.getDpsInputOperands()) {
+    BlockArgument arg = body.getArgument(in->getOperandNumber());
+    if (arg.use_empty())
+      continue;
+    Value v = memref::LoadOp::create(
+        b, loc, in->get(), e.indices(maps[in->getOperandNumber()], ivs));
+    map.map(arg, v);
+  }
+  for (Operation &op : body.without_terminator()) {
+    if (&op == r.combine)
+      continue;
+    if (auto index = dyn_cast<linalg::IndexOp>(op)) {
+      map.map(index.getResult(), ivs[index.getDim()]);
+      continue;
+    }
+    b.clone(op, map);
+  }
+  return map.lookupOrDefault(r.value);
+}
+
+/// Combines `v` across the 32 lanes of each warp (xor butterfly): every
+/// lane ends with the warp's result.
+Value warpCombine(OpBuilder &b, Location loc, Operation *combine, Value v) {
+  for (int32_t offset = kWarp / 2; offset > 0; offset /= 2) {
+    auto shuffle = gpu::ShuffleOp::create(b, loc, v, offset, kWarp,
+                                          gpu::ShuffleMode::XOR);
+    v = combineWith(b, loc, combine, v, shuffle.getShuffleResult());
+  }
+  return v;
+}
+
+/// The reduction loop of one thread: lanes `lane`, `lane + stride`, ... of
+/// the reduced elements folded into the identity.
+Value emitStridedFold(OpBuilder &b, Location loc, linalg::GenericOp g,
+                      const Reduction &r, SmallVector<Value> ivs, Value lane,
+                      int64_t stride) {
+  Emitter e{b, loc};
+  int64_t total = 1;
+  for (unsigned d : r.reduced)
+    total *= r.trips[d];
+  Type t = r.value.getType();
+  Value init = identity(b, loc, r.combine, t);
+  auto loop = scf::ForOp::create(
+      b, loc, lane, e.idx(total), e.idx(stride), ValueRange{init},
+      [&](OpBuilder &lb, Location l, Value lin, ValueRange acc) {
+        Emitter le{lb, l};
+        le.delinearize(lin, r.trips, r.reduced, ivs);
+        Value v = emitBodyValue(lb, l, g, r, ivs);
+        scf::YieldOp::create(lb, l, combineWith(lb, l, r.combine, acc[0], v));
+      });
+  return loop.getResult(0);
+}
+
+/// out[ivs] = out[ivs] combine v.
+void emitUpdate(OpBuilder &b, Location loc, linalg::GenericOp g,
+                const Reduction &r, ArrayRef<Value> ivs, Value v) {
+  Emitter e{b, loc};
+  Value out = g.getDpsInits()[0];
+  SmallVector<Value> idx = e.indices(g.getIndexingMapsArray().back(), ivs);
+  Value old = memref::LoadOp::create(b, loc, out, idx);
+  memref::StoreOp::create(b, loc, combineWith(b, loc, r.combine, old, v), out,
+                          idx);
+}
+
+/// Long rows read along a contiguous dim: a warp per output.
+void emitRowReduction(linalg::GenericOp g, const Reduction &r) {
+  int64_t outputs = 1;
+  for (unsigned d : r.parallel)
+    outputs *= r.trips[d];
+  OpBuilder b(g);
+  Location loc = g.getLoc();
+  gpu::LaunchOp launch = createLaunch(
+      b, loc, {(outputs + kRowsPerBlock - 1) / kRowsPerBlock, 1, 1},
+      {kWarp, kRowsPerBlock}, {});
+  Emitter e{b, loc};
+  Value lane = launch.getThreadIds().x;
+  Value o = e.add(e.mul(launch.getBlockIds().x, e.idx(kRowsPerBlock)),
+                  launch.getThreadIds().y);
+  // The guard is uniform across a warp, as the shuffles need.
+  scf::IfOp::create(b, loc, e.lt(o, outputs), [&](OpBuilder &tb, Location l) {
+    Emitter te{tb, l};
+    SmallVector<Value> ivs(r.trips.size());
+    te.delinearize(o, r.trips, r.parallel, ivs);
+    Value v = emitStridedFold(tb, l, g, r, ivs, lane, kWarp);
+    v = warpCombine(tb, l, r.combine, v);
+    Value first = arith::CmpIOp::create(tb, l, arith::CmpIPredicate::eq, lane,
+                                        te.idx(0));
+    scf::IfOp::create(tb, l, first, [&](OpBuilder &fb, Location fl) {
+      emitUpdate(fb, fl, g, r, ivs, v);
+      scf::YieldOp::create(fb, fl);
+    });
+    scf::YieldOp::create(tb, l);
+  });
+  g.erase();
+}
+
+/// Everything to one value: one block of kFullThreads; warps combine with
+/// shuffles, warp results meet in shared memory, warp 0 combines those.
+void emitFullReduction(linalg::GenericOp g, const Reduction &r) {
+  OpBuilder b(g);
+  Location loc = g.getLoc();
+  Type t = r.value.getType();
+  constexpr int64_t warps = kFullThreads / kWarp;
+  gpu::LaunchOp launch = createLaunch(b, loc, {1, 1, 1}, {kFullThreads, 1},
+                                      {sharedMemRef({warps}, t)});
+  Emitter e{b, loc};
+  Value tid = launch.getThreadIds().x;
+  Value partials = launch.getWorkgroupAttributions()[0];
+  SmallVector<Value> ivs(r.trips.size());
+  Value v = emitStridedFold(b, loc, g, r, ivs, tid, kFullThreads);
+  v = warpCombine(b, loc, r.combine, v);
+  Value lane = e.rem(tid, kWarp), warp = e.div(tid, kWarp);
+  auto isZero = [&](Value x) {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, x,
+                                 e.idx(0));
+  };
+  scf::IfOp::create(b, loc, isZero(lane), [&](OpBuilder &tb, Location l) {
+    memref::StoreOp::create(tb, l, v, partials, ValueRange{warp});
+    scf::YieldOp::create(tb, l);
+  });
+  gpu::BarrierOp::create(b, loc);
+  scf::IfOp::create(b, loc, isZero(warp), [&](OpBuilder &tb, Location l) {
+    Value p = memref::LoadOp::create(tb, l, partials, ValueRange{lane});
+    Value total = warpCombine(tb, l, r.combine, p);
+    Emitter te{tb, l};
+    Value first =
+        arith::CmpIOp::create(tb, l, arith::CmpIPredicate::eq, lane, te.idx(0));
+    scf::IfOp::create(tb, l, first, [&](OpBuilder &fb, Location fl) {
+      emitUpdate(fb, fl, g, r, ivs, total);
+      scf::YieldOp::create(fb, fl);
+    });
+    scf::YieldOp::create(tb, l);
+  });
+  g.erase();
+}
+
+/// Rows worth a warp: at least a warp long, and the last reduced dim is the
+/// contiguous (last) index of an input, so a warp reads consecutive
+/// elements.
+bool worthAWarp(linalg::GenericOp g, const Reduction &r) {
+  int64_t total = 1;
+  for (unsigned d : r.reduced)
+    total *= r.trips[d];
+  if (total < kWarp)
+    return false;
+  unsigned last = r.reduced.back();
+  SmallVector<AffineMap> maps = g.getIndexingMapsArray();
+  return llvm::any_of(g.getDpsInputOperands(), [&](OpOperand *in) {
+    AffineMap map = maps[in->getOperandNumber()];
+    return map.getNumResults() > 0 &&
+           map.getResults().back() == getAffineDimExpr(last, g.getContext());
+  });
+}
+
+struct GPUSchedulePass : graft::impl::GPUScheduleBase<GPUSchedulePass> {
+  using GPUScheduleBase::GPUScheduleBase;
+  void runOnOperation() override {
+    SmallVector<linalg::GenericOp> generics;
+    getOperation().walk([&](linalg::GenericOp g) {
+      // Top-level ops of the function only: nested ones run in a loop.
+      if (g->getParentOp() == getOperation().getOperation())
+        generics.push_back(g);
+    });
+    for (linalg::GenericOp g : generics) {
+      if (products) {
+        if (auto trips = matchProduct(g)) {
+          emitProduct(g, *trips, multiprocessors);
+          continue;
+        }
+      }
+      if (!reductions)
+        continue;
+      auto r = matchReduction(g);
+      if (!r)
+        continue;
+      if (r->parallel.empty())
+        emitFullReduction(g, *r);
+      else if (worthAWarp(g, *r))
+        emitRowReduction(g, *r);
+    }
+  }
+};
+
+} // namespace
