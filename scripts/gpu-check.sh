@@ -107,7 +107,7 @@ while IFS= read -r m; do
   name=${m##*:}
   for mode in copied resident; do
     arg=(); [[ $mode == resident ]] && arg=(resident)
-    if timeout 120 "$dir/steps-$name-cuda" "$work/$name.$mode.bin" "${arg[@]}" > "$work/$name.$mode.txt" 2>&1; then
+    if GRAFT_CUDA_VERBOSE=1 timeout 120 "$dir/steps-$name-cuda" "$work/$name.$mode.bin" "${arg[@]}" > "$work/$name.$mode.txt" 2>&1; then
       cmp=$($py "$dir/compare.py" "$dir/$name.cpu.bin" "$work/$name.$mode.bin" 1e-3 1e-4 2>&1)
       verdict=$(tail -1 <<< "$cmp")
       echo "$name $mode: $verdict"; sed 's/^/    /' <<< "$cmp"
@@ -124,6 +124,9 @@ echo "== benchmarks"
 for b in "$dir"/bench-*; do
   r=$(timeout 120 "$b" "$steps" 2>&1) || r="$(basename "$b"): failed: $r"
   echo "$r"; summary+=("$r")
+  # Without CUDA graphs: every call launches its kernels.
+  r=$(GRAFT_CUDA_GRAPHS=0 timeout 120 "$b" "$steps" 2>&1) || r="$(basename "$b"): failed: $r"
+  echo "$r (GRAFT_CUDA_GRAPHS=0)"; summary+=("$r (GRAFT_CUDA_GRAPHS=0)")
 done
 p=$(timeout 300 $py "$dir/torch_mlp_gpu.py" "$steps" 2>&1 | grep -E 'pytorch|torch_mlp_gpu|Error')
 echo "$p"

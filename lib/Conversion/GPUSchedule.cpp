@@ -165,18 +165,31 @@ std::optional<SmallVector<int64_t>> matchProduct(linalg::GenericOp g) {
 
 /// Replaces the product `g` with a shared-memory tiled kernel (BMxBN tiles
 /// of 16x16 threads, k in steps of kTileK).
-void emitProduct(linalg::GenericOp g, ArrayRef<int64_t> trips,
-                 unsigned multiprocessors) {
+int64_t ceilDiv(int64_t x, int64_t y) { return (x + y - 1) / y; }
+
+/// The product's tile (64, 32 or 16): the largest that gives every
+/// multiprocessor a block; 0 when even 16x16 tiles leave most of them idle
+/// and k is long (a few long dot products: better a warp each).
+int64_t productTile(ArrayRef<int64_t> trips, int64_t multiprocessors) {
+  unsigned n = trips.size();
+  int64_t M = trips[n - 3], N = trips[n - 2], K = trips[n - 1], batch = 1;
+  for (unsigned d = 0; d + 3 < n; ++d)
+    batch *= trips[d];
+  for (int64_t tile : {64, 32, 16})
+    if (ceilDiv(M, tile) * ceilDiv(N, tile) * batch >= multiprocessors)
+      return tile;
+  return 2 * ceilDiv(M, 16) * ceilDiv(N, 16) * batch < multiprocessors &&
+                 K >= 8 * kWarp
+             ? 0
+             : 16;
+}
+
+void emitProduct(linalg::GenericOp g, ArrayRef<int64_t> trips, int64_t tile) {
   unsigned n = trips.size(), m = n - 3, nd = n - 2, kd = n - 1;
   int64_t M = trips[m], N = trips[nd], K = trips[kd];
   int64_t batch = 1;
   for (unsigned d = 0; d < m; ++d)
     batch *= trips[d];
-  auto ceilDiv = [](int64_t x, int64_t y) { return (x + y - 1) / y; };
-  int64_t tile = ceilDiv(M, 64) * ceilDiv(N, 64) * batch >=
-                         static_cast<int64_t>(multiprocessors)
-                     ? 64
-                     : 32;
   const int64_t BM = tile, BN = tile, TM = BM / kThreadsXY,
                 TN = BN / kThreadsXY;
   SmallVector<AffineMap> maps = g.getIndexingMapsArray();
@@ -354,6 +367,14 @@ std::optional<Reduction> matchReduction(linalg::GenericOp g) {
   return r;
 }
 
+/// How many elements fold into each output.
+int64_t reducedCount(const Reduction &r) {
+  int64_t total = 1;
+  for (unsigned d : r.reduced)
+    total *= r.trips[d];
+  return total;
+}
+
 /// The neutral element of the combine.
 Value identity(OpBuilder &b, Location loc, Operation *combine, Type t) {
   auto ft = cast<FloatType>(t);
@@ -416,9 +437,7 @@ Value emitStridedFold(OpBuilder &b, Location loc, linalg::GenericOp g,
                       const Reduction &r, SmallVector<Value> ivs, Value lane,
                       int64_t stride) {
   Emitter e{b, loc};
-  int64_t total = 1;
-  for (unsigned d : r.reduced)
-    total *= r.trips[d];
+  int64_t total = reducedCount(r);
   Type t = r.value.getType();
   Value init = identity(b, loc, r.combine, t);
   auto loop = scf::ForOp::create(
@@ -475,6 +494,62 @@ void emitRowReduction(linalg::GenericOp g, const Reduction &r) {
   g.erase();
 }
 
+/// Long columns (consecutive outputs read consecutive elements, e.g. a
+/// bias gradient summed over the batch): a block of 32 outputs x 32 slices;
+/// each thread folds every 32nd element of its output's column, the slices
+/// meet in shared memory, and one thread per output combines them in order.
+void emitColumnReduction(linalg::GenericOp g, const Reduction &r) {
+  int64_t outputs = 1;
+  for (unsigned d : r.parallel)
+    outputs *= r.trips[d];
+  OpBuilder b(g);
+  Location loc = g.getLoc();
+  Type t = r.value.getType();
+  gpu::LaunchOp launch =
+      createLaunch(b, loc, {ceilDiv(outputs, kWarp), 1, 1}, {kWarp, kWarp},
+                   {sharedMemRef({kWarp, kWarp + 1}, t)});
+  Emitter e{b, loc};
+  Value tx = launch.getThreadIds().x, ty = launch.getThreadIds().y;
+  Value partials = launch.getWorkgroupAttributions()[0];
+  Value o = e.add(e.mul(launch.getBlockIds().x, e.idx(kWarp)), tx);
+  Value inside = e.lt(o, outputs);
+  SmallVector<Value> ivs(r.trips.size());
+  auto fold = scf::IfOp::create(
+      b, loc, inside,
+      [&](OpBuilder &tb, Location l) {
+        Emitter te{tb, l};
+        SmallVector<Value> at(ivs.size());
+        te.delinearize(o, r.trips, r.parallel, at);
+        scf::YieldOp::create(tb, l,
+                             emitStridedFold(tb, l, g, r, at, ty, kWarp));
+      },
+      [&](OpBuilder &eb, Location l) {
+        scf::YieldOp::create(eb, l, identity(eb, l, r.combine, t));
+      });
+  memref::StoreOp::create(b, loc, fold.getResult(0), partials,
+                          ValueRange{ty, tx});
+  gpu::BarrierOp::create(b, loc);
+  Value first =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, ty, e.idx(0));
+  scf::IfOp::create(b, loc, e.both(first, inside),
+                    [&](OpBuilder &tb, Location l) {
+    Emitter te{tb, l};
+    te.delinearize(o, r.trips, r.parallel, ivs);
+    auto total = scf::ForOp::create(
+        tb, l, te.idx(0), te.idx(kWarp), te.idx(1),
+        ValueRange{identity(tb, l, r.combine, t)},
+        [&](OpBuilder &lb, Location ll, Value slice, ValueRange acc) {
+          Value p = memref::LoadOp::create(lb, ll, partials,
+                                           ValueRange{slice, tx});
+          scf::YieldOp::create(lb, ll,
+                               combineWith(lb, ll, r.combine, acc[0], p));
+        });
+    emitUpdate(tb, l, g, r, ivs, total.getResult(0));
+    scf::YieldOp::create(tb, l);
+  });
+  g.erase();
+}
+
 /// Everything to one value: one block of kFullThreads; warps combine with
 /// shuffles, warp results meet in shared memory, warp 0 combines those.
 void emitFullReduction(linalg::GenericOp g, const Reduction &r) {
@@ -519,10 +594,7 @@ void emitFullReduction(linalg::GenericOp g, const Reduction &r) {
 /// contiguous (last) index of an input, so a warp reads consecutive
 /// elements.
 bool worthAWarp(linalg::GenericOp g, const Reduction &r) {
-  int64_t total = 1;
-  for (unsigned d : r.reduced)
-    total *= r.trips[d];
-  if (total < kWarp)
+  if (reducedCount(r) < kWarp)
     return false;
   unsigned last = r.reduced.back();
   SmallVector<AffineMap> maps = g.getIndexingMapsArray();
@@ -543,21 +615,24 @@ struct GPUSchedulePass : graft::impl::GPUScheduleBase<GPUSchedulePass> {
         generics.push_back(g);
     });
     for (linalg::GenericOp g : generics) {
-      if (products) {
-        if (auto trips = matchProduct(g)) {
-          emitProduct(g, *trips, multiprocessors);
-          continue;
-        }
-      }
-      if (!reductions)
+      std::optional<Reduction> r =
+          reductions ? matchReduction(g) : std::nullopt;
+      if (auto trips = products ? matchProduct(g) : std::nullopt) {
+        int64_t tile = productTile(*trips, multiprocessors);
+        if (tile == 0 && r && worthAWarp(g, *r))
+          emitRowReduction(g, *r);
+        else
+          emitProduct(g, *trips, tile ? tile : 16);
         continue;
-      auto r = matchReduction(g);
+      }
       if (!r)
         continue;
       if (r->parallel.empty())
         emitFullReduction(g, *r);
       else if (worthAWarp(g, *r))
         emitRowReduction(g, *r);
+      else if (reducedCount(*r) >= 2 * kWarp)
+        emitColumnReduction(g, *r);
     }
   }
 };

@@ -34,12 +34,11 @@ llvm::Error graft::addCUDAEntryShims(llvm::Module &ir,
   llvm::LLVMContext &ctx = ir.getContext();
   auto *ptrTy = llvm::PointerType::get(ctx, 0);
   auto *i32 = llvm::Type::getInt32Ty(ctx);
-  auto *voidTy = llvm::Type::getVoidTy(ctx);
   llvm::FunctionCallee enter = ir.getOrInsertFunction(
       "graft_cuda_enter", llvm::FunctionType::get(i32, {ptrTy, ptrTy, ptrTy},
                                                   false));
   llvm::FunctionCallee leave = ir.getOrInsertFunction(
-      "graft_cuda_leave", llvm::FunctionType::get(voidTy, {ptrTy, ptrTy, ptrTy},
+      "graft_cuda_leave", llvm::FunctionType::get(i32, {ptrTy, ptrTy, ptrTy},
                                                   false));
   for (const EntryPoint &ep : entries) {
     llvm::Function *device = ir.getFunction(ep.name);
@@ -59,19 +58,26 @@ llvm::Error graft::addCUDAEntryShims(llvm::Module &ir,
     for (unsigned i = 0; i < n; ++i)
       b.CreateStore(shim->getArg(i), b.CreateConstInBoundsGEP2_32(arrayTy, host, 0, i));
     llvm::Value *name = b.CreateGlobalString(ep.name, "graft.cuda.entry");
+    // graft_cuda.c: enter says run (0), failed (1) or replayed by the
+    // entry's CUDA graph (2); leave says whether to run again (its capture
+    // into a graph failed, so nothing ran).
     llvm::Value *status = b.CreateCall(enter, {name, host, dev});
     auto *run = llvm::BasicBlock::Create(ctx, "run", shim);
+    auto *after = llvm::BasicBlock::Create(ctx, "leave", shim);
     auto *done = llvm::BasicBlock::Create(ctx, "done", shim);
-    b.CreateCondBr(b.CreateICmpEQ(status, llvm::ConstantInt::get(i32, 0)), run,
-                   done);
+    llvm::SwitchInst *sw = b.CreateSwitch(status, done, 2);
+    sw->addCase(b.getInt32(0), run);
+    sw->addCase(b.getInt32(2), after);
     b.SetInsertPoint(run);
     llvm::SmallVector<llvm::Value *> args;
     for (unsigned i = 0; i < n; ++i)
       args.push_back(
           b.CreateLoad(ptrTy, b.CreateConstInBoundsGEP2_32(arrayTy, dev, 0, i)));
     b.CreateCall(device, args);
-    b.CreateCall(leave, {name, host, dev});
-    b.CreateBr(done);
+    b.CreateBr(after);
+    b.SetInsertPoint(after);
+    llvm::Value *again = b.CreateCall(leave, {name, host, dev});
+    b.CreateCondBr(b.CreateICmpNE(again, b.getInt32(0)), run, done);
     b.SetInsertPoint(done);
     b.CreateRetVoid();
   }

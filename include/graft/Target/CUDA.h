@@ -35,7 +35,9 @@ llvm::Error lowerTrainingProgramForCUDA(mlir::ModuleOp module,
 /// Renames each entry point NAME of `ir` to NAME.device and defines NAME
 /// (same bare-pointer signature, host pointers) as a shim: graft_cuda_enter
 /// maps the pointers to device pointers and copies inputs in, NAME.device
-/// runs, graft_cuda_leave copies results out.
+/// runs (unless the entry's CUDA graph replayed it), graft_cuda_leave copies
+/// results out (or asks for NAME.device to run again when capturing it into
+/// a graph failed). The protocol is documented in graft_cuda.c.
 llvm::Error addCUDAEntryShims(llvm::Module &ir,
                               const std::vector<EntryPoint> &entries);
 

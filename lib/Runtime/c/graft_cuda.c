@@ -38,10 +38,13 @@ typedef struct CUfunc_st *CUfunction;
 typedef struct CUstream_st *CUstream;
 typedef struct CUevent_st *CUevent;
 typedef unsigned long long CUdeviceptr;
+typedef struct CUgraph_st *CUgraph;
+typedef struct CUgraphExec_st *CUgraphExec;
 
 enum { CUDA_SUCCESS = 0 };
 enum { ATTR_CC_MAJOR = 75, ATTR_CC_MINOR = 76 };
 enum { STREAM_NON_BLOCKING = 1, EVENT_DISABLE_TIMING = 2 };
+enum { STREAM_CAPTURE_MODE_RELAXED = 2 };
 
 static struct {
   CUresult (*Init)(unsigned);
@@ -72,6 +75,13 @@ static struct {
   CUresult (*EventDestroy)(CUevent);
   CUresult (*StreamWaitEvent)(CUstream, CUevent, unsigned);
   CUresult (*GetErrorString)(CUresult, const char **);
+  /* CUDA graphs (optional: without them every call launches its kernels). */
+  CUresult (*StreamBeginCapture)(CUstream, int);
+  CUresult (*StreamEndCapture)(CUstream, CUgraph *);
+  CUresult (*GraphInstantiate)(CUgraphExec *, CUgraph, unsigned long long);
+  CUresult (*GraphLaunch)(CUgraphExec, CUstream);
+  CUresult (*GraphExecDestroy)(CUgraphExec);
+  CUresult (*GraphDestroy)(CUgraph);
 } cu;
 
 /*--- State and errors -----------------------------------------------------*/
@@ -85,6 +95,10 @@ static CUdevice device;
 static CUcontext context;
 static CUstream stream;
 static int device_sm;
+/* CUDA graphs: on unless $GRAFT_CUDA_GRAPHS is 0 or the driver lacks them.
+ * `capturing` while an entry point's launches are being recorded. */
+static int graphs_enabled;
+static int capturing;
 
 /* The first CUDA failure since the last entry point began: the mgpu*
  * functions cannot return errors, so they record them here and the shim
@@ -166,7 +180,20 @@ static graft_status ensure_init(void) {
   SYM(EventDestroy, "cuEventDestroy_v2", 1);
   SYM(StreamWaitEvent, "cuStreamWaitEvent", 1);
   SYM(GetErrorString, "cuGetErrorString", 0);
+  SYM(StreamBeginCapture, "cuStreamBeginCapture_v2", 0);
+  SYM(StreamEndCapture, "cuStreamEndCapture", 0);
+  SYM(GraphInstantiate, "cuGraphInstantiateWithFlags", 0);
+  SYM(GraphLaunch, "cuGraphLaunch", 0);
+  SYM(GraphExecDestroy, "cuGraphExecDestroy", 0);
+  SYM(GraphDestroy, "cuGraphDestroy", 0);
 #undef SYM
+  {
+    const char *env = getenv("GRAFT_CUDA_GRAPHS");
+    graphs_enabled = cu.StreamBeginCapture && cu.StreamEndCapture &&
+                     cu.GraphInstantiate && cu.GraphLaunch &&
+                     cu.GraphExecDestroy && cu.GraphDestroy &&
+                     cu.MemAllocAsync && !(env && strcmp(env, "0") == 0);
+  }
   if (!cu.MemAllocAsync || !cu.MemFreeAsync)
     cu.MemAllocAsync = 0, cu.MemFreeAsync = 0;
   CUresult r = cu.Init(0);
@@ -344,7 +371,8 @@ void *mgpuStreamCreate(void) {
 void mgpuStreamDestroy(void *s) { (void)s; }
 
 void mgpuStreamSynchronize(void *s) {
-  if (initialised && init_status == GRAFT_OK)
+  /* Not while capturing (illegal there): graft_cuda_leave synchronises. */
+  if (initialised && init_status == GRAFT_OK && !capturing)
     CU_CHECK(cu.StreamSynchronize((CUstream)s), "cuStreamSynchronize");
 }
 
@@ -367,7 +395,7 @@ void mgpuEventDestroy(void *e) {
 }
 
 void mgpuEventSynchronize(void *e) {
-  if (e && sticky == GRAFT_OK)
+  if (e && sticky == GRAFT_OK && !capturing)
     CU_CHECK(cu.EventSynchronize((CUevent)e), "cuEventSynchronize");
 }
 
@@ -428,11 +456,21 @@ void mgpuSetDefaultDevice(int32_t ordinal) {
 
 /* The device copy of a context's tensors: `data[t]` holds tensor t; entry
  * points update state in place (graft-plan-memory). */
+/* An entry point's CUDA graph: its first call runs eagerly (and loads the
+ * kernels), the second is captured into a graph, later calls launch the
+ * graph. The kernels' arguments are this context's device buffers, which
+ * never move, so one graph serves every later call. */
+struct entry_graph {
+  int calls;
+  int failed; /* capture failed once: this entry runs eagerly from now on */
+  CUgraphExec exec;
+};
 struct device_context {
   graft_context *ctx;
   const graft_model_desc *model;
   CUdeviceptr *data;
   CUdeviceptr workspace; /* the entry points' planned temporaries */
+  struct entry_graph *graphs; /* one per entry point */
   int resident;
   struct device_context *link;
 };
@@ -450,6 +488,10 @@ static void free_device_context(struct device_context *d) {
   }
   if (d->workspace)
     cu.MemFree(d->workspace);
+  for (int32_t e = 0; d->graphs && e < d->model->nentries; ++e)
+    if (d->graphs[e].exec)
+      cu.GraphExecDestroy(d->graphs[e].exec);
+  free(d->graphs);
   free(d->data);
   free(d);
 }
@@ -491,10 +533,12 @@ static graft_status device_context(graft_context *ctx,
   int32_t n = m->ntensors;
   if (d) {
     d->data = (CUdeviceptr *)calloc((size_t)n + 1, sizeof(CUdeviceptr));
+    d->graphs = (struct entry_graph *)calloc((size_t)m->nentries + 1,
+                                             sizeof(struct entry_graph));
   }
-  if (!d || !d->data) {
+  if (!d || !d->data || !d->graphs) {
     if (d)
-      free(d->data), free(d);
+      free(d->data), free(d->graphs), free(d);
     snprintf(sticky_message, sizeof sticky_message, "out of memory");
     return GRAFT_ERR_OUT_OF_MEMORY;
   }
@@ -560,10 +604,25 @@ static void report(graft_status s) {
   sticky = GRAFT_OK;
 }
 
+/* The entry shim's protocol (lib/Target/CUDA.cpp):
+ *
+ *   s = graft_cuda_enter(entry, host, dev)
+ *   s == GRAFT_CUDA_RUN:      run the device code, then graft_cuda_leave
+ *   s == GRAFT_CUDA_REPLAYED: the entry's CUDA graph ran it; graft_cuda_leave
+ *   otherwise:                failed, reported; return
+ *   graft_cuda_leave returns nonzero when the device code must run again
+ *   (its capture into a graph failed, so nothing ran), then leave again. */
+enum { GRAFT_CUDA_RUN = 0, GRAFT_CUDA_FAILED = 1, GRAFT_CUDA_REPLAYED = 2 };
+
+/* The capture in progress (`capturing`): its entry's graph. */
+static struct entry_graph *captured;
+
 /* Called by the entry shim before the device code: fills `dev` with the
  * device pointer of each argument and result and copies in what the call
- * reads. Returns nonzero (and reports the error) when the call cannot run;
- * the lock is then released, else graft_cuda_leave releases it. */
+ * reads, then launches the entry's graph, starts capturing it, or lets the
+ * shim run the device code. Returns GRAFT_CUDA_FAILED (and reports the
+ * error) when the call cannot run; the lock is then released, else
+ * graft_cuda_leave releases it. */
 int graft_cuda_enter(const char *entry, void **host, void **dev) {
   pthread_mutex_lock(&lock);
   sticky = GRAFT_OK;
@@ -583,7 +642,7 @@ int graft_cuda_enter(const char *entry, void **host, void **dev) {
   if (s != GRAFT_OK || !ep) {
     report(s);
     pthread_mutex_unlock(&lock);
-    return 1;
+    return GRAFT_CUDA_FAILED;
   }
   for (int32_t a = 0; a < ep->nargs; ++a) {
     int32_t t = ep->args[a];
@@ -604,15 +663,58 @@ int graft_cuda_enter(const char *entry, void **host, void **dev) {
   if (sticky != GRAFT_OK) {
     report(take_sticky());
     pthread_mutex_unlock(&lock);
+    return GRAFT_CUDA_FAILED;
+  }
+  struct entry_graph *g = &d->graphs[ep - d->model->entries];
+  if (graphs_enabled && g->exec) {
+    CU_CHECK(cu.GraphLaunch(g->exec, stream), "cuGraphLaunch");
+    return GRAFT_CUDA_REPLAYED;
+  }
+  if (graphs_enabled && !g->failed && g->calls++ > 0 &&
+      cu.StreamBeginCapture(stream, STREAM_CAPTURE_MODE_RELAXED) ==
+          CUDA_SUCCESS) {
+    capturing = 1;
+    captured = g;
+  }
+  return GRAFT_CUDA_RUN;
+}
+
+/* Ends a capture: instantiates and launches the graph. Returns nonzero when
+ * the capture failed (nothing ran; the entry runs eagerly from now on). */
+static int end_capture(const char *entry) {
+  struct entry_graph *g = captured;
+  CUgraph graph = 0;
+  capturing = 0;
+  captured = 0;
+  CUresult r = cu.StreamEndCapture(stream, &graph);
+  if (r == CUDA_SUCCESS && sticky == GRAFT_OK)
+    r = cu.GraphInstantiate(&g->exec, graph, 0);
+  if (graph)
+    cu.GraphDestroy(graph);
+  int verbose = getenv("GRAFT_CUDA_VERBOSE") != 0;
+  if (r != CUDA_SUCCESS || sticky != GRAFT_OK) {
+    if (verbose)
+      fprintf(stderr, "graft: %s: no CUDA graph, runs eagerly: %s (%d)\n",
+              entry, sticky != GRAFT_OK ? sticky_message : "capture failed",
+              r);
+    g->exec = 0;
+    g->failed = 1;
+    sticky = GRAFT_OK; /* what failed was the recording only */
     return 1;
   }
+  if (verbose)
+    fprintf(stderr, "graft: %s: captured into a CUDA graph\n", entry);
+  CU_CHECK(cu.GraphLaunch(g->exec, stream), "cuGraphLaunch");
   return 0;
 }
 
 /* Called by the entry shim after the device code: new state becomes the
- * device copy; results the host needs are copied out. */
-void graft_cuda_leave(const char *entry, void **host, void **dev) {
+ * device copy; results the host needs are copied out. Returns nonzero,
+ * keeping the lock, when the device code must run again. */
+int graft_cuda_leave(const char *entry, void **host, void **dev) {
   (void)dev;
+  if (capturing && end_capture(entry))
+    return 1;
   graft_context *ctx = graft_backend_context();
   struct device_context *d = 0;
   for (d = contexts; d && d->ctx != ctx; d = d->link)
@@ -634,6 +736,7 @@ void graft_cuda_leave(const char *entry, void **host, void **dev) {
   if (sticky != GRAFT_OK)
     report(take_sticky());
   pthread_mutex_unlock(&lock);
+  return 0;
 }
 
 /*--- The public additions -------------------------------------------------*/
