@@ -194,26 +194,34 @@ def GPUSchedule : Pass<"graft-gpu-schedule", "::mlir::func::FuncOp"> {
     1. **Products** (`C += A * B`: parallel dims then one reduction dim `k`,
        a body that is `out + a * b`, A independent of the last parallel dim
        `n`, B of the one before it, `m`; the dims before are batch dims,
-       delinearized from `blockIdx.z`). Each block computes a BMxBN tile of
-       C (64x64, or 32x32 when 64x64 tiles would not fill the GPU) with
-       16x16 threads, each thread a (BM/16)x(BN/16) register tile. The k
-       dim runs in steps of 16: the block stages the A and B tiles in
-       shared memory (padded by one element, so neither the staging stores
-       nor the reads conflict on banks; the staging loads walk each
-       operand's contiguous dim), `gpu.barrier`, and every thread
-       accumulates outer products from shared memory into registers. Edges
-       are guarded (any M, N, K).
+       delinearized from `blockIdx.z`). Each block of 16x16 threads computes
+       a BMxBN tile of C, each thread a (BM/16)x(BN/16) register tile; the
+       tile is 64x64, 32x32 or 16x16, the largest that still gives every
+       multiprocessor a block. The k dim runs in steps of 16: the block
+       stages the A and B tiles in shared memory (padded by one element, so
+       neither the staging stores nor the reads conflict on banks; the
+       staging loads walk each operand's contiguous dim), `gpu.barrier`, and
+       every thread accumulates outer products from shared memory into
+       registers (`math.fma`). Edges are guarded (any M, N, K). A product
+       with so few outputs that even 16x16 tiles leave most multiprocessors
+       idle, and a long k (at least 256), is a row reduction instead (2.).
 
     2. **Reductions** whose body is `out combine f(ins)` with `combine`
-       addf, maximumf or minimumf and `out` used only there, and whose rows
-       are long (at least 32) and read along a contiguous dim, or which
-       reduce everything to one value: a warp (32 threads) per output, each
-       lane folds a strided slice of the row, then the lanes combine with
-       `gpu.shuffle xor` (warp shuffles); a full reduction uses one block of
-       1024 threads and `gpu.all_reduce`. Column reductions (a bias
-       gradient: one thread per column, consecutive threads read
-       consecutive columns) are left to the default lowering, which is
-       already coalesced.
+       addf, maximumf, minimumf, maxnumf or minnumf and `out` used only
+       there (anything else the body uses from outside must be a buffer or
+       a constant):
+       - rows of at least 32 read along a contiguous dim (softmax,
+         LayerNorm): a warp per output; each lane folds every 32nd element,
+         then the lanes combine with `gpu.shuffle xor` (a butterfly: every
+         lane ends with the result) and lane 0 updates the output;
+       - columns of at least 64 (a bias gradient: consecutive outputs read
+         consecutive elements): blocks of 32 outputs x 32 slices, each
+         thread folds every 32nd element of its column, the slices meet in
+         shared memory and one thread per output combines them in order;
+       - everything to one value (a loss): one block of 1024 threads; warps
+         shuffle, warp results meet in shared memory, warp 0 shuffles them.
+       Shorter reductions are left to the default lowering (a thread per
+       output).
 
     Summation order differs from the CPU's serial order; results agree to
     f32 rounding.

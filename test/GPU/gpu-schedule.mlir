@@ -1,0 +1,207 @@
+// graft-gpu-schedule: products become shared-memory tiled kernels; long
+// rows, long columns and full reductions become warp and block reductions;
+// what gains nothing stays a linalg.generic for the default lowering.
+// RUN: graft-opt %s -pass-pipeline='builtin.module(func.func(graft-gpu-schedule, cse))' | FileCheck %s
+// RUN: graft-opt %s -pass-pipeline='builtin.module(func.func(graft-gpu-schedule{multiprocessors=1}))' | FileCheck %s --check-prefix=TILE64
+// RUN: graft-opt %s -pass-pipeline='builtin.module(func.func(graft-gpu-schedule{products=0 reductions=0}))' | FileCheck %s --check-prefix=OFF
+
+#mk = affine_map<(m, n, k) -> (m, k)>
+#kn = affine_map<(m, n, k) -> (k, n)>
+#mn = affine_map<(m, n, k) -> (m, n)>
+
+// 256x192 outputs: 16x16 tiles (64x64 or 32x32 would leave most of 132
+// multiprocessors idle), k staged 16 deep in padded shared memory.
+// CHECK-LABEL: func.func @product
+// CHECK-SAME: (%[[A:.*]]: memref<256x100xf32>, %[[B:.*]]: memref<100x192xf32>, %[[C:.*]]: memref<256x192xf32>)
+// CHECK-NOT: linalg.generic
+// CHECK-DAG: %[[C12:.*]] = arith.constant 12 : index
+// CHECK-DAG: %[[C16:.*]] = arith.constant 16 : index
+// CHECK: gpu.launch blocks(%[[BX:.*]], %[[BY:.*]], %{{.*}}) in (%{{.*}} = %[[C12]], %{{.*}} = %[[C16]], %{{.*}} = %{{.*}}) threads(%[[TX:.*]], %[[TY:.*]], %{{.*}}) in
+// CHECK-SAME: workgroup(%[[AS:.*]] : memref<16x17xf32, #gpu.address_space<workgroup>>, %[[BS:.*]] : memref<16x17xf32, #gpu.address_space<workgroup>>)
+// CHECK: %[[ACC:.*]] = scf.for %[[K0:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%{{.*}} = %{{.*}}) -> (f32)
+// Staging: A walks k (its contiguous dim), edges read as zero.
+// CHECK: %[[AV:.*]] = scf.if %{{.*}} -> (f32) {
+// CHECK-NEXT: memref.load %[[A]]
+// CHECK: } else {
+// CHECK: memref.store %[[AV]], %[[AS]]
+// CHECK: memref.load %[[B]]
+// CHECK: memref.store %{{.*}}, %[[BS]]
+// CHECK: gpu.barrier
+// CHECK: scf.for
+// CHECK: memref.load %[[AS]]
+// CHECK: memref.load %[[BS]]
+// CHECK: math.fma
+// CHECK: gpu.barrier
+// Each thread adds its accumulator to C, inside the bounds.
+// CHECK: scf.if
+// CHECK: %[[OLD:.*]] = memref.load %[[C]]
+// CHECK: %[[NEW:.*]] = arith.addf %[[OLD]], %[[ACC]]
+// CHECK: memref.store %[[NEW]], %[[C]]
+// TILE64-LABEL: func.func @product
+// TILE64: workgroup(%{{.*}} : memref<16x65xf32, #gpu.address_space<workgroup>>, %{{.*}} : memref<16x65xf32, #gpu.address_space<workgroup>>)
+// TILE64-COUNT-16: math.fma
+// OFF-LABEL: func.func @product
+// OFF: linalg.generic
+// OFF-NOT: gpu.launch
+func.func @product(%a: memref<256x100xf32>, %b: memref<100x192xf32>, %c: memref<256x192xf32>) {
+  linalg.generic {indexing_maps = [#mk, #kn, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<256x100xf32>, memref<100x192xf32>) outs(%c : memref<256x192xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// Batch dims come from blockIdx.z.
+// CHECK-LABEL: func.func @batched
+// CHECK-DAG: %[[C6:.*]] = arith.constant 6 : index
+// CHECK: gpu.launch blocks(%{{.*}}, %{{.*}}, %[[BZ:.*]]) in (%{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}, %{{.*}} = %[[C6]])
+// CHECK: arith.remui %[[BZ]]
+// CHECK: arith.divui %[[BZ]]
+func.func @batched(%a: memref<2x3x64x32xf32>, %b: memref<2x3x32x64xf32>, %c: memref<2x3x64x64xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(b, h, m, n, k) -> (b, h, m, k)>,
+                                   affine_map<(b, h, m, n, k) -> (b, h, k, n)>,
+                                   affine_map<(b, h, m, n, k) -> (b, h, m, n)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<2x3x64x32xf32>, memref<2x3x32x64xf32>) outs(%c : memref<2x3x64x64xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// A few long dot products (4x3 outputs, k = 1024): a warp each.
+// CHECK-LABEL: func.func @few_long_dots
+// CHECK: gpu.launch
+// CHECK-SAME: threads(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %c32{{.*}}, %{{.*}} = %c8{{.*}}, %{{.*}} = %c1
+// CHECK-NOT: workgroup
+// CHECK: arith.mulf
+// CHECK-COUNT-5: gpu.shuffle  xor
+func.func @few_long_dots(%a: memref<4x1024xf32>, %b: memref<1024x3xf32>, %c: memref<4x3xf32>) {
+  linalg.generic {indexing_maps = [#mk, #kn, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<4x1024xf32>, memref<1024x3xf32>) outs(%c : memref<4x3xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+#rows = affine_map<(i, j) -> (i, j)>
+#cols = affine_map<(i, j) -> (j, i)>
+#out = affine_map<(i, j) -> (i)>
+
+// Rows of 128 read along the row: a warp per row, lanes fold every 32nd
+// element, then an xor butterfly of shuffles; lane 0 updates the output.
+// CHECK-LABEL: func.func @row_max
+// CHECK-SAME: (%[[X:.*]]: memref<16x128xf32>, %[[M:.*]]: memref<16xf32>)
+// CHECK: gpu.launch
+// CHECK-SAME: threads(%[[LANE:.*]], %{{.*}}, %{{.*}}) in (%{{.*}} = %c32{{.*}}, %{{.*}} = %c8{{.*}}, %{{.*}} = %c1
+// CHECK: %[[NEGINF:.*]] = arith.constant 0xFF800000 : f32
+// CHECK: %[[FOLD:.*]] = scf.for %{{.*}} = %[[LANE]] to %{{.*}} step %{{.*}} iter_args(%{{.*}} = %[[NEGINF]])
+// CHECK: memref.load %[[X]]
+// CHECK: arith.maximumf
+// CHECK: %[[S16:.*]], %{{.*}} = gpu.shuffle  xor %[[FOLD]], %{{.*}}, %{{.*}} : f32
+// CHECK: %[[R16:.*]] = arith.maximumf %[[FOLD]], %[[S16]]
+// CHECK-COUNT-4: gpu.shuffle  xor
+// CHECK: scf.if
+// CHECK: memref.load %[[M]]
+// CHECK: memref.store %{{.*}}, %[[M]]
+func.func @row_max(%x: memref<16x128xf32>, %m: memref<16xf32>) {
+  linalg.generic {indexing_maps = [#rows, #out], iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<16x128xf32>) outs(%m : memref<16xf32>) {
+  ^bb0(%v: f32, %acc: f32):
+    %r = arith.maximumf %acc, %v : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// A bias gradient: 512 columns summed over 128 rows. 32 columns x 32
+// slices per block, partial sums through shared memory, summed in order.
+// CHECK-LABEL: func.func @column_sum
+// CHECK: gpu.launch
+// CHECK-SAME: threads(%{{.*}}, %[[SLICE:.*]], %{{.*}}) in (%{{.*}} = %c32{{.*}}, %{{.*}} = %c32{{.*}}, %{{.*}} = %c1
+// CHECK-SAME: workgroup(%[[P:.*]] : memref<32x33xf32, #gpu.address_space<workgroup>>)
+// CHECK: scf.for %{{.*}} = %[[SLICE]] to
+// CHECK: memref.store %{{.*}}, %[[P]]
+// CHECK: gpu.barrier
+// CHECK: scf.for
+// CHECK: memref.load %[[P]]
+// CHECK-NOT: gpu.shuffle
+func.func @column_sum(%g: memref<128x512xf32>, %db: memref<512xf32>) {
+  linalg.generic {indexing_maps = [#cols, #out], iterator_types = ["parallel", "reduction"]}
+      ins(%g : memref<128x512xf32>) outs(%db : memref<512xf32>) {
+  ^bb0(%v: f32, %acc: f32):
+    %r = arith.addf %acc, %v : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// Everything to one value, with a gather and linalg.index in the body (a
+// loss): one block of 1024 threads; warps shuffle, then meet in shared
+// memory, and warp 0 shuffles the 32 partial sums.
+// CHECK-LABEL: func.func @full_sum
+// CHECK-SAME: (%[[Y:.*]]: memref<128xi64>, %[[LP:.*]]: memref<128x10xf32>, %[[L:.*]]: memref<f32>)
+// CHECK: gpu.launch
+// CHECK-SAME: threads(%[[T:.*]], %{{.*}}, %{{.*}}) in (%{{.*}} = %c1024{{.*}}, %{{.*}} = %c1{{.*}}, %{{.*}} = %c1
+// CHECK-SAME: workgroup(%[[W:.*]] : memref<32xf32, #gpu.address_space<workgroup>>)
+// CHECK: scf.for %[[I:.*]] = %[[T]] to
+// CHECK: memref.load %[[Y]][%[[I]]]
+// CHECK: memref.load %[[LP]][%[[I]], %{{.*}}]
+// CHECK-COUNT-5: gpu.shuffle  xor
+// CHECK: memref.store %{{.*}}, %[[W]]
+// CHECK: gpu.barrier
+// CHECK: memref.load %[[W]]
+// CHECK-COUNT-5: gpu.shuffle  xor
+// CHECK: memref.store %{{.*}}, %[[L]][]
+func.func @full_sum(%y: memref<128xi64>, %logp: memref<128x10xf32>, %loss: memref<f32>) {
+  linalg.generic {indexing_maps = [affine_map<(i) -> (i)>, affine_map<(i) -> ()>], iterator_types = ["reduction"]}
+      ins(%y : memref<128xi64>) outs(%loss : memref<f32>) {
+  ^bb0(%label: i64, %acc: f32):
+    %i = linalg.index 0 : index
+    %j = arith.index_cast %label : i64 to index
+    %v = memref.load %logp[%i, %j] : memref<128x10xf32>
+    %n = arith.negf %v : f32
+    %r = arith.addf %acc, %n : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// Left to the default lowering: rows too short for a warp (10 classes);
+// a body that reads a scalar loaded on the host; dynamic shapes.
+// CHECK-LABEL: func.func @left_alone
+// CHECK-NOT: gpu.launch
+// CHECK-COUNT-3: linalg.generic
+// CHECK-NOT: gpu.launch
+func.func @left_alone(%x: memref<128x10xf32>, %s: memref<128xf32>, %scale: memref<f32>,
+                      %d: memref<?x64xf32>, %ds: memref<?xf32>) {
+  linalg.generic {indexing_maps = [#rows, #out], iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<128x10xf32>) outs(%s : memref<128xf32>) {
+  ^bb0(%v: f32, %acc: f32):
+    %r = arith.addf %acc, %v : f32
+    linalg.yield %r : f32
+  }
+  %k = memref.load %scale[] : memref<f32>
+  linalg.generic {indexing_maps = [affine_map<(i) -> (i)>, affine_map<(i) -> ()>], iterator_types = ["reduction"]}
+      ins(%s : memref<128xf32>) outs(%scale : memref<f32>) {
+  ^bb0(%v: f32, %acc: f32):
+    %m = arith.mulf %v, %k : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  }
+  linalg.generic {indexing_maps = [#rows, #out], iterator_types = ["parallel", "reduction"]}
+      ins(%d : memref<?x64xf32>) outs(%ds : memref<?xf32>) {
+  ^bb0(%v: f32, %acc: f32):
+    %r = arith.addf %acc, %v : f32
+    linalg.yield %r : f32
+  }
+  return
+}
