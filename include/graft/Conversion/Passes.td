@@ -183,6 +183,72 @@ def PlanMemory : Pass<"graft-plan-memory", "::mlir::ModuleOp"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def GPUParallelFirst : Pass<"graft-gpu-parallel-first", "::mlir::ModuleOp"> {
+  let summary = "Interchanges linalg.generic loops: parallel dims outermost";
+  let description = [{
+    CUDA pipeline. The CPU lowering orders some products m-k-n for a
+    contiguous inner loop; on the GPU every parallel dim should become
+    threads, with the reductions looping inside each. This pass interchanges
+    the loops of every `linalg.generic` so its parallel dims come first, in
+    their order, then the reduction dims. Fails, naming the op, when linalg
+    cannot interchange them.
+
+    ```mlir
+    iterator_types = ["parallel", "reduction", "parallel"]
+    // becomes
+    iterator_types = ["parallel", "parallel", "reduction"]
+    ```
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
+def GPUMapLoops : Pass<"graft-gpu-map-loops", "::mlir::ModuleOp"> {
+  let summary = "Tiles scf.parallel loop nests into GPU blocks and threads";
+  let description = [{
+    CUDA pipeline, after `convert-linalg-to-parallel-loops`, on the host
+    functions' top-level code:
+
+    - Serial code that touches memory (a reduction left serial, the
+      initialisation of a 0-d result) is wrapped in a one-iteration
+      `scf.parallel`: a one-thread kernel, since every buffer lives on the
+      device. `gpu.launch` ops built earlier (`graft-gpu-schedule`) stay.
+    - Scalars read from buffers on the host (the learning rate, the loss in
+      its gradient) are read inside the loop nests that use them, after a
+      check that nothing writes the buffer in between (else an error).
+    - Parallel loops nested in a nest run sequentially in each thread.
+    - Each top-level `scf.parallel` is tiled: its innermost dim into up to
+      256 threads (`threadIdx.x` walks contiguous memory), the dim before it
+      into what is left of 256. Tiles map to `blockIdx.x/y/z` from the
+      innermost dim out (further dims loop in each thread), in-tile dims to
+      `threadIdx.x/y`; partial tiles are guarded. `convert-parallel-loops-
+      to-gpu` then makes each nest a `gpu.launch`.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+def GPUDeviceMemory : Pass<"graft-gpu-device-memory", "::mlir::ModuleOp"> {
+  let summary = "Makes the host functions' buffers device buffers";
+  let description = [{
+    CUDA pipeline, after kernel outlining: every buffer the host functions
+    allocate becomes a device buffer (`gpu.alloc`/`gpu.dealloc`), copies
+    between buffers device copies (`gpu.memcpy`), and copies of a 32-bit
+    splat constant (zero_grad's zeros) `gpu.memset`. A host constant a
+    kernel reads (gpt's causal mask) is copied to a device buffer at the
+    start of the function and freed at its end. The entry points' arguments
+    are device pointers (the CUDA runtime maps them). Fails, naming the op,
+    when host code is left that would read or write a device buffer: no
+    silent host access to device memory.
+
+    ```mlir
+    memref.copy %zeros, %grad : memref<512xf32> to memref<512xf32>
+    // becomes (%zeros a splat constant)
+    gpu.memset %grad, %cst : memref<512xf32>, f32
+    ```
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
 def GPUSchedule : Pass<"graft-gpu-schedule", "::mlir::func::FuncOp"> {
   let summary = "Lowers products and reductions to tiled GPU kernels";
   let description = [{
