@@ -12,6 +12,7 @@
 #include "graft/Conversion/Passes.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Linalg/Utils/Utils.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/IRMapping.h"
@@ -62,26 +63,56 @@ struct Emitter {
     }
   }
 
-  /// The indices `map` gives for loop indices `ivs` (dims or constants).
+  /// The value of `e` (see evaluable) at loop indices `ivs`.
+  Value eval(AffineExpr e, ArrayRef<Value> ivs) {
+    if (auto d = dyn_cast<AffineDimExpr>(e))
+      return ivs[d.getPosition()];
+    if (auto c = dyn_cast<AffineConstantExpr>(e))
+      return idx(c.getValue());
+    auto bin = cast<AffineBinaryOpExpr>(e);
+    Value l = eval(bin.getLHS(), ivs), r = eval(bin.getRHS(), ivs);
+    switch (e.getKind()) {
+    case AffineExprKind::Add:
+      return add(l, r);
+    case AffineExprKind::Mul:
+      return mul(l, r);
+    case AffineExprKind::FloorDiv:
+      return arith::DivUIOp::create(b, loc, l, r);
+    default: // Mod
+      return arith::RemUIOp::create(b, loc, l, r);
+    }
+  }
+
+  /// The indices `map` gives for loop indices `ivs`.
   SmallVector<Value> indices(AffineMap map, ArrayRef<Value> ivs) {
     SmallVector<Value> out;
-    for (AffineExpr e : map.getResults()) {
-      if (auto d = dyn_cast<AffineDimExpr>(e))
-        out.push_back(ivs[d.getPosition()]);
-      else
-        out.push_back(idx(cast<AffineConstantExpr>(e).getValue()));
-    }
+    for (AffineExpr e : map.getResults())
+      out.push_back(eval(e, ivs));
     return out;
   }
 };
 
-/// Maps whose results are loop dims or constants (what the loads above can
-/// index with).
+/// Index expressions the kernels compute: dims, constants, sums, products
+/// and floordiv/mod by positive constants (convolutions' `oh * s + kh`,
+/// `oh - kh + pad`; in bounds, so never negative).
+bool evaluable(AffineExpr e) {
+  if (isa<AffineDimExpr, AffineConstantExpr>(e))
+    return true;
+  auto bin = dyn_cast<AffineBinaryOpExpr>(e);
+  if (!bin || e.getKind() == AffineExprKind::CeilDiv)
+    return false;
+  if (e.getKind() == AffineExprKind::FloorDiv ||
+      e.getKind() == AffineExprKind::Mod) {
+    auto c = dyn_cast<AffineConstantExpr>(bin.getRHS());
+    if (!c || c.getValue() <= 0)
+      return false;
+  }
+  return evaluable(bin.getLHS()) && evaluable(bin.getRHS());
+}
+
 bool simpleMaps(linalg::GenericOp g) {
   return llvm::all_of(g.getIndexingMapsArray(), [](AffineMap m) {
-    return llvm::all_of(m.getResults(), [](AffineExpr e) {
-      return isa<AffineDimExpr, AffineConstantExpr>(e);
-    });
+    return llvm::all_of(m.getResults(), evaluable);
   });
 }
 
@@ -93,16 +124,16 @@ std::optional<SmallVector<int64_t>> staticTrips(linalg::GenericOp g) {
   return trips;
 }
 
-/// A gpu.launch with `threads` (x, y) per block, its body terminated, the
+/// A gpu.launch with `threads` (x, y, z) per block, its body terminated, the
 /// builder inside it before the terminator.
 gpu::LaunchOp createLaunch(OpBuilder &b, Location loc,
                            std::array<int64_t, 3> grid,
-                           std::array<int64_t, 2> threads,
+                           std::array<int64_t, 3> threads,
                            TypeRange workgroup) {
   Emitter e{b, loc};
   auto launch = gpu::LaunchOp::create(
       b, loc, e.idx(grid[0]), e.idx(grid[1]), e.idx(grid[2]), e.idx(threads[0]),
-      e.idx(threads[1]), e.idx(1), /*dynamicSharedMemorySize=*/nullptr,
+      e.idx(threads[1]), e.idx(threads[2]), /*dynamicSharedMemorySize=*/nullptr,
       /*asyncTokenType=*/nullptr, ValueRange{}, workgroup);
   Block &body = launch.getBody().front();
   b.setInsertionPointToEnd(&body);
@@ -121,29 +152,50 @@ MemRefType sharedMemRef(ArrayRef<int64_t> shape, Type elt) {
 // Products
 //===----------------------------------------------------------------------===//
 
-/// `out + a * b` over loops (batch..., m, n, k), or nothing.
-std::optional<SmallVector<int64_t>> matchProduct(linalg::GenericOp g) {
+/// A product `C += A * B` as a (batched) matrix product: the parallel dims
+/// only A uses are the rows (m), those only B uses the columns (n), the
+/// others the batch; every reduction dim is k. Each of m, n, k and the
+/// batch is the flattened product of its dims, the last fastest. Covers
+/// matrix products and convolutions (implicit GEMM: the input's window is
+/// read through its map, nothing is materialised).
+struct Product {
+  SmallVector<int64_t> trips;
+  SmallVector<unsigned> batch, m, n, k;
+  int64_t size(ArrayRef<unsigned> dims) const {
+    int64_t s = 1;
+    for (unsigned d : dims)
+      s *= trips[d];
+    return s;
+  }
+};
+
+std::optional<Product> matchProduct(linalg::GenericOp g) {
   if (!g.hasPureBufferSemantics() || g.getNumDpsInputs() != 2 ||
       g.getNumDpsInits() != 1 || !simpleMaps(g))
     return std::nullopt;
-  SmallVector<utils::IteratorType> iters = g.getIteratorTypesArray();
-  unsigned n = iters.size();
-  if (n < 3 || !linalg::isReductionIterator(iters[n - 1]))
-    return std::nullopt;
-  for (unsigned d = 0; d + 1 < n; ++d)
-    if (!linalg::isParallelIterator(iters[d]))
-      return std::nullopt;
   auto trips = staticTrips(g);
   if (!trips)
     return std::nullopt;
+  Product p;
+  p.trips = *trips;
   SmallVector<AffineMap> maps = g.getIndexingMapsArray();
-  unsigned m = n - 3, nd = n - 2, k = n - 1;
-  if (maps[0].isFunctionOfDim(nd) || maps[1].isFunctionOfDim(m) ||
-      maps[2].isFunctionOfDim(k))
-    return std::nullopt;
-  // Every output element belongs to one thread: C uses every parallel dim.
-  for (unsigned d = 0; d < k; ++d)
+  for (auto [d, it] : llvm::enumerate(g.getIteratorTypesArray())) {
+    if (linalg::isReductionIterator(it)) {
+      p.k.push_back(d);
+      continue;
+    }
+    if (!p.k.empty()) // parallel dims first (graft-gpu-parallel-first)
+      return std::nullopt;
+    // Every output element belongs to one thread: C uses every parallel dim.
     if (!maps[2].isFunctionOfDim(d))
+      return std::nullopt;
+    bool a = maps[0].isFunctionOfDim(d), b = maps[1].isFunctionOfDim(d);
+    (a && !b ? p.m : !a && b ? p.n : p.batch).push_back(d);
+  }
+  if (p.k.empty() || p.m.empty() || p.n.empty())
+    return std::nullopt;
+  for (unsigned d : p.k)
+    if (maps[2].isFunctionOfDim(d))
       return std::nullopt;
   Block &body = g.getRegion().front();
   if (body.getOperations().size() != 3)
@@ -160,89 +212,94 @@ std::optional<SmallVector<int64_t>> matchProduct(linalg::GenericOp g) {
       !((mulOp.getLhs() == a && mulOp.getRhs() == bArg) ||
         (mulOp.getLhs() == bArg && mulOp.getRhs() == a)))
     return std::nullopt;
-  return trips;
+  return p;
 }
 
-/// Replaces the product `g` with a shared-memory tiled kernel (BMxBN tiles
-/// of 16x16 threads, k in steps of kTileK).
 int64_t ceilDiv(int64_t x, int64_t y) { return (x + y - 1) / y; }
 
-/// The product's tile (64, 32 or 16): the largest that gives every
-/// multiprocessor a block; 0 when even 16x16 tiles leave most of them idle
-/// and k is long (a few long dot products: better a warp each).
-int64_t productTile(ArrayRef<int64_t> trips, int64_t multiprocessors) {
-  unsigned n = trips.size();
-  int64_t M = trips[n - 3], N = trips[n - 2], K = trips[n - 1], batch = 1;
-  for (unsigned d = 0; d + 3 < n; ++d)
-    batch *= trips[d];
-  for (int64_t tile : {64, 32, 16})
+/// How a product is tiled: BMxBN tiles of C (64, 32 or 16: the largest that
+/// gives every multiprocessor a block), and `slices` groups of 16x16
+/// threads per block that take turns over the k steps (16x16 tiles only:
+/// small products get more threads and shorter serial chains; the slices'
+/// sums meet in shared memory, in order). tile 0: a few long dot products,
+/// better a warp each.
+struct ProductTiling {
+  int64_t tile, slices;
+};
+
+ProductTiling productTiling(const Product &p, int64_t multiprocessors) {
+  int64_t M = p.size(p.m), N = p.size(p.n), K = p.size(p.k);
+  int64_t batch = p.size(p.batch);
+  for (int64_t tile : {64, 32})
     if (ceilDiv(M, tile) * ceilDiv(N, tile) * batch >= multiprocessors)
-      return tile;
-  return 2 * ceilDiv(M, 16) * ceilDiv(N, 16) * batch < multiprocessors &&
-                 K >= 8 * kWarp
-             ? 0
-             : 16;
+      return {tile, 1};
+  int64_t blocks = ceilDiv(M, 16) * ceilDiv(N, 16) * batch;
+  if (2 * blocks < multiprocessors && K >= 8 * kWarp)
+    return {0, 1};
+  return {16, K >= 256 ? 4 : K >= 64 ? 2 : 1};
 }
 
-void emitProduct(linalg::GenericOp g, ArrayRef<int64_t> trips, int64_t tile) {
-  unsigned n = trips.size(), m = n - 3, nd = n - 2, kd = n - 1;
-  int64_t M = trips[m], N = trips[nd], K = trips[kd];
-  int64_t batch = 1;
-  for (unsigned d = 0; d < m; ++d)
-    batch *= trips[d];
-  const int64_t BM = tile, BN = tile, TM = BM / kThreadsXY,
-                TN = BN / kThreadsXY;
+/// Replaces the product `g` with a shared-memory tiled kernel: BMxBN tiles
+/// of 16x16 threads (times `slices` along z), k in steps of kTileK.
+void emitProduct(linalg::GenericOp g, const Product &p, ProductTiling tiling) {
+  const int64_t M = p.size(p.m), N = p.size(p.n), K = p.size(p.k),
+                batch = p.size(p.batch);
+  const int64_t BM = tiling.tile, BN = tiling.tile, S = tiling.slices,
+                TM = BM / kThreadsXY, TN = BN / kThreadsXY;
   SmallVector<AffineMap> maps = g.getIndexingMapsArray();
   Value A = g.getDpsInputs()[0], B = g.getDpsInputs()[1],
         C = g.getDpsInits()[0];
   Type elt = cast<MemRefType>(C.getType()).getElementType();
-  // Which dim of A and B is contiguous in memory (their last index).
-  auto lastDim = [](AffineMap map) -> int64_t {
-    if (map.getNumResults() == 0)
-      return -1;
-    auto d = dyn_cast<AffineDimExpr>(map.getResults().back());
-    return d ? d.getPosition() : -1;
+  // Which of an operand's own flattened dim (m or n) and k walks its
+  // contiguous (last) index; staging loads walk that one.
+  auto alongOwn = [&](AffineMap map, ArrayRef<unsigned> own) {
+    return map.getNumResults() > 0 &&
+           map.getResults().back().isFunctionOfDim(own.back());
   };
-  bool aAlongK = lastDim(maps[0]) == kd, bAlongN = lastDim(maps[1]) == nd;
+  bool aAlongK = !alongOwn(maps[0], p.m), bAlongK = !alongOwn(maps[1], p.n);
 
   OpBuilder b(g);
   Location loc = g.getLoc();
-  MemRefType asType = sharedMemRef({kTileK, BM + 1}, elt);
-  MemRefType bsType = sharedMemRef({kTileK, BN + 1}, elt);
+  MemRefType asType = sharedMemRef({S, kTileK, BM + 1}, elt);
+  MemRefType bsType = sharedMemRef({S, kTileK, BN + 1}, elt);
+  SmallVector<Type> workgroup = {asType, bsType};
+  if (S > 1)
+    workgroup.push_back(sharedMemRef({S, BM * BN}, elt));
   gpu::LaunchOp launch =
       createLaunch(b, loc, {ceilDiv(N, BN), ceilDiv(M, BM), batch},
-                   {kThreadsXY, kThreadsXY}, {asType, bsType});
+                   {kThreadsXY, kThreadsXY, S}, workgroup);
   Emitter e{b, loc};
-  Value tx = launch.getThreadIds().x, ty = launch.getThreadIds().y;
+  Value tx = launch.getThreadIds().x, ty = launch.getThreadIds().y,
+        slice = launch.getThreadIds().z;
   Value as = launch.getWorkgroupAttributions()[0],
         bs = launch.getWorkgroupAttributions()[1];
-  SmallVector<Value> ivs(n);
-  SmallVector<unsigned> batchDims = llvm::to_vector(llvm::seq<unsigned>(0, m));
-  if (m > 0)
-    e.delinearize(launch.getBlockIds().z, trips, batchDims, ivs);
+  SmallVector<Value> ivs(p.trips.size());
+  if (!p.batch.empty())
+    e.delinearize(launch.getBlockIds().z, p.trips, p.batch, ivs);
   Value tid = e.add(e.mul(ty, e.idx(kThreadsXY)), tx);
   Value row0 = e.mul(launch.getBlockIds().y, e.idx(BM));
   Value col0 = e.mul(launch.getBlockIds().x, e.idx(BN));
   Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(elt));
   SmallVector<Value> init(TM * TN, zero);
 
-  // Stages one operand's tile: `extent` along its own dim (m or n), kTileK
-  // along k; thread t of the block loads elements t, t + 256, ...
+  // Stages the slice's tile of one operand: `extent` of its own flattened
+  // dim by kTileK of k; thread t of the slice loads elements t, t + 256...
   auto stage = [&](Emitter &e, Value src, AffineMap map, Value tileBuf,
-                   unsigned ownDim, int64_t extent, int64_t total, Value base,
-                   Value k0, bool alongK) {
+                   ArrayRef<unsigned> ownDims, int64_t extent, int64_t total,
+                   Value base, Value k0, bool alongK) {
     for (int64_t r = 0; r < extent * kTileK / (kThreadsXY * kThreadsXY); ++r) {
       Value t = e.add(tid, e.idx(r * kThreadsXY * kThreadsXY));
       Value kk = alongK ? e.rem(t, kTileK) : e.div(t, extent);
       Value own = alongK ? e.div(t, kTileK) : e.rem(t, extent);
-      SmallVector<Value> at(ivs);
-      at[ownDim] = e.add(base, own);
-      at[kd] = e.add(k0, kk);
-      Value inside = e.both(e.lt(at[ownDim], total), e.lt(at[kd], K));
+      Value ownAt = e.add(base, own), kAt = e.add(k0, kk);
+      Value inside = e.both(e.lt(ownAt, total), e.lt(kAt, K));
       auto guarded = scf::IfOp::create(
           e.b, e.loc, inside,
           [&](OpBuilder &tb, Location l) {
             Emitter te{tb, l};
+            SmallVector<Value> at(ivs);
+            te.delinearize(ownAt, p.trips, ownDims, at);
+            te.delinearize(kAt, p.trips, p.k, at);
             Value v = memref::LoadOp::create(tb, l, src, te.indices(map, at));
             scf::YieldOp::create(tb, l, v);
           },
@@ -250,16 +307,21 @@ void emitProduct(linalg::GenericOp g, ArrayRef<int64_t> trips, int64_t tile) {
             scf::YieldOp::create(eb, l, zero);
           });
       memref::StoreOp::create(e.b, e.loc, guarded.getResult(0), tileBuf,
-                              ValueRange{kk, own});
+                              ValueRange{slice, kk, own});
     }
   };
 
+  // Every slice runs the same number of steps (the barriers are the
+  // block's): slice s takes k steps s, s + S, ...; steps past K stage zeros.
+  int64_t steps = ceilDiv(ceilDiv(K, kTileK), S);
   auto outer = scf::ForOp::create(
-      b, loc, e.idx(0), e.idx(K), e.idx(kTileK), init,
-      [&](OpBuilder &ob, Location l, Value k0, ValueRange accs) {
+      b, loc, e.idx(0), e.idx(steps), e.idx(1), init,
+      [&](OpBuilder &ob, Location l, Value step, ValueRange accs) {
         Emitter oe{ob, l};
-        stage(oe, A, maps[0], as, m, BM, M, row0, k0, aAlongK);
-        stage(oe, B, maps[1], bs, nd, BN, N, col0, k0, !bAlongN);
+        Value k0 = oe.mul(oe.add(oe.mul(step, oe.idx(S)), slice),
+                          oe.idx(kTileK));
+        stage(oe, A, maps[0], as, p.m, BM, M, row0, k0, aAlongK);
+        stage(oe, B, maps[1], bs, p.n, BN, N, col0, k0, bAlongK);
         gpu::BarrierOp::create(ob, l);
         auto inner = scf::ForOp::create(
             ob, l, oe.idx(0), oe.idx(kTileK), oe.idx(1), accs,
@@ -269,32 +331,70 @@ void emitProduct(linalg::GenericOp g, ArrayRef<int64_t> trips, int64_t tile) {
               for (int64_t i = 0; i < TM; ++i)
                 av.push_back(memref::LoadOp::create(
                     ib, il, as,
-                    ValueRange{kk, ie.add(ty, ie.idx(i * kThreadsXY))}));
+                    ValueRange{slice, kk, ie.add(ty, ie.idx(i * kThreadsXY))}));
               for (int64_t j = 0; j < TN; ++j)
                 bv.push_back(memref::LoadOp::create(
                     ib, il, bs,
-                    ValueRange{kk, ie.add(tx, ie.idx(j * kThreadsXY))}));
+                    ValueRange{slice, kk, ie.add(tx, ie.idx(j * kThreadsXY))}));
               for (int64_t i = 0; i < TM; ++i)
-                for (int64_t j = 0; j < TN; ++j) {
+                for (int64_t j = 0; j < TN; ++j)
                   next.push_back(math::FmaOp::create(ib, il, av[i], bv[j],
                                                      acc[i * TN + j]));
-                }
               scf::YieldOp::create(ib, il, next);
             });
         gpu::BarrierOp::create(ob, l);
         scf::YieldOp::create(ob, l, inner.getResults());
       });
+  SmallVector<Value> sums(outer.getResults());
 
-  // C[m, n] += the thread's accumulators, inside the bounds.
+  // Slices: each stores its sums, slice 0 adds them up in slice order.
+  Value first = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, slice,
+                                      e.idx(0));
+  if (S > 1) {
+    Value red = launch.getWorkgroupAttributions()[2];
+    auto at = [&](Emitter &x, int64_t i, int64_t j) {
+      return x.add(x.mul(x.add(ty, x.idx(i * kThreadsXY)), x.idx(BN)),
+                   x.add(tx, x.idx(j * kThreadsXY)));
+    };
+    for (int64_t i = 0; i < TM; ++i)
+      for (int64_t j = 0; j < TN; ++j)
+        memref::StoreOp::create(b, loc, sums[i * TN + j], red,
+                                ValueRange{slice, at(e, i, j)});
+    gpu::BarrierOp::create(b, loc);
+    auto total = scf::IfOp::create(
+        b, loc, first,
+        [&](OpBuilder &tb, Location l) {
+          Emitter te{tb, l};
+          SmallVector<Value> t;
+          for (int64_t i = 0; i < TM; ++i)
+            for (int64_t j = 0; j < TN; ++j) {
+              Value v = memref::LoadOp::create(
+                  tb, l, red, ValueRange{te.idx(0), at(te, i, j)});
+              for (int64_t s2 = 1; s2 < S; ++s2)
+                v = arith::AddFOp::create(
+                    tb, l, v,
+                    memref::LoadOp::create(tb, l, red,
+                                           ValueRange{te.idx(s2), at(te, i, j)}));
+              t.push_back(v);
+            }
+          scf::YieldOp::create(tb, l, t);
+        },
+        [&](OpBuilder &eb, Location l) { scf::YieldOp::create(eb, l, init); });
+    sums.assign(total.getResults().begin(), total.getResults().end());
+  }
+
+  // C += the sums, inside the bounds, by slice 0.
   for (int64_t i = 0; i < TM; ++i)
     for (int64_t j = 0; j < TN; ++j) {
-      SmallVector<Value> at(ivs);
-      at[m] = e.add(row0, e.add(ty, e.idx(i * kThreadsXY)));
-      at[nd] = e.add(col0, e.add(tx, e.idx(j * kThreadsXY)));
-      Value inside = e.both(e.lt(at[m], M), e.lt(at[nd], N));
-      Value acc = outer.getResult(i * TN + j);
+      Value mAt = e.add(row0, e.add(ty, e.idx(i * kThreadsXY)));
+      Value nAt = e.add(col0, e.add(tx, e.idx(j * kThreadsXY)));
+      Value inside = e.both(first, e.both(e.lt(mAt, M), e.lt(nAt, N)));
+      Value acc = sums[i * TN + j];
       scf::IfOp::create(b, loc, inside, [&](OpBuilder &tb, Location l) {
         Emitter te{tb, l};
+        SmallVector<Value> at(ivs);
+        te.delinearize(mAt, p.trips, p.m, at);
+        te.delinearize(nAt, p.trips, p.n, at);
         SmallVector<Value> idx = te.indices(maps[2], at);
         Value old = memref::LoadOp::create(tb, l, C, idx);
         Value sum = arith::AddFOp::create(tb, l, old, acc);
@@ -471,7 +571,7 @@ void emitRowReduction(linalg::GenericOp g, const Reduction &r) {
   Location loc = g.getLoc();
   gpu::LaunchOp launch = createLaunch(
       b, loc, {(outputs + kRowsPerBlock - 1) / kRowsPerBlock, 1, 1},
-      {kWarp, kRowsPerBlock}, {});
+      {kWarp, kRowsPerBlock, 1}, {});
   Emitter e{b, loc};
   Value lane = launch.getThreadIds().x;
   Value o = e.add(e.mul(launch.getBlockIds().x, e.idx(kRowsPerBlock)),
@@ -506,7 +606,7 @@ void emitColumnReduction(linalg::GenericOp g, const Reduction &r) {
   Location loc = g.getLoc();
   Type t = r.value.getType();
   gpu::LaunchOp launch =
-      createLaunch(b, loc, {ceilDiv(outputs, kWarp), 1, 1}, {kWarp, kWarp},
+      createLaunch(b, loc, {ceilDiv(outputs, kWarp), 1, 1}, {kWarp, kWarp, 1},
                    {sharedMemRef({kWarp, kWarp + 1}, t)});
   Emitter e{b, loc};
   Value tx = launch.getThreadIds().x, ty = launch.getThreadIds().y;
@@ -557,7 +657,7 @@ void emitFullReduction(linalg::GenericOp g, const Reduction &r) {
   Location loc = g.getLoc();
   Type t = r.value.getType();
   constexpr int64_t warps = kFullThreads / kWarp;
-  gpu::LaunchOp launch = createLaunch(b, loc, {1, 1, 1}, {kFullThreads, 1},
+  gpu::LaunchOp launch = createLaunch(b, loc, {1, 1, 1}, {kFullThreads, 1, 1},
                                       {sharedMemRef({warps}, t)});
   Emitter e{b, loc};
   Value tid = launch.getThreadIds().x;
@@ -601,13 +701,28 @@ bool worthAWarp(linalg::GenericOp g, const Reduction &r) {
   return llvm::any_of(g.getDpsInputOperands(), [&](OpOperand *in) {
     AffineMap map = maps[in->getOperandNumber()];
     return map.getNumResults() > 0 &&
-           map.getResults().back() == getAffineDimExpr(last, g.getContext());
+           map.getResults().back().isFunctionOfDim(last);
   });
 }
 
 struct GPUSchedulePass : graft::impl::GPUScheduleBase<GPUSchedulePass> {
   using GPUScheduleBase::GPUScheduleBase;
   void runOnOperation() override {
+    // Named convolutions and contractions (linalg.conv_2d_nchw_fchw, ...)
+    // as generics, so that the product kernel takes them too.
+    IRRewriter rewriter(&getContext());
+    SmallVector<linalg::LinalgOp> named;
+    getOperation().walk([&](linalg::LinalgOp op) {
+      if (!isa<linalg::GenericOp>(op) &&
+          op->getParentOp() == getOperation().getOperation() &&
+          (linalg::isaConvolutionOpInterface(op) ||
+           linalg::isaContractionOpInterface(op)))
+        named.push_back(op);
+    });
+    for (linalg::LinalgOp op : named) {
+      rewriter.setInsertionPoint(op);
+      (void)linalg::generalizeNamedOp(rewriter, op);
+    }
     SmallVector<linalg::GenericOp> generics;
     getOperation().walk([&](linalg::GenericOp g) {
       // Top-level ops of the function only: nested ones run in a loop.
@@ -617,12 +732,12 @@ struct GPUSchedulePass : graft::impl::GPUScheduleBase<GPUSchedulePass> {
     for (linalg::GenericOp g : generics) {
       std::optional<Reduction> r =
           reductions ? matchReduction(g) : std::nullopt;
-      if (auto trips = products ? matchProduct(g) : std::nullopt) {
-        int64_t tile = productTile(*trips, multiprocessors);
-        if (tile == 0 && r && worthAWarp(g, *r))
+      if (auto p = products ? matchProduct(g) : std::nullopt) {
+        ProductTiling tiling = productTiling(*p, multiprocessors);
+        if (tiling.tile == 0 && r && worthAWarp(g, *r))
           emitRowReduction(g, *r);
         else
-          emitProduct(g, *trips, tile ? tile : 16);
+          emitProduct(g, *p, tiling.tile ? tiling : ProductTiling{16, 4});
         continue;
       }
       if (!r)

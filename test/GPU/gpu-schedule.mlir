@@ -10,20 +10,23 @@
 #mn = affine_map<(m, n, k) -> (m, n)>
 
 // 256x192 outputs: 16x16 tiles (64x64 or 32x32 would leave most of 132
-// multiprocessors idle), k staged 16 deep in padded shared memory.
+// multiprocessors idle), k staged 16 deep in padded shared memory, and two
+// slices of 16x16 threads (threadIdx.z) taking turns over the k steps;
+// their sums meet in shared memory and slice 0 adds them in order.
 // CHECK-LABEL: func.func @product
 // CHECK-SAME: (%[[A:.*]]: memref<256x100xf32>, %[[B:.*]]: memref<100x192xf32>, %[[C:.*]]: memref<256x192xf32>)
 // CHECK-NOT: linalg.generic
 // CHECK-DAG: %[[C12:.*]] = arith.constant 12 : index
 // CHECK-DAG: %[[C16:.*]] = arith.constant 16 : index
-// CHECK: gpu.launch blocks(%[[BX:.*]], %[[BY:.*]], %{{.*}}) in (%{{.*}} = %[[C12]], %{{.*}} = %[[C16]], %{{.*}} = %{{.*}}) threads(%[[TX:.*]], %[[TY:.*]], %{{.*}}) in
-// CHECK-SAME: workgroup(%[[AS:.*]] : memref<16x17xf32, #gpu.address_space<workgroup>>, %[[BS:.*]] : memref<16x17xf32, #gpu.address_space<workgroup>>)
-// CHECK: %[[ACC:.*]] = scf.for %[[K0:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%{{.*}} = %{{.*}}) -> (f32)
+// CHECK-DAG: %[[C2:.*]] = arith.constant 2 : index
+// CHECK: gpu.launch blocks(%[[BX:.*]], %[[BY:.*]], %{{.*}}) in (%{{.*}} = %[[C12]], %{{.*}} = %[[C16]], %{{.*}} = %{{.*}}) threads(%[[TX:.*]], %[[TY:.*]], %[[SLICE:.*]]) in (%{{.*}} = %[[C16]], %{{.*}} = %[[C16]], %{{.*}} = %[[C2]])
+// CHECK-SAME: workgroup(%[[AS:.*]] : memref<2x16x17xf32, #gpu.address_space<workgroup>>, %[[BS:.*]] : memref<2x16x17xf32, #gpu.address_space<workgroup>>, %[[RED:.*]] : memref<2x256xf32, #gpu.address_space<workgroup>>)
+// CHECK: %[[ACC:.*]] = scf.for %[[STEP:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%{{.*}} = %{{.*}}) -> (f32)
 // Staging: A walks k (its contiguous dim), edges read as zero.
 // CHECK: %[[AV:.*]] = scf.if %{{.*}} -> (f32) {
 // CHECK-NEXT: memref.load %[[A]]
 // CHECK: } else {
-// CHECK: memref.store %[[AV]], %[[AS]]
+// CHECK: memref.store %[[AV]], %[[AS]][%[[SLICE]],
 // CHECK: memref.load %[[B]]
 // CHECK: memref.store %{{.*}}, %[[BS]]
 // CHECK: gpu.barrier
@@ -32,13 +35,20 @@
 // CHECK: memref.load %[[BS]]
 // CHECK: math.fma
 // CHECK: gpu.barrier
-// Each thread adds its accumulator to C, inside the bounds.
+// CHECK: memref.store %[[ACC]], %[[RED]][%[[SLICE]],
+// CHECK: gpu.barrier
+// CHECK: %[[SUM:.*]] = scf.if %{{.*}} -> (f32) {
+// CHECK: %[[S0:.*]] = memref.load %[[RED]][%c0,
+// CHECK: %[[S1:.*]] = memref.load %[[RED]][%c1,
+// CHECK: %[[S01:.*]] = arith.addf %[[S0]], %[[S1]]
+// CHECK: scf.yield %[[S01]]
+// Slice 0 adds the sum to C, inside the bounds.
 // CHECK: scf.if
 // CHECK: %[[OLD:.*]] = memref.load %[[C]]
-// CHECK: %[[NEW:.*]] = arith.addf %[[OLD]], %[[ACC]]
+// CHECK: %[[NEW:.*]] = arith.addf %[[OLD]], %[[SUM]]
 // CHECK: memref.store %[[NEW]], %[[C]]
 // TILE64-LABEL: func.func @product
-// TILE64: workgroup(%{{.*}} : memref<16x65xf32, #gpu.address_space<workgroup>>, %{{.*}} : memref<16x65xf32, #gpu.address_space<workgroup>>)
+// TILE64: workgroup(%{{.*}} : memref<1x16x65xf32, #gpu.address_space<workgroup>>, %{{.*}} : memref<1x16x65xf32, #gpu.address_space<workgroup>>)
 // TILE64-COUNT-16: math.fma
 // OFF-LABEL: func.func @product
 // OFF: linalg.generic
@@ -54,10 +64,10 @@ func.func @product(%a: memref<256x100xf32>, %b: memref<100x192xf32>, %c: memref<
   return
 }
 
-// Batch dims come from blockIdx.z.
+// Batch dims come from blockIdx.z; k = 32: one slice.
 // CHECK-LABEL: func.func @batched
 // CHECK-DAG: %[[C6:.*]] = arith.constant 6 : index
-// CHECK: gpu.launch blocks(%{{.*}}, %{{.*}}, %[[BZ:.*]]) in (%{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}, %{{.*}} = %[[C6]])
+// CHECK: gpu.launch blocks(%{{.*}}, %{{.*}}, %[[BZ:.*]]) in (%{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}, %{{.*}} = %[[C6]]) threads({{.*}}) in (%{{.*}} = %c16, %{{.*}} = %c16, %{{.*}} = %c1)
 // CHECK: arith.remui %[[BZ]]
 // CHECK: arith.divui %[[BZ]]
 func.func @batched(%a: memref<2x3x64x32xf32>, %b: memref<2x3x32x64xf32>, %c: memref<2x3x64x64xf32>) {
@@ -71,6 +81,26 @@ func.func @batched(%a: memref<2x3x64x32xf32>, %b: memref<2x3x32x64xf32>, %c: mem
     %s = arith.addf %acc, %p : f32
     linalg.yield %s : f32
   }
+  return
+}
+
+// A convolution is a product too (implicit GEMM): rows are (n, oh, ow),
+// columns the filters, k is (c, kh, kw); the input's window is read through
+// its map (oh + kh), nothing is materialised.
+// CHECK-LABEL: func.func @conv
+// CHECK-SAME: (%[[X:.*]]: memref<8x3x10x10xf32>, %[[W:.*]]: memref<4x3x3x3xf32>, %[[Y:.*]]: memref<8x4x8x8xf32>)
+// CHECK-NOT: linalg.conv_2d_nchw_fchw
+// CHECK: gpu.launch
+// CHECK: scf.if
+// CHECK: %[[H:.*]] = arith.addi %{{.*}}, %{{.*}} : index
+// CHECK: %[[WW:.*]] = arith.addi %{{.*}}, %{{.*}} : index
+// CHECK: memref.load %[[X]][%{{.*}}, %{{.*}}, %[[H]], %[[WW]]]
+// CHECK: memref.load %[[W]]
+// CHECK: math.fma
+// CHECK: memref.store %{{.*}}, %[[Y]]
+func.func @conv(%x: memref<8x3x10x10xf32>, %w: memref<4x3x3x3xf32>, %y: memref<8x4x8x8xf32>) {
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+      ins(%x, %w : memref<8x3x10x10xf32>, memref<4x3x3x3xf32>) outs(%y : memref<8x4x8x8xf32>)
   return
 }
 
