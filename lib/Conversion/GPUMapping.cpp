@@ -115,7 +115,107 @@ constexpr int64_t kBlockThreads = 256;
 ///   scf.parallel: a one-thread kernel, since every buffer is on the device.
 struct GPUMapLoopsPass : graft::impl::GPUMapLoopsBase<GPUMapLoopsPass> {
 
+  /// The bytes a buffer occupies, as far as they are known: its root (a
+  /// function argument, an allocation) and, for a view of the workspace at
+  /// a constant offset, the byte range [begin, end).
+  struct Extent {
+    Value root;
+    int64_t begin = 0, end = -1; // end -1: unknown, the whole root
+  };
+  static Extent extentOf(Value m) {
+    while (true) {
+      Operation *def = m.getDefiningOp();
+      if (isa_and_nonnull<memref::ReshapeOp, memref::ExpandShapeOp,
+                          memref::CollapseShapeOp, memref::CastOp>(def)) {
+        m = def->getOperand(0); // the same bytes
+        continue;
+      }
+      if (auto view = dyn_cast_or_null<memref::ViewOp>(def)) {
+        auto offset = getConstantIntValue(view.getByteShift());
+        auto type = cast<MemRefType>(view.getType());
+        if (offset && type.hasStaticShape() &&
+            type.getElementType().isIntOrFloat())
+          return {view.getSource(), *offset,
+                  *offset + type.getNumElements() *
+                                (type.getElementTypeBitWidth() / 8)};
+        return {view.getSource()};
+      }
+      if (auto sub = dyn_cast_or_null<ViewLikeOpInterface>(def)) {
+        m = sub.getViewSource();
+        continue;
+      }
+      return {m};
+    }
+  }
+  static bool mayAlias(Value a, Value b) {
+    Extent x = extentOf(a), y = extentOf(b);
+    if (x.root != y.root)
+      return false; // distinct arguments or allocations
+    if (x.end < 0 || y.end < 0)
+      return true;
+    return x.begin < y.end && y.begin < x.end;
+  }
+
+  /// Do the iterations of `loop` touch disjoint memory? Every buffer the
+  /// body writes (memref.store only) is indexed by the loop's induction
+  /// variable at one fixed position in each of the body's loads and stores
+  /// of it, and nothing else the body reads may alias it. (The scatter-add
+  /// of a pooling gradient: one plane per iteration.)
+  static bool iterationsDisjoint(scf::ForOp loop) {
+    if (loop.getNumResults() != 0)
+      return false;
+    Value iv = loop.getInductionVar();
+    llvm::DenseMap<Value, unsigned> at; // written buffer -> iv's position
+    bool ok = true;
+    auto position = [&](ValueRange indices) -> std::optional<unsigned> {
+      for (auto [i, v] : llvm::enumerate(indices))
+        if (v == iv)
+          return i;
+      return std::nullopt;
+    };
+    loop.getBody()->walk([&](Operation *op) {
+      if (auto st = dyn_cast<memref::StoreOp>(op)) {
+        auto p = position(st.getIndices());
+        auto [it, fresh] = at.try_emplace(st.getMemRef(), p ? *p : 0);
+        ok &= p && it->second == *p;
+      } else if (!isa<memref::LoadOp>(op) && !isMemoryEffectFree(op) &&
+                 !isa<scf::ForOp, scf::YieldOp, scf::IfOp>(op)) {
+        ok = false; // another kind of write
+      }
+    });
+    if (!ok || at.empty())
+      return false;
+    loop.getBody()->walk([&](memref::LoadOp ld) {
+      auto it = at.find(ld.getMemRef());
+      if (it != at.end()) {
+        ok &= ld.getIndices()[it->second] == iv;
+        return;
+      }
+      for (auto &[written, p] : at)
+        ok &= !mayAlias(ld.getMemRef(), written);
+    });
+    for (auto &[a, pa] : at)
+      for (auto &[b, pb] : at)
+        ok &= a == b || !mayAlias(a, b);
+    return ok;
+  }
+
   void wrapSerialCode(func::FuncOp fn) {
+    // Serial loops whose iterations touch disjoint memory run in parallel.
+    for (auto loop : llvm::to_vector(fn.getBody().front().getOps<scf::ForOp>())) {
+      if (!iterationsDisjoint(loop))
+        continue;
+      OpBuilder b(loop);
+      auto par = scf::ParallelOp::create(
+          b, loop.getLoc(), ValueRange{loop.getLowerBound()},
+          ValueRange{loop.getUpperBound()}, ValueRange{loop.getStep()});
+      loop.getInductionVar().replaceAllUsesWith(par.getInductionVars()[0]);
+      Block *body = par.getBody();
+      for (Operation &op :
+           llvm::make_early_inc_range(loop.getBody()->without_terminator()))
+        op.moveBefore(body->getTerminator());
+      loop.erase();
+    }
     SmallVector<SmallVector<Operation *>> runs(1);
     for (Operation &op : fn.getBody().front()) {
       bool serial = !isa<scf::ParallelOp, gpu::LaunchOp>(op) &&
