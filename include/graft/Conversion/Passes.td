@@ -230,7 +230,8 @@ def GPUFuseParallel : Pass<"graft-gpu-fuse-parallel", "::mlir::func::FuncOp"> {
     where it is; so does an op whose effects are known and do not touch what
     the earlier nests of the run touch (the nests move after it). Anything
     else ends the run (a call, a conflicting copy or store, the
-    terminator), and so does reaching `max-operands`.
+    terminator), and so does reaching `max-operands`. A nest with
+    reductions or dynamic bounds is not fused: it is such an op.
 
     The groups of a run of two or more nests become segments of the fused
     loop, each padded to a multiple of `segment-align` (graft-gpu-map-loops'
