@@ -51,3 +51,13 @@ try:
         config.available_features.add("cuda-device")
 except (OSError, subprocess.SubprocessError):
     pass
+
+# mlir-runner and MLIR's runner libraries from the LLVM installation: the
+# tests that run lowered MLIR on the CPU (fuse-parallel-run.mlir).
+llvm_lib_dir = os.path.join(os.path.dirname(config.llvm_tools_dir), "lib")
+runner_libs = [os.path.join(llvm_lib_dir, "libmlir_%s.so" % name)
+               for name in ("c_runner_utils", "runner_utils")]
+if os.access(os.path.join(config.llvm_tools_dir, "mlir-runner"), os.X_OK) and \
+        all(os.path.exists(lib) for lib in runner_libs):
+    config.available_features.add("mlir-runner")
+    config.substitutions.append(("%mlir_runner_libs", ",".join(runner_libs)))

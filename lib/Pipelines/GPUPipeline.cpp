@@ -82,7 +82,7 @@ const char kGPUPipeline[] =
     "buffer-deallocation-pipeline, convert-bufferization-to-memref,"
     "graft-gpu-parallel-first,"
     "func.func(graft-gpu-schedule),"
-    "func.func(convert-linalg-to-parallel-loops),"
+    "func.func(convert-linalg-to-parallel-loops, graft-gpu-fuse-parallel),"
     "graft-gpu-map-loops,"
     "func.func(convert-parallel-loops-to-gpu),"
     "gpu-launch-sink-index-computations,"

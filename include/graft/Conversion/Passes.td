@@ -202,6 +202,75 @@ def GPUParallelFirst : Pass<"graft-gpu-parallel-first", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def GPUFuseParallel : Pass<"graft-gpu-fuse-parallel", "::mlir::func::FuncOp"> {
+  let summary = "Fuses neighbouring independent loop nests into one GPU kernel";
+  let description = [{
+    Part of the CUDA pipeline, between `convert-linalg-to-parallel-loops`
+    and `graft-gpu-map-loops`, which makes one kernel of every top-level
+    `scf.parallel` of a host function. Loop nests that touch different
+    buffers (the optimizer's per-parameter updates, the gradients of
+    independent weights) are fused into one 1-D `scf.parallel`, so they run
+    as one launch: a "multi-tensor" kernel.
+
+    The pass walks the top-level block and grows runs of loop nests without
+    results (no `scf.reduce` operands) with static bounds. Each buffer is
+    traced through views to its root: a function argument is the storage of
+    its tensor (the runtime gives each `graft.role`/`graft.name` its own,
+    and a state result its argument's), any other root (the workspace
+    argument, an allocation, a global) is one buffer whose views conflict
+    unless both are `memref.view`s at static, disjoint byte ranges. A nest
+    joins the run when, for every other nest of the run, neither writes what
+    the other touches (the host scalars it uses count as reads: the map pass
+    reads them in the kernel), or when the only conflicts are elementwise:
+    both nests iterate the same space and access the shared buffer only as
+    `m[i0, ..., in]` of their own induction variables, through the same
+    view; such nests form a group whose bodies run one after the other in
+    the same thread (the momentum update, then the parameter update that
+    reads it). An op between the nests that has no memory effects stays
+    where it is; so does an op whose effects are known and do not touch what
+    the earlier nests of the run touch (the nests move after it). Anything
+    else ends the run (a call, a conflicting copy or store, the
+    terminator), and so does reaching `max-operands`. A nest with
+    reductions or dynamic bounds is not fused: it is such an op.
+
+    The groups of a run of two or more nests become segments of the fused
+    loop, each padded to a multiple of `segment-align` (graft-gpu-map-loops'
+    thread block, so no block straddles two segments). Inside, a chain of
+    `scf.if` on the linear index picks the segment, a guard skips its
+    padding, and the index is delinearized into the nest's induction
+    variables, innermost fastest (consecutive threads still walk contiguous
+    memory). The fused loop takes the place of the run's last nest.
+
+    ```mlir
+    scf.parallel (%i) = (%c0) to (%c100) step (%c1) { A(%i) }
+    scf.parallel (%i, %j) = (%c0, %c0) to (%c4, %c8) step (%c1, %c1) { B(%i, %j) }
+    // becomes (segments [0, 100) padded to 256, then [256, 288))
+    scf.parallel (%x) = (%c0) to (%c288) step (%c1) {
+      %s0 = arith.cmpi ult, %x, %c256 : index
+      scf.if %s0 {
+        %in = arith.cmpi ult, %x, %c100 : index
+        scf.if %in { A(%x) }
+      } else {
+        %l = arith.subi %x, %c256 : index
+        %j = arith.remui %l, %c8 : index
+        %i = arith.divui %l, %c8 : index
+        B(%i, %j)
+      }
+    }
+    ```
+  }];
+  let options = [
+    Option<"segmentAlign", "segment-align", "int64_t", /*default=*/"256",
+           "Each segment starts at a multiple of this many iterations (the "
+           "threads per block of graft-gpu-map-loops)">,
+    Option<"maxOperands", "max-operands", "unsigned", /*default=*/"256",
+           "The most values from above a fused loop may use (the kernel's "
+           "parameters once outlined; constants are not counted)">
+  ];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 def GPUMapLoops : Pass<"graft-gpu-map-loops", "::mlir::ModuleOp"> {
   let summary = "Tiles scf.parallel loop nests into GPU blocks and threads";
   let description = [{
