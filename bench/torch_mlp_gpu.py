@@ -1,6 +1,7 @@
 """PyTorch on the GPU, the baseline of bench/mlp.graft's CUDA library: ms per
 training step (zero_grad + forward + backward + SGD momentum step), eager and
-torch.compile, synchronised around the timed loop.
+torch.compile (default and reduce-overhead modes), synchronised around the
+timed loop.
     torch_mlp_gpu.py [STEPS]"""
 import sys
 import time
@@ -51,8 +52,13 @@ def bench(label, model, opt, fwd):
 
 model, opt = make()
 bench("eager", model, opt, model)
-try:
-    model, opt = make()
-    bench("torch.compile", model, opt, torch.compile(model))
-except Exception as e:  # torch.compile needs a working Triton
-    print("pytorch torch.compile: unavailable (%s)" % str(e).splitlines()[0])
+# torch.compile's default mode, and "reduce-overhead", which replays CUDA
+# graphs as Graft's runtime does.
+for mode in ["default", "reduce-overhead"]:
+    try:
+        model, opt = make()
+        bench("torch.compile mode=" + mode, model, opt,
+              torch.compile(model, mode=mode))
+    except Exception as e:  # torch.compile needs a working Triton
+        print("pytorch torch.compile mode=%s: unavailable (%s)"
+              % (mode, str(e).splitlines()[0]))
