@@ -10,6 +10,8 @@
 
 #include "graft/Conversion/Passes.h"
 
+#include "BufferOf.h"
+
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
@@ -26,97 +28,10 @@ namespace graft {
 } // namespace graft
 
 using namespace mlir;
+using graft::Buffer;
+using graft::bufferOf;
 
 namespace {
-
-constexpr int64_t kWhole = std::numeric_limits<int64_t>::max();
-
-/// Where a memref value points: its root storage and, when known, the bytes
-/// of the root it covers.
-struct Buffer {
-  /// The storage. A function argument with a `graft.role` and `graft.name`
-  /// is its tensor's ([role, name]: the runtime gives every tensor its own
-  /// storage, and a state result its argument's); a global is its symbol;
-  /// any other root (another argument, the workspace, an allocation) is
-  /// itself.
-  const void *root = nullptr;
-  /// The bytes [begin, end) of the root the value may address; [0, kWhole)
-  /// when unknown.
-  int64_t begin = 0, end = kWhole;
-  /// Set when the value is the root itself or a static memref.view of it:
-  /// then (root, offset, type) determines the address of every element.
-  bool direct = false;
-  int64_t offset = 0;
-};
-
-/// The bytes of one element of `t`, or 0 when unknown.
-int64_t elementBytes(Type t) {
-  if (t.isIndex())
-    return 8;
-  if (t.isIntOrFloat())
-    return llvm::divideCeil(t.getIntOrFloatBitWidth(), 8);
-  return 0;
-}
-
-/// Traces `v` through views to its root; nullopt when it does not end at a
-/// function argument, an allocation or a global.
-std::optional<Buffer> bufferOf(Value v) {
-  Buffer b;
-  // Every view on the way stays within its source, so the range of the
-  // view on the root bounds what `v` addresses.
-  bool contained = true;
-  Operation *onRoot = nullptr;
-  unsigned views = 0;
-  Value cur = v;
-  while (Operation *def = cur.getDefiningOp()) {
-    if (isa<memref::AllocOp, memref::AllocaOp>(def))
-      break;
-    if (auto global = dyn_cast<memref::GetGlobalOp>(def)) {
-      b.root = global.getNameAttr().getAsOpaquePointer();
-      return b;
-    }
-    if (auto transpose = dyn_cast<memref::TransposeOp>(def))
-      cur = transpose.getIn();
-    else if (auto view = dyn_cast<ViewLikeOpInterface>(def))
-      cur = view.getViewSource();
-    else
-      return std::nullopt;
-    contained &= isa<memref::ViewOp, memref::SubViewOp, memref::ExpandShapeOp,
-                     memref::CollapseShapeOp, memref::CastOp,
-                     memref::ReshapeOp, memref::TransposeOp>(def);
-    onRoot = def;
-    ++views;
-  }
-  if (auto arg = dyn_cast<BlockArgument>(cur)) {
-    auto fn = dyn_cast<func::FuncOp>(arg.getOwner()->getParentOp());
-    if (!fn || arg.getOwner() != &fn.getBody().front())
-      return std::nullopt;
-    unsigned n = arg.getArgNumber();
-    auto role = fn.getArgAttrOfType<StringAttr>(n, "graft.role");
-    auto name = fn.getArgAttrOfType<StringAttr>(n, "graft.name");
-    b.root = role && name ? ArrayAttr::get(fn.getContext(), {role, name})
-                                .getAsOpaquePointer()
-                          : arg.getAsOpaquePointer();
-  } else {
-    b.root = cur.getAsOpaquePointer();
-  }
-  b.direct = views == 0;
-  // A memref.view at a constant byte shift with a static shape on the root
-  // covers [shift, shift + its bytes).
-  auto view = dyn_cast_or_null<memref::ViewOp>(onRoot);
-  std::optional<int64_t> shift =
-      view ? getConstantIntValue(view.getByteShift()) : std::nullopt;
-  if (view && shift && contained && view.getType().hasStaticShape()) {
-    MemRefType t = view.getType();
-    if (int64_t bytes = elementBytes(t.getElementType())) {
-      b.begin = *shift;
-      b.end = *shift + t.getNumElements() * bytes;
-      b.offset = *shift;
-      b.direct = views == 1;
-    }
-  }
-  return b;
-}
 
 /// One read or write of a loop nest or another op.
 struct Access {

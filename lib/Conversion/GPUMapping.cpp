@@ -10,6 +10,8 @@
 
 #include "graft/Conversion/Passes.h"
 
+#include "BufferOf.h"
+
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/GPU/Transforms/ParallelLoopMapper.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
@@ -115,47 +117,6 @@ constexpr int64_t kBlockThreads = 256;
 ///   scf.parallel: a one-thread kernel, since every buffer is on the device.
 struct GPUMapLoopsPass : graft::impl::GPUMapLoopsBase<GPUMapLoopsPass> {
 
-  /// The bytes a buffer occupies, as far as they are known: its root (a
-  /// function argument, an allocation) and, for a view of the workspace at
-  /// a constant offset, the byte range [begin, end).
-  struct Extent {
-    Value root;
-    int64_t begin = 0, end = -1; // end -1: unknown, the whole root
-  };
-  static Extent extentOf(Value m) {
-    while (true) {
-      Operation *def = m.getDefiningOp();
-      if (isa_and_nonnull<memref::ReshapeOp, memref::ExpandShapeOp,
-                          memref::CollapseShapeOp, memref::CastOp>(def)) {
-        m = def->getOperand(0); // the same bytes
-        continue;
-      }
-      if (auto view = dyn_cast_or_null<memref::ViewOp>(def)) {
-        auto offset = getConstantIntValue(view.getByteShift());
-        auto type = cast<MemRefType>(view.getType());
-        if (offset && type.hasStaticShape() &&
-            type.getElementType().isIntOrFloat())
-          return {view.getSource(), *offset,
-                  *offset + type.getNumElements() *
-                                (type.getElementTypeBitWidth() / 8)};
-        return {view.getSource()};
-      }
-      if (auto sub = dyn_cast_or_null<ViewLikeOpInterface>(def)) {
-        m = sub.getViewSource();
-        continue;
-      }
-      return {m};
-    }
-  }
-  static bool mayAlias(Value a, Value b) {
-    Extent x = extentOf(a), y = extentOf(b);
-    if (x.root != y.root)
-      return false; // distinct arguments or allocations
-    if (x.end < 0 || y.end < 0)
-      return true;
-    return x.begin < y.end && y.begin < x.end;
-  }
-
   /// Do the iterations of `loop` touch disjoint memory? Every buffer the
   /// body writes (memref.store only) is indexed by the loop's induction
   /// variable at one fixed position in each of the body's loads and stores
@@ -192,11 +153,11 @@ struct GPUMapLoopsPass : graft::impl::GPUMapLoopsBase<GPUMapLoopsPass> {
         return;
       }
       for (auto &[written, p] : at)
-        ok &= !mayAlias(ld.getMemRef(), written);
+        ok &= !graft::mayOverlap(ld.getMemRef(), written);
     });
     for (auto &[a, pa] : at)
       for (auto &[b, pb] : at)
-        ok &= a == b || !mayAlias(a, b);
+        ok &= a == b || !graft::mayOverlap(a, b);
     return ok;
   }
 
