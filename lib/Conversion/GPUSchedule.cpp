@@ -11,6 +11,8 @@
 
 #include "graft/Conversion/Passes.h"
 
+#include "BufferOf.h"
+
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Linalg/Utils/Utils.h"
@@ -705,6 +707,94 @@ bool worthAWarp(linalg::GenericOp g, const Reduction &r) {
   });
 }
 
+//===----------------------------------------------------------------------===//
+// Transposes read through the product's map
+//===----------------------------------------------------------------------===//
+
+/// Does `op` write memory that may overlap `m`? (Unknown writes: yes.)
+bool writes(Operation *op, Value m) {
+  std::optional<SmallVector<MemoryEffects::EffectInstance>> effects =
+      getEffectsRecursively(op);
+  if (!effects)
+    return true;
+  return llvm::any_of(*effects, [&](const MemoryEffects::EffectInstance &e) {
+    if (!isa<MemoryEffects::Write>(e.getEffect()))
+      return false;
+    Value v = e.getValue();
+    return !v || graft::mayOverlap(v, m);
+  });
+}
+
+/// The CPU lowering materialises transposes so that its products read
+/// contiguous rows (`linalg.transpose ins(%w) outs(%wt)`, then a product
+/// reading %wt). The GPU kernel stages tiles through shared memory and can
+/// read %w through the composed map instead: a transposed buffer that only
+/// transposes write and only products read (each reading what the latest
+/// transpose before it wrote, whose source nothing overwrites in between)
+/// is dropped with its transposes.
+void foldTransposes(Block &block) {
+  // Each buffer's users, as the top-level ops that hold them, in order.
+  llvm::MapVector<Value, SmallVector<Operation *>> users;
+  for (Operation &top : block)
+    top.walk([&](Operation *op) {
+      for (Value v : op->getOperands())
+        if (isa<MemRefType>(v.getType()) &&
+            (users[v].empty() || users[v].back() != &top))
+          users[v].push_back(&top);
+    });
+  for (auto &[buffer, ops] : users) {
+    // Pairs (transpose, the products after it up to the next transpose).
+    linalg::TransposeOp last;
+    SmallVector<std::pair<linalg::TransposeOp, OpOperand *>> reads;
+    bool ok = true;
+    for (Operation *op : ops) {
+      if (auto t = dyn_cast<linalg::TransposeOp>(op);
+          t && t.getInit() == buffer && t.getInput() != buffer) {
+        last = t;
+        continue;
+      }
+      auto g = dyn_cast<linalg::GenericOp>(op);
+      if (!g || !last || !matchProduct(g) || g.getDpsInits()[0] == buffer) {
+        ok = false;
+        break;
+      }
+      for (OpOperand *in : g.getDpsInputOperands())
+        if (in->get() == buffer)
+          reads.push_back({last, in});
+    }
+    if (!ok || !last)
+      continue;
+    // The source must hold the same values when the product reads it, and
+    // nothing else may read or write the transposed buffer (views of it).
+    for (auto [t, in] : reads)
+      for (Operation *op = t->getNextNode(); op != in->getOwner();
+           op = op->getNextNode())
+        ok &= !writes(op, t.getInput());
+    if (!ok)
+      continue;
+    for (auto [t, in] : reads) {
+      auto g = cast<linalg::GenericOp>(in->getOwner());
+      // Index j of the source is index d of the copy where perm[d] == j.
+      ArrayRef<int64_t> perm = t.getPermutation();
+      AffineMap map = g.getMatchingIndexingMap(in);
+      SmallVector<AffineExpr> results(perm.size());
+      for (auto [d, j] : llvm::enumerate(perm))
+        results[j] = map.getResult(d);
+      SmallVector<AffineMap> maps = g.getIndexingMapsArray();
+      maps[in->getOperandNumber()] =
+          AffineMap::get(map.getNumDims(), 0, results, g.getContext());
+      g.setIndexingMapsAttr(
+          OpBuilder(g).getAffineMapArrayAttr(maps));
+      in->set(t.getInput());
+    }
+    llvm::SetVector<Operation *> dead;
+    for (auto [t, in] : reads)
+      dead.insert(t);
+    for (Operation *t : dead)
+      t->erase();
+  }
+}
+
 struct GPUSchedulePass : graft::impl::GPUScheduleBase<GPUSchedulePass> {
   using GPUScheduleBase::GPUScheduleBase;
   void runOnOperation() override {
@@ -723,6 +813,8 @@ struct GPUSchedulePass : graft::impl::GPUScheduleBase<GPUSchedulePass> {
       rewriter.setInsertionPoint(op);
       (void)linalg::generalizeNamedOp(rewriter, op);
     }
+    if (products && !getOperation().getBody().empty())
+      foldTransposes(getOperation().getBody().front());
     SmallVector<linalg::GenericOp> generics;
     getOperation().walk([&](linalg::GenericOp g) {
       // Top-level ops of the function only: nested ones run in a loop.

@@ -1,6 +1,7 @@
-// graft-gpu-schedule: products become shared-memory tiled kernels; long
-// rows, long columns and full reductions become warp and block reductions;
-// what gains nothing stays a linalg.generic for the default lowering.
+// graft-gpu-schedule: products become shared-memory tiled kernels (reading
+// through transposes); long rows, long columns and full reductions become
+// warp and block reductions; what gains nothing stays a linalg.generic for
+// the default lowering.
 // RUN: graft-opt %s -pass-pipeline='builtin.module(func.func(graft-gpu-schedule, cse))' | FileCheck %s
 // RUN: graft-opt %s -pass-pipeline='builtin.module(func.func(graft-gpu-schedule{multiprocessors=1}))' | FileCheck %s --check-prefix=TILE64
 // RUN: graft-opt %s -pass-pipeline='builtin.module(func.func(graft-gpu-schedule{products=0 reductions=0}))' | FileCheck %s --check-prefix=OFF
@@ -232,6 +233,46 @@ func.func @left_alone(%x: memref<128x10xf32>, %s: memref<128xf32>, %scale: memre
   ^bb0(%v: f32, %acc: f32):
     %r = arith.addf %acc, %v : f32
     linalg.yield %r : f32
+  }
+  return
+}
+
+// A product reading a transposed copy reads the source through the
+// transposed map; the transpose goes. Not when the source is written in
+// between.
+// CHECK-LABEL: func.func @transpose_folded
+// CHECK-SAME: (%[[X:.*]]: memref<64x32xf32>, %[[W:.*]]: memref<48x32xf32>, %[[WT:.*]]: memref<32x48xf32>, %[[Y:.*]]: memref<64x48xf32>)
+// CHECK-NOT: linalg.transpose
+// CHECK: gpu.launch
+// CHECK: memref.load %[[W]][%[[N:.*]], %[[K:.*]]] : memref<48x32xf32>
+// CHECK-NOT: %[[WT]][
+// CHECK: return
+func.func @transpose_folded(%x: memref<64x32xf32>, %w: memref<48x32xf32>, %wt: memref<32x48xf32>, %y: memref<64x48xf32>) {
+  linalg.transpose ins(%w : memref<48x32xf32>) outs(%wt : memref<32x48xf32>) permutation = [1, 0]
+  linalg.generic {indexing_maps = [#mk, #kn, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %wt : memref<64x32xf32>, memref<32x48xf32>) outs(%y : memref<64x48xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// CHECK-LABEL: func.func @transpose_kept
+// CHECK: linalg.transpose
+// CHECK: linalg.fill
+// CHECK: gpu.launch
+func.func @transpose_kept(%x: memref<64x32xf32>, %w: memref<48x32xf32>, %wt: memref<32x48xf32>, %y: memref<64x48xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.transpose ins(%w : memref<48x32xf32>) outs(%wt : memref<32x48xf32>) permutation = [1, 0]
+  linalg.fill ins(%zero : f32) outs(%w : memref<48x32xf32>)
+  linalg.generic {indexing_maps = [#mk, #kn, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %wt : memref<64x32xf32>, memref<32x48xf32>) outs(%y : memref<64x48xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
   }
   return
 }

@@ -340,6 +340,11 @@ def GPUSchedule : Pass<"graft-gpu-schedule", "::mlir::func::FuncOp"> {
        registers (`math.fma`). Edges are guarded (any M, N, K). A product
        with so few outputs that even 16x16 tiles leave most multiprocessors
        idle, and a long k (at least 256), is a row reduction instead (2.).
+       Operands that are transposed copies (`linalg.transpose`, which the
+       CPU lowering materialises for contiguous rows) are read from the
+       source through the composed map, and the transposes are dropped,
+       when only transposes write the copy and only products read it, and
+       nothing overwrites the source in between.
 
     2. **Reductions** whose body is `out combine f(ins)` with `combine`
        addf, maximumf, minimumf, maxnumf or minnumf and `out` used only
