@@ -284,52 +284,87 @@ void emitProduct(linalg::GenericOp g, const Product &p, ProductTiling tiling) {
   Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(elt));
   SmallVector<Value> init(TM * TN, zero);
 
-  // Stages the slice's tile of one operand: `extent` of its own flattened
-  // dim by kTileK of k; thread t of the slice loads elements t, t + 256...
-  auto stage = [&](Emitter &e, Value src, AffineMap map, Value tileBuf,
-                   ArrayRef<unsigned> ownDims, int64_t extent, int64_t total,
-                   Value base, Value k0, bool alongK) {
-    for (int64_t r = 0; r < extent * kTileK / (kThreadsXY * kThreadsXY); ++r) {
-      Value t = e.add(tid, e.idx(r * kThreadsXY * kThreadsXY));
-      Value kk = alongK ? e.rem(t, kTileK) : e.div(t, extent);
-      Value own = alongK ? e.div(t, kTileK) : e.rem(t, extent);
-      Value ownAt = e.add(base, own), kAt = e.add(k0, kk);
-      Value inside = e.both(e.lt(ownAt, total), e.lt(kAt, K));
-      auto guarded = scf::IfOp::create(
-          e.b, e.loc, inside,
-          [&](OpBuilder &tb, Location l) {
-            Emitter te{tb, l};
-            SmallVector<Value> at(ivs);
-            te.delinearize(ownAt, p.trips, ownDims, at);
-            te.delinearize(kAt, p.trips, p.k, at);
-            Value v = memref::LoadOp::create(tb, l, src, te.indices(map, at));
-            scf::YieldOp::create(tb, l, v);
-          },
-          [&](OpBuilder &eb, Location l) {
-            scf::YieldOp::create(eb, l, zero);
-          });
-      memref::StoreOp::create(e.b, e.loc, guarded.getResult(0), tileBuf,
-                              ValueRange{slice, kk, own});
+  // One operand's share of a k step: an `extent` (its own flattened dim)
+  // by kTileK tile; thread t of the slice moves elements t, t + 256, ...
+  struct Operand {
+    Value src;
+    AffineMap map;
+    Value tile; // shared memory
+    ArrayRef<unsigned> own;
+    int64_t extent, total;
+    Value base;
+    bool alongK; // the contiguous dim is k (else its own)
+    int64_t perThread() const {
+      return extent * kTileK / (kThreadsXY * kThreadsXY);
     }
+  };
+  Operand ops[2] = {{A, maps[0], as, p.m, BM, M, row0, aAlongK},
+                    {B, maps[1], bs, p.n, BN, N, col0, bAlongK}};
+  // Element r of the thread's share: (k, own) within the tile.
+  auto slot = [&](Emitter &e, const Operand &o, int64_t r) {
+    Value t = e.add(tid, e.idx(r * kThreadsXY * kThreadsXY));
+    return o.alongK ? std::make_pair(e.rem(t, kTileK), e.div(t, kTileK))
+                    : std::make_pair(e.div(t, o.extent), e.rem(t, o.extent));
+  };
+  // Loads the thread's share of the tile at k0 (zeros outside the bounds).
+  auto load = [&](Emitter &e, Value k0, SmallVector<Value> &out) {
+    for (const Operand &o : ops)
+      for (int64_t r = 0; r < o.perThread(); ++r) {
+        auto [kk, own] = slot(e, o, r);
+        Value ownAt = e.add(o.base, own), kAt = e.add(k0, kk);
+        Value inside = e.both(e.lt(ownAt, o.total), e.lt(kAt, K));
+        auto guarded = scf::IfOp::create(
+            e.b, e.loc, inside,
+            [&](OpBuilder &tb, Location l) {
+              Emitter te{tb, l};
+              SmallVector<Value> at(ivs);
+              te.delinearize(ownAt, p.trips, o.own, at);
+              te.delinearize(kAt, p.trips, p.k, at);
+              Value v =
+                  memref::LoadOp::create(tb, l, o.src, te.indices(o.map, at));
+              scf::YieldOp::create(tb, l, v);
+            },
+            [&](OpBuilder &eb, Location l) {
+              scf::YieldOp::create(eb, l, zero);
+            });
+        out.push_back(guarded.getResult(0));
+      }
+  };
+  auto store = [&](Emitter &e, ValueRange values) {
+    for (const Operand &o : ops)
+      for (int64_t r = 0; r < o.perThread(); ++r) {
+        auto [kk, own] = slot(e, o, r);
+        memref::StoreOp::create(e.b, e.loc, values.front(), o.tile,
+                                ValueRange{slice, kk, own});
+        values = values.drop_front();
+      }
   };
 
   // Every slice runs the same number of steps (the barriers are the
-  // block's): slice s takes k steps s, s + S, ...; steps past K stage zeros.
+  // block's): slice s takes k steps s, s + S, ...; steps past K stage
+  // zeros. The next step's tile is loaded into registers before this
+  // step's multiply-adds, so global memory latency hides behind them.
   int64_t steps = ceilDiv(ceilDiv(K, kTileK), S);
+  auto kAt = [&](Emitter &e, Value step) {
+    return e.mul(e.add(e.mul(step, e.idx(S)), slice), e.idx(kTileK));
+  };
+  SmallVector<Value> carried(init);
+  load(e, kAt(e, e.idx(0)), carried);
+  const size_t nacc = init.size();
   auto outer = scf::ForOp::create(
-      b, loc, e.idx(0), e.idx(steps), e.idx(1), init,
-      [&](OpBuilder &ob, Location l, Value step, ValueRange accs) {
+      b, loc, e.idx(0), e.idx(steps), e.idx(1), carried,
+      [&](OpBuilder &ob, Location l, Value step, ValueRange iter) {
         Emitter oe{ob, l};
-        Value k0 = oe.mul(oe.add(oe.mul(step, oe.idx(S)), slice),
-                          oe.idx(kTileK));
-        stage(oe, A, maps[0], as, p.m, BM, M, row0, k0, aAlongK);
-        stage(oe, B, maps[1], bs, p.n, BN, N, col0, k0, bAlongK);
+        ValueRange accs = iter.take_front(nacc);
+        store(oe, iter.drop_front(nacc));
         gpu::BarrierOp::create(ob, l);
+        SmallVector<Value> next;
+        load(oe, kAt(oe, oe.add(step, oe.idx(1))), next);
         auto inner = scf::ForOp::create(
             ob, l, oe.idx(0), oe.idx(kTileK), oe.idx(1), accs,
             [&](OpBuilder &ib, Location il, Value kk, ValueRange acc) {
               Emitter ie{ib, il};
-              SmallVector<Value> av, bv, next;
+              SmallVector<Value> av, bv, sums;
               for (int64_t i = 0; i < TM; ++i)
                 av.push_back(memref::LoadOp::create(
                     ib, il, as,
@@ -340,14 +375,16 @@ void emitProduct(linalg::GenericOp g, const Product &p, ProductTiling tiling) {
                     ValueRange{slice, kk, ie.add(tx, ie.idx(j * kThreadsXY))}));
               for (int64_t i = 0; i < TM; ++i)
                 for (int64_t j = 0; j < TN; ++j)
-                  next.push_back(math::FmaOp::create(ib, il, av[i], bv[j],
+                  sums.push_back(math::FmaOp::create(ib, il, av[i], bv[j],
                                                      acc[i * TN + j]));
-              scf::YieldOp::create(ib, il, next);
+              scf::YieldOp::create(ib, il, sums);
             });
         gpu::BarrierOp::create(ob, l);
-        scf::YieldOp::create(ob, l, inner.getResults());
+        SmallVector<Value> yielded(inner.getResults());
+        yielded.append(next);
+        scf::YieldOp::create(ob, l, yielded);
       });
-  SmallVector<Value> sums(outer.getResults());
+  SmallVector<Value> sums(outer.getResults().take_front(nacc));
 
   // Slices: each stores its sums, slice 0 adds them up in slice order.
   Value first = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, slice,

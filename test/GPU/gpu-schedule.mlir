@@ -22,21 +22,29 @@
 // CHECK-DAG: %[[C2:.*]] = arith.constant 2 : index
 // CHECK: gpu.launch blocks(%[[BX:.*]], %[[BY:.*]], %{{.*}}) in (%{{.*}} = %[[C12]], %{{.*}} = %[[C16]], %{{.*}} = %{{.*}}) threads(%[[TX:.*]], %[[TY:.*]], %[[SLICE:.*]]) in (%{{.*}} = %[[C16]], %{{.*}} = %[[C16]], %{{.*}} = %[[C2]])
 // CHECK-SAME: workgroup(%[[AS:.*]] : memref<2x16x17xf32, #gpu.address_space<workgroup>>, %[[BS:.*]] : memref<2x16x17xf32, #gpu.address_space<workgroup>>, %[[RED:.*]] : memref<2x256xf32, #gpu.address_space<workgroup>>)
-// CHECK: %[[ACC:.*]] = scf.for %[[STEP:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%{{.*}} = %{{.*}}) -> (f32)
-// Staging: A walks k (its contiguous dim), edges read as zero.
-// CHECK: %[[AV:.*]] = scf.if %{{.*}} -> (f32) {
+// The first step's tiles are loaded before the loop; each step stores the
+// tiles it carries, then loads the next step's before its multiply-adds.
+// A walks k (its contiguous dim); edges read as zero.
+// CHECK: %[[A0:.*]] = scf.if %{{.*}} -> (f32) {
 // CHECK-NEXT: memref.load %[[A]]
 // CHECK: } else {
-// CHECK: memref.store %[[AV]], %[[AS]][%[[SLICE]],
-// CHECK: memref.load %[[B]]
-// CHECK: memref.store %{{.*}}, %[[BS]]
+// CHECK: %[[B0:.*]] = scf.if %{{.*}} -> (f32) {
+// CHECK-NEXT: memref.load %[[B]]
+// CHECK: %[[LOOP:.*]]:3 = scf.for %[[STEP:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%{{.*}} = %{{.*}}, %[[AT:.*]] = %[[A0]], %[[BT:.*]] = %[[B0]]) -> (f32, f32, f32)
+// CHECK: memref.store %[[AT]], %[[AS]][%[[SLICE]],
+// CHECK: memref.store %[[BT]], %[[BS]][%[[SLICE]],
 // CHECK: gpu.barrier
-// CHECK: scf.for
+// CHECK: %[[A1:.*]] = scf.if
+// CHECK-NEXT: memref.load %[[A]]
+// CHECK: %[[B1:.*]] = scf.if
+// CHECK-NEXT: memref.load %[[B]]
+// CHECK: %[[DOT:.*]] = scf.for
 // CHECK: memref.load %[[AS]]
 // CHECK: memref.load %[[BS]]
 // CHECK: math.fma
 // CHECK: gpu.barrier
-// CHECK: memref.store %[[ACC]], %[[RED]][%[[SLICE]],
+// CHECK: scf.yield %[[DOT]], %[[A1]], %[[B1]]
+// CHECK: memref.store %[[LOOP]]#0, %[[RED]][%[[SLICE]],
 // CHECK: gpu.barrier
 // CHECK: %[[SUM:.*]] = scf.if %{{.*}} -> (f32) {
 // CHECK: %[[S0:.*]] = memref.load %[[RED]][%c0,

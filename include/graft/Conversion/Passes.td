@@ -337,7 +337,9 @@ def GPUSchedule : Pass<"graft-gpu-schedule", "::mlir::func::FuncOp"> {
        neither the staging stores nor the reads conflict on banks; the
        staging loads walk each operand's contiguous dim), `gpu.barrier`, and
        every thread accumulates outer products from shared memory into
-       registers (`math.fma`). Edges are guarded (any M, N, K). A product
+       registers (`math.fma`); the next step's tiles are loaded into
+       registers before this step's multiply-adds (prefetch), so the global
+       memory latency hides behind them. Edges are guarded (any M, N, K). A product
        with so few outputs that even 16x16 tiles leave most multiprocessors
        idle, and a long k (at least 256), is a row reduction instead (2.).
        Operands that are transposed copies (`linalg.transpose`, which the
