@@ -601,6 +601,19 @@ void emitUpdate(OpBuilder &b, Location loc, linalg::GenericOp g,
                           idx);
 }
 
+/// Lane 0: out[ivs] = out[ivs] combine v.
+void emitUpdateFromLane0(OpBuilder &b, Location loc, linalg::GenericOp g,
+                         const Reduction &r, ArrayRef<Value> ivs, Value lane,
+                         Value v) {
+  Emitter e{b, loc};
+  Value first =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, lane, e.idx(0));
+  scf::IfOp::create(b, loc, first, [&](OpBuilder &fb, Location fl) {
+    emitUpdate(fb, fl, g, r, ivs, v);
+    scf::YieldOp::create(fb, fl);
+  });
+}
+
 /// Long rows read along a contiguous dim: a warp per output.
 void emitRowReduction(linalg::GenericOp g, const Reduction &r) {
   int64_t outputs = 1;
@@ -621,13 +634,8 @@ void emitRowReduction(linalg::GenericOp g, const Reduction &r) {
     SmallVector<Value> ivs(r.trips.size());
     te.delinearize(o, r.trips, r.parallel, ivs);
     Value v = emitStridedFold(tb, l, g, r, ivs, lane, kWarp);
-    v = warpCombine(tb, l, r.combine, v);
-    Value first = arith::CmpIOp::create(tb, l, arith::CmpIPredicate::eq, lane,
-                                        te.idx(0));
-    scf::IfOp::create(tb, l, first, [&](OpBuilder &fb, Location fl) {
-      emitUpdate(fb, fl, g, r, ivs, v);
-      scf::YieldOp::create(fb, fl);
-    });
+    emitUpdateFromLane0(tb, l, g, r, ivs, lane,
+                        warpCombine(tb, l, r.combine, v));
     scf::YieldOp::create(tb, l);
   });
   g.erase();
@@ -716,14 +724,8 @@ void emitFullReduction(linalg::GenericOp g, const Reduction &r) {
   gpu::BarrierOp::create(b, loc);
   scf::IfOp::create(b, loc, isZero(warp), [&](OpBuilder &tb, Location l) {
     Value p = memref::LoadOp::create(tb, l, partials, ValueRange{lane});
-    Value total = warpCombine(tb, l, r.combine, p);
-    Emitter te{tb, l};
-    Value first =
-        arith::CmpIOp::create(tb, l, arith::CmpIPredicate::eq, lane, te.idx(0));
-    scf::IfOp::create(tb, l, first, [&](OpBuilder &fb, Location fl) {
-      emitUpdate(fb, fl, g, r, ivs, total);
-      scf::YieldOp::create(fb, fl);
-    });
+    emitUpdateFromLane0(tb, l, g, r, ivs, lane,
+                        warpCombine(tb, l, r.combine, p));
     scf::YieldOp::create(tb, l);
   });
   g.erase();
