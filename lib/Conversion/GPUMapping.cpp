@@ -5,6 +5,7 @@
 //   graft-gpu-parallel-first  linalg.generic loops: parallel dims outermost
 //   graft-gpu-map-loops       scf.parallel nests tiled into blocks/threads
 //   graft-gpu-device-memory   host buffers become device buffers
+//   graft-gpu-merge-modules   every kernel in one gpu.module
 //
 //===----------------------------------------------------------------------===//
 
@@ -27,6 +28,7 @@ namespace graft {
 #define GEN_PASS_DEF_GPUPARALLELFIRST
 #define GEN_PASS_DEF_GPUMAPLOOPS
 #define GEN_PASS_DEF_GPUDEVICEMEMORY
+#define GEN_PASS_DEF_GPUMERGEMODULES
 #include "graft/Conversion/Passes.h.inc"
 } // namespace graft
 
@@ -445,6 +447,73 @@ struct GPUDeviceMemoryPass
     }
     if (failedAny)
       signalPassFailure();
+  }
+};
+
+/// Moves every kernel into one gpu.module (see Passes.td).
+struct GPUMergeModulesPass
+    : graft::impl::GPUMergeModulesBase<GPUMergeModulesPass> {
+  void runOnOperation() override {
+    ModuleOp top = getOperation();
+    auto modules = llvm::to_vector(top.getOps<gpu::GPUModuleOp>());
+    if (modules.size() < 2)
+      return;
+    MLIRContext *ctx = &getContext();
+    OpBuilder b(modules.front());
+    auto merged = gpu::GPUModuleOp::create(b, modules.front().getLoc(),
+                                           "graft_kernels");
+    SymbolTable mergedTable(merged);
+    // (old module, old symbol) -> new symbol in `merged`.
+    DenseMap<std::pair<StringAttr, StringAttr>, StringAttr> renamed;
+    for (gpu::GPUModuleOp m : modules) {
+      StringAttr mname = m.getNameAttr();
+      auto ops = llvm::to_vector(llvm::make_pointer_range(
+          m.getBody()->without_terminator()));
+      unsigned kernels = llvm::count_if(
+          ops, [](Operation *op) { return isa<gpu::GPUFuncOp>(op); });
+      for (Operation *op : ops) {
+        auto sym = dyn_cast<SymbolOpInterface>(op);
+        if (!sym) {
+          m.emitError("cannot merge a kernel module holding a ")
+              << op->getName();
+          return signalPassFailure();
+        }
+        StringAttr old = sym.getNameAttr();
+        // A kernel is named after its module (unique at the top level);
+        // another symbol (a global a kernel reads) keeps its name, once.
+        StringAttr name = old;
+        if (isa<gpu::GPUFuncOp>(op))
+          name = kernels == 1 ? mname
+                              : StringAttr::get(ctx, mname.getValue() + "_" +
+                                                         old.getValue());
+        if (Operation *existing = mergedTable.lookup(name)) {
+          if (isa<gpu::GPUFuncOp>(op) ||
+              !OperationEquivalence::isEquivalentTo(
+                  existing, op, OperationEquivalence::ignoreValueEquivalence,
+                  nullptr, OperationEquivalence::IgnoreLocations)) {
+            op->emitError("cannot merge kernel modules: two different "
+                          "symbols named ")
+                << name;
+            return signalPassFailure();
+          }
+          continue;
+        }
+        op->remove();
+        sym.setName(name);
+        mergedTable.insert(op);
+        renamed[{mname, old}] = name;
+      }
+    }
+    top.walk([&](gpu::LaunchFuncOp launch) {
+      SymbolRefAttr kernel = launch.getKernel();
+      auto it = renamed.find({kernel.getRootReference(),
+                              kernel.getLeafReference()});
+      if (it != renamed.end())
+        launch.setKernelAttr(SymbolRefAttr::get(
+            merged.getNameAttr(), {FlatSymbolRefAttr::get(it->second)}));
+    });
+    for (gpu::GPUModuleOp m : modules)
+      m.erase();
   }
 };
 

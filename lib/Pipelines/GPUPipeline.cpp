@@ -86,7 +86,7 @@ const char kGPUPipeline[] =
     "graft-gpu-map-loops,"
     "func.func(convert-parallel-loops-to-gpu),"
     "gpu-launch-sink-index-computations,"
-    "gpu-kernel-outlining,"
+    "gpu-kernel-outlining, graft-gpu-merge-modules,"
     "graft-gpu-device-memory,"
     "func.func(gpu-async-region),"
     "canonicalize, cse,"

@@ -318,6 +318,33 @@ def GPUDeviceMemory : Pass<"graft-gpu-device-memory", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }
 
+def GPUMergeModules : Pass<"graft-gpu-merge-modules", "::mlir::ModuleOp"> {
+  let summary = "Puts every outlined kernel into one gpu.module";
+  let description = [{
+    CUDA pipeline, after `gpu-kernel-outlining`, which makes a `gpu.module`
+    per kernel. Each module is compiled and assembled on its own, per chip,
+    and loaded on its own at run time, so a model with hundreds of kernels
+    paid for hundreds of ptxas runs and module loads. This pass moves every
+    kernel into one `gpu.module @graft_kernels`, renamed after its old
+    module (a unique symbol), and points each `gpu.launch_func` at it.
+    Other symbols of the modules (globals a kernel reads) are kept once;
+    two different ones with one name are an error.
+
+    ```mlir
+    gpu.module @f_kernel { gpu.func @f_kernel(...) kernel {...} }
+    gpu.module @f_kernel_0 { gpu.func @f_kernel(...) kernel {...} }
+    gpu.launch_func @f_kernel_0::@f_kernel ...
+    // becomes
+    gpu.module @graft_kernels {
+      gpu.func @f_kernel(...) kernel {...}
+      gpu.func @f_kernel_0(...) kernel {...}
+    }
+    gpu.launch_func @graft_kernels::@f_kernel_0 ...
+    ```
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
 def GPUSchedule : Pass<"graft-gpu-schedule", "::mlir::func::FuncOp"> {
   let summary = "Lowers products and reductions to tiled GPU kernels";
   let description = [{

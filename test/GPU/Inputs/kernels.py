@@ -1,6 +1,7 @@
 """Counts the kernels that `graft compile --target=cuda --emit-ptx` wrote for
-each entry point (one module per kernel: NAME.<entry>_kernel[_N].<chip>.ptx)
-and the global store instructions in each (compile.test)."""
+each entry point (one module, NAME.graft_kernels.<chip>.ptx, whose kernels
+are named <entry>_kernel[_N]) and the global store instructions in each
+(compile.test)."""
 import glob
 import os
 import re
@@ -9,11 +10,14 @@ import sys
 outdir, chip = sys.argv[1], sys.argv[2]
 kernels = {}
 for path in glob.glob(os.path.join(outdir, "*.%s.ptx" % chip)):
-    module = os.path.basename(path).split(".")[1]
-    entry = re.sub(r"_kernel(_[0-9]+)?$", "", module)
     with open(path) as f:
-        stores = len(re.findall(r"\bst\.global\.", f.read()))
-    kernels.setdefault(entry, []).append(stores)
+        ptx = f.read()
+    # Each kernel runs from its .entry to the next one.
+    parts = re.split(r"\.visible \.entry (\w+)\(", ptx)
+    for name, body in zip(parts[1::2], parts[2::2]):
+        entry = re.sub(r"_kernel(_[0-9]+)?$", "", name)
+        stores = len(re.findall(r"\bst\.global\.", body))
+        kernels.setdefault(entry, []).append(stores)
 for entry in sorted(kernels):
     stores = sorted(kernels[entry])
     print("%s: %d kernels, global stores per kernel: %s"
