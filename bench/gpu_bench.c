@@ -5,6 +5,7 @@
  *   gpu_bench [STEPS [WARMUP]]   (defaults 200 and 10) */
 #define _POSIX_C_SOURCE 199309L
 #include MODEL_HEADER
+#include "fill_inputs.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -13,36 +14,6 @@ static double now_ms(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
   return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
-}
-
-/* Deterministic inputs; integer labels below the output's last dimension. */
-static void fill_inputs(graft_context *ctx) {
-  int32_t n = 0;
-  int64_t classes = 2;
-  graft_tensor_count(ctx, &n);
-  for (int32_t i = 0; i < n; ++i) {
-    const graft_tensor_desc *d;
-    graft_tensor_info(ctx, i, &d);
-    if (d->role == GRAFT_ROLE_OUTPUT && d->rank > 0)
-      classes = d->shape[d->rank - 1];
-  }
-  for (int32_t i = 0; i < n; ++i) {
-    const graft_tensor_desc *d;
-    void *p;
-    graft_tensor_info(ctx, i, &d);
-    if (d->role != GRAFT_ROLE_INPUT)
-      continue;
-    graft_tensor_data(ctx, i, &p);
-    for (int64_t k = 0; k < d->numel; ++k) {
-      uint64_t h = (uint64_t)(k + 1) * 2654435761u;
-      if (d->dtype == GRAFT_DTYPE_F32)
-        ((float *)p)[k] = (float)((h % 2001) / 1000.0 - 1.0);
-      else if (d->dtype == GRAFT_DTYPE_I64)
-        ((int64_t *)p)[k] = (int64_t)(h % (uint64_t)classes);
-      else if (d->dtype == GRAFT_DTYPE_I32)
-        ((int32_t *)p)[k] = (int32_t)(h % (uint64_t)classes);
-    }
-  }
 }
 
 int main(int argc, char **argv) {
@@ -57,7 +28,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "gpu_bench: %s\n", graft_last_error());
     return 2;
   }
-  fill_inputs(ctx);
+  fill_inputs(ctx, 0);
   double loss = 0;
   for (int i = 0; i < warmup; ++i)
     if (graft_train_step(ctx, &loss)) {

@@ -7,6 +7,7 @@
  *   steps OUT.bin [resident]
  * Prints the losses; exits 2 when a step fails (the error on stderr). */
 #include MODEL_HEADER
+#include "../../../bench/fill_inputs.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,34 +22,6 @@
       return 2;                                                             \
     }                                                                       \
   } while (0)
-
-static void fill_inputs(graft_context *ctx, int step) {
-  int32_t n = 0, classes = 2;
-  graft_tensor_count(ctx, &n);
-  for (int32_t i = 0; i < n; ++i) {
-    const graft_tensor_desc *d;
-    graft_tensor_info(ctx, i, &d);
-    if (d->role == GRAFT_ROLE_OUTPUT && d->rank > 0)
-      classes = (int)d->shape[d->rank - 1];
-  }
-  for (int32_t i = 0; i < n; ++i) {
-    const graft_tensor_desc *d;
-    void *p;
-    graft_tensor_info(ctx, i, &d);
-    if (d->role != GRAFT_ROLE_INPUT)
-      continue;
-    graft_tensor_data(ctx, i, &p);
-    for (int64_t k = 0; k < d->numel; ++k) {
-      uint64_t h = (uint64_t)(k + 1) * 2654435761u + (uint64_t)step * 97;
-      if (d->dtype == GRAFT_DTYPE_F32)
-        ((float *)p)[k] = (float)((h % 2001) / 1000.0 - 1.0);
-      else if (d->dtype == GRAFT_DTYPE_I64)
-        ((int64_t *)p)[k] = (int64_t)(h % (uint64_t)classes);
-      else if (d->dtype == GRAFT_DTYPE_I32)
-        ((int32_t *)p)[k] = (int32_t)(h % (uint64_t)classes);
-    }
-  }
-}
 
 int main(int argc, char **argv) {
   if (argc < 2)
