@@ -34,6 +34,7 @@ constexpr int64_t kThreadsXY = 16; // products: 16x16 threads per block
 constexpr int64_t kWarp = 32;
 constexpr int64_t kRowsPerBlock = 8;     // row reductions: warps per block
 constexpr int64_t kFullThreads = 1024;   // full reductions: one block
+constexpr int64_t kMaxGridYZ = 65535;    // CUDA's limit on gridDim.y and z
 
 /// Index arithmetic at one insertion point.
 struct Emitter {
@@ -865,10 +866,17 @@ struct GPUSchedulePass : graft::impl::GPUScheduleBase<GPUSchedulePass> {
           reductions ? matchReduction(g) : std::nullopt;
       if (auto p = products ? matchProduct(g) : std::nullopt) {
         ProductTiling tiling = productTiling(*p, multiprocessors);
-        if (tiling.tile == 0 && r && worthAWarp(g, *r))
+        if (tiling.tile == 0 && r && worthAWarp(g, *r)) {
           emitRowReduction(g, *r);
-        else
-          emitProduct(g, *p, tiling.tile ? tiling : ProductTiling{16, 4});
+          continue;
+        }
+        if (tiling.tile == 0)
+          tiling = {16, 4};
+        // Rows go to blockIdx.y and the batch to blockIdx.z (at most 65535
+        // each); beyond, the default lowering.
+        if (ceilDiv(p->size(p->m), tiling.tile) <= kMaxGridYZ &&
+            p->size(p->batch) <= kMaxGridYZ)
+          emitProduct(g, *p, tiling);
         continue;
       }
       if (!r)

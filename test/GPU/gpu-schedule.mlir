@@ -284,3 +284,18 @@ func.func @transpose_kept(%x: memref<64x32xf32>, %w: memref<48x32xf32>, %wt: mem
   }
   return
 }
+
+// More row tiles than gridDim.y allows (65535): the default lowering.
+// CHECK-LABEL: func.func @too_many_rows
+// CHECK-NOT: gpu.launch
+// CHECK: linalg.generic
+func.func @too_many_rows(%a: memref<8388608x4xf32>, %b: memref<4x1xf32>, %c: memref<8388608x1xf32>) {
+  linalg.generic {indexing_maps = [#mk, #kn, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<8388608x4xf32>, memref<4x1xf32>) outs(%c : memref<8388608x1xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
