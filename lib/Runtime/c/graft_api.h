@@ -115,10 +115,11 @@ typedef struct graft_model_desc {
 
 typedef struct graft_context graft_context;
 
-/* A gradient hook: called by the runtime after forward_backward with the
- * accumulated gradient of a parameter (GRAFT_ROLE_GRAD) or a retained
- * gradient (GRAFT_ROLE_RETAINED_GRAD); it may modify `data` in place, and
- * step() then uses the modified value. While hooks are registered,
+/* A gradient hook: called by the runtime after forward_backward with that
+ * backward's gradient of a parameter (GRAFT_ROLE_GRAD; before it is added
+ * to the gradient accumulated earlier, as PyTorch's Tensor hooks) or a
+ * retained gradient (GRAFT_ROLE_RETAINED_GRAD); it may modify `data` in
+ * place, and step() then uses the accumulated, modified value. While hooks are registered,
  * train_step runs as zero_grad, forward_backward (calling them) and step,
  * which is the fused step's computation when accumulation_steps is 1 (with
  * more, train_step then fails with GRAFT_ERR_UNSUPPORTED). */

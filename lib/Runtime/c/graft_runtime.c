@@ -67,6 +67,10 @@ struct graft_context {
   int32_t seed_tensor;
   struct hook hooks[GRAFT_MAX_HOOKS];
   int32_t nhooks;
+  /* With hooks: the gradients accumulated before a forward_backward (every
+   * GRAFT_ROLE_GRAD tensor, in order, 64-byte aligned); allocated when the
+   * first hook is registered. */
+  char *saved;
 };
 
 const graft_model_desc *graft_model(const graft_context *ctx) {
@@ -139,6 +143,7 @@ graft_status graft_destroy(graft_context *ctx) {
     return GRAFT_OK;
   if (graft_backend_destroy_hook)
     graft_backend_destroy_hook(ctx);
+  free(ctx->saved);
   free(ctx->block);
   free(ctx);
   return GRAFT_OK;
@@ -354,13 +359,61 @@ graft_status graft_train_step(graft_context *ctx, double *loss) {
   return GRAFT_OK;
 }
 
+/* Does a registered hook take tensor i? */
+static int hooked(const graft_context *ctx, int32_t i) {
+  for (int32_t h = 0; h < ctx->nhooks; ++h)
+    if (ctx->hooks[h].tensor < 0 || ctx->hooks[h].tensor == i)
+      return 1;
+  return 0;
+}
+
+/* With hooks, a hooked gradient runs through forward_backward from zero, so
+ * the hooks see this backward's gradient alone (PyTorch's Tensor hooks run
+ * before the gradient is accumulated into .grad); then what was accumulated
+ * before is added back. */
+enum accumulation { SAVE_AND_ZERO, ADD_SAVED, RESTORE_SAVED };
+static void split_accumulation(graft_context *ctx, enum accumulation what) {
+  const graft_model_desc *m = ctx->model;
+  char *saved = ctx->saved;
+  for (int32_t i = 0; i < m->ntensors; ++i) {
+    const graft_tensor_desc *t = &m->tensors[i];
+    if (t->role != GRAFT_ROLE_GRAD)
+      continue;
+    size_t bytes = (size_t)t->nbytes;
+    if (hooked(ctx, i)) {
+      if (what == SAVE_AND_ZERO) {
+        memcpy(saved, ctx->data[i], bytes);
+        memset(ctx->data[i], 0, bytes);
+      } else if (what == ADD_SAVED && t->dtype == GRAFT_DTYPE_F32) {
+        float *g = (float *)ctx->data[i];
+        const float *old = (const float *)saved;
+        for (int64_t k = 0; k < t->numel; ++k)
+          g[k] = old[k] + g[k];
+      } else if (what == ADD_SAVED && t->dtype == GRAFT_DTYPE_F64) {
+        double *g = (double *)ctx->data[i];
+        const double *old = (const double *)saved;
+        for (int64_t k = 0; k < t->numel; ++k)
+          g[k] = old[k] + g[k];
+      } else if (what == RESTORE_SAVED) { /* the call failed */
+        memcpy(ctx->data[i], saved, bytes);
+      }
+    }
+    saved += align64(bytes);
+  }
+}
+
 graft_status graft_forward_backward(graft_context *ctx, double *loss) {
   CHECK_CTX("graft_forward_backward");
   set_step_seed(ctx);
   const graft_model_desc *m = ctx->model;
+  if (ctx->nhooks > 0)
+    split_accumulation(ctx, SAVE_AND_ZERO);
   graft_status s = call(ctx, m->forward_backward, "forward_backward");
-  if (s)
+  if (s) {
+    if (ctx->nhooks > 0)
+      split_accumulation(ctx, RESTORE_SAVED);
     return s;
+  }
   ++ctx->steps;
   read_loss(ctx, m->forward_backward, loss);
   for (int32_t h = 0; h < ctx->nhooks; ++h) {
@@ -374,6 +427,8 @@ graft_status graft_forward_backward(graft_context *ctx, double *loss) {
                        ctx->hooks[h].user);
     }
   }
+  if (ctx->nhooks > 0)
+    split_accumulation(ctx, ADD_SAVED);
   return GRAFT_OK;
 }
 
@@ -585,6 +640,16 @@ graft_status graft_register_grad_hook(graft_context *ctx, const char *name,
   if (ctx->nhooks >= GRAFT_MAX_HOOKS)
     return fail(GRAFT_ERR_OUT_OF_MEMORY, "at most %d gradient hooks",
                 GRAFT_MAX_HOOKS);
+  if (!ctx->saved) {
+    size_t bytes = 64;
+    for (int32_t i = 0; i < ctx->model->ntensors; ++i)
+      if (ctx->model->tensors[i].role == GRAFT_ROLE_GRAD)
+        bytes += align64((size_t)ctx->model->tensors[i].nbytes);
+    ctx->saved = (char *)aligned_alloc(64, align64(bytes));
+    if (!ctx->saved)
+      return fail(GRAFT_ERR_OUT_OF_MEMORY,
+                  "graft_register_grad_hook: cannot allocate %zu bytes", bytes);
+  }
   ctx->hooks[ctx->nhooks].fn = hook;
   ctx->hooks[ctx->nhooks].user = user;
   ctx->hooks[ctx->nhooks].tensor = tensor;

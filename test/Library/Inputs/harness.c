@@ -145,6 +145,32 @@ static void count_hook(const char *name, graft_role role, void *data,
   *(int *)user += 1;
 }
 
+static void double_hook(const char *name, graft_role role, void *data,
+                        const graft_tensor_desc *d, void *user) {
+  (void)name;
+  if (role != GRAFT_ROLE_GRAD || d->dtype != GRAFT_DTYPE_F32)
+    return;
+  *(int *)user += 1;
+  for (int64_t k = 0; k < d->numel; ++k)
+    ((float *)data)[k] *= 2.0f;
+}
+
+/* Multiplies every f32 input by `by` (a second batch). */
+static void scale_inputs(graft_context *ctx, float by) {
+  int32_t n;
+  MUST(graft_tensor_count(ctx, &n));
+  for (int32_t i = 0; i < n; ++i) {
+    const graft_tensor_desc *d;
+    float *x;
+    MUST(graft_tensor_info(ctx, i, &d));
+    if (d->role != GRAFT_ROLE_INPUT || d->dtype != GRAFT_DTYPE_F32)
+      continue;
+    MUST(graft_tensor_data(ctx, i, (void **)&x));
+    for (int64_t k = 0; k < d->numel; ++k)
+      x[k] *= by;
+  }
+}
+
 static int all_zero(graft_context *ctx, graft_role role) {
   int32_t n;
   MUST(graft_tensor_count(ctx, &n));
@@ -300,6 +326,48 @@ int main(int argc, char **argv) {
     check(graft_register_grad_hook(a, "no.such", zero_hook, &mine) ==
               GRAFT_ERR_NOT_FOUND,
           "grad hooks: an unknown name is an error");
+  }
+
+  /* Gradient hooks with accumulation: each forward_backward's hook sees
+   * that backward's gradient alone, as PyTorch's Tensor.register_hook, and
+   * its result is accumulated: a hook doubling the gradient over two
+   * forward_backward calls gives exactly twice the plain accumulation
+   * (doubling the sum instead would give 4 g1 + 2 g2). */
+  {
+    int mine = 0, same = 1;
+    graft_context *h, *plain;
+    MUST(graft_create(&MODEL, &h));
+    MUST(graft_create(&MODEL, &plain));
+    MUST(graft_init(h, seed));
+    MUST(graft_init(plain, seed));
+    MUST(graft_register_grad_hook(h, 0, double_hook, &mine));
+    for (int call = 0; call < 2; ++call) {
+      set_inputs(h);
+      set_inputs(plain);
+      if (call == 1) { /* a different batch */
+        scale_inputs(h, 0.5f);
+        scale_inputs(plain, 0.5f);
+      }
+      MUST(graft_forward_backward(h, 0));
+      MUST(graft_forward_backward(plain, 0));
+    }
+    int32_t n;
+    MUST(graft_tensor_count(h, &n));
+    for (int32_t i = 0; i < n; ++i) {
+      const graft_tensor_desc *d;
+      float *x, *y;
+      MUST(graft_tensor_info(h, i, &d));
+      if (d->role != GRAFT_ROLE_GRAD || d->dtype != GRAFT_DTYPE_F32)
+        continue;
+      MUST(graft_tensor_data(h, i, (void **)&x));
+      MUST(graft_tensor_data(plain, i, (void **)&y));
+      for (int64_t k = 0; k < d->numel; ++k)
+        same &= x[k] == 2.0f * y[k];
+    }
+    check(mine > 0 && same,
+          "grad hooks: each backward's gradient, before accumulation");
+    MUST(graft_destroy(h));
+    MUST(graft_destroy(plain));
   }
 
   /* Gradient hooks with train_step: an identity hook sees every gradient
