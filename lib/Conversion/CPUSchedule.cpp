@@ -211,6 +211,51 @@ LogicalResult vectorizeElementwise(ModuleOp module, unsigned vectorBits) {
   return success();
 }
 
+/// Splits large ops with reductions that the product schedule does not take
+/// (convolutions and their gradients, long reductions) across threads: the
+/// first parallel dim of at least two iterations is tiled by one and the
+/// tile loop marked parallel. The output uses every parallel dim, so the
+/// iterations write disjoint slices, and each output is still reduced by
+/// one thread in the same order (bit-identical at any thread count).
+LogicalResult splitReductions(ModuleOp module) {
+  SmallVector<linalg::LinalgOp> work;
+  module.walk([&](linalg::LinalgOp op) {
+    if (!op.hasPureTensorSemantics() || !hasStaticLoops(op) ||
+        op->hasAttr("graft.contraction") || op.getNumReductionLoops() == 0 ||
+        op.getNumDpsInits() != 1 ||
+        !isa<TilingInterface>(op.getOperation()))
+      return;
+    int64_t elements = 1;
+    for (int64_t r : op.getStaticLoopRanges())
+      elements *= r;
+    if (elements < kParallelElements)
+      return;
+    AffineMap out = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+    SmallVector<utils::IteratorType> iters = op.getIteratorTypesArray();
+    for (unsigned d = 0; d < iters.size(); ++d)
+      if (linalg::isParallelIterator(iters[d]) && !out.isFunctionOfDim(d))
+        return;
+    work.push_back(op);
+  });
+  IRRewriter rewriter(module.getContext());
+  for (linalg::LinalgOp op : work) {
+    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+    SmallVector<utils::IteratorType> iters = op.getIteratorTypesArray();
+    SmallVector<int64_t> sizes(ranges.size(), 0);
+    for (unsigned d = 0; d < ranges.size(); ++d)
+      if (linalg::isParallelIterator(iters[d]) && ranges[d] >= 2) {
+        sizes[d] = 1;
+        break;
+      }
+    if (llvm::all_of(sizes, [](int64_t s) { return s == 0; }))
+      continue;
+    if (failed(tileAndPeel(rewriter, cast<TilingInterface>(op.getOperation()),
+                           sizes)))
+      return op->emitError("cannot split this op across threads");
+  }
+  return success();
+}
+
 struct CPUSchedulePass : graft::impl::CPUScheduleBase<CPUSchedulePass> {
   using CPUScheduleBase::CPUScheduleBase;
 
@@ -221,7 +266,8 @@ struct CPUSchedulePass : graft::impl::CPUScheduleBase<CPUSchedulePass> {
           << static_cast<unsigned>(vectorBits);
       return signalPassFailure();
     }
-    if (failed(vectorizeElementwise(module, vectorBits)))
+    if (failed(vectorizeElementwise(module, vectorBits)) ||
+        failed(splitReductions(module)))
       return signalPassFailure();
     OwningOpRef<ModuleOp> schedule;
     if (scheduleFile.empty()) {
