@@ -119,6 +119,14 @@ bool simpleMaps(linalg::GenericOp g) {
   });
 }
 
+/// The iterations of loops `dims` together.
+int64_t extent(ArrayRef<int64_t> trips, ArrayRef<unsigned> dims) {
+  int64_t s = 1;
+  for (unsigned d : dims)
+    s *= trips[d];
+  return s;
+}
+
 /// Static trip counts of every loop of `g`, or nothing.
 std::optional<SmallVector<int64_t>> staticTrips(linalg::GenericOp g) {
   SmallVector<int64_t> trips = g.getStaticLoopRanges();
@@ -164,12 +172,7 @@ MemRefType sharedMemRef(ArrayRef<int64_t> shape, Type elt) {
 struct Product {
   SmallVector<int64_t> trips;
   SmallVector<unsigned> batch, m, n, k;
-  int64_t size(ArrayRef<unsigned> dims) const {
-    int64_t s = 1;
-    for (unsigned d : dims)
-      s *= trips[d];
-    return s;
-  }
+  int64_t size(ArrayRef<unsigned> dims) const { return extent(trips, dims); }
 };
 
 std::optional<Product> matchProduct(linalg::GenericOp g) {
@@ -507,14 +510,6 @@ std::optional<Reduction> matchReduction(linalg::GenericOp g) {
   return r;
 }
 
-/// How many elements fold into each output.
-int64_t reducedCount(const Reduction &r) {
-  int64_t total = 1;
-  for (unsigned d : r.reduced)
-    total *= r.trips[d];
-  return total;
-}
-
 /// The neutral element of the combine.
 Value identity(OpBuilder &b, Location loc, Operation *combine, Type t) {
   auto ft = cast<FloatType>(t);
@@ -577,7 +572,7 @@ Value emitStridedFold(OpBuilder &b, Location loc, linalg::GenericOp g,
                       const Reduction &r, SmallVector<Value> ivs, Value lane,
                       int64_t stride) {
   Emitter e{b, loc};
-  int64_t total = reducedCount(r);
+  int64_t total = extent(r.trips, r.reduced);
   Type t = r.value.getType();
   Value init = identity(b, loc, r.combine, t);
   auto loop = scf::ForOp::create(
@@ -617,13 +612,11 @@ void emitUpdateFromLane0(OpBuilder &b, Location loc, linalg::GenericOp g,
 
 /// Long rows read along a contiguous dim: a warp per output.
 void emitRowReduction(linalg::GenericOp g, const Reduction &r) {
-  int64_t outputs = 1;
-  for (unsigned d : r.parallel)
-    outputs *= r.trips[d];
+  int64_t outputs = extent(r.trips, r.parallel);
   OpBuilder b(g);
   Location loc = g.getLoc();
   gpu::LaunchOp launch = createLaunch(
-      b, loc, {(outputs + kRowsPerBlock - 1) / kRowsPerBlock, 1, 1},
+      b, loc, {ceilDiv(outputs, kRowsPerBlock), 1, 1},
       {kWarp, kRowsPerBlock, 1}, {});
   Emitter e{b, loc};
   Value lane = launch.getThreadIds().x;
@@ -647,9 +640,7 @@ void emitRowReduction(linalg::GenericOp g, const Reduction &r) {
 /// each thread folds every 32nd element of its output's column, the slices
 /// meet in shared memory, and one thread per output combines them in order.
 void emitColumnReduction(linalg::GenericOp g, const Reduction &r) {
-  int64_t outputs = 1;
-  for (unsigned d : r.parallel)
-    outputs *= r.trips[d];
+  int64_t outputs = extent(r.trips, r.parallel);
   OpBuilder b(g);
   Location loc = g.getLoc();
   Type t = r.value.getType();
@@ -736,7 +727,7 @@ void emitFullReduction(linalg::GenericOp g, const Reduction &r) {
 /// contiguous (last) index of an input, so a warp reads consecutive
 /// elements.
 bool worthAWarp(linalg::GenericOp g, const Reduction &r) {
-  if (reducedCount(r) < kWarp)
+  if (extent(r.trips, r.reduced) < kWarp)
     return false;
   unsigned last = r.reduced.back();
   SmallVector<AffineMap> maps = g.getIndexingMapsArray();
@@ -885,7 +876,7 @@ struct GPUSchedulePass : graft::impl::GPUScheduleBase<GPUSchedulePass> {
         emitFullReduction(g, *r);
       else if (worthAWarp(g, *r))
         emitRowReduction(g, *r);
-      else if (reducedCount(*r) >= 2 * kWarp)
+      else if (extent(r->trips, r->reduced) >= 2 * kWarp)
         emitColumnReduction(g, *r);
     }
   }
