@@ -443,6 +443,21 @@ static int determinism(int argc, char **argv) {
 }
 
 /* ------------------------------------------------------------- main --- */
+/* After `entry` of step s: the parameters (at least one) and the buffers
+ * (if any) are the golden's. */
+static void check_updated(graft_context *ctx, const char *entry, int s) {
+  char what[64];
+  int count;
+  int ok = compare_all(ctx, entry, "param", s, 0, &count);
+  snprintf(what, sizeof what, "%s: %d parameters", entry, count);
+  check(ok && count > 0, "step %d: %s", s, what);
+  ok = compare_all(ctx, entry, "buffer", s, 0, &count);
+  if (count) {
+    snprintf(what, sizeof what, "%s: %d buffers", entry, count);
+    check(ok, "step %d: %s", s, what);
+  }
+}
+
 int main(int argc, char **argv) {
   if (argc >= 2 && !strcmp(argv[1], "--determinism"))
     return determinism(argc, argv);
@@ -484,27 +499,13 @@ int main(int argc, char **argv) {
     snprintf(what, sizeof what, "forward_backward: %d gradients", count);
     check(ok && count > 0, "step %d: %s", s, what);
     MUST(graft_step(a));
-    ok = compare_all(a, "step", "param", s, 0, &count);
-    snprintf(what, sizeof what, "step: %d parameters", count);
-    check(ok && count > 0, "step %d: %s", s, what);
-    ok = compare_all(a, "step", "buffer", s, 0, &count);
-    if (count) {
-      snprintf(what, sizeof what, "step: %d buffers", count);
-      check(ok, "step %d: %s", s, what);
-    }
+    check_updated(a, "step", s);
 
     set_inputs(b, s);
     MUST(graft_train_step(b, &loss));
     check(compare_loss("train_step", s, loss), "step %d: %s: loss", s,
           "train_step");
-    ok = compare_all(b, "train_step", "param", s, 0, &count);
-    snprintf(what, sizeof what, "train_step: %d parameters", count);
-    check(ok && count > 0, "step %d: %s", s, what);
-    ok = compare_all(b, "train_step", "buffer", s, 0, &count);
-    if (count) {
-      snprintf(what, sizeof what, "train_step: %d buffers", count);
-      check(ok, "step %d: %s", s, what);
-    }
+    check_updated(b, "train_step", s);
   }
   printf("worst error / allowed error: %.3g\n", worst_ratio);
   graft_destroy(a);

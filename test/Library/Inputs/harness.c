@@ -171,6 +171,37 @@ static void scale_inputs(graft_context *ctx, float by) {
   }
 }
 
+/* A context of MODEL initialised from `seed` (hooked and plain twins). */
+static graft_context *twin(uint64_t seed) {
+  graft_context *ctx;
+  MUST(graft_create(&MODEL, &ctx));
+  MUST(graft_init(ctx, seed));
+  return ctx;
+}
+
+/* Is every f32 tensor of `role` in `a` within atol + rtol * |scale * b| of
+ * `scale` times its twin in `b`? (0, 0: exactly.) */
+static int scaled_copy(graft_context *a, graft_context *b, graft_role role,
+                       float scale, float atol, float rtol) {
+  int same = 1;
+  int32_t n;
+  MUST(graft_tensor_count(a, &n));
+  for (int32_t i = 0; i < n; ++i) {
+    const graft_tensor_desc *d;
+    float *x, *y;
+    MUST(graft_tensor_info(a, i, &d));
+    if (d->role != role || d->dtype != GRAFT_DTYPE_F32)
+      continue;
+    MUST(graft_tensor_data(a, i, (void **)&x));
+    MUST(graft_tensor_data(b, i, (void **)&y));
+    for (int64_t k = 0; k < d->numel; ++k) {
+      float want = scale * y[k];
+      same &= fabsf(x[k] - want) <= atol + rtol * fabsf(want);
+    }
+  }
+  return same;
+}
+
 static int all_zero(graft_context *ctx, graft_role role) {
   int32_t n;
   MUST(graft_tensor_count(ctx, &n));
@@ -334,12 +365,8 @@ int main(int argc, char **argv) {
    * forward_backward calls gives exactly twice the plain accumulation
    * (doubling the sum instead would give 4 g1 + 2 g2). */
   {
-    int mine = 0, same = 1;
-    graft_context *h, *plain;
-    MUST(graft_create(&MODEL, &h));
-    MUST(graft_create(&MODEL, &plain));
-    MUST(graft_init(h, seed));
-    MUST(graft_init(plain, seed));
+    int mine = 0;
+    graft_context *h = twin(seed), *plain = twin(seed);
     MUST(graft_register_grad_hook(h, 0, double_hook, &mine));
     for (int call = 0; call < 2; ++call) {
       set_inputs(h);
@@ -351,20 +378,7 @@ int main(int argc, char **argv) {
       MUST(graft_forward_backward(h, 0));
       MUST(graft_forward_backward(plain, 0));
     }
-    int32_t n;
-    MUST(graft_tensor_count(h, &n));
-    for (int32_t i = 0; i < n; ++i) {
-      const graft_tensor_desc *d;
-      float *x, *y;
-      MUST(graft_tensor_info(h, i, &d));
-      if (d->role != GRAFT_ROLE_GRAD || d->dtype != GRAFT_DTYPE_F32)
-        continue;
-      MUST(graft_tensor_data(h, i, (void **)&x));
-      MUST(graft_tensor_data(plain, i, (void **)&y));
-      for (int64_t k = 0; k < d->numel; ++k)
-        same &= x[k] == 2.0f * y[k];
-    }
-    check(mine > 0 && same,
+    check(mine > 0 && scaled_copy(h, plain, GRAFT_ROLE_GRAD, 2.0f, 0.0f, 0.0f),
           "grad hooks: each backward's gradient, before accumulation");
     MUST(graft_destroy(h));
     MUST(graft_destroy(plain));
@@ -373,31 +387,15 @@ int main(int argc, char **argv) {
   /* Gradient hooks with train_step: an identity hook sees every gradient
    * and the step is the fused one's (two contexts, same seed and inputs). */
   {
-    int mine = 0, same = 1;
-    graft_context *h, *plain;
-    MUST(graft_create(&MODEL, &h));
-    MUST(graft_create(&MODEL, &plain));
-    MUST(graft_init(h, seed));
-    MUST(graft_init(plain, seed));
+    int mine = 0;
+    graft_context *h = twin(seed), *plain = twin(seed);
     set_inputs(h);
     set_inputs(plain);
     MUST(graft_register_grad_hook(h, 0, count_hook, &mine));
     MUST(graft_train_step(h, 0));
     MUST(graft_train_step(plain, 0));
-    int32_t n;
-    MUST(graft_tensor_count(h, &n));
-    for (int32_t i = 0; i < n; ++i) {
-      const graft_tensor_desc *d;
-      float *x, *y;
-      MUST(graft_tensor_info(h, i, &d));
-      if (d->role != GRAFT_ROLE_PARAM || d->dtype != GRAFT_DTYPE_F32)
-        continue;
-      MUST(graft_tensor_data(h, i, (void **)&x));
-      MUST(graft_tensor_data(plain, i, (void **)&y));
-      for (int64_t k = 0; k < d->numel; ++k)
-        same &= fabsf(x[k] - y[k]) <= 1e-6f + 1e-5f * fabsf(y[k]);
-    }
-    check(mine > 0 && same,
+    check(mine > 0 &&
+              scaled_copy(h, plain, GRAFT_ROLE_PARAM, 1.0f, 1e-6f, 1e-5f),
           "grad hooks: called by train_step, which updates as without them");
     MUST(graft_destroy(h));
     MUST(graft_destroy(plain));
