@@ -99,37 +99,88 @@ DenseMap<Value, Value> tiedArguments(func::FuncOp fn) {
   return tied;
 }
 
+/// The init operand through which the elementwise generic `op` overwrites
+/// all of `buffer` (an identity map, the old value unread by the payload);
+/// null when it does not. It may also read `buffer` as an input.
+OpOperand *overwrittenInit(Operation *op, Value buffer) {
+  auto generic = dyn_cast<linalg::GenericOp>(op);
+  if (!generic || generic.getNumLoops() != generic.getNumParallelLoops())
+    return nullptr;
+  OpOperand *init = nullptr;
+  for (OpOperand &o : generic.getDpsInitsMutable()) {
+    if (o.get() != buffer)
+      continue;
+    if (init || !generic.getMatchingIndexingMap(&o).isIdentity() ||
+        !generic.getMatchingBlockArgument(&o).use_empty())
+      return nullptr;
+    init = &o;
+  }
+  return init;
+}
+
 /// True when `op` may write `out` in the storage of its input `in`: a copy
 /// of `in` into `out` (the start of an accumulation, which then has nothing
-/// to copy), or an elementwise generic reading `in` and writing `out`
-/// through identity maps, so each element is read before it is written,
-/// whose payload does not read the old output.
+/// to copy), or an elementwise generic overwriting `out` and reading `in`
+/// (and `out`, if at all) through identity maps, so each element is read
+/// before it is written.
 bool updatesInPlace(Operation *op, Value in, Value out) {
   if (auto copy = dyn_cast<memref::CopyOp>(op))
     return copy.getSource() == in && copy.getTarget() == out;
-  auto generic = dyn_cast<linalg::GenericOp>(op);
-  if (!generic || generic.getNumLoops() != generic.getNumParallelLoops())
+  if (!overwrittenInit(op, out))
     return false;
-  bool writesOut = false;
-  for (OpOperand &o : generic->getOpOperands()) {
-    bool identity = generic.getMatchingIndexingMap(&o).isIdentity();
-    if (o.get() == out) {
-      if (!generic.isDpsInit(&o) || !identity ||
-          !generic.getMatchingBlockArgument(&o).use_empty())
-        return false;
-      writesOut = true;
-    } else if (o.get() == in && !identity) {
-      return false;
+  auto generic = cast<linalg::GenericOp>(op);
+  return llvm::all_of(generic->getOpOperands(), [&](OpOperand &o) {
+    return (o.get() != in && o.get() != out) ||
+           generic.getMatchingIndexingMap(&o).isIdentity();
+  });
+}
+
+/// The operand of the last write of a temporary copied out at `copy`: the
+/// op after which nothing but `copy` uses the temporary or its aliases,
+/// when it is an elementwise generic that overwrites the whole temporary;
+/// else null.
+OpOperand *finalWrite(memref::AllocOp alloc, memref::CopyOp copy, Block &body,
+                      const DenseMap<Operation *, int64_t> &index) {
+  Operation *writer = nullptr;
+  int64_t at = -1;
+  for (Operation *user : alloc->getUsers()) {
+    if (user == copy)
+      continue;
+    int64_t i = index.lookup(body.findAncestorOpInBlock(*user));
+    if (i > at) {
+      at = i;
+      writer = user;
     }
   }
-  return writesOut;
+  OpOperand *init = writer && writer->getBlock() == &body
+                        ? overwrittenInit(writer, alloc)
+                        : nullptr;
+  if (!init)
+    return nullptr;
+  // Every other use, aliases included, ends before the writer.
+  for (Operation *user : alloc->getUsers()) {
+    if (user == copy || user == writer)
+      continue;
+    for (Value r : user->getResults()) {
+      int64_t begin, end;
+      if (failed(liveRange(r, body, index, begin, end)) || end >= at)
+        return nullptr;
+    }
+    if (user->getNumRegions() != 0 &&
+        index.lookup(body.findAncestorOpInBlock(*user)) >= at)
+      return nullptr;
+  }
+  return init;
 }
 
 /// Results computed into a temporary and copied into their out-parameter
 /// at the end are computed in the out-parameter itself where that is safe:
 /// always for a result no argument shares storage with; for a state result
 /// when every read of its argument comes before (or is the in-place
-/// elementwise update at) the first write of the temporary.
+/// elementwise update at) the first write of the temporary. A temporary
+/// that held other values before (bufferization reuses a dead gradient for
+/// the parameter update that reads it) keeps them; only its final
+/// elementwise write moves to the out-parameter, under the same rule.
 void writeResultsInPlace(func::FuncOp fn) {
   Block &body = fn.getBody().front();
   DenseMap<Operation *, int64_t> index = numberOps(body);
@@ -148,17 +199,29 @@ void writeResultsInPlace(func::FuncOp fn) {
     if (failed(liveRange(alloc, body, index, first, last)) ||
         last != index.lookup(copy) || first == last)
       continue;
-    if (Value in = tied.lookup(out)) {
+    // Reads of the tied argument must end at `write`, the first op that
+    // writes the out-parameter's storage.
+    auto safeFrom = [&](int64_t write, Value temporary) {
+      Value in = tied.lookup(out);
+      if (!in)
+        return true;
       int64_t readFirst, readLast;
       if (failed(liveRange(in, body, index, readFirst, readLast)))
-        continue;
-      if (readLast > first ||
-          (readLast == first && !updatesInPlace(ops[first], in, alloc)))
-        continue;
+        return false;
+      return readLast < write ||
+             (readLast == write && updatesInPlace(ops[write], in, temporary));
+    };
+    if (safeFrom(first, alloc)) {
+      copy->erase();
+      alloc.replaceAllUsesWith(out);
+      alloc->erase();
+      continue;
     }
+    OpOperand *write = finalWrite(alloc, copy, body, index);
+    if (!write || !safeFrom(index.lookup(write->getOwner()), alloc))
+      continue;
+    write->set(out);
     copy->erase();
-    alloc.replaceAllUsesWith(out);
-    alloc->erase();
   }
   // Accumulations that now start by copying an argument onto itself.
   for (auto copy : llvm::to_vector(body.getOps<memref::CopyOp>())) {

@@ -150,3 +150,67 @@ func.func @updates(%p: memref<8xf32> {graft.role = "param", graft.name = "w"},
   memref.copy %nq, %qo : memref<8xf32> to memref<8xf32>
   return
 }
+
+// -----
+
+// A temporary that bufferization reused: it holds the gradient first, then
+// the parameter update overwrites it (reading the gradient's last use in
+// place). Only that final elementwise write moves to the out-parameter;
+// the gradient keeps its temporary. For v the argument is read after the
+// final write, so the temporary and its copy stay.
+
+// CHECK-LABEL: func.func @reused(
+// CHECK-SAME: %[[P:[a-z0-9]+]]: memref<8xf32> {graft.name = "w", graft.role = "param"}
+// CHECK-SAME: %[[Q:[a-z0-9]+]]: memref<8xf32> {graft.name = "v", graft.role = "param"}
+// CHECK-SAME: %[[PO:[a-z0-9]+]]: memref<8xf32> {bufferize.result, graft.name = "w", graft.role = "param"}
+// CHECK-SAME: %[[QO:[a-z0-9]+]]: memref<8xf32> {bufferize.result, graft.name = "v", graft.role = "param"}
+// CHECK: %[[T:.+]] = memref.view
+// CHECK: linalg.generic {{.+}} ins(%[[X:.+]] : memref<8xf32>) outs(%[[T]] : memref<8xf32>)
+// CHECK: linalg.generic {{.+}} ins(%[[P]], %[[T]] : memref<8xf32>, memref<8xf32>) outs(%[[PO]] : memref<8xf32>)
+// CHECK: %[[U:.+]] = memref.view
+// CHECK: linalg.generic {{.+}} ins(%[[Q]], %[[X]] : memref<8xf32>, memref<8xf32>) outs(%[[U]] : memref<8xf32>)
+// CHECK: linalg.generic {{.+}} ins(%[[Q]], %[[U]] : memref<8xf32>, memref<8xf32>) outs(%[[U]] : memref<8xf32>)
+// CHECK: linalg.generic {{.+}} ins(%[[Q]] : memref<8xf32>) outs(%[[X]] : memref<8xf32>)
+// CHECK: memref.copy %[[U]], %[[QO]]
+// CHECK-NOT: memref.copy
+#id = affine_map<(d0) -> (d0)>
+func.func @reused(%p: memref<8xf32> {graft.role = "param", graft.name = "w"},
+                  %q: memref<8xf32> {graft.role = "param", graft.name = "v"},
+                  %x: memref<8xf32> {graft.role = "input", graft.name = "x"},
+                  %po: memref<8xf32> {bufferize.result, graft.role = "param", graft.name = "w"},
+                  %qo: memref<8xf32> {bufferize.result, graft.role = "param", graft.name = "v"}) {
+  %t = memref.alloc() : memref<8xf32>
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel"]}
+      ins(%x : memref<8xf32>) outs(%t : memref<8xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %s = arith.mulf %a, %a : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel"]}
+      ins(%p, %t : memref<8xf32>, memref<8xf32>) outs(%t : memref<8xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %d = arith.subf %a, %b : f32
+    linalg.yield %d : f32
+  }
+  %u = memref.alloc() : memref<8xf32>
+  linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel"]}
+      ins(%q, %x : memref<8xf32>, memref<8xf32>) outs(%u : memref<8xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %d = arith.subf %a, %b : f32
+    linalg.yield %d : f32
+  }
+  linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel"]}
+      ins(%q, %u : memref<8xf32>, memref<8xf32>) outs(%u : memref<8xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %d = arith.subf %a, %b : f32
+    linalg.yield %d : f32
+  }
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel"]}
+      ins(%q : memref<8xf32>) outs(%x : memref<8xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    linalg.yield %a : f32
+  }
+  memref.copy %t, %po : memref<8xf32> to memref<8xf32>
+  memref.copy %u, %qo : memref<8xf32> to memref<8xf32>
+  return
+}
