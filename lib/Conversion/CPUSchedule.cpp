@@ -1,13 +1,16 @@
 //===- CPUSchedule.cpp - Tiling and vectorisation for the CPU -------------===//
 //
-// Elementwise ops and transposes are tiled and vectorised here in C++ (their
-// tile sizes depend on their rank and element type); matrix products run a
-// transform-dialect schedule. See Passes.td.
+// Two passes. graft-cpu-schedule, on tensors: matrix products run a
+// transform-dialect schedule, other large ops with reductions are split
+// across threads. graft-cpu-vectorize, on buffers after memory planning:
+// elementwise ops and transposes are tiled and vectorised in C++ (their tile
+// sizes depend on their rank and element type). See Passes.td.
 //
 //===----------------------------------------------------------------------===//
 
 #include "graft/Conversion/Passes.h"
 
+#include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
@@ -16,6 +19,7 @@
 #include "mlir/Dialect/Transform/IR/TransformOps.h"
 #include "mlir/Dialect/Transform/Transforms/TransformInterpreterUtils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -23,6 +27,7 @@
 
 namespace graft {
 #define GEN_PASS_DEF_CPUSCHEDULE
+#define GEN_PASS_DEF_CPUVECTORIZE
 #include "graft/Conversion/Passes.h.inc"
 } // namespace graft
 
@@ -99,10 +104,14 @@ bool hasStaticLoops(linalg::LinalgOp op) {
 }
 
 /// Vectors of i1 are bit masks in memory, memrefs of i1 one byte per
-/// element: ops reading or writing i1 tensors stay scalar.
+/// element: ops reading or writing i1 buffers stay scalar. A 0-d i1 input
+/// (the optimizers' "first step" flag) is read as one scalar and broadcast.
 bool hasBoolOperand(linalg::LinalgOp op) {
-  return llvm::any_of(op->getOperandTypes(), [](Type t) {
-    return getElementTypeOrSelf(t).isInteger(1);
+  return llvm::any_of(op->getOpOperands(), [&](OpOperand &o) {
+    auto type = dyn_cast<ShapedType>(o.get().getType());
+    if (!getElementTypeOrSelf(o.get().getType()).isInteger(1))
+      return false;
+    return !(type && type.getRank() == 0 && op.isDpsInput(&o));
   });
 }
 
@@ -127,17 +136,20 @@ void markParallel(Operation *loop) {
 /// Elementwise ops smaller than this many elements stay on one thread.
 constexpr int64_t kParallelElements = 1 << 15;
 
-/// Tiles `op` by `sizes`, peels the innermost tiled loops whose step does
-/// not divide their range (the tiled ops are all statically shaped after
-/// canonicalisation), and marks the outermost loop parallel when `op` is
-/// large enough to be worth threads.
+/// Tiles `op` by `sizes` (loops nested in the order `interchange`, when
+/// given), peels the innermost tiled loops whose step does not divide their
+/// range (the tiled ops are all statically shaped after canonicalisation),
+/// and marks the outermost loop parallel when `op` is large enough to be
+/// worth threads.
 LogicalResult tileAndPeel(RewriterBase &rewriter, TilingInterface op,
-                          ArrayRef<int64_t> sizes) {
+                          ArrayRef<int64_t> sizes,
+                          ArrayRef<int64_t> interchange = {}) {
   int64_t elements = 1;
   for (int64_t r : cast<linalg::LinalgOp>(op.getOperation()).getStaticLoopRanges())
     elements *= r;
   scf::SCFTilingOptions options;
   options.setTileSizes(getAsIndexOpFoldResult(rewriter.getContext(), sizes));
+  options.setInterchange(interchange);
   rewriter.setInsertionPoint(op);
   FailureOr<scf::SCFTilingResult> tiled =
       scf::tileUsingSCF(rewriter, op, options);
@@ -155,20 +167,39 @@ LogicalResult tileAndPeel(RewriterBase &rewriter, TilingInterface op,
   return success();
 }
 
-/// Tiles elementwise generics and 2-D transposes to vectors of `vectorBits`
-/// and vectorises them.
+/// True for a generic whose innermost loop is parallel and contiguous in
+/// every operand that uses it, with reductions over outer dims (a sum over
+/// the batch, as in a bias gradient): it vectorises along the innermost
+/// dim, one reduction step at a time.
+bool reducesOuterDims(linalg::LinalgOp op) {
+  unsigned last = op.getNumLoops() - 1;
+  if (!isa<linalg::GenericOp>(op) || op.getNumReductionLoops() == 0 ||
+      !linalg::isParallelIterator(op.getIteratorTypesArray()[last]))
+    return false;
+  return llvm::all_of(op->getOpOperands(), [&](OpOperand &o) {
+    AffineMap map = op.getMatchingIndexingMap(&o);
+    if (!map.isProjectedPermutation())
+      return false;
+    if (!map.isFunctionOfDim(last))
+      return op.isDpsInput(&o);
+    return map.getResults().back() == getAffineDimExpr(last, op.getContext());
+  });
+}
+
+/// Tiles elementwise generics, 2-D transposes and reductions over outer
+/// dims on buffers to vectors of `vectorBits` and vectorises them.
 LogicalResult vectorizeElementwise(ModuleOp module, unsigned vectorBits) {
   MLIRContext *ctx = module.getContext();
   StringAttr mark = StringAttr::get(ctx, "graft.vectorize");
   SmallVector<linalg::LinalgOp> work;
   module.walk([&](linalg::LinalgOp op) {
-    if (!op.hasPureTensorSemantics() || !hasStaticLoops(op) ||
+    if (!op.hasPureBufferSemantics() || !hasStaticLoops(op) ||
         op->hasAttr("graft.contraction") || hasBoolOperand(op))
       return;
     bool elementwise = isa<linalg::GenericOp, linalg::FillOp>(op) &&
                        op.getNumLoops() == op.getNumParallelLoops();
     bool transpose = isa<linalg::TransposeOp>(op) && op.getNumLoops() == 2;
-    if (elementwise || transpose)
+    if (elementwise || transpose || reducesOuterDims(op))
       work.push_back(op);
   });
   IRRewriter rewriter(ctx);
@@ -179,26 +210,37 @@ LogicalResult vectorizeElementwise(ModuleOp module, unsigned vectorBits) {
     sizes.back() = std::min(lanes, ranges.back());
     if (isa<linalg::TransposeOp>(op))
       sizes.front() = std::min(lanes, ranges.front());
+    // Reductions: the parallel dims outside, so threads split outputs, and
+    // the reduction dims inside in their order, so each output sums its
+    // terms in the same order as the loops of the op.
+    SmallVector<int64_t> interchange;
+    if (op.getNumReductionLoops() != 0) {
+      for (auto [d, it] : llvm::enumerate(op.getIteratorTypesArray()))
+        if (linalg::isParallelIterator(it))
+          interchange.push_back(d);
+      for (auto [d, it] : llvm::enumerate(op.getIteratorTypesArray()))
+        if (!linalg::isParallelIterator(it))
+          interchange.push_back(d);
+    }
     op->setAttr(mark, UnitAttr::get(ctx));
     if (failed(tileAndPeel(rewriter, cast<TilingInterface>(op.getOperation()),
-                           sizes)))
+                           sizes, interchange)))
       return op->emitError("cannot tile for vectorisation");
   }
   // Peeled tiles have static shapes once their bounds fold.
   RewritePatternSet patterns(ctx);
   scf::ForOp::getCanonicalizationPatterns(patterns, ctx);
   affine::AffineMinOp::getCanonicalizationPatterns(patterns, ctx);
-  tensor::ExtractSliceOp::getCanonicalizationPatterns(patterns, ctx);
-  tensor::InsertSliceOp::getCanonicalizationPatterns(patterns, ctx);
+  memref::SubViewOp::getCanonicalizationPatterns(patterns, ctx);
+  memref::CastOp::getCanonicalizationPatterns(patterns, ctx);
+  linalg::GenericOp::getCanonicalizationPatterns(patterns, ctx);
   ctx->getLoadedDialect<linalg::LinalgDialect>()->getCanonicalizationPatterns(
-      patterns);
-  ctx->getLoadedDialect<tensor::TensorDialect>()->getCanonicalizationPatterns(
       patterns);
   if (failed(applyPatternsGreedily(module, std::move(patterns))))
     return failure();
   SmallVector<linalg::LinalgOp> tiles;
   module.walk([&](linalg::LinalgOp op) {
-    if (op->hasAttr(mark) && op.hasPureTensorSemantics() && hasStaticLoops(op))
+    if (op->hasAttr(mark) && op.hasPureBufferSemantics() && hasStaticLoops(op))
       tiles.push_back(op);
   });
   for (linalg::LinalgOp op : tiles) {
@@ -208,7 +250,17 @@ LogicalResult vectorizeElementwise(ModuleOp module, unsigned vectorBits) {
       continue; // left to loops: still correct
     rewriter.replaceOp(op, v->replacements);
   }
-  return success();
+  // A transpose tile is a transposed read: a row-major read and a register
+  // transpose by shuffles (not one extract and insert per element), its
+  // rows written one vector at a time.
+  RewritePatternSet lowering(ctx);
+  vector::populateVectorTransferPermutationMapLoweringPatterns(lowering);
+  vector::populateVectorTransposeLoweringPatterns(
+      lowering, vector::VectorTransposeLowering::Shuffle16x16);
+  populateVectorToSCFConversionPatterns(
+      lowering, VectorTransferToSCFOptions().enableFullUnroll());
+  vector::ExtractOp::getCanonicalizationPatterns(lowering, ctx);
+  return applyPatternsGreedily(module, std::move(lowering));
 }
 
 /// Splits large ops with reductions that the product schedule does not take
@@ -222,7 +274,7 @@ LogicalResult splitReductions(ModuleOp module) {
   module.walk([&](linalg::LinalgOp op) {
     if (!op.hasPureTensorSemantics() || !hasStaticLoops(op) ||
         op->hasAttr("graft.contraction") || op.getNumReductionLoops() == 0 ||
-        op.getNumDpsInits() != 1 ||
+        reducesOuterDims(op) || op.getNumDpsInits() != 1 ||
         !isa<TilingInterface>(op.getOperation()))
       return;
     int64_t elements = 1;
@@ -256,17 +308,19 @@ LogicalResult splitReductions(ModuleOp module) {
   return success();
 }
 
+LogicalResult checkVectorBits(ModuleOp module, unsigned vectorBits) {
+  if (vectorBits >= 128 && vectorBits % 128 == 0)
+    return success();
+  return module.emitError("vector-bits must be a multiple of 128, not ")
+         << vectorBits;
+}
+
 struct CPUSchedulePass : graft::impl::CPUScheduleBase<CPUSchedulePass> {
   using CPUScheduleBase::CPUScheduleBase;
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    if (vectorBits < 128 || vectorBits % 128) {
-      module.emitError("vector-bits must be a multiple of 128, not ")
-          << static_cast<unsigned>(vectorBits);
-      return signalPassFailure();
-    }
-    if (failed(vectorizeElementwise(module, vectorBits)) ||
+    if (failed(checkVectorBits(module, vectorBits)) ||
         failed(splitReductions(module)))
       return signalPassFailure();
     OwningOpRef<ModuleOp> schedule;
@@ -301,6 +355,17 @@ struct CPUSchedulePass : graft::impl::CPUScheduleBase<CPUSchedulePass> {
       if (loop->removeAttr("graft.parallel"))
         markParallel(loop);
     });
+  }
+};
+
+struct CPUVectorizePass : graft::impl::CPUVectorizeBase<CPUVectorizePass> {
+  using CPUVectorizeBase::CPUVectorizeBase;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    if (failed(checkVectorBits(module, vectorBits)) ||
+        failed(vectorizeElementwise(module, vectorBits)))
+      return signalPassFailure();
   }
 };
 } // namespace

@@ -104,6 +104,7 @@ static const std::string kCPUPipeline =
     std::string(graft::kLinalgPipeline) +
     "graft-cpu-schedule{vector-bits=VECTOR_BITS}, canonicalize," +
     graft::kBufferizePipeline +
+    "graft-cpu-vectorize{vector-bits=VECTOR_BITS}, canonicalize,"
     "buffer-deallocation-pipeline, convert-bufferization-to-memref,"
     "func.func(convert-linalg-to-loops),"
     "convert-vector-to-scf{full-unroll=true}, lower-affine,"
@@ -154,7 +155,8 @@ unsigned graft::hostVectorBits() {
 LogicalResult graft::buildCPUPipeline(OpPassManager &pm, unsigned vectorBits) {
   registerCodegenPasses();
   std::string text = kCPUPipeline;
-  text.replace(text.find("VECTOR_BITS"), 11, std::to_string(vectorBits));
+  for (size_t at; (at = text.find("VECTOR_BITS")) != std::string::npos;)
+    text.replace(at, 11, std::to_string(vectorBits));
   // `pm` runs on builtin.module; the string holds what nests in it (a
   // "builtin.module(...)" wrapper would be silently ignored here).
   return parsePassPipeline(text, pm, llvm::errs());

@@ -1,7 +1,7 @@
 // RUN: graft-opt %s --pass-pipeline='builtin.module(func.func(convert-graft-to-linalg, graft-fuse-elementwise), graft-cpu-schedule{vector-bits=256}, canonicalize)' | FileCheck %s
 
 // With AVX2's 16 registers (vector-bits=256): 6x16 product tiles, 12
-// accumulators of two 8-lane vectors per row, and 8-lane elementwise tiles.
+// accumulators of two 8-lane vectors per row.
 
 // CHECK-LABEL: func.func @product(
 // CHECK: scf.for %{{.+}} = %c0 to %c12 step %c6
@@ -11,12 +11,4 @@
 func.func @product(%a: tensor<12x8xf32>, %w: tensor<8x32xf32>) -> tensor<12x32xf32> {
   %p = graft.matmul %a, %w : (tensor<12x8xf32>, tensor<8x32xf32>) -> tensor<12x32xf32>
   return %p : tensor<12x32xf32>
-}
-
-// CHECK-LABEL: func.func @elementwise(
-// CHECK: scf.for %{{.+}} = %c0 to %c24 step %c8
-// CHECK: math.tanh %{{.+}} : vector<1x8xf32>
-func.func @elementwise(%x: tensor<3x24xf32>) -> tensor<3x24xf32> {
-  %y = graft.tanh %x : tensor<3x24xf32>
-  return %y : tensor<3x24xf32>
 }

@@ -71,16 +71,10 @@ def FuseElementwise : Pass<"graft-fuse-elementwise", "::mlir::func::FuncOp"> {
 }
 
 def CPUSchedule : Pass<"graft-cpu-schedule", "::mlir::ModuleOp"> {
-  let summary = "Tiles and vectorises products and elementwise loops for the CPU";
+  let summary = "Tiles and vectorises products, splits large reductions, for the CPU";
   let description = [{
     The CPU schedule, on tensors, before bufferization:
 
-    - **Elementwise ops** (all-parallel `linalg.generic` with static
-      shapes, `linalg.fill`) and 2-D `linalg.transpose` are tiled to one
-      vector along the innermost dimension (16 f32 or 8 f64 at 512 bits;
-      square blocks for transposes), peeled so that every tile has a
-      static shape (no masks), and
-      vectorised.
     - **Matrix products** marked `graft.contraction` by the lowering
       (every 2-D product, iterated m, n, k) run the transform-dialect
       schedule in `CPUSchedule.cpp`: 6x64 register tiles (24 AVX-512
@@ -88,11 +82,16 @@ def CPUSchedule : Pass<"graft-cpu-schedule", "::mlir::ModuleOp"> {
       AVX2's 16 registers) over k steps of 1, the m and n loops peeled, vectorised
       to `vector.contract`, the accumulator hoisted out of the k loop, and
       the contraction lowered to outer products (one broadcast and four
-      FMAs per row and k step).
+      FMAs per row and k step). The row-block loop is marked parallel.
+    - **Other large ops with reductions** (convolutions and their
+      gradients, long reductions) are split across threads: the first
+      parallel dim is tiled by one and marked parallel; each output is
+      still reduced by one thread, in order.
 
-    The `schedule` option names a file holding a transform-dialect module
-    whose `@__transform_main` replaces the built-in product schedule, for
-    experiments with graft-opt.
+    Elementwise ops are vectorised later, on buffers, by
+    `graft-cpu-vectorize`. The `schedule` option names a file holding a
+    transform-dialect module whose `@__transform_main` replaces the built-in
+    product schedule, for experiments with graft-opt.
 
     ```mlir
     %r = linalg.generic {...} attrs = {graft.contraction} // 512x512x512
@@ -108,11 +107,47 @@ def CPUSchedule : Pass<"graft-cpu-schedule", "::mlir::ModuleOp"> {
            "A transform-dialect file replacing the product schedule">,
     Option<"vectorBits", "vector-bits", "unsigned", /*default=*/"512",
            "The target's vector width: 512 (AVX-512: 32 registers, 6x64 "
-           "product tiles), 256 (AVX2: 16 registers, 6x16 tiles), 128">
+           "product tiles, 16x16 transposes by shuffles), 256 (AVX2: 16 "
+           "registers, 6x16 tiles), 128">
   ];
   let dependentDialects = [
     "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect",
     "::mlir::transform::TransformDialect", "::mlir::affine::AffineDialect"];
+}
+
+def CPUVectorize : Pass<"graft-cpu-vectorize", "::mlir::ModuleOp"> {
+  let summary = "Tiles and vectorises elementwise loops and transposes on buffers";
+  let description = [{
+    After bufferization and `graft-plan-memory`: elementwise ops
+    (all-parallel `linalg.generic` with static shapes, `linalg.fill`) and
+    2-D `linalg.transpose` on buffers are tiled to one vector along the
+    innermost dimension (16 f32 or 8 f64 at 512 bits; square blocks for
+    transposes), peeled so that every tile has a static shape (no masks),
+    and vectorised. The outer tile loop of a large op is marked parallel.
+
+    It runs on buffers so that memory planning sees whole elementwise ops:
+    an optimizer's update of a parameter or a moment is then written in the
+    state's own storage, with no temporary and no trailing copy.
+
+    Ops that read or write i1 buffers stay scalar (a vector of i1 is a bit
+    mask in memory, a memref of i1 a byte per element), except for a 0-d
+    i1 input, which is loaded once and broadcast.
+
+    ```mlir
+    linalg.generic ... ins(%x : memref<3x36xf32>) outs(%y : memref<3x36xf32>)
+    // becomes
+    scf.for %i = %c0 to %c3 step %c1 {
+      scf.for %j = %c0 to %c32 step %c16 {  // vector<1x16xf32>
+      ...                                   // then a vector<1x4xf32> tail
+    ```
+  }];
+  let options = [
+    Option<"vectorBits", "vector-bits", "unsigned", /*default=*/"512",
+           "The target's vector width: 512, 256 or 128">
+  ];
+  let dependentDialects = [
+    "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect",
+    "::mlir::affine::AffineDialect", "::mlir::memref::MemRefDialect"];
 }
 
 def ParallelizeLoops : Pass<"graft-parallelize-loops", "::mlir::func::FuncOp"> {

@@ -1,0 +1,129 @@
+// RUN: graft-opt %s --split-input-file --pass-pipeline='builtin.module(graft-cpu-vectorize, canonicalize)' | FileCheck %s
+// RUN: graft-opt %s --split-input-file --pass-pipeline='builtin.module(graft-cpu-vectorize{vector-bits=256}, canonicalize)' | FileCheck %s --check-prefix=AVX2
+
+// Elementwise on buffers: one 16-lane vector per tile along the innermost
+// dimension, and a static 4-lane tail (36 = 2 * 16 + 4); with AVX2, 8
+// lanes (36 = 4 * 8 + 4). The result is written where the op wrote it.
+
+// CHECK-LABEL: func.func @elementwise(
+// CHECK-SAME: %[[X:[^:]+]]: memref<3x36xf32>, %[[Y:[^:]+]]: memref<3x36xf32>
+// CHECK: scf.for %[[I:.+]] = %c0 to %c3 step %c1
+// CHECK: scf.for %[[J:.+]] = %c0 to %c32 step %c16
+// CHECK: %[[XT:.+]] = memref.subview %[[X]][%[[I]], %[[J]]] [1, 16]
+// CHECK: %[[YT:.+]] = memref.subview %[[Y]][%[[I]], %[[J]]] [1, 16]
+// CHECK: vector.transfer_read %[[XT]]{{.+}} vector<16xf32>
+// CHECK: math.tanh %{{.+}} : vector<1x16xf32>
+// CHECK: vector.transfer_write %{{.+}}, %[[YT]]{{.+}} : vector<16xf32>
+// CHECK: math.tanh %{{.+}} : vector<1x4xf32>
+// CHECK-NOT: linalg.generic
+// AVX2-LABEL: func.func @elementwise(
+// AVX2: scf.for %{{.+}} = %c0 to %c32 step %c8
+// AVX2: math.tanh %{{.+}} : vector<1x8xf32>
+// AVX2: math.tanh %{{.+}} : vector<1x4xf32>
+func.func @elementwise(%x: memref<3x36xf32>, %y: memref<3x36xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%x : memref<3x36xf32>) outs(%y : memref<3x36xf32>) {
+  ^bb0(%a: f32, %b: f32):
+    %t = math.tanh %a : f32
+    linalg.yield %t : f32
+  }
+  return
+}
+
+// -----
+
+// Masks (i1 buffers) stay scalar: a vector of i1 is a bit mask in memory.
+
+// CHECK-LABEL: func.func @mask(
+// CHECK-NOT: vector<
+// CHECK: linalg.generic
+// CHECK: arith.cmpf ogt, %{{.+}} : f32
+func.func @mask(%x: memref<4x32xf32>, %m: memref<4x32xi1>) {
+  %z = arith.constant 0.0 : f32
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%x : memref<4x32xf32>) outs(%m : memref<4x32xi1>) {
+  ^bb0(%a: f32, %b: i1):
+    %c = arith.cmpf ogt, %a, %z : f32
+    linalg.yield %c : i1
+  }
+  return
+}
+
+// -----
+
+// A 0-d i1 input (SGD's "first step" flag, choosing the gradient over the
+// momentum update) is loaded once and broadcast: the update is vectorised.
+
+// CHECK-LABEL: func.func @first_step(
+// CHECK-SAME: %[[FIRST:[^:]+]]: memref<i1>
+// CHECK: scf.for
+// CHECK: %[[F:.+]] = vector.transfer_read %[[FIRST]][], %{{.+}} : memref<i1>, vector<i1>
+// CHECK: %[[B:.+]] = vector.broadcast %[[F]] : vector<i1> to vector<16xi1>
+// CHECK: arith.select %[[B]], %{{.+}}, %{{.+}} : vector<16xi1>, vector<16xf32>
+func.func @first_step(%first: memref<i1>, %g: memref<64xf32>, %buf: memref<64xf32>) {
+  %mom = arith.constant 0.9 : f32
+  linalg.generic {indexing_maps = [affine_map<(i) -> ()>, affine_map<(i) -> (i)>, affine_map<(i) -> (i)>],
+                  iterator_types = ["parallel"]}
+      ins(%first, %g : memref<i1>, memref<64xf32>) outs(%buf : memref<64xf32>) {
+  ^bb0(%f: i1, %a: f32, %b: f32):
+    %s = arith.mulf %b, %mom : f32
+    %u = arith.addf %s, %a : f32
+    %r = arith.select %f, %a, %u : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
+// A transpose moves square 16x16 blocks (8x8 with AVX2) through registers:
+// the block's rows are read, transposed by shuffles (64 for 16x16, not
+// one extract and insert per element), and written row by row.
+
+// CHECK-LABEL: func.func @transpose(
+// CHECK: scf.for %{{.+}} = %c0 to %c48 step %c16
+// CHECK: scf.for %{{.+}} = %c0 to %c32 step %c16
+// CHECK-COUNT-16: vector.transfer_read {{.+}} vector<16xf32>
+// CHECK-COUNT-64: vector.shuffle
+// CHECK-COUNT-16: vector.transfer_write {{.+}} : vector<16xf32>
+// CHECK-NOT: vector.extract {{.+}} : f32
+// CHECK: return
+// AVX2-LABEL: func.func @transpose(
+// AVX2-COUNT-8: vector.transfer_read {{.+}} vector<8xf32>
+// AVX2: vector.shuffle {{.+}} : vector<64xf32>, vector<64xf32>
+// AVX2-COUNT-8: vector.transfer_write {{.+}} : vector<8xf32>
+func.func @transpose(%a: memref<32x48xf32>, %t: memref<48x32xf32>) {
+  linalg.transpose ins(%a : memref<32x48xf32>) outs(%t : memref<48x32xf32>) permutation = [1, 0]
+  return
+}
+
+// -----
+
+// A sum over the outer dim (a bias gradient: over the batch) vectorises
+// along the columns, one row at a time: the column loop outside (split
+// across threads when large), the rows inside in order, so every column
+// adds its terms in the order of the op's loops.
+
+// CHECK-LABEL: func.func @column_sum(
+// CHECK-SAME: %[[X:[^:]+]]: memref<128x40xf32>, %[[S:[^:]+]]: memref<40xf32>
+// CHECK: scf.for %[[J:.+]] = %c0 to %c32 step %c16
+// CHECK: scf.for %[[I:.+]] = %c0 to %c128 step %c1
+// CHECK: %[[XT:.+]] = memref.subview %[[X]][%[[I]], %[[J]]] [1, 16]
+// CHECK: %[[ST:.+]] = memref.subview %[[S]][%[[J]]] [16]
+// CHECK: %[[ROW:.+]] = vector.transfer_read %[[XT]]{{.+}} vector<16xf32>
+// CHECK: %[[ACC:.+]] = vector.transfer_read %[[ST]]{{.+}} vector<16xf32>
+// CHECK: %[[SUM:.+]] = arith.addf %[[ACC]], %[[ROW]] : vector<16xf32>
+// CHECK: vector.transfer_write %[[SUM]], %[[ST]]
+// CHECK: arith.addf %{{.+}} : vector<8xf32>
+func.func @column_sum(%x: memref<128x40xf32>, %s: memref<40xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (j)>],
+                  iterator_types = ["reduction", "parallel"]}
+      ins(%x : memref<128x40xf32>) outs(%s : memref<40xf32>) {
+  ^bb0(%a: f32, %b: f32):
+    %t = arith.addf %a, %b : f32
+    linalg.yield %t : f32
+  }
+  return
+}
