@@ -280,7 +280,8 @@ graft.model @layout {
 )mlir",
     // A LeNet-like CNN: padded conv with bias, batch_norm with its buffers,
     // max/avg pooling (padding, ceil_mode, count_include_pad, dilation),
-    // grouped strided dilated conv, a strided conv without bias, and ties.
+    // grouped strided dilated conv, an ungrouped one (the CPU's products
+    // over patches), a strided conv without bias, and ties.
     R"mlir(
 graft.model @cnn {
   %x = graft.input "x" requires_grad : tensor<4x1x12x12xf32>
@@ -295,6 +296,8 @@ graft.model @cnn {
   %w2 = graft.param "c2.weight" init <kaiming_uniform, {a = 2.2360679774997898 : f64}> : tensor<6x2x3x3xf32>
   %b2 = graft.param "c2.bias" init <uniform, {a = -0.3 : f64, b = 0.3 : f64}> : tensor<6xf32>
   %w3 = graft.param "c3.weight" init <kaiming_uniform, {a = 2.2360679774997898 : f64}> : tensor<3x6x2x2xf32>
+  %w4 = graft.param "c4.weight" init <kaiming_uniform, {a = 2.2360679774997898 : f64}> : tensor<2x4x3x3xf32>
+  %b4 = graft.param "c4.bias" init <uniform, {a = -0.3 : f64, b = 0.3 : f64}> : tensor<2xf32>
   %wf = graft.param "fc.weight" init <kaiming_uniform, {a = 2.2360679774997898 : f64}> : tensor<4x54xf32>
   %bf = graft.param "fc.bias" init <uniform, {a = -0.1 : f64, b = 0.1 : f64}> : tensor<4xf32>
   // Zeros: %z below ties along W, and its gradient shows which tie max
@@ -325,7 +328,11 @@ graft.model @cnn {
   %z = graft.add %u, %tie : (tensor<4x6x4x1xf32>, tensor<4x4xf32>) -> tensor<4x6x4x4xf32>
   %mz = graft.max_pool2d %z {kernel_size = array<i64: 2, 2>, stride = array<i64: 1, 1>} : tensor<4x6x4x4xf32> -> tensor<4x6x3x3xf32>
   %lz = graft.mean %mz : tensor<4x6x3x3xf32> -> tensor<f32>
-  %loss = graft.add %l5, %lz : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  %c4 = graft.conv2d %p1, %w4, %b4 {stride = array<i64: 2, 2>, padding = array<i64: 2, 2>, dilation = array<i64: 2, 2>} : (tensor<4x4x7x7xf32>, tensor<2x4x3x3xf32>, tensor<2xf32>) -> tensor<4x2x4x4xf32>
+  %c4s = graft.mul %c4, %c4 : (tensor<4x2x4x4xf32>, tensor<4x2x4x4xf32>) -> tensor<4x2x4x4xf32>
+  %l7 = graft.mean %c4s : tensor<4x2x4x4xf32> -> tensor<f32>
+  %lzz = graft.add %l5, %lz : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  %loss = graft.add %lzz, %l7 : (tensor<f32>, tensor<f32>) -> tensor<f32>
   graft.output "logits" %logits : tensor<4x4xf32>
   graft.output "pooled" %m2 : tensor<4x6x2x2xf32>
   graft.loss %loss : tensor<f32>

@@ -86,9 +86,11 @@ void graft::registerCodegenDialects(DialectRegistry &registry) {
   registerOpenMPDialectTranslation(registry);
 }
 
-const char graft::kLinalgPipeline[] =
-    "func.func(convert-graft-to-linalg, canonicalize, cse,"
-    "          graft-fuse-elementwise, canonicalize, cse),";
+std::string graft::linalgPipeline(bool convProducts) {
+  return std::string("func.func(convert-graft-to-linalg{conv-products=") +
+         (convProducts ? "true" : "false") +
+         "}, canonicalize, cse, graft-fuse-elementwise, canonicalize, cse),";
+}
 
 const char graft::kBufferizePipeline[] =
     "eliminate-empty-tensors,"
@@ -101,7 +103,7 @@ const char graft::kBufferizePipeline[] =
 // step is a pass with a stable name, so a failing step can be rerun alone
 // with graft-opt.
 static const std::string kCPUPipeline =
-    std::string(graft::kLinalgPipeline) +
+    graft::linalgPipeline(/*convProducts=*/true) +
     "graft-cpu-schedule{vector-bits=VECTOR_BITS}, canonicalize," +
     graft::kBufferizePipeline +
     "graft-cpu-vectorize{vector-bits=VECTOR_BITS}, canonicalize,"

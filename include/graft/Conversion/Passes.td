@@ -24,8 +24,25 @@ def ConvertGraftToLinalg : Pass<"convert-graft-to-linalg", "::mlir::func::FuncOp
       for bit the reference evaluator's mask;
     - scatter-like backward ops (pooling, embedding) to `scf.for` nests.
 
-    An op it cannot lower is an error at the op's location.
+    With `conv-products` (the CPU pipeline), ungrouped convolutions and
+    their gradients become 2-D products over the patches (im2col), which
+    `graft-cpu-schedule` tiles for registers like any matrix product:
+
+    - forward: `col[(c,kh,kw), (n,oh,ow)] = xp[n, c, oh*s + kh*d, ...]`,
+      `y = w[O, C*KH*KW] @ col` starting from the bias, then
+      `[O, N, OH*OW] -> [N, O, OH*OW]`;
+    - weight gradient: `gy[O, N*OH*OW] @ col^T`;
+    - input gradient: `gcol = w^T @ gy`, then each input element gathers
+      the patch entries it was copied to (col2im).
+
+    Each output sums its terms in the order of the direct convolution's
+    loops. Without the option (the GPU pipeline, which runs convolutions
+    as implicit GEMM) they stay `linalg.conv_2d_nchw_fchw` and generics.
   }];
+  let options = [
+    Option<"convProducts", "conv-products", "bool", /*default=*/"false",
+           "Lower ungrouped convolutions to products over patches (im2col)">
+  ];
   let dependentDialects = [
     "::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
     "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",

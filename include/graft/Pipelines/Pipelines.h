@@ -5,6 +5,8 @@
 
 #include "mlir/Pass/PassManager.h"
 
+#include <string>
+
 namespace mlir {
 class DialectRegistry;
 class ModuleOp;
@@ -20,9 +22,10 @@ void registerCodegenDialects(mlir::DialectRegistry &registry);
 void registerCodegenPasses();
 void registerCodegenPassesOnce();
 
-/// The target-neutral start of every pipeline, in MLIR's textual form:
-/// graft -> linalg and elementwise fusion, on tensors.
-extern const char kLinalgPipeline[];
+/// The start of every pipeline, in MLIR's textual form: graft -> linalg and
+/// elementwise fusion, on tensors; `convProducts` (the CPU) lowers
+/// convolutions to products over patches.
+std::string linalgPipeline(bool convProducts);
 /// What follows it on every target: bufferization with results as
 /// out-parameters and the planned workspace (graft-plan-memory).
 extern const char kBufferizePipeline[];
