@@ -752,26 +752,60 @@ struct ConvAttrs {
   }
 };
 
+/// The window of `x` [N, C, Hp, Wp] that kernel tap (kh, kw) of a
+/// convolution reads: x[n, c, oh*s + kh*d, ow*s + kw*d], [N, C, OH, OW].
+SmallVector<OpFoldResult> tapOffsets(Lowering &L, int64_t kh, int64_t kw,
+                                     const ConvAttrs &a) {
+  return indexAttrs(L.b, {0, 0, kh * a.d[0], kw * a.d[1]});
+}
+
+/// The plane of tap (kh, kw) in col [C, KH, KW, N, OH, OW], as [C, N, OH, OW].
+RankedTensorType tapPlane(ArrayRef<int64_t> col, Type elt) {
+  return RankedTensorType::get({col[0], col[3], col[4], col[5]}, elt);
+}
+
+/// [A, B, ...] read through (d1, d0, d2, ...): the first two dims swapped.
+AffineMap swapFirstTwo(MLIRContext *ctx, unsigned rank) {
+  SmallVector<unsigned> perm = {1, 0};
+  for (unsigned i = 2; i < rank; ++i)
+    perm.push_back(i);
+  return AffineMap::getPermutationMap(perm, ctx);
+}
+
 /// The patches of a convolution as the columns of a matrix (im2col):
 /// col[(c, kh, kw), (n, oh, ow)] = xp[n, c, oh*s + kh*d, ow*s + kw*d],
-/// [C*KH*KW, N*OH*OW], from the padded input `xp`.
+/// [C*KH*KW, N*OH*OW], from the padded input `xp`: one strided window copy
+/// per kernel tap, which the CPU vectorises along ow.
 Value im2col(Lowering &L, Value xp, int64_t KH, int64_t KW, int64_t OH,
              int64_t OW, const ConvAttrs &a) {
   ArrayRef<int64_t> xs = shapeOf(xp);
   int64_t N = xs[0], C = xs[1];
+  Type elt = eltOf(xp);
   MLIRContext *ctx = L.b.getContext();
-  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
-  // c kh kw n oh ow
-  SmallVector<AffineMap> maps = {
-      mapOf(ctx, 6, {d(3), d(0), d(4) * a.s[0] + d(1) * a.d[0],
-                     d(5) * a.s[1] + d(2) * a.d[1]}),
-      AffineMap::getMultiDimIdentityMap(6, ctx)};
-  Value init = L.empty({C, KH, KW, N, OH, OW}, eltOf(xp));
-  Value col = generic(L, {xp}, {init}, maps,
-                      SmallVector<IteratorType>(6, IteratorType::parallel),
-                      [](OpBuilder &, Location, ValueRange v) {
-                        return SmallVector<Value>{v[0]};
-                      })[0];
+  SmallVector<int64_t> shape = {C, KH, KW, N, OH, OW};
+  Value col = L.empty(shape, elt);
+  auto window = RankedTensorType::get({N, C, OH, OW}, elt);
+  SmallVector<AffineMap> maps = {swapFirstTwo(ctx, 4),
+                                 AffineMap::getMultiDimIdentityMap(4, ctx)};
+  for (int64_t kh = 0; kh < KH; ++kh)
+    for (int64_t kw = 0; kw < KW; ++kw) {
+      Value win = tensor::ExtractSliceOp::create(
+          L.b, L.loc, window, xp, tapOffsets(L, kh, kw, a),
+          indexAttrs(L.b, {N, C, OH, OW}),
+          indexAttrs(L.b, {1, 1, a.s[0], a.s[1]}));
+      SmallVector<OpFoldResult> at = indexAttrs(L.b, {0, kh, kw, 0, 0, 0}),
+                                sizes = indexAttrs(L.b, {C, 1, 1, N, OH, OW}),
+                                ones = indexAttrs(L.b, {1, 1, 1, 1, 1, 1});
+      Value dest = tensor::ExtractSliceOp::create(
+          L.b, L.loc, tapPlane(shape, elt), col, at, sizes, ones);
+      Value plane = generic(L, {win}, {dest}, maps,
+                            SmallVector<IteratorType>(4, IteratorType::parallel),
+                            [](OpBuilder &, Location, ValueRange v) {
+                              return SmallVector<Value>{v[0]};
+                            })[0];
+      col = tensor::InsertSliceOp::create(L.b, L.loc, plane, col, at, sizes,
+                                          ones);
+    }
   return L.reshape(col, {C * KH * KW, N * OH * OW});
 }
 
@@ -872,29 +906,41 @@ Value lowerConvBackwardInput(Lowering &L, Value gy, Value w,
   auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
   if (G == 1 && L.convProducts) {
     // The patches' gradient gcol = w^T @ gy [C*KH*KW, N*OH*OW], then each
-    // input element sums the patch entries it was copied to (col2im), as
-    // a gather over (kh, kw) from gcol spread by the stride and padded:
-    // gxp[n, c, iy, ix] += gq[c, kh, kw, n, iy - kh*d + P0, ix - kw*d + P1].
+    // input element sums the patch entries it was copied to (col2im): tap
+    // by tap, each adding its plane into the strided window it read, so
+    // every element sums its taps in (kh, kw) order.
     ArrayRef<int64_t> gs = shapeOf(gy);
     int64_t OH = gs[2], OW = gs[3], K = C * KH * KW;
     Value wT = L.transpose(L.reshape(w, {O, K}), {1, 0});
-    Value gcol = L.contract(wT, gradAsMatrix(L, gy), {K, N * OH * OW});
-    Value gq = embed(L, L.reshape(gcol, {C, KH, KW, N, OH, OW}),
-                     {C, KH, KW, N, Hp + P0, Wp + P1}, 0.0,
-                     {0, 0, 0, 0, P0, P1}, {1, 1, 1, 1, a.s[0], a.s[1]});
-    // n c iy ix | kh kw
-    SmallVector<AffineMap> maps = {
-        mapOf(ctx, 6, {d(1), d(4), d(5), d(0), d(2) - d(4) * a.d[0] + P0,
-                       d(3) - d(5) * a.d[1] + P1}),
-        AffineMap::getMultiDimIdentityMap(6, ctx).getSubMap({0, 1, 2, 3})};
-    SmallVector<IteratorType> iters(4, IteratorType::parallel);
-    iters.append(2, IteratorType::reduction);
-    Value gxp = generic(L, {gq}, {L.filled({N, C, Hp, Wp}, elt, 0.0)}, maps,
-                        iters, [](OpBuilder &b, Location l, ValueRange v) {
-                          return SmallVector<Value>{
-                              arith::AddFOp::create(b, l, v[1], v[0])
-                                  .getResult()};
-                        })[0];
+    SmallVector<int64_t> shape = {C, KH, KW, N, OH, OW};
+    Value gcol = L.reshape(
+        L.contract(wT, gradAsMatrix(L, gy), {K, N * OH * OW}), shape);
+    Value gxp = L.filled({N, C, Hp, Wp}, elt, 0.0);
+    auto window = RankedTensorType::get({N, C, OH, OW}, elt);
+    SmallVector<AffineMap> maps = {swapFirstTwo(ctx, 4),
+                                   AffineMap::getMultiDimIdentityMap(4, ctx)};
+    for (int64_t kh = 0; kh < KH; ++kh)
+      for (int64_t kw = 0; kw < KW; ++kw) {
+        Value plane = tensor::ExtractSliceOp::create(
+            L.b, L.loc, tapPlane(shape, elt), gcol,
+            indexAttrs(L.b, {0, kh, kw, 0, 0, 0}),
+            indexAttrs(L.b, {C, 1, 1, N, OH, OW}),
+            indexAttrs(L.b, {1, 1, 1, 1, 1, 1}));
+        SmallVector<OpFoldResult> at = tapOffsets(L, kh, kw, a),
+                                  sizes = indexAttrs(L.b, {N, C, OH, OW}),
+                                  strides = indexAttrs(L.b, {1, 1, a.s[0], a.s[1]});
+        Value win = tensor::ExtractSliceOp::create(L.b, L.loc, window, gxp, at,
+                                                   sizes, strides);
+        Value sum = generic(L, {plane}, {win}, maps,
+                            SmallVector<IteratorType>(4, IteratorType::parallel),
+                            [](OpBuilder &b, Location l, ValueRange v) {
+                              return SmallVector<Value>{
+                                  arith::AddFOp::create(b, l, v[1], v[0])
+                                      .getResult()};
+                            })[0];
+        gxp = tensor::InsertSliceOp::create(L.b, L.loc, sum, gxp, at, sizes,
+                                            strides);
+      }
     return extractBox(L, gxp, {0, 0, a.p[0], a.p[1]}, {N, C, H, W});
   }
   Value gq = embed(L, gy, {N, O, Hp + P0, Wp + P1}, 0.0, {0, 0, P0, P1},
@@ -930,10 +976,27 @@ Value lowerConvBackwardWeight(Lowering &L, Value gy, Value x,
   Value xp = embed(L, x, {N, C, Hp, Wp}, 0.0, {0, 0, a.p[0], a.p[1]},
                    {1, 1, 1, 1});
   if (G == 1 && L.convProducts) {
-    // gw[o, (c, kh, kw)] = gy[o, (n, oh, ow)] @ col^T.
-    Value colT = L.transpose(im2col(L, xp, KH, KW, OH, OW, a), {1, 0});
-    return L.reshape(L.contract(gradAsMatrix(L, gy), colT, {O, C * KH * KW}),
-                     ws);
+    // gw[o, (c, kh, kw)] = gy[o, (n, oh, ow)] @ col^T. The product's
+    // columns are the C*KH*KW taps: padded with zero rows of col to a
+    // multiple of 16, so that every register tile is whole vectors (25
+    // taps of a 5x5 kernel would otherwise make a 25-lane accumulator).
+    int64_t K = C * KH * KW, Kp = (K + 15) / 16 * 16, M = N * OH * OW;
+    Value col = im2col(L, xp, KH, KW, OH, OW, a);
+    // col^T written into the first K columns of zeros [M, Kp] (in place,
+    // destination-style: no copy).
+    Value colT = L.filled({M, Kp}, elt, 0.0);
+    SmallVector<OpFoldResult> zero = indexAttrs(L.b, {0, 0}),
+                              sizes = indexAttrs(L.b, {M, K}),
+                              ones = indexAttrs(L.b, {1, 1});
+    Value dest = tensor::ExtractSliceOp::create(
+        L.b, L.loc, RankedTensorType::get({M, K}, elt), colT, zero, sizes,
+        ones);
+    Value t = linalg::TransposeOp::create(L.b, L.loc, col, dest,
+                                          ArrayRef<int64_t>{1, 0})
+                  .getResult()[0];
+    colT = tensor::InsertSliceOp::create(L.b, L.loc, t, colT, zero, sizes, ones);
+    Value gw = L.contract(gradAsMatrix(L, gy), colT, {O, Kp});
+    return L.reshape(extractBox(L, gw, {0, 0}, {O, K}), ws);
   }
   Value x5 = L.reshape(xp, {N, G, Cg, Hp, Wp});
   Value g5 = L.reshape(gy, {N, G, Og, OH, OW});

@@ -2,15 +2,20 @@
 // RUN: graft-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(convert-graft-to-linalg))' | FileCheck %s --check-prefix=DIRECT
 
 // With conv-products (the CPU), an ungrouped convolution is a 2-D product
-// over its patches: im2col gathers col[(c, kh, kw), (n, oh, ow)], the
-// product w[4, 27] @ col[27, 72] starts from the broadcast bias, and the
+// over its patches: im2col copies, per kernel tap, the strided window of x
+// it reads into col[(c, kh, kw), (n, oh, ow)] (9 taps), the product
+// w[4, 27] @ col[27, 72] starts from the broadcast bias, and the
 // [O, N, OH*OW] result is swapped to [N, O, OH*OW]. Without the option
 // (the GPU) it stays linalg.conv_2d_nchw_fchw.
 
 // CHECK-LABEL: func.func @conv(
 // CHECK-SAME: %[[X:[^:]+]]: tensor<2x3x8x8xf32>, %[[W:[^:]+]]: tensor<4x3x3x3xf32>
 // CHECK: %[[BIAS:.+]] = linalg.generic {{.+}} outs(%{{.+}} : tensor<4x72xf32>)
-// CHECK: %[[PATCHES:.+]] = linalg.generic {{.+}} ins(%[[X]] : tensor<2x3x8x8xf32>) outs(%{{.+}} : tensor<3x3x3x2x6x6xf32>)
+// CHECK: %[[WIN:.+]] = tensor.extract_slice %[[X]][0, 0, 0, 0] [2, 3, 6, 6] [1, 1, 1, 1]
+// CHECK: %[[PLANE:.+]] = tensor.extract_slice %{{.+}}[0, 0, 0, 0, 0, 0] [3, 1, 1, 2, 6, 6] [1, 1, 1, 1, 1, 1] : tensor<3x3x3x2x6x6xf32> to tensor<3x2x6x6xf32>
+// CHECK: linalg.generic {{.+}} ins(%[[WIN]] : tensor<2x3x6x6xf32>) outs(%[[PLANE]] : tensor<3x2x6x6xf32>)
+// CHECK-COUNT-8: tensor.insert_slice
+// CHECK: %[[PATCHES:.+]] = tensor.insert_slice %{{.+}}[0, 2, 2, 0, 0, 0] [3, 1, 1, 2, 6, 6]
 // CHECK: %[[COL:.+]] = tensor.reshape %[[PATCHES]]{{.+}} -> tensor<27x72xf32>
 // CHECK: %[[W2:.+]] = tensor.reshape %[[W]]{{.+}} -> tensor<4x27xf32>
 // CHECK: %[[Y2:.+]] = linalg.generic {{.+}} ins(%[[W2]], %[[COL]] : tensor<4x27xf32>, tensor<27x72xf32>) outs(%[[BIAS]] : tensor<4x72xf32>) attrs = {graft.contraction}
@@ -27,13 +32,21 @@ func.func @conv(%x: tensor<2x3x8x8xf32>, %w: tensor<4x3x3x3xf32>, %b: tensor<4xf
 // -----
 
 // The weight gradient: the output gradient as [O, N*OH*OW] times the
-// transposed patches (strided: oh*2 + kh).
+// transposed patches (stride 2: windows of every other element). The 27
+// taps are padded to 32 columns of zeros, so the product's register tiles
+// are whole vectors; the first 27 columns are the gradient.
 
 // CHECK-LABEL: func.func @weight_grad(
-// CHECK: linalg.generic {indexing_maps = [#{{.+}}, #{{.+}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]}
-// CHECK: %[[COLT:.+]] = linalg.transpose ins(%{{.+}} : tensor<27x18xf32>) outs(%{{.+}} : tensor<18x27xf32>)
-// CHECK: %[[GW:.+]] = linalg.generic {{.+}} ins(%{{.+}}, %[[COLT]] : tensor<4x18xf32>, tensor<18x27xf32>) {{.+}} attrs = {graft.contraction}
-// CHECK: tensor.reshape %[[GW]]{{.+}} -> tensor<4x3x3x3xf32>
+// CHECK-SAME: %[[GY:[^:]+]]: tensor<2x4x3x3xf32>, %[[X:[^:]+]]: tensor<2x3x8x8xf32>
+// CHECK: tensor.extract_slice %[[X]][0, 0, 0, 0] [2, 3, 3, 3] [1, 1, 2, 2]
+// CHECK: %[[PAD:.+]] = linalg.fill {{.+}} -> tensor<18x32xf32>
+// CHECK: %[[LEFT:.+]] = tensor.extract_slice %[[PAD]][0, 0] [18, 27] [1, 1]
+// CHECK: %[[T:.+]] = linalg.transpose ins(%{{.+}} : tensor<27x18xf32>) outs(%[[LEFT]] : tensor<18x27xf32>)
+// CHECK: %[[COLT:.+]] = tensor.insert_slice %[[T]] into %[[PAD]][0, 0] [18, 27] [1, 1]
+// CHECK: %[[GW:.+]] = linalg.generic {{.+}} ins(%{{.+}}, %[[COLT]] : tensor<4x18xf32>, tensor<18x32xf32>) {{.+}} attrs = {graft.contraction}
+// CHECK: linalg.generic {{.+}} outs(%{{.+}} : tensor<4x27xf32>)
+// CHECK: tensor.extract %[[GW]]
+// CHECK: tensor.reshape %{{.+}} -> tensor<4x3x3x3xf32>
 func.func @weight_grad(%gy: tensor<2x4x3x3xf32>, %x: tensor<2x3x8x8xf32>) -> tensor<4x3x3x3xf32> {
   %gw = graft.conv2d_backward_weight %gy, %x {stride = array<i64: 2, 2>} : (tensor<2x4x3x3xf32>, tensor<2x3x8x8xf32>) -> tensor<4x3x3x3xf32>
   return %gw : tensor<4x3x3x3xf32>
@@ -41,13 +54,21 @@ func.func @weight_grad(%gy: tensor<2x4x3x3xf32>, %x: tensor<2x3x8x8xf32>) -> ten
 
 // -----
 
-// The input gradient: the patches' gradient w^T @ gy, then col2im, a
-// gather over (kh, kw) that sums into each (padded) input element.
+// The input gradient: the patches' gradient w^T @ gy, then col2im: tap by
+// tap, each plane added into the window of the padded input gradient it
+// came from; the padding is cut off at the end.
 
 // CHECK-LABEL: func.func @input_grad(
 // CHECK: %[[WT:.+]] = linalg.transpose ins(%{{.+}} : tensor<4x27xf32>) outs(%{{.+}} : tensor<27x4xf32>)
 // CHECK: %[[GCOL:.+]] = linalg.generic {{.+}} ins(%[[WT]], %{{.+}} : tensor<27x4xf32>, tensor<4x128xf32>) {{.+}} attrs = {graft.contraction}
-// CHECK: linalg.generic {{.+}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]} ins(%{{.+}} : tensor<3x3x3x2x12x12xf32>) outs(%{{.+}} : tensor<2x3x10x10xf32>)
+// CHECK: %[[GCOL6:.+]] = tensor.reshape %[[GCOL]]{{.+}} -> tensor<3x3x3x2x8x8xf32>
+// CHECK: %[[ZERO:.+]] = linalg.fill {{.+}} -> tensor<2x3x10x10xf32>
+// CHECK: %[[P0:.+]] = tensor.extract_slice %[[GCOL6]][0, 0, 0, 0, 0, 0] [3, 1, 1, 2, 8, 8]
+// CHECK: %[[W0:.+]] = tensor.extract_slice %[[ZERO]][0, 0, 0, 0] [2, 3, 8, 8] [1, 1, 1, 1]
+// CHECK: %[[S0:.+]] = linalg.generic {{.+}} ins(%[[P0]] : tensor<3x2x8x8xf32>) outs(%[[W0]] : tensor<2x3x8x8xf32>)
+// CHECK: arith.addf
+// CHECK: tensor.insert_slice %[[S0]] into %[[ZERO]][0, 0, 0, 0] [2, 3, 8, 8] [1, 1, 1, 1]
+// CHECK-COUNT-8: tensor.insert_slice
 // CHECK: tensor.extract %{{.+}} : tensor<2x3x10x10xf32>
 // CHECK: return %{{.+}} : tensor<2x3x8x8xf32>
 func.func @input_grad(%gy: tensor<2x4x8x8xf32>, %w: tensor<4x3x3x3xf32>) -> tensor<2x3x8x8xf32> {
