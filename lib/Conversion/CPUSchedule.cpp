@@ -264,29 +264,31 @@ LogicalResult vectorizeElementwise(ModuleOp module, unsigned vectorBits) {
 }
 
 /// Splits large ops with reductions that the product schedule does not take
-/// (convolutions and their gradients, long reductions) across threads: the
-/// first parallel dim of at least two iterations is tiled by one and the
-/// tile loop marked parallel. The output uses every parallel dim, so the
-/// iterations write disjoint slices, and each output is still reduced by
-/// one thread in the same order (bit-identical at any thread count).
+/// (pooling windows with their argmax, grouped convolutions, long
+/// reductions) across threads: the first parallel dim of at least two
+/// iterations is tiled by one and the tile loop marked parallel. Every
+/// output uses every parallel dim, so the iterations write disjoint slices,
+/// and each output is still reduced by one thread in the same order
+/// (bit-identical at any thread count).
 LogicalResult splitReductions(ModuleOp module) {
   SmallVector<linalg::LinalgOp> work;
   module.walk([&](linalg::LinalgOp op) {
     if (!op.hasPureTensorSemantics() || !hasStaticLoops(op) ||
         op->hasAttr("graft.contraction") || op.getNumReductionLoops() == 0 ||
-        reducesOuterDims(op) || op.getNumDpsInits() != 1 ||
-        !isa<TilingInterface>(op.getOperation()))
+        reducesOuterDims(op) || !isa<TilingInterface>(op.getOperation()))
       return;
     int64_t elements = 1;
     for (int64_t r : op.getStaticLoopRanges())
       elements *= r;
     if (elements < kParallelElements)
       return;
-    AffineMap out = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
     SmallVector<utils::IteratorType> iters = op.getIteratorTypesArray();
-    for (unsigned d = 0; d < iters.size(); ++d)
-      if (linalg::isParallelIterator(iters[d]) && !out.isFunctionOfDim(d))
-        return;
+    for (OpOperand &init : op.getDpsInitsMutable()) {
+      AffineMap out = op.getMatchingIndexingMap(&init);
+      for (unsigned d = 0; d < iters.size(); ++d)
+        if (linalg::isParallelIterator(iters[d]) && !out.isFunctionOfDim(d))
+          return;
+    }
     work.push_back(op);
   });
   IRRewriter rewriter(module.getContext());

@@ -1,5 +1,5 @@
 // graft-cpu-schedule splits large ops with reductions that the product
-// schedule does not take (a convolution, its gradients) across threads: the
+// schedule does not take (a convolution, pooling with argmax) across threads: the
 // first parallel dim is tiled by one, the tile loop marked parallel (a
 // fused location, which survives bufferization). Small ones stay whole.
 // RUN: graft-opt %s --graft-cpu-schedule --mlir-print-debuginfo --mlir-print-local-scope | FileCheck %s
@@ -24,4 +24,30 @@ func.func @small_conv(%x: tensor<2x1x6x6xf32>, %w: tensor<2x1x3x3xf32>, %y: tens
   %r = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
       ins(%x, %w : tensor<2x1x6x6xf32>, tensor<2x1x3x3xf32>) outs(%y : tensor<2x2x4x4xf32>) -> tensor<2x2x4x4xf32>
   return %r : tensor<2x2x4x4xf32>
+}
+
+// Max pooling with its argmax: two outputs, each using every parallel dim,
+// split together (planes across threads).
+// CHECK-LABEL: func.func @pool_argmax
+// CHECK: %[[R:.*]]:2 = scf.for %[[P:.*]] = %c0 to %c96 step %c1 iter_args(%[[V:.*]] = %{{.*}}, %[[I:.*]] = %{{.*}}) -> (tensor<96x14x14xf32>, tensor<96x14x14xi64>)
+// CHECK: linalg.generic {{.*}} outs(%{{.*}}, %{{.*}} : tensor<1x14x14xf32>, tensor<1x14x14xi64>)
+// CHECK: } loc(fused<"graft.parallel">
+func.func @pool_argmax(%x: tensor<96x28x28xf32>, %w: tensor<2x2xf32>, %v: tensor<96x14x14xf32>, %i: tensor<96x14x14xi64>) -> (tensor<96x14x14xf32>, tensor<96x14x14xi64>) {
+  %r:2 = linalg.generic {indexing_maps = [affine_map<(p, h, w, kh, kw) -> (p, h * 2 + kh, w * 2 + kw)>,
+                                          affine_map<(p, h, w, kh, kw) -> (kh, kw)>,
+                                          affine_map<(p, h, w, kh, kw) -> (p, h, w)>,
+                                          affine_map<(p, h, w, kh, kw) -> (p, h, w)>],
+                         iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction"]}
+      ins(%x, %w : tensor<96x28x28xf32>, tensor<2x2xf32>) outs(%v, %i : tensor<96x14x14xf32>, tensor<96x14x14xi64>) {
+  ^bb0(%a: f32, %unused: f32, %m: f32, %j: i64):
+    %kh = linalg.index 3 : index
+    %kw = linalg.index 4 : index
+    %k = arith.addi %kh, %kw : index
+    %ki = arith.index_cast %k : index to i64
+    %gt = arith.cmpf ogt, %a, %m : f32
+    %nm = arith.select %gt, %a, %m : f32
+    %nj = arith.select %gt, %ki, %j : i64
+    linalg.yield %nm, %nj : f32, i64
+  } -> (tensor<96x14x14xf32>, tensor<96x14x14xi64>)
+  return %r#0, %r#1 : tensor<96x14x14xf32>, tensor<96x14x14xi64>
 }

@@ -100,10 +100,11 @@ def CPUSchedule : Pass<"graft-cpu-schedule", "::mlir::ModuleOp"> {
       to `vector.contract`, the accumulator hoisted out of the k loop, and
       the contraction lowered to outer products (one broadcast and four
       FMAs per row and k step). The row-block loop is marked parallel.
-    - **Other large ops with reductions** (convolutions and their
-      gradients, long reductions) are split across threads: the first
-      parallel dim is tiled by one and marked parallel; each output is
-      still reduced by one thread, in order.
+    - **Other large ops with reductions** (pooling windows with their
+      argmax, grouped convolutions, long reductions) are split across
+      threads: the first parallel dim is tiled by one and marked parallel;
+      each output is still reduced by one thread, in order. Sums over outer
+      dims are left to `graft-cpu-vectorize`.
 
     Elementwise ops are vectorised later, on buffers, by
     `graft-cpu-vectorize`. The `schedule` option names a file holding a
