@@ -297,6 +297,9 @@ void OptimizerGolden::train(Loop loop, int resumeAfter, Slots *finalSlots) {
       }
       // The mean of equal micro-batches' mean losses is the batch's.
       loss /= accumulation;
+      if (accumulation > 1)
+        slots[{"hyper", "accumulation_steps"}] =
+            Tensor({}, DType::F64, {(double)accumulation});
       ASSERT_FALSE(llvm::errorToBool(call(*ev, program->fn("step"), slots)));
     }
     EXPECT_TRUE(close(Tensor({}, dt, {loss}),

@@ -252,10 +252,18 @@ void graft::emitOptimizerStep(OpBuilder &b, Location loc,
   SmallVector<Value> grads(v.grads);
   // Accumulated micro-batch gradients are summed; their mean is the
   // gradient of the whole batch under a mean-reduced loss.
-  if (averageAccumulated && config.accumulationSteps > 1)
-    for (Value &g : grads)
-      g = e.div(g, e.cst(static_cast<double>(config.accumulationSteps),
-                         Emitter::elt(g)));
+  // The count is a run-time hyper-parameter (the model's by default), so a
+  // step can also be taken from one batch's gradients (divisor 1).
+  if (averageAccumulated && config.accumulationSteps > 1) {
+    assert(v.accumulationSteps && "the step has no accumulation_steps");
+    llvm::SmallDenseMap<Type, Value> count; // per element type, cast once
+    for (Value &g : grads) {
+      Value &n = count[Emitter::elt(g)];
+      if (!n)
+        n = e.to(v.accumulationSteps, Emitter::elt(g));
+      g = e.div(g, n);
+    }
+  }
   if (config.clipGradNorm)
     clipGradNorm(e, *config.clipGradNorm, config.clipNormType, grads);
   if (config.clipGradValue) {

@@ -384,6 +384,9 @@ void ProgramBuilder::buildStep(const OptimizerConfig &config) {
     v.grads.push_back(ep.arg("grad", p.getName(), p.getType()));
   addOptState(ep, config, v);
   addHyper(ep, config, v);
+  if (config.accumulationSteps > 1)
+    v.accumulationSteps = ep.arg("hyper", "accumulation_steps",
+                                 RankedTensorType::get({}, b.getF64Type()));
   OpBuilder ib = OpBuilder::atBlockEnd(ep.getBody());
   emitOptimizerStep(ib, model.getLoc(), config, /*averageAccumulated=*/true, v);
   for (auto [cp, np] : llvm::zip(config.params, v.newParams))

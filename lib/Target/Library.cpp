@@ -297,7 +297,8 @@ graft::compileLibrary(ModuleOp module, const LibraryOptions &options) {
       t.frozen = frozen.contains(t.slot.name);
     } else if (t.role == Hyper) {
       t.dist = Constant;
-      t.p0 = lrs.lookup(t.slot.name);
+      t.p0 = t.slot.name == "accumulation_steps" ? (double)accumulationSteps
+                                                 : lrs.lookup(t.slot.name);
       t.init = "the model's " + t.slot.name;
     }
   }

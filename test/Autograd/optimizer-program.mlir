@@ -33,12 +33,15 @@ graft.model @m {
 // CHECK-SAME: %[[VMAX:[a-z0-9]+]]: tensor<2x3xf32> {graft.name = "fc.weight.max_exp_avg_sq", graft.role = "opt_state"}
 // CHECK-SAME: tensor<2xf32> {graft.name = "fc.bias.max_exp_avg_sq", graft.role = "opt_state"}
 // CHECK-SAME: %[[LR:[a-z0-9]+]]: tensor<f64> {graft.name = "lr", graft.role = "hyper"}
-// CHECK-SAME: %[[LR1:[a-z0-9]+]]: tensor<f64> {graft.name = "group1.lr", graft.role = "hyper"})
+// CHECK-SAME: %[[LR1:[a-z0-9]+]]: tensor<f64> {graft.name = "group1.lr", graft.role = "hyper"}
+// CHECK-SAME: %[[ACC:[a-z0-9]+]]: tensor<f64> {graft.name = "accumulation_steps", graft.role = "hyper"})
 // CHECK-SAME: -> (tensor<2x3xf32> {graft.name = "fc.weight", graft.role = "param"}, tensor<2xf32> {graft.name = "fc.bias", graft.role = "param"}, tensor<f64> {graft.name = "step", graft.role = "opt_state"}, tensor<2x3xf32> {graft.name = "fc.weight.exp_avg", graft.role = "opt_state"}
 // CHECK-NOT: graft.mode
-// Accumulated gradients are averaged over the 2 micro-batches...
-// CHECK: %[[TWO:.*]] = graft.constant dense<2.000000e+00> : tensor<f32>
-// CHECK: %[[GWA:.*]] = graft.div %[[GW]], %[[TWO]]
+// Accumulated gradients are averaged over the micro-batches (2 by default,
+// a run-time hyper-parameter), cast once...
+// CHECK: %[[N:.*]] = graft.cast %[[ACC]] : tensor<f64> -> tensor<f32>
+// CHECK: %[[GWA:.*]] = graft.div %[[GW]], %[[N]]
+// CHECK-NOT: graft.cast %[[ACC]]
 // ...then clipped by their global 2-norm: max_norm / (total + 1e-6), clamped to 1.
 // CHECK: graft.sqrt
 // CHECK: graft.constant dense<9.99999997E-7> : tensor<f32>
@@ -64,7 +67,9 @@ graft.model @m {
 // CHECK: graft.div %[[LR1]],
 // CHECK: return %[[W1]], %{{.*}}, %[[STEP1]], %[[M1]], %[[V1]], %[[VHAT]],
 
+// train_step takes one batch: no accumulation_steps, no division.
 // CHECK-LABEL: func.func @m_train_step(
+// CHECK-NOT: "accumulation_steps"
 // CHECK-SAME: %[[PW:[a-z0-9]+]]: tensor<2x3xf32> {graft.name = "fc.weight", graft.role = "param"}
 // CHECK-SAME: {graft.name = "scale", graft.role = "param"}
 // CHECK-SAME: {graft.name = "step", graft.role = "opt_state"}

@@ -702,6 +702,9 @@ int graft::cli::runBench() {
     } else if (a.slot.role == "input" && a.slot.type == ElementType::I64) {
       for (int64_t i = 0; i < a.slot.numel(); ++i)
         a.i64()[i] = (int64_t)(rng() % (uint64_t)info.classes);
+    } else if (a.slot.role == "hyper" && a.slot.name == "accumulation_steps") {
+      for (TrainOp train : info.model.getBody().getOps<TrainOp>())
+        a.f64()[0] = (double)train.getAccumulationSteps();
     } else if (a.slot.role == "hyper") {
       a.f64()[0] = 0.01;
     }

@@ -85,6 +85,9 @@ struct StepValues {
   mlir::Value step;
   /// tensor<f64>: one learning rate per group.
   llvm::SmallVector<mlir::Value> lrs;
+  /// tensor<f64>: what accumulated gradients are divided by (the
+  /// `accumulation_steps` hyper-parameter of @m_step; null elsewhere).
+  mlir::Value accumulationSteps;
   // Out.
   llvm::SmallVector<mlir::Value> newParams;
   llvm::SmallVector<llvm::SmallVector<mlir::Value>> newState;
@@ -92,7 +95,8 @@ struct StepValues {
 };
 
 /// Emits one fused optimizer step at `b`'s insertion point: divides the
-/// gradients by accumulation_steps when `averageAccumulated` is set, clips
+/// gradients by `v.accumulationSteps` when `averageAccumulated` is set and
+/// the model accumulates, clips
 /// them (clip_grad_norm_, then clip_grad_value_), then updates every
 /// parameter with torch.optim's formulas. Fills the `new*` fields of `v`.
 void emitOptimizerStep(mlir::OpBuilder &b, mlir::Location loc,

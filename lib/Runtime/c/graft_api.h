@@ -109,7 +109,8 @@ typedef struct graft_model_desc {
   /* Index into `entries`, or -1 when the model has no such entry point. */
   int32_t forward_backward, zero_grad, step, train_step, eval, predict;
   int32_t abi_version;
-  /* The train block's accumulation_steps (step divides gradients by it). */
+  /* The train block's accumulation_steps: the default of step's
+   * "accumulation_steps" hyper-parameter, which it divides gradients by. */
   int32_t accumulation_steps;
 } graft_model_desc;
 
@@ -119,10 +120,10 @@ typedef struct graft_context graft_context;
  * backward's gradient of a parameter (GRAFT_ROLE_GRAD; before it is added
  * to the gradient accumulated earlier, as PyTorch's Tensor hooks) or a
  * retained gradient (GRAFT_ROLE_RETAINED_GRAD); it may modify `data` in
- * place, and step() then uses the accumulated, modified value. While hooks are registered,
- * train_step runs as zero_grad, forward_backward (calling them) and step,
- * which is the fused step's computation when accumulation_steps is 1 (with
- * more, train_step then fails with GRAFT_ERR_UNSUPPORTED). */
+ * place, and step() then uses the accumulated, modified value. While hooks
+ * are registered, train_step runs as zero_grad, forward_backward (calling
+ * them) and step, with step's accumulation_steps at 1 for that call (the
+ * fused step's computation: train_step takes one batch). */
 typedef void (*graft_grad_hook)(const char *name, graft_role role, void *data,
                                 const graft_tensor_desc *desc, void *user);
 

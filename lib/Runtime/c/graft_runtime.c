@@ -336,19 +336,27 @@ graft_status graft_train_step(graft_context *ctx, double *loss) {
   CHECK_CTX("graft_train_step");
   if (ctx->nhooks > 0) {
     /* The fused step never materialises the gradients the hooks see: run
-     * its parts. Without accumulation that is the same computation (step
-     * divides by accumulation_steps, train_step does not). */
-    const graft_model_desc *m = ctx->model;
-    if (m->accumulation_steps != 1)
-      return fail(GRAFT_ERR_UNSUPPORTED,
-                  "graft_train_step with gradient hooks needs "
-                  "accumulation_steps = 1 (model '%s' has %d): call "
-                  "zero_grad, forward_backward and step",
-                  m->name, (int)m->accumulation_steps);
+     * its parts. train_step takes one batch, so its step does not divide
+     * by accumulation_steps (a hyper-parameter of step when the model
+     * accumulates): 1 for this step, then the user's value again. */
+    int32_t acc = -1;
+    double count = 1;
+    if (ctx->model->accumulation_steps != 1 &&
+        graft_find_tensor(ctx, GRAFT_ROLE_HYPER, "accumulation_steps", &acc))
+      return GRAFT_ERR_NOT_FOUND; /* the library is inconsistent */
     graft_status s = graft_zero_grad(ctx);
     if (!s)
       s = graft_forward_backward(ctx, loss);
-    return s ? s : graft_step(ctx);
+    if (s)
+      return s;
+    if (acc >= 0) {
+      count = load(ctx->data[acc], ctx->model->tensors[acc].dtype, 0);
+      store(ctx->data[acc], ctx->model->tensors[acc].dtype, 0, 1.0);
+    }
+    s = graft_step(ctx);
+    if (acc >= 0)
+      store(ctx->data[acc], ctx->model->tensors[acc].dtype, 0, count);
+    return s;
   }
   set_step_seed(ctx);
   graft_status s = call(ctx, ctx->model->train_step, "train_step");
