@@ -12,6 +12,7 @@
 
 #include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
@@ -260,6 +261,10 @@ LogicalResult vectorizeElementwise(ModuleOp module, unsigned vectorBits) {
   populateVectorToSCFConversionPatterns(
       lowering, VectorTransferToSCFOptions().enableFullUnroll());
   vector::ExtractOp::getCanonicalizationPatterns(lowering, ctx);
+  // tanh (GELU's tanh form, the tanh op) as a rational approximation in
+  // arith ops, which vectorises, instead of one libm call per lane; scalar
+  // tails use the same formula, so all elements round alike.
+  populatePolynomialApproximateTanhPattern(lowering);
   return applyPatternsGreedily(module, std::move(lowering));
 }
 

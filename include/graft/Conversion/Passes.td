@@ -149,7 +149,12 @@ def CPUVectorize : Pass<"graft-cpu-vectorize", "::mlir::ModuleOp"> {
 
     Ops that read or write i1 buffers stay scalar (a vector of i1 is a bit
     mask in memory, a memref of i1 a byte per element), except for a 0-d
-    i1 input, which is loaded once and broadcast.
+    i1 input, which is loaded once and broadcast. Sums over outer dims (a
+    bias gradient) vectorise along the innermost dim, the columns outside
+    and the rows inside in order. Transposed tiles are row reads, register
+    shuffles and row writes. f32 `math.tanh` becomes upstream's rational
+    approximation in arith ops (vectorised; LLVM has no tanh intrinsic, and
+    libm's is one call per lane: 43% of the GPT example's step).
 
     ```mlir
     linalg.generic ... ins(%x : memref<3x36xf32>) outs(%y : memref<3x36xf32>)
