@@ -197,7 +197,9 @@ struct Compiled {
   ModelInfo info;
 };
 
-llvm::Expected<Compiled> compileModel() {
+/// Compiles the model; `forData` also checks what train and predict need
+/// of it (one float input, integer labels, class scores).
+llvm::Expected<Compiled> compileModel(bool forData = true) {
   Compiled c;
   DialectRegistry registry;
   registerCodegenDialects(registry);
@@ -213,10 +215,22 @@ llvm::Expected<Compiled> compileModel() {
   if (!module)
     return modelError("the model has errors (see above)");
   c.meta = module->clone();
-  auto info = inspectModel(*c.meta);
-  if (!info)
-    return info.takeError();
-  c.info = *info;
+  if (forData) {
+    auto info = inspectModel(*c.meta);
+    if (!info)
+      return info.takeError();
+    c.info = *info;
+  } else {
+    auto models = c.meta->getOps<ModelOp>();
+    if (models.empty())
+      return modelError("the file has no model");
+    c.info.model = *models.begin();
+    for (InputOp in : c.info.model.getBody().getOps<InputOp>())
+      if (in.getType().getRank() > 0) {
+        c.info.batch = in.getType().getDimSize(0); // the `dim B` convention
+        break;
+      }
+  }
   auto jit = JITModel::compile(*module);
   if (!jit)
     return jit.takeError();
@@ -224,6 +238,38 @@ llvm::Expected<Compiled> compileModel() {
   if (threads > 0)
     c.jit->setThreads(threads);
   return c;
+}
+
+/// The values an integer input may take in `model`: below the rows of every
+/// embedding it indexes and the classes of every loss it is the target of,
+/// followed through the views and casts in between; 1 (zeros) when nothing
+/// bounds it.
+int64_t indexBound(ModelOp model, StringRef input) {
+  int64_t bound = -1;
+  auto limit = [&](int64_t n) { bound = bound < 0 ? n : std::min(bound, n); };
+  SmallVector<Value> work;
+  for (InputOp in : model.getBody().getOps<InputOp>())
+    if (in.getName() == input)
+      work.push_back(in.getResult());
+  DenseSet<Value> seen;
+  while (!work.empty()) {
+    Value v = work.pop_back_val();
+    if (!seen.insert(v).second)
+      continue;
+    for (OpOperand &use : v.getUses()) {
+      Operation *user = use.getOwner();
+      if (auto e = dyn_cast<EmbeddingOp>(user)) {
+        limit(e.getWeight().getType().getDimSize(0));
+      } else if (isa<CrossEntropyOp, NllLossOp>(user)) {
+        auto logits = cast<RankedTensorType>(user->getOperand(0).getType());
+        limit(logits.getDimSize(logits.getRank() == 1 ? 0 : 1));
+      } else if (user->getNumResults() == 1 &&
+                 isa<IntegerType>(getElementTypeOrSelf(user->getResult(0)))) {
+        work.push_back(user->getResult(0)); // a view or cast of it
+      }
+    }
+  }
+  return bound < 1 ? 1 : bound;
 }
 
 /// Initial values of a parameter or buffer, from its #graft.init and the
@@ -675,7 +721,7 @@ int graft::cli::runBench() {
     return InputError;
   };
   auto compileStart = std::chrono::steady_clock::now();
-  auto compiled = compileModel();
+  auto compiled = compileModel(/*forData=*/false);
   if (!compiled)
     return report(compiled.takeError());
   double compileSecs = std::chrono::duration<double>(
@@ -700,8 +746,9 @@ int graft::cli::runBench() {
       for (int64_t i = 0; i < a.slot.numel(); ++i)
         a.f32()[i] = normal(rng);
     } else if (a.slot.role == "input" && a.slot.type == ElementType::I64) {
+      uint64_t bound = (uint64_t)indexBound(info.model, a.slot.name);
       for (int64_t i = 0; i < a.slot.numel(); ++i)
-        a.i64()[i] = (int64_t)(rng() % (uint64_t)info.classes);
+        a.i64()[i] = (int64_t)(rng() % bound);
     } else if (a.slot.role == "hyper" && a.slot.name == "accumulation_steps") {
       for (TrainOp train : info.model.getBody().getOps<TrainOp>())
         a.f64()[0] = (double)train.getAccumulationSteps();
@@ -727,6 +774,11 @@ int graft::cli::runBench() {
                << llvm::format("%.2f", compileSecs) << " s, " << benchEntry << " "
                << llvm::format("%.3f", 1000 * secs / benchSteps)
                << " ms (mean of " << benchSteps << " steps, batch "
-               << info.batch << ")\n";
+               << info.batch << ")";
+  // The last step's loss: a check that the random inputs were valid.
+  for (Storage &r : results)
+    if (r.slot.role == "loss" && r.slot.type == ElementType::F32)
+      llvm::outs() << ", loss " << llvm::format("%.4f", r.f32()[0]);
+  llvm::outs() << "\n";
   return Ok;
 }
