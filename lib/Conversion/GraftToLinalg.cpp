@@ -752,6 +752,18 @@ struct ConvAttrs {
   }
 };
 
+/// Convolutions whose patch matrix would exceed this many elements (32 MiB
+/// of f32) keep the direct lowering: im2col's workspace grows with
+/// C*KH*KW*N*OH*OW.
+constexpr int64_t kMaxPatchElements = int64_t(1) << 23;
+
+/// True when an ungrouped convolution lowers to a product over patches.
+bool asProduct(Lowering &L, const ConvAttrs &a, int64_t C, int64_t KH,
+               int64_t KW, int64_t N, int64_t OH, int64_t OW) {
+  return L.convProducts && a.groups == 1 &&
+         C * KH * KW * N * OH * OW <= kMaxPatchElements;
+}
+
 /// The window of `x` [N, C, Hp, Wp] that kernel tap (kh, kw) of a
 /// convolution reads: x[n, c, oh*s + kh*d, ow*s + kw*d], [N, C, OH, OW].
 SmallVector<OpFoldResult> tapOffsets(Lowering &L, int64_t kh, int64_t kw,
@@ -847,7 +859,7 @@ Value lowerConv2d(Lowering &L, Value x, Value w, Value bias,
   Value xp = embed(L, x, {N, C, Hp, Wp}, 0.0, {0, 0, a.p[0], a.p[1]},
                    {1, 1, 1, 1});
   Value y;
-  if (G == 1 && L.convProducts) {
+  if (asProduct(L, a, C, KH, KW, N, OH, OW)) {
     // y[o, (n, oh, ow)] = w[o, (c, kh, kw)] @ col, starting from the bias.
     int64_t K = C * KH * KW, M = N * OH * OW;
     Value init = bias ? L.broadcastTo(L.reshape(bias, {O, 1}), {O, M})
@@ -904,12 +916,12 @@ Value lowerConvBackwardInput(Lowering &L, Value gy, Value w,
   Type elt = eltOf(gy);
   MLIRContext *ctx = L.b.getContext();
   auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
-  if (G == 1 && L.convProducts) {
+  ArrayRef<int64_t> gs = shapeOf(gy);
+  if (asProduct(L, a, C, KH, KW, N, gs[2], gs[3])) {
     // The patches' gradient gcol = w^T @ gy [C*KH*KW, N*OH*OW], then each
     // input element sums the patch entries it was copied to (col2im): tap
     // by tap, each adding its plane into the strided window it read, so
     // every element sums its taps in (kh, kw) order.
-    ArrayRef<int64_t> gs = shapeOf(gy);
     int64_t OH = gs[2], OW = gs[3], K = C * KH * KW;
     Value wT = L.transpose(L.reshape(w, {O, K}), {1, 0});
     SmallVector<int64_t> shape = {C, KH, KW, N, OH, OW};
@@ -975,7 +987,7 @@ Value lowerConvBackwardWeight(Lowering &L, Value gy, Value x,
   MLIRContext *ctx = L.b.getContext();
   Value xp = embed(L, x, {N, C, Hp, Wp}, 0.0, {0, 0, a.p[0], a.p[1]},
                    {1, 1, 1, 1});
-  if (G == 1 && L.convProducts) {
+  if (asProduct(L, a, C, KH, KW, N, OH, OW)) {
     // gw[o, (c, kh, kw)] = gy[o, (n, oh, ow)] @ col^T. The product's
     // columns are the C*KH*KW taps: padded with zero rows of col to a
     // multiple of 16, so that every register tile is whole vectors (25

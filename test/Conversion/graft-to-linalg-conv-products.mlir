@@ -75,3 +75,17 @@ func.func @input_grad(%gy: tensor<2x4x8x8xf32>, %w: tensor<4x3x3x3xf32>) -> tens
   %gx = graft.conv2d_backward_input %gy, %w {padding = array<i64: 1, 1>} : (tensor<2x4x8x8xf32>, tensor<4x3x3x3xf32>) -> tensor<2x3x8x8xf32>
   return %gx : tensor<2x3x8x8xf32>
 }
+
+// -----
+
+// A convolution whose patch matrix would exceed 2^23 elements (here
+// 64*3*3 taps x 8*64*64 outputs = 18.9M) keeps the direct lowering: the
+// workspace of im2col grows with it.
+
+// CHECK-LABEL: func.func @large(
+// CHECK-NOT: graft.contraction
+// CHECK: linalg.conv_2d_nchw_fchw
+func.func @large(%x: tensor<8x64x66x66xf32>, %w: tensor<64x64x3x3xf32>) -> tensor<8x64x64x64xf32> {
+  %y = graft.conv2d %x, %w : (tensor<8x64x66x66xf32>, tensor<64x64x3x3xf32>) -> tensor<8x64x64x64xf32>
+  return %y : tensor<8x64x64x64xf32>
+}

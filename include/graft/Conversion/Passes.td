@@ -36,7 +36,8 @@ def ConvertGraftToLinalg : Pass<"convert-graft-to-linalg", "::mlir::func::FuncOp
       the patch entries it was copied to (col2im).
 
     Each output sums its terms in the order of the direct convolution's
-    loops. Without the option (the GPU pipeline, which runs convolutions
+    loops. A convolution whose patch matrix would exceed 2^23 elements
+    (32 MiB of f32) keeps the direct lowering. Without the option (the GPU pipeline, which runs convolutions
     as implicit GEMM) they stay `linalg.conv_2d_nchw_fchw` and generics.
   }];
   let options = [
