@@ -35,7 +35,8 @@ namespace graft {
 using namespace mlir;
 
 // The schedule of matrix products marked `graft.contraction` (iterated m, n,
-// k): 6xNTILE register tiles (NTILE: four vectors at 512 bits, two below), m and n peeled where they do not divide, each
+// k): MTILExNTILE register tiles (4x64 at 512 bits, 6x16 at 256), m and n
+// peeled where they do not divide, each
 // tile vectorised to a vector.contract over one k step whose accumulator
 // lives in registers across the k loop, lowered to outer products.
 static const char kProductSchedule[] = R"mlir(
@@ -52,7 +53,7 @@ module attributes {transform.with_named_sequence} {
     transform.foreach %products : !transform.any_op {
     ^bb0(%product: !transform.any_op):
       %tile, %loops:3 = transform.structured.tile_using_for %product
-          tile_sizes [6, NTILE, 1]
+          tile_sizes [MTILE, NTILE, 1]
           : (!transform.any_op) -> (!transform.any_op, !transform.any_op,
                                     !transform.any_op, !transform.any_op)
       // Row blocks of the result are independent: threads split them.
@@ -332,12 +333,19 @@ struct CPUSchedulePass : graft::impl::CPUScheduleBase<CPUSchedulePass> {
       return signalPassFailure();
     OwningOpRef<ModuleOp> schedule;
     if (scheduleFile.empty()) {
-      // Accumulators: 6 rows of four vectors with AVX-512's 32 registers,
-      // of two with AVX2's 16 (and one B vector per column, a broadcast).
+      // Accumulators: 4 rows of four vectors with AVX-512's 32 registers
+      // (16 accumulators, enough to hide the FMA latency of a core that
+      // issues one 512-bit FMA per cycle; 4-row blocks split 128 rows
+      // evenly between threads, 6-row blocks left one thread a block and
+      // the 2-row remainder more), 6 rows of two with AVX2's 16 registers
+      // (12 accumulators for two 256-bit FMA pipes); plus one B vector per
+      // column and a broadcast.
       unsigned lanes = vectorBits / 32;
+      bool avx512 = vectorBits >= 512;
       std::string text = kProductSchedule;
+      text.replace(text.find("MTILE"), 5, avx512 ? "4" : "6");
       text.replace(text.find("NTILE, 1]"), 5,
-                   std::to_string((vectorBits >= 512 ? 4 : 2) * lanes));
+                   std::to_string((avx512 ? 4 : 2) * lanes));
       schedule = parseSourceString<ModuleOp>(text, &getContext());
     } else {
       llvm::SourceMgr sources;

@@ -5,7 +5,7 @@
 // becomes an scf.parallel; the k loop inside stays sequential.
 
 // CHECK-LABEL: func.func @product(
-// CHECK: scf.parallel (%{{.+}}) = (%c0) to (%c12) step (%c6)
+// CHECK: scf.parallel (%{{.+}}) = (%c0) to (%c12) step (%c4)
 // CHECK: scf.for
 // CHECK: vector.fma
 func.func @product(%a: tensor<12x32xf32>, %w: tensor<32x64xf32>) -> tensor<12x64xf32> {

@@ -95,9 +95,11 @@ def CPUSchedule : Pass<"graft-cpu-schedule", "::mlir::ModuleOp"> {
 
     - **Matrix products** marked `graft.contraction` by the lowering
       (every 2-D product, iterated m, n, k) run the transform-dialect
-      schedule in `CPUSchedule.cpp`: 6x64 register tiles (24 AVX-512
-      accumulators; 6x16 and 12 accumulators with `vector-bits=256`, for
-      AVX2's 16 registers) over k steps of 1, the m and n loops peeled, vectorised
+      schedule in `CPUSchedule.cpp`: 4x64 register tiles (16 AVX-512
+      accumulators, enough for one 512-bit FMA a cycle, and 4-row blocks
+      split 128 rows evenly between threads; 6x16 and 12 accumulators with
+      `vector-bits=256`, for AVX2's 16 registers and two 256-bit FMA
+      pipes) over k steps of 1, the m and n loops peeled, vectorised
       to `vector.contract`, the accumulator hoisted out of the k loop, and
       the contraction lowered to outer products (one broadcast and four
       FMAs per row and k step). The row-block loop is marked parallel.
@@ -114,10 +116,10 @@ def CPUSchedule : Pass<"graft-cpu-schedule", "::mlir::ModuleOp"> {
 
     ```mlir
     %r = linalg.generic {...} attrs = {graft.contraction} // 512x512x512
-    // becomes, per 6x64 tile of the result:
-    scf.for %k = %c0 to %c512 step %c1 iter_args(%acc = %init) -> (vector<6x64xf32>) {
-      %a = vector.transfer_read ... : tensor<6x1xf32>, vector<6x1xf32>
-      ...  // six broadcasts, 24 vector.fma on vector<16xf32> after lowering
+    // becomes, per 4x64 tile of the result:
+    scf.for %k = %c0 to %c512 step %c1 iter_args(%acc = %init) -> (vector<4x64xf32>) {
+      %a = vector.transfer_read ... : tensor<4x1xf32>, vector<4x1xf32>
+      ...  // four broadcasts, 16 vector.fma on vector<16xf32> after lowering
     }
     ```
   }];
@@ -125,7 +127,7 @@ def CPUSchedule : Pass<"graft-cpu-schedule", "::mlir::ModuleOp"> {
     Option<"scheduleFile", "schedule", "std::string", /*default=*/"\"\"",
            "A transform-dialect file replacing the product schedule">,
     Option<"vectorBits", "vector-bits", "unsigned", /*default=*/"512",
-           "The target's vector width: 512 (AVX-512: 32 registers, 6x64 "
+           "The target's vector width: 512 (AVX-512: 32 registers, 4x64 "
            "product tiles, 16x16 transposes by shuffles), 256 (AVX2: 16 "
            "registers, 6x16 tiles), 128">
   ];
