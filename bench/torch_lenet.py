@@ -6,16 +6,12 @@ Conv2d(6, 16, 5) -> ReLU -> max_pool2d(2) -> Linear 120 -> ReLU -> Linear 84
 weight_decay=5e-4); zero_grad + forward + backward + step, as graft's fused
 train step does.
 """
-import sys
-import time
-
 import torch
 import torch.nn.functional as F
 
-threads = int(sys.argv[1]) if len(sys.argv) > 1 else 1
-steps = int(sys.argv[2]) if len(sys.argv) > 2 else 50
-torch.set_num_threads(threads)
-torch.manual_seed(0)
+from torch_timing import report, setup
+
+threads, steps = setup()
 
 
 class LeNet(torch.nn.Module):
@@ -50,11 +46,4 @@ def step():
     opt.step()
 
 
-for _ in range(5):
-    step()
-start = time.perf_counter()
-for _ in range(steps):
-    step()
-ms = 1000 * (time.perf_counter() - start) / steps
-print(f"pytorch {torch.__version__}: train step {ms:.3f} ms "
-      f"(mean of {steps} steps, {threads} thread(s))")
+report(step, threads, steps)

@@ -764,25 +764,62 @@ bool asProduct(Lowering &L, const ConvAttrs &a, int64_t C, int64_t KH,
          C * KH * KW * N * OH * OW <= kMaxPatchElements;
 }
 
-/// The window of `x` [N, C, Hp, Wp] that kernel tap (kh, kw) of a
-/// convolution reads: x[n, c, oh*s + kh*d, ow*s + kw*d], [N, C, OH, OW].
-SmallVector<OpFoldResult> tapOffsets(Lowering &L, int64_t kh, int64_t kw,
-                                     const ConvAttrs &a) {
-  return indexAttrs(L.b, {0, 0, kh * a.d[0], kw * a.d[1]});
-}
+/// The kernel taps of a convolution between the padded input's windows
+/// and the patches: tap (kh, kw) reads the window
+/// x[n, c, oh*s + kh*d, ow*s + kw*d] ([N, C, OH, OW], strided) of x
+/// [N, C, Hp, Wp], whose elements are the plane col[c, kh, kw, n, oh, ow]
+/// ([C, N, OH, OW]) of the patches [C, KH, KW, N, OH, OW].
+struct Taps {
+  Lowering &L;
+  const ConvAttrs &a;
+  int64_t N, C, KH, KW, OH, OW;
+  Type elt;
 
-/// The plane of tap (kh, kw) in col [C, KH, KW, N, OH, OW], as [C, N, OH, OW].
-RankedTensorType tapPlane(ArrayRef<int64_t> col, Type elt) {
-  return RankedTensorType::get({col[0], col[3], col[4], col[5]}, elt);
-}
+  SmallVector<int64_t> patchShape() const { return {C, KH, KW, N, OH, OW}; }
 
-/// [A, B, ...] read through (d1, d0, d2, ...): the first two dims swapped.
-AffineMap swapFirstTwo(MLIRContext *ctx, unsigned rank) {
-  SmallVector<unsigned> perm = {1, 0};
-  for (unsigned i = 2; i < rank; ++i)
-    perm.push_back(i);
-  return AffineMap::getPermutationMap(perm, ctx);
-}
+  /// `into` with `from`'s elements (or their sum with its own, `add`) at
+  /// tap (kh, kw): the window of x when `into` is x, else the plane of the
+  /// patches. Every tap is one generic, vectorised along ow.
+  Value update(Value from, Value into, int64_t kh, int64_t kw, bool add) {
+    bool toWindow = shapeOf(into).size() == 4;
+    SmallVector<OpFoldResult> windowAt = indexAttrs(L.b, {0, 0, kh * a.d[0], kw * a.d[1]}),
+                              windowSizes = indexAttrs(L.b, {N, C, OH, OW}),
+                              windowStrides = indexAttrs(L.b, {1, 1, a.s[0], a.s[1]}),
+                              planeAt = indexAttrs(L.b, {0, kh, kw, 0, 0, 0}),
+                              planeSizes = indexAttrs(L.b, {C, 1, 1, N, OH, OW}),
+                              ones = indexAttrs(L.b, {1, 1, 1, 1, 1, 1});
+    auto window = RankedTensorType::get({N, C, OH, OW}, elt);
+    auto plane = RankedTensorType::get({C, N, OH, OW}, elt);
+    auto slice = [&](Value v, bool isWindow) -> Value {
+      return isWindow ? tensor::ExtractSliceOp::create(L.b, L.loc, window, v,
+                                                       windowAt, windowSizes,
+                                                       windowStrides)
+                      : tensor::ExtractSliceOp::create(L.b, L.loc, plane, v,
+                                                       planeAt, planeSizes, ones);
+    };
+    // The window is [N, C, ...] and the plane [C, N, ...]: either reads the
+    // other through (d1, d0, d2, d3).
+    MLIRContext *ctx = L.b.getContext();
+    SmallVector<AffineMap> maps = {
+        AffineMap::getPermutationMap(ArrayRef<unsigned>{1, 0, 2, 3}, ctx),
+        AffineMap::getMultiDimIdentityMap(4, ctx)};
+    Value source = slice(from, !toWindow), dest = slice(into, toWindow);
+    Value result =
+        generic(L, {source}, {dest}, maps,
+                SmallVector<IteratorType>(4, IteratorType::parallel),
+                [add](OpBuilder &b, Location l, ValueRange v) {
+                  Value r = add ? arith::AddFOp::create(b, l, v[1], v[0])
+                                      .getResult()
+                                : v[0];
+                  return SmallVector<Value>{r};
+                })[0];
+    return toWindow ? tensor::InsertSliceOp::create(L.b, L.loc, result, into,
+                                                    windowAt, windowSizes,
+                                                    windowStrides)
+                    : tensor::InsertSliceOp::create(L.b, L.loc, result, into,
+                                                    planeAt, planeSizes, ones);
+  }
+};
 
 /// The patches of a convolution as the columns of a matrix (im2col):
 /// col[(c, kh, kw), (n, oh, ow)] = xp[n, c, oh*s + kh*d, ow*s + kw*d],
@@ -791,34 +828,12 @@ AffineMap swapFirstTwo(MLIRContext *ctx, unsigned rank) {
 Value im2col(Lowering &L, Value xp, int64_t KH, int64_t KW, int64_t OH,
              int64_t OW, const ConvAttrs &a) {
   ArrayRef<int64_t> xs = shapeOf(xp);
-  int64_t N = xs[0], C = xs[1];
-  Type elt = eltOf(xp);
-  MLIRContext *ctx = L.b.getContext();
-  SmallVector<int64_t> shape = {C, KH, KW, N, OH, OW};
-  Value col = L.empty(shape, elt);
-  auto window = RankedTensorType::get({N, C, OH, OW}, elt);
-  SmallVector<AffineMap> maps = {swapFirstTwo(ctx, 4),
-                                 AffineMap::getMultiDimIdentityMap(4, ctx)};
+  Taps taps{L, a, xs[0], xs[1], KH, KW, OH, OW, eltOf(xp)};
+  Value col = L.empty(taps.patchShape(), taps.elt);
   for (int64_t kh = 0; kh < KH; ++kh)
-    for (int64_t kw = 0; kw < KW; ++kw) {
-      Value win = tensor::ExtractSliceOp::create(
-          L.b, L.loc, window, xp, tapOffsets(L, kh, kw, a),
-          indexAttrs(L.b, {N, C, OH, OW}),
-          indexAttrs(L.b, {1, 1, a.s[0], a.s[1]}));
-      SmallVector<OpFoldResult> at = indexAttrs(L.b, {0, kh, kw, 0, 0, 0}),
-                                sizes = indexAttrs(L.b, {C, 1, 1, N, OH, OW}),
-                                ones = indexAttrs(L.b, {1, 1, 1, 1, 1, 1});
-      Value dest = tensor::ExtractSliceOp::create(
-          L.b, L.loc, tapPlane(shape, elt), col, at, sizes, ones);
-      Value plane = generic(L, {win}, {dest}, maps,
-                            SmallVector<IteratorType>(4, IteratorType::parallel),
-                            [](OpBuilder &, Location, ValueRange v) {
-                              return SmallVector<Value>{v[0]};
-                            })[0];
-      col = tensor::InsertSliceOp::create(L.b, L.loc, plane, col, at, sizes,
-                                          ones);
-    }
-  return L.reshape(col, {C * KH * KW, N * OH * OW});
+    for (int64_t kw = 0; kw < KW; ++kw)
+      col = taps.update(xp, col, kh, kw, /*add=*/false);
+  return L.reshape(col, {xs[1] * KH * KW, xs[0] * OH * OW});
 }
 
 /// v [A, B, P] -> [B, A, P]: batch-major and channel-major activations, as
@@ -923,36 +938,15 @@ Value lowerConvBackwardInput(Lowering &L, Value gy, Value w,
     // by tap, each adding its plane into the strided window it read, so
     // every element sums its taps in (kh, kw) order.
     int64_t OH = gs[2], OW = gs[3], K = C * KH * KW;
+    Taps taps{L, a, N, C, KH, KW, OH, OW, elt};
     Value wT = L.transpose(L.reshape(w, {O, K}), {1, 0});
-    SmallVector<int64_t> shape = {C, KH, KW, N, OH, OW};
     Value gcol = L.reshape(
-        L.contract(wT, gradAsMatrix(L, gy), {K, N * OH * OW}), shape);
+        L.contract(wT, gradAsMatrix(L, gy), {K, N * OH * OW}),
+        taps.patchShape());
     Value gxp = L.filled({N, C, Hp, Wp}, elt, 0.0);
-    auto window = RankedTensorType::get({N, C, OH, OW}, elt);
-    SmallVector<AffineMap> maps = {swapFirstTwo(ctx, 4),
-                                   AffineMap::getMultiDimIdentityMap(4, ctx)};
     for (int64_t kh = 0; kh < KH; ++kh)
-      for (int64_t kw = 0; kw < KW; ++kw) {
-        Value plane = tensor::ExtractSliceOp::create(
-            L.b, L.loc, tapPlane(shape, elt), gcol,
-            indexAttrs(L.b, {0, kh, kw, 0, 0, 0}),
-            indexAttrs(L.b, {C, 1, 1, N, OH, OW}),
-            indexAttrs(L.b, {1, 1, 1, 1, 1, 1}));
-        SmallVector<OpFoldResult> at = tapOffsets(L, kh, kw, a),
-                                  sizes = indexAttrs(L.b, {N, C, OH, OW}),
-                                  strides = indexAttrs(L.b, {1, 1, a.s[0], a.s[1]});
-        Value win = tensor::ExtractSliceOp::create(L.b, L.loc, window, gxp, at,
-                                                   sizes, strides);
-        Value sum = generic(L, {plane}, {win}, maps,
-                            SmallVector<IteratorType>(4, IteratorType::parallel),
-                            [](OpBuilder &b, Location l, ValueRange v) {
-                              return SmallVector<Value>{
-                                  arith::AddFOp::create(b, l, v[1], v[0])
-                                      .getResult()};
-                            })[0];
-        gxp = tensor::InsertSliceOp::create(L.b, L.loc, sum, gxp, at, sizes,
-                                            strides);
-      }
+      for (int64_t kw = 0; kw < KW; ++kw)
+        gxp = taps.update(gcol, gxp, kh, kw, /*add=*/true);
     return extractBox(L, gxp, {0, 0, a.p[0], a.p[1]}, {N, C, H, W});
   }
   Value gq = embed(L, gy, {N, O, Hp + P0, Wp + P1}, 0.0, {0, 0, P0, P1},
