@@ -53,8 +53,9 @@ Type eltOf(Value v) { return tensorType(v).getElementType(); }
 /// Builds lowered IR at one op's location.
 class Lowering {
 public:
-  Lowering(OpBuilder &b, Location loc, bool convProducts = false)
-      : b(b), loc(loc), convProducts(convProducts) {}
+  Lowering(OpBuilder &b, Location loc, bool convProducts = false,
+           bool poolTaps = false)
+      : b(b), loc(loc), convProducts(convProducts), poolTaps(poolTaps) {}
 
   //===--------------------------------------------------------------------===//
   // Scalars
@@ -439,6 +440,9 @@ public:
   /// Ungrouped convolutions lower to 2-D products over their patches
   /// (im2col), which the CPU schedule tiles for registers.
   bool convProducts;
+  /// Max pooling (and its argmax) runs tap by tap: one elementwise generic
+  /// per kernel tap, which the CPU vectorises.
+  bool poolTaps;
 };
 
 //===----------------------------------------------------------------------===//
@@ -1074,6 +1078,26 @@ struct PoolGeom {
     return {mapOf(ctx, 5, {e(0), e(1) * s[0] + e(3) * d[0], e(2) * s[1] + e(4) * d[1]}),
             mapOf(ctx, 5, {e(3), e(4)}), mapOf(ctx, 5, {e(0), e(1), e(2)})};
   }
+
+  /// `acc` ([P, OH, OW] each) updated by `body` from kernel tap (kh, kw):
+  /// one elementwise generic over the outputs reading the tap's strided
+  /// window xp[p, oh*s + kh*d, ow*s + kw*d] of the padded input, which the
+  /// CPU vectorises along ow. Taps applied in (kh, kw) order visit each
+  /// window in the order of a window loop nest.
+  SmallVector<Value> updateFromTap(Lowering &L, Value xp, ValueRange acc,
+                                   int64_t kh, int64_t kw,
+                                   function_ref<SmallVector<Value>(
+                                       OpBuilder &, Location, ValueRange)>
+                                       body) const {
+    Value tap = tensor::ExtractSliceOp::create(
+        L.b, L.loc, RankedTensorType::get({P, OH, OW}, eltOf(xp)), xp,
+        indexAttrs(L.b, {0, kh * d[0], kw * d[1]}), indexAttrs(L.b, {P, OH, OW}),
+        indexAttrs(L.b, {1, s[0], s[1]}));
+    SmallVector<AffineMap> maps(
+        1 + acc.size(), AffineMap::getMultiDimIdentityMap(3, L.b.getContext()));
+    return generic(L, {tap}, acc, maps,
+                   SmallVector<IteratorType>(3, IteratorType::parallel), body);
+  }
 };
 
 SmallVector<IteratorType> windowIters() {
@@ -1092,13 +1116,24 @@ Value lowerMaxPool(Lowering &L, MaxPool2dOp o) {
   Value x3 = L.reshape(x, {g.P, g.H, g.W});
   Value xp = embed(L, x3, {g.P, g.Hp(), g.Wp()}, -INFINITY, {0, g.p[0], g.p[1]},
                    {1, 1, 1});
-  Value window = L.empty({g.k[0], g.k[1]}, elt);
-  Value init = L.filled({g.P, g.OH, g.OW}, elt, -INFINITY);
-  Value y = generic(L, {xp, window}, {init}, g.windowMaps(L.b.getContext()),
-                    windowIters(),
-                    [](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
-                      return {arith::MaximumFOp::create(b, l, a[2], a[0]).getResult()};
-                    })[0];
+  Value y = L.filled({g.P, g.OH, g.OW}, elt, -INFINITY);
+  auto max = [](OpBuilder &b, Location l, Value acc, Value v) -> SmallVector<Value> {
+    return {arith::MaximumFOp::create(b, l, acc, v).getResult()};
+  };
+  if (!L.poolTaps) // one window generic (the GPU: a thread per output)
+    return L.reshape(
+        generic(L, {xp, L.empty({g.k[0], g.k[1]}, elt)}, {y},
+                g.windowMaps(L.b.getContext()), windowIters(),
+                [&](OpBuilder &b, Location l, ValueRange a) {
+                  return max(b, l, a[2], a[0]);
+                })[0],
+        rt.getShape());
+  for (int64_t kh = 0; kh < g.k[0]; ++kh)
+    for (int64_t kw = 0; kw < g.k[1]; ++kw)
+      y = g.updateFromTap(L, xp, {y}, kh, kw,
+                          [&](OpBuilder &b, Location l, ValueRange a) {
+                            return max(b, l, a[1], a[0]);
+                          })[0];
   return L.reshape(y, rt.getShape());
 }
 
@@ -1143,44 +1178,64 @@ Value lowerMaxPoolBackward(Lowering &L, MaxPool2dBackwardOp o) {
   Value g3 = L.reshape(gy, {g.P, g.OH, g.OW});
   Value xp = embed(L, x3, {g.P, g.Hp(), g.Wp()}, -INFINITY, {0, g.p[0], g.p[1]},
                    {1, 1, 1});
-  Value window = L.empty({g.k[0], g.k[1]}, elt);
-  Value bestInit = L.filled({g.P, g.OH, g.OW}, elt, -INFINITY);
-  Value idxInit = L.filled({g.P, g.OH, g.OW}, i64, -1);
-  SmallVector<AffineMap> maps = g.windowMaps(L.b.getContext());
-  maps.push_back(maps.back());
-  Value where = generic(
-      L, {xp, window}, {bestInit, idxInit}, maps, windowIters(),
-      [&](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
-        Value v = a[0], best = a[2], at = a[3];
-        auto index = [&](unsigned d) { return linalg::IndexOp::create(b, l, d); };
-        auto inBounds = [&](Value o, Value k, int64_t s, int64_t d, int64_t p,
-                            int64_t size) -> Value {
-          Value i = arith::AddIOp::create(
-              b, l, arith::MulIOp::create(b, l, o, idx(b, l, s)),
-              arith::MulIOp::create(b, l, k, idx(b, l, d)));
-          i = arith::SubIOp::create(b, l, i, idx(b, l, p));
-          return arith::AndIOp::create(
-              b, l, arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, i, idx(b, l, 0)),
-              arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, i, idx(b, l, size)));
-        };
-        Value kh = index(3), kw = index(4);
-        Value valid = arith::AndIOp::create(
-            b, l, inBounds(index(1), kh, g.s[0], g.d[0], g.p[0], g.H),
-            inBounds(index(2), kw, g.s[1], g.d[1], g.p[1], g.W));
-        Value none = arith::CmpIOp::create(
-            b, l, arith::CmpIPredicate::slt, at,
-            arith::ConstantOp::create(b, l, i64, b.getI64IntegerAttr(0)));
-        Value greater = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, v, best);
-        Value isNan = arith::CmpFOp::create(b, l, arith::CmpFPredicate::UNO, v, v);
-        Value take = arith::AndIOp::create(
-            b, l, valid,
-            arith::OrIOp::create(b, l, none, arith::OrIOp::create(b, l, greater, isNan)));
-        Value cand = arith::IndexCastOp::create(
-            b, l, i64,
-            arith::AddIOp::create(b, l, arith::MulIOp::create(b, l, kh, idx(b, l, g.k[1])), kw));
-        return {arith::SelectOp::create(b, l, take, v, best).getResult(),
-                arith::SelectOp::create(b, l, take, cand, at).getResult()};
-      })[1];
+  // One step of the search: element v at window position (kh, kw) of
+  // output (oh, ow), against the best so far and its index `at`.
+  auto step = [&](OpBuilder &b, Location l, Value v, Value best, Value at,
+                  Value kh, Value kw) -> SmallVector<Value> {
+    auto index = [&](unsigned d) { return linalg::IndexOp::create(b, l, d); };
+    auto inBounds = [&](Value o, Value k, int64_t s, int64_t d, int64_t p,
+                        int64_t size) -> Value {
+      Value i = arith::AddIOp::create(
+          b, l, arith::MulIOp::create(b, l, o, idx(b, l, s)),
+          arith::MulIOp::create(b, l, k, idx(b, l, d)));
+      i = arith::SubIOp::create(b, l, i, idx(b, l, p));
+      return arith::AndIOp::create(
+          b, l, arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, i, idx(b, l, 0)),
+          arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, i, idx(b, l, size)));
+    };
+    Value valid = arith::AndIOp::create(
+        b, l, inBounds(index(1), kh, g.s[0], g.d[0], g.p[0], g.H),
+        inBounds(index(2), kw, g.s[1], g.d[1], g.p[1], g.W));
+    Value none = arith::CmpIOp::create(
+        b, l, arith::CmpIPredicate::slt, at,
+        arith::ConstantOp::create(b, l, i64, b.getI64IntegerAttr(0)));
+    Value greater = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, v, best);
+    Value isNan = arith::CmpFOp::create(b, l, arith::CmpFPredicate::UNO, v, v);
+    Value take = arith::AndIOp::create(
+        b, l, valid,
+        arith::OrIOp::create(b, l, none, arith::OrIOp::create(b, l, greater, isNan)));
+    Value cand = arith::IndexCastOp::create(
+        b, l, i64,
+        arith::AddIOp::create(b, l, arith::MulIOp::create(b, l, kh, idx(b, l, g.k[1])), kw));
+    return {arith::SelectOp::create(b, l, take, v, best).getResult(),
+            arith::SelectOp::create(b, l, take, cand, at).getResult()};
+  };
+  Value best = L.filled({g.P, g.OH, g.OW}, elt, -INFINITY);
+  Value where = L.filled({g.P, g.OH, g.OW}, i64, -1);
+  if (L.poolTaps) {
+    // Tap by tap, in (kh, kw) order as the window's loops run.
+    for (int64_t kh = 0; kh < g.k[0]; ++kh)
+      for (int64_t kw = 0; kw < g.k[1]; ++kw) {
+        SmallVector<Value> next = g.updateFromTap(
+            L, xp, {best, where}, kh, kw,
+            [&](OpBuilder &b, Location l, ValueRange a) {
+              return step(b, l, a[0], a[1], a[2], idx(b, l, kh), idx(b, l, kw));
+            });
+        best = next[0];
+        where = next[1];
+      }
+  } else {
+    // One window generic over (p, oh, ow | kh, kw).
+    SmallVector<AffineMap> maps = g.windowMaps(L.b.getContext());
+    maps.push_back(maps.back());
+    where = generic(L, {xp, L.empty({g.k[0], g.k[1]}, elt)}, {best, where},
+                    maps, windowIters(),
+                    [&](OpBuilder &b, Location l, ValueRange a) {
+                      return step(b, l, a[0], a[2], a[3],
+                                  linalg::IndexOp::create(b, l, 3),
+                                  linalg::IndexOp::create(b, l, 4));
+                    })[1];
+  }
   Value zeros = L.filled({g.P, g.H, g.W}, elt, 0.0);
   Value gx = loopNest(
       L, {g.P, g.OH, g.OW}, zeros,
@@ -1818,7 +1873,7 @@ struct ConvertGraftToLinalgPass
     OpBuilder b(fn.getContext());
     for (Operation *op : ops) {
       b.setInsertionPoint(op);
-      Lowering L(b, op->getLoc(), convProducts);
+      Lowering L(b, op->getLoc(), convProducts, poolTaps);
       FailureOr<Value> r = lowerOp(op, L);
       if (failed(r))
         return signalPassFailure();

@@ -103,7 +103,7 @@ std::string pipelineText(const std::vector<std::string> &chips) {
   std::string attach;
   for (const std::string &chip : chips)
     attach += "nvvm-attach-target{chip=" + chip + " O=3},";
-  std::string text = graft::linalgPipeline(/*convProducts=*/false) +
+  std::string text = graft::linalgPipeline(/*cpu=*/false) +
                      graft::kBufferizePipeline + kGPUPipeline;
   text.replace(text.find("%CHIPS%"), 7, attach);
   return text;

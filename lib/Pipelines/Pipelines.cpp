@@ -86,9 +86,10 @@ void graft::registerCodegenDialects(DialectRegistry &registry) {
   registerOpenMPDialectTranslation(registry);
 }
 
-std::string graft::linalgPipeline(bool convProducts) {
-  return std::string("func.func(convert-graft-to-linalg{conv-products=") +
-         (convProducts ? "true" : "false") +
+std::string graft::linalgPipeline(bool cpu) {
+  std::string on = cpu ? "true" : "false";
+  return "func.func(convert-graft-to-linalg{conv-products=" + on +
+         " pool-taps=" + on +
          "}, canonicalize, cse, graft-fuse-elementwise, canonicalize, cse),";
 }
 
@@ -103,7 +104,7 @@ const char graft::kBufferizePipeline[] =
 // step is a pass with a stable name, so a failing step can be rerun alone
 // with graft-opt.
 static const std::string kCPUPipeline =
-    graft::linalgPipeline(/*convProducts=*/true) +
+    graft::linalgPipeline(/*cpu=*/true) +
     "graft-cpu-schedule{vector-bits=VECTOR_BITS}, canonicalize," +
     graft::kBufferizePipeline +
     "graft-cpu-vectorize{vector-bits=VECTOR_BITS}, canonicalize,"

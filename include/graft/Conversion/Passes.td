@@ -37,12 +37,24 @@ def ConvertGraftToLinalg : Pass<"convert-graft-to-linalg", "::mlir::func::FuncOp
 
     Each output sums its terms in the order of the direct convolution's
     loops. A convolution whose patch matrix would exceed 2^23 elements
-    (32 MiB of f32) keeps the direct lowering. Without the option (the GPU pipeline, which runs convolutions
-    as implicit GEMM) they stay `linalg.conv_2d_nchw_fchw` and generics.
+    (32 MiB of f32) keeps the direct lowering.
+
+    With `pool-taps` (the CPU pipeline), max pooling and the argmax that
+    its gradient scatters to run tap by tap: per kernel tap (kh, kw), in
+    order, one elementwise generic over the outputs reads the tap's strided
+    window of the padded input and updates the running maximum (and its
+    index), which vectorises along ow; each window is visited in the order
+    of the window loops, so the results are the same.
+
+    Without the options (the GPU pipeline, which runs convolutions
+    as implicit GEMM, a thread per pooling output) convolutions stay
+    `linalg.conv_2d_nchw_fchw` and generics, pooling one window generic.
   }];
   let options = [
     Option<"convProducts", "conv-products", "bool", /*default=*/"false",
-           "Lower ungrouped convolutions to products over patches (im2col)">
+           "Lower ungrouped convolutions to products over patches (im2col)">,
+    Option<"poolTaps", "pool-taps", "bool", /*default=*/"false",
+           "Lower max pooling and its argmax tap by tap (elementwise generics)">
   ];
   let dependentDialects = [
     "::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",

@@ -23,9 +23,10 @@ void registerCodegenPasses();
 void registerCodegenPassesOnce();
 
 /// The start of every pipeline, in MLIR's textual form: graft -> linalg and
-/// elementwise fusion, on tensors; `convProducts` (the CPU) lowers
-/// convolutions to products over patches.
-std::string linalgPipeline(bool convProducts);
+/// elementwise fusion, on tensors; for the CPU (`cpu`), convolutions become
+/// products over patches and max pooling runs tap by tap (the GPU keeps the
+/// kernels verified on a device).
+std::string linalgPipeline(bool cpu);
 /// What follows it on every target: bufferization with results as
 /// out-parameters and the planned workspace (graft-plan-memory).
 extern const char kBufferizePipeline[];
