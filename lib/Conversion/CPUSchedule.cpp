@@ -34,43 +34,21 @@ namespace graft {
 
 using namespace mlir;
 
-// The schedule of matrix products marked `graft.contraction` (iterated m, n,
-// k): MTILExNTILE register tiles (4x64 at 512 bits, 6x16 at 256), m and n
-// peeled where they do not divide, each
-// tile vectorised to a vector.contract over one k step whose accumulator
-// lives in registers across the k loop, lowered to outer products.
+// The vectorisation of the register tiles of matrix products (tiled by
+// tileProducts): each tile, and the zero fill fused into it, vectorised to a
+// vector.contract over one k step whose accumulator lives in registers
+// across the k loop, lowered to outer products. The fill's write forwards
+// to the accumulator's first read (canonicalisation), so the accumulator
+// starts as a constant and the result is written once.
 static const char kProductSchedule[] = R"mlir(
 module attributes {transform.with_named_sequence} {
-  transform.named_sequence @peel(%loop: !transform.op<"scf.for"> {transform.consumed}) {
-    %main, %rest = transform.loop.peel %loop
-        : (!transform.op<"scf.for">) -> (!transform.any_op, !transform.any_op)
-    transform.yield
-  }
   transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
-    %products = transform.structured.match ops{["linalg.generic"]}
-        attributes {graft.contraction} in %root
-        : (!transform.any_op) -> !transform.any_op
-    transform.foreach %products : !transform.any_op {
-    ^bb0(%product: !transform.any_op):
-      %tile, %loops:3 = transform.structured.tile_using_for %product
-          tile_sizes [MTILE, NTILE, 1]
-          : (!transform.any_op) -> (!transform.any_op, !transform.any_op,
-                                    !transform.any_op, !transform.any_op)
-      // Row blocks of the result are independent: threads split them.
-      transform.annotate %loops#0 "graft.parallel" : !transform.any_op
-      // Inner loop first: peeling the outer one clones the inner one.
-      // A loop whose step divides its range is not peeled (suppressed).
-      %n = transform.cast %loops#1 : !transform.any_op to !transform.op<"scf.for">
-      transform.include @peel failures(suppress) (%n) : (!transform.op<"scf.for">) -> ()
-      %m = transform.cast %loops#0 : !transform.any_op to !transform.op<"scf.for">
-      transform.include @peel failures(suppress) (%m) : (!transform.op<"scf.for">) -> ()
-    }
     %funcs = transform.structured.match ops{["func.func"]} in %root
         : (!transform.any_op) -> !transform.any_op
     transform.apply_patterns to %funcs {
       transform.apply_patterns.canonicalization
     } : !transform.any_op
-    %tiles = transform.structured.match ops{["linalg.generic"]}
+    %tiles = transform.structured.match ops{["linalg.generic", "linalg.fill"]}
         attributes {graft.contraction} in %root
         : (!transform.any_op) -> !transform.any_op
     transform.structured.vectorize %tiles : !transform.any_op
@@ -165,6 +143,68 @@ LogicalResult tileAndPeel(RewriterBase &rewriter, TilingInterface op,
     scf::ForOp partial;
     if (forOp)
       (void)scf::peelForLoopAndSimplifyBounds(rewriter, forOp, partial);
+  }
+  return success();
+}
+
+/// Tiles the matrix products marked `graft.contraction` (iterated m, n, k)
+/// into `mTile` x `nTile` register tiles over k steps of one. A zero fill of
+/// the result is fused into each tile (and marked, for the vectorisation
+/// schedule), so the result is not zeroed in memory first; other inits (a
+/// broadcast bias) are read tile by tile. The row-block loop is marked
+/// parallel, and the n and then the m loop peeled where their step does not
+/// divide their range (every tile has a static shape).
+LogicalResult tileProducts(ModuleOp module, int64_t mTile, int64_t nTile) {
+  MLIRContext *ctx = module.getContext();
+  SmallVector<linalg::GenericOp> products;
+  module.walk([&](linalg::GenericOp op) {
+    if (op->hasAttr("graft.contraction") && op.hasPureTensorSemantics() &&
+        op.getNumLoops() == 3)
+      products.push_back(op);
+  });
+  using Fuse = scf::SCFTileAndFuseOptions;
+  Fuse options;
+  options.tilingOptions.setTileSizes(
+      getAsIndexOpFoldResult(ctx, {mTile, nTile, 0}));
+  // Only the result's fill: a producer of A or B fused here would be
+  // recomputed for every tile.
+  options.setFusionControlFn(
+      [](tensor::ExtractSliceOp, OpResult producer,
+         bool isDestination) -> std::optional<Fuse::ControlFnResult> {
+        if (isDestination && isa<linalg::FillOp>(producer.getOwner()))
+          return Fuse::ControlFnResult{};
+        return std::nullopt;
+      });
+  scf::SCFTilingOptions kSteps;
+  kSteps.setTileSizes(getAsIndexOpFoldResult(ctx, {0, 0, 1}));
+  IRRewriter rewriter(ctx);
+  for (linalg::GenericOp op : products) {
+    rewriter.setInsertionPoint(op);
+    FailureOr<scf::SCFTileAndFuseResult> tiles =
+        scf::tileConsumerAndFuseProducersUsingSCF(
+            rewriter, cast<TilingInterface>(op.getOperation()), options);
+    if (failed(tiles) || tiles->loops.size() != 2)
+      return op.emitError("cannot tile this product for registers");
+    rewriter.replaceAllUsesWith(op.getResult(0),
+                                tiles->replacements.lookup(op.getResult(0)));
+    rewriter.eraseOp(op);
+    auto tile = cast<TilingInterface>(tiles->tiledAndFusedOps.front());
+    for (Operation *fused : tiles->tiledAndFusedOps)
+      if (isa<linalg::FillOp>(fused))
+        fused->setAttr("graft.contraction", UnitAttr::get(ctx));
+    rewriter.setInsertionPoint(tile);
+    FailureOr<scf::SCFTilingResult> steps =
+        scf::tileUsingSCF(rewriter, tile, kSteps);
+    if (failed(steps))
+      return op.emitError("cannot tile this product for registers");
+    rewriter.replaceOp(tile, steps->replacements);
+    markParallel(tiles->loops.front());
+    // Inner loop first: peeling the outer one clones the inner one.
+    for (LoopLikeOpInterface loop : llvm::reverse(tiles->loops)) {
+      scf::ForOp partial;
+      (void)scf::peelForLoopAndSimplifyBounds(
+          rewriter, cast<scf::ForOp>(loop.getOperation()), partial);
+    }
   }
   return success();
 }
@@ -328,25 +368,22 @@ struct CPUSchedulePass : graft::impl::CPUScheduleBase<CPUSchedulePass> {
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    // Register tiles: 4 rows of four vectors with AVX-512's 32 registers
+    // (16 accumulators, enough to hide the FMA latency of a core that
+    // issues one 512-bit FMA per cycle; 4-row blocks split 128 rows evenly
+    // between threads, 6-row blocks left one thread a block and the 2-row
+    // remainder more), 6 rows of two with AVX2's 16 registers (12
+    // accumulators for two 256-bit FMA pipes); plus one B vector per column
+    // and a broadcast.
+    bool avx512 = vectorBits >= 512;
+    int64_t lanes = vectorBits / 32;
     if (failed(checkVectorBits(module, vectorBits)) ||
-        failed(splitReductions(module)))
+        failed(splitReductions(module)) ||
+        failed(tileProducts(module, avx512 ? 4 : 6, (avx512 ? 4 : 2) * lanes)))
       return signalPassFailure();
     OwningOpRef<ModuleOp> schedule;
     if (scheduleFile.empty()) {
-      // Accumulators: 4 rows of four vectors with AVX-512's 32 registers
-      // (16 accumulators, enough to hide the FMA latency of a core that
-      // issues one 512-bit FMA per cycle; 4-row blocks split 128 rows
-      // evenly between threads, 6-row blocks left one thread a block and
-      // the 2-row remainder more), 6 rows of two with AVX2's 16 registers
-      // (12 accumulators for two 256-bit FMA pipes); plus one B vector per
-      // column and a broadcast.
-      unsigned lanes = vectorBits / 32;
-      bool avx512 = vectorBits >= 512;
-      std::string text = kProductSchedule;
-      text.replace(text.find("MTILE"), 5, avx512 ? "4" : "6");
-      text.replace(text.find("NTILE, 1]"), 5,
-                   std::to_string((avx512 ? 4 : 2) * lanes));
-      schedule = parseSourceString<ModuleOp>(text, &getContext());
+      schedule = parseSourceString<ModuleOp>(kProductSchedule, &getContext());
     } else {
       llvm::SourceMgr sources;
       schedule = parseSourceFile<ModuleOp>(scheduleFile, sources, &getContext());
@@ -365,11 +402,6 @@ struct CPUSchedulePass : graft::impl::CPUScheduleBase<CPUSchedulePass> {
     if (failed(transform::applyTransformNamedSequence(
             module, entry, *schedule, transform::TransformOptions())))
       return signalPassFailure();
-    // The schedule annotates the row-block loops of products.
-    module.walk([](scf::ForOp loop) {
-      if (loop->removeAttr("graft.parallel"))
-        markParallel(loop);
-    });
   }
 };
 

@@ -2,15 +2,20 @@
 
 // A product whose m and n do not divide the 4x64 register tile: peeled
 // into full and partial tiles, every one of static shape, each an
-// outer-product loop over k with the accumulator in registers.
+// outer-product loop over k with the accumulator in registers. The zero
+// fill of the result is fused into the tiles: each accumulator starts as a
+// constant, and the result is written once, never zeroed in memory.
 
 // CHECK-LABEL: func.func @product(
-// CHECK: scf.for %{{.+}} = %c0 to %c12 step %c4
+// CHECK-DAG: %[[ZERO:.+]] = arith.constant dense<0.000000e+00> : vector<4x64xf32>
+// CHECK-DAG: %[[EMPTY:.+]] = tensor.empty() : tensor<13x130xf32>
+// CHECK-NOT: linalg.fill
+// CHECK: scf.for %{{.+}} = %c0 to %c12 step %c4 iter_args(%{{.+}} = %[[EMPTY]])
 // CHECK: scf.for %{{.+}} = %c0 to %c128 step %c64
-// CHECK: %[[ACC:.+]] = vector.transfer_read {{.+}} : tensor<4x64xf32>, vector<4x64xf32>
-// CHECK: scf.for %{{.+}} = %c0 to %c32 step %c1 iter_args(%{{.+}} = %[[ACC]]) -> (vector<4x64xf32>)
+// CHECK: %[[TILE:.+]] = scf.for %{{.+}} = %c0 to %c32 step %c1 iter_args(%{{.+}} = %[[ZERO]]) -> (vector<4x64xf32>)
 // CHECK: vector.broadcast %{{.+}} : f32 to vector<64xf32>
 // CHECK: vector.fma %{{.+}} : vector<64xf32>
+// CHECK: vector.transfer_write %[[TILE]], %{{.+}} : vector<4x64xf32>, tensor<4x64xf32>
 // The n remainder: 130 = 2 * 64 + 2.
 // CHECK: vector<4x2xf32>
 // The m remainder: 13 = 3 * 4 + 1.
@@ -19,4 +24,21 @@
 func.func @product(%a: tensor<13x32xf32>, %w: tensor<32x130xf32>) -> tensor<13x130xf32> {
   %p = graft.matmul %a, %w : (tensor<13x32xf32>, tensor<32x130xf32>) -> tensor<13x130xf32>
   return %p : tensor<13x130xf32>
+}
+
+// -----
+
+// A product that starts from another value (a linear layer's broadcast
+// bias): the bias is broadcast in memory once, and each tile's accumulator
+// is read from it before the k loop.
+
+// CHECK-LABEL: func.func @biased(
+// CHECK: %[[BIAS:.+]] = linalg.generic
+// CHECK: scf.for %{{.+}} = %c0 to %c8 step %c4 iter_args(%{{.+}} = %[[BIAS]])
+// CHECK: scf.for %{{.+}} = %c0 to %c128 step %c64
+// CHECK: %[[ACC:.+]] = vector.transfer_read {{.+}} : tensor<4x64xf32>, vector<4x64xf32>
+// CHECK: scf.for %{{.+}} = %c0 to %c16 step %c1 iter_args(%{{.+}} = %[[ACC]]) -> (vector<4x64xf32>)
+func.func @biased(%x: tensor<8x16xf32>, %w: tensor<128x16xf32>, %b: tensor<128xf32>) -> tensor<8x128xf32> {
+  %y = graft.linear %x, %w, %b : (tensor<8x16xf32>, tensor<128x16xf32>, tensor<128xf32>) -> tensor<8x128xf32>
+  return %y : tensor<8x128xf32>
 }

@@ -106,15 +106,19 @@ def CPUSchedule : Pass<"graft-cpu-schedule", "::mlir::ModuleOp"> {
     The CPU schedule, on tensors, before bufferization:
 
     - **Matrix products** marked `graft.contraction` by the lowering
-      (every 2-D product, iterated m, n, k) run the transform-dialect
-      schedule in `CPUSchedule.cpp`: 4x64 register tiles (16 AVX-512
-      accumulators, enough for one 512-bit FMA a cycle, and 4-row blocks
-      split 128 rows evenly between threads; 6x16 and 12 accumulators with
-      `vector-bits=256`, for AVX2's 16 registers and two 256-bit FMA
-      pipes) over k steps of 1, the m and n loops peeled, vectorised
-      to `vector.contract`, the accumulator hoisted out of the k loop, and
-      the contraction lowered to outer products (one broadcast and four
-      FMAs per row and k step). The row-block loop is marked parallel.
+      (every 2-D product, iterated m, n, k) are tiled into 4x64 register
+      tiles (16 AVX-512 accumulators, enough for one 512-bit FMA a cycle,
+      and 4-row blocks split 128 rows evenly between threads; 6x16 and 12
+      accumulators with `vector-bits=256`, for AVX2's 16 registers and two
+      256-bit FMA pipes) over k steps of 1, the m and n loops peeled. A zero
+      fill of the result is fused into the tiles, so the result is written
+      once and never zeroed in memory first; another init (a broadcast
+      bias) is read tile by tile. The transform-dialect schedule in
+      `CPUSchedule.cpp` then vectorises each tile to `vector.contract`,
+      hoists the accumulator out of the k loop (a fused fill's write
+      forwards to it: the accumulator starts as a constant) and lowers the
+      contraction to outer products (one broadcast and four FMAs per row
+      and k step). The row-block loop is marked parallel.
     - **Other large ops with reductions** (pooling windows with their
       argmax, grouped convolutions, long reductions) are split across
       threads: the first parallel dim is tiled by one and marked parallel;
@@ -124,7 +128,7 @@ def CPUSchedule : Pass<"graft-cpu-schedule", "::mlir::ModuleOp"> {
     Elementwise ops are vectorised later, on buffers, by
     `graft-cpu-vectorize`. The `schedule` option names a file holding a
     transform-dialect module whose `@__transform_main` replaces the built-in
-    product schedule, for experiments with graft-opt.
+    vectorisation of the product tiles, for experiments with graft-opt.
 
     ```mlir
     %r = linalg.generic {...} attrs = {graft.contraction} // 512x512x512
@@ -137,7 +141,7 @@ def CPUSchedule : Pass<"graft-cpu-schedule", "::mlir::ModuleOp"> {
   }];
   let options = [
     Option<"scheduleFile", "schedule", "std::string", /*default=*/"\"\"",
-           "A transform-dialect file replacing the product schedule">,
+           "A transform-dialect file replacing the vectorisation of product tiles">,
     Option<"vectorBits", "vector-bits", "unsigned", /*default=*/"512",
            "The target's vector width: 512 (AVX-512: 32 registers, 4x64 "
            "product tiles, 16x16 transposes by shuffles), 256 (AVX2: 16 "
