@@ -1,6 +1,6 @@
 // RUN: graft-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(convert-graft-to-linalg))' | FileCheck %s
 
-// The structure of the lowerings of convolution, pooling, attention,
+// The structure of the lowerings of linear layers, convolution, pooling, attention,
 // normalisation and scatter ops (their numbers are checked against the
 // reference evaluator by GraftCodegenTests).
 
@@ -178,4 +178,38 @@ func.func @attention_causal(%q: tensor<2x3x4xf32>, %k: tensor<2x3x4xf32>, %v: te
 func.func @batch_norm_eval(%x: tensor<2x3x4xf32>, %rm: tensor<3xf32>, %rv: tensor<3xf32>) -> tensor<2x3x4xf32> {
   %y = graft.batch_norm %x running %rm, %rv {training = false} : (tensor<2x3x4xf32>, tensor<3xf32>, tensor<3xf32>) -> tensor<2x3x4xf32>
   return %y : tensor<2x3x4xf32>
+}
+
+// -----
+
+// A linear layer whose batch is smaller than the layer: y^T = w @ x^T from
+// the bias broadcast along rows, then transposed, so that x and y (64x512
+// and 64x256) are transposed instead of w (256x512).
+
+// CHECK-LABEL: func.func @linear_batch_transposed(
+// CHECK-SAME: %[[X:[a-z0-9]+]]: tensor<64x512xf32>, %[[W:[a-z0-9]+]]: tensor<256x512xf32>, %[[B:[a-z0-9]+]]: tensor<256xf32>
+// CHECK: %[[B2:.+]] = tensor.reshape %[[B]]({{.+}}) : (tensor<256xf32>, tensor<2xi64>) -> tensor<256x1xf32>
+// CHECK: %[[INIT:.+]] = linalg.generic {{.+}} ins(%[[B2]] : tensor<256x1xf32>) outs(%{{.+}} : tensor<256x64xf32>)
+// CHECK: %[[XT:.+]] = linalg.transpose ins(%[[X]] : tensor<64x512xf32>) outs(%{{.+}} : tensor<512x64xf32>) permutation = [1, 0]
+// CHECK: %[[YT:.+]] = linalg.generic {{.+}} ins(%[[W]], %[[XT]] : tensor<256x512xf32>, tensor<512x64xf32>) outs(%[[INIT]] : tensor<256x64xf32>) attrs = {graft.contraction}
+// CHECK: %[[Y:.+]] = linalg.transpose ins(%[[YT]] : tensor<256x64xf32>) outs(%{{.+}} : tensor<64x256xf32>) permutation = [1, 0]
+// CHECK: return %[[Y]]
+func.func @linear_batch_transposed(%x: tensor<64x512xf32>, %w: tensor<256x512xf32>, %b: tensor<256xf32>) -> tensor<64x256xf32> {
+  %y = graft.linear %x, %w, %b : (tensor<64x512xf32>, tensor<256x512xf32>, tensor<256xf32>) -> tensor<64x256xf32>
+  return %y : tensor<64x256xf32>
+}
+
+// -----
+
+// Fewer than 64 rows (they would be the product's columns): x @ w^T.
+
+// CHECK-LABEL: func.func @linear_small_batch(
+// CHECK-SAME: %[[X:[a-z0-9]+]]: tensor<48x512xf32>, %[[W:[a-z0-9]+]]: tensor<256x512xf32>
+// CHECK: %[[Z:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : tensor<48x256xf32>)
+// CHECK: %[[WT:.+]] = linalg.transpose ins(%[[W]] : tensor<256x512xf32>) outs(%{{.+}} : tensor<512x256xf32>) permutation = [1, 0]
+// CHECK: %[[Y:.+]] = linalg.generic {{.+}} ins(%[[X]], %[[WT]] : tensor<48x512xf32>, tensor<512x256xf32>) outs(%[[Z]] : tensor<48x256xf32>) attrs = {graft.contraction}
+// CHECK: return %[[Y]]
+func.func @linear_small_batch(%x: tensor<48x512xf32>, %w: tensor<256x512xf32>) -> tensor<48x256xf32> {
+  %y = graft.linear %x, %w : (tensor<48x512xf32>, tensor<256x512xf32>) -> tensor<48x256xf32>
+  return %y : tensor<48x256xf32>
 }
