@@ -151,9 +151,10 @@ LogicalResult tileAndPeel(RewriterBase &rewriter, TilingInterface op,
 /// into `mTile` x `nTile` register tiles over k steps of one. A zero fill of
 /// the result is fused into each tile (and marked, for the vectorisation
 /// schedule), so the result is not zeroed in memory first; other inits (a
-/// broadcast bias) are read tile by tile. The row-block loop is marked
-/// parallel, and the n and then the m loop peeled where their step does not
-/// divide their range (every tile has a static shape).
+/// broadcast bias) are read tile by tile. The outer loop (row blocks, or
+/// column blocks when row blocks are few) is marked parallel, and the inner
+/// and then the outer loop peeled where their step does not divide their
+/// range (every tile has a static shape).
 LogicalResult tileProducts(ModuleOp module, int64_t mTile, int64_t nTile) {
   MLIRContext *ctx = module.getContext();
   SmallVector<linalg::GenericOp> products;
@@ -179,10 +180,18 @@ LogicalResult tileProducts(ModuleOp module, int64_t mTile, int64_t nTile) {
   kSteps.setTileSizes(getAsIndexOpFoldResult(ctx, {0, 0, 1}));
   IRRewriter rewriter(ctx);
   for (linalg::GenericOp op : products) {
+    // Threads split the outer loop: row blocks, or column blocks when there
+    // are too few row blocks for two threads and more column blocks (a
+    // convolution with 6 output channels over 12544 pixels).
+    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+    int64_t rowBlocks = ranges[0] / mTile, columnBlocks = ranges[1] / nTile;
+    Fuse byColumns = options;
+    if (rowBlocks < 4 && columnBlocks > rowBlocks)
+      byColumns.tilingOptions.setInterchange({1, 0, 2});
     rewriter.setInsertionPoint(op);
     FailureOr<scf::SCFTileAndFuseResult> tiles =
         scf::tileConsumerAndFuseProducersUsingSCF(
-            rewriter, cast<TilingInterface>(op.getOperation()), options);
+            rewriter, cast<TilingInterface>(op.getOperation()), byColumns);
     if (failed(tiles) || tiles->loops.size() != 2)
       return op.emitError("cannot tile this product for registers");
     rewriter.replaceAllUsesWith(op.getResult(0),

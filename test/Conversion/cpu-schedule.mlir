@@ -42,3 +42,21 @@ func.func @biased(%x: tensor<8x16xf32>, %w: tensor<128x16xf32>, %b: tensor<128xf
   %y = graft.linear %x, %w, %b : (tensor<8x16xf32>, tensor<128x16xf32>, tensor<128xf32>) -> tensor<8x128xf32>
   return %y : tensor<8x128xf32>
 }
+
+// -----
+
+// Too few row blocks for two threads (6 rows: one 4-row block and a
+// remainder) and more column blocks: the column-block loop is outer, so
+// threads split columns; the rows, peeled, run inside it.
+
+// CHECK-LABEL: func.func @few_rows(
+// CHECK: scf.for %{{.+}} = %c0 to %c512 step %c64
+// CHECK-NEXT: %{{.+}} = tensor.extract_slice %{{.+}}[0, 0] [4, 25]
+// CHECK: scf.for %{{.+}} = %c0 to %c25 step %c1 iter_args(%{{.+}}) -> (vector<4x64xf32>)
+// CHECK: vector.transfer_write %{{.+}} : vector<4x64xf32>, tensor<4x64xf32>
+// CHECK: tensor.extract_slice %{{.+}}[4, 0] [2, 25]
+// CHECK: scf.for %{{.+}} = %c0 to %c25 step %c1 iter_args(%{{.+}}) -> (vector<2x64xf32>)
+func.func @few_rows(%w: tensor<6x25xf32>, %col: tensor<25x512xf32>) -> tensor<6x512xf32> {
+  %p = graft.matmul %w, %col : (tensor<6x25xf32>, tensor<25x512xf32>) -> tensor<6x512xf32>
+  return %p : tensor<6x512xf32>
+}

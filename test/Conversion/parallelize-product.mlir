@@ -12,3 +12,14 @@ func.func @product(%a: tensor<12x32xf32>, %w: tensor<32x64xf32>) -> tensor<12x64
   %p = graft.matmul %a, %w : (tensor<12x32xf32>, tensor<32x64xf32>) -> tensor<12x64xf32>
   return %p : tensor<12x64xf32>
 }
+
+// Few row blocks, many column blocks: threads split the columns.
+
+// CHECK-LABEL: func.func @few_rows(
+// CHECK: scf.parallel (%{{.+}}) = (%c0) to (%c512) step (%c64)
+// CHECK: scf.for
+// CHECK: vector.fma
+func.func @few_rows(%w: tensor<6x25xf32>, %col: tensor<25x512xf32>) -> tensor<6x512xf32> {
+  %p = graft.matmul %w, %col : (tensor<6x25xf32>, tensor<25x512xf32>) -> tensor<6x512xf32>
+  return %p : tensor<6x512xf32>
+}

@@ -118,7 +118,9 @@ def CPUSchedule : Pass<"graft-cpu-schedule", "::mlir::ModuleOp"> {
       hoists the accumulator out of the k loop (a fused fill's write
       forwards to it: the accumulator starts as a constant) and lowers the
       contraction to outer products (one broadcast and four FMAs per row
-      and k step). The row-block loop is marked parallel.
+      and k step). The row-block loop is marked parallel; with fewer than
+      four row blocks and more column blocks (a convolution with few
+      output channels), the column-block loop is outer and marked instead.
     - **Other large ops with reductions** (pooling windows with their
       argmax, grouped convolutions, long reductions) are split across
       threads: the first parallel dim is tiled by one and marked parallel;
