@@ -108,8 +108,7 @@ enum Exit { Ok = 0, InputError = 1, UsageError = 2 };
 
 /// 64-byte aligned allocations, as the C runtime's context gives its
 /// tensors: the generated code's 512-bit loads of a row then never straddle
-/// two cache lines (with malloc's 16-byte alignment, the MLP benchmark's
-/// step ran 5-10% slower here than in its compiled library).
+/// two cache lines, as three in four did with malloc's 16-byte alignment.
 template <class T> struct CacheLineAligned {
   using value_type = T;
   CacheLineAligned() = default;
