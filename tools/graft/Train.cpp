@@ -108,7 +108,8 @@ enum Exit { Ok = 0, InputError = 1, UsageError = 2 };
 
 /// 64-byte aligned allocations, as the C runtime's context gives its
 /// tensors: the generated code's 512-bit loads of a row then never straddle
-/// two cache lines, as three in four did with malloc's 16-byte alignment.
+/// two cache lines (with malloc's 16-byte alignment they do at three of the
+/// four offsets a buffer can start at).
 template <class T> struct CacheLineAligned {
   using value_type = T;
   CacheLineAligned() = default;
