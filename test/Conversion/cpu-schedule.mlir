@@ -60,3 +60,30 @@ func.func @few_rows(%w: tensor<6x25xf32>, %col: tensor<25x512xf32>) -> tensor<6x
   %p = graft.matmul %w, %col : (tensor<6x25xf32>, tensor<25x512xf32>) -> tensor<6x512xf32>
   return %p : tensor<6x512xf32>
 }
+
+// -----
+
+// Enough row blocks, but B (27x8192, 864 KiB) would not stay in L2 while
+// every row block reads it, and A is much smaller: column blocks outside,
+// so B is read once and A (16x27) stays in cache.
+
+// CHECK-LABEL: func.func @streams_b(
+// CHECK: scf.for %{{.+}} = %c0 to %c8192 step %c64
+// CHECK: scf.for %{{.+}} = %c0 to %c16 step %c4
+// CHECK: vector<4x64xf32>
+func.func @streams_b(%w: tensor<16x27xf32>, %col: tensor<27x8192xf32>) -> tensor<16x8192xf32> {
+  %p = graft.matmul %w, %col : (tensor<16x27xf32>, tensor<27x8192xf32>) -> tensor<16x8192xf32>
+  return %p : tensor<16x8192xf32>
+}
+
+// -----
+
+// B fits in L2 (512x128, 256 KiB): row blocks outside, as for 128x512 weights.
+
+// CHECK-LABEL: func.func @b_in_cache(
+// CHECK: scf.for %{{.+}} = %c0 to %c16 step %c4
+// CHECK: scf.for %{{.+}} = %c0 to %c128 step %c64
+func.func @b_in_cache(%a: tensor<16x512xf32>, %b: tensor<512x128xf32>) -> tensor<16x128xf32> {
+  %p = graft.matmul %a, %b : (tensor<16x512xf32>, tensor<512x128xf32>) -> tensor<16x128xf32>
+  return %p : tensor<16x128xf32>
+}

@@ -118,9 +118,12 @@ def CPUSchedule : Pass<"graft-cpu-schedule", "::mlir::ModuleOp"> {
       hoists the accumulator out of the k loop (a fused fill's write
       forwards to it: the accumulator starts as a constant) and lowers the
       contraction to outer products (one broadcast and four FMAs per row
-      and k step). The row-block loop is marked parallel; with fewer than
-      four row blocks and more column blocks (a convolution with few
-      output channels), the column-block loop is outer and marked instead.
+      and k step). The row-block loop is outer and marked parallel; the
+      column-block loop is instead when there are fewer than four row
+      blocks and more column blocks (a convolution with few output
+      channels), or when B would not stay in half of a 1 MiB L2 while
+      every row block reads it and A has under a quarter of B's columns as
+      rows (a convolution's patches: B is then read once).
     - **Other large ops with reductions** (pooling windows with their
       argmax, grouped convolutions, long reductions) are split across
       threads: the first parallel dim is tiled by one and marked parallel;
