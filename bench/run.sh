@@ -4,9 +4,11 @@
 # at 1 and 2 threads. Needs a build (scripts/build.sh) and Debian's
 # python3-torch (scripts/install-deps.sh --torch).
 #
-#   bench/run.sh [mlp|lenet]
+#   bench/run.sh [mlp|lenet|conv]
 #     mlp (default): bench/mlp.graft against bench/torch_mlp.py
 #     lenet: examples/lenet.graft (convolutions) against bench/torch_lenet.py
+#     conv: bench/conv.graft (a convolution over 64x64 images, large
+#       activations) against bench/torch_conv.py
 #
 # Debian's OpenBLAS 0.3.21 does not recognise these CPUs and runs a slow
 # generic kernel unless OPENBLAS_CORETYPE is set: PyTorch is measured with
@@ -30,7 +32,8 @@ rounds=${GRAFT_BENCH_ROUNDS:-3}
 case ${1:-mlp} in
   mlp) model=$root/bench/mlp.graft torch=$root/bench/torch_mlp.py ;;
   lenet) model=$root/examples/lenet.graft torch=$root/bench/torch_lenet.py ;;
-  *) echo "usage: bench/run.sh [mlp|lenet]" >&2; exit 2 ;;
+  conv) model=$root/bench/conv.graft torch=$root/bench/torch_conv.py ;;
+  *) echo "usage: bench/run.sh [mlp|lenet|conv]" >&2; exit 2 ;;
 esac
 coretype=${GRAFT_BENCH_CORETYPE:-SkylakeX}
 

@@ -147,15 +147,33 @@ LogicalResult tileAndPeel(RewriterBase &rewriter, TilingInterface op,
   return success();
 }
 
+/// A generic that copies its one input to its output through a projected
+/// permutation (size-1 dims read at 0): a broadcast, such as a bias over
+/// the rows or the columns of a product.
+bool isBroadcast(Operation *op) {
+  auto generic = dyn_cast<linalg::GenericOp>(op);
+  if (!generic || generic.getNumDpsInputs() != 1 ||
+      generic.getNumDpsInits() != 1 ||
+      generic.getNumLoops() != generic.getNumParallelLoops() ||
+      !generic.getMatchingIndexingMap(generic.getDpsInputOperand(0))
+           .isProjectedPermutation(/*allowZeroInResults=*/true) ||
+      !generic.getMatchingIndexingMap(generic.getDpsInitOperand(0))
+           .isIdentity())
+    return false;
+  auto yield = cast<linalg::YieldOp>(generic.getBody()->getTerminator());
+  return &generic.getBody()->front() == yield.getOperation() &&
+         yield.getValues()[0] == generic.getBody()->getArgument(0);
+}
+
 /// The L2 cache per core the product loop order assumes (Zen 4: 1 MiB;
 /// recent Intel cores: 1.25-2 MiB).
 constexpr int64_t kL2Bytes = 1 << 20;
 
 /// Tiles the matrix products marked `graft.contraction` (iterated m, n, k)
-/// into `mTile` x `nTile` register tiles over k steps of one. A zero fill of
-/// the result is fused into each tile (and marked, for the vectorisation
-/// schedule), so the result is not zeroed in memory first; other inits (a
-/// broadcast bias) are read tile by tile. The outer loop (row blocks, or
+/// into `mTile` x `nTile` register tiles over k steps of one. A fill or a
+/// broadcast (a bias) that initialises the result is fused into each tile
+/// (and marked, for the vectorisation schedule), so the result is not
+/// initialised in memory and read back; other inits are read tile by tile. The outer loop (row blocks, or
 /// column blocks when row blocks are few) is marked parallel, and the inner
 /// and then the outer loop peeled where their step does not divide their
 /// range (every tile has a static shape).
@@ -171,12 +189,13 @@ LogicalResult tileProducts(ModuleOp module, int64_t mTile, int64_t nTile) {
   Fuse options;
   options.tilingOptions.setTileSizes(
       getAsIndexOpFoldResult(ctx, {mTile, nTile, 0}));
-  // Only the result's fill: a producer of A or B fused here would be
-  // recomputed for every tile.
+  // Only the result's init, a fill or a broadcast (a bias): a producer of A
+  // or B fused here would be recomputed for every tile.
   options.setFusionControlFn(
       [](tensor::ExtractSliceOp, OpResult producer,
          bool isDestination) -> std::optional<Fuse::ControlFnResult> {
-        if (isDestination && isa<linalg::FillOp>(producer.getOwner()))
+        if (isDestination && (isa<linalg::FillOp>(producer.getOwner()) ||
+                              isBroadcast(producer.getOwner())))
           return Fuse::ControlFnResult{};
         return std::nullopt;
       });
@@ -208,8 +227,7 @@ LogicalResult tileProducts(ModuleOp module, int64_t mTile, int64_t nTile) {
     rewriter.eraseOp(op);
     auto tile = cast<TilingInterface>(tiles->tiledAndFusedOps.front());
     for (Operation *fused : tiles->tiledAndFusedOps)
-      if (isa<linalg::FillOp>(fused))
-        fused->setAttr("graft.contraction", UnitAttr::get(ctx));
+      fused->setAttr("graft.contraction", UnitAttr::get(ctx));
     rewriter.setInsertionPoint(tile);
     FailureOr<scf::SCFTilingResult> steps =
         scf::tileUsingSCF(rewriter, tile, kSteps);

@@ -28,16 +28,19 @@ func.func @product(%a: tensor<13x32xf32>, %w: tensor<32x130xf32>) -> tensor<13x1
 
 // -----
 
-// A product that starts from another value (a linear layer's broadcast
-// bias): the bias is broadcast in memory once, and each tile's accumulator
-// is read from it before the k loop.
+// A product that starts from a broadcast bias: the broadcast is fused into
+// the tiles too, so each accumulator starts from the bias's 64 columns,
+// read once per tile, and the broadcast is never written to memory.
 
 // CHECK-LABEL: func.func @biased(
-// CHECK: %[[BIAS:.+]] = linalg.generic
-// CHECK: scf.for %{{.+}} = %c0 to %c8 step %c4 iter_args(%{{.+}} = %[[BIAS]])
-// CHECK: scf.for %{{.+}} = %c0 to %c128 step %c64
-// CHECK: %[[ACC:.+]] = vector.transfer_read {{.+}} : tensor<4x64xf32>, vector<4x64xf32>
-// CHECK: scf.for %{{.+}} = %c0 to %c16 step %c1 iter_args(%{{.+}} = %[[ACC]]) -> (vector<4x64xf32>)
+// CHECK-SAME: %{{.+}}: tensor<8x16xf32>, %{{.+}}: tensor<128x16xf32>, %[[B:.+]]: tensor<128xf32>
+// CHECK: %[[EMPTY:.+]] = tensor.empty() : tensor<8x128xf32>
+// CHECK-NOT: linalg.generic
+// CHECK: scf.for %{{.+}} = %c0 to %c8 step %c4 iter_args(%{{.+}} = %[[EMPTY]])
+// CHECK: scf.for %[[J:.+]] = %c0 to %c128 step %c64
+// CHECK: %[[COLS:.+]] = tensor.extract_slice %[[B]][%[[J]]] [64] [1]
+// CHECK: vector.transfer_read %[[COLS]][%c0], %{{.+}} : tensor<64xf32>, vector<64xf32>
+// CHECK: scf.for %{{.+}} = %c0 to %c16 step %c1 iter_args(%{{.+}}) -> (vector<4x64xf32>)
 func.func @biased(%x: tensor<8x16xf32>, %w: tensor<128x16xf32>, %b: tensor<128xf32>) -> tensor<8x128xf32> {
   %y = graft.linear %x, %w, %b : (tensor<8x16xf32>, tensor<128x16xf32>, tensor<128xf32>) -> tensor<8x128xf32>
   return %y : tensor<8x128xf32>
@@ -86,4 +89,23 @@ func.func @streams_b(%w: tensor<16x27xf32>, %col: tensor<27x8192xf32>) -> tensor
 func.func @b_in_cache(%a: tensor<16x512xf32>, %b: tensor<512x128xf32>) -> tensor<16x128xf32> {
   %p = graft.matmul %a, %b : (tensor<16x512xf32>, tensor<512x128xf32>) -> tensor<16x128xf32>
   return %p : tensor<16x128xf32>
+}
+
+// -----
+
+// The bias broadcast along the rows of y^T = w @ x^T (a [256, 1] view read
+// at column 0) is fused too: each accumulator starts as four rows of the
+// bias, read through a broadcasting transfer.
+
+// CHECK-LABEL: func.func @biased_rows(
+// CHECK: %[[B2:.+]] = tensor.reshape %{{.+}} : (tensor<256xf32>, tensor<2xi64>) -> tensor<256x1xf32>
+// CHECK: %[[EMPTY:.+]] = tensor.empty() : tensor<256x64xf32>
+// CHECK-NOT: linalg.generic
+// CHECK: scf.for %[[I:.+]] = %c0 to %c256 step %c4 iter_args(%{{.+}} = %[[EMPTY]])
+// CHECK: %[[ROWS:.+]] = tensor.extract_slice %[[B2]][%[[I]], 0] [4, 1] [1, 1]
+// CHECK: %[[ACC:.+]] = vector.transfer_read %[[ROWS]]{{.+}} : tensor<4x1xf32>, vector<4x64xf32>
+// CHECK: scf.for %{{.+}} = %c0 to %c512 step %c1 iter_args(%{{.+}} = %[[ACC]]) -> (vector<4x64xf32>)
+func.func @biased_rows(%x: tensor<64x512xf32>, %w: tensor<256x512xf32>, %b: tensor<256xf32>) -> tensor<64x256xf32> {
+  %y = graft.linear %x, %w, %b : (tensor<64x512xf32>, tensor<256x512xf32>, tensor<256xf32>) -> tensor<64x256xf32>
+  return %y : tensor<64x256xf32>
 }

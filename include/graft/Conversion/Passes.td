@@ -110,13 +110,14 @@ def CPUSchedule : Pass<"graft-cpu-schedule", "::mlir::ModuleOp"> {
       tiles (16 AVX-512 accumulators, enough for one 512-bit FMA a cycle,
       and 4-row blocks split 128 rows evenly between threads; 6x16 and 12
       accumulators with `vector-bits=256`, for AVX2's 16 registers and two
-      256-bit FMA pipes) over k steps of 1, the m and n loops peeled. A zero
-      fill of the result is fused into the tiles, so the result is written
-      once and never zeroed in memory first; another init (a broadcast
-      bias) is read tile by tile. The transform-dialect schedule in
-      `CPUSchedule.cpp` then vectorises each tile to `vector.contract`,
-      hoists the accumulator out of the k loop (a fused fill's write
-      forwards to it: the accumulator starts as a constant) and lowers the
+      256-bit FMA pipes) over k steps of 1, the m and n loops peeled. An
+      init that is a fill or a broadcast (a bias) is fused into the tiles,
+      so the result is written once, never initialised in memory and read
+      back; another init is read tile by tile. The transform-dialect
+      schedule in `CPUSchedule.cpp` then vectorises each tile to
+      `vector.contract`, hoists the accumulator out of the k loop (a fused
+      init's write forwards to it: the accumulator starts as a constant or
+      the bias's columns) and lowers the
       contraction to outer products (one broadcast and four FMAs per row
       and k step). The row-block loop is outer and marked parallel; the
       column-block loop is instead when there are fewer than four row
