@@ -26,6 +26,8 @@
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/Support/SourceMgr.h"
 
+#include <algorithm>
+
 namespace graft {
 #define GEN_PASS_DEF_CPUSCHEDULE
 #define GEN_PASS_DEF_CPUVECTORIZE
@@ -170,14 +172,17 @@ bool isBroadcast(Operation *op) {
 constexpr int64_t kL2Bytes = 1 << 20;
 
 /// Tiles the matrix products marked `graft.contraction` (iterated m, n, k)
-/// into `mTile` x `nTile` register tiles over k steps of one. A fill or a
+/// into register tiles of `rows` rows of `vectorsPerRow` vectors of `lanes`
+/// (narrower products: as many accumulators in fewer vectors a row, more
+/// rows) over k steps of one. A fill or a
 /// broadcast (a bias) that initialises the result is fused into each tile
 /// (and marked, for the vectorisation schedule), so the result is not
 /// initialised in memory and read back; other inits are read tile by tile. The outer loop (row blocks, or
 /// column blocks when row blocks are few) is marked parallel, and the inner
 /// and then the outer loop peeled where their step does not divide their
 /// range (every tile has a static shape).
-LogicalResult tileProducts(ModuleOp module, int64_t mTile, int64_t nTile) {
+LogicalResult tileProducts(ModuleOp module, int64_t lanes, int64_t rows,
+                           int64_t vectorsPerRow) {
   MLIRContext *ctx = module.getContext();
   SmallVector<linalg::GenericOp> products;
   module.walk([&](linalg::GenericOp op) {
@@ -187,8 +192,6 @@ LogicalResult tileProducts(ModuleOp module, int64_t mTile, int64_t nTile) {
   });
   using Fuse = scf::SCFTileAndFuseOptions;
   Fuse options;
-  options.tilingOptions.setTileSizes(
-      getAsIndexOpFoldResult(ctx, {mTile, nTile, 0}));
   // Only the result's init, a fill or a broadcast (a bias): a producer of A
   // or B fused here would be recomputed for every tile.
   options.setFusionControlFn(
@@ -211,9 +214,17 @@ LogicalResult tileProducts(ModuleOp module, int64_t mTile, int64_t nTile) {
     // patches: w[16, 27] @ col[27, 131072] read col once, not four times).
     SmallVector<int64_t> ranges = op.getStaticLoopRanges();
     int64_t M = ranges[0], N = ranges[1], K = ranges[2];
+    // Fewer columns than a tile's: fewer vectors a row and more rows, for
+    // the same accumulators, so each row block reads B in fewer passes (a
+    // convolution's weight gradient, N = 32, k = 131072: 8x32 tiles).
+    int64_t vectors = std::clamp<int64_t>((N + lanes - 1) / lanes, 1,
+                                          vectorsPerRow);
+    int64_t mTile = rows * vectorsPerRow / vectors, nTile = vectors * lanes;
     int64_t rowBlocks = M / mTile, columnBlocks = N / nTile;
     bool streamsB = K * N * 4 > kL2Bytes / 2 && 4 * M < N;
     Fuse byColumns = options;
+    byColumns.tilingOptions.setTileSizes(
+        getAsIndexOpFoldResult(ctx, {mTile, nTile, 0}));
     if ((rowBlocks < 4 && columnBlocks > rowBlocks) || streamsB)
       byColumns.tilingOptions.setInterchange({1, 0, 2});
     rewriter.setInsertionPoint(op);
@@ -415,7 +426,7 @@ struct CPUSchedulePass : graft::impl::CPUScheduleBase<CPUSchedulePass> {
     int64_t lanes = vectorBits / 32;
     if (failed(checkVectorBits(module, vectorBits)) ||
         failed(splitReductions(module)) ||
-        failed(tileProducts(module, avx512 ? 4 : 6, (avx512 ? 4 : 2) * lanes)))
+        failed(tileProducts(module, lanes, avx512 ? 4 : 6, avx512 ? 4 : 2)))
       return signalPassFailure();
     OwningOpRef<ModuleOp> schedule;
     if (scheduleFile.empty()) {

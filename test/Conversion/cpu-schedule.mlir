@@ -109,3 +109,18 @@ func.func @biased_rows(%x: tensor<64x512xf32>, %w: tensor<256x512xf32>, %b: tens
   %y = graft.linear %x, %w, %b : (tensor<64x512xf32>, tensor<256x512xf32>, tensor<256xf32>) -> tensor<64x256xf32>
   return %y : tensor<64x256xf32>
 }
+
+// -----
+
+// 32 columns, half a 4x64 tile: 8x32 tiles keep 16 accumulators, so B (a
+// weight gradient's patches, long k) is read by two row blocks, not four.
+
+// CHECK-LABEL: func.func @narrow(
+// CHECK: scf.for %{{.+}} = %c0 to %c16 step %c8
+// CHECK-NOT: scf.for {{.+}} step %c64
+// CHECK: scf.for %{{.+}} = %c0 to %c4096 step %c1 iter_args(%{{.+}}) -> (vector<8x32xf32>)
+// CHECK: vector.fma %{{.+}} : vector<32xf32>
+func.func @narrow(%gy: tensor<16x4096xf32>, %colT: tensor<4096x32xf32>) -> tensor<16x32xf32> {
+  %p = graft.matmul %gy, %colT : (tensor<16x4096xf32>, tensor<4096x32xf32>) -> tensor<16x32xf32>
+  return %p : tensor<16x32xf32>
+}

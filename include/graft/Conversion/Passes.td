@@ -110,7 +110,9 @@ def CPUSchedule : Pass<"graft-cpu-schedule", "::mlir::ModuleOp"> {
       tiles (16 AVX-512 accumulators, enough for one 512-bit FMA a cycle,
       and 4-row blocks split 128 rows evenly between threads; 6x16 and 12
       accumulators with `vector-bits=256`, for AVX2's 16 registers and two
-      256-bit FMA pipes) over k steps of 1, the m and n loops peeled. An
+      256-bit FMA pipes; a product with fewer columns gets fewer vectors a
+      row and more rows, for the same accumulators: 8x32, 16x16) over k
+      steps of 1, the m and n loops peeled. An
       init that is a fill or a broadcast (a bias) is fused into the tiles,
       so the result is written once, never initialised in memory and read
       back; another init is read tile by tile. The transform-dialect
