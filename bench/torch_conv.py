@@ -7,7 +7,7 @@ step, as graft's fused train step does.
 import torch
 import torch.nn.functional as F
 
-from torch_timing import report, setup
+from torch_timing import report_training, setup
 
 threads, steps = setup()
 
@@ -28,12 +28,4 @@ opt = torch.optim.SGD(model.parameters(), lr=0.01)
 x = torch.randn(32, 3, 64, 64)
 y = torch.randint(0, 10, (32,))
 
-
-def step():
-    opt.zero_grad()
-    loss = F.cross_entropy(model(x), y)
-    loss.backward()
-    opt.step()
-
-
-report(step, threads, steps)
+report_training(model, opt, x, y, threads, steps)

@@ -9,7 +9,7 @@ train step does.
 import torch
 import torch.nn.functional as F
 
-from torch_timing import report, setup
+from torch_timing import report_training, setup
 
 threads, steps = setup()
 
@@ -38,12 +38,4 @@ opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9,
 x = torch.randn(16, 1, 28, 28)
 y = torch.randint(0, 10, (16,))
 
-
-def step():
-    opt.zero_grad()
-    loss = F.cross_entropy(model(x), y)
-    loss.backward()
-    opt.step()
-
-
-report(step, threads, steps)
+report_training(model, opt, x, y, threads, steps)

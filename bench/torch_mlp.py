@@ -6,7 +6,7 @@ step, as graft's fused train step does.
 """
 import torch
 
-from torch_timing import report, setup
+from torch_timing import report_training, setup
 
 threads, steps = setup()
 model = torch.nn.Sequential(
@@ -17,12 +17,4 @@ opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
 x = torch.randn(128, 784)
 y = torch.randint(0, 10, (128,))
 
-
-def step():
-    opt.zero_grad()
-    loss = torch.nn.functional.cross_entropy(model(x), y)
-    loss.backward()
-    opt.step()
-
-
-report(step, threads, steps)
+report_training(model, opt, x, y, threads, steps)
