@@ -13,6 +13,7 @@
 #include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
@@ -275,6 +276,66 @@ bool reducesOuterDims(linalg::LinalgOp op) {
   });
 }
 
+/// A 1-D read of every other element (a stride-2 window: 2x2 max pooling,
+/// a stride-2 convolution's patches) as a masked contiguous read of twice
+/// the elements and a shuffle of the even ones, instead of one scalar load
+/// per lane (a gather). The contiguous read covers the first to the last
+/// element the strided one reads, no further.
+struct StrideTwoReadAsShuffle : OpRewritePattern<vector::TransferReadOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(vector::TransferReadOp read,
+                                PatternRewriter &rewriter) const override {
+    auto type = dyn_cast<MemRefType>(read.getBase().getType());
+    VectorType vec = read.getVectorType();
+    if (!type || vec.getRank() != 1 || read.getMask() ||
+        !read.getPermutationMap().isMinorIdentity() ||
+        !read.getInBoundsValues().back())
+      return failure();
+    SmallVector<int64_t> strides;
+    int64_t offset;
+    if (failed(type.getStridesAndOffset(strides, offset)) ||
+        strides.back() != 2 || !type.hasStaticShape() ||
+        llvm::any_of(strides, ShapedType::isDynamic))
+      return failure();
+    Location loc = read.getLoc();
+    int64_t n = vec.getNumElements(), last = type.getShape().back();
+    // The same memory with unit stride, over the 2 * last - 1 elements from
+    // the first to the last one of the strided view.
+    SmallVector<int64_t> shape(type.getShape());
+    shape.back() = 2 * last - 1;
+    SmallVector<int64_t> unit(strides);
+    unit.back() = 1;
+    auto meta = memref::ExtractStridedMetadataOp::create(rewriter, loc,
+                                                         read.getBase());
+    auto view = memref::ReinterpretCastOp::create(
+        rewriter, loc,
+        MemRefType::get(shape, type.getElementType(),
+                        StridedLayoutAttr::get(rewriter.getContext(),
+                                               ShapedType::kDynamic, unit)),
+        meta.getBaseBuffer(), OpFoldResult(meta.getOffset()),
+        getAsIndexOpFoldResult(rewriter.getContext(), shape),
+        getAsIndexOpFoldResult(rewriter.getContext(), unit));
+    SmallVector<Value> indices(read.getIndices());
+    indices.back() = arith::MulIOp::create(
+        rewriter, loc, indices.back(),
+        arith::ConstantIndexOp::create(rewriter, loc, 2));
+    auto wide = VectorType::get({2 * n}, vec.getElementType());
+    Value mask = vector::ConstantMaskOp::create(
+        rewriter, loc, VectorType::get({2 * n}, rewriter.getI1Type()),
+        ArrayRef<int64_t>{2 * n - 1});
+    Value pair = vector::TransferReadOp::create(
+        rewriter, loc, wide, view, indices,
+        AffineMap::getMinorIdentityMap(shape.size(), 1, rewriter.getContext()),
+        read.getPadding(), mask, rewriter.getBoolArrayAttr({true}));
+    SmallVector<int64_t> even;
+    for (int64_t i = 0; i < n; ++i)
+      even.push_back(2 * i);
+    rewriter.replaceOpWithNewOp<vector::ShuffleOp>(read, pair, pair, even);
+    return success();
+  }
+};
+
 /// Tiles elementwise generics, 2-D transposes and reductions over outer
 /// dims on buffers to vectors of `vectorBits` and vectorises them.
 LogicalResult vectorizeElementwise(ModuleOp module, unsigned vectorBits) {
@@ -343,6 +404,7 @@ LogicalResult vectorizeElementwise(ModuleOp module, unsigned vectorBits) {
   // transpose by shuffles (not one extract and insert per element), its
   // rows written one vector at a time.
   RewritePatternSet lowering(ctx);
+  lowering.add<StrideTwoReadAsShuffle>(ctx, /*benefit=*/2);
   vector::populateVectorTransferPermutationMapLoweringPatterns(lowering);
   vector::populateVectorTransposeLoweringPatterns(
       lowering, vector::VectorTransposeLowering::Shuffle16x16);

@@ -149,3 +149,26 @@ func.func @column_sum(%x: memref<128x40xf32>, %s: memref<40xf32>) {
   }
   return
 }
+
+// -----
+
+// A stride-2 window (a 2x2 max pooling tap): each 16 lanes read as 31
+// contiguous elements, a masked 32-lane read, and a shuffle of the even
+// ones; not one scalar load per lane.
+
+// CHECK-LABEL: func.func @stride_two(
+// CHECK: scf.for
+// CHECK: %[[ROW:.+]] = memref.reinterpret_cast %{{.+}} to offset: [%{{.+}}], sizes: [1, 31], strides: [64, 1]
+// CHECK: %[[MASK:.+]] = vector.constant_mask [31] : vector<32xi1>
+// CHECK: %[[PAIR:.+]] = vector.transfer_read %[[ROW]][%c0, %c0], %{{.+}}, %[[MASK]] {{.+}} vector<32xf32>
+// CHECK: vector.shuffle %[[PAIR]], %[[PAIR]] [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30] : vector<32xf32>, vector<32xf32>
+// CHECK-NOT: memref.load
+// CHECK: return
+func.func @stride_two(%x: memref<8x32xf32, strided<[64, 2]>>, %y: memref<8x32xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%x : memref<8x32xf32, strided<[64, 2]>>) outs(%y : memref<8x32xf32>) {
+  ^bb0(%a: f32, %b: f32):
+    %m = arith.maximumf %a, %b : f32
+    linalg.yield %m : f32
+  }
+  return
+}

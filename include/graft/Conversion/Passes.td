@@ -179,7 +179,10 @@ def CPUVectorize : Pass<"graft-cpu-vectorize", "::mlir::ModuleOp"> {
     i1 input, which is loaded once and broadcast. Sums over outer dims (a
     bias gradient) vectorise along the innermost dim, the columns outside
     and the rows inside in order. Transposed tiles are row reads, register
-    shuffles and row writes. f32 `math.tanh` becomes upstream's rational
+    shuffles and row writes. A read of every other element (a stride-2
+    window: 2x2 max pooling) is a masked contiguous read of the span and a
+    shuffle of the even lanes, not a scalar load per lane. f32 `math.tanh`
+    becomes upstream's rational
     approximation in arith ops (vectorised; LLVM has no tanh intrinsic, and
     libm's is one call per lane: 43% of the GPT example's step).
 
