@@ -390,7 +390,15 @@ LogicalResult vectorizeElementwise(ModuleOp module, unsigned vectorBits) {
     return failure();
   SmallVector<linalg::LinalgOp> tiles;
   module.walk([&](linalg::LinalgOp op) {
-    if (op->hasAttr(mark) && op.hasPureBufferSemantics() && hasStaticLoops(op))
+    if (!op->hasAttr(mark) || !op.hasPureBufferSemantics())
+      return;
+    // Peeled tiles reach a transpose through casts to dynamic shapes
+    // (linalg.transpose does not fold them): use the static views.
+    for (OpOperand &o : op->getOpOperands())
+      if (auto cast = o.get().getDefiningOp<memref::CastOp>())
+        if (memref::CastOp::canFoldIntoConsumerOp(cast))
+          o.set(cast.getSource());
+    if (hasStaticLoops(op))
       tiles.push_back(op);
   });
   for (linalg::LinalgOp op : tiles) {

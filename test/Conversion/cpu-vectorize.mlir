@@ -172,3 +172,22 @@ func.func @stride_two(%x: memref<8x32xf32, strided<[64, 2]>>, %y: memref<8x32xf3
   }
   return
 }
+
+// -----
+
+// A transpose whose rows do not divide the block (27 = 16 + 11, a
+// convolution's patches transposed for its weight gradient): the partial
+// 11x16 block is vectorised too, read as 11 rows and written as 16 rows of
+// 11 lanes, not left to scalar loops (scatters).
+
+// CHECK-LABEL: func.func @transpose_tail(
+// CHECK: scf.for %{{.+}} = %c0 to %c64 step %c16
+// CHECK-COUNT-16: vector.transfer_write {{.+}} : vector<16xf32>
+// CHECK-COUNT-11: vector.transfer_read {{.+}} : memref<11x16xf32, {{.+}}>, vector<16xf32>
+// CHECK-COUNT-16: vector.transfer_write {{.+}} : vector<11xf32>, memref<16x11xf32
+// CHECK-NOT: linalg.transpose
+// CHECK: return
+func.func @transpose_tail(%a: memref<27x64xf32>, %t: memref<64x27xf32>) {
+  linalg.transpose ins(%a : memref<27x64xf32>) outs(%t : memref<64x27xf32>) permutation = [1, 0]
+  return
+}

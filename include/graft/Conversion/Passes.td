@@ -178,8 +178,8 @@ def CPUVectorize : Pass<"graft-cpu-vectorize", "::mlir::ModuleOp"> {
     mask in memory, a memref of i1 a byte per element), except for a 0-d
     i1 input, which is loaded once and broadcast. Sums over outer dims (a
     bias gradient) vectorise along the innermost dim, the columns outside
-    and the rows inside in order. Transposed tiles are row reads, register
-    shuffles and row writes. A read of every other element (a stride-2
+    and the rows inside in order. Transposed tiles, partial blocks
+    included, are row reads, register shuffles and row writes. A read of every other element (a stride-2
     window: 2x2 max pooling) is a masked contiguous read of the span and a
     shuffle of the even lanes, not a scalar load per lane. f32 `math.tanh`
     becomes upstream's rational
