@@ -38,11 +38,12 @@ namespace graft {
 using namespace mlir;
 
 // The vectorisation of the register tiles of matrix products (tiled by
-// tileProducts): each tile, and the zero fill fused into it, vectorised to a
-// vector.contract over one k step whose accumulator lives in registers
-// across the k loop, lowered to outer products. The fill's write forwards
-// to the accumulator's first read (canonicalisation), so the accumulator
-// starts as a constant and the result is written once.
+// tileProducts): each tile, and the fill or bias broadcast fused into it,
+// vectorised to a vector.contract over one k step whose accumulator lives
+// in registers across the k loop, lowered to outer products. The init's
+// write forwards to the accumulator's first read (canonicalisation), so the
+// accumulator starts as a constant or the bias and the result is written
+// once.
 static const char kProductSchedule[] = R"mlir(
 module attributes {transform.with_named_sequence} {
   transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
@@ -119,6 +120,18 @@ void markParallel(Operation *loop) {
 /// Elementwise ops smaller than this many elements stay on one thread.
 constexpr int64_t kParallelElements = 1 << 15;
 
+/// Peels the loops of a tiled nest where their step does not divide their
+/// range, the inner loop first (peeling an outer loop clones the inner
+/// ones), so that every tile has a static shape.
+void peelInnerFirst(RewriterBase &rewriter,
+                    ArrayRef<LoopLikeOpInterface> loops) {
+  for (LoopLikeOpInterface loop : llvm::reverse(loops))
+    if (auto forOp = dyn_cast<scf::ForOp>(loop.getOperation())) {
+      scf::ForOp partial;
+      (void)scf::peelForLoopAndSimplifyBounds(rewriter, forOp, partial);
+    }
+}
+
 /// Tiles `op` by `sizes` (loops nested in the order `interchange`, when
 /// given), peels the innermost tiled loops whose step does not divide their
 /// range (the tiled ops are all statically shaped after canonicalisation),
@@ -141,12 +154,7 @@ LogicalResult tileAndPeel(RewriterBase &rewriter, TilingInterface op,
   rewriter.replaceOp(op, tiled->replacements);
   if (!tiled->loops.empty() && elements >= kParallelElements)
     markParallel(tiled->loops.front());
-  for (LoopLikeOpInterface loop : llvm::reverse(tiled->loops)) {
-    auto forOp = dyn_cast<scf::ForOp>(loop.getOperation());
-    scf::ForOp partial;
-    if (forOp)
-      (void)scf::peelForLoopAndSimplifyBounds(rewriter, forOp, partial);
-  }
+  peelInnerFirst(rewriter, tiled->loops);
   return success();
 }
 
@@ -175,13 +183,12 @@ constexpr int64_t kL2Bytes = 1 << 20;
 /// Tiles the matrix products marked `graft.contraction` (iterated m, n, k)
 /// into register tiles of `rows` rows of `vectorsPerRow` vectors of `lanes`
 /// (narrower products: as many accumulators in fewer vectors a row, more
-/// rows) over k steps of one. A fill or a
-/// broadcast (a bias) that initialises the result is fused into each tile
-/// (and marked, for the vectorisation schedule), so the result is not
-/// initialised in memory and read back; other inits are read tile by tile. The outer loop (row blocks, or
-/// column blocks when row blocks are few) is marked parallel, and the inner
-/// and then the outer loop peeled where their step does not divide their
-/// range (every tile has a static shape).
+/// rows) over k steps of one. A fill or a broadcast (a bias) that
+/// initialises the result is fused into each tile (and marked, for the
+/// vectorisation schedule), so the result is not initialised in memory and
+/// read back; other inits are read tile by tile. The outer loop (row blocks,
+/// or column blocks) is marked parallel, and the loops peeled where their
+/// step does not divide their range (every tile has a static shape).
 LogicalResult tileProducts(ModuleOp module, int64_t lanes, int64_t rows,
                            int64_t vectorsPerRow) {
   MLIRContext *ctx = module.getContext();
@@ -207,12 +214,6 @@ LogicalResult tileProducts(ModuleOp module, int64_t lanes, int64_t rows,
   kSteps.setTileSizes(getAsIndexOpFoldResult(ctx, {0, 0, 1}));
   IRRewriter rewriter(ctx);
   for (linalg::GenericOp op : products) {
-    // The outer loop, which threads split: row blocks read all of B once
-    // each, column blocks all of A. Column blocks go outside when there are
-    // too few row blocks for two threads and more column blocks (a
-    // convolution with 6 output channels over 12544 pixels), or when B is
-    // too large to stay in L2 and A is much smaller (a convolution's
-    // patches: w[16, 27] @ col[27, 131072] read col once, not four times).
     SmallVector<int64_t> ranges = op.getStaticLoopRanges();
     int64_t M = ranges[0], N = ranges[1], K = ranges[2];
     // Fewer columns than a tile's: fewer vectors a row and more rows, for
@@ -221,17 +222,23 @@ LogicalResult tileProducts(ModuleOp module, int64_t lanes, int64_t rows,
     int64_t vectors = std::clamp<int64_t>((N + lanes - 1) / lanes, 1,
                                           vectorsPerRow);
     int64_t mTile = rows * vectorsPerRow / vectors, nTile = vectors * lanes;
+    Fuse tiling = options;
+    tiling.tilingOptions.setTileSizes(
+        getAsIndexOpFoldResult(ctx, {mTile, nTile, 0}));
+    // The outer loop, which threads split: row blocks read all of B once
+    // each, column blocks all of A. Column blocks go outside when there are
+    // too few row blocks for two threads and more column blocks (a
+    // convolution with 6 output channels over 12544 pixels), or when B is
+    // too large to stay in L2 and A is much smaller (a convolution's
+    // patches: w[16, 27] @ col[27, 131072] read col once, not four times).
     int64_t rowBlocks = M / mTile, columnBlocks = N / nTile;
     bool streamsB = K * N * 4 > kL2Bytes / 2 && 4 * M < N;
-    Fuse byColumns = options;
-    byColumns.tilingOptions.setTileSizes(
-        getAsIndexOpFoldResult(ctx, {mTile, nTile, 0}));
     if ((rowBlocks < 4 && columnBlocks > rowBlocks) || streamsB)
-      byColumns.tilingOptions.setInterchange({1, 0, 2});
+      tiling.tilingOptions.setInterchange({1, 0, 2});
     rewriter.setInsertionPoint(op);
     FailureOr<scf::SCFTileAndFuseResult> tiles =
         scf::tileConsumerAndFuseProducersUsingSCF(
-            rewriter, cast<TilingInterface>(op.getOperation()), byColumns);
+            rewriter, cast<TilingInterface>(op.getOperation()), tiling);
     if (failed(tiles) || tiles->loops.size() != 2)
       return op.emitError("cannot tile this product for registers");
     rewriter.replaceAllUsesWith(op.getResult(0),
@@ -247,12 +254,7 @@ LogicalResult tileProducts(ModuleOp module, int64_t lanes, int64_t rows,
       return op.emitError("cannot tile this product for registers");
     rewriter.replaceOp(tile, steps->replacements);
     markParallel(tiles->loops.front());
-    // Inner loop first: peeling the outer one clones the inner one.
-    for (LoopLikeOpInterface loop : llvm::reverse(tiles->loops)) {
-      scf::ForOp partial;
-      (void)scf::peelForLoopAndSimplifyBounds(
-          rewriter, cast<scf::ForOp>(loop.getOperation()), partial);
-    }
+    peelInnerFirst(rewriter, tiles->loops);
   }
   return success();
 }
