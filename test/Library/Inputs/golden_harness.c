@@ -21,6 +21,25 @@
  *       same bytes. With --load, SEED only drives the per-step seed
  *       (dropout masks).
  *
+ *   golden_harness GOLDEN, with the lines of gen_parity_goldens.py
+ *       (the PyTorch parity suite, test/Library/parity-*.test):
+ *       `batches N`: step s trains on the inputs recorded for step
+ *       (s - 1) % N + 1; `checks sparse`: the loss of every step, gradients,
+ *       parameters and buffers only at the steps that record them (the
+ *       last); `evalloss S` and `output S NAME`: after training, graft_eval
+ *       on the inputs of step S (loss and outputs).
+ *
+ *   golden_harness --dropout GOLDEN [CONTROL] [--z Z]
+ *       A golden with `dropout K LO HI` and PyTorch's `seedmean SEED V`
+ *       (the mean training loss of steps LO..HI under torch.manual_seed(SEED),
+ *       dropout on): K runs of graft_init(ctx, seed) (its dropout seed) for
+ *       seed 1..K, the golden's parameters and batches, `steps` train_steps,
+ *       each giving its own window mean. Passes when the difference of the
+ *       two means of K is under Z (default 4) standard errors (Welch:
+ *       sqrt(var_graft / K + var_torch / K)). CONTROL: a golden of the same
+ *       batches from PyTorch with another dropout p, which the same K runs
+ *       must be rejected by (the comparison can fail).
+ *
  * Compiled with MODEL_HEADER (the generated header) and MODEL (its
  * descriptor); plain C11, needing only what the library does. */
 #define _POSIX_C_SOURCE 200809L
@@ -72,6 +91,9 @@ struct rec {             /* one line of the golden file */
 };
 static struct rec *recs;
 static int nrecs, steps;
+static int batches;      /* `batches N`: inputs cycle over N recorded steps */
+static int sparse;       /* `checks sparse` */
+static int dropout_k, dropout_lo, dropout_hi; /* `dropout K LO HI` */
 
 static char *next_tok(char **p) {
   char *s = *p;
@@ -123,6 +145,23 @@ static void read_golden(const char *path) {
       steps = (int)num(&p, copy);
       continue;
     }
+    if (!strcmp(kind, "batches")) {
+      batches = (int)num(&p, copy);
+      continue;
+    }
+    if (!strcmp(kind, "checks")) {
+      char *what = next_tok(&p);
+      if (!what || strcmp(what, "sparse"))
+        bad_golden(copy);
+      sparse = 1;
+      continue;
+    }
+    if (!strcmp(kind, "dropout")) {
+      dropout_k = (int)num(&p, copy);
+      dropout_lo = (int)num(&p, copy);
+      dropout_hi = (int)num(&p, copy);
+      continue;
+    }
     if (nrecs == cap_recs) {
       cap_recs = cap_recs ? 2 * cap_recs : 256;
       recs = realloc(recs, sizeof *recs * (size_t)cap_recs);
@@ -138,7 +177,8 @@ static void read_golden(const char *path) {
       continue;
     }
     r->step = (int)num(&p, copy);
-    if (!strcmp(kind, "loss")) {
+    if (!strcmp(kind, "loss") || !strcmp(kind, "evalloss") ||
+        !strcmp(kind, "seedmean")) {
       r->a = num(&p, copy);
       continue;
     }
@@ -198,6 +238,8 @@ static graft_role role_of(const char *kind) {
     return GRAFT_ROLE_GRAD;
   if (!strcmp(kind, "buffer"))
     return GRAFT_ROLE_BUFFER;
+  if (!strcmp(kind, "output"))
+    return GRAFT_ROLE_OUTPUT;
   return GRAFT_ROLE_PARAM;
 }
 
@@ -290,9 +332,10 @@ static int compare_all(graft_context *ctx, const char *what, const char *kind,
   return ok;
 }
 
-static int compare_loss(const char *what, int step, double loss) {
+static int compare_loss_kind(const char *kind, const char *what, int step,
+                             double loss) {
   for (int k = 0; k < nrecs; ++k)
-    if (recs[k].step == step && !strcmp(recs[k].kind, "loss")) {
+    if (recs[k].step == step && !strcmp(recs[k].kind, kind)) {
       double want = recs[k].a;
       int ok = close_enough(loss, want, abs_tol + rel_tol * fabs(want));
       printf("  %s %s step %d loss: %.9g, golden %.9g (|err| %.3g)\n",
@@ -301,6 +344,10 @@ static int compare_loss(const char *what, int step, double loss) {
     }
   printf("  FAIL %s step %d: no golden loss\n", what, step);
   return 0;
+}
+
+static int compare_loss(const char *what, int step, double loss) {
+  return compare_loss_kind("loss", what, step, loss);
 }
 
 /* ---------------------------------------------------------- set up --- */
@@ -362,6 +409,8 @@ static void set_input(graft_context *ctx, const char *name, int64_t n,
 
 static void set_inputs(graft_context *ctx, int step) {
   int seen = 0;
+  if (batches > 0 && step <= steps) /* a small data set, cycled */
+    step = (step - 1) % batches + 1;
   for (int k = 0; k < nrecs; ++k) {
     struct rec *r = &recs[k];
     if (r->step != step)
@@ -450,7 +499,8 @@ static void check_updated(graft_context *ctx, const char *entry, int s) {
   int count;
   int ok = compare_all(ctx, entry, "param", s, 0, &count);
   snprintf(what, sizeof what, "%s: %d parameters", entry, count);
-  check(ok && count > 0, "step %d: %s", s, what);
+  if (!sparse || count || s == steps) /* sparse: the last step at least */
+    check(ok && count > 0, "step %d: %s", s, what);
   ok = compare_all(ctx, entry, "buffer", s, 0, &count);
   if (count) {
     snprintf(what, sizeof what, "%s: %d buffers", entry, count);
@@ -458,9 +508,138 @@ static void check_updated(graft_context *ctx, const char *entry, int s) {
   }
 }
 
+/* After training: graft_eval on the inputs of each `evalloss` step, its loss
+ * and outputs against PyTorch's model.eval(). */
+static void check_eval(graft_context *ctx, const char *entry) {
+  for (int k = 0; k < nrecs; ++k) {
+    if (strcmp(recs[k].kind, "evalloss"))
+      continue;
+    int s = recs[k].step, count;
+    double loss;
+    char what[96];
+    set_inputs(ctx, s);
+    MUST(graft_eval(ctx, &loss));
+    snprintf(what, sizeof what, "eval after %s: loss", entry);
+    check(compare_loss_kind("evalloss", what, s, loss), "step %d: %s", s, what);
+    int ok = compare_all(ctx, what, "output", s, 0, &count);
+    snprintf(what, sizeof what, "eval after %s: %d outputs", entry, count);
+    check(ok && count > 0, "step %d: %s", s, what);
+  }
+}
+
+/* ------------------------------------------------ dropout statistics --- */
+static void mean_sd(const double *v, int n, double *mean, double *sd) {
+  double m = 0, q = 0;
+  for (int i = 0; i < n; ++i)
+    m += v[i];
+  m /= n;
+  for (int i = 0; i < n; ++i)
+    q += (v[i] - m) * (v[i] - m);
+  *mean = m;
+  *sd = n > 1 ? sqrt(q / (n - 1)) : 0;
+}
+
+/* PyTorch's K window means (`seedmean`) from the golden read last. */
+static double *torch_means(const char *path, int K) {
+  double *t = calloc((size_t)K, sizeof *t);
+  int nt = 0;
+  for (int k = 0; k < nrecs; ++k)
+    if (!strcmp(recs[k].kind, "seedmean") && nt < K)
+      t[nt++] = recs[k].a;
+  if (nt != K) {
+    printf("FAIL: %s: %d seedmean lines, expected %d\n", path, nt, K);
+    exit(1);
+  }
+  return t;
+}
+
+/* Graft's K window means g against PyTorch's t: prints the statistics,
+ * returns 1 when |mean(g) - mean(t)| < zmax standard errors. */
+static int same_mean(const double *g, const double *t, int K, double zmax) {
+  double gm, gs, tm, ts;
+  mean_sd(g, K, &gm, &gs);
+  mean_sd(t, K, &tm, &ts);
+  double se = sqrt(gs * gs / K + ts * ts / K), d = gm - tm;
+  double z = se > 0 ? d / se : INFINITY;
+  printf("  graft: mean %.6f, sd over seeds %.6f\n", gm, gs);
+  printf("  torch: mean %.6f, sd over seeds %.6f\n", tm, ts);
+  printf("  difference %.6f, standard error %.6f, z %.2f (bound %g)\n", d, se,
+         z, zmax);
+  return fabs(z) < zmax;
+}
+
+static int dropout_stats(int argc, char **argv) {
+  double zmax = 4;
+  const char *control = 0;
+  if (argc < 3) {
+    fprintf(stderr, "usage: golden_harness --dropout GOLDEN [CONTROL] [--z Z]\n");
+    return 2;
+  }
+  for (int a = 3; a < argc; ++a) {
+    if (!strcmp(argv[a], "--z") && a + 1 < argc)
+      zmax = atof(argv[++a]);
+    else
+      control = argv[a];
+  }
+  read_golden(argv[2]);
+  int K = dropout_k, lo = dropout_lo, hi = dropout_hi;
+  if (K < 2 || lo < 1 || hi > steps || lo > hi) {
+    printf("FAIL: %s: no valid `dropout K LO HI` line\n", argv[2]);
+    return 1;
+  }
+  double *g = calloc((size_t)K, sizeof *g), *t = torch_means(argv[2], K);
+  printf("model %s, dropout on: %d seeds, %d steps, mean loss of steps %d-%d\n",
+         MODEL.name, K, steps, lo, hi);
+  graft_context *ctx;
+  MUST(graft_create(&MODEL, &ctx));
+  printf("  graft window means:");
+  for (int seed = 1; seed <= K; ++seed) {
+    MUST(graft_init(ctx, (uint64_t)seed)); /* the dropout seed; state reset */
+    set_params(ctx);
+    double sum = 0, loss;
+    for (int s = 1; s <= steps; ++s) {
+      set_inputs(ctx, s);
+      MUST(graft_train_step(ctx, &loss));
+      if (s >= lo && s <= hi)
+        sum += loss;
+    }
+    g[seed - 1] = sum / (hi - lo + 1);
+    printf(" %.6f", g[seed - 1]);
+  }
+  printf("\n");
+  graft_destroy(ctx);
+  int ok = same_mean(g, t, K, zmax);
+  printf("%s: dropout: mean training loss within %g standard errors of "
+         "PyTorch's\n", ok ? "PASS" : "FAIL", zmax);
+  if (control) {
+    /* The same batches and parameters (the control's must be the golden's:
+     * only its dropout p differs), so Graft's K runs serve again. */
+    int k0 = K, lo0 = lo, hi0 = hi, steps0 = steps;
+    nrecs = 0;
+    read_golden(control);
+    if (dropout_k != k0 || dropout_lo != lo0 || dropout_hi != hi0 ||
+        steps != steps0) {
+      printf("FAIL: %s: not a control of %s\n", control, argv[2]);
+      return 1;
+    }
+    free(t);
+    t = torch_means(control, K);
+    printf("control: PyTorch with another dropout p\n");
+    int rejected = !same_mean(g, t, K, zmax);
+    printf("%s: control: PyTorch with another dropout p is rejected\n",
+           rejected ? "PASS" : "FAIL");
+    ok &= rejected;
+  }
+  free(g);
+  free(t);
+  return ok ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
   if (argc >= 2 && !strcmp(argv[1], "--determinism"))
     return determinism(argc, argv);
+  if (argc >= 2 && !strcmp(argv[1], "--dropout"))
+    return dropout_stats(argc, argv);
   if (argc < 2) {
     fprintf(stderr, "usage: golden_harness GOLDEN [--rtol R] [--atol A]\n");
     return 2;
@@ -487,26 +666,42 @@ int main(int argc, char **argv) {
   check(ok && count > 0, "step %d: %s: parameters set from the formula are the golden's",
         0, "init");
 
+  int losses_ok[2] = {1, 1}; /* sparse: every step's loss, per entry */
   for (int s = 1; s <= steps; ++s) {
     double loss;
     char what[64];
     set_inputs(a, s);
     MUST(graft_zero_grad(a));
     MUST(graft_forward_backward(a, &loss));
-    check(compare_loss("forward_backward", s, loss), "step %d: %s: loss",
-          s, "forward_backward");
+    ok = compare_loss("forward_backward", s, loss);
+    if (sparse)
+      losses_ok[0] &= ok;
+    else
+      check(ok, "step %d: %s: loss", s, "forward_backward");
     ok = compare_all(a, "forward_backward", "grad", s, 0, &count);
     snprintf(what, sizeof what, "forward_backward: %d gradients", count);
-    check(ok && count > 0, "step %d: %s", s, what);
+    if (!sparse || count)
+      check(ok && count > 0, "step %d: %s", s, what);
     MUST(graft_step(a));
     check_updated(a, "step", s);
 
     set_inputs(b, s);
     MUST(graft_train_step(b, &loss));
-    check(compare_loss("train_step", s, loss), "step %d: %s: loss", s,
-          "train_step");
+    ok = compare_loss("train_step", s, loss);
+    if (sparse)
+      losses_ok[1] &= ok;
+    else
+      check(ok, "step %d: %s: loss", s, "train_step");
     check_updated(b, "train_step", s);
   }
+  if (sparse) {
+    check(losses_ok[0], "steps 1-%d: %s: the loss of every step", steps,
+          "forward_backward");
+    check(losses_ok[1], "steps 1-%d: %s: the loss of every step", steps,
+          "train_step");
+  }
+  check_eval(a, "step");
+  check_eval(b, "train_step");
   printf("worst error / allowed error: %.3g\n", worst_ratio);
   graft_destroy(a);
   graft_destroy(b);
