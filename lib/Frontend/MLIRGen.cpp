@@ -326,6 +326,13 @@ private:
   Loc lossLoc;
   /// Inputs, parameters and buffers of the model, by name.
   llvm::StringMap<Loc> declared;
+  /// The random stream of the next graft.dropout of the model: every
+  /// dropout the front-end emits (each call, each application of a Dropout
+  /// instance, each unrolled iteration, each inlined function call) draws
+  /// its own mask, as PyTorch draws fresh randomness per call. Numbered in
+  /// program order from 0, so the numbering, and with it the masks of a
+  /// step, depend only on the source (a resumed run reproduces them).
+  int64_t nextRandomStream = 0;
 };
 
 mlir::Location Gen::L(Loc l) {
@@ -1577,7 +1584,9 @@ FailureOr<Val> Gen::callBuiltin(StringRef name, std::vector<CallArg> &args,
       return failure();
     }
     return tensorResult(make<DropoutOp>(
-        loc, name, {*x}, {attr("p", builder.getF64FloatAttr(p))},
+        loc, name, {*x},
+        {attr("p", builder.getF64FloatAttr(p)),
+         attr("stream", builder.getI64IntegerAttr(nextRandomStream++))},
         x->getType()));
   }
   if (name == "embedding") {
@@ -3535,6 +3544,7 @@ void Gen::genModel(const ModelDecl &m) {
   mode = GradMode::Grad;
   loss = Value();
   declared.clear();
+  nextRandomStream = 0;
   mlir::OpBuilder::InsertionGuard guard(builder);
   builder.setInsertionPointToEnd(&model.getBody().front());
   unsigned errorsBefore = diags.getNumErrors();
