@@ -7,6 +7,7 @@
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/OpImplementation.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/bit.h"
 
 using namespace mlir;
 using namespace graft;
@@ -364,6 +365,218 @@ LogicalResult MatmulOp::inferReturnTypes(MLIRContext *,
                     tensorOf(a.getLhs()).getElementType(), t);
 }
 
+//===----------------------------------------------------------------------===//
+// grad_fn names that depend on the operands
+//
+// PyTorch names the node its eager call records; several language
+// constructs lower to one graft op, so the name is read from the operands
+// and shapes (docs/Autograd.md, "grad_fn names").
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// A Python number mixed with a tensor: the front-end makes it a 0-d
+/// graft.constant.
+bool isPythonNumber(Value v) {
+  auto c = v.getDefiningOp<ConstantOp>();
+  return c && tensorOf(v) && tensorOf(v).getRank() == 0;
+}
+
+using Strides = SmallVector<int64_t>;
+
+Strides contiguousStrides(ArrayRef<int64_t> shape) {
+  Strides s(shape.size(), 1);
+  for (int64_t i = static_cast<int64_t>(shape.size()) - 2; i >= 0; --i)
+    s[i] = s[i + 1] * std::max<int64_t>(shape[i + 1], 1);
+  return s;
+}
+
+bool isContiguous(ArrayRef<int64_t> shape, ArrayRef<int64_t> strides) {
+  int64_t expected = 1;
+  for (int64_t i = static_cast<int64_t>(shape.size()) - 1; i >= 0; --i) {
+    if (shape[i] == 1)
+      continue;
+    if (strides[i] != expected)
+      return false;
+    expected *= shape[i];
+  }
+  return true;
+}
+
+/// ATen's computeStride: the strides of `newShape` as a view of a tensor
+/// with `oldShape` and `oldStrides`, or nothing when reshape must copy.
+std::optional<Strides> viewStrides(ArrayRef<int64_t> oldShape,
+                                   ArrayRef<int64_t> oldStrides,
+                                   ArrayRef<int64_t> newShape) {
+  if (oldShape.empty())
+    return Strides(newShape.size(), 1);
+  int64_t numel = 1;
+  for (int64_t d : oldShape)
+    numel *= d;
+  if (numel == 0)
+    return contiguousStrides(newShape);
+  Strides newStrides(newShape.size(), 0);
+  int64_t viewD = static_cast<int64_t>(newShape.size()) - 1;
+  int64_t chunkBase = oldStrides.back(), tensorNumel = 1, viewNumel = 1;
+  for (int64_t d = static_cast<int64_t>(oldShape.size()) - 1; d >= 0; --d) {
+    tensorNumel *= oldShape[d];
+    if (d == 0 || (oldShape[d - 1] != 1 &&
+                   oldStrides[d - 1] != tensorNumel * chunkBase)) {
+      while (viewD >= 0 &&
+             (viewNumel < tensorNumel || newShape[viewD] == 1)) {
+        newStrides[viewD] = viewNumel * chunkBase;
+        viewNumel *= newShape[viewD];
+        --viewD;
+      }
+      if (viewNumel != tensorNumel)
+        return std::nullopt;
+      if (d > 0) {
+        chunkBase = oldStrides[d - 1];
+        tensorNumel = 1;
+        viewNumel = 1;
+      }
+    }
+  }
+  if (viewD != -1)
+    return std::nullopt;
+  return newStrides;
+}
+
+/// The strides `v` has in PyTorch eager mode: the ops that are views there
+/// (slice, transpose, permute, expand, reshape where it can view, detach)
+/// keep their input's storage; everything else makes a contiguous tensor.
+Strides eagerStrides(Value v, unsigned depth = 0) {
+  auto type = tensorOf(v);
+  ArrayRef<int64_t> shape = type.getShape();
+  Operation *def = v.getDefiningOp();
+  if (!def || depth > 64)
+    return contiguousStrides(shape);
+  auto inputStrides = [&](Value in) { return eagerStrides(in, depth + 1); };
+  if (auto s = dyn_cast<SliceOp>(def)) {
+    Strides st = inputStrides(s.getInput());
+    st[s.getDim()] *= s.getStep();
+    return st;
+  }
+  if (auto t = dyn_cast<TransposeOp>(def)) {
+    Strides st = inputStrides(t.getInput());
+    std::swap(st[t.getDim0()], st[t.getDim1()]);
+    return st;
+  }
+  if (auto p = dyn_cast<PermuteOp>(def)) {
+    Strides in = inputStrides(p.getInput()), st;
+    for (int64_t d : p.getDims())
+      st.push_back(in[d]);
+    return st;
+  }
+  if (auto b = dyn_cast<BroadcastToOp>(def)) {
+    ArrayRef<int64_t> inShape = b.getInput().getType().getShape();
+    Strides in = inputStrides(b.getInput()), st(shape.size(), 0);
+    size_t lead = shape.size() - inShape.size();
+    for (size_t i = 0; i < inShape.size(); ++i)
+      st[lead + i] = inShape[i] == shape[lead + i] ? in[i] : 0;
+    return st;
+  }
+  if (auto r = dyn_cast<ReshapeOp>(def)) {
+    if (auto st = viewStrides(r.getInput().getType().getShape(),
+                              inputStrides(r.getInput()), shape))
+      return *st;
+    return contiguousStrides(shape);
+  }
+  if (isa<DetachOp, GradHookOp>(def))
+    return inputStrides(def->getOperand(0));
+  return contiguousStrides(shape);
+}
+
+bool isEagerContiguous(Value v) {
+  return isContiguous(tensorOf(v).getShape(), eagerStrides(v));
+}
+
+/// `small` is `big` with some size-1 dimensions removed: the removed
+/// dimensions of `big`, matched greedily from the front.
+std::optional<SmallVector<int64_t>> removedOnes(ArrayRef<int64_t> big,
+                                                ArrayRef<int64_t> small) {
+  if (small.size() >= big.size())
+    return std::nullopt;
+  SmallVector<int64_t> removed;
+  size_t j = 0;
+  for (size_t i = 0; i < big.size(); ++i) {
+    if (j < small.size() && big[i] == small[j]) {
+      ++j;
+      continue;
+    }
+    if (big[i] != 1)
+      return std::nullopt;
+    removed.push_back(static_cast<int64_t>(i));
+  }
+  if (j != small.size())
+    return std::nullopt;
+  return removed;
+}
+
+/// `x[i]`, `x[:, i]`, `x[i, a:b]`: the front-end takes a slice of one along
+/// each integer-indexed dimension, then one reshape drops those dimensions.
+/// PyTorch applies the indices left to right, so the last one names the
+/// node: SelectBackward0 for an integer, SliceBackward0 for a slice.
+std::optional<StringRef> indexingName(ReshapeOp op) {
+  ArrayRef<int64_t> in = op.getInput().getType().getShape();
+  ArrayRef<int64_t> out = op.getType().getShape();
+  auto last = op.getInput().getDefiningOp<SliceOp>();
+  if (!last || out.size() >= in.size())
+    return std::nullopt;
+  // Dimensions that a slice of the chain cut to one element.
+  SmallVector<int64_t> ones;
+  for (auto s = last; s; s = s.getInput().getDefiningOp<SliceOp>())
+    if (in[s.getDim()] == 1 && !llvm::is_contained(ones, s.getDim()))
+      ones.push_back(s.getDim());
+  size_t drop = in.size() - out.size();
+  if (ones.size() > 16 || ones.size() < drop)
+    return std::nullopt;
+  bool any = false, withLast = false;
+  for (unsigned mask = 0; mask < (1u << ones.size()); ++mask) {
+    if (static_cast<size_t>(llvm::popcount(mask)) != drop)
+      continue;
+    SmallVector<int64_t> kept;
+    bool hasLast = false;
+    for (int64_t d = 0; d < static_cast<int64_t>(in.size()); ++d) {
+      auto it = llvm::find(ones, d);
+      if (it != ones.end() && (mask >> (it - ones.begin())) & 1) {
+        hasLast |= d == static_cast<int64_t>(last.getDim());
+        continue;
+      }
+      kept.push_back(in[d]);
+    }
+    if (ArrayRef<int64_t>(kept) != out)
+      continue;
+    any = true;
+    withLast |= hasLast;
+  }
+  if (!any)
+    return std::nullopt;
+  return withLast ? StringRef("SelectBackward0") : StringRef("SliceBackward0");
+}
+} // namespace
+
+StringRef SubOp::getGradFnName() {
+  // `1 - x` is Tensor.__rsub__, i.e. torch.rsub(x, 1).
+  return isPythonNumber(getLhs()) && !isPythonNumber(getRhs())
+             ? "RsubBackward1"
+             : "SubBackward0";
+}
+
+StringRef DivOp::getGradFnName() {
+  // `1 / x` is Tensor.__rdiv__: x.reciprocal() * 1.
+  return isPythonNumber(getLhs()) && !isPythonNumber(getRhs())
+             ? "MulBackward0"
+             : "DivBackward0";
+}
+
+StringRef PowOp::getGradFnName() {
+  // pow.Tensor_Scalar for `x ** 2`, pow.Tensor_Tensor otherwise (`2 ** x`
+  // is torch.tensor(2) ** x in 1.13's Tensor.__rpow__).
+  return isPythonNumber(getRhs()) && !isPythonNumber(getLhs())
+             ? "PowBackward0"
+             : "PowBackward1";
+}
+
 StringRef MatmulOp::getGradFnName() {
   int64_t l = getLhs().getType().getRank(), r = getRhs().getType().getRank();
   if (l == 1 && r == 1)
@@ -372,10 +585,66 @@ StringRef MatmulOp::getGradFnName() {
     return "MvBackward0";
   if (l == 2 && r == 2)
     return "MmBackward0";
-  if (l == 3 && r == 3)
-    return "BmmBackward0";
-  // Other shapes are folded into mm/bmm behind a view, as PyTorch does.
+  // unsqueeze(0).mm(b).squeeze_(0) (PyTorch 1.13's name; see docs).
+  if (l == 1 && r == 2)
+    return "SqueezeBackward3";
+  // Batched and broadcast products are folded into mm/bmm behind
+  // _unsafe_view, as at::matmul does (3-D @ 3-D too: only torch.bmm itself
+  // records BmmBackward0).
   return "UnsafeViewBackward0";
+}
+
+StringRef LinearOp::getGradFnName() {
+  int64_t rank = getInput().getType().getRank();
+  if (getBias()) {
+    // at::linear: addmm for 2-D input; a contiguous input of another rank is
+    // flattened to 2-D, addmm'd and viewed back (_flatten_nd_linear); else
+    // matmul followed by an in-place add of the bias.
+    if (rank == 2)
+      return "AddmmBackward0";
+    return isEagerContiguous(getInput()) ? "ViewBackward0" : "AddBackward0";
+  }
+  // matmul(input, weight.t()).
+  if (rank == 2)
+    return "MmBackward0";
+  if (rank == 1)
+    return "SqueezeBackward3";
+  return "UnsafeViewBackward0";
+}
+
+StringRef ReshapeOp::getGradFnName() {
+  ArrayRef<int64_t> in = getInput().getType().getShape();
+  ArrayRef<int64_t> out = getType().getShape();
+  if (auto name = indexingName(*this))
+    return *name;
+  // x.unsqueeze(d): one size-1 dimension inserted.
+  if (out.size() == in.size() + 1 && removedOnes(out, in))
+    return "UnsqueezeBackward0";
+  // x.squeeze(d) (one size-1 dimension removed) or x.squeeze() (all of
+  // them, when there are several).
+  if (auto removed = removedOnes(in, out)) {
+    if (removed->size() == 1)
+      return "SqueezeBackward1";
+    if (!llvm::is_contained(out, 1))
+      return "SqueezeBackward0";
+  }
+  // reshape/view/flatten: a view when the strides allow one, else a copy.
+  if (viewStrides(in, eagerStrides(getInput()), out))
+    return "ViewBackward0";
+  return "UnsafeViewBackward0";
+}
+
+StringRef TransposeOp::getGradFnName() {
+  // `x.T` of a 2-D tensor is x.permute(1, 0); see docs/Autograd.md for
+  // x.transpose(0, 1), which the IR does not tell apart.
+  return getInput().getType().getRank() == 2 ? "PermuteBackward0"
+                                             : "TransposeBackward0";
+}
+
+StringRef CrossEntropyOp::getGradFnName() {
+  // With label smoothing the loss is (1 - ls) * nll + ls / C * smooth.
+  return getLabelSmoothing().convertToDouble() > 0.0 ? "AddBackward0"
+                                                     : "NllLossBackward0";
 }
 
 LogicalResult LinearOp::inferReturnTypes(MLIRContext *,

@@ -315,10 +315,20 @@ class Graft_BinaryOp<string mnemonic, string gradFn, string pyExpr>
 }
 
 def Graft_AddOp : Graft_BinaryOp<"add", "AddBackward0", "lhs + rhs">;
-def Graft_SubOp : Graft_BinaryOp<"sub", "SubBackward0", "lhs - rhs">;
+// `1 - x` is Tensor.__rsub__ (RsubBackward1) and `1 / x` is
+// `x.reciprocal() * 1` (MulBackward0): the name depends on the operands.
+def Graft_SubOp : Graft_BinaryOp<"sub", "", "lhs - rhs"> {
+  let extraDecls = "::llvm::StringRef getGradFnName();";
+}
 def Graft_MulOp : Graft_BinaryOp<"mul", "MulBackward0", "lhs * rhs">;
-def Graft_DivOp : Graft_BinaryOp<"div", "DivBackward0", "lhs / rhs">;
-def Graft_PowOp : Graft_BinaryOp<"pow", "PowBackward1", "torch.pow(lhs, rhs)">;
+def Graft_DivOp : Graft_BinaryOp<"div", "", "lhs / rhs"> {
+  let extraDecls = "::llvm::StringRef getGradFnName();";
+}
+// `x ** 2` (a Python number exponent) is PowBackward0, a tensor exponent
+// PowBackward1.
+def Graft_PowOp : Graft_BinaryOp<"pow", "", "torch.pow(lhs, rhs)"> {
+  let extraDecls = "::llvm::StringRef getGradFnName();";
+}
 def Graft_MaximumOp
     : Graft_BinaryOp<"maximum", "MaximumBackward0", "torch.maximum(lhs, rhs)">;
 def Graft_MinimumOp
@@ -560,7 +570,8 @@ def Graft_MatmulOp : Graft_DiffOp<"matmul", "", [Pure, InferTypeOpAdaptor]> {
   let extraDecls = "::llvm::StringRef getGradFnName();";
 }
 
-def Graft_LinearOp : Graft_DiffOp<"linear", "AddmmBackward0",
+// at::linear's decomposition: addmm, mm, or a product behind a view.
+def Graft_LinearOp : Graft_DiffOp<"linear", "",
     [Pure, InferTypeOpAdaptor]> {
   let summary = "`F.linear(x, weight, bias)`: x @ weight^T + bias";
   let description = [{
@@ -577,6 +588,7 @@ def Graft_LinearOp : Graft_DiffOp<"linear", "AddmmBackward0",
   let assemblyFormat = [{
     $input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
   }];
+  let extraDecls = "::llvm::StringRef getGradFnName();";
 }
 
 //===----------------------------------------------------------------------===//
@@ -636,7 +648,9 @@ def Graft_ArgmaxOp : Graft_Op<"argmax", [Pure, InferTypeOpAdaptor]> {
 // Shape and layout
 //===----------------------------------------------------------------------===//
 
-def Graft_ReshapeOp : Graft_DiffOp<"reshape", "ViewBackward0", [Pure]> {
+// reshape/view/flatten, unsqueeze, squeeze and integer indexing all become
+// graft.reshape: the name is read from the shapes (getGradFnName).
+def Graft_ReshapeOp : Graft_DiffOp<"reshape", "", [Pure]> {
   let summary = "`x.reshape(shape)` / `x.view(shape)`";
   let description = [{
     Same elements in row-major order, new static shape (the result type).
@@ -651,9 +665,11 @@ def Graft_ReshapeOp : Graft_DiffOp<"reshape", "ViewBackward0", [Pure]> {
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
   let hasFolder = 1;
+  let extraDecls = "::llvm::StringRef getGradFnName();";
 }
 
-def Graft_TransposeOp : Graft_DiffOp<"transpose", "TransposeBackward0",
+// `x.T` of a 2-D tensor is a permute in PyTorch (PermuteBackward0).
+def Graft_TransposeOp : Graft_DiffOp<"transpose", "",
     [Pure, InferTypeOpAdaptor]> {
   let summary = "`x.transpose(dim0, dim1)`";
   let description = [{
@@ -667,6 +683,7 @@ def Graft_TransposeOp : Graft_DiffOp<"transpose", "TransposeBackward0",
   let results = (outs Graft_Tensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasFolder = 1;
+  let extraDecls = "::llvm::StringRef getGradFnName();";
 }
 
 def Graft_PermuteOp : Graft_DiffOp<"permute", "PermuteBackward0",
@@ -956,7 +973,8 @@ def Graft_ScaledDotProductAttentionOp : Graft_DiffOp<
 // Losses
 //===----------------------------------------------------------------------===//
 
-def Graft_CrossEntropyOp : Graft_DiffOp<"cross_entropy", "NllLossBackward0",
+// With label smoothing PyTorch adds the smoothing term last (AddBackward0).
+def Graft_CrossEntropyOp : Graft_DiffOp<"cross_entropy", "",
     [Pure, InferTypeOpAdaptor]> {
   let summary = "`F.cross_entropy(logits, target, ignore_index, reduction, label_smoothing)`";
   let description = [{
@@ -979,6 +997,7 @@ def Graft_CrossEntropyOp : Graft_DiffOp<"cross_entropy", "NllLossBackward0",
   let assemblyFormat = [{
     $input `,` $target attr-dict `:` functional-type(operands, results)
   }];
+  let extraDecls = "::llvm::StringRef getGradFnName();";
 }
 
 def Graft_NllLossOp : Graft_DiffOp<"nll_loss", "NllLossBackward0",
