@@ -91,6 +91,18 @@ LogicalResult graft::deriveBackward(ModelOp model, BackwardStats *stats) {
       }
       continue;
     }
+    // A no_grad/inference region's result that is an outer tensor updated
+    // in place there (`no_grad { w.add_(1) }`) is that tensor: its gradient
+    // is the tensor's (RequiresGradAnalysis::identityOf).
+    if (isa<NoGradOp, InferenceOp>(op)) {
+      for (Value r : op->getResults())
+        if (Value outer = ag.identityOf(r); outer && active.contains(outer))
+          if (Value g = grads.lookup(r)) {
+            b.setInsertionPointToEnd(&body);
+            accumulate(b, op->getLoc(), outer, g);
+          }
+      continue;
+    }
     auto diff = dyn_cast<AutogradOpInterface>(op);
     if (!diff || !ag.isRecorded(op))
       continue;

@@ -62,6 +62,43 @@ std::string torchTypeName(Type t) {
   return "[" + std::string(name) + " " + shape::str(tensor.getShape()) + "]";
 }
 
+/// Whether `v` holds the version `newer` or a later one of the same tensor:
+/// `newer` is reached from `v` through in-place ops (to the tensor they
+/// overwrite) and no_grad/inference region results (to what they yield).
+bool isAtOrAfter(Value v, Value newer) {
+  while (true) {
+    if (v == newer)
+      return true;
+    auto r = dyn_cast<OpResult>(v);
+    if (!r)
+      return false;
+    Operation *op = r.getOwner();
+    if (auto inPlace = dyn_cast<InPlaceOpInterface>(op)) {
+      v = inPlace.getOverwrittenOperand().get();
+      continue;
+    }
+    if (isa<NoGradOp, InferenceOp>(op)) {
+      v = cast<YieldOp>(op->getRegion(0).front().getTerminator())
+              .getValues()[r.getResultNumber()];
+      continue;
+    }
+    return false;
+  }
+}
+
+/// The tensor whose view `v` is, for autograd: through view ops, not through
+/// `detach` (a detached alias shares storage but is a tensor of its own,
+/// without grad) nor in-place versions (an in-place op returns its target).
+Value viewBaseOf(Value v) {
+  while (auto r = dyn_cast<OpResult>(v)) {
+    if (!isa<ReshapeOp, TransposeOp, PermuteOp, BroadcastToOp, SliceOp>(
+            r.getOwner()))
+      break;
+    v = r.getOwner()->getOperand(0);
+  }
+  return v;
+}
+
 bool inMode(Operation *op) {
   return op->getParentOfType<NoGradOp>() || op->getParentOfType<InferenceOp>();
 }
@@ -113,7 +150,7 @@ void CheckInPlacePass::runOnOperation() {
         // version produced by the write or later.
         Operation *def = v.getDefiningOp();
         unsigned defPos = def ? position.lookup(def) : 0;
-        if (defPos < position[w] && v != newer) {
+        if (defPos < position[w] && !isAtOrAfter(v, newer)) {
           op->emitError("uses a tensor after an in-place op overwrote it")
                   .attachNote(w->getLoc())
               << "overwritten here; use its result (the new version)";
@@ -127,10 +164,16 @@ void CheckInPlacePass::runOnOperation() {
     if (inPlace) {
       Value target = inPlace.getOverwrittenOperand().get();
       Value storage = storageOf(target);
-      AutogradInfo info = ag.lookup(storage);
+      // PyTorch's check is on the tensor written, or the base of the view
+      // written: a leaf that requires grad (its versions made by in-place
+      // ops under no_grad are the same leaf). A detached alias does not
+      // require grad: writing through it is allowed (and bumps the
+      // version of the storage it shares, checked below).
+      Value base = viewBaseOf(target);
+      AutogradInfo info = ag.lookup(base);
       if (!inMode(op) && info.requiresGrad && info.isLeaf) {
         InFlightDiagnostic d = op->emitError(
-            target == storage
+            target == base
                 ? "a leaf Variable that requires grad is being used in an "
                   "in-place operation."
                 : "a view of a leaf Variable that requires grad is being "
@@ -145,7 +188,9 @@ void CheckInPlacePass::runOnOperation() {
       if (isInferenceTensor(storage) && !op->getParentOfType<InferenceOp>()) {
         op->emitError("Inplace update to inference tensor outside "
                       "InferenceMode is not allowed.You can make a clone to "
-                      "get a normal tensor before doing inplace update.")
+                      "get a normal tensor before doing inplace update.See "
+                      "https://github.com/pytorch/rfcs/pull/17 for more "
+                      "details.")
                 .attachNote(storage.getLoc())
             << "the inference tensor is made here";
         failedAny = true;

@@ -19,11 +19,77 @@ static bool inGradFreeRegion(Operation *op) {
   return op->getParentOfType<NoGradOp>() || op->getParentOfType<InferenceOp>();
 }
 
+Value graft::regionResultIdentity(Operation *region, Value r) {
+  auto result = dyn_cast<OpResult>(r);
+  if (!result || result.getOwner() != region ||
+      !isa<NoGradOp, InferenceOp>(region))
+    return {};
+  auto yieldValue = [](Operation *op, unsigned i) {
+    return cast<YieldOp>(op->getRegion(0).front().getTerminator())
+        .getValues()[i];
+  };
+  Value u = yieldValue(region, result.getResultNumber());
+  while (true) {
+    Operation *def = u.getDefiningOp();
+    if (!def || !region->isAncestor(def))
+      return u; // defined outside: the region hands the tensor back
+    if (auto inPlace = dyn_cast<InPlaceOpInterface>(def)) {
+      u = inPlace.getOverwrittenOperand().get();
+      continue;
+    }
+    if (isa<NoGradOp, InferenceOp>(def)) {
+      u = yieldValue(def, cast<OpResult>(u).getResultNumber());
+      continue;
+    }
+    return {}; // a tensor made inside the region
+  }
+}
+
+llvm::DenseMap<Value, Value> graft::latestStateVersions(ModelOp model) {
+  llvm::DenseMap<Value, Value> latest;
+  for (Operation &op : model.getBody().front()) {
+    for (Value v : op.getResults()) {
+      Value root = v;
+      while (true) {
+        Operation *def = root.getDefiningOp();
+        if (auto inPlace = dyn_cast_or_null<InPlaceOpInterface>(def)) {
+          root = inPlace.getOverwrittenOperand().get();
+          continue;
+        }
+        if (def && isa<NoGradOp, InferenceOp>(def)) {
+          Value outer = regionResultIdentity(def, root);
+          if (!outer)
+            break;
+          root = outer;
+          continue;
+        }
+        break;
+      }
+      if (root != v && root.getDefiningOp() &&
+          isa<ParamOp, BufferOp>(root.getDefiningOp()))
+        latest[root] = v;
+    }
+  }
+  return latest;
+}
+
 RequiresGradAnalysis::RequiresGradAnalysis(ModelOp model) {
   // Program order: operands are always decided before their users.
   model.getBody().walk<WalkOrder::PreOrder>([&](Operation *op) {
     if (op->getNumResults() == 0)
       return;
+    // A region result that is an outer tensor (updated in place inside) is
+    // that tensor: `no_grad { w.add_(1) }` leaves `w` a leaf that requires
+    // grad, as in PyTorch. Inside another region it requires no grad.
+    if (isa<NoGradOp, InferenceOp>(op)) {
+      for (Value r : op->getResults())
+        if (Value outer = regionResultIdentity(op, r)) {
+          identity[r] = outer;
+          if (!inGradFreeRegion(op))
+            info[r] = info.lookup(outer);
+        }
+      return;
+    }
     if (auto in = dyn_cast<InputOp>(op)) {
       info[in] = {in.getRequiresGrad(), true, {}};
       return;
@@ -71,6 +137,15 @@ llvm::DenseSet<Value> graft::computeActiveValues(ModelOp model,
   for (Operation &op : llvm::reverse(model.getBody().front())) {
     bool feedsLoss = llvm::any_of(op.getResults(),
                                   [&](Value r) { return active.contains(r); });
+    // The gradient of a region result that is an outer tensor is that
+    // tensor's.
+    if (feedsLoss && isa<NoGradOp, InferenceOp>(op)) {
+      for (Value r : op.getResults())
+        if (Value outer = ag.identityOf(r);
+            outer && active.contains(r) && ag.requiresGrad(outer))
+          active.insert(outer);
+      continue;
+    }
     if (!feedsLoss || !(ag.isRecorded(&op) || isa<GradHookOp>(op)))
       continue;
     for (Value v : op.getOperands())

@@ -11,6 +11,7 @@
 #include "graft/Autograd/Backward.h"
 #include "graft/Autograd/Optimizer.h"
 #include "graft/Autograd/Passes.h"
+#include "graft/Autograd/RequiresGrad.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
@@ -416,8 +417,16 @@ LogicalResult ProgramBuilder::buildTrainStep(const OptimizerConfig &config) {
   llvm::StringMap<ParamOp> copied;
   for (ParamOp p : copy.getBody().getOps<ParamOp>())
     copied[p.getName()] = p;
+  // A parameter updated in place in the body (under no_grad or through a
+  // detach alias) keeps the update, as in PyTorch: the optimizer steps from
+  // the updated value, which the step writes back (docs/Autograd.md).
+  llvm::DenseMap<Value, Value> latest = latestStateVersions(copy);
+  auto current = [&](Value decl) {
+    Value v = latest.lookup(decl);
+    return map.lookup(v ? v : decl);
+  };
   for (ParamOp p : config.params) {
-    v.params.push_back(map.lookup(copied[p.getName()].getResult()));
+    v.params.push_back(current(copied[p.getName()].getResult()));
     v.grads.push_back(c.gradients.lookup(p.getName()));
     assert(v.grads.back() && "a trainable parameter lost its gradient");
   }
@@ -430,7 +439,7 @@ LogicalResult ProgramBuilder::buildTrainStep(const OptimizerConfig &config) {
     ep.result("param", ParamOp(cp).getName(), np);
   for (BufferOp bu : copy.getBody().getOps<BufferOp>()) {
     Value nb = c.newBuffers.lookup(bu.getResult());
-    ep.result("buffer", bu.getName(), nb ? nb : map.lookup(bu.getResult()));
+    ep.result("buffer", bu.getName(), nb ? nb : current(bu.getResult()));
   }
   addOptStateResults(ep, config, v);
   for (auto [n, out] : c.outputs)

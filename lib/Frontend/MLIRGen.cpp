@@ -291,6 +291,9 @@ private:
                         Type resultType = {});
   template <typename OpTy>
   FailureOr<Val> unary(Bound &a, Loc l, StringRef pyName);
+  /// Rebinds every name in scope that denotes the tensor `from` to `to`:
+  /// after an in-place op, all names of the tensor see the new version.
+  void rebindTensor(Value from, Value to);
   FailureOr<Val> inPlace(StringRef name, Val self, const Expr *selfExpr,
                          Loc selfLoc, std::vector<CallArg> &args, Loc loc);
   FailureOr<Val> reshape(Value x, llvm::ArrayRef<int64_t> shape, Loc l,
@@ -1742,9 +1745,20 @@ FailureOr<Val> Gen::inPlace(StringRef name, Val self, const Expr *selfExpr,
   if (failed(x))
     return failure();
   // PyTorch: a leaf that requires grad may not be modified in place in
-  // grad mode (optimizers do it under no_grad).
+  // grad mode (optimizers do it under no_grad). A version of the leaf made
+  // by an in-place op under no_grad (`no_grad { w.add_(1) }`) is the same
+  // leaf.
   if (mode == GradMode::Grad) {
-    mlir::Operation *def = x->getDefiningOp();
+    Value id = *x;
+    while (mlir::Operation *d = id.getDefiningOp()) {
+      if (!mlir::isa<NoGradOp, InferenceOp>(d))
+        break;
+      Value outer = regionResultIdentity(d, id);
+      if (!outer)
+        break;
+      id = outer;
+    }
+    mlir::Operation *def = id.getDefiningOp();
     bool leafRequiringGrad = false;
     if (auto p = mlir::dyn_cast_or_null<ParamOp>(def))
       leafRequiringGrad = !p.getFrozen();
@@ -1758,69 +1772,120 @@ FailureOr<Val> Gen::inPlace(StringRef name, Val self, const Expr *selfExpr,
       return failure();
     }
   }
-  FailureOr<Value> r = failure();
   mlir::Location l = L(loc);
-  if (name == "relu_" || name == "exp_" || name == "sigmoid_" ||
-      name == "tanh_" || name == "zero_") {
-    auto b = bindArgs(name, {}, 0, args, loc);
-    if (failed(b))
-      return failure();
-    mlir::Operation *op;
-    if (name == "relu_") op = ReluInPlaceOp::create(builder, l, *x);
-    else if (name == "exp_") op = ExpInPlaceOp::create(builder, l, *x);
-    else if (name == "sigmoid_") op = SigmoidInPlaceOp::create(builder, l, *x);
-    else if (name == "tanh_") op = TanhInPlaceOp::create(builder, l, *x);
-    else op = ZeroInPlaceOp::create(builder, l, *x);
-    r = op->getResult(0);
-  } else if (name == "masked_fill_") {
-    auto b = bindArgs(name, {"mask", "value"}, 2, args, loc);
-    if (failed(b))
-      return failure();
-    auto m = asTensor(b->get("mask"), b->locOf("mask"), "mask");
-    auto v = asNumber(b->get("value"), b->locOf("value"), "value");
-    if (failed(m) || failed(v))
-      return failure();
-    if (llvm::Error err = sh::broadcastsTo(typeOf(*m).getShape(),
-                                           typeOf(*x).getShape())) {
-      error(loc, name + ": " + llvm::toString(std::move(err)));
-      return failure();
+  // The in-place op on `target`, at the insertion point.
+  auto emit = [&](Value target) -> FailureOr<Value> {
+    Value *x = &target;
+    FailureOr<Value> r = failure();
+    if (name == "relu_" || name == "exp_" || name == "sigmoid_" ||
+        name == "tanh_" || name == "zero_") {
+      auto b = bindArgs(name, {}, 0, args, loc);
+      if (failed(b))
+        return failure();
+      mlir::Operation *op;
+      if (name == "relu_") op = ReluInPlaceOp::create(builder, l, *x);
+      else if (name == "exp_") op = ExpInPlaceOp::create(builder, l, *x);
+      else if (name == "sigmoid_") op = SigmoidInPlaceOp::create(builder, l, *x);
+      else if (name == "tanh_") op = TanhInPlaceOp::create(builder, l, *x);
+      else op = ZeroInPlaceOp::create(builder, l, *x);
+      r = op->getResult(0);
+    } else if (name == "masked_fill_") {
+      auto b = bindArgs(name, {"mask", "value"}, 2, args, loc);
+      if (failed(b))
+        return failure();
+      auto m = asTensor(b->get("mask"), b->locOf("mask"), "mask");
+      auto v = asNumber(b->get("value"), b->locOf("value"), "value");
+      if (failed(m) || failed(v))
+        return failure();
+      if (llvm::Error err = sh::broadcastsTo(typeOf(*m).getShape(),
+                                             typeOf(*x).getShape())) {
+        error(loc, name + ": " + llvm::toString(std::move(err)));
+        return failure();
+      }
+      r = MaskedFillInPlaceOp::create(builder, l, x->getType(), *x, *m,
+                                      builder.getF64FloatAttr(*v))
+              ->getResult(0);
+    } else {
+      auto b = bindArgs(name, {"other"}, 1, args, loc);
+      if (failed(b))
+        return failure();
+      auto pair = promotePair(Val::tensor(*x), selfLoc, b->get("other"),
+                              b->locOf("other"), name);
+      if (failed(pair))
+        return failure();
+      Value other = pair->second;
+      if (typeOf(other).getElementType() != typeOf(*x).getElementType()) {
+        error(b->locOf("other"), name + ": expected operands of the same "
+                                        "dtype, got " + typeStr(*x) + " and " +
+                                        typeStr(other));
+        return failure();
+      }
+      auto bc = sh::broadcast(typeOf(*x).getShape(), typeOf(other).getShape());
+      if (!bc) {
+        error(loc, name + ": " + llvm::toString(bc.takeError()));
+        return failure();
+      }
+      if (*bc != typeOf(*x).getShape()) {
+        error(loc, "output with shape " + sh::str(typeOf(*x).getShape()) +
+                       " doesn't match the broadcast shape " + sh::str(*bc));
+        return failure();
+      }
+      mlir::Operation *op;
+      if (name == "add_") op = AddInPlaceOp::create(builder, l, *x, other);
+      else if (name == "sub_") op = SubInPlaceOp::create(builder, l, *x, other);
+      else if (name == "mul_") op = MulInPlaceOp::create(builder, l, *x, other);
+      else op = DivInPlaceOp::create(builder, l, *x, other);
+      r = op->getResult(0);
     }
-    r = MaskedFillInPlaceOp::create(builder, l, x->getType(), *x, *m,
-                                    builder.getF64FloatAttr(*v))
-            ->getResult(0);
-  } else {
-    auto b = bindArgs(name, {"other"}, 1, args, loc);
-    if (failed(b))
-      return failure();
-    auto pair = promotePair(Val::tensor(*x), selfLoc, b->get("other"),
-                            b->locOf("other"), name);
-    if (failed(pair))
-      return failure();
-    Value other = pair->second;
-    if (typeOf(other).getElementType() != typeOf(*x).getElementType()) {
-      error(b->locOf("other"), name + ": expected operands of the same "
-                                      "dtype, got " + typeStr(*x) + " and " +
-                                      typeStr(other));
-      return failure();
+    return r;
+  };
+
+  // Writing through a detached alias (`d = w.detach(); d.add_(1)`) writes
+  // the storage it shares with `w`: PyTorch allows it (`d` does not require
+  // grad, nothing is recorded) and `w` sees the new values, with its version
+  // counter bumped. It is emitted as that update of `w` under no_grad, then
+  // detached again; the names of `w` and of `d` are rebound to the new
+  // versions (graft-check-inplace then checks the write against what
+  // backward saved of `w`).
+  Value base = *x;
+  while (auto det = base.getDefiningOp<DetachOp>())
+    base = det.getInput();
+  if (base != *x) {
+    Value newBase;
+    if (mode == GradMode::Grad) {
+      auto block = std::make_unique<mlir::Block>();
+      mlir::OpBuilder::InsertPoint ip = builder.saveInsertionPoint();
+      builder.setInsertionPointToEnd(block.get());
+      FailureOr<Value> r = emit(base);
+      if (succeeded(r))
+        YieldOp::create(builder, l, mlir::ValueRange{*r});
+      builder.restoreInsertionPoint(ip);
+      if (failed(r))
+        return failure();
+      auto region =
+          NoGradOp::create(builder, l, mlir::TypeRange{r->getType()});
+      region->getRegion(0).push_back(block.release());
+      newBase = region->getResult(0);
+    } else {
+      FailureOr<Value> r = emit(base);
+      if (failed(r))
+        return failure();
+      newBase = *r;
     }
-    auto bc = sh::broadcast(typeOf(*x).getShape(), typeOf(other).getShape());
-    if (!bc) {
-      error(loc, name + ": " + llvm::toString(bc.takeError()));
-      return failure();
-    }
-    if (*bc != typeOf(*x).getShape()) {
-      error(loc, "output with shape " + sh::str(typeOf(*x).getShape()) +
-                     " doesn't match the broadcast shape " + sh::str(*bc));
-      return failure();
-    }
-    mlir::Operation *op;
-    if (name == "add_") op = AddInPlaceOp::create(builder, l, *x, other);
-    else if (name == "sub_") op = SubInPlaceOp::create(builder, l, *x, other);
-    else if (name == "mul_") op = MulInPlaceOp::create(builder, l, *x, other);
-    else op = DivInPlaceOp::create(builder, l, *x, other);
-    r = op->getResult(0);
+    Value alias = DetachOp::create(builder, l, newBase.getType(), newBase);
+    for (Value v = *x; v != base; v = v.getDefiningOp<DetachOp>().getInput())
+      rebindTensor(v, alias);
+    rebindTensor(base, newBase);
+    if (selfExpr && selfExpr->kind == ExprKind::Name)
+      bind(selfExpr->name, Val::tensor(alias));
+    return Val::tensor(alias);
   }
-  // The name now denotes the new version (x.add_(y) returns x).
+  FailureOr<Value> r = emit(*x);
+  if (failed(r))
+    return failure();
+  // The name now denotes the new version (x.add_(y) returns x), and so does
+  // every other name bound to the same tensor (`a = x`).
+  rebindTensor(*x, *r);
   if (selfExpr && selfExpr->kind == ExprKind::Name)
     bind(selfExpr->name, Val::tensor(*r));
   return Val::tensor(*r);
@@ -2727,6 +2792,18 @@ FailureOr<Val> Gen::callFunction(const FunctionDecl &fn, Scope *parent,
 //===----------------------------------------------------------------------===//
 // Statements
 //===----------------------------------------------------------------------===//
+
+void Gen::rebindTensor(Value from, Value to) {
+  for (Scope *s = scope; s; s = s->parent)
+    for (auto &entry : s->vars) {
+      if (entry.second.k != Val::K::Tensor || entry.second.t != from)
+        continue;
+      for (RegionFrame &f : regions)
+        if (f.scope == s && f.seen.insert(entry.first()).second)
+          f.assigned.push_back(entry.first().str());
+      entry.second.t = to;
+    }
+}
 
 void Gen::bind(StringRef name, Val v) {
   for (RegionFrame &f : regions)

@@ -36,9 +36,31 @@ public:
   /// grad mode, and one of its results requires grad.
   bool isRecorded(mlir::Operation *op) const;
 
+  /// For a result of a graft.no_grad / graft.inference region that is a
+  /// tensor from outside the region, possibly updated in place inside it
+  /// (`no_grad { w.add_(1) }`), that outer tensor; null otherwise. Such a
+  /// result is the same tensor as PyTorch sees it (an in-place op does not
+  /// make a new tensor): it has the outer tensor's autograd facts, and its
+  /// gradient is the outer tensor's (backward passes it through).
+  mlir::Value identityOf(mlir::Value v) const { return identity.lookup(v); }
+
 private:
   llvm::DenseMap<mlir::Value, AutogradInfo> info;
+  llvm::DenseMap<mlir::Value, mlir::Value> identity;
 };
+
+/// The outer tensor that result `r` of the no_grad/inference region `region`
+/// is (see RequiresGradAnalysis::identityOf), or null: `r`'s yielded value,
+/// followed through in-place ops (to the tensor they overwrite) and nested
+/// regions, when that leads out of the region without passing any other op.
+mlir::Value regionResultIdentity(mlir::Operation *region, mlir::Value r);
+
+/// The newest version of each parameter and buffer of `model` that was
+/// updated in place in the model body (directly in grad mode, under
+/// no_grad/inference, or through a detach alias): declared value -> the
+/// top-level value that holds its contents at the end of the body. A step
+/// that keeps such an update writes this value back.
+llvm::DenseMap<mlir::Value, mlir::Value> latestStateVersions(ModelOp model);
 
 /// The values backward visits: those that require grad and that the loss
 /// depends on through recorded ops (and hook points). Empty without a loss.
