@@ -63,6 +63,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+sys.dont_write_bytecode = True  # the lit tests run this from the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gen_library_goldens import (ROOT, fmt, formula, formula_labels,  # noqa: E402
                                  init_range, record, splitmix64, fnv1a64)
