@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "graft/Autograd/Backward.h"
 #include "graft/Autograd/Passes.h"
 #include "graft/Autograd/RequiresGrad.h"
 #include "graft/Dialect/Graft/IR/ShapeFunctions.h"
@@ -109,7 +110,11 @@ struct CheckInPlacePass : graft::impl::CheckInPlaceBase<CheckInPlacePass> {
 } // namespace
 
 void CheckInPlacePass::runOnOperation() {
-  ModelOp model = getOperation();
+  if (failed(checkInPlace(getOperation())))
+    signalPassFailure();
+}
+
+LogicalResult graft::checkInPlace(ModelOp model) {
   RequiresGradAnalysis ag(model);
   llvm::DenseSet<Value> active = computeActiveValues(model, ag);
 
@@ -248,6 +253,5 @@ void CheckInPlacePass::runOnOperation() {
       return;
     }
   });
-  if (failedAny)
-    signalPassFailure();
+  return failure(failedAny);
 }

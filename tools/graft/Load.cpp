@@ -2,6 +2,9 @@
 
 #include "Load.h"
 
+#include "graft/Autograd/Backward.h"
+#include "graft/Dialect/Graft/IR/GraftOps.h"
+
 #include "mlir/Parser/Parser.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/Path.h"
@@ -26,12 +29,12 @@ bool graft::cli::parseDims(llvm::ArrayRef<std::string> overrides,
   return true;
 }
 
-OwningOpRef<ModuleOp>
-graft::cli::loadModule(MLIRContext &ctx, llvm::SourceMgr &sm,
-                       llvm::StringRef path,
-                       const frontend::GenOptions &options) {
+/// Reads the file: the front-end's module, or parsed and verified IR.
+static OwningOpRef<ModuleOp> readModule(MLIRContext &ctx, llvm::SourceMgr &sm,
+                                        llvm::StringRef path,
+                                        const graft::frontend::GenOptions &options) {
   if (llvm::sys::path::extension(path) == ".graft")
-    return frontend::compileFile(ctx, sm, path, options, llvm::errs());
+    return graft::frontend::compileFile(ctx, sm, path, options, llvm::errs());
   std::string err;
   auto file = openInputFile(path, &err);
   if (!file) {
@@ -40,4 +43,20 @@ graft::cli::loadModule(MLIRContext &ctx, llvm::SourceMgr &sm,
   }
   sm.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
   return parseSourceFile<ModuleOp>(sm, &ctx);
+}
+
+OwningOpRef<ModuleOp>
+graft::cli::loadModule(MLIRContext &ctx, llvm::SourceMgr &sm,
+                       llvm::StringRef path,
+                       const frontend::GenOptions &options) {
+  OwningOpRef<ModuleOp> module = readModule(ctx, sm, path, options);
+  if (!module)
+    return nullptr;
+  // Every subcommand gets the checks `graft check` makes: PyTorch's
+  // version-counter and inference-tensor errors, whether or not it goes on
+  // to derive a backward (deriveBackward checks again: no path skips it).
+  bool ok = true;
+  for (auto model : module->getOps<graft::ModelOp>())
+    ok &= succeeded(checkInPlace(model));
+  return ok ? std::move(module) : nullptr;
 }

@@ -150,12 +150,9 @@ int runCheck() {
   if (!module)
     return InputError;
   // The autograd errors PyTorch raises at run time: in-place writes to saved
-  // values, leaves or inference tensors, and a backward that cannot run.
+  // values, leaves or inference tensors (loadModule checked those), and a
+  // backward that cannot run.
   for (auto model : module->getOps<graft::ModelOp>()) {
-    PassManager pm(&ctx, graft::ModelOp::getOperationName());
-    pm.addPass(graft::createCheckInPlace());
-    if (failed(pm.run(model)))
-      return InputError;
     OwningOpRef<Operation *> copy = model->clone();
     if (failed(graft::deriveBackward(cast<graft::ModelOp>(*copy))))
       return InputError;
