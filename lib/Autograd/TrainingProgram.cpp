@@ -242,6 +242,8 @@ private:
   /// Trainable parameters that get a gradient: the gradient buffers (the
   /// model's declarations, in model order).
   SmallVector<ParamOp> gradParams;
+  /// Inputs that require grad and get a gradient (accumulated likewise).
+  SmallVector<InputOp> gradInputs;
 };
 } // namespace
 
@@ -265,6 +267,13 @@ LogicalResult ProgramBuilder::buildForwardBackward() {
     if (!p.getFrozen() && hasGradient.contains(p.getName()))
       gradArgs.push_back({p, ep.arg("grad", p.getName(), p.getType())});
   addInputs(ep, copy, map);
+  // Inputs that require grad are leaves: their .grad accumulates across
+  // backward calls as a parameter's does (and zero_grad clears it).
+  SmallVector<std::pair<InputOp, Value>> inputGradArgs;
+  for (InputOp in : copy.getBody().getOps<InputOp>())
+    if (in.getRequiresGrad() && hasGradient.contains(in.getName()))
+      inputGradArgs.push_back(
+          {in, ep.arg("input_grad", in.getName(), in.getType())});
   ep.arg("seed", "seed", RankedTensorType::get({}, b.getI64Type()));
 
   Cloned c = cloneBody(copy, ep.getBody(), map, Mode::Train);
@@ -277,9 +286,9 @@ LogicalResult ProgramBuilder::buildForwardBackward() {
     Value v = c.newBuffers.lookup(bu.getResult());
     ep.result("buffer", bu.getName(), v ? v : map.lookup(bu.getResult()));
   }
-  for (InputOp in : copy.getBody().getOps<InputOp>())
-    if (in.getRequiresGrad() && c.gradients.count(in.getName()))
-      ep.result("input_grad", in.getName(), c.gradients[in.getName()]);
+  for (auto [in, acc] : inputGradArgs)
+    ep.result("input_grad", in.getName(),
+              AddOp::create(ib, in.getLoc(), acc, c.gradients[in.getName()]));
   for (Operation &op : copy.getBody().front()) {
     StringRef retained;
     if (auto r = dyn_cast<RetainGradOp>(op))
@@ -296,20 +305,27 @@ LogicalResult ProgramBuilder::buildForwardBackward() {
     own[p.getName()] = p;
   for (auto [p, acc] : gradArgs)
     gradParams.push_back(own.lookup(p.getName()));
+  llvm::StringMap<InputOp> ownInputs;
+  for (InputOp in : model.getBody().getOps<InputOp>())
+    ownInputs[in.getName()] = in;
+  for (auto [in, acc] : inputGradArgs)
+    gradInputs.push_back(ownInputs.lookup(in.getName()));
   return success();
 }
 
 void ProgramBuilder::buildZeroGrad() {
   EntryPoint ep(b, model.getLoc(), name("zero_grad"));
   OpBuilder ib = OpBuilder::atBlockEnd(ep.getBody());
-  for (ParamOp p : gradParams) {
-    auto t = p.getType();
-    ep.result("grad", p.getName(),
-              ConstantOp::create(ib, p.getLoc(),
-                                 DenseElementsAttr::get(
-                                     t, ArrayRef<Attribute>{FloatAttr::get(
-                                            t.getElementType(), 0.0)})));
-  }
+  auto zeros = [&](Location loc, RankedTensorType t) {
+    return ConstantOp::create(
+        ib, loc,
+        DenseElementsAttr::get(
+            t, ArrayRef<Attribute>{FloatAttr::get(t.getElementType(), 0.0)}));
+  };
+  for (ParamOp p : gradParams)
+    ep.result("grad", p.getName(), zeros(p.getLoc(), p.getType()));
+  for (InputOp in : gradInputs)
+    ep.result("input_grad", in.getName(), zeros(in.getLoc(), in.getType()));
   ep.finish("");
 }
 
