@@ -31,6 +31,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <new>
 #include <numeric>
@@ -533,7 +534,26 @@ int graft::cli::runTrain() {
     total += n;
     (p.getFrozen() ? frozen : trainable) += n;
   }
-  double baseLR = lrOverride > 0 ? (double)lrOverride : train.getLr().convertToDouble();
+  if (lrOverride.getNumOccurrences() &&
+      !(lrOverride >= 0 && std::isfinite(lrOverride))) {
+    llvm::errs() << "graft: error: Invalid learning rate: " << lrOverride
+                 << " (--lr must be finite and >= 0)\n";
+    return UsageError;
+  }
+  double modelLR = train.getLr().convertToDouble();
+  double baseLR = lrOverride.getNumOccurrences() ? (double)lrOverride : modelLR;
+  // Each learning rate's own base, as torch.optim's param_groups keep it:
+  // the default group's is --lr (or the model's); a param_group with its
+  // own lr keeps it, one that inherits the default follows --lr. Schedules
+  // scale every group's base (initial_lr) alike.
+  llvm::StringMap<double> groupLR;
+  {
+    FailureOr<OptimizerConfig> config = OptimizerConfig::get(train, {});
+    if (failed(config))
+      return report(modelError("the train block of '" + name + "' is invalid"));
+    for (const OptimizerGroup &g : config->groups)
+      groupLR[g.lrName] = g.lrName == "lr" || g.lr == modelLR ? baseLR : g.lr;
+  }
   Storage *x = nullptr, *y = nullptr, *seedArg = nullptr, *loss = nullptr;
   std::vector<Storage *> lrs;
   for (Storage &a : args) {
@@ -562,8 +582,21 @@ int graft::cli::runTrain() {
       return report(modelError(resumeFrom + " was trained with --seed " +
                                meta["graft.seed"] +
                                "; resume with the same seed"));
-    if (llvm::StringRef(meta["graft.epochs"]).getAsInteger(10, firstEpoch))
-      return report(modelError(resumeFrom + " does not record its epochs"));
+    // graft train records its epochs; a checkpoint of the C API (graft_save)
+    // its steps, which must then be whole epochs of this data set.
+    uint64_t savedSteps = 0;
+    int64_t perEpoch = trainData->rows() / info.batch;
+    if (meta.count("graft.epochs")) {
+      if (llvm::StringRef(meta["graft.epochs"]).getAsInteger(10, firstEpoch))
+        return report(modelError(resumeFrom + ": bad graft.epochs"));
+    } else if (!llvm::StringRef(meta["graft.steps"]).getAsInteger(10, savedSteps) &&
+               perEpoch > 0 && savedSteps % perEpoch == 0) {
+      firstEpoch = savedSteps / perEpoch;
+    } else {
+      return report(modelError(
+          resumeFrom + " does not record whole epochs of this data set (" +
+          std::to_string(perEpoch) + " steps each)"));
+    }
     if (llvm::Error e = loadState(args, {"param", "buffer", "opt_state"},
                                   *tensors, resumeFrom))
       return report(std::move(e));
@@ -608,9 +641,8 @@ int graft::cli::runTrain() {
         << " epochs; nothing to do for --epochs " << epochs << "\n";
   for (unsigned epoch = firstEpoch; epoch < epochs; ++epoch) {
     std::shuffle(order.begin(), order.end(), rng);
-    double lr = scheduledLR(train, epoch, baseLR);
     for (Storage *s : lrs)
-      s->f64()[0] = lr;
+      s->f64()[0] = scheduledLR(train, epoch, groupLR.lookup(s->slot.name));
     auto start = std::chrono::steady_clock::now();
     double lossSum = 0;
     for (int64_t s = 0; s < steps; ++s, ++step) {
@@ -624,6 +656,22 @@ int graft::cli::runTrain() {
         seedArg->i64()[0] = (int64_t)(seed * 1000003 + step);
       if (llvm::Error e = jit.call(fn, ap, rp))
         return report(std::move(e));
+      if (!std::isfinite(loss->f32()[0])) {
+        // Divergence: nothing after this step is worth keeping, and the
+        // checkpoint at -o (if any) stays the last good one.
+        if (tty)
+          out << "\n";
+        out.flush();
+        llvm::errs() << "graft: error: the loss of step " << step + 1
+                     << " (epoch " << epoch + 1 << ", batch " << s + 1
+                     << ") is " << (std::isnan(loss->f32()[0]) ? "nan" : "inf")
+                     << "; training stopped and no checkpoint was written ("
+                     << checkpointOut << " is left as it was)\n"
+                     << "note: lower the learning rate, check the data for "
+                        "huge or non-finite values, or clip gradients "
+                        "(clip_grad_norm in the train block)\n";
+        return InputError;
+      }
       lossSum += loss->f32()[0];
       if (tty) {
         double secs = std::chrono::duration<double>(
@@ -668,10 +716,18 @@ int graft::cli::runTrain() {
     tensors.push_back({key, a.slot.type, a.slot.shape,
                        std::vector<char>(a.bytes.begin(), a.bytes.end())});
   }
+  // The run state, with the keys graft_save writes (graft_runtime.c), so
+  // that the C API's graft_load resumes it too.
   std::map<std::string, std::string> meta = {
       {"graft.model", name},
+      {"graft.content", "full"},
       {"graft.epochs", std::to_string(std::max<unsigned>(epochs, firstEpoch))},
+      {"graft.steps", std::to_string(step)},
       {"graft.seed", std::to_string(seed)}};
+  for (Storage &a : args)
+    if (a.slot.role == "hyper")
+      llvm::raw_string_ostream(meta["graft.hyper." + a.slot.name])
+          << llvm::format("%.17g", a.f64()[0]);
   if (llvm::Error e = writeSafetensors(checkpointOut, tensors, meta))
     return report(std::move(e));
   out << "checkpoint: " << checkpointOut << "\n";
