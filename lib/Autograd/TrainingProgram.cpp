@@ -221,6 +221,12 @@ private:
       map.map(in.getResult(), ep.arg("input", in.getName(), in.getType()));
   }
 
+  /// Results for the parameters and buffers of `from` that its body updates
+  /// in place (under no_grad, inference or through a detach alias) and that
+  /// `ep` does not return already: the update persists, as in PyTorch.
+  static void addUpdatedState(EntryPoint &ep, ModelOp from, IRMapping &map,
+                              const llvm::StringSet<> &returned);
+
   LogicalResult buildForwardBackward();
   void buildZeroGrad();
   void buildStep(const OptimizerConfig &config);
@@ -282,10 +288,18 @@ LogicalResult ProgramBuilder::buildForwardBackward() {
   for (auto [p, acc] : gradArgs)
     ep.result("grad", p.getName(),
               AddOp::create(ib, p.getLoc(), acc, c.gradients[p.getName()]));
+  llvm::StringSet<> returned;
   for (BufferOp bu : copy.getBody().getOps<BufferOp>()) {
     Value v = c.newBuffers.lookup(bu.getResult());
-    ep.result("buffer", bu.getName(), v ? v : map.lookup(bu.getResult()));
+    if (!v)
+      continue;
+    ep.result("buffer", bu.getName(), v);
+    returned.insert(("buffer:" + bu.getName()).str());
   }
+  addUpdatedState(ep, copy, map, returned);
+  for (BufferOp bu : copy.getBody().getOps<BufferOp>())
+    if (!returned.contains(("buffer:" + bu.getName()).str()))
+      ep.result("buffer", bu.getName(), map.lookup(bu.getResult()));
   for (auto [in, acc] : inputGradArgs)
     ep.result("input_grad", in.getName(),
               AddOp::create(ib, in.getLoc(), acc, c.gradients[in.getName()]));
@@ -311,6 +325,21 @@ LogicalResult ProgramBuilder::buildForwardBackward() {
   for (auto [in, acc] : inputGradArgs)
     gradInputs.push_back(ownInputs.lookup(in.getName()));
   return success();
+}
+
+void ProgramBuilder::addUpdatedState(EntryPoint &ep, ModelOp from,
+                                     IRMapping &map,
+                                     const llvm::StringSet<> &returned) {
+  llvm::DenseMap<Value, Value> latest = latestStateVersions(from);
+  auto add = [&](StringRef role, StringRef name, Value decl) {
+    Value v = latest.lookup(decl);
+    if (v && !returned.contains((role + ":" + name).str()))
+      ep.result(role, name, map.lookup(v));
+  };
+  for (ParamOp p : from.getBody().getOps<ParamOp>())
+    add("param", p.getName(), p.getResult());
+  for (BufferOp bu : from.getBody().getOps<BufferOp>())
+    add("buffer", bu.getName(), bu.getResult());
 }
 
 void ProgramBuilder::buildZeroGrad() {
@@ -339,6 +368,7 @@ void ProgramBuilder::buildEval(bool predict) {
     ep.result("loss", "loss", c.loss);
   for (auto [n, v] : c.outputs)
     ep.result("output", n, v);
+  addUpdatedState(ep, model, map, {});
   func::FuncOp fn = ep.finish("eval");
   if (!predict)
     return;
@@ -451,12 +481,18 @@ LogicalResult ProgramBuilder::buildTrainStep(const OptimizerConfig &config) {
   emitOptimizerStep(ib, model.getLoc(), config, /*averageAccumulated=*/false,
                     v);
   ep.result("loss", "loss", c.loss);
-  for (auto [cp, np] : llvm::zip(config.params, v.newParams))
+  llvm::StringSet<> returned;
+  for (auto [cp, np] : llvm::zip(config.params, v.newParams)) {
     ep.result("param", ParamOp(cp).getName(), np);
+    returned.insert(("param:" + ParamOp(cp).getName()).str());
+  }
   for (BufferOp bu : copy.getBody().getOps<BufferOp>()) {
     Value nb = c.newBuffers.lookup(bu.getResult());
     ep.result("buffer", bu.getName(), nb ? nb : current(bu.getResult()));
+    returned.insert(("buffer:" + bu.getName()).str());
   }
+  // Frozen parameters updated in place keep the update too.
+  addUpdatedState(ep, copy, map, returned);
   addOptStateResults(ep, config, v);
   for (auto [n, out] : c.outputs)
     ep.result("output", n, out);
