@@ -880,10 +880,11 @@ FailureOr<Val> Gen::evalMember(const Expr &e) {
         error(e.loc, ".T expects a 2-D tensor, got " + typeStr(base->t));
         return failure();
       }
-      auto r = make<TransposeOp>(
-          e.loc, "transpose", {base->t},
-          {attr("dim0", builder.getI64IntegerAttr(0)),
-           attr("dim1", builder.getI64IntegerAttr(1))});
+      // PyTorch's x.T is x.permute(1, 0) (PermuteBackward0), while
+      // x.transpose(0, 1) is TransposeBackward0: keep them apart in the IR.
+      auto r = make<PermuteOp>(
+          e.loc, "permute", {base->t},
+          {attr("dims", builder.getDenseI64ArrayAttr({1, 0}))});
       return failed(r) ? FailureOr<Val>(failure()) : Val::tensor(*r);
     }
   }

@@ -635,10 +635,8 @@ StringRef ReshapeOp::getGradFnName() {
 }
 
 StringRef TransposeOp::getGradFnName() {
-  // `x.T` of a 2-D tensor is x.permute(1, 0); see docs/Autograd.md for
-  // x.transpose(0, 1), which the IR does not tell apart.
-  return getInput().getType().getRank() == 2 ? "PermuteBackward0"
-                                             : "TransposeBackward0";
+  // `x.T` is a graft.permute (PermuteBackward0), as PyTorch's numpy_T.
+  return "TransposeBackward0";
 }
 
 StringRef CrossEntropyOp::getGradFnName() {
