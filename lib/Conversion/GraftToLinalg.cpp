@@ -19,6 +19,9 @@
 
 #include "graft/Conversion/Passes.h"
 #include "graft/Dialect/Graft/IR/GraftOps.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
@@ -1488,6 +1491,55 @@ Value lowerEmbeddingBackward(Lowering &L, EmbeddingBackwardOp o) {
 // The dispatcher
 //===----------------------------------------------------------------------===//
 
+/// A hook point: the C runtime's `graft_run_hook(name, data)` (declared by
+/// graft-hook-points) runs the hooks registered for `name` on a private
+/// copy of the gradient, in place, and what they leave there flows on:
+///
+///   %copy = bufferization.alloc_tensor() copy(%g)
+///   %buf = bufferization.to_buffer %copy
+///   func.call @graft_run_hook(<"name\0">, <%buf's aligned pointer>)
+///   %r = bufferization.to_tensor %buf restrict writable
+///
+/// The copy is the hook's own buffer (the gradient's may be shared or
+/// read later); `restrict writable` lets the ops that read %r bufferize on
+/// it. The name is a constant tensor of bytes (a memref.global once
+/// bufferized); both pointers pass as `!llvm.ptr`.
+FailureOr<Value> lowerHookCall(HookCallOp o, OpBuilder &b, Location loc) {
+  auto callee = SymbolTable::lookupNearestSymbolFrom<func::FuncOp>(
+      o, b.getStringAttr("graft_run_hook"));
+  auto ptr = LLVM::LLVMPointerType::get(b.getContext());
+  if (!callee || callee.getFunctionType() !=
+                     b.getFunctionType(TypeRange{ptr, ptr}, TypeRange{}))
+    return o.emitError("hook point '")
+           << o.getName()
+           << "' needs func.func private @graft_run_hook(!llvm.ptr, "
+              "!llvm.ptr) in the module (run graft-hook-points first)";
+  auto type = cast<RankedTensorType>(o.getType());
+  auto copy = bufferization::AllocTensorOp::create(
+      b, loc, type, ValueRange{}, /*copy=*/o.getGrad());
+  auto memType = MemRefType::get(type.getShape(), type.getElementType());
+  Value buf = bufferization::ToBufferOp::create(b, loc, memType, copy);
+
+  SmallVector<int8_t> bytes(o.getName().begin(), o.getName().end());
+  bytes.push_back(0);
+  auto nameType = RankedTensorType::get({(int64_t)bytes.size()}, b.getI8Type());
+  Value nameTensor = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(nameType, ArrayRef<int8_t>(bytes)));
+  Value nameBuf = bufferization::ToBufferOp::create(
+      b, loc, MemRefType::get(nameType.getShape(), b.getI8Type()), nameTensor,
+      /*read_only=*/true);
+  auto pointer = [&](Value m) -> Value {
+    Value i = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, m);
+    Value n = arith::IndexCastOp::create(b, loc, b.getI64Type(), i);
+    return LLVM::IntToPtrOp::create(b, loc, ptr, n);
+  };
+  func::CallOp::create(b, loc, callee, ValueRange{pointer(nameBuf), pointer(buf)});
+  auto result = bufferization::ToTensorOp::create(b, loc, type, buf);
+  result.setRestrict(true);
+  result.setWritable(true);
+  return result.getResult();
+}
+
 FailureOr<Value> lowerOp(Operation *op, Lowering &L) {
   auto resultType = [&]() { return cast<RankedTensorType>(op->getResult(0).getType()); };
 
@@ -1514,8 +1566,7 @@ FailureOr<Value> lowerOp(Operation *op, Lowering &L) {
       .Case<DetachOp, CloneOp, GradHookOp>(
           [&](auto o) -> FailureOr<Value> { return o->getOperand(0); })
       .Case([&](HookCallOp o) -> FailureOr<Value> {
-        // No callback mechanism in this lowering: gradients pass through.
-        return o.getGrad();
+        return lowerHookCall(o, L.b, L.loc);
       })
       .Case([&](CompareOp o) -> FailureOr<Value> {
         bool isFloat = isa<FloatType>(eltOf(o.getLhs()));
@@ -1865,6 +1916,13 @@ FailureOr<Value> lowerOp(Operation *op, Lowering &L) {
 struct ConvertGraftToLinalgPass
     : graft::impl::ConvertGraftToLinalgBase<ConvertGraftToLinalgPass> {
   using ConvertGraftToLinalgBase::ConvertGraftToLinalgBase;
+
+  void getDependentDialects(DialectRegistry &registry) const override {
+    ConvertGraftToLinalgBase::getDependentDialects(registry);
+    // Hook points (lowerHookCall).
+    registry.insert<bufferization::BufferizationDialect, memref::MemRefDialect,
+                    LLVM::LLVMDialect>();
+  }
 
   void runOnOperation() override {
     func::FuncOp fn = getOperation();

@@ -71,6 +71,9 @@ static TensorSlot slotOf(Type type, DictionaryAttr attrs) {
 
 JITModel::~JITModel() = default;
 
+// graft_run_hook in process (JITModel): no hooks are registered here.
+static void jitRunHook(const char *, void *) {}
+
 llvm::Error graft::lowerTrainingProgram(ModuleOp module,
                                         std::vector<EntryPoint> &entries) {
   return lowerTrainingProgram(module, entries, [](OpPassManager &pm) {
@@ -117,6 +120,24 @@ llvm::Error graft::lowerTrainingProgram(
       ep.workspaceBytes = bytes.getInt();
       ep.temporaryBytes = temporaries.getInt();
     }
+    // The hook points graft-hook-points recorded (name, gradient type).
+    if (auto points = fn->getAttrOfType<ArrayAttr>("graft.hook_points")) {
+      for (EntryPoint &ep : entries) {
+        if (ep.name != fn.getSymName())
+          continue;
+        for (auto point : points.getAsRange<DictionaryAttr>()) {
+          auto name = point.getAs<StringAttr>("name");
+          auto type = point.getAs<TypeAttr>("type");
+          if (!name || !type)
+            continue;
+          TensorSlot s = slotOf(type.getValue(), DictionaryAttr());
+          s.role = "hook";
+          s.name = name.str();
+          ep.hooks.push_back(std::move(s));
+        }
+      }
+      fn->removeAttr("graft.hook_points");
+    }
   }
   return llvm::Error::success();
 }
@@ -158,6 +179,16 @@ llvm::Expected<std::unique_ptr<JITModel>> JITModel::compile(ModuleOp module) {
   if (!engine)
     return engine.takeError();
   jit->engine = std::move(*engine);
+  // Hook points call the C runtime's graft_run_hook, which this process
+  // does not link: in process nothing registers hooks, so gradients pass
+  // through unchanged.
+  jit->engine->registerSymbols([](llvm::orc::MangleAndInterner interner) {
+    llvm::orc::SymbolMap map;
+    map[interner("graft_run_hook")] = {
+        llvm::orc::ExecutorAddr::fromPtr(&jitRunHook),
+        llvm::JITSymbolFlags::Exported};
+    return map;
+  });
   return std::move(jit);
 }
 

@@ -85,12 +85,15 @@ graft.model @retain_and_hooks {
   graft.retain_grad "h" %h : tensor<3xf32>
   %s = graft.sum %h : tensor<3xf32> -> tensor<f32>
   graft.loss %s : tensor<f32>
+  // The retained h is a hook point too (its hooks change what flows on),
+  // reached before the grad_hook that defines h.
   // CHECK: %[[GH:.*]] = graft.broadcast_to
-  // CHECK: %[[GE:.*]] = graft.hook_call "e.hook" %[[GH]] : tensor<3xf32>
+  // CHECK: %[[RH:.*]] = graft.hook_call "h" %[[GH]] {graft.retained} : tensor<3xf32>
+  // CHECK: %[[GE:.*]] = graft.hook_call "e.hook" %[[RH]] : tensor<3xf32>
   // CHECK: %[[GW:.*]] = graft.mul %[[GE]], %{{.*}}
   // CHECK: graft.gradient "w" %[[GW]]
   // CHECK-NOT: graft.gradient "unused"
-  // CHECK: graft.gradient "h" %[[GH]]
+  // CHECK: graft.gradient "h" %[[RH]]
 }
 
 // -----

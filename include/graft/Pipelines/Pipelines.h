@@ -22,7 +22,9 @@ void registerCodegenDialects(mlir::DialectRegistry &registry);
 void registerCodegenPasses();
 void registerCodegenPassesOnce();
 
-/// The start of every pipeline, in MLIR's textual form: graft -> linalg and
+/// The start of every pipeline, in MLIR's textual form: the hook points
+/// (graft-hook-points: calls of the runtime's graft_run_hook on the CPU, a
+/// compile-time error for register_hook points on CUDA), graft -> linalg and
 /// elementwise fusion, on tensors; for the CPU (`cpu`), convolutions become
 /// products over patches and max pooling runs tap by tap (the GPU keeps the
 /// kernels verified on a device).

@@ -44,6 +44,9 @@ struct EntryPoint {
   int64_t workspaceBytes = 0;
   /// What the temporaries would take without reuse (the planner's input).
   int64_t temporaryBytes = 0;
+  /// The hook points its code calls graft_run_hook at (role "hook"; the
+  /// gradient's type), from the function's graft.hook_points.
+  std::vector<TensorSlot> hooks;
 };
 
 /// Builds the training program of every graft.model in `module` and lowers

@@ -45,6 +45,8 @@
 // CHECK-NEXT: label="backward (graft-derive-backward)"; color=blue; style=dashed;
 // CHECK-NEXT: [[SEED:n[0-9]+]] [label="dL/dL = 1\ngraft.constant 1", fillcolor=salmon];
 // CHECK: [[HC:n[0-9]+]] [label="graft.hook_call t.hook", fillcolor=plum];
+// The retained t is a hook point too, after t.hook (its gradient is complete).
+// CHECK-NEXT: [[HR:n[0-9]+]] [label="graft.hook_call t", fillcolor=plum];
 // CHECK: [[GX:n[0-9]+]] [label="grad x\nf32[4, 3]", shape=note, fillcolor=lightblue];
 // CHECK-NEXT: [[GW:n[0-9]+]] [label="grad fc.weight\nf32[2, 3]", shape=note, fillcolor=lightblue];
 // CHECK-NEXT: [[GT:n[0-9]+]] [label="grad t\nf32[4, 2]", shape=note, fillcolor=lightblue];
@@ -58,6 +60,7 @@
 // A region's result comes from the op that yields it.
 // CHECK-DAG: [[EXP]] -> [[M]] [label="f32[2]", color=grey40];
 // CHECK-DAG: [[K]] -> [[M]] [label="f32[4, 2]", penwidth=2];
+// CHECK-DAG: [[HC]] -> [[HR]] [label="f32[4, 2]"];
 // CHECK-DAG: [[U]] -> [[AUX]] [label="f32[2]", color=grey40];
 // CHECK-DAG: [[MSE]] -> [[LOSS]] [label="f32[]", color=grey40];
 // Backward reads saved forward values (dotted): mse_loss its input, the
@@ -69,7 +72,7 @@
 // CHECK-NOT: [[T]] -> [[TM]]
 // CHECK-DAG: [[W]] -> {{n[0-9]+}} [label="saved f32[2, 3]", style=dotted
 // CHECK-DAG: [[X]] -> {{n[0-9]+}} [label="saved f32[4, 3]", style=dotted
-// CHECK-DAG: [[HC]] -> [[GT]] [label="f32[4, 2]"];
+// CHECK-DAG: [[HR]] -> [[GT]] [label="f32[4, 2]"];
 // CHECK-DAG: [[LOSS]] -> [[SEED]] [label="backward()", style=dashed, color=salmon];
 // The gradient marks link back to their leaves and to the retained value.
 // CHECK-DAG: [[GX]] -> [[X]] [label=".grad", style=dashed, color=blue, fontcolor=blue, constraint=false];
