@@ -61,3 +61,13 @@ if os.access(os.path.join(config.llvm_tools_dir, "mlir-runner"), os.X_OK) and \
         all(os.path.exists(lib) for lib in runner_libs):
     config.available_features.add("mlir-runner")
     config.substitutions.append(("%mlir_runner_libs", ",".join(runner_libs)))
+
+# The host CPU's extensions (x86 /proc/cpuinfo flags), for the tests of a
+# library compiled for a CPU this one is not (REQUIRES: cpu-lacks-amx).
+try:
+    with open("/proc/cpuinfo") as f:
+        flags = next((l.split(":", 1)[1].split() for l in f if l.startswith("flags")), [])
+    if flags and "amx_tile" not in flags:
+        config.available_features.add("cpu-lacks-amx")
+except OSError:
+    pass

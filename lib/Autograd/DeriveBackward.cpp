@@ -5,6 +5,7 @@
 #include "graft/Autograd/RequiresGrad.h"
 
 #include "mlir/IR/Builders.h"
+#include "llvm/ADT/StringSet.h"
 
 using namespace mlir;
 
@@ -28,6 +29,9 @@ LogicalResult graft::deriveBackward(ModelOp model, BackwardStats *stats) {
   Value loss = model.getLoss();
   if (!loss)
     return success(); // an inference-only model has no backward
+  // No path to a backward skips PyTorch's version-counter checks.
+  if (failed(checkInPlace(model)))
+    return failure();
   if (!body.getOps<GradientOp>().empty())
     return model.emitOpError("already has a backward pass (graft.gradient ops)");
 
@@ -47,11 +51,22 @@ LogicalResult graft::deriveBackward(ModelOp model, BackwardStats *stats) {
     return failure();
   }
   llvm::DenseSet<Value> retained;
+  // The hook points of retained values: a hook registered on a retained
+  // value (the C API's graft_register_grad_hook by its name) runs in the
+  // backward and changes what flows on, as PyTorch's h.register_hook with
+  // h.retain_grad(); the retained gradient is what it leaves. A name that a
+  // graft.grad_hook already uses keeps that one hook point.
+  llvm::StringSet<> hookNames;
+  for (auto hook : body.getOps<GradHookOp>())
+    hookNames.insert(hook.getName());
+  llvm::DenseMap<Value, SmallVector<StringRef>> retainHooks;
   for (auto retain : body.getOps<RetainGradOp>()) {
     if (!ag.requiresGrad(retain.getValue()))
       return retain.emitError("can't retain_grad on Tensor that has "
                               "requires_grad=False");
     retained.insert(retain.getValue());
+    if (hookNames.insert(retain.getName()).second)
+      retainHooks[retain.getValue()].push_back(retain.getName());
   }
   for (auto read : body.getOps<ReadGradOp>()) {
     AutogradInfo info = ag.lookup(read.getValue());
@@ -83,6 +98,21 @@ LogicalResult graft::deriveBackward(ModelOp model, BackwardStats *stats) {
                                            lossType.getElementType(), 1.0)}));
 
   for (Operation *op : llvm::reverse(forward)) {
+    // A retained result's gradient is complete here (its uses come later in
+    // program order): through its hook point before it flows upstream.
+    for (Value r : op->getResults()) {
+      auto it = retainHooks.find(r);
+      Value g = grads.lookup(r);
+      if (it == retainHooks.end() || !g)
+        continue;
+      b.setInsertionPointToEnd(&body);
+      for (StringRef name : it->second) {
+        auto call = HookCallOp::create(b, r.getLoc(), name, g);
+        call->setAttr("graft.retained", b.getUnitAttr());
+        g = call;
+      }
+      grads[r] = g;
+    }
     if (auto hook = dyn_cast<GradHookOp>(op)) {
       if (Value g = grads.lookup(hook.getResult())) {
         b.setInsertionPointToEnd(&body);

@@ -47,7 +47,7 @@ namespace {
 // Must match graft_api.h.
 enum Role {
   Param, Buffer, Grad, OptState, Hyper, Seed, Input, Loss, Output, InputGrad,
-  RetainedGrad
+  RetainedGrad, Hook
 };
 enum Dist { Zero, Constant, Uniform, Normal };
 
@@ -57,11 +57,12 @@ int roleOf(llvm::StringRef r) {
       .Case("opt_state", OptState).Case("hyper", Hyper).Case("seed", Seed)
       .Case("input", Input).Case("loss", Loss).Case("output", Output)
       .Case("input_grad", InputGrad).Case("retained_grad", RetainedGrad)
+      .Case("hook", Hook)
       .Default(-1);
 }
 const char *roleNames[] = {"param", "buffer", "grad", "opt_state", "hyper",
                            "seed", "input", "loss", "output", "input_grad",
-                           "retained_grad"};
+                           "retained_grad", "hook"};
 const char *dtypeNames[] = {"GRAFT_DTYPE_F32", "GRAFT_DTYPE_F64",
                             "GRAFT_DTYPE_BF16", "GRAFT_DTYPE_I64",
                             "GRAFT_DTYPE_I32", "GRAFT_DTYPE_BOOL"};
@@ -238,6 +239,9 @@ graft::compileLibrary(ModuleOp module, const LibraryOptions &options) {
     return error("cannot create a target machine for " + cpu);
   // The schedule's tiles follow the target's vectors.
   unsigned vectorBits = 128;
+  // The instruction-set extensions the code may use, which graft_create
+  // checks the CPU for (the runtime knows these names: graft_runtime.c).
+  std::string requiredFeatures;
   {
     std::unique_ptr<llvm::MCSubtargetInfo> sti(
         target->createMCSubtargetInfo(triple, cpu, features));
@@ -245,6 +249,17 @@ graft::compileLibrary(ModuleOp module, const LibraryOptions &options) {
       vectorBits = 512;
     else if (sti->checkFeatures("+avx2"))
       vectorBits = 256;
+    if (triple.isX86())
+      for (const char *f : {"sse3", "ssse3", "sse4.1", "sse4.2", "popcnt",
+                            "avx", "avx2", "fma", "f16c", "bmi", "bmi2",
+                            "avx512f", "avx512cd", "avx512bw", "avx512dq",
+                            "avx512vl", "avx512ifma", "avx512vbmi",
+                            "avx512vbmi2", "avx512vnni", "avx512bitalg",
+                            "avx512vpopcntdq", "avx512bf16", "avx512fp16",
+                            "avxvnni", "amx-tile", "amx-bf16", "amx-int8"})
+        if (sti->checkFeatures(std::string("+") + f))
+          requiredFeatures += (requiredFeatures.empty() ? "" : ",") +
+                              std::string(f);
   }
 
   std::vector<EntryPoint> entries;
@@ -285,6 +300,23 @@ graft::compileLibrary(ModuleOp module, const LibraryOptions &options) {
           return error("unknown role '" + s.role + "'");
         tensors.push_back(t);
       }
+  // Hook points (graft_run_hook's names): one tensor per name, so that
+  // graft_register_grad_hook finds them (their storage is never written).
+  for (const EntryPoint &ep : entries)
+    for (const TensorSlot &s : ep.hooks) {
+      int i = find(s);
+      if (i >= 0) {
+        if (tensors[i].slot.shape != s.shape || tensors[i].slot.type != s.type)
+          return error("hook '" + s.name +
+                       "' is on gradients of different types");
+        continue;
+      }
+      Tensor t;
+      t.slot = s;
+      t.role = Hook;
+      t.init = "a hook point: gradients go to its hooks";
+      tensors.push_back(t);
+    }
   std::stable_sort(tensors.begin(), tensors.end(),
                    [](const Tensor &a, const Tensor &b) { return a.role < b.role; });
   for (Tensor &t : tensors) {
@@ -347,6 +379,7 @@ graft::compileLibrary(ModuleOp module, const LibraryOptions &options) {
       llctx, {ptrTy, ptrTy, i32, i32, ptrTy, ptrTy, i64}, "graft_entry_desc");
   SmallVector<llvm::Type *> modelFields = {ptrTy, i32, i32, ptrTy, ptrTy};
   modelFields.append(8, i32);
+  modelFields.append({ptrTy, ptrTy}); // target_cpu, target_features
   auto *modelTy = llvm::StructType::create(llctx, modelFields, "graft_model_desc");
 
   SmallVector<llvm::Constant *> tensorInits;
@@ -426,8 +459,10 @@ graft::compileLibrary(ModuleOp module, const LibraryOptions &options) {
       entryTable};
   for (int k = 0; k < 6; ++k)
     modelInit.push_back(ci32(special[k]));
-  modelInit.push_back(ci32(2)); // GRAFT_ABI_VERSION
+  modelInit.push_back(ci32(3)); // GRAFT_ABI_VERSION
   modelInit.push_back(ci32(accumulationSteps));
+  modelInit.push_back(str(cpu));
+  modelInit.push_back(str(requiredFeatures));
   new llvm::GlobalVariable(*ir, modelTy, true,
                            llvm::GlobalValue::ExternalLinkage,
                            llvm::ConstantStruct::get(modelTy, modelInit),

@@ -16,7 +16,7 @@
 extern "C" {
 #endif
 
-#define GRAFT_ABI_VERSION 2
+#define GRAFT_ABI_VERSION 3
 
 /* Every function returns one of these; on an error, graft_last_error()
  * returns a message describing it (per thread). */
@@ -33,7 +33,10 @@ typedef enum graft_status {
   GRAFT_ERR_READ_ONLY = 9,        /* the tensor is a result of the model */
   GRAFT_ERR_ABI = 10,             /* header and runtime versions differ */
   GRAFT_ERR_NO_DEVICE = 11,       /* no CUDA driver or GPU (--target=cuda) */
-  GRAFT_ERR_DEVICE = 12           /* a CUDA call failed (--target=cuda) */
+  GRAFT_ERR_DEVICE = 12,          /* a CUDA call failed (--target=cuda) */
+  GRAFT_ERR_CPU = 13,             /* this CPU lacks a feature the library
+                                     was compiled for (graft_create) */
+  GRAFT_ERR_NONFINITE = 14        /* the loss is NaN or infinite */
 } graft_status;
 
 /* What a tensor of the context is. */
@@ -48,7 +51,12 @@ typedef enum graft_role {
   GRAFT_ROLE_LOSS = 7,         /* the loss (result) */
   GRAFT_ROLE_OUTPUT = 8,       /* a model output (result) */
   GRAFT_ROLE_INPUT_GRAD = 9,   /* gradient of an input with requires_grad */
-  GRAFT_ROLE_RETAINED_GRAD = 10 /* gradient of a retain_grad'ed value */
+  GRAFT_ROLE_RETAINED_GRAD = 10, /* gradient of a retain_grad'ed value */
+  GRAFT_ROLE_HOOK = 11         /* a hook point inside the backward: the
+                                  gradient of a register_hook'ed or
+                                  retain_grad'ed value, passed to its hooks
+                                  while the backward runs; its storage
+                                  reads as zeros (read-only) */
 } graft_role;
 
 typedef enum graft_dtype {
@@ -112,20 +120,37 @@ typedef struct graft_model_desc {
   /* The train block's accumulation_steps: the default of step's
    * "accumulation_steps" hyper-parameter, which it divides gradients by. */
   int32_t accumulation_steps;
+  /* The CPU the code was compiled for and the instruction-set extensions
+   * it may use ("avx2,fma,avx512f,..."): graft_create refuses a CPU that
+   * lacks one (GRAFT_ERR_CPU) instead of dying on an illegal instruction. */
+  const char *target_cpu;
+  const char *target_features;
 } graft_model_desc;
 
 typedef struct graft_context graft_context;
 
-/* A gradient hook: called by the runtime after forward_backward with that
- * backward's gradient of a parameter (GRAFT_ROLE_GRAD; before it is added
- * to the gradient accumulated earlier, as PyTorch's Tensor hooks) or a
- * retained gradient (GRAFT_ROLE_RETAINED_GRAD); it may modify `data` in
- * place, and step() then uses the accumulated, modified value. While hooks
- * are registered, train_step runs as zero_grad, forward_backward (calling
- * them) and step, with step's accumulation_steps at 1 for that call (the
- * fused step's computation: train_step takes one batch). */
+/* A gradient hook. On a hook point (GRAFT_ROLE_HOOK: a value marked
+ * register_hook("name") or retain_grad() in the model) the generated code
+ * calls it while the backward runs, with the gradient of that value; what
+ * the hook leaves in `data` is what flows on, upstream (PyTorch's
+ * h.register_hook on a non-leaf), and what a retained gradient reports. It
+ * runs in forward_backward and in the fused train_step alike. On a
+ * parameter (GRAFT_ROLE_GRAD) the runtime calls it after forward_backward
+ * with that backward's gradient (before it is added to the gradient
+ * accumulated earlier, as PyTorch's Tensor hooks); it may modify `data` in
+ * place, and step() then uses the accumulated, modified value. While a
+ * hook on a parameter (or one registered for every name) is registered,
+ * train_step runs as zero_grad, forward_backward (calling them) and step,
+ * with step's accumulation_steps at 1 for that call (the fused step's
+ * computation: train_step takes one batch). */
 typedef void (*graft_grad_hook)(const char *name, graft_role role, void *data,
                                 const graft_tensor_desc *desc, void *user);
+
+/* Called by the generated code at a hook point, during a step, with the
+ * hook point's name and a private copy of the gradient, which it passes to
+ * the hooks registered for it on the running context (none outside a
+ * step). Not for applications. */
+void graft_run_hook(const char *name, void *data);
 
 #define GRAFT_MAX_HOOKS 32
 
@@ -140,12 +165,23 @@ const graft_model_desc *graft_model(const graft_context *ctx);
 
 /* Parameters and buffers from `seed` (the numbers graft train uses),
  * gradients, optimizer state and the step count zeroed, learning rates
- * set to the model's. */
+ * set to the model's, the dropout seed set to `seed`. (graft_create
+ * already sets the learning rates and other hyper-parameters to the
+ * model's, so create + load trains as the model says.) */
 graft_status graft_init(graft_context *ctx, uint64_t seed);
+
+/* The seed of the training steps' random numbers (dropout): step k (k =
+ * steps taken) draws from seed * 1000003 + k. graft_set_seed changes it
+ * without touching any tensor; checkpoints record it. */
+graft_status graft_set_seed(graft_context *ctx, uint64_t seed);
+graft_status graft_get_seed(const graft_context *ctx, uint64_t *seed);
 
 /* Steps. Inputs are set beforehand (graft_set_input, graft_tensor_data).
  * `loss` may be NULL. The seed argument of each training step is
- * seed * 1000003 + steps taken, as in graft train. */
+ * seed * 1000003 + steps taken, as in graft train. A training step whose
+ * loss is NaN or infinite returns GRAFT_ERR_NONFINITE (the step counts):
+ * its gradients are not finite, and after graft_train_step the parameters
+ * neither; graft_train_step with hooks registered stops before the update. */
 graft_status graft_train_step(graft_context *ctx, double *loss);
 graft_status graft_forward_backward(graft_context *ctx, double *loss);
 graft_status graft_zero_grad(graft_context *ctx);
@@ -174,7 +210,10 @@ graft_status graft_set_by_name(graft_context *ctx, graft_role role,
 graft_status graft_set_input(graft_context *ctx, const char *name,
                              const void *src, size_t nbytes);
 
-/* Hyper-parameters: every learning rate ("lr", "group<i>.lr"), or one. */
+/* Hyper-parameters: every learning rate ("lr", "group<i>.lr"), or one.
+ * Values torch.optim rejects are GRAFT_ERR_INVALID_ARGUMENT: a learning
+ * rate that is negative or not finite, accumulation_steps below 1, any
+ * value that is not finite. */
 graft_status graft_set_lr(graft_context *ctx, double lr);
 graft_status graft_set_hyper(graft_context *ctx, const char *name,
                              double value);
@@ -193,16 +232,50 @@ graft_status graft_steps(const graft_context *ctx, uint64_t *steps);
 graft_status graft_set_num_threads(graft_context *ctx, int32_t threads);
 graft_status graft_get_num_threads(const graft_context *ctx, int32_t *threads);
 
-/* Gradient hooks; `name` NULL matches every gradient. */
+/* Gradient hooks: on a parameter's gradient, a hook point or a retained
+ * gradient, by name; `name` NULL matches every gradient and hook point. */
 graft_status graft_register_grad_hook(graft_context *ctx, const char *name,
                                       graft_grad_hook hook, void *user);
 graft_status graft_clear_grad_hooks(graft_context *ctx);
 
+/* User properties: strings saved with (and loaded from) full checkpoints,
+ * e.g. an epoch or a data-loader position. A NULL value removes the key.
+ * graft_get_property's string is the context's, valid until the key is
+ * set again or the context loads a checkpoint or is destroyed. */
+#define GRAFT_PROPERTY_KEY_MAX 1024
+#define GRAFT_PROPERTY_VALUE_MAX 16384
+graft_status graft_set_property(graft_context *ctx, const char *key,
+                                const char *value);
+graft_status graft_get_property(const graft_context *ctx, const char *key,
+                                const char **value);
+
 /* safetensors checkpoints: parameters and buffers under their state_dict
- * names, optimizer state under "optimizer.<name>". Loading checks every
- * name, dtype, shape and byte range before it changes anything. */
+ * names, optimizer state under "optimizer.<name>", and in __metadata__ the
+ * run state: steps taken, the seed, every hyper-parameter, the user
+ * properties (docs/CAPI.md). A context that loads it and trains N steps
+ * computes exactly what the run that saved it would have.
+ * graft_save_weights writes parameters and buffers only (a state_dict).
+ * Loading checks every name, dtype, shape and byte range before it
+ * changes anything; a full checkpoint also restores the run state. */
 graft_status graft_save(const graft_context *ctx, const char *path);
+graft_status graft_save_weights(const graft_context *ctx, const char *path);
 graft_status graft_load(graft_context *ctx, const char *path);
+
+/* graft_load with PyTorch's load_state_dict(strict=False): with
+ * GRAFT_LOAD_NON_STRICT, a tensor the model lacks is skipped and one the
+ * file lacks keeps the context's value, each reported to `report` (may be
+ * NULL) as GRAFT_LOAD_UNEXPECTED or GRAFT_LOAD_MISSING; shapes and dtypes
+ * must still match. flags 0 is graft_load. */
+#define GRAFT_LOAD_NON_STRICT 1u
+typedef enum graft_load_issue {
+  GRAFT_LOAD_MISSING = 0,
+  GRAFT_LOAD_UNEXPECTED = 1
+} graft_load_issue;
+typedef void (*graft_load_report)(const char *name, graft_load_issue issue,
+                                  void *user);
+graft_status graft_load_ex(graft_context *ctx, const char *path,
+                           uint32_t flags, graft_load_report report,
+                           void *user);
 
 #ifdef __cplusplus
 }

@@ -47,6 +47,8 @@ const char *graft_status_string(graft_status s) {
   case GRAFT_ERR_ABI: return "ABI version mismatch";
   case GRAFT_ERR_NO_DEVICE: return "no CUDA device";
   case GRAFT_ERR_DEVICE: return "CUDA error";
+  case GRAFT_ERR_CPU: return "CPU lacks a required feature";
+  case GRAFT_ERR_NONFINITE: return "non-finite loss";
   }
   return "unknown status";
 }
@@ -71,13 +73,105 @@ struct graft_context {
    * GRAFT_ROLE_GRAD tensor, in order, 64-byte aligned); allocated when the
    * first hook is registered. */
   char *saved;
+  /* User properties (graft_set_property), saved with the checkpoint:
+   * nprops key/value pairs, each a malloc'ed string. */
+  char **props;
+  int32_t nprops;
 };
+
+/*--- The CPU: does it have what the library was compiled for? ------------*/
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+
+/* One x86 extension: the CPUID leaf/subleaf, register (0 ebx, 1 ecx,
+ * 2 edx) and bit that report it, and the register state (XCR0 bits) the
+ * operating system must enable for it. LLVM's feature names. */
+struct x86_feature {
+  const char *name;
+  unsigned leaf, sub, reg, bit;
+  unsigned long long xcr0;
+};
+#define XCR0_AVX 0x6ULL       /* SSE and AVX state */
+#define XCR0_AVX512 0xe6ULL   /* and opmask, ZMM_Hi256, Hi16_ZMM */
+#define XCR0_AMX 0x60000ULL   /* XTILECFG, XTILEDATA */
+static const struct x86_feature x86_features[] = {
+    {"sse3", 1, 0, 1, 0, 0},          {"ssse3", 1, 0, 1, 9, 0},
+    {"sse4.1", 1, 0, 1, 19, 0},       {"sse4.2", 1, 0, 1, 20, 0},
+    {"popcnt", 1, 0, 1, 23, 0},       {"avx", 1, 0, 1, 28, XCR0_AVX},
+    {"fma", 1, 0, 1, 12, XCR0_AVX},   {"f16c", 1, 0, 1, 29, XCR0_AVX},
+    {"avx2", 7, 0, 0, 5, XCR0_AVX},   {"bmi", 7, 0, 0, 3, 0},
+    {"bmi2", 7, 0, 0, 8, 0},          {"avx512f", 7, 0, 0, 16, XCR0_AVX512},
+    {"avx512dq", 7, 0, 0, 17, XCR0_AVX512},
+    {"avx512ifma", 7, 0, 0, 21, XCR0_AVX512},
+    {"avx512cd", 7, 0, 0, 28, XCR0_AVX512},
+    {"avx512bw", 7, 0, 0, 30, XCR0_AVX512},
+    {"avx512vl", 7, 0, 0, 31, XCR0_AVX512},
+    {"avx512vbmi", 7, 0, 1, 1, XCR0_AVX512},
+    {"avx512vbmi2", 7, 0, 1, 6, XCR0_AVX512},
+    {"avx512vnni", 7, 0, 1, 11, XCR0_AVX512},
+    {"avx512bitalg", 7, 0, 1, 12, XCR0_AVX512},
+    {"avx512vpopcntdq", 7, 0, 1, 14, XCR0_AVX512},
+    {"avx512fp16", 7, 0, 2, 23, XCR0_AVX512},
+    {"amx-bf16", 7, 0, 2, 22, XCR0_AMX},
+    {"amx-tile", 7, 0, 2, 24, XCR0_AMX},
+    {"amx-int8", 7, 0, 2, 25, XCR0_AMX},
+    {"avxvnni", 7, 1, 3, 4, XCR0_AVX},  /* eax of leaf 7.1 */
+    {"avx512bf16", 7, 1, 3, 5, XCR0_AVX512},
+};
+
+static int x86_has(const struct x86_feature *f) {
+  unsigned r[4] = {0, 0, 0, 0}; /* ebx, ecx, edx, eax */
+  if (!__get_cpuid_count(f->leaf, f->sub, &r[3], &r[0], &r[1], &r[2]))
+    return 0;
+  if (!((r[f->reg] >> f->bit) & 1))
+    return 0;
+  if (f->xcr0) {
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !((c >> 27) & 1)) /* OSXSAVE */
+      return 0;
+    unsigned lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    unsigned long long xcr0 = ((unsigned long long)hi << 32) | lo;
+    if ((xcr0 & f->xcr0) != f->xcr0)
+      return 0;
+  }
+  return 1;
+}
+#endif
+
+/* Checks every extension in the comma-separated `features`; names this
+ * runtime does not know are not checked. GRAFT_OK or GRAFT_ERR_CPU. */
+static graft_status check_cpu(const graft_model_desc *m) {
+#if defined(__x86_64__) || defined(__i386__)
+  const char *p = m->target_features;
+  while (p && *p) {
+    const char *end = strchr(p, ',');
+    size_t n = end ? (size_t)(end - p) : strlen(p);
+    for (size_t k = 0; k < sizeof x86_features / sizeof *x86_features; ++k) {
+      const struct x86_feature *f = &x86_features[k];
+      if (strlen(f->name) == n && strncmp(f->name, p, n) == 0 && !x86_has(f))
+        return fail(GRAFT_ERR_CPU,
+                    "model '%s' was compiled for CPU '%s' and uses %s, which "
+                    "this CPU lacks; recompile it with `graft compile "
+                    "--target-cpu=<cpu>` for this machine (or an older one, "
+                    "e.g. x86-64-v2)",
+                    m->name, m->target_cpu ? m->target_cpu : "?", f->name);
+    }
+    p = end ? end + 1 : 0;
+  }
+#else
+  (void)m;
+#endif
+  return GRAFT_OK;
+}
 
 const graft_model_desc *graft_model(const graft_context *ctx) {
   return ctx ? ctx->model : 0;
 }
 
 static size_t align64(size_t n) { return (n + 63) & ~(size_t)63; }
+static void init_hypers(graft_context *ctx);
 
 graft_status graft_create(const graft_model_desc *m, graft_context **out) {
   if (!m || !out)
@@ -86,6 +180,9 @@ graft_status graft_create(const graft_model_desc *m, graft_context **out) {
   if (m->abi_version != GRAFT_ABI_VERSION)
     return fail(GRAFT_ERR_ABI, "model '%s' has ABI version %d, runtime %d",
                 m->name, (int)m->abi_version, GRAFT_ABI_VERSION);
+  graft_status cpu = check_cpu(m);
+  if (cpu != GRAFT_OK)
+    return cpu;
   graft_context *c = (graft_context *)calloc(1, sizeof *c);
   if (!c)
     return fail(GRAFT_ERR_OUT_OF_MEMORY, "graft_create: out of memory");
@@ -134,6 +231,9 @@ graft_status graft_create(const graft_model_desc *m, graft_context **out) {
       *ptrs++ = c->data[ep->results[r]]; /* state: in place */
     *ptrs++ = ws;
   }
+  /* Hyper-parameters start at the model's values: a context that is only
+   * loaded (graft_load of a weights-only file) trains with them. */
+  init_hypers(c);
   *out = c;
   return GRAFT_OK;
 }
@@ -144,6 +244,9 @@ graft_status graft_destroy(graft_context *ctx) {
   if (graft_backend_destroy_hook)
     graft_backend_destroy_hook(ctx);
   free(ctx->saved);
+  for (int32_t i = 0; i < 2 * ctx->nprops; ++i)
+    free(ctx->props[i]);
+  free(ctx->props);
   free(ctx->block);
   free(ctx);
   return GRAFT_OK;
@@ -208,38 +311,64 @@ static double load(const void *data, int32_t dtype, int64_t i) {
   return 0;
 }
 
+/* Tensor i from its initialiser (zeros for every role but parameters,
+ * buffers and hyper-parameters). */
+static void init_tensor(graft_context *ctx, int32_t i, uint64_t seed) {
+  const graft_tensor_desc *t = &ctx->model->tensors[i];
+  void *d = ctx->data[i];
+  if (!d)
+    return;
+  memset(d, 0, (size_t)t->nbytes);
+  if (t->role != GRAFT_ROLE_PARAM && t->role != GRAFT_ROLE_BUFFER &&
+      t->role != GRAFT_ROLE_HYPER)
+    return;
+  uint64_t base = mix64(mix64(seed ^ 0x5eedULL) ^ hash_name(t->name));
+  double a = t->init_p0, b = t->init_p1;
+  for (int64_t k = 0; k < t->numel; ++k) {
+    switch (t->init_dist) {
+    case GRAFT_INIT_ZERO: break;
+    case GRAFT_INIT_CONSTANT: store(d, t->dtype, k, a); break;
+    case GRAFT_INIT_UNIFORM:
+      store(d, t->dtype, k, a + (b - a) * init_uniform(base, k));
+      break;
+    case GRAFT_INIT_NORMAL: {
+      double u1 = 1.0 - init_uniform(base, 2 * k); /* (0, 1] */
+      double u2 = init_uniform(base, 2 * k + 1);
+      store(d, t->dtype, k,
+            a + b * (sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2)));
+      break;
+    }
+    }
+  }
+}
+
+static void init_hypers(graft_context *ctx) {
+  for (int32_t i = 0; i < ctx->model->ntensors; ++i)
+    if (ctx->model->tensors[i].role == GRAFT_ROLE_HYPER)
+      init_tensor(ctx, i, 0);
+}
+
 graft_status graft_init(graft_context *ctx, uint64_t seed) {
   if (!ctx)
     return fail(GRAFT_ERR_INVALID_ARGUMENT, "graft_init: null context");
-  const graft_model_desc *m = ctx->model;
-  for (int32_t i = 0; i < m->ntensors; ++i) {
-    const graft_tensor_desc *t = &m->tensors[i];
-    void *d = ctx->data[i];
-    memset(d, 0, (size_t)t->nbytes);
-    if (t->role != GRAFT_ROLE_PARAM && t->role != GRAFT_ROLE_BUFFER &&
-        t->role != GRAFT_ROLE_HYPER)
-      continue;
-    uint64_t base = mix64(mix64(seed ^ 0x5eedULL) ^ hash_name(t->name));
-    double a = t->init_p0, b = t->init_p1;
-    for (int64_t k = 0; k < t->numel; ++k) {
-      switch (t->init_dist) {
-      case GRAFT_INIT_ZERO: break;
-      case GRAFT_INIT_CONSTANT: store(d, t->dtype, k, a); break;
-      case GRAFT_INIT_UNIFORM:
-        store(d, t->dtype, k, a + (b - a) * init_uniform(base, k));
-        break;
-      case GRAFT_INIT_NORMAL: {
-        double u1 = 1.0 - init_uniform(base, 2 * k); /* (0, 1] */
-        double u2 = init_uniform(base, 2 * k + 1);
-        store(d, t->dtype, k,
-              a + b * (sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2)));
-        break;
-      }
-      }
-    }
-  }
+  for (int32_t i = 0; i < ctx->model->ntensors; ++i)
+    init_tensor(ctx, i, seed);
   ctx->seed = seed;
   ctx->steps = 0;
+  return GRAFT_OK;
+}
+
+graft_status graft_set_seed(graft_context *ctx, uint64_t seed) {
+  if (!ctx)
+    return fail(GRAFT_ERR_INVALID_ARGUMENT, "graft_set_seed: null context");
+  ctx->seed = seed;
+  return GRAFT_OK;
+}
+
+graft_status graft_get_seed(const graft_context *ctx, uint64_t *seed) {
+  if (!ctx || !seed)
+    return fail(GRAFT_ERR_INVALID_ARGUMENT, "graft_get_seed: null argument");
+  *seed = ctx->seed;
   return GRAFT_OK;
 }
 
@@ -310,16 +439,34 @@ static graft_status call(graft_context *ctx, int32_t e, const char *what) {
   return GRAFT_OK;
 }
 
-static void read_loss(graft_context *ctx, int32_t e, double *loss) {
-  if (!loss)
-    return;
-  *loss = NAN;
+/* The loss entry point e computed (NaN when it computes none) into *loss
+ * when loss is not NULL. */
+static double read_loss(graft_context *ctx, int32_t e, double *loss) {
+  double v = NAN;
   const graft_entry_desc *ep = &ctx->model->entries[e];
   for (int32_t r = 0; r < ep->nresults; ++r) {
     const graft_tensor_desc *t = &ctx->model->tensors[ep->results[r]];
     if (t->role == GRAFT_ROLE_LOSS)
-      *loss = load(ctx->data[ep->results[r]], t->dtype, 0);
+      v = load(ctx->data[ep->results[r]], t->dtype, 0);
   }
+  if (loss)
+    *loss = v;
+  return v;
+}
+
+/* A training step's loss is finite, or the step reports it: the gradients
+ * (and, after a fused train_step, the parameters) now hold non-finite
+ * values, and the application should restore its last checkpoint. */
+static graft_status check_loss(graft_context *ctx, double loss,
+                               const char *what) {
+  if (isfinite(loss))
+    return GRAFT_OK;
+  return fail(GRAFT_ERR_NONFINITE,
+              "%s: the loss of step %llu is %s; the gradients%s are not "
+              "finite (lower the learning rate, check the data, or clip "
+              "gradients); restore the last checkpoint",
+              what, (unsigned long long)ctx->steps, isnan(loss) ? "nan" : "inf",
+              strcmp(what, "graft_train_step") == 0 ? " and parameters" : "");
 }
 
 static void set_step_seed(graft_context *ctx) {
@@ -332,11 +479,54 @@ static void set_step_seed(graft_context *ctx) {
   if (!ctx)                                                                   \
     return fail(GRAFT_ERR_INVALID_ARGUMENT, name ": null context");
 
+/* Is tensor i a hook point (GRAFT_ROLE_HOOK: its hooks run in the
+ * backward, from graft_run_hook)? */
+static int is_hook_point(const graft_context *ctx, int32_t i) {
+  return ctx->model->tensors[i].role == GRAFT_ROLE_HOOK;
+}
+static int has_hook_point(const graft_context *ctx, const char *name) {
+  for (int32_t i = 0; i < ctx->model->ntensors; ++i)
+    if (is_hook_point(ctx, i) && !strcmp(ctx->model->tensors[i].name, name))
+      return 1;
+  return 0;
+}
+
+/* Does a registered hook take a gradient after forward_backward (a
+ * parameter's, a retained gradient without a hook point, or every
+ * gradient)? Hooks on hook points alone run inside the compiled code. */
+static int post_hooks(const graft_context *ctx) {
+  for (int32_t h = 0; h < ctx->nhooks; ++h)
+    if (ctx->hooks[h].tensor < 0 || !is_hook_point(ctx, ctx->hooks[h].tensor))
+      return 1;
+  return 0;
+}
+
+/* The generated code calls this at each hook point of the backward
+ * (graft.hook_call, lowered by convert-graft-to-linalg), with a private
+ * copy of the gradient that flows on once it returns. */
+void graft_run_hook(const char *name, void *data) {
+  graft_context *ctx = running;
+  if (!ctx || ctx->nhooks == 0 || !name || !data)
+    return;
+  const graft_model_desc *m = ctx->model;
+  for (int32_t i = 0; i < m->ntensors; ++i) {
+    const graft_tensor_desc *t = &m->tensors[i];
+    if (t->role != GRAFT_ROLE_HOOK || strcmp(t->name, name))
+      continue;
+    for (int32_t h = 0; h < ctx->nhooks; ++h)
+      if (ctx->hooks[h].tensor < 0 || ctx->hooks[h].tensor == i)
+        ctx->hooks[h].fn(t->name, GRAFT_ROLE_HOOK, data, t,
+                         ctx->hooks[h].user);
+    return;
+  }
+}
+
 graft_status graft_train_step(graft_context *ctx, double *loss) {
   CHECK_CTX("graft_train_step");
-  if (ctx->nhooks > 0) {
+  if (post_hooks(ctx)) {
     /* The fused step never materialises the gradients the hooks see: run
-     * its parts. train_step takes one batch, so its step does not divide
+     * its parts (hooks on hook points alone run inside the fused step).
+     * train_step takes one batch, so its step does not divide
      * by accumulation_steps (a hyper-parameter of step when the model
      * accumulates): 1 for this step, then the user's value again. */
     int32_t acc = -1;
@@ -363,8 +553,8 @@ graft_status graft_train_step(graft_context *ctx, double *loss) {
   if (s)
     return s;
   ++ctx->steps;
-  read_loss(ctx, ctx->model->train_step, loss);
-  return GRAFT_OK;
+  return check_loss(ctx, read_loss(ctx, ctx->model->train_step, loss),
+                    "graft_train_step");
 }
 
 /* Does a registered hook take tensor i? */
@@ -423,7 +613,7 @@ graft_status graft_forward_backward(graft_context *ctx, double *loss) {
     return s;
   }
   ++ctx->steps;
-  read_loss(ctx, m->forward_backward, loss);
+  double value = read_loss(ctx, m->forward_backward, loss);
   for (int32_t h = 0; h < ctx->nhooks; ++h) {
     for (int32_t i = 0; i < m->ntensors; ++i) {
       const graft_tensor_desc *t = &m->tensors[i];
@@ -431,13 +621,17 @@ graft_status graft_forward_backward(graft_context *ctx, double *loss) {
         continue;
       if (ctx->hooks[h].tensor >= 0 && ctx->hooks[h].tensor != i)
         continue;
+      /* A retained value with a hook point: its hooks ran there, and the
+       * retained gradient is what they left. */
+      if (t->role == GRAFT_ROLE_RETAINED_GRAD && has_hook_point(ctx, t->name))
+        continue;
       ctx->hooks[h].fn(t->name, (graft_role)t->role, ctx->data[i], t,
                        ctx->hooks[h].user);
     }
   }
   if (ctx->nhooks > 0)
     split_accumulation(ctx, ADD_SAVED);
-  return GRAFT_OK;
+  return check_loss(ctx, value, "graft_forward_backward");
 }
 
 graft_status graft_zero_grad(graft_context *ctx) {
@@ -499,8 +693,9 @@ graft_status graft_tensor_info(const graft_context *ctx, int32_t index,
 static const char *role_name(int32_t role) {
   static const char *names[] = {"param",  "buffer", "grad",       "opt_state",
                                 "hyper",  "seed",   "input",      "loss",
-                                "output", "input_grad", "retained_grad"};
-  return role >= 0 && role <= 10 ? names[role] : "?";
+                                "output", "input_grad", "retained_grad",
+                                "hook"};
+  return role >= 0 && role <= 11 ? names[role] : "?";
 }
 
 graft_status graft_find_tensor(const graft_context *ctx, graft_role role,
@@ -552,7 +747,8 @@ graft_status graft_set(graft_context *ctx, int32_t index, const void *src,
   if (!src)
     return fail(GRAFT_ERR_INVALID_ARGUMENT, "graft_set: null source");
   if (t->role == GRAFT_ROLE_LOSS || t->role == GRAFT_ROLE_OUTPUT ||
-      t->role == GRAFT_ROLE_INPUT_GRAD || t->role == GRAFT_ROLE_RETAINED_GRAD)
+      t->role == GRAFT_ROLE_RETAINED_GRAD ||
+      t->role == GRAFT_ROLE_HOOK) /* zeros: the gradient is the hooks' */
     return fail(GRAFT_ERR_READ_ONLY, "graft_set: %s '%s' is a result",
                 role_name(t->role), t->name);
   if (nbytes != (size_t)t->nbytes)
@@ -587,8 +783,26 @@ static int ends_with_lr(const char *s) {
   return n >= 2 && strcmp(s + n - 2, "lr") == 0;
 }
 
+/* The checks torch.optim makes of its hyper-parameters (and the compiler
+ * of the model's), for values set at run time. */
+static graft_status check_hyper(const char *name, double v, const char *what) {
+  if (ends_with_lr(name) && !(v >= 0 && isfinite(v)))
+    return fail(GRAFT_ERR_INVALID_ARGUMENT, "%s: Invalid learning rate: %g "
+                "('%s' must be finite and >= 0)", what, v, name);
+  if (strcmp(name, "accumulation_steps") == 0 && !(v >= 1 && isfinite(v)))
+    return fail(GRAFT_ERR_INVALID_ARGUMENT, "%s: accumulation_steps must be "
+                "finite and >= 1, got %g", what, v);
+  if (!isfinite(v))
+    return fail(GRAFT_ERR_INVALID_ARGUMENT, "%s: '%s' must be finite, got %g",
+                what, name, v);
+  return GRAFT_OK;
+}
+
 graft_status graft_set_lr(graft_context *ctx, double lr) {
   CHECK_CTX("graft_set_lr");
+  graft_status bad = check_hyper("lr", lr, "graft_set_lr");
+  if (bad)
+    return bad;
   int found = 0;
   for (int32_t i = 0; i < ctx->model->ntensors; ++i) {
     const graft_tensor_desc *t = &ctx->model->tensors[i];
@@ -607,6 +821,9 @@ graft_status graft_set_hyper(graft_context *ctx, const char *name,
                              double value) {
   int32_t i;
   graft_status s = graft_find_tensor(ctx, GRAFT_ROLE_HYPER, name, &i);
+  if (s)
+    return s;
+  s = check_hyper(name, value, "graft_set_hyper");
   if (s)
     return s;
   store(ctx->data[i], ctx->model->tensors[i].dtype, 0, value);
@@ -640,7 +857,11 @@ graft_status graft_register_grad_hook(graft_context *ctx, const char *name,
     return fail(GRAFT_ERR_INVALID_ARGUMENT, "graft_register_grad_hook: null hook");
   int32_t tensor = -1;
   if (name) {
+    /* A parameter's gradient, else a hook point (register_hook, and
+     * retained values: in the backward), else a retained gradient. */
     graft_status s = graft_find_tensor(ctx, GRAFT_ROLE_GRAD, name, &tensor);
+    if (s)
+      s = graft_find_tensor(ctx, GRAFT_ROLE_HOOK, name, &tensor);
     if (s && graft_find_tensor(ctx, GRAFT_ROLE_RETAINED_GRAD, name, &tensor))
       return fail(GRAFT_ERR_NOT_FOUND, "model '%s' has no gradient of '%s'",
                   ctx->model->name, name);
@@ -671,6 +892,76 @@ graft_status graft_clear_grad_hooks(graft_context *ctx) {
   return GRAFT_OK;
 }
 
+/*--- User properties ------------------------------------------------------*/
+
+static char *copy_string(const char *s) {
+  size_t n = strlen(s) + 1;
+  char *c = (char *)malloc(n);
+  if (c)
+    memcpy(c, s, n);
+  return c;
+}
+
+graft_status graft_set_property(graft_context *ctx, const char *key,
+                                const char *value) {
+  CHECK_CTX("graft_set_property");
+  if (!key || !*key)
+    return fail(GRAFT_ERR_INVALID_ARGUMENT, "graft_set_property: empty key");
+  if (strlen(key) >= GRAFT_PROPERTY_KEY_MAX ||
+      (value && strlen(value) >= GRAFT_PROPERTY_VALUE_MAX))
+    return fail(GRAFT_ERR_INVALID_ARGUMENT, "graft_set_property: keys are "
+                "shorter than %d bytes, values than %d", GRAFT_PROPERTY_KEY_MAX,
+                GRAFT_PROPERTY_VALUE_MAX);
+  for (int32_t i = 0; i < ctx->nprops; ++i)
+    if (strcmp(ctx->props[2 * i], key) == 0) {
+      if (!value) { /* remove */
+        free(ctx->props[2 * i]);
+        free(ctx->props[2 * i + 1]);
+        memmove(&ctx->props[2 * i], &ctx->props[2 * i + 2],
+                sizeof(char *) * 2 * (size_t)(ctx->nprops - i - 1));
+        --ctx->nprops;
+        return GRAFT_OK;
+      }
+      char *v = copy_string(value);
+      if (!v)
+        return fail(GRAFT_ERR_OUT_OF_MEMORY, "graft_set_property: out of memory");
+      free(ctx->props[2 * i + 1]);
+      ctx->props[2 * i + 1] = v;
+      return GRAFT_OK;
+    }
+  if (!value)
+    return GRAFT_OK;
+  char **props = (char **)realloc(ctx->props,
+                                  sizeof(char *) * 2 * (size_t)(ctx->nprops + 1));
+  if (!props)
+    return fail(GRAFT_ERR_OUT_OF_MEMORY, "graft_set_property: out of memory");
+  ctx->props = props;
+  char *k = copy_string(key), *v = copy_string(value);
+  if (!k || !v) {
+    free(k);
+    free(v);
+    return fail(GRAFT_ERR_OUT_OF_MEMORY, "graft_set_property: out of memory");
+  }
+  props[2 * ctx->nprops] = k;
+  props[2 * ctx->nprops + 1] = v;
+  ++ctx->nprops;
+  return GRAFT_OK;
+}
+
+graft_status graft_get_property(const graft_context *ctx, const char *key,
+                                const char **value) {
+  CHECK_CTX("graft_get_property");
+  if (!key || !value)
+    return fail(GRAFT_ERR_INVALID_ARGUMENT, "graft_get_property: null argument");
+  for (int32_t i = 0; i < ctx->nprops; ++i)
+    if (strcmp(ctx->props[2 * i], key) == 0) {
+      *value = ctx->props[2 * i + 1];
+      return GRAFT_OK;
+    }
+  *value = 0;
+  return fail(GRAFT_ERR_NOT_FOUND, "no property '%s'", key);
+}
+
 /*--- safetensors ----------------------------------------------------------*/
 
 static const char *dtype_name(int32_t d) {
@@ -685,9 +976,11 @@ static const char *dtype_name(int32_t d) {
   return "?";
 }
 
-static int saved(int32_t role) {
+/* Does a checkpoint hold this tensor (weights-only: parameters and
+ * buffers)? */
+static int saved(int32_t role, int weights_only) {
   return role == GRAFT_ROLE_PARAM || role == GRAFT_ROLE_BUFFER ||
-         role == GRAFT_ROLE_OPT_STATE;
+         (!weights_only && role == GRAFT_ROLE_OPT_STATE);
 }
 
 /* Appends to a growable string; returns 0 when out of memory. */
@@ -716,22 +1009,57 @@ static int sb_add(struct sbuf *b, const char *fmt, ...) {
   }
 }
 
-graft_status graft_save(const graft_context *ctx, const char *path) {
-  CHECK_CTX("graft_save");
+/* A JSON string: quotes, backslashes and control characters escaped;
+ * other bytes (UTF-8) as they are. */
+static int sb_json(struct sbuf *b, const char *prefix, const char *s) {
+  int ok = sb_add(b, "\"%s", prefix);
+  for (const unsigned char *c = (const unsigned char *)s; ok && *c; ++c)
+    ok = *c == '"' || *c == '\\' ? sb_add(b, "\\%c", *c)
+         : *c < 0x20             ? sb_add(b, "\\u%04x", *c)
+                                 : sb_add(b, "%c", *c);
+  return ok && sb_add(b, "\"");
+}
+
+/* The run state a full checkpoint records in __metadata__, beside the
+ * tensors (graft train writes the same keys; docs/CAPI.md):
+ *   graft.model, graft.content ("full" or "weights"), graft.steps,
+ *   graft.seed, graft.hyper.<name> (%.17g: exact), user.<key>. */
+static graft_status save_file(const graft_context *ctx, const char *path,
+                              int weights_only, const char *what) {
+  if (!ctx)
+    return fail(GRAFT_ERR_INVALID_ARGUMENT, "%s: null context", what);
   if (!path)
-    return fail(GRAFT_ERR_INVALID_ARGUMENT, "graft_save: null path");
+    return fail(GRAFT_ERR_INVALID_ARGUMENT, "%s: null path", what);
   const graft_model_desc *m = ctx->model;
   struct sbuf h = {0, 0, 0};
-  int ok = sb_add(&h, "{\"__metadata__\":{\"graft.model\":\"%s\",\"graft.steps\":\"%llu\"}",
-                  m->name, (unsigned long long)ctx->steps);
+  int ok = sb_add(&h, "{\"__metadata__\":{") &&
+           sb_json(&h, "", "graft.model") && sb_add(&h, ":") &&
+           sb_json(&h, "", m->name) &&
+           sb_add(&h, ",\"graft.content\":\"%s\"",
+                  weights_only ? "weights" : "full");
+  if (!weights_only) {
+    ok = ok && sb_add(&h, ",\"graft.steps\":\"%llu\",\"graft.seed\":\"%llu\"",
+                      (unsigned long long)ctx->steps,
+                      (unsigned long long)ctx->seed);
+    for (int32_t i = 0; ok && i < m->ntensors; ++i)
+      if (m->tensors[i].role == GRAFT_ROLE_HYPER)
+        ok = sb_add(&h, ",") && sb_json(&h, "graft.hyper.", m->tensors[i].name) &&
+             sb_add(&h, ":\"%.17g\"",
+                    load(ctx->data[i], m->tensors[i].dtype, 0));
+    for (int32_t i = 0; ok && i < ctx->nprops; ++i)
+      ok = sb_add(&h, ",") && sb_json(&h, "user.", ctx->props[2 * i]) &&
+           sb_add(&h, ":") && sb_json(&h, "", ctx->props[2 * i + 1]);
+  }
+  ok = ok && sb_add(&h, "}");
   uint64_t offset = 0;
   for (int32_t i = 0; ok && i < m->ntensors; ++i) {
     const graft_tensor_desc *t = &m->tensors[i];
-    if (!saved(t->role))
+    if (!saved(t->role, weights_only))
       continue;
-    ok = sb_add(&h, ",\"%s%s\":{\"dtype\":\"%s\",\"shape\":[",
-                t->role == GRAFT_ROLE_OPT_STATE ? "optimizer." : "", t->name,
-                dtype_name(t->dtype));
+    ok = sb_add(&h, ",") &&
+         sb_json(&h, t->role == GRAFT_ROLE_OPT_STATE ? "optimizer." : "",
+                 t->name) &&
+         sb_add(&h, ":{\"dtype\":\"%s\",\"shape\":[", dtype_name(t->dtype));
     for (int32_t d = 0; ok && d < t->rank; ++d)
       ok = sb_add(&h, d ? ",%lld" : "%lld", (long long)t->shape[d]);
     ok = ok && sb_add(&h, "],\"data_offsets\":[%llu,%llu]}",
@@ -744,14 +1072,14 @@ graft_status graft_save(const graft_context *ctx, const char *path) {
     ok = sb_add(&h, " ");
   if (!ok) {
     free(h.s);
-    return fail(GRAFT_ERR_OUT_OF_MEMORY, "graft_save: out of memory");
+    return fail(GRAFT_ERR_OUT_OF_MEMORY, "%s: out of memory", what);
   }
   /* Written next to `path`, then renamed over it: never a partial file. */
   size_t plen = strlen(path);
   char *tmp = (char *)malloc(plen + 8);
   if (!tmp) {
     free(h.s);
-    return fail(GRAFT_ERR_OUT_OF_MEMORY, "graft_save: out of memory");
+    return fail(GRAFT_ERR_OUT_OF_MEMORY, "%s: out of memory", what);
   }
   memcpy(tmp, path, plen);
   memcpy(tmp + plen, ".tmp", 5);
@@ -766,7 +1094,7 @@ graft_status graft_save(const graft_context *ctx, const char *path) {
     len[k] = (unsigned char)((uint64_t)h.n >> (8 * k));
   ok = fwrite(len, 1, 8, f) == 8 && fwrite(h.s, 1, h.n, f) == h.n;
   for (int32_t i = 0; ok && i < m->ntensors; ++i)
-    if (saved(m->tensors[i].role))
+    if (saved(m->tensors[i].role, weights_only))
       ok = fwrite(ctx->data[i], 1, (size_t)m->tensors[i].nbytes, f) ==
            (size_t)m->tensors[i].nbytes;
   ok = (fclose(f) == 0) && ok;
@@ -778,6 +1106,14 @@ graft_status graft_save(const graft_context *ctx, const char *path) {
   }
   free(tmp);
   return GRAFT_OK;
+}
+
+graft_status graft_save(const graft_context *ctx, const char *path) {
+  return save_file(ctx, path, 0, "graft_save");
+}
+
+graft_status graft_save_weights(const graft_context *ctx, const char *path) {
+  return save_file(ctx, path, 1, "graft_save_weights");
 }
 
 /* A JSON reader for the safetensors header: every read is bounds-checked. */
@@ -800,38 +1136,92 @@ static int eat(struct json *j, char c) {
   return 0;
 }
 
-/* Reads a string into out[cap] (truncation is an error); out NULL skips it. */
+static int hex4(struct json *j, unsigned *v) {
+  if (j->end - j->p < 4)
+    return 0;
+  *v = 0;
+  for (int k = 0; k < 4; ++k) {
+    char c = *j->p++;
+    int d = c >= '0' && c <= '9'   ? c - '0'
+            : c >= 'a' && c <= 'f' ? c - 'a' + 10
+            : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                   : -1;
+    if (d < 0)
+      return 0;
+    *v = *v * 16 + (unsigned)d;
+  }
+  return 1;
+}
+
+/* Reads a string into out[cap] (truncation is an error; \uXXXX escapes,
+ * surrogate pairs included, become UTF-8); out NULL skips it. */
 static int jstring(struct json *j, char *out, size_t cap) {
   if (!eat(j, '"'))
     return 0;
   size_t n = 0;
   while (j->p < j->end && *j->p != '"') {
     char c = *j->p++;
+    char utf8[4];
+    size_t len = 1;
+    utf8[0] = c;
+    if ((unsigned char)c < 0x20)
+      return 0; /* control characters must be escaped */
     if (c == '\\') {
       if (j->p >= j->end)
         return 0;
       c = *j->p++;
       switch (c) {
-      case '"': case '\\': case '/': break;
-      case 'n': c = '\n'; break;
-      case 't': c = '\t'; break;
-      case 'r': c = '\r'; break;
-      case 'b': c = '\b'; break;
-      case 'f': c = '\f'; break;
-      case 'u': /* kept verbatim: names here are ASCII */
-        if (j->end - j->p < 4)
+      case '"': case '\\': case '/': utf8[0] = c; break;
+      case 'n': utf8[0] = '\n'; break;
+      case 't': utf8[0] = '\t'; break;
+      case 'r': utf8[0] = '\r'; break;
+      case 'b': utf8[0] = '\b'; break;
+      case 'f': utf8[0] = '\f'; break;
+      case 'u': {
+        unsigned u, lo;
+        if (!hex4(j, &u))
           return 0;
-        j->p += 4;
-        c = '?';
+        if (u >= 0xd800 && u < 0xdc00) { /* a high surrogate, then a low */
+          if (j->end - j->p < 6 || j->p[0] != '\\' || j->p[1] != 'u')
+            return 0;
+          j->p += 2;
+          if (!hex4(j, &lo) || lo < 0xdc00 || lo >= 0xe000)
+            return 0;
+          u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
+        } else if (u >= 0xdc00 && u < 0xe000) {
+          return 0;
+        }
+        if (u == 0)
+          return 0; /* names are C strings */
+        if (u < 0x80) {
+          utf8[0] = (char)u;
+        } else if (u < 0x800) {
+          utf8[0] = (char)(0xc0 | (u >> 6));
+          utf8[1] = (char)(0x80 | (u & 0x3f));
+          len = 2;
+        } else if (u < 0x10000) {
+          utf8[0] = (char)(0xe0 | (u >> 12));
+          utf8[1] = (char)(0x80 | ((u >> 6) & 0x3f));
+          utf8[2] = (char)(0x80 | (u & 0x3f));
+          len = 3;
+        } else {
+          utf8[0] = (char)(0xf0 | (u >> 18));
+          utf8[1] = (char)(0x80 | ((u >> 12) & 0x3f));
+          utf8[2] = (char)(0x80 | ((u >> 6) & 0x3f));
+          utf8[3] = (char)(0x80 | (u & 0x3f));
+          len = 4;
+        }
         break;
+      }
       default: return 0;
       }
     }
     if (!out)
       continue;
-    if (n + 1 >= cap)
+    if (n + len >= cap)
       return 0;
-    out[n++] = c;
+    memcpy(out + n, utf8, len);
+    n += len;
   }
   if (j->p >= j->end)
     return 0;
@@ -855,7 +1245,7 @@ static int juint(struct json *j, uint64_t *v) {
   return 1;
 }
 
-/* Skips any JSON value (for __metadata__ and unknown fields). */
+/* Skips any JSON value (unknown fields). */
 static int jskip(struct json *j, int depth) {
   uint64_t u;
   if (depth > 32)
@@ -892,41 +1282,154 @@ static int jskip(struct json *j, int depth) {
   return 0;
 }
 
-graft_status graft_load(graft_context *ctx, const char *path) {
+/* The run state read from __metadata__, applied once the whole file is
+ * known to be good. */
+struct run_state {
+  int full;                 /* graft.content is "full" */
+  int have_steps, have_seed;
+  uint64_t steps, seed;
+  double *hyper;            /* per tensor: the value, when have_hyper[i] */
+  char *have_hyper;
+  char **props;             /* user.<key> pairs (malloc'ed) */
+  int32_t nprops;
+};
+
+static void free_run_state(struct run_state *r) {
+  for (int32_t i = 0; i < 2 * r->nprops; ++i)
+    free(r->props[i]);
+  free(r->props);
+  free(r->hyper);
+  free(r->have_hyper);
+}
+
+static int parse_decimal(const char *s, uint64_t *v) {
+  struct json j = {s, s + strlen(s)};
+  return juint(&j, v) && j.p == j.end;
+}
+
+/* Reads the __metadata__ object (string values; others are skipped).
+ * Returns 0 on malformed JSON, -1 out of memory, 1 otherwise; *bad names
+ * a bad value (set to the key). */
+static int read_metadata(struct json *j, const graft_model_desc *m,
+                         struct run_state *r, char *bad, size_t badcap) {
+  char key[GRAFT_PROPERTY_KEY_MAX + 16], value[GRAFT_PROPERTY_VALUE_MAX];
+  if (!eat(j, '{'))
+    return jskip(j, 0);
+  if (eat(j, '}'))
+    return 1;
+  do {
+    if (!jstring(j, key, sizeof key) || !eat(j, ':'))
+      return 0;
+    ws(j);
+    if (j->p >= j->end || *j->p != '"') {
+      if (!jskip(j, 1))
+        return 0;
+      continue;
+    }
+    if (!jstring(j, value, sizeof value))
+      return 0;
+    if (strcmp(key, "graft.content") == 0) {
+      r->full = strcmp(value, "full") == 0;
+    } else if (strcmp(key, "graft.steps") == 0) {
+      r->have_steps = parse_decimal(value, &r->steps);
+      if (!r->have_steps)
+        snprintf(bad, badcap, "%s", key);
+    } else if (strcmp(key, "graft.seed") == 0) {
+      r->have_seed = parse_decimal(value, &r->seed);
+      if (!r->have_seed)
+        snprintf(bad, badcap, "%s", key);
+    } else if (strncmp(key, "graft.hyper.", 12) == 0) {
+      for (int32_t i = 0; i < m->ntensors; ++i)
+        if (m->tensors[i].role == GRAFT_ROLE_HYPER &&
+            strcmp(m->tensors[i].name, key + 12) == 0) {
+          char *end;
+          double v = strtod(value, &end);
+          if (end == value || *end || check_hyper(key + 12, v, "graft_load"))
+            snprintf(bad, badcap, "%s", key);
+          r->hyper[i] = v;
+          r->have_hyper[i] = 1;
+        }
+    } else if (strncmp(key, "user.", 5) == 0 && key[5]) {
+      char **props = (char **)realloc(r->props,
+                                      sizeof(char *) * 2 * (size_t)(r->nprops + 1));
+      if (!props)
+        return -1;
+      r->props = props;
+      props[2 * r->nprops] = copy_string(key + 5);
+      props[2 * r->nprops + 1] = copy_string(value);
+      ++r->nprops;
+      if (!props[2 * r->nprops - 2] || !props[2 * r->nprops - 1])
+        return -1;
+    }
+  } while (eat(j, ','));
+  return eat(j, '}');
+}
+
+static int has_role(const graft_model_desc *m, int32_t role) {
+  for (int32_t i = 0; i < m->ntensors; ++i)
+    if (m->tensors[i].role == role)
+      return 1;
+  return 0;
+}
+
+graft_status graft_load_ex(graft_context *ctx, const char *path,
+                           uint32_t flags, graft_load_report report,
+                           void *user) {
   CHECK_CTX("graft_load");
   if (!path)
     return fail(GRAFT_ERR_INVALID_ARGUMENT, "graft_load: null path");
+  if (flags & ~(uint32_t)GRAFT_LOAD_NON_STRICT)
+    return fail(GRAFT_ERR_INVALID_ARGUMENT, "graft_load_ex: unknown flags 0x%x",
+                (unsigned)flags);
+  int strict = !(flags & GRAFT_LOAD_NON_STRICT);
   const graft_model_desc *m = ctx->model;
   FILE *f = fopen(path, "rb");
   if (!f)
     return fail(GRAFT_ERR_IO, "cannot open %s", path);
   unsigned char *file = 0;
   int64_t *slot = 0; /* per tensor: offset of its bytes in `file`, or -1 */
+  struct run_state run = {0};
+  char bad[256] = "";
   graft_status status = GRAFT_OK;
   long size = -1;
+  /* A directory opens, and seeks to a nonsense size, but cannot be read. */
+  int first = getc(f);
+  if (first == EOF && ferror(f)) {
+    fclose(f);
+    return fail(GRAFT_ERR_IO, "cannot read %s (not a regular file?)", path);
+  }
   if (fseek(f, 0, SEEK_END) == 0)
     size = ftell(f);
-  if (size < 0 || fseek(f, 0, SEEK_SET) != 0) {
+  if (size < 0 || fseek(f, 0, SEEK_SET) != 0 || ferror(f)) {
     fclose(f);
-    return fail(GRAFT_ERR_IO, "cannot read %s", path);
+    return fail(GRAFT_ERR_IO, "cannot read %s (not a regular file?)", path);
   }
   file = (unsigned char *)malloc((size_t)size + 1);
   slot = (int64_t *)malloc(sizeof(int64_t) * ((size_t)m->ntensors + 1));
-  if (!file || !slot) {
+  run.hyper = (double *)calloc((size_t)m->ntensors + 1, sizeof(double));
+  run.have_hyper = (char *)calloc((size_t)m->ntensors + 1, 1);
+  if (!file || !slot || !run.hyper || !run.have_hyper) {
     fclose(f);
     free(file);
     free(slot);
+    free_run_state(&run);
     return fail(GRAFT_ERR_OUT_OF_MEMORY, "graft_load: out of memory");
   }
   size_t got = fread(file, 1, (size_t)size, f);
+  int readError = ferror(f);
   fclose(f);
   for (int32_t i = 0; i < m->ntensors; ++i)
     slot[i] = -1;
+  int modelHasOptimizer = has_role(m, GRAFT_ROLE_OPT_STATE);
 #define BAD(...)                                                              \
   do {                                                                        \
     status = fail(GRAFT_ERR_FORMAT, __VA_ARGS__);                             \
     goto done;                                                                \
   } while (0)
+  if (readError) {
+    status = fail(GRAFT_ERR_IO, "cannot read %s (not a regular file?)", path);
+    goto done;
+  }
   if (got != (size_t)size)
     BAD("cannot read %s", path);
   if (size < 8)
@@ -948,8 +1451,15 @@ graft_status graft_load(graft_context *ctx, const char *path) {
       if (!jstring(&j, key, sizeof key) || !eat(&j, ':'))
         BAD("%s: malformed safetensors header", path);
       if (strcmp(key, "__metadata__") == 0) {
-        if (!jskip(&j, 0))
+        int r = read_metadata(&j, m, &run, bad, sizeof bad);
+        if (r < 0) {
+          status = fail(GRAFT_ERR_OUT_OF_MEMORY, "graft_load: out of memory");
+          goto done;
+        }
+        if (!r)
           BAD("%s: malformed safetensors metadata", path);
+        if (bad[0])
+          BAD("%s: metadata '%s' has a bad value", path, bad);
         continue;
       }
       /* Which tensor of the model. */
@@ -964,10 +1474,22 @@ graft_status graft_load(graft_context *ctx, const char *path) {
           t = i;
       }
       if (t < 0) {
-        status = fail(GRAFT_ERR_NOT_FOUND,
-                      "%s: tensor '%s' is not a %s of model '%s'", path, key,
-                      opt ? "optimizer state" : "parameter or buffer", m->name);
-        goto done;
+        /* A model without optimizer state (an inference twin) takes the
+         * weights of a training checkpoint; strict otherwise. */
+        int skip = opt && !modelHasOptimizer;
+        if (!skip && strict) {
+          status = fail(GRAFT_ERR_NOT_FOUND,
+                        "%s: tensor '%s' is not a %s of model '%s' (unexpected "
+                        "key; graft_load_ex with GRAFT_LOAD_NON_STRICT skips it)",
+                        path, key,
+                        opt ? "optimizer state" : "parameter or buffer", m->name);
+          goto done;
+        }
+        if (!skip && report)
+          report(key, GRAFT_LOAD_UNEXPECTED, user);
+        if (!jskip(&j, 0))
+          BAD("%s: malformed entry '%s'", path, key);
+        continue;
       }
       if (slot[t] >= 0)
         BAD("%s: tensor '%s' appears twice", path, key);
@@ -987,6 +1509,7 @@ graft_status graft_load(graft_context *ctx, const char *path) {
           } else if (strcmp(field, "shape") == 0) {
             int32_t rank = 0;
             int shapeOk = 1;
+            char have[128] = "", want[128] = "";
             if (!eat(&j, '['))
               BAD("%s: bad shape of '%s'", path, key);
             if (!eat(&j, ']')) {
@@ -996,15 +1519,27 @@ graft_status graft_load(graft_context *ctx, const char *path) {
                   BAD("%s: bad shape of '%s'", path, key);
                 if (rank >= d->rank || (int64_t)v != d->shape[rank])
                   shapeOk = 0;
+                size_t n = strlen(have);
+                if (n + 24 < sizeof have)
+                  snprintf(have + n, sizeof have - n, "%s%llu", rank ? ", " : "",
+                           (unsigned long long)v);
                 ++rank;
               } while (eat(&j, ','));
               if (!eat(&j, ']'))
                 BAD("%s: bad shape of '%s'", path, key);
             }
             if (!shapeOk || rank != d->rank) {
+              for (int32_t k = 0; k < d->rank; ++k) {
+                size_t n = strlen(want);
+                if (n + 24 < sizeof want)
+                  snprintf(want + n, sizeof want - n, "%s%lld", k ? ", " : "",
+                           (long long)d->shape[k]);
+              }
+              /* PyTorch's load_state_dict words. */
               status = fail(GRAFT_ERR_SIZE,
-                            "%s: tensor '%s' has a shape other than the "
-                            "model's (rank %d)", path, key, (int)d->rank);
+                            "%s: size mismatch for %s: copying a param with "
+                            "shape [%s] from checkpoint, the shape in current "
+                            "model is [%s]", path, key, have, want);
               goto done;
             }
             haveShape = 1;
@@ -1040,34 +1575,71 @@ graft_status graft_load(graft_context *ctx, const char *path) {
     if (!eat(&j, '}'))
       BAD("%s: malformed safetensors header", path);
   }
+  ws(&j);
+  if (j.p != j.end)
+    BAD("%s: text after the safetensors header's JSON object", path);
   /* Every parameter and buffer is needed; optimizer state all or none. */
   {
-    int optSeen = 0, optMissing = 0;
+    int optSeen = 0;
     for (int32_t i = 0; i < m->ntensors; ++i) {
       const graft_tensor_desc *d = &m->tensors[i];
-      if ((d->role == GRAFT_ROLE_PARAM || d->role == GRAFT_ROLE_BUFFER) &&
-          slot[i] < 0) {
+      if (d->role == GRAFT_ROLE_OPT_STATE && slot[i] >= 0)
+        optSeen = 1;
+    }
+    for (int32_t i = 0; i < m->ntensors; ++i) {
+      const graft_tensor_desc *d = &m->tensors[i];
+      int missingWeight = (d->role == GRAFT_ROLE_PARAM ||
+                           d->role == GRAFT_ROLE_BUFFER) && slot[i] < 0;
+      int missingOpt = d->role == GRAFT_ROLE_OPT_STATE && optSeen && slot[i] < 0;
+      if (!missingWeight && !missingOpt)
+        continue;
+      if (strict) {
+        if (missingOpt)
+          BAD("%s has part of the optimizer state only (no 'optimizer.%s')",
+              path, d->name);
         status = fail(GRAFT_ERR_NOT_FOUND, "%s has no tensor '%s' that model "
-                      "'%s' needs", path, d->name, m->name);
+                      "'%s' needs (missing key; graft_load_ex with "
+                      "GRAFT_LOAD_NON_STRICT keeps the context's)",
+                      path, d->name, m->name);
         goto done;
       }
-      if (d->role == GRAFT_ROLE_OPT_STATE)
-        {
-        if (slot[i] >= 0)
-          optSeen = 1;
-        else
-          optMissing = 1;
+      if (report) {
+        char full[1040];
+        snprintf(full, sizeof full, "%s%s", missingOpt ? "optimizer." : "",
+                 d->name);
+        report(full, GRAFT_LOAD_MISSING, user);
       }
     }
-    if (optSeen && optMissing)
-      BAD("%s has part of the optimizer state only", path);
   }
   for (int32_t i = 0; i < m->ntensors; ++i)
     if (slot[i] >= 0)
       memcpy(ctx->data[i], file + slot[i], (size_t)m->tensors[i].nbytes);
+  /* A full checkpoint's run state: the context continues as the run that
+   * saved it would have. */
+  if (run.full) {
+    if (run.have_steps)
+      ctx->steps = run.steps;
+    if (run.have_seed)
+      ctx->seed = run.seed;
+    for (int32_t i = 0; i < m->ntensors; ++i)
+      if (run.have_hyper[i])
+        store(ctx->data[i], m->tensors[i].dtype, 0, run.hyper[i]);
+    for (int32_t i = 0; i < 2 * ctx->nprops; ++i)
+      free(ctx->props[i]);
+    free(ctx->props);
+    ctx->props = run.props;
+    ctx->nprops = run.nprops;
+    run.props = 0;
+    run.nprops = 0;
+  }
 #undef BAD
 done:
   free(file);
   free(slot);
+  free_run_state(&run);
   return status;
+}
+
+graft_status graft_load(graft_context *ctx, const char *path) {
+  return graft_load_ex(ctx, path, 0, 0, 0);
 }

@@ -447,8 +447,8 @@ static int determinism(int argc, char **argv) {
   MUST(graft_create(&MODEL, &ctx));
   MUST(graft_init(ctx, seed));
   for (int a = 5; a + 1 < argc; ++a) {
-    if (!strcmp(argv[a], "--save-init"))
-      MUST(graft_save(ctx, argv[a + 1]));
+    if (!strcmp(argv[a], "--save-init")) /* weights only: no run state */
+      MUST(graft_save_weights(ctx, argv[a + 1]));
     else if (!strcmp(argv[a], "--load"))
       MUST(graft_load(ctx, argv[a + 1]));
   }
