@@ -89,89 +89,6 @@ void graft::registerCodegenDialects(DialectRegistry &registry) {
   registerOpenMPDialectTranslation(registry);
 }
 
-namespace {
-/// graft-hook-points: prepares the hook points of the backward
-/// (graft.hook_call) for their lowering. On the CPU each function records
-/// its hook points (name, gradient type) as `graft.hook_points`, which
-/// becomes the library's GRAFT_ROLE_HOOK tensors, and the module declares
-/// the C runtime's `graft_run_hook(name, data)` that convert-graft-to-linalg
-/// calls. The CUDA target cannot call the host in the middle of its
-/// backward: the hook points of retained values (`graft.retained`, whose
-/// hooks then run on the retained copy after forward_backward, as before)
-/// become the identity and a register_hook point is an error naming it.
-struct HookPointsPass
-    : PassWrapper<HookPointsPass, OperationPass<ModuleOp>> {
-  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(HookPointsPass)
-  HookPointsPass() = default;
-  HookPointsPass(const HookPointsPass &other) : PassWrapper(other) {}
-  StringRef getArgument() const override { return "graft-hook-points"; }
-  StringRef getDescription() const override {
-    return "Records the hook points of each function and declares "
-           "graft_run_hook (target=cpu), or removes them (target=cuda)";
-  }
-  void getDependentDialects(DialectRegistry &registry) const override {
-    registry.insert<func::FuncDialect, LLVM::LLVMDialect>();
-  }
-  Option<std::string> target{*this, "target",
-                             llvm::cl::desc("cpu or cuda"),
-                             llvm::cl::init("cpu")};
-
-  void runOnOperation() override {
-    ModuleOp module = getOperation();
-    bool cuda = target == "cuda";
-    bool any = false;
-    llvm::StringMap<Type> typeOf;
-    for (auto fn : module.getOps<func::FuncOp>()) {
-      SmallVector<Attribute> points;
-      llvm::StringSet<> seen;
-      WalkResult r = fn.walk([&](graft::HookCallOp op) {
-        if (cuda) {
-          if (op->hasAttr("graft.retained")) {
-            op.getResult().replaceAllUsesWith(op.getGrad());
-            op->erase();
-            return WalkResult::advance();
-          }
-          op.emitError("gradient hook '")
-              << op.getName()
-              << "': --target=cuda cannot call hooks inside the backward "
-                 "(hooks on non-leaf tensors run on the host, in the middle "
-                 "of the compiled backward); compile this model for the CPU, "
-                 "or remove the register_hook";
-          return WalkResult::interrupt();
-        }
-        auto [it, fresh] = typeOf.try_emplace(op.getName(), op.getType());
-        if (!fresh && it->second != op.getType()) {
-          op.emitError("hook '")
-              << op.getName() << "' is on gradients of different types ("
-              << it->second << " and " << op.getType() << ")";
-          return WalkResult::interrupt();
-        }
-        any = true;
-        if (seen.insert(op.getName()).second) {
-          Builder b(op.getContext());
-          points.push_back(b.getDictionaryAttr(
-              {b.getNamedAttr("name", op.getNameAttr()),
-               b.getNamedAttr("type", TypeAttr::get(op.getType()))}));
-        }
-        return WalkResult::advance();
-      });
-      if (r.wasInterrupted())
-        return signalPassFailure();
-      if (!points.empty())
-        fn->setAttr("graft.hook_points",
-                    ArrayAttr::get(module.getContext(), points));
-    }
-    if (!any || module.lookupSymbol("graft_run_hook"))
-      return;
-    OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
-    auto ptr = LLVM::LLVMPointerType::get(module.getContext());
-    auto decl = func::FuncOp::create(b, module.getLoc(), "graft_run_hook",
-                                     b.getFunctionType({ptr, ptr}, {}));
-    decl.setPrivate();
-  }
-};
-} // namespace
-
 std::string graft::linalgPipeline(bool cpu) {
   std::string on = cpu ? "true" : "false";
   return std::string("graft-hook-points{target=") + (cpu ? "cpu" : "cuda") +
@@ -230,7 +147,6 @@ void graft::registerCodegenPassesOnce() {
   memref::registerMemRefPasses();
   mlir::registerConversionPasses();
   registerConversionPasses(); // graft's own
-  PassRegistration<HookPointsPass>();
   PassPipelineRegistration<>(
       "graft-cpu-pipeline",
       "Lowers the training program's functions to the LLVM dialect",

@@ -5,6 +5,45 @@
 
 include "mlir/Pass/PassBase.td"
 
+def HookPoints : Pass<"graft-hook-points", "::mlir::ModuleOp"> {
+  let summary = "Prepares the backward's hook points (graft.hook_call) for a target";
+  let description = [{
+    A `graft.hook_call` is where the embedding application's gradient hooks
+    run, in the middle of the backward (PyTorch's `h.register_hook` on a
+    non-leaf, and every `retain_grad` value). Runs before
+    `convert-graft-to-linalg`, which lowers one function at a time and so
+    cannot declare module-level symbols.
+
+    With `target=cpu` each function records its hook points as
+    `graft.hook_points` (name and gradient type: the library's
+    `GRAFT_ROLE_HOOK` tensors) and the module declares the C runtime's
+    `graft_run_hook(name, data)`, which `convert-graft-to-linalg` calls
+    with a private copy of the gradient:
+
+    ```mlir
+    // before
+    func.func @m_forward_backward(...) {
+      %g2 = graft.hook_call "h" %g : tensor<4x8xf32>
+    // after
+    func.func @m_forward_backward(...) attributes {graft.hook_points = [
+        {name = "h", type = tensor<4x8xf32>} ]} { ... }
+    func.func private @graft_run_hook(!llvm.ptr, !llvm.ptr)
+    ```
+
+    With `target=cuda` the host cannot be called inside the compiled
+    backward: a retained value's hook point (`graft.retained`) becomes the
+    identity (its hooks run on the retained copy after `forward_backward`),
+    and a `register_hook` point is an error naming the hook. Two hook points
+    of one name with different gradient types are an error on any target.
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"cpu\"",
+           "cpu or cuda">,
+  ];
+  let dependentDialects = ["::mlir::func::FuncDialect",
+                           "::mlir::LLVM::LLVMDialect"];
+}
+
 def ConvertGraftToLinalg : Pass<"convert-graft-to-linalg", "::mlir::func::FuncOp"> {
   let summary = "Lowers graft ops in functions to linalg, tensor, arith and math";
   let description = [{

@@ -161,25 +161,35 @@ static void report(const char *name, graft_load_issue issue, void *user) {
   strcat(list, name);
 }
 
-/* A safetensors file with fc1.weight (from `src`) and an extra tensor. */
-static void write_partial(const char *path, const float *w) {
-  char header[256];
-  int n = snprintf(header, sizeof header,
-                   "{\"fc1.weight\":{\"dtype\":\"F32\",\"shape\":[32,16],"
-                   "\"data_offsets\":[0,2048]},\"extra.bias\":{\"dtype\":"
-                   "\"F32\",\"shape\":[2],\"data_offsets\":[2048,2056]}}");
+/* A safetensors file by hand: the JSON header (padded to 8 bytes), then
+ * `bytes` of data. */
+static void write_raw(const char *path, const char *json, const void *data,
+                      size_t bytes) {
+  char header[512];
+  int n = snprintf(header, sizeof header, "%s", json);
   while (n % 8)
     header[n++] = ' ';
   FILE *f = fopen(path, "wb");
   unsigned char len[8];
   for (int k = 0; k < 8; ++k)
     len[k] = (unsigned char)((uint64_t)n >> (8 * k));
-  float extra[2] = {1, 2};
   fwrite(len, 1, 8, f);
   fwrite(header, 1, (size_t)n, f);
-  fwrite(w, sizeof(float), 32 * 16, f);
-  fwrite(extra, sizeof(float), 2, f);
+  fwrite(data, 1, bytes, f);
   fclose(f);
+}
+
+/* A safetensors file with fc1.weight (w) and an extra tensor. */
+static void write_partial(const char *path, const float *w) {
+  float data[32 * 16 + 2];
+  memcpy(data, w, sizeof(float) * 32 * 16);
+  data[32 * 16] = 1;
+  data[32 * 16 + 1] = 2;
+  write_raw(path,
+            "{\"fc1.weight\":{\"dtype\":\"F32\",\"shape\":[32,16],"
+            "\"data_offsets\":[0,2048]},\"extra.bias\":{\"dtype\":"
+            "\"F32\",\"shape\":[2],\"data_offsets\":[2048,2056]}}",
+            data, sizeof data);
 }
 
 static void regressions(const char *dir) {
@@ -264,29 +274,15 @@ static void regressions(const char *dir) {
     snprintf(partial, sizeof partial, "%s/escaped.safetensors", dir);
     const char *h = "{\"fc1.w\\u0065ight\":{\"dtype\":\"F32\",\"shape\":"
                     "[32,16],\"data_offsets\":[0,2048]}}";
-    char header[256];
-    int n = snprintf(header, sizeof header, "%s", h);
-    while (n % 8)
-      header[n++] = ' ';
-    FILE *f = fopen(partial, "wb");
-    unsigned char len[8];
-    for (int k = 0; k < 8; ++k)
-      len[k] = (unsigned char)((uint64_t)n >> (8 * k));
-    fwrite(len, 1, 8, f);
-    fwrite(header, 1, (size_t)n, f);
-    fwrite(w, sizeof(float), 32 * 16, f);
-    fclose(f);
+    write_raw(partial, h, w, sizeof(float) * 32 * 16);
     char found[1024] = "";
     OK(graft_load_ex(c, partial, GRAFT_LOAD_NON_STRICT, report, found));
     CHECK(strstr(found, "unexpected") == 0,
           "a \\u escape in a name decodes (fc1.w\\u0065ight is fc1.weight)");
-    /* The same with trailing text inside the header's length. */
-    memcpy(header + n - 2, "x}", 2);
-    f = fopen(partial, "wb");
-    fwrite(len, 1, 8, f);
-    fwrite(header, 1, (size_t)n, f);
-    fwrite(w, sizeof(float), 32 * 16, f);
-    fclose(f);
+    /* The same with text after the object, inside the header's length. */
+    char trailing_json[256];
+    snprintf(trailing_json, sizeof trailing_json, "%s x", h);
+    write_raw(partial, trailing_json, w, sizeof(float) * 32 * 16);
     graft_status trailing = graft_load_ex(c, partial, GRAFT_LOAD_NON_STRICT, 0, 0);
     CHECK(trailing == GRAFT_ERR_FORMAT,
           "text after the header's JSON object: GRAFT_ERR_FORMAT (%d)",
