@@ -51,22 +51,40 @@ LogicalResult graft::deriveBackward(ModelOp model, BackwardStats *stats) {
     return failure();
   }
   llvm::DenseSet<Value> retained;
-  // The hook points of retained values: a hook registered on a retained
-  // value (the C API's graft_register_grad_hook by its name) runs in the
-  // backward and changes what flows on, as PyTorch's h.register_hook with
-  // h.retain_grad(); the retained gradient is what it leaves. A name that a
+  // Hooks belong to a tensor, not to one use of it: `h.register_hook(f)`
+  // rebinds the name h to a graft.grad_hook result, but f sees h's whole
+  // gradient (uses before the register line too). So every hook point of
+  // a tensor runs where its gradient is complete, in registration order,
+  // then the hook point of a retained value (PyTorch runs retain_grad's
+  // hook last): a hook registered on a retained value (the C API's
+  // graft_register_grad_hook by its name) changes what flows on, and the
+  // retained gradient is what the hooks leave. A name that a
   // graft.grad_hook already uses keeps that one hook point.
+  auto baseOf = [](Value v) {
+    while (auto hook = v.getDefiningOp<GradHookOp>())
+      v = hook.getInput();
+    return v;
+  };
+  struct HookPoint {
+    StringRef name;
+    bool retained;
+    Location loc; // of the register_hook / retain_grad
+  };
+  llvm::DenseMap<Value, SmallVector<HookPoint>> hooksOf;
   llvm::StringSet<> hookNames;
-  for (auto hook : body.getOps<GradHookOp>())
+  for (auto hook : body.getOps<GradHookOp>()) {
     hookNames.insert(hook.getName());
-  llvm::DenseMap<Value, SmallVector<StringRef>> retainHooks;
+    hooksOf[baseOf(hook.getInput())].push_back(
+        {hook.getName(), false, hook.getLoc()});
+  }
   for (auto retain : body.getOps<RetainGradOp>()) {
     if (!ag.requiresGrad(retain.getValue()))
       return retain.emitError("can't retain_grad on Tensor that has "
                               "requires_grad=False");
     retained.insert(retain.getValue());
     if (hookNames.insert(retain.getName()).second)
-      retainHooks[retain.getValue()].push_back(retain.getName());
+      hooksOf[baseOf(retain.getValue())].push_back(
+          {retain.getName(), true, retain.getLoc()});
   }
   for (auto read : body.getOps<ReadGradOp>()) {
     AutogradInfo info = ag.lookup(read.getValue());
@@ -98,26 +116,27 @@ LogicalResult graft::deriveBackward(ModelOp model, BackwardStats *stats) {
                                            lossType.getElementType(), 1.0)}));
 
   for (Operation *op : llvm::reverse(forward)) {
-    // A retained result's gradient is complete here (its uses come later in
-    // program order): through its hook point before it flows upstream.
+    // A result's gradient is complete here (its uses come later in program
+    // order): through its hook points before it flows upstream.
     for (Value r : op->getResults()) {
-      auto it = retainHooks.find(r);
+      auto it = hooksOf.find(r);
       Value g = grads.lookup(r);
-      if (it == retainHooks.end() || !g)
+      if (it == hooksOf.end() || !g)
         continue;
       b.setInsertionPointToEnd(&body);
-      for (StringRef name : it->second) {
-        auto call = HookCallOp::create(b, r.getLoc(), name, g);
-        call->setAttr("graft.retained", b.getUnitAttr());
+      for (const HookPoint &point : it->second) {
+        auto call = HookCallOp::create(b, point.loc, point.name, g);
+        if (point.retained)
+          call->setAttr("graft.retained", b.getUnitAttr());
         g = call;
       }
       grads[r] = g;
     }
+    // The rebound name's gradient is the tensor's (hooked where complete).
     if (auto hook = dyn_cast<GradHookOp>(op)) {
       if (Value g = grads.lookup(hook.getResult())) {
         b.setInsertionPointToEnd(&body);
-        Value h = HookCallOp::create(b, op->getLoc(), hook.getName(), g);
-        accumulate(b, op->getLoc(), hook.getInput(), h);
+        accumulate(b, op->getLoc(), hook.getInput(), g);
       }
       continue;
     }
@@ -170,7 +189,7 @@ LogicalResult graft::deriveBackward(ModelOp model, BackwardStats *stats) {
   // Expose .grad of the leaves and of retained values, in declaration order.
   b.setInsertionPointToEnd(&body);
   auto expose = [&](Operation *at, StringRef name, Value v) {
-    if (Value g = grads.lookup(v)) {
+    if (Value g = grads.lookup(baseOf(v))) {
       GradientOp::create(b, at->getLoc(), name, g);
       ++st.gradients;
     }

@@ -85,12 +85,14 @@ graft.model @retain_and_hooks {
   graft.retain_grad "h" %h : tensor<3xf32>
   %s = graft.sum %h : tensor<3xf32> -> tensor<f32>
   graft.loss %s : tensor<f32>
-  // The retained h is a hook point too (its hooks change what flows on),
-  // reached before the grad_hook that defines h.
+  // Hooks belong to the tensor (%e; %h is the same tensor): they run where
+  // its whole gradient is complete, in registration order, the retained
+  // value's hook point last (as PyTorch runs retain_grad's hook), and the
+  // retained gradient is what they leave.
   // CHECK: %[[GH:.*]] = graft.broadcast_to
-  // CHECK: %[[RH:.*]] = graft.hook_call "h" %[[GH]] {graft.retained} : tensor<3xf32>
-  // CHECK: %[[GE:.*]] = graft.hook_call "e.hook" %[[RH]] : tensor<3xf32>
-  // CHECK: %[[GW:.*]] = graft.mul %[[GE]], %{{.*}}
+  // CHECK: %[[GE:.*]] = graft.hook_call "e.hook" %[[GH]] : tensor<3xf32>
+  // CHECK: %[[RH:.*]] = graft.hook_call "h" %[[GE]] {graft.retained} : tensor<3xf32>
+  // CHECK: %[[GW:.*]] = graft.mul %[[RH]], %{{.*}}
   // CHECK: graft.gradient "w" %[[GW]]
   // CHECK-NOT: graft.gradient "unused"
   // CHECK: graft.gradient "h" %[[RH]]
@@ -123,4 +125,30 @@ graft.model @read_grad {
   // CHECK: graft.gradient "e" %[[GE:.*]] : tensor<3xf32>
   // CHECK: graft.gradient "e.grad" %[[GE]] : tensor<3xf32>
   // CHECK: graft.gradient "w.grad" %[[GW]] : tensor<3xf32>
+}
+
+// -----
+
+// A hook sees every use of the tensor, also those before register_hook:
+// PyTorch's y = e * 2; e.register_hook(f); z = e * 3; loss = y + z gives f
+// the gradient 2 + 3, then the chain continues from what f returns.
+// CHECK-LABEL: graft.model @hook_sees_every_use
+graft.model @hook_sees_every_use {
+  %w = graft.param "w" init <ones> : tensor<3xf32>
+  %e = graft.exp %w : tensor<3xf32>
+  %y = graft.add %e, %e : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
+  %h = graft.grad_hook "f" %e : tensor<3xf32>
+  %z = graft.mul %h, %h : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
+  %t = graft.add %y, %z : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
+  %s = graft.sum %t : tensor<3xf32> -> tensor<f32>
+  graft.loss %s : tensor<f32>
+  // The gradients of both uses (through %z = h * h and %y = e + e) are
+  // summed into %e's before its one hook point.
+  // CHECK: graft.loss
+  // CHECK: %[[Z:.*]] = graft.add %{{.*}}, %{{.*}} : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
+  // CHECK-NEXT: %[[ZY:.*]] = graft.add %[[Z]], %{{.*}} : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
+  // CHECK-NEXT: %[[ALL:.*]] = graft.add %[[ZY]], %{{.*}} : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
+  // CHECK-NEXT: %[[F:.*]] = graft.hook_call "f" %[[ALL]] : tensor<3xf32>
+  // CHECK-NEXT: %[[GW:.*]] = graft.mul %[[F]], %{{.*}}
+  // CHECK-NEXT: graft.gradient "w" %[[GW]]
 }
