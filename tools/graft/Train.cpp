@@ -578,6 +578,10 @@ int graft::cli::runTrain() {
     if (meta["graft.model"] != name)
       return report(modelError(resumeFrom + " is a checkpoint of model '" +
                                meta["graft.model"] + "', not '" + name + "'"));
+    if (meta["graft.content"] == "weights" || !meta.count("graft.seed"))
+      return report(modelError(
+          resumeFrom + " holds weights only, no run state (steps, seed, "
+                       "optimizer state): it cannot resume a run"));
     if (meta["graft.seed"] != std::to_string(seed))
       return report(modelError(resumeFrom + " was trained with --seed " +
                                meta["graft.seed"] +

@@ -11,6 +11,7 @@
  * missing and unexpected names; user properties round-trip.
  * MODE "inspect FILE [RESAVED]": loads FILE (e.g. written by graft train)
  * into a fresh context, prints its run state and saves it to RESAVED.
+ * MODE "weights FILE OUT": the same, saving OUT with graft_save_weights.
  * MODE "accumulate": input gradients accumulate (issue 15).
  * MODE "create": prints what graft_create says (the CPU check). */
 #include MODEL_HEADER
@@ -362,11 +363,11 @@ static void accumulate(void) {
   graft_destroy(c);
 }
 
-static void inspect(const char *path, const char *out) {
+static void inspect(const char *path, const char *out, int weights_only) {
   graft_context *c = create(1);
   OK(graft_load(c, path));
   if (out)
-    OK(graft_save(c, out));
+    OK(weights_only ? graft_save_weights(c, out) : graft_save(c, out));
   uint64_t steps, seed;
   double lr;
   OK(graft_steps(c, &steps));
@@ -381,7 +382,11 @@ static void inspect(const char *path, const char *out) {
 int main(int argc, char **argv) {
   (void)failures;
   if ((argc == 3 || argc == 4) && strcmp(argv[1], "inspect") == 0) {
-    inspect(argv[2], argc == 4 ? argv[3] : 0);
+    inspect(argv[2], argc == 4 ? argv[3] : 0, 0);
+    return 0;
+  }
+  if (argc == 4 && strcmp(argv[1], "weights") == 0) {
+    inspect(argv[2], argv[3], 1);
     return 0;
   }
   if (argc == 2 && strcmp(argv[1], "create") == 0) {
@@ -408,6 +413,6 @@ int main(int argc, char **argv) {
     return failures != 0;
   }
 #endif
-  fprintf(stderr, "usage: run-state resume DIR THREADS | inspect FILE [RESAVED] | accumulate | create\n");
+  fprintf(stderr, "usage: run-state resume DIR THREADS | inspect FILE [RESAVED] | weights FILE OUT | accumulate | create\n");
   return 2;
 }
