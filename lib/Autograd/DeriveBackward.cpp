@@ -32,6 +32,24 @@ LogicalResult graft::deriveBackward(ModelOp model, BackwardStats *stats) {
   // No path to a backward skips PyTorch's version-counter checks.
   if (failed(checkInPlace(model)))
     return failure();
+  // Each random op draws from its own stream: two forward dropouts with one
+  // stream drop the same elements (PyTorch draws fresh bits per call). The
+  // VJPs added below reuse their op's stream on purpose (the same mask).
+  llvm::DenseMap<int64_t, DropoutOp> streams;
+  WalkResult shared = model.getBody().walk([&](DropoutOp d) {
+    auto [it, fresh] = streams.try_emplace(d.getStream(), d);
+    if (fresh)
+      return WalkResult::advance();
+    d.emitError("dropout shares random stream ")
+            .append(d.getStream(), " with another dropout: both would drop "
+                                   "the same elements")
+            .attachNote(it->second.getLoc())
+        << "the other dropout; give each graft.dropout its own stream (the "
+           "front-end numbers them in program order)";
+    return WalkResult::interrupt();
+  });
+  if (shared.wasInterrupted())
+    return failure();
   if (!body.getOps<GradientOp>().empty())
     return model.emitOpError("already has a backward pass (graft.gradient ops)");
 

@@ -62,3 +62,18 @@ graft.model @grad_of_no_grad {
   %s = graft.sum %w : tensor<3xf32> -> tensor<f32>
   graft.loss %s : tensor<f32>
 }
+
+// -----
+
+// Two dropouts on one random stream would drop the same elements (the masks
+// were shared before the front-end numbered streams).
+graft.model @shared_dropout_stream {
+  %w = graft.param "w" init <ones> : tensor<4xf32>
+  // expected-note@+1 {{the other dropout; give each graft.dropout its own stream}}
+  %a = graft.dropout %w {p = 5.000000e-01 : f64, stream = 2 : i64} : tensor<4xf32>
+  // expected-error@+1 {{dropout shares random stream 2 with another dropout: both would drop the same elements}}
+  %b = graft.dropout %w {p = 5.000000e-01 : f64, stream = 2 : i64} : tensor<4xf32>
+  %m = graft.mul %a, %b : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  %s = graft.sum %m : tensor<4xf32> -> tensor<f32>
+  graft.loss %s : tensor<f32>
+}
