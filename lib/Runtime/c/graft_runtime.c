@@ -1310,6 +1310,21 @@ static int parse_decimal(const char *s, uint64_t *v) {
 /* Reads the __metadata__ object (string values; others are skipped).
  * Returns 0 on malformed JSON, -1 out of memory, 1 otherwise; *bad names
  * a bad value (set to the key). */
+/* Reads a string into out[cap] when it fits (*fits 1), else skips it
+ * (*fits 0, out ""): metadata of other tools may hold long strings. */
+static int jstring_if_fits(struct json *j, char *out, size_t cap, int *fits) {
+  ws(j);
+  const char *start = j->p;
+  if (!jstring(j, 0, 0))
+    return 0;
+  *fits = (size_t)(j->p - start) <= cap; /* decoded <= raw - 2 quotes */
+  out[0] = 0;
+  if (!*fits)
+    return 1;
+  struct json again = {start, j->p};
+  return jstring(&again, out, cap);
+}
+
 static int read_metadata(struct json *j, const graft_model_desc *m,
                          struct run_state *r, char *bad, size_t badcap) {
   char key[GRAFT_PROPERTY_KEY_MAX + 16], value[GRAFT_PROPERTY_VALUE_MAX];
@@ -1318,7 +1333,8 @@ static int read_metadata(struct json *j, const graft_model_desc *m,
   if (eat(j, '}'))
     return 1;
   do {
-    if (!jstring(j, key, sizeof key) || !eat(j, ':'))
+    int keyFits, valueFits;
+    if (!jstring_if_fits(j, key, sizeof key, &keyFits) || !eat(j, ':'))
       return 0;
     ws(j);
     if (j->p >= j->end || *j->p != '"') {
@@ -1326,8 +1342,15 @@ static int read_metadata(struct json *j, const graft_model_desc *m,
         return 0;
       continue;
     }
-    if (!jstring(j, value, sizeof value))
+    if (!jstring_if_fits(j, value, sizeof value, &valueFits))
       return 0;
+    if (!keyFits)
+      continue; /* not a key graft writes */
+    if (!valueFits) {
+      if (!strncmp(key, "graft.", 6) || !strncmp(key, "user.", 5))
+        snprintf(bad, badcap, "%s", key);
+      continue;
+    }
     if (strcmp(key, "graft.content") == 0) {
       r->full = strcmp(value, "full") == 0;
     } else if (strcmp(key, "graft.steps") == 0) {

@@ -166,8 +166,9 @@ static void report(const char *name, graft_load_issue issue, void *user) {
  * `bytes` of data. */
 static void write_raw(const char *path, const char *json, const void *data,
                       size_t bytes) {
-  char header[512];
-  int n = snprintf(header, sizeof header, "%s", json);
+  size_t cap = strlen(json) + 8;
+  char *header = malloc(cap);
+  int n = snprintf(header, cap, "%s", json);
   while (n % 8)
     header[n++] = ' ';
   FILE *f = fopen(path, "wb");
@@ -178,6 +179,7 @@ static void write_raw(const char *path, const char *json, const void *data,
   fwrite(header, 1, (size_t)n, f);
   fwrite(data, 1, bytes, f);
   fclose(f);
+  free(header);
 }
 
 /* A safetensors file with fc1.weight (w) and an extra tensor. */
@@ -280,9 +282,22 @@ static void regressions(const char *dir) {
     OK(graft_load_ex(c, partial, GRAFT_LOAD_NON_STRICT, report, found));
     CHECK(strstr(found, "unexpected") == 0,
           "a \\u escape in a name decodes (fc1.w\\u0065ight is fc1.weight)");
-    /* The same with text after the object, inside the header's length. */
+    /* Another tool's metadata may hold long strings. */
+    char *long_json = malloc(40000);
+    int k = snprintf(long_json, 40000, "{\"__metadata__\":{\"format\":\"pt\",\"notes\":\"");
+    for (int i = 0; i < 30000; ++i)
+      long_json[k++] = 'a' + i % 26;
+    snprintf(long_json + k, 40000 - (size_t)k, "\"},%s", h + 1);
+    snprintf(partial, sizeof partial, "%s/long-metadata.safetensors", dir);
+    write_raw(partial, long_json, w, sizeof(float) * 32 * 16);
+    free(long_json);
+    graft_status long_meta = graft_load_ex(c, partial, GRAFT_LOAD_NON_STRICT, 0, 0);
+    CHECK(long_meta == GRAFT_OK, "a 30000-character metadata string of another "
+          "tool is skipped (%d: %s)", (int)long_meta, graft_last_error());
+    /* Text after the header's JSON object, within its length. */
     char trailing_json[256];
     snprintf(trailing_json, sizeof trailing_json, "%s x", h);
+    snprintf(partial, sizeof partial, "%s/trailing.safetensors", dir);
     write_raw(partial, trailing_json, w, sizeof(float) * 32 * 16);
     graft_status trailing = graft_load_ex(c, partial, GRAFT_LOAD_NON_STRICT, 0, 0);
     CHECK(trailing == GRAFT_ERR_FORMAT,
