@@ -12,6 +12,7 @@
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/Support/DynamicLibrary.h"
 
+#include <cstdlib>
 #include <cstring>
 #include "llvm/Support/TargetSelect.h"
 
@@ -173,6 +174,9 @@ llvm::Expected<std::unique_ptr<JITModel>> JITModel::compile(ModuleOp module) {
   options.transformer = makeOptimizingTransformer(/*optLevel=*/3,
                                                   /*sizeLevel=*/0, tm->get());
   options.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
+  // MLIR's default writes a perf jitdump directory ($JITDUMPDIR or
+  // ~/.debug/jit) per compile, never cleaned up: only when asked for.
+  options.enablePerfNotificationListener = std::getenv("GRAFT_JIT_PERF");
   llvm::StringRef runtimes[] = {GRAFT_OMP_LIBRARY};
   options.sharedLibPaths = runtimes;
   auto engine = ExecutionEngine::create(module, options);
