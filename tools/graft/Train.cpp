@@ -486,12 +486,50 @@ llvm::Error graft::cli::writeFileAtomically(llvm::StringRef path,
   return llvm::Error::success();
 }
 
+/// An output of graft train may be a new path or a regular file that is
+/// none of the inputs: it is replaced (atomically), so a device, a FIFO, a
+/// directory, a symbolic link (whose link would be replaced by a file) or
+/// the data being read is refused before any work is done.
+static llvm::Error checkOutput(llvm::StringRef what, llvm::StringRef path,
+                               llvm::ArrayRef<llvm::StringRef> inputs) {
+  namespace fs = llvm::sys::fs;
+  fs::file_status link;
+  if (fs::status(path, link, /*follow=*/false))
+    return llvm::Error::success(); // a new file
+  auto refuse = [&](const llvm::Twine &why) {
+    return modelError("refusing to write " + what + " to " + path + ": " + why);
+  };
+  if (fs::is_symlink_file(link))
+    return refuse("it is a symbolic link (give the path it points to)");
+  if (!fs::is_regular_file(link))
+    return refuse(fs::is_directory(link)
+                      ? "it is a directory"
+                      : "it is not a regular file (a device, FIFO or socket)");
+  for (llvm::StringRef in : inputs) {
+    bool same = false;
+    if (!in.empty() && !fs::equivalent(path, in, same) && same)
+      return refuse("it is an input of this run (" + in + ")");
+  }
+  return llvm::Error::success();
+}
+
 int graft::cli::runTrain() {
   auto &out = llvm::outs();
   auto report = [](llvm::Error e) {
     llvm::errs() << llvm::toString(std::move(e)) << "\n";
     return InputError;
   };
+  {
+    llvm::StringRef inputs[] = {modelFile, dataFile, testFile};
+    std::pair<llvm::StringRef, std::string> outputs[] = {
+        {"the checkpoint (-o)", checkpointOut},
+        {"the log (--log)", logFile},
+        {"the plot (--plot)", plotFile}};
+    for (auto &[what, path] : outputs)
+      if (!path.empty())
+        if (llvm::Error e = checkOutput(what, path, inputs))
+          return report(std::move(e));
+  }
   auto compiled = compileModel();
   if (!compiled)
     return report(compiled.takeError());
