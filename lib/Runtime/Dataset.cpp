@@ -74,6 +74,11 @@ llvm::Expected<Dataset> graft::readCSV(llvm::StringRef path, int64_t features,
       if (!parseNumber(fields[i], v))
         return dataError(path, lineNo, col, "'{0}' is not a number",
                          fields[i].trim());
+      if (!std::isfinite((float)v)) // it would train on inf
+        return dataError(path, lineNo, col,
+                         "'{0}' is outside the range of f32 (about "
+                         "+-3.4e38)",
+                         fields[i].trim());
       data.x.push_back((float)v);
       col += fields[i].size() + 1;
     }
