@@ -644,8 +644,23 @@ graft_status graft_step(graft_context *ctx) {
   return call(ctx, ctx->model->step, "step");
 }
 
+/* Does entry point e compute a loss? */
+static int has_loss(const graft_context *ctx, int32_t e) {
+  const graft_model_desc *m = ctx->model;
+  if (e < 0 || e >= m->nentries)
+    return 0;
+  for (int32_t r = 0; r < m->entries[e].nresults; ++r)
+    if (m->tensors[m->entries[e].results[r]].role == GRAFT_ROLE_LOSS)
+      return 1;
+  return 0;
+}
+
 graft_status graft_eval(graft_context *ctx, double *loss) {
   CHECK_CTX("graft_eval");
+  if (loss && ctx->model->eval >= 0 && !has_loss(ctx, ctx->model->eval))
+    return fail(GRAFT_ERR_UNSUPPORTED, "graft_eval: model '%s' has no loss "
+                "(no graft.loss / train block); pass NULL for the loss, or "
+                "use graft_predict", ctx->model->name);
   graft_status s = call(ctx, ctx->model->eval, "eval");
   if (s)
     return s;

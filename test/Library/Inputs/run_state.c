@@ -13,7 +13,8 @@
  * into a fresh context, prints its run state and saves it to RESAVED.
  * MODE "weights FILE OUT": the same, saving OUT with graft_save_weights.
  * MODE "accumulate": input gradients accumulate (issue 15).
- * MODE "create": prints what graft_create says (the CPU check). */
+ * MODE "create": prints what graft_create says (the CPU check).
+ * MODE "eval": graft_eval of a model without a loss. */
 #include MODEL_HEADER
 
 #include <math.h>
@@ -404,6 +405,17 @@ int main(int argc, char **argv) {
     inspect(argv[2], argv[3], 1);
     return 0;
   }
+  if (argc == 2 && strcmp(argv[1], "eval") == 0) {
+    graft_context *c = create(1);
+    double loss = 0;
+    graft_status with = graft_eval(c, &loss);
+    printf("graft_eval with a loss: %d (%s): %s\n", (int)with,
+           graft_status_string(with), graft_last_error());
+    graft_status without = graft_eval(c, 0);
+    printf("graft_eval without: %d\n", (int)without);
+    graft_destroy(c);
+    return 0;
+  }
   if (argc == 2 && strcmp(argv[1], "create") == 0) {
     graft_context *c = 0;
     graft_status s = graft_create(&MODEL, &c);
@@ -428,6 +440,6 @@ int main(int argc, char **argv) {
     return failures != 0;
   }
 #endif
-  fprintf(stderr, "usage: run-state resume DIR THREADS | inspect FILE [RESAVED] | weights FILE OUT | accumulate | create\n");
+  fprintf(stderr, "usage: run-state resume DIR THREADS | inspect FILE [RESAVED] | weights FILE OUT | accumulate | create | eval\n");
   return 2;
 }
