@@ -283,8 +283,10 @@ graft::compileLibrary(ModuleOp module, const LibraryOptions &options) {
         return (int)i;
     return -1;
   };
+  // Hook points (graft_run_hook's names) are tensors too, so that
+  // graft_register_grad_hook finds them (their storage is never written).
   for (const EntryPoint &ep : entries)
-    for (const auto *list : {&ep.args, &ep.results})
+    for (const auto *list : {&ep.args, &ep.results, &ep.hooks})
       for (const TensorSlot &s : *list) {
         int i = find(s);
         if (i >= 0) {
@@ -300,23 +302,6 @@ graft::compileLibrary(ModuleOp module, const LibraryOptions &options) {
           return error("unknown role '" + s.role + "'");
         tensors.push_back(t);
       }
-  // Hook points (graft_run_hook's names): one tensor per name, so that
-  // graft_register_grad_hook finds them (their storage is never written).
-  for (const EntryPoint &ep : entries)
-    for (const TensorSlot &s : ep.hooks) {
-      int i = find(s);
-      if (i >= 0) {
-        if (tensors[i].slot.shape != s.shape || tensors[i].slot.type != s.type)
-          return error("hook '" + s.name +
-                       "' is on gradients of different types");
-        continue;
-      }
-      Tensor t;
-      t.slot = s;
-      t.role = Hook;
-      t.init = "a hook point: gradients go to its hooks";
-      tensors.push_back(t);
-    }
   std::stable_sort(tensors.begin(), tensors.end(),
                    [](const Tensor &a, const Tensor &b) { return a.role < b.role; });
   for (Tensor &t : tensors) {
@@ -327,6 +312,8 @@ graft::compileLibrary(ModuleOp module, const LibraryOptions &options) {
       if (llvm::Error e = resolveInit(t, it->second.first, it->second.second))
         return std::move(e);
       t.frozen = frozen.contains(t.slot.name);
+    } else if (t.role == Hook) {
+      t.init = "a hook point: gradients go to its hooks";
     } else if (t.role == Hyper) {
       t.dist = Constant;
       t.p0 = t.slot.name == "accumulation_steps" ? (double)accumulationSteps
