@@ -172,6 +172,7 @@ const graft_model_desc *graft_model(const graft_context *ctx) {
 
 static size_t align64(size_t n) { return (n + 63) & ~(size_t)63; }
 static void init_hypers(graft_context *ctx);
+static void free_pairs(char **pairs, int32_t n);
 
 graft_status graft_create(const graft_model_desc *m, graft_context **out) {
   if (!m || !out)
@@ -244,9 +245,7 @@ graft_status graft_destroy(graft_context *ctx) {
   if (graft_backend_destroy_hook)
     graft_backend_destroy_hook(ctx);
   free(ctx->saved);
-  for (int32_t i = 0; i < 2 * ctx->nprops; ++i)
-    free(ctx->props[i]);
-  free(ctx->props);
+  free_pairs(ctx->props, ctx->nprops);
   free(ctx->block);
   free(ctx);
   return GRAFT_OK;
@@ -439,16 +438,22 @@ static graft_status call(graft_context *ctx, int32_t e, const char *what) {
   return GRAFT_OK;
 }
 
+/* The tensor index of entry point e's loss, or -1 when it computes none. */
+static int32_t loss_tensor(const graft_context *ctx, int32_t e) {
+  const graft_model_desc *m = ctx->model;
+  if (e < 0 || e >= m->nentries)
+    return -1;
+  for (int32_t r = 0; r < m->entries[e].nresults; ++r)
+    if (m->tensors[m->entries[e].results[r]].role == GRAFT_ROLE_LOSS)
+      return m->entries[e].results[r];
+  return -1;
+}
+
 /* The loss entry point e computed (NaN when it computes none) into *loss
  * when loss is not NULL. */
 static double read_loss(graft_context *ctx, int32_t e, double *loss) {
-  double v = NAN;
-  const graft_entry_desc *ep = &ctx->model->entries[e];
-  for (int32_t r = 0; r < ep->nresults; ++r) {
-    const graft_tensor_desc *t = &ctx->model->tensors[ep->results[r]];
-    if (t->role == GRAFT_ROLE_LOSS)
-      v = load(ctx->data[ep->results[r]], t->dtype, 0);
-  }
+  int32_t i = loss_tensor(ctx, e);
+  double v = i < 0 ? NAN : load(ctx->data[i], ctx->model->tensors[i].dtype, 0);
   if (loss)
     *loss = v;
   return v;
@@ -458,7 +463,7 @@ static double read_loss(graft_context *ctx, int32_t e, double *loss) {
  * (and, after a fused train_step, the parameters) now hold non-finite
  * values, and the application should restore its last checkpoint. */
 static graft_status check_loss(graft_context *ctx, double loss,
-                               const char *what) {
+                               const char *what, int updated) {
   if (isfinite(loss))
     return GRAFT_OK;
   return fail(GRAFT_ERR_NONFINITE,
@@ -466,7 +471,7 @@ static graft_status check_loss(graft_context *ctx, double loss,
               "finite (lower the learning rate, check the data, or clip "
               "gradients); restore the last checkpoint",
               what, (unsigned long long)ctx->steps, isnan(loss) ? "nan" : "inf",
-              strcmp(what, "graft_train_step") == 0 ? " and parameters" : "");
+              updated ? " and parameters" : "");
 }
 
 static void set_step_seed(graft_context *ctx) {
@@ -554,7 +559,7 @@ graft_status graft_train_step(graft_context *ctx, double *loss) {
     return s;
   ++ctx->steps;
   return check_loss(ctx, read_loss(ctx, ctx->model->train_step, loss),
-                    "graft_train_step");
+                    "graft_train_step", /*updated=*/1);
 }
 
 /* Does a registered hook take tensor i? */
@@ -631,7 +636,7 @@ graft_status graft_forward_backward(graft_context *ctx, double *loss) {
   }
   if (ctx->nhooks > 0)
     split_accumulation(ctx, ADD_SAVED);
-  return check_loss(ctx, value, "graft_forward_backward");
+  return check_loss(ctx, value, "graft_forward_backward", /*updated=*/0);
 }
 
 graft_status graft_zero_grad(graft_context *ctx) {
@@ -644,20 +649,9 @@ graft_status graft_step(graft_context *ctx) {
   return call(ctx, ctx->model->step, "step");
 }
 
-/* Does entry point e compute a loss? */
-static int has_loss(const graft_context *ctx, int32_t e) {
-  const graft_model_desc *m = ctx->model;
-  if (e < 0 || e >= m->nentries)
-    return 0;
-  for (int32_t r = 0; r < m->entries[e].nresults; ++r)
-    if (m->tensors[m->entries[e].results[r]].role == GRAFT_ROLE_LOSS)
-      return 1;
-  return 0;
-}
-
 graft_status graft_eval(graft_context *ctx, double *loss) {
   CHECK_CTX("graft_eval");
-  if (loss && ctx->model->eval >= 0 && !has_loss(ctx, ctx->model->eval))
+  if (loss && ctx->model->eval >= 0 && loss_tensor(ctx, ctx->model->eval) < 0)
     return fail(GRAFT_ERR_UNSUPPORTED, "graft_eval: model '%s' has no loss "
                 "(no graft.loss / train block); pass NULL for the loss, or "
                 "use graft_predict", ctx->model->name);
@@ -917,6 +911,33 @@ static char *copy_string(const char *s) {
   return c;
 }
 
+/* Key/value string pairs (the context's properties, and those a checkpoint
+ * brings): (*pairs)[2i] and [2i + 1], each malloc'ed. Appends copies;
+ * 0 when out of memory. */
+static int add_pair(char ***pairs, int32_t *n, const char *key,
+                    const char *value) {
+  char **grown = (char **)realloc(*pairs, sizeof(char *) * 2 * (size_t)(*n + 1));
+  if (!grown)
+    return 0;
+  *pairs = grown;
+  char *k = copy_string(key), *v = copy_string(value);
+  if (!k || !v) {
+    free(k);
+    free(v);
+    return 0;
+  }
+  grown[2 * *n] = k;
+  grown[2 * *n + 1] = v;
+  ++*n;
+  return 1;
+}
+
+static void free_pairs(char **pairs, int32_t n) {
+  for (int32_t i = 0; i < 2 * n; ++i)
+    free(pairs[i]);
+  free(pairs);
+}
+
 graft_status graft_set_property(graft_context *ctx, const char *key,
                                 const char *value) {
   CHECK_CTX("graft_set_property");
@@ -944,22 +965,8 @@ graft_status graft_set_property(graft_context *ctx, const char *key,
       ctx->props[2 * i + 1] = v;
       return GRAFT_OK;
     }
-  if (!value)
-    return GRAFT_OK;
-  char **props = (char **)realloc(ctx->props,
-                                  sizeof(char *) * 2 * (size_t)(ctx->nprops + 1));
-  if (!props)
+  if (value && !add_pair(&ctx->props, &ctx->nprops, key, value))
     return fail(GRAFT_ERR_OUT_OF_MEMORY, "graft_set_property: out of memory");
-  ctx->props = props;
-  char *k = copy_string(key), *v = copy_string(value);
-  if (!k || !v) {
-    free(k);
-    free(v);
-    return fail(GRAFT_ERR_OUT_OF_MEMORY, "graft_set_property: out of memory");
-  }
-  props[2 * ctx->nprops] = k;
-  props[2 * ctx->nprops + 1] = v;
-  ++ctx->nprops;
   return GRAFT_OK;
 }
 
@@ -1310,9 +1317,7 @@ struct run_state {
 };
 
 static void free_run_state(struct run_state *r) {
-  for (int32_t i = 0; i < 2 * r->nprops; ++i)
-    free(r->props[i]);
-  free(r->props);
+  free_pairs(r->props, r->nprops);
   free(r->hyper);
   free(r->have_hyper);
 }
@@ -1322,9 +1327,6 @@ static int parse_decimal(const char *s, uint64_t *v) {
   return juint(&j, v) && j.p == j.end;
 }
 
-/* Reads the __metadata__ object (string values; others are skipped).
- * Returns 0 on malformed JSON, -1 out of memory, 1 otherwise; *bad names
- * a bad value (set to the key). */
 /* Reads a string into out[cap] when it fits (*fits 1), else skips it
  * (*fits 0, out ""): metadata of other tools may hold long strings. */
 static int jstring_if_fits(struct json *j, char *out, size_t cap, int *fits) {
@@ -1340,6 +1342,9 @@ static int jstring_if_fits(struct json *j, char *out, size_t cap, int *fits) {
   return jstring(&again, out, cap);
 }
 
+/* Reads the __metadata__ object (string values; others are skipped).
+ * Returns 0 on malformed JSON, -1 out of memory, 1 otherwise; *bad names
+ * a bad value (set to the key). */
 static int read_metadata(struct json *j, const graft_model_desc *m,
                          struct run_state *r, char *bad, size_t badcap) {
   char key[GRAFT_PROPERTY_KEY_MAX + 16], value[GRAFT_PROPERTY_VALUE_MAX];
@@ -1388,15 +1393,7 @@ static int read_metadata(struct json *j, const graft_model_desc *m,
           r->have_hyper[i] = 1;
         }
     } else if (strncmp(key, "user.", 5) == 0 && key[5]) {
-      char **props = (char **)realloc(r->props,
-                                      sizeof(char *) * 2 * (size_t)(r->nprops + 1));
-      if (!props)
-        return -1;
-      r->props = props;
-      props[2 * r->nprops] = copy_string(key + 5);
-      props[2 * r->nprops + 1] = copy_string(value);
-      ++r->nprops;
-      if (!props[2 * r->nprops - 2] || !props[2 * r->nprops - 1])
+      if (!add_pair(&r->props, &r->nprops, key + 5, value))
         return -1;
     }
   } while (eat(j, ','));
@@ -1662,9 +1659,7 @@ graft_status graft_load_ex(graft_context *ctx, const char *path,
     for (int32_t i = 0; i < m->ntensors; ++i)
       if (run.have_hyper[i])
         store(ctx->data[i], m->tensors[i].dtype, 0, run.hyper[i]);
-    for (int32_t i = 0; i < 2 * ctx->nprops; ++i)
-      free(ctx->props[i]);
-    free(ctx->props);
+    free_pairs(ctx->props, ctx->nprops);
     ctx->props = run.props;
     ctx->nprops = run.nprops;
     run.props = 0;
