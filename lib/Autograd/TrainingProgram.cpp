@@ -83,6 +83,15 @@ struct Cloned {
   llvm::DenseMap<Value, Value> newBuffers;
 };
 
+/// A parameter or buffer at the end of the body, as mapped into an entry
+/// point: its version updated in place (`latest`: latestStateVersions),
+/// else the declaration's.
+Value endValue(const llvm::DenseMap<Value, Value> &latest, IRMapping &map,
+               Value decl) {
+  Value v = latest.lookup(decl);
+  return map.lookup(v ? v : decl);
+}
+
 Value scalarConstant(OpBuilder &b, Location loc, double v, Type elt) {
   auto t = RankedTensorType::get({}, elt);
   return ConstantOp::create(
@@ -222,10 +231,18 @@ private:
   }
 
   /// Results for the parameters and buffers of `from` that its body updates
-  /// in place (under no_grad, inference or through a detach alias) and that
-  /// `ep` does not return already: the update persists, as in PyTorch.
+  /// in place (under no_grad, inference or through a detach alias; `latest`
+  /// is latestStateVersions(from)) and whose declarations `ep` does not
+  /// return already: the update persists, as in PyTorch.
   static void addUpdatedState(EntryPoint &ep, ModelOp from, IRMapping &map,
-                              const llvm::StringSet<> &returned);
+                              const llvm::DenseMap<Value, Value> &latest,
+                              const llvm::DenseSet<Value> &returned);
+  /// Buffer results: train mode's new running statistics, else the value at
+  /// the end of the body (updated in place, or as it came in).
+  static void addBufferResults(EntryPoint &ep, ModelOp from, IRMapping &map,
+                               const Cloned &c,
+                               const llvm::DenseMap<Value, Value> &latest,
+                               llvm::DenseSet<Value> &returned);
 
   LogicalResult buildForwardBackward();
   void buildZeroGrad();
@@ -288,18 +305,10 @@ LogicalResult ProgramBuilder::buildForwardBackward() {
   for (auto [p, acc] : gradArgs)
     ep.result("grad", p.getName(),
               AddOp::create(ib, p.getLoc(), acc, c.gradients[p.getName()]));
-  llvm::StringSet<> returned;
-  for (BufferOp bu : copy.getBody().getOps<BufferOp>()) {
-    Value v = c.newBuffers.lookup(bu.getResult());
-    if (!v)
-      continue;
-    ep.result("buffer", bu.getName(), v);
-    returned.insert(("buffer:" + bu.getName()).str());
-  }
-  addUpdatedState(ep, copy, map, returned);
-  for (BufferOp bu : copy.getBody().getOps<BufferOp>())
-    if (!returned.contains(("buffer:" + bu.getName()).str()))
-      ep.result("buffer", bu.getName(), map.lookup(bu.getResult()));
+  llvm::DenseMap<Value, Value> latest = latestStateVersions(copy);
+  llvm::DenseSet<Value> returned;
+  addBufferResults(ep, copy, map, c, latest, returned);
+  addUpdatedState(ep, copy, map, latest, returned);
   for (auto [in, acc] : inputGradArgs)
     ep.result("input_grad", in.getName(),
               AddOp::create(ib, in.getLoc(), acc, c.gradients[in.getName()]));
@@ -327,13 +336,25 @@ LogicalResult ProgramBuilder::buildForwardBackward() {
   return success();
 }
 
+void ProgramBuilder::addBufferResults(
+    EntryPoint &ep, ModelOp from, IRMapping &map, const Cloned &c,
+    const llvm::DenseMap<Value, Value> &latest,
+    llvm::DenseSet<Value> &returned) {
+  for (BufferOp bu : from.getBody().getOps<BufferOp>()) {
+    Value v = c.newBuffers.lookup(bu.getResult());
+    ep.result("buffer", bu.getName(),
+              v ? v : endValue(latest, map, bu.getResult()));
+    returned.insert(bu.getResult());
+  }
+}
+
 void ProgramBuilder::addUpdatedState(EntryPoint &ep, ModelOp from,
                                      IRMapping &map,
-                                     const llvm::StringSet<> &returned) {
-  llvm::DenseMap<Value, Value> latest = latestStateVersions(from);
+                                     const llvm::DenseMap<Value, Value> &latest,
+                                     const llvm::DenseSet<Value> &returned) {
   auto add = [&](StringRef role, StringRef name, Value decl) {
     Value v = latest.lookup(decl);
-    if (v && !returned.contains((role + ":" + name).str()))
+    if (v && !returned.contains(decl))
       ep.result(role, name, map.lookup(v));
   };
   for (ParamOp p : from.getBody().getOps<ParamOp>())
@@ -368,7 +389,7 @@ void ProgramBuilder::buildEval(bool predict) {
     ep.result("loss", "loss", c.loss);
   for (auto [n, v] : c.outputs)
     ep.result("output", n, v);
-  addUpdatedState(ep, model, map, {});
+  addUpdatedState(ep, model, map, latestStateVersions(model), {});
   func::FuncOp fn = ep.finish("eval");
   if (!predict)
     return;
@@ -467,12 +488,8 @@ LogicalResult ProgramBuilder::buildTrainStep(const OptimizerConfig &config) {
   // detach alias) keeps the update, as in PyTorch: the optimizer steps from
   // the updated value, which the step writes back (docs/Autograd.md).
   llvm::DenseMap<Value, Value> latest = latestStateVersions(copy);
-  auto current = [&](Value decl) {
-    Value v = latest.lookup(decl);
-    return map.lookup(v ? v : decl);
-  };
   for (ParamOp p : config.params) {
-    v.params.push_back(current(copied[p.getName()].getResult()));
+    v.params.push_back(endValue(latest, map, copied[p.getName()].getResult()));
     v.grads.push_back(c.gradients.lookup(p.getName()));
     assert(v.grads.back() && "a trainable parameter lost its gradient");
   }
@@ -481,18 +498,14 @@ LogicalResult ProgramBuilder::buildTrainStep(const OptimizerConfig &config) {
   emitOptimizerStep(ib, model.getLoc(), config, /*averageAccumulated=*/false,
                     v);
   ep.result("loss", "loss", c.loss);
-  llvm::StringSet<> returned;
+  llvm::DenseSet<Value> returned;
   for (auto [cp, np] : llvm::zip(config.params, v.newParams)) {
     ep.result("param", ParamOp(cp).getName(), np);
-    returned.insert(("param:" + ParamOp(cp).getName()).str());
+    returned.insert(copied[ParamOp(cp).getName()].getResult());
   }
-  for (BufferOp bu : copy.getBody().getOps<BufferOp>()) {
-    Value nb = c.newBuffers.lookup(bu.getResult());
-    ep.result("buffer", bu.getName(), nb ? nb : current(bu.getResult()));
-    returned.insert(("buffer:" + bu.getName()).str());
-  }
+  addBufferResults(ep, copy, map, c, latest, returned);
   // Frozen parameters updated in place keep the update too.
-  addUpdatedState(ep, copy, map, returned);
+  addUpdatedState(ep, copy, map, latest, returned);
   addOptStateResults(ep, config, v);
   for (auto [n, out] : c.outputs)
     ep.result("output", n, out);
