@@ -170,9 +170,12 @@ llvm::Expected<std::unique_ptr<JITModel>> JITModel::compile(ModuleOp module) {
   auto tm = host->createTargetMachine();
   if (!tm)
     return tm.takeError();
+  // `options.transformer` is a function_ref: the std::function it refers
+  // to must outlive ExecutionEngine::create (ASan: stack-use-after-scope).
+  std::function<llvm::Error(llvm::Module *)> optimize =
+      makeOptimizingTransformer(/*optLevel=*/3, /*sizeLevel=*/0, tm->get());
   ExecutionEngineOptions options;
-  options.transformer = makeOptimizingTransformer(/*optLevel=*/3,
-                                                  /*sizeLevel=*/0, tm->get());
+  options.transformer = optimize;
   options.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
   // MLIR's default writes a perf jitdump directory ($JITDUMPDIR or
   // ~/.debug/jit) per compile, never cleaned up: only when asked for.
