@@ -191,3 +191,14 @@ func.func @transpose_tail(%a: memref<27x64xf32>, %t: memref<64x27xf32>) {
   linalg.transpose ins(%a : memref<27x64xf32>) outs(%t : memref<64x27xf32>) permutation = [1, 0]
   return
 }
+
+// -----
+
+// Nothing to vectorise: the module passes through unchanged (this crashed
+// when no linalg op had loaded the linalg dialect).
+// CHECK-LABEL: func.func @no_linalg()
+// CHECK-NEXT: return
+// AVX2-LABEL: func.func @no_linalg()
+func.func @no_linalg() {
+  return
+}

@@ -239,6 +239,7 @@ def CPUVectorize : Pass<"graft-cpu-vectorize", "::mlir::ModuleOp"> {
   ];
   let dependentDialects = [
     "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect",
+    "::mlir::linalg::LinalgDialect",
     "::mlir::affine::AffineDialect", "::mlir::memref::MemRefDialect"];
 }
 
