@@ -979,3 +979,11 @@ graft.model @batch_norm_not_buffer_in_model {
   // expected-error@+1 {{running_mean must be a graft.buffer}}
   %y = graft.batch_norm %x running %rm, %rv {training = false} : (tensor<8x6xf32>, tensor<6xf32>, tensor<6xf32>) -> tensor<8x6xf32>
 }
+
+// -----
+
+// The nested op is verified before the model reads its name.
+graft.model @nameless_input {
+  // expected-error@+1 {{requires attribute 'name'}}
+  %a = "graft.input"() : () -> tensor<4xf32>
+}

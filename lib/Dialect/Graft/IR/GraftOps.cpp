@@ -130,7 +130,18 @@ Value ModelOp::getLoss() {
   return {};
 }
 
-LogicalResult ModelOp::verify() {
+LogicalResult graft::verifyTensorSizes(Operation *op) {
+  for (Type t : op->getResultTypes()) {
+    auto tensor = dyn_cast<RankedTensorType>(t);
+    if (!tensor)
+      continue;
+    if (llvm::Error e = shape::checkSize(tensor.getShape()))
+      return op->emitOpError(llvm::toString(std::move(e)));
+  }
+  return success();
+}
+
+LogicalResult ModelOp::verifyRegions() {
   llvm::StringMap<Operation *> declared;
   llvm::StringMap<Operation *> outputs, retained, hooks;
   Operation *loss = nullptr;

@@ -19,8 +19,13 @@ include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/ControlFlowInterfaces.td"
 
+// Every result tensor has 1 to 2^31 elements per dimension and at most 2^34
+// in all (graft::shape::checkSize): a model file cannot ask for a tensor the
+// shape rules, the lowering or the memory plan would overflow on.
+def Graft_SizedTensors : NativeOpTrait<"GraftSizedTensors">;
+
 class Graft_Op<string mnemonic, list<Trait> traits = []>
-    : Op<Graft_Dialect, mnemonic, traits> {
+    : Op<Graft_Dialect, mnemonic, !listconcat(traits, [Graft_SizedTensors])> {
   // Extra declarations of one op; Graft_DiffOp adds its own before them.
   code extraDecls = "";
   let extraClassDeclaration = extraDecls;
@@ -64,7 +69,7 @@ def Graft_ModelOp : Graft_Op<"model", [
   let arguments = (ins SymbolNameAttr:$sym_name);
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = "$sym_name attr-dict-with-keyword $body";
-  let hasVerifier = 1;
+  let hasRegionVerifier = 1;
   let extraDecls = [{
     /// The value marked by graft.loss, or null.
     ::mlir::Value getLoss();
