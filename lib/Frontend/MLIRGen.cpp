@@ -180,9 +180,7 @@ struct Bound {
 
 enum class GradMode { Grad, NoGrad, Inference };
 
-/// The largest dimension size a model may use; keeps element counts of any
-/// rank-4 shape far from int64 overflow in the shape rules.
-constexpr int64_t kMaxDim = int64_t(1) << 31;
+using graft::shape::kMaxDim;
 
 /// Names assigned inside a no_grad / inference block, yielded at its end.
 struct RegionFrame {
@@ -3729,8 +3727,13 @@ Gen::run(llvm::ArrayRef<std::unique_ptr<Program>> programs) {
     diags.error(SMLoc(), "no model declared (expected 'model NAME { ... }')");
   if (diags.getNumErrors())
     return nullptr;
-  // A last safety net: the dialect's verifiers, reported at the source.
-  if (failed(mlir::verify(module)))
+  // A last safety net: the dialect's verifiers, reported at the source
+  // (without the generic-form IR MLIR attaches for IR inputs).
+  bool printOp = ctx.shouldPrintOpOnDiagnostic();
+  ctx.printOpOnDiagnostic(false);
+  LogicalResult verified = mlir::verify(module);
+  ctx.printOpOnDiagnostic(printOp);
+  if (failed(verified))
     return nullptr;
   return owned;
 }

@@ -5,6 +5,9 @@
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallSet.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MathExtras.h"
+
+#include <limits>
 
 using namespace graft::shape;
 using llvm::Error;
@@ -34,8 +37,26 @@ std::string graft::shape::str(ShapeRef shape) {
 int64_t graft::shape::numel(ShapeRef shape) {
   int64_t n = 1;
   for (int64_t d : shape)
-    n *= d;
+    if (llvm::MulOverflow(n, d, n))
+      return std::numeric_limits<int64_t>::max();
   return n;
+}
+
+Error graft::shape::checkSize(ShapeRef shape) {
+  for (auto [i, d] : llvm::enumerate(shape)) {
+    if (d == 0)
+      return fail("shape {0} has no elements (dimension {1} is 0): Graft "
+                  "needs at least one element in every tensor",
+                  str(shape), i);
+    if (d < 0 || d > kMaxDim)
+      return fail("dimension {0} of shape {1} is {2}, outside 1 to 2^31",
+                  i, str(shape), d);
+  }
+  if (numel(shape) > kMaxElements)
+    return fail("shape {0} has {1} elements, more than the limit of 2^34 "
+                "per tensor",
+                str(shape), numel(shape));
+  return Error::success();
 }
 
 Expected<Shape> graft::shape::broadcast(ShapeRef a, ShapeRef b) {
@@ -231,6 +252,8 @@ static Error checkPair(llvm::StringRef name, llvm::ArrayRef<int64_t> v,
   for (int64_t x : v)
     if (x < min)
       return fail("{0} must be >= {1}, got {2}", name, min, str(v));
+    else if (x > kMaxDim)
+      return fail("{0} must be at most 2^31, got {1}", name, str(v));
   return Error::success();
 }
 

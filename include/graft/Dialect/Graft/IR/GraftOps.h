@@ -15,6 +15,22 @@
 
 #include "graft/Dialect/Graft/IR/GraftEnums.h.inc"
 
+namespace graft {
+/// The check of GraftSizedTensors: each ranked tensor result satisfies
+/// graft::shape::checkSize.
+mlir::LogicalResult verifyTensorSizes(mlir::Operation *op);
+} // namespace graft
+
+namespace mlir::OpTrait {
+template <typename ConcreteType>
+class GraftSizedTensors : public TraitBase<ConcreteType, GraftSizedTensors> {
+public:
+  static LogicalResult verifyTrait(Operation *op) {
+    return graft::verifyTensorSizes(op);
+  }
+};
+} // namespace mlir::OpTrait
+
 #define GET_ATTRDEF_CLASSES
 #include "graft/Dialect/Graft/IR/GraftAttrs.h.inc"
 

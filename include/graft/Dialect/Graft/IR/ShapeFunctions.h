@@ -22,9 +22,20 @@ namespace graft::shape {
 using Shape = llvm::SmallVector<int64_t, 4>;
 using ShapeRef = llvm::ArrayRef<int64_t>;
 
+/// The largest dimension size, and the most elements one tensor may have
+/// (2^34: 64 GiB of f32). Every graft op's results are checked against
+/// them (GraftSizedTensors), so the shape rules' arithmetic on valid shapes
+/// and on attributes below kMaxDim stays far from int64 overflow.
+constexpr int64_t kMaxDim = int64_t(1) << 31;
+constexpr int64_t kMaxElements = int64_t(1) << 34;
+
 /// "[4, 3]": how shapes appear in diagnostics.
 std::string str(ShapeRef shape);
+/// The element count; saturates at INT64_MAX instead of overflowing.
 int64_t numel(ShapeRef shape);
+/// Why `shape` cannot be a tensor's: a dimension outside [1, kMaxDim], or
+/// more than kMaxElements elements. Success when it can.
+llvm::Error checkSize(ShapeRef shape);
 
 /// PyTorch broadcasting of two shapes.
 llvm::Expected<Shape> broadcast(ShapeRef a, ShapeRef b);
