@@ -22,6 +22,9 @@ void Diagnostics::error(llvm::SMLoc loc, const Twine &message) {
   suppressed = false;
   if (loc.isValid())
     sm.PrintMessage(os, loc, llvm::SourceMgr::DK_Error, message);
+  else if (sm.getNumBuffers() != 0) // about the whole file: name it
+    os << sm.getMemoryBuffer(sm.getMainFileID())->getBufferIdentifier()
+       << ": error: " << message << "\n";
   else
     os << "graft: error: " << message << "\n";
   if (++numErrors == maxErrors)
