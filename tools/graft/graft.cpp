@@ -604,6 +604,12 @@ int main(int argc, char **argv) {
       return UsageError;
     }
   }
+  // LLVM's and MLIR's own options live at the top level: `graft --help`
+  // lists Graft's (as LLVM's tools hide theirs); --help-hidden shows them.
+  for (auto &[name, option] :
+       cl::getRegisteredOptions(cl::SubCommand::getTopLevel()))
+    if (name != "help" && name != "help-list" && name != "version")
+      option->setHiddenFlag(cl::ReallyHidden);
   std::string errors;
   llvm::raw_string_ostream errStream(errors);
   if (!cl::ParseCommandLineOptions(argc, argv, overview, &errStream)) {
