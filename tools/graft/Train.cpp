@@ -626,11 +626,21 @@ int graft::cli::runTrain() {
                                "; resume with the same seed"));
     // graft train records its epochs; a checkpoint of the C API (graft_save)
     // its steps, which must then be whole epochs of this data set.
+    // Both must agree with this data set, so that a damaged or edited
+    // checkpoint cannot make the replay below run billions of shuffles.
     uint64_t savedSteps = 0;
     int64_t perEpoch = trainData->rows() / info.batch;
     if (meta.count("graft.epochs")) {
       if (llvm::StringRef(meta["graft.epochs"]).getAsInteger(10, firstEpoch))
-        return report(modelError(resumeFrom + ": bad graft.epochs"));
+        return report(modelError(resumeFrom + ": bad graft.epochs '" +
+                                 meta["graft.epochs"] + "'"));
+      if (llvm::StringRef(meta["graft.steps"]).getAsInteger(10, savedSteps) ||
+          savedSteps != (uint64_t)firstEpoch * (uint64_t)perEpoch)
+        return report(modelError(
+            resumeFrom + ": its graft.epochs (" + meta["graft.epochs"] +
+            ") and graft.steps (" + meta["graft.steps"] +
+            ") disagree for this data set (" + std::to_string(perEpoch) +
+            " steps an epoch): the checkpoint is damaged or from other data"));
     } else if (!llvm::StringRef(meta["graft.steps"]).getAsInteger(10, savedSteps) &&
                perEpoch > 0 && savedSteps % perEpoch == 0) {
       firstEpoch = savedSteps / perEpoch;
@@ -675,7 +685,8 @@ int graft::cli::runTrain() {
   int64_t steps = trainData->rows() / B; // the last partial batch is dropped
   // A resumed run replays the shuffles it skips, so that it continues bit
   // for bit as an uninterrupted run would.
-  for (unsigned epoch = 0; epoch < firstEpoch; ++epoch)
+  for (unsigned epoch = 0; epoch < std::min(firstEpoch, epochs.getValue());
+       ++epoch)
     std::shuffle(order.begin(), order.end(), rng);
   uint64_t step = (uint64_t)firstEpoch * steps;
   if (firstEpoch >= epochs)
