@@ -2,14 +2,22 @@
 
 #include "graft/Runtime/Checkpoint.h"
 
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Signals.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 using namespace graft;
@@ -68,16 +76,7 @@ llvm::Error graft::writeSafetensors(
   while (json.size() % 8) // the format pads the header to 8 bytes
     json += ' ';
 
-  // Write beside the target, flush, then rename over it.
-  llvm::SmallString<256> tmp;
-  int fd;
-  llvm::SmallString<256> model(path);
-  model += ".tmp-%%%%%%";
-  if (std::error_code ec = llvm::sys::fs::createUniqueFile(model, fd, tmp))
-    return ckptError(path, "cannot create a temporary file: %s",
-                     ec.message().c_str());
-  {
-    llvm::raw_fd_ostream os(fd, /*shouldClose=*/false);
+  return writeFileAtomically(path, [&](llvm::raw_ostream &os) {
     uint64_t n = json.size();
     char len[8];
     for (int i = 0; i < 8; ++i)
@@ -86,25 +85,113 @@ llvm::Error graft::writeSafetensors(
     os << json;
     for (const NamedTensor &t : tensors)
       os.write(t.bytes.data(), t.bytes.size());
+  });
+}
+
+/// Whether `name` is `<base>.tmp-<pid>-<6 lowercase hex digits>`, the name of
+/// a temporary of `base` (see writeFileAtomically; graft_runtime.c's
+/// temporaries follow the same rule); `pid` receives the writer's id.
+static bool isTemporaryOf(llvm::StringRef name, llvm::StringRef base,
+                          pid_t &pid) {
+  if (!name.consume_front(base) || !name.consume_front(".tmp-"))
+    return false;
+  auto [digits, suffix] = name.split('-');
+  uint64_t v;
+  if (digits.empty() || digits.size() > 10 || digits[0] == '0' ||
+      !llvm::all_of(digits, llvm::isDigit) || digits.getAsInteger(10, v) ||
+      v > (uint64_t)INT32_MAX)
+    return false;
+  if (suffix.size() != 6 ||
+      !llvm::all_of(suffix, [](char c) { return llvm::isDigit(c) ||
+                                                (c >= 'a' && c <= 'f'); }))
+    return false;
+  pid = (pid_t)v;
+  return true;
+}
+
+unsigned graft::removeStaleTemporaries(llvm::StringRef path) {
+  namespace fs = llvm::sys::fs;
+  llvm::StringRef base = llvm::sys::path::filename(path);
+  if (base.empty() || base == "." || base == "..")
+    return 0;
+  llvm::SmallString<256> dir(llvm::sys::path::parent_path(path));
+  if (dir.empty())
+    dir = ".";
+  unsigned removed = 0;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    pid_t pid;
+    if (!isTemporaryOf(llvm::sys::path::filename(it->path()), base, pid))
+      continue;
+    fs::file_status st;
+    if (fs::status(it->path(), st, /*Follow=*/false) ||
+        !fs::is_regular_file(st))
+      continue;
+    // Only a writer that no longer exists: a live one (of any user) may
+    // still rename its temporary.
+    if (::kill(pid, 0) == 0 || errno != ESRCH)
+      continue;
+    if (!fs::remove(it->path(), /*IgnoreNonExisting=*/true))
+      ++removed;
+  }
+  return removed;
+}
+
+llvm::Error graft::writeFileAtomically(
+    llvm::StringRef path,
+    llvm::function_ref<void(llvm::raw_ostream &)> write) {
+  removeStaleTemporaries(path);
+  // Written beside the target, flushed, then renamed over it. The name
+  // carries the writer's process id, so that a later writer can tell a
+  // temporary whose writer was killed (SIGKILL, power loss) from one that
+  // is being written.
+  llvm::SmallString<256> tmp, model(path);
+  model += ".tmp-" + std::to_string(::getpid()) + "-%%%%%%";
+  int fd;
+  if (std::error_code ec = llvm::sys::fs::createUniqueFile(model, fd, tmp))
+    return ckptError(path, "cannot create a temporary file: %s",
+                     ec.message().c_str());
+  // SIGINT, SIGTERM, SIGHUP and crashes remove it while it exists.
+  llvm::sys::RemoveFileOnSignal(tmp);
+  auto discard = [&] {
+    llvm::sys::fs::remove(tmp);
+    llvm::sys::DontRemoveFileOnSignal(tmp);
+  };
+  {
+    llvm::raw_fd_ostream os(fd, /*shouldClose=*/false);
+    write(os);
     os.flush();
     if (os.has_error()) {
       std::string msg = os.error().message();
       os.clear_error();
       ::close(fd);
-      llvm::sys::fs::remove(tmp);
-      return ckptError(path, "cannot write the checkpoint: %s", msg.c_str());
+      discard();
+      return ckptError(path, "cannot write the file: %s", msg.c_str());
     }
   }
+  // For the tests of the clean-up (test/tools/train-temporaries.test): a
+  // signal while the temporary is complete but not yet renamed.
+  if (const char *sig = std::getenv("GRAFT_TEST_RAISE_BEFORE_RENAME"))
+    if (int n = std::atoi(sig); n > 0)
+      ::raise(n);
   if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    llvm::sys::fs::remove(tmp);
-    return ckptError(path, "cannot flush the checkpoint to disk");
+    discard();
+    return ckptError(path, "cannot flush the file to disk");
   }
   if (std::error_code ec = llvm::sys::fs::rename(tmp, path)) {
-    llvm::sys::fs::remove(tmp);
-    return ckptError(path, "cannot replace the checkpoint: %s",
+    discard();
+    return ckptError(path, "cannot replace the file: %s",
                      ec.message().c_str());
   }
+  llvm::sys::DontRemoveFileOnSignal(tmp);
   return llvm::Error::success();
+}
+
+llvm::Error graft::writeFileAtomically(llvm::StringRef path,
+                                       llvm::StringRef contents) {
+  return writeFileAtomically(
+      path, [&](llvm::raw_ostream &os) { os << contents; });
 }
 
 llvm::Expected<std::vector<NamedTensor>>

@@ -458,33 +458,9 @@ llvm::Error writePlot(llvm::StringRef path, const std::vector<EpochStats> &h) {
   if (!std::isnan(h.front().testAccuracy))
     line("#ff7f0e", [&](const EpochStats &e) { return e.testAccuracy / 100; });
   os << "</svg>\n";
-  return graft::cli::writeFileAtomically(path, svg);
+  return graft::writeFileAtomically(path, svg);
 }
 } // namespace
-
-llvm::Error graft::cli::writeFileAtomically(llvm::StringRef path,
-                                            llvm::StringRef contents) {
-  llvm::SmallString<256> tmp, model(path);
-  model += ".tmp-%%%%%%";
-  int fd;
-  if (std::error_code ec = llvm::sys::fs::createUniqueFile(model, fd, tmp))
-    return modelError("cannot write " + path + ": " + ec.message());
-  {
-    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
-    os << contents;
-    os.flush();
-    if (os.has_error()) {
-      os.clear_error();
-      llvm::sys::fs::remove(tmp);
-      return modelError("cannot write " + path);
-    }
-  }
-  if (std::error_code ec = llvm::sys::fs::rename(tmp, path)) {
-    llvm::sys::fs::remove(tmp);
-    return modelError("cannot write " + path + ": " + ec.message());
-  }
-  return llvm::Error::success();
-}
 
 /// An output of graft train may be a new path or a regular file that is
 /// none of the inputs: it is replaced (atomically), so a device, a FIFO, a
@@ -790,7 +766,7 @@ int graft::cli::runTrain() {
       csv += llvm::formatv("{0},{1:f6},{2:f4}\n", i + 1, history[i].loss,
                            history[i].testAccuracy)
                  .str();
-    if (llvm::Error e = writeFileAtomically(logFile, csv))
+    if (llvm::Error e = graft::writeFileAtomically(logFile, csv))
       return report(std::move(e));
     out << "log: " << logFile << "\n";
   }

@@ -20,9 +20,6 @@ int runPredict();
 /// `graft bench MODEL [--steps N] [--batch B]`: ms per train step.
 int runBench();
 
-/// Replaces `path` with `contents` through a temporary file and a rename.
-llvm::Error writeFileAtomically(llvm::StringRef path, llvm::StringRef contents);
-
 } // namespace graft::cli
 
 #endif

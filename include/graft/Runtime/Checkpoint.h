@@ -12,8 +12,10 @@
 
 #include "graft/Target/JIT.h"
 
+#include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <map>
 #include <string>
@@ -29,13 +31,30 @@ struct NamedTensor {
   std::vector<char> bytes;
 };
 
-/// Writes `tensors` (and string metadata) to `path` atomically: the data
-/// goes to a temporary file in the same directory, is flushed to disk, and
-/// replaces `path` by a rename, so a crash never leaves a partial file or
-/// loses the previous one.
+/// Writes `tensors` (and string metadata) to `path` atomically
+/// (writeFileAtomically): a crash never leaves a partial file or loses the
+/// previous one.
 llvm::Error writeSafetensors(llvm::StringRef path,
                              const std::vector<NamedTensor> &tensors,
                              const std::map<std::string, std::string> &metadata);
+
+/// Replaces `path` atomically with what `write` writes: the bytes go to a
+/// temporary file beside it, named `<path>.tmp-<pid>-<6 hex digits>` (the
+/// writer's process id, as graft_runtime.c names its temporaries), are
+/// flushed to disk, and replace `path` by a rename. The temporary is removed
+/// on an error and, while it exists, on SIGINT/SIGTERM/SIGHUP (LLVM's
+/// RemoveFileOnSignal); the temporaries a killed writer left are removed the
+/// next time `path` is written (removeStaleTemporaries).
+llvm::Error writeFileAtomically(
+    llvm::StringRef path, llvm::function_ref<void(llvm::raw_ostream &)> write);
+llvm::Error writeFileAtomically(llvm::StringRef path, llvm::StringRef contents);
+
+/// Removes the temporaries of `path` that a writer killed before its rename
+/// left behind: the regular files in `path`'s directory named exactly
+/// `<filename>.tmp-<pid>-<6 hex digits>` whose process no longer exists
+/// (kill(pid, 0) fails with ESRCH). Nothing else is touched; errors are
+/// ignored. Returns the number of files removed.
+unsigned removeStaleTemporaries(llvm::StringRef path);
 
 /// Reads a safetensors file; every malformed input (truncated file, bad
 /// header, unknown dtype, byte ranges that overlap or leave the file) is an

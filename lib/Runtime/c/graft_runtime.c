@@ -7,14 +7,27 @@
  * update state in place and allocate nothing.
  *
  *===----------------------------------------------------------------------===*/
+/* POSIX, for the temporary files of checkpoints (getpid, kill, opendir,
+ * open with O_EXCL, fsync); nothing else of the runtime needs more than C. */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
 #include "graft_api.h"
 #include "graft_backend.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
 
 #ifndef M_PI
 #define M_PI 3.14159265358979323846
@@ -1042,6 +1055,118 @@ static int sb_json(struct sbuf *b, const char *prefix, const char *s) {
   return ok && sb_add(b, "\"");
 }
 
+/*--- Temporary files of checkpoints ---------------------------------------*/
+
+/* A checkpoint is written to a temporary beside it, PATH.tmp-<pid>-<6 hex
+ * digits> (the writer's process id), then renamed over PATH: graft train
+ * names its temporaries the same way (docs/CAPI.md). A writer killed before
+ * its rename (SIGKILL, power loss) leaves its temporary; the next save of
+ * PATH, by any process, removes those whose writer no longer exists. The
+ * library installs no signal handler: that is the application's to do. */
+
+/* Whether `name` is base.tmp-<pid>-<6 lowercase hex digits>; *pid is the
+ * writer's id. */
+static int temporary_of(const char *name, const char *base, size_t blen,
+                        pid_t *pid) {
+  if (strncmp(name, base, blen) != 0 || strncmp(name + blen, ".tmp-", 5) != 0)
+    return 0;
+  const char *p = name + blen + 5;
+  if (*p < '1' || *p > '9')
+    return 0;
+  long long v = 0;
+  int digits = 0;
+  for (; *p >= '0' && *p <= '9'; ++p) {
+    if (++digits > 10)
+      return 0;
+    v = v * 10 + (*p - '0');
+  }
+  if (v > 2147483647LL || *p++ != '-')
+    return 0;
+  for (int k = 0; k < 6; ++k, ++p)
+    if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+      return 0;
+  if (*p)
+    return 0;
+  *pid = (pid_t)v;
+  return 1;
+}
+
+/* Removes the temporaries of `path` whose writer no longer exists: regular
+ * files of its directory named exactly as temporary_of says, whose process
+ * id kill(pid, 0) reports as gone (ESRCH; a live process of another user
+ * is EPERM and keeps its file). Best effort: errors are ignored. */
+static void remove_stale_temporaries(const char *path) {
+  const char *slash = strrchr(path, '/');
+  const char *base = slash ? slash + 1 : path;
+  size_t blen = strlen(base);
+  if (!blen || !strcmp(base, ".") || !strcmp(base, ".."))
+    return;
+  size_t dlen = slash ? (size_t)(slash - path) : 0;
+  char *dir = (char *)malloc(dlen + 2);
+  if (!dir)
+    return;
+  if (!slash)
+    memcpy(dir, ".", 2);
+  else if (dlen == 0)
+    memcpy(dir, "/", 2);
+  else {
+    memcpy(dir, path, dlen);
+    dir[dlen] = 0;
+  }
+  DIR *d = opendir(dir);
+  if (d) {
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+      pid_t pid;
+      if (!temporary_of(e->d_name, base, blen, &pid))
+        continue;
+      size_t n = strlen(dir) + strlen(e->d_name) + 2;
+      char *file = (char *)malloc(n);
+      if (!file)
+        break;
+      snprintf(file, n, "%s/%s", dir, e->d_name);
+      struct stat st;
+      if (lstat(file, &st) == 0 && S_ISREG(st.st_mode) &&
+          kill(pid, 0) == -1 && errno == ESRCH)
+        unlink(file);
+      free(file);
+    }
+    closedir(d);
+  }
+  free(dir);
+}
+
+/* Creates PATH.tmp-<pid>-<6 hex digits> (O_EXCL: never an existing file)
+ * into tmp[cap], opened for writing; NULL when it cannot. */
+static FILE *create_temporary(const char *path, char *tmp, size_t cap) {
+  unsigned long pid = (unsigned long)getpid();
+  /* The suffix mixes the time, the process id and the address of `tmp`
+   * (distinct between threads saving at once); O_EXCL catches the rest. */
+  uint64_t x = (uint64_t)time(NULL) ^ ((uint64_t)pid << 32) ^
+               (uint64_t)(uintptr_t)tmp;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    x += 0x9e3779b97f4a7c15ULL; /* splitmix64 */
+    uint64_t z = x;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    z ^= z >> 31;
+    snprintf(tmp, cap, "%s.tmp-%lu-%06lx", path, pid,
+             (unsigned long)(z & 0xffffff));
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd >= 0) {
+      FILE *f = fdopen(fd, "wb");
+      if (!f) {
+        close(fd);
+        unlink(tmp);
+      }
+      return f;
+    }
+    if (errno != EEXIST)
+      return NULL;
+  }
+  return NULL;
+}
+
 /* The run state a full checkpoint records in __metadata__, beside the
  * tensors (graft train writes the same keys; docs/CAPI.md):
  *   graft.model, graft.content ("full" or "weights"), graft.steps,
@@ -1096,16 +1221,16 @@ static graft_status save_file(const graft_context *ctx, const char *path,
     free(h.s);
     return fail(GRAFT_ERR_OUT_OF_MEMORY, "%s: out of memory", what);
   }
-  /* Written next to `path`, then renamed over it: never a partial file. */
-  size_t plen = strlen(path);
-  char *tmp = (char *)malloc(plen + 8);
+  /* Written next to `path`, flushed to disk, then renamed over it: never a
+   * partial file. */
+  size_t cap = strlen(path) + 32;
+  char *tmp = (char *)malloc(cap);
   if (!tmp) {
     free(h.s);
     return fail(GRAFT_ERR_OUT_OF_MEMORY, "%s: out of memory", what);
   }
-  memcpy(tmp, path, plen);
-  memcpy(tmp + plen, ".tmp", 5);
-  FILE *f = fopen(tmp, "wb");
+  remove_stale_temporaries(path);
+  FILE *f = create_temporary(path, tmp, cap);
   if (!f) {
     free(h.s);
     free(tmp);
@@ -1119,6 +1244,7 @@ static graft_status save_file(const graft_context *ctx, const char *path,
     if (saved(m->tensors[i].role, weights_only))
       ok = fwrite(ctx->data[i], 1, (size_t)m->tensors[i].nbytes, f) ==
            (size_t)m->tensors[i].nbytes;
+  ok = ok && fflush(f) == 0 && fsync(fileno(f)) == 0;
   ok = (fclose(f) == 0) && ok;
   free(h.s);
   if (!ok || rename(tmp, path) != 0) {
