@@ -1,4 +1,10 @@
 //===- Dataset.cpp - CSV data with file:line diagnostics ------------------===//
+//
+// The CSV reader of graft train and graft predict. It never drops a line
+// silently: the first line alone may be a header, and every other line is
+// a sample or an error naming the file, the line and what was expected.
+//
+//===----------------------------------------------------------------------===//
 
 #include "graft/Runtime/Dataset.h"
 
@@ -9,6 +15,9 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <string>
 
 using namespace graft;
 
@@ -22,74 +31,343 @@ static llvm::Error dataError(llvm::StringRef path, int64_t line, int64_t col,
       where + ": error: " + llvm::formatv(fmt, std::forward<Ts>(args)...).str());
 }
 
+static llvm::Error fileError(llvm::StringRef path, const llvm::Twine &msg) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                 path + ": error: " + msg);
+}
+
+/// The text of a field as an error quotes it: escaped, and cut after 40
+/// characters.
+static std::string quote(llvm::StringRef text) {
+  std::string out = "'";
+  for (char c : text.take_front(40)) {
+    if (c == '\t')
+      out += "\\t";
+    else if ((unsigned char)c < 0x20 || c == 0x7f)
+      out += "\\x" + llvm::utohexstr((unsigned char)c, /*LowerCase=*/true,
+                                     /*Width=*/2);
+    else
+      out += c;
+  }
+  out += text.size() > 40 ? "...'" : "'";
+  return out;
+}
+
+/// How a separator is named in messages.
+static std::string sepName(char sep) {
+  return sep == '\t' ? "tab" : "'" + std::string(1, sep) + "'";
+}
+
 static bool parseNumber(llvm::StringRef field, double &out) {
-  std::string s = field.trim().str();
-  if (s.empty())
+  field = field.trim();
+  if (field.empty())
     return false;
+  char small[64];
+  std::string large;
+  const char *s;
+  if (field.size() < sizeof(small)) {
+    std::memcpy(small, field.data(), field.size());
+    small[field.size()] = 0;
+    s = small;
+  } else {
+    large = field.str();
+    s = large.c_str();
+  }
   char *end = nullptr;
-  out = std::strtod(s.c_str(), &end);
-  return end == s.c_str() + s.size() && std::isfinite(out);
+  out = std::strtod(s, &end);
+  return end == s + field.size() && std::isfinite(out);
+}
+
+namespace {
+/// One field of a record: its text (unquoted) and 1-based column.
+struct Field {
+  llvm::StringRef text;
+  int64_t col;
+};
+
+/// One line of the file, split into fields.
+struct Record {
+  int64_t line = 0;
+  llvm::StringRef text; // the line
+  llvm::SmallVector<Field, 16> fields;
+  std::deque<std::string> unquoted; // the text of quoted fields
+};
+
+/// Splits text into records, line by line (LF, CRLF or CR), skipping blank
+/// lines.
+class Reader {
+public:
+  Reader(llvm::StringRef path, llvm::StringRef text, char sep)
+      : path(path), text(text), sep(sep) {}
+
+  /// The next non-blank line in `r`; false at the end of the text.
+  llvm::Expected<bool> next(Record &r) {
+    while (pos < text.size()) {
+      size_t eol = text.find_first_of("\r\n", pos);
+      if (eol == llvm::StringRef::npos)
+        eol = text.size();
+      llvm::StringRef line = text.slice(pos, eol);
+      pos = eol + (text.substr(eol).starts_with("\r\n") ? 2 : 1);
+      int64_t lineNo = ++lines;
+      if (line.trim(" \t").empty())
+        continue;
+      if (llvm::Error e = split(line, lineNo, r))
+        return std::move(e);
+      return true;
+    }
+    return false;
+  }
+
+private:
+  llvm::Error split(llvm::StringRef line, int64_t lineNo, Record &r) {
+    r.line = lineNo;
+    r.text = line;
+    r.fields.clear();
+    r.unquoted.clear();
+    size_t i = 0, n = line.size();
+    while (true) {
+      size_t j = i;
+      while (j < n && line[j] == ' ' && sep != ' ')
+        ++j;
+      if (j < n && line[j] == '"') {
+        // RFC 4180: "" is a quote; the field ends at its closing quote.
+        std::string value;
+        size_t k = j + 1;
+        bool closed = false;
+        while (k < n) {
+          if (line[k] == '"') {
+            if (k + 1 < n && line[k + 1] == '"') {
+              value += '"';
+              k += 2;
+              continue;
+            }
+            closed = true;
+            ++k;
+            break;
+          }
+          value += line[k++];
+        }
+        int64_t field = r.fields.size() + 1;
+        if (!closed)
+          return dataError(path, lineNo, j + 1,
+                           "the quoted field {0} is not closed on its line "
+                           "(a quoted field cannot span lines)",
+                           field);
+        while (k < n && line[k] == ' ' && sep != ' ')
+          ++k;
+        if (k < n && line[k] != sep)
+          return dataError(path, lineNo, k + 1,
+                           "{0} after the closing quote of field {1}: "
+                           "expected the separator {2} or the end of the line",
+                           quote(line.substr(k, 1)), field, sepName(sep));
+        r.unquoted.push_back(std::move(value));
+        r.fields.push_back({r.unquoted.back(), (int64_t)j + 1});
+        i = k;
+      } else {
+        size_t k = line.find(sep, i);
+        if (k == llvm::StringRef::npos)
+          k = n;
+        r.fields.push_back({line.slice(i, k), (int64_t)i + 1});
+        i = k;
+      }
+      if (i >= n)
+        return llvm::Error::success();
+      ++i; // the separator; a field follows, if only an empty one
+    }
+  }
+
+  llvm::StringRef path, text;
+  char sep;
+  size_t pos = 0;
+  int64_t lines = 0;
+};
+} // namespace
+
+/// The separator of a file: of `,` `;` tab `|`, the one that splits most of
+/// the first lines into an acceptable number of fields (`accepts`), the
+/// one with more fields on the first line on a tie (a separator that is
+/// there), then the first in that order. When none does, the one that
+/// splits the first lines into more than one field alike, else `,`: the
+/// reader then reports the first line it cannot read.
+template <typename Accepts>
+static char detectSeparator(llvm::StringRef path, llvm::StringRef text,
+                            Accepts accepts) {
+  const char candidates[] = {',', ';', '\t', '|'};
+  struct Score {
+    int ok = 0, alike = 0;
+    size_t first = 0;
+  } scores[4];
+  for (int c = 0; c < 4; ++c) {
+    Reader reader(path, text, candidates[c]);
+    Record r;
+    for (int k = 0; k < 10; ++k) {
+      llvm::Expected<bool> more = reader.next(r);
+      if (!more) {
+        llvm::consumeError(more.takeError());
+        break;
+      }
+      if (!*more)
+        break;
+      size_t n = r.fields.size();
+      if (k == 0)
+        scores[c].first = n;
+      scores[c].ok += accepts(n);
+      scores[c].alike += n == scores[c].first && n > 1;
+    }
+  }
+  int best = -1;
+  for (int c = 0; c < 4; ++c)
+    if (scores[c].ok > 0 &&
+        (best < 0 || scores[c].ok > scores[best].ok ||
+         (scores[c].ok == scores[best].ok &&
+          scores[c].first > scores[best].first)))
+      best = c;
+  if (best < 0)
+    for (int c = 0; c < 4; ++c)
+      if (scores[c].alike > 0 &&
+          (best < 0 || scores[c].alike > scores[best].alike))
+        best = c;
+  return best < 0 ? ',' : candidates[best];
+}
+
+std::optional<char> graft::parseSeparator(llvm::StringRef name) {
+  if (name == "," || name == ";" || name == "|" || name == "\t")
+    return name[0];
+  if (name == "\\t" || name.equals_insensitive("tab"))
+    return '\t';
+  return std::nullopt;
 }
 
 llvm::Expected<Dataset> graft::readCSV(llvm::StringRef path, int64_t features,
-                                       int64_t classes, Labels labels) {
-  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
+                                       int64_t classes, Labels labels,
+                                       char separator) {
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false);
   if (!buffer)
     return llvm::createStringError(buffer.getError(),
                                    "%s: error: cannot read the data file: %s",
                                    path.str().c_str(),
                                    buffer.getError().message().c_str());
+  return parseCSV(path, (*buffer)->getBuffer(), features, classes, labels,
+                  separator);
+}
+
+llvm::Expected<Dataset> graft::parseCSV(llvm::StringRef path,
+                                        llvm::StringRef text, int64_t features,
+                                        int64_t classes, Labels labels,
+                                        char separator) {
+  if (text.starts_with("\xFF\xFE") || text.starts_with("\xFE\xFF"))
+    return fileError(path, "the data file is UTF-16; save it as UTF-8 "
+                           "(or ASCII) text");
+  text.consume_front("\xEF\xBB\xBF"); // a UTF-8 byte order mark
+  auto accepts = [&](size_t n) {
+    return (int64_t)n == features + 1 ||
+           (labels == Labels::Optional && (int64_t)n == features);
+  };
+  bool detected = separator == 0;
+  char sep = detected ? detectSeparator(path, text, accepts) : separator;
+
   Dataset data;
   data.features = features;
-  llvm::StringRef text = (*buffer)->getBuffer();
-  int64_t lineNo = 0, expectLabel = -1;
-  while (!text.empty()) {
-    auto [line, rest] = text.split('\n');
-    text = rest;
-    ++lineNo;
-    line = line.rtrim("\r");
-    if (line.trim().empty())
-      continue;
-    llvm::SmallVector<llvm::StringRef> fields;
-    line.split(fields, ',');
-    double first;
-    if (data.rows() == 0 && expectLabel < 0 && !parseNumber(fields[0], first))
-      continue; // a header line
-    int64_t n = fields.size();
+  data.separator = sep;
+  Reader reader(path, text, sep);
+  Record r;
+  int64_t expectLabel = -1; // whether rows have a label, once known
+  bool first = true;
+  auto countError = [&](const Record &r) {
+    int64_t n = r.fields.size();
+    std::string msg = llvm::formatv(
+        "expected {0} columns ({1} features{2}), found {3} separated by {4} "
+        "in {5}",
+        labels == Labels::Required ? features + 1 : features, features,
+        labels == Labels::Required ? " and a label" : "", n, sepName(sep),
+        quote(r.text));
+    if (n == 1 && detected && data.rows() == 0 && !data.headerLine)
+      msg += "\nnote: the separator was guessed from the first lines; give "
+             "it with --sep if the file uses another one";
+    return dataError(path, r.line, 0, "{0}", msg);
+  };
+  while (true) {
+    llvm::Expected<bool> more = reader.next(r);
+    if (!more)
+      return more.takeError();
+    if (!*more)
+      break;
+    int64_t n = r.fields.size();
+    if (first) {
+      first = false;
+      // A header: some field that is neither empty nor a number. (An empty
+      // field is a missing value, an error below, not a column name.)
+      bool header = llvm::any_of(r.fields, [](const Field &f) {
+        double v;
+        return !f.text.trim().empty() && !parseNumber(f.text, v);
+      });
+      if (header) {
+        if (!accepts(n))
+          return countError(r);
+        data.headerLine = r.line;
+        expectLabel = n == features + 1;
+        continue;
+      }
+    }
     bool labelled = n == features + 1;
-    if (n != features + 1 && !(labels == Labels::Optional && n == features))
-      return dataError(path, lineNo, 0,
-                       "expected {0} columns ({1} features{2}), found {3}",
-                       labels == Labels::Required ? features + 1 : features,
-                       features,
-                       labels == Labels::Required ? " and a label" : "", n);
+    if (!accepts(n))
+      return countError(r);
     if (expectLabel >= 0 && labelled != (bool)expectLabel)
-      return dataError(path, lineNo, 0,
-                       "expected {0} columns like the lines before, found {1}",
-                       features + expectLabel, n);
+      return dataError(path, r.line, 0,
+                       "expected {0} columns like the {1}, found {2}",
+                       features + expectLabel,
+                       data.rows() ? std::string("lines before")
+                                   : llvm::formatv("header on line {0}",
+                                                   data.headerLine)
+                                         .str(),
+                       n);
     expectLabel = labelled;
-    int64_t col = 1;
     for (int64_t i = 0; i < features; ++i) {
+      const Field &f = r.fields[i];
       double v;
-      if (!parseNumber(fields[i], v))
-        return dataError(path, lineNo, col, "'{0}' is not a number",
-                         fields[i].trim());
+      if (!parseNumber(f.text, v)) {
+        std::string msg =
+            f.text.trim().empty()
+                ? llvm::formatv("field {0} is empty: expected a number "
+                                "(feature {0} of {1})",
+                                i + 1, features)
+                      .str()
+                : llvm::formatv("{0} is not a number (field {1}: expected "
+                                "feature {1} of {2}, a number)",
+                                quote(f.text.trim()), i + 1, features)
+                      .str();
+        // A line of names: a second header, or a header in the middle.
+        bool names = llvm::none_of(r.fields, [](const Field &g) {
+          double w;
+          return parseNumber(g.text, w);
+        });
+        if (names)
+          msg += data.headerLine
+                     ? llvm::formatv("\nnote: only the first line may be a "
+                                     "header (line {0} is)",
+                                     data.headerLine)
+                           .str()
+                     : std::string("\nnote: only the first line may be a "
+                                   "header");
+        return dataError(path, r.line, f.col, "{0}", msg);
+      }
       if (!std::isfinite((float)v)) // it would train on inf
-        return dataError(path, lineNo, col,
+        return dataError(path, r.line, f.col,
                          "'{0}' is outside the range of f32 (about "
                          "+-3.4e38)",
-                         fields[i].trim());
+                         f.text.trim());
       data.x.push_back((float)v);
-      col += fields[i].size() + 1;
     }
     if (labelled) {
+      const Field &f = r.fields.back();
       int64_t label;
-      if (fields.back().trim().getAsInteger(10, label))
-        return dataError(path, lineNo, col,
-                         "the label '{0}' is not an integer",
-                         fields.back().trim());
+      if (f.text.trim().getAsInteger(10, label))
+        return dataError(path, r.line, f.col,
+                         "the label {0} is not an integer (field {1}: "
+                         "expected a class in [0, {2}))",
+                         quote(f.text.trim()), n, classes);
       if (label < 0 || label >= classes)
-        return dataError(path, lineNo, col,
+        return dataError(path, r.line, f.col,
                          "label {0} is out of range: the model has {1} "
                          "classes (0 to {2})",
                          label, classes, classes - 1);
@@ -97,8 +375,15 @@ llvm::Expected<Dataset> graft::readCSV(llvm::StringRef path, int64_t features,
     }
   }
   if (data.rows() == 0)
-    return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   "%s: error: the data file has no samples",
-                                   path.str().c_str());
+    return fileError(path, data.headerLine
+                               ? "the data file has no samples (only a "
+                                 "header, on line " +
+                                     llvm::Twine(data.headerLine) + ")"
+                               : llvm::Twine(text.empty()
+                                                 ? "the data file has no "
+                                                   "samples (it is empty)"
+                                                 : "the data file has no "
+                                                   "samples (only blank "
+                                                   "lines)"));
   return data;
 }

@@ -68,10 +68,17 @@ cl::opt<int> threads(
              "across (default: OMP_NUM_THREADS, else one per core)"),
     cl::sub(graft::cli::trainCmd), cl::sub(graft::cli::predictCmd),
     cl::sub(graft::cli::benchCmd));
-cl::opt<std::string> dataFile("data", cl::Required,
-                              cl::desc("CSV: features, then the label"),
-                              cl::sub(graft::cli::trainCmd),
-                              cl::sub(graft::cli::predictCmd));
+cl::opt<std::string> dataFile(
+    "data", cl::Required,
+    cl::desc("CSV: one sample per line (the features, then the label), "
+             "at most one header line first; blank lines are skipped, any "
+             "other line that is not a sample is an error (docs/CLI.md)"),
+    cl::sub(graft::cli::trainCmd), cl::sub(graft::cli::predictCmd));
+cl::opt<std::string> separatorName(
+    "sep", cl::init(""),
+    cl::desc("Field separator of the CSV files: ',', ';', '|' or 'tab' "
+             "(default: detected from the first lines)"),
+    cl::sub(graft::cli::trainCmd), cl::sub(graft::cli::predictCmd));
 cl::opt<std::string> testFile("test", cl::desc("CSV evaluated after each epoch"),
                               cl::sub(graft::cli::trainCmd));
 cl::opt<unsigned> epochs("epochs", cl::init(10), cl::desc("Epochs to train"),
@@ -106,6 +113,18 @@ cl::opt<std::string> checkpointIn("checkpoint", cl::Required,
                                   cl::sub(graft::cli::predictCmd));
 
 enum Exit { Ok = 0, InputError = 1, UsageError = 2 };
+
+/// The separator --sep names (0: detect it); nullopt, after an error
+/// message, when it names none.
+std::optional<char> csvSeparator() {
+  if (separatorName.empty())
+    return 0;
+  std::optional<char> sep = parseSeparator(separatorName);
+  if (!sep)
+    llvm::errs() << "graft: error: unknown separator '" << separatorName
+                 << "' (--sep takes ',', ';', '|' or 'tab')\n";
+  return sep;
+}
 
 /// 64-byte aligned allocations, as the C runtime's context gives its
 /// tensors: the generated code's 512-bit loads of a row then never straddle
@@ -506,6 +525,9 @@ int graft::cli::runTrain() {
         if (llvm::Error e = checkOutput(what, path, inputs))
           return report(std::move(e));
   }
+  std::optional<char> sep = csvSeparator();
+  if (!sep)
+    return UsageError;
   auto compiled = compileModel();
   if (!compiled)
     return report(compiled.takeError());
@@ -519,12 +541,13 @@ int graft::cli::runTrain() {
   TrainOp train = *trains.begin();
 
   auto trainData = readCSV(dataFile, info.featureCount, info.classes,
-                           Labels::Required);
+                           Labels::Required, *sep);
   if (!trainData)
     return report(trainData.takeError());
   std::optional<Dataset> testData;
   if (!testFile.empty()) {
-    auto t = readCSV(testFile, info.featureCount, info.classes, Labels::Required);
+    auto t = readCSV(testFile, info.featureCount, info.classes,
+                     Labels::Required, *sep);
     if (!t)
       return report(t.takeError());
     testData = std::move(*t);
@@ -786,12 +809,15 @@ int graft::cli::runPredict() {
     llvm::errs() << llvm::toString(std::move(e)) << "\n";
     return InputError;
   };
+  std::optional<char> sep = csvSeparator();
+  if (!sep)
+    return UsageError;
   auto compiled = compileModel();
   if (!compiled)
     return report(compiled.takeError());
   ModelInfo &info = compiled->info;
   auto data = readCSV(dataFile, info.featureCount, info.classes,
-                      Labels::Optional);
+                      Labels::Optional, *sep);
   if (!data)
     return report(data.takeError());
   auto tensors = readSafetensors(checkpointIn);
