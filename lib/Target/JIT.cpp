@@ -84,12 +84,15 @@ llvm::Error graft::lowerTrainingProgram(ModuleOp module,
 
 llvm::Error graft::lowerTrainingProgram(
     ModuleOp module, std::vector<EntryPoint> &entries,
-    llvm::function_ref<LogicalResult(OpPassManager &)> pipeline) {
+    llvm::function_ref<LogicalResult(OpPassManager &)> pipeline,
+    TimingScope *timing) {
   auto fail = [](const char *what) {
     return llvm::createStringError(llvm::inconvertibleErrorCode(), what);
   };
   PassManager program(module.getContext());
   program.addPass(createBuildTrainingProgram());
+  if (timing)
+    program.enableTiming(*timing);
   if (failed(program.run(module)))
     return fail("building the training program failed");
 
@@ -106,6 +109,8 @@ llvm::Error graft::lowerTrainingProgram(
     model->erase();
 
   PassManager lower(module.getContext());
+  if (timing)
+    lower.enableTiming(*timing);
   if (failed(pipeline(lower)) || failed(lower.run(module)))
     return fail("lowering to LLVM failed");
   // The names and roles live in `entries` now; LLVM has no use for them.

@@ -18,6 +18,7 @@
 
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/Support/Timing.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/IR/Constants.h"
@@ -267,12 +268,16 @@ graft::compileLibrary(ModuleOp module, const LibraryOptions &options) {
   if (!cuda && options.target != "cpu")
     return error("unknown target '" + options.target + "' (cpu or cuda)");
   std::vector<GPUImage> gpuImages;
+  TimingScope noTiming;
+  TimingScope &timing = options.timing ? *options.timing : noTiming;
   if (llvm::Error e = cuda ? lowerTrainingProgramForCUDA(
                                  module, entries, defaultGPUChips(), gpuImages)
                            : lowerTrainingProgram(
-                                 module, entries, [&](OpPassManager &pm) {
+                                 module, entries,
+                                 [&](OpPassManager &pm) {
                                    return buildCPUPipeline(pm, vectorBits);
-                                 }))
+                                 },
+                                 options.timing))
     return std::move(e);
 
   // The context's tensors: one per role and name, ordered by role.
@@ -324,7 +329,9 @@ graft::compileLibrary(ModuleOp module, const LibraryOptions &options) {
 
   // LLVM IR.
   llvm::LLVMContext llctx;
+  TimingScope translating = timing.nest("translation to LLVM IR");
   std::unique_ptr<llvm::Module> ir = translateModuleToLLVMIR(module, llctx, name);
+  translating.stop();
   if (!ir)
     return error("translating '" + name + "' to LLVM IR failed");
   if (cuda)
@@ -457,13 +464,16 @@ graft::compileLibrary(ModuleOp module, const LibraryOptions &options) {
 
   if (llvm::verifyModule(*ir, &llvm::errs()))
     return error("the LLVM IR of '" + name + "' is invalid");
+  TimingScope optimizing = timing.nest("LLVM O3");
   auto optimize = makeOptimizingTransformer(3, 0, tm.get());
   if (llvm::Error e = optimize(ir.get()))
     return std::move(e);
+  optimizing.stop();
 
   llvm::SmallVector<char, 0> object;
   {
     llvm::raw_svector_ostream os(object);
+    TimingScope emitting = timing.nest("LLVM code generation");
     llvm::legacy::PassManager pm;
     if (tm->addPassesToEmitFile(pm, os, nullptr,
                                 llvm::CodeGenFileType::ObjectFile))

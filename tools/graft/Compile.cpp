@@ -17,7 +17,11 @@
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Support/Timing.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/SourceMgr.h"
+
+#include <chrono>
 #include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
@@ -50,12 +54,17 @@ cl::opt<bool> emitPTX("emit-ptx", cl::init(false),
                       cl::desc("With --target=cuda: also write the kernels' "
                                "PTX to OUTDIR"),
                       cl::sub(graft::cli::compileCmd));
+cl::opt<bool> timing("timing", cl::init(false),
+                      cl::desc("Print the time of each compiler stage and "
+                               "pass (to stderr)"),
+                      cl::sub(graft::cli::compileCmd));
 cl::list<std::string> dims("dim", cl::desc("Override a named dimension: --dim B=32"),
                            cl::value_desc("NAME=VALUE"),
                            cl::sub(graft::cli::compileCmd));
 } // namespace
 
 int graft::cli::runCompile() {
+  auto start = std::chrono::steady_clock::now();
   DialectRegistry registry;
   if (target == "cuda")
     registerGPUCodegenDialects(registry);
@@ -63,14 +72,19 @@ int graft::cli::runCompile() {
     registerCodegenDialects(registry);
   MLIRContext ctx(registry);
   ctx.loadAllAvailableDialects();
+  DefaultTimingManager timer;
+  timer.setEnabled(timing);
+  TimingScope root = timer.getRootScope();
   llvm::SourceMgr sm;
   SourceMgrDiagnosticHandler handler(sm, &ctx);
   frontend::GenOptions options;
   if (!graft::cli::parseDims(
           std::vector<std::string>(dims.begin(), dims.end()), options))
     return 2;
+  TimingScope reading = root.nest("front-end");
   OwningOpRef<ModuleOp> module =
       graft::cli::loadModule(ctx, sm, input, options);
+  reading.stop();
   if (!module)
     return 1;
   LibraryOptions lib;
@@ -79,6 +93,7 @@ int graft::cli::runCompile() {
   lib.modelName = modelName;
   lib.target = target;
   lib.emitPTX = emitPTX;
+  lib.timing = &root;
   lib.cudaRuntimeObject =
       llvm::StringRef(reinterpret_cast<const char *>(graftCudaRuntimeObject),
                       graftCudaRuntimeObjectSize);
@@ -94,7 +109,11 @@ int graft::cli::runCompile() {
     llvm::errs() << llvm::toString(name.takeError()) << "\n";
     return 1;
   }
+  double seconds = std::chrono::duration<double>(
+                       std::chrono::steady_clock::now() - start)
+                       .count();
   llvm::outs() << "wrote " << outDir << "/lib" << *name << ".a and " << outDir
-               << "/" << *name << ".h\n";
+               << "/" << *name << ".h (compiled in "
+               << llvm::format("%.2f", seconds) << " s)\n";
   return 0;
 }

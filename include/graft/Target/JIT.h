@@ -17,6 +17,7 @@ namespace mlir {
 class ExecutionEngine;
 class ModuleOp;
 class OpPassManager;
+class TimingScope;
 using llvm::LogicalResult;
 } // namespace mlir
 
@@ -57,9 +58,11 @@ llvm::Error lowerTrainingProgram(mlir::ModuleOp module,
 
 /// The same with another pipeline from the training program's functions to
 /// the LLVM dialect (the GPU pipeline: graft/Pipelines/GPU.h).
+/// With `timing`, each pass's time is recorded under it.
 llvm::Error lowerTrainingProgram(
     mlir::ModuleOp module, std::vector<EntryPoint> &entries,
-    llvm::function_ref<mlir::LogicalResult(mlir::OpPassManager &)> pipeline);
+    llvm::function_ref<mlir::LogicalResult(mlir::OpPassManager &)> pipeline,
+    mlir::TimingScope *timing = nullptr);
 
 /// The training program of a module's models, compiled to native code in
 /// process (MLIR's ExecutionEngine, LLVM's O3 pipeline, host CPU).

@@ -17,6 +17,7 @@
 
 namespace mlir {
 class ModuleOp;
+class TimingScope;
 } // namespace mlir
 
 namespace graft {
@@ -38,6 +39,8 @@ struct LibraryOptions {
   llvm::StringRef cudaRuntimeObject, cudaApiHeader;
   /// For "cuda": also write each kernel module's PTX into outputDir.
   bool emitPTX = false;
+  /// Where to record the time of each pass and LLVM phase (null: nowhere).
+  mlir::TimingScope *timing = nullptr;
 };
 
 /// Compiles one graft.model of `module` (rewritten in place) into
