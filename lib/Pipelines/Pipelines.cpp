@@ -99,7 +99,7 @@ std::string graft::linalgPipeline(bool cpu) {
 }
 
 const char graft::kBufferizePipeline[] =
-    "eliminate-empty-tensors,"
+    "graft-split-empty-tensors, eliminate-empty-tensors,"
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},"
     "buffer-results-to-out-params{modify-public-functions add-result-attr},"
@@ -119,7 +119,11 @@ static const std::string kCPUPipeline =
     // Threads: the loops the schedule marked become OpenMP worksharing
     // loops (the LLVM OpenMP runtime, libomp); canonicalize inlines the
     // alloca scopes that wrap their bodies (they hold no allocas).
-    "func.func(graft-parallelize-loops), convert-scf-to-openmp, canonicalize,"
+    "func.func(graft-parallelize-loops),"
+    // One function per distinct loop nest keeps LLVM's work per function
+    // small, and repeated layers compiled once.
+    "graft-outline-kernels,"
+    "convert-scf-to-openmp, canonicalize,"
     "convert-scf-to-cf,"
     "expand-strided-metadata, lower-affine,"
     // Math ops without an LLVM intrinsic become libm calls, on vectors one

@@ -243,6 +243,52 @@ def CPUVectorize : Pass<"graft-cpu-vectorize", "::mlir::ModuleOp"> {
     "::mlir::affine::AffineDialect", "::mlir::memref::MemRefDialect"];
 }
 
+def OutlineKernels : Pass<"graft-outline-kernels", "::mlir::ModuleOp"> {
+  let summary = "Moves each loop nest of an entry point into a function, one per distinct body";
+  let description = [{
+    Runs on the CPU pipeline's loops (after `graft-parallelize-loops`,
+    before the OpenMP and LLVM conversions). Every top-level op with regions
+    of an entry point (a product's tiled loop nest, a fused elementwise
+    loop, a reduction) becomes a call to a private function, its
+    *kernel*, which takes the buffers and scalars the nest uses; constants
+    and the views it reads through (subviews, reshapes, casts) are
+    recomputed inside, so every kernel argument is a scalar or a statically
+    shaped, identity-layout memref. Kernels whose bodies are identical (the
+    layers of a stack, the forward in `train_step`, `forward_backward`,
+    `eval` and `predict`) are one function.
+
+    Why: LLVM's time is superlinear in a function's size (OpenMP outlining
+    rescans the whole function per parallel region; O3's passes), so one
+    function per entry point made a 100-layer model take minutes to compile.
+    With kernels, each function is the size of one op, and a model whose
+    layers repeat compiles each distinct layer once. Kernels are
+    `noinline` and internal: inlined back, the entry points would be one
+    function again.
+
+    ```mlir
+    func.func @m_predict(%x: memref<32x64xf32>, %y: memref<32x64xf32>) {
+      scf.parallel (%i) = (%c0) to (%c32) step (%c1) { ... }
+    }
+    // becomes
+    func.func private @__graft_kernel(%arg0: memref<32x64xf32>,
+        %arg1: memref<32x64xf32>) attributes {graft.kernel, ...} {
+      %c0 = arith.constant 0 : index
+      ...
+      scf.parallel (%i) = (%c0) to (%c32) step (%c1) { ... }
+      return
+    }
+    func.func @m_predict(%x: memref<32x64xf32>, %y: memref<32x64xf32>) {
+      call @__graft_kernel(%x, %y) : (memref<32x64xf32>, memref<32x64xf32>) -> ()
+    }
+    ```
+  }];
+  let statistics = [
+    Statistic<"numKernels", "kernels", "Distinct kernel functions created">
+  ];
+  let dependentDialects = [
+    "::mlir::func::FuncDialect", "::mlir::LLVM::LLVMDialect"];
+}
+
 def ParallelizeLoops : Pass<"graft-parallelize-loops", "::mlir::func::FuncOp"> {
   let summary = "Turns the loops the CPU schedule marked parallel into scf.parallel";
   let description = [{
@@ -262,6 +308,37 @@ def ParallelizeLoops : Pass<"graft-parallelize-loops", "::mlir::func::FuncOp"> {
     ```
   }];
   let dependentDialects = ["::mlir::scf::SCFDialect"];
+}
+
+def SplitEmptyTensors : Pass<"graft-split-empty-tensors"> {
+  let summary = "Gives each use of a tensor.empty its own tensor.empty";
+  let description = [{
+    CSE merges identical `tensor.empty` ops: in a training step, one
+    `tensor.empty() : tensor<32x64xf32>` ends up as the destination of
+    hundreds of ops. One-shot bufferization and empty-tensor elimination
+    then treat all of them as aliases of one value and compare every pair:
+    their time grew with the cube of the model's depth (a 100-layer MLP
+    spent 38 s there). This pass, run just before them, gives each use its
+    own copy, at the same place, so the analysis stays linear; except that
+    a `tensor.extract_slice` of the empty and the next `tensor.insert_slice`
+    into it at the same offsets, sizes and strides (a peeled product tile,
+    computed from the slice and written back where it came from) keep
+    sharing one, which lets bufferization write the tile in place. It
+    changes no semantics: an empty tensor's contents are undefined either
+    way.
+
+    ```mlir
+    %e = tensor.empty() : tensor<4xf32>
+    %a = linalg.fill ins(%c0 : f32) outs(%e : tensor<4xf32>) -> tensor<4xf32>
+    %b = linalg.fill ins(%c1 : f32) outs(%e : tensor<4xf32>) -> tensor<4xf32>
+    // becomes
+    %e1 = tensor.empty() : tensor<4xf32>
+    %e0 = tensor.empty() : tensor<4xf32>
+    %a = linalg.fill ins(%c0 : f32) outs(%e0 : tensor<4xf32>) -> tensor<4xf32>
+    %b = linalg.fill ins(%c1 : f32) outs(%e1 : tensor<4xf32>) -> tensor<4xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::tensor::TensorDialect"];
 }
 
 def PlanMemory : Pass<"graft-plan-memory", "::mlir::ModuleOp"> {
