@@ -6,6 +6,7 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -251,7 +252,14 @@ graft::readSafetensors(llvm::StringRef path,
         return ckptError(path, "tensor '%s' has a bad shape",
                          key.str().c_str());
       nt.shape.push_back(*v);
-      numel *= *v;
+      // More elements than the file has bytes is an error before the
+      // product can overflow.
+      if (llvm::MulOverflow(numel, *v, numel) ||
+          (uint64_t)numel > body.size())
+        return ckptError(path,
+                         "tensor '%s' has a shape of more elements than the "
+                         "file holds",
+                         key.str().c_str());
     }
     std::optional<int64_t> b = (*offsets)[0].getAsInteger(),
                            e = (*offsets)[1].getAsInteger();
