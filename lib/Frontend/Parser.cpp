@@ -615,6 +615,28 @@ ExprPtr Parser::parseExpr() {
   return parseCompare();
 }
 
+ExprPtr Parser::measured(ExprPtr e) {
+  if (!e)
+    return e;
+  unsigned h = 0;
+  for (const ExprPtr *c : {&e->lhs, &e->rhs, &e->start, &e->end, &e->step})
+    if (*c)
+      h = std::max(h, (*c)->height);
+  for (const Arg &a : e->args)
+    if (a.value)
+      h = std::max(h, a.value->height);
+  e->height = h + 1;
+  if (e->height > maxHeight) {
+    diags.error(e->loc.ptr, "expression too long: more than " +
+                                Twine(maxHeight) +
+                                " operations chained in one expression");
+    diags.note(e->loc.ptr, "hint: split it into several statements");
+    statementFailed = true;
+    return nullptr;
+  }
+  return e;
+}
+
 ExprPtr Parser::parseCompare() {
   ExprPtr lhs = parseAdditive();
   if (!lhs)
@@ -627,7 +649,7 @@ ExprPtr Parser::parseCompare() {
     ExprPtr rhs = parseAdditive();
     if (!rhs)
       return nullptr;
-    return makeBinary(l, op, std::move(lhs), std::move(rhs));
+    return measured(makeBinary(l, op, std::move(lhs), std::move(rhs)));
   }
   return lhs;
 }
@@ -641,7 +663,7 @@ ExprPtr Parser::parseAdditive() {
     ExprPtr rhs = parseMultiplicative();
     if (!rhs)
       return nullptr;
-    lhs = makeBinary(l, op, std::move(lhs), std::move(rhs));
+    lhs = measured(makeBinary(l, op, std::move(lhs), std::move(rhs)));
   }
   return lhs;
 }
@@ -655,7 +677,7 @@ ExprPtr Parser::parseMultiplicative() {
     ExprPtr rhs = parseUnary();
     if (!rhs)
       return nullptr;
-    lhs = makeBinary(l, op, std::move(lhs), std::move(rhs));
+    lhs = measured(makeBinary(l, op, std::move(lhs), std::move(rhs)));
   }
   return lhs;
 }
@@ -677,7 +699,7 @@ ExprPtr Parser::parseUnary() {
     auto e = std::make_unique<Expr>(ExprKind::Unary, l);
     e->op = op;
     e->lhs = std::move(operand);
-    return e;
+    return measured(std::move(e));
   }
   return parsePower();
 }
@@ -691,7 +713,7 @@ ExprPtr Parser::parsePower() {
   ExprPtr exponent = parseUnary(); // right-associative, binds -x tighter
   if (!exponent)
     return nullptr;
-  return makeBinary(l, "**", std::move(base), std::move(exponent));
+  return measured(makeBinary(l, "**", std::move(base), std::move(exponent)));
 }
 
 bool Parser::parseArgs(std::vector<Arg> &args, Tok close) {
@@ -751,7 +773,7 @@ ExprPtr Parser::parseIndexItem() {
     if (!slice->step)
       return nullptr;
   }
-  return slice;
+  return measured(std::move(slice));
 }
 
 ExprPtr Parser::parsePostfix() {
@@ -763,7 +785,7 @@ ExprPtr Parser::parsePostfix() {
       call->lhs = std::move(e);
       if (!parseArgs(call->args, Tok::RParen))
         return nullptr;
-      e = std::move(call);
+      e = measured(std::move(call));
     } else if (accept(Tok::Dot)) {
       auto member = std::make_unique<Expr>(ExprKind::Member, l);
       if (is(Tok::Ident)) {
@@ -777,7 +799,7 @@ ExprPtr Parser::parsePostfix() {
       member->loc = loc();
       consume();
       member->lhs = std::move(e);
-      e = std::move(member);
+      e = measured(std::move(member));
     } else if (accept(Tok::LBracket)) {
       auto index = std::make_unique<Expr>(ExprKind::Index, l);
       index->lhs = std::move(e);
@@ -798,7 +820,7 @@ ExprPtr Parser::parsePostfix() {
         statementFailed = true;
         return nullptr;
       }
-      e = std::move(index);
+      e = measured(std::move(index));
     } else {
       break;
     }
@@ -868,7 +890,7 @@ ExprPtr Parser::parsePrimary() {
           return nullptr;
         tuple->args.push_back(std::move(a));
       }
-      inner = std::move(tuple);
+      inner = measured(std::move(tuple));
     }
     if (!expect(Tok::RParen, "to close the parenthesis"))
       return nullptr;
@@ -896,7 +918,7 @@ ExprPtr Parser::parsePrimary() {
       comp->rhs = parseExpr();
       if (!comp->rhs || !expect(Tok::RBracket, "to close the list"))
         return nullptr;
-      return comp;
+      return measured(std::move(comp));
     }
     auto list = std::make_unique<Expr>(ExprKind::List, l);
     list->args.push_back({"", first->loc, std::move(first)});
@@ -910,7 +932,7 @@ ExprPtr Parser::parsePrimary() {
     }
     if (!expect(Tok::RBracket, "to close the list"))
       return nullptr;
-    return list;
+    return measured(std::move(list));
   }
   default:
     errorExpected("an expression");

@@ -63,6 +63,9 @@ struct Expr {
   ExprPtr lhs, rhs;
   ExprPtr start, end, step; ///< Slice parts.
   std::vector<Arg> args;
+  /// The longest path to a leaf (1 for a leaf): the parser bounds it, so
+  /// that the recursive stages after it cannot overflow the stack.
+  unsigned height = 1;
 
   Expr(ExprKind kind, Loc loc) : kind(kind), loc(loc) {}
 };

@@ -30,6 +30,9 @@ public:
   /// How deep expressions and blocks may nest before the parser gives up on
   /// the construct with an error (instead of exhausting the stack).
   static constexpr unsigned maxNesting = 128;
+  /// The most operations one expression may chain (`a + b + ...`,
+  /// `x.f().g()...`): its tree's height.
+  static constexpr unsigned maxHeight = 512;
 
 private:
   // Tokens.
@@ -72,6 +75,9 @@ private:
   bool endStatement();
 
   // Expressions.
+  /// Sets `e`'s height from its children's; null, after an error, past
+  /// maxHeight.
+  ExprPtr measured(ExprPtr e);
   ExprPtr parseExpr();
   ExprPtr parseCompare();
   ExprPtr parseAdditive();
