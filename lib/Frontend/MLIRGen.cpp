@@ -181,6 +181,10 @@ struct Bound {
 enum class GradMode { Grad, NoGrad, Inference };
 
 using graft::shape::kMaxDim;
+/// Limits of spend(): far above any real model (nanoGPT's 12 layers are a
+/// few thousand ops), far below what would exhaust time or memory.
+constexpr uint64_t kMaxEvaluations = 20'000'000, kMaxOps = 1'000'000;
+
 
 /// Names assigned inside a no_grad / inference block, yielded at its end.
 struct RegionFrame {
@@ -322,6 +326,13 @@ private:
   GradMode mode = GradMode::Grad;
   std::vector<RegionFrame> regions;
   unsigned callDepth = 0;
+  /// Work done so far: functions are inlined and loops unrolled at compile
+  /// time, so a few lines can ask for astronomically much (a chain of
+  /// functions that each call the previous twice). Past the budget, one
+  /// located error, and everything after fails quietly.
+  uint64_t evaluations = 0, opsBuilt = 0;
+  bool overBudget = false;
+  bool spend(uint64_t &counter, uint64_t limit, Loc l, const char *what);
   std::vector<std::pair<Loc, std::string>> frozenPatterns;
   Value loss;
   Loc lossLoc;
@@ -366,6 +377,8 @@ template <typename OpTy>
 FailureOr<Value> Gen::make(Loc l, StringRef pyName, mlir::ValueRange operands,
                            llvm::ArrayRef<NamedAttribute> attrs,
                            Type resultType) {
+  if (!spend(opsBuilt, kMaxOps, l, "operations"))
+    return failure();
   mlir::Location loc = L(l);
   llvm::SmallVector<Type> types;
   if constexpr (OpTy::template hasTrait<mlir::InferTypeOpInterface::Trait>()) {
@@ -667,7 +680,23 @@ void Gen::unknownName(Loc l, StringRef name) {
 // Expressions
 //===----------------------------------------------------------------------===//
 
+bool Gen::spend(uint64_t &counter, uint64_t limit, Loc l, const char *what) {
+  if (++counter <= limit && !overBudget)
+    return true;
+  if (!overBudget) {
+    error(l, "the model is too large to build: more than " + Twine(limit) +
+                 " " + what +
+                 " (functions are inlined and loops unrolled at compile time)");
+    note(l, "hint: look for a loop or a chain of function calls that "
+            "multiplies the work");
+  }
+  overBudget = true;
+  return false;
+}
+
 FailureOr<Val> Gen::eval(const Expr &e) {
+  if (!spend(evaluations, kMaxEvaluations, e.loc, "expression evaluations"))
+    return failure();
   switch (e.kind) {
   case ExprKind::Number:
     return Val::number(e.number, e.isInt);
