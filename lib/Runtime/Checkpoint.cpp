@@ -195,6 +195,30 @@ llvm::Error graft::writeFileAtomically(llvm::StringRef path,
       path, [&](llvm::raw_ostream &os) { os << contents; });
 }
 
+/// The deepest nesting of arrays and objects in `text`, strings skipped;
+/// counting stops just past kMaxJSONDepth.
+static constexpr unsigned kMaxJSONDepth = 64;
+static unsigned jsonDepth(llvm::StringRef text) {
+  unsigned depth = 0, deepest = 0;
+  bool inString = false;
+  for (size_t i = 0; i < text.size() && deepest <= kMaxJSONDepth; ++i) {
+    char c = text[i];
+    if (inString) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        inString = false;
+    } else if (c == '"') {
+      inString = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
 llvm::Expected<std::vector<NamedTensor>>
 graft::readSafetensors(llvm::StringRef path,
                        std::map<std::string, std::string> *metadata) {
@@ -214,6 +238,12 @@ graft::readSafetensors(llvm::StringRef path,
     return ckptError(path, "truncated checkpoint: the header claims %llu "
                            "bytes, the file has %zu after the length",
                      (unsigned long long)n, data.size() - 8);
+  // llvm::json::parse recurses per level: a header nested tens of
+  // thousands deep overflowed the stack. A safetensors header is 3 deep.
+  if (jsonDepth(data.substr(8, n)) > kMaxJSONDepth)
+    return ckptError(path, "the safetensors header nests more than %u "
+                           "levels deep: not a checkpoint",
+                     kMaxJSONDepth);
   auto parsed = llvm::json::parse(data.substr(8, n));
   if (!parsed)
     return ckptError(path, "the safetensors header is not valid JSON: %s",
