@@ -76,7 +76,7 @@ struct OutlineKernelsPass
     // Kernels by their body's text: identical loop nests (the layers of a
     // stack, a forward in train_step and in predict) share one function.
     llvm::StringMap<func::FuncOp> byBody;
-    unsigned outlined = 0, nextName = 0;
+    unsigned nextName = 0;
     for (auto fn : llvm::to_vector(module.getOps<func::FuncOp>())) {
       if (fn.isDeclaration() || fn->hasAttr("graft.kernel"))
         continue;
@@ -86,10 +86,10 @@ struct OutlineKernelsPass
           continue;
         KernelInputs in;
         bool ok = true;
+        // Every value the nest uses that is defined outside it.
         op.walk([&](Operation *inner) {
           for (Value v : inner->getOperands())
-            if (!op.isAncestor(v.getParentBlock()->getParentOp()) ||
-                v.getParentBlock() == op.getBlock())
+            if (!op.isAncestor(v.getParentBlock()->getParentOp()))
               ok &= succeeded(in.add(v));
         });
         if (!ok)
@@ -142,7 +142,7 @@ struct OutlineKernelsPass
           while (symbols.lookup(name));
           kernel.setSymName(name);
           symbols.insert(kernel);
-          ++outlined;
+          ++numKernels;
         }
         builder.setInsertionPoint(&op);
         auto call = func::CallOp::create(builder, op.getLoc(), target,
@@ -151,7 +151,6 @@ struct OutlineKernelsPass
         op.erase();
       }
     }
-    numKernels = outlined;
   }
 };
 } // namespace
