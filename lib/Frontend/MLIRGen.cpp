@@ -181,10 +181,6 @@ struct Bound {
 enum class GradMode { Grad, NoGrad, Inference };
 
 using graft::shape::kMaxDim;
-/// Limits of spend(): far above any real model (nanoGPT's 12 layers are a
-/// few thousand ops), far below what would exhaust time or memory.
-constexpr uint64_t kMaxEvaluations = 20'000'000, kMaxOps = 1'000'000;
-
 
 /// Names assigned inside a no_grad / inference block, yielded at its end.
 struct RegionFrame {
@@ -332,7 +328,8 @@ private:
   /// located error, and everything after fails quietly.
   uint64_t evaluations = 0, opsBuilt = 0;
   bool overBudget = false;
-  bool spend(uint64_t &counter, uint64_t limit, Loc l, const char *what);
+  bool spend(uint64_t &counter, uint64_t limit, Loc l, const char *what,
+             const char *flag);
   std::vector<std::pair<Loc, std::string>> frozenPatterns;
   Value loss;
   Loc lossLoc;
@@ -377,7 +374,7 @@ template <typename OpTy>
 FailureOr<Value> Gen::make(Loc l, StringRef pyName, mlir::ValueRange operands,
                            llvm::ArrayRef<NamedAttribute> attrs,
                            Type resultType) {
-  if (!spend(opsBuilt, kMaxOps, l, "operations"))
+  if (!spend(opsBuilt, options.maxOps, l, "operations", "--max-ops"))
     return failure();
   mlir::Location loc = L(l);
   llvm::SmallVector<Type> types;
@@ -680,7 +677,8 @@ void Gen::unknownName(Loc l, StringRef name) {
 // Expressions
 //===----------------------------------------------------------------------===//
 
-bool Gen::spend(uint64_t &counter, uint64_t limit, Loc l, const char *what) {
+bool Gen::spend(uint64_t &counter, uint64_t limit, Loc l, const char *what,
+                const char *flag) {
   if (++counter <= limit && !overBudget)
     return true;
   if (!overBudget) {
@@ -688,14 +686,16 @@ bool Gen::spend(uint64_t &counter, uint64_t limit, Loc l, const char *what) {
                  " " + what +
                  " (functions are inlined and loops unrolled at compile time)");
     note(l, "hint: look for a loop or a chain of function calls that "
-            "multiplies the work");
+            "multiplies the work; if the model really is this large, raise "
+            "the limit with " + Twine(flag) + "=N");
   }
   overBudget = true;
   return false;
 }
 
 FailureOr<Val> Gen::eval(const Expr &e) {
-  if (!spend(evaluations, kMaxEvaluations, e.loc, "expression evaluations"))
+  if (!spend(evaluations, options.maxEvaluations, e.loc,
+             "expression evaluations", "--max-evaluations"))
     return failure();
   switch (e.kind) {
   case ExprKind::Number:

@@ -7,11 +7,39 @@
 
 #include "mlir/Parser/Parser.h"
 #include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
+namespace cl = llvm::cl;
+
+namespace {
+const graft::frontend::GenOptions defaults;
+cl::opt<uint64_t> maxOps(
+    "max-ops",
+    cl::desc("Most operations a .graft model may build, after inlining and "
+             "unrolling"),
+    cl::init(defaults.maxOps), cl::value_desc("N"));
+cl::opt<uint64_t> maxEvaluations(
+    "max-evaluations",
+    cl::desc("Most expression evaluations building a .graft model may take"),
+    cl::init(defaults.maxEvaluations), cl::value_desc("N"));
+} // namespace
+
+void graft::cli::addModelLimitOptions(
+    llvm::ArrayRef<cl::SubCommand *> subcommands) {
+  // Registered at the top level when constructed (a subcommand of another
+  // translation unit may not exist yet then); moved to the subcommands here.
+  for (cl::Option *o : {static_cast<cl::Option *>(&maxOps),
+                        static_cast<cl::Option *>(&maxEvaluations)}) {
+    o->removeArgument();
+    for (cl::SubCommand *s : subcommands)
+      o->addSubCommand(*s);
+    o->addArgument();
+  }
+}
 
 bool graft::cli::parseDims(llvm::ArrayRef<std::string> overrides,
                            frontend::GenOptions &options) {
@@ -49,7 +77,10 @@ OwningOpRef<ModuleOp>
 graft::cli::loadModule(MLIRContext &ctx, llvm::SourceMgr &sm,
                        llvm::StringRef path,
                        const frontend::GenOptions &options) {
-  OwningOpRef<ModuleOp> module = readModule(ctx, sm, path, options);
+  frontend::GenOptions limited = options;
+  limited.maxOps = maxOps;
+  limited.maxEvaluations = maxEvaluations;
+  OwningOpRef<ModuleOp> module = readModule(ctx, sm, path, limited);
   if (!module)
     return nullptr;
   // Every subcommand gets the checks `graft check` makes: PyTorch's

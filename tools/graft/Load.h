@@ -13,6 +13,9 @@
 
 namespace llvm {
 class SourceMgr;
+namespace cl {
+class SubCommand;
+} // namespace cl
 } // namespace llvm
 
 namespace graft::cli {
@@ -21,6 +24,11 @@ namespace graft::cli {
 /// usage error.
 bool parseDims(llvm::ArrayRef<std::string> overrides,
                frontend::GenOptions &options);
+
+/// Makes the front-end's size limits (`--max-ops`, `--max-evaluations`)
+/// options of `subcommands`, which loadModule then applies. Call before
+/// parsing the command line.
+void addModelLimitOptions(llvm::ArrayRef<llvm::cl::SubCommand *> subcommands);
 
 /// Loads a .graft model file (through the front-end) or graft IR (.mlir),
 /// verified. Diagnostics go to stderr with file:line:col; null on errors.

@@ -604,6 +604,10 @@ int main(int argc, char **argv) {
       return UsageError;
     }
   }
+  std::vector<cl::SubCommand *> modelCommands;
+  for (const Subcommand &s : subcommands)
+    modelCommands.push_back(s.cmd);
+  graft::cli::addModelLimitOptions(modelCommands);
   // LLVM's and MLIR's own options live at the top level: `graft --help`
   // lists Graft's (as LLVM's tools hide theirs); --help-hidden shows them.
   for (auto &[name, option] :

@@ -24,6 +24,13 @@ namespace graft::frontend {
 struct GenOptions {
   /// `--dim NAME=VALUE` overrides of `dim` declarations, in order.
   std::vector<std::pair<std::string, int64_t>> dims;
+  /// Functions are inlined and loops unrolled at compile time: a model that
+  /// asks for more operations or expression evaluations than these is an
+  /// error (`--max-ops`, `--max-evaluations`), in bounded time and memory.
+  /// The defaults are far above any real model (nanoGPT's 12 layers are a
+  /// few thousand ops) and far below what would exhaust time or memory.
+  uint64_t maxOps = 1'000'000;
+  uint64_t maxEvaluations = 20'000'000;
 };
 
 /// Reads `path` and the files it includes into `sm`, and generates graft IR.
