@@ -115,7 +115,8 @@ FailureOr<OptimizerConfig> OptimizerConfig::get(TrainOp train,
     patterns.push_back(group.getAs<ArrayAttr>("params"));
   }
 
-  for (auto [i, p] : llvm::enumerate(c.params)) {
+  for (auto [i, param] : llvm::enumerate(c.params)) {
+    ParamOp p = param; // a structured binding cannot be captured in C++17
     unsigned groupIdx = 0;
     for (auto [j, pats] : llvm::enumerate(patterns)) {
       if (!pats || !llvm::any_of(pats, [&](Attribute a) {

@@ -35,16 +35,20 @@ struct SplitEmptyTensorsPass
     for (tensor::EmptyOp op : empties) {
       // The uses in program order (by their ancestor in the empty's block).
       Block *block = op->getBlock();
-      SmallVector<OpOperand *> uses;
+      // Uses with one ancestor keep their use-list order (the index).
+      SmallVector<std::pair<OpOperand *, unsigned>> ordered;
       for (OpOperand &use : op->getUses())
-        uses.push_back(&use);
+        ordered.push_back({&use, (unsigned)ordered.size()});
       auto at = [&](OpOperand *u) {
         return block->findAncestorOpInBlock(*u->getOwner());
       };
-      llvm::stable_sort(uses, [&](OpOperand *a, OpOperand *b) {
-        Operation *x = at(a), *y = at(b);
-        return x != y && x->isBeforeInBlock(y);
+      llvm::sort(ordered, [&](auto &a, auto &b) {
+        Operation *x = at(a.first), *y = at(b.first);
+        return x != y ? x->isBeforeInBlock(y) : a.second < b.second;
       });
+      SmallVector<OpOperand *> uses;
+      for (auto &[use, index] : ordered)
+        uses.push_back(use);
       // Groups of uses that keep sharing one empty: a tile extracted from
       // it and the insert of the tile's result at the same place (a
       // peeled product tile), so that bufferization writes it in place.

@@ -19,22 +19,6 @@
 using namespace mlir;
 using namespace graft;
 
-size_t graft::elementSize(ElementType t) {
-  switch (t) {
-  case ElementType::F32:
-  case ElementType::I32:
-    return 4;
-  case ElementType::F64:
-  case ElementType::I64:
-    return 8;
-  case ElementType::BF16:
-    return 2;
-  case ElementType::I1:
-    return 1;
-  }
-  llvm_unreachable("unknown element type");
-}
-
 int64_t TensorSlot::numel() const {
   int64_t n = 1;
   for (int64_t d : shape)

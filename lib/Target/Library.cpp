@@ -307,8 +307,13 @@ graft::compileLibrary(ModuleOp module, const LibraryOptions &options) {
           return error("unknown role '" + s.role + "'");
         tensors.push_back(t);
       }
-  std::stable_sort(tensors.begin(), tensors.end(),
-                   [](const Tensor &a, const Tensor &b) { return a.role < b.role; });
+  // Grouped by role, in slot order within each role.
+  std::vector<Tensor> byRole;
+  for (int role = Param; role <= Hook; ++role)
+    for (const Tensor &t : tensors)
+      if (t.role == role)
+        byRole.push_back(t);
+  tensors = std::move(byRole);
   for (Tensor &t : tensors) {
     if (t.role == Param || t.role == Buffer) {
       auto it = inits.find(t.slot.name);
