@@ -29,6 +29,11 @@ tool_dirs = [config.graft_tools_dir, config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(["graft", "graft-opt", "graft-reference"], tool_dirs)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
+# Not root (REQUIRES: non-root): chmod a-w keeps such a user from writing a
+# directory; root writes it anyway.
+if hasattr(os, "geteuid") and os.geteuid() != 0:
+    config.available_features.add("non-root")
+
 # Graphviz, for the tests that render `graft inspect --dot` (REQUIRES: graphviz).
 import shutil
 

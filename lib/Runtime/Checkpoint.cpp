@@ -5,6 +5,7 @@
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSwitch.h"
+#include "llvm/Support/CRC.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MathExtras.h"
 #include "llvm/Support/JSON.h"
@@ -15,6 +16,7 @@
 
 #include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <cstdlib>
 #include <fcntl.h>
 #include <signal.h>
@@ -48,9 +50,77 @@ static std::optional<ElementType> dtypeFromName(llvm::StringRef s) {
 
 template <typename... Ts>
 static llvm::Error ckptError(llvm::StringRef path, const char *fmt, Ts... args) {
-  std::string msg = path.str() + ": error: " + fmt;
+  std::string msg; // the path's own '%'s are not conversions
+  for (char c : path)
+    msg += c == '%' ? std::string("%%") : std::string(1, c);
+  msg = msg + ": error: " + fmt;
   return llvm::createStringError(llvm::inconvertibleErrorCode(), msg.c_str(),
                                  args...);
+}
+
+/// The checksum of a checkpoint (docs/CAPI.md, "Checksums"): the metadata
+/// entry "graft.checksum": "crc32:<8 hex digits>", the CRC-32 of zlib (and
+/// of Python's zlib.crc32; llvm::crc32) of the whole file with those 8
+/// digits read as '0's. graft_runtime.c computes the same.
+static constexpr llvm::StringLiteral kChecksumKey = "graft.checksum";
+static constexpr llvm::StringLiteral kChecksumPrefix = "crc32:";
+
+/// Where the 8 digits of the "graft.checksum" entry of the "__metadata__"
+/// object begin in `header` (the JSON text), found without parsing: the
+/// places where `"graft.checksum":"` starts outside every string, one level
+/// inside the top-level object's "__metadata__" object. Returns the offset
+/// of the value's first byte after `"crc32:` when there is exactly one such
+/// place and its value is `crc32:` and 8 hex digits, written without
+/// escapes; nullopt otherwise.
+static std::optional<size_t> checksumDigits(llvm::StringRef header) {
+  const std::string key = ("\"" + kChecksumKey + "\":\"").str();
+  unsigned depth = 0;
+  bool inString = false, metadataNext = false, inMetadata = false;
+  std::optional<size_t> found;
+  unsigned count = 0;
+  for (size_t i = 0; i < header.size(); ++i) {
+    char c = header[i];
+    if (inString) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        inString = false;
+      continue;
+    }
+    if (c == '"') {
+      llvm::StringRef rest = header.substr(i);
+      if (depth == 1)
+        metadataNext = rest.starts_with("\"__metadata__\"");
+      else if (depth == 2 && inMetadata && rest.starts_with(key)) {
+        ++count;
+        found = i + key.size();
+      }
+      inString = true;
+    } else if (c == '{' || c == '[') {
+      ++depth;
+      if (depth == 2)
+        inMetadata = c == '{' && metadataNext;
+    } else if ((c == '}' || c == ']') && depth > 0) {
+      --depth;
+    }
+  }
+  if (count != 1)
+    return std::nullopt;
+  llvm::StringRef value = header.substr(*found);
+  if (!value.consume_front(kChecksumPrefix) || value.size() < 9 ||
+      !llvm::all_of(value.take_front(8), llvm::isHexDigit) || value[8] != '"')
+    return std::nullopt;
+  return *found + kChecksumPrefix.size();
+}
+
+/// The CRC-32 of `file` with its bytes [at, at + 8) read as '0's.
+static uint32_t checksumOf(llvm::StringRef file, size_t at) {
+  auto bytes = [](llvm::StringRef s) {
+    return llvm::ArrayRef<uint8_t>((const uint8_t *)s.data(), s.size());
+  };
+  uint32_t crc = llvm::crc32(0, bytes(file.take_front(at)));
+  crc = llvm::crc32(crc, bytes("00000000"));
+  return llvm::crc32(crc, bytes(file.drop_front(at + 8)));
 }
 
 llvm::Error graft::writeSafetensors(
@@ -71,19 +141,32 @@ llvm::Error graft::writeSafetensors(
   llvm::json::Object meta;
   for (auto &[k, v] : metadata)
     meta[k] = v;
+  // The checksum's digits are written as 0s, then set once the CRC of the
+  // whole file is known.
+  meta[kChecksumKey] = (kChecksumPrefix + "00000000").str();
   header["__metadata__"] = std::move(meta);
   std::string json;
   llvm::raw_string_ostream(json) << llvm::json::Value(std::move(header));
   while (json.size() % 8) // the format pads the header to 8 bytes
     json += ' ';
+  std::optional<size_t> digits = checksumDigits(json);
+  if (!digits)
+    return ckptError(path, "cannot place the checksum in the header");
+  std::string len(8, '\0');
+  for (int i = 0; i < 8; ++i)
+    len[i] = (char)(((uint64_t)json.size() >> (8 * i)) & 0xff);
+  auto bytes = [](llvm::StringRef s) {
+    return llvm::ArrayRef<uint8_t>((const uint8_t *)s.data(), s.size());
+  };
+  uint32_t crc = llvm::crc32(0, bytes(len));
+  crc = llvm::crc32(crc, bytes(json));
+  for (const NamedTensor &t : tensors)
+    crc = llvm::crc32(crc, bytes(llvm::StringRef(t.bytes.data(), t.bytes.size())));
+  std::string hex = llvm::utohexstr(crc, /*LowerCase=*/true, /*Width=*/8);
+  json.replace(*digits, 8, hex);
 
   return writeFileAtomically(path, [&](llvm::raw_ostream &os) {
-    uint64_t n = json.size();
-    char len[8];
-    for (int i = 0; i < 8; ++i)
-      len[i] = (char)((n >> (8 * i)) & 0xff);
-    os.write(len, 8);
-    os << json;
+    os << len << json;
     for (const NamedTensor &t : tensors)
       os.write(t.bytes.data(), t.bytes.size());
   });
@@ -139,6 +222,24 @@ unsigned graft::removeStaleTemporaries(llvm::StringRef path) {
   return removed;
 }
 
+/// fsync of the directory holding `path`, so that a rename into it is on
+/// disk: without it a power loss after the rename may bring back the old
+/// directory entry (or none, for a new file). File systems that cannot
+/// sync a directory (EINVAL) are not an error.
+static std::error_code syncDirectoryOf(llvm::StringRef path) {
+  llvm::SmallString<256> dir(llvm::sys::path::parent_path(path));
+  if (dir.empty())
+    dir = ".";
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return std::error_code(errno, std::generic_category());
+  int r = ::fsync(fd), err = errno;
+  ::close(fd);
+  if (r != 0 && err != EINVAL && err != ENOTSUP)
+    return std::error_code(err, std::generic_category());
+  return {};
+}
+
 llvm::Error graft::writeFileAtomically(
     llvm::StringRef path,
     llvm::function_ref<void(llvm::raw_ostream &)> write) {
@@ -151,13 +252,19 @@ llvm::Error graft::writeFileAtomically(
   model += ".tmp-" + std::to_string(::getpid()) + "-%%%%%%";
   int fd;
   if (std::error_code ec = llvm::sys::fs::createUniqueFile(model, fd, tmp))
-    return ckptError(path, "cannot create a temporary file: %s",
-                     ec.message().c_str());
+    return ckptError(path, "cannot create a temporary file beside it: %s (%s "
+                           "is left as it was)",
+                     ec.message().c_str(), path.str().c_str());
   // SIGINT, SIGTERM, SIGHUP and crashes remove it while it exists.
   llvm::sys::RemoveFileOnSignal(tmp);
   auto discard = [&] {
     llvm::sys::fs::remove(tmp);
     llvm::sys::DontRemoveFileOnSignal(tmp);
+  };
+  auto failed = [&](const char *what, const std::string &why) {
+    discard();
+    return ckptError(path, "%s: %s (%s is left as it was)", what, why.c_str(),
+                     path.str().c_str());
   };
   {
     llvm::raw_fd_ostream os(fd, /*shouldClose=*/false);
@@ -167,8 +274,7 @@ llvm::Error graft::writeFileAtomically(
       std::string msg = os.error().message();
       os.clear_error();
       ::close(fd);
-      discard();
-      return ckptError(path, "cannot write the file: %s", msg.c_str());
+      return failed("cannot write the file", msg);
     }
   }
   // For the tests of the clean-up (test/tools/train-temporaries.test): a
@@ -176,16 +282,20 @@ llvm::Error graft::writeFileAtomically(
   if (const char *sig = std::getenv("GRAFT_TEST_RAISE_BEFORE_RENAME"))
     if (int n = std::atoi(sig); n > 0)
       ::raise(n);
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    discard();
-    return ckptError(path, "cannot flush the file to disk");
+  if (::fsync(fd) != 0) {
+    std::string msg = std::strerror(errno);
+    ::close(fd);
+    return failed("cannot flush the file to disk", msg);
   }
-  if (std::error_code ec = llvm::sys::fs::rename(tmp, path)) {
-    discard();
-    return ckptError(path, "cannot replace the file: %s",
-                     ec.message().c_str());
-  }
+  if (::close(fd) != 0)
+    return failed("cannot flush the file to disk", std::strerror(errno));
+  if (std::error_code ec = llvm::sys::fs::rename(tmp, path))
+    return failed("cannot replace the file", ec.message());
   llvm::sys::DontRemoveFileOnSignal(tmp);
+  if (std::error_code ec = syncDirectoryOf(path))
+    return ckptError(path, "the file was replaced, but its directory could "
+                           "not be flushed to disk: %s",
+                     ec.message().c_str());
   return llvm::Error::success();
 }
 
@@ -305,5 +415,27 @@ graft::readSafetensors(llvm::StringRef path,
     nt.bytes.assign(body.begin() + *b, body.begin() + *e);
     out.push_back(std::move(nt));
   }
+  // The checksum, when the file has one (graft's writers; files of other
+  // tools have none): checked once the file is known to be whole and well
+  // formed, before any caller compares its tensors with a model's.
+  if (const llvm::json::Object *m = obj->getObject("__metadata__"))
+    if (const llvm::json::Value *stored = m->get(kChecksumKey)) {
+      std::optional<llvm::StringRef> text = stored->getAsString();
+      std::optional<size_t> at = checksumDigits(data.substr(8, n));
+      if (!text || !at)
+        return ckptError(path, "the checkpoint's %s entry is malformed (not "
+                               "'%s' and 8 hex digits, written once): the "
+                               "file is damaged",
+                         kChecksumKey.data(), kChecksumPrefix.data());
+      uint32_t computed = checksumOf(data, 8 + *at);
+      uint32_t want = 0;
+      data.substr(8 + *at, 8).getAsInteger(16, want);
+      if (computed != want)
+        return ckptError(
+            path, "the checkpoint is corrupted: checksum mismatch (stored %s, "
+                  "computed %s%s)",
+            text->str().c_str(), kChecksumPrefix.data(),
+            llvm::utohexstr(computed, /*LowerCase=*/true, 8).c_str());
+    }
   return out;
 }

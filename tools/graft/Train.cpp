@@ -31,6 +31,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <climits>
 #include <cmath>
 #include <cstring>
 #include <new>
@@ -97,6 +98,12 @@ cl::opt<double> lrOverride("lr", cl::init(0),
 cl::opt<std::string> checkpointOut("o", cl::init("checkpoint.safetensors"),
                                    cl::desc("Checkpoint to write"),
                                    cl::sub(graft::cli::trainCmd));
+cl::opt<unsigned> checkpointEvery(
+    "checkpoint-every", cl::init(0),
+    cl::desc("Also write the checkpoint (-o) every N training steps, "
+             "atomically (0, the default: only at the end); --resume "
+             "continues from any of them"),
+    cl::sub(graft::cli::trainCmd));
 cl::opt<std::string> logFile("log", cl::init(""),
                              cl::desc("CSV log of loss and accuracy per epoch"),
                              cl::sub(graft::cli::trainCmd));
@@ -607,6 +614,7 @@ int graft::cli::runTrain() {
     }
   }
   unsigned firstEpoch = 0;
+  int64_t firstStep = 0; // of epoch firstEpoch: a checkpoint inside an epoch
   if (!resumeFrom.empty()) {
     std::map<std::string, std::string> meta;
     auto tensors = readSafetensors(resumeFrom, &meta);
@@ -623,31 +631,35 @@ int graft::cli::runTrain() {
       return report(modelError(resumeFrom + " was trained with --seed " +
                                meta["graft.seed"] +
                                "; resume with the same seed"));
-    // graft train records its epochs; a checkpoint of the C API (graft_save)
-    // its steps, which must then be whole epochs of this data set.
-    // Both must agree with this data set, so that a damaged or edited
-    // checkpoint cannot make the replay below run billions of shuffles.
+    // graft train records its steps and the whole epochs among them (a
+    // checkpoint of --checkpoint-every may end inside an epoch); a
+    // checkpoint of the C API (graft_save) its steps only. They must agree
+    // with this data set, so that a damaged or edited checkpoint cannot
+    // make the replay below run billions of shuffles.
     uint64_t savedSteps = 0;
     int64_t perEpoch = trainData->rows() / info.batch;
+    if (llvm::StringRef(meta["graft.steps"]).getAsInteger(10, savedSteps) ||
+        perEpoch <= 0)
+      return report(modelError(resumeFrom + ": bad graft.steps '" +
+                               meta["graft.steps"] + "'"));
     if (meta.count("graft.epochs")) {
       if (llvm::StringRef(meta["graft.epochs"]).getAsInteger(10, firstEpoch))
         return report(modelError(resumeFrom + ": bad graft.epochs '" +
                                  meta["graft.epochs"] + "'"));
-      if (llvm::StringRef(meta["graft.steps"]).getAsInteger(10, savedSteps) ||
-          savedSteps != (uint64_t)firstEpoch * (uint64_t)perEpoch)
+      if (savedSteps / (uint64_t)perEpoch != firstEpoch)
         return report(modelError(
             resumeFrom + ": its graft.epochs (" + meta["graft.epochs"] +
             ") and graft.steps (" + meta["graft.steps"] +
             ") disagree for this data set (" + std::to_string(perEpoch) +
             " steps an epoch): the checkpoint is damaged or from other data"));
-    } else if (!llvm::StringRef(meta["graft.steps"]).getAsInteger(10, savedSteps) &&
-               perEpoch > 0 && savedSteps % perEpoch == 0) {
-      firstEpoch = savedSteps / perEpoch;
-    } else {
+    } else if (savedSteps / (uint64_t)perEpoch > UINT_MAX) {
       return report(modelError(
-          resumeFrom + " does not record whole epochs of this data set (" +
-          std::to_string(perEpoch) + " steps each)"));
+          resumeFrom + ": its graft.steps (" + meta["graft.steps"] +
+          ") is more epochs of this data set (" + std::to_string(perEpoch) +
+          " steps each) than graft train runs"));
     }
+    firstEpoch = savedSteps / perEpoch;
+    firstStep = savedSteps % perEpoch;
     if (llvm::Error e = loadState(args, {"param", "buffer", "opt_state"},
                                   *tensors, resumeFrom))
       return report(std::move(e));
@@ -687,7 +699,48 @@ int graft::cli::runTrain() {
   for (unsigned epoch = 0; epoch < std::min(firstEpoch, epochs.getValue());
        ++epoch)
     std::shuffle(order.begin(), order.end(), rng);
-  uint64_t step = (uint64_t)firstEpoch * steps;
+  uint64_t step = (uint64_t)firstEpoch * steps + firstStep;
+  // The checkpoint: parameters and buffers under their state_dict names,
+  // optimizer state under "optimizer.", and the run state, with the keys
+  // graft_save writes (graft_runtime.c), so that the C API's graft_load
+  // resumes it too. graft.epochs counts whole epochs; a checkpoint of
+  // --checkpoint-every inside an epoch has more steps than they hold.
+  uint64_t savedStep = UINT64_MAX;
+  auto saveCheckpoint = [&]() -> llvm::Error {
+    std::vector<NamedTensor> tensors;
+    for (Storage &a : args) {
+      if (a.slot.role != "param" && a.slot.role != "buffer" &&
+          a.slot.role != "opt_state")
+        continue;
+      std::string key = a.slot.role == "opt_state" ? "optimizer." + a.slot.name
+                                                   : a.slot.name;
+      tensors.push_back({key, a.slot.type, a.slot.shape,
+                         std::vector<char>(a.bytes.begin(), a.bytes.end())});
+    }
+    std::map<std::string, std::string> meta = {
+        {"graft.model", name},
+        {"graft.content", "full"},
+        {"graft.epochs", std::to_string(step / steps)},
+        {"graft.steps", std::to_string(step)},
+        {"graft.seed", std::to_string(seed)}};
+    for (Storage &a : args)
+      if (a.slot.role == "hyper")
+        llvm::raw_string_ostream(meta["graft.hyper." + a.slot.name])
+            << llvm::format("%.17g", a.f64()[0]);
+    if (llvm::Error e = writeSafetensors(checkpointOut, tensors, meta))
+      return e;
+    savedStep = step;
+    return llvm::Error::success();
+  };
+  auto checkpointFailed = [&](llvm::Error e) {
+    if (tty)
+      out << "\n";
+    out.flush();
+    llvm::errs() << llvm::toString(std::move(e)) << "\n"
+                 << "graft: error: training stopped after step " << step
+                 << ": the checkpoint could not be written\n";
+    return InputError;
+  };
   if (firstEpoch >= epochs)
     out << "the checkpoint has already trained " << firstEpoch
         << " epochs; nothing to do for --epochs " << epochs << "\n";
@@ -697,7 +750,9 @@ int graft::cli::runTrain() {
       s->f64()[0] = scheduledLR(train, epoch, groupLR.lookup(s->slot.name));
     auto start = std::chrono::steady_clock::now();
     double lossSum = 0;
-    for (int64_t s = 0; s < steps; ++s, ++step) {
+    // A resumed run continues inside the epoch its checkpoint ended in.
+    int64_t first = epoch == firstEpoch ? firstStep : 0;
+    for (int64_t s = first; s < steps; ++s) {
       for (int64_t i = 0; i < B; ++i) {
         int64_t row = order[s * B + i];
         std::memcpy(x->f32() + i * F, trainData->x.data() + row * F,
@@ -725,6 +780,10 @@ int graft::cli::runTrain() {
         return InputError;
       }
       lossSum += loss->f32()[0];
+      ++step;
+      if (checkpointEvery && step % checkpointEvery == 0)
+        if (llvm::Error e = saveCheckpoint())
+          return checkpointFailed(std::move(e));
       if (tty) {
         double secs = std::chrono::duration<double>(
                           std::chrono::steady_clock::now() - start).count();
@@ -732,15 +791,15 @@ int graft::cli::runTrain() {
         out << "\repoch " << epoch + 1 << "/" << epochs << " ["
             << std::string(done, '#') << std::string(30 - done, '.') << "] "
             << s + 1 << "/" << steps << "  loss "
-            << llvm::format("%.4f", lossSum / (s + 1)) << "  "
-            << llvm::format("%.0f", (s + 1) * B / std::max(secs, 1e-9))
+            << llvm::format("%.4f", lossSum / (s + 1 - first)) << "  "
+            << llvm::format("%.0f", (s + 1 - first) * B / std::max(secs, 1e-9))
             << " samples/s";
         out.flush();
       }
     }
     double secs = std::chrono::duration<double>(
                       std::chrono::steady_clock::now() - start).count();
-    EpochStats stats{lossSum / steps, NAN};
+    EpochStats stats{lossSum / (steps - first), NAN};
     if (testData) {
       auto pred = predictAll(jit, info, args, *testData);
       if (!pred)
@@ -752,36 +811,13 @@ int graft::cli::runTrain() {
         << ": loss " << llvm::format("%.4f", stats.loss);
     if (testData)
       out << ", test accuracy " << llvm::format("%.2f%%", stats.testAccuracy);
-    out << ", " << llvm::format("%.0f", steps * B / std::max(secs, 1e-9))
+    out << ", " << llvm::format("%.0f", (steps - first) * B / std::max(secs, 1e-9))
         << " samples/s" << (tty ? "          " : "") << "\n";
   }
 
-  // The checkpoint: parameters and buffers under their state_dict names,
-  // optimizer state under "optimizer.".
-  std::vector<NamedTensor> tensors;
-  for (Storage &a : args) {
-    if (a.slot.role != "param" && a.slot.role != "buffer" &&
-        a.slot.role != "opt_state")
-      continue;
-    std::string key = a.slot.role == "opt_state" ? "optimizer." + a.slot.name
-                                                 : a.slot.name;
-    tensors.push_back({key, a.slot.type, a.slot.shape,
-                       std::vector<char>(a.bytes.begin(), a.bytes.end())});
-  }
-  // The run state, with the keys graft_save writes (graft_runtime.c), so
-  // that the C API's graft_load resumes it too.
-  std::map<std::string, std::string> meta = {
-      {"graft.model", name},
-      {"graft.content", "full"},
-      {"graft.epochs", std::to_string(std::max<unsigned>(epochs, firstEpoch))},
-      {"graft.steps", std::to_string(step)},
-      {"graft.seed", std::to_string(seed)}};
-  for (Storage &a : args)
-    if (a.slot.role == "hyper")
-      llvm::raw_string_ostream(meta["graft.hyper." + a.slot.name])
-          << llvm::format("%.17g", a.f64()[0]);
-  if (llvm::Error e = writeSafetensors(checkpointOut, tensors, meta))
-    return report(std::move(e));
+  if (savedStep != step)
+    if (llvm::Error e = saveCheckpoint())
+      return report(std::move(e));
   out << "checkpoint: " << checkpointOut << "\n";
   if (!logFile.empty()) {
     std::string csv = "epoch,loss,test_accuracy\n";

@@ -33,7 +33,10 @@ struct NamedTensor {
 
 /// Writes `tensors` (and string metadata) to `path` atomically
 /// (writeFileAtomically): a crash never leaves a partial file or loses the
-/// previous one.
+/// previous one. The metadata gets "graft.checksum": "crc32:<8 hex digits>",
+/// the CRC-32 (zlib's) of the whole file with those digits read as '0's, as
+/// graft_runtime.c's graft_save writes it (docs/CAPI.md, "Checksums"); a
+/// "graft.checksum" in `metadata` is replaced.
 llvm::Error writeSafetensors(llvm::StringRef path,
                              const std::vector<NamedTensor> &tensors,
                              const std::map<std::string, std::string> &metadata);
@@ -41,7 +44,10 @@ llvm::Error writeSafetensors(llvm::StringRef path,
 /// Replaces `path` atomically with what `write` writes: the bytes go to a
 /// temporary file beside it, named `<path>.tmp-<pid>-<6 hex digits>` (the
 /// writer's process id, as graft_runtime.c names its temporaries), are
-/// flushed to disk, and replace `path` by a rename. The temporary is removed
+/// flushed to disk (fsync), and replace `path` by a rename, after which the
+/// directory is flushed too. An error (ENOSPC, EROFS, ...) names `path`, the
+/// step that failed and the system's reason; `path` is then left as it
+/// was. The temporary is removed
 /// on an error and, while it exists, on SIGINT/SIGTERM/SIGHUP (LLVM's
 /// RemoveFileOnSignal); the temporaries a killed writer left are removed the
 /// next time `path` is written (removeStaleTemporaries).
@@ -58,7 +64,9 @@ unsigned removeStaleTemporaries(llvm::StringRef path);
 
 /// Reads a safetensors file; every malformed input (truncated file, bad
 /// header, unknown dtype, byte ranges that overlap or leave the file) is an
-/// error naming the file.
+/// error naming the file, and so is a file whose "graft.checksum" does not
+/// match its bytes ("the checkpoint is corrupted: checksum mismatch");
+/// files without one (of other tools) are read as they are.
 /// `metadata`, when given, receives the header's "__metadata__" strings.
 llvm::Expected<std::vector<NamedTensor>>
 readSafetensors(llvm::StringRef path,

@@ -18,11 +18,72 @@ extern "C" {
 
 #define GRAFT_ABI_VERSION 3
 
-/* Every function returns one of these; on an error, graft_last_error()
- * returns a message describing it (per thread). */
+/* Every function returns one of these. On an error the message, which
+ * starts with the function's name and names the bad argument
+ * ("graft_get: nbytes is 8, but param 'fc1.weight' (f32[16, 12]) has 768
+ * bytes"), is kept per context (graft_error) and per thread
+ * (graft_last_error).
+ *
+ * The contract (docs/CAPI.md#the-contract-arguments-and-errors): every
+ * function checks its arguments before it changes
+ * anything and returns GRAFT_ERR_INVALID_ARGUMENT for a NULL context or
+ * NULL pointer it must write through or read, a NULL or empty name, key
+ * or path, a tensor index out of range or a role that is not a graft_role;
+ * GRAFT_ERR_SIZE for a byte count that is not the tensor's (a buffer of
+ * another dtype or shape); GRAFT_ERR_NOT_FOUND for a name the model lacks
+ * (a name of another model); GRAFT_ERR_UNSUPPORTED for an entry point the
+ * model lacks. Pointers documented as optional (loss, a hook's name, a
+ * property's value, a load report) may be NULL. graft_destroy(NULL) does
+ * nothing, like free(NULL). Not detected, the caller's bug: a context used
+ * after graft_destroy, a pointer that is not NULL but not valid, a buffer
+ * smaller than the nbytes passed, a context used by two threads at once,
+ * an index of another model's header that is in range for this one.
+ *
+ * Each function, and the codes it returns besides GRAFT_OK
+ * (INVALID_ARGUMENT always for a NULL ctx, then for the arguments named):
+ *   graft_create            INVALID_ARGUMENT (model, out, a malformed
+ *                           descriptor), ABI, CPU, OUT_OF_MEMORY
+ *   graft_destroy           none (NULL is fine)
+ *   graft_init, graft_set_seed, graft_set_num_threads,
+ *   graft_clear_grad_hooks  INVALID_ARGUMENT
+ *   graft_get_seed, graft_get_num_threads, graft_steps,
+ *   graft_tensor_count      INVALID_ARGUMENT (the result pointer)
+ *   graft_train_step, graft_forward_backward
+ *                           UNSUPPORTED, NONFINITE, NO_DEVICE, DEVICE
+ *   graft_zero_grad, graft_step, graft_predict
+ *                           UNSUPPORTED, NO_DEVICE, DEVICE
+ *   graft_eval              UNSUPPORTED (also: loss given, model has none),
+ *                           NO_DEVICE, DEVICE
+ *   graft_tensor_info, graft_tensor_data
+ *                           INVALID_ARGUMENT (index, the result pointer)
+ *   graft_find_tensor       INVALID_ARGUMENT (role, name, index), NOT_FOUND
+ *   graft_get               INVALID_ARGUMENT (index, dst), SIZE
+ *   graft_set               INVALID_ARGUMENT (index, src, a rejected
+ *                           hyper-parameter value), READ_ONLY, SIZE
+ *   graft_get_by_name, graft_set_by_name, graft_set_input
+ *                           those of graft_find_tensor and graft_get/set
+ *   graft_set_lr            INVALID_ARGUMENT (lr), NOT_FOUND
+ *   graft_set_hyper, graft_get_hyper
+ *                           INVALID_ARGUMENT (name, value), NOT_FOUND
+ *   graft_register_grad_hook
+ *                           INVALID_ARGUMENT (empty name, hook), NOT_FOUND,
+ *                           OUT_OF_MEMORY
+ *   graft_set_property      INVALID_ARGUMENT (key, lengths), OUT_OF_MEMORY
+ *   graft_get_property      INVALID_ARGUMENT (key, value), NOT_FOUND
+ *   graft_save, graft_save_weights
+ *                           INVALID_ARGUMENT (path), IO, OUT_OF_MEMORY
+ *   graft_load, graft_load_ex
+ *                           INVALID_ARGUMENT (path, flags), IO, FORMAT,
+ *                           NOT_FOUND, SIZE, DTYPE, OUT_OF_MEMORY
+ *
+ * Threads: distinct contexts (of one model or several) may be used from
+ * different threads at the same time; one context must not be used by two
+ * threads at once, not even through functions taking a const context (they
+ * record errors in it). Descriptors are constant. */
 typedef enum graft_status {
   GRAFT_OK = 0,
-  GRAFT_ERR_INVALID_ARGUMENT = 1, /* null pointer, index out of range */
+  GRAFT_ERR_INVALID_ARGUMENT = 1, /* NULL pointer, empty name, index or
+                                     role out of range, rejected value */
   GRAFT_ERR_NOT_FOUND = 2,        /* no tensor of that role and name */
   GRAFT_ERR_SIZE = 3,             /* byte count or shape does not match */
   GRAFT_ERR_DTYPE = 4,            /* dtype does not match */
@@ -154,8 +215,13 @@ void graft_run_hook(const char *name, void *data);
 
 #define GRAFT_MAX_HOOKS 32
 
-/* The message of the calling thread's last error ("" if none). */
+/* The message of the calling thread's last error ("" if none): of any
+ * call, e.g. graft_create, which has no context yet. */
 const char *graft_last_error(void);
+/* The message of the last call on `ctx` that failed ("" if none), owned by
+ * the context and valid until its next failing call or graft_destroy; a
+ * NULL ctx gives graft_last_error(). */
+const char *graft_error(const graft_context *ctx);
 const char *graft_status_string(graft_status status);
 
 /* Context: every tensor of the model in memory allocated once, here. */

@@ -20,6 +20,12 @@ extern "C" {
 graft_context *graft_backend_context(void);
 /* The running entry point failed: its step returns `s`. */
 void graft_backend_fail(graft_status s, const char *message);
+/* A public function `fn` of the back end failed on ctx (NULL when it has
+ * none): the message, prefixed with fn, becomes graft_error(ctx) and
+ * graft_last_error(); returns s. */
+graft_status graft_backend_fail_context(const graft_context *ctx,
+                                        const char *fn, graft_status s,
+                                        const char *message);
 /* Called by graft_destroy before it frees the context (NULL: none). */
 extern void (*graft_backend_destroy_hook)(graft_context *ctx);
 

@@ -792,11 +792,11 @@ graft_status graft_cuda_device(int *ordinal, int *sm, char *name,
 }
 
 static graft_status with_device_context(graft_context *ctx, int op,
-                                        int resident) {
-  if (!ctx) {
-    snprintf(sticky_message, sizeof sticky_message, "null context");
-    return public_fail(GRAFT_ERR_INVALID_ARGUMENT);
-  }
+                                        int resident, const char *fn) {
+  if (!ctx)
+    return graft_backend_fail_context(NULL, fn, GRAFT_ERR_INVALID_ARGUMENT,
+                                      "ctx is NULL");
+  char message[sizeof sticky_message];
   pthread_mutex_lock(&lock);
   struct device_context *d = 0;
   graft_status s = device_context(ctx, &d);
@@ -812,25 +812,27 @@ static graft_status with_device_context(graft_context *ctx, int op,
       s = copy_state(d, op == 1);
     }
   }
+  /* The message is read under the lock: other threads' steps write it. */
+  snprintf(message, sizeof message, "%s", sticky_message);
   pthread_mutex_unlock(&lock);
-  return s == GRAFT_OK ? s : public_fail(s);
+  return s == GRAFT_OK ? s : graft_backend_fail_context(ctx, fn, s, message);
 }
 
 graft_status graft_cuda_set_resident(graft_context *ctx, int resident) {
-  return with_device_context(ctx, 0, resident);
+  return with_device_context(ctx, 0, resident, "graft_cuda_set_resident");
 }
 graft_status graft_cuda_upload(graft_context *ctx) {
-  return with_device_context(ctx, 1, 0);
+  return with_device_context(ctx, 1, 0, "graft_cuda_upload");
 }
 graft_status graft_cuda_download(graft_context *ctx) {
-  return with_device_context(ctx, 2, 0);
+  return with_device_context(ctx, 2, 0, "graft_cuda_download");
 }
 
 graft_status graft_cuda_release(graft_context *ctx) {
-  if (!ctx) {
-    snprintf(sticky_message, sizeof sticky_message, "null context");
-    return public_fail(GRAFT_ERR_INVALID_ARGUMENT);
-  }
+  if (!ctx)
+    return graft_backend_fail_context(NULL, "graft_cuda_release",
+                                      GRAFT_ERR_INVALID_ARGUMENT,
+                                      "ctx is NULL");
   destroy_hook(ctx);
   return GRAFT_OK;
 }

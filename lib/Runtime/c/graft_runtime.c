@@ -90,7 +90,67 @@ struct graft_context {
    * nprops key/value pairs, each a malloc'ed string. */
   char **props;
   int32_t nprops;
+  /* The message of the last call on this context that failed
+   * (graft_error). */
+  char error[sizeof last_error];
 };
+
+const char *graft_error(const graft_context *ctx) {
+  return ctx ? ctx->error : last_error;
+}
+
+/* Every public function taking a context returns its status through here:
+ * a failure's message starts with the function's name ("graft_get: ...",
+ * added when the message lacks it) and is kept in the context (graft_error)
+ * as well as in the thread's graft_last_error. A context is used by one
+ * thread at a time, so writing its message, even in a function taking a
+ * const context, races with nothing. */
+static graft_status done(const graft_context *ctx, const char *fn,
+                         graft_status s) {
+  if (s == GRAFT_OK)
+    return s;
+  size_t n = strlen(fn);
+  if (strncmp(last_error, fn, n) != 0 || last_error[n] != ':') {
+    char named[sizeof last_error];
+    const char *msg = last_error[0] ? last_error : graft_status_string(s);
+    size_t rest = strlen(msg);
+    if (n + 2 + rest >= sizeof named)
+      rest = sizeof named - 1 - (n + 2);
+    memcpy(named, fn, n);
+    memcpy(named + n, ": ", 2);
+    memcpy(named + n + 2, msg, rest);
+    named[n + 2 + rest] = 0;
+    memcpy(last_error, named, n + 3 + rest);
+  }
+  if (ctx)
+    memcpy(((graft_context *)ctx)->error, last_error, sizeof last_error);
+  return s;
+}
+
+graft_status graft_backend_fail_context(const graft_context *ctx,
+                                        const char *fn, graft_status s,
+                                        const char *message) {
+  return done(ctx, fn, fail(s, "%s", message));
+}
+
+/* The argument checks the public functions start with: the message names
+ * the function and the argument. */
+#define CHECK_CTX(fn)                                                         \
+  if (!ctx)                                                                   \
+    return fail(GRAFT_ERR_INVALID_ARGUMENT, fn ": ctx is NULL");
+#define CHECK_ARG(fn, arg)                                                    \
+  if (!(arg))                                                                 \
+    return done(ctx, fn, fail(GRAFT_ERR_INVALID_ARGUMENT, #arg " is NULL"));
+
+/* The index of the tensor of this role and name, or -1. */
+static int32_t find_index(const graft_context *ctx, int32_t role,
+                          const char *name) {
+  for (int32_t i = 0; i < ctx->model->ntensors; ++i)
+    if (ctx->model->tensors[i].role == role &&
+        strcmp(ctx->model->tensors[i].name, name) == 0)
+      return i;
+  return -1;
+}
 
 /*--- The CPU: does it have what the library was compiled for? ------------*/
 
@@ -165,7 +225,8 @@ static graft_status check_cpu(const graft_model_desc *m) {
       const struct x86_feature *f = &x86_features[k];
       if (strlen(f->name) == n && strncmp(f->name, p, n) == 0 && !x86_has(f))
         return fail(GRAFT_ERR_CPU,
-                    "model '%s' was compiled for CPU '%s' and uses %s, which "
+                    "graft_create: model '%s' was compiled for CPU '%s' and "
+                    "uses %s, which "
                     "this CPU lacks; recompile it with `graft compile "
                     "--target-cpu=<cpu>` for this machine (or an older one, "
                     "e.g. x86-64-v2)",
@@ -187,16 +248,106 @@ static size_t align64(size_t n) { return (n + 63) & ~(size_t)63; }
 static void init_hypers(graft_context *ctx);
 static void free_pairs(char **pairs, int32_t n);
 
+static int64_t dtype_bytes(int32_t dtype) {
+  switch (dtype) {
+  case GRAFT_DTYPE_F32: case GRAFT_DTYPE_I32: return 4;
+  case GRAFT_DTYPE_F64: case GRAFT_DTYPE_I64: return 8;
+  case GRAFT_DTYPE_BF16: return 2;
+  case GRAFT_DTYPE_BOOL: return 1;
+  }
+  return 0;
+}
+
+static graft_status bad_model(const graft_model_desc *m, const char *fmt,
+                              ...) {
+  char what[256];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(what, sizeof what, fmt, ap);
+  va_end(ap);
+  return fail(GRAFT_ERR_INVALID_ARGUMENT,
+              "graft_create: model '%s' is not a valid graft_model_desc: %s",
+              m->name ? m->name : "?", what);
+}
+
+/* A descriptor graft compile did not write (or a damaged one) is refused
+ * before anything is sized or read through it: counts, tables, indices,
+ * byte counts, and a total that fits the address space. */
+static graft_status check_model(const graft_model_desc *m) {
+  const uint64_t limit = (uint64_t)SIZE_MAX / 4;
+  uint64_t total = 0;
+  if (!m->name)
+    return bad_model(m, "name is NULL");
+  if (m->ntensors < 0 || (m->ntensors > 0 && !m->tensors))
+    return bad_model(m, "ntensors is %d, tensors %s", (int)m->ntensors,
+                     m->tensors ? "set" : "NULL");
+  if (m->nentries < 0 || (m->nentries > 0 && !m->entries))
+    return bad_model(m, "nentries is %d, entries %s", (int)m->nentries,
+                     m->entries ? "set" : "NULL");
+  for (int32_t i = 0; i < m->ntensors; ++i) {
+    const graft_tensor_desc *t = &m->tensors[i];
+    int64_t size = dtype_bytes(t->dtype);
+    if (!t->name)
+      return bad_model(m, "tensor %d has no name", (int)i);
+    if (t->role < GRAFT_ROLE_PARAM || t->role > GRAFT_ROLE_HOOK || !size)
+      return bad_model(m, "tensor %d ('%s') has role %d and dtype %d", (int)i,
+                       t->name, (int)t->role, (int)t->dtype);
+    if (t->rank < 0 || (t->rank > 0 && !t->shape) || t->numel < 0 ||
+        t->nbytes < 0 || (uint64_t)t->nbytes > limit ||
+        t->numel > t->nbytes / size)
+      return bad_model(m, "tensor %d ('%s') has rank %d, %lld elements and "
+                       "%lld bytes", (int)i, t->name, (int)t->rank,
+                       (long long)t->numel, (long long)t->nbytes);
+    total += align64((size_t)t->nbytes);
+    if (total > limit)
+      return fail(GRAFT_ERR_OUT_OF_MEMORY, "graft_create: model '%s' needs "
+                  "more memory than the address space holds", m->name);
+  }
+  const int32_t which[] = {m->forward_backward, m->zero_grad, m->step,
+                           m->train_step, m->eval, m->predict};
+  for (size_t k = 0; k < sizeof which / sizeof *which; ++k)
+    if (which[k] < -1 || which[k] >= m->nentries)
+      return bad_model(m, "entry point index %d is out of range (%d entries)",
+                       (int)which[k], (int)m->nentries);
+  for (int32_t e = 0; e < m->nentries; ++e) {
+    const graft_entry_desc *ep = &m->entries[e];
+    const char *name = ep->name ? ep->name : "?";
+    if (!ep->fn || ep->nargs < 0 || ep->nresults < 0 ||
+        (ep->nargs > 0 && !ep->args) || (ep->nresults > 0 && !ep->results) ||
+        ep->workspace_bytes < 0 || (uint64_t)ep->workspace_bytes > limit)
+      return bad_model(m, "entry point %d ('%s') is malformed", (int)e, name);
+    for (int32_t a = 0; a < ep->nargs + ep->nresults; ++a) {
+      int32_t t = a < ep->nargs ? ep->args[a] : ep->results[a - ep->nargs];
+      if (t < 0 || t >= m->ntensors)
+        return bad_model(m, "entry point %d ('%s') uses tensor %d of %d",
+                         (int)e, name, (int)t, (int)m->ntensors);
+    }
+    total += sizeof(void *) * ((uint64_t)ep->nargs + (uint64_t)ep->nresults + 2);
+    if (total > limit)
+      return fail(GRAFT_ERR_OUT_OF_MEMORY, "graft_create: model '%s' needs "
+                  "more memory than the address space holds", m->name);
+  }
+  return GRAFT_OK;
+}
+
 graft_status graft_create(const graft_model_desc *m, graft_context **out) {
-  if (!m || !out)
-    return fail(GRAFT_ERR_INVALID_ARGUMENT, "graft_create: null argument");
-  *out = 0;
+  if (out)
+    *out = 0;
+  if (!m)
+    return fail(GRAFT_ERR_INVALID_ARGUMENT, "graft_create: model is NULL");
+  if (!out)
+    return fail(GRAFT_ERR_INVALID_ARGUMENT,
+                "graft_create: out is NULL (pass &ctx)");
   if (m->abi_version != GRAFT_ABI_VERSION)
-    return fail(GRAFT_ERR_ABI, "model '%s' has ABI version %d, runtime %d",
-                m->name, (int)m->abi_version, GRAFT_ABI_VERSION);
-  graft_status cpu = check_cpu(m);
-  if (cpu != GRAFT_OK)
-    return cpu;
+    return fail(GRAFT_ERR_ABI, "graft_create: model '%s' has ABI version %d, "
+                "this runtime %d: recompile it with this graft",
+                m->name ? m->name : "?", (int)m->abi_version,
+                GRAFT_ABI_VERSION);
+  graft_status bad = check_model(m);
+  if (bad == GRAFT_OK)
+    bad = check_cpu(m);
+  if (bad != GRAFT_OK)
+    return bad;
   graft_context *c = (graft_context *)calloc(1, sizeof *c);
   if (!c)
     return fail(GRAFT_ERR_OUT_OF_MEMORY, "graft_create: out of memory");
@@ -362,7 +513,7 @@ static void init_hypers(graft_context *ctx) {
 
 graft_status graft_init(graft_context *ctx, uint64_t seed) {
   if (!ctx)
-    return fail(GRAFT_ERR_INVALID_ARGUMENT, "graft_init: null context");
+    return fail(GRAFT_ERR_INVALID_ARGUMENT, "graft_init: ctx is NULL");
   for (int32_t i = 0; i < ctx->model->ntensors; ++i)
     init_tensor(ctx, i, seed);
   ctx->seed = seed;
@@ -372,14 +523,14 @@ graft_status graft_init(graft_context *ctx, uint64_t seed) {
 
 graft_status graft_set_seed(graft_context *ctx, uint64_t seed) {
   if (!ctx)
-    return fail(GRAFT_ERR_INVALID_ARGUMENT, "graft_set_seed: null context");
+    return fail(GRAFT_ERR_INVALID_ARGUMENT, "graft_set_seed: ctx is NULL");
   ctx->seed = seed;
   return GRAFT_OK;
 }
 
 graft_status graft_get_seed(const graft_context *ctx, uint64_t *seed) {
-  if (!ctx || !seed)
-    return fail(GRAFT_ERR_INVALID_ARGUMENT, "graft_get_seed: null argument");
+  CHECK_CTX("graft_get_seed");
+  CHECK_ARG("graft_get_seed", seed);
   *seed = ctx->seed;
   return GRAFT_OK;
 }
@@ -395,7 +546,7 @@ static _Atomic int default_threads;
 
 graft_status graft_set_num_threads(graft_context *ctx, int32_t threads) {
   if (!ctx)
-    return fail(GRAFT_ERR_INVALID_ARGUMENT, "graft_set_num_threads: null context");
+    return fail(GRAFT_ERR_INVALID_ARGUMENT, "graft_set_num_threads: ctx is NULL");
   /* Without an OpenMP runtime (the model has no parallel loops, so the
    * linker dropped libomp; or a CUDA library) steps run on one thread. */
   ctx->threads = threads;
@@ -403,8 +554,8 @@ graft_status graft_set_num_threads(graft_context *ctx, int32_t threads) {
 }
 
 graft_status graft_get_num_threads(const graft_context *ctx, int32_t *threads) {
-  if (!ctx || !threads)
-    return fail(GRAFT_ERR_INVALID_ARGUMENT, "graft_get_num_threads: null argument");
+  CHECK_CTX("graft_get_num_threads");
+  CHECK_ARG("graft_get_num_threads", threads);
   if (!omp_get_max_threads)
     *threads = 1;
   else if (ctx->threads > 0)
@@ -493,10 +644,6 @@ static void set_step_seed(graft_context *ctx) {
         (int64_t)(ctx->seed * 1000003ULL + ctx->steps);
 }
 
-#define CHECK_CTX(name)                                                       \
-  if (!ctx)                                                                   \
-    return fail(GRAFT_ERR_INVALID_ARGUMENT, name ": null context");
-
 /* Is tensor i a hook point (GRAFT_ROLE_HOOK: its hooks run in the
  * backward, from graft_run_hook)? */
 static int is_hook_point(const graft_context *ctx, int32_t i) {
@@ -539,8 +686,12 @@ void graft_run_hook(const char *name, void *data) {
   }
 }
 
-graft_status graft_train_step(graft_context *ctx, double *loss) {
-  CHECK_CTX("graft_train_step");
+static graft_status forward_backward_impl(graft_context *ctx, double *loss,
+                                          const char *what);
+
+static graft_status train_step_impl(graft_context *ctx, double *loss) {
+  if (ctx->model->train_step < 0)
+    return call(ctx, ctx->model->train_step, "train_step");
   if (post_hooks(ctx)) {
     /* The fused step never materialises the gradients the hooks see: run
      * its parts (hooks on hook points alone run inside the fused step).
@@ -550,18 +701,21 @@ graft_status graft_train_step(graft_context *ctx, double *loss) {
     int32_t acc = -1;
     double count = 1;
     if (ctx->model->accumulation_steps != 1 &&
-        graft_find_tensor(ctx, GRAFT_ROLE_HYPER, "accumulation_steps", &acc))
-      return GRAFT_ERR_NOT_FOUND; /* the library is inconsistent */
-    graft_status s = graft_zero_grad(ctx);
+        (acc = find_index(ctx, GRAFT_ROLE_HYPER, "accumulation_steps")) < 0)
+      return fail(GRAFT_ERR_NOT_FOUND, "model '%s' accumulates %d steps but "
+                  "has no 'accumulation_steps' hyper-parameter (a damaged "
+                  "library?)", ctx->model->name,
+                  (int)ctx->model->accumulation_steps);
+    graft_status s = call(ctx, ctx->model->zero_grad, "zero_grad");
     if (!s)
-      s = graft_forward_backward(ctx, loss);
+      s = forward_backward_impl(ctx, loss, "graft_train_step");
     if (s)
       return s;
     if (acc >= 0) {
       count = load(ctx->data[acc], ctx->model->tensors[acc].dtype, 0);
       store(ctx->data[acc], ctx->model->tensors[acc].dtype, 0, 1.0);
     }
-    s = graft_step(ctx);
+    s = call(ctx, ctx->model->step, "step");
     if (acc >= 0)
       store(ctx->data[acc], ctx->model->tensors[acc].dtype, 0, count);
     return s;
@@ -573,6 +727,11 @@ graft_status graft_train_step(graft_context *ctx, double *loss) {
   ++ctx->steps;
   return check_loss(ctx, read_loss(ctx, ctx->model->train_step, loss),
                     "graft_train_step", /*updated=*/1);
+}
+
+graft_status graft_train_step(graft_context *ctx, double *loss) {
+  CHECK_CTX("graft_train_step");
+  return done(ctx, "graft_train_step", train_step_impl(ctx, loss));
 }
 
 /* Does a registered hook take tensor i? */
@@ -618,8 +777,8 @@ static void split_accumulation(graft_context *ctx, enum accumulation what) {
   }
 }
 
-graft_status graft_forward_backward(graft_context *ctx, double *loss) {
-  CHECK_CTX("graft_forward_backward");
+static graft_status forward_backward_impl(graft_context *ctx, double *loss,
+                                          const char *what) {
   set_step_seed(ctx);
   const graft_model_desc *m = ctx->model;
   if (ctx->nhooks > 0)
@@ -649,65 +808,71 @@ graft_status graft_forward_backward(graft_context *ctx, double *loss) {
   }
   if (ctx->nhooks > 0)
     split_accumulation(ctx, ADD_SAVED);
-  return check_loss(ctx, value, "graft_forward_backward", /*updated=*/0);
+  return check_loss(ctx, value, what, /*updated=*/0);
+}
+
+graft_status graft_forward_backward(graft_context *ctx, double *loss) {
+  CHECK_CTX("graft_forward_backward");
+  return done(ctx, "graft_forward_backward",
+              forward_backward_impl(ctx, loss, "graft_forward_backward"));
 }
 
 graft_status graft_zero_grad(graft_context *ctx) {
   CHECK_CTX("graft_zero_grad");
-  return call(ctx, ctx->model->zero_grad, "zero_grad");
+  return done(ctx, "graft_zero_grad",
+              call(ctx, ctx->model->zero_grad, "zero_grad"));
 }
 
 graft_status graft_step(graft_context *ctx) {
   CHECK_CTX("graft_step");
-  return call(ctx, ctx->model->step, "step");
+  return done(ctx, "graft_step", call(ctx, ctx->model->step, "step"));
 }
 
 graft_status graft_eval(graft_context *ctx, double *loss) {
   CHECK_CTX("graft_eval");
   if (loss && ctx->model->eval >= 0 && loss_tensor(ctx, ctx->model->eval) < 0)
-    return fail(GRAFT_ERR_UNSUPPORTED, "graft_eval: model '%s' has no loss "
-                "(no graft.loss / train block); pass NULL for the loss, or "
-                "use graft_predict", ctx->model->name);
+    return done(ctx, "graft_eval",
+                fail(GRAFT_ERR_UNSUPPORTED, "graft_eval: model '%s' has no "
+                     "loss (no graft.loss / train block); pass NULL for the "
+                     "loss, or use graft_predict", ctx->model->name));
   graft_status s = call(ctx, ctx->model->eval, "eval");
   if (s)
-    return s;
+    return done(ctx, "graft_eval", s);
   read_loss(ctx, ctx->model->eval, loss);
   return GRAFT_OK;
 }
 
 graft_status graft_predict(graft_context *ctx) {
   CHECK_CTX("graft_predict");
-  return call(ctx, ctx->model->predict, "predict");
+  return done(ctx, "graft_predict", call(ctx, ctx->model->predict, "predict"));
 }
 
 /*--- Tensors --------------------------------------------------------------*/
 
 graft_status graft_tensor_count(const graft_context *ctx, int32_t *count) {
   CHECK_CTX("graft_tensor_count");
-  if (!count)
-    return fail(GRAFT_ERR_INVALID_ARGUMENT, "graft_tensor_count: null count");
+  CHECK_ARG("graft_tensor_count", count);
   *count = ctx->model->ntensors;
   return GRAFT_OK;
 }
 
-static graft_status check_index(const graft_context *ctx, int32_t index,
-                                const char *what) {
-  if (!ctx)
-    return fail(GRAFT_ERR_INVALID_ARGUMENT, "%s: null context", what);
+/* Is index a tensor of ctx's model? (An index of another model's header
+ * that is in range cannot be told apart: byte counts catch most.) */
+static graft_status check_index(const graft_context *ctx, int32_t index) {
   if (index < 0 || index >= ctx->model->ntensors)
     return fail(GRAFT_ERR_INVALID_ARGUMENT,
-                "%s: tensor index %d out of range (model '%s' has %d)", what,
+                "tensor index %d is out of range: model '%s' has %d tensors",
                 (int)index, ctx->model->name, (int)ctx->model->ntensors);
   return GRAFT_OK;
 }
 
 graft_status graft_tensor_info(const graft_context *ctx, int32_t index,
                                const graft_tensor_desc **desc) {
-  graft_status s = check_index(ctx, index, "graft_tensor_info");
+  CHECK_CTX("graft_tensor_info");
+  graft_status s = check_index(ctx, index);
   if (s)
-    return s;
-  if (!desc)
-    return fail(GRAFT_ERR_INVALID_ARGUMENT, "graft_tensor_info: null desc");
+    return done(ctx, "graft_tensor_info", s);
+  CHECK_ARG("graft_tensor_info", desc);
   *desc = &ctx->model->tensors[index];
   return GRAFT_OK;
 }
@@ -720,84 +885,158 @@ static const char *role_name(int32_t role) {
   return role >= 0 && role <= 11 ? names[role] : "?";
 }
 
+/* name, role and type of a tensor for messages: "param 'fc1.weight'
+ * (f32[16, 12])". */
+static const char *describe(const graft_tensor_desc *t, char *buf,
+                            size_t cap) {
+  static const char *dtypes[] = {"f32", "f64", "bf16", "i64", "i32", "bool"};
+  int n = snprintf(buf, cap, "%s '%s' (%s[", role_name(t->role), t->name,
+                   t->dtype >= 0 && t->dtype <= 5 ? dtypes[t->dtype] : "?");
+  for (int32_t d = 0; d < t->rank && n > 0 && (size_t)n + 24 < cap; ++d)
+    n += snprintf(buf + n, cap - (size_t)n, "%s%lld", d ? ", " : "",
+                  (long long)t->shape[d]);
+  if (n > 0 && (size_t)n + 3 < cap)
+    snprintf(buf + n, cap - (size_t)n, "])");
+  return buf;
+}
+
+static graft_status find_tensor_impl(const graft_context *ctx,
+                                     graft_role role, const char *name,
+                                     int32_t *index) {
+  if ((int32_t)role < GRAFT_ROLE_PARAM || (int32_t)role > GRAFT_ROLE_HOOK)
+    return fail(GRAFT_ERR_INVALID_ARGUMENT, "role %d is not a graft_role",
+                (int)role);
+  if (!name)
+    return fail(GRAFT_ERR_INVALID_ARGUMENT, "name is NULL");
+  if (!*name)
+    return fail(GRAFT_ERR_INVALID_ARGUMENT, "name is empty");
+  int32_t i = find_index(ctx, (int32_t)role, name);
+  if (i < 0)
+    return fail(GRAFT_ERR_NOT_FOUND, "model '%s' has no %s tensor '%s'",
+                ctx->model->name, role_name(role), name);
+  *index = i;
+  return GRAFT_OK;
+}
+
 graft_status graft_find_tensor(const graft_context *ctx, graft_role role,
                                const char *name, int32_t *index) {
   CHECK_CTX("graft_find_tensor");
-  if (!name || !index)
-    return fail(GRAFT_ERR_INVALID_ARGUMENT, "graft_find_tensor: null argument");
-  for (int32_t i = 0; i < ctx->model->ntensors; ++i)
-    if (ctx->model->tensors[i].role == (int32_t)role &&
-        strcmp(ctx->model->tensors[i].name, name) == 0) {
-      *index = i;
-      return GRAFT_OK;
-    }
-  return fail(GRAFT_ERR_NOT_FOUND, "model '%s' has no %s tensor '%s'",
-              ctx->model->name, role_name(role), name);
+  int32_t i;
+  graft_status s = find_tensor_impl(ctx, role, name, &i);
+  if (s)
+    return done(ctx, "graft_find_tensor", s);
+  CHECK_ARG("graft_find_tensor", index);
+  *index = i;
+  return GRAFT_OK;
 }
 
 graft_status graft_tensor_data(graft_context *ctx, int32_t index, void **data) {
-  graft_status s = check_index(ctx, index, "graft_tensor_data");
+  CHECK_CTX("graft_tensor_data");
+  graft_status s = check_index(ctx, index);
+  if (s)
+    return done(ctx, "graft_tensor_data", s);
+  CHECK_ARG("graft_tensor_data", data);
+  *data = ctx->data[index];
+  return GRAFT_OK;
+}
+
+/* A byte count must be the tensor's: a buffer of another dtype (double for
+ * an f32 tensor) or shape shows here. */
+static graft_status check_nbytes(const graft_tensor_desc *t, size_t nbytes) {
+  char what[192];
+  if (nbytes == (size_t)t->nbytes)
+    return GRAFT_OK;
+  return fail(GRAFT_ERR_SIZE, "nbytes is %zu, but %s has %lld bytes", nbytes,
+              describe(t, what, sizeof what), (long long)t->nbytes);
+}
+
+static graft_status get_impl(const graft_context *ctx, int32_t index,
+                             void *dst, size_t nbytes) {
+  graft_status s = check_index(ctx, index);
   if (s)
     return s;
-  if (!data)
-    return fail(GRAFT_ERR_INVALID_ARGUMENT, "graft_tensor_data: null data");
-  *data = ctx->data[index];
+  if (!dst)
+    return fail(GRAFT_ERR_INVALID_ARGUMENT, "dst is NULL");
+  s = check_nbytes(&ctx->model->tensors[index], nbytes);
+  if (s)
+    return s;
+  memmove(dst, ctx->data[index], nbytes); /* dst may be the storage */
+  return GRAFT_OK;
+}
+
+static graft_status check_hyper(const char *name, double v, const char *what);
+
+static graft_status set_impl(graft_context *ctx, int32_t index,
+                             const void *src, size_t nbytes, const char *fn) {
+  graft_status s = check_index(ctx, index);
+  if (s)
+    return s;
+  const graft_tensor_desc *t = &ctx->model->tensors[index];
+  char what[192];
+  if (!src)
+    return fail(GRAFT_ERR_INVALID_ARGUMENT, "src is NULL");
+  if (t->role == GRAFT_ROLE_LOSS || t->role == GRAFT_ROLE_OUTPUT ||
+      t->role == GRAFT_ROLE_RETAINED_GRAD ||
+      t->role == GRAFT_ROLE_HOOK) /* zeros: the gradient is the hooks' */
+    return fail(GRAFT_ERR_READ_ONLY, "%s is a result of the model "
+                "(read-only)", describe(t, what, sizeof what));
+  s = check_nbytes(t, nbytes);
+  if (s)
+    return s;
+  /* Hyper-parameters get graft_set_hyper's checks. */
+  for (int64_t k = 0; t->role == GRAFT_ROLE_HYPER && k < t->numel; ++k) {
+    double element = 0;
+    memcpy(&element, (const char *)src + k * dtype_bytes(t->dtype),
+           (size_t)dtype_bytes(t->dtype));
+    s = check_hyper(t->name, load(&element, t->dtype, 0), fn);
+    if (s)
+      return s;
+  }
+  memmove(ctx->data[index], src, nbytes); /* src may be the storage */
   return GRAFT_OK;
 }
 
 graft_status graft_get(const graft_context *ctx, int32_t index, void *dst,
                        size_t nbytes) {
-  graft_status s = check_index(ctx, index, "graft_get");
-  if (s)
-    return s;
-  const graft_tensor_desc *t = &ctx->model->tensors[index];
-  if (!dst)
-    return fail(GRAFT_ERR_INVALID_ARGUMENT, "graft_get: null destination");
-  if (nbytes != (size_t)t->nbytes)
-    return fail(GRAFT_ERR_SIZE, "graft_get: '%s' has %lld bytes, not %zu",
-                t->name, (long long)t->nbytes, nbytes);
-  memcpy(dst, ctx->data[index], nbytes);
-  return GRAFT_OK;
+  CHECK_CTX("graft_get");
+  return done(ctx, "graft_get", get_impl(ctx, index, dst, nbytes));
 }
 
 graft_status graft_set(graft_context *ctx, int32_t index, const void *src,
                        size_t nbytes) {
-  graft_status s = check_index(ctx, index, "graft_set");
-  if (s)
-    return s;
-  const graft_tensor_desc *t = &ctx->model->tensors[index];
-  if (!src)
-    return fail(GRAFT_ERR_INVALID_ARGUMENT, "graft_set: null source");
-  if (t->role == GRAFT_ROLE_LOSS || t->role == GRAFT_ROLE_OUTPUT ||
-      t->role == GRAFT_ROLE_RETAINED_GRAD ||
-      t->role == GRAFT_ROLE_HOOK) /* zeros: the gradient is the hooks' */
-    return fail(GRAFT_ERR_READ_ONLY, "graft_set: %s '%s' is a result",
-                role_name(t->role), t->name);
-  if (nbytes != (size_t)t->nbytes)
-    return fail(GRAFT_ERR_SIZE, "graft_set: '%s' has %lld bytes, not %zu",
-                t->name, (long long)t->nbytes, nbytes);
-  memcpy(ctx->data[index], src, nbytes);
-  return GRAFT_OK;
+  CHECK_CTX("graft_set");
+  return done(ctx, "graft_set", set_impl(ctx, index, src, nbytes, "graft_set"));
 }
 
 graft_status graft_get_by_name(const graft_context *ctx, graft_role role,
                                const char *name, void *dst, size_t nbytes) {
+  CHECK_CTX("graft_get_by_name");
   int32_t i;
-  graft_status s = graft_find_tensor(ctx, role, name, &i);
-  return s ? s : graft_get(ctx, i, dst, nbytes);
+  graft_status s = find_tensor_impl(ctx, role, name, &i);
+  if (!s)
+    s = get_impl(ctx, i, dst, nbytes);
+  return done(ctx, "graft_get_by_name", s);
 }
 
 graft_status graft_set_by_name(graft_context *ctx, graft_role role,
                                const char *name, const void *src,
                                size_t nbytes) {
+  CHECK_CTX("graft_set_by_name");
   int32_t i;
-  graft_status s = graft_find_tensor(ctx, role, name, &i);
-  return s ? s : graft_set(ctx, i, src, nbytes);
+  graft_status s = find_tensor_impl(ctx, role, name, &i);
+  if (!s)
+    s = set_impl(ctx, i, src, nbytes, "graft_set_by_name");
+  return done(ctx, "graft_set_by_name", s);
 }
 
 graft_status graft_set_input(graft_context *ctx, const char *name,
                              const void *src, size_t nbytes) {
-  return graft_set_by_name(ctx, GRAFT_ROLE_INPUT, name, src, nbytes);
+  CHECK_CTX("graft_set_input");
+  int32_t i;
+  graft_status s = find_tensor_impl(ctx, GRAFT_ROLE_INPUT, name, &i);
+  if (!s)
+    s = set_impl(ctx, i, src, nbytes, "graft_set_input");
+  return done(ctx, "graft_set_input", s);
 }
 
 static int ends_with_lr(const char *s) {
@@ -824,7 +1063,7 @@ graft_status graft_set_lr(graft_context *ctx, double lr) {
   CHECK_CTX("graft_set_lr");
   graft_status bad = check_hyper("lr", lr, "graft_set_lr");
   if (bad)
-    return bad;
+    return done(ctx, "graft_set_lr", bad);
   int found = 0;
   for (int32_t i = 0; i < ctx->model->ntensors; ++i) {
     const graft_tensor_desc *t = &ctx->model->tensors[i];
@@ -834,40 +1073,40 @@ graft_status graft_set_lr(graft_context *ctx, double lr) {
     }
   }
   if (!found)
-    return fail(GRAFT_ERR_NOT_FOUND, "model '%s' has no learning rate",
-                ctx->model->name);
+    return done(ctx, "graft_set_lr",
+                fail(GRAFT_ERR_NOT_FOUND, "model '%s' has no learning rate",
+                     ctx->model->name));
   return GRAFT_OK;
 }
 
 graft_status graft_set_hyper(graft_context *ctx, const char *name,
                              double value) {
+  CHECK_CTX("graft_set_hyper");
   int32_t i;
-  graft_status s = graft_find_tensor(ctx, GRAFT_ROLE_HYPER, name, &i);
+  graft_status s = find_tensor_impl(ctx, GRAFT_ROLE_HYPER, name, &i);
+  if (!s)
+    s = check_hyper(name, value, "graft_set_hyper");
   if (s)
-    return s;
-  s = check_hyper(name, value, "graft_set_hyper");
-  if (s)
-    return s;
+    return done(ctx, "graft_set_hyper", s);
   store(ctx->data[i], ctx->model->tensors[i].dtype, 0, value);
   return GRAFT_OK;
 }
 
 graft_status graft_get_hyper(const graft_context *ctx, const char *name,
                              double *value) {
+  CHECK_CTX("graft_get_hyper");
   int32_t i;
-  graft_status s = graft_find_tensor(ctx, GRAFT_ROLE_HYPER, name, &i);
+  graft_status s = find_tensor_impl(ctx, GRAFT_ROLE_HYPER, name, &i);
   if (s)
-    return s;
-  if (!value)
-    return fail(GRAFT_ERR_INVALID_ARGUMENT, "graft_get_hyper: null value");
+    return done(ctx, "graft_get_hyper", s);
+  CHECK_ARG("graft_get_hyper", value);
   *value = load(ctx->data[i], ctx->model->tensors[i].dtype, 0);
   return GRAFT_OK;
 }
 
 graft_status graft_steps(const graft_context *ctx, uint64_t *steps) {
   CHECK_CTX("graft_steps");
-  if (!steps)
-    return fail(GRAFT_ERR_INVALID_ARGUMENT, "graft_steps: null steps");
+  CHECK_ARG("graft_steps", steps);
   *steps = ctx->steps;
   return GRAFT_OK;
 }
@@ -875,22 +1114,29 @@ graft_status graft_steps(const graft_context *ctx, uint64_t *steps) {
 graft_status graft_register_grad_hook(graft_context *ctx, const char *name,
                                       graft_grad_hook hook, void *user) {
   CHECK_CTX("graft_register_grad_hook");
-  if (!hook)
-    return fail(GRAFT_ERR_INVALID_ARGUMENT, "graft_register_grad_hook: null hook");
+  if (name && !*name)
+    return done(ctx, "graft_register_grad_hook",
+                fail(GRAFT_ERR_INVALID_ARGUMENT,
+                     "name is empty (NULL hooks every gradient)"));
+  CHECK_ARG("graft_register_grad_hook", hook);
   int32_t tensor = -1;
   if (name) {
     /* A parameter's gradient, else a hook point (register_hook, and
      * retained values: in the backward), else a retained gradient. */
-    graft_status s = graft_find_tensor(ctx, GRAFT_ROLE_GRAD, name, &tensor);
-    if (s)
-      s = graft_find_tensor(ctx, GRAFT_ROLE_HOOK, name, &tensor);
-    if (s && graft_find_tensor(ctx, GRAFT_ROLE_RETAINED_GRAD, name, &tensor))
-      return fail(GRAFT_ERR_NOT_FOUND, "model '%s' has no gradient of '%s'",
-                  ctx->model->name, name);
+    tensor = find_index(ctx, GRAFT_ROLE_GRAD, name);
+    if (tensor < 0)
+      tensor = find_index(ctx, GRAFT_ROLE_HOOK, name);
+    if (tensor < 0)
+      tensor = find_index(ctx, GRAFT_ROLE_RETAINED_GRAD, name);
+    if (tensor < 0)
+      return done(ctx, "graft_register_grad_hook",
+                  fail(GRAFT_ERR_NOT_FOUND, "model '%s' has no gradient of "
+                       "'%s'", ctx->model->name, name));
   }
   if (ctx->nhooks >= GRAFT_MAX_HOOKS)
-    return fail(GRAFT_ERR_OUT_OF_MEMORY, "at most %d gradient hooks",
-                GRAFT_MAX_HOOKS);
+    return done(ctx, "graft_register_grad_hook",
+                fail(GRAFT_ERR_OUT_OF_MEMORY, "at most %d gradient hooks",
+                     GRAFT_MAX_HOOKS));
   if (!ctx->saved) {
     size_t bytes = 64;
     for (int32_t i = 0; i < ctx->model->ntensors; ++i)
@@ -898,8 +1144,9 @@ graft_status graft_register_grad_hook(graft_context *ctx, const char *name,
         bytes += align64((size_t)ctx->model->tensors[i].nbytes);
     ctx->saved = (char *)aligned_alloc(64, align64(bytes));
     if (!ctx->saved)
-      return fail(GRAFT_ERR_OUT_OF_MEMORY,
-                  "graft_register_grad_hook: cannot allocate %zu bytes", bytes);
+      return done(ctx, "graft_register_grad_hook",
+                  fail(GRAFT_ERR_OUT_OF_MEMORY, "cannot allocate %zu bytes",
+                       bytes));
   }
   ctx->hooks[ctx->nhooks].fn = hook;
   ctx->hooks[ctx->nhooks].user = user;
@@ -951,15 +1198,19 @@ static void free_pairs(char **pairs, int32_t n) {
   free(pairs);
 }
 
-graft_status graft_set_property(graft_context *ctx, const char *key,
-                                const char *value) {
-  CHECK_CTX("graft_set_property");
-  if (!key || !*key)
-    return fail(GRAFT_ERR_INVALID_ARGUMENT, "graft_set_property: empty key");
-  if (strlen(key) >= GRAFT_PROPERTY_KEY_MAX ||
-      (value && strlen(value) >= GRAFT_PROPERTY_VALUE_MAX))
-    return fail(GRAFT_ERR_INVALID_ARGUMENT, "graft_set_property: keys are "
-                "shorter than %d bytes, values than %d", GRAFT_PROPERTY_KEY_MAX,
+static graft_status set_property_impl(graft_context *ctx, const char *key,
+                                     const char *value) {
+  if (!key)
+    return fail(GRAFT_ERR_INVALID_ARGUMENT, "key is NULL");
+  if (!*key)
+    return fail(GRAFT_ERR_INVALID_ARGUMENT, "key is empty");
+  if (strlen(key) >= GRAFT_PROPERTY_KEY_MAX)
+    return fail(GRAFT_ERR_INVALID_ARGUMENT, "key is %zu bytes long: keys "
+                "must be shorter than %d bytes", strlen(key),
+                GRAFT_PROPERTY_KEY_MAX);
+  if (value && strlen(value) >= GRAFT_PROPERTY_VALUE_MAX)
+    return fail(GRAFT_ERR_INVALID_ARGUMENT, "value is %zu bytes long: "
+                "values must be shorter than %d bytes", strlen(value),
                 GRAFT_PROPERTY_VALUE_MAX);
   for (int32_t i = 0; i < ctx->nprops; ++i)
     if (strcmp(ctx->props[2 * i], key) == 0) {
@@ -983,18 +1234,29 @@ graft_status graft_set_property(graft_context *ctx, const char *key,
   return GRAFT_OK;
 }
 
+graft_status graft_set_property(graft_context *ctx, const char *key,
+                                const char *value) {
+  CHECK_CTX("graft_set_property");
+  return done(ctx, "graft_set_property", set_property_impl(ctx, key, value));
+}
+
 graft_status graft_get_property(const graft_context *ctx, const char *key,
                                 const char **value) {
   CHECK_CTX("graft_get_property");
-  if (!key || !value)
-    return fail(GRAFT_ERR_INVALID_ARGUMENT, "graft_get_property: null argument");
+  CHECK_ARG("graft_get_property", key);
+  if (!*key)
+    return done(ctx, "graft_get_property",
+                fail(GRAFT_ERR_INVALID_ARGUMENT, "key is empty"));
+  CHECK_ARG("graft_get_property", value);
   for (int32_t i = 0; i < ctx->nprops; ++i)
     if (strcmp(ctx->props[2 * i], key) == 0) {
       *value = ctx->props[2 * i + 1];
       return GRAFT_OK;
     }
   *value = 0;
-  return fail(GRAFT_ERR_NOT_FOUND, "no property '%s'", key);
+  return done(ctx, "graft_get_property",
+              fail(GRAFT_ERR_NOT_FOUND, "the context has no property '%s'",
+                   key));
 }
 
 /*--- safetensors ----------------------------------------------------------*/
@@ -1137,8 +1399,8 @@ static void remove_stale_temporaries(const char *path) {
 }
 
 /* Creates PATH.tmp-<pid>-<6 hex digits> (O_EXCL: never an existing file)
- * into tmp[cap], opened for writing; NULL when it cannot. */
-static FILE *create_temporary(const char *path, char *tmp, size_t cap) {
+ * into tmp[cap], opened for writing; -1 (errno set) when it cannot. */
+static int create_temporary(const char *path, char *tmp, size_t cap) {
   unsigned long pid = (unsigned long)getpid();
   /* The suffix mixes the time, the process id and the address of `tmp`
    * (distinct between threads saving at once); O_EXCL catches the rest. */
@@ -1153,18 +1415,164 @@ static FILE *create_temporary(const char *path, char *tmp, size_t cap) {
     snprintf(tmp, cap, "%s.tmp-%lu-%06lx", path, pid,
              (unsigned long)(z & 0xffffff));
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd >= 0) {
-      FILE *f = fdopen(fd, "wb");
-      if (!f) {
-        close(fd);
-        unlink(tmp);
-      }
-      return f;
-    }
-    if (errno != EEXIST)
-      return NULL;
+    if (fd >= 0 || errno != EEXIST)
+      return fd;
   }
-  return NULL;
+  errno = EEXIST;
+  return -1;
+}
+
+/* write(2) of all n bytes (short writes continued, EINTR retried); 0, or
+ * -1 with errno set. Plain system calls rather than stdio: every error is
+ * seen where it happens, with its errno. */
+static int write_all(int fd, const void *data, size_t n) {
+  const char *p = (const char *)data;
+  while (n > 0) {
+    ssize_t k = write(fd, p, n);
+    if (k < 0 && errno == EINTR)
+      continue;
+    if (k < 0)
+      return -1;
+    if (k == 0) {
+      errno = EIO;
+      return -1;
+    }
+    p += k;
+    n -= (size_t)k;
+  }
+  return 0;
+}
+
+/* fsync of the directory holding `path`, so that the rename into it is on
+ * disk too (a power loss after the rename could otherwise bring back the
+ * old entry). A file system that cannot sync a directory (EINVAL) is not
+ * an error. 0, or -1 with errno set. */
+static int sync_directory_of(const char *path) {
+  const char *slash = strrchr(path, '/');
+  size_t dlen = slash ? (size_t)(slash - path) : 0;
+  char *dir = (char *)malloc(dlen + 2);
+  if (!dir) {
+    errno = ENOMEM;
+    return -1;
+  }
+  if (!slash)
+    memcpy(dir, ".", 2);
+  else if (dlen == 0)
+    memcpy(dir, "/", 2);
+  else {
+    memcpy(dir, path, dlen);
+    dir[dlen] = 0;
+  }
+  int fd = open(dir, O_RDONLY | O_CLOEXEC);
+  free(dir);
+  if (fd < 0)
+    return -1;
+  int r = fsync(fd), err = errno;
+  close(fd);
+  if (r != 0 && err != EINVAL && err != ENOTSUP) {
+    errno = err;
+    return -1;
+  }
+  return 0;
+}
+
+/*--- Checksums of checkpoints ---------------------------------------------*/
+
+/* A checkpoint records in __metadata__ "graft.checksum": "crc32:<8 lowercase
+ * hex digits>", the CRC-32 of zlib (reflected polynomial 0xedb88320, as
+ * Python's zlib.crc32 and llvm::crc32, which graft train uses) of the whole
+ * file with those 8 digits read as '0's (docs/CAPI.md). Slicing by 8; the
+ * tables are built per save or load (8 KiB, microseconds), so there is no
+ * shared state between threads. */
+#define CHECKSUM_KEY "\"graft.checksum\":\"crc32:"
+struct crc32 {
+  uint32_t crc;
+  uint32_t t[8][256];
+};
+
+static void crc32_init(struct crc32 *c) {
+  for (uint32_t n = 0; n < 256; ++n) {
+    uint32_t v = n;
+    for (int k = 0; k < 8; ++k)
+      v = (v & 1) ? (v >> 1) ^ 0xedb88320u : v >> 1;
+    c->t[0][n] = v;
+  }
+  for (uint32_t n = 0; n < 256; ++n)
+    for (int k = 1; k < 8; ++k)
+      c->t[k][n] = (c->t[k - 1][n] >> 8) ^ c->t[0][c->t[k - 1][n] & 0xff];
+  c->crc = 0xffffffffu;
+}
+
+static void crc32_add(struct crc32 *c, const void *data, size_t n) {
+  const unsigned char *p = (const unsigned char *)data;
+  uint32_t crc = c->crc;
+  for (; n >= 8; p += 8, n -= 8) {
+    uint32_t lo = crc ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 |
+                         (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
+    uint32_t hi = (uint32_t)p[4] | (uint32_t)p[5] << 8 |
+                  (uint32_t)p[6] << 16 | (uint32_t)p[7] << 24;
+    crc = c->t[7][lo & 0xff] ^ c->t[6][(lo >> 8) & 0xff] ^
+          c->t[5][(lo >> 16) & 0xff] ^ c->t[4][lo >> 24] ^
+          c->t[3][hi & 0xff] ^ c->t[2][(hi >> 8) & 0xff] ^
+          c->t[1][(hi >> 16) & 0xff] ^ c->t[0][hi >> 24];
+  }
+  for (; n > 0; --n)
+    crc = (crc >> 8) ^ c->t[0][(crc ^ *p++) & 0xff];
+  c->crc = crc;
+}
+
+static uint32_t crc32_value(const struct crc32 *c) {
+  return c->crc ^ 0xffffffffu;
+}
+
+/* Where the 8 digits of the "graft.checksum" entry of the header's
+ * "__metadata__" object begin, found without parsing (graft train's reader,
+ * lib/Runtime/Checkpoint.cpp, finds them the same way): the places where
+ * "graft.checksum":" starts outside every string, one level inside the
+ * top-level object's "__metadata__" object. The offset in `header` of the
+ * digits when there is exactly one such place and its value is crc32: and
+ * 8 hex digits without escapes; -1 otherwise. */
+static int64_t checksum_digits(const char *header, size_t n) {
+  static const char key[] = "\"graft.checksum\":\"";
+  static const char meta[] = "\"__metadata__\"";
+  unsigned depth = 0;
+  int inString = 0, metadataNext = 0, inMetadata = 0, count = 0;
+  size_t found = 0;
+  for (size_t i = 0; i < n; ++i) {
+    char c = header[i];
+    if (inString) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        inString = 0;
+      continue;
+    }
+    if (c == '"') {
+      if (depth == 1)
+        metadataNext = n - i >= sizeof meta - 1 &&
+                       memcmp(header + i, meta, sizeof meta - 1) == 0;
+      else if (depth == 2 && inMetadata && n - i >= sizeof key - 1 &&
+               memcmp(header + i, key, sizeof key - 1) == 0) {
+        ++count;
+        found = i + sizeof key - 1;
+      }
+      inString = 1;
+    } else if (c == '{' || c == '[') {
+      if (++depth == 2)
+        inMetadata = c == '{' && metadataNext;
+    } else if ((c == '}' || c == ']') && depth > 0) {
+      --depth;
+    }
+  }
+  if (count != 1 || n - found < 15 || memcmp(header + found, "crc32:", 6) != 0 ||
+      header[found + 14] != '"')
+    return -1;
+  for (size_t k = found + 6; k < found + 14; ++k)
+    if (!((header[k] >= '0' && header[k] <= '9') ||
+          (header[k] >= 'a' && header[k] <= 'f') ||
+          (header[k] >= 'A' && header[k] <= 'F')))
+      return -1;
+  return (int64_t)(found + 6);
 }
 
 /* The run state a full checkpoint records in __metadata__, beside the
@@ -1179,7 +1587,11 @@ static graft_status save_file(const graft_context *ctx, const char *path,
     return fail(GRAFT_ERR_INVALID_ARGUMENT, "%s: null path", what);
   const graft_model_desc *m = ctx->model;
   struct sbuf h = {0, 0, 0};
-  int ok = sb_add(&h, "{\"__metadata__\":{") &&
+  /* The checksum first, its digits 0s until the file's CRC is known. */
+  size_t checksumAt = 0;
+  int ok = sb_add(&h, "{\"__metadata__\":{");
+  checksumAt = h.n + strlen(CHECKSUM_KEY);
+  ok = ok && sb_add(&h, "%s00000000\",", CHECKSUM_KEY) &&
            sb_json(&h, "", "graft.model") && sb_add(&h, ":") &&
            sb_json(&h, "", m->name) &&
            sb_add(&h, ",\"graft.content\":\"%s\"",
@@ -1221,8 +1633,30 @@ static graft_status save_file(const graft_context *ctx, const char *path,
     free(h.s);
     return fail(GRAFT_ERR_OUT_OF_MEMORY, "%s: out of memory", what);
   }
-  /* Written next to `path`, flushed to disk, then renamed over it: never a
-   * partial file. */
+  /* The checksum: of the whole file with its digits as 0s (they are, in
+   * the header built above), then written into the header. */
+  {
+    struct crc32 *crc = (struct crc32 *)malloc(sizeof *crc);
+    if (!crc) {
+      free(h.s);
+      return fail(GRAFT_ERR_OUT_OF_MEMORY, "%s: out of memory", what);
+    }
+    crc32_init(crc);
+    unsigned char len[8];
+    for (int k = 0; k < 8; ++k)
+      len[k] = (unsigned char)((uint64_t)h.n >> (8 * k));
+    crc32_add(crc, len, 8);
+    crc32_add(crc, h.s, h.n);
+    for (int32_t i = 0; i < m->ntensors; ++i)
+      if (saved(m->tensors[i].role, weights_only))
+        crc32_add(crc, ctx->data[i], (size_t)m->tensors[i].nbytes);
+    char digits[9];
+    snprintf(digits, sizeof digits, "%08lx", (unsigned long)crc32_value(crc));
+    memcpy(h.s + checksumAt, digits, 8);
+    free(crc);
+  }
+  /* Written next to `path`, flushed to disk, then renamed over it, and the
+   * directory flushed: never a partial file. */
   size_t cap = strlen(path) + 32;
   char *tmp = (char *)malloc(cap);
   if (!tmp) {
@@ -1230,38 +1664,69 @@ static graft_status save_file(const graft_context *ctx, const char *path,
     return fail(GRAFT_ERR_OUT_OF_MEMORY, "%s: out of memory", what);
   }
   remove_stale_temporaries(path);
-  FILE *f = create_temporary(path, tmp, cap);
-  if (!f) {
+  int fd = create_temporary(path, tmp, cap);
+  if (fd < 0) {
+    int err = errno;
     free(h.s);
     free(tmp);
-    return fail(GRAFT_ERR_IO, "cannot write %s", path);
+    return fail(GRAFT_ERR_IO, "%s: cannot write %s: cannot create a temporary "
+                "file beside it: %s (%s is left as it was)",
+                what, path, strerror(err), path);
   }
+  const char *step = "cannot write the temporary file";
   unsigned char len[8];
   for (int k = 0; k < 8; ++k)
     len[k] = (unsigned char)((uint64_t)h.n >> (8 * k));
-  ok = fwrite(len, 1, 8, f) == 8 && fwrite(h.s, 1, h.n, f) == h.n;
+  ok = write_all(fd, len, 8) == 0 && write_all(fd, h.s, h.n) == 0;
   for (int32_t i = 0; ok && i < m->ntensors; ++i)
     if (saved(m->tensors[i].role, weights_only))
-      ok = fwrite(ctx->data[i], 1, (size_t)m->tensors[i].nbytes, f) ==
-           (size_t)m->tensors[i].nbytes;
-  ok = ok && fflush(f) == 0 && fsync(fileno(f)) == 0;
-  ok = (fclose(f) == 0) && ok;
+      ok = write_all(fd, ctx->data[i], (size_t)m->tensors[i].nbytes) == 0;
+  if (ok && !(ok = fsync(fd) == 0))
+    step = "cannot flush the temporary file to disk";
+  int err = errno;
+  if (close(fd) != 0 && ok) {
+    ok = 0;
+    err = errno;
+    step = "cannot flush the temporary file to disk";
+  }
+  if (ok && !(ok = rename(tmp, path) == 0)) {
+    err = errno;
+    step = "cannot rename the temporary file over it";
+  }
   free(h.s);
-  if (!ok || rename(tmp, path) != 0) {
-    remove(tmp);
+  if (!ok) {
+    unlink(tmp);
     free(tmp);
-    return fail(GRAFT_ERR_IO, "cannot write %s", path);
+    return fail(GRAFT_ERR_IO, "%s: cannot write %s: %s: %s (%s is left as it "
+                "was)", what, path, step, strerror(err), path);
   }
   free(tmp);
+  if (sync_directory_of(path) != 0)
+    return fail(GRAFT_ERR_IO, "%s: %s was replaced, but its directory could "
+                "not be flushed to disk: %s", what, path, strerror(errno));
+  return GRAFT_OK;
+}
+
+/* A file name: neither NULL nor empty. */
+static graft_status check_path(const char *path) {
+  if (!path)
+    return fail(GRAFT_ERR_INVALID_ARGUMENT, "path is NULL");
+  if (!*path)
+    return fail(GRAFT_ERR_INVALID_ARGUMENT, "path is empty");
   return GRAFT_OK;
 }
 
 graft_status graft_save(const graft_context *ctx, const char *path) {
-  return save_file(ctx, path, 0, "graft_save");
+  CHECK_CTX("graft_save");
+  graft_status s = check_path(path);
+  return done(ctx, "graft_save", s ? s : save_file(ctx, path, 0, "graft_save"));
 }
 
 graft_status graft_save_weights(const graft_context *ctx, const char *path) {
-  return save_file(ctx, path, 1, "graft_save_weights");
+  CHECK_CTX("graft_save_weights");
+  graft_status s = check_path(path);
+  return done(ctx, "graft_save_weights",
+              s ? s : save_file(ctx, path, 1, "graft_save_weights"));
 }
 
 /* A JSON reader for the safetensors header: every read is bounds-checked. */
@@ -1440,6 +1905,7 @@ struct run_state {
   char *have_hyper;
   char **props;             /* user.<key> pairs (malloc'ed) */
   int32_t nprops;
+  int checksum;             /* has a graft.checksum entry */
 };
 
 static void free_run_state(struct run_state *r) {
@@ -1497,7 +1963,9 @@ static int read_metadata(struct json *j, const graft_model_desc *m,
         snprintf(bad, badcap, "%s", key);
       continue;
     }
-    if (strcmp(key, "graft.content") == 0) {
+    if (strcmp(key, "graft.checksum") == 0) {
+      r->checksum = 1; /* checked by graft_load_ex, from the raw header */
+    } else if (strcmp(key, "graft.content") == 0) {
       r->full = strcmp(value, "full") == 0;
     } else if (strcmp(key, "graft.steps") == 0) {
       r->have_steps = parse_decimal(value, &r->steps);
@@ -1533,9 +2001,9 @@ static int has_role(const graft_model_desc *m, int32_t role) {
   return 0;
 }
 
-graft_status graft_load_ex(graft_context *ctx, const char *path,
-                           uint32_t flags, graft_load_report report,
-                           void *user) {
+static graft_status load_file(graft_context *ctx, const char *path,
+                              uint32_t flags, graft_load_report report,
+                              void *user) {
   CHECK_CTX("graft_load");
   if (!path)
     return fail(GRAFT_ERR_INVALID_ARGUMENT, "graft_load: null path");
@@ -1553,6 +2021,9 @@ graft_status graft_load_ex(graft_context *ctx, const char *path,
   char bad[256] = "";
   graft_status status = GRAFT_OK;
   long size = -1;
+  /* The checksum's verdict: the stored and computed CRCs when they differ. */
+  int corrupt = 0;
+  char stored[16] = "", computed[16] = "";
   /* A directory opens, and seeks to a nonsense size, but cannot be read. */
   int first = getc(f);
   if (first == EOF && ferror(f)) {
@@ -1603,6 +2074,28 @@ graft_status graft_load_ex(graft_context *ctx, const char *path,
     BAD("%s is not a safetensors file or is truncated (header of %llu bytes "
         "in a file of %ld)", path, (unsigned long long)hlen, size);
   uint64_t dataStart = 8 + hlen, dataSize = (uint64_t)size - dataStart;
+  /* The checksum (files of other tools have none; docs/CAPI.md): computed
+   * here, reported once the file is known to be whole and well formed, in
+   * place of any mismatch with the model. */
+  int64_t sumAt = checksum_digits((const char *)file + 8, (size_t)hlen);
+  if (sumAt >= 0) {
+    struct crc32 *crc = (struct crc32 *)malloc(sizeof *crc);
+    if (!crc) {
+      status = fail(GRAFT_ERR_OUT_OF_MEMORY, "graft_load: out of memory");
+      goto done;
+    }
+    size_t at = 8 + (size_t)sumAt;
+    crc32_init(crc);
+    crc32_add(crc, file, at);
+    crc32_add(crc, "00000000", 8);
+    crc32_add(crc, file + at + 8, (size_t)size - at - 8);
+    uint32_t value = crc32_value(crc);
+    free(crc);
+    memcpy(stored, file + at, 8);
+    stored[8] = 0;
+    snprintf(computed, sizeof computed, "%08lx", (unsigned long)value);
+    corrupt = strtoul(stored, 0, 16) != (unsigned long)value;
+  }
   struct json j = {(const char *)file + 8, (const char *)file + 8 + hlen};
   char key[1024], field[64], dtype[16];
   if (!eat(&j, '{'))
@@ -1646,7 +2139,7 @@ graft_status graft_load_ex(graft_context *ctx, const char *path,
                         opt ? "optimizer state" : "parameter or buffer", m->name);
           goto done;
         }
-        if (!skip && report)
+        if (!skip && report && !corrupt) /* a corrupted file fails below */
           report(key, GRAFT_LOAD_UNEXPECTED, user);
         if (!jskip(&j, 0))
           BAD("%s: malformed entry '%s'", path, key);
@@ -1739,6 +2232,12 @@ graft_status graft_load_ex(graft_context *ctx, const char *path,
   ws(&j);
   if (j.p != j.end)
     BAD("%s: text after the safetensors header's JSON object", path);
+  if (run.checksum && sumAt < 0)
+    BAD("%s: the checkpoint's graft.checksum entry is malformed (not "
+        "'crc32:' and 8 hex digits, written once): the file is damaged", path);
+  if (corrupt)
+    BAD("checkpoint %s is corrupted: checksum mismatch (stored crc32:%s, "
+        "computed crc32:%s)", path, stored, computed);
   /* Every parameter and buffer is needed; optimizer state all or none. */
   {
     int optSeen = 0;
@@ -1793,6 +2292,13 @@ graft_status graft_load_ex(graft_context *ctx, const char *path,
   }
 #undef BAD
 done:
+  /* A damaged file names a tensor or shape the model lacks: the checksum
+   * says what happened. */
+  if (corrupt && (status == GRAFT_ERR_NOT_FOUND || status == GRAFT_ERR_SIZE ||
+                  status == GRAFT_ERR_DTYPE))
+    status = fail(GRAFT_ERR_FORMAT, "checkpoint %s is corrupted: checksum "
+                  "mismatch (stored crc32:%s, computed crc32:%s)",
+                  path, stored, computed);
   free(file);
   free(slot);
   free_run_state(&run);
@@ -1800,5 +2306,16 @@ done:
 }
 
 graft_status graft_load(graft_context *ctx, const char *path) {
-  return graft_load_ex(ctx, path, 0, 0, 0);
+  CHECK_CTX("graft_load");
+  graft_status s = check_path(path);
+  return done(ctx, "graft_load", s ? s : load_file(ctx, path, 0, 0, 0));
+}
+
+graft_status graft_load_ex(graft_context *ctx, const char *path,
+                           uint32_t flags, graft_load_report report,
+                           void *user) {
+  CHECK_CTX("graft_load_ex");
+  graft_status s = check_path(path);
+  return done(ctx, "graft_load_ex",
+              s ? s : load_file(ctx, path, flags, report, user));
 }

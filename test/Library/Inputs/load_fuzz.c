@@ -1,7 +1,13 @@
 /* Mutates a good checkpoint many ways (bytes flipped in the header and the
  * length field, truncations, JSON tokens spliced in) and loads each into a
  * context: every load must return (under ASan/UBSan: without a bad read),
- * with GRAFT_OK or an error code and a message.
+ * with GRAFT_OK or an error code and a message. The parser is what these
+ * mutations are for, so they are made to a copy whose graft.checksum key is
+ * renamed (an unknown key, skipped): with it, nearly every mutation would be
+ * a checksum mismatch before the parser saw it.
+ * Then single bits flipped anywhere in the good file, checksum kept: each is
+ * an error, except a flip inside the checksum key's name (then an unknown
+ * key; the rest of the file is intact).
  *   load_fuzz GOOD.safetensors WORKFILE ITERATIONS */
 #include MODEL_HEADER
 
@@ -36,6 +42,19 @@ int main(int argc, char **argv) {
   graft_context *ctx;
   if (graft_create(&MODEL, &ctx))
     return 2;
+  /* Where the checksum key's name is, and a copy of the file without it. */
+  unsigned char *plain = malloc((size_t)size);
+  memcpy(plain, good, (size_t)size);
+  static const char key[] = "\"graft.checksum\":\"crc32:";
+  long keyAt = -1;
+  for (long k = 8; k + (long)sizeof key - 1 <= 8 + hlen && keyAt < 0; ++k)
+    if (memcmp(good + k, key, sizeof key - 1) == 0)
+      keyAt = k;
+  if (keyAt < 0) {
+    printf("FAIL: %s has no graft.checksum\n", argv[1]);
+    return 1;
+  }
+  plain[keyAt + 14] = 'X'; /* graft.checksuX */
   static const char *tokens[] = {"\"", "{", "}", "[", "]", ",", ":", "\\",
                                  "99999999999999999999", "-1", "null", "\"F64\"",
                                  "\"optimizer.", "\"__metadata__\""};
@@ -43,7 +62,7 @@ int main(int argc, char **argv) {
   int iterations = atoi(argv[3]);
   for (int it = 0; it < iterations; ++it) {
     long n = size;
-    memcpy(bad, good, (size_t)size);
+    memcpy(bad, plain, (size_t)size);
     switch (next() % 5) {
     case 0: /* flip header bytes */
       for (int k = 0, m = 1 + (int)(next() % 4); k < m; ++k)
@@ -84,11 +103,33 @@ int main(int argc, char **argv) {
     }
     ++counts[s];
   }
-  graft_destroy(ctx);
-  free(good);
-  free(bad);
   printf("loads: %d ok, %d format, %d not found, %d size, %d dtype\n",
          counts[GRAFT_OK], counts[GRAFT_ERR_FORMAT], counts[GRAFT_ERR_NOT_FOUND],
          counts[GRAFT_ERR_SIZE], counts[GRAFT_ERR_DTYPE]);
+  int rejected = 0, renamed = 0, corrupted = 0;
+  for (int it = 0; it < iterations; ++it) {
+    memcpy(bad, good, (size_t)size);
+    long at = (long)(next() % (unsigned long)size);
+    bad[at] ^= (unsigned char)(1u << (next() % 8));
+    f = fopen(argv[2], "wb");
+    fwrite(bad, 1, (size_t)size, f);
+    fclose(f);
+    graft_status s = graft_load(ctx, argv[2]);
+    int inKeyName = at > keyAt && at < keyAt + 15;
+    if (s == GRAFT_OK ? !inKeyName : !*graft_last_error()) {
+      printf("FAIL: bit flip at byte %ld of %ld (header %ld): status %d, "
+             "message '%s'\n", at, size, 8 + hlen, (int)s, graft_last_error());
+      return 1;
+    }
+    rejected += s != GRAFT_OK;
+    renamed += s == GRAFT_OK;
+    corrupted += strstr(graft_last_error(), "is corrupted: checksum mismatch") != 0;
+  }
+  printf("bit flips: %d rejected (%d as checksum mismatches), %d in the key's "
+         "name\n", rejected, corrupted, renamed);
+  graft_destroy(ctx);
+  free(good);
+  free(plain);
+  free(bad);
   return 0;
 }
