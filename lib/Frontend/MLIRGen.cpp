@@ -3781,6 +3781,21 @@ loadRecursive(Diagnostics &diags, StringRef path, SMLoc includeLoc,
     diags.error(includeLoc, "includes nested too deeply");
     return failure();
   }
+  // Only a regular file (or a link to one) is read: /dev/zero or
+  // /dev/urandom would be read until memory runs out, and a FIFO would block
+  // forever (issue 24). A directory is left to getFile's "Is a directory".
+  llvm::sys::fs::file_status status;
+  if (!llvm::sys::fs::status(path, status) &&
+      status.type() != llvm::sys::fs::file_type::regular_file &&
+      status.type() != llvm::sys::fs::file_type::directory_file) {
+    std::string why = "not a regular file (a device, FIFO or socket)";
+    if (includeLoc.isValid())
+      diags.error(includeLoc,
+                  "cannot open included file '" + path + "': " + why);
+    else
+      diags.error(SMLoc(), "cannot open '" + path + "': " + why);
+    return failure();
+  }
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
   if (!buffer) {
     if (includeLoc.isValid())
