@@ -886,8 +886,9 @@ Value lowerConv2d(Lowering &L, Value x, Value w, Value bias,
     int64_t K = C * KH * KW, M = N * OH * OW;
     Value init = bias ? L.broadcastTo(L.reshape(bias, {O, 1}), {O, M})
                       : Value();
-    Value y2 = L.contract(L.reshape(w, {O, K}), im2col(L, xp, KH, KW, OH, OW, a),
-                          {O, M}, init);
+    // One op per statement: the order of a call's arguments is unspecified.
+    Value col = im2col(L, xp, KH, KW, OH, OW, a);
+    Value y2 = L.contract(L.reshape(w, {O, K}), col, {O, M}, init);
     return L.reshape(swapOuter(L, L.reshape(y2, {O, N, OH * OW})), os);
   }
   if (G == 1) {
