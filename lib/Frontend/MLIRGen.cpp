@@ -462,6 +462,14 @@ FailureOr<double> Gen::asNumber(const Val &v, Loc l, StringRef what) {
 }
 
 FailureOr<int64_t> Gen::asInt(const Val &v, Loc l, StringRef what) {
+  // Integers are held as doubles: one outside int64's range (2^63) is an
+  // error, not a conversion with undefined behaviour.
+  if (v.k == Val::K::Num && v.isInt &&
+      !(v.num >= -0x1p63 && v.num < 0x1p63)) {
+    error(l, "integer for " + what +
+                 " is out of range: its magnitude is 2^63 or more");
+    return failure();
+  }
   if (v.k == Val::K::Num && v.isInt)
     return static_cast<int64_t>(v.num);
   if (v.k == Val::K::Num && v.num == std::floor(v.num) &&
@@ -2333,7 +2341,9 @@ FailureOr<Val> Gen::instantiateBuiltin(StringRef type,
     for (StringRef k : {"stride", "padding", "dilation", "groups"})
       if (b->has(k))
         set(k, b->get(k));
-    int64_t fanIn = *in / *groups * (*kernel)[0] * (*kernel)[1];
+    // Saturating: the weight's shape check reports sizes out of range.
+    int64_t fanIn = graft::shape::numel({*in / *groups, (*kernel)[0],
+                                        (*kernel)[1]});
     set("weight",
         Val::tensor(declParam(loc, pfx + "weight",
                               RankedTensorType::get({*out, *in / *groups,
