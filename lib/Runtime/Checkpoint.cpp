@@ -15,6 +15,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <cerrno>
+#include <tuple>
 #include <csignal>
 #include <cstring>
 #include <cstdlib>
@@ -332,6 +333,13 @@ static unsigned jsonDepth(llvm::StringRef text) {
 llvm::Expected<std::vector<NamedTensor>>
 graft::readSafetensors(llvm::StringRef path,
                        std::map<std::string, std::string> *metadata) {
+  // A device or FIFO would be read forever (/dev/zero) or block.
+  llvm::sys::fs::file_status status;
+  if (!llvm::sys::fs::status(path, status) &&
+      status.type() != llvm::sys::fs::file_type::regular_file &&
+      status.type() != llvm::sys::fs::file_type::directory_file)
+    return ckptError(path, "cannot read the checkpoint: not a regular file "
+                           "(a device, FIFO or socket)");
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false);
   if (!buffer)
     return ckptError(path, "cannot read the checkpoint: %s",
@@ -363,6 +371,9 @@ graft::readSafetensors(llvm::StringRef path,
     return ckptError(path, "the safetensors header is not a JSON object");
   llvm::StringRef body = data.substr(8 + n);
   std::vector<NamedTensor> out;
+  // Each tensor's byte range, to refuse overlapping ones (safetensors
+  // requires disjoint ranges: overlapping ones would alias two tensors).
+  std::vector<std::tuple<int64_t, int64_t, std::string>> ranges;
   for (const auto &[key, value] : *obj) {
     if (key == "__metadata__") {
       if (const llvm::json::Object *m = value.getAsObject(); m && metadata)
@@ -413,13 +424,32 @@ graft::readSafetensors(llvm::StringRef path,
                        key.str().c_str(), (long long)(*e - *b),
                        (long long)numel, dtype->str().c_str());
     nt.bytes.assign(body.begin() + *b, body.begin() + *e);
+    ranges.emplace_back(*b, *e, nt.name);
     out.push_back(std::move(nt));
   }
+  llvm::sort(ranges);
+  for (size_t i = 1; i < ranges.size(); ++i)
+    if (std::get<0>(ranges[i]) < std::get<1>(ranges[i - 1]))
+      return ckptError(path, "tensors '%s' and '%s' overlap in the file "
+                             "(data_offsets): not a valid safetensors file",
+                       std::get<2>(ranges[i - 1]).c_str(),
+                       std::get<2>(ranges[i]).c_str());
   // The checksum, when the file has one (graft's writers; files of other
   // tools have none): checked once the file is known to be whole and well
   // formed, before any caller compares its tensors with a model's.
-  if (const llvm::json::Object *m = obj->getObject("__metadata__"))
-    if (const llvm::json::Value *stored = m->get(kChecksumKey)) {
+  // A file with Graft's metadata always has one: one whose checksum entry
+  // is gone had a key's name damaged (a flipped bit would otherwise turn
+  // the check off).
+  const llvm::json::Object *meta = obj->getObject("__metadata__");
+  if (meta && !meta->get(kChecksumKey) &&
+      llvm::any_of(*meta, [](const auto &kv) {
+        return llvm::StringRef(kv.first).starts_with("graft.");
+      }))
+    return ckptError(path, "the checkpoint is corrupted: it has Graft's "
+                           "metadata but no %s entry",
+                     kChecksumKey.data());
+  if (meta)
+    if (const llvm::json::Value *stored = meta->get(kChecksumKey)) {
       std::optional<llvm::StringRef> text = stored->getAsString();
       std::optional<size_t> at = checksumDigits(data.substr(8, n));
       if (!text || !at)

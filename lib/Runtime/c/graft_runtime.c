@@ -1906,7 +1906,19 @@ struct run_state {
   char **props;             /* user.<key> pairs (malloc'ed) */
   int32_t nprops;
   int checksum;             /* has a graft.checksum entry */
+  int graft_keys;           /* has any graft.* entry */
 };
+
+/* A tensor's bytes in a checkpoint, to find overlapping ones. */
+struct range {
+  int64_t begin, end;
+  int32_t tensor;
+};
+
+static int compare_ranges(const void *x, const void *y) {
+  const struct range *a = (const struct range *)x, *b = (const struct range *)y;
+  return a->begin < b->begin ? -1 : a->begin > b->begin;
+}
 
 static void free_run_state(struct run_state *r) {
   free_pairs(r->props, r->nprops);
@@ -1948,6 +1960,8 @@ static int read_metadata(struct json *j, const graft_model_desc *m,
     int keyFits, valueFits;
     if (!jstring_if_fits(j, key, sizeof key, &keyFits) || !eat(j, ':'))
       return 0;
+    if (keyFits && strncmp(key, "graft.", 6) == 0)
+      r->graft_keys = 1;
     ws(j);
     if (j->p >= j->end || *j->p != '"') {
       if (!jskip(j, 1))
@@ -2012,6 +2026,10 @@ static graft_status load_file(graft_context *ctx, const char *path,
                 (unsigned)flags);
   int strict = !(flags & GRAFT_LOAD_NON_STRICT);
   const graft_model_desc *m = ctx->model;
+  /* A FIFO would block the open, a device be read forever (/dev/zero). */
+  struct stat st;
+  if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+    return fail(GRAFT_ERR_IO, "cannot read %s (not a regular file?)", path);
   FILE *f = fopen(path, "rb");
   if (!f)
     return fail(GRAFT_ERR_IO, "cannot open %s", path);
@@ -2232,12 +2250,45 @@ static graft_status load_file(graft_context *ctx, const char *path,
   ws(&j);
   if (j.p != j.end)
     BAD("%s: text after the safetensors header's JSON object", path);
+  /* Graft's writers always add the checksum: a file with Graft's metadata
+   * and none had a key's name damaged (a flipped bit would turn the check
+   * off). */
+  if (run.graft_keys && !run.checksum)
+    BAD("checkpoint %s is corrupted: it has Graft's metadata but no "
+        "graft.checksum entry", path);
   if (run.checksum && sumAt < 0)
     BAD("%s: the checkpoint's graft.checksum entry is malformed (not "
         "'crc32:' and 8 hex digits, written once): the file is damaged", path);
   if (corrupt)
     BAD("checkpoint %s is corrupted: checksum mismatch (stored crc32:%s, "
         "computed crc32:%s)", path, stored, computed);
+  /* Tensors' bytes must not overlap (safetensors; they would alias). */
+  {
+    struct range *ranges =
+        (struct range *)malloc(sizeof *ranges * ((size_t)m->ntensors + 1));
+    int32_t n = 0;
+    if (!ranges) {
+      status = fail(GRAFT_ERR_OUT_OF_MEMORY, "graft_load: out of memory");
+      goto done;
+    }
+    for (int32_t i = 0; i < m->ntensors; ++i)
+      if (slot[i] >= 0) {
+        ranges[n].begin = slot[i];
+        ranges[n].end = slot[i] + m->tensors[i].nbytes;
+        ranges[n++].tensor = i;
+      }
+    qsort(ranges, (size_t)n, sizeof *ranges, compare_ranges);
+    int32_t overlap = -1;
+    for (int32_t i = 1; i < n && overlap < 0; ++i)
+      if (ranges[i].begin < ranges[i - 1].end)
+        overlap = i;
+    const char *a = overlap < 0 ? 0 : m->tensors[ranges[overlap - 1].tensor].name;
+    const char *b = overlap < 0 ? 0 : m->tensors[ranges[overlap].tensor].name;
+    free(ranges);
+    if (overlap >= 0)
+      BAD("%s: tensors '%s' and '%s' overlap in the file (data_offsets): "
+          "not a valid safetensors file", path, a, b);
+  }
   /* Every parameter and buffer is needed; optimizer state all or none. */
   {
     int optSeen = 0;

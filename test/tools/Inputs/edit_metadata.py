@@ -1,7 +1,7 @@
 """Rewrites a safetensors file's header: what a damaged or edited
 checkpoint looks like to a loader.
 
-usage: edit_metadata.py [--checksum=keep|update|drop] IN OUT EDIT...
+usage: edit_metadata.py [--checksum=keep|update|drop|foreign] IN OUT EDIT...
   KEY=VALUE              sets a __metadata__ entry
   @TENSOR.FIELD=JSON     sets a field of a tensor's entry (shape, dtype, ...)
 
@@ -9,7 +9,9 @@ usage: edit_metadata.py [--checksum=keep|update|drop] IN OUT EDIT...
   keep    (default) left as it was: the edit is damage the checksum reveals
   update  recomputed for the edited file, as a tool that edits checkpoints
           on purpose would: the loader's other checks see the edit
-  drop    removed, as in a file of another tool
+  drop    removed, Graft's other metadata kept: a damaged key name, which
+          the loaders refuse
+  foreign every graft.* entry removed, as in a file of another tool
 """
 import json
 import struct
@@ -20,8 +22,8 @@ args = sys.argv[1:]
 mode = "keep"
 if args and args[0].startswith("--checksum="):
     mode = args.pop(0).split("=", 1)[1]
-    if mode not in ("keep", "update", "drop"):
-        sys.exit("edit_metadata.py: --checksum takes keep, update or drop")
+    if mode not in ("keep", "update", "drop", "foreign"):
+        sys.exit("edit_metadata.py: --checksum takes keep, update, drop or foreign")
 src, dst, *edits = args
 with open(src, "rb") as f:
     data = f.read()
@@ -37,6 +39,9 @@ for edit in edits:
 meta = header.get("__metadata__", {})
 if mode == "drop":
     meta.pop("graft.checksum", None)
+elif mode == "foreign":
+    for k in [k for k in meta if k.startswith("graft.")]:
+        del meta[k]
 elif mode == "update":
     meta["graft.checksum"] = "crc32:00000000"
 text = json.dumps(header, separators=(",", ":")).encode()
