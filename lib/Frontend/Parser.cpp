@@ -14,6 +14,31 @@ using llvm::Twine;
 // Diagnostics
 //===----------------------------------------------------------------------===//
 
+/// SourceMgr prints the whole source line under a message: a line of
+/// megabytes (garbage, minified input) would flood the terminal with each
+/// of the errors on it. A longer line shows as a window around the column.
+static void printAt(llvm::SourceMgr &sm, llvm::raw_ostream &os,
+                    llvm::SMLoc loc, llvm::SourceMgr::DiagKind kind,
+                    const Twine &message) {
+  constexpr size_t kMaxLine = 200, kContext = 60;
+  llvm::SMDiagnostic d = sm.GetMessage(loc, kind, message);
+  StringRef line = d.getLineContents();
+  if (line.size() <= kMaxLine || d.getColumnNo() < 0) {
+    sm.PrintMessage(os, d);
+    return;
+  }
+  size_t col = d.getColumnNo();
+  size_t begin = col > kContext ? col - kContext : 0;
+  StringRef window = line.substr(begin, 2 * kContext);
+  StringRef prefix = begin ? "..." : "";
+  const char *kinds[] = {"error", "warning", "remark", "note"};
+  os << d.getFilename() << ":" << d.getLineNo() << ":" << col + 1 << ": "
+     << kinds[kind] << ": " << d.getMessage() << "\n"
+     << prefix << window
+     << (begin + window.size() < line.size() ? "..." : "") << "\n"
+     << std::string(prefix.size() + col - begin, ' ') << "^\n";
+}
+
 void Diagnostics::error(llvm::SMLoc loc, const Twine &message) {
   if (numErrors >= maxErrors) {
     suppressed = true;
@@ -21,7 +46,7 @@ void Diagnostics::error(llvm::SMLoc loc, const Twine &message) {
   }
   suppressed = false;
   if (loc.isValid())
-    sm.PrintMessage(os, loc, llvm::SourceMgr::DK_Error, message);
+    printAt(sm, os, loc, llvm::SourceMgr::DK_Error, message);
   else if (sm.getNumBuffers() != 0) // about the whole file: name it
     os << sm.getMemoryBuffer(sm.getMainFileID())->getBufferIdentifier()
        << ": error: " << message << "\n";
@@ -32,14 +57,14 @@ void Diagnostics::error(llvm::SMLoc loc, const Twine &message) {
 }
 
 void Diagnostics::warning(llvm::SMLoc loc, const Twine &message) {
-  sm.PrintMessage(os, loc, llvm::SourceMgr::DK_Warning, message);
+  printAt(sm, os, loc, llvm::SourceMgr::DK_Warning, message);
 }
 
 void Diagnostics::note(llvm::SMLoc loc, const Twine &message) {
   if (suppressed)
     return;
   if (loc.isValid())
-    sm.PrintMessage(os, loc, llvm::SourceMgr::DK_Note, message);
+    printAt(sm, os, loc, llvm::SourceMgr::DK_Note, message);
   else
     os << "note: " << message << "\n";
 }

@@ -10,11 +10,14 @@
 #include "graft/Pipelines/GPU.h"
 #include "graft/Pipelines/Pipelines.h"
 #include "graft/Dialect/Graft/IR/GraftDialect.h"
+#include "graft/Support/NestingCheck.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/SourceMgr.h"
 
 int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
@@ -23,6 +26,27 @@ int main(int argc, char **argv) {
   graft::registerAutogradPasses();
   graft::registerCodegenPasses();
   graft::registerGPUCodegenPasses();
+  auto [input, output] = mlir::registerAndParseCLIOptions(
+      argc, argv, "Graft optimizer driver\n", registry);
+  // MLIR's parser overflows the stack on input nested ~10,000 deep: such a
+  // file is refused with a located error first (stdin is not pre-read).
+  if (input != "-") {
+    auto file = llvm::MemoryBuffer::getFile(input, /*IsText=*/true);
+    if (file) {
+      llvm::StringRef text = (*file)->getBuffer();
+      if (std::optional<size_t> at = graft::findTooDeepNesting(text)) {
+        llvm::SourceMgr sm;
+        const char *start = text.data();
+        sm.AddNewSourceBuffer(std::move(*file), llvm::SMLoc());
+        sm.PrintMessage(llvm::errs(), llvm::SMLoc::getFromPointer(start + *at),
+                        llvm::SourceMgr::DK_Error,
+                        "the IR nests more than " +
+                            llvm::Twine(graft::kMaxIRNesting) +
+                            " levels deep (regions, brackets, types or attributes): not IR Graft reads");
+        return 1;
+      }
+    }
+  }
   return mlir::asMainReturnCode(
-      mlir::MlirOptMain(argc, argv, "Graft optimizer driver\n", registry));
+      mlir::MlirOptMain(argc, argv, input, output, registry));
 }

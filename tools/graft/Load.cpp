@@ -4,6 +4,7 @@
 
 #include "graft/Autograd/Backward.h"
 #include "graft/Dialect/Graft/IR/GraftOps.h"
+#include "graft/Support/NestingCheck.h"
 
 #include "mlir/Parser/Parser.h"
 #include "mlir/Support/FileUtilities.h"
@@ -69,7 +70,18 @@ static OwningOpRef<ModuleOp> readModule(MLIRContext &ctx, llvm::SourceMgr &sm,
     llvm::errs() << "graft: error: " << err << "\n";
     return nullptr;
   }
-  sm.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+  llvm::StringRef text = file->getBuffer();
+  unsigned id = sm.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+  if (std::optional<size_t> at = graft::findTooDeepNesting(text)) {
+    sm.PrintMessage(llvm::errs(),
+                    llvm::SMLoc::getFromPointer(
+                        sm.getMemoryBuffer(id)->getBufferStart() + *at),
+                    llvm::SourceMgr::DK_Error,
+                    "the IR nests more than " + llvm::Twine(graft::kMaxIRNesting) +
+                        " levels deep (regions, brackets, types or "
+                        "attributes): not IR Graft reads");
+    return nullptr;
+  }
   return parseSourceFile<ModuleOp>(sm, &ctx);
 }
 

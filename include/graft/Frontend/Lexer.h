@@ -54,9 +54,12 @@ public:
   using ErrorFn = void (*)(void *ctx, llvm::SMLoc loc,
                            const llvm::Twine &message);
 
+  /// A UTF-8 byte order mark at the start (editors on Windows write one) is
+  /// skipped, as Python does.
   Lexer(llvm::StringRef buffer, ErrorFn report, void *reportCtx)
-      : buf(buffer), cur(buffer.begin()), report(report),
-        reportCtx(reportCtx) {}
+      : buf(buffer),
+        cur(buffer.begin() + (buffer.starts_with("\xEF\xBB\xBF") ? 3 : 0)),
+        report(report), reportCtx(reportCtx) {}
 
   /// Lexes the next token. After Eof it keeps returning Eof.
   Token next();

@@ -6,10 +6,14 @@ usage: deep_expr.py KIND N
   power   y = x ** x ** ... (right-nested)   list    y = [[[...x...]]]
   paren   y = ((((x))))                      neg     y = ----x
   garbage N characters of '$'
+  mlir    (not a model) graft IR: N nested modules
 """
 import sys
 
 kind, n = sys.argv[1], int(sys.argv[2])
+if kind == "mlir":
+    print("module {" * n + "}" * n)
+    sys.exit(0)
 expr = {
     "chain": lambda: "x" + " + x" * n,
     "method": lambda: "x" + ".relu()" * n,
