@@ -32,6 +32,7 @@
 #include <array>
 #include <cmath>
 #include <functional>
+#include <limits>
 
 using namespace mlir;
 
@@ -411,8 +412,8 @@ public:
 
   /// Reads `table` at the integer `index` along its last dim: out[..., ] =
   /// table[..., index[...]], for index tensors shaped like table minus its
-  /// last dim. Out-of-range indices read 0 (the C API rejects them first).
-  Value gatherLast(Value table, Value index) {
+  /// last dim. An out-of-range index reads `outOfRange`, never memory.
+  Value gatherLast(Value table, Value index, double outOfRange) {
     ArrayRef<int64_t> ts = shapeOf(table);
     int64_t classes = ts.back();
     Type elt = eltOf(table);
@@ -433,7 +434,7 @@ public:
           idx.push_back(safe);
           Value v = tensor::ExtractOp::create(bb, l, table, idx);
           return arith::SelectOp::create(bb, l, inRange, v,
-                                         constantIn(bb, elt, 0))
+                                         constantIn(bb, elt, outOfRange))
               .getResult();
         });
   }
@@ -629,7 +630,11 @@ Value lowerClassLoss(Lowering &L, Value input, Value target, int64_t ignore,
     perm.push_back(1);
     logp = L.transpose(logp, perm);
   }
-  Value picked = L.gatherLast(logp, target); // target-shaped
+  // A target outside [0, C) (not ignore_index, which is masked below) makes
+  // the loss NaN, which the C API and graft train report, where PyTorch
+  // raises "Target N is out of bounds": never a silently finite loss.
+  Value picked = L.gatherLast(logp, target,
+                              std::numeric_limits<double>::quiet_NaN());
   ArrayRef<int64_t> ts = shapeOf(target);
   auto tt = RankedTensorType::get(ts, elt);
   Type tElt = eltOf(target);

@@ -632,7 +632,8 @@ static graft_status check_loss(graft_context *ctx, double loss,
     return GRAFT_OK;
   return fail(GRAFT_ERR_NONFINITE,
               "%s: the loss of step %llu is %s; the gradients%s are not "
-              "finite (lower the learning rate, check the data, or clip "
+              "finite (lower the learning rate, check the data: a class "
+              "index outside [0, classes) gives a nan loss; or clip "
               "gradients); restore the last checkpoint",
               what, (unsigned long long)ctx->steps, isnan(loss) ? "nan" : "inf",
               updated ? " and parameters" : "");

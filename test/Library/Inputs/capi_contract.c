@@ -419,6 +419,27 @@ int main(int argc, char **argv) {
   check(strstr(graft_error(ctx), "only-in-ctx") != NULL,
         "graft_create's failure is the thread's, not a context's");
 
+  /*--- Data the model cannot take ------------------------------------------*/
+  /* A class index outside [0, 5) is PyTorch's "Target 5 is out of bounds":
+   * the loss is NaN (GRAFT_ERR_NONFINITE), never a finite loss computed from
+   * memory outside the logits. */
+  {
+    int64_t labels[8] = {0, 1, 2, 3, 4, 0, 1, 5};
+    float inputs[8 * 12] = {0};
+    double lossValue = 0;
+    EXPECT(ctx, graft_set_input(ctx, "x", inputs, sizeof inputs), GRAFT_OK, NULL);
+    EXPECT(ctx, graft_set_input(ctx, "y", labels, sizeof labels), GRAFT_OK, NULL);
+    EXPECT(ctx, graft_forward_backward(ctx, &lossValue), GRAFT_ERR_NONFINITE, "loss");
+    check(lossValue != lossValue, "an out-of-range class index makes the loss NaN");
+    labels[7] = -3;
+    EXPECT(ctx, graft_set_input(ctx, "y", labels, sizeof labels), GRAFT_OK, NULL);
+    EXPECT(ctx, graft_forward_backward(ctx, &lossValue), GRAFT_ERR_NONFINITE, "loss");
+    labels[7] = 4;
+    EXPECT(ctx, graft_set_input(ctx, "y", labels, sizeof labels), GRAFT_OK, NULL);
+    EXPECT(ctx, graft_forward_backward(ctx, &lossValue), GRAFT_OK, NULL);
+    check(lossValue == lossValue, "in-range class indices give a finite loss");
+  }
+
   EXPECT(ctx, graft_destroy(ctx), GRAFT_OK, NULL);
   EXPECT(serve, graft_destroy(serve), GRAFT_OK, NULL);
   printf("contract: %d checks, %d failures\n", checks, failures);
