@@ -1109,6 +1109,20 @@ struct PoolGeom {
   }
 };
 
+/// Splat constants with more elements than this lower to a linalg.fill.
+constexpr int64_t kMaxSplatConstant = 4096;
+
+/// Kernels with more taps than this pool in one window generic even with
+/// pool-taps: one op per tap makes the IR (and bufferization, superlinear
+/// in it) grow with the kernel; a kernel of 28x28 would take minutes.
+constexpr int64_t kMaxPoolTaps = 16;
+
+/// Whether max pooling over `g` runs tap by tap.
+bool byTaps(const Lowering &L, const PoolGeom &g) {
+  return L.poolTaps && g.k[0] <= kMaxPoolTaps && g.k[1] <= kMaxPoolTaps &&
+         g.k[0] * g.k[1] <= kMaxPoolTaps;
+}
+
 SmallVector<IteratorType> windowIters() {
   return {IteratorType::parallel, IteratorType::parallel,
           IteratorType::parallel, IteratorType::reduction,
@@ -1129,7 +1143,8 @@ Value lowerMaxPool(Lowering &L, MaxPool2dOp o) {
   auto max = [](OpBuilder &b, Location l, Value acc, Value v) -> SmallVector<Value> {
     return {arith::MaximumFOp::create(b, l, acc, v).getResult()};
   };
-  if (!L.poolTaps) // one window generic (the GPU: a thread per output)
+  // One window generic (the GPU: a thread per output; large kernels).
+  if (!byTaps(L, g))
     return L.reshape(
         generic(L, {xp, L.empty({g.k[0], g.k[1]}, elt)}, {y},
                 g.windowMaps(L.b.getContext()), windowIters(),
@@ -1221,7 +1236,7 @@ Value lowerMaxPoolBackward(Lowering &L, MaxPool2dBackwardOp o) {
   };
   Value best = L.filled({g.P, g.OH, g.OW}, elt, -INFINITY);
   Value where = L.filled({g.P, g.OH, g.OW}, i64, -1);
-  if (L.poolTaps) {
+  if (byTaps(L, g)) {
     // Tap by tap, in (kh, kw) order as the window's loops run.
     for (int64_t kh = 0; kh < g.k[0]; ++kh)
       for (int64_t kw = 0; kw < g.k[1]; ++kw) {
@@ -1566,6 +1581,20 @@ FailureOr<Value> lowerOp(Operation *op, Lowering &L) {
 
   return llvm::TypeSwitch<Operation *, FailureOr<Value>>(op)
       .Case([&](ConstantOp c) -> FailureOr<Value> {
+        // A large splat fills an empty tensor: a dense constant would be
+        // materialised element by element at compile time (a 2^31-element
+        // splat is an 8 GiB global).
+        auto dense = dyn_cast<DenseElementsAttr>(c.getValue());
+        auto t = dyn_cast<RankedTensorType>(c.getType());
+        if (dense && dense.isSplat() && t && t.hasStaticShape() &&
+            t.getNumElements() > kMaxSplatConstant) {
+          Value v = arith::ConstantOp::create(
+              L.b, L.loc, cast<TypedAttr>(dense.getSplatValue<Attribute>()));
+          return linalg::FillOp::create(L.b, L.loc, ValueRange{v},
+                                        ValueRange{L.empty(t.getShape(),
+                                                           t.getElementType())})
+              .getResult(0);
+        }
         return arith::ConstantOp::create(L.b, L.loc, cast<TypedAttr>(c.getValue()))
             .getResult();
       })

@@ -40,29 +40,7 @@ import time
 # the file it is in: skipped (and counted) until it is fixed. Each entry is
 # "suite/case": "why".
 KNOWN_BUGS = {
-    "models/pool-ceil-huge":
-        "graft compile hangs: max_pool2d(x, 28) on a 28x28 input lowers to "
-        "kH*kW = 784 taps and bufferization is superlinear in them "
-        "(kernel 12: 3 s, 28: minutes); lib/Conversion",
-    "ir/constant-splat-big":
-        "graft compile materialises a 2^31-element splat constant (8 GiB): "
-        "LLVM ERROR: out of memory under an 8 GiB limit; lib/Conversion",
-    "checkpoints/dev-zero":
-        "readSafetensors reads /dev/zero until memory runs out "
-        "(lib/Runtime/Checkpoint.cpp, not a regular file)",
-    "checkpoints/dev-urandom":
-        "readSafetensors reads /dev/urandom forever (lib/Runtime/Checkpoint.cpp)",
-    "checkpoints/fifo":
-        "readSafetensors blocks forever opening a FIFO (lib/Runtime/Checkpoint.cpp)",
 }
-# MLIR's parser recurses per nesting level and overflows the stack near
-# 10,000 levels (3,000 are a located error): graft check and graft-opt
-# would need a depth check before parsing (tools/graft/Load.cpp, graft-opt).
-for _k in ["modules-nested-100k", "models-nested-10k", "no-grad-nested",
-           "regions-generic-100k", "array-nested-100k", "types-nested-100k",
-           "affine-nested-100k"]:
-    KNOWN_BUGS["ir/" + _k] = ("stack overflow (SIGSEGV) in MLIR's parser on deep "
-                              "nesting; tools/graft/Load.cpp, graft-opt")
 
 # --------------------------------------------------------------------------
 # Running and judging one command
