@@ -76,7 +76,13 @@ static bool parseNumber(llvm::StringRef field, double &out) {
   }
   char *end = nullptr;
   out = std::strtod(s, &end);
-  return end == s + field.size() && std::isfinite(out);
+  // A number too large even for a double ("1e999", a long run of digits)
+  // is still a number, refused later as outside f32's range; "inf" and
+  // "nan" are not numbers a data set may hold.
+  return end == s + field.size() &&
+         (std::isfinite(out) ||
+          (!std::isnan(out) && field.find_first_of("0123456789") !=
+                                   llvm::StringRef::npos));
 }
 
 namespace {
@@ -363,9 +369,9 @@ llvm::Expected<Dataset> graft::parseCSV(llvm::StringRef path,
       }
       if (!std::isfinite((float)v)) // it would train on inf
         return dataError(path, r.line, f.col,
-                         "'{0}' is outside the range of f32 (about "
+                         "{0} is outside the range of f32 (about "
                          "+-3.4e38)",
-                         f.text.trim());
+                         quote(f.text.trim()));
       data.x.push_back((float)v);
     }
     if (labelled) {
