@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "graft/Frontend/MLIRGen.h"
+#include "graft/Support/Files.h"
 #include "graft/Autograd/RequiresGrad.h"
 #include "graft/Dialect/Graft/IR/GraftOps.h"
 #include "graft/Dialect/Graft/IR/ShapeFunctions.h"
@@ -3791,14 +3792,17 @@ loadRecursive(Diagnostics &diags, StringRef path, SMLoc includeLoc,
     diags.error(includeLoc, "includes nested too deeply");
     return failure();
   }
-  // Only a regular file (or a link to one) is read: /dev/zero or
-  // /dev/urandom would be read until memory runs out, and a FIFO would block
-  // forever (issue 24). A directory is left to getFile's "Is a directory".
-  llvm::sys::fs::file_status status;
-  if (!llvm::sys::fs::status(path, status) &&
-      status.type() != llvm::sys::fs::file_type::regular_file &&
-      status.type() != llvm::sys::fs::file_type::directory_file) {
-    std::string why = "not a regular file (a device, FIFO or socket)";
+  // Only a regular file (or a link to one) is read: a device or FIFO is
+  // refused before it is opened (graft::isDeviceLike).
+  std::string why;
+  std::unique_ptr<llvm::MemoryBuffer> buffer;
+  if (graft::isDeviceLike(path))
+    why = graft::kNotRegularFile.str();
+  else if (auto file = llvm::MemoryBuffer::getFile(path, /*IsText=*/true))
+    buffer = std::move(*file);
+  else
+    why = file.getError().message();
+  if (!buffer) {
     if (includeLoc.isValid())
       diags.error(includeLoc,
                   "cannot open included file '" + path + "': " + why);
@@ -3806,17 +3810,7 @@ loadRecursive(Diagnostics &diags, StringRef path, SMLoc includeLoc,
       diags.error(SMLoc(), "cannot open '" + path + "': " + why);
     return failure();
   }
-  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
-  if (!buffer) {
-    if (includeLoc.isValid())
-      diags.error(includeLoc, "cannot open included file '" + path +
-                                  "': " + buffer.getError().message());
-    else
-      diags.error(SMLoc(), "cannot open '" + path +
-                               "': " + buffer.getError().message());
-    return failure();
-  }
-  unsigned id = sm.AddNewSourceBuffer(std::move(*buffer), includeLoc);
+  unsigned id = sm.AddNewSourceBuffer(std::move(buffer), includeLoc);
   Parser parser(diags, id);
   auto program = parser.parseProgram();
   LogicalResult ok = success();

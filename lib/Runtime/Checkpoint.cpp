@@ -1,6 +1,7 @@
 //===- Checkpoint.cpp - safetensors checkpoints ---------------------------===//
 
 #include "graft/Runtime/Checkpoint.h"
+#include "graft/Support/Files.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
@@ -333,13 +334,9 @@ static unsigned jsonDepth(llvm::StringRef text) {
 llvm::Expected<std::vector<NamedTensor>>
 graft::readSafetensors(llvm::StringRef path,
                        std::map<std::string, std::string> *metadata) {
-  // A device or FIFO would be read forever (/dev/zero) or block.
-  llvm::sys::fs::file_status status;
-  if (!llvm::sys::fs::status(path, status) &&
-      status.type() != llvm::sys::fs::file_type::regular_file &&
-      status.type() != llvm::sys::fs::file_type::directory_file)
-    return ckptError(path, "cannot read the checkpoint: not a regular file "
-                           "(a device, FIFO or socket)");
+  if (isDeviceLike(path))
+    return ckptError(path, "cannot read the checkpoint: %s",
+                     kNotRegularFile.data());
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false);
   if (!buffer)
     return ckptError(path, "cannot read the checkpoint: %s",

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "graft/Runtime/Dataset.h"
+#include "graft/Support/Files.h"
 
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringExtras.h"
@@ -248,15 +249,8 @@ std::optional<char> graft::parseSeparator(llvm::StringRef name) {
 llvm::Expected<Dataset> graft::readCSV(llvm::StringRef path, int64_t features,
                                        int64_t classes, Labels labels,
                                        char separator) {
-  // Only a regular file (or a link to one) is read: /dev/zero or
-  // /dev/urandom would be read until memory runs out, and a FIFO would block
-  // forever (issue 24). A directory is left to getFile's "Is a directory".
-  llvm::sys::fs::file_status status;
-  if (!llvm::sys::fs::status(path, status) &&
-      status.type() != llvm::sys::fs::file_type::regular_file &&
-      status.type() != llvm::sys::fs::file_type::directory_file)
-    return fileError(path, "cannot read the data file: not a regular file (a "
-                           "device, FIFO or socket)");
+  if (isDeviceLike(path))
+    return fileError(path, "cannot read the data file: " + kNotRegularFile);
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false);
   if (!buffer)
     return llvm::createStringError(buffer.getError(),
