@@ -86,7 +86,7 @@ std::string passesOf(llvm::StringRef text) {
   return passes;
 }
 
-void runOn(llvm::StringRef ir, llvm::StringRef passes) {
+void runOn(const std::string &ir, llvm::StringRef passes) {
   MLIRContext &ctx = context();
   ScopedDiagnosticHandler quiet(&ctx, [](Diagnostic &) { return success(); });
   ParserConfig config(&ctx);
@@ -118,7 +118,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   // -split-input-file: every part on its own.
   llvm::SmallVector<llvm::StringRef> parts;
   text.split(parts, "// -----");
+  // MLIR's lexer reads the byte after its buffer, which must be a NUL (as
+  // in a file's MemoryBuffer, which graft-opt and graft read): give each part
+  // one. (libFuzzer's input has none; that read past it was this harness's.)
   for (llvm::StringRef part : parts)
-    runOn(part, passes);
+    runOn(part.str(), passes);
   return 0;
 }

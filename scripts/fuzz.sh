@@ -10,7 +10,8 @@
 # an input that crashes one is saved as build-sanitize/fuzz/crash-*:
 # reproduce with `build-sanitize/bin/graft-NAME-fuzzer FILE`, then add it to
 # the seeds (fuzz/corpus/NAME, or test/Frontend/fuzz-regressions for model
-# files) with the fix.
+# files) with the fix. Each run starts from a fresh random seed
+# (GRAFT_FUZZ_SEED=0; the test suites use a fixed one).
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${GRAFT_SANITIZE_BUILD_DIR:-$root/build-sanitize}
@@ -27,7 +28,7 @@ ulimit -s 65536 2>/dev/null || true
 status=0
 for name in "${names[@]}"; do
   echo "== fuzz-$name for $seconds s"
-  GRAFT_FUZZ_TIME=$seconds ctest --test-dir "$build" -R "^fuzz-$name\$" \
+  GRAFT_FUZZ_TIME=$seconds GRAFT_FUZZ_SEED=${GRAFT_FUZZ_SEED:-0} ctest --test-dir "$build" -R "^fuzz-$name\$" \
     --output-on-failure --timeout $(( seconds + 600 )) || status=1
 done
 exit $status
