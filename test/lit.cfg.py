@@ -22,6 +22,19 @@ omp_dir = os.path.dirname(config.graft_omp_library)
 config.substitutions.append(
     ("%graft_libs", "-lm -L%s -lomp -Wl,-rpath,%s" % (omp_dir, omp_dir)))
 
+# The C compiler of the programs that link a library of graft compile:
+# Graft's own (the one that compiled the runtime in it). In a build with
+# AddressSanitizer (scripts/sanitize.sh) the libraries are instrumented too,
+# `graft compile %sanitize_library`, and %cc (%cxx for C++) links ASan's
+# runtime.
+asan = "address" in config.graft_sanitize.split(",")
+config.substitutions.append(("%sanitize_library", "--sanitize=address" if asan else ""))
+asan_flags = " -fsanitize=address -fno-omit-frame-pointer" if asan else ""
+config.substitutions.append(("%cxx", config.graft_cxx_compiler + asan_flags))
+config.substitutions.append(("%cc", config.graft_c_compiler + asan_flags))
+if asan:
+    config.available_features.add("asan")
+
 llvm_config.with_system_environment(["HOME", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
 

@@ -10,6 +10,7 @@
 #include "graft/Evaluator/Evaluator.h"
 #include "graft/Pipelines/Pipelines.h"
 #include "graft/Target/JIT.h"
+#include "graft/Target/Sanitize.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -21,6 +22,18 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define GRAFT_TEST_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define GRAFT_TEST_ASAN 1
+#endif
+#ifdef GRAFT_TEST_ASAN
+#include <sanitizer/common_interface_defs.h>
+#endif
 
 using namespace mlir;
 using namespace graft;
@@ -572,5 +585,45 @@ module {
 };
 
 INSTANTIATE_TEST_SUITE_P(Models, JITTest, ::testing::ValuesIn(kModels));
+
+// In a Graft built with AddressSanitizer the JIT instruments the code it
+// generates (Target/Sanitize.h): an entry point given an input one row
+// short stops with ASan's report instead of reading past the buffer.
+TEST(JITSanitizer, AnOverflowingReadIsReported) {
+  if (!processHasAddressSanitizer())
+    GTEST_SKIP() << "this build has no AddressSanitizer";
+  DialectRegistry registry;
+  registerCodegenDialects(registry);
+  MLIRContext ctx(registry);
+  ctx.loadAllAvailableDialects();
+  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(kModels[0], &ctx);
+  ASSERT_TRUE(module);
+  auto jitOr = JITModel::compile(*module);
+  ASSERT_TRUE((bool)jitOr) << llvm::toString(jitOr.takeError());
+  JITModel &jit = **jitOr;
+  jit.setThreads(1);
+  const EntryPoint *predict = jit.entryPoint("mlp_predict");
+  ASSERT_NE(predict, nullptr);
+  std::vector<std::vector<char>> args, results;
+  for (const TensorSlot &s : predict->args)
+    args.emplace_back(s.bytes() - (s.role == "input" ? s.bytes() / 8 : 0));
+  for (const TensorSlot &s : predict->results)
+    results.emplace_back(s.bytes());
+  std::vector<void *> argPtrs, resultPtrs;
+  for (auto &b : args)
+    argPtrs.push_back(b.data());
+  for (auto &b : results)
+    resultPtrs.push_back(b.data());
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+#ifdef GRAFT_TEST_ASAN
+        // scripts/sanitize.sh logs reports to files; this one is expected.
+        __sanitizer_set_report_path("stderr");
+#endif
+        (void)jit.call(predict->name, argPtrs, resultPtrs);
+      },
+      "heap-buffer-overflow");
+}
 
 } // namespace

@@ -1,6 +1,7 @@
 //===- JIT.cpp - Compiling and running a model in process -----------------===//
 
 #include "graft/Target/JIT.h"
+#include "graft/Target/Sanitize.h"
 #include "graft/Autograd/Passes.h"
 #include "graft/Pipelines/Pipelines.h"
 
@@ -161,8 +162,18 @@ llvm::Expected<std::unique_ptr<JITModel>> JITModel::compile(ModuleOp module) {
     return tm.takeError();
   // `options.transformer` is a function_ref: the std::function it refers
   // to must outlive ExecutionEngine::create (ASan: stack-use-after-scope).
+  // Under AddressSanitizer the generated code is checked too, against this
+  // process's ASan runtime.
+  auto o3 = makeOptimizingTransformer(/*optLevel=*/3, /*sizeLevel=*/0, tm->get());
+  llvm::TargetMachine *machine = tm->get();
   std::function<llvm::Error(llvm::Module *)> optimize =
-      makeOptimizingTransformer(/*optLevel=*/3, /*sizeLevel=*/0, tm->get());
+      [o3, machine](llvm::Module *m) -> llvm::Error {
+    if (llvm::Error e = o3(m))
+      return e;
+    if (processHasAddressSanitizer())
+      instrumentForAddressSanitizer(*m, *machine);
+    return llvm::Error::success();
+  };
   ExecutionEngineOptions options;
   options.transformer = optimize;
   options.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;

@@ -15,6 +15,7 @@
 #include "graft/Pipelines/Pipelines.h"
 #include "graft/Target/CUDA.h"
 #include "graft/Target/JIT.h"
+#include "graft/Target/Sanitize.h"
 
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -474,6 +475,10 @@ graft::compileLibrary(ModuleOp module, const LibraryOptions &options) {
   if (llvm::Error e = optimize(ir.get()))
     return std::move(e);
   optimizing.stop();
+  if (options.sanitizeAddress) {
+    TimingScope instrumenting = timing.nest("AddressSanitizer");
+    instrumentForAddressSanitizer(*ir, *tm);
+  }
 
   llvm::SmallVector<char, 0> object;
   {

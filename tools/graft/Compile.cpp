@@ -12,6 +12,7 @@
 #include "graft/Pipelines/GPU.h"
 #include "graft/Pipelines/Pipelines.h"
 #include "graft/Runtime/EmbeddedCUDARuntime.inc"
+#include "graft/Runtime/EmbeddedAsanRuntime.inc"
 #include "graft/Runtime/EmbeddedRuntime.inc"
 #include "graft/Target/Library.h"
 
@@ -58,6 +59,14 @@ cl::opt<bool> timing("timing", cl::init(false),
                       cl::desc("Print the time of each compiler stage and "
                                "pass (to stderr)"),
                       cl::sub(graft::cli::compileCmd));
+enum class Sanitizer { None, Address };
+cl::opt<Sanitizer> sanitize(
+    "sanitize", cl::init(Sanitizer::None),
+    cl::desc("Instrument the library for a sanitizer; link the program "
+             "with the same -fsanitize option"),
+    cl::values(clEnumValN(Sanitizer::Address, "address",
+                          "AddressSanitizer: the kernels and the C runtime")),
+    cl::sub(graft::cli::compileCmd));
 cl::list<std::string> dims("dim", cl::desc("Override a named dimension: --dim B=32"),
                            cl::value_desc("NAME=VALUE"),
                            cl::sub(graft::cli::compileCmd));
@@ -100,8 +109,14 @@ int graft::cli::runCompile() {
   lib.cudaApiHeader =
       llvm::StringRef(reinterpret_cast<const char *>(graftCudaApiHeader),
                       graftCudaApiHeaderSize);
-  lib.runtimeObject = llvm::StringRef(
-      reinterpret_cast<const char *>(graftRuntimeObject), graftRuntimeObjectSize);
+  lib.sanitizeAddress = sanitize == Sanitizer::Address;
+  lib.runtimeObject =
+      lib.sanitizeAddress
+          ? llvm::StringRef(
+                reinterpret_cast<const char *>(graftAsanRuntimeObject),
+                graftAsanRuntimeObjectSize)
+          : llvm::StringRef(reinterpret_cast<const char *>(graftRuntimeObject),
+                            graftRuntimeObjectSize);
   lib.apiHeader = llvm::StringRef(reinterpret_cast<const char *>(graftApiHeader),
                                   graftApiHeaderSize);
   auto name = compileLibrary(*module, lib);

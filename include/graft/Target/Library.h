@@ -29,8 +29,12 @@ struct LibraryOptions {
   std::string targetCPU;
   /// Which model of the module (empty: the only one).
   std::string modelName;
-  /// The bytes of Graft's C runtime object (graft_runtime.o).
+  /// The bytes of Graft's C runtime object (graft_runtime.o); with
+  /// sanitizeAddress, one compiled with -fsanitize=address.
   llvm::StringRef runtimeObject;
+  /// Instrument the model's code with AddressSanitizer (Target/Sanitize.h):
+  /// `graft compile --sanitize=address`.
+  bool sanitizeAddress = false;
   /// The text of graft_api.h, which starts NAME.h.
   llvm::StringRef apiHeader;
   /// "cpu", or "cuda": kernels for NVIDIA GPUs (docs/GPU.md).

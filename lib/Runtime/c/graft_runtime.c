@@ -122,8 +122,9 @@ static graft_status done(const graft_context *ctx, const char *fn,
     named[n + 2 + rest] = 0;
     memcpy(last_error, named, n + 3 + rest);
   }
-  if (ctx)
-    memcpy(((graft_context *)ctx)->error, last_error, sizeof last_error);
+  if (ctx) /* the context's message is its one mutable part (above) */
+    memcpy(((graft_context *)(uintptr_t)ctx)->error, last_error,
+           sizeof last_error);
   return s;
 }
 
@@ -1950,6 +1951,15 @@ static int jstring_if_fits(struct json *j, char *out, size_t cap, int *fits) {
 /* Reads the __metadata__ object (string values; others are skipped).
  * Returns 0 on malformed JSON, -1 out of memory, 1 otherwise; *bad names
  * a bad value (set to the key). */
+
+/* `src` into dst[cap], cut to fit: the name of a bad entry, for a message. */
+static void copy_truncated(char *dst, size_t cap, const char *src) {
+  size_t n = strlen(src);
+  if (n >= cap)
+    n = cap - 1;
+  memcpy(dst, src, n);
+  dst[n] = 0;
+}
 static int read_metadata(struct json *j, const graft_model_desc *m,
                          struct run_state *r, char *bad, size_t badcap) {
   char key[GRAFT_PROPERTY_KEY_MAX + 16], value[GRAFT_PROPERTY_VALUE_MAX];
@@ -1975,7 +1985,7 @@ static int read_metadata(struct json *j, const graft_model_desc *m,
       continue; /* not a key graft writes */
     if (!valueFits) {
       if (!strncmp(key, "graft.", 6) || !strncmp(key, "user.", 5))
-        snprintf(bad, badcap, "%s", key);
+        copy_truncated(bad, badcap, key);
       continue;
     }
     if (strcmp(key, "graft.checksum") == 0) {
@@ -1985,11 +1995,11 @@ static int read_metadata(struct json *j, const graft_model_desc *m,
     } else if (strcmp(key, "graft.steps") == 0) {
       r->have_steps = parse_decimal(value, &r->steps);
       if (!r->have_steps)
-        snprintf(bad, badcap, "%s", key);
+        copy_truncated(bad, badcap, key);
     } else if (strcmp(key, "graft.seed") == 0) {
       r->have_seed = parse_decimal(value, &r->seed);
       if (!r->have_seed)
-        snprintf(bad, badcap, "%s", key);
+        copy_truncated(bad, badcap, key);
     } else if (strncmp(key, "graft.hyper.", 12) == 0) {
       for (int32_t i = 0; i < m->ntensors; ++i)
         if (m->tensors[i].role == GRAFT_ROLE_HYPER &&
@@ -1997,7 +2007,7 @@ static int read_metadata(struct json *j, const graft_model_desc *m,
           char *end;
           double v = strtod(value, &end);
           if (end == value || *end || check_hyper(key + 12, v, "graft_load"))
-            snprintf(bad, badcap, "%s", key);
+            copy_truncated(bad, badcap, key);
           r->hyper[i] = v;
           r->have_hyper[i] = 1;
         }
