@@ -19,6 +19,7 @@
 
 #include "graft/Conversion/Passes.h"
 #include "graft/Dialect/Graft/IR/GraftOps.h"
+#include "graft/Dialect/Graft/IR/ShapeFunctions.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -1034,6 +1035,8 @@ Value lowerConvBackwardWeight(Lowering &L, Value gy, Value x,
 
 /// Geometry of a pooling op, on planes [P, H, W] -> [P, OH, OW].
 struct PoolGeom {
+  graft::shape::Pool2dWindow window;
+  /// window's kernel, stride, padding and dilation, under short names.
   std::array<int64_t, 2> k, s, p, d;
   int64_t P, H, W, OH, OW;
   /// The padded input: left padding, then enough on the bottom/right for
@@ -1043,15 +1046,11 @@ struct PoolGeom {
 
   static PoolGeom of(Operation *op, ArrayRef<int64_t> in, ArrayRef<int64_t> out) {
     PoolGeom g;
-    auto attr = [&](StringRef name) -> ArrayRef<int64_t> {
-      if (auto a = op->getAttrOfType<DenseI64ArrayAttr>(name))
-        return a.asArrayRef();
-      return {};
-    };
-    g.k = pair2(attr("kernel_size"), {1, 1});
-    g.s = pair2(attr("stride"), g.k);
-    g.p = pair2(attr("padding"), {0, 0});
-    g.d = pair2(attr("dilation"), {1, 1});
+    g.window = poolWindow(op);
+    g.k = g.window.kernel;
+    g.s = g.window.stride;
+    g.p = g.window.padding;
+    g.d = g.window.dilation;
     g.P = 1;
     for (size_t i = 0; i + 2 < in.size(); ++i)
       g.P *= in[i];
@@ -1063,20 +1062,11 @@ struct PoolGeom {
   }
 
   /// PyTorch's avg_pool2d divisor of each output position.
-  SmallVector<double> avgDivisors(bool countIncludePad) const {
+  SmallVector<double> avgDivisors() const {
     SmallVector<double> r;
     for (int64_t oy = 0; oy < OH; ++oy)
-      for (int64_t ox = 0; ox < OW; ++ox) {
-        int64_t y0 = oy * s[0] - p[0], x0 = ox * s[1] - p[1];
-        int64_t y1 = std::min(y0 + k[0], H + p[0]);
-        int64_t x1 = std::min(x0 + k[1], W + p[1]);
-        int64_t pool = (y1 - y0) * (x1 - x0);
-        y0 = std::max<int64_t>(y0, 0);
-        x0 = std::max<int64_t>(x0, 0);
-        y1 = std::min(y1, H);
-        x1 = std::min(x1, W);
-        r.push_back((double)(countIncludePad ? pool : (y1 - y0) * (x1 - x0)));
-      }
+      for (int64_t ox = 0; ox < OW; ++ox)
+        r.push_back((double)window.avgTaps(H, W, oy, ox).divisor);
     return r;
   }
 
@@ -1308,7 +1298,7 @@ Value lowerAvgPool(Lowering &L, AvgPool2dOp o) {
                         return {arith::AddFOp::create(b, l, a[2], a[0]).getResult()};
                       })[0];
   Value div = L.denseConstant(RankedTensorType::get({g.OH, g.OW}, elt),
-                              g.avgDivisors(o.getCountIncludePad()));
+                              g.avgDivisors());
   Value y = L.floatElementwise(
       RankedTensorType::get({g.P, g.OH, g.OW}, elt), {sum, div},
       [](OpBuilder &b, Location l, ValueRange a) {
@@ -1328,7 +1318,7 @@ Value lowerAvgPoolBackward(Lowering &L, AvgPool2dBackwardOp o) {
   MLIRContext *ctx = L.b.getContext();
   Value g3 = L.reshape(gy, {g.P, g.OH, g.OW});
   Value div = L.denseConstant(RankedTensorType::get({g.OH, g.OW}, elt),
-                              g.avgDivisors(o.getCountIncludePad()));
+                              g.avgDivisors());
   Value gs = L.floatElementwise(
       RankedTensorType::get({g.P, g.OH, g.OW}, elt), {g3, div},
       [](OpBuilder &b, Location l, ValueRange a) {

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "graft/Evaluator/Evaluator.h"
+#include "graft/Dialect/Graft/IR/ShapeFunctions.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Location.h"
@@ -656,23 +657,7 @@ llvm::Error OpEvaluator::convBackwardWeight(Conv2dBackwardWeightOp c) {
 /// max_pool2d / avg_pool2d and their backward ops. In backward, operand 0 is
 /// the output gradient and (max only) operand 1 the forward input.
 llvm::Error OpEvaluator::pool(Operation *, bool isMax, bool backward) {
-  ArrayRef<int64_t> kernel = op->getAttrOfType<DenseI64ArrayAttr>("kernel_size");
-  ArrayRef<int64_t> stride = op->getAttrOfType<DenseI64ArrayAttr>("stride");
-  if (stride.empty())
-    stride = kernel;
-  SmallVector<int64_t> padding{0, 0}, dilation{1, 1};
-  if (auto a = op->getAttrOfType<DenseI64ArrayAttr>("padding"))
-    padding.assign(a.asArrayRef().begin(), a.asArrayRef().end());
-  if (auto a = op->getAttrOfType<DenseI64ArrayAttr>("dilation"))
-    dilation.assign(a.asArrayRef().begin(), a.asArrayRef().end());
-  bool countIncludePad = true;
-  if (auto a = op->getAttrOfType<BoolAttr>("count_include_pad"))
-    countIncludePad = a.getValue();
-  if (padding.size() == 1)
-    padding.push_back(padding[0]);
-  if (dilation.size() == 1)
-    dilation.push_back(dilation[0]);
-
+  shape::Pool2dWindow w = poolWindow(op);
   Tensor r = result();
   // Input-side and output-side shapes.
   std::vector<int64_t> inShape =
@@ -689,10 +674,10 @@ llvm::Error OpEvaluator::pool(Operation *, bool isMax, bool backward) {
         if (isMax) {
           double best = -inf();
           int64_t bestAt = -1;
-          for (int64_t ky = 0; ky < kernel[0]; ++ky)
-            for (int64_t kx = 0; kx < kernel[1]; ++kx) {
-              int64_t iy = oy * stride[0] - padding[0] + ky * dilation[0];
-              int64_t ix = ox * stride[1] - padding[1] + kx * dilation[1];
+          for (int64_t ky = 0; ky < w.kernel[0]; ++ky)
+            for (int64_t kx = 0; kx < w.kernel[1]; ++kx) {
+              int64_t iy = w.inputIndex(0, oy, ky);
+              int64_t ix = w.inputIndex(1, ox, kx);
               if (iy < 0 || iy >= H || ix < 0 || ix >= W)
                 continue;
               int64_t at = (p * H + iy) * W + ix;
@@ -713,19 +698,11 @@ llvm::Error OpEvaluator::pool(Operation *, bool isMax, bool backward) {
           continue;
         }
         // avg: PyTorch's window and divisor.
-        int64_t y0 = oy * stride[0] - padding[0], x0 = ox * stride[1] - padding[1];
-        int64_t y1 = std::min(y0 + kernel[0], H + padding[0]);
-        int64_t x1 = std::min(x0 + kernel[1], W + padding[1]);
-        int64_t poolSize = (y1 - y0) * (x1 - x0);
-        y0 = std::max<int64_t>(y0, 0);
-        x0 = std::max<int64_t>(x0, 0);
-        y1 = std::min(y1, H);
-        x1 = std::min(x1, W);
-        double divisor = static_cast<double>(
-            countIncludePad ? poolSize : (y1 - y0) * (x1 - x0));
+        shape::Pool2dWindow::AvgTaps t = w.avgTaps(H, W, oy, ox);
+        double divisor = static_cast<double>(t.divisor);
         double sum = 0;
-        for (int64_t iy = y0; iy < y1; ++iy)
-          for (int64_t ix = x0; ix < x1; ++ix) {
+        for (int64_t iy = t.y0; iy < t.y1; ++iy)
+          for (int64_t ix = t.x0; ix < t.x1; ++ix) {
             int64_t at = (p * H + iy) * W + ix;
             if (backward)
               r.data[at] += in(0).data[outAt] / divisor;

@@ -7,6 +7,7 @@
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/OpImplementation.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/TypeSwitch.h"
 #include "llvm/ADT/bit.h"
 
 using namespace mlir;
@@ -905,6 +906,33 @@ LogicalResult AvgPool2dOp::inferReturnTypes(MLIRContext *,
                     sh::pool2d(in.getShape(), a.getKernelSize(), a.getStride(),
                                a.getPadding(), ones, a.getCeilMode()),
                     in.getElementType(), t);
+}
+
+/// Attributes hold two values each (the shape rule checks it).
+sh::Pool2dWindow graft::poolWindow(Operation *op) {
+  auto pair = [](ArrayRef<int64_t> v) { return std::array{v[0], v[1]}; };
+  sh::Pool2dWindow w;
+  auto common = [&](auto pool) {
+    w.kernel = pair(pool.getKernelSize());
+    w.stride = pair(pool.getStride());
+    w.padding = pair(pool.getPadding());
+    w.dilation = {1, 1};
+  };
+  auto max = [&](auto pool) {
+    common(pool);
+    w.dilation = pair(pool.getDilation());
+  };
+  auto avg = [&](auto pool) {
+    common(pool);
+    w.countIncludePad = pool.getCountIncludePad();
+  };
+  llvm::TypeSwitch<Operation *>(op)
+      .Case<MaxPool2dOp, MaxPool2dBackwardOp>(max)
+      .Case<AvgPool2dOp, AvgPool2dBackwardOp>(avg)
+      .Default([](Operation *) {
+        llvm_unreachable("poolWindow of an op that does not pool");
+      });
+  return w;
 }
 
 LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *,

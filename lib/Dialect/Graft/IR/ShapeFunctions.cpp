@@ -332,6 +332,19 @@ Expected<Shape> graft::shape::pool2d(ShapeRef x, llvm::ArrayRef<int64_t> kernel,
   return out;
 }
 
+Pool2dWindow::AvgTaps Pool2dWindow::avgTaps(int64_t H, int64_t W, int64_t oy,
+                                            int64_t ox) const {
+  int64_t y0 = oy * stride[0] - padding[0], x0 = ox * stride[1] - padding[1];
+  int64_t y1 = std::min(y0 + kernel[0], H + padding[0]);
+  int64_t x1 = std::min(x0 + kernel[1], W + padding[1]);
+  int64_t padded = (y1 - y0) * (x1 - x0);
+  y0 = std::max<int64_t>(y0, 0);
+  x0 = std::max<int64_t>(x0, 0);
+  y1 = std::min(y1, H);
+  x1 = std::min(x1, W);
+  return {y0, y1, x0, x1, countIncludePad ? padded : (y1 - y0) * (x1 - x0)};
+}
+
 Error graft::shape::layerNorm(ShapeRef x,
                               llvm::ArrayRef<int64_t> normalizedShape,
                               std::optional<ShapeRef> weight,

@@ -39,4 +39,13 @@ public:
 #define GET_OP_CLASSES
 #include "graft/Dialect/Graft/IR/GraftOps.h.inc"
 
+namespace graft {
+namespace shape {
+struct Pool2dWindow;
+} // namespace shape
+/// The window of a graft.max_pool2d, avg_pool2d or their backward ops, from
+/// its attributes (with their ODS defaults).
+shape::Pool2dWindow poolWindow(mlir::Operation *op);
+} // namespace graft
+
 #endif

@@ -14,6 +14,7 @@
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/Support/Error.h"
 
+#include <array>
 #include <optional>
 #include <string>
 
@@ -65,6 +66,31 @@ llvm::Expected<Shape> pool2d(ShapeRef x, llvm::ArrayRef<int64_t> kernel,
                              llvm::ArrayRef<int64_t> stride,
                              llvm::ArrayRef<int64_t> padding,
                              llvm::ArrayRef<int64_t> dilation, bool ceilMode);
+/// The windows of a 2-D pooling as PyTorch moves them (F.max_pool2d,
+/// F.avg_pool2d), one value per spatial dimension: what the evaluator and
+/// the lowerings share, so that they cannot disagree on a window or a
+/// divisor. Output (oy, ox) reads input rows oy*stride - padding +
+/// k*dilation for k < kernel (and the same across).
+struct Pool2dWindow {
+  std::array<int64_t, 2> kernel, stride, padding, dilation;
+  /// avg_pool2d: whether padded zeros count in the divisor.
+  bool countIncludePad = true;
+
+  /// The input index of tap `k` of output `o` in spatial dimension `dim`
+  /// (outside [0, size) in the padding).
+  int64_t inputIndex(int dim, int64_t o, int64_t k) const {
+    return o * stride[dim] - padding[dim] + k * dilation[dim];
+  }
+  /// avg_pool2d's window of output (oy, ox) over an H x W input: rows
+  /// [y0, y1) and columns [x0, x1) of the input, and PyTorch's divisor (the
+  /// window's size within the padded input, or with countIncludePad false
+  /// the number of input elements in it).
+  struct AvgTaps {
+    int64_t y0, y1, x0, x1, divisor;
+  };
+  AvgTaps avgTaps(int64_t H, int64_t W, int64_t oy, int64_t ox) const;
+};
+
 llvm::Error layerNorm(ShapeRef x, llvm::ArrayRef<int64_t> normalizedShape,
                       std::optional<ShapeRef> weight,
                       std::optional<ShapeRef> bias);
