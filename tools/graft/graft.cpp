@@ -36,6 +36,9 @@
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <csignal>
+#include <functional>
+
 using namespace mlir;
 namespace cl = llvm::cl;
 
@@ -585,8 +588,29 @@ void printVersion(llvm::raw_ostream &os) {
 }
 } // namespace
 
+/// The interrupt signals this process was started with ignored: SIGHUP
+/// under nohup, SIGINT in a shell's background job. InitLLVM installs LLVM's
+/// handlers for them, which would remove a checkpoint's temporary file (and
+/// then return, the signal still ignored: the checkpoint write fails);
+/// `nohup graft train` must instead train on and write its checkpoints.
+/// Called before InitLLVM, it returns a function that ignores them again.
+static std::function<void()> keepIgnoredSignalsIgnored() {
+  std::vector<int> ignored;
+  for (int sig : {SIGHUP, SIGINT, SIGTERM, SIGUSR2}) {
+    struct sigaction old;
+    if (::sigaction(sig, nullptr, &old) == 0 && old.sa_handler == SIG_IGN)
+      ignored.push_back(sig);
+  }
+  return [ignored] {
+    for (int sig : ignored)
+      ::signal(sig, SIG_IGN);
+  };
+}
+
 int main(int argc, char **argv) {
+  auto reignore = keepIgnoredSignalsIgnored();
   llvm::InitLLVM init(argc, argv);
+  reignore();
   cl::SetVersionPrinter(printVersion);
   const char *overview =
       "Graft: an ahead-of-time autograd compiler\n\n"
