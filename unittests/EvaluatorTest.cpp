@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "graft/Evaluator/Evaluator.h"
+#include "graft/Dialect/Graft/IR/Init.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "graft/Evaluator/Evaluator.h"
+#include "graft/Dialect/Graft/IR/Init.h"
 #include "graft/Dialect/Graft/IR/ShapeFunctions.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
@@ -74,30 +75,6 @@ static llvm::Error err(const llvm::Twine &msg) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
 }
 
-llvm::Expected<std::pair<int64_t, int64_t>>
-graft::eval::fanInAndFanOut(ArrayRef<int64_t> shape) {
-  if (shape.size() < 2)
-    return err("Fan in and fan out can not be computed for tensor with fewer "
-               "than 2 dimensions");
-  int64_t receptive = numelOf(shape.drop_front(2));
-  return std::make_pair(shape[1] * receptive, shape[0] * receptive);
-}
-
-llvm::Expected<double> graft::eval::calculateGain(llvm::StringRef nl,
-                                                  double param) {
-  if (nl == "linear" || nl == "sigmoid" || nl.starts_with("conv"))
-    return 1.0;
-  if (nl == "tanh")
-    return 5.0 / 3.0;
-  if (nl == "relu")
-    return std::sqrt(2.0);
-  if (nl == "leaky_relu")
-    return std::sqrt(2.0 / (1.0 + param * param));
-  if (nl == "selu")
-    return 3.0 / 4.0;
-  return err("Unsupported nonlinearity " + nl);
-}
-
 llvm::Expected<Tensor> graft::eval::initTensor(InitAttr init,
                                                RankedTensorType type,
                                                uint64_t seed,
@@ -114,56 +91,21 @@ llvm::Expected<Tensor> graft::eval::initTensor(InitAttr init,
     for (int64_t i = 0; i < t.numel(); ++i)
       t.data[i] = mean + std * initNormal(seed, name, i);
   };
-  switch (init.getKind()) {
-  case InitKind::zeros:
+  llvm::Expected<InitDistribution> dist = resolveInit(init, type.getShape());
+  if (!dist)
+    return dist.takeError();
+  switch (dist->kind) {
+  case InitDistribution::Zero:
     break;
-  case InitKind::ones:
-    std::fill(t.data.begin(), t.data.end(), 1.0);
+  case InitDistribution::Constant:
+    std::fill(t.data.begin(), t.data.end(), dist->p0);
     break;
-  case InitKind::constant:
-    std::fill(t.data.begin(), t.data.end(), init.getNumber("value", 0.0));
+  case InitDistribution::Uniform:
+    uniform(dist->p0, dist->p1);
     break;
-  case InitKind::normal:
-    normal(init.getNumber("mean", 0.0), init.getNumber("std", 1.0));
+  case InitDistribution::Normal:
+    normal(dist->p0, dist->p1);
     break;
-  case InitKind::uniform:
-    uniform(init.getNumber("a", 0.0), init.getNumber("b", 1.0));
-    break;
-  case InitKind::kaiming_uniform:
-  case InitKind::kaiming_normal: {
-    auto fans = fanInAndFanOut(type.getShape());
-    if (!fans)
-      return fans.takeError();
-    llvm::StringRef mode = init.getString("mode", "fan_in");
-    if (mode != "fan_in" && mode != "fan_out")
-      return err("Mode " + mode + " not supported, please use one of fan_in, "
-                 "fan_out");
-    int64_t fan = mode == "fan_in" ? fans->first : fans->second;
-    auto gain = calculateGain(init.getString("nonlinearity", "leaky_relu"),
-                              init.getNumber("a", 0.0));
-    if (!gain)
-      return gain.takeError();
-    double std = *gain / std::sqrt(static_cast<double>(fan));
-    if (init.getKind() == InitKind::kaiming_uniform)
-      uniform(-std::sqrt(3.0) * std, std::sqrt(3.0) * std);
-    else
-      normal(0.0, std);
-    break;
-  }
-  case InitKind::xavier_uniform:
-  case InitKind::xavier_normal: {
-    auto fans = fanInAndFanOut(type.getShape());
-    if (!fans)
-      return fans.takeError();
-    double std = init.getNumber("gain", 1.0) *
-                 std::sqrt(2.0 / static_cast<double>(fans->first +
-                                                     fans->second));
-    if (init.getKind() == InitKind::xavier_uniform)
-      uniform(-std::sqrt(3.0) * std, std::sqrt(3.0) * std);
-    else
-      normal(0.0, std);
-    break;
-  }
   }
   for (double &x : t.data)
     x = roundTo(t.dtype, x);

@@ -11,7 +11,7 @@
 #include "graft/Target/Library.h"
 #include "graft/Autograd/Optimizer.h"
 #include "graft/Dialect/Graft/IR/GraftOps.h"
-#include "graft/Evaluator/Evaluator.h"
+#include "graft/Dialect/Graft/IR/Init.h"
 #include "graft/Pipelines/Pipelines.h"
 #include "graft/Target/CUDA.h"
 #include "graft/Target/JIT.h"
@@ -51,7 +51,6 @@ enum Role {
   Param, Buffer, Grad, OptState, Hyper, Seed, Input, Loss, Output, InputGrad,
   RetainedGrad, Hook
 };
-enum Dist { Zero, Constant, Uniform, Normal };
 
 int roleOf(llvm::StringRef r) {
   return llvm::StringSwitch<int>(r)
@@ -72,7 +71,7 @@ const char *dtypeNames[] = {"GRAFT_DTYPE_F32", "GRAFT_DTYPE_F64",
 struct Tensor {
   TensorSlot slot;
   int role;
-  int dist = Zero;
+  int dist = InitDistribution::Zero;
   double p0 = 0, p1 = 0;
   std::string init;
   bool frozen = false;
@@ -83,63 +82,14 @@ llvm::Error error(const llvm::Twine &msg) {
                                  "graft: error: " + msg.str());
 }
 
-/// The distribution torch.nn.init draws from, as graft::eval::initTensor
-/// computes it (same formulas, same order of operations).
+/// The distribution torch.nn.init draws `t` from, for the tensor table.
 llvm::Error resolveInit(Tensor &t, InitAttr init, RankedTensorType type) {
   llvm::raw_string_ostream(t.init) << init;
-  switch (init.getKind()) {
-  case InitKind::zeros:
-    t.dist = Zero;
-    return llvm::Error::success();
-  case InitKind::ones:
-    t.dist = Constant, t.p0 = 1.0;
-    return llvm::Error::success();
-  case InitKind::constant:
-    t.dist = Constant, t.p0 = init.getNumber("value", 0.0);
-    return llvm::Error::success();
-  case InitKind::normal:
-    t.dist = Normal, t.p0 = init.getNumber("mean", 0.0),
-    t.p1 = init.getNumber("std", 1.0);
-    return llvm::Error::success();
-  case InitKind::uniform:
-    t.dist = Uniform, t.p0 = init.getNumber("a", 0.0),
-    t.p1 = init.getNumber("b", 1.0);
-    return llvm::Error::success();
-  case InitKind::kaiming_uniform:
-  case InitKind::kaiming_normal: {
-    auto fans = eval::fanInAndFanOut(type.getShape());
-    if (!fans)
-      return fans.takeError();
-    llvm::StringRef mode = init.getString("mode", "fan_in");
-    if (mode != "fan_in" && mode != "fan_out")
-      return error("Mode " + mode + " not supported");
-    int64_t fan = mode == "fan_in" ? fans->first : fans->second;
-    auto gain = eval::calculateGain(init.getString("nonlinearity", "leaky_relu"),
-                                    init.getNumber("a", 0.0));
-    if (!gain)
-      return gain.takeError();
-    double std = *gain / std::sqrt(static_cast<double>(fan));
-    if (init.getKind() == InitKind::kaiming_uniform)
-      t.dist = Uniform, t.p0 = -std::sqrt(3.0) * std, t.p1 = std::sqrt(3.0) * std;
-    else
-      t.dist = Normal, t.p0 = 0.0, t.p1 = std;
-    return llvm::Error::success();
-  }
-  case InitKind::xavier_uniform:
-  case InitKind::xavier_normal: {
-    auto fans = eval::fanInAndFanOut(type.getShape());
-    if (!fans)
-      return fans.takeError();
-    double std = init.getNumber("gain", 1.0) *
-                 std::sqrt(2.0 / static_cast<double>(fans->first + fans->second));
-    if (init.getKind() == InitKind::xavier_uniform)
-      t.dist = Uniform, t.p0 = -std::sqrt(3.0) * std, t.p1 = std::sqrt(3.0) * std;
-    else
-      t.dist = Normal, t.p0 = 0.0, t.p1 = std;
-    return llvm::Error::success();
-  }
-  }
-  return error("unknown initialiser");
+  llvm::Expected<InitDistribution> dist = graft::resolveInit(init, type.getShape());
+  if (!dist)
+    return error(llvm::toString(dist.takeError()));
+  t.dist = dist->kind, t.p0 = dist->p0, t.p1 = dist->p1;
+  return llvm::Error::success();
 }
 
 std::string identifier(llvm::StringRef s) {
@@ -326,7 +276,7 @@ graft::compileLibrary(ModuleOp module, const LibraryOptions &options) {
     } else if (t.role == Hook) {
       t.init = "a hook point: gradients go to its hooks";
     } else if (t.role == Hyper) {
-      t.dist = Constant;
+      t.dist = InitDistribution::Constant;
       t.p0 = t.slot.name == "accumulation_steps" ? (double)accumulationSteps
                                                  : lrs.lookup(t.slot.name);
       t.init = "the model's " + t.slot.name;

@@ -42,14 +42,9 @@ double initUniform(uint64_t seed, llvm::StringRef name, int64_t index);
 /// initUniform draws).
 double initNormal(uint64_t seed, llvm::StringRef name, int64_t index);
 
-/// torch.nn.init._calculate_fan_in_and_fan_out; an error for rank < 2.
-llvm::Expected<std::pair<int64_t, int64_t>>
-fanInAndFanOut(llvm::ArrayRef<int64_t> shape);
-/// torch.nn.init.calculate_gain(nonlinearity, param).
-llvm::Expected<double> calculateGain(llvm::StringRef nonlinearity,
-                                     double param);
-/// A tensor of `type` initialised by `init` as torch.nn.init would (same
-/// distribution and bounds; the draws come from the seeded generator).
+/// A tensor of `type` initialised by `init` as torch.nn.init would (the
+/// distribution of graft::resolveInit; the draws come from the seeded
+/// generator).
 llvm::Expected<Tensor> initTensor(InitAttr init, mlir::RankedTensorType type,
                                   uint64_t seed, llvm::StringRef name);
 
