@@ -550,7 +550,9 @@ Value findSeed(Operation *op) {
   return {};
 }
 
-/// splitmix64's finaliser on i64 values (the evaluator's mix64).
+/// splitmix64's finaliser on i64 values: graft_rng_mix64 of
+/// lib/Runtime/c/graft_rng.h as IR (JITTest's dropout models check that
+/// the masks equal the evaluator's, which calls graft_rng.h).
 Value mix64(OpBuilder &b, Location l, Value z) {
   auto c = [&](uint64_t v) -> Value {
     return arith::ConstantOp::create(b, l, b.getI64Type(),

@@ -9,6 +9,7 @@
 #include "graft/Evaluator/Evaluator.h"
 #include "graft/Dialect/Graft/IR/Init.h"
 #include "graft/Dialect/Graft/IR/ShapeFunctions.h"
+#include "graft_rng.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Location.h"
@@ -30,41 +31,22 @@ using llvm::SmallVector;
 // Counter-based random numbers
 //===----------------------------------------------------------------------===//
 
-static uint64_t mix64(uint64_t z) { // splitmix64's finaliser
-  z += 0x9e3779b97f4a7c15ULL;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
-static double toUnit(uint64_t bits) {
-  return static_cast<double>(bits >> 11) * 0x1.0p-53;
-}
-
+// graft_rng.h: the C runtime's and the generated code's definition.
 double graft::eval::dropoutUniform(uint64_t seed, int64_t stream,
                                    int64_t index) {
-  return toUnit(mix64(mix64(mix64(seed) ^ static_cast<uint64_t>(stream)) ^
-                      static_cast<uint64_t>(index)));
-}
-
-static uint64_t hashName(llvm::StringRef name) { // FNV-1a
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (char c : name)
-    h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
-  return h;
+  return graft_rng_dropout_uniform(seed, stream, index);
 }
 
 double graft::eval::initUniform(uint64_t seed, llvm::StringRef name,
                                 int64_t index) {
-  return toUnit(mix64(mix64(mix64(seed ^ 0x5eedULL) ^ hashName(name)) ^
-                      static_cast<uint64_t>(index)));
+  return graft_rng_init_uniform(
+      graft_rng_init_base(seed, name.data(), name.size()), index);
 }
 
 double graft::eval::initNormal(uint64_t seed, llvm::StringRef name,
                                int64_t index) {
-  double u1 = 1.0 - initUniform(seed, name, 2 * index); // (0, 1]
-  double u2 = initUniform(seed, name, 2 * index + 1);
-  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
+  return graft_rng_init_normal(
+      graft_rng_init_base(seed, name.data(), name.size()), index);
 }
 
 //===----------------------------------------------------------------------===//

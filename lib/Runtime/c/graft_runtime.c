@@ -14,6 +14,7 @@
 #endif
 #include "graft_api.h"
 #include "graft_backend.h"
+#include "graft_rng.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -29,9 +30,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifndef M_PI
-#define M_PI 3.14159265358979323846
-#endif
 
 static _Thread_local char last_error[512];
 
@@ -418,28 +416,6 @@ graft_status graft_destroy(graft_context *ctx) {
 
 /*--- Initialisation: the counter-based generator of graft's evaluator -----*/
 
-static uint64_t mix64(uint64_t z) { /* splitmix64's finaliser */
-  z += 0x9e3779b97f4a7c15ULL;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
-static double to_unit(uint64_t bits) {
-  return (double)(bits >> 11) * 0x1.0p-53;
-}
-
-static uint64_t hash_name(const char *name) { /* FNV-1a */
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (const unsigned char *s = (const unsigned char *)name; *s; ++s)
-    h = (h ^ *s) * 0x100000001b3ULL;
-  return h;
-}
-
-static double init_uniform(uint64_t base, int64_t index) {
-  return to_unit(mix64(base ^ (uint64_t)index));
-}
-
 static void store(void *data, int32_t dtype, int64_t i, double v) {
   switch (dtype) {
   case GRAFT_DTYPE_F32: ((float *)data)[i] = (float)v; break;
@@ -486,22 +462,18 @@ static void init_tensor(graft_context *ctx, int32_t i, uint64_t seed) {
   if (t->role != GRAFT_ROLE_PARAM && t->role != GRAFT_ROLE_BUFFER &&
       t->role != GRAFT_ROLE_HYPER)
     return;
-  uint64_t base = mix64(mix64(seed ^ 0x5eedULL) ^ hash_name(t->name));
+  uint64_t base = graft_rng_init_base(seed, t->name, strlen(t->name));
   double a = t->init_p0, b = t->init_p1;
   for (int64_t k = 0; k < t->numel; ++k) {
     switch (t->init_dist) {
     case GRAFT_INIT_ZERO: break;
     case GRAFT_INIT_CONSTANT: store(d, t->dtype, k, a); break;
     case GRAFT_INIT_UNIFORM:
-      store(d, t->dtype, k, a + (b - a) * init_uniform(base, k));
+      store(d, t->dtype, k, a + (b - a) * graft_rng_init_uniform(base, k));
       break;
-    case GRAFT_INIT_NORMAL: {
-      double u1 = 1.0 - init_uniform(base, 2 * k); /* (0, 1] */
-      double u2 = init_uniform(base, 2 * k + 1);
-      store(d, t->dtype, k,
-            a + b * (sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2)));
+    case GRAFT_INIT_NORMAL:
+      store(d, t->dtype, k, a + b * graft_rng_init_normal(base, k));
       break;
-    }
     }
   }
 }
@@ -1409,11 +1381,7 @@ static int create_temporary(const char *path, char *tmp, size_t cap) {
   uint64_t x = (uint64_t)time(NULL) ^ ((uint64_t)pid << 32) ^
                (uint64_t)(uintptr_t)tmp;
   for (int attempt = 0; attempt < 100; ++attempt) {
-    x += 0x9e3779b97f4a7c15ULL; /* splitmix64 */
-    uint64_t z = x;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    z ^= z >> 31;
+    uint64_t z = graft_rng_mix64(x + (uint64_t)attempt);
     snprintf(tmp, cap, "%s.tmp-%lu-%06lx", path, pid,
              (unsigned long)(z & 0xffffff));
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
