@@ -1036,23 +1036,22 @@ Value lowerConvBackwardWeight(Lowering &L, Value gy, Value x,
 }
 
 /// Geometry of a pooling op, on planes [P, H, W] -> [P, OH, OW].
-struct PoolGeom {
-  graft::shape::Pool2dWindow window;
-  /// window's kernel, stride, padding and dilation, under short names.
-  std::array<int64_t, 2> k, s, p, d;
+struct PoolGeom : graft::shape::Pool2dWindow {
   int64_t P, H, W, OH, OW;
   /// The padded input: left padding, then enough on the bottom/right for
   /// every window (ceil_mode's last window may reach past the padding).
-  int64_t Hp() const { return std::max(H + 2 * p[0], (OH - 1) * s[0] + (k[0] - 1) * d[0] + 1); }
-  int64_t Wp() const { return std::max(W + 2 * p[1], (OW - 1) * s[1] + (k[1] - 1) * d[1] + 1); }
+  int64_t Hp() const {
+    return std::max(H + 2 * padding[0],
+                    (OH - 1) * stride[0] + (kernel[0] - 1) * dilation[0] + 1);
+  }
+  int64_t Wp() const {
+    return std::max(W + 2 * padding[1],
+                    (OW - 1) * stride[1] + (kernel[1] - 1) * dilation[1] + 1);
+  }
 
   static PoolGeom of(Operation *op, ArrayRef<int64_t> in, ArrayRef<int64_t> out) {
     PoolGeom g;
-    g.window = poolWindow(op);
-    g.k = g.window.kernel;
-    g.s = g.window.stride;
-    g.p = g.window.padding;
-    g.d = g.window.dilation;
+    static_cast<graft::shape::Pool2dWindow &>(g) = poolWindow(op);
     g.P = 1;
     for (size_t i = 0; i + 2 < in.size(); ++i)
       g.P *= in[i];
@@ -1068,7 +1067,7 @@ struct PoolGeom {
     SmallVector<double> r;
     for (int64_t oy = 0; oy < OH; ++oy)
       for (int64_t ox = 0; ox < OW; ++ox)
-        r.push_back((double)window.avgTaps(H, W, oy, ox).divisor);
+        r.push_back((double)avgTaps(H, W, oy, ox).divisor);
     return r;
   }
 
@@ -1076,7 +1075,9 @@ struct PoolGeom {
   /// and the kernel-shaped dummy operand that gives kh, kw their range.
   SmallVector<AffineMap> windowMaps(MLIRContext *ctx) const {
     auto e = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
-    return {mapOf(ctx, 5, {e(0), e(1) * s[0] + e(3) * d[0], e(2) * s[1] + e(4) * d[1]}),
+    return {mapOf(ctx, 5,
+                  {e(0), e(1) * stride[0] + e(3) * dilation[0],
+                   e(2) * stride[1] + e(4) * dilation[1]}),
             mapOf(ctx, 5, {e(3), e(4)}), mapOf(ctx, 5, {e(0), e(1), e(2)})};
   }
 
@@ -1092,8 +1093,9 @@ struct PoolGeom {
                                        body) const {
     Value tap = tensor::ExtractSliceOp::create(
         L.b, L.loc, RankedTensorType::get({P, OH, OW}, eltOf(xp)), xp,
-        indexAttrs(L.b, {0, kh * d[0], kw * d[1]}), indexAttrs(L.b, {P, OH, OW}),
-        indexAttrs(L.b, {1, s[0], s[1]}));
+        indexAttrs(L.b, {0, kh * dilation[0], kw * dilation[1]}),
+        indexAttrs(L.b, {P, OH, OW}),
+        indexAttrs(L.b, {1, stride[0], stride[1]}));
     SmallVector<AffineMap> maps(
         1 + acc.size(), AffineMap::getMultiDimIdentityMap(3, L.b.getContext()));
     return generic(L, {tap}, acc, maps,
@@ -1111,8 +1113,9 @@ constexpr int64_t kMaxPoolTaps = 16;
 
 /// Whether max pooling over `g` runs tap by tap.
 bool byTaps(const Lowering &L, const PoolGeom &g) {
-  return L.poolTaps && g.k[0] <= kMaxPoolTaps && g.k[1] <= kMaxPoolTaps &&
-         g.k[0] * g.k[1] <= kMaxPoolTaps;
+  return L.poolTaps && g.kernel[0] <= kMaxPoolTaps &&
+         g.kernel[1] <= kMaxPoolTaps &&
+         g.kernel[0] * g.kernel[1] <= kMaxPoolTaps;
 }
 
 SmallVector<IteratorType> windowIters() {
@@ -1129,23 +1132,22 @@ Value lowerMaxPool(Lowering &L, MaxPool2dOp o) {
   PoolGeom g = PoolGeom::of(o, shapeOf(x), rt.getShape());
   Type elt = eltOf(x);
   Value x3 = L.reshape(x, {g.P, g.H, g.W});
-  Value xp = embed(L, x3, {g.P, g.Hp(), g.Wp()}, -INFINITY, {0, g.p[0], g.p[1]},
-                   {1, 1, 1});
+  Value xp = embed(L, x3, {g.P, g.Hp(), g.Wp()}, -INFINITY,
+                   {0, g.padding[0], g.padding[1]}, {1, 1, 1});
   Value y = L.filled({g.P, g.OH, g.OW}, elt, -INFINITY);
   auto max = [](OpBuilder &b, Location l, Value acc, Value v) -> SmallVector<Value> {
     return {arith::MaximumFOp::create(b, l, acc, v).getResult()};
   };
   // One window generic (the GPU: a thread per output; large kernels).
   if (!byTaps(L, g))
-    return L.reshape(
-        generic(L, {xp, L.empty({g.k[0], g.k[1]}, elt)}, {y},
-                g.windowMaps(L.b.getContext()), windowIters(),
-                [&](OpBuilder &b, Location l, ValueRange a) {
-                  return max(b, l, a[2], a[0]);
-                })[0],
-        rt.getShape());
-  for (int64_t kh = 0; kh < g.k[0]; ++kh)
-    for (int64_t kw = 0; kw < g.k[1]; ++kw)
+    return L.reshape(generic(L, {xp, L.empty({g.kernel[0], g.kernel[1]}, elt)},
+                             {y}, g.windowMaps(L.b.getContext()), windowIters(),
+                             [&](OpBuilder &b, Location l, ValueRange a) {
+                               return max(b, l, a[2], a[0]);
+                             })[0],
+                     rt.getShape());
+  for (int64_t kh = 0; kh < g.kernel[0]; ++kh)
+    for (int64_t kw = 0; kw < g.kernel[1]; ++kw)
       y = g.updateFromTap(L, xp, {y}, kh, kw,
                           [&](OpBuilder &b, Location l, ValueRange a) {
                             return max(b, l, a[1], a[0]);
@@ -1192,8 +1194,8 @@ Value lowerMaxPoolBackward(Lowering &L, MaxPool2dBackwardOp o) {
   Type elt = eltOf(x), i64 = L.b.getI64Type();
   Value x3 = L.reshape(x, {g.P, g.H, g.W});
   Value g3 = L.reshape(gy, {g.P, g.OH, g.OW});
-  Value xp = embed(L, x3, {g.P, g.Hp(), g.Wp()}, -INFINITY, {0, g.p[0], g.p[1]},
-                   {1, 1, 1});
+  Value xp = embed(L, x3, {g.P, g.Hp(), g.Wp()}, -INFINITY,
+                   {0, g.padding[0], g.padding[1]}, {1, 1, 1});
   // One step of the search: element v at window position (kh, kw) of
   // output (oh, ow), against the best so far and its index `at`.
   auto step = [&](OpBuilder &b, Location l, Value v, Value best, Value at,
@@ -1210,8 +1212,9 @@ Value lowerMaxPoolBackward(Lowering &L, MaxPool2dBackwardOp o) {
           arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, i, idx(b, l, size)));
     };
     Value valid = arith::AndIOp::create(
-        b, l, inBounds(index(1), kh, g.s[0], g.d[0], g.p[0], g.H),
-        inBounds(index(2), kw, g.s[1], g.d[1], g.p[1], g.W));
+        b, l,
+        inBounds(index(1), kh, g.stride[0], g.dilation[0], g.padding[0], g.H),
+        inBounds(index(2), kw, g.stride[1], g.dilation[1], g.padding[1], g.W));
     Value none = arith::CmpIOp::create(
         b, l, arith::CmpIPredicate::slt, at,
         arith::ConstantOp::create(b, l, i64, b.getI64IntegerAttr(0)));
@@ -1222,7 +1225,8 @@ Value lowerMaxPoolBackward(Lowering &L, MaxPool2dBackwardOp o) {
         arith::OrIOp::create(b, l, none, arith::OrIOp::create(b, l, greater, isNan)));
     Value cand = arith::IndexCastOp::create(
         b, l, i64,
-        arith::AddIOp::create(b, l, arith::MulIOp::create(b, l, kh, idx(b, l, g.k[1])), kw));
+        arith::AddIOp::create(
+            b, l, arith::MulIOp::create(b, l, kh, idx(b, l, g.kernel[1])), kw));
     return {arith::SelectOp::create(b, l, take, v, best).getResult(),
             arith::SelectOp::create(b, l, take, cand, at).getResult()};
   };
@@ -1230,8 +1234,8 @@ Value lowerMaxPoolBackward(Lowering &L, MaxPool2dBackwardOp o) {
   Value where = L.filled({g.P, g.OH, g.OW}, i64, -1);
   if (byTaps(L, g)) {
     // Tap by tap, in (kh, kw) order as the window's loops run.
-    for (int64_t kh = 0; kh < g.k[0]; ++kh)
-      for (int64_t kw = 0; kw < g.k[1]; ++kw) {
+    for (int64_t kh = 0; kh < g.kernel[0]; ++kh)
+      for (int64_t kw = 0; kw < g.kernel[1]; ++kw) {
         SmallVector<Value> next = g.updateFromTap(
             L, xp, {best, where}, kh, kw,
             [&](OpBuilder &b, Location l, ValueRange a) {
@@ -1244,8 +1248,8 @@ Value lowerMaxPoolBackward(Lowering &L, MaxPool2dBackwardOp o) {
     // One window generic over (p, oh, ow | kh, kw).
     SmallVector<AffineMap> maps = g.windowMaps(L.b.getContext());
     maps.push_back(maps.back());
-    where = generic(L, {xp, L.empty({g.k[0], g.k[1]}, elt)}, {best, where},
-                    maps, windowIters(),
+    where = generic(L, {xp, L.empty({g.kernel[0], g.kernel[1]}, elt)},
+                    {best, where}, maps, windowIters(),
                     [&](OpBuilder &b, Location l, ValueRange a) {
                       return step(b, l, a[0], a[2], a[3],
                                   linalg::IndexOp::create(b, l, 3),
@@ -1261,8 +1265,8 @@ Value lowerMaxPoolBackward(Lowering &L, MaxPool2dBackwardOp o) {
             b, l, arith::CmpIPredicate::sge, at,
             arith::ConstantOp::create(b, l, i64, b.getI64IntegerAttr(0)));
         Value k = arith::IndexCastOp::create(b, l, b.getIndexType(), at);
-        Value kh = arith::DivSIOp::create(b, l, k, idx(b, l, g.k[1]));
-        Value kw = arith::RemSIOp::create(b, l, k, idx(b, l, g.k[1]));
+        Value kh = arith::DivSIOp::create(b, l, k, idx(b, l, g.kernel[1]));
+        Value kw = arith::RemSIOp::create(b, l, k, idx(b, l, g.kernel[1]));
         auto coord = [&](Value o, Value kk, int64_t s, int64_t d, int64_t p) -> Value {
           Value i = arith::AddIOp::create(
               b, l, arith::MulIOp::create(b, l, o, idx(b, l, s)),
@@ -1270,8 +1274,8 @@ Value lowerMaxPoolBackward(Lowering &L, MaxPool2dBackwardOp o) {
           i = arith::SubIOp::create(b, l, i, idx(b, l, p));
           return arith::SelectOp::create(b, l, found, i, idx(b, l, 0));
         };
-        Value iy = coord(iv[1], kh, g.s[0], g.d[0], g.p[0]);
-        Value ix = coord(iv[2], kw, g.s[1], g.d[1], g.p[1]);
+        Value iy = coord(iv[1], kh, g.stride[0], g.dilation[0], g.padding[0]);
+        Value ix = coord(iv[2], kw, g.stride[1], g.dilation[1], g.padding[1]);
         SmallVector<Value> dst = {iv[0], iy, ix};
         Value old = tensor::ExtractOp::create(b, l, acc, dst);
         Value gv = tensor::ExtractOp::create(b, l, g3, iv);
@@ -1290,9 +1294,9 @@ Value lowerAvgPool(Lowering &L, AvgPool2dOp o) {
   PoolGeom g = PoolGeom::of(o, shapeOf(x), rt.getShape());
   Type elt = eltOf(x);
   Value x3 = L.reshape(x, {g.P, g.H, g.W});
-  Value xp = embed(L, x3, {g.P, g.Hp(), g.Wp()}, 0.0, {0, g.p[0], g.p[1]},
-                   {1, 1, 1});
-  Value window = L.empty({g.k[0], g.k[1]}, elt);
+  Value xp = embed(L, x3, {g.P, g.Hp(), g.Wp()}, 0.0,
+                   {0, g.padding[0], g.padding[1]}, {1, 1, 1});
+  Value window = L.empty({g.kernel[0], g.kernel[1]}, elt);
   Value init = L.filled({g.P, g.OH, g.OW}, elt, 0.0);
   Value sum = generic(L, {xp, window}, {init}, g.windowMaps(L.b.getContext()),
                       windowIters(),
@@ -1326,10 +1330,10 @@ Value lowerAvgPoolBackward(Lowering &L, AvgPool2dBackwardOp o) {
       [](OpBuilder &b, Location l, ValueRange a) {
         return arith::DivFOp::create(b, l, a[0], a[1]).getResult();
       });
-  int64_t P0 = g.k[0] - 1, P1 = g.k[1] - 1, Hp = g.Hp(), Wp = g.Wp();
+  int64_t P0 = g.kernel[0] - 1, P1 = g.kernel[1] - 1, Hp = g.Hp(), Wp = g.Wp();
   Value gq = embed(L, gs, {g.P, Hp + P0, Wp + P1}, 0.0, {0, P0, P1},
-                   {1, g.s[0], g.s[1]});
-  Value window = L.empty({g.k[0], g.k[1]}, elt);
+                   {1, g.stride[0], g.stride[1]});
+  Value window = L.empty({g.kernel[0], g.kernel[1]}, elt);
   Value init = L.filled({g.P, Hp, Wp}, elt, 0.0);
   auto e = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
   SmallVector<AffineMap> maps = {
@@ -1339,7 +1343,8 @@ Value lowerAvgPoolBackward(Lowering &L, AvgPool2dBackwardOp o) {
                       [](OpBuilder &b, Location l, ValueRange a) -> SmallVector<Value> {
                         return {arith::AddFOp::create(b, l, a[2], a[0]).getResult()};
                       })[0];
-  Value gx = extractBox(L, gxp, {0, g.p[0], g.p[1]}, {g.P, g.H, g.W});
+  Value gx =
+      extractBox(L, gxp, {0, g.padding[0], g.padding[1]}, {g.P, g.H, g.W});
   return L.reshape(gx, rt.getShape());
 }
 

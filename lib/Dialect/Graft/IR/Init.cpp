@@ -2,6 +2,7 @@
 
 #include "graft/Dialect/Graft/IR/Init.h"
 #include "graft/Dialect/Graft/IR/GraftOps.h"
+#include "graft/Dialect/Graft/IR/ShapeFunctions.h"
 
 #include <cmath>
 
@@ -16,9 +17,7 @@ graft::fanInAndFanOut(llvm::ArrayRef<int64_t> shape) {
   if (shape.size() < 2)
     return err("Fan in and fan out can not be computed for tensor with fewer "
                "than 2 dimensions");
-  int64_t receptive = 1;
-  for (int64_t d : shape.drop_front(2))
-    receptive *= d;
+  int64_t receptive = shape::numel(shape.drop_front(2));
   return std::make_pair(shape[1] * receptive, shape[0] * receptive);
 }
 
