@@ -42,10 +42,14 @@ using namespace mlir;
 using namespace graft;
 namespace cl = llvm::cl;
 
+static cl::OptionCategory category("graft-reference options");
 static cl::opt<std::string> file(cl::Positional, cl::Required,
-                                 cl::desc("<model.graft>"));
-static cl::opt<uint64_t> seed("seed", cl::init(0), cl::desc("Seed"));
-static cl::list<std::string> dims("dim", cl::desc("NAME=VALUE"));
+                                 cl::desc("<model.graft>"), cl::cat(category));
+static cl::opt<uint64_t> seed("seed", cl::init(0),
+                              cl::desc("Seed of the inputs and parameters"),
+                              cl::cat(category));
+static cl::list<std::string> dims("dim", cl::desc("NAME=VALUE"),
+                                  cl::cat(category));
 
 static int fail(const llvm::Twine &msg) {
   llvm::errs() << "graft-reference: error: " << msg << "\n";
@@ -62,6 +66,8 @@ static void print(llvm::StringRef kind, llvm::StringRef name,
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  // Its own options only, as LLVM's tools list theirs.
+  cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(argc, argv, "graft reference values\n");
   DialectRegistry registry;
   registerCodegenDialects(registry);
