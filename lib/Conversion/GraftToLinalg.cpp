@@ -20,6 +20,8 @@
 #include "graft/Conversion/Passes.h"
 #include "graft/Dialect/Graft/IR/GraftOps.h"
 #include "graft/Dialect/Graft/IR/ShapeFunctions.h"
+#include "graft/Dialect/Graft/IR/UnaryOps.h"
+#include "ScalarValue.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -454,60 +456,19 @@ public:
 // Scalar formulas of elementwise ops
 //===----------------------------------------------------------------------===//
 
-Value sigmoidScalar(OpBuilder &b, Location l, Value x) {
-  Type t = x.getType();
-  Value one = arith::ConstantOp::create(b, l, t, b.getFloatAttr(t, 1.0));
-  Value e = math::ExpOp::create(b, l, arith::NegFOp::create(b, l, x));
-  return arith::DivFOp::create(b, l, one, arith::AddFOp::create(b, l, one, e));
-}
-
-Value geluScalar(OpBuilder &b, Location l, Value x, bool tanhApprox) {
-  Type t = x.getType();
-  auto c = [&](double v) -> Value {
-    return arith::ConstantOp::create(b, l, t, b.getFloatAttr(t, v));
-  };
-  Value inner;
-  if (tanhApprox) {
-    // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
-    Value x3 = arith::MulFOp::create(b, l, x, arith::MulFOp::create(b, l, x, x));
-    Value u = arith::AddFOp::create(b, l, x, arith::MulFOp::create(b, l, x3, c(0.044715)));
-    inner = math::TanhOp::create(
-        b, l, arith::MulFOp::create(b, l, u, c(std::sqrt(2.0 / M_PI))));
-  } else {
-    inner = math::ErfOp::create(b, l, arith::MulFOp::create(b, l, x, c(M_SQRT1_2)));
-  }
-  Value half = arith::MulFOp::create(b, l, x, c(0.5));
-  return arith::MulFOp::create(b, l, half, arith::AddFOp::create(b, l, c(1.0), inner));
-}
-
-/// The scalar body of a unary graft op, or null.
+/// The scalar body of a unary graft op: its row's formula, or GELU's.
 Value unaryScalar(Operation *op, OpBuilder &b, Location l, Value x) {
-  Type t = x.getType();
-  auto c = [&](double v) -> Value {
-    return arith::ConstantOp::create(b, l, t, b.getFloatAttr(t, v));
-  };
-  return llvm::TypeSwitch<Operation *, Value>(op)
-      .Case<NegOp>([&](auto) { return arith::NegFOp::create(b, l, x); })
-      .Case<ExpOp, ExpInPlaceOp>([&](auto) { return math::ExpOp::create(b, l, x); })
-      .Case<LogOp>([&](auto) { return math::LogOp::create(b, l, x); })
-      .Case<SqrtOp>([&](auto) { return math::SqrtOp::create(b, l, x); })
-      .Case<RsqrtOp>([&](auto) { return math::RsqrtOp::create(b, l, x); })
-      .Case<AbsOp>([&](auto) { return math::AbsFOp::create(b, l, x); })
-      .Case<ErfOp>([&](auto) { return math::ErfOp::create(b, l, x); })
-      .Case<TanhOp, TanhInPlaceOp>([&](auto) { return math::TanhOp::create(b, l, x); })
-      .Case<ReluOp, ReluInPlaceOp>(
-          [&](auto) { return arith::MaximumFOp::create(b, l, x, c(0.0)); })
-      .Case<SigmoidOp, SigmoidInPlaceOp>(
-          [&](auto) { return sigmoidScalar(b, l, x); })
-      .Case<SiluOp>([&](auto) {
-        return arith::MulFOp::create(b, l, x, sigmoidScalar(b, l, x));
-      })
-      .Case<GeluOp>([&](GeluOp g) {
-        return geluScalar(b, l, x,
-                          g.getApproximate() == GeluApproximation::tanh);
-      })
-      .Case<ZeroInPlaceOp>([&](auto) { return c(0.0); })
-      .Default([](Operation *) { return Value(); });
+  if (auto g = dyn_cast<GeluOp>(op)) {
+    if (g.getApproximate() == GeluApproximation::tanh)
+      return lowering::buildScalar(
+          b, l, x, [](auto v) { return scalar::geluTanh(v); });
+    return lowering::buildScalar(b, l, x,
+                                 [](auto v) { return scalar::gelu(v); });
+  }
+  return *visitUnaryOp<Value>(op, [&](auto *tag) {
+    using Op = std::remove_pointer_t<decltype(tag)>;
+    return lowering::buildScalar(b, l, x, [](auto v) { return Op::scalar(v); });
+  });
 }
 
 /// The scalar body of a binary arithmetic graft op (or its in-place twin).
@@ -1568,9 +1529,7 @@ FailureOr<Value> lowerOp(Operation *op, Lowering &L) {
                               [&](OpBuilder &b, Location l, ValueRange a) {
                                 return binaryScalar(op, b, l, a[0], a[1]);
                               });
-  if (isa<NegOp, ExpOp, LogOp, SqrtOp, RsqrtOp, AbsOp, ErfOp, TanhOp, ReluOp,
-          SigmoidOp, SiluOp, GeluOp, ReluInPlaceOp, ExpInPlaceOp,
-          SigmoidInPlaceOp, TanhInPlaceOp, ZeroInPlaceOp>(op))
+  if (isa<GeluOp>(op) || isUnaryOp(op))
     return L.floatElementwise(resultType(), {op->getOperand(0)},
                               [&](OpBuilder &b, Location l, ValueRange a) {
                                 return unaryScalar(op, b, l, a[0]);

@@ -9,6 +9,7 @@
 #include "graft/Evaluator/Evaluator.h"
 #include "graft/Dialect/Graft/IR/Init.h"
 #include "graft/Dialect/Graft/IR/ShapeFunctions.h"
+#include "graft/Dialect/Graft/IR/UnaryOps.h"
 #include "graft_rng.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
@@ -146,8 +147,6 @@ int64_t normDim(int64_t dim, int64_t rank) {
 
 double nan() { return std::numeric_limits<double>::quiet_NaN(); }
 double inf() { return std::numeric_limits<double>::infinity(); }
-double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
-double relu(double x) { return std::isnan(x) ? x : (x > 0 ? x : 0.0); }
 } // namespace
 
 //===----------------------------------------------------------------------===//
@@ -845,6 +844,12 @@ llvm::Error OpEvaluator::eval() {
     set(in(v));
     return ok();
   };
+  // Unary elementwise ops: their row's formula.
+  if (std::optional<Error> e = visitUnaryOp<Error>(op, [&](auto *tag) {
+        using Op = std::remove_pointer_t<decltype(tag)>;
+        return unary([](double x) { return Op::scalar(x); });
+      }))
+    return std::move(*e);
   return llvm::TypeSwitch<Operation *, Error>(op)
       // Declarations and marks.
       .Case([&](InputOp o) -> Error {
@@ -958,33 +963,10 @@ llvm::Error OpEvaluator::eval() {
           return std::isnan(a) || std::isnan(b) ? nan() : std::min(a, b);
         });
       })
-      .Case([&](NegOp) { return unary([](double x) { return -x; }); })
-      .Case<ExpOp, ExpInPlaceOp>(
-          [&](auto) { return unary([](double x) { return std::exp(x); }); })
-      .Case([&](LogOp) { return unary([](double x) { return std::log(x); }); })
-      .Case([&](SqrtOp) { return unary([](double x) { return std::sqrt(x); }); })
-      .Case([&](RsqrtOp) {
-        return unary([](double x) { return 1.0 / std::sqrt(x); });
-      })
-      .Case([&](AbsOp) { return unary([](double x) { return std::fabs(x); }); })
-      .Case<ReluOp, ReluInPlaceOp>([&](auto) { return unary(relu); })
-      .Case([&](SiluOp) {
-        return unary([](double x) { return x * sigmoid(x); });
-      })
-      .Case<TanhOp, TanhInPlaceOp>(
-          [&](auto) { return unary([](double x) { return std::tanh(x); }); })
-      .Case<SigmoidOp, SigmoidInPlaceOp>([&](auto) { return unary(sigmoid); })
-      .Case([&](ErfOp) { return unary([](double x) { return std::erf(x); }); })
-      .Case([&](ZeroInPlaceOp) { return unary([](double) { return 0.0; }); })
       .Case([&](GeluOp o) {
         if (o.getApproximate() == GeluApproximation::tanh)
-          return unary([](double x) {
-            double k = std::sqrt(2.0 / M_PI);
-            return 0.5 * x * (1 + std::tanh(k * (x + 0.044715 * x * x * x)));
-          });
-        return unary([](double x) {
-          return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0)));
-        });
+          return unary([](double x) { return scalar::geluTanh(x); });
+        return unary([](double x) { return scalar::gelu(x); });
       })
       .Case([&](WhereOp o) {
         Tensor r = result();

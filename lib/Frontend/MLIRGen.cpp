@@ -12,6 +12,7 @@
 #include "graft/Autograd/RequiresGrad.h"
 #include "graft/Dialect/Graft/IR/GraftOps.h"
 #include "graft/Dialect/Graft/IR/ShapeFunctions.h"
+#include "graft/Dialect/Graft/IR/UnaryOps.h"
 #include "graft/Frontend/Parser.h"
 
 #include "mlir/IR/Builders.h"
@@ -290,6 +291,17 @@ private:
                         Type resultType = {});
   template <typename OpTy>
   FailureOr<Val> unary(Bound &a, Loc l, StringRef pyName);
+  /// The unary rows of GraftOps.td, by the names the language knows them
+  /// by: functions and methods (`relu`), in-place methods (`relu_`) and
+  /// torch.nn modules (`ReLU`, by the function it applies).
+  struct UnaryBindings {
+    llvm::StringMap<FailureOr<Val> (*)(Gen &, Bound &, Loc, StringRef)>
+        functions;
+    llvm::StringMap<Value (*)(mlir::OpBuilder &, mlir::Location, Value)>
+        inPlace;
+    llvm::StringMap<std::string> modules;
+  };
+  static const UnaryBindings &unaryBindings();
   /// Rebinds every name in scope that denotes the tensor `from` to `to`:
   /// after an in-place op, all names of the tensor see the new version.
   void rebindTensor(Value from, Value to);
@@ -649,16 +661,15 @@ void Gen::unknownName(Loc l, StringRef name) {
   error(l, "name '" + name + "' is not defined");
   // Did-you-mean: the closest name in scope, module or built-in.
   static const char *const builtins[] = {
-      "relu", "gelu", "silu", "tanh", "sigmoid", "exp", "log", "sqrt",
-      "rsqrt", "abs", "neg", "linear", "matmul", "softmax", "log_softmax",
+      "gelu", "linear", "matmul", "softmax", "log_softmax",
       "cross_entropy", "nll_loss", "mse_loss", "dropout", "embedding",
       "layer_norm", "conv2d", "max_pool2d", "avg_pool2d", "cat", "where",
       "masked_fill", "sum", "mean", "amax", "argmax", "maximum", "minimum",
       "pow", "detach", "clone", "reshape", "transpose", "permute", "flatten",
       "scaled_dot_product_attention", "retain_grad", "grad_hook", "range",
-      "len", "sqrt", "Linear", "Conv2d", "LayerNorm", "BatchNorm1d",
-      "BatchNorm2d", "Embedding", "Dropout", "Sequential", "ReLU", "GELU",
-      "MaxPool2d", "Flatten", "Tanh", "Sigmoid"};
+      "len", "Linear", "Conv2d", "LayerNorm", "BatchNorm1d",
+      "BatchNorm2d", "Embedding", "Dropout", "Sequential", "GELU",
+      "MaxPool2d", "Flatten"};
   std::string best;
   unsigned bestDist = 3;
   auto consider = [&](StringRef candidate) {
@@ -675,6 +686,10 @@ void Gen::unknownName(Loc l, StringRef name) {
     for (auto &kv : s->vars)
       consider(kv.getKey());
   for (auto &kv : modules)
+    consider(kv.getKey());
+  for (auto &kv : unaryBindings().functions)
+    consider(kv.getKey());
+  for (auto &kv : unaryBindings().modules)
     consider(kv.getKey());
   for (const char *b : builtins)
     consider(b);
@@ -731,9 +746,9 @@ FailureOr<Val> Gen::eval(const Expr &e) {
     }
     static const char *const builtinModules[] = {
         "Linear", "Conv2d", "LayerNorm", "BatchNorm1d", "BatchNorm2d",
-        "Embedding", "Dropout", "Sequential", "ReLU", "GELU", "Tanh",
-        "Sigmoid", "MaxPool2d", "Flatten"};
-    if (llvm::is_contained(builtinModules, e.name)) {
+        "Embedding", "Dropout", "Sequential", "GELU", "MaxPool2d", "Flatten"};
+    if (llvm::is_contained(builtinModules, e.name) ||
+        unaryBindings().modules.count(e.name)) {
       Val r;
       r.k = Val::K::ModType;
       r.builtinModule = e.name;
@@ -1170,6 +1185,31 @@ FailureOr<Val> Gen::unary(Bound &a, Loc l, StringRef pyName) {
   return failed(r) ? FailureOr<Val>(failure()) : Val::tensor(*r);
 }
 
+const Gen::UnaryBindings &Gen::unaryBindings() {
+  static const UnaryBindings bindings = [] {
+    UnaryBindings r;
+    forEachUnaryOp([&](auto *tag) {
+      using Op = std::remove_pointer_t<decltype(tag)>;
+      UnaryRow row = Op::getUnaryRow();
+      if (row.inPlace) {
+        r.inPlace[row.torchName] = [](mlir::OpBuilder &b, mlir::Location l,
+                                      Value x) -> Value {
+          return Op::create(b, l, x);
+        };
+        return;
+      }
+      r.functions[row.torchName] = [](Gen &g, Bound &a, Loc l,
+                                      StringRef name) {
+        return g.unary<Op>(a, l, name);
+      };
+      if (!row.moduleName.empty())
+        r.modules[row.moduleName] = row.torchName.str();
+    });
+    return r;
+  }();
+  return bindings;
+}
+
 FailureOr<Val> Gen::callBuiltin(StringRef name, std::vector<CallArg> &args,
                                 Loc loc) {
   auto bindOr = [&](llvm::ArrayRef<StringRef> names, size_t required) {
@@ -1236,23 +1276,13 @@ FailureOr<Val> Gen::callBuiltin(StringRef name, std::vector<CallArg> &args,
     }
   }
 
-  // Elementwise.
-  if (name == "relu" || name == "silu" || name == "tanh" ||
-      name == "sigmoid" || name == "exp" || name == "log" || name == "sqrt" ||
-      name == "rsqrt" || name == "abs" || name == "neg") {
+  // Elementwise: the unary rows.
+  auto unaryFn = unaryBindings().functions.find(name);
+  if (unaryFn != unaryBindings().functions.end()) {
     auto b = bindOr({"input"}, 1);
     if (failed(b))
       return failure();
-    if (name == "relu") return unary<ReluOp>(*b, loc, name);
-    if (name == "silu") return unary<SiluOp>(*b, loc, name);
-    if (name == "tanh") return unary<TanhOp>(*b, loc, name);
-    if (name == "sigmoid") return unary<SigmoidOp>(*b, loc, name);
-    if (name == "exp") return unary<ExpOp>(*b, loc, name);
-    if (name == "log") return unary<LogOp>(*b, loc, name);
-    if (name == "sqrt") return unary<SqrtOp>(*b, loc, name);
-    if (name == "rsqrt") return unary<RsqrtOp>(*b, loc, name);
-    if (name == "abs") return unary<AbsOp>(*b, loc, name);
-    return unary<NegOp>(*b, loc, name);
+    return unaryFn->second(*this, *b, loc, name);
   }
   if (name == "gelu") {
     auto b = bindOr({"input", "approximate"}, 1);
@@ -1778,6 +1808,13 @@ FailureOr<Val> Gen::callBuiltin(StringRef name, std::vector<CallArg> &args,
 
 FailureOr<Val> Gen::inPlace(StringRef name, Val self, const Expr *selfExpr,
                             Loc selfLoc, std::vector<CallArg> &args, Loc loc) {
+  static const char *const otherInPlace[] = {"masked_fill_", "add_", "sub_",
+                                             "mul_", "div_"};
+  if (!unaryBindings().inPlace.count(name) &&
+      !llvm::is_contained(otherInPlace, name)) {
+    error(loc, "tensor has no method '" + name + "'");
+    return failure();
+  }
   auto x = asFloatTensor(self, selfLoc, name);
   if (failed(x))
     return failure();
@@ -1814,18 +1851,12 @@ FailureOr<Val> Gen::inPlace(StringRef name, Val self, const Expr *selfExpr,
   auto emit = [&](Value target) -> FailureOr<Value> {
     Value *x = &target;
     FailureOr<Value> r = failure();
-    if (name == "relu_" || name == "exp_" || name == "sigmoid_" ||
-        name == "tanh_" || name == "zero_") {
+    auto unaryInPlace = unaryBindings().inPlace.find(name);
+    if (unaryInPlace != unaryBindings().inPlace.end()) {
       auto b = bindArgs(name, {}, 0, args, loc);
       if (failed(b))
         return failure();
-      mlir::Operation *op;
-      if (name == "relu_") op = ReluInPlaceOp::create(builder, l, *x);
-      else if (name == "exp_") op = ExpInPlaceOp::create(builder, l, *x);
-      else if (name == "sigmoid_") op = SigmoidInPlaceOp::create(builder, l, *x);
-      else if (name == "tanh_") op = TanhInPlaceOp::create(builder, l, *x);
-      else op = ZeroInPlaceOp::create(builder, l, *x);
-      r = op->getResult(0);
+      r = unaryInPlace->second(builder, l, *x);
     } else if (name == "masked_fill_") {
       auto b = bindArgs(name, {"mask", "value"}, 2, args, loc);
       if (failed(b))
@@ -2167,11 +2198,11 @@ FailureOr<Val> Gen::callMethod(Val self, Loc selfLoc, StringRef name,
   }
   // Every functional op as a method: x.relu(), x.softmax(-1), x.sum(1), ...
   static const char *const asMethods[] = {
-      "relu", "gelu", "silu", "tanh", "sigmoid", "exp", "log", "sqrt",
-      "rsqrt", "abs", "neg", "sum", "mean", "amax", "max", "argmax",
+      "gelu", "sum", "mean", "amax", "max", "argmax",
       "softmax", "log_softmax", "matmul", "add", "sub", "mul", "div", "pow",
       "maximum", "minimum", "masked_fill"};
-  if (llvm::is_contained(asMethods, name)) {
+  if (llvm::is_contained(asMethods, name) ||
+      unaryBindings().functions.count(name)) {
     std::vector<CallArg> all = {{"", selfLoc, self}};
     all.insert(all.end(), args.begin(), args.end());
     return callBuiltin(name, all, loc);
@@ -2453,8 +2484,8 @@ FailureOr<Val> Gen::instantiateBuiltin(StringRef type,
         set(k, b->get(k));
     return result();
   }
-  if (type == "ReLU" || type == "GELU" || type == "Tanh" ||
-      type == "Sigmoid" || type == "Flatten") {
+  if (type == "GELU" || type == "Flatten" ||
+      unaryBindings().modules.count(type)) {
     auto b = bindArgs(type, type == "GELU" ? llvm::ArrayRef<StringRef>{"approximate"}
                                            : llvm::ArrayRef<StringRef>{},
                       0, args, loc);
@@ -2719,9 +2750,9 @@ FailureOr<Val> Gen::callInstance(Instance &inst, std::vector<CallArg> &args,
         extra.push_back({k.str(), loc, var(k)});
     return forward1("max_pool2d", extra);
   }
-  if (t == "ReLU") return forward1("relu");
-  if (t == "Tanh") return forward1("tanh");
-  if (t == "Sigmoid") return forward1("sigmoid");
+  auto unaryModule = unaryBindings().modules.find(t);
+  if (unaryModule != unaryBindings().modules.end())
+    return forward1(unaryModule->second);
   if (t == "GELU") {
     std::vector<CallArg> extra;
     if (inst.scope.vars.count("approximate"))

@@ -71,7 +71,8 @@ for op, fn, inp in [("neg", torch.neg, x), ("exp", torch.exp, x),
                     ("rsqrt", torch.rsqrt, x.abs() + 0.1),
                     ("abs", torch.abs, x), ("relu", torch.relu, x),
                     ("silu", F.silu, x), ("tanh", torch.tanh, x),
-                    ("sigmoid", torch.sigmoid, x), ("erf", torch.erf, x)]:
+                    ("sigmoid", torch.sigmoid, x), ("erf", torch.erf, x),
+                    ("hardswish", F.hardswish, 4 * x)]:
     case(op, [("x", inp, "input")], [f"%r = graft.{op} %x : {ty(inp)}"],
          [("r", "r", fn(inp))])
 case("gelu", [("x", x, "input")],

@@ -136,6 +136,18 @@ graft.model @erf {
   graft.loss %loss : tensor<f32>
 }
 
+// CHECK-LABEL: gradcheck @hardswish:
+// CHECK-DAG: PASS  x  [
+// CHECK: gradcheck @hardswish: PASS (1 tensors)
+graft.model @hardswish {
+  %x = graft.param "x" init <uniform, {a = -5.000000e+00 : f64, b = 5.000000e+00 : f64}> : tensor<3x4xf32>
+  %r = graft.hardswish %x : tensor<3x4xf32>
+  %weights = graft.input "weights" : tensor<3x4xf32>
+  %weighted = graft.mul %r, %weights : (tensor<3x4xf32>, tensor<3x4xf32>) -> tensor<3x4xf32>
+  %loss = graft.sum %weighted : tensor<3x4xf32> -> tensor<f32>
+  graft.loss %loss : tensor<f32>
+}
+
 // CHECK-LABEL: gradcheck @gelu:
 // CHECK-DAG: PASS  x  [
 // CHECK: gradcheck @gelu: PASS (1 tensors)

@@ -361,6 +361,20 @@ GRAFT_UNARY_VJP(ErfOp, INPUT,
                 gb.mul(gb.mul(g, gb.exp(gb.neg(gb.mul(x, x)))),
                        2.0 / std::sqrt(M_PI)))
 
+// PyTorch's vectorised hardswish_backward: 0 below -3, g from 3 on, and
+// g * (x / 3 + 1/2) between. (Its scalar tail, for the last few elements of
+// a tensor, takes the middle formula at exactly 3 too.)
+static Value hardswishGrad(GradBuilder &gb, Value g, Value x) {
+  Value below = gb.cmp(ComparePredicate::lt, x, gb.scalarLike(-3, x));
+  Value above = gb.cmp(ComparePredicate::ge, x, gb.scalarLike(3, x));
+  Value slope = gb.div(x, gb.scalarLike(3, x));
+  slope = gb.add(slope, gb.scalarLike(0.5, x));
+  Value middle = gb.mul(g, slope);
+  Value upper = gb.where(above, g, middle);
+  return gb.where(below, gb.scalarLike(0, g), upper);
+}
+GRAFT_UNARY_VJP(HardswishOp, INPUT, hardswishGrad(gb, g, x))
+
 SmallVector<Value> SiluOp::getSavedForBackward(ArrayRef<bool>) {
   return {getInput()};
 }

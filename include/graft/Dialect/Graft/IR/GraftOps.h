@@ -4,6 +4,7 @@
 #define GRAFT_DIALECT_GRAFT_IR_GRAFTOPS_H
 
 #include "graft/Dialect/Graft/IR/GraftDialect.h"
+#include "graft/Dialect/Graft/IR/ScalarMath.h"
 #include "mlir/Bytecode/BytecodeOpInterface.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinTypes.h"

@@ -339,7 +339,30 @@ def Graft_MaximumOp
 def Graft_MinimumOp
     : Graft_BinaryOp<"minimum", "MinimumBackward0", "torch.minimum(lhs, rhs)">;
 
-class Graft_UnaryOp<string mnemonic, string gradFn, string pyExpr>
+// The C++ a unary row adds to its op: the binding the front-end's tables
+// are built from, and the scalar formula the evaluator and the lowering
+// instantiate (see graft/Dialect/Graft/IR/ScalarMath.h and UnaryOps.h).
+class Graft_UnaryRowDecls<string torchName, string module, bit inPlace,
+                          string body> {
+  string decls = [{
+    static ::graft::UnaryRow getUnaryRow() {
+      return {"}] # torchName # [{", "}] # module # [{", }]
+      # !if(inPlace, "true", "false") # [{};
+    }
+    template <typename T> static T scalar(T x) {
+      using namespace ::graft::scalar;
+      return }] # body # [{;
+    }
+  }];
+}
+
+// A unary elementwise op in one row: its mnemonic (also its torch function
+// and method name), PyTorch's grad_fn name, the Python it stands for, its
+// scalar formula (a C++ expression in `x`, see ScalarMath.h) and the
+// torch.nn module that applies it, if any. The front-end, the evaluator and
+// the lowering take it from here; its VJP is in VJPRules.cpp.
+class Graft_UnaryOp<string mnemonic, string gradFn, string pyExpr,
+                    string body, string module = "">
     : Graft_DiffOp<mnemonic, gradFn, [Pure, SameOperandsAndResultType]> {
   let summary = "Elementwise `" # pyExpr # "`";
   let description = [{
@@ -352,22 +375,31 @@ class Graft_UnaryOp<string mnemonic, string gradFn, string pyExpr>
   let arguments = (ins Graft_FloatTensor:$input);
   let results = (outs Graft_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($result)";
+  string scalarBody = body;
+  let extraDecls = Graft_UnaryRowDecls<mnemonic, module, 0, body>.decls;
 }
 
-def Graft_NegOp : Graft_UnaryOp<"neg", "NegBackward0", "-x"> {
+def Graft_NegOp : Graft_UnaryOp<"neg", "NegBackward0", "-x", "-x"> {
   let hasFolder = 1;
 }
-def Graft_ExpOp : Graft_UnaryOp<"exp", "ExpBackward0", "torch.exp(x)">;
-def Graft_LogOp : Graft_UnaryOp<"log", "LogBackward0", "torch.log(x)">;
-def Graft_SqrtOp : Graft_UnaryOp<"sqrt", "SqrtBackward0", "torch.sqrt(x)">;
-def Graft_RsqrtOp : Graft_UnaryOp<"rsqrt", "RsqrtBackward0", "torch.rsqrt(x)">;
-def Graft_AbsOp : Graft_UnaryOp<"abs", "AbsBackward0", "torch.abs(x)">;
-def Graft_ReluOp : Graft_UnaryOp<"relu", "ReluBackward0", "torch.relu(x)">;
-def Graft_SiluOp : Graft_UnaryOp<"silu", "SiluBackward0", "F.silu(x)">;
-def Graft_TanhOp : Graft_UnaryOp<"tanh", "TanhBackward0", "torch.tanh(x)">;
-def Graft_SigmoidOp
-    : Graft_UnaryOp<"sigmoid", "SigmoidBackward0", "torch.sigmoid(x)">;
-def Graft_ErfOp : Graft_UnaryOp<"erf", "ErfBackward0", "torch.erf(x)">;
+def Graft_ExpOp : Graft_UnaryOp<"exp", "ExpBackward0", "torch.exp(x)", "exp(x)">;
+def Graft_LogOp : Graft_UnaryOp<"log", "LogBackward0", "torch.log(x)", "log(x)">;
+def Graft_SqrtOp
+    : Graft_UnaryOp<"sqrt", "SqrtBackward0", "torch.sqrt(x)", "sqrt(x)">;
+def Graft_RsqrtOp
+    : Graft_UnaryOp<"rsqrt", "RsqrtBackward0", "torch.rsqrt(x)", "rsqrt(x)">;
+def Graft_AbsOp : Graft_UnaryOp<"abs", "AbsBackward0", "torch.abs(x)", "abs(x)">;
+def Graft_ReluOp : Graft_UnaryOp<"relu", "ReluBackward0", "torch.relu(x)",
+    "max(x, 0)", "ReLU">;
+def Graft_SiluOp : Graft_UnaryOp<"silu", "SiluBackward0", "F.silu(x)",
+    "x * sigmoid(x)", "SiLU">;
+def Graft_TanhOp : Graft_UnaryOp<"tanh", "TanhBackward0", "torch.tanh(x)",
+    "tanh(x)", "Tanh">;
+def Graft_SigmoidOp : Graft_UnaryOp<"sigmoid", "SigmoidBackward0",
+    "torch.sigmoid(x)", "sigmoid(x)", "Sigmoid">;
+def Graft_ErfOp : Graft_UnaryOp<"erf", "ErfBackward0", "torch.erf(x)", "erf(x)">;
+def Graft_HardswishOp : Graft_UnaryOp<"hardswish", "HardswishBackward0",
+    "F.hardswish(x)", "x * min(max(x + 3, 0), 6) / 6", "Hardswish">;
 
 def Graft_GeluOp : Graft_DiffOp<"gelu", "GeluBackward0",
     [Pure, SameOperandsAndResultType]> {
@@ -505,8 +537,9 @@ def Graft_MulInPlaceOp
 def Graft_DivInPlaceOp
     : Graft_InPlaceBinaryOp<"div_", "div", "DivBackward0", "self.div_(other)">;
 
+// The in-place twin of a unary row (`x.relu_()`), with its formula.
 class Graft_InPlaceUnaryOp<string mnemonic, string outOfPlace, string gradFn,
-                           string pyExpr>
+                           string pyExpr, string body>
     : Graft_InPlaceOp<mnemonic, outOfPlace, gradFn> {
   let summary = "In-place `" # pyExpr # "`";
   let description = [{
@@ -520,18 +553,21 @@ class Graft_InPlaceUnaryOp<string mnemonic, string outOfPlace, string gradFn,
   let arguments = (ins Graft_FloatTensor:$self);
   let results = (outs Graft_FloatTensor:$result);
   let assemblyFormat = "$self attr-dict `:` type($self)";
+  let extraDecls = "static ::llvm::StringRef getOutOfPlaceName() { return \""
+                   # outOfPlace # "\"; }\n"
+                   # Graft_UnaryRowDecls<mnemonic, "", 1, body>.decls;
 }
 
-def Graft_ReluInPlaceOp
-    : Graft_InPlaceUnaryOp<"relu_", "relu", "ReluBackward0", "self.relu_()">;
-def Graft_ExpInPlaceOp
-    : Graft_InPlaceUnaryOp<"exp_", "exp", "ExpBackward0", "self.exp_()">;
+def Graft_ReluInPlaceOp : Graft_InPlaceUnaryOp<"relu_", "relu", "ReluBackward0",
+    "self.relu_()", Graft_ReluOp.scalarBody>;
+def Graft_ExpInPlaceOp : Graft_InPlaceUnaryOp<"exp_", "exp", "ExpBackward0",
+    "self.exp_()", Graft_ExpOp.scalarBody>;
 def Graft_SigmoidInPlaceOp : Graft_InPlaceUnaryOp<"sigmoid_", "sigmoid",
-    "SigmoidBackward0", "self.sigmoid_()">;
-def Graft_TanhInPlaceOp
-    : Graft_InPlaceUnaryOp<"tanh_", "tanh", "TanhBackward0", "self.tanh_()">;
-def Graft_ZeroInPlaceOp
-    : Graft_InPlaceUnaryOp<"zero_", "zeros_like", "ZeroBackward0", "self.zero_()">;
+    "SigmoidBackward0", "self.sigmoid_()", Graft_SigmoidOp.scalarBody>;
+def Graft_TanhInPlaceOp : Graft_InPlaceUnaryOp<"tanh_", "tanh", "TanhBackward0",
+    "self.tanh_()", Graft_TanhOp.scalarBody>;
+def Graft_ZeroInPlaceOp : Graft_InPlaceUnaryOp<"zero_", "zeros_like",
+    "ZeroBackward0", "self.zero_()", "zeroLike(x)">;
 
 def Graft_MaskedFillInPlaceOp : Graft_InPlaceOp<"masked_fill_", "masked_fill",
     "MaskedFillBackward0"> {
