@@ -136,13 +136,13 @@ TEST_P(JITTest, MatchesTheEvaluator) {
   for (const TensorSlot &s : fb->args) {
     args.emplace_back(s);
     Buffer &b = args.back();
-    if (s.role == "param" || s.role == "buffer")
+    if (s.role == Role::param || s.role == Role::buffer)
       b.set(*ev.param(s.name));
-    else if (s.role == "input")
+    else if (s.role == Role::input)
       b.set(*ev.input(s.name));
-    else if (s.role == "seed")
+    else if (s.role == Role::seed)
       b.set(Tensor({}, DType::I64, {(double)seed}));
-    else if (s.role == "grad")
+    else if (s.role == Role::grad)
       std::memset(b.bytes.data(), 0, b.bytes.size());
   }
   for (const TensorSlot &s : fb->results)
@@ -156,12 +156,13 @@ TEST_P(JITTest, MatchesTheEvaluator) {
   ASSERT_FALSE((bool)err) << llvm::toString(std::move(err));
 
   for (Buffer &r : results) {
-    const std::string &role = r.slot.role;
-    if (role == "loss")
+    Role role = r.slot.role;
+    if (role == Role::loss)
       expectClose(*ev.loss(), r, "loss");
-    else if (role == "grad" || role == "input_grad" || role == "retained_grad")
+    else if (role == Role::grad || role == Role::input_grad ||
+             role == Role::retained_grad)
       expectClose(*ev.gradient(r.slot.name), r, "grad of " + r.slot.name);
-    else if (role == "buffer")
+    else if (role == Role::buffer)
       expectClose(*ev.buffer(r.slot.name), r, "buffer " + r.slot.name);
   }
 
@@ -182,7 +183,7 @@ TEST_P(JITTest, MatchesTheEvaluator) {
   std::vector<Buffer> eargs, eresults;
   for (const TensorSlot &s : evalFn->args) {
     eargs.emplace_back(s);
-    if (s.role == "input")
+    if (s.role == Role::input)
       eargs.back().set(*ee.input(s.name));
     else
       eargs.back().set(*ee.param(s.name));
@@ -198,7 +199,7 @@ TEST_P(JITTest, MatchesTheEvaluator) {
   err = jit.call(evalFn->name, argPtrs, resultPtrs);
   ASSERT_FALSE((bool)err) << llvm::toString(std::move(err));
   for (Buffer &r : eresults) {
-    if (r.slot.role == "loss")
+    if (r.slot.role == Role::loss)
       expectClose(*ee.loss(), r, "eval loss");
     else
       expectClose(*ee.output(r.slot.name), r, "eval output " + r.slot.name);
@@ -651,7 +652,7 @@ TEST(JITSanitizer, AnOverflowingReadIsReported) {
   ASSERT_NE(predict, nullptr);
   std::vector<std::vector<char>> args, results;
   for (const TensorSlot &s : predict->args)
-    args.emplace_back(s.bytes() - (s.role == "input" ? s.bytes() / 8 : 0));
+    args.emplace_back(s.bytes() - (s.role == Role::input ? s.bytes() / 8 : 0));
   for (const TensorSlot &s : predict->results)
     results.emplace_back(s.bytes());
   std::vector<void *> argPtrs, resultPtrs;

@@ -113,11 +113,12 @@ using Slots = std::map<std::pair<std::string, std::string>, Tensor>;
 std::pair<std::string, std::string> slotOf(func::FuncOp fn, unsigned i,
                                            bool result) {
   auto attr = [&](StringRef n) {
-    auto a = result ? fn.getResultAttrOfType<StringAttr>(i, n)
-                    : fn.getArgAttrOfType<StringAttr>(i, n);
-    return a ? a.getValue().str() : std::string("?");
+    return result ? fn.getResultAttr(i, n) : fn.getArgAttr(i, n);
   };
-  return {attr("graft.role"), attr("graft.name")};
+  auto role = dyn_cast_or_null<RoleAttr>(attr(kRoleAttrName));
+  auto name = dyn_cast_or_null<StringAttr>(attr(kNameAttrName));
+  return {role ? stringifyRole(role.getValue()).str() : "?",
+          name ? name.getValue().str() : "?"};
 }
 
 /// Calls `fn` with the slots its arguments name, and stores its results

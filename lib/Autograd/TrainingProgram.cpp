@@ -39,12 +39,12 @@ public:
     fn.getBody().push_back(new Block());
   }
 
-  Value arg(StringRef role, StringRef name, Type type) {
-    argSlots.push_back({role.str(), name.str()});
+  Value arg(Role role, StringRef name, Type type) {
+    argSlots.push_back({role, name.str()});
     return getBody()->addArgument(type, loc);
   }
-  void result(StringRef role, StringRef name, Value v) {
-    resultSlots.push_back({role.str(), name.str()});
+  void result(Role role, StringRef name, Value v) {
+    resultSlots.push_back({role, name.str()});
     results.push_back(v);
   }
   Block *getBody() { return &fn.getBody().front(); }
@@ -55,12 +55,13 @@ public:
     fn.setFunctionType(b.getFunctionType(getBody()->getArgumentTypes(),
                                          ValueRange(results).getTypes()));
     for (auto [i, s] : llvm::enumerate(argSlots)) {
-      fn.setArgAttr(i, "graft.role", b.getStringAttr(s.first));
-      fn.setArgAttr(i, "graft.name", b.getStringAttr(s.second));
+      fn.setArgAttr(i, kRoleAttrName, RoleAttr::get(b.getContext(), s.first));
+      fn.setArgAttr(i, kNameAttrName, b.getStringAttr(s.second));
     }
     for (auto [i, s] : llvm::enumerate(resultSlots)) {
-      fn.setResultAttr(i, "graft.role", b.getStringAttr(s.first));
-      fn.setResultAttr(i, "graft.name", b.getStringAttr(s.second));
+      fn.setResultAttr(i, kRoleAttrName,
+                       RoleAttr::get(b.getContext(), s.first));
+      fn.setResultAttr(i, kNameAttrName, b.getStringAttr(s.second));
     }
     if (!mode.empty())
       fn->setAttr("graft.mode", b.getStringAttr(mode));
@@ -70,7 +71,7 @@ public:
 private:
   Location loc;
   func::FuncOp fn;
-  SmallVector<std::pair<std::string, std::string>> argSlots, resultSlots;
+  SmallVector<std::pair<Role, std::string>> argSlots, resultSlots;
   SmallVector<Value> results;
 };
 
@@ -221,13 +222,13 @@ private:
   /// Maps every parameter, then every buffer, of `from` to new arguments.
   static void addState(EntryPoint &ep, ModelOp from, IRMapping &map) {
     for (ParamOp p : from.getBody().getOps<ParamOp>())
-      map.map(p.getResult(), ep.arg("param", p.getName(), p.getType()));
+      map.map(p.getResult(), ep.arg(Role::param, p.getName(), p.getType()));
     for (BufferOp bu : from.getBody().getOps<BufferOp>())
-      map.map(bu.getResult(), ep.arg("buffer", bu.getName(), bu.getType()));
+      map.map(bu.getResult(), ep.arg(Role::buffer, bu.getName(), bu.getType()));
   }
   static void addInputs(EntryPoint &ep, ModelOp from, IRMapping &map) {
     for (InputOp in : from.getBody().getOps<InputOp>())
-      map.map(in.getResult(), ep.arg("input", in.getName(), in.getType()));
+      map.map(in.getResult(), ep.arg(Role::input, in.getName(), in.getType()));
   }
 
   /// Results for the parameters and buffers of `from` that its body updates
@@ -288,7 +289,7 @@ LogicalResult ProgramBuilder::buildForwardBackward() {
   SmallVector<std::pair<ParamOp, Value>> gradArgs;
   for (ParamOp p : copy.getBody().getOps<ParamOp>())
     if (!p.getFrozen() && hasGradient.contains(p.getName()))
-      gradArgs.push_back({p, ep.arg("grad", p.getName(), p.getType())});
+      gradArgs.push_back({p, ep.arg(Role::grad, p.getName(), p.getType())});
   addInputs(ep, copy, map);
   // Inputs that require grad are leaves: their .grad accumulates across
   // backward calls as a parameter's does (and zero_grad clears it).
@@ -296,21 +297,21 @@ LogicalResult ProgramBuilder::buildForwardBackward() {
   for (InputOp in : copy.getBody().getOps<InputOp>())
     if (in.getRequiresGrad() && hasGradient.contains(in.getName()))
       inputGradArgs.push_back(
-          {in, ep.arg("input_grad", in.getName(), in.getType())});
-  ep.arg("seed", "seed", RankedTensorType::get({}, b.getI64Type()));
+          {in, ep.arg(Role::input_grad, in.getName(), in.getType())});
+  ep.arg(Role::seed, "seed", RankedTensorType::get({}, b.getI64Type()));
 
   Cloned c = cloneBody(copy, ep.getBody(), map, Mode::Train);
   OpBuilder ib = OpBuilder::atBlockEnd(ep.getBody());
-  ep.result("loss", "loss", c.loss);
+  ep.result(Role::loss, "loss", c.loss);
   for (auto [p, acc] : gradArgs)
-    ep.result("grad", p.getName(),
+    ep.result(Role::grad, p.getName(),
               AddOp::create(ib, p.getLoc(), acc, c.gradients[p.getName()]));
   llvm::DenseMap<Value, Value> latest = latestStateVersions(copy);
   llvm::DenseSet<Value> returned;
   addBufferResults(ep, copy, map, c, latest, returned);
   addUpdatedState(ep, copy, map, latest, returned);
   for (auto [in, acc] : inputGradArgs)
-    ep.result("input_grad", in.getName(),
+    ep.result(Role::input_grad, in.getName(),
               AddOp::create(ib, in.getLoc(), acc, c.gradients[in.getName()]));
   for (Operation &op : copy.getBody().front()) {
     StringRef retained;
@@ -319,7 +320,7 @@ LogicalResult ProgramBuilder::buildForwardBackward() {
     else if (auto r = dyn_cast<ReadGradOp>(op))
       retained = r.getName();
     if (!retained.empty() && c.gradients.count(retained))
-      ep.result("retained_grad", retained, c.gradients[retained]);
+      ep.result(Role::retained_grad, retained, c.gradients[retained]);
   }
   ep.finish("train");
   // The copy is erased on return: keep the model's own declarations.
@@ -342,7 +343,7 @@ void ProgramBuilder::addBufferResults(
     llvm::DenseSet<Value> &returned) {
   for (BufferOp bu : from.getBody().getOps<BufferOp>()) {
     Value v = c.newBuffers.lookup(bu.getResult());
-    ep.result("buffer", bu.getName(),
+    ep.result(Role::buffer, bu.getName(),
               v ? v : endValue(latest, map, bu.getResult()));
     returned.insert(bu.getResult());
   }
@@ -352,15 +353,15 @@ void ProgramBuilder::addUpdatedState(EntryPoint &ep, ModelOp from,
                                      IRMapping &map,
                                      const llvm::DenseMap<Value, Value> &latest,
                                      const llvm::DenseSet<Value> &returned) {
-  auto add = [&](StringRef role, StringRef name, Value decl) {
+  auto add = [&](Role role, StringRef name, Value decl) {
     Value v = latest.lookup(decl);
     if (v && !returned.contains(decl))
       ep.result(role, name, map.lookup(v));
   };
   for (ParamOp p : from.getBody().getOps<ParamOp>())
-    add("param", p.getName(), p.getResult());
+    add(Role::param, p.getName(), p.getResult());
   for (BufferOp bu : from.getBody().getOps<BufferOp>())
-    add("buffer", bu.getName(), bu.getResult());
+    add(Role::buffer, bu.getName(), bu.getResult());
 }
 
 void ProgramBuilder::buildZeroGrad() {
@@ -373,9 +374,9 @@ void ProgramBuilder::buildZeroGrad() {
             t, ArrayRef<Attribute>{FloatAttr::get(t.getElementType(), 0.0)}));
   };
   for (ParamOp p : gradParams)
-    ep.result("grad", p.getName(), zeros(p.getLoc(), p.getType()));
+    ep.result(Role::grad, p.getName(), zeros(p.getLoc(), p.getType()));
   for (InputOp in : gradInputs)
-    ep.result("input_grad", in.getName(), zeros(in.getLoc(), in.getType()));
+    ep.result(Role::input_grad, in.getName(), zeros(in.getLoc(), in.getType()));
   ep.finish("");
 }
 
@@ -386,9 +387,9 @@ void ProgramBuilder::buildEval(bool predict) {
   addInputs(ep, model, map);
   Cloned c = cloneBody(model, ep.getBody(), map, Mode::Eval);
   if (!predict && c.loss)
-    ep.result("loss", "loss", c.loss);
+    ep.result(Role::loss, "loss", c.loss);
   for (auto [n, v] : c.outputs)
-    ep.result("output", n, v);
+    ep.result(Role::output, n, v);
   addUpdatedState(ep, model, map, latestStateVersions(model), {});
   func::FuncOp fn = ep.finish("eval");
   if (!predict)
@@ -402,8 +403,8 @@ void ProgramBuilder::buildEval(bool predict) {
   llvm::BitVector unused(fn.getNumArguments());
   for (BlockArgument a : body.getArguments())
     if (a.use_empty() &&
-        fn.getArgAttrOfType<StringAttr>(a.getArgNumber(), "graft.role")
-                .getValue() == "input")
+        fn.getArgAttrOfType<RoleAttr>(a.getArgNumber(), kRoleAttrName)
+                .getValue() == Role::input)
       unused.set(a.getArgNumber());
   (void)fn.eraseArguments(unused);
 }
@@ -411,15 +412,15 @@ void ProgramBuilder::buildEval(bool predict) {
 void ProgramBuilder::addOptState(EntryPoint &ep, const OptimizerConfig &config,
                                  StepValues &v) {
   OpBuilder b(ep.getBody()->getParentOp()->getContext());
-  v.step = ep.arg("opt_state", stepStateName,
+  v.step = ep.arg(Role::opt_state, stepStateName,
                   RankedTensorType::get({}, b.getF64Type()));
   v.state.clear();
   for (auto [i, cp] : llvm::enumerate(config.params)) {
     ParamOp p = cp;
     SmallVector<Value> slots;
     for (StringRef key : config.stateKeys(i))
-      slots.push_back(
-          ep.arg("opt_state", (p.getName() + "." + key).str(), p.getType()));
+      slots.push_back(ep.arg(Role::opt_state, (p.getName() + "." + key).str(),
+                             p.getType()));
     v.state.push_back(std::move(slots));
   }
 }
@@ -428,18 +429,18 @@ void ProgramBuilder::addHyper(EntryPoint &ep, const OptimizerConfig &config,
                               StepValues &v) {
   OpBuilder b(ep.getBody()->getParentOp()->getContext());
   for (const OptimizerGroup &g : config.groups)
-    v.lrs.push_back(
-        ep.arg("hyper", g.lrName, RankedTensorType::get({}, b.getF64Type())));
+    v.lrs.push_back(ep.arg(Role::hyper, g.lrName,
+                           RankedTensorType::get({}, b.getF64Type())));
 }
 
 void ProgramBuilder::addOptStateResults(EntryPoint &ep,
                                         const OptimizerConfig &config,
                                         const StepValues &v) {
-  ep.result("opt_state", stepStateName, v.newStep);
+  ep.result(Role::opt_state, stepStateName, v.newStep);
   for (auto [i, cp] : llvm::enumerate(config.params)) {
     ParamOp p = cp;
     for (auto [key, value] : llvm::zip(config.stateKeys(i), v.newState[i]))
-      ep.result("opt_state", (p.getName() + "." + key).str(), value);
+      ep.result(Role::opt_state, (p.getName() + "." + key).str(), value);
   }
 }
 
@@ -447,18 +448,18 @@ void ProgramBuilder::buildStep(const OptimizerConfig &config) {
   EntryPoint ep(b, model.getLoc(), name("step"));
   StepValues v;
   for (ParamOp p : config.params)
-    v.params.push_back(ep.arg("param", p.getName(), p.getType()));
+    v.params.push_back(ep.arg(Role::param, p.getName(), p.getType()));
   for (ParamOp p : config.params)
-    v.grads.push_back(ep.arg("grad", p.getName(), p.getType()));
+    v.grads.push_back(ep.arg(Role::grad, p.getName(), p.getType()));
   addOptState(ep, config, v);
   addHyper(ep, config, v);
   if (config.accumulationSteps > 1)
-    v.accumulationSteps = ep.arg("hyper", "accumulation_steps",
+    v.accumulationSteps = ep.arg(Role::hyper, "accumulation_steps",
                                  RankedTensorType::get({}, b.getF64Type()));
   OpBuilder ib = OpBuilder::atBlockEnd(ep.getBody());
   emitOptimizerStep(ib, model.getLoc(), config, /*averageAccumulated=*/true, v);
   for (auto [cp, np] : llvm::zip(config.params, v.newParams))
-    ep.result("param", ParamOp(cp).getName(), np);
+    ep.result(Role::param, ParamOp(cp).getName(), np);
   addOptStateResults(ep, config, v);
   ep.finish("");
 }
@@ -476,7 +477,7 @@ LogicalResult ProgramBuilder::buildTrainStep(const OptimizerConfig &config) {
   StepValues v;
   addOptState(ep, config, v);
   addInputs(ep, copy, map);
-  ep.arg("seed", "seed", RankedTensorType::get({}, b.getI64Type()));
+  ep.arg(Role::seed, "seed", RankedTensorType::get({}, b.getI64Type()));
   addHyper(ep, config, v);
 
   Cloned c = cloneBody(copy, ep.getBody(), map, Mode::Train);
@@ -497,10 +498,10 @@ LogicalResult ProgramBuilder::buildTrainStep(const OptimizerConfig &config) {
   // One batch per step: accumulation is the loop of forward_backward + step.
   emitOptimizerStep(ib, model.getLoc(), config, /*averageAccumulated=*/false,
                     v);
-  ep.result("loss", "loss", c.loss);
+  ep.result(Role::loss, "loss", c.loss);
   llvm::DenseSet<Value> returned;
   for (auto [cp, np] : llvm::zip(config.params, v.newParams)) {
-    ep.result("param", ParamOp(cp).getName(), np);
+    ep.result(Role::param, ParamOp(cp).getName(), np);
     returned.insert(copied[ParamOp(cp).getName()].getResult());
   }
   addBufferResults(ep, copy, map, c, latest, returned);
@@ -508,7 +509,7 @@ LogicalResult ProgramBuilder::buildTrainStep(const OptimizerConfig &config) {
   addUpdatedState(ep, copy, map, latest, returned);
   addOptStateResults(ep, config, v);
   for (auto [n, out] : c.outputs)
-    ep.result("output", n, out);
+    ep.result(Role::output, n, out);
   ep.finish("train");
   return success();
 }

@@ -1,6 +1,7 @@
 //===- BufferOf.cpp - Which bytes a memref value addresses ----------------===//
 
 #include "BufferOf.h"
+#include "graft/Dialect/Graft/IR/GraftOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -51,8 +52,8 @@ std::optional<Buffer> graft::bufferOf(Value v) {
     if (!fn || arg.getOwner() != &fn.getBody().front())
       return std::nullopt;
     unsigned n = arg.getArgNumber();
-    auto role = fn.getArgAttrOfType<StringAttr>(n, "graft.role");
-    auto name = fn.getArgAttrOfType<StringAttr>(n, "graft.name");
+    auto role = fn.getArgAttrOfType<graft::RoleAttr>(n, graft::kRoleAttrName);
+    auto name = fn.getArgAttrOfType<StringAttr>(n, graft::kNameAttrName);
     b.root = role && name ? ArrayAttr::get(fn.getContext(), {role, name})
                                 .getAsOpaquePointer()
                           : arg.getAsOpaquePointer();

@@ -505,8 +505,9 @@ Value findSeed(Operation *op) {
   if (!fn)
     return {};
   for (BlockArgument a : fn.getArguments())
-    if (auto role = fn.getArgAttrOfType<StringAttr>(a.getArgNumber(), "graft.role");
-        role && role.getValue() == "seed")
+    if (auto role =
+            fn.getArgAttrOfType<RoleAttr>(a.getArgNumber(), kRoleAttrName);
+        role && role.getValue() == Role::seed)
       return a;
   return {};
 }

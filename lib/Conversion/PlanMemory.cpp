@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "graft/Conversion/Passes.h"
+#include "graft/Dialect/Graft/IR/GraftOps.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -31,8 +32,8 @@ struct Buffer {
   int64_t begin, end, bytes, offset = 0;
 };
 
-StringAttr attrOf(func::FuncOp fn, unsigned arg, StringRef name) {
-  return fn.getArgAttrOfType<StringAttr>(arg, name);
+Attribute attrOf(func::FuncOp fn, unsigned arg, StringRef name) {
+  return fn.getArgAttr(arg, name);
 }
 
 bool isOutParam(func::FuncOp fn, unsigned arg) {
@@ -89,11 +90,11 @@ DenseMap<Value, Value> tiedArguments(func::FuncOp fn) {
   for (unsigned o = 0; o < fn.getNumArguments(); ++o) {
     if (!isOutParam(fn, o))
       continue;
-    StringAttr role = attrOf(fn, o, "graft.role"),
-               name = attrOf(fn, o, "graft.name");
+    Attribute role = attrOf(fn, o, graft::kRoleAttrName),
+              name = attrOf(fn, o, graft::kNameAttrName);
     for (unsigned a = 0; a < fn.getNumArguments() && role && name; ++a)
-      if (!isOutParam(fn, a) && attrOf(fn, a, "graft.role") == role &&
-          attrOf(fn, a, "graft.name") == name)
+      if (!isOutParam(fn, a) && attrOf(fn, a, graft::kRoleAttrName) == role &&
+          attrOf(fn, a, graft::kNameAttrName) == name)
         tied[fn.getArgument(o)] = fn.getArgument(a);
   }
   return tied;
@@ -243,8 +244,10 @@ LogicalResult checkInPlaceState(func::FuncOp fn) {
       auto copy = dyn_cast<memref::CopyOp>(user);
       if (!copy || copy.getTarget() != out || copy->getBlock() != &body)
         return fn.emitError("state result '")
-               << attrOf(fn, cast<BlockArgument>(out).getArgNumber(),
-                         "graft.name").getValue()
+               << cast<StringAttr>(
+                      attrOf(fn, cast<BlockArgument>(out).getArgNumber(),
+                             graft::kNameAttrName))
+                      .getValue()
                << "' is written before the trailing copies: it cannot "
                   "share its argument's storage";
       if (!firstWrite || copy->isBeforeInBlock(firstWrite))
@@ -335,8 +338,9 @@ int64_t planWorkspace(func::FuncOp fn, int64_t &temporaries) {
   (void)fn.insertArgument(
       wsIndex, wsType,
       builder.getDictionaryAttr(
-          {builder.getNamedAttr("graft.role",
-                                builder.getStringAttr("workspace")),
+          {builder.getNamedAttr(graft::kRoleAttrName,
+                                graft::RoleAttr::get(builder.getContext(),
+                                                     graft::Role::workspace)),
            builder.getNamedAttr("llvm.noalias", builder.getUnitAttr())}),
       fn.getLoc());
   Value ws = fn.getArgument(wsIndex);

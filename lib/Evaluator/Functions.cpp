@@ -55,7 +55,7 @@ Evaluator::runFunction(func::FuncOp fn, llvm::ArrayRef<Tensor> args) {
   for (auto [i, arg] : llvm::enumerate(body.getArguments())) {
     auto type = dyn_cast<RankedTensorType>(arg.getType());
     std::optional<DType> dt = type ? dtypeOf(type.getElementType()) : std::nullopt;
-    auto name = fn.getArgAttrOfType<StringAttr>(i, "graft.name");
+    auto name = fn.getArgAttrOfType<StringAttr>(i, kNameAttrName);
     std::string what = llvm::formatv("argument {0}{1}", i,
                                      name ? " '" + name.getValue().str() + "'"
                                           : std::string())
@@ -73,8 +73,8 @@ Evaluator::runFunction(func::FuncOp fn, llvm::ArrayRef<Tensor> args) {
     if (!isFloat(t.dtype) || !computeInF64)
       for (double &x : t.data)
         x = roundTo(t.dtype, x);
-    auto role = fn.getArgAttrOfType<StringAttr>(i, "graft.role");
-    if (role && role.getValue() == "seed") {
+    auto role = fn.getArgAttrOfType<RoleAttr>(i, kRoleAttrName);
+    if (role && role.getValue() == Role::seed) {
       if (t.numel() != 1)
         return fnError(fn, what + ": the seed is one integer");
       seed = static_cast<uint64_t>(static_cast<int64_t>(t.data[0]));

@@ -1,9 +1,10 @@
 //===- JIT.cpp - Compiling and running a model in process -----------------===//
 
 #include "graft/Target/JIT.h"
-#include "graft/Target/Sanitize.h"
 #include "graft/Autograd/Passes.h"
+#include "graft/Dialect/Graft/IR/GraftOps.h"
 #include "graft/Pipelines/Pipelines.h"
+#include "graft/Target/Sanitize.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
@@ -45,9 +46,9 @@ static TensorSlot slotOf(Type type, DictionaryAttr attrs) {
   auto t = cast<RankedTensorType>(type);
   TensorSlot s;
   if (attrs) {
-    if (auto r = attrs.getAs<StringAttr>("graft.role"))
-      s.role = r.str();
-    if (auto n = attrs.getAs<StringAttr>("graft.name"))
+    if (auto r = attrs.getAs<RoleAttr>(kRoleAttrName))
+      s.role = r.getValue();
+    if (auto n = attrs.getAs<StringAttr>(kNameAttrName))
       s.name = n.str();
   }
   s.shape.assign(t.getShape().begin(), t.getShape().end());
@@ -122,7 +123,7 @@ llvm::Error graft::lowerTrainingProgram(
           if (!name || !type)
             continue;
           TensorSlot s = slotOf(type.getValue(), DictionaryAttr());
-          s.role = "hook";
+          s.role = Role::hook;
           s.name = name.str();
           ep.hooks.push_back(std::move(s));
         }

@@ -16,6 +16,7 @@
 #include "graft/Target/CUDA.h"
 #include "graft/Target/JIT.h"
 #include "graft/Target/Sanitize.h"
+#include "graft_api.h"
 
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -46,31 +47,33 @@ using namespace mlir;
 using namespace graft;
 
 namespace {
-// Must match graft_api.h.
-enum Role {
-  Param, Buffer, Grad, OptState, Hyper, Seed, Input, Loss, Output, InputGrad,
-  RetainedGrad, Hook
-};
-
-int roleOf(llvm::StringRef r) {
-  return llvm::StringSwitch<int>(r)
-      .Case("param", Param).Case("buffer", Buffer).Case("grad", Grad)
-      .Case("opt_state", OptState).Case("hyper", Hyper).Case("seed", Seed)
-      .Case("input", Input).Case("loss", Loss).Case("output", Output)
-      .Case("input_grad", InputGrad).Case("retained_grad", RetainedGrad)
-      .Case("hook", Hook)
-      .Default(-1);
-}
-const char *roleNames[] = {"param", "buffer", "grad", "opt_state", "hyper",
-                           "seed", "input", "loss", "output", "input_grad",
-                           "retained_grad", "hook"};
+// The descriptor's roles are graft_role's values: graft::Role (ODS) and
+// graft_api.h's enum agree, value by value.
+#define GRAFT_CHECK_ROLE(NAME, C)                                              \
+  static_assert(static_cast<int>(Role::NAME) == GRAFT_ROLE_##C,                \
+                "graft::Role::" #NAME " differs from graft_api.h");
+GRAFT_CHECK_ROLE(param, PARAM)
+GRAFT_CHECK_ROLE(buffer, BUFFER)
+GRAFT_CHECK_ROLE(grad, GRAD)
+GRAFT_CHECK_ROLE(opt_state, OPT_STATE)
+GRAFT_CHECK_ROLE(hyper, HYPER)
+GRAFT_CHECK_ROLE(seed, SEED)
+GRAFT_CHECK_ROLE(input, INPUT)
+GRAFT_CHECK_ROLE(loss, LOSS)
+GRAFT_CHECK_ROLE(output, OUTPUT)
+GRAFT_CHECK_ROLE(input_grad, INPUT_GRAD)
+GRAFT_CHECK_ROLE(retained_grad, RETAINED_GRAD)
+GRAFT_CHECK_ROLE(hook, HOOK)
+#undef GRAFT_CHECK_ROLE
+/// The last role the C API has (workspace is the code generator's own).
+constexpr Role kLastApiRole = Role::hook;
 const char *dtypeNames[] = {"GRAFT_DTYPE_F32", "GRAFT_DTYPE_F64",
                             "GRAFT_DTYPE_BF16", "GRAFT_DTYPE_I64",
                             "GRAFT_DTYPE_I32", "GRAFT_DTYPE_BOOL"};
 
 struct Tensor {
   TensorSlot slot;
-  int role;
+  Role role;
   int dist = InitDistribution::Zero;
   double p0 = 0, p1 = 0;
   std::string init;
@@ -247,35 +250,36 @@ graft::compileLibrary(ModuleOp module, const LibraryOptions &options) {
         int i = find(s);
         if (i >= 0) {
           if (tensors[i].slot.shape != s.shape || tensors[i].slot.type != s.type)
-            return error("'" + s.name + "' (" + s.role +
+            return error("'" + s.name + "' (" + stringifyRole(s.role).str() +
                          ") has different types in different entry points");
           continue;
         }
         Tensor t;
         t.slot = s;
-        t.role = roleOf(s.role);
-        if (t.role < 0)
-          return error("unknown role '" + s.role + "'");
+        t.role = s.role;
+        if (t.role > kLastApiRole)
+          return error("role '" + stringifyRole(s.role).str() +
+                       "' has no graft_role");
         tensors.push_back(t);
       }
   // Grouped by role, in slot order within each role.
   std::vector<Tensor> byRole;
-  for (int role = Param; role <= Hook; ++role)
+  for (int role = 0; role <= static_cast<int>(kLastApiRole); ++role)
     for (const Tensor &t : tensors)
-      if (t.role == role)
+      if (static_cast<int>(t.role) == role)
         byRole.push_back(t);
   tensors = std::move(byRole);
   for (Tensor &t : tensors) {
-    if (t.role == Param || t.role == Buffer) {
+    if (t.role == Role::param || t.role == Role::buffer) {
       auto it = inits.find(t.slot.name);
       if (it == inits.end())
         return error("no declaration of '" + t.slot.name + "'");
       if (llvm::Error e = resolveInit(t, it->second.first, it->second.second))
         return std::move(e);
       t.frozen = frozen.contains(t.slot.name);
-    } else if (t.role == Hook) {
+    } else if (t.role == Role::hook) {
       t.init = "a hook point: gradients go to its hooks";
-    } else if (t.role == Hyper) {
+    } else if (t.role == Role::hyper) {
       t.dist = InitDistribution::Constant;
       t.p0 = t.slot.name == "accumulation_steps" ? (double)accumulationSteps
                                                  : lrs.lookup(t.slot.name);
@@ -343,11 +347,11 @@ graft::compileLibrary(ModuleOp module, const LibraryOptions &options) {
                            ".shape");
     tensorInits.push_back(llvm::ConstantStruct::get(
         tensorTy,
-        {str(t.slot.name), ci32(t.role), ci32((int)t.slot.type),
-         ci32(t.slot.shape.size()), ci32(t.dist), shape, ci64(t.slot.numel()),
-         ci64(t.slot.bytes()), llvm::ConstantFP::get(f64, t.p0),
-         llvm::ConstantFP::get(f64, t.p1), str(t.init), ci32(t.frozen),
-         ci32(0)}));
+        {str(t.slot.name), ci32(static_cast<int>(t.role)),
+         ci32((int)t.slot.type), ci32(t.slot.shape.size()), ci32(t.dist), shape,
+         ci64(t.slot.numel()), ci64(t.slot.bytes()),
+         llvm::ConstantFP::get(f64, t.p0), llvm::ConstantFP::get(f64, t.p1),
+         str(t.init), ci32(t.frozen), ci32(0)}));
   }
   auto *tensorTable = privateConst(
       llvm::ConstantArray::get(llvm::ArrayType::get(tensorTy, tensors.size()),
@@ -481,15 +485,15 @@ graft::compileLibrary(ModuleOp module, const LibraryOptions &options) {
      << "/* The context's tensors, by index: role, state_dict name, dtype,\n"
      << " * shape and initialiser.\n";
   for (auto [i, t] : llvm::enumerate(tensors))
-    os << llvm::formatv(" * {0,3} {1,-13} {2,-28} {3} {4}{5}{6}\n", i,
-                        roleNames[t.role], t.slot.name,
-                        llvm::StringRef(dtypeNames[(int)t.slot.type]).drop_front(12),
-                        shapeText(t.slot.shape),
-                        t.init.empty() ? "" : "  init ", t.init);
+    os << llvm::formatv(
+        " * {0,3} {1,-13} {2,-28} {3} {4}{5}{6}\n", i, stringifyRole(t.role),
+        t.slot.name,
+        llvm::StringRef(dtypeNames[(int)t.slot.type]).drop_front(12),
+        shapeText(t.slot.shape), t.init.empty() ? "" : "  init ", t.init);
   os << " */\nenum " << name << "_tensor {\n";
   std::vector<std::string> ids;
   for (auto [i, t] : llvm::enumerate(tensors)) {
-    std::string id = up + "_" + identifier(roleNames[t.role]) + "_" +
+    std::string id = up + "_" + identifier(stringifyRole(t.role)) + "_" +
                      identifier(t.slot.name);
     if (llvm::is_contained(ids, id))
       id += "_" + std::to_string(i);

@@ -23,19 +23,19 @@ graft.model @m {
 // no argument of @m_step and no result of @m_train_step.
 // CHECK-LABEL: func.func @m_step(
 // CHECK-NOT: "scale"
-// CHECK-SAME: %[[W:[a-z0-9]+]]: tensor<2x3xf32> {graft.name = "fc.weight", graft.role = "param"}
-// CHECK-SAME: %[[B:[a-z0-9]+]]: tensor<2xf32> {graft.name = "fc.bias", graft.role = "param"}
-// CHECK-SAME: %[[GW:[a-z0-9]+]]: tensor<2x3xf32> {graft.name = "fc.weight", graft.role = "grad"}
-// CHECK-SAME: tensor<2xf32> {graft.name = "fc.bias", graft.role = "grad"}
-// CHECK-SAME: %[[STEP:[a-z0-9]+]]: tensor<f64> {graft.name = "step", graft.role = "opt_state"}
-// CHECK-SAME: %[[M:[a-z0-9]+]]: tensor<2x3xf32> {graft.name = "fc.weight.exp_avg", graft.role = "opt_state"}
-// CHECK-SAME: %[[V:[a-z0-9]+]]: tensor<2x3xf32> {graft.name = "fc.weight.exp_avg_sq", graft.role = "opt_state"}
-// CHECK-SAME: %[[VMAX:[a-z0-9]+]]: tensor<2x3xf32> {graft.name = "fc.weight.max_exp_avg_sq", graft.role = "opt_state"}
-// CHECK-SAME: tensor<2xf32> {graft.name = "fc.bias.max_exp_avg_sq", graft.role = "opt_state"}
-// CHECK-SAME: %[[LR:[a-z0-9]+]]: tensor<f64> {graft.name = "lr", graft.role = "hyper"}
-// CHECK-SAME: %[[LR1:[a-z0-9]+]]: tensor<f64> {graft.name = "group1.lr", graft.role = "hyper"}
-// CHECK-SAME: %[[ACC:[a-z0-9]+]]: tensor<f64> {graft.name = "accumulation_steps", graft.role = "hyper"})
-// CHECK-SAME: -> (tensor<2x3xf32> {graft.name = "fc.weight", graft.role = "param"}, tensor<2xf32> {graft.name = "fc.bias", graft.role = "param"}, tensor<f64> {graft.name = "step", graft.role = "opt_state"}, tensor<2x3xf32> {graft.name = "fc.weight.exp_avg", graft.role = "opt_state"}
+// CHECK-SAME: %[[W:[a-z0-9]+]]: tensor<2x3xf32> {graft.name = "fc.weight", graft.role = #graft<role param>}
+// CHECK-SAME: %[[B:[a-z0-9]+]]: tensor<2xf32> {graft.name = "fc.bias", graft.role = #graft<role param>}
+// CHECK-SAME: %[[GW:[a-z0-9]+]]: tensor<2x3xf32> {graft.name = "fc.weight", graft.role = #graft<role grad>}
+// CHECK-SAME: tensor<2xf32> {graft.name = "fc.bias", graft.role = #graft<role grad>}
+// CHECK-SAME: %[[STEP:[a-z0-9]+]]: tensor<f64> {graft.name = "step", graft.role = #graft<role opt_state>}
+// CHECK-SAME: %[[M:[a-z0-9]+]]: tensor<2x3xf32> {graft.name = "fc.weight.exp_avg", graft.role = #graft<role opt_state>}
+// CHECK-SAME: %[[V:[a-z0-9]+]]: tensor<2x3xf32> {graft.name = "fc.weight.exp_avg_sq", graft.role = #graft<role opt_state>}
+// CHECK-SAME: %[[VMAX:[a-z0-9]+]]: tensor<2x3xf32> {graft.name = "fc.weight.max_exp_avg_sq", graft.role = #graft<role opt_state>}
+// CHECK-SAME: tensor<2xf32> {graft.name = "fc.bias.max_exp_avg_sq", graft.role = #graft<role opt_state>}
+// CHECK-SAME: %[[LR:[a-z0-9]+]]: tensor<f64> {graft.name = "lr", graft.role = #graft<role hyper>}
+// CHECK-SAME: %[[LR1:[a-z0-9]+]]: tensor<f64> {graft.name = "group1.lr", graft.role = #graft<role hyper>}
+// CHECK-SAME: %[[ACC:[a-z0-9]+]]: tensor<f64> {graft.name = "accumulation_steps", graft.role = #graft<role hyper>})
+// CHECK-SAME: -> (tensor<2x3xf32> {graft.name = "fc.weight", graft.role = #graft<role param>}, tensor<2xf32> {graft.name = "fc.bias", graft.role = #graft<role param>}, tensor<f64> {graft.name = "step", graft.role = #graft<role opt_state>}, tensor<2x3xf32> {graft.name = "fc.weight.exp_avg", graft.role = #graft<role opt_state>}
 // CHECK-NOT: graft.mode
 // Accumulated gradients are averaged over the micro-batches (2 by default,
 // a run-time hyper-parameter), cast once...
@@ -70,17 +70,17 @@ graft.model @m {
 // train_step takes one batch: no accumulation_steps, no division.
 // CHECK-LABEL: func.func @m_train_step(
 // CHECK-NOT: "accumulation_steps"
-// CHECK-SAME: %[[PW:[a-z0-9]+]]: tensor<2x3xf32> {graft.name = "fc.weight", graft.role = "param"}
-// CHECK-SAME: {graft.name = "scale", graft.role = "param"}
-// CHECK-SAME: {graft.name = "step", graft.role = "opt_state"}
-// CHECK-SAME: {graft.name = "fc.bias.max_exp_avg_sq", graft.role = "opt_state"}
-// CHECK-SAME: {graft.name = "x", graft.role = "input"}
-// CHECK-SAME: {graft.name = "seed", graft.role = "seed"}
-// CHECK-SAME: {graft.name = "lr", graft.role = "hyper"}
-// CHECK-SAME: {graft.name = "group1.lr", graft.role = "hyper"})
-// CHECK-SAME: -> (tensor<f32> {graft.name = "loss", graft.role = "loss"}, tensor<2x3xf32> {graft.name = "fc.weight", graft.role = "param"}, tensor<2xf32> {graft.name = "fc.bias", graft.role = "param"}, tensor<f64> {graft.name = "step", graft.role = "opt_state"}
+// CHECK-SAME: %[[PW:[a-z0-9]+]]: tensor<2x3xf32> {graft.name = "fc.weight", graft.role = #graft<role param>}
+// CHECK-SAME: {graft.name = "scale", graft.role = #graft<role param>}
+// CHECK-SAME: {graft.name = "step", graft.role = #graft<role opt_state>}
+// CHECK-SAME: {graft.name = "fc.bias.max_exp_avg_sq", graft.role = #graft<role opt_state>}
+// CHECK-SAME: {graft.name = "x", graft.role = #graft<role input>}
+// CHECK-SAME: {graft.name = "seed", graft.role = #graft<role seed>}
+// CHECK-SAME: {graft.name = "lr", graft.role = #graft<role hyper>}
+// CHECK-SAME: {graft.name = "group1.lr", graft.role = #graft<role hyper>})
+// CHECK-SAME: -> (tensor<f32> {graft.name = "loss", graft.role = #graft<role loss>}, tensor<2x3xf32> {graft.name = "fc.weight", graft.role = #graft<role param>}, tensor<2xf32> {graft.name = "fc.bias", graft.role = #graft<role param>}, tensor<f64> {graft.name = "step", graft.role = #graft<role opt_state>}
 // CHECK-NOT: "scale"
-// CHECK-SAME: tensor<4x2xf32> {graft.name = "out", graft.role = "output"})
+// CHECK-SAME: tensor<4x2xf32> {graft.name = "out", graft.role = #graft<role output>})
 // CHECK-SAME: attributes {graft.mode = "train"}
 // Fresh gradients, not divided by accumulation_steps: one batch per step.
 // CHECK-NOT: graft.constant dense<2.000000e+00> : tensor<f32>
@@ -100,11 +100,11 @@ graft.model @sgd {
   graft.train sgd {lr = 1.0e-01 : f64, momentum = 9.0e-01 : f64, dampening = 1.0e-01 : f64, weight_decay = 1.0e-02 : f64}
 }
 // CHECK-LABEL: func.func @sgd_step(
-// CHECK-SAME: %[[P:[a-z0-9]+]]: tensor<3xf64> {graft.name = "w", graft.role = "param"}
-// CHECK-SAME: %[[G:[a-z0-9]+]]: tensor<3xf64> {graft.name = "w", graft.role = "grad"}
-// CHECK-SAME: %[[S:[a-z0-9]+]]: tensor<f64> {graft.name = "step", graft.role = "opt_state"}
-// CHECK-SAME: %[[BUF:[a-z0-9]+]]: tensor<3xf64> {graft.name = "w.momentum_buffer", graft.role = "opt_state"}
-// CHECK-SAME: %[[LR:[a-z0-9]+]]: tensor<f64> {graft.name = "lr", graft.role = "hyper"})
+// CHECK-SAME: %[[P:[a-z0-9]+]]: tensor<3xf64> {graft.name = "w", graft.role = #graft<role param>}
+// CHECK-SAME: %[[G:[a-z0-9]+]]: tensor<3xf64> {graft.name = "w", graft.role = #graft<role grad>}
+// CHECK-SAME: %[[S:[a-z0-9]+]]: tensor<f64> {graft.name = "step", graft.role = #graft<role opt_state>}
+// CHECK-SAME: %[[BUF:[a-z0-9]+]]: tensor<3xf64> {graft.name = "w.momentum_buffer", graft.role = #graft<role opt_state>}
+// CHECK-SAME: %[[LR:[a-z0-9]+]]: tensor<f64> {graft.name = "lr", graft.role = #graft<role hyper>})
 // CHECK: %[[FIRST:.*]] = graft.compare eq, %[[S]],
 // CHECK: %[[D:.*]] = graft.add %[[G]], %{{.*}} : (tensor<3xf64>, tensor<3xf64>) -> tensor<3xf64>
 // CHECK: graft.mul %[[BUF]],

@@ -27,19 +27,19 @@ graft.model @net {
 // CHECK-NOT: graft.gradient
 
 // CHECK-LABEL: func.func @net_forward_backward(
-// CHECK-SAME: %[[W:[a-z0-9]+]]: tensor<3xf32> {graft.name = "bn.weight", graft.role = "param"}
-// CHECK-SAME: %[[FZ:[a-z0-9]+]]: tensor<5xf32> {graft.name = "fc.bias", graft.role = "param"}
-// CHECK-SAME: %[[RM:[a-z0-9]+]]: tensor<3xf32> {graft.name = "bn.running_mean", graft.role = "buffer"}
-// CHECK-SAME: %[[NB:[a-z0-9]+]]: tensor<i64> {graft.name = "bn.num_batches_tracked", graft.role = "buffer"}
-// CHECK-SAME: %[[GW:[a-z0-9]+]]: tensor<3xf32> {graft.name = "bn.weight", graft.role = "grad"}
-// CHECK-SAME: tensor<5x12xf32> {graft.name = "fc.weight", graft.role = "grad"}
-// CHECK-SAME: %[[X:[a-z0-9]+]]: tensor<4x3x2x2xf32> {graft.name = "x", graft.role = "input"}
-// CHECK-SAME: tensor<i64> {graft.name = "seed", graft.role = "seed"}
-// CHECK-SAME: -> (tensor<f32> {graft.name = "loss", graft.role = "loss"},
-// CHECK-SAME: tensor<3xf32> {graft.name = "bn.weight", graft.role = "grad"}
-// CHECK-SAME: tensor<3xf32> {graft.name = "bn.running_mean", graft.role = "buffer"}
-// CHECK-SAME: tensor<i64> {graft.name = "bn.num_batches_tracked", graft.role = "buffer"}
-// CHECK-SAME: tensor<4x5xf32> {graft.name = "logits", graft.role = "retained_grad"})
+// CHECK-SAME: %[[W:[a-z0-9]+]]: tensor<3xf32> {graft.name = "bn.weight", graft.role = #graft<role param>}
+// CHECK-SAME: %[[FZ:[a-z0-9]+]]: tensor<5xf32> {graft.name = "fc.bias", graft.role = #graft<role param>}
+// CHECK-SAME: %[[RM:[a-z0-9]+]]: tensor<3xf32> {graft.name = "bn.running_mean", graft.role = #graft<role buffer>}
+// CHECK-SAME: %[[NB:[a-z0-9]+]]: tensor<i64> {graft.name = "bn.num_batches_tracked", graft.role = #graft<role buffer>}
+// CHECK-SAME: %[[GW:[a-z0-9]+]]: tensor<3xf32> {graft.name = "bn.weight", graft.role = #graft<role grad>}
+// CHECK-SAME: tensor<5x12xf32> {graft.name = "fc.weight", graft.role = #graft<role grad>}
+// CHECK-SAME: %[[X:[a-z0-9]+]]: tensor<4x3x2x2xf32> {graft.name = "x", graft.role = #graft<role input>}
+// CHECK-SAME: tensor<i64> {graft.name = "seed", graft.role = #graft<role seed>}
+// CHECK-SAME: -> (tensor<f32> {graft.name = "loss", graft.role = #graft<role loss>},
+// CHECK-SAME: tensor<3xf32> {graft.name = "bn.weight", graft.role = #graft<role grad>}
+// CHECK-SAME: tensor<3xf32> {graft.name = "bn.running_mean", graft.role = #graft<role buffer>}
+// CHECK-SAME: tensor<i64> {graft.name = "bn.num_batches_tracked", graft.role = #graft<role buffer>}
+// CHECK-SAME: tensor<4x5xf32> {graft.name = "logits", graft.role = #graft<role retained_grad>})
 // CHECK-SAME: attributes {graft.mode = "train"}
 // CHECK: %[[BN:.*]] = graft.batch_norm %[[X]] weight %[[W]]
 // CHECK-NOT: training = false
@@ -50,14 +50,14 @@ graft.model @net {
 // CHECK: %[[ACC:.*]] = graft.add %[[GW]], %{{.*}} : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
 // CHECK: return %{{.*}}, %[[ACC]],
 
-// CHECK-LABEL: func.func @net_zero_grad() -> (tensor<3xf32> {graft.name = "bn.weight", graft.role = "grad"}, tensor<3xf32> {graft.name = "bn.bias", graft.role = "grad"}, tensor<5x12xf32> {graft.name = "fc.weight", graft.role = "grad"})
+// CHECK-LABEL: func.func @net_zero_grad() -> (tensor<3xf32> {graft.name = "bn.weight", graft.role = #graft<role grad>}, tensor<3xf32> {graft.name = "bn.bias", graft.role = #graft<role grad>}, tensor<5x12xf32> {graft.name = "fc.weight", graft.role = #graft<role grad>})
 // CHECK: graft.constant dense<0.000000e+00> : tensor<3xf32>
 
 // Eval mode: no dropout, running statistics, no backward, the loss and the
 // outputs.
 // CHECK-LABEL: func.func @net_eval(
-// CHECK-SAME: {graft.name = "y", graft.role = "input"}
-// CHECK-SAME: -> (tensor<f32> {graft.name = "loss", graft.role = "loss"}, tensor<4x5xf32> {graft.name = "logits", graft.role = "output"})
+// CHECK-SAME: {graft.name = "y", graft.role = #graft<role input>}
+// CHECK-SAME: -> (tensor<f32> {graft.name = "loss", graft.role = #graft<role loss>}, tensor<4x5xf32> {graft.name = "logits", graft.role = #graft<role output>})
 // CHECK-SAME: attributes {graft.mode = "eval"}
 // CHECK: graft.batch_norm {{.*}} {training = false}
 // CHECK-NOT: graft.dropout
@@ -66,9 +66,9 @@ graft.model @net {
 
 // Predict: only what the outputs need, so no labels.
 // CHECK-LABEL: func.func @net_predict(
-// CHECK-NOT: graft.role = "grad"
-// CHECK-SAME: {graft.name = "x", graft.role = "input"})
-// CHECK-SAME: -> (tensor<4x5xf32> {graft.name = "logits", graft.role = "output"})
+// CHECK-NOT: graft.role = #graft<role grad>
+// CHECK-SAME: {graft.name = "x", graft.role = #graft<role input>})
+// CHECK-SAME: -> (tensor<4x5xf32> {graft.name = "logits", graft.role = #graft<role output>})
 // CHECK-NOT: graft.cross_entropy
 // CHECK: return
 

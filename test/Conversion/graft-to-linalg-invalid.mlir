@@ -12,7 +12,7 @@ func.func @dropout_without_seed(%x: tensor<4xf32>) -> tensor<4xf32> {
 // -----
 
 // With a seed argument the same dropout lowers (no diagnostic).
-func.func @dropout_with_seed(%x: tensor<4xf32>, %seed: tensor<i64> {graft.role = "seed"}) -> tensor<4xf32> {
+func.func @dropout_with_seed(%x: tensor<4xf32>, %seed: tensor<i64> {graft.role = #graft<role seed>}) -> tensor<4xf32> {
   %y = graft.dropout %x {p = 0.5 : f64, stream = 1 : i64} : tensor<4xf32>
   return %y : tensor<4xf32>
 }

@@ -4,17 +4,17 @@
 // it before the trailing copies.
 
 // expected-error @+1 {{state result 'w' is written before the trailing copies: it cannot share its argument's storage}}
-func.func @early_write(%p: memref<8xf32> {graft.role = "param", graft.name = "w"},
-                       %po: memref<8xf32> {bufferize.result, graft.role = "param", graft.name = "w"}) {
+func.func @early_write(%p: memref<8xf32> {graft.role = #graft<role param>, graft.name = "w"},
+                       %po: memref<8xf32> {bufferize.result, graft.role = #graft<role param>, graft.name = "w"}) {
   linalg.copy ins(%p : memref<8xf32>) outs(%po : memref<8xf32>)
   return
 }
 
 // -----
 
-func.func @late_compute(%p: memref<8xf32> {graft.role = "param", graft.name = "w"},
-                        %po: memref<8xf32> {bufferize.result, graft.role = "param", graft.name = "w"},
-                        %o: memref<8xf32> {bufferize.result, graft.role = "output", graft.name = "y"}) {
+func.func @late_compute(%p: memref<8xf32> {graft.role = #graft<role param>, graft.name = "w"},
+                        %po: memref<8xf32> {bufferize.result, graft.role = #graft<role param>, graft.name = "w"},
+                        %o: memref<8xf32> {bufferize.result, graft.role = #graft<role output>, graft.name = "y"}) {
   %n = memref.alloc() : memref<8xf32>
   linalg.copy ins(%p : memref<8xf32>) outs(%n : memref<8xf32>)
   memref.copy %n, %po : memref<8xf32> to memref<8xf32>
@@ -25,9 +25,9 @@ func.func @late_compute(%p: memref<8xf32> {graft.role = "param", graft.name = "w
 
 // -----
 
-func.func @stale_read(%p: memref<8xf32> {graft.role = "param", graft.name = "w"},
-                      %po: memref<8xf32> {bufferize.result, graft.role = "param", graft.name = "w"},
-                      %o: memref<8xf32> {bufferize.result, graft.role = "output", graft.name = "y"}) {
+func.func @stale_read(%p: memref<8xf32> {graft.role = #graft<role param>, graft.name = "w"},
+                      %po: memref<8xf32> {bufferize.result, graft.role = #graft<role param>, graft.name = "w"},
+                      %o: memref<8xf32> {bufferize.result, graft.role = #graft<role output>, graft.name = "y"}) {
   %n = memref.alloc() : memref<8xf32>
   linalg.copy ins(%p : memref<8xf32>) outs(%n : memref<8xf32>)
   memref.copy %n, %po : memref<8xf32> to memref<8xf32>

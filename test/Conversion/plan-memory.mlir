@@ -6,9 +6,9 @@
 // out-parameter directly instead of in a temporary copied out.
 
 // CHECK-LABEL: func.func @reuse(
-// CHECK-SAME: %[[X:[a-z0-9]+]]: memref<64xf32> {graft.name = "x", graft.role = "input", llvm.noalias}
-// CHECK-SAME: %[[OUT:[a-z0-9]+]]: memref<64xf32> {bufferize.result, graft.name = "y", graft.role = "output", llvm.noalias}
-// CHECK-SAME: %[[WS:[a-z0-9]+]]: memref<512xi8> {graft.role = "workspace", llvm.noalias}
+// CHECK-SAME: %[[X:[a-z0-9]+]]: memref<64xf32> {graft.name = "x", graft.role = #graft<role input>, llvm.noalias}
+// CHECK-SAME: %[[OUT:[a-z0-9]+]]: memref<64xf32> {bufferize.result, graft.name = "y", graft.role = #graft<role output>, llvm.noalias}
+// CHECK-SAME: %[[WS:[a-z0-9]+]]: memref<512xi8> {graft.role = #graft<role workspace>, llvm.noalias}
 // CHECK-SAME: attributes {graft.temporary_bytes = 768 : i64, graft.workspace_bytes = 512 : i64}
 // CHECK-NOT: memref.alloc
 // CHECK: %[[C256:.+]] = arith.constant 256 : index
@@ -22,8 +22,8 @@
 // CHECK: linalg.copy ins(%[[LONG]] : memref<64xf32>) outs(%[[B]] : memref<64xf32>)
 // CHECK: linalg.copy ins(%[[B]] : memref<64xf32>) outs(%[[OUT]] : memref<64xf32>)
 // CHECK-NOT: memref.copy
-func.func @reuse(%x: memref<64xf32> {graft.role = "input", graft.name = "x"},
-                 %out: memref<64xf32> {bufferize.result, graft.role = "output", graft.name = "y"}) {
+func.func @reuse(%x: memref<64xf32> {graft.role = #graft<role input>, graft.name = "x"},
+                 %out: memref<64xf32> {bufferize.result, graft.role = #graft<role output>, graft.name = "y"}) {
   %long = memref.alloc() : memref<64xf32>
   %a = memref.alloc() : memref<64xf32>
   linalg.copy ins(%x : memref<64xf32>) outs(%a : memref<64xf32>)
@@ -42,18 +42,18 @@ func.func @reuse(%x: memref<64xf32> {graft.role = "input", graft.name = "x"},
 // result that is its argument unchanged needs no copy.
 
 // CHECK-LABEL: func.func @state(
-// CHECK-SAME: %[[P:[a-z0-9]+]]: memref<8xf32> {graft.name = "w", graft.role = "param"}
-// CHECK-SAME: %[[Q:[a-z0-9]+]]: memref<8xf32> {graft.name = "v", graft.role = "param"}
-// CHECK-SAME: %[[PO:[a-z0-9]+]]: memref<8xf32> {bufferize.result, graft.name = "w", graft.role = "param"}
-// CHECK-SAME: %[[QO:[a-z0-9]+]]: memref<8xf32> {bufferize.result, graft.name = "v", graft.role = "param"}
+// CHECK-SAME: %[[P:[a-z0-9]+]]: memref<8xf32> {graft.name = "w", graft.role = #graft<role param>}
+// CHECK-SAME: %[[Q:[a-z0-9]+]]: memref<8xf32> {graft.name = "v", graft.role = #graft<role param>}
+// CHECK-SAME: %[[PO:[a-z0-9]+]]: memref<8xf32> {bufferize.result, graft.name = "w", graft.role = #graft<role param>}
+// CHECK-SAME: %[[QO:[a-z0-9]+]]: memref<8xf32> {bufferize.result, graft.name = "v", graft.role = #graft<role param>}
 // CHECK: %[[N:.+]] = memref.view
 // CHECK: memref.copy %[[N]], %[[PO]]
 // CHECK-NOT: memref.copy
 // CHECK: return
-func.func @state(%p: memref<8xf32> {graft.role = "param", graft.name = "w"},
-                 %q: memref<8xf32> {graft.role = "param", graft.name = "v"},
-                 %po: memref<8xf32> {bufferize.result, graft.role = "param", graft.name = "w"},
-                 %qo: memref<8xf32> {bufferize.result, graft.role = "param", graft.name = "v"}) {
+func.func @state(%p: memref<8xf32> {graft.role = #graft<role param>, graft.name = "w"},
+                 %q: memref<8xf32> {graft.role = #graft<role param>, graft.name = "v"},
+                 %po: memref<8xf32> {bufferize.result, graft.role = #graft<role param>, graft.name = "w"},
+                 %qo: memref<8xf32> {bufferize.result, graft.role = #graft<role param>, graft.name = "v"}) {
   %n = memref.alloc() : memref<8xf32>
   linalg.copy ins(%p : memref<8xf32>) outs(%n : memref<8xf32>)
   memref.copy %n, %po : memref<8xf32> to memref<8xf32>
@@ -70,8 +70,8 @@ func.func @state(%p: memref<8xf32> {graft.role = "param", graft.name = "w"},
 // CHECK-SAME: attributes {graft.temporary_bytes = 128 : i64, graft.workspace_bytes = 128 : i64}
 // CHECK: %[[C64:.+]] = arith.constant 64 : index
 // CHECK-NEXT: memref.view %{{.+}}[%[[C64]]][] : memref<128xi8> to memref<16xf32>
-func.func @aliases(%x: memref<16xf32> {graft.role = "input", graft.name = "x"},
-                   %out: memref<16xf32> {bufferize.result, graft.role = "output", graft.name = "y"}) {
+func.func @aliases(%x: memref<16xf32> {graft.role = #graft<role input>, graft.name = "x"},
+                   %out: memref<16xf32> {bufferize.result, graft.role = #graft<role output>, graft.name = "y"}) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
   %c4 = arith.constant 4 : index
@@ -97,12 +97,12 @@ func.func @aliases(%x: memref<16xf32> {graft.role = "input", graft.name = "x"},
 // its temporary and its copy.
 
 // CHECK-LABEL: func.func @updates(
-// CHECK-SAME: %[[P:[a-z0-9]+]]: memref<8xf32> {graft.name = "w", graft.role = "param"}
-// CHECK-SAME: %[[G:[a-z0-9]+]]: memref<8xf32> {graft.name = "w", graft.role = "grad"}
-// CHECK-SAME: %[[Q:[a-z0-9]+]]: memref<8xf32> {graft.name = "v", graft.role = "param"}
-// CHECK-SAME: %[[PO:[a-z0-9]+]]: memref<8xf32> {bufferize.result, graft.name = "w", graft.role = "param"}
-// CHECK-SAME: %[[GO:[a-z0-9]+]]: memref<8xf32> {bufferize.result, graft.name = "w", graft.role = "grad"}
-// CHECK-SAME: %[[QO:[a-z0-9]+]]: memref<8xf32> {bufferize.result, graft.name = "v", graft.role = "param"}
+// CHECK-SAME: %[[P:[a-z0-9]+]]: memref<8xf32> {graft.name = "w", graft.role = #graft<role param>}
+// CHECK-SAME: %[[G:[a-z0-9]+]]: memref<8xf32> {graft.name = "w", graft.role = #graft<role grad>}
+// CHECK-SAME: %[[Q:[a-z0-9]+]]: memref<8xf32> {graft.name = "v", graft.role = #graft<role param>}
+// CHECK-SAME: %[[PO:[a-z0-9]+]]: memref<8xf32> {bufferize.result, graft.name = "w", graft.role = #graft<role param>}
+// CHECK-SAME: %[[GO:[a-z0-9]+]]: memref<8xf32> {bufferize.result, graft.name = "w", graft.role = #graft<role grad>}
+// CHECK-SAME: %[[QO:[a-z0-9]+]]: memref<8xf32> {bufferize.result, graft.name = "v", graft.role = #graft<role param>}
 // CHECK-NOT: memref.copy %[[G]]
 // CHECK: linalg.generic {{.+}} ins(%[[Q]] : memref<8xf32>) outs(%[[GO]] : memref<8xf32>)
 // CHECK: linalg.generic {{.+}} ins(%[[P]], %[[GO]] : memref<8xf32>, memref<8xf32>) outs(%[[PO]] : memref<8xf32>)
@@ -112,12 +112,12 @@ func.func @aliases(%x: memref<16xf32> {graft.role = "input", graft.name = "x"},
 // CHECK: memref.copy %[[T]], %[[QO]]
 // CHECK-NOT: memref.copy
 #id = affine_map<(d0) -> (d0)>
-func.func @updates(%p: memref<8xf32> {graft.role = "param", graft.name = "w"},
-                   %g: memref<8xf32> {graft.role = "grad", graft.name = "w"},
-                   %q: memref<8xf32> {graft.role = "param", graft.name = "v"},
-                   %po: memref<8xf32> {bufferize.result, graft.role = "param", graft.name = "w"},
-                   %go: memref<8xf32> {bufferize.result, graft.role = "grad", graft.name = "w"},
-                   %qo: memref<8xf32> {bufferize.result, graft.role = "param", graft.name = "v"}) {
+func.func @updates(%p: memref<8xf32> {graft.role = #graft<role param>, graft.name = "w"},
+                   %g: memref<8xf32> {graft.role = #graft<role grad>, graft.name = "w"},
+                   %q: memref<8xf32> {graft.role = #graft<role param>, graft.name = "v"},
+                   %po: memref<8xf32> {bufferize.result, graft.role = #graft<role param>, graft.name = "w"},
+                   %go: memref<8xf32> {bufferize.result, graft.role = #graft<role grad>, graft.name = "w"},
+                   %qo: memref<8xf32> {bufferize.result, graft.role = #graft<role param>, graft.name = "v"}) {
   %ng = memref.alloc() : memref<8xf32>
   memref.copy %g, %ng : memref<8xf32> to memref<8xf32>
   linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel"]}
@@ -160,10 +160,10 @@ func.func @updates(%p: memref<8xf32> {graft.role = "param", graft.name = "w"},
 // final write, so the temporary and its copy stay.
 
 // CHECK-LABEL: func.func @reused(
-// CHECK-SAME: %[[P:[a-z0-9]+]]: memref<8xf32> {graft.name = "w", graft.role = "param"}
-// CHECK-SAME: %[[Q:[a-z0-9]+]]: memref<8xf32> {graft.name = "v", graft.role = "param"}
-// CHECK-SAME: %[[PO:[a-z0-9]+]]: memref<8xf32> {bufferize.result, graft.name = "w", graft.role = "param"}
-// CHECK-SAME: %[[QO:[a-z0-9]+]]: memref<8xf32> {bufferize.result, graft.name = "v", graft.role = "param"}
+// CHECK-SAME: %[[P:[a-z0-9]+]]: memref<8xf32> {graft.name = "w", graft.role = #graft<role param>}
+// CHECK-SAME: %[[Q:[a-z0-9]+]]: memref<8xf32> {graft.name = "v", graft.role = #graft<role param>}
+// CHECK-SAME: %[[PO:[a-z0-9]+]]: memref<8xf32> {bufferize.result, graft.name = "w", graft.role = #graft<role param>}
+// CHECK-SAME: %[[QO:[a-z0-9]+]]: memref<8xf32> {bufferize.result, graft.name = "v", graft.role = #graft<role param>}
 // CHECK: %[[T:.+]] = memref.view
 // CHECK: linalg.generic {{.+}} ins(%[[X:.+]] : memref<8xf32>) outs(%[[T]] : memref<8xf32>)
 // CHECK: linalg.generic {{.+}} ins(%[[P]], %[[T]] : memref<8xf32>, memref<8xf32>) outs(%[[PO]] : memref<8xf32>)
@@ -174,11 +174,11 @@ func.func @updates(%p: memref<8xf32> {graft.role = "param", graft.name = "w"},
 // CHECK: memref.copy %[[U]], %[[QO]]
 // CHECK-NOT: memref.copy
 #id = affine_map<(d0) -> (d0)>
-func.func @reused(%p: memref<8xf32> {graft.role = "param", graft.name = "w"},
-                  %q: memref<8xf32> {graft.role = "param", graft.name = "v"},
-                  %x: memref<8xf32> {graft.role = "input", graft.name = "x"},
-                  %po: memref<8xf32> {bufferize.result, graft.role = "param", graft.name = "w"},
-                  %qo: memref<8xf32> {bufferize.result, graft.role = "param", graft.name = "v"}) {
+func.func @reused(%p: memref<8xf32> {graft.role = #graft<role param>, graft.name = "w"},
+                  %q: memref<8xf32> {graft.role = #graft<role param>, graft.name = "v"},
+                  %x: memref<8xf32> {graft.role = #graft<role input>, graft.name = "x"},
+                  %po: memref<8xf32> {bufferize.result, graft.role = #graft<role param>, graft.name = "w"},
+                  %qo: memref<8xf32> {bufferize.result, graft.role = #graft<role param>, graft.name = "v"}) {
   %t = memref.alloc() : memref<8xf32>
   linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel"]}
       ins(%x : memref<8xf32>) outs(%t : memref<8xf32>) {

@@ -304,7 +304,7 @@ func.func @reduction(%x: memref<64xf32>, %a: memref<64xf32>, %b: memref<64xf32>,
 // conflict with the loop before them: not fused.
 
 // CHECK-LABEL: func.func @workspace(
-// CHECK-SAME: %[[WS:[a-z0-9]+]]: memref<4096xi8> {graft.role = "workspace"}
+// CHECK-SAME: %[[WS:[a-z0-9]+]]: memref<4096xi8> {graft.role = #graft<role workspace>}
 // CHECK: %[[V0:.+]] = memref.view %[[WS]]
 // CHECK: %[[V1:.+]] = memref.view %[[WS]]
 // CHECK: scf.parallel (%{{.+}}) = (%{{.+}}) to (%c512{{.*}})
@@ -322,7 +322,7 @@ func.func @reduction(%x: memref<64xf32>, %a: memref<64xf32>, %b: memref<64xf32>,
 // CHECK: memref.store %{{.+}}, %[[V2]]
 // CHECK-NOT: scf.if
 // CHECK: return
-func.func @workspace(%x: memref<256xf32>, %y: memref<256xf32>, %ws: memref<4096xi8> {graft.role = "workspace"}, %off: index) {
+func.func @workspace(%x: memref<256xf32>, %y: memref<256xf32>, %ws: memref<4096xi8> {graft.role = #graft<role workspace>}, %off: index) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
   %c256 = arith.constant 256 : index
@@ -408,7 +408,7 @@ func.func @three(%x: memref<64xf32>, %a: memref<64xf32>, %b: memref<64xf32>, %c:
 // CHECK: scf.parallel (%{{.+}}) = (%c0) to (%c64) step (%c1)
 // CHECK-NOT: scf.if
 // CHECK: return
-func.func @tied(%w: memref<64xf32> {graft.role = "param", graft.name = "w"}, %v: memref<64xf32> {graft.role = "param", graft.name = "v"}, %w_out: memref<64xf32> {graft.role = "param", graft.name = "w"}, %v_out: memref<64xf32> {graft.role = "param", graft.name = "v"}) {
+func.func @tied(%w: memref<64xf32> {graft.role = #graft<role param>, graft.name = "w"}, %v: memref<64xf32> {graft.role = #graft<role param>, graft.name = "v"}, %w_out: memref<64xf32> {graft.role = #graft<role param>, graft.name = "w"}, %v_out: memref<64xf32> {graft.role = #graft<role param>, graft.name = "v"}) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
   %c63 = arith.constant 63 : index

@@ -379,7 +379,7 @@ predictAll(JITModel &jit, ModelInfo &info, std::vector<Storage> &state,
         a.bytes = s.bytes;
   Storage *x = nullptr, *scores = nullptr;
   for (Storage &a : args)
-    if (a.slot.role == "input" && a.slot.name == info.features.getName())
+    if (a.slot.role == Role::input && a.slot.name == info.features.getName())
       x = &a;
   for (Storage &r : results)
     if (r.slot.name == info.scores)
@@ -407,15 +407,15 @@ predictAll(JITModel &jit, ModelInfo &info, std::vector<Storage> &state,
 /// Fills every slot with one of `roles` from the checkpoint `tensors`
 /// (optimizer state under "optimizer.<name>"), checking names, shapes and
 /// dtypes.
-llvm::Error loadState(std::vector<Storage> &slots,
-                      llvm::ArrayRef<llvm::StringRef> roles,
+llvm::Error loadState(std::vector<Storage> &slots, llvm::ArrayRef<Role> roles,
                       const std::vector<NamedTensor> &tensors,
                       llvm::StringRef path) {
   for (Storage &st : slots) {
     if (!llvm::is_contained(roles, st.slot.role))
       continue;
-    std::string key = st.slot.role == "opt_state" ? "optimizer." + st.slot.name
-                                                  : st.slot.name;
+    std::string key = st.slot.role == Role::opt_state
+                          ? "optimizer." + st.slot.name
+                          : st.slot.name;
     auto it = llvm::find_if(tensors,
                             [&](const NamedTensor &t) { return t.name == key; });
     if (it == tensors.end())
@@ -601,15 +601,16 @@ int graft::cli::runTrain() {
   Storage *x = nullptr, *y = nullptr, *seedArg = nullptr, *loss = nullptr;
   std::vector<Storage *> lrs;
   for (Storage &a : args) {
-    const std::string &role = a.slot.role;
-    if (role == "param" || role == "buffer") {
+    Role role = a.slot.role;
+    if (role == Role::param || role == Role::buffer) {
       if (llvm::Error e = initialise(a, info.model, seed))
         return report(std::move(e));
-    } else if (role == "input") {
+    } else if (role == Role::input) {
       (a.slot.name == info.features.getName() ? x : y) = &a;
-    } else if (role == "seed") {
+    } else if (role == Role::seed) {
       seedArg = &a;
-    } else if (role == "hyper" && llvm::StringRef(a.slot.name).ends_with("lr")) {
+    } else if (role == Role::hyper &&
+               llvm::StringRef(a.slot.name).ends_with("lr")) {
       lrs.push_back(&a);
     }
   }
@@ -660,12 +661,13 @@ int graft::cli::runTrain() {
     }
     firstEpoch = savedSteps / perEpoch;
     firstStep = savedSteps % perEpoch;
-    if (llvm::Error e = loadState(args, {"param", "buffer", "opt_state"},
-                                  *tensors, resumeFrom))
+    if (llvm::Error e =
+            loadState(args, {Role::param, Role::buffer, Role::opt_state},
+                      *tensors, resumeFrom))
       return report(std::move(e));
   }
   for (Storage &r : results)
-    if (r.slot.role == "loss")
+    if (r.slot.role == Role::loss)
       loss = &r;
   size_t planned = 0;
   for (Storage &s : args)
@@ -709,11 +711,12 @@ int graft::cli::runTrain() {
   auto saveCheckpoint = [&]() -> llvm::Error {
     std::vector<NamedTensor> tensors;
     for (Storage &a : args) {
-      if (a.slot.role != "param" && a.slot.role != "buffer" &&
-          a.slot.role != "opt_state")
+      if (a.slot.role != Role::param && a.slot.role != Role::buffer &&
+          a.slot.role != Role::opt_state)
         continue;
-      std::string key = a.slot.role == "opt_state" ? "optimizer." + a.slot.name
-                                                   : a.slot.name;
+      std::string key = a.slot.role == Role::opt_state
+                            ? "optimizer." + a.slot.name
+                            : a.slot.name;
       tensors.push_back({key, a.slot.type, a.slot.shape,
                          std::vector<char>(a.bytes.begin(), a.bytes.end())});
     }
@@ -724,7 +727,7 @@ int graft::cli::runTrain() {
         {"graft.steps", std::to_string(step)},
         {"graft.seed", std::to_string(seed)}};
     for (Storage &a : args)
-      if (a.slot.role == "hyper")
+      if (a.slot.role == Role::hyper)
         llvm::raw_string_ostream(meta["graft.hyper." + a.slot.name])
             << llvm::format("%.17g", a.f64()[0]);
     if (llvm::Error e = writeSafetensors(checkpointOut, tensors, meta))
@@ -864,8 +867,8 @@ int graft::cli::runPredict() {
   const EntryPoint *ep = compiled->jit->entryPoint(
       (info.model.getSymName() + "_predict").str());
   std::vector<Storage> state = slotsOf(ep->args);
-  if (llvm::Error e = loadState(state, {"param", "buffer"}, *tensors,
-                                checkpointIn))
+  if (llvm::Error e =
+          loadState(state, {Role::param, Role::buffer}, *tensors, checkpointIn))
     return report(std::move(e));
   auto pred = predictAll(*compiled->jit, info, state, *data);
   if (!pred)
@@ -904,20 +907,21 @@ int graft::cli::runBench() {
   std::mt19937_64 rng(0);
   std::normal_distribution<float> normal;
   for (Storage &a : args) {
-    if (a.slot.role == "param" || a.slot.role == "buffer") {
+    if (a.slot.role == Role::param || a.slot.role == Role::buffer) {
       if (llvm::Error e = initialise(a, info.model, 0))
         return report(std::move(e));
-    } else if (a.slot.role == "input" && a.slot.type == ElementType::F32) {
+    } else if (a.slot.role == Role::input && a.slot.type == ElementType::F32) {
       for (int64_t i = 0; i < a.slot.numel(); ++i)
         a.f32()[i] = normal(rng);
-    } else if (a.slot.role == "input" && a.slot.type == ElementType::I64) {
+    } else if (a.slot.role == Role::input && a.slot.type == ElementType::I64) {
       uint64_t bound = (uint64_t)indexBound(info.model, a.slot.name);
       for (int64_t i = 0; i < a.slot.numel(); ++i)
         a.i64()[i] = (int64_t)(rng() % bound);
-    } else if (a.slot.role == "hyper" && a.slot.name == "accumulation_steps") {
+    } else if (a.slot.role == Role::hyper &&
+               a.slot.name == "accumulation_steps") {
       for (TrainOp train : info.model.getBody().getOps<TrainOp>())
         a.f64()[0] = (double)train.getAccumulationSteps();
-    } else if (a.slot.role == "hyper") {
+    } else if (a.slot.role == Role::hyper) {
       a.f64()[0] = 0.01;
     }
   }
@@ -942,7 +946,7 @@ int graft::cli::runBench() {
                << info.batch << ")";
   // The last step's loss: a check that the random inputs were valid.
   for (Storage &r : results)
-    if (r.slot.role == "loss" && r.slot.type == ElementType::F32)
+    if (r.slot.role == Role::loss && r.slot.type == ElementType::F32)
       llvm::outs() << ", loss " << llvm::format("%.4f", r.f32()[0]);
   llvm::outs() << "\n";
   return Ok;

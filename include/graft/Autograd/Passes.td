@@ -138,9 +138,10 @@ def BuildTrainingProgram : Pass<"graft-build-training-program", "::mlir::ModuleO
     | `@m_step(params, grads, opt_state, hyper)` | with a `graft.train`: grads / accumulation_steps, clipping, one fused torch.optim update of every trainable parameter with a gradient; returns the new params, then the new opt_state | |
     | `@m_train_step(params, buffers, opt_state, inputs, seed, hyper)` | with a `graft.train`: zero_grad, forward, backward and step fused (fresh gradients, no division); returns the loss, the new params, buffers and opt_state, then the outputs | train |
 
-    Every argument and result carries `graft.role` (`param`, `buffer`,
-    `grad`, `input`, `seed`, `loss`, `output`, `input_grad`,
-    `retained_grad`, `opt_state`, `hyper`) and `graft.name` (its state_dict
+    Every argument and result carries `graft.role`, a `#graft<role ...>`
+    (`param`, `buffer`, `grad`, `input`, `seed`, `loss`, `output`,
+    `input_grad`, `retained_grad`, `opt_state`, `hyper`: the C API's
+    `graft_role`, checked at compile time) and `graft.name` (its state_dict
     name; `step` or `<param>.<torch state key>` for `opt_state`, `lr` or
     `group<i>.lr` for the learning rates in `hyper`), which is how the
     C API and the JIT find them. Train-mode functions make BatchNorm's

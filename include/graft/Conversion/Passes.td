@@ -354,7 +354,7 @@ def PlanMemory : Pass<"graft-plan-memory", "::mlir::ModuleOp"> {
        ranges are packed first-fit into one workspace, 64-byte aligned,
        reusing the bytes of buffers that are dead; each alloc becomes a
        `memref.view` of a new last argument, `memref<Nxi8>` with
-       `graft.role = "workspace"`. The function records the planned size as
+       `graft.role = #graft<role workspace>`. The function records the planned size as
        `graft.workspace_bytes`, and the sum of its temporaries (what they
        would take without reuse) as `graft.temporary_bytes`. The caller allocates the workspace once, so
        a step allocates nothing. Allocations inside loops (none in today's

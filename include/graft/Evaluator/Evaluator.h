@@ -87,9 +87,9 @@ public:
   /// to the arguments in order, interprets the graft ops of the body and
   /// returns the operands of `func.return`. The mode is the function's
   /// `graft.mode` ("train" or "eval"; the evaluator's mode when absent) and
-  /// the seed of dropout the argument with `graft.role = "seed"` (the
-  /// evaluator's seed when there is none). Parameters and inputs set on the
-  /// evaluator are not used. Defined in Functions.cpp.
+  /// the seed of dropout the argument with `graft.role = #graft<role seed>`
+  /// (the evaluator's seed when there is none). Parameters and inputs set on
+  /// the evaluator are not used. Defined in Functions.cpp.
   llvm::Expected<std::vector<Tensor>> runFunction(mlir::func::FuncOp fn,
                                                   llvm::ArrayRef<Tensor> args);
 

@@ -3,6 +3,8 @@
 #ifndef GRAFT_TARGET_JIT_H
 #define GRAFT_TARGET_JIT_H
 
+#include "graft/Dialect/Graft/IR/GraftEnums.h"
+
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/StringMap.h"
@@ -45,7 +47,8 @@ inline size_t elementSize(ElementType t) {
 /// buffer, grad, input, seed, opt_state, hyper, loss, output, ...) and its
 /// state_dict name.
 struct TensorSlot {
-  std::string role, name;
+  Role role = Role::input;
+  std::string name;
   std::vector<int64_t> shape;
   ElementType type;
   int64_t numel() const;

@@ -987,3 +987,26 @@ graft.model @nameless_input {
   // expected-error@+1 {{requires attribute 'name'}}
   %a = "graft.input"() : () -> tensor<4xf32>
 }
+
+// -----
+
+// Entry points: graft.role is a role, graft.name a string.
+// expected-error@+1 {{'func.func' op argument 0: 'graft.role' must be a #graft<role ...>, got "param"}}
+func.func @string_role(%x: tensor<2xf32> {graft.role = "param"}) {
+  return
+}
+
+// -----
+
+// expected-error@+1 {{'func.func' op result 0: 'graft.name' must be a string, got 3 : i64}}
+func.func @integer_name(%x: tensor<2xf32>) -> (tensor<2xf32> {graft.name = 3}) {
+  return %x : tensor<2xf32>
+}
+
+// -----
+
+// expected-error@+2 {{expected ::graft::Role to be one of: param, buffer, grad, opt_state, hyper, seed, input, loss, output, input_grad, retained_grad, hook, workspace}}
+// expected-error@+1 {{failed to parse Graft_RoleAttr parameter 'value' which is to be a `::graft::Role`}}
+func.func @unknown_role(%x: tensor<2xf32> {graft.role = #graft<role weights>}) {
+  return
+}

@@ -289,3 +289,11 @@ graft.model @backward_ops {
   // CHECK: graft.gradient "h" %[[HC]] : tensor<16x32xf32>
   graft.gradient "h" %7 : tensor<16x32xf32>
 }
+
+// An entry point's arguments and results carry their role and name.
+// CHECK-LABEL: func.func @entry_point
+// CHECK-SAME: (%{{.*}}: tensor<2xf32> {graft.name = "w", graft.role = #graft<role param>})
+// CHECK-SAME: -> (tensor<2xf32> {graft.name = "w", graft.role = #graft<role retained_grad>})
+func.func @entry_point(%w: tensor<2xf32> {graft.role = #graft<role param>, graft.name = "w"}) -> (tensor<2xf32> {graft.role = #graft<role retained_grad>, graft.name = "w"}) {
+  return %w : tensor<2xf32>
+}

@@ -39,6 +39,35 @@ Operation *GraftDialect::materializeConstant(OpBuilder &builder,
 }
 
 //===----------------------------------------------------------------------===//
+// Entry-point argument and result attributes
+//===----------------------------------------------------------------------===//
+
+/// graft.role is a #graft<role ...> and graft.name a string.
+static LogicalResult verifyEntryPointAttr(Operation *op, NamedAttribute a,
+                                          llvm::StringRef what, unsigned i) {
+  if (a.getName() == kRoleAttrName && !isa<RoleAttr>(a.getValue()))
+    return op->emitOpError()
+           << what << " " << i << ": '" << kRoleAttrName
+           << "' must be a #graft<role ...>, got " << a.getValue();
+  if (a.getName() == kNameAttrName && !isa<StringAttr>(a.getValue()))
+    return op->emitOpError() << what << " " << i << ": '" << kNameAttrName
+                             << "' must be a string, got " << a.getValue();
+  return success();
+}
+
+LogicalResult GraftDialect::verifyRegionArgAttribute(Operation *op, unsigned,
+                                                     unsigned argIndex,
+                                                     NamedAttribute a) {
+  return verifyEntryPointAttr(op, a, "argument", argIndex);
+}
+
+LogicalResult GraftDialect::verifyRegionResultAttribute(Operation *op, unsigned,
+                                                        unsigned resultIndex,
+                                                        NamedAttribute a) {
+  return verifyEntryPointAttr(op, a, "result", resultIndex);
+}
+
+//===----------------------------------------------------------------------===//
 // InitAttr
 //===----------------------------------------------------------------------===//
 

@@ -30,6 +30,9 @@ def Graft_Dialect : Dialect {
   }];
   let useDefaultAttributePrinterParser = 1;
   let hasConstantMaterializer = 1;
+  // graft.role and graft.name on entry-point arguments and results.
+  let hasRegionArgAttrVerify = 1;
+  let hasRegionResultAttrVerify = 1;
 }
 
 //===----------------------------------------------------------------------===//
@@ -43,6 +46,25 @@ def Graft_Reduction : I32EnumAttr<"Reduction", "loss reduction", [
   let cppNamespace = "::graft";
 }
 def Graft_ReductionAttr : EnumAttr<Graft_Dialect, Graft_Reduction, "reduction">;
+
+// What an argument or result of an entry point (a function of the training
+// program) holds: its `graft.role` attribute. The values up to `hook` are the
+// C API's graft_role (graft_api.h; Library.cpp checks each at compile time);
+// `workspace`, the planned temporaries, is the code generator's own.
+def Graft_Role : I32EnumAttr<"Role", "role of an entry point's tensor", [
+    I32EnumAttrCase<"param", 0>, I32EnumAttrCase<"buffer", 1>,
+    I32EnumAttrCase<"grad", 2>, I32EnumAttrCase<"opt_state", 3>,
+    I32EnumAttrCase<"hyper", 4>, I32EnumAttrCase<"seed", 5>,
+    I32EnumAttrCase<"input", 6>, I32EnumAttrCase<"loss", 7>,
+    I32EnumAttrCase<"output", 8>, I32EnumAttrCase<"input_grad", 9>,
+    I32EnumAttrCase<"retained_grad", 10>, I32EnumAttrCase<"hook", 11>,
+    I32EnumAttrCase<"workspace", 12>]> {
+  let genSpecializedAttr = 0;
+  let cppNamespace = "::graft";
+}
+def Graft_RoleAttr : EnumAttr<Graft_Dialect, Graft_Role, "role"> {
+  let summary = "What an entry point's argument or result holds";
+}
 
 def Graft_GeluApproximation : I32EnumAttr<"GeluApproximation",
     "approximation used by gelu", [

@@ -14,7 +14,7 @@
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
-#include "graft/Dialect/Graft/IR/GraftEnums.h.inc"
+#include "graft/Dialect/Graft/IR/GraftEnums.h"
 
 namespace graft {
 /// The check of GraftSizedTensors: each ranked tensor result satisfies
