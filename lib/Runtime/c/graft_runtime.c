@@ -851,12 +851,18 @@ graft_status graft_tensor_info(const graft_context *ctx, int32_t index,
   return GRAFT_OK;
 }
 
+/* graft_role's names, as graft::Role spells them in the IR. */
 static const char *role_name(int32_t role) {
-  static const char *names[] = {"param",  "buffer", "grad",       "opt_state",
-                                "hyper",  "seed",   "input",      "loss",
-                                "output", "input_grad", "retained_grad",
-                                "hook"};
-  return role >= 0 && role <= 11 ? names[role] : "?";
+  static const char *const names[] = {
+      [GRAFT_ROLE_PARAM] = "param",          [GRAFT_ROLE_BUFFER] = "buffer",
+      [GRAFT_ROLE_GRAD] = "grad",            [GRAFT_ROLE_OPT_STATE] = "opt_state",
+      [GRAFT_ROLE_HYPER] = "hyper",          [GRAFT_ROLE_SEED] = "seed",
+      [GRAFT_ROLE_INPUT] = "input",          [GRAFT_ROLE_LOSS] = "loss",
+      [GRAFT_ROLE_OUTPUT] = "output",        [GRAFT_ROLE_INPUT_GRAD] = "input_grad",
+      [GRAFT_ROLE_RETAINED_GRAD] = "retained_grad", [GRAFT_ROLE_HOOK] = "hook"};
+  _Static_assert(sizeof(names) / sizeof(*names) == GRAFT_ROLE_HOOK + 1,
+                 "a graft_role without a name");
+  return role >= 0 && role <= GRAFT_ROLE_HOOK ? names[role] : "?";
 }
 
 /* name, role and type of a tensor for messages: "param 'fc1.weight'
