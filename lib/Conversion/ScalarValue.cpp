@@ -37,6 +37,9 @@ ScalarValue operator/(ScalarValue x, ScalarValue y) {
 }
 ScalarValue exp(ScalarValue x) { return unary<math::ExpOp>(x); }
 ScalarValue log(ScalarValue x) { return unary<math::LogOp>(x); }
+ScalarValue log1p(ScalarValue x) { return unary<math::Log1pOp>(x); }
+ScalarValue sin(ScalarValue x) { return unary<math::SinOp>(x); }
+ScalarValue cos(ScalarValue x) { return unary<math::CosOp>(x); }
 ScalarValue sqrt(ScalarValue x) { return unary<math::SqrtOp>(x); }
 ScalarValue rsqrt(ScalarValue x) { return unary<math::RsqrtOp>(x); }
 ScalarValue abs(ScalarValue x) { return unary<math::AbsFOp>(x); }

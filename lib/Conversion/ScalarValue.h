@@ -64,6 +64,9 @@ inline ScalarValue operator/(double c, ScalarValue x) {
 
 ScalarValue exp(ScalarValue x);
 ScalarValue log(ScalarValue x);
+ScalarValue log1p(ScalarValue x);
+ScalarValue sin(ScalarValue x);
+ScalarValue cos(ScalarValue x);
 ScalarValue sqrt(ScalarValue x);
 ScalarValue rsqrt(ScalarValue x);
 ScalarValue abs(ScalarValue x);

@@ -140,6 +140,21 @@ graft.model @hardswish_kinks {
 }
 """, {"x": x}, {"r": r}, {"x": x.grad})
 
+# hardsigmoid's: g / 6 strictly between -3 and 3, 0 at and beyond them.
+x = torch.tensor([-4., -3., -2.5, -1., 0., 0.5, 2., 2.9999, 3., 3.5, 5.,
+                  -3.0001, 1., -0.5, 2.5, 4.], requires_grad=True)
+r = torch.nn.functional.hardsigmoid(x)
+r.sum().backward()
+example("hardsigmoid_kinks", "F.hardsigmoid's gradient on both sides of -3 and 3", """
+graft.model @hardsigmoid_kinks {
+  %x = graft.input "x" requires_grad : tensor<16xf32>
+  %r = graft.hardsigmoid %x : tensor<16xf32>
+  %l = graft.sum %r : tensor<16xf32> -> tensor<f32>
+  graft.output "r" %r : tensor<16xf32>
+  graft.loss %l : tensor<f32>
+}
+""", {"x": x}, {"r": r}, {"x": x.grad})
+
 path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "autograd_goldens.json")
 with open(path, "w") as fh:
     json.dump({"generator": "test/golden/gen_autograd_goldens.py",

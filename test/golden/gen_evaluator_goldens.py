@@ -72,7 +72,11 @@ for op, fn, inp in [("neg", torch.neg, x), ("exp", torch.exp, x),
                     ("abs", torch.abs, x), ("relu", torch.relu, x),
                     ("silu", F.silu, x), ("tanh", torch.tanh, x),
                     ("sigmoid", torch.sigmoid, x), ("erf", torch.erf, x),
-                    ("hardswish", F.hardswish, 4 * x)]:
+                    ("hardswish", F.hardswish, 4 * x),
+                    ("hardsigmoid", F.hardsigmoid, 4 * x),
+                    ("log1p", torch.log1p, x.abs() - 0.5),
+                    ("mish", F.mish, 4 * x), ("sin", torch.sin, 4 * x),
+                    ("cos", torch.cos, 4 * x)]:
     case(op, [("x", inp, "input")], [f"%r = graft.{op} %x : {ty(inp)}"],
          [("r", "r", fn(inp))])
 case("gelu", [("x", x, "input")],

@@ -13,7 +13,7 @@ def t(shape, et="f32"):
 
 NORMAL = "<normal>"
 POS = "<uniform, {a = 5.000000e-01 : f64, b = 2.000000e+00 : f64}>"
-# Across hardswish's kinks at -3 and 3.
+# Across hardswish's and hardsigmoid's kinks at -3 and 3.
 WIDE = "<uniform, {a = -5.000000e+00 : f64, b = 5.000000e+00 : f64}>"
 
 def model(name, params, body, out, outshape, inputs=(), retained=()):
@@ -67,8 +67,9 @@ write("binary.mlir", "Elementwise binary ops, with broadcasting on both sides.",
 
 ms = []
 for op in ["neg", "exp", "log", "sqrt", "rsqrt", "abs", "relu", "silu", "tanh", "sigmoid", "erf",
-           "hardswish"]:
-    init = POS if op in ("log", "sqrt", "rsqrt") else WIDE if op == "hardswish" else NORMAL
+           "hardswish", "hardsigmoid", "log1p", "mish", "sin", "cos"]:
+    init = (POS if op in ("log", "sqrt", "rsqrt", "log1p")
+            else WIDE if op in ("hardswish", "hardsigmoid") else NORMAL)
     ms.append(model(op, [("x", S, init)], [f"%r = graft.{op} %x : {t(S)}"], "r", S))
 ms.append(model("gelu", [("x", S, NORMAL)], [f"%r = graft.gelu %x : {t(S)}"], "r", S))
 ms.append(model("gelu_tanh", [("x", S, NORMAL)],

@@ -148,6 +148,66 @@ graft.model @hardswish {
   graft.loss %loss : tensor<f32>
 }
 
+// CHECK-LABEL: gradcheck @hardsigmoid:
+// CHECK-DAG: PASS  x  [
+// CHECK: gradcheck @hardsigmoid: PASS (1 tensors)
+graft.model @hardsigmoid {
+  %x = graft.param "x" init <uniform, {a = -5.000000e+00 : f64, b = 5.000000e+00 : f64}> : tensor<3x4xf32>
+  %r = graft.hardsigmoid %x : tensor<3x4xf32>
+  %weights = graft.input "weights" : tensor<3x4xf32>
+  %weighted = graft.mul %r, %weights : (tensor<3x4xf32>, tensor<3x4xf32>) -> tensor<3x4xf32>
+  %loss = graft.sum %weighted : tensor<3x4xf32> -> tensor<f32>
+  graft.loss %loss : tensor<f32>
+}
+
+// CHECK-LABEL: gradcheck @log1p:
+// CHECK-DAG: PASS  x  [
+// CHECK: gradcheck @log1p: PASS (1 tensors)
+graft.model @log1p {
+  %x = graft.param "x" init <uniform, {a = 5.000000e-01 : f64, b = 2.000000e+00 : f64}> : tensor<3x4xf32>
+  %r = graft.log1p %x : tensor<3x4xf32>
+  %weights = graft.input "weights" : tensor<3x4xf32>
+  %weighted = graft.mul %r, %weights : (tensor<3x4xf32>, tensor<3x4xf32>) -> tensor<3x4xf32>
+  %loss = graft.sum %weighted : tensor<3x4xf32> -> tensor<f32>
+  graft.loss %loss : tensor<f32>
+}
+
+// CHECK-LABEL: gradcheck @mish:
+// CHECK-DAG: PASS  x  [
+// CHECK: gradcheck @mish: PASS (1 tensors)
+graft.model @mish {
+  %x = graft.param "x" init <normal> : tensor<3x4xf32>
+  %r = graft.mish %x : tensor<3x4xf32>
+  %weights = graft.input "weights" : tensor<3x4xf32>
+  %weighted = graft.mul %r, %weights : (tensor<3x4xf32>, tensor<3x4xf32>) -> tensor<3x4xf32>
+  %loss = graft.sum %weighted : tensor<3x4xf32> -> tensor<f32>
+  graft.loss %loss : tensor<f32>
+}
+
+// CHECK-LABEL: gradcheck @sin:
+// CHECK-DAG: PASS  x  [
+// CHECK: gradcheck @sin: PASS (1 tensors)
+graft.model @sin {
+  %x = graft.param "x" init <normal> : tensor<3x4xf32>
+  %r = graft.sin %x : tensor<3x4xf32>
+  %weights = graft.input "weights" : tensor<3x4xf32>
+  %weighted = graft.mul %r, %weights : (tensor<3x4xf32>, tensor<3x4xf32>) -> tensor<3x4xf32>
+  %loss = graft.sum %weighted : tensor<3x4xf32> -> tensor<f32>
+  graft.loss %loss : tensor<f32>
+}
+
+// CHECK-LABEL: gradcheck @cos:
+// CHECK-DAG: PASS  x  [
+// CHECK: gradcheck @cos: PASS (1 tensors)
+graft.model @cos {
+  %x = graft.param "x" init <normal> : tensor<3x4xf32>
+  %r = graft.cos %x : tensor<3x4xf32>
+  %weights = graft.input "weights" : tensor<3x4xf32>
+  %weighted = graft.mul %r, %weights : (tensor<3x4xf32>, tensor<3x4xf32>) -> tensor<3x4xf32>
+  %loss = graft.sum %weighted : tensor<3x4xf32> -> tensor<f32>
+  graft.loss %loss : tensor<f32>
+}
+
 // CHECK-LABEL: gradcheck @gelu:
 // CHECK-DAG: PASS  x  [
 // CHECK: gradcheck @gelu: PASS (1 tensors)

@@ -55,6 +55,9 @@ public:
   Value neg(Value x) { return NegOp::create(b, loc, x); }
   Value exp(Value x) { return ExpOp::create(b, loc, x); }
   Value log(Value x) { return LogOp::create(b, loc, x); }
+  Value log1p(Value x) { return Log1pOp::create(b, loc, x); }
+  Value sin(Value x) { return SinOp::create(b, loc, x); }
+  Value cos(Value x) { return CosOp::create(b, loc, x); }
   Value erf(Value x) { return ErfOp::create(b, loc, x); }
   Value tanh(Value x) { return TanhOp::create(b, loc, x); }
   Value sigmoid(Value x) { return SigmoidOp::create(b, loc, x); }
@@ -374,6 +377,53 @@ static Value hardswishGrad(GradBuilder &gb, Value g, Value x) {
   return gb.where(below, gb.scalarLike(0, g), upper);
 }
 GRAFT_UNARY_VJP(HardswishOp, INPUT, hardswishGrad(gb, g, x))
+
+// PyTorch's hardsigmoid_backward: g / 6 strictly between -3 and 3, else 0.
+static Value hardsigmoidGrad(GradBuilder &gb, Value g, Value x) {
+  Value below = gb.cmp(ComparePredicate::le, x, gb.scalarLike(-3, x));
+  Value above = gb.cmp(ComparePredicate::ge, x, gb.scalarLike(3, x));
+  Value zero = gb.scalarLike(0, g);
+  Value middle = gb.mul(g, 1.0 / 6.0);
+  Value upper = gb.where(above, zero, middle);
+  return gb.where(below, zero, upper);
+}
+GRAFT_UNARY_VJP(HardsigmoidOp, INPUT, hardsigmoidGrad(gb, g, x))
+
+// g / (x + 1)
+static Value log1pGrad(GradBuilder &gb, Value g, Value x) {
+  Value xp1 = gb.add(x, gb.scalarLike(1, x));
+  return gb.div(g, xp1);
+}
+GRAFT_UNARY_VJP(Log1pOp, INPUT, log1pGrad(gb, g, x))
+
+// PyTorch's mish_backward: with s = sigmoid(x) and t = tanh(log1p(exp(x))),
+// g * (t + x * s * (1 - t * t)).
+static Value mishGrad(GradBuilder &gb, Value g, Value x) {
+  Value s = gb.sigmoid(x);
+  Value e = gb.exp(x);
+  Value sp = gb.log1p(e);
+  Value t = gb.tanh(sp);
+  Value tt = gb.mul(t, t);
+  Value oneMinus = gb.sub(gb.scalarLike(1, x), tt);
+  Value xs = gb.mul(x, s);
+  Value term = gb.mul(xs, oneMinus);
+  Value sum = gb.add(t, term);
+  return gb.mul(g, sum);
+}
+GRAFT_UNARY_VJP(MishOp, INPUT, mishGrad(gb, g, x))
+
+// g * cos(x) and -g * sin(x)
+static Value sinGrad(GradBuilder &gb, Value g, Value x) {
+  Value c = gb.cos(x);
+  return gb.mul(g, c);
+}
+GRAFT_UNARY_VJP(SinOp, INPUT, sinGrad(gb, g, x))
+static Value cosGrad(GradBuilder &gb, Value g, Value x) {
+  Value s = gb.sin(x);
+  Value ns = gb.neg(s);
+  return gb.mul(g, ns);
+}
+GRAFT_UNARY_VJP(CosOp, INPUT, cosGrad(gb, g, x))
 
 SmallVector<Value> SiluOp::getSavedForBackward(ArrayRef<bool>) {
   return {getInput()};

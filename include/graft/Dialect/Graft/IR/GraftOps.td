@@ -400,6 +400,14 @@ def Graft_SigmoidOp : Graft_UnaryOp<"sigmoid", "SigmoidBackward0",
 def Graft_ErfOp : Graft_UnaryOp<"erf", "ErfBackward0", "torch.erf(x)", "erf(x)">;
 def Graft_HardswishOp : Graft_UnaryOp<"hardswish", "HardswishBackward0",
     "F.hardswish(x)", "x * min(max(x + 3, 0), 6) / 6", "Hardswish">;
+def Graft_HardsigmoidOp : Graft_UnaryOp<"hardsigmoid", "HardsigmoidBackward0",
+    "F.hardsigmoid(x)", "min(max(x + 3, 0), 6) / 6", "Hardsigmoid">;
+def Graft_Log1pOp
+    : Graft_UnaryOp<"log1p", "Log1PBackward0", "torch.log1p(x)", "log1p(x)">;
+def Graft_MishOp : Graft_UnaryOp<"mish", "MishBackward0", "F.mish(x)",
+    "x * tanh(log1p(exp(x)))", "Mish">;
+def Graft_SinOp : Graft_UnaryOp<"sin", "SinBackward0", "torch.sin(x)", "sin(x)">;
+def Graft_CosOp : Graft_UnaryOp<"cos", "CosBackward0", "torch.cos(x)", "cos(x)">;
 
 def Graft_GeluOp : Graft_DiffOp<"gelu", "GeluBackward0",
     [Pure, SameOperandsAndResultType]> {

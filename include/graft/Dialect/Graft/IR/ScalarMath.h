@@ -40,6 +40,9 @@ struct UnaryRow {
 namespace scalar {
 inline double exp(double x) { return std::exp(x); }
 inline double log(double x) { return std::log(x); }
+inline double log1p(double x) { return std::log1p(x); }
+inline double sin(double x) { return std::sin(x); }
+inline double cos(double x) { return std::cos(x); }
 inline double sqrt(double x) { return std::sqrt(x); }
 inline double rsqrt(double x) { return 1.0 / std::sqrt(x); }
 inline double abs(double x) { return std::fabs(x); }
