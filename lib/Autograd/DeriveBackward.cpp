@@ -145,7 +145,8 @@ LogicalResult graft::deriveBackward(ModelOp model, BackwardStats *stats) {
       for (const HookPoint &point : it->second) {
         auto call = HookCallOp::create(b, point.loc, point.name, g);
         if (point.retained)
-          call->setAttr("graft.retained", b.getUnitAttr());
+          call->setAttr(GraftDialect::RetainedAttrHelper::getNameStr(),
+                        b.getUnitAttr());
         g = call;
       }
       grads[r] = g;

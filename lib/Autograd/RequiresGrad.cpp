@@ -166,15 +166,17 @@ struct AnnotateRequiresGradPass
       if (op->getNumResults() != 1)
         return;
       AutogradInfo ai = analysis.lookup(op->getResult(0));
-      op->removeAttr("graft.requires_grad");
-      op->removeAttr("graft.grad_fn");
+      op->removeAttr(GraftDialect::RequiresGradAttrHelper::getNameStr());
+      op->removeAttr(GraftDialect::GradFnAttrHelper::getNameStr());
       if (!ai.requiresGrad)
         return;
-      op->setAttr("graft.requires_grad", b.getUnitAttr());
+      op->setAttr(GraftDialect::RequiresGradAttrHelper::getNameStr(),
+                  b.getUnitAttr());
       if (ai.isLeaf) {
         ++numTrainable;
       } else {
-        op->setAttr("graft.grad_fn", b.getStringAttr(ai.gradFn));
+        op->setAttr(GraftDialect::GradFnAttrHelper::getNameStr(),
+                    b.getStringAttr(ai.gradFn));
         ++numRecorded;
       }
     });

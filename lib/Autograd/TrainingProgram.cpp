@@ -64,7 +64,8 @@ public:
       fn.setResultAttr(i, kNameAttrName, b.getStringAttr(s.second));
     }
     if (!mode.empty())
-      fn->setAttr("graft.mode", b.getStringAttr(mode));
+      fn->setAttr(GraftDialect::ModeAttrHelper::getNameStr(),
+                  b.getStringAttr(mode));
     return fn;
   }
 

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "graft/Conversion/Passes.h"
+#include "graft/Dialect/Graft/IR/GraftDialect.h"
 
 #include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -36,6 +37,10 @@ namespace graft {
 } // namespace graft
 
 using namespace mlir;
+
+/// The mark of a contraction (GraftToLinalg), tiled for registers here.
+static constexpr llvm::StringLiteral kContraction =
+    graft::GraftDialect::ContractionAttrHelper::getNameStr();
 
 // The vectorisation of the register tiles of matrix products (tiled by
 // tileProducts): each tile, and the fill or bias broadcast fused into it,
@@ -194,7 +199,7 @@ LogicalResult tileProducts(ModuleOp module, int64_t lanes, int64_t rows,
   MLIRContext *ctx = module.getContext();
   SmallVector<linalg::GenericOp> products;
   module.walk([&](linalg::GenericOp op) {
-    if (op->hasAttr("graft.contraction") && op.hasPureTensorSemantics() &&
+    if (op->hasAttr(kContraction) && op.hasPureTensorSemantics() &&
         op.getNumLoops() == 3)
       products.push_back(op);
   });
@@ -246,7 +251,7 @@ LogicalResult tileProducts(ModuleOp module, int64_t lanes, int64_t rows,
     rewriter.eraseOp(op);
     auto tile = cast<TilingInterface>(tiles->tiledAndFusedOps.front());
     for (Operation *fused : tiles->tiledAndFusedOps)
-      fused->setAttr("graft.contraction", UnitAttr::get(ctx));
+      fused->setAttr(kContraction, UnitAttr::get(ctx));
     rewriter.setInsertionPoint(tile);
     FailureOr<scf::SCFTilingResult> steps =
         scf::tileUsingSCF(rewriter, tile, kSteps);
@@ -346,7 +351,7 @@ LogicalResult vectorizeElementwise(ModuleOp module, unsigned vectorBits) {
   SmallVector<linalg::LinalgOp> work;
   module.walk([&](linalg::LinalgOp op) {
     if (!op.hasPureBufferSemantics() || !hasStaticLoops(op) ||
-        op->hasAttr("graft.contraction") || hasBoolOperand(op))
+        op->hasAttr(kContraction) || hasBoolOperand(op))
       return;
     bool elementwise = isa<linalg::GenericOp, linalg::FillOp>(op) &&
                        op.getNumLoops() == op.getNumParallelLoops();
@@ -439,7 +444,7 @@ LogicalResult splitReductions(ModuleOp module) {
   SmallVector<linalg::LinalgOp> work;
   module.walk([&](linalg::LinalgOp op) {
     if (!op.hasPureTensorSemantics() || !hasStaticLoops(op) ||
-        op->hasAttr("graft.contraction") || op.getNumReductionLoops() == 0 ||
+        op->hasAttr(kContraction) || op.getNumReductionLoops() == 0 ||
         reducesOuterDims(op) || !isa<TilingInterface>(op.getOperation()))
       return;
     int64_t elements = 1;

@@ -385,7 +385,8 @@ public:
               bb, l, arith::AddFOp::create(bb, l, args[2], p).getResult());
         });
     if (tiled)
-      op->setAttr("graft.contraction", b.getUnitAttr());
+      op->setAttr(GraftDialect::ContractionAttrHelper::getNameStr(),
+                  b.getUnitAttr());
     return op.getResult(0);
   }
 

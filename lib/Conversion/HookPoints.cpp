@@ -35,7 +35,8 @@ struct HookPointsPass : graft::impl::HookPointsBase<HookPointsPass> {
       llvm::StringSet<> seen;
       WalkResult r = fn.walk([&](graft::HookCallOp op) {
         if (cuda) {
-          if (op->hasAttr("graft.retained")) {
+          if (op->hasAttr(
+                  graft::GraftDialect::RetainedAttrHelper::getNameStr())) {
             op.getResult().replaceAllUsesWith(op.getGrad());
             op->erase();
             return WalkResult::advance();
@@ -67,7 +68,7 @@ struct HookPointsPass : graft::impl::HookPointsBase<HookPointsPass> {
       if (r.wasInterrupted())
         return signalPassFailure();
       if (!points.empty())
-        fn->setAttr("graft.hook_points",
+        fn->setAttr(graft::GraftDialect::HookPointsAttrHelper::getNameStr(),
                     ArrayAttr::get(module.getContext(), points));
     }
     if (!any || module.lookupSymbol("graft_run_hook"))

@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "graft/Conversion/Passes.h"
+#include "graft/Dialect/Graft/IR/GraftDialect.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -78,7 +79,8 @@ struct OutlineKernelsPass
     llvm::StringMap<func::FuncOp> byBody;
     unsigned nextName = 0;
     for (auto fn : llvm::to_vector(module.getOps<func::FuncOp>())) {
-      if (fn.isDeclaration() || fn->hasAttr("graft.kernel"))
+      if (fn.isDeclaration() ||
+          fn->hasAttr(graft::GraftDialect::KernelAttrHelper::getNameStr()))
         continue;
       for (Operation &op : llvm::make_early_inc_range(fn.front())) {
         if (op.getNumRegions() == 0 ||
@@ -129,7 +131,8 @@ struct OutlineKernelsPass
         } else {
           target = kernel;
           byBody[text] = kernel;
-          kernel->setAttr("graft.kernel", UnitAttr::get(ctx));
+          kernel->setAttr(graft::GraftDialect::KernelAttrHelper::getNameStr(),
+                          UnitAttr::get(ctx));
           // Kept out of line by LLVM: inlined back, the entry points would
           // be one function again, and LLVM's time superlinear in its size.
           kernel->setAttr("passthrough",

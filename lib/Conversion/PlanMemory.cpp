@@ -368,8 +368,10 @@ struct PlanMemoryPass : graft::impl::PlanMemoryBase<PlanMemoryPass> {
       int64_t temporaries;
       int64_t bytes = planWorkspace(fn, temporaries);
       auto i64 = IntegerType::get(&getContext(), 64);
-      fn->setAttr("graft.workspace_bytes", IntegerAttr::get(i64, bytes));
-      fn->setAttr("graft.temporary_bytes", IntegerAttr::get(i64, temporaries));
+      fn->setAttr(graft::GraftDialect::WorkspaceBytesAttrHelper::getNameStr(),
+                  IntegerAttr::get(i64, bytes));
+      fn->setAttr(graft::GraftDialect::TemporaryBytesAttrHelper::getNameStr(),
+                  IntegerAttr::get(i64, temporaries));
     }
   }
 };

@@ -37,7 +37,8 @@ Evaluator::runFunction(func::FuncOp fn, llvm::ArrayRef<Tensor> args) {
     mode = savedMode;
     seed = savedSeed;
   });
-  if (auto m = fn->getAttrOfType<StringAttr>("graft.mode")) {
+  if (auto m = fn->getAttrOfType<StringAttr>(
+          GraftDialect::ModeAttrHelper::getNameStr())) {
     if (m.getValue() == "train")
       mode = Mode::Train;
     else if (m.getValue() == "eval")

@@ -104,8 +104,10 @@ llvm::Error graft::lowerTrainingProgram(
   for (auto fn : module.getOps<LLVM::LLVMFuncOp>()) {
     fn.setArgAttrsAttr(nullptr);
     fn.setResAttrsAttr(nullptr);
-    auto bytes = fn->getAttrOfType<IntegerAttr>("graft.workspace_bytes");
-    auto temporaries = fn->getAttrOfType<IntegerAttr>("graft.temporary_bytes");
+    auto bytes = fn->getAttrOfType<IntegerAttr>(
+        GraftDialect::WorkspaceBytesAttrHelper::getNameStr());
+    auto temporaries = fn->getAttrOfType<IntegerAttr>(
+        GraftDialect::TemporaryBytesAttrHelper::getNameStr());
     for (EntryPoint &ep : entries) {
       if (ep.name != fn.getSymName() || !bytes || !temporaries)
         continue;
@@ -113,7 +115,8 @@ llvm::Error graft::lowerTrainingProgram(
       ep.temporaryBytes = temporaries.getInt();
     }
     // The hook points graft-hook-points recorded (name, gradient type).
-    if (auto points = fn->getAttrOfType<ArrayAttr>("graft.hook_points")) {
+    if (auto points = fn->getAttrOfType<ArrayAttr>(
+            GraftDialect::HookPointsAttrHelper::getNameStr())) {
       for (EntryPoint &ep : entries) {
         if (ep.name != fn.getSymName())
           continue;
@@ -128,7 +131,7 @@ llvm::Error graft::lowerTrainingProgram(
           ep.hooks.push_back(std::move(s));
         }
       }
-      fn->removeAttr("graft.hook_points");
+      fn->removeAttr(GraftDialect::HookPointsAttrHelper::getNameStr());
     }
   }
   return llvm::Error::success();

@@ -30,9 +30,27 @@ def Graft_Dialect : Dialect {
   }];
   let useDefaultAttributePrinterParser = 1;
   let hasConstantMaterializer = 1;
-  // graft.role and graft.name on entry-point arguments and results.
+  // graft.role and graft.name on entry-point arguments and results
+  // (kRoleAttrName and kNameAttrName in GraftEnums.h).
   let hasRegionArgAttrVerify = 1;
   let hasRegionResultAttrVerify = 1;
+  // The attributes passes put on ops: the autograd annotations
+  // (graft-annotate-requires-grad, the backward's retained hook calls), the
+  // mode of an entry point, the lowering's marks (a contraction, an
+  // outlined kernel) and what the lowering records for the runtime (hook
+  // points, the planned workspace). Each has a helper class here,
+  // GraftDialect::<Name>AttrHelper, with its name.
+  let discardableAttrs = (ins
+    "::mlir::UnitAttr":$requires_grad,
+    "::mlir::StringAttr":$grad_fn,
+    "::mlir::UnitAttr":$retained,
+    "::mlir::StringAttr":$mode,
+    "::mlir::UnitAttr":$contraction,
+    "::mlir::UnitAttr":$kernel,
+    "::mlir::ArrayAttr":$hook_points,
+    "::mlir::IntegerAttr":$workspace_bytes,
+    "::mlir::IntegerAttr":$temporary_bytes
+  );
 }
 
 //===----------------------------------------------------------------------===//
