@@ -123,36 +123,24 @@ graft.model @retain_no_grad_frozen {
 """, {"x": x, "e": e, "w": w, "f": f}, {"r": r},
         {"x": x.grad, "w": w.grad, "h": h.grad, "f": f.grad})
 
-# hardswish's gradient at and around its kinks: 0 below -3 (and -0.5 at
-# exactly -3), x / 3 + 1/2 between, 1 from 3 on. 16 elements, so that every
-# one takes PyTorch's vectorised kernel (its scalar tail gives 1.5 at 3).
-x = torch.tensor([-4., -3., -2.5, -1., 0., 0.5, 2., 2.9999, 3., 3.5, 5.,
-                  -3.0001, 1., -0.5, 2.5, 4.], requires_grad=True)
-r = torch.nn.functional.hardswish(x)
-r.sum().backward()
-example("hardswish_kinks", "F.hardswish's gradient on both sides of -3 and 3", """
-graft.model @hardswish_kinks {
+# The gradients of hardswish and hardsigmoid at and around their kinks.
+# hardswish: 0 below -3 (and -0.5 at exactly -3), x / 3 + 1/2 between, 1
+# from 3 on; hardsigmoid: g / 6 strictly between -3 and 3, 0 at and beyond
+# them. 16 elements, so that every one takes PyTorch's vectorised kernel
+# (hardswish's scalar tail gives 1.5 at 3).
+for op in ["hardswish", "hardsigmoid"]:
+    x = torch.tensor([-4., -3., -2.5, -1., 0., 0.5, 2., 2.9999, 3., 3.5, 5.,
+                      -3.0001, 1., -0.5, 2.5, 4.], requires_grad=True)
+    r = getattr(torch.nn.functional, op)(x)
+    r.sum().backward()
+    example(f"{op}_kinks", f"F.{op}'s gradient on both sides of -3 and 3", f"""
+graft.model @{op}_kinks {{
   %x = graft.input "x" requires_grad : tensor<16xf32>
-  %r = graft.hardswish %x : tensor<16xf32>
+  %r = graft.{op} %x : tensor<16xf32>
   %l = graft.sum %r : tensor<16xf32> -> tensor<f32>
   graft.output "r" %r : tensor<16xf32>
   graft.loss %l : tensor<f32>
-}
-""", {"x": x}, {"r": r}, {"x": x.grad})
-
-# hardsigmoid's: g / 6 strictly between -3 and 3, 0 at and beyond them.
-x = torch.tensor([-4., -3., -2.5, -1., 0., 0.5, 2., 2.9999, 3., 3.5, 5.,
-                  -3.0001, 1., -0.5, 2.5, 4.], requires_grad=True)
-r = torch.nn.functional.hardsigmoid(x)
-r.sum().backward()
-example("hardsigmoid_kinks", "F.hardsigmoid's gradient on both sides of -3 and 3", """
-graft.model @hardsigmoid_kinks {
-  %x = graft.input "x" requires_grad : tensor<16xf32>
-  %r = graft.hardsigmoid %x : tensor<16xf32>
-  %l = graft.sum %r : tensor<16xf32> -> tensor<f32>
-  graft.output "r" %r : tensor<16xf32>
-  graft.loss %l : tensor<f32>
-}
+}}
 """, {"x": x}, {"r": r}, {"x": x.grad})
 
 path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "autograd_goldens.json")
