@@ -1,7 +1,8 @@
 /* Deterministic inputs for a compiled model, shared by bench/gpu_bench.c
  * and test/GPU/Inputs/steps.c (included after the model's header): every
  * input tensor gets values from a hash of its index and `step`; f32 in
- * [-1, 1], integer labels below the output's last dimension. */
+ * [-1, 1], integer labels below the last dimension of the first f32
+ * output (the logits; an i64 output such as an argmax is no class count). */
 #ifndef GRAFT_BENCH_FILL_INPUTS_H
 #define GRAFT_BENCH_FILL_INPUTS_H
 
@@ -13,8 +14,11 @@ static void fill_inputs(graft_context *ctx, int step) {
   for (int32_t i = 0; i < n; ++i) {
     const graft_tensor_desc *d;
     graft_tensor_info(ctx, i, &d);
-    if (d->role == GRAFT_ROLE_OUTPUT && d->rank > 0)
+    if (d->role == GRAFT_ROLE_OUTPUT && d->rank > 0 &&
+        d->dtype == GRAFT_DTYPE_F32) {
       classes = (int)d->shape[d->rank - 1];
+      break;
+    }
   }
   for (int32_t i = 0; i < n; ++i) {
     const graft_tensor_desc *d;
