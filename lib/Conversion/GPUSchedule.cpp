@@ -1,8 +1,9 @@
 //===- GPUSchedule.cpp - Tiled GPU kernels for products and reductions ----===//
 //
-// graft-gpu-schedule: products become shared-memory tiled kernels, long row
-// reductions warp reductions (one warp per output, shuffles), full
-// reductions block reductions (shuffles, then shared memory across warps).
+// graft-gpu-schedule: products become shared-memory tiled kernels (on the
+// tensor cores in TF32 when allowed: mma.sync), long row reductions warp
+// reductions (one warp per output, shuffles), full reductions block
+// reductions (shuffles, then shared memory across warps).
 // Each replaced linalg.generic becomes a gpu.launch built here; the rest of
 // the CUDA pipeline (kernel outlining, NVVM) treats it like any other. See
 // the pass description in Passes.td and docs/GPU.md.
@@ -14,9 +15,12 @@
 #include "BufferOf.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Linalg/Utils/Utils.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Transforms/RegionUtils.h"
 
@@ -224,21 +228,25 @@ std::optional<Product> matchProduct(linalg::GenericOp g) {
 int64_t ceilDiv(int64_t x, int64_t y) { return (x + y - 1) / y; }
 
 /// How a product is tiled: BMxBN tiles of C (64, 32 or 16: the largest that
-/// gives every multiprocessor a block), and `slices` groups of 16x16
-/// threads per block that take turns over the k steps (16x16 tiles only:
-/// small products get more threads and shorter serial chains; the slices'
-/// sums meet in shared memory, in order). tile 0: a few long dot products,
-/// better a warp each.
+/// gives every multiprocessor a block; 128 too on tensor cores), and
+/// `slices` groups of 16x16 threads per block that take turns over the k
+/// steps (16x16 tiles only: small products get more threads and shorter
+/// serial chains; the slices' sums meet in shared memory, in order). tile
+/// 0: a few long dot products, better a warp each. `mma`: on the tensor
+/// cores (TF32), 8 warps of mma.sync instead of 16x16 threads of fma.
 struct ProductTiling {
   int64_t tile, slices;
+  bool mma = false;
 };
 
-ProductTiling productTiling(const Product &p, int64_t multiprocessors) {
+ProductTiling productTiling(const Product &p, int64_t multiprocessors,
+                            bool tensorCores) {
   int64_t M = p.size(p.m), N = p.size(p.n), K = p.size(p.k);
   int64_t batch = p.size(p.batch);
-  for (int64_t tile : {64, 32})
-    if (ceilDiv(M, tile) * ceilDiv(N, tile) * batch >= multiprocessors)
-      return {tile, 1};
+  for (int64_t tile : {128, 64, 32})
+    if ((tile < 128 || tensorCores) &&
+        ceilDiv(M, tile) * ceilDiv(N, tile) * batch >= multiprocessors)
+      return {tile, 1, tensorCores};
   int64_t blocks = ceilDiv(M, 16) * ceilDiv(N, 16) * batch;
   if (2 * blocks < multiprocessors && K >= 8 * kWarp)
     return {0, 1};
@@ -246,12 +254,19 @@ ProductTiling productTiling(const Product &p, int64_t multiprocessors) {
 }
 
 /// Replaces the product `g` with a shared-memory tiled kernel: BMxBN tiles
-/// of 16x16 threads (times `slices` along z), k in steps of kTileK.
+/// of 16x16 threads (times `slices` along z), k in steps of kTileK. Each
+/// thread accumulates a TMxTN register tile with fma, or (tiling.mma) each
+/// of the 8 warps an (MT*16)x(NT*8) part with mma.sync m16n8k8.
 void emitProduct(linalg::GenericOp g, const Product &p, ProductTiling tiling) {
   const int64_t M = p.size(p.m), N = p.size(p.n), K = p.size(p.k),
                 batch = p.size(p.batch);
   const int64_t BM = tiling.tile, BN = tiling.tile, S = tiling.slices,
                 TM = BM / kThreadsXY, TN = BN / kThreadsXY;
+  const bool mma = tiling.mma;
+  // Tensor cores: the warps tile the block 2 x 4, each its WMxWN part as
+  // MT x NT fragments of 16x8.
+  const int64_t WM = BM / 2, WN = BN / 4, MT = WM / 16, NT = WN / 8;
+  assert((!mma || (S == 1 && MT > 0 && NT > 0)) && "no tensor-core tiling");
   SmallVector<AffineMap> maps = g.getIndexingMapsArray();
   Value A = g.getDpsInputs()[0], B = g.getDpsInputs()[1],
         C = g.getDpsInits()[0];
@@ -266,8 +281,12 @@ void emitProduct(linalg::GenericOp g, const Product &p, ProductTiling tiling) {
 
   OpBuilder b(g);
   Location loc = g.getLoc();
-  MemRefType asType = sharedMemRef({S, kTileK, BM + 1}, elt);
-  MemRefType bsType = sharedMemRef({S, kTileK, BN + 1}, elt);
+  // Padding: the staging stores and the fma reads walk one row, a
+  // fragment's reads 4 rows by 8 columns (a row of BM + 8 words starts 8
+  // banks further).
+  const int64_t pad = mma ? 8 : 1;
+  MemRefType asType = sharedMemRef({S, kTileK, BM + pad}, elt);
+  MemRefType bsType = sharedMemRef({S, kTileK, BN + pad}, elt);
   SmallVector<Type> workgroup = {asType, bsType};
   if (S > 1)
     workgroup.push_back(sharedMemRef({S, BM * BN}, elt));
@@ -286,7 +305,29 @@ void emitProduct(linalg::GenericOp g, const Product &p, ProductTiling tiling) {
   Value row0 = e.mul(launch.getBlockIds().y, e.idx(BM));
   Value col0 = e.mul(launch.getBlockIds().x, e.idx(BN));
   Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(elt));
-  SmallVector<Value> init(TM * TN, zero);
+  // The tensor-core fragments' coordinates (PTX ISA, "Matrix fragments for
+  // mma.m16n8k8"): lane = 4 * group + thread in group.
+  Value group, quad, warpRow0, warpCol0;
+  if (mma) {
+    Value warp = e.div(tid, kWarp), lane = e.rem(tid, kWarp);
+    group = e.div(lane, 4);
+    quad = e.rem(lane, 4);
+    warpRow0 = e.mul(e.div(warp, 4), e.idx(WM));
+    warpCol0 = e.mul(e.rem(warp, 4), e.idx(WN));
+  }
+  SmallVector<Value> init(mma ? MT * NT * 4 : TM * TN, zero);
+  // Where the thread's accumulator `i` lies in the block's tile: (row, col).
+  auto position = [&](Emitter &x, int64_t i) -> std::pair<Value, Value> {
+    if (!mma)
+      return {x.add(ty, x.idx(i / TN * kThreadsXY)),
+              x.add(tx, x.idx(i % TN * kThreadsXY))};
+    // Fragment (mt, nt), element r: rows group (+8 for r >= 2), columns
+    // 2 * quad + r % 2.
+    int64_t frag = i / 4, r = i % 4, mt = frag / NT, nt = frag % NT;
+    Value pairCol = x.mul(quad, x.idx(2));
+    return {x.add(warpRow0, x.add(group, x.idx(mt * 16 + 8 * (r / 2)))),
+            x.add(warpCol0, x.add(pairCol, x.idx(nt * 8 + r % 2)))};
+  };
 
   // One operand's share of a k step: an `extent` (its own flattened dim)
   // by kTileK tile; thread t of the slice moves elements t, t + 256, ...
@@ -338,7 +379,13 @@ void emitProduct(linalg::GenericOp g, const Product &p, ProductTiling tiling) {
     for (const Operand &o : ops)
       for (int64_t r = 0; r < o.perThread(); ++r) {
         auto [kk, own] = slot(e, o, r);
-        memref::StoreOp::create(e.b, e.loc, values.front(), o.tile,
+        Value v = values.front();
+        if (mma) { // rounded to TF32 once, here (cvt.rna.tf32.f32)
+          Value bits = NVVM::ConvertFloatToTF32Op::create(
+              e.b, e.loc, e.b.getI32Type(), v, NVVM::FPRoundingMode::RNA);
+          v = arith::BitcastOp::create(e.b, e.loc, elt, bits);
+        }
+        memref::StoreOp::create(e.b, e.loc, v, o.tile,
                                 ValueRange{slice, kk, own});
         values = values.drop_front();
       }
@@ -351,6 +398,47 @@ void emitProduct(linalg::GenericOp g, const Product &p, ProductTiling tiling) {
   int64_t steps = ceilDiv(ceilDiv(K, kTileK), S);
   auto kAt = [&](Emitter &e, Value step) {
     return e.mul(e.add(e.mul(step, e.idx(S)), slice), e.idx(kTileK));
+  };
+  // One k8 step of every fragment of the warp: A (16x8, rows = m) and B
+  // (8x8, rows = k) fragments read from shared memory (A: rows group,
+  // group + 8, columns quad, quad + 4; B: rows quad, quad + 4, column
+  // group), then MT x NT mma.sync m16n8k8 into the accumulators.
+  auto emitMmaStep = [&](OpBuilder &ib, Location il, Value k8, ValueRange acc) {
+    Emitter ie{ib, il};
+    auto fragment = [&](Value tile, Value k, Value own, int64_t rows,
+                        bool aRows) {
+      SmallVector<Value> v;
+      for (int64_t r = 0; r < rows; ++r) {
+        int64_t dk = aRows ? 4 * (r / 2) : 4 * r,
+                down = aRows ? 8 * (r % 2) : 0;
+        v.push_back(memref::LoadOp::create(
+            ib, il, tile,
+            ValueRange{slice, ie.add(k, ie.add(quad, ie.idx(dk))),
+                       ie.add(own, ie.idx(down))}));
+      }
+      return vector::FromElementsOp::create(ib, il,
+                                            VectorType::get({rows, 1}, elt), v);
+    };
+    SmallVector<Value> af, bf, sums;
+    for (int64_t mt = 0; mt < MT; ++mt)
+      af.push_back(fragment(
+          as, k8, ie.add(warpRow0, ie.add(group, ie.idx(mt * 16))), 4, true));
+    for (int64_t nt = 0; nt < NT; ++nt)
+      bf.push_back(fragment(
+          bs, k8, ie.add(warpCol0, ie.add(group, ie.idx(nt * 8))), 2, false));
+    auto cType = VectorType::get({2, 2}, elt);
+    for (int64_t mt = 0; mt < MT; ++mt)
+      for (int64_t nt = 0; nt < NT; ++nt) {
+        ValueRange c = acc.slice((mt * NT + nt) * 4, 4);
+        Value cv = vector::FromElementsOp::create(ib, il, cType, c);
+        Value d = nvgpu::MmaSyncOp::create(ib, il, af[mt], bf[nt], cv,
+                                           ArrayRef<int64_t>{16, 8, 8},
+                                           /*tf32Enabled=*/true);
+        for (int64_t r = 0; r < 4; ++r)
+          sums.push_back(vector::ExtractOp::create(
+              ib, il, d, ArrayRef<int64_t>{r / 2, r % 2}));
+      }
+    scf::YieldOp::create(ib, il, sums);
   };
   SmallVector<Value> carried(init);
   load(e, kAt(e, e.idx(0)), carried);
@@ -365,8 +453,12 @@ void emitProduct(linalg::GenericOp g, const Product &p, ProductTiling tiling) {
         SmallVector<Value> next;
         load(oe, kAt(oe, oe.add(step, oe.idx(1))), next);
         auto inner = scf::ForOp::create(
-            ob, l, oe.idx(0), oe.idx(kTileK), oe.idx(1), accs,
+            ob, l, oe.idx(0), oe.idx(kTileK), oe.idx(mma ? 8 : 1), accs,
             [&](OpBuilder &ib, Location il, Value kk, ValueRange acc) {
+              if (mma) {
+                emitMmaStep(ib, il, kk, acc);
+                return;
+              }
               Emitter ie{ib, il};
               SmallVector<Value> av, bv, sums;
               for (int64_t i = 0; i < TM; ++i)
@@ -395,31 +487,29 @@ void emitProduct(linalg::GenericOp g, const Product &p, ProductTiling tiling) {
                                       e.idx(0));
   if (S > 1) {
     Value red = launch.getWorkgroupAttributions()[2];
-    auto at = [&](Emitter &x, int64_t i, int64_t j) {
-      return x.add(x.mul(x.add(ty, x.idx(i * kThreadsXY)), x.idx(BN)),
-                   x.add(tx, x.idx(j * kThreadsXY)));
+    auto at = [&](Emitter &x, int64_t i) {
+      auto [row, col] = position(x, i);
+      return x.add(x.mul(row, x.idx(BN)), col);
     };
-    for (int64_t i = 0; i < TM; ++i)
-      for (int64_t j = 0; j < TN; ++j)
-        memref::StoreOp::create(b, loc, sums[i * TN + j], red,
-                                ValueRange{slice, at(e, i, j)});
+    for (size_t i = 0; i < nacc; ++i)
+      memref::StoreOp::create(b, loc, sums[i], red,
+                              ValueRange{slice, at(e, i)});
     gpu::BarrierOp::create(b, loc);
     auto total = scf::IfOp::create(
         b, loc, first,
         [&](OpBuilder &tb, Location l) {
           Emitter te{tb, l};
           SmallVector<Value> t;
-          for (int64_t i = 0; i < TM; ++i)
-            for (int64_t j = 0; j < TN; ++j) {
-              Value v = memref::LoadOp::create(
-                  tb, l, red, ValueRange{te.idx(0), at(te, i, j)});
-              for (int64_t s2 = 1; s2 < S; ++s2)
-                v = arith::AddFOp::create(
-                    tb, l, v,
-                    memref::LoadOp::create(tb, l, red,
-                                           ValueRange{te.idx(s2), at(te, i, j)}));
-              t.push_back(v);
-            }
+          for (size_t i = 0; i < nacc; ++i) {
+            Value v = memref::LoadOp::create(tb, l, red,
+                                             ValueRange{te.idx(0), at(te, i)});
+            for (int64_t s2 = 1; s2 < S; ++s2)
+              v = arith::AddFOp::create(
+                  tb, l, v,
+                  memref::LoadOp::create(tb, l, red,
+                                         ValueRange{te.idx(s2), at(te, i)}));
+            t.push_back(v);
+          }
           scf::YieldOp::create(tb, l, t);
         },
         [&](OpBuilder &eb, Location l) { scf::YieldOp::create(eb, l, init); });
@@ -427,24 +517,23 @@ void emitProduct(linalg::GenericOp g, const Product &p, ProductTiling tiling) {
   }
 
   // C += the sums, inside the bounds, by slice 0.
-  for (int64_t i = 0; i < TM; ++i)
-    for (int64_t j = 0; j < TN; ++j) {
-      Value mAt = e.add(row0, e.add(ty, e.idx(i * kThreadsXY)));
-      Value nAt = e.add(col0, e.add(tx, e.idx(j * kThreadsXY)));
-      Value inside = e.both(first, e.both(e.lt(mAt, M), e.lt(nAt, N)));
-      Value acc = sums[i * TN + j];
-      scf::IfOp::create(b, loc, inside, [&](OpBuilder &tb, Location l) {
-        Emitter te{tb, l};
-        SmallVector<Value> at(ivs);
-        te.delinearize(mAt, p.trips, p.m, at);
-        te.delinearize(nAt, p.trips, p.n, at);
-        SmallVector<Value> idx = te.indices(maps[2], at);
-        Value old = memref::LoadOp::create(tb, l, C, idx);
-        Value sum = arith::AddFOp::create(tb, l, old, acc);
-        memref::StoreOp::create(tb, l, sum, C, idx);
-        scf::YieldOp::create(tb, l);
-      });
-    }
+  for (size_t i = 0; i < nacc; ++i) {
+    auto [row, col] = position(e, i);
+    Value mAt = e.add(row0, row), nAt = e.add(col0, col);
+    Value inside = e.both(first, e.both(e.lt(mAt, M), e.lt(nAt, N)));
+    Value acc = sums[i];
+    scf::IfOp::create(b, loc, inside, [&](OpBuilder &tb, Location l) {
+      Emitter te{tb, l};
+      SmallVector<Value> at(ivs);
+      te.delinearize(mAt, p.trips, p.m, at);
+      te.delinearize(nAt, p.trips, p.n, at);
+      SmallVector<Value> idx = te.indices(maps[2], at);
+      Value old = memref::LoadOp::create(tb, l, C, idx);
+      Value sum = arith::AddFOp::create(tb, l, old, acc);
+      memref::StoreOp::create(tb, l, sum, C, idx);
+      scf::YieldOp::create(tb, l);
+    });
+  }
   g.erase();
 }
 
@@ -856,7 +945,11 @@ struct GPUSchedulePass : graft::impl::GPUScheduleBase<GPUSchedulePass> {
       std::optional<Reduction> r =
           reductions ? matchReduction(g) : std::nullopt;
       if (auto p = products ? matchProduct(g) : std::nullopt) {
-        ProductTiling tiling = productTiling(*p, multiprocessors);
+        ProductTiling tiling =
+            productTiling(*p, multiprocessors,
+                          tf32 && cast<MemRefType>(g.getDpsInits()[0].getType())
+                                      .getElementType()
+                                      .isF32());
         if (tiling.tile == 0 && r && worthAWarp(g, *r)) {
           emitRowReduction(g, *r);
           continue;

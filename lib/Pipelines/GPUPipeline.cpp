@@ -30,10 +30,12 @@
 #include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
 #include "mlir/Conversion/NVVMToLLVM/NVVMToLLVM.h"
 #include "mlir/Conversion/UBToLLVM/UBToLLVM.h"
+#include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVM.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/Index/IR/IndexDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/UB/IR/UBOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -52,8 +54,8 @@ using namespace mlir;
 
 void graft::registerGPUCodegenDialects(DialectRegistry &registry) {
   registerCodegenDialects(registry);
-  registry.insert<gpu::GPUDialect, NVVM::NVVMDialect, index::IndexDialect,
-                  ub::UBDialect>();
+  registry.insert<gpu::GPUDialect, NVVM::NVVMDialect, nvgpu::NVGPUDialect,
+                  index::IndexDialect, ub::UBDialect>();
   NVVM::registerNVVMTargetInterfaceExternalModels(registry);
   registerGPUDialectTranslation(registry);
   registerNVVMDialectTranslation(registry);
@@ -69,19 +71,22 @@ void graft::registerGPUCodegenDialects(DialectRegistry &registry) {
   registerConvertNVVMToLLVMInterface(registry);
   NVVM::registerConvertGpuToNVVMInterface(registry);
   ub::registerConvertUBToLLVMInterface(registry);
+  vector::registerConvertVectorToLLVMInterface(registry);
   gpu::registerConvertGpuToLLVMInterface(registry);
 }
 
 namespace {
 
 // After the target-neutral steps every pipeline shares (Pipelines.h), the
-// GPU's. `%CHIPS%` is replaced by one nvvm-attach-target per chip; the
-// workspace that graft-plan-memory plans is allocated once on the device
-// by the CUDA runtime.
+// GPU's. `%CHIPS%` is replaced by one nvvm-attach-target per chip, `%TF32%`
+// by graft-gpu-schedule's tf32 option; the workspace that
+// graft-plan-memory plans is allocated once on the device by the CUDA
+// runtime. The tensor-core products' nvgpu.mma.sync become NVVM before
+// the rest of the kernels.
 const char kGPUPipeline[] =
     "buffer-deallocation-pipeline, convert-bufferization-to-memref,"
     "graft-gpu-parallel-first,"
-    "func.func(graft-gpu-schedule),"
+    "func.func(graft-gpu-schedule{tf32=%TF32%}),"
     "func.func(convert-linalg-to-parallel-loops, graft-gpu-fuse-parallel),"
     "graft-gpu-map-loops,"
     "func.func(convert-parallel-loops-to-gpu),"
@@ -92,20 +97,22 @@ const char kGPUPipeline[] =
     "canonicalize, cse,"
     "expand-strided-metadata, lower-affine, convert-scf-to-cf,"
     "%CHIPS%"
-    "gpu.module(convert-gpu-to-nvvm{use-bare-ptr-memref-call-conv=1},"
+    "gpu.module(convert-nvgpu-to-nvvm,"
+    "           convert-gpu-to-nvvm{use-bare-ptr-memref-call-conv=1},"
     "           convert-arith-to-llvm, convert-index-to-llvm, canonicalize,"
     "           cse, reconcile-unrealized-casts),"
     "gpu-to-llvm{use-bare-pointers-for-kernels=1 "
     "use-bare-pointers-for-host=1},"
     "convert-cf-to-llvm, reconcile-unrealized-casts";
 
-std::string pipelineText(const std::vector<std::string> &chips) {
+std::string pipelineText(const graft::GPUOptions &options) {
   std::string attach;
-  for (const std::string &chip : chips)
+  for (const std::string &chip : options.chips)
     attach += "nvvm-attach-target{chip=" + chip + " O=3},";
   std::string text = graft::linalgPipeline(/*cpu=*/false) +
                      graft::kBufferizePipeline + kGPUPipeline;
   text.replace(text.find("%CHIPS%"), 7, attach);
+  text.replace(text.find("%TF32%"), 6, options.tf32 ? "1" : "0");
   return text;
 }
 
@@ -117,7 +124,7 @@ void registerOnce() {
       "Lowers the training program's functions to host LLVM code launching "
       "NVVM kernels (sm_80 and sm_90), with the kernels as PTX",
       [](OpPassManager &pm) {
-        (void)graft::buildGPUPipeline(pm, graft::defaultGPUChips());
+        (void)graft::buildGPUPipeline(pm, graft::GPUOptions());
         (void)parsePassPipeline("gpu-module-to-binary{format=isa}", pm,
                                 llvm::errs());
       });
@@ -132,9 +139,9 @@ void graft::registerGPUCodegenPasses() {
 std::vector<std::string> graft::defaultGPUChips() { return {"sm_80", "sm_90"}; }
 
 LogicalResult graft::buildGPUPipeline(OpPassManager &pm,
-                                      const std::vector<std::string> &chips) {
+                                      const GPUOptions &options) {
   registerGPUCodegenPasses();
-  return parsePassPipeline(pipelineText(chips), pm, llvm::errs());
+  return parsePassPipeline(pipelineText(options), pm, llvm::errs());
 }
 
 std::string graft::findCUDAToolkit() {

@@ -17,12 +17,14 @@ static llvm::Error error(const llvm::Twine &msg) {
                                  "graft: error: " + msg.str());
 }
 
-llvm::Error graft::lowerTrainingProgramForCUDA(
-    ModuleOp module, std::vector<EntryPoint> &entries,
-    const std::vector<std::string> &chips, std::vector<GPUImage> &images) {
-  if (llvm::Error e = lowerTrainingProgram(
-          module, entries,
-          [&](OpPassManager &pm) { return buildGPUPipeline(pm, chips); }))
+llvm::Error graft::lowerTrainingProgramForCUDA(ModuleOp module,
+                                               std::vector<EntryPoint> &entries,
+                                               const GPUOptions &options,
+                                               std::vector<GPUImage> &images) {
+  if (llvm::Error e =
+          lowerTrainingProgram(module, entries, [&](OpPassManager &pm) {
+            return buildGPUPipeline(pm, options);
+          }))
     return e;
   if (failed(serializeGPUModules(module, findCUDAToolkit(), images)))
     return error("compiling the GPU kernels failed");

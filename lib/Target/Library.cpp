@@ -224,14 +224,16 @@ graft::compileLibrary(ModuleOp module, const LibraryOptions &options) {
   std::vector<GPUImage> gpuImages;
   TimingScope noTiming;
   TimingScope &timing = options.timing ? *options.timing : noTiming;
-  if (llvm::Error e = cuda ? lowerTrainingProgramForCUDA(
-                                 module, entries, defaultGPUChips(), gpuImages)
-                           : lowerTrainingProgram(
-                                 module, entries,
-                                 [&](OpPassManager &pm) {
-                                   return buildCPUPipeline(pm, vectorBits);
-                                 },
-                                 options.timing))
+  GPUOptions gpu;
+  gpu.tf32 = options.allowTF32;
+  if (llvm::Error e =
+          cuda ? lowerTrainingProgramForCUDA(module, entries, gpu, gpuImages)
+               : lowerTrainingProgram(
+                     module, entries,
+                     [&](OpPassManager &pm) {
+                       return buildCPUPipeline(pm, vectorBits);
+                     },
+                     options.timing))
     return std::move(e);
 
   // The context's tensors: one per role and name, ordered by role.

@@ -5,6 +5,7 @@
 // RUN: graft-opt %s -pass-pipeline='builtin.module(func.func(graft-gpu-schedule, cse))' | FileCheck %s
 // RUN: graft-opt %s -pass-pipeline='builtin.module(func.func(graft-gpu-schedule{multiprocessors=1}))' | FileCheck %s --check-prefix=TILE64
 // RUN: graft-opt %s -pass-pipeline='builtin.module(func.func(graft-gpu-schedule{products=0 reductions=0}))' | FileCheck %s --check-prefix=OFF
+// RUN: graft-opt %s -pass-pipeline='builtin.module(func.func(graft-gpu-schedule{multiprocessors=1 tf32=1}, cse))' | FileCheck %s --check-prefix=TF32
 
 #mk = affine_map<(m, n, k) -> (m, k)>
 #kn = affine_map<(m, n, k) -> (k, n)>
@@ -62,6 +63,27 @@
 // OFF-LABEL: func.func @product
 // OFF: linalg.generic
 // OFF-NOT: gpu.launch
+// TF32 (tensor cores): 128x128 tiles, staged rounded to TF32 (cvt.rna) in
+// shared memory padded by 8; 8 warps, each 64x32 of the tile as 4x4
+// fragments: per k8 step 4 A fragments (4 elements), 4 B fragments (2),
+// then 16 mma.sync m16n8k8; 64 accumulators per thread.
+// TF32-LABEL: func.func @product
+// TF32: gpu.launch {{.*}} workgroup(%[[AS:.*]] : memref<1x16x136xf32, #gpu.address_space<workgroup>>, %[[BS:.*]] : memref<1x16x136xf32, #gpu.address_space<workgroup>>)
+// TF32: scf.for {{.*}} -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32)
+// TF32: %[[BITS:.*]] = nvvm.convert.float.to.tf32 %{{.*}} {rnd = #nvvm.fp_rnd_mode<rna>}
+// TF32-NEXT: %[[ROUNDED:.*]] = arith.bitcast %[[BITS]] : i32 to f32
+// TF32-NEXT: memref.store %[[ROUNDED]], %[[AS]]
+// TF32: gpu.barrier
+// TF32: scf.for %{{.*}} = %c0 to %c16 step %c8
+// TF32-COUNT-4: vector.from_elements {{.*}} : vector<4x1xf32>
+// TF32-COUNT-4: vector.from_elements {{.*}} : vector<2x1xf32>
+// TF32: %[[C:.*]] = vector.from_elements {{.*}} : vector<2x2xf32>
+// TF32-NEXT: %[[D:.*]] = nvgpu.mma.sync(%{{.*}}, %{{.*}}, %[[C]]) {mmaShape = [16, 8, 8], tf32Enabled} : (vector<4x1xf32>, vector<2x1xf32>, vector<2x2xf32>) -> vector<2x2xf32>
+// TF32-NEXT: vector.extract %[[D]][0, 0]
+// TF32-COUNT-15: nvgpu.mma.sync
+// TF32-NOT: math.fma
+// TF32: gpu.barrier
+// TF32-LABEL: func.func @batched
 func.func @product(%a: memref<256x100xf32>, %b: memref<100x192xf32>, %c: memref<256x192xf32>) {
   linalg.generic {indexing_maps = [#mk, #kn, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
       ins(%a, %b : memref<256x100xf32>, memref<100x192xf32>) outs(%c : memref<256x192xf32>) {
@@ -296,6 +318,23 @@ func.func @too_many_rows(%a: memref<8388608x4xf32>, %b: memref<4x1xf32>, %c: mem
     %p = arith.mulf %x, %y : f32
     %s = arith.addf %acc, %p : f32
     linalg.yield %s : f32
+  }
+  return
+}
+
+// f64 products keep the f32-style kernel (fma) even with tf32=1.
+// TF32-LABEL: func.func @product_f64
+// TF32: workgroup(%{{.*}} : memref<1x16x65xf64, #gpu.address_space<workgroup>>
+// TF32-NOT: nvgpu.mma.sync
+// TF32: math.fma
+// TF32-NOT: nvgpu.mma.sync
+func.func @product_f64(%a: memref<256x100xf64>, %b: memref<100x192xf64>, %c: memref<256x192xf64>) {
+  linalg.generic {indexing_maps = [#mk, #kn, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<256x100xf64>, memref<100x192xf64>) outs(%c : memref<256x192xf64>) {
+  ^bb0(%x: f64, %y: f64, %acc: f64):
+    %p = arith.mulf %x, %y : f64
+    %s = arith.addf %acc, %p : f64
+    linalg.yield %s : f64
   }
   return
 }

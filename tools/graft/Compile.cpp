@@ -55,6 +55,12 @@ cl::opt<bool> emitPTX("emit-ptx", cl::init(false),
                       cl::desc("With --target=cuda: also write the kernels' "
                                "PTX to OUTDIR"),
                       cl::sub(graft::cli::compileCmd));
+cl::opt<bool> allowTF32(
+    "allow-tf32", cl::init(false),
+    cl::desc("With --target=cuda: f32 matrix products and convolutions on "
+             "the tensor cores in TF32 (PyTorch's allow_tf32; about 1e-3 "
+             "relative error)"),
+    cl::sub(graft::cli::compileCmd));
 cl::opt<bool> timing("timing", cl::init(false),
                       cl::desc("Print the time of each compiler stage and "
                                "pass (to stderr)"),
@@ -75,6 +81,12 @@ cl::list<std::string> dims("dim", cl::desc("Override a named dimension: --dim B=
 int graft::cli::runCompile() {
   auto start = std::chrono::steady_clock::now();
   DialectRegistry registry;
+  for (auto [set, name] : {std::pair<bool, const char *>{emitPTX, "--emit-ptx"},
+                           {allowTF32, "--allow-tf32"}})
+    if (set && target != "cuda") {
+      llvm::errs() << "graft: error: " << name << " needs --target=cuda\n";
+      return 2;
+    }
   if (target == "cuda")
     registerGPUCodegenDialects(registry);
   else
@@ -102,6 +114,7 @@ int graft::cli::runCompile() {
   lib.modelName = modelName;
   lib.target = target;
   lib.emitPTX = emitPTX;
+  lib.allowTF32 = allowTF32;
   lib.timing = &root;
   lib.cudaRuntimeObject =
       llvm::StringRef(reinterpret_cast<const char *>(graftCudaRuntimeObject),

@@ -600,6 +600,19 @@ def GPUSchedule : Pass<"graft-gpu-schedule", "::mlir::func::FuncOp"> {
     Summation order differs from the CPU's serial order; results agree to
     f32 rounding.
 
+    **Tensor cores** (`tf32=1`, PyTorch's `allow_tf32`; off by default): f32
+    products whose tile is 128x128, 64x64 or 32x32 (128x128 when that still
+    gives every multiprocessor a block) run on the tensor cores in TF32.
+    The staging rounds each element to TF32 (`nvvm.convert.float.to.tf32`,
+    round to nearest, ties away: `cvt.rna`) as it stores it in shared
+    memory, padded by 8 elements (the fragment reads are then free of bank
+    conflicts). The 8 warps of the block tile it 2x4; each warp multiplies
+    its (BM/2)x(BN/4) part with `nvgpu.mma.sync` (m16n8k8, TF32 operands,
+    f32 accumulators: `mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32`),
+    reading its A and B fragments from shared memory. TF32 keeps 10 bits of
+    mantissa: products agree with f32 to about 1e-3 relative, as PyTorch's
+    and cuBLAS's TF32 do. Smaller products keep the f32 kernel.
+
     ```mlir
     linalg.generic {... iterator_types = ["parallel", "parallel", "reduction"]}
         ins(%a, %b : memref<128x784xf32>, memref<784x512xf32>)
@@ -626,10 +639,16 @@ def GPUSchedule : Pass<"graft-gpu-schedule", "::mlir::func::FuncOp"> {
     Option<"multiprocessors", "multiprocessors", "unsigned",
            /*default=*/"132",
            "Multiprocessors to fill: below this many 64x64 tiles, products "
-           "use 32x32 tiles (132 on an H100 or H200)">
+           "use 32x32 tiles (132 on an H100 or H200)">,
+    Option<"tf32", "tf32", "bool", /*default=*/"false",
+           "Run f32 products on the tensor cores in TF32 (PyTorch's "
+           "allow_tf32; sm_80 and later)">
   ];
   let dependentDialects = ["::mlir::gpu::GPUDialect",
                            "::mlir::math::MathDialect",
+                           "::mlir::NVVM::NVVMDialect",
+                           "::mlir::nvgpu::NVGPUDialect",
+                           "::mlir::vector::VectorDialect",
                            "::mlir::scf::SCFDialect",
                            "::mlir::arith::ArithDialect",
                            "::mlir::memref::MemRefDialect"];

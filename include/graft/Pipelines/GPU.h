@@ -35,12 +35,20 @@ void registerGPUCodegenPasses();
 /// The chips every kernel is compiled for.
 std::vector<std::string> defaultGPUChips();
 
+/// What the CUDA pipeline compiles for, and how.
+struct GPUOptions {
+  std::vector<std::string> chips = defaultGPUChips();
+  /// f32 products on the tensor cores in TF32 (PyTorch's allow_tf32;
+  /// `graft compile --allow-tf32`).
+  bool tf32 = false;
+};
+
 /// From the training program's functions to host LLVM-dialect functions
 /// (bare-pointer convention; every pointer is a device pointer) and
 /// gpu.modules of NVVM kernels with a target per chip. The gpu.modules are
 /// left for serializeGPUModules (or gpu-module-to-binary).
 mlir::LogicalResult buildGPUPipeline(mlir::OpPassManager &pm,
-                                     const std::vector<std::string> &chips);
+                                     const GPUOptions &options);
 
 /// The CUDA toolkit (a directory with bin/ptxas): $GRAFT_CUDA_PATH,
 /// $CUDA_HOME, $CUDA_PATH, then /usr/local/cuda. Empty when none is found.

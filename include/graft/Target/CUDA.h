@@ -24,12 +24,13 @@ class Module;
 
 namespace graft {
 
-/// Builds the training program and lowers it with the GPU pipeline for
-/// `chips`, then serializes the kernels (cubins too when a CUDA toolkit is
-/// found: graft::findCUDAToolkit). `images` receives the compiled kernels.
+/// Builds the training program and lowers it with the GPU pipeline
+/// (`options`: the chips, TF32), then serializes the kernels (cubins too
+/// when a CUDA toolkit is found: graft::findCUDAToolkit). `images` receives
+/// the compiled kernels.
 llvm::Error lowerTrainingProgramForCUDA(mlir::ModuleOp module,
                                         std::vector<EntryPoint> &entries,
-                                        const std::vector<std::string> &chips,
+                                        const GPUOptions &options,
                                         std::vector<GPUImage> &images);
 
 /// Renames each entry point NAME of `ir` to NAME.device and defines NAME

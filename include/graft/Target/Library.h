@@ -43,6 +43,9 @@ struct LibraryOptions {
   llvm::StringRef cudaRuntimeObject, cudaApiHeader;
   /// For "cuda": also write each kernel module's PTX into outputDir.
   bool emitPTX = false;
+  /// For "cuda": f32 products on the tensor cores in TF32 (PyTorch's
+  /// allow_tf32; docs/GPU.md).
+  bool allowTF32 = false;
   /// Where to record the time of each pass and LLVM phase (null: nowhere).
   mlir::TimingScope *timing = nullptr;
 };
