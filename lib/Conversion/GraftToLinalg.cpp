@@ -61,8 +61,9 @@ Type eltOf(Value v) { return tensorType(v).getElementType(); }
 class Lowering {
 public:
   Lowering(OpBuilder &b, Location loc, bool convProducts = false,
-           bool poolTaps = false)
-      : b(b), loc(loc), convProducts(convProducts), poolTaps(poolTaps) {}
+           bool poolTaps = false, bool batchLoops = false)
+      : b(b), loc(loc), convProducts(convProducts), poolTaps(poolTaps),
+        batchLoops(batchLoops) {}
 
   //===--------------------------------------------------------------------===//
   // Scalars
@@ -342,15 +343,20 @@ public:
   ///
   /// A 2-D product iterates (m, n, k) and is marked `graft.contraction`:
   /// the CPU schedule tiles it for registers and vectorises it
-  /// (graft-cpu-schedule). Batched products iterate (batch..., m, k, n):
+  /// (graft-cpu-schedule). With `batchLoops` (the CPU), a batched product
+  /// is an scf.for over its flattened batch of such 2-D products of slices
+  /// (batchLoop). Otherwise batched products iterate (batch..., m, k, n):
   /// without a schedule, the innermost loop then walks rows of `c` and of
-  /// the result contiguously.
+  /// the result contiguously (the GPU schedule takes the batch dims as
+  /// they are).
   Value contract(Value a, Value c, ArrayRef<int64_t> outShape,
                  Value init = {}) {
     ArrayRef<int64_t> as = shapeOf(a), cs = shapeOf(c);
     Type elt = eltOf(a);
     Value acc = init ? init : filled(outShape, elt, 0.0);
     int64_t batch = outShape.size() - 2, dims = batch + 3;
+    if (batch > 0 && batchLoops)
+      return batchLoop(a, c, outShape, acc);
     bool tiled = batch == 0;
     MLIRContext *ctx = b.getContext();
     auto operandMap = [&](ArrayRef<int64_t> s, AffineExpr r, AffineExpr col) {
@@ -388,6 +394,65 @@ public:
       op->setAttr(GraftDialect::ContractionAttrHelper::getNameStr(),
                   b.getUnitAttr());
     return op.getResult(0);
+  }
+
+  /// `acc` += a @ c, batched, as a loop over the flattened batch: iteration
+  /// i takes the 2-D slices of a, c and acc at batch index i (a broadcast
+  /// batch dim of an operand at 0) and accumulates a 2-D product into the
+  /// slice of acc. Each output sums its terms in k order, as the batched
+  /// generic does.
+  Value batchLoop(Value a, Value c, ArrayRef<int64_t> outShape, Value acc) {
+    int64_t batch = outShape.size() - 2, count = 1;
+    for (int64_t i = 0; i < batch; ++i)
+      count *= outShape[i];
+    Value lb = arith::ConstantIndexOp::create(b, loc, 0);
+    Value ub = arith::ConstantIndexOp::create(b, loc, count);
+    Value one = arith::ConstantIndexOp::create(b, loc, 1);
+    auto loop = scf::ForOp::create(b, loc, lb, ub, one, ValueRange{acc});
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    // The batch indices of iteration i, the last fastest.
+    SmallVector<Value> at(batch);
+    Value rest = loop.getInductionVar();
+    for (int64_t i = batch - 1; i > 0; --i) {
+      Value size = arith::ConstantIndexOp::create(b, loc, outShape[i]);
+      at[i] = arith::RemUIOp::create(b, loc, rest, size);
+      rest = arith::DivUIOp::create(b, loc, rest, size);
+    }
+    at[0] = rest;
+    // The 2-D slice of `v` (batch dims aligned to the result's last ones).
+    auto slice = [&](Value v) -> Value {
+      ArrayRef<int64_t> shape = shapeOf(v);
+      int64_t rank = shape.size(), lead = batch - (rank - 2);
+      SmallVector<OpFoldResult> offsets, sizes, strides(rank, b.getIndexAttr(1));
+      for (int64_t i = 0; i < rank - 2; ++i) {
+        offsets.push_back(shape[i] == 1 ? OpFoldResult(b.getIndexAttr(0))
+                                        : OpFoldResult(at[lead + i]));
+        sizes.push_back(b.getIndexAttr(1));
+      }
+      for (int64_t i = rank - 2; i < rank; ++i) {
+        offsets.push_back(b.getIndexAttr(0));
+        sizes.push_back(b.getIndexAttr(shape[i]));
+      }
+      auto type = RankedTensorType::get(shape.take_back(2), eltOf(v));
+      return tensor::ExtractSliceOp::create(b, loc, type, v, offsets, sizes,
+                                            strides);
+    };
+    Value sa = slice(a), sc = slice(c);
+    Value iterAcc = loop.getRegionIterArgs()[0];
+    Value sacc = slice(iterAcc);
+    Value product = contract(sa, sc, outShape.take_back(2), sacc);
+    auto rank = (int64_t)outShape.size();
+    SmallVector<OpFoldResult> offsets, sizes, strides(rank, b.getIndexAttr(1));
+    for (int64_t i = 0; i < rank; ++i) {
+      offsets.push_back(i < batch ? OpFoldResult(at[i])
+                                  : OpFoldResult(b.getIndexAttr(0)));
+      sizes.push_back(b.getIndexAttr(i < batch ? 1 : outShape[i]));
+    }
+    Value next = tensor::InsertSliceOp::create(b, loc, product, iterAcc,
+                                               offsets, sizes, strides);
+    scf::YieldOp::create(b, loc, next);
+    return loop.getResult(0);
   }
 
   /// Softmax (or log-softmax) along `dim`, max-subtracted.
@@ -451,6 +516,9 @@ public:
   /// Max pooling (and its argmax) runs tap by tap: one elementwise generic
   /// per kernel tap, which the CPU vectorises.
   bool poolTaps;
+  /// Batched products run as a loop over the batch of 2-D products, which
+  /// the CPU schedule tiles for registers.
+  bool batchLoops;
 };
 
 //===----------------------------------------------------------------------===//
@@ -1942,7 +2010,7 @@ struct ConvertGraftToLinalgPass
     OpBuilder b(fn.getContext());
     for (Operation *op : ops) {
       b.setInsertionPoint(op);
-      Lowering L(b, op->getLoc(), convProducts, poolTaps);
+      Lowering L(b, op->getLoc(), convProducts, poolTaps, batchProducts);
       FailureOr<Value> r = lowerOp(op, L);
       if (failed(r))
         return signalPassFailure();

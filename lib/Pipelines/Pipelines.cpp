@@ -94,7 +94,7 @@ std::string graft::linalgPipeline(bool cpu) {
   return std::string("graft-hook-points{target=") + (cpu ? "cpu" : "cuda") +
          "},"
          "func.func(convert-graft-to-linalg{conv-products=" + on +
-         " pool-taps=" + on +
+         " pool-taps=" + on + " batch-products=" + on +
          "}, canonicalize, cse, graft-fuse-elementwise, canonicalize, cse),";
 }
 

@@ -85,15 +85,26 @@ def ConvertGraftToLinalg : Pass<"convert-graft-to-linalg", "::mlir::func::FuncOp
     index), which vectorises along ow; each window is visited in the order
     of the window loops, so the results are the same.
 
+    With `batch-products` (the CPU pipeline), a batched matrix product
+    (attention's `q @ k^T` and `att @ v`, their gradients) is an `scf.for`
+    over its flattened batch whose iteration multiplies the 2-D slices
+    (`tensor.extract_slice`; a broadcast batch dim at 0) into the slice of
+    the result (`tensor.insert_slice`): a 2-D product that
+    `graft-cpu-schedule` tiles for registers. Without it the product is one
+    generic over (batch..., m, k, n).
+
     Without the options (the GPU pipeline, which runs convolutions
-    as implicit GEMM, a thread per pooling output) convolutions stay
-    `linalg.conv_2d_nchw_fchw` and generics, pooling one window generic.
+    as implicit GEMM, a thread per pooling output, batched products with
+    the batch on `blockIdx.z`) convolutions stay `linalg.conv_2d_nchw_fchw`
+    and generics, pooling one window generic.
   }];
   let options = [
     Option<"convProducts", "conv-products", "bool", /*default=*/"false",
            "Lower ungrouped convolutions to products over patches (im2col)">,
     Option<"poolTaps", "pool-taps", "bool", /*default=*/"false",
-           "Lower max pooling and its argmax tap by tap (elementwise generics)">
+           "Lower max pooling and its argmax tap by tap (elementwise generics)">,
+    Option<"batchProducts", "batch-products", "bool", /*default=*/"false",
+           "Lower batched products to a loop over the batch of 2-D products">
   ];
   let dependentDialects = [
     "::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
