@@ -426,10 +426,15 @@ LogicalResult vectorizeElementwise(ModuleOp module, unsigned vectorBits) {
   populateVectorToSCFConversionPatterns(
       lowering, VectorTransferToSCFOptions().enableFullUnroll());
   vector::ExtractOp::getCanonicalizationPatterns(lowering, ctx);
-  // tanh (GELU's tanh form, the tanh op) as a rational approximation in
-  // arith ops, which vectorises, instead of one libm call per lane; scalar
-  // tails use the same formula, so all elements round alike.
-  populatePolynomialApproximateTanhPattern(lowering);
+  // tanh (GELU's tanh form, the tanh op), erf (GELU's exact form) and exp
+  // (softmax, GELU's gradient, the losses) as polynomial or rational
+  // approximations in arith ops, which vectorise, instead of one libm call
+  // per lane; scalar tails use the same formulas, so all elements round
+  // alike.
+  populateMathPolynomialApproximationPatterns(
+      lowering, [](StringRef name) {
+        return name == "math.tanh" || name == "math.erf" || name == "math.exp";
+      });
   return applyPatternsGreedily(module, std::move(lowering));
 }
 

@@ -231,10 +231,12 @@ def CPUVectorize : Pass<"graft-cpu-vectorize", "::mlir::ModuleOp"> {
     and the rows inside in order. Transposed tiles, partial blocks
     included, are row reads, register shuffles and row writes. A read of every other element (a stride-2
     window: 2x2 max pooling) is a masked contiguous read of the span and a
-    shuffle of the even lanes, not a scalar load per lane. f32 `math.tanh`
-    becomes upstream's rational
-    approximation in arith ops (vectorised; LLVM has no tanh intrinsic, and
-    libm's is one call per lane: 43% of the GPT example's step).
+    shuffle of the even lanes, not a scalar load per lane. f32
+    `math.tanh`, `math.erf` and `math.exp` become upstream's polynomial and
+    rational approximations in arith ops (vectorised; LLVM lowers them on
+    vectors to one libm call per lane: tanh was 43% of the GPT example's
+    step, erf and exp 22% of the GPT benchmark's). Over [-20, 20]: exp
+    within 1 ulp, erf 4 ulp, tanh 4.5 ulp of libm in double.
 
     ```mlir
     linalg.generic ... ins(%x : memref<3x36xf32>) outs(%y : memref<3x36xf32>)
