@@ -4,16 +4,20 @@
 # at 1 and 2 threads. Needs a build (scripts/build.sh) and Debian's
 # python3-torch (scripts/install-deps.sh --torch).
 #
-#   bench/run.sh [mlp|lenet|conv]
+#   bench/run.sh [mlp|lenet|conv|gpt]
 #     mlp (default): bench/mlp.graft against bench/torch_mlp.py
 #     lenet: examples/lenet.graft (convolutions) against bench/torch_lenet.py
 #     conv: bench/conv.graft (a convolution over 64x64 images, large
 #       activations) against bench/torch_conv.py
+#     gpt: bench/gpt.graft (nanoGPT's model at n_layer 4, n_embd 128,
+#       block 128, AdamW, clipping) against bench/torch_gpt.py (nanoGPT's
+#       model.py and step)
 #
-# Debian's OpenBLAS 0.3.21 does not recognise these CPUs and runs a slow
-# generic kernel unless OPENBLAS_CORETYPE is set: PyTorch is measured with
-# OPENBLAS_CORETYPE=SkylakeX, its fast setting (override with
-# GRAFT_BENCH_CORETYPE).
+# Debian's OpenBLAS 0.3.21 does not recognise some of these CPUs and runs a
+# slow generic kernel unless OPENBLAS_CORETYPE is set: PyTorch is measured
+# with OPENBLAS_CORETYPE=SkylakeX, its fast setting, on CPUs with AVX-512,
+# Haswell (AVX2) on the others (SkylakeX's kernels stop there with an
+# illegal instruction); GRAFT_BENCH_CORETYPE overrides.
 #
 # The VM is noisy (a neighbour can take a core for a while): the two sides
 # run alternately for GRAFT_BENCH_ROUNDS rounds (default 3) and each side's
@@ -33,9 +37,12 @@ case ${1:-mlp} in
   mlp) model=$root/bench/mlp.graft torch=$root/bench/torch_mlp.py ;;
   lenet) model=$root/examples/lenet.graft torch=$root/bench/torch_lenet.py ;;
   conv) model=$root/bench/conv.graft torch=$root/bench/torch_conv.py ;;
-  *) echo "usage: bench/run.sh [mlp|lenet|conv]" >&2; exit 2 ;;
+  gpt) model=$root/bench/gpt.graft torch=$root/bench/torch_gpt.py ;;
+  *) echo "usage: bench/run.sh [mlp|lenet|conv|gpt]" >&2; exit 2 ;;
 esac
-coretype=${GRAFT_BENCH_CORETYPE:-SkylakeX}
+if grep -qw avx512f /proc/cpuinfo; then coretype=SkylakeX; else coretype=Haswell; fi
+coretype=${GRAFT_BENCH_CORETYPE:-$coretype}
+echo "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'); PyTorch with OPENBLAS_CORETYPE=$coretype"
 
 ms() { grep -Eo 'train[_ ]step [0-9.]+ ms' | grep -Eo '[0-9.]+ ms' | awk '{print $1}'; }
 
@@ -47,8 +54,9 @@ for threads in 1 2; do
   if [[ $threads -eq 1 ]]; then configs="1:1"; else configs="$threads:$threads 1:$threads $threads:1"; fi
   g= p= best=
   for ((r = 0; r < rounds; ++r)); do
-    t=$("$build/bin/graft" bench "$model" --steps "$steps" \
-        --threads "$threads" | ms)
+    out=$("$build/bin/graft" bench "$model" --steps "$steps" --threads "$threads")
+    compile=$(grep -Eo 'compile [0-9.]+ s' <<< "$out")
+    t=$(ms <<< "$out")
     if [[ -z $g ]] || less "$t" "$g"; then g=$t; fi
     for c in $configs; do
       t=$(OPENBLAS_CORETYPE=$coretype OMP_NUM_THREADS=${c%:*} \
@@ -60,3 +68,4 @@ for threads in 1 2; do
   printf '%-8s %-14s %-14s %-14s %s\n' "$threads" "$g" "$p" \
     "$(awk -v g="$g" -v p="$p" 'BEGIN{printf "%.2fx", g/p}')" "torch:blas threads $best"
 done
+echo "graft: $compile (the model's, last run)"

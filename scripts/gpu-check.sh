@@ -34,17 +34,28 @@ models=(
   test/Library/Inputs/golden_bn_cnn.graft:golden_bn_cnn
   test/Library/Inputs/golden_gpt.graft:golden_gpt
   "bench/wide_mlp.graft:wide_mlp:--dim B=600 --dim W=520"
+  bench/gpt.graft:bench_gpt
 )
-# TF32 (--allow-tf32) against f32, both CUDA, on the GPU: bench/wide_mlp
-# at sizes whose big products take the 32x32, 64x64 and 128x128
-# tensor-core tiles, with partial tiles at the edges.
+# TF32 (--allow-tf32) against f32, both CUDA, on the GPU, as above:
+# bench/wide_mlp at sizes whose big products take the 32x32, 64x64 and
+# 128x128 tensor-core tiles, with partial tiles at the edges, and the GPT.
 tf32=(
-  "--dim B=600 --dim W=520"
-  "--dim B=1100 --dim W=1000"
-  "--dim B=1600 --dim W=1400"
+  "bench/wide_mlp.graft:wide_mlp:--dim B=600 --dim W=520"
+  "bench/wide_mlp.graft:wide_mlp:--dim B=1100 --dim W=1000"
+  "bench/wide_mlp.graft:wide_mlp:--dim B=1600 --dim W=1400"
+  bench/gpt.graft:bench_gpt
 )
 # bench/wide_mlp's train step in f32 and TF32 next to PyTorch: B = W.
 wide=(1024 2048 4096)
+
+# entry ENTRY: sets file, name and opts from "file:name[:options]".
+entry() {
+  file=${1%%:*}
+  local rest=${1#*:}
+  name=${rest%%:*} opts=
+  [[ $rest == *:* ]] && opts=${rest#*:}
+  return 0
+}
 
 # A file name for a model and its options: name, then the option values.
 tag() {
@@ -88,11 +99,9 @@ prepare() {
   local work m
   work=$(mktemp -d) || return 1
   : > "$dir/models"
+  local file name opts t
   for m in "${models[@]}"; do
-    local file=${m%%:*} rest=${m#*:}
-    local name=${rest%%:*} opts=
-    [[ $rest == *:* ]] && opts=${rest#*:}
-    local t
+    entry "$m"
     t=$(tag "$name" "$opts")
     echo "== $t: compile for cpu and cuda" >&2
     # shellcheck disable=SC2086
@@ -107,13 +116,15 @@ prepare() {
   done
   : > "$dir/tf32"
   for m in "${tf32[@]}"; do
-    local t
-    t=$(tag wide_mlp "$m")
+    entry "$m"
+    t=$(tag "$name" "$opts")
     echo "== $t: compile f32 and TF32 for cuda" >&2
     # shellcheck disable=SC2086
-    build_steps bench/wide_mlp.graft wide_mlp "$work/$t-f32" "$dir/tf32-$t-f32" cuda $m &&
-      build_steps bench/wide_mlp.graft wide_mlp "$work/$t-tf32" "$dir/tf32-$t-tf32" cuda --allow-tf32 $m ||
+    build_steps "$file" "$name" "$work/$t-f32" "$dir/tf32-$t-f32" cuda $opts &&
+      build_steps "$file" "$name" "$work/$t-tf32" "$dir/tf32-$t-tf32" cuda --allow-tf32 $opts ||
       return 1
+    # The TF32 benchmark (the f32 one is bench-$t).
+    build_bench "$name" "$work/$t-tf32" "$dir/bench-$t-tf32" || return 1
     echo "$t" >> "$dir/tf32"
   done
   : > "$dir/wide"
@@ -129,7 +140,8 @@ prepare() {
     echo "$w" >> "$dir/wide"
   done
   rm -rf "$work"
-  cp "$root/test/GPU/Inputs/compare.py" "$root/bench/torch_mlp_gpu.py" "$dir/"
+  cp "$root/test/GPU/Inputs/compare.py" "$root/bench/torch_mlp_gpu.py" \
+    "$root/bench/torch_gpt.py" "$dir/"
   sed -n '/^# ---- run.sh/,$p' "${BASH_SOURCE[0]}" | tail -n +2 > "$dir/run.sh"
   chmod +x "$dir/run.sh"
   echo "gpu-check: prepared $dir ($(du -sh "$dir" | cut -f1)); run $dir/run.sh on the GPU machine" >&2
@@ -222,6 +234,15 @@ pytorch() { # TIMEOUT ARGS...: bench/torch_mlp_gpu.py
 # end: GRAFT_TORCH_MODES picks its modes for bench/mlp's network and
 # wide_mlp at 2048 (default: default,reduce-overhead; "none": none).
 pytorch 300 "$steps" --modes eager
+gpt() { # TIMEOUT ARGS...: bench/torch_gpt.py on the GPU, f32 then TF32
+  local p
+  for prec in "" --tf32; do
+    p=$(timeout "$1" $py "$dir/torch_gpt.py" 1 "$steps" --cuda $prec "${@:2}" 2>&1 | grep -E 'pytorch|torch_gpt|Error')
+    echo "$p"
+    while IFS= read -r line; do [[ -n $line ]] && summary+=("gpt: $line"); done <<< "$p"
+  done
+}
+gpt 120 --modes eager
 while IFS= read -r w; do
   pytorch 120 20 --wide "$w" "$w" --modes eager
   pytorch 120 20 --wide "$w" "$w" --tf32 --modes eager
@@ -270,6 +291,7 @@ modes=${GRAFT_TORCH_MODES:-default,reduce-overhead}
 if [[ $modes != none ]]; then
   echo "== torch.compile"
   pytorch 300 "$steps" --modes "$modes"
+  gpt 300 --modes "$modes"
   if grep -qx 2048 "$dir/wide"; then
     pytorch 240 20 --wide 2048 2048 --modes "$modes"
     pytorch 240 20 --wide 2048 2048 --tf32 --modes "$modes"
