@@ -89,6 +89,11 @@ cl::opt<int64_t> batch("batch", cl::init(0),
                        cl::sub(graft::cli::trainCmd),
                        cl::sub(graft::cli::predictCmd),
                        cl::sub(graft::cli::benchCmd));
+cl::list<std::string> dims("dim", cl::desc("Override a named dimension: --dim T=128"),
+                           cl::value_desc("NAME=VALUE"),
+                           cl::sub(graft::cli::trainCmd),
+                           cl::sub(graft::cli::predictCmd),
+                           cl::sub(graft::cli::benchCmd));
 cl::opt<uint64_t> seed("seed", cl::init(0),
                        cl::desc("Seed of initialisation, shuffling, dropout"),
                        cl::sub(graft::cli::trainCmd));
@@ -252,8 +257,14 @@ llvm::Expected<Compiled> compileModel(bool forData = true) {
   llvm::SourceMgr sm;
   SourceMgrDiagnosticHandler handler(sm, c.ctx.get());
   frontend::GenOptions options;
-  if (batch > 0)
+  if (!graft::cli::parseDims(std::vector<std::string>(dims.begin(), dims.end()),
+                             options))
+    return modelError("invalid --dim (see above)");
+  if (batch > 0) {
+    if (llvm::any_of(options.dims, [](auto &d) { return d.first == "B"; }))
+      return modelError("--batch and --dim B=... both set the batch; give one");
     options.dims.push_back({"B", batch});
+  }
   OwningOpRef<ModuleOp> module =
       graft::cli::loadModule(*c.ctx, sm, modelFile, options);
   if (!module)
