@@ -9,9 +9,11 @@
 #     lenet: examples/lenet.graft (convolutions) against bench/torch_lenet.py
 #     conv: bench/conv.graft (a convolution over 64x64 images, large
 #       activations) against bench/torch_conv.py
-#     gpt: bench/gpt.graft (nanoGPT's model at n_layer 4, n_embd 128,
-#       block 128, AdamW, clipping) against bench/torch_gpt.py (nanoGPT's
-#       model.py and step)
+#     gpt: nanoGPT's model.py as the parity suite ports it
+#       (test/Library/Inputs/parity_nanogpt.graft: bias=False, tied head,
+#       AdamW, clipping) at n_layer 4, n_head 4, n_embd 128, block 128,
+#       batch 8, no dropout, against the same model and step in PyTorch
+#       (bench/torch_gpt.py)
 #
 # Debian's OpenBLAS 0.3.21 does not recognise some of these CPUs and runs a
 # slow generic kernel unless OPENBLAS_CORETYPE is set: PyTorch is measured
@@ -33,11 +35,13 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${GRAFT_BUILD_DIR:-$root/build}
 steps=${GRAFT_BENCH_STEPS:-30}
 rounds=${GRAFT_BENCH_ROUNDS:-3}
+dims=()
 case ${1:-mlp} in
   mlp) model=$root/bench/mlp.graft torch=$root/bench/torch_mlp.py ;;
   lenet) model=$root/examples/lenet.graft torch=$root/bench/torch_lenet.py ;;
   conv) model=$root/bench/conv.graft torch=$root/bench/torch_conv.py ;;
-  gpt) model=$root/bench/gpt.graft torch=$root/bench/torch_gpt.py ;;
+  gpt) model=$root/test/Library/Inputs/parity_nanogpt.graft torch=$root/bench/torch_gpt.py
+       dims=(--dim B=8 --dim T=128 --dim C=128 --dim H=4 --dim L=4 --dim DROPOUT=1) ;;
   *) echo "usage: bench/run.sh [mlp|lenet|conv|gpt]" >&2; exit 2 ;;
 esac
 if grep -qw avx512f /proc/cpuinfo; then coretype=SkylakeX; else coretype=Haswell; fi
@@ -54,7 +58,7 @@ for threads in 1 2; do
   if [[ $threads -eq 1 ]]; then configs="1:1"; else configs="$threads:$threads 1:$threads $threads:1"; fi
   g= p= best=
   for ((r = 0; r < rounds; ++r)); do
-    out=$("$build/bin/graft" bench "$model" --steps "$steps" --threads "$threads")
+    out=$("$build/bin/graft" bench "$model" "${dims[@]}" --steps "$steps" --threads "$threads")
     compile=$(grep -Eo 'compile [0-9.]+ s' <<< "$out")
     t=$(ms <<< "$out")
     if [[ -z $g ]] || less "$t" "$g"; then g=$t; fi
