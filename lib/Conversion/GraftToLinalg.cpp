@@ -420,37 +420,38 @@ public:
       rest = arith::DivUIOp::create(b, loc, rest, size);
     }
     at[0] = rest;
-    // The 2-D slice of `v` (batch dims aligned to the result's last ones).
-    auto slice = [&](Value v) -> Value {
-      ArrayRef<int64_t> shape = shapeOf(v);
-      int64_t rank = shape.size(), lead = batch - (rank - 2);
-      SmallVector<OpFoldResult> offsets, sizes, strides(rank, b.getIndexAttr(1));
-      for (int64_t i = 0; i < rank - 2; ++i) {
-        offsets.push_back(shape[i] == 1 ? OpFoldResult(b.getIndexAttr(0))
-                                        : OpFoldResult(at[lead + i]));
-        sizes.push_back(b.getIndexAttr(1));
-      }
-      for (int64_t i = rank - 2; i < rank; ++i) {
-        offsets.push_back(b.getIndexAttr(0));
-        sizes.push_back(b.getIndexAttr(shape[i]));
-      }
-      auto type = RankedTensorType::get(shape.take_back(2), eltOf(v));
-      return tensor::ExtractSliceOp::create(b, loc, type, v, offsets, sizes,
-                                            strides);
+    // Where iteration i's 2-D slice of a tensor of `shape` is (batch dims
+    // aligned to the result's last ones; a broadcast one at 0).
+    struct Slice {
+      SmallVector<OpFoldResult> offsets, sizes, strides;
     };
-    Value sa = slice(a), sc = slice(c);
+    auto sliceOf = [&](ArrayRef<int64_t> shape) {
+      int64_t rank = shape.size(), lead = batch - (rank - 2);
+      Slice s;
+      s.strides.assign(rank, b.getIndexAttr(1));
+      for (int64_t i = 0; i < rank; ++i) {
+        bool matrix = i >= rank - 2;
+        s.offsets.push_back(matrix || shape[i] == 1
+                                ? OpFoldResult(b.getIndexAttr(0))
+                                : OpFoldResult(at[lead + i]));
+        s.sizes.push_back(b.getIndexAttr(matrix ? shape[i] : 1));
+      }
+      return s;
+    };
+    auto extract = [&](Value v, const Slice &s) -> Value {
+      auto type = RankedTensorType::get(shapeOf(v).take_back(2), eltOf(v));
+      return tensor::ExtractSliceOp::create(b, loc, type, v, s.offsets,
+                                            s.sizes, s.strides);
+    };
     Value iterAcc = loop.getRegionIterArgs()[0];
-    Value sacc = slice(iterAcc);
+    Slice accSlice = sliceOf(outShape);
+    Value sa = extract(a, sliceOf(shapeOf(a)));
+    Value sc = extract(c, sliceOf(shapeOf(c)));
+    Value sacc = extract(iterAcc, accSlice);
     Value product = contract(sa, sc, outShape.take_back(2), sacc);
-    auto rank = (int64_t)outShape.size();
-    SmallVector<OpFoldResult> offsets, sizes, strides(rank, b.getIndexAttr(1));
-    for (int64_t i = 0; i < rank; ++i) {
-      offsets.push_back(i < batch ? OpFoldResult(at[i])
-                                  : OpFoldResult(b.getIndexAttr(0)));
-      sizes.push_back(b.getIndexAttr(i < batch ? 1 : outShape[i]));
-    }
-    Value next = tensor::InsertSliceOp::create(b, loc, product, iterAcc,
-                                               offsets, sizes, strides);
+    Value next = tensor::InsertSliceOp::create(
+        b, loc, product, iterAcc, accSlice.offsets, accSlice.sizes,
+        accSlice.strides);
     scf::YieldOp::create(b, loc, next);
     return loop.getResult(0);
   }
