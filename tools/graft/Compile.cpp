@@ -99,8 +99,7 @@ int graft::cli::runCompile() {
   llvm::SourceMgr sm;
   SourceMgrDiagnosticHandler handler(sm, &ctx);
   frontend::GenOptions options;
-  if (!graft::cli::parseDims(
-          std::vector<std::string>(dims.begin(), dims.end()), options))
+  if (!graft::cli::parseDims(dims, options))
     return 2;
   TimingScope reading = root.nest("front-end");
   OwningOpRef<ModuleOp> module =

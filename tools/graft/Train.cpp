@@ -257,8 +257,7 @@ llvm::Expected<Compiled> compileModel(bool forData = true) {
   llvm::SourceMgr sm;
   SourceMgrDiagnosticHandler handler(sm, c.ctx.get());
   frontend::GenOptions options;
-  if (!graft::cli::parseDims(std::vector<std::string>(dims.begin(), dims.end()),
-                             options))
+  if (!graft::cli::parseDims(dims, options))
     return modelError("invalid --dim (see above)");
   if (batch > 0) {
     if (llvm::any_of(options.dims, [](auto &d) { return d.first == "B"; }))

@@ -132,9 +132,7 @@ bool isModelFile(llvm::StringRef path) {
 }
 
 bool parseDims(graft::frontend::GenOptions &options) {
-  return graft::cli::parseDims(std::vector<std::string>(dimOverrides.begin(),
-                                                        dimOverrides.end()),
-                               options);
+  return graft::cli::parseDims(dimOverrides, options);
 }
 
 int runCheck() {
