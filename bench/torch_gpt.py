@@ -11,7 +11,11 @@ model's train block: forward, cross-entropy, backward, clip_grad_norm_(1.0),
 AdamW (lr 1e-3, betas (0.9, 0.95), weight decay 0.1 on the 2-D
 parameters), zero_grad.
 
-    torch_gpt.py [THREADS [STEPS]] [--cuda [--tf32] [--modes eager,default]]
+    torch_gpt.py [THREADS [STEPS]] [--size T C H L B] [--cuda [--tf32]
+                 [--modes eager,default]]
+
+--size: block_size, n_embd, n_head, n_layer, batch instead of 128 128 4 4 8
+(graft bench's --dim T= C= H= L= B=).
 
 --cuda: on the GPU (scripts/gpu-check.sh), the inputs copied from the host
 every step as graft_train_step's are, synchronised around the timed loop;
@@ -43,7 +47,10 @@ ap.add_argument("steps", nargs="?", type=int, default=50)
 ap.add_argument("--cuda", action="store_true")
 ap.add_argument("--tf32", action="store_true")
 ap.add_argument("--modes", default="eager")
+ap.add_argument("--size", nargs=5, type=int, metavar=("T", "C", "H", "L", "B"))
 args = ap.parse_args()
+if args.size:
+    BenchGPT.T, BenchGPT.C, BenchGPT.H, BenchGPT.L, BATCH = args.size
 torch.set_num_threads(args.threads)
 torch.manual_seed(0)
 dev = torch.device("cuda" if args.cuda else "cpu")
@@ -81,7 +88,7 @@ def bench(mode):
     where = ("%s %s" % (torch.cuda.get_device_name(), "tf32" if args.tf32 else "f32")
              if args.cuda else "%d thread(s)" % args.threads)
     label = "" if mode == "eager" else " torch.compile mode=" + mode
-    print(f"pytorch {torch.__version__}{label}: train step {ms:.3f} ms "
+    print(f"pytorch {torch.__version__} gpt{label}: train step {ms:.3f} ms "
           f"(mean of {args.steps} steps, {where})")
 
 

@@ -231,28 +231,22 @@ for b in "$dir"/bench-*; do
   r=$(GRAFT_CUDA_GRAPHS=0 timeout 120 "$b" "$steps" 2>&1) || r="$(basename "$b"): failed: $r"
   note "$r (GRAFT_CUDA_GRAPHS=0)"
 done
-pytorch() { # TIMEOUT ARGS...: bench/torch_mlp_gpu.py
+pytorch() { # TIMEOUT SCRIPT ARGS...: a bench/torch_*.py baseline
   local p
-  p=$(timeout "$1" $py "$dir/torch_mlp_gpu.py" "${@:2}" 2>&1 | grep -E 'pytorch|torch_mlp_gpu|Error')
+  p=$(timeout "$1" $py "$dir/$2" "${@:3}" 2>&1 | grep -E 'pytorch|torch_|Error')
   echo "$p"
   while IFS= read -r line; do [[ -n $line ]] && summary+=("$line"); done <<< "$p"
 }
 # PyTorch eager now; torch.compile (a minute per model and mode) at the
-# end: GRAFT_TORCH_MODES picks its modes for bench/mlp's network and
-# wide_mlp at 2048 (default: default,reduce-overhead; "none": none).
-pytorch 300 "$steps" --modes eager
-gpt() { # TIMEOUT ARGS...: bench/torch_gpt.py on the GPU, f32 then TF32
-  local p
-  for prec in "" --tf32; do
-    p=$(timeout "$1" $py "$dir/torch_gpt.py" 1 "$steps" --cuda $prec "${@:2}" 2>&1 | grep -E 'pytorch|torch_gpt|Error')
-    echo "$p"
-    while IFS= read -r line; do [[ -n $line ]] && summary+=("gpt: $line"); done <<< "$p"
-  done
-}
-gpt 120 --modes eager
+# end: GRAFT_TORCH_MODES picks its modes for bench/mlp's network, the GPT
+# and wide_mlp at 2048 (default: default,reduce-overhead; "none": none).
+pytorch 300 torch_mlp_gpu.py "$steps" --modes eager
+for prec in "" --tf32; do
+  pytorch 120 torch_gpt.py 1 "$steps" --cuda $prec --modes eager
+done
 while IFS= read -r w; do
-  pytorch 120 20 --wide "$w" "$w" --modes eager
-  pytorch 120 20 --wide "$w" "$w" --tf32 --modes eager
+  pytorch 120 torch_mlp_gpu.py 20 --wide "$w" "$w" --modes eager
+  pytorch 120 torch_mlp_gpu.py 20 --wide "$w" "$w" --tf32 --modes eager
 done < "$dir/wide"
 
 if command -v ncu > /dev/null; then
@@ -297,11 +291,13 @@ fi
 modes=${GRAFT_TORCH_MODES:-default,reduce-overhead}
 if [[ $modes != none ]]; then
   echo "== torch.compile"
-  pytorch 300 "$steps" --modes "$modes"
-  gpt 300 --modes "$modes"
+  pytorch 300 torch_mlp_gpu.py "$steps" --modes "$modes"
+  for prec in "" --tf32; do
+    pytorch 300 torch_gpt.py 1 "$steps" --cuda $prec --modes "$modes"
+  done
   if grep -qx 2048 "$dir/wide"; then
-    pytorch 240 20 --wide 2048 2048 --modes "$modes"
-    pytorch 240 20 --wide 2048 2048 --tf32 --modes "$modes"
+    pytorch 240 torch_mlp_gpu.py 20 --wide 2048 2048 --modes "$modes"
+    pytorch 240 torch_mlp_gpu.py 20 --wide 2048 2048 --tf32 --modes "$modes"
   fi
 fi
 
