@@ -78,6 +78,8 @@ struct Tensor {
   double p0 = 0, p1 = 0;
   std::string init;
   bool frozen = false;
+  std::optional<IndexRange> index; // an integer input read as positions
+  std::string indexUse;            // graft_tensor_desc.index_use
 };
 
 llvm::Error error(const llvm::Twine &msg) {
@@ -155,6 +157,12 @@ graft::compileLibrary(ModuleOp module, const LibraryOptions &options) {
       inits[b.getName()] = {b.getInit(), b.getType()};
     }
   }
+  // The range of each integer input read as positions, checked by the
+  // runtime before each step (the lowering below replaces the graft ops).
+  llvm::StringMap<std::pair<IndexRange, std::string>> indexRanges;
+  for (InputOp in : model.getBody().getOps<InputOp>())
+    if (std::optional<IndexRange> r = indexRangeOf(in.getResult()))
+      indexRanges[in.getName()] = {*r, describeIndexUse(*r)};
   llvm::StringMap<double> lrs;
   int64_t accumulationSteps = 1;
   for (TrainOp train : model.getBody().getOps<TrainOp>()) {
@@ -279,6 +287,10 @@ graft::compileLibrary(ModuleOp module, const LibraryOptions &options) {
       if (llvm::Error e = resolveInit(t, it->second.first, it->second.second))
         return std::move(e);
       t.frozen = frozen.contains(t.slot.name);
+    } else if (t.role == Role::input) {
+      auto it = indexRanges.find(t.slot.name);
+      if (it != indexRanges.end())
+        t.index = it->second.first, t.indexUse = it->second.second;
     } else if (t.role == Role::hook) {
       t.init = "a hook point: gradients go to its hooks";
     } else if (t.role == Role::hyper) {
@@ -328,9 +340,11 @@ graft::compileLibrary(ModuleOp module, const LibraryOptions &options) {
   auto ci64 = [&](int64_t v) { return llvm::ConstantInt::get(i64, v); };
   llvm::Constant *null = llvm::ConstantPointerNull::get(ptrTy);
 
-  auto *tensorTy = llvm::StructType::create(
-      llctx, {ptrTy, i32, i32, i32, i32, ptrTy, i64, i64, f64, f64, ptrTy, i32, i32},
-      "graft_tensor_desc");
+  auto *tensorTy =
+      llvm::StructType::create(llctx,
+                               {ptrTy, i32, i32, i32, i32, ptrTy, i64, i64, f64,
+                                f64, ptrTy, i32, i32, i64, i64, ptrTy},
+                               "graft_tensor_desc");
   auto *entryTy = llvm::StructType::create(
       llctx, {ptrTy, ptrTy, i32, i32, ptrTy, ptrTy, i64}, "graft_entry_desc");
   SmallVector<llvm::Type *> modelFields = {ptrTy, i32, i32, ptrTy, ptrTy};
@@ -353,7 +367,10 @@ graft::compileLibrary(ModuleOp module, const LibraryOptions &options) {
          ci32((int)t.slot.type), ci32(t.slot.shape.size()), ci32(t.dist), shape,
          ci64(t.slot.numel()), ci64(t.slot.bytes()),
          llvm::ConstantFP::get(f64, t.p0), llvm::ConstantFP::get(f64, t.p1),
-         str(t.init), ci32(t.frozen), ci32(0)}));
+         str(t.init), ci32(t.frozen), ci32(t.index && t.index->ignored ? 1 : 0),
+         ci64(t.index ? t.index->bound : 0),
+         ci64(t.index ? t.index->ignored.value_or(0) : 0),
+         t.index ? str(t.indexUse) : null}));
   }
   auto *tensorTable = privateConst(
       llvm::ConstantArray::get(llvm::ArrayType::get(tensorTy, tensors.size()),
@@ -415,7 +432,7 @@ graft::compileLibrary(ModuleOp module, const LibraryOptions &options) {
       entryTable};
   for (int k = 0; k < 6; ++k)
     modelInit.push_back(ci32(special[k]));
-  modelInit.push_back(ci32(3)); // GRAFT_ABI_VERSION
+  modelInit.push_back(ci32(4)); // GRAFT_ABI_VERSION
   modelInit.push_back(ci32(accumulationSteps));
   modelInit.push_back(str(cpu));
   modelInit.push_back(str(requiredFeatures));

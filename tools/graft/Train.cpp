@@ -294,38 +294,6 @@ llvm::Expected<Compiled> compileModel(bool forData = true) {
   return c;
 }
 
-/// The values an integer input may take in `model`: below the rows of every
-/// embedding it indexes and the classes of every loss it is the target of,
-/// followed through the views and casts in between; 1 (zeros) when nothing
-/// bounds it.
-int64_t indexBound(ModelOp model, StringRef input) {
-  int64_t bound = -1;
-  auto limit = [&](int64_t n) { bound = bound < 0 ? n : std::min(bound, n); };
-  SmallVector<Value> work;
-  for (InputOp in : model.getBody().getOps<InputOp>())
-    if (in.getName() == input)
-      work.push_back(in.getResult());
-  DenseSet<Value> seen;
-  while (!work.empty()) {
-    Value v = work.pop_back_val();
-    if (!seen.insert(v).second)
-      continue;
-    for (OpOperand &use : v.getUses()) {
-      Operation *user = use.getOwner();
-      if (auto e = dyn_cast<EmbeddingOp>(user)) {
-        limit(e.getWeight().getType().getDimSize(0));
-      } else if (isa<CrossEntropyOp, NllLossOp>(user)) {
-        auto logits = cast<RankedTensorType>(user->getOperand(0).getType());
-        limit(logits.getDimSize(logits.getRank() == 1 ? 0 : 1));
-      } else if (user->getNumResults() == 1 &&
-                 isa<IntegerType>(getElementTypeOrSelf(user->getResult(0)))) {
-        work.push_back(user->getResult(0)); // a view or cast of it
-      }
-    }
-  }
-  return bound < 1 ? 1 : bound;
-}
-
 /// Initial values of a parameter or buffer, from its #graft.init and the
 /// seed (PyTorch's torch.nn.init formulas; see the evaluator).
 llvm::Error initialise(Storage &s, ModelOp model, uint64_t seed) {
@@ -924,7 +892,12 @@ int graft::cli::runBench() {
       for (int64_t i = 0; i < a.slot.numel(); ++i)
         a.f32()[i] = normal(rng);
     } else if (a.slot.role == Role::input && a.slot.type == ElementType::I64) {
-      uint64_t bound = (uint64_t)indexBound(info.model, a.slot.name);
+      // In the range the model reads it in (0 and 1 where nothing bounds it).
+      uint64_t bound = 2;
+      for (InputOp in : info.model.getBody().getOps<InputOp>())
+        if (in.getName() == a.slot.name)
+          if (std::optional<IndexRange> r = indexRangeOf(in.getResult()))
+            bound = (uint64_t)r->bound;
       for (int64_t i = 0; i < a.slot.numel(); ++i)
         a.i64()[i] = (int64_t)(rng() % bound);
     } else if (a.slot.role == Role::hyper &&

@@ -166,10 +166,15 @@ int runCheck() {
     int64_t total = 0, trainable = 0, frozen = 0, buffers = 0;
     os << "model @" << model.getSymName() << "\n";
     for (Operation &op : model.getBody().front()) {
-      if (auto in = dyn_cast<graft::InputOp>(op))
+      if (auto in = dyn_cast<graft::InputOp>(op)) {
         os << "  input  " << in.getName() << ": " << typeStr(in.getType())
-           << (in.getRequiresGrad() ? " (requires_grad)" : "") << "\n";
-      else if (auto p = dyn_cast<graft::ParamOp>(op)) {
+           << (in.getRequiresGrad() ? " (requires_grad)" : "");
+        if (std::optional<graft::IndexRange> r = graft::indexRangeOf(in))
+          os << ", values in [0, " << r->bound << ")"
+             << (r->ignored ? " or " + std::to_string(*r->ignored) : "") << ": "
+             << graft::describeIndexUse(*r, "N");
+        os << "\n";
+      } else if (auto p = dyn_cast<graft::ParamOp>(op)) {
         int64_t n = p.getType().getNumElements();
         total += n;
         (p.getFrozen() ? frozen : trainable) += n;

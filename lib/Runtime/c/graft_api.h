@@ -16,7 +16,7 @@
 extern "C" {
 #endif
 
-#define GRAFT_ABI_VERSION 3
+#define GRAFT_ABI_VERSION 4
 
 /* Every function returns one of these. On an error the message, which
  * starts with the function's name and names the bad argument
@@ -97,7 +97,10 @@ typedef enum graft_status {
   GRAFT_ERR_DEVICE = 12,          /* a CUDA call failed (--target=cuda) */
   GRAFT_ERR_CPU = 13,             /* this CPU lacks a feature the library
                                      was compiled for (graft_create) */
-  GRAFT_ERR_NONFINITE = 14        /* the loss is NaN or infinite */
+  GRAFT_ERR_NONFINITE = 14,       /* the loss is NaN or infinite */
+  GRAFT_ERR_INDEX = 15            /* an integer input holds a value out of
+                                     its range (graft_tensor_desc.index_*):
+                                     PyTorch's IndexError */
 } graft_status;
 
 /* What a tensor of the context is. */
@@ -151,7 +154,18 @@ typedef struct graft_tensor_desc {
   double init_p0, init_p1;
   const char *init;    /* the initialiser as written, e.g. "kaiming_uniform{a = 2.23...}" */
   int32_t frozen;      /* a frozen parameter: no gradient, never updated */
-  int32_t reserved;
+  /* An integer input that the model reads as positions (embedding rows,
+   * loss classes): every value must lie in [0, index_bound), or equal
+   * index_ignored when has_index_ignored (a loss's ignore_index). Every
+   * step checks this before it runs (GRAFT_ERR_INDEX) and changes nothing
+   * when it fails. index_bound is 0 for any other tensor. */
+  int32_t has_index_ignored;
+  int64_t index_bound;
+  int64_t index_ignored;
+  const char *index_use; /* what it indexes, where, and PyTorch's error
+                            ("the rows of graft.embedding at gpt.graft:9:7
+                            (IndexError: index out of range in self)");
+                            NULL when index_bound is 0 */
 } graft_tensor_desc;
 
 /* A compiled entry point: `fn` takes one data pointer per argument, then

@@ -30,8 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
-
-static _Thread_local char last_error[512];
+static _Thread_local char last_error[1024];
 
 const char *graft_last_error(void) { return last_error; }
 
@@ -60,6 +59,8 @@ const char *graft_status_string(graft_status s) {
   case GRAFT_ERR_DEVICE: return "CUDA error";
   case GRAFT_ERR_CPU: return "CPU lacks a required feature";
   case GRAFT_ERR_NONFINITE: return "non-finite loss";
+  case GRAFT_ERR_INDEX:
+    return "index out of range";
   }
   return "unknown status";
 }
@@ -297,6 +298,12 @@ static graft_status check_model(const graft_model_desc *m) {
       return bad_model(m, "tensor %d ('%s') has rank %d, %lld elements and "
                        "%lld bytes", (int)i, t->name, (int)t->rank,
                        (long long)t->numel, (long long)t->nbytes);
+    if (t->index_bound < 0 ||
+        (t->index_bound > 0 &&
+         (t->role != GRAFT_ROLE_INPUT || !t->index_use ||
+          (t->dtype != GRAFT_DTYPE_I64 && t->dtype != GRAFT_DTYPE_I32))))
+      return bad_model(m, "tensor %d ('%s') has index bound %lld", (int)i,
+                       t->name, (long long)t->index_bound);
     total += align64((size_t)t->nbytes);
     if (total > limit)
       return fail(GRAFT_ERR_OUT_OF_MEMORY, "graft_create: model '%s' needs "
@@ -560,11 +567,74 @@ void graft_backend_fail(graft_status s, const char *message) {
   entry_status = fail(s, "%s", message);
 }
 
+/* Each integer input that entry point e reads as positions holds values in
+ * its range (graft_tensor_desc.index_*): PyTorch raises IndexError there,
+ * and the generated code would read a zero row instead. */
+static graft_status check_indices(const graft_context *ctx, int32_t e) {
+  const graft_model_desc *m = ctx->model;
+  const graft_entry_desc *ep = &m->entries[e];
+  for (int32_t a = 0; a < ep->nargs; ++a) {
+    const graft_tensor_desc *t = &m->tensors[ep->args[a]];
+    if (t->index_bound <= 0)
+      continue;
+    const void *data = ctx->data[ep->args[a]];
+    for (int64_t k = 0; k < t->numel; ++k) {
+      int64_t v = t->dtype == GRAFT_DTYPE_I64 ? ((const int64_t *)data)[k]
+                                              : ((const int32_t *)data)[k];
+      if ((v >= 0 && v < t->index_bound) ||
+          (t->has_index_ignored && v == t->index_ignored))
+        continue;
+      /* The element's position, and the use with "{}" read as the value. */
+      char at[16 * 24] = ""; /* 16 coordinates of up to 22 characters */
+      int64_t coords[16], rest = k;
+      int32_t rank = t->rank < 16 ? t->rank : 16;
+      for (int32_t d = t->rank - 1; d >= 0; --d) {
+        if (d < rank)
+          coords[d] = rest % t->shape[d];
+        rest /= t->shape[d];
+      }
+      for (int32_t d = 0, len = 0; d < rank; ++d)
+        len += snprintf(at + len, sizeof at - (size_t)len, "%s%lld",
+                        d ? ", " : "", (long long)coords[d]);
+      char use[256];
+      const char *hole = strstr(t->index_use, "{}");
+      if (hole)
+        snprintf(use, sizeof use, "%.*s%lld%s", (int)(hole - t->index_use),
+                 t->index_use, (long long)v, hole + 2);
+      else
+        snprintf(use, sizeof use, "%s", t->index_use);
+      char ignored[64] = "";
+      if (t->has_index_ignored)
+        snprintf(ignored, sizeof ignored, " and is not the ignore_index %lld",
+                 (long long)t->index_ignored);
+      return fail(GRAFT_ERR_INDEX,
+                  "input '%s' holds %lld at [%s], outside [0, %lld)%s: it "
+                  "indexes %s; nothing was computed (check the data against "
+                  "the model's sizes)",
+                  t->name, (long long)v, at, (long long)t->index_bound, ignored,
+                  use);
+    }
+  }
+  return GRAFT_OK;
+}
+
+/* The step's seed: dropout draws from (seed, step). */
+static void set_step_seed(graft_context *ctx) {
+  if (ctx->seed_tensor >= 0)
+    *(int64_t *)ctx->data[ctx->seed_tensor] =
+        (int64_t)(ctx->seed * 1000003ULL + ctx->steps);
+}
+
 static graft_status call(graft_context *ctx, int32_t e, const char *what) {
   const graft_model_desc *m = ctx->model;
   if (e < 0 || e >= m->nentries)
     return fail(GRAFT_ERR_UNSUPPORTED, "model '%s' has no %s entry point",
                 m->name, what);
+  graft_status s = check_indices(ctx, e);
+  if (s)
+    return s;
+  if (e == m->train_step || e == m->forward_backward)
+    set_step_seed(ctx);
   apply_threads(ctx);
   running = ctx;
   entry_status = GRAFT_OK;
@@ -605,17 +675,10 @@ static graft_status check_loss(graft_context *ctx, double loss,
     return GRAFT_OK;
   return fail(GRAFT_ERR_NONFINITE,
               "%s: the loss of step %llu is %s; the gradients%s are not "
-              "finite (lower the learning rate, check the data: a class "
-              "index outside [0, classes) gives a nan loss; or clip "
-              "gradients); restore the last checkpoint",
+              "finite (lower the learning rate, check the data for nan or "
+              "inf, or clip gradients); restore the last checkpoint",
               what, (unsigned long long)ctx->steps, isnan(loss) ? "nan" : "inf",
               updated ? " and parameters" : "");
-}
-
-static void set_step_seed(graft_context *ctx) {
-  if (ctx->seed_tensor >= 0)
-    *(int64_t *)ctx->data[ctx->seed_tensor] =
-        (int64_t)(ctx->seed * 1000003ULL + ctx->steps);
 }
 
 /* Is tensor i a hook point (GRAFT_ROLE_HOOK: its hooks run in the
@@ -674,6 +737,12 @@ static graft_status train_step_impl(graft_context *ctx, double *loss) {
      * accumulates): 1 for this step, then the user's value again. */
     int32_t acc = -1;
     double count = 1;
+    /* Its inputs are checked before zero_grad changes anything. */
+    if (ctx->model->forward_backward >= 0) {
+      graft_status s = check_indices(ctx, ctx->model->forward_backward);
+      if (s)
+        return s;
+    }
     if (ctx->model->accumulation_steps != 1 &&
         (acc = find_index(ctx, GRAFT_ROLE_HYPER, "accumulation_steps")) < 0)
       return fail(GRAFT_ERR_NOT_FOUND, "model '%s' accumulates %d steps but "
@@ -694,7 +763,6 @@ static graft_status train_step_impl(graft_context *ctx, double *loss) {
       store(ctx->data[acc], ctx->model->tensors[acc].dtype, 0, count);
     return s;
   }
-  set_step_seed(ctx);
   graft_status s = call(ctx, ctx->model->train_step, "train_step");
   if (s)
     return s;
@@ -753,7 +821,6 @@ static void split_accumulation(graft_context *ctx, enum accumulation what) {
 
 static graft_status forward_backward_impl(graft_context *ctx, double *loss,
                                           const char *what) {
-  set_step_seed(ctx);
   const graft_model_desc *m = ctx->model;
   if (ctx->nhooks > 0)
     split_accumulation(ctx, SAVE_AND_ZERO);

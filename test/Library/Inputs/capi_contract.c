@@ -125,6 +125,12 @@ static void negative_nbytes(graft_model_desc *m, graft_tensor_desc *t,
   (void)m, (void)e;
   t[0].nbytes = -4;
 }
+static void param_index_bound(graft_model_desc *m, graft_tensor_desc *t,
+                              graft_entry_desc *e) {
+  (void)m, (void)e;
+  t[0].index_bound = 3; /* a parameter read as positions */
+  t[0].index_use = "x";
+}
 static void huge_nbytes(graft_model_desc *m, graft_tensor_desc *t,
                         graft_entry_desc *e) {
   (void)m, (void)e;
@@ -203,6 +209,8 @@ int main(int argc, char **argv) {
                    "tensors NULL");
   expect_bad_model("nbytes -4", negative_nbytes, GRAFT_ERR_INVALID_ARGUMENT,
                    "-4 bytes");
+  expect_bad_model("a parameter with an index bound", param_index_bound,
+                   GRAFT_ERR_INVALID_ARGUMENT, "has index bound 3");
   expect_bad_model("nbytes INT64_MAX", huge_nbytes, GRAFT_ERR_INVALID_ARGUMENT,
                    "bytes");
   expect_bad_model("numel past nbytes", numel_past_nbytes,
@@ -221,7 +229,7 @@ int main(int argc, char **argv) {
   check(graft_model(NULL) == NULL, "graft_model(NULL) is NULL");
   check(strcmp(graft_status_string((graft_status)99), "unknown status") == 0,
         "graft_status_string of an unknown code");
-  for (int s = GRAFT_OK; s <= GRAFT_ERR_NONFINITE; ++s)
+  for (int s = GRAFT_OK; s <= GRAFT_ERR_INDEX; ++s)
     if (!*graft_status_string((graft_status)s) ||
         !strcmp(graft_status_string((graft_status)s), "unknown status"))
       check(0, "graft_status_string names every code");
@@ -421,19 +429,21 @@ int main(int argc, char **argv) {
 
   /*--- Data the model cannot take ------------------------------------------*/
   /* A class index outside [0, 5) is PyTorch's "Target 5 is out of bounds":
-   * the loss is NaN (GRAFT_ERR_NONFINITE), never a finite loss computed from
-   * memory outside the logits. */
+   * refused before the step (GRAFT_ERR_INDEX), which computes nothing, never
+   * a loss computed from memory outside the logits. */
   {
     int64_t labels[8] = {0, 1, 2, 3, 4, 0, 1, 5};
     float inputs[8 * 12] = {0};
     double lossValue = 0;
     EXPECT(ctx, graft_set_input(ctx, "x", inputs, sizeof inputs), GRAFT_OK, NULL);
     EXPECT(ctx, graft_set_input(ctx, "y", labels, sizeof labels), GRAFT_OK, NULL);
-    EXPECT(ctx, graft_forward_backward(ctx, &lossValue), GRAFT_ERR_NONFINITE, "loss");
-    check(lossValue != lossValue, "an out-of-range class index makes the loss NaN");
+    EXPECT(ctx, graft_forward_backward(ctx, &lossValue), GRAFT_ERR_INDEX,
+           "input 'y' holds 5 at [7], outside [0, 5)");
+    check(lossValue == 0, "a refused step leaves the loss unwritten");
     labels[7] = -3;
     EXPECT(ctx, graft_set_input(ctx, "y", labels, sizeof labels), GRAFT_OK, NULL);
-    EXPECT(ctx, graft_forward_backward(ctx, &lossValue), GRAFT_ERR_NONFINITE, "loss");
+    EXPECT(ctx, graft_forward_backward(ctx, &lossValue), GRAFT_ERR_INDEX,
+           "Target -3 is out of bounds.");
     labels[7] = 4;
     EXPECT(ctx, graft_set_input(ctx, "y", labels, sizeof labels), GRAFT_OK, NULL);
     EXPECT(ctx, graft_forward_backward(ctx, &lossValue), GRAFT_OK, NULL);

@@ -6,6 +6,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/OpImplementation.h"
+#include "mlir/IR/TypeUtilities.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/ADT/bit.h"
@@ -1217,6 +1218,132 @@ LogicalResult EmbeddingBackwardOp::verify() {
            << *pad << " must be within num_embeddings [0, "
            << getType().getShape()[0] << ")";
   return verifyGradShape(*this, std::move(forward), getGrad().getType());
+}
+
+//===----------------------------------------------------------------------===//
+// Index ranges (IndexingOpInterface)
+//===----------------------------------------------------------------------===//
+
+Value EmbeddingOp::getIndexOperand() { return getIndices(); }
+int64_t EmbeddingOp::getIndexBound() {
+  return getWeight().getType().getDimSize(0);
+}
+std::string EmbeddingOp::describeIndex() {
+  return "the rows of graft.embedding";
+}
+StringRef EmbeddingOp::getPyTorchIndexError() {
+  return "IndexError: index out of range in self";
+}
+
+/// The class dimension of a loss's `[N, C, d...]` or unbatched `[C]` input.
+static int64_t classCount(Value input) {
+  auto t = cast<RankedTensorType>(input.getType());
+  return t.getDimSize(t.getRank() == 1 ? 0 : 1);
+}
+
+Value CrossEntropyOp::getIndexOperand() { return getTarget(); }
+int64_t CrossEntropyOp::getIndexBound() { return classCount(getInput()); }
+std::optional<int64_t> CrossEntropyOp::getIgnoredIndex() {
+  return static_cast<int64_t>(getIgnoreIndex());
+}
+std::string CrossEntropyOp::describeIndex() {
+  return "the classes of graft.cross_entropy";
+}
+StringRef CrossEntropyOp::getPyTorchIndexError() {
+  return "IndexError: Target {} is out of bounds.";
+}
+
+Value NllLossOp::getIndexOperand() { return getTarget(); }
+int64_t NllLossOp::getIndexBound() { return classCount(getInput()); }
+std::optional<int64_t> NllLossOp::getIgnoredIndex() {
+  return static_cast<int64_t>(getIgnoreIndex());
+}
+std::string NllLossOp::describeIndex() {
+  return "the classes of graft.nll_loss";
+}
+StringRef NllLossOp::getPyTorchIndexError() {
+  return "IndexError: Target {} is out of bounds.";
+}
+
+Value OneHotOp::getIndexOperand() { return getTarget(); }
+int64_t OneHotOp::getIndexBound() { return getType().getShape().back(); }
+std::string OneHotOp::describeIndex() { return "the classes of graft.one_hot"; }
+StringRef OneHotOp::getPyTorchIndexError() {
+  return "RuntimeError: Class values must be smaller than num_classes.";
+}
+
+std::optional<graft::IndexRange> graft::indexRangeOf(Value value) {
+  std::optional<IndexRange> range;
+  bool ignoredEverywhere = true;
+  SmallVector<Value> work = {value};
+  DenseSet<Value> seen = {value};
+  auto follow = [&](Value next) {
+    if (seen.insert(next).second)
+      work.push_back(next);
+  };
+  while (!work.empty()) {
+    Value v = work.pop_back_val();
+    for (OpOperand &use : v.getUses()) {
+      Operation *user = use.getOwner();
+      if (user->hasTrait<OpTrait::GraftKeepsElements>()) {
+        llvm::for_each(user->getResults(), follow);
+        continue;
+      }
+      // A value a region yields (no_grad, inference_mode) is its op's result.
+      if (user->hasTrait<OpTrait::ReturnLike>()) {
+        Operation *parent = user->getParentOp();
+        if (parent && parent->getNumResults() == user->getNumOperands())
+          follow(parent->getResult(use.getOperandNumber()));
+        continue;
+      }
+      // A cast to an integer type at least as wide keeps every value.
+      if (auto cast = dyn_cast<CastOp>(user)) {
+        auto from = dyn_cast<IntegerType>(getElementTypeOrSelf(v));
+        auto to = dyn_cast<IntegerType>(getElementTypeOrSelf(cast.getType()));
+        if (from && to && from.getWidth() > 1 &&
+            to.getWidth() >= from.getWidth())
+          follow(cast.getResult());
+        continue;
+      }
+      auto indexing = dyn_cast<IndexingOpInterface>(user);
+      if (!indexing || indexing.getIndexOperand() != v)
+        continue;
+      int64_t bound = indexing.getIndexBound();
+      std::optional<int64_t> ignored = indexing.getIgnoredIndex();
+      if (ignored && *ignored >= 0 && *ignored < bound)
+        ignored.reset(); // in range: it adds nothing
+      if (!range) {
+        range = IndexRange{bound, ignored, indexing};
+        ignoredEverywhere = ignored.has_value();
+        continue;
+      }
+      // A value every use accepts: below each bound, and the ignored value
+      // only when every use skips the same one.
+      if (bound < range->bound ||
+          (bound == range->bound && !ignored && range->ignored))
+        range->bound = bound, range->use = indexing;
+      if (!ignored || ignored != range->ignored)
+        ignoredEverywhere = false;
+    }
+  }
+  if (range && !ignoredEverywhere)
+    range->ignored.reset();
+  return range;
+}
+
+std::string graft::describeIndexUse(const IndexRange &range, StringRef value) {
+  IndexingOpInterface use = range.use;
+  std::string text = use.describeIndex();
+  llvm::raw_string_ostream os(text);
+  if (auto file = use->getLoc()->findInstanceOf<FileLineColLoc>())
+    os << " at " << file.getFilename().getValue() << ":" << file.getLine()
+       << ":" << file.getColumn();
+  auto [before, after] = use.getPyTorchIndexError().split("{}");
+  os << " (" << before;
+  if (use.getPyTorchIndexError().contains("{}"))
+    os << value;
+  os << after << ")";
+  return text;
 }
 
 #define GET_OP_CLASSES

@@ -60,4 +60,39 @@ def Graft_InPlaceOpInterface : OpInterface<"InPlaceOpInterface"> {
   ];
 }
 
+def Graft_IndexingOpInterface : OpInterface<"IndexingOpInterface"> {
+  let cppNamespace = "::graft";
+  let description = [{
+    An op that reads the values of an integer operand as positions: the
+    rows of an embedding, the classes of a loss. PyTorch raises an error for
+    a value out of range at run time; the generated code does not check
+    values, so each integer model input that reaches such an op (through
+    ops with `GraftKeepsElements`) has its valid range in the library's
+    tensor table, and the runtime checks the input before every step
+    (`graft::indexRangeOf`).
+  }];
+  let methods = [
+    InterfaceMethod<"The integer operand read as positions.",
+      "::mlir::Value", "getIndexOperand">,
+    InterfaceMethod<"The number of positions: valid values are [0, bound).",
+      "int64_t", "getIndexBound">,
+    InterfaceMethod<[{
+        A value outside [0, bound) that the op accepts and skips (a loss's
+        `ignore_index`), if any.
+      }],
+      "::std::optional<int64_t>", "getIgnoredIndex", (ins), [{}],
+      [{ return std::nullopt; }]>,
+    InterfaceMethod<[{
+        What the positions index, for messages: "the rows of
+        graft.embedding", "the classes of graft.cross_entropy".
+      }],
+      "::std::string", "describeIndex">,
+    InterfaceMethod<[{
+        PyTorch's error for a value out of range, with `{}` where the value
+        goes ("IndexError: Target {} is out of bounds.").
+      }],
+      "::llvm::StringRef", "getPyTorchIndexError">,
+  ];
+}
+
 #endif // GRAFT_INTERFACES

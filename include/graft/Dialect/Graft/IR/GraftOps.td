@@ -24,6 +24,11 @@ include "mlir/Interfaces/ControlFlowInterfaces.td"
 // shape rules, the lowering or the memory plan would overflow on.
 def Graft_SizedTensors : NativeOpTrait<"GraftSizedTensors">;
 
+// Every element of the result is an element of an operand: views, slices,
+// concatenation, copies. Integer values keep their range through such ops
+// (graft::indexRangeOf follows them).
+def Graft_KeepsElements : NativeOpTrait<"GraftKeepsElements">;
+
 class Graft_Op<string mnemonic, list<Trait> traits = []>
     : Op<Graft_Dialect, mnemonic, !listconcat(traits, [Graft_SizedTensors])> {
   // Extra declarations of one op; Graft_DiffOp adds its own before them.
@@ -699,7 +704,7 @@ def Graft_ArgmaxOp : Graft_Op<"argmax", [Pure, InferTypeOpAdaptor]> {
 
 // reshape/view/flatten, unsqueeze, squeeze and integer indexing all become
 // graft.reshape: the name is read from the shapes (getGradFnName).
-def Graft_ReshapeOp : Graft_DiffOp<"reshape", "", [Pure]> {
+def Graft_ReshapeOp : Graft_DiffOp<"reshape", "", [Pure, Graft_KeepsElements]> {
   let summary = "`x.reshape(shape)` / `x.view(shape)`";
   let description = [{
     Same elements in row-major order, new static shape (the result type).
@@ -719,7 +724,7 @@ def Graft_ReshapeOp : Graft_DiffOp<"reshape", "", [Pure]> {
 
 // `x.T` of a 2-D tensor is a permute in PyTorch (PermuteBackward0).
 def Graft_TransposeOp : Graft_DiffOp<"transpose", "",
-    [Pure, InferTypeOpAdaptor]> {
+    [Pure, InferTypeOpAdaptor, Graft_KeepsElements]> {
   let summary = "`x.transpose(dim0, dim1)`";
   let description = [{
     Swaps two dimensions.
@@ -736,7 +741,7 @@ def Graft_TransposeOp : Graft_DiffOp<"transpose", "",
 }
 
 def Graft_PermuteOp : Graft_DiffOp<"permute", "PermuteBackward0",
-    [Pure, InferTypeOpAdaptor]> {
+    [Pure, InferTypeOpAdaptor, Graft_KeepsElements]> {
   let summary = "`x.permute(dims)`";
   let description = [{
     Result dimension `i` is input dimension `dims[i]`; `dims` is a
@@ -753,7 +758,7 @@ def Graft_PermuteOp : Graft_DiffOp<"permute", "PermuteBackward0",
 }
 
 def Graft_BroadcastToOp : Graft_DiffOp<"broadcast_to", "ExpandBackward0",
-    [Pure]> {
+    [Pure, Graft_KeepsElements]> {
   let summary = "`x.expand(shape)` / `torch.broadcast_to`";
   let description = [{
     Broadcasts to the result shape: trailing dimensions are equal or 1 in
@@ -771,7 +776,7 @@ def Graft_BroadcastToOp : Graft_DiffOp<"broadcast_to", "ExpandBackward0",
 }
 
 def Graft_SliceOp : Graft_DiffOp<"slice", "SliceBackward0",
-    [Pure, InferTypeOpAdaptor]> {
+    [Pure, InferTypeOpAdaptor, Graft_KeepsElements]> {
   let summary = "`x[..., start:end:step, ...]` along one dimension";
   let description = [{
     Takes `start`, `start + step`, ... below `end` along `dim`. Bounds are
@@ -790,7 +795,7 @@ def Graft_SliceOp : Graft_DiffOp<"slice", "SliceBackward0",
 }
 
 def Graft_ConcatOp : Graft_DiffOp<"concat", "CatBackward0",
-    [Pure, InferTypeOpAdaptor]> {
+    [Pure, InferTypeOpAdaptor, Graft_KeepsElements]> {
   let summary = "`torch.cat(tensors, dim)`";
   let description = [{
     Joins tensors of equal rank and element type along `dim`; the other
@@ -975,7 +980,8 @@ def Graft_DropoutOp : Graft_DiffOp<"dropout", "NativeDropoutBackward0",
 }
 
 def Graft_EmbeddingOp : Graft_DiffOp<"embedding", "EmbeddingBackward0",
-    [Pure, InferTypeOpAdaptor]> {
+    [Pure, InferTypeOpAdaptor,
+     DeclareOpInterfaceMethods<Graft_IndexingOpInterface>]> {
   let summary = "`F.embedding(indices, weight, padding_idx)`: a table lookup";
   let description = [{
     Gathers rows of `weight` (`[num, dim]`) at integer `indices`; the result
@@ -1024,7 +1030,8 @@ def Graft_ScaledDotProductAttentionOp : Graft_DiffOp<
 
 // With label smoothing PyTorch adds the smoothing term last (AddBackward0).
 def Graft_CrossEntropyOp : Graft_DiffOp<"cross_entropy", "",
-    [Pure, InferTypeOpAdaptor]> {
+    [Pure, InferTypeOpAdaptor,
+     DeclareOpInterfaceMethods<Graft_IndexingOpInterface, ["getIgnoredIndex"]>]> {
   let summary = "`F.cross_entropy(logits, target, ignore_index, reduction, label_smoothing)`";
   let description = [{
     Log-softmax over the class dimension (1, or 0 for unbatched `[C]`
@@ -1050,7 +1057,8 @@ def Graft_CrossEntropyOp : Graft_DiffOp<"cross_entropy", "",
 }
 
 def Graft_NllLossOp : Graft_DiffOp<"nll_loss", "NllLossBackward0",
-    [Pure, InferTypeOpAdaptor]> {
+    [Pure, InferTypeOpAdaptor,
+     DeclareOpInterfaceMethods<Graft_IndexingOpInterface, ["getIgnoredIndex"]>]> {
   let summary = "`F.nll_loss(log_probs, target, ignore_index, reduction)`";
   let description = [{
     The negative of `input` at the target class, with the same shapes,
@@ -1092,7 +1100,7 @@ def Graft_MseLossOp : Graft_DiffOp<"mse_loss", "MseLossBackward0",
 // Autograd plumbing
 //===----------------------------------------------------------------------===//
 
-def Graft_DetachOp : Graft_Op<"detach", [Pure,
+def Graft_DetachOp : Graft_Op<"detach", [Pure, Graft_KeepsElements,
     AllTypesMatch<["input", "result"]>]> {
   let summary = "`x.detach()`: a new leaf that does not require grad";
   let description = [{
@@ -1111,6 +1119,7 @@ def Graft_DetachOp : Graft_Op<"detach", [Pure,
 }
 
 def Graft_CloneOp : Graft_DiffOp<"clone", "CloneBackward0", [Pure,
+    Graft_KeepsElements,
     AllTypesMatch<["input", "result"]>]> {
   let summary = "`x.clone()`: a differentiable copy";
   let description = [{
@@ -1166,12 +1175,15 @@ def Graft_HookCallOp : Graft_Op<"hook_call", [
   let assemblyFormat = "$name $grad attr-dict `:` type($result)";
 }
 
-def Graft_OneHotOp : Graft_Op<"one_hot", [Pure]> {
+def Graft_OneHotOp : Graft_Op<"one_hot", [Pure,
+    DeclareOpInterfaceMethods<Graft_IndexingOpInterface>]> {
   let summary = "`F.one_hot(target, num_classes)`, as floats";
   let description = [{
     `result[..., c]` is 1 where `target[...] == c` and 0 elsewhere; the
     result has the target's shape plus a last dimension of `num_classes`.
-    Targets outside `[0, num_classes)` give an all-zero row.
+    PyTorch raises for a target outside `[0, num_classes)`; the runtime
+    checks model inputs before each step (`IndexingOpInterface`), and the
+    lowering gives any other such target an all-zero row.
 
     ```mlir
     %t = graft.one_hot %y : tensor<16xi64> -> tensor<16x10xf32>
