@@ -63,6 +63,29 @@ static OptimizerGroup groupFrom(OptimizerKind kind, DictionaryAttr opts) {
   OptimizerGroup g;
   g.lr = numberOr(opts, "lr", 1e-3);
   g.maximize = boolOr(opts, "maximize", false);
+  // torch.optim's defaults for what the declaration leaves out.
+  switch (kind) {
+  case OptimizerKind::adadelta:
+    g.rho = numberOr(opts, "rho", 0.9);
+    g.eps = numberOr(opts, "eps", 1e-6);
+    g.weightDecay = numberOr(opts, "weight_decay", 0.0);
+    return g;
+  case OptimizerKind::adagrad:
+    g.lrDecay = numberOr(opts, "lr_decay", 0.0);
+    g.initialAccumulator = numberOr(opts, "initial_accumulator_value", 0.0);
+    g.eps = numberOr(opts, "eps", 1e-10);
+    g.weightDecay = numberOr(opts, "weight_decay", 0.0);
+    return g;
+  case OptimizerKind::rmsprop:
+    g.alpha = numberOr(opts, "alpha", 0.99);
+    g.eps = numberOr(opts, "eps", 1e-8);
+    g.momentum = numberOr(opts, "momentum", 0.0);
+    g.centered = boolOr(opts, "centered", false);
+    g.weightDecay = numberOr(opts, "weight_decay", 0.0);
+    return g;
+  default:
+    break;
+  }
   if (kind == OptimizerKind::sgd) {
     g.momentum = numberOr(opts, "momentum", 0.0);
     g.dampening = numberOr(opts, "dampening", 0.0);
@@ -96,12 +119,7 @@ FailureOr<OptimizerConfig> OptimizerConfig::get(TrainOp train,
     c.clipGradValue = v->convertToDouble();
 
   MLIRContext *ctx = train.getContext();
-  NamedAttrList own;
-  for (StringRef name : {"lr", "momentum", "dampening", "nesterov",
-                         "weight_decay", "maximize", "betas", "eps", "amsgrad"})
-    if (Attribute a = train->getAttr(name))
-      own.set(name, a);
-  DictionaryAttr base = own.getDictionary(ctx);
+  DictionaryAttr base = train.getHyperParameters();
   c.groups.push_back(groupFrom(c.kind, base));
   c.groups.back().lrName = "lr";
   SmallVector<ArrayAttr> patterns;
@@ -139,10 +157,25 @@ FailureOr<OptimizerConfig> OptimizerConfig::get(TrainOp train,
 
 SmallVector<StringRef> OptimizerConfig::stateKeys(unsigned i) const {
   const OptimizerGroup &g = groups[groupOf[i]];
-  if (kind == OptimizerKind::sgd) {
+  switch (kind) {
+  case OptimizerKind::sgd:
     if (g.momentum != 0)
       return {"momentum_buffer"};
     return {};
+  case OptimizerKind::adadelta:
+    return {"square_avg", "acc_delta"};
+  case OptimizerKind::adagrad:
+    return {"sum"};
+  case OptimizerKind::rmsprop: {
+    SmallVector<StringRef> keys = {"square_avg"};
+    if (g.momentum > 0)
+      keys.push_back("momentum_buffer");
+    if (g.centered)
+      keys.push_back("grad_avg");
+    return keys;
+  }
+  default:
+    break;
   }
   if (g.amsgrad)
     return {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
@@ -242,6 +275,85 @@ static void clipGradNorm(Emitter &e, double maxNorm, double normType,
     g = e.mul(g, e.to(clamped, Emitter::elt(g)));
 }
 
+/// Adadelta, Adagrad and RMSprop after weight decay: updates `p` and
+/// appends the new state (in stateKeys order) to `newState`. `lrT` is the
+/// learning rate in the parameter's type, `lr` in f64.
+static void emitAdaptiveStep(Emitter &e, OptimizerKind kind,
+                             const OptimizerGroup &g, Value step, Value newStep,
+                             Value lrT, Value lr, Value &p, Value grad,
+                             ArrayRef<Value> state,
+                             SmallVectorImpl<Value> &newState) {
+  Type t = Emitter::elt(p);
+  auto decay = [&](Value avg, double rate, Value x, Value y) {
+    // avg.mul_(rate).addcmul_(x, y, value=1 - rate)
+    return e.add(e.mul(avg, e.cst(rate, t)),
+                 e.mul(e.mul(e.cst(1 - rate, t), x), y));
+  };
+  switch (kind) {
+  case OptimizerKind::adadelta: {
+    Value squareAvg = decay(state[0], g.rho, grad, grad);
+    Value std = e.sqrt(e.add(squareAvg, e.cst(g.eps, t)));
+    // acc_delta.add(eps).sqrt_().div_(std).mul_(grad)
+    Value delta =
+        e.mul(e.div(e.sqrt(e.add(state[1], e.cst(g.eps, t))), std), grad);
+    Value accDelta = decay(state[1], g.rho, delta, delta);
+    newState.append({squareAvg, accDelta});
+    p = e.sub(p, e.mul(lrT, delta)); // param.add_(delta, alpha=-lr)
+    return;
+  }
+  case OptimizerKind::adagrad: {
+    // The sum starts at initial_accumulator_value (torch fills it when the
+    // optimizer is built; the context's state starts at zero).
+    Value sum = state[0];
+    if (g.initialAccumulator != 0) {
+      Value first =
+          CompareOp::create(e.b, e.loc, ComparePredicate::eq, step, e.f64(0.0));
+      sum = WhereOp::create(e.b, e.loc, first, e.cst(g.initialAccumulator, t),
+                            sum);
+    }
+    sum = e.add(sum, e.mul(grad, grad)); // state_sum.addcmul_(grad, grad)
+    newState.push_back(sum);
+    // clr = lr / (1 + (step - 1) * lr_decay), in f64 from the new count.
+    Value clr = e.div(lr, e.add(e.f64(1.0), e.mul(e.sub(newStep, e.f64(1.0)),
+                                                  e.f64(g.lrDecay))));
+    Value std = e.add(e.sqrt(sum), e.cst(g.eps, t));
+    // param.addcdiv_(grad, std, value=-clr)
+    p = e.sub(p, e.div(e.mul(e.to(clr, t), grad), std));
+    return;
+  }
+  case OptimizerKind::rmsprop: {
+    Value squareAvg = decay(state[0], g.alpha, grad, grad);
+    newState.push_back(squareAvg);
+    Value avg, gradAvg;
+    if (g.centered) {
+      // grad_avg.mul_(alpha).add_(grad, alpha=1 - alpha)
+      gradAvg = e.add(e.mul(state.back(), e.cst(g.alpha, t)),
+                      e.mul(e.cst(1 - g.alpha, t), grad));
+      // square_avg.addcmul(grad_avg, grad_avg, value=-1).sqrt_()
+      avg = e.sqrt(e.sub(squareAvg, e.mul(gradAvg, gradAvg)));
+    } else {
+      avg = e.sqrt(squareAvg);
+    }
+    avg = e.add(avg, e.cst(g.eps, t));
+    if (g.momentum > 0) {
+      // buf.mul_(momentum).addcdiv_(grad, avg); param.add_(buf, alpha=-lr)
+      Value buf =
+          e.add(e.mul(state[1], e.cst(g.momentum, t)), e.div(grad, avg));
+      newState.push_back(buf);
+      p = e.sub(p, e.mul(lrT, buf));
+    } else {
+      // param.addcdiv_(grad, avg, value=-lr)
+      p = e.sub(p, e.div(e.mul(lrT, grad), avg));
+    }
+    if (gradAvg)
+      newState.push_back(gradAvg);
+    return;
+  }
+  default:
+    llvm_unreachable("not an adaptive optimizer");
+  }
+}
+
 void graft::emitOptimizerStep(OpBuilder &b, Location loc,
                               const OptimizerConfig &config,
                               bool averageAccumulated, StepValues &v) {
@@ -310,6 +422,18 @@ void graft::emitOptimizerStep(OpBuilder &b, Location loc,
       }
       // param.add_(grad, alpha=-lr)
       v.newParams.push_back(e.sub(p, e.mul(e.to(lr, t), grad)));
+      v.newState.push_back(std::move(state));
+      continue;
+    }
+
+    if (config.kind == OptimizerKind::adadelta ||
+        config.kind == OptimizerKind::adagrad ||
+        config.kind == OptimizerKind::rmsprop) {
+      if (g.weightDecay != 0) // grad.add(param, alpha=weight_decay)
+        grad = e.add(grad, e.mul(e.cst(g.weightDecay, t), p));
+      emitAdaptiveStep(e, config.kind, g, v.step, v.newStep, e.to(lr, t), lr, p,
+                       grad, v.state[i], state);
+      v.newParams.push_back(p);
       v.newState.push_back(std::move(state));
       continue;
     }

@@ -3252,7 +3252,7 @@ LogicalResult Gen::genTrain(const Stmt &s) {
   Loc optLoc = s.loc;
   bool ok = true;
 
-  // Keyword options of SGD/Adam/AdamW and of param_group.
+  // Keyword options of the optimizers and of param_group.
   auto options = [&](std::vector<CallArg> &args, bool allowLr, StringRef fn,
                      llvm::SmallVectorImpl<NamedAttribute> &out) -> LogicalResult {
     for (CallArg &a : args) {
@@ -3263,7 +3263,8 @@ LogicalResult Gen::genTrain(const Stmt &s) {
       StringRef k = a.keyword;
       if (k == "lr" && !allowLr)
         continue;
-      if (k == "nesterov" || k == "maximize" || k == "amsgrad") {
+      if (k == "nesterov" || k == "maximize" || k == "amsgrad" ||
+          k == "centered") {
         auto b = asBool(a.value, a.loc, k);
         if (failed(b))
           return failure();
@@ -3282,7 +3283,9 @@ LogicalResult Gen::genTrain(const Stmt &s) {
         }
         out.push_back(attr(k, builder.getDenseF64ArrayAttr(betas)));
       } else if (k == "lr" || k == "momentum" || k == "dampening" ||
-                 k == "weight_decay" || k == "eps") {
+                 k == "weight_decay" || k == "eps" || k == "rho" ||
+                 k == "alpha" || k == "lr_decay" ||
+                 k == "initial_accumulator_value") {
         auto d = asNumber(a.value, a.loc, k);
         if (failed(d))
           return failure();
@@ -3327,8 +3330,9 @@ LogicalResult Gen::genTrain(const Stmt &s) {
       if (key == "optimizer") {
         const Expr &e = *t.value;
         if (e.kind != ExprKind::Call || e.lhs->kind != ExprKind::Name) {
-          error(e.loc, "expected an optimizer: SGD(...), Adam(...) or "
-                       "AdamW(...)");
+          error(e.loc, "expected an optimizer: SGD(...), Adam(...), "
+                       "AdamW(...), Adadelta(...), Adagrad(...) or "
+                       "RMSprop(...)");
           ok = false;
           continue;
         }
@@ -3336,9 +3340,16 @@ LogicalResult Gen::genTrain(const Stmt &s) {
         if (n == "SGD") kind = OptimizerKind::sgd;
         else if (n == "Adam") kind = OptimizerKind::adam;
         else if (n == "AdamW") kind = OptimizerKind::adamw;
+        else if (n == "Adadelta")
+          kind = OptimizerKind::adadelta;
+        else if (n == "Adagrad")
+          kind = OptimizerKind::adagrad;
+        else if (n == "RMSprop")
+          kind = OptimizerKind::rmsprop;
         else {
           error(e.lhs->loc, "unknown optimizer '" + n +
-                                "'; expected SGD, Adam or AdamW");
+                                "'; expected SGD, Adam, AdamW, Adadelta, "
+                                "Adagrad or RMSprop");
           ok = false;
           continue;
         }
@@ -3358,7 +3369,13 @@ LogicalResult Gen::genTrain(const Stmt &s) {
             ok = false;
             continue;
           }
-          attrs.push_back(attr("lr", builder.getF64FloatAttr(1e-3)));
+          // torch.optim's default learning rates.
+          double lr =
+              kind == OptimizerKind::adadelta ? 1.0
+              : kind == OptimizerKind::adagrad || kind == OptimizerKind::rmsprop
+                  ? 1e-2
+                  : 1e-3;
+          attrs.push_back(attr("lr", builder.getF64FloatAttr(lr)));
         }
         // torch.optim's defaults, written out so the IR says what runs.
         auto fill = [&](StringRef k, mlir::Attribute v) {
@@ -3367,11 +3384,19 @@ LogicalResult Gen::genTrain(const Stmt &s) {
               }))
             attrs.push_back(attr(k, v));
         };
-        if (kind != OptimizerKind::sgd) {
+        if (kind == OptimizerKind::adam || kind == OptimizerKind::adamw) {
           fill("betas", builder.getDenseF64ArrayAttr({0.9, 0.999}));
           fill("eps", builder.getF64FloatAttr(1e-8));
           fill("weight_decay", builder.getF64FloatAttr(
                                    kind == OptimizerKind::adamw ? 1e-2 : 0.0));
+        } else if (kind == OptimizerKind::adadelta) {
+          fill("rho", builder.getF64FloatAttr(0.9));
+          fill("eps", builder.getF64FloatAttr(1e-6));
+        } else if (kind == OptimizerKind::adagrad) {
+          fill("eps", builder.getF64FloatAttr(1e-10));
+        } else if (kind == OptimizerKind::rmsprop) {
+          fill("alpha", builder.getF64FloatAttr(0.99));
+          fill("eps", builder.getF64FloatAttr(1e-8));
         }
         continue;
       }
@@ -3518,7 +3543,8 @@ LogicalResult Gen::genTrain(const Stmt &s) {
     return failure();
   if (!haveOptimizer) {
     error(s.loc, "the train block needs an optimizer (optimizer = SGD(lr=0.1) "
-                 "or Adam(...) or AdamW(...))");
+                 "or Adam(...), AdamW(...), Adadelta(...), Adagrad(...), "
+                 "RMSprop(...))");
     return failure();
   }
   if (!groups.empty())

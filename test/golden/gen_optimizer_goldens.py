@@ -58,6 +58,13 @@ def model_ir(dt, train, batch):
 """
 
 
+def mlir_float(v):
+    """A float as MLIR's parser reads it: 1e-06 needs a point (1.0e-06)."""
+    r = repr(float(v))
+    mantissa, e, exponent = r.partition("e")
+    return mantissa + (".0" if e and "." not in mantissa else "") + e + exponent
+
+
 def train_attr(kind, opts, groups, extra):
     """The graft.train line of a configuration."""
     parts = []
@@ -67,19 +74,19 @@ def train_attr(kind, opts, groups, extra):
         elif isinstance(v, bool):
             parts.append(f"{k} = {'true' if v else 'false'}")
         else:
-            parts.append(f"{k} = {float(v)!r} : f64")
+            parts.append(f"{k} = {mlir_float(v)} : f64")
     if groups:
         gs = []
         for g in groups:
             items = ["params = [" + ", ".join(f'"{p}"' for p in g["params"]) + "]"]
-            items += [f"{k} = {float(v)!r} : f64" for k, v in g.items()
+            items += [f"{k} = {mlir_float(v)} : f64" for k, v in g.items()
                       if k != "params"]
             gs.append("{" + ", ".join(items) + "}")
         parts.append("param_groups = [" + ", ".join(gs) + "]")
     for k, v in extra.items():
         if k == "lr_schedule":
             items = [f'kind = "{v["kind"]}"'] + [
-                f"{a} = {b} : i64" if isinstance(b, int) else f"{a} = {float(b)!r} : f64"
+                f"{a} = {b} : i64" if isinstance(b, int) else f"{a} = {mlir_float(b)} : f64"
                 for a, b in v.items() if a != "kind"]
             parts.append("lr_schedule = {" + ", ".join(items) + "}")
         elif isinstance(v, int):
@@ -87,7 +94,7 @@ def train_attr(kind, opts, groups, extra):
         elif v == float("inf"):  # MLIR spells infinity by its bits
             parts.append(f"{k} = 0x7FF0000000000000 : f64")
         else:
-            parts.append(f"{k} = {float(v)!r} : f64")
+            parts.append(f"{k} = {mlir_float(v)} : f64")
     return f"graft.train {kind} {{" + ", ".join(parts) + "}"
 
 
@@ -126,7 +133,9 @@ def run_case(name, kind, opts, groups=(), extra=None, dt=torch.float64,
     if "betas" in topts:
         topts["betas"] = tuple(topts["betas"])
     cls = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam,
-           "adamw": torch.optim.AdamW}[kind]
+           "adamw": torch.optim.AdamW, "adadelta": torch.optim.Adadelta,
+           "adagrad": torch.optim.Adagrad,
+           "rmsprop": torch.optim.RMSprop}[kind]
     opt = cls(pgroups, **topts)
     sched = make_schedule(opt, extra.get("lr_schedule"))
 
@@ -155,6 +164,10 @@ def run_case(name, kind, opts, groups=(), extra=None, dt=torch.float64,
             sched.step()
         state = {}
         for n, p in params.items():
+            if n in FROZEN:
+                # Adagrad builds state for every parameter it is given; a
+                # frozen one is never updated, and Graft keeps none for it.
+                continue
             for k, v in opt.state.get(p, {}).items():
                 if v is None:  # SGD without momentum
                     continue
@@ -191,6 +204,23 @@ CASES = [
     ("adamw_weight_decay", "adamw", {"lr": 0.01, "weight_decay": 0.3}),
     ("adamw_amsgrad", "adamw", {"lr": 0.01, "amsgrad": True,
                                 "weight_decay": 0.1}),
+    ("adadelta_plain", "adadelta", {"lr": 1.0}),
+    ("adadelta_rho_eps", "adadelta", {"lr": 0.5, "rho": 0.8, "eps": 1e-4,
+                                      "weight_decay": 0.1}),
+    ("adadelta_maximize", "adadelta", {"lr": 1.0, "maximize": True}),
+    ("adagrad_plain", "adagrad", {"lr": 0.1}),
+    ("adagrad_decay", "adagrad", {"lr": 0.1, "lr_decay": 0.5,
+                                  "weight_decay": 0.1,
+                                  "initial_accumulator_value": 0.2,
+                                  "eps": 1e-6}),
+    ("rmsprop_plain", "rmsprop", {"lr": 0.01}),
+    ("rmsprop_momentum", "rmsprop", {"lr": 0.01, "momentum": 0.9,
+                                     "weight_decay": 0.1}),
+    ("rmsprop_centered", "rmsprop", {"lr": 0.01, "alpha": 0.9,
+                                     "centered": True}),
+    ("rmsprop_centered_momentum", "rmsprop", {"lr": 0.01, "centered": True,
+                                              "momentum": 0.5,
+                                              "maximize": True}),
 ]
 GROUP_CASES = [
     # The usual setup: no weight decay on biases; a second group with its own lr.
@@ -199,6 +229,9 @@ GROUP_CASES = [
       {"params": ["fc2.w*"], "lr": 0.05}]),
     ("sgd_groups", "sgd", {"lr": 0.1, "momentum": 0.9, "weight_decay": 0.1},
      [{"params": ["*.bias"], "weight_decay": 0.0, "momentum": 0.5}]),
+    # Momentum buffers on the weights only.
+    ("rmsprop_groups", "rmsprop", {"lr": 0.01},
+     [{"params": ["*.weight"], "momentum": 0.5, "alpha": 0.9}]),
 ]
 EXTRA_CASES = [
     ("sgd_clip_norm", "sgd", {"lr": 0.1, "momentum": 0.9},
@@ -210,6 +243,9 @@ EXTRA_CASES = [
      {"clip_grad_value": 0.05}),
     ("adam_steplr", "adam", {"lr": 0.01},
      {"lr_schedule": {"kind": "StepLR", "step_size": 1, "gamma": 0.5}}),
+    # pytorch/examples' mnist/main.py: Adadelta(lr=1.0), StepLR(1, 0.7).
+    ("adadelta_steplr", "adadelta", {"lr": 1.0},
+     {"lr_schedule": {"kind": "StepLR", "step_size": 1, "gamma": 0.7}}),
     ("sgd_linearlr", "sgd", {"lr": 0.1, "momentum": 0.9},
      {"lr_schedule": {"kind": "LinearLR", "start_factor": 0.25,
                       "total_iters": 2}}),
@@ -218,6 +254,7 @@ ACCUMULATION_CASES = [
     ("sgd_accumulation", "sgd", {"lr": 0.1, "momentum": 0.9}, 2),
     ("adam_accumulation", "adam", {"lr": 0.01}, 2),
     ("adamw_accumulation_clip", "adamw", {"lr": 0.01}, 3),
+    ("rmsprop_accumulation", "rmsprop", {"lr": 0.01, "momentum": 0.9}, 2),
 ]
 
 

@@ -14,7 +14,8 @@
 //   retained the gradient of each retain_grad'ed value
 //   updated each trainable parameter after one optimizer step, from the
 //           gradient by torch.optim's formulas for a first step (SGD with
-//           momentum/dampening/nesterov/weight decay/maximize, Adam, AdamW;
+//           momentum/dampening/nesterov/weight decay/maximize, Adam, AdamW,
+//           Adadelta, Adagrad, RMSprop;
 //           computed here in f64, independently of the generated code)
 //
 //===----------------------------------------------------------------------===//
@@ -179,14 +180,42 @@ int main(int argc, char **argv) {
       double gk = g->data[k], pk = w->data[k];
       if (grp.maximize)
         gk = -gk;
-      if (config->kind == OptimizerKind::sgd) {
+      // The first step, from zero state (Adagrad's sum from
+      // initial_accumulator_value).
+      switch (config->kind) {
+      case OptimizerKind::sgd:
         gk += grp.weightDecay * pk;
         if (grp.momentum != 0) {
           double buf = gk; // the first step: no dampening
           gk = grp.nesterov ? gk + grp.momentum * buf : buf;
         }
         upd[k] = pk - grp.lr * gk;
-      } else {
+        continue;
+      case OptimizerKind::adadelta: {
+        gk += grp.weightDecay * pk;
+        double std = std::sqrt((1 - grp.rho) * gk * gk + grp.eps);
+        upd[k] = pk - grp.lr * (std::sqrt(grp.eps) / std * gk);
+        continue;
+      }
+      case OptimizerKind::adagrad: {
+        gk += grp.weightDecay * pk;
+        double sum = grp.initialAccumulator + gk * gk;
+        upd[k] = pk - grp.lr * gk / (std::sqrt(sum) + grp.eps);
+        continue;
+      }
+      case OptimizerKind::rmsprop: {
+        gk += grp.weightDecay * pk;
+        double square = (1 - grp.alpha) * gk * gk;
+        double mean = grp.centered ? (1 - grp.alpha) * gk : 0;
+        double avg = std::sqrt(square - mean * mean) + grp.eps;
+        upd[k] = pk - grp.lr * (gk / avg); // with momentum: buf = gk / avg
+        continue;
+      }
+      case OptimizerKind::adam:
+      case OptimizerKind::adamw:
+        break;
+      }
+      {
         if (config->kind == OptimizerKind::adamw)
           pk *= 1 - grp.lr * grp.weightDecay;
         else

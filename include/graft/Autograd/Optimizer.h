@@ -1,9 +1,11 @@
-//===- Optimizer.h - torch.optim's update rules as graft IR ------*- C++ -*-===//
+//===- Optimizer.h - torch.optim's update rules as graft IR ------*- C++
+//-*-===//
 //
 // The optimizer of a model's `graft.train`: its parameter groups resolved
 // against the trainable parameters, the optimizer state each parameter keeps
-// (PyTorch's state keys), the IR of one fused step (SGD, Adam, AdamW with
-// torch.optim's single-tensor formulas, gradient accumulation and clipping)
+// (PyTorch's state keys), the IR of one fused step (SGD, Adam, AdamW,
+// Adadelta, Adagrad and RMSprop with torch.optim's single-tensor formulas,
+// gradient accumulation and clipping)
 // and the learning-rate schedules, which the host computes in closed form.
 // See docs/Optimizers.md.
 //
@@ -30,7 +32,8 @@ struct OptimizerGroup {
   std::string lrName;
   double lr = 0, momentum = 0, dampening = 0, weightDecay = 0;
   double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
-  bool nesterov = false, maximize = false, amsgrad = false;
+  double rho = 0.9, alpha = 0.99, lrDecay = 0, initialAccumulator = 0;
+  bool nesterov = false, maximize = false, amsgrad = false, centered = false;
   /// Indices into OptimizerConfig::params.
   llvm::SmallVector<unsigned> members;
 };
@@ -62,8 +65,10 @@ struct OptimizerConfig {
 
   /// The state keys parameter `i` keeps, in argument order: SGD with
   /// momentum `momentum_buffer`; Adam and AdamW `exp_avg`, `exp_avg_sq` and,
-  /// with amsgrad, `max_exp_avg_sq`. The step count is one `step` for the
-  /// whole optimizer (see stepStateName).
+  /// with amsgrad, `max_exp_avg_sq`; Adadelta `square_avg`, `acc_delta`;
+  /// Adagrad `sum`; RMSprop `square_avg`, with momentum `momentum_buffer`,
+  /// centered `grad_avg`. The step count is one `step` for the whole
+  /// optimizer (see stepStateName).
   llvm::SmallVector<llvm::StringRef> stateKeys(unsigned i) const;
 };
 

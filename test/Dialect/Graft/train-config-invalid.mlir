@@ -175,3 +175,61 @@ func.func @f() {
   graft.train sgd {lr = 0.1 : f64}
   return
 }
+
+// -----
+
+// Adadelta, Adagrad and RMSprop: torch.optim's constructor checks, and the
+// options each one has.
+graft.model @m {
+  // expected-error@+1 {{Invalid rho value: 1.500000e+00 (expected 0 <= rho <= 1)}}
+  graft.train adadelta {lr = 1.0 : f64, rho = 1.5 : f64}
+}
+
+// -----
+
+graft.model @m {
+  // expected-error@+1 {{'betas' is not an option of adadelta}}
+  graft.train adadelta {lr = 1.0 : f64, betas = array<f64: 0.9, 0.99>}
+}
+
+// -----
+
+graft.model @m {
+  // expected-error@+1 {{Invalid lr_decay value: -1.000000e-01 (expected >= 0)}}
+  graft.train adagrad {lr = 0.1 : f64, lr_decay = -0.1 : f64}
+}
+
+// -----
+
+graft.model @m {
+  // expected-error@+1 {{Invalid initial_accumulator_value value: -1.000000e+00 (expected >= 0)}}
+  graft.train adagrad {lr = 0.1 : f64, initial_accumulator_value = -1.0 : f64}
+}
+
+// -----
+
+graft.model @m {
+  // expected-error@+1 {{'momentum' is not an option of adagrad}}
+  graft.train adagrad {lr = 0.1 : f64, momentum = 0.9 : f64}
+}
+
+// -----
+
+graft.model @m {
+  // expected-error@+1 {{Invalid alpha value: -9.900000e-01 (expected >= 0)}}
+  graft.train rmsprop {lr = 0.01 : f64, alpha = -0.99 : f64}
+}
+
+// -----
+
+graft.model @m {
+  // expected-error@+1 {{parameter group 0: Invalid momentum value: -5.000000e-01 (expected >= 0)}}
+  graft.train rmsprop {lr = 0.01 : f64, param_groups = [{params = ["*"], momentum = -0.5 : f64}]}
+}
+
+// -----
+
+graft.model @m {
+  // expected-error@+1 {{'rho' is not an option of rmsprop}}
+  graft.train rmsprop {lr = 0.01 : f64, rho = 0.9 : f64}
+}

@@ -1323,7 +1323,8 @@ def Graft_EmbeddingBackwardOp : Graft_Op<"embedding_backward", [Pure]> {
 
 def Graft_OptimizerKind : I32EnumAttr<"OptimizerKind", "torch.optim optimizer", [
     I32EnumAttrCase<"sgd", 0>, I32EnumAttrCase<"adam", 1>,
-    I32EnumAttrCase<"adamw", 2>]> {
+    I32EnumAttrCase<"adamw", 2>, I32EnumAttrCase<"adadelta", 3>,
+    I32EnumAttrCase<"adagrad", 4>, I32EnumAttrCase<"rmsprop", 5>]> {
   let genSpecializedAttr = 0;
   let cppNamespace = "::graft";
 }
@@ -1339,9 +1340,12 @@ def Graft_TrainOp : Graft_Op<"train", [HasParent<"ModelOp">]> {
     separately by `graft.loss`. A model has at most one `graft.train`.
 
     Hyper-parameters carry torch.optim's names and meanings; an option that
-    the optimizer does not have is an error. `sgd` takes `momentum`,
-    `dampening`, `nesterov`, `weight_decay`, `maximize`; `adam` and `adamw`
-    take `betas`, `eps`, `weight_decay`, `amsgrad`, `maximize`.
+    the optimizer does not have is an error. Every optimizer takes
+    `weight_decay` and `maximize`; besides, `sgd` takes `momentum`,
+    `dampening`, `nesterov`; `adam` and `adamw` `betas`, `eps`, `amsgrad`;
+    `adadelta` `rho`, `eps`; `adagrad` `lr_decay`,
+    `initial_accumulator_value`, `eps`; `rmsprop` `alpha`, `eps`,
+    `momentum`, `centered`.
 
     `param_groups` is an array of dictionaries, each with `params` (an array
     of state_dict name patterns, `*` matching any characters) and the
@@ -1368,6 +1372,9 @@ def Graft_TrainOp : Graft_Op<"train", [HasParent<"ModelOp">]> {
       OptionalAttr<BoolAttr>:$nesterov, OptionalAttr<F64Attr>:$weight_decay,
       OptionalAttr<BoolAttr>:$maximize, OptionalAttr<DenseF64ArrayAttr>:$betas,
       OptionalAttr<F64Attr>:$eps, OptionalAttr<BoolAttr>:$amsgrad,
+      OptionalAttr<F64Attr>:$rho, OptionalAttr<F64Attr>:$alpha,
+      OptionalAttr<BoolAttr>:$centered, OptionalAttr<F64Attr>:$lr_decay,
+      OptionalAttr<F64Attr>:$initial_accumulator_value,
       DefaultValuedAttr<TypedArrayAttrBase<DictionaryAttr,
                         "array of parameter groups">, "{}">:$param_groups,
       DefaultValuedAttr<I64Attr, "1">:$accumulation_steps,
@@ -1378,18 +1385,55 @@ def Graft_TrainOp : Graft_Op<"train", [HasParent<"ModelOp">]> {
       OptionalAttr<I64Attr>:$seed);
   let assemblyFormat = "$optimizer attr-dict";
   let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The names of the optimizer's hyper-parameters among the attributes:
+    /// what a parameter group may override.
+    static ::llvm::ArrayRef<::llvm::StringLiteral> getHyperParameterNames();
+    /// The hyper-parameters the op sets, as one dictionary.
+    ::mlir::DictionaryAttr getHyperParameters();
+  }];
   // The verifier lives here, beside the op, so the training section stays
   // self-contained. It checks torch.optim's constructor rules, with its
   // wording where it has one.
   let extraClassDefinition = [{
+    ::llvm::ArrayRef<::llvm::StringLiteral> $cppClass::getHyperParameterNames() {
+      static constexpr ::llvm::StringLiteral names[] = {
+          "lr", "momentum", "dampening", "nesterov", "weight_decay",
+          "maximize", "betas", "eps", "amsgrad", "rho", "alpha", "centered",
+          "lr_decay", "initial_accumulator_value"};
+      return names;
+    }
+
+    ::mlir::DictionaryAttr $cppClass::getHyperParameters() {
+      ::mlir::NamedAttrList own;
+      for (::llvm::StringRef name : getHyperParameterNames())
+        if (::mlir::Attribute a = (*this)->getAttr(name))
+          own.set(name, a);
+      return own.getDictionary(getContext());
+    }
+
     namespace {
     /// The options `kind` accepts besides `lr`.
     bool isOptionOf(::graft::OptimizerKind kind, ::llvm::StringRef name) {
+      using K = ::graft::OptimizerKind;
       if (name == "weight_decay" || name == "maximize")
         return true;
-      if (kind == ::graft::OptimizerKind::sgd)
+      switch (kind) {
+      case K::sgd:
         return name == "momentum" || name == "dampening" || name == "nesterov";
-      return name == "betas" || name == "eps" || name == "amsgrad";
+      case K::adam:
+      case K::adamw:
+        return name == "betas" || name == "eps" || name == "amsgrad";
+      case K::adadelta:
+        return name == "rho" || name == "eps";
+      case K::adagrad:
+        return name == "lr_decay" || name == "initial_accumulator_value" ||
+               name == "eps";
+      case K::rmsprop:
+        return name == "alpha" || name == "eps" || name == "momentum" ||
+               name == "centered";
+      }
+      return false;
     }
     } // namespace
 
@@ -1452,6 +1496,30 @@ def Graft_TrainOp : Graft_Op<"train", [HasParent<"ModelOp">]> {
                  << *m << ", dampening " << *d << ")";
         return ::mlir::success();
       }
+      // torch.optim's constructor checks, in its order and words.
+      for (auto [name, what, fallback] :
+           {std::tuple<const char *, const char *, double>{
+                "momentum", "momentum", 0.0},
+            {"alpha", "alpha", 0.99},
+            {"lr_decay", "lr_decay", 0.0},
+            {"initial_accumulator_value", "initial_accumulator_value", 0.0}}) {
+        if (!isOptionOf(kind, name))
+          continue;
+        std::optional<double> v = number(name, fallback);
+        if (!v)
+          return ::mlir::failure();
+        if (!(*v >= 0))
+          return op->emitOpError() << where << "Invalid " << what
+                                   << " value: " << *v << " (expected >= 0)";
+      }
+      if (kind == ::graft::OptimizerKind::adadelta) {
+        std::optional<double> rho = number("rho", 0.9);
+        if (!rho)
+          return ::mlir::failure();
+        if (!(*rho >= 0 && *rho <= 1))
+          return op->emitOpError() << where << "Invalid rho value: " << *rho
+                                   << " (expected 0 <= rho <= 1)";
+      }
       if (::mlir::Attribute b = opts.get("betas")) {
         auto betas = ::llvm::dyn_cast<::mlir::DenseF64ArrayAttr>(b);
         if (!betas || betas.size() != 2)
@@ -1481,14 +1549,7 @@ def Graft_TrainOp : Graft_Op<"train", [HasParent<"ModelOp">]> {
                       .attachNote(other.getLoc())
                   << "the first one is here");
       ::graft::OptimizerKind kind = getOptimizer();
-      // The op's own options, as one dictionary.
-      ::mlir::NamedAttrList own;
-      for (::llvm::StringRef name :
-           {"lr", "momentum", "dampening", "nesterov", "weight_decay",
-            "maximize", "betas", "eps", "amsgrad"})
-        if (::mlir::Attribute a = op->getAttr(name))
-          own.set(name, a);
-      ::mlir::DictionaryAttr base = own.getDictionary(getContext());
+      ::mlir::DictionaryAttr base = getHyperParameters();
       if (::mlir::failed(verifyHyperParameters(op, kind, base, "")))
         return ::mlir::failure();
       for (auto [i, g] : ::llvm::enumerate(getParamGroups())) {
