@@ -280,6 +280,13 @@ private:
                                                   StringRef what);
   FailureOr<int64_t> normDim(int64_t dim, int64_t rank, Loc l);
   Value scalar(double v, Type elt, Loc l);
+  /// The element type a dtype name stands for ("f32", "float32", "long",
+  /// ...), or null.
+  Type elementTypeNamed(StringRef name);
+  /// arange, zeros, ones, full (and their _like forms), tril and triu:
+  /// tensors made at compile time; nullopt for another name.
+  std::optional<FailureOr<Val>>
+  createTensor(StringRef name, std::vector<CallArg> &args, Loc loc);
   FailureOr<std::pair<Value, Value>> promotePair(const Val &a, Loc la,
                                                  const Val &b, Loc lb,
                                                  StringRef op);
@@ -565,6 +572,273 @@ Value Gen::scalar(double v, Type elt, Loc l) {
   return ConstantOp::create(builder, L(l), value);
 }
 
+std::optional<FailureOr<Val>>
+Gen::createTensor(StringRef name, std::vector<CallArg> &args, Loc loc) {
+  static const llvm::StringSet<> names = {
+      "arange",    "zeros",     "ones", "full", "zeros_like",
+      "ones_like", "full_like", "tril", "triu"};
+  if (!names.contains(name))
+    return std::nullopt;
+  // Constants are written into the IR: at most 2^24 elements.
+  constexpr int64_t maxElements = int64_t(1) << 24;
+  auto dtypeOf = [&](CallArg &a, Type &elt) -> LogicalResult {
+    auto s = asString(a.value, a.loc, "dtype");
+    if (failed(s))
+      return failure();
+    elt = elementTypeNamed(*s);
+    if (!elt) {
+      error(a.loc, "unknown dtype '" + *s +
+                       "'; expected f32, f64, bf16, i64, i32 or bool");
+      return failure();
+    }
+    return success();
+  };
+  auto constant =
+      [&](RankedTensorType type,
+          llvm::function_ref<double(int64_t)> value) -> FailureOr<Val> {
+    if (type.getNumElements() > maxElements) {
+      error(loc, name + "() would make a constant of " +
+                     Twine(type.getNumElements()) +
+                     " elements (at most 2^24 are written into the model)");
+      return failure();
+    }
+    Type elt = type.getElementType();
+    int64_t n = type.getNumElements();
+    mlir::DenseElementsAttr attr;
+    if (auto f = mlir::dyn_cast<mlir::FloatType>(elt)) {
+      std::vector<llvm::APFloat> values;
+      for (int64_t i = 0; i < n; ++i) {
+        llvm::APFloat a(value(i));
+        bool lost;
+        a.convert(f.getFloatSemantics(), llvm::APFloat::rmNearestTiesToEven,
+                  &lost);
+        values.push_back(a);
+      }
+      attr = mlir::DenseElementsAttr::get(type, values);
+    } else {
+      std::vector<llvm::APInt> values;
+      for (int64_t i = 0; i < n; ++i)
+        values.push_back(llvm::APInt(
+            elt.getIntOrFloatBitWidth(), static_cast<int64_t>(value(i)),
+            /*isSigned=*/true, /*implicitTrunc=*/true));
+      attr = mlir::DenseElementsAttr::get(type, values);
+    }
+    return Val::tensor(ConstantOp::create(builder, L(loc), attr));
+  };
+
+  // The positional arguments and the keywords, split.
+  std::vector<CallArg *> positional;
+  llvm::StringMap<CallArg *> keywords;
+  for (CallArg &a : args) {
+    if (a.keyword.empty()) {
+      if (!keywords.empty()) {
+        error(a.loc, "positional argument follows keyword argument");
+        return FailureOr<Val>(failure());
+      }
+      positional.push_back(&a);
+    } else {
+      keywords[a.keyword] = &a;
+    }
+  }
+  auto unexpected = [&](llvm::ArrayRef<StringRef> allowed) -> LogicalResult {
+    for (auto &kv : keywords)
+      if (!llvm::is_contained(allowed, kv.getKey())) {
+        error(kv.getValue()->loc, name +
+                                      "() got an unexpected keyword "
+                                      "argument '" +
+                                      kv.getKey() + "'");
+        return failure();
+      }
+    return success();
+  };
+
+  if (name == "tril" || name == "triu") {
+    // PyTorch: elements on and below (tril) or above (triu) the diagonal
+    // `diagonal` of the last two dimensions are kept, the others zeroed.
+    if (failed(unexpected({"input", "diagonal"})))
+      return FailureOr<Val>(failure());
+    auto b = bindArgs(name, {"input", "diagonal"}, 1, args, loc);
+    if (failed(b))
+      return FailureOr<Val>(failure());
+    auto x = asTensor(b->get("input"), b->locOf("input"), name);
+    if (failed(x))
+      return FailureOr<Val>(failure());
+    int64_t diagonal = 0;
+    if (b->has("diagonal")) {
+      auto d = asInt(b->get("diagonal"), b->locOf("diagonal"), "diagonal");
+      if (failed(d))
+        return FailureOr<Val>(failure());
+      diagonal = *d;
+    }
+    RankedTensorType xt = typeOf(*x);
+    if (xt.getRank() < 2) {
+      error(b->locOf("input"), name + ": input tensor must have at least 2 "
+                                      "dimensions");
+      return FailureOr<Val>(failure());
+    }
+    int64_t rows = xt.getDimSize(xt.getRank() - 2),
+            cols = xt.getDimSize(xt.getRank() - 1);
+    bool lower = name == "tril";
+    auto mask =
+        constant(RankedTensorType::get({rows, cols}, builder.getI1Type()),
+                 [&](int64_t i) -> double {
+                   int64_t r = i / cols, c = i % cols;
+                   return lower ? c - r <= diagonal : c - r >= diagonal;
+                 });
+    if (failed(mask))
+      return FailureOr<Val>(failure());
+    Value zero = scalar(0, xt.getElementType(), loc);
+    auto kept = make<WhereOp>(loc, name, {mask->t, *x, zero});
+    if (failed(kept))
+      return FailureOr<Val>(failure());
+    return FailureOr<Val>(Val::tensor(*kept));
+  }
+
+  bool like = name.ends_with("_like");
+  StringRef base = like ? name.drop_back(5) : name;
+  Type elt;
+  if (auto it = keywords.find("dtype"); it != keywords.end())
+    if (failed(dtypeOf(*it->getValue(), elt)))
+      return FailureOr<Val>(failure());
+
+  if (name == "arange") {
+    // arange(end), arange(start, end), arange(start, end, step): integers
+    // give i64 values, any float f32 (PyTorch's inference).
+    if (failed(unexpected({"start", "end", "step", "dtype"})))
+      return FailureOr<Val>(failure());
+    std::vector<Val> bounds;
+    for (CallArg *a : positional)
+      bounds.push_back(a->value);
+    for (StringRef k : {"start", "end", "step"})
+      if (auto it = keywords.find(k); it != keywords.end())
+        bounds.push_back(it->getValue()->value);
+    if (bounds.empty() || bounds.size() > 3) {
+      error(loc, "arange() takes 1 to 3 numbers (end; start, end; start, "
+                 "end, step)");
+      return FailureOr<Val>(failure());
+    }
+    double nums[3] = {0, 0, 1};
+    bool allInt = true;
+    for (auto [i, v] : llvm::enumerate(bounds)) {
+      auto d = asNumber(v, loc, "arange()");
+      if (failed(d))
+        return FailureOr<Val>(failure());
+      nums[bounds.size() == 1 ? 1 : i] = *d;
+      allInt &= v.isInt;
+    }
+    double start = nums[0], end = nums[1], step = nums[2];
+    if (step == 0) {
+      error(loc, "arange(): step must be nonzero");
+      return FailureOr<Val>(failure());
+    }
+    if ((step > 0 && end < start) || (step < 0 && end > start)) {
+      error(loc, "arange(): upper bound and larger bound inconsistent with "
+                 "step sign");
+      return FailureOr<Val>(failure());
+    }
+    int64_t n = static_cast<int64_t>(std::ceil((end - start) / step));
+    if (n < 1) {
+      error(loc, "arange() of no elements: Graft's tensors have at least one");
+      return FailureOr<Val>(failure());
+    }
+    if (!elt)
+      elt = allInt ? Type(builder.getI64Type()) : Type(builder.getF32Type());
+    return constant(RankedTensorType::get({n}, elt), [&](int64_t i) {
+      return start + static_cast<double>(i) * step;
+    });
+  }
+
+  // zeros, ones, full and the _like forms.
+  llvm::SmallVector<int64_t> shape;
+  double fill = base == "ones" ? 1.0 : 0.0;
+  size_t fillArg = base == "full" ? 1 : 0; // positional args after the size
+  if (like) {
+    // zeros_like(input), ones_like(input), full_like(input, fill_value).
+    auto b = bindArgs(
+        name,
+        fillArg ? llvm::ArrayRef<StringRef>{"input", "fill_value", "dtype"}
+                : llvm::ArrayRef<StringRef>{"input", "dtype"},
+        1 + fillArg, args, loc);
+    if (failed(b))
+      return FailureOr<Val>(failure());
+    auto x = asTensor(b->get("input"), b->locOf("input"), name);
+    if (failed(x))
+      return FailureOr<Val>(failure());
+    RankedTensorType xt = typeOf(*x);
+    llvm::append_range(shape, xt.getShape());
+    if (!elt)
+      elt = xt.getElementType();
+    if (fillArg) {
+      auto f =
+          asNumber(b->get("fill_value"), b->locOf("fill_value"), "fill_value");
+      if (failed(f))
+        return FailureOr<Val>(failure());
+      fill = *f;
+    }
+  } else {
+    if (failed(unexpected({"size", "fill_value", "dtype"})))
+      return FailureOr<Val>(failure());
+    // The size: numbers, or one list or tuple of them (full takes the
+    // size as its first argument, as torch.full does).
+    std::vector<const CallArg *> sizeArgs;
+    for (size_t i = 0; i < (fillArg ? std::min<size_t>(1, positional.size())
+                                    : positional.size());
+         ++i)
+      sizeArgs.push_back(positional[i]);
+    if (auto it = keywords.find("size"); it != keywords.end())
+      sizeArgs.push_back(it->getValue());
+    if (fillArg && positional.size() > 2) {
+      error(positional[2]->loc, "full() takes the size as one list or "
+                                "tuple, then fill_value: full((2, 3), 0.5)");
+      return FailureOr<Val>(failure());
+    }
+    std::vector<std::pair<Val, Loc>> dims;
+    if (sizeArgs.size() == 1 && sizeArgs[0]->value.k == Val::K::List)
+      for (const Val &v : *sizeArgs[0]->value.list)
+        dims.push_back({v, sizeArgs[0]->loc});
+    else
+      for (const CallArg *a : sizeArgs)
+        dims.push_back({a->value, a->loc});
+    if (dims.empty()) {
+      error(loc, name + "() needs a size, e.g. " + name +
+                     (fillArg ? "((3, 4), 0.5)" : "(3, 4)"));
+      return FailureOr<Val>(failure());
+    }
+    for (auto &[v, l] : dims) {
+      auto d = asInt(v, l, "a dimension");
+      if (failed(d))
+        return FailureOr<Val>(failure());
+      if (*d < 1) {
+        error(l, name + "(): dimension " + Twine(*d) +
+                     " (Graft's tensors have dimensions of at least 1)");
+        return FailureOr<Val>(failure());
+      }
+      shape.push_back(*d);
+    }
+    if (fillArg) {
+      const CallArg *v = positional.size() == 2 ? positional[1]
+                                                : keywords.lookup("fill_value");
+      if (!v) {
+        error(loc, "full() missing required argument 'fill_value'");
+        return FailureOr<Val>(failure());
+      }
+      auto f = asNumber(v->value, v->loc, "fill_value");
+      if (failed(f))
+        return FailureOr<Val>(failure());
+      fill = *f;
+      // PyTorch infers full()'s dtype from the fill value.
+      if (!elt && v->value.k == Val::K::Num && v->value.isInt)
+        elt = builder.getI64Type();
+      if (!elt && v->value.k == Val::K::Bool)
+        elt = builder.getI1Type();
+    }
+    if (!elt)
+      elt = builder.getF32Type();
+  }
+  return constant(RankedTensorType::get(shape, elt),
+                  [&](int64_t) { return fill; });
+}
+
 /// Two operands of a binary operator: tensors, or a tensor and a Python
 /// number that becomes a 0-d constant of the tensor's dtype.
 FailureOr<std::pair<Value, Value>> Gen::promotePair(const Val &a, Loc la,
@@ -661,15 +935,34 @@ void Gen::unknownName(Loc l, StringRef name) {
   error(l, "name '" + name + "' is not defined");
   // Did-you-mean: the closest name in scope, module or built-in.
   static const char *const builtins[] = {
-      "gelu", "linear", "matmul", "softmax", "log_softmax",
-      "cross_entropy", "nll_loss", "mse_loss", "dropout", "embedding",
-      "layer_norm", "conv2d", "max_pool2d", "avg_pool2d", "cat", "where",
-      "masked_fill", "sum", "mean", "amax", "argmax", "maximum", "minimum",
-      "pow", "detach", "clone", "reshape", "transpose", "permute", "flatten",
-      "scaled_dot_product_attention", "retain_grad", "grad_hook", "range",
-      "len", "Linear", "Conv2d", "LayerNorm", "BatchNorm1d",
-      "BatchNorm2d", "Embedding", "Dropout", "Sequential", "GELU",
-      "MaxPool2d", "Flatten"};
+      "gelu",        "linear",
+      "matmul",      "softmax",
+      "log_softmax", "cross_entropy",
+      "nll_loss",    "mse_loss",
+      "dropout",     "embedding",
+      "layer_norm",  "conv2d",
+      "max_pool2d",  "avg_pool2d",
+      "cat",         "where",
+      "masked_fill", "sum",
+      "mean",        "amax",
+      "argmax",      "maximum",
+      "minimum",     "arange",
+      "zeros",       "ones",
+      "full",        "zeros_like",
+      "ones_like",   "full_like",
+      "tril",        "triu",
+      "pow",         "detach",
+      "clone",       "reshape",
+      "transpose",   "permute",
+      "flatten",     "scaled_dot_product_attention",
+      "retain_grad", "grad_hook",
+      "range",       "len",
+      "Linear",      "Conv2d",
+      "LayerNorm",   "BatchNorm1d",
+      "BatchNorm2d", "Embedding",
+      "Dropout",     "Sequential",
+      "GELU",        "MaxPool2d",
+      "Flatten"};
   std::string best;
   unsigned bestDist = 3;
   auto consider = [&](StringRef candidate) {
@@ -1266,7 +1559,24 @@ FailureOr<Val> Gen::callBuiltin(StringRef name, std::vector<CallArg> &args,
       double v = b->get("x").num;
       return Val::number(name == "int" ? std::trunc(v) : v, name == "int");
     }
+    // float('inf'), float('-inf'), float('nan'), as Python reads them.
+    if (name == "float" && b->get("x").k == Val::K::Str) {
+      std::string text = StringRef(b->get("x").str).trim().lower();
+      StringRef t(text);
+      bool negative = t.consume_front("-");
+      if (!negative)
+        t.consume_front("+");
+      if (t == "inf" || t == "infinity")
+        return Val::number(negative ? -INFINITY : INFINITY, false);
+      if (t == "nan")
+        return Val::number(NAN, false);
+      error(b->locOf("x"),
+            "could not convert string to float: '" + b->get("x").str + "'");
+      return failure();
+    }
   }
+  if (std::optional<FailureOr<Val>> made = createTensor(name, args, loc))
+    return *made;
   if (name == "sqrt" || name == "exp" || name == "log") {
     if (args.size() == 1 && args[0].value.k == Val::K::Num) {
       double v = args[0].value.num;
@@ -2062,14 +2372,7 @@ FailureOr<Val> Gen::callMethod(Val self, Loc selfLoc, StringRef name,
       auto s = asString(b->get("dtype"), b->locOf("dtype"), "dtype");
       if (failed(s))
         return failure();
-      elt = llvm::StringSwitch<Type>(*s)
-                .Case("f32", builder.getF32Type())
-                .Case("f64", builder.getF64Type())
-                .Case("bf16", builder.getBF16Type())
-                .Case("i64", builder.getI64Type())
-                .Case("i32", builder.getI32Type())
-                .Case("i1", builder.getI1Type())
-                .Default(Type());
+      elt = elementTypeNamed(*s);
       if (!elt) {
         error(b->locOf("dtype"), "unknown dtype '" + *s +
                                      "'; expected f32, f64, bf16, i64, i32 or "
@@ -2883,15 +3186,19 @@ void Gen::bind(StringRef name, Val v) {
   scope->vars[name] = std::move(v);
 }
 
+Type Gen::elementTypeNamed(StringRef name) {
+  return llvm::StringSwitch<Type>(name)
+      .Cases({"f32", "float32", "float"}, builder.getF32Type())
+      .Cases({"f64", "float64", "double"}, builder.getF64Type())
+      .Cases({"bf16", "bfloat16"}, builder.getBF16Type())
+      .Cases({"i64", "int64", "long"}, builder.getI64Type())
+      .Cases({"i32", "int32", "int"}, builder.getI32Type())
+      .Cases({"i1", "bool"}, builder.getI1Type())
+      .Default(Type());
+}
+
 FailureOr<RankedTensorType> Gen::evalType(const TypeSpec &t) {
-  Type elt = llvm::StringSwitch<Type>(t.dtype)
-                 .Cases({"f32", "float32", "float"}, builder.getF32Type())
-                 .Cases({"f64", "float64", "double"}, builder.getF64Type())
-                 .Cases({"bf16", "bfloat16"}, builder.getBF16Type())
-                 .Cases({"i64", "int64", "long"}, builder.getI64Type())
-                 .Cases({"i32", "int32", "int"}, builder.getI32Type())
-                 .Cases({"i1", "bool"}, builder.getI1Type())
-                 .Default(Type());
+  Type elt = elementTypeNamed(t.dtype);
   if (!elt) {
     error(t.loc, "unknown element type '" + t.dtype +
                      "'; expected f32, f64, bf16, i64, i32 or bool");
