@@ -59,7 +59,6 @@ if args.cuda and not torch.cuda.is_available():
 torch.backends.cuda.matmul.allow_tf32 = args.tf32
 idx = torch.randint(0, BenchGPT.V, (BATCH, BenchGPT.T))
 targets = torch.randint(0, BenchGPT.V, (BATCH, BenchGPT.T))
-pos = torch.arange(BenchGPT.T)
 
 
 def bench(mode):
@@ -68,7 +67,7 @@ def bench(mode):
     fwd = model if mode == "eager" else torch.compile(model, mode=mode)
 
     def step():
-        loss = fwd(idx.to(dev), targets.to(dev), pos.to(dev))
+        loss = fwd(idx.to(dev), targets.to(dev))
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()

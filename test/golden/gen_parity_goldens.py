@@ -160,8 +160,8 @@ class GPT(nn.Module):
         self.lm_head = nn.Linear(self.C, self.V, bias=False)
         self.transformer.wte.weight = self.lm_head.weight  # weight tying
 
-    def forward(self, idx, targets, pos):
-        # nanoGPT computes pos = torch.arange(0, t); Graft reads it as an input
+    def forward(self, idx, targets):
+        pos = torch.arange(0, idx.size(1), dtype=torch.long, device=idx.device)
         tok_emb = self.transformer.wte(idx)
         pos_emb = self.transformer.wpe(pos)
         x = self.transformer.drop(tok_emb + pos_emb)
@@ -253,7 +253,7 @@ GPT_B, GPT_BATCHES = 4, 10
 def gpt_inputs(step):
     b = (step - 1) % GPT_BATCHES + 1
     x, y = shakespeare_batch(f"batch@{b}", GPT_B, GPT.T)
-    return [("idx", x), ("targets", y), ("pos", torch.arange(GPT.T))]
+    return [("idx", x), ("targets", y)]
 
 
 def gpt_train(model, p):
