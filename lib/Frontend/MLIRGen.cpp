@@ -753,7 +753,13 @@ Gen::createTensor(StringRef name, std::vector<CallArg> &args, Loc loc) {
   double fill = base == "ones" ? 1.0 : 0.0;
   size_t fillArg = base == "full" ? 1 : 0; // positional args after the size
   if (like) {
-    // zeros_like(input), ones_like(input), full_like(input, fill_value).
+    // zeros_like(input), ones_like(input), full_like(input, fill_value);
+    // dtype is keyword-only, as in torch.
+    if (positional.size() > 1 + fillArg) {
+      error(positional[1 + fillArg]->loc,
+            name + "() takes dtype as a keyword: dtype=\"f64\"");
+      return FailureOr<Val>(failure());
+    }
     auto b = bindArgs(
         name,
         fillArg ? llvm::ArrayRef<StringRef>{"input", "fill_value", "dtype"}

@@ -59,8 +59,7 @@ const char *graft_status_string(graft_status s) {
   case GRAFT_ERR_DEVICE: return "CUDA error";
   case GRAFT_ERR_CPU: return "CPU lacks a required feature";
   case GRAFT_ERR_NONFINITE: return "non-finite loss";
-  case GRAFT_ERR_INDEX:
-    return "index out of range";
+  case GRAFT_ERR_INDEX: return "index out of range";
   }
   return "unknown status";
 }
