@@ -593,17 +593,28 @@ Gen::createTensor(StringRef name, std::vector<CallArg> &args, Loc loc) {
     }
     return success();
   };
+  // A constant of `type` whose element i is value(i), or `fill` everywhere
+  // (a splat: one value in the IR, whatever the size).
   auto constant =
-      [&](RankedTensorType type,
-          llvm::function_ref<double(int64_t)> value) -> FailureOr<Val> {
-    if (type.getNumElements() > maxElements) {
-      error(loc, name + "() would make a constant of " +
-                     Twine(type.getNumElements()) +
+      [&](RankedTensorType type, llvm::function_ref<double(int64_t)> value,
+          std::optional<double> fill = std::nullopt) -> FailureOr<Val> {
+    Type elt = type.getElementType();
+    auto element = [&](double v) -> mlir::Attribute {
+      if (auto f = mlir::dyn_cast<mlir::FloatType>(elt))
+        return builder.getFloatAttr(f, v);
+      if (elt.isInteger(1))
+        return builder.getBoolAttr(v != 0);
+      return builder.getIntegerAttr(elt, static_cast<int64_t>(v));
+    };
+    if (fill)
+      return Val::tensor(ConstantOp::create(
+          builder, L(loc), mlir::DenseElementsAttr::get(type, element(*fill))));
+    int64_t n = type.getNumElements();
+    if (n > maxElements) {
+      error(loc, name + "() would make a constant of " + Twine(n) +
                      " elements (at most 2^24 are written into the model)");
       return failure();
     }
-    Type elt = type.getElementType();
-    int64_t n = type.getNumElements();
     mlir::DenseElementsAttr attr;
     if (auto f = mlir::dyn_cast<mlir::FloatType>(elt)) {
       std::vector<llvm::APFloat> values;
@@ -841,8 +852,8 @@ Gen::createTensor(StringRef name, std::vector<CallArg> &args, Loc loc) {
     if (!elt)
       elt = builder.getF32Type();
   }
-  return constant(RankedTensorType::get(shape, elt),
-                  [&](int64_t) { return fill; });
+  return constant(
+      RankedTensorType::get(shape, elt), [&](int64_t) { return fill; }, fill);
 }
 
 /// Two operands of a binary operator: tensors, or a tensor and a Python
