@@ -71,6 +71,14 @@ const char *dtypeNames[] = {"GRAFT_DTYPE_F32", "GRAFT_DTYPE_F64",
                             "GRAFT_DTYPE_BF16", "GRAFT_DTYPE_I64",
                             "GRAFT_DTYPE_I32", "GRAFT_DTYPE_BOOL"};
 
+/// graft_tensor_desc's index_* fields: an integer input's range, without
+/// the op it came from (the lowering erases it).
+struct IndexColumns {
+  int64_t bound = 0; // 0: no range
+  std::optional<int64_t> ignored;
+  std::string use;
+};
+
 struct Tensor {
   TensorSlot slot;
   Role role;
@@ -78,8 +86,7 @@ struct Tensor {
   double p0 = 0, p1 = 0;
   std::string init;
   bool frozen = false;
-  std::optional<IndexRange> index; // an integer input read as positions
-  std::string indexUse;            // graft_tensor_desc.index_use
+  IndexColumns index; // an integer input read as positions
 };
 
 llvm::Error error(const llvm::Twine &msg) {
@@ -159,10 +166,10 @@ graft::compileLibrary(ModuleOp module, const LibraryOptions &options) {
   }
   // The range of each integer input read as positions, checked by the
   // runtime before each step (the lowering below replaces the graft ops).
-  llvm::StringMap<std::pair<IndexRange, std::string>> indexRanges;
+  llvm::StringMap<IndexColumns> indexRanges;
   for (InputOp in : model.getBody().getOps<InputOp>())
     if (std::optional<IndexRange> r = indexRangeOf(in.getResult()))
-      indexRanges[in.getName()] = {*r, describeIndexUse(*r)};
+      indexRanges[in.getName()] = {r->bound, r->ignored, describeIndexUse(*r)};
   llvm::StringMap<double> lrs;
   int64_t accumulationSteps = 1;
   for (TrainOp train : model.getBody().getOps<TrainOp>()) {
@@ -288,9 +295,7 @@ graft::compileLibrary(ModuleOp module, const LibraryOptions &options) {
         return std::move(e);
       t.frozen = frozen.contains(t.slot.name);
     } else if (t.role == Role::input) {
-      auto it = indexRanges.find(t.slot.name);
-      if (it != indexRanges.end())
-        t.index = it->second.first, t.indexUse = it->second.second;
+      t.index = indexRanges.lookup(t.slot.name);
     } else if (t.role == Role::hook) {
       t.init = "a hook point: gradients go to its hooks";
     } else if (t.role == Role::hyper) {
@@ -367,10 +372,9 @@ graft::compileLibrary(ModuleOp module, const LibraryOptions &options) {
          ci32((int)t.slot.type), ci32(t.slot.shape.size()), ci32(t.dist), shape,
          ci64(t.slot.numel()), ci64(t.slot.bytes()),
          llvm::ConstantFP::get(f64, t.p0), llvm::ConstantFP::get(f64, t.p1),
-         str(t.init), ci32(t.frozen), ci32(t.index && t.index->ignored ? 1 : 0),
-         ci64(t.index ? t.index->bound : 0),
-         ci64(t.index ? t.index->ignored.value_or(0) : 0),
-         t.index ? str(t.indexUse) : null}));
+         str(t.init), ci32(t.frozen), ci32(t.index.ignored.has_value()),
+         ci64(t.index.bound), ci64(t.index.ignored.value_or(0)),
+         t.index.bound ? str(t.index.use) : null}));
   }
   auto *tensorTable = privateConst(
       llvm::ConstantArray::get(llvm::ArrayType::get(tensorTy, tensors.size()),
