@@ -4,11 +4,13 @@
 # at 1 and 2 threads. Needs a build (scripts/build.sh) and Debian's
 # python3-torch (scripts/install-deps.sh --torch).
 #
-#   bench/run.sh [mlp|lenet|conv|gpt]
+#   bench/run.sh [mlp|lenet|conv|mnist|gpt]
 #     mlp (default): bench/mlp.graft against bench/torch_mlp.py
 #     lenet: examples/lenet.graft (convolutions) against bench/torch_lenet.py
 #     conv: bench/conv.graft (a convolution over 64x64 images, large
 #       activations) against bench/torch_conv.py
+#     mnist: pytorch/examples' MNIST Net and Adadelta step
+#       (examples/mnist.graft, batch 64) against bench/torch_mnist.py
 #     gpt: nanoGPT's model.py as the parity suite ports it
 #       (test/Library/Inputs/parity_nanogpt.graft: bias=False, tied head,
 #       AdamW, clipping) at n_layer 4, n_head 4, n_embd 128, block 128,
@@ -40,9 +42,10 @@ case ${1:-mlp} in
   mlp) model=$root/bench/mlp.graft torch=$root/bench/torch_mlp.py ;;
   lenet) model=$root/examples/lenet.graft torch=$root/bench/torch_lenet.py ;;
   conv) model=$root/bench/conv.graft torch=$root/bench/torch_conv.py ;;
+  mnist) model=$root/examples/mnist.graft torch=$root/bench/torch_mnist.py ;;
   gpt) model=$root/test/Library/Inputs/parity_nanogpt.graft torch=$root/bench/torch_gpt.py
        dims=(--dim B=8 --dim T=128 --dim C=128 --dim H=4 --dim L=4 --dim DROPOUT=1) ;;
-  *) echo "usage: bench/run.sh [mlp|lenet|conv|gpt]" >&2; exit 2 ;;
+  *) echo "usage: bench/run.sh [mlp|lenet|conv|mnist|gpt]" >&2; exit 2 ;;
 esac
 if grep -qw avx512f /proc/cpuinfo; then coretype=SkylakeX; else coretype=Haswell; fi
 coretype=${GRAFT_BENCH_CORETYPE:-$coretype}

@@ -6,11 +6,12 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "graft/Target/JIT.h"
 #include "graft/Autograd/Backward.h"
+#include "graft/Conversion/Passes.h"
 #include "graft/Dialect/Graft/IR/UnaryOps.h"
 #include "graft/Evaluator/Evaluator.h"
 #include "graft/Pipelines/Pipelines.h"
-#include "graft/Target/JIT.h"
 #include "graft/Target/Sanitize.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -591,6 +592,47 @@ module {
 INSTANTIATE_TEST_SUITE_P(Models, JITTest,
                          ::testing::ValuesIn(std::vector<std::string>(
                              std::begin(kModels), std::end(kModels))));
+
+/// Convolutions whose patches take more than the CPU lowering's budget
+/// (conv-chunk-elements) run over their batch in chunks of images: an
+/// scf.for over whole chunks, then a tail. Here the first convolution's
+/// batch is three chunks short of one image, so both the loop and the tail
+/// run, forward and for both gradients (the second convolution, strided,
+/// needs its input's gradient).
+std::string chunkedConvModel() {
+  int64_t budget = graft::ConvertGraftToLinalgOptions().convChunkElements;
+  int64_t perImage = 4 * 3 * 3 * 16 * 16; // C*KH*KW taps x OH*OW outputs
+  int64_t most = std::max<int64_t>(budget / perImage, 2);
+  std::string n = std::to_string(3 * most - 1);
+  std::string x = "tensor<" + n + "x4x16x16xf32>",
+              c1 = "tensor<" + n + "x8x16x16xf32>",
+              c2 = "tensor<" + n + "x8x8x8xf32>";
+  return R"mlir(
+graft.model @chunks {
+  %x = graft.input "x" : )mlir" +
+         x + R"mlir(
+  %w1 = graft.param "c1.weight" init <kaiming_uniform, {a = 2.2360679774997898 : f64}> : tensor<8x4x3x3xf32>
+  %b1 = graft.param "c1.bias" init <uniform, {a = -0.3 : f64, b = 0.3 : f64}> : tensor<8xf32>
+  %w2 = graft.param "c2.weight" init <kaiming_uniform, {a = 2.2360679774997898 : f64}> : tensor<8x8x3x3xf32>
+  %c1 = graft.conv2d %x, %w1, %b1 {padding = array<i64: 1, 1>} : ()mlir" +
+         x + R"mlir(, tensor<8x4x3x3xf32>, tensor<8xf32>) -> )mlir" + c1 +
+         R"mlir(
+  %t = graft.tanh %c1 : )mlir" +
+         c1 + R"mlir(
+  %c2 = graft.conv2d %t, %w2 {stride = array<i64: 2, 2>, padding = array<i64: 1, 1>} : ()mlir" +
+         c1 + R"mlir(, tensor<8x8x3x3xf32>) -> )mlir" + c2 + R"mlir(
+  %s = graft.mul %c2, %c2 : ()mlir" +
+         c2 + ", " + c2 + R"mlir() -> )mlir" + c2 + R"mlir(
+  %l = graft.mean %s : )mlir" +
+         c2 + R"mlir( -> tensor<f32>
+  graft.output "y" %c2 : )mlir" +
+         c2 + R"mlir(
+  graft.loss %l : tensor<f32>
+}
+)mlir";
+}
+INSTANTIATE_TEST_SUITE_P(ConvChunks, JITTest,
+                         ::testing::Values(chunkedConvModel()));
 
 /// A model per unary row of GraftOps.td: the op (or its in-place twin, on a
 /// clone) on 4 x N(0, 1), through a weighted sum. A new row is compared

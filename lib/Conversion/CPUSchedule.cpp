@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "ParallelMark.h"
 #include "graft/Conversion/Passes.h"
 #include "graft/Dialect/Graft/IR/GraftDialect.h"
 
@@ -113,15 +114,6 @@ unsigned widestElement(linalg::LinalgOp op) {
   return bits;
 }
 
-/// Marks `loop` as one whose iterations threads may split. The mark is in
-/// the location (a FusedLoc with metadata "graft.parallel"): bufferization
-/// recreates loops without their attributes, but keeps their locations.
-void markParallel(Operation *loop) {
-  MLIRContext *ctx = loop->getContext();
-  loop->setLoc(FusedLoc::get(ctx, {loop->getLoc()},
-                             StringAttr::get(ctx, "graft.parallel")));
-}
-
 /// Elementwise ops smaller than this many elements stay on one thread.
 constexpr int64_t kParallelElements = 1 << 15;
 
@@ -158,7 +150,7 @@ LogicalResult tileAndPeel(RewriterBase &rewriter, TilingInterface op,
     return failure();
   rewriter.replaceOp(op, tiled->replacements);
   if (!tiled->loops.empty() && elements >= kParallelElements)
-    markParallel(tiled->loops.front());
+    graft::markParallel(tiled->loops.front());
   peelInnerFirst(rewriter, tiled->loops);
   return success();
 }
@@ -258,7 +250,7 @@ LogicalResult tileProducts(ModuleOp module, int64_t lanes, int64_t rows,
     if (failed(steps))
       return op.emitError("cannot tile this product for registers");
     rewriter.replaceOp(tile, steps->replacements);
-    markParallel(tiles->loops.front());
+    graft::markParallel(tiles->loops.front());
     peelInnerFirst(rewriter, tiles->loops);
   }
   return success();

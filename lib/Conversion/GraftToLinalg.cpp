@@ -61,8 +61,10 @@ Type eltOf(Value v) { return tensorType(v).getElementType(); }
 class Lowering {
 public:
   Lowering(OpBuilder &b, Location loc, bool convProducts = false,
-           bool poolTaps = false, bool batchLoops = false)
-      : b(b), loc(loc), convProducts(convProducts), poolTaps(poolTaps),
+           int64_t convChunkElements = 0, bool poolTaps = false,
+           bool batchLoops = false)
+      : b(b), loc(loc), convProducts(convProducts),
+        convChunkElements(convChunkElements), poolTaps(poolTaps),
         batchLoops(batchLoops) {}
 
   //===--------------------------------------------------------------------===//
@@ -514,6 +516,9 @@ public:
   /// Ungrouped convolutions lower to 2-D products over their patches
   /// (im2col), which the CPU schedule tiles for registers.
   bool convProducts;
+  /// The most patch elements one chunk of such a convolution's batch
+  /// copies out at a time.
+  int64_t convChunkElements;
   /// Max pooling (and its argmax) runs tap by tap: one elementwise generic
   /// per kernel tap, which the CPU vectorises.
   bool poolTaps;
@@ -799,16 +804,81 @@ struct ConvAttrs {
   }
 };
 
-/// Convolutions whose patch matrix would exceed this many elements (32 MiB
-/// of f32) keep the direct lowering: im2col's workspace grows with
-/// C*KH*KW*N*OH*OW.
-constexpr int64_t kMaxPatchElements = int64_t(1) << 23;
+/// True when an ungrouped convolution lowers to products over patches.
+bool asProduct(Lowering &L, const ConvAttrs &a) {
+  return L.convProducts && a.groups == 1;
+}
 
-/// True when an ungrouped convolution lowers to a product over patches.
-bool asProduct(Lowering &L, const ConvAttrs &a, int64_t C, int64_t KH,
-               int64_t KW, int64_t N, int64_t OH, int64_t OW) {
-  return L.convProducts && a.groups == 1 &&
-         C * KH * KW * N * OH * OW <= kMaxPatchElements;
+/// A convolution's batch [0, N) as chunks of `size` images whose patches
+/// fit the lowering's budget (at least one image a chunk): `count` whole
+/// chunks, then a `tail` of fewer images. The chunks are balanced: 64
+/// images at 29 a chunk are 22 + 22 + 20.
+struct BatchChunks {
+  int64_t size, count, tail;
+
+  static BatchChunks of(const Lowering &L, int64_t N, int64_t perImage) {
+    int64_t most = std::clamp<int64_t>(
+        L.convChunkElements / std::max<int64_t>(perImage, 1), 1, N);
+    int64_t chunks = llvm::divideCeil(N, most);
+    int64_t size = llvm::divideCeil(N, chunks);
+    return {size, N / size, N % size};
+  }
+
+  /// `acc` (initially `init`) updated by `body` chunk by chunk: body(n0,
+  /// nb, acc) for the images [n0, n0 + nb). The whole chunks are an
+  /// scf.for (n0 its induction variable) when there are several, so the IR
+  /// does not grow with the batch; the tail follows.
+  SmallVector<Value>
+  fold(Lowering &L, ValueRange init,
+       function_ref<SmallVector<Value>(OpFoldResult, int64_t, ValueRange)> body)
+      const {
+    SmallVector<Value> acc(init);
+    if (count == 1) {
+      acc = body(L.b.getIndexAttr(0), size, acc);
+    } else {
+      Value lb = arith::ConstantIndexOp::create(L.b, L.loc, 0);
+      Value ub = arith::ConstantIndexOp::create(L.b, L.loc, count * size);
+      Value step = arith::ConstantIndexOp::create(L.b, L.loc, size);
+      auto loop = scf::ForOp::create(L.b, L.loc, lb, ub, step, acc);
+      OpBuilder::InsertionGuard guard(L.b);
+      L.b.setInsertionPointToStart(loop.getBody());
+      SmallVector<Value> next =
+          body(loop.getInductionVar(), size, loop.getRegionIterArgs());
+      scf::YieldOp::create(L.b, L.loc, next);
+      acc.assign(loop.getResults().begin(), loop.getResults().end());
+    }
+    if (tail)
+      acc = body(L.b.getIndexAttr(count * size), tail, acc);
+    return acc;
+  }
+};
+
+/// Images [n0, n0 + nb) of a batch-major tensor (itself when that is all).
+Value batchSlice(Lowering &L, Value v, OpFoldResult n0, int64_t nb) {
+  ArrayRef<int64_t> s = shapeOf(v);
+  if (nb == s[0])
+    return v;
+  SmallVector<int64_t> sizes(s);
+  sizes[0] = nb;
+  SmallVector<OpFoldResult> offsets(s.size(), L.b.getIndexAttr(0));
+  offsets[0] = n0;
+  return tensor::ExtractSliceOp::create(
+      L.b, L.loc, RankedTensorType::get(sizes, eltOf(v)), v, offsets,
+      indexAttrs(L.b, sizes),
+      indexAttrs(L.b, SmallVector<int64_t>(s.size(), 1)));
+}
+
+/// `chunk` written as images [n0, n0 + nb) of `into` (`chunk` itself when
+/// it is the whole batch).
+Value insertBatchSlice(Lowering &L, Value chunk, Value into, OpFoldResult n0) {
+  ArrayRef<int64_t> s = shapeOf(chunk);
+  if (s == shapeOf(into))
+    return chunk;
+  SmallVector<OpFoldResult> offsets(s.size(), L.b.getIndexAttr(0));
+  offsets[0] = n0;
+  return tensor::InsertSliceOp::create(
+      L.b, L.loc, chunk, into, offsets, indexAttrs(L.b, s),
+      indexAttrs(L.b, SmallVector<int64_t>(s.size(), 1)));
 }
 
 /// The kernel taps of a convolution between the padded input's windows
@@ -898,12 +968,42 @@ Value swapOuter(Lowering &L, Value v) {
                  })[0];
 }
 
+/// `v` with the dims of each group of `groups` merged: a view, which keeps
+/// a slice of the batch (strided) in place where tensor.reshape would copy.
+Value collapse(Lowering &L, Value v, ArrayRef<ReassociationIndices> groups) {
+  return tensor::CollapseShapeOp::create(L.b, L.loc, v, groups);
+}
+
 /// The output gradient gy [N, O, OH, OW] as [O, N*OH*OW], the layout of the
-/// product over patches.
+/// product over patches (for one image, a view of gy).
 Value gradAsMatrix(Lowering &L, Value gy) {
   ArrayRef<int64_t> gs = shapeOf(gy);
-  Value g = swapOuter(L, L.reshape(gy, {gs[0], gs[1], gs[2] * gs[3]}));
-  return L.reshape(g, {gs[1], gs[0] * gs[2] * gs[3]});
+  Value g = collapse(L, gy, {{0}, {1}, {2, 3}});
+  if (gs[0] == 1)
+    return collapse(L, g, {{0, 1}, {2}});
+  return L.reshape(swapOuter(L, g), {gs[1], gs[0] * gs[2] * gs[3]});
+}
+
+/// The output gradient gy [N, O, OH, OW] as [N*OH*OW, Op], its O channels
+/// followed by Op - O zero columns.
+Value gradAsColumns(Lowering &L, Value gy, int64_t Op) {
+  ArrayRef<int64_t> gs = shapeOf(gy);
+  int64_t N = gs[0], O = gs[1], P = gs[2] * gs[3];
+  Type elt = eltOf(gy);
+  Value g = collapse(L, gy, {{0}, {1}, {2, 3}});
+  Value cols =
+      Op == O ? L.empty({N, P, Op}, elt) : L.filled({N, P, Op}, elt, 0.0);
+  SmallVector<OpFoldResult> zero = indexAttrs(L.b, {0, 0, 0}),
+                            sizes = indexAttrs(L.b, {N, P, O}),
+                            ones = indexAttrs(L.b, {1, 1, 1});
+  Value dest = tensor::ExtractSliceOp::create(
+      L.b, L.loc, RankedTensorType::get({N, P, O}, elt), cols, zero, sizes,
+      ones);
+  Value t = linalg::TransposeOp::create(L.b, L.loc, g, dest,
+                                        ArrayRef<int64_t>{0, 2, 1})
+                .getResult()[0];
+  cols = tensor::InsertSliceOp::create(L.b, L.loc, t, cols, zero, sizes, ones);
+  return L.reshape(cols, {N * P, Op});
 }
 
 /// y = conv2d(x, w) (+ bias): padding by insertion into zeros, then
@@ -921,15 +1021,26 @@ Value lowerConv2d(Lowering &L, Value x, Value w, Value bias,
   Value xp = embed(L, x, {N, C, Hp, Wp}, 0.0, {0, 0, a.p[0], a.p[1]},
                    {1, 1, 1, 1});
   Value y;
-  if (asProduct(L, a, C, KH, KW, N, OH, OW)) {
-    // y[o, (n, oh, ow)] = w[o, (c, kh, kw)] @ col, starting from the bias.
-    int64_t K = C * KH * KW, M = N * OH * OW;
-    Value init = bias ? L.broadcastTo(L.reshape(bias, {O, 1}), {O, M})
-                      : Value();
-    // One op per statement: the order of a call's arguments is unspecified.
-    Value col = im2col(L, xp, KH, KW, OH, OW, a);
-    Value y2 = L.contract(L.reshape(w, {O, K}), col, {O, M}, init);
-    return L.reshape(swapOuter(L, L.reshape(y2, {O, N, OH * OW})), os);
+  if (asProduct(L, a)) {
+    // Per chunk of images: y[o, (n, oh, ow)] = w[o, (c, kh, kw)] @ col,
+    // starting from the bias, then [O, n, OH*OW] -> [n, O, OH*OW].
+    int64_t K = C * KH * KW;
+    Value w2 = L.reshape(w, {O, K});
+    auto chunks = BatchChunks::of(L, N, K * OH * OW);
+    return chunks.fold(
+        L, {L.empty(os, elt)},
+        [&](OpFoldResult n0, int64_t nb, ValueRange acc) {
+          int64_t M = nb * OH * OW;
+          Value init =
+              bias ? L.broadcastTo(L.reshape(bias, {O, 1}), {O, M}) : Value();
+          // One op per statement: the order of a call's arguments is
+          // unspecified.
+          Value col = im2col(L, batchSlice(L, xp, n0, nb), KH, KW, OH, OW, a);
+          Value y2 = L.contract(w2, col, {O, M}, init);
+          Value y = L.reshape(swapOuter(L, L.reshape(y2, {O, nb, OH * OW})),
+                              {nb, O, OH, OW});
+          return SmallVector<Value>{insertBatchSlice(L, y, acc[0], n0)};
+        })[0];
   }
   if (G == 1) {
     Value init = L.filled(os, elt, 0.0);
@@ -980,22 +1091,29 @@ Value lowerConvBackwardInput(Lowering &L, Value gy, Value w,
   MLIRContext *ctx = L.b.getContext();
   auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
   ArrayRef<int64_t> gs = shapeOf(gy);
-  if (asProduct(L, a, C, KH, KW, N, gs[2], gs[3])) {
-    // The patches' gradient gcol = w^T @ gy [C*KH*KW, N*OH*OW], then each
-    // input element sums the patch entries it was copied to (col2im): tap
-    // by tap, each adding its plane into the strided window it read, so
-    // every element sums its taps in (kh, kw) order.
+  if (asProduct(L, a)) {
+    // Per chunk of images: the patches' gradient gcol = w^T @ gy
+    // [C*KH*KW, n*OH*OW], then each input element sums the patch entries it
+    // was copied to (col2im): tap by tap, each adding its plane into the
+    // strided window it read, so every element sums its taps in (kh, kw)
+    // order.
     int64_t OH = gs[2], OW = gs[3], K = C * KH * KW;
-    Taps taps{L, a, N, C, KH, KW, OH, OW, elt};
     Value wT = L.transpose(L.reshape(w, {O, K}), {1, 0});
-    Value gcol = L.reshape(
-        L.contract(wT, gradAsMatrix(L, gy), {K, N * OH * OW}),
-        taps.patchShape());
-    Value gxp = L.filled({N, C, Hp, Wp}, elt, 0.0);
-    for (int64_t kh = 0; kh < KH; ++kh)
-      for (int64_t kw = 0; kw < KW; ++kw)
-        gxp = taps.update(gcol, gxp, kh, kw, /*add=*/true);
-    return extractBox(L, gxp, {0, 0, a.p[0], a.p[1]}, {N, C, H, W});
+    auto chunks = BatchChunks::of(L, N, K * OH * OW);
+    return chunks.fold(
+        L, {L.empty(xs, elt)},
+        [&](OpFoldResult n0, int64_t nb, ValueRange acc) {
+          Taps taps{L, a, nb, C, KH, KW, OH, OW, elt};
+          Value g = gradAsMatrix(L, batchSlice(L, gy, n0, nb));
+          Value gcol = L.reshape(L.contract(wT, g, {K, nb * OH * OW}),
+                                 taps.patchShape());
+          Value gxp = L.filled({nb, C, Hp, Wp}, elt, 0.0);
+          for (int64_t kh = 0; kh < KH; ++kh)
+            for (int64_t kw = 0; kw < KW; ++kw)
+              gxp = taps.update(gcol, gxp, kh, kw, /*add=*/true);
+          Value gx = extractBox(L, gxp, {0, 0, a.p[0], a.p[1]}, {nb, C, H, W});
+          return SmallVector<Value>{insertBatchSlice(L, gx, acc[0], n0)};
+        })[0];
   }
   Value gq = embed(L, gy, {N, O, Hp + P0, Wp + P1}, 0.0, {0, 0, P0, P1},
                    {1, 1, a.s[0], a.s[1]});
@@ -1029,28 +1147,24 @@ Value lowerConvBackwardWeight(Lowering &L, Value gy, Value x,
   MLIRContext *ctx = L.b.getContext();
   Value xp = embed(L, x, {N, C, Hp, Wp}, 0.0, {0, 0, a.p[0], a.p[1]},
                    {1, 1, 1, 1});
-  if (asProduct(L, a, C, KH, KW, N, OH, OW)) {
-    // gw[o, (c, kh, kw)] = gy[o, (n, oh, ow)] @ col^T. The product's
-    // columns are the C*KH*KW taps: padded with zero rows of col to a
-    // multiple of 16, so that every register tile is whole vectors (25
-    // taps of a 5x5 kernel would otherwise make a 25-lane accumulator).
-    int64_t K = C * KH * KW, Kp = (K + 15) / 16 * 16, M = N * OH * OW;
-    Value col = im2col(L, xp, KH, KW, OH, OW, a);
-    // col^T written into the first K columns of zeros [M, Kp] (in place,
-    // destination-style: no copy).
-    Value colT = L.filled({M, Kp}, elt, 0.0);
-    SmallVector<OpFoldResult> zero = indexAttrs(L.b, {0, 0}),
-                              sizes = indexAttrs(L.b, {M, K}),
-                              ones = indexAttrs(L.b, {1, 1});
-    Value dest = tensor::ExtractSliceOp::create(
-        L.b, L.loc, RankedTensorType::get({M, K}, elt), colT, zero, sizes,
-        ones);
-    Value t = linalg::TransposeOp::create(L.b, L.loc, col, dest,
-                                          ArrayRef<int64_t>{1, 0})
-                  .getResult()[0];
-    colT = tensor::InsertSliceOp::create(L.b, L.loc, t, colT, zero, sizes, ones);
-    Value gw = L.contract(gradAsMatrix(L, gy), colT, {O, Kp});
-    return L.reshape(extractBox(L, gw, {0, 0}, {O, K}), ws);
+  if (asProduct(L, a)) {
+    // gw^T[(c, kh, kw), o] = sum over chunks of images of
+    // col @ gy[(n, oh, ow), o]: the patches as they are, and the smaller
+    // output gradient transposed. The product's columns are the O output
+    // channels: padded with zero columns of gy to a multiple of 16, so that
+    // every register tile is whole vectors (6 channels would otherwise make
+    // a 6-lane accumulator).
+    int64_t K = C * KH * KW, Op = (O + 15) / 16 * 16;
+    auto chunks = BatchChunks::of(L, N, K * OH * OW);
+    Value gwT = chunks.fold(
+        L, {L.filled({K, Op}, elt, 0.0)},
+        [&](OpFoldResult n0, int64_t nb, ValueRange acc) {
+          Value col = im2col(L, batchSlice(L, xp, n0, nb), KH, KW, OH, OW, a);
+          Value g = gradAsColumns(L, batchSlice(L, gy, n0, nb), Op);
+          return SmallVector<Value>{L.contract(col, g, {K, Op}, acc[0])};
+        })[0];
+    Value gw = L.transpose(extractBox(L, gwT, {0, 0}, {K, O}), {1, 0});
+    return L.reshape(gw, ws);
   }
   Value x5 = L.reshape(xp, {N, G, Cg, Hp, Wp});
   Value g5 = L.reshape(gy, {N, G, Og, OH, OW});
@@ -2011,7 +2125,8 @@ struct ConvertGraftToLinalgPass
     OpBuilder b(fn.getContext());
     for (Operation *op : ops) {
       b.setInsertionPoint(op);
-      Lowering L(b, op->getLoc(), convProducts, poolTaps, batchProducts);
+      Lowering L(b, op->getLoc(), convProducts, convChunkElements, poolTaps,
+                 batchProducts);
       FailureOr<Value> r = lowerOp(op, L);
       if (failed(r))
         return signalPassFailure();

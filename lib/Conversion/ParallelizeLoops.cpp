@@ -1,5 +1,6 @@
 //===- ParallelizeLoops.cpp - Marked loops to scf.parallel ----------------===//
 
+#include "ParallelMark.h"
 #include "graft/Conversion/Passes.h"
 
 #include "mlir/IR/PatternMatch.h"
@@ -12,20 +13,13 @@ namespace graft {
 using namespace mlir;
 
 namespace {
-bool isMarkedParallel(scf::ForOp loop) {
-  auto fused = dyn_cast<FusedLoc>(loop.getLoc());
-  auto mark = fused ? dyn_cast_or_null<StringAttr>(fused.getMetadata())
-                    : StringAttr();
-  return mark && mark.getValue() == "graft.parallel";
-}
-
 struct ParallelizeLoopsPass
     : graft::impl::ParallelizeLoopsBase<ParallelizeLoopsPass> {
   void runOnOperation() override {
     SmallVector<scf::ForOp> loops;
     getOperation().walk([&](scf::ForOp loop) {
       // Outermost marked loops only: OpenMP regions do not nest here.
-      if (isMarkedParallel(loop) && loop.getNumResults() == 0 &&
+      if (graft::isMarkedParallel(loop) && loop.getNumResults() == 0 &&
           !loop->getParentOfType<scf::ParallelOp>())
         loops.push_back(loop);
     });

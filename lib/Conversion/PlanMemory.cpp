@@ -6,11 +6,13 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "ParallelMark.h"
 #include "graft/Conversion/Passes.h"
 #include "graft/Dialect/Graft/IR/GraftOps.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Interfaces/DataLayoutInterfaces.h"
 
@@ -42,7 +44,8 @@ bool isOutParam(func::FuncOp fn, unsigned arg) {
 
 /// The top-level ops of `body` (numbered by `index`) that use `root` or a
 /// value that may alias it span [begin, end] (end < 0: none); failure when
-/// it escapes (returned or passed to a call).
+/// it escapes (returned or passed to a call), or outlives the loop
+/// iteration that defines it (yielded to the next one).
 LogicalResult liveRange(Value root, Block &body,
                         const DenseMap<Operation *, int64_t> &index,
                         int64_t &begin, int64_t &end) {
@@ -57,6 +60,9 @@ LogicalResult liveRange(Value root, Block &body,
     for (OpOperand &use : v.getUses()) {
       Operation *user = use.getOwner();
       if (isa<func::ReturnOp, func::CallOp>(user))
+        return failure();
+      if (isa<scf::YieldOp>(user) && root.getDefiningOp() &&
+          user->getParentOp()->isProperAncestor(root.getDefiningOp()))
         return failure();
       int64_t at = index.lookup(body.findAncestorOpInBlock(*user));
       begin = std::min(begin, at);
@@ -294,7 +300,17 @@ int64_t planWorkspace(func::FuncOp fn, int64_t &temporaries) {
   DenseMap<Operation *, int64_t> index = numberOps(body);
   DataLayout layout = DataLayout::closest(fn);
   SmallVector<Buffer> buffers;
-  for (auto alloc : body.getOps<memref::AllocOp>()) {
+  // Allocations in the body, and in the bodies of sequential loops (one
+  // buffer for all iterations: it lives for the loop's top-level op); not
+  // in a loop whose iterations threads split (each needs its own).
+  SmallVector<memref::AllocOp> allocs;
+  fn.walk([&](memref::AllocOp alloc) {
+    for (Operation *p = alloc->getParentOp(); p != fn; p = p->getParentOp())
+      if (!isa<scf::ForOp>(p) || graft::isMarkedParallel(p))
+        return;
+    allocs.push_back(alloc);
+  });
+  for (memref::AllocOp alloc : allocs) {
     MemRefType t = alloc.getType();
     if (!t.hasStaticShape() || !t.getLayout().isIdentity() ||
         t.getMemorySpace() || !alloc.getSymbolOperands().empty() ||
@@ -304,7 +320,7 @@ int64_t planWorkspace(func::FuncOp fn, int64_t &temporaries) {
     if (failed(liveRange(alloc, body, index, b.begin, b.end)))
       continue;
     if (b.end < 0) // never used
-      b.begin = b.end = index.lookup(alloc);
+      b.begin = b.end = index.lookup(body.findAncestorOpInBlock(*alloc));
     b.bytes = alignUp(std::max<int64_t>(
         1, t.getNumElements() *
                (int64_t)layout.getTypeSize(t.getElementType())));

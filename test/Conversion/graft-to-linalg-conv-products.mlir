@@ -10,6 +10,7 @@
 
 // CHECK-LABEL: func.func @conv(
 // CHECK-SAME: %[[X:[^:]+]]: tensor<2x3x8x8xf32>, %[[W:[^:]+]]: tensor<4x3x3x3xf32>
+// CHECK: %[[W2:.+]] = tensor.reshape %[[W]]{{.+}} -> tensor<4x27xf32>
 // CHECK: %[[BIAS:.+]] = linalg.generic {{.+}} outs(%{{.+}} : tensor<4x72xf32>)
 // CHECK: %[[WIN:.+]] = tensor.extract_slice %[[X]][0, 0, 0, 0] [2, 3, 6, 6] [1, 1, 1, 1]
 // CHECK: %[[PLANE:.+]] = tensor.extract_slice %{{.+}}[0, 0, 0, 0, 0, 0] [3, 1, 1, 2, 6, 6] [1, 1, 1, 1, 1, 1] : tensor<3x3x3x2x6x6xf32> to tensor<3x2x6x6xf32>
@@ -17,7 +18,6 @@
 // CHECK-COUNT-8: tensor.insert_slice
 // CHECK: %[[PATCHES:.+]] = tensor.insert_slice %{{.+}}[0, 2, 2, 0, 0, 0] [3, 1, 1, 2, 6, 6]
 // CHECK: %[[COL:.+]] = tensor.reshape %[[PATCHES]]{{.+}} -> tensor<27x72xf32>
-// CHECK: %[[W2:.+]] = tensor.reshape %[[W]]{{.+}} -> tensor<4x27xf32>
 // CHECK: %[[Y2:.+]] = linalg.generic {{.+}} ins(%[[W2]], %[[COL]] : tensor<4x27xf32>, tensor<27x72xf32>) outs(%[[BIAS]] : tensor<4x72xf32>) attrs = {graft.contraction}
 // CHECK: %[[Y3:.+]] = tensor.reshape %[[Y2]]{{.+}} -> tensor<4x2x36xf32>
 // CHECK: linalg.generic {{.+}} ins(%[[Y3]] : tensor<4x2x36xf32>) outs(%{{.+}} : tensor<2x4x36xf32>)
@@ -31,21 +31,26 @@ func.func @conv(%x: tensor<2x3x8x8xf32>, %w: tensor<4x3x3x3xf32>, %b: tensor<4xf
 
 // -----
 
-// The weight gradient: the output gradient as [O, N*OH*OW] times the
-// transposed patches (stride 2: windows of every other element). The 27
-// taps are padded to 32 columns of zeros, so the product's register tiles
-// are whole vectors; the first 27 columns are the gradient.
+// The weight gradient, transposed: the patches [27 taps, N*OH*OW] times
+// the output gradient as columns [N*OH*OW, 4 channels] (stride 2: windows
+// of every other element). The 4 channels are padded to 16 columns of
+// zeros, so the product's register tiles are whole vectors; the first 4
+// columns of the [27, 16] product, transposed, are the gradient.
 
 // CHECK-LABEL: func.func @weight_grad(
 // CHECK-SAME: %[[GY:[^:]+]]: tensor<2x4x3x3xf32>, %[[X:[^:]+]]: tensor<2x3x8x8xf32>
+// CHECK: %[[ACC:.+]] = linalg.fill {{.+}} -> tensor<27x16xf32>
 // CHECK: tensor.extract_slice %[[X]][0, 0, 0, 0] [2, 3, 3, 3] [1, 1, 2, 2]
-// CHECK: %[[PAD:.+]] = linalg.fill {{.+}} -> tensor<18x32xf32>
-// CHECK: %[[LEFT:.+]] = tensor.extract_slice %[[PAD]][0, 0] [18, 27] [1, 1]
-// CHECK: %[[T:.+]] = linalg.transpose ins(%{{.+}} : tensor<27x18xf32>) outs(%[[LEFT]] : tensor<18x27xf32>)
-// CHECK: %[[COLT:.+]] = tensor.insert_slice %[[T]] into %[[PAD]][0, 0] [18, 27] [1, 1]
-// CHECK: %[[GW:.+]] = linalg.generic {{.+}} ins(%{{.+}}, %[[COLT]] : tensor<4x18xf32>, tensor<18x32xf32>) {{.+}} attrs = {graft.contraction}
-// CHECK: linalg.generic {{.+}} outs(%{{.+}} : tensor<4x27xf32>)
-// CHECK: tensor.extract %[[GW]]
+// CHECK: %[[COL:.+]] = tensor.reshape %{{.+}} -> tensor<27x18xf32>
+// CHECK: %[[G3:.+]] = tensor.collapse_shape %[[GY]] {{\[}}[0], [1], [2, 3]] : tensor<2x4x3x3xf32> into tensor<2x4x9xf32>
+// CHECK: %[[PAD:.+]] = linalg.fill {{.+}} -> tensor<2x9x16xf32>
+// CHECK: %[[LEFT:.+]] = tensor.extract_slice %[[PAD]][0, 0, 0] [2, 9, 4] [1, 1, 1]
+// CHECK: %[[T:.+]] = linalg.transpose ins(%[[G3]] : tensor<2x4x9xf32>) outs(%[[LEFT]] : tensor<2x9x4xf32>) permutation = [0, 2, 1]
+// CHECK: %[[GCOLS:.+]] = tensor.insert_slice %[[T]] into %[[PAD]][0, 0, 0] [2, 9, 4] [1, 1, 1]
+// CHECK: %[[G:.+]] = tensor.reshape %[[GCOLS]]{{.+}} -> tensor<18x16xf32>
+// CHECK: %[[GWT:.+]] = linalg.generic {{.+}} ins(%[[COL]], %[[G]] : tensor<27x18xf32>, tensor<18x16xf32>) outs(%[[ACC]] : tensor<27x16xf32>) attrs = {graft.contraction}
+// CHECK: tensor.extract %[[GWT]]
+// CHECK: linalg.transpose ins(%{{.+}} : tensor<27x4xf32>) outs(%{{.+}} : tensor<4x27xf32>) permutation = [1, 0]
 // CHECK: tensor.reshape %{{.+}} -> tensor<4x3x3x3xf32>
 func.func @weight_grad(%gy: tensor<2x4x3x3xf32>, %x: tensor<2x3x8x8xf32>) -> tensor<4x3x3x3xf32> {
   %gw = graft.conv2d_backward_weight %gy, %x {stride = array<i64: 2, 2>} : (tensor<2x4x3x3xf32>, tensor<2x3x8x8xf32>) -> tensor<4x3x3x3xf32>
@@ -78,13 +83,19 @@ func.func @input_grad(%gy: tensor<2x4x8x8xf32>, %w: tensor<4x3x3x3xf32>) -> tens
 
 // -----
 
-// A convolution whose patch matrix would exceed 2^23 elements (here
-// 64*3*3 taps x 8*64*64 outputs = 18.9M) keeps the direct lowering: the
-// workspace of im2col grows with it.
+// A convolution whose patches would take more than conv-chunk-elements
+// (default 2^18; here 64*3*3 taps x 64*64 outputs = 2.4M an image) runs
+// over its batch in chunks of images (here one): an scf.for whose
+// iteration slices its images out of the input and writes its outputs
+// into the result (test/Conversion/graft-to-linalg-conv-chunks.mlir).
 
 // CHECK-LABEL: func.func @large(
-// CHECK-NOT: graft.contraction
-// CHECK: linalg.conv_2d_nchw_fchw
+// CHECK-SAME: %[[X:[^:]+]]: tensor<8x64x66x66xf32>
+// CHECK: scf.for %[[N0:[^ ]+]] = %{{.+}} iter_args(%[[Y:[^ ]+]] = %{{.+}}) -> (tensor<8x64x64x64xf32>)
+// CHECK: tensor.extract_slice %[[X]][%[[N0]], 0, 0, 0] [1, 64, 66, 66] [1, 1, 1, 1]
+// CHECK: attrs = {graft.contraction}
+// CHECK: tensor.insert_slice %{{.+}} into %[[Y]][%[[N0]], 0, 0, 0] [1, 64, 64, 64] [1, 1, 1, 1]
+// CHECK-NOT: linalg.conv_2d
 func.func @large(%x: tensor<8x64x66x66xf32>, %w: tensor<64x64x3x3xf32>) -> tensor<8x64x64x64xf32> {
   %y = graft.conv2d %x, %w : (tensor<8x64x66x66xf32>, tensor<64x64x3x3xf32>) -> tensor<8x64x64x64xf32>
   return %y : tensor<8x64x64x64xf32>

@@ -214,3 +214,49 @@ func.func @reused(%p: memref<8xf32> {graft.role = #graft<role param>, graft.name
   memref.copy %u, %qo : memref<8xf32> to memref<8xf32>
   return
 }
+
+// -----
+
+// A buffer allocated in a sequential loop (a convolution's chunks of the
+// batch) is planned too: one buffer for every iteration, live while the
+// loop runs, so it shares no bytes with a buffer live across the loop.
+// One allocated in a loop whose iterations threads split (marked
+// graft.parallel), or yielded to the next iteration, stays an allocation.
+
+// CHECK-LABEL: func.func @loops(
+// CHECK-SAME: %[[WS:[a-z0-9]+]]: memref<512xi8> {graft.role = #graft<role workspace>, llvm.noalias}
+// CHECK-SAME: attributes {graft.temporary_bytes = 512 : i64, graft.workspace_bytes = 512 : i64}
+// CHECK: %[[ACROSS:.+]] = memref.view %[[WS]][%{{.+}}][] : memref<512xi8> to memref<64xf32>
+// CHECK: scf.for
+// CHECK: %[[TMP:.+]] = memref.view %[[WS]][%{{.+}}][] : memref<512xi8> to memref<64xf32>
+// CHECK: linalg.copy ins(%{{.+}} : memref<64xf32>) outs(%[[TMP]] : memref<64xf32>)
+// CHECK: scf.for
+// CHECK: memref.alloc() : memref<64xf32>
+// CHECK: scf.for
+// CHECK: memref.alloc() : memref<64xf32>
+// CHECK: scf.yield
+func.func @loops(%x: memref<64xf32> {graft.role = #graft<role input>, graft.name = "x"},
+                 %out: memref<64xf32> {bufferize.result, graft.role = #graft<role output>, graft.name = "y"}) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %across = memref.alloc() : memref<64xf32>
+  linalg.copy ins(%x : memref<64xf32>) outs(%across : memref<64xf32>)
+  scf.for %i = %c0 to %c4 step %c1 {
+    %tmp = memref.alloc() : memref<64xf32>
+    linalg.copy ins(%across : memref<64xf32>) outs(%tmp : memref<64xf32>)
+    linalg.copy ins(%tmp : memref<64xf32>) outs(%out : memref<64xf32>)
+  }
+  scf.for %i = %c0 to %c4 step %c1 {
+    %own = memref.alloc() : memref<64xf32>
+    linalg.copy ins(%across : memref<64xf32>) outs(%own : memref<64xf32>)
+    linalg.copy ins(%own : memref<64xf32>) outs(%out : memref<64xf32>)
+  } loc(fused<"graft.parallel">["loops"])
+  %last = scf.for %i = %c0 to %c4 step %c1 iter_args(%prev = %across) -> (memref<64xf32>) {
+    %next = memref.alloc() : memref<64xf32>
+    linalg.copy ins(%prev : memref<64xf32>) outs(%next : memref<64xf32>)
+    scf.yield %next : memref<64xf32>
+  }
+  linalg.copy ins(%last : memref<64xf32>) outs(%out : memref<64xf32>)
+  return
+}

@@ -70,13 +70,19 @@ def ConvertGraftToLinalg : Pass<"convert-graft-to-linalg", "::mlir::func::FuncOp
     - forward: `col[(c,kh,kw), (n,oh,ow)] = xp[n, c, oh*s + kh*d, ...]`,
       `y = w[O, C*KH*KW] @ col` starting from the bias, then
       `[O, N, OH*OW] -> [N, O, OH*OW]`;
-    - weight gradient: `gy[O, N*OH*OW] @ col^T`;
+    - weight gradient, transposed: `col @ gy[N*OH*OW, O]`, the output
+      gradient's channels padded with zero columns to a multiple of 16;
     - input gradient: `gcol = w^T @ gy`, then each input element gathers
       the patch entries it was copied to (col2im).
 
     Each output sums its terms in the order of the direct convolution's
-    loops. A convolution whose patch matrix would exceed 2^23 elements
-    (32 MiB of f32) keeps the direct lowering.
+    loops. The batch runs in chunks of images whose patches take at most
+    `conv-chunk-elements` (at least one image a chunk): an `scf.for` over
+    the whole chunks, each slicing its images out of the operands
+    (`tensor.extract_slice`) and writing its part of the result
+    (`tensor.insert_slice`; the weight gradient is carried and summed
+    across chunks), then the tail. The patches stay cache-sized and the IR
+    does not grow with the batch.
 
     With `pool-taps` (the CPU pipeline), max pooling and the argmax that
     its gradient scatters to run tap by tap: per kernel tap (kh, kw), in
@@ -101,6 +107,10 @@ def ConvertGraftToLinalg : Pass<"convert-graft-to-linalg", "::mlir::func::FuncOp
   let options = [
     Option<"convProducts", "conv-products", "bool", /*default=*/"false",
            "Lower ungrouped convolutions to products over patches (im2col)">,
+    Option<"convChunkElements", "conv-chunk-elements", "int64_t",
+           /*default=*/"262144",
+           "With conv-products: the most patch elements a chunk of the batch "
+           "copies out at a time">,
     Option<"poolTaps", "pool-taps", "bool", /*default=*/"false",
            "Lower max pooling and its argmax tap by tap (elementwise generics)">,
     Option<"batchProducts", "batch-products", "bool", /*default=*/"false",
@@ -370,8 +380,12 @@ def PlanMemory : Pass<"graft-plan-memory", "::mlir::ModuleOp"> {
        `graft.role = #graft<role workspace>`. The function records the planned size as
        `graft.workspace_bytes`, and the sum of its temporaries (what they
        would take without reuse) as `graft.temporary_bytes`. The caller allocates the workspace once, so
-       a step allocates nothing. Allocations inside loops (none in today's
-       lowering) are left to the deallocation pipeline.
+       a step allocates nothing. An allocation inside a sequential loop
+       (a convolution's chunks of the batch) is planned too: one buffer
+       for every iteration, live while the loop runs, unless it is yielded
+       to the next iteration. Allocations inside a loop whose iterations
+       threads split (each thread needs its own) are left to the
+       deallocation pipeline.
 
     2. **In-place state.** A result with the role and name of an argument
        (a parameter, gradient, buffer or optimizer state) may be passed the
