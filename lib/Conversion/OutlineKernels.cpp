@@ -67,6 +67,20 @@ struct KernelInputs {
   }
 };
 
+/// True when `loop` runs a sequence of loop nests each iteration, one of
+/// them split across threads (a convolution's chunks of the batch): each
+/// nest becomes its own kernel, called from the loop, rather than the loop
+/// one large function.
+bool isSequenceOfNests(scf::ForOp loop) {
+  int64_t nests = 0;
+  bool parallel = false;
+  for (Operation &op : *loop.getBody()) {
+    nests += op.getNumRegions() != 0;
+    parallel |= isa<scf::ParallelOp>(op);
+  }
+  return nests > 1 && parallel;
+}
+
 struct OutlineKernelsPass
     : graft::impl::OutlineKernelsBase<OutlineKernelsPass> {
   void runOnOperation() override {
@@ -82,7 +96,20 @@ struct OutlineKernelsPass
       if (fn.isDeclaration() ||
           fn->hasAttr(graft::GraftDialect::KernelAttrHelper::getNameStr()))
         continue;
-      for (Operation &op : llvm::make_early_inc_range(fn.front())) {
+      // The ops to outline: those of the body with regions, and of the
+      // bodies of loops over sequences of nests, instead of those loops.
+      SmallVector<Operation *> nests;
+      for (Operation &op : fn.front()) {
+        auto loop = dyn_cast<scf::ForOp>(op);
+        if (!loop || !isSequenceOfNests(loop)) {
+          nests.push_back(&op);
+          continue;
+        }
+        for (Operation &inner : *loop.getBody())
+          nests.push_back(&inner);
+      }
+      for (Operation *nest : nests) {
+        Operation &op = *nest;
         if (op.getNumRegions() == 0 ||
             !llvm::all_of(op.getResultTypes(), isPassable))
           continue;
@@ -135,10 +162,11 @@ struct OutlineKernelsPass
                           UnitAttr::get(ctx));
           // Kept out of line by LLVM: inlined back, the entry points would
           // be one function again, and LLVM's time superlinear in its size.
-          kernel->setAttr("passthrough",
-                          builder.getArrayAttr(builder.getStringAttr("noinline")));
-          kernel->setAttr("llvm.linkage", LLVM::LinkageAttr::get(
-                                              ctx, LLVM::Linkage::Internal));
+          kernel->setAttr(
+              "passthrough",
+              builder.getArrayAttr(builder.getStringAttr("noinline")));
+          kernel->setAttr("llvm.linkage",
+                          LLVM::LinkageAttr::get(ctx, LLVM::Linkage::Internal));
           std::string name;
           do
             name = "__graft_kernel_" + std::to_string(nextName++);
