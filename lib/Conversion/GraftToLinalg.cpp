@@ -1227,25 +1227,38 @@ struct PoolGeom : graft::shape::Pool2dWindow {
             mapOf(ctx, 5, {e(3), e(4)}), mapOf(ctx, 5, {e(0), e(1), e(2)})};
   }
 
-  /// `acc` ([P, OH, OW] each) updated by `body` from kernel tap (kh, kw):
-  /// one elementwise generic over the outputs reading the tap's strided
-  /// window xp[p, oh*s + kh*d, ow*s + kw*d] of the padded input, which the
-  /// CPU vectorises along ow. Taps applied in (kh, kw) order visit each
+  /// `acc` ([P, OH, OW] each) updated by `body` from every kernel tap in
+  /// (kh, kw) order: one elementwise generic over the outputs whose inputs
+  /// are the taps' strided windows xp[p, oh*s + kh*d, ow*s + kw*d] of the
+  /// padded input, which the CPU vectorises along ow; `body` gets the tap
+  /// (kh, kw), its element and the values so far. The taps visit each
   /// window in the order of a window loop nest.
-  SmallVector<Value> updateFromTap(Lowering &L, Value xp, ValueRange acc,
-                                   int64_t kh, int64_t kw,
-                                   function_ref<SmallVector<Value>(
-                                       OpBuilder &, Location, ValueRange)>
-                                       body) const {
-    Value tap = tensor::ExtractSliceOp::create(
-        L.b, L.loc, RankedTensorType::get({P, OH, OW}, eltOf(xp)), xp,
-        indexAttrs(L.b, {0, kh * dilation[0], kw * dilation[1]}),
-        indexAttrs(L.b, {P, OH, OW}),
-        indexAttrs(L.b, {1, stride[0], stride[1]}));
+  SmallVector<Value>
+  updateFromTaps(Lowering &L, Value xp, ValueRange acc,
+                 function_ref<SmallVector<Value>(OpBuilder &, Location, int64_t,
+                                                 int64_t, Value, ValueRange)>
+                     body) const {
+    SmallVector<Value> taps;
+    for (int64_t kh = 0; kh < kernel[0]; ++kh)
+      for (int64_t kw = 0; kw < kernel[1]; ++kw)
+        taps.push_back(tensor::ExtractSliceOp::create(
+            L.b, L.loc, RankedTensorType::get({P, OH, OW}, eltOf(xp)), xp,
+            indexAttrs(L.b, {0, kh * dilation[0], kw * dilation[1]}),
+            indexAttrs(L.b, {P, OH, OW}),
+            indexAttrs(L.b, {1, stride[0], stride[1]})));
     SmallVector<AffineMap> maps(
-        1 + acc.size(), AffineMap::getMultiDimIdentityMap(3, L.b.getContext()));
-    return generic(L, {tap}, acc, maps,
-                   SmallVector<IteratorType>(3, IteratorType::parallel), body);
+        taps.size() + acc.size(),
+        AffineMap::getMultiDimIdentityMap(3, L.b.getContext()));
+    int64_t n = taps.size();
+    return generic(L, taps, acc, maps,
+                   SmallVector<IteratorType>(3, IteratorType::parallel),
+                   [&](OpBuilder &b, Location l, ValueRange a) {
+                     SmallVector<Value> cur(a.drop_front(n));
+                     for (int64_t t = 0; t < n; ++t)
+                       cur =
+                           body(b, l, t / kernel[1], t % kernel[1], a[t], cur);
+                     return cur;
+                   });
   }
 };
 
@@ -1292,12 +1305,9 @@ Value lowerMaxPool(Lowering &L, MaxPool2dOp o) {
                                return max(b, l, a[2], a[0]);
                              })[0],
                      rt.getShape());
-  for (int64_t kh = 0; kh < g.kernel[0]; ++kh)
-    for (int64_t kw = 0; kw < g.kernel[1]; ++kw)
-      y = g.updateFromTap(L, xp, {y}, kh, kw,
-                          [&](OpBuilder &b, Location l, ValueRange a) {
-                            return max(b, l, a[1], a[0]);
-                          })[0];
+  y = g.updateFromTaps(L, xp, {y},
+                       [&](OpBuilder &b, Location l, int64_t, int64_t, Value v,
+                           ValueRange acc) { return max(b, l, acc[0], v); })[0];
   return L.reshape(y, rt.getShape());
 }
 
@@ -1380,16 +1390,12 @@ Value lowerMaxPoolBackward(Lowering &L, MaxPool2dBackwardOp o) {
   Value where = L.filled({g.P, g.OH, g.OW}, i64, -1);
   if (byTaps(L, g)) {
     // Tap by tap, in (kh, kw) order as the window's loops run.
-    for (int64_t kh = 0; kh < g.kernel[0]; ++kh)
-      for (int64_t kw = 0; kw < g.kernel[1]; ++kw) {
-        SmallVector<Value> next = g.updateFromTap(
-            L, xp, {best, where}, kh, kw,
-            [&](OpBuilder &b, Location l, ValueRange a) {
-              return step(b, l, a[0], a[1], a[2], idx(b, l, kh), idx(b, l, kw));
-            });
-        best = next[0];
-        where = next[1];
-      }
+    where = g.updateFromTaps(L, xp, {best, where},
+                             [&](OpBuilder &b, Location l, int64_t kh,
+                                 int64_t kw, Value v, ValueRange acc) {
+                               return step(b, l, v, acc[0], acc[1],
+                                           idx(b, l, kh), idx(b, l, kw));
+                             })[1];
   } else {
     // One window generic over (p, oh, ow | kh, kw).
     SmallVector<AffineMap> maps = g.windowMaps(L.b.getContext());

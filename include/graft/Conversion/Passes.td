@@ -85,10 +85,11 @@ def ConvertGraftToLinalg : Pass<"convert-graft-to-linalg", "::mlir::func::FuncOp
     does not grow with the batch.
 
     With `pool-taps` (the CPU pipeline), max pooling and the argmax that
-    its gradient scatters to run tap by tap: per kernel tap (kh, kw), in
-    order, one elementwise generic over the outputs reads the tap's strided
-    window of the padded input and updates the running maximum (and its
-    index), which vectorises along ow; each window is visited in the order
+    its gradient scatters to read their kernel tap by tap: one elementwise
+    generic over the outputs whose inputs are the taps' strided windows of
+    the padded input, (kh, kw) in order, and whose body updates the running
+    maximum (and its index) from each in that order; it vectorises along
+    ow, in one pass over the outputs, and visits each window in the order
     of the window loops, so the results are the same.
 
     With `batch-products` (the CPU pipeline), a batched matrix product
