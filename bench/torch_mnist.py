@@ -8,42 +8,22 @@ Adadelta(lr=1.0); zero_grad + forward + backward + step, as graft's fused
 train step does. B is main.py's --batch-size, 64 (a third argument
 changes it).
 """
+import os
 import sys
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
 from torch_timing import report, setup
 
+# The Net as the parity suite transcribes it from main.py.
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "test", "golden"))
+from gen_parity_goldens import Net  # noqa: E402
+
 threads, steps = setup()
 batch = int(sys.argv[3]) if len(sys.argv) > 3 else 64
-
-
-class Net(nn.Module):
-    def __init__(self):
-        super(Net, self).__init__()
-        self.conv1 = nn.Conv2d(1, 32, 3, 1)
-        self.conv2 = nn.Conv2d(32, 64, 3, 1)
-        self.dropout1 = nn.Dropout(0.25)
-        self.dropout2 = nn.Dropout(0.5)
-        self.fc1 = nn.Linear(9216, 128)
-        self.fc2 = nn.Linear(128, 10)
-
-    def forward(self, x):
-        x = self.conv1(x)
-        x = F.relu(x)
-        x = self.conv2(x)
-        x = F.relu(x)
-        x = F.max_pool2d(x, 2)
-        x = self.dropout1(x)
-        x = torch.flatten(x, 1)
-        x = self.fc1(x)
-        x = F.relu(x)
-        x = self.dropout2(x)
-        x = self.fc2(x)
-        output = F.log_softmax(x, dim=1)
-        return output
 
 
 model = Net()
