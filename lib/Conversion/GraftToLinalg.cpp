@@ -519,8 +519,9 @@ public:
   /// The most patch elements one chunk of such a convolution's batch
   /// copies out at a time.
   int64_t convChunkElements;
-  /// Max pooling (and its argmax) runs tap by tap: one elementwise generic
-  /// per kernel tap, which the CPU vectorises.
+  /// Max pooling (and its argmax) reads its kernel tap by tap: the taps'
+  /// strided windows are the inputs of one elementwise generic, which the
+  /// CPU vectorises.
   bool poolTaps;
   /// Batched products run as a loop over the batch of 2-D products, which
   /// the CPU schedule tiles for registers.
