@@ -275,6 +275,35 @@ bool reducesOuterDims(linalg::LinalgOp op) {
   });
 }
 
+/// The dim along which a reduction whose innermost loop reduces (a sum
+/// over the batch and the image, as in a convolution's bias gradient)
+/// vectorises across outputs: its one parallel dim of more than one
+/// iteration, the last of its output. Each lane then reduces one output
+/// in the op's loop order, so the results are bit for bit those of the
+/// scalar loops, with `lanes` independent chains instead of one.
+std::optional<unsigned> interleavedOutputDim(linalg::LinalgOp op) {
+  unsigned last = op.getNumLoops() - 1;
+  if (!isa<linalg::GenericOp>(op) || op.getNumDpsInits() != 1 ||
+      op.getNumReductionLoops() == 0 ||
+      linalg::isParallelIterator(op.getIteratorTypesArray()[last]))
+    return std::nullopt;
+  AffineMap out = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+  if (!out.isProjectedPermutation() || out.getNumResults() == 0)
+    return std::nullopt;
+  auto dim = dyn_cast<AffineDimExpr>(out.getResults().back());
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  std::optional<unsigned> found;
+  for (auto [d, it] : llvm::enumerate(op.getIteratorTypesArray()))
+    if (linalg::isParallelIterator(it) && ranges[d] > 1) {
+      if (found)
+        return std::nullopt;
+      found = d;
+    }
+  if (!dim || !found || dim.getPosition() != *found)
+    return std::nullopt;
+  return found;
+}
+
 /// A 1-D read of every other element (a stride-2 window: 2x2 max pooling,
 /// a stride-2 convolution's patches) as a masked contiguous read of twice
 /// the elements and a shuffle of the even ones, instead of one scalar load
@@ -348,7 +377,8 @@ LogicalResult vectorizeElementwise(ModuleOp module, unsigned vectorBits) {
     bool elementwise = isa<linalg::GenericOp, linalg::FillOp>(op) &&
                        op.getNumLoops() == op.getNumParallelLoops();
     bool transpose = isa<linalg::TransposeOp>(op) && op.getNumLoops() == 2;
-    if (elementwise || transpose || reducesOuterDims(op))
+    if (elementwise || transpose || reducesOuterDims(op) ||
+        interleavedOutputDim(op))
       work.push_back(op);
   });
   IRRewriter rewriter(ctx);
@@ -359,6 +389,10 @@ LogicalResult vectorizeElementwise(ModuleOp module, unsigned vectorBits) {
     sizes.back() = std::min(lanes, ranges.back());
     if (isa<linalg::TransposeOp>(op))
       sizes.front() = std::min(lanes, ranges.front());
+    if (std::optional<unsigned> d = interleavedOutputDim(op)) {
+      sizes.back() = 1;
+      sizes[*d] = std::min(lanes, ranges[*d]);
+    }
     // Reductions: the parallel dims outside, so threads split outputs, and
     // the reduction dims inside in their order, so each output sums its
     // terms in the same order as the loops of the op.
@@ -436,8 +470,10 @@ LogicalResult vectorizeElementwise(ModuleOp module, unsigned vectorBits) {
 /// iterations is tiled by one and the tile loop marked parallel. Every
 /// output uses every parallel dim, so the iterations write disjoint slices,
 /// and each output is still reduced by one thread in the same order
-/// (bit-identical at any thread count).
-LogicalResult splitReductions(ModuleOp module) {
+/// (bit-identical at any thread count). A reduction that vectorises across
+/// its outputs (interleavedOutputDim) is split a vector of outputs at a
+/// time.
+LogicalResult splitReductions(ModuleOp module, unsigned vectorBits) {
   SmallVector<linalg::LinalgOp> work;
   module.walk([&](linalg::LinalgOp op) {
     if (!op.hasPureTensorSemantics() || !hasStaticLoops(op) ||
@@ -463,9 +499,10 @@ LogicalResult splitReductions(ModuleOp module) {
     SmallVector<int64_t> ranges = op.getStaticLoopRanges();
     SmallVector<utils::IteratorType> iters = op.getIteratorTypesArray();
     SmallVector<int64_t> sizes(ranges.size(), 0);
+    int64_t lanes = std::max<int64_t>(1, vectorBits / widestElement(op));
     for (unsigned d = 0; d < ranges.size(); ++d)
       if (linalg::isParallelIterator(iters[d]) && ranges[d] >= 2) {
-        sizes[d] = 1;
+        sizes[d] = interleavedOutputDim(op) == d ? lanes : 1;
         break;
       }
     if (llvm::all_of(sizes, [](int64_t s) { return s == 0; }))
@@ -499,7 +536,7 @@ struct CPUSchedulePass : graft::impl::CPUScheduleBase<CPUSchedulePass> {
     bool avx512 = vectorBits >= 512;
     int64_t lanes = vectorBits / 32;
     if (failed(checkVectorBits(module, vectorBits)) ||
-        failed(splitReductions(module)) ||
+        failed(splitReductions(module, vectorBits)) ||
         failed(tileProducts(module, lanes, avx512 ? 4 : 6, avx512 ? 4 : 2)))
       return signalPassFailure();
     OwningOpRef<ModuleOp> schedule;

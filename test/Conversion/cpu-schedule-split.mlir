@@ -51,3 +51,24 @@ func.func @pool_argmax(%x: tensor<96x28x28xf32>, %w: tensor<2x2xf32>, %v: tensor
   } -> (tensor<96x14x14xf32>, tensor<96x14x14xi64>)
   return %r#0, %r#1 : tensor<96x14x14xf32>, tensor<96x14x14xi64>
 }
+
+// A sum over the batch and the image (a convolution's bias gradient), whose
+// innermost loop reduces: split a vector of outputs at a time (16 f32 at
+// the default 512 bits), so that graft-cpu-vectorize can run 16 channels'
+// sums side by side (test/Conversion/cpu-vectorize.mlir).
+// CHECK-LABEL: func.func @bias_grad
+// CHECK: scf.for %[[C:.*]] = %c0 to %c64 step %c16 iter_args(%[[ACC:.*]] = %{{.*}}) -> (tensor<64xf32>)
+// CHECK: tensor.extract_slice %{{.*}}[0, %[[C]], 0, 0] [8, 16, 24, 24]
+// CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<16xf32>)
+// CHECK: } loc(fused<"graft.parallel">
+func.func @bias_grad(%g: tensor<8x64x24x24xf32>, %b: tensor<64xf32>) -> tensor<64xf32> {
+  %r = linalg.generic {indexing_maps = [affine_map<(n, c, h, w) -> (n, c, h, w)>,
+                                        affine_map<(n, c, h, w) -> (c)>],
+                       iterator_types = ["reduction", "parallel", "reduction", "reduction"]}
+      ins(%g : tensor<8x64x24x24xf32>) outs(%b : tensor<64xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %s = arith.addf %acc, %in : f32
+    linalg.yield %s : f32
+  } -> tensor<64xf32>
+  return %r : tensor<64xf32>
+}

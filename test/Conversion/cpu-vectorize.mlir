@@ -159,6 +159,35 @@ func.func @column_sum(%x: memref<128x40xf32>, %s: memref<40xf32>) {
 
 // -----
 
+// A sum over the batch and the image (a convolution's bias gradient): the
+// innermost loop reduces, so it vectorises across the outputs instead:
+// each step reads one element of each of 16 channels (16 one-lane reads, a
+// strided gather) and adds them to their 16 running sums. Each lane sums
+// its channel in the loops' order (n, h, w), as the scalar loops did: the
+// same results, with 16 independent chains of additions instead of one.
+
+// CHECK-LABEL: func.func @bias_grad(
+// CHECK-SAME: %[[G:[^:]+]]: memref<2x16x3x4xf32>, %[[B:[^:]+]]: memref<16xf32>
+// CHECK: scf.for %[[N:.+]] = %c0 to %c2 step %c1
+// CHECK: scf.for %[[H:.+]] = %c0 to %c3 step %c1
+// CHECK: scf.for %[[W:.+]] = %c0 to %c4 step %c1
+// CHECK-COUNT-16: vector.transfer_read %{{.+}} : memref<1x16x1x1xf32, strided<[192, 12, 4, 1], offset: ?>>, vector<1xf32>
+// CHECK: %[[ACC:.+]] = vector.transfer_read %[[B]]{{.+}} vector<16xf32>
+// CHECK: %[[SUM:.+]] = arith.addf %[[ACC]], %{{.+}} : vector<16xf32>
+// CHECK: vector.transfer_write %[[SUM]], %[[B]]
+func.func @bias_grad(%g: memref<2x16x3x4xf32>, %b: memref<16xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(n, c, h, w) -> (n, c, h, w)>, affine_map<(n, c, h, w) -> (c)>],
+                  iterator_types = ["reduction", "parallel", "reduction", "reduction"]}
+      ins(%g : memref<2x16x3x4xf32>) outs(%b : memref<16xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %t = arith.addf %acc, %a : f32
+    linalg.yield %t : f32
+  }
+  return
+}
+
+// -----
+
 // A stride-2 window (a 2x2 max pooling tap): each 16 lanes read as 31
 // contiguous elements, a masked 32-lane read, and a shuffle of the even
 // ones; not one scalar load per lane.

@@ -192,7 +192,10 @@ def CPUSchedule : Pass<"graft-cpu-schedule", "::mlir::ModuleOp"> {
       argmax, grouped convolutions, long reductions) are split across
       threads: the first parallel dim is tiled by one and marked parallel;
       each output is still reduced by one thread, in order. Sums over outer
-      dims are left to `graft-cpu-vectorize`.
+      dims are left to `graft-cpu-vectorize`. A reduction whose innermost
+      loop reduces and whose one parallel dim is its output's last (a
+      convolution's bias gradient: a sum over batch and image per channel)
+      is split a vector of outputs at a time, for `graft-cpu-vectorize`.
 
     Elementwise ops are vectorised later, on buffers, by
     `graft-cpu-vectorize`. The `schedule` option names a file holding a
@@ -238,8 +241,15 @@ def CPUVectorize : Pass<"graft-cpu-vectorize", "::mlir::ModuleOp"> {
     Ops that read or write i1 buffers stay scalar (a vector of i1 is a bit
     mask in memory, a memref of i1 a byte per element), except for a 0-d
     i1 input, which is loaded once and broadcast. Sums over outer dims (a
-    bias gradient) vectorise along the innermost dim, the columns outside
-    and the rows inside in order. Transposed tiles, partial blocks
+    linear layer's bias gradient) vectorise along the innermost dim, the
+    columns outside and the rows inside in order. A reduction whose
+    innermost loop reduces and whose one parallel dim is its output's last
+    (a convolution's bias gradient, per channel over batch and image)
+    vectorises across that dim: each step gathers one element of a vector
+    of outputs and updates their running values, so each lane reduces its
+    output in the loops' order, bit for bit as the scalar loops did, with
+    independent chains instead of one (MNIST's two bias gradients went from
+    4.5% to 1.9% of its step). Transposed tiles, partial blocks
     included, are row reads, register shuffles and row writes. A read of every other element (a stride-2
     window: 2x2 max pooling) is a masked contiguous read of the span and a
     shuffle of the even lanes, not a scalar load per lane. f32
