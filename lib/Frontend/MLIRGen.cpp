@@ -593,22 +593,25 @@ Gen::createTensor(StringRef name, std::vector<CallArg> &args, Loc loc) {
     }
     return success();
   };
-  // A constant of `type` whose element i is value(i), or `fill` everywhere
-  // (a splat: one value in the IR, whatever the size).
-  auto constant =
-      [&](RankedTensorType type, llvm::function_ref<double(int64_t)> value,
-          std::optional<double> fill = std::nullopt) -> FailureOr<Val> {
+  // A constant of `type` with `v` everywhere: a splat, one value in the IR
+  // whatever the size.
+  auto splat = [&](RankedTensorType type, double v) -> Val {
     Type elt = type.getElementType();
-    auto element = [&](double v) -> mlir::Attribute {
-      if (auto f = mlir::dyn_cast<mlir::FloatType>(elt))
-        return builder.getFloatAttr(f, v);
-      if (elt.isInteger(1))
-        return builder.getBoolAttr(v != 0);
-      return builder.getIntegerAttr(elt, static_cast<int64_t>(v));
-    };
-    if (fill)
-      return Val::tensor(ConstantOp::create(
-          builder, L(loc), mlir::DenseElementsAttr::get(type, element(*fill))));
+    mlir::Attribute element;
+    if (auto f = mlir::dyn_cast<mlir::FloatType>(elt))
+      element = builder.getFloatAttr(f, v);
+    else if (elt.isInteger(1))
+      element = builder.getBoolAttr(v != 0);
+    else
+      element = builder.getIntegerAttr(elt, static_cast<int64_t>(v));
+    return Val::tensor(ConstantOp::create(
+        builder, L(loc), mlir::DenseElementsAttr::get(type, element)));
+  };
+  // A constant of `type` whose element i is value(i).
+  auto constant =
+      [&](RankedTensorType type,
+          llvm::function_ref<double(int64_t)> value) -> FailureOr<Val> {
+    Type elt = type.getElementType();
     int64_t n = type.getNumElements();
     if (n > maxElements) {
       error(loc, name + "() would make a constant of " + Twine(n) +
@@ -852,8 +855,7 @@ Gen::createTensor(StringRef name, std::vector<CallArg> &args, Loc loc) {
     if (!elt)
       elt = builder.getF32Type();
   }
-  return constant(
-      RankedTensorType::get(shape, elt), [&](int64_t) { return fill; }, fill);
+  return splat(RankedTensorType::get(shape, elt), fill);
 }
 
 /// Two operands of a binary operator: tensors, or a tensor and a Python
