@@ -1267,8 +1267,8 @@ struct PoolGeom : graft::shape::Pool2dWindow {
 constexpr int64_t kMaxSplatConstant = 4096;
 
 /// Kernels with more taps than this pool in one window generic even with
-/// pool-taps: one op per tap makes the IR (and bufferization, superlinear
-/// in it) grow with the kernel; a kernel of 28x28 would take minutes.
+/// pool-taps: one input and one body step per tap make the op grow with
+/// the kernel (784 strided slices and steps for a kernel of 28x28).
 constexpr int64_t kMaxPoolTaps = 16;
 
 /// Whether max pooling over `g` runs tap by tap.
