@@ -11,9 +11,8 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
 "$build/bin/graft" compile "$root/bench/matmul.graft" -o "$out" >/dev/null
-omp=/usr/lib/llvm-22/lib
-cc -O2 -I"$out" "$root/bench/matmul.c" "$out/libmatmul.a" -lm \
-  -L"$omp" -lomp -Wl,-rpath,"$omp" -o "$out/matmul"
+cc -O2 -I"$out" "$root/bench/matmul.c" "$out/libmatmul.a" -lm -pthread \
+  -o "$out/matmul"
 cc -O2 -march=native "$root/bench/fma_peak.c" -o "$out/fma_peak"
 peak=$("$out/fma_peak")
 mm=$(OMP_NUM_THREADS=1 "$out/matmul")

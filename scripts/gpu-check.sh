@@ -70,7 +70,7 @@ tag() {
 build_steps() {
   local file=$1 name=$2 out=$3 exe=$4 target=$5
   shift 5
-  local extra=(-lm -L"$omp" -lomp -Wl,-rpath,"$omp")
+  local extra=(-lm -pthread)
   [[ $target == cuda ]] && extra=(-lm -ldl -lpthread -DGRAFT_CUDA)
   "$graft" compile --target=$target "$@" "$root/$file" -o "$out" >> "$log" 2>&1 &&
     cc -std=c11 -O1 -Wall -Werror -I"$out" -DMODEL_HEADER="\"$name.h\"" \
@@ -96,7 +96,7 @@ prepare() {
     echo "gpu-check: the build failed" >&2
     return 1
   fi
-  graft=$build/bin/graft omp=/usr/lib/llvm-22/lib
+  graft=$build/bin/graft
   local work m
   work=$(mktemp -d) || return 1
   : > "$dir/models"

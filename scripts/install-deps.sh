@@ -10,7 +10,7 @@ set -euo pipefail
 
 packages=(
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools clang-22 lld-22
-  libclang-rt-22-dev libomp-22-dev
+  libclang-rt-22-dev
   cmake ninja-build googletest libgtest-dev python3 ccache graphviz
 )
 if [[ "${1:-}" == "--torch" ]]; then

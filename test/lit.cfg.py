@@ -17,10 +17,8 @@ config.substitutions.append(("%python", sys.executable))
 config.substitutions.append(("%graft_src_root", config.graft_src_root))
 config.substitutions.append(("%graft_obj_root", config.graft_obj_root))
 # What a program linking a CPU library of graft compile needs besides the
-# archive: libm and the OpenMP runtime its threads run on.
-omp_dir = os.path.dirname(config.graft_omp_library)
-config.substitutions.append(
-    ("%graft_libs", "-lm -L%s -lomp -Wl,-rpath,%s" % (omp_dir, omp_dir)))
+# archive: libm and pthreads (the runtime's thread pool).
+config.substitutions.append(("%graft_libs", "-lm -pthread"))
 
 # The C compiler of the programs that link a library of graft compile:
 # Graft's own (the one that compiled the runtime in it). In a build with

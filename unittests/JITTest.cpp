@@ -13,11 +13,16 @@
 #include "graft/Evaluator/Evaluator.h"
 #include "graft/Pipelines/Pipelines.h"
 #include "graft/Target/Sanitize.h"
+#include "graft/Target/ThreadRuntime.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
+#include "llvm/AsmParser/Parser.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/SourceMgr.h"
 
 #include "gtest/gtest.h"
 
@@ -715,3 +720,59 @@ TEST(JITSanitizer, AnOverflowingReadIsReported) {
 }
 
 } // namespace
+
+// The calls the OpenMP regions make are renamed to the runtime's thread
+// pool; a call the pool does not implement is an error that names it,
+// never a library that links against an OpenMP runtime by accident.
+TEST(ThreadRuntime, BindsOnlyWhatThePoolImplements) {
+  llvm::LLVMContext ctx;
+  llvm::SMDiagnostic diagnostic;
+  auto module = [&](llvm::StringRef calls) {
+    std::string ir = R"(
+declare i32 @__kmpc_global_thread_num(ptr)
+declare void @__kmpc_barrier(ptr, i32)
+declare void @__kmpc_fork_call(ptr, i32, ptr, ...)
+declare void @__kmpc_for_static_init_8u(ptr, i32, i32, ptr, ptr, ptr, ptr, i64, i64)
+define void @f(ptr %p) {
+)" + calls.str() + "  ret void\n}\n";
+    return llvm::parseAssemblyString(ir, diagnostic, ctx);
+  };
+  auto bind = [](llvm::Module &m) {
+    return llvm::toString(bindThreadRuntime(m));
+  };
+  const char *fork = "  call void (ptr, i32, ptr, ...) @__kmpc_fork_call("
+                     "ptr null, i32 1, ptr null, ptr %p)\n";
+  const char *init = "  call void @__kmpc_for_static_init_8u(ptr null, i32 0, "
+                     "i32 34, ptr null, ptr null, ptr null, ptr null, i64 1, "
+                     "i64 0)\n";
+  std::unique_ptr<llvm::Module> ok = module(std::string(fork) + init);
+  ASSERT_TRUE(ok) << diagnostic.getMessage().str();
+  // The unused barrier declaration is the one left: drop it.
+  ok->getFunction("__kmpc_barrier")->eraseFromParent();
+  EXPECT_EQ(bind(*ok), "");
+  EXPECT_TRUE(ok->getFunction("graft_kmpc_fork_call"));
+  EXPECT_TRUE(ok->getFunction("graft_kmpc_for_static_init_8u"));
+  EXPECT_TRUE(ok->getFunction("graft_kmpc_global_thread_num"));
+  EXPECT_FALSE(ok->getFunction("__kmpc_fork_call"));
+
+  auto barrier = module("  call void @__kmpc_barrier(ptr null, i32 0)\n");
+  ASSERT_TRUE(barrier);
+  EXPECT_NE(bind(*barrier).find("the parallel loops call __kmpc_barrier, "
+                                "which Graft's thread pool"),
+            std::string::npos);
+  auto twoArgs = module("  call void (ptr, i32, ptr, ...) @__kmpc_fork_call("
+                        "ptr null, i32 2, ptr null, ptr %p, ptr %p)\n");
+  ASSERT_TRUE(twoArgs);
+  twoArgs->getFunction("__kmpc_barrier")->eraseFromParent();
+  EXPECT_NE(bind(*twoArgs).find(
+                "__kmpc_fork_call with more than one argument"),
+            std::string::npos);
+  std::string dynamic = init;
+  dynamic.replace(dynamic.find("i32 34"), 6, "i32 35");
+  auto dyn = module(dynamic);
+  ASSERT_TRUE(dyn);
+  dyn->getFunction("__kmpc_barrier")->eraseFromParent();
+  EXPECT_NE(bind(*dyn).find("__kmpc_for_static_init_8u with a schedule "
+                            "other than static"),
+            std::string::npos);
+}

@@ -1,24 +1,64 @@
-//===- ParallelizeLoops.cpp - Marked loops to scf.parallel ----------------===//
+//===- ParallelizeLoops.cpp - Marked loops to threads ---------------------===//
+//
+// graft-parallelize-loops: the marked loops worth threads to scf.parallel.
+// graft-thread-regions: the OpenMP regions convert-scf-to-openmp makes of
+// them, fitted to the C runtime's thread pool (graft_threads.c).
+//
+//===----------------------------------------------------------------------===//
 
 #include "ParallelMark.h"
 #include "graft/Conversion/Passes.h"
 
+#include "mlir/Dialect/OpenMP/OpenMPDialect.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/PatternMatch.h"
+
+#include <algorithm>
+#include <limits>
 
 namespace graft {
 #define GEN_PASS_DEF_PARALLELIZELOOPS
+#define GEN_PASS_DEF_THREADREGIONS
 #include "graft/Conversion/Passes.h.inc"
 } // namespace graft
 
 using namespace mlir;
 
 namespace {
+constexpr int64_t kMaxWork = std::numeric_limits<int64_t>::max() / 2;
+
+int64_t saturatingMul(int64_t a, int64_t b) {
+  return a != 0 && b > kMaxWork / a ? kMaxWork : a * b;
+}
+
+/// The operations one run of `region` executes, estimated: every op counts
+/// one, and the body of an scf.for with constant bounds counts once per
+/// iteration (other loops' bodies once).
+int64_t estimateWork(Region &region) {
+  int64_t work = 0;
+  region.walk<WalkOrder::PreOrder>([&](Operation *op) {
+    if (auto loop = dyn_cast<scf::ForOp>(op)) {
+      std::optional<APInt> trip = loop.getStaticTripCount();
+      int64_t iterations = trip ? trip->getSExtValue() : 1;
+      work = std::min(kMaxWork,
+                      work + saturatingMul(std::max<int64_t>(iterations, 0),
+                                           estimateWork(loop.getRegion())));
+      return WalkResult::skip();
+    }
+    work = std::min(kMaxWork, work + 1);
+    return WalkResult::advance();
+  });
+  return work;
+}
+
 struct ParallelizeLoopsPass
     : graft::impl::ParallelizeLoopsBase<ParallelizeLoopsPass> {
+  using ParallelizeLoopsBase::ParallelizeLoopsBase;
+
   void runOnOperation() override {
     SmallVector<scf::ForOp> loops;
     getOperation().walk([&](scf::ForOp loop) {
-      // Outermost marked loops only: OpenMP regions do not nest here.
+      // Outermost marked loops only: regions do not nest here.
       if (graft::isMarkedParallel(loop) && loop.getNumResults() == 0 &&
           !loop->getParentOfType<scf::ParallelOp>())
         loops.push_back(loop);
@@ -26,6 +66,10 @@ struct ParallelizeLoopsPass
     IRRewriter rewriter(&getContext());
     for (scf::ForOp loop : loops) {
       if (loop->getParentOfType<scf::ParallelOp>())
+        continue;
+      std::optional<APInt> trip = loop.getStaticTripCount();
+      if (trip && saturatingMul(trip->getSExtValue(),
+                                estimateWork(loop.getRegion())) < minWork)
         continue;
       rewriter.setInsertionPoint(loop);
       auto parallel = scf::ParallelOp::create(
@@ -39,6 +83,51 @@ struct ParallelizeLoopsPass
                                  {parallel.getInductionVars()[0]});
       rewriter.eraseOp(loop);
     }
+  }
+};
+
+struct ThreadRegionsPass : graft::impl::ThreadRegionsBase<ThreadRegionsPass> {
+  using ThreadRegionsBase::ThreadRegionsBase;
+
+  void runOnOperation() override {
+    WalkResult result = getOperation().walk([&](omp::ParallelOp region) {
+      // The one form the pool implements: one worksharing loop, then the
+      // region's end.
+      Block &body = region.getRegion().front();
+      auto loop = dyn_cast<omp::WsloopOp>(body.getTerminator()->getPrevNode());
+      auto nest = loop ? dyn_cast<omp::LoopNestOp>(loop.getWrappedLoop())
+                       : omp::LoopNestOp();
+      if (!loop || !nest || region.getNumThreads() ||
+          !region.getReductionVars().empty() ||
+          loop.getScheduleKind().value_or(omp::ClauseScheduleKind::Static) !=
+              omp::ClauseScheduleKind::Static ||
+          loop.getScheduleChunk() || !loop.getReductionVars().empty() ||
+          nest.getLoopLowerBounds().size() != 1 ||
+          llvm::any_of(body.without_terminator(), [&](Operation &op) {
+            return &op != loop.getOperation() && !isMemoryEffectFree(&op);
+          })) {
+        region.emitError("Graft's thread pool runs one statically "
+                         "scheduled worksharing loop per parallel region");
+        return WalkResult::interrupt();
+      }
+      loop.setNowait(true);
+      std::optional<APInt> trip = constantTripCount(
+          nest.getLoopLowerBounds()[0], nest.getLoopUpperBounds()[0],
+          nest.getLoopSteps()[0], /*isSigned=*/true,
+          [](Value, Value, bool) { return std::optional<llvm::APSInt>(); });
+      int64_t iterations = trip ? trip->getSExtValue() : 2;
+      int64_t work = saturatingMul(iterations, estimateWork(nest.getRegion()));
+      int64_t blocks = std::clamp<int64_t>(work / workPerBlock, 2,
+                                           std::max<int64_t>(iterations, 2));
+      OpBuilder builder(region);
+      Value count = arith::ConstantIntOp::create(
+          builder, region.getLoc(),
+          static_cast<int32_t>(std::min<int64_t>(blocks, 1 << 20)), 32);
+      region.getNumThreadsMutable().assign(count);
+      return WalkResult::advance();
+    });
+    if (result.wasInterrupted())
+      signalPassFailure();
   }
 };
 } // namespace

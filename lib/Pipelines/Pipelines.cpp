@@ -116,14 +116,15 @@ static const std::string kCPUPipeline =
     "buffer-deallocation-pipeline, convert-bufferization-to-memref,"
     "func.func(convert-linalg-to-loops),"
     "convert-vector-to-scf{full-unroll=true}, lower-affine,"
-    // Threads: the loops the schedule marked become OpenMP worksharing
-    // loops (the LLVM OpenMP runtime, libomp); canonicalize inlines the
+    // Threads: the loops the schedule marked, where worth it, become
+    // OpenMP worksharing loops, run on the C runtime's thread pool
+    // (graft-thread-regions; graft_threads.c); canonicalize inlines the
     // alloca scopes that wrap their bodies (they hold no allocas).
     "func.func(graft-parallelize-loops),"
     // One function per distinct loop nest keeps LLVM's work per function
     // small, and repeated layers compiled once.
     "graft-outline-kernels,"
-    "convert-scf-to-openmp, canonicalize,"
+    "convert-scf-to-openmp, graft-thread-regions, canonicalize,"
     "convert-scf-to-cf,"
     "expand-strided-metadata, lower-affine,"
     // Math ops without an LLVM intrinsic become libm calls, on vectors one

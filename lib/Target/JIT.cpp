@@ -5,6 +5,9 @@
 #include "graft/Dialect/Graft/IR/GraftOps.h"
 #include "graft/Pipelines/Pipelines.h"
 #include "graft/Target/Sanitize.h"
+#include "graft/Target/ThreadRuntime.h"
+
+#include "graft_threads.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
@@ -12,7 +15,6 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
-#include "llvm/Support/DynamicLibrary.h"
 
 #include <cstdlib>
 #include <cstring>
@@ -172,6 +174,8 @@ llvm::Expected<std::unique_ptr<JITModel>> JITModel::compile(ModuleOp module) {
   llvm::TargetMachine *machine = tm->get();
   std::function<llvm::Error(llvm::Module *)> optimize =
       [o3, machine](llvm::Module *m) -> llvm::Error {
+    if (llvm::Error e = bindThreadRuntime(*m))
+      return e;
     if (llvm::Error e = o3(m))
       return e;
     if (processHasAddressSanitizer())
@@ -184,32 +188,27 @@ llvm::Expected<std::unique_ptr<JITModel>> JITModel::compile(ModuleOp module) {
   // MLIR's default writes a perf jitdump directory ($JITDUMPDIR or
   // ~/.debug/jit) per compile, never cleaned up: only when asked for.
   options.enablePerfNotificationListener = std::getenv("GRAFT_JIT_PERF");
-  llvm::StringRef runtimes[] = {GRAFT_OMP_LIBRARY};
-  options.sharedLibPaths = runtimes;
   auto engine = ExecutionEngine::create(module, options);
   if (!engine)
     return engine.takeError();
   jit->engine = std::move(*engine);
   // Hook points call the C runtime's graft_run_hook, which this process
   // does not link: in process nothing registers hooks, so gradients pass
-  // through unchanged.
+  // through unchanged. Parallel loops call the thread pool, which it does.
   jit->engine->registerSymbols([](llvm::orc::MangleAndInterner interner) {
     llvm::orc::SymbolMap map;
     map[interner("graft_run_hook")] = {
         llvm::orc::ExecutorAddr::fromPtr(&jitRunHook),
         llvm::JITSymbolFlags::Exported};
+    for (auto [name, address] : threadRuntimeSymbols())
+      map[interner(name)] = {llvm::orc::ExecutorAddr::fromPtr(address),
+                             llvm::JITSymbolFlags::Exported};
     return map;
   });
   return std::move(jit);
 }
 
-void JITModel::setThreads(int threads) {
-  using SetThreads = void (*)(int);
-  if (auto *set = reinterpret_cast<SetThreads>(
-          llvm::sys::DynamicLibrary::SearchForAddressOfSymbol(
-              "omp_set_num_threads")))
-    set(std::max(threads, 1));
-}
+void JITModel::setThreads(int threads) { graft_threads_set(threads); }
 
 const EntryPoint *JITModel::entryPoint(llvm::StringRef name) const {
   auto it = entries.find(name);

@@ -16,6 +16,7 @@
 #include "graft/Target/CUDA.h"
 #include "graft/Target/JIT.h"
 #include "graft/Target/Sanitize.h"
+#include "graft/Target/ThreadRuntime.h"
 #include "graft_api.h"
 
 #include "mlir/ExecutionEngine/OptUtils.h"
@@ -313,6 +314,8 @@ graft::compileLibrary(ModuleOp module, const LibraryOptions &options) {
   translating.stop();
   if (!ir)
     return error("translating '" + name + "' to LLVM IR failed");
+  if (llvm::Error e = bindThreadRuntime(*ir))
+    return std::move(e);
   if (cuda)
     if (llvm::Error e = addCUDAEntryShims(*ir, entries))
       return std::move(e);

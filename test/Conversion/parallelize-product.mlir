@@ -1,4 +1,4 @@
-// RUN: graft-opt %s --pass-pipeline='builtin.module(func.func(convert-graft-to-linalg, graft-fuse-elementwise), graft-cpu-schedule, canonicalize, one-shot-bufferize{bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map}, canonicalize, func.func(graft-parallelize-loops))' | FileCheck %s
+// RUN: graft-opt %s --pass-pipeline='builtin.module(func.func(convert-graft-to-linalg, graft-fuse-elementwise), graft-cpu-schedule, canonicalize, one-shot-bufferize{bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map}, canonicalize, func.func(graft-parallelize-loops{min-work=1}))' | FileCheck %s
 
 // End to end: graft-cpu-schedule marks the row blocks of a product, the
 // mark survives bufferization (which recreates the loops), and the loop

@@ -66,7 +66,7 @@ cl::opt<std::string> benchEntry(
 cl::opt<int> threads(
     "threads", cl::init(0),
     cl::desc("Threads the generated code splits products and large loops "
-             "across (default: OMP_NUM_THREADS, else one per core)"),
+             "across (default: GRAFT_NUM_THREADS, else OMP_NUM_THREADS, else one per core)"),
     cl::sub(graft::cli::trainCmd), cl::sub(graft::cli::predictCmd),
     cl::sub(graft::cli::benchCmd));
 cl::opt<std::string> dataFile(

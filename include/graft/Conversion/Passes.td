@@ -331,7 +331,7 @@ def OutlineKernels : Pass<"graft-outline-kernels", "::mlir::ModuleOp"> {
 }
 
 def ParallelizeLoops : Pass<"graft-parallelize-loops", "::mlir::func::FuncOp"> {
-  let summary = "Turns the loops the CPU schedule marked parallel into scf.parallel";
+  let summary = "Turns the loops the CPU schedule marked parallel into scf.parallel, where they are worth threads";
   let description = [{
     `graft-cpu-schedule` marks the loops whose iterations write disjoint
     parts of their results (the row blocks of a product, the outer loop of
@@ -342,13 +342,63 @@ def ParallelizeLoops : Pass<"graft-parallelize-loops", "::mlir::func::FuncOp"> {
     disjoint outputs only, never by reductions, so the results are
     bit-identical whatever the thread count.
 
+    The cost model: a loop whose estimated work (operations executed,
+    counting a nested loop's body once per iteration where its bounds are
+    constants) is below `min-work` stays sequential: handing it to other
+    threads would cost more than it saves.
+
     ```mlir
     scf.for %i = %c0 to %c126 step %c6 { ... }  loc(fused<"graft.parallel">[...])
     // becomes
     scf.parallel (%i) = (%c0) to (%c126) step (%c6) { ... }
     ```
   }];
+  let options = [
+    Option<"minWork", "min-work", "int64_t", /*default=*/"131072",
+           "Fewest estimated operations a loop runs to be split across threads">,
+  ];
   let dependentDialects = ["::mlir::scf::SCFDialect"];
+}
+
+def ThreadRegions : Pass<"graft-thread-regions", "::mlir::ModuleOp"> {
+  let summary = "Fits each OpenMP region to Graft's thread pool: its blocks from its work, no barrier";
+  let description = [{
+    Runs after `convert-scf-to-openmp`. Graft's parallel loops do not run on
+    an OpenMP runtime but on the C runtime's thread pool
+    (`lib/Runtime/c/graft_threads.c`), which implements the calls LLVM's
+    OpenMPIRBuilder emits for one form of region: an `omp.parallel` holding
+    one `omp.wsloop` with the static schedule. The pool splits the loop
+    into blocks that the calling thread and the workers claim one at a
+    time, so that nobody waits for a worker that has not started.
+
+    For each region this pass checks that form, makes the loop `nowait`
+    (the region's end joins the blocks; a barrier would make the caller
+    wait for every worker), and sets `num_threads`, which the pool reads as
+    the most blocks the loop is worth: its estimated work (as in
+    `graft-parallelize-loops`) over `work-per-block`, at least two and at
+    most its iterations. The pool uses fewer when it has fewer threads.
+
+    ```mlir
+    omp.parallel {
+      omp.wsloop {
+        omp.loop_nest (%i) : index = (%c0) to (%c126) step (%c6) { ... }
+      }
+      omp.terminator
+    }
+    // becomes
+    %blocks = arith.constant 12 : i32
+    omp.parallel num_threads(%blocks : i32) {
+      omp.wsloop nowait { ... }
+      omp.terminator
+    }
+    ```
+  }];
+  let options = [
+    Option<"workPerBlock", "work-per-block", "int64_t", /*default=*/"65536",
+           "Estimated operations a block of a parallel loop should run at least">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::omp::OpenMPDialect"];
 }
 
 def SplitEmptyTensors : Pass<"graft-split-empty-tensors"> {

@@ -94,7 +94,8 @@ public:
   const EntryPoint *entryPoint(llvm::StringRef name) const;
 
   /// The threads the calling thread's entry-point calls split their work
-  /// across (OpenMP's nthreads-var; by default, one per core).
+  /// across (<= 0: the default, GRAFT_NUM_THREADS or OMP_NUM_THREADS, else
+  /// one per core; lib/Runtime/c/graft_threads.h).
   void setThreads(int threads);
   const llvm::StringMap<EntryPoint> &entryPoints() const { return entries; }
 

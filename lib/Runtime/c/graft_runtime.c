@@ -76,7 +76,7 @@ struct graft_context {
   void **data;     /* per tensor */
   void ***calls;   /* per entry: its argument, result and workspace pointers */
   uint64_t seed, steps;
-  int32_t threads; /* the steps' thread count; <= 0: the OpenMP default */
+  int32_t threads; /* the steps' thread count; <= 0: the default */
   int32_t seed_tensor;
   struct hook hooks[GRAFT_MAX_HOOKS];
   int32_t nhooks;
@@ -516,18 +516,14 @@ graft_status graft_get_seed(const graft_context *ctx, uint64_t *seed) {
 
 /*--- Threads --------------------------------------------------------------*/
 
-/* LLVM's OpenMP runtime, when linked (the CPU code of a model with parallel
- * loops needs it; a CUDA library does not): weak, so that a library without
- * it still links. */
-extern void omp_set_num_threads(int) __attribute__((weak));
-extern int omp_get_max_threads(void) __attribute__((weak));
-static _Atomic int default_threads;
+/* The pool the generated code's parallel loops run on: its own file, since
+ * the graft tool's JIT links it too; here, part of this one translation
+ * unit (the runtime is embedded as one object). */
+#include "graft_threads.c"
 
 graft_status graft_set_num_threads(graft_context *ctx, int32_t threads) {
   if (!ctx)
     return fail(GRAFT_ERR_INVALID_ARGUMENT, "graft_set_num_threads: ctx is NULL");
-  /* Without an OpenMP runtime (the model has no parallel loops, so the
-   * linker dropped libomp; or a CUDA library) steps run on one thread. */
   ctx->threads = threads;
   return GRAFT_OK;
 }
@@ -535,22 +531,8 @@ graft_status graft_set_num_threads(graft_context *ctx, int32_t threads) {
 graft_status graft_get_num_threads(const graft_context *ctx, int32_t *threads) {
   CHECK_CTX("graft_get_num_threads");
   CHECK_ARG("graft_get_num_threads", threads);
-  if (!omp_get_max_threads)
-    *threads = 1;
-  else if (ctx->threads > 0)
-    *threads = ctx->threads;
-  else
-    *threads = default_threads ? default_threads : omp_get_max_threads();
+  *threads = ctx->threads > 0 ? ctx->threads : graft_threads_default();
   return GRAFT_OK;
-}
-
-/* Sets the calling thread's OpenMP thread count for ctx's next step. */
-static void apply_threads(const graft_context *ctx) {
-  if (!omp_set_num_threads || !omp_get_max_threads)
-    return;
-  if (!default_threads)
-    default_threads = omp_get_max_threads();
-  omp_set_num_threads(ctx->threads > 0 ? ctx->threads : default_threads);
 }
 
 /*--- Steps ----------------------------------------------------------------*/
@@ -634,7 +616,7 @@ static graft_status call(graft_context *ctx, int32_t e, const char *what) {
     return s;
   if (e == m->train_step || e == m->forward_backward)
     set_step_seed(ctx);
-  apply_threads(ctx);
+  graft_threads_set(ctx->threads);
   running = ctx;
   entry_status = GRAFT_OK;
   m->entries[e].fn(ctx->calls[e]);
