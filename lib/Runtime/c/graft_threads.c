@@ -20,7 +20,8 @@
  * Memory: the pool's workers are created on the first region that wants
  * them (pthread_create); after that a region allocates nothing. Workers
  * spin briefly after a region (the next one usually follows within
- * microseconds), then sleep on a condition variable.
+ * microseconds), then yield their core for a while, then sleep on a
+ * condition variable.
  *
  *===----------------------------------------------------------------------===*/
 #ifndef _POSIX_C_SOURCE
@@ -29,6 +30,7 @@
 #include "graft_threads.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -40,9 +42,12 @@ enum {
   /* Blocks per thread: enough that a thread that falls behind leaves its
    * share to the others, few enough that each is a long contiguous run. */
   kBlocksPerThread = 4,
-  /* A worker's spins for the next region before it sleeps (about 0.1-1 ms,
-   * by the core's pause latency). */
-  kSpins = 1 << 14,
+  /* A worker waits for the next region spinning (kSpins pauses, some
+   * microseconds), then yielding its core (kYields times: whoever else is
+   * runnable there runs, so a waiting worker never competes with the step
+   * or another process for a core), then asleep. */
+  kSpins = 1 << 10,
+  kYields = 1 << 8,
   /* OpenMP's kmp_sch_static: the one schedule the regions use. */
   kStaticSchedule = 34,
 };
@@ -186,8 +191,11 @@ static void *worker_main(void *p) {
   uint32_t seen = atomic_load(&pool.posted);
   for (;;) {
     uint32_t now = atomic_load_explicit(&pool.posted, memory_order_acquire);
-    for (int spin = 0; now == seen && spin < kSpins; ++spin) {
-      cpu_relax();
+    for (int spin = 0; now == seen && spin < kSpins + kYields; ++spin) {
+      if (spin < kSpins)
+        cpu_relax();
+      else
+        sched_yield();
       now = atomic_load_explicit(&pool.posted, memory_order_acquire);
     }
     if (now == seen) {
