@@ -302,13 +302,14 @@ graft_status graft_get_hyper(const graft_context *ctx, const char *name,
 /* The steps taken (train_step and forward_backward calls since init). */
 graft_status graft_steps(const graft_context *ctx, uint64_t *steps);
 
-/* Threads. The CPU code splits matrix products and large elementwise loops
- * across threads by disjoint outputs (LLVM's OpenMP runtime: link -lomp), so
- * results are bit-identical whatever the count. `threads` <= 0 restores the
- * default (OMP_NUM_THREADS, else one per core). It applies to this
- * context's steps. Without an OpenMP runtime in the program (a model with
- * no parallel loops, a CUDA library) steps run on one thread and
- * graft_get_num_threads says 1. */
+/* Threads. The CPU code splits matrix products and large loops across the
+ * runtime's own thread pool (link -pthread) by disjoint outputs, so results
+ * are bit-identical whatever the count. `threads` <= 0 restores the default
+ * (GRAFT_NUM_THREADS, else OMP_NUM_THREADS, else one per online core). It
+ * applies to this context's steps, on the thread that calls them; the
+ * application's own OpenMP settings are never touched. Loops too small to
+ * be worth threads, and CUDA libraries' kernels, run on the calling
+ * thread (or the GPU) whatever the count. */
 graft_status graft_set_num_threads(graft_context *ctx, int32_t threads);
 graft_status graft_get_num_threads(const graft_context *ctx, int32_t *threads);
 

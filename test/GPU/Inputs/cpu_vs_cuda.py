@@ -19,9 +19,8 @@ def run(*cmd):
     return r.stdout
 
 
-# The CPU library's threads run on LLVM's OpenMP runtime.
-omp_dir = "/usr/lib/llvm-22/lib"
-omp_libs = ["-L" + omp_dir, "-lomp", "-Wl,-rpath," + omp_dir]
+# The CPU library's threads run on the runtime's own pool (pthreads).
+thread_libs = ["-pthread"]
 
 for target in ["cpu", "cuda"]:
     out = os.path.join(work, target)
@@ -31,7 +30,7 @@ for target in ["cpu", "cuda"]:
         '-DMODEL_HEADER="%s.h"' % name, "-DMODEL=graft_model_" + name,
         *(["-DGRAFT_CUDA"] if target == "cuda" else []),
         os.path.join(here, "steps.c"), os.path.join(out, "lib%s.a" % name),
-        "-lm", *omp_libs, "-o", exe)
+        "-lm", *thread_libs, "-o", exe)
 cpu = os.path.join(work, "cpu.bin")
 print(run(os.path.join(work, "steps-cpu"), cpu), end="")
 ok = True
