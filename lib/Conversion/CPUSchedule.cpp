@@ -14,9 +14,10 @@
 
 #include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
-#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
 #include "mlir/Dialect/Transform/IR/TransformDialect.h"
@@ -176,6 +177,65 @@ bool isBroadcast(Operation *op) {
 /// The L2 cache per core the product loop order assumes (Zen 4: 1 MiB;
 /// recent Intel cores: 1.25-2 MiB).
 constexpr int64_t kL2Bytes = 1 << 20;
+
+/// Gives the right operand of a product (B, read as [k, n]) rows a cache
+/// line apart from a multiple of 1 KiB: a copy into a buffer one line wider
+/// per row. A register tile's k loop reads one line of B per step, down a
+/// column of rows; rows a multiple of 1 KiB apart (N = 256, 512, 4096: a
+/// 64x64 image's pixels) fall into a few of the caches' sets, so the column
+/// is evicted before the next row block reads it again, and the product
+/// runs from L3. Products with one row block (no reuse of B) are left.
+LogicalResult padProductRows(ModuleOp module, int64_t rows) {
+  SmallVector<std::pair<linalg::GenericOp, unsigned>> work;
+  module.walk([&](linalg::GenericOp op) {
+    if (!op->hasAttr(kContraction) || !op.hasPureTensorSemantics() ||
+        op.getNumLoops() != 3 || !hasStaticLoops(op))
+      return;
+    MLIRContext *ctx = op.getContext();
+    AffineMap kn = AffineMap::get(
+        3, 0, {getAffineDimExpr(2, ctx), getAffineDimExpr(1, ctx)}, ctx);
+    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+    for (OpOperand *input : op.getDpsInputOperands()) {
+      auto type = dyn_cast<RankedTensorType>(input->get().getType());
+      if (!type || op.getMatchingIndexingMap(input) != kn ||
+          !type.getElementType().isIntOrFloat())
+        continue;
+      int64_t bytes = type.getElementTypeBitWidth() / 8;
+      if (ranges[0] > rows && ranges[2] >= 16 && bytes > 0 &&
+          (ranges[1] * bytes) % 1024 == 0)
+        work.push_back({op, input->getOperandNumber()});
+    }
+  });
+  IRRewriter rewriter(module.getContext());
+  for (auto [op, index] : work) {
+    Value b = op->getOperand(index);
+    auto type = cast<RankedTensorType>(b.getType());
+    int64_t k = type.getDimSize(0), n = type.getDimSize(1);
+    int64_t line = 64 / (type.getElementTypeBitWidth() / 8);
+    Location loc = op.getLoc();
+    rewriter.setInsertionPoint(op);
+    // An alloc_tensor, not a tensor.empty: canonicalisation would shrink an
+    // empty to the slice taken of it.
+    auto wide = bufferization::AllocTensorOp::create(
+        rewriter, loc,
+        RankedTensorType::get({k, n + line}, type.getElementType()),
+        ValueRange{});
+    auto slice = tensor::ExtractSliceOp::create(
+        rewriter, loc, wide,
+        ArrayRef<OpFoldResult>{rewriter.getIndexAttr(0),
+                               rewriter.getIndexAttr(0)},
+        ArrayRef<OpFoldResult>{rewriter.getIndexAttr(k),
+                               rewriter.getIndexAttr(n)},
+        ArrayRef<OpFoldResult>{rewriter.getIndexAttr(1),
+                               rewriter.getIndexAttr(1)});
+    // A copy, not a generic yielding its input: canonicalisation erases
+    // that as an identity.
+    auto copy = linalg::CopyOp::create(rewriter, loc, b, slice.getResult());
+    rewriter.modifyOpInPlace(
+        op, [&, index = index] { op->setOperand(index, copy.getResult(0)); });
+  }
+  return success();
+}
 
 /// Tiles the matrix products marked `graft.contraction` (iterated m, n, k)
 /// into register tiles of `rows` rows of `vectorsPerRow` vectors of `lanes`
@@ -374,8 +434,9 @@ LogicalResult vectorizeElementwise(ModuleOp module, unsigned vectorBits) {
     if (!op.hasPureBufferSemantics() || !hasStaticLoops(op) ||
         op->hasAttr(kContraction) || hasBoolOperand(op))
       return;
-    bool elementwise = isa<linalg::GenericOp, linalg::FillOp>(op) &&
-                       op.getNumLoops() == op.getNumParallelLoops();
+    bool elementwise =
+        isa<linalg::GenericOp, linalg::FillOp, linalg::CopyOp>(op) &&
+        op.getNumLoops() == op.getNumParallelLoops();
     bool transpose = isa<linalg::TransposeOp>(op) && op.getNumLoops() == 2;
     if (elementwise || transpose || reducesOuterDims(op) ||
         interleavedOutputDim(op))
@@ -537,6 +598,7 @@ struct CPUSchedulePass : graft::impl::CPUScheduleBase<CPUSchedulePass> {
     int64_t lanes = vectorBits / 32;
     if (failed(checkVectorBits(module, vectorBits)) ||
         failed(splitReductions(module, vectorBits)) ||
+        failed(padProductRows(module, avx512 ? 4 : 6)) ||
         failed(tileProducts(module, lanes, avx512 ? 4 : 6, avx512 ? 4 : 2)))
       return signalPassFailure();
     OwningOpRef<ModuleOp> schedule;

@@ -124,3 +124,36 @@ func.func @narrow(%gy: tensor<16x4096xf32>, %colT: tensor<4096x32xf32>) -> tenso
   %p = graft.matmul %gy, %colT : (tensor<16x4096xf32>, tensor<4096x32xf32>) -> tensor<16x32xf32>
   return %p : tensor<16x32xf32>
 }
+
+// -----
+
+// B's rows a multiple of 1 KiB apart (n = 256 floats): B is copied into a
+// buffer one cache line (16 floats) wider per row, and the tiles read the
+// copy, so a tile's column of B spreads over the caches' sets instead of
+// falling into a few. Not when there is one row block (m <= the tile's
+// rows: no reuse of B), nor when n * 4 is not a multiple of 1 KiB.
+
+// CHECK-LABEL: func.func @padded_rows(
+// CHECK-SAME: %[[A:[a-z0-9]+]]: tensor<32x64xf32>, %[[B:[a-z0-9]+]]: tensor<64x256xf32>
+// CHECK: %[[WIDE:.+]] = bufferization.alloc_tensor() : tensor<64x272xf32>
+// CHECK: %[[SLICE:.+]] = tensor.extract_slice %[[WIDE]][0, 0] [64, 256] [1, 1]
+// CHECK: %[[COPY:.+]] = linalg.copy ins(%[[B]] : tensor<64x256xf32>) outs(%[[SLICE]] : tensor<64x256xf32>)
+// CHECK: tensor.extract_slice %[[COPY]]
+// CHECK-NOT: tensor.extract_slice %[[B]]
+// CHECK-LABEL: func.func @one_row_block(
+// CHECK-NOT: alloc_tensor
+// CHECK-LABEL: func.func @other_width(
+// CHECK-NOT: alloc_tensor
+// CHECK: return
+func.func @padded_rows(%a: tensor<32x64xf32>, %b: tensor<64x256xf32>) -> tensor<32x256xf32> {
+  %p = graft.matmul %a, %b : (tensor<32x64xf32>, tensor<64x256xf32>) -> tensor<32x256xf32>
+  return %p : tensor<32x256xf32>
+}
+func.func @one_row_block(%a: tensor<4x64xf32>, %b: tensor<64x256xf32>) -> tensor<4x256xf32> {
+  %p = graft.matmul %a, %b : (tensor<4x64xf32>, tensor<64x256xf32>) -> tensor<4x256xf32>
+  return %p : tensor<4x256xf32>
+}
+func.func @other_width(%a: tensor<32x64xf32>, %b: tensor<64x200xf32>) -> tensor<32x200xf32> {
+  %p = graft.matmul %a, %b : (tensor<32x64xf32>, tensor<64x200xf32>) -> tensor<32x200xf32>
+  return %p : tensor<32x200xf32>
+}

@@ -188,6 +188,13 @@ def CPUSchedule : Pass<"graft-cpu-schedule", "::mlir::ModuleOp"> {
       channels), or when B would not stay in half of a 1 MiB L2 while
       every row block reads it and A has under a quarter of B's columns as
       rows (a convolution's patches: B is then read once).
+      When B's rows lie a multiple of 1 KiB apart (n = 256, 512, a 64x64
+      image's pixels) and more than one row block reads B, B is first
+      copied (`linalg.copy` into a `bufferization.alloc_tensor`) into
+      rows one cache line wider: a tile's k loop reads one line per row
+      down a column of B, and rows 1 KiB apart fall into a few of the
+      caches' sets (the 512^3 product on AVX2: 63% of the FMA peak
+      before, 82% after, the copy included).
     - **Other large ops with reductions** (pooling windows with their
       argmax, grouped convolutions, long reductions) are split across
       threads: the first parallel dim is tiled by one and marked parallel;
@@ -221,7 +228,8 @@ def CPUSchedule : Pass<"graft-cpu-schedule", "::mlir::ModuleOp"> {
   ];
   let dependentDialects = [
     "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect",
-    "::mlir::transform::TransformDialect", "::mlir::affine::AffineDialect"];
+    "::mlir::transform::TransformDialect", "::mlir::affine::AffineDialect",
+    "::mlir::bufferization::BufferizationDialect"];
 }
 
 def CPUVectorize : Pass<"graft-cpu-vectorize", "::mlir::ModuleOp"> {
