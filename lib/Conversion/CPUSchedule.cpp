@@ -207,7 +207,8 @@ LogicalResult padProductRows(ModuleOp module, int64_t rows) {
     }
   });
   IRRewriter rewriter(module.getContext());
-  for (auto [op, index] : work) {
+  for (auto [product, index] : work) {
+    linalg::GenericOp op = product;
     Value b = op->getOperand(index);
     auto type = cast<RankedTensorType>(b.getType());
     int64_t k = type.getDimSize(0), n = type.getDimSize(1);
@@ -231,8 +232,9 @@ LogicalResult padProductRows(ModuleOp module, int64_t rows) {
     // A copy, not a generic yielding its input: canonicalisation erases
     // that as an identity.
     auto copy = linalg::CopyOp::create(rewriter, loc, b, slice.getResult());
-    rewriter.modifyOpInPlace(
-        op, [&, index = index] { op->setOperand(index, copy.getResult(0)); });
+    Value padded = copy.getResult(0);
+    unsigned operand = index;
+    rewriter.modifyOpInPlace(op, [&] { op->setOperand(operand, padded); });
   }
   return success();
 }
