@@ -205,6 +205,13 @@ llvm::Expected<std::unique_ptr<JITModel>> JITModel::compile(ModuleOp module) {
                              llvm::JITSymbolFlags::Exported};
     return map;
   });
+  // LLVM's O3 and code generation run when a symbol is first looked up:
+  // here, so that the compile time is spent (and reported) by the compile,
+  // not by the first step (the first epoch of graft train read 5.8k
+  // samples/s against 1M for the others).
+  for (const auto &entry : jit->entries)
+    if (auto fn = jit->engine->lookupPacked(entry.getKey()); !fn)
+      return fn.takeError();
   return std::move(jit);
 }
 

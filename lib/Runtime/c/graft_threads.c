@@ -264,15 +264,15 @@ void graft_kmpc_fork_call(graft_kmpc_ident *loc, int32_t argc,
     blocks = kBlocksPerThread * threads;
   if (threads <= 1)
     blocks = 1;
-  /* One thread wanted, or the pool busy with another thread's region (or a
-   * block of this one: regions do not nest, but a region inside a
-   * microtask would run here too): the whole loop on this thread. */
   int64_t start = 0;
   if (threads > 1 && blocks > 1) {
     start = now_ns();
     if (start < atomic_load_explicit(&pool.alone_until, memory_order_relaxed))
       blocks = 1; /* the workers stalled a region lately */
   }
+  /* One block, or the pool busy with another thread's region (or a block
+   * of this one: regions do not nest, but a region inside a microtask
+   * would run here too): the whole loop on this thread. */
   if (blocks <= 1 || this_blocks > 1 ||
       pthread_mutex_trylock(&pool.owner) != 0) {
     run_block(fn, arg, argc, 0, 1);
