@@ -207,8 +207,7 @@ LogicalResult padProductRows(ModuleOp module, int64_t rows) {
     }
   });
   IRRewriter rewriter(module.getContext());
-  for (auto [product, index] : work) {
-    linalg::GenericOp op = product;
+  for (auto [op, index] : work) {
     Value b = op->getOperand(index);
     auto type = cast<RankedTensorType>(b.getType());
     int64_t k = type.getDimSize(0), n = type.getDimSize(1);
@@ -232,9 +231,9 @@ LogicalResult padProductRows(ModuleOp module, int64_t rows) {
     // A copy, not a generic yielding its input: canonicalisation erases
     // that as an identity.
     auto copy = linalg::CopyOp::create(rewriter, loc, b, slice.getResult());
-    Value padded = copy.getResult(0);
-    unsigned operand = index;
-    rewriter.modifyOpInPlace(op, [&] { op->setOperand(operand, padded); });
+    rewriter.startOpModification(op);
+    op->setOperand(index, copy.getResult(0));
+    rewriter.finalizeOpModification(op);
   }
   return success();
 }

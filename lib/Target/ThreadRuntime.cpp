@@ -13,7 +13,8 @@
 using namespace llvm;
 
 namespace {
-/// What a call to runtime function `name` must pass as argument `index`:
+/// What a call to runtime function `function` must pass as argument
+/// `index` (between `least` and `most`), and what `what` says otherwise:
 /// the static schedule (kmp_sch_static), a unit step, at most one argument
 /// (the OpenMPIRBuilder packs a region's captures into one struct).
 struct ConstantArg {
