@@ -104,6 +104,15 @@ def ConvertGraftToLinalg : Pass<"convert-graft-to-linalg", "::mlir::func::FuncOp
     as implicit GEMM, a thread per pooling output, batched products with
     the batch on `blockIdx.z`) convolutions stay `linalg.conv_2d_nchw_fchw`
     and generics, pooling one window generic.
+
+    The lowering is a set of conversion patterns, one per op, in a file per
+    op family (`lib/Conversion/GraftToLinalg/`;
+    `graft::populateGraftToLinalgPatterns`), applied by the one-shot
+    dialect conversion driver with the graft dialect illegal. Before any
+    rewriting the pass checks each op: an op with no pattern is "not
+    supported by the CPU code generator yet", a train-mode dropout needs
+    the step's seed argument, a hook call the runtime's dispatcher; each is
+    one error at the op.
   }];
   let options = [
     Option<"convProducts", "conv-products", "bool", /*default=*/"false",

@@ -2,8 +2,8 @@
  *
  * Every draw is a pure function of (seed, stream or tensor name, index), so
  * that the reference evaluator (lib/Evaluator), the C runtime's graft_init
- * and the generated dropout code (lib/Conversion/GraftToLinalg.cpp, which
- * emits the same arithmetic as IR) produce the same numbers in any order
+ * and the generated dropout code (lib/Conversion/GraftToLinalg/
+ * Elementwise.cpp, which emits the same arithmetic as IR) produce the same numbers in any order
  * and on any thread. C, static inline: included by graft_runtime.c and by
  * the evaluator's C++. */
 #ifndef GRAFT_RNG_H

@@ -1,0 +1,453 @@
+//===- Convolution.cpp - graft-to-linalg: conv2d and its gradients --------===//
+//
+// Convolutions are correlations over the padded input (generics with
+// o * stride + k * dilation maps), their input gradients transposed
+// correlations over the dilated, padded gradient. With `conv-products`
+// (the CPU), ungrouped ones become 2-D products over their patches
+// (im2col), in cache-sized chunks of the batch.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Lowering.h"
+
+#include <array>
+
+using namespace graft;
+using namespace graft::lowering;
+
+namespace {
+
+/// The two spatial values of an attribute: empty -> `fallback`, one -> both.
+std::array<int64_t, 2> pair2(ArrayRef<int64_t> v,
+                             std::array<int64_t, 2> fallback) {
+  if (v.empty())
+    return fallback;
+  if (v.size() == 1)
+    return {v[0], v[0]};
+  return {v[0], v[1]};
+}
+
+/// acc + a * b over all iterations: the body of a correlation.
+SmallVector<Value> macBody(OpBuilder &b, Location l, ValueRange a) {
+  Value p = arith::MulFOp::create(b, l, a[0], a[1]);
+  return {arith::AddFOp::create(b, l, a[2], p).getResult()};
+}
+
+/// Attributes of conv2d and its backward ops.
+struct ConvAttrs {
+  std::array<int64_t, 2> s, p, d;
+  int64_t groups;
+  template <typename OpT> static ConvAttrs of(OpT o) {
+    return {pair2(o.getStride(), {1, 1}), pair2(o.getPadding(), {0, 0}),
+            pair2(o.getDilation(), {1, 1}), (int64_t)o.getGroups()};
+  }
+};
+
+/// True when an ungrouped convolution lowers to products over patches.
+bool asProduct(Lowering &L, const ConvAttrs &a) {
+  return L.convProducts && a.groups == 1;
+}
+
+/// A convolution's batch [0, N) as chunks of `size` images whose patches
+/// fit the lowering's budget (at least one image a chunk): `count` whole
+/// chunks, then a `tail` of fewer images. The chunks are balanced: 64
+/// images at 29 a chunk are 22 + 22 + 20.
+struct BatchChunks {
+  int64_t size, count, tail;
+
+  static BatchChunks of(const Lowering &L, int64_t N, int64_t perImage) {
+    int64_t most = std::clamp<int64_t>(
+        L.convChunkElements / std::max<int64_t>(perImage, 1), 1, N);
+    int64_t chunks = llvm::divideCeil(N, most);
+    int64_t size = llvm::divideCeil(N, chunks);
+    return {size, N / size, N % size};
+  }
+
+  /// `acc` (initially `init`) updated by `body` chunk by chunk: body(n0,
+  /// nb, acc) for the images [n0, n0 + nb). The whole chunks are an
+  /// scf.for (n0 its induction variable) when there are several, so the IR
+  /// does not grow with the batch; the tail follows.
+  SmallVector<Value>
+  fold(Lowering &L, ValueRange init,
+       function_ref<SmallVector<Value>(OpFoldResult, int64_t, ValueRange)> body)
+      const {
+    SmallVector<Value> acc(init);
+    if (count == 1) {
+      acc = body(L.b.getIndexAttr(0), size, acc);
+    } else {
+      Value lb = arith::ConstantIndexOp::create(L.b, L.loc, 0);
+      Value ub = arith::ConstantIndexOp::create(L.b, L.loc, count * size);
+      Value step = arith::ConstantIndexOp::create(L.b, L.loc, size);
+      auto loop = scf::ForOp::create(L.b, L.loc, lb, ub, step, acc);
+      OpBuilder::InsertionGuard guard(L.b);
+      L.b.setInsertionPointToStart(loop.getBody());
+      SmallVector<Value> next =
+          body(loop.getInductionVar(), size, loop.getRegionIterArgs());
+      scf::YieldOp::create(L.b, L.loc, next);
+      acc.assign(loop.getResults().begin(), loop.getResults().end());
+    }
+    if (tail)
+      acc = body(L.b.getIndexAttr(count * size), tail, acc);
+    return acc;
+  }
+};
+
+/// Images [n0, n0 + nb) of a batch-major tensor (itself when that is all).
+Value batchSlice(Lowering &L, Value v, OpFoldResult n0, int64_t nb) {
+  ArrayRef<int64_t> s = shapeOf(v);
+  if (nb == s[0])
+    return v;
+  SmallVector<int64_t> sizes(s);
+  sizes[0] = nb;
+  SmallVector<OpFoldResult> offsets(s.size(), L.b.getIndexAttr(0));
+  offsets[0] = n0;
+  return tensor::ExtractSliceOp::create(
+      L.b, L.loc, RankedTensorType::get(sizes, eltOf(v)), v, offsets,
+      indexAttrs(L.b, sizes),
+      indexAttrs(L.b, SmallVector<int64_t>(s.size(), 1)));
+}
+
+/// `chunk` written as images [n0, n0 + nb) of `into` (`chunk` itself when
+/// it is the whole batch).
+Value insertBatchSlice(Lowering &L, Value chunk, Value into, OpFoldResult n0) {
+  ArrayRef<int64_t> s = shapeOf(chunk);
+  if (s == shapeOf(into))
+    return chunk;
+  SmallVector<OpFoldResult> offsets(s.size(), L.b.getIndexAttr(0));
+  offsets[0] = n0;
+  return tensor::InsertSliceOp::create(
+      L.b, L.loc, chunk, into, offsets, indexAttrs(L.b, s),
+      indexAttrs(L.b, SmallVector<int64_t>(s.size(), 1)));
+}
+
+/// The kernel taps of a convolution between the padded input's windows
+/// and the patches: tap (kh, kw) reads the window
+/// x[n, c, oh*s + kh*d, ow*s + kw*d] ([N, C, OH, OW], strided) of x
+/// [N, C, Hp, Wp], whose elements are the plane col[c, kh, kw, n, oh, ow]
+/// ([C, N, OH, OW]) of the patches [C, KH, KW, N, OH, OW].
+struct Taps {
+  Lowering &L;
+  const ConvAttrs &a;
+  int64_t N, C, KH, KW, OH, OW;
+  Type elt;
+
+  SmallVector<int64_t> patchShape() const { return {C, KH, KW, N, OH, OW}; }
+
+  /// `into` with `from`'s elements (or their sum with its own, `add`) at
+  /// tap (kh, kw): the window of x when `into` is x, else the plane of the
+  /// patches. Every tap is one generic, vectorised along ow.
+  Value update(Value from, Value into, int64_t kh, int64_t kw, bool add) {
+    bool toWindow = shapeOf(into).size() == 4;
+    SmallVector<OpFoldResult> windowAt = indexAttrs(
+                                  L.b, {0, 0, kh * a.d[0], kw * a.d[1]}),
+                              windowSizes = indexAttrs(L.b, {N, C, OH, OW}),
+                              windowStrides =
+                                  indexAttrs(L.b, {1, 1, a.s[0], a.s[1]}),
+                              planeAt = indexAttrs(L.b, {0, kh, kw, 0, 0, 0}),
+                              planeSizes =
+                                  indexAttrs(L.b, {C, 1, 1, N, OH, OW}),
+                              ones = indexAttrs(L.b, {1, 1, 1, 1, 1, 1});
+    auto window = RankedTensorType::get({N, C, OH, OW}, elt);
+    auto plane = RankedTensorType::get({C, N, OH, OW}, elt);
+    auto slice = [&](Value v, bool isWindow) -> Value {
+      return isWindow ? tensor::ExtractSliceOp::create(L.b, L.loc, window, v,
+                                                       windowAt, windowSizes,
+                                                       windowStrides)
+                      : tensor::ExtractSliceOp::create(
+                            L.b, L.loc, plane, v, planeAt, planeSizes, ones);
+    };
+    // The window is [N, C, ...] and the plane [C, N, ...]: either reads the
+    // other through (d1, d0, d2, d3).
+    MLIRContext *ctx = L.b.getContext();
+    SmallVector<AffineMap> maps = {
+        AffineMap::getPermutationMap(ArrayRef<unsigned>{1, 0, 2, 3}, ctx),
+        AffineMap::getMultiDimIdentityMap(4, ctx)};
+    Value source = slice(from, !toWindow), dest = slice(into, toWindow);
+    Value result = generic(
+        L, {source}, {dest}, maps,
+        SmallVector<IteratorType>(4, IteratorType::parallel),
+        [add](OpBuilder &b, Location l, ValueRange v) {
+          Value r =
+              add ? arith::AddFOp::create(b, l, v[1], v[0]).getResult() : v[0];
+          return SmallVector<Value>{r};
+        })[0];
+    return toWindow ? tensor::InsertSliceOp::create(L.b, L.loc, result, into,
+                                                    windowAt, windowSizes,
+                                                    windowStrides)
+                    : tensor::InsertSliceOp::create(L.b, L.loc, result, into,
+                                                    planeAt, planeSizes, ones);
+  }
+};
+
+/// The patches of a convolution as the columns of a matrix (im2col):
+/// col[(c, kh, kw), (n, oh, ow)] = xp[n, c, oh*s + kh*d, ow*s + kw*d],
+/// [C*KH*KW, N*OH*OW], from the padded input `xp`: one strided window copy
+/// per kernel tap, which the CPU vectorises along ow.
+Value im2col(Lowering &L, Value xp, int64_t KH, int64_t KW, int64_t OH,
+             int64_t OW, const ConvAttrs &a) {
+  ArrayRef<int64_t> xs = shapeOf(xp);
+  Taps taps{L, a, xs[0], xs[1], KH, KW, OH, OW, eltOf(xp)};
+  Value col = L.empty(taps.patchShape(), taps.elt);
+  for (int64_t kh = 0; kh < KH; ++kh)
+    for (int64_t kw = 0; kw < KW; ++kw)
+      col = taps.update(xp, col, kh, kw, /*add=*/false);
+  return L.reshape(col, {xs[1] * KH * KW, xs[0] * OH * OW});
+}
+
+/// v [A, B, P] -> [B, A, P]: batch-major and channel-major activations, as
+/// a generic that the CPU vectorises along P.
+Value swapOuter(Lowering &L, Value v) {
+  ArrayRef<int64_t> vs = shapeOf(v);
+  MLIRContext *ctx = L.b.getContext();
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  SmallVector<AffineMap> maps = {mapOf(ctx, 3, {d(1), d(0), d(2)}),
+                                 AffineMap::getMultiDimIdentityMap(3, ctx)};
+  return generic(L, {v}, {L.empty({vs[1], vs[0], vs[2]}, eltOf(v))}, maps,
+                 SmallVector<IteratorType>(3, IteratorType::parallel),
+                 [](OpBuilder &, Location, ValueRange a) {
+                   return SmallVector<Value>{a[0]};
+                 })[0];
+}
+
+/// `v` with the dims of each group of `groups` merged: a view, which keeps
+/// a slice of the batch (strided) in place where tensor.reshape would copy.
+Value collapse(Lowering &L, Value v, ArrayRef<ReassociationIndices> groups) {
+  return tensor::CollapseShapeOp::create(L.b, L.loc, v, groups);
+}
+
+/// The output gradient gy [N, O, OH, OW] as [O, N*OH*OW], the layout of the
+/// product over patches (for one image, a view of gy).
+Value gradAsMatrix(Lowering &L, Value gy) {
+  ArrayRef<int64_t> gs = shapeOf(gy);
+  Value g = collapse(L, gy, {{0}, {1}, {2, 3}});
+  if (gs[0] == 1)
+    return collapse(L, g, {{0, 1}, {2}});
+  return L.reshape(swapOuter(L, g), {gs[1], gs[0] * gs[2] * gs[3]});
+}
+
+/// The output gradient gy [N, O, OH, OW] as [N*OH*OW, Op], its O channels
+/// followed by Op - O zero columns.
+Value gradAsColumns(Lowering &L, Value gy, int64_t Op) {
+  ArrayRef<int64_t> gs = shapeOf(gy);
+  int64_t N = gs[0], O = gs[1], P = gs[2] * gs[3];
+  Type elt = eltOf(gy);
+  Value g = collapse(L, gy, {{0}, {1}, {2, 3}});
+  Value cols =
+      Op == O ? L.empty({N, P, Op}, elt) : L.filled({N, P, Op}, elt, 0.0);
+  SmallVector<OpFoldResult> zero = indexAttrs(L.b, {0, 0, 0}),
+                            sizes = indexAttrs(L.b, {N, P, O}),
+                            ones = indexAttrs(L.b, {1, 1, 1});
+  Value dest = tensor::ExtractSliceOp::create(
+      L.b, L.loc, RankedTensorType::get({N, P, O}, elt), cols, zero, sizes,
+      ones);
+  Value t = linalg::TransposeOp::create(L.b, L.loc, g, dest,
+                                        ArrayRef<int64_t>{0, 2, 1})
+                .getResult()[0];
+  cols = tensor::InsertSliceOp::create(L.b, L.loc, t, cols, zero, sizes, ones);
+  return L.reshape(cols, {N * P, Op});
+}
+
+/// y = conv2d(x, w) (+ bias): padding by insertion into zeros, then
+/// linalg.conv_2d_nchw_fchw, or a grouped generic
+///   y[n, g, f, oh, ow] +=
+///       xp[n, g, c, oh*s + kh*d, ow*s + kw*d] * w[g, f, c, kh, kw].
+Value lowerConv2d(Lowering &L, Value x, Value w, Value bias,
+                  RankedTensorType resultType, const ConvAttrs &a) {
+  ArrayRef<int64_t> xs = shapeOf(x), ws = shapeOf(w),
+                    os = resultType.getShape();
+  int64_t N = xs[0], C = xs[1], H = xs[2], W = xs[3];
+  int64_t O = ws[0], Cg = ws[1], KH = ws[2], KW = ws[3], OH = os[2], OW = os[3];
+  int64_t G = a.groups, Og = O / G;
+  int64_t Hp = H + 2 * a.p[0], Wp = W + 2 * a.p[1];
+  Type elt = eltOf(x);
+  MLIRContext *ctx = L.b.getContext();
+  Value xp =
+      embed(L, x, {N, C, Hp, Wp}, 0.0, {0, 0, a.p[0], a.p[1]}, {1, 1, 1, 1});
+  Value y;
+  if (asProduct(L, a)) {
+    // Per chunk of images: y[o, (n, oh, ow)] = w[o, (c, kh, kw)] @ col,
+    // starting from the bias, then [O, n, OH*OW] -> [n, O, OH*OW].
+    int64_t K = C * KH * KW;
+    Value w2 = L.reshape(w, {O, K});
+    auto chunks = BatchChunks::of(L, N, K * OH * OW);
+    return chunks.fold(
+        L, {L.empty(os, elt)},
+        [&](OpFoldResult n0, int64_t nb, ValueRange acc) {
+          int64_t M = nb * OH * OW;
+          Value init =
+              bias ? L.broadcastTo(L.reshape(bias, {O, 1}), {O, M}) : Value();
+          // One op per statement: the order of a call's arguments is
+          // unspecified.
+          Value col = im2col(L, batchSlice(L, xp, n0, nb), KH, KW, OH, OW, a);
+          Value y2 = L.contract(w2, col, {O, M}, init);
+          Value y = L.reshape(swapOuter(L, L.reshape(y2, {O, nb, OH * OW})),
+                              {nb, O, OH, OW});
+          return SmallVector<Value>{insertBatchSlice(L, y, acc[0], n0)};
+        })[0];
+  }
+  if (G == 1) {
+    Value init = L.filled(os, elt, 0.0);
+    auto i64x2 = RankedTensorType::get({2}, L.b.getI64Type());
+    y = linalg::Conv2DNchwFchwOp::create(
+            L.b, L.loc, TypeRange{init.getType()}, ValueRange{xp, w},
+            ValueRange{init},
+            DenseIntElementsAttr::get(i64x2, ArrayRef<int64_t>{a.s[0], a.s[1]}),
+            DenseIntElementsAttr::get(i64x2, ArrayRef<int64_t>{a.d[0], a.d[1]}))
+            .getResult(0);
+  } else {
+    Value x5 = L.reshape(xp, {N, G, Cg, Hp, Wp});
+    Value w5 = L.reshape(w, {G, Og, Cg, KH, KW});
+    Value init = L.filled({N, G, Og, OH, OW}, elt, 0.0);
+    auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+    // n g f oh ow | c kh kw
+    SmallVector<AffineMap> maps = {
+        mapOf(ctx, 8,
+              {d(0), d(1), d(5), d(3) * a.s[0] + d(6) * a.d[0],
+               d(4) * a.s[1] + d(7) * a.d[1]}),
+        mapOf(ctx, 8, {d(1), d(2), d(5), d(6), d(7)}),
+        mapOf(ctx, 8, {d(0), d(1), d(2), d(3), d(4)})};
+    SmallVector<IteratorType> iters(5, IteratorType::parallel);
+    iters.append(3, IteratorType::reduction);
+    y = L.reshape(generic(L, {x5, w5}, {init}, maps, iters, macBody)[0], os);
+  }
+  if (!bias)
+    return y;
+  return L.floatElementwise(
+      resultType, {y, L.reshape(bias, {O, 1, 1})},
+      [](OpBuilder &b, Location l, ValueRange v) {
+        return arith::AddFOp::create(b, l, v[0], v[1]).getResult();
+      });
+}
+
+/// dL/dx of conv2d as a transposed convolution: the gradient dilated by the
+/// stride and padded by the dilated kernel extent, correlated with the
+/// flipped kernel, then the forward padding cut off:
+///   gxp[n, g, c, iy, ix] +=
+///       gq[n, g, f, iy - kh*d + (KH-1)*d, ...] * w[g, f, c, kh, kw].
+Value lowerConvBackwardInput(Lowering &L, Value gy, Value w,
+                             RankedTensorType resultType, const ConvAttrs &a) {
+  ArrayRef<int64_t> xs = resultType.getShape(), ws = shapeOf(w);
+  int64_t N = xs[0], C = xs[1], H = xs[2], W = xs[3];
+  int64_t O = ws[0], Cg = ws[1], KH = ws[2], KW = ws[3];
+  int64_t G = a.groups, Og = O / G;
+  int64_t Hp = H + 2 * a.p[0], Wp = W + 2 * a.p[1];
+  int64_t P0 = (KH - 1) * a.d[0], P1 = (KW - 1) * a.d[1];
+  Type elt = eltOf(gy);
+  MLIRContext *ctx = L.b.getContext();
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  ArrayRef<int64_t> gs = shapeOf(gy);
+  if (asProduct(L, a)) {
+    // Per chunk of images: the patches' gradient gcol = w^T @ gy
+    // [C*KH*KW, n*OH*OW], then each input element sums the patch entries it
+    // was copied to (col2im): tap by tap, each adding its plane into the
+    // strided window it read, so every element sums its taps in (kh, kw)
+    // order.
+    int64_t OH = gs[2], OW = gs[3], K = C * KH * KW;
+    Value wT = L.transpose(L.reshape(w, {O, K}), {1, 0});
+    auto chunks = BatchChunks::of(L, N, K * OH * OW);
+    return chunks.fold(
+        L, {L.empty(xs, elt)},
+        [&](OpFoldResult n0, int64_t nb, ValueRange acc) {
+          Taps taps{L, a, nb, C, KH, KW, OH, OW, elt};
+          Value g = gradAsMatrix(L, batchSlice(L, gy, n0, nb));
+          Value gcol = L.reshape(L.contract(wT, g, {K, nb * OH * OW}),
+                                 taps.patchShape());
+          Value gxp = L.filled({nb, C, Hp, Wp}, elt, 0.0);
+          for (int64_t kh = 0; kh < KH; ++kh)
+            for (int64_t kw = 0; kw < KW; ++kw)
+              gxp = taps.update(gcol, gxp, kh, kw, /*add=*/true);
+          Value gx = extractBox(L, gxp, {0, 0, a.p[0], a.p[1]}, {nb, C, H, W});
+          return SmallVector<Value>{insertBatchSlice(L, gx, acc[0], n0)};
+        })[0];
+  }
+  Value gq = embed(L, gy, {N, O, Hp + P0, Wp + P1}, 0.0, {0, 0, P0, P1},
+                   {1, 1, a.s[0], a.s[1]});
+  Value gq5 = L.reshape(gq, {N, G, Og, Hp + P0, Wp + P1});
+  Value w5 = L.reshape(w, {G, Og, Cg, KH, KW});
+  Value init = L.filled({N, G, Cg, Hp, Wp}, elt, 0.0);
+  // n g c iy ix | f kh kw
+  SmallVector<AffineMap> maps = {
+      mapOf(ctx, 8,
+            {d(0), d(1), d(5), d(3) - d(6) * a.d[0] + P0,
+             d(4) - d(7) * a.d[1] + P1}),
+      mapOf(ctx, 8, {d(1), d(5), d(2), d(6), d(7)}),
+      mapOf(ctx, 8, {d(0), d(1), d(2), d(3), d(4)})};
+  SmallVector<IteratorType> iters(5, IteratorType::parallel);
+  iters.append(3, IteratorType::reduction);
+  Value gxp = L.reshape(generic(L, {gq5, w5}, {init}, maps, iters, macBody)[0],
+                        {N, C, Hp, Wp});
+  return extractBox(L, gxp, {0, 0, a.p[0], a.p[1]}, {N, C, H, W});
+}
+
+/// dL/dw of conv2d: gw[g, f, c, kh, kw] += gy[n, g, f, oh, ow] *
+/// xp[n, g, c, oh*s + kh*d, ow*s + kw*d], reducing over n, oh, ow.
+Value lowerConvBackwardWeight(Lowering &L, Value gy, Value x,
+                              RankedTensorType resultType, const ConvAttrs &a) {
+  ArrayRef<int64_t> xs = shapeOf(x), ws = resultType.getShape(),
+                    gs = shapeOf(gy);
+  int64_t N = xs[0], C = xs[1], H = xs[2], W = xs[3];
+  int64_t O = ws[0], Cg = ws[1], KH = ws[2], KW = ws[3], OH = gs[2], OW = gs[3];
+  int64_t G = a.groups, Og = O / G;
+  int64_t Hp = H + 2 * a.p[0], Wp = W + 2 * a.p[1];
+  Type elt = eltOf(gy);
+  MLIRContext *ctx = L.b.getContext();
+  Value xp =
+      embed(L, x, {N, C, Hp, Wp}, 0.0, {0, 0, a.p[0], a.p[1]}, {1, 1, 1, 1});
+  if (asProduct(L, a)) {
+    // gw^T[(c, kh, kw), o] = sum over chunks of images of
+    // col @ gy[(n, oh, ow), o]: the patches as they are, and the smaller
+    // output gradient transposed. The product's columns are the O output
+    // channels: padded with zero columns of gy to a multiple of 16, so that
+    // every register tile is whole vectors (6 channels would otherwise make
+    // a 6-lane accumulator).
+    int64_t K = C * KH * KW, Op = (O + 15) / 16 * 16;
+    auto chunks = BatchChunks::of(L, N, K * OH * OW);
+    Value gwT = chunks.fold(
+        L, {L.filled({K, Op}, elt, 0.0)},
+        [&](OpFoldResult n0, int64_t nb, ValueRange acc) {
+          Value col = im2col(L, batchSlice(L, xp, n0, nb), KH, KW, OH, OW, a);
+          Value g = gradAsColumns(L, batchSlice(L, gy, n0, nb), Op);
+          return SmallVector<Value>{L.contract(col, g, {K, Op}, acc[0])};
+        })[0];
+    Value gw = L.transpose(extractBox(L, gwT, {0, 0}, {K, O}), {1, 0});
+    return L.reshape(gw, ws);
+  }
+  Value x5 = L.reshape(xp, {N, G, Cg, Hp, Wp});
+  Value g5 = L.reshape(gy, {N, G, Og, OH, OW});
+  Value init = L.filled({G, Og, Cg, KH, KW}, elt, 0.0);
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  // g f c kh kw | n oh ow
+  SmallVector<AffineMap> maps = {
+      mapOf(ctx, 8, {d(5), d(0), d(1), d(6), d(7)}),
+      mapOf(ctx, 8,
+            {d(5), d(0), d(2), d(6) * a.s[0] + d(3) * a.d[0],
+             d(7) * a.s[1] + d(4) * a.d[1]}),
+      mapOf(ctx, 8, {d(0), d(1), d(2), d(3), d(4)})};
+  SmallVector<IteratorType> iters(5, IteratorType::parallel);
+  iters.append(3, IteratorType::reduction);
+  return L.reshape(generic(L, {g5, x5}, {init}, maps, iters, macBody)[0], ws);
+}
+
+FailureOr<Value> lowerConv(Conv2dOp o, Lowering &L) {
+  return lowerConv2d(L, o.getInput(), o.getWeight(), o.getBias(), o.getType(),
+                     ConvAttrs::of(o));
+}
+
+FailureOr<Value> lowerConvInputGrad(Conv2dBackwardInputOp o, Lowering &L) {
+  return lowerConvBackwardInput(L, o.getGrad(), o.getOther(), resultType(o),
+                                ConvAttrs::of(o));
+}
+
+FailureOr<Value> lowerConvWeightGrad(Conv2dBackwardWeightOp o, Lowering &L) {
+  return lowerConvBackwardWeight(L, o.getGrad(), o.getOther(), resultType(o),
+                                 ConvAttrs::of(o));
+}
+
+} // namespace
+
+void graft::lowering::populateConvolutionPatterns(
+    RewritePatternSet &patterns, const ConvertGraftToLinalgOptions &options) {
+  addLowering<Conv2dOp>(patterns, options, lowerConv);
+  addLowering<Conv2dBackwardInputOp>(patterns, options, lowerConvInputGrad);
+  addLowering<Conv2dBackwardWeightOp>(patterns, options, lowerConvWeightGrad);
+}
