@@ -18,6 +18,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "graft/Pipelines/GPU.h"
+#include "graft/Conversion/Passes.h"
 #include "graft/Pipelines/Pipelines.h"
 
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
@@ -29,12 +30,15 @@
 #include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
 #include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
 #include "mlir/Conversion/NVVMToLLVM/NVVMToLLVM.h"
+#include "mlir/Conversion/Passes.h"
 #include "mlir/Conversion/UBToLLVM/UBToLLVM.h"
 #include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVM.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/Index/IR/IndexDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/UB/IR/UBOps.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -44,6 +48,7 @@
 #include "mlir/Target/LLVM/NVVM/Target.h"
 #include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
+#include "mlir/Transforms/Passes.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
@@ -77,45 +82,6 @@ void graft::registerGPUCodegenDialects(DialectRegistry &registry) {
 
 namespace {
 
-// After the target-neutral steps every pipeline shares (Pipelines.h), the
-// GPU's. `%CHIPS%` is replaced by one nvvm-attach-target per chip, `%TF32%`
-// by graft-gpu-schedule's tf32 option; the workspace that
-// graft-plan-memory plans is allocated once on the device by the CUDA
-// runtime. The tensor-core products' nvgpu.mma.sync become NVVM before
-// the rest of the kernels.
-const char kGPUPipeline[] =
-    "buffer-deallocation-pipeline, convert-bufferization-to-memref,"
-    "graft-gpu-parallel-first,"
-    "func.func(graft-gpu-schedule{tf32=%TF32%}),"
-    "func.func(convert-linalg-to-parallel-loops, graft-gpu-fuse-parallel),"
-    "graft-gpu-map-loops,"
-    "func.func(convert-parallel-loops-to-gpu),"
-    "gpu-launch-sink-index-computations,"
-    "gpu-kernel-outlining, graft-gpu-merge-modules,"
-    "graft-gpu-device-memory,"
-    "func.func(gpu-async-region),"
-    "canonicalize, cse,"
-    "expand-strided-metadata, lower-affine, convert-scf-to-cf,"
-    "%CHIPS%"
-    "gpu.module(convert-nvgpu-to-nvvm,"
-    "           convert-gpu-to-nvvm{use-bare-ptr-memref-call-conv=1},"
-    "           convert-arith-to-llvm, convert-index-to-llvm, canonicalize,"
-    "           cse, reconcile-unrealized-casts),"
-    "gpu-to-llvm{use-bare-pointers-for-kernels=1 "
-    "use-bare-pointers-for-host=1},"
-    "convert-cf-to-llvm, reconcile-unrealized-casts";
-
-std::string pipelineText(const graft::GPUOptions &options) {
-  std::string attach;
-  for (const std::string &chip : options.chips)
-    attach += "nvvm-attach-target{chip=" + chip + " O=3},";
-  std::string text = graft::linalgPipeline(/*cpu=*/false) +
-                     graft::kBufferizePipeline + kGPUPipeline;
-  text.replace(text.find("%CHIPS%"), 7, attach);
-  text.replace(text.find("%TF32%"), 6, options.tf32 ? "1" : "0");
-  return text;
-}
-
 void registerOnce() {
   graft::registerCodegenPasses();
   registerGPUPasses();
@@ -124,9 +90,10 @@ void registerOnce() {
       "Lowers the training program's functions to host LLVM code launching "
       "NVVM kernels (sm_80 and sm_90), with the kernels as PTX",
       [](OpPassManager &pm) {
-        (void)graft::buildGPUPipeline(pm, graft::GPUOptions());
-        (void)parsePassPipeline("gpu-module-to-binary{format=isa}", pm,
-                                llvm::errs());
+        graft::buildGPUPipeline(pm, graft::GPUOptions());
+        GpuModuleToBinaryPassOptions toBinary;
+        toBinary.compilationTarget = "isa";
+        pm.addPass(createGpuModuleToBinaryPass(toBinary));
       });
 }
 } // namespace
@@ -138,10 +105,56 @@ void graft::registerGPUCodegenPasses() {
 
 std::vector<std::string> graft::defaultGPUChips() { return {"sm_80", "sm_90"}; }
 
-LogicalResult graft::buildGPUPipeline(OpPassManager &pm,
-                                      const GPUOptions &options) {
+// After the target-neutral steps every pipeline shares (Pipelines.h), the
+// GPU's. The workspace that graft-plan-memory plans is allocated once on
+// the device by the CUDA runtime. The tensor-core products' nvgpu.mma.sync
+// become NVVM before the rest of the kernels.
+void graft::buildGPUPipeline(OpPassManager &pm, const GPUOptions &options) {
   registerGPUCodegenPasses();
-  return parsePassPipeline(pipelineText(options), pm, llvm::errs());
+  addLinalgPasses(pm, /*cpu=*/false);
+  addBufferizePasses(pm);
+  addBufferDeallocationPasses(pm);
+  pm.addPass(createGPUParallelFirst());
+  GPUScheduleOptions schedule;
+  schedule.tf32 = options.tf32;
+  pm.addNestedPass<func::FuncOp>(createGPUSchedule(schedule));
+  OpPassManager &loops = pm.nest<func::FuncOp>();
+  loops.addPass(createConvertLinalgToParallelLoopsPass());
+  loops.addPass(createGPUFuseParallel());
+  pm.addPass(createGPUMapLoops());
+  pm.addNestedPass<func::FuncOp>(createConvertParallelLoopToGpuPass());
+  pm.addPass(createGpuLaunchSinkIndexComputationsPass());
+  pm.addPass(createGpuKernelOutliningPass());
+  pm.addPass(createGPUMergeModules());
+  pm.addPass(createGPUDeviceMemory());
+  pm.addNestedPass<func::FuncOp>(createGpuAsyncRegionPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createSCFToControlFlowPass());
+  for (const std::string &chip : options.chips) {
+    GpuNVVMAttachTargetOptions attach;
+    attach.chip = chip;
+    attach.optLevel = 3;
+    pm.addPass(createGpuNVVMAttachTarget(attach));
+  }
+  OpPassManager &kernels = pm.nest<gpu::GPUModuleOp>();
+  kernels.addPass(createConvertNVGPUToNVVMPass());
+  ConvertGpuOpsToNVVMOpsOptions toNVVM;
+  toNVVM.useBarePtrCallConv = true;
+  kernels.addPass(createConvertGpuOpsToNVVMOps(toNVVM));
+  kernels.addPass(createArithToLLVMConversionPass());
+  kernels.addPass(createConvertIndexToLLVMPass());
+  kernels.addPass(createCanonicalizerPass());
+  kernels.addPass(createCSEPass());
+  kernels.addPass(createReconcileUnrealizedCastsPass());
+  GpuToLLVMConversionPassOptions host;
+  host.kernelBarePtrCallConv = true;
+  host.hostBarePtrCallConv = true;
+  pm.addPass(createGpuToLLVMConversionPass(host));
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
 }
 
 std::string graft::findCUDAToolkit() {

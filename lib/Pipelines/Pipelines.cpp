@@ -5,7 +5,10 @@
 #include "graft/Conversion/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
+#include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Affine/IR/ValueBoundsOpInterfaceImpl.h"
+#include "mlir/Dialect/Arith/IR/ValueBoundsOpInterfaceImpl.h"
 #include "mlir/Dialect/Arith/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
@@ -13,29 +16,21 @@
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Linalg/IR/ValueBoundsOpInterfaceImpl.h"
 #include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/Linalg/TransformOps/DialectExtension.h"
 #include "mlir/Dialect/Linalg/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/Linalg/Transforms/TilingInterfaceImpl.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
-#include "mlir/Dialect/SCF/Transforms/BufferizableOpInterfaceImpl.h"
-#include "mlir/Dialect/Tensor/Transforms/BufferizableOpInterfaceImpl.h"
-#include "mlir/IR/BuiltinOps.h"
-#include "mlir/IR/DialectRegistry.h"
-#include "mlir/Pass/PassRegistry.h"
-#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
-#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
-#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Dialect/OpenMP/OpenMPDialect.h"
-#include "mlir/Transforms/Passes.h"
-#include "mlir/Dialect/Affine/IR/ValueBoundsOpInterfaceImpl.h"
-#include "mlir/Dialect/Arith/IR/ValueBoundsOpInterfaceImpl.h"
-#include "mlir/Dialect/Linalg/IR/ValueBoundsOpInterfaceImpl.h"
-#include "mlir/Dialect/Linalg/TransformOps/DialectExtension.h"
-#include "mlir/Dialect/Linalg/Transforms/TilingInterfaceImpl.h"
 #include "mlir/Dialect/SCF/IR/ValueBoundsOpInterfaceImpl.h"
 #include "mlir/Dialect/SCF/TransformOps/SCFTransformOps.h"
+#include "mlir/Dialect/SCF/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/Tensor/IR/TensorTilingInterfaceImpl.h"
 #include "mlir/Dialect/Tensor/IR/ValueBoundsOpInterfaceImpl.h"
+#include "mlir/Dialect/Tensor/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/Tensor/Transforms/SubsetInsertionOpInterfaceImpl.h"
 #include "mlir/Dialect/Transform/IR/TransformDialect.h"
 #include "mlir/Dialect/Transform/IR/TransformOps.h"
 #include "mlir/Dialect/Transform/LoopExtension/LoopExtension.h"
@@ -43,7 +38,13 @@
 #include "mlir/Dialect/Vector/TransformOps/VectorTransformOps.h"
 #include "mlir/Dialect/Vector/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/Vector/Transforms/SubsetOpInterfaceImpl.h"
-#include "mlir/Dialect/Tensor/Transforms/SubsetInsertionOpInterfaceImpl.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
+#include "mlir/Transforms/Passes.h"
 
 #include "graft/Dialect/Graft/IR/GraftOps.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -89,55 +90,98 @@ void graft::registerCodegenDialects(DialectRegistry &registry) {
   registerOpenMPDialectTranslation(registry);
 }
 
-std::string graft::linalgPipeline(bool cpu) {
-  std::string on = cpu ? "true" : "false";
-  return std::string("graft-hook-points{target=") + (cpu ? "cpu" : "cuda") +
-         "},"
-         "func.func(convert-graft-to-linalg{conv-products=" + on +
-         " pool-taps=" + on + " batch-products=" + on +
-         "}, canonicalize, cse, graft-fuse-elementwise, canonicalize, cse),";
+void graft::addLinalgPasses(OpPassManager &pm, bool cpu) {
+  HookPointsOptions hooks;
+  hooks.target = cpu ? "cpu" : "cuda";
+  pm.addPass(createHookPoints(hooks));
+  ConvertGraftToLinalgOptions lowering;
+  lowering.convProducts = cpu;
+  lowering.poolTaps = cpu;
+  lowering.batchProducts = cpu;
+  OpPassManager &fn = pm.nest<func::FuncOp>();
+  fn.addPass(createConvertGraftToLinalg(lowering));
+  fn.addPass(createCanonicalizerPass());
+  fn.addPass(createCSEPass());
+  fn.addPass(createFuseElementwise());
+  fn.addPass(createCanonicalizerPass());
+  fn.addPass(createCSEPass());
 }
 
-const char graft::kBufferizePipeline[] =
-    "graft-split-empty-tensors, eliminate-empty-tensors,"
-    "one-shot-bufferize{bufferize-function-boundaries "
-    "function-boundary-type-conversion=identity-layout-map},"
-    "buffer-results-to-out-params{modify-public-functions add-result-attr},"
-    "graft-plan-memory,";
+void graft::addBufferizePasses(OpPassManager &pm) {
+  pm.addPass(createSplitEmptyTensors());
+  pm.addPass(bufferization::createEmptyTensorEliminationPass());
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  bufferization::BufferResultsToOutParamsPassOptions outParams;
+  outParams.modifyPublicFunctions = true;
+  outParams.addResultAttribute = true;
+  pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
+  pm.addPass(createPlanMemory());
+}
 
-// The CPU pipeline in MLIR's textual form, nested in builtin.module: every
-// step is a pass with a stable name, so a failing step can be rerun alone
-// with graft-opt.
-static const std::string kCPUPipeline =
-    graft::linalgPipeline(/*cpu=*/true) +
-    "graft-cpu-schedule{vector-bits=VECTOR_BITS}, canonicalize," +
-    graft::kBufferizePipeline +
-    "graft-cpu-vectorize{vector-bits=VECTOR_BITS}, canonicalize,"
-    "buffer-deallocation-pipeline, convert-bufferization-to-memref,"
-    "func.func(convert-linalg-to-loops),"
-    "convert-vector-to-scf{full-unroll=true}, lower-affine,"
-    // Threads: the loops the schedule marked, where worth it, become
-    // OpenMP worksharing loops, run on the C runtime's thread pool
-    // (graft-thread-regions; graft_threads.c); canonicalize inlines the
-    // alloca scopes that wrap their bodies (they hold no allocas).
-    "func.func(graft-parallelize-loops),"
-    // One function per distinct loop nest keeps LLVM's work per function
-    // small, and repeated layers compiled once.
-    "graft-outline-kernels,"
-    "convert-scf-to-openmp, graft-thread-regions, canonicalize,"
-    "convert-scf-to-cf,"
-    "expand-strided-metadata, lower-affine,"
-    // Math ops without an LLVM intrinsic become libm calls, on vectors one
-    // lane at a time: before the vector ops that this unrolling creates
-    // are lowered.
-    "convert-math-to-llvm, convert-math-to-libm, convert-vector-to-llvm,"
-    "finalize-memref-to-llvm,"
-    "convert-arith-to-llvm, convert-index-to-llvm,"
-    "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},"
-    // After the functions: this pass would convert them too, without the
-    // bare-pointer convention.
-    "convert-openmp-to-llvm,"
-    "convert-cf-to-llvm, convert-ub-to-llvm, reconcile-unrealized-casts";
+void graft::addBufferDeallocationPasses(OpPassManager &pm) {
+  bufferization::buildBufferDeallocationPipeline(
+      pm, bufferization::BufferDeallocationPipelineOptions());
+  pm.addPass(createConvertBufferizationToMemRefPass());
+}
+
+// Every step is a pass with a stable name, so `graft-opt
+// --graft-cpu-pipeline --dump-pass-pipeline` prints it as text and a failing
+// step can be rerun alone.
+void graft::buildCPUPipeline(OpPassManager &pm, unsigned vectorBits) {
+  registerCodegenPasses();
+  addLinalgPasses(pm, /*cpu=*/true);
+  CPUScheduleOptions schedule;
+  schedule.vectorBits = vectorBits;
+  pm.addPass(createCPUSchedule(schedule));
+  pm.addPass(createCanonicalizerPass());
+  addBufferizePasses(pm);
+  CPUVectorizeOptions vectorize;
+  vectorize.vectorBits = vectorBits;
+  pm.addPass(createCPUVectorize(vectorize));
+  pm.addPass(createCanonicalizerPass());
+  addBufferDeallocationPasses(pm);
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  VectorTransferToSCFOptions toSCF;
+  toSCF.enableFullUnroll(true);
+  pm.addPass(createConvertVectorToSCFPass(toSCF));
+  pm.addPass(createLowerAffinePass());
+  // Threads: the loops the schedule marked, where worth it, become OpenMP
+  // worksharing loops, run on the C runtime's thread pool
+  // (graft-thread-regions; graft_threads.c); canonicalize inlines the
+  // alloca scopes that wrap their bodies (they hold no allocas).
+  pm.addNestedPass<func::FuncOp>(createParallelizeLoops());
+  // One function per distinct loop nest keeps LLVM's work per function
+  // small, and repeated layers compiled once.
+  pm.addPass(createOutlineKernels());
+  pm.addPass(createConvertSCFToOpenMPPass());
+  pm.addPass(createThreadRegions());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  // Math ops without an LLVM intrinsic become libm calls, on vectors one
+  // lane at a time: before the vector ops that this unrolling creates are
+  // lowered.
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createConvertVectorToLLVMPass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  ConvertFuncToLLVMPassOptions toLLVM;
+  toLLVM.useBarePtrCallConv = true;
+  pm.addPass(createConvertFuncToLLVMPass(toLLVM));
+  // After the functions: this pass would convert them too, without the
+  // bare-pointer convention.
+  pm.addPass(createConvertOpenMPToLLVMPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createUBToLLVMConversionPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+}
 
 void graft::registerCodegenPasses() {
   static std::once_flag once;
@@ -152,10 +196,12 @@ void graft::registerCodegenPassesOnce() {
   memref::registerMemRefPasses();
   mlir::registerConversionPasses();
   registerConversionPasses(); // graft's own
-  PassPipelineRegistration<>(
+  PassPipelineRegistration<CPUPipelineOptions>(
       "graft-cpu-pipeline",
       "Lowers the training program's functions to the LLVM dialect",
-      [](OpPassManager &pm) { (void)buildCPUPipeline(pm); });
+      [](OpPassManager &pm, const CPUPipelineOptions &options) {
+        buildCPUPipeline(pm, options.vectorBits);
+      });
 }
 
 unsigned graft::hostVectorBits() {
@@ -163,16 +209,6 @@ unsigned graft::hostVectorBits() {
   if (features.lookup("avx512f"))
     return 512;
   return features.lookup("avx2") ? 256 : 128;
-}
-
-LogicalResult graft::buildCPUPipeline(OpPassManager &pm, unsigned vectorBits) {
-  registerCodegenPasses();
-  std::string text = kCPUPipeline;
-  for (size_t at; (at = text.find("VECTOR_BITS")) != std::string::npos;)
-    text.replace(at, 11, std::to_string(vectorBits));
-  // `pm` runs on builtin.module; the string holds what nests in it (a
-  // "builtin.module(...)" wrapper would be silently ignored here).
-  return parsePassPipeline(text, pm, llvm::errs());
 }
 
 LogicalResult graft::lowerToLLVM(ModuleOp module) {
@@ -184,7 +220,6 @@ LogicalResult graft::lowerToLLVM(ModuleOp module) {
   for (auto model : llvm::to_vector(module.getOps<ModelOp>()))
     model->erase();
   PassManager lower(module.getContext());
-  if (failed(buildCPUPipeline(lower)))
-    return failure();
+  buildCPUPipeline(lower);
   return lower.run(module);
 }

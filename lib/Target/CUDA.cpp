@@ -23,7 +23,7 @@ llvm::Error graft::lowerTrainingProgramForCUDA(ModuleOp module,
                                                std::vector<GPUImage> &images) {
   if (llvm::Error e =
           lowerTrainingProgram(module, entries, [&](OpPassManager &pm) {
-            return buildGPUPipeline(pm, options);
+            buildGPUPipeline(pm, options);
           }))
     return e;
   if (failed(serializeGPUModules(module, findCUDAToolkit(), images)))

@@ -66,14 +66,14 @@ static void jitRunHook(const char *, void *) {}
 llvm::Error graft::lowerTrainingProgram(ModuleOp module,
                                         std::vector<EntryPoint> &entries) {
   return lowerTrainingProgram(module, entries, [](OpPassManager &pm) {
-    return buildCPUPipeline(pm); // for the host's vectors
+    buildCPUPipeline(pm); // for the host's vectors
   });
 }
 
-llvm::Error graft::lowerTrainingProgram(
-    ModuleOp module, std::vector<EntryPoint> &entries,
-    llvm::function_ref<LogicalResult(OpPassManager &)> pipeline,
-    TimingScope *timing) {
+llvm::Error
+graft::lowerTrainingProgram(ModuleOp module, std::vector<EntryPoint> &entries,
+                            llvm::function_ref<void(OpPassManager &)> pipeline,
+                            TimingScope *timing) {
   auto fail = [](const char *what) {
     return llvm::createStringError(llvm::inconvertibleErrorCode(), what);
   };
@@ -99,7 +99,8 @@ llvm::Error graft::lowerTrainingProgram(
   PassManager lower(module.getContext());
   if (timing)
     lower.enableTiming(*timing);
-  if (failed(pipeline(lower)) || failed(lower.run(module)))
+  pipeline(lower);
+  if (failed(lower.run(module)))
     return fail("lowering to LLVM failed");
   // The names and roles live in `entries` now; LLVM has no use for them.
   // (They stay until here: the lowering finds dropout's seed by its role.)

@@ -247,7 +247,7 @@ graft::compileLibrary(ModuleOp module, const LibraryOptions &options) {
                : lowerTrainingProgram(
                      module, entries,
                      [&](OpPassManager &pm) {
-                       return buildCPUPipeline(pm, vectorBits);
+                       buildCPUPipeline(pm, vectorBits);
                      },
                      options.timing))
     return std::move(e);

@@ -47,8 +47,7 @@ struct GPUOptions {
 /// (bare-pointer convention; every pointer is a device pointer) and
 /// gpu.modules of NVVM kernels with a target per chip. The gpu.modules are
 /// left for serializeGPUModules (or gpu-module-to-binary).
-mlir::LogicalResult buildGPUPipeline(mlir::OpPassManager &pm,
-                                     const GPUOptions &options);
+void buildGPUPipeline(mlir::OpPassManager &pm, const GPUOptions &options);
 
 /// The CUDA toolkit (a directory with bin/ptxas): $GRAFT_CUDA_PATH,
 /// $CUDA_HOME, $CUDA_PATH, then /usr/local/cuda. Empty when none is found.

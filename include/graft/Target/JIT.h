@@ -77,10 +77,10 @@ llvm::Error lowerTrainingProgram(mlir::ModuleOp module,
 /// The same with another pipeline from the training program's functions to
 /// the LLVM dialect (the GPU pipeline: graft/Pipelines/GPU.h).
 /// With `timing`, each pass's time is recorded under it.
-llvm::Error lowerTrainingProgram(
-    mlir::ModuleOp module, std::vector<EntryPoint> &entries,
-    llvm::function_ref<mlir::LogicalResult(mlir::OpPassManager &)> pipeline,
-    mlir::TimingScope *timing = nullptr);
+llvm::Error
+lowerTrainingProgram(mlir::ModuleOp module, std::vector<EntryPoint> &entries,
+                     llvm::function_ref<void(mlir::OpPassManager &)> pipeline,
+                     mlir::TimingScope *timing = nullptr);
 
 /// The training program of a module's models, compiled to native code in
 /// process (MLIR's ExecutionEngine, LLVM's O3 pipeline, host CPU).
