@@ -6,7 +6,8 @@
 // hold several modules split at `// -----`, and its first `RUN:` line chooses
 // the passes: the `-graft-*`, `-convert-graft-*`, `-canonicalize` and `-cse`
 // flags in it, in order (the seeds are the lit tests of test/Dialect,
-// test/Autograd and test/Conversion, so mutated inputs keep their pass).
+// test/Autograd, test/Conversion and test/Codegen, so mutated inputs keep
+// their pass).
 // Without such a line: the autograd passes and then the whole CPU pipeline.
 //
 //===----------------------------------------------------------------------===//

@@ -12,13 +12,13 @@
 //      are device buffers: gpu.alloc/dealloc/memcpy) -> one async stream
 //   -> NVVM for every chip, host code to LLVM (bare pointers).
 //
-// The Graft passes are in lib/Conversion (GPUMapping.cpp, GPUSchedule.cpp).
+// The Graft passes are in lib/Codegen/GPU (GPUMapping.cpp, GPUSchedule.cpp).
 // See docs/GPU.md.
 //
 //===----------------------------------------------------------------------===//
 
 #include "graft/Pipelines/GPU.h"
-#include "graft/Conversion/Passes.h"
+#include "graft/Codegen/Passes.h"
 #include "graft/Pipelines/Pipelines.h"
 
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"

@@ -2,6 +2,7 @@
 
 #include "graft/Pipelines/Pipelines.h"
 #include "graft/Autograd/Passes.h"
+#include "graft/Codegen/Passes.h"
 #include "graft/Conversion/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
@@ -195,7 +196,8 @@ void graft::registerCodegenPassesOnce() {
   bufferization::registerBufferizationPipelines();
   memref::registerMemRefPasses();
   mlir::registerConversionPasses();
-  registerConversionPasses(); // graft's own
+  registerConversionPasses(); // graft's own: to linalg
+  registerGraftCodegenPasses(); // and from linalg on
   PassPipelineRegistration<CPUPipelineOptions>(
       "graft-cpu-pipeline",
       "Lowers the training program's functions to the LLVM dialect",

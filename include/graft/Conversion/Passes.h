@@ -1,4 +1,9 @@
 //===- Passes.h - Conversion passes of Graft --------------------*- C++ -*-===//
+//
+// The passes from graft ops to target-neutral ops on tensors
+// (lib/Conversion): the hook points and convert-graft-to-linalg.
+//
+//===----------------------------------------------------------------------===//
 
 #ifndef GRAFT_CONVERSION_PASSES_H
 #define GRAFT_CONVERSION_PASSES_H

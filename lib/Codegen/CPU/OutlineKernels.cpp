@@ -4,7 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "graft/Conversion/Passes.h"
+#include "graft/Codegen/Passes.h"
 #include "graft/Dialect/Graft/IR/GraftDialect.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -19,7 +19,7 @@
 
 namespace graft {
 #define GEN_PASS_DEF_OUTLINEKERNELS
-#include "graft/Conversion/Passes.h.inc"
+#include "graft/Codegen/Passes.h.inc"
 } // namespace graft
 
 using namespace mlir;

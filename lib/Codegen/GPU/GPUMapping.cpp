@@ -9,9 +9,9 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "graft/Conversion/Passes.h"
+#include "graft/Codegen/Passes.h"
 
-#include "BufferOf.h"
+#include "GPU/BufferOf.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/GPU/Transforms/ParallelLoopMapper.h"
@@ -29,7 +29,7 @@ namespace graft {
 #define GEN_PASS_DEF_GPUMAPLOOPS
 #define GEN_PASS_DEF_GPUDEVICEMEMORY
 #define GEN_PASS_DEF_GPUMERGEMODULES
-#include "graft/Conversion/Passes.h.inc"
+#include "graft/Codegen/Passes.h.inc"
 } // namespace graft
 
 using namespace mlir;

@@ -55,7 +55,7 @@ func.func @pool_argmax(%x: tensor<96x28x28xf32>, %w: tensor<2x2xf32>, %v: tensor
 // A sum over the batch and the image (a convolution's bias gradient), whose
 // innermost loop reduces: split a vector of outputs at a time (16 f32 at
 // the default 512 bits), so that graft-cpu-vectorize can run 16 channels'
-// sums side by side (test/Conversion/cpu-vectorize.mlir).
+// sums side by side (test/Codegen/CPU/cpu-vectorize.mlir).
 // CHECK-LABEL: func.func @bias_grad
 // CHECK: scf.for %[[C:.*]] = %c0 to %c64 step %c16 iter_args(%[[ACC:.*]] = %{{.*}}) -> (tensor<64xf32>)
 // CHECK: tensor.extract_slice %{{.*}}[0, %[[C]], 0, 0] [8, 16, 24, 24]

@@ -6,8 +6,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "ParallelMark.h"
-#include "graft/Conversion/Passes.h"
+#include "Common/ParallelMark.h"
+#include "graft/Codegen/Passes.h"
 
 #include "mlir/Dialect/OpenMP/OpenMPDialect.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
@@ -19,7 +19,7 @@
 namespace graft {
 #define GEN_PASS_DEF_PARALLELIZELOOPS
 #define GEN_PASS_DEF_THREADREGIONS
-#include "graft/Conversion/Passes.h.inc"
+#include "graft/Codegen/Passes.h.inc"
 } // namespace graft
 
 using namespace mlir;

@@ -8,8 +8,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "ParallelMark.h"
-#include "graft/Conversion/Passes.h"
+#include "Common/ParallelMark.h"
+#include "graft/Codegen/Passes.h"
 #include "graft/Dialect/Graft/IR/GraftDialect.h"
 
 #include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
@@ -35,7 +35,7 @@
 namespace graft {
 #define GEN_PASS_DEF_CPUSCHEDULE
 #define GEN_PASS_DEF_CPUVECTORIZE
-#include "graft/Conversion/Passes.h.inc"
+#include "graft/Codegen/Passes.h.inc"
 } // namespace graft
 
 using namespace mlir;

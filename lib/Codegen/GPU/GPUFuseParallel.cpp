@@ -8,9 +8,9 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "graft/Conversion/Passes.h"
+#include "graft/Codegen/Passes.h"
 
-#include "BufferOf.h"
+#include "GPU/BufferOf.h"
 
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Matchers.h"
@@ -24,7 +24,7 @@
 
 namespace graft {
 #define GEN_PASS_DEF_GPUFUSEPARALLEL
-#include "graft/Conversion/Passes.h.inc"
+#include "graft/Codegen/Passes.h.inc"
 } // namespace graft
 
 using namespace mlir;

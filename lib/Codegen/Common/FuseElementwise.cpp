@@ -5,7 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "graft/Conversion/Passes.h"
+#include "graft/Codegen/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
@@ -13,7 +13,7 @@
 
 namespace graft {
 #define GEN_PASS_DEF_FUSEELEMENTWISE
-#include "graft/Conversion/Passes.h.inc"
+#include "graft/Codegen/Passes.h.inc"
 } // namespace graft
 
 using namespace mlir;

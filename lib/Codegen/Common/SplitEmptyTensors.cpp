@@ -4,7 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "graft/Conversion/Passes.h"
+#include "graft/Codegen/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -12,7 +12,7 @@
 
 namespace graft {
 #define GEN_PASS_DEF_SPLITEMPTYTENSORS
-#include "graft/Conversion/Passes.h.inc"
+#include "graft/Codegen/Passes.h.inc"
 } // namespace graft
 
 using namespace mlir;

@@ -10,9 +10,9 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "graft/Conversion/Passes.h"
+#include "graft/Codegen/Passes.h"
 
-#include "BufferOf.h"
+#include "GPU/BufferOf.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
@@ -26,7 +26,7 @@
 
 namespace graft {
 #define GEN_PASS_DEF_GPUSCHEDULE
-#include "graft/Conversion/Passes.h.inc"
+#include "graft/Codegen/Passes.h.inc"
 } // namespace graft
 
 using namespace mlir;

@@ -6,8 +6,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "ParallelMark.h"
-#include "graft/Conversion/Passes.h"
+#include "Common/ParallelMark.h"
+#include "graft/Codegen/Passes.h"
 #include "graft/Dialect/Graft/IR/GraftOps.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -18,7 +18,7 @@
 
 namespace graft {
 #define GEN_PASS_DEF_PLANMEMORY
-#include "graft/Conversion/Passes.h.inc"
+#include "graft/Codegen/Passes.h.inc"
 } // namespace graft
 
 using namespace mlir;

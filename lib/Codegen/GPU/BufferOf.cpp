@@ -1,6 +1,6 @@
 //===- BufferOf.cpp - Which bytes a memref value addresses ----------------===//
 
-#include "BufferOf.h"
+#include "GPU/BufferOf.h"
 #include "graft/Dialect/Graft/IR/GraftOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
