@@ -1,0 +1,137 @@
+//===- State.cpp - A compiled model's tensors on the host -----------------===//
+
+#include "graft/Training/State.h"
+#include "graft/Evaluator/Evaluator.h"
+
+#include "llvm/Support/Format.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+using namespace graft;
+using namespace graft::training;
+
+llvm::Error graft::training::trainingError(const llvm::Twine &msg) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                 "graft: error: " + msg.str());
+}
+
+std::vector<Storage>
+graft::training::slotsOf(const std::vector<TensorSlot> &slots) {
+  std::vector<Storage> out;
+  for (const TensorSlot &s : slots)
+    out.emplace_back(s);
+  return out;
+}
+
+std::vector<void *> graft::training::pointers(std::vector<Storage> &v) {
+  std::vector<void *> p;
+  for (Storage &s : v)
+    p.push_back(s.bytes.data());
+  return p;
+}
+
+std::vector<void *>
+graft::training::resultPointers(std::vector<Storage> &args,
+                                std::vector<Storage> &results) {
+  std::vector<void *> p = pointers(results);
+  for (auto [r, result] : llvm::enumerate(results))
+    for (Storage &a : args)
+      if (a.slot.role == result.slot.role && a.slot.name == result.slot.name)
+        p[r] = a.bytes.data();
+  return p;
+}
+
+/// Writes an evaluator tensor (f64 values) into storage of any type.
+static void store(Storage &s, const eval::Tensor &t) {
+  for (int64_t i = 0; i < s.slot.numel(); ++i) {
+    double v = t.data[i];
+    switch (s.slot.type) {
+    case ElementType::F32:
+      s.f32()[i] = (float)v;
+      break;
+    case ElementType::F64:
+      s.f64()[i] = v;
+      break;
+    case ElementType::I64:
+      s.i64()[i] = (int64_t)v;
+      break;
+    case ElementType::I32:
+      ((int32_t *)s.bytes.data())[i] = (int32_t)v;
+      break;
+    case ElementType::I1:
+      ((bool *)s.bytes.data())[i] = v != 0;
+      break;
+    case ElementType::BF16:
+      break; // rejected when the model is checked
+    }
+  }
+}
+
+llvm::Error graft::training::initialise(Storage &s, ModelOp model,
+                                        uint64_t seed) {
+  InitAttr init;
+  RankedTensorType type;
+  for (Operation &op : model.getBody().front()) {
+    if (auto p = dyn_cast<ParamOp>(op); p && p.getName() == s.slot.name)
+      init = p.getInit(), type = p.getType();
+    else if (auto b = dyn_cast<BufferOp>(op); b && b.getName() == s.slot.name)
+      init = b.getInit(), type = b.getType();
+  }
+  if (!init)
+    return trainingError("no declaration of '" + s.slot.name + "'");
+  auto t = eval::initTensor(init, type, seed, s.slot.name);
+  if (!t)
+    return t.takeError();
+  store(s, *t);
+  return llvm::Error::success();
+}
+
+std::string graft::training::checkpointKey(const TensorSlot &slot) {
+  return slot.role == Role::opt_state ? "optimizer." + slot.name : slot.name;
+}
+
+llvm::Error graft::training::loadState(std::vector<Storage> &slots,
+                                       llvm::ArrayRef<Role> roles,
+                                       const std::vector<NamedTensor> &tensors,
+                                       llvm::StringRef path) {
+  for (Storage &st : slots) {
+    if (!llvm::is_contained(roles, st.slot.role))
+      continue;
+    std::string key = checkpointKey(st.slot);
+    auto it = llvm::find_if(
+        tensors, [&](const NamedTensor &t) { return t.name == key; });
+    if (it == tensors.end())
+      return trainingError(path + " has no tensor '" + key +
+                           "' that the model needs");
+    if (it->shape != st.slot.shape || it->type != st.slot.type)
+      return trainingError(path + ": tensor '" + key +
+                           "' does not match the model's declaration (shape "
+                           "or dtype differs)");
+    st.bytes.assign(it->bytes.begin(), it->bytes.end());
+  }
+  return llvm::Error::success();
+}
+
+std::vector<NamedTensor>
+graft::training::stateTensors(const std::vector<Storage> &slots) {
+  std::vector<NamedTensor> tensors;
+  for (const Storage &a : slots)
+    if (a.slot.role == Role::param || a.slot.role == Role::buffer ||
+        a.slot.role == Role::opt_state)
+      tensors.push_back({checkpointKey(a.slot), a.slot.type, a.slot.shape,
+                         std::vector<char>(a.bytes.begin(), a.bytes.end())});
+  return tensors;
+}
+
+std::map<std::string, std::string> RunState::metadata() const {
+  std::map<std::string, std::string> meta = {
+      {"graft.model", model},
+      {"graft.content", "full"},
+      {"graft.epochs", std::to_string(epochs)},
+      {"graft.steps", std::to_string(steps)},
+      {"graft.seed", std::to_string(seed)}};
+  for (const auto &[name, value] : hyper)
+    llvm::raw_string_ostream(meta["graft.hyper." + name])
+        << llvm::format("%.17g", value);
+  return meta;
+}
