@@ -135,6 +135,9 @@ void graft::addBufferDeallocationPasses(OpPassManager &pm) {
 void graft::buildCPUPipeline(OpPassManager &pm, unsigned vectorBits) {
   registerCodegenPasses();
   addLinalgPasses(pm, /*cpu=*/true);
+  CPUStrategyOptions strategy;
+  strategy.vectorBits = vectorBits;
+  pm.addPass(createCPUStrategy(strategy));
   CPUScheduleOptions schedule;
   schedule.vectorBits = vectorBits;
   pm.addPass(createCPUSchedule(schedule));

@@ -43,14 +43,41 @@ def FuseElementwise : Pass<"graft-fuse-elementwise", "::mlir::func::FuncOp"> {
     "::mlir::affine::AffineDialect"];
 }
 
+def CPUStrategy : Pass<"graft-cpu-strategy", "::mlir::ModuleOp"> {
+  let summary = "Chooses how each matrix product runs on the CPU";
+  let description = [{
+    Puts the CPU strategy's choice on every matrix product (a
+    `linalg.generic` marked `graft.contraction`, on tensors) as a
+    `#graft.lowering_config`: the register tile, the tile loop order (which
+    loop threads split) and the operand copied into padded rows (see
+    `graft::cpu::planProduct`, include/graft/Codegen/CPUStrategy.h).
+    `graft-cpu-schedule` carries the choice out; a product that already
+    has a config (written by hand in a test, say) keeps it.
+
+    ```mlir
+    %r = linalg.generic {graft.contraction, ...} ins(%a, %b : tensor<64x512xf32>, tensor<512x256xf32>) ...
+    // becomes, for vector-bits=512:
+    %r = linalg.generic {graft.contraction,
+        graft.lowering_config = #graft.lowering_config<tile_sizes = [4, 64, 0]
+                                                       pad_operands = [1]>, ...}
+    ```
+  }];
+  let options = [
+    Option<"vectorBits", "vector-bits", "unsigned", /*default=*/"512",
+           "The widest vectors in bits (512: AVX-512, 256: AVX2)">
+  ];
+}
+
 def CPUSchedule : Pass<"graft-cpu-schedule", "::mlir::ModuleOp"> {
   let summary = "Tiles and vectorises products, splits large reductions, for the CPU";
   let description = [{
     The CPU schedule, on tensors, before bufferization:
 
     - **Matrix products** marked `graft.contraction` by the lowering
-      (every 2-D product, iterated m, n, k) are tiled into 4x64 register
-      tiles (16 AVX-512 accumulators, enough for one 512-bit FMA a cycle,
+      (every 2-D product, iterated m, n, k) are tiled as their
+      `#graft.lowering_config` says (`graft-cpu-strategy`'s choice, made
+      here for a product that has none). The strategy's choices: 4x64
+      register tiles (16 AVX-512 accumulators, enough for one 512-bit FMA a cycle,
       and 4-row blocks split 128 rows evenly between threads; 6x16 and 12
       accumulators with `vector-bits=256`, for AVX2's 16 registers and two
       256-bit FMA pipes; a product with fewer columns gets fewer vectors a

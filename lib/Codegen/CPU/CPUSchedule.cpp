@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Common/ParallelMark.h"
+#include "graft/Codegen/CPUStrategy.h"
 #include "graft/Codegen/Passes.h"
 #include "graft/Dialect/Graft/IR/GraftDialect.h"
 
@@ -174,37 +175,17 @@ bool isBroadcast(Operation *op) {
          yield.getValues()[0] == generic.getBody()->getArgument(0);
 }
 
-/// The L2 cache per core the product loop order assumes (Zen 4: 1 MiB;
-/// recent Intel cores: 1.25-2 MiB).
-constexpr int64_t kL2Bytes = 1 << 20;
-
-/// Gives the right operand of a product (B, read as [k, n]) rows a cache
-/// line apart from a multiple of 1 KiB: a copy into a buffer one line wider
-/// per row. A register tile's k loop reads one line of B per step, down a
-/// column of rows; rows a multiple of 1 KiB apart (N = 256, 512, 4096: a
-/// 64x64 image's pixels) fall into a few of the caches' sets, so the column
-/// is evicted before the next row block reads it again, and the product
-/// runs from L3. Products with one row block (no reuse of B) are left.
-LogicalResult padProductRows(ModuleOp module, int64_t rows) {
+/// Copies the operands a product's lowering config pads
+/// (`pad_operands`: B, read as [k, n]) into rows a cache line longer (see
+/// planProduct): a copy into a buffer one line wider per row.
+LogicalResult padProductRows(ModuleOp module) {
   SmallVector<std::pair<linalg::GenericOp, unsigned>> work;
   module.walk([&](linalg::GenericOp op) {
-    if (!op->hasAttr(kContraction) || !op.hasPureTensorSemantics() ||
-        op.getNumLoops() != 3 || !hasStaticLoops(op))
+    if (!op->hasAttr(kContraction) || !op.hasPureTensorSemantics())
       return;
-    MLIRContext *ctx = op.getContext();
-    AffineMap kn = AffineMap::get(
-        3, 0, {getAffineDimExpr(2, ctx), getAffineDimExpr(1, ctx)}, ctx);
-    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-    for (OpOperand *input : op.getDpsInputOperands()) {
-      auto type = dyn_cast<RankedTensorType>(input->get().getType());
-      if (!type || op.getMatchingIndexingMap(input) != kn ||
-          !type.getElementType().isIntOrFloat())
-        continue;
-      int64_t bytes = type.getElementTypeBitWidth() / 8;
-      if (ranges[0] > rows && ranges[2] >= 16 && bytes > 0 &&
-          (ranges[1] * bytes) % 1024 == 0)
-        work.push_back({op, input->getOperandNumber()});
-    }
+    if (graft::LoweringConfigAttr config = graft::cpu::loweringConfig(op))
+      for (int64_t operand : config.getPadOperands())
+        work.push_back({op, (unsigned)operand});
   });
   IRRewriter rewriter(module.getContext());
   for (auto [op, index] : work) {
@@ -247,8 +228,7 @@ LogicalResult padProductRows(ModuleOp module, int64_t rows) {
 /// read back; other inits are read tile by tile. The outer loop (row blocks,
 /// or column blocks) is marked parallel, and the loops peeled where their
 /// step does not divide their range (every tile has a static shape).
-LogicalResult tileProducts(ModuleOp module, int64_t lanes, int64_t rows,
-                           int64_t vectorsPerRow) {
+LogicalResult tileProducts(ModuleOp module) {
   MLIRContext *ctx = module.getContext();
   SmallVector<linalg::GenericOp> products;
   module.walk([&](linalg::GenericOp op) {
@@ -272,27 +252,17 @@ LogicalResult tileProducts(ModuleOp module, int64_t lanes, int64_t rows,
   kSteps.setTileSizes(getAsIndexOpFoldResult(ctx, {0, 0, 1}));
   IRRewriter rewriter(ctx);
   for (linalg::GenericOp op : products) {
-    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-    int64_t M = ranges[0], N = ranges[1], K = ranges[2];
-    // Fewer columns than a tile's: fewer vectors a row and more rows, for
-    // the same accumulators, so each row block reads B in fewer passes (a
-    // convolution's weight gradient, N = 32, k = 131072: 8x32 tiles).
-    int64_t vectors = std::clamp<int64_t>((N + lanes - 1) / lanes, 1,
-                                          vectorsPerRow);
-    int64_t mTile = rows * vectorsPerRow / vectors, nTile = vectors * lanes;
+    // The register tile and the loop order the strategy chose (the outer
+    // tile loop is the one threads split).
+    graft::LoweringConfigAttr config = graft::cpu::loweringConfig(op);
+    if (!config || config.getTileSizes().size() != 3)
+      return op.emitError("a product needs a lowering config with three "
+                          "tile sizes (graft-cpu-strategy)");
     Fuse tiling = options;
     tiling.tilingOptions.setTileSizes(
-        getAsIndexOpFoldResult(ctx, {mTile, nTile, 0}));
-    // The outer loop, which threads split: row blocks read all of B once
-    // each, column blocks all of A. Column blocks go outside when there are
-    // too few row blocks for two threads and more column blocks (a
-    // convolution with 6 output channels over 12544 pixels), or when B is
-    // too large to stay in L2 and A is much smaller (a convolution's
-    // patches: w[16, 27] @ col[27, 131072] read col once, not four times).
-    int64_t rowBlocks = M / mTile, columnBlocks = N / nTile;
-    bool streamsB = K * N * 4 > kL2Bytes / 2 && 4 * M < N;
-    if ((rowBlocks < 4 && columnBlocks > rowBlocks) || streamsB)
-      tiling.tilingOptions.setInterchange({1, 0, 2});
+        getAsIndexOpFoldResult(ctx, config.getTileSizes()));
+    if (!config.getInterchange().empty())
+      tiling.tilingOptions.setInterchange(config.getInterchange());
     rewriter.setInsertionPoint(op);
     FailureOr<scf::SCFTileAndFuseResult> tiles =
         scf::tileConsumerAndFuseProducersUsingSCF(
@@ -303,8 +273,10 @@ LogicalResult tileProducts(ModuleOp module, int64_t lanes, int64_t rows,
                                 tiles->replacements.lookup(op.getResult(0)));
     rewriter.eraseOp(op);
     auto tile = cast<TilingInterface>(tiles->tiledAndFusedOps.front());
-    for (Operation *fused : tiles->tiledAndFusedOps)
+    for (Operation *fused : tiles->tiledAndFusedOps) {
       fused->setAttr(kContraction, UnitAttr::get(ctx));
+      fused->removeAttr(graft::kLoweringConfigAttrName);
+    }
     rewriter.setInsertionPoint(tile);
     FailureOr<scf::SCFTilingResult> steps =
         scf::tileUsingSCF(rewriter, tile, kSteps);
@@ -588,19 +560,12 @@ struct CPUSchedulePass : graft::impl::CPUScheduleBase<CPUSchedulePass> {
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    // Register tiles: 4 rows of four vectors with AVX-512's 32 registers
-    // (16 accumulators, enough to hide the FMA latency of a core that
-    // issues one 512-bit FMA per cycle; 4-row blocks split 128 rows evenly
-    // between threads, 6-row blocks left one thread a block and the 2-row
-    // remainder more), 6 rows of two with AVX2's 16 registers (12
-    // accumulators for two 256-bit FMA pipes); plus one B vector per column
-    // and a broadcast.
-    bool avx512 = vectorBits >= 512;
-    int64_t lanes = vectorBits / 32;
-    if (failed(checkVectorBits(module, vectorBits)) ||
-        failed(splitReductions(module, vectorBits)) ||
-        failed(padProductRows(module, avx512 ? 4 : 6)) ||
-        failed(tileProducts(module, lanes, avx512 ? 4 : 6, avx512 ? 4 : 2)))
+    if (failed(checkVectorBits(module, vectorBits)))
+      return signalPassFailure();
+    // Products the strategy has not seen get its choice now.
+    graft::cpu::assignProductConfigs(module, vectorBits);
+    if (failed(splitReductions(module, vectorBits)) ||
+        failed(padProductRows(module)) || failed(tileProducts(module)))
       return signalPassFailure();
     OwningOpRef<ModuleOp> schedule;
     if (scheduleFile.empty()) {

@@ -68,6 +68,30 @@ LogicalResult GraftDialect::verifyRegionResultAttribute(Operation *op, unsigned,
 }
 
 //===----------------------------------------------------------------------===//
+// LoweringConfigAttr
+//===----------------------------------------------------------------------===//
+
+LogicalResult LoweringConfigAttr::verify(
+    function_ref<InFlightDiagnostic()> emitError, ArrayRef<int64_t> tileSizes,
+    ArrayRef<int64_t> interchange, ArrayRef<int64_t> padOperands) {
+  if (tileSizes.empty() ||
+      llvm::any_of(tileSizes, [](int64_t s) { return s < 0; }))
+    return emitError() << "tile_sizes must be one size >= 0 per loop";
+  if (!interchange.empty()) {
+    SmallVector<int64_t> sorted(interchange);
+    llvm::sort(sorted);
+    if (interchange.size() != tileSizes.size() ||
+        llvm::any_of(llvm::enumerate(sorted),
+                     [](auto p) { return p.value() != (int64_t)p.index(); }))
+      return emitError() << "interchange must be a permutation of the "
+                         << tileSizes.size() << " loops";
+  }
+  if (llvm::any_of(padOperands, [](int64_t o) { return o < 0; }))
+    return emitError() << "pad_operands must be operand numbers";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // InitAttr
 //===----------------------------------------------------------------------===//
 

@@ -146,6 +146,40 @@ def Graft_InitAttr : AttrDef<Graft_Dialect, "Init"> {
   }];
 }
 
+def Graft_LoweringConfigAttr : AttrDef<Graft_Dialect, "LoweringConfig"> {
+  let mnemonic = "lowering_config";
+  let summary = "How the code generator lowers one op: its strategy's choice";
+  let description = [{
+    What a target's strategy chose for one op, put on the op (as
+    `graft.lowering_config`) by the strategy pass (`graft-cpu-strategy`)
+    and read by the passes that carry it out (`graft-cpu-schedule`), so
+    the choice is made in one place, can be read in the IR and tested on
+    its own, and can be written by hand in a test.
+
+    For a matrix product iterated (m, n, k):
+
+    - `tile_sizes`: the register tile, one size per loop (0: not tiled);
+    - `interchange` (optional): the order of the tile loops, outermost
+      first; `[1, 0, 2]` puts the column blocks outside (threads split the
+      columns);
+    - `pad_operands` (optional): the operands copied into rows a cache line
+      longer first (rows a multiple of 1 KiB apart share cache sets).
+
+    Example: `#graft.lowering_config<tile_sizes = [4, 64, 0]
+    interchange = [1, 0, 2] pad_operands = [1]>`.
+  }];
+  let parameters = (ins
+    ArrayRefParameter<"int64_t", "tile size per loop">:$tileSizes,
+    OptionalArrayRefParameter<"int64_t", "tile loop order">:$interchange,
+    OptionalArrayRefParameter<"int64_t", "operands to pad">:$padOperands);
+  let assemblyFormat = [{
+    `<` `tile_sizes` `=` `[` $tileSizes `]`
+    (`interchange` `=` `[` $interchange^ `]`)?
+    (`pad_operands` `=` `[` $padOperands^ `]`)? `>`
+  }];
+  let genVerifyDecl = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Type constraints
 //===----------------------------------------------------------------------===//

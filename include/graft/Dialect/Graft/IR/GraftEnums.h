@@ -24,6 +24,10 @@ namespace graft {
 /// what the tensor holds (a RoleAttr) and its state_dict name (a StringAttr).
 inline constexpr llvm::StringLiteral kRoleAttrName = "graft.role";
 inline constexpr llvm::StringLiteral kNameAttrName = "graft.name";
+/// The strategy's choice for an op of the code generator (a
+/// #graft.lowering_config).
+inline constexpr llvm::StringLiteral kLoweringConfigAttrName =
+    "graft.lowering_config";
 } // namespace graft
 
 #endif

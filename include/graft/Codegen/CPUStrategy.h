@@ -1,0 +1,89 @@
+//===- CPUStrategy.h - What the CPU code generator does with an op ------===//
+//
+// The CPU strategy: pure functions from an op's shapes and the target's
+// vector width to the lowering the schedule then carries out, recorded on
+// the op as a #graft.lowering_config (graft-cpu-strategy). Every choice the
+// product schedule makes is here: the register tile, which loop threads
+// split, and which operand is copied with padded rows.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef GRAFT_CODEGEN_CPUSTRATEGY_H
+#define GRAFT_CODEGEN_CPUSTRATEGY_H
+
+#include "graft/Dialect/Graft/IR/GraftDialect.h"
+#include "graft/Dialect/Graft/IR/GraftOps.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+
+#include <cstdint>
+#include <optional>
+
+namespace graft::cpu {
+
+/// The L2 cache per core the product loop order assumes (Zen 4: 1 MiB;
+/// recent Intel cores: 1.25-2 MiB).
+inline constexpr int64_t kL2Bytes = 1 << 20;
+
+/// A matrix product C[m, n] += A[m, k] * B[k, n] of `elementBytes`-byte
+/// elements (B's).
+struct ProductShape {
+  int64_t m, n, k;
+  int64_t elementBytes;
+};
+
+/// How a product runs (see planProduct).
+struct ProductPlan {
+  /// The register tile: rows of A by columns of B (whole vectors).
+  int64_t mTile, nTile;
+  /// Threads split the column blocks (the outer loop) instead of the row
+  /// blocks.
+  bool columnsOuter;
+  /// B is first copied into rows a cache line longer.
+  bool padB;
+};
+
+/// The plan of a product for vectors of `vectorBits`:
+///
+/// - Register tiles of 4 rows of four vectors with AVX-512's 32 registers
+///   (16 accumulators, enough to hide the FMA latency of a core that issues
+///   one 512-bit FMA per cycle; 4-row blocks split 128 rows evenly between
+///   threads), 6 rows of two with 256-bit vectors' 16 registers (12
+///   accumulators for two FMA pipes; 4-row blocks split 128 rows evenly
+///   between threads, where 6-row blocks left one thread a block and the
+///   2-row remainder more). Each tile also holds one B vector per column
+///   and a broadcast of A. A product narrower than a tile gets
+///   fewer vectors a row and more rows, for the same accumulators, so each
+///   row block reads B in fewer passes (a convolution's weight gradient,
+///   n = 32: 8x32 tiles at 512 bits).
+/// - Row blocks outside (each reads all of B), unless there are too few of
+///   them for two threads and more column blocks (a convolution with 6
+///   output channels over 12544 pixels), or B is too large to stay in L2
+///   and A much smaller (a convolution's patches: w[16, 27] @ col[27,
+///   131072] reads col once, not four times).
+/// - B copied into rows a cache line longer when its rows lie a multiple of
+///   1 KiB apart (they would share a few cache sets, and a register tile's
+///   k loop, reading one line per row down a column, would run from L3),
+///   there is more than one row block to reuse it, and k >= 16.
+ProductPlan planProduct(const ProductShape &s, unsigned vectorBits);
+
+/// The shape of a product generic (iterated m, n, k; B its input read as
+/// [k, n]), or nullopt for another op or dynamic shapes.
+std::optional<ProductShape> productShape(mlir::linalg::GenericOp op);
+
+/// The operand number of a product generic's B.
+std::optional<unsigned> productB(mlir::linalg::GenericOp op);
+
+/// `plan` as the product's #graft.lowering_config.
+LoweringConfigAttr productConfig(mlir::linalg::GenericOp op,
+                                 const ProductPlan &plan);
+/// The op's #graft.lowering_config, when it has one.
+LoweringConfigAttr loweringConfig(mlir::Operation *op);
+
+/// Gives every product of `module` (a generic marked graft.contraction)
+/// that has no lowering config the strategy's, for `vectorBits`.
+void assignProductConfigs(mlir::ModuleOp module, unsigned vectorBits);
+
+} // namespace graft::cpu
+
+#endif

@@ -1,0 +1,70 @@
+//===- CPUStrategyTest.cpp - The CPU strategy's choices, shape by shape ---===//
+
+#include "graft/Codegen/CPUStrategy.h"
+
+#include <gtest/gtest.h>
+
+using namespace graft::cpu;
+
+namespace {
+
+ProductPlan plan(int64_t m, int64_t n, int64_t k, unsigned bits) {
+  return planProduct({m, n, k, /*elementBytes=*/4}, bits);
+}
+
+// AVX-512: 4 rows of four 16-lane vectors; AVX2: 6 rows of two 8-lane ones.
+TEST(CPUStrategy, RegisterTilesFollowTheVectorWidth) {
+  ProductPlan p512 = plan(128, 512, 512, 512);
+  EXPECT_EQ(p512.mTile, 4);
+  EXPECT_EQ(p512.nTile, 64);
+  ProductPlan p256 = plan(128, 512, 512, 256);
+  EXPECT_EQ(p256.mTile, 6);
+  EXPECT_EQ(p256.nTile, 16);
+  ProductPlan p128 = plan(128, 512, 512, 128);
+  EXPECT_EQ(p128.mTile, 6);
+  EXPECT_EQ(p128.nTile, 8);
+}
+
+// Fewer columns than a tile: fewer vectors a row, more rows, the same
+// accumulators.
+TEST(CPUStrategy, NarrowProductsTakeMoreRows) {
+  ProductPlan p = plan(4096, 32, 131072, 512);
+  EXPECT_EQ(p.mTile, 8);
+  EXPECT_EQ(p.nTile, 32);
+  p = plan(4096, 16, 1024, 512);
+  EXPECT_EQ(p.mTile, 16);
+  EXPECT_EQ(p.nTile, 16);
+  p = plan(4096, 8, 1024, 256);
+  EXPECT_EQ(p.mTile, 12);
+  EXPECT_EQ(p.nTile, 8);
+}
+
+// Row blocks outside (threads split rows), unless there are too few of
+// them and more column blocks, or B streams through L2 past a small A.
+TEST(CPUStrategy, WhichLoopThreadsSplit) {
+  EXPECT_FALSE(plan(128, 512, 512, 512).columnsOuter);
+  // A convolution with 6 output channels over 12544 pixels.
+  EXPECT_TRUE(plan(6, 12544, 25, 512).columnsOuter);
+  // As many row blocks as column blocks: rows stay outside.
+  EXPECT_FALSE(plan(8, 128, 64, 512).columnsOuter);
+  // w[16, 27] @ col[27, 131072]: B (14 MB) is read once.
+  EXPECT_TRUE(plan(16, 131072, 27, 512).columnsOuter);
+  // B fits in half of L2: row blocks, each reading it.
+  EXPECT_FALSE(plan(64, 1024, 64, 512).columnsOuter);
+}
+
+// B is copied into padded rows when its rows lie a multiple of 1 KiB
+// apart, more than one row block reads it, and k is at least 16.
+TEST(CPUStrategy, PaddedRowsOfB) {
+  EXPECT_TRUE(plan(512, 512, 512, 256).padB);
+  EXPECT_TRUE(plan(64, 256, 512, 512).padB);
+  EXPECT_FALSE(plan(64, 200, 512, 512).padB); // rows 800 bytes apart
+  EXPECT_FALSE(plan(4, 256, 512, 512).padB);  // one row block
+  EXPECT_FALSE(plan(6, 256, 512, 256).padB);  // one AVX2 row block
+  EXPECT_TRUE(plan(7, 256, 512, 256).padB);
+  EXPECT_FALSE(plan(64, 256, 8, 512).padB);               // k < 16
+  EXPECT_FALSE(planProduct({64, 256, 512, 0}, 512).padB); // unknown element
+  EXPECT_TRUE(planProduct({64, 512, 512, 2}, 512).padB);  // bf16 rows, 1 KiB
+}
+
+} // namespace
