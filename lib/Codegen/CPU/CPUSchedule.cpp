@@ -220,9 +220,8 @@ LogicalResult padProductRows(ModuleOp module) {
 }
 
 /// Tiles the matrix products marked `graft.contraction` (iterated m, n, k)
-/// into register tiles of `rows` rows of `vectorsPerRow` vectors of `lanes`
-/// (narrower products: as many accumulators in fewer vectors a row, more
-/// rows) over k steps of one. A fill or a broadcast (a bias) that
+/// into the register tiles of their lowering config (planProduct), in its
+/// loop order, over k steps of one. A fill or a broadcast (a bias) that
 /// initialises the result is fused into each tile (and marked, for the
 /// vectorisation schedule), so the result is not initialised in memory and
 /// read back; other inits are read tile by tile. The outer loop (row blocks,
