@@ -943,6 +943,12 @@ def main():
     tools.graft_opt = os.path.abspath(args.graft_opt)
     if not is_sanitized(tools.graft):
         MEMORY_LIMIT = 8 << 30
+    else:
+        # ASan and UBSan slow a run 2-3x: the model-size limits' cases
+        # (doubling-64: a million ops built before the error) took 47 s of
+        # the 60 on a busy 2-core machine, and one went over. A hang is
+        # still caught, three times later.
+        args.timeout *= 3
 
     args.src = os.path.abspath(args.src)
     corpus = Corpus(os.path.abspath(args.work))
