@@ -104,8 +104,19 @@ bool hitsUpstreamLinalgParserBug(llvm::StringRef ir) {
   return false;
 }
 
+/// Whether the default pipeline would meet OpenMP ops in `ir`: MLIR 22's
+/// ownership-based-buffer-deallocation puts constants inside an
+/// omp.wsloop, which then does not verify (upstream; the CPU pipeline
+/// creates its OpenMP ops after deallocation, so a real input never has
+/// them; seed fuzz/corpus/passes/omp-before-deallocation.mlir). Such inputs
+/// are skipped for the whole pipeline.
+bool hitsUpstreamDeallocationBug(llvm::StringRef ir, llvm::StringRef passes) {
+  return passes.contains("graft-cpu-pipeline") && ir.contains("omp.");
+}
+
 void runOn(const std::string &ir, llvm::StringRef passes) {
-  if (hitsUpstreamLinalgParserBug(ir))
+  if (hitsUpstreamLinalgParserBug(ir) ||
+      hitsUpstreamDeallocationBug(ir, passes))
     return;
   MLIRContext &ctx = context();
   ScopedDiagnosticHandler quiet(&ctx, [](Diagnostic &) { return success(); });
