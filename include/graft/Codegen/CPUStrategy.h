@@ -80,6 +80,10 @@ LoweringConfigAttr productConfig(mlir::linalg::GenericOp op,
 /// The op's #graft.lowering_config, when it has one.
 LoweringConfigAttr loweringConfig(mlir::Operation *op);
 
+/// An error at `module` unless `vectorBits` is a multiple of 128 (the
+/// option of graft-cpu-strategy, -schedule and -vectorize).
+mlir::LogicalResult checkVectorBits(mlir::ModuleOp module, unsigned vectorBits);
+
 /// Gives every product of `module` (a generic marked graft.contraction)
 /// that has no lowering config the strategy's, for `vectorBits`.
 void assignProductConfigs(mlir::ModuleOp module, unsigned vectorBits);

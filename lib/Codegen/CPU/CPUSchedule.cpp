@@ -547,19 +547,12 @@ LogicalResult splitReductions(ModuleOp module, unsigned vectorBits) {
   return success();
 }
 
-LogicalResult checkVectorBits(ModuleOp module, unsigned vectorBits) {
-  if (vectorBits >= 128 && vectorBits % 128 == 0)
-    return success();
-  return module.emitError("vector-bits must be a multiple of 128, not ")
-         << vectorBits;
-}
-
 struct CPUSchedulePass : graft::impl::CPUScheduleBase<CPUSchedulePass> {
   using CPUScheduleBase::CPUScheduleBase;
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    if (failed(checkVectorBits(module, vectorBits)))
+    if (failed(graft::cpu::checkVectorBits(module, vectorBits)))
       return signalPassFailure();
     // Products the strategy has not seen get its choice now.
     graft::cpu::assignProductConfigs(module, vectorBits);
@@ -595,7 +588,7 @@ struct CPUVectorizePass : graft::impl::CPUVectorizeBase<CPUVectorizePass> {
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    if (failed(checkVectorBits(module, vectorBits)) ||
+    if (failed(graft::cpu::checkVectorBits(module, vectorBits)) ||
         failed(vectorizeElementwise(module, vectorBits)))
       return signalPassFailure();
   }

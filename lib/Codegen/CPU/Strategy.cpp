@@ -79,6 +79,14 @@ LoweringConfigAttr graft::cpu::loweringConfig(Operation *op) {
   return op->getAttrOfType<LoweringConfigAttr>(kLoweringConfigAttrName);
 }
 
+LogicalResult graft::cpu::checkVectorBits(ModuleOp module,
+                                          unsigned vectorBits) {
+  if (vectorBits >= 128 && vectorBits % 128 == 0)
+    return success();
+  return module.emitError("vector-bits must be a multiple of 128, not ")
+         << vectorBits;
+}
+
 void graft::cpu::assignProductConfigs(ModuleOp module, unsigned vectorBits) {
   module.walk([&](linalg::GenericOp op) {
     if (!op->hasAttr(GraftDialect::ContractionAttrHelper::getNameStr()) ||
@@ -95,11 +103,8 @@ struct CPUStrategyPass : graft::impl::CPUStrategyBase<CPUStrategyPass> {
   using CPUStrategyBase::CPUStrategyBase;
 
   void runOnOperation() override {
-    if (vectorBits < 128 || vectorBits % 128) {
-      getOperation().emitError("vector-bits must be a multiple of 128, not ")
-          << vectorBits;
+    if (failed(checkVectorBits(getOperation(), vectorBits)))
       return signalPassFailure();
-    }
     assignProductConfigs(getOperation(), vectorBits);
   }
 };
