@@ -1,0 +1,490 @@
+//===- Expressions.cpp - Expressions, indexing and calls --------------------===//
+//
+// Evaluation of expressions: numbers and names at compile time, tensor
+// arithmetic as graft ops, indexing and slicing, and call dispatch.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Gen.h"
+#include "llvm/ADT/STLExtras.h"
+#include <cmath>
+
+using namespace graft;
+using namespace graft::frontend;
+
+//===----------------------------------------------------------------------===//
+// Expressions
+//===----------------------------------------------------------------------===//
+
+bool Gen::spend(uint64_t &counter, uint64_t limit, Loc l, const char *what,
+                const char *flag) {
+  if (++counter <= limit && !overBudget)
+    return true;
+  if (!overBudget) {
+    error(l, "the model is too large to build: more than " + Twine(limit) +
+                 " " + what +
+                 " (functions are inlined and loops unrolled at compile time)");
+    note(l, "hint: look for a loop or a chain of function calls that "
+            "multiplies the work; if the model really is this large, raise "
+            "the limit with " + Twine(flag) + "=N");
+  }
+  overBudget = true;
+  return false;
+}
+
+FailureOr<Val> Gen::eval(const Expr &e) {
+  if (!spend(evaluations, options.maxEvaluations, e.loc,
+             "expression evaluations", "--max-evaluations"))
+    return failure();
+  switch (e.kind) {
+  case ExprKind::Number:
+    return Val::number(e.number, e.isInt);
+  case ExprKind::String:
+    return Val::string(e.name);
+  case ExprKind::Bool:
+    return Val::boolean(e.boolean);
+  case ExprKind::None:
+    return Val();
+  case ExprKind::Name: {
+    if (Val *v = scope->lookup(e.name)) {
+      if (v->k == Val::K::Poison)
+        return failure();
+      return *v;
+    }
+    auto m = modules.find(e.name);
+    if (m != modules.end()) {
+      Val r;
+      r.k = Val::K::ModType;
+      r.mod = m->second;
+      r.str = e.name;
+      return r;
+    }
+    static const char *const builtinModules[] = {
+        "Linear", "Conv2d", "LayerNorm", "BatchNorm1d", "BatchNorm2d",
+        "Embedding", "Dropout", "Sequential", "GELU", "MaxPool2d", "Flatten"};
+    if (llvm::is_contained(builtinModules, e.name) ||
+        unaryBindings().modules.count(e.name)) {
+      Val r;
+      r.k = Val::K::ModType;
+      r.builtinModule = e.name;
+      r.str = e.name;
+      return r;
+    }
+    // Bare built-in function names are resolved by evalCall.
+    unknownName(e.loc, e.name);
+    return failure();
+  }
+  case ExprKind::Unary: {
+    auto v = eval(*e.lhs);
+    if (failed(v))
+      return failure();
+    if (e.op == "+")
+      return *v;
+    if (v->k == Val::K::Num)
+      return Val::number(-v->num, v->isInt);
+    auto t = asFloatTensor(*v, e.lhs->loc, "neg");
+    if (failed(t))
+      return failure();
+    auto r = make<NegOp>(e.loc, "neg", {*t}, {}, t->getType());
+    return failed(r) ? FailureOr<Val>(failure()) : Val::tensor(*r);
+  }
+  case ExprKind::Binary:
+    return evalBinary(e);
+  case ExprKind::Call:
+    return evalCall(e);
+  case ExprKind::Member:
+    return evalMember(e);
+  case ExprKind::Index:
+    return evalIndex(e);
+  case ExprKind::Slice:
+    error(e.loc, "a slice is only allowed inside '[...]'");
+    return failure();
+  case ExprKind::List:
+  case ExprKind::Tuple: {
+    std::vector<Val> items;
+    for (const Arg &a : e.args) {
+      auto v = eval(*a.value);
+      if (failed(v))
+        return failure();
+      items.push_back(std::move(*v));
+    }
+    return Val::listOf(std::move(items));
+  }
+  case ExprKind::ListComp: {
+    auto iterable = eval(*e.rhs);
+    if (failed(iterable))
+      return failure();
+    if (iterable->k != Val::K::List) {
+      error(e.rhs->loc, "expected a list or range(...) to iterate over, got " +
+                            kindName(*iterable));
+      return failure();
+    }
+    std::vector<Val> items;
+    for (const Val &item : *iterable->list) {
+      bind(e.name, item);
+      auto v = eval(*e.lhs);
+      if (failed(v))
+        return failure();
+      items.push_back(std::move(*v));
+    }
+    return Val::listOf(std::move(items));
+  }
+  }
+  return failure();
+}
+
+FailureOr<Val> Gen::evalBinary(const Expr &e) {
+  auto a = eval(*e.lhs);
+  if (failed(a))
+    return failure();
+  auto b = eval(*e.rhs);
+  if (failed(b))
+    return failure();
+  StringRef op = e.op;
+  // Compile-time arithmetic on numbers (dims, module arguments).
+  if (a->k == Val::K::Num && b->k == Val::K::Num) {
+    double x = a->num, y = b->num;
+    bool ints = a->isInt && b->isInt;
+    if (op == "+") return Val::number(x + y, ints);
+    if (op == "-") return Val::number(x - y, ints);
+    if (op == "*") return Val::number(x * y, ints);
+    if (op == "**") return Val::number(std::pow(x, y), ints && y >= 0);
+    if (op == "/") {
+      if (y == 0) {
+        error(e.loc, "division by zero");
+        return failure();
+      }
+      return Val::number(x / y, false);
+    }
+    if (op == "<") return Val::boolean(x < y);
+    if (op == "<=") return Val::boolean(x <= y);
+    if (op == ">") return Val::boolean(x > y);
+    if (op == ">=") return Val::boolean(x >= y);
+    if (op == "==") return Val::boolean(x == y);
+    if (op == "!=") return Val::boolean(x != y);
+    error(e.loc, "unsupported operand types for " + op + ": numbers");
+    return failure();
+  }
+  auto pair = promotePair(*a, e.lhs->loc, *b, e.rhs->loc, op);
+  if (failed(pair))
+    return failure();
+  auto [x, y] = *pair;
+  FailureOr<Value> r = failure();
+  auto isCompare = llvm::StringSwitch<std::optional<ComparePredicate>>(op)
+                       .Case("<", ComparePredicate::lt)
+                       .Case("<=", ComparePredicate::le)
+                       .Case(">", ComparePredicate::gt)
+                       .Case(">=", ComparePredicate::ge)
+                       .Case("==", ComparePredicate::eq)
+                       .Case("!=", ComparePredicate::ne)
+                       .Default(std::nullopt);
+  if (isCompare) {
+    r = make<CompareOp>(
+        e.loc, op, {x, y},
+        {attr("predicate", ComparePredicateAttr::get(&ctx, *isCompare))});
+    return failed(r) ? FailureOr<Val>(failure()) : Val::tensor(*r);
+  }
+  for (Value v : {x, y})
+    if (!mlir::isa<mlir::FloatType>(typeOf(v).getElementType())) {
+      error(e.loc, "operator " + op +
+                       " expects floating-point tensors, got " +
+                       typeStr(x) + " and " + typeStr(y));
+      hint("Graft does not promote types; convert with x.float()");
+      return failure();
+    }
+  if (op == "+") r = make<AddOp>(e.loc, "add", {x, y});
+  else if (op == "-") r = make<SubOp>(e.loc, "sub", {x, y});
+  else if (op == "*") r = make<MulOp>(e.loc, "mul", {x, y});
+  else if (op == "/") r = make<DivOp>(e.loc, "div", {x, y});
+  else if (op == "**") r = make<PowOp>(e.loc, "pow", {x, y});
+  else if (op == "@") r = make<MatmulOp>(e.loc, "matmul", {x, y});
+  if (failed(r))
+    return failure();
+  return Val::tensor(*r);
+}
+
+FailureOr<Val> Gen::evalMember(const Expr &e) {
+  auto base = eval(*e.lhs);
+  if (failed(base))
+    return failure();
+  if (base->k == Val::K::Inst) {
+    if (Val *v = base->inst->scope.vars.count(e.name)
+                     ? &base->inst->scope.vars[e.name]
+                     : nullptr)
+      return *v;
+    if (!base->inst->children.empty()) {
+      unsigned idx;
+      if (!StringRef(e.name).getAsInteger(10, idx) &&
+          idx < base->inst->children.size()) {
+        Val r;
+        r.k = Val::K::Inst;
+        r.inst = base->inst->children[idx];
+        return r;
+      }
+    }
+    error(e.loc, "'" + base->inst->typeName + "' object has no attribute '" +
+                     e.name + "'");
+    return failure();
+  }
+  if (base->k == Val::K::List) {
+    unsigned idx;
+    if (!StringRef(e.name).getAsInteger(10, idx) && idx < base->list->size())
+      return (*base->list)[idx];
+  }
+  if (base->k == Val::K::Tensor) {
+    RankedTensorType t = typeOf(base->t);
+    if (e.name == "shape") {
+      std::vector<Val> dims;
+      for (int64_t d : t.getShape())
+        dims.push_back(Val::number(d, true));
+      return Val::listOf(std::move(dims));
+    }
+    if (e.name == "ndim")
+      return Val::number(t.getRank(), true);
+    if (e.name == "T") {
+      if (t.getRank() != 2) {
+        error(e.loc, ".T expects a 2-D tensor, got " + typeStr(base->t));
+        return failure();
+      }
+      // PyTorch's x.T is x.permute(1, 0) (PermuteBackward0), while
+      // x.transpose(0, 1) is TransposeBackward0: keep them apart in the IR.
+      auto r = make<PermuteOp>(
+          e.loc, "permute", {base->t},
+          {attr("dims", builder.getDenseI64ArrayAttr({1, 0}))});
+      return failed(r) ? FailureOr<Val>(failure()) : Val::tensor(*r);
+    }
+  }
+  error(e.loc, Twine(kindName(*base)) + " has no attribute '" + e.name + "'");
+  return failure();
+}
+
+FailureOr<Val> Gen::evalIndex(const Expr &e) {
+  auto base = eval(*e.lhs);
+  if (failed(base))
+    return failure();
+  if (base->k == Val::K::List || (base->k == Val::K::Inst &&
+                                  !base->inst->children.empty())) {
+    if (e.args.size() != 1 || e.args[0].value->kind == ExprKind::Slice) {
+      error(e.loc, "a list takes one integer index");
+      return failure();
+    }
+    auto i = eval(*e.args[0].value);
+    if (failed(i))
+      return failure();
+    auto idx = asInt(*i, e.args[0].loc, "the index");
+    if (failed(idx))
+      return failure();
+    int64_t n = base->k == Val::K::List ? base->list->size()
+                                        : base->inst->children.size();
+    int64_t k = *idx < 0 ? *idx + n : *idx;
+    if (k < 0 || k >= n) {
+      error(e.args[0].loc, "index " + Twine(*idx) +
+                               " is out of range for a list of " + Twine(n));
+      return failure();
+    }
+    if (base->k == Val::K::List)
+      return (*base->list)[k];
+    Val r;
+    r.k = Val::K::Inst;
+    r.inst = base->inst->children[k];
+    return r;
+  }
+  auto x = asTensor(*base, e.lhs->loc, "indexing");
+  if (failed(x))
+    return failure();
+  Value cur = *x;
+  int64_t rank = typeOf(cur).getRank();
+  if (static_cast<int64_t>(e.args.size()) > rank) {
+    error(e.loc, "too many indices for tensor of dimension " + Twine(rank));
+    return failure();
+  }
+  // Integer indices select (slice of one, then reshape away the dim).
+  llvm::SmallVector<int64_t> dropDims;
+  for (auto [dim, a] : llvm::enumerate(e.args)) {
+    const Expr &item = *a.value;
+    int64_t size = typeOf(cur).getDimSize(dim);
+    int64_t start = 0, end = size, step = 1;
+    auto bound = [&](const ExprPtr &p, int64_t &out) -> LogicalResult {
+      if (!p)
+        return success();
+      auto v = eval(*p);
+      if (failed(v))
+        return failure();
+      auto i = asInt(*v, p->loc, "a slice bound");
+      if (failed(i))
+        return failure();
+      out = *i;
+      return success();
+    };
+    if (item.kind == ExprKind::Slice) {
+      if (failed(bound(item.start, start)) || failed(bound(item.end, end)) ||
+          failed(bound(item.step, step)))
+        return failure();
+      if (step <= 0) {
+        error(item.loc, "slice step must be positive");
+        return failure();
+      }
+      // Python slice semantics: negative bounds count from the end, then
+      // clamp.
+      if (start < 0) start += size;
+      if (end < 0) end += size;
+      start = std::clamp<int64_t>(start, 0, size);
+      end = std::clamp<int64_t>(end, 0, size);
+      if (start == 0 && end == size && step == 1)
+        continue;
+    } else {
+      auto v = eval(item);
+      if (failed(v))
+        return failure();
+      auto i = asInt(*v, item.loc, "an index");
+      if (failed(i))
+        return failure();
+      int64_t k = *i < 0 ? *i + size : *i;
+      if (k < 0 || k >= size) {
+        error(item.loc, "index " + Twine(*i) + " is out of bounds for "
+                        "dimension " + Twine(dim) + " with size " +
+                        Twine(size));
+        return failure();
+      }
+      start = k;
+      end = k + 1;
+      dropDims.push_back(dim);
+    }
+    auto r = make<SliceOp>(item.loc, "slice", {cur},
+                           {attr("dim", builder.getI64IntegerAttr(dim)),
+                            attr("start", builder.getI64IntegerAttr(start)),
+                            attr("end", builder.getI64IntegerAttr(end)),
+                            attr("step", builder.getI64IntegerAttr(step))});
+    if (failed(r))
+      return failure();
+    cur = *r;
+  }
+  if (!dropDims.empty()) {
+    llvm::SmallVector<int64_t> shape;
+    for (auto [i, d] : llvm::enumerate(typeOf(cur).getShape()))
+      if (!llvm::is_contained(dropDims, static_cast<int64_t>(i)))
+        shape.push_back(d);
+    return reshape(cur, shape, e.loc, "select");
+  }
+  return Val::tensor(cur);
+}
+
+FailureOr<Val> Gen::reshape(Value x, llvm::ArrayRef<int64_t> shapeIn, Loc l,
+                            StringRef pyName) {
+  llvm::SmallVector<int64_t> shape(shapeIn);
+  int64_t n = sh::numel(typeOf(x).getShape());
+  int64_t known = 1, inferred = -1;
+  for (auto [i, d] : llvm::enumerate(shape)) {
+    if (d == -1) {
+      if (inferred >= 0) {
+        error(l, "only one dimension can be inferred");
+        return failure();
+      }
+      inferred = i;
+    } else if (d < 0 || d > kMaxDim) {
+      error(l, "invalid shape dimension " + Twine(d));
+      return failure();
+    } else {
+      known *= d;
+    }
+  }
+  if (inferred >= 0) {
+    if (known == 0 || n % known != 0) {
+      error(l, "shape '" + sh::str(shape) + "' is invalid for input of size " +
+                   Twine(n));
+      return failure();
+    }
+    shape[inferred] = n / known;
+  }
+  if (llvm::Error err = sh::reshape(typeOf(x).getShape(), shape)) {
+    error(l, pyName + ": " + llvm::toString(std::move(err)));
+    return failure();
+  }
+  auto r = make<ReshapeOp>(
+      l, pyName, {x}, {},
+      RankedTensorType::get(shape, typeOf(x).getElementType()));
+  return failed(r) ? FailureOr<Val>(failure()) : Val::tensor(*r);
+}
+
+
+FailureOr<Val> Gen::evalCall(const Expr &e) {
+  const Expr &callee = *e.lhs;
+  // Methods: x.relu(), blocks[0](x) is handled below as a value call.
+  if (callee.kind == ExprKind::Member) {
+    auto self = eval(*callee.lhs);
+    if (failed(self))
+      return failure();
+    if (self->k == Val::K::Tensor) {
+      auto args = evalArgs(e.args);
+      if (failed(args))
+        return failure();
+      return callMethod(*self, callee.lhs->loc, callee.name, *args, callee.loc,
+                        callee.lhs.get());
+    }
+    if (self->k == Val::K::Inst) {
+      Instance &inst = *self->inst;
+      if (inst.decl) {
+        for (const StmtPtr &s : inst.decl->body)
+          if (s->kind == StmtKind::Def && s->func->name == callee.name) {
+            auto args = evalArgs(e.args);
+            if (failed(args))
+              return failure();
+            return callFunction(*s->func, &inst.scope, *args, e.loc, &inst);
+          }
+      }
+      if (callee.name == "requires_grad_") {
+        auto args = evalArgs(e.args);
+        if (failed(args))
+          return failure();
+        auto b = bindArgs("requires_grad_", {"requires_grad"}, 0, *args, e.loc);
+        if (failed(b))
+          return failure();
+        bool on = true;
+        if (b->has("requires_grad")) {
+          auto v = asBool(b->get("requires_grad"), b->locOf("requires_grad"),
+                          "requires_grad");
+          if (failed(v))
+            return failure();
+          on = *v;
+        }
+        // module.requires_grad_(False) freezes every parameter under it.
+        for (ParamOp p : model.getBody().getOps<ParamOp>())
+          if (StringRef(p.getName()).starts_with(inst.prefix))
+            p.setFrozen(!on);
+        return Val();
+      }
+    }
+  }
+  if (callee.kind == ExprKind::Name && !scope->lookup(callee.name) &&
+      !modules.count(callee.name)) {
+    // A built-in function.
+    auto args = evalArgs(e.args);
+    if (failed(args))
+      return failure();
+    return callBuiltin(callee.name, *args, e.loc);
+  }
+  auto fnVal = eval(callee);
+  if (failed(fnVal))
+    return failure();
+  auto args = evalArgs(e.args);
+  if (failed(args))
+    return failure();
+  switch (fnVal->k) {
+  case Val::K::Func:
+    return callFunction(*fnVal->fn, fnVal->fnScope, *args, e.loc, nullptr);
+  case Val::K::Inst:
+    return callInstance(*fnVal->inst, *args, e.loc);
+  case Val::K::ModType:
+    error(e.loc, "module '" + fnVal->str +
+                     "' can only be instantiated by assigning it to a name "
+                     "in a model or module body (name = " + fnVal->str +
+                     "(...))");
+    hint("instances get their state_dict names from the name they are "
+         "assigned to");
+    return failure();
+  default:
+    error(e.loc, Twine("'") + kindName(*fnVal) + "' object is not callable");
+    return failure();
+  }
+}
+

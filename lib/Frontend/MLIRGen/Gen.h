@@ -1,0 +1,431 @@
+//===- Gen.h - The model-file generator's state and helpers -----*- C++ -*-===//
+//
+// Private to lib/Frontend/MLIRGen: the compile-time values of the language
+// (Val), scopes and module instances, and the generator class whose members
+// are defined by concern across this folder:
+//
+//   MLIRGen.cpp      models, the driver, conversions and argument binding
+//   Expressions.cpp  expressions, indexing, calls
+//   Builtins.cpp     built-in functions (the table in Builtins.def)
+//   Factories.cpp    tensors made at compile time (arange, zeros, tril, ...)
+//   Methods.cpp      tensor methods and in-place updates
+//   Modules.cpp      built-in and user modules, user functions
+//   Statements.cpp   statements and blocks
+//   TrainBlock.cpp   the train block: backward, optimizer, schedule
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef GRAFT_LIB_FRONTEND_MLIRGEN_GEN_H
+#define GRAFT_LIB_FRONTEND_MLIRGEN_GEN_H
+
+#include "graft/Dialect/Graft/IR/GraftOps.h"
+#include "graft/Dialect/Graft/IR/ShapeFunctions.h"
+#include "graft/Frontend/AST.h"
+#include "graft/Frontend/Diagnostics.h"
+#include "graft/Frontend/MLIRGen.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Diagnostics.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/ADT/Twine.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace graft::frontend {
+
+using llvm::SMLoc;
+using llvm::StringRef;
+using llvm::Twine;
+using mlir::failure;
+using mlir::FailureOr;
+using mlir::LogicalResult;
+using mlir::NamedAttribute;
+using mlir::RankedTensorType;
+using mlir::success;
+using mlir::Type;
+using mlir::Value;
+namespace sh = graft::shape;
+
+
+//===----------------------------------------------------------------------===//
+// Compile-time values
+//===----------------------------------------------------------------------===//
+
+struct Instance;
+struct Scope;
+
+/// What a name denotes while the model is being built.
+struct Val {
+  enum class K {
+    None, Num, Bool, Str, Tensor, Inst, List, Func, ModType, Poison
+  } k = K::None;
+  double num = 0;
+  bool isInt = false;
+  bool b = false;
+  std::string str;
+  Value t;
+  std::shared_ptr<Instance> inst;
+  std::shared_ptr<std::vector<Val>> list;
+  const FunctionDecl *fn = nullptr;
+  Scope *fnScope = nullptr;    ///< Where a function's free names resolve.
+  const ModuleDecl *mod = nullptr; ///< ModType: a user module...
+  std::string builtinModule;       ///< ...or a built-in one (Linear, ...).
+
+  static Val number(double v, bool isInt) {
+    Val r;
+    r.k = K::Num;
+    r.num = v;
+    r.isInt = isInt;
+    return r;
+  }
+  static Val boolean(bool v) {
+    Val r;
+    r.k = K::Bool;
+    r.b = v;
+    return r;
+  }
+  static Val string(StringRef s) {
+    Val r;
+    r.k = K::Str;
+    r.str = s.str();
+    return r;
+  }
+  static Val tensor(Value v) {
+    Val r;
+    r.k = K::Tensor;
+    r.t = v;
+    return r;
+  }
+  static Val poison() {
+    Val r;
+    r.k = K::Poison;
+    return r;
+  }
+  static Val listOf(std::vector<Val> items) {
+    Val r;
+    r.k = K::List;
+    r.list = std::make_shared<std::vector<Val>>(std::move(items));
+    return r;
+  }
+};
+
+inline std::string fmt(double v) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << v;
+  return s;
+}
+
+inline StringRef kindName(const Val &v) {
+  switch (v.k) {
+  case Val::K::None: return "None";
+  case Val::K::Num: return v.isInt ? "an integer" : "a number";
+  case Val::K::Bool: return "a bool";
+  case Val::K::Str: return "a string";
+  case Val::K::Tensor: return "a tensor";
+  case Val::K::Inst: return "a module instance";
+  case Val::K::List: return "a list";
+  case Val::K::Func: return "a function";
+  case Val::K::ModType: return "a module type";
+  case Val::K::Poison: return "an erroneous value";
+  }
+  return "a value";
+}
+
+struct Scope {
+  llvm::StringMap<Val> vars;
+  Scope *parent = nullptr;
+
+  Val *lookup(StringRef name) {
+    for (Scope *s = this; s; s = s->parent) {
+      auto it = s->vars.find(name);
+      if (it != s->vars.end())
+        return &it->second;
+    }
+    return nullptr;
+  }
+};
+
+/// A module instance: its state_dict prefix and its attributes (parameters,
+/// submodules, configuration numbers).
+struct Instance {
+  std::string prefix; ///< "blocks.0.attn." ("" for the model itself)
+  std::string typeName;
+  const ModuleDecl *decl = nullptr; ///< Null for built-in modules.
+  Scope scope;
+  std::vector<std::shared_ptr<Instance>> children; ///< Sequential
+};
+
+/// One evaluated call argument.
+struct CallArg {
+  std::string keyword;
+  Loc loc;
+  Val value;
+};
+
+/// Arguments bound to a signature by name.
+struct Bound {
+  llvm::StringMap<Val> values;
+  llvm::StringMap<Loc> locs;
+  Loc callLoc;
+  bool has(StringRef n) const {
+    auto it = values.find(n);
+    return it != values.end() && it->second.k != Val::K::None;
+  }
+  const Val &get(StringRef n) const { return values.find(n)->second; }
+  Loc locOf(StringRef n) const {
+    auto it = locs.find(n);
+    return it == locs.end() ? callLoc : it->second;
+  }
+};
+
+enum class GradMode { Grad, NoGrad, Inference };
+
+using graft::shape::kMaxDim;
+
+/// Names assigned inside a no_grad / inference block, yielded at its end.
+struct RegionFrame {
+  Scope *scope;
+  std::vector<std::string> assigned; ///< In order of first assignment.
+  llvm::StringSet<> seen;
+};
+
+/// `return` inside a function body.
+struct ReturnSignal {
+  bool returned = false;
+  Val value;
+};
+
+//===----------------------------------------------------------------------===//
+// The generator
+//===----------------------------------------------------------------------===//
+
+inline InitAttr makeInit(mlir::MLIRContext *ctx, InitKind kind,
+                         llvm::ArrayRef<NamedAttribute> args = {}) {
+  return InitAttr::get(ctx, kind,
+                       args.empty() ? mlir::DictionaryAttr()
+                                    : mlir::DictionaryAttr::get(ctx, args));
+}
+
+class Gen {
+public:
+  Gen(mlir::MLIRContext &ctx, Diagnostics &diags, const GenOptions &options)
+      : ctx(ctx), builder(&ctx), diags(diags), options(options) {}
+
+  mlir::OwningOpRef<mlir::ModuleOp>
+  run(llvm::ArrayRef<std::unique_ptr<Program>> programs);
+
+private:
+  // Diagnostics and locations.
+  void error(Loc l, const Twine &msg) { diags.error(l.ptr, msg); }
+  void note(Loc l, const Twine &msg) { diags.note(l.ptr, msg); }
+  void hint(const Twine &msg) { diags.note(SMLoc(), msg); }
+  mlir::Location L(Loc l);
+
+  // Declarations.
+  void declareGlobals(const Program &p);
+  void genModel(const ModelDecl &m);
+  LogicalResult genBlock(const Block &block, ReturnSignal *ret);
+  LogicalResult genStmt(const Stmt &s, ReturnSignal *ret);
+  LogicalResult genInput(const Stmt &s);
+  LogicalResult genParamOrBuffer(const Stmt &s);
+  LogicalResult genAssign(const Stmt &s);
+  LogicalResult genFreeze(const Stmt &s);
+  LogicalResult genOutput(const Stmt &s);
+  LogicalResult genGradMode(const Stmt &s);
+  LogicalResult genFor(const Stmt &s, ReturnSignal *ret);
+  LogicalResult genTrain(const Stmt &s);
+  void bind(StringRef name, Val v);
+  FailureOr<RankedTensorType> evalType(const TypeSpec &t);
+  FailureOr<InitAttr> evalInit(const Expr *e, StringRef what);
+  void insertDecl(mlir::Operation *op);
+  bool canDeclare(Loc l, StringRef what);
+
+  // Modules.
+  FailureOr<Val> instantiate(const Expr &e, const std::string &prefix);
+  FailureOr<Val> instantiateBuiltin(StringRef type, std::vector<CallArg> &args,
+                                    Loc loc, const std::string &prefix);
+  FailureOr<Val> callInstance(Instance &inst, std::vector<CallArg> &args,
+                              Loc loc);
+  FailureOr<Val> callFunction(const FunctionDecl &fn, Scope *parent,
+                              std::vector<CallArg> &args, Loc loc,
+                              Instance *self);
+  Value declParam(Loc loc, StringRef name, RankedTensorType type, InitAttr init);
+  Value declBuffer(Loc loc, StringRef name, RankedTensorType type,
+                   InitAttr init);
+  void checkUniqueName(Loc loc, StringRef name);
+
+  // Expressions.
+  FailureOr<Val> eval(const Expr &e);
+  FailureOr<Val> evalCall(const Expr &e);
+  FailureOr<std::vector<CallArg>> evalArgs(const std::vector<Arg> &args);
+  FailureOr<Val> evalBinary(const Expr &e);
+  FailureOr<Val> evalIndex(const Expr &e);
+  FailureOr<Val> evalMember(const Expr &e);
+  FailureOr<Val> callBuiltin(StringRef name, std::vector<CallArg> &args,
+                             Loc loc);
+  FailureOr<Val> callMethod(Val self, Loc selfLoc, StringRef name,
+                            std::vector<CallArg> &args, Loc loc,
+                            const Expr *selfExpr);
+  FailureOr<Bound> bindArgs(StringRef fn, llvm::ArrayRef<StringRef> names,
+                            size_t required, std::vector<CallArg> &args,
+                            Loc loc);
+  void unknownName(Loc l, StringRef name);
+
+  // Conversions.
+  FailureOr<Value> asTensor(const Val &v, Loc l, StringRef what);
+  /// The tensors bound to `input`, `weight` and, when given, `bias`
+  /// (linear's and conv2d's operands).
+  FailureOr<llvm::SmallVector<Value>> inputWeightBias(const Bound &b);
+  FailureOr<Value> asFloatTensor(const Val &v, Loc l, StringRef fn);
+  FailureOr<int64_t> asInt(const Val &v, Loc l, StringRef what);
+  FailureOr<double> asNumber(const Val &v, Loc l, StringRef what);
+  FailureOr<bool> asBool(const Val &v, Loc l, StringRef what);
+  FailureOr<std::string> asString(const Val &v, Loc l, StringRef what);
+  FailureOr<llvm::SmallVector<int64_t>> asIntList(const Val &v, Loc l,
+                                                  StringRef what);
+  FailureOr<int64_t> normDim(int64_t dim, int64_t rank, Loc l);
+  Value scalar(double v, Type elt, Loc l);
+  /// The element type a dtype name stands for ("f32", "float32", "long",
+  /// ...), or null.
+  Type elementTypeNamed(StringRef name);
+  /// arange, zeros, ones, full (and their _like forms), tril and triu:
+  /// tensors made at compile time; nullopt for another name.
+  std::optional<FailureOr<Val>>
+  createTensor(StringRef name, std::vector<CallArg> &args, Loc loc);
+  FailureOr<std::pair<Value, Value>> promotePair(const Val &a, Loc la,
+                                                 const Val &b, Loc lb,
+                                                 StringRef op);
+
+  // Ops.
+  template <typename OpTy>
+  FailureOr<Value> make(Loc l, StringRef pyName, mlir::ValueRange operands,
+                        llvm::ArrayRef<NamedAttribute> attrs = {},
+                        Type resultType = {});
+  template <typename OpTy>
+  FailureOr<Val> unary(Bound &a, Loc l, StringRef pyName);
+  /// The unary rows of GraftOps.td, by the names the language knows them
+  /// by: functions and methods (`relu`), in-place methods (`relu_`) and
+  /// torch.nn modules (`ReLU`, by the function it applies).
+  struct UnaryBindings {
+    llvm::StringMap<FailureOr<Val> (*)(Gen &, Bound &, Loc, StringRef)>
+        functions;
+    llvm::StringMap<Value (*)(mlir::OpBuilder &, mlir::Location, Value)>
+        inPlace;
+    llvm::StringMap<std::string> modules;
+  };
+  static const UnaryBindings &unaryBindings();
+  /// Rebinds every name in scope that denotes the tensor `from` to `to`:
+  /// after an in-place op, all names of the tensor see the new version.
+  void rebindTensor(Value from, Value to);
+  FailureOr<Val> inPlace(StringRef name, Val self, const Expr *selfExpr,
+                         Loc selfLoc, std::vector<CallArg> &args, Loc loc);
+  FailureOr<Val> reshape(Value x, llvm::ArrayRef<int64_t> shape, Loc l,
+                         StringRef pyName);
+  NamedAttribute attr(StringRef name, mlir::Attribute a) {
+    return builder.getNamedAttr(name, a);
+  }
+  RankedTensorType typeOf(Value v) {
+    return mlir::cast<RankedTensorType>(v.getType());
+  }
+  std::string typeStr(Value v);
+
+  mlir::MLIRContext &ctx;
+  mlir::OpBuilder builder;
+  Diagnostics &diags;
+  const GenOptions &options;
+
+  Scope globals;
+  llvm::StringMap<const ModuleDecl *> modules;
+  llvm::StringSet<> usedDimOverrides;
+
+  // The model being generated.
+  ModelOp model;
+  mlir::Operation *lastDecl = nullptr;
+  Scope *scope = nullptr;
+  std::string prefix;        ///< state_dict prefix of declarations
+  bool declaring = false;    ///< in a model body or a module's __init__
+  GradMode mode = GradMode::Grad;
+  std::vector<RegionFrame> regions;
+  unsigned callDepth = 0;
+  /// Work done so far: functions are inlined and loops unrolled at compile
+  /// time, so a few lines can ask for astronomically much (a chain of
+  /// functions that each call the previous twice). Past the budget, one
+  /// located error, and everything after fails quietly.
+  uint64_t evaluations = 0, opsBuilt = 0;
+  bool overBudget = false;
+  bool spend(uint64_t &counter, uint64_t limit, Loc l, const char *what,
+             const char *flag);
+  std::vector<std::pair<Loc, std::string>> frozenPatterns;
+  Value loss;
+  Loc lossLoc;
+  /// Inputs, parameters and buffers of the model, by name.
+  llvm::StringMap<Loc> declared;
+  /// The random stream of the next graft.dropout of the model: every
+  /// dropout the front-end emits (each call, each application of a Dropout
+  /// instance, each unrolled iteration, each inlined function call) draws
+  /// its own mask, as PyTorch draws fresh randomness per call. Numbered in
+  /// program order from 0, so the numbering, and with it the masks of a
+  /// step, depend only on the source (a resumed run reproduces them).
+  int64_t nextRandomStream = 0;
+};
+
+
+//===----------------------------------------------------------------------===//
+// Op construction
+//===----------------------------------------------------------------------===//
+
+/// Builds `OpTy`. Result types come from the op's own inference where it has
+/// one; its error (shapes, dtypes) is reported at `l` under the PyTorch name
+/// instead of aborting the builder.
+template <typename OpTy>
+FailureOr<Value> Gen::make(Loc l, StringRef pyName, mlir::ValueRange operands,
+                           llvm::ArrayRef<NamedAttribute> attrs,
+                           Type resultType) {
+  if (!spend(opsBuilt, options.maxOps, l, "operations", "--max-ops"))
+    return failure();
+  mlir::Location loc = L(l);
+  llvm::SmallVector<Type> types;
+  if constexpr (OpTy::template hasTrait<mlir::InferTypeOpInterface::Trait>()) {
+    std::string message;
+    bool ok;
+    {
+      mlir::ScopedDiagnosticHandler capture(&ctx, [&](mlir::Diagnostic &d) {
+        if (message.empty())
+          message = d.str();
+        return success();
+      });
+      auto dict = mlir::DictionaryAttr::get(&ctx, attrs);
+      typename OpTy::Properties props;
+      mlir::OperationName(OpTy::getOperationName(), &ctx)
+          .populateDefaultProperties(mlir::OpaqueProperties(&props));
+      ok = succeeded(OpTy::setPropertiesFromAttr(
+               props, dict, [&] { return mlir::emitError(loc); })) &&
+           succeeded(OpTy::inferReturnTypes(&ctx, loc, operands, dict,
+                                            mlir::OpaqueProperties(&props),
+                                            {}, types));
+    }
+    if (!ok) {
+      // "'graft.matmul' op matmul shapes ..." -> "matmul: matmul shapes ...".
+      StringRef msg(message);
+      std::string opPrefix = ("'" + OpTy::getOperationName() + "' op ").str();
+      msg.consume_front(opPrefix);
+      error(l, pyName + ": " + msg);
+      return failure();
+    }
+  } else {
+    types.push_back(resultType);
+  }
+  auto op = OpTy::create(builder, loc, types, operands, attrs);
+  return op->getResult(0);
+}
+
+
+} // namespace graft::frontend
+
+#endif

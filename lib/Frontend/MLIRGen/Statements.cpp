@@ -1,0 +1,525 @@
+//===- Statements.cpp - Statements and blocks -------------------------------===//
+//
+// Declarations (dim, input, param, buffer), assignment, freeze, output,
+// grad-mode blocks, loops, and the globals of a program.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Gen.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/Support/GlobPattern.h"
+
+using namespace graft;
+using namespace graft::frontend;
+
+//===----------------------------------------------------------------------===//
+// Statements
+//===----------------------------------------------------------------------===//
+
+void Gen::rebindTensor(Value from, Value to) {
+  for (Scope *s = scope; s; s = s->parent)
+    for (auto &entry : s->vars) {
+      if (entry.second.k != Val::K::Tensor || entry.second.t != from)
+        continue;
+      for (RegionFrame &f : regions)
+        if (f.scope == s && f.seen.insert(entry.first()).second)
+          f.assigned.push_back(entry.first().str());
+      entry.second.t = to;
+    }
+}
+
+void Gen::bind(StringRef name, Val v) {
+  for (RegionFrame &f : regions)
+    if (f.scope == scope)
+      if (f.seen.insert(name).second)
+        f.assigned.push_back(name.str());
+  scope->vars[name] = std::move(v);
+}
+
+Type Gen::elementTypeNamed(StringRef name) {
+  return llvm::StringSwitch<Type>(name)
+      .Cases({"f32", "float32", "float"}, builder.getF32Type())
+      .Cases({"f64", "float64", "double"}, builder.getF64Type())
+      .Cases({"bf16", "bfloat16"}, builder.getBF16Type())
+      .Cases({"i64", "int64", "long"}, builder.getI64Type())
+      .Cases({"i32", "int32", "int"}, builder.getI32Type())
+      .Cases({"i1", "bool"}, builder.getI1Type())
+      .Default(Type());
+}
+
+FailureOr<RankedTensorType> Gen::evalType(const TypeSpec &t) {
+  Type elt = elementTypeNamed(t.dtype);
+  if (!elt) {
+    error(t.loc, "unknown element type '" + t.dtype +
+                     "'; expected f32, f64, bf16, i64, i32 or bool");
+    return failure();
+  }
+  llvm::SmallVector<int64_t> shape;
+  for (const ExprPtr &d : t.dims) {
+    auto v = eval(*d);
+    if (failed(v))
+      return failure();
+    auto n = asInt(*v, d->loc, "a dimension");
+    if (failed(n))
+      return failure();
+    if (*n <= 0 || *n > kMaxDim) {
+      error(d->loc, "dimension sizes must be positive and at most 2^31, got " +
+                        Twine(*n));
+      return failure();
+    }
+    shape.push_back(*n);
+  }
+  return RankedTensorType::get(shape, elt);
+}
+
+FailureOr<InitAttr> Gen::evalInit(const Expr *e, StringRef what) {
+  if (!e)
+    return makeInit(&ctx, InitKind::zeros);
+  std::string kindName;
+  const std::vector<Arg> *args = nullptr;
+  static const std::vector<Arg> none;
+  if (e->kind == ExprKind::Name) {
+    kindName = e->name;
+    args = &none;
+  } else if (e->kind == ExprKind::Call && e->lhs->kind == ExprKind::Name) {
+    kindName = e->lhs->name;
+    args = &e->args;
+  } else {
+    error(e->loc, "expected an initialiser such as zeros, ones, normal(std=0.02) "
+                  "or kaiming_uniform(a=sqrt(5)) for " + what);
+    return failure();
+  }
+  StringRef k = StringRef(kindName).rtrim('_'); // torch.nn.init.normal_
+  auto kind = symbolizeInitKind(k);
+  if (!kind) {
+    error(e->loc, "unknown initialiser '" + kindName +
+                      "'; expected zeros, ones, constant, normal, uniform, "
+                      "kaiming_uniform, kaiming_normal, xavier_uniform or "
+                      "xavier_normal");
+    return failure();
+  }
+  auto evaluated = evalArgs(*args);
+  if (failed(evaluated))
+    return failure();
+  llvm::SmallVector<StringRef> names;
+  switch (*kind) {
+  case InitKind::zeros:
+  case InitKind::ones: break;
+  case InitKind::constant: names = {"value"}; break;
+  case InitKind::normal: names = {"mean", "std"}; break;
+  case InitKind::uniform: names = {"a", "b"}; break;
+  case InitKind::kaiming_uniform:
+  case InitKind::kaiming_normal: names = {"a", "mode", "nonlinearity"}; break;
+  case InitKind::xavier_uniform:
+  case InitKind::xavier_normal: names = {"gain"}; break;
+  }
+  auto b = bindArgs(k, names, *kind == InitKind::constant ? 1 : 0, *evaluated,
+                    e->loc);
+  if (failed(b))
+    return failure();
+  llvm::SmallVector<NamedAttribute> attrs;
+  for (StringRef n : names) {
+    if (!b->has(n))
+      continue;
+    const Val &v = b->get(n);
+    if (n == "mode" || n == "nonlinearity") {
+      auto s = asString(v, b->locOf(n), n);
+      if (failed(s))
+        return failure();
+      attrs.push_back(attr(n, builder.getStringAttr(*s)));
+    } else {
+      auto x = asNumber(v, b->locOf(n), n);
+      if (failed(x))
+        return failure();
+      attrs.push_back(attr(n, builder.getF64FloatAttr(*x)));
+    }
+  }
+  std::string message;
+  mlir::ScopedDiagnosticHandler capture(&ctx, [&](mlir::Diagnostic &d) {
+    if (message.empty())
+      message = d.str();
+    return success();
+  });
+  auto dict = attrs.empty() ? mlir::DictionaryAttr()
+                            : mlir::DictionaryAttr::get(&ctx, attrs);
+  InitAttr init = InitAttr::getChecked(
+      [&] { return mlir::emitError(L(e->loc)); }, &ctx, *kind, dict);
+  if (!init) {
+    error(e->loc, message);
+    return failure();
+  }
+  return init;
+}
+
+LogicalResult Gen::genInput(const Stmt &s) {
+  if (!canDeclare(s.loc, "inputs"))
+    return failure();
+  if (!prefix.empty()) {
+    error(s.loc, "inputs are declared in the model, not in a module");
+    return failure();
+  }
+  auto type = evalType(*s.type);
+  if (failed(type))
+    return failure();
+  if (s.requiresGrad && !mlir::isa<mlir::FloatType>(type->getElementType())) {
+    error(s.loc, "only Tensors of floating point dtype can require gradients "
+                 "(input '" + s.name + "' is " +
+                 llvm::StringRef(s.type->dtype) + ")");
+    hint("integer inputs such as labels and token ids never have "
+         "gradients; remove 'requires_grad' or declare a float dtype");
+    return failure();
+  }
+  if (auto it = declared.find(s.name); it != declared.end()) {
+    error(s.loc, "duplicate input '" + s.name + "'");
+    note(it->second, "previous declaration is here");
+    return failure();
+  }
+  if (scope->vars.count(s.name)) {
+    error(s.loc, "'" + s.name + "' is already defined");
+    return failure();
+  }
+  declared[s.name] = s.loc;
+  auto op = InputOp::create(builder, L(s.loc), *type, s.name, s.requiresGrad);
+  insertDecl(op);
+  bind(s.name, Val::tensor(op));
+  return success();
+}
+
+LogicalResult Gen::genParamOrBuffer(const Stmt &s) {
+  bool isParam = s.kind == StmtKind::Param;
+  if (!canDeclare(s.loc, isParam ? "parameters" : "buffers"))
+    return failure();
+  auto type = evalType(*s.type);
+  if (failed(type))
+    return failure();
+  if (isParam && !mlir::isa<mlir::FloatType>(type->getElementType())) {
+    error(s.type->loc, "Only Tensors of floating point and complex dtype can "
+                       "require gradients (parameter '" + s.name + "' is " +
+                       llvm::StringRef(s.type->dtype) + ")");
+    hint("use a buffer for integer state");
+    return failure();
+  }
+  if (isParam && !s.value) {
+    error(s.loc, "parameter '" + s.name + "' needs an initialiser (param " +
+                     s.name + ": TYPE = normal(std=0.02), zeros, ...)");
+    return failure();
+  }
+  auto init = evalInit(s.value.get(), "'" + s.name + "'");
+  if (failed(init))
+    return failure();
+  std::string full = prefix + s.name;
+  if (scope->vars.count(s.name)) {
+    error(s.loc, "'" + s.name + "' is already defined in this module");
+    return failure();
+  }
+  InitKind k = init->getKind();
+  bool needsFans = k == InitKind::kaiming_uniform ||
+                   k == InitKind::kaiming_normal ||
+                   k == InitKind::xavier_uniform || k == InitKind::xavier_normal;
+  if (needsFans && type->getRank() < 2) {
+    error(s.value->loc, "Fan in and fan out can not be computed for tensor "
+                        "with fewer than 2 dimensions");
+    hint(stringifyInitKind(k).str() + " needs a weight of rank 2 or more; use "
+                                "uniform or normal for biases");
+    return failure();
+  }
+  Value v = isParam ? declParam(s.loc, full, *type, *init)
+                    : declBuffer(s.loc, full, *type, *init);
+  bind(s.name, Val::tensor(v));
+  return success();
+}
+
+LogicalResult Gen::genAssign(const Stmt &s) {
+  if (s.targets.size() == 1) {
+    FailureOr<Val> v = declaring && regions.empty()
+                           ? instantiate(*s.value, prefix + s.targets[0] + ".")
+                           : eval(*s.value);
+    if (failed(v)) {
+      bind(s.targets[0], Val::poison());
+      return failure();
+    }
+    bind(s.targets[0], *v);
+    return success();
+  }
+  auto v = eval(*s.value);
+  if (failed(v)) {
+    for (const std::string &t : s.targets)
+      bind(t, Val::poison());
+    return failure();
+  }
+  if (v->k != Val::K::List || v->list->size() != s.targets.size()) {
+    error(s.loc, "cannot unpack " + Twine(kindName(*v)) + " into " +
+                     Twine(s.targets.size()) + " names");
+    for (const std::string &t : s.targets)
+      bind(t, Val::poison());
+    return failure();
+  }
+  for (auto [t, item] : llvm::zip(s.targets, *v->list))
+    bind(t, item);
+  return success();
+}
+
+LogicalResult Gen::genFreeze(const Stmt &s) {
+  for (auto [pattern, l] : llvm::zip(s.patterns, s.patternLocs)) {
+    auto glob = llvm::GlobPattern::create(pattern);
+    if (!glob) {
+      llvm::consumeError(glob.takeError());
+      error(l, "invalid pattern '" + pattern + "'");
+      return failure();
+    }
+    // `fc1` freezes the instance fc1 (every name under `fc1.`), `fc1.weight`
+    // one parameter, `features.*` a pattern.
+    unsigned matched = 0;
+    for (ParamOp p : model.getBody().getOps<ParamOp>()) {
+      StringRef n = p.getName();
+      if (glob->match(n) || n.starts_with(prefix + pattern + ".") ||
+          n == prefix + pattern) {
+        p.setFrozen(true);
+        ++matched;
+      }
+    }
+    if (!matched) {
+      error(l, "freeze: '" + pattern + "' matches no parameter declared so "
+                                      "far");
+      hint("freeze names a parameter (fc1.weight), a module instance (fc1) "
+           "or a pattern (features.*), after its declaration");
+      return failure();
+    }
+  }
+  return success();
+}
+
+LogicalResult Gen::genOutput(const Stmt &s) {
+  Val v;
+  Loc l = s.loc;
+  if (s.value) {
+    auto r = eval(*s.value);
+    if (failed(r))
+      return failure();
+    v = *r;
+    l = s.value->loc;
+    bind(s.name, v);
+  } else {
+    Val *p = scope->lookup(s.name);
+    if (!p) {
+      unknownName(s.loc, s.name);
+      return failure();
+    }
+    v = *p;
+  }
+  auto t = asTensor(v, l, "an output");
+  if (failed(t))
+    return failure();
+  if (!regions.empty() || callDepth > 0) {
+    error(s.loc, "outputs are declared at the model level");
+    return failure();
+  }
+  for (OutputOp o : model.getBody().getOps<OutputOp>())
+    if (o.getName() == s.name) {
+      error(s.loc, "duplicate output '" + s.name + "'");
+      return failure();
+    }
+  OutputOp::create(builder, L(s.loc), s.name, *t);
+  return success();
+}
+
+LogicalResult Gen::genGradMode(const Stmt &s) {
+  bool inference = s.kind == StmtKind::Inference;
+  mlir::Location l = L(s.loc);
+  auto block = std::make_unique<mlir::Block>();
+  mlir::OpBuilder::InsertPoint ip = builder.saveInsertionPoint();
+  builder.setInsertionPointToEnd(block.get());
+  GradMode savedMode = mode;
+  if (mode != GradMode::Inference)
+    mode = inference ? GradMode::Inference : GradMode::NoGrad;
+  regions.push_back({scope, {}, {}});
+  LogicalResult ok = genBlock(s.body, nullptr);
+  RegionFrame frame = std::move(regions.back());
+  regions.pop_back();
+  mode = savedMode;
+  // Every tensor name (re)bound in the block and defined inside it leaves
+  // the block as a result.
+  llvm::SmallVector<std::string> names;
+  llvm::SmallVector<Value> yielded;
+  for (const std::string &n : frame.assigned) {
+    Val *v = scope->vars.count(n) ? &scope->vars[n] : nullptr;
+    if (!v || v->k != Val::K::Tensor)
+      continue;
+    mlir::Operation *def = v->t.getDefiningOp();
+    if (!def || !block->findAncestorOpInBlock(*def))
+      continue;
+    names.push_back(n);
+    yielded.push_back(v->t);
+  }
+  YieldOp::create(builder, l, yielded);
+  builder.restoreInsertionPoint(ip);
+  mlir::TypeRange types(yielded);
+  mlir::Operation *op =
+      inference ? InferenceOp::create(builder, l, types).getOperation()
+                : NoGradOp::create(builder, l, types).getOperation();
+  op->getRegion(0).push_back(block.release());
+  for (auto [n, r] : llvm::zip(names, op->getResults()))
+    bind(n, Val::tensor(r));
+  return ok;
+}
+
+LogicalResult Gen::genFor(const Stmt &s, ReturnSignal *ret) {
+  auto iterable = eval(*s.value);
+  if (failed(iterable))
+    return failure();
+  std::vector<Val> items;
+  if (iterable->k == Val::K::List)
+    items = *iterable->list;
+  else if (iterable->k == Val::K::Inst && !iterable->inst->children.empty())
+    for (auto &c : iterable->inst->children) {
+      Val v;
+      v.k = Val::K::Inst;
+      v.inst = c;
+      items.push_back(v);
+    }
+  else {
+    error(s.value->loc, "cannot iterate over " + Twine(kindName(*iterable)) +
+                            "; expected a list, a list of modules or "
+                            "range(n)");
+    return failure();
+  }
+  for (const Val &item : items) {
+    bind(s.name, item);
+    if (failed(genBlock(s.body, ret)))
+      return failure();
+    if (ret && ret->returned)
+      break;
+  }
+  return success();
+}
+
+
+
+LogicalResult Gen::genBlock(const Block &block, ReturnSignal *ret) {
+  LogicalResult result = success();
+  for (const StmtPtr &s : block) {
+    if (diags.tooMany())
+      return failure();
+    if (failed(genStmt(*s, ret)))
+      result = failure();
+    if (ret && ret->returned)
+      break;
+  }
+  return result;
+}
+
+LogicalResult Gen::genStmt(const Stmt &s, ReturnSignal *ret) {
+  switch (s.kind) {
+  case StmtKind::Dim: {
+    if (!declaring || callDepth > 0) {
+      error(s.loc, "dimensions are declared at the top level or in a model");
+      return failure();
+    }
+    auto v = eval(*s.value);
+    if (failed(v))
+      return failure();
+    auto n = asInt(*v, s.value->loc, "a dimension");
+    if (failed(n))
+      return failure();
+    int64_t size = *n;
+    for (auto &[name, value] : options.dims)
+      if (name == s.name) {
+        size = value;
+        usedDimOverrides.insert(name);
+      }
+    if (size <= 0) {
+      error(s.value->loc, "dimension '" + s.name + "' must be positive, got " +
+                              Twine(size));
+      return failure();
+    }
+    bind(s.name, Val::number(size, true));
+    return success();
+  }
+  case StmtKind::Input:
+    return genInput(s);
+  case StmtKind::Param:
+  case StmtKind::Buffer:
+    return genParamOrBuffer(s);
+  case StmtKind::Assign:
+    if (s.targets.size() == 1 && s.targets[0] == "lr_schedule")
+      break;
+    return genAssign(s);
+  case StmtKind::ExprStmt: {
+    auto v = eval(*s.value);
+    return failure(failed(v));
+  }
+  case StmtKind::Return: {
+    if (!ret) {
+      error(s.loc, "'return' outside a function");
+      return failure();
+    }
+    ret->returned = true;
+    if (s.value) {
+      auto v = eval(*s.value);
+      if (failed(v))
+        return failure();
+      ret->value = *v;
+    }
+    return success();
+  }
+  case StmtKind::Output:
+    return genOutput(s);
+  case StmtKind::Freeze:
+    return genFreeze(s);
+  case StmtKind::NoGrad:
+  case StmtKind::Inference:
+    return genGradMode(s);
+  case StmtKind::For:
+    return genFor(s, ret);
+  case StmtKind::Def: {
+    Val f;
+    f.k = Val::K::Func;
+    f.fn = s.func.get();
+    f.fnScope = scope;
+    if (scope->vars.count(s.func->name)) {
+      error(s.loc, "'" + s.func->name + "' is already defined");
+      return failure();
+    }
+    bind(s.func->name, f);
+    return success();
+  }
+  case StmtKind::Train:
+    return genTrain(s);
+  }
+  // lr_schedule = Kind(args): handled here, outside genTrain's evaluation.
+  if (s.kind == StmtKind::Assign)
+    error(s.loc, "lr_schedule is set inside a train block");
+  return failure();
+}
+
+void Gen::declareGlobals(const Program &p) {
+  for (const auto &m : p.modules) {
+    auto [it, inserted] = modules.try_emplace(m->name, m.get());
+    if (!inserted) {
+      error(m->loc, "duplicate module '" + m->name + "'");
+      note(it->second->loc, "previous definition is here");
+    }
+  }
+  scope = &globals;
+  declaring = true;
+  for (const StmtPtr &s : p.globals) {
+    if (s->kind == StmtKind::Def) {
+      if (globals.vars.count(s->func->name)) {
+        error(s->loc, "duplicate function '" + s->func->name + "'");
+        continue;
+      }
+      Val f;
+      f.k = Val::K::Func;
+      f.fn = s->func.get();
+      f.fnScope = &globals;
+      globals.vars[s->func->name] = f;
+      continue;
+    }
+    if (s->kind == StmtKind::Dim && globals.vars.count(s->name)) {
+      error(s->loc, "duplicate dimension '" + s->name + "'");
+      continue;
+    }
+    (void)genStmt(*s, nullptr);
+  }
+}
+

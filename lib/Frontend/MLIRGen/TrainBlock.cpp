@@ -1,0 +1,348 @@
+//===- TrainBlock.cpp - The train block -------------------------------------===//
+//
+// `train { ... }`: loss.backward(), the optimizer and its parameter groups,
+// gradient accumulation and clipping, as one graft.train op.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Gen.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/Support/GlobPattern.h"
+
+using namespace graft;
+using namespace graft::frontend;
+
+LogicalResult Gen::genTrain(const Stmt &s) {
+  if (callDepth > 0 || !regions.empty() || !prefix.empty()) {
+    error(s.loc, "a train block belongs to the model body");
+    return failure();
+  }
+  if (!model.getBody().getOps<TrainOp>().empty()) {
+    error(s.loc, "a model has at most one train block");
+    return failure();
+  }
+  OptimizerKind kind = OptimizerKind::sgd;
+  bool haveOptimizer = false;
+  llvm::SmallVector<NamedAttribute> attrs;
+  llvm::SmallVector<mlir::Attribute> groups;
+  Loc optLoc = s.loc;
+  bool ok = true;
+
+  // Keyword options of the optimizers and of param_group.
+  auto options = [&](std::vector<CallArg> &args, bool allowLr, StringRef fn,
+                     llvm::SmallVectorImpl<NamedAttribute> &out) -> LogicalResult {
+    for (CallArg &a : args) {
+      if (a.keyword.empty()) {
+        error(a.loc, fn + "() takes keyword arguments only (lr=..., ...)");
+        return failure();
+      }
+      StringRef k = a.keyword;
+      if (k == "lr" && !allowLr)
+        continue;
+      if (k == "nesterov" || k == "maximize" || k == "amsgrad" ||
+          k == "centered") {
+        auto b = asBool(a.value, a.loc, k);
+        if (failed(b))
+          return failure();
+        out.push_back(attr(k, builder.getBoolAttr(*b)));
+      } else if (k == "betas") {
+        if (a.value.k != Val::K::List || a.value.list->size() != 2) {
+          error(a.loc, "betas must be a pair such as (0.9, 0.999)");
+          return failure();
+        }
+        llvm::SmallVector<double> betas;
+        for (const Val &v : *a.value.list) {
+          auto d = asNumber(v, a.loc, "betas");
+          if (failed(d))
+            return failure();
+          betas.push_back(*d);
+        }
+        out.push_back(attr(k, builder.getDenseF64ArrayAttr(betas)));
+      } else if (k == "lr" || k == "momentum" || k == "dampening" ||
+                 k == "weight_decay" || k == "eps" || k == "rho" ||
+                 k == "alpha" || k == "lr_decay" ||
+                 k == "initial_accumulator_value") {
+        auto d = asNumber(a.value, a.loc, k);
+        if (failed(d))
+          return failure();
+        out.push_back(attr(k, builder.getF64FloatAttr(*d)));
+      } else {
+        error(a.loc, fn + "() got an unexpected keyword argument '" + k + "'");
+        return failure();
+      }
+    }
+    return success();
+  };
+
+  for (const StmtPtr &st : s.body) {
+    const Stmt &t = *st;
+    if (t.kind == StmtKind::Assign && t.targets.size() == 1) {
+      StringRef key = t.targets[0];
+      if (key == "loss") {
+        auto v = eval(*t.value);
+        if (failed(v)) {
+          ok = false;
+          continue;
+        }
+        auto l = asTensor(*v, t.value->loc, "the loss");
+        if (failed(l)) {
+          ok = false;
+          continue;
+        }
+        RankedTensorType lt = typeOf(*l);
+        if (lt.getRank() != 0 || !mlir::isa<mlir::FloatType>(lt.getElementType())) {
+          error(t.value->loc, "grad can be implicitly created only for scalar "
+                              "outputs: the loss is " + typeStr(*l));
+          hint("reduce it to a 0-d float tensor, e.g. with .mean() or "
+               "reduction='mean'");
+          ok = false;
+          continue;
+        }
+        LossOp::create(builder, L(t.loc), *l);
+        loss = *l;
+        lossLoc = t.value->loc;
+        continue;
+      }
+      if (key == "optimizer") {
+        const Expr &e = *t.value;
+        if (e.kind != ExprKind::Call || e.lhs->kind != ExprKind::Name) {
+          error(e.loc, "expected an optimizer: SGD(...), Adam(...), "
+                       "AdamW(...), Adadelta(...), Adagrad(...) or "
+                       "RMSprop(...)");
+          ok = false;
+          continue;
+        }
+        StringRef n = e.lhs->name;
+        if (n == "SGD") kind = OptimizerKind::sgd;
+        else if (n == "Adam") kind = OptimizerKind::adam;
+        else if (n == "AdamW") kind = OptimizerKind::adamw;
+        else if (n == "Adadelta")
+          kind = OptimizerKind::adadelta;
+        else if (n == "Adagrad")
+          kind = OptimizerKind::adagrad;
+        else if (n == "RMSprop")
+          kind = OptimizerKind::rmsprop;
+        else {
+          error(e.lhs->loc, "unknown optimizer '" + n +
+                                "'; expected SGD, Adam, AdamW, Adadelta, "
+                                "Adagrad or RMSprop");
+          ok = false;
+          continue;
+        }
+        auto args = evalArgs(e.args);
+        if (failed(args) || failed(options(*args, true, n, attrs))) {
+          ok = false;
+          continue;
+        }
+        haveOptimizer = true;
+        optLoc = e.loc;
+        bool hasLr = llvm::any_of(attrs, [](NamedAttribute a) {
+          return a.getName() == "lr";
+        });
+        if (!hasLr) {
+          if (kind == OptimizerKind::sgd) {
+            error(e.loc, "SGD() missing required argument 'lr'");
+            ok = false;
+            continue;
+          }
+          // torch.optim's default learning rates.
+          double lr =
+              kind == OptimizerKind::adadelta ? 1.0
+              : kind == OptimizerKind::adagrad || kind == OptimizerKind::rmsprop
+                  ? 1e-2
+                  : 1e-3;
+          attrs.push_back(attr("lr", builder.getF64FloatAttr(lr)));
+        }
+        // torch.optim's defaults, written out so the IR says what runs.
+        auto fill = [&](StringRef k, mlir::Attribute v) {
+          if (!llvm::any_of(attrs, [&](NamedAttribute a) {
+                return a.getName() == k;
+              }))
+            attrs.push_back(attr(k, v));
+        };
+        if (kind == OptimizerKind::adam || kind == OptimizerKind::adamw) {
+          fill("betas", builder.getDenseF64ArrayAttr({0.9, 0.999}));
+          fill("eps", builder.getF64FloatAttr(1e-8));
+          fill("weight_decay", builder.getF64FloatAttr(
+                                   kind == OptimizerKind::adamw ? 1e-2 : 0.0));
+        } else if (kind == OptimizerKind::adadelta) {
+          fill("rho", builder.getF64FloatAttr(0.9));
+          fill("eps", builder.getF64FloatAttr(1e-6));
+        } else if (kind == OptimizerKind::adagrad) {
+          fill("eps", builder.getF64FloatAttr(1e-10));
+        } else if (kind == OptimizerKind::rmsprop) {
+          fill("alpha", builder.getF64FloatAttr(0.99));
+          fill("eps", builder.getF64FloatAttr(1e-8));
+        }
+        continue;
+      }
+      if (key == "lr_schedule")
+        continue; // applied once the train op exists (genModel)
+      auto v = eval(*t.value);
+      if (failed(v)) {
+        ok = false;
+        continue;
+      }
+      if (key == "accumulation_steps" || key == "seed") {
+        auto n = asInt(*v, t.value->loc, key);
+        if (failed(n)) {
+          ok = false;
+          continue;
+        }
+        if (key == "accumulation_steps" && *n < 1) {
+          error(t.value->loc, "accumulation_steps must be at least 1, got " +
+                                  Twine(*n));
+          ok = false;
+          continue;
+        }
+        attrs.push_back(attr(key, builder.getI64IntegerAttr(*n)));
+        continue;
+      }
+      if (key == "clip_grad_norm" || key == "clip_grad_value" ||
+          key == "clip_norm_type") {
+        auto d = asNumber(*v, t.value->loc, key);
+        if (failed(d)) {
+          ok = false;
+          continue;
+        }
+        if (!(*d > 0)) {
+          error(t.value->loc, key + " must be positive, got " + fmt(*d));
+          ok = false;
+          continue;
+        }
+        attrs.push_back(attr(key, builder.getF64FloatAttr(*d)));
+        continue;
+      }
+      error(t.targetLocs[0], "unknown training setting '" + key +
+                                 "'; expected loss, optimizer, "
+                                 "accumulation_steps, clip_grad_norm, "
+                                 "clip_norm_type, clip_grad_value, "
+                                 "lr_schedule or seed");
+      ok = false;
+      continue;
+    }
+    if (t.kind == StmtKind::ExprStmt && t.value->kind == ExprKind::Call &&
+        t.value->lhs->kind == ExprKind::Name) {
+      const Expr &e = *t.value;
+      StringRef fn = e.lhs->name;
+      auto args = evalArgs(e.args);
+      if (failed(args)) {
+        ok = false;
+        continue;
+      }
+      if (fn == "param_group") {
+        llvm::SmallVector<mlir::Attribute> patterns;
+        std::vector<CallArg> kw;
+        for (CallArg &a : *args) {
+          if (a.keyword.empty()) {
+            auto p = asString(a.value, a.loc, "a parameter pattern");
+            if (failed(p)) {
+              ok = false;
+              break;
+            }
+            patterns.push_back(builder.getStringAttr(*p));
+          } else {
+            kw.push_back(a);
+          }
+        }
+        if (patterns.empty()) {
+          error(e.loc, "param_group() needs at least one parameter name "
+                       "pattern, e.g. param_group(\"*.bias\", "
+                       "weight_decay=0.0)");
+          ok = false;
+          continue;
+        }
+        // Patterns must match a trainable parameter, or they are a typo.
+        for (auto [i, p] : llvm::enumerate(patterns)) {
+          StringRef pat = mlir::cast<mlir::StringAttr>(p).getValue();
+          auto glob = llvm::GlobPattern::create(pat);
+          bool any = false;
+          if (glob)
+            for (ParamOp op : model.getBody().getOps<ParamOp>())
+              any |= glob->match(op.getName());
+          else
+            llvm::consumeError(glob.takeError());
+          if (!any) {
+            error((*args)[i].loc, "param_group: pattern '" + pat +
+                                      "' matches no parameter");
+            ok = false;
+          }
+        }
+        llvm::SmallVector<NamedAttribute> g = {
+            attr("params", builder.getArrayAttr(patterns))};
+        if (failed(options(kw, true, fn, g))) {
+          ok = false;
+          continue;
+        }
+        groups.push_back(builder.getDictionaryAttr(g));
+        continue;
+      }
+      if (fn == "clip_grad_norm") {
+        auto b = bindArgs(fn, {"max_norm", "norm_type"}, 1, *args, e.loc);
+        if (failed(b)) {
+          ok = false;
+          continue;
+        }
+        for (StringRef k : {"max_norm", "norm_type"}) {
+          if (!b->has(k))
+            continue;
+          auto d = asNumber(b->get(k), b->locOf(k), k);
+          if (failed(d) || !(*d > 0)) {
+            if (succeeded(d))
+              error(b->locOf(k), k + " must be positive");
+            ok = false;
+            continue;
+          }
+          attrs.push_back(attr(k == "max_norm" ? "clip_grad_norm"
+                                               : "clip_norm_type",
+                               builder.getF64FloatAttr(*d)));
+        }
+        continue;
+      }
+      if (fn == "lr_schedule" || fn == "StepLR" || fn == "ExponentialLR" ||
+          fn == "CosineAnnealingLR" || fn == "LinearLR") {
+        error(e.loc, "write the schedule as 'lr_schedule = " + fn + "(...)'");
+        ok = false;
+        continue;
+      }
+      error(e.lhs->loc, "unknown training directive '" + fn +
+                            "'; expected param_group(...) or "
+                            "clip_grad_norm(...)");
+      ok = false;
+      continue;
+    }
+    error(t.loc, "expected a training setting (loss = ..., optimizer = ..., "
+                 "param_group(...), accumulation_steps = ..., ...)");
+    ok = false;
+  }
+  if (!ok)
+    return failure();
+  if (!haveOptimizer) {
+    error(s.loc, "the train block needs an optimizer (optimizer = SGD(lr=0.1) "
+                 "or Adam(...), AdamW(...), Adadelta(...), Adagrad(...), "
+                 "RMSprop(...))");
+    return failure();
+  }
+  if (!groups.empty())
+    attrs.push_back(attr("param_groups", builder.getArrayAttr(groups)));
+  attrs.push_back(
+      attr("optimizer", OptimizerKindAttr::get(&ctx, kind)));
+  std::string message;
+  {
+    mlir::ScopedDiagnosticHandler capture(&ctx, [&](mlir::Diagnostic &d) {
+      if (message.empty())
+        message = d.str();
+      return success();
+    });
+    auto op = TrainOp::create(builder, L(s.loc), mlir::TypeRange(),
+                              mlir::ValueRange(), attrs);
+    if (failed(mlir::verify(op))) {
+      StringRef msg(message);
+      msg.consume_front("'graft.train' op ");
+      error(optLoc, msg);
+      op->erase();
+      return failure();
+    }
+  }
+  return success();
+}
