@@ -1,12 +1,16 @@
-//===- Builtins.cpp - The built-in functions of the language ----------------===//
+//===- Builtins.cpp - The built-in functions of the language --------------===//
 //
-// The PyTorch functions a model file can call, each building its graft op.
+// The tables of Builtins.def and Modules.def (with the unary rows of
+// GraftOps.td), the call dispatch through them, and the handlers of the
+// functions that build one graft op each.
 //
 //===----------------------------------------------------------------------===//
 
 #include "Gen.h"
 #include "graft/Dialect/Graft/IR/UnaryOps.h"
+
 #include "llvm/ADT/StringExtras.h"
+
 #include <array>
 #include <cmath>
 
@@ -14,649 +18,678 @@ using namespace graft;
 using namespace graft::frontend;
 
 //===----------------------------------------------------------------------===//
-// Built-in functions
+// The tables
 //===----------------------------------------------------------------------===//
 
-template <typename OpTy>
-FailureOr<Val> Gen::unary(Bound &a, Loc l, StringRef pyName) {
-  auto x = asFloatTensor(a.get("input"), a.locOf("input"), pyName);
-  if (failed(x))
-    return failure();
-  auto r = make<OpTy>(l, pyName, {*x}, {}, x->getType());
-  return failed(r) ? FailureOr<Val>(failure()) : Val::tensor(*r);
+namespace {
+constexpr int VARARGS = -1;
+
+llvm::SmallVector<StringRef> words(StringRef s) {
+  llvm::SmallVector<StringRef> out;
+  s.split(out, ' ', -1, /*KeepEmpty=*/false);
+  return out;
 }
 
-const Gen::UnaryBindings &Gen::unaryBindings() {
-  static const UnaryBindings bindings = [] {
-    UnaryBindings r;
+/// A default as PyTorch writes it: True, False, 'none', 1e-05, -1.
+Val parseDefault(StringRef text) {
+  if (text == "True" || text == "False")
+    return Val::boolean(text == "True");
+  if (text.consume_front("'")) {
+    text.consume_back("'");
+    return Val::string(text);
+  }
+  int64_t i;
+  if (!text.getAsInteger(10, i))
+    return Val::number(i, true);
+  double d = 0;
+  bool bad = text.getAsDouble(d);
+  assert(!bad && "a default in Modules.def is not a number");
+  (void)bad;
+  return Val::number(d, false);
+}
+
+llvm::SmallVector<ModuleParam> moduleParams(StringRef spec) {
+  llvm::SmallVector<ModuleParam> out;
+  for (StringRef w : words(spec)) {
+    auto [name, fallback] = w.split('=');
+    out.push_back({name, fallback.empty() || !w.contains('=')
+                             ? Val()
+                             : parseDefault(fallback)});
+  }
+  return out;
+}
+} // namespace
+
+const BuiltinTables &Gen::builtins() {
+  static const BuiltinTables tables = [] {
+    BuiltinTables t;
+    auto add = [&](llvm::StringMap<Builtin> &table, StringRef name,
+                   Builtin row) {
+      [[maybe_unused]] bool inserted = table.try_emplace(name, row).second;
+      assert(inserted && "a built-in is declared twice");
+    };
+#define GRAFT_FUNCTION(NAME, HANDLER, REQUIRED, PARAMS)                        \
+  add(t.functions, NAME, {&Gen::HANDLER, words(PARAMS), REQUIRED});
+#define GRAFT_METHOD(NAME, HANDLER, REQUIRED, PARAMS)                          \
+  add(t.methods, NAME, {&Gen::HANDLER, words(PARAMS), REQUIRED});
+#define GRAFT_FUNCTION_METHOD(NAME, HANDLER, REQUIRED, PARAMS)                 \
+  GRAFT_FUNCTION(NAME, HANDLER, REQUIRED, PARAMS)                              \
+  GRAFT_METHOD(NAME, HANDLER, REQUIRED, PARAMS)
+#include "Builtins.def"
+#define GRAFT_MODULE(NAME, INIT, FORWARD, RANKS, REQUIRED, PARAMS)             \
+  t.modules.try_emplace(                                                       \
+      NAME,                                                                    \
+      BuiltinModule{&Gen::INIT, FORWARD, {}, moduleParams(PARAMS), REQUIRED}); \
+  for (StringRef r : words(RANKS))                                             \
+    t.modules[NAME].ranks.push_back(std::stoll(r.str()));
+#include "Modules.def"
+    // The unary rows: relu(x) and x.relu(), x.relu_(), ReLU().
     forEachUnaryOp([&](auto *tag) {
       using Op = std::remove_pointer_t<decltype(tag)>;
       UnaryRow row = Op::getUnaryRow();
       if (row.inPlace) {
-        r.inPlace[row.torchName] = [](mlir::OpBuilder &b, mlir::Location l,
-                                      Value x) -> Value {
-          return Op::create(b, l, x);
-        };
+        add(t.methods, row.torchName, {&Gen::unaryInPlace<Op>, {"input"}, 1});
         return;
       }
-      r.functions[row.torchName] = [](Gen &g, Bound &a, Loc l,
-                                      StringRef name) {
-        return g.unary<Op>(a, l, name);
-      };
+      Builtin fn{&Gen::unary<Op>, {"input"}, 1};
+      add(t.functions, row.torchName, fn);
+      add(t.methods, row.torchName, fn);
       if (!row.moduleName.empty())
-        r.modules[row.moduleName] = row.torchName.str();
+        t.modules.try_emplace(
+            row.moduleName,
+            BuiltinModule{&Gen::initConfig, row.torchName, {}, {}, 0});
     });
-    return r;
+    return t;
   }();
-  return bindings;
+  return tables;
+}
+
+FailureOr<Val> Gen::invoke(const Builtin &row, Call &c) {
+  if (row.required >= 0) {
+    auto b = bindArgs(c.name, row.params, row.required, c.args, c.loc);
+    if (failed(b))
+      return failure();
+    c.bound = std::move(*b);
+  }
+  return (this->*row.handler)(c);
 }
 
 FailureOr<Val> Gen::callBuiltin(StringRef name, std::vector<CallArg> &args,
                                 Loc loc) {
-  auto bindOr = [&](llvm::ArrayRef<StringRef> names, size_t required) {
-    return bindArgs(name, names, required, args, loc);
-  };
-  auto tensorResult = [](FailureOr<Value> r) -> FailureOr<Val> {
-    if (failed(r))
-      return failure();
-    return Val::tensor(*r);
-  };
-  auto getDim = [&](Bound &b, StringRef key, Value x) -> FailureOr<int64_t> {
-    auto d = asInt(b.get(key), b.locOf(key), key);
-    if (failed(d))
-      return failure();
-    return normDim(*d, typeOf(x).getRank(), b.locOf(key));
-  };
-
-  // Compile-time helpers.
-  if (name == "range") {
-    auto b = bindOr({"stop"}, 1);
-    if (failed(b))
-      return failure();
-    auto n = asInt(b->get("stop"), b->locOf("stop"), "range()");
-    if (failed(n))
-      return failure();
-    if (*n > 4096) {
-      error(b->locOf("stop"), "range(" + Twine(*n) +
-                                  ") is too long for a compile-time loop "
-                                  "(at most 4096)");
-      return failure();
-    }
-    std::vector<Val> items;
-    for (int64_t i = 0; i < *n; ++i)
-      items.push_back(Val::number(i, true));
-    return Val::listOf(std::move(items));
-  }
-  if (name == "len") {
-    auto b = bindOr({"obj"}, 1);
-    if (failed(b))
-      return failure();
-    const Val &v = b->get("obj");
-    if (v.k == Val::K::List)
-      return Val::number(v.list->size(), true);
-    if (v.k == Val::K::Tensor && typeOf(v.t).getRank() > 0)
-      return Val::number(typeOf(v.t).getDimSize(0), true);
-    error(b->locOf("obj"), "len() expects a list or a tensor");
+  auto it = builtins().functions.find(name);
+  if (it == builtins().functions.end()) {
+    unknownName(loc, name);
     return failure();
   }
-  if (name == "int" || name == "float") {
-    auto b = bindOr({"x"}, 1);
-    if (failed(b))
-      return failure();
-    if (b->get("x").k == Val::K::Num) {
-      double v = b->get("x").num;
-      return Val::number(name == "int" ? std::trunc(v) : v, name == "int");
-    }
-    // float('inf'), float('-inf'), float('nan'), as Python reads them.
-    if (name == "float" && b->get("x").k == Val::K::Str) {
-      std::string text = StringRef(b->get("x").str).trim().lower();
-      StringRef t(text);
-      bool negative = t.consume_front("-");
-      if (!negative)
-        t.consume_front("+");
-      if (t == "inf" || t == "infinity")
-        return Val::number(negative ? -INFINITY : INFINITY, false);
-      if (t == "nan")
-        return Val::number(NAN, false);
-      error(b->locOf("x"),
-            "could not convert string to float: '" + b->get("x").str + "'");
-      return failure();
-    }
-  }
-  if (std::optional<FailureOr<Val>> made = createTensor(name, args, loc))
-    return *made;
-  if (name == "sqrt" || name == "exp" || name == "log") {
-    if (args.size() == 1 && args[0].value.k == Val::K::Num) {
-      double v = args[0].value.num;
-      if (name == "sqrt") return Val::number(std::sqrt(v), false);
-      if (name == "exp") return Val::number(std::exp(v), false);
-      return Val::number(std::log(v), false);
-    }
-  }
+  Call c{name, args, {}, loc, nullptr, /*method=*/false};
+  return invoke(it->second, c);
+}
 
-  // Elementwise: the unary rows.
-  auto unaryFn = unaryBindings().functions.find(name);
-  if (unaryFn != unaryBindings().functions.end()) {
-    auto b = bindOr({"input"}, 1);
-    if (failed(b))
-      return failure();
-    return unaryFn->second(*this, *b, loc, name);
+FailureOr<Val> Gen::callMethod(Val self, Loc selfLoc, StringRef name,
+                               std::vector<CallArg> &args, Loc loc,
+                               const Expr *selfExpr) {
+  auto it = builtins().methods.find(name);
+  if (it == builtins().methods.end()) {
+    error(loc, "tensor has no method '" + name + "'");
+    return failure();
   }
-  if (name == "gelu") {
-    auto b = bindOr({"input", "approximate"}, 1);
-    if (failed(b))
-      return failure();
-    auto x = asFloatTensor(b->get("input"), b->locOf("input"), name);
-    if (failed(x))
-      return failure();
-    GeluApproximation approx = GeluApproximation::none;
-    if (b->has("approximate")) {
-      auto s = asString(b->get("approximate"), b->locOf("approximate"),
-                        "approximate");
-      if (failed(s))
-        return failure();
-      if (*s == "tanh")
-        approx = GeluApproximation::tanh;
-      else if (*s != "none") {
-        error(b->locOf("approximate"),
-              "approximate argument must be either none or tanh.");
-        return failure();
-      }
-    }
-    return tensorResult(make<GeluOp>(
-        loc, name, {*x},
-        {attr("approximate", GeluApproximationAttr::get(&ctx, approx))},
-        x->getType()));
+  std::vector<CallArg> all = {{"", selfLoc, std::move(self)}};
+  all.insert(all.end(), args.begin(), args.end());
+  Call c{name, all, {}, loc, selfExpr, /*method=*/true};
+  return invoke(it->second, c);
+}
+
+FailureOr<int64_t> Gen::dimArg(Call &c, StringRef key, int64_t rank) {
+  auto d = asInt(c.get(key), c.locOf(key), key);
+  if (failed(d))
+    return failure();
+  return normDim(*d, rank, c.locOf(key));
+}
+
+//===----------------------------------------------------------------------===//
+// Python built-ins
+//===----------------------------------------------------------------------===//
+
+FailureOr<Val> Gen::range(Call &c) {
+  auto n = asInt(c.get("stop"), c.locOf("stop"), "range()");
+  if (failed(n))
+    return failure();
+  if (*n > 4096) {
+    error(c.locOf("stop"), "range(" + Twine(*n) +
+                               ") is too long for a compile-time loop "
+                               "(at most 4096)");
+    return failure();
   }
-  if (name == "add" || name == "sub" || name == "mul" || name == "div" ||
-      name == "pow" || name == "maximum" || name == "minimum" ||
-      name == "matmul") {
-    auto b = bindOr({"input", "other"}, 2);
-    if (failed(b))
-      return failure();
-    auto pair = promotePair(b->get("input"), b->locOf("input"),
-                            b->get("other"), b->locOf("other"), name);
-    if (failed(pair))
-      return failure();
-    auto [x, y] = *pair;
-    if (name == "add") return tensorResult(make<AddOp>(loc, name, {x, y}));
-    if (name == "sub") return tensorResult(make<SubOp>(loc, name, {x, y}));
-    if (name == "mul") return tensorResult(make<MulOp>(loc, name, {x, y}));
-    if (name == "div") return tensorResult(make<DivOp>(loc, name, {x, y}));
-    if (name == "pow") return tensorResult(make<PowOp>(loc, name, {x, y}));
-    if (name == "maximum")
-      return tensorResult(make<MaximumOp>(loc, name, {x, y}));
-    if (name == "minimum")
-      return tensorResult(make<MinimumOp>(loc, name, {x, y}));
-    return tensorResult(make<MatmulOp>(loc, name, {x, y}));
-  }
-  if (name == "where") {
-    auto b = bindOr({"condition", "input", "other"}, 3);
-    if (failed(b))
-      return failure();
-    auto c = asTensor(b->get("condition"), b->locOf("condition"), "condition");
-    if (failed(c))
-      return failure();
-    auto pair = promotePair(b->get("input"), b->locOf("input"),
-                            b->get("other"), b->locOf("other"), name);
-    if (failed(pair))
-      return failure();
-    return tensorResult(
-        make<WhereOp>(loc, name, {*c, pair->first, pair->second}));
-  }
-  if (name == "masked_fill") {
-    auto b = bindOr({"input", "mask", "value"}, 3);
-    if (failed(b))
-      return failure();
-    auto x = asFloatTensor(b->get("input"), b->locOf("input"), name);
-    auto m = asTensor(b->get("mask"), b->locOf("mask"), "mask");
-    auto v = asNumber(b->get("value"), b->locOf("value"), "value");
-    if (failed(x) || failed(m) || failed(v))
-      return failure();
-    return tensorResult(make<MaskedFillOp>(
-        loc, name, {*x, *m}, {attr("value", builder.getF64FloatAttr(*v))}));
-  }
-  if (name == "linear") {
-    auto b = bindOr({"input", "weight", "bias"}, 2);
-    if (failed(b))
-      return failure();
-    auto operands = inputWeightBias(*b);
-    if (failed(operands))
-      return failure();
-    llvm::SmallVector<Value> &ops = *operands;
-    return tensorResult(make<LinearOp>(loc, name, ops));
-  }
-  if (name == "sum" || name == "mean" || name == "amax" || name == "max") {
-    auto b = bindOr({"input", "dim", "keepdim"}, 1);
-    if (failed(b))
-      return failure();
-    auto x = asFloatTensor(b->get("input"), b->locOf("input"), name);
-    if (failed(x))
-      return failure();
-    llvm::SmallVector<int64_t> dims;
-    if (b->has("dim")) {
-      auto d = asIntList(b->get("dim"), b->locOf("dim"), "dim");
-      if (failed(d))
-        return failure();
-      for (int64_t v : *d) {
-        auto n = normDim(v, typeOf(*x).getRank(), b->locOf("dim"));
-        if (failed(n))
-          return failure();
-        dims.push_back(*n);
-      }
-    }
-    bool keep = false;
-    if (b->has("keepdim")) {
-      auto k = asBool(b->get("keepdim"), b->locOf("keepdim"), "keepdim");
-      if (failed(k))
-        return failure();
-      keep = *k;
-    }
-    llvm::SmallVector<NamedAttribute> attrs = {
-        attr("dims", builder.getDenseI64ArrayAttr(dims)),
-        attr("keepdim", builder.getBoolAttr(keep))};
-    if (name == "sum") return tensorResult(make<SumOp>(loc, name, {*x}, attrs));
-    if (name == "mean")
-      return tensorResult(make<MeanOp>(loc, name, {*x}, attrs));
-    return tensorResult(make<MaxOp>(loc, "amax", {*x}, attrs));
-  }
-  if (name == "argmax") {
-    auto b = bindOr({"input", "dim", "keepdim"}, 2);
-    if (failed(b))
-      return failure();
-    auto x = asFloatTensor(b->get("input"), b->locOf("input"), name);
-    if (failed(x))
-      return failure();
-    auto d = getDim(*b, "dim", *x);
-    if (failed(d))
-      return failure();
-    bool keep = b->has("keepdim") && b->get("keepdim").k == Val::K::Bool &&
-                b->get("keepdim").b;
-    return tensorResult(make<ArgmaxOp>(
-        loc, name, {*x},
-        {attr("dim", builder.getI64IntegerAttr(*d)),
-         attr("keepdim", builder.getBoolAttr(keep))}));
-  }
-  if (name == "softmax" || name == "log_softmax") {
-    auto b = bindOr({"input", "dim"}, 2);
-    if (failed(b))
-      return failure();
-    auto x = asFloatTensor(b->get("input"), b->locOf("input"), name);
-    if (failed(x))
-      return failure();
-    auto d = getDim(*b, "dim", *x);
-    if (failed(d))
-      return failure();
-    auto attrs = {attr("dim", builder.getI64IntegerAttr(*d))};
-    if (name == "softmax")
-      return tensorResult(make<SoftmaxOp>(loc, name, {*x}, attrs, x->getType()));
-    return tensorResult(
-        make<LogSoftmaxOp>(loc, name, {*x}, attrs, x->getType()));
-  }
-  if (name == "reshape" || name == "view" || name == "transpose" ||
-      name == "permute" || name == "flatten" || name == "detach" ||
-      name == "clone" || name == "unsqueeze" || name == "squeeze" ||
-      name == "expand" || name == "broadcast_to") {
-    if (args.empty() || !args[0].keyword.empty()) {
-      error(loc, name + "() missing required argument 'input'");
-      return failure();
-    }
-    CallArg self = args.front();
-    std::vector<CallArg> rest(args.begin() + 1, args.end());
-    return callMethod(self.value, self.loc, name, rest, loc, nullptr);
-  }
-  if (name == "cat" || name == "concat") {
-    auto b = bindOr({"tensors", "dim"}, 1);
-    if (failed(b))
-      return failure();
-    const Val &list = b->get("tensors");
-    if (list.k != Val::K::List || list.list->empty()) {
-      error(b->locOf("tensors"), "cat() expects a non-empty list of tensors");
-      return failure();
-    }
-    llvm::SmallVector<Value> inputs;
-    for (const Val &v : *list.list) {
-      auto t = asTensor(v, b->locOf("tensors"), "cat()");
-      if (failed(t))
-        return failure();
-      inputs.push_back(*t);
-    }
-    int64_t dim = 0;
-    if (b->has("dim")) {
-      auto d = getDim(*b, "dim", inputs.front());
-      if (failed(d))
-        return failure();
-      dim = *d;
-    }
-    return tensorResult(make<ConcatOp>(
-        loc, "cat", inputs, {attr("dim", builder.getI64IntegerAttr(dim))}));
-  }
-  if (name == "conv2d") {
-    auto b = bindOr({"input", "weight", "bias", "stride", "padding",
-                     "dilation", "groups"},
-                    2);
-    if (failed(b))
-      return failure();
-    auto operands = inputWeightBias(*b);
-    if (failed(operands))
-      return failure();
-    llvm::SmallVector<Value> &ops = *operands;
-    llvm::SmallVector<NamedAttribute> attrs;
-    for (StringRef key : {"stride", "padding", "dilation"}) {
-      if (!b->has(key))
-        continue;
-      auto l = asIntList(b->get(key), b->locOf(key), key);
-      if (failed(l))
-        return failure();
-      if (l->size() == 1)
-        l->push_back(l->front());
-      attrs.push_back(attr(key, builder.getDenseI64ArrayAttr(*l)));
-    }
-    if (b->has("groups")) {
-      auto g = asInt(b->get("groups"), b->locOf("groups"), "groups");
-      if (failed(g))
-        return failure();
-      attrs.push_back(attr("groups", builder.getI64IntegerAttr(*g)));
-    }
-    return tensorResult(make<Conv2dOp>(loc, name, ops, attrs));
-  }
-  if (name == "max_pool2d" || name == "avg_pool2d") {
-    auto b = bindOr({"input", "kernel_size", "stride", "padding", "dilation",
-                     "ceil_mode"},
-                    2);
-    if (failed(b))
-      return failure();
-    auto x = asFloatTensor(b->get("input"), b->locOf("input"), name);
-    if (failed(x))
-      return failure();
-    auto pair = [&](StringRef key) -> FailureOr<llvm::SmallVector<int64_t>> {
-      auto l = asIntList(b->get(key), b->locOf(key), key);
-      if (succeeded(l) && l->size() == 1)
-        l->push_back(l->front());
-      return l;
-    };
-    auto kernel = pair("kernel_size");
-    if (failed(kernel))
-      return failure();
-    llvm::SmallVector<int64_t> stride = *kernel;
-    if (b->has("stride")) {
-      auto s = pair("stride");
-      if (failed(s))
-        return failure();
-      stride = *s;
-    }
-    llvm::SmallVector<NamedAttribute> attrs = {
-        attr("kernel_size", builder.getDenseI64ArrayAttr(*kernel)),
-        attr("stride", builder.getDenseI64ArrayAttr(stride))};
-    if (b->has("padding")) {
-      auto p = pair("padding");
-      if (failed(p))
-        return failure();
-      attrs.push_back(attr("padding", builder.getDenseI64ArrayAttr(*p)));
-    }
-    if (b->has("ceil_mode")) {
-      auto c = asBool(b->get("ceil_mode"), b->locOf("ceil_mode"), "ceil_mode");
-      if (failed(c))
-        return failure();
-      attrs.push_back(attr("ceil_mode", builder.getBoolAttr(*c)));
-    }
-    if (name == "max_pool2d") {
-      if (b->has("dilation")) {
-        auto d = pair("dilation");
-        if (failed(d))
-          return failure();
-        attrs.push_back(attr("dilation", builder.getDenseI64ArrayAttr(*d)));
-      }
-      return tensorResult(make<MaxPool2dOp>(loc, name, {*x}, attrs));
-    }
-    if (b->has("dilation")) {
-      error(b->locOf("dilation"), "avg_pool2d() has no dilation");
-      return failure();
-    }
-    return tensorResult(make<AvgPool2dOp>(loc, name, {*x}, attrs));
-  }
-  if (name == "layer_norm") {
-    auto b = bindOr({"input", "normalized_shape", "weight", "bias", "eps"}, 2);
-    if (failed(b))
-      return failure();
-    auto x = asFloatTensor(b->get("input"), b->locOf("input"), name);
-    auto shape = asIntList(b->get("normalized_shape"),
-                           b->locOf("normalized_shape"), "normalized_shape");
-    if (failed(x) || failed(shape))
-      return failure();
-    llvm::SmallVector<Value> ops = {*x};
-    int32_t segs[3] = {1, 0, 0};
-    for (auto [i, key] : llvm::enumerate(std::array<StringRef, 2>{"weight", "bias"})) {
-      if (!b->has(key))
-        continue;
-      auto t = asTensor(b->get(key), b->locOf(key), key);
-      if (failed(t))
-        return failure();
-      ops.push_back(*t);
-      segs[i + 1] = 1;
-    }
-    double eps = 1e-5;
-    if (b->has("eps")) {
-      auto e = asNumber(b->get("eps"), b->locOf("eps"), "eps");
-      if (failed(e))
-        return failure();
-      eps = *e;
-    }
-    return tensorResult(make<LayerNormOp>(
-        loc, name, ops,
-        {attr("normalized_shape", builder.getDenseI64ArrayAttr(*shape)),
-         attr("eps", builder.getF64FloatAttr(eps)),
-         attr("operandSegmentSizes", builder.getDenseI32ArrayAttr(segs))}));
-  }
-  if (name == "batch_norm") {
-    auto b = bindOr({"input", "running_mean", "running_var", "weight", "bias",
-                     "momentum", "eps"},
-                    3);
-    if (failed(b))
-      return failure();
-    auto x = asFloatTensor(b->get("input"), b->locOf("input"), name);
-    auto rm = asTensor(b->get("running_mean"), b->locOf("running_mean"),
-                       "running_mean");
-    auto rv = asTensor(b->get("running_var"), b->locOf("running_var"),
-                       "running_var");
-    if (failed(x) || failed(rm) || failed(rv))
-      return failure();
-    for (auto [key, v] : {std::pair{"running_mean", *rm}, {"running_var", *rv}})
-      if (!v.getDefiningOp<BufferOp>()) {
-        error(b->locOf(key), Twine("batch_norm: ") + key +
-                                 " must be a buffer (declare it with "
-                                 "'buffer'): train mode updates it");
-        return failure();
-      }
-    llvm::SmallVector<Value> ops = {*x};
-    int32_t segs[5] = {1, 0, 0, 1, 1};
-    for (auto [i, key] : llvm::enumerate(std::array<StringRef, 2>{"weight", "bias"})) {
-      if (!b->has(key))
-        continue;
-      auto t = asTensor(b->get(key), b->locOf(key), key);
-      if (failed(t))
-        return failure();
-      ops.push_back(*t);
-      segs[i + 1] = 1;
-    }
-    ops.push_back(*rm);
-    ops.push_back(*rv);
-    llvm::SmallVector<NamedAttribute> attrs = {
-        attr("operandSegmentSizes", builder.getDenseI32ArrayAttr(segs))};
-    for (StringRef key : {"momentum", "eps"})
-      if (b->has(key)) {
-        auto v = asNumber(b->get(key), b->locOf(key), key);
-        if (failed(v))
-          return failure();
-        attrs.push_back(attr(key, builder.getF64FloatAttr(*v)));
-      }
-    return tensorResult(make<BatchNormOp>(loc, name, ops, attrs));
-  }
-  if (name == "dropout") {
-    auto b = bindOr({"input", "p"}, 1);
-    if (failed(b))
-      return failure();
-    auto x = asFloatTensor(b->get("input"), b->locOf("input"), name);
-    if (failed(x))
-      return failure();
-    double p = 0.5;
-    if (b->has("p")) {
-      auto v = asNumber(b->get("p"), b->locOf("p"), "p");
-      if (failed(v))
-        return failure();
-      p = *v;
-    }
-    if (!(p >= 0 && p <= 1)) {
-      error(b->locOf("p"), "dropout probability has to be between 0 and 1, "
-                           "but got " + fmt(p));
-      return failure();
-    }
-    return tensorResult(make<DropoutOp>(
-        loc, name, {*x},
-        {attr("p", builder.getF64FloatAttr(p)),
-         attr("stream", builder.getI64IntegerAttr(nextRandomStream++))},
-        x->getType()));
-  }
-  if (name == "embedding") {
-    auto b = bindOr({"input", "weight", "padding_idx"}, 2);
-    if (failed(b))
-      return failure();
-    auto idx = asTensor(b->get("input"), b->locOf("input"), "input");
-    auto w = asTensor(b->get("weight"), b->locOf("weight"), "weight");
-    if (failed(idx) || failed(w))
-      return failure();
-    llvm::SmallVector<NamedAttribute> attrs;
-    if (b->has("padding_idx")) {
-      auto p = asInt(b->get("padding_idx"), b->locOf("padding_idx"),
-                     "padding_idx");
-      if (failed(p))
-        return failure();
-      int64_t n = typeOf(*w).getRank() > 0 ? typeOf(*w).getDimSize(0) : 0;
-      attrs.push_back(attr("padding_idx",
-                           builder.getI64IntegerAttr(*p < 0 ? *p + n : *p)));
-    }
-    return tensorResult(make<EmbeddingOp>(loc, name, {*w, *idx}, attrs));
-  }
-  if (name == "scaled_dot_product_attention") {
-    auto b = bindOr({"query", "key", "value", "is_causal", "scale"}, 3);
-    if (failed(b))
-      return failure();
-    auto q = asTensor(b->get("query"), b->locOf("query"), "query");
-    auto k = asTensor(b->get("key"), b->locOf("key"), "key");
-    auto v = asTensor(b->get("value"), b->locOf("value"), "value");
-    if (failed(q) || failed(k) || failed(v))
-      return failure();
-    llvm::SmallVector<NamedAttribute> attrs;
-    if (b->has("is_causal")) {
-      auto c = asBool(b->get("is_causal"), b->locOf("is_causal"), "is_causal");
-      if (failed(c))
-        return failure();
-      attrs.push_back(attr("is_causal", builder.getBoolAttr(*c)));
-    }
-    if (b->has("scale")) {
-      auto s = asNumber(b->get("scale"), b->locOf("scale"), "scale");
-      if (failed(s))
-        return failure();
-      attrs.push_back(attr("scale", builder.getF64FloatAttr(*s)));
-    }
-    return tensorResult(make<ScaledDotProductAttentionOp>(loc, name,
-                                                          {*q, *k, *v}, attrs));
-  }
-  if (name == "cross_entropy" || name == "nll_loss" || name == "mse_loss") {
-    bool ce = name == "cross_entropy", mse = name == "mse_loss";
-    llvm::SmallVector<StringRef> names = {"input", "target"};
-    if (!mse)
-      names.push_back("ignore_index");
-    names.push_back("reduction");
-    if (ce)
-      names.push_back("label_smoothing");
-    auto b = bindOr(names, 2);
-    if (failed(b))
-      return failure();
-    auto x = asFloatTensor(b->get("input"), b->locOf("input"), name);
-    auto y = asTensor(b->get("target"), b->locOf("target"), "target");
-    if (failed(x) || failed(y))
-      return failure();
-    llvm::SmallVector<NamedAttribute> attrs;
-    if (b->has("reduction")) {
-      auto r = asString(b->get("reduction"), b->locOf("reduction"),
-                        "reduction");
-      if (failed(r))
-        return failure();
-      auto red = symbolizeReduction(*r);
-      if (!red) {
-        error(b->locOf("reduction"),
-              "'" + *r + "' is not a valid value for reduction; expected "
-                         "'none', 'mean' or 'sum'");
-        return failure();
-      }
-      attrs.push_back(attr("reduction", ReductionAttr::get(&ctx, *red)));
-    }
-    if (!mse && b->has("ignore_index")) {
-      auto i = asInt(b->get("ignore_index"), b->locOf("ignore_index"),
-                     "ignore_index");
-      if (failed(i))
-        return failure();
-      attrs.push_back(attr("ignore_index", builder.getI64IntegerAttr(*i)));
-    }
-    if (ce && b->has("label_smoothing")) {
-      auto s = asNumber(b->get("label_smoothing"),
-                        b->locOf("label_smoothing"), "label_smoothing");
-      if (failed(s))
-        return failure();
-      attrs.push_back(attr("label_smoothing", builder.getF64FloatAttr(*s)));
-    }
-    if (!mse && !mlir::isa<mlir::IntegerType>(typeOf(*y).getElementType())) {
-      error(b->locOf("target"),
-            name + ": expected class indices (an i64 or i32 tensor) as "
-                   "target, got " + typeStr(*y));
-      return failure();
-    }
-    if (ce)
-      return tensorResult(make<CrossEntropyOp>(loc, name, {*x, *y}, attrs));
-    if (mse)
-      return tensorResult(make<MseLossOp>(loc, name, {*x, *y}, attrs));
-    return tensorResult(make<NllLossOp>(loc, name, {*x, *y}, attrs));
-  }
-  if (name == "retain_grad" || name == "grad_hook") {
-    auto b = name == "retain_grad" ? bindOr({"input", "name"}, 1)
-                                   : bindOr({"input", "name"}, 2);
-    if (failed(b))
-      return failure();
-    auto x = asTensor(b->get("input"), b->locOf("input"), "input");
-    if (failed(x))
-      return failure();
-    std::string label;
-    if (b->has("name")) {
-      auto s = asString(b->get("name"), b->locOf("name"), "name");
-      if (failed(s))
-        return failure();
-      label = *s;
-    } else {
-      // retain_grad(h): named after the variable.
-      for (const CallArg &a : args)
-        if (a.keyword.empty()) {
-          const char *p = a.loc.ptr.getPointer();
-          while (p && (llvm::isAlnum(*p) || *p == '_'))
-            label += *p++;
-          break;
-        }
-    }
-    if (!mlir::isa<mlir::FloatType>(typeOf(*x).getElementType())) {
-      error(b->locOf("input"), name + " expects a floating-point tensor, "
-                                      "got " + typeStr(*x));
-      return failure();
-    }
-    if (name == "retain_grad") {
-      RetainGradOp::create(builder, L(loc), label, *x);
-      return Val();
-    }
-    return tensorResult(make<GradHookOp>(loc, name, {*x},
-                                         {attr("name",
-                                               builder.getStringAttr(label))},
-                                         x->getType()));
-  }
-  unknownName(loc, name);
+  std::vector<Val> items;
+  for (int64_t i = 0; i < *n; ++i)
+    items.push_back(Val::number(i, true));
+  return Val::listOf(std::move(items));
+}
+
+FailureOr<Val> Gen::len(Call &c) {
+  const Val &v = c.get("obj");
+  if (v.k == Val::K::List)
+    return Val::number(v.list->size(), true);
+  if (v.k == Val::K::Tensor && typeOf(v.t).getRank() > 0)
+    return Val::number(typeOf(v.t).getDimSize(0), true);
+  error(c.locOf("obj"), "len() expects a list or a tensor");
   return failure();
 }
 
+FailureOr<Val> Gen::toNumber(Call &c) {
+  const Val &x = c.get("x");
+  bool isInt = c.name == "int";
+  if (x.k == Val::K::Num)
+    return Val::number(isInt ? std::trunc(x.num) : x.num, isInt);
+  // float('inf'), float('-inf'), float('nan'), as Python reads them.
+  if (!isInt && x.k == Val::K::Str) {
+    std::string text = StringRef(x.str).trim().lower();
+    StringRef t(text);
+    bool negative = t.consume_front("-");
+    if (!negative)
+      t.consume_front("+");
+    if (t == "inf" || t == "infinity")
+      return Val::number(negative ? -INFINITY : INFINITY, false);
+    if (t == "nan")
+      return Val::number(NAN, false);
+    error(c.locOf("x"), "could not convert string to float: '" + x.str + "'");
+    return failure();
+  }
+  error(c.locOf("x"), c.name + "() expects a number" +
+                          (isInt ? "" : " or a string") + ", got " +
+                          kindName(x));
+  return failure();
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise
+//===----------------------------------------------------------------------===//
+
+template <typename OpTy> FailureOr<Val> Gen::unary(Call &c) {
+  // On a Python number, the row's scalar formula: sqrt(2.0), exp(1).
+  const Val &v = c.get("input");
+  if (!c.method && v.k == Val::K::Num)
+    return Val::number(OpTy::template scalar<double>(v.num), false);
+  auto x = floatInput(c);
+  if (failed(x))
+    return failure();
+  return tensorResult(make<OpTy>(c.loc, c.name, {*x}, {}, x->getType()));
+}
+
+FailureOr<Val> Gen::gelu(Call &c) {
+  auto x = floatInput(c);
+  if (failed(x))
+    return failure();
+  GeluApproximation approx = GeluApproximation::none;
+  if (c.has("approximate")) {
+    auto s =
+        asString(c.get("approximate"), c.locOf("approximate"), "approximate");
+    if (failed(s))
+      return failure();
+    if (*s == "tanh")
+      approx = GeluApproximation::tanh;
+    else if (*s != "none") {
+      error(c.locOf("approximate"),
+            "approximate argument must be either none or tanh.");
+      return failure();
+    }
+  }
+  return tensorResult(make<GeluOp>(
+      c.loc, c.name, {*x},
+      {attr("approximate", GeluApproximationAttr::get(&ctx, approx))},
+      x->getType()));
+}
+
+template <typename OpTy> FailureOr<Val> Gen::binary(Call &c) {
+  auto pair = promotePair(c.get("input"), c.locOf("input"), c.get("other"),
+                          c.locOf("other"), c.name);
+  if (failed(pair))
+    return failure();
+  return tensorResult(make<OpTy>(c.loc, c.name, {pair->first, pair->second}));
+}
+
+FailureOr<Val> Gen::where(Call &c) {
+  auto cond = asTensor(c.get("condition"), c.locOf("condition"), "condition");
+  if (failed(cond))
+    return failure();
+  auto pair = promotePair(c.get("input"), c.locOf("input"), c.get("other"),
+                          c.locOf("other"), c.name);
+  if (failed(pair))
+    return failure();
+  return tensorResult(
+      make<WhereOp>(c.loc, c.name, {*cond, pair->first, pair->second}));
+}
+
+FailureOr<Val> Gen::maskedFill(Call &c) {
+  auto x = floatInput(c);
+  auto m = asTensor(c.get("mask"), c.locOf("mask"), "mask");
+  auto v = asNumber(c.get("value"), c.locOf("value"), "value");
+  if (failed(x) || failed(m) || failed(v))
+    return failure();
+  return tensorResult(make<MaskedFillOp>(
+      c.loc, c.name, {*x, *m}, {attr("value", builder.getF64FloatAttr(*v))}));
+}
+
+FailureOr<Val> Gen::dropout(Call &c) {
+  auto x = floatInput(c);
+  if (failed(x))
+    return failure();
+  double p = 0.5;
+  if (c.has("p")) {
+    auto v = asNumber(c.get("p"), c.locOf("p"), "p");
+    if (failed(v))
+      return failure();
+    p = *v;
+  }
+  if (!(p >= 0 && p <= 1)) {
+    error(c.locOf("p"), "dropout probability has to be between 0 and 1, "
+                        "but got " +
+                            fmt(p));
+    return failure();
+  }
+  return tensorResult(make<DropoutOp>(
+      c.loc, c.name, {*x},
+      {attr("p", builder.getF64FloatAttr(p)),
+       attr("stream", builder.getI64IntegerAttr(nextRandomStream++))},
+      x->getType()));
+}
+
+//===----------------------------------------------------------------------===//
+// Products
+//===----------------------------------------------------------------------===//
+
+FailureOr<Val> Gen::linear(Call &c) {
+  auto operands = inputWeightBias(c.bound);
+  if (failed(operands))
+    return failure();
+  return tensorResult(make<LinearOp>(c.loc, c.name, *operands));
+}
+
+FailureOr<Val> Gen::attention(Call &c) {
+  auto q = asTensor(c.get("query"), c.locOf("query"), "query");
+  auto k = asTensor(c.get("key"), c.locOf("key"), "key");
+  auto v = asTensor(c.get("value"), c.locOf("value"), "value");
+  if (failed(q) || failed(k) || failed(v))
+    return failure();
+  llvm::SmallVector<NamedAttribute> attrs;
+  if (c.has("is_causal")) {
+    auto causal = asBool(c.get("is_causal"), c.locOf("is_causal"), "is_causal");
+    if (failed(causal))
+      return failure();
+    attrs.push_back(attr("is_causal", builder.getBoolAttr(*causal)));
+  }
+  if (c.has("scale")) {
+    auto s = asNumber(c.get("scale"), c.locOf("scale"), "scale");
+    if (failed(s))
+      return failure();
+    attrs.push_back(attr("scale", builder.getF64FloatAttr(*s)));
+  }
+  return tensorResult(
+      make<ScaledDotProductAttentionOp>(c.loc, c.name, {*q, *k, *v}, attrs));
+}
+
+/// An int or a pair of ints (kernel_size=3, stride=(2, 1)) as a pair.
+static FailureOr<llvm::SmallVector<int64_t>>
+asPair(FailureOr<llvm::SmallVector<int64_t>> l) {
+  if (succeeded(l) && l->size() == 1)
+    l->push_back(l->front());
+  return l;
+}
+
+FailureOr<Val> Gen::conv2d(Call &c) {
+  auto operands = inputWeightBias(c.bound);
+  if (failed(operands))
+    return failure();
+  llvm::SmallVector<NamedAttribute> attrs;
+  for (StringRef key : {"stride", "padding", "dilation"}) {
+    if (!c.has(key))
+      continue;
+    auto l = asPair(asIntList(c.get(key), c.locOf(key), key));
+    if (failed(l))
+      return failure();
+    attrs.push_back(attr(key, builder.getDenseI64ArrayAttr(*l)));
+  }
+  if (c.has("groups")) {
+    auto g = asInt(c.get("groups"), c.locOf("groups"), "groups");
+    if (failed(g))
+      return failure();
+    attrs.push_back(attr("groups", builder.getI64IntegerAttr(*g)));
+  }
+  return tensorResult(make<Conv2dOp>(c.loc, c.name, *operands, attrs));
+}
+
+//===----------------------------------------------------------------------===//
+// Reductions, normalisation and pooling
+//===----------------------------------------------------------------------===//
+
+template <typename OpTy> FailureOr<Val> Gen::reduce(Call &c) {
+  auto x = floatInput(c);
+  if (failed(x))
+    return failure();
+  llvm::SmallVector<int64_t> dims;
+  if (c.has("dim")) {
+    auto d = asIntList(c.get("dim"), c.locOf("dim"), "dim");
+    if (failed(d))
+      return failure();
+    for (int64_t v : *d) {
+      auto n = normDim(v, typeOf(*x).getRank(), c.locOf("dim"));
+      if (failed(n))
+        return failure();
+      dims.push_back(*n);
+    }
+  }
+  bool keep = false;
+  if (c.has("keepdim")) {
+    auto k = asBool(c.get("keepdim"), c.locOf("keepdim"), "keepdim");
+    if (failed(k))
+      return failure();
+    keep = *k;
+  }
+  return tensorResult(
+      make<OpTy>(c.loc, c.name, {*x},
+                 {attr("dims", builder.getDenseI64ArrayAttr(dims)),
+                  attr("keepdim", builder.getBoolAttr(keep))}));
+}
+
+FailureOr<Val> Gen::argmax(Call &c) {
+  auto x = floatInput(c);
+  if (failed(x))
+    return failure();
+  auto d = dimArg(c, "dim", typeOf(*x).getRank());
+  if (failed(d))
+    return failure();
+  bool keep = c.has("keepdim") && c.get("keepdim").k == Val::K::Bool &&
+              c.get("keepdim").b;
+  return tensorResult(
+      make<ArgmaxOp>(c.loc, c.name, {*x},
+                     {attr("dim", builder.getI64IntegerAttr(*d)),
+                      attr("keepdim", builder.getBoolAttr(keep))}));
+}
+
+template <typename OpTy> FailureOr<Val> Gen::softmax(Call &c) {
+  auto x = floatInput(c);
+  if (failed(x))
+    return failure();
+  auto d = dimArg(c, "dim", typeOf(*x).getRank());
+  if (failed(d))
+    return failure();
+  return tensorResult(make<OpTy>(c.loc, c.name, {*x},
+                                 {attr("dim", builder.getI64IntegerAttr(*d))},
+                                 x->getType()));
+}
+
+FailureOr<Val> Gen::layerNorm(Call &c) {
+  auto x = floatInput(c);
+  auto shape = asIntList(c.get("normalized_shape"), c.locOf("normalized_shape"),
+                         "normalized_shape");
+  if (failed(x) || failed(shape))
+    return failure();
+  llvm::SmallVector<Value> ops = {*x};
+  int32_t segs[3] = {1, 0, 0};
+  for (auto [i, key] :
+       llvm::enumerate(std::array<StringRef, 2>{"weight", "bias"})) {
+    if (!c.has(key))
+      continue;
+    auto t = asTensor(c.get(key), c.locOf(key), key);
+    if (failed(t))
+      return failure();
+    ops.push_back(*t);
+    segs[i + 1] = 1;
+  }
+  double eps = 1e-5;
+  if (c.has("eps")) {
+    auto e = asNumber(c.get("eps"), c.locOf("eps"), "eps");
+    if (failed(e))
+      return failure();
+    eps = *e;
+  }
+  return tensorResult(make<LayerNormOp>(
+      c.loc, c.name, ops,
+      {attr("normalized_shape", builder.getDenseI64ArrayAttr(*shape)),
+       attr("eps", builder.getF64FloatAttr(eps)),
+       attr("operandSegmentSizes", builder.getDenseI32ArrayAttr(segs))}));
+}
+
+FailureOr<Val> Gen::batchNorm(Call &c) {
+  auto x = floatInput(c);
+  auto rm =
+      asTensor(c.get("running_mean"), c.locOf("running_mean"), "running_mean");
+  auto rv =
+      asTensor(c.get("running_var"), c.locOf("running_var"), "running_var");
+  if (failed(x) || failed(rm) || failed(rv))
+    return failure();
+  for (auto [key, v] : {std::pair{"running_mean", *rm}, {"running_var", *rv}})
+    if (!v.getDefiningOp<BufferOp>()) {
+      error(c.locOf(key), Twine("batch_norm: ") + key +
+                              " must be a buffer (declare it with "
+                              "'buffer'): train mode updates it");
+      return failure();
+    }
+  llvm::SmallVector<Value> ops = {*x};
+  int32_t segs[5] = {1, 0, 0, 1, 1};
+  for (auto [i, key] :
+       llvm::enumerate(std::array<StringRef, 2>{"weight", "bias"})) {
+    if (!c.has(key))
+      continue;
+    auto t = asTensor(c.get(key), c.locOf(key), key);
+    if (failed(t))
+      return failure();
+    ops.push_back(*t);
+    segs[i + 1] = 1;
+  }
+  ops.push_back(*rm);
+  ops.push_back(*rv);
+  llvm::SmallVector<NamedAttribute> attrs = {
+      attr("operandSegmentSizes", builder.getDenseI32ArrayAttr(segs))};
+  for (StringRef key : {"momentum", "eps"})
+    if (c.has(key)) {
+      auto v = asNumber(c.get(key), c.locOf(key), key);
+      if (failed(v))
+        return failure();
+      attrs.push_back(attr(key, builder.getF64FloatAttr(*v)));
+    }
+  return tensorResult(make<BatchNormOp>(c.loc, c.name, ops, attrs));
+}
+
+template <typename OpTy> FailureOr<Val> Gen::pool(Call &c) {
+  auto x = floatInput(c);
+  if (failed(x))
+    return failure();
+  auto pair = [&](StringRef key) {
+    return asPair(asIntList(c.get(key), c.locOf(key), key));
+  };
+  auto kernel = pair("kernel_size");
+  if (failed(kernel))
+    return failure();
+  llvm::SmallVector<int64_t> stride = *kernel;
+  if (c.has("stride")) {
+    auto s = pair("stride");
+    if (failed(s))
+      return failure();
+    stride = *s;
+  }
+  llvm::SmallVector<NamedAttribute> attrs = {
+      attr("kernel_size", builder.getDenseI64ArrayAttr(*kernel)),
+      attr("stride", builder.getDenseI64ArrayAttr(stride))};
+  if (c.has("padding")) {
+    auto p = pair("padding");
+    if (failed(p))
+      return failure();
+    attrs.push_back(attr("padding", builder.getDenseI64ArrayAttr(*p)));
+  }
+  if (c.has("ceil_mode")) {
+    auto ceil = asBool(c.get("ceil_mode"), c.locOf("ceil_mode"), "ceil_mode");
+    if (failed(ceil))
+      return failure();
+    attrs.push_back(attr("ceil_mode", builder.getBoolAttr(*ceil)));
+  }
+  if (c.has("dilation")) {
+    auto d = pair("dilation");
+    if (failed(d))
+      return failure();
+    attrs.push_back(attr("dilation", builder.getDenseI64ArrayAttr(*d)));
+  }
+  return tensorResult(make<OpTy>(c.loc, c.name, {*x}, attrs));
+}
+
+//===----------------------------------------------------------------------===//
+// Indexing and losses
+//===----------------------------------------------------------------------===//
+
+FailureOr<Val> Gen::cat(Call &c) {
+  const Val &list = c.get("tensors");
+  if (list.k != Val::K::List || list.list->empty()) {
+    error(c.locOf("tensors"), "cat() expects a non-empty list of tensors");
+    return failure();
+  }
+  llvm::SmallVector<Value> inputs;
+  for (const Val &v : *list.list) {
+    auto t = asTensor(v, c.locOf("tensors"), "cat()");
+    if (failed(t))
+      return failure();
+    inputs.push_back(*t);
+  }
+  int64_t dim = 0;
+  if (c.has("dim")) {
+    auto d = dimArg(c, "dim", typeOf(inputs.front()).getRank());
+    if (failed(d))
+      return failure();
+    dim = *d;
+  }
+  return tensorResult(make<ConcatOp>(
+      c.loc, "cat", inputs, {attr("dim", builder.getI64IntegerAttr(dim))}));
+}
+
+FailureOr<Val> Gen::embedding(Call &c) {
+  auto idx = input(c);
+  auto w = asTensor(c.get("weight"), c.locOf("weight"), "weight");
+  if (failed(idx) || failed(w))
+    return failure();
+  llvm::SmallVector<NamedAttribute> attrs;
+  if (c.has("padding_idx")) {
+    auto p = asInt(c.get("padding_idx"), c.locOf("padding_idx"), "padding_idx");
+    if (failed(p))
+      return failure();
+    int64_t n = typeOf(*w).getRank() > 0 ? typeOf(*w).getDimSize(0) : 0;
+    attrs.push_back(
+        attr("padding_idx", builder.getI64IntegerAttr(*p < 0 ? *p + n : *p)));
+  }
+  return tensorResult(make<EmbeddingOp>(c.loc, c.name, {*w, *idx}, attrs));
+}
+
+template <typename OpTy> FailureOr<Val> Gen::criterion(Call &c) {
+  constexpr bool classes = !std::is_same_v<OpTy, MseLossOp>;
+  auto x = floatInput(c);
+  auto y = asTensor(c.get("target"), c.locOf("target"), "target");
+  if (failed(x) || failed(y))
+    return failure();
+  llvm::SmallVector<NamedAttribute> attrs;
+  if (c.has("reduction")) {
+    auto r = asString(c.get("reduction"), c.locOf("reduction"), "reduction");
+    if (failed(r))
+      return failure();
+    auto red = symbolizeReduction(*r);
+    if (!red) {
+      error(c.locOf("reduction"),
+            "'" + *r +
+                "' is not a valid value for reduction; expected "
+                "'none', 'mean' or 'sum'");
+      return failure();
+    }
+    attrs.push_back(attr("reduction", ReductionAttr::get(&ctx, *red)));
+  }
+  if (c.has("ignore_index")) {
+    auto i =
+        asInt(c.get("ignore_index"), c.locOf("ignore_index"), "ignore_index");
+    if (failed(i))
+      return failure();
+    attrs.push_back(attr("ignore_index", builder.getI64IntegerAttr(*i)));
+  }
+  if (c.has("label_smoothing")) {
+    auto s = asNumber(c.get("label_smoothing"), c.locOf("label_smoothing"),
+                      "label_smoothing");
+    if (failed(s))
+      return failure();
+    attrs.push_back(attr("label_smoothing", builder.getF64FloatAttr(*s)));
+  }
+  if (classes && !mlir::isa<mlir::IntegerType>(typeOf(*y).getElementType())) {
+    error(c.locOf("target"),
+          c.name +
+              ": expected class indices (an i64 or i32 tensor) as "
+              "target, got " +
+              typeStr(*y));
+    return failure();
+  }
+  return tensorResult(make<OpTy>(c.loc, c.name, {*x, *y}, attrs));
+}
+
+//===----------------------------------------------------------------------===//
+// Autograd
+//===----------------------------------------------------------------------===//
+
+FailureOr<Val> Gen::retainGrad(Call &c) {
+  auto x = input(c);
+  if (failed(x))
+    return failure();
+  std::string label;
+  if (c.has("name")) {
+    auto s = asString(c.get("name"), c.locOf("name"), "name");
+    if (failed(s))
+      return failure();
+    label = *s;
+  } else {
+    // retain_grad(h), h.retain_grad(): named after the variable.
+    const char *p = c.locOf("input").ptr.getPointer();
+    while (p && (llvm::isAlnum(*p) || *p == '_'))
+      label += *p++;
+  }
+  if (!mlir::isa<mlir::FloatType>(typeOf(*x).getElementType())) {
+    error(c.locOf("input"), c.name +
+                                " expects a floating-point tensor, "
+                                "got " +
+                                typeStr(*x));
+    return failure();
+  }
+  RetainGradOp::create(builder, L(c.loc), label, *x);
+  return Val();
+}
+
+FailureOr<Val> Gen::gradHook(Call &c) {
+  auto x = input(c);
+  auto label = asString(c.get("name"), c.locOf("name"), "name");
+  if (failed(x) || failed(label))
+    return failure();
+  if (!mlir::isa<mlir::FloatType>(typeOf(*x).getElementType())) {
+    error(c.locOf("input"), "grad_hook expects a floating-point tensor, "
+                            "got " +
+                                typeStr(*x));
+    return failure();
+  }
+  auto r = tensorResult(make<GradHookOp>(
+      c.loc, "grad_hook", {*x}, {attr("name", builder.getStringAttr(*label))},
+      x->getType()));
+  // x.register_hook(...): x now denotes the hooked value.
+  if (succeeded(r) && c.method && c.selfExpr &&
+      c.selfExpr->kind == ExprKind::Name)
+    bind(c.selfExpr->name, *r);
+  return r;
+}
+
+//===----------------------------------------------------------------------===//
+// In-place updates (the rest is in Methods.cpp)
+//===----------------------------------------------------------------------===//
+
+template <typename OpTy> FailureOr<Val> Gen::unaryInPlace(Call &c) {
+  return inPlace(c, [&](Value x) -> FailureOr<Value> {
+    return OpTy::create(builder, L(c.loc), x)->getResult(0);
+  });
+}
+
+template <typename OpTy> FailureOr<Val> Gen::inPlaceBinary(Call &c) {
+  return inPlace(c, [&](Value x) -> FailureOr<Value> {
+    auto other = inPlaceOther(c, x);
+    if (failed(other))
+      return failure();
+    return OpTy::create(builder, L(c.loc), x, *other)->getResult(0);
+  });
+}

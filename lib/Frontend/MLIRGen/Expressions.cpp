@@ -59,11 +59,8 @@ FailureOr<Val> Gen::eval(const Expr &e) {
       r.str = e.name;
       return r;
     }
-    static const char *const builtinModules[] = {
-        "Linear", "Conv2d", "LayerNorm", "BatchNorm1d", "BatchNorm2d",
-        "Embedding", "Dropout", "Sequential", "GELU", "MaxPool2d", "Flatten"};
-    if (llvm::is_contained(builtinModules, e.name) ||
-        unaryBindings().modules.count(e.name)) {
+    if (builtins().modules.count(e.name) || e.name == "Sequential" ||
+        e.name == "ModuleList") {
       Val r;
       r.k = Val::K::ModType;
       r.builtinModule = e.name;

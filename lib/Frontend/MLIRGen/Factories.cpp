@@ -11,13 +11,10 @@
 using namespace graft;
 using namespace graft::frontend;
 
-std::optional<FailureOr<Val>>
-Gen::createTensor(StringRef name, std::vector<CallArg> &args, Loc loc) {
-  static const llvm::StringSet<> names = {
-      "arange",    "zeros",     "ones", "full", "zeros_like",
-      "ones_like", "full_like", "tril", "triu"};
-  if (!names.contains(name))
-    return std::nullopt;
+FailureOr<Val> Gen::factory(Call &c) {
+  StringRef name = c.name;
+  std::vector<CallArg> &args = c.args;
+  Loc loc = c.loc;
   // Constants are written into the IR: at most 2^24 elements.
   constexpr int64_t maxElements = int64_t(1) << 24;
   auto dtypeOf = [&](CallArg &a, Type &elt) -> LogicalResult {
@@ -296,4 +293,3 @@ Gen::createTensor(StringRef name, std::vector<CallArg> &args, Loc loc) {
   }
   return splat(RankedTensorType::get(shape, elt), fill);
 }
-

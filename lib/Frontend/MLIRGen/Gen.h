@@ -6,10 +6,12 @@
 //
 //   MLIRGen.cpp      models, the driver, conversions and argument binding
 //   Expressions.cpp  expressions, indexing, calls
-//   Builtins.cpp     built-in functions (the table in Builtins.def)
+//   Builtins.cpp     the tables of Builtins.def and Modules.def, call
+//                    dispatch, the handlers of the op-building functions
 //   Factories.cpp    tensors made at compile time (arange, zeros, tril, ...)
-//   Methods.cpp      tensor methods and in-place updates
-//   Modules.cpp      built-in and user modules, user functions
+//   Methods.cpp      views, casts, requires_grad_, in-place updates
+//   Modules.cpp      built-in modules (instantiation, forward), user
+//                    modules and functions
 //   Statements.cpp   statements and blocks
 //   TrainBlock.cpp   the train block: backward, optimizer, schedule
 //
@@ -32,7 +34,6 @@
 #include "llvm/ADT/Twine.h"
 
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -119,6 +120,13 @@ inline std::string fmt(double v) {
   llvm::raw_string_ostream os(s);
   os << v;
   return s;
+}
+
+/// A built op's result as a value of the language.
+inline FailureOr<Val> tensorResult(FailureOr<Value> r) {
+  if (failed(r))
+    return failure();
+  return Val::tensor(*r);
 }
 
 inline StringRef kindName(const Val &v) {
@@ -212,6 +220,52 @@ inline InitAttr makeInit(mlir::MLIRContext *ctx, InitKind kind,
                                     : mlir::DictionaryAttr::get(ctx, args));
 }
 
+class Gen;
+
+/// A call of a built-in function or tensor method, as its handler sees it.
+struct Call {
+  StringRef name;             ///< As written: `relu`, `relu_`, `view`.
+  std::vector<CallArg> &args; ///< Evaluated; a method's receiver first.
+  Bound bound;                ///< `args` bound to the row's parameters.
+  Loc loc;
+  const Expr *selfExpr; ///< A method's receiver (rebound in place).
+  bool method;
+
+  const Val &get(StringRef n) const { return bound.get(n); }
+  bool has(StringRef n) const { return bound.has(n); }
+  Loc locOf(StringRef n) const { return bound.locOf(n); }
+};
+
+/// A row of Builtins.def, or a unary row of GraftOps.td.
+struct Builtin {
+  FailureOr<Val> (Gen::*handler)(Call &);
+  /// PyTorch's parameter names in order; `required` of them are required,
+  /// or, when it is negative, the handler binds the arguments itself.
+  llvm::SmallVector<StringRef> params;
+  int required;
+};
+
+/// A parameter of a built-in module's constructor, with PyTorch's default.
+struct ModuleParam {
+  StringRef name;
+  Val fallback; ///< None when the parameter has no default.
+};
+
+/// A row of Modules.def, or a torch.nn module of a unary row (`ReLU`).
+struct BuiltinModule {
+  LogicalResult (Gen::*init)(Instance &, Bound &);
+  StringRef forward; ///< The built-in function an instance applies.
+  llvm::SmallVector<int64_t> ranks; ///< Input ranks accepted; empty: any.
+  llvm::SmallVector<ModuleParam> params;
+  int required;
+};
+
+/// The built-in functions, tensor methods and modules, by name.
+struct BuiltinTables {
+  llvm::StringMap<Builtin> functions, methods;
+  llvm::StringMap<BuiltinModule> modules;
+};
+
 class Gen {
 public:
   Gen(mlir::MLIRContext &ctx, Diagnostics &diags, const GenOptions &options)
@@ -259,6 +313,17 @@ private:
   Value declBuffer(Loc loc, StringRef name, RankedTensorType type,
                    InitAttr init);
   void checkUniqueName(Loc loc, StringRef name);
+  // The INIT handlers of Modules.def: `b` holds the constructor's arguments
+  // with the row's defaults filled in.
+  LogicalResult initLinear(Instance &inst, Bound &b);
+  LogicalResult initConv2d(Instance &inst, Bound &b);
+  LogicalResult initLayerNorm(Instance &inst, Bound &b);
+  LogicalResult initBatchNorm(Instance &inst, Bound &b);
+  LogicalResult initEmbedding(Instance &inst, Bound &b);
+  /// A module with no state: its arguments become its attributes.
+  LogicalResult initConfig(Instance &inst, Bound &b);
+  FailureOr<int64_t> positiveInt(const Instance &inst, const Bound &b,
+                                 StringRef key);
 
   // Expressions.
   FailureOr<Val> eval(const Expr &e);
@@ -272,6 +337,8 @@ private:
   FailureOr<Val> callMethod(Val self, Loc selfLoc, StringRef name,
                             std::vector<CallArg> &args, Loc loc,
                             const Expr *selfExpr);
+  FailureOr<Val> invoke(const Builtin &row, Call &call);
+  static const BuiltinTables &builtins();
   FailureOr<Bound> bindArgs(StringRef fn, llvm::ArrayRef<StringRef> names,
                             size_t required, std::vector<CallArg> &args,
                             Loc loc);
@@ -294,10 +361,6 @@ private:
   /// The element type a dtype name stands for ("f32", "float32", "long",
   /// ...), or null.
   Type elementTypeNamed(StringRef name);
-  /// arange, zeros, ones, full (and their _like forms), tril and triu:
-  /// tensors made at compile time; nullopt for another name.
-  std::optional<FailureOr<Val>>
-  createTensor(StringRef name, std::vector<CallArg> &args, Loc loc);
   FailureOr<std::pair<Value, Value>> promotePair(const Val &a, Loc la,
                                                  const Val &b, Loc lb,
                                                  StringRef op);
@@ -307,24 +370,73 @@ private:
   FailureOr<Value> make(Loc l, StringRef pyName, mlir::ValueRange operands,
                         llvm::ArrayRef<NamedAttribute> attrs = {},
                         Type resultType = {});
-  template <typename OpTy>
-  FailureOr<Val> unary(Bound &a, Loc l, StringRef pyName);
-  /// The unary rows of GraftOps.td, by the names the language knows them
-  /// by: functions and methods (`relu`), in-place methods (`relu_`) and
-  /// torch.nn modules (`ReLU`, by the function it applies).
-  struct UnaryBindings {
-    llvm::StringMap<FailureOr<Val> (*)(Gen &, Bound &, Loc, StringRef)>
-        functions;
-    llvm::StringMap<Value (*)(mlir::OpBuilder &, mlir::Location, Value)>
-        inPlace;
-    llvm::StringMap<std::string> modules;
-  };
-  static const UnaryBindings &unaryBindings();
+
+  // The handlers of Builtins.def (Builtins.cpp, Factories.cpp, Methods.cpp).
+  FailureOr<Val> range(Call &c);
+  FailureOr<Val> len(Call &c);
+  FailureOr<Val> toNumber(Call &c);
+  /// arange, zeros, ones, full (and their _like forms), tril and triu:
+  /// tensors made at compile time.
+  FailureOr<Val> factory(Call &c);
+  template <typename OpTy> FailureOr<Val> unary(Call &c);
+  FailureOr<Val> gelu(Call &c);
+  template <typename OpTy> FailureOr<Val> binary(Call &c);
+  FailureOr<Val> where(Call &c);
+  FailureOr<Val> maskedFill(Call &c);
+  FailureOr<Val> dropout(Call &c);
+  FailureOr<Val> linear(Call &c);
+  FailureOr<Val> attention(Call &c);
+  FailureOr<Val> conv2d(Call &c);
+  template <typename OpTy> FailureOr<Val> reduce(Call &c);
+  FailureOr<Val> argmax(Call &c);
+  template <typename OpTy> FailureOr<Val> softmax(Call &c);
+  FailureOr<Val> layerNorm(Call &c);
+  FailureOr<Val> batchNorm(Call &c);
+  template <typename OpTy> FailureOr<Val> pool(Call &c);
+  FailureOr<Val> cat(Call &c);
+  FailureOr<Val> embedding(Call &c);
+  template <typename OpTy> FailureOr<Val> criterion(Call &c);
+  FailureOr<Val> reshapeTo(Call &c);
+  FailureOr<Val> flatten(Call &c);
+  FailureOr<Val> unsqueeze(Call &c);
+  FailureOr<Val> squeeze(Call &c);
+  FailureOr<Val> transpose(Call &c);
+  FailureOr<Val> permute(Call &c);
+  FailureOr<Val> expand(Call &c);
+  FailureOr<Val> detach(Call &c);
+  FailureOr<Val> clone(Call &c);
+  FailureOr<Val> cast(Call &c);
+  FailureOr<Val> requiresGrad(Call &c);
+  FailureOr<Val> retainGrad(Call &c);
+  FailureOr<Val> gradHook(Call &c);
+  template <typename OpTy> FailureOr<Val> unaryInPlace(Call &c);
+  template <typename OpTy> FailureOr<Val> inPlaceBinary(Call &c);
+  FailureOr<Val> maskedFillInPlace(Call &c);
+  /// The second operand of x.add_(other) and the like: a tensor of x's
+  /// dtype that broadcasts to x's shape, or a Python number.
+  FailureOr<Value> inPlaceOther(Call &c, Value x);
+  /// The receiver of a view-like call and its size arguments: x.view(B, -1),
+  /// x.view([B, -1]), torch.reshape(x, (B, -1)).
+  FailureOr<std::pair<Value, llvm::SmallVector<int64_t>>>
+  tensorAndSizes(Call &c);
+  /// The tensor bound to `input`, as a tensor.
+  FailureOr<Value> input(Call &c) {
+    return asTensor(c.get("input"), c.locOf("input"), c.name);
+  }
+  /// The tensor bound to `input`, which must be floating-point.
+  FailureOr<Value> floatInput(Call &c) {
+    return asFloatTensor(c.get("input"), c.locOf("input"), c.name);
+  }
+  /// A dimension argument, wrapped (-1 is the last) for a tensor of `rank`.
+  FailureOr<int64_t> dimArg(Call &c, StringRef key, int64_t rank);
   /// Rebinds every name in scope that denotes the tensor `from` to `to`:
   /// after an in-place op, all names of the tensor see the new version.
   void rebindTensor(Value from, Value to);
-  FailureOr<Val> inPlace(StringRef name, Val self, const Expr *selfExpr,
-                         Loc selfLoc, std::vector<CallArg> &args, Loc loc);
+  /// An in-place update of the receiver of `c`: `emit` builds the op on the
+  /// tensor it is given. Checks PyTorch's leaf rule, writes through detached
+  /// aliases, and rebinds every name of the tensor to the new version.
+  FailureOr<Val> inPlace(Call &c,
+                         llvm::function_ref<FailureOr<Value>(Value)> emit);
   FailureOr<Val> reshape(Value x, llvm::ArrayRef<int64_t> shape, Loc l,
                          StringRef pyName);
   NamedAttribute attr(StringRef name, mlir::Attribute a) {

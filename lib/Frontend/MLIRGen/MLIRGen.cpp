@@ -481,35 +481,6 @@ FailureOr<Bound> Gen::bindArgs(StringRef fn, llvm::ArrayRef<StringRef> names,
 void Gen::unknownName(Loc l, StringRef name) {
   error(l, "name '" + name + "' is not defined");
   // Did-you-mean: the closest name in scope, module or built-in.
-  static const char *const builtins[] = {
-      "gelu",        "linear",
-      "matmul",      "softmax",
-      "log_softmax", "cross_entropy",
-      "nll_loss",    "mse_loss",
-      "dropout",     "embedding",
-      "layer_norm",  "conv2d",
-      "max_pool2d",  "avg_pool2d",
-      "cat",         "where",
-      "masked_fill", "sum",
-      "mean",        "amax",
-      "argmax",      "maximum",
-      "minimum",     "arange",
-      "zeros",       "ones",
-      "full",        "zeros_like",
-      "ones_like",   "full_like",
-      "tril",        "triu",
-      "pow",         "detach",
-      "clone",       "reshape",
-      "transpose",   "permute",
-      "flatten",     "scaled_dot_product_attention",
-      "retain_grad", "grad_hook",
-      "range",       "len",
-      "Linear",      "Conv2d",
-      "LayerNorm",   "BatchNorm1d",
-      "BatchNorm2d", "Embedding",
-      "Dropout",     "Sequential",
-      "GELU",        "MaxPool2d",
-      "Flatten"};
   std::string best;
   unsigned bestDist = 3;
   auto consider = [&](StringRef candidate) {
@@ -527,12 +498,12 @@ void Gen::unknownName(Loc l, StringRef name) {
       consider(kv.getKey());
   for (auto &kv : modules)
     consider(kv.getKey());
-  for (auto &kv : unaryBindings().functions)
+  for (auto &kv : builtins().functions)
     consider(kv.getKey());
-  for (auto &kv : unaryBindings().modules)
+  for (auto &kv : builtins().modules)
     consider(kv.getKey());
-  for (const char *b : builtins)
-    consider(b);
+  for (StringRef container : {"Sequential", "ModuleList"})
+    consider(container);
   if (!best.empty())
     hint("did you mean '" + best + "'?");
 }

@@ -66,233 +66,204 @@ bool Gen::canDeclare(Loc l, StringRef what) {
 FailureOr<Val> Gen::instantiateBuiltin(StringRef type,
                                        std::vector<CallArg> &args, Loc loc,
                                        const std::string &pfx) {
+  auto it = builtins().modules.find(type);
+  if (it == builtins().modules.end()) {
+    error(loc, "unknown built-in module '" + type + "'");
+    return failure();
+  }
+  const BuiltinModule &row = it->second;
+  llvm::SmallVector<StringRef> names;
+  for (const ModuleParam &p : row.params)
+    names.push_back(p.name);
+  auto b = bindArgs(type, names, row.required, args, loc);
+  if (failed(b))
+    return failure();
+  // PyTorch's defaults, where the call gives none.
+  for (const ModuleParam &p : row.params)
+    if (!b->values.count(p.name) && p.fallback.k != Val::K::None)
+      b->values[p.name] = p.fallback;
   auto inst = std::make_shared<Instance>();
   inst->prefix = pfx;
   inst->typeName = type.str();
   inst->scope.parent = &globals;
-  Type f32 = builder.getF32Type();
-  auto set = [&](StringRef k, Val v) { inst->scope.vars[k] = std::move(v); };
-  auto cfgInt = [&](Bound &b, StringRef k,
-                    int64_t fallback) -> FailureOr<int64_t> {
-    if (!b.has(k))
-      return fallback;
-    return asInt(b.get(k), b.locOf(k), k);
-  };
-  auto cfgBool = [&](Bound &b, StringRef k, bool fallback) -> FailureOr<bool> {
-    if (!b.has(k))
-      return fallback;
-    return asBool(b.get(k), b.locOf(k), k);
-  };
-  auto cfgNum = [&](Bound &b, StringRef k, double fallback) -> FailureOr<double> {
-    if (!b.has(k))
-      return fallback;
-    return asNumber(b.get(k), b.locOf(k), k);
-  };
-  auto positive = [&](Bound &b, StringRef k, int64_t v) -> LogicalResult {
-    if (v > 0)
-      return success();
-    error(b.locOf(k), type + ": " + k + " must be positive, got " + Twine(v));
+  if (failed((this->*row.init)(*inst, *b)))
     return failure();
-  };
-  // PyTorch's reset_parameters(): kaiming_uniform(a=sqrt(5)) for the weight,
-  // uniform(+-1/sqrt(fan_in)) for the bias.
-  auto kaimingWeight = [&] {
-    return makeInit(&ctx, InitKind::kaiming_uniform,
-                    {attr("a", builder.getF64FloatAttr(std::sqrt(5.0)))});
-  };
-  auto fanInBias = [&](int64_t fanIn) {
-    double bound = fanIn > 0 ? 1.0 / std::sqrt(static_cast<double>(fanIn)) : 0;
-    return makeInit(&ctx, InitKind::uniform,
-                    {attr("a", builder.getF64FloatAttr(-bound)),
-                     attr("b", builder.getF64FloatAttr(bound))});
-  };
-  auto result = [&]() {
-    Val v;
-    v.k = Val::K::Inst;
-    v.inst = inst;
-    return v;
-  };
+  Val v;
+  v.k = Val::K::Inst;
+  v.inst = inst;
+  return v;
+}
 
-  if (type == "Linear") {
-    auto b = bindArgs(type, {"in_features", "out_features", "bias"}, 2, args,
-                      loc);
-    if (failed(b))
-      return failure();
-    auto in = cfgInt(*b, "in_features", 0), out = cfgInt(*b, "out_features", 0);
-    auto bias = cfgBool(*b, "bias", true);
-    if (failed(in) || failed(out) || failed(bias) ||
-        failed(positive(*b, "in_features", *in)) ||
-        failed(positive(*b, "out_features", *out)))
-      return failure();
-    set("in_features", Val::number(*in, true));
-    set("out_features", Val::number(*out, true));
-    set("weight", Val::tensor(declParam(
-                      loc, pfx + "weight",
-                      RankedTensorType::get({*out, *in}, f32), kaimingWeight())));
-    if (*bias)
-      set("bias", Val::tensor(declParam(loc, pfx + "bias",
-                                        RankedTensorType::get({*out}, f32),
-                                        fanInBias(*in))));
-    return result();
-  }
-  if (type == "Conv2d") {
-    auto b = bindArgs(type,
-                      {"in_channels", "out_channels", "kernel_size", "stride",
-                       "padding", "dilation", "groups", "bias"},
-                      3, args, loc);
-    if (failed(b))
-      return failure();
-    auto in = cfgInt(*b, "in_channels", 0), out = cfgInt(*b, "out_channels", 0);
-    auto groups = cfgInt(*b, "groups", 1);
-    auto bias = cfgBool(*b, "bias", true);
-    auto kernel = asIntList(b->get("kernel_size"), b->locOf("kernel_size"),
-                            "kernel_size");
-    if (failed(in) || failed(out) || failed(groups) || failed(bias) ||
-        failed(kernel) || failed(positive(*b, "in_channels", *in)) ||
-        failed(positive(*b, "out_channels", *out)) ||
-        failed(positive(*b, "groups", *groups)))
-      return failure();
-    if (kernel->size() == 1)
-      kernel->push_back(kernel->front());
-    if (kernel->size() != 2 || (*kernel)[0] <= 0 || (*kernel)[1] <= 0) {
-      error(b->locOf("kernel_size"), "Conv2d: kernel_size must be one or two "
-                                     "positive integers");
-      return failure();
-    }
-    if (*in % *groups || *out % *groups) {
-      error(b->locOf("groups"), *in % *groups
-                                    ? "in_channels must be divisible by groups"
-                                    : "out_channels must be divisible by "
-                                      "groups");
-      return failure();
-    }
-    for (StringRef k : {"stride", "padding", "dilation", "groups"})
-      if (b->has(k))
-        set(k, b->get(k));
-    // Saturating: the weight's shape check reports sizes out of range.
-    int64_t fanIn = graft::shape::numel({*in / *groups, (*kernel)[0],
-                                        (*kernel)[1]});
-    set("weight",
-        Val::tensor(declParam(loc, pfx + "weight",
-                              RankedTensorType::get({*out, *in / *groups,
-                                                     (*kernel)[0], (*kernel)[1]},
-                                                    f32),
-                              kaimingWeight())));
-    if (*bias)
-      set("bias", Val::tensor(declParam(loc, pfx + "bias",
-                                        RankedTensorType::get({*out}, f32),
-                                        fanInBias(fanIn))));
-    return result();
-  }
-  if (type == "LayerNorm") {
-    auto b = bindArgs(type, {"normalized_shape", "eps", "elementwise_affine",
-                             "bias"},
-                      1, args, loc);
-    if (failed(b))
-      return failure();
-    auto shape = asIntList(b->get("normalized_shape"),
-                           b->locOf("normalized_shape"), "normalized_shape");
-    auto eps = cfgNum(*b, "eps", 1e-5);
-    auto affine = cfgBool(*b, "elementwise_affine", true);
-    auto bias = cfgBool(*b, "bias", true);
-    if (failed(shape) || failed(eps) || failed(affine) || failed(bias))
-      return failure();
-    std::vector<Val> dims;
-    for (int64_t d : *shape)
-      dims.push_back(Val::number(d, true));
-    set("normalized_shape", Val::listOf(std::move(dims)));
-    set("eps", Val::number(*eps, false));
-    auto t = RankedTensorType::get(*shape, f32);
-    if (*affine) {
-      set("weight", Val::tensor(declParam(loc, pfx + "weight", t,
-                                          makeInit(&ctx, InitKind::ones))));
-      if (*bias)
-        set("bias", Val::tensor(declParam(loc, pfx + "bias", t,
-                                          makeInit(&ctx, InitKind::zeros))));
-    }
-    return result();
-  }
-  if (type == "BatchNorm1d" || type == "BatchNorm2d") {
-    auto b = bindArgs(type, {"num_features", "eps", "momentum", "affine"}, 1,
-                      args, loc);
-    if (failed(b))
-      return failure();
-    auto n = cfgInt(*b, "num_features", 0);
-    auto eps = cfgNum(*b, "eps", 1e-5), momentum = cfgNum(*b, "momentum", 0.1);
-    auto affine = cfgBool(*b, "affine", true);
-    if (failed(n) || failed(eps) || failed(momentum) || failed(affine) ||
-        failed(positive(*b, "num_features", *n)))
-      return failure();
-    set("eps", Val::number(*eps, false));
-    set("momentum", Val::number(*momentum, false));
-    auto t = RankedTensorType::get({*n}, f32);
-    if (*affine) {
-      set("weight", Val::tensor(declParam(loc, pfx + "weight", t,
-                                          makeInit(&ctx, InitKind::ones))));
-      set("bias", Val::tensor(declParam(loc, pfx + "bias", t,
-                                        makeInit(&ctx, InitKind::zeros))));
-    }
-    // The buffers of PyTorch's state_dict, in its order.
-    set("running_mean",
-        Val::tensor(declBuffer(loc, pfx + "running_mean", t,
-                               makeInit(&ctx, InitKind::zeros))));
-    set("running_var", Val::tensor(declBuffer(loc, pfx + "running_var", t,
-                                              makeInit(&ctx, InitKind::ones))));
-    set("num_batches_tracked",
-        Val::tensor(declBuffer(
-            loc, pfx + "num_batches_tracked",
-            RankedTensorType::get({}, builder.getI64Type()),
-            makeInit(&ctx, InitKind::zeros))));
-    return result();
-  }
-  if (type == "Embedding") {
-    auto b = bindArgs(type, {"num_embeddings", "embedding_dim", "padding_idx"},
-                      2, args, loc);
-    if (failed(b))
-      return failure();
-    auto n = cfgInt(*b, "num_embeddings", 0), d = cfgInt(*b, "embedding_dim", 0);
-    if (failed(n) || failed(d) || failed(positive(*b, "num_embeddings", *n)) ||
-        failed(positive(*b, "embedding_dim", *d)))
-      return failure();
-    if (b->has("padding_idx"))
-      set("padding_idx", b->get("padding_idx"));
-    set("weight", Val::tensor(declParam(loc, pfx + "weight",
-                                        RankedTensorType::get({*n, *d}, f32),
-                                        makeInit(&ctx, InitKind::normal))));
-    return result();
-  }
-  if (type == "Dropout") {
-    auto b = bindArgs(type, {"p"}, 0, args, loc);
-    if (failed(b))
-      return failure();
-    auto p = cfgNum(*b, "p", 0.5);
-    if (failed(p))
-      return failure();
-    set("p", Val::number(*p, false));
-    return result();
-  }
-  if (type == "MaxPool2d") {
-    auto b = bindArgs(type, {"kernel_size", "stride", "padding"}, 1, args, loc);
-    if (failed(b))
-      return failure();
-    for (StringRef k : {"kernel_size", "stride", "padding"})
-      if (b->has(k))
-        set(k, b->get(k));
-    return result();
-  }
-  if (type == "GELU" || type == "Flatten" ||
-      unaryBindings().modules.count(type)) {
-    auto b = bindArgs(type, type == "GELU" ? llvm::ArrayRef<StringRef>{"approximate"}
-                                           : llvm::ArrayRef<StringRef>{},
-                      0, args, loc);
-    if (failed(b))
-      return failure();
-    if (b->has("approximate"))
-      set("approximate", b->get("approximate"));
-    return result();
-  }
-  error(loc, "unknown built-in module '" + type + "'");
+FailureOr<int64_t> Gen::positiveInt(const Instance &inst, const Bound &b,
+                                    StringRef key) {
+  auto v = asInt(b.get(key), b.locOf(key), key);
+  if (failed(v) || *v > 0)
+    return v;
+  error(b.locOf(key),
+        inst.typeName + ": " + key + " must be positive, got " + Twine(*v));
   return failure();
+}
+
+/// PyTorch's reset_parameters() for Linear and Conv2d:
+/// kaiming_uniform(a=sqrt(5)) for the weight, uniform(+-1/sqrt(fan_in)) for
+/// the bias.
+static InitAttr kaimingWeight(mlir::Builder &b) {
+  return makeInit(b.getContext(), InitKind::kaiming_uniform,
+                  {b.getNamedAttr("a", b.getF64FloatAttr(std::sqrt(5.0)))});
+}
+
+static InitAttr fanInBias(mlir::Builder &b, int64_t fanIn) {
+  double bound = fanIn > 0 ? 1.0 / std::sqrt(static_cast<double>(fanIn)) : 0;
+  return makeInit(b.getContext(), InitKind::uniform,
+                  {b.getNamedAttr("a", b.getF64FloatAttr(-bound)),
+                   b.getNamedAttr("b", b.getF64FloatAttr(bound))});
+}
+
+LogicalResult Gen::initLinear(Instance &inst, Bound &b) {
+  auto in = positiveInt(inst, b, "in_features");
+  auto out = positiveInt(inst, b, "out_features");
+  auto bias = asBool(b.get("bias"), b.locOf("bias"), "bias");
+  if (failed(in) || failed(out) || failed(bias))
+    return failure();
+  auto &vars = inst.scope.vars;
+  const std::string &pfx = inst.prefix;
+  Type f32 = builder.getF32Type();
+  vars["in_features"] = Val::number(*in, true);
+  vars["out_features"] = Val::number(*out, true);
+  vars["weight"] = Val::tensor(declParam(
+      b.callLoc, pfx + "weight", RankedTensorType::get({*out, *in}, f32),
+      kaimingWeight(builder)));
+  if (*bias)
+    vars["bias"] = Val::tensor(declParam(b.callLoc, pfx + "bias",
+                                         RankedTensorType::get({*out}, f32),
+                                         fanInBias(builder, *in)));
+  return success();
+}
+
+LogicalResult Gen::initConv2d(Instance &inst, Bound &b) {
+  auto in = positiveInt(inst, b, "in_channels");
+  auto out = positiveInt(inst, b, "out_channels");
+  auto groups = positiveInt(inst, b, "groups");
+  auto bias = asBool(b.get("bias"), b.locOf("bias"), "bias");
+  auto kernel =
+      asIntList(b.get("kernel_size"), b.locOf("kernel_size"), "kernel_size");
+  if (failed(in) || failed(out) || failed(groups) || failed(bias) ||
+      failed(kernel))
+    return failure();
+  if (kernel->size() == 1)
+    kernel->push_back(kernel->front());
+  if (kernel->size() != 2 || (*kernel)[0] <= 0 || (*kernel)[1] <= 0) {
+    error(b.locOf("kernel_size"), "Conv2d: kernel_size must be one or two "
+                                  "positive integers");
+    return failure();
+  }
+  if (*in % *groups || *out % *groups) {
+    error(b.locOf("groups"), *in % *groups
+                                 ? "in_channels must be divisible by groups"
+                                 : "out_channels must be divisible by groups");
+    return failure();
+  }
+  auto &vars = inst.scope.vars;
+  const std::string &pfx = inst.prefix;
+  Type f32 = builder.getF32Type();
+  // The geometry the call gave, for forward; conv2d's defaults otherwise.
+  // The geometry the call gives (b.locs: not the defaults), for forward.
+  for (StringRef k : {"stride", "padding", "dilation", "groups"})
+    if (b.locs.count(k))
+      vars[k] = b.get(k);
+  // Saturating: the weight's shape check reports sizes out of range.
+  int64_t fanIn =
+      graft::shape::numel({*in / *groups, (*kernel)[0], (*kernel)[1]});
+  vars["weight"] = Val::tensor(
+      declParam(b.callLoc, pfx + "weight",
+                RankedTensorType::get(
+                    {*out, *in / *groups, (*kernel)[0], (*kernel)[1]}, f32),
+                kaimingWeight(builder)));
+  if (*bias)
+    vars["bias"] = Val::tensor(declParam(b.callLoc, pfx + "bias",
+                                         RankedTensorType::get({*out}, f32),
+                                         fanInBias(builder, fanIn)));
+  return success();
+}
+
+LogicalResult Gen::initLayerNorm(Instance &inst, Bound &b) {
+  auto shape = asIntList(b.get("normalized_shape"), b.locOf("normalized_shape"),
+                         "normalized_shape");
+  auto eps = asNumber(b.get("eps"), b.locOf("eps"), "eps");
+  auto affine = asBool(b.get("elementwise_affine"),
+                       b.locOf("elementwise_affine"), "elementwise_affine");
+  auto bias = asBool(b.get("bias"), b.locOf("bias"), "bias");
+  if (failed(shape) || failed(eps) || failed(affine) || failed(bias))
+    return failure();
+  auto &vars = inst.scope.vars;
+  const std::string &pfx = inst.prefix;
+  std::vector<Val> dims;
+  for (int64_t d : *shape)
+    dims.push_back(Val::number(d, true));
+  vars["normalized_shape"] = Val::listOf(std::move(dims));
+  vars["eps"] = Val::number(*eps, false);
+  auto t = RankedTensorType::get(*shape, builder.getF32Type());
+  if (*affine) {
+    vars["weight"] = Val::tensor(declParam(b.callLoc, pfx + "weight", t,
+                                           makeInit(&ctx, InitKind::ones)));
+    if (*bias)
+      vars["bias"] = Val::tensor(declParam(b.callLoc, pfx + "bias", t,
+                                           makeInit(&ctx, InitKind::zeros)));
+  }
+  return success();
+}
+
+LogicalResult Gen::initBatchNorm(Instance &inst, Bound &b) {
+  auto n = positiveInt(inst, b, "num_features");
+  auto eps = asNumber(b.get("eps"), b.locOf("eps"), "eps");
+  auto momentum = asNumber(b.get("momentum"), b.locOf("momentum"), "momentum");
+  auto affine = asBool(b.get("affine"), b.locOf("affine"), "affine");
+  if (failed(n) || failed(eps) || failed(momentum) || failed(affine))
+    return failure();
+  auto &vars = inst.scope.vars;
+  const std::string &pfx = inst.prefix;
+  Loc loc = b.callLoc;
+  vars["eps"] = Val::number(*eps, false);
+  vars["momentum"] = Val::number(*momentum, false);
+  auto t = RankedTensorType::get({*n}, builder.getF32Type());
+  if (*affine) {
+    vars["weight"] = Val::tensor(
+        declParam(loc, pfx + "weight", t, makeInit(&ctx, InitKind::ones)));
+    vars["bias"] = Val::tensor(
+        declParam(loc, pfx + "bias", t, makeInit(&ctx, InitKind::zeros)));
+  }
+  // The buffers of PyTorch's state_dict, in its order.
+  vars["running_mean"] = Val::tensor(declBuffer(
+      loc, pfx + "running_mean", t, makeInit(&ctx, InitKind::zeros)));
+  vars["running_var"] = Val::tensor(
+      declBuffer(loc, pfx + "running_var", t, makeInit(&ctx, InitKind::ones)));
+  vars["num_batches_tracked"] =
+      Val::tensor(declBuffer(loc, pfx + "num_batches_tracked",
+                             RankedTensorType::get({}, builder.getI64Type()),
+                             makeInit(&ctx, InitKind::zeros)));
+  return success();
+}
+
+LogicalResult Gen::initEmbedding(Instance &inst, Bound &b) {
+  auto n = positiveInt(inst, b, "num_embeddings");
+  auto d = positiveInt(inst, b, "embedding_dim");
+  if (failed(n) || failed(d))
+    return failure();
+  auto &vars = inst.scope.vars;
+  if (b.has("padding_idx"))
+    vars["padding_idx"] = b.get("padding_idx");
+  vars["weight"] = Val::tensor(
+      declParam(b.callLoc, inst.prefix + "weight",
+                RankedTensorType::get({*n, *d}, builder.getF32Type()),
+                makeInit(&ctx, InitKind::normal)));
+  return success();
+}
+
+LogicalResult Gen::initConfig(Instance &inst, Bound &b) {
+  for (auto &kv : b.values)
+    if (kv.getValue().k != Val::K::None)
+      inst.scope.vars[kv.getKey()] = kv.getValue();
+  return success();
 }
 
 /// `name = Module(args)` and `name = [Module(args) for i in range(n)]`:
@@ -451,18 +422,6 @@ FailureOr<Val> Gen::instantiate(const Expr &e, const std::string &pfx) {
 
 FailureOr<Val> Gen::callInstance(Instance &inst, std::vector<CallArg> &args,
                                  Loc loc) {
-  auto var = [&](StringRef k) { return inst.scope.vars.lookup(k); };
-  auto forward1 = [&](StringRef fn,
-                      std::vector<CallArg> extra = {}) -> FailureOr<Val> {
-    if (args.size() != 1 || !args[0].keyword.empty()) {
-      error(loc, inst.typeName + ".forward() takes 1 positional argument but " +
-                     Twine(args.size()) + " were given");
-      return failure();
-    }
-    std::vector<CallArg> all = {args[0]};
-    all.insert(all.end(), extra.begin(), extra.end());
-    return callBuiltin(fn, all, loc);
-  };
   StringRef t = inst.typeName;
   if (inst.decl) {
     for (const StmtPtr &s : inst.decl->body)
@@ -486,85 +445,39 @@ FailureOr<Val> Gen::callInstance(Instance &inst, std::vector<CallArg> &args,
     }
     return cur;
   }
-  if (t == "ModuleList") {
-    error(loc, "a list of modules is not callable; iterate over it (for "
-               "block in blocks { x = block(x) })");
+  auto it = builtins().modules.find(t);
+  if (it == builtins().modules.end()) {
+    if (t == "ModuleList")
+      error(loc, "a list of modules is not callable; iterate over it (for "
+                 "block in blocks { x = block(x) })");
+    else
+      error(loc, "'" + t + "' object is not callable");
     return failure();
   }
-  if (t == "Linear") {
-    std::vector<CallArg> extra = {{"", loc, var("weight")}};
-    if (inst.scope.vars.count("bias"))
-      extra.push_back({"", loc, var("bias")});
-    return forward1("linear", extra);
+  const BuiltinModule &row = it->second;
+  if (args.size() != 1 || !args[0].keyword.empty()) {
+    error(loc, t + ".forward() takes 1 positional argument but " +
+                   Twine(args.size()) + " were given");
+    return failure();
   }
-  if (t == "Conv2d") {
-    std::vector<CallArg> extra = {{"", loc, var("weight")}};
-    if (inst.scope.vars.count("bias"))
-      extra.push_back({"bias", loc, var("bias")});
-    for (StringRef k : {"stride", "padding", "dilation", "groups"})
-      if (inst.scope.vars.count(k))
-        extra.push_back({k.str(), loc, var(k)});
-    return forward1("conv2d", extra);
-  }
-  if (t == "LayerNorm") {
-    std::vector<CallArg> extra = {{"", loc, var("normalized_shape")}};
-    for (StringRef k : {"weight", "bias", "eps"})
-      if (inst.scope.vars.count(k))
-        extra.push_back({k.str(), loc, var(k)});
-    return forward1("layer_norm", extra);
-  }
-  if (t == "BatchNorm1d" || t == "BatchNorm2d") {
-    std::vector<CallArg> extra = {{"", loc, var("running_mean")},
-                                  {"", loc, var("running_var")}};
-    for (StringRef k : {"weight", "bias", "momentum", "eps"})
-      if (inst.scope.vars.count(k))
-        extra.push_back({k.str(), loc, var(k)});
-    if (args.size() == 1 && args[0].value.k == Val::K::Tensor) {
-      int64_t rank = typeOf(args[0].value.t).getRank();
-      bool ok = t == "BatchNorm2d" ? rank == 4 : (rank == 2 || rank == 3);
-      if (!ok) {
-        error(loc, "expected " +
-                       Twine(t == "BatchNorm2d" ? "4D" : "2D or 3D") +
-                       " input (got " + Twine(rank) + "D input)");
-        return failure();
-      }
-    }
-    return forward1("batch_norm", extra);
-  }
-  if (t == "Embedding") {
-    std::vector<CallArg> extra = {{"", loc, var("weight")}};
-    if (inst.scope.vars.count("padding_idx"))
-      extra.push_back({"padding_idx", loc, var("padding_idx")});
-    return forward1("embedding", extra);
-  }
-  if (t == "Dropout")
-    return forward1("dropout", {{"p", loc, var("p")}});
-  if (t == "MaxPool2d") {
-    std::vector<CallArg> extra;
-    for (StringRef k : {"kernel_size", "stride", "padding"})
-      if (inst.scope.vars.count(k))
-        extra.push_back({k.str(), loc, var(k)});
-    return forward1("max_pool2d", extra);
-  }
-  auto unaryModule = unaryBindings().modules.find(t);
-  if (unaryModule != unaryBindings().modules.end())
-    return forward1(unaryModule->second);
-  if (t == "GELU") {
-    std::vector<CallArg> extra;
-    if (inst.scope.vars.count("approximate"))
-      extra.push_back({"approximate", loc, var("approximate")});
-    return forward1("gelu", extra);
-  }
-  if (t == "Flatten") {
-    if (args.size() != 1) {
-      error(loc, "Flatten takes one input");
+  if (!row.ranks.empty() && args[0].value.k == Val::K::Tensor) {
+    int64_t rank = typeOf(args[0].value.t).getRank();
+    if (!llvm::is_contained(row.ranks, rank)) {
+      std::string ranks;
+      for (auto [i, r] : llvm::enumerate(row.ranks))
+        ranks += (i ? " or " : "") + std::to_string(r) + "D";
+      error(loc,
+            "expected " + ranks + " input (got " + Twine(rank) + "D input)");
       return failure();
     }
-    std::vector<CallArg> a = {{"", loc, Val::number(1, true)}};
-    return callMethod(args[0].value, args[0].loc, "flatten", a, loc, nullptr);
   }
-  error(loc, "'" + t + "' object is not callable");
-  return failure();
+  // forward(x): the row's function of x and the instance's attributes.
+  std::vector<CallArg> all = {args[0]};
+  const Builtin &fn = builtins().functions.find(row.forward)->second;
+  for (StringRef p : llvm::ArrayRef(fn.params).drop_front())
+    if (auto v = inst.scope.vars.find(p); v != inst.scope.vars.end())
+      all.push_back({p.str(), loc, v->second});
+  return callBuiltin(row.forward, all, loc);
 }
 
 FailureOr<Val> Gen::callFunction(const FunctionDecl &fn, Scope *parent,
