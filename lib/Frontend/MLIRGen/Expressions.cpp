@@ -1,4 +1,5 @@
-//===- Expressions.cpp - Expressions, indexing and calls --------------------===//
+//===- Expressions.cpp - Expressions, indexing and calls
+//--------------------===//
 //
 // Evaluation of expressions: numbers and names at compile time, tensor
 // arithmetic as graft ops, indexing and slicing, and call dispatch.
@@ -26,7 +27,8 @@ bool Gen::spend(uint64_t &counter, uint64_t limit, Loc l, const char *what,
                  " (functions are inlined and loops unrolled at compile time)");
     note(l, "hint: look for a loop or a chain of function calls that "
             "multiplies the work; if the model really is this large, raise "
-            "the limit with " + Twine(flag) + "=N");
+            "the limit with " +
+                Twine(flag) + "=N");
   }
   overBudget = true;
   return false;
@@ -142,10 +144,14 @@ FailureOr<Val> Gen::evalBinary(const Expr &e) {
   if (a->k == Val::K::Num && b->k == Val::K::Num) {
     double x = a->num, y = b->num;
     bool ints = a->isInt && b->isInt;
-    if (op == "+") return Val::number(x + y, ints);
-    if (op == "-") return Val::number(x - y, ints);
-    if (op == "*") return Val::number(x * y, ints);
-    if (op == "**") return Val::number(std::pow(x, y), ints && y >= 0);
+    if (op == "+")
+      return Val::number(x + y, ints);
+    if (op == "-")
+      return Val::number(x - y, ints);
+    if (op == "*")
+      return Val::number(x * y, ints);
+    if (op == "**")
+      return Val::number(std::pow(x, y), ints && y >= 0);
     if (op == "/") {
       if (y == 0) {
         error(e.loc, "division by zero");
@@ -153,12 +159,18 @@ FailureOr<Val> Gen::evalBinary(const Expr &e) {
       }
       return Val::number(x / y, false);
     }
-    if (op == "<") return Val::boolean(x < y);
-    if (op == "<=") return Val::boolean(x <= y);
-    if (op == ">") return Val::boolean(x > y);
-    if (op == ">=") return Val::boolean(x >= y);
-    if (op == "==") return Val::boolean(x == y);
-    if (op == "!=") return Val::boolean(x != y);
+    if (op == "<")
+      return Val::boolean(x < y);
+    if (op == "<=")
+      return Val::boolean(x <= y);
+    if (op == ">")
+      return Val::boolean(x > y);
+    if (op == ">=")
+      return Val::boolean(x >= y);
+    if (op == "==")
+      return Val::boolean(x == y);
+    if (op == "!=")
+      return Val::boolean(x != y);
     error(e.loc, "unsupported operand types for " + op + ": numbers");
     return failure();
   }
@@ -183,18 +195,23 @@ FailureOr<Val> Gen::evalBinary(const Expr &e) {
   }
   for (Value v : {x, y})
     if (!mlir::isa<mlir::FloatType>(typeOf(v).getElementType())) {
-      error(e.loc, "operator " + op +
-                       " expects floating-point tensors, got " +
+      error(e.loc, "operator " + op + " expects floating-point tensors, got " +
                        typeStr(x) + " and " + typeStr(y));
       hint("Graft does not promote types; convert with x.float()");
       return failure();
     }
-  if (op == "+") r = make<AddOp>(e.loc, "add", {x, y});
-  else if (op == "-") r = make<SubOp>(e.loc, "sub", {x, y});
-  else if (op == "*") r = make<MulOp>(e.loc, "mul", {x, y});
-  else if (op == "/") r = make<DivOp>(e.loc, "div", {x, y});
-  else if (op == "**") r = make<PowOp>(e.loc, "pow", {x, y});
-  else if (op == "@") r = make<MatmulOp>(e.loc, "matmul", {x, y});
+  if (op == "+")
+    r = make<AddOp>(e.loc, "add", {x, y});
+  else if (op == "-")
+    r = make<SubOp>(e.loc, "sub", {x, y});
+  else if (op == "*")
+    r = make<MulOp>(e.loc, "mul", {x, y});
+  else if (op == "/")
+    r = make<DivOp>(e.loc, "div", {x, y});
+  else if (op == "**")
+    r = make<PowOp>(e.loc, "pow", {x, y});
+  else if (op == "@")
+    r = make<MatmulOp>(e.loc, "matmul", {x, y});
   if (failed(r))
     return failure();
   return Val::tensor(*r);
@@ -245,9 +262,9 @@ FailureOr<Val> Gen::evalMember(const Expr &e) {
       }
       // PyTorch's x.T is x.permute(1, 0) (PermuteBackward0), while
       // x.transpose(0, 1) is TransposeBackward0: keep them apart in the IR.
-      auto r = make<PermuteOp>(
-          e.loc, "permute", {base->t},
-          {attr("dims", builder.getDenseI64ArrayAttr({1, 0}))});
+      auto r =
+          make<PermuteOp>(e.loc, "permute", {base->t},
+                          {attr("dims", builder.getDenseI64ArrayAttr({1, 0}))});
       return failed(r) ? FailureOr<Val>(failure()) : Val::tensor(*r);
     }
   }
@@ -259,8 +276,8 @@ FailureOr<Val> Gen::evalIndex(const Expr &e) {
   auto base = eval(*e.lhs);
   if (failed(base))
     return failure();
-  if (base->k == Val::K::List || (base->k == Val::K::Inst &&
-                                  !base->inst->children.empty())) {
+  if (base->k == Val::K::List ||
+      (base->k == Val::K::Inst && !base->inst->children.empty())) {
     if (e.args.size() != 1 || e.args[0].value->kind == ExprKind::Slice) {
       error(e.loc, "a list takes one integer index");
       return failure();
@@ -323,8 +340,10 @@ FailureOr<Val> Gen::evalIndex(const Expr &e) {
       }
       // Python slice semantics: negative bounds count from the end, then
       // clamp.
-      if (start < 0) start += size;
-      if (end < 0) end += size;
+      if (start < 0)
+        start += size;
+      if (end < 0)
+        end += size;
       start = std::clamp<int64_t>(start, 0, size);
       end = std::clamp<int64_t>(end, 0, size);
       if (start == 0 && end == size && step == 1)
@@ -338,9 +357,10 @@ FailureOr<Val> Gen::evalIndex(const Expr &e) {
         return failure();
       int64_t k = *i < 0 ? *i + size : *i;
       if (k < 0 || k >= size) {
-        error(item.loc, "index " + Twine(*i) + " is out of bounds for "
-                        "dimension " + Twine(dim) + " with size " +
-                        Twine(size));
+        error(item.loc, "index " + Twine(*i) +
+                            " is out of bounds for "
+                            "dimension " +
+                            Twine(dim) + " with size " + Twine(size));
         return failure();
       }
       start = k;
@@ -397,12 +417,11 @@ FailureOr<Val> Gen::reshape(Value x, llvm::ArrayRef<int64_t> shapeIn, Loc l,
     error(l, pyName + ": " + llvm::toString(std::move(err)));
     return failure();
   }
-  auto r = make<ReshapeOp>(
-      l, pyName, {x}, {},
-      RankedTensorType::get(shape, typeOf(x).getElementType()));
+  auto r =
+      make<ReshapeOp>(l, pyName, {x}, {},
+                      RankedTensorType::get(shape, typeOf(x).getElementType()));
   return failed(r) ? FailureOr<Val>(failure()) : Val::tensor(*r);
 }
-
 
 FailureOr<Val> Gen::evalCall(const Expr &e) {
   const Expr &callee = *e.lhs;
@@ -474,8 +493,8 @@ FailureOr<Val> Gen::evalCall(const Expr &e) {
   case Val::K::ModType:
     error(e.loc, "module '" + fnVal->str +
                      "' can only be instantiated by assigning it to a name "
-                     "in a model or module body (name = " + fnVal->str +
-                     "(...))");
+                     "in a model or module body (name = " +
+                     fnVal->str + "(...))");
     hint("instances get their state_dict names from the name they are "
          "assigned to");
     return failure();
@@ -484,4 +503,3 @@ FailureOr<Val> Gen::evalCall(const Expr &e) {
     return failure();
   }
 }
-

@@ -1,4 +1,5 @@
-//===- Factories.cpp - Tensors made at compile time -------------------------===//
+//===- Factories.cpp - Tensors made at compile time
+//-------------------------===//
 //
 // arange, zeros, ones, full (and their _like forms), tril and triu: constants
 // written into the model.

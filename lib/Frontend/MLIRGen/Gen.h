@@ -52,7 +52,6 @@ using mlir::Type;
 using mlir::Value;
 namespace sh = graft::shape;
 
-
 //===----------------------------------------------------------------------===//
 // Compile-time values
 //===----------------------------------------------------------------------===//
@@ -63,7 +62,16 @@ struct Scope;
 /// What a name denotes while the model is being built.
 struct Val {
   enum class K {
-    None, Num, Bool, Str, Tensor, Inst, List, Func, ModType, Poison
+    None,
+    Num,
+    Bool,
+    Str,
+    Tensor,
+    Inst,
+    List,
+    Func,
+    ModType,
+    Poison
   } k = K::None;
   double num = 0;
   bool isInt = false;
@@ -73,7 +81,7 @@ struct Val {
   std::shared_ptr<Instance> inst;
   std::shared_ptr<std::vector<Val>> list;
   const FunctionDecl *fn = nullptr;
-  Scope *fnScope = nullptr;    ///< Where a function's free names resolve.
+  Scope *fnScope = nullptr;        ///< Where a function's free names resolve.
   const ModuleDecl *mod = nullptr; ///< ModType: a user module...
   std::string builtinModule;       ///< ...or a built-in one (Linear, ...).
 
@@ -131,16 +139,26 @@ inline FailureOr<Val> tensorResult(FailureOr<Value> r) {
 
 inline StringRef kindName(const Val &v) {
   switch (v.k) {
-  case Val::K::None: return "None";
-  case Val::K::Num: return v.isInt ? "an integer" : "a number";
-  case Val::K::Bool: return "a bool";
-  case Val::K::Str: return "a string";
-  case Val::K::Tensor: return "a tensor";
-  case Val::K::Inst: return "a module instance";
-  case Val::K::List: return "a list";
-  case Val::K::Func: return "a function";
-  case Val::K::ModType: return "a module type";
-  case Val::K::Poison: return "an erroneous value";
+  case Val::K::None:
+    return "None";
+  case Val::K::Num:
+    return v.isInt ? "an integer" : "a number";
+  case Val::K::Bool:
+    return "a bool";
+  case Val::K::Str:
+    return "a string";
+  case Val::K::Tensor:
+    return "a tensor";
+  case Val::K::Inst:
+    return "a module instance";
+  case Val::K::List:
+    return "a list";
+  case Val::K::Func:
+    return "a function";
+  case Val::K::ModType:
+    return "a module type";
+  case Val::K::Poison:
+    return "an erroneous value";
   }
   return "a value";
 }
@@ -309,7 +327,8 @@ private:
   FailureOr<Val> callFunction(const FunctionDecl &fn, Scope *parent,
                               std::vector<CallArg> &args, Loc loc,
                               Instance *self);
-  Value declParam(Loc loc, StringRef name, RankedTensorType type, InitAttr init);
+  Value declParam(Loc loc, StringRef name, RankedTensorType type,
+                  InitAttr init);
   Value declBuffer(Loc loc, StringRef name, RankedTensorType type,
                    InitAttr init);
   void checkUniqueName(Loc loc, StringRef name);
@@ -361,9 +380,8 @@ private:
   /// The element type a dtype name stands for ("f32", "float32", "long",
   /// ...), or null.
   Type elementTypeNamed(StringRef name);
-  FailureOr<std::pair<Value, Value>> promotePair(const Val &a, Loc la,
-                                                 const Val &b, Loc lb,
-                                                 StringRef op);
+  FailureOr<std::pair<Value, Value>>
+  promotePair(const Val &a, Loc la, const Val &b, Loc lb, StringRef op);
 
   // Ops.
   template <typename OpTy>
@@ -460,8 +478,8 @@ private:
   ModelOp model;
   mlir::Operation *lastDecl = nullptr;
   Scope *scope = nullptr;
-  std::string prefix;        ///< state_dict prefix of declarations
-  bool declaring = false;    ///< in a model body or a module's __init__
+  std::string prefix;     ///< state_dict prefix of declarations
+  bool declaring = false; ///< in a model body or a module's __init__
   GradMode mode = GradMode::Grad;
   std::vector<RegionFrame> regions;
   unsigned callDepth = 0;
@@ -486,7 +504,6 @@ private:
   /// step, depend only on the source (a resumed run reproduces them).
   int64_t nextRandomStream = 0;
 };
-
 
 //===----------------------------------------------------------------------===//
 // Op construction
@@ -519,8 +536,8 @@ FailureOr<Value> Gen::make(Loc l, StringRef pyName, mlir::ValueRange operands,
       ok = succeeded(OpTy::setPropertiesFromAttr(
                props, dict, [&] { return mlir::emitError(loc); })) &&
            succeeded(OpTy::inferReturnTypes(&ctx, loc, operands, dict,
-                                            mlir::OpaqueProperties(&props),
-                                            {}, types));
+                                            mlir::OpaqueProperties(&props), {},
+                                            types));
     }
     if (!ok) {
       // "'graft.matmul' op matmul shapes ..." -> "matmul: matmul shapes ...".
@@ -536,7 +553,6 @@ FailureOr<Value> Gen::make(Loc l, StringRef pyName, mlir::ValueRange operands,
   auto op = OpTy::create(builder, loc, types, operands, attrs);
   return op->getResult(0);
 }
-
 
 } // namespace graft::frontend
 

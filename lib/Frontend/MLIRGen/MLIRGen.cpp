@@ -1,4 +1,5 @@
-//===- MLIRGen.cpp - From .graft files to the graft dialect -----------------===//
+//===- MLIRGen.cpp - From .graft files to the graft dialect
+//-----------------===//
 //
 // A tree-walking evaluator: module parameters, dimensions and loop counters
 // are compile-time numbers; tensors are SSA values of the model being built.
@@ -21,7 +22,6 @@
 
 using namespace graft;
 using namespace graft::frontend;
-
 
 //===----------------------------------------------------------------------===//
 // Models and the driver
@@ -80,11 +80,11 @@ void Gen::genModel(const ModelDecl &m) {
           ok = false;
           break;
         }
-        sched.push_back(attr(a.keyword, a.value.isInt
-                                            ? mlir::Attribute(
-                                                  builder.getI64IntegerAttr(
-                                                      static_cast<int64_t>(*d)))
-                                            : builder.getF64FloatAttr(*d)));
+        sched.push_back(
+            attr(a.keyword, a.value.isInt
+                                ? mlir::Attribute(builder.getI64IntegerAttr(
+                                      static_cast<int64_t>(*d)))
+                                : builder.getF64FloatAttr(*d)));
       }
       if (!ok)
         continue;
@@ -223,7 +223,6 @@ graft::frontend::compileFile(mlir::MLIRContext &ctx, llvm::SourceMgr &sm,
   return gen.run(programs);
 }
 
-
 mlir::Location Gen::L(Loc l) {
   llvm::SourceMgr &sm = diags.getSourceMgr();
   if (!l.ptr.isValid())
@@ -242,7 +241,6 @@ std::string Gen::typeStr(Value v) {
   os << typeOf(v).getElementType() << sh::str(typeOf(v).getShape());
   return s;
 }
-
 
 //===----------------------------------------------------------------------===//
 // Conversions
@@ -296,8 +294,7 @@ FailureOr<double> Gen::asNumber(const Val &v, Loc l, StringRef what) {
 FailureOr<int64_t> Gen::asInt(const Val &v, Loc l, StringRef what) {
   // Integers are held as doubles: one outside int64's range (2^63) is an
   // error, not a conversion with undefined behaviour.
-  if (v.k == Val::K::Num && v.isInt &&
-      !(v.num >= -0x1p63 && v.num < 0x1p63)) {
+  if (v.k == Val::K::Num && v.isInt && !(v.num >= -0x1p63 && v.num < 0x1p63)) {
     error(l, "integer for " + what +
                  " is out of range: its magnitude is 2^63 or more");
     return failure();
@@ -371,25 +368,22 @@ Value Gen::scalar(double v, Type elt, Loc l) {
   if (auto f = mlir::dyn_cast<mlir::FloatType>(elt)) {
     llvm::APFloat a(v);
     bool lost;
-    a.convert(f.getFloatSemantics(), llvm::APFloat::rmNearestTiesToEven,
-              &lost);
+    a.convert(f.getFloatSemantics(), llvm::APFloat::rmNearestTiesToEven, &lost);
     value = mlir::DenseElementsAttr::get(type, a);
   } else if (elt.isInteger(1)) {
     value = mlir::DenseElementsAttr::get(type, v != 0);
   } else {
     value = mlir::DenseElementsAttr::get(
-        type, llvm::APInt(elt.getIntOrFloatBitWidth(),
-                          static_cast<int64_t>(v), /*isSigned=*/true));
+        type, llvm::APInt(elt.getIntOrFloatBitWidth(), static_cast<int64_t>(v),
+                          /*isSigned=*/true));
   }
   return ConstantOp::create(builder, L(l), value);
 }
 
-
 /// Two operands of a binary operator: tensors, or a tensor and a Python
 /// number that becomes a 0-d constant of the tensor's dtype.
-FailureOr<std::pair<Value, Value>> Gen::promotePair(const Val &a, Loc la,
-                                                    const Val &b, Loc lb,
-                                                    StringRef op) {
+FailureOr<std::pair<Value, Value>>
+Gen::promotePair(const Val &a, Loc la, const Val &b, Loc lb, StringRef op) {
   if (a.k == Val::K::Poison || b.k == Val::K::Poison)
     return failure();
   auto isNum = [](const Val &v) {
@@ -403,9 +397,9 @@ FailureOr<std::pair<Value, Value>> Gen::promotePair(const Val &a, Loc la,
   if (isNum(a) && b.k == Val::K::Tensor)
     return std::make_pair(
         scalar(*asNumber(a, la, op), typeOf(b.t).getElementType(), la), b.t);
-  error(a.k == Val::K::Tensor ? lb : la,
-        "unsupported operand types for " + op + ": " + kindName(a) + " and " +
-            kindName(b));
+  error(a.k == Val::K::Tensor ? lb : la, "unsupported operand types for " + op +
+                                             ": " + kindName(a) + " and " +
+                                             kindName(b));
   return failure();
 }
 
@@ -437,14 +431,13 @@ FailureOr<Bound> Gen::bindArgs(StringRef fn, llvm::ArrayRef<StringRef> names,
       return failure();
     if (a.keyword.empty()) {
       if (positional >= names.size()) {
-        error(a.loc, fn + "() takes " + Twine(names.size()) +
-                         " positional argument" +
-                         (names.size() == 1 ? "" : "s") + " but " +
-                         Twine(llvm::count_if(args,
-                                              [](const CallArg &c) {
-                                                return c.keyword.empty();
-                                              })) +
-                         " were given");
+        error(
+            a.loc,
+            fn + "() takes " + Twine(names.size()) + " positional argument" +
+                (names.size() == 1 ? "" : "s") + " but " +
+                Twine(llvm::count_if(
+                    args, [](const CallArg &c) { return c.keyword.empty(); })) +
+                " were given");
         return failure();
       }
       b.values[names[positional]] = a.value;
@@ -453,8 +446,8 @@ FailureOr<Bound> Gen::bindArgs(StringRef fn, llvm::ArrayRef<StringRef> names,
       continue;
     }
     if (!llvm::is_contained(names, a.keyword)) {
-      error(a.loc, fn + "() got an unexpected keyword argument '" +
-                       a.keyword + "'");
+      error(a.loc,
+            fn + "() got an unexpected keyword argument '" + a.keyword + "'");
       std::string list;
       for (StringRef n : names)
         list += (list.empty() ? "" : ", ") + n.str();
@@ -462,8 +455,8 @@ FailureOr<Bound> Gen::bindArgs(StringRef fn, llvm::ArrayRef<StringRef> names,
       return failure();
     }
     if (b.values.count(a.keyword)) {
-      error(a.loc, fn + "() got multiple values for argument '" + a.keyword +
-                       "'");
+      error(a.loc,
+            fn + "() got multiple values for argument '" + a.keyword + "'");
       return failure();
     }
     b.values[a.keyword] = a.value;
@@ -477,7 +470,6 @@ FailureOr<Bound> Gen::bindArgs(StringRef fn, llvm::ArrayRef<StringRef> names,
   return b;
 }
 
-
 void Gen::unknownName(Loc l, StringRef name) {
   error(l, "name '" + name + "' is not defined");
   // Did-you-mean: the closest name in scope, module or built-in.
@@ -486,7 +478,8 @@ void Gen::unknownName(Loc l, StringRef name) {
   auto consider = [&](StringRef candidate) {
     unsigned d = name.edit_distance(candidate, true, bestDist);
     if (d < bestDist || (d == bestDist && best.empty() && d <= 2)) {
-      size_t limit = name.size() <= 3 ? 1 : std::max<size_t>(2, name.size() / 3);
+      size_t limit =
+          name.size() <= 3 ? 1 : std::max<size_t>(2, name.size() / 3);
       if (d <= limit) {
         best = candidate.str();
         bestDist = d;
@@ -507,4 +500,3 @@ void Gen::unknownName(Loc l, StringRef name) {
   if (!best.empty())
     hint("did you mean '" + best + "'?");
 }
-

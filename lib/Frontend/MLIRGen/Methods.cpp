@@ -353,8 +353,7 @@ FailureOr<Val> Gen::inPlace(Call &c,
       builder.restoreInsertionPoint(ip);
       if (failed(r))
         return failure();
-      auto region =
-          NoGradOp::create(builder, l, mlir::TypeRange{r->getType()});
+      auto region = NoGradOp::create(builder, l, mlir::TypeRange{r->getType()});
       region->getRegion(0).push_back(block.release());
       newBase = region->getResult(0);
     } else {

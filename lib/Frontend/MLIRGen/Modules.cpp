@@ -1,4 +1,5 @@
-//===- Modules.cpp - Modules and functions ----------------------------------===//
+//===- Modules.cpp - Modules and functions
+//----------------------------------===//
 //
 // Instantiation of built-in modules (torch.nn's, with their state_dict
 // names and initialisation) and user modules, and calls of instances and
@@ -335,8 +336,8 @@ FailureOr<Val> Gen::instantiate(const Expr &e, const std::string &pfx) {
         if (failed(v))
           return failure();
         if (v->k != Val::K::Inst) {
-          error(item->loc, e.lhs->name + " takes module instances, got " +
-                               kindName(*v));
+          error(item->loc,
+                e.lhs->name + " takes module instances, got " + kindName(*v));
           return failure();
         }
         seq->children.push_back(v->inst);
@@ -484,8 +485,8 @@ FailureOr<Val> Gen::callFunction(const FunctionDecl &fn, Scope *parent,
                                  std::vector<CallArg> &args, Loc loc,
                                  Instance *self) {
   if (callDepth > 64) {
-    error(loc, "maximum recursion depth exceeded while calling '" + fn.name +
-                   "'");
+    error(loc,
+          "maximum recursion depth exceeded while calling '" + fn.name + "'");
     return failure();
   }
   std::vector<StringRef> names;
@@ -567,4 +568,3 @@ FailureOr<Val> Gen::callFunction(const FunctionDecl &fn, Scope *parent,
     return failure();
   return ret.value;
 }
-

@@ -1,4 +1,5 @@
-//===- Statements.cpp - Statements and blocks -------------------------------===//
+//===- Statements.cpp - Statements and blocks
+//-------------------------------===//
 //
 // Declarations (dim, input, param, buffer), assignment, freeze, output,
 // grad-mode blocks, loops, and the globals of a program.
@@ -85,8 +86,10 @@ FailureOr<InitAttr> Gen::evalInit(const Expr *e, StringRef what) {
     kindName = e->lhs->name;
     args = &e->args;
   } else {
-    error(e->loc, "expected an initialiser such as zeros, ones, normal(std=0.02) "
-                  "or kaiming_uniform(a=sqrt(5)) for " + what);
+    error(e->loc,
+          "expected an initialiser such as zeros, ones, normal(std=0.02) "
+          "or kaiming_uniform(a=sqrt(5)) for " +
+              what);
     return failure();
   }
   StringRef k = StringRef(kindName).rtrim('_'); // torch.nn.init.normal_
@@ -104,14 +107,25 @@ FailureOr<InitAttr> Gen::evalInit(const Expr *e, StringRef what) {
   llvm::SmallVector<StringRef> names;
   switch (*kind) {
   case InitKind::zeros:
-  case InitKind::ones: break;
-  case InitKind::constant: names = {"value"}; break;
-  case InitKind::normal: names = {"mean", "std"}; break;
-  case InitKind::uniform: names = {"a", "b"}; break;
+  case InitKind::ones:
+    break;
+  case InitKind::constant:
+    names = {"value"};
+    break;
+  case InitKind::normal:
+    names = {"mean", "std"};
+    break;
+  case InitKind::uniform:
+    names = {"a", "b"};
+    break;
   case InitKind::kaiming_uniform:
-  case InitKind::kaiming_normal: names = {"a", "mode", "nonlinearity"}; break;
+  case InitKind::kaiming_normal:
+    names = {"a", "mode", "nonlinearity"};
+    break;
   case InitKind::xavier_uniform:
-  case InitKind::xavier_normal: names = {"gain"}; break;
+  case InitKind::xavier_normal:
+    names = {"gain"};
+    break;
   }
   auto b = bindArgs(k, names, *kind == InitKind::constant ? 1 : 0, *evaluated,
                     e->loc);
@@ -163,8 +177,8 @@ LogicalResult Gen::genInput(const Stmt &s) {
     return failure();
   if (s.requiresGrad && !mlir::isa<mlir::FloatType>(type->getElementType())) {
     error(s.loc, "only Tensors of floating point dtype can require gradients "
-                 "(input '" + s.name + "' is " +
-                 llvm::StringRef(s.type->dtype) + ")");
+                 "(input '" +
+                     s.name + "' is " + llvm::StringRef(s.type->dtype) + ")");
     hint("integer inputs such as labels and token ids never have "
          "gradients; remove 'requires_grad' or declare a float dtype");
     return failure();
@@ -194,8 +208,9 @@ LogicalResult Gen::genParamOrBuffer(const Stmt &s) {
     return failure();
   if (isParam && !mlir::isa<mlir::FloatType>(type->getElementType())) {
     error(s.type->loc, "Only Tensors of floating point and complex dtype can "
-                       "require gradients (parameter '" + s.name + "' is " +
-                       llvm::StringRef(s.type->dtype) + ")");
+                       "require gradients (parameter '" +
+                           s.name + "' is " + llvm::StringRef(s.type->dtype) +
+                           ")");
     hint("use a buffer for integer state");
     return failure();
   }
@@ -213,14 +228,14 @@ LogicalResult Gen::genParamOrBuffer(const Stmt &s) {
     return failure();
   }
   InitKind k = init->getKind();
-  bool needsFans = k == InitKind::kaiming_uniform ||
-                   k == InitKind::kaiming_normal ||
-                   k == InitKind::xavier_uniform || k == InitKind::xavier_normal;
+  bool needsFans =
+      k == InitKind::kaiming_uniform || k == InitKind::kaiming_normal ||
+      k == InitKind::xavier_uniform || k == InitKind::xavier_normal;
   if (needsFans && type->getRank() < 2) {
     error(s.value->loc, "Fan in and fan out can not be computed for tensor "
                         "with fewer than 2 dimensions");
     hint(stringifyInitKind(k).str() + " needs a weight of rank 2 or more; use "
-                                "uniform or normal for biases");
+                                      "uniform or normal for biases");
     return failure();
   }
   Value v = isParam ? declParam(s.loc, full, *type, *init)
@@ -279,8 +294,9 @@ LogicalResult Gen::genFreeze(const Stmt &s) {
       }
     }
     if (!matched) {
-      error(l, "freeze: '" + pattern + "' matches no parameter declared so "
-                                      "far");
+      error(l, "freeze: '" + pattern +
+                   "' matches no parameter declared so "
+                   "far");
       hint("freeze names a parameter (fc1.weight), a module instance (fc1) "
            "or a pattern (features.*), after its declaration");
       return failure();
@@ -393,8 +409,6 @@ LogicalResult Gen::genFor(const Stmt &s, ReturnSignal *ret) {
   return success();
 }
 
-
-
 LogicalResult Gen::genBlock(const Block &block, ReturnSignal *ret) {
   LogicalResult result = success();
   for (const StmtPtr &s : block) {
@@ -428,8 +442,8 @@ LogicalResult Gen::genStmt(const Stmt &s, ReturnSignal *ret) {
         usedDimOverrides.insert(name);
       }
     if (size <= 0) {
-      error(s.value->loc, "dimension '" + s.name + "' must be positive, got " +
-                              Twine(size));
+      error(s.value->loc,
+            "dimension '" + s.name + "' must be positive, got " + Twine(size));
       return failure();
     }
     bind(s.name, Val::number(size, true));
@@ -522,4 +536,3 @@ void Gen::declareGlobals(const Program &p) {
     (void)genStmt(*s, nullptr);
   }
 }
-

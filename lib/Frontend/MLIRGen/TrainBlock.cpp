@@ -1,4 +1,5 @@
-//===- TrainBlock.cpp - The train block -------------------------------------===//
+//===- TrainBlock.cpp - The train block
+//-------------------------------------===//
 //
 // `train { ... }`: loss.backward(), the optimizer and its parameter groups,
 // gradient accumulation and clipping, as one graft.train op.
@@ -29,8 +30,9 @@ LogicalResult Gen::genTrain(const Stmt &s) {
   bool ok = true;
 
   // Keyword options of the optimizers and of param_group.
-  auto options = [&](std::vector<CallArg> &args, bool allowLr, StringRef fn,
-                     llvm::SmallVectorImpl<NamedAttribute> &out) -> LogicalResult {
+  auto options =
+      [&](std::vector<CallArg> &args, bool allowLr, StringRef fn,
+          llvm::SmallVectorImpl<NamedAttribute> &out) -> LogicalResult {
     for (CallArg &a : args) {
       if (a.keyword.empty()) {
         error(a.loc, fn + "() takes keyword arguments only (lr=..., ...)");
@@ -90,9 +92,11 @@ LogicalResult Gen::genTrain(const Stmt &s) {
           continue;
         }
         RankedTensorType lt = typeOf(*l);
-        if (lt.getRank() != 0 || !mlir::isa<mlir::FloatType>(lt.getElementType())) {
+        if (lt.getRank() != 0 ||
+            !mlir::isa<mlir::FloatType>(lt.getElementType())) {
           error(t.value->loc, "grad can be implicitly created only for scalar "
-                              "outputs: the loss is " + typeStr(*l));
+                              "outputs: the loss is " +
+                                  typeStr(*l));
           hint("reduce it to a 0-d float tensor, e.g. with .mean() or "
                "reduction='mean'");
           ok = false;
@@ -113,9 +117,12 @@ LogicalResult Gen::genTrain(const Stmt &s) {
           continue;
         }
         StringRef n = e.lhs->name;
-        if (n == "SGD") kind = OptimizerKind::sgd;
-        else if (n == "Adam") kind = OptimizerKind::adam;
-        else if (n == "AdamW") kind = OptimizerKind::adamw;
+        if (n == "SGD")
+          kind = OptimizerKind::sgd;
+        else if (n == "Adam")
+          kind = OptimizerKind::adam;
+        else if (n == "AdamW")
+          kind = OptimizerKind::adamw;
         else if (n == "Adadelta")
           kind = OptimizerKind::adadelta;
         else if (n == "Adagrad")
@@ -136,9 +143,8 @@ LogicalResult Gen::genTrain(const Stmt &s) {
         }
         haveOptimizer = true;
         optLoc = e.loc;
-        bool hasLr = llvm::any_of(attrs, [](NamedAttribute a) {
-          return a.getName() == "lr";
-        });
+        bool hasLr = llvm::any_of(
+            attrs, [](NamedAttribute a) { return a.getName() == "lr"; });
         if (!hasLr) {
           if (kind == OptimizerKind::sgd) {
             error(e.loc, "SGD() missing required argument 'lr'");
@@ -155,9 +161,8 @@ LogicalResult Gen::genTrain(const Stmt &s) {
         }
         // torch.optim's defaults, written out so the IR says what runs.
         auto fill = [&](StringRef k, mlir::Attribute v) {
-          if (!llvm::any_of(attrs, [&](NamedAttribute a) {
-                return a.getName() == k;
-              }))
+          if (!llvm::any_of(attrs,
+                            [&](NamedAttribute a) { return a.getName() == k; }))
             attrs.push_back(attr(k, v));
         };
         if (kind == OptimizerKind::adam || kind == OptimizerKind::adamw) {
@@ -190,8 +195,8 @@ LogicalResult Gen::genTrain(const Stmt &s) {
           continue;
         }
         if (key == "accumulation_steps" && *n < 1) {
-          error(t.value->loc, "accumulation_steps must be at least 1, got " +
-                                  Twine(*n));
+          error(t.value->loc,
+                "accumulation_steps must be at least 1, got " + Twine(*n));
           ok = false;
           continue;
         }
@@ -263,8 +268,8 @@ LogicalResult Gen::genTrain(const Stmt &s) {
           else
             llvm::consumeError(glob.takeError());
           if (!any) {
-            error((*args)[i].loc, "param_group: pattern '" + pat +
-                                      "' matches no parameter");
+            error((*args)[i].loc,
+                  "param_group: pattern '" + pat + "' matches no parameter");
             ok = false;
           }
         }
@@ -293,9 +298,9 @@ LogicalResult Gen::genTrain(const Stmt &s) {
             ok = false;
             continue;
           }
-          attrs.push_back(attr(k == "max_norm" ? "clip_grad_norm"
-                                               : "clip_norm_type",
-                               builder.getF64FloatAttr(*d)));
+          attrs.push_back(
+              attr(k == "max_norm" ? "clip_grad_norm" : "clip_norm_type",
+                   builder.getF64FloatAttr(*d)));
         }
         continue;
       }
@@ -325,8 +330,7 @@ LogicalResult Gen::genTrain(const Stmt &s) {
   }
   if (!groups.empty())
     attrs.push_back(attr("param_groups", builder.getArrayAttr(groups)));
-  attrs.push_back(
-      attr("optimizer", OptimizerKindAttr::get(&ctx, kind)));
+  attrs.push_back(attr("optimizer", OptimizerKindAttr::get(&ctx, kind)));
   std::string message;
   {
     mlir::ScopedDiagnosticHandler capture(&ctx, [&](mlir::Diagnostic &d) {
