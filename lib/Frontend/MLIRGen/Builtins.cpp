@@ -139,6 +139,45 @@ FailureOr<Val> Gen::callMethod(Val self, Loc selfLoc, StringRef name,
   return invoke(it->second, c);
 }
 
+/// An int or a pair of ints (kernel_size=3, stride=(2, 1)) as a pair.
+static FailureOr<llvm::SmallVector<int64_t>>
+asPair(FailureOr<llvm::SmallVector<int64_t>> l) {
+  if (succeeded(l) && l->size() == 1)
+    l->push_back(l->front());
+  return l;
+}
+
+LogicalResult Gen::optionalAttr(Call &c, StringRef key, AttrKind kind,
+                                llvm::SmallVectorImpl<NamedAttribute> &attrs) {
+  if (!c.has(key))
+    return success();
+  const Val &v = c.get(key);
+  Loc l = c.locOf(key);
+  mlir::Attribute a;
+  switch (kind) {
+  case AttrKind::Bool:
+    if (auto b = asBool(v, l, key); succeeded(b))
+      a = builder.getBoolAttr(*b);
+    break;
+  case AttrKind::F64:
+    if (auto d = asNumber(v, l, key); succeeded(d))
+      a = builder.getF64FloatAttr(*d);
+    break;
+  case AttrKind::I64:
+    if (auto i = asInt(v, l, key); succeeded(i))
+      a = builder.getI64IntegerAttr(*i);
+    break;
+  case AttrKind::Pair:
+    if (auto p = asPair(asIntList(v, l, key)); succeeded(p))
+      a = builder.getDenseI64ArrayAttr(*p);
+    break;
+  }
+  if (!a)
+    return failure();
+  attrs.push_back(attr(key, a));
+  return success();
+}
+
 FailureOr<int64_t> Gen::dimArg(Call &c, StringRef key, int64_t rank) {
   auto d = asInt(c.get(key), c.locOf(key), key);
   if (failed(d))
@@ -312,28 +351,11 @@ FailureOr<Val> Gen::attention(Call &c) {
   if (failed(q) || failed(k) || failed(v))
     return failure();
   llvm::SmallVector<NamedAttribute> attrs;
-  if (c.has("is_causal")) {
-    auto causal = asBool(c.get("is_causal"), c.locOf("is_causal"), "is_causal");
-    if (failed(causal))
-      return failure();
-    attrs.push_back(attr("is_causal", builder.getBoolAttr(*causal)));
-  }
-  if (c.has("scale")) {
-    auto s = asNumber(c.get("scale"), c.locOf("scale"), "scale");
-    if (failed(s))
-      return failure();
-    attrs.push_back(attr("scale", builder.getF64FloatAttr(*s)));
-  }
+  if (failed(optionalAttr(c, "is_causal", AttrKind::Bool, attrs)) ||
+      failed(optionalAttr(c, "scale", AttrKind::F64, attrs)))
+    return failure();
   return tensorResult(
       make<ScaledDotProductAttentionOp>(c.loc, c.name, {*q, *k, *v}, attrs));
-}
-
-/// An int or a pair of ints (kernel_size=3, stride=(2, 1)) as a pair.
-static FailureOr<llvm::SmallVector<int64_t>>
-asPair(FailureOr<llvm::SmallVector<int64_t>> l) {
-  if (succeeded(l) && l->size() == 1)
-    l->push_back(l->front());
-  return l;
 }
 
 FailureOr<Val> Gen::conv2d(Call &c) {
@@ -341,20 +363,11 @@ FailureOr<Val> Gen::conv2d(Call &c) {
   if (failed(operands))
     return failure();
   llvm::SmallVector<NamedAttribute> attrs;
-  for (StringRef key : {"stride", "padding", "dilation"}) {
-    if (!c.has(key))
-      continue;
-    auto l = asPair(asIntList(c.get(key), c.locOf(key), key));
-    if (failed(l))
+  for (StringRef key : {"stride", "padding", "dilation"})
+    if (failed(optionalAttr(c, key, AttrKind::Pair, attrs)))
       return failure();
-    attrs.push_back(attr(key, builder.getDenseI64ArrayAttr(*l)));
-  }
-  if (c.has("groups")) {
-    auto g = asInt(c.get("groups"), c.locOf("groups"), "groups");
-    if (failed(g))
-      return failure();
-    attrs.push_back(attr("groups", builder.getI64IntegerAttr(*g)));
-  }
+  if (failed(optionalAttr(c, "groups", AttrKind::I64, attrs)))
+    return failure();
   return tensorResult(make<Conv2dOp>(c.loc, c.name, *operands, attrs));
 }
 
@@ -481,13 +494,9 @@ FailureOr<Val> Gen::batchNorm(Call &c) {
   ops.push_back(*rv);
   llvm::SmallVector<NamedAttribute> attrs = {
       attr("operandSegmentSizes", builder.getDenseI32ArrayAttr(segs))};
-  for (StringRef key : {"momentum", "eps"})
-    if (c.has(key)) {
-      auto v = asNumber(c.get(key), c.locOf(key), key);
-      if (failed(v))
-        return failure();
-      attrs.push_back(attr(key, builder.getF64FloatAttr(*v)));
-    }
+  if (failed(optionalAttr(c, "momentum", AttrKind::F64, attrs)) ||
+      failed(optionalAttr(c, "eps", AttrKind::F64, attrs)))
+    return failure();
   return tensorResult(make<BatchNormOp>(c.loc, c.name, ops, attrs));
 }
 
@@ -511,24 +520,10 @@ template <typename OpTy> FailureOr<Val> Gen::pool(Call &c) {
   llvm::SmallVector<NamedAttribute> attrs = {
       attr("kernel_size", builder.getDenseI64ArrayAttr(*kernel)),
       attr("stride", builder.getDenseI64ArrayAttr(stride))};
-  if (c.has("padding")) {
-    auto p = pair("padding");
-    if (failed(p))
-      return failure();
-    attrs.push_back(attr("padding", builder.getDenseI64ArrayAttr(*p)));
-  }
-  if (c.has("ceil_mode")) {
-    auto ceil = asBool(c.get("ceil_mode"), c.locOf("ceil_mode"), "ceil_mode");
-    if (failed(ceil))
-      return failure();
-    attrs.push_back(attr("ceil_mode", builder.getBoolAttr(*ceil)));
-  }
-  if (c.has("dilation")) {
-    auto d = pair("dilation");
-    if (failed(d))
-      return failure();
-    attrs.push_back(attr("dilation", builder.getDenseI64ArrayAttr(*d)));
-  }
+  if (failed(optionalAttr(c, "padding", AttrKind::Pair, attrs)) ||
+      failed(optionalAttr(c, "ceil_mode", AttrKind::Bool, attrs)) ||
+      failed(optionalAttr(c, "dilation", AttrKind::Pair, attrs)))
+    return failure();
   return tensorResult(make<OpTy>(c.loc, c.name, {*x}, attrs));
 }
 
@@ -598,20 +593,9 @@ template <typename OpTy> FailureOr<Val> Gen::criterion(Call &c) {
     }
     attrs.push_back(attr("reduction", ReductionAttr::get(&ctx, *red)));
   }
-  if (c.has("ignore_index")) {
-    auto i =
-        asInt(c.get("ignore_index"), c.locOf("ignore_index"), "ignore_index");
-    if (failed(i))
-      return failure();
-    attrs.push_back(attr("ignore_index", builder.getI64IntegerAttr(*i)));
-  }
-  if (c.has("label_smoothing")) {
-    auto s = asNumber(c.get("label_smoothing"), c.locOf("label_smoothing"),
-                      "label_smoothing");
-    if (failed(s))
-      return failure();
-    attrs.push_back(attr("label_smoothing", builder.getF64FloatAttr(*s)));
-  }
+  if (failed(optionalAttr(c, "ignore_index", AttrKind::I64, attrs)) ||
+      failed(optionalAttr(c, "label_smoothing", AttrKind::F64, attrs)))
+    return failure();
   if (classes && !mlir::isa<mlir::IntegerType>(typeOf(*y).getElementType())) {
     error(c.locOf("target"),
           c.name +

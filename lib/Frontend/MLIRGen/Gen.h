@@ -447,12 +447,25 @@ private:
   }
   /// A dimension argument, wrapped (-1 is the last) for a tensor of `rank`.
   FailureOr<int64_t> dimArg(Call &c, StringRef key, int64_t rank);
+  /// An optional argument as an op attribute of the same name: appended to
+  /// `attrs` when the call gives it, as a bool, an f64, an i64, or a pair of
+  /// i64 (an int n stands for (n, n)); failure when it is of another kind.
+  enum class AttrKind { Bool, F64, I64, Pair };
+  LogicalResult optionalAttr(Call &c, StringRef key, AttrKind kind,
+                             llvm::SmallVectorImpl<NamedAttribute> &attrs);
   /// Rebinds every name in scope that denotes the tensor `from` to `to`:
   /// after an in-place op, all names of the tensor see the new version.
   void rebindTensor(Value from, Value to);
   /// An in-place update of the receiver of `c`: `emit` builds the op on the
   /// tensor it is given. Checks PyTorch's leaf rule, writes through detached
   /// aliases, and rebinds every name of the tensor to the new version.
+  /// Ends a grad-mode region whose body was built into `block` since the
+  /// insertion point `ip` was saved: yields `yielded` and builds the no_grad
+  /// or inference op that holds the block at `ip`.
+  mlir::Operation *endGradModeRegion(mlir::Location l, bool inference,
+                                     std::unique_ptr<mlir::Block> block,
+                                     mlir::OpBuilder::InsertPoint ip,
+                                     mlir::ValueRange yielded);
   FailureOr<Val> inPlace(Call &c,
                          llvm::function_ref<FailureOr<Value>(Value)> emit);
   FailureOr<Val> reshape(Value x, llvm::ArrayRef<int64_t> shape, Loc l,

@@ -547,13 +547,8 @@ FailureOr<Val> Gen::callFunction(const FunctionDecl &fn, Scope *parent,
       error(fn.loc, "a no_grad function must return a tensor or nothing");
       ok = failure();
     }
-    YieldOp::create(builder, l, yielded);
-    builder.restoreInsertionPoint(ip);
-    mlir::TypeRange types(yielded);
     mlir::Operation *op =
-        inference ? InferenceOp::create(builder, l, types).getOperation()
-                  : NoGradOp::create(builder, l, types).getOperation();
-    op->getRegion(0).push_back(block.release());
+        endGradModeRegion(l, inference, std::move(block), ip, yielded);
     if (!yielded.empty())
       ret.value = Val::tensor(op->getResult(0));
   } else {

@@ -339,6 +339,20 @@ LogicalResult Gen::genOutput(const Stmt &s) {
   return success();
 }
 
+mlir::Operation *Gen::endGradModeRegion(mlir::Location l, bool inference,
+                                        std::unique_ptr<mlir::Block> block,
+                                        mlir::OpBuilder::InsertPoint ip,
+                                        mlir::ValueRange yielded) {
+  YieldOp::create(builder, l, yielded);
+  builder.restoreInsertionPoint(ip);
+  mlir::TypeRange types(yielded);
+  mlir::Operation *op =
+      inference ? InferenceOp::create(builder, l, types).getOperation()
+                : NoGradOp::create(builder, l, types).getOperation();
+  op->getRegion(0).push_back(block.release());
+  return op;
+}
+
 LogicalResult Gen::genGradMode(const Stmt &s) {
   bool inference = s.kind == StmtKind::Inference;
   mlir::Location l = L(s.loc);
@@ -367,13 +381,8 @@ LogicalResult Gen::genGradMode(const Stmt &s) {
     names.push_back(n);
     yielded.push_back(v->t);
   }
-  YieldOp::create(builder, l, yielded);
-  builder.restoreInsertionPoint(ip);
-  mlir::TypeRange types(yielded);
   mlir::Operation *op =
-      inference ? InferenceOp::create(builder, l, types).getOperation()
-                : NoGradOp::create(builder, l, types).getOperation();
-  op->getRegion(0).push_back(block.release());
+      endGradModeRegion(l, inference, std::move(block), ip, yielded);
   for (auto [n, r] : llvm::zip(names, op->getResults()))
     bind(n, Val::tensor(r));
   return ok;
