@@ -44,6 +44,10 @@ llvm::StringRef graft::frontend::spell(Tok kind) {
   case Tok::Star: return "'*'";
   case Tok::StarStar: return "'**'";
   case Tok::Slash: return "'/'";
+  case Tok::SlashSlash:
+    return "'//'";
+  case Tok::Percent:
+    return "'%'";
   case Tok::Lt: return "'<'";
   case Tok::Le: return "'<='";
   case Tok::Gt: return "'>'";
@@ -173,7 +177,10 @@ Token Lexer::next() {
   case '@': return make(Tok::At, start, l, c);
   case '+': return make(Tok::Plus, start, l, c);
   case '-': return make(Tok::Minus, start, l, c);
-  case '/': return make(Tok::Slash, start, l, c);
+  case '/':
+    return two('/', Tok::SlashSlash, Tok::Slash);
+  case '%':
+    return make(Tok::Percent, start, l, c);
   case '*': return two('*', Tok::StarStar, Tok::Star);
   case '<': return two('=', Tok::Le, Tok::Lt);
   case '>': return two('=', Tok::Ge, Tok::Gt);

@@ -695,7 +695,8 @@ ExprPtr Parser::parseAdditive() {
 
 ExprPtr Parser::parseMultiplicative() {
   ExprPtr lhs = parseUnary();
-  while (lhs && (is(Tok::Star) || is(Tok::Slash) || is(Tok::At))) {
+  while (lhs && (is(Tok::Star) || is(Tok::Slash) || is(Tok::SlashSlash) ||
+                 is(Tok::Percent) || is(Tok::At))) {
     Loc l = loc();
     std::string op = tok.text.str();
     consume();

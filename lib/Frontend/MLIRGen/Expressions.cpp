@@ -69,6 +69,15 @@ FailureOr<Val> Gen::eval(const Expr &e) {
       r.str = e.name;
       return r;
     }
+    // PyTorch's and Python's namespaces, as model code spells them:
+    // torch.tanh, F.softmax, nn.Linear, math.sqrt.
+    if (e.name == "torch" || e.name == "F" || e.name == "nn" ||
+        e.name == "math") {
+      Val r;
+      r.k = Val::K::Namespace;
+      r.str = e.name;
+      return r;
+    }
     // Bare built-in function names are resolved by evalCall.
     unknownName(e.loc, e.name);
     return failure();
@@ -159,6 +168,17 @@ FailureOr<Val> Gen::evalBinary(const Expr &e) {
       }
       return Val::number(x / y, false);
     }
+    if (op == "//" || op == "%") {
+      // Python's floor division and modulo: the remainder takes the sign of
+      // the divisor (-7 // 2 == -4, -7 % 2 == 1).
+      if (y == 0) {
+        error(e.loc, ints ? "integer division or modulo by zero"
+                          : "float floor division or modulo by zero");
+        return failure();
+      }
+      double q = std::floor(x / y);
+      return Val::number(op == "//" ? q : x - q * y, ints);
+    }
     if (op == "<")
       return Val::boolean(x < y);
     if (op == "<=")
@@ -172,6 +192,13 @@ FailureOr<Val> Gen::evalBinary(const Expr &e) {
     if (op == "!=")
       return Val::boolean(x != y);
     error(e.loc, "unsupported operand types for " + op + ": numbers");
+    return failure();
+  }
+  if ((op == "//" || op == "%") && a->k != Val::K::Poison &&
+      b->k != Val::K::Poison) {
+    error(e.loc, "operator " + op +
+                     " is for numbers (sizes, dimensions); "
+                     "Graft has no tensor floor division or remainder");
     return failure();
   }
   auto pair = promotePair(*a, e.lhs->loc, *b, e.rhs->loc, op);
@@ -217,6 +244,52 @@ FailureOr<Val> Gen::evalBinary(const Expr &e) {
   return Val::tensor(*r);
 }
 
+FailureOr<Val> Gen::namespaceMember(StringRef ns, const Expr &e) {
+  StringRef name = e.name;
+  Val r;
+  if (ns == "math") {
+    // Python's math: constants, and the unary functions of numbers.
+    std::optional<double> constant =
+        llvm::StringSwitch<std::optional<double>>(name)
+            .Case("pi", M_PI)
+            .Case("e", M_E)
+            .Case("tau", 2 * M_PI)
+            .Case("inf", INFINITY)
+            .Case("nan", NAN)
+            .Default(std::nullopt);
+    if (constant)
+      return Val::number(*constant, false);
+  }
+  if (ns == "torch" && elementTypeNamed(name))
+    return Val::string(name); // a dtype: torch.long, torch.float32
+  if (ns == "torch" && name == "nn") {
+    r.k = Val::K::Namespace;
+    r.str = "nn";
+    return r;
+  }
+  if (ns == "nn" && name == "functional") {
+    r.k = Val::K::Namespace;
+    r.str = "F";
+    return r;
+  }
+  if (ns == "nn" && (builtins().modules.count(name) || name == "Sequential" ||
+                     name == "ModuleList")) {
+    r.k = Val::K::ModType;
+    r.builtinModule = name.str();
+    r.str = name.str();
+    return r;
+  }
+  if (ns != "nn" && builtins().functions.count(name)) {
+    r.k = Val::K::Builtin;
+    r.str = name.str();
+    return r;
+  }
+  error(e.loc, "'" + ns + "' has no attribute '" + name + "' in Graft");
+  hint("the language knows torch's, F's and math's functions that are in "
+       "docs/language.md, nn's modules, and math.pi, math.e, math.inf");
+  return failure();
+}
+
 FailureOr<Val> Gen::evalMember(const Expr &e) {
   auto base = eval(*e.lhs);
   if (failed(base))
@@ -240,6 +313,8 @@ FailureOr<Val> Gen::evalMember(const Expr &e) {
                      e.name + "'");
     return failure();
   }
+  if (base->k == Val::K::Namespace)
+    return namespaceMember(base->str, e);
   if (base->k == Val::K::List) {
     unsigned idx;
     if (!StringRef(e.name).getAsInteger(10, idx) && idx < base->list->size())
@@ -430,6 +505,17 @@ FailureOr<Val> Gen::evalCall(const Expr &e) {
     auto self = eval(*callee.lhs);
     if (failed(self))
       return failure();
+    if (self->k == Val::K::Namespace) {
+      auto fn = namespaceMember(self->str, callee);
+      if (failed(fn))
+        return failure();
+      if (fn->k == Val::K::Builtin) {
+        auto args = evalArgs(e.args);
+        if (failed(args))
+          return failure();
+        return callBuiltin(fn->str, *args, e.loc);
+      }
+    }
     if (self->k == Val::K::Tensor) {
       auto args = evalArgs(e.args);
       if (failed(args))
@@ -490,6 +576,8 @@ FailureOr<Val> Gen::evalCall(const Expr &e) {
     return callFunction(*fnVal->fn, fnVal->fnScope, *args, e.loc, nullptr);
   case Val::K::Inst:
     return callInstance(*fnVal->inst, *args, e.loc);
+  case Val::K::Builtin:
+    return callBuiltin(fnVal->str, *args, e.loc);
   case Val::K::ModType:
     error(e.loc, "module '" + fnVal->str +
                      "' can only be instantiated by assigning it to a name "

@@ -71,6 +71,8 @@ struct Val {
     List,
     Func,
     ModType,
+    Namespace, ///< `torch`, `F`, `nn`, `math`: `str` names it.
+    Builtin,   ///< A built-in function as a value (`F.relu`): `str`.
     Poison
   } k = K::None;
   double num = 0;
@@ -155,6 +157,10 @@ inline StringRef kindName(const Val &v) {
     return "a list";
   case Val::K::Func:
     return "a function";
+  case Val::K::Namespace:
+    return "a namespace";
+  case Val::K::Builtin:
+    return "a built-in function";
   case Val::K::ModType:
     return "a module type";
   case Val::K::Poison:
@@ -351,6 +357,9 @@ private:
   FailureOr<Val> evalBinary(const Expr &e);
   FailureOr<Val> evalIndex(const Expr &e);
   FailureOr<Val> evalMember(const Expr &e);
+  /// `torch.X`, `F.X`, `nn.X`, `math.X`: a built-in function, module type,
+  /// dtype name or number.
+  FailureOr<Val> namespaceMember(StringRef ns, const Expr &e);
   FailureOr<Val> callBuiltin(StringRef name, std::vector<CallArg> &args,
                              Loc loc);
   FailureOr<Val> callMethod(Val self, Loc selfLoc, StringRef name,
@@ -421,6 +430,16 @@ private:
   FailureOr<Val> transpose(Call &c);
   FailureOr<Val> permute(Call &c);
   FailureOr<Val> expand(Call &c);
+  FailureOr<Val> size(Call &c);
+  FailureOr<Val> contiguous(Call &c);
+  FailureOr<Val> split(Call &c);
+  FailureOr<Val> chunk(Call &c);
+  FailureOr<Val> unbind(Call &c);
+  FailureOr<Val> stack(Call &c);
+  /// `x` cut along `dim` into pieces of `sizes` (which sum to its size), as
+  /// a list of tensors: split, chunk and unbind (`drop`: without `dim`).
+  FailureOr<Val> pieces(Call &c, Value x, int64_t dim,
+                        llvm::ArrayRef<int64_t> sizes, bool drop);
   FailureOr<Val> detach(Call &c);
   FailureOr<Val> clone(Call &c);
   FailureOr<Val> cast(Call &c);

@@ -167,6 +167,197 @@ FailureOr<Val> Gen::expand(Call &c) {
                           RankedTensorType::get(shape, type.getElementType())));
 }
 
+FailureOr<Val> Gen::size(Call &c) {
+  auto x = input(c);
+  if (failed(x))
+    return failure();
+  RankedTensorType type = typeOf(*x);
+  if (c.has("dim")) {
+    auto d = dimArg(c, "dim", type.getRank());
+    if (failed(d))
+      return failure();
+    return Val::number(type.getDimSize(*d), true);
+  }
+  std::vector<Val> dims;
+  for (int64_t d : type.getShape())
+    dims.push_back(Val::number(d, true));
+  return Val::listOf(std::move(dims));
+}
+
+FailureOr<Val> Gen::contiguous(Call &c) {
+  // Graft's tensors are values: every one is contiguous already.
+  if (failed(input(c)))
+    return failure();
+  return c.get("input");
+}
+
+FailureOr<Val> Gen::pieces(Call &c, Value x, int64_t dim,
+                           llvm::ArrayRef<int64_t> sizes, bool drop) {
+  RankedTensorType type = typeOf(x);
+  std::vector<Val> out;
+  int64_t start = 0;
+  for (int64_t n : sizes) {
+    Value piece = x;
+    if (n != type.getDimSize(dim)) {
+      auto r = make<SliceOp>(c.loc, c.name, {x},
+                             {attr("dim", builder.getI64IntegerAttr(dim)),
+                              attr("start", builder.getI64IntegerAttr(start)),
+                              attr("end", builder.getI64IntegerAttr(start + n)),
+                              attr("step", builder.getI64IntegerAttr(1))});
+      if (failed(r))
+        return failure();
+      piece = *r;
+    }
+    start += n;
+    if (drop) {
+      llvm::SmallVector<int64_t> shape(type.getShape());
+      shape.erase(shape.begin() + dim);
+      auto r = reshape(piece, shape, c.loc, c.name);
+      if (failed(r))
+        return failure();
+      piece = r->t;
+    }
+    out.push_back(Val::tensor(piece));
+  }
+  return Val::listOf(std::move(out));
+}
+
+FailureOr<Val> Gen::split(Call &c) {
+  auto x = asTensor(c.get("tensor"), c.locOf("tensor"), c.name);
+  if (failed(x))
+    return failure();
+  int64_t dim = 0;
+  if (c.has("dim")) {
+    auto d = dimArg(c, "dim", typeOf(*x).getRank());
+    if (failed(d))
+      return failure();
+    dim = *d;
+  }
+  int64_t n = typeOf(*x).getDimSize(dim);
+  const Val &how = c.get("split_size_or_sections");
+  Loc howLoc = c.locOf("split_size_or_sections");
+  llvm::SmallVector<int64_t> sizes;
+  if (how.k == Val::K::List) {
+    // split(x, [2, 3, 5]): the sizes of the pieces, which cover x.
+    auto list = asIntList(how, howLoc, "split_size_or_sections");
+    if (failed(list))
+      return failure();
+    int64_t total = 0;
+    for (int64_t s : *list) {
+      if (s < 1) {
+        error(howLoc, c.name +
+                          ": split sizes must be positive (Graft's "
+                          "tensors have no empty dimensions), got " +
+                          Twine(s));
+        return failure();
+      }
+      total += s;
+    }
+    if (total != n) {
+      error(howLoc, "split_with_sizes expects split_sizes to sum exactly to " +
+                        Twine(n) + " (input tensor's size at dimension " +
+                        Twine(dim) +
+                        "), but got split_sizes=" + sh::str(*list));
+      return failure();
+    }
+    sizes = *list;
+  } else {
+    // split(x, s): pieces of s, the last one smaller.
+    auto s = asInt(how, howLoc, "split_size_or_sections");
+    if (failed(s))
+      return failure();
+    if (*s < 1) {
+      error(howLoc, c.name + ": split_size must be positive, got " + Twine(*s));
+      return failure();
+    }
+    for (int64_t start = 0; start < n; start += *s)
+      sizes.push_back(std::min(*s, n - start));
+  }
+  return pieces(c, *x, dim, sizes, /*drop=*/false);
+}
+
+FailureOr<Val> Gen::chunk(Call &c) {
+  auto x = input(c);
+  auto chunks = asInt(c.get("chunks"), c.locOf("chunks"), "chunks");
+  if (failed(x) || failed(chunks))
+    return failure();
+  if (*chunks < 1) {
+    error(c.locOf("chunks"),
+          "chunk expects `chunks` to be greater than 0, got: " +
+              Twine(*chunks));
+    return failure();
+  }
+  int64_t dim = 0;
+  if (c.has("dim")) {
+    auto d = dimArg(c, "dim", typeOf(*x).getRank());
+    if (failed(d))
+      return failure();
+    dim = *d;
+  }
+  // PyTorch: pieces of ceil(n / chunks), so possibly fewer than `chunks`.
+  int64_t n = typeOf(*x).getDimSize(dim), each = (n + *chunks - 1) / *chunks;
+  llvm::SmallVector<int64_t> sizes;
+  for (int64_t start = 0; start < n; start += each)
+    sizes.push_back(std::min(each, n - start));
+  return pieces(c, *x, dim, sizes, /*drop=*/false);
+}
+
+FailureOr<Val> Gen::unbind(Call &c) {
+  auto x = input(c);
+  if (failed(x))
+    return failure();
+  int64_t dim = 0;
+  if (c.has("dim")) {
+    auto d = dimArg(c, "dim", typeOf(*x).getRank());
+    if (failed(d))
+      return failure();
+    dim = *d;
+  }
+  llvm::SmallVector<int64_t> sizes(typeOf(*x).getDimSize(dim), 1);
+  return pieces(c, *x, dim, sizes, /*drop=*/true);
+}
+
+FailureOr<Val> Gen::stack(Call &c) {
+  const Val &list = c.get("tensors");
+  if (list.k != Val::K::List || list.list->empty()) {
+    error(c.locOf("tensors"), "stack expects a non-empty list of tensors");
+    return failure();
+  }
+  llvm::SmallVector<Value> inputs;
+  for (auto [i, v] : llvm::enumerate(*list.list)) {
+    auto t = asTensor(v, c.locOf("tensors"), "stack()");
+    if (failed(t))
+      return failure();
+    if (!inputs.empty() &&
+        typeOf(*t).getShape() != typeOf(inputs[0]).getShape()) {
+      error(c.locOf("tensors"),
+            "stack expects each tensor to be equal size, but got " +
+                sh::str(typeOf(inputs[0]).getShape()) + " at entry 0 and " +
+                sh::str(typeOf(*t).getShape()) + " at entry " + Twine(i));
+      return failure();
+    }
+    inputs.push_back(*t);
+  }
+  int64_t rank = typeOf(inputs[0]).getRank(), dim = 0;
+  if (c.has("dim")) {
+    auto d = dimArg(c, "dim", rank + 1);
+    if (failed(d))
+      return failure();
+    dim = *d;
+  }
+  // torch.stack is cat of the tensors, each with a new dimension of 1.
+  llvm::SmallVector<int64_t> shape(typeOf(inputs[0]).getShape());
+  shape.insert(shape.begin() + dim, 1);
+  for (Value &v : inputs) {
+    auto r = reshape(v, shape, c.loc, c.name);
+    if (failed(r))
+      return failure();
+    v = r->t;
+  }
+  return tensorResult(make<ConcatOp>(
+      c.loc, c.name, inputs, {attr("dim", builder.getI64IntegerAttr(dim))}));
+}
+
 FailureOr<Val> Gen::detach(Call &c) {
   auto x = input(c);
   if (failed(x))

@@ -314,18 +314,44 @@ FailureOr<Val> Gen::instantiate(const Expr &e, const std::string &pfx) {
     r.inst = list;
     return r;
   }
-  if (e.kind != ExprKind::Call || e.lhs->kind != ExprKind::Name)
+  if (e.kind != ExprKind::Call)
     return eval(e);
-  Val *shadow = scope->lookup(e.lhs->name);
-  bool isBuiltinModule = !shadow && !modules.count(e.lhs->name) &&
-                         !e.lhs->name.empty() && llvm::isUpper(e.lhs->name[0]);
-  if (!shadow && (modules.count(e.lhs->name) || isBuiltinModule)) {
-    if (e.lhs->name == "Sequential" || e.lhs->name == "ModuleList") {
+  // The module type: a name (`Linear`, a user module) or a built-in one
+  // through the nn namespace (`nn.Linear`).
+  std::string typeName;
+  bool isBuiltinModule = false;
+  if (e.lhs->kind == ExprKind::Name) {
+    if (scope->lookup(e.lhs->name))
+      return eval(e);
+    typeName = e.lhs->name;
+    isBuiltinModule = !modules.count(typeName) && !typeName.empty() &&
+                      llvm::isUpper(typeName[0]);
+  } else if (e.lhs->kind == ExprKind::Member &&
+             e.lhs->lhs->kind == ExprKind::Name) {
+    // Only a namespace's member can be a module type (x.view(...) is not);
+    // a namespace is a name, whose evaluation has no effect.
+    auto base = eval(*e.lhs->lhs);
+    if (failed(base))
+      return failure();
+    if (base->k != Val::K::Namespace)
+      return eval(e);
+    auto type = namespaceMember(base->str, *e.lhs);
+    if (failed(type))
+      return failure();
+    if (type->k != Val::K::ModType || type->builtinModule.empty())
+      return eval(e);
+    typeName = type->builtinModule;
+    isBuiltinModule = true;
+  } else {
+    return eval(e);
+  }
+  if (modules.count(typeName) || isBuiltinModule) {
+    if (typeName == "Sequential" || typeName == "ModuleList") {
       auto seq = std::make_shared<Instance>();
       seq->prefix = pfx;
-      seq->typeName = e.lhs->name;
+      seq->typeName = typeName;
       std::vector<const Expr *> items;
-      if (e.lhs->name == "ModuleList" && e.args.size() == 1)
+      if (typeName == "ModuleList" && e.args.size() == 1)
         for (const Arg &a : e.args[0].value->args)
           items.push_back(a.value.get());
       else
@@ -337,7 +363,7 @@ FailureOr<Val> Gen::instantiate(const Expr &e, const std::string &pfx) {
           return failure();
         if (v->k != Val::K::Inst) {
           error(item->loc,
-                e.lhs->name + " takes module instances, got " + kindName(*v));
+                typeName + " takes module instances, got " + kindName(*v));
           return failure();
         }
         seq->children.push_back(v->inst);
@@ -350,12 +376,12 @@ FailureOr<Val> Gen::instantiate(const Expr &e, const std::string &pfx) {
     auto args = evalArgs(e.args);
     if (failed(args))
       return failure();
-    auto it = modules.find(e.lhs->name);
+    auto it = modules.find(typeName);
     if (it == modules.end()) {
       auto type = eval(*e.lhs); // reports unknown names with a suggestion
       if (failed(type))
         return failure();
-      return instantiateBuiltin(e.lhs->name, *args, e.loc, pfx);
+      return instantiateBuiltin(typeName, *args, e.loc, pfx);
     }
     const ModuleDecl &decl = *it->second;
     if (callDepth > 64) {
