@@ -72,7 +72,7 @@ FailureOr<Val> Gen::eval(const Expr &e) {
     // PyTorch's and Python's namespaces, as model code spells them:
     // torch.tanh, F.softmax, nn.Linear, math.sqrt.
     if (e.name == "torch" || e.name == "F" || e.name == "nn" ||
-        e.name == "math") {
+        e.name == "math" || e.name == "init") {
       Val r;
       r.k = Val::K::Namespace;
       r.str = e.name;
@@ -267,9 +267,9 @@ FailureOr<Val> Gen::namespaceMember(StringRef ns, const Expr &e) {
     r.str = "nn";
     return r;
   }
-  if (ns == "nn" && name == "functional") {
+  if (ns == "nn" && (name == "functional" || name == "init")) {
     r.k = Val::K::Namespace;
-    r.str = "F";
+    r.str = name == "init" ? "init" : "F";
     return r;
   }
   if (ns == "nn" && (builtins().modules.count(name) || name == "Sequential" ||

@@ -321,6 +321,12 @@ private:
   void bind(StringRef name, Val v);
   FailureOr<RankedTensorType> evalType(const TypeSpec &t);
   FailureOr<InitAttr> evalInit(const Expr *e, StringRef what);
+  /// The initialiser `kind` with `args` bound to its parameters, as `fn`
+  /// (`normal`, `init.normal_`) takes them.
+  FailureOr<InitAttr> initAttr(InitKind kind, StringRef fn,
+                               std::vector<CallArg> &args, Loc loc);
+  /// Kaiming and Xavier initialisers need fans: a tensor of rank 2 or more.
+  LogicalResult checkInitFits(InitKind kind, RankedTensorType type, Loc loc);
   void insertDecl(mlir::Operation *op);
   bool canDeclare(Loc l, StringRef what);
 
@@ -430,6 +436,9 @@ private:
   FailureOr<Val> transpose(Call &c);
   FailureOr<Val> permute(Call &c);
   FailureOr<Val> expand(Call &c);
+  /// torch.nn.init's normal_(p, ...) and the like: sets the initialiser of
+  /// a parameter or buffer (Statements.cpp).
+  FailureOr<Val> initialise(Call &c);
   FailureOr<Val> size(Call &c);
   FailureOr<Val> contiguous(Call &c);
   FailureOr<Val> split(Call &c);

@@ -104,8 +104,13 @@ FailureOr<InitAttr> Gen::evalInit(const Expr *e, StringRef what) {
   auto evaluated = evalArgs(*args);
   if (failed(evaluated))
     return failure();
+  return initAttr(*kind, k, *evaluated, e->loc);
+}
+
+FailureOr<InitAttr> Gen::initAttr(InitKind kind, StringRef fn,
+                                  std::vector<CallArg> &args, Loc loc) {
   llvm::SmallVector<StringRef> names;
-  switch (*kind) {
+  switch (kind) {
   case InitKind::zeros:
   case InitKind::ones:
     break;
@@ -127,8 +132,7 @@ FailureOr<InitAttr> Gen::evalInit(const Expr *e, StringRef what) {
     names = {"gain"};
     break;
   }
-  auto b = bindArgs(k, names, *kind == InitKind::constant ? 1 : 0, *evaluated,
-                    e->loc);
+  auto b = bindArgs(fn, names, kind == InitKind::constant ? 1 : 0, args, loc);
   if (failed(b))
     return failure();
   llvm::SmallVector<NamedAttribute> attrs;
@@ -156,13 +160,68 @@ FailureOr<InitAttr> Gen::evalInit(const Expr *e, StringRef what) {
   });
   auto dict = attrs.empty() ? mlir::DictionaryAttr()
                             : mlir::DictionaryAttr::get(&ctx, attrs);
-  InitAttr init = InitAttr::getChecked(
-      [&] { return mlir::emitError(L(e->loc)); }, &ctx, *kind, dict);
+  InitAttr init = InitAttr::getChecked([&] { return mlir::emitError(L(loc)); },
+                                       &ctx, kind, dict);
   if (!init) {
-    error(e->loc, message);
+    error(loc, message);
     return failure();
   }
   return init;
+}
+
+LogicalResult Gen::checkInitFits(InitKind kind, RankedTensorType type,
+                                 Loc loc) {
+  bool needsFans =
+      kind == InitKind::kaiming_uniform || kind == InitKind::kaiming_normal ||
+      kind == InitKind::xavier_uniform || kind == InitKind::xavier_normal;
+  if (!needsFans || type.getRank() >= 2)
+    return success();
+  error(loc, "Fan in and fan out can not be computed for tensor with fewer "
+             "than 2 dimensions");
+  hint(stringifyInitKind(kind).str() + " needs a weight of rank 2 or more; "
+                                       "use uniform or normal for biases");
+  return failure();
+}
+
+FailureOr<Val> Gen::initialise(Call &c) {
+  std::vector<CallArg> &args = c.args;
+  if (args.empty() ||
+      (!args[0].keyword.empty() && args[0].keyword != "tensor")) {
+    error(c.loc, c.name + "() missing required argument 'tensor'");
+    return failure();
+  }
+  auto x = asTensor(args[0].value, args[0].loc, "tensor");
+  if (failed(x))
+    return failure();
+  mlir::Operation *def = x->getDefiningOp();
+  if (!mlir::isa_and_nonnull<ParamOp, BufferOp>(def)) {
+    error(args[0].loc, c.name + " initialises a parameter or a buffer, not "
+                                "an input or a computed tensor");
+    hint("apply it to a module's parameter: init.normal_(fc.weight, std=0.02)");
+    return failure();
+  }
+  // torch.nn.init in __init__ sets the initial values; in forward it would
+  // overwrite the parameter at every step, which Graft does not do.
+  if (!declaring || !regions.empty()) {
+    error(c.loc, c.name + " sets a parameter's initial value: call it in a "
+                          "model or module body (at construction, as in "
+                          "__init__), not in a function or block");
+    return failure();
+  }
+  std::vector<CallArg> rest(args.begin() + 1, args.end());
+  // torch.nn.init.constant_(tensor, val) names its value `val`.
+  for (CallArg &a : rest)
+    if (a.keyword == "val")
+      a.keyword = "value";
+  InitKind kind = *symbolizeInitKind(c.name.drop_back());
+  auto init = initAttr(kind, c.name, rest, c.loc);
+  if (failed(init) || failed(checkInitFits(kind, typeOf(*x), args[0].loc)))
+    return failure();
+  if (auto p = mlir::dyn_cast<ParamOp>(def))
+    p.setInitAttr(*init);
+  else
+    mlir::cast<BufferOp>(def).setInitAttr(*init);
+  return args[0].value;
 }
 
 LogicalResult Gen::genInput(const Stmt &s) {
@@ -227,17 +286,8 @@ LogicalResult Gen::genParamOrBuffer(const Stmt &s) {
     error(s.loc, "'" + s.name + "' is already defined in this module");
     return failure();
   }
-  InitKind k = init->getKind();
-  bool needsFans =
-      k == InitKind::kaiming_uniform || k == InitKind::kaiming_normal ||
-      k == InitKind::xavier_uniform || k == InitKind::xavier_normal;
-  if (needsFans && type->getRank() < 2) {
-    error(s.value->loc, "Fan in and fan out can not be computed for tensor "
-                        "with fewer than 2 dimensions");
-    hint(stringifyInitKind(k).str() + " needs a weight of rank 2 or more; use "
-                                      "uniform or normal for biases");
+  if (failed(checkInitFits(init->getKind(), *type, s.value->loc)))
     return failure();
-  }
   Value v = isParam ? declParam(s.loc, full, *type, *init)
                     : declBuffer(s.loc, full, *type, *init);
   bind(s.name, Val::tensor(v));
