@@ -419,6 +419,45 @@ FailureOr<Val> Gen::argmax(Call &c) {
                       attr("keepdim", builder.getBoolAttr(keep))}));
 }
 
+std::optional<FailureOr<Val>> Gen::numberExtremum(Call &c, bool max) {
+  if (c.args.size() < 2 || llvm::any_of(c.args, [](const CallArg &a) {
+        return !a.keyword.empty() || a.value.k != Val::K::Num;
+      }))
+    return std::nullopt;
+  Val best = c.args[0].value;
+  for (const CallArg &a : c.args)
+    if (max ? a.value.num > best.num : a.value.num < best.num)
+      best = a.value;
+  return FailureOr<Val>(best);
+}
+
+FailureOr<Val> Gen::maxOf(Call &c) {
+  if (auto numbers = numberExtremum(c, /*max=*/true))
+    return *numbers;
+  auto b = bindArgs(c.name, {"input", "dim", "keepdim"}, 1, c.args, c.loc);
+  if (failed(b))
+    return failure();
+  c.bound = std::move(*b);
+  if (!c.has("dim"))
+    return reduce<MaxOp>(c);
+  // torch.max(x, dim) and x.max(dim): the named tuple (values, indices).
+  auto values = reduce<MaxOp>(c);
+  if (failed(values))
+    return failure();
+  auto indices = argmax(c);
+  if (failed(indices))
+    return failure();
+  return Val::namedTuple({*values, *indices}, {"values", "indices"});
+}
+
+FailureOr<Val> Gen::minOf(Call &c) {
+  if (auto numbers = numberExtremum(c, /*max=*/false))
+    return *numbers;
+  error(c.loc, "min() takes two or more numbers in Graft (no tensor min "
+               "reduction: write -amax(-x, dim))");
+  return failure();
+}
+
 template <typename OpTy> FailureOr<Val> Gen::softmax(Call &c) {
   auto x = floatInput(c);
   if (failed(x))

@@ -319,6 +319,10 @@ FailureOr<Val> Gen::evalMember(const Expr &e) {
     unsigned idx;
     if (!StringRef(e.name).getAsInteger(10, idx) && idx < base->list->size())
       return (*base->list)[idx];
+    if (base->fields)
+      for (auto [name, v] : llvm::zip(*base->fields, *base->list))
+        if (name == e.name)
+          return v;
   }
   if (base->k == Val::K::Tensor) {
     RankedTensorType t = typeOf(base->t);

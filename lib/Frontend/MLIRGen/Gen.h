@@ -34,6 +34,7 @@
 #include "llvm/ADT/Twine.h"
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -86,6 +87,8 @@ struct Val {
   Scope *fnScope = nullptr;        ///< Where a function's free names resolve.
   const ModuleDecl *mod = nullptr; ///< ModType: a user module...
   std::string builtinModule;       ///< ...or a built-in one (Linear, ...).
+  /// A named tuple's field names (x.max(1).values), for a List.
+  std::shared_ptr<const std::vector<std::string>> fields;
 
   static Val number(double v, bool isInt) {
     Val r;
@@ -121,6 +124,14 @@ struct Val {
     Val r;
     r.k = K::List;
     r.list = std::make_shared<std::vector<Val>>(std::move(items));
+    return r;
+  }
+  /// PyTorch's named tuples: torch.return_types.max(values, indices).
+  static Val namedTuple(std::vector<Val> items,
+                        std::vector<std::string> names) {
+    Val r = listOf(std::move(items));
+    r.fields =
+        std::make_shared<const std::vector<std::string>>(std::move(names));
     return r;
   }
 };
@@ -422,6 +433,12 @@ private:
   FailureOr<Val> conv2d(Call &c);
   template <typename OpTy> FailureOr<Val> reduce(Call &c);
   FailureOr<Val> argmax(Call &c);
+  /// torch.max(x), torch.max(x, dim) (values and indices), and Python's
+  /// max(a, b, ...) of numbers; min of numbers.
+  FailureOr<Val> maxOf(Call &c);
+  FailureOr<Val> minOf(Call &c);
+  /// Python's max or min of two or more numbers, when `c` is such a call.
+  std::optional<FailureOr<Val>> numberExtremum(Call &c, bool max);
   template <typename OpTy> FailureOr<Val> softmax(Call &c);
   FailureOr<Val> layerNorm(Call &c);
   FailureOr<Val> batchNorm(Call &c);
