@@ -600,9 +600,23 @@ StmtPtr Parser::parseAssignOrExpr() {
   s->value = parseExpr();
   if (!s->value)
     return nullptr;
+  if (is(Tok::Assign) && s->value->kind == ExprKind::Member &&
+      s->value->lhs->kind == ExprKind::Name && s->value->lhs->name == "self") {
+    // `self.c_attn = nn.Linear(...)` in a module body, as __init__ writes
+    // it: the attribute is the module's name `c_attn`.
+    auto assign = std::make_unique<Stmt>(StmtKind::Assign, l);
+    assign->targets.push_back(s->value->name);
+    assign->targetLocs.push_back(s->value->loc);
+    consume();
+    assign->value = parseExpr();
+    if (!assign->value)
+      return nullptr;
+    endStatement();
+    return assign;
+  }
   if (is(Tok::Assign)) {
-    error("cannot assign to this expression; expected a name on the left of "
-          "'='");
+    error("cannot assign to this expression; expected a name (or "
+          "self.name) on the left of '='");
     return nullptr;
   }
   endStatement();

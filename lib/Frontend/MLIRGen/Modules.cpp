@@ -393,6 +393,14 @@ FailureOr<Val> Gen::instantiate(const Expr &e, const std::string &pfx) {
     inst->typeName = decl.name;
     inst->decl = &decl;
     inst->scope.parent = &globals;
+    // `self`, as __init__ and the methods of a PyTorch module spell the
+    // instance (self.n_head). The instance does not own itself: a
+    // non-owning pointer, its owner being the name it is assigned to.
+    Val selfVal;
+    selfVal.k = Val::K::Inst;
+    selfVal.inst =
+        std::shared_ptr<Instance>(std::shared_ptr<Instance>(), inst.get());
+    inst->scope.vars["self"] = selfVal;
     // Bind the module's parameters like a function's.
     std::vector<StringRef> names;
     size_t required = 0;
@@ -515,9 +523,14 @@ FailureOr<Val> Gen::callFunction(const FunctionDecl &fn, Scope *parent,
           "maximum recursion depth exceeded while calling '" + fn.name + "'");
     return failure();
   }
+  // A method written as Python writes it, def forward(self, x): `self` is
+  // the instance (a name in its scope), not an argument.
+  llvm::ArrayRef<Arg> params = fn.params;
+  if (self && !params.empty() && params.front().keyword == "self")
+    params = params.drop_front();
   std::vector<StringRef> names;
   size_t required = 0;
-  for (const Arg &p : fn.params) {
+  for (const Arg &p : params) {
     names.push_back(p.keyword);
     if (!p.value)
       required = names.size();
@@ -527,7 +540,7 @@ FailureOr<Val> Gen::callFunction(const FunctionDecl &fn, Scope *parent,
     return failure();
   Scope local;
   local.parent = parent ? parent : &globals;
-  for (const Arg &p : fn.params) {
+  for (const Arg &p : params) {
     if (b->values.count(p.keyword)) {
       local.vars[p.keyword] = b->get(p.keyword);
       continue;
