@@ -95,9 +95,12 @@ const BuiltinTables &Gen::builtins() {
       add(t.functions, row.torchName, fn);
       add(t.methods, row.torchName, fn);
       if (!row.moduleName.empty())
-        t.modules.try_emplace(
-            row.moduleName,
-            BuiltinModule{&Gen::initConfig, row.torchName, {}, {}, 0});
+        t.modules.try_emplace(row.moduleName,
+                              BuiltinModule{&Gen::initConfig,
+                                            row.torchName,
+                                            {},
+                                            moduleParams("inplace=False"),
+                                            0});
     });
     return t;
   }();

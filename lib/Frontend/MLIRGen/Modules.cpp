@@ -506,6 +506,22 @@ FailureOr<Val> Gen::callInstance(Instance &inst, std::vector<CallArg> &args,
       return failure();
     }
   }
+  // inplace=True (nn.ReLU(inplace=True)): the in-place method, which
+  // rebinds every name of the input to the result, as PyTorch overwrites it.
+  if (auto v = inst.scope.vars.find("inplace"); v != inst.scope.vars.end() &&
+                                                v->second.k == Val::K::Bool &&
+                                                v->second.b) {
+    std::string method = (row.forward + "_").str();
+    if (!builtins().methods.count(method)) {
+      error(loc, t + "(inplace=True) has no in-place form in Graft: " +
+                     row.forward + "_ does not exist");
+      hint("use inplace=False: the result is the same unless the input is "
+           "read again after the call");
+      return failure();
+    }
+    std::vector<CallArg> none;
+    return callMethod(args[0].value, args[0].loc, method, none, loc, nullptr);
+  }
   // forward(x): the row's function of x and the instance's attributes.
   std::vector<CallArg> all = {args[0]};
   const Builtin &fn = builtins().functions.find(row.forward)->second;
