@@ -286,7 +286,8 @@ LogicalResult Gen::genParamOrBuffer(const Stmt &s) {
     error(s.loc, "'" + s.name + "' is already defined in this module");
     return failure();
   }
-  if (failed(checkInitFits(init->getKind(), *type, s.value->loc)))
+  if (failed(checkInitFits(init->getKind(), *type,
+                           s.value ? s.value->loc : s.loc)))
     return failure();
   Value v = isParam ? declParam(s.loc, full, *type, *init)
                     : declBuffer(s.loc, full, *type, *init);
