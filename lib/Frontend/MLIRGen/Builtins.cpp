@@ -181,6 +181,12 @@ LogicalResult Gen::optionalAttr(Call &c, StringRef key, AttrKind kind,
   return success();
 }
 
+FailureOr<int64_t> Gen::optionalDim(Call &c, int64_t rank) {
+  if (!c.has("dim"))
+    return 0;
+  return dimArg(c, "dim", rank);
+}
+
 FailureOr<int64_t> Gen::dimArg(Call &c, StringRef key, int64_t rank) {
   auto d = asInt(c.get(key), c.locOf(key), key);
   if (failed(d))
@@ -586,15 +592,11 @@ FailureOr<Val> Gen::cat(Call &c) {
       return failure();
     inputs.push_back(*t);
   }
-  int64_t dim = 0;
-  if (c.has("dim")) {
-    auto d = dimArg(c, "dim", typeOf(inputs.front()).getRank());
-    if (failed(d))
-      return failure();
-    dim = *d;
-  }
+  auto dim = optionalDim(c, typeOf(inputs.front()).getRank());
+  if (failed(dim))
+    return failure();
   return tensorResult(make<ConcatOp>(
-      c.loc, "cat", inputs, {attr("dim", builder.getI64IntegerAttr(dim))}));
+      c.loc, "cat", inputs, {attr("dim", builder.getI64IntegerAttr(*dim))}));
 }
 
 FailureOr<Val> Gen::embedding(Call &c) {

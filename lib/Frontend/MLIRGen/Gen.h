@@ -492,6 +492,9 @@ private:
   }
   /// A dimension argument, wrapped (-1 is the last) for a tensor of `rank`.
   FailureOr<int64_t> dimArg(Call &c, StringRef key, int64_t rank);
+  /// The `dim` argument, wrapped for `rank`, or 0 when the call gives none
+  /// (cat, stack, split, chunk, unbind).
+  FailureOr<int64_t> optionalDim(Call &c, int64_t rank);
   /// An optional argument as an op attribute of the same name: appended to
   /// `attrs` when the call gives it, as a bool, an f64, an i64, or a pair of
   /// i64 (an int n stands for (n, n)); failure when it is of another kind.

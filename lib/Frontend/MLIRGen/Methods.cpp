@@ -226,13 +226,10 @@ FailureOr<Val> Gen::split(Call &c) {
   auto x = asTensor(c.get("tensor"), c.locOf("tensor"), c.name);
   if (failed(x))
     return failure();
-  int64_t dim = 0;
-  if (c.has("dim")) {
-    auto d = dimArg(c, "dim", typeOf(*x).getRank());
-    if (failed(d))
-      return failure();
-    dim = *d;
-  }
+  auto dimOr = optionalDim(c, typeOf(*x).getRank());
+  if (failed(dimOr))
+    return failure();
+  int64_t dim = *dimOr;
   int64_t n = typeOf(*x).getDimSize(dim);
   const Val &how = c.get("split_size_or_sections");
   Loc howLoc = c.locOf("split_size_or_sections");
@@ -287,13 +284,10 @@ FailureOr<Val> Gen::chunk(Call &c) {
               Twine(*chunks));
     return failure();
   }
-  int64_t dim = 0;
-  if (c.has("dim")) {
-    auto d = dimArg(c, "dim", typeOf(*x).getRank());
-    if (failed(d))
-      return failure();
-    dim = *d;
-  }
+  auto dimOr = optionalDim(c, typeOf(*x).getRank());
+  if (failed(dimOr))
+    return failure();
+  int64_t dim = *dimOr;
   // PyTorch: pieces of ceil(n / chunks), so possibly fewer than `chunks`.
   int64_t n = typeOf(*x).getDimSize(dim), each = (n + *chunks - 1) / *chunks;
   llvm::SmallVector<int64_t> sizes;
@@ -306,13 +300,10 @@ FailureOr<Val> Gen::unbind(Call &c) {
   auto x = input(c);
   if (failed(x))
     return failure();
-  int64_t dim = 0;
-  if (c.has("dim")) {
-    auto d = dimArg(c, "dim", typeOf(*x).getRank());
-    if (failed(d))
-      return failure();
-    dim = *d;
-  }
+  auto dimOr = optionalDim(c, typeOf(*x).getRank());
+  if (failed(dimOr))
+    return failure();
+  int64_t dim = *dimOr;
   llvm::SmallVector<int64_t> sizes(typeOf(*x).getDimSize(dim), 1);
   return pieces(c, *x, dim, sizes, /*drop=*/true);
 }
@@ -338,13 +329,10 @@ FailureOr<Val> Gen::stack(Call &c) {
     }
     inputs.push_back(*t);
   }
-  int64_t rank = typeOf(inputs[0]).getRank(), dim = 0;
-  if (c.has("dim")) {
-    auto d = dimArg(c, "dim", rank + 1);
-    if (failed(d))
-      return failure();
-    dim = *d;
-  }
+  auto dimOr = optionalDim(c, typeOf(inputs[0]).getRank() + 1);
+  if (failed(dimOr))
+    return failure();
+  int64_t dim = *dimOr;
   // torch.stack is cat of the tensors, each with a new dimension of 1.
   llvm::SmallVector<int64_t> shape(typeOf(inputs[0]).getShape());
   shape.insert(shape.begin() + dim, 1);
