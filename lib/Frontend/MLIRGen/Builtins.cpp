@@ -479,14 +479,8 @@ template <typename OpTy> FailureOr<Val> Gen::softmax(Call &c) {
                                  x->getType()));
 }
 
-FailureOr<Val> Gen::layerNorm(Call &c) {
-  auto x = floatInput(c);
-  auto shape = asIntList(c.get("normalized_shape"), c.locOf("normalized_shape"),
-                         "normalized_shape");
-  if (failed(x) || failed(shape))
-    return failure();
-  llvm::SmallVector<Value> ops = {*x};
-  int32_t segs[3] = {1, 0, 0};
+LogicalResult Gen::affineOperands(Call &c, llvm::SmallVectorImpl<Value> &ops,
+                                  int32_t *segs) {
   for (auto [i, key] :
        llvm::enumerate(std::array<StringRef, 2>{"weight", "bias"})) {
     if (!c.has(key))
@@ -497,6 +491,19 @@ FailureOr<Val> Gen::layerNorm(Call &c) {
     ops.push_back(*t);
     segs[i + 1] = 1;
   }
+  return success();
+}
+
+FailureOr<Val> Gen::layerNorm(Call &c) {
+  auto x = floatInput(c);
+  auto shape = asIntList(c.get("normalized_shape"), c.locOf("normalized_shape"),
+                         "normalized_shape");
+  if (failed(x) || failed(shape))
+    return failure();
+  llvm::SmallVector<Value> ops = {*x};
+  int32_t segs[3] = {1, 0, 0};
+  if (failed(affineOperands(c, ops, segs)))
+    return failure();
   double eps = 1e-5;
   if (c.has("eps")) {
     auto e = asNumber(c.get("eps"), c.locOf("eps"), "eps");
@@ -528,16 +535,8 @@ FailureOr<Val> Gen::batchNorm(Call &c) {
     }
   llvm::SmallVector<Value> ops = {*x};
   int32_t segs[5] = {1, 0, 0, 1, 1};
-  for (auto [i, key] :
-       llvm::enumerate(std::array<StringRef, 2>{"weight", "bias"})) {
-    if (!c.has(key))
-      continue;
-    auto t = asTensor(c.get(key), c.locOf(key), key);
-    if (failed(t))
-      return failure();
-    ops.push_back(*t);
-    segs[i + 1] = 1;
-  }
+  if (failed(affineOperands(c, ops, segs)))
+    return failure();
   ops.push_back(*rm);
   ops.push_back(*rv);
   llvm::SmallVector<NamedAttribute> attrs = {

@@ -440,6 +440,10 @@ private:
   /// Python's max or min of two or more numbers, when `c` is such a call.
   std::optional<FailureOr<Val>> numberExtremum(Call &c, bool max);
   template <typename OpTy> FailureOr<Val> softmax(Call &c);
+  /// layer_norm's and batch_norm's optional weight and bias: appended to
+  /// `ops` when given, with their operand segments (segs[1], segs[2]) set.
+  LogicalResult affineOperands(Call &c, llvm::SmallVectorImpl<Value> &ops,
+                               int32_t *segs);
   FailureOr<Val> layerNorm(Call &c);
   FailureOr<Val> batchNorm(Call &c);
   template <typename OpTy> FailureOr<Val> pool(Call &c);
