@@ -24,6 +24,7 @@
 #include "llvm/IR/Module.h"
 #include "llvm/Support/SourceMgr.h"
 
+#include "JITBuffer.h"
 #include "gtest/gtest.h"
 
 #include <cmath>
@@ -48,39 +49,6 @@ using eval::DType;
 using eval::Tensor;
 
 namespace {
-
-/// Tensor storage in the generated code's layout.
-struct Buffer {
-  TensorSlot slot;
-  std::vector<char> bytes;
-  explicit Buffer(const TensorSlot &s) : slot(s), bytes(s.bytes()) {}
-
-  void set(const Tensor &t) {
-    ASSERT_EQ((int64_t)t.data.size(), slot.numel()) << slot.name;
-    for (int64_t i = 0; i < slot.numel(); ++i) {
-      double v = t.data[i];
-      switch (slot.type) {
-      case ElementType::F32: ((float *)bytes.data())[i] = (float)v; break;
-      case ElementType::F64: ((double *)bytes.data())[i] = v; break;
-      case ElementType::I64: ((int64_t *)bytes.data())[i] = (int64_t)v; break;
-      case ElementType::I32: ((int32_t *)bytes.data())[i] = (int32_t)v; break;
-      case ElementType::I1: ((bool *)bytes.data())[i] = v != 0; break;
-      case ElementType::BF16: FAIL() << "bf16 buffers are not used here";
-      }
-    }
-  }
-  double at(int64_t i) const {
-    switch (slot.type) {
-    case ElementType::F32: return ((const float *)bytes.data())[i];
-    case ElementType::F64: return ((const double *)bytes.data())[i];
-    case ElementType::I64: return (double)((const int64_t *)bytes.data())[i];
-    case ElementType::I32: return ((const int32_t *)bytes.data())[i];
-    case ElementType::I1: return ((const bool *)bytes.data())[i];
-    case ElementType::BF16: return NAN;
-    }
-    return NAN;
-  }
-};
 
 void expectClose(const Tensor &want, const Buffer &got, const std::string &what,
                  double atol = 2e-5, double rtol = 1e-4) {

@@ -93,9 +93,12 @@ static OptimizerGroup groupFrom(OptimizerKind kind, DictionaryAttr opts) {
     g.weightDecay = numberOr(opts, "weight_decay", 0.0);
     return g;
   }
-  // torch.optim.AdamW's default weight decay is 1e-2, Adam's 0.
+  // The Adam family. torch.optim.AdamW's default weight decay is 1e-2, the
+  // others' 0.
   g.weightDecay = numberOr(opts, "weight_decay",
                            kind == OptimizerKind::adamw ? 1e-2 : 0.0);
+  g.momentumDecay = numberOr(opts, "momentum_decay", 4e-3);
+  g.decoupledWeightDecay = boolOr(opts, "decoupled_weight_decay", false);
   if (auto betas = dyn_cast_or_null<DenseF64ArrayAttr>(opts.get("betas"));
       betas && betas.size() == 2) {
     g.beta1 = betas[0];
@@ -177,9 +180,20 @@ SmallVector<StringRef> OptimizerConfig::stateKeys(unsigned i) const {
   default:
     break;
   }
+  if (kind == OptimizerKind::adamax)
+    return {"exp_avg", "exp_inf"};
+  if (kind == OptimizerKind::nadam)
+    return {"mu_product", "exp_avg", "exp_avg_sq"};
   if (g.amsgrad)
     return {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
   return {"exp_avg", "exp_avg_sq"};
+}
+
+RankedTensorType OptimizerConfig::stateType(unsigned i, StringRef key) const {
+  ParamOp p = params[i];
+  if (kind == OptimizerKind::nadam && key == "mu_product")
+    return RankedTensorType::get({}, Float32Type::get(p.getContext()));
+  return cast<RankedTensorType>(p.getType());
 }
 
 //===----------------------------------------------------------------------===//
@@ -354,6 +368,99 @@ static void emitAdaptiveStep(Emitter &e, OptimizerKind kind,
   }
 }
 
+/// Adamax, NAdam and RAdam after weight decay: updates `p` and appends the
+/// new state (in stateKeys order) to `newState`. `lr` is the learning rate
+/// in f64; `step` the steps taken before this one, `newStep` with it.
+static void emitAdamVariantStep(Emitter &e, OptimizerKind kind,
+                                const OptimizerGroup &g, Value step,
+                                Value newStep, Value lr, Value &p, Value grad,
+                                ArrayRef<Value> state,
+                                SmallVectorImpl<Value> &newState) {
+  Type t = Emitter::elt(p);
+  Value one = e.f64(1.0);
+  // exp_avg.mul_(beta1).add_(grad, alpha=1 - beta1)
+  Value expAvg = e.add(
+      e.mul(state[kind == OptimizerKind::nadam ? 1 : 0], e.cst(g.beta1, t)),
+      e.mul(e.cst(1 - g.beta1, t), grad));
+  if (kind == OptimizerKind::adamax) {
+    // exp_inf = amax(cat([exp_inf.mul_(beta2), grad.abs().add_(eps)]), 0)
+    Value expInf = e.max(e.mul(state[1], e.cst(g.beta2, t)),
+                         e.add(e.abs(grad), e.cst(g.eps, t)));
+    newState.append({expAvg, expInf});
+    // clr = lr / (1 - beta1 ** step); param.addcdiv_(exp_avg, exp_inf,
+    // value=-clr)
+    Value clr = e.div(lr, e.sub(one, e.pow(e.f64(g.beta1), newStep)));
+    p = e.sub(p, e.div(e.mul(e.to(clr, t), expAvg), expInf));
+    return;
+  }
+  // exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+  Value expAvgSq = e.add(e.mul(state.back(), e.cst(g.beta2, t)),
+                         e.mul(e.mul(e.cst(1 - g.beta2, t), grad), grad));
+  Value bc2 = e.sub(one, e.pow(e.f64(g.beta2), newStep));
+  if (kind == OptimizerKind::nadam) {
+    // The momentum cache mu_t = beta1 * (1 - 0.5 * 0.96 ** (t *
+    // momentum_decay)), in f64 as Python computes it.
+    auto muAt = [&](Value s) {
+      return e.mul(e.f64(g.beta1),
+                   e.sub(one, e.mul(e.f64(0.5),
+                                    e.pow(e.f64(0.96),
+                                          e.mul(s, e.f64(g.momentumDecay))))));
+    };
+    Value mu = muAt(newStep), muNext = muAt(e.add(newStep, one));
+    // mu_product *= mu: a float32 tensor that starts at 1 (the state starts
+    // at zero, so the first step reads 1).
+    Type f32 = e.b.getF32Type();
+    Value first =
+        CompareOp::create(e.b, e.loc, ComparePredicate::eq, step, e.f64(0.0));
+    Value muProduct =
+        e.mul(WhereOp::create(e.b, e.loc, first, e.cst(1.0, f32), state[0]),
+              e.to(mu, f32));
+    // torch 2.x: mu_product_next = mu_product.item() * mu_next, in f64.
+    // (torch 1.13 multiplied by mu once more, a bug fixed in 2.0.)
+    Value muProductPrev = e.to(muProduct, e.b.getF64Type());
+    Value muProductNext = e.mul(muProductPrev, muNext);
+    newState.append({muProduct, expAvg, expAvgSq});
+    // denom = exp_avg_sq.div(bias_correction2).sqrt().add_(eps)
+    Value denom = e.add(e.sqrt(e.div(expAvgSq, e.to(bc2, t))), e.cst(g.eps, t));
+    // param.addcdiv_(grad, denom, value=-lr * (1 - mu) / (1 - mu_product))
+    Value c1 = e.div(e.mul(lr, e.sub(one, mu)), e.sub(one, muProductPrev));
+    p = e.sub(p, e.div(e.mul(e.to(c1, t), grad), denom));
+    // param.addcdiv_(exp_avg, denom,
+    //                value=-lr * mu_next / (1 - mu_product_next))
+    Value c2 = e.div(e.mul(lr, muNext), e.sub(one, muProductNext));
+    p = e.sub(p, e.div(e.mul(e.to(c2, t), expAvg), denom));
+    return;
+  }
+  assert(kind == OptimizerKind::radam && "not an Adam variant");
+  newState.append({expAvg, expAvgSq});
+  Value bc1 = e.sub(one, e.pow(e.f64(g.beta1), newStep));
+  // bias_corrected_exp_avg * lr
+  Value plain = e.mul(e.div(expAvg, e.to(bc1, t)), e.to(lr, t));
+  // The length of the approximated simple moving average, and its maximum.
+  double rhoInf = 2 / (1 - g.beta2) - 1;
+  // rho_t = rho_inf - 2 * step * (beta2 ** step) / bias_correction2
+  Value rhoT = e.sub(e.f64(rhoInf), e.div(e.mul(e.mul(e.f64(2.0), newStep),
+                                                e.pow(e.f64(g.beta2), newStep)),
+                                          bc2));
+  // rect = sqrt((rho_t - 4) * (rho_t - 2) * rho_inf /
+  //             ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+  Value rect = e.sqrt(
+      e.div(e.mul(e.mul(e.sub(rhoT, e.f64(4.0)), e.sub(rhoT, e.f64(2.0))),
+                  e.f64(rhoInf)),
+            e.mul(e.f64((rhoInf - 4) * (rhoInf - 2)), rhoT)));
+  // adaptive_lr = sqrt(bias_correction2) / exp_avg_sq.sqrt().add_(eps):
+  // torch divides a number by a tensor as tensor.reciprocal() * number.
+  Value adaptive =
+      e.mul(e.div(e.cst(1.0, t), e.add(e.sqrt(expAvgSq), e.cst(g.eps, t))),
+            e.to(e.sqrt(bc2), t));
+  Value rectified = e.mul(e.mul(plain, adaptive), e.to(rect, t));
+  // Rectified once the variance is tractable (rho_t > 5).
+  Value tractable =
+      CompareOp::create(e.b, e.loc, ComparePredicate::gt, rhoT, e.f64(5.0));
+  // param.add_(update, alpha=-1.0)
+  p = e.sub(p, WhereOp::create(e.b, e.loc, tractable, rectified, plain));
+}
+
 void graft::emitOptimizerStep(OpBuilder &b, Location loc,
                               const OptimizerConfig &config,
                               bool averageAccumulated, StepValues &v) {
@@ -438,12 +545,22 @@ void graft::emitOptimizerStep(OpBuilder &b, Location loc,
       continue;
     }
 
-    // Adam and AdamW.
+    // The Adam family.
     if (g.weightDecay != 0) {
-      if (config.kind == OptimizerKind::adamw) // param.mul_(1 - lr * wd)
+      if (config.kind == OptimizerKind::adamw ||
+          g.decoupledWeightDecay) // param.mul_(1 - lr * wd)
         p = e.mul(p, e.to(e.sub(e.f64(1.0), e.mul(lr, e.f64(g.weightDecay))), t));
       else // grad.add(param, alpha=weight_decay)
         grad = e.add(grad, e.mul(e.cst(g.weightDecay, t), p));
+    }
+    if (config.kind == OptimizerKind::adamax ||
+        config.kind == OptimizerKind::nadam ||
+        config.kind == OptimizerKind::radam) {
+      emitAdamVariantStep(e, config.kind, g, v.step, v.newStep, lr, p, grad,
+                          v.state[i], state);
+      v.newParams.push_back(p);
+      v.newState.push_back(std::move(state));
+      continue;
     }
     // exp_avg.mul_(beta1).add_(grad, alpha=1 - beta1)
     Value expAvg = e.add(e.mul(v.state[i][0], e.cst(g.beta1, t)),
@@ -480,47 +597,143 @@ std::optional<LRSchedule> LRSchedule::get(TrainOp train) {
   DictionaryAttr d = train.getLrScheduleAttr();
   if (!d)
     return std::nullopt;
+  return get(d);
+}
+
+LRSchedule LRSchedule::get(DictionaryAttr d) {
   LRSchedule s;
   StringRef kind = d.getAs<StringAttr>("kind").getValue();
   auto integer = [&](StringRef name, int64_t fallback) {
     return static_cast<int64_t>(numberOr(d, name, static_cast<double>(fallback)));
   };
+  if (auto interval = d.getAs<StringAttr>("interval"))
+    s.perStep = interval.getValue() == "step";
+  if (auto m = d.getAs<DenseI64ArrayAttr>("milestones"))
+    s.milestones.assign(m.asArrayRef().begin(), m.asArrayRef().end());
+  s.gamma = numberOr(d, "gamma", 0.1);
   if (kind == "StepLR") {
     s.kind = Kind::StepLR;
     s.stepSize = integer("step_size", 1);
-    s.gamma = numberOr(d, "gamma", 0.1);
+  } else if (kind == "MultiStepLR") {
+    s.kind = Kind::MultiStepLR;
   } else if (kind == "ExponentialLR") {
     s.kind = Kind::ExponentialLR;
-    s.gamma = numberOr(d, "gamma", 0.1);
   } else if (kind == "CosineAnnealingLR") {
     s.kind = Kind::CosineAnnealingLR;
     s.tMax = integer("T_max", 1);
     s.etaMin = numberOr(d, "eta_min", 0.0);
-  } else {
+  } else if (kind == "LinearLR") {
     s.kind = Kind::LinearLR;
     s.startFactor = numberOr(d, "start_factor", 1.0 / 3);
     s.endFactor = numberOr(d, "end_factor", 1.0);
     s.totalIters = integer("total_iters", 5);
+  } else if (kind == "ConstantLR") {
+    s.kind = Kind::ConstantLR;
+    s.factor = numberOr(d, "factor", 1.0 / 3);
+    s.totalIters = integer("total_iters", 5);
+  } else if (kind == "CosineAnnealingWarmRestarts") {
+    s.kind = Kind::CosineAnnealingWarmRestarts;
+    s.t0 = integer("T_0", 1);
+    s.tMult = integer("T_mult", 1);
+    s.etaMin = numberOr(d, "eta_min", 0.0);
+  } else if (kind == "OneCycleLR") {
+    s.kind = Kind::OneCycleLR;
+    s.maxLR = numberOr(d, "max_lr", 0.0);
+    s.totalSteps = d.get("total_steps")
+                       ? integer("total_steps", 1)
+                       : integer("epochs", 1) * integer("steps_per_epoch", 1);
+    s.pctStart = numberOr(d, "pct_start", 0.3);
+    if (auto a = d.getAs<StringAttr>("anneal_strategy"))
+      s.cosine = a.getValue() == "cos";
+    s.divFactor = numberOr(d, "div_factor", 25.0);
+    s.finalDivFactor = numberOr(d, "final_div_factor", 1e4);
+    s.threePhase = boolOr(d, "three_phase", false);
+  } else {
+    s.kind = Kind::SequentialLR;
+    for (Attribute child : d.getAs<ArrayAttr>("schedulers"))
+      s.schedules.push_back(get(cast<DictionaryAttr>(child)));
   }
   return s;
 }
 
+/// torch's cosine annealing from `start` to `end`, `pct` of the way.
+static double annealCos(double start, double end, double pct) {
+  return end + (start - end) / 2.0 * (std::cos(M_PI * pct) + 1);
+}
+
 double graft::scheduledLR(const LRSchedule &s, int64_t epoch, double baseLR) {
   using Kind = LRSchedule::Kind;
+  auto e = static_cast<double>(epoch);
   switch (s.kind) {
   case Kind::StepLR:
     return baseLR * std::pow(s.gamma, static_cast<double>(epoch / s.stepSize));
+  case Kind::MultiStepLR: {
+    // bisect_right(milestones, epoch): the milestones passed.
+    auto passed =
+        llvm::count_if(s.milestones, [&](int64_t m) { return m <= epoch; });
+    return baseLR * std::pow(s.gamma, static_cast<double>(passed));
+  }
   case Kind::ExponentialLR:
-    return baseLR * std::pow(s.gamma, static_cast<double>(epoch));
+    return baseLR * std::pow(s.gamma, e);
   case Kind::CosineAnnealingLR:
-    return s.etaMin + (baseLR - s.etaMin) *
-                          (1 + std::cos(M_PI * static_cast<double>(epoch) /
-                                        static_cast<double>(s.tMax))) /
-                          2;
+    return s.etaMin +
+           (baseLR - s.etaMin) *
+               (1 + std::cos(M_PI * e / static_cast<double>(s.tMax))) / 2;
   case Kind::LinearLR: {
     double done = static_cast<double>(std::min(epoch, s.totalIters));
     return baseLR * (s.startFactor + (s.endFactor - s.startFactor) * done /
                                          static_cast<double>(s.totalIters));
+  }
+  case Kind::ConstantLR:
+    return baseLR * (s.factor + (epoch >= s.totalIters) * (1 - s.factor));
+  case Kind::CosineAnnealingWarmRestarts: {
+    // torch's recursion: T_cur counts up and restarts at T_i, which grows
+    // by T_mult at each restart.
+    int64_t tCur = epoch, tI = s.t0;
+    while (tCur >= tI) {
+      tCur -= tI;
+      tI *= s.tMult;
+    }
+    return s.etaMin + (baseLR - s.etaMin) *
+                          (1 + std::cos(M_PI * static_cast<double>(tCur) /
+                                        static_cast<double>(tI))) /
+                          2;
+  }
+  case Kind::OneCycleLR: {
+    double initial = s.maxLR / s.divFactor;
+    double minimum = initial / s.finalDivFactor;
+    auto total = static_cast<double>(s.totalSteps);
+    struct Phase {
+      double endStep, startLR, endLR;
+    };
+    SmallVector<Phase, 3> phases;
+    if (s.threePhase)
+      phases = {{s.pctStart * total - 1, initial, s.maxLR},
+                {2 * s.pctStart * total - 2, s.maxLR, initial},
+                {total - 1, initial, minimum}};
+    else
+      phases = {{s.pctStart * total - 1, initial, s.maxLR},
+                {total - 1, s.maxLR, minimum}};
+    // torch raises past total_steps; its value there holds here.
+    e = std::min(e, total);
+    double startStep = 0;
+    for (auto [i, phase] : llvm::enumerate(phases)) {
+      if (e <= phase.endStep || i + 1 == phases.size()) {
+        double pct = (e - startStep) / (phase.endStep - startStep);
+        return s.cosine ? annealCos(phase.startLR, phase.endLR, pct)
+                        : (phase.endLR - phase.startLR) * pct + phase.startLR;
+      }
+      startStep = phase.endStep;
+    }
+    llvm_unreachable("no phase");
+  }
+  case Kind::SequentialLR: {
+    // The schedule of the last milestone passed, from its own epoch 0 (torch
+    // calls step(0) on it there).
+    size_t idx =
+        llvm::count_if(s.milestones, [&](int64_t m) { return m <= epoch; });
+    int64_t start = idx ? s.milestones[idx - 1] : 0;
+    return scheduledLR(s.schedules[idx], epoch - start, baseLR);
   }
   }
   llvm_unreachable("unknown schedule");

@@ -421,7 +421,7 @@ void ProgramBuilder::addOptState(EntryPoint &ep, const OptimizerConfig &config,
     SmallVector<Value> slots;
     for (StringRef key : config.stateKeys(i))
       slots.push_back(ep.arg(Role::opt_state, (p.getName() + "." + key).str(),
-                             p.getType()));
+                             config.stateType(i, key)));
     v.state.push_back(std::move(slots));
   }
 }

@@ -142,6 +142,7 @@ ClassifierTrainer::create(JITModel &jit, Classifier c, const Dataset &data,
   std::unique_ptr<ClassifierTrainer> t(
       new ClassifierTrainer(jit, c, data, seed));
   t->train = *c.model.getBody().getOps<TrainOp>().begin();
+  t->schedule = LRSchedule::get(t->train);
   t->fn = name + "_train_step";
   const EntryPoint *ep = jit.entryPoint(t->fn);
   if (!ep)
@@ -234,6 +235,13 @@ llvm::Error ClassifierTrainer::resume(llvm::StringRef path) {
                    path);
 }
 
+double ClassifierTrainer::learningRate() const {
+  for (const Storage *s : lrs)
+    if (s->slot.name == "lr")
+      return s->f64()[0];
+  return defaultLR;
+}
+
 size_t ClassifierTrainer::plannedBytes() const {
   size_t planned = 0;
   for (const Storage &s : args)
@@ -251,8 +259,17 @@ llvm::Expected<ClassifierTrainer::EpochResult> ClassifierTrainer::runEpoch(
     std::shuffle(order.begin(), order.end(), rng);
     ++shuffles;
   }
-  for (Storage *s : lrs)
-    s->f64()[0] = scheduledLR(train, epoch, groupLR.lookup(s->slot.name));
+  // Each group's lr after `n` scheduler steps (torch's scheduler.step()
+  // after every epoch, or with interval "step" after every optimizer step).
+  auto setLR = [&](int64_t n) {
+    for (Storage *s : lrs) {
+      double base = groupLR.lookup(s->slot.name);
+      s->f64()[0] = schedule ? scheduledLR(*schedule, n, base) : base;
+    }
+  };
+  bool perStep = schedule && schedule->perStep;
+  if (!perStep)
+    setLR(epoch);
   int64_t B = c.batch, F = c.featureCount;
   // A resumed run continues inside the epoch its checkpoint ended in.
   int64_t first = epoch == startEpoch ? startStep : 0;
@@ -264,6 +281,8 @@ llvm::Expected<ClassifierTrainer::EpochResult> ClassifierTrainer::runEpoch(
       std::memcpy(x->f32() + i * F, data.x.data() + row * F, F * sizeof(float));
       y->i64()[i] = data.y[row];
     }
+    if (perStep)
+      setLR(static_cast<int64_t>(stepCount));
     if (seedArg)
       seedArg->i64()[0] = (int64_t)(seed * 1000003 + stepCount);
     if (llvm::Error e = jit.call(fn, argPtrs, resultPtrs))

@@ -12,6 +12,8 @@ loss, parameters and optimizer state (state_dict keys "fc1.weight.exp_avg").
 The case also carries its `graft.train` line, so the C++ test builds exactly
 the configuration that torch ran. unittests/OptimizerTest.cpp reads the file.
 """
+import importlib
+import inspect
 import json
 import re
 import zlib
@@ -85,10 +87,7 @@ def train_attr(kind, opts, groups, extra):
         parts.append("param_groups = [" + ", ".join(gs) + "]")
     for k, v in extra.items():
         if k == "lr_schedule":
-            items = [f'kind = "{v["kind"]}"'] + [
-                f"{a} = {b} : i64" if isinstance(b, int) else f"{a} = {mlir_float(b)} : f64"
-                for a, b in v.items() if a != "kind"]
-            parts.append("lr_schedule = {" + ", ".join(items) + "}")
+            parts.append("lr_schedule = " + schedule_attr(v))
         elif isinstance(v, int):
             parts.append(f"{k} = {v} : i64")
         elif v == float("inf"):  # MLIR spells infinity by its bits
@@ -96,6 +95,26 @@ def train_attr(kind, opts, groups, extra):
         else:
             parts.append(f"{k} = {mlir_float(v)} : f64")
     return f"graft.train {kind} {{" + ", ".join(parts) + "}"
+
+
+def schedule_attr(spec):
+    """An lr_schedule dictionary: numbers, milestones, strings, booleans
+    and SequentialLR's nested schedules."""
+    items = []
+    for a, b in spec.items():
+        if a == "schedulers":
+            items.append(f"{a} = [" + ", ".join(map(schedule_attr, b)) + "]")
+        elif a == "milestones":
+            items.append(f"{a} = array<i64: " + ", ".join(map(str, b)) + ">")
+        elif isinstance(b, bool):
+            items.append(f"{a} = {'true' if b else 'false'}")
+        elif isinstance(b, str):
+            items.append(f'{a} = "{b}"')
+        elif isinstance(b, int):
+            items.append(f"{a} = {b} : i64")
+        else:
+            items.append(f"{a} = {mlir_float(b)} : f64")
+    return "{" + ", ".join(items) + "}"
 
 
 def matches(pattern, name):
@@ -106,11 +125,59 @@ def make_schedule(opt, spec):
     if spec is None:
         return None
     args = {k: v for k, v in spec.items() if k != "kind"}
+    if "schedulers" in args:
+        args["schedulers"] = [make_schedule(opt, c) for c in args["schedulers"]]
+    if spec["kind"] == "OneCycleLR":
+        args["cycle_momentum"] = False  # Graft's requirement; see the docs
     return getattr(torch.optim.lr_scheduler, spec["kind"])(opt, **args)
 
 
+def _nadam_torch2(params, grads, exp_avgs, exp_avg_sqs, mu_products,
+                  state_steps, *, beta1, beta2, lr, weight_decay,
+                  momentum_decay, eps):
+    """torch 2.x's _single_tensor_nadam (its default, non-capturable path).
+
+    torch 1.13's multiplies mu_product_next by mu once more
+    (`mu_product * mu * mu_next` after `mu_product *= mu`); PyTorch 2.0
+    fixed it, and Graft follows the fix. The rest is 1.13's line for line
+    (2.x writes exp_avg.lerp_, a rounding difference in the last place).
+    """
+    for i, param in enumerate(params):
+        grad = grads[i]
+        exp_avg = exp_avgs[i]
+        exp_avg_sq = exp_avg_sqs[i]
+        mu_product = mu_products[i]
+        step_t = state_steps[i]
+        step_t += 1
+        step = step_t.item()
+        bias_correction2 = 1 - beta2 ** step
+        if weight_decay != 0:
+            grad = grad.add(param, alpha=weight_decay)
+        mu = beta1 * (1. - 0.5 * (0.96 ** (step * momentum_decay)))
+        mu_next = beta1 * (1. - 0.5 * (0.96 ** ((step + 1) * momentum_decay)))
+        mu_product *= mu
+        mu_product_next = mu_product.item() * mu_next
+        exp_avg.mul_(beta1).add_(grad, alpha=1 - beta1)
+        exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+        denom = exp_avg_sq.div(bias_correction2).sqrt().add_(eps)
+        param.addcdiv_(grad, denom,
+                       value=-lr * (1. - mu) / (1. - mu_product.item()))
+        param.addcdiv_(exp_avg, denom, value=-lr * mu_next / (1. - mu_product_next))
+
+
+if torch.__version__.startswith("1."):
+    importlib.import_module("torch.optim.nadam")._single_tensor_nadam = \
+        _nadam_torch2
+
+# torch 2.x options that 1.13's class lacks, applied as 2.x applies them
+# before the update: maximize negates the gradient, decoupled_weight_decay
+# scales the parameter by 1 - lr * weight_decay (and adds no decay to the
+# gradient).
+EMULATED = ("maximize", "decoupled_weight_decay")
+
+
 def run_case(name, kind, opts, groups=(), extra=None, dt=torch.float64,
-             accumulation=1):
+             accumulation=1, steps=STEPS):
     extra = dict(extra or {})
     gen = torch.Generator().manual_seed(zlib.crc32(name.encode()))
     params = {n: torch.nn.Parameter(
@@ -135,12 +202,17 @@ def run_case(name, kind, opts, groups=(), extra=None, dt=torch.float64,
     cls = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam,
            "adamw": torch.optim.AdamW, "adadelta": torch.optim.Adadelta,
            "adagrad": torch.optim.Adagrad,
-           "rmsprop": torch.optim.RMSprop}[kind]
+           "rmsprop": torch.optim.RMSprop, "adamax": torch.optim.Adamax,
+           "nadam": torch.optim.NAdam, "radam": torch.optim.RAdam}[kind]
+    emulate = {k: topts.pop(k) for k in EMULATED
+               if k in topts and k not in inspect.signature(cls).parameters}
+    if emulate.get("decoupled_weight_decay"):
+        decay = topts.pop("weight_decay", 0.0)
     opt = cls(pgroups, **topts)
     sched = make_schedule(opt, extra.get("lr_schedule"))
 
-    steps = []
-    for s in range(STEPS):
+    history = []
+    for s in range(steps):
         x = torch.randn(B * accumulation, 4, generator=gen,
                         dtype=torch.float64).to(dt)
         y = torch.randn(B * accumulation, 3, generator=gen,
@@ -159,6 +231,15 @@ def run_case(name, kind, opts, groups=(), extra=None, dt=torch.float64,
             torch.nn.utils.clip_grad_value_(
                 [p for p in params.values() if p.requires_grad],
                 extra["clip_grad_value"])
+        with torch.no_grad():
+            for group in opt.param_groups:
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    if emulate.get("maximize"):
+                        p.grad.neg_()
+                    if emulate.get("decoupled_weight_decay"):
+                        p.mul_(1 - group["lr"] * decay)
         opt.step()
         if sched:
             sched.step()
@@ -173,7 +254,7 @@ def run_case(name, kind, opts, groups=(), extra=None, dt=torch.float64,
                     continue
                 state[f"{n}.{k}"] = tensor(v if torch.is_tensor(v)
                                            else torch.tensor(float(v)))
-        steps.append({"x": tensor(x), "y": tensor(y), "loss": float(loss),
+        history.append({"x": tensor(x), "y": tensor(y), "loss": float(loss),
                       "lrs": lrs,
                       "params": {n: tensor(p) for n, p in params.items()},
                       "state": state})
@@ -181,7 +262,7 @@ def run_case(name, kind, opts, groups=(), extra=None, dt=torch.float64,
         extra["accumulation_steps"] = accumulation
     return {"name": f"{name}_{mlir_dtype(dt)}", "dtype": mlir_dtype(dt),
             "ir": model_ir(dt, train_attr(kind, opts, groups, extra), B),
-            "accumulation": accumulation, "init": init, "steps": steps}
+            "accumulation": accumulation, "init": init, "steps": history}
 
 
 CASES = [
@@ -221,6 +302,25 @@ CASES = [
     ("rmsprop_centered_momentum", "rmsprop", {"lr": 0.01, "centered": True,
                                               "momentum": 0.5,
                                               "maximize": True}),
+    ("adamax_plain", "adamax", {"lr": 0.01}),
+    ("adamax_options", "adamax", {"lr": 0.01, "betas": [0.8, 0.99],
+                                  "eps": 1e-3, "weight_decay": 0.1,
+                                  "maximize": True}),
+    ("nadam_plain", "nadam", {"lr": 0.01}),
+    ("nadam_options", "nadam", {"lr": 0.01, "betas": [0.8, 0.99],
+                                "momentum_decay": 0.1, "weight_decay": 0.1}),
+    ("nadam_decoupled", "nadam", {"lr": 0.01, "weight_decay": 0.1,
+                                  "decoupled_weight_decay": True,
+                                  "maximize": True}),
+]
+# RAdam rectifies from the step where rho_t > 5 (the 6th with these betas):
+# 8 steps cover both of its branches.
+LONG_CASES = [
+    ("radam_plain", "radam", {"lr": 0.01}),
+    ("radam_options", "radam", {"lr": 0.01, "betas": [0.8, 0.9], "eps": 1e-4,
+                                "weight_decay": 0.1}),
+    ("radam_decoupled", "radam", {"lr": 0.01, "weight_decay": 0.1,
+                                  "decoupled_weight_decay": True}),
 ]
 GROUP_CASES = [
     # The usual setup: no weight decay on biases; a second group with its own lr.
@@ -270,16 +370,40 @@ def schedule_goldens():
         {"kind": "LinearLR"},
         {"kind": "LinearLR", "start_factor": 0.1, "end_factor": 0.5,
          "total_iters": 4},
+        {"kind": "MultiStepLR", "milestones": [2, 5, 5, 9], "gamma": 0.5},
+        {"kind": "ConstantLR"},
+        {"kind": "ConstantLR", "factor": 0.5, "total_iters": 3},
+        {"kind": "CosineAnnealingWarmRestarts", "T_0": 4},
+        {"kind": "CosineAnnealingWarmRestarts", "T_0": 2, "T_mult": 2,
+         "eta_min": 0.01},
+        {"kind": "OneCycleLR", "max_lr": 1.0, "total_steps": 12},
+        {"kind": "OneCycleLR", "max_lr": 0.5, "epochs": 3,
+         "steps_per_epoch": 4, "pct_start": 0.25, "anneal_strategy": "linear",
+         "div_factor": 10.0, "final_div_factor": 100.0},
+        {"kind": "OneCycleLR", "max_lr": 1.0, "total_steps": 12,
+         "three_phase": True},
+        # nanoGPT's get_lr: linear warm-up, cosine decay to min_lr, min_lr.
+        {"kind": "SequentialLR", "milestones": [3, 9],
+         "schedulers": [
+             {"kind": "LinearLR", "start_factor": 0.25, "total_iters": 3},
+             {"kind": "CosineAnnealingLR", "T_max": 6, "eta_min": 0.01},
+             {"kind": "ConstantLR", "factor": 0.1, "total_iters": 100}]},
+        {"kind": "SequentialLR", "milestones": [4],
+         "schedulers": [{"kind": "ConstantLR", "factor": 0.1,
+                         "total_iters": 2},
+                        {"kind": "ExponentialLR", "gamma": 0.9}]},
     ]
     for spec in specs:
         p = torch.nn.Parameter(torch.zeros(1, dtype=torch.float64))
         opt = torch.optim.SGD([p], lr=0.1)
         sched = make_schedule(opt, spec)
         lrs = []
-        for _ in range(13):
+        # OneCycleLR refuses to step past its total_steps (12 here).
+        for epoch in range(13):
             lrs.append(sched.get_last_lr()[0])
             opt.step()
-            sched.step()
+            if epoch < 12:
+                sched.step()
         extra = {"lr_schedule": spec}
         out.append({"train": train_attr("sgd", {"lr": 0.1}, (), extra),
                     "base_lr": 0.1, "lrs": lrs})
@@ -292,6 +416,8 @@ def main():
     for dt in (torch.float32, torch.float64):
         for name, kind, opts in CASES:
             cases.append(run_case(name, kind, opts, dt=dt))
+        for name, kind, opts in LONG_CASES:
+            cases.append(run_case(name, kind, opts, dt=dt, steps=8))
         for name, kind, opts, groups in GROUP_CASES:
             cases.append(run_case(name, kind, opts, groups, dt=dt))
         for name, kind, opts, extra in EXTRA_CASES:

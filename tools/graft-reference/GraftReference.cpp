@@ -15,7 +15,7 @@
 //   updated each trainable parameter after one optimizer step, from the
 //           gradient by torch.optim's formulas for a first step (SGD with
 //           momentum/dampening/nesterov/weight decay/maximize, Adam, AdamW,
-//           Adadelta, Adagrad, RMSprop;
+//           Adadelta, Adagrad, RMSprop, Adamax, NAdam, RAdam;
 //           computed here in f64, independently of the generated code)
 //
 //===----------------------------------------------------------------------===//
@@ -213,17 +213,39 @@ int main(int argc, char **argv) {
       }
       case OptimizerKind::adam:
       case OptimizerKind::adamw:
+      case OptimizerKind::adamax:
+      case OptimizerKind::nadam:
+      case OptimizerKind::radam:
         break;
       }
-      {
-        if (config->kind == OptimizerKind::adamw)
-          pk *= 1 - grp.lr * grp.weightDecay;
-        else
-          gk += grp.weightDecay * pk;
-        double m = (1 - grp.beta1) * gk, v = (1 - grp.beta2) * gk * gk;
-        double bias1 = 1 - grp.beta1, bias2 = 1 - grp.beta2;
+      // The Adam family.
+      if (config->kind == OptimizerKind::adamw || grp.decoupledWeightDecay)
+        pk *= 1 - grp.lr * grp.weightDecay;
+      else
+        gk += grp.weightDecay * pk;
+      double m = (1 - grp.beta1) * gk, v = (1 - grp.beta2) * gk * gk;
+      double bias1 = 1 - grp.beta1, bias2 = 1 - grp.beta2;
+      switch (config->kind) {
+      case OptimizerKind::adamax: // exp_inf = |g| + eps
+        upd[k] = pk - grp.lr / bias1 * (m / (std::fabs(gk) + grp.eps));
+        break;
+      case OptimizerKind::nadam: {
+        auto mu = [&](double t) {
+          return grp.beta1 * (1 - 0.5 * std::pow(0.96, t * grp.momentumDecay));
+        };
+        // mu_product = mu_1, so the gradient's coefficient is lr.
+        double denom = std::sqrt(v / bias2) + grp.eps;
+        upd[k] = pk - grp.lr * gk / denom -
+                 grp.lr * mu(2) / (1 - mu(1) * mu(2)) * m / denom;
+        break;
+      }
+      case OptimizerKind::radam: // rho_1 = 1 <= 5: no rectification
+        upd[k] = pk - grp.lr * (m / bias1);
+        break;
+      default: {
         double denom = std::sqrt(v) / std::sqrt(bias2) + grp.eps;
         upd[k] = pk - grp.lr / bias1 * (m / denom);
+      }
       }
     }
     print("updated", p.getName(), upd);

@@ -198,7 +198,7 @@ llvm::Expected<Compiled> compileModel(bool forData = true) {
 }
 
 struct EpochStats {
-  double loss, testAccuracy;
+  double loss, testAccuracy, lr;
 };
 
 /// A line chart of loss and test accuracy per epoch.
@@ -419,7 +419,7 @@ int graft::cli::runTrain() {
     }
     double secs = std::chrono::duration<double>(
                       std::chrono::steady_clock::now() - start).count();
-    EpochStats stats{result->meanLoss, NAN};
+    EpochStats stats{result->meanLoss, NAN, trainer.learningRate()};
     if (testData) {
       auto pred = predictAll(jit, info, trainer.arguments(), *testData);
       if (!pred)
@@ -431,7 +431,7 @@ int graft::cli::runTrain() {
         << ": loss " << llvm::format("%.4f", stats.loss);
     if (testData)
       out << ", test accuracy " << llvm::format("%.2f%%", stats.testAccuracy);
-    out << ", "
+    out << ", lr " << llvm::format("%g", stats.lr) << ", "
         << llvm::format("%.0f", result->steps * B / std::max(secs, 1e-9))
         << " samples/s" << (tty ? "          " : "") << "\n";
   }
@@ -441,11 +441,12 @@ int graft::cli::runTrain() {
       return report(std::move(e));
   out << "checkpoint: " << checkpointOut << "\n";
   if (!logFile.empty()) {
-    std::string csv = "epoch,loss,test_accuracy\n";
+    std::string csv = "epoch,loss,test_accuracy,lr\n";
+    llvm::raw_string_ostream os(csv);
     for (size_t i = 0; i < history.size(); ++i)
-      csv += llvm::formatv("{0},{1:f6},{2:f4}\n", i + 1, history[i].loss,
-                           history[i].testAccuracy)
-                 .str();
+      os << llvm::formatv("{0},{1:f6},{2:f4},", i + 1, history[i].loss,
+                          history[i].testAccuracy)
+         << llvm::format("%.9g\n", history[i].lr);
     if (llvm::Error e = graft::writeFileAtomically(logFile, csv))
       return report(std::move(e));
     out << "log: " << logFile << "\n";

@@ -4,8 +4,8 @@
 // The optimizer of a model's `graft.train`: its parameter groups resolved
 // against the trainable parameters, the optimizer state each parameter keeps
 // (PyTorch's state keys), the IR of one fused step (SGD, Adam, AdamW,
-// Adadelta, Adagrad and RMSprop with torch.optim's single-tensor formulas,
-// gradient accumulation and clipping)
+// Adadelta, Adagrad, RMSprop, Adamax, NAdam and RAdam with torch.optim's
+// single-tensor formulas, gradient accumulation and clipping)
 // and the learning-rate schedules, which the host computes in closed form.
 // See docs/Optimizers.md.
 //
@@ -21,6 +21,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace graft {
 
@@ -33,7 +34,10 @@ struct OptimizerGroup {
   double lr = 0, momentum = 0, dampening = 0, weightDecay = 0;
   double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
   double rho = 0.9, alpha = 0.99, lrDecay = 0, initialAccumulator = 0;
+  double momentumDecay = 4e-3;
   bool nesterov = false, maximize = false, amsgrad = false, centered = false;
+  /// NAdam and RAdam: weight decay as AdamW's (torch 2.x's option).
+  bool decoupledWeightDecay = false;
   /// Indices into OptimizerConfig::params.
   llvm::SmallVector<unsigned> members;
 };
@@ -67,9 +71,14 @@ struct OptimizerConfig {
   /// momentum `momentum_buffer`; Adam and AdamW `exp_avg`, `exp_avg_sq` and,
   /// with amsgrad, `max_exp_avg_sq`; Adadelta `square_avg`, `acc_delta`;
   /// Adagrad `sum`; RMSprop `square_avg`, with momentum `momentum_buffer`,
-  /// centered `grad_avg`. The step count is one `step` for the whole
-  /// optimizer (see stepStateName).
+  /// centered `grad_avg`; Adamax `exp_avg`, `exp_inf`; NAdam `mu_product`,
+  /// `exp_avg`, `exp_avg_sq`; RAdam `exp_avg`, `exp_avg_sq`. The step count
+  /// is one `step` for the whole optimizer (see stepStateName).
   llvm::SmallVector<llvm::StringRef> stateKeys(unsigned i) const;
+
+  /// The type of parameter `i`'s state `key`: the parameter's, except
+  /// NAdam's `mu_product`, a float32 scalar as torch keeps it.
+  mlir::RankedTensorType stateType(unsigned i, llvm::StringRef key) const;
 };
 
 /// The name of the optimizer's step count among the `opt_state` slots: a
@@ -109,27 +118,59 @@ void emitOptimizerStep(mlir::OpBuilder &b, mlir::Location loc,
                        StepValues &v);
 
 /// A learning-rate schedule of `graft.train` (`lr_schedule`), with
-/// torch.optim.lr_scheduler's defaults.
+/// torch.optim.lr_scheduler's names and defaults.
 struct LRSchedule {
-  enum class Kind { StepLR, ExponentialLR, CosineAnnealingLR, LinearLR };
+  enum class Kind {
+    StepLR,
+    MultiStepLR,
+    ExponentialLR,
+    CosineAnnealingLR,
+    LinearLR,
+    ConstantLR,
+    CosineAnnealingWarmRestarts,
+    OneCycleLR,
+    SequentialLR,
+  };
   Kind kind = Kind::StepLR;
-  int64_t stepSize = 1;       // StepLR
-  double gamma = 0.1;         // StepLR (0.1), ExponentialLR (required)
-  int64_t tMax = 1;           // CosineAnnealingLR
-  double etaMin = 0.0;        // CosineAnnealingLR
+  int64_t stepSize = 1; // StepLR
+  double gamma = 0.1;   // StepLR, MultiStepLR (0.1), ExponentialLR
+  /// MultiStepLR: where gamma applies; SequentialLR: where the next
+  /// schedule starts.
+  llvm::SmallVector<int64_t> milestones;
+  int64_t tMax = 1;          // CosineAnnealingLR
+  double etaMin = 0.0;       // CosineAnnealingLR, CosineAnnealingWarmRestarts
+  int64_t t0 = 1, tMult = 1; // CosineAnnealingWarmRestarts
   double startFactor = 1.0 / 3, endFactor = 1.0; // LinearLR
-  int64_t totalIters = 5;     // LinearLR
+  double factor = 1.0 / 3;                       // ConstantLR
+  int64_t totalIters = 5;                        // LinearLR, ConstantLR
+  // OneCycleLR (its lr replaces the optimizer's).
+  double maxLR = 0, pctStart = 0.3, divFactor = 25, finalDivFactor = 1e4;
+  int64_t totalSteps = 1;
+  bool cosine = true, threePhase = false;
+  /// SequentialLR: the schedules, in order.
+  std::vector<LRSchedule> schedules;
+  /// Stepped after every optimizer step (`lr_schedule_interval = "step"`)
+  /// rather than after every epoch (the default).
+  bool perStep = false;
 
   /// The schedule of `train`, none when it declares no `lr_schedule`.
   static std::optional<LRSchedule> get(TrainOp train);
+  /// A schedule from its dictionary (verified by graft.train's verifier).
+  static LRSchedule get(mlir::DictionaryAttr dict);
 };
 
 /// The learning rate after `epoch` calls of scheduler.step() (epoch 0 is
-/// the initial lr), from torch's closed forms:
+/// the initial lr), from torch's closed forms (docs/Optimizers.md):
 ///  - StepLR: base * gamma^floor(epoch / step_size)
+///  - MultiStepLR: base * gamma^(milestones passed)
 ///  - ExponentialLR: base * gamma^epoch
 ///  - CosineAnnealingLR: eta_min + (base - eta_min)(1 + cos(pi epoch/T_max))/2
 ///  - LinearLR: base * (start + (end - start) min(epoch, total) / total)
+///  - ConstantLR: base * factor before total_iters, base from then on
+///  - CosineAnnealingWarmRestarts: the cosine over the current restart
+///  - OneCycleLR: warm-up to max_lr and annealing, torch's phases
+///  - SequentialLR: the schedule whose milestone was passed last, from its
+///    own epoch 0
 double scheduledLR(const LRSchedule &schedule, int64_t epoch, double baseLR);
 /// The same for the schedule of `train` (base lr when it has none).
 double scheduledLR(TrainOp train, int64_t epoch, double baseLR);

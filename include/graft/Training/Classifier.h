@@ -12,6 +12,7 @@
 #ifndef GRAFT_TRAINING_CLASSIFIER_H
 #define GRAFT_TRAINING_CLASSIFIER_H
 
+#include "graft/Autograd/Optimizer.h"
 #include "graft/Runtime/Dataset.h"
 #include "graft/Training/State.h"
 
@@ -99,6 +100,9 @@ public:
   uint64_t savedStep() const { return lastSaved; }
   double baseLR() const { return defaultLR; }
   TrainOp trainOp() const { return train; }
+  /// The default group's learning rate of the last step (its base before
+  /// the first).
+  double learningRate() const;
   /// Bytes of the train step's arguments and results.
   size_t plannedBytes() const;
   /// The train step's arguments: the state, inputs and hyper-parameters.
@@ -118,6 +122,8 @@ private:
   Storage *x = nullptr, *y = nullptr, *seedArg = nullptr, *loss = nullptr;
   std::vector<Storage *> lrs;
   llvm::StringMap<double> groupLR;
+  /// The declared schedule, stepped per epoch or per optimizer step.
+  std::optional<LRSchedule> schedule;
   double defaultLR = 0;
   std::vector<void *> argPtrs, resultPtrs;
   std::mt19937_64 rng;

@@ -50,6 +50,9 @@ struct Storage {
   float *f32() { return reinterpret_cast<float *>(bytes.data()); }
   int64_t *i64() { return reinterpret_cast<int64_t *>(bytes.data()); }
   double *f64() { return reinterpret_cast<double *>(bytes.data()); }
+  const double *f64() const {
+    return reinterpret_cast<const double *>(bytes.data());
+  }
 };
 
 /// Zeroed storage for each slot.

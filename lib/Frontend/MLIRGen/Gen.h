@@ -328,6 +328,9 @@ private:
   LogicalResult genOutput(const Stmt &s);
   LogicalResult genGradMode(const Stmt &s);
   LogicalResult genFor(const Stmt &s, ReturnSignal *ret);
+  /// `StepLR(step_size=30)`, ...: a torch.optim.lr_scheduler class as
+  /// graft.train's lr_schedule dictionary.
+  FailureOr<mlir::DictionaryAttr> genSchedule(const Expr &e);
   LogicalResult genTrain(const Stmt &s);
   void bind(StringRef name, Val v);
   FailureOr<RankedTensorType> evalType(const TypeSpec &t);

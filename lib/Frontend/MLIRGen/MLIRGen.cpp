@@ -43,65 +43,7 @@ void Gen::genModel(const ModelDecl &m) {
   mlir::OpBuilder::InsertionGuard guard(builder);
   builder.setInsertionPointToEnd(&model.getBody().front());
   unsigned errorsBefore = diags.getNumErrors();
-  // Two passes keep the lr_schedule assignment (an AST-level setting) next
-  // to the train block that reads it.
   (void)genBlock(m.body, nullptr);
-  for (const StmtPtr &s : m.body) {
-    if (s->kind != StmtKind::Train)
-      continue;
-    for (const StmtPtr &t : s->body) {
-      if (t->kind != StmtKind::Assign || t->targets.size() != 1 ||
-          t->targets[0] != "lr_schedule")
-        continue;
-      const Expr &e = *t->value;
-      auto trains = model.getBody().getOps<TrainOp>();
-      if (trains.empty())
-        break;
-      TrainOp train = *trains.begin();
-      if (e.kind != ExprKind::Call || e.lhs->kind != ExprKind::Name) {
-        error(e.loc, "expected a schedule such as StepLR(step_size=30, "
-                     "gamma=0.1) or CosineAnnealingLR(T_max=1000)");
-        continue;
-      }
-      auto args = evalArgs(e.args);
-      if (failed(args))
-        continue;
-      llvm::SmallVector<NamedAttribute> sched = {
-          attr("kind", builder.getStringAttr(e.lhs->name))};
-      bool ok = true;
-      for (CallArg &a : *args) {
-        if (a.keyword.empty()) {
-          error(a.loc, e.lhs->name + "() takes keyword arguments only");
-          ok = false;
-          break;
-        }
-        auto d = asNumber(a.value, a.loc, a.keyword);
-        if (failed(d)) {
-          ok = false;
-          break;
-        }
-        sched.push_back(
-            attr(a.keyword, a.value.isInt
-                                ? mlir::Attribute(builder.getI64IntegerAttr(
-                                      static_cast<int64_t>(*d)))
-                                : builder.getF64FloatAttr(*d)));
-      }
-      if (!ok)
-        continue;
-      train.setLrScheduleAttr(builder.getDictionaryAttr(sched));
-      std::string message;
-      mlir::ScopedDiagnosticHandler capture(&ctx, [&](mlir::Diagnostic &d) {
-        if (message.empty())
-          message = d.str();
-        return success();
-      });
-      if (failed(mlir::verify(train))) {
-        StringRef msg(message);
-        msg.consume_front("'graft.train' op ");
-        error(e.loc, msg);
-      }
-    }
-  }
   if (diags.getNumErrors() != errorsBefore)
     return;
   // backward() on a loss that needs no gradient.

@@ -13,6 +13,116 @@
 using namespace graft;
 using namespace graft::frontend;
 
+namespace {
+/// A torch.optim optimizer: its class name, kind and default learning rate
+/// (0 where torch requires one).
+struct OptimizerSpelling {
+  llvm::StringLiteral name;
+  OptimizerKind kind;
+  double lr;
+};
+} // namespace
+
+static constexpr OptimizerSpelling kOptimizers[] = {
+    {"SGD", OptimizerKind::sgd, 0},
+    {"Adam", OptimizerKind::adam, 1e-3},
+    {"AdamW", OptimizerKind::adamw, 1e-3},
+    {"Adadelta", OptimizerKind::adadelta, 1.0},
+    {"Adagrad", OptimizerKind::adagrad, 1e-2},
+    {"RMSprop", OptimizerKind::rmsprop, 1e-2},
+    {"Adamax", OptimizerKind::adamax, 2e-3},
+    {"NAdam", OptimizerKind::nadam, 2e-3},
+    {"RAdam", OptimizerKind::radam, 1e-3},
+};
+
+/// "SGD, Adam, ... or RAdam", each name followed by `suffix`.
+static std::string optimizerNames(StringRef suffix) {
+  std::string out;
+  for (auto [i, o] : llvm::enumerate(kOptimizers)) {
+    if (i)
+      out += i + 1 == std::size(kOptimizers) ? " or " : ", ";
+    out += (o.name + suffix).str();
+  }
+  return out;
+}
+
+FailureOr<mlir::DictionaryAttr> Gen::genSchedule(const Expr &e) {
+  if (e.kind != ExprKind::Call || e.lhs->kind != ExprKind::Name) {
+    error(e.loc, "expected a schedule such as StepLR(step_size=30, "
+                 "gamma=0.1) or CosineAnnealingLR(T_max=1000)");
+    return failure();
+  }
+  StringRef kind = e.lhs->name;
+  llvm::SmallVector<NamedAttribute> sched = {
+      attr("kind", builder.getStringAttr(kind))};
+  bool cycleMomentum = true;
+  for (const Arg &a : e.args) {
+    if (a.keyword.empty()) {
+      error(a.loc, kind + "() takes keyword arguments only (its optimizer is "
+                          "the train block's)");
+      return failure();
+    }
+    StringRef k = a.keyword;
+    if (k == "schedulers") {
+      // SequentialLR's schedules: built like this one, not evaluated.
+      if (a.value->kind != ExprKind::List && a.value->kind != ExprKind::Tuple) {
+        error(a.loc, "schedulers must be a list of schedules, e.g. "
+                     "[LinearLR(...), CosineAnnealingLR(...)]");
+        return failure();
+      }
+      llvm::SmallVector<mlir::Attribute> children;
+      for (const Arg &c : a.value->args) {
+        auto d = genSchedule(*c.value);
+        if (failed(d))
+          return failure();
+        children.push_back(*d);
+      }
+      sched.push_back(attr(k, builder.getArrayAttr(children)));
+      continue;
+    }
+    auto v = eval(*a.value);
+    if (failed(v))
+      return failure();
+    if (k == "cycle_momentum") {
+      auto b = asBool(*v, a.loc, k);
+      if (failed(b))
+        return failure();
+      cycleMomentum = *b;
+      continue;
+    }
+    if (v->k == Val::K::List) { // milestones
+      llvm::SmallVector<int64_t> ints;
+      for (const Val &x : *v->list) {
+        auto n = asInt(x, a.loc, k);
+        if (failed(n))
+          return failure();
+        ints.push_back(*n);
+      }
+      sched.push_back(attr(k, builder.getDenseI64ArrayAttr(ints)));
+    } else if (v->k == Val::K::Str) {
+      sched.push_back(attr(k, builder.getStringAttr(v->str)));
+    } else if (v->k == Val::K::Bool) {
+      sched.push_back(attr(k, builder.getBoolAttr(v->b)));
+    } else {
+      auto d = asNumber(*v, a.loc, k);
+      if (failed(d))
+        return failure();
+      sched.push_back(attr(k, v->isInt
+                                  ? mlir::Attribute(builder.getI64IntegerAttr(
+                                        static_cast<int64_t>(*d)))
+                                  : builder.getF64FloatAttr(*d)));
+    }
+  }
+  if (kind == "OneCycleLR" && cycleMomentum) {
+    error(e.loc, "OneCycleLR cycles the optimizer's momentum (or beta1) by "
+                 "default, and the step has it compiled in");
+    hint("pass cycle_momentum=False: the learning rate follows the one "
+         "cycle, the momentum stays the optimizer's");
+    return failure();
+  }
+  return builder.getDictionaryAttr(sched);
+}
+
 LogicalResult Gen::genTrain(const Stmt &s) {
   if (callDepth > 0 || !regions.empty() || !prefix.empty()) {
     error(s.loc, "a train block belongs to the model body");
@@ -26,7 +136,9 @@ LogicalResult Gen::genTrain(const Stmt &s) {
   bool haveOptimizer = false;
   llvm::SmallVector<NamedAttribute> attrs;
   llvm::SmallVector<mlir::Attribute> groups;
-  Loc optLoc = s.loc;
+  Loc optLoc = s.loc, scheduleLoc = s.loc;
+  mlir::DictionaryAttr schedule;
+  std::string interval;
   bool ok = true;
 
   // Keyword options of the optimizers and of param_group.
@@ -42,7 +154,7 @@ LogicalResult Gen::genTrain(const Stmt &s) {
       if (k == "lr" && !allowLr)
         continue;
       if (k == "nesterov" || k == "maximize" || k == "amsgrad" ||
-          k == "centered") {
+          k == "centered" || k == "decoupled_weight_decay") {
         auto b = asBool(a.value, a.loc, k);
         if (failed(b))
           return failure();
@@ -63,7 +175,7 @@ LogicalResult Gen::genTrain(const Stmt &s) {
       } else if (k == "lr" || k == "momentum" || k == "dampening" ||
                  k == "weight_decay" || k == "eps" || k == "rho" ||
                  k == "alpha" || k == "lr_decay" ||
-                 k == "initial_accumulator_value") {
+                 k == "initial_accumulator_value" || k == "momentum_decay") {
         auto d = asNumber(a.value, a.loc, k);
         if (failed(d))
           return failure();
@@ -110,32 +222,23 @@ LogicalResult Gen::genTrain(const Stmt &s) {
       if (key == "optimizer") {
         const Expr &e = *t.value;
         if (e.kind != ExprKind::Call || e.lhs->kind != ExprKind::Name) {
-          error(e.loc, "expected an optimizer: SGD(...), Adam(...), "
-                       "AdamW(...), Adadelta(...), Adagrad(...) or "
-                       "RMSprop(...)");
+          error(e.loc, "expected an optimizer: " + optimizerNames("(...)") +
+                           "; e.g. AdamW(lr=3e-4)");
           ok = false;
           continue;
         }
         StringRef n = e.lhs->name;
-        if (n == "SGD")
-          kind = OptimizerKind::sgd;
-        else if (n == "Adam")
-          kind = OptimizerKind::adam;
-        else if (n == "AdamW")
-          kind = OptimizerKind::adamw;
-        else if (n == "Adadelta")
-          kind = OptimizerKind::adadelta;
-        else if (n == "Adagrad")
-          kind = OptimizerKind::adagrad;
-        else if (n == "RMSprop")
-          kind = OptimizerKind::rmsprop;
-        else {
-          error(e.lhs->loc, "unknown optimizer '" + n +
-                                "'; expected SGD, Adam, AdamW, Adadelta, "
-                                "Adagrad or RMSprop");
+        const OptimizerSpelling *spelling =
+            llvm::find_if(kOptimizers, [&](const OptimizerSpelling &o) {
+              return o.name == n;
+            });
+        if (spelling == std::end(kOptimizers)) {
+          error(e.lhs->loc, "unknown optimizer '" + n + "'; expected " +
+                                optimizerNames(""));
           ok = false;
           continue;
         }
+        kind = spelling->kind;
         auto args = evalArgs(e.args);
         if (failed(args) || failed(options(*args, true, n, attrs))) {
           ok = false;
@@ -146,18 +249,12 @@ LogicalResult Gen::genTrain(const Stmt &s) {
         bool hasLr = llvm::any_of(
             attrs, [](NamedAttribute a) { return a.getName() == "lr"; });
         if (!hasLr) {
-          if (kind == OptimizerKind::sgd) {
-            error(e.loc, "SGD() missing required argument 'lr'");
+          if (spelling->lr == 0) {
+            error(e.loc, n + "() missing required argument 'lr'");
             ok = false;
             continue;
           }
-          // torch.optim's default learning rates.
-          double lr =
-              kind == OptimizerKind::adadelta ? 1.0
-              : kind == OptimizerKind::adagrad || kind == OptimizerKind::rmsprop
-                  ? 1e-2
-                  : 1e-3;
-          attrs.push_back(attr("lr", builder.getF64FloatAttr(lr)));
+          attrs.push_back(attr("lr", builder.getF64FloatAttr(spelling->lr)));
         }
         // torch.optim's defaults, written out so the IR says what runs.
         auto fill = [&](StringRef k, mlir::Attribute v) {
@@ -165,24 +262,45 @@ LogicalResult Gen::genTrain(const Stmt &s) {
                             [&](NamedAttribute a) { return a.getName() == k; }))
             attrs.push_back(attr(k, v));
         };
-        if (kind == OptimizerKind::adam || kind == OptimizerKind::adamw) {
+        switch (kind) {
+        case OptimizerKind::sgd:
+          break;
+        case OptimizerKind::adam:
+        case OptimizerKind::adamw:
+        case OptimizerKind::adamax:
+        case OptimizerKind::nadam:
+        case OptimizerKind::radam:
           fill("betas", builder.getDenseF64ArrayAttr({0.9, 0.999}));
           fill("eps", builder.getF64FloatAttr(1e-8));
           fill("weight_decay", builder.getF64FloatAttr(
                                    kind == OptimizerKind::adamw ? 1e-2 : 0.0));
-        } else if (kind == OptimizerKind::adadelta) {
+          if (kind == OptimizerKind::nadam)
+            fill("momentum_decay", builder.getF64FloatAttr(4e-3));
+          break;
+        case OptimizerKind::adadelta:
           fill("rho", builder.getF64FloatAttr(0.9));
           fill("eps", builder.getF64FloatAttr(1e-6));
-        } else if (kind == OptimizerKind::adagrad) {
+          break;
+        case OptimizerKind::adagrad:
           fill("eps", builder.getF64FloatAttr(1e-10));
-        } else if (kind == OptimizerKind::rmsprop) {
+          break;
+        case OptimizerKind::rmsprop:
           fill("alpha", builder.getF64FloatAttr(0.99));
           fill("eps", builder.getF64FloatAttr(1e-8));
+          break;
         }
         continue;
       }
-      if (key == "lr_schedule")
-        continue; // applied once the train op exists (genModel)
+      if (key == "lr_schedule") {
+        auto d = genSchedule(*t.value);
+        if (failed(d)) {
+          ok = false;
+          continue;
+        }
+        schedule = *d;
+        scheduleLoc = t.value->loc;
+        continue;
+      }
       auto v = eval(*t.value);
       if (failed(v)) {
         ok = false;
@@ -201,6 +319,17 @@ LogicalResult Gen::genTrain(const Stmt &s) {
           continue;
         }
         attrs.push_back(attr(key, builder.getI64IntegerAttr(*n)));
+        continue;
+      }
+      if (key == "lr_schedule_interval") {
+        if (v->k != Val::K::Str || (v->str != "epoch" && v->str != "step")) {
+          error(t.value->loc, "lr_schedule_interval must be \"epoch\" (step "
+                              "the schedule after every epoch) or \"step\" "
+                              "(after every optimizer step)");
+          ok = false;
+          continue;
+        }
+        interval = v->str;
         continue;
       }
       if (key == "clip_grad_norm" || key == "clip_grad_value" ||
@@ -222,7 +351,8 @@ LogicalResult Gen::genTrain(const Stmt &s) {
                                  "'; expected loss, optimizer, "
                                  "accumulation_steps, clip_grad_norm, "
                                  "clip_norm_type, clip_grad_value, "
-                                 "lr_schedule or seed");
+                                 "lr_schedule, lr_schedule_interval or "
+                                 "seed");
       ok = false;
       continue;
     }
@@ -323,10 +453,21 @@ LogicalResult Gen::genTrain(const Stmt &s) {
   if (!ok)
     return failure();
   if (!haveOptimizer) {
-    error(s.loc, "the train block needs an optimizer (optimizer = SGD(lr=0.1) "
-                 "or Adam(...), AdamW(...), Adadelta(...), Adagrad(...), "
-                 "RMSprop(...))");
+    error(s.loc, "the train block needs an optimizer: optimizer = " +
+                     optimizerNames("(...)") + ", e.g. SGD(lr=0.1)");
     return failure();
+  }
+  if (!interval.empty() && !schedule) {
+    error(s.loc, "lr_schedule_interval is set but there is no lr_schedule");
+    return failure();
+  }
+  if (schedule) {
+    if (!interval.empty()) {
+      mlir::NamedAttrList withInterval(schedule);
+      withInterval.set("interval", builder.getStringAttr(interval));
+      schedule = withInterval.getDictionary(&ctx);
+    }
+    attrs.push_back(attr("lr_schedule", schedule));
   }
   if (!groups.empty())
     attrs.push_back(attr("param_groups", builder.getArrayAttr(groups)));
@@ -343,7 +484,7 @@ LogicalResult Gen::genTrain(const Stmt &s) {
     if (failed(mlir::verify(op))) {
       StringRef msg(message);
       msg.consume_front("'graft.train' op ");
-      error(optLoc, msg);
+      error(msg.starts_with("lr_schedule") ? scheduleLoc : optLoc, msg);
       op->erase();
       return failure();
     }

@@ -233,3 +233,73 @@ graft.model @m {
   // expected-error@+1 {{'rho' is not an option of rmsprop}}
   graft.train rmsprop {lr = 0.01 : f64, rho = 0.9 : f64}
 }
+
+// -----
+
+graft.model @m {
+  // expected-error@+1 {{Invalid momentum_decay value: -1.000000e-03 (expected >= 0)}}
+  graft.train nadam {lr = 0.1 : f64, momentum_decay = -0.001 : f64}
+}
+
+// -----
+
+graft.model @m {
+  // expected-error@+1 {{'amsgrad' is not an option of adamax}}
+  graft.train adamax {lr = 0.1 : f64, amsgrad = true}
+}
+
+// -----
+
+graft.model @m {
+  // expected-error@+1 {{'decoupled_weight_decay' is not an option of adam}}
+  graft.train adam {lr = 0.1 : f64, decoupled_weight_decay = true}
+}
+
+// -----
+
+graft.model @m {
+  // expected-error@+1 {{lr_schedule OneCycleLR: You must define either total_steps OR (epochs AND steps_per_epoch)}}
+  graft.train sgd {lr = 0.1 : f64, lr_schedule = {kind = "OneCycleLR", max_lr = 1.0 : f64, epochs = 3 : i64}}
+}
+
+// -----
+
+graft.model @m {
+  // expected-error@+1 {{lr_schedule OneCycleLR: anneal_strategy must by one of 'cos' or 'linear', instead got exp}}
+  graft.train sgd {lr = 0.1 : f64, lr_schedule = {kind = "OneCycleLR", max_lr = 1.0 : f64, total_steps = 10 : i64, anneal_strategy = "exp"}}
+}
+
+// -----
+
+graft.model @m {
+  // expected-error@+1 {{lr_schedule CosineAnnealingWarmRestarts: Expected positive integer T_0, but got 0}}
+  graft.train sgd {lr = 0.1 : f64, lr_schedule = {kind = "CosineAnnealingWarmRestarts", T_0 = 0 : i64}}
+}
+
+// -----
+
+graft.model @m {
+  // expected-error@+1 {{lr_schedule argument 'milestones' must be a list of integers}}
+  graft.train sgd {lr = 0.1 : f64, lr_schedule = {kind = "MultiStepLR", milestones = 3 : i64}}
+}
+
+// -----
+
+graft.model @m {
+  // expected-error@+1 {{lr_schedule interval must be "epoch" or "step"}}
+  graft.train sgd {lr = 0.1 : f64, lr_schedule = {kind = "StepLR", step_size = 2 : i64, interval = "batch"}}
+}
+
+// -----
+
+graft.model @m {
+  // expected-error@+1 {{lr_schedule ExponentialLR has no argument 'interval'}}
+  graft.train sgd {lr = 0.1 : f64, lr_schedule = {kind = "SequentialLR", milestones = array<i64: 2>, schedulers = [{kind = "ConstantLR"}, {kind = "ExponentialLR", gamma = 0.9 : f64, interval = "step"}]}}
+}
+
+// -----
+
+graft.model @m {
+  // expected-error@+1 {{lr_schedule LinearLR: Starting multiplicative factor expected to be greater than 0 and less or equal to 1.}}
+  graft.train sgd {lr = 0.1 : f64, lr_schedule = {kind = "LinearLR", start_factor = 0.0 : f64}}
+}

@@ -1324,7 +1324,9 @@ def Graft_EmbeddingBackwardOp : Graft_Op<"embedding_backward", [Pure]> {
 def Graft_OptimizerKind : I32EnumAttr<"OptimizerKind", "torch.optim optimizer", [
     I32EnumAttrCase<"sgd", 0>, I32EnumAttrCase<"adam", 1>,
     I32EnumAttrCase<"adamw", 2>, I32EnumAttrCase<"adadelta", 3>,
-    I32EnumAttrCase<"adagrad", 4>, I32EnumAttrCase<"rmsprop", 5>]> {
+    I32EnumAttrCase<"adagrad", 4>, I32EnumAttrCase<"rmsprop", 5>,
+    I32EnumAttrCase<"adamax", 6>, I32EnumAttrCase<"nadam", 7>,
+    I32EnumAttrCase<"radam", 8>]> {
   let genSpecializedAttr = 0;
   let cppNamespace = "::graft";
 }
@@ -1345,7 +1347,9 @@ def Graft_TrainOp : Graft_Op<"train", [HasParent<"ModelOp">]> {
     `dampening`, `nesterov`; `adam` and `adamw` `betas`, `eps`, `amsgrad`;
     `adadelta` `rho`, `eps`; `adagrad` `lr_decay`,
     `initial_accumulator_value`, `eps`; `rmsprop` `alpha`, `eps`,
-    `momentum`, `centered`.
+    `momentum`, `centered`; `adamax` `betas`, `eps`; `nadam` `betas`, `eps`,
+    `momentum_decay`, `decoupled_weight_decay`; `radam` `betas`, `eps`,
+    `decoupled_weight_decay`.
 
     `param_groups` is an array of dictionaries, each with `params` (an array
     of state_dict name patterns, `*` matching any characters) and the
@@ -1356,8 +1360,11 @@ def Graft_TrainOp : Graft_Op<"train", [HasParent<"ModelOp">]> {
     `clip_grad_norm` (with `clip_norm_type`, 2 by default) is
     `torch.nn.utils.clip_grad_norm_`; `clip_grad_value` is
     `clip_grad_value_`. `lr_schedule` is a dictionary with a `kind`
-    (`StepLR`, `ExponentialLR`, `CosineAnnealingLR` or `LinearLR`) and that
-    scheduler's arguments.
+    (`StepLR`, `MultiStepLR`, `ExponentialLR`, `CosineAnnealingLR`,
+    `LinearLR`, `ConstantLR`, `CosineAnnealingWarmRestarts`, `OneCycleLR` or
+    `SequentialLR`, whose `schedulers` are such dictionaries) and that
+    scheduler's arguments, with `interval` (`"epoch"`, the default, or
+    `"step"`) saying when the host steps it.
 
     ```mlir
     graft.train adamw {lr = 3.000000e-04 : f64, betas = array<f64: 0.9, 0.95>,
@@ -1375,6 +1382,8 @@ def Graft_TrainOp : Graft_Op<"train", [HasParent<"ModelOp">]> {
       OptionalAttr<F64Attr>:$rho, OptionalAttr<F64Attr>:$alpha,
       OptionalAttr<BoolAttr>:$centered, OptionalAttr<F64Attr>:$lr_decay,
       OptionalAttr<F64Attr>:$initial_accumulator_value,
+      OptionalAttr<F64Attr>:$momentum_decay,
+      OptionalAttr<BoolAttr>:$decoupled_weight_decay,
       DefaultValuedAttr<TypedArrayAttrBase<DictionaryAttr,
                         "array of parameter groups">, "{}">:$param_groups,
       DefaultValuedAttr<I64Attr, "1">:$accumulation_steps,
@@ -1400,7 +1409,8 @@ def Graft_TrainOp : Graft_Op<"train", [HasParent<"ModelOp">]> {
       static constexpr ::llvm::StringLiteral names[] = {
           "lr", "momentum", "dampening", "nesterov", "weight_decay",
           "maximize", "betas", "eps", "amsgrad", "rho", "alpha", "centered",
-          "lr_decay", "initial_accumulator_value"};
+          "lr_decay", "initial_accumulator_value", "momentum_decay",
+          "decoupled_weight_decay"};
       return names;
     }
 
@@ -1432,6 +1442,14 @@ def Graft_TrainOp : Graft_Op<"train", [HasParent<"ModelOp">]> {
       case K::rmsprop:
         return name == "alpha" || name == "eps" || name == "momentum" ||
                name == "centered";
+      case K::adamax:
+        return name == "betas" || name == "eps";
+      case K::nadam:
+        return name == "betas" || name == "eps" || name == "momentum_decay" ||
+               name == "decoupled_weight_decay";
+      case K::radam:
+        return name == "betas" || name == "eps" ||
+               name == "decoupled_weight_decay";
       }
       return false;
     }
@@ -1502,7 +1520,8 @@ def Graft_TrainOp : Graft_Op<"train", [HasParent<"ModelOp">]> {
                 "momentum", "momentum", 0.0},
             {"alpha", "alpha", 0.99},
             {"lr_decay", "lr_decay", 0.0},
-            {"initial_accumulator_value", "initial_accumulator_value", 0.0}}) {
+            {"initial_accumulator_value", "initial_accumulator_value", 0.0},
+            {"momentum_decay", "momentum_decay", 4e-3}}) {
         if (!isOptionOf(kind, name))
           continue;
         std::optional<double> v = number(name, fallback);
@@ -1537,6 +1556,167 @@ def Graft_TrainOp : Graft_Op<"train", [HasParent<"ModelOp">]> {
       if (!(*eps >= 0))
         return op->emitOpError() << where << "Invalid epsilon value: " << *eps
                                  << " (expected >= 0)";
+      return ::mlir::success();
+    }
+
+    /// Checks one lr_schedule dictionary (a SequentialLR's children too)
+    /// with torch.optim.lr_scheduler's arguments and constructor checks.
+    static ::mlir::LogicalResult verifySchedule(::mlir::Operation *op,
+                                                ::mlir::DictionaryAttr s,
+                                                bool top) {
+      static constexpr const char *kinds =
+          "StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR, LinearLR, "
+          "ConstantLR, CosineAnnealingWarmRestarts, OneCycleLR or "
+          "SequentialLR";
+      auto kindAttr = s.getAs<::mlir::StringAttr>("kind");
+      if (!kindAttr)
+        return op->emitOpError("lr_schedule needs a 'kind' (") << kinds << ")";
+      ::llvm::StringRef k = kindAttr.getValue();
+      ::llvm::SmallVector<::llvm::StringRef> required, optional;
+      if (k == "StepLR") {
+        required = {"step_size"};
+        optional = {"gamma"};
+      } else if (k == "MultiStepLR") {
+        required = {"milestones"};
+        optional = {"gamma"};
+      } else if (k == "ExponentialLR") {
+        required = {"gamma"};
+      } else if (k == "CosineAnnealingLR") {
+        required = {"T_max"};
+        optional = {"eta_min"};
+      } else if (k == "LinearLR") {
+        optional = {"start_factor", "end_factor", "total_iters"};
+      } else if (k == "ConstantLR") {
+        optional = {"factor", "total_iters"};
+      } else if (k == "CosineAnnealingWarmRestarts") {
+        required = {"T_0"};
+        optional = {"T_mult", "eta_min"};
+      } else if (k == "OneCycleLR") {
+        required = {"max_lr"};
+        optional = {"total_steps", "epochs", "steps_per_epoch", "pct_start",
+                    "anneal_strategy", "div_factor", "final_div_factor",
+                    "three_phase"};
+      } else if (k == "SequentialLR") {
+        required = {"schedulers", "milestones"};
+      } else {
+        return op->emitOpError("unknown lr_schedule kind '")
+               << k << "'; expected " << kinds;
+      }
+      for (::llvm::StringRef r : required)
+        if (!s.get(r))
+          return op->emitOpError("lr_schedule ") << k << " needs '" << r << "'";
+      for (::mlir::NamedAttribute a : s) {
+        ::llvm::StringRef n = a.getName().getValue();
+        if (n == "kind" || (top && n == "interval"))
+          continue;
+        if (!::llvm::is_contained(required, n) &&
+            !::llvm::is_contained(optional, n))
+          return op->emitOpError("lr_schedule ")
+                 << k << " has no argument '" << n << "'";
+        bool ok;
+        const char *want;
+        if (n == "milestones") {
+          ok = ::llvm::isa<::mlir::DenseI64ArrayAttr>(a.getValue());
+          want = "a list of integers";
+        } else if (n == "schedulers") {
+          ok = ::llvm::isa<::mlir::ArrayAttr>(a.getValue());
+          want = "a list of schedules";
+        } else if (n == "anneal_strategy") {
+          ok = ::llvm::isa<::mlir::StringAttr>(a.getValue());
+          want = "a string";
+        } else if (n == "three_phase") {
+          ok = ::llvm::isa<::mlir::BoolAttr>(a.getValue());
+          want = "True or False";
+        } else {
+          ok = ::llvm::isa<::mlir::FloatAttr, ::mlir::IntegerAttr>(a.getValue());
+          want = "a number";
+        }
+        if (!ok)
+          return op->emitOpError("lr_schedule argument '")
+                 << n << "' must be " << want;
+      }
+      auto number = [&](::llvm::StringRef n, double fallback) {
+        ::mlir::Attribute a = s.get(n);
+        if (auto f = ::llvm::dyn_cast_or_null<::mlir::FloatAttr>(a))
+          return f.getValueAsDouble();
+        if (auto i = ::llvm::dyn_cast_or_null<::mlir::IntegerAttr>(a))
+          return static_cast<double>(i.getInt());
+        return fallback;
+      };
+      // torch's constructor checks, in its words.
+      for (::llvm::StringRef n : {"step_size", "T_max", "T_0", "T_mult",
+                                  "total_steps", "epochs", "steps_per_epoch"})
+        if (s.get(n) && !(number(n, 1) >= 1))
+          return op->emitOpError("lr_schedule ")
+                 << k << ": Expected positive integer " << n << ", but got "
+                 << number(n, 1);
+      if (k == "LinearLR") {
+        double start = number("start_factor", 1.0 / 3),
+               end = number("end_factor", 1.0);
+        if (!(start > 0 && start <= 1))
+          return op->emitOpError("lr_schedule LinearLR: Starting "
+                                 "multiplicative factor expected to be "
+                                 "greater than 0 and less or equal to 1.");
+        if (!(end >= 0 && end <= 1))
+          return op->emitOpError("lr_schedule LinearLR: Ending multiplicative "
+                                 "factor expected to be between 0 and 1.");
+      }
+      if (k == "ConstantLR") {
+        double factor = number("factor", 1.0 / 3);
+        if (!(factor >= 0 && factor <= 1))
+          return op->emitOpError("lr_schedule ConstantLR: Constant "
+                                 "multiplicative factor expected to be "
+                                 "between 0 and 1.");
+      }
+      if (k == "OneCycleLR") {
+        if (!s.get("total_steps") &&
+            !(s.get("epochs") && s.get("steps_per_epoch")))
+          return op->emitOpError("lr_schedule OneCycleLR: You must define "
+                                 "either total_steps OR (epochs AND "
+                                 "steps_per_epoch)");
+        double pct = number("pct_start", 0.3);
+        if (!(pct >= 0 && pct <= 1))
+          return op->emitOpError("lr_schedule OneCycleLR: Expected float "
+                                 "between 0 and 1 pct_start, but got ")
+                 << pct;
+        if (auto a = s.getAs<::mlir::StringAttr>("anneal_strategy");
+            a && a.getValue() != "cos" && a.getValue() != "linear")
+          return op->emitOpError("lr_schedule OneCycleLR: anneal_strategy "
+                                 "must by one of 'cos' or 'linear', instead "
+                                 "got ")
+                 << a.getValue();
+      }
+      if (k == "MultiStepLR") {
+        auto m = s.getAs<::mlir::DenseI64ArrayAttr>("milestones");
+        if (!::llvm::is_sorted(m.asArrayRef()))
+          return op->emitOpError("lr_schedule MultiStepLR: milestones must "
+                                 "be increasing");
+      }
+      if (k == "SequentialLR") {
+        auto children = s.getAs<::mlir::ArrayAttr>("schedulers");
+        auto milestones = s.getAs<::mlir::DenseI64ArrayAttr>("milestones");
+        if (children.empty() ||
+            milestones.size() + 1 != static_cast<int64_t>(children.size()))
+          return op->emitOpError(
+                     "lr_schedule SequentialLR: Sequential Schedulers "
+                     "expects number of schedulers provided to be one more "
+                     "than the number of milestone points, but got number "
+                     "of schedulers ")
+                 << children.size() << " and the number of milestones to be "
+                 << "equal to " << milestones.size();
+        if (!::llvm::is_sorted(milestones.asArrayRef()) ||
+            (!milestones.empty() && milestones[0] < 0))
+          return op->emitOpError("lr_schedule SequentialLR: milestones must "
+                                 "be increasing and not negative");
+        for (::mlir::Attribute child : children) {
+          auto d = ::llvm::dyn_cast<::mlir::DictionaryAttr>(child);
+          if (!d)
+            return op->emitOpError("lr_schedule SequentialLR: schedulers "
+                                   "must be schedules");
+          if (::mlir::failed(verifySchedule(op, d, /*top=*/false)))
+            return ::mlir::failure();
+        }
+      }
       return ::mlir::success();
     }
 
@@ -1583,42 +1763,14 @@ def Graft_TrainOp : Graft_Op<"train", [HasParent<"ModelOp">]> {
                            "got ")
                << c->convertToDouble();
       if (::mlir::DictionaryAttr s = getLrScheduleAttr()) {
-        auto kindAttr = s.getAs<::mlir::StringAttr>("kind");
-        if (!kindAttr)
-          return emitOpError("lr_schedule needs a 'kind' (StepLR, "
-                             "ExponentialLR, CosineAnnealingLR or LinearLR)");
-        ::llvm::StringRef k = kindAttr.getValue();
-        ::llvm::SmallVector<::llvm::StringRef> required, optional;
-        if (k == "StepLR") {
-          required = {"step_size"};
-          optional = {"gamma"};
-        } else if (k == "ExponentialLR") {
-          required = {"gamma"};
-        } else if (k == "CosineAnnealingLR") {
-          required = {"T_max"};
-          optional = {"eta_min"};
-        } else if (k == "LinearLR") {
-          optional = {"start_factor", "end_factor", "total_iters"};
-        } else {
-          return emitOpError("unknown lr_schedule kind '")
-                 << k
-                 << "'; expected StepLR, ExponentialLR, CosineAnnealingLR "
-                    "or LinearLR";
+        if (::mlir::Attribute interval = s.get("interval")) {
+          auto str = ::llvm::dyn_cast<::mlir::StringAttr>(interval);
+          if (!str || (str.getValue() != "epoch" && str.getValue() != "step"))
+            return emitOpError("lr_schedule interval must be \"epoch\" or "
+                               "\"step\"");
         }
-        for (::llvm::StringRef r : required)
-          if (!s.get(r))
-            return emitOpError("lr_schedule ") << k << " needs '" << r << "'";
-        for (::mlir::NamedAttribute a : s) {
-          ::llvm::StringRef n = a.getName().getValue();
-          if (n != "kind" && !::llvm::is_contained(required, n) &&
-              !::llvm::is_contained(optional, n))
-            return emitOpError("lr_schedule ")
-                   << k << " has no argument '" << n << "'";
-          if (n != "kind" && !::llvm::isa<::mlir::FloatAttr,
-                                          ::mlir::IntegerAttr>(a.getValue()))
-            return emitOpError("lr_schedule argument '")
-                   << n << "' must be a number";
-        }
+        if (::mlir::failed(verifySchedule(op, s, /*top=*/true)))
+          return ::mlir::failure();
       }
       return ::mlir::success();
     }
