@@ -146,6 +146,31 @@ TEST(ParserTest, Declarations) {
                  "    assign optimizer (call SGD lr=0.1)\n");
 }
 
+TEST(ParserTest, CompileTimeControlFlow) {
+  auto [ast, diags] =
+      parse("model m {\n"
+            "  if not a and b > 2 or c is not None { x = 1 } elif d {\n"
+            "    x = 2\n  }\n  elif e { x = 3 }\n  else { x = 4 }\n"
+            "  y = p if q else r if s else t\n"
+            "  assert x == 1, \"msg\"\n  assert y\n"
+            "  if z { w = 1 }\n}\n");
+  EXPECT_EQ(diags, "");
+  EXPECT_EQ(ast, "model m\n"
+                 "  if (or (and (not a) (> b 2)) (is not c None))\n"
+                 "    assign x 1\n"
+                 "  elif d\n"
+                 "    assign x 2\n"
+                 "  elif e\n"
+                 "    assign x 3\n"
+                 "  else\n"
+                 "    assign x 4\n"
+                 "  assign y (ifexp q p (ifexp s r t))\n"
+                 "  assert (== x 1) \"msg\"\n"
+                 "  assert y\n"
+                 "  if z\n"
+                 "    assign w 1\n");
+}
+
 TEST(ParserTest, RecoversAndReportsSeveralErrors) {
   unsigned errors = 0;
   auto [ast, diags] = parse("model m {\n  input x f32[4]\n  y = (x +\n"

@@ -27,6 +27,22 @@ llvm::StringRef graft::frontend::spell(Tok kind) {
   case Tok::KwTrue: return "'True'";
   case Tok::KwFalse: return "'False'";
   case Tok::KwNone: return "'None'";
+  case Tok::KwIf:
+    return "'if'";
+  case Tok::KwElif:
+    return "'elif'";
+  case Tok::KwElse:
+    return "'else'";
+  case Tok::KwAssert:
+    return "'assert'";
+  case Tok::KwNot:
+    return "'not'";
+  case Tok::KwAnd:
+    return "'and'";
+  case Tok::KwOr:
+    return "'or'";
+  case Tok::KwIs:
+    return "'is'";
   case Tok::LParen: return "'('";
   case Tok::RParen: return "')'";
   case Tok::LBracket: return "'['";
@@ -128,6 +144,14 @@ Token Lexer::next() {
                    .Cases({"True", "true"}, Tok::KwTrue)
                    .Cases({"False", "false"}, Tok::KwFalse)
                    .Case("None", Tok::KwNone)
+                   .Case("if", Tok::KwIf)
+                   .Case("elif", Tok::KwElif)
+                   .Case("else", Tok::KwElse)
+                   .Case("assert", Tok::KwAssert)
+                   .Case("not", Tok::KwNot)
+                   .Case("and", Tok::KwAnd)
+                   .Case("or", Tok::KwOr)
+                   .Case("is", Tok::KwIs)
                    .Default(Tok::Ident);
     return make(kind, start, l, c);
   }

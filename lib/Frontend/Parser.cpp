@@ -348,6 +348,15 @@ StmtPtr Parser::parseStatement() {
     return parseDecorated();
   if (is(Tok::KwFor))
     return parseFor();
+  if (is(Tok::KwIf))
+    return parseIf();
+  if (is(Tok::KwAssert))
+    return parseAssert();
+  if (is(Tok::KwElif) || is(Tok::KwElse)) {
+    error(Twine(spell(tok.kind)) + " without an 'if': write it after the "
+                                   "'}' that closes the 'if' body");
+    return nullptr;
+  }
   if (is(Tok::KwReturn)) {
     auto s = std::make_unique<Stmt>(StmtKind::Return, loc());
     consume();
@@ -571,6 +580,49 @@ StmtPtr Parser::parseFor() {
   return s;
 }
 
+StmtPtr Parser::parseIf() {
+  auto s = std::make_unique<Stmt>(StmtKind::If, loc());
+  // `if c {...}`, then any `elif c {...}` and an `else {...}`, each after
+  // the closing brace on the same line or on the next.
+  do {
+    Branch b;
+    b.loc = loc();
+    consume(); // if, elif
+    b.cond = parseExpr();
+    if (!b.cond || !parseBlock(b.body, s->branches.empty() ? "the 'if' body"
+                                                           : "the 'elif' body"))
+      return nullptr;
+    s->branches.push_back(std::move(b));
+    if (is(Tok::Newline) &&
+        (peekToken().kind == Tok::KwElif || peekToken().kind == Tok::KwElse))
+      consume();
+  } while (is(Tok::KwElif));
+  if (accept(Tok::KwElse)) {
+    if (is(Tok::KwIf)) {
+      error("'else if' is spelled 'elif'");
+      return nullptr;
+    }
+    if (!parseBlock(s->orelse, "the 'else' body"))
+      return nullptr;
+  }
+  return s;
+}
+
+StmtPtr Parser::parseAssert() {
+  auto s = std::make_unique<Stmt>(StmtKind::Assert, loc());
+  consume(); // assert
+  s->value = parseExpr();
+  if (!s->value)
+    return nullptr;
+  if (accept(Tok::Comma)) {
+    s->message = parseExpr();
+    if (!s->message)
+      return nullptr;
+  }
+  endStatement();
+  return s;
+}
+
 StmtPtr Parser::parseAssignOrExpr() {
   Loc l = loc();
   // `a = ...` and `a, b = ...`.
@@ -651,14 +703,77 @@ ExprPtr Parser::parseExpr() {
           " levels)");
     return nullptr;
   }
-  return parseCompare();
+  // `a if c else b`.
+  ExprPtr e = parseOr();
+  if (!e || !is(Tok::KwIf))
+    return e;
+  Loc l = loc();
+  consume();
+  ExprPtr cond = parseOr();
+  if (!cond || !expect(Tok::KwElse, "after the condition of 'x if c else y'"))
+    return nullptr;
+  ExprPtr otherwise = parseExpr();
+  if (!otherwise)
+    return nullptr;
+  auto c = std::make_unique<Expr>(ExprKind::Conditional, l);
+  c->lhs = std::move(e);
+  c->cond = std::move(cond);
+  c->rhs = std::move(otherwise);
+  return measured(std::move(c));
+}
+
+ExprPtr Parser::parseOr() {
+  ExprPtr lhs = parseAnd();
+  while (lhs && is(Tok::KwOr)) {
+    Loc l = loc();
+    consume();
+    ExprPtr rhs = parseAnd();
+    if (!rhs)
+      return nullptr;
+    lhs = measured(makeBinary(l, "or", std::move(lhs), std::move(rhs)));
+  }
+  return lhs;
+}
+
+ExprPtr Parser::parseAnd() {
+  ExprPtr lhs = parseNot();
+  while (lhs && is(Tok::KwAnd)) {
+    Loc l = loc();
+    consume();
+    ExprPtr rhs = parseNot();
+    if (!rhs)
+      return nullptr;
+    lhs = measured(makeBinary(l, "and", std::move(lhs), std::move(rhs)));
+  }
+  return lhs;
+}
+
+ExprPtr Parser::parseNot() {
+  if (!is(Tok::KwNot))
+    return parseCompare();
+  DepthGuard guard(depth);
+  if (depth > maxNesting) {
+    error("expression nested too deeply (more than " + Twine(maxNesting) +
+          " levels)");
+    return nullptr;
+  }
+  Loc l = loc();
+  consume();
+  ExprPtr operand = parseNot();
+  if (!operand)
+    return nullptr;
+  auto e = std::make_unique<Expr>(ExprKind::Unary, l);
+  e->op = "not";
+  e->lhs = std::move(operand);
+  return measured(std::move(e));
 }
 
 ExprPtr Parser::measured(ExprPtr e) {
   if (!e)
     return e;
   unsigned h = 0;
-  for (const ExprPtr *c : {&e->lhs, &e->rhs, &e->start, &e->end, &e->step})
+  for (const ExprPtr *c :
+       {&e->lhs, &e->rhs, &e->start, &e->end, &e->step, &e->cond})
     if (*c)
       h = std::max(h, (*c)->height);
   for (const Arg &a : e->args)
@@ -681,10 +796,12 @@ ExprPtr Parser::parseCompare() {
   if (!lhs)
     return nullptr;
   if (is(Tok::Lt) || is(Tok::Le) || is(Tok::Gt) || is(Tok::Ge) ||
-      is(Tok::EqEq) || is(Tok::Ne)) {
+      is(Tok::EqEq) || is(Tok::Ne) || is(Tok::KwIs)) {
     Loc l = loc();
     std::string op = tok.text.str();
     consume();
+    if (op == "is" && accept(Tok::KwNot))
+      op = "is not";
     ExprPtr rhs = parseAdditive();
     if (!rhs)
       return nullptr;
@@ -1077,6 +1194,15 @@ void graft::frontend::dump(const Expr &e, llvm::raw_ostream &os) {
     dump(*e.rhs, os);
     os << ")";
     return;
+  case ExprKind::Conditional:
+    os << "(ifexp ";
+    dump(*e.cond, os);
+    os << " ";
+    dump(*e.lhs, os);
+    os << " ";
+    dump(*e.rhs, os);
+    os << ")";
+    return;
   }
 }
 
@@ -1129,6 +1255,28 @@ static void dumpStmt(const Stmt &s, llvm::raw_ostream &os, unsigned indent) {
   case StmtKind::Inference: os << "inference"; break;
   case StmtKind::Train: os << "train"; break;
   case StmtKind::For: os << "for " << s.name; value(); break;
+  case StmtKind::Assert:
+    os << "assert";
+    value();
+    if (s.message) {
+      os << " ";
+      dump(*s.message, os);
+    }
+    break;
+  case StmtKind::If:
+    for (const Branch &b : s.branches) {
+      if (&b != &s.branches.front())
+        os.indent(indent);
+      os << (&b == &s.branches.front() ? "if " : "elif ");
+      dump(*b.cond, os);
+      os << "\n";
+      dumpBlock(b.body, os, indent + 2);
+    }
+    if (!s.orelse.empty()) {
+      os.indent(indent) << "else\n";
+      dumpBlock(s.orelse, os, indent + 2);
+    }
+    return;
   case StmtKind::Def:
     os << "def " << s.func->name << "(";
     llvm::interleaveComma(s.func->params, os,

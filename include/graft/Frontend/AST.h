@@ -36,20 +36,21 @@ struct Arg {
 };
 
 enum class ExprKind {
-  Number,   ///< `number`, `isInt`
-  String,   ///< `name` holds the contents
-  Bool,     ///< `boolean`
+  Number, ///< `number`, `isInt`
+  String, ///< `name` holds the contents
+  Bool,   ///< `boolean`
   None,
-  Name,     ///< `name`
-  Unary,    ///< `op` applied to `lhs`
-  Binary,   ///< `lhs op rhs`
-  Call,     ///< `lhs(args)`
-  Member,   ///< `lhs.name`
-  Index,    ///< `lhs[args]`, each index an expression or a Slice
-  Slice,    ///< `start:end:step` inside an index; parts may be null
-  List,     ///< `[args]`
-  ListComp, ///< `[lhs for name in rhs]`
-  Tuple,    ///< `(a, b)`
+  Name,        ///< `name`
+  Unary,       ///< `op` applied to `lhs`
+  Binary,      ///< `lhs op rhs`
+  Call,        ///< `lhs(args)`
+  Member,      ///< `lhs.name`
+  Index,       ///< `lhs[args]`, each index an expression or a Slice
+  Slice,       ///< `start:end:step` inside an index; parts may be null
+  List,        ///< `[args]`
+  ListComp,    ///< `[lhs for name in rhs]`
+  Tuple,       ///< `(a, b)`
+  Conditional, ///< `lhs if cond else rhs`
 };
 
 struct Expr {
@@ -62,6 +63,7 @@ struct Expr {
   bool boolean = false;
   ExprPtr lhs, rhs;
   ExprPtr start, end, step; ///< Slice parts.
+  ExprPtr cond;             ///< Conditional: the condition.
   std::vector<Arg> args;
   /// The longest path to a leaf (1 for a leaf): the parser bounds it, so
   /// that the recursive stages after it cannot overflow the stack.
@@ -105,6 +107,15 @@ enum class StmtKind {
   For,       ///< `for NAME in value { body }`
   Def,       ///< a function (`func`)
   Train,     ///< `train { body }`
+  If,        ///< `if c { } elif c { } else { }`: `branches`, `orelse`
+  Assert,    ///< `assert value[, message]`
+};
+
+/// One `if` or `elif` of an If statement.
+struct Branch {
+  Loc loc;
+  ExprPtr cond;
+  Block body;
 };
 
 struct Stmt {
@@ -120,6 +131,9 @@ struct Stmt {
   ExprPtr value;
   Block body;
   std::unique_ptr<FunctionDecl> func;
+  std::vector<Branch> branches; ///< If: the `if` and each `elif`, in order.
+  Block orelse;                 ///< If: the `else` body.
+  ExprPtr message;              ///< Assert: the message, if any.
 
   Stmt(StmtKind kind, Loc loc) : kind(kind), loc(loc) {}
 };

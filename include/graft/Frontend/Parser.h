@@ -69,6 +69,8 @@ private:
   StmtPtr parseFreeze();
   StmtPtr parseBlockStmt(StmtKind kind);
   StmtPtr parseFor();
+  StmtPtr parseIf();
+  StmtPtr parseAssert();
   StmtPtr parseAssignOrExpr();
   std::unique_ptr<TypeSpec> parseType();
   bool parsePattern(std::string &pattern);
@@ -79,6 +81,9 @@ private:
   /// maxHeight.
   ExprPtr measured(ExprPtr e);
   ExprPtr parseExpr();
+  ExprPtr parseOr();
+  ExprPtr parseAnd();
+  ExprPtr parseNot();
   ExprPtr parseCompare();
   ExprPtr parseAdditive();
   ExprPtr parseMultiplicative();

@@ -8,6 +8,7 @@
 
 #include "Gen.h"
 #include "llvm/ADT/STLExtras.h"
+#include <array>
 #include <cmath>
 
 using namespace graft;
@@ -86,6 +87,12 @@ FailureOr<Val> Gen::eval(const Expr &e) {
     auto v = eval(*e.lhs);
     if (failed(v))
       return failure();
+    if (e.op == "not") {
+      auto t = truthOf(*v, e.lhs->loc, "the operand of 'not'");
+      if (failed(t))
+        return failure();
+      return Val::boolean(!*t);
+    }
     if (e.op == "+")
       return *v;
     if (v->k == Val::K::Num)
@@ -98,6 +105,15 @@ FailureOr<Val> Gen::eval(const Expr &e) {
   }
   case ExprKind::Binary:
     return evalBinary(e);
+  case ExprKind::Conditional: {
+    auto c = eval(*e.cond);
+    if (failed(c))
+      return failure();
+    auto t = truthOf(*c, e.cond->loc, "the condition of 'x if c else y'");
+    if (failed(t))
+      return failure();
+    return eval(*t ? *e.lhs : *e.rhs);
+  }
   case ExprKind::Call:
     return evalCall(e);
   case ExprKind::Member:
@@ -142,13 +158,44 @@ FailureOr<Val> Gen::eval(const Expr &e) {
 }
 
 FailureOr<Val> Gen::evalBinary(const Expr &e) {
+  StringRef op = e.op;
   auto a = eval(*e.lhs);
   if (failed(a))
     return failure();
+  if (op == "and" || op == "or") {
+    // Python's: the first operand that decides, the right one unevaluated
+    // when the left decides.
+    auto t =
+        truthOf(*a, e.lhs->loc, ("the left operand of '" + op + "'").str());
+    if (failed(t))
+      return failure();
+    if (*t == (op == "or"))
+      return *a;
+    auto b = eval(*e.rhs);
+    if (succeeded(b) &&
+        failed(truthOf(*b, e.rhs->loc,
+                       ("the right operand of '" + op + "'").str())))
+      return failure();
+    return b;
+  }
   auto b = eval(*e.rhs);
   if (failed(b))
     return failure();
-  StringRef op = e.op;
+  if (op == "is" || op == "is not") {
+    // Identity of the constants: `x is None`, `flag is True`.
+    bool constants =
+        llvm::all_of(std::array<const Val *, 2>{&*a, &*b}, [](const Val *v) {
+          return v->k == Val::K::None || v->k == Val::K::Bool;
+        });
+    if (!constants && a->k != Val::K::None && b->k != Val::K::None) {
+      error(e.loc, "'" + op +
+                       "' compares with None, True or False (x is "
+                       "None); compare values with == or !=");
+      return failure();
+    }
+    bool same = a->k == b->k && (a->k != Val::K::Bool || a->b == b->b);
+    return Val::boolean(same == (op == "is"));
+  }
   // Compile-time arithmetic on numbers (dims, module arguments).
   if (a->k == Val::K::Num && b->k == Val::K::Num) {
     double x = a->num, y = b->num;
@@ -193,6 +240,27 @@ FailureOr<Val> Gen::evalBinary(const Expr &e) {
       return Val::boolean(x != y);
     error(e.loc, "unsupported operand types for " + op + ": numbers");
     return failure();
+  }
+  // Equality of compile-time constants: strings (act == "gelu"), flags,
+  // None; a bool equals the number it stands for, as in Python.
+  auto constant = [](const Val &v) {
+    return v.k == Val::K::Num || v.k == Val::K::Bool || v.k == Val::K::Str ||
+           v.k == Val::K::None;
+  };
+  if ((op == "==" || op == "!=") && constant(*a) && constant(*b)) {
+    auto numeric = [](const Val &v) -> std::optional<double> {
+      if (v.k == Val::K::Num)
+        return v.num;
+      if (v.k == Val::K::Bool)
+        return v.b ? 1.0 : 0.0;
+      return std::nullopt;
+    };
+    bool equal;
+    if (numeric(*a) && numeric(*b))
+      equal = *numeric(*a) == *numeric(*b);
+    else
+      equal = a->k == b->k && a->str == b->str; // strings, or both None
+    return Val::boolean(equal == (op == "=="));
   }
   if ((op == "//" || op == "%") && a->k != Val::K::Poison &&
       b->k != Val::K::Poison) {

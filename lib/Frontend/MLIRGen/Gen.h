@@ -401,6 +401,10 @@ private:
   FailureOr<int64_t> asInt(const Val &v, Loc l, StringRef what);
   FailureOr<double> asNumber(const Val &v, Loc l, StringRef what);
   FailureOr<bool> asBool(const Val &v, Loc l, StringRef what);
+  /// Python's truth value of a compile-time value (`if`, `assert`, `not`,
+  /// `and`, `or`); a tensor is an error, its value being unknown until run
+  /// time.
+  FailureOr<bool> truthOf(const Val &v, Loc l, StringRef what);
   FailureOr<std::string> asString(const Val &v, Loc l, StringRef what);
   FailureOr<llvm::SmallVector<int64_t>> asIntList(const Val &v, Loc l,
                                                   StringRef what);

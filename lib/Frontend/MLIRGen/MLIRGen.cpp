@@ -259,6 +259,32 @@ FailureOr<bool> Gen::asBool(const Val &v, Loc l, StringRef what) {
   return failure();
 }
 
+FailureOr<bool> Gen::truthOf(const Val &v, Loc l, StringRef what) {
+  switch (v.k) {
+  case Val::K::Bool:
+    return v.b;
+  case Val::K::Num:
+    return v.num != 0;
+  case Val::K::None:
+    return false;
+  case Val::K::Str:
+    return !v.str.empty();
+  case Val::K::List:
+    return !v.list->empty();
+  case Val::K::Tensor:
+    error(l, what + " is a tensor, whose value is known only when the model "
+                    "runs; Graft decides it when compiling");
+    hint("test sizes, flags and module arguments (x.size(0) > 1, "
+         "config.bias); to choose between tensors element by element, use "
+         "torch.where(cond, a, b)");
+    return failure();
+  case Val::K::Poison:
+    return failure();
+  default: // modules, functions, namespaces
+    return true;
+  }
+}
+
 FailureOr<std::string> Gen::asString(const Val &v, Loc l, StringRef what) {
   if (v.k == Val::K::Str)
     return v.str;

@@ -559,6 +559,38 @@ LogicalResult Gen::genStmt(const Stmt &s, ReturnSignal *ret) {
   }
   case StmtKind::Train:
     return genTrain(s);
+  case StmtKind::If:
+    // Decided when compiling: only the branch taken is generated.
+    for (const Branch &b : s.branches) {
+      auto c = eval(*b.cond);
+      if (failed(c))
+        return failure();
+      auto taken = truthOf(*c, b.cond->loc, "the condition of 'if'");
+      if (failed(taken))
+        return failure();
+      if (*taken)
+        return genBlock(b.body, ret);
+    }
+    return genBlock(s.orelse, ret);
+  case StmtKind::Assert: {
+    auto c = eval(*s.value);
+    if (failed(c))
+      return failure();
+    auto holds = truthOf(*c, s.value->loc, "the condition of 'assert'");
+    if (failed(holds) || *holds)
+      return failure(failed(holds));
+    std::string message = "AssertionError";
+    if (s.message) {
+      auto m = eval(*s.message);
+      if (failed(m))
+        return failure();
+      message += ": " + (m->k == Val::K::Str   ? m->str
+                         : m->k == Val::K::Num ? fmt(m->num)
+                                               : kindName(*m).str());
+    }
+    error(s.loc, message);
+    return failure();
+  }
   }
   // lr_schedule = Kind(args): handled here, outside genTrain's evaluation.
   if (s.kind == StmtKind::Assign)
