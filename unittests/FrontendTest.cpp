@@ -171,6 +171,21 @@ TEST(ParserTest, CompileTimeControlFlow) {
                  "    assign w 1\n");
 }
 
+TEST(ParserTest, DataclassRecords) {
+  auto [ast, diags] =
+      parse("@dataclass\nclass C {\n  a: int\n"
+            "  b: float = 0.5; c: bool = True\n}\n"
+            "model m { @dataclass class D { x: str = \"s\" } }\n");
+  EXPECT_EQ(diags, "");
+  EXPECT_EQ(ast, "class C\n"
+                 "  a: int\n"
+                 "  b: float = 0.5\n"
+                 "  c: bool = True\n"
+                 "model m\n"
+                 "  class D\n"
+                 "    x: str = \"s\"\n");
+}
+
 TEST(ParserTest, RecoversAndReportsSeveralErrors) {
   unsigned errors = 0;
   auto [ast, diags] = parse("model m {\n  input x f32[4]\n  y = (x +\n"
@@ -198,7 +213,8 @@ TEST(ParserTest, ErrorCases) {
       {"model m { x[] }", "expected an index or a slice between '[' and ']'"},
       {"model m { module A {} }",
        "'module' declarations are only allowed at the top level"},
-      {"x = 1", "expected 'model', 'module', 'def', 'dim' or 'include'"},
+      {"x = 1",
+       "expected 'model', 'module', 'def', 'class', 'dim' or 'include'"},
       {"def f(a, a) { }", "duplicate parameter 'a'"},
       {"model m { f(x) = 2 }", "cannot assign to this expression"},
       {"model m { y = 99999999999999999999 }", "is too large"},

@@ -208,14 +208,14 @@ void Parser::parseTopLevel(Program &program) {
       program.models.push_back(std::move(m));
     return;
   }
-  if (is(Tok::KwDef) || is(Tok::At) || (isWord("dim") &&
-                                         peekToken().kind == Tok::Ident)) {
+  if (is(Tok::KwDef) || is(Tok::At) ||
+      ((isWord("dim") || isWord("class")) && peekToken().kind == Tok::Ident)) {
     if (auto s = parseStatement())
       program.globals.push_back(std::move(s));
     return;
   }
-  errorExpected("'model', 'module', 'def', 'dim' or 'include' at the top "
-                "level");
+  errorExpected("'model', 'module', 'def', 'class', 'dim' or 'include' at "
+                "the top level");
 }
 
 bool Parser::parseParamList(std::vector<Arg> &params) {
@@ -369,6 +369,8 @@ StmtPtr Parser::parseStatement() {
     endStatement();
     return s;
   }
+  if (isWord("class") && named)
+    return parseClass(loc(), {});
   if (isWord("dim") && named)
     return parseDim();
   if (isWord("input") && named)
@@ -415,6 +417,8 @@ StmtPtr Parser::parseDecorated() {
       return nullptr;
     skipNewlines();
   }
+  if (isWord("class"))
+    return parseClass(l, std::move(decorators));
   auto s = std::make_unique<Stmt>(StmtKind::Def, l);
   s->func = parseDef(std::move(decorators), std::move(locs));
   if (!s->func)
@@ -605,6 +609,90 @@ StmtPtr Parser::parseIf() {
     if (!parseBlock(s->orelse, "the 'else' body"))
       return nullptr;
   }
+  return s;
+}
+
+StmtPtr Parser::parseClass(Loc l, std::vector<std::string> decorators) {
+  Loc classLoc = loc();
+  consume(); // class
+  if (decorators.size() != 1 || decorators.front() != "dataclass") {
+    diags.error(classLoc.ptr,
+                "a class is a configuration record: write @dataclass before "
+                "it");
+    diags.note(classLoc.ptr,
+               "hint: an nn.Module subclass is written 'module Name(args) "
+               "{ ... }'; other classes have no equivalent");
+    statementFailed = true;
+    return nullptr;
+  }
+  auto s = std::make_unique<Stmt>(StmtKind::Class, l);
+  s->record = std::make_unique<RecordDecl>();
+  s->record->loc = classLoc;
+  if (!is(Tok::Ident)) {
+    errorExpected("a class name after 'class'");
+    return nullptr;
+  }
+  s->name = s->record->name = tok.text.str();
+  consume();
+  if (!expect(Tok::LBrace, "to start the class body"))
+    return nullptr;
+  bool defaults = false;
+  // One field, `name: type [= default]`; false after an error.
+  auto parseField = [&]() -> bool {
+    RecordField f;
+    f.loc = loc();
+    if (!is(Tok::Ident)) {
+      errorExpected("a field 'name: type = default' in the class body");
+      return false;
+    }
+    f.name = tok.text.str();
+    consume();
+    if (!expect(Tok::Colon, "after the field name (name: type = default)"))
+      return false;
+    if (!is(Tok::Ident)) {
+      errorExpected("the field's type (int, float, bool or str)");
+      return false;
+    }
+    f.type = tok.text.str();
+    if (f.type != "int" && f.type != "float" && f.type != "bool" &&
+        f.type != "str") {
+      error("the field's type must be int, float, bool or str");
+      return false;
+    }
+    consume();
+    if (accept(Tok::Assign)) {
+      f.value = parseExpr();
+      if (!f.value)
+        return false;
+      defaults = true;
+    } else if (defaults) {
+      diags.error(f.loc.ptr, "non-default argument '" + f.name +
+                                 "' follows default argument");
+      return false;
+    }
+    for (const RecordField &other : s->record->fields)
+      if (other.name == f.name) {
+        diags.error(f.loc.ptr, "duplicate field '" + f.name + "'");
+        return false;
+      }
+    s->record->fields.push_back(std::move(f));
+    return endStatement();
+  };
+  while (true) {
+    skipNewlines();
+    if (is(Tok::RBrace) || is(Tok::Eof))
+      break;
+    if (!parseField()) {
+      // One error per class: skip to its closing brace.
+      statementFailed = true;
+      while (!is(Tok::RBrace) && !is(Tok::Eof))
+        consume();
+      accept(Tok::RBrace);
+      return nullptr;
+    }
+  }
+  if (!expect(Tok::RBrace, "to close the class body"))
+    return nullptr;
   return s;
 }
 
@@ -1255,6 +1343,17 @@ static void dumpStmt(const Stmt &s, llvm::raw_ostream &os, unsigned indent) {
   case StmtKind::Inference: os << "inference"; break;
   case StmtKind::Train: os << "train"; break;
   case StmtKind::For: os << "for " << s.name; value(); break;
+  case StmtKind::Class:
+    os << "class " << s.name << "\n";
+    for (const RecordField &f : s.record->fields) {
+      os.indent(indent + 2) << f.name << ": " << f.type;
+      if (f.value) {
+        os << " = ";
+        dump(*f.value, os);
+      }
+      os << "\n";
+    }
+    return;
   case StmtKind::Assert:
     os << "assert";
     value();

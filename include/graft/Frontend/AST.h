@@ -109,6 +109,24 @@ enum class StmtKind {
   Train,     ///< `train { body }`
   If,        ///< `if c { } elif c { } else { }`: `branches`, `orelse`
   Assert,    ///< `assert value[, message]`
+  Class,     ///< `@dataclass class Name { fields }`: `record`
+};
+
+/// A field of a record: `name: type [= default]`.
+struct RecordField {
+  Loc loc;
+  std::string name, type;
+  ExprPtr value; ///< The default; null when the field has none.
+};
+
+/// `@dataclass class Name { field: type = default ... }`: a configuration
+/// record, as nanoGPT's GPTConfig. `Name(field=value, ...)` makes one, with
+/// the dataclass's __init__ (fields in order, then keywords); `.field`
+/// reads it.
+struct RecordDecl {
+  Loc loc;
+  std::string name;
+  std::vector<RecordField> fields;
 };
 
 /// One `if` or `elif` of an If statement.
@@ -134,6 +152,7 @@ struct Stmt {
   std::vector<Branch> branches; ///< If: the `if` and each `elif`, in order.
   Block orelse;                 ///< If: the `else` body.
   ExprPtr message;              ///< Assert: the message, if any.
+  std::unique_ptr<RecordDecl> record; ///< Class.
 
   Stmt(StmtKind kind, Loc loc) : kind(kind), loc(loc) {}
 };

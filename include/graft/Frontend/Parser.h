@@ -71,6 +71,7 @@ private:
   StmtPtr parseFor();
   StmtPtr parseIf();
   StmtPtr parseAssert();
+  StmtPtr parseClass(Loc l, std::vector<std::string> decorators);
   StmtPtr parseAssignOrExpr();
   std::unique_ptr<TypeSpec> parseType();
   bool parsePattern(std::string &pattern);

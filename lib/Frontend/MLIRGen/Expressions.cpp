@@ -650,6 +650,8 @@ FailureOr<Val> Gen::evalCall(const Expr &e) {
     return callInstance(*fnVal->inst, *args, e.loc);
   case Val::K::Builtin:
     return callBuiltin(fnVal->str, *args, e.loc);
+  case Val::K::Record:
+    return makeRecord(*fnVal->record, fnVal->fnScope, *args, e.loc);
   case Val::K::ModType:
     error(e.loc, "module '" + fnVal->str +
                      "' can only be instantiated by assigning it to a name "
@@ -662,4 +664,67 @@ FailureOr<Val> Gen::evalCall(const Expr &e) {
     error(e.loc, Twine("'") + kindName(*fnVal) + "' object is not callable");
     return failure();
   }
+}
+
+FailureOr<Val> Gen::makeRecord(const RecordDecl &record, Scope *defaults,
+                               const std::vector<CallArg> &args, Loc l) {
+  // A dataclass's generated __init__(self, field1, field2=default, ...).
+  std::string fn = record.name + ".__init__()";
+  const std::vector<RecordField> &fields = record.fields;
+  std::vector<std::optional<Val>> values(fields.size());
+  size_t positional = 0;
+  for (const CallArg &a : args) {
+    size_t i;
+    if (a.keyword.empty()) {
+      i = positional++;
+      if (i >= fields.size()) {
+        error(a.loc, fn + " takes " + Twine(fields.size() + 1) +
+                         " positional arguments but " +
+                         Twine(llvm::count_if(args,
+                                              [](const CallArg &c) {
+                                                return c.keyword.empty();
+                                              }) +
+                               1) +
+                         " were given");
+        return failure();
+      }
+    } else {
+      auto it = llvm::find_if(
+          fields, [&](const RecordField &f) { return f.name == a.keyword; });
+      if (it == fields.end()) {
+        error(a.loc,
+              fn + " got an unexpected keyword argument '" + a.keyword + "'");
+        note(record.loc, "'" + record.name + "' is declared here");
+        return failure();
+      }
+      i = it - fields.begin();
+      if (values[i]) {
+        error(a.loc,
+              fn + " got multiple values for argument '" + a.keyword + "'");
+        return failure();
+      }
+    }
+    values[i] = a.value;
+  }
+  std::vector<Val> items;
+  std::vector<std::string> names;
+  Scope *caller = scope;
+  for (auto [f, v] : llvm::zip(fields, values)) {
+    if (!v) {
+      if (!f.value) {
+        error(l,
+              fn + " missing 1 required positional argument: '" + f.name + "'");
+        return failure();
+      }
+      scope = defaults;
+      FailureOr<Val> d = eval(*f.value);
+      scope = caller;
+      if (failed(d))
+        return failure();
+      v = *d;
+    }
+    items.push_back(*v);
+    names.push_back(f.name);
+  }
+  return Val::namedTuple(std::move(items), std::move(names));
 }

@@ -74,6 +74,7 @@ struct Val {
     ModType,
     Namespace, ///< `torch`, `F`, `nn`, `math`: `str` names it.
     Builtin,   ///< A built-in function as a value (`F.relu`): `str`.
+    Record,    ///< A @dataclass, called to make a config record: `record`.
     Poison
   } k = K::None;
   double num = 0;
@@ -84,6 +85,7 @@ struct Val {
   std::shared_ptr<Instance> inst;
   std::shared_ptr<std::vector<Val>> list;
   const FunctionDecl *fn = nullptr;
+  const RecordDecl *record = nullptr;
   Scope *fnScope = nullptr;        ///< Where a function's free names resolve.
   const ModuleDecl *mod = nullptr; ///< ModType: a user module...
   std::string builtinModule;       ///< ...or a built-in one (Linear, ...).
@@ -174,6 +176,8 @@ inline StringRef kindName(const Val &v) {
     return "a built-in function";
   case Val::K::ModType:
     return "a module type";
+  case Val::K::Record:
+    return "a dataclass";
   case Val::K::Poison:
     return "an erroneous value";
   }
@@ -348,6 +352,9 @@ private:
   FailureOr<Val> instantiate(const Expr &e, const std::string &prefix);
   FailureOr<Val> instantiateBuiltin(StringRef type, std::vector<CallArg> &args,
                                     Loc loc, const std::string &prefix);
+  /// `Config(n_layer=2)`: a dataclass's __init__, as a named tuple.
+  FailureOr<Val> makeRecord(const RecordDecl &record, Scope *defaults,
+                            const std::vector<CallArg> &args, Loc l);
   FailureOr<Val> callInstance(Instance &inst, std::vector<CallArg> &args,
                               Loc loc);
   FailureOr<Val> callFunction(const FunctionDecl &fn, Scope *parent,

@@ -545,16 +545,24 @@ LogicalResult Gen::genStmt(const Stmt &s, ReturnSignal *ret) {
     return genGradMode(s);
   case StmtKind::For:
     return genFor(s, ret);
-  case StmtKind::Def: {
+  case StmtKind::Def:
+  case StmtKind::Class: {
     Val f;
-    f.k = Val::K::Func;
-    f.fn = s.func.get();
-    f.fnScope = scope;
-    if (scope->vars.count(s.func->name)) {
-      error(s.loc, "'" + s.func->name + "' is already defined");
+    if (s.kind == StmtKind::Def) {
+      f.k = Val::K::Func;
+      f.fn = s.func.get();
+      f.fnScope = scope;
+    } else {
+      f.k = Val::K::Record;
+      f.record = s.record.get();
+      f.fnScope = scope; // where the defaults are evaluated
+      f.str = s.name;
+    }
+    if (scope->vars.count(s.name)) {
+      error(s.loc, "'" + s.name + "' is already defined");
       return failure();
     }
-    bind(s.func->name, f);
+    bind(s.name, f);
     return success();
   }
   case StmtKind::Train:
