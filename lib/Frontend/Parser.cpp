@@ -3,6 +3,7 @@
 #include "graft/Frontend/Parser.h"
 
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/MemoryBuffer.h"
 
@@ -567,17 +568,24 @@ StmtPtr Parser::parseBlockStmt(StmtKind kind) {
   return s;
 }
 
+bool Parser::parseLoopTargets(std::vector<std::string> &targets) {
+  do {
+    if (!is(Tok::Ident)) {
+      errorExpected("a loop variable after 'for'");
+      return false;
+    }
+    targets.push_back(tok.text.str());
+    consume();
+  } while (accept(Tok::Comma));
+  return expect(Tok::KwIn, "after the loop variable");
+}
+
 StmtPtr Parser::parseFor() {
   auto s = std::make_unique<Stmt>(StmtKind::For, loc());
   consume(); // for
-  if (!is(Tok::Ident)) {
-    errorExpected("a loop variable after 'for'");
+  if (!parseLoopTargets(s->targets))
     return nullptr;
-  }
-  s->name = tok.text.str();
-  consume();
-  if (!expect(Tok::KwIn, "after the loop variable"))
-    return nullptr;
+  s->name = s->targets.front();
   s->value = parseExpr();
   if (!s->value || !parseBlock(s->body, "the loop body"))
     return nullptr;
@@ -1149,19 +1157,20 @@ ExprPtr Parser::parsePrimary() {
     if (!first)
       return nullptr;
     if (accept(Tok::KwFor)) {
-      // [element for NAME in iterable]
+      // [element for NAME[, NAME...] in iterable [if condition]]
       auto comp = std::make_unique<Expr>(ExprKind::ListComp, l);
       comp->lhs = std::move(first);
-      if (!is(Tok::Ident)) {
-        errorExpected("a loop variable after 'for'");
+      if (!parseLoopTargets(comp->targets))
         return nullptr;
+      comp->rhs = parseOr();
+      if (!comp->rhs)
+        return nullptr;
+      if (accept(Tok::KwIf)) {
+        comp->cond = parseOr();
+        if (!comp->cond)
+          return nullptr;
       }
-      comp->name = tok.text.str();
-      consume();
-      if (!expect(Tok::KwIn, "after the loop variable"))
-        return nullptr;
-      comp->rhs = parseExpr();
-      if (!comp->rhs || !expect(Tok::RBracket, "to close the list"))
+      if (!expect(Tok::RBracket, "to close the list"))
         return nullptr;
       return measured(std::move(comp));
     }
@@ -1278,8 +1287,12 @@ void graft::frontend::dump(const Expr &e, llvm::raw_ostream &os) {
   case ExprKind::ListComp:
     os << "(listcomp ";
     dump(*e.lhs, os);
-    os << " " << e.name << " ";
+    os << " " << llvm::join(e.targets, ",") << " ";
     dump(*e.rhs, os);
+    if (e.cond) {
+      os << " if ";
+      dump(*e.cond, os);
+    }
     os << ")";
     return;
   case ExprKind::Conditional:
@@ -1342,7 +1355,10 @@ static void dumpStmt(const Stmt &s, llvm::raw_ostream &os, unsigned indent) {
   case StmtKind::NoGrad: os << "no_grad"; break;
   case StmtKind::Inference: os << "inference"; break;
   case StmtKind::Train: os << "train"; break;
-  case StmtKind::For: os << "for " << s.name; value(); break;
+  case StmtKind::For:
+    os << "for " << llvm::join(s.targets, ",");
+    value();
+    break;
   case StmtKind::Class:
     os << "class " << s.name << "\n";
     for (const RecordField &f : s.record->fields) {

@@ -48,7 +48,7 @@ enum class ExprKind {
   Index,       ///< `lhs[args]`, each index an expression or a Slice
   Slice,       ///< `start:end:step` inside an index; parts may be null
   List,        ///< `[args]`
-  ListComp,    ///< `[lhs for name in rhs]`
+  ListComp,    ///< `[lhs for targets in rhs if cond]`
   Tuple,       ///< `(a, b)`
   Conditional, ///< `lhs if cond else rhs`
 };
@@ -63,7 +63,9 @@ struct Expr {
   bool boolean = false;
   ExprPtr lhs, rhs;
   ExprPtr start, end, step; ///< Slice parts.
-  ExprPtr cond;             ///< Conditional: the condition.
+  ExprPtr cond;             ///< Conditional, ListComp: the condition.
+  /// ListComp: the loop variables (`for name, p in ...` unpacks).
+  std::vector<std::string> targets;
   std::vector<Arg> args;
   /// The longest path to a leaf (1 for a leaf): the parser bounds it, so
   /// that the recursive stages after it cannot overflow the stack.
@@ -104,7 +106,7 @@ enum class StmtKind {
   Freeze,    ///< `freeze pattern, pattern...`
   NoGrad,    ///< `no_grad { body }`
   Inference, ///< `inference { body }`
-  For,       ///< `for NAME in value { body }`
+  For,       ///< `for targets in value { body }`
   Def,       ///< a function (`func`)
   Train,     ///< `train { body }`
   If,        ///< `if c { } elif c { } else { }`: `branches`, `orelse`

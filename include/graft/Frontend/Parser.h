@@ -69,6 +69,8 @@ private:
   StmtPtr parseFreeze();
   StmtPtr parseBlockStmt(StmtKind kind);
   StmtPtr parseFor();
+  /// `NAME[, NAME...] in`: the variables of a for loop or comprehension.
+  bool parseLoopTargets(std::vector<std::string> &targets);
   StmtPtr parseIf();
   StmtPtr parseAssert();
   StmtPtr parseClass(Loc l, std::vector<std::string> decorators);

@@ -224,6 +224,43 @@ FailureOr<Val> Gen::len(Call &c) {
   return failure();
 }
 
+FailureOr<Val> Gen::enumerateItems(Call &c) {
+  auto items = iterate(c.get("iterable"), c.locOf("iterable"));
+  if (failed(items))
+    return failure();
+  int64_t start = 0;
+  if (c.has("start")) {
+    auto s = asInt(c.get("start"), c.locOf("start"), "start");
+    if (failed(s))
+      return failure();
+    start = *s;
+  }
+  std::vector<Val> pairs;
+  for (auto [i, item] : llvm::enumerate(*items))
+    pairs.push_back(Val::listOf(
+        {Val::number(start + static_cast<int64_t>(i), true), item}));
+  return Val::listOf(std::move(pairs));
+}
+
+Val Gen::namedParametersUnder(StringRef prefix) {
+  std::vector<Val> pairs;
+  for (ParamOp p : model.getBody().getOps<ParamOp>())
+    if (StringRef(p.getName()).starts_with(prefix))
+      pairs.push_back(
+          Val::listOf({Val::string(p.getName().drop_front(prefix.size()).str()),
+                       Val::tensor(p.getResult())}));
+  return Val::listOf(std::move(pairs));
+}
+
+FailureOr<Val> Gen::namedParameters(Call &c) {
+  if (!model) {
+    error(c.loc, "named_parameters() lists a model's parameters: call it in "
+                 "a model");
+    return failure();
+  }
+  return namedParametersUnder("");
+}
+
 FailureOr<Val> Gen::toNumber(Call &c) {
   const Val &x = c.get("x");
   bool isInt = c.name == "int";

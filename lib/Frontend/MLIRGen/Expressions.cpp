@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Gen.h"
+#include "graft/Autograd/RequiresGrad.h"
 #include "llvm/ADT/STLExtras.h"
 #include <array>
 #include <cmath>
@@ -138,14 +139,18 @@ FailureOr<Val> Gen::eval(const Expr &e) {
     auto iterable = eval(*e.rhs);
     if (failed(iterable))
       return failure();
-    if (iterable->k != Val::K::List) {
-      error(e.rhs->loc, "expected a list or range(...) to iterate over, got " +
-                            kindName(*iterable));
+    auto all = iterate(*iterable, e.rhs->loc);
+    if (failed(all))
       return failure();
-    }
     std::vector<Val> items;
-    for (const Val &item : *iterable->list) {
-      bind(e.name, item);
+    for (const Val &item : *all) {
+      if (failed(bindTargets(e.targets, item, e.loc)))
+        return failure();
+      auto keep = comprehensionKeeps(e);
+      if (failed(keep))
+        return failure();
+      if (!*keep)
+        continue;
       auto v = eval(*e.lhs);
       if (failed(v))
         return failure();
@@ -402,6 +407,12 @@ FailureOr<Val> Gen::evalMember(const Expr &e) {
     }
     if (e.name == "ndim")
       return Val::number(t.getRank(), true);
+    if (e.name == "requires_grad") {
+      // A parameter's flag, or what autograd derives for any other value.
+      if (auto p = base->t.getDefiningOp<ParamOp>())
+        return Val::boolean(!p.getFrozen());
+      return Val::boolean(RequiresGradAnalysis(model).requiresGrad(base->t));
+    }
     if (e.name == "T") {
       if (t.getRank() != 2) {
         error(e.loc, ".T expects a 2-D tensor, got " + typeStr(base->t));
@@ -605,6 +616,19 @@ FailureOr<Val> Gen::evalCall(const Expr &e) {
               return failure();
             return callFunction(*s->func, &inst.scope, *args, e.loc, &inst);
           }
+      }
+      if (callee.name == "named_parameters" || callee.name == "parameters") {
+        if (!e.args.empty()) {
+          error(e.loc, callee.name + "() takes no arguments here");
+          return failure();
+        }
+        Val pairs = namedParametersUnder(inst.prefix);
+        if (callee.name == "named_parameters")
+          return pairs;
+        std::vector<Val> params;
+        for (const Val &p : *pairs.list)
+          params.push_back((*p.list)[1]);
+        return Val::listOf(std::move(params));
       }
       if (callee.name == "requires_grad_") {
         auto args = evalArgs(e.args);

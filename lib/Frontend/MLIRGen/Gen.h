@@ -352,6 +352,14 @@ private:
   FailureOr<Val> instantiate(const Expr &e, const std::string &prefix);
   FailureOr<Val> instantiateBuiltin(StringRef type, std::vector<CallArg> &args,
                                     Loc loc, const std::string &prefix);
+  /// The items a `for` or comprehension iterates over: a list's, or a
+  /// ModuleList's modules.
+  FailureOr<std::vector<Val>> iterate(const Val &v, Loc l);
+  /// Binds the loop variables to one item (`for name, p in ...` unpacks).
+  LogicalResult bindTargets(llvm::ArrayRef<std::string> targets,
+                            const Val &item, Loc l);
+  /// Whether a comprehension keeps the item just bound (its `if`).
+  FailureOr<bool> comprehensionKeeps(const Expr &comp);
   /// `Config(n_layer=2)`: a dataclass's __init__, as a named tuple.
   FailureOr<Val> makeRecord(const RecordDecl &record, Scope *defaults,
                             const std::vector<CallArg> &args, Loc l);
@@ -432,6 +440,11 @@ private:
   // The handlers of Builtins.def (Builtins.cpp, Factories.cpp, Methods.cpp).
   FailureOr<Val> range(Call &c);
   FailureOr<Val> len(Call &c);
+  FailureOr<Val> enumerateItems(Call &c);
+  FailureOr<Val> namedParameters(Call &c);
+  /// The (name, parameter) pairs of the parameters whose state_dict name
+  /// starts with `prefix`, named without it.
+  Val namedParametersUnder(StringRef prefix);
   FailureOr<Val> toNumber(Call &c);
   /// arange, zeros, ones, full (and their _like forms), tril and triu:
   /// tensors made at compile time.
@@ -475,6 +488,8 @@ private:
   /// a parameter or buffer (Statements.cpp).
   FailureOr<Val> initialise(Call &c);
   FailureOr<Val> size(Call &c);
+  FailureOr<Val> rank(Call &c);
+  FailureOr<Val> numel(Call &c);
   FailureOr<Val> contiguous(Call &c);
   FailureOr<Val> split(Call &c);
   FailureOr<Val> chunk(Call &c);

@@ -184,6 +184,20 @@ FailureOr<Val> Gen::size(Call &c) {
   return Val::listOf(std::move(dims));
 }
 
+FailureOr<Val> Gen::rank(Call &c) {
+  auto x = input(c);
+  if (failed(x))
+    return failure();
+  return Val::number(typeOf(*x).getRank(), true);
+}
+
+FailureOr<Val> Gen::numel(Call &c) {
+  auto x = input(c);
+  if (failed(x))
+    return failure();
+  return Val::number(typeOf(*x).getNumElements(), true);
+}
+
 FailureOr<Val> Gen::contiguous(Call &c) {
   // Graft's tensors are values: every one is contiguous already.
   if (failed(input(c)))

@@ -274,16 +274,23 @@ FailureOr<Val> Gen::instantiate(const Expr &e, const std::string &pfx) {
     auto iterable = eval(*e.rhs);
     if (failed(iterable))
       return failure();
-    if (iterable->k != Val::K::List) {
-      error(e.rhs->loc, "expected a list or range(...) to iterate over");
+    auto items = iterate(*iterable, e.rhs->loc);
+    if (failed(items))
       return failure();
-    }
     auto list = std::make_shared<Instance>();
     list->prefix = pfx;
     list->typeName = "ModuleList";
-    for (auto [i, item] : llvm::enumerate(*iterable->list)) {
-      bind(e.name, item);
-      auto v = instantiate(*e.lhs, pfx + std::to_string(i) + ".");
+    for (const Val &item : *items) {
+      if (failed(bindTargets(e.targets, item, e.loc)))
+        return failure();
+      auto keep = comprehensionKeeps(e);
+      if (failed(keep))
+        return failure();
+      if (!*keep)
+        continue;
+      // ModuleList indices count the modules kept.
+      auto v = instantiate(*e.lhs,
+                           pfx + std::to_string(list->children.size()) + ".");
       if (failed(v))
         return failure();
       if (v->k != Val::K::Inst) {

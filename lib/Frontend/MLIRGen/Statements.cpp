@@ -439,28 +439,60 @@ LogicalResult Gen::genGradMode(const Stmt &s) {
   return ok;
 }
 
+FailureOr<std::vector<Val>> Gen::iterate(const Val &v, Loc l) {
+  if (v.k == Val::K::List)
+    return *v.list;
+  if (v.k == Val::K::Inst && !v.inst->children.empty()) {
+    std::vector<Val> items;
+    for (auto &c : v.inst->children) {
+      Val m;
+      m.k = Val::K::Inst;
+      m.inst = c;
+      items.push_back(m);
+    }
+    return items;
+  }
+  if (v.k != Val::K::Poison)
+    error(l, "cannot iterate over " + Twine(kindName(v)) +
+                 "; expected a list, a list of modules or range(n)");
+  return failure();
+}
+
+LogicalResult Gen::bindTargets(llvm::ArrayRef<std::string> targets,
+                               const Val &item, Loc l) {
+  if (targets.size() == 1) {
+    bind(targets.front(), item);
+    return success();
+  }
+  if (item.k != Val::K::List || item.list->size() != targets.size()) {
+    error(l, "cannot unpack " + Twine(kindName(item)) + " into " +
+                 Twine(targets.size()) + " loop variables");
+    return failure();
+  }
+  for (auto [t, v] : llvm::zip(targets, *item.list))
+    bind(t, v);
+  return success();
+}
+
+FailureOr<bool> Gen::comprehensionKeeps(const Expr &comp) {
+  if (!comp.cond)
+    return true;
+  auto c = eval(*comp.cond);
+  if (failed(c))
+    return failure();
+  return truthOf(*c, comp.cond->loc, "the condition of the comprehension");
+}
+
 LogicalResult Gen::genFor(const Stmt &s, ReturnSignal *ret) {
   auto iterable = eval(*s.value);
   if (failed(iterable))
     return failure();
-  std::vector<Val> items;
-  if (iterable->k == Val::K::List)
-    items = *iterable->list;
-  else if (iterable->k == Val::K::Inst && !iterable->inst->children.empty())
-    for (auto &c : iterable->inst->children) {
-      Val v;
-      v.k = Val::K::Inst;
-      v.inst = c;
-      items.push_back(v);
-    }
-  else {
-    error(s.value->loc, "cannot iterate over " + Twine(kindName(*iterable)) +
-                            "; expected a list, a list of modules or "
-                            "range(n)");
+  auto items = iterate(*iterable, s.value->loc);
+  if (failed(items))
     return failure();
-  }
-  for (const Val &item : items) {
-    bind(s.name, item);
+  for (const Val &item : *items) {
+    if (failed(bindTargets(s.targets, item, s.loc)))
+      return failure();
     if (failed(genBlock(s.body, ret)))
       return failure();
     if (ret && ret->returned)

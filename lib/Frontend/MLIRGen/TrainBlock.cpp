@@ -366,20 +366,31 @@ LogicalResult Gen::genTrain(const Stmt &s) {
         continue;
       }
       if (fn == "param_group") {
+        // Patterns ("*.bias"), or lists of names such as nanoGPT's
+        // [n for n, p in named_parameters() if p.dim() < 2].
         llvm::SmallVector<mlir::Attribute> patterns;
+        llvm::SmallVector<Loc> patternLocs;
         std::vector<CallArg> kw;
         for (CallArg &a : *args) {
-          if (a.keyword.empty()) {
-            auto p = asString(a.value, a.loc, "a parameter pattern");
+          if (!a.keyword.empty()) {
+            kw.push_back(a);
+            continue;
+          }
+          llvm::ArrayRef<Val> items(&a.value, 1);
+          if (a.value.k == Val::K::List)
+            items = *a.value.list;
+          for (const Val &v : items) {
+            auto p = asString(v, a.loc, "a parameter name or pattern");
             if (failed(p)) {
               ok = false;
               break;
             }
             patterns.push_back(builder.getStringAttr(*p));
-          } else {
-            kw.push_back(a);
+            patternLocs.push_back(a.loc);
           }
         }
+        if (!ok)
+          continue;
         if (patterns.empty()) {
           error(e.loc, "param_group() needs at least one parameter name "
                        "pattern, e.g. param_group(\"*.bias\", "
@@ -398,7 +409,7 @@ LogicalResult Gen::genTrain(const Stmt &s) {
           else
             llvm::consumeError(glob.takeError());
           if (!any) {
-            error((*args)[i].loc,
+            error(patternLocs[i],
                   "param_group: pattern '" + pat + "' matches no parameter");
             ok = false;
           }
