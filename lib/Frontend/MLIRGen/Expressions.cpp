@@ -136,26 +136,15 @@ FailureOr<Val> Gen::eval(const Expr &e) {
     return Val::listOf(std::move(items));
   }
   case ExprKind::ListComp: {
-    auto iterable = eval(*e.rhs);
-    if (failed(iterable))
-      return failure();
-    auto all = iterate(*iterable, e.rhs->loc);
-    if (failed(all))
-      return failure();
     std::vector<Val> items;
-    for (const Val &item : *all) {
-      if (failed(bindTargets(e.targets, item, e.loc)))
-        return failure();
-      auto keep = comprehensionKeeps(e);
-      if (failed(keep))
-        return failure();
-      if (!*keep)
-        continue;
-      auto v = eval(*e.lhs);
-      if (failed(v))
-        return failure();
-      items.push_back(std::move(*v));
-    }
+    if (failed(comprehend(e, [&]() -> LogicalResult {
+          auto v = eval(*e.lhs);
+          if (failed(v))
+            return failure();
+          items.push_back(std::move(*v));
+          return success();
+        })))
+      return failure();
     return Val::listOf(std::move(items));
   }
   }

@@ -358,8 +358,10 @@ private:
   /// Binds the loop variables to one item (`for name, p in ...` unpacks).
   LogicalResult bindTargets(llvm::ArrayRef<std::string> targets,
                             const Val &item, Loc l);
-  /// Whether a comprehension keeps the item just bound (its `if`).
-  FailureOr<bool> comprehensionKeeps(const Expr &comp);
+  /// Runs `body` once per item a comprehension keeps, with its loop
+  /// variables bound: `[... for targets in iterable if cond]`.
+  LogicalResult comprehend(const Expr &comp,
+                           llvm::function_ref<LogicalResult()> body);
   /// `Config(n_layer=2)`: a dataclass's __init__, as a named tuple.
   FailureOr<Val> makeRecord(const RecordDecl &record, Scope *defaults,
                             const std::vector<CallArg> &args, Loc l);

@@ -271,34 +271,24 @@ LogicalResult Gen::initConfig(Instance &inst, Bound &b) {
 /// instantiation with the state_dict prefix of the name.
 FailureOr<Val> Gen::instantiate(const Expr &e, const std::string &pfx) {
   if (e.kind == ExprKind::ListComp) {
-    auto iterable = eval(*e.rhs);
-    if (failed(iterable))
-      return failure();
-    auto items = iterate(*iterable, e.rhs->loc);
-    if (failed(items))
-      return failure();
     auto list = std::make_shared<Instance>();
     list->prefix = pfx;
     list->typeName = "ModuleList";
-    for (const Val &item : *items) {
-      if (failed(bindTargets(e.targets, item, e.loc)))
-        return failure();
-      auto keep = comprehensionKeeps(e);
-      if (failed(keep))
-        return failure();
-      if (!*keep)
-        continue;
-      // ModuleList indices count the modules kept.
-      auto v = instantiate(*e.lhs,
-                           pfx + std::to_string(list->children.size()) + ".");
-      if (failed(v))
-        return failure();
-      if (v->k != Val::K::Inst) {
-        error(e.lhs->loc, "a list of modules must contain module instances");
-        return failure();
-      }
-      list->children.push_back(v->inst);
-    }
+    if (failed(comprehend(e, [&]() -> LogicalResult {
+          // ModuleList indices count the modules kept.
+          auto v = instantiate(
+              *e.lhs, pfx + std::to_string(list->children.size()) + ".");
+          if (failed(v))
+            return failure();
+          if (v->k != Val::K::Inst) {
+            error(e.lhs->loc,
+                  "a list of modules must contain module instances");
+            return failure();
+          }
+          list->children.push_back(v->inst);
+          return success();
+        })))
+      return failure();
     Val r;
     r.k = Val::K::Inst;
     r.inst = list;

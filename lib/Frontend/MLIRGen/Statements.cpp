@@ -474,13 +474,32 @@ LogicalResult Gen::bindTargets(llvm::ArrayRef<std::string> targets,
   return success();
 }
 
-FailureOr<bool> Gen::comprehensionKeeps(const Expr &comp) {
-  if (!comp.cond)
-    return true;
-  auto c = eval(*comp.cond);
-  if (failed(c))
+LogicalResult Gen::comprehend(const Expr &comp,
+                              llvm::function_ref<LogicalResult()> body) {
+  auto iterable = eval(*comp.rhs);
+  if (failed(iterable))
     return failure();
-  return truthOf(*c, comp.cond->loc, "the condition of the comprehension");
+  auto items = iterate(*iterable, comp.rhs->loc);
+  if (failed(items))
+    return failure();
+  for (const Val &item : *items) {
+    if (failed(bindTargets(comp.targets, item, comp.loc)))
+      return failure();
+    if (comp.cond) {
+      auto c = eval(*comp.cond);
+      if (failed(c))
+        return failure();
+      auto keep =
+          truthOf(*c, comp.cond->loc, "the condition of the comprehension");
+      if (failed(keep))
+        return failure();
+      if (!*keep)
+        continue;
+    }
+    if (failed(body()))
+      return failure();
+  }
+  return success();
 }
 
 LogicalResult Gen::genFor(const Stmt &s, ReturnSignal *ret) {
