@@ -4,6 +4,7 @@
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/MemoryBuffer.h"
 
@@ -215,6 +216,27 @@ void Parser::parseTopLevel(Program &program) {
       program.globals.push_back(std::move(s));
     return;
   }
+  if ((isWord("import") || isWord("from")) && peekToken().kind == Tok::Ident) {
+    // A transcribed file keeps its imports: the names of torch, math and
+    // dataclasses they bind are built in. Others are an error.
+    consume();
+    StringRef module = tok.text;
+    if (module != "torch" && module != "math" && module != "dataclasses" &&
+        module != "typing" && module != "__future__") {
+      error("'" + module +
+            "' cannot be imported: torch, torch.nn (nn), "
+            "torch.nn.functional (F), torch.nn.init (init), math and "
+            "dataclasses are built in, and other model files come in with "
+            "include \"file.graft\"");
+      return;
+    }
+    while (!is(Tok::Newline) && !is(Tok::Semi) && !is(Tok::Eof))
+      consume();
+    endStatement();
+    return;
+  }
+  if (StringRef why = unsupportedStatement(); !why.empty())
+    return error("'" + tok.text + "' is not supported: " + why);
   errorExpected("'model', 'module', 'def', 'class', 'dim' or 'include' at "
                 "the top level");
 }
@@ -372,6 +394,16 @@ StmtPtr Parser::parseStatement() {
   }
   if (isWord("class") && named)
     return parseClass(loc(), {});
+  if (isWord("pass") && (next == Tok::Newline || next == Tok::Semi ||
+                         next == Tok::RBrace || next == Tok::Eof)) {
+    consume(); // Python's empty statement: nothing to do
+    endStatement();
+    return nullptr;
+  }
+  if (StringRef why = unsupportedStatement(); !why.empty()) {
+    error("'" + tok.text + "' is not supported: " + why);
+    return nullptr;
+  }
   if (isWord("dim") && named)
     return parseDim();
   if (isWord("input") && named)
@@ -399,6 +431,34 @@ StmtPtr Parser::parseStatement() {
     return nullptr;
   }
   return parseAssignOrExpr();
+}
+
+StringRef Parser::unsupportedStatement() {
+  // Python statements a traced model has no use for, with what to write.
+  // They are ordinary names elsewhere (a variable may be called `data`), so
+  // only a statement that starts with one and goes on as that statement
+  // would (not `=`, `(`, `.`) is reported.
+  Tok next = peekToken().kind;
+  if (!is(Tok::Ident) || next == Tok::Assign || next == Tok::LParen ||
+      next == Tok::Dot || next == Tok::Comma || next == Tok::LBracket)
+    return "";
+  return llvm::StringSwitch<StringRef>(tok.text)
+      .Case("while", "the model is traced once when compiling; loop a known "
+                     "number of times with 'for i in range(n) { ... }'")
+      .Cases({"break", "continue"},
+             "loops are unrolled when compiling; choose the iterations with "
+             "'if' inside the loop or a filtered comprehension")
+      .Cases({"import", "from"},
+             "imports belong at the top of the file, where those of torch, "
+             "math and dataclasses are accepted (their names are built in)")
+      .Cases({"try", "except", "raise", "finally"},
+             "a model is checked when compiling; state the condition with "
+             "'assert cond, \"message\"'")
+      .Case("with", "write 'no_grad { ... }' or 'inference { ... }' for "
+                    "torch.no_grad() and torch.inference_mode() blocks")
+      .Cases({"global", "nonlocal", "del", "yield"},
+             "it has no equivalent in a model file")
+      .Default("");
 }
 
 StmtPtr Parser::parseDecorated() {
@@ -1122,6 +1182,12 @@ ExprPtr Parser::parsePrimary() {
     consume();
     return std::make_unique<Expr>(ExprKind::None, l);
   case Tok::Ident: {
+    if (tok.text == "lambda" &&
+        (peekToken().kind == Tok::Ident || peekToken().kind == Tok::Colon)) {
+      error("'lambda' is not supported: define the function with 'def' "
+            "and pass its name");
+      return nullptr;
+    }
     auto e = std::make_unique<Expr>(ExprKind::Name, l);
     e->name = tok.text.str();
     consume();

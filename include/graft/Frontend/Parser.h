@@ -62,6 +62,9 @@ private:
   // Statements.
   StmtPtr parseStatement();
   StmtPtr parseDecorated();
+  /// Why the Python statement at the current token is not supported, with
+  /// the alternative; empty when it is not one.
+  llvm::StringRef unsupportedStatement();
   StmtPtr parseDim();
   StmtPtr parseInput();
   StmtPtr parseParamOrBuffer(StmtKind kind);
