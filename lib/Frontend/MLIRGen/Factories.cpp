@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Gen.h"
+#include "mlir/IR/Matchers.h"
 #include <cmath>
 
 using namespace graft;
@@ -130,12 +131,29 @@ FailureOr<Val> Gen::factory(Call &c) {
     int64_t rows = xt.getDimSize(xt.getRank() - 2),
             cols = xt.getDimSize(xt.getRank() - 1);
     bool lower = name == "tril";
+    auto inTriangle = [&](int64_t i) {
+      int64_t r = (i / cols) % rows, c = i % cols;
+      return lower ? c - r <= diagonal : c - r >= diagonal;
+    };
+    if (xt.getElementType().isInteger(1)) {
+      // A boolean mask (torch.ones(T, T, dtype=torch.bool).tril()): made
+      // when compiling, from a constant.
+      mlir::DenseElementsAttr bits;
+      if (!mlir::matchPattern(*x, mlir::m_Constant(&bits))) {
+        error(b->locOf("input"),
+              name + " of a computed bool tensor: build the mask from "
+                     "constants, e.g. torch.tril(torch.ones(T, T, "
+                     "dtype=torch.bool))");
+        return FailureOr<Val>(failure());
+      }
+      auto values = bits.getValues<bool>();
+      return constant(xt, [&](int64_t i) -> double {
+        return inTriangle(i) && values[bits.isSplat() ? 0 : i];
+      });
+    }
     auto mask =
         constant(RankedTensorType::get({rows, cols}, builder.getI1Type()),
-                 [&](int64_t i) -> double {
-                   int64_t r = i / cols, c = i % cols;
-                   return lower ? c - r <= diagonal : c - r >= diagonal;
-                 });
+                 [&](int64_t i) -> double { return inTriangle(i); });
     if (failed(mask))
       return FailureOr<Val>(failure());
     Value zero = scalar(0, xt.getElementType(), loc);

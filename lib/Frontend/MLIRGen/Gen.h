@@ -459,6 +459,9 @@ private:
   FailureOr<Val> dropout(Call &c);
   FailureOr<Val> linear(Call &c);
   FailureOr<Val> attention(Call &c);
+  /// scaled_dot_product_attention by PyTorch's definition, op by op: for an
+  /// attn_mask or dropout on the weights, which the fused op does not take.
+  FailureOr<Val> attentionByDefinition(Call &c, Value q, Value k, Value v);
   FailureOr<Val> conv2d(Call &c);
   template <typename OpTy> FailureOr<Val> reduce(Call &c);
   FailureOr<Val> argmax(Call &c);
