@@ -12,7 +12,7 @@
 #     mnist: pytorch/examples' MNIST Net and Adadelta step
 #       (examples/mnist.graft, batch 64) against bench/torch_mnist.py
 #     gpt: nanoGPT's model.py as the parity suite ports it
-#       (test/Library/Inputs/parity_nanogpt.graft: bias=False, tied head,
+#       (examples/nanogpt.graft: bias=False, tied head,
 #       AdamW, clipping) at n_layer 4, n_head 4, n_embd 128, block 128,
 #       batch 8, no dropout, against the same model and step in PyTorch
 #       (bench/torch_gpt.py)
@@ -43,7 +43,7 @@ case ${1:-mlp} in
   lenet) model=$root/examples/lenet.graft torch=$root/bench/torch_lenet.py ;;
   conv) model=$root/bench/conv.graft torch=$root/bench/torch_conv.py ;;
   mnist) model=$root/examples/mnist.graft torch=$root/bench/torch_mnist.py ;;
-  gpt) model=$root/test/Library/Inputs/parity_nanogpt.graft torch=$root/bench/torch_gpt.py
+  gpt) model=$root/examples/nanogpt.graft torch=$root/bench/torch_gpt.py
        dims=(--dim B=8 --dim T=128 --dim C=128 --dim H=4 --dim L=4 --dim DROPOUT=1) ;;
   *) echo "usage: bench/run.sh [mlp|lenet|conv|mnist|gpt]" >&2; exit 2 ;;
 esac

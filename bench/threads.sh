@@ -59,7 +59,7 @@ for m in "${models[@]}"; do
     lenet) args=("$root/examples/lenet.graft") n=$steps ;;
     conv) args=("$root/bench/conv.graft") n=$steps ;;
     mnist) args=("$root/examples/mnist.graft") n=$steps ;;
-    gpt) args=("$root/test/Library/Inputs/parity_nanogpt.graft" --dim B=8 --dim T=128
+    gpt) args=("$root/examples/nanogpt.graft" --dim B=8 --dim T=128
                --dim C=128 --dim H=4 --dim L=4 --dim DROPOUT=1) n=$steps ;;
     *) echo "usage: bench/threads.sh [mlp|lenet|conv|mnist|gpt|tiny ...]" >&2; exit 2 ;;
   esac

@@ -4,7 +4,7 @@ training step.
 The model is nanoGPT's model.py as the PyTorch parity suite transcribes it
 (test/golden/gen_parity_goldens.py: bias=False, the head tied to the token
 embedding, nanoGPT's explicit causal attention), the same model as
-test/Library/Inputs/parity_nanogpt.graft, here at n_layer 4, n_head 4,
+examples/nanogpt.graft, here at n_layer 4, n_head 4,
 n_embd 128, block_size 128, vocab 65, batch 8, dropout 0 (bench/run.sh
 passes the same dims to graft bench). The step is nanoGPT's and the parity
 model's train block: forward, cross-entropy, backward, clip_grad_norm_(1.0),

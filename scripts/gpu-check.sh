@@ -34,7 +34,7 @@ models=(
   test/Library/Inputs/golden_bn_cnn.graft:golden_bn_cnn
   test/Library/Inputs/golden_gpt.graft:golden_gpt
   "bench/wide_mlp.graft:wide_mlp:--dim B=600 --dim W=520"
-  "test/Library/Inputs/parity_nanogpt.graft:parity_nanogpt:--dim B=8 --dim T=128 --dim C=128 --dim H=4 --dim L=4 --dim DROPOUT=1"
+  "examples/nanogpt.graft:nanogpt:--dim B=8 --dim T=128 --dim C=128 --dim H=4 --dim L=4 --dim DROPOUT=1"
 )
 # TF32 (--allow-tf32) against f32, both CUDA, on the GPU, as above:
 # bench/wide_mlp at sizes whose big products take the 32x32, 64x64 and
@@ -44,7 +44,7 @@ tf32=(
   "bench/wide_mlp.graft:wide_mlp:--dim B=600 --dim W=520"
   "bench/wide_mlp.graft:wide_mlp:--dim B=1100 --dim W=1000"
   "bench/wide_mlp.graft:wide_mlp:--dim B=1600 --dim W=1400"
-  "test/Library/Inputs/parity_nanogpt.graft:parity_nanogpt:--dim B=8 --dim T=128 --dim C=128 --dim H=4 --dim L=4 --dim DROPOUT=1"
+  "examples/nanogpt.graft:nanogpt:--dim B=8 --dim T=128 --dim C=128 --dim H=4 --dim L=4 --dim DROPOUT=1"
 )
 # bench/wide_mlp's train step in f32 and TF32 next to PyTorch: B = W.
 wide=(1024 2048 4096)

@@ -502,8 +502,8 @@ def gpt_module(p):
 
 
 MODELS = [
-    dict(name="parity_nanogpt", model="parity_nanogpt",
-         source="test/Library/Inputs/parity_nanogpt.graft",
+    dict(name="parity_nanogpt", model="nanogpt",
+         source="examples/nanogpt.graft",
          dims=dict(exact={"DROPOUT": 1}, dropout={}),
          module=gpt_module, ranges=gpt_init_range, inputs=gpt_inputs,
          batches=GPT_BATCHES, train=gpt_train, clip=1.0,
