@@ -333,6 +333,18 @@ template <typename OpTy> FailureOr<Val> Gen::binary(Call &c) {
   return tensorResult(make<OpTy>(c.loc, c.name, {pair->first, pair->second}));
 }
 
+FailureOr<Val> Gen::compare(Call &c) {
+  auto pair = promotePair(c.get("input"), c.locOf("input"), c.get("other"),
+                          c.locOf("other"), c.name);
+  if (failed(pair))
+    return failure();
+  std::optional<ComparePredicate> predicate = symbolizeComparePredicate(c.name);
+  assert(predicate && "a compare row that is not a predicate");
+  return tensorResult(make<CompareOp>(
+      c.loc, c.name, {pair->first, pair->second},
+      {attr("predicate", ComparePredicateAttr::get(&ctx, *predicate))}));
+}
+
 FailureOr<Val> Gen::where(Call &c) {
   auto cond = asTensor(c.get("condition"), c.locOf("condition"), "condition");
   if (failed(cond))
@@ -421,82 +433,6 @@ FailureOr<Val> Gen::attention(Call &c) {
     return failure();
   return tensorResult(
       make<ScaledDotProductAttentionOp>(c.loc, c.name, {*q, *k, *v}, attrs));
-}
-
-FailureOr<Val> Gen::attentionByDefinition(Call &c, Value q, Value k, Value v) {
-  // torch.nn.functional.scaled_dot_product_attention's documented
-  // definition: the scores q @ k^T * scale, -inf where the causal or a
-  // boolean mask excludes, plus a float mask, softmax over the keys,
-  // dropout on the weights, times v. Each step is the built-in of its name.
-  auto call = [&](StringRef fn, std::vector<Val> args) -> FailureOr<Val> {
-    std::vector<CallArg> bound;
-    for (Val &a : args)
-      bound.push_back({"", c.loc, std::move(a)});
-    return callBuiltin(fn, bound, c.loc);
-  };
-  auto number = [](double x) { return Val::number(x, false); };
-  auto integer = [](int64_t x) { return Val::number(x, true); };
-  bool causal = false;
-  if (c.has("is_causal")) {
-    auto b = asBool(c.get("is_causal"), c.locOf("is_causal"), "is_causal");
-    if (failed(b))
-      return failure();
-    causal = *b;
-  }
-  if (causal && c.has("attn_mask")) {
-    error(c.locOf("attn_mask"), "_scaled_dot_product_attention: Explicit "
-                                "attn_mask should not be set when "
-                                "is_causal=True");
-    return failure();
-  }
-  llvm::ArrayRef<int64_t> qs = typeOf(q).getShape(), ks = typeOf(k).getShape();
-  if (qs.size() < 2 || ks.size() < 2) {
-    error(c.loc, "scaled_dot_product_attention expects query and key of "
-                 "rank >= 2 (..., L, E) and (..., S, E)");
-    return failure();
-  }
-  double scale = 1.0 / std::sqrt(static_cast<double>(qs.back()));
-  if (c.has("scale")) {
-    auto s = asNumber(c.get("scale"), c.locOf("scale"), "scale");
-    if (failed(s))
-      return failure();
-    scale = *s;
-  }
-  auto kt = call("transpose", {Val::tensor(k), integer(-2), integer(-1)});
-  if (failed(kt))
-    return failure();
-  auto scores = call("matmul", {Val::tensor(q), *kt});
-  if (succeeded(scores))
-    scores = call("mul", {*scores, number(scale)});
-  if (failed(scores))
-    return failure();
-  Val minusInf = number(-INFINITY);
-  if (causal) {
-    // torch.ones(L, S, dtype=torch.bool).tril(diagonal=0): where to attend.
-    auto ones = call(
-        "full", {Val::listOf({integer(qs.end()[-2]), integer(ks.end()[-2])}),
-                 Val::boolean(true)});
-    auto keep = succeeded(ones) ? call("tril", {*ones}) : ones;
-    if (succeeded(keep))
-      scores = call("where", {*keep, *scores, minusInf});
-  }
-  if (c.has("attn_mask")) {
-    auto mask = asTensor(c.get("attn_mask"), c.locOf("attn_mask"), "attn_mask");
-    if (failed(mask))
-      return failure();
-    // A boolean mask says where to attend; a float one is added.
-    scores = typeOf(*mask).getElementType().isInteger(1)
-                 ? call("where", {Val::tensor(*mask), *scores, minusInf})
-                 : call("add", {*scores, Val::tensor(*mask)});
-  }
-  if (succeeded(scores))
-    scores = call("softmax", {*scores, integer(-1)});
-  // dropout_p was checked to be a number by attention().
-  if (succeeded(scores) && c.has("dropout_p") && c.get("dropout_p").num != 0)
-    scores = call("dropout", {*scores, c.get("dropout_p")});
-  if (failed(scores))
-    return failure();
-  return call("matmul", {*scores, Val::tensor(v)});
 }
 
 FailureOr<Val> Gen::conv2d(Call &c) {

@@ -459,9 +459,26 @@ private:
   FailureOr<Val> dropout(Call &c);
   FailureOr<Val> linear(Call &c);
   FailureOr<Val> attention(Call &c);
+  /// torch.eq, ne, lt, le, gt, ge: the predicate is the name.
+  FailureOr<Val> compare(Call &c);
   /// scaled_dot_product_attention by PyTorch's definition, op by op: for an
   /// attn_mask or dropout on the weights, which the fused op does not take.
   FailureOr<Val> attentionByDefinition(Call &c, Value q, Value k, Value v);
+  // Decompositions.cpp: functions written as PyTorch defines them.
+  /// Calls the built-in `fn` with positional arguments.
+  FailureOr<Val> callNamed(StringRef fn, std::vector<Val> args, Loc l);
+  FailureOr<double> numberOr(Call &c, StringRef name, double fallback);
+  LogicalResult noInPlace(Call &c);
+  /// A loss's `reduction` ('mean' by default) of its pointwise values.
+  FailureOr<Val> reduceLoss(Call &c, Val pointwise);
+  FailureOr<Val> leakyRelu(Call &c);
+  FailureOr<Val> elu(Call &c);
+  FailureOr<Val> softplus(Call &c);
+  /// l1_loss, smooth_l1_loss, huber_loss.
+  FailureOr<Val> regressionLoss(Call &c);
+  /// binary_cross_entropy and binary_cross_entropy_with_logits.
+  FailureOr<Val> binaryCrossEntropy(Call &c);
+  FailureOr<Val> klDiv(Call &c);
   FailureOr<Val> conv2d(Call &c);
   template <typename OpTy> FailureOr<Val> reduce(Call &c);
   FailureOr<Val> argmax(Call &c);

@@ -443,9 +443,21 @@ void Gen::unknownName(Loc l, StringRef name) {
   // Did-you-mean: the closest name in scope, module or built-in.
   std::string best;
   unsigned bestDist = 3;
+  // Among names as close, the one nearest in length (a transposed "rleu"
+  // means relu, not le), then the first alphabetically: the same answer
+  // whatever the tables' order.
+  auto lengthGap = [&](StringRef c) {
+    return c.size() > name.size() ? c.size() - name.size()
+                                  : name.size() - c.size();
+  };
   auto consider = [&](StringRef candidate) {
     unsigned d = name.edit_distance(candidate, true, bestDist);
-    if (d < bestDist || (d == bestDist && best.empty() && d <= 2)) {
+    bool better =
+        d < bestDist ||
+        (d == bestDist && d <= 2 &&
+         (best.empty() || lengthGap(candidate) < lengthGap(best) ||
+          (lengthGap(candidate) == lengthGap(best) && candidate < best)));
+    if (better) {
       size_t limit =
           name.size() <= 3 ? 1 : std::max<size_t>(2, name.size() / 3);
       if (d <= limit) {
