@@ -21,6 +21,7 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/SourceMgr.h"
 
+#include "Goldens.h"
 #include "gtest/gtest.h"
 
 #include <cmath>
@@ -28,74 +29,11 @@
 using namespace mlir;
 using namespace graft;
 using namespace graft::eval;
+using namespace graft::goldens;
 
 namespace {
 
-struct Case {
-  std::string name;
-  const llvm::json::Object *json;
-};
-void PrintTo(const Case &c, std::ostream *os) { *os << c.name; }
-
-const llvm::json::Array &goldenCases() {
-  static llvm::json::Value root = [] {
-    auto buf =
-        llvm::MemoryBuffer::getFile(GRAFT_GOLDEN_DIR "/frontend_goldens.json");
-    if (!buf)
-      return llvm::json::Value(nullptr);
-    auto v = llvm::json::parse((*buf)->getBuffer());
-    if (!v) {
-      llvm::consumeError(v.takeError());
-      return llvm::json::Value(nullptr);
-    }
-    return std::move(*v);
-  }();
-  static llvm::json::Array empty;
-  const llvm::json::Object *o = root.getAsObject();
-  const llvm::json::Array *a = o ? o->getArray("cases") : nullptr;
-  return a ? *a : empty;
-}
-
-std::vector<Case> cases() {
-  std::vector<Case> out;
-  for (const llvm::json::Value &c : goldenCases())
-    out.push_back({c.getAsObject()->getString("name")->str(), c.getAsObject()});
-  return out;
-}
-
-Tensor tensorFrom(const llvm::json::Value &v) {
-  const llvm::json::Object &o = *v.getAsObject();
-  Tensor t;
-  t.dtype = DType::F64;
-  for (const llvm::json::Value &d : *o.getArray("shape"))
-    t.shape.push_back(*d.getAsInteger());
-  for (const llvm::json::Value &d : *o.getArray("data"))
-    t.data.push_back(*d.getAsNumber());
-  return t;
-}
-
-/// The max-norm relative error, at most `tol`; NaN fails.
-::testing::AssertionResult close(const Tensor &got, const Tensor &want,
-                                 double tol) {
-  if (got.shape != want.shape)
-    return ::testing::AssertionFailure()
-           << "shape " << got.typeStr() << " vs " << want.typeStr();
-  double scale = 0, worst = 0;
-  int64_t at = 0;
-  for (int64_t i = 0; i < want.numel(); ++i) {
-    scale = std::max(scale, std::fabs(want.data[i]));
-    double err = std::fabs(got.data[i] - want.data[i]);
-    if (!(err <= worst)) {
-      worst = err;
-      at = i;
-    }
-  }
-  if (worst <= tol * std::max(scale, 1e-300))
-    return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure()
-         << "element " << at << ": " << got.data[at] << " vs torch "
-         << want.data[at];
-}
+std::vector<Case> cases() { return casesOf("frontend_goldens.json"); }
 
 class FrontendGolden : public ::testing::TestWithParam<Case> {};
 
@@ -123,7 +61,7 @@ TEST_P(FrontendGolden, MatchesPyTorch) {
 
   Evaluator ev(model, Mode::Train, 0);
   for (const auto &[name, t] : *c.getObject("inputs"))
-    ev.setInput(name, tensorFrom(t));
+    ev.setInput(name, tensorFrom(t, DType::F64));
   llvm::Error err = ev.run();
   ASSERT_FALSE(bool(err)) << llvm::toString(std::move(err));
   // The composites round differently from torch's fused kernels: in f64
@@ -131,10 +69,11 @@ TEST_P(FrontendGolden, MatchesPyTorch) {
   const double tol = 1e-10;
   auto y = ev.output("y");
   ASSERT_TRUE(y);
-  EXPECT_TRUE(close(*y, tensorFrom(*c.get("y")), tol)) << "y";
+  EXPECT_TRUE(close(*y, tensorFrom(*c.get("y"), DType::F64), tol)) << "y";
   auto g = ev.gradient("x");
   ASSERT_TRUE(g);
-  EXPECT_TRUE(close(*g, tensorFrom(*c.get("grad_x")), tol)) << "dloss/dx";
+  EXPECT_TRUE(close(*g, tensorFrom(*c.get("grad_x"), DType::F64), tol))
+      << "dloss/dx";
 }
 
 INSTANTIATE_TEST_SUITE_P(Torch, FrontendGolden, ::testing::ValuesIn(cases()),

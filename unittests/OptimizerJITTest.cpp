@@ -20,8 +20,8 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 
+#include "Goldens.h"
 #include "JITBuffer.h"
-#include "OptimizerGoldens.h"
 #include "gtest/gtest.h"
 
 #include <cstring>
@@ -29,9 +29,11 @@
 
 using namespace mlir;
 using namespace graft;
-using namespace graft::optimizer_goldens;
+using namespace graft::goldens;
 
 namespace {
+
+std::vector<Case> cases() { return casesOf("optimizer_goldens.json"); }
 
 /// The cases one call of @m_train_step per step covers: accumulation
 /// splits a step into several calls of @m_forward_backward.

@@ -23,7 +23,7 @@
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
 
-#include "OptimizerGoldens.h"
+#include "Goldens.h"
 #include "gtest/gtest.h"
 
 #include <cmath>
@@ -33,9 +33,11 @@
 using namespace mlir;
 using namespace graft;
 using namespace graft::eval;
-using namespace graft::optimizer_goldens;
+using namespace graft::goldens;
 
 namespace {
+
+std::vector<Case> cases() { return casesOf("optimizer_goldens.json"); }
 
 /// Rows [begin, end) of a rank-2 tensor.
 Tensor rows(const Tensor &t, int64_t begin, int64_t end) {
@@ -348,7 +350,8 @@ TEST(OptimizerProgram, ParamPatterns) {
 /// scheduledLR against torch.optim.lr_scheduler's get_last_lr() over 13
 /// epochs of each schedule.
 TEST(LRSchedules, MatchTorch) {
-  const llvm::json::Array &schedules = goldenArray("schedules");
+  const llvm::json::Array &schedules =
+      goldenArray("optimizer_goldens.json", "schedules");
   ASSERT_GE(schedules.size(), 4u);
   for (const llvm::json::Value &v : schedules) {
     const llvm::json::Object &s = *v.getAsObject();

@@ -645,7 +645,6 @@ StmtPtr Parser::parseFor() {
   consume(); // for
   if (!parseLoopTargets(s->targets))
     return nullptr;
-  s->name = s->targets.front();
   s->value = parseExpr();
   if (!s->value || !parseBlock(s->body, "the loop body"))
     return nullptr;

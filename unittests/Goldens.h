@@ -1,15 +1,17 @@
-//===- OptimizerGoldens.h - torch.optim's numbers for the tests -*- C++ -*-===//
+//===- Goldens.h - PyTorch's numbers for the unit tests ---------*- C++ -*-===//
 //
-// Reads test/golden/optimizer_goldens.json (gen_optimizer_goldens.py): one
-// case per optimizer configuration, a small model trained by torch.optim,
-// with its inputs, losses, parameters and state after every step. Shared
-// by the evaluator's test (OptimizerTest.cpp) and the generated code's
-// (OptimizerJITTest.cpp).
+// Reads the JSON goldens of test/golden/ (written by its gen_*.py scripts
+// with Debian's PyTorch): tensors, cases, and the comparison the tests
+// share. optimizer_goldens.json: one case per optimizer configuration, a
+// small model trained by torch.optim, with its inputs, losses, parameters
+// and state after every step (OptimizerTest.cpp, OptimizerJITTest.cpp).
+// frontend_goldens.json: the front-end's decompositions
+// (FrontendGoldensTest.cpp).
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef GRAFT_UNITTESTS_OPTIMIZERGOLDENS_H
-#define GRAFT_UNITTESTS_OPTIMIZERGOLDENS_H
+#ifndef GRAFT_UNITTESTS_GOLDENS_H
+#define GRAFT_UNITTESTS_GOLDENS_H
 
 #include "graft/Evaluator/Tensor.h"
 
@@ -19,36 +21,41 @@
 #include "gtest/gtest.h"
 
 #include <cmath>
+#include <map>
 #include <ostream>
 #include <string>
 #include <vector>
 
-namespace graft::optimizer_goldens {
+namespace graft::goldens {
 
 using eval::DType;
 using eval::Tensor;
 
-inline const llvm::json::Object &goldens() {
-  static llvm::json::Value root = [] {
-    auto buf =
-        llvm::MemoryBuffer::getFile(GRAFT_GOLDEN_DIR "/optimizer_goldens.json");
-    if (!buf)
-      return llvm::json::Value(nullptr);
-    auto v = llvm::json::parse((*buf)->getBuffer());
-    if (!v) {
-      llvm::consumeError(v.takeError());
-      return llvm::json::Value(nullptr);
+/// test/golden/`file`, parsed once; empty when it is missing or broken
+/// (the tests that read it then find no cases and say so).
+inline const llvm::json::Object &goldenFile(llvm::StringRef file) {
+  static std::map<std::string, llvm::json::Value> files;
+  auto [it, inserted] = files.try_emplace(file.str(), nullptr);
+  if (inserted) {
+    auto buf = llvm::MemoryBuffer::getFile(GRAFT_GOLDEN_DIR "/" + file);
+    if (buf) {
+      auto v = llvm::json::parse((*buf)->getBuffer());
+      if (v)
+        it->second = std::move(*v);
+      else
+        llvm::consumeError(v.takeError());
     }
-    return std::move(*v);
-  }();
+  }
   static llvm::json::Object empty;
-  const llvm::json::Object *o = root.getAsObject();
+  const llvm::json::Object *o = it->second.getAsObject();
   return o ? *o : empty;
 }
 
-inline const llvm::json::Array &goldenArray(llvm::StringRef key) {
+/// The array `key` of a golden file.
+inline const llvm::json::Array &goldenArray(llvm::StringRef file,
+                                            llvm::StringRef key) {
   static llvm::json::Array empty;
-  const llvm::json::Array *a = goldens().getArray(key);
+  const llvm::json::Array *a = goldenFile(file).getArray(key);
   return a ? *a : empty;
 }
 
@@ -85,7 +92,7 @@ inline ::testing::AssertionResult close(const Tensor &got, const Tensor &want,
       at = i;
     }
   }
-  if (worst <= tol * scale)
+  if (worst <= tol * scale || worst == 0)
     return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure()
          << "element " << at << ": " << got.data[at] << " vs torch "
@@ -100,13 +107,14 @@ struct Case {
 
 inline void PrintTo(const Case &c, std::ostream *os) { *os << c.name; }
 
-inline std::vector<Case> cases() {
+/// The named cases of a golden file (its "cases" array).
+inline std::vector<Case> casesOf(llvm::StringRef file) {
   std::vector<Case> out;
-  for (const llvm::json::Value &c : goldenArray("cases"))
+  for (const llvm::json::Value &c : goldenArray(file, "cases"))
     out.push_back({c.getAsObject()->getString("name")->str(), c.getAsObject()});
   return out;
 }
 
-} // namespace graft::optimizer_goldens
+} // namespace graft::goldens
 
 #endif
