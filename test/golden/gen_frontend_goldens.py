@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Writes frontend_goldens.json: PyTorch's values and gradients for the
 functions the front-end writes as PyTorch defines them (Decompositions.cpp:
-leaky_relu, elu, softplus, the regression and binary losses, kl_div).
+leaky_relu, elu, softplus, the regression and binary losses, kl_div,
+repeat) and eye.
 
 Each case is a .graft model computing `y` from inputs, with the loss
 sum(y * w) (w a fixed random weight, 1 for scalars), and torch's y and
@@ -106,5 +107,11 @@ case("kl_div_batchmean", "F.kl_div(F.log_softmax(x, dim=-1), t, reduction='batch
 case("kl_div_log_target", "F.kl_div(x, t, reduction='sum', log_target=True)",
      lambda x, t: F.kl_div(x, t, reduction="sum", log_target=True),
      F.log_softmax(scores, dim=-1), [("t", torch.log(probs + 0.05))])
+
+# Tensor building: repeat (tiling, new leading dimensions), eye.
+r = torch.randn(2, 3, dtype=torch.float64)
+case("repeat", "x.repeat(2, 1, 2)", lambda x: x.repeat(2, 1, 2), r)
+case("eye", "x @ torch.eye(3, 4, dtype=torch.float64)",
+     lambda x: x @ torch.eye(3, 4, dtype=torch.float64), r)
 
 print(json.dumps({"torch": torch.__version__, "cases": CASES}, indent=1))

@@ -303,6 +303,45 @@ FailureOr<Val> Gen::klDiv(Call &c) {
   return reduceLoss(c, *loss);
 }
 
+FailureOr<Val> Gen::repeat(Call &c) {
+  auto xs = tensorAndSizes(c);
+  if (failed(xs))
+    return failure();
+  auto &[x, repeats] = *xs;
+  RankedTensorType type = typeOf(x);
+  int64_t rank = type.getRank(), k = static_cast<int64_t>(repeats.size());
+  if (k < rank) {
+    error(c.loc, "Number of dimensions of repeat dims can not be smaller "
+                 "than number of dimensions of tensor");
+    return failure();
+  }
+  if (llvm::any_of(repeats, [](int64_t r) { return r < 1; })) {
+    error(c.loc, "repeat: every count must be at least 1 (Graft's tensors "
+                 "have dimensions of at least 1)");
+    return failure();
+  }
+  // Each dimension d of size s (1 for the leading new ones) becomes the
+  // pair [1, s], expanded to [r, s], then merged: tiling, as torch's repeat.
+  llvm::SmallVector<int64_t> pairs, expanded, result;
+  for (int64_t i = 0; i < k; ++i) {
+    int64_t s = i < k - rank ? 1 : type.getDimSize(i - (k - rank));
+    pairs.append({1, s});
+    expanded.append({repeats[i], s});
+    result.push_back(repeats[i] * s);
+  }
+  Type elt = type.getElementType();
+  auto split = make<ReshapeOp>(c.loc, c.name, {x}, {},
+                               RankedTensorType::get(pairs, elt));
+  if (failed(split))
+    return failure();
+  auto tiled = make<BroadcastToOp>(c.loc, c.name, {*split}, {},
+                                   RankedTensorType::get(expanded, elt));
+  if (failed(tiled))
+    return failure();
+  return tensorResult(make<ReshapeOp>(c.loc, c.name, {*tiled}, {},
+                                      RankedTensorType::get(result, elt)));
+}
+
 FailureOr<Val> Gen::attentionByDefinition(Call &c, Value q, Value k, Value v) {
   // torch.nn.functional.scaled_dot_product_attention's documented
   // definition: the scores q @ k^T * scale, -inf where the causal or a

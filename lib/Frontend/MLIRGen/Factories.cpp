@@ -217,6 +217,34 @@ FailureOr<Val> Gen::factory(Call &c) {
     });
   }
 
+  if (name == "eye") {
+    // eye(n, m=n): ones on the diagonal.
+    if (failed(unexpected({"n", "m", "dtype"})))
+      return FailureOr<Val>(failure());
+    auto b = bindArgs(name, {"n", "m", "dtype"}, 1, args, loc);
+    if (failed(b))
+      return FailureOr<Val>(failure());
+    auto n = asInt(b->get("n"), b->locOf("n"), "n");
+    if (failed(n))
+      return FailureOr<Val>(failure());
+    int64_t m = *n;
+    if (b->has("m")) {
+      auto v = asInt(b->get("m"), b->locOf("m"), "m");
+      if (failed(v))
+        return FailureOr<Val>(failure());
+      m = *v;
+    }
+    if (*n < 1 || m < 1) {
+      error(loc, "eye(): sizes must be positive (Graft's tensors have "
+                 "dimensions of at least 1)");
+      return FailureOr<Val>(failure());
+    }
+    if (!elt)
+      elt = builder.getF32Type();
+    return constant(RankedTensorType::get({*n, m}, elt),
+                    [&](int64_t i) { return i / m == i % m ? 1.0 : 0.0; });
+  }
+
   // zeros, ones, full and the _like forms.
   llvm::SmallVector<int64_t> shape;
   double fill = base == "ones" ? 1.0 : 0.0;

@@ -479,6 +479,8 @@ private:
   /// binary_cross_entropy and binary_cross_entropy_with_logits.
   FailureOr<Val> binaryCrossEntropy(Call &c);
   FailureOr<Val> klDiv(Call &c);
+  /// x.repeat(r0, r1, ...): a reshape, an expand and a reshape.
+  FailureOr<Val> repeat(Call &c);
   FailureOr<Val> conv2d(Call &c);
   template <typename OpTy> FailureOr<Val> reduce(Call &c);
   FailureOr<Val> argmax(Call &c);
