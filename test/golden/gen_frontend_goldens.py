@@ -28,7 +28,8 @@ def enc(t):
 
 
 def graft_type(t):
-    return "f64[" + ", ".join(str(d) for d in t.shape) + "]"
+    dtype = "i64" if t.dtype == torch.int64 else "f64"
+    return dtype + "[" + ", ".join(str(d) for d in t.shape) + "]"
 
 
 def case(name, call, fn, x, others=()):
@@ -113,5 +114,11 @@ r = torch.randn(2, 3, dtype=torch.float64)
 case("repeat", "x.repeat(2, 1, 2)", lambda x: x.repeat(2, 1, 2), r)
 case("eye", "x @ torch.eye(3, 4, dtype=torch.float64)",
      lambda x: x @ torch.eye(3, 4, dtype=torch.float64), r)
+
+# index_select along a middle dimension, an index repeated.
+v = torch.randn(2, 4, 3, dtype=torch.float64)
+idx = torch.tensor([3, 0, 3], dtype=torch.int64)
+case("index_select", "torch.index_select(x, 1, i)",
+     lambda x, i: torch.index_select(x, 1, i), v, [("i", idx)])
 
 print(json.dumps({"torch": torch.__version__, "cases": CASES}, indent=1))

@@ -142,7 +142,7 @@ struct Stmt {
   StmtKind kind;
   Loc loc;
   std::string name;
-  std::vector<std::string> targets; ///< Assign targets (a, b = ...)
+  std::vector<std::string> targets; ///< Assign (a, b = ...), For variables
   std::vector<Loc> targetLocs;
   std::vector<std::string> patterns; ///< Freeze patterns.
   std::vector<Loc> patternLocs;

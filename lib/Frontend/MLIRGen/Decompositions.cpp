@@ -342,6 +342,69 @@ FailureOr<Val> Gen::repeat(Call &c) {
                                       RankedTensorType::get(result, elt)));
 }
 
+FailureOr<Val> Gen::indexSelect(Call &c) {
+  auto x = floatInput(c);
+  auto index = asTensor(c.get("index"), c.locOf("index"), "index");
+  if (failed(x) || failed(index))
+    return failure();
+  RankedTensorType xt = typeOf(*x), it = typeOf(*index);
+  if (it.getRank() != 1 || !mlir::isa<mlir::IntegerType>(it.getElementType())) {
+    error(c.locOf("index"), "index_select(): Index is supposed to be a "
+                            "vector of integers, got " +
+                                typeStr(*index));
+    return failure();
+  }
+  auto dim = dimArg(c, "dim", xt.getRank());
+  if (failed(dim))
+    return failure();
+  // The slices along `dim` are the rows of a table: move dim to the front,
+  // flatten the rest, look the rows up (embedding: its backward adds each
+  // row's gradient into the rows it came from, as index_select's does), and
+  // put the shape back.
+  int64_t rank = xt.getRank();
+  llvm::SmallVector<int64_t> perm = {*dim}, inverse(rank);
+  for (int64_t d = 0; d < rank; ++d)
+    if (d != *dim)
+      perm.push_back(d);
+  for (int64_t d = 0; d < rank; ++d)
+    inverse[perm[d]] = d;
+  llvm::SmallVector<int64_t> moved;
+  for (int64_t d : perm)
+    moved.push_back(xt.getDimSize(d));
+  int64_t rest = 1;
+  for (int64_t s : llvm::ArrayRef<int64_t>(moved).drop_front())
+    rest *= s;
+  Val table = Val::tensor(*x);
+  if (*dim != 0) {
+    std::vector<Val> dims;
+    for (int64_t d : perm)
+      dims.push_back(integer(d));
+    auto p = callNamed("permute", {table, Val::listOf(std::move(dims))}, c.loc);
+    if (failed(p))
+      return failure();
+    table = *p;
+  }
+  auto rows = callNamed(
+      "reshape", {table, Val::listOf({integer(moved.front()), integer(rest)})},
+      c.loc);
+  auto picked = succeeded(rows) ? callNamed("embedding",
+                                            {Val::tensor(*index), *rows}, c.loc)
+                                : rows;
+  if (failed(picked))
+    return failure();
+  std::vector<Val> shape = {integer(it.getDimSize(0))};
+  for (int64_t s : llvm::ArrayRef<int64_t>(moved).drop_front())
+    shape.push_back(integer(s));
+  auto result =
+      callNamed("reshape", {*picked, Val::listOf(std::move(shape))}, c.loc);
+  if (failed(result) || *dim == 0)
+    return result;
+  std::vector<Val> back;
+  for (int64_t d : inverse)
+    back.push_back(integer(d));
+  return callNamed("permute", {*result, Val::listOf(std::move(back))}, c.loc);
+}
+
 FailureOr<Val> Gen::attentionByDefinition(Call &c, Value q, Value k, Value v) {
   // torch.nn.functional.scaled_dot_product_attention's documented
   // definition: the scores q @ k^T * scale, -inf where the causal or a

@@ -481,6 +481,8 @@ private:
   FailureOr<Val> klDiv(Call &c);
   /// x.repeat(r0, r1, ...): a reshape, an expand and a reshape.
   FailureOr<Val> repeat(Call &c);
+  /// index_select(x, dim, index): an embedding lookup of dim's slices.
+  FailureOr<Val> indexSelect(Call &c);
   FailureOr<Val> conv2d(Call &c);
   template <typename OpTy> FailureOr<Val> reduce(Call &c);
   FailureOr<Val> argmax(Call &c);
