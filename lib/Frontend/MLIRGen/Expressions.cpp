@@ -63,8 +63,7 @@ FailureOr<Val> Gen::eval(const Expr &e) {
       r.str = e.name;
       return r;
     }
-    if (builtins().modules.count(e.name) || e.name == "Sequential" ||
-        e.name == "ModuleList") {
+    if (builtins().modules.count(e.name) || isContainerModule(e.name)) {
       Val r;
       r.k = Val::K::ModType;
       r.builtinModule = e.name;
@@ -334,8 +333,8 @@ FailureOr<Val> Gen::namespaceMember(StringRef ns, const Expr &e) {
     r.str = name == "init" ? "init" : "F";
     return r;
   }
-  if (ns == "nn" && (builtins().modules.count(name) || name == "Sequential" ||
-                     name == "ModuleList")) {
+  if (ns == "nn" &&
+      (builtins().modules.count(name) || isContainerModule(name))) {
     r.k = Val::K::ModType;
     r.builtinModule = name.str();
     r.str = name.str();

@@ -152,6 +152,12 @@ inline FailureOr<Val> tensorResult(FailureOr<Value> r) {
   return Val::tensor(*r);
 }
 
+/// torch.nn's containers, built by instantiate() rather than a Modules.def
+/// row: Sequential, ModuleList, ModuleDict.
+inline bool isContainerModule(StringRef name) {
+  return name == "Sequential" || name == "ModuleList" || name == "ModuleDict";
+}
+
 inline StringRef kindName(const Val &v) {
   switch (v.k) {
   case Val::K::None:
@@ -362,6 +368,7 @@ private:
   /// variables bound: `[... for targets in iterable if cond]`.
   LogicalResult comprehend(const Expr &comp,
                            llvm::function_ref<LogicalResult()> body);
+  FailureOr<Val> instantiateModuleDict(const Expr &e, const std::string &pfx);
   /// `Config(n_layer=2)`: a dataclass's __init__, as a named tuple.
   FailureOr<Val> makeRecord(const RecordDecl &record, Scope *defaults,
                             const std::vector<CallArg> &args, Loc l);

@@ -475,7 +475,7 @@ void Gen::unknownName(Loc l, StringRef name) {
     consider(kv.getKey());
   for (auto &kv : builtins().modules)
     consider(kv.getKey());
-  for (StringRef container : {"Sequential", "ModuleList"})
+  for (StringRef container : {"Sequential", "ModuleList", "ModuleDict"})
     consider(container);
   if (!best.empty())
     hint("did you mean '" + best + "'?");

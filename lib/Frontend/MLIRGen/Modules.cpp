@@ -267,6 +267,39 @@ LogicalResult Gen::initConfig(Instance &inst, Bound &b) {
   return success();
 }
 
+/// nn.ModuleDict(dict(wte=nn.Embedding(...), h=nn.ModuleList(...))), as
+/// nanoGPT's GPT.__init__ writes it: each module named by its key, read as
+/// an attribute (transformer.wte).
+FailureOr<Val> Gen::instantiateModuleDict(const Expr &e,
+                                          const std::string &pfx) {
+  const Expr *dict = e.args.size() == 1 ? e.args[0].value.get() : nullptr;
+  if (!dict || dict->kind != ExprKind::Call ||
+      dict->lhs->kind != ExprKind::Name || dict->lhs->name != "dict" ||
+      llvm::any_of(dict->args,
+                   [](const Arg &a) { return a.keyword.empty(); })) {
+    error(e.loc, "ModuleDict takes dict(name=module, ...) (Graft has no dict "
+                 "literals)");
+    return failure();
+  }
+  auto inst = std::make_shared<Instance>();
+  inst->prefix = pfx;
+  inst->typeName = "ModuleDict";
+  for (const Arg &a : dict->args) {
+    auto v = instantiate(*a.value, pfx + a.keyword + ".");
+    if (failed(v))
+      return failure();
+    if (v->k != Val::K::Inst) {
+      error(a.loc, "ModuleDict takes module instances, got " + kindName(*v));
+      return failure();
+    }
+    inst->scope.vars[a.keyword] = *v;
+  }
+  Val r;
+  r.k = Val::K::Inst;
+  r.inst = inst;
+  return r;
+}
+
 /// `name = Module(args)` and `name = [Module(args) for i in range(n)]`:
 /// instantiation with the state_dict prefix of the name.
 FailureOr<Val> Gen::instantiate(const Expr &e, const std::string &pfx) {
@@ -343,6 +376,12 @@ FailureOr<Val> Gen::instantiate(const Expr &e, const std::string &pfx) {
     return eval(e);
   }
   if (modules.count(typeName) || isBuiltinModule) {
+    // nn.ModuleList([Block(c) for _ in range(n)]): the comprehension's list.
+    if (typeName == "ModuleList" && e.args.size() == 1 &&
+        e.args[0].value->kind == ExprKind::ListComp)
+      return instantiate(*e.args[0].value, pfx);
+    if (typeName == "ModuleDict")
+      return instantiateModuleDict(e, pfx);
     if (typeName == "Sequential" || typeName == "ModuleList") {
       auto seq = std::make_shared<Instance>();
       seq->prefix = pfx;
