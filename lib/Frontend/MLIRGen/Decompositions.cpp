@@ -1,8 +1,9 @@
 //===- Decompositions.cpp - Functions written as PyTorch defines them -----===//
 //
 // Built-ins whose PyTorch definition is a formula over other built-ins:
-// leaky_relu, elu, softplus, the regression and binary losses, kl_div, and
-// scaled_dot_product_attention with a mask or dropout. Each is built from
+// leaky_relu, elu, softplus, the regression and binary losses, kl_div,
+// repeat, index_select, and scaled_dot_product_attention with a mask or
+// dropout. Each is built from
 // the language's own functions (callNamed), so its gradient is derived from
 // theirs and every target lowers it. Branches that a `where` does not
 // select are kept finite (exp of a clamped argument), so that their zero
