@@ -691,18 +691,11 @@ template <typename OpTy> FailureOr<Val> Gen::criterion(Call &c) {
     return failure();
   llvm::SmallVector<NamedAttribute> attrs;
   if (c.has("reduction")) {
-    auto r = asString(c.get("reduction"), c.locOf("reduction"), "reduction");
+    auto r = reductionArg(c);
     if (failed(r))
       return failure();
-    auto red = symbolizeReduction(*r);
-    if (!red) {
-      error(c.locOf("reduction"),
-            "'" + *r +
-                "' is not a valid value for reduction; expected "
-                "'none', 'mean' or 'sum'");
-      return failure();
-    }
-    attrs.push_back(attr("reduction", ReductionAttr::get(&ctx, *red)));
+    attrs.push_back(
+        attr("reduction", ReductionAttr::get(&ctx, *symbolizeReduction(*r))));
   }
   if (failed(optionalAttr(c, "ignore_index", AttrKind::I64, attrs)) ||
       failed(optionalAttr(c, "label_smoothing", AttrKind::F64, attrs)))

@@ -118,32 +118,37 @@ FailureOr<Val> Gen::softplus(Call &c) {
   return callNamed("where", {*linear, xv, *soft}, c.loc);
 }
 
-FailureOr<Val> Gen::reduceLoss(Call &c, Val pointwise) {
-  std::string reduction = "mean";
-  if (c.has("reduction")) {
-    auto r = asString(c.get("reduction"), c.locOf("reduction"), "reduction");
-    if (failed(r))
-      return failure();
-    reduction = *r;
-  }
-  if (reduction == "none")
-    return pointwise;
-  if (reduction == "mean" || reduction == "sum")
-    return callNamed(reduction, {pointwise}, c.loc);
-  if (reduction == "batchmean" && c.name == "kl_div") {
-    // The sum divided by the batch size (the first dimension).
-    RankedTensorType t = typeOf(pointwise.t);
-    auto sum = callNamed("sum", {pointwise}, c.loc);
-    if (failed(sum))
-      return failure();
-    return callNamed("div", {*sum, number(t.getRank() ? t.getDimSize(0) : 1)},
-                     c.loc);
-  }
+FailureOr<std::string> Gen::reductionArg(Call &c, bool batchmean) {
+  if (!c.has("reduction"))
+    return std::string("mean");
+  auto r = asString(c.get("reduction"), c.locOf("reduction"), "reduction");
+  if (failed(r))
+    return failure();
+  if (*r == "none" || *r == "mean" || *r == "sum" ||
+      (batchmean && *r == "batchmean"))
+    return r;
   error(c.locOf("reduction"),
-        "'" + reduction + "' is not a valid value for reduction; expected " +
-            (c.name == "kl_div" ? "'none', 'batchmean', 'sum' or 'mean'"
-                                : "'none', 'mean' or 'sum'"));
+        "'" + *r + "' is not a valid value for reduction; expected " +
+            (batchmean ? "'none', 'batchmean', 'sum' or 'mean'"
+                       : "'none', 'mean' or 'sum'"));
   return failure();
+}
+
+FailureOr<Val> Gen::reduceLoss(Call &c, Val pointwise) {
+  auto reduction = reductionArg(c, /*batchmean=*/c.name == "kl_div");
+  if (failed(reduction))
+    return failure();
+  if (*reduction == "none")
+    return pointwise;
+  if (*reduction == "mean" || *reduction == "sum")
+    return callNamed(*reduction, {pointwise}, c.loc);
+  // batchmean: the sum divided by the batch size (the first dimension).
+  RankedTensorType t = typeOf(pointwise.t);
+  auto sum = callNamed("sum", {pointwise}, c.loc);
+  if (failed(sum))
+    return failure();
+  return callNamed("div", {*sum, number(t.getRank() ? t.getDimSize(0) : 1)},
+                   c.loc);
 }
 
 FailureOr<Val> Gen::regressionLoss(Call &c) {

@@ -478,6 +478,10 @@ private:
   LogicalResult noInPlace(Call &c);
   /// A loss's `reduction` ('mean' by default) of its pointwise values.
   FailureOr<Val> reduceLoss(Call &c, Val pointwise);
+  /// A loss's `reduction` argument ('mean' when absent): 'none', 'mean',
+  /// 'sum', and with `batchmean` also 'batchmean' (kl_div); any other value
+  /// is an error in PyTorch's words.
+  FailureOr<std::string> reductionArg(Call &c, bool batchmean = false);
   FailureOr<Val> leakyRelu(Call &c);
   FailureOr<Val> elu(Call &c);
   FailureOr<Val> softplus(Call &c);
