@@ -1,14 +1,16 @@
 #!/usr/bin/python3
 """Writes frontend_goldens.json: PyTorch's values and gradients for the
-functions the front-end writes as PyTorch defines them (Decompositions.cpp:
-leaky_relu, elu, softplus, the regression and binary losses, kl_div,
-repeat) and eye.
+functions and modules the front-end writes as PyTorch defines them
+(Decompositions.cpp: leaky_relu, elu, softplus, the regression and binary
+losses, kl_div, repeat; Layers.cpp: group_norm, conv1d, conv_transpose2d,
+adaptive_avg_pool2d, interpolate; the loss modules) and eye.
 
-Each case is a .graft model computing `y` from inputs, with the loss
-sum(y * w) (w a fixed random weight, 1 for scalars), and torch's y and
-d loss / dx in float64. unittests/FrontendGoldensTest.cpp compiles each
+Each case is a .graft model computing `y` from inputs (and the parameters
+of the modules it declares), with the loss sum(y * w) (w a fixed random
+weight, 1 for scalars), and torch's y, d loss / dx and d loss / d
+parameter in float64. unittests/FrontendGoldensTest.cpp compiles each
 source with the front-end, derives the backward pass, runs the evaluator
-and compares.
+with the same parameters and compares.
 
 Run with Debian's PyTorch:
     /usr/bin/python3 test/golden/gen_frontend_goldens.py > test/golden/frontend_goldens.json
@@ -27,34 +29,58 @@ def enc(t):
             "data": [float(f"{v:.17g}") for v in t.detach().reshape(-1).tolist()]}
 
 
-def graft_type(t):
-    dtype = "i64" if t.dtype == torch.int64 else "f64"
+def graft_type(t, f="f64"):
+    dtype = "i64" if t.dtype == torch.int64 else f
     return dtype + "[" + ", ".join(str(d) for d in t.shape) + "]"
 
 
-def case(name, call, fn, x, others=()):
+def case(name, call, fn, x, others=(), decls=(), module=None):
     """call: the Graft expression of y; fn(x, *others) torch's. others:
-    (name, tensor) pairs, inputs without gradient."""
+    (name, tensor) pairs, inputs without gradient. decls: lines declaring
+    the modules `call` uses; module: the torch module (in float64) whose
+    parameters they are, by state_dict name."""
     x = x.clone().double().requires_grad_(True)
     y = fn(x, *[t for _, t in others])
+    # Beside a module's float32 parameters, float inputs are float32 too
+    # (the test computes in float64 throughout).
+    f = "f64" if module is None else "f32"
     w = torch.rand(y.shape, dtype=torch.float64) + 0.5 if y.dim() else \
         torch.ones((), dtype=torch.float64)
     (y * w).sum().backward()
-    lines = [f"  input x: {graft_type(x)} requires_grad"]
+    lines = [f"  input x: {graft_type(x, f)} requires_grad"]
+    lines += ["  " + d for d in decls]
     inputs = {"x": enc(x)}
     for n, t in others:
-        lines.append(f"  input {n}: {graft_type(t)}")
+        lines.append(f"  input {n}: {graft_type(t, f)}")
         inputs[n] = enc(t)
     loss = "y.sum()"
     if y.dim():
-        lines.append(f"  input w: {graft_type(w)}")
+        lines.append(f"  input w: {graft_type(w, f)}")
         inputs["w"] = enc(w)
         loss = "(y * w).sum()"
     source = ("model m {\n" + "\n".join(lines) + f"\n  y = {call}\n"
               "  output y\n  train {\n    loss = " + loss +
               "\n    optimizer = SGD(lr=0.1)\n  }\n}\n")
-    CASES.append({"name": name, "source": source, "inputs": inputs,
-                  "y": enc(y), "grad_x": enc(x.grad)})
+    c = {"name": name, "source": source, "inputs": inputs,
+         "y": enc(y), "grad_x": enc(x.grad)}
+    if module is not None:
+        c["params"] = {"m." + n: enc(p) for n, p in module.named_parameters()}
+        c["grad_params"] = {"m." + n: enc(p.grad)
+                            for n, p in module.named_parameters()}
+    CASES.append(c)
+
+
+def layer(name, decl, call, module, x, others=(), fn=None):
+    """A case of one module `m` (decl: its Graft declaration), its
+    parameters drawn from a normal distribution in float64. fn(m, x,
+    *others): torch's y, m(x, *others) by default."""
+    module = module.double()
+    with torch.no_grad():
+        for p in module.parameters():
+            p.copy_(torch.randn(p.shape, dtype=torch.float64))
+    fn = fn or (lambda m, x, *o: m(x, *o))
+    case(name, call, lambda x, *o: fn(module, x, *o), x, others,
+         decls=[f"m = {decl}"], module=module)
 
 
 # Activations, at 0, both sides, and where an unselected branch would
@@ -120,5 +146,82 @@ v = torch.randn(2, 4, 3, dtype=torch.float64)
 idx = torch.tensor([3, 0, 3], dtype=torch.int64)
 case("index_select", "torch.index_select(x, 1, i)",
      lambda x, i: torch.index_select(x, 1, i), v, [("i", idx)])
+
+# Layers (Layers.cpp), with their parameters.
+nn = torch.nn
+layer("group_norm", "nn.GroupNorm(2, 6)", "m(x)", nn.GroupNorm(2, 6),
+      torch.randn(2, 6, 3, 4))
+case("group_norm_functional", "F.group_norm(x, 3, eps=0.01)",
+     lambda x: F.group_norm(x, 3, eps=0.01), torch.randn(2, 6, 5))
+layer("conv1d", "nn.Conv1d(3, 4, 3, stride=2, padding=1)", "m(x)",
+      nn.Conv1d(3, 4, 3, stride=2, padding=1), torch.randn(2, 3, 9))
+layer("conv1d_grouped_unbatched",
+      "nn.Conv1d(4, 6, 2, dilation=2, groups=2, bias=False)", "m(x)",
+      nn.Conv1d(4, 6, 2, dilation=2, groups=2, bias=False),
+      torch.randn(4, 10))
+layer("conv_transpose2d",
+      "nn.ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1, groups=2)",
+      "m(x)", nn.ConvTranspose2d(4, 6, 3, stride=2, padding=1,
+                                 output_padding=1, groups=2),
+      torch.randn(2, 4, 3, 5))
+layer("conv_transpose2d_unbatched",
+      "nn.ConvTranspose2d(3, 2, (2, 3), stride=(1, 3), padding=(0, 2), dilation=(2, 1))",
+      "m(x)", nn.ConvTranspose2d(3, 2, (2, 3), stride=(1, 3), padding=(0, 2),
+                                 dilation=(2, 1)),
+      torch.randn(3, 4, 4))
+# Padding beyond the kernel's reach: the stuffed input is cropped.
+layer("conv_transpose2d_cropped",
+      "nn.ConvTranspose2d(2, 2, 1, stride=2, padding=1, output_padding=1)",
+      "m(x)", nn.ConvTranspose2d(2, 2, 1, stride=2, padding=1,
+                                 output_padding=1),
+      torch.randn(1, 2, 4, 4))
+layer("adaptive_avg_pool2d_tiles", "nn.AdaptiveAvgPool2d((2, 3))", "m(x)",
+      nn.AdaptiveAvgPool2d((2, 3)), torch.randn(2, 3, 4, 6))
+case("adaptive_avg_pool2d_overlapping",
+     "F.adaptive_avg_pool2d(x, (3, None))",
+     lambda x: F.adaptive_avg_pool2d(x, (3, None)), torch.randn(2, 2, 5, 7))
+case("adaptive_avg_pool2d_unbatched", "F.adaptive_avg_pool2d(x, (4, 3))",
+     lambda x: F.adaptive_avg_pool2d(x, (4, 3)), torch.randn(2, 7, 5))
+img = torch.randn(2, 3, 5, 4)
+layer("upsample_nearest", "nn.Upsample(scale_factor=2)", "m(x)",
+      nn.Upsample(scale_factor=2), img)
+case("interpolate_nearest_size", "F.interpolate(x, size=(7, 9))",
+     lambda x: F.interpolate(x, size=(7, 9)), img)
+case("interpolate_nearest_fraction", "F.interpolate(x, scale_factor=1.5)",
+     lambda x: F.interpolate(x, scale_factor=1.5), img)
+case("interpolate_nearest_exact",
+     "F.interpolate(x, size=(3, 7), mode='nearest-exact')",
+     lambda x: F.interpolate(x, size=(3, 7), mode="nearest-exact"), img)
+layer("upsample_bilinear",
+      "nn.Upsample(scale_factor=2, mode='bilinear', align_corners=False)",
+      "m(x)", nn.Upsample(scale_factor=2, mode="bilinear",
+                          align_corners=False), img)
+case("interpolate_bilinear_align_corners",
+     "F.interpolate(x, size=(8, 3), mode='bilinear', align_corners=True)",
+     lambda x: F.interpolate(x, size=(8, 3), mode="bilinear",
+                             align_corners=True), img)
+case("interpolate_bilinear_fraction",
+     "F.interpolate(x, scale_factor=(0.6, 1.7), mode='bilinear')",
+     lambda x: F.interpolate(x, scale_factor=(0.6, 1.7), mode="bilinear"), img)
+case("interpolate_linear",
+     "F.interpolate(x, scale_factor=2.5, mode='linear', recompute_scale_factor=True)",
+     lambda x: F.interpolate(x, scale_factor=2.5, mode="linear",
+                             recompute_scale_factor=True), torch.randn(2, 3, 6))
+case("interpolate_area", "F.interpolate(x, size=(3, 3), mode='area')",
+     lambda x: F.interpolate(x, size=(3, 3), mode="area"), img)
+
+# Loss modules: m(input, target).
+scores = torch.randn(4, 5, dtype=torch.float64)
+classes = torch.tensor([1, 0, 4, 2])
+layer("cross_entropy_loss_module", "nn.CrossEntropyLoss(label_smoothing=0.1)",
+      "m(x, t)", nn.CrossEntropyLoss(label_smoothing=0.1), scores,
+      [("t", classes)])
+layer("smooth_l1_loss_module", "nn.SmoothL1Loss(reduction='sum', beta=0.5)",
+      "m(x, t)", nn.SmoothL1Loss(reduction="sum", beta=0.5), scores,
+      [("t", torch.randn(4, 5, dtype=torch.float64))])
+layer("kl_div_loss_module", "nn.KLDivLoss(reduction='batchmean')",
+      "m(F.log_softmax(x, dim=1), t)", nn.KLDivLoss(reduction="batchmean"),
+      scores, [("t", torch.softmax(torch.randn(4, 5, dtype=torch.float64), 1))],
+      fn=lambda m, x, t: m(F.log_softmax(x, dim=1), t))
 
 print(json.dumps({"torch": torch.__version__, "cases": CASES}, indent=1))

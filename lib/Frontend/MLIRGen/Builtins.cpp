@@ -76,10 +76,11 @@ const BuiltinTables &Gen::builtins() {
   GRAFT_FUNCTION(NAME, HANDLER, REQUIRED, PARAMS)                              \
   GRAFT_METHOD(NAME, HANDLER, REQUIRED, PARAMS)
 #include "Builtins.def"
-#define GRAFT_MODULE(NAME, INIT, FORWARD, RANKS, REQUIRED, PARAMS)             \
+#define GRAFT_MODULE(NAME, INIT, FORWARD, INPUTS, RANKS, REQUIRED, PARAMS)     \
   t.modules.try_emplace(                                                       \
       NAME,                                                                    \
-      BuiltinModule{&Gen::INIT, FORWARD, {}, moduleParams(PARAMS), REQUIRED}); \
+      BuiltinModule{                                                           \
+          &Gen::INIT, FORWARD, INPUTS, {}, moduleParams(PARAMS), REQUIRED});   \
   for (StringRef r : words(RANKS))                                             \
     t.modules[NAME].ranks.push_back(std::stoll(r.str()));
 #include "Modules.def"
@@ -98,6 +99,7 @@ const BuiltinTables &Gen::builtins() {
         t.modules.try_emplace(row.moduleName,
                               BuiltinModule{&Gen::initConfig,
                                             row.torchName,
+                                            1,
                                             {},
                                             moduleParams("inplace=False"),
                                             0});

@@ -13,12 +13,60 @@
 using namespace graft;
 using namespace graft::frontend;
 
+/// A constant of `type` with `v` everywhere: a splat, one value in the IR
+/// whatever the size.
+Val Gen::splatConstant(RankedTensorType type, double v, Loc loc) {
+  Type elt = type.getElementType();
+  mlir::Attribute element;
+  if (auto f = mlir::dyn_cast<mlir::FloatType>(elt))
+    element = builder.getFloatAttr(f, v);
+  else if (elt.isInteger(1))
+    element = builder.getBoolAttr(v != 0);
+  else
+    element = builder.getIntegerAttr(elt, static_cast<int64_t>(v));
+  return Val::tensor(ConstantOp::create(
+      builder, L(loc), mlir::DenseElementsAttr::get(type, element)));
+}
+
+/// A constant of `type` whose element i is value(i). Constants are written
+/// into the IR: at most 2^24 elements.
+FailureOr<Val> Gen::constantOf(RankedTensorType type,
+                               llvm::function_ref<double(int64_t)> value,
+                               Loc loc, const Twine &what) {
+  constexpr int64_t maxElements = int64_t(1) << 24;
+  Type elt = type.getElementType();
+  int64_t n = type.getNumElements();
+  if (n > maxElements) {
+    error(loc, what + " would make a constant of " + Twine(n) +
+                   " elements (at most 2^24 are written into the model)");
+    return failure();
+  }
+  mlir::DenseElementsAttr attr;
+  if (auto f = mlir::dyn_cast<mlir::FloatType>(elt)) {
+    std::vector<llvm::APFloat> values;
+    for (int64_t i = 0; i < n; ++i) {
+      llvm::APFloat a(value(i));
+      bool lost;
+      a.convert(f.getFloatSemantics(), llvm::APFloat::rmNearestTiesToEven,
+                &lost);
+      values.push_back(a);
+    }
+    attr = mlir::DenseElementsAttr::get(type, values);
+  } else {
+    std::vector<llvm::APInt> values;
+    for (int64_t i = 0; i < n; ++i)
+      values.push_back(llvm::APInt(elt.getIntOrFloatBitWidth(),
+                                   static_cast<int64_t>(value(i)),
+                                   /*isSigned=*/true, /*implicitTrunc=*/true));
+    attr = mlir::DenseElementsAttr::get(type, values);
+  }
+  return Val::tensor(ConstantOp::create(builder, L(loc), attr));
+}
+
 FailureOr<Val> Gen::factory(Call &c) {
   StringRef name = c.name;
   std::vector<CallArg> &args = c.args;
   Loc loc = c.loc;
-  // Constants are written into the IR: at most 2^24 elements.
-  constexpr int64_t maxElements = int64_t(1) << 24;
   auto dtypeOf = [&](CallArg &a, Type &elt) -> LogicalResult {
     auto s = asString(a.value, a.loc, "dtype");
     if (failed(s))
@@ -31,51 +79,12 @@ FailureOr<Val> Gen::factory(Call &c) {
     }
     return success();
   };
-  // A constant of `type` with `v` everywhere: a splat, one value in the IR
-  // whatever the size.
-  auto splat = [&](RankedTensorType type, double v) -> Val {
-    Type elt = type.getElementType();
-    mlir::Attribute element;
-    if (auto f = mlir::dyn_cast<mlir::FloatType>(elt))
-      element = builder.getFloatAttr(f, v);
-    else if (elt.isInteger(1))
-      element = builder.getBoolAttr(v != 0);
-    else
-      element = builder.getIntegerAttr(elt, static_cast<int64_t>(v));
-    return Val::tensor(ConstantOp::create(
-        builder, L(loc), mlir::DenseElementsAttr::get(type, element)));
+  auto splat = [&](RankedTensorType type, double v) {
+    return splatConstant(type, v, loc);
   };
-  // A constant of `type` whose element i is value(i).
-  auto constant =
-      [&](RankedTensorType type,
-          llvm::function_ref<double(int64_t)> value) -> FailureOr<Val> {
-    Type elt = type.getElementType();
-    int64_t n = type.getNumElements();
-    if (n > maxElements) {
-      error(loc, name + "() would make a constant of " + Twine(n) +
-                     " elements (at most 2^24 are written into the model)");
-      return failure();
-    }
-    mlir::DenseElementsAttr attr;
-    if (auto f = mlir::dyn_cast<mlir::FloatType>(elt)) {
-      std::vector<llvm::APFloat> values;
-      for (int64_t i = 0; i < n; ++i) {
-        llvm::APFloat a(value(i));
-        bool lost;
-        a.convert(f.getFloatSemantics(), llvm::APFloat::rmNearestTiesToEven,
-                  &lost);
-        values.push_back(a);
-      }
-      attr = mlir::DenseElementsAttr::get(type, values);
-    } else {
-      std::vector<llvm::APInt> values;
-      for (int64_t i = 0; i < n; ++i)
-        values.push_back(llvm::APInt(
-            elt.getIntOrFloatBitWidth(), static_cast<int64_t>(value(i)),
-            /*isSigned=*/true, /*implicitTrunc=*/true));
-      attr = mlir::DenseElementsAttr::get(type, values);
-    }
-    return Val::tensor(ConstantOp::create(builder, L(loc), attr));
+  auto constant = [&](RankedTensorType type,
+                      llvm::function_ref<double(int64_t)> value) {
+    return constantOf(type, value, loc, name + "()");
   };
 
   // The positional arguments and the keywords, split.

@@ -300,6 +300,7 @@ struct ModuleParam {
 struct BuiltinModule {
   LogicalResult (Gen::*init)(Instance &, Bound &);
   StringRef forward; ///< The built-in function an instance applies.
+  int inputs;        ///< Its leading arguments that a call gives.
   llvm::SmallVector<int64_t> ranks; ///< Input ranks accepted; empty: any.
   llvm::SmallVector<ModuleParam> params;
   int required;
@@ -311,7 +312,11 @@ struct BuiltinTables {
   llvm::StringMap<BuiltinModule> modules;
 };
 
+class Composer;
+
 class Gen {
+  friend class Composer;
+
 public:
   Gen(mlir::MLIRContext &ctx, Diagnostics &diags, const GenOptions &options)
       : ctx(ctx), builder(&ctx), diags(diags), options(options) {}
@@ -385,8 +390,9 @@ private:
   // The INIT handlers of Modules.def: `b` holds the constructor's arguments
   // with the row's defaults filled in.
   LogicalResult initLinear(Instance &inst, Bound &b);
-  LogicalResult initConv2d(Instance &inst, Bound &b);
+  LogicalResult initConv(Instance &inst, Bound &b);
   LogicalResult initLayerNorm(Instance &inst, Bound &b);
+  LogicalResult initGroupNorm(Instance &inst, Bound &b);
   LogicalResult initBatchNorm(Instance &inst, Bound &b);
   LogicalResult initEmbedding(Instance &inst, Bound &b);
   /// A module with no state: its arguments become its attributes.
@@ -434,6 +440,10 @@ private:
                                                   StringRef what);
   FailureOr<int64_t> normDim(int64_t dim, int64_t rank, Loc l);
   Value scalar(double v, Type elt, Loc l);
+  Val splatConstant(RankedTensorType type, double v, Loc loc);
+  FailureOr<Val> constantOf(RankedTensorType type,
+                            llvm::function_ref<double(int64_t)> value, Loc loc,
+                            const Twine &what);
   /// The element type a dtype name stands for ("f32", "float32", "long",
   /// ...), or null.
   Type elementTypeNamed(StringRef name);
@@ -495,6 +505,15 @@ private:
   /// index_select(x, dim, index): an embedding lookup of dim's slices.
   FailureOr<Val> indexSelect(Call &c);
   FailureOr<Val> conv2d(Call &c);
+  // Layers.cpp: layers written over the built-ins.
+  FailureOr<llvm::SmallVector<int64_t>> geometryArg(Call &c, StringRef key,
+                                                    size_t n, int64_t fallback,
+                                                    int64_t least);
+  FailureOr<Val> groupNorm(Call &c);
+  FailureOr<Val> conv1d(Call &c);
+  FailureOr<Val> convTranspose2d(Call &c);
+  FailureOr<Val> adaptiveAvgPool2d(Call &c);
+  FailureOr<Val> interpolate(Call &c);
   template <typename OpTy> FailureOr<Val> reduce(Call &c);
   FailureOr<Val> argmax(Call &c);
   /// torch.max(x), torch.max(x, dim) (values and indices), and Python's

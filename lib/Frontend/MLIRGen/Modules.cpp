@@ -105,7 +105,7 @@ FailureOr<int64_t> Gen::positiveInt(const Instance &inst, const Bound &b,
   return failure();
 }
 
-/// PyTorch's reset_parameters() for Linear and Conv2d:
+/// PyTorch's reset_parameters() for Linear and the convolutions:
 /// kaiming_uniform(a=sqrt(5)) for the weight, uniform(+-1/sqrt(fan_in)) for
 /// the bias.
 static InitAttr kaimingWeight(mlir::Builder &b) {
@@ -141,21 +141,38 @@ LogicalResult Gen::initLinear(Instance &inst, Bound &b) {
   return success();
 }
 
-LogicalResult Gen::initConv2d(Instance &inst, Bound &b) {
+/// Conv1d, Conv2d and ConvTranspose2d: the weight (out, in / groups, *k),
+/// transposed (in, out / groups, *k), with _ConvNd.reset_parameters' init,
+/// whose fan-in is the weight's (dimension 1 times the kernel).
+LogicalResult Gen::initConv(Instance &inst, Bound &b) {
+  StringRef type = inst.typeName;
+  bool transposed = type.starts_with("ConvTranspose");
+  size_t spatial = type.ends_with("1d") ? 1 : 2;
   auto in = positiveInt(inst, b, "in_channels");
   auto out = positiveInt(inst, b, "out_channels");
   auto groups = positiveInt(inst, b, "groups");
   auto bias = asBool(b.get("bias"), b.locOf("bias"), "bias");
   auto kernel =
       asIntList(b.get("kernel_size"), b.locOf("kernel_size"), "kernel_size");
+  auto mode =
+      asString(b.get("padding_mode"), b.locOf("padding_mode"), "padding_mode");
   if (failed(in) || failed(out) || failed(groups) || failed(bias) ||
-      failed(kernel))
+      failed(kernel) || failed(mode))
     return failure();
+  if (*mode != "zeros") {
+    error(b.locOf("padding_mode"), type + ": padding_mode '" + *mode +
+                                       "' is not supported; Graft pads "
+                                       "with zeros");
+    return failure();
+  }
   if (kernel->size() == 1)
-    kernel->push_back(kernel->front());
-  if (kernel->size() != 2 || (*kernel)[0] <= 0 || (*kernel)[1] <= 0) {
-    error(b.locOf("kernel_size"), "Conv2d: kernel_size must be one or two "
-                                  "positive integers");
+    kernel->resize(spatial, kernel->front());
+  if (kernel->size() != spatial ||
+      llvm::any_of(*kernel, [](int64_t k) { return k <= 0; })) {
+    error(b.locOf("kernel_size"),
+          type + ": kernel_size must be " +
+              (spatial == 1 ? "a positive integer"
+                            : "one or two positive integers"));
     return failure();
   }
   if (*in % *groups || *out % *groups) {
@@ -167,19 +184,19 @@ LogicalResult Gen::initConv2d(Instance &inst, Bound &b) {
   auto &vars = inst.scope.vars;
   const std::string &pfx = inst.prefix;
   Type f32 = builder.getF32Type();
-  // The geometry the call gave, for forward; conv2d's defaults otherwise.
   // The geometry the call gives (b.locs: not the defaults), for forward.
-  for (StringRef k : {"stride", "padding", "dilation", "groups"})
+  for (StringRef k :
+       {"stride", "padding", "dilation", "groups", "output_padding"})
     if (b.locs.count(k))
       vars[k] = b.get(k);
+  llvm::SmallVector<int64_t> shape = {transposed ? *in : *out,
+                                      (transposed ? *out : *in) / *groups};
+  llvm::append_range(shape, *kernel);
   // Saturating: the weight's shape check reports sizes out of range.
-  int64_t fanIn =
-      graft::shape::numel({*in / *groups, (*kernel)[0], (*kernel)[1]});
-  vars["weight"] = Val::tensor(
-      declParam(b.callLoc, pfx + "weight",
-                RankedTensorType::get(
-                    {*out, *in / *groups, (*kernel)[0], (*kernel)[1]}, f32),
-                kaimingWeight(builder)));
+  int64_t fanIn = graft::shape::numel(llvm::ArrayRef(shape).drop_front());
+  vars["weight"] = Val::tensor(declParam(b.callLoc, pfx + "weight",
+                                         RankedTensorType::get(shape, f32),
+                                         kaimingWeight(builder)));
   if (*bias)
     vars["bias"] = Val::tensor(declParam(b.callLoc, pfx + "bias",
                                          RankedTensorType::get({*out}, f32),
@@ -210,6 +227,30 @@ LogicalResult Gen::initLayerNorm(Instance &inst, Bound &b) {
     if (*bias)
       vars["bias"] = Val::tensor(declParam(b.callLoc, pfx + "bias", t,
                                            makeInit(&ctx, InitKind::zeros)));
+  }
+  return success();
+}
+
+LogicalResult Gen::initGroupNorm(Instance &inst, Bound &b) {
+  auto groups = positiveInt(inst, b, "num_groups");
+  auto channels = positiveInt(inst, b, "num_channels");
+  auto eps = asNumber(b.get("eps"), b.locOf("eps"), "eps");
+  auto affine = asBool(b.get("affine"), b.locOf("affine"), "affine");
+  if (failed(groups) || failed(channels) || failed(eps) || failed(affine))
+    return failure();
+  if (*channels % *groups) {
+    error(b.callLoc, "num_channels must be divisible by num_groups");
+    return failure();
+  }
+  auto &vars = inst.scope.vars;
+  vars["num_groups"] = Val::number(*groups, true);
+  vars["eps"] = Val::number(*eps, false);
+  auto t = RankedTensorType::get({*channels}, builder.getF32Type());
+  if (*affine) {
+    vars["weight"] = Val::tensor(declParam(b.callLoc, inst.prefix + "weight", t,
+                                           makeInit(&ctx, InitKind::ones)));
+    vars["bias"] = Val::tensor(declParam(b.callLoc, inst.prefix + "bias", t,
+                                         makeInit(&ctx, InitKind::zeros)));
   }
   return success();
 }
@@ -261,9 +302,23 @@ LogicalResult Gen::initEmbedding(Instance &inst, Bound &b) {
 }
 
 LogicalResult Gen::initConfig(Instance &inst, Bound &b) {
-  for (auto &kv : b.values)
+  // An argument the forward function does not take would be dropped: an
+  // error where the call gives it (nn.NLLLoss(weight=w)).
+  const BuiltinModule &row = builtins().modules.find(inst.typeName)->second;
+  const Builtin &fn = builtins().functions.find(row.forward)->second;
+  for (auto &kv : b.values) {
+    StringRef key = kv.getKey();
+    if (b.locs.count(key) && key != "inplace" &&
+        !llvm::is_contained(fn.params, key) &&
+        kv.getValue().k != Val::K::None) {
+      error(b.locOf(key), "nn." + inst.typeName + ": '" + key +
+                              "' is not supported (" + row.forward + " takes " +
+                              llvm::join(fn.params, ", ") + ")");
+      return failure();
+    }
     if (kv.getValue().k != Val::K::None)
-      inst.scope.vars[kv.getKey()] = kv.getValue();
+      inst.scope.vars[key] = kv.getValue();
+  }
   return success();
 }
 
@@ -526,9 +581,11 @@ FailureOr<Val> Gen::callInstance(Instance &inst, std::vector<CallArg> &args,
     return failure();
   }
   const BuiltinModule &row = it->second;
-  if (args.size() != 1 || !args[0].keyword.empty()) {
-    error(loc, t + ".forward() takes 1 positional argument but " +
-                   Twine(args.size()) + " were given");
+  if (args.size() != size_t(row.inputs) ||
+      llvm::any_of(args, [](const CallArg &a) { return !a.keyword.empty(); })) {
+    error(loc, t + ".forward() takes " + Twine(row.inputs) +
+                   " positional argument" + (row.inputs == 1 ? "" : "s") +
+                   " but " + Twine(args.size()) + " were given");
     return failure();
   }
   if (!row.ranks.empty() && args[0].value.k == Val::K::Tensor) {
@@ -559,9 +616,9 @@ FailureOr<Val> Gen::callInstance(Instance &inst, std::vector<CallArg> &args,
     return callMethod(args[0].value, args[0].loc, method, none, loc, nullptr);
   }
   // forward(x): the row's function of x and the instance's attributes.
-  std::vector<CallArg> all = {args[0]};
+  std::vector<CallArg> all = args;
   const Builtin &fn = builtins().functions.find(row.forward)->second;
-  for (StringRef p : llvm::ArrayRef(fn.params).drop_front())
+  for (StringRef p : llvm::ArrayRef(fn.params).drop_front(row.inputs))
     if (auto v = inst.scope.vars.find(p); v != inst.scope.vars.end())
       all.push_back({p.str(), loc, v->second});
   return callBuiltin(row.forward, all, loc);

@@ -1,0 +1,679 @@
+//===- Layers.cpp - Layers written over the language's built-ins ----------===//
+//
+// torch.nn.functional's group_norm, conv1d, conv_transpose2d,
+// adaptive_avg_pool2d and interpolate, each as PyTorch defines it, over the
+// built-ins: group_norm normalises groups of channels by their mean and
+// variance; conv1d is conv2d over a height of one; conv_transpose2d is the
+// correlation of the zero-stuffed, padded input with the flipped kernel;
+// adaptive average pooling and linear interpolation are products with
+// constant matrices whose rows hold PyTorch's window weights; nearest
+// interpolation is an index_select of PyTorch's source indices. Their
+// gradients are the built-ins', and every target lowers them.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Gen.h"
+
+#include <algorithm>
+#include <cmath>
+#include <optional>
+
+using namespace graft;
+using namespace graft::frontend;
+
+namespace {
+Val integer(int64_t x) { return Val::number(x, true); }
+Val number(double x) { return Val::number(x, false); }
+Val ints(llvm::ArrayRef<int64_t> v) {
+  std::vector<Val> items;
+  for (int64_t x : v)
+    items.push_back(integer(x));
+  return Val::listOf(std::move(items));
+}
+std::string shapeStr(llvm::ArrayRef<int64_t> shape) {
+  std::string s = "[";
+  for (auto [i, d] : llvm::enumerate(shape))
+    s += (i ? ", " : "") + std::to_string(d);
+  return s + "]";
+}
+} // namespace
+
+/// Calls of built-ins in sequence, as a layer's formula writes them: each
+/// returns its value, or poison once a call has failed (its error is
+/// reported), so that a formula reads as PyTorch's and is checked once, at
+/// the end.
+class graft::frontend::Composer {
+public:
+  Composer(Gen &g, Loc l) : g(g), l(l) {}
+
+  /// fn(args..., keyword=value...).
+  Val operator()(StringRef fn, std::vector<Val> args,
+                 std::vector<std::pair<StringRef, Val>> keywords = {}) {
+    if (failed)
+      return Val::poison();
+    std::vector<CallArg> call;
+    for (Val &a : args)
+      call.push_back({"", l, std::move(a)});
+    for (auto &[k, v] : keywords)
+      call.push_back({k.str(), l, std::move(v)});
+    return check(g.callBuiltin(fn, call, l));
+  }
+
+  /// x[..., start:end, ...] along `dim`.
+  Val slice(const Val &x, int64_t dim, int64_t start, int64_t end) {
+    if (failed)
+      return Val::poison();
+    mlir::OpBuilder &b = g.builder;
+    return check(tensorResult(
+        g.make<SliceOp>(l, "slice", {x.t},
+                        {g.attr("dim", b.getI64IntegerAttr(dim)),
+                         g.attr("start", b.getI64IntegerAttr(start)),
+                         g.attr("end", b.getI64IntegerAttr(end)),
+                         g.attr("step", b.getI64IntegerAttr(1))})));
+  }
+
+  /// Zeros of `shape`, of x's element type.
+  Val zeros(const Val &x, llvm::ArrayRef<int64_t> shape) {
+    if (failed)
+      return Val::poison();
+    return g.splatConstant(
+        RankedTensorType::get(shape, type(x).getElementType()), 0, l);
+  }
+
+  /// A constant of `shape` and element type `elt` holding `values`.
+  Val constant(llvm::ArrayRef<int64_t> shape, Type elt,
+               llvm::ArrayRef<double> values, StringRef what) {
+    if (failed)
+      return Val::poison();
+    return check(g.constantOf(
+        RankedTensorType::get(shape, elt), [&](int64_t i) { return values[i]; },
+        l, what));
+  }
+
+  RankedTensorType type(const Val &v) {
+    return mlir::cast<RankedTensorType>(v.t.getType());
+  }
+
+  bool ok() const { return !failed; }
+
+  FailureOr<Val> result(Val v) const {
+    if (failed)
+      return mlir::failure();
+    return v;
+  }
+
+private:
+  Val check(FailureOr<Val> r) {
+    if (mlir::succeeded(r))
+      return *r;
+    failed = true;
+    return Val::poison();
+  }
+
+  Gen &g;
+  Loc l;
+  bool failed = false;
+};
+
+//===----------------------------------------------------------------------===//
+// Normalisation
+//===----------------------------------------------------------------------===//
+
+FailureOr<Val> Gen::groupNorm(Call &c) {
+  auto x = floatInput(c);
+  auto groups = asInt(c.get("num_groups"), c.locOf("num_groups"), "num_groups");
+  auto eps = numberOr(c, "eps", 1e-5);
+  if (failed(x) || failed(groups) || failed(eps))
+    return failure();
+  RankedTensorType xt = typeOf(*x);
+  if (xt.getRank() < 2) {
+    error(c.locOf("input"), "group_norm(): expected an input of at least two "
+                            "dimensions (N, C, *), got " +
+                                typeStr(*x));
+    return failure();
+  }
+  int64_t n = xt.getDimSize(0), channels = xt.getDimSize(1);
+  if (*groups <= 0 || channels % *groups) {
+    error(c.locOf("num_groups"),
+          "Expected number of channels in input to be divisible by "
+          "num_groups, but got input of shape " +
+              shapeStr(xt.getShape()) + " and num_groups=" + Twine(*groups));
+    return failure();
+  }
+  // Each group of channels of each sample normalised by its mean and its
+  // biased variance, then scaled and shifted per channel.
+  Composer f(*this, c.loc);
+  Val g = f("reshape", {Val::tensor(*x), ints({n, *groups, -1})});
+  auto keep = std::vector<std::pair<StringRef, Val>>{
+      {"dim", integer(-1)}, {"keepdim", Val::boolean(true)}};
+  Val centred = f("sub", {g, f("mean", {g}, keep)});
+  Val var = f("mean", {f("mul", {centred, centred})}, keep);
+  Val y = f("mul", {centred, f("rsqrt", {f("add", {var, number(*eps)})})});
+  y = f("reshape", {y, ints(xt.getShape())});
+  llvm::SmallVector<int64_t> perChannel(xt.getRank() - 1, 1);
+  perChannel[0] = channels;
+  for (auto [key, fn] : {std::pair{"weight", "mul"}, {"bias", "add"}}) {
+    if (!c.has(key) || c.get(key).k == Val::K::None)
+      continue;
+    auto w = asFloatTensor(c.get(key), c.locOf(key), key);
+    if (failed(w))
+      return failure();
+    if (typeOf(*w).getShape() != llvm::ArrayRef<int64_t>{channels}) {
+      error(c.locOf(key), Twine("group_norm(): ") + key + " must have " +
+                              Twine(channels) +
+                              " elements (one a channel), "
+                              "got " +
+                              typeStr(*w));
+      return failure();
+    }
+    y = f(fn, {y, f("reshape", {Val::tensor(*w), ints(perChannel)})});
+  }
+  return f.result(y);
+}
+
+//===----------------------------------------------------------------------===//
+// Convolutions
+//===----------------------------------------------------------------------===//
+
+/// `key` as `n` integers (one given: repeated), each at least `least`, or
+/// `fallback` each where the call does not give it.
+FailureOr<llvm::SmallVector<int64_t>> Gen::geometryArg(Call &c, StringRef key,
+                                                       size_t n,
+                                                       int64_t fallback,
+                                                       int64_t least) {
+  if (!c.has(key))
+    return llvm::SmallVector<int64_t>(n, fallback);
+  auto v = asIntList(c.get(key), c.locOf(key), key);
+  if (failed(v))
+    return failure();
+  if (v->size() == 1)
+    v->resize(n, v->front());
+  if (v->size() == n && llvm::all_of(*v, [&](int64_t x) { return x >= least; }))
+    return v;
+  error(c.locOf(key), c.name + "(): " + key + " must be " +
+                          (n == 1 ? "an integer" : "one or two integers") +
+                          (least > 0 ? " greater than 0" : " of at least 0"));
+  return failure();
+}
+
+FailureOr<Val> Gen::conv1d(Call &c) {
+  auto x = floatInput(c);
+  auto w = asFloatTensor(c.get("weight"), c.locOf("weight"), c.name);
+  auto stride = geometryArg(c, "stride", 1, 1, 1);
+  auto padding = geometryArg(c, "padding", 1, 0, 0);
+  auto dilation = geometryArg(c, "dilation", 1, 1, 1);
+  if (failed(x) || failed(w) || failed(stride) || failed(padding) ||
+      failed(dilation))
+    return failure();
+  int64_t rank = typeOf(*x).getRank();
+  if (rank != 2 && rank != 3) {
+    error(c.locOf("input"), "Expected 2D (unbatched) or 3D (batched) input to "
+                            "conv1d, but got input of size: " +
+                                shapeStr(typeOf(*x).getShape()));
+    return failure();
+  }
+  if (typeOf(*w).getRank() != 3) {
+    error(c.locOf("weight"), "conv1d(): weight must have three dimensions "
+                             "(out_channels, in_channels / groups, kernel), "
+                             "got " +
+                                 typeStr(*w));
+    return failure();
+  }
+  // conv2d over a height of one: (N, C, 1, L) with kernels (O, C / g, 1, K).
+  Composer f(*this, c.loc);
+  Val v = Val::tensor(*x);
+  if (rank == 2)
+    v = f("unsqueeze", {v, integer(0)});
+  std::vector<std::pair<StringRef, Val>> kw = {
+      {"stride", ints({1, (*stride)[0]})},
+      {"padding", ints({0, (*padding)[0]})},
+      {"dilation", ints({1, (*dilation)[0]})}};
+  for (StringRef key : {"bias", "groups"})
+    if (c.has(key) && c.get(key).k != Val::K::None)
+      kw.push_back({key, c.get(key)});
+  Val y = f("conv2d",
+            {f("unsqueeze", {v, integer(2)}),
+             f("unsqueeze", {Val::tensor(*w), integer(2)})},
+            kw);
+  y = f("squeeze", {y, integer(2)});
+  if (rank == 2)
+    y = f("squeeze", {y, integer(0)});
+  return f.result(y);
+}
+
+FailureOr<Val> Gen::convTranspose2d(Call &c) {
+  auto x = floatInput(c);
+  auto w = asFloatTensor(c.get("weight"), c.locOf("weight"), c.name);
+  auto stride = geometryArg(c, "stride", 2, 1, 1);
+  auto padding = geometryArg(c, "padding", 2, 0, 0);
+  auto outPadding = geometryArg(c, "output_padding", 2, 0, 0);
+  auto dilation = geometryArg(c, "dilation", 2, 1, 1);
+  FailureOr<int64_t> groups = 1;
+  if (c.has("groups"))
+    groups = asInt(c.get("groups"), c.locOf("groups"), "groups");
+  if (failed(x) || failed(w) || failed(stride) || failed(padding) ||
+      failed(outPadding) || failed(dilation) || failed(groups))
+    return failure();
+  RankedTensorType xt = typeOf(*x), wt = typeOf(*w);
+  int64_t rank = xt.getRank();
+  if (rank != 3 && rank != 4) {
+    error(c.locOf("input"), "Expected 3D (unbatched) or 4D (batched) input to "
+                            "conv_transpose2d, but got input of size: " +
+                                shapeStr(xt.getShape()));
+    return failure();
+  }
+  if (wt.getRank() != 4) {
+    error(c.locOf("weight"), "conv_transpose2d(): weight must have four "
+                             "dimensions (in_channels, out_channels / groups, "
+                             "kH, kW), got " +
+                                 typeStr(*w));
+    return failure();
+  }
+  int64_t cin = xt.getDimSize(rank - 3), g = *groups;
+  if (g <= 0 || cin != wt.getDimSize(0) || cin % g) {
+    error(c.loc,
+          "Given transposed=1, weight of size " + shapeStr(wt.getShape()) +
+              ", expected input " + shapeStr(xt.getShape()) + " to have " +
+              Twine(wt.getDimSize(0)) + " channels, but got " + Twine(cin) +
+              " channels instead" +
+              (g <= 0 || cin % g ? " (or groups that divide them)" : ""));
+    return failure();
+  }
+  for (int i = 0; i < 2; ++i)
+    if ((*outPadding)[i] >= (*stride)[i] &&
+        (*outPadding)[i] >= (*dilation)[i]) {
+      error(c.locOf("output_padding"),
+            "output padding must be smaller than either stride or dilation, "
+            "but got output_padding " +
+                shapeStr(*outPadding) + ", stride " + shapeStr(*stride) +
+                " and dilation " + shapeStr(*dilation));
+      return failure();
+    }
+
+  // The gradient of a correlation with respect to its input: the input with
+  // stride - 1 zeros between its elements, padded by dilation * (k - 1) -
+  // padding on each side (cropped where that is negative) and by
+  // output_padding more after, correlated at stride 1 with the kernel
+  // flipped and its channel dimensions exchanged per group.
+  Composer f(*this, c.loc);
+  Val v = Val::tensor(*x);
+  if (rank == 3)
+    v = f("unsqueeze", {v, integer(0)});
+  llvm::SmallVector<int64_t> symmetric(2, 0);
+  for (int i = 0; i < 2; ++i) {
+    int64_t dim = 2 + i, s = (*stride)[i], k = wt.getDimSize(2 + i);
+    int64_t size = xt.getDimSize(rank - 2 + i);
+    int64_t lo = (*dilation)[i] * (k - 1) - (*padding)[i];
+    int64_t hi = lo + (*outPadding)[i];
+    int64_t stuffed = (size - 1) * s + 1;
+    int64_t cropped =
+        stuffed - std::max<int64_t>(0, -lo) - std::max<int64_t>(0, -hi);
+    int64_t out = stuffed + lo + hi - (*dilation)[i] * (k - 1);
+    if (cropped <= 0 || out <= 0) {
+      error(c.loc, "conv_transpose2d(): input " + shapeStr(xt.getShape()) +
+                       " with kernel " + shapeStr(wt.getShape()) +
+                       " and this geometry gives an output of size " +
+                       Twine(out) + " in dimension " + Twine(rank - 2 + i));
+      return failure();
+    }
+    if (!f.ok())
+      break;
+    if (s > 1 && size > 1) {
+      llvm::SmallVector<int64_t> shape(f.type(v).getShape());
+      llvm::SmallVector<int64_t> gap(shape);
+      gap.insert(gap.begin() + dim + 1, s - 1);
+      Val spread = f("cat",
+                     {Val::listOf({f("unsqueeze", {v, integer(dim + 1)}),
+                                   f.zeros(v, gap)})},
+                     {{"dim", integer(dim + 1)}});
+      shape[dim] *= s;
+      v = f.slice(f("reshape", {spread, ints(shape)}), dim, 0, stuffed);
+    }
+    if (lo < 0 || hi < 0) {
+      v = f.slice(v, dim, std::max<int64_t>(0, -lo),
+                  stuffed - std::max<int64_t>(0, -hi));
+      lo = std::max<int64_t>(lo, 0);
+      hi = std::max<int64_t>(hi, 0);
+    }
+    // The common part of the two sides as conv2d's padding, the rest as
+    // zeros.
+    symmetric[i] = std::min(lo, hi);
+    for (auto [extra, before] :
+         {std::pair{lo - symmetric[i], true}, {hi - symmetric[i], false}}) {
+      if (!extra || !f.ok())
+        continue;
+      llvm::SmallVector<int64_t> shape(f.type(v).getShape());
+      shape[dim] = extra;
+      Val z = f.zeros(v, shape);
+      v = f("cat", {before ? Val::listOf({z, v}) : Val::listOf({v, z})},
+            {{"dim", integer(dim)}});
+    }
+  }
+  // (in, out / g, kH, kW) -> (out, in / g, kH, kW), flipped in kH and kW.
+  int64_t coutPerGroup = wt.getDimSize(1), kh = wt.getDimSize(2),
+          kw = wt.getDimSize(3);
+  Val kernel =
+      f("reshape", {Val::tensor(*w), ints({g, cin / g, coutPerGroup, kh, kw})});
+  kernel = f("reshape", {f("transpose", {kernel, integer(1), integer(2)}),
+                         ints({g * coutPerGroup, cin / g, kh, kw})});
+  for (int i = 0; i < 2; ++i) {
+    int64_t k = wt.getDimSize(2 + i);
+    if (k == 1)
+      continue;
+    std::vector<double> reversed;
+    for (int64_t j = k - 1; j >= 0; --j)
+      reversed.push_back(j);
+    kernel = f("index_select", {kernel, integer(2 + i),
+                                f.constant({k}, builder.getI64Type(), reversed,
+                                           "conv_transpose2d()")});
+  }
+  std::vector<std::pair<StringRef, Val>> kwargs = {
+      {"padding", ints(symmetric)},
+      {"dilation", ints(*dilation)},
+      {"groups", integer(g)}};
+  if (c.has("bias") && c.get("bias").k != Val::K::None)
+    kwargs.push_back({"bias", c.get("bias")});
+  Val y = f("conv2d", {v, kernel}, kwargs);
+  if (rank == 3)
+    y = f("squeeze", {y, integer(0)});
+  return f.result(y);
+}
+
+//===----------------------------------------------------------------------===//
+// Resampling: adaptive pooling and interpolation
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// The rows of adaptive average pooling from `in` to `out` elements (row i
+/// averages [floor(i * in / out), ceil((i + 1) * in / out))), as an
+/// out x in matrix.
+std::vector<double> adaptiveRows(int64_t in, int64_t out) {
+  std::vector<double> m(out * in, 0.0);
+  for (int64_t i = 0; i < out; ++i) {
+    int64_t start = (i * in) / out, end = ((i + 1) * in + out - 1) / out;
+    for (int64_t j = start; j < end; ++j)
+      m[i * in + j] = 1.0 / double(end - start);
+  }
+  return m;
+}
+
+/// PyTorch's scale for a resampled dimension: 1 / scale_factor where one is
+/// given (and not recomputed), else in / out.
+template <typename T>
+T scaleOf(int64_t in, int64_t out, std::optional<double> scale) {
+  return scale && *scale > 0 ? static_cast<T>(1.0 / *scale)
+                             : static_cast<T>(in) / static_cast<T>(out);
+}
+
+/// The rows of linear interpolation from `in` to `out` elements, as PyTorch's
+/// CPU kernels weigh the two neighbours (in T: float for float tensors).
+template <typename T>
+std::vector<double> linearRows(int64_t in, int64_t out, bool alignCorners,
+                               std::optional<double> scale) {
+  std::vector<double> m(out * in, 0.0);
+  T s = alignCorners ? (out > 1 ? static_cast<T>(in - 1) / (out - 1) : T(0))
+                     : scaleOf<T>(in, out, scale);
+  for (int64_t i = 0; i < out; ++i) {
+    T src = alignCorners
+                ? s * static_cast<T>(i)
+                : std::max(s * (static_cast<T>(i) + T(0.5)) - T(0.5), T(0));
+    int64_t i0 =
+        std::min<int64_t>(static_cast<int64_t>(std::floor(src)), in - 1);
+    int64_t i1 = i0 + (i0 < in - 1 ? 1 : 0);
+    T l1 = std::min(std::max(src - static_cast<T>(i0), T(0)), T(1));
+    T l0 = T(1) - l1;
+    m[i * in + i0] += static_cast<double>(l0);
+    m[i * in + i1] += static_cast<double>(l1);
+  }
+  return m;
+}
+
+/// The source index of each output element of nearest (`exact`:
+/// nearest-exact) interpolation, as PyTorch computes it (in float).
+std::vector<double> nearestIndices(int64_t in, int64_t out, bool exact,
+                                   std::optional<double> scale) {
+  std::vector<double> idx;
+  float s = scaleOf<float>(in, out, scale);
+  for (int64_t i = 0; i < out; ++i) {
+    int64_t src;
+    if (!exact && out == in)
+      src = i;
+    else if (!exact && out == 2 * in)
+      src = i >> 1;
+    else if (exact)
+      src = static_cast<int64_t>(
+          std::floor(static_cast<float>((i + 0.5) * static_cast<double>(s))));
+    else
+      src = static_cast<int64_t>(std::floor(static_cast<float>(i) * s));
+    idx.push_back(static_cast<double>(std::min(src, in - 1)));
+  }
+  return idx;
+}
+} // namespace
+
+/// x with its dimension `dim` (one of the last two) mapped from `in` to
+/// `out` elements by the out x in matrix `rows`: rows @ x for the second
+/// last, x @ rows^T for the last.
+static Val resample(Composer &f, Type elt, Val x, int64_t dim, int64_t rank,
+                    int64_t in, int64_t out, const std::vector<double> &rows,
+                    StringRef what) {
+  if (dim == rank - 2)
+    return f("matmul", {f.constant({out, in}, elt, rows, what), x});
+  std::vector<double> transposed(rows.size());
+  for (int64_t i = 0; i < out; ++i)
+    for (int64_t j = 0; j < in; ++j)
+      transposed[j * out + i] = rows[i * in + j];
+  return f("matmul", {x, f.constant({in, out}, elt, transposed, what)});
+}
+
+FailureOr<Val> Gen::adaptiveAvgPool2d(Call &c) {
+  auto x = floatInput(c);
+  if (failed(x))
+    return failure();
+  RankedTensorType xt = typeOf(*x);
+  int64_t rank = xt.getRank();
+  if (rank != 3 && rank != 4) {
+    error(c.locOf("input"), "adaptive_avg_pool2d(): Expected 3D or 4D "
+                            "tensor, but got: " +
+                                shapeStr(xt.getShape()));
+    return failure();
+  }
+  // output_size: one size for both, or two, None keeping the input's.
+  int64_t in[2] = {xt.getDimSize(rank - 2), xt.getDimSize(rank - 1)};
+  int64_t out[2] = {in[0], in[1]};
+  const Val &os = c.get("output_size");
+  Loc ol = c.locOf("output_size");
+  std::vector<Val> sizes =
+      os.k == Val::K::List ? *os.list : std::vector<Val>{os, os};
+  if (sizes.size() != 2) {
+    error(ol, "adaptive_avg_pool2d(): output_size must be 2");
+    return failure();
+  }
+  for (int i = 0; i < 2; ++i) {
+    if (sizes[i].k == Val::K::None)
+      continue;
+    auto s = asInt(sizes[i], ol, "output_size");
+    if (failed(s))
+      return failure();
+    if (*s <= 0) {
+      error(ol, "adaptive_avg_pool2d(): elements of output_size must be "
+                "greater than 0, got " +
+                    Twine(*s));
+      return failure();
+    }
+    out[i] = *s;
+  }
+  Composer f(*this, c.loc);
+  Val v = Val::tensor(*x);
+  if (in[0] % out[0] == 0 && in[1] % out[1] == 0) {
+    // Windows that tile the input: average pooling.
+    if (in[0] == out[0] && in[1] == out[1])
+      return v;
+    Val k = ints({in[0] / out[0], in[1] / out[1]});
+    if (rank == 3)
+      return f.result(
+          f("squeeze", {f("avg_pool2d", {f("unsqueeze", {v, integer(0)}), k}),
+                        integer(0)}));
+    return f.result(f("avg_pool2d", {v, k}));
+  }
+  for (int i = 0; i < 2; ++i)
+    if (in[i] != out[i])
+      v = resample(f, xt.getElementType(), v, rank - 2 + i, rank, in[i], out[i],
+                   adaptiveRows(in[i], out[i]), "adaptive_avg_pool2d()");
+  return f.result(v);
+}
+
+FailureOr<Val> Gen::interpolate(Call &c) {
+  auto x = floatInput(c);
+  if (failed(x))
+    return failure();
+  RankedTensorType xt = typeOf(*x);
+  int64_t rank = xt.getRank(), spatial = rank - 2;
+  std::string mode = "nearest";
+  if (c.has("mode")) {
+    auto m = asString(c.get("mode"), c.locOf("mode"), "mode");
+    if (failed(m))
+      return failure();
+    mode = *m;
+  }
+  bool linear = mode == "linear" || mode == "bilinear";
+  if (mode != "nearest" && mode != "nearest-exact" && mode != "area" &&
+      !linear) {
+    error(c.locOf("mode"), "interpolate(): mode '" + mode +
+                               "' is not supported; Graft has 'nearest', "
+                               "'nearest-exact', 'linear', 'bilinear' and "
+                               "'area'");
+    return failure();
+  }
+  if (rank != 3 && rank != 4) {
+    error(c.locOf("input"), "interpolate(): Graft resamples 3D (N, C, L) and "
+                            "4D (N, C, H, W) inputs, got input of size " +
+                                shapeStr(xt.getShape()));
+    return failure();
+  }
+  if ((mode == "linear" && rank != 3) || (mode == "bilinear" && rank != 4)) {
+    error(c.locOf("mode"), "Got " + Twine(rank) + "D input, but " + mode +
+                               " mode needs " + (rank == 3 ? "4" : "3") +
+                               "D input");
+    return failure();
+  }
+  bool alignCorners = false;
+  if (c.has("align_corners") && c.get("align_corners").k != Val::K::None) {
+    if (!linear) {
+      error(c.locOf("align_corners"),
+            "align_corners option can only be set with the interpolating "
+            "modes: linear | bilinear | bicubic | trilinear");
+      return failure();
+    }
+    auto a = asBool(c.get("align_corners"), c.locOf("align_corners"),
+                    "align_corners");
+    if (failed(a))
+      return failure();
+    alignCorners = *a;
+  }
+  if (c.has("antialias")) {
+    auto a = asBool(c.get("antialias"), c.locOf("antialias"), "antialias");
+    if (failed(a))
+      return failure();
+    if (*a) {
+      error(c.locOf("antialias"), "interpolate(): antialias=True is not "
+                                  "supported");
+      return failure();
+    }
+  }
+  bool recompute = false;
+  if (c.has("recompute_scale_factor") &&
+      c.get("recompute_scale_factor").k != Val::K::None) {
+    auto r =
+        asBool(c.get("recompute_scale_factor"),
+               c.locOf("recompute_scale_factor"), "recompute_scale_factor");
+    if (failed(r))
+      return failure();
+    recompute = *r;
+  }
+
+  // The output size: given, or the input's times scale_factor, floored.
+  bool hasSize = c.has("size") && c.get("size").k != Val::K::None;
+  bool hasScale =
+      c.has("scale_factor") && c.get("scale_factor").k != Val::K::None;
+  if (hasSize == hasScale) {
+    error(c.loc, hasSize ? "only one of size or scale_factor should be defined"
+                         : "either size or scale_factor should be defined");
+    return failure();
+  }
+  StringRef key = hasSize ? "size" : "scale_factor";
+  const Val &given = c.get(key);
+  std::vector<Val> items =
+      given.k == Val::K::List ? *given.list : std::vector<Val>(spatial, given);
+  llvm::SmallVector<int64_t> in, out;
+  llvm::SmallVector<std::optional<double>> scales;
+  for (int64_t i = 0; i < spatial; ++i)
+    in.push_back(xt.getDimSize(2 + i));
+  if (int64_t(items.size()) != spatial) {
+    error(c.locOf(key), "Input and output must have the same number of "
+                        "spatial dimensions, but got input with spatial "
+                        "dimensions of " +
+                            shapeStr(in) + " and " + key + " of " +
+                            Twine(items.size()) + " values");
+    return failure();
+  }
+  for (int64_t i = 0; i < spatial; ++i) {
+    if (hasSize) {
+      auto s = asInt(items[i], c.locOf(key), "size");
+      if (failed(s))
+        return failure();
+      out.push_back(*s);
+      scales.push_back(std::nullopt);
+    } else {
+      auto s = asNumber(items[i], c.locOf(key), "scale_factor");
+      if (failed(s))
+        return failure();
+      out.push_back(static_cast<int64_t>(std::floor(double(in[i]) * *s)));
+      scales.push_back(recompute ? std::nullopt : std::optional<double>(*s));
+    }
+    if (out[i] <= 0) {
+      error(c.locOf(key), "Input and output sizes should be greater than 0, "
+                          "but got input " +
+                              shapeStr(in) + " output " + shapeStr(out));
+      return failure();
+    }
+  }
+
+  Composer f(*this, c.loc);
+  Val v = Val::tensor(*x);
+  Type elt = xt.getElementType();
+  for (int64_t i = 0; i < spatial; ++i) {
+    int64_t dim = 2 + i;
+    if (mode == "nearest" || mode == "nearest-exact") {
+      std::vector<double> idx =
+          nearestIndices(in[i], out[i], mode == "nearest-exact", scales[i]);
+      // Each source element repeated k times (an integer factor), or a
+      // gather of the indices.
+      int64_t k = out[i] % in[i] ? 0 : out[i] / in[i];
+      for (int64_t j = 0; k && j < out[i]; ++j)
+        if (idx[j] != double(j / k))
+          k = 0;
+      if (k > 1) {
+        llvm::SmallVector<int64_t> shape(f.type(v).getShape());
+        shape.insert(shape.begin() + dim + 1, k);
+        v = f("expand", {f("unsqueeze", {v, integer(dim + 1)}), ints(shape)});
+        shape[dim] *= k;
+        shape.erase(shape.begin() + dim + 1);
+        v = f("reshape", {v, ints(shape)});
+      } else if (k != 1)
+        v = f("index_select", {v, integer(dim),
+                               f.constant({out[i]}, builder.getI64Type(), idx,
+                                          "interpolate()")});
+      continue;
+    }
+    if (mode == "area" && in[i] == out[i])
+      continue;
+    std::vector<double> rows =
+        mode == "area" ? adaptiveRows(in[i], out[i])
+        : elt.isF64()
+            ? linearRows<double>(in[i], out[i], alignCorners, scales[i])
+            : linearRows<float>(in[i], out[i], alignCorners, scales[i]);
+    v = resample(f, elt, v, dim, rank, in[i], out[i], rows, "interpolate()");
+  }
+  return f.result(v);
+}
