@@ -785,6 +785,11 @@ StmtPtr Parser::parseAssignOrExpr() {
       (peekToken().kind == Tok::Assign || peekToken().kind == Tok::Comma)) {
     auto s = std::make_unique<Stmt>(StmtKind::Assign, l);
     while (true) {
+      if (is(Tok::LParen)) {
+        error("nested unpacking (out, (h, c) = ...) is not supported; "
+              "unpack in two steps: out, hc = ...; h, c = hc");
+        return nullptr;
+      }
       if (!is(Tok::Ident)) {
         errorExpected("a name to assign to");
         return nullptr;

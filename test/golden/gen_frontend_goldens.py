@@ -3,7 +3,8 @@
 functions and modules the front-end writes as PyTorch defines them
 (Decompositions.cpp: leaky_relu, elu, softplus, the regression and binary
 losses, kl_div, repeat; Layers.cpp: group_norm, conv1d, conv_transpose2d,
-adaptive_avg_pool2d, interpolate; the loss modules) and eye.
+adaptive_avg_pool2d, interpolate, the recurrent layers; the loss modules)
+and eye.
 
 Each case is a .graft model computing `y` from inputs (and the parameters
 of the modules it declares), with the loss sum(y * w) (w a fixed random
@@ -223,5 +224,33 @@ layer("kl_div_loss_module", "nn.KLDivLoss(reduction='batchmean')",
       "m(F.log_softmax(x, dim=1), t)", nn.KLDivLoss(reduction="batchmean"),
       scores, [("t", torch.softmax(torch.randn(4, 5, dtype=torch.float64), 1))],
       fn=lambda m, x, t: m(F.log_softmax(x, dim=1), t))
+
+# Recurrent layers: outputs and final states, from given states or zeros.
+def outputs_and_states(m, x, *hx):
+    out, h = m(x, *hx)
+    states = h if isinstance(h, tuple) else (h,)
+    return torch.cat([out.flatten()] + [s.flatten() for s in states])
+
+
+seq = torch.randn(3, 5, 4)
+layer("lstm", "nn.LSTM(4, 6, num_layers=2, batch_first=True, bidirectional=True)",
+      "torch.cat([m(x, (h, k))[0].flatten(), m(x, (h, k))[1][0].flatten(), "
+      "m(x, (h, k))[1][1].flatten()])",
+      nn.LSTM(4, 6, num_layers=2, batch_first=True, bidirectional=True), seq,
+      [("h", torch.randn(4, 3, 6, dtype=torch.float64)),
+       ("k", torch.randn(4, 3, 6, dtype=torch.float64))],
+      fn=lambda m, x, h, k: outputs_and_states(m, x, (h, k)))
+layer("gru_unbatched", "nn.GRU(4, 3)",
+      "torch.cat([m(x)[0].flatten(), m(x)[1].flatten()])", nn.GRU(4, 3),
+      torch.randn(5, 4), fn=outputs_and_states)
+layer("rnn_relu", "nn.RNN(4, 2, nonlinearity='relu', bias=False)",
+      "torch.cat([m(x)[0].flatten(), m(x)[1].flatten()])",
+      nn.RNN(4, 2, nonlinearity="relu", bias=False), seq,
+      fn=outputs_and_states)
+layer("lstm_cell", "nn.LSTMCell(4, 5)",
+      "torch.cat([m(x)[0].flatten(), m(x)[1].flatten()])", nn.LSTMCell(4, 5),
+      torch.randn(2, 4), fn=lambda m, x: torch.cat([s.flatten() for s in m(x)]))
+layer("gru_cell_unbatched", "nn.GRUCell(4, 5)", "m(x, h)", nn.GRUCell(4, 5),
+      torch.randn(4), [("h", torch.randn(5, dtype=torch.float64))])
 
 print(json.dumps({"torch": torch.__version__, "cases": CASES}, indent=1))

@@ -393,6 +393,7 @@ private:
   LogicalResult initConv(Instance &inst, Bound &b);
   LogicalResult initLayerNorm(Instance &inst, Bound &b);
   LogicalResult initGroupNorm(Instance &inst, Bound &b);
+  LogicalResult initRNN(Instance &inst, Bound &b);
   LogicalResult initBatchNorm(Instance &inst, Bound &b);
   LogicalResult initEmbedding(Instance &inst, Bound &b);
   /// A module with no state: its arguments become its attributes.
@@ -514,6 +515,8 @@ private:
   FailureOr<Val> convTranspose2d(Call &c);
   FailureOr<Val> adaptiveAvgPool2d(Call &c);
   FailureOr<Val> interpolate(Call &c);
+  FailureOr<Val> rnn(Call &c);
+  FailureOr<Val> rnnCell(Call &c);
   template <typename OpTy> FailureOr<Val> reduce(Call &c);
   FailureOr<Val> argmax(Call &c);
   /// torch.max(x), torch.max(x, dim) (values and indices), and Python's

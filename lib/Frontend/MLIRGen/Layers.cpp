@@ -30,11 +30,12 @@ Val ints(llvm::ArrayRef<int64_t> v) {
     items.push_back(integer(x));
   return Val::listOf(std::move(items));
 }
-std::string shapeStr(llvm::ArrayRef<int64_t> shape) {
-  std::string s = "[";
+std::string shapeStr(llvm::ArrayRef<int64_t> shape, StringRef open = "[",
+                     StringRef close = "]") {
+  std::string s = open.str();
   for (auto [i, d] : llvm::enumerate(shape))
     s += (i ? ", " : "") + std::to_string(d);
-  return s + "]";
+  return s + close.str();
 }
 } // namespace
 
@@ -88,6 +89,13 @@ public:
     return check(g.constantOf(
         RankedTensorType::get(shape, elt), [&](int64_t i) { return values[i]; },
         l, what));
+  }
+
+  /// Reports an error and fails the sequence.
+  void fail(Loc at, const Twine &msg) {
+    if (!failed)
+      g.error(at, msg);
+    failed = true;
   }
 
   RankedTensorType type(const Val &v) {
@@ -676,4 +684,219 @@ FailureOr<Val> Gen::interpolate(Call &c) {
     v = resample(f, elt, v, dim, rank, in[i], out[i], rows, "interpolate()");
   }
   return f.result(v);
+}
+
+//===----------------------------------------------------------------------===//
+// Recurrent layers
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// The state of a recurrent cell: h, and c for an LSTM.
+struct CellState {
+  Val h, c;
+};
+
+/// One step of a recurrent cell, as PyTorch's CPU cells compute it: `xp`
+/// is this step's input projection x W_ih^T + b_ih, `mode` LSTM, GRU,
+/// RNN_TANH or RNN_RELU.
+CellState cellStep(Composer &f, StringRef mode, const Val &xp,
+                   const CellState &s, const Val &whh, const Val &bhh) {
+  Val hp = bhh.k == Val::K::None ? f("linear", {s.h, whh})
+                                 : f("linear", {s.h, whh, bhh});
+  auto chunks = [&](const Val &v, int64_t n) {
+    Val parts = f("chunk", {v, integer(n)}, {{"dim", integer(1)}});
+    return f.ok() ? *parts.list : std::vector<Val>(n, Val::poison());
+  };
+  if (mode == "LSTM") {
+    std::vector<Val> g = chunks(f("add", {hp, xp}), 4);
+    Val in = f("sigmoid", {g[0]}), forget = f("sigmoid", {g[1]});
+    Val cell = f("tanh", {g[2]}), out = f("sigmoid", {g[3]});
+    Val c = f("add", {f("mul", {forget, s.c}), f("mul", {in, cell})});
+    return {f("mul", {out, f("tanh", {c})}), c};
+  }
+  if (mode == "GRU") {
+    std::vector<Val> xg = chunks(xp, 3), hg = chunks(hp, 3);
+    Val reset = f("sigmoid", {f("add", {hg[0], xg[0]})});
+    Val update = f("sigmoid", {f("add", {hg[1], xg[1]})});
+    Val cand = f("tanh", {f("add", {xg[2], f("mul", {hg[2], reset})})});
+    // (h - n) * z + n: h' = (1 - z) * n + z * h.
+    return {f("add", {f("mul", {f("sub", {s.h, cand}), update}), cand}), {}};
+  }
+  return {f(mode == "RNN_RELU" ? "relu" : "tanh", {f("add", {hp, xp})}), {}};
+}
+} // namespace
+
+/// The state a recurrent layer starts from: `hx` (h, or the pair (h, c) of
+/// an LSTM), each of `shape`, or zeros of it where the call gives none.
+static std::vector<Val> initialState(Composer &f, const Call &c, bool lstm,
+                                     llvm::ArrayRef<int64_t> shape,
+                                     const Val &like) {
+  size_t n = lstm ? 2 : 1;
+  if (!c.has("hx") || c.get("hx").k == Val::K::None)
+    return std::vector<Val>(n, f.zeros(like, shape));
+  const Val &hx = c.get("hx");
+  Loc l = c.locOf("hx");
+  std::vector<Val> parts = {hx};
+  if (lstm)
+    parts = hx.k == Val::K::List ? *hx.list : std::vector<Val>();
+  if (parts.size() != n) {
+    f.fail(l, "an LSTM's hx is a pair (h_0, c_0), got " + Twine(kindName(hx)));
+    return std::vector<Val>(n, Val::poison());
+  }
+  for (auto [i, p] : llvm::enumerate(parts)) {
+    std::string what = lstm ? "hidden[" + std::to_string(i) + "]" : "hidden";
+    if (p.k != Val::K::Tensor)
+      f.fail(l, "Expected " + what + " to be a tensor, got " + kindName(p));
+    else if (f.type(p).getShape() != shape)
+      f.fail(l, "Expected " + what + " size " + shapeStr(shape, "(", ")") +
+                    ", got " + shapeStr(f.type(p).getShape()));
+  }
+  return parts;
+}
+
+/// The number of gates of a recurrent cell: 4 (LSTM), 3 (GRU) or 1.
+static int64_t gatesOf(StringRef mode) {
+  return mode == "LSTM" ? 4 : mode == "GRU" ? 3 : 1;
+}
+
+FailureOr<Val> Gen::rnn(Call &c) {
+  auto x = floatInput(c);
+  auto mode = asString(c.get("mode"), c.locOf("mode"), "mode");
+  auto layers = asInt(c.get("num_layers"), c.locOf("num_layers"), "num_layers");
+  auto hidden =
+      asInt(c.get("hidden_size"), c.locOf("hidden_size"), "hidden_size");
+  auto batchFirst =
+      asBool(c.get("batch_first"), c.locOf("batch_first"), "batch_first");
+  auto bidirectional =
+      asBool(c.get("bidirectional"), c.locOf("bidirectional"), "bidirectional");
+  auto dropout = asNumber(c.get("dropout"), c.locOf("dropout"), "dropout");
+  if (failed(x) || failed(mode) || failed(layers) || failed(hidden) ||
+      failed(batchFirst) || failed(bidirectional) || failed(dropout))
+    return failure();
+  // weights: per layer and direction, [W_ih, W_hh] or [W_ih, W_hh, b_ih,
+  // b_hh] (the module's all_weights).
+  const std::vector<Val> &weights = *c.get("weights").list;
+  bool lstm = *mode == "LSTM";
+  int64_t dirs = *bidirectional ? 2 : 1, h = *hidden;
+  RankedTensorType xt = typeOf(*x);
+  int64_t rank = xt.getRank();
+  int64_t inSize = typeOf(weights[0].list->front().t).getDimSize(1);
+  if (xt.getDimSize(rank - 1) != inSize) {
+    error(c.locOf("input"), "input.size(-1) must be equal to input_size. "
+                            "Expected " +
+                                Twine(inSize) + ", got " +
+                                Twine(xt.getDimSize(rank - 1)));
+    return failure();
+  }
+
+  // The sequence as (T, B, features).
+  Composer f(*this, c.loc);
+  Val v = Val::tensor(*x);
+  if (rank == 2)
+    v = f("unsqueeze", {v, integer(1)});
+  else if (*batchFirst)
+    v = f("transpose", {v, integer(0), integer(1)});
+  if (!f.ok())
+    return failure();
+  int64_t steps = f.type(v).getDimSize(0), batch = f.type(v).getDimSize(1);
+  llvm::SmallVector<int64_t> stateShape = {*layers * dirs, batch, h};
+  if (rank == 2)
+    stateShape.erase(stateShape.begin() + 1);
+  std::vector<Val> hx = initialState(f, c, lstm, stateShape, v);
+  if (rank == 2)
+    for (Val &s : hx)
+      s = f("unsqueeze", {s, integer(1)});
+
+  // Layer by layer, each direction over its steps (the reverse one from
+  // the last), its input projected for all steps at once.
+  std::vector<Val> hn, cn;
+  Val layerIn = v;
+  for (int64_t l = 0; l < *layers; ++l) {
+    std::vector<Val> outs;
+    for (int64_t d = 0; d < dirs; ++d) {
+      int64_t k = l * dirs + d;
+      const std::vector<Val> &w = *weights[k].list;
+      Val none;
+      const Val &bih = w.size() > 2 ? w[2] : none;
+      const Val &bhh = w.size() > 2 ? w[3] : none;
+      Val xp = bih.k == Val::K::None ? f("linear", {layerIn, w[0]})
+                                     : f("linear", {layerIn, w[0], bih});
+      CellState st;
+      for (auto [i, s] : llvm::enumerate(hx))
+        (i ? st.c : st.h) =
+            f("reshape", {f.slice(s, 0, k, k + 1), ints({batch, h})});
+      std::vector<Val> hs(steps);
+      for (int64_t step = 0; step < steps; ++step) {
+        int64_t t = d ? steps - 1 - step : step;
+        Val xpt = f("reshape", {f.slice(xp, 0, t, t + 1),
+                                ints({batch, gatesOf(*mode) * h})});
+        st = cellStep(f, *mode, xpt, st, w[1], bhh);
+        hs[t] = st.h;
+      }
+      outs.push_back(f("stack", {Val::listOf(hs)}));
+      hn.push_back(st.h);
+      if (lstm)
+        cn.push_back(st.c);
+    }
+    layerIn = dirs == 2 ? f("cat", {Val::listOf(outs)}, {{"dim", integer(2)}})
+                        : outs.front();
+    // Dropout on the outputs of each layer but the last (training only).
+    if (*dropout > 0 && l + 1 < *layers)
+      layerIn = f("dropout", {layerIn, number(*dropout)});
+  }
+  Val out = layerIn, hN = f("stack", {Val::listOf(hn)});
+  Val cN = lstm ? f("stack", {Val::listOf(cn)}) : Val();
+  if (rank == 2) {
+    out = f("squeeze", {out, integer(1)});
+    hN = f("squeeze", {hN, integer(1)});
+    if (lstm)
+      cN = f("squeeze", {cN, integer(1)});
+  } else if (*batchFirst) {
+    out = f("transpose", {out, integer(0), integer(1)});
+  }
+  return f.result(Val::listOf({out, lstm ? Val::listOf({hN, cN}) : hN}));
+}
+
+FailureOr<Val> Gen::rnnCell(Call &c) {
+  auto x = floatInput(c);
+  auto mode = asString(c.get("mode"), c.locOf("mode"), "mode");
+  if (failed(x) || failed(mode))
+    return failure();
+  const Val &wih = c.get("weight_ih"), &whh = c.get("weight_hh");
+  Val none;
+  const Val &bih = c.has("bias_ih") ? c.get("bias_ih") : none;
+  const Val &bhh = c.has("bias_hh") ? c.get("bias_hh") : none;
+  bool lstm = *mode == "LSTM";
+  RankedTensorType xt = typeOf(*x);
+  int64_t rank = xt.getRank(), h = typeOf(whh.t).getDimSize(1);
+  int64_t inSize = typeOf(wih.t).getDimSize(1);
+  if (xt.getDimSize(rank - 1) != inSize) {
+    error(c.locOf("input"), "input has inconsistent input_size: got " +
+                                Twine(xt.getDimSize(rank - 1)) + " expected " +
+                                Twine(inSize));
+    return failure();
+  }
+  Composer f(*this, c.loc);
+  Val v = Val::tensor(*x);
+  if (rank == 1)
+    v = f("unsqueeze", {v, integer(0)});
+  if (!f.ok())
+    return failure();
+  int64_t batch = f.type(v).getDimSize(0);
+  llvm::SmallVector<int64_t> stateShape = {batch, h};
+  if (rank == 1)
+    stateShape.erase(stateShape.begin());
+  std::vector<Val> hx = initialState(f, c, lstm, stateShape, v);
+  CellState st;
+  for (auto [i, s] : llvm::enumerate(hx))
+    (i ? st.c : st.h) = rank == 1 ? f("unsqueeze", {s, integer(0)}) : s;
+  Val xp = bih.k == Val::K::None ? f("linear", {v, wih})
+                                 : f("linear", {v, wih, bih});
+  st = cellStep(f, *mode, xp, st, whh, bhh);
+  if (rank == 1) {
+    st.h = f("squeeze", {st.h, integer(0)});
+    if (lstm)
+      st.c = f("squeeze", {st.c, integer(0)});
+  }
+  return f.result(lstm ? Val::listOf({st.h, st.c}) : st.h);
 }

@@ -255,6 +255,104 @@ LogicalResult Gen::initGroupNorm(Instance &inst, Bound &b) {
   return success();
 }
 
+/// RNN, LSTM, GRU and their cells: per layer and direction, weight_ih_l<k>
+/// [gates * hidden, input], weight_hh_l<k> [gates * hidden, hidden],
+/// bias_ih_l<k>, bias_hh_l<k> (suffixed _reverse for the reverse
+/// direction; no suffix in a cell), all uniform(+-1/sqrt(hidden)), as
+/// reset_parameters() draws them.
+LogicalResult Gen::initRNN(Instance &inst, Bound &b) {
+  StringRef type = inst.typeName;
+  bool cell = type.ends_with("Cell");
+  StringRef kind = cell ? type.drop_back(4) : type;
+  auto in = positiveInt(inst, b, "input_size");
+  auto hidden = positiveInt(inst, b, "hidden_size");
+  auto bias = asBool(b.get("bias"), b.locOf("bias"), "bias");
+  if (failed(in) || failed(hidden) || failed(bias))
+    return failure();
+  auto &vars = inst.scope.vars;
+  std::string mode = kind.str();
+  if (kind == "RNN") {
+    auto nl = asString(b.get("nonlinearity"), b.locOf("nonlinearity"),
+                       "nonlinearity");
+    if (failed(nl))
+      return failure();
+    if (*nl != "tanh" && *nl != "relu") {
+      error(b.locOf("nonlinearity"), "Unknown nonlinearity '" + *nl +
+                                         "'. Select from 'tanh' or 'relu'.");
+      return failure();
+    }
+    mode = *nl == "tanh" ? "RNN_TANH" : "RNN_RELU";
+    vars["nonlinearity"] = Val::string(*nl);
+  }
+  int64_t layers = 1, dirs = 1;
+  if (!cell) {
+    auto l = positiveInt(inst, b, "num_layers");
+    auto bidirectional = asBool(b.get("bidirectional"),
+                                b.locOf("bidirectional"), "bidirectional");
+    auto batchFirst =
+        asBool(b.get("batch_first"), b.locOf("batch_first"), "batch_first");
+    auto dropout = asNumber(b.get("dropout"), b.locOf("dropout"), "dropout");
+    if (failed(l) || failed(bidirectional) || failed(batchFirst) ||
+        failed(dropout))
+      return failure();
+    if (*dropout < 0 || *dropout > 1) {
+      error(b.locOf("dropout"), "dropout should be a number in range [0, 1] "
+                                "representing the probability of an element "
+                                "being zeroed");
+      return failure();
+    }
+    if (b.has("proj_size")) {
+      auto proj = asInt(b.get("proj_size"), b.locOf("proj_size"), "proj_size");
+      if (failed(proj))
+        return failure();
+      if (*proj != 0) {
+        error(b.locOf("proj_size"), "LSTM: proj_size is not supported");
+        return failure();
+      }
+    }
+    layers = *l;
+    dirs = *bidirectional ? 2 : 1;
+    for (StringRef k :
+         {"num_layers", "batch_first", "dropout", "bidirectional"})
+      vars[k] = b.get(k);
+  }
+  vars["mode"] = Val::string(mode);
+  vars["input_size"] = Val::number(*in, true);
+  vars["hidden_size"] = Val::number(*hidden, true);
+  int64_t gates = kind == "LSTM" ? 4 : kind == "GRU" ? 3 : 1;
+  double bound = 1.0 / std::sqrt(static_cast<double>(*hidden));
+  InitAttr init =
+      makeInit(&ctx, InitKind::uniform,
+               {builder.getNamedAttr("a", builder.getF64FloatAttr(-bound)),
+                builder.getNamedAttr("b", builder.getF64FloatAttr(bound))});
+  Type f32 = builder.getF32Type();
+  std::vector<Val> all;
+  for (int64_t l = 0; l < layers; ++l)
+    for (int64_t d = 0; d < dirs; ++d) {
+      std::string suffix =
+          cell ? "" : "_l" + std::to_string(l) + (d ? "_reverse" : "");
+      int64_t inputs = l == 0 ? *in : *hidden * dirs;
+      std::vector<Val> group;
+      auto declare = [&](StringRef what, llvm::ArrayRef<int64_t> shape) {
+        std::string name = (what + suffix).str();
+        Val p = Val::tensor(declParam(b.callLoc, inst.prefix + name,
+                                      RankedTensorType::get(shape, f32), init));
+        vars[name] = p;
+        group.push_back(p);
+      };
+      declare("weight_ih", {gates * *hidden, inputs});
+      declare("weight_hh", {gates * *hidden, *hidden});
+      if (*bias) {
+        declare("bias_ih", {gates * *hidden});
+        declare("bias_hh", {gates * *hidden});
+      }
+      all.push_back(Val::listOf(std::move(group)));
+    }
+  if (!cell)
+    vars["weights"] = Val::listOf(std::move(all));
+  return success();
+}
+
 LogicalResult Gen::initBatchNorm(Instance &inst, Bound &b) {
   auto n = positiveInt(inst, b, "num_features");
   auto eps = asNumber(b.get("eps"), b.locOf("eps"), "eps");
@@ -581,7 +679,7 @@ FailureOr<Val> Gen::callInstance(Instance &inst, std::vector<CallArg> &args,
     return failure();
   }
   const BuiltinModule &row = it->second;
-  if (args.size() != size_t(row.inputs) ||
+  if (args.empty() || args.size() > size_t(row.inputs) ||
       llvm::any_of(args, [](const CallArg &a) { return !a.keyword.empty(); })) {
     error(loc, t + ".forward() takes " + Twine(row.inputs) +
                    " positional argument" + (row.inputs == 1 ? "" : "s") +
