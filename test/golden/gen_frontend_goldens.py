@@ -3,7 +3,8 @@
 functions and modules the front-end writes as PyTorch defines them
 (Decompositions.cpp: leaky_relu, elu, softplus, the regression and binary
 losses, kl_div, repeat; Layers.cpp: group_norm, conv1d, conv_transpose2d,
-adaptive_avg_pool2d, interpolate, the recurrent layers; the loss modules)
+adaptive_avg_pool2d, interpolate, the recurrent layers,
+multi-head attention; the loss modules)
 and eye.
 
 Each case is a .graft model computing `y` from inputs (and the parameters
@@ -31,7 +32,7 @@ def enc(t):
 
 
 def graft_type(t, f="f64"):
-    dtype = "i64" if t.dtype == torch.int64 else f
+    dtype = {torch.int64: "i64", torch.bool: "bool"}.get(t.dtype, f)
     return dtype + "[" + ", ".join(str(d) for d in t.shape) + "]"
 
 
@@ -252,5 +253,40 @@ layer("lstm_cell", "nn.LSTMCell(4, 5)",
       torch.randn(2, 4), fn=lambda m, x: torch.cat([s.flatten() for s in m(x)]))
 layer("gru_cell_unbatched", "nn.GRUCell(4, 5)", "m(x, h)", nn.GRUCell(4, 5),
       torch.randn(4), [("h", torch.randn(5, dtype=torch.float64))])
+
+# Multi-head attention: outputs and the attention weights, self- and
+# cross-attention, with boolean and float masks.
+def attention_and_weights(m, *args, **kw):
+    out, w = m(*args, **kw)
+    return torch.cat([out.flatten(), w.flatten()])
+
+
+tokens = torch.randn(2, 5, 8)
+pad = torch.tensor([[False, False, False, True, True],
+                    [False, False, False, False, False]])
+layer("mha_self_padding", "nn.MultiheadAttention(8, 2, batch_first=True)",
+      "torch.cat([m(x, x, x, key_padding_mask=p)[0].flatten(), "
+      "m(x, x, x, key_padding_mask=p)[1].flatten()])",
+      nn.MultiheadAttention(8, 2, batch_first=True), tokens, [("p", pad)],
+      fn=lambda m, x, p: attention_and_weights(m, x, x, x,
+                                               key_padding_mask=p))
+memory = torch.randn(3, 2, 8, dtype=torch.float64)
+layer("mha_cross_float_mask", "nn.MultiheadAttention(8, 4, bias=False)",
+      "m(x, kv, kv, attn_mask=am, need_weights=False)[0]",
+      nn.MultiheadAttention(8, 4, bias=False), torch.randn(4, 2, 8),
+      [("kv", memory), ("am", torch.randn(4, 3, dtype=torch.float64))],
+      fn=lambda m, x, kv, am: m(x, kv, kv, attn_mask=am,
+                                need_weights=False)[0])
+causal = torch.triu(torch.ones(4, 4, dtype=torch.bool), 1).repeat(2 * 2, 1, 1)
+layer("mha_per_head_mask", "nn.MultiheadAttention(8, 2)",
+      "torch.cat([m(x, x, x, attn_mask=c, average_attn_weights=False)[0].flatten(), "
+      "m(x, x, x, attn_mask=c, average_attn_weights=False)[1].flatten()])",
+      nn.MultiheadAttention(8, 2), torch.randn(4, 2, 8), [("c", causal)],
+      fn=lambda m, x, c: attention_and_weights(m, x, x, x, attn_mask=c,
+                                               average_attn_weights=False))
+layer("mha_unbatched", "nn.MultiheadAttention(8, 2)",
+      "torch.cat([m(x, x, x)[0].flatten(), m(x, x, x)[1].flatten()])",
+      nn.MultiheadAttention(8, 2), torch.randn(5, 8),
+      fn=lambda m, x: attention_and_weights(m, x, x, x))
 
 print(json.dumps({"torch": torch.__version__, "cases": CASES}, indent=1))

@@ -30,8 +30,10 @@ llvm::SmallVector<StringRef> words(StringRef s) {
   return out;
 }
 
-/// A default as PyTorch writes it: True, False, 'none', 1e-05, -1.
+/// A default as PyTorch writes it: True, False, None, 'none', 1e-05, -1.
 Val parseDefault(StringRef text) {
+  if (text == "None")
+    return Val();
   if (text == "True" || text == "False")
     return Val::boolean(text == "True");
   if (text.consume_front("'")) {
@@ -52,9 +54,8 @@ llvm::SmallVector<ModuleParam> moduleParams(StringRef spec) {
   llvm::SmallVector<ModuleParam> out;
   for (StringRef w : words(spec)) {
     auto [name, fallback] = w.split('=');
-    out.push_back({name, fallback.empty() || !w.contains('=')
-                             ? Val()
-                             : parseDefault(fallback)});
+    bool required = !w.contains('=');
+    out.push_back({name, required ? Val() : parseDefault(fallback), required});
   }
   return out;
 }
@@ -77,10 +78,12 @@ const BuiltinTables &Gen::builtins() {
   GRAFT_METHOD(NAME, HANDLER, REQUIRED, PARAMS)
 #include "Builtins.def"
 #define GRAFT_MODULE(NAME, INIT, FORWARD, INPUTS, RANKS, REQUIRED, PARAMS)     \
-  t.modules.try_emplace(                                                       \
-      NAME,                                                                    \
-      BuiltinModule{                                                           \
-          &Gen::INIT, FORWARD, INPUTS, {}, moduleParams(PARAMS), REQUIRED});   \
+  t.modules.try_emplace(NAME, BuiltinModule{&Gen::INIT,                        \
+                                            FORWARD,                           \
+                                            moduleParams(INPUTS),              \
+                                            {},                                \
+                                            moduleParams(PARAMS),              \
+                                            REQUIRED});                        \
   for (StringRef r : words(RANKS))                                             \
     t.modules[NAME].ranks.push_back(std::stoll(r.str()));
 #include "Modules.def"
@@ -99,7 +102,7 @@ const BuiltinTables &Gen::builtins() {
         t.modules.try_emplace(row.moduleName,
                               BuiltinModule{&Gen::initConfig,
                                             row.torchName,
-                                            1,
+                                            moduleParams("input"),
                                             {},
                                             moduleParams("inplace=False"),
                                             0});

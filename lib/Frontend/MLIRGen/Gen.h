@@ -293,14 +293,16 @@ struct Builtin {
 /// A parameter of a built-in module's constructor, with PyTorch's default.
 struct ModuleParam {
   StringRef name;
-  Val fallback; ///< None when the parameter has no default.
+  Val fallback; ///< None when the parameter has no default or it is None.
+  bool required;
 };
 
 /// A row of Modules.def, or a torch.nn module of a unary row (`ReLU`).
 struct BuiltinModule {
   LogicalResult (Gen::*init)(Instance &, Bound &);
   StringRef forward; ///< The built-in function an instance applies.
-  int inputs;        ///< Its leading arguments that a call gives.
+  /// PyTorch's forward(): the arguments a call gives.
+  llvm::SmallVector<ModuleParam> inputs;
   llvm::SmallVector<int64_t> ranks; ///< Input ranks accepted; empty: any.
   llvm::SmallVector<ModuleParam> params;
   int required;
@@ -394,6 +396,7 @@ private:
   LogicalResult initLayerNorm(Instance &inst, Bound &b);
   LogicalResult initGroupNorm(Instance &inst, Bound &b);
   LogicalResult initRNN(Instance &inst, Bound &b);
+  LogicalResult initMultiheadAttention(Instance &inst, Bound &b);
   LogicalResult initBatchNorm(Instance &inst, Bound &b);
   LogicalResult initEmbedding(Instance &inst, Bound &b);
   /// A module with no state: its arguments become its attributes.
@@ -517,6 +520,7 @@ private:
   FailureOr<Val> interpolate(Call &c);
   FailureOr<Val> rnn(Call &c);
   FailureOr<Val> rnnCell(Call &c);
+  FailureOr<Val> multiHeadAttention(Call &c);
   template <typename OpTy> FailureOr<Val> reduce(Call &c);
   FailureOr<Val> argmax(Call &c);
   /// torch.max(x), torch.max(x, dim) (values and indices), and Python's

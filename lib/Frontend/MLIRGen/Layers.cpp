@@ -91,6 +91,9 @@ public:
         l, what));
   }
 
+  /// Fails the sequence after an error reported elsewhere.
+  void abandon() { failed = true; }
+
   /// Reports an error and fails the sequence.
   void fail(Loc at, const Twine &msg) {
     if (!failed)
@@ -899,4 +902,147 @@ FailureOr<Val> Gen::rnnCell(Call &c) {
       st.c = f("squeeze", {st.c, integer(0)});
   }
   return f.result(lstm ? Val::listOf({st.h, st.c}) : st.h);
+}
+
+//===----------------------------------------------------------------------===//
+// Multi-head attention
+//===----------------------------------------------------------------------===//
+
+FailureOr<Val> Gen::multiHeadAttention(Call &c) {
+  auto q = asFloatTensor(c.get("query"), c.locOf("query"), "query");
+  auto k = asFloatTensor(c.get("key"), c.locOf("key"), "key");
+  auto v = asFloatTensor(c.get("value"), c.locOf("value"), "value");
+  auto heads = asInt(c.get("num_heads"), c.locOf("num_heads"), "num_heads");
+  auto dropout = asNumber(c.get("dropout"), c.locOf("dropout"), "dropout");
+  auto batchFirst =
+      asBool(c.get("batch_first"), c.locOf("batch_first"), "batch_first");
+  FailureOr<bool> needWeights = true, average = true, causal = false;
+  if (c.has("need_weights"))
+    needWeights =
+        asBool(c.get("need_weights"), c.locOf("need_weights"), "need_weights");
+  if (c.has("average_attn_weights"))
+    average = asBool(c.get("average_attn_weights"),
+                     c.locOf("average_attn_weights"), "average_attn_weights");
+  if (c.has("is_causal"))
+    causal = asBool(c.get("is_causal"), c.locOf("is_causal"), "is_causal");
+  if (failed(q) || failed(k) || failed(v) || failed(heads) || failed(dropout) ||
+      failed(batchFirst) || failed(needWeights) || failed(average) ||
+      failed(causal))
+    return failure();
+  int64_t rank = typeOf(*q).getRank();
+  if (rank != 2 && rank != 3) {
+    error(c.locOf("query"), "query should be unbatched 2D or batched 3D "
+                            "tensor but received " +
+                                Twine(rank) + "-D query tensor");
+    return failure();
+  }
+  for (auto [name, t] : {std::pair{"key", *k}, {"value", *v}})
+    if (typeOf(t).getRank() != rank) {
+      error(c.locOf(name),
+            Twine("For ") + (rank == 2 ? "unbatched (2-D)" : "batched (3-D)") +
+                " `query`, expected `" + name + "` to be " + Twine(rank) +
+                "-D but found a " + Twine(typeOf(t).getRank()) + "-D tensor");
+      return failure();
+    }
+  const Val &w = c.get("in_proj_weight");
+  Val none;
+  const Val &b = c.has("in_proj_bias") ? c.get("in_proj_bias") : none;
+  Instance &outProj = *c.get("out_proj").inst;
+  const Val &ow = outProj.scope.vars["weight"];
+  const Val &ob =
+      outProj.scope.vars.count("bias") ? outProj.scope.vars["bias"] : none;
+  int64_t e = typeOf(w.t).getDimSize(1), h = *heads, hd = e / h;
+  if (typeOf(*q).getDimSize(rank - 1) != e) {
+    error(c.locOf("query"), "was expecting embedding dimension of " + Twine(e) +
+                                ", but got " +
+                                Twine(typeOf(*q).getDimSize(rank - 1)));
+    return failure();
+  }
+  if (*causal && !c.has("attn_mask")) {
+    error(c.locOf("is_causal"), "Need attn_mask if specifying the is_causal "
+                                "hint");
+    hint("pass the causal mask too, e.g. attn_mask=torch.triu(torch.ones(L, "
+         "L), diagonal=1) == 1");
+    return failure();
+  }
+
+  // (L, B, E) as the module computes, then per head (B, H, L, E / H).
+  Composer f(*this, c.loc);
+  auto sequenceFirst = [&](Value t) {
+    Val x = Val::tensor(t);
+    if (rank == 2)
+      return f("unsqueeze", {x, integer(1)});
+    return *batchFirst ? f("transpose", {x, integer(0), integer(1)}) : x;
+  };
+  Val qs = sequenceFirst(*q), ks = sequenceFirst(*k), vs = sequenceFirst(*v);
+  if (!f.ok())
+    return failure();
+  int64_t l = f.type(qs).getDimSize(0), batch = f.type(qs).getDimSize(1);
+  int64_t s = f.type(ks).getDimSize(0);
+  auto project = [&](const Val &x, int64_t part, int64_t len) {
+    Val wp = f.slice(w, 0, part * e, (part + 1) * e);
+    Val p = b.k == Val::K::None
+                ? f("linear", {x, wp})
+                : f("linear", {x, wp, f.slice(b, 0, part * e, (part + 1) * e)});
+    return f("permute", {f("reshape", {p, ints({len, batch, h, hd})}),
+                         ints({1, 2, 0, 3})});
+  };
+  Val qh = f("div", {project(qs, 0, l), number(std::sqrt(double(hd)))});
+  Val kh = project(ks, 1, s), vh = project(vs, 2, s);
+  Val scores =
+      f("matmul", {qh, f("transpose", {kh, integer(-2), integer(-1)})});
+
+  // Masks: a boolean one says where not to attend, a float one is added;
+  // attn_mask (L, S) for all, or (B * H, L, S) per batch element and head,
+  // key_padding_mask (B, S) per key.
+  auto applyMask = [&](StringRef key,
+                       llvm::ArrayRef<llvm::SmallVector<int64_t>> shapes) {
+    if (!c.has(key) || !f.ok())
+      return;
+    auto m = asTensor(c.get(key), c.locOf(key), key);
+    if (failed(m))
+      return f.abandon();
+    llvm::ArrayRef<int64_t> shape = typeOf(*m).getShape();
+    auto match = llvm::find(shapes, llvm::SmallVector<int64_t>(shape));
+    if (match == shapes.end()) {
+      std::string expected;
+      for (auto [i, sh] : llvm::enumerate(shapes))
+        expected += (i ? " or " : "") + shapeStr(sh);
+      f.fail(c.locOf(key), "The shape of " + key + " is " + shapeStr(shape) +
+                               ", but should be " + expected);
+      return;
+    }
+    llvm::SmallVector<int64_t> to =
+        key == "key_padding_mask" ? llvm::SmallVector<int64_t>{batch, 1, 1, s}
+        : shape.size() == 3       ? llvm::SmallVector<int64_t>{batch, h, l, s}
+                                  : llvm::SmallVector<int64_t>{l, s};
+    Val mv = f("reshape", {Val::tensor(*m), ints(to)});
+    scores = typeOf(*m).getElementType().isInteger(1)
+                 ? f("masked_fill", {scores, mv, number(-INFINITY)})
+                 : f("add", {scores, mv});
+  };
+  applyMask("attn_mask", {{l, s}, {batch * h, l, s}});
+  applyMask("key_padding_mask",
+            {rank == 2 ? llvm::SmallVector<int64_t>{s}
+                       : llvm::SmallVector<int64_t>{batch, s}});
+
+  Val attn = f("softmax", {scores, integer(-1)});
+  if (*dropout > 0)
+    attn = f("dropout", {attn, number(*dropout)});
+  Val out = f("matmul", {attn, vh});
+  out = f("reshape",
+          {f("permute", {out, ints({2, 0, 1, 3})}), ints({l, batch, e})});
+  out = ob.k == Val::K::None ? f("linear", {out, ow})
+                             : f("linear", {out, ow, ob});
+  if (rank == 2)
+    out = f("squeeze", {out, integer(1)});
+  else if (*batchFirst)
+    out = f("transpose", {out, integer(0), integer(1)});
+  Val weights;
+  if (*needWeights) {
+    weights = *average ? f("mean", {attn}, {{"dim", integer(1)}}) : attn;
+    if (rank == 2)
+      weights = f("squeeze", {weights, integer(0)});
+  }
+  return f.result(Val::listOf({out, weights}));
 }

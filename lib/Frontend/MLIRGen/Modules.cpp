@@ -353,6 +353,76 @@ LogicalResult Gen::initRNN(Instance &inst, Bound &b) {
   return success();
 }
 
+/// MultiheadAttention: in_proj_weight [3E, E] (xavier_uniform),
+/// in_proj_bias [3E] (zeros), and out_proj, a Linear [E, E] whose bias is
+/// zeroed, as _reset_parameters() leaves them.
+LogicalResult Gen::initMultiheadAttention(Instance &inst, Bound &b) {
+  auto e = positiveInt(inst, b, "embed_dim");
+  auto heads = positiveInt(inst, b, "num_heads");
+  auto bias = asBool(b.get("bias"), b.locOf("bias"), "bias");
+  auto dropout = asNumber(b.get("dropout"), b.locOf("dropout"), "dropout");
+  if (failed(e) || failed(heads) || failed(bias) || failed(dropout))
+    return failure();
+  if (*e % *heads) {
+    error(b.locOf("num_heads"), "embed_dim must be divisible by num_heads");
+    return failure();
+  }
+  for (StringRef k : {"add_bias_kv", "add_zero_attn"}) {
+    auto on = asBool(b.get(k), b.locOf(k), k);
+    if (failed(on))
+      return failure();
+    if (*on) {
+      error(b.locOf(k), "MultiheadAttention: " + k + "=True is not supported");
+      return failure();
+    }
+  }
+  for (StringRef k : {"kdim", "vdim"}) {
+    if (!b.has(k))
+      continue;
+    auto d = asInt(b.get(k), b.locOf(k), k);
+    if (failed(d))
+      return failure();
+    if (*d != *e) {
+      error(b.locOf(k), "MultiheadAttention: " + k +
+                            " other than embed_dim "
+                            "is not supported");
+      return failure();
+    }
+  }
+  auto &vars = inst.scope.vars;
+  for (StringRef k : {"embed_dim", "num_heads", "dropout", "batch_first"})
+    vars[k] = b.get(k);
+  vars["head_dim"] = Val::number(*e / *heads, true);
+  Type f32 = builder.getF32Type();
+  const std::string &pfx = inst.prefix;
+  vars["in_proj_weight"] =
+      Val::tensor(declParam(b.callLoc, pfx + "in_proj_weight",
+                            RankedTensorType::get({3 * *e, *e}, f32),
+                            makeInit(&ctx, InitKind::xavier_uniform)));
+  if (*bias)
+    vars["in_proj_bias"] = Val::tensor(declParam(
+        b.callLoc, pfx + "in_proj_bias", RankedTensorType::get({3 * *e}, f32),
+        makeInit(&ctx, InitKind::zeros)));
+  auto out = std::make_shared<Instance>();
+  out->prefix = pfx + "out_proj.";
+  out->typeName = "Linear";
+  out->scope.parent = &globals;
+  out->scope.vars["in_features"] = Val::number(*e, true);
+  out->scope.vars["out_features"] = Val::number(*e, true);
+  out->scope.vars["weight"] = Val::tensor(
+      declParam(b.callLoc, out->prefix + "weight",
+                RankedTensorType::get({*e, *e}, f32), kaimingWeight(builder)));
+  if (*bias)
+    out->scope.vars["bias"] = Val::tensor(declParam(
+        b.callLoc, out->prefix + "bias", RankedTensorType::get({*e}, f32),
+        makeInit(&ctx, InitKind::zeros)));
+  Val o;
+  o.k = Val::K::Inst;
+  o.inst = out;
+  vars["out_proj"] = o;
+  return success();
+}
+
 LogicalResult Gen::initBatchNorm(Instance &inst, Bound &b) {
   auto n = positiveInt(inst, b, "num_features");
   auto eps = asNumber(b.get("eps"), b.locOf("eps"), "eps");
@@ -679,15 +749,20 @@ FailureOr<Val> Gen::callInstance(Instance &inst, std::vector<CallArg> &args,
     return failure();
   }
   const BuiltinModule &row = it->second;
-  if (args.empty() || args.size() > size_t(row.inputs) ||
-      llvm::any_of(args, [](const CallArg &a) { return !a.keyword.empty(); })) {
-    error(loc, t + ".forward() takes " + Twine(row.inputs) +
-                   " positional argument" + (row.inputs == 1 ? "" : "s") +
-                   " but " + Twine(args.size()) + " were given");
-    return failure();
+  // forward()'s arguments, as PyTorch's forward() takes them.
+  llvm::SmallVector<StringRef> names;
+  size_t required = 0;
+  for (const ModuleParam &p : row.inputs) {
+    names.push_back(p.name);
+    if (p.required)
+      required = names.size();
   }
-  if (!row.ranks.empty() && args[0].value.k == Val::K::Tensor) {
-    int64_t rank = typeOf(args[0].value.t).getRank();
+  auto in = bindArgs((t + ".forward").str(), names, required, args, loc);
+  if (failed(in))
+    return failure();
+  const Val &first = in->get(names.front());
+  if (!row.ranks.empty() && first.k == Val::K::Tensor) {
+    int64_t rank = typeOf(first.t).getRank();
     if (!llvm::is_contained(row.ranks, rank)) {
       std::string ranks;
       for (auto [i, r] : llvm::enumerate(row.ranks))
@@ -711,13 +786,19 @@ FailureOr<Val> Gen::callInstance(Instance &inst, std::vector<CallArg> &args,
       return failure();
     }
     std::vector<CallArg> none;
-    return callMethod(args[0].value, args[0].loc, method, none, loc, nullptr);
+    return callMethod(first, in->locOf(names.front()), method, none, loc,
+                      nullptr);
   }
-  // forward(x): the row's function of x and the instance's attributes.
-  std::vector<CallArg> all = args;
+  // forward(x): the row's function of the inputs given and the instance's
+  // attributes, by keyword.
+  std::vector<CallArg> all;
+  for (StringRef n : names)
+    if (in->has(n))
+      all.push_back({n.str(), in->locOf(n), in->get(n)});
   const Builtin &fn = builtins().functions.find(row.forward)->second;
-  for (StringRef p : llvm::ArrayRef(fn.params).drop_front(row.inputs))
-    if (auto v = inst.scope.vars.find(p); v != inst.scope.vars.end())
+  for (StringRef p : fn.params)
+    if (auto v = inst.scope.vars.find(p);
+        v != inst.scope.vars.end() && !in->has(p))
       all.push_back({p.str(), loc, v->second});
   return callBuiltin(row.forward, all, loc);
 }
