@@ -17,8 +17,8 @@ llvm::StringRef graft::frontend::spell(Tok kind) {
   case Tok::Int: return "an integer";
   case Tok::Float: return "a number";
   case Tok::String: return "a string";
-  case Tok::KwModel: return "'model'";
-  case Tok::KwModule: return "'module'";
+  case Tok::KwModel:
+    return "'model'";
   case Tok::KwDef: return "'def'";
   case Tok::KwReturn: return "'return'";
   case Tok::KwFor: return "'for'";
@@ -135,7 +135,6 @@ Token Lexer::next() {
     llvm::StringRef word(start, cur - start);
     Tok kind = llvm::StringSwitch<Tok>(word)
                    .Case("model", Tok::KwModel)
-                   .Case("module", Tok::KwModule)
                    .Case("def", Tok::KwDef)
                    .Case("return", Tok::KwReturn)
                    .Case("for", Tok::KwFor)

@@ -200,7 +200,9 @@ void Parser::parseTopLevel(Program &program) {
     endStatement();
     return;
   }
-  if (is(Tok::KwModule)) {
+  // `module` is a word, not a keyword: nanoGPT's _init_weights(self,
+  // module) names a parameter so.
+  if (isWord("module") && peekToken().kind == Tok::Ident) {
     if (auto m = parseModule())
       program.modules.push_back(std::move(m));
     return;
@@ -425,9 +427,10 @@ StmtPtr Parser::parseStatement() {
     if (isWord("train"))
       return parseBlockStmt(StmtKind::Train);
   }
-  if (is(Tok::KwModule) || is(Tok::KwModel)) {
-    error(Twine(spell(tok.kind)) + " declarations are only allowed at the "
-                                   "top level");
+  if ((isWord("module") && next == Tok::Ident) || is(Tok::KwModel)) {
+    error("'" + tok.text +
+          "' declarations are only allowed at the top "
+          "level");
     return nullptr;
   }
   return parseAssignOrExpr();

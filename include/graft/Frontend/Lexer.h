@@ -30,7 +30,6 @@ enum class Tok {
   // (`dim`, `input`, `param`, `train`, ...) are contextual: the parser
   // recognises them at the start of a statement.
   KwModel,
-  KwModule,
   KwDef,
   KwReturn,
   KwFor,

@@ -360,6 +360,19 @@ FailureOr<Val> Gen::evalMember(const Expr &e) {
                      ? &base->inst->scope.vars[e.name]
                      : nullptr)
       return *v;
+    // A method as a value (self.apply(self._init_weights)): bound to the
+    // instance, which does not own itself.
+    if (const ModuleDecl *decl = base->inst->decl)
+      for (const StmtPtr &s : decl->body)
+        if (s->kind == StmtKind::Def && s->func->name == e.name) {
+          Val m;
+          m.k = Val::K::Func;
+          m.fn = s->func.get();
+          m.fnScope = &base->inst->scope;
+          m.inst = std::shared_ptr<Instance>(std::shared_ptr<Instance>(),
+                                             base->inst.get());
+          return m;
+        }
     if (!base->inst->children.empty()) {
       unsigned idx;
       if (!StringRef(e.name).getAsInteger(10, idx) &&
@@ -587,6 +600,31 @@ FailureOr<Val> Gen::evalCall(const Expr &e) {
         return callBuiltin(fn->str, *args, e.loc);
       }
     }
+    if (self->k == Val::K::Str &&
+        (callee.name == "endswith" || callee.name == "startswith")) {
+      // pn.endswith('c_proj.weight'), a suffix or a tuple of them.
+      auto args = evalArgs(e.args);
+      if (failed(args))
+        return failure();
+      auto b = bindArgs(callee.name,
+                        {callee.name == "endswith" ? "suffix" : "prefix"}, 1,
+                        *args, e.loc);
+      if (failed(b))
+        return failure();
+      const CallArg &a = args->front();
+      std::vector<Val> items =
+          a.value.k == Val::K::List ? *a.value.list : std::vector<Val>{a.value};
+      bool found = false;
+      for (const Val &item : items) {
+        auto affix = asString(item, a.loc, callee.name);
+        if (failed(affix))
+          return failure();
+        StringRef str(self->str);
+        found |= callee.name == "endswith" ? str.ends_with(*affix)
+                                           : str.starts_with(*affix);
+      }
+      return Val::boolean(found);
+    }
     if (self->k == Val::K::Tensor) {
       auto args = evalArgs(e.args);
       if (failed(args))
@@ -604,6 +642,18 @@ FailureOr<Val> Gen::evalCall(const Expr &e) {
               return failure();
             return callFunction(*s->func, &inst.scope, *args, e.loc, &inst);
           }
+      }
+      if (callee.name == "apply") {
+        auto args = evalArgs(e.args);
+        if (failed(args))
+          return failure();
+        auto b = bindArgs("apply", {"fn"}, 1, *args, e.loc);
+        if (failed(b))
+          return failure();
+        llvm::SmallPtrSet<Instance *, 16> seen;
+        if (failed(applyToModules(inst, b->get("fn"), b->locOf("fn"), seen)))
+          return failure();
+        return *self;
       }
       if (callee.name == "named_parameters" || callee.name == "parameters") {
         if (!e.args.empty()) {
@@ -657,7 +707,8 @@ FailureOr<Val> Gen::evalCall(const Expr &e) {
     return failure();
   switch (fnVal->k) {
   case Val::K::Func:
-    return callFunction(*fnVal->fn, fnVal->fnScope, *args, e.loc, nullptr);
+    return callFunction(*fnVal->fn, fnVal->fnScope, *args, e.loc,
+                        fnVal->inst.get());
   case Val::K::Inst:
     return callInstance(*fnVal->inst, *args, e.loc);
   case Val::K::Builtin:

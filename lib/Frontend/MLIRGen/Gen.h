@@ -381,6 +381,10 @@ private:
                             const std::vector<CallArg> &args, Loc l);
   FailureOr<Val> callInstance(Instance &inst, std::vector<CallArg> &args,
                               Loc loc);
+  LogicalResult applyToModules(Instance &inst, const Val &fn, Loc l,
+                               llvm::SmallPtrSetImpl<Instance *> &seen);
+  FailureOr<Val> applyFn(Call &c);
+  FailureOr<Val> isInstance(Call &c);
   FailureOr<Val> callFunction(const FunctionDecl &fn, Scope *parent,
                               std::vector<CallArg> &args, Loc loc,
                               Instance *self);
@@ -640,6 +644,8 @@ private:
   GradMode mode = GradMode::Grad;
   std::vector<RegionFrame> regions;
   unsigned callDepth = 0;
+  /// Inside module.apply(fn): fn initialises parameters, as __init__ does.
+  unsigned constructing = 0;
   /// Work done so far: functions are inlined and loops unrolled at compile
   /// time, so a few lines can ask for astronomically much (a chain of
   /// functions that each call the previous twice). Past the budget, one

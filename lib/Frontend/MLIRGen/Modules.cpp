@@ -134,6 +134,9 @@ LogicalResult Gen::initLinear(Instance &inst, Bound &b) {
   vars["weight"] = Val::tensor(declParam(
       b.callLoc, pfx + "weight", RankedTensorType::get({*out, *in}, f32),
       kaimingWeight(builder)));
+  // bias=False: the attribute is None, as register_parameter('bias', None)
+  // leaves it (module.bias is not None).
+  vars["bias"] = Val();
   if (*bias)
     vars["bias"] = Val::tensor(declParam(b.callLoc, pfx + "bias",
                                          RankedTensorType::get({*out}, f32),
@@ -197,6 +200,7 @@ LogicalResult Gen::initConv(Instance &inst, Bound &b) {
   vars["weight"] = Val::tensor(declParam(b.callLoc, pfx + "weight",
                                          RankedTensorType::get(shape, f32),
                                          kaimingWeight(builder)));
+  vars["bias"] = Val();
   if (*bias)
     vars["bias"] = Val::tensor(declParam(b.callLoc, pfx + "bias",
                                          RankedTensorType::get({*out}, f32),
@@ -801,6 +805,79 @@ FailureOr<Val> Gen::callInstance(Instance &inst, std::vector<CallArg> &args,
         v != inst.scope.vars.end() && !in->has(p))
       all.push_back({p.str(), loc, v->second});
   return callBuiltin(row.forward, all, loc);
+}
+
+/// module.apply(fn), as nn.Module.apply: fn(m) for every module under
+/// `inst`, children first, then `inst` itself. fn initialises parameters
+/// (torch.nn.init), as at construction.
+LogicalResult Gen::applyToModules(Instance &inst, const Val &fn, Loc l,
+                                  llvm::SmallPtrSetImpl<Instance *> &seen) {
+  if (fn.k != Val::K::Func) {
+    error(l, Twine("apply() takes a function, got ") + kindName(fn));
+    return failure();
+  }
+  if (!seen.insert(&inst).second)
+    return success();
+  std::vector<Instance *> children;
+  for (auto &child : inst.children)
+    children.push_back(child.get());
+  // The attributes that are modules, in state_dict order.
+  std::vector<Instance *> attributes;
+  for (auto &kv : inst.scope.vars)
+    if (kv.getKey() != "self" && kv.getValue().k == Val::K::Inst)
+      attributes.push_back(kv.getValue().inst.get());
+  llvm::sort(attributes,
+             [](Instance *a, Instance *b) { return a->prefix < b->prefix; });
+  llvm::append_range(children, attributes);
+  for (Instance *child : children)
+    if (failed(applyToModules(*child, fn, l, seen)))
+      return failure();
+  if (inst.typeName == "Model")
+    return success(); // the model itself is not a module here
+  Val self;
+  self.k = Val::K::Inst;
+  self.inst = std::shared_ptr<Instance>(std::shared_ptr<Instance>(), &inst);
+  std::vector<CallArg> args = {{"", l, self}};
+  ++constructing;
+  auto r = callFunction(*fn.fn, fn.fnScope, args, l, fn.inst.get());
+  --constructing;
+  return failure(failed(r));
+}
+
+/// apply(fn) in a model body: fn over every module the model declares.
+FailureOr<Val> Gen::applyFn(Call &c) {
+  Instance all;
+  all.typeName = "Model";
+  for (Scope *s = scope; s && s != &globals; s = s->parent)
+    for (auto &kv : s->vars)
+      if (kv.getValue().k == Val::K::Inst)
+        all.children.push_back(kv.getValue().inst);
+  llvm::sort(all.children, [](const auto &a, const auto &b) {
+    return a->prefix < b->prefix;
+  });
+  llvm::SmallPtrSet<Instance *, 16> seen;
+  if (failed(applyToModules(all, c.get("fn"), c.locOf("fn"), seen)))
+    return failure();
+  return Val();
+}
+
+/// isinstance(module, nn.Linear), a type or a tuple of types.
+FailureOr<Val> Gen::isInstance(Call &c) {
+  const Val &obj = c.get("obj"), &info = c.get("classinfo");
+  std::vector<Val> types =
+      info.k == Val::K::List ? *info.list : std::vector<Val>{info};
+  bool match = false;
+  for (const Val &t : types) {
+    if (t.k != Val::K::ModType) {
+      error(c.locOf("classinfo"), "isinstance() arg 2 must be a module type "
+                                  "or a tuple of them (nn.Linear, Block)");
+      return failure();
+    }
+    StringRef name =
+        t.mod ? StringRef(t.mod->name) : StringRef(t.builtinModule);
+    match |= obj.k == Val::K::Inst && obj.inst->typeName == name;
+  }
+  return Val::boolean(match);
 }
 
 FailureOr<Val> Gen::callFunction(const FunctionDecl &fn, Scope *parent,

@@ -202,10 +202,11 @@ FailureOr<Val> Gen::initialise(Call &c) {
   }
   // torch.nn.init in __init__ sets the initial values; in forward it would
   // overwrite the parameter at every step, which Graft does not do.
-  if (!declaring || !regions.empty()) {
+  if ((!declaring && !constructing) || !regions.empty()) {
     error(c.loc, c.name + " sets a parameter's initial value: call it in a "
                           "model or module body (at construction, as in "
-                          "__init__), not in a function or block");
+                          "__init__) or in a function given to apply(), not "
+                          "in a function or block that computes");
     return failure();
   }
   std::vector<CallArg> rest(args.begin() + 1, args.end());
