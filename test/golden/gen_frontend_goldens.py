@@ -4,7 +4,7 @@ functions and modules the front-end writes as PyTorch defines them
 (Decompositions.cpp: leaky_relu, elu, softplus, the regression and binary
 losses, kl_div, repeat; Layers.cpp: group_norm, conv1d, conv_transpose2d,
 adaptive_avg_pool2d, interpolate, the recurrent layers,
-multi-head attention; the loss modules)
+multi-head attention, gather, one_hot; the loss modules)
 and eye.
 
 Each case is a .graft model computing `y` from inputs (and the parameters
@@ -288,5 +288,16 @@ layer("mha_unbatched", "nn.MultiheadAttention(8, 2)",
       "torch.cat([m(x, x, x)[0].flatten(), m(x, x, x)[1].flatten()])",
       nn.MultiheadAttention(8, 2), torch.randn(5, 8),
       fn=lambda m, x: attention_and_weights(m, x, x, x))
+
+# Gathers: the index smaller than the input in the other dimensions,
+# repeated entries (their gradients add up), the last dimension; one_hot.
+idx = torch.tensor([[[4, 0, 4], [1, 1, 2]], [[3, 3, 0], [2, 4, 1]]])
+case("gather_middle", "torch.gather(x, 1, i)",
+     lambda x, i: torch.gather(x, 1, i), torch.randn(3, 5, 4), [("i", idx)])
+case("gather_last", "x.gather(-1, i)", lambda x, i: x.gather(-1, i),
+     torch.randn(4, 6), [("i", torch.tensor([[5, 0, 5], [1, 2, 3], [0, 0, 0], [4, 3, 2]]))])
+case("one_hot", "x * F.one_hot(t, num_classes=5).double()",
+     lambda x, t: x * F.one_hot(t, num_classes=5).double(), torch.randn(6, 5),
+     [("t", torch.tensor([0, 4, 2, 2, 1, 3]))])
 
 print(json.dumps({"torch": torch.__version__, "cases": CASES}, indent=1))

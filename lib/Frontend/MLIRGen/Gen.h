@@ -525,6 +525,8 @@ private:
   FailureOr<Val> rnn(Call &c);
   FailureOr<Val> rnnCell(Call &c);
   FailureOr<Val> multiHeadAttention(Call &c);
+  FailureOr<Val> oneHot(Call &c);
+  FailureOr<Val> gather(Call &c);
   template <typename OpTy> FailureOr<Val> reduce(Call &c);
   FailureOr<Val> argmax(Call &c);
   /// torch.max(x), torch.max(x, dim) (values and indices), and Python's

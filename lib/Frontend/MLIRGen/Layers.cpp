@@ -1046,3 +1046,110 @@ FailureOr<Val> Gen::multiHeadAttention(Call &c) {
   }
   return f.result(Val::listOf({out, weights}));
 }
+
+//===----------------------------------------------------------------------===//
+// Gathers: F.one_hot and torch.gather, over graft.one_hot, whose index
+// the runtime checks as it checks a loss's classes
+//===----------------------------------------------------------------------===//
+
+FailureOr<Val> Gen::oneHot(Call &c) {
+  auto index = asTensor(c.get("tensor"), c.locOf("tensor"), "one_hot");
+  FailureOr<int64_t> n = -1;
+  if (c.has("num_classes"))
+    n = asInt(c.get("num_classes"), c.locOf("num_classes"), "num_classes");
+  if (failed(index) || failed(n))
+    return failure();
+  if (!typeOf(*index).getElementType().isInteger(64)) {
+    error(c.locOf("tensor"), "one_hot is only applicable to index tensor, "
+                             "got " +
+                                 typeStr(*index));
+    return failure();
+  }
+  if (*n <= 0) {
+    error(c.has("num_classes") ? c.locOf("num_classes") : c.loc,
+          "one_hot(): num_classes must be given and positive (-1 would "
+          "infer it from the values, which are not known when compiling)");
+    return failure();
+  }
+  // torch's one_hot is int64: the op's floats, cast.
+  llvm::SmallVector<int64_t> shape(typeOf(*index).getShape());
+  shape.push_back(*n);
+  auto hot = make<OneHotOp>(c.loc, "one_hot", {*index}, {},
+                            RankedTensorType::get(shape, builder.getF32Type()));
+  if (failed(hot))
+    return failure();
+  return tensorResult(
+      make<CastOp>(c.loc, "one_hot", {*hot}, {},
+                   RankedTensorType::get(shape, builder.getI64Type())));
+}
+
+FailureOr<Val> Gen::gather(Call &c) {
+  auto x = floatInput(c);
+  auto index = asTensor(c.get("index"), c.locOf("index"), "index");
+  if (failed(x) || failed(index))
+    return failure();
+  RankedTensorType xt = typeOf(*x), it = typeOf(*index);
+  auto dim = dimArg(c, "dim", xt.getRank());
+  if (failed(dim))
+    return failure();
+  if (!it.getElementType().isInteger(64)) {
+    error(c.locOf("index"),
+          "gather(): Expected dtype int64 for index, got " + typeStr(*index));
+    return failure();
+  }
+  if (c.has("sparse_grad")) {
+    auto sparse =
+        asBool(c.get("sparse_grad"), c.locOf("sparse_grad"), "sparse_grad");
+    if (failed(sparse))
+      return failure();
+    if (*sparse) {
+      error(c.locOf("sparse_grad"), "gather(): sparse_grad=True is not "
+                                    "supported");
+      return failure();
+    }
+  }
+  int64_t rank = xt.getRank();
+  bool fits = it.getRank() == rank;
+  for (int64_t d = 0; fits && d < rank; ++d)
+    fits = d == *dim || it.getDimSize(d) <= xt.getDimSize(d);
+  if (!fits) {
+    error(c.locOf("index"),
+          it.getRank() != rank
+              ? "Index tensor must have the same number of dimensions as "
+                "input tensor"
+              : "Size does not match at a dimension: expected index " +
+                    shapeStr(it.getShape()) + " to be smaller than self " +
+                    shapeStr(xt.getShape()) + " apart from dimension " +
+                    Twine(*dim));
+    return failure();
+  }
+  // out[..., k, ...] = x[..., index[..., k, ...], ...] along dim: the
+  // one-hot rows of the index (checked like any class index) select from
+  // x, its dim moved last, and a sum over that last dimension takes the
+  // one element each row picks. Its gradient is PyTorch's scatter-add.
+  Composer f(*this, c.loc);
+  Val v = Val::tensor(*x);
+  for (int64_t d = 0; d < rank; ++d)
+    if (d != *dim && it.getDimSize(d) < xt.getDimSize(d))
+      v = f.slice(v, d, 0, it.getDimSize(d));
+  llvm::SmallVector<int64_t> order;
+  for (int64_t d = 0; d < rank; ++d)
+    if (d != *dim)
+      order.push_back(d);
+  order.push_back(*dim);
+  v = f("unsqueeze", {f("permute", {v, ints(order)}), integer(*dim)});
+  int64_t n = xt.getDimSize(*dim);
+  llvm::SmallVector<int64_t> hotShape(it.getShape());
+  hotShape.push_back(n);
+  if (!f.ok())
+    return failure();
+  auto hot =
+      make<OneHotOp>(c.loc, "gather", {*index}, {},
+                     RankedTensorType::get(hotShape, xt.getElementType()));
+  if (failed(hot))
+    return failure();
+  Val picked = f("ne", {Val::tensor(*hot), number(0)});
+  Val out =
+      f("sum", {f("where", {picked, v, number(0)})}, {{"dim", integer(-1)}});
+  return f.result(out);
+}
