@@ -35,7 +35,8 @@ Format (text, one record a line, values as %.9g, which round-trips float32):
     dims N=V ...                     --dim overrides for graft compile
     steps K
     init NAME NUMEL CENTER HALFWIDTH                 a parameter's formula
-    finput STEP NAME NUMEL CENTER HALFWIDTH          a float input's formula
+    finput STEP NAME NUMEL CENTER HALFWIDTH [KEY]    a float input's formula
+                                    (of KEY@STEP; NAME@STEP without KEY)
     iinput STEP NAME NUMEL v0 v1 ...                 an integer input
     loss STEP VALUE
     KIND STEP NAME NUMEL SUMABS L2 NSAMPLE i0 v0 i1 v1 ...

@@ -303,12 +303,13 @@ MNIST_B, MNIST_BATCHES = 4, 8
 MNIST_RANGE = (1.2, 1.6)
 
 
-def image_inputs(shape, classes, batches):
+def image_inputs(shape, classes, batches, names=("x", "y")):
     def inputs(step):
         b = (step - 1) % batches + 1 if step <= STEPS else step
         x = torch.from_numpy(formula(f"x@{b}", math.prod(shape), *MNIST_RANGE)).reshape(shape)
         y = formula_labels(f"y@{b}", [shape[0]], classes)
-        return [("x", x, MNIST_RANGE), ("y", y)]
+        # The images are the formula's "x@<step>" whatever the input's name.
+        return [(names[0], x, MNIST_RANGE, "x"), (names[1], y)]
     return inputs
 
 
@@ -360,8 +361,10 @@ def input_lines(step, inputs):
     lines = []
     for item in inputs:
         name, v = item[0], item[1]
-        if len(item) == 3:  # a float input from the formula
-            lines.append(f"finput {step} {name} {v.numel()} {item[2][0]!r} {item[2][1]!r}")
+        if len(item) >= 3:  # a float input from the formula (of `key`@step)
+            key = item[3] if len(item) > 3 and item[3] != name else ""
+            lines.append(f"finput {step} {name} {v.numel()} {item[2][0]!r} "
+                         f"{item[2][1]!r}" + (f" {key}" if key else ""))
         else:
             lines.append(f"iinput {step} {name} {v.numel()} "
                          + " ".join(str(int(x)) for x in v.reshape(-1).tolist()))
@@ -508,11 +511,12 @@ MODELS = [
          module=gpt_module, ranges=gpt_init_range, inputs=gpt_inputs,
          batches=GPT_BATCHES, train=gpt_train, clip=1.0,
          dropout=0.2, control=0.1),
-    dict(name="parity_mnist", model="parity_mnist",
-         source="test/Library/Inputs/parity_mnist.graft",
-         dims=dict(exact={"DROPOUT": 1}, dropout={}),
+    dict(name="parity_mnist", model="mnist",
+         source="examples/mnist.graft",
+         dims=dict(exact={"B": MNIST_B, "DROPOUT": 1}, dropout={"B": MNIST_B}),
          module=MnistModel, ranges=init_range,
-         inputs=image_inputs([MNIST_B, 1, 28, 28], 10, MNIST_BATCHES),
+         inputs=image_inputs([MNIST_B, 1, 28, 28], 10, MNIST_BATCHES,
+                             names=("data", "target")),
          batches=MNIST_BATCHES, train=mnist_train,
          dropout=1.0, control=0.5),
     dict(name="parity_bn_cnn", model="parity_bn_cnn",

@@ -82,6 +82,7 @@ static void formula(const char *key, int64_t n, double c, double w, float *out) 
 /* -------------------------------------------------------- the golden --- */
 struct rec {             /* one line of the golden file */
   char kind[16], name[160];
+  char key[160];         /* finput: the formula's key, when not the name */
   int step;
   int64_t n;             /* numel */
   double a, b;           /* init/finput: center, halfwidth; tensors: sum|x|, L2 */
@@ -187,9 +188,11 @@ static void read_golden(const char *path) {
       bad_golden(copy);
     snprintf(r->name, sizeof r->name, "%s", name);
     r->n = (int64_t)num(&p, copy);
-    if (!strcmp(kind, "finput")) {
+    if (!strcmp(kind, "finput")) { /* finput STEP NAME N C W [KEY] */
       r->a = num(&p, copy);
       r->b = num(&p, copy);
+      char *key = next_tok(&p);
+      snprintf(r->key, sizeof r->key, "%s", key ? key : name);
     } else if (!strcmp(kind, "iinput")) {
       r->val = malloc(sizeof(double) * (size_t)r->n);
       for (int64_t i = 0; i < r->n; ++i)
@@ -418,7 +421,7 @@ static void set_inputs(graft_context *ctx, int step) {
     if (!strcmp(r->kind, "finput")) {
       char key[200];
       float *buf = malloc(sizeof(float) * (size_t)r->n);
-      snprintf(key, sizeof key, "%s@%d", r->name, step);
+      snprintf(key, sizeof key, "%s@%d", r->key, step);
       formula(key, r->n, r->a, r->b, buf);
       set_input(ctx, r->name, r->n, buf, 0);
       free(buf);
