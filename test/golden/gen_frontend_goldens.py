@@ -4,7 +4,7 @@ functions and modules the front-end writes as PyTorch defines them
 (Decompositions.cpp: leaky_relu, elu, softplus, the regression and binary
 losses, kl_div, repeat; Layers.cpp: group_norm, conv1d, conv_transpose2d,
 adaptive_avg_pool2d, interpolate, the recurrent layers,
-multi-head attention, gather, one_hot; the loss modules)
+multi-head attention, gather, one_hot, topk; the loss modules)
 and eye.
 
 Each case is a .graft model computing `y` from inputs (and the parameters
@@ -299,5 +299,15 @@ case("gather_last", "x.gather(-1, i)", lambda x, i: x.gather(-1, i),
 case("one_hot", "x * F.one_hot(t, num_classes=5).double()",
      lambda x, t: x * F.one_hot(t, num_classes=5).double(), torch.randn(6, 5),
      [("t", torch.tensor([0, 4, 2, 2, 1, 3]))])
+
+# topk: values and indices (no ties: their order is unspecified in torch),
+# the largest and the smallest.
+case("topk", "torch.cat([torch.topk(x, 3).values.flatten(), "
+     "torch.topk(x, 3).indices.flatten().double()])",
+     lambda x: torch.cat([torch.topk(x, 3).values.flatten(),
+                          torch.topk(x, 3).indices.flatten().double()]),
+     torch.randn(3, 6))
+case("topk_smallest_dim0", "x.topk(2, dim=0, largest=False).values",
+     lambda x: x.topk(2, dim=0, largest=False).values, torch.randn(4, 3))
 
 print(json.dumps({"torch": torch.__version__, "cases": CASES}, indent=1))

@@ -527,6 +527,7 @@ private:
   FailureOr<Val> multiHeadAttention(Call &c);
   FailureOr<Val> oneHot(Call &c);
   FailureOr<Val> gather(Call &c);
+  FailureOr<Val> topk(Call &c);
   template <typename OpTy> FailureOr<Val> reduce(Call &c);
   FailureOr<Val> argmax(Call &c);
   /// torch.max(x), torch.max(x, dim) (values and indices), and Python's

@@ -1153,3 +1153,56 @@ FailureOr<Val> Gen::gather(Call &c) {
       f("sum", {f("where", {picked, v, number(0)})}, {{"dim", integer(-1)}});
   return f.result(out);
 }
+
+FailureOr<Val> Gen::topk(Call &c) {
+  auto x = floatInput(c);
+  auto k = asInt(c.get("k"), c.locOf("k"), "k");
+  if (failed(x) || failed(k))
+    return failure();
+  RankedTensorType xt = typeOf(*x);
+  FailureOr<int64_t> dim = xt.getRank() - 1;
+  if (c.has("dim"))
+    dim = dimArg(c, "dim", xt.getRank());
+  FailureOr<bool> largest = true;
+  if (c.has("largest"))
+    largest = asBool(c.get("largest"), c.locOf("largest"), "largest");
+  if (c.has("sorted") &&
+      failed(asBool(c.get("sorted"), c.locOf("sorted"), "sorted")))
+    return failure();
+  if (failed(dim) || failed(largest))
+    return failure();
+  int64_t n = xt.getDimSize(*dim);
+  if (*k < 1 || *k > n) {
+    error(c.locOf("k"), "selected index k out of range (k = " + Twine(*k) +
+                            ", size " + Twine(n) + " in dimension " +
+                            Twine(*dim) + "; Graft takes k >= 1)");
+    return failure();
+  }
+  // k rounds of argmax, each excluding the positions taken (-inf there):
+  // the indices in order, the first of equal values first, as torch's
+  // argmax; the values gathered, so their gradient is gather's.
+  Composer f(*this, c.loc);
+  Val x0 = Val::tensor(*x);
+  Val scores = *largest ? x0 : f("neg", {x0});
+  llvm::SmallVector<int64_t> along(xt.getRank(), 1);
+  along[*dim] = n;
+  std::vector<double> positions(n);
+  for (int64_t i = 0; i < n; ++i)
+    positions[i] = double(i);
+  Val arange = f.constant(along, builder.getI64Type(), positions, "topk()");
+  std::vector<Val> indices;
+  for (int64_t j = 0; j < *k; ++j) {
+    Val i =
+        f("argmax", {scores, integer(*dim)}, {{"keepdim", Val::boolean(true)}});
+    indices.push_back(i);
+    if (j + 1 < *k)
+      scores = f("where", {f("eq", {arange, i}), number(-INFINITY), scores});
+  }
+  Val index = indices.size() == 1
+                  ? indices.front()
+                  : f("cat", {Val::listOf(indices)}, {{"dim", integer(*dim)}});
+  Val values = f("gather", {x0, integer(*dim), index});
+  if (!f.ok())
+    return failure();
+  return Val::namedTuple({values, index}, {"values", "indices"});
+}
