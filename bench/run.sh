@@ -4,7 +4,7 @@
 # at 1 and 2 threads. Needs a build (scripts/build.sh) and Debian's
 # python3-torch (scripts/install-deps.sh --torch).
 #
-#   bench/run.sh [mlp|lenet|conv|mnist|gpt]
+#   bench/run.sh [mlp|lenet|conv|mnist|gpt|lstm]
 #     mlp (default): bench/mlp.graft against bench/torch_mlp.py
 #     lenet: examples/lenet.graft (convolutions) against bench/torch_lenet.py
 #     conv: bench/conv.graft (a convolution over 64x64 images, large
@@ -16,6 +16,9 @@
 #       AdamW, clipping) at n_layer 4, n_head 4, n_embd 128, block 128,
 #       batch 8, no dropout, against the same model and step in PyTorch
 #       (bench/torch_gpt.py)
+#     lstm: pytorch/examples' word_language_model (2-layer LSTM over 35
+#       steps, Wikitext-2's vocabulary; examples/word_language_model.graft)
+#       against bench/torch_word_lm.py
 #
 # Debian's OpenBLAS 0.3.21 does not recognise some of these CPUs and runs a
 # slow generic kernel unless OPENBLAS_CORETYPE is set: PyTorch is measured
@@ -45,7 +48,8 @@ case ${1:-mlp} in
   mnist) model=$root/examples/mnist.graft torch=$root/bench/torch_mnist.py ;;
   gpt) model=$root/examples/nanogpt.graft torch=$root/bench/torch_gpt.py
        dims=(--dim B=8 --dim T=128 --dim C=128 --dim H=4 --dim L=4 --dim DROPOUT=1) ;;
-  *) echo "usage: bench/run.sh [mlp|lenet|conv|mnist|gpt]" >&2; exit 2 ;;
+  lstm) model=$root/examples/word_language_model.graft torch=$root/bench/torch_word_lm.py ;;
+  *) echo "usage: bench/run.sh [mlp|lenet|conv|mnist|gpt|lstm]" >&2; exit 2 ;;
 esac
 if grep -qw avx512f /proc/cpuinfo; then coretype=SkylakeX; else coretype=Haswell; fi
 coretype=${GRAFT_BENCH_CORETYPE:-$coretype}

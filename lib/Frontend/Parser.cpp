@@ -390,6 +390,21 @@ StmtPtr Parser::parseStatement() {
       s->value = parseExpr();
       if (!s->value)
         return nullptr;
+      // `return a, b`: a tuple, as Python reads it.
+      if (is(Tok::Comma)) {
+        auto tuple = std::make_unique<Expr>(ExprKind::Tuple, s->value->loc);
+        tuple->args.push_back({"", s->value->loc, std::move(s->value)});
+        while (accept(Tok::Comma) && !is(Tok::Newline) && !is(Tok::Semi) &&
+               !is(Tok::RBrace)) {
+          Arg a;
+          a.loc = loc();
+          a.value = parseExpr();
+          if (!a.value)
+            return nullptr;
+          tuple->args.push_back(std::move(a));
+        }
+        s->value = measured(std::move(tuple));
+      }
     }
     endStatement();
     return s;

@@ -647,8 +647,11 @@ private:
   GradMode mode = GradMode::Grad;
   std::vector<RegionFrame> regions;
   unsigned callDepth = 0;
-  /// Inside module.apply(fn): fn initialises parameters, as __init__ does.
+  /// Inside module.apply(fn), or a function a module's body calls: it
+  /// initialises parameters, as __init__ does.
   unsigned constructing = 0;
+  /// Inside the body of a user module being instantiated (its __init__).
+  unsigned constructingModule = 0;
   /// Work done so far: functions are inlined and loops unrolled at compile
   /// time, so a few lines can ask for astronomically much (a chain of
   /// functions that each call the previous twice). Past the budget, one

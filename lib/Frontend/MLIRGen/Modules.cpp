@@ -696,6 +696,7 @@ FailureOr<Val> Gen::instantiate(const Expr &e, const std::string &pfx) {
     prefix = pfx;
     declaring = true;
     ++callDepth;
+    ++constructingModule;
     LogicalResult ok = success();
     for (const StmtPtr &s : decl.body) {
       if (s->kind == StmtKind::Def)
@@ -703,6 +704,7 @@ FailureOr<Val> Gen::instantiate(const Expr &e, const std::string &pfx) {
       if (failed(genStmt(*s, nullptr)))
         ok = failure();
     }
+    --constructingModule;
     --callDepth;
     scope = savedScope;
     prefix = savedPrefix;
@@ -925,6 +927,9 @@ FailureOr<Val> Gen::callFunction(const FunctionDecl &fn, Scope *parent,
       return failure();
     }
 
+  // A function that a module's body calls (self.init_weights()) is
+  // __init__'s: it may initialise parameters.
+  bool initialising = constructingModule && declaring && regions.empty();
   Scope *savedScope = scope;
   bool savedDeclaring = declaring;
   GradMode savedMode = mode;
@@ -932,6 +937,7 @@ FailureOr<Val> Gen::callFunction(const FunctionDecl &fn, Scope *parent,
   regions.clear();
   scope = &local;
   declaring = false;
+  constructing += initialising;
   ++callDepth;
   ReturnSignal ret;
   LogicalResult ok = success();
@@ -959,6 +965,7 @@ FailureOr<Val> Gen::callFunction(const FunctionDecl &fn, Scope *parent,
     ok = genBlock(fn.body, &ret);
   }
   --callDepth;
+  constructing -= initialising;
   scope = savedScope;
   declaring = savedDeclaring;
   mode = savedMode;
