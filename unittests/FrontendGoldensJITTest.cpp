@@ -49,7 +49,7 @@ TEST_P(FrontendGoldenJIT, MatchesPyTorch) {
 
   const llvm::json::Object *params = c.getObject("params");
   const llvm::json::Object &inputs = *c.getObject("inputs");
-  std::vector<Buffer> args, results;
+  std::vector<Buffer> args;
   for (const TensorSlot &s : fb->args) {
     args.emplace_back(s);
     Buffer &b = args.back();
@@ -64,15 +64,9 @@ TEST_P(FrontendGoldenJIT, MatchesPyTorch) {
       std::memset(b.bytes.data(), 0, b.bytes.size()); // seed, accumulators
     }
   }
-  for (const TensorSlot &s : fb->results)
-    results.emplace_back(s);
-  std::vector<void *> argPtrs, resultPtrs;
-  for (Buffer &b : args)
-    argPtrs.push_back(b.bytes.data());
-  for (Buffer &b : results)
-    resultPtrs.push_back(b.bytes.data());
-  llvm::Error err = jit.call(fb->name, argPtrs, resultPtrs);
-  ASSERT_FALSE((bool)err) << llvm::toString(std::move(err));
+  auto called = callEntry(jit, *fb, args);
+  ASSERT_TRUE((bool)called) << llvm::toString(called.takeError());
+  std::vector<Buffer> &results = *called;
 
   // The loss is sum(y * w) (w is 1 for a scalar y).
   Tensor y = tensorFrom(*c.get("y"), DType::F64);

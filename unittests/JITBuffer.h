@@ -1,7 +1,8 @@
 //===- JITBuffer.h - Tensors in the generated code's layout -----*- C++ -*-===//
 //
 // A buffer for one argument or result of a JIT-compiled entry point, filled
-// from and read as the evaluator's tensors. Shared by the tests that run
+// from and read as the evaluator's tensors, and a call of an entry point
+// with them. Shared by the tests that run
 // generated code (JITTest.cpp, OptimizerJITTest.cpp).
 //
 //===----------------------------------------------------------------------===//
@@ -68,6 +69,23 @@ struct Buffer {
     return NAN;
   }
 };
+
+/// Calls the entry point `ep` of `jit` on `args` (filled by the caller);
+/// its results, one buffer each.
+inline llvm::Expected<std::vector<Buffer>>
+callEntry(JITModel &jit, const EntryPoint &ep, std::vector<Buffer> &args) {
+  std::vector<Buffer> results;
+  for (const TensorSlot &s : ep.results)
+    results.emplace_back(s);
+  std::vector<void *> argPtrs, resultPtrs;
+  for (Buffer &b : args)
+    argPtrs.push_back(b.bytes.data());
+  for (Buffer &b : results)
+    resultPtrs.push_back(b.bytes.data());
+  if (llvm::Error e = jit.call(ep.name, argPtrs, resultPtrs))
+    return std::move(e);
+  return results;
+}
 
 } // namespace graft
 

@@ -106,7 +106,7 @@ TEST_P(JITTest, MatchesTheEvaluator) {
 
   const EntryPoint *fb = jit.entryPoint(name + "_forward_backward");
   ASSERT_NE(fb, nullptr);
-  std::vector<Buffer> args, results;
+  std::vector<Buffer> args;
   for (const TensorSlot &s : fb->args) {
     args.emplace_back(s);
     Buffer &b = args.back();
@@ -119,15 +119,9 @@ TEST_P(JITTest, MatchesTheEvaluator) {
     else if (s.role == Role::grad)
       std::memset(b.bytes.data(), 0, b.bytes.size());
   }
-  for (const TensorSlot &s : fb->results)
-    results.emplace_back(s);
-  std::vector<void *> argPtrs, resultPtrs;
-  for (Buffer &b : args)
-    argPtrs.push_back(b.bytes.data());
-  for (Buffer &b : results)
-    resultPtrs.push_back(b.bytes.data());
-  err = jit.call(fb->name, argPtrs, resultPtrs);
-  ASSERT_FALSE((bool)err) << llvm::toString(std::move(err));
+  auto called = callEntry(jit, *fb, args);
+  ASSERT_TRUE((bool)called) << llvm::toString(called.takeError());
+  std::vector<Buffer> &results = *called;
 
   for (Buffer &r : results) {
     Role role = r.slot.role;
@@ -154,7 +148,7 @@ TEST_P(JITTest, MatchesTheEvaluator) {
     ee.setParam(b.getName(), *ev.param(b.getName()));
   err = ee.run();
   ASSERT_FALSE((bool)err) << llvm::toString(std::move(err));
-  std::vector<Buffer> eargs, eresults;
+  std::vector<Buffer> eargs;
   for (const TensorSlot &s : evalFn->args) {
     eargs.emplace_back(s);
     if (s.role == Role::input)
@@ -162,16 +156,9 @@ TEST_P(JITTest, MatchesTheEvaluator) {
     else
       eargs.back().set(*ee.param(s.name));
   }
-  for (const TensorSlot &s : evalFn->results)
-    eresults.emplace_back(s);
-  argPtrs.clear();
-  resultPtrs.clear();
-  for (Buffer &b : eargs)
-    argPtrs.push_back(b.bytes.data());
-  for (Buffer &b : eresults)
-    resultPtrs.push_back(b.bytes.data());
-  err = jit.call(evalFn->name, argPtrs, resultPtrs);
-  ASSERT_FALSE((bool)err) << llvm::toString(std::move(err));
+  auto evalCalled = callEntry(jit, *evalFn, eargs);
+  ASSERT_TRUE((bool)evalCalled) << llvm::toString(evalCalled.takeError());
+  std::vector<Buffer> &eresults = *evalCalled;
   for (Buffer &r : eresults) {
     if (r.slot.role == Role::loss)
       expectClose(*ee.loss(), r, "eval loss");

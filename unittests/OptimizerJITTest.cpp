@@ -91,7 +91,7 @@ TEST_P(OptimizerJIT, TrainStepMatchesTorch) {
     SCOPED_TRACE("step " + std::to_string(s + 1));
     const llvm::json::Object &golden = *stepValue.getAsObject();
     const llvm::json::Array &lrs = *golden.getArray("lrs");
-    std::vector<Buffer> args, results;
+    std::vector<Buffer> args;
     for (const TensorSlot &slot : step->args) {
       args.emplace_back(slot);
       Buffer &b = args.back();
@@ -119,15 +119,9 @@ TEST_P(OptimizerJIT, TrainStepMatchesTorch) {
         std::memset(b.bytes.data(), 0, b.bytes.size());
       }
     }
-    for (const TensorSlot &slot : step->results)
-      results.emplace_back(slot);
-    std::vector<void *> argPtrs, resultPtrs;
-    for (Buffer &b : args)
-      argPtrs.push_back(b.bytes.data());
-    for (Buffer &b : results)
-      resultPtrs.push_back(b.bytes.data());
-    llvm::Error err = jit.call(step->name, argPtrs, resultPtrs);
-    ASSERT_FALSE((bool)err) << llvm::toString(std::move(err));
+    auto called = callEntry(jit, *step, args);
+    ASSERT_TRUE((bool)called) << llvm::toString(called.takeError());
+    std::vector<Buffer> &results = *called;
 
     const llvm::json::Object &state = *golden.getObject("state");
     for (const Buffer &r : results) {

@@ -392,18 +392,12 @@ StmtPtr Parser::parseStatement() {
         return nullptr;
       // `return a, b`: a tuple, as Python reads it.
       if (is(Tok::Comma)) {
-        auto tuple = std::make_unique<Expr>(ExprKind::Tuple, s->value->loc);
-        tuple->args.push_back({"", s->value->loc, std::move(s->value)});
-        while (accept(Tok::Comma) && !is(Tok::Newline) && !is(Tok::Semi) &&
-               !is(Tok::RBrace)) {
-          Arg a;
-          a.loc = loc();
-          a.value = parseExpr();
-          if (!a.value)
-            return nullptr;
-          tuple->args.push_back(std::move(a));
-        }
-        s->value = measured(std::move(tuple));
+        Loc at = s->value->loc;
+        s->value = parseTupleAfter(std::move(s->value), at, [&] {
+          return is(Tok::Newline) || is(Tok::Semi) || is(Tok::RBrace);
+        });
+        if (!s->value)
+          return nullptr;
       }
     }
     endStatement();
@@ -794,6 +788,23 @@ StmtPtr Parser::parseAssert() {
   }
   endStatement();
   return s;
+}
+
+/// `first, e, ...` as a tuple at `l`: the elements after `first` up to
+/// where `atEnd` says (a trailing comma allowed).
+ExprPtr Parser::parseTupleAfter(ExprPtr first, Loc l,
+                                llvm::function_ref<bool()> atEnd) {
+  auto tuple = std::make_unique<Expr>(ExprKind::Tuple, l);
+  tuple->args.push_back({"", first->loc, std::move(first)});
+  while (accept(Tok::Comma) && !atEnd()) {
+    Arg a;
+    a.loc = loc();
+    a.value = parseExpr();
+    if (!a.value)
+      return nullptr;
+    tuple->args.push_back(std::move(a));
+  }
+  return measured(std::move(tuple));
 }
 
 StmtPtr Parser::parseAssignOrExpr() {
@@ -1221,17 +1232,10 @@ ExprPtr Parser::parsePrimary() {
     if (!inner)
       return nullptr;
     if (is(Tok::Comma)) {
-      auto tuple = std::make_unique<Expr>(ExprKind::Tuple, l);
-      tuple->args.push_back({"", inner->loc, std::move(inner)});
-      while (accept(Tok::Comma) && !is(Tok::RParen)) {
-        Arg a;
-        a.loc = loc();
-        a.value = parseExpr();
-        if (!a.value)
-          return nullptr;
-        tuple->args.push_back(std::move(a));
-      }
-      inner = measured(std::move(tuple));
+      inner =
+          parseTupleAfter(std::move(inner), l, [&] { return is(Tok::RParen); });
+      if (!inner)
+        return nullptr;
     }
     if (!expect(Tok::RParen, "to close the parenthesis"))
       return nullptr;

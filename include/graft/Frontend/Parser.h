@@ -14,6 +14,8 @@
 #include "graft/Frontend/Diagnostics.h"
 #include "graft/Frontend/Lexer.h"
 
+#include "llvm/ADT/STLFunctionalExtras.h"
+
 #include <memory>
 
 namespace graft::frontend {
@@ -78,6 +80,8 @@ private:
   StmtPtr parseAssert();
   StmtPtr parseClass(Loc l, std::vector<std::string> decorators);
   StmtPtr parseAssignOrExpr();
+  ExprPtr parseTupleAfter(ExprPtr first, Loc l,
+                          llvm::function_ref<bool()> atEnd);
   std::unique_ptr<TypeSpec> parseType();
   bool parsePattern(std::string &pattern);
   bool endStatement();
