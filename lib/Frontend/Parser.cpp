@@ -855,6 +855,16 @@ StmtPtr Parser::parseAssignOrExpr() {
     endStatement();
     return assign;
   }
+  if (is(Tok::Assign) && s->value->kind == ExprKind::Member) {
+    // transformer.wte.weight = lm_head.weight: nanoGPT's weight tying.
+    error("assigning to another module's attribute is not supported: "
+          "weight tying (one parameter under two state_dict names) is not "
+          "in Graft yet");
+    diags.note(loc().ptr,
+               "hint: use the one parameter in both places, e.g. nanoGPT's "
+               "tied head as F.linear(x, transformer.wte.weight)");
+    return nullptr;
+  }
   if (is(Tok::Assign)) {
     error("cannot assign to this expression; expected a name (or "
           "self.name) on the left of '='");
@@ -1280,6 +1290,14 @@ ExprPtr Parser::parsePrimary() {
       return nullptr;
     return measured(std::move(list));
   }
+  case Tok::LBrace:
+    // A dict literal, {'params': ..., 'weight_decay': ...}.
+    error("dict literals ({...}) are not supported");
+    diags.note(loc().ptr,
+               "hint: a configuration is a @dataclass record or keyword "
+               "arguments; nn.ModuleDict takes dict(name=module, ...); "
+               "optimizer groups are param_group(names, ...) in train { }");
+    return nullptr;
   default:
     errorExpected("an expression");
     return nullptr;

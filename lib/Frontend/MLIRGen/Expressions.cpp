@@ -385,6 +385,11 @@ FailureOr<Val> Gen::evalMember(const Expr &e) {
     }
     error(e.loc, "'" + base->inst->typeName + "' object has no attribute '" +
                      e.name + "'");
+    if (e.name == "training")
+      hint("a model's train and eval entry points are compiled from one "
+           "graph: dropout and batch norm follow the entry point "
+           "(F.dropout(x, p, training=self.training) is F.dropout(x, p)); "
+           "other train-only code has no equivalent");
     return failure();
   }
   if (base->k == Val::K::Namespace)
