@@ -857,9 +857,9 @@ StmtPtr Parser::parseAssignOrExpr() {
   }
   if (is(Tok::Assign) && s->value->kind == ExprKind::Member) {
     // transformer.wte.weight = lm_head.weight: nanoGPT's weight tying.
-    error("assigning to another module's attribute is not supported: "
-          "weight tying (one parameter under two state_dict names) is not "
-          "in Graft yet");
+    error("cannot assign to an attribute here: only to self.name in a "
+          "module body (weight tying, lm_head.weight = wte.weight: one "
+          "parameter under two state_dict names, is not in Graft yet)");
     diags.note(loc().ptr,
                "hint: use the one parameter in both places, e.g. nanoGPT's "
                "tied head as F.linear(x, transformer.wte.weight)");
