@@ -472,7 +472,8 @@ void Gen::unknownName(Loc l, StringRef name) {
   for (auto &kv : modules)
     consider(kv.getKey());
   for (auto &kv : builtins().functions)
-    consider(kv.getKey());
+    if (!kv.getKey().contains('.')) // a module's forward, not callable
+      consider(kv.getKey());
   for (auto &kv : builtins().modules)
     consider(kv.getKey());
   for (StringRef container : {"Sequential", "ModuleList", "ModuleDict"})
