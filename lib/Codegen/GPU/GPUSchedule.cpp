@@ -851,8 +851,11 @@ bool writes(Operation *op, Value m) {
 /// read %w through the composed map instead: a transposed buffer that only
 /// transposes write and only products read (each reading what the latest
 /// transpose before it wrote, whose source nothing overwrites in between)
-/// is dropped with its transposes.
-void foldTransposes(Block &block) {
+/// is dropped with its transposes. One buffer at a time: folding changes
+/// what the products read and erases transposes, which other buffers'
+/// users were (a transpose's source is one), so the users are found anew
+/// after each fold. Returns whether a buffer was folded.
+bool foldTransposesOfOneBuffer(Block &block) {
   // Each buffer's users, as the top-level ops that hold them, in order.
   llvm::MapVector<Value, SmallVector<Operation *>> users;
   for (Operation &top : block)
@@ -882,7 +885,7 @@ void foldTransposes(Block &block) {
         if (in->get() == buffer)
           reads.push_back({last, in});
     }
-    if (!ok || !last)
+    if (!ok || !last || reads.empty())
       continue;
     // The source must hold the same values when the product reads it, and
     // nothing else may read or write the transposed buffer (views of it).
@@ -912,6 +915,13 @@ void foldTransposes(Block &block) {
       dead.insert(t);
     for (Operation *t : dead)
       t->erase();
+    return true;
+  }
+  return false;
+}
+
+void foldTransposes(Block &block) {
+  while (foldTransposesOfOneBuffer(block)) {
   }
 }
 

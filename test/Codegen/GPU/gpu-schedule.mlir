@@ -289,6 +289,39 @@ func.func @transpose_folded(%x: memref<64x32xf32>, %w: memref<48x32xf32>, %wt: m
   return
 }
 
+// One transposed buffer reused by two transposes of different sources (the
+// memory plan shares buffers): both products read their own source, and
+// the second source's users, among them an erased transpose, are found
+// anew (under ASan this was a use after free).
+// CHECK-LABEL: func.func @transpose_buffer_reused
+// CHECK-SAME: (%[[X:.*]]: memref<64x32xf32>, %[[W1:.*]]: memref<48x32xf32>, %[[W2:.*]]: memref<48x32xf32>, %[[WT:.*]]: memref<32x48xf32>
+// CHECK-NOT: linalg.transpose
+// CHECK: gpu.launch
+// CHECK: memref.load %[[W1]][
+// CHECK: gpu.launch
+// CHECK: memref.load %[[W2]][
+// CHECK-NOT: %[[WT]][
+// CHECK: return
+func.func @transpose_buffer_reused(%x: memref<64x32xf32>, %w1: memref<48x32xf32>, %w2: memref<48x32xf32>, %wt: memref<32x48xf32>, %y1: memref<64x48xf32>, %y2: memref<64x48xf32>) {
+  linalg.transpose ins(%w1 : memref<48x32xf32>) outs(%wt : memref<32x48xf32>) permutation = [1, 0]
+  linalg.generic {indexing_maps = [#mk, #kn, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %wt : memref<64x32xf32>, memref<32x48xf32>) outs(%y1 : memref<64x48xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  linalg.transpose ins(%w2 : memref<48x32xf32>) outs(%wt : memref<32x48xf32>) permutation = [1, 0]
+  linalg.generic {indexing_maps = [#mk, #kn, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %wt : memref<64x32xf32>, memref<32x48xf32>) outs(%y2 : memref<64x48xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
 // CHECK-LABEL: func.func @transpose_kept
 // CHECK: linalg.transpose
 // CHECK: linalg.fill
