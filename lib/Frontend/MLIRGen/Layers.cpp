@@ -1,14 +1,16 @@
 //===- Layers.cpp - Layers written over the language's built-ins ----------===//
 //
-// torch.nn.functional's group_norm, conv1d, conv_transpose2d,
-// adaptive_avg_pool2d and interpolate, each as PyTorch defines it, over the
+// torch.nn's layers that PyTorch defines over other ops, written over the
 // built-ins: group_norm normalises groups of channels by their mean and
 // variance; conv1d is conv2d over a height of one; conv_transpose2d is the
 // correlation of the zero-stuffed, padded input with the flipped kernel;
 // adaptive average pooling and linear interpolation are products with
 // constant matrices whose rows hold PyTorch's window weights; nearest
-// interpolation is an index_select of PyTorch's source indices. Their
-// gradients are the built-ins', and every target lowers them.
+// interpolation repeats or gathers PyTorch's source indices; RNN, LSTM and
+// GRU unroll their cells over the sequence; MultiheadAttention projects,
+// masks and attends as F.multi_head_attention_forward; gather selects
+// through one_hot and topk gathers argmax rounds. Their gradients are the
+// built-ins', and every target lowers them.
 //
 //===----------------------------------------------------------------------===//
 
@@ -653,7 +655,7 @@ FailureOr<Val> Gen::interpolate(Call &c) {
   Composer f(*this, c.loc);
   Val v = Val::tensor(*x);
   Type elt = xt.getElementType();
-  for (int64_t i = 0; i < spatial; ++i) {
+  for (int64_t i = 0; i < spatial && f.ok(); ++i) {
     int64_t dim = 2 + i;
     if (mode == "nearest" || mode == "nearest-exact") {
       std::vector<double> idx =
