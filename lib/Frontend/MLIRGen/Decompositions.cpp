@@ -18,11 +18,6 @@
 using namespace graft;
 using namespace graft::frontend;
 
-namespace {
-Val number(double x) { return Val::number(x, false); }
-Val integer(int64_t x) { return Val::number(x, true); }
-} // namespace
-
 FailureOr<Val> Gen::callNamed(StringRef fn, std::vector<Val> args, Loc l) {
   std::vector<CallArg> bound;
   for (Val &a : args)
@@ -58,8 +53,8 @@ FailureOr<Val> Gen::leakyRelu(Call &c) {
   if (failed(x) || failed(slope) || failed(noInPlace(c)))
     return failure();
   // x > 0 ? x : x * negative_slope (the slope at 0, as PyTorch's backward).
-  auto positive = callNamed("gt", {Val::tensor(*x), number(0)}, c.loc);
-  auto scaled = callNamed("mul", {Val::tensor(*x), number(*slope)}, c.loc);
+  auto positive = callNamed("gt", {Val::tensor(*x), Val::real(0)}, c.loc);
+  auto scaled = callNamed("mul", {Val::tensor(*x), Val::real(*slope)}, c.loc);
   if (failed(positive) || failed(scaled))
     return failure();
   return callNamed("where", {*positive, Val::tensor(*x), *scaled}, c.loc);
@@ -73,17 +68,17 @@ FailureOr<Val> Gen::elu(Call &c) {
   // x > 0 ? x : alpha * (exp(x) - 1), the exp of 0 where x > 0. (A select,
   // not minimum(x, 0), whose gradient at the tie x = 0 is halved.)
   Val xv = Val::tensor(*x);
-  auto positive = callNamed("gt", {xv, number(0)}, c.loc);
+  auto positive = callNamed("gt", {xv, Val::real(0)}, c.loc);
   auto clamped = succeeded(positive)
-                     ? callNamed("where", {*positive, number(0), xv}, c.loc)
+                     ? callNamed("where", {*positive, Val::real(0), xv}, c.loc)
                      : positive;
   FailureOr<Val> negative = failure();
   if (succeeded(clamped))
     negative = callNamed("exp", {*clamped}, c.loc);
   if (succeeded(negative))
-    negative = callNamed("sub", {*negative, number(1)}, c.loc);
+    negative = callNamed("sub", {*negative, Val::real(1)}, c.loc);
   if (succeeded(negative) && *alpha != 1) // x * 1 is x: no op
-    negative = callNamed("mul", {*negative, number(*alpha)}, c.loc);
+    negative = callNamed("mul", {*negative, Val::real(*alpha)}, c.loc);
   if (failed(positive) || failed(negative))
     return failure();
   return callNamed("where", {*positive, xv, *negative}, c.loc);
@@ -100,19 +95,19 @@ FailureOr<Val> Gen::softplus(Call &c) {
   Val xv = Val::tensor(*x);
   FailureOr<Val> bx = xv; // x * 1 and x / 1 are x: no ops
   if (*beta != 1)
-    bx = callNamed("mul", {xv, number(*beta)}, c.loc);
+    bx = callNamed("mul", {xv, Val::real(*beta)}, c.loc);
   if (failed(bx))
     return failure();
-  auto linear = callNamed("gt", {*bx, number(*threshold)}, c.loc);
+  auto linear = callNamed("gt", {*bx, Val::real(*threshold)}, c.loc);
   auto soft =
       succeeded(linear)
-          ? callNamed("where", {*linear, number(*threshold), *bx}, c.loc)
+          ? callNamed("where", {*linear, Val::real(*threshold), *bx}, c.loc)
           : linear;
   for (StringRef fn : {"exp", "log1p"})
     if (succeeded(soft))
       soft = callNamed(fn, {*soft}, c.loc);
   if (succeeded(soft) && *beta != 1)
-    soft = callNamed("div", {*soft, number(*beta)}, c.loc);
+    soft = callNamed("div", {*soft, Val::real(*beta)}, c.loc);
   if (failed(linear) || failed(soft))
     return failure();
   return callNamed("where", {*linear, xv, *soft}, c.loc);
@@ -147,7 +142,7 @@ FailureOr<Val> Gen::reduceLoss(Call &c, Val pointwise) {
   auto sum = callNamed("sum", {pointwise}, c.loc);
   if (failed(sum))
     return failure();
-  return callNamed("div", {*sum, number(t.getRank() ? t.getDimSize(0) : 1)},
+  return callNamed("div", {*sum, Val::real(t.getRank() ? t.getDimSize(0) : 1)},
                    c.loc);
 }
 
@@ -176,15 +171,15 @@ FailureOr<Val> Gen::regressionLoss(Call &c) {
   }
   if (*width == 0)
     return reduceLoss(c, *z);
-  auto small = callNamed("lt", {*z, number(*width)}, c.loc);
+  auto small = callNamed("lt", {*z, Val::real(*width)}, c.loc);
   auto square = callNamed("mul", {*z, *z}, c.loc);
   if (succeeded(square))
-    square = callNamed("mul", {*square, number(0.5)}, c.loc);
+    square = callNamed("mul", {*square, Val::real(0.5)}, c.loc);
   if (succeeded(square) && !huber)
-    square = callNamed("div", {*square, number(*width)}, c.loc);
-  auto linear = callNamed("sub", {*z, number(0.5 * *width)}, c.loc);
+    square = callNamed("div", {*square, Val::real(*width)}, c.loc);
+  auto linear = callNamed("sub", {*z, Val::real(0.5 * *width)}, c.loc);
   if (succeeded(linear) && huber)
-    linear = callNamed("mul", {*linear, number(*width)}, c.loc);
+    linear = callNamed("mul", {*linear, Val::real(*width)}, c.loc);
   if (failed(small) || failed(square) || failed(linear))
     return failure();
   auto pointwise = callNamed("where", {*small, *square, *linear}, c.loc);
@@ -207,13 +202,13 @@ FailureOr<Val> Gen::binaryCrossEntropy(Call &c) {
       if (succeeded(v))
         v = callNamed("log", {*v}, c.loc);
       if (succeeded(v))
-        v = callNamed("maximum", {*v, number(-100)}, c.loc);
+        v = callNamed("maximum", {*v, Val::real(-100)}, c.loc);
       return v;
     };
     auto logX = logOf(xv);
-    auto oneMinusX = callNamed("sub", {number(1), xv}, c.loc);
+    auto oneMinusX = callNamed("sub", {Val::real(1), xv}, c.loc);
     auto log1mX = logOf(oneMinusX);
-    auto oneMinusT = callNamed("sub", {number(1), tv}, c.loc);
+    auto oneMinusT = callNamed("sub", {Val::real(1), tv}, c.loc);
     if (failed(logX) || failed(log1mX) || failed(oneMinusT))
       return failure();
     auto a = callNamed("mul", {tv, *logX}, c.loc);
@@ -229,7 +224,7 @@ FailureOr<Val> Gen::binaryCrossEntropy(Call &c) {
     // t + 1 (1 without pos_weight).
     auto m = callNamed("neg", {xv}, c.loc);
     if (succeeded(m))
-      m = callNamed("maximum", {*m, number(0)}, c.loc);
+      m = callNamed("maximum", {*m, Val::real(0)}, c.loc);
     if (failed(m))
       return failure();
     auto e1 = callNamed("neg", {*m}, c.loc);
@@ -248,14 +243,14 @@ FailureOr<Val> Gen::binaryCrossEntropy(Call &c) {
     if (succeeded(softTerm))
       softTerm = callNamed("add", {*softTerm, *m}, c.loc);
     if (succeeded(softTerm) && c.has("pos_weight")) {
-      auto w = callNamed("sub", {c.get("pos_weight"), number(1)}, c.loc);
+      auto w = callNamed("sub", {c.get("pos_weight"), Val::real(1)}, c.loc);
       if (succeeded(w))
         w = callNamed("mul", {*w, tv}, c.loc);
       if (succeeded(w))
-        w = callNamed("add", {*w, number(1)}, c.loc);
+        w = callNamed("add", {*w, Val::real(1)}, c.loc);
       softTerm = succeeded(w) ? callNamed("mul", {*w, *softTerm}, c.loc) : w;
     }
-    auto oneMinusT = callNamed("sub", {number(1), tv}, c.loc);
+    auto oneMinusT = callNamed("sub", {Val::real(1), tv}, c.loc);
     auto first = succeeded(oneMinusT)
                      ? callNamed("mul", {*oneMinusT, xv}, c.loc)
                      : oneMinusT;
@@ -293,9 +288,9 @@ FailureOr<Val> Gen::klDiv(Call &c) {
     loss = callNamed("mul", {*e, *d}, c.loc);
   } else {
     // xlogy(t, t) - t x: t log t, 0 where t is 0 (log of t where t > 0).
-    auto positive = callNamed("gt", {tv, number(0)}, c.loc);
+    auto positive = callNamed("gt", {tv, Val::real(0)}, c.loc);
     auto safe = succeeded(positive)
-                    ? callNamed("where", {*positive, tv, number(1)}, c.loc)
+                    ? callNamed("where", {*positive, tv, Val::real(1)}, c.loc)
                     : positive;
     auto logT = succeeded(safe) ? callNamed("log", {*safe}, c.loc) : safe;
     auto tLogT = succeeded(logT) ? callNamed("mul", {tv, *logT}, c.loc) : logT;
@@ -384,30 +379,31 @@ FailureOr<Val> Gen::indexSelect(Call &c) {
   if (*dim != 0) {
     std::vector<Val> dims;
     for (int64_t d : perm)
-      dims.push_back(integer(d));
+      dims.push_back(Val::integer(d));
     auto p = callNamed("permute", {table, Val::listOf(std::move(dims))}, c.loc);
     if (failed(p))
       return failure();
     table = *p;
   }
   auto rows = callNamed(
-      "reshape", {table, Val::listOf({integer(moved.front()), integer(rest)})},
+      "reshape",
+      {table, Val::listOf({Val::integer(moved.front()), Val::integer(rest)})},
       c.loc);
   auto picked = succeeded(rows) ? callNamed("embedding",
                                             {Val::tensor(*index), *rows}, c.loc)
                                 : rows;
   if (failed(picked))
     return failure();
-  std::vector<Val> shape = {integer(it.getDimSize(0))};
+  std::vector<Val> shape = {Val::integer(it.getDimSize(0))};
   for (int64_t s : llvm::ArrayRef<int64_t>(moved).drop_front())
-    shape.push_back(integer(s));
+    shape.push_back(Val::integer(s));
   auto result =
       callNamed("reshape", {*picked, Val::listOf(std::move(shape))}, c.loc);
   if (failed(result) || *dim == 0)
     return result;
   std::vector<Val> back;
   for (int64_t d : inverse)
-    back.push_back(integer(d));
+    back.push_back(Val::integer(d));
   return callNamed("permute", {*result, Val::listOf(std::move(back))}, c.loc);
 }
 
@@ -445,20 +441,21 @@ FailureOr<Val> Gen::attentionByDefinition(Call &c, Value q, Value k, Value v) {
       return failure();
     scale = *s;
   }
-  auto kt = call("transpose", {Val::tensor(k), integer(-2), integer(-1)});
+  auto kt =
+      call("transpose", {Val::tensor(k), Val::integer(-2), Val::integer(-1)});
   if (failed(kt))
     return failure();
   auto scores = call("matmul", {Val::tensor(q), *kt});
   if (succeeded(scores))
-    scores = call("mul", {*scores, number(scale)});
+    scores = call("mul", {*scores, Val::real(scale)});
   if (failed(scores))
     return failure();
-  Val minusInf = number(-INFINITY);
+  Val minusInf = Val::real(-INFINITY);
   if (causal) {
     // torch.ones(L, S, dtype=torch.bool).tril(diagonal=0): where to attend.
-    auto ones = call(
-        "full", {Val::listOf({integer(qs.end()[-2]), integer(ks.end()[-2])}),
-                 Val::boolean(true)});
+    auto ones = call("full", {Val::listOf({Val::integer(qs.end()[-2]),
+                                           Val::integer(ks.end()[-2])}),
+                              Val::boolean(true)});
     auto keep = succeeded(ones) ? call("tril", {*ones}) : ones;
     if (succeeded(keep))
       scores = call("where", {*keep, *scores, minusInf});
@@ -473,7 +470,7 @@ FailureOr<Val> Gen::attentionByDefinition(Call &c, Value q, Value k, Value v) {
                  : call("add", {*scores, Val::tensor(*mask)});
   }
   if (succeeded(scores))
-    scores = call("softmax", {*scores, integer(-1)});
+    scores = call("softmax", {*scores, Val::integer(-1)});
   // dropout_p was checked to be a number by attention().
   if (succeeded(scores) && c.has("dropout_p") && c.get("dropout_p").num != 0)
     scores = call("dropout", {*scores, c.get("dropout_p")});

@@ -99,6 +99,8 @@ struct Val {
     r.isInt = isInt;
     return r;
   }
+  static Val integer(int64_t v) { return number(static_cast<double>(v), true); }
+  static Val real(double v) { return number(v, false); }
   static Val boolean(bool v) {
     Val r;
     r.k = K::Bool;

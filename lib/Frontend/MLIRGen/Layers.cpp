@@ -24,12 +24,10 @@ using namespace graft;
 using namespace graft::frontend;
 
 namespace {
-Val integer(int64_t x) { return Val::number(x, true); }
-Val number(double x) { return Val::number(x, false); }
 Val ints(llvm::ArrayRef<int64_t> v) {
   std::vector<Val> items;
   for (int64_t x : v)
-    items.push_back(integer(x));
+    items.push_back(Val::integer(x));
   return Val::listOf(std::move(items));
 }
 std::string shapeStr(llvm::ArrayRef<int64_t> shape, StringRef open = "[",
@@ -158,10 +156,10 @@ FailureOr<Val> Gen::groupNorm(Call &c) {
   Composer f(*this, c.loc);
   Val g = f("reshape", {Val::tensor(*x), ints({n, *groups, -1})});
   auto keep = std::vector<std::pair<StringRef, Val>>{
-      {"dim", integer(-1)}, {"keepdim", Val::boolean(true)}};
+      {"dim", Val::integer(-1)}, {"keepdim", Val::boolean(true)}};
   Val centred = f("sub", {g, f("mean", {g}, keep)});
   Val var = f("mean", {f("mul", {centred, centred})}, keep);
-  Val y = f("mul", {centred, f("rsqrt", {f("add", {var, number(*eps)})})});
+  Val y = f("mul", {centred, f("rsqrt", {f("add", {var, Val::real(*eps)})})});
   y = f("reshape", {y, ints(xt.getShape())});
   llvm::SmallVector<int64_t> perChannel(xt.getRank() - 1, 1);
   perChannel[0] = channels;
@@ -236,7 +234,7 @@ FailureOr<Val> Gen::conv1d(Call &c) {
   Composer f(*this, c.loc);
   Val v = Val::tensor(*x);
   if (rank == 2)
-    v = f("unsqueeze", {v, integer(0)});
+    v = f("unsqueeze", {v, Val::integer(0)});
   std::vector<std::pair<StringRef, Val>> kw = {
       {"stride", ints({1, (*stride)[0]})},
       {"padding", ints({0, (*padding)[0]})},
@@ -245,12 +243,12 @@ FailureOr<Val> Gen::conv1d(Call &c) {
     if (c.has(key) && c.get(key).k != Val::K::None)
       kw.push_back({key, c.get(key)});
   Val y = f("conv2d",
-            {f("unsqueeze", {v, integer(2)}),
-             f("unsqueeze", {Val::tensor(*w), integer(2)})},
+            {f("unsqueeze", {v, Val::integer(2)}),
+             f("unsqueeze", {Val::tensor(*w), Val::integer(2)})},
             kw);
-  y = f("squeeze", {y, integer(2)});
+  y = f("squeeze", {y, Val::integer(2)});
   if (rank == 2)
-    y = f("squeeze", {y, integer(0)});
+    y = f("squeeze", {y, Val::integer(0)});
   return f.result(y);
 }
 
@@ -311,7 +309,7 @@ FailureOr<Val> Gen::convTranspose2d(Call &c) {
   Composer f(*this, c.loc);
   Val v = Val::tensor(*x);
   if (rank == 3)
-    v = f("unsqueeze", {v, integer(0)});
+    v = f("unsqueeze", {v, Val::integer(0)});
   llvm::SmallVector<int64_t> symmetric(2, 0);
   for (int i = 0; i < 2; ++i) {
     int64_t dim = 2 + i, s = (*stride)[i], k = wt.getDimSize(2 + i);
@@ -336,9 +334,9 @@ FailureOr<Val> Gen::convTranspose2d(Call &c) {
       llvm::SmallVector<int64_t> gap(shape);
       gap.insert(gap.begin() + dim + 1, s - 1);
       Val spread = f("cat",
-                     {Val::listOf({f("unsqueeze", {v, integer(dim + 1)}),
+                     {Val::listOf({f("unsqueeze", {v, Val::integer(dim + 1)}),
                                    f.zeros(v, gap)})},
-                     {{"dim", integer(dim + 1)}});
+                     {{"dim", Val::integer(dim + 1)}});
       shape[dim] *= s;
       v = f.slice(f("reshape", {spread, ints(shape)}), dim, 0, stuffed);
     }
@@ -359,7 +357,7 @@ FailureOr<Val> Gen::convTranspose2d(Call &c) {
       shape[dim] = extra;
       Val z = f.zeros(v, shape);
       v = f("cat", {before ? Val::listOf({z, v}) : Val::listOf({v, z})},
-            {{"dim", integer(dim)}});
+            {{"dim", Val::integer(dim)}});
     }
   }
   // (in, out / g, kH, kW) -> (out, in / g, kH, kW), flipped in kH and kW.
@@ -367,8 +365,9 @@ FailureOr<Val> Gen::convTranspose2d(Call &c) {
           kw = wt.getDimSize(3);
   Val kernel =
       f("reshape", {Val::tensor(*w), ints({g, cin / g, coutPerGroup, kh, kw})});
-  kernel = f("reshape", {f("transpose", {kernel, integer(1), integer(2)}),
-                         ints({g * coutPerGroup, cin / g, kh, kw})});
+  kernel =
+      f("reshape", {f("transpose", {kernel, Val::integer(1), Val::integer(2)}),
+                    ints({g * coutPerGroup, cin / g, kh, kw})});
   for (int i = 0; i < 2; ++i) {
     int64_t k = wt.getDimSize(2 + i);
     if (k == 1)
@@ -376,19 +375,19 @@ FailureOr<Val> Gen::convTranspose2d(Call &c) {
     std::vector<double> reversed;
     for (int64_t j = k - 1; j >= 0; --j)
       reversed.push_back(j);
-    kernel = f("index_select", {kernel, integer(2 + i),
+    kernel = f("index_select", {kernel, Val::integer(2 + i),
                                 f.constant({k}, builder.getI64Type(), reversed,
                                            "conv_transpose2d()")});
   }
   std::vector<std::pair<StringRef, Val>> kwargs = {
       {"padding", ints(symmetric)},
       {"dilation", ints(*dilation)},
-      {"groups", integer(g)}};
+      {"groups", Val::integer(g)}};
   if (c.has("bias") && c.get("bias").k != Val::K::None)
     kwargs.push_back({"bias", c.get("bias")});
   Val y = f("conv2d", {v, kernel}, kwargs);
   if (rank == 3)
-    y = f("squeeze", {y, integer(0)});
+    y = f("squeeze", {y, Val::integer(0)});
   return f.result(y);
 }
 
@@ -525,8 +524,9 @@ FailureOr<Val> Gen::adaptiveAvgPool2d(Call &c) {
     Val k = ints({in[0] / out[0], in[1] / out[1]});
     if (rank == 3)
       return f.result(
-          f("squeeze", {f("avg_pool2d", {f("unsqueeze", {v, integer(0)}), k}),
-                        integer(0)}));
+          f("squeeze",
+            {f("avg_pool2d", {f("unsqueeze", {v, Val::integer(0)}), k}),
+             Val::integer(0)}));
     return f.result(f("avg_pool2d", {v, k}));
   }
   for (int i = 0; i < 2; ++i)
@@ -669,12 +669,13 @@ FailureOr<Val> Gen::interpolate(Call &c) {
       if (k > 1) {
         llvm::SmallVector<int64_t> shape(f.type(v).getShape());
         shape.insert(shape.begin() + dim + 1, k);
-        v = f("expand", {f("unsqueeze", {v, integer(dim + 1)}), ints(shape)});
+        v = f("expand",
+              {f("unsqueeze", {v, Val::integer(dim + 1)}), ints(shape)});
         shape[dim] *= k;
         shape.erase(shape.begin() + dim + 1);
         v = f("reshape", {v, ints(shape)});
       } else if (k != 1)
-        v = f("index_select", {v, integer(dim),
+        v = f("index_select", {v, Val::integer(dim),
                                f.constant({out[i]}, builder.getI64Type(), idx,
                                           "interpolate()")});
       continue;
@@ -709,7 +710,7 @@ CellState cellStep(Composer &f, StringRef mode, const Val &xp,
   Val hp = bhh.k == Val::K::None ? f("linear", {s.h, whh})
                                  : f("linear", {s.h, whh, bhh});
   auto chunks = [&](const Val &v, int64_t n) {
-    Val parts = f("chunk", {v, integer(n)}, {{"dim", integer(1)}});
+    Val parts = f("chunk", {v, Val::integer(n)}, {{"dim", Val::integer(1)}});
     return f.ok() ? *parts.list : std::vector<Val>(n, Val::poison());
   };
   if (mode == "LSTM") {
@@ -798,9 +799,9 @@ FailureOr<Val> Gen::rnn(Call &c) {
   Composer f(*this, c.loc);
   Val v = Val::tensor(*x);
   if (rank == 2)
-    v = f("unsqueeze", {v, integer(1)});
+    v = f("unsqueeze", {v, Val::integer(1)});
   else if (*batchFirst)
-    v = f("transpose", {v, integer(0), integer(1)});
+    v = f("transpose", {v, Val::integer(0), Val::integer(1)});
   if (!f.ok())
     return failure();
   int64_t steps = f.type(v).getDimSize(0), batch = f.type(v).getDimSize(1);
@@ -810,7 +811,7 @@ FailureOr<Val> Gen::rnn(Call &c) {
   std::vector<Val> hx = initialState(f, c, lstm, stateShape, v);
   if (rank == 2)
     for (Val &s : hx)
-      s = f("unsqueeze", {s, integer(1)});
+      s = f("unsqueeze", {s, Val::integer(1)});
 
   // Layer by layer, each direction over its steps (the reverse one from
   // the last), its input projected for all steps at once.
@@ -843,21 +844,22 @@ FailureOr<Val> Gen::rnn(Call &c) {
       if (lstm)
         cn.push_back(st.c);
     }
-    layerIn = dirs == 2 ? f("cat", {Val::listOf(outs)}, {{"dim", integer(2)}})
-                        : outs.front();
+    layerIn = dirs == 2
+                  ? f("cat", {Val::listOf(outs)}, {{"dim", Val::integer(2)}})
+                  : outs.front();
     // Dropout on the outputs of each layer but the last (training only).
     if (*dropout > 0 && l + 1 < *layers)
-      layerIn = f("dropout", {layerIn, number(*dropout)});
+      layerIn = f("dropout", {layerIn, Val::real(*dropout)});
   }
   Val out = layerIn, hN = f("stack", {Val::listOf(hn)});
   Val cN = lstm ? f("stack", {Val::listOf(cn)}) : Val();
   if (rank == 2) {
-    out = f("squeeze", {out, integer(1)});
-    hN = f("squeeze", {hN, integer(1)});
+    out = f("squeeze", {out, Val::integer(1)});
+    hN = f("squeeze", {hN, Val::integer(1)});
     if (lstm)
-      cN = f("squeeze", {cN, integer(1)});
+      cN = f("squeeze", {cN, Val::integer(1)});
   } else if (*batchFirst) {
-    out = f("transpose", {out, integer(0), integer(1)});
+    out = f("transpose", {out, Val::integer(0), Val::integer(1)});
   }
   return f.result(Val::listOf({out, lstm ? Val::listOf({hN, cN}) : hN}));
 }
@@ -884,7 +886,7 @@ FailureOr<Val> Gen::rnnCell(Call &c) {
   Composer f(*this, c.loc);
   Val v = Val::tensor(*x);
   if (rank == 1)
-    v = f("unsqueeze", {v, integer(0)});
+    v = f("unsqueeze", {v, Val::integer(0)});
   if (!f.ok())
     return failure();
   int64_t batch = f.type(v).getDimSize(0);
@@ -894,14 +896,14 @@ FailureOr<Val> Gen::rnnCell(Call &c) {
   std::vector<Val> hx = initialState(f, c, lstm, stateShape, v);
   CellState st;
   for (auto [i, s] : llvm::enumerate(hx))
-    (i ? st.c : st.h) = rank == 1 ? f("unsqueeze", {s, integer(0)}) : s;
+    (i ? st.c : st.h) = rank == 1 ? f("unsqueeze", {s, Val::integer(0)}) : s;
   Val xp = bih.k == Val::K::None ? f("linear", {v, wih})
                                  : f("linear", {v, wih, bih});
   st = cellStep(f, *mode, xp, st, whh, bhh);
   if (rank == 1) {
-    st.h = f("squeeze", {st.h, integer(0)});
+    st.h = f("squeeze", {st.h, Val::integer(0)});
     if (lstm)
-      st.c = f("squeeze", {st.c, integer(0)});
+      st.c = f("squeeze", {st.c, Val::integer(0)});
   }
   return f.result(lstm ? Val::listOf({st.h, st.c}) : st.h);
 }
@@ -973,8 +975,9 @@ FailureOr<Val> Gen::multiHeadAttention(Call &c) {
   auto sequenceFirst = [&](Value t) {
     Val x = Val::tensor(t);
     if (rank == 2)
-      return f("unsqueeze", {x, integer(1)});
-    return *batchFirst ? f("transpose", {x, integer(0), integer(1)}) : x;
+      return f("unsqueeze", {x, Val::integer(1)});
+    return *batchFirst ? f("transpose", {x, Val::integer(0), Val::integer(1)})
+                       : x;
   };
   Val qs = sequenceFirst(*q), ks = sequenceFirst(*k), vs = sequenceFirst(*v);
   if (!f.ok())
@@ -989,10 +992,10 @@ FailureOr<Val> Gen::multiHeadAttention(Call &c) {
     return f("permute", {f("reshape", {p, ints({len, batch, h, hd})}),
                          ints({1, 2, 0, 3})});
   };
-  Val qh = f("div", {project(qs, 0, l), number(std::sqrt(double(hd)))});
+  Val qh = f("div", {project(qs, 0, l), Val::real(std::sqrt(double(hd)))});
   Val kh = project(ks, 1, s), vh = project(vs, 2, s);
-  Val scores =
-      f("matmul", {qh, f("transpose", {kh, integer(-2), integer(-1)})});
+  Val scores = f(
+      "matmul", {qh, f("transpose", {kh, Val::integer(-2), Val::integer(-1)})});
 
   // Masks: a boolean one says where not to attend, a float one is added;
   // attn_mask (L, S) for all, or (B * H, L, S) per batch element and head,
@@ -1020,7 +1023,7 @@ FailureOr<Val> Gen::multiHeadAttention(Call &c) {
                                   : llvm::SmallVector<int64_t>{l, s};
     Val mv = f("reshape", {Val::tensor(*m), ints(to)});
     scores = typeOf(*m).getElementType().isInteger(1)
-                 ? f("masked_fill", {scores, mv, number(-INFINITY)})
+                 ? f("masked_fill", {scores, mv, Val::real(-INFINITY)})
                  : f("add", {scores, mv});
   };
   applyMask("attn_mask", {{l, s}, {batch * h, l, s}});
@@ -1028,23 +1031,23 @@ FailureOr<Val> Gen::multiHeadAttention(Call &c) {
             {rank == 2 ? llvm::SmallVector<int64_t>{s}
                        : llvm::SmallVector<int64_t>{batch, s}});
 
-  Val attn = f("softmax", {scores, integer(-1)});
+  Val attn = f("softmax", {scores, Val::integer(-1)});
   if (*dropout > 0)
-    attn = f("dropout", {attn, number(*dropout)});
+    attn = f("dropout", {attn, Val::real(*dropout)});
   Val out = f("matmul", {attn, vh});
   out = f("reshape",
           {f("permute", {out, ints({2, 0, 1, 3})}), ints({l, batch, e})});
   out = ob.k == Val::K::None ? f("linear", {out, ow})
                              : f("linear", {out, ow, ob});
   if (rank == 2)
-    out = f("squeeze", {out, integer(1)});
+    out = f("squeeze", {out, Val::integer(1)});
   else if (*batchFirst)
-    out = f("transpose", {out, integer(0), integer(1)});
+    out = f("transpose", {out, Val::integer(0), Val::integer(1)});
   Val weights;
   if (*needWeights) {
-    weights = *average ? f("mean", {attn}, {{"dim", integer(1)}}) : attn;
+    weights = *average ? f("mean", {attn}, {{"dim", Val::integer(1)}}) : attn;
     if (rank == 2)
-      weights = f("squeeze", {weights, integer(0)});
+      weights = f("squeeze", {weights, Val::integer(0)});
   }
   return f.result(Val::listOf({out, weights}));
 }
@@ -1139,7 +1142,7 @@ FailureOr<Val> Gen::gather(Call &c) {
     if (d != *dim)
       order.push_back(d);
   order.push_back(*dim);
-  v = f("unsqueeze", {f("permute", {v, ints(order)}), integer(*dim)});
+  v = f("unsqueeze", {f("permute", {v, ints(order)}), Val::integer(*dim)});
   int64_t n = xt.getDimSize(*dim);
   llvm::SmallVector<int64_t> hotShape(it.getShape());
   hotShape.push_back(n);
@@ -1150,9 +1153,9 @@ FailureOr<Val> Gen::gather(Call &c) {
                      RankedTensorType::get(hotShape, xt.getElementType()));
   if (failed(hot))
     return failure();
-  Val picked = f("ne", {Val::tensor(*hot), number(0)});
-  Val out =
-      f("sum", {f("where", {picked, v, number(0)})}, {{"dim", integer(-1)}});
+  Val picked = f("ne", {Val::tensor(*hot), Val::real(0)});
+  Val out = f("sum", {f("where", {picked, v, Val::real(0)})},
+              {{"dim", Val::integer(-1)}});
   return f.result(out);
 }
 
@@ -1194,16 +1197,16 @@ FailureOr<Val> Gen::topk(Call &c) {
   Val arange = f.constant(along, builder.getI64Type(), positions, "topk()");
   std::vector<Val> indices;
   for (int64_t j = 0; j < *k; ++j) {
-    Val i =
-        f("argmax", {scores, integer(*dim)}, {{"keepdim", Val::boolean(true)}});
+    Val i = f("argmax", {scores, Val::integer(*dim)},
+              {{"keepdim", Val::boolean(true)}});
     indices.push_back(i);
     if (j + 1 < *k)
-      scores = f("where", {f("eq", {arange, i}), number(-INFINITY), scores});
+      scores = f("where", {f("eq", {arange, i}), Val::real(-INFINITY), scores});
   }
-  Val index = indices.size() == 1
-                  ? indices.front()
-                  : f("cat", {Val::listOf(indices)}, {{"dim", integer(*dim)}});
-  Val values = f("gather", {x0, integer(*dim), index});
+  Val index = indices.size() == 1 ? indices.front()
+                                  : f("cat", {Val::listOf(indices)},
+                                      {{"dim", Val::integer(*dim)}});
+  Val values = f("gather", {x0, Val::integer(*dim), index});
   if (!f.ok())
     return failure();
   return Val::namedTuple({values, index}, {"values", "indices"});
