@@ -46,7 +46,7 @@ protected:
 TEST_F(DialectTest, BuildersInferBroadcastShapes) {
   Value x = InputOp::create(builder, loc(), f32({4, 1}), "x", false);
   Value b = ParamOp::create(builder, loc(), f32({3}), "b",
-                            init(InitKind::zeros), false);
+                            init(InitKind::zeros), false, nullptr);
   auto add = AddOp::create(builder, loc(), x, b);
   EXPECT_EQ(add.getType(), f32({4, 3}));
   EXPECT_TRUE(succeeded(verify(*module)));
@@ -79,8 +79,8 @@ TEST_F(DialectTest, RequiresGradFollowsPyTorch) {
   Value d = DetachOp::create(builder, loc(), x);
   Value z = AddOp::create(builder, loc(), three, d);
   Value r = AddOp::create(builder, loc(), y, z);
-  Value w = ParamOp::create(builder, loc(), f32({3}), "w",
-                            init(InitKind::ones), /*frozen=*/true);
+  Value w = ParamOp::create(builder, loc(), f32({3}), "w", init(InitKind::ones),
+                            /*frozen=*/true, nullptr);
   Value f = MulOp::create(builder, loc(), w, d);
   ASSERT_TRUE(succeeded(verify(*module)));
 

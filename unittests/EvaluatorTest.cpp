@@ -9,6 +9,7 @@
 
 #include "graft/Evaluator/Evaluator.h"
 #include "graft/Dialect/Graft/IR/Init.h"
+#include "graft_rng.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -262,6 +263,57 @@ TEST_F(EvaluatorTest, InitialisersFollowTorchNnInit) {
   ASSERT_FALSE(other.initParams());
   EXPECT_EQ(again.param("fc.weight")->data, ev.param("fc.weight")->data);
   EXPECT_NE(other.param("fc.weight")->data, ev.param("fc.weight")->data);
+}
+
+TEST(TruncNormalTest, ErfinvInvertsErf) {
+  EXPECT_NEAR(graft_rng_erfinv(0.5), 0.47693627620446987, 1e-15);
+  EXPECT_NEAR(graft_rng_erfinv(-0.9), -1.1630871536766743, 1e-15);
+  EXPECT_EQ(graft_rng_erfinv(0.0), 0.0);
+  EXPECT_EQ(graft_rng_erfinv(1.0), HUGE_VAL);
+  for (double y = -0.999999; y < 1.0; y += 0.0123457)
+    EXPECT_NEAR(std::erf(graft_rng_erfinv(y)), y, 4e-16) << y;
+}
+
+TEST_F(EvaluatorTest, TruncNormalHasTheTruncatedMoments) {
+  // torch.nn.init.trunc_normal_(t, mean, std, a, b): N(mean, std) cut to
+  // [a, b]; its mean and variance are the truncated normal's, for every
+  // seed (the bounds absolute, not in standard deviations).
+  ModelOp model = parse(R"mlir(graft.model @m {
+    %t = graft.param "t" init <trunc_normal, {mean = 0.1 : f64, std = 0.5 : f64, a = -0.3 : f64, b = 0.6 : f64}> : tensor<200x100xf64>
+    %d = graft.param "d" init <trunc_normal> : tensor<200x100xf64>
+  })mlir");
+  ASSERT_TRUE(model);
+  auto pdf = [](double x) {
+    return std::exp(-x * x / 2) / std::sqrt(2 * M_PI);
+  };
+  auto cdf = [](double x) { return 0.5 * (1 + std::erf(x / std::sqrt(2.0))); };
+  auto moments = [&](double mu, double s, double a, double b) {
+    double al = (a - mu) / s, be = (b - mu) / s, z = cdf(be) - cdf(al);
+    double m = (pdf(al) - pdf(be)) / z;
+    double var = s * s * (1 + (al * pdf(al) - be * pdf(be)) / z - m * m);
+    return std::make_pair(mu + s * m, var);
+  };
+  for (uint64_t seed : {1, 2, 3}) {
+    Evaluator ev(model, Mode::Train, seed);
+    ASSERT_FALSE(ev.initParams());
+    for (auto [name, mu, s, a, b] :
+         {std::make_tuple("t", 0.1, 0.5, -0.3, 0.6),
+          std::make_tuple("d", 0.0, 1.0, -2.0, 2.0)}) {
+      const Tensor &t = *ev.param(name);
+      double sum = 0, sum2 = 0;
+      for (double v : t.data) {
+        ASSERT_GE(v, a);
+        ASSERT_LE(v, b);
+        sum += v;
+        sum2 += v * v;
+      }
+      double n = t.numel(), mean = sum / n, var = sum2 / n - mean * mean;
+      auto [wantMean, wantVar] = moments(mu, s, a, b);
+      // Five standard errors of the mean and of the variance.
+      EXPECT_NEAR(mean, wantMean, 5 * std::sqrt(wantVar / n)) << name << seed;
+      EXPECT_NEAR(var, wantVar, 5 * wantVar * std::sqrt(2 / n)) << name << seed;
+    }
+  }
 }
 
 TEST_F(EvaluatorTest, KaimingOnAVectorIsAnError) {

@@ -140,9 +140,11 @@ FailureOr<OptimizerConfig> OptimizerConfig::get(TrainOp train,
     ParamOp p = param; // a structured binding cannot be captured in C++17
     unsigned groupIdx = 0;
     for (auto [j, pats] : llvm::enumerate(patterns)) {
+      // A tied parameter is in a group when any of its names matches.
       if (!pats || !llvm::any_of(pats, [&](Attribute a) {
-            return matchParamPattern(cast<StringAttr>(a).getValue(),
-                                     p.getName());
+            return p.anyName([&](StringRef n) {
+              return matchParamPattern(cast<StringAttr>(a).getValue(), n);
+            });
           }))
         continue;
       if (groupIdx != 0)

@@ -74,6 +74,13 @@ llvm::Expected<Tensor> graft::eval::initTensor(InitAttr init,
   case InitDistribution::Normal:
     normal(dist->p0, dist->p1);
     break;
+  case InitDistribution::TruncNormal: {
+    uint64_t base = graft_rng_init_base(seed, name.data(), name.size());
+    for (int64_t i = 0; i < t.numel(); ++i)
+      t.data[i] = graft_rng_init_trunc_normal(base, i, dist->p0, dist->p1,
+                                              dist->p2, dist->p3);
+    break;
+  }
   }
   for (double &x : t.data)
     x = roundTo(t.dtype, x);

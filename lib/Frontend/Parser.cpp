@@ -857,13 +857,14 @@ StmtPtr Parser::parseAssignOrExpr() {
   }
   if (is(Tok::Assign) && s->value->kind == ExprKind::Member) {
     // transformer.wte.weight = lm_head.weight: nanoGPT's weight tying.
-    error("cannot assign to an attribute here: only to self.name in a "
-          "module body (weight tying, lm_head.weight = wte.weight: one "
-          "parameter under two state_dict names, is not in Graft yet)");
-    diags.note(loc().ptr,
-               "hint: use the one parameter in both places, e.g. nanoGPT's "
-               "tied head as F.linear(x, transformer.wte.weight)");
-    return nullptr;
+    auto set = std::make_unique<Stmt>(StmtKind::SetAttr, l);
+    set->target = std::move(s->value);
+    consume();
+    set->value = parseExpr();
+    if (!set->value)
+      return nullptr;
+    endStatement();
+    return set;
   }
   if (is(Tok::Assign)) {
     error("cannot assign to this expression; expected a name (or "
@@ -1455,6 +1456,11 @@ static void dumpStmt(const Stmt &s, llvm::raw_ostream &os, unsigned indent) {
     value();
     break;
   case StmtKind::ExprStmt: os << "expr"; value(); break;
+  case StmtKind::SetAttr:
+    os << "setattr ";
+    dump(*s.target, os);
+    value();
+    break;
   case StmtKind::Return: os << "return"; value(); break;
   case StmtKind::Output: os << "output " << s.name; value(); break;
   case StmtKind::Freeze:

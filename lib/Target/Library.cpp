@@ -84,8 +84,9 @@ struct Tensor {
   TensorSlot slot;
   Role role;
   int dist = InitDistribution::Zero;
-  double p0 = 0, p1 = 0;
+  double p0 = 0, p1 = 0, p2 = 0, p3 = 0;
   std::string init;
+  std::vector<std::string> aliases; // a tied parameter's other names
   bool frozen = false;
   IndexColumns index; // an integer input read as positions
 };
@@ -101,7 +102,8 @@ llvm::Error resolveInit(Tensor &t, InitAttr init, RankedTensorType type) {
   llvm::Expected<InitDistribution> dist = graft::resolveInit(init, type.getShape());
   if (!dist)
     return error(llvm::toString(dist.takeError()));
-  t.dist = dist->kind, t.p0 = dist->p0, t.p1 = dist->p1;
+  t.dist = dist->kind, t.p0 = dist->p0, t.p1 = dist->p1, t.p2 = dist->p2,
+  t.p3 = dist->p3;
   return llvm::Error::success();
 }
 
@@ -156,11 +158,14 @@ graft::compileLibrary(ModuleOp module, const LibraryOptions &options) {
 
   llvm::StringMap<std::pair<InitAttr, RankedTensorType>> inits;
   llvm::StringSet<> frozen;
+  llvm::StringMap<std::vector<std::string>> aliases;
   for (Operation &op : model.getBody().front()) {
     if (auto p = dyn_cast<ParamOp>(op)) {
       inits[p.getName()] = {p.getInit(), p.getType()};
       if (p.getFrozen())
         frozen.insert(p.getName());
+      for (StringRef a : llvm::drop_begin(p.getStateDictNames()))
+        aliases[p.getName()].push_back(a.str());
     } else if (auto b = dyn_cast<BufferOp>(op)) {
       inits[b.getName()] = {b.getInit(), b.getType()};
     }
@@ -295,6 +300,7 @@ graft::compileLibrary(ModuleOp module, const LibraryOptions &options) {
       if (llvm::Error e = resolveInit(t, it->second.first, it->second.second))
         return std::move(e);
       t.frozen = frozen.contains(t.slot.name);
+      t.aliases = aliases.lookup(t.slot.name);
     } else if (t.role == Role::input) {
       t.index = indexRanges.lookup(t.slot.name);
     } else if (t.role == Role::hook) {
@@ -348,11 +354,10 @@ graft::compileLibrary(ModuleOp module, const LibraryOptions &options) {
   auto ci64 = [&](int64_t v) { return llvm::ConstantInt::get(i64, v); };
   llvm::Constant *null = llvm::ConstantPointerNull::get(ptrTy);
 
-  auto *tensorTy =
-      llvm::StructType::create(llctx,
-                               {ptrTy, i32, i32, i32, i32, ptrTy, i64, i64, f64,
-                                f64, ptrTy, i32, i32, i64, i64, ptrTy},
-                               "graft_tensor_desc");
+  auto *tensorTy = llvm::StructType::create(
+      llctx, {ptrTy, i32, i32,   i32, i32, ptrTy, i64, i64,   f64, f64,
+              f64,   f64, ptrTy, i32, i32, i64,   i64, ptrTy, i32, ptrTy},
+      "graft_tensor_desc");
   auto *entryTy = llvm::StructType::create(
       llctx, {ptrTy, ptrTy, i32, i32, ptrTy, ptrTy, i64}, "graft_entry_desc");
   SmallVector<llvm::Type *> modelFields = {ptrTy, i32, i32, ptrTy, ptrTy};
@@ -369,15 +374,37 @@ graft::compileLibrary(ModuleOp module, const LibraryOptions &options) {
                                           (const uint64_t *)t.slot.shape.data(),
                                           t.slot.shape.size())),
                            ".shape");
+    llvm::Constant *aliasTable = null;
+    if (!t.aliases.empty()) {
+      SmallVector<llvm::Constant *> names;
+      for (const std::string &a : t.aliases)
+        names.push_back(str(a));
+      aliasTable =
+          privateConst(llvm::ConstantArray::get(
+                           llvm::ArrayType::get(ptrTy, names.size()), names),
+                       ".aliases");
+    }
     tensorInits.push_back(llvm::ConstantStruct::get(
-        tensorTy,
-        {str(t.slot.name), ci32(static_cast<int>(t.role)),
-         ci32((int)t.slot.type), ci32(t.slot.shape.size()), ci32(t.dist), shape,
-         ci64(t.slot.numel()), ci64(t.slot.bytes()),
-         llvm::ConstantFP::get(f64, t.p0), llvm::ConstantFP::get(f64, t.p1),
-         str(t.init), ci32(t.frozen), ci32(t.index.ignored.has_value()),
-         ci64(t.index.bound), ci64(t.index.ignored.value_or(0)),
-         t.index.bound ? str(t.index.use) : null}));
+        tensorTy, {str(t.slot.name),
+                   ci32(static_cast<int>(t.role)),
+                   ci32((int)t.slot.type),
+                   ci32(t.slot.shape.size()),
+                   ci32(t.dist),
+                   shape,
+                   ci64(t.slot.numel()),
+                   ci64(t.slot.bytes()),
+                   llvm::ConstantFP::get(f64, t.p0),
+                   llvm::ConstantFP::get(f64, t.p1),
+                   llvm::ConstantFP::get(f64, t.p2),
+                   llvm::ConstantFP::get(f64, t.p3),
+                   str(t.init),
+                   ci32(t.frozen),
+                   ci32(t.index.ignored.has_value()),
+                   ci64(t.index.bound),
+                   ci64(t.index.ignored.value_or(0)),
+                   t.index.bound ? str(t.index.use) : null,
+                   ci32(t.aliases.size()),
+                   aliasTable}));
   }
   auto *tensorTable = privateConst(
       llvm::ConstantArray::get(llvm::ArrayType::get(tensorTy, tensors.size()),
@@ -439,7 +466,7 @@ graft::compileLibrary(ModuleOp module, const LibraryOptions &options) {
       entryTable};
   for (int k = 0; k < 6; ++k)
     modelInit.push_back(ci32(special[k]));
-  modelInit.push_back(ci32(4)); // GRAFT_ABI_VERSION
+  modelInit.push_back(ci32(5)); // GRAFT_ABI_VERSION
   modelInit.push_back(ci32(accumulationSteps));
   modelInit.push_back(str(cpu));
   modelInit.push_back(str(requiredFeatures));
@@ -525,6 +552,11 @@ graft::compileLibrary(ModuleOp module, const LibraryOptions &options) {
       id += "_" + std::to_string(i);
     ids.push_back(id);
     os << "  " << id << " = " << i << ",\n";
+    // A tied parameter under its other state_dict names too.
+    for (const std::string &a : t.aliases)
+      os << "  " << up << "_" << identifier(stringifyRole(t.role)) << "_"
+         << identifier(a) << " = " << i << ", /* tied to " << t.slot.name
+         << " */\n";
   }
   os << "};\n\n";
   for (auto [i, t] : llvm::enumerate(tensors)) {

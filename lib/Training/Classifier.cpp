@@ -232,7 +232,7 @@ llvm::Error ClassifierTrainer::resume(llvm::StringRef path) {
   startStep = savedSteps % steps;
   stepCount = savedSteps;
   return loadState(args, {Role::param, Role::buffer, Role::opt_state}, *tensors,
-                   path);
+                   path, c.model);
 }
 
 double ClassifierTrainer::learningRate() const {
@@ -312,7 +312,7 @@ llvm::Error ClassifierTrainer::save(llvm::StringRef path) {
     if (a.slot.role == Role::hyper)
       run.hyper[a.slot.name] = a.f64()[0];
   if (llvm::Error e =
-          writeSafetensors(path, stateTensors(args), run.metadata()))
+          writeSafetensors(path, stateTensors(args, c.model), run.metadata()))
     return e;
   lastSaved = stepCount;
   return llvm::Error::success();

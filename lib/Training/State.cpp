@@ -86,40 +86,64 @@ llvm::Error graft::training::initialise(Storage &s, ModelOp model,
   return llvm::Error::success();
 }
 
-std::string graft::training::checkpointKey(const TensorSlot &slot) {
-  return slot.role == Role::opt_state ? "optimizer." + slot.name : slot.name;
+std::vector<std::string> graft::training::checkpointKeys(const TensorSlot &slot,
+                                                         ModelOp model) {
+  if (slot.role == Role::opt_state)
+    return {"optimizer." + slot.name};
+  if (slot.role == Role::param)
+    for (ParamOp p : model.getBody().getOps<ParamOp>())
+      if (p.getName() == slot.name) {
+        std::vector<std::string> keys;
+        for (StringRef n : p.getStateDictNames())
+          keys.push_back(n.str());
+        return keys;
+      }
+  return {slot.name};
 }
 
 llvm::Error graft::training::loadState(std::vector<Storage> &slots,
                                        llvm::ArrayRef<Role> roles,
                                        const std::vector<NamedTensor> &tensors,
-                                       llvm::StringRef path) {
+                                       llvm::StringRef path, ModelOp model) {
   for (Storage &st : slots) {
     if (!llvm::is_contained(roles, st.slot.role))
       continue;
-    std::string key = checkpointKey(st.slot);
-    auto it = llvm::find_if(
-        tensors, [&](const NamedTensor &t) { return t.name == key; });
-    if (it == tensors.end())
-      return trainingError(path + " has no tensor '" + key +
+    std::vector<std::string> keys = checkpointKeys(st.slot, model);
+    const NamedTensor *found = nullptr;
+    for (const std::string &key : keys) {
+      auto it = llvm::find_if(
+          tensors, [&](const NamedTensor &t) { return t.name == key; });
+      if (it == tensors.end())
+        continue;
+      if (it->shape != st.slot.shape || it->type != st.slot.type)
+        return trainingError(path + ": tensor '" + key +
+                             "' does not match the model's declaration "
+                             "(shape or dtype differs)");
+      if (found && found->bytes != it->bytes)
+        return trainingError(path + ": '" + found->name + "' and '" + key +
+                             "' are one tied parameter, but the file holds "
+                             "different values for them");
+      if (!found)
+        found = &*it;
+    }
+    if (!found)
+      return trainingError(path + " has no tensor '" + keys.front() +
                            "' that the model needs");
-    if (it->shape != st.slot.shape || it->type != st.slot.type)
-      return trainingError(path + ": tensor '" + key +
-                           "' does not match the model's declaration (shape "
-                           "or dtype differs)");
-    st.bytes.assign(it->bytes.begin(), it->bytes.end());
+    st.bytes.assign(found->bytes.begin(), found->bytes.end());
   }
   return llvm::Error::success();
 }
 
 std::vector<NamedTensor>
-graft::training::stateTensors(const std::vector<Storage> &slots) {
+graft::training::stateTensors(const std::vector<Storage> &slots,
+                              ModelOp model) {
   std::vector<NamedTensor> tensors;
   for (const Storage &a : slots)
     if (a.slot.role == Role::param || a.slot.role == Role::buffer ||
         a.slot.role == Role::opt_state)
-      tensors.push_back({checkpointKey(a.slot), a.slot.type, a.slot.shape,
-                         std::vector<char>(a.bytes.begin(), a.bytes.end())});
+      for (std::string &key : checkpointKeys(a.slot, model))
+        tensors.push_back({std::move(key), a.slot.type, a.slot.shape,
+                           std::vector<char>(a.bytes.begin(), a.bytes.end())});
   return tensors;
 }
 

@@ -486,8 +486,8 @@ int graft::cli::runPredict() {
   const EntryPoint *ep = compiled->jit->entryPoint(
       (info.model.getSymName() + "_predict").str());
   std::vector<Storage> state = slotsOf(ep->args);
-  if (llvm::Error e =
-          loadState(state, {Role::param, Role::buffer}, *tensors, checkpointIn))
+  if (llvm::Error e = loadState(state, {Role::param, Role::buffer}, *tensors,
+                                checkpointIn, info.model))
     return report(std::move(e));
   auto pred = predictAll(*compiled->jit, info, state, *data);
   if (!pred)

@@ -27,13 +27,14 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Support/FileUtilities.h"
-#include "llvm/Support/Path.h"
-#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <csignal>
@@ -179,7 +180,12 @@ int runCheck() {
         total += n;
         (p.getFrozen() ? frozen : trainable) += n;
         os << "  param  " << p.getName() << ": " << typeStr(p.getType())
-           << (p.getFrozen() ? " (frozen)" : "") << "\n";
+           << (p.getFrozen() ? " (frozen)" : "");
+        if (p.getAliases())
+          os << " (tied: also "
+             << llvm::join(llvm::drop_begin(p.getStateDictNames()), ", ")
+             << ")";
+        os << "\n";
       } else if (auto b = dyn_cast<graft::BufferOp>(op)) {
         buffers += b.getType().getNumElements();
         os << "  buffer " << b.getName() << ": " << typeStr(b.getType())

@@ -112,6 +112,7 @@ enum class StmtKind {
   If,        ///< `if c { } elif c { } else { }`: `branches`, `orelse`
   Assert,    ///< `assert value[, message]`
   Class,     ///< `@dataclass class Name { fields }`: `record`
+  SetAttr,   ///< `object.name = value` (weight tying): `target`, `value`
 };
 
 /// A field of a record: `name: type [= default]`.
@@ -149,6 +150,7 @@ struct Stmt {
   bool requiresGrad = false;
   std::unique_ptr<TypeSpec> type;
   ExprPtr value;
+  ExprPtr target; ///< SetAttr: the attribute assigned, a Member expression.
   Block body;
   std::unique_ptr<FunctionDecl> func;
   std::vector<Branch> branches; ///< If: the `if` and each `elif`, in order.

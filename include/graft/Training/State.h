@@ -70,20 +70,23 @@ std::vector<void *> resultPointers(std::vector<Storage> &args,
 /// and the seed (PyTorch's torch.nn.init formulas; see the evaluator).
 llvm::Error initialise(Storage &s, ModelOp model, uint64_t seed);
 
-/// The checkpoint's name of a state tensor: its state_dict name, or
-/// "optimizer.<name>" for optimizer state.
-std::string checkpointKey(const TensorSlot &slot);
+/// The checkpoint's names of a state tensor of `model`: its state_dict name
+/// (a tied parameter's every name, the first first), or "optimizer.<name>"
+/// for optimizer state.
+std::vector<std::string> checkpointKeys(const TensorSlot &slot, ModelOp model);
 
 /// Fills every slot with one of `roles` from the checkpoint `tensors`,
-/// checking names, shapes and dtypes; `path` names the checkpoint in
-/// errors.
+/// checking names, shapes and dtypes (a tied parameter from any of its
+/// names; under several, they must hold the same values); `path` names the
+/// checkpoint in errors.
 llvm::Error loadState(std::vector<Storage> &slots, llvm::ArrayRef<Role> roles,
                       const std::vector<NamedTensor> &tensors,
-                      llvm::StringRef path);
+                      llvm::StringRef path, ModelOp model);
 
 /// The parameters, buffers and optimizer state among `slots`, under their
-/// checkpoint keys.
-std::vector<NamedTensor> stateTensors(const std::vector<Storage> &slots);
+/// checkpoint keys (a tied parameter under each).
+std::vector<NamedTensor> stateTensors(const std::vector<Storage> &slots,
+                                      ModelOp model);
 
 /// The run state a full checkpoint records beside the tensors, under the
 /// keys graft_save writes (graft_runtime.c), so that the C API's graft_load

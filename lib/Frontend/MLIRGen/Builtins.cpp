@@ -249,11 +249,16 @@ FailureOr<Val> Gen::enumerateItems(Call &c) {
 
 Val Gen::namedParametersUnder(StringRef prefix) {
   std::vector<Val> pairs;
+  // Each parameter once, under its first name under `prefix`, as
+  // named_parameters() skips the names a tied parameter had before.
   for (ParamOp p : model.getBody().getOps<ParamOp>())
-    if (StringRef(p.getName()).starts_with(prefix))
-      pairs.push_back(
-          Val::listOf({Val::string(p.getName().drop_front(prefix.size()).str()),
-                       Val::tensor(p.getResult())}));
+    for (StringRef n : p.getStateDictNames())
+      if (n.starts_with(prefix)) {
+        pairs.push_back(
+            Val::listOf({Val::string(n.drop_front(prefix.size()).str()),
+                         Val::tensor(p.getResult())}));
+        break;
+      }
   return Val::listOf(std::move(pairs));
 }
 
@@ -390,9 +395,10 @@ FailureOr<Val> Gen::dropout(Call &c) {
     return failure();
   }
   // training=False: the identity, in every entry point. With True (the
-  // default) the mask applies where PyTorch's training=self.training would:
-  // in the training entry points, not in eval/predict.
-  if (c.has("training")) {
+  // default) or self.training the mask applies where PyTorch's
+  // training=self.training would: in the training entry points, not in
+  // eval/predict.
+  if (c.has("training") && c.get("training").k != Val::K::Training) {
     auto t = asBool(c.get("training"), c.locOf("training"), "training");
     if (failed(t))
       return failure();

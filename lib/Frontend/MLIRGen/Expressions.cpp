@@ -383,13 +383,14 @@ FailureOr<Val> Gen::evalMember(const Expr &e) {
         return r;
       }
     }
+    // nn.Module.training: which entry point runs, not a compile-time bool.
+    if (e.name == "training") {
+      Val t;
+      t.k = Val::K::Training;
+      return t;
+    }
     error(e.loc, "'" + base->inst->typeName + "' object has no attribute '" +
                      e.name + "'");
-    if (e.name == "training")
-      hint("a model's train and eval entry points are compiled from one "
-           "graph: dropout and batch norm follow the entry point "
-           "(F.dropout(x, p, training=self.training) is F.dropout(x, p)); "
-           "other train-only code has no equivalent");
     return failure();
   }
   if (base->k == Val::K::Namespace)
@@ -690,7 +691,8 @@ FailureOr<Val> Gen::evalCall(const Expr &e) {
         }
         // module.requires_grad_(False) freezes every parameter under it.
         for (ParamOp p : model.getBody().getOps<ParamOp>())
-          if (StringRef(p.getName()).starts_with(inst.prefix))
+          if (p.anyName(
+                  [&](StringRef n) { return n.starts_with(inst.prefix); }))
             p.setFrozen(!on);
         return Val();
       }

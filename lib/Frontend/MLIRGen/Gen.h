@@ -75,6 +75,10 @@ struct Val {
     Namespace, ///< `torch`, `F`, `nn`, `math`: `str` names it.
     Builtin,   ///< A built-in function as a value (`F.relu`): `str`.
     Record,    ///< A @dataclass, called to make a config record: `record`.
+    /// `self.training`: True in the training entry points, False in eval
+    /// and predict, which Graft compiles from one graph. Dropout's
+    /// `training=` takes it; a branch on it is an error.
+    Training,
     Poison
   } k = K::None;
   double num = 0;
@@ -186,6 +190,8 @@ inline StringRef kindName(const Val &v) {
     return "a module type";
   case Val::K::Record:
     return "a dataclass";
+  case Val::K::Training:
+    return "self.training";
   case Val::K::Poison:
     return "an erroneous value";
   }
@@ -344,6 +350,18 @@ private:
   LogicalResult genParamOrBuffer(const Stmt &s);
   LogicalResult genAssign(const Stmt &s);
   LogicalResult genFreeze(const Stmt &s);
+  /// `object.name = value` (weight tying): `object.name` becomes the
+  /// parameter `value`, one parameter under both state_dict names.
+  LogicalResult genSetAttr(const Stmt &s);
+  /// Makes `target` the parameter `source` (tieParams' rules in
+  /// docs/language.md): the earlier-declared op stays, with both ops'
+  /// names, `source`'s initialiser and flag.
+  void tieParams(ParamOp target, ParamOp source, Loc l);
+  /// Every Val reachable from the current scope that holds `from` holds
+  /// `to` instead.
+  void replaceEverywhere(Value from, Value to);
+  /// Checks that no op uses a parameter tied away, then erases them.
+  void releaseTiedAway();
   LogicalResult genOutput(const Stmt &s);
   LogicalResult genGradMode(const Stmt &s);
   LogicalResult genFor(const Stmt &s, ReturnSignal *ret);
@@ -643,6 +661,11 @@ private:
   // The model being generated.
   ModelOp model;
   mlir::Operation *lastDecl = nullptr;
+  /// The ops of parameters tied away (tieParams), with where: kept out of
+  /// the model until it is done, so that a value taken from one before the
+  /// tie and used after is an error, not a dangling reference.
+  mlir::Block tiedAway;
+  std::vector<std::pair<mlir::Operation *, Loc>> tiedAwayAt;
   Scope *scope = nullptr;
   std::string prefix;     ///< state_dict prefix of declarations
   bool declaring = false; ///< in a model body or a module's __init__

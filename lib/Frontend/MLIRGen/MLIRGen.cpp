@@ -44,6 +44,7 @@ void Gen::genModel(const ModelDecl &m) {
   builder.setInsertionPointToEnd(&model.getBody().front());
   unsigned errorsBefore = diags.getNumErrors();
   (void)genBlock(m.body, nullptr);
+  releaseTiedAway();
   if (diags.getNumErrors() != errorsBefore)
     return;
   // backward() on a loss that needs no gradient.
@@ -277,6 +278,15 @@ FailureOr<bool> Gen::truthOf(const Val &v, Loc l, StringRef what) {
     hint("test sizes, flags and module arguments (x.size(0) > 1, "
          "config.bias); to choose between tensors element by element, use "
          "torch.where(cond, a, b)");
+    return failure();
+  case Val::K::Training:
+    error(l, what + " is self.training: True in the training entry points "
+                    "and False in eval and predict, which are compiled from "
+                    "one graph, so code cannot be chosen by it");
+    hint("dropout(x, p), F.dropout(x, p, training=self.training), "
+         "nn.Dropout and batch norm follow the entry point: nanoGPT's "
+         "dropout_p=self.dropout if self.training else 0 is "
+         "dropout_p=self.dropout");
     return failure();
   case Val::K::Poison:
     return failure();

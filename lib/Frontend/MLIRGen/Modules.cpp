@@ -32,7 +32,8 @@ void Gen::checkUniqueName(Loc loc, StringRef name) {
 Value Gen::declParam(Loc loc, StringRef name, RankedTensorType type,
                      InitAttr init) {
   checkUniqueName(loc, name);
-  auto op = ParamOp::create(builder, L(loc), type, name, init, false);
+  auto op = ParamOp::create(builder, L(loc), type, name, init, false,
+                            /*aliases=*/nullptr);
   insertDecl(op);
   return op;
 }

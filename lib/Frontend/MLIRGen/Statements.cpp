@@ -10,6 +10,8 @@
 #include "mlir/IR/Verifier.h"
 #include "llvm/Support/GlobPattern.h"
 
+#include <functional>
+
 using namespace graft;
 using namespace graft::frontend;
 
@@ -97,8 +99,8 @@ FailureOr<InitAttr> Gen::evalInit(const Expr *e, StringRef what) {
   if (!kind) {
     error(e->loc, "unknown initialiser '" + kindName +
                       "'; expected zeros, ones, constant, normal, uniform, "
-                      "kaiming_uniform, kaiming_normal, xavier_uniform or "
-                      "xavier_normal");
+                      "kaiming_uniform, kaiming_normal, xavier_uniform, "
+                      "xavier_normal or trunc_normal");
     return failure();
   }
   auto evaluated = evalArgs(*args);
@@ -130,6 +132,9 @@ FailureOr<InitAttr> Gen::initAttr(InitKind kind, StringRef fn,
   case InitKind::xavier_uniform:
   case InitKind::xavier_normal:
     names = {"gain"};
+    break;
+  case InitKind::trunc_normal:
+    names = {"mean", "std", "a", "b"};
     break;
   }
   auto b = bindArgs(fn, names, kind == InitKind::constant ? 1 : 0, args, loc);
@@ -223,6 +228,133 @@ FailureOr<Val> Gen::initialise(Call &c) {
   else
     mlir::cast<BufferOp>(def).setInitAttr(*init);
   return args[0].value;
+}
+
+LogicalResult Gen::genSetAttr(const Stmt &s) {
+  const Expr &target = *s.target;
+  // Parameters are declared at construction: so are their ties.
+  if ((!declaring && !constructing) || !regions.empty()) {
+    error(s.loc, "an attribute is assigned (weight tying) in a model or "
+                 "module body, as in __init__, not in a function or block "
+                 "that computes");
+    return failure();
+  }
+  auto object = eval(*target.lhs);
+  if (failed(object))
+    return failure();
+  if (object->k != Val::K::Inst) {
+    error(target.lhs->loc, "cannot assign to an attribute of " +
+                               kindName(*object) +
+                               ": only a module's parameter can be assigned "
+                               "(weight tying)");
+    hint("tie two modules' parameters as nanoGPT does: "
+         "transformer.wte.weight = lm_head.weight");
+    return failure();
+  }
+  Instance &inst = *object->inst;
+  std::string name = inst.prefix + target.name;
+  auto it = inst.scope.vars.find(target.name);
+  ParamOp old;
+  if (it != inst.scope.vars.end() && it->second.k == Val::K::Tensor)
+    old = it->second.t.getDefiningOp<ParamOp>();
+  if (!old) {
+    error(target.loc,
+          "'" + name +
+              "' is not a parameter: only a module's "
+              "parameter can be assigned another one (weight tying)");
+    hint("tie two modules' parameters as nanoGPT does: "
+         "transformer.wte.weight = lm_head.weight");
+    return failure();
+  }
+  auto value = eval(*s.value);
+  if (failed(value))
+    return failure();
+  ParamOp source;
+  if (value->k == Val::K::Tensor)
+    source = value->t.getDefiningOp<ParamOp>();
+  if (!source) {
+    // torch.nn.Module.__setattr__'s words.
+    error(s.value->loc,
+          "cannot assign '" +
+              (value->k == Val::K::Tensor ? StringRef("a computed tensor")
+                                          : kindName(*value)) +
+              "' as parameter '" + target.name +
+              "' (torch.nn.Parameter or None expected)");
+    hint("assign another module's parameter: weight tying makes one "
+         "parameter under two state_dict names");
+    return failure();
+  }
+  if (source == old)
+    return success();
+  if (source.getType() != old.getType()) {
+    error(s.loc, "cannot tie '" + name + "' (" + typeStr(old) + ") to '" +
+                     source.getName() + "' (" + typeStr(source) +
+                     "): a tied parameter keeps its module's shape and dtype");
+    hint("tie parameters of one shape, e.g. an embedding's weight [vocab, "
+         "n_embd] and an output Linear(n_embd, vocab)'s weight");
+    return failure();
+  }
+  tieParams(old, source, s.loc);
+  return success();
+}
+
+void Gen::tieParams(ParamOp target, ParamOp source, Loc l) {
+  // PyTorch's state_dict lists the parameter under both names, in module
+  // order, and named_parameters() under the first: the op declared first
+  // stays and keeps its name; the other's names become aliases. The values
+  // are source's (its initialiser), as is requires_grad.
+  ParamOp kept = target->isBeforeInBlock(source) ? target : source;
+  ParamOp gone = kept == target ? source : target;
+  llvm::SmallVector<StringRef> names = kept.getStateDictNames();
+  llvm::append_range(names, gone.getStateDictNames());
+  kept.setAliasesAttr(
+      builder.getStrArrayAttr(llvm::ArrayRef(names).drop_front()));
+  kept.setInitAttr(source.getInit());
+  kept.setFrozen(source.getFrozen());
+  gone.getResult().replaceAllUsesWith(kept.getResult());
+  replaceEverywhere(gone.getResult(), kept.getResult());
+  if (lastDecl == gone.getOperation())
+    lastDecl = gone->getPrevNode();
+  gone->moveBefore(&tiedAway, tiedAway.end());
+  tiedAwayAt.push_back({gone.getOperation(), l});
+}
+
+void Gen::replaceEverywhere(Value from, Value to) {
+  llvm::SmallPtrSet<const void *, 32> seen;
+  std::function<void(Val &)> visit = [&](Val &v) {
+    if (v.k == Val::K::Tensor && v.t == from)
+      v.t = to;
+    if (v.list && seen.insert(v.list.get()).second)
+      for (Val &item : *v.list)
+        visit(item);
+    if (v.inst && seen.insert(v.inst.get()).second) {
+      for (auto &entry : v.inst->scope.vars)
+        visit(entry.getValue());
+      for (auto &child : v.inst->children) {
+        Val c;
+        c.inst = child;
+        visit(c);
+      }
+    }
+  };
+  for (Scope *s = scope; s; s = s->parent)
+    for (auto &entry : s->vars)
+      visit(entry.getValue());
+}
+
+void Gen::releaseTiedAway() {
+  for (auto [op, l] : tiedAwayAt) {
+    if (!op->use_empty()) {
+      error(l, "parameter '" + mlir::cast<ParamOp>(op).getName() +
+                   "' is tied to another here, after a value was taken "
+                   "from it that is used later");
+      hint("tie parameters before the module body uses them");
+    }
+    op->dropAllUses();
+  }
+  tiedAwayAt.clear();
+  while (!tiedAway.empty())
+    tiedAway.front().erase();
 }
 
 LogicalResult Gen::genInput(const Stmt &s) {
@@ -337,10 +469,12 @@ LogicalResult Gen::genFreeze(const Stmt &s) {
     // `fc1` freezes the instance fc1 (every name under `fc1.`), `fc1.weight`
     // one parameter, `features.*` a pattern.
     unsigned matched = 0;
+    // A tied parameter is matched by any of its names.
     for (ParamOp p : model.getBody().getOps<ParamOp>()) {
-      StringRef n = p.getName();
-      if (glob->match(n) || n.starts_with(prefix + pattern + ".") ||
-          n == prefix + pattern) {
+      if (p.anyName([&](StringRef n) {
+            return glob->match(n) || n.starts_with(prefix + pattern + ".") ||
+                   n == prefix + pattern;
+          })) {
         p.setFrozen(true);
         ++matched;
       }
@@ -632,6 +766,8 @@ LogicalResult Gen::genStmt(const Stmt &s, ReturnSignal *ret) {
         return genBlock(b.body, ret);
     }
     return genBlock(s.orelse, ret);
+  case StmtKind::SetAttr:
+    return genSetAttr(s);
   case StmtKind::Assert: {
     auto c = eval(*s.value);
     if (failed(c))

@@ -405,7 +405,7 @@ LogicalResult Gen::genTrain(const Stmt &s) {
           bool any = false;
           if (glob)
             for (ParamOp op : model.getBody().getOps<ParamOp>())
-              any |= glob->match(op.getName());
+              any |= op.anyName([&](StringRef n) { return glob->match(n); });
           else
             llvm::consumeError(glob.takeError());
           if (!any) {

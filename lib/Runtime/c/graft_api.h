@@ -16,7 +16,7 @@
 extern "C" {
 #endif
 
-#define GRAFT_ABI_VERSION 4
+#define GRAFT_ABI_VERSION 5
 
 /* Every function returns one of these. On an error the message, which
  * starts with the function's name and names the bad argument
@@ -135,10 +135,12 @@ typedef enum graft_dtype {
 /* How graft_init fills a tensor: the model's torch.nn.init initialiser,
  * resolved at compile time (fans, gain) to a distribution. */
 typedef enum graft_init_dist {
-  GRAFT_INIT_ZERO = 0,     /* zeros (gradients, optimizer state, outputs) */
-  GRAFT_INIT_CONSTANT = 1, /* init_p0 */
-  GRAFT_INIT_UNIFORM = 2,  /* U(init_p0, init_p1) */
-  GRAFT_INIT_NORMAL = 3    /* N(mean init_p0, std init_p1) */
+  GRAFT_INIT_ZERO = 0,        /* zeros (gradients, optimizer state, outputs) */
+  GRAFT_INIT_CONSTANT = 1,    /* init_p0 */
+  GRAFT_INIT_UNIFORM = 2,     /* U(init_p0, init_p1) */
+  GRAFT_INIT_NORMAL = 3,      /* N(mean init_p0, std init_p1) */
+  GRAFT_INIT_TRUNC_NORMAL = 4 /* N(mean init_p0, std init_p1) truncated to
+                                 [init_p2, init_p3] */
 } graft_init_dist;
 
 /* One tensor of a model: the header's table describes each. */
@@ -151,7 +153,7 @@ typedef struct graft_tensor_desc {
   const int64_t *shape;
   int64_t numel;
   int64_t nbytes;
-  double init_p0, init_p1;
+  double init_p0, init_p1, init_p2, init_p3;
   const char *init;    /* the initialiser as written, e.g. "kaiming_uniform{a = 2.23...}" */
   int32_t frozen;      /* a frozen parameter: no gradient, never updated */
   /* An integer input that the model reads as positions (embedding rows,
@@ -166,6 +168,11 @@ typedef struct graft_tensor_desc {
                             ("the rows of graft.embedding at gpt.graft:9:7
                             (IndexError: index out of range in self)");
                             NULL when index_bound is 0 */
+  /* A tied parameter's further state_dict names (nanoGPT's lm_head.weight,
+   * the parameter transformer.wte.weight): checkpoints hold its data under
+   * each name and load it from any; the name lookups find it by any. */
+  int32_t naliases;
+  const char *const *aliases;
 } graft_tensor_desc;
 
 /* A compiled entry point: `fn` takes one data pointer per argument, then

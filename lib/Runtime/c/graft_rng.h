@@ -58,6 +58,55 @@ static inline double graft_rng_init_normal(uint64_t base, int64_t index) {
   return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
 }
 
+/* erf^-1(y) for y in (-1, 1), +-HUGE_VAL at +-1: M. Giles' approximation
+ * ("Approximating the erfinv function", GPU Computing Gems, 2011), then
+ * Newton steps on erf to double precision. */
+static inline double graft_rng_erfinv(double y) {
+  if (y <= -1.0)
+    return -HUGE_VAL;
+  if (y >= 1.0)
+    return HUGE_VAL;
+  double w = -log((1.0 - y) * (1.0 + y)), p;
+  if (w < 5.0) {
+    w -= 2.5;
+    p = 2.81022636e-08;
+    p = 3.43273939e-07 + p * w;
+    p = -3.5233877e-06 + p * w;
+    p = -4.39150654e-06 + p * w;
+    p = 0.00021858087 + p * w;
+    p = -0.00125372503 + p * w;
+    p = -0.00417768164 + p * w;
+    p = 0.246640727 + p * w;
+    p = 1.50140941 + p * w;
+  } else {
+    w = sqrt(w) - 3.0;
+    p = -0.000200214257;
+    p = 0.000100950558 + p * w;
+    p = 0.00134934322 + p * w;
+    p = -0.00367342844 + p * w;
+    p = 0.00573950773 + p * w;
+    p = -0.0076224613 + p * w;
+    p = 0.00943887047 + p * w;
+    p = 1.00167406 + p * w;
+    p = 2.83297682 + p * w;
+  }
+  double x = p * y;
+  for (int k = 0; k < 2; ++k) /* erf'(x) = 2/sqrt(pi) exp(-x^2) */
+    x -= (erf(x) - y) / (1.1283791670955126 * exp(-x * x));
+  return x;
+}
+/* Element `index` of a tensor drawn from N(mean, std) truncated to [a, b],
+ * as torch.nn.init.trunc_normal_ draws it: a uniform draw between the
+ * bounds' CDF values (as 2 CDF - 1), through erfinv, scaled, clamped. */
+static inline double graft_rng_init_trunc_normal(uint64_t base, int64_t index,
+                                                 double mean, double std,
+                                                 double a, double b) {
+  double lo = erf((a - mean) / std / sqrt(2.0));
+  double hi = erf((b - mean) / std / sqrt(2.0));
+  double u = lo + (hi - lo) * graft_rng_init_uniform(base, index);
+  double v = graft_rng_erfinv(u) * std * sqrt(2.0) + mean;
+  return v < a ? a : v > b ? b : v;
+}
 /* Dropout's uniform draw for element `index` of the mask of `stream` (one
  * stream per dropout op) in the step seeded `seed`. */
 static inline double graft_rng_dropout_uniform(uint64_t seed, int64_t stream,

@@ -141,12 +141,26 @@ graft_status graft_backend_fail_context(const graft_context *ctx,
   if (!(arg))                                                                 \
     return done(ctx, fn, fail(GRAFT_ERR_INVALID_ARGUMENT, #arg " is NULL"));
 
-/* The index of the tensor of this role and name, or -1. */
+/* Name k of a tensor: 0 its name, 1..naliases a tied parameter's aliases. */
+static const char *name_of(const graft_tensor_desc *t, int32_t k) {
+  return k == 0 ? t->name : t->aliases[k - 1];
+}
+
+/* Whether `name` is one of the tensor's names. */
+static int has_name(const graft_tensor_desc *t, const char *name) {
+  for (int32_t k = 0; k <= t->naliases; ++k)
+    if (strcmp(name_of(t, k), name) == 0)
+      return 1;
+  return 0;
+}
+
+/* The index of the tensor of this role and name (any of a tied
+ * parameter's), or -1. */
 static int32_t find_index(const graft_context *ctx, int32_t role,
                           const char *name) {
   for (int32_t i = 0; i < ctx->model->ntensors; ++i)
     if (ctx->model->tensors[i].role == role &&
-        strcmp(ctx->model->tensors[i].name, name) == 0)
+        has_name(&ctx->model->tensors[i], name))
       return i;
   return -1;
 }
@@ -303,6 +317,14 @@ static graft_status check_model(const graft_model_desc *m) {
           (t->dtype != GRAFT_DTYPE_I64 && t->dtype != GRAFT_DTYPE_I32))))
       return bad_model(m, "tensor %d ('%s') has index bound %lld", (int)i,
                        t->name, (long long)t->index_bound);
+    if (t->naliases < 0 || (t->naliases > 0 && (!t->aliases ||
+                                                t->role != GRAFT_ROLE_PARAM)))
+      return bad_model(m, "tensor %d ('%s') has %d aliases", (int)i, t->name,
+                       (int)t->naliases);
+    for (int32_t k = 0; k < t->naliases; ++k)
+      if (!t->aliases[k])
+        return bad_model(m, "tensor %d ('%s') has a NULL alias", (int)i,
+                         t->name);
     total += align64((size_t)t->nbytes);
     if (total > limit)
       return fail(GRAFT_ERR_OUT_OF_MEMORY, "graft_create: model '%s' needs "
@@ -479,6 +501,10 @@ static void init_tensor(graft_context *ctx, int32_t i, uint64_t seed) {
       break;
     case GRAFT_INIT_NORMAL:
       store(d, t->dtype, k, a + b * graft_rng_init_normal(base, k));
+      break;
+    case GRAFT_INIT_TRUNC_NORMAL:
+      store(d, t->dtype, k,
+            graft_rng_init_trunc_normal(base, k, a, b, t->init_p2, t->init_p3));
       break;
     }
   }
@@ -1634,21 +1660,25 @@ static graft_status save_file(const graft_context *ctx, const char *path,
            sb_add(&h, ":") && sb_json(&h, "", ctx->props[2 * i + 1]);
   }
   ok = ok && sb_add(&h, "}");
+  /* A tied parameter under each of its names, as PyTorch's state_dict
+   * lists it: its bytes once per name (safetensors' ranges never overlap). */
   uint64_t offset = 0;
   for (int32_t i = 0; ok && i < m->ntensors; ++i) {
     const graft_tensor_desc *t = &m->tensors[i];
     if (!saved(t->role, weights_only))
       continue;
-    ok = sb_add(&h, ",") &&
-         sb_json(&h, t->role == GRAFT_ROLE_OPT_STATE ? "optimizer." : "",
-                 t->name) &&
-         sb_add(&h, ":{\"dtype\":\"%s\",\"shape\":[", dtype_name(t->dtype));
-    for (int32_t d = 0; ok && d < t->rank; ++d)
-      ok = sb_add(&h, d ? ",%lld" : "%lld", (long long)t->shape[d]);
-    ok = ok && sb_add(&h, "],\"data_offsets\":[%llu,%llu]}",
-                      (unsigned long long)offset,
-                      (unsigned long long)(offset + (uint64_t)t->nbytes));
-    offset += (uint64_t)t->nbytes;
+    for (int32_t k = 0; ok && k <= t->naliases; ++k) {
+      ok = sb_add(&h, ",") &&
+           sb_json(&h, t->role == GRAFT_ROLE_OPT_STATE ? "optimizer." : "",
+                   name_of(t, k)) &&
+           sb_add(&h, ":{\"dtype\":\"%s\",\"shape\":[", dtype_name(t->dtype));
+      for (int32_t d = 0; ok && d < t->rank; ++d)
+        ok = sb_add(&h, d ? ",%lld" : "%lld", (long long)t->shape[d]);
+      ok = ok && sb_add(&h, "],\"data_offsets\":[%llu,%llu]}",
+                        (unsigned long long)offset,
+                        (unsigned long long)(offset + (uint64_t)t->nbytes));
+      offset += (uint64_t)t->nbytes;
+    }
   }
   ok = ok && sb_add(&h, "}");
   while (ok && h.n % 8)
@@ -1673,7 +1703,8 @@ static graft_status save_file(const graft_context *ctx, const char *path,
     crc32_add(crc, h.s, h.n);
     for (int32_t i = 0; i < m->ntensors; ++i)
       if (saved(m->tensors[i].role, weights_only))
-        crc32_add(crc, ctx->data[i], (size_t)m->tensors[i].nbytes);
+        for (int32_t k = 0; k <= m->tensors[i].naliases; ++k)
+          crc32_add(crc, ctx->data[i], (size_t)m->tensors[i].nbytes);
     char digits[9];
     snprintf(digits, sizeof digits, "%08lx", (unsigned long)crc32_value(crc));
     memcpy(h.s + checksumAt, digits, 8);
@@ -1704,7 +1735,8 @@ static graft_status save_file(const graft_context *ctx, const char *path,
   ok = write_all(fd, len, 8) == 0 && write_all(fd, h.s, h.n) == 0;
   for (int32_t i = 0; ok && i < m->ntensors; ++i)
     if (saved(m->tensors[i].role, weights_only))
-      ok = write_all(fd, ctx->data[i], (size_t)m->tensors[i].nbytes) == 0;
+      for (int32_t k = 0; ok && k <= m->tensors[i].naliases; ++k)
+        ok = write_all(fd, ctx->data[i], (size_t)m->tensors[i].nbytes) == 0;
   if (ok && !(ok = fsync(fd) == 0))
     step = "cannot flush the temporary file to disk";
   int err = errno;
@@ -2088,7 +2120,10 @@ static graft_status load_file(graft_context *ctx, const char *path,
     return fail(GRAFT_ERR_IO, "cannot read %s (not a regular file?)", path);
   }
   file = (unsigned char *)malloc((size_t)size + 1);
-  slot = (int64_t *)malloc(sizeof(int64_t) * ((size_t)m->ntensors + 1));
+  /* slot[i], then slotKey[i]: which of its names gave it (tied ones have
+   * several). */
+  slot = (int64_t *)malloc(sizeof(int64_t) * 2 * ((size_t)m->ntensors + 1));
+  int64_t *slotKey = slot + m->ntensors + 1;
   run.hyper = (double *)calloc((size_t)m->ntensors + 1, sizeof(double));
   run.have_hyper = (char *)calloc((size_t)m->ntensors + 1, 1);
   if (!file || !slot || !run.hyper || !run.have_hyper) {
@@ -2170,13 +2205,14 @@ static graft_status load_file(graft_context *ctx, const char *path,
       /* Which tensor of the model. */
       int opt = strncmp(key, "optimizer.", 10) == 0;
       const char *name = opt ? key + 10 : key;
-      int32_t t = -1;
+      int32_t t = -1, tk = 0;
       for (int32_t i = 0; i < m->ntensors; ++i) {
         const graft_tensor_desc *d = &m->tensors[i];
-        if ((opt ? d->role == GRAFT_ROLE_OPT_STATE
-                 : (d->role == GRAFT_ROLE_PARAM || d->role == GRAFT_ROLE_BUFFER)) &&
-            strcmp(d->name, name) == 0)
-          t = i;
+        if (opt ? d->role == GRAFT_ROLE_OPT_STATE
+                : (d->role == GRAFT_ROLE_PARAM || d->role == GRAFT_ROLE_BUFFER))
+          for (int32_t k = 0; k <= d->naliases; ++k)
+            if (strcmp(name_of(d, k), name) == 0)
+              t = i, tk = k;
       }
       if (t < 0) {
         /* A model without optimizer state (an inference twin) takes the
@@ -2196,7 +2232,7 @@ static graft_status load_file(graft_context *ctx, const char *path,
           BAD("%s: malformed entry '%s'", path, key);
         continue;
       }
-      if (slot[t] >= 0)
+      if (slot[t] >= 0 && slotKey[t] == tk)
         BAD("%s: tensor '%s' appears twice", path, key);
       const graft_tensor_desc *d = &m->tensors[t];
       int haveDtype = 0, haveShape = 0, haveOffsets = 0;
@@ -2275,7 +2311,18 @@ static graft_status load_file(graft_context *ctx, const char *path,
                       (long long)d->nbytes);
         goto done;
       }
-      slot[t] = (int64_t)(dataStart + begin);
+      if (slot[t] < 0) {
+        slot[t] = (int64_t)(dataStart + begin);
+        slotKey[t] = tk;
+      } else if (!corrupt && /* a damaged file fails below, on its checksum */
+                 memcmp(file + slot[t], file + dataStart + begin,
+                        (size_t)d->nbytes) != 0) {
+        /* A tied parameter under another of its names (PyTorch's
+         * state_dict lists it under each): the same values. */
+        BAD("%s: '%s' and '%s' are one tied parameter of model '%s', but "
+            "the file holds different values for them", path,
+            name_of(d, (int32_t)slotKey[t]), key, m->name);
+      }
     } while (eat(&j, ','));
     if (!eat(&j, '}'))
       BAD("%s: malformed safetensors header", path);

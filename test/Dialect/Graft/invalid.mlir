@@ -68,6 +68,36 @@ graft.model @bad_name {
 
 // -----
 
+graft.model @dup_alias {
+  // expected-note@+1 {{previous definition is here}}
+  %a = graft.param "lm_head.weight" init <zeros> : tensor<4xf32>
+  // expected-error@+1 {{redefinition of name 'lm_head.weight'}}
+  %b = graft.param "wte.weight" aliases ["lm_head.weight"] init <zeros> : tensor<4xf32>
+}
+
+// -----
+
+graft.model @bad_alias {
+  // expected-error@+1 {{name 'lm head' is not a state_dict key}}
+  %a = graft.param "wte.weight" aliases ["lm head"] init <zeros> : tensor<4xf32>
+}
+
+// -----
+
+graft.model @trunc_normal_std {
+  // expected-error@+1 {{trunc_normal needs std > 0, got 0.000000e+00}}
+  %p = graft.param "p" init <trunc_normal, {std = 0.0 : f64}> : tensor<4xf32>
+}
+
+// -----
+
+graft.model @trunc_normal_bounds {
+  // expected-error@+1 {{trunc_normal needs a < b, got a = 2.000000e+00, b = -2.000000e+00}}
+  %p = graft.param "p" init <trunc_normal, {a = 2.0 : f64, b = -2.0 : f64}> : tensor<4xf32>
+}
+
+// -----
+
 graft.model @bad_name_digit {
   // expected-error@+1 {{name '0.weight' is not a state_dict key}}
   %a = graft.input "0.weight" : tensor<4xf32>

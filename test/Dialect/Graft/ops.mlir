@@ -15,6 +15,9 @@ graft.model @declarations {
   %w = graft.param "encoder.layers.0.fc1.weight" init <kaiming_uniform, {a = 2.2360679774997898 : f64}> : tensor<2x4xf32>
   // CHECK: graft.param "encoder.layers.0.fc1.bias" frozen init <uniform, {a = -5.000000e-01 : f64, b = 5.000000e-01 : f64}> : tensor<2xf64>
   %b = graft.param "encoder.layers.0.fc1.bias" frozen init <uniform, {a = -0.5 : f64, b = 0.5 : f64}> : tensor<2xf64>
+  // A tied parameter (weight tying): one op, two state_dict names.
+  // CHECK: graft.param "wte.weight" aliases ["lm_head.weight"] init <trunc_normal, {a = -4.000000e-02 : f64, b = 4.000000e-02 : f64, std = 2.000000e-02 : f64}> : tensor<2x4xf32>
+  %tied = graft.param "wte.weight" aliases ["lm_head.weight"] init <trunc_normal, {std = 0.02 : f64, a = -0.04 : f64, b = 0.04 : f64}> : tensor<2x4xf32>
   // CHECK: graft.param "p.normal" init <normal, {mean = 0.000000e+00 : f64, std = 2.000000e-02 : f64}> : tensor<3xbf16>
   %n = graft.param "p.normal" init <normal, {mean = 0.0 : f64, std = 0.02 : f64}> : tensor<3xbf16>
   // CHECK: graft.param "p.const" init <constant, {value = 5.000000e-01 : f64}>

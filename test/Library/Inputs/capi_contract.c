@@ -131,6 +131,12 @@ static void param_index_bound(graft_model_desc *m, graft_tensor_desc *t,
   t[0].index_bound = 3; /* a parameter read as positions */
   t[0].index_use = "x";
 }
+static void null_aliases(graft_model_desc *m, graft_tensor_desc *t,
+                         graft_entry_desc *e) {
+  (void)m, (void)e;
+  t[0].naliases = 1; /* a tied parameter without its names */
+  t[0].aliases = NULL;
+}
 static void huge_nbytes(graft_model_desc *m, graft_tensor_desc *t,
                         graft_entry_desc *e) {
   (void)m, (void)e;
@@ -211,6 +217,8 @@ int main(int argc, char **argv) {
                    "-4 bytes");
   expect_bad_model("a parameter with an index bound", param_index_bound,
                    GRAFT_ERR_INVALID_ARGUMENT, "has index bound 3");
+  expect_bad_model("naliases 1, aliases NULL", null_aliases,
+                   GRAFT_ERR_INVALID_ARGUMENT, "has 1 aliases");
   expect_bad_model("nbytes INT64_MAX", huge_nbytes, GRAFT_ERR_INVALID_ARGUMENT,
                    "bytes");
   expect_bad_model("numel past nbytes", numel_past_nbytes,
@@ -372,7 +380,7 @@ int main(int argc, char **argv) {
   check(lr == 0.1, "rejected learning rates changed nothing");
 
   /*--- Another model's tensors, names and checkpoints ---------------------*/
-  EXPECT(serve, graft_get(serve, SGD_MLP_INPUT_X, w, SGD_MLP_INPUT_X_NBYTES), GRAFT_ERR_INVALID_ARGUMENT, "tensor index 31 is out of range: model 'digits_mlp' has");
+  EXPECT(serve, graft_get(serve, SGD_MLP_INPUT_X, w, SGD_MLP_INPUT_X_NBYTES), GRAFT_ERR_INVALID_ARGUMENT, "is out of range: model 'digits_mlp' has 6 tensors");
   EXPECT(serve, graft_get(serve, SGD_MLP_PARAM_FC1_WEIGHT, w, sizeof w), GRAFT_ERR_SIZE, "param 'hidden.weight' (f32[64, 64]) has 16384 bytes");
   EXPECT(ctx, graft_get_by_name(ctx, GRAFT_ROLE_PARAM, "hidden.weight", w, sizeof w), GRAFT_ERR_NOT_FOUND, "model 'sgd_mlp' has no param tensor 'hidden.weight'");
   EXPECT(ctx, graft_save(ctx, path), GRAFT_OK, NULL);

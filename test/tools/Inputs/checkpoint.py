@@ -12,6 +12,12 @@ usage:
       copies IN to OUT with one bit flipped: WHERE is data (OFFSET from the
       data section's start; negative from the file's end) or header (from
       the JSON's start)
+  checkpoint.py keys FILE
+      prints the tensors' names in the order of their bytes
+  checkpoint.py rewrite IN OUT [--drop NAME] [--bump NAME]
+      writes IN's tensors to OUT as another tool would (no metadata),
+      without NAME (--drop) or with 1.0 added to NAME's first F32 element
+      (--bump)
 """
 import json
 import struct
@@ -99,6 +105,37 @@ def main(argv):
         data[at] ^= 0x10
         with open(argv[2], "wb") as f:
             f.write(data)
+        return 0
+    if argv[:1] == ["keys"] and len(argv) == 2:
+        header = verify(argv[1])
+        tensors = [(t["data_offsets"], name) for name, t in header.items()
+                   if name != "__metadata__"]
+        for _, name in sorted(tensors):
+            print(name)
+        return 0
+    if argv[:1] == ["rewrite"] and len(argv) in (3, 5, 7):
+        header = verify(argv[1])
+        with open(argv[1], "rb") as f:
+            data = f.read()
+        (n,) = struct.unpack("<Q", data[:8])
+        body = data[8 + n :]
+        options = dict(zip(argv[3::2], argv[4::2]))
+        out_header, out_body = {}, b""
+        for name, t in sorted(header.items(), key=lambda kv: kv[1].get("data_offsets", [0])):
+            if name == "__metadata__" or name == options.get("--drop"):
+                continue
+            b, e = t["data_offsets"]
+            chunk = bytearray(body[b:e])
+            if name == options.get("--bump"):
+                (x,) = struct.unpack("<f", chunk[:4])
+                chunk[:4] = struct.pack("<f", x + 1.0)
+            out_header[name] = {"dtype": t["dtype"], "shape": t["shape"],
+                                "data_offsets": [len(out_body), len(out_body) + len(chunk)]}
+            out_body += bytes(chunk)
+        text = json.dumps(out_header).encode()
+        text += b" " * (-len(text) % 8)
+        with open(argv[2], "wb") as f:
+            f.write(struct.pack("<Q", len(text)) + text + out_body)
         return 0
     print(__doc__)
     return 2

@@ -108,6 +108,8 @@ llvm::ArrayRef<InitArg> allowedArgs(InitKind kind) {
   static const InitArg kaiming[] = {
       {"a", false}, {"mode", true}, {"nonlinearity", true}};
   static const InitArg xavier[] = {{"gain", false}};
+  static const InitArg truncNormal[] = {
+      {"mean", false}, {"std", false}, {"a", false}, {"b", false}};
   switch (kind) {
   case InitKind::zeros:
   case InitKind::ones:
@@ -124,10 +126,22 @@ llvm::ArrayRef<InitArg> allowedArgs(InitKind kind) {
   case InitKind::xavier_uniform:
   case InitKind::xavier_normal:
     return xavier;
+  case InitKind::trunc_normal:
+    return truncNormal;
   }
   llvm_unreachable("unknown init kind");
 }
 } // namespace
+
+/// The numeric initialiser argument `name` of `args`, or `fallback`.
+static double numberArg(DictionaryAttr args, StringRef name, double fallback) {
+  Attribute a = args ? args.get(name) : Attribute();
+  if (auto f = dyn_cast_or_null<FloatAttr>(a))
+    return f.getValueAsDouble();
+  if (auto i = dyn_cast_or_null<IntegerAttr>(a))
+    return static_cast<double>(i.getInt());
+  return fallback;
+}
 
 LogicalResult InitAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                InitKind kind, DictionaryAttr args) {
@@ -174,18 +188,21 @@ LogicalResult InitAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                             nl))
       return emitError() << "Unsupported nonlinearity " << nl;
   }
+  if (kind == InitKind::trunc_normal) {
+    double std = numberArg(args, "std", 1.0), a = numberArg(args, "a", -2.0),
+           b = numberArg(args, "b", 2.0);
+    // The inverse-CDF draw divides by std and needs an interval.
+    if (!(std > 0))
+      return emitError() << "trunc_normal needs std > 0, got " << std;
+    if (!(a < b))
+      return emitError() << "trunc_normal needs a < b, got a = " << a
+                         << ", b = " << b;
+  }
   return success();
 }
 
 double InitAttr::getNumber(StringRef name, double fallback) const {
-  if (!getArgs())
-    return fallback;
-  Attribute a = getArgs().get(name);
-  if (auto f = dyn_cast_or_null<FloatAttr>(a))
-    return f.getValueAsDouble();
-  if (auto i = dyn_cast_or_null<IntegerAttr>(a))
-    return static_cast<double>(i.getInt());
-  return fallback;
+  return numberArg(getArgs(), name, fallback);
 }
 
 StringRef InitAttr::getString(StringRef name, StringRef fallback) const {

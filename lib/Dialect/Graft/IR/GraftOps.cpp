@@ -161,9 +161,11 @@ LogicalResult ModelOp::verifyRegions() {
     LogicalResult ok = success();
     if (auto in = dyn_cast<InputOp>(op))
       ok = checkUnique(declared, in.getName(), op, "name");
-    else if (auto p = dyn_cast<ParamOp>(op))
-      ok = checkUnique(declared, p.getName(), op, "name");
-    else if (auto b = dyn_cast<BufferOp>(op))
+    else if (auto p = dyn_cast<ParamOp>(op)) {
+      for (StringRef name : p.getStateDictNames())
+        if (succeeded(ok))
+          ok = checkUnique(declared, name, op, "name");
+    } else if (auto b = dyn_cast<BufferOp>(op))
       ok = checkUnique(declared, b.getName(), op, "name");
     else if (auto o = dyn_cast<OutputOp>(op))
       ok = checkUnique(outputs, o.getName(), op, "output");
@@ -218,9 +220,18 @@ static LogicalResult verifyInit(Operation *op, InitAttr init,
   return success();
 }
 
+SmallVector<StringRef> ParamOp::getStateDictNames() {
+  SmallVector<StringRef> names = {getName()};
+  if (std::optional<ArrayAttr> aliases = getAliases())
+    for (Attribute a : *aliases)
+      names.push_back(cast<StringAttr>(a).getValue());
+  return names;
+}
+
 LogicalResult ParamOp::verify() {
-  if (failed(verifyDeclName(*this, getName())))
-    return failure();
+  for (StringRef name : getStateDictNames())
+    if (failed(verifyDeclName(*this, name)))
+      return failure();
   return verifyInit(*this, getInit(), getType());
 }
 

@@ -73,6 +73,10 @@ graft::resolveInit(InitAttr init, llvm::ArrayRef<int64_t> shape) {
     double std = *gain / std::sqrt(static_cast<double>(fan));
     return uniformOrNormal(init.getKind() == InitKind::kaiming_uniform, std);
   }
+  case InitKind::trunc_normal:
+    return D{D::TruncNormal, init.getNumber("mean", 0.0),
+             init.getNumber("std", 1.0), init.getNumber("a", -2.0),
+             init.getNumber("b", 2.0)};
   case InitKind::xavier_uniform:
   case InitKind::xavier_normal: {
     auto fans = fanInAndFanOut(shape);

@@ -109,7 +109,7 @@ def Graft_InitKind : I32EnumAttr<"InitKind", "parameter initialiser", [
     I32EnumAttrCase<"constant", 2>, I32EnumAttrCase<"normal", 3>,
     I32EnumAttrCase<"uniform", 4>, I32EnumAttrCase<"kaiming_uniform", 5>,
     I32EnumAttrCase<"kaiming_normal", 6>, I32EnumAttrCase<"xavier_uniform", 7>,
-    I32EnumAttrCase<"xavier_normal", 8>]> {
+    I32EnumAttrCase<"xavier_normal", 8>, I32EnumAttrCase<"trunc_normal", 9>]> {
   let genSpecializedAttr = 0;
   let cppNamespace = "::graft";
 }
@@ -128,6 +128,7 @@ def Graft_InitAttr : AttrDef<Graft_Dialect, "Init"> {
     | `uniform` | `a` (0), `b` (1): the bounds |
     | `kaiming_uniform`, `kaiming_normal` | `a` (0), `mode` (`"fan_in"` or `"fan_out"`), `nonlinearity` (`"leaky_relu"`, `"relu"`, `"linear"`, `"tanh"`, `"sigmoid"`) |
     | `xavier_uniform`, `xavier_normal` | `gain` (1) |
+    | `trunc_normal` | `mean` (0), `std` (1), `a` (-2), `b` (2): N(mean, std) truncated to [a, b] (absolute bounds, as torch.nn.init.trunc_normal_) |
 
     Example: `#graft.init<kaiming_uniform, {a = 2.2360679774997898 : f64}>`.
     Fan-in and fan-out are computed from the shape as torch.nn.init does.

@@ -116,15 +116,32 @@ def Graft_ParamOp : Graft_DeclOp<"param"> {
     `requires_grad_(False)`: no gradient buffer, no optimizer state, never
     written.
 
+    `aliases` are the parameter's further state_dict names: weight tying
+    (nanoGPT's `transformer.wte.weight = lm_head.weight`) makes one
+    parameter that a PyTorch state_dict lists under two names. `name` is
+    the first in state_dict order, the one `named_parameters()` gives; a
+    checkpoint holds the tensor under every name, and loads from any.
+
     ```mlir
     %w = graft.param "fc1.weight" init #graft.init<kaiming_uniform, {a = 2.2360679774997898 : f64}> : tensor<512x784xf32>
     %e = graft.param "embed.weight" frozen init #graft.init<normal> : tensor<100x16xf32>
+    %t = graft.param "wte.weight" aliases ["lm_head.weight"] init #graft.init<normal, {std = 2.000000e-02 : f64}> : tensor<65x32xf32>
     ```
   }];
-  let arguments = (ins StrAttr:$name, Graft_InitAttr:$init, UnitAttr:$frozen);
+  let arguments = (ins StrAttr:$name, Graft_InitAttr:$init, UnitAttr:$frozen,
+                       OptionalAttr<StrArrayAttr>:$aliases);
   let results = (outs Graft_FloatTensor:$result);
   let assemblyFormat = [{
-    $name (`frozen` $frozen^)? `init` $init attr-dict `:` type($result)
+    $name (`aliases` $aliases^)? (`frozen` $frozen^)? `init` $init attr-dict
+    `:` type($result)
+  }];
+  let extraClassDeclaration = [{
+    /// Every state_dict name of the parameter: its name, then its aliases.
+    ::llvm::SmallVector<::llvm::StringRef> getStateDictNames();
+    /// Whether `pred` holds for one of its state_dict names.
+    bool anyName(::llvm::function_ref<bool(::llvm::StringRef)> pred) {
+      return ::llvm::any_of(getStateDictNames(), pred);
+    }
   }];
 }
 

@@ -26,11 +26,18 @@ class InitAttr;
 /// A distribution of torch.nn.init. The kinds have the values of the C API's
 /// graft_init_dist (graft_api.h).
 struct InitDistribution {
-  enum Kind : int32_t { Zero = 0, Constant = 1, Uniform = 2, Normal = 3 };
+  enum Kind : int32_t {
+    Zero = 0,
+    Constant = 1,
+    Uniform = 2,
+    Normal = 3,
+    TruncNormal = 4
+  };
   Kind kind = Zero;
   /// Constant: the value. Uniform: the bounds [p0, p1). Normal: mean p0,
-  /// standard deviation p1.
-  double p0 = 0, p1 = 0;
+  /// standard deviation p1. TruncNormal: mean p0, standard deviation p1,
+  /// truncated to [p2, p3].
+  double p0 = 0, p1 = 0, p2 = 0, p3 = 0;
 };
 
 /// torch.nn.init._calculate_fan_in_and_fan_out; an error for rank < 2.
