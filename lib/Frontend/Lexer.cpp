@@ -185,14 +185,27 @@ Token Lexer::next() {
   case ']':
     nesting = nesting > 0 ? nesting - 1 : 0;
     return make(Tok::RBracket, start, l, c);
-  case '{':
-    // Blocks never sit inside parentheses: an unclosed '(' ends here, so one
-    // error does not swallow the rest of the file.
-    nesting = 0;
+  case '{': {
+    // A dict literal where an expression starts: inside brackets, or after
+    // '=', ':', ',' or 'return'. Its newlines are whitespace, as in
+    // brackets.
+    bool dict = nesting > 0 || lastKind == Tok::Assign ||
+                lastKind == Tok::Colon || lastKind == Tok::Comma ||
+                lastKind == Tok::KwReturn;
+    braces.push_back(dict);
+    if (dict)
+      ++nesting;
+    else
+      nesting = 0; // a block: an unclosed '(' before it ends here
     return make(Tok::LBrace, start, l, c);
-  case '}':
-    nesting = 0;
+  }
+  case '}': {
+    bool dict = !braces.empty() && braces.back();
+    if (!braces.empty())
+      braces.pop_back();
+    nesting = dict && nesting > 0 ? nesting - 1 : 0;
     return make(Tok::RBrace, start, l, c);
+  }
   case ',': return make(Tok::Comma, start, l, c);
   case ':': return make(Tok::Colon, start, l, c);
   case '.': return make(Tok::Dot, start, l, c);

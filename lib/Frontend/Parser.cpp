@@ -855,9 +855,14 @@ StmtPtr Parser::parseAssignOrExpr() {
     endStatement();
     return assign;
   }
-  if (is(Tok::Assign) && s->value->kind == ExprKind::Member) {
-    // transformer.wte.weight = lm_head.weight: nanoGPT's weight tying.
-    auto set = std::make_unique<Stmt>(StmtKind::SetAttr, l);
+  if (is(Tok::Assign) && (s->value->kind == ExprKind::Member ||
+                          s->value->kind == ExprKind::Index)) {
+    // transformer.wte.weight = lm_head.weight: nanoGPT's weight tying;
+    // model_args['vocab_size'] = 65: a dict's item.
+    auto set = std::make_unique<Stmt>(s->value->kind == ExprKind::Member
+                                          ? StmtKind::SetAttr
+                                          : StmtKind::SetItem,
+                                      l);
     set->target = std::move(s->value);
     consume();
     set->value = parseExpr();
@@ -1078,10 +1083,15 @@ bool Parser::parseArgs(std::vector<Arg> &args, Tok close) {
   while (!is(close)) {
     Arg a;
     a.loc = loc();
-    // A keyword argument: any word (also a reserved one) followed by '='.
+    // A keyword argument: any word (also a reserved one) followed by '=';
+    // `**config`, a dict's items as keyword arguments.
     if ((is(Tok::Ident) || is(Tok::KwIn)) && peekToken().kind == Tok::Assign) {
       a.keyword = tok.text.str();
       consume();
+      consume();
+      sawKeyword = true;
+    } else if (is(Tok::StarStar) && close == Tok::RParen) {
+      a.keyword = "**";
       consume();
       sawKeyword = true;
     } else if (sawKeyword) {
@@ -1092,7 +1102,8 @@ bool Parser::parseArgs(std::vector<Arg> &args, Tok close) {
     if (!a.value)
       return false;
     for (const Arg &other : args)
-      if (!a.keyword.empty() && other.keyword == a.keyword) {
+      if (!a.keyword.empty() && a.keyword != "**" &&
+          other.keyword == a.keyword) {
         diags.error(a.loc.ptr,
                     "keyword argument repeated: '" + a.keyword + "'");
         statementFailed = true;
@@ -1291,14 +1302,43 @@ ExprPtr Parser::parsePrimary() {
       return nullptr;
     return measured(std::move(list));
   }
-  case Tok::LBrace:
-    // A dict literal, {'params': ..., 'weight_decay': ...}.
-    error("dict literals ({...}) are not supported");
-    diags.note(loc().ptr,
-               "hint: a configuration is a @dataclass record or keyword "
-               "arguments; nn.ModuleDict takes dict(name=module, ...); "
-               "optimizer groups are param_group(names, ...) in train { }");
-    return nullptr;
+  case Tok::LBrace: {
+    // A dict literal, {'n_layer': 12, 'n_head': 12}.
+    auto dict = std::make_unique<Expr>(ExprKind::Dict, l);
+    consume();
+    while (!is(Tok::RBrace)) {
+      Arg key, value;
+      key.loc = loc();
+      key.value = parseExpr();
+      if (!key.value || !expect(Tok::Colon, "after a dict key"))
+        return nullptr;
+      value.loc = loc();
+      value.value = parseExpr();
+      if (!value.value)
+        return nullptr;
+      dict->args.push_back(std::move(key));
+      dict->args.push_back(std::move(value));
+      if (dict->args.size() == 2 && accept(Tok::KwFor)) {
+        // {key: value for NAME[, NAME...] in iterable [if condition]}
+        if (!parseLoopTargets(dict->targets))
+          return nullptr;
+        dict->rhs = parseOr();
+        if (!dict->rhs)
+          return nullptr;
+        if (accept(Tok::KwIf)) {
+          dict->cond = parseOr();
+          if (!dict->cond)
+            return nullptr;
+        }
+        break;
+      }
+      if (!accept(Tok::Comma))
+        break;
+    }
+    if (!expect(Tok::RBrace, "to close the dict"))
+      return nullptr;
+    return measured(std::move(dict));
+  }
   default:
     errorExpected("an expression");
     return nullptr;
@@ -1395,6 +1435,11 @@ void graft::frontend::dump(const Expr &e, llvm::raw_ostream &os) {
     args(e.args);
     os << ")";
     return;
+  case ExprKind::Dict:
+    os << "(dict";
+    args(e.args);
+    os << ")";
+    return;
   case ExprKind::ListComp:
     os << "(listcomp ";
     dump(*e.lhs, os);
@@ -1457,7 +1502,8 @@ static void dumpStmt(const Stmt &s, llvm::raw_ostream &os, unsigned indent) {
     break;
   case StmtKind::ExprStmt: os << "expr"; value(); break;
   case StmtKind::SetAttr:
-    os << "setattr ";
+  case StmtKind::SetItem:
+    os << (s.kind == StmtKind::SetAttr ? "setattr " : "setitem ");
     dump(*s.target, os);
     value();
     break;

@@ -28,7 +28,8 @@ struct Loc {
 struct Expr;
 using ExprPtr = std::unique_ptr<Expr>;
 
-/// A call argument: positional when `keyword` is empty.
+/// A call argument: positional when `keyword` is empty; `**mapping`
+/// (a dict's items as keyword arguments) when it is "**".
 struct Arg {
   std::string keyword;
   Loc loc;
@@ -51,6 +52,9 @@ enum class ExprKind {
   ListComp,    ///< `[lhs for targets in rhs if cond]`
   Tuple,       ///< `(a, b)`
   Conditional, ///< `lhs if cond else rhs`
+  /// `{k: v, ...}`: `args` holds each key, then its value; a dict
+  /// comprehension `{k: v for targets in rhs if cond}` when `rhs` is set.
+  Dict,
 };
 
 struct Expr {
@@ -113,6 +117,7 @@ enum class StmtKind {
   Assert,    ///< `assert value[, message]`
   Class,     ///< `@dataclass class Name { fields }`: `record`
   SetAttr,   ///< `object.name = value` (weight tying): `target`, `value`
+  SetItem,   ///< `d[key] = value` on a dict: `target`, `value`
 };
 
 /// A field of a record: `name: type [= default]`.
@@ -150,7 +155,8 @@ struct Stmt {
   bool requiresGrad = false;
   std::unique_ptr<TypeSpec> type;
   ExprPtr value;
-  ExprPtr target; ///< SetAttr: the attribute assigned, a Member expression.
+  /// SetAttr, SetItem: what is assigned, a Member or Index expression.
+  ExprPtr target;
   Block body;
   std::unique_ptr<FunctionDecl> func;
   std::vector<Branch> branches; ///< If: the `if` and each `elif`, in order.

@@ -10,6 +10,7 @@
 #ifndef GRAFT_FRONTEND_LEXER_H
 #define GRAFT_FRONTEND_LEXER_H
 
+#include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/ADT/Twine.h"
 #include "llvm/Support/SMLoc.h"
@@ -103,7 +104,10 @@ public:
 
   /// Forgets open parentheses and brackets, so that the next newline ends
   /// the statement again (error recovery).
-  void resetNesting() { nesting = 0; }
+  void resetNesting() {
+    nesting = 0;
+    braces.clear();
+  }
 
 private:
   char peek(size_t ahead = 0) const {
@@ -119,8 +123,11 @@ private:
   llvm::StringRef buf;
   const char *cur;
   unsigned line = 1, col = 1;
-  /// Open ( and [; newlines inside them are whitespace.
+  /// Open (, [ and dict braces; newlines inside them are whitespace.
   int nesting = 0;
+  /// Per open '{': whether it opens a dict literal (after '=', ':', ',',
+  /// 'return' or inside brackets) rather than a block.
+  llvm::SmallVector<bool, 8> braces;
   bool lastWasNewline = true;
   Tok lastKind = Tok::Newline;
   ErrorFn report;

@@ -221,11 +221,120 @@ FailureOr<Val> Gen::range(Call &c) {
 
 FailureOr<Val> Gen::len(Call &c) {
   const Val &v = c.get("obj");
-  if (v.k == Val::K::List)
+  if (v.k == Val::K::List || v.k == Val::K::Dict)
     return Val::number(v.list->size(), true);
   if (v.k == Val::K::Tensor && typeOf(v.t).getRank() > 0)
     return Val::number(typeOf(v.t).getDimSize(0), true);
-  error(c.locOf("obj"), "len() expects a list or a tensor");
+  error(c.locOf("obj"), "len() expects a list, a dict or a tensor");
+  return failure();
+}
+
+FailureOr<Val> Gen::dictCall(Call &c) {
+  Val dict = Val::dictOf();
+  for (CallArg &a : c.args) {
+    if (a.value.k == Val::K::Poison)
+      return failure();
+    if (!a.keyword.empty()) {
+      dict.setItem(a.keyword, a.value);
+      continue;
+    }
+    if (&a == &c.args.front() && a.value.k == Val::K::Dict) {
+      dict = Val::dictOf(*a.value.keys, *a.value.list); // a copy
+      continue;
+    }
+    // dict(named_parameters()): (key, value) pairs.
+    bool pairs = &a == &c.args.front() && a.value.k == Val::K::List &&
+                 llvm::all_of(*a.value.list, [](const Val &p) {
+                   return p.k == Val::K::List && p.list->size() == 2 &&
+                          p.list->front().k == Val::K::Str;
+                 });
+    if (!pairs) {
+      error(a.loc, "dict() takes keyword arguments (dict(n_layer=12, ...)) "
+                   "after at most one dict or list of (name, value) pairs, "
+                   "got " +
+                       kindName(a.value));
+      return failure();
+    }
+    for (const Val &p : *a.value.list)
+      dict.setItem(p.list->front().str, p.list->back());
+  }
+  return dict;
+}
+
+FailureOr<Val> Gen::evalDict(const Expr &e) {
+  Val dict = Val::dictOf();
+  // One key and value per item (a comprehension), or each pair once.
+  auto add = [&](const Arg &key, const Arg &value) -> LogicalResult {
+    auto k = eval(*key.value);
+    if (failed(k))
+      return failure();
+    if (k->k != Val::K::Str) {
+      error(key.loc, "a dict's keys are strings in Graft, got " + kindName(*k));
+      hint("a dict holds a configuration by name: {'n_layer': 12}");
+      return failure();
+    }
+    auto v = eval(*value.value);
+    if (failed(v))
+      return failure();
+    dict.setItem(k->str, std::move(*v));
+    return success();
+  };
+  if (e.rhs) {
+    if (failed(comprehend(e, [&] { return add(e.args[0], e.args[1]); })))
+      return failure();
+    return dict;
+  }
+  for (size_t i = 0; i + 1 < e.args.size(); i += 2)
+    if (failed(add(e.args[i], e.args[i + 1])))
+      return failure();
+  return dict;
+}
+
+FailureOr<Val> Gen::dictItem(const Val &dict, const Val &key, Loc l) {
+  auto name = asString(key, l, "a dict key");
+  if (failed(name))
+    return failure();
+  for (auto [k, v] : llvm::zip(*dict.keys, *dict.list))
+    if (k == *name)
+      return v;
+  error(l, "KeyError: '" + *name + "'");
+  hint(dict.keys->empty()
+           ? std::string("the dict is empty")
+           : "the dict's keys are " + llvm::join(*dict.keys, ", "));
+  return failure();
+}
+
+FailureOr<Val> Gen::dictMethod(const Val &dict, const Expr &call) {
+  const Expr &callee = *call.lhs;
+  StringRef name = callee.name;
+  auto args = evalArgs(call.args);
+  if (failed(args))
+    return failure();
+  if (name == "get") {
+    auto b = bindArgs("get", {"key", "default"}, 1, *args, call.loc);
+    if (failed(b))
+      return failure();
+    auto key = asString(b->get("key"), b->locOf("key"), "a dict key");
+    if (failed(key))
+      return failure();
+    for (auto [k, v] : llvm::zip(*dict.keys, *dict.list))
+      if (k == *key)
+        return v;
+    return b->has("default") ? b->get("default") : Val();
+  }
+  if (name == "keys" || name == "values" || name == "items") {
+    if (failed(bindArgs(name, {}, 0, *args, call.loc)))
+      return failure();
+    std::vector<Val> items;
+    for (auto [k, v] : llvm::zip(*dict.keys, *dict.list))
+      items.push_back(name == "keys"     ? Val::string(k)
+                      : name == "values" ? v
+                                         : Val::listOf({Val::string(k), v}));
+    return Val::listOf(std::move(items));
+  }
+  error(callee.loc, "'dict' object has no attribute '" + name + "'");
+  hint("a dict offers d[key], d.get(key, default), keys(), values() and "
+       "items()");
   return failure();
 }
 

@@ -134,6 +134,8 @@ FailureOr<Val> Gen::eval(const Expr &e) {
     }
     return Val::listOf(std::move(items));
   }
+  case ExprKind::Dict:
+    return evalDict(e);
   case ExprKind::ListComp: {
     std::vector<Val> items;
     if (failed(comprehend(e, [&]() -> LogicalResult {
@@ -441,6 +443,16 @@ FailureOr<Val> Gen::evalIndex(const Expr &e) {
   auto base = eval(*e.lhs);
   if (failed(base))
     return failure();
+  if (base->k == Val::K::Dict) {
+    if (e.args.size() != 1 || e.args[0].value->kind == ExprKind::Slice) {
+      error(e.loc, "a dict takes one key");
+      return failure();
+    }
+    auto key = eval(*e.args[0].value);
+    if (failed(key))
+      return failure();
+    return dictItem(*base, *key, e.args[0].loc);
+  }
   if (base->k == Val::K::List ||
       (base->k == Val::K::Inst && !base->inst->children.empty())) {
     if (e.args.size() != 1 || e.args[0].value->kind == ExprKind::Slice) {
@@ -606,6 +618,8 @@ FailureOr<Val> Gen::evalCall(const Expr &e) {
         return callBuiltin(fn->str, *args, e.loc);
       }
     }
+    if (self->k == Val::K::Dict)
+      return dictMethod(*self, e);
     if (self->k == Val::K::Str &&
         (callee.name == "endswith" || callee.name == "startswith")) {
       // pn.endswith('c_proj.weight'), a suffix or a tuple of them.

@@ -79,6 +79,9 @@ struct Val {
     /// and predict, which Graft compiles from one graph. Dropout's
     /// `training=` takes it; a branch on it is an error.
     Training,
+    /// A dict with string keys: `keys` and `list` (the values), in
+    /// insertion order, shared by every copy (as a Python dict is).
+    Dict,
     Poison
   } k = K::None;
   double num = 0;
@@ -95,6 +98,8 @@ struct Val {
   std::string builtinModule;       ///< ...or a built-in one (Linear, ...).
   /// A named tuple's field names (x.max(1).values), for a List.
   std::shared_ptr<const std::vector<std::string>> fields;
+  /// A Dict's keys.
+  std::shared_ptr<std::vector<std::string>> keys;
 
   static Val number(double v, bool isInt) {
     Val r;
@@ -122,6 +127,24 @@ struct Val {
     r.k = K::Tensor;
     r.t = v;
     return r;
+  }
+  static Val dictOf(std::vector<std::string> keys = {},
+                    std::vector<Val> values = {}) {
+    Val r;
+    r.k = K::Dict;
+    r.keys = std::make_shared<std::vector<std::string>>(std::move(keys));
+    r.list = std::make_shared<std::vector<Val>>(std::move(values));
+    return r;
+  }
+  /// d[key] = value on a Dict (a new key goes last), seen by every copy.
+  void setItem(StringRef key, Val value) {
+    for (auto [i, k] : llvm::enumerate(*keys))
+      if (k == key) {
+        (*list)[i] = std::move(value);
+        return;
+      }
+    keys->push_back(key.str());
+    list->push_back(std::move(value));
   }
   static Val poison() {
     Val r;
@@ -192,6 +215,8 @@ inline StringRef kindName(const Val &v) {
     return "a dataclass";
   case Val::K::Training:
     return "self.training";
+  case Val::K::Dict:
+    return "a dict";
   case Val::K::Poison:
     return "an erroneous value";
   }
@@ -487,6 +512,13 @@ private:
   // The handlers of Builtins.def (Builtins.cpp, Factories.cpp, Methods.cpp).
   FailureOr<Val> range(Call &c);
   FailureOr<Val> len(Call &c);
+  /// dict(key=value, ...), dict(other, key=value, ...).
+  FailureOr<Val> dictCall(Call &c);
+  /// `{k: v, ...}`: string keys, a repeated key's last value.
+  FailureOr<Val> evalDict(const Expr &e);
+  /// d[key], d.get(key, default), d.keys(), d.values(), d.items().
+  FailureOr<Val> dictItem(const Val &dict, const Val &key, Loc l);
+  FailureOr<Val> dictMethod(const Val &dict, const Expr &call);
   FailureOr<Val> enumerateItems(Call &c);
   FailureOr<Val> namedParameters(Call &c);
   /// The (name, parameter) pairs of the parameters whose state_dict name

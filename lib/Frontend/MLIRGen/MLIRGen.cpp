@@ -271,6 +271,7 @@ FailureOr<bool> Gen::truthOf(const Val &v, Loc l, StringRef what) {
   case Val::K::Str:
     return !v.str.empty();
   case Val::K::List:
+  case Val::K::Dict:
     return !v.list->empty();
   case Val::K::Tensor:
     error(l, what + " is a tensor, whose value is known only when the model "
@@ -387,11 +388,34 @@ Gen::promotePair(const Val &a, Loc la, const Val &b, Loc lb, StringRef op) {
 
 FailureOr<std::vector<CallArg>> Gen::evalArgs(const std::vector<Arg> &args) {
   std::vector<CallArg> out;
+  auto add = [&](StringRef keyword, Loc l, Val v) {
+    if (!keyword.empty() && llvm::any_of(out, [&](const CallArg &o) {
+          return o.keyword == keyword;
+        })) {
+      // Python's words (a ** dict can repeat a keyword given explicitly).
+      error(l, "got multiple values for keyword argument '" + keyword + "'");
+      return false;
+    }
+    out.push_back({keyword.str(), l, std::move(v)});
+    return true;
+  };
   for (const Arg &a : args) {
     auto v = eval(*a.value);
     if (failed(v))
       return failure();
-    out.push_back({a.keyword, a.loc, std::move(*v)});
+    if (a.keyword != "**") {
+      if (!add(a.keyword, a.loc, std::move(*v)))
+        return failure();
+      continue;
+    }
+    // f(**config): the dict's items as keyword arguments.
+    if (v->k != Val::K::Dict) {
+      error(a.loc, "argument after ** must be a dict, not " + kindName(*v));
+      return failure();
+    }
+    for (auto [k, item] : llvm::zip(*v->keys, *v->list))
+      if (!add(k, a.loc, item))
+        return failure();
   }
   return out;
 }

@@ -496,31 +496,49 @@ LogicalResult Gen::initConfig(Instance &inst, Bound &b) {
 }
 
 /// nn.ModuleDict(dict(wte=nn.Embedding(...), h=nn.ModuleList(...))), as
-/// nanoGPT's GPT.__init__ writes it: each module named by its key, read as
-/// an attribute (transformer.wte).
+/// nanoGPT's GPT.__init__ writes it, or nn.ModuleDict({'wte': ...}): each
+/// module named by its key, read as an attribute (transformer.wte).
 FailureOr<Val> Gen::instantiateModuleDict(const Expr &e,
                                           const std::string &pfx) {
   const Expr *dict = e.args.size() == 1 ? e.args[0].value.get() : nullptr;
-  if (!dict || dict->kind != ExprKind::Call ||
-      dict->lhs->kind != ExprKind::Name || dict->lhs->name != "dict" ||
-      llvm::any_of(dict->args,
-                   [](const Arg &a) { return a.keyword.empty(); })) {
-    error(e.loc, "ModuleDict takes dict(name=module, ...) (Graft has no dict "
-                 "literals)");
+  // The modules, by name: instantiated with their state_dict prefix, so
+  // read from the source rather than evaluated.
+  std::vector<std::pair<std::string, const Arg *>> items;
+  if (dict && dict->kind == ExprKind::Call &&
+      dict->lhs->kind == ExprKind::Name && dict->lhs->name == "dict" &&
+      llvm::none_of(dict->args, [](const Arg &a) {
+        return a.keyword.empty() || a.keyword == "**";
+      })) {
+    for (const Arg &a : dict->args)
+      items.push_back({a.keyword, &a});
+  } else if (dict && dict->kind == ExprKind::Dict) {
+    for (size_t i = 0; i + 1 < dict->args.size(); i += 2) {
+      const Expr &key = *dict->args[i].value;
+      if (key.kind != ExprKind::String) {
+        error(key.loc, "ModuleDict's keys are written as strings here "
+                       "('wte': nn.Embedding(...))");
+        return failure();
+      }
+      items.push_back({key.name, &dict->args[i + 1]});
+    }
+  } else {
+    error(e.loc, "ModuleDict takes dict(name=module, ...) or "
+                 "{'name': module, ...}");
     return failure();
   }
   auto inst = std::make_shared<Instance>();
   inst->prefix = pfx;
   inst->typeName = "ModuleDict";
-  for (const Arg &a : dict->args) {
-    auto v = instantiate(*a.value, pfx + a.keyword + ".");
+  for (auto &[name, a] : items) {
+    checkUniqueName(a->loc, pfx + name);
+    auto v = instantiate(*a->value, pfx + name + ".");
     if (failed(v))
       return failure();
     if (v->k != Val::K::Inst) {
-      error(a.loc, "ModuleDict takes module instances, got " + kindName(*v));
+      error(a->loc, "ModuleDict takes module instances, got " + kindName(*v));
       return failure();
     }
-    inst->scope.vars[a.keyword] = *v;
+    inst->scope.vars[name] = *v;
   }
   Val r;
   r.k = Val::K::Inst;
@@ -535,21 +553,30 @@ FailureOr<Val> Gen::instantiate(const Expr &e, const std::string &pfx) {
     auto list = std::make_shared<Instance>();
     list->prefix = pfx;
     list->typeName = "ModuleList";
+    // A list of modules, or (when the first item is none) of values, as
+    // nanoGPT's [p for n, p in param_dict.items() if p.dim() >= 2].
+    std::vector<Val> values;
     if (failed(comprehend(e, [&]() -> LogicalResult {
           // ModuleList indices count the modules kept.
           auto v = instantiate(
               *e.lhs, pfx + std::to_string(list->children.size()) + ".");
           if (failed(v))
             return failure();
-          if (v->k != Val::K::Inst) {
-            error(e.lhs->loc,
-                  "a list of modules must contain module instances");
+          bool module = v->k == Val::K::Inst;
+          if (module ? !values.empty() : !list->children.empty()) {
+            error(e.lhs->loc, "a list holds module instances or values, "
+                              "not both");
             return failure();
           }
-          list->children.push_back(v->inst);
+          if (module)
+            list->children.push_back(v->inst);
+          else
+            values.push_back(std::move(*v));
           return success();
         })))
       return failure();
+    if (!values.empty())
+      return Val::listOf(std::move(values));
     Val r;
     r.k = Val::K::Inst;
     r.inst = list;

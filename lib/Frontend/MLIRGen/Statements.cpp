@@ -577,6 +577,12 @@ LogicalResult Gen::genGradMode(const Stmt &s) {
 FailureOr<std::vector<Val>> Gen::iterate(const Val &v, Loc l) {
   if (v.k == Val::K::List)
     return *v.list;
+  if (v.k == Val::K::Dict) { // its keys, as Python iterates a dict
+    std::vector<Val> keys;
+    for (const std::string &k : *v.keys)
+      keys.push_back(Val::string(k));
+    return keys;
+  }
   if (v.k == Val::K::Inst && !v.inst->children.empty()) {
     std::vector<Val> items;
     for (auto &c : v.inst->children) {
@@ -589,7 +595,7 @@ FailureOr<std::vector<Val>> Gen::iterate(const Val &v, Loc l) {
   }
   if (v.k != Val::K::Poison)
     error(l, "cannot iterate over " + Twine(kindName(v)) +
-                 "; expected a list, a list of modules or range(n)");
+                 "; expected a list, a dict, a list of modules or range(n)");
   return failure();
 }
 
@@ -768,6 +774,34 @@ LogicalResult Gen::genStmt(const Stmt &s, ReturnSignal *ret) {
     return genBlock(s.orelse, ret);
   case StmtKind::SetAttr:
     return genSetAttr(s);
+  case StmtKind::SetItem: {
+    // d[key] = value: only dicts (tensors are values in the graph).
+    const Expr &target = *s.target;
+    auto dict = eval(*target.lhs);
+    if (failed(dict))
+      return failure();
+    if (dict->k != Val::K::Dict) {
+      error(s.loc, "item assignment is for dicts here, not " + kindName(*dict));
+      if (dict->k == Val::K::Tensor)
+        hint("a tensor is a value of the graph: write its new value with "
+             "torch.where(mask, value, x) or x.masked_fill(mask, value)");
+      return failure();
+    }
+    if (target.args.size() != 1 ||
+        target.args[0].value->kind == ExprKind::Slice) {
+      error(target.loc, "a dict takes one key");
+      return failure();
+    }
+    auto key = eval(*target.args[0].value);
+    if (failed(key))
+      return failure();
+    auto name = asString(*key, target.args[0].loc, "a dict key");
+    auto value = eval(*s.value);
+    if (failed(name) || failed(value))
+      return failure();
+    dict->setItem(*name, std::move(*value));
+    return success();
+  }
   case StmtKind::Assert: {
     auto c = eval(*s.value);
     if (failed(c))

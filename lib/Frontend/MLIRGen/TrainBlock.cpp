@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Gen.h"
+#include "graft/Autograd/Optimizer.h"
 #include "mlir/IR/Verifier.h"
 #include "llvm/Support/GlobPattern.h"
 
@@ -137,6 +138,7 @@ LogicalResult Gen::genTrain(const Stmt &s) {
   llvm::SmallVector<NamedAttribute> attrs;
   llvm::SmallVector<mlir::Attribute> groups;
   Loc optLoc = s.loc, scheduleLoc = s.loc;
+  std::optional<Loc> groupsLoc; // the optimizer's own list of groups
   mlir::DictionaryAttr schedule;
   std::string interval;
   bool ok = true;
@@ -184,6 +186,91 @@ LogicalResult Gen::genTrain(const Stmt &s) {
         error(a.loc, fn + "() got an unexpected keyword argument '" + k + "'");
         return failure();
       }
+    }
+    return success();
+  };
+
+  // torch.optim's `params`: a list of parameters (all of them, one group)
+  // or of group dicts, each a param_group: its parameters, by tensor or
+  // name, and its options.
+  auto optimizerGroups = [&](const CallArg &params,
+                             StringRef fn) -> LogicalResult {
+    auto nameOf = [&](const Val &v, Loc l) -> FailureOr<std::string> {
+      if (v.k == Val::K::Str)
+        return v.str;
+      ParamOp p;
+      if (v.k == Val::K::Tensor)
+        p = v.t.getDefiningOp<ParamOp>();
+      if (!p) {
+        // torch.optim's words.
+        error(l, v.k == Val::K::Tensor
+                     ? Twine("can't optimize a non-leaf Tensor")
+                     : "optimizer params must be parameters or their names, "
+                       "got " +
+                           kindName(v));
+        return failure();
+      }
+      return p.getName().str();
+    };
+    auto namesOf = [&](const Val &list, Loc l,
+                       llvm::SmallVectorImpl<mlir::Attribute> &out) {
+      llvm::ArrayRef<Val> items(&list, 1);
+      if (list.k == Val::K::List)
+        items = *list.list;
+      for (const Val &v : items) {
+        auto n = nameOf(v, l);
+        if (failed(n))
+          return failure();
+        out.push_back(builder.getStringAttr(*n));
+      }
+      return success();
+    };
+    if (params.value.k != Val::K::List) {
+      error(params.loc, fn +
+                            "'s params must be a list of parameters or of "
+                            "parameter groups (dicts), got " +
+                            kindName(params.value));
+      return failure();
+    }
+    bool dicts = llvm::any_of(*params.value.list,
+                              [](const Val &v) { return v.k == Val::K::Dict; });
+    if (!dicts) {
+      llvm::SmallVector<mlir::Attribute> names;
+      if (failed(namesOf(params.value, params.loc, names)))
+        return failure();
+      groups.push_back(builder.getDictionaryAttr(
+          {attr("params", builder.getArrayAttr(names))}));
+      return success();
+    }
+    for (const Val &g : *params.value.list) {
+      if (g.k != Val::K::Dict) {
+        error(params.loc, "a parameter group is a dict {'params': [...], "
+                          "...}, got " +
+                              kindName(g));
+        return failure();
+      }
+      llvm::SmallVector<mlir::Attribute> names;
+      std::vector<CallArg> kw;
+      bool haveParams = false;
+      for (auto [k, v] : llvm::zip(*g.keys, *g.list)) {
+        if (k == "params") {
+          haveParams = true;
+          if (failed(namesOf(v, params.loc, names)))
+            return failure();
+        } else {
+          kw.push_back({k, params.loc, v});
+        }
+      }
+      if (!haveParams) {
+        error(params.loc, "parameter group didn't specify a value of "
+                          "required optimization parameter params");
+        return failure();
+      }
+      llvm::SmallVector<NamedAttribute> attrsOfGroup = {
+          attr("params", builder.getArrayAttr(names))};
+      if (failed(options(kw, true, fn, attrsOfGroup)))
+        return failure();
+      groups.push_back(builder.getDictionaryAttr(attrsOfGroup));
     }
     return success();
   };
@@ -240,7 +327,23 @@ LogicalResult Gen::genTrain(const Stmt &s) {
         }
         kind = spelling->kind;
         auto args = evalArgs(e.args);
-        if (failed(args) || failed(options(*args, true, n, attrs))) {
+        if (failed(args)) {
+          ok = false;
+          continue;
+        }
+        // torch.optim's first argument: the parameters, or a list of
+        // groups {'params': [...], 'weight_decay': 0.0, ...} (nanoGPT's
+        // configure_optimizers). Without it, every parameter.
+        if (!args->empty() && args->front().keyword.empty()) {
+          CallArg params = args->front();
+          args->erase(args->begin());
+          if (failed(optimizerGroups(params, n))) {
+            ok = false;
+            continue;
+          }
+          groupsLoc = params.loc;
+        }
+        if (failed(options(*args, true, n, attrs))) {
           ok = false;
           continue;
         }
@@ -480,6 +583,29 @@ LogicalResult Gen::genTrain(const Stmt &s) {
     }
     attrs.push_back(attr("lr_schedule", schedule));
   }
+  // With its own groups, torch.optim updates what they hold only: a
+  // trainable parameter outside them would silently stay as it is.
+  if (groupsLoc)
+    for (ParamOp p : model.getBody().getOps<ParamOp>()) {
+      if (p.getFrozen() || llvm::any_of(groups, [&](mlir::Attribute g) {
+            auto pats =
+                mlir::cast<mlir::DictionaryAttr>(g).getAs<mlir::ArrayAttr>(
+                    "params");
+            return llvm::any_of(pats, [&](mlir::Attribute a) {
+              return p.anyName([&](StringRef n) {
+                return matchParamPattern(
+                    mlir::cast<mlir::StringAttr>(a).getValue(), n);
+              });
+            });
+          }))
+        continue;
+      error(*groupsLoc, "parameter '" + p.getName() +
+                            "' is in none of the optimizer's parameter "
+                            "groups: torch.optim would never update it");
+      hint("add it to a group, or freeze it (freeze " + p.getName().str() +
+           ") if it is not to be trained");
+      return failure();
+    }
   if (!groups.empty())
     attrs.push_back(attr("param_groups", builder.getArrayAttr(groups)));
   attrs.push_back(attr("optimizer", OptimizerKindAttr::get(&ctx, kind)));
