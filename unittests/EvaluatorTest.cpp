@@ -299,7 +299,7 @@ TEST_F(EvaluatorTest, TruncNormalHasTheTruncatedMoments) {
     for (auto [name, mu, s, a, b] :
          {std::make_tuple("t", 0.1, 0.5, -0.3, 0.6),
           std::make_tuple("d", 0.0, 1.0, -2.0, 2.0)}) {
-      const Tensor &t = *ev.param(name);
+      Tensor t = *ev.param(name);
       double sum = 0, sum2 = 0;
       for (double v : t.data) {
         ASSERT_GE(v, a);

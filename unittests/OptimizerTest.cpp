@@ -24,6 +24,7 @@
 #include "llvm/Support/MemoryBuffer.h"
 
 #include "Goldens.h"
+#include "GraftSource.h"
 #include "gtest/gtest.h"
 
 #include <cmath>
@@ -370,6 +371,36 @@ TEST(LRSchedules, MatchTorch) {
       double w = *want.getAsNumber();
       EXPECT_LE(std::fabs(got - w), 1e-12 * std::max(std::fabs(w), 1e-3 * base))
           << "epoch " << epoch << ": " << got << " vs torch " << w;
+    }
+  }
+}
+
+/// LambdaLR: a schedule function of the model file (lambda or def,
+/// translated by the front-end into graft.train's lr_lambda) against
+/// torch.optim.lr_scheduler.LambdaLR running the same function in Python
+/// (test/golden/gen_lr_lambda_goldens.py), over 40 steps.
+TEST(LRSchedules, LambdaLRMatchesTorch) {
+  const llvm::json::Array &cases =
+      goldenArray("lr_lambda_goldens.json", "cases");
+  ASSERT_GE(cases.size(), 6u);
+  for (const llvm::json::Value &v : cases) {
+    const llvm::json::Object &c = *v.getAsObject();
+    std::string source = c.getString("source")->str();
+    SCOPED_TRACE(source);
+    MLIRContext ctx;
+    ctx.loadDialect<GraftDialect, func::FuncDialect>();
+    std::string errors;
+    OwningOpRef<ModuleOp> module = compileGraftSource(ctx, source, errors);
+    ASSERT_TRUE(module) << errors;
+    TrainOp train;
+    module->walk([&](TrainOp t) { train = t; });
+    ASSERT_TRUE(train);
+    double base = *c.getNumber("base_lr");
+    for (auto [n, want] : llvm::enumerate(*c.getArray("lrs"))) {
+      double got = scheduledLR(train, n, base);
+      double w = *want.getAsNumber();
+      EXPECT_LE(std::fabs(got - w), 1e-15 * std::max(std::fabs(w), base))
+          << "step " << n << ": " << got << " vs torch " << w;
     }
   }
 }

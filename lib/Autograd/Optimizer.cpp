@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "graft/Autograd/Optimizer.h"
+#include "graft/Dialect/Graft/IR/LRLambda.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
@@ -650,6 +651,9 @@ LRSchedule LRSchedule::get(DictionaryAttr d) {
     s.divFactor = numberOr(d, "div_factor", 25.0);
     s.finalDivFactor = numberOr(d, "final_div_factor", 1e4);
     s.threePhase = boolOr(d, "three_phase", false);
+  } else if (kind == "LambdaLR") {
+    s.kind = Kind::LambdaLR;
+    s.lambda = d.get("lr_lambda");
   } else {
     s.kind = Kind::SequentialLR;
     for (Attribute child : d.getAs<ArrayAttr>("schedulers"))
@@ -729,6 +733,8 @@ double graft::scheduledLR(const LRSchedule &s, int64_t epoch, double baseLR) {
     }
     llvm_unreachable("no phase");
   }
+  case Kind::LambdaLR:
+    return baseLR * evaluateLRLambda(s.lambda, e);
   case Kind::SequentialLR: {
     // The schedule of the last milestone passed, from its own epoch 0 (torch
     // calls step(0) on it there).

@@ -908,6 +908,24 @@ ExprPtr Parser::parseExpr() {
           " levels)");
     return nullptr;
   }
+  // `lambda step: expr`.
+  if (is(Tok::Ident) && tok.text == "lambda" &&
+      (peekToken().kind == Tok::Ident || peekToken().kind == Tok::Colon)) {
+    auto lambda = std::make_unique<Expr>(ExprKind::Lambda, loc());
+    consume();
+    while (is(Tok::Ident)) {
+      lambda->targets.push_back(tok.text.str());
+      consume();
+      if (!accept(Tok::Comma))
+        break;
+    }
+    if (!expect(Tok::Colon, "after the parameters of 'lambda'"))
+      return nullptr;
+    lambda->lhs = parseExpr();
+    if (!lambda->lhs)
+      return nullptr;
+    return measured(std::move(lambda));
+  }
   // `a if c else b`.
   ExprPtr e = parseOr();
   if (!e || !is(Tok::KwIf))
@@ -1237,12 +1255,6 @@ ExprPtr Parser::parsePrimary() {
     consume();
     return std::make_unique<Expr>(ExprKind::None, l);
   case Tok::Ident: {
-    if (tok.text == "lambda" &&
-        (peekToken().kind == Tok::Ident || peekToken().kind == Tok::Colon)) {
-      error("'lambda' is not supported: define the function with 'def' "
-            "and pass its name");
-      return nullptr;
-    }
     auto e = std::make_unique<Expr>(ExprKind::Name, l);
     e->name = tok.text.str();
     consume();
@@ -1438,6 +1450,11 @@ void graft::frontend::dump(const Expr &e, llvm::raw_ostream &os) {
   case ExprKind::Dict:
     os << "(dict";
     args(e.args);
+    os << ")";
+    return;
+  case ExprKind::Lambda:
+    os << "(lambda " << llvm::join(e.targets, ",") << " ";
+    dump(*e.lhs, os);
     os << ")";
     return;
   case ExprKind::ListComp:

@@ -130,6 +130,7 @@ struct LRSchedule {
     CosineAnnealingWarmRestarts,
     OneCycleLR,
     SequentialLR,
+    LambdaLR,
   };
   Kind kind = Kind::StepLR;
   int64_t stepSize = 1; // StepLR
@@ -149,6 +150,8 @@ struct LRSchedule {
   bool cosine = true, threePhase = false;
   /// SequentialLR: the schedules, in order.
   std::vector<LRSchedule> schedules;
+  /// LambdaLR: lr_lambda, the factor of the base lr (LRLambda.h).
+  mlir::Attribute lambda;
   /// Stepped after every optimizer step (`lr_schedule_interval = "step"`)
   /// rather than after every epoch (the default).
   bool perStep = false;

@@ -55,6 +55,7 @@ enum class ExprKind {
   /// `{k: v, ...}`: `args` holds each key, then its value; a dict
   /// comprehension `{k: v for targets in rhs if cond}` when `rhs` is set.
   Dict,
+  Lambda, ///< `lambda targets: lhs`
 };
 
 struct Expr {

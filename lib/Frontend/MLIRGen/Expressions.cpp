@@ -136,6 +136,11 @@ FailureOr<Val> Gen::eval(const Expr &e) {
   }
   case ExprKind::Dict:
     return evalDict(e);
+  case ExprKind::Lambda:
+    error(e.loc, "a lambda is a schedule's lr_lambda (LambdaLR(lr_lambda="
+                 "lambda step: 0.95 ** step)); elsewhere, define the function "
+                 "with 'def' and pass its name");
+    return failure();
   case ExprKind::ListComp: {
     std::vector<Val> items;
     if (failed(comprehend(e, [&]() -> LogicalResult {

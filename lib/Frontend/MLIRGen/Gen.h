@@ -393,6 +393,17 @@ private:
   /// `StepLR(step_size=30)`, ...: a torch.optim.lr_scheduler class as
   /// graft.train's lr_schedule dictionary.
   FailureOr<mlir::DictionaryAttr> genSchedule(const Expr &e);
+  // LambdaLR's lr_lambda (LRLambda.cpp): a `lambda step: ...` or a `def`
+  // translated into graft/Dialect/Graft/IR/LRLambda.h's tree.
+  using LambdaEnv = llvm::StringMap<mlir::Attribute>;
+  FailureOr<mlir::Attribute> lrLambda(const Expr &fn);
+  FailureOr<mlir::Attribute> lambdaExpr(const Expr &e, const LambdaEnv &env,
+                                        unsigned depth);
+  FailureOr<mlir::Attribute> lambdaBody(llvm::ArrayRef<const Stmt *> body,
+                                        LambdaEnv env, Loc end, unsigned depth);
+  FailureOr<mlir::Attribute> lambdaCall(const FunctionDecl &fn, Scope *where,
+                                        llvm::ArrayRef<mlir::Attribute> args,
+                                        Loc l, unsigned depth);
   LogicalResult genTrain(const Stmt &s);
   void bind(StringRef name, Val v);
   FailureOr<RankedTensorType> evalType(const TypeSpec &t);

@@ -81,6 +81,13 @@ FailureOr<mlir::DictionaryAttr> Gen::genSchedule(const Expr &e) {
       sched.push_back(attr(k, builder.getArrayAttr(children)));
       continue;
     }
+    if (k == "lr_lambda") { // LambdaLR's function, translated, not called
+      auto tree = lrLambda(*a.value);
+      if (failed(tree))
+        return failure();
+      sched.push_back(attr(k, *tree));
+      continue;
+    }
     auto v = eval(*a.value);
     if (failed(v))
       return failure();
@@ -266,6 +273,8 @@ LogicalResult Gen::genTrain(const Stmt &s) {
                           "required optimization parameter params");
         return failure();
       }
+      if (names.empty())
+        continue; // an empty group updates nothing (e.g. no biases)
       llvm::SmallVector<NamedAttribute> attrsOfGroup = {
           attr("params", builder.getArrayAttr(names))};
       if (failed(options(kw, true, fn, attrsOfGroup)))

@@ -141,6 +141,34 @@ graft.model @m {
 // -----
 
 graft.model @m {
+  // expected-error@+1 {{lr_schedule LambdaLR needs 'lr_lambda'}}
+  graft.train sgd {lr = 0.1 : f64, lr_schedule = {kind = "LambdaLR"}}
+}
+
+// -----
+
+graft.model @m {
+  // expected-error@+1 {{lr_schedule LambdaLR: lr_lambda: unknown operator 'tan'}}
+  graft.train sgd {lr = 0.1 : f64, lr_schedule = {kind = "LambdaLR", lr_lambda = ["mul", 2.0, ["tan", "n"]]}}
+}
+
+// -----
+
+graft.model @m {
+  // expected-error@+1 {{lr_schedule LambdaLR: lr_lambda: 'select' takes 3 operands, got 2}}
+  graft.train sgd {lr = 0.1 : f64, lr_schedule = {kind = "LambdaLR", lr_lambda = ["select", "n", 1.0]}}
+}
+
+// -----
+
+graft.model @m {
+  // expected-error@+1 {{lr_schedule LambdaLR: lr_lambda: unknown name 'step'}}
+  graft.train sgd {lr = 0.1 : f64, lr_schedule = {kind = "LambdaLR", lr_lambda = ["max", "step", 1.0, 2.0]}}
+}
+
+// -----
+
+graft.model @m {
   // expected-error@+1 {{lr_schedule StepLR needs 'step_size'}}
   graft.train sgd {lr = 0.1 : f64, lr_schedule = {kind = "StepLR"}}
 }

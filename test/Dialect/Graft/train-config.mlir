@@ -17,3 +17,10 @@ graft.model @adam_clip_value {
   // CHECK: graft.train adam {clip_grad_value = 5.000000e-01 : f64, lr = 1.000000e-03 : f64, lr_schedule = {gamma = 5.000000e-01 : f64, kind = "StepLR", step_size = 10 : i64}, maximize = true}
   graft.train adam {lr = 1.0e-3 : f64, maximize = true, clip_grad_value = 0.5 : f64, lr_schedule = {kind = "StepLR", step_size = 10 : i64, gamma = 0.5 : f64}}
 }
+
+// LambdaLR's lr_lambda: a tree of arithmetic on the step count n.
+// CHECK-LABEL: graft.model @lambda
+graft.model @lambda {
+  // CHECK: graft.train sgd {lr = 1.000000e-01 : f64, lr_schedule = {kind = "LambdaLR", lr_lambda = ["select", ["lt", "n", 5.000000e+00], ["div", "n", 5.000000e+00], ["max", 1.000000e-01, ["pow", 0.94999999999999996, "n"], 0.000000e+00]]}}
+  graft.train sgd {lr = 0.1 : f64, lr_schedule = {kind = "LambdaLR", lr_lambda = ["select", ["lt", "n", 5.0], ["div", "n", 5.0], ["max", 0.1, ["pow", 0.95, "n"], 0.0]]}}
+}

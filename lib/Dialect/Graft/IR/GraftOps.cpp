@@ -1,6 +1,7 @@
 //===- GraftOps.cpp - Verifiers, shape inference and folders --------------===//
 
 #include "graft/Dialect/Graft/IR/GraftOps.h"
+#include "graft/Dialect/Graft/IR/LRLambda.h"
 #include "graft/Dialect/Graft/IR/ShapeFunctions.h"
 
 #include "mlir/IR/Builders.h"

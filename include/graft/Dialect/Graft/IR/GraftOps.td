@@ -1378,8 +1378,10 @@ def Graft_TrainOp : Graft_Op<"train", [HasParent<"ModelOp">]> {
     `torch.nn.utils.clip_grad_norm_`; `clip_grad_value` is
     `clip_grad_value_`. `lr_schedule` is a dictionary with a `kind`
     (`StepLR`, `MultiStepLR`, `ExponentialLR`, `CosineAnnealingLR`,
-    `LinearLR`, `ConstantLR`, `CosineAnnealingWarmRestarts`, `OneCycleLR` or
-    `SequentialLR`, whose `schedulers` are such dictionaries) and that
+    `LinearLR`, `ConstantLR`, `CosineAnnealingWarmRestarts`, `OneCycleLR`,
+    `LambdaLR`, whose `lr_lambda` is a function of the step count as a tree
+    (graft/Dialect/Graft/IR/LRLambda.h), or `SequentialLR`, whose
+    `schedulers` are such dictionaries) and that
     scheduler's arguments, with `interval` (`"epoch"`, the default, or
     `"step"`) saying when the host steps it.
 
@@ -1583,7 +1585,7 @@ def Graft_TrainOp : Graft_Op<"train", [HasParent<"ModelOp">]> {
                                                 bool top) {
       static constexpr const char *kinds =
           "StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR, LinearLR, "
-          "ConstantLR, CosineAnnealingWarmRestarts, OneCycleLR or "
+          "ConstantLR, CosineAnnealingWarmRestarts, OneCycleLR, LambdaLR or "
           "SequentialLR";
       auto kindAttr = s.getAs<::mlir::StringAttr>("kind");
       if (!kindAttr)
@@ -1615,6 +1617,8 @@ def Graft_TrainOp : Graft_Op<"train", [HasParent<"ModelOp">]> {
                     "three_phase"};
       } else if (k == "SequentialLR") {
         required = {"schedulers", "milestones"};
+      } else if (k == "LambdaLR") {
+        required = {"lr_lambda"};
       } else {
         return op->emitOpError("unknown lr_schedule kind '")
                << k << "'; expected " << kinds;
@@ -1644,6 +1648,11 @@ def Graft_TrainOp : Graft_Op<"train", [HasParent<"ModelOp">]> {
         } else if (n == "three_phase") {
           ok = ::llvm::isa<::mlir::BoolAttr>(a.getValue());
           want = "True or False";
+        } else if (n == "lr_lambda") {
+          std::string why = ::graft::checkLRLambda(a.getValue());
+          if (!why.empty())
+            return op->emitOpError("lr_schedule LambdaLR: lr_lambda: ") << why;
+          continue;
         } else {
           ok = ::llvm::isa<::mlir::FloatAttr, ::mlir::IntegerAttr>(a.getValue());
           want = "a number";

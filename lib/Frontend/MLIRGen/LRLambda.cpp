@@ -1,0 +1,268 @@
+//===- LRLambda.cpp - LambdaLR's lr_lambda, translated --------------------===//
+//
+// torch.optim.lr_scheduler.LambdaLR(lr_lambda=f) multiplies each group's
+// base lr by f(n) after n scheduler steps. Graft evaluates the schedule on
+// the host (graft::scheduledLR), so f is translated here, once, into a tree
+// of arithmetic on n (graft/Dialect/Graft/IR/LRLambda.h) that graft.train
+// carries: a `lambda n: expr`, or a `def f(n)` whose body assigns locals,
+// branches with if/elif/else and returns (Hugging Face's
+// get_linear_schedule_with_warmup, nanoGPT's get_lr without its assert).
+// Whatever does not depend on n (warmup_iters, config.max_steps,
+// math.pi) is evaluated now, as the rest of the model file is.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Gen.h"
+
+#include "llvm/ADT/StringSwitch.h"
+
+using namespace graft;
+using namespace graft::frontend;
+using mlir::Attribute;
+
+/// Whether `e` reads one of `env`'s names (the step or a local of it).
+static bool mentions(const Expr &e, const llvm::StringMap<Attribute> &env) {
+  if (e.kind == ExprKind::Name && env.count(e.name))
+    return true;
+  for (const ExprPtr *p : {&e.lhs, &e.rhs, &e.start, &e.end, &e.step, &e.cond})
+    if (*p && mentions(**p, env))
+      return true;
+  for (const Arg &a : e.args)
+    if (a.value && mentions(*a.value, env))
+      return true;
+  return false;
+}
+
+/// A call of math.f or a Python built-in on the step: its operator.
+static StringRef calledOperator(const Expr &callee) {
+  if (callee.kind == ExprKind::Name)
+    return llvm::StringSwitch<StringRef>(callee.name)
+        .Cases({"min", "max", "abs"}, callee.name)
+        .Case("int", "trunc")
+        .Case("float", "float")
+        .Default("");
+  if (callee.kind == ExprKind::Member && callee.lhs->kind == ExprKind::Name &&
+      callee.lhs->name == "math")
+    return llvm::StringSwitch<StringRef>(callee.name)
+        .Cases({"cos", "sin", "exp", "log", "sqrt", "floor", "ceil"},
+               callee.name)
+        .Default("");
+  return "";
+}
+
+FailureOr<Attribute> Gen::lrLambda(const Expr &fn) {
+  if (fn.kind == ExprKind::Lambda) {
+    if (fn.targets.size() != 1) {
+      error(fn.loc, "lr_lambda takes one argument, the step count; this "
+                    "lambda takes " +
+                        Twine(fn.targets.size()));
+      return failure();
+    }
+    LambdaEnv env;
+    env[fn.targets[0]] = builder.getStringAttr("n");
+    return lambdaExpr(*fn.lhs, env, 0);
+  }
+  auto v = eval(fn);
+  if (failed(v))
+    return failure();
+  if (v->k != Val::K::Func) {
+    error(fn.loc, "lr_lambda must be a function of the step count (lambda "
+                  "step: ... or the name of a def), got " +
+                      kindName(*v));
+    return failure();
+  }
+  return lambdaCall(*v->fn, v->fnScope, {builder.getStringAttr("n")}, fn.loc,
+                    0);
+}
+
+FailureOr<Attribute> Gen::lambdaCall(const FunctionDecl &fn, Scope *where,
+                                     llvm::ArrayRef<Attribute> args, Loc l,
+                                     unsigned depth) {
+  if (depth > 32) {
+    error(l, "lr_lambda: functions call each other too deeply (recursion "
+             "cannot be translated)");
+    return failure();
+  }
+  if (fn.params.size() != args.size()) {
+    error(l, fn.name + "() takes " + Twine(fn.params.size()) +
+                 " argument(s) in lr_lambda, but " + Twine(args.size()) +
+                 " were given");
+    return failure();
+  }
+  LambdaEnv env;
+  for (auto [p, a] : llvm::zip(fn.params, args))
+    env[p.keyword] = a;
+  // Names the body does not bind resolve where the function was defined.
+  Scope local;
+  local.parent = where;
+  Scope *saved = scope;
+  scope = &local;
+  std::vector<const Stmt *> body;
+  for (const StmtPtr &s : fn.body)
+    body.push_back(s.get());
+  auto tree = lambdaBody(body, std::move(env), fn.loc, depth + 1);
+  scope = saved;
+  return tree;
+}
+
+FailureOr<Attribute> Gen::lambdaBody(llvm::ArrayRef<const Stmt *> body,
+                                     LambdaEnv env, Loc end, unsigned depth) {
+  for (auto [i, s] : llvm::enumerate(body)) {
+    switch (s->kind) {
+    case StmtKind::Assign: {
+      if (s->targets.size() != 1) {
+        error(s->loc, "lr_lambda: assign one name at a time");
+        return failure();
+      }
+      auto t = lambdaExpr(*s->value, env, depth);
+      if (failed(t))
+        return failure();
+      env[s->targets[0]] = *t;
+      continue;
+    }
+    case StmtKind::Return:
+      if (!s->value) {
+        error(s->loc, "lr_lambda must return the factor of the learning "
+                      "rate");
+        return failure();
+      }
+      return lambdaExpr(*s->value, env, depth);
+    case StmtKind::If: {
+      // Each branch continues with the statements after the if: their
+      // values are selected by the conditions, in order.
+      llvm::ArrayRef<const Stmt *> rest = body.drop_front(i + 1);
+      auto continued = [&](const Block &b) {
+        std::vector<const Stmt *> seq;
+        for (const StmtPtr &st : b)
+          seq.push_back(st.get());
+        seq.insert(seq.end(), rest.begin(), rest.end());
+        return lambdaBody(seq, env, end, depth);
+      };
+      auto tree = continued(s->orelse);
+      if (failed(tree))
+        return failure();
+      for (const Branch &b : llvm::reverse(s->branches)) {
+        auto cond = lambdaExpr(*b.cond, env, depth);
+        auto taken = continued(b.body);
+        if (failed(cond) || failed(taken))
+          return failure();
+        tree = builder.getArrayAttr(
+            {builder.getStringAttr("select"), *cond, *taken, *tree});
+      }
+      return tree;
+    }
+    default:
+      error(s->loc, "lr_lambda: a schedule function assigns names, "
+                    "branches with if/elif/else and returns; this statement "
+                    "cannot be evaluated at each step");
+      if (s->kind == StmtKind::Assert)
+        hint("remove the assert: the learning rate is computed by the "
+             "trainer, where it cannot stop the run");
+      return failure();
+    }
+  }
+  error(end, "lr_lambda: the function does not return a value on every "
+             "path");
+  return failure();
+}
+
+FailureOr<Attribute> Gen::lambdaExpr(const Expr &e, const LambdaEnv &env,
+                                     unsigned depth) {
+  if (!mentions(e, env)) {
+    // Known now: a number of the model file.
+    auto v = eval(e);
+    if (failed(v))
+      return failure();
+    if (v->k == Val::K::Bool)
+      return Attribute(builder.getF64FloatAttr(v->b));
+    auto d = asNumber(*v, e.loc, "a value of lr_lambda");
+    if (failed(d))
+      return failure();
+    return Attribute(builder.getF64FloatAttr(*d));
+  }
+  auto node = [&](StringRef op, llvm::ArrayRef<Attribute> operands) {
+    llvm::SmallVector<Attribute> items = {builder.getStringAttr(op)};
+    items.append(operands.begin(), operands.end());
+    return Attribute(builder.getArrayAttr(items));
+  };
+  auto sub = [&](const Expr &x) { return lambdaExpr(x, env, depth); };
+  switch (e.kind) {
+  case ExprKind::Name:
+    return env.lookup(e.name);
+  case ExprKind::Unary: {
+    auto a = sub(*e.lhs);
+    if (failed(a))
+      return failure();
+    if (e.op == "+")
+      return *a;
+    return node(e.op == "-" ? "neg" : "not", {*a});
+  }
+  case ExprKind::Binary: {
+    StringRef op = llvm::StringSwitch<StringRef>(e.op)
+                       .Case("+", "add")
+                       .Case("-", "sub")
+                       .Case("*", "mul")
+                       .Case("/", "div")
+                       .Case("//", "floordiv")
+                       .Case("%", "mod")
+                       .Case("**", "pow")
+                       .Case("<", "lt")
+                       .Case("<=", "le")
+                       .Case(">", "gt")
+                       .Case(">=", "ge")
+                       .Case("==", "eq")
+                       .Case("!=", "ne")
+                       .Case("and", "and")
+                       .Case("or", "or")
+                       .Default("");
+    if (op.empty())
+      break;
+    auto a = sub(*e.lhs), b = sub(*e.rhs);
+    if (failed(a) || failed(b))
+      return failure();
+    return node(op, {*a, *b});
+  }
+  case ExprKind::Conditional: {
+    auto c = sub(*e.cond), a = sub(*e.lhs), b = sub(*e.rhs);
+    if (failed(c) || failed(a) || failed(b))
+      return failure();
+    return node("select", {*c, *a, *b});
+  }
+  case ExprKind::Call: {
+    llvm::SmallVector<Attribute> args;
+    for (const Arg &a : e.args) {
+      if (!a.keyword.empty())
+        break;
+      auto t = sub(*a.value);
+      if (failed(t))
+        return failure();
+      args.push_back(*t);
+    }
+    if (args.size() != e.args.size())
+      break; // keyword arguments
+    StringRef op = calledOperator(*e.lhs);
+    if (op == "float" && args.size() == 1)
+      return args[0];
+    bool variadic = op == "min" || op == "max";
+    if (!op.empty() && (variadic ? args.size() >= 2 : args.size() == 1))
+      return node(op, args);
+    if (op.empty() && e.lhs->kind == ExprKind::Name) {
+      // A function of the model file, applied to the step: inlined.
+      auto f = eval(*e.lhs);
+      if (failed(f))
+        return failure();
+      if (f->k == Val::K::Func)
+        return lambdaCall(*f->fn, f->fnScope, args, e.loc, depth + 1);
+    }
+    break;
+  }
+  default:
+    break;
+  }
+  error(e.loc, "lr_lambda: this expression on the step count cannot be "
+               "evaluated at each step");
+  hint("a schedule function uses + - * / // % **, comparisons, and/or/not, "
+       "x if c else y, min, max, abs, int, float, math.cos/sin/exp/log/sqrt/"
+       "floor/ceil and functions of the file");
+  return failure();
+}
