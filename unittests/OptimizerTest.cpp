@@ -16,6 +16,7 @@
 #include "graft/Dialect/Graft/IR/GraftDialect.h"
 #include "graft/Evaluator/Evaluator.h"
 
+#include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
@@ -378,10 +379,10 @@ TEST(LRSchedules, MatchTorch) {
 /// LambdaLR: a schedule function of the model file (lambda or def,
 /// translated by the front-end into graft.train's lr_lambda) against
 /// torch.optim.lr_scheduler.LambdaLR running the same function in Python
-/// (test/golden/gen_lr_lambda_goldens.py), over 40 steps.
+/// (test/golden/gen_host_schedule_goldens.py), over 40 steps.
 TEST(LRSchedules, LambdaLRMatchesTorch) {
   const llvm::json::Array &cases =
-      goldenArray("lr_lambda_goldens.json", "cases");
+      goldenArray("host_schedule_goldens.json", "lambda");
   ASSERT_GE(cases.size(), 6u);
   for (const llvm::json::Value &v : cases) {
     const llvm::json::Object &c = *v.getAsObject();
@@ -401,6 +402,46 @@ TEST(LRSchedules, LambdaLRMatchesTorch) {
       double w = *want.getAsNumber();
       EXPECT_LE(std::fabs(got - w), 1e-15 * std::max(std::fabs(w), base))
           << "step " << n << ": " << got << " vs torch " << w;
+    }
+  }
+}
+
+/// ReduceLROnPlateau: graft::Plateau stepped with the metrics torch's was
+/// stepped with, over two groups: the rates and the state after each step.
+TEST(LRSchedules, PlateauMatchesTorch) {
+  const llvm::json::Array &cases =
+      goldenArray("host_schedule_goldens.json", "plateau");
+  ASSERT_GE(cases.size(), 6u);
+  MLIRContext ctx;
+  Builder b(&ctx);
+  for (const llvm::json::Value &v : cases) {
+    const llvm::json::Object &c = *v.getAsObject();
+    SmallVector<NamedAttribute> opts = {
+        b.getNamedAttr("kind", b.getStringAttr("ReduceLROnPlateau"))};
+    std::string trace;
+    for (const auto &[k, o] : *c.getObject("options")) {
+      trace += k.str() + " ";
+      if (std::optional<llvm::StringRef> s = o.getAsString())
+        opts.push_back(b.getNamedAttr(k, b.getStringAttr(*s)));
+      else
+        opts.push_back(b.getNamedAttr(k, b.getF64FloatAttr(*o.getAsNumber())));
+    }
+    SCOPED_TRACE(trace);
+    LRSchedule s = LRSchedule::get(b.getDictionaryAttr(opts));
+    ASSERT_EQ(s.kind, LRSchedule::Kind::ReduceLROnPlateau);
+    std::vector<double> lrs;
+    for (const llvm::json::Value &lr : *c.getArray("base_lrs"))
+      lrs.push_back(*lr.getAsNumber());
+    for (auto [i, m] : llvm::enumerate(*c.getArray("metrics"))) {
+      s.plateau.step(*m.getAsNumber(), lrs);
+      const llvm::json::Object &want = *(*c.getArray("steps"))[i].getAsObject();
+      for (auto [got, w] : llvm::zip(lrs, *want.getArray("lrs")))
+        EXPECT_DOUBLE_EQ(got, *w.getAsNumber()) << "step " << i;
+      EXPECT_EQ(s.plateau.best, *want.getNumber("best")) << "step " << i;
+      EXPECT_EQ(s.plateau.badEpochs, *want.getInteger("bad_epochs"))
+          << "step " << i;
+      EXPECT_EQ(s.plateau.cooldownCounter, *want.getInteger("cooldown"))
+          << "step " << i;
     }
   }
 }

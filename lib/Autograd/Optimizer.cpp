@@ -654,12 +654,59 @@ LRSchedule LRSchedule::get(DictionaryAttr d) {
   } else if (kind == "LambdaLR") {
     s.kind = Kind::LambdaLR;
     s.lambda = d.get("lr_lambda");
+  } else if (kind == "ReduceLROnPlateau") {
+    s.kind = Kind::ReduceLROnPlateau;
+    s.plateau = Plateau::get(d);
   } else {
     s.kind = Kind::SequentialLR;
     for (Attribute child : d.getAs<ArrayAttr>("schedulers"))
       s.schedules.push_back(get(cast<DictionaryAttr>(child)));
   }
   return s;
+}
+
+Plateau Plateau::get(DictionaryAttr d) {
+  Plateau p;
+  if (auto m = d.getAs<StringAttr>("mode"))
+    p.maxMode = m.getValue() == "max";
+  if (auto m = d.getAs<StringAttr>("threshold_mode"))
+    p.relative = m.getValue() == "rel";
+  p.factor = numberOr(d, "factor", 0.1);
+  p.threshold = numberOr(d, "threshold", 1e-4);
+  p.minLR = numberOr(d, "min_lr", 0.0);
+  p.eps = numberOr(d, "eps", 1e-8);
+  p.patience = static_cast<int64_t>(numberOr(d, "patience", 10));
+  p.cooldown = static_cast<int64_t>(numberOr(d, "cooldown", 0));
+  // torch's _init_is_better: the worst value of the mode.
+  p.best = p.maxMode ? -INFINITY : INFINITY;
+  return p;
+}
+
+void Plateau::step(double metric, MutableArrayRef<double> lrs) {
+  // torch's is_better, in its order of operations.
+  bool better = maxMode ? (relative ? metric > best * (threshold + 1)
+                                    : metric > best + threshold)
+                        : (relative ? metric < best * (1 - threshold)
+                                    : metric < best - threshold);
+  if (better) {
+    best = metric;
+    badEpochs = 0;
+  } else {
+    ++badEpochs;
+  }
+  if (cooldownCounter > 0) { // in cooldown: bad epochs do not count
+    --cooldownCounter;
+    badEpochs = 0;
+  }
+  if (badEpochs > patience) {
+    for (double &lr : lrs) {
+      double reduced = std::max(lr * factor, minLR);
+      if (lr - reduced > eps)
+        lr = reduced;
+    }
+    cooldownCounter = cooldown;
+    badEpochs = 0;
+  }
 }
 
 /// torch's cosine annealing from `start` to `end`, `pct` of the way.
@@ -735,6 +782,8 @@ double graft::scheduledLR(const LRSchedule &s, int64_t epoch, double baseLR) {
   }
   case Kind::LambdaLR:
     return baseLR * evaluateLRLambda(s.lambda, e);
+  case Kind::ReduceLROnPlateau: // its state decides (Plateau::step)
+    return baseLR;
   case Kind::SequentialLR: {
     // The schedule of the last milestone passed, from its own epoch 0 (torch
     // calls step(0) on it there).

@@ -4,10 +4,13 @@
 #include "graft/Autograd/Optimizer.h"
 
 #include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
 #include <climits>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <numeric>
 
@@ -180,6 +183,10 @@ ClassifierTrainer::create(JITModel &jit, Classifier c, const Dataset &data,
   for (Storage &r : t->results)
     if (r.slot.role == Role::loss)
       t->loss = &r;
+  // A plateau scales the learning rates from their bases, epoch by epoch.
+  if (t->plateau())
+    for (Storage *s : t->lrs)
+      s->f64()[0] = t->groupLR.lookup(s->slot.name);
   t->argPtrs = pointers(t->args);
   t->resultPtrs = resultPointers(t->args, t->results);
   return t;
@@ -231,6 +238,34 @@ llvm::Error ClassifierTrainer::resume(llvm::StringRef path) {
   startEpoch = savedSteps / steps;
   startStep = savedSteps % steps;
   stepCount = savedSteps;
+  // graft train's: the epoch's loss so far, a plateau's state and rates.
+  auto number = [&](StringRef key, auto &out) -> llvm::Error {
+    if (!meta.count(key.str()))
+      return llvm::Error::success();
+    std::string text = meta[key.str()];
+    char *end = nullptr;
+    double v = std::strtod(text.c_str(), &end);
+    if (text.empty() || *end || std::isnan(v)) // a plateau's best may be inf
+      return trainingError(path + ": bad " + key + " '" + text + "'");
+    out = static_cast<std::remove_reference_t<decltype(out)>>(v);
+    return llvm::Error::success();
+  };
+  if (llvm::Error e = number("graft.epoch_loss_sum", epochLossSum))
+    return e;
+  if (llvm::Error e = number("graft.epoch_loss_steps", epochLossSteps))
+    return e;
+  if (plateau()) {
+    Plateau &p = schedule->plateau;
+    if (llvm::Error e = number("graft.plateau.best", p.best))
+      return e;
+    if (llvm::Error e = number("graft.plateau.bad_epochs", p.badEpochs))
+      return e;
+    if (llvm::Error e = number("graft.plateau.cooldown", p.cooldownCounter))
+      return e;
+    for (Storage *s : lrs)
+      if (llvm::Error e = number("graft.hyper." + s->slot.name, s->f64()[0]))
+        return e;
+  }
   return loadState(args, {Role::param, Role::buffer, Role::opt_state}, *tensors,
                    path, c.model);
 }
@@ -262,6 +297,8 @@ llvm::Expected<ClassifierTrainer::EpochResult> ClassifierTrainer::runEpoch(
   // Each group's lr after `n` scheduler steps (torch's scheduler.step()
   // after every epoch, or with interval "step" after every optimizer step).
   auto setLR = [&](int64_t n) {
+    if (plateau()) // its rates change in endEpoch only
+      return;
     for (Storage *s : lrs) {
       double base = groupLR.lookup(s->slot.name);
       s->f64()[0] = schedule ? scheduledLR(*schedule, n, base) : base;
@@ -274,6 +311,8 @@ llvm::Expected<ClassifierTrainer::EpochResult> ClassifierTrainer::runEpoch(
   // A resumed run continues inside the epoch its checkpoint ended in.
   int64_t first = epoch == startEpoch ? startStep : 0;
   EpochResult result;
+  if (epoch != startEpoch || first == 0)
+    epochLossSum = 0, epochLossSteps = 0;
   double lossSum = 0;
   for (int64_t s = first; s < steps; ++s) {
     for (int64_t i = 0; i < B; ++i) {
@@ -293,13 +332,27 @@ llvm::Expected<ClassifierTrainer::EpochResult> ClassifierTrainer::runEpoch(
       break;
     }
     lossSum += l;
+    epochLossSum += l;
+    ++epochLossSteps;
     ++stepCount;
     ++result.steps;
     if (llvm::Error e = afterStep(s, first, lossSum))
       return std::move(e);
   }
-  result.meanLoss = result.steps ? lossSum / result.steps : 0;
+  // The whole epoch's mean, also when it began before a resume.
+  result.meanLoss = epochLossSteps ? epochLossSum / epochLossSteps : 0;
   return result;
+}
+
+void ClassifierTrainer::endEpoch(double metric) {
+  if (!plateau())
+    return;
+  std::vector<double> rates;
+  for (Storage *s : lrs)
+    rates.push_back(s->f64()[0]);
+  schedule->plateau.step(metric, rates);
+  for (auto [s, r] : llvm::zip(lrs, rates))
+    s->f64()[0] = r;
 }
 
 llvm::Error ClassifierTrainer::save(llvm::StringRef path) {
@@ -311,6 +364,18 @@ llvm::Error ClassifierTrainer::save(llvm::StringRef path) {
   for (Storage &a : args)
     if (a.slot.role == Role::hyper)
       run.hyper[a.slot.name] = a.f64()[0];
+  auto exact = [](double v) {
+    std::string s;
+    llvm::raw_string_ostream(s) << llvm::format("%.17g", v);
+    return s;
+  };
+  run.extra["graft.epoch_loss_sum"] = exact(epochLossSum);
+  run.extra["graft.epoch_loss_steps"] = std::to_string(epochLossSteps);
+  if (const Plateau *p = plateau()) {
+    run.extra["graft.plateau.best"] = exact(p->best);
+    run.extra["graft.plateau.bad_epochs"] = std::to_string(p->badEpochs);
+    run.extra["graft.plateau.cooldown"] = std::to_string(p->cooldownCounter);
+  }
   if (llvm::Error e =
           writeSafetensors(path, stateTensors(args, c.model), run.metadata()))
     return e;

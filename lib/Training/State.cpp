@@ -157,5 +157,6 @@ std::map<std::string, std::string> RunState::metadata() const {
   for (const auto &[name, value] : hyper)
     llvm::raw_string_ostream(meta["graft.hyper." + name])
         << llvm::format("%.17g", value);
+  meta.insert(extra.begin(), extra.end());
   return meta;
 }

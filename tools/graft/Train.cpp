@@ -334,6 +334,10 @@ int graft::cli::runTrain() {
   if (!resumeFrom.empty())
     if (llvm::Error e = trainer.resume(resumeFrom))
       return report(std::move(e));
+  if (const Plateau *p = trainer.plateau(); p && p->maxMode && !testData)
+    return report(trainingError(
+        "ReduceLROnPlateau(mode='max') follows the test accuracy of each "
+        "epoch: pass --test DATA (mode 'min' follows the training loss)"));
 
   int64_t total = 0, trainable = 0, frozen = 0;
   for (ParamOp p : info.model.getBody().getOps<ParamOp>()) {
@@ -378,7 +382,10 @@ int graft::cli::runTrain() {
     bool saveFailed = false;
     auto afterStep = [&](int64_t s, int64_t first,
                          double lossSum) -> llvm::Error {
-      if (checkpointEvery && trainer.step() % checkpointEvery == 0)
+      // One due at the epoch's last step is written after the epoch's
+      // bookkeeping (a plateau's step), below.
+      if (checkpointEvery && trainer.step() % checkpointEvery == 0 &&
+          s + 1 < steps)
         if (llvm::Error e = trainer.save(checkpointOut)) {
           saveFailed = true;
           return e;
@@ -426,6 +433,12 @@ int graft::cli::runTrain() {
         return report(pred.takeError());
       stats.testAccuracy = accuracy(*pred, *testData);
     }
+    // ReduceLROnPlateau's scheduler.step(metric), after the validation.
+    if (const Plateau *p = trainer.plateau())
+      trainer.endEpoch(p->maxMode ? stats.testAccuracy : stats.loss);
+    if (checkpointEvery && trainer.step() % checkpointEvery == 0)
+      if (llvm::Error e = trainer.save(checkpointOut))
+        return checkpointFailed(std::move(e));
     history.push_back(stats);
     out << (tty ? "\r" : "") << "epoch " << epoch + 1 << "/" << epochs
         << ": loss " << llvm::format("%.4f", stats.loss);

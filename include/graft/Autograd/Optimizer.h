@@ -119,6 +119,25 @@ void emitOptimizerStep(mlir::OpBuilder &b, mlir::Location loc,
 
 /// A learning-rate schedule of `graft.train` (`lr_schedule`), with
 /// torch.optim.lr_scheduler's names and defaults.
+/// torch.optim.lr_scheduler.ReduceLROnPlateau: its arguments and state.
+/// Not a function of the step count: the host steps it with a metric after
+/// every epoch (graft train: the epoch's mean training loss, or with mode
+/// 'max' the test accuracy), and it scales the learning rates it is given.
+struct Plateau {
+  bool maxMode = false, relative = true;
+  double factor = 0.1, threshold = 1e-4, minLR = 0, eps = 1e-8;
+  int64_t patience = 10, cooldown = 0;
+  // The state torch's state_dict() holds.
+  double best = 0;
+  int64_t badEpochs = 0, cooldownCounter = 0;
+
+  static Plateau get(mlir::DictionaryAttr dict);
+  /// scheduler.step(metric): updates the state, then scales each of `lrs`
+  /// by `factor` (not below min_lr) after more than `patience` epochs
+  /// without improvement.
+  void step(double metric, llvm::MutableArrayRef<double> lrs);
+};
+
 struct LRSchedule {
   enum class Kind {
     StepLR,
@@ -131,6 +150,7 @@ struct LRSchedule {
     OneCycleLR,
     SequentialLR,
     LambdaLR,
+    ReduceLROnPlateau, ///< Stateful: `plateau`, not scheduledLR.
   };
   Kind kind = Kind::StepLR;
   int64_t stepSize = 1; // StepLR
@@ -152,6 +172,8 @@ struct LRSchedule {
   std::vector<LRSchedule> schedules;
   /// LambdaLR: lr_lambda, the factor of the base lr (LRLambda.h).
   mlir::Attribute lambda;
+  /// ReduceLROnPlateau.
+  Plateau plateau;
   /// Stepped after every optimizer step (`lr_schedule_interval = "step"`)
   /// rather than after every epoch (the default).
   bool perStep = false;

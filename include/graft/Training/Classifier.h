@@ -92,6 +92,15 @@ public:
   /// Writes the state and the run state to `path` (atomically).
   llvm::Error save(llvm::StringRef path);
 
+  /// The declared ReduceLROnPlateau, if any: endEpoch steps it.
+  const Plateau *plateau() const {
+    return schedule && schedule->kind == LRSchedule::Kind::ReduceLROnPlateau
+               ? &schedule->plateau
+               : nullptr;
+  }
+  /// After an epoch: steps a ReduceLROnPlateau with `metric`.
+  void endEpoch(double metric);
+
   /// The epoch and its step a resumed run starts at (0, 0 otherwise).
   unsigned firstEpoch() const { return startEpoch; }
   int64_t stepsPerEpoch() const { return steps; }
@@ -124,6 +133,11 @@ private:
   llvm::StringMap<double> groupLR;
   /// The declared schedule, stepped per epoch or per optimizer step.
   std::optional<LRSchedule> schedule;
+  /// The loss summed over the current epoch's steps so far, and their
+  /// count: saved in checkpoints, so that a run resumed inside an epoch
+  /// reports (and a plateau sees) the mean of the whole epoch.
+  double epochLossSum = 0;
+  int64_t epochLossSteps = 0;
   double defaultLR = 0;
   std::vector<void *> argPtrs, resultPtrs;
   std::mt19937_64 rng;

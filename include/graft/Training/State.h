@@ -99,6 +99,9 @@ struct RunState {
   uint64_t seed = 0;
   /// The hyper-parameters' values, by name.
   std::map<std::string, double> hyper;
+  /// More keys of graft train's run (the epoch's loss so far, a
+  /// ReduceLROnPlateau's state), written as they are.
+  std::map<std::string, std::string> extra;
 
   std::map<std::string, std::string> metadata() const;
 };

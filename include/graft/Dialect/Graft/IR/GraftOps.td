@@ -1585,8 +1585,8 @@ def Graft_TrainOp : Graft_Op<"train", [HasParent<"ModelOp">]> {
                                                 bool top) {
       static constexpr const char *kinds =
           "StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR, LinearLR, "
-          "ConstantLR, CosineAnnealingWarmRestarts, OneCycleLR, LambdaLR or "
-          "SequentialLR";
+          "ConstantLR, CosineAnnealingWarmRestarts, OneCycleLR, LambdaLR, "
+          "ReduceLROnPlateau or SequentialLR";
       auto kindAttr = s.getAs<::mlir::StringAttr>("kind");
       if (!kindAttr)
         return op->emitOpError("lr_schedule needs a 'kind' (") << kinds << ")";
@@ -1619,6 +1619,19 @@ def Graft_TrainOp : Graft_Op<"train", [HasParent<"ModelOp">]> {
         required = {"schedulers", "milestones"};
       } else if (k == "LambdaLR") {
         required = {"lr_lambda"};
+      } else if (k == "ReduceLROnPlateau") {
+        optional = {"mode", "factor", "patience", "threshold",
+                    "threshold_mode", "cooldown", "min_lr", "eps"};
+        // Stepped with a metric after each epoch, by itself.
+        if (!top)
+          return op->emitOpError("lr_schedule SequentialLR: "
+                                 "ReduceLROnPlateau is stepped with a metric "
+                                 "and cannot be part of a sequence");
+        if (auto i = s.getAs<::mlir::StringAttr>("interval");
+            i && i.getValue() != "epoch")
+          return op->emitOpError("lr_schedule ReduceLROnPlateau is stepped "
+                                 "with a metric after every epoch, not every "
+                                 "step");
       } else {
         return op->emitOpError("unknown lr_schedule kind '")
                << k << "'; expected " << kinds;
@@ -1642,7 +1655,8 @@ def Graft_TrainOp : Graft_Op<"train", [HasParent<"ModelOp">]> {
         } else if (n == "schedulers") {
           ok = ::llvm::isa<::mlir::ArrayAttr>(a.getValue());
           want = "a list of schedules";
-        } else if (n == "anneal_strategy") {
+        } else if (n == "anneal_strategy" || n == "mode" ||
+                   n == "threshold_mode") {
           ok = ::llvm::isa<::mlir::StringAttr>(a.getValue());
           want = "a string";
         } else if (n == "three_phase") {
@@ -1711,6 +1725,26 @@ def Graft_TrainOp : Graft_Op<"train", [HasParent<"ModelOp">]> {
                                  "must by one of 'cos' or 'linear', instead "
                                  "got ")
                  << a.getValue();
+      }
+      if (k == "ReduceLROnPlateau") {
+        // torch's constructor checks, in its words.
+        if (!(number("factor", 0.1) < 1.0))
+          return op->emitOpError("lr_schedule ReduceLROnPlateau: Factor "
+                                 "should be < 1.0.");
+        if (auto m = s.getAs<::mlir::StringAttr>("mode");
+            m && m.getValue() != "min" && m.getValue() != "max")
+          return op->emitOpError("lr_schedule ReduceLROnPlateau: mode ")
+                 << m.getValue() << " is unknown!";
+        if (auto m = s.getAs<::mlir::StringAttr>("threshold_mode");
+            m && m.getValue() != "rel" && m.getValue() != "abs")
+          return op->emitOpError("lr_schedule ReduceLROnPlateau: threshold "
+                                 "mode ")
+                 << m.getValue() << " is unknown!";
+        for (::llvm::StringRef n : {"patience", "cooldown", "min_lr", "eps",
+                                    "threshold"})
+          if (!(number(n, 0) >= 0))
+            return op->emitOpError("lr_schedule ReduceLROnPlateau: ")
+                   << n << " must not be negative";
       }
       if (k == "MultiStepLR") {
         auto m = s.getAs<::mlir::DenseI64ArrayAttr>("milestones");

@@ -1,17 +1,21 @@
 #!/usr/bin/python3
-"""Writes lr_lambda_goldens.json: torch.optim.lr_scheduler.LambdaLR's
-learning rates for schedule functions written in both languages.
+"""Writes host_schedule_goldens.json: the learning rates of the schedules
+the host evaluates from more than the step count's closed form.
 
 Run with Debian's PyTorch (/usr/bin/python3 has torch):
 
-    /usr/bin/python3 test/golden/gen_lr_lambda_goldens.py > test/golden/lr_lambda_goldens.json
+    /usr/bin/python3 test/golden/gen_host_schedule_goldens.py > test/golden/host_schedule_goldens.json
 
-Each case is a schedule function as a Python script writes it and as a
-model file writes it (a lambda is the same text in both; a def differs in
-its braces). torch runs LambdaLR(SGD(lr=base_lr), lr_lambda) for 40 steps
-and records get_last_lr() before each; unittests/OptimizerTest.cpp compiles
-the model file's train block with the front-end and compares
-graft::scheduledLR with them.
+"lambda": LambdaLR with schedule functions written in both languages (a
+lambda is the same text in both; a def differs in its braces). torch runs
+LambdaLR(SGD(lr=base_lr), lr_lambda) for 40 steps and records
+get_last_lr() before each; unittests/OptimizerTest.cpp compiles the model
+file's train block with the front-end and compares graft::scheduledLR.
+
+"plateau": ReduceLROnPlateau with its options, stepped with a fixed
+sequence of metrics over two parameter groups; the rates after each step
+and the state (best, num_bad_epochs, cooldown_counter), against
+graft::Plateau.
 """
 import json
 import math
@@ -79,6 +83,42 @@ CASES = [
 ]
 
 
+PLATEAU_METRICS = [1.0, 0.9, 0.95, 0.92, 0.9, 0.91, 0.5, 0.52, 0.5, 0.5,
+                   0.5, 0.49999, 0.3, 0.31, 0.32, 0.33, 0.34, 0.35, 0.2, 0.2,
+                   0.2, 0.2, 0.2, 0.2]
+PLATEAU_CASES = [
+    {},
+    {"patience": 1},
+    {"patience": 0, "factor": 0.5, "cooldown": 2},
+    {"mode": "max", "patience": 1, "threshold": 0.01},
+    {"threshold_mode": "abs", "threshold": 0.02, "patience": 1},
+    {"patience": 0, "factor": 0.1, "min_lr": 0.002, "eps": 1e-3},
+    {"mode": "max", "threshold_mode": "abs", "threshold": 0.0, "patience": 2,
+     "cooldown": 1, "factor": 0.3},
+]
+
+
+def plateau_goldens():
+    out = []
+    for options in PLATEAU_CASES:
+        a = torch.nn.Parameter(torch.zeros(1, dtype=torch.float64))
+        b = torch.nn.Parameter(torch.zeros(1, dtype=torch.float64))
+        opt = torch.optim.SGD([{"params": [a]}, {"params": [b], "lr": 0.03}],
+                              lr=0.1)
+        sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, **options)
+        steps = []
+        for m in PLATEAU_METRICS:
+            opt.step()
+            sched.step(m)
+            steps.append({"lrs": [g["lr"] for g in opt.param_groups],
+                          "best": sched.best,
+                          "bad_epochs": sched.num_bad_epochs,
+                          "cooldown": sched.cooldown_counter})
+        out.append({"options": options, "base_lrs": [0.1, 0.03],
+                    "metrics": PLATEAU_METRICS, "steps": steps})
+    return out
+
+
 def main():
     out = []
     for py, graft, expr in CASES:
@@ -101,7 +141,8 @@ def main():
                   f"    optimizer = SGD(lr={learning_rate()!r})\n"
                   f"    lr_schedule = LambdaLR(lr_lambda={expr})\n  }}\n}}\n")
         out.append({"source": source, "base_lr": learning_rate(), "lrs": lrs})
-    print(json.dumps({"torch": torch.__version__, "cases": out}, indent=1))
+    print(json.dumps({"torch": torch.__version__, "lambda": out,
+                      "plateau": plateau_goldens()}, indent=1))
 
 
 def learning_rate():
