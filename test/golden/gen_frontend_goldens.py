@@ -310,4 +310,23 @@ case("topk", "torch.cat([torch.topk(x, 3).values.flatten(), "
 case("topk_smallest_dim0", "x.topk(2, dim=0, largest=False).values",
      lambda x: x.topk(2, dim=0, largest=False).values, torch.randn(4, 3))
 
+# Multi-head attention over keys and values of other sizes (kdim, vdim):
+# separate q/k/v projection weights instead of in_proj_weight.
+layer("mha_kdim_vdim", "nn.MultiheadAttention(8, 2, kdim=6, vdim=5)",
+      "torch.cat([m(x, k, v)[0].flatten(), m(x, k, v)[1].flatten()])",
+      nn.MultiheadAttention(8, 2, kdim=6, vdim=5), torch.randn(4, 2, 8),
+      [("k", torch.randn(3, 2, 6, dtype=torch.float64)),
+       ("v", torch.randn(3, 2, 5, dtype=torch.float64))],
+      fn=lambda m, x, k, v: attention_and_weights(m, x, k, v))
+
+# An LSTM with projections (proj_size): h_t = W_hr h_t, h of proj_size.
+layer("lstm_proj", "nn.LSTM(4, 6, num_layers=2, bidirectional=True, proj_size=3)",
+      "torch.cat([m(x, (h, k))[0].flatten(), m(x, (h, k))[1][0].flatten(), "
+      "m(x, (h, k))[1][1].flatten()])",
+      nn.LSTM(4, 6, num_layers=2, bidirectional=True, proj_size=3),
+      torch.randn(5, 2, 4),
+      [("h", torch.randn(4, 2, 3, dtype=torch.float64)),
+       ("k", torch.randn(4, 2, 6, dtype=torch.float64))],
+      fn=lambda m, x, h, k: outputs_and_states(m, x, (h, k)))
+
 print(json.dumps({"torch": torch.__version__, "cases": CASES}, indent=1))

@@ -733,13 +733,19 @@ CellState cellStep(Composer &f, StringRef mode, const Val &xp,
 } // namespace
 
 /// The state a recurrent layer starts from: `hx` (h, or the pair (h, c) of
-/// an LSTM), each of `shape`, or zeros of it where the call gives none.
-static std::vector<Val> initialState(Composer &f, const Call &c, bool lstm,
-                                     llvm::ArrayRef<int64_t> shape,
-                                     const Val &like) {
+/// an LSTM), of `shapes` (h's, then c's), or zeros of them where the call
+/// gives none.
+static std::vector<Val>
+initialState(Composer &f, const Call &c, bool lstm,
+             llvm::ArrayRef<llvm::SmallVector<int64_t>> shapes,
+             const Val &like) {
   size_t n = lstm ? 2 : 1;
-  if (!c.has("hx") || c.get("hx").k == Val::K::None)
-    return std::vector<Val>(n, f.zeros(like, shape));
+  if (!c.has("hx") || c.get("hx").k == Val::K::None) {
+    std::vector<Val> zeros;
+    for (size_t i = 0; i < n; ++i)
+      zeros.push_back(f.zeros(like, shapes[i]));
+    return zeros;
+  }
   const Val &hx = c.get("hx");
   Loc l = c.locOf("hx");
   std::vector<Val> parts = {hx};
@@ -751,6 +757,7 @@ static std::vector<Val> initialState(Composer &f, const Call &c, bool lstm,
   }
   for (auto [i, p] : llvm::enumerate(parts)) {
     std::string what = lstm ? "hidden[" + std::to_string(i) + "]" : "hidden";
+    llvm::ArrayRef<int64_t> shape = shapes[i];
     if (p.k != Val::K::Tensor)
       f.fail(l, "Expected " + what + " to be a tensor, got " + kindName(p));
     else if (f.type(p).getShape() != shape)
@@ -776,11 +783,15 @@ FailureOr<Val> Gen::rnn(Call &c) {
   auto bidirectional =
       asBool(c.get("bidirectional"), c.locOf("bidirectional"), "bidirectional");
   auto dropout = asNumber(c.get("dropout"), c.locOf("dropout"), "dropout");
+  FailureOr<int64_t> proj = 0;
+  if (c.has("proj_size"))
+    proj = asInt(c.get("proj_size"), c.locOf("proj_size"), "proj_size");
   if (failed(x) || failed(mode) || failed(layers) || failed(hidden) ||
-      failed(batchFirst) || failed(bidirectional) || failed(dropout))
+      failed(batchFirst) || failed(bidirectional) || failed(dropout) ||
+      failed(proj))
     return failure();
-  // weights: per layer and direction, [W_ih, W_hh] or [W_ih, W_hh, b_ih,
-  // b_hh] (the module's all_weights).
+  // weights: per layer and direction, [W_ih, W_hh], then b_ih and b_hh
+  // with biases, then W_hr with proj_size (the module's all_weights).
   const std::vector<Val> &weights = *c.get("weights").list;
   bool lstm = *mode == "LSTM";
   int64_t dirs = *bidirectional ? 2 : 1, h = *hidden;
@@ -805,10 +816,15 @@ FailureOr<Val> Gen::rnn(Call &c) {
   if (!f.ok())
     return failure();
   int64_t steps = f.type(v).getDimSize(0), batch = f.type(v).getDimSize(1);
-  llvm::SmallVector<int64_t> stateShape = {*layers * dirs, batch, h};
-  if (rank == 2)
-    stateShape.erase(stateShape.begin() + 1);
-  std::vector<Val> hx = initialState(f, c, lstm, stateShape, v);
+  // h has proj_size features with a projection, c hidden_size.
+  int64_t hOut = *proj ? *proj : h;
+  llvm::SmallVector<int64_t> hShape = {*layers * dirs, batch, hOut},
+                             cShape = {*layers * dirs, batch, h};
+  if (rank == 2) {
+    hShape.erase(hShape.begin() + 1);
+    cShape.erase(cShape.begin() + 1);
+  }
+  std::vector<Val> hx = initialState(f, c, lstm, {hShape, cShape}, v);
   if (rank == 2)
     for (Val &s : hx)
       s = f("unsqueeze", {s, Val::integer(1)});
@@ -823,20 +839,24 @@ FailureOr<Val> Gen::rnn(Call &c) {
       int64_t k = l * dirs + d;
       const std::vector<Val> &w = *weights[k].list;
       Val none;
-      const Val &bih = w.size() > 2 ? w[2] : none;
-      const Val &bhh = w.size() > 2 ? w[3] : none;
+      bool biases = w.size() - (*proj ? 1 : 0) > 2;
+      const Val &bih = biases ? w[2] : none;
+      const Val &bhh = biases ? w[3] : none;
+      const Val &whr = *proj ? w.back() : none;
       Val xp = bih.k == Val::K::None ? f("linear", {layerIn, w[0]})
                                      : f("linear", {layerIn, w[0], bih});
       CellState st;
       for (auto [i, s] : llvm::enumerate(hx))
-        (i ? st.c : st.h) =
-            f("reshape", {f.slice(s, 0, k, k + 1), ints({batch, h})});
+        (i ? st.c : st.h) = f(
+            "reshape", {f.slice(s, 0, k, k + 1), ints({batch, i ? h : hOut})});
       std::vector<Val> hs(steps);
       for (int64_t step = 0; step < steps; ++step) {
         int64_t t = d ? steps - 1 - step : step;
         Val xpt = f("reshape", {f.slice(xp, 0, t, t + 1),
                                 ints({batch, gatesOf(*mode) * h})});
         st = cellStep(f, *mode, xpt, st, w[1], bhh);
+        if (*proj) // h_t = W_hr (o * tanh(c_t))
+          st.h = f("linear", {st.h, whr});
         hs[t] = st.h;
       }
       outs.push_back(f("stack", {Val::listOf(hs)}));
@@ -893,7 +913,7 @@ FailureOr<Val> Gen::rnnCell(Call &c) {
   llvm::SmallVector<int64_t> stateShape = {batch, h};
   if (rank == 1)
     stateShape.erase(stateShape.begin());
-  std::vector<Val> hx = initialState(f, c, lstm, stateShape, v);
+  std::vector<Val> hx = initialState(f, c, lstm, {stateShape, stateShape}, v);
   CellState st;
   for (auto [i, s] : llvm::enumerate(hx))
     (i ? st.c : st.h) = rank == 1 ? f("unsqueeze", {s, Val::integer(0)}) : s;
@@ -948,20 +968,28 @@ FailureOr<Val> Gen::multiHeadAttention(Call &c) {
                 "-D but found a " + Twine(typeOf(t).getRank()) + "-D tensor");
       return failure();
     }
-  const Val &w = c.get("in_proj_weight");
+  // One packed in_proj_weight, or (kdim, vdim) one weight per projection.
   Val none;
+  bool packed = c.has("in_proj_weight");
+  const Val &w = packed ? c.get("in_proj_weight") : c.get("q_proj_weight");
   const Val &b = c.has("in_proj_bias") ? c.get("in_proj_bias") : none;
   Instance &outProj = *c.get("out_proj").inst;
   const Val &ow = outProj.scope.vars["weight"];
   const Val &ob =
       outProj.scope.vars.count("bias") ? outProj.scope.vars["bias"] : none;
   int64_t e = typeOf(w.t).getDimSize(1), h = *heads, hd = e / h;
-  if (typeOf(*q).getDimSize(rank - 1) != e) {
-    error(c.locOf("query"), "was expecting embedding dimension of " + Twine(e) +
-                                ", but got " +
-                                Twine(typeOf(*q).getDimSize(rank - 1)));
-    return failure();
-  }
+  for (auto [name, t, want] :
+       {std::tuple{"query", *q, e},
+        {"key", *k,
+         packed ? e : typeOf(c.get("k_proj_weight").t).getDimSize(1)},
+        {"value", *v,
+         packed ? e : typeOf(c.get("v_proj_weight").t).getDimSize(1)}})
+    if (typeOf(t).getDimSize(rank - 1) != want) {
+      error(c.locOf(name), Twine("was expecting embedding dimension of ") +
+                               Twine(want) + " for " + name + ", but got " +
+                               Twine(typeOf(t).getDimSize(rank - 1)));
+      return failure();
+    }
   if (*causal && !c.has("attn_mask")) {
     error(c.locOf("is_causal"), "Need attn_mask if specifying the is_causal "
                                 "hint");
@@ -985,7 +1013,10 @@ FailureOr<Val> Gen::multiHeadAttention(Call &c) {
   int64_t l = f.type(qs).getDimSize(0), batch = f.type(qs).getDimSize(1);
   int64_t s = f.type(ks).getDimSize(0);
   auto project = [&](const Val &x, int64_t part, int64_t len) {
-    Val wp = f.slice(w, 0, part * e, (part + 1) * e);
+    static const char *separate[] = {"q_proj_weight", "k_proj_weight",
+                                     "v_proj_weight"};
+    Val wp = packed ? f.slice(w, 0, part * e, (part + 1) * e)
+                    : c.get(separate[part]);
     Val p = b.k == Val::K::None
                 ? f("linear", {x, wp})
                 : f("linear", {x, wp, f.slice(b, 0, part * e, (part + 1) * e)});

@@ -289,7 +289,7 @@ LogicalResult Gen::initRNN(Instance &inst, Bound &b) {
     mode = *nl == "tanh" ? "RNN_TANH" : "RNN_RELU";
     vars["nonlinearity"] = Val::string(*nl);
   }
-  int64_t layers = 1, dirs = 1;
+  int64_t layers = 1, dirs = 1, proj = 0;
   if (!cell) {
     auto l = positiveInt(inst, b, "num_layers");
     auto bidirectional = asBool(b.get("bidirectional"),
@@ -307,13 +307,26 @@ LogicalResult Gen::initRNN(Instance &inst, Bound &b) {
       return failure();
     }
     if (b.has("proj_size")) {
-      auto proj = asInt(b.get("proj_size"), b.locOf("proj_size"), "proj_size");
-      if (failed(proj))
+      auto p = asInt(b.get("proj_size"), b.locOf("proj_size"), "proj_size");
+      if (failed(p))
         return failure();
-      if (*proj != 0) {
-        error(b.locOf("proj_size"), "LSTM: proj_size is not supported");
+      // torch's checks, in its words.
+      if (*p < 0) {
+        error(b.locOf("proj_size"), "proj_size should be a positive integer "
+                                    "or zero to disable projections");
         return failure();
       }
+      if (*p >= *hidden) {
+        error(b.locOf("proj_size"), "proj_size has to be smaller than "
+                                    "hidden_size");
+        return failure();
+      }
+      if (*p && kind != "LSTM") {
+        error(b.locOf("proj_size"), "proj_size argument is only supported "
+                                    "for LSTM, not RNN or GRU");
+        return failure();
+      }
+      proj = *p;
     }
     layers = *l;
     dirs = *bidirectional ? 2 : 1;
@@ -324,6 +337,9 @@ LogicalResult Gen::initRNN(Instance &inst, Bound &b) {
   vars["mode"] = Val::string(mode);
   vars["input_size"] = Val::number(*in, true);
   vars["hidden_size"] = Val::number(*hidden, true);
+  vars["proj_size"] = Val::number(proj, true);
+  // With proj_size, h (and so each layer's output) has proj_size features.
+  int64_t out = proj ? proj : *hidden;
   int64_t gates = kind == "LSTM" ? 4 : kind == "GRU" ? 3 : 1;
   double bound = 1.0 / std::sqrt(static_cast<double>(*hidden));
   InitAttr init =
@@ -336,7 +352,7 @@ LogicalResult Gen::initRNN(Instance &inst, Bound &b) {
     for (int64_t d = 0; d < dirs; ++d) {
       std::string suffix =
           cell ? "" : "_l" + std::to_string(l) + (d ? "_reverse" : "");
-      int64_t inputs = l == 0 ? *in : *hidden * dirs;
+      int64_t inputs = l == 0 ? *in : out * dirs;
       std::vector<Val> group;
       auto declare = [&](StringRef what, llvm::ArrayRef<int64_t> shape) {
         std::string name = (what + suffix).str();
@@ -346,11 +362,13 @@ LogicalResult Gen::initRNN(Instance &inst, Bound &b) {
         group.push_back(p);
       };
       declare("weight_ih", {gates * *hidden, inputs});
-      declare("weight_hh", {gates * *hidden, *hidden});
+      declare("weight_hh", {gates * *hidden, out});
       if (*bias) {
         declare("bias_ih", {gates * *hidden});
         declare("bias_hh", {gates * *hidden});
       }
+      if (proj)
+        declare("weight_hr", {proj, *hidden});
       all.push_back(Val::listOf(std::move(group)));
     }
   if (!cell)
@@ -381,18 +399,21 @@ LogicalResult Gen::initMultiheadAttention(Instance &inst, Bound &b) {
       return failure();
     }
   }
-  for (StringRef k : {"kdim", "vdim"}) {
+  // Keys and values of other sizes (kdim, vdim) get their own projections,
+  // as torch's _qkv_same_embed_dim = False registers them.
+  int64_t dims[2] = {*e, *e};
+  const char *dimNames[] = {"kdim", "vdim"};
+  for (auto [i, k] : llvm::enumerate(dimNames)) {
     if (!b.has(k))
       continue;
     auto d = asInt(b.get(k), b.locOf(k), k);
     if (failed(d))
       return failure();
-    if (*d != *e) {
-      error(b.locOf(k), "MultiheadAttention: " + k +
-                            " other than embed_dim "
-                            "is not supported");
+    if (*d <= 0) {
+      error(b.locOf(k), Twine(k) + " must be positive, got " + Twine(*d));
       return failure();
     }
+    dims[i] = *d;
   }
   auto &vars = inst.scope.vars;
   for (StringRef k : {"embed_dim", "num_heads", "dropout", "batch_first"})
@@ -400,10 +421,19 @@ LogicalResult Gen::initMultiheadAttention(Instance &inst, Bound &b) {
   vars["head_dim"] = Val::number(*e / *heads, true);
   Type f32 = builder.getF32Type();
   const std::string &pfx = inst.prefix;
-  vars["in_proj_weight"] =
-      Val::tensor(declParam(b.callLoc, pfx + "in_proj_weight",
-                            RankedTensorType::get({3 * *e, *e}, f32),
-                            makeInit(&ctx, InitKind::xavier_uniform)));
+  if (dims[0] == *e && dims[1] == *e) {
+    vars["in_proj_weight"] =
+        Val::tensor(declParam(b.callLoc, pfx + "in_proj_weight",
+                              RankedTensorType::get({3 * *e, *e}, f32),
+                              makeInit(&ctx, InitKind::xavier_uniform)));
+  } else {
+    for (auto [name, in] : {std::pair<StringRef, int64_t>{"q_proj_weight", *e},
+                            {"k_proj_weight", dims[0]},
+                            {"v_proj_weight", dims[1]}})
+      vars[name] = Val::tensor(declParam(
+          b.callLoc, pfx + name.str(), RankedTensorType::get({*e, in}, f32),
+          makeInit(&ctx, InitKind::xavier_uniform)));
+  }
   if (*bias)
     vars["in_proj_bias"] = Val::tensor(declParam(
         b.callLoc, pfx + "in_proj_bias", RankedTensorType::get({3 * *e}, f32),
