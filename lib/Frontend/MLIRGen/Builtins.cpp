@@ -290,6 +290,17 @@ FailureOr<Val> Gen::evalDict(const Expr &e) {
   return dict;
 }
 
+FailureOr<std::string> Gen::dictKey(const Expr &index) {
+  if (index.args.size() != 1 || index.args[0].value->kind == ExprKind::Slice) {
+    error(index.loc, "a dict takes one key");
+    return failure();
+  }
+  auto key = eval(*index.args[0].value);
+  if (failed(key))
+    return failure();
+  return asString(*key, index.args[0].loc, "a dict key");
+}
+
 FailureOr<Val> Gen::dictItem(const Val &dict, const Val &key, Loc l) {
   auto name = asString(key, l, "a dict key");
   if (failed(name))

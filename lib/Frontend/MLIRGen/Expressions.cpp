@@ -449,14 +449,10 @@ FailureOr<Val> Gen::evalIndex(const Expr &e) {
   if (failed(base))
     return failure();
   if (base->k == Val::K::Dict) {
-    if (e.args.size() != 1 || e.args[0].value->kind == ExprKind::Slice) {
-      error(e.loc, "a dict takes one key");
-      return failure();
-    }
-    auto key = eval(*e.args[0].value);
+    auto key = dictKey(e);
     if (failed(key))
       return failure();
-    return dictItem(*base, *key, e.args[0].loc);
+    return dictItem(*base, Val::string(*key), e.args[0].loc);
   }
   if (base->k == Val::K::List ||
       (base->k == Val::K::Inst && !base->inst->children.empty())) {

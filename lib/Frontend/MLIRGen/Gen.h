@@ -529,6 +529,8 @@ private:
   FailureOr<Val> evalDict(const Expr &e);
   /// d[key], d.get(key, default), d.keys(), d.values(), d.items().
   FailureOr<Val> dictItem(const Val &dict, const Val &key, Loc l);
+  /// The key of `d[key]` (an Index expression): one string.
+  FailureOr<std::string> dictKey(const Expr &index);
   FailureOr<Val> dictMethod(const Val &dict, const Expr &call);
   FailureOr<Val> enumerateItems(Call &c);
   FailureOr<Val> namedParameters(Call &c);

@@ -787,19 +787,13 @@ LogicalResult Gen::genStmt(const Stmt &s, ReturnSignal *ret) {
              "torch.where(mask, value, x) or x.masked_fill(mask, value)");
       return failure();
     }
-    if (target.args.size() != 1 ||
-        target.args[0].value->kind == ExprKind::Slice) {
-      error(target.loc, "a dict takes one key");
-      return failure();
-    }
-    auto key = eval(*target.args[0].value);
+    auto key = dictKey(target);
     if (failed(key))
       return failure();
-    auto name = asString(*key, target.args[0].loc, "a dict key");
     auto value = eval(*s.value);
-    if (failed(name) || failed(value))
+    if (failed(value))
       return failure();
-    dict->setItem(*name, std::move(*value));
+    dict->setItem(*key, std::move(*value));
     return success();
   }
   case StmtKind::Assert: {
