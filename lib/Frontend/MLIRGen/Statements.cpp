@@ -470,10 +470,11 @@ LogicalResult Gen::genFreeze(const Stmt &s) {
     // one parameter, `features.*` a pattern.
     unsigned matched = 0;
     // A tied parameter is matched by any of its names.
+    std::string instance = prefix + pattern;
     for (ParamOp p : model.getBody().getOps<ParamOp>()) {
       if (p.anyName([&](StringRef n) {
-            return glob->match(n) || n.starts_with(prefix + pattern + ".") ||
-                   n == prefix + pattern;
+            return glob->match(n) || n.starts_with(instance + ".") ||
+                   n == instance;
           })) {
         p.setFrozen(true);
         ++matched;
