@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <numeric>
+#include <type_traits>
 
 using namespace mlir;
 using namespace graft;
@@ -245,9 +246,15 @@ llvm::Error ClassifierTrainer::resume(llvm::StringRef path) {
     std::string text = meta[key.str()];
     char *end = nullptr;
     double v = std::strtod(text.c_str(), &end);
-    if (text.empty() || *end || std::isnan(v)) // a plateau's best may be inf
+    using T = std::remove_reference_t<decltype(out)>;
+    // A count is a whole number a step counter can hold; a plateau's best
+    // may be inf, never nan.
+    bool ok = !text.empty() && !*end && !std::isnan(v) &&
+              (!std::is_integral_v<T> ||
+               (v >= 0 && v <= 9.0e15 && v == std::floor(v)));
+    if (!ok)
       return trainingError(path + ": bad " + key + " '" + text + "'");
-    out = static_cast<std::remove_reference_t<decltype(out)>>(v);
+    out = static_cast<T>(v);
     return llvm::Error::success();
   };
   if (llvm::Error e = number("graft.epoch_loss_sum", epochLossSum))
