@@ -32,29 +32,32 @@
 namespace {
 const int64_t kShape23[] = {2, 3}, kShape3[] = {3};
 
-// name, role, dtype, rank, init, shape, numel, nbytes, p0, p1, init text,
-// frozen, and no index range (has_index_ignored, bound, ignored, use).
+// name, role, dtype, rank, init, shape, numel, nbytes, p0..p3, init text,
+// frozen, no index range (has_index_ignored, bound, ignored, use), and
+// the aliases of a tied parameter (fc.weight is also head.weight).
+const char *const kTied[] = {"head.weight"};
 const graft_tensor_desc kTensors[] = {
     {"fc.weight", GRAFT_ROLE_PARAM, GRAFT_DTYPE_F32, 2, GRAFT_INIT_UNIFORM,
-     kShape23, 6, 24, -0.5, 0.5, "uniform", 0, 0, 0, 0, nullptr},
+     kShape23, 6, 24, -0.5, 0.5, 0, 0, "uniform", 0, 0, 0, 0, nullptr, 1,
+     kTied},
     {"fc.bias", GRAFT_ROLE_PARAM, GRAFT_DTYPE_F32, 1, GRAFT_INIT_ZERO, kShape3,
-     3, 12, 0, 0, "zeros", 1, 0, 0, 0, nullptr},
+     3, 12, 0, 0, 0, 0, "zeros", 1, 0, 0, 0, nullptr, 0, nullptr},
     {"bn.num_batches_tracked", GRAFT_ROLE_BUFFER, GRAFT_DTYPE_I64, 0,
-     GRAFT_INIT_ZERO, nullptr, 1, 8, 0, 0, "zeros", 0, 0, 0, 0, nullptr},
+     GRAFT_INIT_ZERO, nullptr, 1, 8, 0, 0, 0, 0, "zeros", 0, 0, 0, 0, nullptr, 0, nullptr},
     {"bn.running_mean", GRAFT_ROLE_BUFFER, GRAFT_DTYPE_BF16, 1,
-     GRAFT_INIT_ZERO, kShape3, 3, 6, 0, 0, "zeros", 0, 0, 0, 0, nullptr},
+     GRAFT_INIT_ZERO, kShape3, 3, 6, 0, 0, 0, 0, "zeros", 0, 0, 0, 0, nullptr, 0, nullptr},
     {"fc.weight", GRAFT_ROLE_GRAD, GRAFT_DTYPE_F32, 2, GRAFT_INIT_ZERO,
-     kShape23, 6, 24, 0, 0, "zeros", 0, 0, 0, 0, nullptr},
+     kShape23, 6, 24, 0, 0, 0, 0, "zeros", 0, 0, 0, 0, nullptr, 0, nullptr},
     {"fc.weight.momentum_buffer", GRAFT_ROLE_OPT_STATE, GRAFT_DTYPE_F32, 2,
-     GRAFT_INIT_ZERO, kShape23, 6, 24, 0, 0, "zeros", 0, 0, 0, 0, nullptr},
+     GRAFT_INIT_ZERO, kShape23, 6, 24, 0, 0, 0, 0, "zeros", 0, 0, 0, 0, nullptr, 0, nullptr},
     {"step", GRAFT_ROLE_OPT_STATE, GRAFT_DTYPE_F64, 0, GRAFT_INIT_ZERO,
-     nullptr, 1, 8, 0, 0, "zeros", 0, 0, 0, 0, nullptr},
+     nullptr, 1, 8, 0, 0, 0, 0, "zeros", 0, 0, 0, 0, nullptr, 0, nullptr},
     {"lr", GRAFT_ROLE_HYPER, GRAFT_DTYPE_F64, 0, GRAFT_INIT_CONSTANT, nullptr,
-     1, 8, 0.1, 0, "0.1", 0, 0, 0, 0, nullptr},
+     1, 8, 0.1, 0, 0, 0, "0.1", 0, 0, 0, 0, nullptr, 0, nullptr},
     {"seed", GRAFT_ROLE_SEED, GRAFT_DTYPE_I64, 0, GRAFT_INIT_ZERO, nullptr, 1,
-     8, 0, 0, "zeros", 0, 0, 0, 0, nullptr},
+     8, 0, 0, 0, 0, "zeros", 0, 0, 0, 0, nullptr, 0, nullptr},
     {"x", GRAFT_ROLE_INPUT, GRAFT_DTYPE_F32, 2, GRAFT_INIT_ZERO, kShape23, 6,
-     24, 0, 0, "zeros", 0, 0, 0, 0, nullptr},
+     24, 0, 0, 0, 0, "zeros", 0, 0, 0, 0, nullptr, 0, nullptr},
 };
 
 const graft_model_desc kModel = {
