@@ -164,7 +164,9 @@ graft::compileLibrary(ModuleOp module, const LibraryOptions &options) {
       inits[p.getName()] = {p.getInit(), p.getType()};
       if (p.getFrozen())
         frozen.insert(p.getName());
-      for (StringRef a : llvm::drop_begin(p.getStateDictNames()))
+      // (The names outlive the loop: drop_begin of a temporary would not.)
+      SmallVector<StringRef> names = p.getStateDictNames();
+      for (StringRef a : llvm::drop_begin(names))
         aliases[p.getName()].push_back(a.str());
     } else if (auto b = dyn_cast<BufferOp>(op)) {
       inits[b.getName()] = {b.getInit(), b.getType()};
