@@ -7,6 +7,7 @@
 
 #include "graft/Autograd/RequiresGrad.h"
 #include "graft/Dialect/Graft/IR/GraftOps.h"
+#include "graft/Dialect/Graft/IR/TrainOptions.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -107,4 +108,77 @@ TEST_F(DialectTest, InPlaceInterface) {
   EXPECT_EQ(iface.getOutOfPlaceName(), "add");
   EXPECT_EQ(cast<AutogradOpInterface>(op.getOperation()).getGradFnName(),
             "AddBackward0");
+}
+
+// TrainOptions.h's tables and graft.train's ODS arguments name the same
+// hyper-parameters with the same attribute types, and every optimizer's
+// options are among them: a row added to one and not the other fails here.
+TEST_F(DialectTest, TrainOptionsMatchTheOp) {
+  ArrayRef<StringRef> attrNames = TrainOp::getAttributeNames();
+  for (const HyperParameter &h : hyperParameters())
+    EXPECT_TRUE(llvm::is_contained(attrNames, h.name)) << h.name.str();
+  for (uint32_t k = 0; k <= getMaxEnumValForOptimizerKind(); ++k) {
+    auto kind = static_cast<OptimizerKind>(k);
+    EXPECT_TRUE(takesHyperParameter(kind, "lr"));
+    for (const OptimizerOption &o : optimizerOptions(kind)) {
+      const HyperParameter *h = findHyperParameter(o.name);
+      ASSERT_NE(h, nullptr) << o.name.str();
+      if (h->type == HyperParameterType::Bool) {
+        EXPECT_EQ(o.value[0], 0) << "torch.optim's flags default to False";
+      }
+    }
+  }
+  // Every option as the op would carry it, with its default: the verifier
+  // accepts it for the optimizers that take it and names the one that
+  // does not.
+  auto valueOf = [&](const HyperParameter &h) -> Attribute {
+    switch (h.type) {
+    case HyperParameterType::Bool:
+      return builder.getBoolAttr(false);
+    case HyperParameterType::Pair:
+      return builder.getDenseF64ArrayAttr({0.9, 0.999});
+    case HyperParameterType::Number:
+      return builder.getF64FloatAttr(h.name == "lr" ? 0.1 : 0.5);
+    }
+    return {};
+  };
+  for (uint32_t k = 0; k <= getMaxEnumValForOptimizerKind(); ++k) {
+    auto kind = static_cast<OptimizerKind>(k);
+    for (const HyperParameter &h : hyperParameters()) {
+      OpBuilder::InsertionGuard guard(builder);
+      auto train = TrainOp::create(
+          builder, loc(), TypeRange(), ValueRange(),
+          {builder.getNamedAttr("optimizer",
+                                OptimizerKindAttr::get(&ctx, kind)),
+           builder.getNamedAttr("lr", builder.getF64FloatAttr(0.1))});
+      train->setAttr(h.name, valueOf(h));
+      std::string message;
+      ScopedDiagnosticHandler handler(&ctx, [&](Diagnostic &d) {
+        message = d.str();
+        return success();
+      });
+      bool ok = succeeded(verify(train));
+      EXPECT_EQ(ok, takesHyperParameter(kind, h.name))
+          << stringifyOptimizerKind(kind).str() << " " << h.name.str() << ": "
+          << message;
+      if (!ok)
+        EXPECT_NE(message.find("is not an option of"), std::string::npos)
+            << message;
+      train->erase();
+    }
+  }
+}
+
+TEST_F(DialectTest, LRScheduleKindsListedOnce) {
+  EXPECT_EQ(lrScheduleKindList(),
+            "StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR, LinearLR, "
+            "ConstantLR, CosineAnnealingWarmRestarts, OneCycleLR, LambdaLR, "
+            "ReduceLROnPlateau or SequentialLR");
+  for (uint32_t k = 0; k <= getMaxEnumValForLRScheduleKind(); ++k) {
+    auto kind = static_cast<LRScheduleKind>(k);
+    EXPECT_EQ(symbolizeLRScheduleKind(stringifyLRScheduleKind(kind)), kind);
+    auto [required, optional] = lrScheduleArguments(kind);
+    for (StringRef r : required)
+      EXPECT_FALSE(llvm::is_contained(optional, r)) << r.str();
+  }
 }

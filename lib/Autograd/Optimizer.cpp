@@ -11,6 +11,7 @@
 
 #include "graft/Autograd/Optimizer.h"
 #include "graft/Dialect/Graft/IR/LRLambda.h"
+#include "graft/Dialect/Graft/IR/TrainOptions.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
@@ -59,54 +60,38 @@ static bool boolOr(DictionaryAttr d, StringRef name, bool fallback) {
 }
 
 /// One group's hyper-parameters: `opts` is the op's options with the
-/// group's overrides merged in.
+/// group's overrides merged in; what they leave out takes torch.optim's
+/// default (optimizerOptions), and an option `kind` does not take is 0.
 static OptimizerGroup groupFrom(OptimizerKind kind, DictionaryAttr opts) {
+  auto value = [&](StringRef name, unsigned i = 0) -> double {
+    Attribute a = opts.get(name);
+    if (auto b = dyn_cast_or_null<BoolAttr>(a))
+      return b.getValue();
+    if (auto p = dyn_cast_or_null<DenseF64ArrayAttr>(a); p && p.size() == 2)
+      return p[i];
+    if (a)
+      return numberOr(opts, name, 0);
+    const OptimizerOption *o = findOptimizerOption(kind, name);
+    return o ? o->value[i] : 0;
+  };
   OptimizerGroup g;
   g.lr = numberOr(opts, "lr", 1e-3);
-  g.maximize = boolOr(opts, "maximize", false);
-  // torch.optim's defaults for what the declaration leaves out.
-  switch (kind) {
-  case OptimizerKind::adadelta:
-    g.rho = numberOr(opts, "rho", 0.9);
-    g.eps = numberOr(opts, "eps", 1e-6);
-    g.weightDecay = numberOr(opts, "weight_decay", 0.0);
-    return g;
-  case OptimizerKind::adagrad:
-    g.lrDecay = numberOr(opts, "lr_decay", 0.0);
-    g.initialAccumulator = numberOr(opts, "initial_accumulator_value", 0.0);
-    g.eps = numberOr(opts, "eps", 1e-10);
-    g.weightDecay = numberOr(opts, "weight_decay", 0.0);
-    return g;
-  case OptimizerKind::rmsprop:
-    g.alpha = numberOr(opts, "alpha", 0.99);
-    g.eps = numberOr(opts, "eps", 1e-8);
-    g.momentum = numberOr(opts, "momentum", 0.0);
-    g.centered = boolOr(opts, "centered", false);
-    g.weightDecay = numberOr(opts, "weight_decay", 0.0);
-    return g;
-  default:
-    break;
-  }
-  if (kind == OptimizerKind::sgd) {
-    g.momentum = numberOr(opts, "momentum", 0.0);
-    g.dampening = numberOr(opts, "dampening", 0.0);
-    g.nesterov = boolOr(opts, "nesterov", false);
-    g.weightDecay = numberOr(opts, "weight_decay", 0.0);
-    return g;
-  }
-  // The Adam family. torch.optim.AdamW's default weight decay is 1e-2, the
-  // others' 0.
-  g.weightDecay = numberOr(opts, "weight_decay",
-                           kind == OptimizerKind::adamw ? 1e-2 : 0.0);
-  g.momentumDecay = numberOr(opts, "momentum_decay", 4e-3);
-  g.decoupledWeightDecay = boolOr(opts, "decoupled_weight_decay", false);
-  if (auto betas = dyn_cast_or_null<DenseF64ArrayAttr>(opts.get("betas"));
-      betas && betas.size() == 2) {
-    g.beta1 = betas[0];
-    g.beta2 = betas[1];
-  }
-  g.eps = numberOr(opts, "eps", 1e-8);
-  g.amsgrad = boolOr(opts, "amsgrad", false);
+  g.momentum = value("momentum");
+  g.dampening = value("dampening");
+  g.weightDecay = value("weight_decay");
+  g.beta1 = value("betas", 0);
+  g.beta2 = value("betas", 1);
+  g.eps = value("eps");
+  g.rho = value("rho");
+  g.alpha = value("alpha");
+  g.lrDecay = value("lr_decay");
+  g.initialAccumulator = value("initial_accumulator_value");
+  g.momentumDecay = value("momentum_decay");
+  g.nesterov = value("nesterov") != 0;
+  g.maximize = value("maximize") != 0;
+  g.amsgrad = value("amsgrad") != 0;
+  g.centered = value("centered") != 0;
+  g.decoupledWeightDecay = value("decoupled_weight_decay") != 0;
   return g;
 }
 
@@ -605,7 +590,7 @@ std::optional<LRSchedule> LRSchedule::get(TrainOp train) {
 
 LRSchedule LRSchedule::get(DictionaryAttr d) {
   LRSchedule s;
-  StringRef kind = d.getAs<StringAttr>("kind").getValue();
+  s.kind = *symbolizeLRScheduleKind(d.getAs<StringAttr>("kind").getValue());
   auto integer = [&](StringRef name, int64_t fallback) {
     return static_cast<int64_t>(numberOr(d, name, static_cast<double>(fallback)));
   };
@@ -614,33 +599,32 @@ LRSchedule LRSchedule::get(DictionaryAttr d) {
   if (auto m = d.getAs<DenseI64ArrayAttr>("milestones"))
     s.milestones.assign(m.asArrayRef().begin(), m.asArrayRef().end());
   s.gamma = numberOr(d, "gamma", 0.1);
-  if (kind == "StepLR") {
-    s.kind = Kind::StepLR;
+  switch (s.kind) {
+  case Kind::StepLR:
     s.stepSize = integer("step_size", 1);
-  } else if (kind == "MultiStepLR") {
-    s.kind = Kind::MultiStepLR;
-  } else if (kind == "ExponentialLR") {
-    s.kind = Kind::ExponentialLR;
-  } else if (kind == "CosineAnnealingLR") {
-    s.kind = Kind::CosineAnnealingLR;
+    break;
+  case Kind::MultiStepLR:
+  case Kind::ExponentialLR:
+    break;
+  case Kind::CosineAnnealingLR:
     s.tMax = integer("T_max", 1);
     s.etaMin = numberOr(d, "eta_min", 0.0);
-  } else if (kind == "LinearLR") {
-    s.kind = Kind::LinearLR;
+    break;
+  case Kind::LinearLR:
     s.startFactor = numberOr(d, "start_factor", 1.0 / 3);
     s.endFactor = numberOr(d, "end_factor", 1.0);
     s.totalIters = integer("total_iters", 5);
-  } else if (kind == "ConstantLR") {
-    s.kind = Kind::ConstantLR;
+    break;
+  case Kind::ConstantLR:
     s.factor = numberOr(d, "factor", 1.0 / 3);
     s.totalIters = integer("total_iters", 5);
-  } else if (kind == "CosineAnnealingWarmRestarts") {
-    s.kind = Kind::CosineAnnealingWarmRestarts;
+    break;
+  case Kind::CosineAnnealingWarmRestarts:
     s.t0 = integer("T_0", 1);
     s.tMult = integer("T_mult", 1);
     s.etaMin = numberOr(d, "eta_min", 0.0);
-  } else if (kind == "OneCycleLR") {
-    s.kind = Kind::OneCycleLR;
+    break;
+  case Kind::OneCycleLR:
     s.maxLR = numberOr(d, "max_lr", 0.0);
     s.totalSteps = d.get("total_steps")
                        ? integer("total_steps", 1)
@@ -651,16 +635,17 @@ LRSchedule LRSchedule::get(DictionaryAttr d) {
     s.divFactor = numberOr(d, "div_factor", 25.0);
     s.finalDivFactor = numberOr(d, "final_div_factor", 1e4);
     s.threePhase = boolOr(d, "three_phase", false);
-  } else if (kind == "LambdaLR") {
-    s.kind = Kind::LambdaLR;
+    break;
+  case Kind::LambdaLR:
     s.lambda = d.get("lr_lambda");
-  } else if (kind == "ReduceLROnPlateau") {
-    s.kind = Kind::ReduceLROnPlateau;
+    break;
+  case Kind::ReduceLROnPlateau:
     s.plateau = Plateau::get(d);
-  } else {
-    s.kind = Kind::SequentialLR;
+    break;
+  case Kind::SequentialLR:
     for (Attribute child : d.getAs<ArrayAttr>("schedulers"))
       s.schedules.push_back(get(cast<DictionaryAttr>(child)));
+    break;
   }
   return s;
 }

@@ -31,10 +31,12 @@ struct OptimizerGroup {
   /// The name of the group's learning-rate argument: `lr` for the default
   /// group (index 0), `group<i>.lr` for `param_groups[i - 1]`.
   std::string lrName;
+  /// torch.optim's hyper-parameters (TrainOptions.h), 0 where the
+  /// optimizer takes none of that name.
   double lr = 0, momentum = 0, dampening = 0, weightDecay = 0;
-  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
-  double rho = 0.9, alpha = 0.99, lrDecay = 0, initialAccumulator = 0;
-  double momentumDecay = 4e-3;
+  double beta1 = 0, beta2 = 0, eps = 0;
+  double rho = 0, alpha = 0, lrDecay = 0, initialAccumulator = 0;
+  double momentumDecay = 0;
   bool nesterov = false, maximize = false, amsgrad = false, centered = false;
   /// NAdam and RAdam: weight decay as AdamW's (torch 2.x's option).
   bool decoupledWeightDecay = false;
@@ -139,19 +141,7 @@ struct Plateau {
 };
 
 struct LRSchedule {
-  enum class Kind {
-    StepLR,
-    MultiStepLR,
-    ExponentialLR,
-    CosineAnnealingLR,
-    LinearLR,
-    ConstantLR,
-    CosineAnnealingWarmRestarts,
-    OneCycleLR,
-    SequentialLR,
-    LambdaLR,
-    ReduceLROnPlateau, ///< Stateful: `plateau`, not scheduledLR.
-  };
+  using Kind = LRScheduleKind;
   Kind kind = Kind::StepLR;
   int64_t stepSize = 1; // StepLR
   double gamma = 0.1;   // StepLR, MultiStepLR (0.1), ExponentialLR

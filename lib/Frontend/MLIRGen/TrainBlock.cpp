@@ -1,5 +1,4 @@
-//===- TrainBlock.cpp - The train block
-//-------------------------------------===//
+//===- TrainBlock.cpp - The train block -----------------------------------===//
 //
 // `train { ... }`: loss.backward(), the optimizer and its parameter groups,
 // gradient accumulation and clipping, as one graft.train op.
@@ -8,6 +7,7 @@
 
 #include "Gen.h"
 #include "graft/Autograd/Optimizer.h"
+#include "graft/Dialect/Graft/IR/TrainOptions.h"
 #include "mlir/IR/Verifier.h"
 #include "llvm/Support/GlobPattern.h"
 
@@ -162,36 +162,41 @@ LogicalResult Gen::genTrain(const Stmt &s) {
       StringRef k = a.keyword;
       if (k == "lr" && !allowLr)
         continue;
-      if (k == "nesterov" || k == "maximize" || k == "amsgrad" ||
-          k == "centered" || k == "decoupled_weight_decay") {
+      const HyperParameter *h = findHyperParameter(k);
+      if (!h) {
+        error(a.loc, fn + "() got an unexpected keyword argument '" + k + "'");
+        return failure();
+      }
+      switch (h->type) {
+      case HyperParameterType::Bool: {
         auto b = asBool(a.value, a.loc, k);
         if (failed(b))
           return failure();
         out.push_back(attr(k, builder.getBoolAttr(*b)));
-      } else if (k == "betas") {
+        break;
+      }
+      case HyperParameterType::Pair: {
         if (a.value.k != Val::K::List || a.value.list->size() != 2) {
-          error(a.loc, "betas must be a pair such as (0.9, 0.999)");
+          error(a.loc, k + " must be a pair such as (0.9, 0.999)");
           return failure();
         }
-        llvm::SmallVector<double> betas;
+        llvm::SmallVector<double> pair;
         for (const Val &v : *a.value.list) {
-          auto d = asNumber(v, a.loc, "betas");
+          auto d = asNumber(v, a.loc, k);
           if (failed(d))
             return failure();
-          betas.push_back(*d);
+          pair.push_back(*d);
         }
-        out.push_back(attr(k, builder.getDenseF64ArrayAttr(betas)));
-      } else if (k == "lr" || k == "momentum" || k == "dampening" ||
-                 k == "weight_decay" || k == "eps" || k == "rho" ||
-                 k == "alpha" || k == "lr_decay" ||
-                 k == "initial_accumulator_value" || k == "momentum_decay") {
+        out.push_back(attr(k, builder.getDenseF64ArrayAttr(pair)));
+        break;
+      }
+      case HyperParameterType::Number: {
         auto d = asNumber(a.value, a.loc, k);
         if (failed(d))
           return failure();
         out.push_back(attr(k, builder.getF64FloatAttr(*d)));
-      } else {
-        error(a.loc, fn + "() got an unexpected keyword argument '" + k + "'");
-        return failure();
+        break;
+      }
       }
     }
     return success();
@@ -368,38 +373,20 @@ LogicalResult Gen::genTrain(const Stmt &s) {
           }
           attrs.push_back(attr("lr", builder.getF64FloatAttr(spelling->lr)));
         }
-        // torch.optim's defaults, written out so the IR says what runs.
-        auto fill = [&](StringRef k, mlir::Attribute v) {
-          if (!llvm::any_of(attrs,
-                            [&](NamedAttribute a) { return a.getName() == k; }))
-            attrs.push_back(attr(k, v));
-        };
-        switch (kind) {
-        case OptimizerKind::sgd:
-          break;
-        case OptimizerKind::adam:
-        case OptimizerKind::adamw:
-        case OptimizerKind::adamax:
-        case OptimizerKind::nadam:
-        case OptimizerKind::radam:
-          fill("betas", builder.getDenseF64ArrayAttr({0.9, 0.999}));
-          fill("eps", builder.getF64FloatAttr(1e-8));
-          fill("weight_decay", builder.getF64FloatAttr(
-                                   kind == OptimizerKind::adamw ? 1e-2 : 0.0));
-          if (kind == OptimizerKind::nadam)
-            fill("momentum_decay", builder.getF64FloatAttr(4e-3));
-          break;
-        case OptimizerKind::adadelta:
-          fill("rho", builder.getF64FloatAttr(0.9));
-          fill("eps", builder.getF64FloatAttr(1e-6));
-          break;
-        case OptimizerKind::adagrad:
-          fill("eps", builder.getF64FloatAttr(1e-10));
-          break;
-        case OptimizerKind::rmsprop:
-          fill("alpha", builder.getF64FloatAttr(0.99));
-          fill("eps", builder.getF64FloatAttr(1e-8));
-          break;
+        // torch.optim's defaults of its numbers, written out so the IR says
+        // what runs.
+        for (const OptimizerOption &o : optimizerOptions(kind)) {
+          const HyperParameter *h = findHyperParameter(o.name);
+          if (h->type == HyperParameterType::Bool ||
+              llvm::any_of(attrs, [&](NamedAttribute a) {
+                return a.getName() == o.name;
+              }))
+            continue;
+          attrs.push_back(
+              attr(o.name, h->type == HyperParameterType::Pair
+                               ? mlir::Attribute(builder.getDenseF64ArrayAttr(
+                                     {o.value[0], o.value[1]}))
+                               : builder.getF64FloatAttr(o.value[0])));
         }
         continue;
       }
@@ -557,8 +544,7 @@ LogicalResult Gen::genTrain(const Stmt &s) {
         }
         continue;
       }
-      if (fn == "lr_schedule" || fn == "StepLR" || fn == "ExponentialLR" ||
-          fn == "CosineAnnealingLR" || fn == "LinearLR") {
+      if (fn == "lr_schedule" || symbolizeLRScheduleKind(fn)) {
         error(e.loc, "write the schedule as 'lr_schedule = " + fn + "(...)'");
         ok = false;
         continue;

@@ -3,6 +3,7 @@
 #include "graft/Dialect/Graft/IR/GraftOps.h"
 #include "graft/Dialect/Graft/IR/LRLambda.h"
 #include "graft/Dialect/Graft/IR/ShapeFunctions.h"
+#include "graft/Dialect/Graft/IR/TrainOptions.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Matchers.h"

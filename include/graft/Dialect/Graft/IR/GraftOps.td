@@ -1350,6 +1350,21 @@ def Graft_OptimizerKind : I32EnumAttr<"OptimizerKind", "torch.optim optimizer", 
 def Graft_OptimizerKindAttr
     : EnumAttr<Graft_Dialect, Graft_OptimizerKind, "optimizer">;
 
+// The kinds of graft.train's `lr_schedule`, spelled as torch.optim.lr_scheduler
+// names its classes; their arguments are in TrainOptions.h.
+def Graft_LRScheduleKind : I32EnumAttr<"LRScheduleKind",
+    "torch.optim.lr_scheduler scheduler", [
+    I32EnumAttrCase<"StepLR", 0>, I32EnumAttrCase<"MultiStepLR", 1>,
+    I32EnumAttrCase<"ExponentialLR", 2>, I32EnumAttrCase<"CosineAnnealingLR", 3>,
+    I32EnumAttrCase<"LinearLR", 4>, I32EnumAttrCase<"ConstantLR", 5>,
+    I32EnumAttrCase<"CosineAnnealingWarmRestarts", 6>,
+    I32EnumAttrCase<"OneCycleLR", 7>, I32EnumAttrCase<"LambdaLR", 8>,
+    I32EnumAttrCase<"ReduceLROnPlateau", 9>,
+    I32EnumAttrCase<"SequentialLR", 10>]> {
+  let genSpecializedAttr = 0;
+  let cppNamespace = "::graft";
+}
+
 def Graft_TrainOp : Graft_Op<"train", [HasParent<"ModelOp">]> {
   let summary = "How the model is trained: optimizer, groups, accumulation, clipping";
   let description = [{
@@ -1414,65 +1429,21 @@ def Graft_TrainOp : Graft_Op<"train", [HasParent<"ModelOp">]> {
   let assemblyFormat = "$optimizer attr-dict";
   let hasVerifier = 1;
   let extraClassDeclaration = [{
-    /// The names of the optimizer's hyper-parameters among the attributes:
-    /// what a parameter group may override.
-    static ::llvm::ArrayRef<::llvm::StringLiteral> getHyperParameterNames();
-    /// The hyper-parameters the op sets, as one dictionary.
+    /// The hyper-parameters the op sets (graft::hyperParameters(), in
+    /// TrainOptions.h), as one dictionary.
     ::mlir::DictionaryAttr getHyperParameters();
   }];
   // The verifier lives here, beside the op, so the training section stays
   // self-contained. It checks torch.optim's constructor rules, with its
   // wording where it has one.
   let extraClassDefinition = [{
-    ::llvm::ArrayRef<::llvm::StringLiteral> $cppClass::getHyperParameterNames() {
-      static constexpr ::llvm::StringLiteral names[] = {
-          "lr", "momentum", "dampening", "nesterov", "weight_decay",
-          "maximize", "betas", "eps", "amsgrad", "rho", "alpha", "centered",
-          "lr_decay", "initial_accumulator_value", "momentum_decay",
-          "decoupled_weight_decay"};
-      return names;
-    }
-
     ::mlir::DictionaryAttr $cppClass::getHyperParameters() {
       ::mlir::NamedAttrList own;
-      for (::llvm::StringRef name : getHyperParameterNames())
-        if (::mlir::Attribute a = (*this)->getAttr(name))
-          own.set(name, a);
+      for (const ::graft::HyperParameter &h : ::graft::hyperParameters())
+        if (::mlir::Attribute a = (*this)->getAttr(h.name))
+          own.set(h.name, a);
       return own.getDictionary(getContext());
     }
-
-    namespace {
-    /// The options `kind` accepts besides `lr`.
-    bool isOptionOf(::graft::OptimizerKind kind, ::llvm::StringRef name) {
-      using K = ::graft::OptimizerKind;
-      if (name == "weight_decay" || name == "maximize")
-        return true;
-      switch (kind) {
-      case K::sgd:
-        return name == "momentum" || name == "dampening" || name == "nesterov";
-      case K::adam:
-      case K::adamw:
-        return name == "betas" || name == "eps" || name == "amsgrad";
-      case K::adadelta:
-        return name == "rho" || name == "eps";
-      case K::adagrad:
-        return name == "lr_decay" || name == "initial_accumulator_value" ||
-               name == "eps";
-      case K::rmsprop:
-        return name == "alpha" || name == "eps" || name == "momentum" ||
-               name == "centered";
-      case K::adamax:
-        return name == "betas" || name == "eps";
-      case K::nadam:
-        return name == "betas" || name == "eps" || name == "momentum_decay" ||
-               name == "decoupled_weight_decay";
-      case K::radam:
-        return name == "betas" || name == "eps" ||
-               name == "decoupled_weight_decay";
-      }
-      return false;
-    }
-    } // namespace
 
     /// Checks one set of hyper-parameters (the op's, or a group's merged
     /// over them). `where` names the group in messages.
@@ -1495,7 +1466,7 @@ def Graft_TrainOp : Graft_Op<"train", [HasParent<"ModelOp">]> {
         ::llvm::StringRef name = a.getName().getValue();
         if (name == "lr" || name == "params")
           continue;
-        if (!isOptionOf(kind, name))
+        if (!::graft::takesHyperParameter(kind, name))
           return op->emitOpError() << where << "'" << name
                                    << "' is not an option of "
                                    << ::graft::stringifyOptimizerKind(kind);
@@ -1541,7 +1512,7 @@ def Graft_TrainOp : Graft_Op<"train", [HasParent<"ModelOp">]> {
             {"lr_decay", "lr_decay", 0.0},
             {"initial_accumulator_value", "initial_accumulator_value", 0.0},
             {"momentum_decay", "momentum_decay", 4e-3}}) {
-        if (!isOptionOf(kind, name))
+        if (!::graft::takesHyperParameter(kind, name))
           continue;
         std::optional<double> v = number(name, fallback);
         if (!v)
@@ -1583,45 +1554,18 @@ def Graft_TrainOp : Graft_Op<"train", [HasParent<"ModelOp">]> {
     static ::mlir::LogicalResult verifySchedule(::mlir::Operation *op,
                                                 ::mlir::DictionaryAttr s,
                                                 bool top) {
-      static constexpr const char *kinds =
-          "StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR, LinearLR, "
-          "ConstantLR, CosineAnnealingWarmRestarts, OneCycleLR, LambdaLR, "
-          "ReduceLROnPlateau or SequentialLR";
       auto kindAttr = s.getAs<::mlir::StringAttr>("kind");
       if (!kindAttr)
-        return op->emitOpError("lr_schedule needs a 'kind' (") << kinds << ")";
+        return op->emitOpError("lr_schedule needs a 'kind' (")
+               << ::graft::lrScheduleKindList() << ")";
       ::llvm::StringRef k = kindAttr.getValue();
-      ::llvm::SmallVector<::llvm::StringRef> required, optional;
-      if (k == "StepLR") {
-        required = {"step_size"};
-        optional = {"gamma"};
-      } else if (k == "MultiStepLR") {
-        required = {"milestones"};
-        optional = {"gamma"};
-      } else if (k == "ExponentialLR") {
-        required = {"gamma"};
-      } else if (k == "CosineAnnealingLR") {
-        required = {"T_max"};
-        optional = {"eta_min"};
-      } else if (k == "LinearLR") {
-        optional = {"start_factor", "end_factor", "total_iters"};
-      } else if (k == "ConstantLR") {
-        optional = {"factor", "total_iters"};
-      } else if (k == "CosineAnnealingWarmRestarts") {
-        required = {"T_0"};
-        optional = {"T_mult", "eta_min"};
-      } else if (k == "OneCycleLR") {
-        required = {"max_lr"};
-        optional = {"total_steps", "epochs", "steps_per_epoch", "pct_start",
-                    "anneal_strategy", "div_factor", "final_div_factor",
-                    "three_phase"};
-      } else if (k == "SequentialLR") {
-        required = {"schedulers", "milestones"};
-      } else if (k == "LambdaLR") {
-        required = {"lr_lambda"};
-      } else if (k == "ReduceLROnPlateau") {
-        optional = {"mode", "factor", "patience", "threshold",
-                    "threshold_mode", "cooldown", "min_lr", "eps"};
+      std::optional<::graft::LRScheduleKind> kind =
+          ::graft::symbolizeLRScheduleKind(k);
+      if (!kind)
+        return op->emitOpError("unknown lr_schedule kind '")
+               << k << "'; expected " << ::graft::lrScheduleKindList();
+      auto [required, optional] = ::graft::lrScheduleArguments(*kind);
+      if (*kind == ::graft::LRScheduleKind::ReduceLROnPlateau) {
         // Stepped with a metric after each epoch, by itself.
         if (!top)
           return op->emitOpError("lr_schedule SequentialLR: "
@@ -1632,9 +1576,6 @@ def Graft_TrainOp : Graft_Op<"train", [HasParent<"ModelOp">]> {
           return op->emitOpError("lr_schedule ReduceLROnPlateau is stepped "
                                  "with a metric after every epoch, not every "
                                  "step");
-      } else {
-        return op->emitOpError("unknown lr_schedule kind '")
-               << k << "'; expected " << kinds;
       }
       for (::llvm::StringRef r : required)
         if (!s.get(r))
