@@ -1,10 +1,11 @@
-//===- CheckpointFuzzer.cpp - libFuzzer target: both checkpoint readers ---===//
+//===- CheckpointFuzzer.cpp - libFuzzer target: the checkpoint reader ----===//
 //
 // Any file given as a checkpoint is loaded or refused with an error, never
-// a crash or a sanitizer report: the host's reader (readSafetensors, used by
-// graft train --resume and graft predict) and the C runtime's graft_load and
-// graft_load_ex (non-strict), the latter compiled into this fuzzer from
-// lib/Runtime/c with the sanitizers. The C runtime loads into a context of
+// a crash or a sanitizer report: graft_st_read (graft_safetensors.c) through
+// each of its users, the host's readSafetensors (graft train --resume,
+// graft predict) and the C runtime's graft_load and graft_load_ex
+// (non-strict), the runtime compiled into this fuzzer from lib/Runtime/c
+// with the sanitizers. The C runtime loads into a context of
 // a small model described here (no entry points: loading needs none) with
 // the roles a trained model has: parameters, a buffer, gradients,
 // optimizer state, hyper-parameters, the dropout seed and an input.

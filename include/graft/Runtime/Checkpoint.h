@@ -33,17 +33,18 @@ struct NamedTensor {
 
 /// Writes `tensors` (and string metadata) to `path` atomically
 /// (writeFileAtomically): a crash never leaves a partial file or loses the
-/// previous one. The metadata gets "graft.checksum": "crc32:<8 hex digits>",
-/// the CRC-32 (zlib's) of the whole file with those digits read as '0's, as
-/// graft_runtime.c's graft_save writes it (docs/CAPI.md, "Checksums"); a
-/// "graft.checksum" in `metadata` is replaced.
+/// previous one. The header is graft_st_header's, as graft_save writes it:
+/// the metadata gets "graft.checksum": "crc32:<8 hex digits>", the CRC-32
+/// (zlib's) of the whole file with those digits read as '0's (docs/CAPI.md,
+/// "Checksums"); a "graft.checksum" in `metadata` is replaced.
 llvm::Error writeSafetensors(llvm::StringRef path,
                              const std::vector<NamedTensor> &tensors,
                              const std::map<std::string, std::string> &metadata);
 
 /// Replaces `path` atomically with what `write` writes: the bytes go to a
 /// temporary file beside it, named `<path>.tmp-<pid>-<6 hex digits>` (the
-/// writer's process id, as graft_runtime.c names its temporaries), are
+/// writer's process id: graft_st_create_temporary, as graft_save names its
+/// temporaries), are
 /// flushed to disk (fsync), and replace `path` by a rename, after which the
 /// directory is flushed too. An error (ENOSPC, EROFS, ...) names `path`, the
 /// step that failed and the system's reason; `path` is then left as it
@@ -62,11 +63,12 @@ llvm::Error writeFileAtomically(llvm::StringRef path, llvm::StringRef contents);
 /// ignored. Returns the number of files removed.
 unsigned removeStaleTemporaries(llvm::StringRef path);
 
-/// Reads a safetensors file; every malformed input (truncated file, bad
-/// header, unknown dtype, byte ranges that overlap or leave the file) is an
-/// error naming the file, and so is a file whose "graft.checksum" does not
-/// match its bytes ("the checkpoint is corrupted: checksum mismatch");
-/// files without one (of other tools) are read as they are.
+/// Reads a safetensors file with graft_st_read, as graft_load does; every
+/// malformed input (truncated file, bad header, byte ranges that overlap or
+/// leave the file) is an error naming the file, and so is a file whose
+/// "graft.checksum" does not match its bytes ("the checkpoint is corrupted:
+/// checksum mismatch") and a tensor of a dtype Graft has no type for;
+/// files without a checksum (of other tools) are read as they are.
 /// `metadata`, when given, receives the header's "__metadata__" strings.
 llvm::Expected<std::vector<NamedTensor>>
 readSafetensors(llvm::StringRef path,

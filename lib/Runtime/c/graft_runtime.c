@@ -1313,7 +1313,12 @@ graft_status graft_get_property(const graft_context *ctx, const char *key,
                    key));
 }
 
-/*--- safetensors ----------------------------------------------------------*/
+/*--- Checkpoints ----------------------------------------------------------*/
+
+/* The safetensors format and files replaced in place: their own file, since
+ * graft train's host links it too; here, part of this one translation
+ * unit. */
+#include "graft_safetensors.c"
 
 static const char *dtype_name(int32_t d) {
   switch (d) {
@@ -1332,144 +1337,6 @@ static const char *dtype_name(int32_t d) {
 static int saved(int32_t role, int weights_only) {
   return role == GRAFT_ROLE_PARAM || role == GRAFT_ROLE_BUFFER ||
          (!weights_only && role == GRAFT_ROLE_OPT_STATE);
-}
-
-/* Appends to a growable string; returns 0 when out of memory. */
-struct sbuf {
-  char *s;
-  size_t n, cap;
-};
-static int sb_add(struct sbuf *b, const char *fmt, ...) {
-  for (;;) {
-    va_list ap;
-    va_start(ap, fmt);
-    int k = vsnprintf(b->s ? b->s + b->n : 0, b->s ? b->cap - b->n : 0, fmt, ap);
-    va_end(ap);
-    if (k < 0)
-      return 0;
-    if (b->s && b->n + (size_t)k < b->cap) {
-      b->n += (size_t)k;
-      return 1;
-    }
-    size_t cap = (b->cap + (size_t)k + 1) * 2;
-    char *s = (char *)realloc(b->s, cap);
-    if (!s)
-      return 0;
-    b->s = s;
-    b->cap = cap;
-  }
-}
-
-/* A JSON string: quotes, backslashes and control characters escaped;
- * other bytes (UTF-8) as they are. */
-static int sb_json(struct sbuf *b, const char *prefix, const char *s) {
-  int ok = sb_add(b, "\"%s", prefix);
-  for (const unsigned char *c = (const unsigned char *)s; ok && *c; ++c)
-    ok = *c == '"' || *c == '\\' ? sb_add(b, "\\%c", *c)
-         : *c < 0x20             ? sb_add(b, "\\u%04x", *c)
-                                 : sb_add(b, "%c", *c);
-  return ok && sb_add(b, "\"");
-}
-
-/*--- Temporary files of checkpoints ---------------------------------------*/
-
-/* A checkpoint is written to a temporary beside it, PATH.tmp-<pid>-<6 hex
- * digits> (the writer's process id), then renamed over PATH: graft train
- * names its temporaries the same way (docs/CAPI.md). A writer killed before
- * its rename (SIGKILL, power loss) leaves its temporary; the next save of
- * PATH, by any process, removes those whose writer no longer exists. The
- * library installs no signal handler: that is the application's to do. */
-
-/* Whether `name` is base.tmp-<pid>-<6 lowercase hex digits>; *pid is the
- * writer's id. */
-static int temporary_of(const char *name, const char *base, size_t blen,
-                        pid_t *pid) {
-  if (strncmp(name, base, blen) != 0 || strncmp(name + blen, ".tmp-", 5) != 0)
-    return 0;
-  const char *p = name + blen + 5;
-  if (*p < '1' || *p > '9')
-    return 0;
-  long long v = 0;
-  int digits = 0;
-  for (; *p >= '0' && *p <= '9'; ++p) {
-    if (++digits > 10)
-      return 0;
-    v = v * 10 + (*p - '0');
-  }
-  if (v > 2147483647LL || *p++ != '-')
-    return 0;
-  for (int k = 0; k < 6; ++k, ++p)
-    if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
-      return 0;
-  if (*p)
-    return 0;
-  *pid = (pid_t)v;
-  return 1;
-}
-
-/* Removes the temporaries of `path` whose writer no longer exists: regular
- * files of its directory named exactly as temporary_of says, whose process
- * id kill(pid, 0) reports as gone (ESRCH; a live process of another user
- * is EPERM and keeps its file). Best effort: errors are ignored. */
-static void remove_stale_temporaries(const char *path) {
-  const char *slash = strrchr(path, '/');
-  const char *base = slash ? slash + 1 : path;
-  size_t blen = strlen(base);
-  if (!blen || !strcmp(base, ".") || !strcmp(base, ".."))
-    return;
-  size_t dlen = slash ? (size_t)(slash - path) : 0;
-  char *dir = (char *)malloc(dlen + 2);
-  if (!dir)
-    return;
-  if (!slash)
-    memcpy(dir, ".", 2);
-  else if (dlen == 0)
-    memcpy(dir, "/", 2);
-  else {
-    memcpy(dir, path, dlen);
-    dir[dlen] = 0;
-  }
-  DIR *d = opendir(dir);
-  if (d) {
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-      pid_t pid;
-      if (!temporary_of(e->d_name, base, blen, &pid))
-        continue;
-      size_t n = strlen(dir) + strlen(e->d_name) + 2;
-      char *file = (char *)malloc(n);
-      if (!file)
-        break;
-      snprintf(file, n, "%s/%s", dir, e->d_name);
-      struct stat st;
-      if (lstat(file, &st) == 0 && S_ISREG(st.st_mode) &&
-          kill(pid, 0) == -1 && errno == ESRCH)
-        unlink(file);
-      free(file);
-    }
-    closedir(d);
-  }
-  free(dir);
-}
-
-/* Creates PATH.tmp-<pid>-<6 hex digits> (O_EXCL: never an existing file)
- * into tmp[cap], opened for writing; -1 (errno set) when it cannot. */
-static int create_temporary(const char *path, char *tmp, size_t cap) {
-  unsigned long pid = (unsigned long)getpid();
-  /* The suffix mixes the time, the process id and the address of `tmp`
-   * (distinct between threads saving at once); O_EXCL catches the rest. */
-  uint64_t x = (uint64_t)time(NULL) ^ ((uint64_t)pid << 32) ^
-               (uint64_t)(uintptr_t)tmp;
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    uint64_t z = graft_rng_mix64(x + (uint64_t)attempt);
-    snprintf(tmp, cap, "%s.tmp-%lu-%06lx", path, pid,
-             (unsigned long)(z & 0xffffff));
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd >= 0 || errno != EEXIST)
-      return fd;
-  }
-  errno = EEXIST;
-  return -1;
 }
 
 /* write(2) of all n bytes (short writes continued, EINTR retried); 0, or
@@ -1493,138 +1360,6 @@ static int write_all(int fd, const void *data, size_t n) {
   return 0;
 }
 
-/* fsync of the directory holding `path`, so that the rename into it is on
- * disk too (a power loss after the rename could otherwise bring back the
- * old entry). A file system that cannot sync a directory (EINVAL) is not
- * an error. 0, or -1 with errno set. */
-static int sync_directory_of(const char *path) {
-  const char *slash = strrchr(path, '/');
-  size_t dlen = slash ? (size_t)(slash - path) : 0;
-  char *dir = (char *)malloc(dlen + 2);
-  if (!dir) {
-    errno = ENOMEM;
-    return -1;
-  }
-  if (!slash)
-    memcpy(dir, ".", 2);
-  else if (dlen == 0)
-    memcpy(dir, "/", 2);
-  else {
-    memcpy(dir, path, dlen);
-    dir[dlen] = 0;
-  }
-  int fd = open(dir, O_RDONLY | O_CLOEXEC);
-  free(dir);
-  if (fd < 0)
-    return -1;
-  int r = fsync(fd), err = errno;
-  close(fd);
-  if (r != 0 && err != EINVAL && err != ENOTSUP) {
-    errno = err;
-    return -1;
-  }
-  return 0;
-}
-
-/*--- Checksums of checkpoints ---------------------------------------------*/
-
-/* A checkpoint records in __metadata__ "graft.checksum": "crc32:<8 lowercase
- * hex digits>", the CRC-32 of zlib (reflected polynomial 0xedb88320, as
- * Python's zlib.crc32 and llvm::crc32, which graft train uses) of the whole
- * file with those 8 digits read as '0's (docs/CAPI.md). Slicing by 8; the
- * tables are built per save or load (8 KiB, microseconds), so there is no
- * shared state between threads. */
-#define CHECKSUM_KEY "\"graft.checksum\":\"crc32:"
-struct crc32 {
-  uint32_t crc;
-  uint32_t t[8][256];
-};
-
-static void crc32_init(struct crc32 *c) {
-  for (uint32_t n = 0; n < 256; ++n) {
-    uint32_t v = n;
-    for (int k = 0; k < 8; ++k)
-      v = (v & 1) ? (v >> 1) ^ 0xedb88320u : v >> 1;
-    c->t[0][n] = v;
-  }
-  for (uint32_t n = 0; n < 256; ++n)
-    for (int k = 1; k < 8; ++k)
-      c->t[k][n] = (c->t[k - 1][n] >> 8) ^ c->t[0][c->t[k - 1][n] & 0xff];
-  c->crc = 0xffffffffu;
-}
-
-static void crc32_add(struct crc32 *c, const void *data, size_t n) {
-  const unsigned char *p = (const unsigned char *)data;
-  uint32_t crc = c->crc;
-  for (; n >= 8; p += 8, n -= 8) {
-    uint32_t lo = crc ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 |
-                         (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
-    uint32_t hi = (uint32_t)p[4] | (uint32_t)p[5] << 8 |
-                  (uint32_t)p[6] << 16 | (uint32_t)p[7] << 24;
-    crc = c->t[7][lo & 0xff] ^ c->t[6][(lo >> 8) & 0xff] ^
-          c->t[5][(lo >> 16) & 0xff] ^ c->t[4][lo >> 24] ^
-          c->t[3][hi & 0xff] ^ c->t[2][(hi >> 8) & 0xff] ^
-          c->t[1][(hi >> 16) & 0xff] ^ c->t[0][hi >> 24];
-  }
-  for (; n > 0; --n)
-    crc = (crc >> 8) ^ c->t[0][(crc ^ *p++) & 0xff];
-  c->crc = crc;
-}
-
-static uint32_t crc32_value(const struct crc32 *c) {
-  return c->crc ^ 0xffffffffu;
-}
-
-/* Where the 8 digits of the "graft.checksum" entry of the header's
- * "__metadata__" object begin, found without parsing (graft train's reader,
- * lib/Runtime/Checkpoint.cpp, finds them the same way): the places where
- * "graft.checksum":" starts outside every string, one level inside the
- * top-level object's "__metadata__" object. The offset in `header` of the
- * digits when there is exactly one such place and its value is crc32: and
- * 8 hex digits without escapes; -1 otherwise. */
-static int64_t checksum_digits(const char *header, size_t n) {
-  static const char key[] = "\"graft.checksum\":\"";
-  static const char meta[] = "\"__metadata__\"";
-  unsigned depth = 0;
-  int inString = 0, metadataNext = 0, inMetadata = 0, count = 0;
-  size_t found = 0;
-  for (size_t i = 0; i < n; ++i) {
-    char c = header[i];
-    if (inString) {
-      if (c == '\\')
-        ++i;
-      else if (c == '"')
-        inString = 0;
-      continue;
-    }
-    if (c == '"') {
-      if (depth == 1)
-        metadataNext = n - i >= sizeof meta - 1 &&
-                       memcmp(header + i, meta, sizeof meta - 1) == 0;
-      else if (depth == 2 && inMetadata && n - i >= sizeof key - 1 &&
-               memcmp(header + i, key, sizeof key - 1) == 0) {
-        ++count;
-        found = i + sizeof key - 1;
-      }
-      inString = 1;
-    } else if (c == '{' || c == '[') {
-      if (++depth == 2)
-        inMetadata = c == '{' && metadataNext;
-    } else if ((c == '}' || c == ']') && depth > 0) {
-      --depth;
-    }
-  }
-  if (count != 1 || n - found < 15 || memcmp(header + found, "crc32:", 6) != 0 ||
-      header[found + 14] != '"')
-    return -1;
-  for (size_t k = found + 6; k < found + 14; ++k)
-    if (!((header[k] >= '0' && header[k] <= '9') ||
-          (header[k] >= 'a' && header[k] <= 'f') ||
-          (header[k] >= 'A' && header[k] <= 'F')))
-      return -1;
-  return (int64_t)(found + 6);
-}
-
 /* The run state a full checkpoint records in __metadata__, beside the
  * tensors (graft train writes the same keys; docs/CAPI.md):
  *   graft.model, graft.content ("full" or "weights"), graft.steps,
@@ -1636,107 +1371,91 @@ static graft_status save_file(const graft_context *ctx, const char *path,
   if (!path)
     return fail(GRAFT_ERR_INVALID_ARGUMENT, "%s: null path", what);
   const graft_model_desc *m = ctx->model;
-  struct sbuf h = {0, 0, 0};
-  /* The checksum first, its digits 0s until the file's CRC is known. */
-  size_t checksumAt = 0;
-  int ok = sb_add(&h, "{\"__metadata__\":{");
-  checksumAt = h.n + strlen(CHECKSUM_KEY);
-  ok = ok && sb_add(&h, "%s00000000\",", CHECKSUM_KEY) &&
-           sb_json(&h, "", "graft.model") && sb_add(&h, ":") &&
-           sb_json(&h, "", m->name) &&
-           sb_add(&h, ",\"graft.content\":\"%s\"",
-                  weights_only ? "weights" : "full");
-  if (!weights_only) {
-    ok = ok && sb_add(&h, ",\"graft.steps\":\"%llu\",\"graft.seed\":\"%llu\"",
-                      (unsigned long long)ctx->steps,
-                      (unsigned long long)ctx->seed);
-    for (int32_t i = 0; ok && i < m->ntensors; ++i)
-      if (m->tensors[i].role == GRAFT_ROLE_HYPER)
-        ok = sb_add(&h, ",") && sb_json(&h, "graft.hyper.", m->tensors[i].name) &&
-             sb_add(&h, ":\"%.17g\"",
-                    load(ctx->data[i], m->tensors[i].dtype, 0));
-    for (int32_t i = 0; ok && i < ctx->nprops; ++i)
-      ok = sb_add(&h, ",") && sb_json(&h, "user.", ctx->props[2 * i]) &&
-           sb_add(&h, ":") && sb_json(&h, "", ctx->props[2 * i + 1]);
+  /* The tensors (a tied parameter under each of its names, as PyTorch's
+   * state_dict lists it) and the metadata, with room for every entry. */
+  int32_t ntensors = 0, nmeta = 0;
+  for (int32_t i = 0; i < m->ntensors; ++i)
+    if (saved(m->tensors[i].role, weights_only))
+      ntensors += 1 + m->tensors[i].naliases;
+  graft_st_tensor *tensors =
+      (graft_st_tensor *)malloc(sizeof *tensors * ((size_t)ntensors + 1));
+  graft_st_meta *meta = (graft_st_meta *)malloc(
+      sizeof *meta * ((size_t)m->ntensors + (size_t)ctx->nprops + 4));
+  char(*numbers)[32] = (char(*)[32])malloc(32 * ((size_t)m->ntensors + 2));
+  if (!tensors || !meta || !numbers) {
+    free(tensors);
+    free(meta);
+    free(numbers);
+    return fail(GRAFT_ERR_OUT_OF_MEMORY, "%s: out of memory", what);
   }
-  ok = ok && sb_add(&h, "}");
-  /* A tied parameter under each of its names, as PyTorch's state_dict
-   * lists it: its bytes once per name (safetensors' ranges never overlap). */
-  uint64_t offset = 0;
-  for (int32_t i = 0; ok && i < m->ntensors; ++i) {
+  ntensors = 0;
+  for (int32_t i = 0; i < m->ntensors; ++i) {
     const graft_tensor_desc *t = &m->tensors[i];
     if (!saved(t->role, weights_only))
       continue;
-    for (int32_t k = 0; ok && k <= t->naliases; ++k) {
-      ok = sb_add(&h, ",") &&
-           sb_json(&h, t->role == GRAFT_ROLE_OPT_STATE ? "optimizer." : "",
-                   name_of(t, k)) &&
-           sb_add(&h, ":{\"dtype\":\"%s\",\"shape\":[", dtype_name(t->dtype));
-      for (int32_t d = 0; ok && d < t->rank; ++d)
-        ok = sb_add(&h, d ? ",%lld" : "%lld", (long long)t->shape[d]);
-      ok = ok && sb_add(&h, "],\"data_offsets\":[%llu,%llu]}",
-                        (unsigned long long)offset,
-                        (unsigned long long)(offset + (uint64_t)t->nbytes));
-      offset += (uint64_t)t->nbytes;
+    for (int32_t k = 0; k <= t->naliases; ++k) {
+      graft_st_tensor s = {t->role == GRAFT_ROLE_OPT_STATE ? "optimizer." : "",
+                           name_of(t, k), dtype_name(t->dtype), t->rank,
+                           t->shape, ctx->data[i], (uint64_t)t->nbytes};
+      tensors[ntensors++] = s;
     }
   }
-  ok = ok && sb_add(&h, "}");
-  while (ok && h.n % 8)
-    ok = sb_add(&h, " ");
-  if (!ok) {
-    free(h.s);
-    return fail(GRAFT_ERR_OUT_OF_MEMORY, "%s: out of memory", what);
-  }
-  /* The checksum: of the whole file with its digits as 0s (they are, in
-   * the header built above), then written into the header. */
-  {
-    struct crc32 *crc = (struct crc32 *)malloc(sizeof *crc);
-    if (!crc) {
-      free(h.s);
-      return fail(GRAFT_ERR_OUT_OF_MEMORY, "%s: out of memory", what);
-    }
-    crc32_init(crc);
-    unsigned char len[8];
-    for (int k = 0; k < 8; ++k)
-      len[k] = (unsigned char)((uint64_t)h.n >> (8 * k));
-    crc32_add(crc, len, 8);
-    crc32_add(crc, h.s, h.n);
+  graft_st_meta model = {"", "graft.model", m->name};
+  graft_st_meta content = {"", "graft.content", weights_only ? "weights" : "full"};
+  meta[nmeta++] = model;
+  meta[nmeta++] = content;
+  if (!weights_only) {
+    snprintf(numbers[0], 32, "%llu", (unsigned long long)ctx->steps);
+    snprintf(numbers[1], 32, "%llu", (unsigned long long)ctx->seed);
+    graft_st_meta steps = {"", "graft.steps", numbers[0]};
+    graft_st_meta seed = {"", "graft.seed", numbers[1]};
+    meta[nmeta++] = steps;
+    meta[nmeta++] = seed;
     for (int32_t i = 0; i < m->ntensors; ++i)
-      if (saved(m->tensors[i].role, weights_only))
-        for (int32_t k = 0; k <= m->tensors[i].naliases; ++k)
-          crc32_add(crc, ctx->data[i], (size_t)m->tensors[i].nbytes);
-    char digits[9];
-    snprintf(digits, sizeof digits, "%08lx", (unsigned long)crc32_value(crc));
-    memcpy(h.s + checksumAt, digits, 8);
-    free(crc);
+      if (m->tensors[i].role == GRAFT_ROLE_HYPER) {
+        snprintf(numbers[2 + i], 32, "%.17g",
+                 load(ctx->data[i], m->tensors[i].dtype, 0));
+        graft_st_meta hyper = {"graft.hyper.", m->tensors[i].name,
+                               numbers[2 + i]};
+        meta[nmeta++] = hyper;
+      }
+    for (int32_t i = 0; i < ctx->nprops; ++i) {
+      graft_st_meta prop = {"user.", ctx->props[2 * i], ctx->props[2 * i + 1]};
+      meta[nmeta++] = prop;
+    }
+  }
+  size_t hlen = 0;
+  unsigned char *header = graft_st_header(tensors, ntensors, meta, nmeta, &hlen);
+  free(meta);
+  free(numbers);
+  if (!header) {
+    free(tensors);
+    return fail(GRAFT_ERR_OUT_OF_MEMORY, "%s: out of memory", what);
   }
   /* Written next to `path`, flushed to disk, then renamed over it, and the
    * directory flushed: never a partial file. */
   size_t cap = strlen(path) + 32;
   char *tmp = (char *)malloc(cap);
   if (!tmp) {
-    free(h.s);
+    free(header);
+    free(tensors);
     return fail(GRAFT_ERR_OUT_OF_MEMORY, "%s: out of memory", what);
   }
-  remove_stale_temporaries(path);
-  int fd = create_temporary(path, tmp, cap);
+  graft_st_remove_stale_temporaries(path);
+  int fd = graft_st_create_temporary(path, tmp, cap);
   if (fd < 0) {
     int err = errno;
-    free(h.s);
+    free(header);
+    free(tensors);
     free(tmp);
     return fail(GRAFT_ERR_IO, "%s: cannot write %s: cannot create a temporary "
                 "file beside it: %s (%s is left as it was)",
                 what, path, strerror(err), path);
   }
   const char *step = "cannot write the temporary file";
-  unsigned char len[8];
-  for (int k = 0; k < 8; ++k)
-    len[k] = (unsigned char)((uint64_t)h.n >> (8 * k));
-  ok = write_all(fd, len, 8) == 0 && write_all(fd, h.s, h.n) == 0;
-  for (int32_t i = 0; ok && i < m->ntensors; ++i)
-    if (saved(m->tensors[i].role, weights_only))
-      for (int32_t k = 0; ok && k <= m->tensors[i].naliases; ++k)
-        ok = write_all(fd, ctx->data[i], (size_t)m->tensors[i].nbytes) == 0;
+  int ok = write_all(fd, header, hlen) == 0;
+  for (int32_t i = 0; ok && i < ntensors; ++i)
+    ok = write_all(fd, tensors[i].data, (size_t)tensors[i].nbytes) == 0;
   if (ok && !(ok = fsync(fd) == 0))
     step = "cannot flush the temporary file to disk";
   int err = errno;
@@ -1749,7 +1468,8 @@ static graft_status save_file(const graft_context *ctx, const char *path,
     err = errno;
     step = "cannot rename the temporary file over it";
   }
-  free(h.s);
+  free(header);
+  free(tensors);
   if (!ok) {
     unlink(tmp);
     free(tmp);
@@ -1757,7 +1477,7 @@ static graft_status save_file(const graft_context *ctx, const char *path,
                 "was)", what, path, step, strerror(err), path);
   }
   free(tmp);
-  if (sync_directory_of(path) != 0)
+  if (graft_st_sync_directory_of(path) != 0)
     return fail(GRAFT_ERR_IO, "%s: %s was replaced, but its directory could "
                 "not be flushed to disk: %s", what, path, strerror(errno));
   return GRAFT_OK;
@@ -1785,170 +1505,19 @@ graft_status graft_save_weights(const graft_context *ctx, const char *path) {
               s ? s : save_file(ctx, path, 1, "graft_save_weights"));
 }
 
-/* A JSON reader for the safetensors header: every read is bounds-checked. */
-struct json {
-  const char *p, *end;
-};
-
-static void ws(struct json *j) {
-  while (j->p < j->end && (*j->p == ' ' || *j->p == '\n' || *j->p == '\r' ||
-                           *j->p == '\t'))
-    ++j->p;
-}
-
-static int eat(struct json *j, char c) {
-  ws(j);
-  if (j->p < j->end && *j->p == c) {
-    ++j->p;
-    return 1;
-  }
-  return 0;
-}
-
-static int hex4(struct json *j, unsigned *v) {
-  if (j->end - j->p < 4)
-    return 0;
-  *v = 0;
-  for (int k = 0; k < 4; ++k) {
-    char c = *j->p++;
-    int d = c >= '0' && c <= '9'   ? c - '0'
-            : c >= 'a' && c <= 'f' ? c - 'a' + 10
-            : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                   : -1;
-    if (d < 0)
-      return 0;
-    *v = *v * 16 + (unsigned)d;
-  }
-  return 1;
-}
-
-/* Reads a string into out[cap] (truncation is an error; \uXXXX escapes,
- * surrogate pairs included, become UTF-8); out NULL skips it. */
-static int jstring(struct json *j, char *out, size_t cap) {
-  if (!eat(j, '"'))
-    return 0;
-  size_t n = 0;
-  while (j->p < j->end && *j->p != '"') {
-    char c = *j->p++;
-    char utf8[4];
-    size_t len = 1;
-    utf8[0] = c;
-    if ((unsigned char)c < 0x20)
-      return 0; /* control characters must be escaped */
-    if (c == '\\') {
-      if (j->p >= j->end)
-        return 0;
-      c = *j->p++;
-      switch (c) {
-      case '"': case '\\': case '/': utf8[0] = c; break;
-      case 'n': utf8[0] = '\n'; break;
-      case 't': utf8[0] = '\t'; break;
-      case 'r': utf8[0] = '\r'; break;
-      case 'b': utf8[0] = '\b'; break;
-      case 'f': utf8[0] = '\f'; break;
-      case 'u': {
-        unsigned u, lo;
-        if (!hex4(j, &u))
-          return 0;
-        if (u >= 0xd800 && u < 0xdc00) { /* a high surrogate, then a low */
-          if (j->end - j->p < 6 || j->p[0] != '\\' || j->p[1] != 'u')
-            return 0;
-          j->p += 2;
-          if (!hex4(j, &lo) || lo < 0xdc00 || lo >= 0xe000)
-            return 0;
-          u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
-        } else if (u >= 0xdc00 && u < 0xe000) {
-          return 0;
-        }
-        if (u == 0)
-          return 0; /* names are C strings */
-        if (u < 0x80) {
-          utf8[0] = (char)u;
-        } else if (u < 0x800) {
-          utf8[0] = (char)(0xc0 | (u >> 6));
-          utf8[1] = (char)(0x80 | (u & 0x3f));
-          len = 2;
-        } else if (u < 0x10000) {
-          utf8[0] = (char)(0xe0 | (u >> 12));
-          utf8[1] = (char)(0x80 | ((u >> 6) & 0x3f));
-          utf8[2] = (char)(0x80 | (u & 0x3f));
-          len = 3;
-        } else {
-          utf8[0] = (char)(0xf0 | (u >> 18));
-          utf8[1] = (char)(0x80 | ((u >> 12) & 0x3f));
-          utf8[2] = (char)(0x80 | ((u >> 6) & 0x3f));
-          utf8[3] = (char)(0x80 | (u & 0x3f));
-          len = 4;
-        }
-        break;
-      }
-      default: return 0;
-      }
-    }
-    if (!out)
-      continue;
-    if (n + len >= cap)
-      return 0;
-    memcpy(out + n, utf8, len);
-    n += len;
-  }
-  if (j->p >= j->end)
-    return 0;
-  ++j->p;
-  if (out)
-    out[n] = 0;
-  return 1;
-}
-
-static int juint(struct json *j, uint64_t *v) {
-  ws(j);
-  if (j->p >= j->end || *j->p < '0' || *j->p > '9')
-    return 0;
+/* A whole number as graft.steps and graft.seed are written: decimal
+ * digits, no more than 64 bits. */
+static int parse_decimal(const char *s, uint64_t *v) {
   uint64_t x = 0;
-  while (j->p < j->end && *j->p >= '0' && *j->p <= '9') {
-    if (x > (UINT64_MAX - 9) / 10)
+  if (!*s)
+    return 0;
+  for (; *s; ++s) {
+    if (*s < '0' || *s > '9' || x > (UINT64_MAX - 9) / 10)
       return 0;
-    x = x * 10 + (uint64_t)(*j->p++ - '0');
+    x = x * 10 + (uint64_t)(*s - '0');
   }
   *v = x;
   return 1;
-}
-
-/* Skips any JSON value (unknown fields). */
-static int jskip(struct json *j, int depth) {
-  uint64_t u;
-  if (depth > 32)
-    return 0;
-  ws(j);
-  if (j->p >= j->end)
-    return 0;
-  char c = *j->p;
-  if (c == '"')
-    return jstring(j, 0, 0);
-  if (c == '{' || c == '[') {
-    char close = c == '{' ? '}' : ']';
-    ++j->p;
-    if (eat(j, close))
-      return 1;
-    do {
-      if (c == '{' && (!jstring(j, 0, 0) || !eat(j, ':')))
-        return 0;
-      if (!jskip(j, depth + 1))
-        return 0;
-    } while (eat(j, ','));
-    return eat(j, close);
-  }
-  if (c >= '0' && c <= '9')
-    return juint(j, &u);
-  static const char *words[] = {"true", "false", "null"};
-  for (int k = 0; k < 3; ++k) {
-    size_t n = strlen(words[k]);
-    if ((size_t)(j->end - j->p) >= n && memcmp(j->p, words[k], n) == 0) {
-      j->p += n;
-      return 1;
-    }
-  }
-  return 0;
 }
 
 /* The run state read from __metadata__, applied once the whole file is
@@ -1961,20 +1530,7 @@ struct run_state {
   char *have_hyper;
   char **props;             /* user.<key> pairs (malloc'ed) */
   int32_t nprops;
-  int checksum;             /* has a graft.checksum entry */
-  int graft_keys;           /* has any graft.* entry */
 };
-
-/* A tensor's bytes in a checkpoint, to find overlapping ones. */
-struct range {
-  int64_t begin, end;
-  int32_t tensor;
-};
-
-static int compare_ranges(const void *x, const void *y) {
-  const struct range *a = (const struct range *)x, *b = (const struct range *)y;
-  return a->begin < b->begin ? -1 : a->begin > b->begin;
-}
 
 static void free_run_state(struct run_state *r) {
   free_pairs(r->props, r->nprops);
@@ -1982,78 +1538,21 @@ static void free_run_state(struct run_state *r) {
   free(r->have_hyper);
 }
 
-static int parse_decimal(const char *s, uint64_t *v) {
-  struct json j = {s, s + strlen(s)};
-  return juint(&j, v) && j.p == j.end;
-}
-
-/* Reads a string into out[cap] when it fits (*fits 1), else skips it
- * (*fits 0, out ""): metadata of other tools may hold long strings. */
-static int jstring_if_fits(struct json *j, char *out, size_t cap, int *fits) {
-  ws(j);
-  const char *start = j->p;
-  if (!jstring(j, 0, 0))
-    return 0;
-  *fits = (size_t)(j->p - start) <= cap; /* decoded <= raw - 2 quotes */
-  out[0] = 0;
-  if (!*fits)
-    return 1;
-  struct json again = {start, j->p};
-  return jstring(&again, out, cap);
-}
-
-/* Reads the __metadata__ object (string values; others are skipped).
- * Returns 0 on malformed JSON, -1 out of memory, 1 otherwise; *bad names
- * a bad value (set to the key). */
-
-/* `src` into dst[cap], cut to fit: the name of a bad entry, for a message. */
-static void copy_truncated(char *dst, size_t cap, const char *src) {
-  size_t n = strlen(src);
-  if (n >= cap)
-    n = cap - 1;
-  memcpy(dst, src, n);
-  dst[n] = 0;
-}
-static int read_metadata(struct json *j, const graft_model_desc *m,
-                         struct run_state *r, char *bad, size_t badcap) {
-  char key[GRAFT_PROPERTY_KEY_MAX + 16], value[GRAFT_PROPERTY_VALUE_MAX];
-  if (!eat(j, '{'))
-    return jskip(j, 0);
-  if (eat(j, '}'))
-    return 1;
-  do {
-    int keyFits, valueFits;
-    if (!jstring_if_fits(j, key, sizeof key, &keyFits) || !eat(j, ':'))
-      return 0;
-    if (keyFits && strncmp(key, "graft.", 6) == 0)
-      r->graft_keys = 1;
-    ws(j);
-    if (j->p >= j->end || *j->p != '"') {
-      if (!jskip(j, 1))
-        return 0;
-      continue;
-    }
-    if (!jstring_if_fits(j, value, sizeof value, &valueFits))
-      return 0;
-    if (!keyFits)
-      continue; /* not a key graft writes */
-    if (!valueFits) {
-      if (!strncmp(key, "graft.", 6) || !strncmp(key, "user.", 5))
-        copy_truncated(bad, badcap, key);
-      continue;
-    }
-    if (strcmp(key, "graft.checksum") == 0) {
-      r->checksum = 1; /* checked by graft_load_ex, from the raw header */
-    } else if (strcmp(key, "graft.content") == 0) {
+/* Reads the run state from the file's metadata. 1, or 0 with the key of a
+ * bad value in *bad, or -1 out of memory. */
+static int read_run_state(const graft_st_file *f, const graft_model_desc *m,
+                          struct run_state *r, const char **bad) {
+  for (int32_t e = 0; e < f->nmeta; ++e) {
+    const char *key = f->meta[2 * e], *value = f->meta[2 * e + 1];
+    *bad = key;
+    if (strcmp(key, "graft.content") == 0) {
       r->full = strcmp(value, "full") == 0;
     } else if (strcmp(key, "graft.steps") == 0) {
-      r->have_steps = parse_decimal(value, &r->steps);
-      if (!r->have_steps)
-        copy_truncated(bad, badcap, key);
+      if (!(r->have_steps = parse_decimal(value, &r->steps)))
+        return 0;
     } else if (strcmp(key, "graft.seed") == 0) {
-      r->have_seed = parse_decimal(value, &r->seed);
-      if (!r->have_seed)
-        copy_truncated(bad, badcap, key);
+      if (!(r->have_seed = parse_decimal(value, &r->seed)))
+        return 0;
     } else if (strncmp(key, "graft.hyper.", 12) == 0) {
       for (int32_t i = 0; i < m->ntensors; ++i)
         if (m->tensors[i].role == GRAFT_ROLE_HYPER &&
@@ -2061,16 +1560,31 @@ static int read_metadata(struct json *j, const graft_model_desc *m,
           char *end;
           double v = strtod(value, &end);
           if (end == value || *end || check_hyper(key + 12, v, "graft_load"))
-            copy_truncated(bad, badcap, key);
+            return 0;
           r->hyper[i] = v;
           r->have_hyper[i] = 1;
         }
     } else if (strncmp(key, "user.", 5) == 0 && key[5]) {
+      /* What graft_set_property could have set. */
+      if (strlen(key + 5) >= GRAFT_PROPERTY_KEY_MAX ||
+          strlen(value) >= GRAFT_PROPERTY_VALUE_MAX)
+        return 0;
       if (!add_pair(&r->props, &r->nprops, key + 5, value))
         return -1;
     }
-  } while (eat(j, ','));
-  return eat(j, '}');
+  }
+  return 1;
+}
+
+/* "2, 3": a shape for a message. */
+static void format_shape(char *out, size_t cap, const int64_t *shape,
+                         int32_t rank) {
+  out[0] = 0;
+  for (int32_t k = 0; k < rank; ++k) {
+    size_t n = strlen(out);
+    if (n + 24 < cap)
+      snprintf(out + n, cap - n, "%s%lld", k ? ", " : "", (long long)shape[k]);
+  }
 }
 
 static int has_role(const graft_model_desc *m, int32_t role) {
@@ -2095,28 +1609,25 @@ static graft_status load_file(graft_context *ctx, const char *path,
   struct stat st;
   if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
     return fail(GRAFT_ERR_IO, "cannot read %s (not a regular file?)", path);
-  FILE *f = fopen(path, "rb");
-  if (!f)
+  FILE *fp = fopen(path, "rb");
+  if (!fp)
     return fail(GRAFT_ERR_IO, "cannot open %s", path);
   unsigned char *file = 0;
   int64_t *slot = 0; /* per tensor: offset of its bytes in `file`, or -1 */
   struct run_state run = {0};
-  char bad[256] = "";
+  graft_st_file f = {0, 0, 0, 0};
   graft_status status = GRAFT_OK;
   long size = -1;
-  /* The checksum's verdict: the stored and computed CRCs when they differ. */
-  int corrupt = 0;
-  char stored[16] = "", computed[16] = "";
   /* A directory opens, and seeks to a nonsense size, but cannot be read. */
-  int first = getc(f);
-  if (first == EOF && ferror(f)) {
-    fclose(f);
+  int first = getc(fp);
+  if (first == EOF && ferror(fp)) {
+    fclose(fp);
     return fail(GRAFT_ERR_IO, "cannot read %s (not a regular file?)", path);
   }
-  if (fseek(f, 0, SEEK_END) == 0)
-    size = ftell(f);
-  if (size < 0 || fseek(f, 0, SEEK_SET) != 0 || ferror(f)) {
-    fclose(f);
+  if (fseek(fp, 0, SEEK_END) == 0)
+    size = ftell(fp);
+  if (size < 0 || fseek(fp, 0, SEEK_SET) != 0 || ferror(fp)) {
+    fclose(fp);
     return fail(GRAFT_ERR_IO, "cannot read %s (not a regular file?)", path);
   }
   file = (unsigned char *)malloc((size_t)size + 1);
@@ -2127,15 +1638,15 @@ static graft_status load_file(graft_context *ctx, const char *path,
   run.hyper = (double *)calloc((size_t)m->ntensors + 1, sizeof(double));
   run.have_hyper = (char *)calloc((size_t)m->ntensors + 1, 1);
   if (!file || !slot || !run.hyper || !run.have_hyper) {
-    fclose(f);
+    fclose(fp);
     free(file);
     free(slot);
     free_run_state(&run);
     return fail(GRAFT_ERR_OUT_OF_MEMORY, "graft_load: out of memory");
   }
-  size_t got = fread(file, 1, (size_t)size, f);
-  int readError = ferror(f);
-  fclose(f);
+  size_t got = fread(file, 1, (size_t)size, fp);
+  int readError = ferror(fp);
+  fclose(fp);
   for (int32_t i = 0; i < m->ntensors; ++i)
     slot[i] = -1;
   int modelHasOptimizer = has_role(m, GRAFT_ROLE_OPT_STATE);
@@ -2150,224 +1661,89 @@ static graft_status load_file(graft_context *ctx, const char *path,
   }
   if (got != (size_t)size)
     BAD("cannot read %s", path);
-  if (size < 8)
-    BAD("%s is not a safetensors file (%ld bytes, shorter than its header "
-        "length)", path, size);
-  uint64_t hlen = 0;
-  for (int k = 0; k < 8; ++k)
-    hlen |= (uint64_t)file[k] << (8 * k);
-  if (hlen > (uint64_t)size - 8 || hlen < 2)
-    BAD("%s is not a safetensors file or is truncated (header of %llu bytes "
-        "in a file of %ld)", path, (unsigned long long)hlen, size);
-  uint64_t dataStart = 8 + hlen, dataSize = (uint64_t)size - dataStart;
-  /* The checksum (files of other tools have none; docs/CAPI.md): computed
-   * here, reported once the file is known to be whole and well formed, in
-   * place of any mismatch with the model. */
-  int64_t sumAt = checksum_digits((const char *)file + 8, (size_t)hlen);
-  if (sumAt >= 0) {
-    struct crc32 *crc = (struct crc32 *)malloc(sizeof *crc);
-    if (!crc) {
-      status = fail(GRAFT_ERR_OUT_OF_MEMORY, "graft_load: out of memory");
-      goto done;
-    }
-    size_t at = 8 + (size_t)sumAt;
-    crc32_init(crc);
-    crc32_add(crc, file, at);
-    crc32_add(crc, "00000000", 8);
-    crc32_add(crc, file + at + 8, (size_t)size - at - 8);
-    uint32_t value = crc32_value(crc);
-    free(crc);
-    memcpy(stored, file + at, 8);
-    stored[8] = 0;
-    snprintf(computed, sizeof computed, "%08lx", (unsigned long)value);
-    corrupt = strtoul(stored, 0, 16) != (unsigned long)value;
-  }
-  struct json j = {(const char *)file + 8, (const char *)file + 8 + hlen};
-  char key[1024], field[64], dtype[16];
-  if (!eat(&j, '{'))
-    BAD("%s: the safetensors header is not a JSON object", path);
-  if (!eat(&j, '}')) {
-    do {
-      if (!jstring(&j, key, sizeof key) || !eat(&j, ':'))
-        BAD("%s: malformed safetensors header", path);
-      if (strcmp(key, "__metadata__") == 0) {
-        int r = read_metadata(&j, m, &run, bad, sizeof bad);
-        if (r < 0) {
-          status = fail(GRAFT_ERR_OUT_OF_MEMORY, "graft_load: out of memory");
-          goto done;
-        }
-        if (!r)
-          BAD("%s: malformed safetensors metadata", path);
-        if (bad[0])
-          BAD("%s: metadata '%s' has a bad value", path, bad);
-        continue;
-      }
-      /* Which tensor of the model. */
-      int opt = strncmp(key, "optimizer.", 10) == 0;
-      const char *name = opt ? key + 10 : key;
-      int32_t t = -1, tk = 0;
-      for (int32_t i = 0; i < m->ntensors; ++i) {
-        const graft_tensor_desc *d = &m->tensors[i];
-        if (opt ? d->role == GRAFT_ROLE_OPT_STATE
-                : (d->role == GRAFT_ROLE_PARAM || d->role == GRAFT_ROLE_BUFFER))
-          for (int32_t k = 0; k <= d->naliases; ++k)
-            if (strcmp(name_of(d, k), name) == 0)
-              t = i, tk = k;
-      }
-      if (t < 0) {
-        /* A model without optimizer state (an inference twin) takes the
-         * weights of a training checkpoint; strict otherwise. */
-        int skip = opt && !modelHasOptimizer;
-        if (!skip && strict) {
-          status = fail(GRAFT_ERR_NOT_FOUND,
-                        "%s: tensor '%s' is not a %s of model '%s' (unexpected "
-                        "key; graft_load_ex with GRAFT_LOAD_NON_STRICT skips it)",
-                        path, key,
-                        opt ? "optimizer state" : "parameter or buffer", m->name);
-          goto done;
-        }
-        if (!skip && report && !corrupt) /* a corrupted file fails below */
-          report(key, GRAFT_LOAD_UNEXPECTED, user);
-        if (!jskip(&j, 0))
-          BAD("%s: malformed entry '%s'", path, key);
-        continue;
-      }
-      if (slot[t] >= 0 && slotKey[t] == tk)
-        BAD("%s: tensor '%s' appears twice", path, key);
-      const graft_tensor_desc *d = &m->tensors[t];
-      int haveDtype = 0, haveShape = 0, haveOffsets = 0;
-      uint64_t begin = 0, end = 0;
-      if (!eat(&j, '{'))
-        BAD("%s: entry '%s' is not an object", path, key);
-      if (!eat(&j, '}')) {
-        do {
-          if (!jstring(&j, field, sizeof field) || !eat(&j, ':'))
-            BAD("%s: malformed entry '%s'", path, key);
-          if (strcmp(field, "dtype") == 0) {
-            if (!jstring(&j, dtype, sizeof dtype))
-              BAD("%s: bad dtype of '%s'", path, key);
-            haveDtype = 1;
-          } else if (strcmp(field, "shape") == 0) {
-            int32_t rank = 0;
-            int shapeOk = 1;
-            char have[128] = "", want[128] = "";
-            if (!eat(&j, '['))
-              BAD("%s: bad shape of '%s'", path, key);
-            if (!eat(&j, ']')) {
-              do {
-                uint64_t v;
-                if (!juint(&j, &v))
-                  BAD("%s: bad shape of '%s'", path, key);
-                if (rank >= d->rank || (int64_t)v != d->shape[rank])
-                  shapeOk = 0;
-                size_t n = strlen(have);
-                if (n + 24 < sizeof have)
-                  snprintf(have + n, sizeof have - n, "%s%llu", rank ? ", " : "",
-                           (unsigned long long)v);
-                ++rank;
-              } while (eat(&j, ','));
-              if (!eat(&j, ']'))
-                BAD("%s: bad shape of '%s'", path, key);
-            }
-            if (!shapeOk || rank != d->rank) {
-              for (int32_t k = 0; k < d->rank; ++k) {
-                size_t n = strlen(want);
-                if (n + 24 < sizeof want)
-                  snprintf(want + n, sizeof want - n, "%s%lld", k ? ", " : "",
-                           (long long)d->shape[k]);
-              }
-              /* PyTorch's load_state_dict words. */
-              status = fail(GRAFT_ERR_SIZE,
-                            "%s: size mismatch for %s: copying a param with "
-                            "shape [%s] from checkpoint, the shape in current "
-                            "model is [%s]", path, key, have, want);
-              goto done;
-            }
-            haveShape = 1;
-          } else if (strcmp(field, "data_offsets") == 0) {
-            if (!eat(&j, '[') || !juint(&j, &begin) || !eat(&j, ',') ||
-                !juint(&j, &end) || !eat(&j, ']'))
-              BAD("%s: bad data_offsets of '%s'", path, key);
-            haveOffsets = 1;
-          } else if (!jskip(&j, 0)) {
-            BAD("%s: malformed entry '%s'", path, key);
-          }
-        } while (eat(&j, ','));
-        if (!eat(&j, '}'))
-          BAD("%s: malformed entry '%s'", path, key);
-      }
-      if (!haveDtype || !haveShape || !haveOffsets)
-        BAD("%s: entry '%s' lacks its dtype, shape or data_offsets", path, key);
-      if (strcmp(dtype, dtype_name(d->dtype)) != 0) {
-        status = fail(GRAFT_ERR_DTYPE, "%s: tensor '%s' is %s, the model's is %s",
-                      path, key, dtype, dtype_name(d->dtype));
-        goto done;
-      }
-      if (begin > end || end > dataSize)
-        BAD("%s: the bytes of '%s' lie outside the file (truncated?)", path, key);
-      if (end - begin != (uint64_t)d->nbytes) {
-        status = fail(GRAFT_ERR_SIZE, "%s: tensor '%s' has %llu bytes, not %lld",
-                      path, key, (unsigned long long)(end - begin),
-                      (long long)d->nbytes);
-        goto done;
-      }
-      if (slot[t] < 0) {
-        slot[t] = (int64_t)(dataStart + begin);
-        slotKey[t] = tk;
-      } else if (!corrupt && /* a damaged file fails below, on its checksum */
-                 memcmp(file + slot[t], file + dataStart + begin,
-                        (size_t)d->nbytes) != 0) {
-        /* A tied parameter under another of its names (PyTorch's
-         * state_dict lists it under each): the same values. */
-        BAD("%s: '%s' and '%s' are one tied parameter of model '%s', but "
-            "the file holds different values for them", path,
-            name_of(d, (int32_t)slotKey[t]), key, m->name);
-      }
-    } while (eat(&j, ','));
-    if (!eat(&j, '}'))
-      BAD("%s: malformed safetensors header", path);
-  }
-  ws(&j);
-  if (j.p != j.end)
-    BAD("%s: text after the safetensors header's JSON object", path);
-  /* Graft's writers always add the checksum: a file with Graft's metadata
-   * and none had a key's name damaged (a flipped bit would turn the check
-   * off). */
-  if (run.graft_keys && !run.checksum)
-    BAD("checkpoint %s is corrupted: it has Graft's metadata but no "
-        "graft.checksum entry", path);
-  if (run.checksum && sumAt < 0)
-    BAD("%s: the checkpoint's graft.checksum entry is malformed (not "
-        "'crc32:' and 8 hex digits, written once): the file is damaged", path);
-  if (corrupt)
-    BAD("checkpoint %s is corrupted: checksum mismatch (stored crc32:%s, "
-        "computed crc32:%s)", path, stored, computed);
-  /* Tensors' bytes must not overlap (safetensors; they would alias). */
+  /* The file as safetensors: well formed, whole, its checksum right. */
   {
-    struct range *ranges =
-        (struct range *)malloc(sizeof *ranges * ((size_t)m->ntensors + 1));
-    int32_t n = 0;
-    if (!ranges) {
+    char why[512];
+    int r = graft_st_read(file, (uint64_t)size, &f, why, sizeof why);
+    if (r == GRAFT_ST_NO_MEMORY) {
       status = fail(GRAFT_ERR_OUT_OF_MEMORY, "graft_load: out of memory");
       goto done;
     }
-    for (int32_t i = 0; i < m->ntensors; ++i)
-      if (slot[i] >= 0) {
-        ranges[n].begin = slot[i];
-        ranges[n].end = slot[i] + m->tensors[i].nbytes;
-        ranges[n++].tensor = i;
+    if (r != GRAFT_ST_OK)
+      BAD("%s: %s", path, why);
+  }
+  {
+    const char *bad;
+    int r = read_run_state(&f, m, &run, &bad);
+    if (r < 0) {
+      status = fail(GRAFT_ERR_OUT_OF_MEMORY, "graft_load: out of memory");
+      goto done;
+    }
+    if (r == 0)
+      BAD("%s: metadata '%s' has a bad value", path, bad);
+  }
+  /* Its tensors against the model's. */
+  for (int32_t e = 0; e < f.nentries; ++e) {
+    const graft_st_entry *en = &f.entries[e];
+    const char *key = en->name;
+    int opt = strncmp(key, "optimizer.", 10) == 0;
+    const char *name = opt ? key + 10 : key;
+    int32_t t = -1, tk = 0;
+    for (int32_t i = 0; i < m->ntensors; ++i) {
+      const graft_tensor_desc *d = &m->tensors[i];
+      if (opt ? d->role == GRAFT_ROLE_OPT_STATE
+              : (d->role == GRAFT_ROLE_PARAM || d->role == GRAFT_ROLE_BUFFER))
+        for (int32_t k = 0; k <= d->naliases; ++k)
+          if (strcmp(name_of(d, k), name) == 0)
+            t = i, tk = k;
+    }
+    if (t < 0) {
+      /* A model without optimizer state (an inference twin) takes the
+       * weights of a training checkpoint; strict otherwise. */
+      int skip = opt && !modelHasOptimizer;
+      if (!skip && strict) {
+        status = fail(GRAFT_ERR_NOT_FOUND,
+                      "%s: tensor '%s' is not a %s of model '%s' (unexpected "
+                      "key; graft_load_ex with GRAFT_LOAD_NON_STRICT skips it)",
+                      path, key,
+                      opt ? "optimizer state" : "parameter or buffer", m->name);
+        goto done;
       }
-    qsort(ranges, (size_t)n, sizeof *ranges, compare_ranges);
-    int32_t overlap = -1;
-    for (int32_t i = 1; i < n && overlap < 0; ++i)
-      if (ranges[i].begin < ranges[i - 1].end)
-        overlap = i;
-    const char *a = overlap < 0 ? 0 : m->tensors[ranges[overlap - 1].tensor].name;
-    const char *b = overlap < 0 ? 0 : m->tensors[ranges[overlap].tensor].name;
-    free(ranges);
-    if (overlap >= 0)
-      BAD("%s: tensors '%s' and '%s' overlap in the file (data_offsets): "
-          "not a valid safetensors file", path, a, b);
+      if (!skip && report)
+        report(key, GRAFT_LOAD_UNEXPECTED, user);
+      continue;
+    }
+    const graft_tensor_desc *d = &m->tensors[t];
+    int shapeOk = en->rank == d->rank;
+    for (int32_t k = 0; shapeOk && k < d->rank; ++k)
+      shapeOk = en->shape[k] == d->shape[k];
+    if (!shapeOk) {
+      char have[128], want[128];
+      format_shape(have, sizeof have, en->shape, en->rank);
+      format_shape(want, sizeof want, d->shape, d->rank);
+      /* PyTorch's load_state_dict words. */
+      status = fail(GRAFT_ERR_SIZE,
+                    "%s: size mismatch for %s: copying a param with shape "
+                    "[%s] from checkpoint, the shape in current model is [%s]",
+                    path, key, have, want);
+      goto done;
+    }
+    if (strcmp(en->dtype, dtype_name(d->dtype)) != 0) {
+      status = fail(GRAFT_ERR_DTYPE, "%s: tensor '%s' is %s, the model's is %s",
+                    path, key, en->dtype, dtype_name(d->dtype));
+      goto done;
+    }
+    /* Same shape and dtype: graft_st_read checked it has the bytes. */
+    if (slot[t] < 0) {
+      slot[t] = (int64_t)en->begin;
+      slotKey[t] = tk;
+    } else if (memcmp(file + slot[t], file + en->begin, (size_t)d->nbytes)) {
+      /* A tied parameter under another of its names (PyTorch's state_dict
+       * lists it under each): the same values. */
+      BAD("%s: '%s' and '%s' are one tied parameter of model '%s', but the "
+          "file holds different values for them", path,
+          name_of(d, (int32_t)slotKey[t]), key, m->name);
+    }
   }
   /* Every parameter and buffer is needed; optimizer state all or none. */
   {
@@ -2423,15 +1799,9 @@ static graft_status load_file(graft_context *ctx, const char *path,
   }
 #undef BAD
 done:
-  /* A damaged file names a tensor or shape the model lacks: the checksum
-   * says what happened. */
-  if (corrupt && (status == GRAFT_ERR_NOT_FOUND || status == GRAFT_ERR_SIZE ||
-                  status == GRAFT_ERR_DTYPE))
-    status = fail(GRAFT_ERR_FORMAT, "checkpoint %s is corrupted: checksum "
-                  "mismatch (stored crc32:%s, computed crc32:%s)",
-                  path, stored, computed);
   free(file);
   free(slot);
+  graft_st_free(&f);
   free_run_state(&run);
   return status;
 }

@@ -2,9 +2,10 @@
  * length field, truncations, JSON tokens spliced in) and loads each into a
  * context: every load must return (under ASan/UBSan: without a bad read),
  * with GRAFT_OK or an error code and a message. The parser is what these
- * mutations are for, so they are made to a copy whose graft.checksum key is
- * renamed (an unknown key, skipped): with it, nearly every mutation would be
- * a checksum mismatch before the parser saw it.
+ * mutations are for, so they are made to a copy whose graft.* metadata keys
+ * are renamed (xraft.*: another tool's keys, skipped): with a checksum,
+ * nearly every mutation would be a checksum mismatch, and Graft's metadata
+ * without one is refused as damaged, before the tensors are looked at.
  * Then single bits flipped anywhere in the good file, checksum kept: each is
  * an error, except a flip inside the checksum key's name (then an unknown
  * key; the rest of the file is intact).
@@ -54,7 +55,9 @@ int main(int argc, char **argv) {
     printf("FAIL: %s has no graft.checksum\n", argv[1]);
     return 1;
   }
-  plain[keyAt + 14] = 'X'; /* graft.checksuX */
+  for (long k = 8; k + 7 <= 8 + hlen; ++k)
+    if (memcmp(plain + k, "\"graft.", 7) == 0)
+      plain[k + 1] = 'x';
   static const char *tokens[] = {"\"", "{", "}", "[", "]", ",", ":", "\\",
                                  "99999999999999999999", "-1", "null", "\"F64\"",
                                  "\"optimizer.", "\"__metadata__\""};
@@ -123,7 +126,7 @@ int main(int argc, char **argv) {
     }
     rejected += s != GRAFT_OK;
     renamed += s == GRAFT_OK;
-    corrupted += strstr(graft_last_error(), "is corrupted: checksum mismatch") != 0;
+    corrupted += strstr(graft_last_error(), "the checkpoint is corrupted: checksum mismatch") != 0;
   }
   printf("bit flips: %d rejected (%d as checksum mismatches), %d in the key's "
          "name\n", rejected, corrupted, renamed);
