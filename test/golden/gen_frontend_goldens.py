@@ -329,4 +329,11 @@ layer("lstm_proj", "nn.LSTM(4, 6, num_layers=2, bidirectional=True, proj_size=3)
        ("k", torch.randn(4, 2, 6, dtype=torch.float64))],
       fn=lambda m, x, h, k: outputs_and_states(m, x, (h, k)))
 
+# 0-d targets and indices (PyTorch's unbatched forms): the lowering's
+# gather maps then index the operand by no dimension at all.
+case("cross_entropy_unbatched", "F.cross_entropy(x, t)", F.cross_entropy,
+     torch.randn(5), [("t", torch.tensor(3))])
+case("embedding_scalar_index", "F.embedding(i, x)",
+     lambda x, i: F.embedding(i, x), torch.randn(5, 3), [("i", torch.tensor(2))])
+
 print(json.dumps({"torch": torch.__version__, "cases": CASES}, indent=1))

@@ -13,6 +13,16 @@ using namespace graft::lowering;
 
 namespace {
 
+/// (d0, ..., d[rank-1]) -> (d0, ..., d[rank-2]): an operand indexed by all
+/// but the result's last dimension, `()` for a rank-1 result (a 0-d index
+/// or target). AffineMap::getMajorSubMap(0) is the null map instead.
+AffineMap leadingDims(int64_t rank, MLIRContext *ctx) {
+  SmallVector<AffineExpr> dims;
+  for (int64_t i = 0; i + 1 < rank; ++i)
+    dims.push_back(getAffineDimExpr(i, ctx));
+  return AffineMap::get(rank, 0, dims, ctx);
+}
+
 /// out[i..., d] = weight[indices[i...], d]
 FailureOr<Value> lowerEmbedding(EmbeddingOp o, Lowering &L) {
   // out[i..., d] = weight[indices[i...], d]
@@ -20,10 +30,8 @@ FailureOr<Value> lowerEmbedding(EmbeddingOp o, Lowering &L) {
   Value w = o.getWeight();
   int64_t rows = shapeOf(w)[0];
   Type elt = resultType(o).getElementType();
-  SmallVector<AffineMap> maps = {
-      AffineMap::getMultiDimIdentityMap(rs.size(), L.b.getContext())
-          .getMajorSubMap(rs.size() - 1),
-      L.b.getMultiDimIdentityMap(rs.size())};
+  SmallVector<AffineMap> maps = {leadingDims(rs.size(), L.b.getContext()),
+                                 L.b.getMultiDimIdentityMap(rs.size())};
   SmallVector<IteratorType> iters(rs.size(), IteratorType::parallel);
   return linalg::GenericOp::create(
              L.b, L.loc, TypeRange{resultType(o)}, ValueRange{o.getIndices()},
@@ -98,10 +106,8 @@ FailureOr<Value> lowerOneHot(OneHotOp o, Lowering &L) {
   ArrayRef<int64_t> rs = resultType(o).getShape();
   int64_t last = rs.size() - 1;
   Value t = o.getTarget();
-  SmallVector<AffineMap> maps = {
-      AffineMap::getMultiDimIdentityMap(rs.size(), L.b.getContext())
-          .getMajorSubMap(last),
-      L.b.getMultiDimIdentityMap(rs.size())};
+  SmallVector<AffineMap> maps = {leadingDims(rs.size(), L.b.getContext()),
+                                 L.b.getMultiDimIdentityMap(rs.size())};
   SmallVector<IteratorType> iters(rs.size(), IteratorType::parallel);
   return linalg::GenericOp::create(
              L.b, L.loc, TypeRange{resultType(o)}, ValueRange{t},
