@@ -85,8 +85,7 @@ TEST(Safetensors, WhatIsWrittenReadsBack) {
   for (int i = 0; i < 2; ++i) {
     const graft_st_entry &e = f.entries[i];
     ASSERT_EQ(e.end - e.begin, sizeof kWeights);
-    EXPECT_EQ(std::memcmp(file.data() + e.begin, kWeights, sizeof kWeights),
-              0);
+    EXPECT_EQ(std::memcmp(file.data() + e.begin, kWeights, sizeof kWeights), 0);
   }
   // The checksum first, then the metadata in order.
   ASSERT_EQ(f.nmeta, 3);

@@ -3,7 +3,8 @@
 //
 // Derived gradients of whole models, with the autograd rules that decide
 // which gradients exist: retained non-leaves (perturbed themselves), hooks,
-// detach and no_grad cuts, frozen parameters, fan-out and in-place versions.
+// detach, no_grad and inference cuts, frozen parameters, fan-out and in-place
+// versions.
 
 // CHECK-NOT: FAIL
 
@@ -78,5 +79,24 @@ graft.model @fanout_inplace {
   %p = graft.mul %s1, %c1 : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
   %q = graft.mul %p, %a : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
   %l = graft.mean %q : tensor<2x3xf32> -> tensor<f32>
+  graft.loss %l : tensor<f32>
+}
+
+// An inference region's result is a constant to the backward; being an
+// inference tensor it is only added in (nothing may save it for backward).
+// CHECK-LABEL: gradcheck @inference_branch:
+// CHECK-DAG: PASS  w  [3]
+// CHECK: gradcheck @inference_branch: PASS (1 tensors)
+graft.model @inference_branch {
+  %w = graft.param "w" init <normal> : tensor<3xf32>
+  %n = graft.inference -> tensor<3xf32> {
+    %e = graft.exp %w : tensor<3xf32>
+    graft.yield %e : tensor<3xf32>
+  }
+  %s = graft.mul %w, %w : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
+  %r = graft.add %s, %n : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
+  %weights = graft.input "weights" : tensor<3xf32>
+  %weighted = graft.mul %r, %weights : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
+  %l = graft.sum %weighted : tensor<3xf32> -> tensor<f32>
   graft.loss %l : tensor<f32>
 }

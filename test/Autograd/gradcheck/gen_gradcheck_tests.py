@@ -90,7 +90,17 @@ ms.append(model("cast", [("x", S, NORMAL)],
 ms.append(model("clone", [("x", S, NORMAL)],
                 [f"%c = graft.clone %x : {t(S)}",
                  f"%r = graft.mul %c, %x : ({t(S)}, {t(S)}) -> {t(S)}"], "r", S))
-write("select-cast-clone.mlir", "where, masked_fill, float casts and clone.", ms)
+# The ops that never require grad, on a differentiable path: compare's mask
+# picks between two parameters (a max), argmax's indices select table rows.
+ms.append(model("where_compare", [("a", S, NORMAL), ("b", S, NORMAL)],
+                [f"%m = graft.compare gt, %a, %b : ({t(S)}, {t(S)}) -> {t(S, 'i1')}",
+                 f"%r = graft.where %m, %a, %b : ({t(S, 'i1')}, {t(S)}, {t(S)}) -> {t(S)}"],
+                "r", S))
+ms.append(model("argmax_rows", [("w", (5, 2), NORMAL)],
+                [f"%i = graft.argmax %x {{dim = 1 : i64}} : {t(S)} -> {t((3,), 'i64')}",
+                 f"%r = graft.embedding %w, %i : ({t((5, 2))}, {t((3,), 'i64')}) -> {t((3, 2))}"],
+                "r", (3, 2), inputs=[("x", t(S), False)]))
+write("select-cast-clone.mlir", "where, masked_fill, float casts, clone, compare and argmax.", ms)
 
 ms = []
 for op, other in [("add_", (4,)), ("sub_", (3, 4)), ("mul_", (4,)), ("div_", (1, 4))]:

@@ -1,6 +1,6 @@
 // RUN: graft gradcheck %s | FileCheck %s
 //
-// where, masked_fill, float casts and clone.
+// where, masked_fill, float casts, clone, compare and argmax.
 
 // CHECK-NOT: FAIL
 
@@ -56,5 +56,34 @@ graft.model @clone {
   %weights = graft.input "weights" : tensor<3x4xf32>
   %weighted = graft.mul %r, %weights : (tensor<3x4xf32>, tensor<3x4xf32>) -> tensor<3x4xf32>
   %loss = graft.sum %weighted : tensor<3x4xf32> -> tensor<f32>
+  graft.loss %loss : tensor<f32>
+}
+
+// CHECK-LABEL: gradcheck @where_compare:
+// CHECK-DAG: PASS  a  [
+// CHECK-DAG: PASS  b  [
+// CHECK: gradcheck @where_compare: PASS (2 tensors)
+graft.model @where_compare {
+  %a = graft.param "a" init <normal> : tensor<3x4xf32>
+  %b = graft.param "b" init <normal> : tensor<3x4xf32>
+  %m = graft.compare gt, %a, %b : (tensor<3x4xf32>, tensor<3x4xf32>) -> tensor<3x4xi1>
+  %r = graft.where %m, %a, %b : (tensor<3x4xi1>, tensor<3x4xf32>, tensor<3x4xf32>) -> tensor<3x4xf32>
+  %weights = graft.input "weights" : tensor<3x4xf32>
+  %weighted = graft.mul %r, %weights : (tensor<3x4xf32>, tensor<3x4xf32>) -> tensor<3x4xf32>
+  %loss = graft.sum %weighted : tensor<3x4xf32> -> tensor<f32>
+  graft.loss %loss : tensor<f32>
+}
+
+// CHECK-LABEL: gradcheck @argmax_rows:
+// CHECK-DAG: PASS  w  [
+// CHECK: gradcheck @argmax_rows: PASS (1 tensors)
+graft.model @argmax_rows {
+  %x = graft.input "x" : tensor<3x4xf32>
+  %w = graft.param "w" init <normal> : tensor<5x2xf32>
+  %i = graft.argmax %x {dim = 1 : i64} : tensor<3x4xf32> -> tensor<3xi64>
+  %r = graft.embedding %w, %i : (tensor<5x2xf32>, tensor<3xi64>) -> tensor<3x2xf32>
+  %weights = graft.input "weights" : tensor<3x2xf32>
+  %weighted = graft.mul %r, %weights : (tensor<3x2xf32>, tensor<3x2xf32>) -> tensor<3x2xf32>
+  %loss = graft.sum %weighted : tensor<3x2xf32> -> tensor<f32>
   graft.loss %loss : tensor<f32>
 }
