@@ -652,6 +652,12 @@ bool Parser::parseLoopTargets(std::vector<std::string> &targets) {
   return expect(Tok::KwIn, "after the loop variable");
 }
 
+bool Parser::parseComprehensionTail(Expr &comp) {
+  if (!parseLoopTargets(comp.targets) || !(comp.rhs = parseOr()))
+    return false;
+  return !accept(Tok::KwIf) || (comp.cond = parseOr());
+}
+
 StmtPtr Parser::parseFor() {
   auto s = std::make_unique<Stmt>(StmtKind::For, loc());
   consume(); // for
@@ -1286,17 +1292,8 @@ ExprPtr Parser::parsePrimary() {
       // [element for NAME[, NAME...] in iterable [if condition]]
       auto comp = std::make_unique<Expr>(ExprKind::ListComp, l);
       comp->lhs = std::move(first);
-      if (!parseLoopTargets(comp->targets))
-        return nullptr;
-      comp->rhs = parseOr();
-      if (!comp->rhs)
-        return nullptr;
-      if (accept(Tok::KwIf)) {
-        comp->cond = parseOr();
-        if (!comp->cond)
-          return nullptr;
-      }
-      if (!expect(Tok::RBracket, "to close the list"))
+      if (!parseComprehensionTail(*comp) ||
+          !expect(Tok::RBracket, "to close the list"))
         return nullptr;
       return measured(std::move(comp));
     }
@@ -1332,16 +1329,8 @@ ExprPtr Parser::parsePrimary() {
       dict->args.push_back(std::move(value));
       if (dict->args.size() == 2 && accept(Tok::KwFor)) {
         // {key: value for NAME[, NAME...] in iterable [if condition]}
-        if (!parseLoopTargets(dict->targets))
+        if (!parseComprehensionTail(*dict))
           return nullptr;
-        dict->rhs = parseOr();
-        if (!dict->rhs)
-          return nullptr;
-        if (accept(Tok::KwIf)) {
-          dict->cond = parseOr();
-          if (!dict->cond)
-            return nullptr;
-        }
         break;
       }
       if (!accept(Tok::Comma))

@@ -76,6 +76,9 @@ private:
   StmtPtr parseFor();
   /// `NAME[, NAME...] in`: the variables of a for loop or comprehension.
   bool parseLoopTargets(std::vector<std::string> &targets);
+  /// A comprehension after its `for`: `NAME[, NAME...] in iterable
+  /// [if condition]` into `comp`'s targets, rhs and cond.
+  bool parseComprehensionTail(Expr &comp);
   StmtPtr parseIf();
   StmtPtr parseAssert();
   StmtPtr parseClass(Loc l, std::vector<std::string> decorators);

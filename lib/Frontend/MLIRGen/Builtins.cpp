@@ -305,9 +305,8 @@ FailureOr<Val> Gen::dictItem(const Val &dict, const Val &key, Loc l) {
   auto name = asString(key, l, "a dict key");
   if (failed(name))
     return failure();
-  for (auto [k, v] : llvm::zip(*dict.keys, *dict.list))
-    if (k == *name)
-      return v;
+  if (const Val *item = dict.findItem(*name))
+    return *item;
   error(l, "KeyError: '" + *name + "'");
   hint(dict.keys->empty()
            ? std::string("the dict is empty")
@@ -328,9 +327,8 @@ FailureOr<Val> Gen::dictMethod(const Val &dict, const Expr &call) {
     auto key = asString(b->get("key"), b->locOf("key"), "a dict key");
     if (failed(key))
       return failure();
-    for (auto [k, v] : llvm::zip(*dict.keys, *dict.list))
-      if (k == *key)
-        return v;
+    if (const Val *item = dict.findItem(*key))
+      return *item;
     return b->has("default") ? b->get("default") : Val();
   }
   if (name == "keys" || name == "values" || name == "items") {

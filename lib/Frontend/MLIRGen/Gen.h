@@ -136,13 +136,19 @@ struct Val {
     r.list = std::make_shared<std::vector<Val>>(std::move(values));
     return r;
   }
+  /// A Dict's value for `key`; null when it has none.
+  Val *findItem(StringRef key) const {
+    for (auto [i, k] : llvm::enumerate(*keys))
+      if (k == key)
+        return &(*list)[i];
+    return nullptr;
+  }
   /// d[key] = value on a Dict (a new key goes last), seen by every copy.
   void setItem(StringRef key, Val value) {
-    for (auto [i, k] : llvm::enumerate(*keys))
-      if (k == key) {
-        (*list)[i] = std::move(value);
-        return;
-      }
+    if (Val *item = findItem(key)) {
+      *item = std::move(value);
+      return;
+    }
     keys->push_back(key.str());
     list->push_back(std::move(value));
   }
@@ -297,6 +303,11 @@ inline InitAttr makeInit(mlir::MLIRContext *ctx, InitKind kind,
                        args.empty() ? mlir::DictionaryAttr()
                                     : mlir::DictionaryAttr::get(ctx, args));
 }
+
+/// The gates of a recurrent cell of `mode` (torch's: "LSTM", "GRU",
+/// "RNN_TANH", "RNN_RELU"; or the module's "RNN"): 4, 3 or 1. Its weights
+/// stack that many blocks of hidden_size rows.
+int64_t rnnGates(llvm::StringRef mode);
 
 class Gen;
 

@@ -767,8 +767,7 @@ initialState(Composer &f, const Call &c, bool lstm,
   return parts;
 }
 
-/// The number of gates of a recurrent cell: 4 (LSTM), 3 (GRU) or 1.
-static int64_t gatesOf(StringRef mode) {
+int64_t graft::frontend::rnnGates(StringRef mode) {
   return mode == "LSTM" ? 4 : mode == "GRU" ? 3 : 1;
 }
 
@@ -853,7 +852,7 @@ FailureOr<Val> Gen::rnn(Call &c) {
       for (int64_t step = 0; step < steps; ++step) {
         int64_t t = d ? steps - 1 - step : step;
         Val xpt = f("reshape", {f.slice(xp, 0, t, t + 1),
-                                ints({batch, gatesOf(*mode) * h})});
+                                ints({batch, rnnGates(*mode) * h})});
         st = cellStep(f, *mode, xpt, st, w[1], bhh);
         if (*proj) // h_t = W_hr (o * tanh(c_t))
           st.h = f("linear", {st.h, whr});

@@ -340,7 +340,7 @@ LogicalResult Gen::initRNN(Instance &inst, Bound &b) {
   vars["proj_size"] = Val::number(proj, true);
   // With proj_size, h (and so each layer's output) has proj_size features.
   int64_t out = proj ? proj : *hidden;
-  int64_t gates = kind == "LSTM" ? 4 : kind == "GRU" ? 3 : 1;
+  int64_t gates = rnnGates(kind);
   double bound = 1.0 / std::sqrt(static_cast<double>(*hidden));
   InitAttr init =
       makeInit(&ctx, InitKind::uniform,
