@@ -488,60 +488,55 @@ static int read_entry(struct st_json *j, graft_st_entry *e, int *nomem,
         free(field);
         return 0;
       }
-      if (strcmp(field, "dtype") == 0) {
+      enum { OTHER, DTYPE, SHAPE, OFFSETS } which =
+          !strcmp(field, "dtype")          ? DTYPE
+          : !strcmp(field, "shape")        ? SHAPE
+          : !strcmp(field, "data_offsets") ? OFFSETS
+                                           : OTHER;
+      free(field);
+      if (which == DTYPE) {
         char *dtype = 0;
         int ok = jstring(j, &dtype, nomem) && strlen(dtype) < sizeof e->dtype;
         if (ok)
           strcpy(e->dtype, dtype);
         free(dtype);
         if (!ok) {
-          free(field);
           *what = "has a bad dtype";
           return 0;
         }
         haveDtype = 1;
-      } else if (strcmp(field, "shape") == 0) {
+      } else if (which == SHAPE) {
         *what = "has a bad shape";
-        if (!eat(j, '[')) {
-          free(field);
+        if (!eat(j, '['))
           return 0;
-        }
         if (!eat(j, ']')) {
           do {
             uint64_t v;
             int64_t *shape;
-            if (!juint(j, &v) || v > (uint64_t)INT64_MAX || e->rank >= 64) {
-              free(field);
+            if (!juint(j, &v) || v > (uint64_t)INT64_MAX || e->rank >= 64)
               return 0;
-            }
             if (!(shape = (int64_t *)grow(e->shape, e->rank, sizeof *shape))) {
-              free(field);
               *nomem = 1;
               return 0;
             }
             e->shape = shape;
             e->shape[e->rank++] = (int64_t)v;
           } while (eat(j, ','));
-          if (!eat(j, ']')) {
-            free(field);
+          if (!eat(j, ']'))
             return 0;
-          }
         }
         *what = "is malformed";
         haveShape = 1;
-      } else if (strcmp(field, "data_offsets") == 0) {
+      } else if (which == OFFSETS) {
         if (!eat(j, '[') || !juint(j, &e->begin) || !eat(j, ',') ||
             !juint(j, &e->end) || !eat(j, ']')) {
-          free(field);
           *what = "has bad data_offsets";
           return 0;
         }
         haveOffsets = 1;
       } else if (!jskip(j, 2)) {
-        free(field);
         return 0;
       }
-      free(field);
     } while (eat(j, ','));
     if (!eat(j, '}'))
       return 0;
@@ -555,6 +550,8 @@ static int read_entry(struct st_json *j, graft_st_entry *e, int *nomem,
 
 int graft_st_read(const unsigned char *bytes, uint64_t size, graft_st_file *f,
                   char *err, size_t cap) {
+  static const char kBadMetadata[] =
+      "malformed JSON in the safetensors header's '__metadata__'";
   graft_st_file out = {0, 0, 0, 0};
   int nomem = 0, status = GRAFT_ST_MALFORMED;
   char *key = 0;
@@ -605,13 +602,14 @@ int graft_st_read(const unsigned char *bytes, uint64_t size, graft_st_file *f,
           char *k = 0, *v = 0;
           if (!jstring(&j, &k, &nomem) || !eat(&j, ':')) {
             free(k);
-            NOMEM_OR_BAD("malformed JSON in the safetensors header's '__metadata__'");
+            NOMEM_OR_BAD("%s", kBadMetadata);
           }
+          graftKeys |= strncmp(k, "graft.", 6) == 0;
           ws(&j);
           if (j.p < j.end && *j.p == '"') {
             if (!jstring(&j, &v, &nomem)) {
               free(k);
-              NOMEM_OR_BAD("malformed JSON in the safetensors header's '__metadata__'");
+              NOMEM_OR_BAD("%s", kBadMetadata);
             }
             /* Pairs of strings, grown a pair at a time. */
             char **meta = (char **)grow(out.meta, out.nmeta, 2 * sizeof *meta);
@@ -622,19 +620,17 @@ int graft_st_read(const unsigned char *bytes, uint64_t size, graft_st_file *f,
             }
             out.meta = meta;
             hasChecksum |= strcmp(k, "graft.checksum") == 0;
-            graftKeys |= strncmp(k, "graft.", 6) == 0;
             out.meta[2 * out.nmeta] = k;
             out.meta[2 * out.nmeta + 1] = v;
             ++out.nmeta;
           } else {
-            graftKeys |= strncmp(k, "graft.", 6) == 0;
             free(k);
             if (!jskip(&j, 2))
-              BAD("malformed JSON in the safetensors header's '__metadata__'");
+              BAD("%s", kBadMetadata);
           }
         } while (eat(&j, ','));
         if (!eat(&j, '}'))
-          BAD("malformed JSON in the safetensors header's '__metadata__'");
+          BAD("%s", kBadMetadata);
         continue;
       }
       graft_st_entry *entries = (graft_st_entry *)grow(
