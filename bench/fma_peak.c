@@ -28,9 +28,9 @@ int main(void) {
   }
   for (int i = 0; i < 12; ++i)
     acc[i] = b * (float)i;
-  const long iters = 50000000;
+  const long iters = 20000000;
   double best = 0;
-  for (int round = 0; round < 3; ++round) {
+  for (int round = 0; round < 10; ++round) {
     double t0 = now();
     for (long n = 0; n < iters; ++n) {
 #pragma GCC unroll 12
