@@ -12,10 +12,10 @@ ProductPlan plan(int64_t m, int64_t n, int64_t k, unsigned bits) {
   return planProduct({m, n, k, /*elementBytes=*/4}, bits);
 }
 
-// AVX-512: 4 rows of four 16-lane vectors; AVX2: 6 rows of two 8-lane ones.
+// AVX-512: 6 rows of four 16-lane vectors; AVX2: 6 rows of two 8-lane ones.
 TEST(CPUStrategy, RegisterTilesFollowTheVectorWidth) {
   ProductPlan p512 = plan(128, 512, 512, 512);
-  EXPECT_EQ(p512.mTile, 4);
+  EXPECT_EQ(p512.mTile, 6);
   EXPECT_EQ(p512.nTile, 64);
   ProductPlan p256 = plan(128, 512, 512, 256);
   EXPECT_EQ(p256.mTile, 6);
@@ -29,8 +29,9 @@ TEST(CPUStrategy, RegisterTilesFollowTheVectorWidth) {
 // accumulators.
 TEST(CPUStrategy, NarrowProductsTakeMoreRows) {
   ProductPlan p = plan(4096, 32, 131072, 512);
-  EXPECT_EQ(p.mTile, 8);
+  EXPECT_EQ(p.mTile, 12);
   EXPECT_EQ(p.nTile, 32);
+  // At most 16 rows: rows of A a multiple of 4 KiB apart share an L1 set.
   p = plan(4096, 16, 1024, 512);
   EXPECT_EQ(p.mTile, 16);
   EXPECT_EQ(p.nTile, 16);
@@ -46,7 +47,7 @@ TEST(CPUStrategy, WhichLoopThreadsSplit) {
   // A convolution with 6 output channels over 12544 pixels.
   EXPECT_TRUE(plan(6, 12544, 25, 512).columnsOuter);
   // As many row blocks as column blocks: rows stay outside.
-  EXPECT_FALSE(plan(8, 128, 64, 512).columnsOuter);
+  EXPECT_FALSE(plan(12, 128, 64, 512).columnsOuter);
   // w[16, 27] @ col[27, 131072]: B (14 MB) is read once.
   EXPECT_TRUE(plan(16, 131072, 27, 512).columnsOuter);
   // B fits in half of L2: row blocks, each reading it.
@@ -65,6 +66,47 @@ TEST(CPUStrategy, PaddedRowsOfB) {
   EXPECT_FALSE(plan(64, 256, 8, 512).padB);               // k < 16
   EXPECT_FALSE(planProduct({64, 256, 512, 0}, 512).padB); // unknown element
   EXPECT_TRUE(planProduct({64, 512, 512, 2}, 512).padB);  // bf16 rows, 1 KiB
+}
+
+// Tile rows stay in registers across the k loop only as at most one
+// vector or a power-of-two number of whole ones.
+TEST(CPUStrategy, RegisterWidths) {
+  for (int64_t w : {1, 7, 12, 16, 32, 64, 128})
+    EXPECT_TRUE(fitsRegisters(w, 16)) << w;
+  for (int64_t w : {17, 20, 24, 40, 48, 96})
+    EXPECT_FALSE(fitsRegisters(w, 16)) << w;
+}
+
+// Tiles of whole vectors, a power of two of them: 48 columns are a
+// 32-column tile and a 16-column remainder, not one tile of three vectors;
+// 20 are a vector and a 4-column remainder.
+TEST(CPUStrategy, TileWidthsFitRegisters) {
+  ProductPlan p = plan(512, 48, 512, 512);
+  EXPECT_EQ(p.nTile, 32);
+  EXPECT_EQ(p.mTile, 12);
+  EXPECT_FALSE(p.splitColumns);
+  p = plan(512, 20, 512, 512);
+  EXPECT_EQ(p.nTile, 16);
+  EXPECT_FALSE(p.splitColumns);
+  p = plan(512, 12, 512, 256); // AVX2: one 8-lane vector and 4 columns
+  EXPECT_EQ(p.nTile, 8);
+  // f64: 8 lanes of 512 bits; 24 columns are 16 and 8.
+  p = planProduct({512, 24, 512, 8}, 512);
+  EXPECT_EQ(p.nTile, 16);
+  EXPECT_FALSE(p.splitColumns);
+}
+
+// Columns past the last whole tile that no tile holds in registers (48,
+// 24 past 64-column tiles) are a product of their own; a remainder that
+// fits (16, 8, under a vector) is a peeled tile.
+TEST(CPUStrategy, OddRemaindersSplitOff) {
+  EXPECT_EQ(plan(512, 112, 512, 512).splitColumns, 64);
+  EXPECT_EQ(plan(512, 88, 512, 512).splitColumns, 64);
+  EXPECT_EQ(plan(512, 1064, 512, 512).splitColumns, 1024);
+  EXPECT_FALSE(plan(512, 80, 512, 512).splitColumns);  // 64 + 16
+  EXPECT_FALSE(plan(512, 200, 512, 512).splitColumns); // 3 * 64 + 8
+  EXPECT_FALSE(plan(512, 65, 512, 512).splitColumns);
+  EXPECT_EQ(plan(512, 28, 512, 256).splitColumns, 16); // AVX2: 16 + 12
 }
 
 } // namespace

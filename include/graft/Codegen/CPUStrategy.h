@@ -41,21 +41,37 @@ struct ProductPlan {
   bool columnsOuter;
   /// B is first copied into rows a cache line longer.
   bool padB;
+  /// The columns from this one on run as a product of their own, planned
+  /// for their width: a tile as wide as they are would not stay in vector
+  /// registers (see fitsRegisters).
+  std::optional<int64_t> splitColumns;
 };
+
+/// Whether a register tile's rows of `columns` elements stay in vector
+/// registers of `lanes` elements across the k loop: at most one vector,
+/// or a power-of-two number of them. LLVM breaks a loop-carried vector of
+/// another length (<48 x float>, three AVX-512 vectors) into 128-bit
+/// pieces, spilled and reassembled every k step: such a product ran 50x
+/// slower.
+bool fitsRegisters(int64_t columns, int64_t lanes);
 
 /// The plan of a product for vectors of `vectorBits`:
 ///
-/// - Register tiles of 4 rows of four vectors with AVX-512's 32 registers
-///   (16 accumulators, enough to hide the FMA latency of a core that issues
-///   one 512-bit FMA per cycle; 4-row blocks split 128 rows evenly between
-///   threads), 6 rows of two with 256-bit vectors' 16 registers (12
-///   accumulators for two FMA pipes; 4-row blocks split 128 rows evenly
-///   between threads, where 6-row blocks left one thread a block and the
-///   2-row remainder more). Each tile also holds one B vector per column
-///   and a broadcast of A. A product narrower than a tile gets
-///   fewer vectors a row and more rows, for the same accumulators, so each
-///   row block reads B in fewer passes (a convolution's weight gradient,
-///   n = 32: 8x32 tiles at 512 bits).
+/// - Register tiles of 6 rows of four vectors with AVX-512's 32 registers
+///   (24 accumulators: two 512-bit FMA pipes of 4 cycles' latency need 8
+///   in flight, and fewer leave the loads of B and A ahead of them short;
+///   4x4 tiles ran at 70% of a Zen 5 core's peak, 6x4 at 87-91%), 6 rows
+///   of two with 256-bit vectors' 16 registers (12 accumulators for two FMA
+///   pipes). Each tile also holds one B vector per column and a broadcast
+///   of A. A product narrower than a tile gets fewer vectors a row (a
+///   power of two of them, whole ones: see fitsRegisters) and more rows,
+///   for the same accumulators (16 rows at most), so each row block reads
+///   B in fewer passes (a convolution's weight gradient, n = 32: 12x32
+///   tiles at 512 bits).
+///   Vectors are of B's elements (f64: half as many lanes).
+/// - Columns past the last whole tile whose width a tile cannot hold in
+///   registers (48 past 64-column tiles) are split off as a product of
+///   their own, planned for their width (splitColumns).
 /// - Row blocks outside (each reads all of B), unless there are too few of
 ///   them for two threads and more column blocks (a convolution with 6
 ///   output channels over 12544 pixels), or B is too large to stay in L2
@@ -77,6 +93,11 @@ std::optional<unsigned> productB(mlir::linalg::GenericOp op);
 /// `plan` as the product's #graft.lowering_config.
 LoweringConfigAttr productConfig(mlir::linalg::GenericOp op,
                                  const ProductPlan &plan);
+/// A generic that copies its one input to its output through a projected
+/// permutation (size-1 dims read at 0): a broadcast, such as a bias over
+/// the rows or the columns of a product (fused into its tiles).
+bool isBroadcast(mlir::Operation *op);
+
 /// The op's #graft.lowering_config, when it has one.
 LoweringConfigAttr loweringConfig(mlir::Operation *op);
 
@@ -85,7 +106,9 @@ LoweringConfigAttr loweringConfig(mlir::Operation *op);
 mlir::LogicalResult checkVectorBits(mlir::ModuleOp module, unsigned vectorBits);
 
 /// Gives every product of `module` (a generic marked graft.contraction)
-/// that has no lowering config the strategy's, for `vectorBits`.
+/// that has no lowering config the strategy's, for `vectorBits`; a
+/// product whose plan splits its columns is split first (each part with
+/// its own config).
 void assignProductConfigs(mlir::ModuleOp module, unsigned vectorBits);
 
 } // namespace graft::cpu

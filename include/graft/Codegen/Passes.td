@@ -54,11 +54,19 @@ def CPUStrategy : Pass<"graft-cpu-strategy", "::mlir::ModuleOp"> {
     `graft-cpu-schedule` carries the choice out; a product that already
     has a config (written by hand in a test, say) keeps it.
 
+    A tile's rows stay in vector registers across the k loop only as one
+    vector or a power-of-two number of whole ones (LLVM splits a
+    loop-carried `<48 x float>` into 128-bit pieces, spilled every k
+    step). When the columns past the last whole tile are not such a width
+    (112 = 64 + 48), the product is split there (`linalg::splitOp`): the
+    second part, planned for its own width, writes its columns into the
+    first part's result, and a fill or broadcast init is split with it.
+
     ```mlir
     %r = linalg.generic {graft.contraction, ...} ins(%a, %b : tensor<64x512xf32>, tensor<512x256xf32>) ...
     // becomes, for vector-bits=512:
     %r = linalg.generic {graft.contraction,
-        graft.lowering_config = #graft.lowering_config<tile_sizes = [4, 64, 0]
+        graft.lowering_config = #graft.lowering_config<tile_sizes = [6, 64, 0]
                                                        pad_operands = [1]>, ...}
     ```
   }];
@@ -76,13 +84,15 @@ def CPUSchedule : Pass<"graft-cpu-schedule", "::mlir::ModuleOp"> {
     - **Matrix products** marked `graft.contraction` by the lowering
       (every 2-D product, iterated m, n, k) are tiled as their
       `#graft.lowering_config` says (`graft-cpu-strategy`'s choice, made
-      here for a product that has none). The strategy's choices: 4x64
-      register tiles (16 AVX-512 accumulators, enough for one 512-bit FMA a cycle,
-      and 4-row blocks split 128 rows evenly between threads; 6x16 and 12
-      accumulators with `vector-bits=256`, for AVX2's 16 registers and two
-      256-bit FMA pipes; a product with fewer columns gets fewer vectors a
-      row and more rows, for the same accumulators: 8x32, 16x16) over k
-      steps of 1, the m and n loops peeled. An
+      here for a product that has none). The strategy's choices: 6x64
+      register tiles (24 AVX-512 accumulators, for two 512-bit FMA pipes;
+      6x16 and 12 accumulators with `vector-bits=256`, for AVX2's 16
+      registers; a product with fewer columns gets fewer vectors a row, a
+      power of two of them, and more rows, for the same accumulators and 16
+      rows at most: 12x32, 16x16) over k steps of 1, the m and n loops
+      peeled. Columns past the last whole tile that a tile could not keep
+      in registers (48, three vectors a row) were split off by the
+      strategy as a product of their own. An
       init that is a fill or a broadcast (a bias) is fused into the tiles,
       so the result is written once, never initialised in memory and read
       back; another init is read tile by tile. The transform-dialect

@@ -157,24 +157,6 @@ LogicalResult tileAndPeel(RewriterBase &rewriter, TilingInterface op,
   return success();
 }
 
-/// A generic that copies its one input to its output through a projected
-/// permutation (size-1 dims read at 0): a broadcast, such as a bias over
-/// the rows or the columns of a product.
-bool isBroadcast(Operation *op) {
-  auto generic = dyn_cast<linalg::GenericOp>(op);
-  if (!generic || generic.getNumDpsInputs() != 1 ||
-      generic.getNumDpsInits() != 1 ||
-      generic.getNumLoops() != generic.getNumParallelLoops() ||
-      !generic.getMatchingIndexingMap(generic.getDpsInputOperand(0))
-           .isProjectedPermutation(/*allowZeroInResults=*/true) ||
-      !generic.getMatchingIndexingMap(generic.getDpsInitOperand(0))
-           .isIdentity())
-    return false;
-  auto yield = cast<linalg::YieldOp>(generic.getBody()->getTerminator());
-  return &generic.getBody()->front() == yield.getOperation() &&
-         yield.getValues()[0] == generic.getBody()->getArgument(0);
-}
-
 /// Copies the operands a product's lowering config pads
 /// (`pad_operands`: B, read as [k, n]) into rows a cache line longer (see
 /// planProduct): a copy into a buffer one line wider per row.
@@ -243,7 +225,7 @@ LogicalResult tileProducts(ModuleOp module) {
       [](tensor::ExtractSliceOp, OpResult producer,
          bool isDestination) -> std::optional<Fuse::ControlFnResult> {
         if (isDestination && (isa<linalg::FillOp>(producer.getOwner()) ||
-                              isBroadcast(producer.getOwner())))
+                              graft::cpu::isBroadcast(producer.getOwner())))
           return Fuse::ControlFnResult{};
         return std::nullopt;
       });

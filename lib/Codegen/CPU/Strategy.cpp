@@ -4,7 +4,11 @@
 #include "graft/Codegen/Passes.h"
 #include "graft/Dialect/Graft/IR/GraftEnums.h"
 
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Tensor/Transforms/Transforms.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/PatternMatch.h"
+#include "llvm/ADT/bit.h"
 
 #include <algorithm>
 
@@ -17,21 +21,36 @@ using namespace mlir;
 using namespace graft;
 using namespace graft::cpu;
 
+/// The most rows a register tile takes: each k step reads one element of
+/// every row of A, a cache line per row, and rows a multiple of 4 KiB
+/// apart (a long k: a convolution's weight gradient over 8192 pixels)
+/// share one L1 set of 8-12 ways. 24 rows ran 2x slower than 16 there.
+static constexpr int64_t kMaxTileRows = 16;
+
+bool graft::cpu::fitsRegisters(int64_t columns, int64_t lanes) {
+  return columns <= lanes ||
+         (columns % lanes == 0 &&
+          llvm::has_single_bit(static_cast<uint64_t>(columns / lanes)));
+}
+
 ProductPlan graft::cpu::planProduct(const ProductShape &s,
                                     unsigned vectorBits) {
   bool avx512 = vectorBits >= 512;
-  int64_t lanes = vectorBits / 32;
-  int64_t rows = avx512 ? 4 : 6, vectorsPerRow = avx512 ? 4 : 2;
-  int64_t vectors =
-      std::clamp<int64_t>((s.n + lanes - 1) / lanes, 1, vectorsPerRow);
+  int64_t lanes = vectorBits / (8 * std::max<int64_t>(4, s.elementBytes));
+  int64_t rows = 6, vectorsPerRow = avx512 ? 4 : 2;
+  int64_t vectors = static_cast<int64_t>(llvm::bit_floor(static_cast<uint64_t>(
+      std::clamp<int64_t>(s.n / lanes, 1, vectorsPerRow))));
   ProductPlan plan;
-  plan.mTile = rows * vectorsPerRow / vectors;
+  plan.mTile = std::min<int64_t>(rows * vectorsPerRow / vectors, kMaxTileRows);
   plan.nTile = vectors * lanes;
   int64_t rowBlocks = s.m / plan.mTile, columnBlocks = s.n / plan.nTile;
   bool streamsB = s.k * s.n * 4 > kL2Bytes / 2 && 4 * s.m < s.n;
   plan.columnsOuter = (rowBlocks < 4 && columnBlocks > rowBlocks) || streamsB;
   plan.padB = s.elementBytes > 0 && s.m > rows && s.k >= 16 &&
               (s.n * s.elementBytes) % 1024 == 0;
+  int64_t rest = s.n % plan.nTile;
+  if (s.n > plan.nTile && !fitsRegisters(rest, lanes))
+    plan.splitColumns = s.n - rest;
   return plan;
 }
 
@@ -87,15 +106,126 @@ LogicalResult graft::cpu::checkVectorBits(ModuleOp module,
          << vectorBits;
 }
 
+/// A generic that copies its one input to its output through a projected
+/// permutation (size-1 dims read at 0): a broadcast, such as a bias over
+/// the rows or the columns of a product.
+bool graft::cpu::isBroadcast(Operation *op) {
+  auto generic = dyn_cast<linalg::GenericOp>(op);
+  if (!generic || generic.getNumDpsInputs() != 1 ||
+      generic.getNumDpsInits() != 1 ||
+      generic.getNumLoops() != generic.getNumParallelLoops() ||
+      !generic.getMatchingIndexingMap(generic.getDpsInputOperand(0))
+           .isProjectedPermutation(/*allowZeroInResults=*/true) ||
+      !generic.getMatchingIndexingMap(generic.getDpsInitOperand(0))
+           .isIdentity())
+    return false;
+  auto yield = cast<linalg::YieldOp>(generic.getBody()->getTerminator());
+  return &generic.getBody()->front() == yield.getOperation() &&
+         yield.getValues()[0] == generic.getBody()->getArgument(0);
+}
+
+/// Splits product `op` (on tensors) into the products over its columns
+/// before `at` and from `at` on; the second writes its columns into the
+/// first's result. An init that tiling would fuse into the product's tiles
+/// (a fill or a broadcast) is split with it: each part starts from its
+/// share, so the init is still never written to memory whole.
+static std::pair<linalg::GenericOp, linalg::GenericOp>
+splitColumns(RewriterBase &rewriter, linalg::GenericOp op, int64_t at) {
+  Value init = op.getDpsInitOperand(0)->get();
+  rewriter.setInsertionPoint(op);
+  auto [head, tail] =
+      linalg::splitOp(rewriter, cast<TilingInterface>(op.getOperation()),
+                      /*dimension=*/1, rewriter.getIndexAttr(at));
+  if (!head || !tail)
+    return {};
+  auto first = cast<linalg::GenericOp>(head.getOperation());
+  auto second = cast<linalg::GenericOp>(tail.getOperation());
+  Operation *producer = init.getDefiningOp();
+  if (!producer || !(isa<linalg::FillOp>(producer) || isBroadcast(producer)))
+    return {first, second};
+  // splitOp reads the first part's init from the producer's result and the
+  // second's from the first part's result (its columns from `at` on are
+  // the producer's). Each now gets the producer of its own columns,
+  // writing where the part writes.
+  Value dest =
+      cast<DestinationStyleOpInterface>(producer).getDpsInitOperand(0)->get();
+  auto headInit =
+      first.getDpsInitOperand(0)->get().getDefiningOp<tensor::ExtractSliceOp>();
+  auto tailInit = second.getDpsInitOperand(0)
+                      ->get()
+                      .getDefiningOp<tensor::ExtractSliceOp>();
+  if (!headInit || !tailInit)
+    return {first, second};
+  auto headResult = tailInit.getSource().getDefiningOp<tensor::InsertSliceOp>();
+  if (!headResult)
+    return {first, second};
+  // The producer over the columns `like` takes, written into `into`.
+  auto tiledProducer = [&](tensor::ExtractSliceOp like,
+                           Value into) -> FailureOr<Value> {
+    rewriter.setInsertionPointAfter(like);
+    auto slice = tensor::ExtractSliceOp::create(
+        rewriter, like.getLoc(), init, like.getMixedOffsets(),
+        like.getMixedSizes(), like.getMixedStrides());
+    FailureOr<TilingResult> tiled =
+        tensor::replaceExtractSliceWithTiledProducer(rewriter, slice,
+                                                     cast<OpResult>(init));
+    rewriter.eraseOp(slice);
+    if (failed(tiled) || tiled->tiledOps.size() != 1)
+      return failure();
+    auto part = cast<DestinationStyleOpInterface>(tiled->tiledOps.front());
+    OpOperand *partInit = part.getDpsInitOperand(0);
+    Operation *old = partInit->get().getDefiningOp();
+    rewriter.modifyOpInPlace(part, [&] { partInit->set(into); });
+    if (old && old->use_empty())
+      rewriter.eraseOp(old);
+    return tiled->tiledValues.front();
+  };
+  rewriter.setInsertionPoint(headInit);
+  auto headDest = tensor::ExtractSliceOp::create(
+      rewriter, headInit.getLoc(), dest, headInit.getMixedOffsets(),
+      headInit.getMixedSizes(), headInit.getMixedStrides());
+  FailureOr<Value> headStart = tiledProducer(headDest, headDest);
+  FailureOr<Value> tailStart = tiledProducer(tailInit, tailInit);
+  if (failed(headStart) || failed(tailStart))
+    return {first, second};
+  rewriter.replaceOp(headInit, *headStart);
+  rewriter.modifyOpInPlace(
+      second, [&] { second.getDpsInitOperand(0)->set(*tailStart); });
+  rewriter.modifyOpInPlace(headResult,
+                           [&] { headResult.getDestMutable().assign(dest); });
+  if (producer->use_empty())
+    rewriter.eraseOp(producer);
+  return {first, second};
+}
+
 void graft::cpu::assignProductConfigs(ModuleOp module, unsigned vectorBits) {
+  SmallVector<linalg::GenericOp> products;
   module.walk([&](linalg::GenericOp op) {
-    if (!op->hasAttr(GraftDialect::ContractionAttrHelper::getNameStr()) ||
-        !op.hasPureTensorSemantics() || loweringConfig(op))
-      return;
-    if (std::optional<ProductShape> shape = productShape(op))
-      op->setAttr(kLoweringConfigAttrName,
-                  productConfig(op, planProduct(*shape, vectorBits)));
+    if (op->hasAttr(GraftDialect::ContractionAttrHelper::getNameStr()) &&
+        op.hasPureTensorSemantics() && !loweringConfig(op))
+      products.push_back(op);
   });
+  IRRewriter rewriter(module.getContext());
+  for (linalg::GenericOp op : products) {
+    // Columns a tile cannot hold in registers become a product of their
+    // own, planned for their width (and split again if need be).
+    while (op) {
+      std::optional<ProductShape> shape = productShape(op);
+      if (!shape)
+        break;
+      ProductPlan plan = planProduct(*shape, vectorBits);
+      linalg::GenericOp rest;
+      if (plan.splitColumns) {
+        auto [first, second] = splitColumns(rewriter, op, *plan.splitColumns);
+        if (!first)
+          break;
+        op = first;
+        rest = second;
+      }
+      op->setAttr(kLoweringConfigAttrName, productConfig(op, plan));
+      op = rest;
+    }
+  }
 }
 
 namespace {

@@ -1,24 +1,24 @@
 // RUN: graft-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(convert-graft-to-linalg, graft-fuse-elementwise), graft-cpu-schedule, canonicalize)' | FileCheck %s
 
-// A product whose m and n do not divide the 4x64 register tile: peeled
+// A product whose m and n do not divide the 6x64 register tile: peeled
 // into full and partial tiles, every one of static shape, each an
 // outer-product loop over k with the accumulator in registers. The zero
 // fill of the result is fused into the tiles: each accumulator starts as a
 // constant, and the result is written once, never zeroed in memory.
 
 // CHECK-LABEL: func.func @product(
-// CHECK-DAG: %[[ZERO:.+]] = arith.constant dense<0.000000e+00> : vector<4x64xf32>
+// CHECK-DAG: %[[ZERO:.+]] = arith.constant dense<0.000000e+00> : vector<6x64xf32>
 // CHECK-DAG: %[[EMPTY:.+]] = tensor.empty() : tensor<13x130xf32>
 // CHECK-NOT: linalg.fill
-// CHECK: scf.for %{{.+}} = %c0 to %c12 step %c4 iter_args(%{{.+}} = %[[EMPTY]])
+// CHECK: scf.for %{{.+}} = %c0 to %c12 step %c6 iter_args(%{{.+}} = %[[EMPTY]])
 // CHECK: scf.for %{{.+}} = %c0 to %c128 step %c64
-// CHECK: %[[TILE:.+]] = scf.for %{{.+}} = %c0 to %c32 step %c1 iter_args(%{{.+}} = %[[ZERO]]) -> (vector<4x64xf32>)
+// CHECK: %[[TILE:.+]] = scf.for %{{.+}} = %c0 to %c32 step %c1 iter_args(%{{.+}} = %[[ZERO]]) -> (vector<6x64xf32>)
 // CHECK: vector.broadcast %{{.+}} : f32 to vector<64xf32>
 // CHECK: vector.fma %{{.+}} : vector<64xf32>
-// CHECK: vector.transfer_write %[[TILE]], %{{.+}} : vector<4x64xf32>, tensor<4x64xf32>
+// CHECK: vector.transfer_write %[[TILE]], %{{.+}} : vector<6x64xf32>, tensor<6x64xf32>
 // The n remainder: 130 = 2 * 64 + 2.
-// CHECK: vector<4x2xf32>
-// The m remainder: 13 = 3 * 4 + 1.
+// CHECK: vector<6x2xf32>
+// The m remainder: 13 = 2 * 6 + 1.
 // CHECK: vector<1x64xf32>
 // CHECK: vector<1x2xf32>
 func.func @product(%a: tensor<13x32xf32>, %w: tensor<32x130xf32>) -> tensor<13x130xf32> {
@@ -33,35 +33,35 @@ func.func @product(%a: tensor<13x32xf32>, %w: tensor<32x130xf32>) -> tensor<13x1
 // read once per tile, and the broadcast is never written to memory.
 
 // CHECK-LABEL: func.func @biased(
-// CHECK-SAME: %{{.+}}: tensor<8x16xf32>, %{{.+}}: tensor<128x16xf32>, %[[B:.+]]: tensor<128xf32>
-// CHECK: %[[EMPTY:.+]] = tensor.empty() : tensor<8x128xf32>
+// CHECK-SAME: %{{.+}}: tensor<12x16xf32>, %{{.+}}: tensor<128x16xf32>, %[[B:.+]]: tensor<128xf32>
+// CHECK: %[[EMPTY:.+]] = tensor.empty() : tensor<12x128xf32>
 // CHECK-NOT: linalg.generic
-// CHECK: scf.for %{{.+}} = %c0 to %c8 step %c4 iter_args(%{{.+}} = %[[EMPTY]])
+// CHECK: scf.for %{{.+}} = %c0 to %c12 step %c6 iter_args(%{{.+}} = %[[EMPTY]])
 // CHECK: scf.for %[[J:.+]] = %c0 to %c128 step %c64
 // CHECK: %[[COLS:.+]] = tensor.extract_slice %[[B]][%[[J]]] [64] [1]
 // CHECK: vector.transfer_read %[[COLS]][%c0], %{{.+}} : tensor<64xf32>, vector<64xf32>
-// CHECK: scf.for %{{.+}} = %c0 to %c16 step %c1 iter_args(%{{.+}}) -> (vector<4x64xf32>)
-func.func @biased(%x: tensor<8x16xf32>, %w: tensor<128x16xf32>, %b: tensor<128xf32>) -> tensor<8x128xf32> {
-  %y = graft.linear %x, %w, %b : (tensor<8x16xf32>, tensor<128x16xf32>, tensor<128xf32>) -> tensor<8x128xf32>
-  return %y : tensor<8x128xf32>
+// CHECK: scf.for %{{.+}} = %c0 to %c16 step %c1 iter_args(%{{.+}}) -> (vector<6x64xf32>)
+func.func @biased(%x: tensor<12x16xf32>, %w: tensor<128x16xf32>, %b: tensor<128xf32>) -> tensor<12x128xf32> {
+  %y = graft.linear %x, %w, %b : (tensor<12x16xf32>, tensor<128x16xf32>, tensor<128xf32>) -> tensor<12x128xf32>
+  return %y : tensor<12x128xf32>
 }
 
 // -----
 
-// Too few row blocks for two threads (6 rows: one 4-row block and a
+// Too few row blocks for two threads (8 rows: one 6-row block and a
 // remainder) and more column blocks: the column-block loop is outer, so
 // threads split columns; the rows, peeled, run inside it.
 
 // CHECK-LABEL: func.func @few_rows(
 // CHECK: scf.for %{{.+}} = %c0 to %c512 step %c64
-// CHECK-NEXT: %{{.+}} = tensor.extract_slice %{{.+}}[0, 0] [4, 25]
-// CHECK: scf.for %{{.+}} = %c0 to %c25 step %c1 iter_args(%{{.+}}) -> (vector<4x64xf32>)
-// CHECK: vector.transfer_write %{{.+}} : vector<4x64xf32>, tensor<4x64xf32>
-// CHECK: tensor.extract_slice %{{.+}}[4, 0] [2, 25]
+// CHECK-NEXT: %{{.+}} = tensor.extract_slice %{{.+}}[0, 0] [6, 25]
+// CHECK: scf.for %{{.+}} = %c0 to %c25 step %c1 iter_args(%{{.+}}) -> (vector<6x64xf32>)
+// CHECK: vector.transfer_write %{{.+}} : vector<6x64xf32>, tensor<6x64xf32>
+// CHECK: tensor.extract_slice %{{.+}}[6, 0] [2, 25]
 // CHECK: scf.for %{{.+}} = %c0 to %c25 step %c1 iter_args(%{{.+}}) -> (vector<2x64xf32>)
-func.func @few_rows(%w: tensor<6x25xf32>, %col: tensor<25x512xf32>) -> tensor<6x512xf32> {
-  %p = graft.matmul %w, %col : (tensor<6x25xf32>, tensor<25x512xf32>) -> tensor<6x512xf32>
-  return %p : tensor<6x512xf32>
+func.func @few_rows(%w: tensor<8x25xf32>, %col: tensor<25x512xf32>) -> tensor<8x512xf32> {
+  %p = graft.matmul %w, %col : (tensor<8x25xf32>, tensor<25x512xf32>) -> tensor<8x512xf32>
+  return %p : tensor<8x512xf32>
 }
 
 // -----
@@ -72,8 +72,8 @@ func.func @few_rows(%w: tensor<6x25xf32>, %col: tensor<25x512xf32>) -> tensor<6x
 
 // CHECK-LABEL: func.func @streams_b(
 // CHECK: scf.for %{{.+}} = %c0 to %c8192 step %c64
-// CHECK: scf.for %{{.+}} = %c0 to %c16 step %c4
-// CHECK: vector<4x64xf32>
+// CHECK: scf.for %{{.+}} = %c0 to %c12 step %c6
+// CHECK: vector<6x64xf32>
 func.func @streams_b(%w: tensor<16x27xf32>, %col: tensor<27x8192xf32>) -> tensor<16x8192xf32> {
   %p = graft.matmul %w, %col : (tensor<16x27xf32>, tensor<27x8192xf32>) -> tensor<16x8192xf32>
   return %p : tensor<16x8192xf32>
@@ -84,27 +84,27 @@ func.func @streams_b(%w: tensor<16x27xf32>, %col: tensor<27x8192xf32>) -> tensor
 // B fits in L2 (512x128, 256 KiB): row blocks outside, as for 128x512 weights.
 
 // CHECK-LABEL: func.func @b_in_cache(
-// CHECK: scf.for %{{.+}} = %c0 to %c16 step %c4
+// CHECK: scf.for %{{.+}} = %c0 to %c24 step %c6
 // CHECK: scf.for %{{.+}} = %c0 to %c128 step %c64
-func.func @b_in_cache(%a: tensor<16x512xf32>, %b: tensor<512x128xf32>) -> tensor<16x128xf32> {
-  %p = graft.matmul %a, %b : (tensor<16x512xf32>, tensor<512x128xf32>) -> tensor<16x128xf32>
-  return %p : tensor<16x128xf32>
+func.func @b_in_cache(%a: tensor<24x512xf32>, %b: tensor<512x128xf32>) -> tensor<24x128xf32> {
+  %p = graft.matmul %a, %b : (tensor<24x512xf32>, tensor<512x128xf32>) -> tensor<24x128xf32>
+  return %p : tensor<24x128xf32>
 }
 
 // -----
 
 // The bias broadcast along the rows of y^T = w @ x^T (a [256, 1] view read
-// at column 0) is fused too: each accumulator starts as four rows of the
+// at column 0) is fused too: each accumulator starts as six rows of the
 // bias, read through a broadcasting transfer.
 
 // CHECK-LABEL: func.func @biased_rows(
 // CHECK: %[[B2:.+]] = tensor.reshape %{{.+}} : (tensor<256xf32>, tensor<2xi64>) -> tensor<256x1xf32>
 // CHECK: %[[EMPTY:.+]] = tensor.empty() : tensor<256x64xf32>
 // CHECK-NOT: linalg.generic
-// CHECK: scf.for %[[I:.+]] = %c0 to %c256 step %c4 iter_args(%{{.+}} = %[[EMPTY]])
-// CHECK: %[[ROWS:.+]] = tensor.extract_slice %[[B2]][%[[I]], 0] [4, 1] [1, 1]
-// CHECK: %[[ACC:.+]] = vector.transfer_read %[[ROWS]]{{.+}} : tensor<4x1xf32>, vector<4x64xf32>
-// CHECK: scf.for %{{.+}} = %c0 to %c512 step %c1 iter_args(%{{.+}} = %[[ACC]]) -> (vector<4x64xf32>)
+// CHECK: scf.for %[[I:.+]] = %c0 to %c252 step %c6 iter_args(%{{.+}} = %[[EMPTY]])
+// CHECK: %[[ROWS:.+]] = tensor.extract_slice %[[B2]][%[[I]], 0] [6, 1] [1, 1]
+// CHECK: %[[ACC:.+]] = vector.transfer_read %[[ROWS]]{{.+}} : tensor<6x1xf32>, vector<6x64xf32>
+// CHECK: scf.for %{{.+}} = %c0 to %c512 step %c1 iter_args(%{{.+}} = %[[ACC]]) -> (vector<6x64xf32>)
 func.func @biased_rows(%x: tensor<64x512xf32>, %w: tensor<256x512xf32>, %b: tensor<256xf32>) -> tensor<64x256xf32> {
   %y = graft.linear %x, %w, %b : (tensor<64x512xf32>, tensor<256x512xf32>, tensor<256xf32>) -> tensor<64x256xf32>
   return %y : tensor<64x256xf32>
@@ -112,17 +112,17 @@ func.func @biased_rows(%x: tensor<64x512xf32>, %w: tensor<256x512xf32>, %b: tens
 
 // -----
 
-// 32 columns, half a 4x64 tile: 8x32 tiles keep 16 accumulators, so B (a
+// 32 columns, half a 6x64 tile: 12x32 tiles keep 24 accumulators, so B (a
 // weight gradient's patches, long k) is read by two row blocks, not four.
 
 // CHECK-LABEL: func.func @narrow(
-// CHECK: scf.for %{{.+}} = %c0 to %c16 step %c8
+// CHECK: scf.for %{{.+}} = %c0 to %c24 step %c12
 // CHECK-NOT: scf.for {{.+}} step %c64
-// CHECK: scf.for %{{.+}} = %c0 to %c4096 step %c1 iter_args(%{{.+}}) -> (vector<8x32xf32>)
+// CHECK: scf.for %{{.+}} = %c0 to %c4096 step %c1 iter_args(%{{.+}}) -> (vector<12x32xf32>)
 // CHECK: vector.fma %{{.+}} : vector<32xf32>
-func.func @narrow(%gy: tensor<16x4096xf32>, %colT: tensor<4096x32xf32>) -> tensor<16x32xf32> {
-  %p = graft.matmul %gy, %colT : (tensor<16x4096xf32>, tensor<4096x32xf32>) -> tensor<16x32xf32>
-  return %p : tensor<16x32xf32>
+func.func @narrow(%gy: tensor<24x4096xf32>, %colT: tensor<4096x32xf32>) -> tensor<24x32xf32> {
+  %p = graft.matmul %gy, %colT : (tensor<24x4096xf32>, tensor<4096x32xf32>) -> tensor<24x32xf32>
+  return %p : tensor<24x32xf32>
 }
 
 // -----
@@ -149,9 +149,9 @@ func.func @padded_rows(%a: tensor<32x64xf32>, %b: tensor<64x256xf32>) -> tensor<
   %p = graft.matmul %a, %b : (tensor<32x64xf32>, tensor<64x256xf32>) -> tensor<32x256xf32>
   return %p : tensor<32x256xf32>
 }
-func.func @one_row_block(%a: tensor<4x64xf32>, %b: tensor<64x256xf32>) -> tensor<4x256xf32> {
-  %p = graft.matmul %a, %b : (tensor<4x64xf32>, tensor<64x256xf32>) -> tensor<4x256xf32>
-  return %p : tensor<4x256xf32>
+func.func @one_row_block(%a: tensor<6x64xf32>, %b: tensor<64x256xf32>) -> tensor<6x256xf32> {
+  %p = graft.matmul %a, %b : (tensor<6x64xf32>, tensor<64x256xf32>) -> tensor<6x256xf32>
+  return %p : tensor<6x256xf32>
 }
 func.func @other_width(%a: tensor<32x64xf32>, %b: tensor<64x200xf32>) -> tensor<32x200xf32> {
   %p = graft.matmul %a, %b : (tensor<32x64xf32>, tensor<64x200xf32>) -> tensor<32x200xf32>

@@ -5,10 +5,10 @@
 // RUN: graft-opt %s --pass-pipeline='builtin.module(func.func(convert-graft-to-linalg),graft-cpu-strategy{vector-bits=512})' | FileCheck %s --check-prefix=V512
 // RUN: graft-opt %s --pass-pipeline='builtin.module(func.func(convert-graft-to-linalg),graft-cpu-strategy{vector-bits=256})' | FileCheck %s --check-prefix=V256
 
-// Rows of B 1 KiB apart (n = 256) and many row blocks: 4x64 tiles (6x16
+// Rows of B 1 KiB apart (n = 256) and many row blocks: 6x64 tiles (6x16
 // with AVX2), row blocks outside, B copied into padded rows.
 // V512-LABEL: func.func @square
-// V512: graft.lowering_config = #graft.lowering_config<tile_sizes = [4, 64, 0] pad_operands = [1]>
+// V512: graft.lowering_config = #graft.lowering_config<tile_sizes = [6, 64, 0] pad_operands = [1]>
 // V256-LABEL: func.func @square
 // V256: graft.lowering_config = #graft.lowering_config<tile_sizes = [6, 16, 0] pad_operands = [1]>
 func.func @square(%a: tensor<64x512xf32>, %b: tensor<512x256xf32>) -> tensor<64x256xf32> {
@@ -19,7 +19,7 @@ func.func @square(%a: tensor<64x512xf32>, %b: tensor<512x256xf32>) -> tensor<64x
 // Fewer columns than a tile: fewer vectors a row and more rows; rows 128
 // bytes apart are not padded.
 // V512-LABEL: func.func @narrow
-// V512: graft.lowering_config = #graft.lowering_config<tile_sizes = [8, 32, 0]>
+// V512: graft.lowering_config = #graft.lowering_config<tile_sizes = [12, 32, 0]>
 // V256-LABEL: func.func @narrow
 // V256: graft.lowering_config = #graft.lowering_config<tile_sizes = [6, 16, 0]>
 func.func @narrow(%a: tensor<256x64xf32>, %b: tensor<64x32xf32>) -> tensor<256x32xf32> {
@@ -30,7 +30,7 @@ func.func @narrow(%a: tensor<256x64xf32>, %b: tensor<64x32xf32>) -> tensor<256x3
 // Six rows over 12544 columns (a convolution with 6 output channels):
 // one row block, so the column blocks go outside for the threads.
 // V512-LABEL: func.func @few_rows
-// V512: graft.lowering_config = #graft.lowering_config<tile_sizes = [4, 64, 0] interchange = [1, 0, 2] pad_operands = [1]>
+// V512: graft.lowering_config = #graft.lowering_config<tile_sizes = [6, 64, 0] interchange = [1, 0, 2]>
 // V256-LABEL: func.func @few_rows
 // V256: graft.lowering_config = #graft.lowering_config<tile_sizes = [6, 16, 0] interchange = [1, 0, 2]>
 func.func @few_rows(%a: tensor<6x25xf32>, %b: tensor<25x12544xf32>) -> tensor<6x12544xf32> {
@@ -52,4 +52,44 @@ func.func @given(%a: tensor<64x512xf32>, %b: tensor<512x256xf32>, %c: tensor<64x
     linalg.yield %s : f32
   } -> tensor<64x256xf32>
   return %r : tensor<64x256xf32>
+}
+
+// 112 columns: a 64-column tile and 48 more, which no tile holds in
+// registers (three vectors a row). They become a product of their own,
+// planned for their width (12x32 tiles and a 16-column remainder), which
+// writes its columns into the first part's result. The zero init is split
+// with the product, each part filling only its own columns.
+// V512-LABEL: func.func @odd_columns
+// V512: %[[EMPTY:.+]] = tensor.empty() : tensor<64x112xf32>
+// V512: %[[HEADOUT:.+]] = tensor.extract_slice %[[EMPTY]][0, 0] [64, 64] [1, 1]
+// V512: %[[HEADINIT:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%[[HEADOUT]] : tensor<64x64xf32>)
+// V512: %[[HEAD:.+]] = linalg.generic {{.+}} outs(%[[HEADINIT]] : tensor<64x64xf32>) attrs = {graft.contraction, graft.lowering_config = #graft.lowering_config<tile_sizes = [6, 64, 0]>}
+// V512: %[[HEADRES:.+]] = tensor.insert_slice %[[HEAD]] into %[[EMPTY]][0, 0] [64, 64] [1, 1]
+// V512: %[[TAILOUT:.+]] = tensor.extract_slice %[[HEADRES]][0, 64] [64, 48] [1, 1]
+// V512: %[[TAILINIT:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%[[TAILOUT]] : tensor<64x48xf32>)
+// V512: %[[TAIL:.+]] = linalg.generic {{.+}} outs(%[[TAILINIT]] : tensor<64x48xf32>) attrs = {graft.contraction, graft.lowering_config = #graft.lowering_config<tile_sizes = [12, 32, 0]>}
+// V512: %[[RES:.+]] = tensor.insert_slice %[[TAIL]] into %[[HEADRES]][0, 64] [64, 48] [1, 1]
+// V512: return %[[RES]]
+// With AVX2, 112 columns are whole 16-column tiles.
+// V256-LABEL: func.func @odd_columns
+// V256: graft.contraction, graft.lowering_config = #graft.lowering_config<tile_sizes = [6, 16, 0]>
+// V256-NOT: graft.contraction
+func.func @odd_columns(%a: tensor<64x512xf32>, %b: tensor<512x112xf32>) -> tensor<64x112xf32> {
+  %c = graft.matmul %a, %b : (tensor<64x512xf32>, tensor<512x112xf32>) -> tensor<64x112xf32>
+  return %c : tensor<64x112xf32>
+}
+
+// A bias broadcast over the rows is split with the product, each part
+// broadcasting its own columns of the bias.
+// V512-LABEL: func.func @odd_biased
+// V256-LABEL: func.func @odd_biased
+// V512: %[[B:.+]] = tensor.extract_slice %{{.+}}[0] [64] [1] : tensor<88xf32> to tensor<64xf32>
+// V512: %[[HEADINIT:.+]] = linalg.generic {{.+}} ins(%[[B]] : tensor<64xf32>)
+// V512: linalg.generic {{.+}} outs(%[[HEADINIT]] : tensor<8x64xf32>) attrs = {graft.contraction, graft.lowering_config = #graft.lowering_config<tile_sizes = [6, 64, 0]>}
+// V512: %[[TAILB:.+]] = tensor.extract_slice %{{.+}}[64] [24] [1] : tensor<88xf32> to tensor<24xf32>
+// V512: %[[TAILINIT:.+]] = linalg.generic {{.+}} ins(%[[TAILB]] : tensor<24xf32>)
+// V512: linalg.generic {{.+}} outs(%[[TAILINIT]] : tensor<8x24xf32>) attrs = {graft.contraction, graft.lowering_config = #graft.lowering_config<tile_sizes = [16, 16, 0] interchange = [1, 0, 2]>}
+func.func @odd_biased(%x: tensor<8x16xf32>, %w: tensor<88x16xf32>, %b: tensor<88xf32>) -> tensor<8x88xf32> {
+  %y = graft.linear %x, %w, %b : (tensor<8x16xf32>, tensor<88x16xf32>, tensor<88xf32>) -> tensor<8x88xf32>
+  return %y : tensor<8x88xf32>
 }

@@ -5,12 +5,12 @@
 // becomes an scf.parallel; the k loop inside stays sequential.
 
 // CHECK-LABEL: func.func @product(
-// CHECK: scf.parallel (%{{.+}}) = (%c0) to (%c12) step (%c4)
+// CHECK: scf.parallel (%{{.+}}) = (%c0) to (%c24) step (%c6)
 // CHECK: scf.for
 // CHECK: vector.fma
-func.func @product(%a: tensor<12x32xf32>, %w: tensor<32x64xf32>) -> tensor<12x64xf32> {
-  %p = graft.matmul %a, %w : (tensor<12x32xf32>, tensor<32x64xf32>) -> tensor<12x64xf32>
-  return %p : tensor<12x64xf32>
+func.func @product(%a: tensor<24x32xf32>, %w: tensor<32x64xf32>) -> tensor<24x64xf32> {
+  %p = graft.matmul %a, %w : (tensor<24x32xf32>, tensor<32x64xf32>) -> tensor<24x64xf32>
+  return %p : tensor<24x64xf32>
 }
 
 // Few row blocks, many column blocks: threads split the columns.
