@@ -185,6 +185,28 @@ graft.model @mlp {
   graft.loss %loss : tensor<f32>
 }
 )mlir",
+    // Products whose columns no register tile holds whole (112 = 64 + 48,
+    // 88 = 64 + 24, 40 = 32 + 8, 20 = 16 + 4): split off by the CPU
+    // strategy, the bias and the zero init split with them, in the forward
+    // and in the weight and input gradients.
+    R"mlir(
+graft.model @odd_widths {
+  %x = graft.input "x" : tensor<130x40xf32>
+  %y = graft.input "y" : tensor<130xi64>
+  %w1 = graft.param "fc1.weight" init <kaiming_uniform, {a = 2.2360679774997898 : f64}> : tensor<112x40xf32>
+  %b1 = graft.param "fc1.bias" init <uniform, {a = -0.4 : f64, b = 0.4 : f64}> : tensor<112xf32>
+  %w2 = graft.param "fc2.weight" init <kaiming_uniform, {a = 2.2360679774997898 : f64}> : tensor<88x112xf32>
+  %w3 = graft.param "fc3.weight" init <kaiming_uniform, {a = 2.2360679774997898 : f64}> : tensor<20x88xf32>
+  %h = graft.linear %x, %w1, %b1 : (tensor<130x40xf32>, tensor<112x40xf32>, tensor<112xf32>) -> tensor<130x112xf32>
+  %a = graft.relu %h : tensor<130x112xf32>
+  %h2 = graft.linear %a, %w2 : (tensor<130x112xf32>, tensor<88x112xf32>) -> tensor<130x88xf32>
+  %a2 = graft.tanh %h2 : tensor<130x88xf32>
+  %logits = graft.linear %a2, %w3 : (tensor<130x88xf32>, tensor<20x88xf32>) -> tensor<130x20xf32>
+  %loss = graft.cross_entropy %logits, %y : (tensor<130x20xf32>, tensor<130xi64>) -> tensor<f32>
+  graft.output "logits" %logits : tensor<130x20xf32>
+  graft.loss %loss : tensor<f32>
+}
+)mlir",
     // Elementwise ops with broadcasting, and their VJPs.
     R"mlir(
 graft.model @elementwise {
