@@ -4,6 +4,7 @@
 #include "graft/Autograd/Passes.h"
 #include "graft/Dialect/Graft/IR/GraftOps.h"
 #include "graft/Pipelines/Pipelines.h"
+#include "graft/Target/Optimize.h"
 #include "graft/Target/Sanitize.h"
 #include "graft/Target/ThreadRuntime.h"
 
@@ -11,7 +12,6 @@
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
-#include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
@@ -171,14 +171,12 @@ llvm::Expected<std::unique_ptr<JITModel>> JITModel::compile(ModuleOp module) {
   // to must outlive ExecutionEngine::create (ASan: stack-use-after-scope).
   // Under AddressSanitizer the generated code is checked too, against this
   // process's ASan runtime.
-  auto o3 = makeOptimizingTransformer(/*optLevel=*/3, /*sizeLevel=*/0, tm->get());
   llvm::TargetMachine *machine = tm->get();
   std::function<llvm::Error(llvm::Module *)> optimize =
-      [o3, machine](llvm::Module *m) -> llvm::Error {
+      [machine](llvm::Module *m) -> llvm::Error {
     if (llvm::Error e = bindThreadRuntime(*m))
       return e;
-    if (llvm::Error e = o3(m))
-      return e;
+    optimizeModule(*m, *machine);
     if (processHasAddressSanitizer())
       instrumentForAddressSanitizer(*m, *machine);
     return llvm::Error::success();

@@ -15,11 +15,11 @@
 #include "graft/Pipelines/Pipelines.h"
 #include "graft/Target/CUDA.h"
 #include "graft/Target/JIT.h"
+#include "graft/Target/Optimize.h"
 #include "graft/Target/Sanitize.h"
 #include "graft/Target/ThreadRuntime.h"
 #include "graft_api.h"
 
-#include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Support/Timing.h"
 #include "mlir/Target/LLVMIR/Export.h"
@@ -480,9 +480,7 @@ graft::compileLibrary(ModuleOp module, const LibraryOptions &options) {
   if (llvm::verifyModule(*ir, &llvm::errs()))
     return error("the LLVM IR of '" + name + "' is invalid");
   TimingScope optimizing = timing.nest("LLVM O3");
-  auto optimize = makeOptimizingTransformer(3, 0, tm.get());
-  if (llvm::Error e = optimize(ir.get()))
-    return std::move(e);
+  optimizeModule(*ir, *tm);
   optimizing.stop();
   if (options.sanitizeAddress) {
     TimingScope instrumenting = timing.nest("AddressSanitizer");
