@@ -60,7 +60,7 @@ bool fitsRegisters(int64_t columns, int64_t lanes);
 /// - Register tiles of 6 rows of four vectors with AVX-512's 32 registers
 ///   (24 accumulators: two 512-bit FMA pipes of 4 cycles' latency need 8
 ///   in flight, and fewer leave the loads of B and A ahead of them short;
-///   4x4 tiles ran at 70% of a Zen 5 core's peak, 6x4 at 87-91%), 6 rows
+///   4x4 tiles ran at 70% of a Zen 5 core's peak, 6x4 at 87-93%), 6 rows
 ///   of two with 256-bit vectors' 16 registers (12 accumulators for two FMA
 ///   pipes). Each tile also holds one B vector per column and a broadcast
 ///   of A. A product narrower than a tile gets fewer vectors a row (a
