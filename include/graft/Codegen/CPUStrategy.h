@@ -51,7 +51,7 @@ struct ProductPlan {
 /// registers of `lanes` elements across the k loop: at most one vector,
 /// or a power-of-two number of them. LLVM breaks a loop-carried vector of
 /// another length (<48 x float>, three AVX-512 vectors) into 128-bit
-/// pieces, spilled and reassembled every k step: such a product ran 50x
+/// pieces, spilled and reassembled every k step: 512 x 512 x 48 ran 47x
 /// slower.
 bool fitsRegisters(int64_t columns, int64_t lanes);
 

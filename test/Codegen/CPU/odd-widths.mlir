@@ -3,7 +3,7 @@
 // A register tile's rows stay in vector registers across the k loop only
 // as one vector or a power-of-two number of whole ones: LLVM breaks a
 // loop-carried <48 x float> (three AVX-512 vectors) into 128-bit pieces,
-// spilled and reassembled at every k step, and such products ran 50x
+// spilled and reassembled at every k step, and such products ran 4-47x
 // slower than their neighbours. 48 columns are a 32-column tile and a
 // 16-column remainder; 112 are a 64-column tile and a product of their
 // own over the other 48; 20 are a vector and 4 columns.
