@@ -1,16 +1,17 @@
 //===- Optimize.cpp - LLVM's optimisation of generated code --------------===//
 
 #include "graft/Target/Optimize.h"
+#include "ModulePasses.h"
 
 #include "llvm/IR/Module.h"
 #include "llvm/IR/PassManager.h"
-#include "llvm/Passes/PassBuilder.h"
 #include "llvm/Target/TargetMachine.h"
 
-void graft::optimizeModule(llvm::Module &module,
-                           llvm::TargetMachine &targetMachine) {
-  llvm::PipelineTuningOptions tuning;
-  tuning.LoopUnrolling = false;
+void graft::runModulePasses(
+    llvm::Module &module, llvm::TargetMachine &targetMachine,
+    const llvm::PipelineTuningOptions &tuning,
+    llvm::function_ref<void(llvm::PassBuilder &, llvm::ModulePassManager &)>
+        build) {
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;
   llvm::CGSCCAnalysisManager cgam;
@@ -21,7 +22,19 @@ void graft::optimizeModule(llvm::Module &module,
   builder.registerFunctionAnalyses(fam);
   builder.registerLoopAnalyses(lam);
   builder.crossRegisterProxies(lam, fam, cgam, mam);
-  llvm::ModulePassManager passes =
-      builder.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3);
+  llvm::ModulePassManager passes;
+  build(builder, passes);
   passes.run(module, mam);
+}
+
+void graft::optimizeModule(llvm::Module &module,
+                           llvm::TargetMachine &targetMachine) {
+  llvm::PipelineTuningOptions tuning;
+  tuning.LoopUnrolling = false;
+  runModulePasses(
+      module, targetMachine, tuning,
+      [](llvm::PassBuilder &builder, llvm::ModulePassManager &passes) {
+        passes =
+            builder.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3);
+      });
 }

@@ -1,10 +1,10 @@
 //===- Sanitize.cpp - AddressSanitizer for generated code -----------------===//
 
 #include "graft/Target/Sanitize.h"
+#include "ModulePasses.h"
 
 #include "llvm/IR/Module.h"
 #include "llvm/IR/PassManager.h"
-#include "llvm/Passes/PassBuilder.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/Transforms/Instrumentation/AddressSanitizer.h"
 
@@ -25,26 +25,17 @@ void graft::instrumentForAddressSanitizer(llvm::Module &module,
     g.setSanitizerMetadata(md);
   }
 
-  llvm::LoopAnalysisManager lam;
-  llvm::FunctionAnalysisManager fam;
-  llvm::CGSCCAnalysisManager cgam;
-  llvm::ModuleAnalysisManager mam;
-  llvm::PassBuilder builder(&targetMachine);
-  builder.registerModuleAnalyses(mam);
-  builder.registerCGSCCAnalyses(cgam);
-  builder.registerFunctionAnalyses(fam);
-  builder.registerLoopAnalyses(lam);
-  builder.crossRegisterProxies(lam, fam, cgam, mam);
-
   llvm::AddressSanitizerOptions options;
   // No module constructor: no __asan_init or version check from this
   // object; the program's own ASan runtime is already initialised.
   options.InsertVersionCheck = false;
-  llvm::ModulePassManager passes;
-  passes.addPass(llvm::AddressSanitizerPass(
-      options, /*UseGlobalGC=*/false, /*UseOdrIndicator=*/false,
-      llvm::AsanDtorKind::None, llvm::AsanCtorKind::None));
-  passes.run(module, mam);
+  runModulePasses(module, targetMachine, llvm::PipelineTuningOptions(),
+                  [&](llvm::PassBuilder &, llvm::ModulePassManager &passes) {
+                    passes.addPass(llvm::AddressSanitizerPass(
+                        options, /*UseGlobalGC=*/false,
+                        /*UseOdrIndicator=*/false, llvm::AsanDtorKind::None,
+                        llvm::AsanCtorKind::None));
+                  });
 }
 
 bool graft::processHasAddressSanitizer() {
