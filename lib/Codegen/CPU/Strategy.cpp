@@ -159,38 +159,42 @@ splitColumns(RewriterBase &rewriter, linalg::GenericOp op, int64_t at) {
   auto headResult = tailInit.getSource().getDefiningOp<tensor::InsertSliceOp>();
   if (!headResult)
     return {first, second};
-  // The producer over the columns `like` takes, written into `into`.
-  auto tiledProducer = [&](tensor::ExtractSliceOp like,
-                           Value into) -> FailureOr<Value> {
-    rewriter.setInsertionPointAfter(like);
-    auto slice = tensor::ExtractSliceOp::create(
-        rewriter, like.getLoc(), init, like.getMixedOffsets(),
-        like.getMixedSizes(), like.getMixedStrides());
+  // The producer over the columns `slice` takes (of its result).
+  auto tiledProducer =
+      [&](tensor::ExtractSliceOp slice) -> FailureOr<TilingResult> {
+    rewriter.setInsertionPointAfter(slice);
     FailureOr<TilingResult> tiled =
         tensor::replaceExtractSliceWithTiledProducer(rewriter, slice,
                                                      cast<OpResult>(init));
-    rewriter.eraseOp(slice);
     if (failed(tiled) || tiled->tiledOps.size() != 1)
       return failure();
-    auto part = cast<DestinationStyleOpInterface>(tiled->tiledOps.front());
-    OpOperand *partInit = part.getDpsInitOperand(0);
-    Operation *old = partInit->get().getDefiningOp();
-    rewriter.modifyOpInPlace(part, [&] { partInit->set(into); });
-    if (old && old->use_empty())
-      rewriter.eraseOp(old);
-    return tiled->tiledValues.front();
+    return tiled;
   };
-  rewriter.setInsertionPoint(headInit);
-  auto headDest = tensor::ExtractSliceOp::create(
-      rewriter, headInit.getLoc(), dest, headInit.getMixedOffsets(),
-      headInit.getMixedSizes(), headInit.getMixedStrides());
-  FailureOr<Value> headStart = tiledProducer(headDest, headDest);
-  FailureOr<Value> tailStart = tiledProducer(tailInit, tailInit);
-  if (failed(headStart) || failed(tailStart))
+  FailureOr<TilingResult> headStart = tiledProducer(headInit);
+  if (failed(headStart))
     return {first, second};
-  rewriter.replaceOp(headInit, *headStart);
-  rewriter.modifyOpInPlace(
-      second, [&] { second.getDpsInitOperand(0)->set(*tailStart); });
+  rewriter.replaceOp(headInit, headStart->tiledValues.front());
+  // The second part's: over its columns of the producer's result, written
+  // into the first part's result where the part writes.
+  rewriter.setInsertionPointAfter(tailInit);
+  auto columns = tensor::ExtractSliceOp::create(
+      rewriter, tailInit.getLoc(), init, tailInit.getMixedOffsets(),
+      tailInit.getMixedSizes(), tailInit.getMixedStrides());
+  FailureOr<TilingResult> tailStart = tiledProducer(columns);
+  rewriter.eraseOp(columns);
+  if (failed(tailStart))
+    return {first, second};
+  auto tailProducer =
+      cast<DestinationStyleOpInterface>(tailStart->tiledOps.front());
+  OpOperand *tailProducerInit = tailProducer.getDpsInitOperand(0);
+  Operation *sliceOfDest = tailProducerInit->get().getDefiningOp();
+  rewriter.modifyOpInPlace(tailProducer,
+                           [&] { tailProducerInit->set(tailInit); });
+  if (sliceOfDest && sliceOfDest->use_empty())
+    rewriter.eraseOp(sliceOfDest);
+  rewriter.modifyOpInPlace(second, [&] {
+    second.getDpsInitOperand(0)->set(tailStart->tiledValues.front());
+  });
   rewriter.modifyOpInPlace(headResult,
                            [&] { headResult.getDestMutable().assign(dest); });
   if (producer->use_empty())
