@@ -24,8 +24,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const char separators[] = {0, ',', ';', '\t'};
   char separator = separators[(choice >> 6) & 3];
   llvm::StringRef text(reinterpret_cast<const char *>(data + 1), size - 1);
-  auto set = graft::parseCSV("fuzz.csv", text, features, classes, labels,
-                             separator);
+  auto set = graft::parseCSV("fuzz.csv", text,
+                             graft::classifierColumns(features, classes),
+                             labels, separator);
   if (!set)
     llvm::consumeError(set.takeError());
   return 0;

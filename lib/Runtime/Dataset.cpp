@@ -246,9 +246,17 @@ std::optional<char> graft::parseSeparator(llvm::StringRef name) {
   return std::nullopt;
 }
 
-llvm::Expected<Dataset> graft::readCSV(llvm::StringRef path, int64_t features,
-                                       int64_t classes, Labels labels,
-                                       char separator) {
+std::vector<CSVGroup> graft::classifierColumns(int64_t features,
+                                               int64_t classes) {
+  CSVGroup label;
+  label.integer = true;
+  label.bound = classes;
+  return {CSVGroup{"", features, false, 0, std::nullopt, ""}, label};
+}
+
+llvm::Expected<Dataset> graft::readCSV(llvm::StringRef path,
+                                       llvm::ArrayRef<CSVGroup> groups,
+                                       Labels labels, char separator) {
   if (isDeviceLike(path))
     return fileError(path, "cannot read the data file: " + kNotRegularFile);
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false);
@@ -257,40 +265,85 @@ llvm::Expected<Dataset> graft::readCSV(llvm::StringRef path, int64_t features,
                                    "%s: error: cannot read the data file: %s",
                                    path.str().c_str(),
                                    buffer.getError().message().c_str());
-  return parseCSV(path, (*buffer)->getBuffer(), features, classes, labels,
-                  separator);
+  return parseCSV(path, (*buffer)->getBuffer(), groups, labels, separator);
 }
 
+namespace {
+/// The columns of a CSV file's lines, in the words errors use: a
+/// classifier's features and label as such, a model input's elements by the
+/// input's name.
+struct Columns {
+  llvm::ArrayRef<CSVGroup> groups;
+  bool optionalLast;
+  int64_t all = 0, required = 0;
+
+  Columns(llvm::ArrayRef<CSVGroup> groups, bool optionalLast)
+      : groups(groups), optionalLast(optionalLast && !groups.empty()) {
+    for (const CSVGroup &g : groups)
+      all += g.count;
+    required = all - (this->optionalLast ? groups.back().count : 0);
+  }
+  bool accepts(int64_t n) const { return n == all || n == required; }
+
+  /// "64 features and a label", "3 of input 'x' and 1 of input 'y'".
+  std::string describe(bool withLast) const {
+    std::string out;
+    size_t n = withLast ? groups.size() : groups.size() - 1;
+    for (size_t i = 0; i < n; ++i) {
+      const CSVGroup &g = groups[i];
+      if (i)
+        out += i + 1 == n ? " and " : ", ";
+      if (!g.input.empty())
+        out += llvm::formatv("{0} of input '{1}'", g.count, g.input).str();
+      else if (g.integer)
+        out += g.count == 1 ? "a label"
+                            : llvm::formatv("{0} labels", g.count).str();
+      else
+        out += llvm::formatv("{0} features", g.count).str();
+    }
+    return out;
+  }
+
+  /// Element `k` (0-based) of group `g`: "feature 3 of 64", "element 3 of
+  /// 64 of input 'x'".
+  static std::string element(const CSVGroup &g, int64_t k) {
+    if (g.input.empty())
+      return llvm::formatv("feature {0} of {1}", k + 1, g.count).str();
+    return llvm::formatv("element {0} of {1} of input '{2}'", k + 1, g.count,
+                         g.input)
+        .str();
+  }
+};
+} // namespace
+
 llvm::Expected<Dataset> graft::parseCSV(llvm::StringRef path,
-                                        llvm::StringRef text, int64_t features,
-                                        int64_t classes, Labels labels,
-                                        char separator) {
+                                        llvm::StringRef text,
+                                        llvm::ArrayRef<CSVGroup> groups,
+                                        Labels labels, char separator) {
   if (text.starts_with("\xFF\xFE") || text.starts_with("\xFE\xFF"))
     return fileError(path, "the data file is UTF-16; save it as UTF-8 "
                            "(or ASCII) text");
   text.consume_front("\xEF\xBB\xBF"); // a UTF-8 byte order mark
-  auto accepts = [&](size_t n) {
-    return (int64_t)n == features + 1 ||
-           (labels == Labels::Optional && (int64_t)n == features);
-  };
+  Columns columns(groups, labels == Labels::Optional);
+  auto accepts = [&](size_t n) { return columns.accepts(n); };
   bool detected = separator == 0;
   char sep = detected ? detectSeparator(path, text, accepts) : separator;
 
   Dataset data;
-  data.features = features;
   data.separator = sep;
+  for (const CSVGroup &g : groups)
+    (g.integer ? data.integers : data.features) += g.count;
   Reader reader(path, text, sep);
   Record r;
-  int64_t expectLabel = -1; // whether rows have a label, once known
+  int64_t expectAll = -1; // whether rows have the optional columns, once known
   bool first = true;
   auto countError = [&](const Record &r) {
     int64_t n = r.fields.size();
+    bool withLast = labels == Labels::Required;
     std::string msg = llvm::formatv(
-        "expected {0} columns ({1} features{2}), found {3} separated by {4} "
-        "in {5}",
-        labels == Labels::Required ? features + 1 : features, features,
-        labels == Labels::Required ? " and a label" : "", n, sepName(sep),
-        quote(r.text));
+        "expected {0} columns ({1}), found {2} separated by {3} in {4}",
+        withLast ? columns.all : columns.required, columns.describe(withLast),
+        n, sepName(sep), quote(r.text));
     if (n == 1 && detected && data.rows() == 0 && !data.headerLine)
       msg += "\nnote: the separator was guessed from the first lines; give "
              "it with --sep if the file uses another one";
@@ -315,74 +368,98 @@ llvm::Expected<Dataset> graft::parseCSV(llvm::StringRef path,
         if (!accepts(n))
           return countError(r);
         data.headerLine = r.line;
-        expectLabel = n == features + 1;
+        for (const Field &f : r.fields)
+          data.header.push_back(f.text.trim().str());
+        expectAll = n == columns.all;
         continue;
       }
     }
-    bool labelled = n == features + 1;
     if (!accepts(n))
       return countError(r);
-    if (expectLabel >= 0 && labelled != (bool)expectLabel)
-      return dataError(path, r.line, 0,
-                       "expected {0} columns like the {1}, found {2}",
-                       features + expectLabel,
-                       data.rows() ? std::string("lines before")
-                                   : llvm::formatv("header on line {0}",
-                                                   data.headerLine)
-                                         .str(),
-                       n);
-    expectLabel = labelled;
-    for (int64_t i = 0; i < features; ++i) {
-      const Field &f = r.fields[i];
-      double v;
-      if (!parseNumber(f.text, v)) {
-        std::string msg =
-            f.text.trim().empty()
-                ? llvm::formatv("field {0} is empty: expected a number "
-                                "(feature {0} of {1})",
-                                i + 1, features)
-                      .str()
-                : llvm::formatv("{0} is not a number (field {1}: expected "
-                                "feature {1} of {2}, a number)",
-                                quote(f.text.trim()), i + 1, features)
-                      .str();
-        // A line of names: a second header, or a header in the middle.
-        bool names = llvm::none_of(r.fields, [](const Field &g) {
-          double w;
-          return parseNumber(g.text, w);
-        });
-        if (names)
-          msg += data.headerLine
-                     ? llvm::formatv("\nnote: only the first line may be a "
-                                     "header (line {0} is)",
-                                     data.headerLine)
-                           .str()
-                     : std::string("\nnote: only the first line may be a "
-                                   "header");
-        return dataError(path, r.line, f.col, "{0}", msg);
+    bool all = n == columns.all;
+    if (expectAll >= 0 && all != (bool)expectAll)
+      return dataError(
+          path, r.line, 0, "expected {0} columns like the {1}, found {2}",
+          expectAll ? columns.all : columns.required,
+          data.rows()
+              ? std::string("lines before")
+              : llvm::formatv("header on line {0}", data.headerLine).str(),
+          n);
+    expectAll = all;
+    int64_t i = 0; // the field
+    for (const CSVGroup &g : groups) {
+      if (i >= n)
+        break;
+      for (int64_t k = 0; k < g.count; ++k, ++i) {
+        const Field &f = r.fields[i];
+        llvm::StringRef value = f.text.trim();
+        if (g.integer) {
+          int64_t v;
+          if (value.getAsInteger(10, v)) {
+            if (g.input.empty())
+              return dataError(path, r.line, f.col,
+                               "the label {0} is not an integer (field {1}: "
+                               "expected a class in [0, {2}))",
+                               quote(value), i + 1, g.bound);
+            return dataError(path, r.line, f.col,
+                             "{0} is not an integer (field {1}: expected "
+                             "{2}, an integer)",
+                             quote(value), i + 1, Columns::element(g, k));
+          }
+          if (g.bound > 0 && (v < 0 || v >= g.bound) && v != g.ignored) {
+            if (g.input.empty())
+              return dataError(path, r.line, f.col,
+                               "label {0} is out of range: the model has {1} "
+                               "classes (0 to {2})",
+                               v, g.bound, g.bound - 1);
+            return dataError(path, r.line, f.col,
+                             "{0} is out of range for input '{1}' (field "
+                             "{2}): {3}",
+                             v, g.input, i + 1, g.rangeNote);
+          }
+          data.y.push_back(v);
+          continue;
+        }
+        double v;
+        if (!parseNumber(f.text, v)) {
+          std::string msg =
+              value.empty()
+                  ? llvm::formatv("field {0} is empty: expected a number "
+                                  "({1})",
+                                  i + 1, Columns::element(g, k))
+                        .str()
+                  : llvm::formatv("{0} is not a number (field {1}: expected "
+                                  "{2}, a number)",
+                                  quote(value), i + 1, Columns::element(g, k))
+                        .str();
+          // A line of names: a second header, or a header in the middle.
+          bool names = llvm::none_of(r.fields, [](const Field &h) {
+            double w;
+            return parseNumber(h.text, w);
+          });
+          if (names)
+            msg += data.headerLine
+                       ? llvm::formatv("\nnote: only the first line may be a "
+                                       "header (line {0} is)",
+                                       data.headerLine)
+                             .str()
+                       : std::string("\nnote: only the first line may be a "
+                                     "header");
+          return dataError(path, r.line, f.col, "{0}", msg);
+        }
+        if (!std::isfinite((float)v)) // it would train on inf
+          return dataError(path, r.line, f.col,
+                           "{0} is outside the range of f32 (about "
+                           "+-3.4e38)",
+                           quote(value));
+        data.x.push_back((float)v);
       }
-      if (!std::isfinite((float)v)) // it would train on inf
-        return dataError(path, r.line, f.col,
-                         "{0} is outside the range of f32 (about "
-                         "+-3.4e38)",
-                         quote(f.text.trim()));
-      data.x.push_back((float)v);
     }
-    if (labelled) {
-      const Field &f = r.fields.back();
-      int64_t label;
-      if (f.text.trim().getAsInteger(10, label))
-        return dataError(path, r.line, f.col,
-                         "the label {0} is not an integer (field {1}: "
-                         "expected a class in [0, {2}))",
-                         quote(f.text.trim()), n, classes);
-      if (label < 0 || label >= classes)
-        return dataError(path, r.line, f.col,
-                         "label {0} is out of range: the model has {1} "
-                         "classes (0 to {2})",
-                         label, classes, classes - 1);
-      data.y.push_back(label);
-    }
+    ++data.samples;
+  }
+  if (expectAll == 0) { // the rows lack the optional columns
+    const CSVGroup &g = groups.back();
+    (g.integer ? data.integers : data.features) -= g.count;
   }
   if (data.rows() == 0)
     return fileError(path, data.headerLine

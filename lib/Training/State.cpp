@@ -104,7 +104,8 @@ std::vector<std::string> graft::training::checkpointKeys(const TensorSlot &slot,
 llvm::Error graft::training::loadState(std::vector<Storage> &slots,
                                        llvm::ArrayRef<Role> roles,
                                        const std::vector<NamedTensor> &tensors,
-                                       llvm::StringRef path, ModelOp model) {
+                                       llvm::StringRef path, ModelOp model,
+                                       std::vector<std::string> *missing) {
   for (Storage &st : slots) {
     if (!llvm::is_contained(roles, st.slot.role))
       continue;
@@ -125,6 +126,10 @@ llvm::Error graft::training::loadState(std::vector<Storage> &slots,
                              "different values for them");
       if (!found)
         found = &*it;
+    }
+    if (!found && missing) {
+      missing->push_back(keys.front());
+      continue;
     }
     if (!found)
       return trainingError(path + " has no tensor '" + keys.front() +

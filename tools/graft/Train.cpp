@@ -19,6 +19,8 @@
 #include "graft/Runtime/Dataset.h"
 #include "graft/Target/JIT.h"
 #include "graft/Training/Classifier.h"
+#include "graft/Training/Generate.h"
+#include "graft/Training/Trainer.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -27,10 +29,12 @@
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Process.h"
+#include "llvm/Support/Signals.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <climits>
 #include <cmath>
@@ -50,13 +54,15 @@ cl::SubCommand graft::cli::benchCmd(
     "bench", "Time an entry point of the model (default: the train step) on random data");
 cl::SubCommand graft::cli::predictCmd(
     "predict", "Predict with a trained checkpoint (accuracy when labelled)");
+cl::SubCommand graft::cli::generateCmd(
+    "generate",
+    "Sample text from a language model trained on a text by graft train");
 
 namespace {
-cl::opt<std::string> modelFile(cl::Positional, cl::Required,
-                               cl::desc("<model.graft>"),
-                               cl::sub(graft::cli::trainCmd),
-                               cl::sub(graft::cli::predictCmd),
-                               cl::sub(graft::cli::benchCmd));
+cl::opt<std::string>
+    modelFile(cl::Positional, cl::Required, cl::desc("<model.graft>"),
+              cl::sub(graft::cli::trainCmd), cl::sub(graft::cli::predictCmd),
+              cl::sub(graft::cli::benchCmd), cl::sub(graft::cli::generateCmd));
 cl::opt<unsigned> benchSteps("steps", cl::init(50),
                              cl::desc("Timed steps (after 5 warm-up steps)"),
                              cl::sub(graft::cli::benchCmd));
@@ -68,34 +74,77 @@ cl::opt<std::string> benchEntry(
 cl::opt<int> threads(
     "threads", cl::init(0),
     cl::desc("Threads the generated code splits products and large loops "
-             "across (default: GRAFT_NUM_THREADS, else OMP_NUM_THREADS, else one per core)"),
+             "across (default: GRAFT_NUM_THREADS, else OMP_NUM_THREADS, else "
+             "one per core)"),
     cl::sub(graft::cli::trainCmd), cl::sub(graft::cli::predictCmd),
-    cl::sub(graft::cli::benchCmd));
+    cl::sub(graft::cli::benchCmd), cl::sub(graft::cli::generateCmd));
 cl::opt<std::string> dataFile(
-    "data", cl::Required,
-    cl::desc("CSV: one sample per line (the features, then the label), "
-             "at most one header line first; blank lines are skipped, any "
-             "other line that is not a sample is an error (docs/CLI.md)"),
-    cl::sub(graft::cli::trainCmd), cl::sub(graft::cli::predictCmd));
+    "data",
+    cl::desc("Training data (train), or the data to predict (predict, a "
+             "CSV): a CSV file whose columns feed the inputs in order (a "
+             "classifier: the features, then the label), .npz or "
+             ".safetensors (an array per input, by name), or a .txt text "
+             "for a language model (docs/CLI.md)"),
+    cl::value_desc("SOURCE"), cl::sub(graft::cli::trainCmd),
+    cl::sub(graft::cli::predictCmd));
+cl::list<std::string> inputData(
+    "input",
+    cl::desc("Data of one input: NAME=FILE.npy, NAME=FILE.npz[:ARRAY], "
+             "NAME=FILE.safetensors[:TENSOR] or NAME=FILE.csv (its columns); "
+             "the inputs it does not name come from --data"),
+    cl::value_desc("NAME=SOURCE"), cl::sub(graft::cli::trainCmd));
+cl::list<std::string> testInputData(
+    "test-input",
+    cl::desc("Test data of one input, as --input (the rest from --test)"),
+    cl::value_desc("NAME=SOURCE"), cl::sub(graft::cli::trainCmd));
 cl::opt<std::string> separatorName(
     "sep", cl::init(""),
     cl::desc("Field separator of the CSV files: ',', ';', '|' or 'tab' "
              "(default: detected from the first lines)"),
     cl::sub(graft::cli::trainCmd), cl::sub(graft::cli::predictCmd));
-cl::opt<std::string> testFile("test", cl::desc("CSV evaluated after each epoch"),
-                              cl::sub(graft::cli::trainCmd));
+cl::opt<std::string> testFile(
+    "test",
+    cl::desc("Held-out data, as --data, evaluated after each epoch (and "
+             "every --eval-every steps): loss, and accuracy of a classifier"),
+    cl::value_desc("SOURCE"), cl::sub(graft::cli::trainCmd));
 cl::opt<unsigned> epochs("epochs", cl::init(10), cl::desc("Epochs to train"),
                          cl::sub(graft::cli::trainCmd));
+cl::opt<uint64_t> trainSteps(
+    "steps", cl::init(0),
+    cl::desc("Optimizer steps to train, in all (across epochs; replaces "
+             "--epochs); with --resume, the total"),
+    cl::sub(graft::cli::trainCmd));
+cl::opt<uint64_t> evalEvery(
+    "eval-every", cl::init(0),
+    cl::desc("Report (and evaluate --test) every N steps, besides each "
+             "epoch's end"),
+    cl::value_desc("N"), cl::sub(graft::cli::trainCmd));
+cl::opt<bool> noShuffle(
+    "no-shuffle",
+    cl::desc("Batches in the data's order (default: a seeded permutation "
+             "each epoch)"),
+    cl::sub(graft::cli::trainCmd));
+cl::opt<std::string> initFrom(
+    "init",
+    cl::desc("Start from the weights of a safetensors file (PyTorch "
+             "state_dict names), strictly: every parameter and buffer, "
+             "nothing else"),
+    cl::value_desc("FILE"), cl::sub(graft::cli::trainCmd));
+cl::opt<bool> initNonStrict(
+    "init-non-strict",
+    cl::desc("With --init: load what matches, keep the initial values of "
+             "the rest, and list the missing and unexpected names"),
+    cl::sub(graft::cli::trainCmd));
 cl::opt<int64_t> batch("batch", cl::init(0),
                        cl::desc("Batch size: sets the model's `dim B`"),
                        cl::sub(graft::cli::trainCmd),
                        cl::sub(graft::cli::predictCmd),
                        cl::sub(graft::cli::benchCmd));
-cl::list<std::string> dims("dim", cl::desc("Override a named dimension: --dim T=128"),
-                           cl::value_desc("NAME=VALUE"),
-                           cl::sub(graft::cli::trainCmd),
-                           cl::sub(graft::cli::predictCmd),
-                           cl::sub(graft::cli::benchCmd));
+cl::list<std::string>
+    dims("dim", cl::desc("Override a named dimension: --dim T=128"),
+         cl::value_desc("NAME=VALUE"), cl::sub(graft::cli::trainCmd),
+         cl::sub(graft::cli::predictCmd), cl::sub(graft::cli::benchCmd),
+         cl::sub(graft::cli::generateCmd));
 cl::opt<uint64_t> seed("seed", cl::init(0),
                        cl::desc("Seed of initialisation, shuffling, dropout"),
                        cl::sub(graft::cli::trainCmd));
@@ -111,20 +160,51 @@ cl::opt<unsigned> checkpointEvery(
              "atomically (0, the default: only at the end); --resume "
              "continues from any of them"),
     cl::sub(graft::cli::trainCmd));
-cl::opt<std::string> logFile("log", cl::init(""),
-                             cl::desc("CSV log of loss and accuracy per epoch"),
-                             cl::sub(graft::cli::trainCmd));
-cl::opt<std::string> plotFile("plot", cl::init(""),
-                              cl::desc("SVG plot of loss and accuracy"),
-                              cl::sub(graft::cli::trainCmd));
+cl::opt<std::string> logFile(
+    "log", cl::init(""),
+    cl::desc("CSV log: a row per report (each epoch, every --eval-every "
+             "steps): step, learning rate, loss, test loss and accuracy, "
+             "throughput"),
+    cl::sub(graft::cli::trainCmd));
+cl::opt<std::string> plotFile(
+    "plot", cl::init(""),
+    cl::desc("SVG plot of the loss, test loss or accuracy, and learning "
+             "rate per step"),
+    cl::sub(graft::cli::trainCmd));
 cl::opt<std::string> resumeFrom(
     "resume", cl::init(""),
     cl::desc("Continue from a checkpoint of `graft train` (parameters, "
-             "buffers, optimizer state, epoch); --epochs is the total"),
+             "buffers, optimizer state, step); --epochs or --steps is the "
+             "total"),
     cl::sub(graft::cli::trainCmd));
 cl::opt<std::string> checkpointIn("checkpoint", cl::Required,
                                   cl::desc("Checkpoint to load"),
-                                  cl::sub(graft::cli::predictCmd));
+                                  cl::sub(graft::cli::predictCmd),
+                                  cl::sub(graft::cli::generateCmd));
+cl::opt<std::string>
+    prompt("prompt",
+           cl::desc("Text to continue (default: a newline, or the vocabulary's "
+                    "first character)"),
+           cl::sub(graft::cli::generateCmd));
+cl::opt<int64_t> maxNewTokens("max-new-tokens", cl::init(500),
+                              cl::desc("Characters to sample"),
+                              cl::sub(graft::cli::generateCmd));
+cl::opt<double> temperature(
+    "temperature", cl::init(1.0),
+    cl::desc("Divides the logits: below 1 more likely characters, above 1 "
+             "more random ones"),
+    cl::sub(graft::cli::generateCmd));
+cl::opt<int64_t> topK("top-k", cl::init(0),
+                      cl::desc("Sample among the k likeliest characters "
+                               "(0: all)"),
+                      cl::sub(graft::cli::generateCmd));
+cl::opt<uint64_t> sampleSeed("seed", cl::init(0),
+                             cl::desc("Seed of the sampling"),
+                             cl::sub(graft::cli::generateCmd));
+cl::opt<std::string>
+    logitsOutput("output", cl::init(""),
+                 cl::desc("The model's output of logits, when it has several"),
+                 cl::sub(graft::cli::generateCmd));
 
 enum Exit { Ok = 0, InputError = 1, UsageError = 2 };
 
@@ -145,12 +225,12 @@ struct Compiled {
   std::unique_ptr<MLIRContext> ctx;
   OwningOpRef<ModuleOp> meta;
   std::unique_ptr<JITModel> jit;
-  Classifier info;
+  ModelOp model;
 };
 
-/// Compiles the model; `forData` also checks what train and predict need
-/// of it (one float input, integer labels, class scores).
-llvm::Expected<Compiled> compileModel(bool forData = true) {
+/// Compiles the model; `check` sees it first, before the JIT's work.
+llvm::Expected<Compiled>
+compileModel(llvm::function_ref<llvm::Error(ModelOp)> check = {}) {
   Compiled c;
   DialectRegistry registry;
   registerCodegenDialects(registry);
@@ -172,22 +252,13 @@ llvm::Expected<Compiled> compileModel(bool forData = true) {
   if (!module)
     return trainingError("the model has errors (see above)");
   c.meta = module->clone();
-  if (forData) {
-    auto info = inspectClassifier(*c.meta);
-    if (!info)
-      return info.takeError();
-    c.info = *info;
-  } else {
-    auto models = c.meta->getOps<ModelOp>();
-    if (models.empty())
-      return trainingError("the file has no model");
-    c.info.model = *models.begin();
-    for (InputOp in : c.info.model.getBody().getOps<InputOp>())
-      if (in.getType().getRank() > 0) {
-        c.info.batch = in.getType().getDimSize(0); // the `dim B` convention
-        break;
-      }
-  }
+  auto models = c.meta->getOps<ModelOp>();
+  if (models.empty())
+    return trainingError("the file has no model");
+  c.model = *models.begin();
+  if (check)
+    if (llvm::Error e = check(c.model))
+      return std::move(e);
   auto jit = JITModel::compile(*module);
   if (!jit)
     return jit.takeError();
@@ -197,55 +268,93 @@ llvm::Expected<Compiled> compileModel(bool forData = true) {
   return c;
 }
 
-struct EpochStats {
-  double loss, testAccuracy, lr;
+/// A report of the run: at an epoch's end or every --eval-every steps.
+struct Report {
+  uint64_t step = 0;
+  unsigned epoch = 0; // the epoch it falls in, from 1
+  double loss = 0;    // mean training loss since the last report
+  double lr = 0;
+  double samplesPerSec = 0;
+  Evaluation test;
 };
 
-/// A line chart of loss and test accuracy per epoch.
-llvm::Error writePlot(llvm::StringRef path, const std::vector<EpochStats> &h) {
+/// An SVG chart of the reports against the step: the training loss (blue)
+/// and test loss (green) on the left axis, a classifier's test accuracy
+/// (orange, %) on the right; below it the learning rate.
+llvm::Error writePlot(llvm::StringRef path, const std::vector<Report> &h) {
   std::string svg;
   llvm::raw_string_ostream os(svg);
-  const double W = 640, H = 360, L = 60, R = 60, T = 30, Bm = 40;
-  double maxLoss = 1e-9;
-  for (const EpochStats &e : h)
-    maxLoss = std::max(maxLoss, e.loss);
-  auto xAt = [&](size_t i) {
-    return L + (h.size() > 1 ? (W - L - R) * i / (h.size() - 1) : 0.0);
+  const double W = 640, H = 440, L = 70, R = 60, T = 30, B1 = 300, T2 = 330,
+               B2 = 410;
+  double maxLoss = 1e-9, maxLR = 1e-12;
+  uint64_t lastStep = std::max<uint64_t>(h.back().step, 1);
+  for (const Report &r : h) {
+    maxLoss = std::max(maxLoss, r.loss);
+    if (!std::isnan(r.test.loss))
+      maxLoss = std::max(maxLoss, r.test.loss);
+    maxLR = std::max(maxLR, r.lr);
+  }
+  auto xAt = [&](uint64_t step) { return L + (W - L - R) * step / lastStep; };
+  auto frame = [&](double top, double bottom) {
+    os << "<rect x='" << L << "' y='" << top << "' width='" << W - L - R
+       << "' height='" << bottom - top << "' fill='none' stroke='black'/>\n";
   };
   os << "<svg xmlns='http://www.w3.org/2000/svg' width='" << W << "' height='"
      << H << "' font-family='sans-serif' font-size='12'>\n"
      << "<rect width='100%' height='100%' fill='white'/>\n"
      << "<text x='" << W / 2 << "' y='18' text-anchor='middle'>Training loss "
-     << "(blue, left) and test accuracy % (orange, right) per epoch</text>\n"
-     << "<line x1='" << L << "' y1='" << H - Bm << "' x2='" << W - R
-     << "' y2='" << H - Bm << "' stroke='black'/>\n"
-     << "<line x1='" << L << "' y1='" << T << "' x2='" << L << "' y2='"
-     << H - Bm << "' stroke='black'/>\n"
-     << "<line x1='" << W - R << "' y1='" << T << "' x2='" << W - R
-     << "' y2='" << H - Bm << "' stroke='black'/>\n";
+     << "(blue), test loss (green), test accuracy % (orange, right)</text>\n";
+  frame(T, B1);
+  frame(T2, B2);
   for (int k = 0; k <= 4; ++k) {
-    double y = H - Bm - (H - T - Bm) * k / 4;
+    double y = B1 - (B1 - T) * k / 4;
     os << "<text x='" << L - 6 << "' y='" << y + 4 << "' text-anchor='end'>"
        << llvm::format("%.3f", maxLoss * k / 4) << "</text>\n"
        << "<text x='" << W - R + 6 << "' y='" << y + 4 << "'>" << 25 * k
        << "</text>\n";
   }
-  for (size_t i = 0; i < h.size(); ++i)
-    os << "<text x='" << xAt(i) << "' y='" << H - Bm + 16
-       << "' text-anchor='middle'>" << i + 1 << "</text>\n";
+  os << "<text x='" << L - 6 << "' y='" << T2 + 4 << "' text-anchor='end'>"
+     << llvm::format("%.3g", maxLR) << "</text>\n"
+     << "<text x='" << L - 6 << "' y='" << B2 + 4
+     << "' text-anchor='end'>0</text>\n"
+     << "<text x='" << W / 2 << "' y='" << T2 - 6
+     << "' text-anchor='middle'>learning rate</text>\n";
+  for (int k = 0; k <= 4; ++k)
+    os << "<text x='" << xAt(lastStep * k / 4) << "' y='" << B2 + 16
+       << "' text-anchor='middle'>" << lastStep * k / 4 << "</text>\n";
+  os << "<text x='" << W / 2 << "' y='" << H - 6
+     << "' text-anchor='middle'>step</text>\n";
   auto line = [&](const char *color, auto value) {
     os << "<polyline fill='none' stroke='" << color << "' stroke-width='2' "
        << "points='";
-    for (size_t i = 0; i < h.size(); ++i)
-      os << xAt(i) << "," << H - Bm - (H - T - Bm) * value(h[i]) << " ";
+    for (const Report &r : h)
+      if (std::optional<double> v = value(r))
+        os << llvm::format("%.1f,%.1f ", xAt(r.step), *v);
     os << "'/>\n";
   };
-  line("#1f77b4", [&](const EpochStats &e) { return e.loss / maxLoss; });
-  if (!std::isnan(h.front().testAccuracy))
-    line("#ff7f0e", [&](const EpochStats &e) { return e.testAccuracy / 100; });
+  auto inLoss = [&](double v) -> std::optional<double> {
+    if (std::isnan(v))
+      return std::nullopt;
+    return B1 - (B1 - T) * v / maxLoss;
+  };
+  line("#1f77b4", [&](const Report &r) { return inLoss(r.loss); });
+  if (!std::isnan(h.back().test.loss))
+    line("#2ca02c", [&](const Report &r) { return inLoss(r.test.loss); });
+  if (!std::isnan(h.back().test.accuracy))
+    line("#ff7f0e", [&](const Report &r) -> std::optional<double> {
+      return B1 - (B1 - T) * r.test.accuracy / 100;
+    });
+  line("#7f7f7f", [&](const Report &r) -> std::optional<double> {
+    return B2 - (B2 - T2) * r.lr / maxLR;
+  });
   os << "</svg>\n";
   return graft::writeFileAtomically(path, svg);
 }
+
+/// Set by the interrupt signals (SIGINT, SIGTERM, SIGHUP): the run saves
+/// its checkpoint after the current step and stops.
+std::atomic<bool> interrupted{false};
+void onInterrupt() { interrupted = true; }
 } // namespace
 
 /// An output of graft train may be a new path or a regular file that is
@@ -276,14 +385,26 @@ static llvm::Error checkOutput(llvm::StringRef what, llvm::StringRef path,
   return llvm::Error::success();
 }
 
+/// "x from train.csv, y from train.csv"
+static std::string describeSources(const Samples &s) {
+  std::string out;
+  for (const Samples::Input &in : s.inputs)
+    out += (out.empty() ? "" : ", ") + in.name + " from " + in.source;
+  return out;
+}
+
 int graft::cli::runTrain() {
   auto &out = llvm::outs();
   auto report = [](llvm::Error e) {
     llvm::errs() << llvm::toString(std::move(e)) << "\n";
     return InputError;
   };
+  auto usage = [](const llvm::Twine &msg) {
+    llvm::errs() << "graft: error: " << msg << "\n";
+    return UsageError;
+  };
   {
-    llvm::StringRef inputs[] = {modelFile, dataFile, testFile};
+    llvm::StringRef inputs[] = {modelFile, dataFile, testFile, initFrom};
     std::pair<llvm::StringRef, std::string> outputs[] = {
         {"the checkpoint (-o)", checkpointOut},
         {"the log (--log)", logFile},
@@ -296,74 +417,152 @@ int graft::cli::runTrain() {
   std::optional<char> sep = csvSeparator();
   if (!sep)
     return UsageError;
-  auto compiled = compileModel();
-  if (!compiled)
-    return report(compiled.takeError());
-  JITModel &jit = *compiled->jit;
-  Classifier &info = compiled->info;
-  std::string name = info.model.getSymName().str();
-  if (llvm::Error e = ClassifierTrainer::checkTrainable(info))
-    return report(std::move(e));
-
-  auto trainData = readCSV(dataFile, info.featureCount, info.classes,
-                           Labels::Required, *sep);
-  if (!trainData)
-    return report(trainData.takeError());
-  std::optional<Dataset> testData;
-  if (!testFile.empty()) {
-    auto t = readCSV(testFile, info.featureCount, info.classes,
-                     Labels::Required, *sep);
-    if (!t)
-      return report(t.takeError());
-    testData = std::move(*t);
-  }
+  if (dataFile.empty() && inputData.empty())
+    return usage("graft train needs data: --data SOURCE, or --input "
+                 "NAME=SOURCE for each input (graft train --help)");
   if (lrOverride.getNumOccurrences() &&
       !(lrOverride >= 0 && std::isfinite(lrOverride))) {
     llvm::errs() << "graft: error: Invalid learning rate: " << lrOverride
                  << " (--lr must be finite and >= 0)\n";
     return UsageError;
   }
-  std::optional<double> lr;
+  if (!initFrom.empty() && !resumeFrom.empty())
+    return usage("--init and --resume both give the starting state; give "
+                 "one (--resume continues a run, --init starts one from "
+                 "given weights)");
+  if (initNonStrict && initFrom.empty())
+    return usage("--init-non-strict needs --init FILE");
+  if (trainSteps.getNumOccurrences() && epochs.getNumOccurrences())
+    return usage("--steps and --epochs both say how long to train; give one");
+
+  // A resumed run reads its text with the checkpoint's vocabulary.
+  DataOptions dataOptions;
+  dataOptions.separator = *sep;
+  if (!resumeFrom.empty()) {
+    std::map<std::string, std::string> meta;
+    auto tensors = readSafetensors(resumeFrom, &meta);
+    if (!tensors)
+      return report(tensors.takeError());
+    if (meta.count("graft.vocab")) {
+      auto v = Vocabulary::parse(meta["graft.vocab"]);
+      if (!v)
+        return report(v.takeError());
+      dataOptions.vocab = std::move(*v);
+    }
+  }
+  // The data is read and checked against the model before it is compiled.
+  Samples trainData;
+  std::optional<Samples> testData;
+  std::optional<Classifier> classifier;
+  auto compiled = compileModel([&](ModelOp model) -> llvm::Error {
+    if (llvm::Error e = Trainer::checkTrainable(model))
+      return e;
+    auto d = loadSamples(model, dataFile, inputData, dataOptions);
+    if (!d)
+      return d.takeError();
+    trainData = std::move(*d);
+    if (!testFile.empty() || !testInputData.empty()) {
+      DataOptions testOptions = dataOptions;
+      testOptions.vocab = trainData.vocab;
+      testOptions.disjointWindows = true;
+      testOptions.dataFlag = "--test";
+      testOptions.inputFlag = "--test-input";
+      auto t = loadSamples(model, testFile, testInputData, testOptions);
+      if (!t)
+        return t.takeError();
+      testData = std::move(*t);
+    }
+    auto c = inspectClassifier(model);
+    if (c && c->labels)
+      classifier = *c;
+    else if (!c)
+      llvm::consumeError(c.takeError());
+    return llvm::Error::success();
+  });
+  if (!compiled)
+    return report(compiled.takeError());
+  JITModel &jit = *compiled->jit;
+  ModelOp model = compiled->model;
+  std::string name = model.getSymName().str();
+
+  Trainer::Options options;
+  options.seed = seed;
+  options.shuffle = !noShuffle;
   if (lrOverride.getNumOccurrences())
-    lr = lrOverride;
-  auto created =
-      ClassifierTrainer::create(jit, info, *trainData, dataFile, seed, lr);
+    options.lr = lrOverride;
+  std::string dataName =
+      dataFile.empty() ? std::string("the data") : std::string(dataFile);
+  auto created = Trainer::create(jit, model, trainData, dataName, options);
   if (!created)
     return report(created.takeError());
-  ClassifierTrainer &trainer = **created;
+  Trainer &trainer = **created;
+  std::string initReport;
+  if (!initFrom.empty())
+    if (llvm::Error e = trainer.initFrom(initFrom, !initNonStrict, &initReport))
+      return report(std::move(e));
   if (!resumeFrom.empty())
     if (llvm::Error e = trainer.resume(resumeFrom))
       return report(std::move(e));
+  if (const Plateau *p = trainer.plateau(); p && p->maxMode && !classifier)
+    return report(trainingError(
+        "ReduceLROnPlateau(mode='max') follows the test accuracy of each "
+        "epoch: it needs a classifier"));
   if (const Plateau *p = trainer.plateau(); p && p->maxMode && !testData)
     return report(trainingError(
         "ReduceLROnPlateau(mode='max') follows the test accuracy of each "
         "epoch: pass --test DATA (mode 'min' follows the training loss)"));
+  // A text's vocabulary goes into every checkpoint, for graft generate.
+  std::map<std::string, std::string> metadata;
+  if (trainData.vocab)
+    metadata["graft.vocab"] = trainData.vocab->str();
 
   int64_t total = 0, trainable = 0, frozen = 0;
-  for (ParamOp p : info.model.getBody().getOps<ParamOp>()) {
+  for (ParamOp p : model.getBody().getOps<ParamOp>()) {
     int64_t n = p.getType().getNumElements();
     total += n;
     (p.getFrozen() ? frozen : trainable) += n;
   }
+  int64_t B = trainer.batch(), steps = trainer.stepsPerEpoch();
+  // Tokens per sample, for a language model's throughput.
+  int64_t tokens =
+      trainData.vocab ? trainData.inputs.front().column.width() : 0;
   out << "model " << name << " (" << modelFile << ")\n"
       << "  parameters: " << total << " total, " << trainable << " trainable, "
       << frozen << " frozen\n"
       << "  optimizer: "
       << stringifyOptimizerKind(trainer.trainOp().getOptimizer()) << ", lr "
-      << trainer.baseLR() << "; batch " << info.batch << "\n"
+      << trainer.baseLR() << "; batch " << B << "\n"
       << "  planned memory of the train step's state, inputs and results: "
-      << llvm::format("%.1f KiB", trainer.plannedBytes() / 1024.0) << "\n"
-      << "  data: " << trainData->rows() << " training samples"
-      << (testData
-              ? (", " + llvm::Twine(testData->rows()) + " test samples").str()
-              : std::string())
-      << ", " << info.featureCount << " features, " << info.classes
-      << " classes\n";
+      << llvm::format("%.1f KiB", trainer.plannedBytes() / 1024.0) << "\n";
+  std::string testCount =
+      testData ? ", " + std::to_string(testData->rows) + " test samples" : "";
+  if (classifier && trainData.inputs.size() == 2 && !trainData.vocab)
+    out << "  data: " << trainData.rows << " training samples" << testCount
+        << ", " << classifier->featureCount << " features, "
+        << classifier->classes << " classes\n";
+  else if (trainData.vocab)
+    out << "  data: " << trainData.rows << " windows of " << tokens
+        << " characters + 1" << testCount << "; vocabulary of "
+        << trainData.vocab->chars.size() << " characters ("
+        << trainData.inputs.front().source << ")\n";
+  else
+    out << "  data: " << trainData.rows << " training samples" << testCount
+        << " (" << describeSources(trainData) << ")\n";
+  if (trainData.rows % B)
+    out << "  note: the last " << trainData.rows % B << " of " << trainData.rows
+        << " samples make no whole batch of " << B
+        << " and are left out of each epoch (drop_last=True)\n";
+  if (!initReport.empty())
+    out << "  " << initReport << "\n";
 
   bool tty = llvm::sys::Process::StandardOutIsDisplayed();
-  std::vector<EpochStats> history;
-  int64_t B = info.batch, steps = trainer.stepsPerEpoch();
-  auto checkpointFailed = [&](llvm::Error e) {
+  std::vector<Report> history;
+  // How long the run is: --steps, or --epochs whole epochs.
+  uint64_t lastStep =
+      trainSteps ? (uint64_t)trainSteps : (uint64_t)epochs * (uint64_t)steps;
+  unsigned lastEpoch = trainSteps ? (unsigned)((trainSteps + steps - 1) / steps)
+                                  : (unsigned)epochs;
+  auto failedSave = [&](llvm::Error e) {
     if (tty)
       out << "\n";
     out.flush();
@@ -373,28 +572,95 @@ int graft::cli::runTrain() {
     return InputError;
   };
   unsigned firstEpoch = trainer.firstEpoch();
-  if (firstEpoch >= epochs)
-    out << "the checkpoint has already trained " << firstEpoch
-        << " epochs; nothing to do for --epochs " << epochs << "\n";
-  for (unsigned epoch = firstEpoch; epoch < epochs; ++epoch) {
+  if (trainer.step() >= lastStep)
+    out << "the checkpoint has already trained " << trainer.step() << " steps ("
+        << firstEpoch << " epochs); nothing to do for "
+        << (trainSteps ? "--steps " + std::to_string(trainSteps)
+                       : "--epochs " + std::to_string(epochs))
+        << "\n";
+  // Ctrl-C (and SIGTERM, SIGHUP) end the run after its step, saved.
+  llvm::sys::SetInterruptFunction(onInterrupt);
+  auto runStart = std::chrono::steady_clock::now();
+  auto lastReport = runStart;
+  double lossSinceReport = 0;
+  int64_t stepsSinceReport = 0;
+  uint64_t runSteps = 0;
+  // A report after `step`: the mean loss since the last, and an
+  // evaluation of the test data.
+  auto makeReport = [&](unsigned epoch, double loss) -> llvm::Expected<Report> {
+    auto now = std::chrono::steady_clock::now();
+    double secs = std::chrono::duration<double>(now - lastReport).count();
+    Report r;
+    r.step = trainer.step();
+    r.epoch = epoch + 1;
+    r.loss = loss;
+    r.lr = trainer.learningRate();
+    r.samplesPerSec = stepsSinceReport * B / std::max(secs, 1e-9);
+    if (testData) {
+      auto ev =
+          evaluate(jit, model, trainer.arguments(), *testData, classifier);
+      if (!ev)
+        return ev.takeError();
+      r.test = *ev;
+    }
+    lossSinceReport = 0;
+    stepsSinceReport = 0;
+    lastReport = std::chrono::steady_clock::now();
+    history.push_back(r);
+    return r;
+  };
+  auto printReport = [&](const Report &r, bool epochEnd) {
+    out << (tty ? "\r" : "");
+    if (epochEnd)
+      out << "epoch " << r.epoch << "/" << lastEpoch;
+    else
+      out << "step " << r.step << " (epoch " << r.epoch << ")";
+    out << ": loss " << llvm::format("%.4f", r.loss);
+    if (!std::isnan(r.test.loss))
+      out << ", test loss " << llvm::format("%.4f", r.test.loss);
+    if (trainData.vocab && !std::isnan(r.test.loss))
+      out << ", test perplexity "
+          << llvm::format("%.2f", std::exp(r.test.loss));
+    if (!std::isnan(r.test.accuracy))
+      out << ", test accuracy " << llvm::format("%.2f%%", r.test.accuracy);
+    out << ", lr " << llvm::format("%g", r.lr) << ", "
+        << llvm::format("%.0f", r.samplesPerSec) << " samples/s";
+    if (tokens)
+      out << ", " << llvm::format("%.0f", r.samplesPerSec * tokens)
+          << " tokens/s";
+    out << (tty ? "          " : "") << "\n";
+  };
+  for (unsigned epoch = firstEpoch;
+       epoch < lastEpoch && trainer.step() < lastStep; ++epoch) {
     auto start = std::chrono::steady_clock::now();
     // A failed checkpoint stops the run (its message names the step).
     bool saveFailed = false;
     auto afterStep = [&](int64_t s, int64_t first,
-                         double lossSum) -> llvm::Error {
+                         double lossSum) -> llvm::Expected<bool> {
+      ++runSteps;
+      lossSinceReport += trainer.lastLoss();
+      ++stepsSinceReport;
+      if (interrupted)
+        return false;
       // One due at the epoch's last step is written after the epoch's
       // bookkeeping (a plateau's step), below.
       if (checkpointEvery && trainer.step() % checkpointEvery == 0 &&
           s + 1 < steps)
-        if (llvm::Error e = trainer.save(checkpointOut)) {
+        if (llvm::Error e = trainer.save(checkpointOut, metadata)) {
           saveFailed = true;
-          return e;
+          return std::move(e);
         }
-      if (tty) {
+      if (evalEvery && trainer.step() % evalEvery == 0 && s + 1 < steps &&
+          trainer.step() < lastStep) {
+        auto r = makeReport(epoch, lossSinceReport / stepsSinceReport);
+        if (!r)
+          return r.takeError();
+        printReport(*r, false);
+      } else if (tty) {
         double secs = std::chrono::duration<double>(
                           std::chrono::steady_clock::now() - start).count();
         int done = (int)(30 * (s + 1) / steps);
-        out << "\repoch " << epoch + 1 << "/" << epochs << " ["
+        out << "\repoch " << epoch + 1 << "/" << lastEpoch << " ["
             << std::string(done, '#') << std::string(30 - done, '.') << "] "
             << s + 1 << "/" << steps << "  loss "
             << llvm::format("%.4f", lossSum / (s + 1 - first)) << "  "
@@ -402,11 +668,11 @@ int graft::cli::runTrain() {
             << " samples/s";
         out.flush();
       }
-      return llvm::Error::success();
+      return true;
     };
-    auto result = trainer.runEpoch(epoch, afterStep);
+    auto result = trainer.runEpoch(epoch, lastStep, afterStep);
     if (!result)
-      return saveFailed ? checkpointFailed(result.takeError())
+      return saveFailed ? failedSave(result.takeError())
                         : report(result.takeError());
     if (auto d = result->diverged) {
       // Divergence: nothing after this step is worth keeping, and the
@@ -418,48 +684,70 @@ int graft::cli::runTrain() {
                    << epoch + 1 << ", batch " << d->batch << ") is "
                    << (std::isnan(d->loss) ? "nan" : "inf")
                    << "; training stopped and no checkpoint was written ("
-                   << checkpointOut << " is left as it was)\n"
+                   << checkpointOut << " is left as it was"
+                   << (trainer.savedStep() != UINT64_MAX
+                           ? ", from step " +
+                                 std::to_string(trainer.savedStep())
+                           : std::string())
+                   << ")\n"
                    << "note: lower the learning rate, check the data for "
                       "huge or non-finite values, or clip gradients "
                       "(clip_grad_norm in the train block)\n";
       return InputError;
     }
-    double secs = std::chrono::duration<double>(
-                      std::chrono::steady_clock::now() - start).count();
-    EpochStats stats{result->meanLoss, NAN, trainer.learningRate()};
-    if (testData) {
-      auto pred = predictAll(jit, info, trainer.arguments(), *testData);
-      if (!pred)
-        return report(pred.takeError());
-      stats.testAccuracy = accuracy(*pred, *testData);
+    if (result->stopped) {
+      if (tty)
+        out << "\n";
+      if (llvm::Error e = trainer.save(checkpointOut, metadata))
+        return failedSave(std::move(e));
+      out << "interrupted after step " << trainer.step()
+          << ": checkpoint saved to " << checkpointOut
+          << " (--resume it to go on)\n";
+      out.flush();
+      return 130; // the shell's status of a run ended by SIGINT
     }
+    bool epochEnd = trainer.step() % steps == 0;
+    if (!epochEnd) { // --steps ended the run inside the epoch
+      if (stepsSinceReport) {
+        auto r = makeReport(epoch, lossSinceReport / stepsSinceReport);
+        if (!r)
+          return report(r.takeError());
+        printReport(*r, false);
+      }
+      break;
+    }
+    auto r = makeReport(epoch, result->meanLoss);
+    if (!r)
+      return report(r.takeError());
     // ReduceLROnPlateau's scheduler.step(metric), after the validation.
     if (const Plateau *p = trainer.plateau())
-      trainer.endEpoch(p->maxMode ? stats.testAccuracy : stats.loss);
+      trainer.endEpoch(p->maxMode ? r->test.accuracy : r->loss);
     if (checkpointEvery && trainer.step() % checkpointEvery == 0)
-      if (llvm::Error e = trainer.save(checkpointOut))
-        return checkpointFailed(std::move(e));
-    history.push_back(stats);
-    out << (tty ? "\r" : "") << "epoch " << epoch + 1 << "/" << epochs
-        << ": loss " << llvm::format("%.4f", stats.loss);
-    if (testData)
-      out << ", test accuracy " << llvm::format("%.2f%%", stats.testAccuracy);
-    out << ", lr " << llvm::format("%g", stats.lr) << ", "
-        << llvm::format("%.0f", result->steps * B / std::max(secs, 1e-9))
-        << " samples/s" << (tty ? "          " : "") << "\n";
+      if (llvm::Error e = trainer.save(checkpointOut, metadata))
+        return failedSave(std::move(e));
+    printReport(*r, true);
   }
+  llvm::sys::SetInterruptFunction(nullptr);
 
   if (trainer.savedStep() != trainer.step())
-    if (llvm::Error e = trainer.save(checkpointOut))
+    if (llvm::Error e = trainer.save(checkpointOut, metadata))
       return report(std::move(e));
+  double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - runStart)
+          .count();
+  out << "trained " << runSteps << " steps in " << llvm::format("%.1f", secs)
+      << " s (" << llvm::format("%.0f", runSteps * B / std::max(secs, 1e-9))
+      << " samples/s); step " << trainer.step() << " in all\n";
   out << "checkpoint: " << checkpointOut << "\n";
   if (!logFile.empty()) {
-    std::string csv = "epoch,loss,test_accuracy,lr\n";
+    std::string csv =
+        "epoch,step,lr,loss,test_loss,test_accuracy,samples_per_s\n";
     llvm::raw_string_ostream os(csv);
-    for (size_t i = 0; i < history.size(); ++i)
-      os << llvm::formatv("{0},{1:f6},{2:f4},", i + 1, history[i].loss,
-                          history[i].testAccuracy)
-         << llvm::format("%.9g\n", history[i].lr);
+    for (const Report &r : history)
+      os << llvm::formatv("{0},{1},", r.epoch, r.step)
+         << llvm::format("%.9g", r.lr)
+         << llvm::formatv(",{0:f6},{1:f6},{2:f4},{3:f1}\n", r.loss, r.test.loss,
+                          r.test.accuracy, r.samplesPerSec);
     if (llvm::Error e = graft::writeFileAtomically(logFile, csv))
       return report(std::move(e));
     out << "log: " << logFile << "\n";
@@ -469,9 +757,17 @@ int graft::cli::runTrain() {
       return report(std::move(e));
     out << "plot: " << plotFile << "\n";
   }
-  if (testData && !history.empty())
+  if (!history.empty() && !std::isnan(history.back().test.accuracy))
     out << "final test accuracy: "
-        << llvm::format("%.2f%%", history.back().testAccuracy) << "\n";
+        << llvm::format("%.2f%%", history.back().test.accuracy) << "\n";
+  if (!history.empty() && !std::isnan(history.back().test.loss)) {
+    auto best =
+        llvm::min_element(history, [](const Report &a, const Report &b) {
+          return a.test.loss < b.test.loss;
+        });
+    out << "best test loss: " << llvm::format("%.4f", best->test.loss)
+        << " (step " << best->step << ")\n";
+  }
   return Ok;
 }
 
@@ -483,14 +779,27 @@ int graft::cli::runPredict() {
   std::optional<char> sep = csvSeparator();
   if (!sep)
     return UsageError;
-  auto compiled = compileModel();
+  if (dataFile.empty()) {
+    llvm::errs() << "graft: error: graft predict needs --data FILE.csv\n";
+    return UsageError;
+  }
+  Classifier info;
+  std::optional<Dataset> data;
+  auto compiled = compileModel([&](ModelOp model) -> llvm::Error {
+    auto c = inspectClassifier(model);
+    if (!c)
+      return c.takeError();
+    info = *c;
+    auto d =
+        readCSV(dataFile, classifierColumns(info.featureCount, info.classes),
+                Labels::Optional, *sep);
+    if (!d)
+      return d.takeError();
+    data = std::move(*d);
+    return llvm::Error::success();
+  });
   if (!compiled)
     return report(compiled.takeError());
-  Classifier &info = compiled->info;
-  auto data = readCSV(dataFile, info.featureCount, info.classes,
-                      Labels::Optional, *sep);
-  if (!data)
-    return report(data.takeError());
   auto tensors = readSafetensors(checkpointIn);
   if (!tensors)
     return report(tensors.takeError());
@@ -521,17 +830,23 @@ int graft::cli::runBench() {
     return InputError;
   };
   auto compileStart = std::chrono::steady_clock::now();
-  auto compiled = compileModel(/*forData=*/false);
+  auto compiled = compileModel();
   if (!compiled)
     return report(compiled.takeError());
   double compileSecs = std::chrono::duration<double>(
                            std::chrono::steady_clock::now() - compileStart)
                            .count();
-  Classifier &info = compiled->info;
-  std::string fn = (info.model.getSymName() + "_" + benchEntry).str();
+  ModelOp model = compiled->model;
+  int64_t batchSize = 0; // the `dim B` convention: the first input's first dim
+  for (InputOp in : model.getBody().getOps<InputOp>())
+    if (in.getType().getRank() > 0) {
+      batchSize = in.getType().getDimSize(0);
+      break;
+    }
+  std::string fn = (model.getSymName() + "_" + benchEntry).str();
   const EntryPoint *ep = compiled->jit->entryPoint(fn);
   if (!ep)
-    return report(trainingError("model '" + info.model.getSymName() +
+    return report(trainingError("model '" + model.getSymName() +
                                 "' has no entry point '" + fn +
                                 "' to time (a train { } block makes "
                                 "train_step, forward_backward and step)"));
@@ -540,7 +855,7 @@ int graft::cli::runBench() {
   std::normal_distribution<float> normal;
   for (Storage &a : args) {
     if (a.slot.role == Role::param || a.slot.role == Role::buffer) {
-      if (llvm::Error e = initialise(a, info.model, 0))
+      if (llvm::Error e = initialise(a, model, 0))
         return report(std::move(e));
     } else if (a.slot.role == Role::input && a.slot.type == ElementType::F32) {
       for (int64_t i = 0; i < a.slot.numel(); ++i)
@@ -548,7 +863,7 @@ int graft::cli::runBench() {
     } else if (a.slot.role == Role::input && a.slot.type == ElementType::I64) {
       // In the range the model reads it in (0 and 1 where nothing bounds it).
       uint64_t bound = 2;
-      for (InputOp in : info.model.getBody().getOps<InputOp>())
+      for (InputOp in : model.getBody().getOps<InputOp>())
         if (in.getName() == a.slot.name)
           if (std::optional<IndexRange> r = indexRangeOf(in.getResult()))
             bound = (uint64_t)r->bound;
@@ -556,7 +871,7 @@ int graft::cli::runBench() {
         a.i64()[i] = (int64_t)(rng() % bound);
     } else if (a.slot.role == Role::hyper &&
                a.slot.name == "accumulation_steps") {
-      for (TrainOp train : info.model.getBody().getOps<TrainOp>())
+      for (TrainOp train : model.getBody().getOps<TrainOp>())
         a.f64()[0] = (double)train.getAccumulationSteps();
     } else if (a.slot.role == Role::hyper) {
       a.f64()[0] = 0.01;
@@ -576,15 +891,83 @@ int graft::cli::runBench() {
     return report(std::move(e));
   double secs = std::chrono::duration<double>(
                     std::chrono::steady_clock::now() - start).count();
-  llvm::outs() << "model " << info.model.getSymName() << ": compile "
-               << llvm::format("%.2f", compileSecs) << " s, " << benchEntry << " "
-               << llvm::format("%.3f", 1000 * secs / benchSteps)
-               << " ms (mean of " << benchSteps << " steps, batch "
-               << info.batch << ")";
+  llvm::outs() << "model " << model.getSymName() << ": compile "
+               << llvm::format("%.2f", compileSecs) << " s, " << benchEntry
+               << " " << llvm::format("%.3f", 1000 * secs / benchSteps)
+               << " ms (mean of " << benchSteps << " steps, batch " << batchSize
+               << ")";
   // The last step's loss: a check that the random inputs were valid.
   for (Storage &r : results)
     if (r.slot.role == Role::loss && r.slot.type == ElementType::F32)
       llvm::outs() << ", loss " << llvm::format("%.4f", r.f32()[0]);
   llvm::outs() << "\n";
+  return Ok;
+}
+
+int graft::cli::runGenerate() {
+  auto report = [](llvm::Error e) {
+    llvm::errs() << llvm::toString(std::move(e)) << "\n";
+    return InputError;
+  };
+  auto usage = [](const llvm::Twine &msg) {
+    llvm::errs() << "graft: error: " << msg << "\n";
+    return UsageError;
+  };
+  if (!(temperature > 0 && std::isfinite(temperature)))
+    return usage("--temperature must be a finite number above 0");
+  if (topK < 0)
+    return usage("--top-k must be 0 (every character) or more");
+  if (maxNewTokens < 0)
+    return usage("--max-new-tokens must be 0 or more");
+  std::map<std::string, std::string> meta;
+  auto weights = readSafetensors(checkpointIn, &meta);
+  if (!weights)
+    return report(weights.takeError());
+  if (!meta.count("graft.vocab"))
+    return report(trainingError(
+        checkpointIn + " has no vocabulary (graft.vocab): graft generate "
+                       "samples from a model graft train trained on a text"));
+  auto vocab = Vocabulary::parse(meta["graft.vocab"]);
+  if (!vocab)
+    return report(vocab.takeError());
+  std::string context = prompt.getNumOccurrences() ? std::string(prompt) : "";
+  if (context.empty())
+    context =
+        llvm::is_contained(vocab->chars, '\n') ? "\n" : vocab->decode({0});
+  auto tokens = vocab->encode("--prompt", context);
+  if (!tokens)
+    return report(tokens.takeError());
+  auto compiled = compileModel();
+  if (!compiled)
+    return report(compiled.takeError());
+  auto gen = Generator::create(*compiled->jit, compiled->model, *weights,
+                               checkpointIn, logitsOutput);
+  if (!gen)
+    return report(gen.takeError());
+  if ((int64_t)vocab->chars.size() > (*gen)->vocabSize())
+    return report(trainingError(checkpointIn + " has a vocabulary of " +
+                                llvm::Twine(vocab->chars.size()) +
+                                " characters; the model's logits "
+                                "cover " +
+                                llvm::Twine((*gen)->vocabSize()) +
+                                " (give the --dim it was trained with)"));
+  SamplingOptions options;
+  options.maxNewTokens = maxNewTokens;
+  options.temperature = temperature;
+  options.topK = topK;
+  options.seed = sampleSeed;
+  auto &out = llvm::outs();
+  out << context;
+  int64_t V = vocab->chars.size();
+  llvm::Error e = (*gen)->run(*tokens, options, [&](int64_t t) {
+    if (t >= V) // a logit the text never trained: padding of the vocabulary
+      t = 0;
+    out << vocab->decode({t});
+    out.flush();
+    return true;
+  });
+  out << "\n";
+  if (e)
+    return report(std::move(e));
   return Ok;
 }

@@ -11,6 +11,7 @@ namespace graft::cli {
 extern llvm::cl::SubCommand trainCmd;
 extern llvm::cl::SubCommand predictCmd;
 extern llvm::cl::SubCommand benchCmd;
+extern llvm::cl::SubCommand generateCmd;
 
 /// `graft train MODEL --data train.csv [--test test.csv] ...`
 int runTrain();
@@ -19,6 +20,10 @@ int runPredict();
 
 /// `graft bench MODEL [--steps N] [--batch B]`: ms per train step.
 int runBench();
+
+/// `graft generate MODEL --checkpoint ck.safetensors [--prompt TEXT]`:
+/// text sampled from a language model trained on a text.
+int runGenerate();
 
 } // namespace graft::cli
 

@@ -581,7 +581,6 @@ int runEmitMlir() {
   return Ok;
 }
 
-
 Subcommand subcommands[] = {{&checkCmd, runCheck},
                             {&emitCmd, runEmitMlir},
                             {&inspectCmd, runInspect},
@@ -589,6 +588,7 @@ Subcommand subcommands[] = {{&checkCmd, runCheck},
                             {&graft::cli::trainCmd, graft::cli::runTrain},
                             {&graft::cli::predictCmd, graft::cli::runPredict},
                             {&graft::cli::benchCmd, graft::cli::runBench},
+                            {&graft::cli::generateCmd, graft::cli::runGenerate},
                             {&graft::cli::compileCmd, graft::cli::runCompile}};
 
 void printVersion(llvm::raw_ostream &os) {

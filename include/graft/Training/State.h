@@ -78,10 +78,12 @@ std::vector<std::string> checkpointKeys(const TensorSlot &slot, ModelOp model);
 /// Fills every slot with one of `roles` from the checkpoint `tensors`,
 /// checking names, shapes and dtypes (a tied parameter from any of its
 /// names; under several, they must hold the same values); `path` names the
-/// checkpoint in errors.
+/// checkpoint in errors. With `missing`, a tensor the file lacks is added
+/// to it (its first key) and its slot left as it was, instead of an error.
 llvm::Error loadState(std::vector<Storage> &slots, llvm::ArrayRef<Role> roles,
                       const std::vector<NamedTensor> &tensors,
-                      llvm::StringRef path, ModelOp model);
+                      llvm::StringRef path, ModelOp model,
+                      std::vector<std::string> *missing = nullptr);
 
 /// The parameters, buffers and optimizer state among `slots`, under their
 /// checkpoint keys (a tied parameter under each).

@@ -1,0 +1,175 @@
+//===- Trainer.h - Training any model on its data ---------------*- C++ -*-===//
+//
+// What `graft train` runs: a model's train_step entry point, fed batches
+// of Samples (a column per input), epoch by epoch or for a number of
+// steps, with the learning rates of its schedule, checkpoints that resume
+// bit for bit, and evaluation on held-out samples. The command line
+// (tools/graft) adds the flags, the progress line, logs and plots.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef GRAFT_TRAINING_TRAINER_H
+#define GRAFT_TRAINING_TRAINER_H
+
+#include "graft/Autograd/Optimizer.h"
+#include "graft/Training/Classifier.h"
+#include "graft/Training/Data.h"
+#include "graft/Training/State.h"
+
+#include "llvm/ADT/StringMap.h"
+
+#include <memory>
+#include <optional>
+#include <random>
+
+namespace graft::training {
+
+/// The batch of `model`: the first dimension its inputs share, or an error
+/// naming an input that disagrees.
+llvm::Expected<int64_t> batchOf(ModelOp model);
+
+/// A model's loss and, for a classifier, accuracy on a data set.
+struct Evaluation {
+  double loss = NAN;     // the mean of the batches' losses
+  double accuracy = NAN; // percent, when the model is a classifier
+};
+
+/// Runs the eval entry point (eval mode: no dropout, running statistics)
+/// over `data` in batches with the parameters and buffers of `state`. The
+/// loss is the mean over the whole batches (the last partial batch, padded
+/// with its last sample, counts only when it is the only batch); accuracy
+/// counts every sample.
+llvm::Expected<Evaluation> evaluate(JITModel &jit, ModelOp model,
+                                    std::vector<Storage> &state,
+                                    const Samples &data,
+                                    const std::optional<Classifier> &c);
+
+/// Trains a model's train_step on Samples: batches in a seeded random
+/// order per epoch (or in order), the last partial batch dropped
+/// (PyTorch's DataLoader with drop_last=True), the learning rates of the
+/// model's schedule per epoch or per step, the step's dropout seed from
+/// the run's seed and the step number. A run resumed from its checkpoint
+/// continues bit for bit as the uninterrupted run would.
+class Trainer {
+public:
+  /// A step whose loss is not finite.
+  struct Divergence {
+    uint64_t step; // counted from 1 over the whole run
+    int64_t batch; // counted from 1 in its epoch
+    float loss;
+  };
+  struct EpochResult {
+    double meanLoss = 0;
+    int64_t steps = 0;    // taken in this call
+    bool stopped = false; // afterStep asked to stop
+    std::optional<Divergence> diverged;
+  };
+  struct Options {
+    uint64_t seed = 0;
+    /// Replaces the model's learning rate (torch.optim's param_groups: a
+    /// group with its own lr keeps it; one that inherits the default
+    /// follows it).
+    std::optional<double> lr;
+    bool shuffle = true;
+  };
+
+  /// Whether `model` can be trained: it has a train block.
+  static llvm::Error checkTrainable(ModelOp model);
+
+  /// A trainer of `model` on `data` (named `dataName` in errors), its
+  /// state initialised from the seed.
+  static llvm::Expected<std::unique_ptr<Trainer>>
+  create(JITModel &jit, ModelOp model, const Samples &data,
+         llvm::StringRef dataName, const Options &options);
+
+  /// Loads parameters and buffers from the safetensors file `path`
+  /// (PyTorch state_dict names). Strict, as load_state_dict: a tensor the
+  /// model needs and lacks, or one it has no use for, is an error; not
+  /// strict, those are listed in `report` and the rest loaded.
+  llvm::Error initFrom(llvm::StringRef path, bool strict, std::string *report);
+
+  /// Continues from the full checkpoint at `path` (of this model, seed and
+  /// data set): its state and its step.
+  llvm::Error resume(llvm::StringRef path);
+
+  /// Runs the steps of `epoch` (the rest of it after resume()), at most
+  /// until step `lastStep` of the run, calling `afterStep(s, first,
+  /// lossSum)` after step `s` of the epoch, which began at `first`; it
+  /// returns false to stop, an error to fail. A non-finite loss stops the
+  /// epoch at that step (nothing is saved).
+  llvm::Expected<EpochResult>
+  runEpoch(unsigned epoch, uint64_t lastStep,
+           llvm::function_ref<llvm::Expected<bool>(int64_t s, int64_t first,
+                                                   double lossSum)>
+               afterStep);
+
+  /// Writes the state and the run state to `path` (atomically), with
+  /// `metadata` beside it (a text's vocabulary).
+  llvm::Error save(llvm::StringRef path,
+                   const std::map<std::string, std::string> &metadata = {});
+
+  /// The declared ReduceLROnPlateau, if any: endEpoch steps it.
+  const Plateau *plateau() const {
+    return schedule && schedule->kind == LRSchedule::Kind::ReduceLROnPlateau
+               ? &schedule->plateau
+               : nullptr;
+  }
+  /// After an epoch: steps a ReduceLROnPlateau with `metric`.
+  void endEpoch(double metric);
+
+  /// The epoch and its step a resumed run starts at (0, 0 otherwise).
+  unsigned firstEpoch() const { return startEpoch; }
+  int64_t stepsPerEpoch() const { return steps; }
+  int64_t batch() const { return B; }
+  /// Steps taken over the whole run, and at the last save.
+  uint64_t step() const { return stepCount; }
+  uint64_t savedStep() const { return lastSaved; }
+  double baseLR() const { return defaultLR; }
+  /// The loss of the last step.
+  float lastLoss() const { return loss->f32()[0]; }
+  TrainOp trainOp() const { return train; }
+  /// The default group's learning rate of the last step (its base before
+  /// the first).
+  double learningRate() const;
+  /// Bytes of the train step's arguments and results.
+  size_t plannedBytes() const;
+  /// The train step's arguments: the state, inputs and hyper-parameters.
+  std::vector<Storage> &arguments() { return args; }
+
+private:
+  Trainer(JITModel &jit, ModelOp model, const Samples &data,
+          const Options &options);
+
+  JITModel &jit;
+  ModelOp model;
+  const Samples &data;
+  TrainOp train;
+  std::string fn;
+  Options options;
+  int64_t B = 0;
+  std::vector<Storage> args, results;
+  /// Each input's storage and its samples.
+  std::vector<std::pair<Storage *, const Column *>> feeds;
+  Storage *seedArg = nullptr, *loss = nullptr;
+  std::vector<Storage *> lrs;
+  llvm::StringMap<double> groupLR;
+  /// The declared schedule, stepped per epoch or per optimizer step.
+  std::optional<LRSchedule> schedule;
+  /// The loss summed over the current epoch's steps so far, and their
+  /// count: saved in checkpoints, so that a run resumed inside an epoch
+  /// reports (and a plateau sees) the mean of the whole epoch.
+  double epochLossSum = 0;
+  int64_t epochLossSteps = 0;
+  double defaultLR = 0;
+  std::vector<void *> argPtrs, resultPtrs;
+  std::mt19937_64 rng;
+  std::vector<int64_t> order;
+  unsigned shuffles = 0;
+  unsigned startEpoch = 0;
+  int64_t startStep = 0, steps = 0;
+  uint64_t stepCount = 0, lastSaved = UINT64_MAX;
+};
+
+} // namespace graft::training
+
+#endif
