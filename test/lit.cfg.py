@@ -51,6 +51,15 @@ import shutil
 if shutil.which("dot"):
     config.available_features.add("graphviz")
 
+# NumPy (python3-numpy, with scripts/install-deps.sh --torch): the tests that
+# check graft train's .npy/.npz reader against files NumPy itself wrote
+# (REQUIRES: numpy); the other data tests write them with the standard
+# library.
+import importlib.util
+
+if importlib.util.find_spec("numpy"):
+    config.available_features.add("numpy")
+
 # CUDA (docs/GPU.md): `ptxas` when a CUDA toolkit is installed (the PTX of the
 # --target=cuda tests is assembled for sm_80 and sm_90), `cuda-device` when
 # `nvidia-smi -L` lists a GPU (the tests that run kernels).

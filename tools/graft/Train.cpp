@@ -295,34 +295,35 @@ llvm::Error writePlot(llvm::StringRef path, const std::vector<Report> &h) {
     maxLR = std::max(maxLR, r.lr);
   }
   auto xAt = [&](uint64_t step) { return L + (W - L - R) * step / lastStep; };
+  auto px = [](double v) { return llvm::format("%.1f", v); };
   auto frame = [&](double top, double bottom) {
-    os << "<rect x='" << L << "' y='" << top << "' width='" << W - L - R
-       << "' height='" << bottom - top << "' fill='none' stroke='black'/>\n";
+    os << "<rect x='" << px(L) << "' y='" << px(top) << "' width='" << px(W - L - R)
+       << "' height='" << px(bottom - top) << "' fill='none' stroke='black'/>\n";
   };
-  os << "<svg xmlns='http://www.w3.org/2000/svg' width='" << W << "' height='"
-     << H << "' font-family='sans-serif' font-size='12'>\n"
+  os << "<svg xmlns='http://www.w3.org/2000/svg' width='" << px(W) << "' height='"
+     << px(H) << "' font-family='sans-serif' font-size='12'>\n"
      << "<rect width='100%' height='100%' fill='white'/>\n"
-     << "<text x='" << W / 2 << "' y='18' text-anchor='middle'>Training loss "
+     << "<text x='" << px(W / 2) << "' y='18' text-anchor='middle'>Training loss "
      << "(blue), test loss (green), test accuracy % (orange, right)</text>\n";
   frame(T, B1);
   frame(T2, B2);
   for (int k = 0; k <= 4; ++k) {
     double y = B1 - (B1 - T) * k / 4;
-    os << "<text x='" << L - 6 << "' y='" << y + 4 << "' text-anchor='end'>"
+    os << "<text x='" << px(L - 6) << "' y='" << px(y + 4) << "' text-anchor='end'>"
        << llvm::format("%.3f", maxLoss * k / 4) << "</text>\n"
-       << "<text x='" << W - R + 6 << "' y='" << y + 4 << "'>" << 25 * k
+       << "<text x='" << px(W - R + 6) << "' y='" << px(y + 4) << "'>" << 25 * k
        << "</text>\n";
   }
-  os << "<text x='" << L - 6 << "' y='" << T2 + 4 << "' text-anchor='end'>"
+  os << "<text x='" << px(L - 6) << "' y='" << px(T2 + 4) << "' text-anchor='end'>"
      << llvm::format("%.3g", maxLR) << "</text>\n"
-     << "<text x='" << L - 6 << "' y='" << B2 + 4
+     << "<text x='" << px(L - 6) << "' y='" << px(B2 + 4)
      << "' text-anchor='end'>0</text>\n"
-     << "<text x='" << W / 2 << "' y='" << T2 - 6
+     << "<text x='" << px(W / 2) << "' y='" << px(T2 - 6)
      << "' text-anchor='middle'>learning rate</text>\n";
   for (int k = 0; k <= 4; ++k)
-    os << "<text x='" << xAt(lastStep * k / 4) << "' y='" << B2 + 16
+    os << "<text x='" << px(xAt(lastStep * k / 4)) << "' y='" << px(B2 + 16)
        << "' text-anchor='middle'>" << lastStep * k / 4 << "</text>\n";
-  os << "<text x='" << W / 2 << "' y='" << H - 6
+  os << "<text x='" << px(W / 2) << "' y='" << px(H - 6)
      << "' text-anchor='middle'>step</text>\n";
   auto line = [&](const char *color, auto value) {
     os << "<polyline fill='none' stroke='" << color << "' stroke-width='2' "
