@@ -14,10 +14,10 @@ usage:
       the JSON's start)
   checkpoint.py keys FILE
       prints the tensors' names in the order of their bytes
-  checkpoint.py rewrite IN OUT [--drop NAME] [--bump NAME]
+  checkpoint.py rewrite IN OUT [--drop NAME] [--bump NAME] [--rename A=B]
       writes IN's tensors to OUT as another tool would (no metadata),
-      without NAME (--drop) or with 1.0 added to NAME's first F32 element
-      (--bump)
+      without NAME (--drop), with 1.0 added to NAME's first F32 element
+      (--bump) or with tensor A named B (--rename)
 """
 import json
 import struct
@@ -113,7 +113,7 @@ def main(argv):
         for _, name in sorted(tensors):
             print(name)
         return 0
-    if argv[:1] == ["rewrite"] and len(argv) in (3, 5, 7):
+    if argv[:1] == ["rewrite"] and len(argv) in (3, 5, 7, 9):
         header = verify(argv[1])
         with open(argv[1], "rb") as f:
             data = f.read()
@@ -129,6 +129,9 @@ def main(argv):
             if name == options.get("--bump"):
                 (x,) = struct.unpack("<f", chunk[:4])
                 chunk[:4] = struct.pack("<f", x + 1.0)
+            old, _, new = options.get("--rename", "=").partition("=")
+            if name == old:
+                name = new
             out_header[name] = {"dtype": t["dtype"], "shape": t["shape"],
                                 "data_offsets": [len(out_body), len(out_body) + len(chunk)]}
             out_body += bytes(chunk)
