@@ -11,7 +11,9 @@ set -euo pipefail
 packages=(
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools clang-22 lld-22
   libclang-rt-22-dev
-  cmake ninja-build googletest libgtest-dev python3 ccache graphviz
+  cmake ninja-build googletest libgtest-dev python3 ccache graphviz zlib1g-dev
+  # The main job's text (data/kjv): the King James Version and its reader.
+  bible-kjv
 )
 if [[ "${1:-}" == "--torch" ]]; then
   packages+=(python3-torch python3-numpy libopenblas0-pthread)
