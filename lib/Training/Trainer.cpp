@@ -158,8 +158,15 @@ Trainer::create(JITModel &jit, ModelOp model, const Samples &data,
   std::string name = model.getSymName().str();
   std::unique_ptr<Trainer> t(new Trainer(jit, model, data, options));
   t->B = *batch;
-  t->steps = data.rows / t->B; // the last partial batch is dropped
   t->train = *model.getBody().getOps<TrainOp>().begin();
+  t->micro = t->train.getAccumulationSteps();
+  // The batches that make no whole step are dropped.
+  t->steps = data.rows / (t->B * t->micro);
+  if (t->steps == 0)
+    return trainingError(dataName + " has " + llvm::Twine(data.rows) +
+                         " samples, fewer than one optimizer step's " +
+                         llvm::Twine(t->micro) + " batches of " +
+                         llvm::Twine(*batch) + " (accumulation_steps)");
   t->schedule = LRSchedule::get(t->train);
   t->fn = name + "_train_step";
   const EntryPoint *ep = jit.entryPoint(t->fn);
@@ -203,6 +210,18 @@ Trainer::create(JITModel &jit, ModelOp model, const Samples &data,
       s->f64()[0] = t->groupLR.lookup(s->slot.name);
   t->argPtrs = pointers(t->args);
   t->resultPtrs = resultPointers(t->args, t->results);
+  if (t->micro > 1) {
+    for (auto [call, suffix] : {std::pair{&t->zeroGrad, "zero_grad"},
+                                {&t->forwardBackward, "forward_backward"},
+                                {&t->optimizerStep, "step"}})
+      if (llvm::Error e = t->bind(*call, suffix))
+        return std::move(e);
+    // step averages the summed gradients over its accumulation_steps.
+    const EntryPoint *ep = jit.entryPoint(t->optimizerStep.fn);
+    for (auto [slot, p] : llvm::zip(ep->args, t->optimizerStep.args))
+      if (slot.role == Role::hyper && slot.name == "accumulation_steps")
+        *static_cast<double *>(p) = (double)t->micro;
+  }
   return t;
 }
 
@@ -384,15 +403,12 @@ llvm::Expected<Trainer::EpochResult> Trainer::runEpoch(
     epochLossSum = 0, epochLossSteps = 0;
   double lossSum = 0;
   for (int64_t s = first; s < steps && stepCount < lastStep; ++s) {
-    fill(
-        feeds, [&](int64_t i) { return order[s * B + i]; }, B);
     if (perStep)
       setLR(static_cast<int64_t>(stepCount));
-    if (seedArg)
-      seedArg->i64()[0] = (int64_t)(options.seed * 1000003 + stepCount);
-    if (llvm::Error e = jit.call(fn, argPtrs, resultPtrs))
-      return std::move(e);
-    float l = loss->f32()[0];
+    llvm::Expected<float> stepped = runStep(s);
+    if (!stepped)
+      return stepped.takeError();
+    float l = stepLoss = *stepped;
     if (!std::isfinite(l)) {
       result.diverged = Divergence{stepCount + 1, s + 1, l};
       break;
@@ -413,6 +429,70 @@ llvm::Expected<Trainer::EpochResult> Trainer::runEpoch(
   // The whole epoch's mean, also when it began before a resume.
   result.meanLoss = epochLossSteps ? epochLossSum / epochLossSteps : 0;
   return result;
+}
+
+llvm::Error Trainer::bind(Call &c, llvm::StringRef suffix) {
+  c.fn = (model.getSymName() + "_" + suffix).str();
+  const EntryPoint *ep = jit.entryPoint(c.fn);
+  if (!ep)
+    return trainingError("no " + suffix + " entry point was built for '" +
+                         model.getSymName() + "'");
+  auto storageOf = [&](const TensorSlot &slot) -> void * {
+    for (Storage &a : args)
+      if (a.slot.role == slot.role && a.slot.name == slot.name &&
+          a.slot.role != Role::seed)
+        return a.bytes.data();
+    if (slot.role == Role::grad || slot.role == Role::input_grad) {
+      for (Storage &g : grads)
+        if (g.slot.role == slot.role && g.slot.name == slot.name)
+          return g.bytes.data();
+      return grads.emplace_back(slot).bytes.data();
+    }
+    return c.local.emplace_back(slot).bytes.data();
+  };
+  for (const TensorSlot &slot : ep->args)
+    c.args.push_back(storageOf(slot));
+  for (const TensorSlot &slot : ep->results)
+    c.results.push_back(storageOf(slot));
+  return llvm::Error::success();
+}
+
+llvm::Expected<float> Trainer::runStep(int64_t s) {
+  if (micro == 1) {
+    fill(
+        feeds, [&](int64_t i) { return order[s * B + i]; }, B);
+    if (seedArg)
+      seedArg->i64()[0] = (int64_t)(options.seed * 1000003 + stepCount);
+    if (llvm::Error e = jit.call(fn, argPtrs, resultPtrs))
+      return std::move(e);
+    return loss->f32()[0];
+  }
+  if (llvm::Error e = jit.call(zeroGrad.fn, zeroGrad.args, zeroGrad.results))
+    return std::move(e);
+  const EntryPoint *fb = jit.entryPoint(forwardBackward.fn);
+  double sum = 0;
+  for (int64_t m = 0; m < micro; ++m) {
+    int64_t batch = s * micro + m;
+    fill(
+        feeds, [&](int64_t i) { return order[batch * B + i]; }, B);
+    for (auto [slot, p] : llvm::zip(fb->args, forwardBackward.args))
+      if (slot.role == Role::seed)
+        *static_cast<int64_t *>(p) =
+            (int64_t)(options.seed * 1000003 + stepCount * micro + m);
+    if (llvm::Error e = jit.call(forwardBackward.fn, forwardBackward.args,
+                                 forwardBackward.results))
+      return std::move(e);
+    for (auto [slot, p] : llvm::zip(fb->results, forwardBackward.results))
+      if (slot.role == Role::loss)
+        sum += *static_cast<float *>(p);
+  }
+  float mean = (float)(sum / micro);
+  if (!std::isfinite(mean)) // not a step on a gradient of inf or nan
+    return mean;
+  if (llvm::Error e =
+          jit.call(optimizerStep.fn, optimizerStep.args, optimizerStep.results))
+    return std::move(e);
+  return mean;
 }
 
 void Trainer::endEpoch(double metric) {

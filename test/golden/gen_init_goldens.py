@@ -6,7 +6,11 @@ cross_entropy, Adam(lr=1e-2)), initialised by torch (seed 0), its
 state_dict written as safetensors (digits_mlp_init.safetensors); then
 trained 20 steps on data/digits/train.csv's first 640 samples in order (batch
 32, as `graft train --no-shuffle`): the loss of every step (losses.txt) and
-the state_dict after them (digits_mlp_step20.safetensors).
+the state_dict after them (digits_mlp_step20.safetensors). Then again from
+the same weights with gradient accumulation over 2 batches (nanoGPT's
+loss / gradient_accumulation_steps before backward): 10 steps on the same
+640 samples, each step's mean loss (losses_accum2.txt) and the state_dict
+after them (digits_mlp_accum2_step10.safetensors).
 
     /usr/bin/python3 test/golden/gen_init_goldens.py
 """
@@ -67,6 +71,26 @@ def main():
     write_safetensors(os.path.join(out, "digits_mlp_step20.safetensors"),
                       model.state_dict())
     with open(os.path.join(out, "losses.txt"), "w") as f:
+        f.write("".join("%.9g\n" % l for l in losses))
+
+    torch.manual_seed(0)
+    model = DigitsMLP()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    losses = []
+    for step in range(10):
+        opt.zero_grad()
+        total = 0.0
+        for m in range(2):
+            b = step * 2 + m
+            xb, yb = x[b * 32:(b + 1) * 32], y[b * 32:(b + 1) * 32]
+            loss = torch.nn.functional.cross_entropy(model(xb), yb)
+            (loss / 2).backward()
+            total += loss.item()
+        opt.step()
+        losses.append(total / 2)
+    write_safetensors(os.path.join(out, "digits_mlp_accum2_step10.safetensors"),
+                      model.state_dict())
+    with open(os.path.join(out, "losses_accum2.txt"), "w") as f:
         f.write("".join("%.9g\n" % l for l in losses))
 
 

@@ -523,7 +523,9 @@ int graft::cli::runTrain() {
     total += n;
     (p.getFrozen() ? frozen : trainable) += n;
   }
-  int64_t B = trainer.batch(), steps = trainer.stepsPerEpoch();
+  // Samples an optimizer step takes: its batches (accumulation_steps) of B.
+  int64_t B = trainer.batch() * trainer.microBatches(),
+          steps = trainer.stepsPerEpoch();
   // Tokens per sample, for a language model's throughput.
   int64_t tokens =
       trainData.vocab ? trainData.inputs.front().column.width() : 0;
@@ -532,7 +534,12 @@ int graft::cli::runTrain() {
       << frozen << " frozen\n"
       << "  optimizer: "
       << stringifyOptimizerKind(trainer.trainOp().getOptimizer()) << ", lr "
-      << trainer.baseLR() << "; batch " << B << "\n"
+      << trainer.baseLR() << "; batch " << trainer.batch()
+      << (trainer.microBatches() > 1
+              ? ", " + std::to_string(trainer.microBatches()) +
+                    " batches a step (accumulation_steps)"
+              : std::string())
+      << "\n"
       << "  planned memory of the train step's state, inputs and results: "
       << llvm::format("%.1f KiB", trainer.plannedBytes() / 1024.0) << "\n";
   std::string testCount =
@@ -551,7 +558,8 @@ int graft::cli::runTrain() {
         << " (" << describeSources(trainData) << ")\n";
   if (trainData.rows % B)
     out << "  note: the last " << trainData.rows % B << " of " << trainData.rows
-        << " samples make no whole batch of " << B
+        << " samples make no whole "
+        << (trainer.microBatches() > 1 ? "step" : "batch") << " of " << B
         << " and are left out of each epoch (drop_last=True)\n";
   if (!initReport.empty())
     out << "  " << initReport << "\n";

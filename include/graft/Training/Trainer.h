@@ -18,6 +18,7 @@
 
 #include "llvm/ADT/StringMap.h"
 
+#include <deque>
 #include <memory>
 #include <optional>
 #include <random>
@@ -125,8 +126,11 @@ public:
   uint64_t step() const { return stepCount; }
   uint64_t savedStep() const { return lastSaved; }
   double baseLR() const { return defaultLR; }
-  /// The loss of the last step.
-  float lastLoss() const { return loss->f32()[0]; }
+  /// The loss of the last step (the mean of its micro-batches').
+  float lastLoss() const { return stepLoss; }
+  /// Batches an optimizer step takes (the train block's
+  /// accumulation_steps).
+  int64_t microBatches() const { return micro; }
   TrainOp trainOp() const { return train; }
   /// The default group's learning rate of the last step (its base before
   /// the first).
@@ -140,6 +144,19 @@ private:
   Trainer(JITModel &jit, ModelOp model, const Samples &data,
           const Options &options);
 
+  /// One entry point's call: its arguments and results bound to storage.
+  struct Call {
+    std::string fn;
+    std::deque<Storage> local; // what no other call shares
+    std::vector<void *> args, results;
+  };
+  /// Binds entry point `suffix`'s arguments and results: the state and
+  /// inputs to the train step's storage (`args`), by role and name; the
+  /// gradients to `grads`, shared by the calls; the rest to its own.
+  llvm::Error bind(Call &c, llvm::StringRef suffix);
+  /// Runs optimizer step `s` of the epoch; returns its loss.
+  llvm::Expected<float> runStep(int64_t s);
+
   JITModel &jit;
   ModelOp model;
   const Samples &data;
@@ -151,6 +168,13 @@ private:
   /// Each input's storage and its samples.
   std::vector<std::pair<Storage *, const Column *>> feeds;
   Storage *seedArg = nullptr, *loss = nullptr;
+  float stepLoss = 0;
+  /// Gradient accumulation (accumulation_steps > 1), as torch does it: an
+  /// optimizer step is zero_grad, forward_backward on `micro` batches,
+  /// then step (which averages the summed gradients).
+  int64_t micro = 1;
+  Call zeroGrad, forwardBackward, optimizerStep;
+  std::deque<Storage> grads;
   std::vector<Storage *> lrs;
   llvm::StringMap<double> groupLR;
   /// The declared schedule, stepped per epoch or per optimizer step.
