@@ -28,6 +28,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
 #include "llvm/Support/Signals.h"
 #include "llvm/Support/SourceMgr.h"
@@ -160,6 +161,12 @@ cl::opt<unsigned> checkpointEvery(
              "atomically (0, the default: only at the end); --resume "
              "continues from any of them"),
     cl::sub(graft::cli::trainCmd));
+cl::opt<unsigned> keepCheckpoints(
+    "keep-checkpoints", cl::init(0),
+    cl::desc("With --checkpoint-every: also keep each of the last K "
+             "periodic checkpoints as <-o without .safetensors>-step<N>"
+             ".safetensors (older ones are removed)"),
+    cl::value_desc("K"), cl::sub(graft::cli::trainCmd));
 cl::opt<std::string> logFile(
     "log", cl::init(""),
     cl::desc("CSV log: a row per report (each epoch, every --eval-every "
@@ -386,6 +393,38 @@ static llvm::Error checkOutput(llvm::StringRef what, llvm::StringRef path,
   return llvm::Error::success();
 }
 
+/// The numbered checkpoint of step `step` (--keep-checkpoints): -o's path
+/// without ".safetensors", then "-step<N>.safetensors".
+static std::string numberedCheckpoint(uint64_t step) {
+  llvm::StringRef stem(checkpointOut);
+  stem.consume_back(".safetensors");
+  return (stem + "-step" + llvm::Twine(step) + ".safetensors").str();
+}
+
+/// Removes all but the newest `keep` numbered checkpoints of -o (by step
+/// number; those of an earlier run that this one resumed count too).
+static void removeOldCheckpoints(unsigned keep) {
+  namespace fs = llvm::sys::fs;
+  llvm::StringRef stem(checkpointOut);
+  stem.consume_back(".safetensors");
+  llvm::StringRef dir = llvm::sys::path::parent_path(stem);
+  std::string prefix = (llvm::sys::path::filename(stem) + "-step").str();
+  std::vector<std::pair<uint64_t, std::string>> found;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir.empty() ? "." : dir, ec), end;
+       it != end && !ec; it.increment(ec)) {
+    llvm::StringRef name = llvm::sys::path::filename(it->path());
+    uint64_t step;
+    if (name.consume_front(prefix) && name.consume_back(".safetensors") &&
+        !name.getAsInteger(10, step) &&
+        it->type() == fs::file_type::regular_file)
+      found.push_back({step, it->path()});
+  }
+  llvm::sort(found);
+  for (size_t i = 0; i + keep < found.size(); ++i)
+    fs::remove(found[i].second);
+}
+
 /// "x from train.csv, y from train.csv"
 static std::string describeSources(const Samples &s) {
   std::string out;
@@ -433,6 +472,8 @@ int graft::cli::runTrain() {
                  "given weights)");
   if (initNonStrict && initFrom.empty())
     return usage("--init-non-strict needs --init FILE");
+  if (keepCheckpoints && !checkpointEvery)
+    return usage("--keep-checkpoints needs --checkpoint-every N");
   if (trainSteps.getNumOccurrences() && epochs.getNumOccurrences())
     return usage("--steps and --epochs both say how long to train; give one");
 
@@ -580,6 +621,19 @@ int graft::cli::runTrain() {
                  << trainer.step() << ": the checkpoint could not be written\n";
     return InputError;
   };
+  // A periodic checkpoint: -o, and with --keep-checkpoints a numbered copy
+  // of which the newest K stay.
+  auto savePeriodic = [&]() -> llvm::Error {
+    if (llvm::Error e = trainer.save(checkpointOut, metadata))
+      return e;
+    if (!keepCheckpoints)
+      return llvm::Error::success();
+    if (llvm::Error e =
+            trainer.save(numberedCheckpoint(trainer.step()), metadata))
+      return e;
+    removeOldCheckpoints(keepCheckpoints);
+    return llvm::Error::success();
+  };
   unsigned firstEpoch = trainer.firstEpoch();
   if (trainer.step() >= lastStep)
     out << "the checkpoint has already trained " << trainer.step() << " steps ("
@@ -655,7 +709,7 @@ int graft::cli::runTrain() {
       // bookkeeping (a plateau's step), below.
       if (checkpointEvery && trainer.step() % checkpointEvery == 0 &&
           s + 1 < steps)
-        if (llvm::Error e = trainer.save(checkpointOut, metadata)) {
+        if (llvm::Error e = savePeriodic()) {
           saveFailed = true;
           return std::move(e);
         }
@@ -732,7 +786,7 @@ int graft::cli::runTrain() {
     if (const Plateau *p = trainer.plateau())
       trainer.endEpoch(p->maxMode ? r->test.accuracy : r->loss);
     if (checkpointEvery && trainer.step() % checkpointEvery == 0)
-      if (llvm::Error e = trainer.save(checkpointOut, metadata))
+      if (llvm::Error e = savePeriodic())
         return failedSave(std::move(e));
     printReport(*r, true);
   }
