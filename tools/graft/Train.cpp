@@ -425,6 +425,37 @@ static void removeOldCheckpoints(unsigned keep) {
     fs::remove(found[i].second);
 }
 
+/// Where samples come from: a source for every input and NAME=SOURCE ones.
+struct DataSources {
+  std::string all;
+  std::vector<std::string> inputs;
+  bool empty() const { return all.empty() && inputs.empty(); }
+};
+
+/// The sources a train block's `data` or `test` declares (a string or a
+/// dict of one per input), relative to the model file.
+static DataSources declaredSources(mlir::Attribute declared) {
+  llvm::StringRef dir = llvm::sys::path::parent_path(modelFile);
+  auto resolve = [&](llvm::StringRef path) {
+    if (llvm::sys::path::is_absolute(path) || dir.empty())
+      return path.str();
+    llvm::SmallString<256> full(dir);
+    llvm::sys::path::append(full, path);
+    return std::string(full);
+  };
+  DataSources s;
+  if (auto str = llvm::dyn_cast_if_present<mlir::StringAttr>(declared))
+    s.all = resolve(str.getValue());
+  else if (auto dict =
+               llvm::dyn_cast_if_present<mlir::DictionaryAttr>(declared))
+    for (mlir::NamedAttribute entry : dict)
+      s.inputs.push_back(
+          (entry.getName().strref() + "=" +
+           resolve(llvm::cast<mlir::StringAttr>(entry.getValue()).getValue()))
+              .str());
+  return s;
+}
+
 /// "x from train.csv, y from train.csv"
 static std::string describeSources(const Samples &s) {
   std::string out;
@@ -457,9 +488,6 @@ int graft::cli::runTrain() {
   std::optional<char> sep = csvSeparator();
   if (!sep)
     return UsageError;
-  if (dataFile.empty() && inputData.empty())
-    return usage("graft train needs data: --data SOURCE, or --input "
-                 "NAME=SOURCE for each input (graft train --help)");
   if (lrOverride.getNumOccurrences() &&
       !(lrOverride >= 0 && std::isfinite(lrOverride))) {
     llvm::errs() << "graft: error: Invalid learning rate: " << lrOverride
@@ -494,22 +522,36 @@ int graft::cli::runTrain() {
   }
   // The data is read and checked against the model before it is compiled.
   Samples trainData;
+  std::string dataName = "the data";
   std::optional<Samples> testData;
   std::optional<Classifier> classifier;
   auto compiled = compileModel([&](ModelOp model) -> llvm::Error {
     if (llvm::Error e = Trainer::checkTrainable(model))
       return e;
-    auto d = loadSamples(model, dataFile, inputData, dataOptions);
+    // The command line's data, else the train block's.
+    TrainOp train = *model.getBody().getOps<TrainOp>().begin();
+    DataSources data{dataFile, inputData}, test{testFile, testInputData};
+    if (data.empty())
+      data = declaredSources(train.getDataAttr());
+    if (test.empty())
+      test = declaredSources(train.getTestAttr());
+    if (data.empty())
+      return trainingError("graft train needs data: --data SOURCE, or "
+                           "--input NAME=SOURCE for each input, or data = "
+                           "... in the train block (graft train --help)");
+    auto d = loadSamples(model, data.all, data.inputs, dataOptions);
     if (!d)
       return d.takeError();
+    if (!data.all.empty())
+      dataName = data.all;
     trainData = std::move(*d);
-    if (!testFile.empty() || !testInputData.empty()) {
+    if (!test.empty()) {
       DataOptions testOptions = dataOptions;
       testOptions.vocab = trainData.vocab;
       testOptions.disjointWindows = true;
       testOptions.dataFlag = "--test";
       testOptions.inputFlag = "--test-input";
-      auto t = loadSamples(model, testFile, testInputData, testOptions);
+      auto t = loadSamples(model, test.all, test.inputs, testOptions);
       if (!t)
         return t.takeError();
       testData = std::move(*t);
@@ -532,8 +574,7 @@ int graft::cli::runTrain() {
   options.shuffle = !noShuffle;
   if (lrOverride.getNumOccurrences())
     options.lr = lrOverride;
-  std::string dataName =
-      dataFile.empty() ? std::string("the data") : std::string(dataFile);
+
   auto created = Trainer::create(jit, model, trainData, dataName, options);
   if (!created)
     return report(created.takeError());

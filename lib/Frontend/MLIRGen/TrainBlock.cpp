@@ -420,6 +420,30 @@ LogicalResult Gen::genTrain(const Stmt &s) {
         attrs.push_back(attr(key, builder.getI64IntegerAttr(*n)));
         continue;
       }
+      if (key == "data" || key == "test") {
+        // A source for every input, or a dict of one per input.
+        if (v->k == Val::K::Str) {
+          attrs.push_back(attr(key, builder.getStringAttr(v->str)));
+          continue;
+        }
+        bool dict =
+            v->k == Val::K::Dict && llvm::all_of(*v->list, [](const Val &x) {
+              return x.k == Val::K::Str;
+            });
+        if (!dict || v->keys->empty()) {
+          error(t.value->loc,
+                key + " must be a data source (\"train.npz\", a CSV, "
+                      ".npz, .safetensors or text file) or a dict of one "
+                      "per input ({\"x\": \"x.npy\", \"y\": \"y.npy\"})");
+          ok = false;
+          continue;
+        }
+        llvm::SmallVector<mlir::NamedAttribute> entries;
+        for (auto [name, source] : llvm::zip(*v->keys, *v->list))
+          entries.push_back(attr(name, builder.getStringAttr(source.str)));
+        attrs.push_back(attr(key, builder.getDictionaryAttr(entries)));
+        continue;
+      }
       if (key == "lr_schedule_interval") {
         if (v->k != Val::K::Str || (v->str != "epoch" && v->str != "step")) {
           error(t.value->loc, "lr_schedule_interval must be \"epoch\" (step "
@@ -450,8 +474,8 @@ LogicalResult Gen::genTrain(const Stmt &s) {
                                  "'; expected loss, optimizer, "
                                  "accumulation_steps, clip_grad_norm, "
                                  "clip_norm_type, clip_grad_value, "
-                                 "lr_schedule, lr_schedule_interval or "
-                                 "seed");
+                                 "lr_schedule, lr_schedule_interval, "
+                                 "seed, data or test");
       ok = false;
       continue;
     }

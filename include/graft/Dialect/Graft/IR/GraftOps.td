@@ -1400,6 +1400,12 @@ def Graft_TrainOp : Graft_Op<"train", [HasParent<"ModelOp">]> {
     scheduler's arguments, with `interval` (`"epoch"`, the default, or
     `"step"`) saying when the host steps it.
 
+    `data` and `test` say where `graft train` reads the training and the
+    held-out samples when its command line does not: a string (a data
+    source for every input, as `--data`: a CSV, .npz, .safetensors or text
+    file) or a dictionary from input names to sources (as `--input`),
+    relative to the model file.
+
     ```mlir
     graft.train adamw {lr = 3.000000e-04 : f64, betas = array<f64: 0.9, 0.95>,
         weight_decay = 1.000000e-01 : f64,
@@ -1425,7 +1431,9 @@ def Graft_TrainOp : Graft_Op<"train", [HasParent<"ModelOp">]> {
       DefaultValuedAttr<F64Attr, "2.0">:$clip_norm_type,
       OptionalAttr<F64Attr>:$clip_grad_value,
       OptionalAttr<DictionaryAttr>:$lr_schedule,
-      OptionalAttr<I64Attr>:$seed);
+      OptionalAttr<I64Attr>:$seed,
+      OptionalAttr<AnyAttrOf<[StrAttr, DictionaryAttr]>>:$data,
+      OptionalAttr<AnyAttrOf<[StrAttr, DictionaryAttr]>>:$test);
   let assemblyFormat = "$optimizer attr-dict";
   let hasVerifier = 1;
   let extraClassDeclaration = [{
