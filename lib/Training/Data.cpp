@@ -201,7 +201,6 @@ struct Array {
   unsigned size = 4;
   std::vector<int64_t> shape;
   llvm::StringRef data; // numel * size bytes
-  std::shared_ptr<const void> keepAlive;
 
   int64_t numel() const {
     int64_t n = 1;
@@ -627,8 +626,7 @@ llvm::Expected<Column> toColumn(const Array &a, InputOp in) {
   return Column::dense(ElementType::I64, width, std::move(bytes));
 }
 
-Array fromTensor(std::string where, const NamedTensor &t,
-                 std::shared_ptr<const void> keep) {
+Array fromTensor(std::string where, const NamedTensor &t) {
   Array a;
   a.where = std::move(where);
   a.shape = t.shape;
@@ -650,7 +648,6 @@ Array fromTensor(std::string where, const NamedTensor &t,
     break;
   }
   a.data = llvm::StringRef(t.bytes.data(), t.bytes.size());
-  a.keepAlive = std::move(keep);
   return a;
 }
 
@@ -823,7 +820,7 @@ graft::training::loadSamples(ModelOp model, llvm::StringRef data,
           return trainingError(src.file + " has no tensor '" + key +
                                "' for input '" + in.getName() + "'");
         std::string where = src.file + ":" + key;
-        auto c = toColumn(fromTensor(where, *it, nullptr), in);
+        auto c = toColumn(fromTensor(where, *it), in);
         if (!c)
           return c.takeError();
         add(in, std::move(*c), where);

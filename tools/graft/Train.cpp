@@ -653,9 +653,24 @@ int graft::cli::runTrain() {
       trainSteps ? (uint64_t)trainSteps : (uint64_t)epochs * (uint64_t)steps;
   unsigned lastEpoch = trainSteps ? (unsigned)((trainSteps + steps - 1) / steps)
                                   : (unsigned)epochs;
-  auto failedSave = [&](llvm::Error e) {
+  auto interruptedRun = [&]() -> int {
+    out << "interrupted after step " << trainer.step()
+        << ": checkpoint saved to " << checkpointOut
+        << " (--resume it to go on)\n";
+    out.flush();
+    return 130; // the shell's status of a run ended by SIGINT
+  };
+  auto failedSave = [&](llvm::Error e) -> int {
     if (tty)
       out << "\n";
+    // An interrupt during a save removes its temporary (the write then
+    // fails): the run saves once more, then stops as interrupted.
+    if (interrupted) {
+      llvm::consumeError(std::move(e));
+      e = trainer.save(checkpointOut, metadata);
+      if (!e)
+        return interruptedRun();
+    }
     out.flush();
     llvm::errs() << llvm::toString(std::move(e)) << "\n"
                  << "graft: error: training stopped after step "
@@ -804,11 +819,7 @@ int graft::cli::runTrain() {
         out << "\n";
       if (llvm::Error e = trainer.save(checkpointOut, metadata))
         return failedSave(std::move(e));
-      out << "interrupted after step " << trainer.step()
-          << ": checkpoint saved to " << checkpointOut
-          << " (--resume it to go on)\n";
-      out.flush();
-      return 130; // the shell's status of a run ended by SIGINT
+      return interruptedRun();
     }
     bool epochEnd = trainer.step() % steps == 0;
     if (!epochEnd) { // --steps ended the run inside the epoch
