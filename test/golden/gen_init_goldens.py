@@ -12,11 +12,23 @@ loss / gradient_accumulation_steps before backward): 10 steps on the same
 640 samples, each step's mean loss (losses_accum2.txt) and the state_dict
 after them (digits_mlp_accum2_step10.safetensors).
 
+Last, nanoGPT's GPT (gen_parity_goldens.py's transcription of model.py:
+n_layer 2, n_head 2, n_embd 32, block_size 16, tied lm_head, no dropout),
+initialised by torch (seed 0; gpt_init.safetensors), trained 10 steps with
+configure_optimizers' AdamW and clip_grad_norm_(1.0) on the text of
+test/tools/Inputs/text.py in order: batch b's row r is the window at
+character 4 b + r, x = data[i:i+16], y = data[i+1:i+17] (as get_batch
+makes them, without its random offsets); the losses (gpt_losses.txt) and
+the state_dict after them (gpt_step10.safetensors).
+
     /usr/bin/python3 test/golden/gen_init_goldens.py
 """
 import json
 import os
 import struct
+import subprocess
+import sys
+import tempfile
 
 import torch
 
@@ -94,5 +106,40 @@ def main():
         f.write("".join("%.9g\n" % l for l in losses))
 
 
+
+def gpt():
+    sys.path.insert(0, HERE)
+    from gen_parity_goldens import GPT
+    out = os.path.join(HERE, "init")
+    with tempfile.TemporaryDirectory() as d:
+        subprocess.check_call([sys.executable, os.path.join(
+            ROOT, "test/tools/Inputs/text.py"), d])
+        text = open(os.path.join(d, "train.txt"), encoding="utf-8").read()
+    chars = sorted(set(text))
+    data = torch.tensor([chars.index(c) for c in text], dtype=torch.long)
+    torch.manual_seed(0)
+    model = GPT(0.0)
+    write_safetensors(os.path.join(out, "gpt_init.safetensors"),
+                      model.state_dict())
+    opt = model.configure_optimizers(0.1, 1e-3, (0.9, 0.95))
+    B, T = 4, GPT.T
+    losses = []
+    for step in range(10):
+        rows = [step * B + r for r in range(B)]
+        x = torch.stack([data[i:i + T] for i in rows])
+        y = torch.stack([data[i + 1:i + 1 + T] for i in rows])
+        opt.zero_grad()
+        loss = model(x, y)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        losses.append(loss.item())
+    write_safetensors(os.path.join(out, "gpt_step10.safetensors"),
+                      model.state_dict())
+    with open(os.path.join(out, "gpt_losses.txt"), "w") as f:
+        f.write("".join("%.9g\n" % l for l in losses))
+
+
 if __name__ == "__main__":
     main()
+    gpt()
