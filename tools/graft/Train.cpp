@@ -50,7 +50,8 @@ using namespace graft::training;
 namespace cl = llvm::cl;
 
 cl::SubCommand graft::cli::trainCmd(
-    "train", "Compile a model and train it on a CSV data set");
+    "train", "Compile a model and train it on data for each of its inputs "
+             "(CSV, NumPy, safetensors, text)");
 cl::SubCommand graft::cli::benchCmd(
     "bench", "Time an entry point of the model (default: the train step) on random data");
 cl::SubCommand graft::cli::predictCmd(
@@ -140,7 +141,8 @@ cl::opt<int64_t> batch("batch", cl::init(0),
                        cl::desc("Batch size: sets the model's `dim B`"),
                        cl::sub(graft::cli::trainCmd),
                        cl::sub(graft::cli::predictCmd),
-                       cl::sub(graft::cli::benchCmd));
+                       cl::sub(graft::cli::benchCmd),
+                       cl::sub(graft::cli::generateCmd));
 cl::list<std::string>
     dims("dim", cl::desc("Override a named dimension: --dim T=128"),
          cl::value_desc("NAME=VALUE"), cl::sub(graft::cli::trainCmd),
