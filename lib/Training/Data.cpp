@@ -687,7 +687,10 @@ graft::training::loadSamples(ModelOp model, llvm::StringRef data,
   // Each input's source.
   llvm::StringMap<std::string> specs;
   for (const std::string &b : bound) {
-    auto [name, spec] = llvm::StringRef(b).split('=');
+    // (Not structured bindings: the lambda below captures the name.)
+    std::pair<llvm::StringRef, llvm::StringRef> parts =
+        llvm::StringRef(b).split('=');
+    llvm::StringRef name = parts.first, spec = parts.second;
     if (spec.empty() || name.empty())
       return trainingError(options.inputFlag + " '" + b +
                            "': expected NAME=SOURCE");

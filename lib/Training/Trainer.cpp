@@ -130,7 +130,7 @@ graft::training::evaluate(JITModel &jit, ModelOp model,
 
 Trainer::Trainer(JITModel &jit, ModelOp model, const Samples &data,
                  const Options &options)
-    : jit(jit), model(model), data(data), options(options), rng(options.seed),
+    : jit(jit), model(model), options(options), rng(options.seed),
       order(data.rows) {
   std::iota(order.begin(), order.end(), 0);
 }

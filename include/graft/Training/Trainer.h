@@ -159,7 +159,6 @@ private:
 
   JITModel &jit;
   ModelOp model;
-  const Samples &data;
   TrainOp train;
   std::string fn;
   Options options;
