@@ -149,7 +149,8 @@ cl::list<std::string>
          cl::sub(graft::cli::predictCmd), cl::sub(graft::cli::benchCmd),
          cl::sub(graft::cli::generateCmd));
 cl::opt<uint64_t> seed("seed", cl::init(0),
-                       cl::desc("Seed of initialisation, shuffling, dropout"),
+                       cl::desc("Seed of initialisation, shuffling, dropout "
+                                "(default: the train block's seed, else 0)"),
                        cl::sub(graft::cli::trainCmd));
 cl::opt<double> lrOverride("lr", cl::init(0),
                            cl::desc("Learning rate (default: the model's)"),
@@ -527,11 +528,14 @@ int graft::cli::runTrain() {
   std::string dataName = "the data";
   std::optional<Samples> testData;
   std::optional<Classifier> classifier;
+  uint64_t runSeed = seed;
   auto compiled = compileModel([&](ModelOp model) -> llvm::Error {
     if (llvm::Error e = Trainer::checkTrainable(model))
       return e;
-    // The command line's data, else the train block's.
+    // The command line's seed and data, else the train block's.
     TrainOp train = *model.getBody().getOps<TrainOp>().begin();
+    if (!seed.getNumOccurrences() && train.getSeed())
+      runSeed = *train.getSeed();
     DataSources data{dataFile, inputData}, test{testFile, testInputData};
     if (data.empty())
       data = declaredSources(train.getDataAttr());
@@ -572,7 +576,7 @@ int graft::cli::runTrain() {
   std::string name = model.getSymName().str();
 
   Trainer::Options options;
-  options.seed = seed;
+  options.seed = runSeed;
   options.shuffle = !noShuffle;
   if (lrOverride.getNumOccurrences())
     options.lr = lrOverride;
