@@ -70,10 +70,7 @@ graft::training::predictAll(JITModel &jit, Classifier c,
   const EntryPoint *ep = jit.entryPoint(fn);
   std::vector<Storage> args = slotsOf(ep->args), results = slotsOf(ep->results);
   // Parameters and buffers by name, from the training state.
-  for (Storage &a : args)
-    for (Storage &s : state)
-      if (s.slot.name == a.slot.name && s.slot.role == a.slot.role)
-        a.bytes = s.bytes;
+  copyState(args, state);
   Storage *x = nullptr, *scores = nullptr;
   for (Storage &a : args)
     if (a.slot.role == Role::input && a.slot.name == c.features.getName())

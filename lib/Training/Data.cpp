@@ -114,24 +114,11 @@ static llvm::Expected<std::vector<uint32_t>> codePoints(llvm::StringRef path,
   return out;
 }
 
+/// The UTF-8 bytes of code point `cp` (one of a decoded text: valid).
 static std::string utf8(uint32_t cp) {
-  std::string s;
-  if (cp < 0x80) {
-    s += (char)cp;
-  } else if (cp < 0x800) {
-    s += (char)(0xC0 | (cp >> 6));
-    s += (char)(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    s += (char)(0xE0 | (cp >> 12));
-    s += (char)(0x80 | ((cp >> 6) & 0x3F));
-    s += (char)(0x80 | (cp & 0x3F));
-  } else {
-    s += (char)(0xF0 | (cp >> 18));
-    s += (char)(0x80 | ((cp >> 12) & 0x3F));
-    s += (char)(0x80 | ((cp >> 6) & 0x3F));
-    s += (char)(0x80 | (cp & 0x3F));
-  }
-  return s;
+  char bytes[UNI_MAX_UTF8_BYTES_PER_CODE_POINT], *end = bytes;
+  llvm::ConvertCodePointToUTF8(cp, end);
+  return std::string(bytes, end);
 }
 
 llvm::Expected<Vocabulary> Vocabulary::of(llvm::StringRef path,

@@ -41,6 +41,14 @@ graft::training::resultPointers(std::vector<Storage> &args,
   return p;
 }
 
+void graft::training::copyState(std::vector<Storage> &to,
+                                const std::vector<Storage> &from) {
+  for (Storage &t : to)
+    for (const Storage &f : from)
+      if (f.slot.name == t.slot.name && f.slot.role == t.slot.role)
+        t.bytes = f.bytes;
+}
+
 /// Writes an evaluator tensor (f64 values) into storage of any type.
 static void store(Storage &s, const eval::Tensor &t) {
   for (int64_t i = 0; i < s.slot.numel(); ++i) {

@@ -84,10 +84,7 @@ graft::training::evaluate(JITModel &jit, ModelOp model,
     return B.takeError();
   std::vector<Storage> args = slotsOf(ep->args), results = slotsOf(ep->results);
   // Parameters and buffers by name, from the training state.
-  for (Storage &a : args)
-    for (Storage &s : state)
-      if (s.slot.name == a.slot.name && s.slot.role == a.slot.role)
-        a.bytes = s.bytes;
+  copyState(args, state);
   auto feeds = feedsOf(args, data);
   Storage *loss = nullptr, *scores = nullptr;
   for (Storage &r : results) {

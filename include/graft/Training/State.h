@@ -66,6 +66,11 @@ std::vector<void *> pointers(std::vector<Storage> &v);
 std::vector<void *> resultPointers(std::vector<Storage> &args,
                                    std::vector<Storage> &results);
 
+/// Copies into each of `to` the bytes of the slot of `from` with its role
+/// and name, if any: an entry point's parameters and buffers from another's
+/// (the training state).
+void copyState(std::vector<Storage> &to, const std::vector<Storage> &from);
+
 /// Initial values of a parameter or buffer of `model`, from its #graft.init
 /// and the seed (PyTorch's torch.nn.init formulas; see the evaluator).
 llvm::Error initialise(Storage &s, ModelOp model, uint64_t seed);
