@@ -125,6 +125,11 @@ def bad(d):
     data[at] ^= 0x40
     w("crc.npz", bytes(data))
     w("not.npz", b"PK\x03\x04 truncated")
+    # examples/gpt.graft's inputs: pos is [T], not a batch of samples.
+    npz(os.path.join(d, "gpt.npz"),
+        {"idx": npy([1] * (8 * 32), [8, 32], "i8"),
+         "targets": npy([1] * (8 * 32), [8, 32], "i8"),
+         "pos": npy([0] * 8, [8], "i8")})
 
 
 if __name__ == "__main__":
