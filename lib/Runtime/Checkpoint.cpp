@@ -9,11 +9,11 @@
 #include "graft/Runtime/Checkpoint.h"
 #include "graft/Support/Files.h"
 
+#include "graft_api.h"
 #include "graft_safetensors.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/ScopeExit.h"
-#include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Signals.h"
@@ -28,27 +28,25 @@
 
 using namespace graft;
 
+// ElementType is numbered as graft_api.h's GRAFT_DTYPE_*: the names are
+// graft_safetensors.c's, one table for the host and the C runtime.
+static_assert((int)ElementType::F32 == GRAFT_DTYPE_F32 &&
+                  (int)ElementType::F64 == GRAFT_DTYPE_F64 &&
+                  (int)ElementType::BF16 == GRAFT_DTYPE_BF16 &&
+                  (int)ElementType::I64 == GRAFT_DTYPE_I64 &&
+                  (int)ElementType::I32 == GRAFT_DTYPE_I32 &&
+                  (int)ElementType::I1 == GRAFT_DTYPE_BOOL,
+              "ElementType differs from graft_api.h's dtypes");
+
 static const char *dtypeName(ElementType t) {
-  switch (t) {
-  case ElementType::F32: return "F32";
-  case ElementType::F64: return "F64";
-  case ElementType::BF16: return "BF16";
-  case ElementType::I64: return "I64";
-  case ElementType::I32: return "I32";
-  case ElementType::I1: return "BOOL";
-  }
-  return "?";
+  return graft_st_dtype_name((int32_t)t);
 }
 
 static std::optional<ElementType> dtypeFromName(llvm::StringRef s) {
-  return llvm::StringSwitch<std::optional<ElementType>>(s)
-      .Case("F32", ElementType::F32)
-      .Case("F64", ElementType::F64)
-      .Case("BF16", ElementType::BF16)
-      .Case("I64", ElementType::I64)
-      .Case("I32", ElementType::I32)
-      .Case("BOOL", ElementType::I1)
-      .Default(std::nullopt);
+  int32_t d = graft_st_dtype_of(s.str().c_str());
+  if (d < 0)
+    return std::nullopt;
+  return (ElementType)d;
 }
 
 template <typename... Ts>

@@ -115,18 +115,6 @@ graft_status graft_get_property(const graft_context *ctx, const char *key,
  * unit. */
 #include "graft_safetensors.c"
 
-static const char *dtype_name(int32_t d) {
-  switch (d) {
-  case GRAFT_DTYPE_F32: return "F32";
-  case GRAFT_DTYPE_F64: return "F64";
-  case GRAFT_DTYPE_BF16: return "BF16";
-  case GRAFT_DTYPE_I64: return "I64";
-  case GRAFT_DTYPE_I32: return "I32";
-  case GRAFT_DTYPE_BOOL: return "BOOL";
-  }
-  return "?";
-}
-
 /* Does a checkpoint hold this tensor (weights-only: parameters and
  * buffers)? */
 static int saved(int32_t role, int weights_only) {
@@ -190,7 +178,7 @@ static graft_status save_file(const graft_context *ctx, const char *path,
       continue;
     for (int32_t k = 0; k <= t->naliases; ++k) {
       graft_st_tensor s = {t->role == GRAFT_ROLE_OPT_STATE ? "optimizer." : "",
-                           name_of(t, k), dtype_name(t->dtype), t->rank,
+                           name_of(t, k), graft_st_dtype_name(t->dtype), t->rank,
                            t->shape, ctx->data[i], (uint64_t)t->nbytes};
       tensors[ntensors++] = s;
     }
@@ -523,9 +511,9 @@ static graft_status load_file(graft_context *ctx, const char *path,
                     path, key, have, want);
       goto done;
     }
-    if (strcmp(en->dtype, dtype_name(d->dtype)) != 0) {
+    if (strcmp(en->dtype, graft_st_dtype_name(d->dtype)) != 0) {
       status = fail(GRAFT_ERR_DTYPE, "%s: tensor '%s' is %s, the model's is %s",
-                    path, key, en->dtype, dtype_name(d->dtype));
+                    path, key, en->dtype, graft_st_dtype_name(d->dtype));
       goto done;
     }
     /* Same shape and dtype: graft_st_read checked it has the bytes. */

@@ -6,6 +6,7 @@
  *===----------------------------------------------------------------------===*/
 
 #include "graft_safetensors.h"
+#include "graft_api.h"
 #include "graft_rng.h"
 
 #include <dirent.h>
@@ -19,6 +20,23 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+/*--- Element types --------------------------------------------------------*/
+
+/* Indexed by GRAFT_DTYPE_*. */
+static const char *const dtype_names[] = {"F32", "F64", "BF16",
+                                          "I64", "I32", "BOOL"};
+
+const char *graft_st_dtype_name(int32_t dtype) {
+  return dtype >= 0 && dtype <= GRAFT_DTYPE_BOOL ? dtype_names[dtype] : "?";
+}
+
+int32_t graft_st_dtype_of(const char *name) {
+  for (int32_t d = 0; d <= GRAFT_DTYPE_BOOL; ++d)
+    if (strcmp(name, dtype_names[d]) == 0)
+      return d;
+  return -1;
+}
 
 /*--- Growable strings -----------------------------------------------------*/
 

@@ -24,6 +24,16 @@
 extern "C" {
 #endif
 
+/*--- Element types --------------------------------------------------------*/
+
+/* The safetensors dtype of a GRAFT_DTYPE_* value (graft_api.h): "F32",
+ * "F64", "BF16", "I64", "I32", "BOOL"; "?" for any other value. */
+const char *graft_st_dtype_name(int32_t dtype);
+
+/* The GRAFT_DTYPE_* value of a safetensors dtype, or -1 for one that Graft
+ * does not hold (F16, U8, ...). */
+int32_t graft_st_dtype_of(const char *name);
+
 /*--- Reading --------------------------------------------------------------*/
 
 /* A tensor of a file's header. */
