@@ -2,6 +2,13 @@
 
 #include "graft/Codegen/CPUStrategy.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Parser/Parser.h"
+
 #include <gtest/gtest.h>
 
 using namespace graft::cpu;
@@ -107,6 +114,148 @@ TEST(CPUStrategy, OddRemaindersSplitOff) {
   EXPECT_FALSE(plan(512, 200, 512, 512).splitColumns); // 3 * 64 + 8
   EXPECT_FALSE(plan(512, 65, 512, 512).splitColumns);
   EXPECT_EQ(plan(512, 28, 512, 256).splitColumns, 16); // AVX2: 16 + 12
+}
+
+/// The plans of the one linalg op in `body` (a function's body, without
+/// its terminator: `%out` is returned when the op has results).
+struct LoopPlans {
+  std::optional<LoopPlan> split, vector;
+};
+
+LoopPlans plansOf(const std::string &signature, const std::string &body,
+                  unsigned bits = 512) {
+  mlir::MLIRContext ctx;
+  ctx.loadDialect<mlir::func::FuncDialect, mlir::linalg::LinalgDialect,
+                  mlir::tensor::TensorDialect, mlir::memref::MemRefDialect,
+                  mlir::arith::ArithDialect, graft::GraftDialect>();
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      mlir::parseSourceString<mlir::ModuleOp>(
+          "func.func @f" + signature + " {\n" + body + "\n}", &ctx);
+  EXPECT_TRUE(module) << body;
+  LoopPlans plans;
+  if (!module)
+    return plans;
+  module->walk([&](mlir::linalg::LinalgOp op) {
+    plans.split = planThreadSplit(op, bits);
+    plans.vector = planVectorTiles(op, bits);
+  });
+  return plans;
+}
+
+const char *kAdd = R"(
+  linalg.generic {indexing_maps = [affine_map<(a, b, c) -> (a, b, c)>,
+                                        affine_map<(a, b, c) -> (a, b, c)>],
+                       iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%x : memref<SHAPE>) outs(%y : memref<SHAPE>) {
+  ^bb0(%i: f32, %o: f32):
+    %s = arith.addf %i, %i : f32
+    linalg.yield %s : f32
+  }
+  return)";
+
+LoopPlans elementwise(const std::string &shape, unsigned bits = 512) {
+  std::string body = kAdd;
+  for (size_t at; (at = body.find("SHAPE")) != std::string::npos;)
+    body.replace(at, 5, shape);
+  return plansOf("(%x: memref<" + shape + ">, %y: memref<" + shape + ">)", body,
+                 bits);
+}
+
+// Elementwise ops: one vector along the innermost dim, one element along
+// the others; threads split the outermost dim of more than one tile, from
+// 32768 elements on.
+TEST(CPUStrategy, ElementwiseVectorTiles) {
+  LoopPlans p = elementwise("64x32x48xf32");
+  ASSERT_TRUE(p.vector);
+  EXPECT_FALSE(p.split);
+  EXPECT_EQ(p.vector->tileSizes, (llvm::SmallVector<int64_t>{1, 1, 16}));
+  EXPECT_TRUE(p.vector->interchange.empty());
+  EXPECT_EQ(p.vector->threads, 0);
+  // AVX2: 8 lanes; a dim narrower than a vector is one tile.
+  p = elementwise("64x32x4xf32", 256);
+  EXPECT_EQ(p.vector->tileSizes, (llvm::SmallVector<int64_t>{1, 1, 4}));
+  // Under 32768 elements: one thread.
+  EXPECT_FALSE(elementwise("8x32x48xf32").vector->threads);
+  // A leading dim of one: threads split the next.
+  EXPECT_EQ(elementwise("1x512x64xf32").vector->threads, 1);
+}
+
+// A sum over the batch (a bias gradient): vectorised along the innermost
+// (output) dim, the reduction inside, in order.
+TEST(CPUStrategy, ReductionsOverOuterDims) {
+  LoopPlans p = plansOf("(%x: memref<4096x64xf32>, %y: memref<64xf32>)", R"(
+  linalg.generic {indexing_maps = [affine_map<(n, c) -> (n, c)>,
+                                   affine_map<(n, c) -> (c)>],
+                  iterator_types = ["reduction", "parallel"]}
+      ins(%x : memref<4096x64xf32>) outs(%y : memref<64xf32>) {
+  ^bb0(%i: f32, %o: f32):
+    %s = arith.addf %o, %i : f32
+    linalg.yield %s : f32
+  }
+  return)");
+  ASSERT_TRUE(p.vector);
+  EXPECT_FALSE(p.split);
+  EXPECT_EQ(p.vector->tileSizes, (llvm::SmallVector<int64_t>{1, 16}));
+  EXPECT_EQ(p.vector->interchange, (llvm::SmallVector<int64_t>{1, 0}));
+  EXPECT_EQ(p.vector->threads, 1);
+}
+
+// A convolution's bias gradient (a sum over batch and image whose
+// innermost loop reduces): split across threads a vector of channels at a
+// time on tensors, and vectorised across channels.
+TEST(CPUStrategy, ReductionsAcrossOutputs) {
+  LoopPlans p = plansOf(
+      "(%g: tensor<8x64x24x24xf32>, %b: tensor<64xf32>) -> tensor<64xf32>",
+      R"(
+  %r = linalg.generic {indexing_maps = [affine_map<(n, c, h, w) -> (n, c, h, w)>,
+                                        affine_map<(n, c, h, w) -> (c)>],
+                       iterator_types = ["reduction", "parallel", "reduction", "reduction"]}
+      ins(%g : tensor<8x64x24x24xf32>) outs(%b : tensor<64xf32>) {
+  ^bb0(%i: f32, %o: f32):
+    %s = arith.addf %o, %i : f32
+    linalg.yield %s : f32
+  } -> tensor<64xf32>
+  return %r : tensor<64xf32>)");
+  ASSERT_TRUE(p.split);
+  EXPECT_EQ(p.split->tileSizes, (llvm::SmallVector<int64_t>{0, 16, 0, 0}));
+  EXPECT_EQ(p.split->threads, 1);
+  ASSERT_TRUE(p.vector);
+  EXPECT_EQ(p.vector->tileSizes, (llvm::SmallVector<int64_t>{1, 16, 1, 1}));
+  EXPECT_EQ(p.vector->interchange, (llvm::SmallVector<int64_t>{1, 0, 2, 3}));
+}
+
+// Pooling with its argmax, a convolution: the first parallel dim of two or
+// more iterations tiled by one and split across threads; not vectorised
+// here (test/Codegen/CPU/cpu-schedule-split.mlir: small ones stay whole).
+TEST(CPUStrategy, ThreadSplits) {
+  const char *conv = R"(
+  %r = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+      ins(%x, %w : tensor<NxCx34x34xf32>, tensor<16xCx3x3xf32>)
+      outs(%y : tensor<Nx16x32x32xf32>) -> tensor<Nx16x32x32xf32>
+  return %r : tensor<Nx16x32x32xf32>)";
+  auto convOf = [&](const std::string &n, const std::string &c) {
+    std::string body = conv, sig = "(%x: tensor<NxCx34x34xf32>, %w: "
+                                   "tensor<16xCx3x3xf32>, %y: "
+                                   "tensor<Nx16x32x32xf32>) -> "
+                                   "tensor<Nx16x32x32xf32>";
+    for (std::string *t : {&body, &sig}) {
+      for (size_t at; (at = t->find("Nx")) != std::string::npos;)
+        t->replace(at, 1, n);
+      for (size_t at; (at = t->find("xCx")) != std::string::npos;)
+        t->replace(at + 1, 1, c);
+    }
+    return plansOf(sig, body);
+  };
+  LoopPlans p = convOf("8", "3");
+  ASSERT_TRUE(p.split);
+  EXPECT_FALSE(p.vector);
+  EXPECT_EQ(p.split->tileSizes,
+            (llvm::SmallVector<int64_t>{1, 0, 0, 0, 0, 0, 0}));
+  EXPECT_EQ(p.split->threads, 0);
+  // Batch one: the output channels.
+  p = convOf("1", "3");
+  ASSERT_TRUE(p.split);
+  EXPECT_EQ(p.split->threads, 1);
 }
 
 } // namespace

@@ -161,9 +161,10 @@ TEST_F(DialectTest, TrainOptionsMatchTheOp) {
       EXPECT_EQ(ok, takesHyperParameter(kind, h.name))
           << stringifyOptimizerKind(kind).str() << " " << h.name.str() << ": "
           << message;
-      if (!ok)
+      if (!ok) {
         EXPECT_NE(message.find("is not an option of"), std::string::npos)
             << message;
+      }
       train->erase();
     }
   }

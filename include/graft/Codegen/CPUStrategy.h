@@ -3,8 +3,9 @@
 // The CPU strategy: pure functions from an op's shapes and the target's
 // vector width to the lowering the schedule then carries out, recorded on
 // the op as a #graft.lowering_config (graft-cpu-strategy). Every choice the
-// product schedule makes is here: the register tile, which loop threads
-// split, and which operand is copied with padded rows.
+// schedules make is here: a product's register tile, loop order and padded
+// operand; the vector tiles of elementwise ops, transposes and reductions;
+// and for each op which loop, if any, threads split.
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,6 +16,8 @@
 #include "graft/Dialect/Graft/IR/GraftOps.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+
+#include "llvm/ADT/SmallVector.h"
 
 #include <cstdint>
 #include <optional>
@@ -98,6 +101,50 @@ LoweringConfigAttr productConfig(mlir::linalg::GenericOp op,
 /// the rows or the columns of a product (fused into its tiles).
 bool isBroadcast(mlir::Operation *op);
 
+/// Ops of at least this many iterations are worth splitting across
+/// threads.
+inline constexpr int64_t kParallelIterations = 1 << 15;
+
+/// Whether every loop of `op` has a static range (and it has loops).
+bool hasStaticLoops(mlir::linalg::LinalgOp op);
+
+/// How a loop nest other than a product is tiled: a tile size per loop (0:
+/// not tiled), the tile loops' order (empty: the dims' order), and the dim
+/// whose tile loop threads split, if any.
+struct LoopPlan {
+  llvm::SmallVector<int64_t> tileSizes, interchange;
+  std::optional<int64_t> threads;
+};
+
+/// graft-cpu-schedule's split, on tensors, of a large op with reductions
+/// that the product schedule does not take (pooling windows with their
+/// argmax, grouped convolutions, long reductions): its first parallel dim
+/// of at least two iterations tiled by one (by a vector of outputs for a
+/// reduction that vectorises across its outputs), the tile loop split by
+/// threads. Every output uses every parallel dim, so the iterations write
+/// disjoint slices, and each output is still reduced by one thread, in
+/// order (bit-identical at any thread count). Nullopt for other ops, those
+/// under kParallelIterations, and sums over outer dims (vectorised
+/// instead).
+std::optional<LoopPlan> planThreadSplit(mlir::linalg::LinalgOp op,
+                                        unsigned vectorBits);
+
+/// graft-cpu-vectorize's tiles, on buffers, for elementwise ops, 2-D
+/// transposes and reductions that vectorise (over outer dims, or across
+/// their outputs): one vector of `vectorBits` of the widest element along
+/// the innermost dim (square blocks for a transpose; along the output dim
+/// for a reduction across outputs), one element along the others; for a
+/// reduction the parallel dims outside and the reduction dims inside, in
+/// order, so each output sums its terms in the op's order; threads split
+/// the outermost parallel loop of more than one tile when the op has
+/// kParallelIterations or more. Nullopt for other ops and ops on i1 (bit
+/// masks as vectors, bytes in memory).
+std::optional<LoopPlan> planVectorTiles(mlir::linalg::LinalgOp op,
+                                        unsigned vectorBits);
+
+/// `plan` as a #graft.lowering_config.
+LoweringConfigAttr loopConfig(mlir::MLIRContext *ctx, const LoopPlan &plan);
+
 /// The op's #graft.lowering_config, when it has one.
 LoweringConfigAttr loweringConfig(mlir::Operation *op);
 
@@ -110,6 +157,10 @@ mlir::LogicalResult checkVectorBits(mlir::ModuleOp module, unsigned vectorBits);
 /// product whose plan splits its columns is split first (each part with
 /// its own config).
 void assignProductConfigs(mlir::ModuleOp module, unsigned vectorBits);
+
+/// Gives every op on tensors that graft-cpu-schedule splits across threads
+/// (planThreadSplit) and that has no lowering config the strategy's.
+void assignThreadSplitConfigs(mlir::ModuleOp module, unsigned vectorBits);
 
 } // namespace graft::cpu
 

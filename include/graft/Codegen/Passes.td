@@ -44,15 +44,22 @@ def FuseElementwise : Pass<"graft-fuse-elementwise", "::mlir::func::FuncOp"> {
 }
 
 def CPUStrategy : Pass<"graft-cpu-strategy", "::mlir::ModuleOp"> {
-  let summary = "Chooses how each matrix product runs on the CPU";
+  let summary = "Chooses how each matrix product, and each large op with reductions, runs on the CPU";
   let description = [{
     Puts the CPU strategy's choice on every matrix product (a
     `linalg.generic` marked `graft.contraction`, on tensors) as a
-    `#graft.lowering_config`: the register tile, the tile loop order (which
-    loop threads split) and the operand copied into padded rows (see
-    `graft::cpu::planProduct`, include/graft/Codegen/CPUStrategy.h).
-    `graft-cpu-schedule` carries the choice out; a product that already
-    has a config (written by hand in a test, say) keeps it.
+    `#graft.lowering_config`: the register tile, the tile loop order, the
+    loop threads split (`threads`, the outer tile loop) and the operand
+    copied into padded rows (see `graft::cpu::planProduct`,
+    include/graft/Codegen/CPUStrategy.h). Likewise on every other large op
+    with reductions on tensors (a convolution, pooling with its argmax, a
+    long reduction): its first parallel dim of two or more iterations
+    tiled by one (a vector of outputs for a reduction that vectorises
+    across them), that loop split by threads (`planThreadSplit`).
+    `graft-cpu-schedule` carries the choices out; an op that already has a
+    config (written by hand in a test, say) keeps it. Elementwise ops,
+    transposes and sums over outer dims get theirs on buffers, from
+    `graft-cpu-vectorize` (`planVectorTiles`).
 
     A tile's rows stay in vector registers across the k loop only as one
     vector or a power-of-two number of whole ones (LLVM splits a
@@ -67,13 +74,14 @@ def CPUStrategy : Pass<"graft-cpu-strategy", "::mlir::ModuleOp"> {
     // becomes, for vector-bits=512:
     %r = linalg.generic {graft.contraction,
         graft.lowering_config = #graft.lowering_config<tile_sizes = [6, 64, 0]
-                                                       pad_operands = [1]>, ...}
+                                                       pad_operands = [1] threads = 0>, ...}
     ```
   }];
   let options = [
     Option<"vectorBits", "vector-bits", "unsigned", /*default=*/"512",
            "The widest vectors in bits (512: AVX-512, 256: AVX2)">
   ];
+  let dependentDialects = ["::graft::GraftDialect"];
 }
 
 def CPUSchedule : Pass<"graft-cpu-schedule", "::mlir::ModuleOp"> {
@@ -101,7 +109,12 @@ def CPUSchedule : Pass<"graft-cpu-schedule", "::mlir::ModuleOp"> {
       init's write forwards to it: the accumulator starts as a constant or
       the bias's columns) and lowers the
       contraction to outer products (one broadcast and four FMAs per row
-      and k step). The row-block loop is outer and marked parallel; the
+      and k step). The product is tiled in two steps: first the outer
+      dim of the loop order into blocks of the register tile, an
+      `scf.forall` over the whole blocks (its iterations write disjoint
+      blocks of the result: threads may split it) and a partial block
+      after it, then each block into register tiles, peeled likewise, so
+      every tile has a static shape. The row-block loop is outer; the
       column-block loop is instead when there are fewer than four row
       blocks and more column blocks (a convolution with few output
       channels), or when B would not stay in half of a 1 MiB L2 while
@@ -116,7 +129,8 @@ def CPUSchedule : Pass<"graft-cpu-schedule", "::mlir::ModuleOp"> {
       before, 82% after, the copy included).
     - **Other large ops with reductions** (pooling windows with their
       argmax, grouped convolutions, long reductions) are split across
-      threads: the first parallel dim is tiled by one and marked parallel;
+      threads: the first parallel dim is tiled by one, the tile loop an
+      `scf.forall`;
       each output is still reduced by one thread, in order. Sums over outer
       dims are left to `graft-cpu-vectorize`. A reduction whose innermost
       loop reduces and whose one parallel dim is its output's last (a
@@ -146,6 +160,7 @@ def CPUSchedule : Pass<"graft-cpu-schedule", "::mlir::ModuleOp"> {
            "registers, 6x16 tiles), 128">
   ];
   let dependentDialects = [
+    "::graft::GraftDialect",
     "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect",
     "::mlir::transform::TransformDialect", "::mlir::affine::AffineDialect",
     "::mlir::bufferization::BufferizationDialect"];
@@ -159,7 +174,11 @@ def CPUVectorize : Pass<"graft-cpu-vectorize", "::mlir::ModuleOp"> {
     2-D `linalg.transpose` on buffers are tiled to one vector along the
     innermost dimension (16 f32 or 8 f64 at 512 bits; square blocks for
     transposes), peeled so that every tile has a static shape (no masks),
-    and vectorised. The outer tile loop of a large op is marked parallel.
+    and vectorised. The tiles are the strategy's (`planVectorTiles`,
+    recorded on the op as a `#graft.lowering_config`), or the op's own
+    config when it has one; the loop of its `threads` dim (the outermost
+    parallel loop of more than one tile, from 32768 elements on) is an
+    `scf.forall`.
 
     It runs on buffers so that memory planning sees whole elementwise ops:
     an optimizer's update of a parameter or a moment is then written in the
@@ -199,6 +218,7 @@ def CPUVectorize : Pass<"graft-cpu-vectorize", "::mlir::ModuleOp"> {
            "The target's vector width: 512, 256 or 128">
   ];
   let dependentDialects = [
+    "::graft::GraftDialect",
     "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect",
     "::mlir::linalg::LinalgDialect",
     "::mlir::affine::AffineDialect", "::mlir::memref::MemRefDialect"];
@@ -258,24 +278,29 @@ def OutlineKernels : Pass<"graft-outline-kernels", "::mlir::ModuleOp"> {
 }
 
 def ParallelizeLoops : Pass<"graft-parallelize-loops", "::mlir::func::FuncOp"> {
-  let summary = "Turns the loops the CPU schedule marked parallel into scf.parallel, where they are worth threads";
+  let summary = "Turns the CPU schedule's scf.forall loops into scf.parallel where they are worth threads, into scf.for elsewhere";
   let description = [{
-    `graft-cpu-schedule` marks the loops whose iterations write disjoint
-    parts of their results (the row blocks of a product, the outer loop of
-    a large elementwise op) with a `graft.parallel` fused location, which
-    survives bufferization. After bufferization this pass turns each marked
-    `scf.for` without loop-carried values into an `scf.parallel`, which
-    `convert-scf-to-openmp` then splits across threads. Work is split by
-    disjoint outputs only, never by reductions, so the results are
-    bit-identical whatever the thread count.
+    The CPU schedule states which loops threads may split by making them
+    `scf.forall`: the loops whose iterations write disjoint parts of their
+    results (the row or column blocks of a product, the outer tile loop of
+    a large elementwise op, the first parallel dim of a large reduction).
+    Bufferization keeps them. This pass, after bufferization, turns each
+    one-dimensional `scf.forall` on buffers into an `scf.parallel`, which
+    `convert-scf-to-openmp` then splits across threads, or into an
+    `scf.for` where it is not worth threads. Work is split by disjoint
+    outputs only, never by reductions, so the results are bit-identical
+    whatever the thread count.
 
     The cost model: a loop whose estimated work (operations executed,
     counting a nested loop's body once per iteration where its bounds are
     constants) is below `min-work` stays sequential: handing it to other
-    threads would cost more than it saves.
+    threads would cost more than it saves. A forall inside a parallel loop
+    runs on its iteration's thread (OpenMP regions do not nest here). A
+    forall still on tensors, or of several dims, is an error: the schedule
+    makes neither.
 
     ```mlir
-    scf.for %i = %c0 to %c126 step %c6 { ... }  loc(fused<"graft.parallel">[...])
+    scf.forall (%i) = (0) to (126) step (6) { ... }
     // becomes
     scf.parallel (%i) = (%c0) to (%c126) step (%c6) { ... }
     ```

@@ -8,7 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "Common/ParallelMark.h"
+#include "Common/Forall.h"
 #include "graft/Codegen/CPUStrategy.h"
 #include "graft/Codegen/Passes.h"
 #include "graft/Dialect/Graft/IR/GraftDialect.h"
@@ -89,36 +89,6 @@ module attributes {transform.with_named_sequence} {
 )mlir";
 
 namespace {
-bool hasStaticLoops(linalg::LinalgOp op) {
-  return op.getNumLoops() > 0 &&
-         llvm::none_of(op.getStaticLoopRanges(),
-                       [](int64_t r) { return ShapedType::isDynamic(r); });
-}
-
-/// Vectors of i1 are bit masks in memory, memrefs of i1 one byte per
-/// element: ops reading or writing i1 buffers stay scalar. A 0-d i1 input
-/// (the optimizers' "first step" flag) is read as one scalar and broadcast.
-bool hasBoolOperand(linalg::LinalgOp op) {
-  return llvm::any_of(op->getOpOperands(), [&](OpOperand &o) {
-    auto type = dyn_cast<ShapedType>(o.get().getType());
-    if (!getElementTypeOrSelf(o.get().getType()).isInteger(1))
-      return false;
-    return !(type && type.getRank() == 0 && op.isDpsInput(&o));
-  });
-}
-
-/// The widest element of `op`'s operands, in bits.
-unsigned widestElement(linalg::LinalgOp op) {
-  unsigned bits = 8;
-  for (OpOperand &o : op->getOpOperands())
-    bits = std::max(bits, getElementTypeOrSelf(o.get().getType())
-                              .getIntOrFloatBitWidth());
-  return bits;
-}
-
-/// Elementwise ops smaller than this many elements stay on one thread.
-constexpr int64_t kParallelElements = 1 << 15;
-
 /// Peels the loops of a tiled nest where their step does not divide their
 /// range, the inner loop first (peeling an outer loop clones the inner
 /// ones), so that every tile has a static shape.
@@ -131,30 +101,43 @@ void peelInnerFirst(RewriterBase &rewriter,
     }
 }
 
-/// Tiles `op` by `sizes` (loops nested in the order `interchange`, when
-/// given), peels the innermost tiled loops whose step does not divide their
-/// range (the tiled ops are all statically shaped after canonicalisation),
-/// and marks the outermost loop parallel when `op` is large enough to be
-/// worth threads.
+/// Tiles `op` as `config` says (tile sizes, loop order) and peels the
+/// tiled loops whose step does not divide their range (the tiled ops are
+/// all statically shaped after canonicalisation). The loop of the config's
+/// `threads` dim becomes an scf.forall: the strategy vouches that it tiles
+/// a parallel dim of every result and, on tensors, that it is the only
+/// tiled loop. The tiles keep no config.
 LogicalResult tileAndPeel(RewriterBase &rewriter, TilingInterface op,
-                          ArrayRef<int64_t> sizes,
-                          ArrayRef<int64_t> interchange = {}) {
-  int64_t elements = 1;
-  for (int64_t r : cast<linalg::LinalgOp>(op.getOperation()).getStaticLoopRanges())
-    elements *= r;
+                          graft::LoweringConfigAttr config) {
   scf::SCFTilingOptions options;
-  options.setTileSizes(getAsIndexOpFoldResult(rewriter.getContext(), sizes));
-  options.setInterchange(interchange);
+  options.setTileSizes(
+      getAsIndexOpFoldResult(rewriter.getContext(), config.getTileSizes()));
+  options.setInterchange(config.getInterchange());
   rewriter.setInsertionPoint(op);
   FailureOr<scf::SCFTilingResult> tiled =
       scf::tileUsingSCF(rewriter, op, options);
   if (failed(tiled))
     return failure();
   rewriter.replaceOp(op, tiled->replacements);
-  if (!tiled->loops.empty() && elements >= kParallelElements)
-    graft::markParallel(tiled->loops.front());
+  for (Operation *tile : tiled->tiledOps)
+    tile->removeAttr(graft::kLoweringConfigAttrName);
   peelInnerFirst(rewriter, tiled->loops);
-  return success();
+  std::optional<int64_t> threads = config.getThreads();
+  if (!threads)
+    return success();
+  // The tile loops nest in the config's order, untiled dims skipped.
+  SmallVector<int64_t> order(config.getInterchange());
+  if (order.empty())
+    order =
+        llvm::to_vector(llvm::seq<int64_t>(0, config.getTileSizes().size()));
+  unsigned loop = 0;
+  for (int64_t d : order) {
+    if (d == *threads)
+      break;
+    loop += config.getTileSizes()[d] != 0;
+  }
+  return graft::forToForall(
+      rewriter, cast<scf::ForOp>(tiled->loops[loop].getOperation()));
 }
 
 /// Copies the operands a product's lowering config pads
@@ -201,26 +184,12 @@ LogicalResult padProductRows(ModuleOp module) {
   return success();
 }
 
-/// Tiles the matrix products marked `graft.contraction` (iterated m, n, k)
-/// into the register tiles of their lowering config (planProduct), in its
-/// loop order, over k steps of one. A fill or a broadcast (a bias) that
-/// initialises the result is fused into each tile (and marked, for the
-/// vectorisation schedule), so the result is not initialised in memory and
-/// read back; other inits are read tile by tile. The outer loop (row blocks,
-/// or column blocks) is marked parallel, and the loops peeled where their
-/// step does not divide their range (every tile has a static shape).
-LogicalResult tileProducts(ModuleOp module) {
-  MLIRContext *ctx = module.getContext();
-  SmallVector<linalg::GenericOp> products;
-  module.walk([&](linalg::GenericOp op) {
-    if (op->hasAttr(kContraction) && op.hasPureTensorSemantics() &&
-        op.getNumLoops() == 3)
-      products.push_back(op);
-  });
+/// The fusion that tiles of a product take: only the result's init, a fill
+/// or a broadcast (a bias). A producer of A or B fused here would be
+/// recomputed for every tile.
+scf::SCFTileAndFuseOptions productFusion() {
   using Fuse = scf::SCFTileAndFuseOptions;
   Fuse options;
-  // Only the result's init, a fill or a broadcast (a bias): a producer of A
-  // or B fused here would be recomputed for every tile.
   options.setFusionControlFn(
       [](tensor::ExtractSliceOp, OpResult producer,
          bool isDestination) -> std::optional<Fuse::ControlFnResult> {
@@ -229,93 +198,111 @@ LogicalResult tileProducts(ModuleOp module) {
           return Fuse::ControlFnResult{};
         return std::nullopt;
       });
+  return options;
+}
+
+/// Tiles `product` (a block of the tiled product, or all of it) by `sizes`
+/// with its init fused, then the tile over k steps of one; marks the tile
+/// and what was fused into it for the vectorisation schedule and peels the
+/// loops. Returns the loops of the first tiling.
+FailureOr<SmallVector<LoopLikeOpInterface>>
+tileProduct(RewriterBase &rewriter, linalg::GenericOp product,
+            ArrayRef<int64_t> sizes, ArrayRef<int64_t> interchange, bool mark) {
+  MLIRContext *ctx = rewriter.getContext();
+  scf::SCFTileAndFuseOptions tiling = productFusion();
+  tiling.tilingOptions.setTileSizes(getAsIndexOpFoldResult(ctx, sizes));
+  tiling.tilingOptions.setInterchange(interchange);
+  rewriter.setInsertionPoint(product);
+  FailureOr<scf::SCFTileAndFuseResult> tiles =
+      scf::tileConsumerAndFuseProducersUsingSCF(
+          rewriter, cast<TilingInterface>(product.getOperation()), tiling);
+  if (failed(tiles))
+    return failure();
+  rewriter.replaceAllUsesWith(product.getResult(0),
+                              tiles->replacements.lookup(product.getResult(0)));
+  rewriter.eraseOp(product);
+  if (!mark)
+    return tiles->loops;
+  auto tile = cast<TilingInterface>(tiles->tiledAndFusedOps.front());
+  for (Operation *fused : tiles->tiledAndFusedOps) {
+    fused->setAttr(kContraction, UnitAttr::get(ctx));
+    fused->removeAttr(graft::kLoweringConfigAttrName);
+  }
   scf::SCFTilingOptions kSteps;
   kSteps.setTileSizes(getAsIndexOpFoldResult(ctx, {0, 0, 1}));
-  IRRewriter rewriter(ctx);
+  rewriter.setInsertionPoint(tile);
+  FailureOr<scf::SCFTilingResult> steps =
+      scf::tileUsingSCF(rewriter, tile, kSteps);
+  if (failed(steps))
+    return failure();
+  rewriter.replaceOp(tile, steps->replacements);
+  peelInnerFirst(rewriter, tiles->loops);
+  return tiles->loops;
+}
+
+/// Tiles the matrix products marked `graft.contraction` (iterated m, n, k)
+/// into the register tiles of their lowering config (planProduct), in its
+/// loop order, over k steps of one. A fill or a broadcast (a bias) that
+/// initialises the result is fused into each tile (and marked, for the
+/// vectorisation schedule), so the result is not initialised in memory and
+/// read back; other inits are read tile by tile. When the config lets
+/// threads split the outer tile loop (row blocks, or column blocks), in two
+/// steps: that dim first, peeled where its step does not divide its range,
+/// the whole blocks an scf.forall; then each block (and the partial one)
+/// into register tiles, peeled likewise, so that every tile has a static
+/// shape.
+LogicalResult tileProducts(ModuleOp module) {
+  SmallVector<linalg::GenericOp> products;
+  module.walk([&](linalg::GenericOp op) {
+    if (op->hasAttr(kContraction) && op.hasPureTensorSemantics() &&
+        op.getNumLoops() == 3)
+      products.push_back(op);
+  });
+  IRRewriter rewriter(module.getContext());
   for (linalg::GenericOp op : products) {
-    // The register tile and the loop order the strategy chose (the outer
-    // tile loop is the one threads split).
+    // The register tile and the loop order the strategy chose.
     graft::LoweringConfigAttr config = graft::cpu::loweringConfig(op);
     if (!config || config.getTileSizes().size() != 3)
       return op.emitError("a product needs a lowering config with three "
                           "tile sizes (graft-cpu-strategy)");
-    Fuse tiling = options;
-    tiling.tilingOptions.setTileSizes(
-        getAsIndexOpFoldResult(ctx, config.getTileSizes()));
-    if (!config.getInterchange().empty())
-      tiling.tilingOptions.setInterchange(config.getInterchange());
-    rewriter.setInsertionPoint(op);
-    FailureOr<scf::SCFTileAndFuseResult> tiles =
-        scf::tileConsumerAndFuseProducersUsingSCF(
-            rewriter, cast<TilingInterface>(op.getOperation()), tiling);
-    if (failed(tiles) || tiles->loops.size() != 2)
-      return op.emitError("cannot tile this product for registers");
-    rewriter.replaceAllUsesWith(op.getResult(0),
-                                tiles->replacements.lookup(op.getResult(0)));
-    rewriter.eraseOp(op);
-    auto tile = cast<TilingInterface>(tiles->tiledAndFusedOps.front());
-    for (Operation *fused : tiles->tiledAndFusedOps) {
-      fused->setAttr(kContraction, UnitAttr::get(ctx));
-      fused->removeAttr(graft::kLoweringConfigAttrName);
+    SmallVector<int64_t> sizes(config.getTileSizes());
+    SmallVector<int64_t> order(config.getInterchange());
+    if (order.empty())
+      order = {0, 1, 2};
+    std::optional<int64_t> threads = config.getThreads();
+    if (!threads) {
+      if (failed(tileProduct(rewriter, op, sizes, order, /*mark=*/true)))
+        return op.emitError("cannot tile this product for registers");
+      continue;
     }
-    rewriter.setInsertionPoint(tile);
-    FailureOr<scf::SCFTilingResult> steps =
-        scf::tileUsingSCF(rewriter, tile, kSteps);
-    if (failed(steps))
+    if (*threads != *llvm::find_if(order, [&](int64_t d) { return sizes[d]; }))
+      return op.emitError("threads split a product's outer tile loop only");
+    SmallVector<int64_t> blockSizes(3, 0), tileSizes(sizes);
+    blockSizes[*threads] = sizes[*threads];
+    tileSizes[*threads] = 0;
+    FailureOr<SmallVector<LoopLikeOpInterface>> blocks =
+        tileProduct(rewriter, op, blockSizes, {}, /*mark=*/false);
+    if (failed(blocks) || blocks->size() != 1)
       return op.emitError("cannot tile this product for registers");
-    rewriter.replaceOp(tile, steps->replacements);
-    graft::markParallel(tiles->loops.front());
-    peelInnerFirst(rewriter, tiles->loops);
+    auto whole = cast<scf::ForOp>(blocks->front().getOperation());
+    scf::ForOp partial;
+    (void)scf::peelForLoopAndSimplifyBounds(rewriter, whole, partial);
+    FailureOr<scf::ForallOp> forall = graft::forToForall(rewriter, whole);
+    if (failed(forall))
+      return op.emitError("cannot split this product across threads");
+    SmallVector<linalg::GenericOp> blockProducts;
+    for (Operation *loop : {forall->getOperation(), partial.getOperation()})
+      if (loop)
+        loop->walk([&](linalg::GenericOp tile) {
+          if (tile->hasAttr(kContraction))
+            blockProducts.push_back(tile);
+        });
+    for (linalg::GenericOp block : blockProducts)
+      if (failed(tileProduct(rewriter, block, tileSizes, order,
+                             /*mark=*/true)))
+        return op.emitError("cannot tile this product for registers");
   }
   return success();
-}
-
-/// True for a generic whose innermost loop is parallel and contiguous in
-/// every operand that uses it, with reductions over outer dims (a sum over
-/// the batch, as in a bias gradient): it vectorises along the innermost
-/// dim, one reduction step at a time.
-bool reducesOuterDims(linalg::LinalgOp op) {
-  unsigned last = op.getNumLoops() - 1;
-  if (!isa<linalg::GenericOp>(op) || op.getNumReductionLoops() == 0 ||
-      !linalg::isParallelIterator(op.getIteratorTypesArray()[last]))
-    return false;
-  return llvm::all_of(op->getOpOperands(), [&](OpOperand &o) {
-    AffineMap map = op.getMatchingIndexingMap(&o);
-    if (!map.isProjectedPermutation())
-      return false;
-    if (!map.isFunctionOfDim(last))
-      return op.isDpsInput(&o);
-    return map.getResults().back() == getAffineDimExpr(last, op.getContext());
-  });
-}
-
-/// The dim along which a reduction whose innermost loop reduces (a sum
-/// over the batch and the image, as in a convolution's bias gradient)
-/// vectorises across outputs: its one parallel dim of more than one
-/// iteration, the last of its output. Each lane then reduces one output
-/// in the op's loop order, so the results are bit for bit those of the
-/// scalar loops, with `lanes` independent chains instead of one.
-std::optional<unsigned> interleavedOutputDim(linalg::LinalgOp op) {
-  unsigned last = op.getNumLoops() - 1;
-  if (!isa<linalg::GenericOp>(op) || op.getNumDpsInits() != 1 ||
-      op.getNumReductionLoops() == 0 ||
-      linalg::isParallelIterator(op.getIteratorTypesArray()[last]))
-    return std::nullopt;
-  AffineMap out = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
-  if (!out.isProjectedPermutation() || out.getNumResults() == 0)
-    return std::nullopt;
-  auto dim = dyn_cast<AffineDimExpr>(out.getResults().back());
-  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-  std::optional<unsigned> found;
-  for (auto [d, it] : llvm::enumerate(op.getIteratorTypesArray()))
-    if (linalg::isParallelIterator(it) && ranges[d] > 1) {
-      if (found)
-        return std::nullopt;
-      found = d;
-    }
-  if (!dim || !found || dim.getPosition() != *found)
-    return std::nullopt;
-  return found;
 }
 
 /// A 1-D read of every other element (a stride-2 window: 2x2 max pooling,
@@ -383,46 +370,25 @@ struct StrideTwoReadAsShuffle : OpRewritePattern<vector::TransferReadOp> {
 LogicalResult vectorizeElementwise(ModuleOp module, unsigned vectorBits) {
   MLIRContext *ctx = module.getContext();
   StringAttr mark = StringAttr::get(ctx, "graft.vectorize");
-  SmallVector<linalg::LinalgOp> work;
+  // Each op's config: its own (written by hand), or the strategy's.
+  SmallVector<std::pair<linalg::LinalgOp, graft::LoweringConfigAttr>> work;
   module.walk([&](linalg::LinalgOp op) {
-    if (!op.hasPureBufferSemantics() || !hasStaticLoops(op) ||
-        op->hasAttr(kContraction) || hasBoolOperand(op))
+    if (!op.hasPureBufferSemantics() || op->hasAttr(kContraction) ||
+        !isa<TilingInterface>(op.getOperation()))
       return;
-    bool elementwise =
-        isa<linalg::GenericOp, linalg::FillOp, linalg::CopyOp>(op) &&
-        op.getNumLoops() == op.getNumParallelLoops();
-    bool transpose = isa<linalg::TransposeOp>(op) && op.getNumLoops() == 2;
-    if (elementwise || transpose || reducesOuterDims(op) ||
-        interleavedOutputDim(op))
-      work.push_back(op);
+    graft::LoweringConfigAttr config = graft::cpu::loweringConfig(op);
+    if (!config)
+      if (std::optional<graft::cpu::LoopPlan> plan =
+              graft::cpu::planVectorTiles(op, vectorBits))
+        config = graft::cpu::loopConfig(ctx, *plan);
+    if (config)
+      work.push_back({op, config});
   });
   IRRewriter rewriter(ctx);
-  for (linalg::LinalgOp op : work) {
-    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-    int64_t lanes = std::max<int64_t>(1, vectorBits / widestElement(op));
-    SmallVector<int64_t> sizes(ranges.size(), 1);
-    sizes.back() = std::min(lanes, ranges.back());
-    if (isa<linalg::TransposeOp>(op))
-      sizes.front() = std::min(lanes, ranges.front());
-    if (std::optional<unsigned> d = interleavedOutputDim(op)) {
-      sizes.back() = 1;
-      sizes[*d] = std::min(lanes, ranges[*d]);
-    }
-    // Reductions: the parallel dims outside, so threads split outputs, and
-    // the reduction dims inside in their order, so each output sums its
-    // terms in the same order as the loops of the op.
-    SmallVector<int64_t> interchange;
-    if (op.getNumReductionLoops() != 0) {
-      for (auto [d, it] : llvm::enumerate(op.getIteratorTypesArray()))
-        if (linalg::isParallelIterator(it))
-          interchange.push_back(d);
-      for (auto [d, it] : llvm::enumerate(op.getIteratorTypesArray()))
-        if (!linalg::isParallelIterator(it))
-          interchange.push_back(d);
-    }
+  for (auto [op, config] : work) {
     op->setAttr(mark, UnitAttr::get(ctx));
     if (failed(tileAndPeel(rewriter, cast<TilingInterface>(op.getOperation()),
-                           sizes, interchange)))
+                           config)))
       return op->emitError("cannot tile for vectorisation");
   }
   // Peeled tiles have static shapes once their bounds fold.
@@ -446,7 +412,7 @@ LogicalResult vectorizeElementwise(ModuleOp module, unsigned vectorBits) {
       if (auto cast = o.get().getDefiningOp<memref::CastOp>())
         if (memref::CastOp::canFoldIntoConsumerOp(cast))
           o.set(cast.getSource());
-    if (hasStaticLoops(op))
+    if (graft::cpu::hasStaticLoops(op))
       tiles.push_back(op);
   });
   for (linalg::LinalgOp op : tiles) {
@@ -479,53 +445,23 @@ LogicalResult vectorizeElementwise(ModuleOp module, unsigned vectorBits) {
   return applyPatternsGreedily(module, std::move(lowering));
 }
 
-/// Splits large ops with reductions that the product schedule does not take
-/// (pooling windows with their argmax, grouped convolutions, long
-/// reductions) across threads: the first parallel dim of at least two
-/// iterations is tiled by one and the tile loop marked parallel. Every
-/// output uses every parallel dim, so the iterations write disjoint slices,
-/// and each output is still reduced by one thread in the same order
-/// (bit-identical at any thread count). A reduction that vectorises across
-/// its outputs (interleavedOutputDim) is split a vector of outputs at a
-/// time.
-LogicalResult splitReductions(ModuleOp module, unsigned vectorBits) {
-  SmallVector<linalg::LinalgOp> work;
+/// Splits the ops on tensors that have a lowering config, other than
+/// products, as it says: large ops with reductions that the product
+/// schedule does not take (pooling windows with their argmax, grouped
+/// convolutions, long reductions), across threads (planThreadSplit).
+LogicalResult splitReductions(ModuleOp module) {
+  SmallVector<std::pair<linalg::LinalgOp, graft::LoweringConfigAttr>> work;
   module.walk([&](linalg::LinalgOp op) {
-    if (!op.hasPureTensorSemantics() || !hasStaticLoops(op) ||
-        op->hasAttr(kContraction) || op.getNumReductionLoops() == 0 ||
-        reducesOuterDims(op) || !isa<TilingInterface>(op.getOperation()))
-      return;
-    int64_t elements = 1;
-    for (int64_t r : op.getStaticLoopRanges())
-      elements *= r;
-    if (elements < kParallelElements)
-      return;
-    SmallVector<utils::IteratorType> iters = op.getIteratorTypesArray();
-    for (OpOperand &init : op.getDpsInitsMutable()) {
-      AffineMap out = op.getMatchingIndexingMap(&init);
-      for (unsigned d = 0; d < iters.size(); ++d)
-        if (linalg::isParallelIterator(iters[d]) && !out.isFunctionOfDim(d))
-          return;
-    }
-    work.push_back(op);
+    if (op.hasPureTensorSemantics() && !op->hasAttr(kContraction) &&
+        isa<TilingInterface>(op.getOperation()))
+      if (graft::LoweringConfigAttr config = graft::cpu::loweringConfig(op))
+        work.push_back({op, config});
   });
   IRRewriter rewriter(module.getContext());
-  for (linalg::LinalgOp op : work) {
-    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-    SmallVector<utils::IteratorType> iters = op.getIteratorTypesArray();
-    SmallVector<int64_t> sizes(ranges.size(), 0);
-    int64_t lanes = std::max<int64_t>(1, vectorBits / widestElement(op));
-    for (unsigned d = 0; d < ranges.size(); ++d)
-      if (linalg::isParallelIterator(iters[d]) && ranges[d] >= 2) {
-        sizes[d] = interleavedOutputDim(op) == d ? lanes : 1;
-        break;
-      }
-    if (llvm::all_of(sizes, [](int64_t s) { return s == 0; }))
-      continue;
+  for (auto [op, config] : work)
     if (failed(tileAndPeel(rewriter, cast<TilingInterface>(op.getOperation()),
-                           sizes)))
+                           config)))
       return op->emitError("cannot split this op across threads");
-  }
   return success();
 }
 
@@ -536,10 +472,11 @@ struct CPUSchedulePass : graft::impl::CPUScheduleBase<CPUSchedulePass> {
     ModuleOp module = getOperation();
     if (failed(graft::cpu::checkVectorBits(module, vectorBits)))
       return signalPassFailure();
-    // Products the strategy has not seen get its choice now.
+    // Ops the strategy has not seen get its choice now.
     graft::cpu::assignProductConfigs(module, vectorBits);
-    if (failed(splitReductions(module, vectorBits)) ||
-        failed(padProductRows(module)) || failed(tileProducts(module)))
+    graft::cpu::assignThreadSplitConfigs(module, vectorBits);
+    if (failed(splitReductions(module)) || failed(padProductRows(module)) ||
+        failed(tileProducts(module)))
       return signalPassFailure();
     OwningOpRef<ModuleOp> schedule;
     if (scheduleFile.empty()) {

@@ -1,13 +1,15 @@
 //===- ParallelizeLoops.cpp - Marked loops to threads ---------------------===//
 //
-// graft-parallelize-loops: the marked loops worth threads to scf.parallel.
+// graft-parallelize-loops: the scf.forall loops worth threads to
+// scf.parallel, the others to scf.for.
 // graft-thread-regions: the OpenMP regions convert-scf-to-openmp makes of
 // them, fitted to the C runtime's thread pool (graft_threads.c).
 //
 //===----------------------------------------------------------------------===//
 
-#include "Common/ParallelMark.h"
 #include "graft/Codegen/Passes.h"
+
+#include "mlir/Dialect/SCF/Transforms/Transforms.h"
 
 #include "mlir/Dialect/OpenMP/OpenMPDialect.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
@@ -56,32 +58,42 @@ struct ParallelizeLoopsPass
   using ParallelizeLoopsBase::ParallelizeLoopsBase;
 
   void runOnOperation() override {
-    SmallVector<scf::ForOp> loops;
-    getOperation().walk([&](scf::ForOp loop) {
-      // Outermost marked loops only: regions do not nest here.
-      if (graft::isMarkedParallel(loop) && loop.getNumResults() == 0 &&
-          !loop->getParentOfType<scf::ParallelOp>())
-        loops.push_back(loop);
-    });
     IRRewriter rewriter(&getContext());
-    for (scf::ForOp loop : loops) {
-      if (loop->getParentOfType<scf::ParallelOp>())
-        continue;
-      std::optional<APInt> trip = loop.getStaticTripCount();
-      if (trip && saturatingMul(trip->getSExtValue(),
-                                estimateWork(loop.getRegion())) < minWork)
-        continue;
-      rewriter.setInsertionPoint(loop);
-      auto parallel = scf::ParallelOp::create(
-          rewriter, loop.getLoc(), ValueRange{loop.getLowerBound()},
-          ValueRange{loop.getUpperBound()}, ValueRange{loop.getStep()});
-      // The for body, its scf.yield dropped, goes before the parallel's
-      // (empty) scf.reduce.
-      rewriter.eraseOp(loop.getBody()->getTerminator());
-      rewriter.inlineBlockBefore(loop.getBody(),
-                                 parallel.getBody()->getTerminator(),
-                                 {parallel.getInductionVars()[0]});
-      rewriter.eraseOp(loop);
+    // Outermost first, a nesting level per round: a forall inside a
+    // parallel loop runs on the thread that runs its iteration (regions do
+    // not nest).
+    for (;;) {
+      SmallVector<scf::ForallOp> loops;
+      getOperation().walk<WalkOrder::PreOrder>([&](scf::ForallOp loop) {
+        loops.push_back(loop);
+        return WalkResult::skip();
+      });
+      if (loops.empty())
+        return;
+      for (scf::ForallOp loop : loops) {
+        if (loop.getNumResults() != 0 || loop.getRank() != 1) {
+          loop.emitError("graft-parallelize-loops takes one-dimensional "
+                         "scf.forall loops on buffers");
+          return signalPassFailure();
+        }
+        std::optional<int64_t> lb = getConstantIntValue(
+                                   loop.getMixedLowerBound()[0]),
+                               ub = getConstantIntValue(
+                                   loop.getMixedUpperBound()[0]),
+                               step =
+                                   getConstantIntValue(loop.getMixedStep()[0]);
+        bool worth = !loop->getParentOfType<scf::ParallelOp>();
+        if (worth && lb && ub && step && *step > 0) {
+          int64_t trip =
+              std::max<int64_t>(0, llvm::divideCeilSigned(*ub - *lb, *step));
+          worth =
+              saturatingMul(trip, estimateWork(loop.getRegion())) >= minWork;
+        }
+        rewriter.setInsertionPoint(loop);
+        if (failed(worth ? scf::forallToParallelLoop(rewriter, loop)
+                         : scf::forallToForLoop(rewriter, loop)))
+          return signalPassFailure();
+      }
     }
   }
 };

@@ -21,6 +21,10 @@ using namespace mlir;
 using namespace graft;
 using namespace graft::cpu;
 
+/// The mark of a contraction (GraftToLinalg): a product.
+static constexpr llvm::StringLiteral kContraction =
+    GraftDialect::ContractionAttrHelper::getNameStr();
+
 /// The most rows a register tile takes: each k step reads one element of
 /// every row of A, a cache line per row, and rows a multiple of 4 KiB
 /// apart (a long k: a convolution's weight gradient over 8192 pixels)
@@ -91,7 +95,167 @@ LoweringConfigAttr graft::cpu::productConfig(linalg::GenericOp op,
     if (std::optional<unsigned> b = productB(op))
       pad.push_back(*b);
   return LoweringConfigAttr::get(op.getContext(), {plan.mTile, plan.nTile, 0},
-                                 interchange, pad);
+                                 interchange, pad,
+                                 /*threads=*/plan.columnsOuter ? 1 : 0);
+}
+
+bool graft::cpu::hasStaticLoops(linalg::LinalgOp op) {
+  return op.getNumLoops() > 0 &&
+         llvm::none_of(op.getStaticLoopRanges(),
+                       [](int64_t r) { return ShapedType::isDynamic(r); });
+}
+
+/// Vectors of i1 are bit masks in memory, memrefs of i1 one byte per
+/// element: ops reading or writing i1 buffers stay scalar. A 0-d i1 input
+/// (the optimizers' "first step" flag) is read as one scalar and broadcast.
+static bool hasBoolOperand(linalg::LinalgOp op) {
+  return llvm::any_of(op->getOpOperands(), [&](OpOperand &o) {
+    auto type = dyn_cast<ShapedType>(o.get().getType());
+    if (!getElementTypeOrSelf(o.get().getType()).isInteger(1))
+      return false;
+    return !(type && type.getRank() == 0 && op.isDpsInput(&o));
+  });
+}
+
+/// The widest element of `op`'s operands, in bits.
+static unsigned widestElement(linalg::LinalgOp op) {
+  unsigned bits = 8;
+  for (OpOperand &o : op->getOpOperands())
+    bits = std::max(
+        bits, getElementTypeOrSelf(o.get().getType()).getIntOrFloatBitWidth());
+  return bits;
+}
+
+/// True for a generic whose innermost loop is parallel and contiguous in
+/// every operand that uses it, with reductions over outer dims (a sum over
+/// the batch, as in a bias gradient): it vectorises along the innermost
+/// dim, one reduction step at a time.
+static bool reducesOuterDims(linalg::LinalgOp op) {
+  unsigned last = op.getNumLoops() - 1;
+  if (!isa<linalg::GenericOp>(op) || op.getNumReductionLoops() == 0 ||
+      !linalg::isParallelIterator(op.getIteratorTypesArray()[last]))
+    return false;
+  return llvm::all_of(op->getOpOperands(), [&](OpOperand &o) {
+    AffineMap map = op.getMatchingIndexingMap(&o);
+    if (!map.isProjectedPermutation())
+      return false;
+    if (!map.isFunctionOfDim(last))
+      return op.isDpsInput(&o);
+    return map.getResults().back() == getAffineDimExpr(last, op.getContext());
+  });
+}
+
+/// The dim along which a reduction whose innermost loop reduces (a sum
+/// over the batch and the image, as in a convolution's bias gradient)
+/// vectorises across outputs: its one parallel dim of more than one
+/// iteration, the last of its output. Each lane then reduces one output
+/// in the op's loop order, so the results are bit for bit those of the
+/// scalar loops, with `lanes` independent chains instead of one.
+static std::optional<unsigned> interleavedOutputDim(linalg::LinalgOp op) {
+  unsigned last = op.getNumLoops() - 1;
+  if (!isa<linalg::GenericOp>(op) || op.getNumDpsInits() != 1 ||
+      op.getNumReductionLoops() == 0 ||
+      linalg::isParallelIterator(op.getIteratorTypesArray()[last]))
+    return std::nullopt;
+  AffineMap out = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+  if (!out.isProjectedPermutation() || out.getNumResults() == 0)
+    return std::nullopt;
+  auto dim = dyn_cast<AffineDimExpr>(out.getResults().back());
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  std::optional<unsigned> found;
+  for (auto [d, it] : llvm::enumerate(op.getIteratorTypesArray()))
+    if (linalg::isParallelIterator(it) && ranges[d] > 1) {
+      if (found)
+        return std::nullopt;
+      found = d;
+    }
+  if (!dim || !found || dim.getPosition() != *found)
+    return std::nullopt;
+  return found;
+}
+
+std::optional<LoopPlan> graft::cpu::planThreadSplit(linalg::LinalgOp op,
+                                                    unsigned vectorBits) {
+  if (!hasStaticLoops(op) || op->hasAttr(kContraction) ||
+      op.getNumReductionLoops() == 0 || reducesOuterDims(op))
+    return std::nullopt;
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  int64_t iterations = 1;
+  for (int64_t r : ranges)
+    iterations *= r;
+  if (iterations < kParallelIterations)
+    return std::nullopt;
+  SmallVector<utils::IteratorType> iters = op.getIteratorTypesArray();
+  for (OpOperand &init : op.getDpsInitsMutable()) {
+    AffineMap out = op.getMatchingIndexingMap(&init);
+    for (unsigned d = 0; d < iters.size(); ++d)
+      if (linalg::isParallelIterator(iters[d]) && !out.isFunctionOfDim(d))
+        return std::nullopt;
+  }
+  int64_t lanes = std::max<int64_t>(1, vectorBits / widestElement(op));
+  for (unsigned d = 0; d < ranges.size(); ++d)
+    if (linalg::isParallelIterator(iters[d]) && ranges[d] >= 2) {
+      LoopPlan plan;
+      plan.tileSizes.assign(ranges.size(), 0);
+      plan.tileSizes[d] = interleavedOutputDim(op) == d ? lanes : 1;
+      plan.threads = d;
+      return plan;
+    }
+  return std::nullopt;
+}
+
+std::optional<LoopPlan> graft::cpu::planVectorTiles(linalg::LinalgOp op,
+                                                    unsigned vectorBits) {
+  if (!hasStaticLoops(op) || op->hasAttr(kContraction) || hasBoolOperand(op))
+    return std::nullopt;
+  bool elementwise =
+      isa<linalg::GenericOp, linalg::FillOp, linalg::CopyOp>(op) &&
+      op.getNumLoops() == op.getNumParallelLoops();
+  bool transpose = isa<linalg::TransposeOp>(op) && op.getNumLoops() == 2;
+  std::optional<unsigned> interleaved = interleavedOutputDim(op);
+  if (!elementwise && !transpose && !reducesOuterDims(op) && !interleaved)
+    return std::nullopt;
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  int64_t lanes = std::max<int64_t>(1, vectorBits / widestElement(op));
+  LoopPlan plan;
+  plan.tileSizes.assign(ranges.size(), 1);
+  plan.tileSizes.back() = std::min(lanes, ranges.back());
+  if (transpose)
+    plan.tileSizes.front() = std::min(lanes, ranges.front());
+  if (interleaved) {
+    plan.tileSizes.back() = 1;
+    plan.tileSizes[*interleaved] = std::min(lanes, ranges[*interleaved]);
+  }
+  // Reductions: the parallel dims outside, so threads split outputs, and
+  // the reduction dims inside in their order, so each output sums its
+  // terms in the same order as the loops of the op.
+  SmallVector<int64_t> order;
+  for (auto [d, it] : llvm::enumerate(op.getIteratorTypesArray()))
+    if (linalg::isParallelIterator(it))
+      order.push_back(d);
+  for (auto [d, it] : llvm::enumerate(op.getIteratorTypesArray()))
+    if (!linalg::isParallelIterator(it))
+      order.push_back(d);
+  if (op.getNumReductionLoops() != 0)
+    plan.interchange = order;
+  // Threads split the outermost parallel loop of more than one tile.
+  int64_t iterations = 1;
+  for (int64_t r : ranges)
+    iterations *= r;
+  if (iterations >= kParallelIterations)
+    for (int64_t d : order)
+      if (linalg::isParallelIterator(op.getIteratorTypesArray()[d]) &&
+          ranges[d] > plan.tileSizes[d]) {
+        plan.threads = d;
+        break;
+      }
+  return plan;
+}
+
+LoweringConfigAttr graft::cpu::loopConfig(MLIRContext *ctx,
+                                          const LoopPlan &plan) {
+  return LoweringConfigAttr::get(ctx, plan.tileSizes, plan.interchange, {},
+                                 plan.threads);
 }
 
 LoweringConfigAttr graft::cpu::loweringConfig(Operation *op) {
@@ -205,8 +369,8 @@ splitColumns(RewriterBase &rewriter, linalg::GenericOp op, int64_t at) {
 void graft::cpu::assignProductConfigs(ModuleOp module, unsigned vectorBits) {
   SmallVector<linalg::GenericOp> products;
   module.walk([&](linalg::GenericOp op) {
-    if (op->hasAttr(GraftDialect::ContractionAttrHelper::getNameStr()) &&
-        op.hasPureTensorSemantics() && !loweringConfig(op))
+    if (op->hasAttr(kContraction) && op.hasPureTensorSemantics() &&
+        !loweringConfig(op))
       products.push_back(op);
   });
   IRRewriter rewriter(module.getContext());
@@ -232,6 +396,17 @@ void graft::cpu::assignProductConfigs(ModuleOp module, unsigned vectorBits) {
   }
 }
 
+void graft::cpu::assignThreadSplitConfigs(ModuleOp module,
+                                          unsigned vectorBits) {
+  module.walk([&](linalg::LinalgOp op) {
+    if (!op.hasPureTensorSemantics() || loweringConfig(op) ||
+        !isa<TilingInterface>(op.getOperation()))
+      return;
+    if (std::optional<LoopPlan> plan = planThreadSplit(op, vectorBits))
+      op->setAttr(kLoweringConfigAttrName, loopConfig(op->getContext(), *plan));
+  });
+}
+
 namespace {
 struct CPUStrategyPass : graft::impl::CPUStrategyBase<CPUStrategyPass> {
   using CPUStrategyBase::CPUStrategyBase;
@@ -240,6 +415,7 @@ struct CPUStrategyPass : graft::impl::CPUStrategyBase<CPUStrategyPass> {
     if (failed(checkVectorBits(getOperation(), vectorBits)))
       return signalPassFailure();
     assignProductConfigs(getOperation(), vectorBits);
+    assignThreadSplitConfigs(getOperation(), vectorBits);
   }
 };
 } // namespace

@@ -6,7 +6,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "Common/ParallelMark.h"
 #include "graft/Codegen/Passes.h"
 #include "graft/Dialect/Graft/IR/GraftOps.h"
 
@@ -306,7 +305,7 @@ int64_t planWorkspace(func::FuncOp fn, int64_t &temporaries) {
   SmallVector<memref::AllocOp> allocs;
   fn.walk([&](memref::AllocOp alloc) {
     for (Operation *p = alloc->getParentOp(); p != fn; p = p->getParentOp())
-      if (!isa<scf::ForOp>(p) || graft::isMarkedParallel(p))
+      if (!isa<scf::ForOp>(p))
         return;
     allocs.push_back(alloc);
   });

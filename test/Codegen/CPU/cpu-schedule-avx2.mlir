@@ -5,7 +5,7 @@
 
 // CHECK-LABEL: func.func @product(
 // CHECK: %[[ZERO:.+]] = arith.constant dense<0.000000e+00> : vector<6x16xf32>
-// CHECK: scf.for %{{.+}} = %c0 to %c12 step %c6
+// CHECK: scf.forall (%{{.+}}) = (0) to (12) step (6)
 // CHECK: scf.for %{{.+}} = %c0 to %c32 step %c16
 // CHECK: scf.for %{{.+}} = %c0 to %c8 step %c1 iter_args(%{{.+}} = %[[ZERO]]) -> (vector<6x16xf32>)
 // CHECK: vector.fma %{{.+}} : vector<16xf32>

@@ -1,15 +1,15 @@
 // graft-cpu-schedule splits large ops with reductions that the product
 // schedule does not take (a convolution, pooling with argmax) across threads: the
-// first parallel dim is tiled by one, the tile loop marked parallel (a
-// fused location, which survives bufferization). Small ones stay whole.
-// RUN: graft-opt %s --graft-cpu-schedule --mlir-print-debuginfo --mlir-print-local-scope | FileCheck %s
+// first parallel dim is tiled by one, the tile loop an scf.forall (its
+// iterations write disjoint slices). Small ones stay whole.
+// RUN: graft-opt %s --graft-cpu-schedule | FileCheck %s
 
 // CHECK-LABEL: func.func @conv
-// CHECK: %[[OUT:.*]] = scf.for %[[N:.*]] = %c0 to %c8 step %c1 iter_args(%[[ACC:.*]] = %{{.*}}) -> (tensor<8x16x32x32xf32>)
+// CHECK: %[[OUT:.*]] = scf.forall (%[[N:.*]]) in (8) shared_outs(%[[ACC:.*]] = %{{.*}}) -> (tensor<8x16x32x32xf32>)
 // CHECK: tensor.extract_slice %{{.*}}[%[[N]], 0, 0, 0] [1, 3, 34, 34]
-// CHECK: linalg.conv_2d_nchw_fchw {{.*}} -> tensor<1x16x32x32xf32>
-// CHECK: tensor.insert_slice {{.*}} into %[[ACC]][%[[N]], 0, 0, 0] [1, 16, 32, 32]
-// CHECK: } loc(fused<"graft.parallel">
+// CHECK: %[[TILE:.*]] = linalg.conv_2d_nchw_fchw {{.*}} -> tensor<1x16x32x32xf32>
+// CHECK: scf.forall.in_parallel
+// CHECK: tensor.parallel_insert_slice %[[TILE]] into %[[ACC]][%[[N]], 0, 0, 0] [1, 16, 32, 32]
 func.func @conv(%x: tensor<8x3x34x34xf32>, %w: tensor<16x3x3x3xf32>, %y: tensor<8x16x32x32xf32>) -> tensor<8x16x32x32xf32> {
   %r = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
       ins(%x, %w : tensor<8x3x34x34xf32>, tensor<16x3x3x3xf32>) outs(%y : tensor<8x16x32x32xf32>) -> tensor<8x16x32x32xf32>
@@ -29,9 +29,10 @@ func.func @small_conv(%x: tensor<2x1x6x6xf32>, %w: tensor<2x1x3x3xf32>, %y: tens
 // Max pooling with its argmax: two outputs, each using every parallel dim,
 // split together (planes across threads).
 // CHECK-LABEL: func.func @pool_argmax
-// CHECK: %[[R:.*]]:2 = scf.for %[[P:.*]] = %c0 to %c96 step %c1 iter_args(%[[V:.*]] = %{{.*}}, %[[I:.*]] = %{{.*}}) -> (tensor<96x14x14xf32>, tensor<96x14x14xi64>)
-// CHECK: linalg.generic {{.*}} outs(%{{.*}}, %{{.*}} : tensor<1x14x14xf32>, tensor<1x14x14xi64>)
-// CHECK: } loc(fused<"graft.parallel">
+// CHECK: %[[R:.*]]:2 = scf.forall (%[[P:.*]]) in (96) shared_outs(%[[V:.*]] = %{{.*}}, %[[I:.*]] = %{{.*}}) -> (tensor<96x14x14xf32>, tensor<96x14x14xi64>)
+// CHECK: %[[TILE:.*]]:2 = linalg.generic {{.*}} outs(%{{.*}}, %{{.*}} : tensor<1x14x14xf32>, tensor<1x14x14xi64>)
+// CHECK: tensor.parallel_insert_slice %[[TILE]]#0 into %[[V]][%[[P]], 0, 0]
+// CHECK: tensor.parallel_insert_slice %[[TILE]]#1 into %[[I]][%[[P]], 0, 0]
 func.func @pool_argmax(%x: tensor<96x28x28xf32>, %w: tensor<2x2xf32>, %v: tensor<96x14x14xf32>, %i: tensor<96x14x14xi64>) -> (tensor<96x14x14xf32>, tensor<96x14x14xi64>) {
   %r:2 = linalg.generic {indexing_maps = [affine_map<(p, h, w, kh, kw) -> (p, h * 2 + kh, w * 2 + kw)>,
                                           affine_map<(p, h, w, kh, kw) -> (kh, kw)>,
@@ -57,10 +58,10 @@ func.func @pool_argmax(%x: tensor<96x28x28xf32>, %w: tensor<2x2xf32>, %v: tensor
 // the default 512 bits), so that graft-cpu-vectorize can run 16 channels'
 // sums side by side (test/Codegen/CPU/cpu-vectorize.mlir).
 // CHECK-LABEL: func.func @bias_grad
-// CHECK: scf.for %[[C:.*]] = %c0 to %c64 step %c16 iter_args(%[[ACC:.*]] = %{{.*}}) -> (tensor<64xf32>)
+// CHECK: scf.forall (%[[C:.*]]) = (0) to (64) step (16) shared_outs(%[[ACC:.*]] = %{{.*}}) -> (tensor<64xf32>)
 // CHECK: tensor.extract_slice %{{.*}}[0, %[[C]], 0, 0] [8, 16, 24, 24]
-// CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<16xf32>)
-// CHECK: } loc(fused<"graft.parallel">
+// CHECK: %[[TILE:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<16xf32>)
+// CHECK: tensor.parallel_insert_slice %[[TILE]] into %[[ACC]][%[[C]]] [16]
 func.func @bias_grad(%g: tensor<8x64x24x24xf32>, %b: tensor<64xf32>) -> tensor<64xf32> {
   %r = linalg.generic {indexing_maps = [affine_map<(n, c, h, w) -> (n, c, h, w)>,
                                         affine_map<(n, c, h, w) -> (c)>],

@@ -10,7 +10,7 @@
 // CHECK-DAG: %[[ZERO:.+]] = arith.constant dense<0.000000e+00> : vector<6x64xf32>
 // CHECK-DAG: %[[EMPTY:.+]] = tensor.empty() : tensor<13x130xf32>
 // CHECK-NOT: linalg.fill
-// CHECK: scf.for %{{.+}} = %c0 to %c12 step %c6 iter_args(%{{.+}} = %[[EMPTY]])
+// CHECK: scf.forall (%{{.+}}) = (0) to (12) step (6) shared_outs(%{{.+}} = %[[EMPTY]])
 // CHECK: scf.for %{{.+}} = %c0 to %c128 step %c64
 // CHECK: %[[TILE:.+]] = scf.for %{{.+}} = %c0 to %c32 step %c1 iter_args(%{{.+}} = %[[ZERO]]) -> (vector<6x64xf32>)
 // CHECK: vector.broadcast %{{.+}} : f32 to vector<64xf32>
@@ -36,7 +36,7 @@ func.func @product(%a: tensor<13x32xf32>, %w: tensor<32x130xf32>) -> tensor<13x1
 // CHECK-SAME: %{{.+}}: tensor<12x16xf32>, %{{.+}}: tensor<128x16xf32>, %[[B:.+]]: tensor<128xf32>
 // CHECK: %[[EMPTY:.+]] = tensor.empty() : tensor<12x128xf32>
 // CHECK-NOT: linalg.generic
-// CHECK: scf.for %{{.+}} = %c0 to %c12 step %c6 iter_args(%{{.+}} = %[[EMPTY]])
+// CHECK: scf.forall (%{{.+}}) = (0) to (12) step (6) shared_outs(%{{.+}} = %[[EMPTY]])
 // CHECK: scf.for %[[J:.+]] = %c0 to %c128 step %c64
 // CHECK: %[[COLS:.+]] = tensor.extract_slice %[[B]][%[[J]]] [64] [1]
 // CHECK: vector.transfer_read %[[COLS]][%c0], %{{.+}} : tensor<64xf32>, vector<64xf32>
@@ -53,8 +53,8 @@ func.func @biased(%x: tensor<12x16xf32>, %w: tensor<128x16xf32>, %b: tensor<128x
 // threads split columns; the rows, peeled, run inside it.
 
 // CHECK-LABEL: func.func @few_rows(
-// CHECK: scf.for %{{.+}} = %c0 to %c512 step %c64
-// CHECK-NEXT: %{{.+}} = tensor.extract_slice %{{.+}}[0, 0] [6, 25]
+// CHECK: scf.forall (%{{.+}}) = (0) to (512) step (64)
+// CHECK: %{{.+}} = tensor.extract_slice %{{.+}}[0, 0] [6, 25]
 // CHECK: scf.for %{{.+}} = %c0 to %c25 step %c1 iter_args(%{{.+}}) -> (vector<6x64xf32>)
 // CHECK: vector.transfer_write %{{.+}} : vector<6x64xf32>, tensor<6x64xf32>
 // CHECK: tensor.extract_slice %{{.+}}[6, 0] [2, 25]
@@ -71,7 +71,7 @@ func.func @few_rows(%w: tensor<8x25xf32>, %col: tensor<25x512xf32>) -> tensor<8x
 // so B is read once and A (16x27) stays in cache.
 
 // CHECK-LABEL: func.func @streams_b(
-// CHECK: scf.for %{{.+}} = %c0 to %c8192 step %c64
+// CHECK: scf.forall (%{{.+}}) = (0) to (8192) step (64)
 // CHECK: scf.for %{{.+}} = %c0 to %c12 step %c6
 // CHECK: vector<6x64xf32>
 func.func @streams_b(%w: tensor<16x27xf32>, %col: tensor<27x8192xf32>) -> tensor<16x8192xf32> {
@@ -84,7 +84,7 @@ func.func @streams_b(%w: tensor<16x27xf32>, %col: tensor<27x8192xf32>) -> tensor
 // B fits in L2 (512x128, 256 KiB): row blocks outside, as for 128x512 weights.
 
 // CHECK-LABEL: func.func @b_in_cache(
-// CHECK: scf.for %{{.+}} = %c0 to %c24 step %c6
+// CHECK: scf.forall (%{{.+}}) = (0) to (24) step (6)
 // CHECK: scf.for %{{.+}} = %c0 to %c128 step %c64
 func.func @b_in_cache(%a: tensor<24x512xf32>, %b: tensor<512x128xf32>) -> tensor<24x128xf32> {
   %p = graft.matmul %a, %b : (tensor<24x512xf32>, tensor<512x128xf32>) -> tensor<24x128xf32>
@@ -101,7 +101,7 @@ func.func @b_in_cache(%a: tensor<24x512xf32>, %b: tensor<512x128xf32>) -> tensor
 // CHECK: %[[B2:.+]] = tensor.reshape %{{.+}} : (tensor<256xf32>, tensor<2xi64>) -> tensor<256x1xf32>
 // CHECK: %[[EMPTY:.+]] = tensor.empty() : tensor<256x64xf32>
 // CHECK-NOT: linalg.generic
-// CHECK: scf.for %[[I:.+]] = %c0 to %c252 step %c6 iter_args(%{{.+}} = %[[EMPTY]])
+// CHECK: scf.forall (%[[I:.+]]) = (0) to (252) step (6) shared_outs(%{{.+}} = %[[EMPTY]])
 // CHECK: %[[ROWS:.+]] = tensor.extract_slice %[[B2]][%[[I]], 0] [6, 1] [1, 1]
 // CHECK: %[[ACC:.+]] = vector.transfer_read %[[ROWS]]{{.+}} : tensor<6x1xf32>, vector<6x64xf32>
 // CHECK: scf.for %{{.+}} = %c0 to %c512 step %c1 iter_args(%{{.+}} = %[[ACC]]) -> (vector<6x64xf32>)
@@ -116,7 +116,7 @@ func.func @biased_rows(%x: tensor<64x512xf32>, %w: tensor<256x512xf32>, %b: tens
 // weight gradient's patches, long k) is read by two row blocks, not four.
 
 // CHECK-LABEL: func.func @narrow(
-// CHECK: scf.for %{{.+}} = %c0 to %c24 step %c12
+// CHECK: scf.forall (%{{.+}}) = (0) to (24) step (12)
 // CHECK-NOT: scf.for {{.+}} step %c64
 // CHECK: scf.for %{{.+}} = %c0 to %c4096 step %c1 iter_args(%{{.+}}) -> (vector<12x32xf32>)
 // CHECK: vector.fma %{{.+}} : vector<32xf32>

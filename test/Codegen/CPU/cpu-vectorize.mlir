@@ -238,3 +238,28 @@ func.func @transpose_tail(%a: memref<27x64xf32>, %t: memref<64x27xf32>) {
 func.func @no_linalg() {
   return
 }
+
+// -----
+
+// An op with a lowering config (here written by hand) is tiled as it says:
+// vectors of 8, not the strategy's 16, and the row loop an scf.forall for
+// threads (graft-parallelize-loops decides later whether it is worth them).
+// The config does not outlive the tiling.
+
+// CHECK-LABEL: func.func @given_config(
+// CHECK: scf.forall (%[[I:.+]]) in (64)
+// CHECK: scf.for %[[J:.+]] = %c0 to %c64 step %c8
+// CHECK: %[[X:.+]] = memref.subview %{{.+}}[%[[I]], %[[J]]] [1, 8] [1, 1]
+// CHECK: vector.transfer_read %[[X]]{{.+}}, vector<8xf32>
+// CHECK-NOT: graft.lowering_config
+func.func @given_config(%x: memref<64x64xf32>, %y: memref<64x64xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%x : memref<64x64xf32>) outs(%y : memref<64x64xf32>)
+      attrs = {graft.lowering_config = #graft.lowering_config<tile_sizes = [1, 8] threads = 0>} {
+  ^bb0(%i: f32, %o: f32):
+    %s = arith.addf %i, %i : f32
+    linalg.yield %s : f32
+  }
+  return
+}

@@ -1,11 +1,11 @@
 // RUN: graft-opt %s --pass-pipeline='builtin.module(func.func(convert-graft-to-linalg, graft-fuse-elementwise), graft-cpu-schedule, canonicalize, one-shot-bufferize{bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map}, canonicalize, func.func(graft-parallelize-loops{min-work=1}))' | FileCheck %s
 
-// End to end: graft-cpu-schedule marks the row blocks of a product, the
-// mark survives bufferization (which recreates the loops), and the loop
-// becomes an scf.parallel; the k loop inside stays sequential.
+// End to end: graft-cpu-schedule makes the row blocks of a product an
+// scf.forall, bufferization keeps it, and it becomes an scf.parallel; the
+// k loop inside stays sequential.
 
 // CHECK-LABEL: func.func @product(
-// CHECK: scf.parallel (%{{.+}}) = (%c0) to (%c24) step (%c6)
+// CHECK: scf.parallel (%{{.+}}) = (%{{.+}}) to (%c24) step (%c6)
 // CHECK: scf.for
 // CHECK: vector.fma
 func.func @product(%a: tensor<24x32xf32>, %w: tensor<32x64xf32>) -> tensor<24x64xf32> {
@@ -16,7 +16,7 @@ func.func @product(%a: tensor<24x32xf32>, %w: tensor<32x64xf32>) -> tensor<24x64
 // Few row blocks, many column blocks: threads split the columns.
 
 // CHECK-LABEL: func.func @few_rows(
-// CHECK: scf.parallel (%{{.+}}) = (%c0) to (%c512) step (%c64)
+// CHECK: scf.parallel (%{{.+}}) = (%{{.+}}) to (%c512) step (%c64)
 // CHECK: scf.for
 // CHECK: vector.fma
 func.func @few_rows(%w: tensor<6x25xf32>, %col: tensor<25x512xf32>) -> tensor<6x512xf32> {

@@ -220,8 +220,8 @@ func.func @reused(%p: memref<8xf32> {graft.role = #graft<role param>, graft.name
 // A buffer allocated in a sequential loop (a convolution's chunks of the
 // batch) is planned too: one buffer for every iteration, live while the
 // loop runs, so it shares no bytes with a buffer live across the loop.
-// One allocated in a loop whose iterations threads split (marked
-// graft.parallel), or yielded to the next iteration, stays an allocation.
+// One allocated in a loop whose iterations threads split (an scf.forall),
+// or yielded to the next iteration, stays an allocation.
 
 // CHECK-LABEL: func.func @loops(
 // CHECK-SAME: %[[WS:[a-z0-9]+]]: memref<512xi8> {graft.role = #graft<role workspace>, llvm.noalias}
@@ -230,7 +230,7 @@ func.func @reused(%p: memref<8xf32> {graft.role = #graft<role param>, graft.name
 // CHECK: scf.for
 // CHECK: %[[TMP:.+]] = memref.view %[[WS]][%{{.+}}][] : memref<512xi8> to memref<64xf32>
 // CHECK: linalg.copy ins(%{{.+}} : memref<64xf32>) outs(%[[TMP]] : memref<64xf32>)
-// CHECK: scf.for
+// CHECK: scf.forall
 // CHECK: memref.alloc() : memref<64xf32>
 // CHECK: scf.for
 // CHECK: memref.alloc() : memref<64xf32>
@@ -247,11 +247,11 @@ func.func @loops(%x: memref<64xf32> {graft.role = #graft<role input>, graft.name
     linalg.copy ins(%across : memref<64xf32>) outs(%tmp : memref<64xf32>)
     linalg.copy ins(%tmp : memref<64xf32>) outs(%out : memref<64xf32>)
   }
-  scf.for %i = %c0 to %c4 step %c1 {
+  scf.forall (%i) in (4) {
     %own = memref.alloc() : memref<64xf32>
     linalg.copy ins(%across : memref<64xf32>) outs(%own : memref<64xf32>)
     linalg.copy ins(%own : memref<64xf32>) outs(%out : memref<64xf32>)
-  } loc(fused<"graft.parallel">["loops"])
+  }
   %last = scf.for %i = %c0 to %c4 step %c1 iter_args(%prev = %across) -> (memref<64xf32>) {
     %next = memref.alloc() : memref<64xf32>
     linalg.copy ins(%prev : memref<64xf32>) outs(%next : memref<64xf32>)

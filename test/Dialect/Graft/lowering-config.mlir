@@ -3,10 +3,12 @@
 // #graft.lowering_config round-trips, with its optional parts.
 // CHECK-LABEL: func.func @configs
 // CHECK-SAME: a = #graft.lowering_config<tile_sizes = [4, 64, 0]>
-// CHECK-SAME: b = #graft.lowering_config<tile_sizes = [6, 16, 0] interchange = [1, 0, 2] pad_operands = [1]>
+// CHECK-SAME: b = #graft.lowering_config<tile_sizes = [6, 16, 0] interchange = [1, 0, 2] pad_operands = [1] threads = 1>
+// CHECK-SAME: c = #graft.lowering_config<tile_sizes = [1, 16] threads = 0>
 func.func @configs() attributes {
     a = #graft.lowering_config<tile_sizes = [4, 64, 0]>,
-    b = #graft.lowering_config<tile_sizes = [6, 16, 0] interchange = [1, 0, 2] pad_operands = [1]>} {
+    b = #graft.lowering_config<tile_sizes = [6, 16, 0] interchange = [1, 0, 2] pad_operands = [1] threads = 1>,
+    c = #graft.lowering_config<tile_sizes = [1, 16] threads = 0>} {
   return
 }
 
@@ -35,5 +37,19 @@ func.func @negative_tile() attributes {a = #graft.lowering_config<tile_sizes = [
 
 // expected-error @+1 {{pad_operands must be operand numbers}}
 func.func @negative_operand() attributes {a = #graft.lowering_config<tile_sizes = [4, 64, 0] pad_operands = [-1]>} {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{threads must be a tiled loop's dim}}
+func.func @threads_untiled() attributes {a = #graft.lowering_config<tile_sizes = [4, 0] threads = 1>} {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{threads must be a tiled loop's dim}}
+func.func @threads_out_of_range() attributes {a = #graft.lowering_config<tile_sizes = [4, 64, 0] threads = 3>} {
   return
 }

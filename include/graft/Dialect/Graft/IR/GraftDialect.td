@@ -157,26 +157,32 @@ def Graft_LoweringConfigAttr : AttrDef<Graft_Dialect, "LoweringConfig"> {
     the choice is made in one place, can be read in the IR and tested on
     its own, and can be written by hand in a test.
 
-    For a matrix product iterated (m, n, k):
-
-    - `tile_sizes`: the register tile, one size per loop (0: not tiled);
+    - `tile_sizes`: one size per loop (0: not tiled). For a matrix
+      product iterated (m, n, k), the register tile; for another op, its
+      vector tile (`graft-cpu-vectorize`) or, for a large op with
+      reductions, the tiles that threads split (`graft-cpu-schedule`);
     - `interchange` (optional): the order of the tile loops, outermost
-      first; `[1, 0, 2]` puts the column blocks outside (threads split the
-      columns);
+      first; `[1, 0, 2]` puts a product's column blocks outside;
     - `pad_operands` (optional): the operands copied into rows a cache line
-      longer first (rows a multiple of 1 KiB apart share cache sets).
+      longer first (rows a multiple of 1 KiB apart share cache sets);
+    - `threads` (optional): the dim whose tile loop threads may split (it
+      becomes an `scf.forall`); absent, the op runs on one thread. The
+      tile loops outside it must have one iteration each.
 
     Example: `#graft.lowering_config<tile_sizes = [4, 64, 0]
-    interchange = [1, 0, 2] pad_operands = [1]>`.
+    interchange = [1, 0, 2] pad_operands = [1] threads = 1>`.
   }];
   let parameters = (ins
     ArrayRefParameter<"int64_t", "tile size per loop">:$tileSizes,
     OptionalArrayRefParameter<"int64_t", "tile loop order">:$interchange,
-    OptionalArrayRefParameter<"int64_t", "operands to pad">:$padOperands);
+    OptionalArrayRefParameter<"int64_t", "operands to pad">:$padOperands,
+    OptionalParameter<"std::optional<int64_t>",
+                      "the dim whose tile loop threads split">:$threads);
   let assemblyFormat = [{
     `<` `tile_sizes` `=` `[` $tileSizes `]`
     (`interchange` `=` `[` $interchange^ `]`)?
-    (`pad_operands` `=` `[` $padOperands^ `]`)? `>`
+    (`pad_operands` `=` `[` $padOperands^ `]`)?
+    (`threads` `=` $threads^)? `>`
   }];
   let genVerifyDecl = 1;
 }
