@@ -383,7 +383,7 @@ StmtPtr Parser::parseStatement() {
     return nullptr;
   }
   if (is(Tok::KwReturn)) {
-    auto s = std::make_unique<Stmt>(StmtKind::Return, loc());
+    auto s = std::make_unique<ReturnStmt>(loc());
     consume();
     if (!is(Tok::Newline) && !is(Tok::Semi) && !is(Tok::RBrace) &&
         !is(Tok::Eof)) {
@@ -492,16 +492,15 @@ StmtPtr Parser::parseDecorated() {
   }
   if (isWord("class"))
     return parseClass(l, std::move(decorators));
-  auto s = std::make_unique<Stmt>(StmtKind::Def, l);
+  auto s = std::make_unique<DefStmt>(l);
   s->func = parseDef(std::move(decorators), std::move(locs));
   if (!s->func)
     return nullptr;
-  s->name = s->func->name;
   return s;
 }
 
 StmtPtr Parser::parseDim() {
-  auto s = std::make_unique<Stmt>(StmtKind::Dim, loc());
+  auto s = std::make_unique<DimStmt>(loc());
   consume(); // dim
   s->name = tok.text.str();
   s->loc = loc();
@@ -540,7 +539,7 @@ std::unique_ptr<TypeSpec> Parser::parseType() {
 }
 
 StmtPtr Parser::parseInput() {
-  auto s = std::make_unique<Stmt>(StmtKind::Input, loc());
+  auto s = std::make_unique<InputStmt>(loc());
   consume(); // input
   s->name = tok.text.str();
   s->loc = loc();
@@ -559,7 +558,7 @@ StmtPtr Parser::parseInput() {
 }
 
 StmtPtr Parser::parseParamOrBuffer(StmtKind kind) {
-  auto s = std::make_unique<Stmt>(kind, loc());
+  auto s = std::make_unique<ParamStmt>(kind, loc());
   consume(); // param / buffer
   s->name = tok.text.str();
   s->loc = loc();
@@ -570,8 +569,8 @@ StmtPtr Parser::parseParamOrBuffer(StmtKind kind) {
   if (!s->type)
     return nullptr;
   if (accept(Tok::Assign)) {
-    s->value = parseExpr();
-    if (!s->value)
+    s->init = parseExpr();
+    if (!s->init)
       return nullptr;
   }
   endStatement();
@@ -579,7 +578,7 @@ StmtPtr Parser::parseParamOrBuffer(StmtKind kind) {
 }
 
 StmtPtr Parser::parseOutput() {
-  auto s = std::make_unique<Stmt>(StmtKind::Output, loc());
+  auto s = std::make_unique<OutputStmt>(loc());
   consume(); // output
   s->name = tok.text.str();
   s->loc = loc();
@@ -618,7 +617,7 @@ bool Parser::parsePattern(std::string &pattern) {
 }
 
 StmtPtr Parser::parseFreeze() {
-  auto s = std::make_unique<Stmt>(StmtKind::Freeze, loc());
+  auto s = std::make_unique<FreezeStmt>(loc());
   consume(); // freeze
   do {
     s->patternLocs.push_back(loc());
@@ -632,7 +631,7 @@ StmtPtr Parser::parseFreeze() {
 }
 
 StmtPtr Parser::parseBlockStmt(StmtKind kind) {
-  auto s = std::make_unique<Stmt>(kind, loc());
+  auto s = std::make_unique<BlockStmt>(kind, loc());
   std::string what = ("the " + tok.text + " block").str();
   consume();
   if (!parseBlock(s->body, what))
@@ -652,25 +651,25 @@ bool Parser::parseLoopTargets(std::vector<std::string> &targets) {
   return expect(Tok::KwIn, "after the loop variable");
 }
 
-bool Parser::parseComprehensionTail(Expr &comp) {
-  if (!parseLoopTargets(comp.targets) || !(comp.rhs = parseOr()))
+bool Parser::parseComprehensionTail(Comprehension &loop) {
+  if (!parseLoopTargets(loop.targets) || !(loop.iterable = parseOr()))
     return false;
-  return !accept(Tok::KwIf) || (comp.cond = parseOr());
+  return !accept(Tok::KwIf) || (loop.cond = parseOr());
 }
 
 StmtPtr Parser::parseFor() {
-  auto s = std::make_unique<Stmt>(StmtKind::For, loc());
+  auto s = std::make_unique<ForStmt>(loc());
   consume(); // for
   if (!parseLoopTargets(s->targets))
     return nullptr;
-  s->value = parseExpr();
-  if (!s->value || !parseBlock(s->body, "the loop body"))
+  s->iterable = parseExpr();
+  if (!s->iterable || !parseBlock(s->body, "the loop body"))
     return nullptr;
   return s;
 }
 
 StmtPtr Parser::parseIf() {
-  auto s = std::make_unique<Stmt>(StmtKind::If, loc());
+  auto s = std::make_unique<IfStmt>(loc());
   // `if c {...}`, then any `elif c {...}` and an `else {...}`, each after
   // the closing brace on the same line or on the next.
   do {
@@ -710,14 +709,14 @@ StmtPtr Parser::parseClass(Loc l, std::vector<std::string> decorators) {
     statementFailed = true;
     return nullptr;
   }
-  auto s = std::make_unique<Stmt>(StmtKind::Class, l);
+  auto s = std::make_unique<ClassStmt>(l);
   s->record = std::make_unique<RecordDecl>();
   s->record->loc = classLoc;
   if (!is(Tok::Ident)) {
     errorExpected("a class name after 'class'");
     return nullptr;
   }
-  s->name = s->record->name = tok.text.str();
+  s->record->name = tok.text.str();
   consume();
   if (!expect(Tok::LBrace, "to start the class body"))
     return nullptr;
@@ -782,10 +781,10 @@ StmtPtr Parser::parseClass(Loc l, std::vector<std::string> decorators) {
 }
 
 StmtPtr Parser::parseAssert() {
-  auto s = std::make_unique<Stmt>(StmtKind::Assert, loc());
+  auto s = std::make_unique<AssertStmt>(loc());
   consume(); // assert
-  s->value = parseExpr();
-  if (!s->value)
+  s->cond = parseExpr();
+  if (!s->cond)
     return nullptr;
   if (accept(Tok::Comma)) {
     s->message = parseExpr();
@@ -796,19 +795,24 @@ StmtPtr Parser::parseAssert() {
   return s;
 }
 
+/// `e`, which is a T, as a T.
+template <typename T> static std::unique_ptr<T> takeAs(ExprPtr e) {
+  return std::unique_ptr<T>(llvm::cast<T>(e.release()));
+}
+
 /// `first, e, ...` as a tuple at `l`: the elements after `first` up to
 /// where `atEnd` says (a trailing comma allowed).
 ExprPtr Parser::parseTupleAfter(ExprPtr first, Loc l,
                                 llvm::function_ref<bool()> atEnd) {
-  auto tuple = std::make_unique<Expr>(ExprKind::Tuple, l);
-  tuple->args.push_back({"", first->loc, std::move(first)});
+  auto tuple = std::make_unique<TupleExpr>(l);
+  tuple->elements.push_back({"", first->loc, std::move(first)});
   while (accept(Tok::Comma) && !atEnd()) {
     Arg a;
     a.loc = loc();
     a.value = parseExpr();
     if (!a.value)
       return nullptr;
-    tuple->args.push_back(std::move(a));
+    tuple->elements.push_back(std::move(a));
   }
   return measured(std::move(tuple));
 }
@@ -818,7 +822,7 @@ StmtPtr Parser::parseAssignOrExpr() {
   // `a = ...` and `a, b = ...`.
   if (is(Tok::Ident) &&
       (peekToken().kind == Tok::Assign || peekToken().kind == Tok::Comma)) {
-    auto s = std::make_unique<Stmt>(StmtKind::Assign, l);
+    auto s = std::make_unique<AssignStmt>(l);
     while (true) {
       if (is(Tok::LParen)) {
         error("nested unpacking (out, (h, c) = ...) is not supported; "
@@ -843,45 +847,46 @@ StmtPtr Parser::parseAssignOrExpr() {
     endStatement();
     return s;
   }
-  auto s = std::make_unique<Stmt>(StmtKind::ExprStmt, l);
-  s->value = parseExpr();
-  if (!s->value)
+  ExprPtr e = parseExpr();
+  if (!e)
     return nullptr;
-  if (is(Tok::Assign) && s->value->kind == ExprKind::Member &&
-      s->value->lhs->kind == ExprKind::Name && s->value->lhs->name == "self") {
-    // `self.c_attn = nn.Linear(...)` in a module body, as __init__ writes
-    // it: the attribute is the module's name `c_attn`.
-    auto assign = std::make_unique<Stmt>(StmtKind::Assign, l);
-    assign->targets.push_back(s->value->name);
-    assign->targetLocs.push_back(s->value->loc);
-    consume();
-    assign->value = parseExpr();
-    if (!assign->value)
+  // The rest of `target = value`, after the target.
+  auto assignTo = [&](auto stmt) -> StmtPtr {
+    consume(); // '='
+    stmt->value = parseExpr();
+    if (!stmt->value)
       return nullptr;
     endStatement();
-    return assign;
-  }
-  if (is(Tok::Assign) && (s->value->kind == ExprKind::Member ||
-                          s->value->kind == ExprKind::Index)) {
-    // transformer.wte.weight = lm_head.weight: nanoGPT's weight tying;
-    // model_args['vocab_size'] = 65: a dict's item.
-    auto set = std::make_unique<Stmt>(s->value->kind == ExprKind::Member
-                                          ? StmtKind::SetAttr
-                                          : StmtKind::SetItem,
-                                      l);
-    set->target = std::move(s->value);
-    consume();
-    set->value = parseExpr();
-    if (!set->value)
-      return nullptr;
-    endStatement();
-    return set;
-  }
+    return stmt;
+  };
   if (is(Tok::Assign)) {
+    if (auto *member = llvm::dyn_cast<MemberExpr>(e.get())) {
+      auto *object = llvm::dyn_cast<NameExpr>(member->object.get());
+      if (object && object->name == "self") {
+        // `self.c_attn = nn.Linear(...)` in a module body, as __init__
+        // writes it: the attribute is the module's name `c_attn`.
+        auto assign = std::make_unique<AssignStmt>(l);
+        assign->targets.push_back(member->name);
+        assign->targetLocs.push_back(member->loc);
+        return assignTo(std::move(assign));
+      }
+      // transformer.wte.weight = lm_head.weight: nanoGPT's weight tying.
+      auto set = std::make_unique<SetAttrStmt>(l);
+      set->target = takeAs<MemberExpr>(std::move(e));
+      return assignTo(std::move(set));
+    }
+    if (llvm::isa<IndexExpr>(*e)) {
+      // model_args['vocab_size'] = 65: a dict's item.
+      auto set = std::make_unique<SetItemStmt>(l);
+      set->target = takeAs<IndexExpr>(std::move(e));
+      return assignTo(std::move(set));
+    }
     error("cannot assign to this expression; expected a name (or "
           "self.name) on the left of '='");
     return nullptr;
   }
+  auto s = std::make_unique<ExprStmt>(l);
+  s->expr = std::move(e);
   endStatement();
   return s;
 }
@@ -900,7 +905,7 @@ struct DepthGuard {
 } // namespace
 
 static ExprPtr makeBinary(Loc loc, StringRef op, ExprPtr lhs, ExprPtr rhs) {
-  auto e = std::make_unique<Expr>(ExprKind::Binary, loc);
+  auto e = std::make_unique<BinaryExpr>(loc);
   e->op = op.str();
   e->lhs = std::move(lhs);
   e->rhs = std::move(rhs);
@@ -917,18 +922,18 @@ ExprPtr Parser::parseExpr() {
   // `lambda step: expr`.
   if (is(Tok::Ident) && tok.text == "lambda" &&
       (peekToken().kind == Tok::Ident || peekToken().kind == Tok::Colon)) {
-    auto lambda = std::make_unique<Expr>(ExprKind::Lambda, loc());
+    auto lambda = std::make_unique<LambdaExpr>(loc());
     consume();
     while (is(Tok::Ident)) {
-      lambda->targets.push_back(tok.text.str());
+      lambda->params.push_back(tok.text.str());
       consume();
       if (!accept(Tok::Comma))
         break;
     }
     if (!expect(Tok::Colon, "after the parameters of 'lambda'"))
       return nullptr;
-    lambda->lhs = parseExpr();
-    if (!lambda->lhs)
+    lambda->body = parseExpr();
+    if (!lambda->body)
       return nullptr;
     return measured(std::move(lambda));
   }
@@ -944,10 +949,10 @@ ExprPtr Parser::parseExpr() {
   ExprPtr otherwise = parseExpr();
   if (!otherwise)
     return nullptr;
-  auto c = std::make_unique<Expr>(ExprKind::Conditional, l);
-  c->lhs = std::move(e);
+  auto c = std::make_unique<ConditionalExpr>(l);
+  c->then = std::move(e);
   c->cond = std::move(cond);
-  c->rhs = std::move(otherwise);
+  c->orelse = std::move(otherwise);
   return measured(std::move(c));
 }
 
@@ -991,9 +996,9 @@ ExprPtr Parser::parseNot() {
   ExprPtr operand = parseNot();
   if (!operand)
     return nullptr;
-  auto e = std::make_unique<Expr>(ExprKind::Unary, l);
+  auto e = std::make_unique<UnaryExpr>(l);
   e->op = "not";
-  e->lhs = std::move(operand);
+  e->operand = std::move(operand);
   return measured(std::move(e));
 }
 
@@ -1001,13 +1006,7 @@ ExprPtr Parser::measured(ExprPtr e) {
   if (!e)
     return e;
   unsigned h = 0;
-  for (const ExprPtr *c :
-       {&e->lhs, &e->rhs, &e->start, &e->end, &e->step, &e->cond})
-    if (*c)
-      h = std::max(h, (*c)->height);
-  for (const Arg &a : e->args)
-    if (a.value)
-      h = std::max(h, a.value->height);
+  forEachChild(*e, [&](const Expr &c) { h = std::max(h, c.height); });
   e->height = h + 1;
   if (e->height > maxHeight) {
     diags.error(e->loc.ptr, "expression too long: more than " +
@@ -1082,9 +1081,9 @@ ExprPtr Parser::parseUnary() {
     ExprPtr operand = parseUnary();
     if (!operand)
       return nullptr;
-    auto e = std::make_unique<Expr>(ExprKind::Unary, l);
+    auto e = std::make_unique<UnaryExpr>(l);
     e->op = op;
-    e->lhs = std::move(operand);
+    e->operand = std::move(operand);
     return measured(std::move(e));
   }
   return parsePower();
@@ -1149,7 +1148,7 @@ ExprPtr Parser::parseIndexItem() {
     if (!first || !is(Tok::Colon))
       return first;
   }
-  auto slice = std::make_unique<Expr>(ExprKind::Slice, l);
+  auto slice = std::make_unique<SliceExpr>(l);
   slice->start = std::move(first);
   consume(); // ':'
   auto endsPart = [&] {
@@ -1173,13 +1172,13 @@ ExprPtr Parser::parsePostfix() {
   while (e) {
     Loc l = loc();
     if (accept(Tok::LParen)) {
-      auto call = std::make_unique<Expr>(ExprKind::Call, e->loc);
-      call->lhs = std::move(e);
+      auto call = std::make_unique<CallExpr>(e->loc);
+      call->callee = std::move(e);
       if (!parseArgs(call->args, Tok::RParen))
         return nullptr;
       e = measured(std::move(call));
     } else if (accept(Tok::Dot)) {
-      auto member = std::make_unique<Expr>(ExprKind::Member, l);
+      auto member = std::make_unique<MemberExpr>(l);
       if (is(Tok::Ident)) {
         member->name = tok.text.str();
       } else if (is(Tok::Int)) {
@@ -1190,24 +1189,24 @@ ExprPtr Parser::parsePostfix() {
       }
       member->loc = loc();
       consume();
-      member->lhs = std::move(e);
+      member->object = std::move(e);
       e = measured(std::move(member));
     } else if (accept(Tok::LBracket)) {
-      auto index = std::make_unique<Expr>(ExprKind::Index, l);
-      index->lhs = std::move(e);
+      auto index = std::make_unique<IndexExpr>(l);
+      index->object = std::move(e);
       while (!is(Tok::RBracket)) {
         Arg a;
         a.loc = loc();
         a.value = parseIndexItem();
         if (!a.value)
           return nullptr;
-        index->args.push_back(std::move(a));
+        index->indices.push_back(std::move(a));
         if (!accept(Tok::Comma))
           break;
       }
       if (!expect(Tok::RBracket, "to close the index"))
         return nullptr;
-      if (index->args.empty()) {
+      if (index->indices.empty()) {
         diags.error(l.ptr, "expected an index or a slice between '[' and ']'");
         statementFailed = true;
         return nullptr;
@@ -1225,7 +1224,7 @@ ExprPtr Parser::parsePrimary() {
   switch (tok.kind) {
   case Tok::Int:
   case Tok::Float: {
-    auto e = std::make_unique<Expr>(ExprKind::Number, l);
+    auto e = std::make_unique<NumberExpr>(l);
     std::string digits;
     for (char c : tok.text)
       if (c != '_')
@@ -1245,23 +1244,23 @@ ExprPtr Parser::parsePrimary() {
     return e;
   }
   case Tok::String: {
-    auto e = std::make_unique<Expr>(ExprKind::String, l);
-    e->name = tok.stringValue;
+    auto e = std::make_unique<StringExpr>(l);
+    e->value = tok.stringValue;
     consume();
     return e;
   }
   case Tok::KwTrue:
   case Tok::KwFalse: {
-    auto e = std::make_unique<Expr>(ExprKind::Bool, l);
-    e->boolean = is(Tok::KwTrue);
+    auto e = std::make_unique<BoolExpr>(l);
+    e->value = is(Tok::KwTrue);
     consume();
     return e;
   }
   case Tok::KwNone:
     consume();
-    return std::make_unique<Expr>(ExprKind::None, l);
+    return std::make_unique<NoneExpr>(l);
   case Tok::Ident: {
-    auto e = std::make_unique<Expr>(ExprKind::Name, l);
+    auto e = std::make_unique<NameExpr>(l);
     e->name = tok.text.str();
     consume();
     return e;
@@ -1284,28 +1283,28 @@ ExprPtr Parser::parsePrimary() {
   case Tok::LBracket: {
     consume();
     if (accept(Tok::RBracket))
-      return std::make_unique<Expr>(ExprKind::List, l);
+      return std::make_unique<ListExpr>(l);
     ExprPtr first = parseExpr();
     if (!first)
       return nullptr;
     if (accept(Tok::KwFor)) {
       // [element for NAME[, NAME...] in iterable [if condition]]
-      auto comp = std::make_unique<Expr>(ExprKind::ListComp, l);
-      comp->lhs = std::move(first);
-      if (!parseComprehensionTail(*comp) ||
+      auto comp = std::make_unique<ListCompExpr>(l);
+      comp->element = std::move(first);
+      if (!parseComprehensionTail(comp->loop) ||
           !expect(Tok::RBracket, "to close the list"))
         return nullptr;
       return measured(std::move(comp));
     }
-    auto list = std::make_unique<Expr>(ExprKind::List, l);
-    list->args.push_back({"", first->loc, std::move(first)});
+    auto list = std::make_unique<ListExpr>(l);
+    list->elements.push_back({"", first->loc, std::move(first)});
     while (accept(Tok::Comma) && !is(Tok::RBracket)) {
       Arg a;
       a.loc = loc();
       a.value = parseExpr();
       if (!a.value)
         return nullptr;
-      list->args.push_back(std::move(a));
+      list->elements.push_back(std::move(a));
     }
     if (!expect(Tok::RBracket, "to close the list"))
       return nullptr;
@@ -1313,7 +1312,7 @@ ExprPtr Parser::parsePrimary() {
   }
   case Tok::LBrace: {
     // A dict literal, {'n_layer': 12, 'n_head': 12}.
-    auto dict = std::make_unique<Expr>(ExprKind::Dict, l);
+    auto dict = std::make_unique<DictExpr>(l);
     consume();
     while (!is(Tok::RBrace)) {
       Arg key, value;
@@ -1325,11 +1324,11 @@ ExprPtr Parser::parsePrimary() {
       value.value = parseExpr();
       if (!value.value)
         return nullptr;
-      dict->args.push_back(std::move(key));
-      dict->args.push_back(std::move(value));
-      if (dict->args.size() == 2 && accept(Tok::KwFor)) {
+      dict->items.push_back(std::move(key));
+      dict->items.push_back(std::move(value));
+      if (dict->items.size() == 2 && accept(Tok::KwFor)) {
         // {key: value for NAME[, NAME...] in iterable [if condition]}
-        if (!parseComprehensionTail(*dict))
+        if (!parseComprehensionTail(dict->loop))
           return nullptr;
         break;
       }
@@ -1365,6 +1364,74 @@ std::unique_ptr<Program> graft::frontend::parseString(StringRef buffer,
   return program;
 }
 
+void graft::frontend::forEachChild(const Expr &e,
+                                   llvm::function_ref<void(const Expr &)> fn) {
+  auto visit = [&](const ExprPtr &p) {
+    if (p)
+      fn(*p);
+  };
+  auto visitAll = [&](const std::vector<Arg> &list) {
+    for (const Arg &a : list)
+      visit(a.value);
+  };
+  switch (e.getKind()) {
+  case ExprKind::Number:
+  case ExprKind::String:
+  case ExprKind::Bool:
+  case ExprKind::None:
+  case ExprKind::Name:
+    return;
+  case ExprKind::Unary:
+    return visit(llvm::cast<UnaryExpr>(e).operand);
+  case ExprKind::Binary: {
+    const auto &b = llvm::cast<BinaryExpr>(e);
+    visit(b.lhs);
+    return visit(b.rhs);
+  }
+  case ExprKind::Call: {
+    const auto &c = llvm::cast<CallExpr>(e);
+    visit(c.callee);
+    return visitAll(c.args);
+  }
+  case ExprKind::Member:
+    return visit(llvm::cast<MemberExpr>(e).object);
+  case ExprKind::Index: {
+    const auto &i = llvm::cast<IndexExpr>(e);
+    visit(i.object);
+    return visitAll(i.indices);
+  }
+  case ExprKind::Slice: {
+    const auto &s = llvm::cast<SliceExpr>(e);
+    visit(s.start);
+    visit(s.end);
+    return visit(s.step);
+  }
+  case ExprKind::List:
+  case ExprKind::Tuple:
+    return visitAll(llvm::cast<SequenceExpr>(e).elements);
+  case ExprKind::ListComp: {
+    const auto &c = llvm::cast<ListCompExpr>(e);
+    visit(c.element);
+    visit(c.loop.iterable);
+    return visit(c.loop.cond);
+  }
+  case ExprKind::Conditional: {
+    const auto &c = llvm::cast<ConditionalExpr>(e);
+    visit(c.cond);
+    visit(c.then);
+    return visit(c.orelse);
+  }
+  case ExprKind::Dict: {
+    const auto &d = llvm::cast<DictExpr>(e);
+    visitAll(d.items);
+    visit(d.loop.iterable);
+    return visit(d.loop.cond);
+  }
+  case ExprKind::Lambda:
+    return visit(llvm::cast<LambdaExpr>(e).body);
+  }
+}
+
 void graft::frontend::dump(const Expr &e, llvm::raw_ostream &os) {
   auto args = [&](const std::vector<Arg> &list) {
     for (const Arg &a : list) {
@@ -1375,49 +1442,68 @@ void graft::frontend::dump(const Expr &e, llvm::raw_ostream &os) {
         dump(*a.value, os);
     }
   };
-  switch (e.kind) {
-  case ExprKind::Number:
-    if (e.isInt)
-      os << static_cast<long long>(e.number);
+  switch (e.getKind()) {
+  case ExprKind::Number: {
+    const auto &n = llvm::cast<NumberExpr>(e);
+    if (n.isInt)
+      os << static_cast<long long>(n.number);
     else
-      os << llvm::format("%g", e.number);
+      os << llvm::format("%g", n.number);
     return;
-  case ExprKind::String: os << '"' << e.name << '"'; return;
-  case ExprKind::Bool: os << (e.boolean ? "True" : "False"); return;
+  }
+  case ExprKind::String:
+    os << '"' << llvm::cast<StringExpr>(e).value << '"';
+    return;
+  case ExprKind::Bool:
+    os << (llvm::cast<BoolExpr>(e).value ? "True" : "False");
+    return;
   case ExprKind::None: os << "None"; return;
-  case ExprKind::Name: os << e.name; return;
-  case ExprKind::Unary:
-    os << "(" << e.op << " ";
-    dump(*e.lhs, os);
+  case ExprKind::Name:
+    os << llvm::cast<NameExpr>(e).name;
+    return;
+  case ExprKind::Unary: {
+    const auto &u = llvm::cast<UnaryExpr>(e);
+    os << "(" << u.op << " ";
+    dump(*u.operand, os);
     os << ")";
     return;
-  case ExprKind::Binary:
-    os << "(" << e.op << " ";
-    dump(*e.lhs, os);
+  }
+  case ExprKind::Binary: {
+    const auto &b = llvm::cast<BinaryExpr>(e);
+    os << "(" << b.op << " ";
+    dump(*b.lhs, os);
     os << " ";
-    dump(*e.rhs, os);
+    dump(*b.rhs, os);
     os << ")";
     return;
-  case ExprKind::Call:
+  }
+  case ExprKind::Call: {
+    const auto &c = llvm::cast<CallExpr>(e);
     os << "(call ";
-    dump(*e.lhs, os);
-    args(e.args);
+    dump(*c.callee, os);
+    args(c.args);
     os << ")";
     return;
-  case ExprKind::Member:
+  }
+  case ExprKind::Member: {
+    const auto &m = llvm::cast<MemberExpr>(e);
     os << "(. ";
-    dump(*e.lhs, os);
-    os << " " << e.name << ")";
+    dump(*m.object, os);
+    os << " " << m.name << ")";
     return;
-  case ExprKind::Index:
+  }
+  case ExprKind::Index: {
+    const auto &i = llvm::cast<IndexExpr>(e);
     os << "(index ";
-    dump(*e.lhs, os);
-    args(e.args);
+    dump(*i.object, os);
+    args(i.indices);
     os << ")";
     return;
-  case ExprKind::Slice:
+  }
+  case ExprKind::Slice: {
+    const auto &s = llvm::cast<SliceExpr>(e);
     os << "(slice";
-    for (const ExprPtr *p : {&e.start, &e.end, &e.step}) {
+    for (const ExprPtr *p : {&s.start, &s.end, &s.step}) {
       os << " ";
       if (*p)
         dump(**p, os);
@@ -1426,46 +1512,54 @@ void graft::frontend::dump(const Expr &e, llvm::raw_ostream &os) {
     }
     os << ")";
     return;
+  }
   case ExprKind::List:
     os << "(list";
-    args(e.args);
+    args(llvm::cast<ListExpr>(e).elements);
     os << ")";
     return;
   case ExprKind::Tuple:
     os << "(tuple";
-    args(e.args);
+    args(llvm::cast<TupleExpr>(e).elements);
     os << ")";
     return;
   case ExprKind::Dict:
+    // A comprehension's loop is not shown.
     os << "(dict";
-    args(e.args);
+    args(llvm::cast<DictExpr>(e).items);
     os << ")";
     return;
-  case ExprKind::Lambda:
-    os << "(lambda " << llvm::join(e.targets, ",") << " ";
-    dump(*e.lhs, os);
+  case ExprKind::Lambda: {
+    const auto &l = llvm::cast<LambdaExpr>(e);
+    os << "(lambda " << llvm::join(l.params, ",") << " ";
+    dump(*l.body, os);
     os << ")";
     return;
-  case ExprKind::ListComp:
+  }
+  case ExprKind::ListComp: {
+    const auto &c = llvm::cast<ListCompExpr>(e);
     os << "(listcomp ";
-    dump(*e.lhs, os);
-    os << " " << llvm::join(e.targets, ",") << " ";
-    dump(*e.rhs, os);
-    if (e.cond) {
+    dump(*c.element, os);
+    os << " " << llvm::join(c.loop.targets, ",") << " ";
+    dump(*c.loop.iterable, os);
+    if (c.loop.cond) {
       os << " if ";
-      dump(*e.cond, os);
+      dump(*c.loop.cond, os);
     }
     os << ")";
     return;
-  case ExprKind::Conditional:
+  }
+  case ExprKind::Conditional: {
+    const auto &c = llvm::cast<ConditionalExpr>(e);
     os << "(ifexp ";
-    dump(*e.cond, os);
+    dump(*c.cond, os);
     os << " ";
-    dump(*e.lhs, os);
+    dump(*c.then, os);
     os << " ";
-    dump(*e.rhs, os);
+    dump(*c.orelse, os);
     os << ")";
     return;
+  }
   }
 }
 
@@ -1474,62 +1568,105 @@ static void dumpBlock(const Block &block, llvm::raw_ostream &os,
 
 static void dumpStmt(const Stmt &s, llvm::raw_ostream &os, unsigned indent) {
   os.indent(indent);
-  auto value = [&] {
-    if (s.value) {
+  auto value = [&](const ExprPtr &v) {
+    if (v) {
       os << " ";
-      dump(*s.value, os);
+      dump(*v, os);
     }
   };
-  auto type = [&] {
-    os << " " << s.type->dtype << "[";
-    llvm::interleaveComma(s.type->dims, os,
-                          [&](const ExprPtr &d) { dump(*d, os); });
+  auto type = [&](const TypeSpec &t) {
+    os << " " << t.dtype << "[";
+    llvm::interleaveComma(t.dims, os, [&](const ExprPtr &d) { dump(*d, os); });
     os << "]";
   };
-  switch (s.kind) {
-  case StmtKind::Dim: os << "dim " << s.name; value(); break;
-  case StmtKind::Input:
-    os << "input " << s.name;
-    type();
-    if (s.requiresGrad)
+  // Ends the line, then dumps `body` under it.
+  auto nested = [&](const Block &body) {
+    os << "\n";
+    dumpBlock(body, os, indent + 2);
+  };
+  switch (s.getKind()) {
+  case StmtKind::Dim: {
+    const auto &d = llvm::cast<DimStmt>(s);
+    os << "dim " << d.name;
+    value(d.value);
+    break;
+  }
+  case StmtKind::Input: {
+    const auto &i = llvm::cast<InputStmt>(s);
+    os << "input " << i.name;
+    type(*i.type);
+    if (i.requiresGrad)
       os << " requires_grad";
     break;
+  }
   case StmtKind::Param:
-  case StmtKind::Buffer:
-    os << (s.kind == StmtKind::Param ? "param " : "buffer ") << s.name;
-    type();
-    value();
+  case StmtKind::Buffer: {
+    const auto &p = llvm::cast<ParamStmt>(s);
+    os << (p.isBuffer() ? "buffer " : "param ") << p.name;
+    type(*p.type);
+    value(p.init);
     break;
-  case StmtKind::Assign:
+  }
+  case StmtKind::Assign: {
+    const auto &a = llvm::cast<AssignStmt>(s);
     os << "assign";
-    for (const std::string &t : s.targets)
+    for (const std::string &t : a.targets)
       os << " " << t;
-    value();
+    value(a.value);
     break;
-  case StmtKind::ExprStmt: os << "expr"; value(); break;
-  case StmtKind::SetAttr:
-  case StmtKind::SetItem:
-    os << (s.kind == StmtKind::SetAttr ? "setattr " : "setitem ");
-    dump(*s.target, os);
-    value();
+  }
+  case StmtKind::ExprStmt:
+    os << "expr";
+    value(llvm::cast<ExprStmt>(s).expr);
     break;
-  case StmtKind::Return: os << "return"; value(); break;
-  case StmtKind::Output: os << "output " << s.name; value(); break;
+  case StmtKind::SetAttr: {
+    const auto &a = llvm::cast<SetAttrStmt>(s);
+    os << "setattr ";
+    dump(*a.target, os);
+    value(a.value);
+    break;
+  }
+  case StmtKind::SetItem: {
+    const auto &i = llvm::cast<SetItemStmt>(s);
+    os << "setitem ";
+    dump(*i.target, os);
+    value(i.value);
+    break;
+  }
+  case StmtKind::Return:
+    os << "return";
+    value(llvm::cast<ReturnStmt>(s).value);
+    break;
+  case StmtKind::Output: {
+    const auto &o = llvm::cast<OutputStmt>(s);
+    os << "output " << o.name;
+    value(o.value);
+    break;
+  }
   case StmtKind::Freeze:
     os << "freeze";
-    for (const std::string &p : s.patterns)
+    for (const std::string &p : llvm::cast<FreezeStmt>(s).patterns)
       os << " " << p;
     break;
-  case StmtKind::NoGrad: os << "no_grad"; break;
-  case StmtKind::Inference: os << "inference"; break;
-  case StmtKind::Train: os << "train"; break;
-  case StmtKind::For:
-    os << "for " << llvm::join(s.targets, ",");
-    value();
-    break;
-  case StmtKind::Class:
-    os << "class " << s.name << "\n";
-    for (const RecordField &f : s.record->fields) {
+  case StmtKind::NoGrad:
+    os << "no_grad";
+    return nested(llvm::cast<BlockStmt>(s).body);
+  case StmtKind::Inference:
+    os << "inference";
+    return nested(llvm::cast<BlockStmt>(s).body);
+  case StmtKind::Train:
+    os << "train";
+    return nested(llvm::cast<BlockStmt>(s).body);
+  case StmtKind::For: {
+    const auto &f = llvm::cast<ForStmt>(s);
+    os << "for " << llvm::join(f.targets, ",");
+    value(f.iterable);
+    return nested(f.body);
+  }
+  case StmtKind::Class: {
+    const RecordDecl &record = *llvm::cast<ClassStmt>(s).record;
+    os << "class " << record.name << "\n";
+    for (const RecordField &f : record.fields) {
       os.indent(indent + 2) << f.name << ": " << f.type;
       if (f.value) {
         os << " = ";
@@ -1538,41 +1675,40 @@ static void dumpStmt(const Stmt &s, llvm::raw_ostream &os, unsigned indent) {
       os << "\n";
     }
     return;
-  case StmtKind::Assert:
+  }
+  case StmtKind::Assert: {
+    const auto &a = llvm::cast<AssertStmt>(s);
     os << "assert";
-    value();
-    if (s.message) {
-      os << " ";
-      dump(*s.message, os);
-    }
+    value(a.cond);
+    value(a.message);
     break;
-  case StmtKind::If:
-    for (const Branch &b : s.branches) {
-      if (&b != &s.branches.front())
+  }
+  case StmtKind::If: {
+    const auto &i = llvm::cast<IfStmt>(s);
+    for (const Branch &b : i.branches) {
+      if (&b != &i.branches.front())
         os.indent(indent);
-      os << (&b == &s.branches.front() ? "if " : "elif ");
+      os << (&b == &i.branches.front() ? "if " : "elif ");
       dump(*b.cond, os);
-      os << "\n";
-      dumpBlock(b.body, os, indent + 2);
+      nested(b.body);
     }
-    if (!s.orelse.empty()) {
-      os.indent(indent) << "else\n";
-      dumpBlock(s.orelse, os, indent + 2);
+    if (!i.orelse.empty()) {
+      os.indent(indent) << "else";
+      nested(i.orelse);
     }
-    return;
-  case StmtKind::Def:
-    os << "def " << s.func->name << "(";
-    llvm::interleaveComma(s.func->params, os,
-                          [&](const Arg &a) { os << a.keyword; });
-    os << ")";
-    for (const std::string &d : s.func->decorators)
-      os << " @" << d;
-    os << "\n";
-    dumpBlock(s.func->body, os, indent + 2);
     return;
   }
+  case StmtKind::Def: {
+    const FunctionDecl &f = *llvm::cast<DefStmt>(s).func;
+    os << "def " << f.name << "(";
+    llvm::interleaveComma(f.params, os, [&](const Arg &a) { os << a.keyword; });
+    os << ")";
+    for (const std::string &d : f.decorators)
+      os << " @" << d;
+    return nested(f.body);
+  }
+  }
   os << "\n";
-  dumpBlock(s.body, os, indent + 2);
 }
 
 static void dumpBlock(const Block &block, llvm::raw_ostream &os,

@@ -77,8 +77,8 @@ private:
   /// `NAME[, NAME...] in`: the variables of a for loop or comprehension.
   bool parseLoopTargets(std::vector<std::string> &targets);
   /// A comprehension after its `for`: `NAME[, NAME...] in iterable
-  /// [if condition]` into `comp`'s targets, rhs and cond.
-  bool parseComprehensionTail(Expr &comp);
+  /// [if condition]` into `loop`.
+  bool parseComprehensionTail(Comprehension &loop);
   StmtPtr parseIf();
   StmtPtr parseAssert();
   StmtPtr parseClass(Loc l, std::vector<std::string> decorators);

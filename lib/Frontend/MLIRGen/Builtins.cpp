@@ -261,7 +261,7 @@ FailureOr<Val> Gen::dictCall(Call &c) {
   return dict;
 }
 
-FailureOr<Val> Gen::evalDict(const Expr &e) {
+FailureOr<Val> Gen::evalDict(const DictExpr &e) {
   Val dict = Val::dictOf();
   // One key and value per item (a comprehension), or each pair once.
   auto add = [&](const Arg &key, const Arg &value) -> LogicalResult {
@@ -279,26 +279,28 @@ FailureOr<Val> Gen::evalDict(const Expr &e) {
     dict.setItem(k->str, std::move(*v));
     return success();
   };
-  if (e.rhs) {
-    if (failed(comprehend(e, [&] { return add(e.args[0], e.args[1]); })))
+  if (e.loop.iterable) {
+    if (failed(comprehend(e.loop, e.loc,
+                          [&] { return add(e.items[0], e.items[1]); })))
       return failure();
     return dict;
   }
-  for (size_t i = 0; i + 1 < e.args.size(); i += 2)
-    if (failed(add(e.args[i], e.args[i + 1])))
+  for (size_t i = 0; i + 1 < e.items.size(); i += 2)
+    if (failed(add(e.items[i], e.items[i + 1])))
       return failure();
   return dict;
 }
 
-FailureOr<std::string> Gen::dictKey(const Expr &index) {
-  if (index.args.size() != 1 || index.args[0].value->kind == ExprKind::Slice) {
+FailureOr<std::string> Gen::dictKey(const IndexExpr &index) {
+  if (index.indices.size() != 1 ||
+      llvm::isa<SliceExpr>(*index.indices[0].value)) {
     error(index.loc, "a dict takes one key");
     return failure();
   }
-  auto key = eval(*index.args[0].value);
+  auto key = eval(*index.indices[0].value);
   if (failed(key))
     return failure();
-  return asString(*key, index.args[0].loc, "a dict key");
+  return asString(*key, index.indices[0].loc, "a dict key");
 }
 
 FailureOr<Val> Gen::dictItem(const Val &dict, const Val &key, Loc l) {
@@ -314,8 +316,8 @@ FailureOr<Val> Gen::dictItem(const Val &dict, const Val &key, Loc l) {
   return failure();
 }
 
-FailureOr<Val> Gen::dictMethod(const Val &dict, const Expr &call) {
-  const Expr &callee = *call.lhs;
+FailureOr<Val> Gen::dictMethod(const Val &dict, const CallExpr &call) {
+  const auto &callee = llvm::cast<MemberExpr>(*call.callee);
   StringRef name = callee.name;
   auto args = evalArgs(call.args);
   if (failed(args))
@@ -886,9 +888,9 @@ FailureOr<Val> Gen::gradHook(Call &c) {
       c.loc, "grad_hook", {*x}, {attr("name", builder.getStringAttr(*label))},
       x->getType()));
   // x.register_hook(...): x now denotes the hooked value.
-  if (succeeded(r) && c.method && c.selfExpr &&
-      c.selfExpr->kind == ExprKind::Name)
-    bind(c.selfExpr->name, *r);
+  if (const auto *self = llvm::dyn_cast_or_null<NameExpr>(c.selfExpr);
+      succeeded(r) && c.method && self)
+    bind(self->name, *r);
   return r;
 }
 

@@ -40,93 +40,98 @@ FailureOr<Val> Gen::eval(const Expr &e) {
   if (!spend(evaluations, options.maxEvaluations, e.loc,
              "expression evaluations", "--max-evaluations"))
     return failure();
-  switch (e.kind) {
-  case ExprKind::Number:
-    return Val::number(e.number, e.isInt);
+  switch (e.getKind()) {
+  case ExprKind::Number: {
+    const auto &n = llvm::cast<NumberExpr>(e);
+    return Val::number(n.number, n.isInt);
+  }
   case ExprKind::String:
-    return Val::string(e.name);
+    return Val::string(llvm::cast<StringExpr>(e).value);
   case ExprKind::Bool:
-    return Val::boolean(e.boolean);
+    return Val::boolean(llvm::cast<BoolExpr>(e).value);
   case ExprKind::None:
     return Val();
   case ExprKind::Name: {
-    if (Val *v = scope->lookup(e.name)) {
+    const std::string &name = llvm::cast<NameExpr>(e).name;
+    if (Val *v = scope->lookup(name)) {
       if (v->k == Val::K::Poison)
         return failure();
       return *v;
     }
-    auto m = modules.find(e.name);
+    auto m = modules.find(name);
     if (m != modules.end()) {
       Val r;
       r.k = Val::K::ModType;
       r.mod = m->second;
-      r.str = e.name;
+      r.str = name;
       return r;
     }
-    if (builtins().modules.count(e.name) || isContainerModule(e.name)) {
+    if (builtins().modules.count(name) || isContainerModule(name)) {
       Val r;
       r.k = Val::K::ModType;
-      r.builtinModule = e.name;
-      r.str = e.name;
+      r.builtinModule = name;
+      r.str = name;
       return r;
     }
     // PyTorch's and Python's namespaces, as model code spells them:
     // torch.tanh, F.softmax, nn.Linear, math.sqrt.
-    if (e.name == "torch" || e.name == "F" || e.name == "nn" ||
-        e.name == "math" || e.name == "init") {
+    if (name == "torch" || name == "F" || name == "nn" || name == "math" ||
+        name == "init") {
       Val r;
       r.k = Val::K::Namespace;
-      r.str = e.name;
+      r.str = name;
       return r;
     }
     // Bare built-in function names are resolved by evalCall.
-    unknownName(e.loc, e.name);
+    unknownName(e.loc, name);
     return failure();
   }
   case ExprKind::Unary: {
-    auto v = eval(*e.lhs);
+    const auto &u = llvm::cast<UnaryExpr>(e);
+    auto v = eval(*u.operand);
     if (failed(v))
       return failure();
-    if (e.op == "not") {
-      auto t = truthOf(*v, e.lhs->loc, "the operand of 'not'");
+    if (u.op == "not") {
+      auto t = truthOf(*v, u.operand->loc, "the operand of 'not'");
       if (failed(t))
         return failure();
       return Val::boolean(!*t);
     }
-    if (e.op == "+")
+    if (u.op == "+")
       return *v;
     if (v->k == Val::K::Num)
       return Val::number(-v->num, v->isInt);
-    auto t = asFloatTensor(*v, e.lhs->loc, "neg");
+    auto t = asFloatTensor(*v, u.operand->loc, "neg");
     if (failed(t))
       return failure();
     auto r = make<NegOp>(e.loc, "neg", {*t}, {}, t->getType());
     return failed(r) ? FailureOr<Val>(failure()) : Val::tensor(*r);
   }
   case ExprKind::Binary:
-    return evalBinary(e);
+    return evalBinary(llvm::cast<BinaryExpr>(e));
   case ExprKind::Conditional: {
-    auto c = eval(*e.cond);
+    const auto &ifExp = llvm::cast<ConditionalExpr>(e);
+    auto c = eval(*ifExp.cond);
     if (failed(c))
       return failure();
-    auto t = truthOf(*c, e.cond->loc, "the condition of 'x if c else y'");
+    auto t = truthOf(*c, ifExp.cond->loc, "the condition of 'x if c else y'");
     if (failed(t))
       return failure();
-    return eval(*t ? *e.lhs : *e.rhs);
+    return eval(*t ? *ifExp.then : *ifExp.orelse);
   }
   case ExprKind::Call:
-    return evalCall(e);
+    return evalCall(llvm::cast<CallExpr>(e));
   case ExprKind::Member:
-    return evalMember(e);
+    return evalMember(llvm::cast<MemberExpr>(e));
   case ExprKind::Index:
-    return evalIndex(e);
+    return evalIndex(llvm::cast<IndexExpr>(e));
   case ExprKind::Slice:
     error(e.loc, "a slice is only allowed inside '[...]'");
     return failure();
   case ExprKind::List:
   case ExprKind::Tuple: {
     std::vector<Val> items;
-    for (const Arg &a : e.args) {
+    for (const Arg &a : llvm::cast<SequenceExpr>(e).elements) {
       auto v = eval(*a.value);
       if (failed(v))
         return failure();
@@ -135,16 +140,17 @@ FailureOr<Val> Gen::eval(const Expr &e) {
     return Val::listOf(std::move(items));
   }
   case ExprKind::Dict:
-    return evalDict(e);
+    return evalDict(llvm::cast<DictExpr>(e));
   case ExprKind::Lambda:
     error(e.loc, "a lambda is a schedule's lr_lambda (LambdaLR(lr_lambda="
                  "lambda step: 0.95 ** step)); elsewhere, define the function "
                  "with 'def' and pass its name");
     return failure();
   case ExprKind::ListComp: {
+    const auto &comp = llvm::cast<ListCompExpr>(e);
     std::vector<Val> items;
-    if (failed(comprehend(e, [&]() -> LogicalResult {
-          auto v = eval(*e.lhs);
+    if (failed(comprehend(comp.loop, comp.loc, [&]() -> LogicalResult {
+          auto v = eval(*comp.element);
           if (failed(v))
             return failure();
           items.push_back(std::move(*v));
@@ -157,7 +163,7 @@ FailureOr<Val> Gen::eval(const Expr &e) {
   return failure();
 }
 
-FailureOr<Val> Gen::evalBinary(const Expr &e) {
+FailureOr<Val> Gen::evalBinary(const BinaryExpr &e) {
   StringRef op = e.op;
   auto a = eval(*e.lhs);
   if (failed(a))
@@ -312,7 +318,7 @@ FailureOr<Val> Gen::evalBinary(const Expr &e) {
   return Val::tensor(*r);
 }
 
-FailureOr<Val> Gen::namespaceMember(StringRef ns, const Expr &e) {
+FailureOr<Val> Gen::namespaceMember(StringRef ns, const MemberExpr &e) {
   StringRef name = e.name;
   Val r;
   if (ns == "math") {
@@ -358,8 +364,8 @@ FailureOr<Val> Gen::namespaceMember(StringRef ns, const Expr &e) {
   return failure();
 }
 
-FailureOr<Val> Gen::evalMember(const Expr &e) {
-  auto base = eval(*e.lhs);
+FailureOr<Val> Gen::evalMember(const MemberExpr &e) {
+  auto base = eval(*e.object);
   if (failed(base))
     return failure();
   if (base->k == Val::K::Inst) {
@@ -371,10 +377,11 @@ FailureOr<Val> Gen::evalMember(const Expr &e) {
     // instance, which does not own itself.
     if (const ModuleDecl *decl = base->inst->decl)
       for (const StmtPtr &s : decl->body)
-        if (s->kind == StmtKind::Def && s->func->name == e.name) {
+        if (auto *def = llvm::dyn_cast<DefStmt>(s.get());
+            def && def->func->name == e.name) {
           Val m;
           m.k = Val::K::Func;
-          m.fn = s->func.get();
+          m.fn = def->func.get();
           m.fnScope = &base->inst->scope;
           m.inst = std::shared_ptr<Instance>(std::shared_ptr<Instance>(),
                                              base->inst.get());
@@ -444,34 +451,34 @@ FailureOr<Val> Gen::evalMember(const Expr &e) {
   return failure();
 }
 
-FailureOr<Val> Gen::evalIndex(const Expr &e) {
-  auto base = eval(*e.lhs);
+FailureOr<Val> Gen::evalIndex(const IndexExpr &e) {
+  auto base = eval(*e.object);
   if (failed(base))
     return failure();
   if (base->k == Val::K::Dict) {
     auto key = dictKey(e);
     if (failed(key))
       return failure();
-    return dictItem(*base, Val::string(*key), e.args[0].loc);
+    return dictItem(*base, Val::string(*key), e.indices[0].loc);
   }
   if (base->k == Val::K::List ||
       (base->k == Val::K::Inst && !base->inst->children.empty())) {
-    if (e.args.size() != 1 || e.args[0].value->kind == ExprKind::Slice) {
+    if (e.indices.size() != 1 || llvm::isa<SliceExpr>(*e.indices[0].value)) {
       error(e.loc, "a list takes one integer index");
       return failure();
     }
-    auto i = eval(*e.args[0].value);
+    auto i = eval(*e.indices[0].value);
     if (failed(i))
       return failure();
-    auto idx = asInt(*i, e.args[0].loc, "the index");
+    auto idx = asInt(*i, e.indices[0].loc, "the index");
     if (failed(idx))
       return failure();
     int64_t n = base->k == Val::K::List ? base->list->size()
                                         : base->inst->children.size();
     int64_t k = *idx < 0 ? *idx + n : *idx;
     if (k < 0 || k >= n) {
-      error(e.args[0].loc, "index " + Twine(*idx) +
-                               " is out of range for a list of " + Twine(n));
+      error(e.indices[0].loc, "index " + Twine(*idx) +
+                                  " is out of range for a list of " + Twine(n));
       return failure();
     }
     if (base->k == Val::K::List)
@@ -481,18 +488,18 @@ FailureOr<Val> Gen::evalIndex(const Expr &e) {
     r.inst = base->inst->children[k];
     return r;
   }
-  auto x = asTensor(*base, e.lhs->loc, "indexing");
+  auto x = asTensor(*base, e.object->loc, "indexing");
   if (failed(x))
     return failure();
   Value cur = *x;
   int64_t rank = typeOf(cur).getRank();
-  if (static_cast<int64_t>(e.args.size()) > rank) {
+  if (static_cast<int64_t>(e.indices.size()) > rank) {
     error(e.loc, "too many indices for tensor of dimension " + Twine(rank));
     return failure();
   }
   // Integer indices select (slice of one, then reshape away the dim).
   llvm::SmallVector<int64_t> dropDims;
-  for (auto [dim, a] : llvm::enumerate(e.args)) {
+  for (auto [dim, a] : llvm::enumerate(e.indices)) {
     const Expr &item = *a.value;
     int64_t size = typeOf(cur).getDimSize(dim);
     int64_t start = 0, end = size, step = 1;
@@ -508,9 +515,9 @@ FailureOr<Val> Gen::evalIndex(const Expr &e) {
       out = *i;
       return success();
     };
-    if (item.kind == ExprKind::Slice) {
-      if (failed(bound(item.start, start)) || failed(bound(item.end, end)) ||
-          failed(bound(item.step, step)))
+    if (const auto *slice = llvm::dyn_cast<SliceExpr>(&item)) {
+      if (failed(bound(slice->start, start)) ||
+          failed(bound(slice->end, end)) || failed(bound(slice->step, step)))
         return failure();
       if (step <= 0) {
         error(item.loc, "slice step must be positive");
@@ -601,11 +608,11 @@ FailureOr<Val> Gen::reshape(Value x, llvm::ArrayRef<int64_t> shapeIn, Loc l,
   return failed(r) ? FailureOr<Val>(failure()) : Val::tensor(*r);
 }
 
-FailureOr<Val> Gen::evalCall(const Expr &e) {
-  const Expr &callee = *e.lhs;
+FailureOr<Val> Gen::evalCall(const CallExpr &e) {
   // Methods: x.relu(), blocks[0](x) is handled below as a value call.
-  if (callee.kind == ExprKind::Member) {
-    auto self = eval(*callee.lhs);
+  if (const auto *member = llvm::dyn_cast<MemberExpr>(e.callee.get())) {
+    const MemberExpr &callee = *member;
+    auto self = eval(*callee.object);
     if (failed(self))
       return failure();
     if (self->k == Val::K::Namespace) {
@@ -650,18 +657,19 @@ FailureOr<Val> Gen::evalCall(const Expr &e) {
       auto args = evalArgs(e.args);
       if (failed(args))
         return failure();
-      return callMethod(*self, callee.lhs->loc, callee.name, *args, callee.loc,
-                        callee.lhs.get());
+      return callMethod(*self, callee.object->loc, callee.name, *args,
+                        callee.loc, callee.object.get());
     }
     if (self->k == Val::K::Inst) {
       Instance &inst = *self->inst;
       if (inst.decl) {
         for (const StmtPtr &s : inst.decl->body)
-          if (s->kind == StmtKind::Def && s->func->name == callee.name) {
+          if (auto *def = llvm::dyn_cast<DefStmt>(s.get());
+              def && def->func->name == callee.name) {
             auto args = evalArgs(e.args);
             if (failed(args))
               return failure();
-            return callFunction(*s->func, &inst.scope, *args, e.loc, &inst);
+            return callFunction(*def->func, &inst.scope, *args, e.loc, &inst);
           }
       }
       if (callee.name == "apply") {
@@ -713,15 +721,15 @@ FailureOr<Val> Gen::evalCall(const Expr &e) {
       }
     }
   }
-  if (callee.kind == ExprKind::Name && !scope->lookup(callee.name) &&
-      !modules.count(callee.name)) {
+  if (const auto *name = llvm::dyn_cast<NameExpr>(e.callee.get());
+      name && !scope->lookup(name->name) && !modules.count(name->name)) {
     // A built-in function.
     auto args = evalArgs(e.args);
     if (failed(args))
       return failure();
-    return callBuiltin(callee.name, *args, e.loc);
+    return callBuiltin(name->name, *args, e.loc);
   }
-  auto fnVal = eval(callee);
+  auto fnVal = eval(*e.callee);
   if (failed(fnVal))
     return failure();
   auto args = evalArgs(e.args);

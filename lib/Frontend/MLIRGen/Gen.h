@@ -382,13 +382,13 @@ private:
   void genModel(const ModelDecl &m);
   LogicalResult genBlock(const Block &block, ReturnSignal *ret);
   LogicalResult genStmt(const Stmt &s, ReturnSignal *ret);
-  LogicalResult genInput(const Stmt &s);
-  LogicalResult genParamOrBuffer(const Stmt &s);
-  LogicalResult genAssign(const Stmt &s);
-  LogicalResult genFreeze(const Stmt &s);
+  LogicalResult genInput(const InputStmt &s);
+  LogicalResult genParamOrBuffer(const ParamStmt &s);
+  LogicalResult genAssign(const AssignStmt &s);
+  LogicalResult genFreeze(const FreezeStmt &s);
   /// `object.name = value` (weight tying): `object.name` becomes the
   /// parameter `value`, one parameter under both state_dict names.
-  LogicalResult genSetAttr(const Stmt &s);
+  LogicalResult genSetAttr(const SetAttrStmt &s);
   /// Makes `target` the parameter `source` (tieParams' rules in
   /// docs/language.md): the earlier-declared op stays, with both ops'
   /// names, `source`'s initialiser and flag.
@@ -398,9 +398,9 @@ private:
   void replaceEverywhere(Value from, Value to);
   /// Checks that no op uses a parameter tied away, then erases them.
   void releaseTiedAway();
-  LogicalResult genOutput(const Stmt &s);
-  LogicalResult genGradMode(const Stmt &s);
-  LogicalResult genFor(const Stmt &s, ReturnSignal *ret);
+  LogicalResult genOutput(const OutputStmt &s);
+  LogicalResult genGradMode(const BlockStmt &s);
+  LogicalResult genFor(const ForStmt &s, ReturnSignal *ret);
   /// `StepLR(step_size=30)`, ...: a torch.optim.lr_scheduler class as
   /// graft.train's lr_schedule dictionary.
   FailureOr<mlir::DictionaryAttr> genSchedule(const Expr &e);
@@ -415,7 +415,7 @@ private:
   FailureOr<mlir::Attribute> lambdaCall(const FunctionDecl &fn, Scope *where,
                                         llvm::ArrayRef<mlir::Attribute> args,
                                         Loc l, unsigned depth);
-  LogicalResult genTrain(const Stmt &s);
+  LogicalResult genTrain(const BlockStmt &s);
   void bind(StringRef name, Val v);
   FailureOr<RankedTensorType> evalType(const TypeSpec &t);
   FailureOr<InitAttr> evalInit(const Expr *e, StringRef what);
@@ -438,11 +438,12 @@ private:
   /// Binds the loop variables to one item (`for name, p in ...` unpacks).
   LogicalResult bindTargets(llvm::ArrayRef<std::string> targets,
                             const Val &item, Loc l);
-  /// Runs `body` once per item a comprehension keeps, with its loop
-  /// variables bound: `[... for targets in iterable if cond]`.
-  LogicalResult comprehend(const Expr &comp,
+  /// Runs `body` once per item the comprehension at `l` keeps, with its
+  /// loop variables bound: `[... for targets in iterable if cond]`.
+  LogicalResult comprehend(const Comprehension &loop, Loc l,
                            llvm::function_ref<LogicalResult()> body);
-  FailureOr<Val> instantiateModuleDict(const Expr &e, const std::string &pfx);
+  FailureOr<Val> instantiateModuleDict(const CallExpr &e,
+                                       const std::string &pfx);
   /// `Config(n_layer=2)`: a dataclass's __init__, as a named tuple.
   FailureOr<Val> makeRecord(const RecordDecl &record, Scope *defaults,
                             const std::vector<CallArg> &args, Loc l);
@@ -477,14 +478,14 @@ private:
 
   // Expressions.
   FailureOr<Val> eval(const Expr &e);
-  FailureOr<Val> evalCall(const Expr &e);
+  FailureOr<Val> evalCall(const CallExpr &e);
   FailureOr<std::vector<CallArg>> evalArgs(const std::vector<Arg> &args);
-  FailureOr<Val> evalBinary(const Expr &e);
-  FailureOr<Val> evalIndex(const Expr &e);
-  FailureOr<Val> evalMember(const Expr &e);
+  FailureOr<Val> evalBinary(const BinaryExpr &e);
+  FailureOr<Val> evalIndex(const IndexExpr &e);
+  FailureOr<Val> evalMember(const MemberExpr &e);
   /// `torch.X`, `F.X`, `nn.X`, `math.X`: a built-in function, module type,
   /// dtype name or number.
-  FailureOr<Val> namespaceMember(StringRef ns, const Expr &e);
+  FailureOr<Val> namespaceMember(StringRef ns, const MemberExpr &e);
   FailureOr<Val> callBuiltin(StringRef name, std::vector<CallArg> &args,
                              Loc loc);
   FailureOr<Val> callMethod(Val self, Loc selfLoc, StringRef name,
@@ -537,12 +538,12 @@ private:
   /// dict(key=value, ...), dict(other, key=value, ...).
   FailureOr<Val> dictCall(Call &c);
   /// `{k: v, ...}`: string keys, a repeated key's last value.
-  FailureOr<Val> evalDict(const Expr &e);
+  FailureOr<Val> evalDict(const DictExpr &e);
   /// d[key], d.get(key, default), d.keys(), d.values(), d.items().
   FailureOr<Val> dictItem(const Val &dict, const Val &key, Loc l);
-  /// The key of `d[key]` (an Index expression): one string.
-  FailureOr<std::string> dictKey(const Expr &index);
-  FailureOr<Val> dictMethod(const Val &dict, const Expr &call);
+  /// The key of `d[key]`: one string.
+  FailureOr<std::string> dictKey(const IndexExpr &index);
+  FailureOr<Val> dictMethod(const Val &dict, const CallExpr &call);
   FailureOr<Val> enumerateItems(Call &c);
   FailureOr<Val> namedParameters(Call &c);
   /// The (name, parameter) pairs of the parameters whose state_dict name

@@ -22,45 +22,44 @@ using mlir::Attribute;
 
 /// Whether `e` reads one of `env`'s names (the step or a local of it).
 static bool mentions(const Expr &e, const llvm::StringMap<Attribute> &env) {
-  if (e.kind == ExprKind::Name && env.count(e.name))
+  if (const auto *name = llvm::dyn_cast<NameExpr>(&e);
+      name && env.count(name->name))
     return true;
-  for (const ExprPtr *p : {&e.lhs, &e.rhs, &e.start, &e.end, &e.step, &e.cond})
-    if (*p && mentions(**p, env))
-      return true;
-  for (const Arg &a : e.args)
-    if (a.value && mentions(*a.value, env))
-      return true;
-  return false;
+  bool found = false;
+  forEachChild(e, [&](const Expr &c) { found = found || mentions(c, env); });
+  return found;
 }
 
 /// A call of math.f or a Python built-in on the step: its operator.
 static StringRef calledOperator(const Expr &callee) {
-  if (callee.kind == ExprKind::Name)
-    return llvm::StringSwitch<StringRef>(callee.name)
-        .Cases({"min", "max", "abs"}, callee.name)
+  if (const auto *name = llvm::dyn_cast<NameExpr>(&callee))
+    return llvm::StringSwitch<StringRef>(name->name)
+        .Cases({"min", "max", "abs"}, name->name)
         .Case("int", "trunc")
         .Case("float", "float")
         .Default("");
-  if (callee.kind == ExprKind::Member && callee.lhs->kind == ExprKind::Name &&
-      callee.lhs->name == "math")
-    return llvm::StringSwitch<StringRef>(callee.name)
+  const auto *member = llvm::dyn_cast<MemberExpr>(&callee);
+  const auto *object =
+      member ? llvm::dyn_cast<NameExpr>(member->object.get()) : nullptr;
+  if (object && object->name == "math")
+    return llvm::StringSwitch<StringRef>(member->name)
         .Cases({"cos", "sin", "exp", "log", "sqrt", "floor", "ceil"},
-               callee.name)
+               member->name)
         .Default("");
   return "";
 }
 
 FailureOr<Attribute> Gen::lrLambda(const Expr &fn) {
-  if (fn.kind == ExprKind::Lambda) {
-    if (fn.targets.size() != 1) {
+  if (const auto *lambda = llvm::dyn_cast<LambdaExpr>(&fn)) {
+    if (lambda->params.size() != 1) {
       error(fn.loc, "lr_lambda takes one argument, the step count; this "
                     "lambda takes " +
-                        Twine(fn.targets.size()));
+                        Twine(lambda->params.size()));
       return failure();
     }
     LambdaEnv env;
-    env[fn.targets[0]] = builder.getStringAttr("n");
-    return lambdaExpr(*fn.lhs, env, 0);
+    env[lambda->params[0]] = builder.getStringAttr("n");
+    return lambdaExpr(*lambda->body, env, 0);
   }
   auto v = eval(fn);
   if (failed(v))
@@ -108,26 +107,30 @@ FailureOr<Attribute> Gen::lambdaCall(const FunctionDecl &fn, Scope *where,
 FailureOr<Attribute> Gen::lambdaBody(llvm::ArrayRef<const Stmt *> body,
                                      LambdaEnv env, Loc end, unsigned depth) {
   for (auto [i, s] : llvm::enumerate(body)) {
-    switch (s->kind) {
+    switch (s->getKind()) {
     case StmtKind::Assign: {
-      if (s->targets.size() != 1) {
+      const auto &assign = llvm::cast<AssignStmt>(*s);
+      if (assign.targets.size() != 1) {
         error(s->loc, "lr_lambda: assign one name at a time");
         return failure();
       }
-      auto t = lambdaExpr(*s->value, env, depth);
+      auto t = lambdaExpr(*assign.value, env, depth);
       if (failed(t))
         return failure();
-      env[s->targets[0]] = *t;
+      env[assign.targets[0]] = *t;
       continue;
     }
-    case StmtKind::Return:
-      if (!s->value) {
+    case StmtKind::Return: {
+      const ExprPtr &value = llvm::cast<ReturnStmt>(*s).value;
+      if (!value) {
         error(s->loc, "lr_lambda must return the factor of the learning "
                       "rate");
         return failure();
       }
-      return lambdaExpr(*s->value, env, depth);
+      return lambdaExpr(*value, env, depth);
+    }
     case StmtKind::If: {
+      const auto &ifStmt = llvm::cast<IfStmt>(*s);
       // Each branch continues with the statements after the if: their
       // values are selected by the conditions, in order.
       llvm::ArrayRef<const Stmt *> rest = body.drop_front(i + 1);
@@ -138,10 +141,10 @@ FailureOr<Attribute> Gen::lambdaBody(llvm::ArrayRef<const Stmt *> body,
         seq.insert(seq.end(), rest.begin(), rest.end());
         return lambdaBody(seq, env, end, depth);
       };
-      auto tree = continued(s->orelse);
+      auto tree = continued(ifStmt.orelse);
       if (failed(tree))
         return failure();
-      for (const Branch &b : llvm::reverse(s->branches)) {
+      for (const Branch &b : llvm::reverse(ifStmt.branches)) {
         auto cond = lambdaExpr(*b.cond, env, depth);
         auto taken = continued(b.body);
         if (failed(cond) || failed(taken))
@@ -155,7 +158,7 @@ FailureOr<Attribute> Gen::lambdaBody(llvm::ArrayRef<const Stmt *> body,
       error(s->loc, "lr_lambda: a schedule function assigns names, "
                     "branches with if/elif/else and returns; this statement "
                     "cannot be evaluated at each step");
-      if (s->kind == StmtKind::Assert)
+      if (llvm::isa<AssertStmt>(*s))
         hint("remove the assert: the learning rate is computed by the "
              "trainer, where it cannot stop the run");
       return failure();
@@ -186,19 +189,21 @@ FailureOr<Attribute> Gen::lambdaExpr(const Expr &e, const LambdaEnv &env,
     return Attribute(builder.getArrayAttr(items));
   };
   auto sub = [&](const Expr &x) { return lambdaExpr(x, env, depth); };
-  switch (e.kind) {
+  switch (e.getKind()) {
   case ExprKind::Name:
-    return env.lookup(e.name);
+    return env.lookup(llvm::cast<NameExpr>(e).name);
   case ExprKind::Unary: {
-    auto a = sub(*e.lhs);
+    const auto &u = llvm::cast<UnaryExpr>(e);
+    auto a = sub(*u.operand);
     if (failed(a))
       return failure();
-    if (e.op == "+")
+    if (u.op == "+")
       return *a;
-    return node(e.op == "-" ? "neg" : "not", {*a});
+    return node(u.op == "-" ? "neg" : "not", {*a});
   }
   case ExprKind::Binary: {
-    StringRef op = llvm::StringSwitch<StringRef>(e.op)
+    const auto &bin = llvm::cast<BinaryExpr>(e);
+    StringRef op = llvm::StringSwitch<StringRef>(bin.op)
                        .Case("+", "add")
                        .Case("-", "sub")
                        .Case("*", "mul")
@@ -217,20 +222,22 @@ FailureOr<Attribute> Gen::lambdaExpr(const Expr &e, const LambdaEnv &env,
                        .Default("");
     if (op.empty())
       break;
-    auto a = sub(*e.lhs), b = sub(*e.rhs);
+    auto a = sub(*bin.lhs), b = sub(*bin.rhs);
     if (failed(a) || failed(b))
       return failure();
     return node(op, {*a, *b});
   }
   case ExprKind::Conditional: {
-    auto c = sub(*e.cond), a = sub(*e.lhs), b = sub(*e.rhs);
+    const auto &ifExp = llvm::cast<ConditionalExpr>(e);
+    auto c = sub(*ifExp.cond), a = sub(*ifExp.then), b = sub(*ifExp.orelse);
     if (failed(c) || failed(a) || failed(b))
       return failure();
     return node("select", {*c, *a, *b});
   }
   case ExprKind::Call: {
+    const auto &call = llvm::cast<CallExpr>(e);
     llvm::SmallVector<Attribute> args;
-    for (const Arg &a : e.args) {
+    for (const Arg &a : call.args) {
       if (!a.keyword.empty())
         break;
       auto t = sub(*a.value);
@@ -238,17 +245,17 @@ FailureOr<Attribute> Gen::lambdaExpr(const Expr &e, const LambdaEnv &env,
         return failure();
       args.push_back(*t);
     }
-    if (args.size() != e.args.size())
+    if (args.size() != call.args.size())
       break; // keyword arguments
-    StringRef op = calledOperator(*e.lhs);
+    StringRef op = calledOperator(*call.callee);
     if (op == "float" && args.size() == 1)
       return args[0];
     bool variadic = op == "min" || op == "max";
     if (!op.empty() && (variadic ? args.size() >= 2 : args.size() == 1))
       return node(op, args);
-    if (op.empty() && e.lhs->kind == ExprKind::Name) {
+    if (op.empty() && llvm::isa<NameExpr>(*call.callee)) {
       // A function of the model file, applied to the step: inlined.
-      auto f = eval(*e.lhs);
+      auto f = eval(*call.callee);
       if (failed(f))
         return failure();
       if (f->k == Val::K::Func)

@@ -559,8 +559,8 @@ FailureOr<Val> Gen::inPlace(Call &c,
     for (Value v = *x; v != base; v = v.getDefiningOp<DetachOp>().getInput())
       rebindTensor(v, alias);
     rebindTensor(base, newBase);
-    if (c.selfExpr && c.selfExpr->kind == ExprKind::Name)
-      bind(c.selfExpr->name, Val::tensor(alias));
+    if (const auto *self = llvm::dyn_cast_or_null<NameExpr>(c.selfExpr))
+      bind(self->name, Val::tensor(alias));
     return Val::tensor(alias);
   }
   FailureOr<Value> r = emit(*x);
@@ -569,7 +569,7 @@ FailureOr<Val> Gen::inPlace(Call &c,
   // The name now denotes the new version (x.add_(y) returns x), and so does
   // every other name bound to the same tensor (`a = x`).
   rebindTensor(*x, *r);
-  if (c.selfExpr && c.selfExpr->kind == ExprKind::Name)
-    bind(c.selfExpr->name, Val::tensor(*r));
+  if (const auto *self = llvm::dyn_cast_or_null<NameExpr>(c.selfExpr))
+    bind(self->name, Val::tensor(*r));
   return Val::tensor(*r);
 }

@@ -528,28 +528,31 @@ LogicalResult Gen::initConfig(Instance &inst, Bound &b) {
 /// nn.ModuleDict(dict(wte=nn.Embedding(...), h=nn.ModuleList(...))), as
 /// nanoGPT's GPT.__init__ writes it, or nn.ModuleDict({'wte': ...}): each
 /// module named by its key, read as an attribute (transformer.wte).
-FailureOr<Val> Gen::instantiateModuleDict(const Expr &e,
+FailureOr<Val> Gen::instantiateModuleDict(const CallExpr &e,
                                           const std::string &pfx) {
   const Expr *dict = e.args.size() == 1 ? e.args[0].value.get() : nullptr;
   // The modules, by name: instantiated with their state_dict prefix, so
   // read from the source rather than evaluated.
   std::vector<std::pair<std::string, const Arg *>> items;
-  if (dict && dict->kind == ExprKind::Call &&
-      dict->lhs->kind == ExprKind::Name && dict->lhs->name == "dict" &&
-      llvm::none_of(dict->args, [](const Arg &a) {
+  const auto *call = llvm::dyn_cast_or_null<CallExpr>(dict);
+  const auto *callee =
+      call ? llvm::dyn_cast<NameExpr>(call->callee.get()) : nullptr;
+  if (callee && callee->name == "dict" &&
+      llvm::none_of(call->args, [](const Arg &a) {
         return a.keyword.empty() || a.keyword == "**";
       })) {
-    for (const Arg &a : dict->args)
+    for (const Arg &a : call->args)
       items.push_back({a.keyword, &a});
-  } else if (dict && dict->kind == ExprKind::Dict) {
-    for (size_t i = 0; i + 1 < dict->args.size(); i += 2) {
-      const Expr &key = *dict->args[i].value;
-      if (key.kind != ExprKind::String) {
+  } else if (const auto *literal = llvm::dyn_cast_or_null<DictExpr>(dict)) {
+    for (size_t i = 0; i + 1 < literal->items.size(); i += 2) {
+      const Expr &key = *literal->items[i].value;
+      if (!llvm::isa<StringExpr>(key)) {
         error(key.loc, "ModuleDict's keys are written as strings here "
                        "('wte': nn.Embedding(...))");
         return failure();
       }
-      items.push_back({key.name, &dict->args[i + 1]});
+      items.push_back(
+          {llvm::cast<StringExpr>(key).value, &literal->items[i + 1]});
     }
   } else {
     error(e.loc, "ModuleDict takes dict(name=module, ...) or "
@@ -576,26 +579,47 @@ FailureOr<Val> Gen::instantiateModuleDict(const Expr &e,
   return r;
 }
 
+/// The arguments `x` holds, as ModuleList(x) takes them when x is no
+/// comprehension: a list's or a tuple's elements. (Also a call's or an
+/// index's arguments and a dict's keys and values, as reading the former
+/// catch-all node's `args` gave them; nothing for other kinds.)
+static llvm::ArrayRef<Arg> writtenArgs(const Expr &x) {
+  switch (x.getKind()) {
+  case ExprKind::List:
+  case ExprKind::Tuple:
+    return llvm::cast<SequenceExpr>(x).elements;
+  case ExprKind::Call:
+    return llvm::cast<CallExpr>(x).args;
+  case ExprKind::Index:
+    return llvm::cast<IndexExpr>(x).indices;
+  case ExprKind::Dict:
+    return llvm::cast<DictExpr>(x).items;
+  default:
+    return {};
+  }
+}
+
 /// `name = Module(args)` and `name = [Module(args) for i in range(n)]`:
 /// instantiation with the state_dict prefix of the name.
 FailureOr<Val> Gen::instantiate(const Expr &e, const std::string &pfx) {
-  if (e.kind == ExprKind::ListComp) {
+  if (const auto *comp = llvm::dyn_cast<ListCompExpr>(&e)) {
     auto list = std::make_shared<Instance>();
     list->prefix = pfx;
     list->typeName = "ModuleList";
     // A list of modules, or (when the first item is none) of values, as
     // nanoGPT's [p for n, p in param_dict.items() if p.dim() >= 2].
     std::vector<Val> values;
-    if (failed(comprehend(e, [&]() -> LogicalResult {
+    if (failed(comprehend(comp->loop, comp->loc, [&]() -> LogicalResult {
           // ModuleList indices count the modules kept.
-          auto v = instantiate(
-              *e.lhs, pfx + std::to_string(list->children.size()) + ".");
+          auto v =
+              instantiate(*comp->element,
+                          pfx + std::to_string(list->children.size()) + ".");
           if (failed(v))
             return failure();
           bool module = v->k == Val::K::Inst;
           if (module ? !values.empty() : !list->children.empty()) {
-            error(e.lhs->loc, "a list holds module instances or values, "
-                              "not both");
+            error(comp->element->loc, "a list holds module instances or "
+                                      "values, not both");
             return failure();
           }
           if (module)
@@ -612,11 +636,11 @@ FailureOr<Val> Gen::instantiate(const Expr &e, const std::string &pfx) {
     r.inst = list;
     return r;
   }
-  if (e.kind == ExprKind::List) {
+  if (const auto *written = llvm::dyn_cast<ListExpr>(&e)) {
     auto list = std::make_shared<Instance>();
     list->prefix = pfx;
     list->typeName = "ModuleList";
-    for (auto [i, a] : llvm::enumerate(e.args)) {
+    for (auto [i, a] : llvm::enumerate(written->elements)) {
       auto v = instantiate(*a.value, pfx + std::to_string(i) + ".");
       if (failed(v))
         return failure();
@@ -629,28 +653,29 @@ FailureOr<Val> Gen::instantiate(const Expr &e, const std::string &pfx) {
     r.inst = list;
     return r;
   }
-  if (e.kind != ExprKind::Call)
+  if (!llvm::isa<CallExpr>(e))
     return eval(e);
+  const auto &call = llvm::cast<CallExpr>(e);
   // The module type: a name (`Linear`, a user module) or a built-in one
   // through the nn namespace (`nn.Linear`).
   std::string typeName;
   bool isBuiltinModule = false;
-  if (e.lhs->kind == ExprKind::Name) {
-    if (scope->lookup(e.lhs->name))
+  const auto *member = llvm::dyn_cast<MemberExpr>(call.callee.get());
+  if (const auto *name = llvm::dyn_cast<NameExpr>(call.callee.get())) {
+    if (scope->lookup(name->name))
       return eval(e);
-    typeName = e.lhs->name;
+    typeName = name->name;
     isBuiltinModule = !modules.count(typeName) && !typeName.empty() &&
                       llvm::isUpper(typeName[0]);
-  } else if (e.lhs->kind == ExprKind::Member &&
-             e.lhs->lhs->kind == ExprKind::Name) {
+  } else if (member && llvm::isa<NameExpr>(*member->object)) {
     // Only a namespace's member can be a module type (x.view(...) is not);
     // a namespace is a name, whose evaluation has no effect.
-    auto base = eval(*e.lhs->lhs);
+    auto base = eval(*member->object);
     if (failed(base))
       return failure();
     if (base->k != Val::K::Namespace)
       return eval(e);
-    auto type = namespaceMember(base->str, *e.lhs);
+    auto type = namespaceMember(base->str, *member);
     if (failed(type))
       return failure();
     if (type->k != Val::K::ModType || type->builtinModule.empty())
@@ -662,21 +687,21 @@ FailureOr<Val> Gen::instantiate(const Expr &e, const std::string &pfx) {
   }
   if (modules.count(typeName) || isBuiltinModule) {
     // nn.ModuleList([Block(c) for _ in range(n)]): the comprehension's list.
-    if (typeName == "ModuleList" && e.args.size() == 1 &&
-        e.args[0].value->kind == ExprKind::ListComp)
-      return instantiate(*e.args[0].value, pfx);
+    if (typeName == "ModuleList" && call.args.size() == 1 &&
+        llvm::isa<ListCompExpr>(*call.args[0].value))
+      return instantiate(*call.args[0].value, pfx);
     if (typeName == "ModuleDict")
-      return instantiateModuleDict(e, pfx);
+      return instantiateModuleDict(call, pfx);
     if (typeName == "Sequential" || typeName == "ModuleList") {
       auto seq = std::make_shared<Instance>();
       seq->prefix = pfx;
       seq->typeName = typeName;
       std::vector<const Expr *> items;
-      if (typeName == "ModuleList" && e.args.size() == 1)
-        for (const Arg &a : e.args[0].value->args)
+      if (typeName == "ModuleList" && call.args.size() == 1)
+        for (const Arg &a : writtenArgs(*call.args[0].value))
           items.push_back(a.value.get());
       else
-        for (const Arg &a : e.args)
+        for (const Arg &a : call.args)
           items.push_back(a.value.get());
       for (auto [i, item] : llvm::enumerate(items)) {
         auto v = instantiate(*item, pfx + std::to_string(i) + ".");
@@ -694,12 +719,12 @@ FailureOr<Val> Gen::instantiate(const Expr &e, const std::string &pfx) {
       r.inst = seq;
       return r;
     }
-    auto args = evalArgs(e.args);
+    auto args = evalArgs(call.args);
     if (failed(args))
       return failure();
     auto it = modules.find(typeName);
     if (it == modules.end()) {
-      auto type = eval(*e.lhs); // reports unknown names with a suggestion
+      auto type = eval(*call.callee); // reports unknown names with a suggestion
       if (failed(type))
         return failure();
       return instantiateBuiltin(typeName, *args, e.loc, pfx);
@@ -757,7 +782,7 @@ FailureOr<Val> Gen::instantiate(const Expr &e, const std::string &pfx) {
     ++constructingModule;
     LogicalResult ok = success();
     for (const StmtPtr &s : decl.body) {
-      if (s->kind == StmtKind::Def)
+      if (llvm::isa<DefStmt>(*s))
         continue; // methods
       if (failed(genStmt(*s, nullptr)))
         ok = failure();
@@ -783,8 +808,9 @@ FailureOr<Val> Gen::callInstance(Instance &inst, std::vector<CallArg> &args,
   StringRef t = inst.typeName;
   if (inst.decl) {
     for (const StmtPtr &s : inst.decl->body)
-      if (s->kind == StmtKind::Def && s->func->name == "forward")
-        return callFunction(*s->func, &inst.scope, args, loc, &inst);
+      if (auto *def = llvm::dyn_cast<DefStmt>(s.get());
+          def && def->func->name == "forward")
+        return callFunction(*def->func, &inst.scope, args, loc, &inst);
     error(loc, "module '" + t + "' has no forward method to call");
     return failure();
   }

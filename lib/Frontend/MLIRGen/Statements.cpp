@@ -81,12 +81,13 @@ FailureOr<InitAttr> Gen::evalInit(const Expr *e, StringRef what) {
   std::string kindName;
   const std::vector<Arg> *args = nullptr;
   static const std::vector<Arg> none;
-  if (e->kind == ExprKind::Name) {
-    kindName = e->name;
+  if (const auto *name = llvm::dyn_cast<NameExpr>(e)) {
+    kindName = name->name;
     args = &none;
-  } else if (e->kind == ExprKind::Call && e->lhs->kind == ExprKind::Name) {
-    kindName = e->lhs->name;
-    args = &e->args;
+  } else if (const auto *call = llvm::dyn_cast<CallExpr>(e);
+             call && llvm::isa<NameExpr>(*call->callee)) {
+    kindName = llvm::cast<NameExpr>(*call->callee).name;
+    args = &call->args;
   } else {
     error(e->loc,
           "expected an initialiser such as zeros, ones, normal(std=0.02) "
@@ -230,8 +231,8 @@ FailureOr<Val> Gen::initialise(Call &c) {
   return args[0].value;
 }
 
-LogicalResult Gen::genSetAttr(const Stmt &s) {
-  const Expr &target = *s.target;
+LogicalResult Gen::genSetAttr(const SetAttrStmt &s) {
+  const MemberExpr &target = *s.target;
   // Parameters are declared at construction: so are their ties.
   if ((!declaring && !constructing) || !regions.empty()) {
     error(s.loc, "an attribute is assigned (weight tying) in a model or "
@@ -239,14 +240,14 @@ LogicalResult Gen::genSetAttr(const Stmt &s) {
                  "that computes");
     return failure();
   }
-  auto object = eval(*target.lhs);
+  auto object = eval(*target.object);
   if (failed(object))
     return failure();
   if (object->k != Val::K::Inst) {
-    error(target.lhs->loc, "cannot assign to an attribute of " +
-                               kindName(*object) +
-                               ": only a module's parameter can be assigned "
-                               "(weight tying)");
+    error(target.object->loc, "cannot assign to an attribute of " +
+                                  kindName(*object) +
+                                  ": only a module's parameter can be assigned "
+                                  "(weight tying)");
     hint("tie two modules' parameters as nanoGPT does: "
          "transformer.wte.weight = lm_head.weight");
     return failure();
@@ -357,7 +358,7 @@ void Gen::releaseTiedAway() {
     tiedAway.front().erase();
 }
 
-LogicalResult Gen::genInput(const Stmt &s) {
+LogicalResult Gen::genInput(const InputStmt &s) {
   if (!canDeclare(s.loc, "inputs"))
     return failure();
   if (!prefix.empty()) {
@@ -391,8 +392,8 @@ LogicalResult Gen::genInput(const Stmt &s) {
   return success();
 }
 
-LogicalResult Gen::genParamOrBuffer(const Stmt &s) {
-  bool isParam = s.kind == StmtKind::Param;
+LogicalResult Gen::genParamOrBuffer(const ParamStmt &s) {
+  bool isParam = !s.isBuffer();
   if (!canDeclare(s.loc, isParam ? "parameters" : "buffers"))
     return failure();
   auto type = evalType(*s.type);
@@ -406,12 +407,12 @@ LogicalResult Gen::genParamOrBuffer(const Stmt &s) {
     hint("use a buffer for integer state");
     return failure();
   }
-  if (isParam && !s.value) {
+  if (isParam && !s.init) {
     error(s.loc, "parameter '" + s.name + "' needs an initialiser (param " +
                      s.name + ": TYPE = normal(std=0.02), zeros, ...)");
     return failure();
   }
-  auto init = evalInit(s.value.get(), "'" + s.name + "'");
+  auto init = evalInit(s.init.get(), "'" + s.name + "'");
   if (failed(init))
     return failure();
   std::string full = prefix + s.name;
@@ -419,8 +420,8 @@ LogicalResult Gen::genParamOrBuffer(const Stmt &s) {
     error(s.loc, "'" + s.name + "' is already defined in this module");
     return failure();
   }
-  if (failed(checkInitFits(init->getKind(), *type,
-                           s.value ? s.value->loc : s.loc)))
+  if (failed(
+          checkInitFits(init->getKind(), *type, s.init ? s.init->loc : s.loc)))
     return failure();
   Value v = isParam ? declParam(s.loc, full, *type, *init)
                     : declBuffer(s.loc, full, *type, *init);
@@ -428,7 +429,7 @@ LogicalResult Gen::genParamOrBuffer(const Stmt &s) {
   return success();
 }
 
-LogicalResult Gen::genAssign(const Stmt &s) {
+LogicalResult Gen::genAssign(const AssignStmt &s) {
   if (s.targets.size() == 1) {
     FailureOr<Val> v = declaring && regions.empty()
                            ? instantiate(*s.value, prefix + s.targets[0] + ".")
@@ -458,7 +459,7 @@ LogicalResult Gen::genAssign(const Stmt &s) {
   return success();
 }
 
-LogicalResult Gen::genFreeze(const Stmt &s) {
+LogicalResult Gen::genFreeze(const FreezeStmt &s) {
   for (auto [pattern, l] : llvm::zip(s.patterns, s.patternLocs)) {
     auto glob = llvm::GlobPattern::create(pattern);
     if (!glob) {
@@ -492,7 +493,7 @@ LogicalResult Gen::genFreeze(const Stmt &s) {
   return success();
 }
 
-LogicalResult Gen::genOutput(const Stmt &s) {
+LogicalResult Gen::genOutput(const OutputStmt &s) {
   Val v;
   Loc l = s.loc;
   if (s.value) {
@@ -540,8 +541,8 @@ mlir::Operation *Gen::endGradModeRegion(mlir::Location l, bool inference,
   return op;
 }
 
-LogicalResult Gen::genGradMode(const Stmt &s) {
-  bool inference = s.kind == StmtKind::Inference;
+LogicalResult Gen::genGradMode(const BlockStmt &s) {
+  bool inference = s.getKind() == StmtKind::Inference;
   mlir::Location l = L(s.loc);
   auto block = std::make_unique<mlir::Block>();
   mlir::OpBuilder::InsertPoint ip = builder.saveInsertionPoint();
@@ -616,23 +617,23 @@ LogicalResult Gen::bindTargets(llvm::ArrayRef<std::string> targets,
   return success();
 }
 
-LogicalResult Gen::comprehend(const Expr &comp,
+LogicalResult Gen::comprehend(const Comprehension &loop, Loc l,
                               llvm::function_ref<LogicalResult()> body) {
-  auto iterable = eval(*comp.rhs);
+  auto iterable = eval(*loop.iterable);
   if (failed(iterable))
     return failure();
-  auto items = iterate(*iterable, comp.rhs->loc);
+  auto items = iterate(*iterable, loop.iterable->loc);
   if (failed(items))
     return failure();
   for (const Val &item : *items) {
-    if (failed(bindTargets(comp.targets, item, comp.loc)))
+    if (failed(bindTargets(loop.targets, item, l)))
       return failure();
-    if (comp.cond) {
-      auto c = eval(*comp.cond);
+    if (loop.cond) {
+      auto c = eval(*loop.cond);
       if (failed(c))
         return failure();
       auto keep =
-          truthOf(*c, comp.cond->loc, "the condition of the comprehension");
+          truthOf(*c, loop.cond->loc, "the condition of the comprehension");
       if (failed(keep))
         return failure();
       if (!*keep)
@@ -644,11 +645,11 @@ LogicalResult Gen::comprehend(const Expr &comp,
   return success();
 }
 
-LogicalResult Gen::genFor(const Stmt &s, ReturnSignal *ret) {
-  auto iterable = eval(*s.value);
+LogicalResult Gen::genFor(const ForStmt &s, ReturnSignal *ret) {
+  auto iterable = eval(*s.iterable);
   if (failed(iterable))
     return failure();
-  auto items = iterate(*iterable, s.value->loc);
+  auto items = iterate(*iterable, s.iterable->loc);
   if (failed(items))
     return failure();
   for (const Val &item : *items) {
@@ -676,43 +677,50 @@ LogicalResult Gen::genBlock(const Block &block, ReturnSignal *ret) {
 }
 
 LogicalResult Gen::genStmt(const Stmt &s, ReturnSignal *ret) {
-  switch (s.kind) {
+  switch (s.getKind()) {
   case StmtKind::Dim: {
+    const auto &dim = llvm::cast<DimStmt>(s);
     if (!declaring || callDepth > 0) {
-      error(s.loc, "dimensions are declared at the top level or in a model");
+      error(dim.loc, "dimensions are declared at the top level or in a model");
       return failure();
     }
-    auto v = eval(*s.value);
+    auto v = eval(*dim.value);
     if (failed(v))
       return failure();
-    auto n = asInt(*v, s.value->loc, "a dimension");
+    auto n = asInt(*v, dim.value->loc, "a dimension");
     if (failed(n))
       return failure();
     int64_t size = *n;
     for (auto &[name, value] : options.dims)
-      if (name == s.name) {
+      if (name == dim.name) {
         size = value;
         usedDimOverrides.insert(name);
       }
     if (size <= 0) {
-      error(s.value->loc,
-            "dimension '" + s.name + "' must be positive, got " + Twine(size));
+      error(dim.value->loc, "dimension '" + dim.name +
+                                "' must be positive, got " + Twine(size));
       return failure();
     }
-    bind(s.name, Val::number(size, true));
+    bind(dim.name, Val::number(size, true));
     return success();
   }
   case StmtKind::Input:
-    return genInput(s);
+    return genInput(llvm::cast<InputStmt>(s));
   case StmtKind::Param:
   case StmtKind::Buffer:
-    return genParamOrBuffer(s);
-  case StmtKind::Assign:
-    if (s.targets.size() == 1 && s.targets[0] == "lr_schedule")
-      break;
-    return genAssign(s);
+    return genParamOrBuffer(llvm::cast<ParamStmt>(s));
+  case StmtKind::Assign: {
+    const auto &assign = llvm::cast<AssignStmt>(s);
+    if (assign.targets.size() == 1 && assign.targets[0] == "lr_schedule") {
+      // lr_schedule = Kind(args): handled by genTrain, which does not
+      // evaluate it.
+      error(s.loc, "lr_schedule is set inside a train block");
+      return failure();
+    }
+    return genAssign(assign);
+  }
   case StmtKind::ExprStmt: {
-    auto v = eval(*s.value);
+    auto v = eval(*llvm::cast<ExprStmt>(s).expr);
     return failure(failed(v));
   }
   case StmtKind::Return: {
@@ -721,8 +729,8 @@ LogicalResult Gen::genStmt(const Stmt &s, ReturnSignal *ret) {
       return failure();
     }
     ret->returned = true;
-    if (s.value) {
-      auto v = eval(*s.value);
+    if (const ExprPtr &value = llvm::cast<ReturnStmt>(s).value) {
+      auto v = eval(*value);
       if (failed(v))
         return failure();
       ret->value = *v;
@@ -730,39 +738,43 @@ LogicalResult Gen::genStmt(const Stmt &s, ReturnSignal *ret) {
     return success();
   }
   case StmtKind::Output:
-    return genOutput(s);
+    return genOutput(llvm::cast<OutputStmt>(s));
   case StmtKind::Freeze:
-    return genFreeze(s);
+    return genFreeze(llvm::cast<FreezeStmt>(s));
   case StmtKind::NoGrad:
   case StmtKind::Inference:
-    return genGradMode(s);
+    return genGradMode(llvm::cast<BlockStmt>(s));
   case StmtKind::For:
-    return genFor(s, ret);
+    return genFor(llvm::cast<ForStmt>(s), ret);
   case StmtKind::Def:
   case StmtKind::Class: {
     Val f;
-    if (s.kind == StmtKind::Def) {
+    std::string name;
+    if (const auto *def = llvm::dyn_cast<DefStmt>(&s)) {
       f.k = Val::K::Func;
-      f.fn = s.func.get();
+      f.fn = def->func.get();
       f.fnScope = scope;
+      name = def->func->name;
     } else {
+      const RecordDecl *record = llvm::cast<ClassStmt>(s).record.get();
       f.k = Val::K::Record;
-      f.record = s.record.get();
+      f.record = record;
       f.fnScope = scope; // where the defaults are evaluated
-      f.str = s.name;
+      f.str = name = record->name;
     }
-    if (scope->vars.count(s.name)) {
-      error(s.loc, "'" + s.name + "' is already defined");
+    if (scope->vars.count(name)) {
+      error(s.loc, "'" + name + "' is already defined");
       return failure();
     }
-    bind(s.name, f);
+    bind(name, f);
     return success();
   }
   case StmtKind::Train:
-    return genTrain(s);
-  case StmtKind::If:
+    return genTrain(llvm::cast<BlockStmt>(s));
+  case StmtKind::If: {
+    const auto &ifStmt = llvm::cast<IfStmt>(s);
     // Decided when compiling: only the branch taken is generated.
-    for (const Branch &b : s.branches) {
+    for (const Branch &b : ifStmt.branches) {
       auto c = eval(*b.cond);
       if (failed(c))
         return failure();
@@ -772,13 +784,15 @@ LogicalResult Gen::genStmt(const Stmt &s, ReturnSignal *ret) {
       if (*taken)
         return genBlock(b.body, ret);
     }
-    return genBlock(s.orelse, ret);
+    return genBlock(ifStmt.orelse, ret);
+  }
   case StmtKind::SetAttr:
-    return genSetAttr(s);
+    return genSetAttr(llvm::cast<SetAttrStmt>(s));
   case StmtKind::SetItem: {
     // d[key] = value: only dicts (tensors are values in the graph).
-    const Expr &target = *s.target;
-    auto dict = eval(*target.lhs);
+    const auto &set = llvm::cast<SetItemStmt>(s);
+    const IndexExpr &target = *set.target;
+    auto dict = eval(*target.object);
     if (failed(dict))
       return failure();
     if (dict->k != Val::K::Dict) {
@@ -791,22 +805,23 @@ LogicalResult Gen::genStmt(const Stmt &s, ReturnSignal *ret) {
     auto key = dictKey(target);
     if (failed(key))
       return failure();
-    auto value = eval(*s.value);
+    auto value = eval(*set.value);
     if (failed(value))
       return failure();
     dict->setItem(*key, std::move(*value));
     return success();
   }
   case StmtKind::Assert: {
-    auto c = eval(*s.value);
+    const auto &check = llvm::cast<AssertStmt>(s);
+    auto c = eval(*check.cond);
     if (failed(c))
       return failure();
-    auto holds = truthOf(*c, s.value->loc, "the condition of 'assert'");
+    auto holds = truthOf(*c, check.cond->loc, "the condition of 'assert'");
     if (failed(holds) || *holds)
       return failure(failed(holds));
     std::string message = "AssertionError";
-    if (s.message) {
-      auto m = eval(*s.message);
+    if (check.message) {
+      auto m = eval(*check.message);
       if (failed(m))
         return failure();
       message += ": " + (m->k == Val::K::Str   ? m->str
@@ -817,9 +832,6 @@ LogicalResult Gen::genStmt(const Stmt &s, ReturnSignal *ret) {
     return failure();
   }
   }
-  // lr_schedule = Kind(args): handled here, outside genTrain's evaluation.
-  if (s.kind == StmtKind::Assign)
-    error(s.loc, "lr_schedule is set inside a train block");
   return failure();
 }
 
@@ -834,20 +846,22 @@ void Gen::declareGlobals(const Program &p) {
   scope = &globals;
   declaring = true;
   for (const StmtPtr &s : p.globals) {
-    if (s->kind == StmtKind::Def) {
-      if (globals.vars.count(s->func->name)) {
-        error(s->loc, "duplicate function '" + s->func->name + "'");
+    if (const auto *def = llvm::dyn_cast<DefStmt>(s.get())) {
+      const FunctionDecl &fn = *def->func;
+      if (globals.vars.count(fn.name)) {
+        error(s->loc, "duplicate function '" + fn.name + "'");
         continue;
       }
       Val f;
       f.k = Val::K::Func;
-      f.fn = s->func.get();
+      f.fn = &fn;
       f.fnScope = &globals;
-      globals.vars[s->func->name] = f;
+      globals.vars[fn.name] = f;
       continue;
     }
-    if (s->kind == StmtKind::Dim && globals.vars.count(s->name)) {
-      error(s->loc, "duplicate dimension '" + s->name + "'");
+    if (const auto *dim = llvm::dyn_cast<DimStmt>(s.get());
+        dim && globals.vars.count(dim->name)) {
+      error(s->loc, "duplicate dimension '" + dim->name + "'");
       continue;
     }
     (void)genStmt(*s, nullptr);

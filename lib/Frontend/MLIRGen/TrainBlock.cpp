@@ -48,16 +48,17 @@ static std::string optimizerNames(StringRef suffix) {
 }
 
 FailureOr<mlir::DictionaryAttr> Gen::genSchedule(const Expr &e) {
-  if (e.kind != ExprKind::Call || e.lhs->kind != ExprKind::Name) {
+  const auto *call = llvm::dyn_cast<CallExpr>(&e);
+  if (!call || !llvm::isa<NameExpr>(*call->callee)) {
     error(e.loc, "expected a schedule such as StepLR(step_size=30, "
                  "gamma=0.1) or CosineAnnealingLR(T_max=1000)");
     return failure();
   }
-  StringRef kind = e.lhs->name;
+  StringRef kind = llvm::cast<NameExpr>(*call->callee).name;
   llvm::SmallVector<NamedAttribute> sched = {
       attr("kind", builder.getStringAttr(kind))};
   bool cycleMomentum = true;
-  for (const Arg &a : e.args) {
+  for (const Arg &a : call->args) {
     if (a.keyword.empty()) {
       error(a.loc, kind + "() takes keyword arguments only (its optimizer is "
                           "the train block's)");
@@ -66,13 +67,14 @@ FailureOr<mlir::DictionaryAttr> Gen::genSchedule(const Expr &e) {
     StringRef k = a.keyword;
     if (k == "schedulers") {
       // SequentialLR's schedules: built like this one, not evaluated.
-      if (a.value->kind != ExprKind::List && a.value->kind != ExprKind::Tuple) {
+      const auto *list = llvm::dyn_cast<SequenceExpr>(a.value.get());
+      if (!list) {
         error(a.loc, "schedulers must be a list of schedules, e.g. "
                      "[LinearLR(...), CosineAnnealingLR(...)]");
         return failure();
       }
       llvm::SmallVector<mlir::Attribute> children;
-      for (const Arg &c : a.value->args) {
+      for (const Arg &c : list->elements) {
         auto d = genSchedule(*c.value);
         if (failed(d))
           return failure();
@@ -131,7 +133,7 @@ FailureOr<mlir::DictionaryAttr> Gen::genSchedule(const Expr &e) {
   return builder.getDictionaryAttr(sched);
 }
 
-LogicalResult Gen::genTrain(const Stmt &s) {
+LogicalResult Gen::genTrain(const BlockStmt &s) {
   if (callDepth > 0 || !regions.empty() || !prefix.empty()) {
     error(s.loc, "a train block belongs to the model body");
     return failure();
@@ -290,8 +292,9 @@ LogicalResult Gen::genTrain(const Stmt &s) {
   };
 
   for (const StmtPtr &st : s.body) {
-    const Stmt &t = *st;
-    if (t.kind == StmtKind::Assign && t.targets.size() == 1) {
+    if (const auto *assign = llvm::dyn_cast<AssignStmt>(st.get());
+        assign && assign->targets.size() == 1) {
+      const AssignStmt &t = *assign;
       StringRef key = t.targets[0];
       if (key == "loss") {
         auto v = eval(*t.value);
@@ -321,21 +324,23 @@ LogicalResult Gen::genTrain(const Stmt &s) {
         continue;
       }
       if (key == "optimizer") {
-        const Expr &e = *t.value;
-        if (e.kind != ExprKind::Call || e.lhs->kind != ExprKind::Name) {
-          error(e.loc, "expected an optimizer: " + optimizerNames("(...)") +
-                           "; e.g. AdamW(lr=3e-4)");
+        const auto *call = llvm::dyn_cast<CallExpr>(t.value.get());
+        if (!call || !llvm::isa<NameExpr>(*call->callee)) {
+          error(t.value->loc,
+                "expected an optimizer: " + optimizerNames("(...)") +
+                    "; e.g. AdamW(lr=3e-4)");
           ok = false;
           continue;
         }
-        StringRef n = e.lhs->name;
+        const CallExpr &e = *call;
+        StringRef n = llvm::cast<NameExpr>(*e.callee).name;
         const OptimizerSpelling *spelling =
             llvm::find_if(kOptimizers, [&](const OptimizerSpelling &o) {
               return o.name == n;
             });
         if (spelling == std::end(kOptimizers)) {
-          error(e.lhs->loc, "unknown optimizer '" + n + "'; expected " +
-                                optimizerNames(""));
+          error(e.callee->loc, "unknown optimizer '" + n + "'; expected " +
+                                   optimizerNames(""));
           ok = false;
           continue;
         }
@@ -479,10 +484,12 @@ LogicalResult Gen::genTrain(const Stmt &s) {
       ok = false;
       continue;
     }
-    if (t.kind == StmtKind::ExprStmt && t.value->kind == ExprKind::Call &&
-        t.value->lhs->kind == ExprKind::Name) {
-      const Expr &e = *t.value;
-      StringRef fn = e.lhs->name;
+    const auto *exprStmt = llvm::dyn_cast<ExprStmt>(st.get());
+    const auto *call =
+        exprStmt ? llvm::dyn_cast<CallExpr>(exprStmt->expr.get()) : nullptr;
+    if (call && llvm::isa<NameExpr>(*call->callee)) {
+      const CallExpr &e = *call;
+      StringRef fn = llvm::cast<NameExpr>(*e.callee).name;
       auto args = evalArgs(e.args);
       if (failed(args)) {
         ok = false;
@@ -573,14 +580,14 @@ LogicalResult Gen::genTrain(const Stmt &s) {
         ok = false;
         continue;
       }
-      error(e.lhs->loc, "unknown training directive '" + fn +
-                            "'; expected param_group(...) or "
-                            "clip_grad_norm(...)");
+      error(e.callee->loc, "unknown training directive '" + fn +
+                               "'; expected param_group(...) or "
+                               "clip_grad_norm(...)");
       ok = false;
       continue;
     }
-    error(t.loc, "expected a training setting (loss = ..., optimizer = ..., "
-                 "param_group(...), accumulation_steps = ..., ...)");
+    error(st->loc, "expected a training setting (loss = ..., optimizer = ..., "
+                   "param_group(...), accumulation_steps = ..., ...)");
     ok = false;
   }
   if (!ok)
