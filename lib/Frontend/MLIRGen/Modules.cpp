@@ -579,26 +579,6 @@ FailureOr<Val> Gen::instantiateModuleDict(const CallExpr &e,
   return r;
 }
 
-/// The arguments `x` holds, as ModuleList(x) takes them when x is no
-/// comprehension: a list's or a tuple's elements. (Also a call's or an
-/// index's arguments and a dict's keys and values, as reading the former
-/// catch-all node's `args` gave them; nothing for other kinds.)
-static llvm::ArrayRef<Arg> writtenArgs(const Expr &x) {
-  switch (x.getKind()) {
-  case ExprKind::List:
-  case ExprKind::Tuple:
-    return llvm::cast<SequenceExpr>(x).elements;
-  case ExprKind::Call:
-    return llvm::cast<CallExpr>(x).args;
-  case ExprKind::Index:
-    return llvm::cast<IndexExpr>(x).indices;
-  case ExprKind::Dict:
-    return llvm::cast<DictExpr>(x).items;
-  default:
-    return {};
-  }
-}
-
 /// `name = Module(args)` and `name = [Module(args) for i in range(n)]`:
 /// instantiation with the state_dict prefix of the name.
 FailureOr<Val> Gen::instantiate(const Expr &e, const std::string &pfx) {
@@ -697,12 +677,24 @@ FailureOr<Val> Gen::instantiate(const Expr &e, const std::string &pfx) {
       seq->prefix = pfx;
       seq->typeName = typeName;
       std::vector<const Expr *> items;
-      if (typeName == "ModuleList" && call.args.size() == 1)
-        for (const Arg &a : writtenArgs(*call.args[0].value))
+      if (typeName == "ModuleList" && !call.args.empty()) {
+        // Its modules are built here, named by their place in it: the
+        // list must be written in place.
+        const auto *list =
+            llvm::dyn_cast<SequenceExpr>(call.args[0].value.get());
+        if (call.args.size() != 1 || !list) {
+          error(call.args[0].loc,
+                "ModuleList takes a list of modules written in place: "
+                "nn.ModuleList([Block(c) for _ in range(n)]) or "
+                "nn.ModuleList([A(), B()])");
+          return failure();
+        }
+        for (const Arg &a : list->elements)
           items.push_back(a.value.get());
-      else
+      } else {
         for (const Arg &a : call.args)
           items.push_back(a.value.get());
+      }
       for (auto [i, item] : llvm::enumerate(items)) {
         auto v = instantiate(*item, pfx + std::to_string(i) + ".");
         if (failed(v))
