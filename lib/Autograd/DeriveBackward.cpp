@@ -3,6 +3,7 @@
 #include "graft/Autograd/Backward.h"
 #include "graft/Autograd/Passes.h"
 #include "graft/Autograd/RequiresGrad.h"
+#include "graft/Support/Statistics.h"
 
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/StringSet.h"
@@ -15,6 +16,13 @@ namespace graft {
 } // namespace graft
 
 using namespace graft;
+
+GRAFT_STATISTIC(numVJPs, "graft-derive-backward",
+                "Recorded ops differentiated");
+GRAFT_STATISTIC(numPruned, "graft-derive-backward",
+                "Recorded ops not on a path from the loss to a trainable leaf");
+GRAFT_STATISTIC(numGradients, "graft-derive-backward",
+                "Gradients exposed (graft.gradient)");
 
 LogicalResult graft::deriveBackward(ModelOp model, BackwardStats *stats) {
   BackwardStats local;

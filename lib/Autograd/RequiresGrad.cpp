@@ -2,6 +2,7 @@
 
 #include "graft/Autograd/RequiresGrad.h"
 #include "graft/Autograd/Passes.h"
+#include "graft/Support/Statistics.h"
 
 #include "mlir/IR/Builders.h"
 
@@ -13,6 +14,11 @@ namespace graft {
 } // namespace graft
 
 using namespace graft;
+
+GRAFT_STATISTIC(numRecorded, "graft-annotate-requires-grad",
+                "Ops recorded for backward (non-leaf results)");
+GRAFT_STATISTIC(numTrainable, "graft-annotate-requires-grad",
+                "Leaves that require grad");
 
 /// Whether `op` runs under no_grad or inference mode.
 static bool inGradFreeRegion(Operation *op) {

@@ -14,10 +14,19 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectRegistry.h"
+#include "mlir/Support/FileUtilities.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/ADT/Statistic.h"
+#include "llvm/Support/CommandLine.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
+
+static llvm::cl::opt<bool> graftStats(
+    "graft-stats", llvm::cl::init(false),
+    llvm::cl::desc("Print the counts of Graft's passes (ops tiled, loops "
+                   "split across threads, buffers planned, ...) to stderr"));
 
 int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
@@ -47,6 +56,25 @@ int main(int argc, char **argv) {
       }
     }
   }
-  return mlir::asMainReturnCode(
-      mlir::MlirOptMain(argc, argv, input, output, registry));
+  if (!graftStats)
+    return mlir::asMainReturnCode(
+        mlir::MlirOptMain(argc, argv, input, output, registry));
+  // The same steps as that MlirOptMain, which ends with llvm_shutdown (and
+  // so drops the statistics), then the statistics.
+  llvm::EnableStatistics(/*DoPrintOnExit=*/false);
+  std::string error;
+  std::unique_ptr<llvm::MemoryBuffer> file = mlir::openInputFile(input, &error);
+  std::unique_ptr<llvm::ToolOutputFile> out =
+      file ? mlir::openOutputFile(output, &error) : nullptr;
+  if (!out) {
+    llvm::errs() << error << "\n";
+    return 1;
+  }
+  mlir::LogicalResult result =
+      mlir::MlirOptMain(out->os(), std::move(file), registry,
+                        mlir::MlirOptMainConfig::createFromCLOptions());
+  if (mlir::succeeded(result))
+    out->keep();
+  llvm::PrintStatistics(llvm::errs());
+  return mlir::asMainReturnCode(result);
 }

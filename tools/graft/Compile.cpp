@@ -19,6 +19,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Support/Timing.h"
+#include "llvm/ADT/Statistic.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/SourceMgr.h"
 
@@ -65,6 +66,11 @@ cl::opt<bool> timing("timing", cl::init(false),
                       cl::desc("Print the time of each compiler stage and "
                                "pass (to stderr)"),
                       cl::sub(graft::cli::compileCmd));
+cl::opt<bool> stats(
+    "stats", cl::init(false),
+    cl::desc("Print what each compiler pass did: ops tiled, vectorised and "
+             "split across threads, buffers planned, kernels (to stderr)"),
+    cl::sub(graft::cli::compileCmd));
 enum class Sanitizer { None, Address };
 cl::opt<Sanitizer> sanitize(
     "sanitize", cl::init(Sanitizer::None),
@@ -80,6 +86,8 @@ cl::list<std::string> dims("dim", cl::desc("Override a named dimension: --dim B=
 
 int graft::cli::runCompile() {
   auto start = std::chrono::steady_clock::now();
+  if (stats)
+    llvm::EnableStatistics(/*DoPrintOnExit=*/false);
   DialectRegistry registry;
   for (auto [set, name] : {std::pair<bool, const char *>{emitPTX, "--emit-ptx"},
                            {allowTF32, "--allow-tf32"}})
@@ -142,5 +150,7 @@ int graft::cli::runCompile() {
   llvm::outs() << "wrote " << outDir << "/lib" << *name << ".a and " << outDir
                << "/" << *name << ".h (compiled in "
                << llvm::format("%.2f", seconds) << " s)\n";
+  if (stats)
+    llvm::PrintStatistics(llvm::errs());
   return 0;
 }

@@ -37,12 +37,6 @@ def AnnotateRequiresGrad : Pass<"graft-annotate-requires-grad", "ModelOp"> {
     ```
   }];
   let dependentDialects = ["::graft::GraftDialect"];
-  let statistics = [
-    Statistic<"numRecorded", "recorded-ops",
-              "Ops recorded for backward (non-leaf results)">,
-    Statistic<"numTrainable", "trainable-leaves",
-              "Leaves that require grad">,
-  ];
 }
 
 def CheckInPlace : Pass<"graft-check-inplace", "ModelOp"> {
@@ -114,12 +108,6 @@ def DeriveBackward : Pass<"graft-derive-backward", "ModelOp"> {
     ```
   }];
   let dependentDialects = ["::graft::GraftDialect"];
-  let statistics = [
-    Statistic<"numVJPs", "vjps", "Recorded ops differentiated">,
-    Statistic<"numPruned", "pruned-ops",
-              "Recorded ops not on a path from the loss to a trainable leaf">,
-    Statistic<"numGradients", "gradients", "Gradients exposed (graft.gradient)">,
-  ];
 }
 
 def BuildTrainingProgram : Pass<"graft-build-training-program", "::mlir::ModuleOp"> {

@@ -270,9 +270,6 @@ def OutlineKernels : Pass<"graft-outline-kernels", "::mlir::ModuleOp"> {
     }
     ```
   }];
-  let statistics = [
-    Statistic<"numKernels", "kernels", "Distinct kernel functions created">
-  ];
   let dependentDialects = [
     "::mlir::func::FuncDialect", "::mlir::LLVM::LLVMDialect"];
 }

@@ -12,6 +12,7 @@
 #include "graft/Codegen/CPUStrategy.h"
 #include "graft/Codegen/Passes.h"
 #include "graft/Dialect/Graft/IR/GraftDialect.h"
+#include "graft/Support/Statistics.h"
 
 #include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -40,6 +41,21 @@ namespace graft {
 } // namespace graft
 
 using namespace mlir;
+
+GRAFT_STATISTIC(NumProducts, "graft-cpu-schedule",
+                "Products tiled into register tiles");
+GRAFT_STATISTIC(NumProductForalls, "graft-cpu-schedule",
+                "Products whose blocks threads split (scf.forall)");
+GRAFT_STATISTIC(NumPaddedOperands, "graft-cpu-schedule",
+                "Product operands copied into padded rows");
+GRAFT_STATISTIC(NumSplitOps, "graft-cpu-schedule",
+                "Other ops tiled on tensors as their configs say");
+GRAFT_STATISTIC(NumVectorOps, "graft-cpu-vectorize", "Ops tiled into vectors");
+GRAFT_STATISTIC(NumVectorForalls, "graft-cpu-vectorize",
+                "Ops tiled into vectors whose outer loop threads split");
+GRAFT_STATISTIC(NumVectorized, "graft-cpu-vectorize", "Tiles vectorised");
+GRAFT_STATISTIC(NumScalarTiles, "graft-cpu-vectorize",
+                "Tiles left to scalar loops (not vectorisable)");
 
 /// The mark of a contraction (GraftToLinalg), tiled for registers here.
 static constexpr llvm::StringLiteral kContraction =
@@ -179,6 +195,7 @@ LogicalResult padProductRows(ModuleOp module) {
     auto copy = linalg::CopyOp::create(rewriter, loc, b, slice.getResult());
     rewriter.startOpModification(op);
     op->setOperand(index, copy.getResult(0));
+    ++NumPaddedOperands;
     rewriter.finalizeOpModification(op);
   }
   return success();
@@ -270,6 +287,7 @@ LogicalResult tileProducts(ModuleOp module) {
     if (order.empty())
       order = {0, 1, 2};
     std::optional<int64_t> threads = config.getThreads();
+    ++NumProducts;
     if (!threads) {
       if (failed(tileProduct(rewriter, op, sizes, order, /*mark=*/true)))
         return op.emitError("cannot tile this product for registers");
@@ -290,6 +308,7 @@ LogicalResult tileProducts(ModuleOp module) {
     FailureOr<scf::ForallOp> forall = graft::forToForall(rewriter, whole);
     if (failed(forall))
       return op.emitError("cannot split this product across threads");
+    ++NumProductForalls;
     SmallVector<linalg::GenericOp> blockProducts;
     for (Operation *loop : {forall->getOperation(), partial.getOperation()})
       if (loop)
@@ -387,6 +406,9 @@ LogicalResult vectorizeElementwise(ModuleOp module, unsigned vectorBits) {
   IRRewriter rewriter(ctx);
   for (auto [op, config] : work) {
     op->setAttr(mark, UnitAttr::get(ctx));
+    ++NumVectorOps;
+    if (config.getThreads())
+      ++NumVectorForalls;
     if (failed(tileAndPeel(rewriter, cast<TilingInterface>(op.getOperation()),
                            config)))
       return op->emitError("cannot tile for vectorisation");
@@ -418,9 +440,12 @@ LogicalResult vectorizeElementwise(ModuleOp module, unsigned vectorBits) {
   for (linalg::LinalgOp op : tiles) {
     rewriter.setInsertionPoint(op);
     FailureOr<linalg::VectorizationResult> v = linalg::vectorize(rewriter, op);
-    if (failed(v))
-      continue; // left to loops: still correct
+    if (failed(v)) {
+      ++NumScalarTiles; // left to loops: still correct
+      continue;
+    }
     rewriter.replaceOp(op, v->replacements);
+    ++NumVectorized;
   }
   // A transpose tile is a transposed read: a row-major read and a register
   // transpose by shuffles (not one extract and insert per element), its
@@ -458,10 +483,12 @@ LogicalResult splitReductions(ModuleOp module) {
         work.push_back({op, config});
   });
   IRRewriter rewriter(module.getContext());
-  for (auto [op, config] : work)
+  for (auto [op, config] : work) {
     if (failed(tileAndPeel(rewriter, cast<TilingInterface>(op.getOperation()),
                            config)))
       return op->emitError("cannot split this op across threads");
+    ++NumSplitOps;
+  }
   return success();
 }
 

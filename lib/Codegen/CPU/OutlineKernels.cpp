@@ -6,6 +6,7 @@
 
 #include "graft/Codegen/Passes.h"
 #include "graft/Dialect/Graft/IR/GraftDialect.h"
+#include "graft/Support/Statistics.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -23,6 +24,11 @@ namespace graft {
 } // namespace graft
 
 using namespace mlir;
+
+GRAFT_STATISTIC(numKernels, "graft-outline-kernels",
+                "Distinct kernel functions created");
+GRAFT_STATISTIC(numKernelCalls, "graft-outline-kernels",
+                "Loop nests outlined (calls of the kernels)");
 
 namespace {
 /// A value a kernel can take as an argument: a scalar, or a statically
@@ -176,6 +182,7 @@ struct OutlineKernelsPass
           ++numKernels;
         }
         builder.setInsertionPoint(&op);
+        ++numKernelCalls;
         auto call = func::CallOp::create(builder, op.getLoc(), target,
                                          in.args.getArrayRef());
         op.replaceAllUsesWith(call.getResults());

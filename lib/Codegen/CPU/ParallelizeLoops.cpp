@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "graft/Codegen/Passes.h"
+#include "graft/Support/Statistics.h"
 
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
 
@@ -25,6 +26,13 @@ namespace graft {
 } // namespace graft
 
 using namespace mlir;
+
+GRAFT_STATISTIC(NumParallel, "graft-parallelize-loops",
+                "scf.forall loops made scf.parallel (threads split them)");
+GRAFT_STATISTIC(NumSequential, "graft-parallelize-loops",
+                "scf.forall loops made scf.for (not worth threads, or nested)");
+GRAFT_STATISTIC(NumRegions, "graft-thread-regions",
+                "OpenMP regions fitted to the thread pool");
 
 namespace {
 constexpr int64_t kMaxWork = std::numeric_limits<int64_t>::max() / 2;
@@ -93,6 +101,7 @@ struct ParallelizeLoopsPass
         if (failed(worth ? scf::forallToParallelLoop(rewriter, loop)
                          : scf::forallToForLoop(rewriter, loop)))
           return signalPassFailure();
+        ++(worth ? NumParallel : NumSequential);
       }
     }
   }
@@ -136,6 +145,7 @@ struct ThreadRegionsPass : graft::impl::ThreadRegionsBase<ThreadRegionsPass> {
           builder, region.getLoc(),
           static_cast<int32_t>(std::min<int64_t>(blocks, 1 << 20)), 32);
       region.getNumThreadsMutable().assign(count);
+      ++NumRegions;
       return WalkResult::advance();
     });
     if (result.wasInterrupted())

@@ -3,6 +3,7 @@
 #include "graft/Codegen/CPUStrategy.h"
 #include "graft/Codegen/Passes.h"
 #include "graft/Dialect/Graft/IR/GraftEnums.h"
+#include "graft/Support/Statistics.h"
 
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Tensor/Transforms/Transforms.h"
@@ -20,6 +21,14 @@ namespace graft {
 using namespace mlir;
 using namespace graft;
 using namespace graft::cpu;
+
+GRAFT_STATISTIC(NumProductConfigs, "graft-cpu-strategy",
+                "Products given a lowering config");
+GRAFT_STATISTIC(
+    NumColumnSplits, "graft-cpu-strategy",
+    "Products split where a tile's columns would not fit registers");
+GRAFT_STATISTIC(NumThreadSplitConfigs, "graft-cpu-strategy",
+                "Ops with reductions given a split across threads");
 
 /// The mark of a contraction (GraftToLinalg): a product.
 static constexpr llvm::StringLiteral kContraction =
@@ -389,8 +398,10 @@ void graft::cpu::assignProductConfigs(ModuleOp module, unsigned vectorBits) {
           break;
         op = first;
         rest = second;
+        ++NumColumnSplits;
       }
       op->setAttr(kLoweringConfigAttrName, productConfig(op, plan));
+      ++NumProductConfigs;
       op = rest;
     }
   }
@@ -402,8 +413,10 @@ void graft::cpu::assignThreadSplitConfigs(ModuleOp module,
     if (!op.hasPureTensorSemantics() || loweringConfig(op) ||
         !isa<TilingInterface>(op.getOperation()))
       return;
-    if (std::optional<LoopPlan> plan = planThreadSplit(op, vectorBits))
+    if (std::optional<LoopPlan> plan = planThreadSplit(op, vectorBits)) {
       op->setAttr(kLoweringConfigAttrName, loopConfig(op->getContext(), *plan));
+      ++NumThreadSplitConfigs;
+    }
   });
 }
 

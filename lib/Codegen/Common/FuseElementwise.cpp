@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "graft/Codegen/Passes.h"
+#include "graft/Support/Statistics.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
@@ -17,6 +18,9 @@ namespace graft {
 } // namespace graft
 
 using namespace mlir;
+
+GRAFT_STATISTIC(NumFused, "graft-fuse-elementwise",
+                "Producers fused into their consumers");
 
 namespace {
 /// True when fusing the producer of `operand` into its consumer computes
@@ -37,6 +41,12 @@ struct FuseElementwisePass
     : graft::impl::FuseElementwiseBase<FuseElementwisePass> {
   void runOnOperation() override {
     MLIRContext *context = &getContext();
+    auto countGenerics = [&] {
+      unsigned n = 0;
+      getOperation().walk([&](linalg::GenericOp) { ++n; });
+      return n;
+    };
+    unsigned before = countGenerics();
     RewritePatternSet patterns(context);
     linalg::populateElementwiseOpsFusionPatterns(patterns,
                                                  fusesWithoutRecomputation);
@@ -45,7 +55,10 @@ struct FuseElementwisePass
     context->getLoadedDialect<linalg::LinalgDialect>()
         ->getCanonicalizationPatterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
-      signalPassFailure();
+      return signalPassFailure();
+    unsigned after = countGenerics();
+    if (after < before)
+      NumFused += before - after;
   }
 };
 } // namespace

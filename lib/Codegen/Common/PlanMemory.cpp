@@ -8,6 +8,7 @@
 
 #include "graft/Codegen/Passes.h"
 #include "graft/Dialect/Graft/IR/GraftOps.h"
+#include "graft/Support/Statistics.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -21,6 +22,15 @@ namespace graft {
 } // namespace graft
 
 using namespace mlir;
+
+GRAFT_STATISTIC(NumPlanned, "graft-plan-memory",
+                "Allocations made views of the workspace");
+GRAFT_STATISTIC(NumKept, "graft-plan-memory",
+                "Allocations kept (dynamic, in a parallel loop, or yielded)");
+GRAFT_STATISTIC(WorkspaceBytes, "graft-plan-memory",
+                "Workspace bytes, all entry points together");
+GRAFT_STATISTIC(TemporaryBytes, "graft-plan-memory",
+                "Bytes the planned allocations would take without reuse");
 
 namespace {
 constexpr int64_t kAlign = 64;
@@ -368,6 +378,7 @@ int64_t planWorkspace(func::FuncOp fn, int64_t &temporaries) {
                                         ValueRange{});
     b.alloc.replaceAllUsesWith(view);
     b.alloc.erase();
+    ++NumPlanned;
   }
   return total;
 }
@@ -382,6 +393,9 @@ struct PlanMemoryPass : graft::impl::PlanMemoryBase<PlanMemoryPass> {
       writeResultsInPlace(fn);
       int64_t temporaries;
       int64_t bytes = planWorkspace(fn, temporaries);
+      WorkspaceBytes += bytes;
+      TemporaryBytes += temporaries;
+      fn.walk([&](memref::AllocOp) { ++NumKept; });
       auto i64 = IntegerType::get(&getContext(), 64);
       fn->setAttr(graft::GraftDialect::WorkspaceBytesAttrHelper::getNameStr(),
                   IntegerAttr::get(i64, bytes));

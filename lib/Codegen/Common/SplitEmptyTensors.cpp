@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "graft/Codegen/Passes.h"
+#include "graft/Support/Statistics.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -16,6 +17,9 @@ namespace graft {
 } // namespace graft
 
 using namespace mlir;
+
+GRAFT_STATISTIC(NumCopies, "graft-split-empty-tensors",
+                "tensor.empty copies made, one per independent use");
 
 namespace {
 /// Where a slice op reads or writes: its offsets, sizes and strides.
@@ -76,6 +80,7 @@ struct SplitEmptyTensorsPass
       builder.setInsertionPoint(op);
       for (auto &group : llvm::drop_begin(groups)) {
         Value copy = builder.clone(*op)->getResult(0);
+        ++NumCopies;
         for (OpOperand *use : group)
           use->set(copy);
       }

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "graft/Codegen/Passes.h"
+#include "graft/Support/Statistics.h"
 
 #include "GPU/BufferOf.h"
 
@@ -28,6 +29,11 @@ namespace graft {
 } // namespace graft
 
 using namespace mlir;
+
+GRAFT_STATISTIC(NumRuns, "graft-gpu-fuse-parallel",
+                "Runs of loop nests fused into one launch");
+GRAFT_STATISTIC(NumNestsFused, "graft-gpu-fuse-parallel",
+                "Loop nests in those runs");
 using graft::Buffer;
 using graft::bufferOf;
 
@@ -243,8 +249,11 @@ struct GPUFuseParallelPass
         flush();
     }
     flush();
-    for (Run &r : runs)
+    for (Run &r : runs) {
+      ++NumRuns;
+      NumNestsFused += r.numNests;
       fuse(r);
+    }
   }
 
   /// Whether an op touching `accesses` conflicts with a nest of `run`.

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "graft/Codegen/Passes.h"
+#include "graft/Support/Statistics.h"
 
 #include "GPU/BufferOf.h"
 
@@ -33,6 +34,15 @@ namespace graft {
 } // namespace graft
 
 using namespace mlir;
+
+GRAFT_STATISTIC(NumInterchanged, "graft-gpu-parallel-first",
+                "Ops whose loops were reordered, parallel dims first");
+GRAFT_STATISTIC(NumNestsMapped, "graft-gpu-map-loops",
+                "Loop nests mapped onto the grid and blocks");
+GRAFT_STATISTIC(NumDeviceBuffers, "graft-gpu-device-memory",
+                "Buffers allocated in device memory");
+GRAFT_STATISTIC(NumModulesMerged, "graft-gpu-merge-modules",
+                "Kernel modules merged into one");
 
 namespace {
 
@@ -83,6 +93,7 @@ struct GPUParallelFirstPass
         g.emitError("cannot interchange the loops of this op");
         return signalPassFailure();
       }
+      ++NumInterchanged;
     }
   }
 };
@@ -344,11 +355,13 @@ struct GPUMapLoopsPass : graft::impl::GPUMapLoopsBase<GPUMapLoopsPass> {
         if (op.use_empty() && op.getNumResults() > 0 &&
             (isa<memref::LoadOp>(op) || isPure(&op)))
           op.erase();
-      for (scf::ParallelOp loop : loops)
+      for (scf::ParallelOp loop : loops) {
         if (failed(mapLoop(loop))) {
           loop.emitError("cannot map this loop nest onto the GPU");
           return signalPassFailure();
         }
+        ++NumNestsMapped;
+      }
     }
   }
 };
@@ -388,6 +401,7 @@ struct GPUDeviceMemoryPass
           auto dev = gpu::AllocOp::create(
               b, op->getLoc(), alloc.getType(), Type(), ValueRange{},
               alloc.getDynamicSizes(), alloc.getSymbolOperands());
+          ++NumDeviceBuffers;
           alloc.replaceAllUsesWith(dev.getMemref());
           alloc.erase();
         } else if (auto dealloc = dyn_cast<memref::DeallocOp>(op)) {
@@ -426,6 +440,7 @@ struct GPUDeviceMemoryPass
           auto dev = gpu::AllocOp::create(b, op->getLoc(), global.getType(),
                                           Type(), ValueRange{}, ValueRange{},
                                           ValueRange{});
+          ++NumDeviceBuffers;
           gpu::MemcpyOp::create(b, op->getLoc(), Type(), ValueRange{},
                                 dev.getMemref(), global.getResult());
           global.getResult().replaceUsesWithIf(
@@ -462,6 +477,7 @@ struct GPUMergeModulesPass
     OpBuilder b(modules.front());
     auto merged = gpu::GPUModuleOp::create(b, modules.front().getLoc(),
                                            "graft_kernels");
+    NumModulesMerged += modules.size();
     SymbolTable mergedTable(merged);
     // (old module, old symbol) -> new symbol in `merged`.
     DenseMap<std::pair<StringAttr, StringAttr>, StringAttr> renamed;

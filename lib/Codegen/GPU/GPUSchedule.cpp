@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "graft/Codegen/Passes.h"
+#include "graft/Support/Statistics.h"
 
 #include "GPU/BufferOf.h"
 
@@ -30,6 +31,17 @@ namespace graft {
 } // namespace graft
 
 using namespace mlir;
+
+GRAFT_STATISTIC(NumProductKernels, "graft-gpu-schedule",
+                "Products and convolutions as shared-memory tiled kernels");
+GRAFT_STATISTIC(NumTensorCoreKernels, "graft-gpu-schedule",
+                "Of those, on the tensor cores (TF32 mma.sync)");
+GRAFT_STATISTIC(NumRowReductions, "graft-gpu-schedule",
+                "Reductions as a warp per output");
+GRAFT_STATISTIC(NumColumnReductions, "graft-gpu-schedule",
+                "Reductions as blocks of outputs by slices");
+GRAFT_STATISTIC(NumFullReductions, "graft-gpu-schedule",
+                "Reductions to one value, in one block");
 
 namespace {
 
@@ -962,6 +974,7 @@ struct GPUSchedulePass : graft::impl::GPUScheduleBase<GPUSchedulePass> {
                                       .isF32());
         if (tiling.tile == 0 && r && worthAWarp(g, *r)) {
           emitRowReduction(g, *r);
+          ++NumRowReductions;
           continue;
         }
         if (tiling.tile == 0)
@@ -969,18 +982,26 @@ struct GPUSchedulePass : graft::impl::GPUScheduleBase<GPUSchedulePass> {
         // Rows go to blockIdx.y and the batch to blockIdx.z (at most 65535
         // each); beyond, the default lowering.
         if (ceilDiv(p->size(p->m), tiling.tile) <= kMaxGridYZ &&
-            p->size(p->batch) <= kMaxGridYZ)
+            p->size(p->batch) <= kMaxGridYZ) {
           emitProduct(g, *p, tiling);
+          ++NumProductKernels;
+          if (tiling.mma)
+            ++NumTensorCoreKernels;
+        }
         continue;
       }
       if (!r)
         continue;
-      if (r->parallel.empty())
+      if (r->parallel.empty()) {
         emitFullReduction(g, *r);
-      else if (worthAWarp(g, *r))
+        ++NumFullReductions;
+      } else if (worthAWarp(g, *r)) {
         emitRowReduction(g, *r);
-      else if (extent(r->trips, r->reduced) >= 2 * kWarp)
+        ++NumRowReductions;
+      } else if (extent(r->trips, r->reduced) >= 2 * kWarp) {
         emitColumnReduction(g, *r);
+        ++NumColumnReductions;
+      }
     }
   }
 };
