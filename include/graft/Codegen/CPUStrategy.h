@@ -101,6 +101,11 @@ LoweringConfigAttr productConfig(mlir::linalg::GenericOp op,
 /// the rows or the columns of a product (fused into its tiles).
 bool isBroadcast(mlir::Operation *op);
 
+/// The mark of a matrix product (the lowering's graft.contraction), which
+/// the product schedule tiles for registers.
+inline constexpr llvm::StringLiteral kContraction =
+    GraftDialect::ContractionAttrHelper::getNameStr();
+
 /// Ops of at least this many iterations are worth splitting across
 /// threads.
 inline constexpr int64_t kParallelIterations = 1 << 15;

@@ -41,6 +41,7 @@ namespace graft {
 } // namespace graft
 
 using namespace mlir;
+using graft::cpu::kContraction;
 
 GRAFT_STATISTIC(NumProducts, "graft-cpu-schedule",
                 "Products tiled into register tiles");
@@ -56,10 +57,6 @@ GRAFT_STATISTIC(NumVectorForalls, "graft-cpu-vectorize",
 GRAFT_STATISTIC(NumVectorized, "graft-cpu-vectorize", "Tiles vectorised");
 GRAFT_STATISTIC(NumScalarTiles, "graft-cpu-vectorize",
                 "Tiles left to scalar loops (not vectorisable)");
-
-/// The mark of a contraction (GraftToLinalg), tiled for registers here.
-static constexpr llvm::StringLiteral kContraction =
-    graft::GraftDialect::ContractionAttrHelper::getNameStr();
 
 // The vectorisation of the register tiles of matrix products (tiled by
 // tileProducts): each tile, and the fill or bias broadcast fused into it,

@@ -41,6 +41,17 @@ int64_t saturatingMul(int64_t a, int64_t b) {
   return a != 0 && b > kMaxWork / a ? kMaxWork : a * b;
 }
 
+/// The iterations of a loop from `lb` to `ub` by `step`, when constant.
+std::optional<int64_t> staticTripCount(OpFoldResult lb, OpFoldResult ub,
+                                       OpFoldResult step) {
+  std::optional<APInt> trip = constantTripCount(
+      lb, ub, step, /*isSigned=*/true,
+      [](Value, Value, bool) { return std::optional<llvm::APSInt>(); });
+  if (!trip)
+    return std::nullopt;
+  return trip->getSExtValue();
+}
+
 /// The operations one run of `region` executes, estimated: every op counts
 /// one, and the body of an scf.for with constant bounds counts once per
 /// iteration (other loops' bodies once).
@@ -84,19 +95,13 @@ struct ParallelizeLoopsPass
                          "scf.forall loops on buffers");
           return signalPassFailure();
         }
-        std::optional<int64_t> lb = getConstantIntValue(
-                                   loop.getMixedLowerBound()[0]),
-                               ub = getConstantIntValue(
-                                   loop.getMixedUpperBound()[0]),
-                               step =
-                                   getConstantIntValue(loop.getMixedStep()[0]);
-        bool worth = !loop->getParentOfType<scf::ParallelOp>();
-        if (worth && lb && ub && step && *step > 0) {
-          int64_t trip =
-              std::max<int64_t>(0, llvm::divideCeilSigned(*ub - *lb, *step));
-          worth =
-              saturatingMul(trip, estimateWork(loop.getRegion())) >= minWork;
-        }
+        std::optional<int64_t> trip = staticTripCount(
+            loop.getMixedLowerBound()[0], loop.getMixedUpperBound()[0],
+            loop.getMixedStep()[0]);
+        bool worth =
+            !loop->getParentOfType<scf::ParallelOp>() &&
+            !(trip &&
+              saturatingMul(*trip, estimateWork(loop.getRegion())) < minWork);
         rewriter.setInsertionPoint(loop);
         if (failed(worth ? scf::forallToParallelLoop(rewriter, loop)
                          : scf::forallToForLoop(rewriter, loop)))
@@ -132,11 +137,10 @@ struct ThreadRegionsPass : graft::impl::ThreadRegionsBase<ThreadRegionsPass> {
         return WalkResult::interrupt();
       }
       loop.setNowait(true);
-      std::optional<APInt> trip = constantTripCount(
-          nest.getLoopLowerBounds()[0], nest.getLoopUpperBounds()[0],
-          nest.getLoopSteps()[0], /*isSigned=*/true,
-          [](Value, Value, bool) { return std::optional<llvm::APSInt>(); });
-      int64_t iterations = trip ? trip->getSExtValue() : 2;
+      int64_t iterations =
+          staticTripCount(nest.getLoopLowerBounds()[0],
+                          nest.getLoopUpperBounds()[0], nest.getLoopSteps()[0])
+              .value_or(2);
       int64_t work = saturatingMul(iterations, estimateWork(nest.getRegion()));
       int64_t blocks = std::clamp<int64_t>(work / workPerBlock, 2,
                                            std::max<int64_t>(iterations, 2));

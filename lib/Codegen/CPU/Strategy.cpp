@@ -30,10 +30,6 @@ GRAFT_STATISTIC(
 GRAFT_STATISTIC(NumThreadSplitConfigs, "graft-cpu-strategy",
                 "Ops with reductions given a split across threads");
 
-/// The mark of a contraction (GraftToLinalg): a product.
-static constexpr llvm::StringLiteral kContraction =
-    GraftDialect::ContractionAttrHelper::getNameStr();
-
 /// The most rows a register tile takes: each k step reads one element of
 /// every row of A, a cache line per row, and rows a multiple of 4 KiB
 /// apart (a long k: a convolution's weight gradient over 8192 pixels)
@@ -183,17 +179,22 @@ static std::optional<unsigned> interleavedOutputDim(linalg::LinalgOp op) {
   return found;
 }
 
+/// The iterations of `op`'s loops together (static ranges).
+static int64_t iterationCount(linalg::LinalgOp op) {
+  int64_t iterations = 1;
+  for (int64_t r : op.getStaticLoopRanges())
+    iterations *= r;
+  return iterations;
+}
+
 std::optional<LoopPlan> graft::cpu::planThreadSplit(linalg::LinalgOp op,
                                                     unsigned vectorBits) {
   if (!hasStaticLoops(op) || op->hasAttr(kContraction) ||
       op.getNumReductionLoops() == 0 || reducesOuterDims(op))
     return std::nullopt;
-  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-  int64_t iterations = 1;
-  for (int64_t r : ranges)
-    iterations *= r;
-  if (iterations < kParallelIterations)
+  if (iterationCount(op) < kParallelIterations)
     return std::nullopt;
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   SmallVector<utils::IteratorType> iters = op.getIteratorTypesArray();
   for (OpOperand &init : op.getDpsInitsMutable()) {
     AffineMap out = op.getMatchingIndexingMap(&init);
@@ -248,10 +249,7 @@ std::optional<LoopPlan> graft::cpu::planVectorTiles(linalg::LinalgOp op,
   if (op.getNumReductionLoops() != 0)
     plan.interchange = order;
   // Threads split the outermost parallel loop of more than one tile.
-  int64_t iterations = 1;
-  for (int64_t r : ranges)
-    iterations *= r;
-  if (iterations >= kParallelIterations)
+  if (iterationCount(op) >= kParallelIterations)
     for (int64_t d : order)
       if (linalg::isParallelIterator(op.getIteratorTypesArray()[d]) &&
           ranges[d] > plan.tileSizes[d]) {
