@@ -1,18 +1,24 @@
-//===- GPUPipeline.cpp - Graft's CUDA lowering -----------------------------===//
+//===- GPUPipeline.cpp - Graft's CUDA lowering
+//-----------------------------===//
 //
 // The training program's functions to NVVM kernels and host code that
 // launches them through the mgpu* runtime ABI (lib/Runtime/c/graft_cuda.c).
 // The graft -> linalg part is the CPU pipeline's; from linalg on:
 //
 //   bufferize (results as out-parameters, the planned workspace)
-//   -> graft-gpu-schedule (tiled products, warp and block reductions)
-//   -> the rest: linalg to scf.parallel loops -> graft-gpu-map-loops (tile every loop nest into thread blocks, map
+//   -> graft-gpu-fold-transposes (products read transposed copies' sources)
+//   -> graft-gpu-strategy (each product's and long reduction's kernel, as a
+//      #graft.gpu_config) -> graft-gpu-schedule (builds them: tiled
+//      products, warp and block reductions)
+//   -> the rest: linalg to scf.parallel loops -> graft-gpu-map-loops (tile
+//   every loop nest into thread blocks, map
 //      dims to blocks and threads, run serial code as one-thread kernels)
 //   -> gpu.launch -> kernel outlining -> graft-gpu-device-memory (buffers
 //      are device buffers: gpu.alloc/dealloc/memcpy) -> one async stream
 //   -> NVVM for every chip, host code to LLVM (bare pointers).
 //
-// The Graft passes are in lib/Codegen/GPU (GPUMapping.cpp, GPUSchedule.cpp).
+// The Graft passes are in lib/Codegen/GPU (GPUFoldTransposes.cpp,
+// GPUStrategy.cpp, GPUSchedule.cpp, GPUMapping.cpp).
 // See docs/GPU.md.
 //
 //===----------------------------------------------------------------------===//
@@ -115,9 +121,11 @@ void graft::buildGPUPipeline(OpPassManager &pm, const GPUOptions &options) {
   addBufferizePasses(pm);
   addBufferDeallocationPasses(pm);
   pm.addPass(createGPUParallelFirst());
-  GPUScheduleOptions schedule;
-  schedule.tf32 = options.tf32;
-  pm.addNestedPass<func::FuncOp>(createGPUSchedule(schedule));
+  pm.addNestedPass<func::FuncOp>(createGPUFoldTransposes());
+  GPUStrategyOptions strategy;
+  strategy.tf32 = options.tf32;
+  pm.addNestedPass<func::FuncOp>(createGPUStrategy(strategy));
+  pm.addNestedPass<func::FuncOp>(createGPUSchedule());
   OpPassManager &loops = pm.nest<func::FuncOp>();
   loops.addPass(createConvertLinalgToParallelLoopsPass());
   loops.addPass(createGPUFuseParallel());

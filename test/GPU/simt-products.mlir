@@ -7,17 +7,17 @@
 // GEMM), and the f32 kernel with 64x64 tiles and with k slices. What a GPU
 // would compute, checked without one.
 // RUN: graft-opt %s -pass-pipeline='builtin.module(func.func(linalg-generalize-named-ops))' --mlir-print-op-generic --mlir-print-local-scope -o %t.ref.mlir
-// RUN: graft-opt %s -pass-pipeline='builtin.module(func.func(graft-gpu-schedule{multiprocessors=1 tf32=1}))' --mlir-print-op-generic -o %t.tile128.mlir
+// RUN: graft-opt %s -pass-pipeline='builtin.module(func.func(graft-gpu-strategy{multiprocessors=1 tf32=1}, graft-gpu-schedule))' --mlir-print-op-generic -o %t.tile128.mlir
 // RUN: %python %S/Inputs/simt.py %t.tile128.mlir %t.ref.mlir product --tf32 | FileCheck %s --check-prefix=TILE128
 // TILE128: product 136x120 tf32: 1 launch(es), 1536 warp mma.sync; {{.*}}: OK
 // RUN: %python %S/Inputs/simt.py %t.tile128.mlir %t.ref.mlir product_a_transposed --tf32 | FileCheck %s --check-prefix=TILE128T
 // TILE128T: product_a_transposed 136x120 tf32: 1 launch(es), 1536 warp mma.sync; {{.*}}: OK
 // RUN: %python %S/Inputs/simt.py %t.tile128.mlir %t.ref.mlir conv --tf32 | FileCheck %s --check-prefix=CONV
 // CONV: conv 8x4x8x8 tf32: 1 launch(es), 2048 warp mma.sync; {{.*}}: OK
-// RUN: graft-opt %s -pass-pipeline='builtin.module(func.func(graft-gpu-schedule{multiprocessors=4 tf32=1}))' --mlir-print-op-generic -o %t.tile64.mlir
+// RUN: graft-opt %s -pass-pipeline='builtin.module(func.func(graft-gpu-strategy{multiprocessors=4 tf32=1}, graft-gpu-schedule))' --mlir-print-op-generic -o %t.tile64.mlir
 // RUN: %python %S/Inputs/simt.py %t.tile64.mlir %t.ref.mlir product --tf32 | FileCheck %s --check-prefix=TILE64
 // TILE64: product 136x120 tf32: 1 launch(es), 1152 warp mma.sync; {{.*}}: OK
-// RUN: graft-opt %s -pass-pipeline='builtin.module(func.func(graft-gpu-schedule{multiprocessors=16 tf32=1}))' --mlir-print-op-generic -o %t.tile32.mlir
+// RUN: graft-opt %s -pass-pipeline='builtin.module(func.func(graft-gpu-strategy{multiprocessors=16 tf32=1}, graft-gpu-schedule))' --mlir-print-op-generic -o %t.tile32.mlir
 // RUN: %python %S/Inputs/simt.py %t.tile32.mlir %t.ref.mlir product --tf32 | FileCheck %s --check-prefix=TILE32
 // TILE32: product 136x120 tf32: 1 launch(es), 960 warp mma.sync; {{.*}}: OK
 // The interpreter is not lenient: the TF32 kernel against an f32 product
@@ -26,10 +26,10 @@
 // NOTF32: mismatch at
 // NOTF32: MISMATCH
 // The f32 kernel: 64x64 tiles of fma; 16x16 tiles with two k slices.
-// RUN: graft-opt %s -pass-pipeline='builtin.module(func.func(graft-gpu-schedule{multiprocessors=1}))' --mlir-print-op-generic -o %t.f32.mlir
+// RUN: graft-opt %s -pass-pipeline='builtin.module(func.func(graft-gpu-strategy{multiprocessors=1}, graft-gpu-schedule))' --mlir-print-op-generic -o %t.f32.mlir
 // RUN: %python %S/Inputs/simt.py %t.f32.mlir %t.ref.mlir product | FileCheck %s --check-prefix=F32
 // F32: product 136x120: 1 launch(es), 0 warp mma.sync; {{.*}}: OK
-// RUN: graft-opt %s -pass-pipeline='builtin.module(func.func(graft-gpu-schedule))' --mlir-print-op-generic -o %t.slices.mlir
+// RUN: graft-opt %s -pass-pipeline='builtin.module(func.func(graft-gpu-strategy, graft-gpu-schedule))' --mlir-print-op-generic -o %t.slices.mlir
 // RUN: FileCheck %s --check-prefix=SLICES-IR < %t.slices.mlir
 // SLICES-IR: memref<2x16x17xf32, #gpu.address_space<workgroup>>
 // RUN: %python %S/Inputs/simt.py %t.slices.mlir %t.ref.mlir k_slices | FileCheck %s --check-prefix=SLICES

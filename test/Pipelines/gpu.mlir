@@ -8,7 +8,9 @@
 // PIPE-LABEL: builtin.module(
 // PIPE: convert-graft-to-linalg{batch-products=false {{.*}}conv-products=false pool-taps=false}
 // PIPE: func.func(
-// PIPE-NEXT: graft-gpu-schedule{{.*}}tf32=false
+// PIPE-NEXT: graft-gpu-fold-transposes
+// PIPE: graft-gpu-strategy{{.*}}tf32=false
+// PIPE: graft-gpu-schedule
 // PIPE: nvvm-attach-target{{.*}}chip=sm_80
 // PIPE: nvvm-attach-target{{.*}}chip=sm_90
 // PIPE: gpu.module(

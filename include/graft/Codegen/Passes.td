@@ -594,60 +594,136 @@ def GPUMergeModules : Pass<"graft-gpu-merge-modules", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }
 
+def GPUFoldTransposes : Pass<"graft-gpu-fold-transposes", "::mlir::func::FuncOp"> {
+  let summary = "Makes products read the sources of transposed copies";
+  let description = [{
+    Runs in the CUDA pipeline on bufferized functions, after
+    `graft-gpu-parallel-first`. The CPU lowering materialises transposes so
+    that its products read contiguous rows (`linalg.transpose ins(%w)
+    outs(%wt)`, then a product reading %wt); the GPU's product kernel
+    stages tiles through shared memory and reads %w through the composed
+    map as well. A transposed buffer that only transposes write and only
+    products (`C += A * B` generics with static shapes) read, each product
+    reading what the latest transpose before it wrote, whose source nothing
+    overwrites in between, is dropped with its transposes: the products
+    read the sources through the permuted maps. Named convolutions and
+    contractions are first made generics, as `graft-gpu-strategy` does. Runs
+    before that pass, whose choice of kernel depends on the maps a product
+    reads through.
+
+    ```mlir
+    linalg.transpose ins(%w : memref<48x32xf32>) outs(%wt : memref<32x48xf32>) permutation = [1, 0]
+    linalg.generic {indexing_maps = [(m, n, k) -> (m, k), (m, n, k) -> (k, n), ...]}
+        ins(%x, %wt : memref<64x32xf32>, memref<32x48xf32>) ...
+    // becomes
+    linalg.generic {indexing_maps = [(m, n, k) -> (m, k), (m, n, k) -> (n, k), ...]}
+        ins(%x, %w : memref<64x32xf32>, memref<48x32xf32>) ...
+    ```
+  }];
+}
+
+def GPUStrategy : Pass<"graft-gpu-strategy", "::mlir::func::FuncOp"> {
+  let summary = "Chooses the GPU kernel of each product and long reduction";
+  let description = [{
+    Runs in the CUDA pipeline on bufferized functions, after
+    `graft-gpu-fold-transposes`. Puts the GPU strategy's choice on each
+    top-level `linalg.generic` that a kernel of `graft-gpu-schedule` takes,
+    as a `#graft.gpu_config` (see `graft::gpu::planProduct` and
+    `planReduction`, include/graft/Codegen/GPUStrategy.h). Named
+    convolutions and contractions (`linalg.conv_2d_nchw_fchw`, ...) are
+    first made generics, so that the product kernel takes them too. An op
+    that already has a config (written by hand in a test, say) keeps it;
+    an op left without one is lowered one thread per output.
+
+    - **Products** (`C += A * B`: parallel dims then reduction dims, a body
+      `out + a * b`; the parallel dims only A reads are the rows m, those
+      only B reads the columns n, the others a batch): `product` with tiles
+      of C of 64x64, else 32x32, whichever is the largest that still gives
+      every multiprocessor a block; else 16x16 tiles whose k loop 4 groups
+      of threads share for k >= 256 (2 for k >= 64). On the tensor cores
+      (`tf32=1`, f32 products), `tensor_core_product` with 128x128 tiles
+      too. A product with so few outputs that 16x16 tiles leave more than
+      half of the multiprocessors idle and a k of at least 256 is a few
+      long dot products: a warp each (`row_reduction`) when its rows are
+      read contiguously. More row tiles or batch entries than CUDA's grid
+      holds (65535): no config.
+    - **Reductions** (`out combine f(ins)`, combine addf, maximumf,
+      minimumf, maxnumf or minnumf, `out` used only there): to one value,
+      `full_reduction`; rows of at least 32 read along a contiguous dim,
+      `row_reduction`; other reductions of at least 64 elements per
+      output, `column_reduction`; shorter ones, none.
+
+    ```mlir
+    linalg.generic {... iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%a, %b : memref<256x100xf32>, memref<100x192xf32>) ...
+    // becomes, with multiprocessors=132 (192 tiles of 16x16; k = 100 split
+    // between two groups of threads):
+    linalg.generic {..., graft.gpu_config = #graft.gpu_config<product tile = 16 slices = 2>}
+        ins(%a, %b : memref<256x100xf32>, memref<100x192xf32>) ...
+    ```
+  }];
+  let options = [
+    Option<"products", "products", "bool", /*default=*/"true",
+           "Give products tiled kernels">,
+    Option<"reductions", "reductions", "bool", /*default=*/"true",
+           "Give long reductions warp and block kernels">,
+    Option<"multiprocessors", "multiprocessors", "unsigned",
+           /*default=*/"132",
+           "Multiprocessors to fill: below this many 64x64 tiles, products "
+           "use 32x32 tiles (132 on an H100 or H200)">,
+    Option<"tf32", "tf32", "bool", /*default=*/"false",
+           "Run f32 products on the tensor cores in TF32 (PyTorch's "
+           "allow_tf32; sm_80 and later)">
+  ];
+  let dependentDialects = ["::graft::GraftDialect"];
+}
+
 def GPUSchedule : Pass<"graft-gpu-schedule", "::mlir::func::FuncOp"> {
   let summary = "Lowers products and reductions to tiled GPU kernels";
   let description = [{
     Runs in the CUDA pipeline on bufferized functions, after
-    `graft-gpu-parallel-first` and before `convert-linalg-to-parallel-loops`
+    `graft-gpu-strategy` and before `convert-linalg-to-parallel-loops`
     (which lowers what this pass leaves to one thread per output). It
-    replaces two kinds of `linalg.generic` with a `gpu.launch` of its own:
+    replaces each top-level `linalg.generic` that has a `#graft.gpu_config`
+    (the strategy's choice) with a `gpu.launch` of the kernel it names; an
+    op the kernel cannot take (a config written by hand on another op) is
+    an error.
 
-    1. **Products** (`C += A * B`: parallel dims then one reduction dim `k`,
-       a body that is `out + a * b`, A independent of the last parallel dim
-       `n`, B of the one before it, `m`; the dims before are batch dims,
-       delinearized from `blockIdx.z`). Each block of 16x16 threads computes
-       a BMxBN tile of C, each thread a (BM/16)x(BN/16) register tile; the
-       tile is 64x64, 32x32 or 16x16, the largest that still gives every
-       multiprocessor a block. The k dim runs in steps of 16: the block
+    1. **Products** (`product`, `tensor_core_product`: `C += A * B`,
+       parallel dims then reduction dims `k`, a body that is `out + a * b`;
+       batch dims are delinearized from `blockIdx.z`). Each block of 16x16
+       threads computes a BMxBN tile of C (the config's `tile`), each
+       thread a (BM/16)x(BN/16) register tile; `slices` groups of 16x16
+       threads take turns over the k steps and their sums meet in shared
+       memory, in order. The k dim runs in steps of 16: the block
        stages the A and B tiles in shared memory (padded by one element, so
        neither the staging stores nor the reads conflict on banks; the
        staging loads walk each operand's contiguous dim), `gpu.barrier`, and
        every thread accumulates outer products from shared memory into
        registers (`math.fma`); the next step's tiles are loaded into
        registers before this step's multiply-adds (prefetch), so the global
-       memory latency hides behind them. Edges are guarded (any M, N, K). A product
-       with so few outputs that even 16x16 tiles leave most multiprocessors
-       idle, and a long k (at least 256), is a row reduction instead (2.).
-       Operands that are transposed copies (`linalg.transpose`, which the
-       CPU lowering materialises for contiguous rows) are read from the
-       source through the composed map, and the transposes are dropped,
-       when only transposes write the copy and only products read it, and
-       nothing overwrites the source in between.
+       memory latency hides behind them. Edges are guarded (any M, N, K).
 
     2. **Reductions** whose body is `out combine f(ins)` with `combine`
        addf, maximumf, minimumf, maxnumf or minnumf and `out` used only
        there (anything else the body uses from outside must be a buffer or
        a constant):
-       - rows of at least 32 read along a contiguous dim (softmax,
-         LayerNorm): a warp per output; each lane folds every 32nd element,
+       - `row_reduction` (softmax's and LayerNorm's rows): a warp per output; each lane folds every 32nd element,
          then the lanes combine with `gpu.shuffle xor` (a butterfly: every
          lane ends with the result) and lane 0 updates the output;
-       - columns of at least 64 (a bias gradient: consecutive outputs read
+       - `column_reduction` (a bias gradient: consecutive outputs read
          consecutive elements): blocks of 32 outputs x 32 slices, each
          thread folds every 32nd element of its column, the slices meet in
          shared memory and one thread per output combines them in order;
-       - everything to one value (a loss): one block of 1024 threads; warps
+       - `full_reduction`, everything to one value (a loss): one block of 1024 threads; warps
          shuffle, warp results meet in shared memory, warp 0 shuffles them.
-       Shorter reductions are left to the default lowering (a thread per
-       output).
 
     Summation order differs from the CPU's serial order; results agree to
     f32 rounding.
 
-    **Tensor cores** (`tf32=1`, PyTorch's `allow_tf32`; off by default): f32
-    products whose tile is 128x128, 64x64 or 32x32 (128x128 when that still
-    gives every multiprocessor a block) run on the tensor cores in TF32.
-    The staging rounds each element to TF32 (`nvvm.convert.float.to.tf32`,
+    **Tensor cores** (`tensor_core_product`: f32 products with
+    `graft-gpu-strategy{tf32=1}`, PyTorch's `allow_tf32`; off by default)
+    run in TF32. The staging rounds each element to TF32 (`nvvm.convert.float.to.tf32`,
     round to nearest, ties away: `cvt.rna`) as it stores it in shared
     memory, padded by 8 elements (the fragment reads are then free of bank
     conflicts). The 8 warps of the block tile it 2x4; each warp multiplies
@@ -655,10 +731,11 @@ def GPUSchedule : Pass<"graft-gpu-schedule", "::mlir::func::FuncOp"> {
     f32 accumulators: `mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32`),
     reading its A and B fragments from shared memory. TF32 keeps 10 bits of
     mantissa: products agree with f32 to about 1e-3 relative, as PyTorch's
-    and cuBLAS's TF32 do. Smaller products keep the f32 kernel.
+    and cuBLAS's TF32 do.
 
     ```mlir
-    linalg.generic {... iterator_types = ["parallel", "parallel", "reduction"]}
+    linalg.generic {... iterator_types = ["parallel", "parallel", "reduction"],
+                    graft.gpu_config = #graft.gpu_config<product tile = 64>}
         ins(%a, %b : memref<128x784xf32>, memref<784x512xf32>)
         outs(%c : memref<128x512xf32>) {...}
     // becomes
@@ -674,20 +751,6 @@ def GPUSchedule : Pass<"graft-gpu-schedule", "::mlir::func::FuncOp"> {
     }
     ```
   }];
-  let options = [
-    Option<"products", "products", "bool", /*default=*/"true",
-           "Lower products to shared-memory tiled kernels">,
-    Option<"reductions", "reductions", "bool", /*default=*/"true",
-           "Lower long row reductions and full reductions to warp and "
-           "block reductions">,
-    Option<"multiprocessors", "multiprocessors", "unsigned",
-           /*default=*/"132",
-           "Multiprocessors to fill: below this many 64x64 tiles, products "
-           "use 32x32 tiles (132 on an H100 or H200)">,
-    Option<"tf32", "tf32", "bool", /*default=*/"false",
-           "Run f32 products on the tensor cores in TF32 (PyTorch's "
-           "allow_tf32; sm_80 and later)">
-  ];
   let dependentDialects = ["::mlir::gpu::GPUDialect",
                            "::mlir::math::MathDialect",
                            "::mlir::NVVM::NVVMDialect",

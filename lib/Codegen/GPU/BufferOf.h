@@ -2,7 +2,7 @@
 //
 // Internal to lib/Conversion: the GPU passes decide whether two memrefs of a
 // bufferized function may overlap (graft-gpu-fuse-parallel, the disjoint
-// loops of graft-gpu-map-loops, graft-gpu-schedule's transpose folding).
+// loops of graft-gpu-map-loops, graft-gpu-fold-transposes).
 //
 //===----------------------------------------------------------------------===//
 

@@ -1,19 +1,21 @@
 //===- GPUSchedule.cpp - Tiled GPU kernels for products and reductions ----===//
 //
-// graft-gpu-schedule: products become shared-memory tiled kernels (on the
-// tensor cores in TF32 when allowed: mma.sync), long row reductions warp
-// reductions (one warp per output, shuffles), full reductions block
-// reductions (shuffles, then shared memory across warps).
-// Each replaced linalg.generic becomes a gpu.launch built here; the rest of
-// the CUDA pipeline (kernel outlining, NVVM) treats it like any other. See
-// the pass description in Passes.td and docs/GPU.md.
+// graft-gpu-schedule builds the kernel each op's #graft.gpu_config names
+// (the strategy's choice, GPUStrategy.cpp): products become shared-memory
+// tiled kernels (on the tensor cores in TF32: mma.sync), row reductions
+// warp reductions (one warp per output, shuffles), column reductions blocks
+// of outputs by slices, full reductions block reductions (shuffles, then
+// shared memory across warps). Each replaced linalg.generic becomes a
+// gpu.launch built here; the rest of the CUDA pipeline (kernel outlining, NVVM)
+// treats it like any other. See the pass description in Passes.td and
+// docs/GPU.md.
 //
 //===----------------------------------------------------------------------===//
 
 #include "graft/Codegen/Passes.h"
 #include "graft/Support/Statistics.h"
 
-#include "GPU/BufferOf.h"
+#include "GPU/KernelMatch.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
@@ -31,6 +33,10 @@ namespace graft {
 } // namespace graft
 
 using namespace mlir;
+using namespace graft::gpu;
+using graft::GPUConfigAttr;
+using graft::GPUKernel;
+using graft::kGPUConfigAttrName;
 
 GRAFT_STATISTIC(NumProductKernels, "graft-gpu-schedule",
                 "Products and convolutions as shared-memory tiled kernels");
@@ -46,11 +52,9 @@ GRAFT_STATISTIC(NumFullReductions, "graft-gpu-schedule",
 namespace {
 
 constexpr int64_t kTileK = 16;    // products: the k step staged in shared memory
-constexpr int64_t kThreadsXY = 16; // products: 16x16 threads per block
-constexpr int64_t kWarp = 32;
+constexpr int64_t kThreadsXY = 16;       // products: 16x16 threads per block
 constexpr int64_t kRowsPerBlock = 8;     // row reductions: warps per block
 constexpr int64_t kFullThreads = 1024;   // full reductions: one block
-constexpr int64_t kMaxGridYZ = 65535;    // CUDA's limit on gridDim.y and z
 
 /// Index arithmetic at one insertion point.
 struct Emitter {
@@ -82,7 +86,8 @@ struct Emitter {
     }
   }
 
-  /// The value of `e` (see evaluable) at loop indices `ivs`.
+  /// The value of `e` (an index map's result: see matchProduct) at loop
+  /// indices `ivs`.
   Value eval(AffineExpr e, ArrayRef<Value> ivs) {
     if (auto d = dyn_cast<AffineDimExpr>(e))
       return ivs[d.getPosition()];
@@ -110,46 +115,6 @@ struct Emitter {
     return out;
   }
 };
-
-/// Index expressions the kernels compute: dims, constants, sums, products
-/// and floordiv/mod by positive constants (convolutions' `oh * s + kh`,
-/// `oh - kh + pad`; in bounds, so never negative).
-bool evaluable(AffineExpr e) {
-  if (isa<AffineDimExpr, AffineConstantExpr>(e))
-    return true;
-  auto bin = dyn_cast<AffineBinaryOpExpr>(e);
-  if (!bin || e.getKind() == AffineExprKind::CeilDiv)
-    return false;
-  if (e.getKind() == AffineExprKind::FloorDiv ||
-      e.getKind() == AffineExprKind::Mod) {
-    auto c = dyn_cast<AffineConstantExpr>(bin.getRHS());
-    if (!c || c.getValue() <= 0)
-      return false;
-  }
-  return evaluable(bin.getLHS()) && evaluable(bin.getRHS());
-}
-
-bool simpleMaps(linalg::GenericOp g) {
-  return llvm::all_of(g.getIndexingMapsArray(), [](AffineMap m) {
-    return llvm::all_of(m.getResults(), evaluable);
-  });
-}
-
-/// The iterations of loops `dims` together.
-int64_t extent(ArrayRef<int64_t> trips, ArrayRef<unsigned> dims) {
-  int64_t s = 1;
-  for (unsigned d : dims)
-    s *= trips[d];
-  return s;
-}
-
-/// Static trip counts of every loop of `g`, or nothing.
-std::optional<SmallVector<int64_t>> staticTrips(linalg::GenericOp g) {
-  SmallVector<int64_t> trips = g.getStaticLoopRanges();
-  if (llvm::any_of(trips, ShapedType::isDynamic))
-    return std::nullopt;
-  return trips;
-}
 
 /// A gpu.launch with `threads` (x, y, z) per block, its body terminated, the
 /// builder inside it before the terminator.
@@ -179,102 +144,19 @@ MemRefType sharedMemRef(ArrayRef<int64_t> shape, Type elt) {
 // Products
 //===----------------------------------------------------------------------===//
 
-/// A product `C += A * B` as a (batched) matrix product: the parallel dims
-/// only A uses are the rows (m), those only B uses the columns (n), the
-/// others the batch; every reduction dim is k. Each of m, n, k and the
-/// batch is the flattened product of its dims, the last fastest. Covers
-/// matrix products and convolutions (implicit GEMM: the input's window is
-/// read through its map, nothing is materialised).
-struct Product {
-  SmallVector<int64_t> trips;
-  SmallVector<unsigned> batch, m, n, k;
-  int64_t size(ArrayRef<unsigned> dims) const { return extent(trips, dims); }
-};
-
-std::optional<Product> matchProduct(linalg::GenericOp g) {
-  if (!g.hasPureBufferSemantics() || g.getNumDpsInputs() != 2 ||
-      g.getNumDpsInits() != 1 || !simpleMaps(g))
-    return std::nullopt;
-  auto trips = staticTrips(g);
-  if (!trips)
-    return std::nullopt;
-  Product p;
-  p.trips = *trips;
-  SmallVector<AffineMap> maps = g.getIndexingMapsArray();
-  for (auto [d, it] : llvm::enumerate(g.getIteratorTypesArray())) {
-    if (linalg::isReductionIterator(it)) {
-      p.k.push_back(d);
-      continue;
-    }
-    if (!p.k.empty()) // parallel dims first (graft-gpu-parallel-first)
-      return std::nullopt;
-    // Every output element belongs to one thread: C uses every parallel dim.
-    if (!maps[2].isFunctionOfDim(d))
-      return std::nullopt;
-    bool a = maps[0].isFunctionOfDim(d), b = maps[1].isFunctionOfDim(d);
-    (a && !b ? p.m : !a && b ? p.n : p.batch).push_back(d);
-  }
-  if (p.k.empty() || p.m.empty() || p.n.empty())
-    return std::nullopt;
-  for (unsigned d : p.k)
-    if (maps[2].isFunctionOfDim(d))
-      return std::nullopt;
-  Block &body = g.getRegion().front();
-  if (body.getOperations().size() != 3)
-    return std::nullopt;
-  auto yield = cast<linalg::YieldOp>(body.getTerminator());
-  auto sum = yield.getOperand(0).getDefiningOp<arith::AddFOp>();
-  Value a = body.getArgument(0), bArg = body.getArgument(1),
-        out = body.getArgument(2);
-  if (!sum)
-    return std::nullopt;
-  Value prod = sum.getLhs() == out ? sum.getRhs() : sum.getLhs();
-  auto mulOp = prod.getDefiningOp<arith::MulFOp>();
-  if ((sum.getLhs() != out && sum.getRhs() != out) || !mulOp ||
-      !((mulOp.getLhs() == a && mulOp.getRhs() == bArg) ||
-        (mulOp.getLhs() == bArg && mulOp.getRhs() == a)))
-    return std::nullopt;
-  return p;
-}
-
 int64_t ceilDiv(int64_t x, int64_t y) { return (x + y - 1) / y; }
-
-/// How a product is tiled: BMxBN tiles of C (64, 32 or 16: the largest that
-/// gives every multiprocessor a block; 128 too on tensor cores), and
-/// `slices` groups of 16x16 threads per block that take turns over the k
-/// steps (16x16 tiles only: small products get more threads and shorter
-/// serial chains; the slices' sums meet in shared memory, in order). tile
-/// 0: a few long dot products, better a warp each. `mma`: on the tensor
-/// cores (TF32), 8 warps of mma.sync instead of 16x16 threads of fma.
-struct ProductTiling {
-  int64_t tile, slices;
-  bool mma = false;
-};
-
-ProductTiling productTiling(const Product &p, int64_t multiprocessors,
-                            bool tensorCores) {
-  int64_t M = p.size(p.m), N = p.size(p.n), K = p.size(p.k);
-  int64_t batch = p.size(p.batch);
-  for (int64_t tile : {128, 64, 32})
-    if ((tile < 128 || tensorCores) &&
-        ceilDiv(M, tile) * ceilDiv(N, tile) * batch >= multiprocessors)
-      return {tile, 1, tensorCores};
-  int64_t blocks = ceilDiv(M, 16) * ceilDiv(N, 16) * batch;
-  if (2 * blocks < multiprocessors && K >= 8 * kWarp)
-    return {0, 1};
-  return {16, K >= 256 ? 4 : K >= 64 ? 2 : 1};
-}
 
 /// Replaces the product `g` with a shared-memory tiled kernel: BMxBN tiles
 /// of 16x16 threads (times `slices` along z), k in steps of kTileK. Each
-/// thread accumulates a TMxTN register tile with fma, or (tiling.mma) each
-/// of the 8 warps an (MT*16)x(NT*8) part with mma.sync m16n8k8.
-void emitProduct(linalg::GenericOp g, const Product &p, ProductTiling tiling) {
+/// thread accumulates a TMxTN register tile with fma, or (on the tensor
+/// cores) each of the 8 warps an (MT*16)x(NT*8) part with mma.sync m16n8k8.
+/// The `slices` groups' sums meet in shared memory, in order.
+void emitProduct(linalg::GenericOp g, const Product &p, KernelPlan tiling) {
   const int64_t M = p.size(p.m), N = p.size(p.n), K = p.size(p.k),
                 batch = p.size(p.batch);
   const int64_t BM = tiling.tile, BN = tiling.tile, S = tiling.slices,
                 TM = BM / kThreadsXY, TN = BN / kThreadsXY;
-  const bool mma = tiling.mma;
+  const bool mma = tiling.kernel == GPUKernel::tensor_core_product;
   // Tensor cores: the warps tile the block 2 x 4, each its WMxWN part as
   // MT x NT fragments of 16x8.
   const int64_t WM = BM / 2, WN = BN / 4, MT = WM / 16, NT = WN / 8;
@@ -553,64 +435,6 @@ void emitProduct(linalg::GenericOp g, const Product &p, ProductTiling tiling) {
 // Reductions
 //===----------------------------------------------------------------------===//
 
-struct Reduction {
-  SmallVector<int64_t> trips;
-  SmallVector<unsigned> parallel, reduced;
-  Operation *combine; // out <combine> value
-  Value value;        // the value combined into out
-};
-
-/// `out combine f(ins)` with out used only by the combine, parallel dims
-/// first, the output indexed by every parallel dim; or nothing.
-std::optional<Reduction> matchReduction(linalg::GenericOp g) {
-  if (!g.hasPureBufferSemantics() || g.getNumDpsInits() != 1 ||
-      !simpleMaps(g))
-    return std::nullopt;
-  Reduction r;
-  for (auto [d, it] : llvm::enumerate(g.getIteratorTypesArray())) {
-    bool par = linalg::isParallelIterator(it);
-    if (par && !r.reduced.empty())
-      return std::nullopt;
-    (par ? r.parallel : r.reduced).push_back(d);
-  }
-  if (r.reduced.empty())
-    return std::nullopt;
-  auto trips = staticTrips(g);
-  if (!trips)
-    return std::nullopt;
-  r.trips = *trips;
-  AffineMap outMap = g.getIndexingMapsArray().back();
-  for (unsigned d : r.parallel)
-    if (!outMap.isFunctionOfDim(d))
-      return std::nullopt;
-  for (unsigned d : r.reduced)
-    if (outMap.isFunctionOfDim(d))
-      return std::nullopt;
-  // The body is cloned into a kernel: what it uses from outside must be a
-  // buffer (passed to the kernel) or a constant, not a host scalar.
-  llvm::SetVector<Value> above;
-  getUsedValuesDefinedAbove(g.getRegion(), above);
-  for (Value v : above)
-    if (!isa<MemRefType>(v.getType()) &&
-        !(v.getDefiningOp() &&
-          v.getDefiningOp()->hasTrait<OpTrait::ConstantLike>()))
-      return std::nullopt;
-  Block &body = g.getRegion().front();
-  BlockArgument out = body.getArguments().back();
-  auto yield = cast<linalg::YieldOp>(body.getTerminator());
-  Operation *c = yield.getOperand(0).getDefiningOp();
-  if (!c || !out.hasOneUse() || out.getUses().begin()->getOwner() != c ||
-      !isa<arith::AddFOp, arith::MaximumFOp, arith::MinimumFOp,
-           arith::MaxNumFOp, arith::MinNumFOp>(c) ||
-      c->getNumOperands() != 2 || !c->getResult(0).hasOneUse())
-    return std::nullopt;
-  r.combine = c;
-  r.value = c->getOperand(0) == out ? c->getOperand(1) : c->getOperand(0);
-  if (r.value == out)
-    return std::nullopt;
-  return r;
-}
-
 /// The neutral element of the combine.
 Value identity(OpBuilder &b, Location loc, Operation *combine, Type t) {
   auto ft = cast<FloatType>(t);
@@ -824,185 +648,65 @@ void emitFullReduction(linalg::GenericOp g, const Reduction &r) {
   g.erase();
 }
 
-/// Rows worth a warp: at least a warp long, and the last reduced dim is the
-/// contiguous (last) index of an input, so a warp reads consecutive
-/// elements.
-bool worthAWarp(linalg::GenericOp g, const Reduction &r) {
-  if (extent(r.trips, r.reduced) < kWarp)
-    return false;
-  unsigned last = r.reduced.back();
-  SmallVector<AffineMap> maps = g.getIndexingMapsArray();
-  return llvm::any_of(g.getDpsInputOperands(), [&](OpOperand *in) {
-    AffineMap map = maps[in->getOperandNumber()];
-    return map.getNumResults() > 0 &&
-           map.getResults().back().isFunctionOfDim(last);
-  });
-}
-
-//===----------------------------------------------------------------------===//
-// Transposes read through the product's map
-//===----------------------------------------------------------------------===//
-
-/// Does `op` write memory that may overlap `m`? (Unknown writes: yes.)
-bool writes(Operation *op, Value m) {
-  std::optional<SmallVector<MemoryEffects::EffectInstance>> effects =
-      getEffectsRecursively(op);
-  if (!effects)
-    return true;
-  return llvm::any_of(*effects, [&](const MemoryEffects::EffectInstance &e) {
-    if (!isa<MemoryEffects::Write>(e.getEffect()))
-      return false;
-    Value v = e.getValue();
-    return !v || graft::mayOverlap(v, m);
-  });
-}
-
-/// The CPU lowering materialises transposes so that its products read
-/// contiguous rows (`linalg.transpose ins(%w) outs(%wt)`, then a product
-/// reading %wt). The GPU kernel stages tiles through shared memory and can
-/// read %w through the composed map instead: a transposed buffer that only
-/// transposes write and only products read (each reading what the latest
-/// transpose before it wrote, whose source nothing overwrites in between)
-/// is dropped with its transposes. One buffer at a time: folding changes
-/// what the products read and erases transposes, which other buffers'
-/// users were (a transpose's source is one), so the users are found anew
-/// after each fold. Returns whether a buffer was folded.
-bool foldTransposesOfOneBuffer(Block &block) {
-  // Each buffer's users, as the top-level ops that hold them, in order.
-  llvm::MapVector<Value, SmallVector<Operation *>> users;
-  for (Operation &top : block)
-    top.walk([&](Operation *op) {
-      for (Value v : op->getOperands())
-        if (isa<MemRefType>(v.getType()) &&
-            (users[v].empty() || users[v].back() != &top))
-          users[v].push_back(&top);
-    });
-  for (auto &[buffer, ops] : users) {
-    // Pairs (transpose, the products after it up to the next transpose).
-    linalg::TransposeOp last;
-    SmallVector<std::pair<linalg::TransposeOp, OpOperand *>> reads;
-    bool ok = true;
-    for (Operation *op : ops) {
-      if (auto t = dyn_cast<linalg::TransposeOp>(op);
-          t && t.getInit() == buffer && t.getInput() != buffer) {
-        last = t;
-        continue;
-      }
-      auto g = dyn_cast<linalg::GenericOp>(op);
-      if (!g || !last || !matchProduct(g) || g.getDpsInits()[0] == buffer) {
-        ok = false;
-        break;
-      }
-      for (OpOperand *in : g.getDpsInputOperands())
-        if (in->get() == buffer)
-          reads.push_back({last, in});
-    }
-    if (!ok || !last || reads.empty())
-      continue;
-    // The source must hold the same values when the product reads it, and
-    // nothing else may read or write the transposed buffer (views of it).
-    for (auto [t, in] : reads)
-      for (Operation *op = t->getNextNode(); op != in->getOwner();
-           op = op->getNextNode())
-        ok &= !writes(op, t.getInput());
-    if (!ok)
-      continue;
-    for (auto [t, in] : reads) {
-      auto g = cast<linalg::GenericOp>(in->getOwner());
-      // Index j of the source is index d of the copy where perm[d] == j.
-      ArrayRef<int64_t> perm = t.getPermutation();
-      AffineMap map = g.getMatchingIndexingMap(in);
-      SmallVector<AffineExpr> results(perm.size());
-      for (auto [d, j] : llvm::enumerate(perm))
-        results[j] = map.getResult(d);
-      SmallVector<AffineMap> maps = g.getIndexingMapsArray();
-      maps[in->getOperandNumber()] =
-          AffineMap::get(map.getNumDims(), 0, results, g.getContext());
-      g.setIndexingMapsAttr(
-          OpBuilder(g).getAffineMapArrayAttr(maps));
-      in->set(t.getInput());
-    }
-    llvm::SetVector<Operation *> dead;
-    for (auto [t, in] : reads)
-      dead.insert(t);
-    for (Operation *t : dead)
-      t->erase();
-    return true;
-  }
-  return false;
-}
-
-void foldTransposes(Block &block) {
-  while (foldTransposesOfOneBuffer(block)) {
-  }
-}
-
 struct GPUSchedulePass : graft::impl::GPUScheduleBase<GPUSchedulePass> {
   using GPUScheduleBase::GPUScheduleBase;
   void runOnOperation() override {
-    // Named convolutions and contractions (linalg.conv_2d_nchw_fchw, ...)
-    // as generics, so that the product kernel takes them too.
-    IRRewriter rewriter(&getContext());
-    SmallVector<linalg::LinalgOp> named;
-    getOperation().walk([&](linalg::LinalgOp op) {
-      if (!isa<linalg::GenericOp>(op) &&
-          op->getParentOp() == getOperation().getOperation() &&
-          (linalg::isaConvolutionOpInterface(op) ||
-           linalg::isaContractionOpInterface(op)))
-        named.push_back(op);
-    });
-    for (linalg::LinalgOp op : named) {
-      rewriter.setInsertionPoint(op);
-      (void)linalg::generalizeNamedOp(rewriter, op);
+    func::FuncOp func = getOperation();
+    SmallVector<std::pair<linalg::GenericOp, GPUConfigAttr>> ops;
+    for (Operation &op : func.getBody().getOps())
+      if (auto config = op.getAttrOfType<GPUConfigAttr>(kGPUConfigAttrName))
+        if (auto g = dyn_cast<linalg::GenericOp>(op))
+          ops.push_back({g, config});
+    for (auto [g, config] : ops)
+      if (failed(build(g, fromConfig(config))))
+        return signalPassFailure();
+  }
+
+  /// Replaces `g` by the kernel `plan` says.
+  LogicalResult build(linalg::GenericOp g, const KernelPlan &plan) {
+    if (isProductKernel(plan.kernel)) {
+      std::optional<Product> p = matchProduct(g);
+      if (!p)
+        return g.emitOpError("has a product kernel's #graft.gpu_config but "
+                             "is not a product (C += A * B on buffers, "
+                             "static shapes)");
+      if (ceilDiv(p->size(p->m), plan.tile) > kMaxGridYZ ||
+          p->size(p->batch) > kMaxGridYZ)
+        return g.emitOpError("needs more than ")
+               << kMaxGridYZ << " row tiles or batch entries, CUDA's "
+               << "limit on gridDim.y and gridDim.z";
+      emitProduct(g, *p, plan);
+      ++NumProductKernels;
+      if (plan.kernel == GPUKernel::tensor_core_product)
+        ++NumTensorCoreKernels;
+      return success();
     }
-    if (products && !getOperation().getBody().empty())
-      foldTransposes(getOperation().getBody().front());
-    SmallVector<linalg::GenericOp> generics;
-    getOperation().walk([&](linalg::GenericOp g) {
-      // Top-level ops of the function only: nested ones run in a loop.
-      if (g->getParentOp() == getOperation().getOperation())
-        generics.push_back(g);
-    });
-    for (linalg::GenericOp g : generics) {
-      std::optional<Reduction> r =
-          reductions ? matchReduction(g) : std::nullopt;
-      if (auto p = products ? matchProduct(g) : std::nullopt) {
-        ProductTiling tiling =
-            productTiling(*p, multiprocessors,
-                          tf32 && cast<MemRefType>(g.getDpsInits()[0].getType())
-                                      .getElementType()
-                                      .isF32());
-        if (tiling.tile == 0 && r && worthAWarp(g, *r)) {
-          emitRowReduction(g, *r);
-          ++NumRowReductions;
-          continue;
-        }
-        if (tiling.tile == 0)
-          tiling = {16, 4};
-        // Rows go to blockIdx.y and the batch to blockIdx.z (at most 65535
-        // each); beyond, the default lowering.
-        if (ceilDiv(p->size(p->m), tiling.tile) <= kMaxGridYZ &&
-            p->size(p->batch) <= kMaxGridYZ) {
-          emitProduct(g, *p, tiling);
-          ++NumProductKernels;
-          if (tiling.mma)
-            ++NumTensorCoreKernels;
-        }
-        continue;
-      }
-      if (!r)
-        continue;
-      if (r->parallel.empty()) {
-        emitFullReduction(g, *r);
-        ++NumFullReductions;
-      } else if (worthAWarp(g, *r)) {
-        emitRowReduction(g, *r);
-        ++NumRowReductions;
-      } else if (extent(r->trips, r->reduced) >= 2 * kWarp) {
-        emitColumnReduction(g, *r);
-        ++NumColumnReductions;
-      }
+    std::optional<Reduction> r = matchReduction(g);
+    if (!r)
+      return g.emitOpError("has a reduction kernel's #graft.gpu_config but "
+                           "is not a reduction `out combine f(ins)` on "
+                           "buffers with static shapes");
+    if ((plan.kernel == GPUKernel::full_reduction) != r->parallel.empty())
+      return g.emitOpError(plan.kernel == GPUKernel::full_reduction
+                               ? "has a full reduction's #graft.gpu_config "
+                                 "but keeps parallel dims"
+                               : "reduces to one value: only a "
+                                 "full_reduction kernel takes it");
+    switch (plan.kernel) {
+    case GPUKernel::row_reduction:
+      emitRowReduction(g, *r);
+      ++NumRowReductions;
+      break;
+    case GPUKernel::column_reduction:
+      emitColumnReduction(g, *r);
+      ++NumColumnReductions;
+      break;
+    default:
+      emitFullReduction(g, *r);
+      ++NumFullReductions;
+      break;
     }
+    return success();
   }
 };
 

@@ -1,11 +1,12 @@
-// graft-gpu-schedule: products become shared-memory tiled kernels (reading
-// through transposes); long rows, long columns and full reductions become
-// warp and block reductions; what gains nothing stays a linalg.generic for
-// the default lowering.
-// RUN: graft-opt %s -pass-pipeline='builtin.module(func.func(graft-gpu-schedule, cse))' | FileCheck %s
-// RUN: graft-opt %s -pass-pipeline='builtin.module(func.func(graft-gpu-schedule{multiprocessors=1}))' | FileCheck %s --check-prefix=TILE64
-// RUN: graft-opt %s -pass-pipeline='builtin.module(func.func(graft-gpu-schedule{products=0 reductions=0}))' | FileCheck %s --check-prefix=OFF
-// RUN: graft-opt %s -pass-pipeline='builtin.module(func.func(graft-gpu-schedule{multiprocessors=1 tf32=1}, cse))' | FileCheck %s --check-prefix=TF32
+// graft-gpu-schedule builds the kernels graft-gpu-strategy chose
+// (gpu-strategy.mlir tests each choice): products become shared-memory
+// tiled kernels (reading through transposes: graft-gpu-fold-transposes); long rows, long columns and
+// full reductions become warp and block reductions; what gains nothing
+// stays a linalg.generic for the default lowering.
+// RUN: graft-opt %s -pass-pipeline='builtin.module(func.func(graft-gpu-fold-transposes, graft-gpu-strategy, graft-gpu-schedule, cse))' | FileCheck %s
+// RUN: graft-opt %s -pass-pipeline='builtin.module(func.func(graft-gpu-fold-transposes, graft-gpu-strategy{multiprocessors=1}, graft-gpu-schedule))' | FileCheck %s --check-prefix=TILE64
+// RUN: graft-opt %s -pass-pipeline='builtin.module(func.func(graft-gpu-fold-transposes, graft-gpu-strategy{products=0 reductions=0}, graft-gpu-schedule))' | FileCheck %s --check-prefix=OFF
+// RUN: graft-opt %s -pass-pipeline='builtin.module(func.func(graft-gpu-fold-transposes, graft-gpu-strategy{multiprocessors=1 tf32=1}, graft-gpu-schedule, cse))' | FileCheck %s --check-prefix=TF32
 
 #mk = affine_map<(m, n, k) -> (m, k)>
 #kn = affine_map<(m, n, k) -> (k, n)>

@@ -96,6 +96,43 @@ LogicalResult LoweringConfigAttr::verify(
 }
 
 //===----------------------------------------------------------------------===//
+// GPUConfigAttr
+//===----------------------------------------------------------------------===//
+
+LogicalResult
+GPUConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                      GPUKernel kernel, std::optional<int64_t> tile,
+                      std::optional<int64_t> slices) {
+  auto oneOf = [](std::optional<int64_t> v, std::initializer_list<int64_t> l) {
+    return v && llvm::is_contained(l, *v);
+  };
+  switch (kernel) {
+  case GPUKernel::product:
+    if (!oneOf(tile, {16, 32, 64}))
+      return emitError() << "a product's tile must be 16, 32 or 64";
+    if (slices && !oneOf(slices, {1, 2, 4}))
+      return emitError() << "slices must be 1, 2 or 4";
+    if (slices.value_or(1) > 1 && *tile != 16)
+      return emitError() << "only 16x16 tiles split k into slices";
+    return success();
+  case GPUKernel::tensor_core_product:
+    if (!oneOf(tile, {32, 64, 128}))
+      return emitError() << "a tensor-core product's tile must be 32, 64 or "
+                            "128";
+    if (slices)
+      return emitError() << "tensor-core products do not split k into slices";
+    return success();
+  case GPUKernel::row_reduction:
+  case GPUKernel::column_reduction:
+  case GPUKernel::full_reduction:
+    if (tile || slices)
+      return emitError() << "a reduction kernel takes no tile or slices";
+    return success();
+  }
+  llvm_unreachable("unknown GPU kernel");
+}
+
+//===----------------------------------------------------------------------===//
 // InitAttr
 //===----------------------------------------------------------------------===//
 

@@ -187,6 +187,52 @@ def Graft_LoweringConfigAttr : AttrDef<Graft_Dialect, "LoweringConfig"> {
   let genVerifyDecl = 1;
 }
 
+// The kernel a GPU strategy chose for an op (see Graft_GPUConfigAttr).
+def Graft_GPUKernel : I32EnumAttr<"GPUKernel", "kind of GPU kernel", [
+    I32EnumAttrCase<"product", 0>, I32EnumAttrCase<"tensor_core_product", 1>,
+    I32EnumAttrCase<"row_reduction", 2>,
+    I32EnumAttrCase<"column_reduction", 3>,
+    I32EnumAttrCase<"full_reduction", 4>]> {
+  let genSpecializedAttr = 0;
+  let cppNamespace = "::graft";
+}
+
+def Graft_GPUConfigAttr : AttrDef<Graft_Dialect, "GPUConfig"> {
+  let mnemonic = "gpu_config";
+  let summary = "Which GPU kernel runs one op, and its tiling: the GPU strategy's choice";
+  let description = [{
+    What the GPU strategy (`graft-gpu-strategy`,
+    include/graft/Codegen/GPUStrategy.h) chose for one `linalg.generic` on
+    buffers, put on the op as `graft.gpu_config` and carried out by
+    `graft-gpu-schedule`. An op without one is lowered by the default
+    path (one thread per output).
+
+    - `product`: a shared-memory tiled product kernel of 16x16 threads,
+      each block a `tile`x`tile` tile of C (16, 32 or 64), with `slices`
+      groups of threads taking turns over k (1, 2 or 4; more than 1 only
+      with 16x16 tiles; absent: 1);
+    - `tensor_core_product`: the same kernel with 8 warps of TF32
+      `mma.sync` per block, `tile` 32, 64 or 128;
+    - `row_reduction`: a warp per output;
+    - `column_reduction`: blocks of 32 outputs by 32 slices;
+    - `full_reduction`: one block of 1024 threads, for a reduction to one
+      value.
+
+    Example: `#graft.gpu_config<product tile = 16 slices = 4>`,
+    `#graft.gpu_config<tensor_core_product tile = 128>`,
+    `#graft.gpu_config<row_reduction>`.
+  }];
+  let parameters = (ins
+    EnumParameter<Graft_GPUKernel>:$kernel,
+    OptionalParameter<"std::optional<int64_t>", "a product's C tile">:$tile,
+    OptionalParameter<"std::optional<int64_t>",
+                      "groups of threads that split k">:$slices);
+  let assemblyFormat = [{
+    `<` $kernel (`tile` `=` $tile^)? (`slices` `=` $slices^)? `>`
+  }];
+  let genVerifyDecl = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Type constraints
 //===----------------------------------------------------------------------===//

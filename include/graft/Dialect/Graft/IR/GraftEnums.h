@@ -28,6 +28,8 @@ inline constexpr llvm::StringLiteral kNameAttrName = "graft.name";
 /// #graft.lowering_config).
 inline constexpr llvm::StringLiteral kLoweringConfigAttrName =
     "graft.lowering_config";
+/// The GPU strategy's choice for an op (a #graft.gpu_config).
+inline constexpr llvm::StringLiteral kGPUConfigAttrName = "graft.gpu_config";
 } // namespace graft
 
 #endif
