@@ -147,12 +147,38 @@ FailureOr<Val> Gen::callMethod(Val self, Loc selfLoc, StringRef name,
   return invoke(it->second, c);
 }
 
-/// An int or a pair of ints (kernel_size=3, stride=(2, 1)) as a pair.
-static FailureOr<llvm::SmallVector<int64_t>>
-asPair(FailureOr<llvm::SmallVector<int64_t>> l) {
-  if (succeeded(l) && l->size() == 1)
-    l->push_back(l->front());
-  return l;
+/// `key` as `n` integers (one given: repeated: kernel_size=3, stride=(2,
+/// 1)), each at least `least`, or `fallback` each where the call does not
+/// give it. Convolutions' and pooling's geometry.
+FailureOr<llvm::SmallVector<int64_t>> Gen::geometryArg(Call &c, StringRef key,
+                                                       size_t n,
+                                                       int64_t fallback,
+                                                       int64_t least) {
+  if (!c.has(key))
+    return llvm::SmallVector<int64_t>(n, fallback);
+  auto v = asIntList(c.get(key), c.locOf(key), key);
+  if (failed(v))
+    return failure();
+  if (v->size() == 1)
+    v->resize(n, v->front());
+  if (v->size() == n && llvm::all_of(*v, [&](int64_t x) { return x >= least; }))
+    return v;
+  error(c.locOf(key), c.name + "(): " + key + " must be " +
+                          (n == 1 ? "an integer" : "one or two integers") +
+                          (least > 0 ? " greater than 0" : " of at least 0"));
+  return failure();
+}
+
+LogicalResult
+Gen::optionalGeometry(Call &c, StringRef key, int64_t least,
+                      llvm::SmallVectorImpl<NamedAttribute> &attrs) {
+  if (!c.has(key))
+    return success();
+  auto v = geometryArg(c, key, 2, least, least);
+  if (failed(v))
+    return failure();
+  attrs.push_back(attr(key, builder.getDenseI64ArrayAttr(*v)));
+  return success();
 }
 
 LogicalResult Gen::optionalAttr(Call &c, StringRef key, AttrKind kind,
@@ -174,10 +200,6 @@ LogicalResult Gen::optionalAttr(Call &c, StringRef key, AttrKind kind,
   case AttrKind::I64:
     if (auto i = asInt(v, l, key); succeeded(i))
       a = builder.getI64IntegerAttr(*i);
-    break;
-  case AttrKind::Pair:
-    if (auto p = asPair(asIntList(v, l, key)); succeeded(p))
-      a = builder.getDenseI64ArrayAttr(*p);
     break;
   }
   if (!a)
@@ -571,9 +593,10 @@ FailureOr<Val> Gen::conv2d(Call &c) {
   if (failed(operands))
     return failure();
   llvm::SmallVector<NamedAttribute> attrs;
-  for (StringRef key : {"stride", "padding", "dilation"})
-    if (failed(optionalAttr(c, key, AttrKind::Pair, attrs)))
-      return failure();
+  if (failed(optionalGeometry(c, "stride", 1, attrs)) ||
+      failed(optionalGeometry(c, "padding", 0, attrs)) ||
+      failed(optionalGeometry(c, "dilation", 1, attrs)))
+    return failure();
   if (failed(optionalAttr(c, "groups", AttrKind::I64, attrs)))
     return failure();
   return tensorResult(make<Conv2dOp>(c.loc, c.name, *operands, attrs));
@@ -750,25 +773,17 @@ template <typename OpTy> FailureOr<Val> Gen::pool(Call &c) {
   auto x = floatInput(c);
   if (failed(x))
     return failure();
-  auto pair = [&](StringRef key) {
-    return asPair(asIntList(c.get(key), c.locOf(key), key));
-  };
-  auto kernel = pair("kernel_size");
-  if (failed(kernel))
+  // stride=None (or not given): the kernel's size.
+  auto kernel = geometryArg(c, "kernel_size", 2, 1, 1);
+  auto stride = c.has("stride") ? geometryArg(c, "stride", 2, 1, 1) : kernel;
+  if (failed(kernel) || failed(stride))
     return failure();
-  llvm::SmallVector<int64_t> stride = *kernel;
-  if (c.has("stride")) {
-    auto s = pair("stride");
-    if (failed(s))
-      return failure();
-    stride = *s;
-  }
   llvm::SmallVector<NamedAttribute> attrs = {
       attr("kernel_size", builder.getDenseI64ArrayAttr(*kernel)),
-      attr("stride", builder.getDenseI64ArrayAttr(stride))};
-  if (failed(optionalAttr(c, "padding", AttrKind::Pair, attrs)) ||
+      attr("stride", builder.getDenseI64ArrayAttr(*stride))};
+  if (failed(optionalGeometry(c, "padding", 0, attrs)) ||
       failed(optionalAttr(c, "ceil_mode", AttrKind::Bool, attrs)) ||
-      failed(optionalAttr(c, "dilation", AttrKind::Pair, attrs)))
+      failed(optionalGeometry(c, "dilation", 1, attrs)))
     return failure();
   return tensorResult(make<OpTy>(c.loc, c.name, {*x}, attrs));
 }

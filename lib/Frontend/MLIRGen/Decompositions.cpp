@@ -4,7 +4,7 @@
 // leaky_relu, elu, softplus, the regression and binary losses, kl_div,
 // repeat, index_select, and scaled_dot_product_attention with a mask or
 // dropout. Each is built from
-// the language's own functions (callNamed), so its gradient is derived from
+// the language's own functions (a Composer), so its gradient is derived from
 // theirs and every target lowers it. Branches that a `where` does not
 // select are kept finite (exp of a clamped argument), so that their zero
 // gradient does not become 0 * inf.
@@ -17,13 +17,6 @@
 
 using namespace graft;
 using namespace graft::frontend;
-
-FailureOr<Val> Gen::callNamed(StringRef fn, std::vector<Val> args, Loc l) {
-  std::vector<CallArg> bound;
-  for (Val &a : args)
-    bound.push_back({"", l, std::move(a)});
-  return callBuiltin(fn, bound, l);
-}
 
 /// A number argument, or `fallback` when it is not given.
 FailureOr<double> Gen::numberOr(Call &c, StringRef name, double fallback) {
@@ -53,11 +46,10 @@ FailureOr<Val> Gen::leakyRelu(Call &c) {
   if (failed(x) || failed(slope) || failed(noInPlace(c)))
     return failure();
   // x > 0 ? x : x * negative_slope (the slope at 0, as PyTorch's backward).
-  auto positive = callNamed("gt", {Val::tensor(*x), Val::real(0)}, c.loc);
-  auto scaled = callNamed("mul", {Val::tensor(*x), Val::real(*slope)}, c.loc);
-  if (failed(positive) || failed(scaled))
-    return failure();
-  return callNamed("where", {*positive, Val::tensor(*x), *scaled}, c.loc);
+  Composer f(*this, c.loc);
+  Val xv = Val::tensor(*x);
+  return f.result(f("where", {f("gt", {xv, Val::real(0)}), xv,
+                              f("mul", {xv, Val::real(*slope)})}));
 }
 
 FailureOr<Val> Gen::elu(Call &c) {
@@ -67,21 +59,14 @@ FailureOr<Val> Gen::elu(Call &c) {
     return failure();
   // x > 0 ? x : alpha * (exp(x) - 1), the exp of 0 where x > 0. (A select,
   // not minimum(x, 0), whose gradient at the tie x = 0 is halved.)
+  Composer f(*this, c.loc);
   Val xv = Val::tensor(*x);
-  auto positive = callNamed("gt", {xv, Val::real(0)}, c.loc);
-  auto clamped = succeeded(positive)
-                     ? callNamed("where", {*positive, Val::real(0), xv}, c.loc)
-                     : positive;
-  FailureOr<Val> negative = failure();
-  if (succeeded(clamped))
-    negative = callNamed("exp", {*clamped}, c.loc);
-  if (succeeded(negative))
-    negative = callNamed("sub", {*negative, Val::real(1)}, c.loc);
-  if (succeeded(negative) && *alpha != 1) // x * 1 is x: no op
-    negative = callNamed("mul", {*negative, Val::real(*alpha)}, c.loc);
-  if (failed(positive) || failed(negative))
-    return failure();
-  return callNamed("where", {*positive, xv, *negative}, c.loc);
+  Val positive = f("gt", {xv, Val::real(0)});
+  Val negative = f("sub", {f("exp", {f("where", {positive, Val::real(0), xv})}),
+                           Val::real(1)});
+  if (*alpha != 1) // x * 1 is x: no op
+    negative = f("mul", {negative, Val::real(*alpha)});
+  return f.result(f("where", {positive, xv, negative}));
 }
 
 FailureOr<Val> Gen::softplus(Call &c) {
@@ -91,26 +76,17 @@ FailureOr<Val> Gen::softplus(Call &c) {
   if (failed(x) || failed(beta) || failed(threshold))
     return failure();
   // x * beta > threshold ? x : log1p(exp(x * beta)) / beta, the exp of
-  // the threshold where x * beta is above it.
+  // the threshold where x * beta is above it. (x * 1 and x / 1 are x: no
+  // ops.)
+  Composer f(*this, c.loc);
   Val xv = Val::tensor(*x);
-  FailureOr<Val> bx = xv; // x * 1 and x / 1 are x: no ops
+  Val bx = *beta != 1 ? f("mul", {xv, Val::real(*beta)}) : xv;
+  Val linear = f("gt", {bx, Val::real(*threshold)});
+  Val soft =
+      f("log1p", {f("exp", {f("where", {linear, Val::real(*threshold), bx})})});
   if (*beta != 1)
-    bx = callNamed("mul", {xv, Val::real(*beta)}, c.loc);
-  if (failed(bx))
-    return failure();
-  auto linear = callNamed("gt", {*bx, Val::real(*threshold)}, c.loc);
-  auto soft =
-      succeeded(linear)
-          ? callNamed("where", {*linear, Val::real(*threshold), *bx}, c.loc)
-          : linear;
-  for (StringRef fn : {"exp", "log1p"})
-    if (succeeded(soft))
-      soft = callNamed(fn, {*soft}, c.loc);
-  if (succeeded(soft) && *beta != 1)
-    soft = callNamed("div", {*soft, Val::real(*beta)}, c.loc);
-  if (failed(linear) || failed(soft))
-    return failure();
-  return callNamed("where", {*linear, xv, *soft}, c.loc);
+    soft = f("div", {soft, Val::real(*beta)});
+  return f.result(f("where", {linear, xv, soft}));
 }
 
 FailureOr<std::string> Gen::reductionArg(Call &c, bool batchmean) {
@@ -135,15 +111,13 @@ FailureOr<Val> Gen::reduceLoss(Call &c, Val pointwise) {
     return failure();
   if (*reduction == "none")
     return pointwise;
+  Composer f(*this, c.loc);
   if (*reduction == "mean" || *reduction == "sum")
-    return callNamed(*reduction, {pointwise}, c.loc);
+    return f.result(f(*reduction, {pointwise}));
   // batchmean: the sum divided by the batch size (the first dimension).
   RankedTensorType t = typeOf(pointwise.t);
-  auto sum = callNamed("sum", {pointwise}, c.loc);
-  if (failed(sum))
-    return failure();
-  return callNamed("div", {*sum, Val::real(t.getRank() ? t.getDimSize(0) : 1)},
-                   c.loc);
+  return f.result(f("div", {f("sum", {pointwise}),
+                            Val::real(t.getRank() ? t.getDimSize(0) : 1)}));
 }
 
 FailureOr<Val> Gen::regressionLoss(Call &c) {
@@ -151,12 +125,12 @@ FailureOr<Val> Gen::regressionLoss(Call &c) {
   auto t = asTensor(c.get("target"), c.locOf("target"), "target");
   if (failed(x) || failed(t))
     return failure();
-  auto diff = callNamed("sub", {Val::tensor(*x), Val::tensor(*t)}, c.loc);
-  auto z = succeeded(diff) ? callNamed("abs", {*diff}, c.loc) : diff;
-  if (failed(z))
+  Composer f(*this, c.loc);
+  Val z = f("abs", {f("sub", {Val::tensor(*x), Val::tensor(*t)})});
+  if (!f.ok())
     return failure();
   if (c.name == "l1_loss")
-    return reduceLoss(c, *z);
+    return reduceLoss(c, z);
   // smooth_l1_loss: z < beta ? 0.5 z^2 / beta : z - 0.5 beta (beta 0: l1);
   // huber_loss: z < delta ? 0.5 z^2 : delta (z - 0.5 delta).
   bool huber = c.name == "huber_loss";
@@ -170,22 +144,18 @@ FailureOr<Val> Gen::regressionLoss(Call &c) {
     return failure();
   }
   if (*width == 0)
-    return reduceLoss(c, *z);
-  auto small = callNamed("lt", {*z, Val::real(*width)}, c.loc);
-  auto square = callNamed("mul", {*z, *z}, c.loc);
-  if (succeeded(square))
-    square = callNamed("mul", {*square, Val::real(0.5)}, c.loc);
-  if (succeeded(square) && !huber)
-    square = callNamed("div", {*square, Val::real(*width)}, c.loc);
-  auto linear = callNamed("sub", {*z, Val::real(0.5 * *width)}, c.loc);
-  if (succeeded(linear) && huber)
-    linear = callNamed("mul", {*linear, Val::real(*width)}, c.loc);
-  if (failed(small) || failed(square) || failed(linear))
+    return reduceLoss(c, z);
+  Val small = f("lt", {z, Val::real(*width)});
+  Val square = f("mul", {f("mul", {z, z}), Val::real(0.5)});
+  if (!huber)
+    square = f("div", {square, Val::real(*width)});
+  Val linear = f("sub", {z, Val::real(0.5 * *width)});
+  if (huber)
+    linear = f("mul", {linear, Val::real(*width)});
+  Val pointwise = f("where", {small, square, linear});
+  if (!f.ok())
     return failure();
-  auto pointwise = callNamed("where", {*small, *square, *linear}, c.loc);
-  if (failed(pointwise))
-    return failure();
-  return reduceLoss(c, *pointwise);
+  return reduceLoss(c, pointwise);
 }
 
 FailureOr<Val> Gen::binaryCrossEntropy(Call &c) {
@@ -193,76 +163,40 @@ FailureOr<Val> Gen::binaryCrossEntropy(Call &c) {
   auto t = asTensor(c.get("target"), c.locOf("target"), "target");
   if (failed(x) || failed(t))
     return failure();
-  Val xv = Val::tensor(*x), tv = Val::tensor(*t);
-  FailureOr<Val> loss = failure();
+  Composer f(*this, c.loc);
+  Val xv = Val::tensor(*x), tv = Val::tensor(*t), one = Val::real(1);
+  Val loss = Val::poison();
   if (c.name == "binary_cross_entropy") {
     // -(t log(x) + (1 - t) log(1 - x)), each log clamped at -100 as
     // PyTorch's.
-    auto logOf = [&](FailureOr<Val> v) -> FailureOr<Val> {
-      if (succeeded(v))
-        v = callNamed("log", {*v}, c.loc);
-      if (succeeded(v))
-        v = callNamed("maximum", {*v, Val::real(-100)}, c.loc);
-      return v;
+    auto logOf = [&](Val v) {
+      return f("maximum", {f("log", {v}), Val::real(-100)});
     };
-    auto logX = logOf(xv);
-    auto oneMinusX = callNamed("sub", {Val::real(1), xv}, c.loc);
-    auto log1mX = logOf(oneMinusX);
-    auto oneMinusT = callNamed("sub", {Val::real(1), tv}, c.loc);
-    if (failed(logX) || failed(log1mX) || failed(oneMinusT))
-      return failure();
-    auto a = callNamed("mul", {tv, *logX}, c.loc);
-    auto b = callNamed("mul", {*oneMinusT, *log1mX}, c.loc);
-    if (failed(a) || failed(b))
-      return failure();
-    loss = callNamed("add", {*a, *b}, c.loc);
-    if (succeeded(loss))
-      loss = callNamed("neg", {*loss}, c.loc);
+    Val logX = logOf(xv);
+    Val log1mX = logOf(f("sub", {one, xv}));
+    Val oneMinusT = f("sub", {one, tv});
+    loss = f("neg",
+             {f("add", {f("mul", {tv, logX}), f("mul", {oneMinusT, log1mX})})});
   } else {
     // PyTorch's stable form: with m = max(-x, 0),
     // (1 - t) x + w (log(exp(-m) + exp(-x - m)) + m), w = (pos_weight - 1)
     // t + 1 (1 without pos_weight).
-    auto m = callNamed("neg", {xv}, c.loc);
-    if (succeeded(m))
-      m = callNamed("maximum", {*m, Val::real(0)}, c.loc);
-    if (failed(m))
-      return failure();
-    auto e1 = callNamed("neg", {*m}, c.loc);
-    if (succeeded(e1))
-      e1 = callNamed("exp", {*e1}, c.loc);
-    auto e2 = callNamed("neg", {xv}, c.loc);
-    if (succeeded(e2))
-      e2 = callNamed("sub", {*e2, *m}, c.loc);
-    if (succeeded(e2))
-      e2 = callNamed("exp", {*e2}, c.loc);
-    if (failed(e1) || failed(e2))
-      return failure();
-    auto softTerm = callNamed("add", {*e1, *e2}, c.loc);
-    if (succeeded(softTerm))
-      softTerm = callNamed("log", {*softTerm}, c.loc);
-    if (succeeded(softTerm))
-      softTerm = callNamed("add", {*softTerm, *m}, c.loc);
-    if (succeeded(softTerm) && c.has("pos_weight")) {
-      auto w = callNamed("sub", {c.get("pos_weight"), Val::real(1)}, c.loc);
-      if (succeeded(w))
-        w = callNamed("mul", {*w, tv}, c.loc);
-      if (succeeded(w))
-        w = callNamed("add", {*w, Val::real(1)}, c.loc);
-      softTerm = succeeded(w) ? callNamed("mul", {*w, *softTerm}, c.loc) : w;
+    Val m = f("maximum", {f("neg", {xv}), Val::real(0)});
+    Val e1 = f("exp", {f("neg", {m})});
+    Val e2 = f("exp", {f("sub", {f("neg", {xv}), m})});
+    Val softTerm = f("add", {f("log", {f("add", {e1, e2})}), m});
+    if (c.has("pos_weight")) {
+      Val w =
+          f("add", {f("mul", {f("sub", {c.get("pos_weight"), one}), tv}), one});
+      softTerm = f("mul", {w, softTerm});
     }
-    auto oneMinusT = callNamed("sub", {Val::real(1), tv}, c.loc);
-    auto first = succeeded(oneMinusT)
-                     ? callNamed("mul", {*oneMinusT, xv}, c.loc)
-                     : oneMinusT;
-    if (failed(softTerm) || failed(first))
-      return failure();
-    loss = callNamed("add", {*first, *softTerm}, c.loc);
+    loss = f("add", {f("mul", {f("sub", {one, tv}), xv}), softTerm});
   }
-  if (succeeded(loss) && c.has("weight"))
-    loss = callNamed("mul", {*loss, c.get("weight")}, c.loc);
-  if (failed(loss))
+  if (c.has("weight"))
+    loss = f("mul", {loss, c.get("weight")});
+  if (!f.ok())
     return failure();
-  return reduceLoss(c, *loss);
+  return reduceLoss(c, loss);
 }
 
 FailureOr<Val> Gen::klDiv(Call &c) {
@@ -277,31 +211,20 @@ FailureOr<Val> Gen::klDiv(Call &c) {
       return failure();
     logTarget = *b;
   }
+  Composer f(*this, c.loc);
   Val xv = Val::tensor(*x), tv = Val::tensor(*t);
-  FailureOr<Val> loss = failure();
-  if (logTarget) {
-    // exp(t) (t - x)
-    auto e = callNamed("exp", {tv}, c.loc);
-    auto d = callNamed("sub", {tv, xv}, c.loc);
-    if (failed(e) || failed(d))
-      return failure();
-    loss = callNamed("mul", {*e, *d}, c.loc);
-  } else {
-    // xlogy(t, t) - t x: t log t, 0 where t is 0 (log of t where t > 0).
-    auto positive = callNamed("gt", {tv, Val::real(0)}, c.loc);
-    auto safe = succeeded(positive)
-                    ? callNamed("where", {*positive, tv, Val::real(1)}, c.loc)
-                    : positive;
-    auto logT = succeeded(safe) ? callNamed("log", {*safe}, c.loc) : safe;
-    auto tLogT = succeeded(logT) ? callNamed("mul", {tv, *logT}, c.loc) : logT;
-    auto tx = callNamed("mul", {tv, xv}, c.loc);
-    if (failed(tLogT) || failed(tx))
-      return failure();
-    loss = callNamed("sub", {*tLogT, *tx}, c.loc);
-  }
-  if (failed(loss))
+  // exp(t) (t - x); or xlogy(t, t) - t x: t log t, 0 where t is 0 (the log
+  // of t where t > 0).
+  Val loss =
+      logTarget
+          ? f("mul", {f("exp", {tv}), f("sub", {tv, xv})})
+          : f("sub",
+              {f("mul", {tv, f("log", {f("where", {f("gt", {tv, Val::real(0)}),
+                                                   tv, Val::real(1)})})}),
+               f("mul", {tv, xv})});
+  if (!f.ok())
     return failure();
-  return reduceLoss(c, *loss);
+  return reduceLoss(c, loss);
 }
 
 FailureOr<Val> Gen::repeat(Call &c) {
@@ -375,36 +298,18 @@ FailureOr<Val> Gen::indexSelect(Call &c) {
   int64_t rest = 1;
   for (int64_t s : llvm::ArrayRef<int64_t>(moved).drop_front())
     rest *= s;
+  Composer f(*this, c.loc);
   Val table = Val::tensor(*x);
-  if (*dim != 0) {
-    std::vector<Val> dims;
-    for (int64_t d : perm)
-      dims.push_back(Val::integer(d));
-    auto p = callNamed("permute", {table, Val::listOf(std::move(dims))}, c.loc);
-    if (failed(p))
-      return failure();
-    table = *p;
-  }
-  auto rows = callNamed(
-      "reshape",
-      {table, Val::listOf({Val::integer(moved.front()), Val::integer(rest)})},
-      c.loc);
-  auto picked = succeeded(rows) ? callNamed("embedding",
-                                            {Val::tensor(*index), *rows}, c.loc)
-                                : rows;
-  if (failed(picked))
-    return failure();
-  std::vector<Val> shape = {Val::integer(it.getDimSize(0))};
-  for (int64_t s : llvm::ArrayRef<int64_t>(moved).drop_front())
-    shape.push_back(Val::integer(s));
-  auto result =
-      callNamed("reshape", {*picked, Val::listOf(std::move(shape))}, c.loc);
-  if (failed(result) || *dim == 0)
-    return result;
-  std::vector<Val> back;
-  for (int64_t d : inverse)
-    back.push_back(Val::integer(d));
-  return callNamed("permute", {*result, Val::listOf(std::move(back))}, c.loc);
+  if (*dim != 0)
+    table = f("permute", {table, Val::ints(perm)});
+  Val rows = f("reshape", {table, Val::ints({moved.front(), rest})});
+  Val picked = f("embedding", {Val::tensor(*index), rows});
+  llvm::SmallVector<int64_t> shape = {it.getDimSize(0)};
+  llvm::append_range(shape, llvm::ArrayRef<int64_t>(moved).drop_front());
+  Val result = f("reshape", {picked, Val::ints(shape)});
+  if (*dim != 0)
+    result = f("permute", {result, Val::ints(inverse)});
+  return f.result(result);
 }
 
 FailureOr<Val> Gen::attentionByDefinition(Call &c, Value q, Value k, Value v) {
@@ -412,9 +317,6 @@ FailureOr<Val> Gen::attentionByDefinition(Call &c, Value q, Value k, Value v) {
   // definition: the scores q @ k^T * scale, -inf where the causal or a
   // boolean mask excludes, plus a float mask, softmax over the keys,
   // dropout on the weights, times v. Each step is the built-in of its name.
-  auto call = [&](StringRef fn, std::vector<Val> args) {
-    return callNamed(fn, std::move(args), c.loc);
-  };
   bool causal = false;
   if (c.has("is_causal")) {
     auto b = asBool(c.get("is_causal"), c.locOf("is_causal"), "is_causal");
@@ -441,40 +343,30 @@ FailureOr<Val> Gen::attentionByDefinition(Call &c, Value q, Value k, Value v) {
       return failure();
     scale = *s;
   }
-  auto kt =
-      call("transpose", {Val::tensor(k), Val::integer(-2), Val::integer(-1)});
-  if (failed(kt))
-    return failure();
-  auto scores = call("matmul", {Val::tensor(q), *kt});
-  if (succeeded(scores))
-    scores = call("mul", {*scores, Val::real(scale)});
-  if (failed(scores))
-    return failure();
+  FailureOr<Value> mask = failure();
+  if (c.has("attn_mask")) {
+    mask = asTensor(c.get("attn_mask"), c.locOf("attn_mask"), "attn_mask");
+    if (failed(mask))
+      return failure();
+  }
+  Composer f(*this, c.loc);
+  Val kt = f("transpose", {Val::tensor(k), Val::integer(-2), Val::integer(-1)});
+  Val scores = f("mul", {f("matmul", {Val::tensor(q), kt}), Val::real(scale)});
   Val minusInf = Val::real(-INFINITY);
   if (causal) {
     // torch.ones(L, S, dtype=torch.bool).tril(diagonal=0): where to attend.
-    auto ones = call("full", {Val::listOf({Val::integer(qs.end()[-2]),
-                                           Val::integer(ks.end()[-2])}),
-                              Val::boolean(true)});
-    auto keep = succeeded(ones) ? call("tril", {*ones}) : ones;
-    if (succeeded(keep))
-      scores = call("where", {*keep, *scores, minusInf});
+    Val keep = f("tril", {f("full", {Val::ints({qs.end()[-2], ks.end()[-2]}),
+                                     Val::boolean(true)})});
+    scores = f("where", {keep, scores, minusInf});
   }
-  if (c.has("attn_mask")) {
-    auto mask = asTensor(c.get("attn_mask"), c.locOf("attn_mask"), "attn_mask");
-    if (failed(mask))
-      return failure();
-    // A boolean mask says where to attend; a float one is added.
+  // A boolean mask says where to attend; a float one is added.
+  if (succeeded(mask))
     scores = typeOf(*mask).getElementType().isInteger(1)
-                 ? call("where", {Val::tensor(*mask), *scores, minusInf})
-                 : call("add", {*scores, Val::tensor(*mask)});
-  }
-  if (succeeded(scores))
-    scores = call("softmax", {*scores, Val::integer(-1)});
+                 ? f("where", {Val::tensor(*mask), scores, minusInf})
+                 : f("add", {scores, Val::tensor(*mask)});
+  scores = f("softmax", {scores, Val::integer(-1)});
   // dropout_p was checked to be a number by attention().
-  if (succeeded(scores) && c.has("dropout_p") && c.get("dropout_p").num != 0)
-    scores = call("dropout", {*scores, c.get("dropout_p")});
-  if (failed(scores))
-    return failure();
-  return call("matmul", {*scores, Val::tensor(v)});
+  if (c.has("dropout_p") && c.get("dropout_p").num != 0)
+    scores = f("dropout", {scores, c.get("dropout_p")});
+  return f.result(f("matmul", {scores, Val::tensor(v)}));
 }

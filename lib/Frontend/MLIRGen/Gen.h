@@ -163,6 +163,13 @@ struct Val {
     r.list = std::make_shared<std::vector<Val>>(std::move(items));
     return r;
   }
+  /// A list of integers, as a shape or dims argument.
+  static Val ints(llvm::ArrayRef<int64_t> values) {
+    std::vector<Val> items;
+    for (int64_t v : values)
+      items.push_back(integer(v));
+    return listOf(std::move(items));
+  }
   /// PyTorch's named tuples: torch.return_types.max(values, indices).
   static Val namedTuple(std::vector<Val> items,
                         std::vector<std::string> names) {
@@ -567,8 +574,6 @@ private:
   /// attn_mask or dropout on the weights, which the fused op does not take.
   FailureOr<Val> attentionByDefinition(Call &c, Value q, Value k, Value v);
   // Decompositions.cpp: functions written as PyTorch defines them.
-  /// Calls the built-in `fn` with positional arguments.
-  FailureOr<Val> callNamed(StringRef fn, std::vector<Val> args, Loc l);
   FailureOr<double> numberOr(Call &c, StringRef name, double fallback);
   LogicalResult noInPlace(Call &c);
   /// A loss's `reduction` ('mean' by default) of its pointwise values.
@@ -591,9 +596,6 @@ private:
   FailureOr<Val> indexSelect(Call &c);
   FailureOr<Val> conv2d(Call &c);
   // Layers.cpp: layers written over the built-ins.
-  FailureOr<llvm::SmallVector<int64_t>> geometryArg(Call &c, StringRef key,
-                                                    size_t n, int64_t fallback,
-                                                    int64_t least);
   FailureOr<Val> groupNorm(Call &c);
   FailureOr<Val> conv1d(Call &c);
   FailureOr<Val> convTranspose2d(Call &c);
@@ -678,9 +680,18 @@ private:
   /// An optional argument as an op attribute of the same name: appended to
   /// `attrs` when the call gives it, as a bool, an f64, an i64, or a pair of
   /// i64 (an int n stands for (n, n)); failure when it is of another kind.
-  enum class AttrKind { Bool, F64, I64, Pair };
+  enum class AttrKind { Bool, F64, I64 };
+  /// A convolution's or pooling's `key`: `n` integers (one given:
+  /// repeated), each at least `least`; `fallback` each when not given.
+  FailureOr<llvm::SmallVector<int64_t>> geometryArg(Call &c, StringRef key,
+                                                    size_t n, int64_t fallback,
+                                                    int64_t least);
   LogicalResult optionalAttr(Call &c, StringRef key, AttrKind kind,
                              llvm::SmallVectorImpl<NamedAttribute> &attrs);
+  /// `key`, one or two integers of at least `least` (see geometryArg), as
+  /// a pair attribute, when the call gives it.
+  LogicalResult optionalGeometry(Call &c, StringRef key, int64_t least,
+                                 llvm::SmallVectorImpl<NamedAttribute> &attrs);
   /// Rebinds every name in scope that denotes the tensor `from` to `to`:
   /// after an in-place op, all names of the tensor see the new version.
   void rebindTensor(Value from, Value to);
@@ -804,6 +815,94 @@ FailureOr<Value> Gen::make(Loc l, StringRef pyName, mlir::ValueRange operands,
   auto op = OpTy::create(builder, loc, types, operands, attrs);
   return op->getResult(0);
 }
+
+/// Calls of built-ins in sequence, as a layer's or a decomposed function's
+/// formula writes them (Layers.cpp, Decompositions.cpp): each returns its
+/// value, or poison once a call has failed (its error is reported), so that
+/// a formula reads as PyTorch's and is checked once, at the end. The
+/// arguments of one call, a braced list, are built in order.
+class Composer {
+public:
+  Composer(Gen &g, Loc l) : g(g), l(l) {}
+
+  /// fn(args..., keyword=value...).
+  Val operator()(StringRef fn, std::vector<Val> args,
+                 std::vector<std::pair<StringRef, Val>> keywords = {}) {
+    if (failed)
+      return Val::poison();
+    std::vector<CallArg> call;
+    for (Val &a : args)
+      call.push_back({"", l, std::move(a)});
+    for (auto &[k, v] : keywords)
+      call.push_back({k.str(), l, std::move(v)});
+    return check(g.callBuiltin(fn, call, l));
+  }
+
+  /// x[..., start:end, ...] along `dim`.
+  Val slice(const Val &x, int64_t dim, int64_t start, int64_t end) {
+    if (failed)
+      return Val::poison();
+    mlir::OpBuilder &b = g.builder;
+    return check(tensorResult(
+        g.make<SliceOp>(l, "slice", {x.t},
+                        {g.attr("dim", b.getI64IntegerAttr(dim)),
+                         g.attr("start", b.getI64IntegerAttr(start)),
+                         g.attr("end", b.getI64IntegerAttr(end)),
+                         g.attr("step", b.getI64IntegerAttr(1))})));
+  }
+
+  /// Zeros of `shape`, of x's element type.
+  Val zeros(const Val &x, llvm::ArrayRef<int64_t> shape) {
+    if (failed)
+      return Val::poison();
+    return g.splatConstant(
+        RankedTensorType::get(shape, type(x).getElementType()), 0, l);
+  }
+
+  /// A constant of `shape` and element type `elt` holding `values`.
+  Val constant(llvm::ArrayRef<int64_t> shape, Type elt,
+               llvm::ArrayRef<double> values, StringRef what) {
+    if (failed)
+      return Val::poison();
+    return check(g.constantOf(
+        RankedTensorType::get(shape, elt), [&](int64_t i) { return values[i]; },
+        l, what));
+  }
+
+  /// Fails the sequence after an error reported elsewhere.
+  void abandon() { failed = true; }
+
+  /// Reports an error and fails the sequence.
+  void fail(Loc at, const Twine &msg) {
+    if (!failed)
+      g.error(at, msg);
+    failed = true;
+  }
+
+  RankedTensorType type(const Val &v) {
+    return mlir::cast<RankedTensorType>(v.t.getType());
+  }
+
+  bool ok() const { return !failed; }
+
+  FailureOr<Val> result(Val v) const {
+    if (failed)
+      return mlir::failure();
+    return v;
+  }
+
+private:
+  Val check(FailureOr<Val> r) {
+    if (mlir::succeeded(r))
+      return *r;
+    failed = true;
+    return Val::poison();
+  }
+
+  Gen &g;
+  Loc l;
+  bool failed = false;
+};
 
 } // namespace graft::frontend
 

@@ -24,12 +24,6 @@ using namespace graft;
 using namespace graft::frontend;
 
 namespace {
-Val ints(llvm::ArrayRef<int64_t> v) {
-  std::vector<Val> items;
-  for (int64_t x : v)
-    items.push_back(Val::integer(x));
-  return Val::listOf(std::move(items));
-}
 std::string shapeStr(llvm::ArrayRef<int64_t> shape, StringRef open = "[",
                      StringRef close = "]") {
   std::string s = open.str();
@@ -38,93 +32,6 @@ std::string shapeStr(llvm::ArrayRef<int64_t> shape, StringRef open = "[",
   return s + close.str();
 }
 } // namespace
-
-/// Calls of built-ins in sequence, as a layer's formula writes them: each
-/// returns its value, or poison once a call has failed (its error is
-/// reported), so that a formula reads as PyTorch's and is checked once, at
-/// the end.
-class graft::frontend::Composer {
-public:
-  Composer(Gen &g, Loc l) : g(g), l(l) {}
-
-  /// fn(args..., keyword=value...).
-  Val operator()(StringRef fn, std::vector<Val> args,
-                 std::vector<std::pair<StringRef, Val>> keywords = {}) {
-    if (failed)
-      return Val::poison();
-    std::vector<CallArg> call;
-    for (Val &a : args)
-      call.push_back({"", l, std::move(a)});
-    for (auto &[k, v] : keywords)
-      call.push_back({k.str(), l, std::move(v)});
-    return check(g.callBuiltin(fn, call, l));
-  }
-
-  /// x[..., start:end, ...] along `dim`.
-  Val slice(const Val &x, int64_t dim, int64_t start, int64_t end) {
-    if (failed)
-      return Val::poison();
-    mlir::OpBuilder &b = g.builder;
-    return check(tensorResult(
-        g.make<SliceOp>(l, "slice", {x.t},
-                        {g.attr("dim", b.getI64IntegerAttr(dim)),
-                         g.attr("start", b.getI64IntegerAttr(start)),
-                         g.attr("end", b.getI64IntegerAttr(end)),
-                         g.attr("step", b.getI64IntegerAttr(1))})));
-  }
-
-  /// Zeros of `shape`, of x's element type.
-  Val zeros(const Val &x, llvm::ArrayRef<int64_t> shape) {
-    if (failed)
-      return Val::poison();
-    return g.splatConstant(
-        RankedTensorType::get(shape, type(x).getElementType()), 0, l);
-  }
-
-  /// A constant of `shape` and element type `elt` holding `values`.
-  Val constant(llvm::ArrayRef<int64_t> shape, Type elt,
-               llvm::ArrayRef<double> values, StringRef what) {
-    if (failed)
-      return Val::poison();
-    return check(g.constantOf(
-        RankedTensorType::get(shape, elt), [&](int64_t i) { return values[i]; },
-        l, what));
-  }
-
-  /// Fails the sequence after an error reported elsewhere.
-  void abandon() { failed = true; }
-
-  /// Reports an error and fails the sequence.
-  void fail(Loc at, const Twine &msg) {
-    if (!failed)
-      g.error(at, msg);
-    failed = true;
-  }
-
-  RankedTensorType type(const Val &v) {
-    return mlir::cast<RankedTensorType>(v.t.getType());
-  }
-
-  bool ok() const { return !failed; }
-
-  FailureOr<Val> result(Val v) const {
-    if (failed)
-      return mlir::failure();
-    return v;
-  }
-
-private:
-  Val check(FailureOr<Val> r) {
-    if (mlir::succeeded(r))
-      return *r;
-    failed = true;
-    return Val::poison();
-  }
-
-  Gen &g;
-  Loc l;
-  bool failed = false;
-};
 
 //===----------------------------------------------------------------------===//
 // Normalisation
@@ -154,13 +61,13 @@ FailureOr<Val> Gen::groupNorm(Call &c) {
   // Each group of channels of each sample normalised by its mean and its
   // biased variance, then scaled and shifted per channel.
   Composer f(*this, c.loc);
-  Val g = f("reshape", {Val::tensor(*x), ints({n, *groups, -1})});
+  Val g = f("reshape", {Val::tensor(*x), Val::ints({n, *groups, -1})});
   auto keep = std::vector<std::pair<StringRef, Val>>{
       {"dim", Val::integer(-1)}, {"keepdim", Val::boolean(true)}};
   Val centred = f("sub", {g, f("mean", {g}, keep)});
   Val var = f("mean", {f("mul", {centred, centred})}, keep);
   Val y = f("mul", {centred, f("rsqrt", {f("add", {var, Val::real(*eps)})})});
-  y = f("reshape", {y, ints(xt.getShape())});
+  y = f("reshape", {y, Val::ints(xt.getShape())});
   llvm::SmallVector<int64_t> perChannel(xt.getRank() - 1, 1);
   perChannel[0] = channels;
   for (auto [key, fn] : {std::pair{"weight", "mul"}, {"bias", "add"}}) {
@@ -177,7 +84,7 @@ FailureOr<Val> Gen::groupNorm(Call &c) {
                               typeStr(*w));
       return failure();
     }
-    y = f(fn, {y, f("reshape", {Val::tensor(*w), ints(perChannel)})});
+    y = f(fn, {y, f("reshape", {Val::tensor(*w), Val::ints(perChannel)})});
   }
   return f.result(y);
 }
@@ -185,27 +92,6 @@ FailureOr<Val> Gen::groupNorm(Call &c) {
 //===----------------------------------------------------------------------===//
 // Convolutions
 //===----------------------------------------------------------------------===//
-
-/// `key` as `n` integers (one given: repeated), each at least `least`, or
-/// `fallback` each where the call does not give it.
-FailureOr<llvm::SmallVector<int64_t>> Gen::geometryArg(Call &c, StringRef key,
-                                                       size_t n,
-                                                       int64_t fallback,
-                                                       int64_t least) {
-  if (!c.has(key))
-    return llvm::SmallVector<int64_t>(n, fallback);
-  auto v = asIntList(c.get(key), c.locOf(key), key);
-  if (failed(v))
-    return failure();
-  if (v->size() == 1)
-    v->resize(n, v->front());
-  if (v->size() == n && llvm::all_of(*v, [&](int64_t x) { return x >= least; }))
-    return v;
-  error(c.locOf(key), c.name + "(): " + key + " must be " +
-                          (n == 1 ? "an integer" : "one or two integers") +
-                          (least > 0 ? " greater than 0" : " of at least 0"));
-  return failure();
-}
 
 FailureOr<Val> Gen::conv1d(Call &c) {
   auto x = floatInput(c);
@@ -236,9 +122,9 @@ FailureOr<Val> Gen::conv1d(Call &c) {
   if (rank == 2)
     v = f("unsqueeze", {v, Val::integer(0)});
   std::vector<std::pair<StringRef, Val>> kw = {
-      {"stride", ints({1, (*stride)[0]})},
-      {"padding", ints({0, (*padding)[0]})},
-      {"dilation", ints({1, (*dilation)[0]})}};
+      {"stride", Val::ints({1, (*stride)[0]})},
+      {"padding", Val::ints({0, (*padding)[0]})},
+      {"dilation", Val::ints({1, (*dilation)[0]})}};
   for (StringRef key : {"bias", "groups"})
     if (c.has(key) && c.get(key).k != Val::K::None)
       kw.push_back({key, c.get(key)});
@@ -338,7 +224,7 @@ FailureOr<Val> Gen::convTranspose2d(Call &c) {
                                    f.zeros(v, gap)})},
                      {{"dim", Val::integer(dim + 1)}});
       shape[dim] *= s;
-      v = f.slice(f("reshape", {spread, ints(shape)}), dim, 0, stuffed);
+      v = f.slice(f("reshape", {spread, Val::ints(shape)}), dim, 0, stuffed);
     }
     if (lo < 0 || hi < 0) {
       v = f.slice(v, dim, std::max<int64_t>(0, -lo),
@@ -363,11 +249,11 @@ FailureOr<Val> Gen::convTranspose2d(Call &c) {
   // (in, out / g, kH, kW) -> (out, in / g, kH, kW), flipped in kH and kW.
   int64_t coutPerGroup = wt.getDimSize(1), kh = wt.getDimSize(2),
           kw = wt.getDimSize(3);
-  Val kernel =
-      f("reshape", {Val::tensor(*w), ints({g, cin / g, coutPerGroup, kh, kw})});
+  Val kernel = f("reshape", {Val::tensor(*w),
+                             Val::ints({g, cin / g, coutPerGroup, kh, kw})});
   kernel =
       f("reshape", {f("transpose", {kernel, Val::integer(1), Val::integer(2)}),
-                    ints({g * coutPerGroup, cin / g, kh, kw})});
+                    Val::ints({g * coutPerGroup, cin / g, kh, kw})});
   for (int i = 0; i < 2; ++i) {
     int64_t k = wt.getDimSize(2 + i);
     if (k == 1)
@@ -380,8 +266,8 @@ FailureOr<Val> Gen::convTranspose2d(Call &c) {
                                            "conv_transpose2d()")});
   }
   std::vector<std::pair<StringRef, Val>> kwargs = {
-      {"padding", ints(symmetric)},
-      {"dilation", ints(*dilation)},
+      {"padding", Val::ints(symmetric)},
+      {"dilation", Val::ints(*dilation)},
       {"groups", Val::integer(g)}};
   if (c.has("bias") && c.get("bias").k != Val::K::None)
     kwargs.push_back({"bias", c.get("bias")});
@@ -521,7 +407,7 @@ FailureOr<Val> Gen::adaptiveAvgPool2d(Call &c) {
     // Windows that tile the input: average pooling.
     if (in[0] == out[0] && in[1] == out[1])
       return v;
-    Val k = ints({in[0] / out[0], in[1] / out[1]});
+    Val k = Val::ints({in[0] / out[0], in[1] / out[1]});
     if (rank == 3)
       return f.result(
           f("squeeze",
@@ -670,10 +556,10 @@ FailureOr<Val> Gen::interpolate(Call &c) {
         llvm::SmallVector<int64_t> shape(f.type(v).getShape());
         shape.insert(shape.begin() + dim + 1, k);
         v = f("expand",
-              {f("unsqueeze", {v, Val::integer(dim + 1)}), ints(shape)});
+              {f("unsqueeze", {v, Val::integer(dim + 1)}), Val::ints(shape)});
         shape[dim] *= k;
         shape.erase(shape.begin() + dim + 1);
-        v = f("reshape", {v, ints(shape)});
+        v = f("reshape", {v, Val::ints(shape)});
       } else if (k != 1)
         v = f("index_select", {v, Val::integer(dim),
                                f.constant({out[i]}, builder.getI64Type(), idx,
@@ -846,13 +732,13 @@ FailureOr<Val> Gen::rnn(Call &c) {
                                      : f("linear", {layerIn, w[0], bih});
       CellState st;
       for (auto [i, s] : llvm::enumerate(hx))
-        (i ? st.c : st.h) = f(
-            "reshape", {f.slice(s, 0, k, k + 1), ints({batch, i ? h : hOut})});
+        (i ? st.c : st.h) = f("reshape", {f.slice(s, 0, k, k + 1),
+                                          Val::ints({batch, i ? h : hOut})});
       std::vector<Val> hs(steps);
       for (int64_t step = 0; step < steps; ++step) {
         int64_t t = d ? steps - 1 - step : step;
         Val xpt = f("reshape", {f.slice(xp, 0, t, t + 1),
-                                ints({batch, rnnGates(*mode) * h})});
+                                Val::ints({batch, rnnGates(*mode) * h})});
         st = cellStep(f, *mode, xpt, st, w[1], bhh);
         if (*proj) // h_t = W_hr (o * tanh(c_t))
           st.h = f("linear", {st.h, whr});
@@ -1019,8 +905,8 @@ FailureOr<Val> Gen::multiHeadAttention(Call &c) {
     Val p = b.k == Val::K::None
                 ? f("linear", {x, wp})
                 : f("linear", {x, wp, f.slice(b, 0, part * e, (part + 1) * e)});
-    return f("permute", {f("reshape", {p, ints({len, batch, h, hd})}),
-                         ints({1, 2, 0, 3})});
+    return f("permute", {f("reshape", {p, Val::ints({len, batch, h, hd})}),
+                         Val::ints({1, 2, 0, 3})});
   };
   Val qh = f("div", {project(qs, 0, l), Val::real(std::sqrt(double(hd)))});
   Val kh = project(ks, 1, s), vh = project(vs, 2, s);
@@ -1051,7 +937,7 @@ FailureOr<Val> Gen::multiHeadAttention(Call &c) {
         key == "key_padding_mask" ? llvm::SmallVector<int64_t>{batch, 1, 1, s}
         : shape.size() == 3       ? llvm::SmallVector<int64_t>{batch, h, l, s}
                                   : llvm::SmallVector<int64_t>{l, s};
-    Val mv = f("reshape", {Val::tensor(*m), ints(to)});
+    Val mv = f("reshape", {Val::tensor(*m), Val::ints(to)});
     scores = typeOf(*m).getElementType().isInteger(1)
                  ? f("masked_fill", {scores, mv, Val::real(-INFINITY)})
                  : f("add", {scores, mv});
@@ -1065,8 +951,8 @@ FailureOr<Val> Gen::multiHeadAttention(Call &c) {
   if (*dropout > 0)
     attn = f("dropout", {attn, Val::real(*dropout)});
   Val out = f("matmul", {attn, vh});
-  out = f("reshape",
-          {f("permute", {out, ints({2, 0, 1, 3})}), ints({l, batch, e})});
+  out = f("reshape", {f("permute", {out, Val::ints({2, 0, 1, 3})}),
+                      Val::ints({l, batch, e})});
   out = ob.k == Val::K::None ? f("linear", {out, ow})
                              : f("linear", {out, ow, ob});
   if (rank == 2)
@@ -1172,7 +1058,7 @@ FailureOr<Val> Gen::gather(Call &c) {
     if (d != *dim)
       order.push_back(d);
   order.push_back(*dim);
-  v = f("unsqueeze", {f("permute", {v, ints(order)}), Val::integer(*dim)});
+  v = f("unsqueeze", {f("permute", {v, Val::ints(order)}), Val::integer(*dim)});
   int64_t n = xt.getDimSize(*dim);
   llvm::SmallVector<int64_t> hotShape(it.getShape());
   hotShape.push_back(n);
