@@ -19,6 +19,7 @@
 #include "graft/Target/Sanitize.h"
 #include "graft/Target/ThreadRuntime.h"
 #include "graft_api.h"
+#include "graft_safetensors.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Support/Timing.h"
@@ -68,9 +69,12 @@ GRAFT_CHECK_ROLE(hook, HOOK)
 #undef GRAFT_CHECK_ROLE
 /// The last role the C API has (workspace is the code generator's own).
 constexpr Role kLastApiRole = Role::hook;
-const char *dtypeNames[] = {"GRAFT_DTYPE_F32", "GRAFT_DTYPE_F64",
-                            "GRAFT_DTYPE_BF16", "GRAFT_DTYPE_I64",
-                            "GRAFT_DTYPE_I32", "GRAFT_DTYPE_BOOL"};
+/// A slot's dtype as safetensors names it ("F32"), from the C runtime's
+/// table (ElementType is numbered as GRAFT_DTYPE_*: Checkpoint.cpp checks
+/// it); GRAFT_DTYPE_ and this name are its C enumerator.
+llvm::StringRef dtypeName(ElementType type) {
+  return graft_st_dtype_name(static_cast<int32_t>(type));
+}
 
 /// graft_tensor_desc's index_* fields: an integer input's range, without
 /// the op it came from (the lowering erases it).
@@ -538,11 +542,10 @@ graft::compileLibrary(ModuleOp module, const LibraryOptions &options) {
      << "/* The context's tensors, by index: role, state_dict name, dtype,\n"
      << " * shape and initialiser.\n";
   for (auto [i, t] : llvm::enumerate(tensors))
-    os << llvm::formatv(
-        " * {0,3} {1,-13} {2,-28} {3} {4}{5}{6}\n", i, stringifyRole(t.role),
-        t.slot.name,
-        llvm::StringRef(dtypeNames[(int)t.slot.type]).drop_front(12),
-        shapeText(t.slot.shape), t.init.empty() ? "" : "  init ", t.init);
+    os << llvm::formatv(" * {0,3} {1,-13} {2,-28} {3} {4}{5}{6}\n", i,
+                        stringifyRole(t.role), t.slot.name,
+                        dtypeName(t.slot.type), shapeText(t.slot.shape),
+                        t.init.empty() ? "" : "  init ", t.init);
   os << " */\nenum " << name << "_tensor {\n";
   std::vector<std::string> ids;
   for (auto [i, t] : llvm::enumerate(tensors)) {
@@ -562,7 +565,8 @@ graft::compileLibrary(ModuleOp module, const LibraryOptions &options) {
   for (auto [i, t] : llvm::enumerate(tensors)) {
     const std::string &id = ids[i];
     os << "#define " << id << "_NAME " << cString(t.slot.name) << "\n"
-       << "#define " << id << "_DTYPE " << dtypeNames[(int)t.slot.type] << "\n"
+       << "#define " << id << "_DTYPE GRAFT_DTYPE_" << dtypeName(t.slot.type)
+       << "\n"
        << "#define " << id << "_RANK " << t.slot.shape.size() << "\n";
     if (!t.slot.shape.empty())
       os << "#define " << id << "_SHAPE " << shapeText(t.slot.shape) << "\n";
