@@ -57,7 +57,7 @@ TEST_P(FrontendGolden, MatchesPyTorch) {
   for (InputOp in : model.getBody().getOps<InputOp>()) {
     const llvm::json::Value *t = c.getObject("inputs")->get(in.getName());
     ASSERT_NE(t, nullptr) << "no golden input " << in.getName().str();
-    DType dt = *dtypeOf(in.getType().getElementType());
+    DType dt = *elementTypeOf(in.getType().getElementType());
     Tensor value = tensorFrom(*t, isFloat(dt) ? DType::F64 : dt);
     value.dtype = dt;
     ev.setInput(in.getName(), std::move(value));

@@ -66,7 +66,8 @@ void expectClose(const Tensor &want, const Buffer &got, const std::string &what,
 Tensor randomInput(ModelOp model, InputOp in, std::mt19937_64 &rng,
                    int64_t bound) {
   auto t = in.getType();
-  Tensor x = Tensor::filled(t.getShape(), *eval::dtypeOf(t.getElementType()));
+  Tensor x =
+      Tensor::filled(t.getShape(), *graft::elementTypeOf(t.getElementType()));
   std::normal_distribution<double> normal;
   for (double &v : x.data)
     v = isa<FloatType>(t.getElementType())

@@ -94,7 +94,8 @@ void zerosFor(func::FuncOp fn, StringRef role, Slots &slots) {
     if (key.first != role)
       continue;
     auto t = cast<RankedTensorType>(fn.getArgumentTypes()[i]);
-    slots[key] = Tensor::filled(t.getShape(), *dtypeOf(t.getElementType()));
+    slots[key] =
+        Tensor::filled(t.getShape(), *elementTypeOf(t.getElementType()));
   }
 }
 

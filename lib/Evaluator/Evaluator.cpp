@@ -47,7 +47,7 @@ llvm::Expected<Tensor> graft::eval::initTensor(InitAttr init,
                                                RankedTensorType type,
                                                uint64_t seed,
                                                llvm::StringRef name) {
-  std::optional<DType> dt = dtypeOf(type.getElementType());
+  std::optional<DType> dt = elementTypeOf(type.getElementType());
   if (!dt)
     return err("unsupported element type");
   Tensor t = Tensor::filled(type.getShape(), *dt);

@@ -55,7 +55,8 @@ Evaluator::runFunction(func::FuncOp fn, llvm::ArrayRef<Tensor> args) {
   lossValue = nullptr;
   for (auto [i, arg] : llvm::enumerate(body.getArguments())) {
     auto type = dyn_cast<RankedTensorType>(arg.getType());
-    std::optional<DType> dt = type ? dtypeOf(type.getElementType()) : std::nullopt;
+    std::optional<DType> dt =
+        type ? elementTypeOf(type.getElementType()) : std::nullopt;
     auto name = fn.getArgAttrOfType<StringAttr>(i, kNameAttrName);
     std::string what = llvm::formatv("argument {0}{1}", i,
                                      name ? " '" + name.getValue().str() + "'"

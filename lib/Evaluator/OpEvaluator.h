@@ -118,12 +118,12 @@ public:
   /// An empty result tensor of the op's result type.
   Tensor result(unsigned i = 0, double fill = 0.0) {
     return Tensor::filled(resultType(i).getShape(),
-                          *dtypeOf(resultType(i).getElementType()), fill);
+                          *elementTypeOf(resultType(i).getElementType()), fill);
   }
   /// Rounds to the result's element type and stores it.
   void set(Tensor t, unsigned i = 0) {
     RankedTensorType type = resultType(i);
-    t.dtype = *dtypeOf(type.getElementType());
+    t.dtype = *elementTypeOf(type.getElementType());
     t.shape.assign(type.getShape().begin(), type.getShape().end());
     if (!isFloat(t.dtype) || !ev.computeInF64)
       for (double &x : t.data)

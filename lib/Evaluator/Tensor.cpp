@@ -11,26 +11,6 @@
 
 using namespace graft::eval;
 
-std::optional<DType> graft::eval::dtypeOf(mlir::Type t) {
-  if (t.isF32())
-    return DType::F32;
-  if (t.isF64())
-    return DType::F64;
-  if (t.isBF16())
-    return DType::BF16;
-  if (t.isInteger(64))
-    return DType::I64;
-  if (t.isInteger(32))
-    return DType::I32;
-  if (t.isInteger(1))
-    return DType::I1;
-  return std::nullopt;
-}
-
-bool graft::eval::isFloat(DType t) {
-  return t == DType::F32 || t == DType::F64 || t == DType::BF16;
-}
-
 llvm::StringRef graft::eval::name(DType t) {
   switch (t) {
   case DType::F32:

@@ -30,20 +30,6 @@ int64_t TensorSlot::numel() const {
   return n;
 }
 
-static ElementType elementTypeOf(Type t) {
-  if (t.isF32())
-    return ElementType::F32;
-  if (t.isF64())
-    return ElementType::F64;
-  if (t.isBF16())
-    return ElementType::BF16;
-  if (t.isInteger(64))
-    return ElementType::I64;
-  if (t.isInteger(32))
-    return ElementType::I32;
-  return ElementType::I1;
-}
-
 static TensorSlot slotOf(Type type, DictionaryAttr attrs) {
   auto t = cast<RankedTensorType>(type);
   TensorSlot s;
@@ -54,7 +40,7 @@ static TensorSlot slotOf(Type type, DictionaryAttr attrs) {
       s.name = n.str();
   }
   s.shape.assign(t.getShape().begin(), t.getShape().end());
-  s.type = elementTypeOf(t.getElementType());
+  s.type = elementTypeOf(t.getElementType()).value_or(ElementType::I1);
   return s;
 }
 

@@ -120,7 +120,7 @@ int main(int argc, char **argv) {
   std::map<std::string, eval::Tensor> inputs;
   for (InputOp in : model.getBody().getOps<InputOp>()) {
     RankedTensorType type = in.getType();
-    auto dt = eval::dtypeOf(type.getElementType());
+    auto dt = graft::elementTypeOf(type.getElementType());
     eval::Tensor t = eval::Tensor::filled(type.getShape(), *dt);
     std::string key = ("input:" + in.getName()).str();
     for (int64_t i = 0; i < t.numel(); ++i) {

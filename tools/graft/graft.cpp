@@ -256,7 +256,7 @@ int64_t integerInputBound(Value v, Type elementType) {
 graft::eval::Tensor randomInput(graft::InputOp in, uint64_t seed) {
   using namespace graft::eval;
   RankedTensorType type = in.getType();
-  DType dt = *dtypeOf(type.getElementType());
+  DType dt = *graft::elementTypeOf(type.getElementType());
   Tensor t = Tensor::filled(type.getShape(), dt);
   std::string key = ("input:" + in.getName()).str();
   if (isFloat(dt)) {

@@ -11,6 +11,8 @@
 #ifndef GRAFT_EVALUATOR_TENSOR_H
 #define GRAFT_EVALUATOR_TENSOR_H
 
+#include "graft/Support/ElementType.h"
+
 #include "mlir/IR/BuiltinTypes.h"
 #include "llvm/ADT/ArrayRef.h"
 
@@ -21,11 +23,10 @@
 
 namespace graft::eval {
 
-enum class DType { F32, F64, BF16, I64, I32, I1 };
+/// An element type (graft::ElementType, with elementTypeOf and isFloat).
+using DType = ElementType;
 
-/// The DType of an MLIR element type, if graft supports it.
-std::optional<DType> dtypeOf(mlir::Type elementType);
-bool isFloat(DType t);
+/// Its name in the language ("f32").
 llvm::StringRef name(DType t);
 /// `x` rounded to the nearest value of `t` (round to nearest even for f32 and
 /// bf16, truncation toward zero for integers, x != 0 for i1).

@@ -4,6 +4,7 @@
 #define GRAFT_TARGET_JIT_H
 
 #include "graft/Dialect/Graft/IR/GraftEnums.h"
+#include "graft/Support/ElementType.h"
 
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
@@ -24,24 +25,6 @@ using llvm::LogicalResult;
 } // namespace mlir
 
 namespace graft {
-
-enum class ElementType { F32, F64, BF16, I64, I32, I1 };
-/// Bytes per element (inline: the checkpoint reader uses it without the JIT).
-inline size_t elementSize(ElementType t) {
-  switch (t) {
-  case ElementType::F64:
-  case ElementType::I64:
-    return 8;
-  case ElementType::F32:
-  case ElementType::I32:
-    return 4;
-  case ElementType::BF16:
-    return 2;
-  case ElementType::I1:
-    return 1;
-  }
-  return 0; // every type is above
-}
 
 /// One argument or result of an entry point: a tensor with a role (param,
 /// buffer, grad, input, seed, opt_state, hyper, loss, output, ...) and its
