@@ -86,8 +86,8 @@ struct Emitter {
     }
   }
 
-  /// The value of `e` (an index map's result: see matchProduct) at loop
-  /// indices `ivs`.
+  /// The value of `e` (an index expression the kernels compute: see
+  /// KernelMatch.cpp's evaluable) at loop indices `ivs`.
   Value eval(AffineExpr e, ArrayRef<Value> ivs) {
     if (auto d = dyn_cast<AffineDimExpr>(e))
       return ivs[d.getPosition()];
@@ -144,8 +144,6 @@ MemRefType sharedMemRef(ArrayRef<int64_t> shape, Type elt) {
 // Products
 //===----------------------------------------------------------------------===//
 
-int64_t ceilDiv(int64_t x, int64_t y) { return (x + y - 1) / y; }
-
 /// Replaces the product `g` with a shared-memory tiled kernel: BMxBN tiles
 /// of 16x16 threads (times `slices` along z), k in steps of kTileK. Each
 /// thread accumulates a TMxTN register tile with fma, or (on the tensor
@@ -184,9 +182,10 @@ void emitProduct(linalg::GenericOp g, const Product &p, KernelPlan tiling) {
   SmallVector<Type> workgroup = {asType, bsType};
   if (S > 1)
     workgroup.push_back(sharedMemRef({S, BM * BN}, elt));
-  gpu::LaunchOp launch =
-      createLaunch(b, loc, {ceilDiv(N, BN), ceilDiv(M, BM), batch},
-                   {kThreadsXY, kThreadsXY, S}, workgroup);
+  gpu::LaunchOp launch = createLaunch(
+      b, loc,
+      {llvm::divideCeilSigned(N, BN), llvm::divideCeilSigned(M, BM), batch},
+      {kThreadsXY, kThreadsXY, S}, workgroup);
   Emitter e{b, loc};
   Value tx = launch.getThreadIds().x, ty = launch.getThreadIds().y,
         slice = launch.getThreadIds().z;
@@ -289,7 +288,7 @@ void emitProduct(linalg::GenericOp g, const Product &p, KernelPlan tiling) {
   // block's): slice s takes k steps s, s + S, ...; steps past K stage
   // zeros. The next step's tile is loaded into registers before this
   // step's multiply-adds, so global memory latency hides behind them.
-  int64_t steps = ceilDiv(ceilDiv(K, kTileK), S);
+  int64_t steps = llvm::divideCeilSigned(llvm::divideCeilSigned(K, kTileK), S);
   auto kAt = [&](Emitter &e, Value step) {
     return e.mul(e.add(e.mul(step, e.idx(S)), slice), e.idx(kTileK));
   };
@@ -541,7 +540,7 @@ void emitRowReduction(linalg::GenericOp g, const Reduction &r) {
   OpBuilder b(g);
   Location loc = g.getLoc();
   gpu::LaunchOp launch = createLaunch(
-      b, loc, {ceilDiv(outputs, kRowsPerBlock), 1, 1},
+      b, loc, {llvm::divideCeilSigned(outputs, kRowsPerBlock), 1, 1},
       {kWarp, kRowsPerBlock, 1}, {});
   Emitter e{b, loc};
   Value lane = launch.getThreadIds().x;
@@ -570,8 +569,8 @@ void emitColumnReduction(linalg::GenericOp g, const Reduction &r) {
   Location loc = g.getLoc();
   Type t = r.value.getType();
   gpu::LaunchOp launch =
-      createLaunch(b, loc, {ceilDiv(outputs, kWarp), 1, 1}, {kWarp, kWarp, 1},
-                   {sharedMemRef({kWarp, kWarp + 1}, t)});
+      createLaunch(b, loc, {llvm::divideCeilSigned(outputs, kWarp), 1, 1},
+                   {kWarp, kWarp, 1}, {sharedMemRef({kWarp, kWarp + 1}, t)});
   Emitter e{b, loc};
   Value tx = launch.getThreadIds().x, ty = launch.getThreadIds().y;
   Value partials = launch.getWorkgroupAttributions()[0];
@@ -670,7 +669,7 @@ struct GPUSchedulePass : graft::impl::GPUScheduleBase<GPUSchedulePass> {
         return g.emitOpError("has a product kernel's #graft.gpu_config but "
                              "is not a product (C += A * B on buffers, "
                              "static shapes)");
-      if (ceilDiv(p->size(p->m), plan.tile) > kMaxGridYZ ||
+      if (llvm::divideCeilSigned(p->size(p->m), plan.tile) > kMaxGridYZ ||
           p->size(p->batch) > kMaxGridYZ)
         return g.emitOpError("needs more than ")
                << kMaxGridYZ << " row tiles or batch entries, CUDA's "

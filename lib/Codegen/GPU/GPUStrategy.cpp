@@ -29,8 +29,6 @@ GRAFT_STATISTIC(NumProductConfigs, "graft-gpu-strategy",
 GRAFT_STATISTIC(NumReductionConfigs, "graft-gpu-strategy",
                 "Reductions given a warp or block kernel");
 
-static int64_t ceilDiv(int64_t x, int64_t y) { return (x + y - 1) / y; }
-
 static bool rowsWorthAWarp(const ReductionShape &r) {
   return r.length >= kWarp && r.contiguous;
 }
@@ -40,7 +38,8 @@ graft::gpu::planProduct(const ProductShape &p, const Device &device,
                         std::optional<ReductionShape> asReduction) {
   bool tensorCores = device.tf32 && p.f32;
   auto blocks = [&](int64_t tile) {
-    return ceilDiv(p.m, tile) * ceilDiv(p.n, tile) * p.batch;
+    return llvm::divideCeilSigned(p.m, tile) *
+           llvm::divideCeilSigned(p.n, tile) * p.batch;
   };
   std::optional<KernelPlan> plan;
   for (int64_t tile : {128, 64, 32})
@@ -60,7 +59,8 @@ graft::gpu::planProduct(const ProductShape &p, const Device &device,
                                   : 1};
   }
   // Row tiles go to blockIdx.y and the batch to blockIdx.z.
-  if (ceilDiv(p.m, plan->tile) > kMaxGridYZ || p.batch > kMaxGridYZ)
+  if (llvm::divideCeilSigned(p.m, plan->tile) > kMaxGridYZ ||
+      p.batch > kMaxGridYZ)
     return std::nullopt;
   return plan;
 }
