@@ -12,11 +12,15 @@
 // CHECK-SAME: %[[X:[^:]+]]: tensor<2x3x8x8xf32>, %[[W:[^:]+]]: tensor<4x3x3x3xf32>
 // CHECK: %[[W2:.+]] = tensor.reshape %[[W]]{{.+}} -> tensor<4x27xf32>
 // CHECK: %[[BIAS:.+]] = linalg.generic {{.+}} outs(%{{.+}} : tensor<4x72xf32>)
+// The taps of each kernel row fill that row of the patches, then the row
+// goes in (chains of 3 updates, not one of 9).
+// CHECK: %[[ROW:.+]] = tensor.extract_slice %{{.+}}[0, 0, 0, 0, 0, 0] [3, 1, 3, 2, 6, 6] [1, 1, 1, 1, 1, 1] : tensor<3x3x3x2x6x6xf32> to tensor<3x1x3x2x6x6xf32>
 // CHECK: %[[WIN:.+]] = tensor.extract_slice %[[X]][0, 0, 0, 0] [2, 3, 6, 6] [1, 1, 1, 1]
-// CHECK: %[[PLANE:.+]] = tensor.extract_slice %{{.+}}[0, 0, 0, 0, 0, 0] [3, 1, 1, 2, 6, 6] [1, 1, 1, 1, 1, 1] : tensor<3x3x3x2x6x6xf32> to tensor<3x2x6x6xf32>
+// CHECK: %[[PLANE:.+]] = tensor.extract_slice %[[ROW]][0, 0, 0, 0, 0, 0] [3, 1, 1, 2, 6, 6] [1, 1, 1, 1, 1, 1] : tensor<3x1x3x2x6x6xf32> to tensor<3x2x6x6xf32>
 // CHECK: linalg.generic {{.+}} ins(%[[WIN]] : tensor<2x3x6x6xf32>) outs(%[[PLANE]] : tensor<3x2x6x6xf32>)
-// CHECK-COUNT-8: tensor.insert_slice
-// CHECK: %[[PATCHES:.+]] = tensor.insert_slice %{{.+}}[0, 2, 2, 0, 0, 0] [3, 1, 1, 2, 6, 6]
+// CHECK: tensor.extract_slice %[[X]][0, 0, 0, 2] [2, 3, 6, 6] [1, 1, 1, 1]
+// CHECK-COUNT-9: tensor.insert_slice
+// CHECK: %[[PATCHES:.+]] = tensor.insert_slice %{{.+}}[0, 2, 0, 0, 0, 0] [3, 1, 3, 2, 6, 6]
 // CHECK: %[[COL:.+]] = tensor.reshape %[[PATCHES]]{{.+}} -> tensor<27x72xf32>
 // CHECK: %[[Y2:.+]] = linalg.generic {{.+}} ins(%[[W2]], %[[COL]] : tensor<4x27xf32>, tensor<27x72xf32>) outs(%[[BIAS]] : tensor<4x72xf32>) attrs = {graft.contraction}
 // CHECK: %[[Y3:.+]] = tensor.reshape %[[Y2]]{{.+}} -> tensor<4x2x36xf32>
@@ -68,12 +72,16 @@ func.func @weight_grad(%gy: tensor<2x4x3x3xf32>, %x: tensor<2x3x8x8xf32>) -> ten
 // CHECK: %[[GCOL:.+]] = linalg.generic {{.+}} ins(%[[WT]], %{{.+}} : tensor<27x4xf32>, tensor<4x128xf32>) {{.+}} attrs = {graft.contraction}
 // CHECK: %[[GCOL6:.+]] = tensor.reshape %[[GCOL]]{{.+}} -> tensor<3x3x3x2x8x8xf32>
 // CHECK: %[[ZERO:.+]] = linalg.fill {{.+}} -> tensor<2x3x10x10xf32>
+// Each kernel row's taps add into the band of rows they read, then the
+// band goes back.
+// CHECK: %[[BAND:.+]] = tensor.extract_slice %[[ZERO]][0, 0, 0, 0] [2, 3, 8, 10] [1, 1, 1, 1]
 // CHECK: %[[P0:.+]] = tensor.extract_slice %[[GCOL6]][0, 0, 0, 0, 0, 0] [3, 1, 1, 2, 8, 8]
-// CHECK: %[[W0:.+]] = tensor.extract_slice %[[ZERO]][0, 0, 0, 0] [2, 3, 8, 8] [1, 1, 1, 1]
+// CHECK: %[[W0:.+]] = tensor.extract_slice %[[BAND]][0, 0, 0, 0] [2, 3, 8, 8] [1, 1, 1, 1]
 // CHECK: %[[S0:.+]] = linalg.generic {{.+}} ins(%[[P0]] : tensor<3x2x8x8xf32>) outs(%[[W0]] : tensor<2x3x8x8xf32>)
 // CHECK: arith.addf
-// CHECK: tensor.insert_slice %[[S0]] into %[[ZERO]][0, 0, 0, 0] [2, 3, 8, 8] [1, 1, 1, 1]
-// CHECK-COUNT-8: tensor.insert_slice
+// CHECK: tensor.insert_slice %[[S0]] into %[[BAND]][0, 0, 0, 0] [2, 3, 8, 8] [1, 1, 1, 1]
+// CHECK-COUNT-10: tensor.insert_slice
+// CHECK: tensor.insert_slice %{{.+}} into %{{.+}}[0, 0, 2, 0] [2, 3, 8, 10] [1, 1, 1, 1]
 // CHECK: tensor.extract %{{.+}} : tensor<2x3x10x10xf32>
 // CHECK: return %{{.+}} : tensor<2x3x8x8xf32>
 func.func @input_grad(%gy: tensor<2x4x8x8xf32>, %w: tensor<4x3x3x3xf32>) -> tensor<2x3x8x8xf32> {

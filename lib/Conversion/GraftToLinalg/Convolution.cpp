@@ -133,28 +133,65 @@ struct Taps {
 
   SmallVector<int64_t> patchShape() const { return {C, KH, KW, N, OH, OW}; }
 
+  /// The rows of taps kh of `v` (x or the patches): x's band of rows the
+  /// windows of kh read, [N, C, (OH - 1) * s + 1, Wp], or the patches'
+  /// [C, 1, KW, N, OH, OW]. Taps update a row (update(..., inRow)), then the
+  /// row goes back: chains of KH and KW updates of one value rather than
+  /// one of KH * KW, whose bufferization analysis compares every update
+  /// with those before it.
+  SmallVector<OpFoldResult> rowAt(Value v, int64_t kh) const {
+    return shapeOf(v).size() == 4 ? indexAttrs(L.b, {0, 0, kh * a.d[0], 0})
+                                  : indexAttrs(L.b, {0, kh, 0, 0, 0, 0});
+  }
+  SmallVector<int64_t> rowShape(Value v) const {
+    ArrayRef<int64_t> s = shapeOf(v);
+    if (s.size() == 4)
+      return {s[0], s[1], (OH - 1) * a.s[0] + 1, s[3]};
+    return {C, 1, KW, N, OH, OW};
+  }
+  Value extractRow(Value v, int64_t kh) {
+    SmallVector<int64_t> shape = rowShape(v);
+    return tensor::ExtractSliceOp::create(
+        L.b, L.loc, RankedTensorType::get(shape, elt), v, rowAt(v, kh),
+        indexAttrs(L.b, shape),
+        indexAttrs(L.b, SmallVector<int64_t>(shape.size(), 1)));
+  }
+  Value insertRow(Value row, Value into, int64_t kh) {
+    SmallVector<int64_t> shape = rowShape(into);
+    return tensor::InsertSliceOp::create(
+        L.b, L.loc, row, into, rowAt(into, kh), indexAttrs(L.b, shape),
+        indexAttrs(L.b, SmallVector<int64_t>(shape.size(), 1)));
+  }
+
   /// `into` with `from`'s elements (or their sum with its own, `add`) at
   /// tap (kh, kw): the window of x when `into` is x, else the plane of the
-  /// patches. Every tap is one generic, vectorised along ow.
-  Value update(Value from, Value into, int64_t kh, int64_t kw, bool add) {
+  /// patches; `into` is the row of taps kh (extractRow) when `inRow`. Every
+  /// tap is one generic, vectorised along ow.
+  Value update(Value from, Value into, int64_t kh, int64_t kw, bool add,
+               bool inRow) {
     bool toWindow = shapeOf(into).size() == 4;
-    SmallVector<OpFoldResult> windowAt = indexAttrs(
-                                  L.b, {0, 0, kh * a.d[0], kw * a.d[1]}),
-                              windowSizes = indexAttrs(L.b, {N, C, OH, OW}),
+    auto windowAt = [&](int64_t h) {
+      return indexAttrs(L.b, {0, 0, h * a.d[0], kw * a.d[1]});
+    };
+    auto planeAt = [&](int64_t h) {
+      return indexAttrs(L.b, {0, h, kw, 0, 0, 0});
+    };
+    SmallVector<OpFoldResult> windowSizes = indexAttrs(L.b, {N, C, OH, OW}),
                               windowStrides =
                                   indexAttrs(L.b, {1, 1, a.s[0], a.s[1]}),
-                              planeAt = indexAttrs(L.b, {0, kh, kw, 0, 0, 0}),
                               planeSizes =
                                   indexAttrs(L.b, {C, 1, 1, N, OH, OW}),
                               ones = indexAttrs(L.b, {1, 1, 1, 1, 1, 1});
     auto window = RankedTensorType::get({N, C, OH, OW}, elt);
     auto plane = RankedTensorType::get({C, N, OH, OW}, elt);
-    auto slice = [&](Value v, bool isWindow) -> Value {
+    // The source is read at tap kh; the destination at kh, or at 0 in a row.
+    int64_t destKh = inRow ? 0 : kh;
+    auto slice = [&](Value v, bool isWindow, int64_t h) -> Value {
       return isWindow ? tensor::ExtractSliceOp::create(L.b, L.loc, window, v,
-                                                       windowAt, windowSizes,
+                                                       windowAt(h), windowSizes,
                                                        windowStrides)
                       : tensor::ExtractSliceOp::create(
-                            L.b, L.loc, plane, v, planeAt, planeSizes, ones);
+                            L.b, L.loc, plane, v, planeAt(h), planeSizes, ones);
     };
     // The window is [N, C, ...] and the plane [C, N, ...]: either reads the
     // other through (d1, d0, d2, d3).
@@ -162,7 +199,8 @@ struct Taps {
     SmallVector<AffineMap> maps = {
         AffineMap::getPermutationMap(ArrayRef<unsigned>{1, 0, 2, 3}, ctx),
         AffineMap::getMultiDimIdentityMap(4, ctx)};
-    Value source = slice(from, !toWindow), dest = slice(into, toWindow);
+    Value source = slice(from, !toWindow, kh),
+          dest = slice(into, toWindow, destKh);
     Value result = generic(
         L, {source}, {dest}, maps,
         SmallVector<IteratorType>(4, IteratorType::parallel),
@@ -172,10 +210,11 @@ struct Taps {
           return SmallVector<Value>{r};
         })[0];
     return toWindow ? tensor::InsertSliceOp::create(L.b, L.loc, result, into,
-                                                    windowAt, windowSizes,
-                                                    windowStrides)
+                                                    windowAt(destKh),
+                                                    windowSizes, windowStrides)
                     : tensor::InsertSliceOp::create(L.b, L.loc, result, into,
-                                                    planeAt, planeSizes, ones);
+                                                    planeAt(destKh), planeSizes,
+                                                    ones);
   }
 };
 
@@ -188,9 +227,12 @@ Value im2col(Lowering &L, Value xp, int64_t KH, int64_t KW, int64_t OH,
   ArrayRef<int64_t> xs = shapeOf(xp);
   Taps taps{L, a, xs[0], xs[1], KH, KW, OH, OW, eltOf(xp)};
   Value col = L.empty(taps.patchShape(), taps.elt);
-  for (int64_t kh = 0; kh < KH; ++kh)
+  for (int64_t kh = 0; kh < KH; ++kh) {
+    Value row = taps.extractRow(col, kh);
     for (int64_t kw = 0; kw < KW; ++kw)
-      col = taps.update(xp, col, kh, kw, /*add=*/false);
+      row = taps.update(xp, row, kh, kw, /*add=*/false, /*inRow=*/true);
+    col = taps.insertRow(row, col, kh);
+  }
   return L.reshape(col, {xs[1] * KH * KW, xs[0] * OH * OW});
 }
 
@@ -353,9 +395,13 @@ Value lowerConvBackwardInput(Lowering &L, Value gy, Value w,
           Value gcol = L.reshape(L.contract(wT, g, {K, nb * OH * OW}),
                                  taps.patchShape());
           Value gxp = L.filled({nb, C, Hp, Wp}, elt, 0.0);
-          for (int64_t kh = 0; kh < KH; ++kh)
+          for (int64_t kh = 0; kh < KH; ++kh) {
+            Value row = taps.extractRow(gxp, kh);
             for (int64_t kw = 0; kw < KW; ++kw)
-              gxp = taps.update(gcol, gxp, kh, kw, /*add=*/true);
+              row = taps.update(gcol, row, kh, kw, /*add=*/true,
+                                /*inRow=*/true);
+            gxp = taps.insertRow(row, gxp, kh);
+          }
           Value gx = extractBox(L, gxp, {0, 0, a.p[0], a.p[1]}, {nb, C, H, W});
           return SmallVector<Value>{insertBatchSlice(L, gx, acc[0], n0)};
         })[0];
