@@ -133,12 +133,12 @@ struct Taps {
 
   SmallVector<int64_t> patchShape() const { return {C, KH, KW, N, OH, OW}; }
 
-  /// The rows of taps kh of `v` (x or the patches): x's band of rows the
+  /// The row of taps kh of `v` (x or the patches): x's band of rows the
   /// windows of kh read, [N, C, (OH - 1) * s + 1, Wp], or the patches'
-  /// [C, 1, KW, N, OH, OW]. Taps update a row (update(..., inRow)), then the
-  /// row goes back: chains of KH and KW updates of one value rather than
-  /// one of KH * KW, whose bufferization analysis compares every update
-  /// with those before it.
+  /// [C, 1, KW, N, OH, OW]. The taps update a row (update), then the row
+  /// goes back: chains of KH and KW updates of one value rather than one of
+  /// KH * KW, whose bufferization analysis compares every update with those
+  /// before it.
   SmallVector<OpFoldResult> rowAt(Value v, int64_t kh) const {
     return shapeOf(v).size() == 4 ? indexAttrs(L.b, {0, 0, kh * a.d[0], 0})
                                   : indexAttrs(L.b, {0, kh, 0, 0, 0, 0});
@@ -163,12 +163,12 @@ struct Taps {
         indexAttrs(L.b, SmallVector<int64_t>(shape.size(), 1)));
   }
 
-  /// `into` with `from`'s elements (or their sum with its own, `add`) at
-  /// tap (kh, kw): the window of x when `into` is x, else the plane of the
-  /// patches; `into` is the row of taps kh (extractRow) when `inRow`. Every
-  /// tap is one generic, vectorised along ow.
-  Value update(Value from, Value into, int64_t kh, int64_t kw, bool add,
-               bool inRow) {
+  /// The row `into` of taps kh (extractRow) with `from`'s elements (or
+  /// their sum with its own, `add`) at tap (kh, kw): the window of x when
+  /// `into` is a band of x, else the plane of the patches. `from` is read
+  /// at tap (kh, kw), `into` at (0, kw). Every tap is one generic,
+  /// vectorised along ow.
+  Value update(Value from, Value into, int64_t kh, int64_t kw, bool add) {
     bool toWindow = shapeOf(into).size() == 4;
     auto windowAt = [&](int64_t h) {
       return indexAttrs(L.b, {0, 0, h * a.d[0], kw * a.d[1]});
@@ -184,8 +184,6 @@ struct Taps {
                               ones = indexAttrs(L.b, {1, 1, 1, 1, 1, 1});
     auto window = RankedTensorType::get({N, C, OH, OW}, elt);
     auto plane = RankedTensorType::get({C, N, OH, OW}, elt);
-    // The source is read at tap kh; the destination at kh, or at 0 in a row.
-    int64_t destKh = inRow ? 0 : kh;
     auto slice = [&](Value v, bool isWindow, int64_t h) -> Value {
       return isWindow ? tensor::ExtractSliceOp::create(L.b, L.loc, window, v,
                                                        windowAt(h), windowSizes,
@@ -199,8 +197,7 @@ struct Taps {
     SmallVector<AffineMap> maps = {
         AffineMap::getPermutationMap(ArrayRef<unsigned>{1, 0, 2, 3}, ctx),
         AffineMap::getMultiDimIdentityMap(4, ctx)};
-    Value source = slice(from, !toWindow, kh),
-          dest = slice(into, toWindow, destKh);
+    Value source = slice(from, !toWindow, kh), dest = slice(into, toWindow, 0);
     Value result = generic(
         L, {source}, {dest}, maps,
         SmallVector<IteratorType>(4, IteratorType::parallel),
@@ -209,12 +206,12 @@ struct Taps {
               add ? arith::AddFOp::create(b, l, v[1], v[0]).getResult() : v[0];
           return SmallVector<Value>{r};
         })[0];
-    return toWindow ? tensor::InsertSliceOp::create(L.b, L.loc, result, into,
-                                                    windowAt(destKh),
-                                                    windowSizes, windowStrides)
-                    : tensor::InsertSliceOp::create(L.b, L.loc, result, into,
-                                                    planeAt(destKh), planeSizes,
-                                                    ones);
+    return toWindow
+               ? tensor::InsertSliceOp::create(L.b, L.loc, result, into,
+                                               windowAt(0), windowSizes,
+                                               windowStrides)
+               : tensor::InsertSliceOp::create(L.b, L.loc, result, into,
+                                               planeAt(0), planeSizes, ones);
   }
 };
 
@@ -230,7 +227,7 @@ Value im2col(Lowering &L, Value xp, int64_t KH, int64_t KW, int64_t OH,
   for (int64_t kh = 0; kh < KH; ++kh) {
     Value row = taps.extractRow(col, kh);
     for (int64_t kw = 0; kw < KW; ++kw)
-      row = taps.update(xp, row, kh, kw, /*add=*/false, /*inRow=*/true);
+      row = taps.update(xp, row, kh, kw, /*add=*/false);
     col = taps.insertRow(row, col, kh);
   }
   return L.reshape(col, {xs[1] * KH * KW, xs[0] * OH * OW});
@@ -398,8 +395,7 @@ Value lowerConvBackwardInput(Lowering &L, Value gy, Value w,
           for (int64_t kh = 0; kh < KH; ++kh) {
             Value row = taps.extractRow(gxp, kh);
             for (int64_t kw = 0; kw < KW; ++kw)
-              row = taps.update(gcol, row, kh, kw, /*add=*/true,
-                                /*inRow=*/true);
+              row = taps.update(gcol, row, kh, kw, /*add=*/true);
             gxp = taps.insertRow(row, gxp, kh);
           }
           Value gx = extractBox(L, gxp, {0, 0, a.p[0], a.p[1]}, {nb, C, H, W});
