@@ -124,8 +124,7 @@ void graft::addBufferizePasses(OpPassManager &pm) {
 }
 
 void graft::addBufferDeallocationPasses(OpPassManager &pm) {
-  bufferization::buildBufferDeallocationPipeline(
-      pm, bufferization::BufferDeallocationPipelineOptions());
+  pm.addPass(createDeallocateRemaining());
   pm.addPass(createConvertBufferizationToMemRefPass());
 }
 

@@ -432,6 +432,32 @@ def PlanMemory : Pass<"graft-plan-memory", "::mlir::ModuleOp"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def DeallocateRemaining : Pass<"graft-deallocate-remaining", "::mlir::ModuleOp"> {
+  let summary = "Runs the buffer deallocation pipeline where allocations are left";
+  let description = [{
+    After `graft-plan-memory` the temporaries of an entry point are views
+    of its workspace; what the plan leaves (an allocation in a loop whose
+    iterations threads split, or of a dynamic size) needs deallocation.
+    This pass runs MLIR's buffer deallocation pipeline (`expand-realloc`,
+    `ownership-based-buffer-deallocation`, its simplification and
+    lowering, with `canonicalize` between and `cse`, `canonicalize` at the
+    end) when the module still has a `memref.alloc` or `memref.realloc`,
+    and otherwise only its closing `cse` and `canonicalize`. Graft's
+    models leave none: on every example and benchmark the lowered code is
+    the same either way (up to the names of constant globals), and the
+    pipeline took a quarter of a large model's compile (an unrolled
+    two-layer LSTM: about 9 of 40 s). `--graft-stats` counts the modules
+    it deallocated.
+
+    ```mlir
+    %t = memref.alloc(%n) : memref<?xf32>
+    ... uses of %t
+    // gets, after the last use
+    memref.dealloc %t : memref<?xf32>
+    ```
+  }];
+}
+
 def GPUParallelFirst : Pass<"graft-gpu-parallel-first", "::mlir::ModuleOp"> {
   let summary = "Interchanges linalg.generic loops: parallel dims outermost";
   let description = [{

@@ -31,7 +31,8 @@ void addLinalgPasses(mlir::OpPassManager &pm, bool cpu);
 /// What follows it on every target: bufferization with results as
 /// out-parameters and the planned workspace (graft-plan-memory).
 void addBufferizePasses(mlir::OpPassManager &pm);
-/// Buffer deallocation, then bufferization ops to memref.
+/// Buffer deallocation for the allocations graft-plan-memory left
+/// (graft-deallocate-remaining), then bufferization ops to memref.
 void addBufferDeallocationPasses(mlir::OpPassManager &pm);
 
 /// The widest vectors of the host CPU in bits: 512 with AVX-512, 256 with
