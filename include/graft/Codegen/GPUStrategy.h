@@ -52,6 +52,11 @@ struct ReductionShape {
   bool contiguous;
 };
 
+/// Whether a product's grid with `tile`x`tile` tiles of C stays within
+/// CUDA's limits: its row tiles go to blockIdx.y and its batch to
+/// blockIdx.z.
+bool fitsGrid(const ProductShape &product, int64_t tile);
+
 /// One op's kernel: a #graft.gpu_config's contents.
 struct KernelPlan {
   GPUKernel kernel;

@@ -669,8 +669,7 @@ struct GPUSchedulePass : graft::impl::GPUScheduleBase<GPUSchedulePass> {
         return g.emitOpError("has a product kernel's #graft.gpu_config but "
                              "is not a product (C += A * B on buffers, "
                              "static shapes)");
-      if (llvm::divideCeilSigned(p->size(p->m), plan.tile) > kMaxGridYZ ||
-          p->size(p->batch) > kMaxGridYZ)
+      if (!fitsGrid(p->shape(), plan.tile))
         return g.emitOpError("needs more than ")
                << kMaxGridYZ << " row tiles or batch entries, CUDA's "
                << "limit on gridDim.y and gridDim.z";

@@ -58,11 +58,14 @@ graft::gpu::planProduct(const ProductShape &p, const Device &device,
                       : p.k >= 64 ? 2
                                   : 1};
   }
-  // Row tiles go to blockIdx.y and the batch to blockIdx.z.
-  if (llvm::divideCeilSigned(p.m, plan->tile) > kMaxGridYZ ||
-      p.batch > kMaxGridYZ)
+  if (!fitsGrid(p, plan->tile))
     return std::nullopt;
   return plan;
+}
+
+bool graft::gpu::fitsGrid(const ProductShape &p, int64_t tile) {
+  return llvm::divideCeilSigned(p.m, tile) <= kMaxGridYZ &&
+         p.batch <= kMaxGridYZ;
 }
 
 std::optional<KernelPlan> graft::gpu::planReduction(const ReductionShape &r) {
