@@ -147,6 +147,7 @@ void graft::buildCPUPipeline(OpPassManager &pm, unsigned vectorBits) {
   pm.addPass(createCPUVectorize(vectorize));
   pm.addPass(createCanonicalizerPass());
   addBufferDeallocationPasses(pm);
+  pm.addNestedPass<func::FuncOp>(createStridedCopies());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   VectorTransferToSCFOptions toSCF;
   toSCF.enableFullUnroll(true);

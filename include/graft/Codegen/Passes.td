@@ -274,6 +274,30 @@ def OutlineKernels : Pass<"graft-outline-kernels", "::mlir::ModuleOp"> {
     "::mlir::func::FuncDialect", "::mlir::LLVM::LLVMDialect"];
 }
 
+def StridedCopies : Pass<"graft-strided-copies", "::mlir::func::FuncOp"> {
+  let summary = "Rewrites copies between non-contiguous buffers as linalg.copy, lowered to loops";
+  let description = [{
+    Bufferization writes a tensor inserted into part of another (a padded
+    convolution's input, an im2col row of taps) as a `memref.copy` into a
+    strided view. The LLVM lowering turns a copy between contiguous buffers
+    into a `memcpy`, but one between strided views into a call to
+    `memrefCopy`, a function of MLIR's runner library that neither a
+    generated library nor the JIT has: torchvision's resnet18 failed to
+    load with "Symbols not found: [ memrefCopy ]". This pass, run on the
+    CPU pipeline after bufferization and before `convert-linalg-to-loops`,
+    rewrites every copy with a non-contiguous side as a `linalg.copy`, which
+    becomes a loop nest. Contiguous copies, views with an offset included,
+    stay `memref.copy` (a `memcpy`).
+
+    ```mlir
+    memref.copy %a, %b : memref<2x64x8x8xf32> to memref<2x64x8x8xf32, strided<[6400, 100, 10, 1]>>
+    // becomes
+    linalg.copy ins(%a : memref<2x64x8x8xf32>) outs(%b : memref<2x64x8x8xf32, strided<[6400, 100, 10, 1]>>)
+    ```
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 def ParallelizeLoops : Pass<"graft-parallelize-loops", "::mlir::func::FuncOp"> {
   let summary = "Turns the CPU schedule's scf.forall loops into scf.parallel where they are worth threads, into scf.for elsewhere";
   let description = [{
