@@ -4,8 +4,9 @@
 # not touched at all when everything is installed. Runs as root or via sudo.
 #
 #   scripts/install-deps.sh            build + test dependencies
-#   scripts/install-deps.sh --torch    also python3-torch (only needed to
-#                                      regenerate PyTorch goldens / run bench/)
+#   scripts/install-deps.sh --torch    also python3-torch and torchvision: the
+#                                      test command's PyTorch side (goldens made
+#                                      again, tools/graft-export.py) and bench/
 set -euo pipefail
 
 packages=(
@@ -16,7 +17,7 @@ packages=(
   bible-kjv
 )
 if [[ "${1:-}" == "--torch" ]]; then
-  packages+=(python3-torch python3-numpy libopenblas0-pthread)
+  packages+=(python3-torch python3-torchvision python3-numpy libopenblas0-pthread)
 fi
 
 missing=()

@@ -6,6 +6,9 @@ set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${GRAFT_BUILD_DIR:-$root/build}
 
+# PyTorch is a test dependency: the goldens are made again by the PyTorch of
+# this machine, and the exporter's tests train PyTorch's models side by side.
+"$root/scripts/install-deps.sh" --torch || { echo "tests: 0 passed, 1 failed (installing the dependencies failed)"; exit 1; }
 "$root/scripts/build.sh" || { echo "tests: 0 passed, 1 failed (the build failed)"; exit 1; }
 
 log=$(mktemp)

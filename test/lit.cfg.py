@@ -2,6 +2,8 @@
 import os
 import sys
 
+import subprocess
+
 import lit.formats
 from lit.llvm import llvm_config
 
@@ -60,11 +62,25 @@ import importlib.util
 if importlib.util.find_spec("numpy"):
     config.available_features.add("numpy")
 
+# PyTorch (python3-torch, python3-torchvision; scripts/install-deps.sh --torch)
+# in Debian's Python, which the golden generators and tools/graft-export.py
+# run in (REQUIRES: torch, torchvision): %torch_python runs them,
+# %graft_export is the exporter.
+torch_python = "/usr/bin/python3"
+config.substitutions.append(("%torch_python", torch_python))
+config.substitutions.append(("%graft_export", torch_python + " " +
+                             os.path.join(config.graft_src_root, "tools", "graft-export.py")))
+for module in ("torch", "torchvision"):
+    try:
+        if subprocess.run([torch_python, "-c", "import " + module], capture_output=True,
+                          timeout=120).returncode == 0:
+            config.available_features.add(module)
+    except (OSError, subprocess.SubprocessError):
+        pass
+
 # CUDA (docs/GPU.md): `ptxas` when a CUDA toolkit is installed (the PTX of the
 # --target=cuda tests is assembled for sm_80 and sm_90), `cuda-device` when
 # `nvidia-smi -L` lists a GPU (the tests that run kernels).
-import subprocess
-
 for cuda in [os.environ.get("CUDA_HOME"), os.environ.get("CUDA_PATH"), "/usr/local/cuda"]:
     if cuda and os.access(os.path.join(cuda, "bin", "ptxas"), os.X_OK):
         config.available_features.add("ptxas")

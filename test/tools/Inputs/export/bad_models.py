@@ -1,0 +1,64 @@
+# Modules that tools/graft-export.py cannot express in Graft, each for one
+# of its errors (test/tools/export.test).
+import torch
+import torch.nn as nn
+
+
+class ValueBranch(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+
+    def forward(self, x):
+        y = self.fc(x)
+        if y.sum() > 0:  # a branch on the values: not one program for every batch
+            return y
+        return -y
+
+
+class CumSum(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+
+    def forward(self, x):
+        return torch.cumsum(self.fc(x), dim=1)  # no cumsum in Graft
+
+
+class Scratch(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+        self.register_buffer("scale", torch.ones(4), persistent=False)
+
+    def forward(self, x):
+        return self.fc(x) * self.scale
+
+
+class Star(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+
+    def forward(self, *xs):
+        return self.fc(xs[0])
+
+
+class SizeBranch(nn.Module):
+    """Control flow on sizes is decided at export, as Graft's shapes are
+    static: the branch taken for the --input shape is the one written."""
+
+    def __init__(self):
+        super().__init__()
+        self.wide = nn.Linear(8, 2)
+        self.narrow = nn.Linear(4, 2)
+
+    def forward(self, x):
+        b, n = x.size()
+        if n == 8:
+            return self.wide(x)
+        return self.narrow(x)
+
+
+def not_a_module():
+    return 42

@@ -1,0 +1,85 @@
+"""Exports a PyTorch module with tools/graft-export.py and trains it in
+PyTorch, for the test that trains the export in Graft side by side.
+
+usage: export_parity.py GRAFT_EXPORT OUT_DIR --steps N [--int-range NAME=HIGH]
+           [--set NAME=EXPR] [--data-seed S] -- EXPORTER_ARGUMENTS (without -o
+           and --weights)
+
+Writes OUT_DIR/model.graft and OUT_DIR/init.safetensors (the exporter's),
+OUT_DIR/data.safetensors (N batches of every input, in order: the batch
+dimension is each input type's first), and PyTorch's run from those
+weights on those batches with the exporter's --optimizer, --loss and
+--freeze: OUT_DIR/losses.txt (the loss of each step) and
+OUT_DIR/final.safetensors (the state_dict after N steps).
+"""
+import argparse
+import fnmatch
+import importlib.util
+import os
+import re
+import sys
+
+import torch
+import torch.nn.functional as F
+
+p = argparse.ArgumentParser()
+p.add_argument("exporter")
+p.add_argument("out")
+p.add_argument("--steps", type=int, required=True)
+p.add_argument("--int-range", action="append", default=[])
+p.add_argument("--data-seed", type=int, default=1)
+p.add_argument("--set", action="append", default=[], metavar="NAME=EXPR",
+               help="an input computed from the others (Python, the inputs in scope), "
+                    "e.g. targets=(idx + 1) %% 65: data a model can learn")
+argv = sys.argv[1:]
+split = argv.index("--") if "--" in argv else len(argv)
+args, rest = p.parse_args(argv[:split]), argv[split + 1:]
+
+spec = importlib.util.spec_from_file_location("graft_export", args.exporter)
+exporter = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(exporter)
+os.makedirs(args.out, exist_ok=True)
+model, weights = os.path.join(args.out, "model.graft"), os.path.join(args.out, "init.safetensors")
+if exporter.main(rest + ["-o", model, "--weights", weights]) != 0:
+    sys.exit("export_parity: the export failed")
+
+a = exporter.arguments().parse_args(rest + ["-o", model])
+dims, inputs, targets, module = exporter.prepare(a)
+highs = {k: int(v) for k, v in (r.split("=") for r in args.int_range)}
+gen = torch.Generator().manual_seed(args.data_seed)
+data = {}
+for name, dtype, sizes, _ in inputs + targets:
+    shape = [(args.steps + 1) * sizes[0]] + sizes[1:]  # one more: no epoch ends
+    if dtype.is_floating_point:
+        data[name] = torch.randn(shape, generator=gen, dtype=dtype)
+    else:
+        data[name] = torch.randint(0, highs.get(name, 2), shape, generator=gen, dtype=dtype)
+for s in args.set:
+    name, expr = s.split("=", 1)
+    data[name] = eval(expr, {"torch": torch}, dict(data)).to(data[name].dtype)
+exporter.write_safetensors(os.path.join(args.out, "data.safetensors"), data)
+
+for name, param in module.named_parameters():
+    if any(fnmatch.fnmatchcase(name, pat) or name.startswith(pat + ".") for pat in a.freeze):
+        param.requires_grad_(False)
+opt_name, opt_args = re.fullmatch(r"(\w+)\((.*)\)", a.optimizer).groups()
+optimizer = getattr(torch.optim, opt_name)(
+    [q for q in module.parameters() if q.requires_grad], **eval(f"dict({opt_args})"))
+losses = []
+for step in range(args.steps):
+    batch = {}
+    for name, _, sizes, _ in inputs + targets:
+        batch[name] = data[name][step * sizes[0]:(step + 1) * sizes[0]]
+    results = module(*[batch[n] for n, _, _, _ in inputs])
+    results = results if isinstance(results, tuple) else (results,)
+    names = a.outputs.split(",") if a.outputs else \
+        (["output"] if len(results) == 1 else [f"output{i}" for i in range(len(results))])
+    loss = eval(a.loss, {"F": F, "torch": torch, **batch, **dict(zip(names, results))})
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    losses.append(loss.item())
+with open(os.path.join(args.out, "losses.txt"), "w") as f:
+    f.write("".join("%.6f\n" % l for l in losses))
+exporter.write_safetensors(os.path.join(args.out, "final.safetensors"), module.state_dict())
+print("exported and trained in PyTorch: %d steps, losses %.4f .. %.4f" % (args.steps, losses[0], losses[-1]))
