@@ -217,6 +217,15 @@ def _recurrent(m, name):
     return f"nn.{name}({_args([m.input_size, m.hidden_size], kw, defaults)})"
 
 
+def _multihead_attention(m):
+    if m.bias_k is not None or m.add_zero_attn:
+        raise ExportError("MultiheadAttention(add_bias_kv=True or add_zero_attn=True) is not supported by Graft")
+    kw = [("dropout", float(m.dropout)), ("bias", m.in_proj_bias is not None or m.out_proj.bias is not None),
+          ("batch_first", m.batch_first), ("kdim", m.kdim), ("vdim", m.vdim)]
+    defaults = {"dropout": 0.0, "bias": True, "batch_first": False, "kdim": m.embed_dim, "vdim": m.embed_dim}
+    return f"nn.MultiheadAttention({_args([m.embed_dim, m.num_heads], kw, defaults)})"
+
+
 BUILTIN_MODULES = {
     nn.Linear: lambda m: f"nn.Linear({_args([m.in_features, m.out_features], [('bias', m.bias is not None)], {'bias': True})})",
     nn.Conv1d: lambda m: _conv(m, "Conv1d"),
@@ -244,22 +253,83 @@ BUILTIN_MODULES = {
     nn.Flatten: lambda m: f"nn.Flatten({_args([], [('start_dim', m.start_dim), ('end_dim', m.end_dim)], {'start_dim': 1, 'end_dim': -1})})",
     nn.RNN: lambda m: _recurrent(m, "RNN"), nn.LSTM: lambda m: _recurrent(m, "LSTM"),
     nn.GRU: lambda m: _recurrent(m, "GRU"),
+    nn.MultiheadAttention: _multihead_attention,
 }
-CONTAINERS = (nn.Sequential, nn.ModuleList, nn.ModuleDict)
 
 
 def is_builtin(m):
     return type(m) in BUILTIN_MODULES or type(m) is nn.Identity
 
 
+def is_container(m):
+    """nn.Sequential, ModuleList and ModuleDict, or a subclass that keeps
+    their forward (torchvision's Conv2dNormActivation): written as
+    constructors. A subclass with a forward of its own (DenseNet's
+    _DenseBlock) is a module like any other."""
+    for kind in (nn.Sequential, nn.ModuleList, nn.ModuleDict):
+        if isinstance(m, kind):
+            # Graft numbers a Sequential's children; one built from an
+            # OrderedDict (names like `head`) is a module of its own.
+            numbered = kind is not nn.Sequential or \
+                [n for n, _ in m.named_children()] == [str(i) for i in range(len(m))]
+            return type(m).forward is kind.forward and numbered
+    return False
+
+
+def module_inputs(module, examples):
+    """The positional arguments of each module's first call in a forward
+    on the example inputs (modules inside a Sequential are called with
+    values no traced forward shows)."""
+    seen = {}
+
+    def hook(m, args):
+        seen.setdefault(m, (tuple(args), {}))
+    handles = [m.register_forward_pre_hook(hook) for m in module.modules()]
+    try:
+        with torch.no_grad():
+            module(*examples)
+    except Exception as e:  # inputs the module cannot take, at the user's line
+        message = str(e).strip().split("\n")[0]
+        raise ExportError(message, error_line(e))
+    finally:
+        for h in handles:
+            h.remove()
+    return seen
+
+
 # --- Tracing -----------------------------------------------------------------
 
-def user_line():
-    """file:line of the innermost frame of the user's code in the current
-    stack (not PyTorch's, not this script's)."""
-    for frame in reversed(traceback.extract_stack()):
+# PyTorch's frames between the user's code and the tracer: fx, the
+# torch-function dispatch, the functional wrappers and Module.__call__. Other
+# PyTorch code (a built-in module's forward that is traced, as ReLU6's) is
+# where the operation comes from.
+PYTORCH_MACHINERY = re.compile(
+    r"/torch/(fx/|overrides\.py|_tensor\.py|_jit_internal\.py|functional\.py|"
+    r"nn/functional\.py|nn/modules/module\.py)")
+
+
+def error_line(e):
+    """Where an exception raised in the user's forward comes from: the
+    innermost frame of the user's own code (a call of nn.Linear with the
+    wrong shape is the caller's line, not Linear.forward's), else of any
+    code but PyTorch's machinery."""
+    frames = traceback.extract_tb(e.__traceback__)
+    return user_line(frames, re.compile(r"/torch/")) or user_line(frames)
+
+
+def user_line(frames=None, pytorch=PYTORCH_MACHINERY):
+    """file:line of the innermost frame of the user's code in `frames` (by
+    default the current stack): not PyTorch's machinery (`pytorch`), not
+    this script's."""
+    inside = False  # past this script's own innermost frames
+    for frame in reversed(frames if frames is not None else traceback.extract_stack()):
         path = frame.filename
-        if "/torch/" in path or path.endswith("graft-export.py"):
+        if path.endswith("graft-export.py"):
+            if inside and frame.name != "factory":
+                return None  # out of the traced code
+            continue
+        inside = True
+        if pytorch.search(path):
             continue
         short = re.sub(r".*/(site|dist)-packages/", "", path)
         if short == path and not os.path.isabs(os.path.relpath(path)) and not os.path.relpath(path).startswith(".."):
@@ -294,7 +364,8 @@ class Tracer(fx.Tracer):
         self.examples = examples  # placeholder name -> example value
 
     def is_leaf_module(self, m, qualname):
-        return m is not self.traced and not isinstance(m, (nn.ModuleList, nn.ModuleDict))
+        return m is not self.traced and not (
+            isinstance(m, (nn.ModuleList, nn.ModuleDict)) and is_container(m))
 
     def create_node(self, kind, target, args, kwargs, name=None, type_expr=None):
         node = super().create_node(kind, target, args, kwargs, name, type_expr)
@@ -383,11 +454,23 @@ def trace(module, example_args, example_kwargs):
                 return tracer.create_proxy("call_function", original, args, kwargs)
             return original(*args, **kwargs)
         return factory
+    # Unpacking a traced value (`x, _ = self.attn(x)`) asks the tracer,
+    # which knows the value's length; torch 1.13's own Proxy.__iter__ reads
+    # the caller's bytecode, which Python 3.11 laid out differently.
+    proxy_iter = fx.Proxy.__iter__
     try:
         for name, original in originals.items():
             setattr(torch, name, traced(original))
+        fx.Proxy.__iter__ = lambda proxy: proxy.tracer.iter(proxy)
         graph = tracer.trace(module, concrete_args=concrete_args or None)
+    except ExportError:
+        raise
+    except Exception as e:  # what tracing cannot follow, at the user's line
+        message = str(e).strip().split("\n")[0]
+        raise ExportError(f"cannot trace {type(module).__name__}.forward: {type(e).__name__}: {message}",
+                          error_line(e))
     finally:
+        fx.Proxy.__iter__ = proxy_iter
         for name, original in originals.items():
             setattr(torch, name, original)
     graph.owning_module = module
@@ -401,6 +484,8 @@ BINARY = {operator.add: "+", operator.sub: "-", operator.mul: "*", operator.true
           operator.matmul: "@", operator.lt: "<", operator.le: "<=", operator.gt: ">",
           operator.ge: ">=", operator.eq: "==", operator.ne: "!=",
           operator.iadd: "+", operator.isub: "-", operator.imul: "*", operator.itruediv: "/"}
+INPLACE_METHODS = {F.relu: "relu_", torch.relu: "relu_", torch.sigmoid: "sigmoid_",
+                   torch.tanh: "tanh_", torch.exp: "exp_"}
 DROPPED_KWARGS = {"device", "layout", "pin_memory", "memory_format", "_stacklevel"}
 
 
@@ -440,14 +525,17 @@ def signature_defaults(target):
 class Writer:
     """Writes the module definitions and the model."""
 
-    def __init__(self, dims):
+    def __init__(self, dims, inputs):
         self.dims = dims
+        self.inputs = inputs    # module -> (args, kwargs) of its first call
         self.definitions = []   # module definition texts, in dependency order
         self.by_text = {}       # body text -> module name
         self.names = {}         # class name -> count of definitions so far
         self.lines = {}         # Graft line text -> Python location, for errors
 
     def module_name(self, cls_name, body):
+        if cls_name in ("Sequential", "ModuleList", "ModuleDict"):
+            cls_name = "Named" + cls_name  # not Graft's built-in of that name
         if body in self.by_text:
             return self.by_text[body]
         n = self.names.get(cls_name, 0)
@@ -463,34 +551,38 @@ class Writer:
             return "nn.Identity()"
         if type(m) in BUILTIN_MODULES:
             return BUILTIN_MODULES[type(m)](m)
-        if isinstance(m, nn.Sequential):
+        if is_container(m) and isinstance(m, nn.Sequential):
             return "nn.Sequential(" + ", ".join(self.constructor(c, calls) for c in m.children()) + ")"
-        if isinstance(m, nn.ModuleList):
+        if is_container(m) and isinstance(m, nn.ModuleList):
             return "nn.ModuleList([" + ", ".join(self.constructor(c, calls) for c in m.children()) + "])"
-        if isinstance(m, nn.ModuleDict):
+        if is_container(m):
             return "nn.ModuleDict(dict(" + ", ".join(f"{k}={self.constructor(c, calls)}" for k, c in m.named_children()) + "))"
-        if m not in calls:
-            raise ExportError(f"the module {type(m).__name__} is never called by forward; "
-                              "Graft builds a module's parameters where forward uses them")
-        return self.define(m, calls[m]) + "()"
+        return self.define(m, calls.get(m)) + "()"
 
     def define(self, m, example):
-        """A `module` definition for a custom module instance; its name."""
+        """A `module` definition for a custom module instance; its name.
+        A module the forward never calls (efficientnet's StochasticDepth
+        where a block has no residual) has its parameters and no forward."""
         body, _ = self.body(m, example, as_model=False)
         return self.module_name(type(m).__name__, body)
 
     def body(self, m, example, as_model):
         """The lines of a module's body (its __init__ and forward)."""
-        graph, arg_names = trace(m, *example)
-        calls = {}
+        graph, arg_names = trace(m, *example) if example else (fx.Graph(), [])
+        # Each submodule's example arguments: as this forward calls it
+        # (keywords included), else as the whole model's forward did.
+        calls = dict(self.inputs)
+        fx_calls = {}
         for node in graph.nodes:
             if node.op == "call_module":
                 sub = m.get_submodule(node.target)
-                if not (is_builtin(sub) or isinstance(sub, nn.Sequential)) and sub not in calls:
-                    calls[sub] = (tuple(concrete(node.args)), dict(concrete(node.kwargs)))
-                if isinstance(sub, nn.Sequential):
-                    self.sequential_calls(sub, concrete(node.args), calls)
+                fx_calls.setdefault(sub, (tuple(concrete(node.args)), dict(concrete(node.kwargs))))
+        calls.update(fx_calls)
         self_ = "" if as_model else "self."
+        for name in [n for n, _ in m.named_children()] + list(m._parameters) + list(m._buffers):
+            if not name.isidentifier():
+                raise ExportError(f"{type(m).__name__} has an attribute named '{name}': Graft's "
+                                  "attribute names are identifiers, as Python's are")
         lines = []
         for name, child in m.named_children():
             lines.append((f"{self_}{name} = {self.constructor(child, calls)}", None))
@@ -507,8 +599,10 @@ class Writer:
         forward, returned = self.forward_lines(graph, self_, taken)
         if as_model:
             return lines + self.ties(m) + forward, returned
-        params = ", ".join(["self"] + [self.var(n) for n in arg_names])
         text = "\n".join(["  " + l for l, _ in lines])
+        if not example:
+            return text, None
+        params = ", ".join(["self"] + [self.var(n) for n in arg_names])
         text += f"\n\n  def forward({params}) {{\n"
         text += "\n".join(f"    {l}" + (f"  # {w}" if w else "") for l, w in forward)
         text += f"\n    return {returned}\n  }}"
@@ -526,15 +620,6 @@ class Writer:
         return [(f"{attr_path(group[0])} = {attr_path(other)}", None)
                 for group in names.values() if len(group) > 1 for other in group[1:]]
 
-    def sequential_calls(self, seq, args, calls):
-        """Example inputs of the custom modules inside a Sequential call."""
-        x = args[0]
-        with torch.no_grad():
-            for child in seq.children():
-                if not is_builtin(child) and not isinstance(child, CONTAINERS) and child not in calls:
-                    calls[child] = ((x,), {})
-                x = child(x)
-
     def var(self, name):
         return name + "_" if name in RESERVED else name
 
@@ -545,6 +630,7 @@ class Writer:
         would rebind the module in a model body)."""
         env = {}
         taken = set(taken)
+        order = {n: i for i, n in enumerate(graph.nodes)}
         # What the result needs: fx keeps the nodes that control flow on
         # sizes read (`b, n = x.size(); if n == 8`), decided at export.
         live = set()
@@ -629,7 +715,20 @@ class Writer:
                 if name is None:
                     raise ExportError(f"{getattr(node.target, '__module__', '')}."
                                       f"{getattr(node.target, '__name__', node.target)} has no Graft equivalent", where)
-                expr = f"{name}({call_args(node.args, node.kwargs, signature_defaults(node.target))})"
+                kwargs = dict(node.kwargs)
+                source = node.args[0] if node.args else None
+                if kwargs.pop("inplace", False) is True and any(
+                        order[u] > order[node] for u in source.users if u is not node):
+                    # F.relu(x, inplace=True) with x read after: Graft's
+                    # in-place method, whose result every name of x then
+                    # denotes, as in PyTorch. Read by nothing after, the
+                    # function is the same.
+                    if node.target not in INPLACE_METHODS:
+                        raise ExportError(f"{name}(inplace=True) overwrites a value read after it; "
+                                          "Graft has no in-place form of it", where)
+                    expr = f"{arg(source)}.{INPLACE_METHODS[node.target]}()"
+                else:
+                    expr = f"{name}({call_args(node.args, kwargs, signature_defaults(node.target))})"
             elif node.op == "call_method":
                 if node.target in ("to", "type") and node.args[1:] and isinstance(node.args[1], torch.device):
                     env[node] = env[node.args[0]]
@@ -758,10 +857,12 @@ def main(argv=None):
         dims, inputs, targets, module = prepare(a)
         # Tracing runs the module (batch norm updates its running
         # statistics): the weights written are those from before.
-        state = {k: v.detach().clone() for k, v in module.state_dict().items()}
+        current = module.state_dict()
+        state = type(current)((k, v.detach().clone()) for k, v in current.items())
+        state._metadata = getattr(current, "_metadata", None)  # versions, for load_state_dict
         torch.manual_seed(a.seed)
         examples = tuple(example(dt, sz) for _, dt, sz, _ in inputs)
-        writer = Writer(dims)
+        writer = Writer(dims, module_inputs(module, examples))
         lines, returned = writer.body(module, (examples, {}), as_model=True)
         results = [r.strip() for r in returned.split(",")] if returned else []
         names = [n.strip() for n in a.outputs.split(",")] if a.outputs else \
@@ -794,6 +895,16 @@ def main(argv=None):
         graft = None if a.no_check else (a.graft or shutil.which("graft"))
         if graft:
             check = subprocess.run([graft, "check", a.output], capture_output=True, text=True)
+            if check.returncode == 0:
+                # The names Graft gives the parameters and buffers must be
+                # the state_dict's (tied parameters once, under the first).
+                graft_names = set(re.findall(r"^\s*(?:param|buffer)\s+(\S+):", check.stdout, re.M))
+                expected = {n for n, _ in module.named_parameters()} | \
+                    {n for n, _ in module.named_buffers() if n in state}
+                if graft_names != expected:
+                    raise ExportError("the written model names its tensors differently from the "
+                                      f"state_dict: only in {a.output}: {sorted(graft_names - expected)[:5]}; "
+                                      f"only in the state_dict: {sorted(expected - graft_names)[:5]}")
             if check.returncode != 0:
                 with open(a.output) as f:
                     graft_lines = f.read().split("\n")
