@@ -331,8 +331,10 @@ def user_line(frames=None, pytorch=PYTORCH_MACHINERY):
         inside = True
         if pytorch.search(path):
             continue
+        # A package's file from the package on; the user's relative to the
+        # working directory when below it.
         short = re.sub(r".*/(site|dist)-packages/", "", path)
-        if short == path and not os.path.isabs(os.path.relpath(path)) and not os.path.relpath(path).startswith(".."):
+        if short == path and not os.path.relpath(path).startswith(".."):
             short = os.path.relpath(path)
         return f"{short}:{frame.lineno}"
     return None
@@ -633,20 +635,22 @@ class Writer:
         order = {n: i for i, n in enumerate(graph.nodes)}
         # What the result needs: fx keeps the nodes that control flow on
         # sizes read (`b, n = x.size(); if n == 8`), decided at export.
+        # Module calls and in-place methods (`x.add_(y)`) write state.
         live = set()
         for node in reversed(graph.nodes):
-            if node.op in ("output", "call_module") or node in live:
+            writes = node.op == "call_module" or (
+                node.op == "call_method" and node.target.endswith("_")) or \
+                node.kwargs.get("inplace") is True
+            if node.op == "output" or writes or node in live:
                 live.add(node)
                 live.update(node.all_input_nodes)
 
         def fresh(name):
-            name = self.var(name)
-            if name in taken:
-                name += "_out"
-                n = 1
-                while f"{name}{n}" in taken:
-                    n += 1
-                name = name if name not in taken else f"{name}{n}"
+            base = self.var(name)
+            name, n = base, 0
+            while name in taken:
+                n += 1
+                name = f"{base}_out" if n == 1 else f"{base}_out{n}"
             taken.add(name)
             return name
         out, returned = [], None

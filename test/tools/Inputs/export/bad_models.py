@@ -62,3 +62,20 @@ class SizeBranch(nn.Module):
 
 def not_a_module():
     return 42
+
+
+class ModifiedAfterSave(nn.Module):
+    """PyTorch raises at backward(): relu_ saves its output for the gradient
+    and mul_ overwrites it. Exported as written, Graft reports it when the
+    file is checked."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+
+    def forward(self, x):
+        y = self.fc(x)
+        z = y * 2
+        torch.nn.functional.relu(y, inplace=True)
+        y.mul_(3)
+        return z + y
