@@ -552,6 +552,11 @@ class Writer:
         if type(m) is nn.Identity:
             return "nn.Identity()"
         if type(m) in BUILTIN_MODULES:
+            # Graft's built-in modules make f32 parameters.
+            for name, t in list(m.named_parameters(recurse=False)) + list(m.named_buffers(recurse=False)):
+                if t.is_floating_point() and t.dtype != torch.float32:
+                    raise ExportError(f"{type(m).__name__}.{name} is {t.dtype}: Graft's nn.{type(m).__name__} "
+                                      "makes float32 parameters (export the model in float32)")
             return BUILTIN_MODULES[type(m)](m)
         if is_container(m) and isinstance(m, nn.Sequential):
             return "nn.Sequential(" + ", ".join(self.constructor(c, calls) for c in m.children()) + ")"
