@@ -6,8 +6,9 @@ usage: export_parity.py GRAFT_EXPORT OUT_DIR --steps N [--int-range NAME=HIGH]
            and --weights)
 
 Writes OUT_DIR/model.graft and OUT_DIR/init.safetensors (the exporter's),
-OUT_DIR/data.safetensors (N batches of every input, in order: the batch
-dimension is each input type's first), and PyTorch's run from those
+OUT_DIR/data.safetensors (N + 1 batches of every input, in order: the
+batch dimension is each input type's first; the first N also raw, as
+OUT_DIR/NAME.bin, for a C application), and PyTorch's run from those
 weights on those batches with the exporter's --optimizer, --loss and
 --freeze: OUT_DIR/losses.txt (the loss of each step) and
 OUT_DIR/final.safetensors (the state_dict after N steps).
@@ -58,6 +59,10 @@ for s in args.set:
     name, expr = s.split("=", 1)
     data[name] = eval(expr, {"torch": torch}, dict(data)).to(data[name].dtype)
 exporter.write_safetensors(os.path.join(args.out, "data.safetensors"), data)
+for name, tensor in data.items():  # the batches trained, raw, for a C app
+    steps = tensor[:args.steps * (tensor.shape[0] // (args.steps + 1))]
+    with open(os.path.join(args.out, name + ".bin"), "wb") as f:
+        f.write(steps.contiguous().numpy().tobytes())
 
 for name, param in module.named_parameters():
     if any(fnmatch.fnmatchcase(name, pat) or name.startswith(pat + ".") for pat in a.freeze):
