@@ -70,13 +70,16 @@ torch_python = "/usr/bin/python3"
 config.substitutions.append(("%torch_python", torch_python))
 config.substitutions.append(("%graft_export", torch_python + " " +
                              os.path.join(config.graft_src_root, "tools", "graft-export.py")))
-for module in ("torch", "torchvision"):
-    try:
-        if subprocess.run([torch_python, "-c", "import " + module], capture_output=True,
-                          timeout=120).returncode == 0:
-            config.available_features.add(module)
-    except (OSError, subprocess.SubprocessError):
-        pass
+# One interpreter start, and find_spec rather than an import (importing torch
+# takes seconds, and lit reads this file on every run).
+try:
+    found = subprocess.run(
+        [torch_python, "-c", "import importlib.util as u; print(*[m for m in "
+         "('torch', 'torchvision') if u.find_spec(m)])"],
+        capture_output=True, text=True, timeout=60).stdout.split()
+    config.available_features.update(found)
+except (OSError, subprocess.SubprocessError):
+    pass
 
 # CUDA (docs/GPU.md): `ptxas` when a CUDA toolkit is installed (the PTX of the
 # --target=cuda tests is assembled for sm_80 and sm_90), `cuda-device` when

@@ -4,14 +4,14 @@
     tools/graft-export.py SOURCE:EXPR --input NAME=TYPE ... -o OUT.graft
         [--weights OUT.safetensors] [--dim NAME=VALUE ...] [--target NAME=TYPE ...]
         [--outputs NAME,...] [--loss EXPR] [--optimizer EXPR] [--freeze PATTERN ...]
-        [--name MODEL] [--seed S] [--graft GRAFT]
+        [--name MODEL] [--seed S] [--eval] [--graft GRAFT | --no-check]
 
 SOURCE is a Python file (model.py) or an importable module
 (torchvision.models); EXPR is evaluated in its namespace and gives the
 nn.Module (`Net()`, `GPT(GPTConfig(n_layer=2))`, `resnet18(num_classes=10)`).
 Its parameters are drawn by PyTorch from --seed (torch.manual_seed) and
 written, with its buffers, as the state_dict to --weights (safetensors), to
-be loaded by `graft train --init` or the C API's graft_load_state_dict.
+be loaded by `graft train --init` or the C API's graft_load.
 
 Each module class becomes a `module` with its PyTorch attribute names, so
 the state_dict names are PyTorch's; each `forward` is traced with torch.fx,
@@ -32,6 +32,7 @@ Python line too.
 """
 
 import argparse
+import collections
 import importlib
 import importlib.util
 import inspect
@@ -87,15 +88,16 @@ def parse_type(text, dims):
     if not m or m.group(1) not in GRAFT_DTYPES:
         raise ExportError(f"'{text}' is not a type: write it as the model language does, "
                           f"f32[B, 784] ({', '.join(sorted(GRAFT_DTYPES))})")
+    parts = [p.strip() for p in m.group(2).split(",")]
     sizes = []
-    for part in filter(None, (p.strip() for p in m.group(2).split(","))):
+    for part in filter(None, parts):
         if part.isdigit():
             sizes.append(int(part))
         elif part in dims:
             sizes.append(dims[part])
         else:
             raise ExportError(f"'{part}' in '{text}' is neither a size nor a --dim")
-    return GRAFT_DTYPES[m.group(1)], sizes, f"{m.group(1)}[{', '.join(p.strip() for p in m.group(2).split(','))}]"
+    return GRAFT_DTYPES[m.group(1)], sizes, f"{m.group(1)}[{', '.join(parts)}]"
 
 
 def example(dtype, sizes):
@@ -104,6 +106,13 @@ def example(dtype, sizes):
     if dtype.is_floating_point:
         return torch.randn(sizes, dtype=dtype)
     return torch.zeros(sizes, dtype=dtype)
+
+
+def sequence(items, is_list):
+    """`[a, b]`, or a tuple `(a, b)`, `(a,)`, of formatted items."""
+    if is_list:
+        return "[" + ", ".join(items) + "]"
+    return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
 
 
 def literal(value):
@@ -125,10 +134,7 @@ def literal(value):
             raise ExportError(f"the dtype {value} has no Graft equivalent")
         return TORCH_DTYPE_NAMES[value]
     if isinstance(value, (tuple, list, torch.Size)):
-        items = [literal(v) for v in value]
-        if isinstance(value, list):
-            return "[" + ", ".join(items) + "]"
-        return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+        return sequence([literal(v) for v in value], isinstance(value, list))
     raise ExportError(f"the constant {value!r} ({type(value).__name__}) has no Graft equivalent")
 
 
@@ -533,7 +539,6 @@ class Writer:
         self.definitions = []   # module definition texts, in dependency order
         self.by_text = {}       # body text -> module name
         self.names = {}         # class name -> count of definitions so far
-        self.lines = {}         # Graft line text -> Python location, for errors
 
     def module_name(self, cls_name, body):
         if cls_name in ("Sequential", "ModuleList", "ModuleDict"):
@@ -578,13 +583,12 @@ class Writer:
         graph, arg_names = trace(m, *example) if example else (fx.Graph(), [])
         # Each submodule's example arguments: as this forward calls it
         # (keywords included), else as the whole model's forward did.
-        calls = dict(self.inputs)
         fx_calls = {}
         for node in graph.nodes:
             if node.op == "call_module":
                 sub = m.get_submodule(node.target)
                 fx_calls.setdefault(sub, (tuple(concrete(node.args)), dict(concrete(node.kwargs))))
-        calls.update(fx_calls)
+        calls = collections.ChainMap(fx_calls, self.inputs)
         self_ = "" if as_model else "self."
         for name in [n for n, _ in m.named_children()] + list(m._parameters) + list(m._buffers):
             if not name.isidentifier():
@@ -593,11 +597,10 @@ class Writer:
         lines = []
         for name, child in m.named_children():
             lines.append((f"{self_}{name} = {self.constructor(child, calls)}", None))
-        persistent = {k: v for k, v in m.state_dict(keep_vars=True).items() if "." not in k}
         for name, p in m.named_parameters(recurse=False):
             lines.append((f"param {name}: {DTYPES[p.dtype][0]}[{', '.join(map(str, p.shape))}] = zeros", None))
         for name, b in m.named_buffers(recurse=False):
-            if name not in persistent:
+            if name in m._non_persistent_buffers_set:
                 raise ExportError(f"{type(m).__name__}.{name} is a non-persistent buffer: its values "
                                   "are not in the state_dict, so the weights file cannot carry them")
             lines.append((f"buffer {name}: {DTYPES[b.dtype][0]}[{', '.join(map(str, b.shape))}] = zeros", None))
@@ -668,11 +671,8 @@ class Writer:
                     ("" if a.step is None else ":" + arg(a.step))
             if a is Ellipsis:
                 return "..."
-            if isinstance(a, (tuple, list)) and any(isinstance(v, (fx.Node, slice)) for v in a):
-                items = [arg(v) for v in a]
-                if isinstance(a, list):
-                    return "[" + ", ".join(items) + "]"
-                return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+            if isinstance(a, (tuple, list)):
+                return sequence([arg(v) for v in a], isinstance(a, list))
             return literal(a)
 
         def call_args(args, kwargs, defaults):
@@ -710,10 +710,7 @@ class Writer:
                 continue  # decided at export with the static shapes
             elif node.op == "call_function" and node.target is operator.getitem:
                 index = node.args[1]
-                if isinstance(index, tuple):
-                    text = ", ".join(arg(i) if not isinstance(i, type(None)) else "None" for i in index)
-                else:
-                    text = "None" if index is None else arg(index)
+                text = ", ".join(arg(i) for i in index) if isinstance(index, tuple) else arg(index)
                 expr = f"{arg(node.args[0])}[{text}]"
             elif node.op == "call_function" and node.target in BINARY:
                 expr = f"{arg(node.args[0])} {BINARY[node.target]} {arg(node.args[1])}"
@@ -744,8 +741,7 @@ class Writer:
                     continue
                 expr = f"{arg(node.args[0])}.{node.target}({call_args(node.args[1:], node.kwargs, {})})"
             else:  # call_module
-                sub = graph.owning_module.get_submodule(node.target) if graph.owning_module else None
-                if type(sub) is nn.Identity:
+                if type(graph.owning_module.get_submodule(node.target)) is nn.Identity:
                     env[node] = arg(node.args[0])
                     continue
                 expr = f"{self_}{attr_path(node.target)}({call_args(node.args, node.kwargs, {})})"

@@ -1,9 +1,9 @@
 //===- StridedCopies.cpp - Copies between strided views as linalg.copy ----===//
 //
-// graft-strided-copies: a memref.copy with a non-identity layout on either
-// side becomes a linalg.copy (a loop nest after convert-linalg-to-loops)
-// instead of a call to MLIR's runner-library memrefCopy. See the pass
-// description in Passes.td.
+// graft-strided-copies: a memref.copy with a non-contiguous side becomes a
+// linalg.copy (a loop nest after convert-linalg-to-loops) instead of a call
+// to MLIR's runner-library memrefCopy. See the pass description in
+// Passes.td.
 //
 //===----------------------------------------------------------------------===//
 
