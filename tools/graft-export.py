@@ -141,7 +141,9 @@ def literal(value):
 # --- Built-in modules: their constructors, as Graft's Modules.def takes them ----
 
 def _pair_or_int(v):
-    if isinstance(v, (tuple, list)) and len(v) == 2 and v[0] == v[1]:
+    """A size as PyTorch's constructors take it: one int for equal ones
+    (Conv2d's (3, 3), Conv1d's (3,)), else the tuple."""
+    if isinstance(v, (tuple, list)) and v and all(x == v[0] for x in v):
         return v[0]
     return tuple(v) if isinstance(v, (tuple, list)) else v
 

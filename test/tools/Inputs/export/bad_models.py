@@ -79,3 +79,15 @@ class ModifiedAfterSave(nn.Module):
         torch.nn.functional.relu(y, inplace=True)
         y.mul_(3)
         return z + y
+
+
+class Conv1dModel(nn.Module):
+    """Not an error: 1-D sizes, which PyTorch stores as (3,), written as
+    its constructors take them."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(2, 4, 3, padding=1)
+
+    def forward(self, x):
+        return self.conv(x)
