@@ -213,3 +213,38 @@ func.func @linear_small_batch(%x: tensor<48x512xf32>, %w: tensor<256x512xf32>) -
   %y = graft.linear %x, %w : (tensor<48x512xf32>, tensor<256x512xf32>) -> tensor<48x256xf32>
   return %y : tensor<48x256xf32>
 }
+
+// -----
+
+// A sum of more than 512 terms runs in two stages (for f32 accuracy). Batch
+// norm's statistics over N, H, W of 8x16x64x64 (32768 terms a channel):
+// the first stage keeps an inner part of about sqrt(32768) = 181 terms, W
+// and a factor 2 of H, and sums the rest (N and H / 2, 256 terms) a whole
+// row of W at a time; the second sums the 128 partial sums of a channel.
+
+// CHECK-LABEL: func.func @long_sum(
+// CHECK-SAME: %[[X:[a-z0-9]+]]: tensor<8x16x64x64xf32>
+// CHECK: %[[SPLIT:.+]] = tensor.expand_shape %[[X]] {{\[}}[0], [1], [2, 3], [4]] output_shape [8, 16, 32, 2, 64]
+// CHECK: %[[PARTIAL:.+]] = linalg.generic {{.+}}iterator_types = ["reduction", "parallel", "reduction", "parallel", "parallel"]} ins(%[[SPLIT]] : tensor<8x16x32x2x64xf32>) outs(%{{.+}} : tensor<16x2x64xf32>)
+// CHECK: %[[SUM:.+]] = linalg.generic {{.+}}iterator_types = ["parallel", "reduction", "reduction"]} ins(%[[PARTIAL]] : tensor<16x2x64xf32>) outs(%{{.+}} : tensor<16xf32>)
+// CHECK: return %[[SUM]]
+func.func @long_sum(%x: tensor<8x16x64x64xf32>) -> tensor<16xf32> {
+  %s = graft.sum %x {dims = array<i64: 0, 2, 3>} : tensor<8x16x64x64xf32> -> tensor<16xf32>
+  return %s : tensor<16xf32>
+}
+
+// -----
+
+// 512 terms or fewer: one generic. A sum over a dim with no divisor near
+// its square root (1019, a prime) stays one generic too.
+
+// CHECK-LABEL: func.func @short_sums(
+// CHECK-NOT: tensor.expand_shape
+// CHECK: linalg.generic {{.+}}iterator_types = ["reduction", "reduction"]} ins(%{{.+}} : tensor<4x128xf32>)
+// CHECK-NOT: tensor.expand_shape
+// CHECK: linalg.generic {{.+}}iterator_types = ["parallel", "reduction"]} ins(%{{.+}} : tensor<4x1019xf32>)
+func.func @short_sums(%x: tensor<4x128xf32>, %y: tensor<4x1019xf32>) -> (tensor<f32>, tensor<4xf32>) {
+  %s = graft.sum %x : tensor<4x128xf32> -> tensor<f32>
+  %t = graft.sum %y {dims = array<i64: 1>} : tensor<4x1019xf32> -> tensor<4xf32>
+  return %s, %t : tensor<f32>, tensor<4xf32>
+}

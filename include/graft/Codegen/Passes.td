@@ -16,6 +16,15 @@ def FuseElementwise : Pass<"graft-fuse-elementwise", "::mlir::func::FuncOp"> {
     gradients) and elementwise ops feeding a row reduction (`sum(exp(x))`)
     fuse.
 
+    A long sum's first stage reads its operand through a
+    `tensor.expand_shape` that splits the reduced dims (the lowering sums
+    more than 512 terms in two stages, for accuracy). When an all-parallel
+    generic with no other use produces that operand, the producer is
+    rewritten on the split shape (upstream's fold of a reshape by
+    expansion, allowed for that case only), and then fuses as it would
+    into the unsplit sum. Producers that read an operand through a
+    broadcast (a constant index) cannot be expanded and stay separate.
+
     Upstream's `linalg-fuse-elementwise-ops` also fuses a producer into a
     consumer whose map leaves loops out, such as a contraction reading
     `softmax(x) - onehot(y)` as one of its factors: the producer is then

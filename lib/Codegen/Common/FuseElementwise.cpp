@@ -10,6 +10,7 @@
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace graft {
@@ -37,6 +38,22 @@ bool fusesWithoutRecomputation(OpOperand *operand) {
          map.getNumResults() == consumer.getNumLoops();
 }
 
+/// True for the source of a tensor.expand_shape that splits the operand of
+/// a reduction (a long sum's first stage, Lowering::reduce) when an
+/// elementwise generic with no other use produces it: the producer then
+/// runs on the split shape, and fuses into the reduction as it would have
+/// into the unsplit one.
+bool expandsIntoReduction(OpOperand *operand) {
+  auto expand = dyn_cast<tensor::ExpandShapeOp>(operand->getOwner());
+  if (!expand || !expand->hasOneUse())
+    return false;
+  auto producer = expand.getSrc().getDefiningOp<linalg::GenericOp>();
+  auto consumer = dyn_cast<linalg::GenericOp>(*expand->user_begin());
+  return producer && producer->hasOneUse() &&
+         producer.getNumLoops() == producer.getNumParallelLoops() && consumer &&
+         consumer.getNumReductionLoops() != 0;
+}
+
 struct FuseElementwisePass
     : graft::impl::FuseElementwiseBase<FuseElementwisePass> {
   void runOnOperation() override {
@@ -50,6 +67,8 @@ struct FuseElementwisePass
     RewritePatternSet patterns(context);
     linalg::populateElementwiseOpsFusionPatterns(patterns,
                                                  fusesWithoutRecomputation);
+    linalg::populateFoldReshapeOpsByExpansionPatterns(patterns,
+                                                      expandsIntoReduction);
     linalg::GenericOp::getCanonicalizationPatterns(patterns, context);
     affine::AffineApplyOp::getCanonicalizationPatterns(patterns, context);
     context->getLoadedDialect<linalg::LinalgDialect>()

@@ -177,17 +177,114 @@ Value Lowering::floatElementwise(RankedTensorType resultType,
       });
 }
 
+/// Sums of more terms than this run in two stages (see Lowering::reduce).
+static constexpr int64_t kSequentialSumLimit = 512;
+
+/// The largest divisor of `n` not above `limit` (at least 1).
+static int64_t largestDivisorUpTo(int64_t n, int64_t limit) {
+  for (int64_t d = std::min(n, limit); d > 1; --d)
+    if (n % d == 0)
+      return d;
+  return 1;
+}
+
 Value Lowering::reduce(Value input, ArrayRef<int64_t> dims, bool keepdim,
                        Combine kind) {
+  ArrayRef<int64_t> in = shapeOf(input);
+  auto isReduced = [&](int64_t i) {
+    return dims.empty() || llvm::is_contained(dims, i);
+  };
+  int64_t count = 1;
+  for (auto [i, d] : llvm::enumerate(in))
+    if (isReduced(i))
+      count *= d;
+
+  // A sum of many f32 terms in one accumulator loses precision with their
+  // count: its rounding error grows linearly (PyTorch sums in a cascade,
+  // whose error grows far slower). Long sums run in two stages instead: the
+  // reduced dims are split into an inner part of about sqrt(count)
+  // elements, kept by the first stage, and the outer rest, which it sums;
+  // the second sums the partial sums (in stages again when they are many).
+  // Each output then sums about 2 sqrt(count) terms one after another
+  // instead of count. The first stage keeps the innermost dims, so it sums
+  // whole vectors of them (a bias gradient's batch, batch norm's batch and
+  // rows).
+  SmallVector<int64_t> expanded;             // input dims, reduced ones split
+  SmallVector<ReassociationIndices> groups;  // input dim -> expanded dims
+  SmallVector<bool> firstStage, secondStage; // which expanded dims each sums
+  if (kind == Combine::Sum && count > kSequentialSumLimit) {
+    int64_t target = (int64_t)std::ceil(std::sqrt((double)count));
+    int64_t inner = 1;
+    bool outer = false;
+    SmallVector<SmallVector<std::pair<int64_t, int>>> parts(in.size());
+    for (int64_t i = (int64_t)in.size() - 1; i >= 0; --i) {
+      // Each part: its size and the stage that sums it (0: none).
+      if (!isReduced(i)) {
+        parts[i] = {{in[i], 0}};
+      } else if (outer) {
+        parts[i] = {{in[i], 1}};
+      } else if (inner * in[i] <= target) {
+        inner *= in[i];
+        parts[i] = {{in[i], 2}};
+      } else {
+        outer = true;
+        int64_t keep = largestDivisorUpTo(in[i], target / inner);
+        inner *= keep;
+        parts[i] = {{in[i] / keep, 1}};
+        if (keep > 1)
+          parts[i].push_back({keep, 2});
+      }
+    }
+    if (outer && inner > 1)
+      for (auto &dimParts : parts) {
+        groups.emplace_back();
+        for (auto [size, stage] : dimParts) {
+          groups.back().push_back(expanded.size());
+          expanded.push_back(size);
+          firstStage.push_back(stage == 1);
+          secondStage.push_back(stage == 2);
+        }
+      }
+  }
+  Value r;
+  if (expanded.empty()) {
+    SmallVector<bool> all;
+    for (int64_t i = 0; i < (int64_t)in.size(); ++i)
+      all.push_back(isReduced(i));
+    r = reduceOnce(input, all, kind);
+  } else {
+    auto type = RankedTensorType::get(expanded, eltOf(input));
+    Value split = tensor::ExpandShapeOp::create(b, loc, type, input, groups);
+    Value partial = reduceOnce(split, firstStage, kind);
+    SmallVector<int64_t> second;
+    int64_t pos = 0;
+    for (auto [i, first] : llvm::enumerate(firstStage)) {
+      if (first)
+        continue;
+      if (secondStage[i])
+        second.push_back(pos);
+      ++pos;
+    }
+    r = reduce(partial, second, /*keepdim=*/false, kind);
+  }
+  if (!keepdim)
+    return r;
+  SmallVector<int64_t> kept;
+  for (auto [i, d] : llvm::enumerate(in))
+    kept.push_back(isReduced(i) ? 1 : d);
+  return reshape(r, kept);
+}
+
+Value Lowering::reduceOnce(Value input, ArrayRef<bool> reduced, Combine kind) {
   ArrayRef<int64_t> in = shapeOf(input);
   Type elt = eltOf(input);
   SmallVector<int64_t> outShape;
   SmallVector<AffineExpr> outExprs;
   SmallVector<IteratorType> iters;
   for (auto [i, d] : llvm::enumerate(in)) {
-    bool reduced = dims.empty() || llvm::is_contained(dims, (int64_t)i);
-    iters.push_back(reduced ? IteratorType::reduction : IteratorType::parallel);
-    if (!reduced) {
+    iters.push_back(reduced[i] ? IteratorType::reduction
+                               : IteratorType::parallel);
+    if (!reduced[i]) {
       outShape.push_back(d);
       outExprs.push_back(b.getAffineDimExpr(i));
     }
@@ -197,26 +294,19 @@ Value Lowering::reduce(Value input, ArrayRef<int64_t> dims, bool keepdim,
   SmallVector<AffineMap> maps = {
       b.getMultiDimIdentityMap(in.size()),
       AffineMap::get(in.size(), 0, outExprs, b.getContext())};
-  Value r =
-      linalg::GenericOp::create(
-          b, loc, TypeRange{acc.getType()}, ValueRange{input}, ValueRange{acc},
-          maps, iters,
-          [&](OpBuilder &bb, Location l, ValueRange args) {
-            Value v =
-                kind == Combine::Sum
-                    ? arith::AddFOp::create(bb, l, args[1], args[0]).getResult()
-                    : arith::MaximumFOp::create(bb, l, args[1], args[0])
-                          .getResult();
-            linalg::YieldOp::create(bb, l, v);
-          })
-          .getResult(0);
-  if (!keepdim)
-    return r;
-  SmallVector<int64_t> kept;
-  for (auto [i, d] : llvm::enumerate(in))
-    kept.push_back(dims.empty() || llvm::is_contained(dims, (int64_t)i) ? 1
-                                                                        : d);
-  return reshape(r, kept);
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{acc.getType()}, ValueRange{input},
+             ValueRange{acc}, maps, iters,
+             [&](OpBuilder &bb, Location l, ValueRange args) {
+               Value v =
+                   kind == Combine::Sum
+                       ? arith::AddFOp::create(bb, l, args[1], args[0])
+                             .getResult()
+                       : arith::MaximumFOp::create(bb, l, args[1], args[0])
+                             .getResult();
+               linalg::YieldOp::create(bb, l, v);
+             })
+      .getResult(0);
 }
 
 Value Lowering::contract(Value a, Value c, ArrayRef<int64_t> outShape,

@@ -18,7 +18,8 @@
 //
 //   elementwise(): one linalg.generic over the result shape; operands are
 //                  read through broadcasting maps (size-1 dims map to 0);
-//   reduce():      one linalg.generic with reduction iterators;
+//   reduce():      a linalg.generic with reduction iterators (two for long
+//                  sums: partial sums, then their sum);
 //   contract():    a batched matrix product with broadcast batch dims.
 //
 // Padding, dilation and slice gradients are gathers into a filled tensor
@@ -123,7 +124,10 @@ public:
 
   enum class Combine { Sum, Max };
   /// Reduces `input` over `dims` (all when empty); keepdim keeps size-1 dims.
+  /// Long sums run in two stages (see the definition), for accuracy.
   Value reduce(Value input, ArrayRef<int64_t> dims, bool keepdim, Combine kind);
+  /// One linalg.generic reducing `input` over the dims marked `reduced`.
+  Value reduceOnce(Value input, ArrayRef<bool> reduced, Combine kind);
 
   Value reshape(Value v, ArrayRef<int64_t> shape) {
     auto to = RankedTensorType::get(shape, eltOf(v));

@@ -45,3 +45,23 @@ func.func @sum_of_exp(%x: tensor<4x8xf32>) -> tensor<4xf32> {
   %s = graft.sum %e {dims = array<i64: 1>} : tensor<4x8xf32> -> tensor<4xf32>
   return %s : tensor<4xf32>
 }
+
+// -----
+
+// A long sum's first stage reads its operand split by a tensor.expand_shape
+// (convert-graft-to-linalg): the exp is rewritten on the split shape and
+// fuses into that stage as into a short sum.
+
+// CHECK-LABEL: func.func @long_sum_of_exp(
+// CHECK-SAME: %[[X:[a-z0-9]+]]: tensor<4x1024xf32>
+// CHECK: %[[SPLIT:.+]] = tensor.expand_shape %[[X]] {{\[}}[0], [1, 2]] output_shape [4, 32, 32]
+// CHECK: %[[PARTIAL:.+]] = linalg.generic {{.+}}iterator_types = ["parallel", "reduction", "parallel"]} ins(%[[SPLIT]] : tensor<4x32x32xf32>)
+// CHECK: math.exp
+// CHECK: arith.addf
+// CHECK: linalg.generic {{.+}}iterator_types = ["parallel", "reduction"]} ins(%[[PARTIAL]] : tensor<4x32xf32>)
+// CHECK-NOT: math.exp
+func.func @long_sum_of_exp(%x: tensor<4x1024xf32>) -> tensor<4xf32> {
+  %e = graft.exp %x : tensor<4x1024xf32>
+  %s = graft.sum %e {dims = array<i64: 1>} : tensor<4x1024xf32> -> tensor<4xf32>
+  return %s : tensor<4xf32>
+}

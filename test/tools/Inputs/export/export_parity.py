@@ -2,8 +2,8 @@
 PyTorch, for the test that trains the export in Graft side by side.
 
 usage: export_parity.py GRAFT_EXPORT OUT_DIR --steps N [--int-range NAME=HIGH]
-           [--set NAME=EXPR] [--data-seed S] -- EXPORTER_ARGUMENTS (without -o
-           and --weights)
+           [--set NAME=EXPR] [--data-seed S] [--f64] -- EXPORTER_ARGUMENTS
+           (without -o and --weights)
 
 Writes OUT_DIR/model.graft and OUT_DIR/init.safetensors (the exporter's),
 OUT_DIR/data.safetensors (N + 1 batches of every input, in order: the
@@ -11,7 +11,10 @@ batch dimension is each input type's first; the first N also raw, as
 OUT_DIR/NAME.bin, for a C application), and PyTorch's run from those
 weights on those batches with the exporter's --optimizer, --loss and
 --freeze: OUT_DIR/losses.txt (the loss of each step) and
-OUT_DIR/final.safetensors (the state_dict after N steps).
+OUT_DIR/final.safetensors (the state_dict after N steps). With --f64
+PyTorch trains in float64 from the same f32 weights and data (the exact
+answer, against which f32 rounding is measured) and writes its final state
+rounded to f32.
 """
 import argparse
 import fnmatch
@@ -29,6 +32,7 @@ p.add_argument("out")
 p.add_argument("--steps", type=int, required=True)
 p.add_argument("--int-range", action="append", default=[])
 p.add_argument("--data-seed", type=int, default=1)
+p.add_argument("--f64", action="store_true", help="train PyTorch in float64")
 p.add_argument("--set", action="append", default=[], metavar="NAME=EXPR",
                help="an input computed from the others (Python, the inputs in scope), "
                     "e.g. targets=(idx + 1) %% 65: data a model can learn")
@@ -64,6 +68,8 @@ for name, tensor in data.items():  # the batches trained, raw, for a C app
     with open(os.path.join(args.out, name + ".bin"), "wb") as f:
         f.write(steps.contiguous().numpy().tobytes())
 
+if args.f64:
+    module.double()
 for name, param in module.named_parameters():
     if any(fnmatch.fnmatchcase(name, pat) or name.startswith(pat + ".") for pat in a.freeze):
         param.requires_grad_(False)
@@ -75,6 +81,8 @@ for step in range(args.steps):
     batch = {}
     for name, _, sizes, _ in inputs + targets:
         batch[name] = data[name][step * sizes[0]:(step + 1) * sizes[0]]
+        if args.f64 and batch[name].is_floating_point():
+            batch[name] = batch[name].double()
     results = module(*[batch[n] for n, _, _, _ in inputs])
     results = results if isinstance(results, tuple) else (results,)
     names = a.outputs.split(",") if a.outputs else \
@@ -86,5 +94,6 @@ for step in range(args.steps):
     losses.append(loss.item())
 with open(os.path.join(args.out, "losses.txt"), "w") as f:
     f.write("".join("%.6f\n" % l for l in losses))
-exporter.write_safetensors(os.path.join(args.out, "final.safetensors"), module.state_dict())
+final = {k: v.float() if v.is_floating_point() else v for k, v in module.state_dict().items()}
+exporter.write_safetensors(os.path.join(args.out, "final.safetensors"), final)
 print("exported and trained in PyTorch: %d steps, losses %.4f .. %.4f" % (args.steps, losses[0], losses[-1]))
