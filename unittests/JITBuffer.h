@@ -16,6 +16,8 @@
 #include "gtest/gtest.h"
 
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <vector>
 
 namespace graft {
@@ -46,8 +48,15 @@ struct Buffer {
       case ElementType::I1:
         ((bool *)bytes.data())[i] = v != 0;
         break;
-      case ElementType::BF16:
-        FAIL() << "bf16 buffers are not used here";
+      case ElementType::BF16: {
+        // The evaluator's tensors of bf16 hold bf16 values: the top half
+        // of their f32 bits.
+        float f = (float)v;
+        uint32_t bits;
+        std::memcpy(&bits, &f, sizeof bits);
+        ((uint16_t *)bytes.data())[i] = (uint16_t)(bits >> 16);
+        break;
+      }
       }
     }
   }
@@ -63,8 +72,12 @@ struct Buffer {
       return ((const int32_t *)bytes.data())[i];
     case ElementType::I1:
       return ((const bool *)bytes.data())[i];
-    case ElementType::BF16:
-      return NAN;
+    case ElementType::BF16: {
+      uint32_t bits = (uint32_t)((const uint16_t *)bytes.data())[i] << 16;
+      float f;
+      std::memcpy(&f, &bits, sizeof f);
+      return f;
+    }
     }
     return NAN;
   }

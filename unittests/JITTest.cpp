@@ -62,17 +62,17 @@ void expectClose(const Tensor &want, const Buffer &got, const std::string &what,
   }
 }
 
-/// Deterministic inputs: floats from N(0, 1); integer inputs in [0, bound).
+/// Deterministic inputs: floats from N(0, 1), rounded to their type;
+/// integer inputs in [0, bound).
 Tensor randomInput(ModelOp model, InputOp in, std::mt19937_64 &rng,
                    int64_t bound) {
   auto t = in.getType();
-  Tensor x =
-      Tensor::filled(t.getShape(), *graft::elementTypeOf(t.getElementType()));
+  DType dtype = *graft::elementTypeOf(t.getElementType());
+  Tensor x = Tensor::filled(t.getShape(), dtype);
   std::normal_distribution<double> normal;
   for (double &v : x.data)
-    v = isa<FloatType>(t.getElementType())
-            ? (double)(float)normal(rng)
-            : (double)(rng() % (uint64_t)bound);
+    v = isa<FloatType>(t.getElementType()) ? eval::roundTo(dtype, normal(rng))
+                                           : (double)(rng() % (uint64_t)bound);
   return x;
 }
 
@@ -429,7 +429,8 @@ module {
   }
 }
 )mlir",
-    // examples/gpt.graft (--dim B=2 --dim T=6 --dim V=4 --dim C=8 --dim H=2 --dim L=1)
+    // examples/gpt.graft (--dim B=2 --dim T=6 --dim V=4 --dim C=8 --dim H=2
+    // --dim L=1)
     R"mlir(
 module {
   graft.model @gpt {
@@ -489,7 +490,8 @@ module {
   }
 }
 )mlir",
-    // examples/autograd_tour.graft (--dim B=4): hooks, no_grad, inference, in-place ops
+    // examples/autograd_tour.graft (--dim B=4): hooks, no_grad, inference,
+    // in-place ops
     R"mlir(
 module {
   graft.model @autograd_tour {
@@ -568,6 +570,22 @@ module {
     graft.loss %10 : tensor<f32>
     graft.train  adam {betas = array<f64: 9.000000e-01, 0.99899999999999999>, eps = 1.000000e-08 : f64, lr = 1.000000e-03 : f64, weight_decay = 0.000000e+00 : f64}
   }
+}
+)mlir",
+    // bf16 sums accumulate in f32 and round once, as the evaluator (and
+    // PyTorch) do: in bf16 (8 significant bits) a running sum of 1024
+    // N(0, 1) terms loses most of its terms' bits. Long enough for two
+    // stages.
+    R"mlir(
+graft.model @bf16_sums {
+  %x = graft.input "x" requires_grad : tensor<4x1024xbf16>
+  %s = graft.sum %x {dims = array<i64: 1>} : tensor<4x1024xbf16> -> tensor<4xbf16>
+  %m = graft.mean %x {dims = array<i64: 1>} : tensor<4x1024xbf16> -> tensor<4xbf16>
+  %p = graft.mul %s, %m : (tensor<4xbf16>, tensor<4xbf16>) -> tensor<4xbf16>
+  %t = graft.sum %p : tensor<4xbf16> -> tensor<bf16>
+  %l = graft.cast %t : tensor<bf16> -> tensor<f32>
+  graft.output "s" %s : tensor<4xbf16>
+  graft.loss %l : tensor<f32>
 }
 )mlir",
 };

@@ -172,6 +172,7 @@ void graft::buildCPUPipeline(OpPassManager &pm, unsigned vectorBits) {
   // lowered.
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createExpandBF16());
   pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createArithToLLVMConversionPass());

@@ -248,3 +248,21 @@ func.func @short_sums(%x: tensor<4x128xf32>, %y: tensor<4x1019xf32>) -> (tensor<
   %t = graft.sum %y {dims = array<i64: 1>} : tensor<4x1019xf32> -> tensor<4xf32>
   return %s, %t : tensor<f32>, tensor<4xf32>
 }
+
+// -----
+
+// A bf16 sum accumulates in f32 (each term widened) and rounds once, at the
+// end, to bf16: in bf16 a running sum keeps 8 significant bits.
+
+// CHECK-LABEL: func.func @bf16_sum(
+// CHECK: %[[ACC:.+]] = linalg.generic {{.+}}ins(%{{.+}} : tensor<4x64xbf16>) outs(%{{.+}} : tensor<4xf32>)
+// CHECK: ^bb0(%[[IN:.+]]: bf16, %[[OUT:.+]]: f32):
+// CHECK: %[[WIDE:.+]] = arith.extf %[[IN]] : bf16 to f32
+// CHECK: arith.addf %[[OUT]], %[[WIDE]] : f32
+// CHECK: %[[R:.+]] = linalg.generic {{.+}}ins(%[[ACC]] : tensor<4xf32>) outs(%{{.+}} : tensor<4xbf16>)
+// CHECK: arith.truncf %{{.+}} : f32 to bf16
+// CHECK: return %[[R]]
+func.func @bf16_sum(%x: tensor<4x64xbf16>) -> tensor<4xbf16> {
+  %s = graft.sum %x {dims = array<i64: 1>} : tensor<4x64xbf16> -> tensor<4xbf16>
+  return %s : tensor<4xbf16>
+}

@@ -283,6 +283,33 @@ def OutlineKernels : Pass<"graft-outline-kernels", "::mlir::ModuleOp"> {
     "::mlir::func::FuncDialect", "::mlir::LLVM::LLVMDialect"];
 }
 
+def ExpandBF16 : Pass<"graft-expand-bf16", "::mlir::ModuleOp"> {
+  let summary = "Rewrites f32 <-> bf16 conversions as integer bit operations";
+  let description = [{
+    bf16 tensors are computed in f32 (the lowering widens every bf16
+    operand and rounds every bf16 result once). LLVM lowers the rounding,
+    `arith.truncf` from f32 to bf16, to a call to the compiler runtime's
+    `__truncsfbf2` on CPUs without AVX512_BF16, a function neither the JIT
+    nor GCC 12's libgcc provides: a bf16 model failed to load with
+    "Symbols not found: [ __truncsfbf2 ]". This pass, run on the CPU
+    pipeline before the lowering to LLVM, rewrites both conversions, on
+    scalars and vectors, as upstream's bf16 expansion does: the widening as
+    a shift of the bits, the rounding to nearest even as integer arithmetic
+    on them (NaN kept a quiet NaN), the same rounding the reference
+    evaluator applies. Other types are untouched.
+
+    ```mlir
+    %h = arith.truncf %x : f32 to bf16
+    // becomes
+    %b = arith.bitcast %x : f32 to i32
+    ... // + 0x7fff + ((%b >> 16) & 1), NaN selected apart
+    %t = arith.trunci %s : i32 to i16
+    %h = arith.bitcast %t : i16 to bf16
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
 def StridedCopies : Pass<"graft-strided-copies", "::mlir::func::FuncOp"> {
   let summary = "Rewrites copies between non-contiguous buffers as linalg.copy, lowered to loops";
   let description = [{

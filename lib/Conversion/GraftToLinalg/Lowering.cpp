@@ -267,6 +267,11 @@ Value Lowering::reduce(Value input, ArrayRef<int64_t> dims, bool keepdim,
     }
     r = reduce(partial, second, /*keepdim=*/false, kind);
   }
+  if (eltOf(r) != eltOf(input)) // bf16: summed in f32, rounded once
+    r = elementwise(shapeOf(r), eltOf(input), {r},
+                    [&](OpBuilder &bb, Location, ValueRange a) {
+                      return convert(bb, a[0], eltOf(input));
+                    });
   if (!keepdim)
     return r;
   SmallVector<int64_t> kept;
@@ -277,7 +282,7 @@ Value Lowering::reduce(Value input, ArrayRef<int64_t> dims, bool keepdim,
 
 Value Lowering::reduceOnce(Value input, ArrayRef<bool> reduced, Combine kind) {
   ArrayRef<int64_t> in = shapeOf(input);
-  Type elt = eltOf(input);
+  Type elt = computeType(eltOf(input), b.getContext());
   SmallVector<int64_t> outShape;
   SmallVector<AffineExpr> outExprs;
   SmallVector<IteratorType> iters;
@@ -298,11 +303,11 @@ Value Lowering::reduceOnce(Value input, ArrayRef<bool> reduced, Combine kind) {
              b, loc, TypeRange{acc.getType()}, ValueRange{input},
              ValueRange{acc}, maps, iters,
              [&](OpBuilder &bb, Location l, ValueRange args) {
+               Value x = convert(bb, args[0], elt);
                Value v =
                    kind == Combine::Sum
-                       ? arith::AddFOp::create(bb, l, args[1], args[0])
-                             .getResult()
-                       : arith::MaximumFOp::create(bb, l, args[1], args[0])
+                       ? arith::AddFOp::create(bb, l, args[1], x).getResult()
+                       : arith::MaximumFOp::create(bb, l, args[1], x)
                              .getResult();
                linalg::YieldOp::create(bb, l, v);
              })

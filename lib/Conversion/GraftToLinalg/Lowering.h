@@ -126,7 +126,8 @@ public:
   /// Reduces `input` over `dims` (all when empty); keepdim keeps size-1 dims.
   /// Long sums run in two stages (see the definition), for accuracy.
   Value reduce(Value input, ArrayRef<int64_t> dims, bool keepdim, Combine kind);
-  /// One linalg.generic reducing `input` over the dims marked `reduced`.
+  /// One linalg.generic reducing `input` over the dims marked `reduced`,
+  /// into the compute type (f32 for bf16).
   Value reduceOnce(Value input, ArrayRef<bool> reduced, Combine kind);
 
   Value reshape(Value v, ArrayRef<int64_t> shape) {
