@@ -6,6 +6,8 @@
 #include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cstring>
+
 using namespace mlir;
 using namespace graft;
 using namespace graft::training;
@@ -49,8 +51,7 @@ void graft::training::copyState(std::vector<Storage> &to,
         t.bytes = f.bytes;
 }
 
-/// Writes an evaluator tensor (f64 values) into storage of any type.
-static void store(Storage &s, const eval::Tensor &t) {
+void graft::training::store(Storage &s, const eval::Tensor &t) {
   for (int64_t i = 0; i < s.slot.numel(); ++i) {
     double v = t.data[i];
     switch (s.slot.type) {
@@ -69,8 +70,13 @@ static void store(Storage &s, const eval::Tensor &t) {
     case ElementType::I1:
       ((bool *)s.bytes.data())[i] = v != 0;
       break;
-    case ElementType::BF16:
-      break; // rejected when the model is checked
+    case ElementType::BF16: { // rounded to nearest even, as the evaluator
+      float f = (float)eval::roundTo(eval::DType::BF16, v);
+      uint32_t bits;
+      std::memcpy(&bits, &f, sizeof bits);
+      ((uint16_t *)s.bytes.data())[i] = (uint16_t)(bits >> 16);
+      break;
+    }
     }
   }
 }

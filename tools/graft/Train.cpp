@@ -978,9 +978,12 @@ int graft::cli::runBench() {
     if (a.slot.role == Role::param || a.slot.role == Role::buffer) {
       if (llvm::Error e = initialise(a, model, 0))
         return report(std::move(e));
-    } else if (a.slot.role == Role::input && a.slot.type == ElementType::F32) {
-      for (int64_t i = 0; i < a.slot.numel(); ++i)
-        a.f32()[i] = normal(rng);
+    } else if (a.slot.role == Role::input && isFloat(a.slot.type)) {
+      eval::Tensor t;
+      t.data.resize(a.slot.numel());
+      for (double &v : t.data)
+        v = normal(rng);
+      store(a, t);
     } else if (a.slot.role == Role::input && a.slot.type == ElementType::I64) {
       // In the range the model reads it in (0 and 1 where nothing bounds it).
       uint64_t bound = 2;

@@ -287,16 +287,19 @@ def ExpandBF16 : Pass<"graft-expand-bf16", "::mlir::ModuleOp"> {
   let summary = "Rewrites f32 <-> bf16 conversions as integer bit operations";
   let description = [{
     bf16 tensors are computed in f32 (the lowering widens every bf16
-    operand and rounds every bf16 result once). LLVM lowers the rounding,
-    `arith.truncf` from f32 to bf16, to a call to the compiler runtime's
-    `__truncsfbf2` on CPUs without AVX512_BF16, a function neither the JIT
-    nor GCC 12's libgcc provides: a bf16 model failed to load with
-    "Symbols not found: [ __truncsfbf2 ]". This pass, run on the CPU
-    pipeline before the lowering to LLVM, rewrites both conversions, on
-    scalars and vectors, as upstream's bf16 expansion does: the widening as
-    a shift of the bits, the rounding to nearest even as integer arithmetic
-    on them (NaN kept a quiet NaN), the same rounding the reference
-    evaluator applies. Other types are untouched.
+    operand and rounds every bf16 result once; the optimizer's f64
+    hyper-parameters round from f64). LLVM lowers the rounding,
+    `arith.truncf` from f32 or f64 to bf16, to a call to the compiler
+    runtime's `__truncsfbf2` or `__truncdfbf2` on CPUs without AVX512_BF16,
+    functions neither the JIT nor GCC 12's libgcc provides: a bf16 model
+    failed to load with "Symbols not found: [ __truncdfbf2, __truncsfbf2 ]".
+    This pass, run on the CPU pipeline before the lowering to LLVM,
+    rewrites the conversions between f32 and bf16, on scalars and vectors,
+    as upstream's bf16 expansion does: the widening as a shift of the bits,
+    the rounding to nearest even as integer arithmetic on them (NaN kept a
+    quiet NaN). Conversions between f64 and bf16 go through f32 (f64 to
+    f32 to bf16 is also how the reference evaluator rounds). Other types
+    are untouched.
 
     ```mlir
     %h = arith.truncf %x : f32 to bf16

@@ -23,6 +23,10 @@
 #include <string>
 #include <vector>
 
+namespace graft::eval {
+struct Tensor;
+} // namespace graft::eval
+
 namespace graft::training {
 
 /// 64-byte aligned allocations, as the C runtime's context gives its
@@ -70,6 +74,10 @@ std::vector<void *> resultPointers(std::vector<Storage> &args,
 /// and name, if any: an entry point's parameters and buffers from another's
 /// (the training state).
 void copyState(std::vector<Storage> &to, const std::vector<Storage> &from);
+
+/// Writes an evaluator tensor (f64 values) into storage of any type, each
+/// value rounded to it (bf16 to nearest even).
+void store(Storage &s, const eval::Tensor &t);
 
 /// Initial values of a parameter or buffer of `model`, from its #graft.init
 /// and the seed (PyTorch's torch.nn.init formulas; see the evaluator).

@@ -2,7 +2,7 @@
 
 // Rounding f32 to bf16 becomes integer arithmetic on the bits, scalar and
 // vector; widening becomes a shift. No truncf or extf involving bf16 is
-// left for LLVM (which would call __truncsfbf2).
+// left for LLVM (which would call __truncsfbf2 or __truncdfbf2).
 
 // CHECK-LABEL: func.func @round(
 // CHECK-SAME: %[[X:[a-z0-9]+]]: f32
@@ -34,6 +34,30 @@ func.func @round(%x: f32) -> bf16 {
 func.func @widen_vector(%v: vector<16xbf16>) -> vector<16xf32> {
   %r = arith.extf %v : vector<16xbf16> to vector<16xf32>
   return %r : vector<16xf32>
+}
+
+// f64 and bf16 convert through f32, whose step to bf16 is expanded.
+
+// CHECK-LABEL: func.func @round_f64(
+// CHECK-SAME: %[[X:[a-z0-9]+]]: f64
+// CHECK: %[[F:.+]] = arith.truncf %[[X]] : f64 to f32
+// CHECK: arith.bitcast %[[F]] : f32 to i32
+// CHECK-NOT: arith.truncf
+// CHECK: return
+func.func @round_f64(%x: f64) -> bf16 {
+  %r = arith.truncf %x : f64 to bf16
+  return %r : bf16
+}
+
+// CHECK-LABEL: func.func @widen_to_f64(
+// CHECK-SAME: %[[V:[a-z0-9]+]]: vector<4xbf16>
+// CHECK: %[[I:.+]] = arith.bitcast %[[V]] : vector<4xbf16> to vector<4xi16>
+// CHECK: %[[F:.+]] = arith.bitcast %{{.+}} : vector<4xi32> to vector<4xf32>
+// CHECK: %[[D:.+]] = arith.extf %[[F]] : vector<4xf32> to vector<4xf64>
+// CHECK: return %[[D]]
+func.func @widen_to_f64(%v: vector<4xbf16>) -> vector<4xf64> {
+  %r = arith.extf %v : vector<4xbf16> to vector<4xf64>
+  return %r : vector<4xf64>
 }
 
 // Other conversions stay.
