@@ -473,7 +473,10 @@ def PlanMemory : Pass<"graft-plan-memory", "::mlir::ModuleOp"> {
        out-parameters are written only by the trailing copies that
        `buffer-results-to-out-params` inserts, after every other operation,
        and no trailing copy reads an argument whose storage an earlier copy
-       overwrote. Copies from an argument into its own result are removed.
+       overwrote. Trailing copies that read a state argument (a model
+       output that is a parameter, `output w`: its value before the step)
+       move before the copies that write state. Copies from an argument
+       into its own result are removed.
        A function that breaks the rule is an error. Then a result computed
        into a temporary and copied out at the end is computed in its
        out-parameter directly where that is safe (for state: no read of

@@ -281,9 +281,25 @@ LogicalResult checkInPlaceState(func::FuncOp fn) {
                     UnitAttr::get(fn.getContext()));
   if (!firstWrite)
     return success();
+  // A result that is a state argument's value before the step (a model
+  // output of a parameter) is copied from the argument first, before the
+  // copies that overwrite its storage.
+  DenseSet<Value> state;
+  for (auto [out, arg] : tiedArg)
+    state.insert(arg);
+  Operation *start = firstWrite;
+  for (Operation &op : llvm::make_early_inc_range(llvm::make_range(
+           firstWrite->getIterator(), body.getTerminator()->getIterator())))
+    if (auto copy = dyn_cast<memref::CopyOp>(&op))
+      if (copy != firstWrite && state.contains(copy.getSource()) &&
+          tiedArg.lookup(copy.getTarget()) != copy.getSource()) {
+        copy->moveBefore(firstWrite);
+        if (start == firstWrite)
+          start = copy;
+      }
   DenseSet<Value> overwritten;
   for (Operation &op : llvm::make_early_inc_range(llvm::make_range(
-           firstWrite->getIterator(), body.getTerminator()->getIterator()))) {
+           start->getIterator(), body.getTerminator()->getIterator()))) {
     auto copy = dyn_cast<memref::CopyOp>(&op);
     if (!copy || !isa<BlockArgument>(copy.getTarget()) ||
         !isOutParam(fn, cast<BlockArgument>(copy.getTarget()).getArgNumber()))

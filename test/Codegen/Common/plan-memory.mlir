@@ -63,6 +63,29 @@ func.func @state(%p: memref<8xf32> {graft.role = #graft<role param>, graft.name 
 
 // -----
 
+// A model output that is a parameter's value before the step (`output w`)
+// is copied from the parameter before the state's copies overwrite it.
+
+// CHECK-LABEL: func.func @output_of_state(
+// CHECK-SAME: %[[P:[a-z0-9]+]]: memref<8xf32> {graft.name = "w", graft.role = #graft<role param>}
+// CHECK-SAME: %[[PO:[a-z0-9]+]]: memref<8xf32> {bufferize.result, graft.name = "w", graft.role = #graft<role param>}
+// CHECK-SAME: %[[O:[a-z0-9]+]]: memref<8xf32> {bufferize.result, graft.name = "w", graft.role = #graft<role output>
+// CHECK: %[[N:.+]] = memref.view
+// CHECK: memref.copy %[[P]], %[[O]]
+// CHECK-NEXT: memref.copy %[[N]], %[[PO]]
+// CHECK-NEXT: return
+func.func @output_of_state(%p: memref<8xf32> {graft.role = #graft<role param>, graft.name = "w"},
+                           %po: memref<8xf32> {bufferize.result, graft.role = #graft<role param>, graft.name = "w"},
+                           %o: memref<8xf32> {bufferize.result, graft.role = #graft<role output>, graft.name = "w"}) {
+  %n = memref.alloc() : memref<8xf32>
+  linalg.copy ins(%p : memref<8xf32>) outs(%n : memref<8xf32>)
+  memref.copy %n, %po : memref<8xf32> to memref<8xf32>
+  memref.copy %p, %o : memref<8xf32> to memref<8xf32>
+  return
+}
+
+// -----
+
 // A buffer reached through a view and a loop-carried value lives until the
 // loop's last use: the later temporary does not take its bytes.
 
