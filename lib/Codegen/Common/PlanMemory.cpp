@@ -282,21 +282,28 @@ LogicalResult checkInPlaceState(func::FuncOp fn) {
   if (!firstWrite)
     return success();
   // A result that is a state argument's value before the step (a model
-  // output of a parameter) is copied from the argument first, before the
-  // copies that overwrite its storage.
+  // output of a parameter) is copied from the argument before the copies
+  // that overwrite storage: the trailing copies that read a state argument
+  // go first, in their order (a stable partition).
   DenseSet<Value> state;
   for (auto [out, arg] : tiedArg)
     state.insert(arg);
-  Operation *start = firstWrite;
+  Operation *start = firstWrite, *firstOther = nullptr;
   for (Operation &op : llvm::make_early_inc_range(llvm::make_range(
-           firstWrite->getIterator(), body.getTerminator()->getIterator())))
-    if (auto copy = dyn_cast<memref::CopyOp>(&op))
-      if (copy != firstWrite && state.contains(copy.getSource()) &&
-          tiedArg.lookup(copy.getTarget()) != copy.getSource()) {
-        copy->moveBefore(firstWrite);
-        if (start == firstWrite)
-          start = copy;
-      }
+           firstWrite->getIterator(), body.getTerminator()->getIterator()))) {
+    auto copy = dyn_cast<memref::CopyOp>(&op);
+    if (!copy || !state.contains(copy.getSource()) ||
+        tiedArg.lookup(copy.getTarget()) == copy.getSource()) {
+      if (!firstOther)
+        firstOther = &op;
+      continue;
+    }
+    if (!firstOther)
+      continue; // already before every other copy
+    copy->moveBefore(firstOther);
+    if (start == firstOther)
+      start = copy;
+  }
   DenseSet<Value> overwritten;
   for (Operation &op : llvm::make_early_inc_range(llvm::make_range(
            start->getIterator(), body.getTerminator()->getIterator()))) {

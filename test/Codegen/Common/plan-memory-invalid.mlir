@@ -26,16 +26,15 @@ func.func @late_compute(%p: memref<8xf32> {graft.role = #graft<role param>, graf
 // -----
 
 // Two state results that take each other's value cannot both be updated
-// in place (copies reading state arguments move first, see
-// plan-memory.mlir: here the second, and then the first reads v
-// overwritten).
+// in place: copies that read state arguments go first (plan-memory.mlir),
+// but each of these also overwrites the other's.
 
 func.func @stale_read(%p: memref<8xf32> {graft.role = #graft<role param>, graft.name = "w"},
                       %q: memref<8xf32> {graft.role = #graft<role param>, graft.name = "v"},
                       %po: memref<8xf32> {bufferize.result, graft.role = #graft<role param>, graft.name = "w"},
                       %qo: memref<8xf32> {bufferize.result, graft.role = #graft<role param>, graft.name = "v"}) {
-  // expected-error @+1 {{copy reads an argument whose storage a state result already overwrote}}
   memref.copy %q, %po : memref<8xf32> to memref<8xf32>
+  // expected-error @+1 {{copy reads an argument whose storage a state result already overwrote}}
   memref.copy %p, %qo : memref<8xf32> to memref<8xf32>
   return
 }
