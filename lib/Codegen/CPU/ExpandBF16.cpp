@@ -1,5 +1,4 @@
-//===- ExpandBF16.cpp - bf16 conversions as integer arithmetic
-//-------------===//
+//===- ExpandBF16.cpp - bf16 conversions as integer arithmetic ----------===//
 //
 // graft-expand-bf16: conversions to and from bf16 become bit operations, so
 // the generated code calls no compiler-runtime helper. See the pass

@@ -209,9 +209,10 @@ Value Lowering::reduce(Value input, ArrayRef<int64_t> dims, bool keepdim,
   // instead of count. The first stage keeps the innermost dims, so it sums
   // whole vectors of them (a bias gradient's batch, batch norm's batch and
   // rows).
-  SmallVector<int64_t> expanded;             // input dims, reduced ones split
-  SmallVector<ReassociationIndices> groups;  // input dim -> expanded dims
-  SmallVector<bool> firstStage, secondStage; // which expanded dims each sums
+  SmallVector<int64_t> expanded;            // input dims, reduced ones split
+  SmallVector<ReassociationIndices> groups; // input dim -> expanded dims
+  SmallVector<bool> firstStage;             // expanded dims the first sums
+  SmallVector<int64_t> second;              // partial dims the second sums
   if (kind == Combine::Sum && count > kSequentialSumLimit) {
     int64_t target = (int64_t)std::ceil(std::sqrt((double)count));
     int64_t inner = 1;
@@ -242,7 +243,9 @@ Value Lowering::reduce(Value input, ArrayRef<int64_t> dims, bool keepdim,
           groups.back().push_back(expanded.size());
           expanded.push_back(size);
           firstStage.push_back(stage == 1);
-          secondStage.push_back(stage == 2);
+          if (stage == 2)
+            second.push_back(expanded.size() - 1 -
+                             llvm::count(firstStage, true));
         }
       }
   }
@@ -256,15 +259,6 @@ Value Lowering::reduce(Value input, ArrayRef<int64_t> dims, bool keepdim,
     auto type = RankedTensorType::get(expanded, eltOf(input));
     Value split = tensor::ExpandShapeOp::create(b, loc, type, input, groups);
     Value partial = reduceOnce(split, firstStage, kind);
-    SmallVector<int64_t> second;
-    int64_t pos = 0;
-    for (auto [i, first] : llvm::enumerate(firstStage)) {
-      if (first)
-        continue;
-      if (secondStage[i])
-        second.push_back(pos);
-      ++pos;
-    }
     r = reduce(partial, second, /*keepdim=*/false, kind);
   }
   if (eltOf(r) != eltOf(input)) // bf16: summed in f32, rounded once
