@@ -247,6 +247,8 @@ BUILTIN_MODULES = {
     nn.Dropout: lambda m: f"nn.Dropout({literal(float(m.p))})",
     nn.ReLU: lambda m: f"nn.ReLU({'inplace=True' if m.inplace else ''})",
     nn.GELU: lambda m: f"nn.GELU({_args([], [('approximate', m.approximate)], {'approximate': 'none'})})",
+    nn.ReLU6: lambda m: f"nn.ReLU6({'inplace=True' if m.inplace else ''})",
+    nn.Hardtanh: lambda m: f"nn.Hardtanh({_args([], [('min_val', m.min_val), ('max_val', m.max_val), ('inplace', m.inplace)], {'min_val': -1.0, 'max_val': 1.0, 'inplace': False})})",
     nn.LeakyReLU: lambda m: f"nn.LeakyReLU({_args([], [('negative_slope', m.negative_slope)], {'negative_slope': 0.01})})",
     nn.ELU: lambda m: f"nn.ELU({_args([], [('alpha', m.alpha)], {'alpha': 1.0})})",
     nn.Softplus: lambda m: f"nn.Softplus({_args([], [('beta', m.beta), ('threshold', m.threshold)], {'beta': 1, 'threshold': 20})})",
@@ -496,6 +498,7 @@ BINARY = {operator.add: "+", operator.sub: "-", operator.mul: "*", operator.true
           operator.iadd: "+", operator.isub: "-", operator.imul: "*", operator.itruediv: "/"}
 INPLACE_METHODS = {F.relu: "relu_", torch.relu: "relu_", torch.sigmoid: "sigmoid_",
                    torch.tanh: "tanh_", torch.exp: "exp_"}
+INPLACE_FUNCTIONS = {F.relu6, F.hardtanh}  # Graft's take inplace=True too
 DROPPED_KWARGS = {"device", "layout", "pin_memory", "memory_format", "_stacklevel"}
 
 
@@ -731,10 +734,14 @@ class Writer:
                     # in-place method, whose result every name of x then
                     # denotes, as in PyTorch. Read by nothing after, the
                     # function is the same.
-                    if node.target not in INPLACE_METHODS:
+                    if node.target in INPLACE_FUNCTIONS:
+                        kwargs["inplace"] = True
+                        expr = f"{name}({call_args(node.args, kwargs, signature_defaults(node.target))})"
+                    elif node.target in INPLACE_METHODS:
+                        expr = f"{arg(source)}.{INPLACE_METHODS[node.target]}()"
+                    else:
                         raise ExportError(f"{name}(inplace=True) overwrites a value read after it; "
                                           "Graft has no in-place form of it", where)
-                    expr = f"{arg(source)}.{INPLACE_METHODS[node.target]}()"
                 else:
                     expr = f"{name}({call_args(node.args, kwargs, signature_defaults(node.target))})"
             elif node.op == "call_method":

@@ -2,7 +2,7 @@
 //----------------------------===//
 //
 // Elementwise ops: the unary rows (their scalar formula), arithmetic,
-// comparisons, where, masked_fill, casts, dropout, constants and hooks.
+// clamps, comparisons, where, masked_fill, casts, dropout, constants and hooks.
 //
 //===----------------------------------------------------------------------===//
 
@@ -84,6 +84,13 @@ std::optional<llvm::Error> OpEvaluator::evalElementwise() {
         if (o.getApproximate() == GeluApproximation::tanh)
           return unary([](double x) { return scalar::geluTanh(x); });
         return unary([](double x) { return scalar::gelu(x); });
+      })
+      .Case<ClampOp, ClampInPlaceOp>([&](auto o) {
+        double lo = o.getLower().value_or(-INFINITY);
+        double hi = o.getUpper().value_or(INFINITY);
+        return unary([lo, hi](double x) {
+          return std::isnan(x) ? x : std::min(std::max(x, lo), hi);
+        });
       })
       .Case([&](WhereOp o) {
         Tensor r = result();

@@ -143,6 +143,54 @@ graft.model @{op}_kinks {{
 }}
 """, {"x": x}, {"r": r}, {"x": x.grad})
 
+# The clamps at and around their bounds: torch.clamp and clamp_min/max pass
+# the gradient at a bound (min <= x <= max), hardtanh and relu6 do not; the
+# in-place forms (relu6 on a non-leaf, inplace=True) differentiate the old
+# version; with min > max every element is max.
+CLAMP_X = [-2., -1., -0.5, 0., 0.5, 1., 1.5, 2., 2.5, 6., 7., -1.0001, 1.9999,
+           5.9999, 6.0001, 3.]
+for name, fn, attrs in [
+        ("clamp", lambda x: torch.clamp(x, -1., 2.), "clamp_kind clamp>, min = -1.0 : f64, max = 2.0 : f64"),
+        ("clamp_min", lambda x: x.clamp_min(0.5), "clamp_kind clamp_min>, min = 0.5 : f64"),
+        ("clamp_max", lambda x: torch.clamp(x, max=1.5), "clamp_kind clamp>, max = 1.5 : f64"),
+        ("clamp_max_method", lambda x: x.clamp_max(1.5), "clamp_kind clamp_max>, max = 1.5 : f64"),
+        ("clamp_empty_range", lambda x: torch.clamp(x, 2., -1.), "clamp_kind clamp>, min = 2.0 : f64, max = -1.0 : f64"),
+        ("hardtanh", lambda x: torch.nn.functional.hardtanh(x, -1., 2.), "clamp_kind hardtanh>, min = -1.0 : f64, max = 2.0 : f64"),
+        ("relu6", torch.nn.functional.relu6, "clamp_kind hardtanh>, min = 0.0 : f64, max = 6.0 : f64")]:
+    x = torch.tensor(CLAMP_X, requires_grad=True)
+    r = fn(x)
+    r.sum().backward()
+    example(f"{name}_bounds", f"{name}'s values and gradient at and around its bounds", f"""
+graft.model @{name}_bounds {{
+  %x = graft.input "x" requires_grad : tensor<16xf32>
+  %r = graft.clamp %x {{kind = #graft<{attrs}}} : tensor<16xf32>
+  %l = graft.sum %r : tensor<16xf32> -> tensor<f32>
+  graft.output "r" %r : tensor<16xf32>
+  graft.loss %l : tensor<f32>
+}}
+""", {"x": x}, {"r": r}, {"x": x.grad})
+
+for name, fn, attrs in [
+        ("relu6_inplace", lambda y: torch.nn.functional.relu6(y, inplace=True),
+         "clamp_kind hardtanh>, min = 0.0 : f64, max = 6.0 : f64"),
+        ("clamp_inplace", lambda y: y.clamp_(-1., 2.), "clamp_kind clamp>, min = -1.0 : f64, max = 2.0 : f64")]:
+    x = torch.tensor(CLAMP_X, requires_grad=True)
+    y = x * 2
+    r = fn(y)
+    (r * r).sum().backward()
+    example(name, f"{name} on a non-leaf: the gradient of the old version", f"""
+graft.model @{name} {{
+  %x = graft.input "x" requires_grad : tensor<16xf32>
+  %two = graft.constant dense<2.0> : tensor<f32>
+  %y = graft.mul %x, %two : (tensor<16xf32>, tensor<f32>) -> tensor<16xf32>
+  %r = graft.clamp_ %y {{kind = #graft<{attrs}}} : tensor<16xf32>
+  %sq = graft.mul %r, %r : (tensor<16xf32>, tensor<16xf32>) -> tensor<16xf32>
+  %l = graft.sum %sq : tensor<16xf32> -> tensor<f32>
+  graft.output "r" %r : tensor<16xf32>
+  graft.loss %l : tensor<f32>
+}}
+""", {"x": x}, {"r": r}, {"x": x.grad})
+
 path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "autograd_goldens.json")
 with open(path, "w") as fh:
     json.dump({"generator": "test/golden/gen_autograd_goldens.py",

@@ -96,6 +96,13 @@ for op, fn in [("relu_", torch.relu), ("exp_", torch.exp),
                ("zero_", torch.zeros_like)]:
     case(op, [("s", s, "input")], [f"%r = graft.{op} %s : {ty(s)}"],
          [("r", "r", fn(s))])
+case("clamp", [("s", s, "input")],
+     [f"%r = graft.clamp %s {{kind = #graft<clamp_kind clamp>, max = 0.5 : f64, min = -0.5 : f64}} : {ty(s)}",
+      f"%h = graft.clamp %s {{kind = #graft<clamp_kind hardtanh>, max = 6.0 : f64, min = 0.0 : f64}} : {ty(s)}",
+      f"%u = graft.clamp %s {{kind = #graft<clamp_kind clamp_max>, max = 0.25 : f64}} : {ty(s)}",
+      f"%q = graft.clamp_ %s {{kind = #graft<clamp_kind clamp_min>, min = 0.1 : f64}} : {ty(s)}"],
+     [("r", "r", torch.clamp(s, -0.5, 0.5)), ("h", "h", F.relu6(s)),
+      ("u", "u", s.clamp_max(0.25)), ("q", "q", s.clamp_min(0.1))])
 
 # where, masked_fill(_), compare, cast.
 m = torch.rand(4, 3) > 0.5

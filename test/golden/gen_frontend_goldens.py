@@ -336,4 +336,36 @@ case("cross_entropy_unbatched", "F.cross_entropy(x, t)", F.cross_entropy,
 case("embedding_scalar_index", "F.embedding(i, x)",
      lambda x, i: F.embedding(i, x), torch.randn(5, 3), [("i", torch.tensor(2))])
 
+# Clamps (graft.clamp: the bounds' gradient rules are its kinds') in every
+# spelling, in place on a non-leaf, and tensor bounds (PyTorch's formula
+# over where). Values at the bounds: clamp passes the gradient there,
+# hardtanh does not.
+c = torch.tensor([[-2.0, -0.5, -0.25, 0.0, 0.25], [0.5, 0.7, 1.0, 6.0, 0.75]])
+case("clamp", "torch.clamp(x, -0.5, 0.5)", lambda x: torch.clamp(x, -0.5, 0.5), c)
+case("clamp_method_min", "x.clamp(min=0.25)", lambda x: x.clamp(min=0.25), c)
+case("clip_max", "torch.clip(x, max=0.25)", lambda x: torch.clip(x, max=0.25), c)
+case("clamp_min", "x.clamp_min(0.0)", lambda x: x.clamp_min(0.0), c)
+case("clamp_max", "torch.clamp_max(x, 0.7)", lambda x: torch.clamp_max(x, 0.7), c)
+case("clamp_empty_range", "x.clamp(0.5, -0.5)", lambda x: x.clamp(0.5, -0.5), c)
+case("hardtanh", "F.hardtanh(x, -0.5, 0.7)", lambda x: F.hardtanh(x, -0.5, 0.7), c)
+case("relu6", "F.relu6(x * 6)", lambda x: F.relu6(x * 6), c)
+case("hardtanh_module", "m(x)", lambda x: nn.Hardtanh(-0.25, 0.75)(x), c,
+     decls=["m = nn.Hardtanh(-0.25, 0.75)"])
+# In place: the gradient of the old version, read again after the write.
+case("relu6_module_inplace", "m(x * 6) * 2",
+     lambda x: nn.ReLU6(inplace=True)(x * 6) * 2, c,
+     decls=["m = nn.ReLU6(inplace=True)"])
+case("clamp_inplace", "(x * 2).clamp_(-0.5, 0.5)",
+     lambda x: (x * 2).clamp_(-0.5, 0.5), c)
+case("clamp_min_inplace", "(x * 2).clamp_min_(0.5)",
+     lambda x: (x * 2).clamp_min_(0.5), c)
+case("hardtanh_inplace", "F.hardtanh_(x * 2, 0.0, 1.0)",
+     lambda x: F.hardtanh_(x * 2, 0.0, 1.0), c)
+case("clamp_tensor_bounds", "torch.clamp(x, lo, hi)",
+     lambda x, lo, hi: torch.clamp(x, lo, hi), c,
+     [("lo", torch.full((2, 5), -0.25, dtype=torch.float64)),
+      ("hi", torch.tensor([0.5, 0.25, 0.75, 1.0, 0.0], dtype=torch.float64))])
+case("clamp_tensor_min", "x.clamp(min=lo)", lambda x, lo: x.clamp(min=lo), c,
+     [("lo", torch.tensor([0.0, 0.25, -1.0, 0.5, 0.0], dtype=torch.float64))])
+
 print(json.dumps({"torch": torch.__version__, "cases": CASES}, indent=1))

@@ -1,7 +1,7 @@
 //===- Elementwise.cpp - graft-to-linalg: elementwise ops -----------------===//
 //
 // Elementwise ops are one linalg.generic each, with broadcasting maps: the
-// unary rows (one pattern per row, from its scalar formula), GELU,
+// unary rows (one pattern per row, from its scalar formula), GELU, clamps,
 // arithmetic, comparisons, selects, casts and dropout. With them the ops of
 // the program's structure: constants, identities (detach, clone, gradient
 // hooks with nothing registered) and hook calls into the C runtime.
@@ -45,6 +45,25 @@ FailureOr<Value> lowerGelu(GeluOp op, Lowering &L) {
           return buildScalar(b, l, a[0],
                              [](auto v) { return scalar::geluTanh(v); });
         return buildScalar(b, l, a[0], [](auto v) { return scalar::gelu(v); });
+      });
+}
+
+/// A clamp, also in place: maximumf/minimumf with its bounds (NaN kept).
+template <typename OpTy> FailureOr<Value> lowerClamp(OpTy op, Lowering &L) {
+  std::optional<double> lo = op.getLower(), hi = op.getUpper();
+  return L.floatElementwise(
+      op.getType(), {op->getOperand(0)},
+      [lo, hi](OpBuilder &b, Location l, ValueRange a) {
+        Value v = a[0];
+        auto bound = [&](double c) -> Value {
+          return arith::ConstantOp::create(b, l, v.getType(),
+                                           b.getFloatAttr(v.getType(), c));
+        };
+        if (lo)
+          v = arith::MaximumFOp::create(b, l, v, bound(*lo));
+        if (hi)
+          v = arith::MinimumFOp::create(b, l, v, bound(*hi));
+        return v;
       });
 }
 
@@ -355,6 +374,8 @@ void graft::lowering::populateElementwisePatterns(
     addLowering<Op>(patterns, options, lowerUnary<Op>);
   });
   addLowering<GeluOp>(patterns, options, lowerGelu);
+  addLowering<ClampOp>(patterns, options, lowerClamp<ClampOp>);
+  addLowering<ClampInPlaceOp>(patterns, options, lowerClamp<ClampInPlaceOp>);
   addLowering<AddOp>(patterns, options, lowerBinary<AddOp>);
   addLowering<SubOp>(patterns, options, lowerBinary<SubOp>);
   addLowering<MulOp>(patterns, options, lowerBinary<MulOp>);

@@ -477,6 +477,96 @@ FailureOr<Val> Gen::gelu(Call &c) {
       x->getType()));
 }
 
+/// torch.clamp and its kin: clip, clamp_min, clamp_max, F.hardtanh and
+/// F.relu6, and their in-place forms (`x.clamp_(...)`, `F.hardtanh_`,
+/// inplace=True). Number bounds are a graft.clamp of the function's kind;
+/// tensor bounds (torch.clamp only) are PyTorch's formula over `where`.
+FailureOr<Val> Gen::clamp(Call &c) {
+  StringRef name = c.name;
+  bool inPlaceForm = name.consume_back("_");
+  if (c.has("inplace")) {
+    auto b = asBool(c.get("inplace"), c.locOf("inplace"), "inplace");
+    if (failed(b))
+      return failure();
+    inPlaceForm |= *b;
+  }
+  ClampKind kind = llvm::StringSwitch<ClampKind>(name)
+                       .Case("clamp_min", ClampKind::clamp_min)
+                       .Case("clamp_max", ClampKind::clamp_max)
+                       .Cases({"hardtanh", "relu6"}, ClampKind::hardtanh)
+                       .Default(ClampKind::clamp);
+  // The bounds' parameter names and defaults.
+  StringRef loName = "min", hiName = "max";
+  std::optional<double> loDefault, hiDefault;
+  if (name == "hardtanh") {
+    loName = "min_val", hiName = "max_val";
+    loDefault = -1.0, hiDefault = 1.0;
+  } else if (name == "relu6") {
+    loDefault = 0.0, hiDefault = 6.0;
+  }
+  auto x = floatInput(c);
+  if (failed(x))
+    return failure();
+  struct Bound {
+    std::optional<double> number;
+    std::optional<Val> tensor;
+  } lo{loDefault, {}}, hi{hiDefault, {}};
+  for (auto [bound, param] : {std::pair(&lo, loName), std::pair(&hi, hiName)}) {
+    if (!c.has(param))
+      continue;
+    const Val &v = c.get(param);
+    if (v.k == Val::K::Tensor && kind == ClampKind::clamp) {
+      bound->tensor = v;
+      continue;
+    }
+    auto n = asNumber(v, c.locOf(param), param);
+    if (failed(n))
+      return failure();
+    bound->number = *n;
+  }
+  bool anyTensor = lo.tensor || hi.tensor;
+  if (!anyTensor && !lo.number && !hi.number) {
+    error(c.loc,
+          "torch.clamp: At least one of 'min' or 'max' must not be None");
+    return failure();
+  }
+  if (anyTensor) {
+    if (inPlaceForm) {
+      error(c.loc, c.name + " with a tensor bound: Graft clamps in place "
+                            "with number bounds only");
+      hint("assign the result: x = torch.clamp(x, min, max)");
+      return failure();
+    }
+    // PyTorch's min(max(x, min), max), the gradient of each bound where it
+    // is taken (x < min, then x > max), of x where neither.
+    Composer f(*this, c.loc);
+    auto asVal = [](const Bound &b) {
+      return b.tensor ? *b.tensor : Val::real(*b.number);
+    };
+    Val r = Val::tensor(*x);
+    if (lo.tensor || lo.number)
+      r = f("where", {f("lt", {r, asVal(lo)}), asVal(lo), r});
+    if (hi.tensor || hi.number)
+      r = f("where", {f("gt", {r, asVal(hi)}), asVal(hi), r});
+    return f.result(r);
+  }
+  llvm::SmallVector<NamedAttribute> attrs{
+      attr("kind", ClampKindAttr::get(&ctx, kind))};
+  if (lo.number)
+    attrs.push_back(attr("min", builder.getF64FloatAttr(*lo.number)));
+  if (hi.number)
+    attrs.push_back(attr("max", builder.getF64FloatAttr(*hi.number)));
+  if (!inPlaceForm)
+    return tensorResult(
+        make<ClampOp>(c.loc, c.name, {*x}, attrs, x->getType()));
+  return inPlace(c, [&](Value self) -> FailureOr<Value> {
+    return ClampInPlaceOp::create(builder, L(c.loc),
+                                  mlir::TypeRange{self.getType()},
+                                  mlir::ValueRange{self}, attrs)
+        ->getResult(0);
+  });
+}
+
 template <typename OpTy> FailureOr<Val> Gen::binary(Call &c) {
   auto pair = promotePair(c.get("input"), c.locOf("input"), c.get("other"),
                           c.locOf("other"), c.name);

@@ -562,6 +562,7 @@ private:
   FailureOr<Val> factory(Call &c);
   template <typename OpTy> FailureOr<Val> unary(Call &c);
   FailureOr<Val> gelu(Call &c);
+  FailureOr<Val> clamp(Call &c);
   template <typename OpTy> FailureOr<Val> binary(Call &c);
   FailureOr<Val> where(Call &c);
   FailureOr<Val> maskedFill(Call &c);

@@ -517,8 +517,12 @@ FailureOr<Val> Gen::inPlace(Call &c,
     if (leafRequiringGrad) {
       error(c.loc, "a leaf Variable that requires grad is being used in an "
                    "in-place operation.");
-      hint("use the out-of-place form (x = x." + c.name.drop_back().str() +
-           "(...)), or modify it inside a no_grad { } block");
+      hint(c.name.ends_with("_")
+               ? "use the out-of-place form (x = x." +
+                     c.name.drop_back().str() +
+                     "(...)), or modify it inside a no_grad { } block"
+               : std::string("use inplace=False, or modify it inside a "
+                             "no_grad { } block"));
       return failure();
     }
   }

@@ -855,10 +855,12 @@ FailureOr<Val> Gen::callInstance(Instance &inst, std::vector<CallArg> &args,
     }
   }
   // inplace=True (nn.ReLU(inplace=True)): the in-place method, which
-  // rebinds every name of the input to the result, as PyTorch overwrites it.
-  if (auto v = inst.scope.vars.find("inplace"); v != inst.scope.vars.end() &&
-                                                v->second.k == Val::K::Bool &&
-                                                v->second.b) {
+  // rebinds every name of the input to the result, as PyTorch overwrites it;
+  // a function that takes `inplace` itself (F.relu6) is given it.
+  const Builtin &fn = builtins().functions.find(row.forward)->second;
+  if (auto v = inst.scope.vars.find("inplace");
+      v != inst.scope.vars.end() && v->second.k == Val::K::Bool &&
+      v->second.b && !llvm::is_contained(fn.params, "inplace")) {
     std::string method = (row.forward + "_").str();
     if (!builtins().methods.count(method)) {
       error(loc, t + "(inplace=True) has no in-place form in Graft: " +
@@ -877,7 +879,6 @@ FailureOr<Val> Gen::callInstance(Instance &inst, std::vector<CallArg> &args,
   for (StringRef n : names)
     if (in->has(n))
       all.push_back({n.str(), in->locOf(n), in->get(n)});
-  const Builtin &fn = builtins().functions.find(row.forward)->second;
   for (StringRef p : fn.params)
     if (auto v = inst.scope.vars.find(p);
         v != inst.scope.vars.end() && !in->has(p))

@@ -74,7 +74,12 @@ for op in ["neg", "exp", "log", "sqrt", "rsqrt", "abs", "relu", "silu", "tanh", 
 ms.append(model("gelu", [("x", S, NORMAL)], [f"%r = graft.gelu %x : {t(S)}"], "r", S))
 ms.append(model("gelu_tanh", [("x", S, NORMAL)],
                 [f"%r = graft.gelu %x {{approximate = #graft<gelu_approximation tanh>}} : {t(S)}"], "r", S))
-write("unary.mlir", "Elementwise unary ops.", ms)
+for kind, bounds in [("clamp", "max = 5.000000e-01 : f64, min = -5.000000e-01 : f64"),
+                     ("clamp_min", "min = 0.000000e+00 : f64"), ("clamp_max", "max = 2.500000e-01 : f64"),
+                     ("hardtanh", "max = 1.000000e+00 : f64, min = -1.000000e+00 : f64")]:
+    ms.append(model(kind, [("x", S, NORMAL)],
+                    [f"%r = graft.clamp %x {{kind = #graft<clamp_kind {kind}>, {bounds}}} : {t(S)}"], "r", S))
+write("unary.mlir", "Elementwise unary ops and clamps.", ms)
 
 ms = []
 ms.append(model("where", [("a", S, NORMAL), ("b", (4,), NORMAL)],
@@ -117,6 +122,10 @@ ms.append(model("masked_fill_inplace", [("x", S, NORMAL)],
                 [f"%c = graft.add %x, %x : ({t(S)}, {t(S)}) -> {t(S)}",
                  f"%r = graft.masked_fill_ %c, %m {{value = 0.0 : f64}} : {t(S)}, {t(S, 'i1')}"], "r", S,
                 inputs=[("m", t(S, "i1"), False)]))
+ms.append(model("clamp_inplace", [("x", S, NORMAL), ("y", S, NORMAL)],
+                [f"%c = graft.add %x, %y : ({t(S)}, {t(S)}) -> {t(S)}",
+                 f"%i = graft.clamp_ %c {{kind = #graft<clamp_kind hardtanh>, max = 1.000000e+00 : f64, min = 0.000000e+00 : f64}} : {t(S)}",
+                 f"%r = graft.mul %i, %y : ({t(S)}, {t(S)}) -> {t(S)}"], "r", S))
 write("inplace.mlir", "In-place ops on non-leaf values (new versions of self).", ms)
 
 ms = []

@@ -157,3 +157,19 @@ graft.model @masked_fill_inplace {
   %loss = graft.sum %weighted : tensor<3x4xf32> -> tensor<f32>
   graft.loss %loss : tensor<f32>
 }
+
+// CHECK-LABEL: gradcheck @clamp_inplace:
+// CHECK-DAG: PASS  x  [
+// CHECK-DAG: PASS  y  [
+// CHECK: gradcheck @clamp_inplace: PASS (2 tensors)
+graft.model @clamp_inplace {
+  %x = graft.param "x" init <normal> : tensor<3x4xf32>
+  %y = graft.param "y" init <normal> : tensor<3x4xf32>
+  %c = graft.add %x, %y : (tensor<3x4xf32>, tensor<3x4xf32>) -> tensor<3x4xf32>
+  %i = graft.clamp_ %c {kind = #graft<clamp_kind hardtanh>, max = 1.000000e+00 : f64, min = 0.000000e+00 : f64} : tensor<3x4xf32>
+  %r = graft.mul %i, %y : (tensor<3x4xf32>, tensor<3x4xf32>) -> tensor<3x4xf32>
+  %weights = graft.input "weights" : tensor<3x4xf32>
+  %weighted = graft.mul %r, %weights : (tensor<3x4xf32>, tensor<3x4xf32>) -> tensor<3x4xf32>
+  %loss = graft.sum %weighted : tensor<3x4xf32> -> tensor<f32>
+  graft.loss %loss : tensor<f32>
+}

@@ -1,6 +1,6 @@
 // RUN: graft gradcheck %s | FileCheck %s
 //
-// Elementwise unary ops.
+// Elementwise unary ops and clamps.
 
 // CHECK-NOT: FAIL
 
@@ -226,6 +226,54 @@ graft.model @gelu {
 graft.model @gelu_tanh {
   %x = graft.param "x" init <normal> : tensor<3x4xf32>
   %r = graft.gelu %x {approximate = #graft<gelu_approximation tanh>} : tensor<3x4xf32>
+  %weights = graft.input "weights" : tensor<3x4xf32>
+  %weighted = graft.mul %r, %weights : (tensor<3x4xf32>, tensor<3x4xf32>) -> tensor<3x4xf32>
+  %loss = graft.sum %weighted : tensor<3x4xf32> -> tensor<f32>
+  graft.loss %loss : tensor<f32>
+}
+
+// CHECK-LABEL: gradcheck @clamp:
+// CHECK-DAG: PASS  x  [
+// CHECK: gradcheck @clamp: PASS (1 tensors)
+graft.model @clamp {
+  %x = graft.param "x" init <normal> : tensor<3x4xf32>
+  %r = graft.clamp %x {kind = #graft<clamp_kind clamp>, max = 5.000000e-01 : f64, min = -5.000000e-01 : f64} : tensor<3x4xf32>
+  %weights = graft.input "weights" : tensor<3x4xf32>
+  %weighted = graft.mul %r, %weights : (tensor<3x4xf32>, tensor<3x4xf32>) -> tensor<3x4xf32>
+  %loss = graft.sum %weighted : tensor<3x4xf32> -> tensor<f32>
+  graft.loss %loss : tensor<f32>
+}
+
+// CHECK-LABEL: gradcheck @clamp_min:
+// CHECK-DAG: PASS  x  [
+// CHECK: gradcheck @clamp_min: PASS (1 tensors)
+graft.model @clamp_min {
+  %x = graft.param "x" init <normal> : tensor<3x4xf32>
+  %r = graft.clamp %x {kind = #graft<clamp_kind clamp_min>, min = 0.000000e+00 : f64} : tensor<3x4xf32>
+  %weights = graft.input "weights" : tensor<3x4xf32>
+  %weighted = graft.mul %r, %weights : (tensor<3x4xf32>, tensor<3x4xf32>) -> tensor<3x4xf32>
+  %loss = graft.sum %weighted : tensor<3x4xf32> -> tensor<f32>
+  graft.loss %loss : tensor<f32>
+}
+
+// CHECK-LABEL: gradcheck @clamp_max:
+// CHECK-DAG: PASS  x  [
+// CHECK: gradcheck @clamp_max: PASS (1 tensors)
+graft.model @clamp_max {
+  %x = graft.param "x" init <normal> : tensor<3x4xf32>
+  %r = graft.clamp %x {kind = #graft<clamp_kind clamp_max>, max = 2.500000e-01 : f64} : tensor<3x4xf32>
+  %weights = graft.input "weights" : tensor<3x4xf32>
+  %weighted = graft.mul %r, %weights : (tensor<3x4xf32>, tensor<3x4xf32>) -> tensor<3x4xf32>
+  %loss = graft.sum %weighted : tensor<3x4xf32> -> tensor<f32>
+  graft.loss %loss : tensor<f32>
+}
+
+// CHECK-LABEL: gradcheck @hardtanh:
+// CHECK-DAG: PASS  x  [
+// CHECK: gradcheck @hardtanh: PASS (1 tensors)
+graft.model @hardtanh {
+  %x = graft.param "x" init <normal> : tensor<3x4xf32>
+  %r = graft.clamp %x {kind = #graft<clamp_kind hardtanh>, max = 1.000000e+00 : f64, min = -1.000000e+00 : f64} : tensor<3x4xf32>
   %weights = graft.input "weights" : tensor<3x4xf32>
   %weighted = graft.mul %r, %weights : (tensor<3x4xf32>, tensor<3x4xf32>) -> tensor<3x4xf32>
   %loss = graft.sum %weighted : tensor<3x4xf32> -> tensor<f32>

@@ -334,6 +334,38 @@ graft.model @in_place_mask {
 
 // -----
 
+graft.model @clamp_unbounded {
+  %a = graft.input "a" : tensor<3xf32>
+  // expected-error@+1 {{'graft.clamp' op needs a min or a max bound}}
+  %c = graft.clamp %a {kind = #graft<clamp_kind clamp>} : tensor<3xf32>
+}
+
+// -----
+
+graft.model @clamp_min_with_max {
+  %a = graft.input "a" : tensor<3xf32>
+  // expected-error@+1 {{'graft.clamp' op of kind clamp_min takes a min bound only}}
+  %c = graft.clamp %a {kind = #graft<clamp_kind clamp_min>, min = 0.0 : f64, max = 1.0 : f64} : tensor<3xf32>
+}
+
+// -----
+
+graft.model @clamp_max_without_max {
+  %a = graft.input "a" : tensor<3xf32>
+  // expected-error@+1 {{'graft.clamp_' op of kind clamp_max takes a max bound only}}
+  %c = graft.clamp_ %a {kind = #graft<clamp_kind clamp_max>, min = 0.0 : f64} : tensor<3xf32>
+}
+
+// -----
+
+graft.model @hardtanh_one_bound {
+  %a = graft.input "a" : tensor<3xf32>
+  // expected-error@+1 {{'graft.clamp' op of kind hardtanh needs a min and a max bound}}
+  %c = graft.clamp %a {kind = #graft<clamp_kind hardtanh>, max = 6.0 : f64} : tensor<3xf32>
+}
+
+// -----
+
 graft.model @matmul_contract {
   %a = graft.input "a" : tensor<2x3xf32>
   %b = graft.input "b" : tensor<4x5xf32>

@@ -110,6 +110,10 @@ graft.model @elementwise {
   %15 = graft.gelu %0 {approximate = #graft<gelu_approximation tanh>} : tensor<4x3xf32>
   // CHECK: graft.silu
   %16 = graft.silu %0 : tensor<4x3xf32>
+  // CHECK: graft.clamp %{{.*}} {kind = #graft<clamp_kind hardtanh>, max = 6.000000e+00 : f64, min = 0.000000e+00 : f64} : tensor<4x3xf32>
+  %relu6 = graft.clamp %0 {kind = #graft<clamp_kind hardtanh>, min = 0.0 : f64, max = 6.0 : f64} : tensor<4x3xf32>
+  // CHECK: graft.clamp %{{.*}} {kind = #graft<clamp_kind clamp>, max = 1.000000e+00 : f64} : tensor<4x3xf32>
+  %clamped = graft.clamp %0 {kind = #graft<clamp_kind clamp>, max = 1.0 : f64} : tensor<4x3xf32>
   // CHECK: graft.tanh
   %17 = graft.tanh %0 : tensor<4x3xf32>
   // CHECK: graft.sigmoid
@@ -149,8 +153,10 @@ graft.model @in_place {
   %7 = graft.tanh_ %6 : tensor<4x3xf32>
   // CHECK: graft.masked_fill_ %{{.*}}, %{{.*}} {value = 0.000000e+00 : f64} : tensor<4x3xf32>, tensor<3xi1>
   %8 = graft.masked_fill_ %7, %m {value = 0.0 : f64} : tensor<4x3xf32>, tensor<3xi1>
-  // CHECK: graft.zero_
-  %9 = graft.zero_ %8 : tensor<4x3xf32>
+  // CHECK: %[[A10:.*]] = graft.clamp_ %{{.*}} {kind = #graft<clamp_kind clamp_min>, min = 0.000000e+00 : f64} : tensor<4x3xf32>
+  %10 = graft.clamp_ %8 {kind = #graft<clamp_kind clamp_min>, min = 0.0 : f64} : tensor<4x3xf32>
+  // CHECK: graft.zero_ %[[A10]]
+  %9 = graft.zero_ %10 : tensor<4x3xf32>
 }
 
 // CHECK-LABEL: graft.model @linear_algebra

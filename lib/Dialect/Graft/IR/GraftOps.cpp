@@ -374,6 +374,33 @@ LogicalResult MaskedFillInPlaceOp::verify() {
   return verifyInPlace(*this, getSelf().getType(), getMask().getType(), false);
 }
 
+/// A clamp's bounds for its kind: clamp needs one, clamp_min its min,
+/// clamp_max its max, hardtanh both.
+template <typename OpTy> static LogicalResult verifyClamp(OpTy op) {
+  bool lo = op.getMin().has_value(), hi = op.getMax().has_value();
+  switch (op.getKind()) {
+  case ClampKind::clamp:
+    if (!lo && !hi)
+      return op.emitOpError("needs a min or a max bound");
+    return success();
+  case ClampKind::clamp_min:
+    if (!lo || hi)
+      return op.emitOpError("of kind clamp_min takes a min bound only");
+    return success();
+  case ClampKind::clamp_max:
+    if (lo || !hi)
+      return op.emitOpError("of kind clamp_max takes a max bound only");
+    return success();
+  case ClampKind::hardtanh:
+    if (!lo || !hi)
+      return op.emitOpError("of kind hardtanh needs a min and a max bound");
+    return success();
+  }
+  llvm_unreachable("unknown clamp kind");
+}
+LogicalResult ClampOp::verify() { return verifyClamp(*this); }
+LogicalResult ClampInPlaceOp::verify() { return verifyClamp(*this); }
+
 //===----------------------------------------------------------------------===//
 // Linear algebra and reductions
 //===----------------------------------------------------------------------===//
@@ -602,6 +629,24 @@ StringRef PowOp::getGradFnName() {
              ? "PowBackward0"
              : "PowBackward1";
 }
+
+/// PyTorch's grad_fn of a clamp, also in place (clamp_ saves the original
+/// self and is ClampBackward1 as well).
+static StringRef clampGradFnName(ClampKind kind) {
+  switch (kind) {
+  case ClampKind::clamp:
+    return "ClampBackward1";
+  case ClampKind::clamp_min:
+    return "ClampMinBackward0";
+  case ClampKind::clamp_max:
+    return "ClampMaxBackward0";
+  case ClampKind::hardtanh:
+    return "HardtanhBackward0";
+  }
+  llvm_unreachable("unknown clamp kind");
+}
+StringRef ClampOp::getGradFnName() { return clampGradFnName(getKind()); }
+StringRef ClampInPlaceOp::getGradFnName() { return clampGradFnName(getKind()); }
 
 StringRef MatmulOp::getGradFnName() {
   int64_t l = getLhs().getType().getRank(), r = getRhs().getType().getRank();

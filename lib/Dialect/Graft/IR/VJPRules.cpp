@@ -500,6 +500,37 @@ LogicalResult MaskedFillOp::buildVJP(OpBuilder &b, ValueRange rg,
   return success();
 }
 
+/// The gradient of a clamp of `x`, also in place (of the old version):
+/// g where PyTorch's clamp_backward (min <= x <= max, each bound given) or
+/// hardtanh_backward (neither x <= min nor x >= max) lets it through.
+template <typename OpTy>
+static Value clampGrad(OpTy op, GradBuilder &gb, Value g, Value x) {
+  bool hardtanh = op.getKind() == ClampKind::hardtanh;
+  Value zero = gb.scalarLike(0, g);
+  auto bound = [&](std::optional<double> v, ComparePredicate passes,
+                   ComparePredicate stops, Value grad) {
+    if (!v)
+      return grad;
+    Value c = gb.scalarLike(*v, x);
+    return hardtanh ? gb.where(gb.cmp(stops, x, c), zero, grad)
+                    : gb.where(gb.cmp(passes, x, c), grad, zero);
+  };
+  g = bound(op.getLower(), ComparePredicate::ge, ComparePredicate::le, g);
+  return bound(op.getUpper(), ComparePredicate::le, ComparePredicate::ge, g);
+}
+
+SmallVector<Value> ClampOp::getSavedForBackward(ArrayRef<bool>) {
+  return {getInput()};
+}
+LogicalResult ClampOp::buildVJP(OpBuilder &b, ValueRange rg,
+                                ArrayRef<bool> need,
+                                SmallVectorImpl<Value> &out) {
+  GradBuilder gb(b, getLoc());
+  if (need[0])
+    out[0] = clampGrad(*this, gb, grad0(rg), getInput());
+  return success();
+}
+
 SmallVector<Value> CastOp::getSavedForBackward(ArrayRef<bool>) { return {}; }
 LogicalResult CastOp::buildVJP(OpBuilder &b, ValueRange rg, ArrayRef<bool> need,
                                SmallVectorImpl<Value> &out) {
@@ -543,6 +574,18 @@ LogicalResult MaskedFillInPlaceOp::buildVJP(OpBuilder &b, ValueRange rg,
   Value g = grad0(rg);
   if (need[0])
     out[0] = gb.where(getMask(), gb.scalarLike(0, g), g);
+  return success();
+}
+
+SmallVector<Value> ClampInPlaceOp::getSavedForBackward(ArrayRef<bool>) {
+  return {getSelf()};
+}
+LogicalResult ClampInPlaceOp::buildVJP(OpBuilder &b, ValueRange rg,
+                                       ArrayRef<bool> need,
+                                       SmallVectorImpl<Value> &out) {
+  GradBuilder gb(b, getLoc());
+  if (need[0])
+    out[0] = clampGrad(*this, gb, grad0(rg), getSelf());
   return success();
 }
 

@@ -81,6 +81,21 @@ class ModifiedAfterSave(nn.Module):
         return z + y
 
 
+class Relu6ReadAfter(nn.Module):
+    """Not an error: F.relu6(y, inplace=True) with y read after, written as
+    Graft's F.relu6(y, inplace=True) (graft.clamp_), y then the result."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+
+    def forward(self, x):
+        y = self.fc(x)
+        z = y * 2
+        torch.nn.functional.relu6(y, inplace=True)
+        return z + y
+
+
 class Conv1dModel(nn.Module):
     """Not an error: 1-D sizes, which PyTorch stores as (3,), written as
     its constructors take them."""

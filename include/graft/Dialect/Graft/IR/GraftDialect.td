@@ -93,6 +93,16 @@ def Graft_GeluApproximation : I32EnumAttr<"GeluApproximation",
 def Graft_GeluApproximationAttr
     : EnumAttr<Graft_Dialect, Graft_GeluApproximation, "gelu_approximation">;
 
+def Graft_ClampKind : I32EnumAttr<"ClampKind",
+    "the PyTorch function a clamp stands for", [
+    I32EnumAttrCase<"clamp", 0>, I32EnumAttrCase<"clamp_min", 1>,
+    I32EnumAttrCase<"clamp_max", 2>, I32EnumAttrCase<"hardtanh", 3>]> {
+  let genSpecializedAttr = 0;
+  let cppNamespace = "::graft";
+}
+def Graft_ClampKindAttr
+    : EnumAttr<Graft_Dialect, Graft_ClampKind, "clamp_kind">;
+
 def Graft_ComparePredicate : I32EnumAttr<"ComparePredicate",
     "elementwise comparison", [
     I32EnumAttrCase<"eq", 0>, I32EnumAttrCase<"ne", 1>,

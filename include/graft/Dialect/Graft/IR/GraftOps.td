@@ -449,6 +449,55 @@ def Graft_GeluOp : Graft_DiffOp<"gelu", "GeluBackward0",
   let assemblyFormat = "$input attr-dict `:` type($result)";
 }
 
+// A clamp's bounds as doubles, for the C++ that builds or evaluates it.
+class Graft_ClampBoundDecls {
+  string decls = [{
+  std::optional<double> getLower() {
+    if (auto v = getMin())
+      return v->convertToDouble();
+    return std::nullopt;
+  }
+  std::optional<double> getUpper() {
+    if (auto v = getMax())
+      return v->convertToDouble();
+    return std::nullopt;
+  }
+}];
+}
+
+def Graft_ClampOp : Graft_DiffOp<"clamp", "",
+    [Pure, SameOperandsAndResultType]> {
+  let summary = "Elementwise clamp to `[min, max]`: clamp, clamp_min, "
+                "clamp_max, hardtanh, relu6";
+  let description = [{
+    `torch.clamp(x, min, max)`: `min(max(x, min), max)` elementwise, NaN
+    kept; either bound may be absent, not both. When `min > max` every
+    element is `max`, as in PyTorch. `kind` is the function it stands for,
+    which decides its gradient and its grad_fn name:
+
+    | kind | PyTorch | bounds | gradient passes where | grad_fn |
+    |---|---|---|---|---|
+    | `clamp` | `torch.clamp`, `clip` | `min`, `max` or both | `min <= x <= max` | ClampBackward1 |
+    | `clamp_min` | `x.clamp_min(min)` | `min` | `x >= min` | ClampMinBackward0 |
+    | `clamp_max` | `x.clamp_max(max)` | `max` | `x <= max` | ClampMaxBackward0 |
+    | `hardtanh` | `F.hardtanh`, `F.relu6` | both | neither `x <= min` nor `x >= max` | HardtanhBackward0 |
+
+    (A NaN element passes no gradient through a clamp and all of it through
+    hardtanh, as PyTorch's comparisons make it.)
+
+    ```mlir
+    %r = graft.clamp %x {kind = #graft<clamp_kind hardtanh>, max = 6.0 : f64, min = 0.0 : f64} : tensor<4x3xf32>
+    ```
+  }];
+  let arguments = (ins Graft_FloatTensor:$input, Graft_ClampKindAttr:$kind,
+                       OptionalAttr<F64Attr>:$min, OptionalAttr<F64Attr>:$max);
+  let results = (outs Graft_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+  let hasVerifier = 1;
+  let extraDecls = "::llvm::StringRef getGradFnName();\n"
+                   # Graft_ClampBoundDecls<>.decls;
+}
+
 def Graft_WhereOp : Graft_DiffOp<"where", "WhereBackward0",
     [Pure, InferTypeOpAdaptor]> {
   let summary = "Elementwise select: `torch.where(cond, a, b)`";
@@ -615,6 +664,27 @@ def Graft_MaskedFillInPlaceOp : Graft_InPlaceOp<"masked_fill_", "masked_fill",
   let results = (outs Graft_FloatTensor:$result);
   let assemblyFormat = "$self `,` $mask attr-dict `:` type($self) `,` type($mask)";
   let hasVerifier = 1;
+}
+
+def Graft_ClampInPlaceOp : Graft_InPlaceOp<"clamp_", "clamp", ""> {
+  let summary = "In-place clamp: `x.clamp_(min, max)`, `F.relu6(x, inplace=True)`";
+  let description = [{
+    Overwrites `self` with `graft.clamp` of it (same `kind`, bounds and
+    gradient; the gradient is of the old version, which PyTorch saves as a
+    copy); the result is the new version of `self`.
+
+    ```mlir
+    %y1 = graft.clamp_ %y {kind = #graft<clamp_kind clamp_min>, min = 0.0 : f64} : tensor<4x3xf32>
+    ```
+  }];
+  let arguments = (ins Graft_FloatTensor:$self, Graft_ClampKindAttr:$kind,
+                       OptionalAttr<F64Attr>:$min, OptionalAttr<F64Attr>:$max);
+  let results = (outs Graft_FloatTensor:$result);
+  let assemblyFormat = "$self attr-dict `:` type($self)";
+  let hasVerifier = 1;
+  let extraDecls = "static ::llvm::StringRef getOutOfPlaceName() { return "
+                   "\"clamp\"; }\n::llvm::StringRef getGradFnName();\n"
+                   # Graft_ClampBoundDecls<>.decls;
 }
 
 //===----------------------------------------------------------------------===//
