@@ -129,7 +129,7 @@ LogicalResult graft::checkInPlace(ModelOp model) {
   });
   // The version of `storage` right after the op at `pos` ran: what a value
   // saved by that op (its operand, or its result) was saved at. An in-place
-  // op's own write counts: PyTorch saves the original self as a copy.
+  // op's own write counts (its saved result is that version).
   auto versionAfter = [&](Value storage, unsigned pos) {
     unsigned n = 0;
     for (Operation *w : writes.lookup(storage))
@@ -213,6 +213,11 @@ LogicalResult graft::checkInPlace(ModelOp model) {
     for (Value v : op->getOperands())
       needed.push_back(active.contains(v));
     for (Value saved : diff.getSavedForBackward(needed)) {
+      // What an in-place op saves of the self it overwrites is a copy
+      // (PyTorch's original self, as for `y.mul_(w)` or `y.clamp_(0, 1)`):
+      // later writes to `y` do not reach it.
+      if (inPlace && saved == inPlace.getOverwrittenOperand().get())
+        continue;
       Value storage = storageOf(saved);
       if (isInferenceTensor(storage)) {
         op->emitError("Inference tensors cannot be saved for backward. To "

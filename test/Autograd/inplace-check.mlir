@@ -31,6 +31,24 @@ graft.model @add_then_mul_ {
 
 // -----
 
+// What an in-place op saves of the self it overwrites is a copy (PyTorch's
+// original self): mul_ by a parameter saves the old y for w's gradient,
+// clamp_ saves it for its mask, and later writes to y do not reach either.
+graft.model @original_self_is_a_copy {
+  %x = graft.input "x" requires_grad : tensor<3xf32>
+  %w = graft.param "w" init <ones> : tensor<3xf32>
+  %one = graft.constant dense<1.0> : tensor<f32>
+  %y = graft.add %x, %one : (tensor<3xf32>, tensor<f32>) -> tensor<3xf32>
+  %y1 = graft.mul_ %y, %w : tensor<3xf32>, tensor<3xf32>
+  %y2 = graft.clamp_ %y1 {kind = #graft<clamp_kind clamp>, max = 1.0 : f64, min = 0.0 : f64} : tensor<3xf32>
+  %three = graft.constant dense<3.0> : tensor<f32>
+  %y3 = graft.mul_ %y2, %three : tensor<3xf32>, tensor<f32>
+  %s = graft.sum %y3 : tensor<3xf32> -> tensor<f32>
+  graft.loss %s : tensor<f32>
+}
+
+// -----
+
 // Writing through a view of a saved value is a write to the value.
 graft.model @through_a_view {
   %x = graft.input "x" requires_grad : tensor<2x3xf32>

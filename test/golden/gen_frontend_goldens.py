@@ -361,6 +361,11 @@ case("clamp_min_inplace", "(x * 2).clamp_min_(0.5)",
      lambda x: (x * 2).clamp_min_(0.5), c)
 case("hardtanh_inplace", "F.hardtanh_(x * 2, 0.0, 1.0)",
      lambda x: F.hardtanh_(x * 2, 0.0, 1.0), c)
+# The original self an in-place op saves is a copy: written again after.
+case("mul_inplace_then_written", "(x * 2).mul_(x).mul_(3)",
+     lambda x: (x * 2).mul_(x).mul_(3), c)
+case("clamp_inplace_then_written", "(x * 2).clamp_(-0.5, 0.5).mul_(3)",
+     lambda x: (x * 2).clamp_(-0.5, 0.5).mul_(3), c)
 case("clamp_tensor_bounds", "torch.clamp(x, lo, hi)",
      lambda x, lo, hi: torch.clamp(x, lo, hi), c,
      [("lo", torch.full((2, 5), -0.25, dtype=torch.float64)),
