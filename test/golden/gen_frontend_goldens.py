@@ -372,5 +372,7 @@ case("clamp_tensor_bounds", "torch.clamp(x, lo, hi)",
       ("hi", torch.tensor([0.5, 0.25, 0.75, 1.0, 0.0], dtype=torch.float64))])
 case("clamp_tensor_min", "x.clamp(min=lo)", lambda x, lo: x.clamp(min=lo), c,
      [("lo", torch.tensor([0.0, 0.25, -1.0, 0.5, 0.0], dtype=torch.float64))])
+case("clamp_max_tensor", "x.clamp_max(hi)", lambda x, hi: x.clamp_max(hi), c,
+     [("hi", torch.tensor([[0.0], [0.5]], dtype=torch.float64))])
 
 print(json.dumps({"torch": torch.__version__, "cases": CASES}, indent=1))

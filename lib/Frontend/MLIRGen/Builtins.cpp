@@ -480,7 +480,8 @@ FailureOr<Val> Gen::gelu(Call &c) {
 /// torch.clamp and its kin: clip, clamp_min, clamp_max, F.hardtanh and
 /// F.relu6, and their in-place forms (`x.clamp_(...)`, `F.hardtanh_`,
 /// inplace=True). Number bounds are a graft.clamp of the function's kind;
-/// tensor bounds (torch.clamp only) are PyTorch's formula over `where`.
+/// tensor bounds (the clamps, not hardtanh) are PyTorch's formula over
+/// `where`.
 FailureOr<Val> Gen::clamp(Call &c) {
   StringRef name = c.name;
   bool inPlaceForm = name.consume_back("_");
@@ -515,7 +516,7 @@ FailureOr<Val> Gen::clamp(Call &c) {
     if (!c.has(param))
       continue;
     const Val &v = c.get(param);
-    if (v.k == Val::K::Tensor && kind == ClampKind::clamp) {
+    if (v.k == Val::K::Tensor && kind != ClampKind::hardtanh) {
       bound->tensor = v;
       continue;
     }
