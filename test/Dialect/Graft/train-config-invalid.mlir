@@ -1,8 +1,8 @@
 // RUN: graft-opt %s -split-input-file -verify-diagnostics
 
 graft.model @m {
-  // expected-error@+1 {{Invalid learning rate: 0.000000e+00 (expected lr > 0)}}
-  graft.train sgd {lr = 0.0 : f64}
+  // expected-error@+1 {{Invalid learning rate: -5.000000e-01 (expected lr >= 0)}}
+  graft.train sgd {lr = -0.5 : f64}
 }
 
 // -----
@@ -78,7 +78,7 @@ graft.model @m {
 // -----
 
 graft.model @m {
-  // expected-error@+1 {{parameter group 0: Invalid learning rate: -1.000000e+00 (expected lr > 0)}}
+  // expected-error@+1 {{parameter group 0: Invalid learning rate: -1.000000e+00 (expected lr >= 0)}}
   graft.train sgd {lr = 0.1 : f64, param_groups = [{params = ["*.bias"], lr = -1.0 : f64}]}
 }
 

@@ -6,6 +6,13 @@ graft.model @sgd {
   graft.train sgd {lr = 0.1 : f64, momentum = 0.9 : f64, dampening = 0.0 : f64, nesterov = true, weight_decay = 5.0e-4 : f64}
 }
 
+// torch.optim takes lr=0 (a group that does not move; a warm-up's start).
+// CHECK-LABEL: graft.model @sgd_lr0
+graft.model @sgd_lr0 {
+  // CHECK: graft.train sgd {lr = 0.000000e+00 : f64, param_groups = [{lr = 1.000000e-01 : f64, params = ["*.bias"]}]}
+  graft.train sgd {lr = 0.0 : f64, param_groups = [{params = ["*.bias"], lr = 0.1 : f64}]}
+}
+
 // CHECK-LABEL: graft.model @adamw
 graft.model @adamw {
   // CHECK: graft.train adamw {accumulation_steps = 4 : i64, amsgrad = true, betas = array<f64: 9.000000e-01, 0.94999999999999996>, clip_grad_norm = 1.000000e+00 : f64, clip_norm_type = 3.000000e+00 : f64, eps = 1.000000e-08 : f64, lr = 3.000000e-04 : f64, lr_schedule = {T_max = 1000 : i64, kind = "CosineAnnealingLR"}, param_groups = [{params = ["*.bias"], weight_decay = 0.000000e+00 : f64}], seed = 3 : i64, weight_decay = 1.000000e-01 : f64}

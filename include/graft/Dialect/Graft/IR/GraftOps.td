@@ -1552,9 +1552,9 @@ def Graft_TrainOp : Graft_Op<"train", [HasParent<"ModelOp">]> {
       std::optional<double> lr = number("lr", 1.0);
       if (!lr)
         return ::mlir::failure();
-      if (!(*lr > 0))
+      if (!(*lr >= 0))
         return op->emitOpError() << where << "Invalid learning rate: " << *lr
-                                 << " (expected lr > 0)";
+                                 << " (expected lr >= 0)";
       std::optional<double> wd = number("weight_decay", 0.0);
       if (!wd)
         return ::mlir::failure();
