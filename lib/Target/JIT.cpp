@@ -50,16 +50,20 @@ JITModel::~JITModel() = default;
 static void jitRunHook(const char *, void *) {}
 
 llvm::Error graft::lowerTrainingProgram(ModuleOp module,
-                                        std::vector<EntryPoint> &entries) {
-  return lowerTrainingProgram(module, entries, [](OpPassManager &pm) {
-    buildCPUPipeline(pm); // for the host's vectors
-  });
+                                        std::vector<EntryPoint> &entries,
+                                        EntryFilter keep) {
+  return lowerTrainingProgram(
+      module, entries,
+      [](OpPassManager &pm) {
+        buildCPUPipeline(pm); // for the host's vectors
+      },
+      nullptr, keep);
 }
 
 llvm::Error
 graft::lowerTrainingProgram(ModuleOp module, std::vector<EntryPoint> &entries,
                             llvm::function_ref<void(OpPassManager &)> pipeline,
-                            TimingScope *timing) {
+                            TimingScope *timing, EntryFilter keep) {
   auto fail = [](const char *what) {
     return llvm::createStringError(llvm::inconvertibleErrorCode(), what);
   };
@@ -70,6 +74,11 @@ graft::lowerTrainingProgram(ModuleOp module, std::vector<EntryPoint> &entries,
   if (failed(program.run(module)))
     return fail("building the training program failed");
 
+  if (keep)
+    for (auto fn : llvm::to_vector(module.getOps<func::FuncOp>()))
+      if (fn.isPublic() && !keep(fn.getSymName()) &&
+          SymbolTable::symbolKnownUseEmpty(fn, module))
+        fn->erase();
   for (auto fn : module.getOps<func::FuncOp>()) {
     EntryPoint ep;
     ep.name = fn.getSymName().str();
@@ -126,10 +135,11 @@ graft::lowerTrainingProgram(ModuleOp module, std::vector<EntryPoint> &entries,
   return llvm::Error::success();
 }
 
-llvm::Expected<std::unique_ptr<JITModel>> JITModel::compile(ModuleOp module) {
+llvm::Expected<std::unique_ptr<JITModel>> JITModel::compile(ModuleOp module,
+                                                            EntryFilter keep) {
   std::unique_ptr<JITModel> jit(new JITModel());
   std::vector<EntryPoint> entries;
-  if (llvm::Error e = lowerTrainingProgram(module, entries))
+  if (llvm::Error e = lowerTrainingProgram(module, entries, keep))
     return std::move(e);
   int64_t workspace = 0;
   for (EntryPoint &ep : entries) {

@@ -24,6 +24,7 @@
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
@@ -238,9 +239,12 @@ struct Compiled {
   ModelOp model;
 };
 
-/// Compiles the model; `check` sees it first, before the JIT's work.
+/// Compiles the model's entry points named in `entries` (`train_step`,
+/// `eval`, ...; every one when empty), which `check` may add to; `check`
+/// sees the model first, before the JIT's work.
 llvm::Expected<Compiled>
-compileModel(llvm::function_ref<llvm::Error(ModelOp)> check = {}) {
+compileModel(std::vector<std::string> &entries,
+             llvm::function_ref<llvm::Error(ModelOp)> check = {}) {
   Compiled c;
   DialectRegistry registry;
   registerCodegenDialects(registry);
@@ -269,7 +273,13 @@ compileModel(llvm::function_ref<llvm::Error(ModelOp)> check = {}) {
   if (check)
     if (llvm::Error e = check(c.model))
       return std::move(e);
-  auto jit = JITModel::compile(*module);
+  llvm::StringSet<> keep;
+  for (ModelOp m : module->getOps<ModelOp>())
+    for (const std::string &e : entries)
+      keep.insert((m.getSymName() + "_" + e).str());
+  auto jit = JITModel::compile(*module, [&](llvm::StringRef name) {
+    return entries.empty() || keep.contains(name);
+  });
   if (!jit)
     return jit.takeError();
   c.jit = std::move(*jit);
@@ -529,11 +539,16 @@ int graft::cli::runTrain() {
   std::optional<Samples> testData;
   std::optional<Classifier> classifier;
   uint64_t runSeed = seed;
-  auto compiled = compileModel([&](ModelOp model) -> llvm::Error {
+  // The train step, and its parts where a step accumulates micro-batches;
+  // eval and predict for the reports.
+  std::vector<std::string> entries = {"train_step", "eval", "predict"};
+  auto compiled = compileModel(entries, [&](ModelOp model) -> llvm::Error {
     if (llvm::Error e = Trainer::checkTrainable(model))
       return e;
     // The command line's seed and data, else the train block's.
     TrainOp train = *model.getBody().getOps<TrainOp>().begin();
+    if (train.getAccumulationSteps() > 1)
+      entries.insert(entries.end(), {"zero_grad", "forward_backward", "step"});
     if (!seed.getNumOccurrences() && train.getSeed())
       runSeed = *train.getSeed();
     DataSources data{dataFile, inputData}, test{testFile, testInputData};
@@ -906,7 +921,8 @@ int graft::cli::runPredict() {
   }
   Classifier info;
   std::optional<Dataset> data;
-  auto compiled = compileModel([&](ModelOp model) -> llvm::Error {
+  std::vector<std::string> entries = {"predict"};
+  auto compiled = compileModel(entries, [&](ModelOp model) -> llvm::Error {
     auto c = inspectClassifier(model);
     if (!c)
       return c.takeError();
@@ -951,7 +967,8 @@ int graft::cli::runBench() {
     return InputError;
   };
   auto compileStart = std::chrono::steady_clock::now();
-  auto compiled = compileModel();
+  std::vector<std::string> entries = {benchEntry};
+  auto compiled = compileModel(entries);
   if (!compiled)
     return report(compiled.takeError());
   double compileSecs = std::chrono::duration<double>(
@@ -1061,7 +1078,8 @@ int graft::cli::runGenerate() {
   auto tokens = vocab->encode("--prompt", context);
   if (!tokens)
     return report(tokens.takeError());
-  auto compiled = compileModel();
+  std::vector<std::string> entries = {"predict"};
+  auto compiled = compileModel(entries);
   if (!compiled)
     return report(compiled.takeError());
   auto gen = Generator::create(*compiled->jit, compiled->model, *weights,

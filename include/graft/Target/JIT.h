@@ -51,27 +51,37 @@ struct EntryPoint {
   std::vector<TensorSlot> hooks;
 };
 
+/// Which entry points to build, by name (`mnist_train_step`); by default
+/// every one.
+using EntryFilter = llvm::function_ref<bool(llvm::StringRef name)>;
+
 /// Builds the training program of every graft.model in `module` and lowers
 /// it to the LLVM dialect (the CPU pipeline), in place; `entries` receives
 /// each entry point's arguments and results, in module order.
 llvm::Error lowerTrainingProgram(mlir::ModuleOp module,
-                                 std::vector<EntryPoint> &entries);
+                                 std::vector<EntryPoint> &entries,
+                                 EntryFilter keep = {});
 
 /// The same with another pipeline from the training program's functions to
 /// the LLVM dialect (the GPU pipeline: graft/Pipelines/GPU.h).
-/// With `timing`, each pass's time is recorded under it.
+/// With `timing`, each pass's time is recorded under it. Entry points that
+/// `keep` rejects are dropped before the lowering.
 llvm::Error
 lowerTrainingProgram(mlir::ModuleOp module, std::vector<EntryPoint> &entries,
                      llvm::function_ref<void(mlir::OpPassManager &)> pipeline,
-                     mlir::TimingScope *timing = nullptr);
+                     mlir::TimingScope *timing = nullptr,
+                     EntryFilter keep = {});
 
 /// The training program of a module's models, compiled to native code in
 /// process (MLIR's ExecutionEngine, LLVM's O3 pipeline, host CPU).
 class JITModel {
 public:
   /// Builds the training program of every graft.model in `module`, lowers
-  /// it and compiles it. `module` is rewritten in place.
-  static llvm::Expected<std::unique_ptr<JITModel>> compile(mlir::ModuleOp module);
+  /// it and compiles it. `module` is rewritten in place. Only the entry
+  /// points `keep` accepts are compiled (a caller that runs the train step
+  /// alone need not compile forward_backward and step, which it repeats).
+  static llvm::Expected<std::unique_ptr<JITModel>>
+  compile(mlir::ModuleOp module, EntryFilter keep = {});
   ~JITModel();
 
   const EntryPoint *entryPoint(llvm::StringRef name) const;
