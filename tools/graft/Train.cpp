@@ -539,9 +539,9 @@ int graft::cli::runTrain() {
   std::optional<Samples> testData;
   std::optional<Classifier> classifier;
   uint64_t runSeed = seed;
-  // The train step, and its parts where a step accumulates micro-batches;
-  // eval and predict for the reports.
-  std::vector<std::string> entries = {"train_step", "eval", "predict"};
+  // The train step, or its parts where a step accumulates micro-batches;
+  // eval where there is test data.
+  std::vector<std::string> entries = {"train_step"};
   auto compiled = compileModel(entries, [&](ModelOp model) -> llvm::Error {
     if (llvm::Error e = Trainer::checkTrainable(model))
       return e;
@@ -576,6 +576,7 @@ int graft::cli::runTrain() {
       if (!t)
         return t.takeError();
       testData = std::move(*t);
+      entries.push_back("eval");
     }
     auto c = inspectClassifier(model);
     if (c && c->labels)
