@@ -13,6 +13,9 @@ packages=(
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools clang-22 lld-22
   libclang-rt-22-dev
   cmake ninja-build googletest libgtest-dev python3 ccache graphviz zlib1g-dev
+  # Data-parallel training: graft train under mpirun, the C API's
+  # graft_dist_init_mpi and their tests (docs/Distributed.md).
+  libopenmpi-dev openmpi-bin
   # The main job's text (data/kjv): the King James Version and its reader.
   bible-kjv
 )

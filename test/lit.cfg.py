@@ -53,6 +53,23 @@ import shutil
 if shutil.which("dot"):
     config.available_features.add("graphviz")
 
+# MPI (libopenmpi-dev, openmpi-bin; scripts/install-deps.sh): data-parallel
+# training under mpirun (REQUIRES: mpi). %mpi_flags compiles and links a C
+# program against MPI with the test's own compiler (%cc); %mpirun starts
+# ranks, more than this machine has cores if need be, also as root (a
+# container's user).
+import subprocess
+
+if shutil.which("mpicc") and shutil.which("mpirun"):
+    def showme(what):
+        return subprocess.run(["mpicc", "--showme:" + what], capture_output=True,
+                              text=True).stdout.strip()
+    config.available_features.add("mpi")
+    config.substitutions.append(("%mpi_flags", showme("compile") + " " + showme("link")))
+    config.substitutions.append(("%mpirun", "mpirun --oversubscribe"))
+    config.environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
+    config.environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
+
 # NumPy (python3-numpy, with scripts/install-deps.sh --torch): the tests that
 # check graft train's .npy/.npz reader against files NumPy itself wrote
 # (REQUIRES: numpy); the other data tests write them with the standard

@@ -2,12 +2,14 @@
 
 #include "graft/Training/Trainer.h"
 #include "graft/Autograd/Optimizer.h"
+#include "graft_dist.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
+#include <chrono>
 #include <climits>
 #include <cmath>
 #include <cstdlib>
@@ -157,13 +159,21 @@ Trainer::create(JITModel &jit, ModelOp model, const Samples &data,
   t->B = *batch;
   t->train = *model.getBody().getOps<TrainOp>().begin();
   t->micro = t->train.getAccumulationSteps();
+  if (options.comm && options.comm->size > 1) {
+    t->comm = options.comm;
+    t->nranks = options.comm->size;
+    t->myRank = options.comm->rank;
+  }
   // The batches that make no whole step are dropped.
-  t->steps = data.rows / (t->B * t->micro);
+  t->steps = data.rows / (t->B * t->micro * t->nranks);
   if (t->steps == 0)
-    return trainingError(dataName + " has " + llvm::Twine(data.rows) +
-                         " samples, fewer than one optimizer step's " +
-                         llvm::Twine(t->micro) + " batches of " +
-                         llvm::Twine(*batch) + " (accumulation_steps)");
+    return trainingError(
+        dataName + " has " + llvm::Twine(data.rows) +
+        " samples, fewer than one optimizer step's " +
+        llvm::Twine(t->micro * t->nranks) + " batches of " +
+        llvm::Twine(*batch) + " (accumulation_steps" +
+        (t->nranks > 1 ? " times " + llvm::Twine(t->nranks) + " ranks" : "") +
+        ")");
   t->schedule = LRSchedule::get(t->train);
   t->fn = name + "_train_step";
   const EntryPoint *ep = jit.entryPoint(t->fn);
@@ -207,17 +217,41 @@ Trainer::create(JITModel &jit, ModelOp model, const Samples &data,
       s->f64()[0] = t->groupLR.lookup(s->slot.name);
   t->argPtrs = pointers(t->args);
   t->resultPtrs = resultPointers(t->args, t->results);
-  if (t->micro > 1) {
+  if (t->micro > 1 || t->nranks > 1) {
     for (auto [call, suffix] : {std::pair{&t->zeroGrad, "zero_grad"},
                                 {&t->forwardBackward, "forward_backward"},
                                 {&t->optimizerStep, "step"}})
       if (llvm::Error e = t->bind(*call, suffix))
         return std::move(e);
-    // step averages the summed gradients over its accumulation_steps.
+    // step averages the summed gradients over its accumulation_steps: the
+    // whole step's batches, on every rank.
     const EntryPoint *ep = jit.entryPoint(t->optimizerStep.fn);
     for (auto [slot, p] : llvm::zip(ep->args, t->optimizerStep.args))
-      if (slot.role == Role::hyper && slot.name == "accumulation_steps")
-        *static_cast<double *>(p) = (double)t->micro;
+      if (slot.role == Role::hyper && slot.name == "accumulation_steps") {
+        *static_cast<double *>(p) = (double)(t->micro * t->nranks);
+        t->stepAverages = true;
+      }
+  }
+  if (t->nranks > 1) {
+    // The packing area holds the gradients of one type, or the buffers.
+    size_t f32 = 0, f64 = 0, buffers = 0;
+    for (const Storage &g : t->grads)
+      if (g.slot.role == Role::grad)
+        (g.slot.type == ElementType::F64 ? f64 : f32) += g.bytes.size();
+    for (const Storage &a : t->args)
+      if (a.slot.role == Role::buffer)
+        buffers += a.bytes.size();
+    for (const Storage &g : t->grads)
+      if (g.slot.role == Role::grad && g.slot.type != ElementType::F32 &&
+          g.slot.type != ElementType::F64)
+        return trainingError("the gradient of '" + g.slot.name +
+                             "' is neither f32 nor f64: data-parallel steps "
+                             "sum f32 and f64 gradients");
+    t->packBytes = (std::max({f32, f64, buffers}) + 63) & ~size_t(63);
+    t->scratch.resize(
+        t->packBytes +
+        std::max(graft_dist_scratch_bytes(f32 / 4, 4, t->nranks),
+                 graft_dist_scratch_bytes(f64 / 8, 8, t->nranks)));
   }
   return t;
 }
@@ -287,6 +321,17 @@ llvm::Error Trainer::resume(llvm::StringRef path) {
                          (options.shuffle ? "with --no-shuffle; resume with it"
                                           : "with shuffling; resume without "
                                             "--no-shuffle"));
+  // A step of N ranks takes N times the batches: the run goes on with as
+  // many.
+  std::string ranksText = meta.count("graft.ranks") ? meta["graft.ranks"] : "1";
+  if (ranksText != std::to_string(nranks))
+    return trainingError(path + " was trained " +
+                         (ranksText == "1" ? std::string("by one process")
+                                           : "on " + ranksText + " ranks") +
+                         "; resume it " +
+                         (ranksText == "1" ? std::string("without mpirun")
+                                           : "with mpirun -np " + ranksText) +
+                         " (its steps took that many ranks' batches)");
   // graft train records its steps and the whole epochs among them (a
   // checkpoint of --checkpoint-every may end inside an epoch); a
   // checkpoint of the C API (graft_save) its steps only. They must agree
@@ -454,7 +499,168 @@ llvm::Error Trainer::bind(Call &c, llvm::StringRef suffix) {
   return llvm::Error::success();
 }
 
+llvm::Error Trainer::commFailed(int rc, llvm::StringRef what) const {
+  return trainingError("rank " + llvm::Twine(myRank) + " of " +
+                       llvm::Twine(nranks) + ": the communicator's " + what +
+                       " failed (code " + llvm::Twine(rc) + ")");
+}
+
+size_t Trainer::gradientBytes() const {
+  size_t bytes = 0;
+  for (const Storage &g : grads)
+    if (g.slot.role == Role::grad)
+      bytes += g.bytes.size();
+  return bytes;
+}
+
+llvm::Error Trainer::shareState() {
+  if (nranks == 1)
+    return llvm::Error::success();
+  for (Storage &a : args)
+    if (a.slot.role == Role::param || a.slot.role == Role::buffer ||
+        a.slot.role == Role::opt_state)
+      if (int rc =
+              graft_dist_broadcast(comm, a.bytes.data(), a.bytes.size(), 0))
+        return commFailed(rc, "broadcast");
+  return llvm::Error::success();
+}
+
+llvm::Error Trainer::sumGradients() {
+  for (ElementType type : {ElementType::F32, ElementType::F64}) {
+    int64_t count = 0;
+    size_t at = 0;
+    for (Storage &g : grads)
+      if (g.slot.role == Role::grad && g.slot.type == type) {
+        std::memcpy(scratch.data() + at, g.bytes.data(), g.bytes.size());
+        at += g.bytes.size();
+        count += g.slot.numel();
+      }
+    if (!count)
+      continue;
+    int32_t dtype =
+        type == ElementType::F32 ? GRAFT_DTYPE_F32 : GRAFT_DTYPE_F64;
+    if (int rc = graft_dist_sum(comm, scratch.data(), count, dtype,
+                                scratch.data() + packBytes))
+      return commFailed(rc, "alltoall or allgather");
+    at = 0;
+    for (Storage &g : grads)
+      if (g.slot.role == Role::grad && g.slot.type == type) {
+        std::memcpy(g.bytes.data(), scratch.data() + at, g.bytes.size());
+        at += g.bytes.size();
+      }
+  }
+  if (stepAverages)
+    return llvm::Error::success();
+  // As the generated step divides by its accumulation_steps.
+  for (Storage &g : grads) {
+    if (g.slot.role != Role::grad)
+      continue;
+    if (g.slot.type == ElementType::F32) {
+      float n = (float)nranks;
+      for (float &v : llvm::MutableArrayRef(g.f32(), g.slot.numel()))
+        v = v / n;
+    } else {
+      double n = (double)nranks;
+      for (double &v : llvm::MutableArrayRef(g.f64(), g.slot.numel()))
+        v = v / n;
+    }
+  }
+  return llvm::Error::success();
+}
+
+llvm::Error Trainer::shareBuffers() {
+  size_t at = 0;
+  for (Storage &a : args)
+    if (a.slot.role == Role::buffer) {
+      std::memcpy(scratch.data() + at, a.bytes.data(), a.bytes.size());
+      at += a.bytes.size();
+    }
+  if (int rc = graft_dist_broadcast(comm, scratch.data(), at, 0))
+    return commFailed(rc, "broadcast");
+  at = 0;
+  for (Storage &a : args)
+    if (a.slot.role == Role::buffer) {
+      std::memcpy(a.bytes.data(), scratch.data() + at, a.bytes.size());
+      at += a.bytes.size();
+    }
+  return llvm::Error::success();
+}
+
+llvm::Expected<float> Trainer::runDistributedStep(int64_t s) {
+  // The step's micro-batches, of every rank; this rank's come from
+  // rank * micro on, as one process would take them in turn.
+  int64_t per = micro * nranks;
+  llvm::Error failed = jit.call(zeroGrad.fn, zeroGrad.args, zeroGrad.results);
+  const EntryPoint *fb = jit.entryPoint(forwardBackward.fn);
+  double sum = 0;
+  for (int64_t m = 0; m < micro && !failed; ++m) {
+    int64_t batch = s * per + myRank * micro + m;
+    fill(
+        feeds, [&](int64_t i) { return order[batch * B + i]; }, B);
+    for (auto [slot, p] : llvm::zip(fb->args, forwardBackward.args))
+      if (slot.role == Role::seed)
+        *static_cast<int64_t *>(p) =
+            (int64_t)(options.seed * 1000003 + stepCount * per +
+                      myRank * micro + m);
+    failed = jit.call(forwardBackward.fn, forwardBackward.args,
+                      forwardBackward.results);
+    for (auto [slot, p] : llvm::zip(fb->results, forwardBackward.results))
+      if (slot.role == Role::loss)
+        sum += *static_cast<float *>(p);
+  }
+  // The ranks agree on the loss, on whether every rank's batches ran, and
+  // on stopping, before any sums a gradient.
+  struct Block {
+    double loss;
+    int32_t failed, stop;
+  } mine{sum, failed ? 1 : 0, options.wantsStop && options.wantsStop()};
+  auto start = std::chrono::steady_clock::now();
+  auto collectives = [&] {
+    commSeconds +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
+  };
+  std::vector<char> blocks(nranks * GRAFT_DIST_BLOCK);
+  if (int rc =
+          graft_dist_gather_small(comm, &mine, sizeof mine, blocks.data())) {
+    llvm::consumeError(std::move(failed));
+    return commFailed(rc, "allgather");
+  }
+  if (failed)
+    return std::move(failed);
+  double total = 0;
+  stopAll = false;
+  for (int32_t r = 0; r < nranks; ++r) {
+    Block b;
+    std::memcpy(&b, blocks.data() + r * GRAFT_DIST_BLOCK, sizeof b);
+    if (b.failed)
+      return trainingError("rank " + llvm::Twine(r) +
+                           "'s batches failed (its error above); no rank "
+                           "took the step");
+    total += b.loss;
+    stopAll |= b.stop != 0;
+  }
+  float mean = (float)(total / per);
+  if (!std::isfinite(mean)) { // no rank steps on a gradient of inf or nan
+    collectives();
+    return mean;
+  }
+  if (llvm::Error e = sumGradients())
+    return std::move(e);
+  collectives();
+  if (llvm::Error e =
+          jit.call(optimizerStep.fn, optimizerStep.args, optimizerStep.results))
+    return std::move(e);
+  start = std::chrono::steady_clock::now();
+  if (llvm::Error e = shareBuffers())
+    return std::move(e);
+  collectives();
+  return mean;
+}
+
 llvm::Expected<float> Trainer::runStep(int64_t s) {
+  if (nranks > 1)
+    return runDistributedStep(s);
   if (micro == 1) {
     fill(
         feeds, [&](int64_t i) { return order[s * B + i]; }, B);
@@ -505,6 +711,10 @@ void Trainer::endEpoch(double metric) {
 
 llvm::Error Trainer::save(llvm::StringRef path,
                           const std::map<std::string, std::string> &metadata) {
+  if (myRank != 0) { // rank 0 writes the ranks' common state
+    lastSaved = stepCount;
+    return llvm::Error::success();
+  }
   RunState run;
   run.model = model.getSymName().str();
   run.steps = stepCount;
@@ -527,6 +737,8 @@ llvm::Error Trainer::save(llvm::StringRef path,
   }
   if (!options.shuffle)
     run.extra["graft.shuffle"] = "false";
+  if (nranks > 1)
+    run.extra["graft.ranks"] = std::to_string(nranks);
   run.extra.insert(metadata.begin(), metadata.end());
   if (llvm::Error e =
           writeSafetensors(path, stateTensors(args, model), run.metadata()))

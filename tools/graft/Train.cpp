@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Train.h"
+#include "Distributed.h"
 #include "Load.h"
 
 #include "graft/Autograd/Optimizer.h"
@@ -477,8 +478,12 @@ static std::string describeSources(const Samples &s) {
   return out;
 }
 
-int graft::cli::runTrain() {
-  auto &out = llvm::outs();
+/// graft train, alone or as one rank of an MPI job (then rank 0 alone
+/// prints, writes checkpoints, the log and the plot).
+static int trainRun(graft::cli::MPIJob *job) {
+  llvm::raw_ostream &out =
+      job && job->rank() != 0 ? llvm::nulls() : llvm::outs();
+  bool writer = !job || job->rank() == 0;
   auto report = [](llvm::Error e) {
     llvm::errs() << llvm::toString(std::move(e)) << "\n";
     return InputError;
@@ -547,7 +552,7 @@ int graft::cli::runTrain() {
       return e;
     // The command line's seed and data, else the train block's.
     TrainOp train = *model.getBody().getOps<TrainOp>().begin();
-    if (train.getAccumulationSteps() > 1)
+    if (train.getAccumulationSteps() > 1 || job)
       entries.insert(entries.end(), {"zero_grad", "forward_backward", "step"});
     if (!seed.getNumOccurrences() && train.getSeed())
       runSeed = *train.getSeed();
@@ -596,6 +601,10 @@ int graft::cli::runTrain() {
   options.shuffle = !noShuffle;
   if (lrOverride.getNumOccurrences())
     options.lr = lrOverride;
+  if (job) {
+    options.comm = &job->comm();
+    options.wantsStop = [] { return interrupted.load(); };
+  }
 
   auto created = Trainer::create(jit, model, trainData, dataName, options);
   if (!created)
@@ -608,6 +617,8 @@ int graft::cli::runTrain() {
   if (!resumeFrom.empty())
     if (llvm::Error e = trainer.resume(resumeFrom))
       return report(std::move(e));
+  if (llvm::Error e = trainer.shareState())
+    return report(std::move(e));
   if (const Plateau *p = trainer.plateau(); p && p->maxMode && !classifier)
     return report(trainingError(
         "ReduceLROnPlateau(mode='max') follows the test accuracy of each "
@@ -627,8 +638,9 @@ int graft::cli::runTrain() {
     total += n;
     (p.getFrozen() ? frozen : trainable) += n;
   }
-  // Samples an optimizer step takes: its batches (accumulation_steps) of B.
-  int64_t B = trainer.batch() * trainer.microBatches(),
+  // Samples an optimizer step takes: its batches (accumulation_steps) of B
+  // on each rank.
+  int64_t B = trainer.batch() * trainer.microBatches() * trainer.ranks(),
           steps = trainer.stepsPerEpoch();
   // Tokens per sample, for a language model's throughput.
   int64_t tokens =
@@ -643,8 +655,12 @@ int graft::cli::runTrain() {
               ? ", " + std::to_string(trainer.microBatches()) +
                     " batches a step (accumulation_steps)"
               : std::string())
-      << "\n"
-      << "  planned memory of the train step's state, inputs and results: "
+      << "\n";
+  if (job)
+    out << "  data parallel: " << job->size() << " ranks (MPI), a step " << B
+        << " samples, " << B / job->size()
+        << " each; gradients summed in rank order\n";
+  out << "  planned memory of the train step's state, inputs and results: "
       << llvm::format("%.1f KiB", trainer.plannedBytes() / 1024.0) << "\n";
   std::string testCount =
       testData ? ", " + std::to_string(testData->rows) + " test samples" : "";
@@ -662,9 +678,8 @@ int graft::cli::runTrain() {
         << " (" << describeSources(trainData) << ")\n";
   if (trainData.rows % B)
     out << "  note: the last " << trainData.rows % B << " of " << trainData.rows
-        << " samples make no whole "
-        << (trainer.microBatches() > 1 ? "step" : "batch") << " of " << B
-        << " and are left out of each epoch (drop_last=True)\n";
+        << " samples make no whole " << (B > trainer.batch() ? "step" : "batch")
+        << " of " << B << " and are left out of each epoch (drop_last=True)\n";
   if (!initReport.empty())
     out << "  " << initReport << "\n";
 
@@ -781,7 +796,8 @@ int graft::cli::runTrain() {
       ++runSteps;
       lossSinceReport += trainer.lastLoss();
       ++stepsSinceReport;
-      if (interrupted)
+      // Distributed, every rank stops after the same step.
+      if (job ? trainer.stopAgreed() : interrupted.load())
         return false;
       // One due at the epoch's last step is written after the epoch's
       // bookkeeping (a plateau's step), below.
@@ -875,8 +891,17 @@ int graft::cli::runTrain() {
   out << "trained " << runSteps << " steps in " << llvm::format("%.1f", secs)
       << " s (" << llvm::format("%.0f", runSteps * B / std::max(secs, 1e-9))
       << " samples/s); step " << trainer.step() << " in all\n";
+  if (job && runSteps)
+    out << "collectives: "
+        << llvm::format("%.2f", 1000 * trainer.collectiveSeconds() / runSteps)
+        << " ms a step on rank 0, waiting for the others included ("
+        << llvm::format("%.0f", 100 * trainer.collectiveSeconds() /
+                                    std::max(secs, 1e-9))
+        << "% of its time); "
+        << llvm::format("%.2f", trainer.gradientBytes() / 1048576.0)
+        << " MiB of gradients summed a step\n";
   out << "checkpoint: " << checkpointOut << "\n";
-  if (!logFile.empty()) {
+  if (!logFile.empty() && writer) {
     std::string csv =
         "epoch,step,lr,loss,test_loss,test_accuracy,samples_per_s\n";
     llvm::raw_string_ostream os(csv);
@@ -889,7 +914,7 @@ int graft::cli::runTrain() {
       return report(std::move(e));
     out << "log: " << logFile << "\n";
   }
-  if (!plotFile.empty() && !history.empty()) {
+  if (!plotFile.empty() && !history.empty() && writer) {
     if (llvm::Error e = writePlot(plotFile, history))
       return report(std::move(e));
     out << "plot: " << plotFile << "\n";
@@ -906,6 +931,20 @@ int graft::cli::runTrain() {
         << " (step " << best->step << ")\n";
   }
   return Ok;
+}
+
+int graft::cli::runTrain() {
+  auto job = MPIJob::join();
+  if (!job) {
+    llvm::errs() << llvm::toString(job.takeError()) << "\n";
+    return InputError;
+  }
+  int rc = trainRun(job->get());
+  // A failed rank ends the job: the others may be waiting for it in a
+  // collective. An interrupt is agreed by every rank, which stop alike.
+  if (*job && rc != Ok && rc != 130)
+    (*job)->abort(rc);
+  return rc;
 }
 
 int graft::cli::runPredict() {

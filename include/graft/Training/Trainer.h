@@ -19,9 +19,12 @@
 #include "llvm/ADT/StringMap.h"
 
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <random>
+
+struct graft_comm; // graft_api.h: a communicator of data-parallel ranks
 
 namespace graft::training {
 
@@ -72,6 +75,17 @@ public:
     /// follows it).
     std::optional<double> lr;
     bool shuffle = true;
+    /// Data-parallel training (docs/Distributed.md): this process is rank
+    /// comm->rank of comm->size (more than one). Each optimizer step takes
+    /// comm->size times accumulation_steps batches of the epoch's order,
+    /// this rank's accumulation_steps of them from rank * accumulation_steps
+    /// on; the gradients are summed over the ranks in rank order, so the
+    /// run is bit for bit the one process's with accumulation_steps times
+    /// comm->size. Null: one process.
+    const graft_comm *comm = nullptr;
+    /// Whether this rank wants the run to stop (an interrupt); distributed,
+    /// the ranks agree after each step (stopAgreed()).
+    std::function<bool()> wantsStop;
   };
 
   /// Whether `model` can be trained: it has a train block.
@@ -92,6 +106,19 @@ public:
   /// Continues from the full checkpoint at `path` (of this model, seed and
   /// data set): its state and its step.
   llvm::Error resume(llvm::StringRef path);
+  /// Distributed: every rank takes rank 0's parameters, buffers and
+  /// optimizer state (after initialisation, initFrom or resume).
+  llvm::Error shareState();
+  /// Distributed: the number of ranks (1 alone) and this one's.
+  int32_t ranks() const { return nranks; }
+  int32_t rank() const { return myRank; }
+  /// Distributed: whether some rank wanted to stop at the last step.
+  bool stopAgreed() const { return stopAll; }
+  /// Distributed: the seconds this rank spent in collectives (waiting for
+  /// the other ranks included) over the run's steps, and the bytes of
+  /// gradients a step sums.
+  double collectiveSeconds() const { return commSeconds; }
+  size_t gradientBytes() const;
 
   /// Runs the steps of `epoch` (the rest of it after resume()), at most
   /// until step `lastStep` of the run, calling `afterStep(s, first,
@@ -105,7 +132,8 @@ public:
                afterStep);
 
   /// Writes the state and the run state to `path` (atomically), with
-  /// `metadata` beside it (a text's vocabulary).
+  /// `metadata` beside it (a text's vocabulary); distributed, on rank 0
+  /// only (every rank holds the same state).
   llvm::Error save(llvm::StringRef path,
                    const std::map<std::string, std::string> &metadata = {});
 
@@ -156,6 +184,14 @@ private:
   llvm::Error bind(Call &c, llvm::StringRef suffix);
   /// Runs optimizer step `s` of the epoch; returns its loss.
   llvm::Expected<float> runStep(int64_t s);
+  /// runStep's data-parallel form.
+  llvm::Expected<float> runDistributedStep(int64_t s);
+  /// Sums the gradients over the ranks; then divides them by the ranks
+  /// unless step's accumulation_steps does.
+  llvm::Error sumGradients();
+  /// Rank 0's buffers on every rank.
+  llvm::Error shareBuffers();
+  llvm::Error commFailed(int rc, llvm::StringRef what) const;
 
   JITModel &jit;
   ModelOp model;
@@ -174,6 +210,15 @@ private:
   int64_t micro = 1;
   Call zeroGrad, forwardBackward, optimizerStep;
   std::deque<Storage> grads;
+  /// Data-parallel training: the communicator, the ranks, the scratch of
+  /// its collectives (packing area first), whether step divides by the
+  /// whole step's batches (its accumulation_steps), the agreed stop.
+  const graft_comm *comm = nullptr;
+  int32_t nranks = 1, myRank = 0;
+  std::vector<char, CacheLineAligned<char>> scratch;
+  size_t packBytes = 0;
+  bool stepAverages = false, stopAll = false;
+  double commSeconds = 0;
   std::vector<Storage *> lrs;
   llvm::StringMap<double> groupLR;
   /// The declared schedule, stepped per epoch or per optimizer step.

@@ -75,6 +75,11 @@ extern "C" {
  *   graft_load, graft_load_ex
  *                           INVALID_ARGUMENT (path, flags), IO, FORMAT,
  *                           NOT_FOUND, SIZE, DTYPE, OUT_OF_MEMORY
+ *   graft_dist_init         INVALID_ARGUMENT (comm), UNSUPPORTED (a
+ *                           gradient neither f32 nor f64), OUT_OF_MEMORY,
+ *                           DIST
+ *   graft_dist_rank         INVALID_ARGUMENT (rank, size)
+ *   distributed, graft_train_step and graft_step also DIST
  *
  * Threads: distinct contexts (of one model or several) may be used from
  * different threads at the same time; one context must not be used by two
@@ -98,9 +103,11 @@ typedef enum graft_status {
   GRAFT_ERR_CPU = 13,             /* this CPU lacks a feature the library
                                      was compiled for (graft_create) */
   GRAFT_ERR_NONFINITE = 14,       /* the loss is NaN or infinite */
-  GRAFT_ERR_INDEX = 15            /* an integer input holds a value out of
+  GRAFT_ERR_INDEX = 15,           /* an integer input holds a value out of
                                      its range (graft_tensor_desc.index_*):
                                      PyTorch's IndexError */
+  GRAFT_ERR_DIST = 16             /* data-parallel training: a collective
+                                     failed, or another rank's step did */
 } graft_status;
 
 /* What a tensor of the context is. */
@@ -364,6 +371,149 @@ typedef void (*graft_load_report)(const char *name, graft_load_issue issue,
 graft_status graft_load_ex(graft_context *ctx, const char *path,
                            uint32_t flags, graft_load_report report,
                            void *user);
+
+/* Data-parallel training (docs/Distributed.md): N processes (ranks), each
+ * with a context of the same model and its own batches, take the same
+ * optimizer steps. A step sums the ranks' gradients in rank order, with a
+ * reduce-scatter and all-gather built on the communicator's alltoall and
+ * allgather, so every rank holds the same bits, and they are the bits one
+ * process computes accumulating the N batches as N micro-batches (the
+ * model's accumulation_steps times N): N ranks of batch b train exactly as
+ * one process on the N*b batch in micro-batches. The transport is the
+ * application's: MPI (graft_dist_init_mpi below), NCCL, Gloo or its own.
+ *
+ * A communicator. Every byte count passed to its functions is a multiple
+ * of 64; each returns 0 on success, anything else is GRAFT_ERR_DIST. */
+typedef struct graft_comm {
+  int32_t rank, size; /* this process's rank in [0, size) */
+  /* Rank r's `nbytes` at send + j * nbytes arrive at rank j's
+   * recv + r * nbytes, for every j (MPI_Alltoall). */
+  int (*alltoall)(const void *send, void *recv, size_t nbytes, void *user);
+  /* Every rank's `nbytes` at send arrive at recv + r * nbytes on every
+   * rank (MPI_Allgather). */
+  int (*allgather)(const void *send, void *recv, size_t nbytes, void *user);
+  /* Rank root's `nbytes` at data arrive at data on every rank (MPI_Bcast). */
+  int (*broadcast)(void *data, size_t nbytes, int32_t root, void *user);
+  /* Called when the context lets the communicator go (graft_destroy, or a
+   * later graft_dist_init); may be NULL. */
+  void (*release)(void *user);
+  void *user;
+} graft_comm;
+
+/* Makes ctx rank comm->rank of comm->size and copies rank 0's parameters,
+ * buffers, optimizer state, hyper-parameters, seed and step count to every
+ * rank: call it on every rank, after graft_init or graft_load. The context
+ * keeps a copy of *comm and, on success, owns comm->user (its release is
+ * called once the context lets it go); on failure the context is a single
+ * process and the caller still owns it. NULL makes the context a single
+ * process again. Then:
+ *  - graft_train_step runs zero_grad, forward_backward on this rank's
+ *    batch, and a step on the gradients summed over the ranks and divided
+ *    by size (after the model's own accumulation_steps): the fused
+ *    train_step is not used. Its loss is the mean over the ranks; a rank
+ *    whose step fails (a bad index, a non-finite loss anywhere) makes
+ *    every rank's step fail alike, before any update.
+ *  - graft_forward_backward accumulates this rank's gradients only, as
+ *    before; graft_step sums them over the ranks first (and divides by
+ *    accumulation_steps times size).
+ *  - step k of rank r draws dropout from seed * 1000003 + k * size + r:
+ *    the ranks' streams differ, and are those of the one process.
+ *  - after each step the buffers (batch norm's running statistics) are
+ *    rank 0's on every rank, as DDP's broadcast_buffers.
+ *  - graft_save and graft_save_weights write on rank 0 only (the others
+ *    return GRAFT_OK); every rank may graft_load the file, then calls
+ *    graft_dist_init again (or loads the same file).
+ * Every rank must make the same calls in the same order, or the
+ * communicator's collectives wait for each other. */
+graft_status graft_dist_init(graft_context *ctx, const graft_comm *comm);
+/* This context's rank and the number of ranks (0 and 1 when not
+ * distributed). */
+graft_status graft_dist_rank(const graft_context *ctx, int32_t *rank,
+                             int32_t *size);
+
+/* Including <mpi.h> before this header adds graft_dist_init_mpi: the
+ * context's communicator on a duplicate of `comm` (errors returned, not
+ * fatal), freed when the context lets it go; and graft_comm_from_mpi, the
+ * communicator alone. Define GRAFT_NO_MPI to leave them out. The library
+ * itself never links MPI. */
+#if defined(MPI_VERSION) && !defined(GRAFT_NO_MPI)
+#include <stdlib.h>
+static int graft_mpi_block_(MPI_Datatype *t) {
+  return MPI_Type_contiguous(64, MPI_BYTE, t) != MPI_SUCCESS ||
+         MPI_Type_commit(t) != MPI_SUCCESS;
+}
+static int graft_mpi_alltoall_(const void *send, void *recv, size_t nbytes,
+                               void *user) {
+  MPI_Datatype t;
+  if (nbytes / 64 > 0x7fffffff || graft_mpi_block_(&t))
+    return 1;
+  int n = (int)(nbytes / 64);
+  int rc = MPI_Alltoall(send, n, t, recv, n, t, *(MPI_Comm *)user);
+  MPI_Type_free(&t);
+  return rc != MPI_SUCCESS;
+}
+static int graft_mpi_allgather_(const void *send, void *recv, size_t nbytes,
+                                void *user) {
+  MPI_Datatype t;
+  if (nbytes / 64 > 0x7fffffff || graft_mpi_block_(&t))
+    return 1;
+  int n = (int)(nbytes / 64);
+  int rc = MPI_Allgather(send, n, t, recv, n, t, *(MPI_Comm *)user);
+  MPI_Type_free(&t);
+  return rc != MPI_SUCCESS;
+}
+static int graft_mpi_broadcast_(void *data, size_t nbytes, int32_t root,
+                                void *user) {
+  MPI_Datatype t;
+  if (nbytes / 64 > 0x7fffffff || graft_mpi_block_(&t))
+    return 1;
+  int rc = MPI_Bcast(data, (int)(nbytes / 64), t, root, *(MPI_Comm *)user);
+  MPI_Type_free(&t);
+  return rc != MPI_SUCCESS;
+}
+static void graft_mpi_release_(void *user) {
+  int finalized = 0;
+  MPI_Finalized(&finalized);
+  if (!finalized)
+    MPI_Comm_free((MPI_Comm *)user);
+  free(user);
+}
+/* A graft_comm on a duplicate of `comm`, which its release frees: the
+ * caller's until graft_dist_init takes it. Returns GRAFT_OK, or
+ * GRAFT_ERR_OUT_OF_MEMORY or GRAFT_ERR_DIST with *out untouched. */
+static inline graft_status graft_comm_from_mpi(MPI_Comm comm, graft_comm *out) {
+  MPI_Comm *own = (MPI_Comm *)malloc(sizeof(MPI_Comm));
+  if (!own)
+    return GRAFT_ERR_OUT_OF_MEMORY;
+  if (MPI_Comm_dup(comm, own) != MPI_SUCCESS) {
+    free(own);
+    return GRAFT_ERR_DIST;
+  }
+  MPI_Comm_set_errhandler(*own, MPI_ERRORS_RETURN);
+  int rank = 0, size = 1;
+  MPI_Comm_rank(*own, &rank);
+  MPI_Comm_size(*own, &size);
+  out->rank = rank;
+  out->size = size;
+  out->alltoall = graft_mpi_alltoall_;
+  out->allgather = graft_mpi_allgather_;
+  out->broadcast = graft_mpi_broadcast_;
+  out->release = graft_mpi_release_;
+  out->user = own;
+  return GRAFT_OK;
+}
+static inline graft_status graft_dist_init_mpi(graft_context *ctx,
+                                               MPI_Comm comm) {
+  graft_comm c;
+  graft_status s = graft_comm_from_mpi(comm, &c);
+  if (s != GRAFT_OK)
+    return s;
+  s = graft_dist_init(ctx, &c);
+  if (s != GRAFT_OK) /* not taken: ours to release */
+    c.release(c.user);
+  return s;
+}
+#endif
 
 #ifdef __cplusplus
 }

@@ -278,12 +278,16 @@ static graft_status check_path(const char *path) {
 graft_status graft_save(const graft_context *ctx, const char *path) {
   CHECK_CTX("graft_save");
   graft_status s = check_path(path);
+  if (!s && ctx->distributed && ctx->comm.rank != 0)
+    return GRAFT_OK; /* rank 0 writes the ranks' common state */
   return done(ctx, "graft_save", s ? s : save_file(ctx, path, 0, "graft_save"));
 }
 
 graft_status graft_save_weights(const graft_context *ctx, const char *path) {
   CHECK_CTX("graft_save_weights");
   graft_status s = check_path(path);
+  if (!s && ctx->distributed && ctx->comm.rank != 0)
+    return GRAFT_OK;
   return done(ctx, "graft_save_weights",
               s ? s : save_file(ctx, path, 1, "graft_save_weights"));
 }

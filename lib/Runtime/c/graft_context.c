@@ -17,6 +17,7 @@ const graft_model_desc *graft_model(const graft_context *ctx) {
 static size_t align64(size_t n) { return (n + 63) & ~(size_t)63; }
 static void init_hypers(graft_context *ctx);
 static void free_pairs(char **pairs, int32_t n);
+static void dist_release(graft_context *ctx); /* graft_parallel.c */
 
 static int64_t dtype_bytes(int32_t dtype) {
   switch (dtype) {
@@ -192,6 +193,7 @@ graft_status graft_destroy(graft_context *ctx) {
     return GRAFT_OK;
   if (graft_backend_destroy_hook)
     graft_backend_destroy_hook(ctx);
+  dist_release(ctx);
   free(ctx->saved);
   free_pairs(ctx->props, ctx->nprops);
   free(ctx->block);

@@ -14,6 +14,7 @@
 #endif
 #include "graft_api.h"
 #include "graft_backend.h"
+#include "graft_dist.h"
 #include "graft_rng.h"
 
 #include <dirent.h>
@@ -60,6 +61,7 @@ const char *graft_status_string(graft_status s) {
   case GRAFT_ERR_CPU: return "CPU lacks a required feature";
   case GRAFT_ERR_NONFINITE: return "non-finite loss";
   case GRAFT_ERR_INDEX: return "index out of range";
+  case GRAFT_ERR_DIST: return "data-parallel collective failed";
   }
   return "unknown status";
 }
@@ -88,6 +90,13 @@ struct graft_context {
    * nprops key/value pairs, each a malloc'ed string. */
   char **props;
   int32_t nprops;
+  /* Data-parallel training (graft_dist_init): the communicator, and the
+   * scratch of its collectives (gradients and buffers packed, and
+   * graft_dist_sum's blocks). */
+  int32_t distributed;
+  graft_comm comm;
+  char *dist_scratch;
+  size_t dist_pack; /* the packing area's bytes, at dist_scratch */
   /* The message of the last call on this context that failed
    * (graft_error). */
   char error[sizeof last_error];
@@ -171,5 +180,7 @@ static int32_t find_index(const graft_context *ctx, int32_t role,
 #include "graft_cpu.c"        /* does the CPU have what the library needs? */
 #include "graft_context.c"    /* creation, initialisation, seeds, threads */
 #include "graft_steps.c"      /* calling the entry points */
+#include "graft_parallel.c"   /* data-parallel steps over a graft_comm */
 #include "graft_tensors.c"    /* tensors and hyper-parameters */
 #include "graft_checkpoint.c" /* user properties, graft_save, graft_load */
+#include "graft_dist.c"       /* the collectives graft_parallel.c uses */

@@ -74,11 +74,16 @@ static graft_status check_indices(const graft_context *ctx, int32_t e) {
   return GRAFT_OK;
 }
 
-/* The step's seed: dropout draws from (seed, step). */
+/* The step's seed: dropout draws from (seed, step), and distributed, from
+ * the step of the one process that accumulates the ranks' batches in rank
+ * order. */
 static void set_step_seed(graft_context *ctx) {
+  uint64_t k = ctx->steps;
+  if (ctx->distributed)
+    k = k * (uint64_t)ctx->comm.size + (uint64_t)ctx->comm.rank;
   if (ctx->seed_tensor >= 0)
     *(int64_t *)ctx->data[ctx->seed_tensor] =
-        (int64_t)(ctx->seed * 1000003ULL + ctx->steps);
+        (int64_t)(ctx->seed * 1000003ULL + k);
 }
 
 static graft_status call(graft_context *ctx, int32_t e, const char *what) {
@@ -181,8 +186,13 @@ void graft_run_hook(const char *name, void *data) {
 
 static graft_status forward_backward_impl(graft_context *ctx, double *loss,
                                           const char *what);
+/* graft_parallel.c: the steps of a distributed context. */
+static graft_status dist_train_step(graft_context *ctx, double *loss);
+static graft_status dist_user_step(graft_context *ctx);
 
 static graft_status train_step_impl(graft_context *ctx, double *loss) {
+  if (ctx->distributed)
+    return dist_train_step(ctx, loss);
   if (ctx->model->train_step < 0)
     return call(ctx, ctx->model->train_step, "train_step");
   if (post_hooks(ctx)) {
@@ -322,7 +332,9 @@ graft_status graft_zero_grad(graft_context *ctx) {
 
 graft_status graft_step(graft_context *ctx) {
   CHECK_CTX("graft_step");
-  return done(ctx, "graft_step", call(ctx, ctx->model->step, "step"));
+  return done(ctx, "graft_step",
+              ctx->distributed ? dist_user_step(ctx)
+                               : call(ctx, ctx->model->step, "step"));
 }
 
 graft_status graft_eval(graft_context *ctx, double *loss) {

@@ -2,9 +2,10 @@
 standard library only): every tensor of EXPECTED must be in ACTUAL, with
 |actual - expected| <= ATOL + RTOL * |expected| element by element.
 
-usage: compare_state.py ACTUAL EXPECTED [--rtol R] [--atol A]
+usage: compare_state.py ACTUAL EXPECTED [--rtol R] [--atol A] [--skip RE]
        [--update-from INIT --update-tol T]
        [--losses LOSSES_TXT --log GRAFT_OUTPUT]
+  --skip leaves out the tensors whose names match the regular expression.
   --update-from compares the updates instead, ACTUAL - INIT with
   EXPECTED - INIT: for each tensor that moved, the largest difference must
   be at most T times the expected update's largest element (training's
@@ -40,6 +41,7 @@ p.add_argument("actual")
 p.add_argument("expected")
 p.add_argument("--rtol", type=float, default=1e-4)
 p.add_argument("--atol", type=float, default=1e-5)
+p.add_argument("--skip")
 p.add_argument("--update-from")
 p.add_argument("--update-tol", type=float, default=1e-3)
 p.add_argument("--losses")
@@ -49,6 +51,8 @@ actual, expected = read(args.actual), read(args.expected)
 init = read(args.update_from) if args.update_from else None
 worst = 0.0
 for name, (shape, values) in expected.items():
+    if args.skip and re.search(args.skip, name):
+        continue
     if name not in actual:
         sys.exit("%s lacks %s" % (args.actual, name))
     got_shape, got = actual[name]

@@ -1,0 +1,55 @@
+/*===- graft_dist.h - Deterministic collectives over a graft_comm ----------===*
+ *
+ * Not part of the public API. Data-parallel training sums the ranks'
+ * gradients with a reduce-scatter and an all-gather built on the
+ * communicator's alltoall and allgather (graft_comm in graft_api.h): each
+ * rank owns a block of the buffer, receives every rank's copy of it, and
+ * adds them in rank order, ((x0 + x1) + x2) + ..., the order in which one
+ * process accumulates the same micro-batches; then every rank gathers every
+ * block. The result is bit-identical on every rank and to that one process,
+ * whatever the transport (MPI's own reductions may add in any order).
+ * Linked into every CPU library (through graft_runtime.c) and into the
+ * graft tool (graft train under mpirun).
+ *
+ *===----------------------------------------------------------------------===*/
+#ifndef GRAFT_DIST_H
+#define GRAFT_DIST_H
+
+#include "graft_api.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The bytes of a communicator block: every count passed to a graft_comm
+ * callback is a multiple of it. */
+#define GRAFT_DIST_BLOCK 64
+
+/* The scratch graft_dist_sum needs for `count` elements of `elem_bytes`
+ * each over `size` ranks (64-byte aligned). */
+size_t graft_dist_scratch_bytes(int64_t count, int32_t elem_bytes,
+                                int32_t size);
+
+/* Sums `count` elements of `dtype` (GRAFT_DTYPE_F32 or F64) at `data`
+ * across the ranks of `comm`, in rank order, into `data` on every rank.
+ * `scratch` holds graft_dist_scratch_bytes. Returns 0, or the nonzero code
+ * of the callback that failed (then `data` is unchanged), or -1 for a dtype
+ * it cannot sum. */
+int graft_dist_sum(const graft_comm *comm, void *data, int64_t count,
+                   int32_t dtype, void *scratch);
+
+/* Every rank's `nbytes` (<= GRAFT_DIST_BLOCK) at `mine`, in rank order, at
+ * `all` (comm->size blocks of GRAFT_DIST_BLOCK bytes). Returns 0 or the
+ * callback's code. */
+int graft_dist_gather_small(const graft_comm *comm, const void *mine,
+                            size_t nbytes, void *all);
+
+/* Rank `root`'s `nbytes` at `data` on every rank. Returns 0 or the
+ * callback's code. */
+int graft_dist_broadcast(const graft_comm *comm, void *data, size_t nbytes,
+                         int32_t root);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
