@@ -20,8 +20,8 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 if grep -qw avx512f /proc/cpuinfo; then coretype=SkylakeX; else coretype=Haswell; fi
-export OPENBLAS_CORETYPE=${GRAFT_BENCH_CORETYPE:-$coretype} OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 echo "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(nproc) cores; $(mpirun --version | head -1)"
+export OPENBLAS_CORETYPE=${GRAFT_BENCH_CORETYPE:-$coretype} OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 
 # Random samples for 2 ranks' steps, as .npy (graft train --input).
 /usr/bin/python3 - "$work" "$steps" <<'PY'
@@ -49,7 +49,7 @@ for ((r = 0; r < rounds; ++r)); do
     out=$(graft_run $ranks)
     t=$(grep -Eo '\(([0-9.]+) samples/s\); step' <<< "$out" | grep -Eo '[0-9.]+')
     g[$ranks]=$(best "$t" "${g[$ranks]:-}")
-    [[ $ranks -eq 2 ]] && comm=$(grep '^collectives:' <<< "$out" || true)
+    [[ $ranks -eq 2 ]] && comm=$(grep '^collectives' <<< "$out" || true)
     t=$(/usr/bin/python3 "$root/bench/torch_ddp.py" "$ranks" "$steps" | grep -Eo '[0-9.]+ samples/s' | grep -Eo '[0-9.]+')
     p[$ranks]=$(best "$t" "${p[$ranks]:-}")
   done
@@ -61,4 +61,12 @@ for ranks in 1 2; do
 done
 awk -v g1="${g[1]}" -v g2="${g[2]}" -v p1="${p[1]}" -v p2="${p[2]}" \
   'BEGIN{printf "2-rank scaling efficiency: graft %.0f%%, pytorch DDP %.0f%%\n", 100*g2/(2*g1), 100*p2/(2*p1)}'
-echo "graft, 2 ranks: $comm"
+echo "graft, 2 ranks, last round: $comm"
+
+# The sum alone: graft's rank-order reduce-scatter/all-gather against Open
+# MPI's own MPI_Allreduce and MPI_Iallreduce (bench/allreduce.c).
+mpicc -O2 -I"$root/lib/Runtime/c" "$root/bench/allreduce.c" \
+  "$root/lib/Runtime/c/graft_dist.c" -o "$work/allreduce"
+for ranks in 2 4; do
+  mpirun --oversubscribe --bind-to none -np $ranks "$work/allreduce" 1199882 20
+done

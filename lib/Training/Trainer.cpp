@@ -247,11 +247,10 @@ Trainer::create(JITModel &jit, ModelOp model, const Samples &data,
         return trainingError("the gradient of '" + g.slot.name +
                              "' is neither f32 nor f64: data-parallel steps "
                              "sum f32 and f64 gradients");
-    t->packBytes = (std::max({f32, f64, buffers}) + 63) & ~size_t(63);
-    t->scratch.resize(
-        t->packBytes +
-        std::max(graft_dist_scratch_bytes(f32 / 4, 4, t->nranks),
-                 graft_dist_scratch_bytes(f64 / 8, 8, t->nranks)));
+    size_t sum = std::max(graft_dist_buffer_bytes(f32 / 4, 4, t->nranks),
+                          graft_dist_buffer_bytes(f64 / 8, 8, t->nranks));
+    t->packBytes = (std::max(sum, buffers) + 63) & ~size_t(63);
+    t->scratch.resize(t->packBytes + sum);
   }
   return t;
 }
@@ -539,13 +538,13 @@ llvm::Error Trainer::sumGradients() {
       continue;
     int32_t dtype =
         type == ElementType::F32 ? GRAFT_DTYPE_F32 : GRAFT_DTYPE_F64;
-    if (int rc = graft_dist_sum(comm, scratch.data(), count, dtype,
-                                scratch.data() + packBytes))
+    char *sum = scratch.data() + packBytes;
+    if (int rc = graft_dist_sum(comm, scratch.data(), count, dtype, sum))
       return commFailed(rc, "alltoall or allgather");
     at = 0;
     for (Storage &g : grads)
       if (g.slot.role == Role::grad && g.slot.type == type) {
-        std::memcpy(g.bytes.data(), scratch.data() + at, g.bytes.size());
+        std::memcpy(g.bytes.data(), sum + at, g.bytes.size());
         at += g.bytes.size();
       }
   }
@@ -614,11 +613,12 @@ llvm::Expected<float> Trainer::runDistributedStep(int64_t s) {
     double loss;
     int32_t failed, stop;
   } mine{sum, failed ? 1 : 0, options.wantsStop && options.wantsStop()};
+  // Time in collectives: the first also waits for the slowest rank.
   auto start = std::chrono::steady_clock::now();
-  auto collectives = [&] {
-    commSeconds +=
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-            .count();
+  auto lap = [&](double &seconds) {
+    auto now = std::chrono::steady_clock::now();
+    seconds += std::chrono::duration<double>(now - start).count();
+    start = now;
   };
   std::vector<char> blocks(nranks * GRAFT_DIST_BLOCK);
   if (int rc =
@@ -626,6 +626,7 @@ llvm::Expected<float> Trainer::runDistributedStep(int64_t s) {
     llvm::consumeError(std::move(failed));
     return commFailed(rc, "allgather");
   }
+  lap(waitSeconds);
   if (failed)
     return std::move(failed);
   double total = 0;
@@ -641,20 +642,19 @@ llvm::Expected<float> Trainer::runDistributedStep(int64_t s) {
     stopAll |= b.stop != 0;
   }
   float mean = (float)(total / per);
-  if (!std::isfinite(mean)) { // no rank steps on a gradient of inf or nan
-    collectives();
+  if (!std::isfinite(mean)) // no rank steps on a gradient of inf or nan
     return mean;
-  }
+  start = std::chrono::steady_clock::now();
   if (llvm::Error e = sumGradients())
     return std::move(e);
-  collectives();
+  lap(sumSeconds);
   if (llvm::Error e =
           jit.call(optimizerStep.fn, optimizerStep.args, optimizerStep.results))
     return std::move(e);
   start = std::chrono::steady_clock::now();
   if (llvm::Error e = shareBuffers())
     return std::move(e);
-  collectives();
+  lap(sumSeconds);
   return mean;
 }
 

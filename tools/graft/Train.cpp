@@ -683,7 +683,9 @@ static int trainRun(graft::cli::MPIJob *job) {
   if (!initReport.empty())
     out << "  " << initReport << "\n";
 
-  bool tty = llvm::sys::Process::StandardOutIsDisplayed();
+  // Under mpirun a rank's stdout is a pseudo-terminal whatever mpirun's own is:
+  // no progress bar there.
+  bool tty = !job && llvm::sys::Process::StandardOutIsDisplayed();
   std::vector<Report> history;
   // How long the run is: --steps, or --epochs whole epochs.
   uint64_t lastStep =
@@ -892,14 +894,13 @@ static int trainRun(graft::cli::MPIJob *job) {
       << " s (" << llvm::format("%.0f", runSteps * B / std::max(secs, 1e-9))
       << " samples/s); step " << trainer.step() << " in all\n";
   if (job && runSteps)
-    out << "collectives: "
-        << llvm::format("%.2f", 1000 * trainer.collectiveSeconds() / runSteps)
-        << " ms a step on rank 0, waiting for the others included ("
-        << llvm::format("%.0f", 100 * trainer.collectiveSeconds() /
-                                    std::max(secs, 1e-9))
-        << "% of its time); "
+    out << "collectives on rank 0, a step: "
+        << llvm::format("%.2f", 1000 * trainer.summingSeconds() / runSteps)
+        << " ms summing "
         << llvm::format("%.2f", trainer.gradientBytes() / 1048576.0)
-        << " MiB of gradients summed a step\n";
+        << " MiB of gradients, "
+        << llvm::format("%.2f", 1000 * trainer.waitingSeconds() / runSteps)
+        << " ms waiting for the other ranks' batches\n";
   out << "checkpoint: " << checkpointOut << "\n";
   if (!logFile.empty() && writer) {
     std::string csv =

@@ -114,10 +114,12 @@ public:
   int32_t rank() const { return myRank; }
   /// Distributed: whether some rank wanted to stop at the last step.
   bool stopAgreed() const { return stopAll; }
-  /// Distributed: the seconds this rank spent in collectives (waiting for
-  /// the other ranks included) over the run's steps, and the bytes of
-  /// gradients a step sums.
-  double collectiveSeconds() const { return commSeconds; }
+  /// Distributed, over the run's steps: the seconds this rank waited for
+  /// the others to finish their batches (the first collective of a step),
+  /// and the seconds it spent summing gradients and sharing buffers; the
+  /// bytes of gradients a step sums.
+  double waitingSeconds() const { return waitSeconds; }
+  double summingSeconds() const { return sumSeconds; }
   size_t gradientBytes() const;
 
   /// Runs the steps of `epoch` (the rest of it after resume()), at most
@@ -218,7 +220,7 @@ private:
   std::vector<char, CacheLineAligned<char>> scratch;
   size_t packBytes = 0;
   bool stepAverages = false, stopAll = false;
-  double commSeconds = 0;
+  double waitSeconds = 0, sumSeconds = 0;
   std::vector<Storage *> lrs;
   llvm::StringMap<double> groupLR;
   /// The declared schedule, stepped per epoch or per optimizer step.

@@ -17,55 +17,53 @@ static size_t dist_block_bytes(int64_t count, int32_t elem_bytes,
   return (bytes + GRAFT_DIST_BLOCK - 1) / GRAFT_DIST_BLOCK * GRAFT_DIST_BLOCK;
 }
 
-size_t graft_dist_scratch_bytes(int64_t count, int32_t elem_bytes,
-                                int32_t size) {
+size_t graft_dist_buffer_bytes(int64_t count, int32_t elem_bytes,
+                               int32_t size) {
   if (size < 1 || count <= 0)
     return 0;
-  return 2 * (size_t)size * dist_block_bytes(count, elem_bytes, size);
+  return (size_t)size * dist_block_bytes(count, elem_bytes, size);
 }
 
 int graft_dist_sum(const graft_comm *comm, void *data, int64_t count,
-                   int32_t dtype, void *scratch) {
+                   int32_t dtype, void *sum) {
   int32_t esz = dtype == GRAFT_DTYPE_F32 ? 4 : dtype == GRAFT_DTYPE_F64 ? 8 : 0;
   if (!esz)
     return -1;
   int32_t size = comm->size, rank = comm->rank;
-  if (size <= 1 || count <= 0)
-    return 0;
-  size_t block = dist_block_bytes(count, esz, size);
   size_t total = (size_t)count * (size_t)esz;
-  char *send = (char *)scratch, *recv = send + (size_t)size * block;
-  memcpy(send, data, total);
+  if (size <= 1 || count <= 0) {
+    if (total)
+      memcpy(sum, data, total);
+    return 0;
+  }
+  size_t block = dist_block_bytes(count, esz, size);
+  char *send = (char *)data, *recv = (char *)sum;
   memset(send + total, 0, (size_t)size * block - total);
   /* Block r of every rank's buffer arrives at rank r, in rank order. */
   int rc = comm->alltoall(send, recv, block, comm->user);
   if (rc)
     return rc;
   /* This rank's block of the sum, added in rank order, into send's block
-   * `rank` (the all-gather's source). */
+   * `rank` (the all-gather's source; send's other blocks are spent). */
   int64_t n = (int64_t)(block / (size_t)esz);
   if (dtype == GRAFT_DTYPE_F32) {
-    float *sum = (float *)(send + (size_t)rank * block);
-    memcpy(sum, recv, block);
-    for (int32_t r = 1; r < size; ++r) {
+    float *acc = (float *)(send + (size_t)rank * block);
+    const float *x0 = (const float *)recv;
+    for (int32_t r = 1; r < size; ++r, x0 = acc) {
       const float *x = (const float *)(recv + (size_t)r * block);
       for (int64_t k = 0; k < n; ++k)
-        sum[k] = sum[k] + x[k];
+        acc[k] = x0[k] + x[k];
     }
   } else {
-    double *sum = (double *)(send + (size_t)rank * block);
-    memcpy(sum, recv, block);
-    for (int32_t r = 1; r < size; ++r) {
+    double *acc = (double *)(send + (size_t)rank * block);
+    const double *x0 = (const double *)recv;
+    for (int32_t r = 1; r < size; ++r, x0 = acc) {
       const double *x = (const double *)(recv + (size_t)r * block);
       for (int64_t k = 0; k < n; ++k)
-        sum[k] = sum[k] + x[k];
+        acc[k] = x0[k] + x[k];
     }
   }
-  rc = comm->allgather(send + (size_t)rank * block, recv, block, comm->user);
-  if (rc)
-    return rc;
-  memcpy(data, recv, total);
-  return 0;
+  return comm->allgather(send + (size_t)rank * block, recv, block, comm->user);
 }
 
 int graft_dist_gather_small(const graft_comm *comm, const void *mine,

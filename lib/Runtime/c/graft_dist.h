@@ -25,18 +25,18 @@ extern "C" {
  * callback is a multiple of it. */
 #define GRAFT_DIST_BLOCK 64
 
-/* The scratch graft_dist_sum needs for `count` elements of `elem_bytes`
- * each over `size` ranks (64-byte aligned). */
-size_t graft_dist_scratch_bytes(int64_t count, int32_t elem_bytes,
-                                int32_t size);
+/* The bytes of graft_dist_sum's buffers for `count` elements of
+ * `elem_bytes` each over `size` ranks: `size` blocks of a multiple of 64
+ * bytes, at least count * elem_bytes. */
+size_t graft_dist_buffer_bytes(int64_t count, int32_t elem_bytes, int32_t size);
 
 /* Sums `count` elements of `dtype` (GRAFT_DTYPE_F32 or F64) at `data`
- * across the ranks of `comm`, in rank order, into `data` on every rank.
- * `scratch` holds graft_dist_scratch_bytes. Returns 0, or the nonzero code
- * of the callback that failed (then `data` is unchanged), or -1 for a dtype
- * it cannot sum. */
+ * across the ranks of `comm`, in rank order, into `sum` on every rank. Both
+ * hold graft_dist_buffer_bytes; `data` is the send buffer (its padding is
+ * zeroed, its contents are spent). Returns 0, or the nonzero code of the
+ * callback that failed, or -1 for a dtype it cannot sum. */
 int graft_dist_sum(const graft_comm *comm, void *data, int64_t count,
-                   int32_t dtype, void *scratch);
+                   int32_t dtype, void *sum);
 
 /* Every rank's `nbytes` (<= GRAFT_DIST_BLOCK) at `mine`, in rank order, at
  * `all` (comm->size blocks of GRAFT_DIST_BLOCK bytes). Returns 0 or the

@@ -34,22 +34,19 @@ static size_t buffer_bytes(const graft_context *ctx) {
   return n;
 }
 
-/* The packing area of a context: the gradients of one dtype, or the
- * buffers; graft_dist_sum's scratch follows it. */
-static size_t dist_pack_size(const graft_context *ctx) {
-  size_t pack = (size_t)grad_elements(ctx, GRAFT_DTYPE_F32) * 4;
-  if ((size_t)grad_elements(ctx, GRAFT_DTYPE_F64) * 8 > pack)
-    pack = (size_t)grad_elements(ctx, GRAFT_DTYPE_F64) * 8;
-  if (buffer_bytes(ctx) > pack)
-    pack = buffer_bytes(ctx);
-  return align64(pack);
-}
+/* The scratch of a context on `size` ranks: a packing area (the
+ * gradients of one dtype, the send buffer of graft_dist_sum, or the
+ * buffers), then graft_dist_sum's result. */
 static size_t dist_sum_size(const graft_context *ctx, int32_t size) {
-  size_t s32 = graft_dist_scratch_bytes(grad_elements(ctx, GRAFT_DTYPE_F32),
-                                        4, size);
-  size_t s64 = graft_dist_scratch_bytes(grad_elements(ctx, GRAFT_DTYPE_F64),
-                                        8, size);
+  size_t s32 = graft_dist_buffer_bytes(grad_elements(ctx, GRAFT_DTYPE_F32), 4,
+                                       size);
+  size_t s64 = graft_dist_buffer_bytes(grad_elements(ctx, GRAFT_DTYPE_F64), 8,
+                                       size);
   return s32 > s64 ? s32 : s64;
+}
+static size_t dist_pack_size(const graft_context *ctx, int32_t size) {
+  size_t pack = dist_sum_size(ctx, size);
+  return align64(buffer_bytes(ctx) > pack ? buffer_bytes(ctx) : pack);
 }
 
 static graft_status comm_failed(const graft_comm *comm, int rc,
@@ -96,7 +93,7 @@ graft_status graft_dist_init(graft_context *ctx, const graft_comm *comm) {
                        "neither f32 nor f64: data-parallel steps sum f32 "
                        "and f64 gradients", t->name));
   }
-  size_t pack = dist_pack_size(ctx);
+  size_t pack = dist_pack_size(ctx, comm->size);
   size_t bytes = pack + dist_sum_size(ctx, comm->size);
   char *scratch = (char *)aligned_alloc(64, bytes ? bytes : 64);
   if (!scratch)
@@ -140,10 +137,10 @@ graft_status graft_dist_rank(const graft_context *ctx, int32_t *rank,
   return GRAFT_OK;
 }
 
-/* Packs the tensors of `role` (and `dtype`, when >= 0) into the packing
- * area, or unpacks them from it; returns the bytes. */
+/* Packs the tensors of `role` (and `dtype`, when >= 0) into `area`, or
+ * unpacks them from it; returns the bytes. */
 static size_t pack_tensors(graft_context *ctx, int32_t role, int32_t dtype,
-                           int unpack) {
+                           char *area, int unpack) {
   const graft_model_desc *m = ctx->model;
   size_t at = 0;
   for (int32_t i = 0; i < m->ntensors; ++i) {
@@ -151,9 +148,9 @@ static size_t pack_tensors(graft_context *ctx, int32_t role, int32_t dtype,
     if (t->role != role || (dtype >= 0 && t->dtype != dtype))
       continue;
     if (unpack)
-      memcpy(ctx->data[i], ctx->dist_scratch + at, (size_t)t->nbytes);
+      memcpy(ctx->data[i], area + at, (size_t)t->nbytes);
     else
-      memcpy(ctx->dist_scratch + at, ctx->data[i], (size_t)t->nbytes);
+      memcpy(area + at, ctx->data[i], (size_t)t->nbytes);
     at += (size_t)t->nbytes;
   }
   return at;
@@ -164,12 +161,12 @@ static graft_status sum_grads(graft_context *ctx, int32_t dtype) {
   int64_t count = grad_elements(ctx, dtype);
   if (count == 0 || ctx->comm.size == 1)
     return GRAFT_OK;
-  pack_tensors(ctx, GRAFT_ROLE_GRAD, dtype, 0);
-  int rc = graft_dist_sum(&ctx->comm, ctx->dist_scratch, count, dtype,
-                          ctx->dist_scratch + ctx->dist_pack);
+  pack_tensors(ctx, GRAFT_ROLE_GRAD, dtype, ctx->dist_scratch, 0);
+  char *sum = ctx->dist_scratch + ctx->dist_pack;
+  int rc = graft_dist_sum(&ctx->comm, ctx->dist_scratch, count, dtype, sum);
   if (rc)
     return comm_failed(&ctx->comm, rc, "alltoall or allgather");
-  pack_tensors(ctx, GRAFT_ROLE_GRAD, dtype, 1);
+  pack_tensors(ctx, GRAFT_ROLE_GRAD, dtype, sum, 1);
   return GRAFT_OK;
 }
 
@@ -221,11 +218,11 @@ static graft_status dist_step(graft_context *ctx, double batches) {
     store(ctx->data[acc], m->tensors[acc].dtype, 0, count);
   if (s)
     return s;
-  size_t bytes = pack_tensors(ctx, GRAFT_ROLE_BUFFER, -1, 0);
+  size_t bytes = pack_tensors(ctx, GRAFT_ROLE_BUFFER, -1, ctx->dist_scratch, 0);
   int rc = graft_dist_broadcast(&ctx->comm, ctx->dist_scratch, bytes, 0);
   if (rc)
     return comm_failed(&ctx->comm, rc, "broadcast");
-  pack_tensors(ctx, GRAFT_ROLE_BUFFER, -1, 1);
+  pack_tensors(ctx, GRAFT_ROLE_BUFFER, -1, ctx->dist_scratch, 1);
   return GRAFT_OK;
 }
 
