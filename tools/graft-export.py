@@ -266,6 +266,15 @@ BUILTIN_MODULES = {
     nn.MultiheadAttention: _multihead_attention,
 }
 
+# torchvision's own layers that Graft has (where torchvision is installed).
+try:
+    import torchvision.ops
+    BUILTIN_MODULES[torchvision.ops.StochasticDepth] = \
+        lambda m: f"StochasticDepth({literal(float(m.p))}, {literal(m.mode)})"
+    TORCHVISION_FUNCTIONS = {torchvision.ops.stochastic_depth: "stochastic_depth"}
+except ImportError:
+    TORCHVISION_FUNCTIONS = {}
+
 
 def is_builtin(m):
     return type(m) in BUILTIN_MODULES or type(m) is nn.Identity
@@ -521,7 +530,7 @@ def function_name(target):
         return f"math.{name}"
     if target in (max, min, int, float, len, abs):
         return target.__name__
-    return None
+    return TORCHVISION_FUNCTIONS.get(target)
 
 
 def signature_defaults(target):

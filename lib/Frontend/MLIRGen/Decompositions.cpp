@@ -2,8 +2,8 @@
 //
 // Built-ins whose PyTorch definition is a formula over other built-ins:
 // leaky_relu, elu, softplus, the regression and binary losses, kl_div,
-// repeat, index_select, and scaled_dot_product_attention with a mask or
-// dropout. Each is built from
+// repeat, index_select, scaled_dot_product_attention with a mask or
+// dropout, and torchvision's stochastic_depth. Each is built from
 // the language's own functions (a Composer), so its gradient is derived from
 // theirs and every target lowers it. Branches that a `where` does not
 // select are kept finite (exp of a clamped argument), so that their zero
@@ -50,6 +50,49 @@ FailureOr<Val> Gen::leakyRelu(Call &c) {
   Val xv = Val::tensor(*x);
   return f.result(f("where", {f("gt", {xv, Val::real(0)}), xv,
                               f("mul", {xv, Val::real(*slope)})}));
+}
+
+/// torchvision.ops.stochastic_depth(input, p, mode, training=True):
+/// input * noise, where noise is bernoulli(1 - p) / (1 - p) per sample
+/// ("row": [N, 1, ...]) or once for the batch ("batch": [1, ...]). The noise
+/// is dropout applied to ones of that shape: drawn in the training entry
+/// points only, from its own random stream, and ones in eval and predict
+/// (as torchvision's training=self.training), and its gradient is the same
+/// noise.
+FailureOr<Val> Gen::stochasticDepth(Call &c) {
+  auto x = floatInput(c);
+  auto p = asNumber(c.get("p"), c.locOf("p"), "p");
+  auto mode = asString(c.get("mode"), c.locOf("mode"), "mode");
+  if (failed(x) || failed(p) || failed(mode))
+    return failure();
+  if (!(*p >= 0 && *p <= 1)) { // torchvision's ValueErrors
+    error(c.locOf("p"),
+          "drop probability has to be between 0 and 1, but got " + fmt(*p));
+    return failure();
+  }
+  if (*mode != "batch" && *mode != "row") {
+    error(c.locOf("mode"),
+          "mode has to be either 'batch' or 'row', but got " + *mode);
+    return failure();
+  }
+  if (c.has("training") && c.get("training").k != Val::K::Training) {
+    auto t = asBool(c.get("training"), c.locOf("training"), "training");
+    if (failed(t))
+      return failure();
+    if (!*t)
+      return c.get("input");
+  }
+  if (*p == 0)
+    return c.get("input");
+  auto type = mlir::cast<mlir::RankedTensorType>(x->getType());
+  llvm::SmallVector<int64_t> shape(type.getRank(), 1);
+  if (*mode == "row" && type.getRank() > 0)
+    shape[0] = type.getDimSize(0);
+  Composer f(*this, c.loc);
+  Val ones = splatConstant(
+      mlir::RankedTensorType::get(shape, type.getElementType()), 1.0, c.loc);
+  Val noise = f("dropout", {ones, Val::real(*p)});
+  return f.result(f("mul", {Val::tensor(*x), noise}));
 }
 
 FailureOr<Val> Gen::elu(Call &c) {

@@ -584,6 +584,7 @@ private:
   /// is an error in PyTorch's words.
   FailureOr<std::string> reductionArg(Call &c, bool batchmean = false);
   FailureOr<Val> leakyRelu(Call &c);
+  FailureOr<Val> stochasticDepth(Call &c);
   FailureOr<Val> elu(Call &c);
   FailureOr<Val> softplus(Call &c);
   /// l1_loss, smooth_l1_loss, huber_loss.
