@@ -28,6 +28,9 @@ graft_status graft_backend_fail_context(const graft_context *ctx,
                                         const char *message);
 /* Called by graft_destroy before it frees the context (NULL: none). */
 extern void (*graft_backend_destroy_hook)(graft_context *ctx);
+/* Whether the context's state lives on the device between steps (its host
+ * copies stale): graft_cuda_set_resident (NULL: never). */
+extern int (*graft_backend_resident_hook)(const graft_context *ctx);
 
 #ifdef __cplusplus
 }

@@ -496,6 +496,16 @@ static void free_device_context(struct device_context *d) {
   free(d);
 }
 
+static int resident_hook(const graft_context *ctx) {
+  int resident = 0;
+  pthread_mutex_lock(&lock);
+  for (struct device_context *d = contexts; d; d = d->link)
+    if (d->ctx == ctx)
+      resident = d->resident;
+  pthread_mutex_unlock(&lock);
+  return resident;
+}
+
 static void destroy_hook(graft_context *ctx) {
   pthread_mutex_lock(&lock);
   for (struct device_context **p = &contexts; *p; p = &(*p)->link)
@@ -567,6 +577,7 @@ static graft_status device_context(graft_context *ctx,
   d->link = contexts;
   contexts = d;
   graft_backend_destroy_hook = destroy_hook;
+  graft_backend_resident_hook = resident_hook;
   *out = d;
   return GRAFT_OK;
 }

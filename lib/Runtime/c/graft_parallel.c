@@ -57,6 +57,17 @@ static graft_status comm_failed(const graft_comm *comm, int rc,
               "rank", (int)comm->rank, (int)comm->size, what, rc);
 }
 
+/* A CUDA library's context whose state stays on the device has stale host
+ * gradients: the sums read and write the host copies. */
+static graft_status check_host_state(const graft_context *ctx) {
+  if (graft_backend_resident_hook && graft_backend_resident_hook(ctx))
+    return fail(GRAFT_ERR_UNSUPPORTED,
+                "the context's state is resident on the GPU "
+                "(graft_cuda_set_resident), but data-parallel steps sum the "
+                "host copies of the gradients: turn residency off");
+  return GRAFT_OK;
+}
+
 static void dist_release(graft_context *ctx) {
   if (ctx->distributed && ctx->comm.release)
     ctx->comm.release(ctx->comm.user);
@@ -84,6 +95,8 @@ graft_status graft_dist_init(graft_context *ctx, const graft_comm *comm) {
                      !comm->alltoall    ? "alltoall"
                      : !comm->allgather ? "allgather"
                                         : "broadcast"));
+  if (check_host_state(ctx))
+    return done(ctx, "graft_dist_init", GRAFT_ERR_UNSUPPORTED);
   for (int32_t i = 0; i < m->ntensors; ++i) {
     const graft_tensor_desc *t = &m->tensors[i];
     if (t->role == GRAFT_ROLE_GRAD && t->dtype != GRAFT_DTYPE_F32 &&
@@ -230,6 +243,8 @@ static graft_status dist_step(graft_context *ctx, double batches) {
  * accumulation_steps batches the step expects. */
 static graft_status dist_user_step(graft_context *ctx) {
   const graft_model_desc *m = ctx->model;
+  if (check_host_state(ctx))
+    return GRAFT_ERR_UNSUPPORTED;
   double batches = 1;
   if (m->accumulation_steps != 1) {
     int32_t acc = find_index(ctx, GRAFT_ROLE_HYPER, "accumulation_steps");
@@ -250,7 +265,9 @@ static graft_status dist_train_step(graft_context *ctx, double *loss) {
                 "forward_backward and step entry points a distributed step "
                 "runs", m->name);
   uint64_t steps = ctx->steps;
-  graft_status s = check_indices(ctx, m->forward_backward);
+  graft_status s = check_host_state(ctx);
+  if (!s)
+    s = check_indices(ctx, m->forward_backward);
   if (!s)
     s = call(ctx, m->zero_grad, "zero_grad");
   if (!s)

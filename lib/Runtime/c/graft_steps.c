@@ -16,6 +16,7 @@
 static _Thread_local graft_context *running;
 static _Thread_local graft_status entry_status;
 void (*graft_backend_destroy_hook)(graft_context *ctx);
+int (*graft_backend_resident_hook)(const graft_context *ctx);
 
 graft_context *graft_backend_context(void) { return running; }
 
