@@ -511,11 +511,18 @@ INPLACE_FUNCTIONS = {F.relu6, F.hardtanh}  # Graft's take inplace=True too
 DROPPED_KWARGS = {"device", "layout", "pin_memory", "memory_format", "_stacklevel"}
 
 
-def attr_path(path):
-    """`transformer.h.0.attn` -> `transformer.h[0].attn`."""
-    out = ""
+def attr_path(path, self_=""):
+    """`transformer.h.0.attn` -> `transformer.h[0].attn`, after `self.` in a
+    module; a name that is not an identifier (RegNet's `block1-0`) read as
+    Python reads it, `getattr(self, "block1-0")`."""
+    out = self_[:-1]
     for part in path.split("."):
-        out += f"[{part}]" if part.isdigit() else (("." if out else "") + part)
+        if part.isdigit():
+            out += f"[{part}]"
+        elif part.isidentifier():
+            out += ("." if out else "") + part
+        else:
+            out = f"getattr({out or 'self'}, {literal(part)})"
     return out
 
 
@@ -604,13 +611,20 @@ class Writer:
                 fx_calls.setdefault(sub, (tuple(concrete(node.args)), dict(concrete(node.kwargs))))
         calls = collections.ChainMap(fx_calls, self.inputs)
         self_ = "" if as_model else "self."
-        for name in [n for n, _ in m.named_children()] + list(m._parameters) + list(m._buffers):
+        # A submodule's name need not be an identifier in a module
+        # (setattr(self, "block1-0", ...), as nn.Module.add_module takes
+        # it); a parameter's, a buffer's and the model's own must.
+        for name in ([] if self_ else [n for n, _ in m.named_children()]) + \
+                list(m._parameters) + list(m._buffers):
             if not name.isidentifier():
                 raise ExportError(f"{type(m).__name__} has an attribute named '{name}': Graft's "
-                                  "attribute names are identifiers, as Python's are")
+                                  "parameter, buffer and model attribute names are identifiers")
         lines = []
         for name, child in m.named_children():
-            lines.append((f"{self_}{name} = {self.constructor(child, calls)}", None))
+            if name.isidentifier():
+                lines.append((f"{self_}{name} = {self.constructor(child, calls)}", None))
+            else:
+                lines.append((f"setattr(self, {literal(name)}, {self.constructor(child, calls)})", None))
         for name, p in m.named_parameters(recurse=False):
             lines.append((f"param {name}: {DTYPES[p.dtype][0]}[{', '.join(map(str, p.shape))}] = zeros", None))
         for name, b in m.named_buffers(recurse=False):
@@ -712,7 +726,7 @@ class Writer:
                     returned = arg(result)
                 continue
             if node.op == "get_attr":
-                env[node] = self_ + attr_path(node.target)
+                env[node] = attr_path(node.target, self_)
                 continue
             if node.op == "call_function" and node.target is getattr:
                 attr = node.args[1]
@@ -762,7 +776,7 @@ class Writer:
                 if type(graph.owning_module.get_submodule(node.target)) is nn.Identity:
                     env[node] = arg(node.args[0])
                     continue
-                expr = f"{self_}{attr_path(node.target)}({call_args(node.args, node.kwargs, {})})"
+                expr = f"{attr_path(node.target, self_)}({call_args(node.args, node.kwargs, {})})"
             name = fresh(node.name)
             env[node] = name
             out.append((f"{name} = {expr}", where))

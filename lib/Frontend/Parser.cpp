@@ -885,6 +885,26 @@ StmtPtr Parser::parseAssignOrExpr() {
           "self.name) on the left of '='");
     return nullptr;
   }
+  // setattr(self, "name", value) in a module body: `self.name = value`
+  // for a name that is not an identifier (RegNet's `block1-0`).
+  if (auto *call = llvm::dyn_cast<CallExpr>(e.get())) {
+    auto *fn = llvm::dyn_cast<NameExpr>(call->callee.get());
+    auto *self = call->args.size() == 3
+                     ? llvm::dyn_cast<NameExpr>(call->args[0].value.get())
+                     : nullptr;
+    auto *str =
+        self ? llvm::dyn_cast<StringExpr>(call->args[1].value.get()) : nullptr;
+    if (fn && fn->name == "setattr" && self && self->name == "self" && str &&
+        llvm::all_of(call->args,
+                     [](const Arg &a) { return a.keyword.empty(); })) {
+      auto assign = std::make_unique<AssignStmt>(l);
+      assign->targets.push_back(str->value);
+      assign->targetLocs.push_back(call->args[1].loc);
+      assign->value = std::move(call->args[2].value);
+      endStatement();
+      return assign;
+    }
+  }
   auto s = std::make_unique<ExprStmt>(l);
   s->expr = std::move(e);
   endStatement();
@@ -1176,6 +1196,18 @@ ExprPtr Parser::parsePostfix() {
       call->callee = std::move(e);
       if (!parseArgs(call->args, Tok::RParen))
         return nullptr;
+      // getattr(object, "name"): object.name, for a name that is not an
+      // identifier (RegNet's `block1-0`), as Python writes it.
+      auto *fn = llvm::dyn_cast<NameExpr>(call->callee.get());
+      if (fn && fn->name == "getattr" && call->args.size() == 2 &&
+          call->args[0].keyword.empty() && call->args[1].keyword.empty())
+        if (auto *str = llvm::dyn_cast<StringExpr>(call->args[1].value.get())) {
+          auto member = std::make_unique<MemberExpr>(call->args[1].loc);
+          member->name = str->value;
+          member->object = std::move(call->args[0].value);
+          e = measured(std::move(member));
+          continue;
+        }
       e = measured(std::move(call));
     } else if (accept(Tok::Dot)) {
       auto member = std::make_unique<MemberExpr>(l);

@@ -62,7 +62,7 @@ graft.model @loss_not_scalar {
 // -----
 
 graft.model @bad_name {
-  // expected-error@+1 {{name 'fc1..weight' is not a state_dict key: expected dot-separated identifiers}}
+  // expected-error@+1 {{name 'fc1..weight' is not a state_dict key: expected dot-separated names of letters, digits, '_' and '-'}}
   %a = graft.param "fc1..weight" init <zeros> : tensor<4xf32>
 }
 

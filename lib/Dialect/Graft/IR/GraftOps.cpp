@@ -90,8 +90,9 @@ LogicalResult inferBinary(std::optional<Location> loc,
                     types);
 }
 
-/// state_dict keys: dot-separated segments of letters, digits and '_', the
-/// first one not starting with a digit (`blocks.0.attn.qkv.weight`).
+/// state_dict keys: dot-separated segments of letters, digits, '_' and '-'
+/// (a submodule that nn.Module.add_module named so, RegNet's `block1-0`),
+/// the first one not starting with a digit (`blocks.0.attn.qkv.weight`).
 bool isValidStateDictName(StringRef name) {
   if (name.empty())
     return false;
@@ -102,7 +103,9 @@ bool isValidStateDictName(StringRef name) {
       return false;
     if (i == 0 && llvm::isDigit(part.front()))
       return false;
-    if (!llvm::all_of(part, [](char c) { return llvm::isAlnum(c) || c == '_'; }))
+    if (!llvm::all_of(part, [](char c) {
+          return llvm::isAlnum(c) || c == '_' || c == '-';
+        }))
       return false;
   }
   return true;
@@ -112,8 +115,9 @@ LogicalResult verifyDeclName(Operation *op, StringRef name) {
   if (!isValidStateDictName(name))
     return op->emitOpError("name '")
            << name
-           << "' is not a state_dict key: expected dot-separated "
-              "identifiers such as 'encoder.layers.0.fc1.weight'";
+           << "' is not a state_dict key: expected dot-separated names of "
+              "letters, digits, '_' and '-' such as "
+              "'encoder.layers.0.fc1.weight'";
   return success();
 }
 } // namespace

@@ -106,3 +106,14 @@ class Conv1dModel(nn.Module):
 
     def forward(self, x):
         return self.conv(x)
+
+
+class DashedParameter(nn.Module):
+    """A parameter whose name is not an identifier (a submodule's may be:
+    setattr(self, "block1-0", ...))."""
+    def __init__(self):
+        super().__init__()
+        self.register_parameter("scale-1", nn.Parameter(torch.ones(4)))
+
+    def forward(self, x):
+        return x * getattr(self, "scale-1")
