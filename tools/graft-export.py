@@ -379,10 +379,15 @@ class Tracer(fx.Tracer):
     sizes unpack and control flow on sizes is decided, as Graft's static
     shapes decide it."""
 
-    def __init__(self, root, examples):
+    def __init__(self, root, examples, elements=()):
         super().__init__()
         self.traced = root
         self.examples = examples  # placeholder name -> example value
+        # A list argument's elements, each a placeholder of its own (fx's
+        # concrete_args): (argument, index, example value) in order, and
+        # the placeholder each became.
+        self.elements = collections.deque(elements)
+        self.list_args = {}  # placeholder name -> (argument, index)
 
     def is_leaf_module(self, m, qualname):
         return m is not self.traced and not (
@@ -392,7 +397,13 @@ class Tracer(fx.Tracer):
         node = super().create_node(kind, target, args, kwargs, name, type_expr)
         node.meta["where"] = user_line() if kind not in ("placeholder", "output") else None
         if kind == "placeholder":
-            node.meta["val"] = self.examples.get(target.lstrip("*"))
+            name = target.lstrip("*")
+            if name not in self.examples and self.elements:
+                argument, index, value = self.elements.popleft()
+                self.list_args[name] = (argument, index)
+                node.meta["val"] = value
+            else:
+                node.meta["val"] = self.examples.get(name)
         if kind == "placeholder" or kind == "output":
             return node
         cargs, ckwargs = concrete(node.args), concrete(node.kwargs)
@@ -462,7 +473,15 @@ def trace(module, example_args, example_kwargs):
                               f"{os.path.relpath(code.co_filename)}:{code.co_firstlineno}")
         if name not in bound.arguments:
             concrete_args[name] = p.default
-    tracer = Tracer(module, dict(bound.arguments))
+    # A list of tensors (DenseNet's layers take the features so far): one
+    # placeholder per element, the forward written to take the list.
+    elements = []
+    for name, value in bound.arguments.items():
+        if isinstance(value, (list, tuple)) and value and \
+                all(isinstance(v, torch.Tensor) for v in value):
+            concrete_args[name] = type(value)(fx.PH for _ in value)
+            elements += [(name, i, v) for i, v in enumerate(value)]
+    tracer = Tracer(module, dict(bound.arguments), elements)
     # Factories taking sizes (torch.arange(0, t)): PyTorch's argument parser
     # does not let a Proxy stand for a number, so they are traced by hand.
     originals = {name: getattr(torch, name) for name in FACTORIES}
@@ -495,6 +514,7 @@ def trace(module, example_args, example_kwargs):
         for name, original in originals.items():
             setattr(torch, name, original)
     graph.owning_module = module
+    graph.list_args = tracer.list_args
     return graph, list(bound.arguments)
 
 
@@ -667,7 +687,7 @@ class Writer:
         submodule, a parameter or a dim of the body (`conv1 = conv1(x)`
         would rebind the module in a model body)."""
         env = {}
-        taken = set(taken)
+        taken = set(taken) | {self.var(a) for a, _ in getattr(graph, "list_args", {}).values()}
         order = {n: i for i, n in enumerate(graph.nodes)}
         # What the result needs: fx keeps the nodes that control flow on
         # sizes read (`b, n = x.size(); if n == 8`), decided at export.
@@ -716,7 +736,10 @@ class Writer:
             if node not in live and node.op != "placeholder":
                 continue
             if node.op == "placeholder":
+                element = getattr(graph, "list_args", {}).get(node.target)
                 env[node] = fresh(node.target.lstrip("*"))
+                if element:  # input_1 = input[0]
+                    out.append((f"{env[node]} = {self.var(element[0])}[{element[1]}]", None))
                 continue
             if node.op == "output":
                 result = node.args[0]
