@@ -610,6 +610,19 @@ FailureOr<Val> Gen::maskedFill(Call &c) {
       c.loc, c.name, {*x, *m}, {attr("value", builder.getF64FloatAttr(*v))}));
 }
 
+/// training=False: the identity, in every entry point. With True (the
+/// default) or self.training the random op applies where PyTorch's
+/// training=self.training would: in the training entry points, not in
+/// eval/predict.
+FailureOr<bool> Gen::trainingOff(Call &c) {
+  if (!c.has("training") || c.get("training").k == Val::K::Training)
+    return false;
+  auto t = asBool(c.get("training"), c.locOf("training"), "training");
+  if (failed(t))
+    return failure();
+  return !*t;
+}
+
 FailureOr<Val> Gen::dropout(Call &c) {
   auto x = floatInput(c);
   if (failed(x))
@@ -627,17 +640,11 @@ FailureOr<Val> Gen::dropout(Call &c) {
                             fmt(p));
     return failure();
   }
-  // training=False: the identity, in every entry point. With True (the
-  // default) or self.training the mask applies where PyTorch's
-  // training=self.training would: in the training entry points, not in
-  // eval/predict.
-  if (c.has("training") && c.get("training").k != Val::K::Training) {
-    auto t = asBool(c.get("training"), c.locOf("training"), "training");
-    if (failed(t))
-      return failure();
-    if (!*t)
-      return c.get("input");
-  }
+  auto off = trainingOff(c);
+  if (failed(off))
+    return failure();
+  if (*off)
+    return c.get("input");
   return tensorResult(make<DropoutOp>(
       c.loc, c.name, {*x},
       {attr("p", builder.getF64FloatAttr(p)),

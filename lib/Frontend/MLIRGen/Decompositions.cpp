@@ -75,14 +75,10 @@ FailureOr<Val> Gen::stochasticDepth(Call &c) {
           "mode has to be either 'batch' or 'row', but got " + *mode);
     return failure();
   }
-  if (c.has("training") && c.get("training").k != Val::K::Training) {
-    auto t = asBool(c.get("training"), c.locOf("training"), "training");
-    if (failed(t))
-      return failure();
-    if (!*t)
-      return c.get("input");
-  }
-  if (*p == 0)
+  auto off = trainingOff(c);
+  if (failed(off))
+    return failure();
+  if (*off || *p == 0)
     return c.get("input");
   auto type = mlir::cast<mlir::RankedTensorType>(x->getType());
   llvm::SmallVector<int64_t> shape(type.getRank(), 1);

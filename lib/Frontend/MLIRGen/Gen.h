@@ -567,6 +567,8 @@ private:
   FailureOr<Val> where(Call &c);
   FailureOr<Val> maskedFill(Call &c);
   FailureOr<Val> dropout(Call &c);
+  /// Whether a random op's `training` argument is given and false.
+  FailureOr<bool> trainingOff(Call &c);
   FailureOr<Val> linear(Call &c);
   FailureOr<Val> attention(Call &c);
   /// torch.eq, ne, lt, le, gt, ge: the predicate is the name.

@@ -12,6 +12,7 @@
 #ifdef ACC_HEADER
 #include ACC_HEADER
 #endif
+#include "dist_batch.h"
 #include "must.h"
 
 #include <math.h>
@@ -30,20 +31,6 @@ static void expect_status(graft_status got, graft_status want,
   printf("%s: %s: %s (%s)\n", got == want ? "PASS" : "FAIL", what,
          graft_status_string(got), graft_last_error());
   failures += got != want;
-}
-
-/* Global batch g, the same in every thread. */
-static void set_batch(graft_context *ctx, int64_t g) {
-  enum { B = 4, F = 12 };
-  float x[B * F];
-  int64_t y[B];
-  for (int i = 0; i < B; ++i) {
-    for (int j = 0; j < F; ++j)
-      x[i * F + j] = (float)sin(0.37 * (double)(g * 97 + i * 13 + j * 5));
-    y[i] = (g * 3 + i) % 5;
-  }
-  MUST(graft_set_input(ctx, "x", x, sizeof x));
-  MUST(graft_set_input(ctx, "y", y, sizeof y));
 }
 
 static size_t param_bytes(graft_context *ctx, char *out) {
@@ -129,7 +116,7 @@ static void *rank_main(void *arg) {
                   t_release, tc};
   MUST(graft_dist_init(ctx, &c));
   for (int k = 0; k < STEPS; ++k) {
-    set_batch(ctx, (int64_t)k * RANKS + tc->rank);
+    set_batch(ctx, (int64_t)k * RANKS + tc->rank, 0);
     MUST(graft_train_step(ctx, &rank_loss[tc->rank][k]));
   }
   if (tc->rank == 1) /* rank 0 writes; the others succeed writing nothing */
@@ -161,7 +148,7 @@ static int ranks(void) {
     double sum = 0, l;
     MUST(graft_zero_grad(one));
     for (int m = 0; m < RANKS; ++m) {
-      set_batch(one, (int64_t)k * RANKS + m);
+      set_batch(one, (int64_t)k * RANKS + m, 0);
       MUST(graft_forward_backward(one, &l));
       sum += l;
     }
@@ -230,8 +217,8 @@ int main(int argc, char **argv) {
     int same = 1;
     for (int k = 0; k < 3; ++k) {
       double a, b;
-      set_batch(ctx, k);
-      set_batch(plain, k);
+      set_batch(ctx, k, 0);
+      set_batch(plain, k, 0);
       MUST(graft_train_step(ctx, &a));
       MUST(graft_zero_grad(plain));
       MUST(graft_forward_backward(plain, &b));
@@ -251,7 +238,7 @@ int main(int argc, char **argv) {
   } else if (!strcmp(mode, "fail")) {
     graft_comm c = {0, 2, f_alltoall, f_allgather, f_broadcast, 0, 0};
     MUST(graft_dist_init(ctx, &c));
-    set_batch(ctx, 0);
+    set_batch(ctx, 0, 0);
     expect_status(graft_train_step(ctx, 0), GRAFT_ERR_DIST, "a failing alltoall");
   } else if (!strcmp(mode, "bf16")) {
     graft_comm c = {0, 1, 0, 0, 0, 0, 0};

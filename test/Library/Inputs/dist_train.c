@@ -17,30 +17,13 @@
 #include <mpi.h>
 
 #include MODEL_HEADER
+#include "dist_batch.h"
 #include "must.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Global batch g's samples, the same in every process; `fault` spoils it. */
-static void set_batch(graft_context *ctx, int64_t g, const char *fault) {
-  enum { B = 4, F = 12 };
-  float x[B * F];
-  int64_t y[B];
-  for (int i = 0; i < B; ++i) {
-    for (int j = 0; j < F; ++j)
-      x[i * F + j] = (float)sin(0.37 * (double)(g * 97 + i * 13 + j * 5));
-    y[i] = (g * 3 + i) % 5;
-  }
-  if (fault && !strcmp(fault, "index"))
-    y[2] = 99;
-  if (fault && !strcmp(fault, "nan"))
-    x[5] = NAN;
-  MUST(graft_set_input(ctx, "x", x, sizeof x));
-  MUST(graft_set_input(ctx, "y", y, sizeof y));
-}
 
 static void dump(graft_context *ctx, const char *out, int rank, int role,
                  const char *what) {

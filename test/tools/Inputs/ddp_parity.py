@@ -12,9 +12,7 @@ from one set of initial weights. Writes, in OUT:
 
 usage: ddp_parity.py OUT RANKS STEPS B
 """
-import json
 import os
-import struct
 import sys
 
 import numpy as np
@@ -26,23 +24,13 @@ import torch.nn.functional as F
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "..", "golden"))
+from gen_init_goldens import write_safetensors  # noqa: E402
 from gen_parity_goldens import Net  # noqa: E402
 
 
 def save(path, state):
     """As examples/mnist.graft names them: its model holds the Net as `net`."""
-    header, blobs, offset = {}, [], 0
-    for name, t in state.items():
-        name = "net." + name
-        blob = t.detach().contiguous().to(torch.float32).numpy().tobytes()
-        header[name] = {"dtype": "F32", "shape": list(t.shape),
-                        "data_offsets": [offset, offset + len(blob)]}
-        blobs.append(blob)
-        offset += len(blob)
-    text = json.dumps(header).encode()
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
+    write_safetensors(path, {"net." + name: t for name, t in state.items()})
 
 
 def run(rank, out, ranks, steps, batch, port):
