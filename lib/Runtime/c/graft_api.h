@@ -76,8 +76,8 @@ extern "C" {
  *                           INVALID_ARGUMENT (path, flags), IO, FORMAT,
  *                           NOT_FOUND, SIZE, DTYPE, OUT_OF_MEMORY
  *   graft_dist_init         INVALID_ARGUMENT (comm), UNSUPPORTED (a
- *                           gradient neither f32 nor f64), OUT_OF_MEMORY,
- *                           DIST
+ *                           gradient neither f32 nor f64, state resident
+ *                           on a GPU), OUT_OF_MEMORY, DIST
  *   graft_dist_rank         INVALID_ARGUMENT (rank, size)
  *   distributed, graft_train_step and graft_step also DIST
  *
