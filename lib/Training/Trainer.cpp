@@ -233,27 +233,29 @@ Trainer::create(JITModel &jit, ModelOp model, const Samples &data,
       }
   }
   if (t->nranks > 1) {
-    // The packing area holds the gradients of one type, or the buffers.
-    size_t f32 = 0, f64 = 0, buffers = 0;
-    for (const Storage &g : t->grads)
-      if (g.slot.role == Role::grad)
-        (g.slot.type == ElementType::F64 ? f64 : f32) += g.bytes.size();
-    for (const Storage &a : t->args)
-      if (a.slot.role == Role::buffer)
-        buffers += a.bytes.size();
-    for (const Storage &g : t->grads)
-      if (g.slot.role == Role::grad && g.slot.type != ElementType::F32 &&
-          g.slot.type != ElementType::F64)
+    for (Storage &g : t->grads) {
+      if (g.slot.role != Role::grad)
+        continue;
+      if (g.slot.type != ElementType::F32 && g.slot.type != ElementType::F64)
         return trainingError("the gradient of '" + g.slot.name +
                              "' is neither f32 nor f64: data-parallel steps "
                              "sum f32 and f64 gradients");
-    size_t sum = std::max(graft_dist_buffer_bytes(f32 / 4, 4, t->nranks),
-                          graft_dist_buffer_bytes(f64 / 8, 8, t->nranks));
-    t->packBytes = (std::max(sum, buffers) + 63) & ~size_t(63);
-    t->scratch.resize(t->packBytes + sum);
+      t->gradSpans.push_back({g.bytes.data(), g.bytes.size(),
+                              g.slot.type == ElementType::F32
+                                  ? GRAFT_DTYPE_F32
+                                  : GRAFT_DTYPE_F64});
+    }
+    for (Storage &a : t->args)
+      if (a.slot.role == Role::buffer) // only bytes: never summed
+        t->bufferSpans.push_back({a.bytes.data(), a.bytes.size(), -1});
+    t->scratch.resize(graft_dist_scratch_bytes(
+        t->gradSpans.data(), (int32_t)t->gradSpans.size(),
+        t->bufferSpans.data(), (int32_t)t->bufferSpans.size(), t->nranks));
   }
   return t;
 }
+
+Trainer::~Trainer() = default;
 
 llvm::Error Trainer::initFrom(llvm::StringRef path, bool strict,
                               std::string *report) {
@@ -525,63 +527,20 @@ llvm::Error Trainer::shareState() {
 }
 
 llvm::Error Trainer::sumGradients() {
-  for (ElementType type : {ElementType::F32, ElementType::F64}) {
-    int64_t count = 0;
-    size_t at = 0;
-    for (Storage &g : grads)
-      if (g.slot.role == Role::grad && g.slot.type == type) {
-        std::memcpy(scratch.data() + at, g.bytes.data(), g.bytes.size());
-        at += g.bytes.size();
-        count += g.slot.numel();
-      }
-    if (!count)
-      continue;
-    int32_t dtype =
-        type == ElementType::F32 ? GRAFT_DTYPE_F32 : GRAFT_DTYPE_F64;
-    char *sum = scratch.data() + packBytes;
-    if (int rc = graft_dist_sum(comm, scratch.data(), count, dtype, sum))
-      return commFailed(rc, "alltoall or allgather");
-    at = 0;
-    for (Storage &g : grads)
-      if (g.slot.role == Role::grad && g.slot.type == type) {
-        std::memcpy(g.bytes.data(), sum + at, g.bytes.size());
-        at += g.bytes.size();
-      }
-  }
-  if (stepAverages)
-    return llvm::Error::success();
-  // As the generated step divides by its accumulation_steps.
-  for (Storage &g : grads) {
-    if (g.slot.role != Role::grad)
-      continue;
-    if (g.slot.type == ElementType::F32) {
-      float n = (float)nranks;
-      for (float &v : llvm::MutableArrayRef(g.f32(), g.slot.numel()))
-        v = v / n;
-    } else {
-      double n = (double)nranks;
-      for (double &v : llvm::MutableArrayRef(g.f64(), g.slot.numel()))
-        v = v / n;
-    }
-  }
+  // Unless step divides by its accumulation_steps, divided here as it
+  // would.
+  if (int rc = graft_dist_sum_spans(comm, gradSpans.data(),
+                                    (int32_t)gradSpans.size(),
+                                    stepAverages ? 1 : nranks, scratch.data()))
+    return commFailed(rc, "alltoall or allgather");
   return llvm::Error::success();
 }
 
 llvm::Error Trainer::shareBuffers() {
-  size_t at = 0;
-  for (Storage &a : args)
-    if (a.slot.role == Role::buffer) {
-      std::memcpy(scratch.data() + at, a.bytes.data(), a.bytes.size());
-      at += a.bytes.size();
-    }
-  if (int rc = graft_dist_broadcast(comm, scratch.data(), at, 0))
+  if (int rc = graft_dist_broadcast_spans(comm, bufferSpans.data(),
+                                          (int32_t)bufferSpans.size(), 0,
+                                          scratch.data()))
     return commFailed(rc, "broadcast");
-  at = 0;
-  for (Storage &a : args)
-    if (a.slot.role == Role::buffer) {
-      std::memcpy(a.bytes.data(), scratch.data() + at, a.bytes.size());
-      at += a.bytes.size();
-    }
   return llvm::Error::success();
 }
 

@@ -25,6 +25,7 @@
 #include <random>
 
 struct graft_comm; // graft_api.h: a communicator of data-parallel ranks
+struct graft_dist_span; // graft_dist.h: one tensor of a collective
 
 namespace graft::training {
 
@@ -96,6 +97,7 @@ public:
   static llvm::Expected<std::unique_ptr<Trainer>>
   create(JITModel &jit, ModelOp model, const Samples &data,
          llvm::StringRef dataName, const Options &options);
+  ~Trainer();
 
   /// Loads parameters and buffers from the safetensors file `path`
   /// (PyTorch state_dict names). Strict, as load_state_dict: a tensor the
@@ -212,13 +214,14 @@ private:
   int64_t micro = 1;
   Call zeroGrad, forwardBackward, optimizerStep;
   std::deque<Storage> grads;
-  /// Data-parallel training: the communicator, the ranks, the scratch of
-  /// its collectives (packing area first), whether step divides by the
-  /// whole step's batches (its accumulation_steps), the agreed stop.
+  /// Data-parallel training: the communicator, the ranks, the gradients
+  /// and buffers as spans of its collectives and their scratch, whether
+  /// step divides by the whole step's batches (its accumulation_steps),
+  /// the agreed stop.
   const graft_comm *comm = nullptr;
   int32_t nranks = 1, myRank = 0;
+  std::vector<graft_dist_span> gradSpans, bufferSpans;
   std::vector<char, CacheLineAligned<char>> scratch;
-  size_t packBytes = 0;
   bool stepAverages = false, stopAll = false;
   double waitSeconds = 0, sumSeconds = 0;
   std::vector<Storage *> lrs;

@@ -93,3 +93,96 @@ int graft_dist_broadcast(const graft_comm *comm, void *data, size_t nbytes,
     memcpy((char *)data + whole, tail, nbytes - whole);
   return rc;
 }
+
+/* The elements of the spans of `dtype`. */
+static int64_t span_elements(const graft_dist_span *spans, int32_t n,
+                             int32_t dtype, int32_t elem_bytes) {
+  int64_t count = 0;
+  for (int32_t i = 0; i < n; ++i)
+    if (spans[i].dtype == dtype)
+      count += (int64_t)(spans[i].nbytes / (size_t)elem_bytes);
+  return count;
+}
+
+/* The bytes of each half of graft_dist_sum_spans's scratch. */
+static size_t sum_half(const graft_dist_span *spans, int32_t n, int32_t size) {
+  size_t f32 = graft_dist_buffer_bytes(
+      span_elements(spans, n, GRAFT_DTYPE_F32, 4), 4, size);
+  size_t f64 = graft_dist_buffer_bytes(
+      span_elements(spans, n, GRAFT_DTYPE_F64, 8), 8, size);
+  size_t half = f32 > f64 ? f32 : f64;
+  return (half + GRAFT_DIST_BLOCK - 1) / GRAFT_DIST_BLOCK * GRAFT_DIST_BLOCK;
+}
+
+size_t graft_dist_scratch_bytes(const graft_dist_span *sums, int32_t nsum,
+                                const graft_dist_span *bcasts, int32_t nbcast,
+                                int32_t size) {
+  size_t bytes = 0;
+  for (int32_t i = 0; i < nbcast; ++i)
+    bytes += bcasts[i].nbytes;
+  size_t sum = 2 * sum_half(sums, nsum, size);
+  return sum > bytes ? sum : bytes;
+}
+
+/* Copies the spans of `dtype` (any, when < 0) into `area`, or back from
+ * it; returns the bytes. */
+static size_t pack_spans(const graft_dist_span *spans, int32_t n, int32_t dtype,
+                         char *area, int unpack) {
+  size_t at = 0;
+  for (int32_t i = 0; i < n; ++i) {
+    if (dtype >= 0 && spans[i].dtype != dtype)
+      continue;
+    if (unpack)
+      memcpy(spans[i].data, area + at, spans[i].nbytes);
+    else
+      memcpy(area + at, spans[i].data, spans[i].nbytes);
+    at += spans[i].nbytes;
+  }
+  return at;
+}
+
+int graft_dist_sum_spans(const graft_comm *comm, const graft_dist_span *spans,
+                         int32_t n, int32_t divisor, void *scratch) {
+  for (int32_t i = 0; i < n; ++i)
+    if (spans[i].dtype != GRAFT_DTYPE_F32 && spans[i].dtype != GRAFT_DTYPE_F64)
+      return -1;
+  char *pack = (char *)scratch, *sum = pack + sum_half(spans, n, comm->size);
+  static const int32_t dtypes[2] = {GRAFT_DTYPE_F32, GRAFT_DTYPE_F64};
+  for (int d = 0; d < 2 && comm->size > 1; ++d) {
+    int32_t esz = dtypes[d] == GRAFT_DTYPE_F32 ? 4 : 8;
+    int64_t count = span_elements(spans, n, dtypes[d], esz);
+    if (!count)
+      continue;
+    pack_spans(spans, n, dtypes[d], pack, 0);
+    int rc = graft_dist_sum(comm, pack, count, dtypes[d], sum);
+    if (rc)
+      return rc;
+    pack_spans(spans, n, dtypes[d], sum, 1);
+  }
+  if (divisor <= 1)
+    return 0;
+  for (int32_t i = 0; i < n; ++i) {
+    if (spans[i].dtype == GRAFT_DTYPE_F32) {
+      float *g = (float *)spans[i].data, q = (float)divisor;
+      for (size_t k = 0; k < spans[i].nbytes / 4; ++k)
+        g[k] = g[k] / q;
+    } else {
+      double *g = (double *)spans[i].data, q = (double)divisor;
+      for (size_t k = 0; k < spans[i].nbytes / 8; ++k)
+        g[k] = g[k] / q;
+    }
+  }
+  return 0;
+}
+
+int graft_dist_broadcast_spans(const graft_comm *comm,
+                               const graft_dist_span *spans, int32_t n,
+                               int32_t root, void *scratch) {
+  if (comm->size <= 1)
+    return 0;
+  size_t bytes = pack_spans(spans, n, -1, (char *)scratch, 0);
+  int rc = graft_dist_broadcast(comm, scratch, bytes, root);
+  if (!rc)
+    pack_spans(spans, n, -1, (char *)scratch, 1);
+  return rc;
+}

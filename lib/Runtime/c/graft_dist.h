@@ -49,6 +49,36 @@ int graft_dist_gather_small(const graft_comm *comm, const void *mine,
 int graft_dist_broadcast(const graft_comm *comm, void *data, size_t nbytes,
                          int32_t root);
 
+/* One tensor of a collective: `nbytes` of `dtype` at `data`. */
+typedef struct graft_dist_span {
+  void *data;
+  size_t nbytes;
+  int32_t dtype;
+} graft_dist_span;
+
+/* The scratch bytes graft_dist_sum_spans needs for the `nsum` spans at
+ * `sums`, and graft_dist_broadcast_spans for the `nbcast` at `bcasts`,
+ * over `size` ranks (one scratch serves both). */
+size_t graft_dist_scratch_bytes(const graft_dist_span *sums, int32_t nsum,
+                                const graft_dist_span *bcasts, int32_t nbcast,
+                                int32_t size);
+
+/* Sums each of the `n` spans (f32 or f64) over the ranks of `comm`, in rank
+ * order: the f32 spans packed into one graft_dist_sum, then the f64 ones.
+ * Then, when `divisor` > 1, divides every element by it (rounded to the
+ * element's type), as a generated step divides by its accumulation_steps.
+ * `scratch` holds graft_dist_scratch_bytes, 64-byte aligned. Returns 0,
+ * the nonzero code of the callback that failed, or -1 for a dtype it
+ * cannot sum. */
+int graft_dist_sum_spans(const graft_comm *comm, const graft_dist_span *spans,
+                         int32_t n, int32_t divisor, void *scratch);
+
+/* Rank `root`'s `n` spans on every rank, packed into one broadcast through
+ * `scratch` (the spans' total bytes). Returns 0 or the callback's code. */
+int graft_dist_broadcast_spans(const graft_comm *comm,
+                               const graft_dist_span *spans, int32_t n,
+                               int32_t root, void *scratch);
+
 #ifdef __cplusplus
 }
 #endif

@@ -17,36 +17,22 @@ static int shared_role(int32_t role) {
          role == GRAFT_ROLE_OPT_STATE || role == GRAFT_ROLE_HYPER;
 }
 
-/* The elements of the gradients of `dtype`, and the bytes of the buffers. */
-static int64_t grad_elements(const graft_context *ctx, int32_t dtype) {
-  int64_t n = 0;
-  for (int32_t i = 0; i < ctx->model->ntensors; ++i)
-    if (ctx->model->tensors[i].role == GRAFT_ROLE_GRAD &&
-        ctx->model->tensors[i].dtype == dtype)
-      n += ctx->model->tensors[i].numel;
-  return n;
-}
-static size_t buffer_bytes(const graft_context *ctx) {
-  size_t n = 0;
-  for (int32_t i = 0; i < ctx->model->ntensors; ++i)
-    if (ctx->model->tensors[i].role == GRAFT_ROLE_BUFFER)
-      n += (size_t)ctx->model->tensors[i].nbytes;
-  return n;
-}
-
-/* The scratch of a context on `size` ranks: a packing area (the
- * gradients of one dtype, the send buffer of graft_dist_sum, or the
- * buffers), then graft_dist_sum's result. */
-static size_t dist_sum_size(const graft_context *ctx, int32_t size) {
-  size_t s32 = graft_dist_buffer_bytes(grad_elements(ctx, GRAFT_DTYPE_F32), 4,
-                                       size);
-  size_t s64 = graft_dist_buffer_bytes(grad_elements(ctx, GRAFT_DTYPE_F64), 8,
-                                       size);
-  return s32 > s64 ? s32 : s64;
-}
-static size_t dist_pack_size(const graft_context *ctx, int32_t size) {
-  size_t pack = dist_sum_size(ctx, size);
-  return align64(buffer_bytes(ctx) > pack ? buffer_bytes(ctx) : pack);
+/* The spans of the gradients, then of the buffers, at `spans`; returns
+ * the gradients' count in *ngrads and the buffers' in *nbuffers. */
+static void make_spans(const graft_context *ctx, graft_dist_span *spans,
+                       int32_t *ngrads, int32_t *nbuffers) {
+  const graft_model_desc *m = ctx->model;
+  int32_t n = 0;
+  for (int32_t pass = 0; pass < 2; ++pass) {
+    int32_t role = pass ? GRAFT_ROLE_BUFFER : GRAFT_ROLE_GRAD;
+    for (int32_t i = 0; i < m->ntensors; ++i)
+      if (m->tensors[i].role == role)
+        spans[n++] = (graft_dist_span){
+            ctx->data[i], (size_t)m->tensors[i].nbytes, m->tensors[i].dtype};
+    if (!pass)
+      *ngrads = n;
+  }
+  *nbuffers = n - *ngrads;
 }
 
 static graft_status comm_failed(const graft_comm *comm, int rc,
@@ -72,7 +58,9 @@ static void dist_release(graft_context *ctx) {
   if (ctx->distributed && ctx->comm.release)
     ctx->comm.release(ctx->comm.user);
   free(ctx->dist_scratch);
+  free(ctx->dist_spans);
   ctx->dist_scratch = 0;
+  ctx->dist_spans = 0;
   ctx->distributed = 0;
 }
 
@@ -106,13 +94,23 @@ graft_status graft_dist_init(graft_context *ctx, const graft_comm *comm) {
                        "neither f32 nor f64: data-parallel steps sum f32 "
                        "and f64 gradients", t->name));
   }
-  size_t pack = dist_pack_size(ctx, comm->size);
-  size_t bytes = pack + dist_sum_size(ctx, comm->size);
+  graft_dist_span *spans = (graft_dist_span *)malloc(
+      sizeof(graft_dist_span) * (size_t)(m->ntensors ? m->ntensors : 1));
+  if (!spans)
+    return done(ctx, "graft_dist_init",
+                fail(GRAFT_ERR_OUT_OF_MEMORY, "no memory for %d spans",
+                     (int)m->ntensors));
+  int32_t ngrads = 0, nbuffers = 0;
+  make_spans(ctx, spans, &ngrads, &nbuffers);
+  size_t bytes = align64(graft_dist_scratch_bytes(spans, ngrads, spans + ngrads,
+                                                  nbuffers, comm->size));
   char *scratch = (char *)aligned_alloc(64, bytes ? bytes : 64);
-  if (!scratch)
+  if (!scratch) {
+    free(spans);
     return done(ctx, "graft_dist_init",
                 fail(GRAFT_ERR_OUT_OF_MEMORY, "no memory for %zu bytes of "
                      "collective scratch", bytes));
+  }
   /* Rank 0's state on every rank: the tensors, then the seed and steps. */
   for (int32_t i = 0; i < m->ntensors; ++i) {
     if (!shared_role(m->tensors[i].role))
@@ -121,6 +119,7 @@ graft_status graft_dist_init(graft_context *ctx, const graft_comm *comm) {
                                   (size_t)m->tensors[i].nbytes, 0);
     if (rc) {
       free(scratch);
+      free(spans);
       return done(ctx, "graft_dist_init", comm_failed(comm, rc, "broadcast"));
     }
   }
@@ -128,6 +127,7 @@ graft_status graft_dist_init(graft_context *ctx, const graft_comm *comm) {
   int rc = graft_dist_broadcast(comm, run, sizeof run, 0);
   if (rc) {
     free(scratch);
+    free(spans);
     return done(ctx, "graft_dist_init", comm_failed(comm, rc, "broadcast"));
   }
   ctx->seed = run[0];
@@ -136,7 +136,9 @@ graft_status graft_dist_init(graft_context *ctx, const graft_comm *comm) {
   ctx->comm = *comm;
   ctx->distributed = 1;
   ctx->dist_scratch = scratch;
-  ctx->dist_pack = pack;
+  ctx->dist_spans = spans;
+  ctx->dist_ngrads = ngrads;
+  ctx->dist_nbuffers = nbuffers;
   return GRAFT_OK;
 }
 
@@ -150,59 +152,6 @@ graft_status graft_dist_rank(const graft_context *ctx, int32_t *rank,
   return GRAFT_OK;
 }
 
-/* Packs the tensors of `role` (and `dtype`, when >= 0) into `area`, or
- * unpacks them from it; returns the bytes. */
-static size_t pack_tensors(graft_context *ctx, int32_t role, int32_t dtype,
-                           char *area, int unpack) {
-  const graft_model_desc *m = ctx->model;
-  size_t at = 0;
-  for (int32_t i = 0; i < m->ntensors; ++i) {
-    const graft_tensor_desc *t = &m->tensors[i];
-    if (t->role != role || (dtype >= 0 && t->dtype != dtype))
-      continue;
-    if (unpack)
-      memcpy(ctx->data[i], area + at, (size_t)t->nbytes);
-    else
-      memcpy(area + at, ctx->data[i], (size_t)t->nbytes);
-    at += (size_t)t->nbytes;
-  }
-  return at;
-}
-
-/* Sums the gradients of `dtype` over the ranks, in rank order. */
-static graft_status sum_grads(graft_context *ctx, int32_t dtype) {
-  int64_t count = grad_elements(ctx, dtype);
-  if (count == 0 || ctx->comm.size == 1)
-    return GRAFT_OK;
-  pack_tensors(ctx, GRAFT_ROLE_GRAD, dtype, ctx->dist_scratch, 0);
-  char *sum = ctx->dist_scratch + ctx->dist_pack;
-  int rc = graft_dist_sum(&ctx->comm, ctx->dist_scratch, count, dtype, sum);
-  if (rc)
-    return comm_failed(&ctx->comm, rc, "alltoall or allgather");
-  pack_tensors(ctx, GRAFT_ROLE_GRAD, dtype, sum, 1);
-  return GRAFT_OK;
-}
-
-/* Divides every gradient by n, as the generated step divides by its
- * accumulation_steps (the count rounded to the gradient's type). */
-static void divide_grads(graft_context *ctx, int32_t n) {
-  const graft_model_desc *m = ctx->model;
-  for (int32_t i = 0; i < m->ntensors; ++i) {
-    const graft_tensor_desc *t = &m->tensors[i];
-    if (t->role != GRAFT_ROLE_GRAD)
-      continue;
-    if (t->dtype == GRAFT_DTYPE_F32) {
-      float *g = (float *)ctx->data[i], d = (float)n;
-      for (int64_t k = 0; k < t->numel; ++k)
-        g[k] = g[k] / d;
-    } else {
-      double *g = (double *)ctx->data[i], d = (double)n;
-      for (int64_t k = 0; k < t->numel; ++k)
-        g[k] = g[k] / d;
-    }
-  }
-}
-
 /* The distributed step: the gradients summed over the ranks, averaged over
  * `batches` (this rank's batches since zero_grad) times the ranks by the
  * step's own accumulation_steps or here, the step, rank 0's buffers. */
@@ -210,32 +159,30 @@ static graft_status dist_step(graft_context *ctx, double batches) {
   const graft_model_desc *m = ctx->model;
   if (m->step < 0)
     return call(ctx, m->step, "step");
-  graft_status s = sum_grads(ctx, GRAFT_DTYPE_F32);
-  if (!s)
-    s = sum_grads(ctx, GRAFT_DTYPE_F64);
-  if (s)
-    return s;
   int32_t acc = m->accumulation_steps != 1
                     ? find_index(ctx, GRAFT_ROLE_HYPER, "accumulation_steps")
                     : -1;
+  int rc =
+      graft_dist_sum_spans(&ctx->comm, ctx->dist_spans, ctx->dist_ngrads,
+                           acc >= 0 ? 1 : ctx->comm.size, ctx->dist_scratch);
+  if (rc)
+    return comm_failed(&ctx->comm, rc, "alltoall or allgather");
   double count = 1;
   if (acc >= 0) {
     count = load(ctx->data[acc], m->tensors[acc].dtype, 0);
     store(ctx->data[acc], m->tensors[acc].dtype, 0,
           batches * (double)ctx->comm.size);
-  } else if (ctx->comm.size > 1) {
-    divide_grads(ctx, ctx->comm.size);
   }
-  s = call(ctx, m->step, "step");
+  graft_status s = call(ctx, m->step, "step");
   if (acc >= 0)
     store(ctx->data[acc], m->tensors[acc].dtype, 0, count);
   if (s)
     return s;
-  size_t bytes = pack_tensors(ctx, GRAFT_ROLE_BUFFER, -1, ctx->dist_scratch, 0);
-  int rc = graft_dist_broadcast(&ctx->comm, ctx->dist_scratch, bytes, 0);
+  rc =
+      graft_dist_broadcast_spans(&ctx->comm, ctx->dist_spans + ctx->dist_ngrads,
+                                 ctx->dist_nbuffers, 0, ctx->dist_scratch);
   if (rc)
     return comm_failed(&ctx->comm, rc, "broadcast");
-  pack_tensors(ctx, GRAFT_ROLE_BUFFER, -1, ctx->dist_scratch, 1);
   return GRAFT_OK;
 }
 

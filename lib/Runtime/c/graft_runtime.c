@@ -90,13 +90,14 @@ struct graft_context {
    * nprops key/value pairs, each a malloc'ed string. */
   char **props;
   int32_t nprops;
-  /* Data-parallel training (graft_dist_init): the communicator, and the
-   * scratch of its collectives (gradients and buffers packed, and
-   * graft_dist_sum's blocks). */
+  /* Data-parallel training (graft_dist_init): the communicator, the
+   * gradients then the buffers as spans of its collectives, and their
+   * scratch. */
   int32_t distributed;
   graft_comm comm;
+  graft_dist_span *dist_spans;
+  int32_t dist_ngrads, dist_nbuffers;
   char *dist_scratch;
-  size_t dist_pack; /* the packing area's bytes, at dist_scratch */
   /* The message of the last call on this context that failed
    * (graft_error). */
   char error[sizeof last_error];
