@@ -4,11 +4,13 @@
 # at 1 and 2 threads. Needs a build (scripts/build.sh) and Debian's
 # python3-torch (scripts/install-deps.sh --torch).
 #
-#   bench/run.sh [mlp|lenet|conv|mnist|gpt|lstm]
+#   bench/run.sh [mlp|lenet|conv|dwconv|mnist|gpt|lstm]
 #     mlp (default): bench/mlp.graft against bench/torch_mlp.py
 #     lenet: examples/lenet.graft (convolutions) against bench/torch_lenet.py
 #     conv: bench/conv.graft (a convolution over 64x64 images, large
 #       activations) against bench/torch_conv.py
+#     dwconv: bench/dwconv.graft (depthwise 3x3 and 7x7, a grouped 3x3,
+#       MobileNet- and ConvNeXt-style) against bench/torch_dwconv.py
 #     mnist: pytorch/examples' MNIST Net and Adadelta step
 #       (examples/mnist.graft, batch 64) against bench/torch_mnist.py
 #     gpt: nanoGPT's model.py as the parity suite ports it
@@ -45,11 +47,12 @@ case ${1:-mlp} in
   mlp) model=$root/bench/mlp.graft torch=$root/bench/torch_mlp.py ;;
   lenet) model=$root/examples/lenet.graft torch=$root/bench/torch_lenet.py ;;
   conv) model=$root/bench/conv.graft torch=$root/bench/torch_conv.py ;;
+  dwconv) model=$root/bench/dwconv.graft torch=$root/bench/torch_dwconv.py ;;
   mnist) model=$root/examples/mnist.graft torch=$root/bench/torch_mnist.py ;;
   gpt) model=$root/examples/nanogpt.graft torch=$root/bench/torch_gpt.py
        dims=(--dim B=8 --dim T=128 --dim C=128 --dim H=4 --dim L=4 --dim DROPOUT=1) ;;
   lstm) model=$root/examples/word_language_model.graft torch=$root/bench/torch_word_lm.py ;;
-  *) echo "usage: bench/run.sh [mlp|lenet|conv|mnist|gpt|lstm]" >&2; exit 2 ;;
+  *) echo "usage: bench/run.sh [mlp|lenet|conv|dwconv|mnist|gpt|lstm]" >&2; exit 2 ;;
 esac
 if grep -qw avx512f /proc/cpuinfo; then coretype=SkylakeX; else coretype=Haswell; fi
 coretype=${GRAFT_BENCH_CORETYPE:-$coretype}

@@ -345,6 +345,28 @@ graft.model @cnn {
   graft.loss %loss : tensor<f32>
 }
 )mlir",
+    // Grouped convolutions (the CPU's products per group): depthwise with a
+    // channel multiplier, strided and padded; depthwise 5x5, dilated; grouped
+    // with several channels a group. The input's gradient is checked too.
+    R"mlir(
+graft.model @grouped {
+  %x = graft.input "x" requires_grad : tensor<3x4x9x9xf32>
+  %w1 = graft.param "dw.weight" init <kaiming_uniform, {a = 2.2360679774997898 : f64}> : tensor<8x1x3x3xf32>
+  %b1 = graft.param "dw.bias" init <uniform, {a = -0.3 : f64, b = 0.3 : f64}> : tensor<8xf32>
+  %w2 = graft.param "dw5.weight" init <kaiming_uniform, {a = 2.2360679774997898 : f64}> : tensor<8x1x5x5xf32>
+  %w3 = graft.param "gc.weight" init <kaiming_uniform, {a = 2.2360679774997898 : f64}> : tensor<4x4x3x3xf32>
+  %b3 = graft.param "gc.bias" init <uniform, {a = -0.3 : f64, b = 0.3 : f64}> : tensor<4xf32>
+  %c1 = graft.conv2d %x, %w1, %b1 {stride = array<i64: 2, 2>, padding = array<i64: 1, 1>, groups = 4 : i64} : (tensor<3x4x9x9xf32>, tensor<8x1x3x3xf32>, tensor<8xf32>) -> tensor<3x8x5x5xf32>
+  %t1 = graft.tanh %c1 : tensor<3x8x5x5xf32>
+  %c2 = graft.conv2d %t1, %w2 {padding = array<i64: 4, 4>, dilation = array<i64: 2, 2>, groups = 8 : i64} : (tensor<3x8x5x5xf32>, tensor<8x1x5x5xf32>) -> tensor<3x8x5x5xf32>
+  %t2 = graft.tanh %c2 : tensor<3x8x5x5xf32>
+  %c3 = graft.conv2d %t2, %w3, %b3 {padding = array<i64: 1, 1>, groups = 2 : i64} : (tensor<3x8x5x5xf32>, tensor<4x4x3x3xf32>, tensor<4xf32>) -> tensor<3x4x5x5xf32>
+  %sq = graft.mul %c3, %c3 : (tensor<3x4x5x5xf32>, tensor<3x4x5x5xf32>) -> tensor<3x4x5x5xf32>
+  %loss = graft.mean %sq : tensor<3x4x5x5xf32> -> tensor<f32>
+  graft.output "y" %c3 : tensor<3x4x5x5xf32>
+  graft.loss %loss : tensor<f32>
+}
+)mlir",
     // A small transformer block: embedding with padding_idx, layer_norm
     // (with and without affine parameters, over one and two dims), causal
     // and scaled attention, tanh gelu, dropout.

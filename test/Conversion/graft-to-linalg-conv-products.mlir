@@ -108,3 +108,69 @@ func.func @large(%x: tensor<8x64x66x66xf32>, %w: tensor<64x64x3x3xf32>) -> tenso
   %y = graft.conv2d %x, %w : (tensor<8x64x66x66xf32>, tensor<64x64x3x3xf32>) -> tensor<8x64x64x64xf32>
   return %y : tensor<8x64x64x64xf32>
 }
+
+// -----
+
+// A grouped convolution is one ungrouped convolution per group: an scf.for
+// over the 2 groups slices each group's 2 input channels and 3 filters,
+// takes the product over that group's patches, and writes the group's 3
+// output channels.
+
+// CHECK-LABEL: func.func @grouped(
+// CHECK-SAME: %[[X:[^:]+]]: tensor<2x4x6x6xf32>, %[[W:[^:]+]]: tensor<6x2x3x3xf32>
+// CHECK: %[[Y:.+]] = scf.for %[[G:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%[[ACC:.+]] = %{{.+}}) -> (tensor<2x6x4x4xf32>)
+// CHECK: %[[XG:.+]] = tensor.extract_slice %[[X]][0, %{{.+}}, 0, 0] [2, 2, 6, 6] [1, 1, 1, 1]
+// CHECK: %[[WG:.+]] = tensor.extract_slice %[[W]][%{{.+}}, 0, 0, 0] [3, 2, 3, 3] [1, 1, 1, 1]
+// CHECK: tensor.reshape %[[WG]]{{.+}} -> tensor<3x18xf32>
+// CHECK: linalg.generic {{.+}} ins(%{{.+}}, %{{.+}} : tensor<3x18xf32>, tensor<18x32xf32>) {{.+}} attrs = {graft.contraction}
+// CHECK: %[[NEXT:.+]] = tensor.insert_slice %{{.+}} into %[[ACC]][0, %{{.+}}, 0, 0] [2, 3, 4, 4] [1, 1, 1, 1]
+// CHECK: scf.yield %[[NEXT]]
+// CHECK: return %[[Y]]
+// DIRECT-LABEL: func.func @grouped(
+// DIRECT-NOT: scf.for
+// DIRECT: linalg.generic
+func.func @grouped(%x: tensor<2x4x6x6xf32>, %w: tensor<6x2x3x3xf32>) -> tensor<2x6x4x4xf32> {
+  %y = graft.conv2d %x, %w {groups = 2 : i64} : (tensor<2x4x6x6xf32>, tensor<6x2x3x3xf32>) -> tensor<2x6x4x4xf32>
+  return %y : tensor<2x6x4x4xf32>
+}
+
+// -----
+
+// A depthwise convolution (one input channel a group; here 2 outputs each)
+// sums its taps in elementwise generics: each tap's strided window of the
+// padded input [N, C, OH, OW] times its weights [C, M], at most 16 taps a
+// generic (a 5x5 kernel: 16, then 9), each adding onto the last's result.
+
+// CHECK-LABEL: func.func @depthwise(
+// CHECK-SAME: %[[W:[^:]+]]: tensor<6x1x5x5xf32>
+// CHECK: %[[W3:.+]] = tensor.reshape %[[W]]{{.+}} -> tensor<3x2x25xf32>
+// CHECK: %[[WIN0:.+]] = tensor.extract_slice %{{.+}}[0, 0, 0, 0] [2, 3, 4, 4] [1, 1, 2, 2] : tensor<2x3x12x12xf32> to tensor<2x3x4x4xf32>
+// CHECK: %[[W0:.+]] = tensor.extract_slice %[[W3]][0, 0, 0] [3, 2, 1] [1, 1, 1] : tensor<3x2x25xf32> to tensor<3x2xf32>
+// CHECK: %[[ZERO:.+]] = linalg.fill {{.+}} -> tensor<2x3x2x4x4xf32>
+// CHECK: %[[PART:.+]] = linalg.generic {{.+}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%[[WIN0]], {{.+}}, %[[W0]], {{.+}}, tensor<3x2xf32>) outs(%[[ZERO]] : tensor<2x3x2x4x4xf32>)
+// CHECK: %[[SUM:.+]] = linalg.generic {{.+}} ins({{.+}}, tensor<3x2xf32>) outs(%[[PART]] : tensor<2x3x2x4x4xf32>)
+// CHECK: tensor.reshape %[[SUM]]{{.+}} -> tensor<2x6x4x4xf32>
+// CHECK-NOT: graft.contraction
+// CHECK: return
+func.func @depthwise(%x: tensor<2x3x8x8xf32>, %w: tensor<6x1x5x5xf32>) -> tensor<2x6x4x4xf32> {
+  %y = graft.conv2d %x, %w {stride = array<i64: 2, 2>, padding = array<i64: 2, 2>, groups = 3 : i64} : (tensor<2x3x8x8xf32>, tensor<6x1x5x5xf32>) -> tensor<2x6x4x4xf32>
+  return %y : tensor<2x6x4x4xf32>
+}
+
+// -----
+
+// Its input gradient sums the (m, kh, kw) terms, 2 x 3 x 3 (16, then 2):
+// the windows of the padded output gradient [2, 3, 2, 8, 8] at each
+// flipped tap, over the unpadded input (the first from row 1 + 2 - 0).
+
+// CHECK-LABEL: func.func @depthwise_input_grad(
+// CHECK: tensor.extract_slice %{{.+}}[0, 0, 0, 3, 3] [2, 3, 1, 4, 4] [1, 1, 1, 1, 1] : tensor<2x3x2x8x8xf32> to tensor<2x3x4x4xf32>
+// CHECK: %[[ZERO:.+]] = linalg.fill {{.+}} -> tensor<2x3x4x4xf32>
+// CHECK: %[[PART:.+]] = linalg.generic {{.+}} outs(%[[ZERO]] : tensor<2x3x4x4xf32>)
+// CHECK: linalg.generic {{.+}} outs(%[[PART]] : tensor<2x3x4x4xf32>)
+// CHECK-NOT: linalg.generic
+// CHECK: return
+func.func @depthwise_input_grad(%g: tensor<2x6x4x4xf32>, %w: tensor<6x1x3x3xf32>) -> tensor<2x3x4x4xf32> {
+  %gx = graft.conv2d_backward_input %g, %w {padding = array<i64: 1, 1>, groups = 3 : i64} : (tensor<2x6x4x4xf32>, tensor<6x1x3x3xf32>) -> tensor<2x3x4x4xf32>
+  return %gx : tensor<2x3x4x4xf32>
+}

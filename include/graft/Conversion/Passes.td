@@ -84,6 +84,13 @@ def ConvertGraftToLinalg : Pass<"convert-graft-to-linalg", "::mlir::func::FuncOp
     across chunks), then the tail. The patches stay cache-sized and the IR
     does not grow with the batch.
 
+    A grouped convolution is one such convolution per group, in an
+    `scf.for` over the groups that slices each group's channels and filters
+    and writes its part of the result. A depthwise one (one input channel a
+    group) and its input gradient instead sum their kernel taps in
+    elementwise generics over the outputs, each tap's strided window times
+    its weights, at most 16 taps a generic, in the direct loops' order.
+
     With `pool-taps` (the CPU pipeline), max pooling and the argmax that
     its gradient scatters to read their kernel tap by tap: one elementwise
     generic over the outputs whose inputs are the taps' strided windows of
@@ -116,7 +123,7 @@ def ConvertGraftToLinalg : Pass<"convert-graft-to-linalg", "::mlir::func::FuncOp
   }];
   let options = [
     Option<"convProducts", "conv-products", "bool", /*default=*/"false",
-           "Lower ungrouped convolutions to products over patches (im2col)">,
+           "Lower convolutions to products over patches (im2col), per group when grouped">,
     Option<"convChunkElements", "conv-chunk-elements", "int64_t",
            /*default=*/"262144",
            "With conv-products: the most patch elements a chunk of the batch "
