@@ -174,3 +174,25 @@ func.func @depthwise_input_grad(%g: tensor<2x6x4x4xf32>, %w: tensor<6x1x3x3xf32>
   %gx = graft.conv2d_backward_input %g, %w {padding = array<i64: 1, 1>, groups = 3 : i64} : (tensor<2x6x4x4xf32>, tensor<6x1x3x3xf32>) -> tensor<2x3x4x4xf32>
   return %gx : tensor<2x3x4x4xf32>
 }
+
+// -----
+
+// Its weight gradient: each tap's products with the output gradient summed
+// over (n, oh) for every ow, the taps' sums the outputs of one generic
+// ([C, M, OW] each; ow parallel and innermost), then each summed over ow
+// into its column of [C, M, KH*KW].
+
+// CHECK-LABEL: func.func @depthwise_weight_grad(
+// CHECK-SAME: %[[GY:[^:]+]]: tensor<2x3x4x4xf32>
+// CHECK: %[[GY5:.+]] = tensor.reshape %[[GY]]{{.+}} -> tensor<2x3x1x4x4xf32>
+// CHECK: %[[WIN0:.+]] = tensor.extract_slice %{{.+}}[0, 0, 0, 0] [2, 3, 4, 4] [1, 1, 1, 1] : tensor<2x3x6x6xf32> to tensor<2x3x4x4xf32>
+// CHECK: %[[PARTS:.+]]:9 = linalg.generic {{.+}} iterator_types = ["parallel", "parallel", "reduction", "reduction", "parallel"]} ins(%[[GY5]], %[[WIN0]], {{.+}}) outs({{.+}} : {{.+}}tensor<3x1x4xf32>)
+// CHECK: %[[SUM0:.+]] = linalg.generic {{.+}} iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[PARTS]]#0 : tensor<3x1x4xf32>) outs(%{{.+}} : tensor<3x1xf32>)
+// CHECK: tensor.insert_slice %[[SUM0]] into %{{.+}}[0, 0, 0] [3, 1, 1] [1, 1, 1] : tensor<3x1xf32> into tensor<3x1x9xf32>
+// CHECK-COUNT-8: tensor.insert_slice
+// CHECK: %[[GW:.+]] = tensor.reshape %{{.+}} -> tensor<3x1x3x3xf32>
+// CHECK: return %[[GW]]
+func.func @depthwise_weight_grad(%g: tensor<2x3x4x4xf32>, %x: tensor<2x3x4x4xf32>) -> tensor<3x1x3x3xf32> {
+  %gw = graft.conv2d_backward_weight %g, %x {padding = array<i64: 1, 1>, groups = 3 : i64} : (tensor<2x3x4x4xf32>, tensor<2x3x4x4xf32>) -> tensor<3x1x3x3xf32>
+  return %gw : tensor<3x1x3x3xf32>
+}
