@@ -159,19 +159,24 @@ func.func @depthwise(%x: tensor<2x3x8x8xf32>, %w: tensor<6x1x5x5xf32>) -> tensor
 
 // -----
 
-// Its input gradient sums the (m, kh, kw) terms, 2 x 3 x 3 (16, then 2):
-// the windows of the padded output gradient [2, 3, 2, 8, 8] at each
-// flipped tap, over the unpadded input (the first from row 1 + 2 - 0).
+// Its input gradient by phases of the stride: the inputs (2q + rh, 2q + rw)
+// of phase (rh, rw) take terms from the same taps, kh with rh + 1 - kh even
+// (1 for rh = 0; 0 and 2 for rh = 1), each at gy's rows q + (rh + 1 - kh) / 2
+// (gy padded by one row and column after). A phase is one tap generic of
+// M x its taps terms (2, 4, 4, 8), written to its strided box of gx; the
+// zeros a dilated gradient would add are never summed.
 
 // CHECK-LABEL: func.func @depthwise_input_grad(
-// CHECK: tensor.extract_slice %{{.+}}[0, 0, 0, 3, 3] [2, 3, 1, 4, 4] [1, 1, 1, 1, 1] : tensor<2x3x2x8x8xf32> to tensor<2x3x4x4xf32>
-// CHECK: %[[ZERO:.+]] = linalg.fill {{.+}} -> tensor<2x3x4x4xf32>
-// CHECK: %[[PART:.+]] = linalg.generic {{.+}} outs(%[[ZERO]] : tensor<2x3x4x4xf32>)
-// CHECK: linalg.generic {{.+}} outs(%[[PART]] : tensor<2x3x4x4xf32>)
-// CHECK-NOT: linalg.generic
-// CHECK: return
-func.func @depthwise_input_grad(%g: tensor<2x6x4x4xf32>, %w: tensor<6x1x3x3xf32>) -> tensor<2x3x4x4xf32> {
-  %gx = graft.conv2d_backward_input %g, %w {padding = array<i64: 1, 1>, groups = 3 : i64} : (tensor<2x6x4x4xf32>, tensor<6x1x3x3xf32>) -> tensor<2x3x4x4xf32>
+// CHECK: %[[GQ:.+]] = tensor.reshape %{{.+}} -> tensor<2x3x2x3x3xf32>
+// CHECK: %[[WIN:.+]] = tensor.extract_slice %[[GQ]][0, 0, 0, 0, 0] [2, 3, 1, 2, 2] [1, 1, 1, 1, 1] : tensor<2x3x2x3x3xf32> to tensor<2x3x2x2xf32>
+// CHECK: %[[P00:.+]] = linalg.generic {{.+}} ins(%[[WIN]], %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}} : tensor<2x3x2x2xf32>, tensor<2x3x2x2xf32>, tensor<3xf32>, tensor<3xf32>) outs(%{{.+}} : tensor<2x3x2x2xf32>)
+// CHECK: %[[GX0:.+]] = tensor.insert_slice %[[P00]] into %{{.+}}[0, 0, 0, 0] [2, 3, 2, 2] [1, 1, 2, 2]
+// CHECK: %[[GX1:.+]] = tensor.insert_slice %{{.+}} into %[[GX0]][0, 0, 0, 1] [2, 3, 2, 2] [1, 1, 2, 2]
+// CHECK: %[[GX2:.+]] = tensor.insert_slice %{{.+}} into %[[GX1]][0, 0, 1, 0] [2, 3, 2, 2] [1, 1, 2, 2]
+// CHECK: %[[GX:.+]] = tensor.insert_slice %{{.+}} into %[[GX2]][0, 0, 1, 1] [2, 3, 2, 2] [1, 1, 2, 2]
+// CHECK: return %[[GX]]
+func.func @depthwise_input_grad(%g: tensor<2x6x2x2xf32>, %w: tensor<6x1x3x3xf32>) -> tensor<2x3x4x4xf32> {
+  %gx = graft.conv2d_backward_input %g, %w {stride = array<i64: 2, 2>, padding = array<i64: 1, 1>, groups = 3 : i64} : (tensor<2x6x2x2xf32>, tensor<6x1x3x3xf32>) -> tensor<2x3x4x4xf32>
   return %gx : tensor<2x3x4x4xf32>
 }
 

@@ -89,7 +89,8 @@ def ConvertGraftToLinalg : Pass<"convert-graft-to-linalg", "::mlir::func::FuncOp
     and writes its part of the result. A depthwise one (one input channel a
     group) and its input gradient instead sum their kernel taps in
     elementwise generics over the outputs, each tap's strided window times
-    its weights, at most 16 taps a generic, in the direct loops' order; its
+    its weights, at most 16 taps a generic, in the direct loops' order (the
+    input gradient one sum per phase of the stride, into its strided box); its
     weight gradient sums each tap's products over the batch and rows for
     every column (outer dims reduced, vectorised along the columns), then
     over the columns.

@@ -499,6 +499,78 @@ Value lowerConv2d(Lowering &L, Value x, Value w, Value bias,
       });
 }
 
+/// dL/dx of a depthwise conv2d: gx[n, c, ih, iw] is the sum over (m, kh,
+/// kw) of gy[n, c*M + m, oh, ow] * w[c, m, kh, kw] where
+/// oh = (ih + p - kh*d) / s is whole (and in range; ow alike), by phases of
+/// the stride: the inputs (s*qh + rh, s*qw + rw) of phase (rh, rw) take
+/// their terms from the same taps, at oh = qh + (rh + p - kh*d) / s, so a
+/// phase is one depthwiseTaps over those taps' windows of gy (padded with
+/// zeros so that every window is in range), written to the phase's strided
+/// box of gx. Each input adds its terms in the (m, kh, kw) order of the
+/// direct loops, without the zeros they add between strided outputs (3 of
+/// 4 at stride 2); at stride 1 there is one phase.
+Value depthwiseInputGrad(Lowering &L, Value gy, Value w,
+                         RankedTensorType resultType, const ConvAttrs &a) {
+  ArrayRef<int64_t> xs = resultType.getShape(), ws = shapeOf(w),
+                    gs = shapeOf(gy);
+  int64_t N = xs[0], C = xs[1], M = ws[0] / C, KW = ws[3];
+  std::array<int64_t, 2> size = {xs[2], xs[3]}, kernel = {ws[2], ws[3]},
+                         out = {gs[2], gs[3]};
+  Type elt = eltOf(gy);
+  struct Tap {
+    int64_t k, e; // the kernel tap and its output offset
+  };
+  // Dim i's taps in phase r.
+  auto phaseTaps = [&](int i, int64_t r) {
+    SmallVector<Tap> taps;
+    for (int64_t k = 0; k < kernel[i]; ++k) {
+      int64_t t = r + a.p[i] - k * a.d[i];
+      if (t % a.s[i] == 0)
+        taps.push_back({k, t / a.s[i]});
+    }
+    return taps;
+  };
+  auto phases = [&](int i) { return std::min(a.s[i], size[i]); };
+  auto inPhase = [&](int i, int64_t r) -> int64_t {
+    return (size[i] - r + a.s[i] - 1) / a.s[i];
+  };
+  // The zeros every window needs before and after gy's rows (columns).
+  std::array<int64_t, 2> lo = {0, 0}, hi = {0, 0};
+  for (int i = 0; i < 2; ++i)
+    for (int64_t r = 0; r < phases(i); ++r)
+      for (Tap t : phaseTaps(i, r)) {
+        lo[i] = std::max(lo[i], -t.e);
+        hi[i] = std::max(hi[i], inPhase(i, r) - 1 + t.e - (out[i] - 1));
+      }
+  int64_t Hq = out[0] + lo[0] + hi[0], Wq = out[1] + lo[1] + hi[1];
+  Value gq =
+      embed(L, gy, {N, C * M, Hq, Wq}, 0.0, {0, 0, lo[0], lo[1]}, {1, 1, 1, 1});
+  Value gq5 = L.reshape(gq, {N, C, M, Hq, Wq});
+  Value w3 = L.reshape(w, {C, M, kernel[0] * KW});
+  Value gx = L.empty(xs, elt);
+  for (int64_t rh = 0; rh < phases(0); ++rh)
+    for (int64_t rw = 0; rw < phases(1); ++rw) {
+      int64_t qh = inPhase(0, rh), qw = inPhase(1, rw);
+      SmallVector<Value> windows, weights;
+      for (int64_t m = 0; m < M; ++m)
+        for (Tap th : phaseTaps(0, rh))
+          for (Tap tw : phaseTaps(1, rw)) {
+            windows.push_back(
+                stridedBox(L, gq5, {0, 0, m, lo[0] + th.e, lo[1] + tw.e},
+                           {N, C, 1, qh, qw}, {1, 1, 1, 1, 1}, {N, C, qh, qw}));
+            weights.push_back(stridedBox(L, w3, {0, m, th.k * KW + tw.k},
+                                         {C, 1, 1}, {1, 1, 1}, {C}));
+          }
+      Value phase = depthwiseTaps(L, windows, weights,
+                                  L.filled({N, C, qh, qw}, elt, 0.0));
+      gx = tensor::InsertSliceOp::create(
+          L.b, L.loc, phase, gx, indexAttrs(L.b, {0, 0, rh, rw}),
+          indexAttrs(L.b, {N, C, qh, qw}),
+          indexAttrs(L.b, {1, 1, a.s[0], a.s[1]}));
+    }
+  return gx;
+}
+
 /// dL/dx of conv2d as a transposed convolution: the gradient dilated by the
 /// stride and padded by the dilated kernel extent, correlated with the
 /// flipped kernel, then the forward padding cut off:
@@ -516,28 +588,8 @@ Value lowerConvBackwardInput(Lowering &L, Value gy, Value w,
   MLIRContext *ctx = L.b.getContext();
   auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
   ArrayRef<int64_t> gs = shapeOf(gy);
-  if (asDepthwiseTaps(L, a, Cg)) {
-    // gx[n, c, ih, iw] = sum over (m, kh, kw) of
-    // gq[n, c, m, ih + p - kh*d + (KH-1)*d, ...] * w[c, m, kh, kw]: the
-    // transposed correlation's terms in its order, for the unpadded
-    // input only.
-    Value gq = embed(L, gy, {N, O, Hp + P0, Wp + P1}, 0.0, {0, 0, P0, P1},
-                     {1, 1, a.s[0], a.s[1]});
-    Value gq5 = L.reshape(gq, {N, C, Og, Hp + P0, Wp + P1});
-    Value w3 = L.reshape(w, {C, Og, KH * KW});
-    SmallVector<Value> windows, weights;
-    for (int64_t m = 0; m < Og; ++m)
-      for (int64_t kh = 0; kh < KH; ++kh)
-        for (int64_t kw = 0; kw < KW; ++kw) {
-          windows.push_back(stridedBox(
-              L, gq5,
-              {0, 0, m, a.p[0] + P0 - kh * a.d[0], a.p[1] + P1 - kw * a.d[1]},
-              {N, C, 1, H, W}, {1, 1, 1, 1, 1}, {N, C, H, W}));
-          weights.push_back(stridedBox(L, w3, {0, m, kh * KW + kw}, {C, 1, 1},
-                                       {1, 1, 1}, {C}));
-        }
-    return depthwiseTaps(L, windows, weights, L.filled(xs, elt, 0.0));
-  }
+  if (asDepthwiseTaps(L, a, Cg))
+    return depthwiseInputGrad(L, gy, w, resultType, a);
   if (asGroupProducts(L, a, Cg))
     return overGroups(L, G, resultType, 1, [&](Value g) {
       Value gyg = groupSlice(L, gy, 1, g, Og), wg = groupSlice(L, w, 0, g, Og);
