@@ -120,6 +120,16 @@ Value stridedBox(Lowering &L, Value v, ArrayRef<int64_t> offsets,
       indexAttrs(L.b, strides));
 }
 
+/// The window of kernel tap (kh, kw) in the padded input xp [N, C, Hp, Wp]:
+/// xp[n, c, oh*s + kh*d, ow*s + kw*d], [N, C, OH, OW].
+Value tapWindow(Lowering &L, Value xp, int64_t kh, int64_t kw, int64_t OH,
+                int64_t OW, const ConvAttrs &a) {
+  ArrayRef<int64_t> xs = shapeOf(xp);
+  return stridedBox(L, xp, {0, 0, kh * a.d[0], kw * a.d[1]},
+                    {xs[0], xs[1], OH, OW}, {1, 1, a.s[0], a.s[1]},
+                    {xs[0], xs[1], OH, OW});
+}
+
 /// The `size` elements of `v` along `dim` from group `g` on (g * size).
 Value groupSlice(Lowering &L, Value v, int64_t dim, Value g, int64_t size) {
   ArrayRef<int64_t> s = shapeOf(v);
@@ -436,9 +446,7 @@ Value lowerConv2d(Lowering &L, Value x, Value w, Value bias,
     SmallVector<Value> windows, weights;
     for (int64_t kh = 0; kh < KH; ++kh)
       for (int64_t kw = 0; kw < KW; ++kw) {
-        windows.push_back(stridedBox(L, xp, {0, 0, kh * a.d[0], kw * a.d[1]},
-                                     {N, C, OH, OW}, {1, 1, a.s[0], a.s[1]},
-                                     {N, C, OH, OW}));
+        windows.push_back(tapWindow(L, xp, kh, kw, OH, OW, a));
         weights.push_back(stridedBox(L, w3, {0, 0, kh * KW + kw}, {C, Og, 1},
                                      {1, 1, 1}, {C, Og}));
       }
@@ -672,9 +680,7 @@ Value depthwiseWeightGrad(Lowering &L, Value gy, Value xp,
     SmallVector<AffineMap> maps = {gyMap};
     for (int64_t t = first; t < first + n; ++t) {
       int64_t kh = t / KW, kw = t % KW;
-      ins.push_back(stridedBox(L, xp, {0, 0, kh * a.d[0], kw * a.d[1]},
-                               {N, C, OH, OW}, {1, 1, a.s[0], a.s[1]},
-                               {N, C, OH, OW}));
+      ins.push_back(tapWindow(L, xp, kh, kw, OH, OW, a));
       maps.push_back(winMap);
     }
     for (int64_t t = 0; t < n; ++t) {
