@@ -616,6 +616,29 @@ graft.model @bf16_sums {
   graft.loss %l : tensor<f32>
 }
 )mlir",
+    // bf16 products and convolutions (ungrouped, depthwise at stride 2,
+    // grouped) compute in f32 and round once, as the evaluator does: bf16
+    // FMAs and adds had no CPU instruction (the JIT failed to find
+    // __truncsfbf2) and would round every term.
+    R"mlir(
+graft.model @bf16_products {
+  %x = graft.input "x" requires_grad : tensor<2x4x6x6xbf16>
+  %w1 = graft.param "c.weight" init <kaiming_uniform, {a = 2.2360679774997898 : f64}> : tensor<4x4x3x3xbf16>
+  %b1 = graft.param "c.bias" init <uniform, {a = -0.3 : f64, b = 0.3 : f64}> : tensor<4xbf16>
+  %w2 = graft.param "dw.weight" init <kaiming_uniform, {a = 2.2360679774997898 : f64}> : tensor<4x1x3x3xbf16>
+  %w3 = graft.param "gc.weight" init <kaiming_uniform, {a = 2.2360679774997898 : f64}> : tensor<4x2x3x3xbf16>
+  %w4 = graft.param "fc.weight" init <kaiming_uniform, {a = 2.2360679774997898 : f64}> : tensor<3x36xbf16>
+  %c1 = graft.conv2d %x, %w1, %b1 {padding = array<i64: 1, 1>} : (tensor<2x4x6x6xbf16>, tensor<4x4x3x3xbf16>, tensor<4xbf16>) -> tensor<2x4x6x6xbf16>
+  %c2 = graft.conv2d %c1, %w2 {stride = array<i64: 2, 2>, padding = array<i64: 1, 1>, groups = 4 : i64} : (tensor<2x4x6x6xbf16>, tensor<4x1x3x3xbf16>) -> tensor<2x4x3x3xbf16>
+  %c3 = graft.conv2d %c2, %w3 {padding = array<i64: 1, 1>, groups = 2 : i64} : (tensor<2x4x3x3xbf16>, tensor<4x2x3x3xbf16>) -> tensor<2x4x3x3xbf16>
+  %f = graft.reshape %c3 : tensor<2x4x3x3xbf16> -> tensor<2x36xbf16>
+  %y = graft.linear %f, %w4 : (tensor<2x36xbf16>, tensor<3x36xbf16>) -> tensor<2x3xbf16>
+  %t = graft.sum %y : tensor<2x3xbf16> -> tensor<bf16>
+  %l = graft.cast %t : tensor<bf16> -> tensor<f32>
+  graft.output "y" %y : tensor<2x3xbf16>
+  graft.loss %l : tensor<f32>
+}
+)mlir",
 };
 
 INSTANTIATE_TEST_SUITE_P(Models, JITTest,

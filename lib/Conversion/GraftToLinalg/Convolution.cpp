@@ -770,19 +770,46 @@ Value lowerConvBackwardWeight(Lowering &L, Value gy, Value x,
   return L.reshape(generic(L, {g5, x5}, {init}, maps, iters, macBody)[0], ws);
 }
 
+/// `lower(operands, type)`, or with bf16 elements, `lower` of their f32
+/// values rounded to bf16 once, as the evaluator rounds its sums: bf16
+/// arithmetic has no CPU instruction (LLVM calls __truncsfbf2 for it,
+/// which the JIT lacks), and a bf16 accumulator would round every term.
+Value inComputeType(
+    Lowering &L, SmallVector<Value> operands, RankedTensorType type,
+    function_ref<Value(ArrayRef<Value>, RankedTensorType)> lower) {
+  Type elt = type.getElementType();
+  if (!elt.isBF16())
+    return lower(operands, type);
+  Type f32 = L.b.getF32Type();
+  for (Value &v : operands)
+    if (v)
+      v = L.castElements(v, f32);
+  return L.castElements(
+      lower(operands, RankedTensorType::get(type.getShape(), f32)), elt);
+}
+
 FailureOr<Value> lowerConv(Conv2dOp o, Lowering &L) {
-  return lowerConv2d(L, o.getInput(), o.getWeight(), o.getBias(), o.getType(),
-                     ConvAttrs::of(o));
+  return inComputeType(
+      L, {o.getInput(), o.getWeight(), o.getBias()}, o.getType(),
+      [&](ArrayRef<Value> v, RankedTensorType type) {
+        return lowerConv2d(L, v[0], v[1], v[2], type, ConvAttrs::of(o));
+      });
 }
 
 FailureOr<Value> lowerConvInputGrad(Conv2dBackwardInputOp o, Lowering &L) {
-  return lowerConvBackwardInput(L, o.getGrad(), o.getOther(), resultType(o),
-                                ConvAttrs::of(o));
+  return inComputeType(L, {o.getGrad(), o.getOther()}, resultType(o),
+                       [&](ArrayRef<Value> v, RankedTensorType type) {
+                         return lowerConvBackwardInput(L, v[0], v[1], type,
+                                                       ConvAttrs::of(o));
+                       });
 }
 
 FailureOr<Value> lowerConvWeightGrad(Conv2dBackwardWeightOp o, Lowering &L) {
-  return lowerConvBackwardWeight(L, o.getGrad(), o.getOther(), resultType(o),
-                                 ConvAttrs::of(o));
+  return inComputeType(L, {o.getGrad(), o.getOther()}, resultType(o),
+                       [&](ArrayRef<Value> v, RankedTensorType type) {
+                         return lowerConvBackwardWeight(L, v[0], v[1], type,
+                                                        ConvAttrs::of(o));
+                       });
 }
 
 } // namespace

@@ -308,10 +308,27 @@ Value Lowering::reduceOnce(Value input, ArrayRef<bool> reduced, Combine kind) {
       .getResult(0);
 }
 
+Value Lowering::castElements(Value v, Type elt) {
+  return elementwise(shapeOf(v), elt, {v},
+                     [&](OpBuilder &bb, Location, ValueRange x) {
+                       return convert(bb, x[0], elt);
+                     });
+}
+
 Value Lowering::contract(Value a, Value c, ArrayRef<int64_t> outShape,
                          Value init) {
-  ArrayRef<int64_t> as = shapeOf(a), cs = shapeOf(c);
   Type elt = eltOf(a);
+  if (elt.isBF16()) {
+    // In f32, rounded to bf16 once, as the evaluator sums: a bf16
+    // accumulator would round at every step, and its FMAs have no CPU
+    // instruction (LLVM calls __truncsfbf2 for them, which the JIT lacks).
+    Type f32 = b.getF32Type();
+    return castElements(contract(castElements(a, f32), castElements(c, f32),
+                                 outShape,
+                                 init ? castElements(init, f32) : Value()),
+                        elt);
+  }
+  ArrayRef<int64_t> as = shapeOf(a), cs = shapeOf(c);
   Value acc = init ? init : filled(outShape, elt, 0.0);
   int64_t batch = outShape.size() - 2, dims = batch + 3;
   if (batch > 0 && batchLoops)

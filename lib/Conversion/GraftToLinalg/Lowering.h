@@ -118,6 +118,9 @@ public:
   Value elementwise(ArrayRef<int64_t> shape, Type resultElt,
                     ValueRange operands, BodyFn body);
 
+  /// `v` with its elements converted to `elt`.
+  Value castElements(Value v, Type elt);
+
   /// Like elementwise(), with float math done in f32 for bf16.
   Value floatElementwise(RankedTensorType resultType, ValueRange operands,
                          BodyFn body);
