@@ -4,7 +4,7 @@
 # not touched at all when everything is installed. Runs as root or via sudo.
 #
 #   scripts/install-deps.sh            build + test dependencies
-#   scripts/install-deps.sh --torch    also python3-torch and torchvision: the
+#   scripts/install-deps.sh --torch    also python3-torch, torchvision and onnx: the
 #                                      test command's PyTorch side (goldens made
 #                                      again, tools/graft-export.py) and bench/
 set -euo pipefail
@@ -16,11 +16,14 @@ packages=(
   # Data-parallel training: graft train under mpirun, the C API's
   # graft_dist_init_mpi and their tests (docs/Distributed.md).
   libopenmpi-dev openmpi-bin
+  # graft import: ONNX models (protobuf messages, checker, shape inference).
+  libonnx-dev libprotobuf-dev
   # The main job's text (data/kjv): the King James Version and its reader.
   bible-kjv
 )
 if [[ "${1:-}" == "--torch" ]]; then
-  packages+=(python3-torch python3-torchvision python3-numpy libopenblas0-pthread)
+  packages+=(python3-torch python3-torchvision python3-numpy libopenblas0-pthread
+            python3-onnx)
 fi
 
 missing=()

@@ -79,7 +79,11 @@ import importlib.util
 if importlib.util.find_spec("numpy"):
     config.available_features.add("numpy")
 
-# PyTorch (python3-torch, python3-torchvision; scripts/install-deps.sh --torch)
+# graft import (lib/Import, built where libonnx-dev is): REQUIRES: graft-onnx.
+if config.graft_have_onnx == "ON":
+    config.available_features.add("graft-onnx")
+
+# PyTorch (python3-torch, python3-torchvision, python3-onnx; scripts/install-deps.sh --torch)
 # in Debian's Python, which the golden generators and tools/graft-export.py
 # run in (REQUIRES: torch, torchvision): %torch_python runs them,
 # %graft_export is the exporter.
@@ -92,7 +96,7 @@ config.substitutions.append(("%graft_export", torch_python + " " +
 try:
     found = subprocess.run(
         [torch_python, "-c", "import importlib.util as u; print(*[m for m in "
-         "('torch', 'torchvision') if u.find_spec(m)])"],
+         "('torch', 'torchvision', 'onnx') if u.find_spec(m)])"],
         capture_output=True, text=True, timeout=60).stdout.split()
     config.available_features.update(found)
 except (OSError, subprocess.SubprocessError):

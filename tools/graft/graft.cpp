@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Compile.h"
+#include "Import.h"
 #include "Load.h"
 #include "Train.h"
 #include "Version.h"
@@ -589,7 +590,8 @@ Subcommand subcommands[] = {{&checkCmd, runCheck},
                             {&graft::cli::predictCmd, graft::cli::runPredict},
                             {&graft::cli::benchCmd, graft::cli::runBench},
                             {&graft::cli::generateCmd, graft::cli::runGenerate},
-                            {&graft::cli::compileCmd, graft::cli::runCompile}};
+                            {&graft::cli::compileCmd, graft::cli::runCompile},
+                            {&graft::cli::importCmd, graft::cli::runImport}};
 
 void printVersion(llvm::raw_ostream &os) {
   os << "graft " << GRAFT_VERSION << " (LLVM/MLIR " << GRAFT_LLVM_VERSION
