@@ -1177,6 +1177,32 @@ llvm::Error Importer::emitNode(const onnx::NodeProto &n) {
     assign(n, 0, op == "Neg" ? "-" + *a : "1.0 / " + *a);
     return llvm::Error::success();
   }
+  if (op == "HardSigmoid") {
+    auto a = x(0);
+    if (!a)
+      return a.takeError();
+    float alpha = attrFloat(n, "alpha", 0.2f),
+          beta = attrFloat(n, "beta", 0.5f);
+    if (alpha == 1.0f / 6 && beta == 0.5f)
+      assign(n, 0, "F.hardsigmoid(" + *a + ")");
+    else
+      assign(n, 0,
+             "torch.clamp(" + *a + " * " + formatFloat(alpha) + " + " +
+                 formatFloat(beta) + ", min=0.0, max=1.0)");
+    return llvm::Error::success();
+  }
+  if (op == "Pad") {
+    auto a = x(0);
+    auto pads = intsInput(n, 1);
+    if (!a || !pads)
+      return llvm::joinErrors(a.takeError(), pads.takeError());
+    // PyTorch writes a Pad of zeros before an average pooling.
+    if (llvm::any_of(*pads, [](int64_t p) { return p != 0; }))
+      return nodeError(n, "padding [" + joinInts(*pads) +
+                              "] is not supported (a Pad of zeros is)");
+    exprs[n.output(0)] = *a;
+    return llvm::Error::success();
+  }
   if (op == "LeakyRelu") {
     auto a = x(0);
     if (!a)
@@ -1838,6 +1864,11 @@ llvm::Expected<std::string> Importer::write() {
         }
         if (!llvm::isAlpha(cls[0]))
           cls = "M" + cls;
+        // Not a name the body reads: `F.relu` must stay torch's F.
+        static const llvm::StringSet<> taken = {"F",    "nn",   "torch",
+                                                "math", "init", "graft"};
+        if (taken.contains(cls) || names.count(cls))
+          cls += "_module";
         std::string base = cls;
         for (int k = 1; classNames.count(cls); ++k)
           cls = base + "_" + std::to_string(k);
