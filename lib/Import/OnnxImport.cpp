@@ -28,10 +28,14 @@
 #include "onnx/onnx_pb.h"
 #include "onnx/shape_inference/implementation.h"
 
+#include <cerrno>
 #include <cmath>
+#include <csignal>
 #include <cstring>
 #include <functional>
 #include <set>
+#include <sys/wait.h>
+#include <unistd.h>
 
 using namespace graft;
 using llvm::StringRef;
@@ -171,6 +175,9 @@ private:
   llvm::Error readModel(StringRef bytes);
   llvm::Error fixInputShapes();
   llvm::Error inferShapes();
+  llvm::Error isolated(StringRef what, StringRef fails,
+                       llvm::function_ref<void(onnx::GraphProto &)> work,
+                       onnx::GraphProto *result = nullptr) const;
   llvm::Error foldShapes();
   void findDifferentiable();
   llvm::Expected<Const> decode(const onnx::TensorProto &t) const;
@@ -242,12 +249,10 @@ llvm::Error Importer::readModel(StringRef bytes) {
                    "' keeps its data in an external file, which graft import "
                    "does not read: save the model with its data inside "
                    "(onnx.save_model(m, path, save_as_external_data=False))");
-  try {
-    onnx::checker::check_model(model);
-  } catch (const std::exception &e) {
-    return error(Twine("ONNX's checker rejects the model: ") +
-                 oneLine(e.what()));
-  }
+  if (auto err = isolated(
+          "ONNX's checker", "rejects the model",
+          [&](onnx::GraphProto &) { onnx::checker::check_model(model); }))
+    return err;
   for (const auto &o : model.opset_import())
     if (o.domain().empty() || o.domain() == "ai.onnx")
       opset = o.version();
@@ -427,6 +432,75 @@ void Importer::findDifferentiable() {
   }
 }
 
+/// Runs `work` (ONNX's checker or shape inference) in a child process.
+/// libonnx 1.12 crashes on some malformed attributes (a zero stride divides
+/// by zero in its pooling inference), and a crash there must be an error of
+/// graft import, not its end (the fuzzer found it). The child sends back
+/// what `work` puts in its GraphProto, or the message of the exception it
+/// threw; `what` and `fails` name it in errors.
+llvm::Error
+Importer::isolated(StringRef what, StringRef fails,
+                   llvm::function_ref<void(onnx::GraphProto &)> work,
+                   onnx::GraphProto *result) const {
+  int fds[2];
+  if (::pipe(fds) != 0)
+    return error("cannot create a pipe: " + Twine(std::strerror(errno)));
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(fds[0]);
+    ::close(fds[1]);
+    return error("cannot fork: " + Twine(std::strerror(errno)));
+  }
+  if (pid == 0) {
+    ::close(fds[0]);
+    // Die of the signal, quietly: the parent reports it.
+    for (int sig : {SIGFPE, SIGSEGV, SIGBUS, SIGILL, SIGABRT, SIGALRM})
+      ::signal(sig, SIG_DFL);
+    ::alarm(300);
+    std::string out;
+    try {
+      onnx::GraphProto graph;
+      work(graph);
+      out = "0" + graph.SerializeAsString();
+    } catch (const std::exception &e) {
+      out = std::string("1") + e.what();
+    }
+    for (size_t done = 0; done < out.size();) {
+      ssize_t n = ::write(fds[1], out.data() + done, out.size() - done);
+      if (n <= 0 && errno != EINTR)
+        ::_exit(1);
+      done += n > 0 ? n : 0;
+    }
+    ::_exit(0);
+  }
+  ::close(fds[1]);
+  std::string in;
+  char buffer[65536];
+  for (;;) {
+    ssize_t n = ::read(fds[0], buffer, sizeof buffer);
+    if (n > 0)
+      in.append(buffer, n);
+    else if (n == 0 || errno != EINTR)
+      break;
+  }
+  ::close(fds[0]);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  if (WIFSIGNALED(status))
+    return error(what + " crashed on this model (" +
+                 Twine(::strsignal(WTERMSIG(status))) +
+                 "): an attribute or a shape in it is invalid");
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || in.empty())
+    return error(what + " did not finish");
+  if (in[0] == '1')
+    return error(what + " " + fails + ": " +
+                 oneLine(StringRef(in).drop_front()));
+  if (result && !result->ParseFromString(in.substr(1)))
+    return error(what + " returned a result that does not parse");
+  return llvm::Error::success();
+}
+
 llvm::Error Importer::inferShapes() {
   model.mutable_graph()->clear_value_info();
   types.clear();
@@ -434,12 +508,19 @@ llvm::Error Importer::inferShapes() {
   options.check_type = true;
   options.error_mode = 1;
   options.enable_data_propagation = true;
-  try {
-    onnx::shape_inference::InferShapes(
-        model, onnx::OpSchemaRegistry::Instance(), options);
-  } catch (const std::exception &e) {
-    return error(Twine("ONNX's shape inference fails: ") + oneLine(e.what()));
-  }
+  onnx::GraphProto inferred;
+  if (auto err = isolated(
+          "ONNX's shape inference", "fails",
+          [&](onnx::GraphProto &result) {
+            onnx::shape_inference::InferShapes(
+                model, onnx::OpSchemaRegistry::Instance(), options);
+            *result.mutable_value_info() = model.graph().value_info();
+            *result.mutable_output() = model.graph().output();
+          },
+          &inferred))
+    return err;
+  *model.mutable_graph()->mutable_value_info() = inferred.value_info();
+  *model.mutable_graph()->mutable_output() = inferred.output();
   auto record = [&](const onnx::ValueInfoProto &v) {
     if (!v.type().has_tensor_type() || !v.type().tensor_type().has_shape())
       return;

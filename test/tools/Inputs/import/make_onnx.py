@@ -76,4 +76,8 @@ bad = weight("fc.weight", 3, 4)
 bad.raw_data = bad.raw_data[:20]
 save("short_tensor", [helper.make_node("Gemm", ["x", "fc.weight"], ["y"], name="/fc/Gemm", transB=1)],
      [vi("x", [2, 4])], [vi("y", [2, 3])], [bad], check=False)
+# A zero stride: libonnx's pooling shape inference divides by it (SIGFPE).
+save("zero_stride", [helper.make_node("MaxPool", ["x"], ["y"], name="/pool/MaxPool",
+                                      kernel_shape=[2, 2], strides=[0, 0])],
+     [vi("x", [1, 1, 4, 4])], [vi("y", [1, 1, 2, 2])], check=False)
 print("wrote", len(os.listdir(out)), "files to", out)
