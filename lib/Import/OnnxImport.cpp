@@ -29,6 +29,7 @@
 #include "onnx/shape_inference/implementation.h"
 
 #include <cerrno>
+#include <cfloat>
 #include <cmath>
 #include <csignal>
 #include <cstring>
@@ -103,6 +104,24 @@ bool isIdentifier(StringRef s, bool anywhere = false) {
   return llvm::all_of(s, [](char c) { return llvm::isAlnum(c) || c == '_'; }) &&
          !reservedWords().contains(s) &&
          (anywhere || !statementWords.contains(s));
+}
+
+// Saturating conversions of a constant's values (held as doubles): a
+// slice's end is INT64_MAX, which a double rounds up to 2^63.
+int64_t toInt64(double x) {
+  return std::isnan(x)  ? 0
+         : x >= 0x1p63  ? INT64_MAX
+         : x <= -0x1p63 ? INT64_MIN
+                        : (int64_t)x;
+}
+int32_t toInt32(double x) {
+  return (int32_t)std::clamp<int64_t>(toInt64(x), INT32_MIN, INT32_MAX);
+}
+float toFloat(double x) {
+  return std::isnan(x) || std::isinf(x) ? (float)x
+         : x > FLT_MAX                  ? INFINITY
+         : x < -FLT_MAX                 ? -INFINITY
+                                        : (float)x;
 }
 
 /// ONNX's multi-line messages on one line.
@@ -187,6 +206,9 @@ private:
   // --- nodes --------------------------------------------------------------
   llvm::Error importNode(const onnx::NodeProto &n);
   llvm::Expected<bool> fold(const onnx::NodeProto &n);
+  bool broadcastable(const onnx::NodeProto &n);
+  llvm::Expected<int64_t> axisAttr(const onnx::NodeProto &n, int64_t dflt,
+                                   int64_t rank, int64_t hi) const;
   llvm::Error emitNode(const onnx::NodeProto &n);
   /// Claims the module `prefix` for node `n` when its tensors `suffixes`
   /// (e.g. weight, bias) are initializers `prefix.suffix` that only `n`
@@ -315,16 +337,16 @@ onnx::TensorProto encode(const Const &c) {
   for (double v : c.values)
     switch (c.dtype) {
     case onnx::TensorProto::FLOAT:
-      t.add_float_data((float)v);
+      t.add_float_data(toFloat(v));
       break;
     case onnx::TensorProto::DOUBLE:
       t.add_double_data(v);
       break;
     case onnx::TensorProto::INT64:
-      t.add_int64_data((int64_t)v);
+      t.add_int64_data(toInt64(v));
       break;
     default:
-      t.add_int32_data((int32_t)v);
+      t.add_int32_data(toInt32(v));
       break;
     }
   return t;
@@ -643,7 +665,7 @@ llvm::Expected<NamedTensor> Importer::weightOf(const onnx::TensorProto &t,
   w.type = ElementType::F32;
   w.bytes.resize(c->values.size() * 4);
   for (size_t i = 0; i < c->values.size(); ++i) {
-    float f = (float)c->values[i];
+    float f = toFloat(c->values[i]);
     std::memcpy(w.bytes.data() + i * 4, &f, 4);
   }
   return w;
@@ -676,12 +698,9 @@ Importer::intsInput(const onnx::NodeProto &n, int i) const {
   auto c = constInput(n, i);
   if (!c)
     return c.takeError();
-  // Saturating: slices end at INT64_MAX, which a double rounds up to 2^63.
   std::vector<int64_t> v;
   for (double x : c->values)
-    v.push_back(x >= 0x1p63    ? INT64_MAX
-                : x <= -0x1p63 ? INT64_MIN
-                               : (int64_t)x);
+    v.push_back(toInt64(x));
   return v;
 }
 
@@ -785,8 +804,8 @@ llvm::Expected<std::string> Importer::operand(const onnx::NodeProto &n, int i) {
       if (c.dtype == onnx::TensorProto::BOOL)
         return std::string(x != 0 ? "True" : "False");
       std::string s =
-          isInt ? std::to_string((int64_t)x)
-                : (c.dtype == onnx::TensorProto::FLOAT ? formatFloat((float)x)
+          isInt ? std::to_string(toInt64(x))
+                : (c.dtype == onnx::TensorProto::FLOAT ? formatFloat(toFloat(x))
                                                        : formatDouble(x));
       return x < 0 ? "(" + s + ")" : s;
     };
@@ -837,7 +856,7 @@ llvm::Expected<std::string> Importer::operand(const onnx::NodeProto &n, int i) {
       double x = c.values[k];
       switch (et) {
       case ElementType::F32: {
-        float f = (float)x;
+        float f = toFloat(x);
         std::memcpy(p, &f, 4);
         break;
       }
@@ -845,7 +864,7 @@ llvm::Expected<std::string> Importer::operand(const onnx::NodeProto &n, int i) {
         std::memcpy(p, &x, 8);
         break;
       case ElementType::I32: {
-        int32_t f = (int32_t)x;
+        int32_t f = toInt32(x);
         std::memcpy(p, &f, 4);
         break;
       }
@@ -853,7 +872,7 @@ llvm::Expected<std::string> Importer::operand(const onnx::NodeProto &n, int i) {
         *p = x != 0;
         break;
       default: {
-        int64_t f = (int64_t)x;
+        int64_t f = toInt64(x);
         std::memcpy(p, &f, 8);
         break;
       }
@@ -917,7 +936,12 @@ Importer::claimModule(const onnx::NodeProto &n,
 
 // --- folding --------------------------------------------------------------
 
-/// Element-wise `f` over `a` and `b` broadcast as numpy does.
+/// Constants folded at import hold at most this many values; larger ones
+/// are left to the generated code.
+constexpr int64_t kMaxFolded = int64_t(1) << 24;
+
+/// Element-wise `f` over `a` and `b` broadcast as numpy does (the caller
+/// checked their shapes with `broadcastable`).
 Const broadcast(const Const &a, const Const &b,
                 const std::function<double(double, double)> &f) {
   size_t rank = std::max(a.shape.size(), b.shape.size());
@@ -949,6 +973,43 @@ Const broadcast(const Const &a, const Const &b,
     r.values[k] = f(a.values[ia], b.values[ib]);
   }
   return r;
+}
+
+/// The `axis` attribute of `n` (default `dflt`) over `rank` dimensions,
+/// negative counted from the end, checked to lie in [0, `hi`].
+llvm::Expected<int64_t> Importer::axisAttr(const onnx::NodeProto &n,
+                                           int64_t dflt, int64_t rank,
+                                           int64_t hi) const {
+  int64_t given = attrInt(n, "axis", dflt);
+  int64_t axis = given < 0 ? given + rank : given;
+  if (axis < 0 || axis > hi)
+    return nodeError(n, "axis " + Twine(given) + " out of range");
+  return axis;
+}
+
+/// Whether the constant inputs of `n` broadcast together to at most
+/// kMaxFolded values.
+bool Importer::broadcastable(const onnx::NodeProto &n) {
+  std::vector<int64_t> out;
+  for (const auto &i : n.input()) {
+    const auto &s = consts[i].shape;
+    if (s.size() > out.size())
+      out.insert(out.begin(), s.size() - out.size(), 1);
+    for (size_t k = 0; k < s.size(); ++k) {
+      int64_t &o = out[out.size() - s.size() + k];
+      if (s[k] != 1 && o != 1 && s[k] != o)
+        return false;
+      if (o == 1)
+        o = s[k];
+    }
+  }
+  int64_t numel = 1;
+  for (int64_t d : out) {
+    if (d && numel > kMaxFolded / d)
+      return false;
+    numel *= d;
+  }
+  return true;
 }
 
 int64_t normAxis(int64_t axis, int64_t rank) {
@@ -1036,15 +1097,17 @@ llvm::Expected<bool> Importer::fold(const onnx::NodeProto &n) {
       outer *= d.shape[k];
     for (int64_t k = axis + 1; k < rank; ++k)
       inner *= d.shape[k];
+    if ((double)outer * idx.numel() * inner > kMaxFolded)
+      return false;
     r.dtype = d.dtype;
     r.shape.assign(d.shape.begin(), d.shape.begin() + axis);
     r.shape.insert(r.shape.end(), idx.shape.begin(), idx.shape.end());
     r.shape.insert(r.shape.end(), d.shape.begin() + axis + 1, d.shape.end());
     for (int64_t o = 0; o < outer; ++o)
       for (double iv : idx.values) {
-        int64_t k = (int64_t)iv < 0 ? (int64_t)iv + d.shape[axis] : (int64_t)iv;
+        int64_t k = toInt64(iv) < 0 ? toInt64(iv) + d.shape[axis] : toInt64(iv);
         if (k < 0 || k >= d.shape[axis])
-          return nodeError(n, "index " + Twine((int64_t)iv) + " out of range");
+          return nodeError(n, "index " + Twine(toInt64(iv)) + " out of range");
         for (int64_t j = 0; j < inner; ++j)
           r.values.push_back(d.values[(o * d.shape[axis] + k) * inner + j]);
       }
@@ -1123,6 +1186,10 @@ llvm::Expected<bool> Importer::fold(const onnx::NodeProto &n) {
     }
     if (infer >= 0)
       r.shape[infer] = known ? r.numel() / known : 0;
+  } else if ((op == "Add" || op == "Sub" || op == "Mul" || op == "Div" ||
+              op == "Equal" || op == "Where") &&
+             !broadcastable(n)) {
+    return false;
   } else if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div" ||
              op == "Equal") {
     bool isInt = isIntType(in(0).dtype);
@@ -1152,10 +1219,13 @@ llvm::Expected<bool> Importer::fold(const onnx::NodeProto &n) {
     if (!s)
       return s.takeError();
     int64_t numel = 1;
-    for (int64_t d : *s)
+    for (int64_t d : *s) {
+      if (d < 0)
+        return nodeError(n, "a negative size " + Twine(d));
+      if (d && numel > kMaxFolded / d)
+        return false;
       numel *= d;
-    if (numel > (1 << 24))
-      return false;
+    }
     r.shape = *s;
     r.dtype = onnx::TensorProto::FLOAT;
     double v = 0;
@@ -1170,14 +1240,19 @@ llvm::Expected<bool> Importer::fold(const onnx::NodeProto &n) {
   } else if (op == "Range") {
     double start = in(0).values[0], limit = in(1).values[0],
            delta = in(2).values[0];
-    if (delta == 0)
-      return nodeError(n, "Range with a step of 0");
+    if (delta == 0 || std::isnan(start) || std::isnan(limit) ||
+        std::isnan(delta))
+      return nodeError(n, "Range from " + formatDouble(start) + " to " +
+                              formatDouble(limit) + " by " +
+                              formatDouble(delta));
+    if (std::ceil((limit - start) / delta) > kMaxFolded)
+      return false;
     r.dtype = in(0).dtype;
     for (double x = start; delta > 0 ? x < limit : x > limit; x += delta)
       r.values.push_back(x);
     r.shape = {(int64_t)r.values.size()};
   }
-  if (r.numel() > (1 << 24))
+  if (r.numel() > kMaxFolded)
     return false;
   consts[n.output(0)] = std::move(r);
   return true;
@@ -1321,7 +1396,7 @@ llvm::Error Importer::emitNode(const onnx::NodeProto &n) {
         auto c = constInput(n, k);
         if (!c)
           return c.takeError();
-        args += ", " + kw.str() + "=" + formatFloat((float)c->values[0]);
+        args += ", " + kw.str() + "=" + formatFloat(toFloat(c->values[0]));
       }
     assign(n, 0, "torch.clamp(" + *a + args + ")");
     return llvm::Error::success();
@@ -1480,7 +1555,10 @@ llvm::Error Importer::emitNode(const onnx::NodeProto &n) {
     auto s = shapeOf(n, n.input(0));
     if (!a || !s)
       return llvm::joinErrors(a.takeError(), s.takeError());
-    int64_t axis = normAxis(attrInt(n, "axis", -1), s->size());
+    auto axisOr = axisAttr(n, -1, s->size(), s->size() - 1);
+    if (!axisOr)
+      return axisOr.takeError();
+    int64_t axis = *axisOr;
     std::vector<int64_t> normalized(s->begin() + axis, s->end());
     std::string eps = formatFloat(attrFloat(n, "epsilon", 1e-5f));
     std::string p = claimModule(n, {{1, "weight"}, {2, "bias"}});
@@ -1532,7 +1610,8 @@ llvm::Error Importer::emitNode(const onnx::NodeProto &n) {
       exprs[n.output(0)] = *a;
       return llvm::Error::success();
     }
-    assign(n, 0, "F.dropout(" + *a + ", p=" + formatFloat((float)ratio) + ")");
+    assign(n, 0,
+           "F.dropout(" + *a + ", p=" + formatFloat(toFloat(ratio)) + ")");
     return llvm::Error::success();
   }
   if (op == "MaxPool" || op == "AveragePool") {
@@ -1582,7 +1661,10 @@ llvm::Error Importer::emitNode(const onnx::NodeProto &n) {
     auto s = shapeOf(n, n.input(0));
     if (!a || !s)
       return llvm::joinErrors(a.takeError(), s.takeError());
-    int64_t axis = normAxis(attrInt(n, "axis", 1), s->size());
+    auto axisOr = axisAttr(n, 1, s->size(), s->size());
+    if (!axisOr)
+      return axisOr.takeError();
+    int64_t axis = *axisOr;
     if (axis == 1)
       assign(n, 0, "torch.flatten(" + *a + ", 1)");
     else if (axis == 0)
@@ -1727,7 +1809,10 @@ llvm::Error Importer::emitNode(const onnx::NodeProto &n) {
     }
     std::vector<std::string> index(s->size(), ":");
     for (size_t k = 0; k < axes.size(); ++k) {
-      int64_t d = normAxis(axes[k], s->size()), len = (*s)[d];
+      int64_t d = normAxis(axes[k], s->size());
+      if (d < 0 || d >= (int64_t)s->size())
+        return nodeError(n, "axis " + Twine(axes[k]) + " out of range");
+      int64_t len = (*s)[d];
       if (steps[k] <= 0)
         return nodeError(n, "a slice with a step of " + Twine(steps[k]) +
                                 " is not supported (positive steps are)");
@@ -1747,7 +1832,10 @@ llvm::Error Importer::emitNode(const onnx::NodeProto &n) {
     auto s = shapeOf(n, n.input(0));
     if (!a || !s)
       return llvm::joinErrors(a.takeError(), s.takeError());
-    int64_t axis = normAxis(attrInt(n, "axis", 0), s->size());
+    auto axisOr = axisAttr(n, 0, s->size(), s->size() - 1);
+    if (!axisOr)
+      return axisOr.takeError();
+    int64_t axis = *axisOr;
     std::vector<int64_t> sizes;
     if (n.input_size() > 1 && !n.input(1).empty()) {
       auto c = intsInput(n, 1);
@@ -1772,7 +1860,10 @@ llvm::Error Importer::emitNode(const onnx::NodeProto &n) {
     auto s = shapeOf(n, n.input(0));
     if (!s)
       return s.takeError();
-    int64_t axis = normAxis(attrInt(n, "axis", 0), s->size());
+    auto axisOr = axisAttr(n, 0, s->size(), s->size() - 1);
+    if (!axisOr)
+      return axisOr.takeError();
+    int64_t axis = *axisOr;
     if (isConst(n.input(1)) && consts[n.input(1)].shape.empty()) {
       auto idx = constInput(n, 1);
       if (!idx)
@@ -1781,7 +1872,7 @@ llvm::Error Importer::emitNode(const onnx::NodeProto &n) {
       if (!a)
         return a.takeError();
       std::vector<std::string> index(axis + 1, ":");
-      index[axis] = std::to_string((int64_t)idx->values[0]);
+      index[axis] = std::to_string(toInt64(idx->values[0]));
       assign(n, 0, *a + "[" + llvm::join(index, ", ") + "]");
       return llvm::Error::success();
     }
