@@ -1269,9 +1269,54 @@ llvm::Error Importer::importNode(const onnx::NodeProto &n) {
   return emitNode(n);
 }
 
+/// The attributes each op is imported with; any other is an error, not
+/// dropped (storage_order only orders MaxPool's indices, which are refused
+/// when read; stash_type is LayerNormalization's internal precision).
+const llvm::StringMap<llvm::StringSet<>> &knownAttributes() {
+  static const llvm::StringMap<llvm::StringSet<>> known = {
+      {"Conv",
+       {"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"}},
+      {"Gemm", {"alpha", "beta", "transA", "transB"}},
+      {"BatchNormalization", {"epsilon", "momentum", "training_mode"}},
+      {"LayerNormalization", {"axis", "epsilon", "stash_type"}},
+      {"MaxPool",
+       {"auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads",
+        "storage_order", "strides"}},
+      {"AveragePool",
+       {"auto_pad", "ceil_mode", "count_include_pad", "kernel_shape", "pads",
+        "strides"}},
+      {"Dropout", {"seed"}},
+      {"Flatten", {"axis"}},
+      {"Transpose", {"perm"}},
+      {"Softmax", {"axis"}},
+      {"LogSoftmax", {"axis"}},
+      {"ReduceMean", {"axes", "keepdims"}},
+      {"ReduceMax", {"axes", "keepdims"}},
+      {"ReduceSum", {"keepdims", "noop_with_empty_axes"}},
+      {"Concat", {"axis"}},
+      {"Split", {"axis"}},
+      {"Gather", {"axis"}},
+      {"Cast", {"to"}},
+      {"LeakyRelu", {"alpha"}},
+      {"HardSigmoid", {"alpha", "beta"}},
+      {"Pad", {"mode"}},
+      {"Reshape", {"allowzero"}},
+      {"SoftmaxCrossEntropyLoss", {"ignore_index", "reduction"}},
+      {"NegativeLogLikelihoodLoss", {"ignore_index", "reduction"}},
+  };
+  return known;
+}
+
 llvm::Error Importer::emitNode(const onnx::NodeProto &n) {
   StringRef op = n.op_type();
   auto x = [&](int i) { return operand(n, i); };
+  const auto &known = knownAttributes();
+  for (const auto &a : n.attribute()) {
+    auto it = known.find(op);
+    if (it == known.end() || !it->second.contains(a.name()))
+      return nodeError(n, "its attribute '" + a.name() +
+                              "' is not supported by graft import");
+  }
   // Outputs beyond the first that anything reads: an error unless the op
   // below writes them.
   auto onlyFirstOutputUsed = [&]() -> llvm::Error {
