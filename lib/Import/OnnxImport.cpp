@@ -566,11 +566,17 @@ llvm::Error Importer::inferShapes() {
   return llvm::Error::success();
 }
 
-template <typename T>
-void readRaw(const std::string &raw, std::vector<double> &out) {
-  size_t n = raw.size() / sizeof(T);
-  out.resize(n);
-  for (size_t i = 0; i < n; ++i) {
+/// A tensor's values: its raw little-endian bytes of T, or its typed field.
+template <typename T, typename Field>
+void readValues(const onnx::TensorProto &t, const Field &typed,
+                std::vector<double> &out) {
+  if (!t.has_raw_data()) {
+    out.assign(typed.begin(), typed.end());
+    return;
+  }
+  const std::string &raw = t.raw_data();
+  out.resize(raw.size() / sizeof(T));
+  for (size_t i = 0; i < out.size(); ++i) {
     T v;
     std::memcpy(&v, raw.data() + i * sizeof(T), sizeof(T));
     out[i] = (double)v;
@@ -591,45 +597,25 @@ llvm::Expected<Const> Importer::decode(const onnx::TensorProto &t) const {
     n *= d;
     c.shape.push_back(d);
   }
-  const std::string &raw = t.raw_data();
-  bool hasRaw = t.has_raw_data();
   switch (t.data_type()) {
   case onnx::TensorProto::FLOAT:
-    if (hasRaw)
-      readRaw<float>(raw, c.values);
-    else
-      c.values.assign(t.float_data().begin(), t.float_data().end());
+    readValues<float>(t, t.float_data(), c.values);
     break;
   case onnx::TensorProto::DOUBLE:
-    if (hasRaw)
-      readRaw<double>(raw, c.values);
-    else
-      c.values.assign(t.double_data().begin(), t.double_data().end());
+    readValues<double>(t, t.double_data(), c.values);
     break;
   case onnx::TensorProto::INT64:
-    if (hasRaw)
-      readRaw<int64_t>(raw, c.values);
-    else
-      c.values.assign(t.int64_data().begin(), t.int64_data().end());
+    readValues<int64_t>(t, t.int64_data(), c.values);
     break;
   case onnx::TensorProto::INT32:
-    if (hasRaw)
-      readRaw<int32_t>(raw, c.values);
-    else
-      c.values.assign(t.int32_data().begin(), t.int32_data().end());
+    readValues<int32_t>(t, t.int32_data(), c.values);
     break;
   case onnx::TensorProto::BOOL:
   case onnx::TensorProto::UINT8:
-    if (hasRaw)
-      readRaw<uint8_t>(raw, c.values);
-    else
-      c.values.assign(t.int32_data().begin(), t.int32_data().end());
+    readValues<uint8_t>(t, t.int32_data(), c.values);
     break;
   case onnx::TensorProto::INT8:
-    if (hasRaw)
-      readRaw<int8_t>(raw, c.values);
-    else
-      c.values.assign(t.int32_data().begin(), t.int32_data().end());
+    readValues<int8_t>(t, t.int32_data(), c.values);
     break;
   default:
     return error("tensor '" + t.name() + "' has the element type " +

@@ -75,17 +75,10 @@ int graft::cli::runImport() {
   return 2;
 #else
   OnnxImportOptions options;
-  for (const std::string &d : importDims) {
-    auto [name, value] = llvm::StringRef(d).split('=');
-    int64_t v;
-    if (name.empty() || value.getAsInteger(10, v) || v <= 0) {
-      llvm::errs() << "graft: error: --dim expects NAME=VALUE with a positive "
-                      "integer VALUE, got '"
-                   << d << "'\n";
-      return 2;
-    }
-    options.dims[name.str()] = v;
-  }
+  frontend::GenOptions dims;
+  if (!parseDims(importDims, dims))
+    return 2;
+  options.dims.insert(dims.dims.begin(), dims.dims.end());
   if (importLoss.empty() && importOptimizer.getNumOccurrences()) {
     llvm::errs() << "graft: error: --optimizer belongs to the train block, "
                     "which --loss adds\n";
