@@ -30,6 +30,7 @@
 
 #include <cerrno>
 #include <cfloat>
+#include <climits>
 #include <cmath>
 #include <csignal>
 #include <cstring>
@@ -258,6 +259,9 @@ private:
 };
 
 llvm::Error Importer::readModel(StringRef bytes) {
+  if (bytes.size() > (size_t)INT_MAX)
+    return error("the file is larger than the 2 GB a protobuf message may "
+                 "hold");
   if (!model.ParseFromArray(bytes.data(), (int)bytes.size()))
     return error("not an ONNX model: the protobuf message does not parse "
                  "(a truncated or corrupted file?)");
