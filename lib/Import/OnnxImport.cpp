@@ -245,6 +245,7 @@ private:
   std::map<std::string, int> uses; // how many node inputs read each value
   std::map<std::string, std::pair<int32_t, std::vector<int64_t>>> types;
   std::map<std::string, Const> consts;
+  std::map<std::string, std::string> constOrigin; // reshaped initializers
   std::map<std::string, std::string> exprs; // ONNX value -> Graft expression
   std::set<std::string> names;              // Graft names taken
   llvm::StringMap<int> nodesInScope;        // "/layer1/layer1.0" -> nodes
@@ -255,6 +256,7 @@ private:
   std::map<std::string, std::string> params;      // raw param name -> its type
   std::set<std::string> differentiable;           // values a gradient reaches
   std::vector<std::string> constBuffers; // constants written as buffers
+  std::vector<std::string> constants;    // their names
   std::vector<NamedTensor> weights;
 };
 
@@ -359,12 +361,13 @@ onnx::TensorProto encode(const Const &c) {
 /// Shape inference and folding, until neither learns more: the shapes
 /// exporters compute (`x.view(B, T, C)` is Shape, Gather, Unsqueeze,
 /// Concat) become constants, which let inference find the shapes after
-/// them. Folded nodes become Constant nodes.
+/// them. Folded nodes become Constant nodes (but for reshaped initializers).
 llvm::Error Importer::foldShapes() {
   for (int round = 0; round < 16; ++round) {
     if (auto err = inferShapes())
       return err;
     consts.clear();
+    constOrigin.clear();
     for (const auto &[name, t] : inits)
       if (isIntType(t->data_type())) {
         auto c = decode(*t);
@@ -377,7 +380,9 @@ llvm::Error Importer::foldShapes() {
       auto folded = fold(n);
       if (!folded)
         return folded.takeError();
-      if (!*folded || n.op_type() == "Constant")
+      // A reshaped initializer keeps its node: the model reads the buffer.
+      if (!*folded || n.op_type() == "Constant" ||
+          constOrigin.count(n.output(0)))
         continue;
       onnx::TensorProto value = encode(consts[n.output(0)]);
       n.clear_input();
@@ -633,32 +638,70 @@ llvm::Expected<Const> Importer::decode(const onnx::TensorProto &t) const {
   return c;
 }
 
+/// A constant as a tensor of the weights file, in the element type Graft
+/// gives its ONNX type (f32, f64, i64, i32, i1; the caller checked).
+NamedTensor tensorOf(const Const &c, StringRef name) {
+  NamedTensor w;
+  w.name = name.str();
+  w.shape = c.shape;
+  switch (c.dtype) {
+  case onnx::TensorProto::FLOAT:
+    w.type = ElementType::F32;
+    break;
+  case onnx::TensorProto::DOUBLE:
+    w.type = ElementType::F64;
+    break;
+  case onnx::TensorProto::INT32:
+    w.type = ElementType::I32;
+    break;
+  case onnx::TensorProto::BOOL:
+    w.type = ElementType::I1;
+    break;
+  default:
+    w.type = ElementType::I64;
+    break;
+  }
+  size_t size = elementSize(w.type);
+  w.bytes.resize(c.values.size() * size);
+  for (size_t k = 0; k < c.values.size(); ++k) {
+    char *p = w.bytes.data() + k * size;
+    double x = c.values[k];
+    float f = toFloat(x);
+    int32_t i32 = toInt32(x);
+    int64_t i64 = toInt64(x);
+    switch (w.type) {
+    case ElementType::F32:
+      std::memcpy(p, &f, 4);
+      break;
+    case ElementType::F64:
+      std::memcpy(p, &x, 8);
+      break;
+    case ElementType::I32:
+      std::memcpy(p, &i32, 4);
+      break;
+    case ElementType::I1:
+      *p = x != 0;
+      break;
+    default:
+      std::memcpy(p, &i64, 8);
+      break;
+    }
+  }
+  return w;
+}
+
 /// A floating-point initializer as a weight of the weights file.
 llvm::Expected<NamedTensor> Importer::weightOf(const onnx::TensorProto &t,
                                                StringRef name) const {
   auto c = decode(t);
   if (!c)
     return c.takeError();
-  NamedTensor w;
-  w.name = name.str();
-  w.shape = c->shape;
-  if (c->dtype == onnx::TensorProto::DOUBLE) {
-    w.type = ElementType::F64;
-    w.bytes.resize(c->values.size() * 8);
-    std::memcpy(w.bytes.data(), c->values.data(), w.bytes.size());
-    return w;
-  }
-  if (c->dtype != onnx::TensorProto::FLOAT)
+  if (c->dtype != onnx::TensorProto::FLOAT &&
+      c->dtype != onnx::TensorProto::DOUBLE)
     return error("initializer '" + t.name() + "' of type " +
                  typeName(c->dtype) +
                  " is read by a node that needs a floating-point parameter");
-  w.type = ElementType::F32;
-  w.bytes.resize(c->values.size() * 4);
-  for (size_t i = 0; i < c->values.size(); ++i) {
-    float f = toFloat(c->values[i]);
-    std::memcpy(w.bytes.data() + i * 4, &f, 4);
-  }
-  return w;
+  return tensorOf(*c, name);
 }
 
 llvm::Expected<std::vector<int64_t>> Importer::shapeOf(const onnx::NodeProto &n,
@@ -823,52 +866,34 @@ llvm::Expected<std::string> Importer::operand(const onnx::NodeProto &n, int i) {
                   ? ""
                   : ", dtype=\"" + *type + "\"") +
              ")";
-    // A constant tensor of several values: a buffer of the model, its values
-    // in the weights file.
+    // A constant tensor of several values: a buffer, its values in the
+    // weights file; under its own name when it is an initializer (a
+    // registered buffer: swin's relative_position_index), else named after
+    // the node that reads it.
+    if (c.dtype == onnx::TensorProto::BFLOAT16)
+      return nodeError(n, "a bf16 constant tensor is not supported");
+    auto origin = constOrigin.find(v);
+    StringRef init = origin != constOrigin.end() ? StringRef(origin->second)
+                     : inits.count(v)            ? StringRef(v)
+                                                 : StringRef();
+    if (!init.empty() && isIdentifier(init.split('.').first) &&
+        init.contains('.')) {
+      const Const &source = consts[init.str()];
+      if (!params.count(init.str())) {
+        params[init.str()] =
+            "buffer " + *type + "[" + joinInts(source.shape) + "]";
+        weights.push_back(tensorOf(source, init));
+      }
+      return pathExpr(init) + (source.shape == c.shape
+                                   ? ""
+                                   : ".reshape(" + joinInts(c.shape) + ")");
+    }
     std::string name = newName(n, 0) + "_const";
     names.insert(name);
     constBuffers.push_back("buffer " + name + ": " + *type + "[" +
                            joinInts(c.shape) + "] = zeros  # " + v);
-    NamedTensor w;
-    w.name = name;
-    w.shape = c.shape;
-    auto et = *type == "f32"   ? ElementType::F32
-              : *type == "f64" ? ElementType::F64
-              : *type == "i32" ? ElementType::I32
-              : *type == "i1"  ? ElementType::I1
-                               : ElementType::I64;
-    if (et == ElementType::BF16)
-      return nodeError(n, "a bf16 constant tensor is not supported");
-    w.type = et;
-    w.bytes.resize(c.values.size() * elementSize(et));
-    for (size_t k = 0; k < c.values.size(); ++k) {
-      char *p = w.bytes.data() + k * elementSize(et);
-      double x = c.values[k];
-      switch (et) {
-      case ElementType::F32: {
-        float f = toFloat(x);
-        std::memcpy(p, &f, 4);
-        break;
-      }
-      case ElementType::F64:
-        std::memcpy(p, &x, 8);
-        break;
-      case ElementType::I32: {
-        int32_t f = toInt32(x);
-        std::memcpy(p, &f, 4);
-        break;
-      }
-      case ElementType::I1:
-        *p = x != 0;
-        break;
-      default: {
-        int64_t f = toInt64(x);
-        std::memcpy(p, &f, 8);
-        break;
-      }
-      }
-    }
-    weights.push_back(std::move(w));
+    weights.push_back(tensorOf(c, name));
+    constants.push_back(name);
     exprs[v] = name;
     return name;
   }
@@ -977,12 +1002,10 @@ llvm::Expected<int64_t> Importer::axisAttr(const onnx::NodeProto &n,
   return axis;
 }
 
-/// Whether the constant inputs of `n` broadcast together to at most
-/// kMaxFolded values.
-bool Importer::broadcastable(const onnx::NodeProto &n) {
+/// Whether `shapes` broadcast together to at most kMaxFolded values.
+bool broadcastShapes(llvm::ArrayRef<std::vector<int64_t>> shapes) {
   std::vector<int64_t> out;
-  for (const auto &i : n.input()) {
-    const auto &s = consts[i].shape;
+  for (const auto &s : shapes) {
     if (s.size() > out.size())
       out.insert(out.begin(), s.size() - out.size(), 1);
     for (size_t k = 0; k < s.size(); ++k) {
@@ -1002,8 +1025,36 @@ bool Importer::broadcastable(const onnx::NodeProto &n) {
   return true;
 }
 
+/// Whether the constant inputs of `n` broadcast together to at most
+/// kMaxFolded values.
+bool Importer::broadcastable(const onnx::NodeProto &n) {
+  std::vector<std::vector<int64_t>> shapes;
+  for (const auto &i : n.input())
+    shapes.push_back(consts[i].shape);
+  return broadcastShapes(shapes);
+}
+
 int64_t normAxis(int64_t axis, int64_t rank) {
   return axis < 0 ? axis + rank : axis;
+}
+
+/// The indices ONNX's Slice keeps along a dimension of `len` elements
+/// (`start` and `end` negative from the end, clamped; `step` not 0).
+std::vector<int64_t> sliceIndices(int64_t len, int64_t start, int64_t end,
+                                  int64_t step) {
+  auto norm = [&](int64_t x) { return x < 0 ? std::max(x, -len) + len : x; };
+  std::vector<int64_t> kept;
+  if (step > 0) {
+    int64_t b = std::min(norm(start), len), e = std::min(norm(end), len);
+    for (int64_t k = b; k<e; k = step> e - k ? e : k + step)
+      kept.push_back(k);
+  } else {
+    int64_t b = std::min(norm(start), len - 1);
+    int64_t e = end < -len ? -1 : std::min(norm(end), len - 1);
+    for (int64_t k = b; k > e; k = step < e - k ? e : k + step)
+      kept.push_back(k);
+  }
+  return kept;
 }
 
 /// Folds `n` when all its inputs are constants (or it is Shape of a value
@@ -1031,12 +1082,30 @@ llvm::Expected<bool> Importer::fold(const onnx::NodeProto &n) {
   for (const auto &i : n.input())
     if (!i.empty() && !consts.count(i))
       return false;
-  static const llvm::StringSet<> foldable = {
-      "Constant",  "Identity", "Cast",   "Gather",
-      "Unsqueeze", "Squeeze",  "Concat", "Slice",
-      "Reshape",   "Add",      "Sub",    "Mul",
-      "Div",       "Equal",    "Where",  "ConstantOfShape",
-      "Range",     "Neg",      "Sqrt"};
+  static const llvm::StringSet<> foldable = {"Constant",
+                                             "Identity",
+                                             "Cast",
+                                             "Gather",
+                                             "Unsqueeze",
+                                             "Squeeze",
+                                             "Concat",
+                                             "Slice",
+                                             "Reshape",
+                                             "Add",
+                                             "Sub",
+                                             "Mul",
+                                             "Div",
+                                             "Mod",
+                                             "Equal",
+                                             "Where",
+                                             "ConstantOfShape",
+                                             "Range",
+                                             "Neg",
+                                             "Sqrt",
+                                             "Transpose",
+                                             "ScatterND",
+                                             "Expand",
+                                             "Not"};
   if (!foldable.contains(op) || n.output_size() != 1)
     return false;
   Const r;
@@ -1072,10 +1141,10 @@ llvm::Expected<bool> Importer::fold(const onnx::NodeProto &n) {
     if (isIntType(r.dtype))
       for (double &x : r.values)
         x = r.dtype == onnx::TensorProto::BOOL ? (x != 0) : std::trunc(x);
-  } else if (op == "Neg" || op == "Sqrt") {
+  } else if (op == "Neg" || op == "Sqrt" || op == "Not") {
     r = in(0);
     for (double &x : r.values)
-      x = op == "Neg" ? -x : std::sqrt(x);
+      x = op == "Neg" ? -x : op == "Not" ? x == 0 : std::sqrt(x);
   } else if (op == "Gather") {
     const Const &d = in(0), &idx = in(1);
     int64_t rank = d.shape.size();
@@ -1129,37 +1198,142 @@ llvm::Expected<bool> Importer::fold(const onnx::NodeProto &n) {
       r.shape = s;
     }
   } else if (op == "Concat") {
-    // Constants here are shapes: 1-D.
-    r.dtype = in(0).dtype;
+    // Blocks of `inner` values along the axis, `outer` times.
+    r = in(0);
+    int64_t rank = r.shape.size();
+    int64_t axis = normAxis(attrInt(n, "axis", 0), rank);
+    if (axis < 0 || axis >= rank)
+      return nodeError(n, "axis out of range");
+    int64_t outer = 1;
+    for (int64_t k = 0; k < axis; ++k)
+      outer *= r.shape[k];
+    std::vector<int64_t> inner(n.input_size(), 1);
     for (int i = 0; i < n.input_size(); ++i) {
-      if (in(i).shape.size() != 1)
+      const auto &si = in(i).shape;
+      if ((int64_t)si.size() != rank)
+        return nodeError(n, "inputs of different ranks");
+      for (int64_t k = 0; k < rank; ++k)
+        if (k != axis && si[k] != r.shape[k])
+          return nodeError(n, "inputs differ in dimension " + Twine(k));
+      for (int64_t k = axis; k < rank; ++k)
+        inner[i] *= si[k];
+      if (i)
+        r.shape[axis] += si[axis];
+    }
+    r.values.clear();
+    for (int64_t o = 0; o < outer; ++o)
+      for (int i = 0; i < n.input_size(); ++i)
+        r.values.insert(r.values.end(), in(i).values.begin() + o * inner[i],
+                        in(i).values.begin() + (o + 1) * inner[i]);
+  } else if (op == "Expand") {
+    auto target = intsInput(n, 1);
+    if (!target)
+      return target.takeError();
+    Const shape;
+    shape.shape = *target;
+    int64_t numel = 1;
+    for (int64_t d : *target) {
+      if (d < 0 || (d && numel > kMaxFolded / d))
         return false;
-      r.values.insert(r.values.end(), in(i).values.begin(), in(i).values.end());
+      numel *= d;
     }
-    r.shape = {(int64_t)r.values.size()};
-  } else if (op == "Slice") {
+    shape.values.assign(numel, 0);
+    if (!broadcastShapes({in(0).shape, shape.shape}))
+      return false;
+    r = broadcast(in(0), shape, [](double a, double) { return a; });
+  } else if (op == "ScatterND") {
+    // Constant masks built by assignments (swin's shifted windows).
+    const Const &idx = in(1), &updates = in(2);
+    r = in(0);
+    int64_t rank = r.shape.size();
+    if (idx.shape.empty() || attr(n, "reduction"))
+      return false;
+    int64_t depth = idx.shape.back();
+    if (depth < 1 || depth > rank)
+      return nodeError(n, "indices of depth " + Twine(depth) + " for rank " +
+                              Twine(rank));
+    int64_t slice = 1;
+    for (int64_t k = depth; k < rank; ++k)
+      slice *= r.shape[k];
+    int64_t count = idx.numel() / depth;
+    if (updates.numel() != count * slice)
+      return nodeError(n, "updates hold " + Twine(updates.numel()) +
+                              " values for " + Twine(count * slice));
+    for (int64_t u = 0; u < count; ++u) {
+      int64_t offset = 0;
+      for (int64_t k = 0; k < depth; ++k) {
+        int64_t at = toInt64(idx.values[u * depth + k]);
+        at = at < 0 ? at + r.shape[k] : at;
+        if (at < 0 || at >= r.shape[k])
+          return nodeError(n, "index " + Twine(at) + " out of range");
+        offset = offset * r.shape[k] + at;
+      }
+      std::copy_n(updates.values.begin() + u * slice, slice,
+                  r.values.begin() + offset * slice);
+    }
+  } else if (op == "Slice" || op == "Transpose") {
+    // Each output element's source: the indices kept along each axis.
     const Const &d = in(0);
-    if (d.shape.size() != 1)
-      return false;
-    auto starts = intsInput(n, 1), ends = intsInput(n, 2);
-    if (!starts || !ends)
-      return llvm::joinErrors(starts.takeError(), ends.takeError());
-    int64_t step = 1;
-    if (n.input_size() > 4 && !n.input(4).empty()) {
-      auto s = intsInput(n, 4);
-      if (!s)
-        return s.takeError();
-      step = (*s)[0];
+    int64_t rank = d.shape.size();
+    std::vector<std::vector<int64_t>> kept(rank);
+    std::vector<int64_t> perm(rank);
+    for (int64_t k = 0; k < rank; ++k) {
+      perm[k] = op == "Transpose" ? rank - 1 - k : k;
+      for (int64_t x = 0; x < d.shape[k]; ++x)
+        kept[k].push_back(x);
     }
-    if (step <= 0)
-      return false;
-    int64_t len = d.shape[0];
-    int64_t b = std::clamp(normAxis((*starts)[0], len), int64_t(0), len);
-    int64_t e = std::clamp(normAxis((*ends)[0], len), int64_t(0), len);
+    if (op == "Transpose") {
+      perm = attrInts(n, "perm", perm);
+      if ((int64_t)perm.size() != rank)
+        return nodeError(n, "perm has " + Twine(perm.size()) + " entries");
+      for (int64_t p : perm)
+        if (p < 0 || p >= rank)
+          return nodeError(n, "perm entry " + Twine(p) + " out of range");
+    } else {
+      auto starts = intsInput(n, 1), ends = intsInput(n, 2);
+      if (!starts || !ends)
+        return llvm::joinErrors(starts.takeError(), ends.takeError());
+      std::vector<int64_t> axes, steps(starts->size(), 1);
+      for (size_t k = 0; k < starts->size(); ++k)
+        axes.push_back(k);
+      for (auto [input, values] :
+           {std::pair<int, std::vector<int64_t> *>{3, &axes}, {4, &steps}})
+        if (n.input_size() > input && !n.input(input).empty()) {
+          auto c = intsInput(n, input);
+          if (!c)
+            return c.takeError();
+          *values = *c;
+        }
+      if (axes.size() != starts->size() || ends->size() != starts->size() ||
+          steps.size() != starts->size())
+        return nodeError(n, "starts, ends, axes and steps differ in length");
+      for (size_t k = 0; k < axes.size(); ++k) {
+        int64_t axis = normAxis(axes[k], rank);
+        if (axis < 0 || axis >= rank || steps[k] == 0)
+          return nodeError(n, "axis " + Twine(axes[k]) + " or step " +
+                                  Twine(steps[k]) + " out of range");
+        kept[axis] =
+            sliceIndices(d.shape[axis], (*starts)[k], (*ends)[k], steps[k]);
+      }
+    }
     r.dtype = d.dtype;
-    for (int64_t k = b; k < e; k += step)
-      r.values.push_back(d.values[k]);
-    r.shape = {(int64_t)r.values.size()};
+    int64_t numel = 1;
+    for (int64_t k = 0; k < rank; ++k) {
+      r.shape.push_back(kept[perm[k]].size());
+      numel *= r.shape.back();
+    }
+    std::vector<int64_t> strides(rank, 1);
+    for (int64_t k = rank - 1; k > 0; --k)
+      strides[k - 1] = strides[k] * d.shape[k];
+    for (int64_t flat = 0; flat < numel; ++flat) {
+      int64_t rem = flat, source = 0;
+      for (int64_t k = rank; k-- > 0;) {
+        int64_t at = rem % r.shape[k];
+        rem /= r.shape[k];
+        source += kept[perm[k]][at] * strides[perm[k]];
+      }
+      r.values.push_back(d.values[source]);
+    }
   } else if (op == "Reshape") {
     r = in(0);
     auto s = intsInput(n, 1);
@@ -1177,12 +1351,15 @@ llvm::Expected<bool> Importer::fold(const onnx::NodeProto &n) {
     if (infer >= 0)
       r.shape[infer] = known ? r.numel() / known : 0;
   } else if ((op == "Add" || op == "Sub" || op == "Mul" || op == "Div" ||
-              op == "Equal" || op == "Where") &&
+              op == "Mod" || op == "Equal" || op == "Where") &&
              !broadcastable(n)) {
     return false;
   } else if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div" ||
-             op == "Equal") {
+             op == "Mod" || op == "Equal") {
     bool isInt = isIntType(in(0).dtype);
+    // Mod: the sign of the divisor's (Python's %), or of the dividend's
+    // with fmod=1 (C's fmod).
+    bool fmod = attrInt(n, "fmod", 0);
     r = broadcast(in(0), in(1), [&](double a, double b) -> double {
       if (op == "Add")
         return a + b;
@@ -1192,6 +1369,12 @@ llvm::Expected<bool> Importer::fold(const onnx::NodeProto &n) {
         return a * b;
       if (op == "Equal")
         return a == b;
+      if (op == "Mod") {
+        if (b == 0)
+          return 0;
+        double r = std::fmod(a, b);
+        return !fmod && r != 0 && (r < 0) != (b < 0) ? r + b : r;
+      }
       return isInt ? (b ? std::trunc(a / b) : 0) : a / b;
     });
     if (op == "Equal")
@@ -1244,6 +1427,17 @@ llvm::Expected<bool> Importer::fold(const onnx::NodeProto &n) {
   }
   if (r.numel() > kMaxFolded)
     return false;
+  // An initializer only reshaped (swin's relative_position_index.view(-1))
+  // stays the registered buffer it is when the model reads it.
+  static const llvm::StringSet<> reshaping = {"Identity", "Reshape", "Squeeze",
+                                              "Unsqueeze", "Flatten"};
+  if (reshaping.contains(op) && r.dtype == in(0).dtype) {
+    auto origin = constOrigin.find(n.input(0));
+    if (origin != constOrigin.end())
+      constOrigin[n.output(0)] = origin->second;
+    else if (inits.count(n.input(0)))
+      constOrigin[n.output(0)] = n.input(0);
+  }
   consts[n.output(0)] = std::move(r);
   return true;
 }
@@ -2243,6 +2437,7 @@ llvm::Expected<ImportedModel> Importer::run(StringRef bytes) {
   ImportedModel result;
   result.text = std::move(*text);
   result.weights = std::move(weights);
+  result.constants = std::move(constants);
   return result;
 }
 

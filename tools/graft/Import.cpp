@@ -17,6 +17,7 @@
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
@@ -106,7 +107,9 @@ int graft::cli::runImport() {
     return 1;
   }
   if (!importWeights.empty())
-    if (auto err = writeSafetensors(importWeights, imported->weights, {})) {
+    if (auto err = writeSafetensors(importWeights, imported->weights,
+                                    {{"graft.import.constants",
+                                      llvm::join(imported->constants, ",")}})) {
       llvm::errs() << "graft: error: " << llvm::toString(std::move(err))
                    << "\n";
       return 1;

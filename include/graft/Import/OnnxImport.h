@@ -53,6 +53,10 @@ struct ImportedModel {
   /// Its parameters and buffers under their state_dict names, with the
   /// initializers' values (and the constants too large to write inline).
   std::vector<NamedTensor> weights;
+  /// The names in `weights` of the constants the import made buffers of
+  /// (`<node>_const`): the source model computes them, so its state_dict
+  /// does not hold them.
+  std::vector<std::string> constants;
 };
 
 /// Imports the ONNX model in `bytes` (read from `path`, named in errors).

@@ -30,11 +30,13 @@ import sys
 import torch
 import torch.nn.functional as F
 
-def read_safetensors(path):
+def read_safetensors(path, metadata=None):
     with open(path, "rb") as f:
         data = f.read()
     n = struct.unpack("<Q", data[:8])[0]
     header = json.loads(data[8:8 + n])
+    if metadata is not None:
+        metadata.update(header.get("__metadata__", {}))
     dtypes = {"F32": torch.float32, "F64": torch.float64, "I64": torch.int64,
               "I32": torch.int32, "BOOL": torch.bool}
     out = {}
@@ -72,8 +74,12 @@ def onnx_import(graft, a, dims, inputs, module, model, weights):
         cmd += ["--loss", a.loss, "--optimizer", a.optimizer]
     if subprocess.run(cmd).returncode != 0:
         sys.exit("export_parity: graft import failed")
-    # Every state_dict key but the aliases of tied weights (ONNX keeps one).
-    loaded = read_safetensors(weights)
+    # Every state_dict key but the aliases of tied weights (ONNX keeps one),
+    # and nothing else but the constants the import made buffers of.
+    metadata = {}
+    loaded = read_safetensors(weights, metadata)
+    constants = set(filter(None, metadata.get("graft.import.constants", "").split(",")))
+    loaded = {k: v for k, v in loaded.items() if k not in constants}
     missing, unexpected = module.load_state_dict(loaded, strict=False)
     state = module.state_dict()
     shared = {state[k].data_ptr() for k in loaded}
