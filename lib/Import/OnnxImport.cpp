@@ -1494,6 +1494,19 @@ const llvm::StringMap<llvm::StringSet<>> &knownAttributes() {
 llvm::Error Importer::emitNode(const onnx::NodeProto &n) {
   StringRef op = n.op_type();
   auto x = [&](int i) { return operand(n, i); };
+  // An optional input: None when the node leaves it out.
+  auto xOrNone = [&](int i) -> llvm::Expected<std::string> {
+    if (i >= n.input_size() || n.input(i).empty())
+      return std::string("None");
+    return operand(n, i);
+  };
+  // The node as a call of the module `p` it claimed, built by `ctor`.
+  auto callModule = [&](const std::string &p, std::string ctor,
+                        const std::string &arg) {
+    moduleCtors[p] = std::move(ctor);
+    assign(n, 0, pathExpr(p) + "(" + arg + ")", /*moduleCall=*/true);
+    return llvm::Error::success();
+  };
   const auto &known = knownAttributes();
   for (const auto &a : n.attribute()) {
     auto it = known.find(op);
@@ -1657,11 +1670,11 @@ llvm::Error Importer::emitNode(const onnx::NodeProto &n) {
         const auto &w = inits[n.input(1)]->dims();
         bool bias = n.input_size() > 2 && !n.input(2).empty();
         if (w.size() == 2) {
-          moduleCtors[p] = "nn.Linear(" + std::to_string(w[1]) + ", " +
-                           std::to_string(w[0]) + (bias ? "" : ", bias=False") +
-                           ")";
-          assign(n, 0, pathExpr(p) + "(" + *a + ")", /*moduleCall=*/true);
-          return llvm::Error::success();
+          return callModule(p,
+                            "nn.Linear(" + std::to_string(w[1]) + ", " +
+                                std::to_string(w[0]) +
+                                (bias ? "" : ", bias=False") + ")",
+                            *a);
         }
       }
     }
@@ -1713,26 +1726,19 @@ llvm::Error Importer::emitNode(const onnx::NodeProto &n) {
     bool bias = n.input_size() > 2 && !n.input(2).empty();
     std::string p = claimModule(n, {{1, "weight"}, {2, "bias"}});
     if (!p.empty()) {
-      moduleCtors[p] = std::string(rank == 2 ? "nn.Conv2d(" : "nn.Conv1d(") +
-                       std::to_string((*ws)[1] * groups) + ", " +
-                       std::to_string((*ws)[0]) + ", " + sizeArg(k) + opts2 +
-                       (bias ? "" : ", bias=False") + ")";
-      assign(n, 0, pathExpr(p) + "(" + *a + ")", /*moduleCall=*/true);
-      return llvm::Error::success();
+      return callModule(p,
+                        std::string(rank == 2 ? "nn.Conv2d(" : "nn.Conv1d(") +
+                            std::to_string((*ws)[1] * groups) + ", " +
+                            std::to_string((*ws)[0]) + ", " + sizeArg(k) +
+                            opts2 + (bias ? "" : ", bias=False") + ")",
+                        *a);
     }
-    auto w = x(1);
-    if (!w)
-      return w.takeError();
-    std::string b = "None";
-    if (bias) {
-      auto bb = x(2);
-      if (!bb)
-        return bb.takeError();
-      b = *bb;
-    }
+    auto w = x(1), b = xOrNone(2);
+    if (!w || !b)
+      return llvm::joinErrors(w.takeError(), b.takeError());
     assign(n, 0,
            std::string(rank == 2 ? "F.conv2d(" : "F.conv1d(") + *a + ", " + *w +
-               ", " + b + opts2 + ")");
+               ", " + *b + opts2 + ")");
     return llvm::Error::success();
   }
   if (op == "BatchNormalization") {
@@ -1765,17 +1771,17 @@ llvm::Error Importer::emitNode(const onnx::NodeProto &n) {
       optsStr += ", eps=" + formatFloat(eps);
     if (momentum != "0.1")
       optsStr += ", momentum=" + momentum;
-    moduleCtors[p] =
-        std::string(s->size() == 4 ? "nn.BatchNorm2d(" : "nn.BatchNorm1d(") +
-        std::to_string((*s)[1]) + optsStr + ")";
     // The state_dict's counter, which ONNX does not carry.
     NamedTensor counter;
     counter.name = p + ".num_batches_tracked";
     counter.type = ElementType::I64;
     counter.bytes.assign(8, 0);
     weights.push_back(counter);
-    assign(n, 0, pathExpr(p) + "(" + *a + ")", /*moduleCall=*/true);
-    return llvm::Error::success();
+    return callModule(
+        p,
+        std::string(s->size() == 4 ? "nn.BatchNorm2d(" : "nn.BatchNorm1d(") +
+            std::to_string((*s)[1]) + optsStr + ")",
+        *a);
   }
   if (op == "LayerNormalization") {
     if (auto err = onlyFirstOutputUsed())
@@ -1793,25 +1799,18 @@ llvm::Error Importer::emitNode(const onnx::NodeProto &n) {
     std::string p = claimModule(n, {{1, "weight"}, {2, "bias"}});
     bool bias = n.input_size() > 2 && !n.input(2).empty();
     if (!p.empty()) {
-      moduleCtors[p] = "nn.LayerNorm(" + sizeArg(normalized) +
-                       (eps == "1e-05" ? "" : ", eps=" + eps) +
-                       (bias ? "" : ", bias=False") + ")";
-      assign(n, 0, pathExpr(p) + "(" + *a + ")", /*moduleCall=*/true);
-      return llvm::Error::success();
+      return callModule(p,
+                        "nn.LayerNorm(" + sizeArg(normalized) +
+                            (eps == "1e-05" ? "" : ", eps=" + eps) +
+                            (bias ? "" : ", bias=False") + ")",
+                        *a);
     }
-    auto w = x(1);
-    if (!w)
-      return w.takeError();
-    std::string b = "None";
-    if (bias) {
-      auto bb = x(2);
-      if (!bb)
-        return bb.takeError();
-      b = *bb;
-    }
+    auto w = x(1), b = xOrNone(2);
+    if (!w || !b)
+      return llvm::joinErrors(w.takeError(), b.takeError());
     assign(n, 0,
            "F.layer_norm(" + *a + ", [" + joinInts(normalized) + "], " + *w +
-               ", " + b + ", eps=" + eps + ")");
+               ", " + *b + ", eps=" + eps + ")");
     return llvm::Error::success();
   }
   if (op == "Dropout") {
@@ -2126,10 +2125,10 @@ llvm::Error Importer::emitNode(const onnx::NodeProto &n) {
     }
     std::string p = claimModule(n, {{0, "weight"}});
     if (!p.empty()) {
-      moduleCtors[p] = "nn.Embedding(" + std::to_string((*s)[0]) + ", " +
-                       std::to_string((*s)[1]) + ")";
-      assign(n, 0, pathExpr(p) + "(" + *idx + ")", /*moduleCall=*/true);
-      return llvm::Error::success();
+      return callModule(p,
+                        "nn.Embedding(" + std::to_string((*s)[0]) + ", " +
+                            std::to_string((*s)[1]) + ")",
+                        *idx);
     }
     auto table = x(0);
     if (!table)
