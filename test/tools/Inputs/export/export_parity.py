@@ -62,7 +62,7 @@ def onnx_import(graft, a, dims, inputs, module, model, weights):
         parts = [q.strip() for q in text[text.index("[") + 1:-1].split(",")]
         dynamic[name] = {i: q for i, q in enumerate(parts) if q in dims}
     outputs = a.outputs.split(",") if a.outputs else ["output"]
-    torch.onnx.export(copy.deepcopy(module), examples, onnx_path, opset_version=13,
+    torch.onnx.export(copy.deepcopy(module), examples, onnx_path, opset_version=args.opset,
                       training=torch.onnx.TrainingMode.TRAINING, do_constant_folding=False,
                       input_names=[n for n, *_ in inputs], output_names=outputs,
                       dynamic_axes=dynamic)
@@ -99,10 +99,11 @@ p.add_argument("--data-seed", type=int, default=1)
 p.add_argument("--f64", action="store_true", help="train PyTorch in float64")
 p.add_argument("--onnx", metavar="GRAFT",
                help="bring the module in through ONNX instead: torch.onnx.export "
-                    "(training mode, opset 13, --dim sizes as dynamic axes), then "
+                    "(training mode, --opset, --dim sizes as dynamic axes), then "
                     "GRAFT import with the exporter arguments' --dim, --target, "
                     "--loss, --optimizer and --freeze; PyTorch then trains from "
                     "the weights graft import wrote (load_state_dict, strict)")
+p.add_argument("--opset", type=int, default=13, help="with --onnx, the ONNX opset")
 p.add_argument("--set", action="append", default=[], metavar="NAME=EXPR",
                help="an input computed from the others (Python, the inputs in scope), "
                     "e.g. targets=(idx + 1) %% 65: data a model can learn")
