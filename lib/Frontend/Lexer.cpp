@@ -86,6 +86,28 @@ void Lexer::advance() {
   ++cur;
 }
 
+Tok graft::frontend::wordKind(llvm::StringRef word) {
+  return llvm::StringSwitch<Tok>(word)
+      .Case("model", Tok::KwModel)
+      .Case("def", Tok::KwDef)
+      .Case("return", Tok::KwReturn)
+      .Case("for", Tok::KwFor)
+      .Case("in", Tok::KwIn)
+      .Case("include", Tok::KwInclude)
+      .Cases({"True", "true"}, Tok::KwTrue)
+      .Cases({"False", "false"}, Tok::KwFalse)
+      .Case("None", Tok::KwNone)
+      .Case("if", Tok::KwIf)
+      .Case("elif", Tok::KwElif)
+      .Case("else", Tok::KwElse)
+      .Case("assert", Tok::KwAssert)
+      .Case("not", Tok::KwNot)
+      .Case("and", Tok::KwAnd)
+      .Case("or", Tok::KwOr)
+      .Case("is", Tok::KwIs)
+      .Default(Tok::Ident);
+}
+
 Token Lexer::make(Tok kind, const char *start, unsigned l, unsigned c) {
   Token t;
   t.kind = kind;
@@ -133,26 +155,7 @@ Token Lexer::next() {
     while (!atEnd() && (llvm::isAlnum(*cur) || *cur == '_'))
       advance();
     llvm::StringRef word(start, cur - start);
-    Tok kind = llvm::StringSwitch<Tok>(word)
-                   .Case("model", Tok::KwModel)
-                   .Case("def", Tok::KwDef)
-                   .Case("return", Tok::KwReturn)
-                   .Case("for", Tok::KwFor)
-                   .Case("in", Tok::KwIn)
-                   .Case("include", Tok::KwInclude)
-                   .Cases({"True", "true"}, Tok::KwTrue)
-                   .Cases({"False", "false"}, Tok::KwFalse)
-                   .Case("None", Tok::KwNone)
-                   .Case("if", Tok::KwIf)
-                   .Case("elif", Tok::KwElif)
-                   .Case("else", Tok::KwElse)
-                   .Case("assert", Tok::KwAssert)
-                   .Case("not", Tok::KwNot)
-                   .Case("and", Tok::KwAnd)
-                   .Case("or", Tok::KwOr)
-                   .Case("is", Tok::KwIs)
-                   .Default(Tok::Ident);
-    return make(kind, start, l, c);
+    return make(wordKind(word), start, l, c);
   }
   // `.5` is a number, but in `blocks.0` the '.' follows a name: member access.
   bool afterOperand = lastKind == Tok::Ident || lastKind == Tok::Int ||

@@ -15,6 +15,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "graft/Import/OnnxImport.h"
+#include "graft/Frontend/Lexer.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
@@ -86,14 +87,6 @@ std::string typeName(int32_t t) {
              : "type " + std::to_string(t);
 }
 
-const llvm::StringSet<> &reservedWords() {
-  static const llvm::StringSet<> words = {
-      "model", "def",  "return", "for",  "in",    "include", "True",
-      "False", "None", "if",     "elif", "else",  "assert",  "not",
-      "and",   "or",   "is",     "true", "false", "module"};
-  return words;
-}
-
 /// Whether `s` can name a value at a statement's start (not a statement
 /// word either), or, with `anywhere`, after `self.` or `output`.
 bool isIdentifier(StringRef s, bool anywhere = false) {
@@ -102,8 +95,9 @@ bool isIdentifier(StringRef s, bool anywhere = false) {
       "freeze", "no_grad", "inference", "train",  "self"};
   if (s.empty() || !(llvm::isAlpha(s[0]) || s[0] == '_'))
     return false;
+  // The lexer's keywords, and `module` (a statement word at the top level).
   return llvm::all_of(s, [](char c) { return llvm::isAlnum(c) || c == '_'; }) &&
-         !reservedWords().contains(s) &&
+         frontend::wordKind(s) == frontend::Tok::Ident && s != "module" &&
          (anywhere || !statementWords.contains(s));
 }
 

@@ -86,6 +86,9 @@ struct Token {
   std::string stringValue; ///< Unescaped contents of a String token.
 };
 
+/// The kind of the word `word`: a keyword's, or Tok::Ident.
+Tok wordKind(llvm::StringRef word);
+
 class Lexer {
 public:
   /// `report` is called for lexical errors with a location and a message.
