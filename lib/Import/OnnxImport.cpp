@@ -357,18 +357,19 @@ onnx::TensorProto encode(const Const &c) {
 /// Concat) become constants, which let inference find the shapes after
 /// them. Folded nodes become Constant nodes (but for reshaped initializers).
 llvm::Error Importer::foldShapes() {
+  std::map<std::string, Const> initConsts; // the integer initializers
+  for (const auto &[name, t] : inits)
+    if (isIntType(t->data_type())) {
+      auto c = decode(*t);
+      if (!c)
+        return c.takeError();
+      initConsts[name] = std::move(*c);
+    }
   for (int round = 0; round < 16; ++round) {
     if (auto err = inferShapes())
       return err;
-    consts.clear();
+    consts = initConsts;
     constOrigin.clear();
-    for (const auto &[name, t] : inits)
-      if (isIntType(t->data_type())) {
-        auto c = decode(*t);
-        if (!c)
-          return c.takeError();
-        consts[name] = std::move(*c);
-      }
     bool changed = false;
     for (auto &n : *model.mutable_graph()->mutable_node()) {
       auto folded = fold(n);
