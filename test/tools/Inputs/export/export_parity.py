@@ -55,8 +55,7 @@ def onnx_import(graft, a, dims, inputs, module, model, weights):
     would update the original's statistics), graft import of the file, and
     the imported weights loaded back into `module`."""
     onnx_path = os.path.join(os.path.dirname(model), "model.onnx")
-    examples = tuple(torch.randn(sizes) if dt.is_floating_point else torch.zeros(sizes, dtype=dt)
-                     for _, dt, sizes, _ in inputs)
+    examples = tuple(exporter.example(dt, sizes) for _, dt, sizes, _ in inputs)
     dynamic = {}
     for name, _, _, text in inputs:
         parts = [q.strip() for q in text[text.index("[") + 1:-1].split(",")]
