@@ -1,4 +1,4 @@
-// RUN: graft-opt %s --split-input-file --graft-cpu-pipeline | FileCheck %s
+// RUN: graft-opt %s --split-input-file --graft-cpu-pipeline=vector-bits=512 | FileCheck %s
 
 // A register tile's rows stay in vector registers across the k loop only
 // as one vector or a power-of-two number of whole ones: LLVM breaks a
