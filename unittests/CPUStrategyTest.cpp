@@ -64,7 +64,8 @@ TEST(CPUStrategy, WhichLoopThreadsSplit) {
 // B is copied into padded rows when its rows lie a multiple of 1 KiB
 // apart, more than one row block reads it, and k is at least 16.
 TEST(CPUStrategy, PaddedRowsOfB) {
-  EXPECT_TRUE(plan(512, 512, 512, 256).padB);
+  EXPECT_TRUE(plan(512, 512, 512, 512).padB);
+  EXPECT_FALSE(plan(512, 512, 512, 256).padB); // packed instead (AVX2)
   EXPECT_TRUE(plan(64, 256, 512, 512).padB);
   EXPECT_FALSE(plan(64, 200, 512, 512).padB); // rows 800 bytes apart
   EXPECT_FALSE(plan(4, 256, 512, 512).padB);  // one row block
@@ -73,6 +74,25 @@ TEST(CPUStrategy, PaddedRowsOfB) {
   EXPECT_FALSE(plan(64, 256, 8, 512).padB);               // k < 16
   EXPECT_FALSE(planProduct({64, 256, 512, 0}, 512).padB); // unknown element
   EXPECT_TRUE(planProduct({64, 512, 512, 2}, 512).padB);  // bf16 rows, 1 KiB
+}
+
+// With AVX2, B is packed into panels of the tile's columns when at least
+// four row tiles read each panel, row blocks are outside, the tile divides
+// n (more than one tile) and k is at least 16; with AVX-512, never (not
+// measured on an AVX-512 core yet).
+TEST(CPUStrategy, PackedPanelsOfB) {
+  EXPECT_TRUE(plan(512, 512, 512, 256).packB);
+  EXPECT_TRUE(plan(24, 32, 16, 256).packB);
+  EXPECT_TRUE(plan(64, 208, 512, 256).packB);    // rows 832 bytes apart
+  EXPECT_FALSE(plan(23, 32, 512, 256).packB);    // under four row tiles
+  EXPECT_FALSE(plan(512, 16, 512, 256).packB);   // one panel: B's rows
+  EXPECT_FALSE(plan(512, 520, 512, 256).packB);  // 16 does not divide n
+  EXPECT_FALSE(plan(512, 512, 8, 256).packB);    // k < 16
+  EXPECT_FALSE(plan(64, 131072, 27, 256).packB); // column blocks outside
+  EXPECT_FALSE(planProduct({64, 256, 512, 0}, 256).packB); // unknown element
+  EXPECT_FALSE(plan(512, 512, 512, 512).packB);
+  for (int64_t m : {24, 512})
+    EXPECT_FALSE(plan(m, 512, 512, 256).padB && plan(m, 512, 512, 256).packB);
 }
 
 // Tile rows stay in registers across the k loop only as at most one

@@ -95,9 +95,35 @@ struct Tensor {
   IndexColumns index; // an integer input read as positions
 };
 
+/// The widest vectors of a subtarget in bits: 512 with AVX-512, 256 with
+/// AVX2, else 128.
+unsigned vectorBitsOf(const llvm::MCSubtargetInfo &sti) {
+  if (sti.checkFeatures("+avx512f"))
+    return 512;
+  return sti.checkFeatures("+avx2") ? 256 : 128;
+}
+
 llvm::Error error(const llvm::Twine &msg) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                  "graft: error: " + msg.str());
+}
+
+/// The native target of `triple`, or an error unless LLVM knows `cpu` for
+/// it (checked on a generic subtarget: LLVM warns of an unknown CPU it is
+/// given).
+llvm::Expected<const llvm::Target *> knownCPUTarget(const llvm::Triple &triple,
+                                                    llvm::StringRef cpu) {
+  llvm::InitializeNativeTarget();
+  std::string err;
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, err);
+  if (!target)
+    return error(err);
+  std::unique_ptr<llvm::MCSubtargetInfo> sti(
+      target->createMCSubtargetInfo(triple, "", ""));
+  if (!sti || !sti->isCPUStringValid(cpu))
+    return error("unknown target CPU '" + cpu +
+                 "' (llc -mcpu=help lists them)");
+  return target;
 }
 
 /// The distribution torch.nn.init draws `t` from, for the tensor table.
@@ -193,13 +219,8 @@ graft::compileLibrary(ModuleOp module, const LibraryOptions &options) {
     accumulationSteps = config->accumulationSteps;
   }
 
-  llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
-  std::string err;
-  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, err);
-  if (!target)
-    return error(err);
   std::string cpu = options.targetCPU, features;
   if (cpu.empty() || cpu == "native") {
     cpu = llvm::sys::getHostCPUName().str();
@@ -207,12 +228,10 @@ graft::compileLibrary(ModuleOp module, const LibraryOptions &options) {
       features += (features.empty() ? "" : ",") +
                   std::string(f.second ? "+" : "-") + f.first().str();
   }
-  {
-    std::unique_ptr<llvm::MCSubtargetInfo> sti(
-        target->createMCSubtargetInfo(triple, "", ""));
-    if (!sti || !sti->isCPUStringValid(cpu))
-      return error("unknown target CPU '" + cpu + "' (llc -mcpu=help lists them)");
-  }
+  llvm::Expected<const llvm::Target *> known = knownCPUTarget(triple, cpu);
+  if (!known)
+    return known.takeError();
+  const llvm::Target *target = *known;
   llvm::TargetOptions targetOptions;
   std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(
       triple, cpu, features, targetOptions, llvm::Reloc::PIC_, std::nullopt,
@@ -227,10 +246,7 @@ graft::compileLibrary(ModuleOp module, const LibraryOptions &options) {
   {
     std::unique_ptr<llvm::MCSubtargetInfo> sti(
         target->createMCSubtargetInfo(triple, cpu, features));
-    if (sti->checkFeatures("+avx512f"))
-      vectorBits = 512;
-    else if (sti->checkFeatures("+avx2"))
-      vectorBits = 256;
+    vectorBits = vectorBitsOf(*sti);
     if (triple.isX86())
       for (const char *f : {"sse3", "ssse3", "sse4.1", "sse4.2", "popcnt",
                             "avx", "avx2", "fma", "f16c", "bmi", "bmi2",
@@ -599,4 +615,16 @@ graft::compileLibrary(ModuleOp module, const LibraryOptions &options) {
     if (llvm::Error e = writePTX(options.outputDir, name, gpuImages))
       return std::move(e);
   return name;
+}
+
+llvm::Expected<unsigned> graft::cpuVectorBits(llvm::StringRef cpu) {
+  if (cpu.empty() || cpu == "native")
+    return hostVectorBits();
+  llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
+  llvm::Expected<const llvm::Target *> target = knownCPUTarget(triple, cpu);
+  if (!target)
+    return target.takeError();
+  std::unique_ptr<llvm::MCSubtargetInfo> sti(
+      (*target)->createMCSubtargetInfo(triple, cpu, ""));
+  return vectorBitsOf(*sti);
 }

@@ -21,6 +21,7 @@
 #include "graft/Frontend/MLIRGen.h"
 #include "graft/Pipelines/Pipelines.h"
 #include "graft/Target/JIT.h"
+#include "graft/Target/Library.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -107,6 +108,12 @@ cl::opt<bool> inspectMemory(
     "memory",
     cl::desc("Compile the model and print each entry point's planned memory: "
              "arguments, results, and the workspace of its temporaries"),
+    cl::sub(inspectCmd));
+cl::opt<std::string> inspectTargetCPU(
+    "target-cpu", cl::init(""),
+    cl::desc("With --memory: the CPU to plan for, as graft compile's "
+             "--target-cpu (its vector width sets the product tiles and "
+             "copies; default: the host's)"),
     cl::sub(inspectCmd));
 cl::opt<bool> inspectAll("all",
                          cl::desc("With --autograd: one row for every value"),
@@ -496,8 +503,16 @@ int printMemoryPlan(ModuleOp module) {
   DialectRegistry registry;
   graft::registerCodegenDialects(registry);
   module.getContext()->appendDialectRegistry(registry);
+  llvm::Expected<unsigned> vectorBits = graft::cpuVectorBits(inspectTargetCPU);
+  if (!vectorBits) {
+    llvm::errs() << llvm::toString(vectorBits.takeError()) << "\n";
+    return UsageError;
+  }
   std::vector<graft::EntryPoint> entries;
-  if (llvm::Error e = graft::lowerTrainingProgram(module, entries)) {
+  if (llvm::Error e =
+          graft::lowerTrainingProgram(module, entries, [&](OpPassManager &pm) {
+            graft::buildCPUPipeline(pm, *vectorBits);
+          })) {
     llvm::errs() << inspectFile << ": error: " << llvm::toString(std::move(e))
                  << "\n";
     return InputError;

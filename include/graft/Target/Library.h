@@ -56,6 +56,11 @@ struct LibraryOptions {
 llvm::Expected<std::string> compileLibrary(mlir::ModuleOp module,
                                            const LibraryOptions &options);
 
+/// The widest vectors in bits (512: AVX-512, 256: AVX2, else 128) of the
+/// CPU `cpu` names as LLVM does (`znver3`, `skylake-avx512`; the host's
+/// when empty or "native"), whose width the CPU schedule's tiles follow.
+llvm::Expected<unsigned> cpuVectorBits(llvm::StringRef cpu);
+
 } // namespace graft
 
 #endif

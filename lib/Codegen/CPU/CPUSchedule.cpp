@@ -22,6 +22,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Transform/IR/TransformDialect.h"
 #include "mlir/Dialect/Transform/IR/TransformOps.h"
 #include "mlir/Dialect/Transform/Transforms/TransformInterpreterUtils.h"
@@ -49,6 +50,8 @@ GRAFT_STATISTIC(NumProductForalls, "graft-cpu-schedule",
                 "Products whose blocks threads split (scf.forall)");
 GRAFT_STATISTIC(NumPaddedOperands, "graft-cpu-schedule",
                 "Product operands copied into padded rows");
+GRAFT_STATISTIC(NumPackedOperands, "graft-cpu-schedule",
+                "Product operands packed into panels");
 GRAFT_STATISTIC(NumSplitOps, "graft-cpu-schedule",
                 "Other ops tiled on tensors as their configs say");
 GRAFT_STATISTIC(NumVectorOps, "graft-cpu-vectorize", "Ops tiled into vectors");
@@ -198,6 +201,92 @@ LogicalResult padProductRows(ModuleOp module) {
   return success();
 }
 
+/// A product's B packed into panels (planProduct's packB): `panels` holds
+/// `operand`'s [k, n] as [n / width, k, width].
+struct Panels {
+  unsigned operand;
+  Value b, panels;
+  int64_t width;
+};
+
+/// Copies B (`op`'s operand `operand`, [k, n]) into panels of `width`
+/// columns, before `op`: an expand_shape to [k, n / width, width] and a
+/// copy that puts the panel dim first.
+Panels packPanels(RewriterBase &rewriter, linalg::GenericOp op,
+                  unsigned operand, int64_t width) {
+  Value b = op->getOperand(operand);
+  auto type = cast<RankedTensorType>(b.getType());
+  int64_t k = type.getDimSize(0), n = type.getDimSize(1);
+  Type element = type.getElementType();
+  MLIRContext *ctx = rewriter.getContext();
+  Location loc = op.getLoc();
+  rewriter.setInsertionPoint(op);
+  auto rows = tensor::ExpandShapeOp::create(
+      rewriter, loc, RankedTensorType::get({k, n / width, width}, element), b,
+      ArrayRef<ReassociationIndices>{{0}, {1, 2}});
+  // An alloc_tensor, not a tensor.empty (see padProductRows).
+  auto panels = bufferization::AllocTensorOp::create(
+      rewriter, loc, RankedTensorType::get({n / width, k, width}, element),
+      ValueRange{});
+  AffineExpr panel, row, column;
+  bindDims(ctx, panel, row, column);
+  auto copy = linalg::GenericOp::create(
+      rewriter, loc, TypeRange{panels.getType()}, ValueRange{rows},
+      ValueRange{panels},
+      ArrayRef<AffineMap>{AffineMap::get(3, 0, {row, panel, column}, ctx),
+                          AffineMap::getMultiDimIdentityMap(3, ctx)},
+      SmallVector<utils::IteratorType>(3, utils::IteratorType::parallel),
+      [](OpBuilder &b, Location loc, ValueRange args) {
+        linalg::YieldOp::create(b, loc, args[0]);
+      });
+  ++NumPackedOperands;
+  return {operand, b, copy.getResult(0), width};
+}
+
+/// Makes a register tile of a product whose B was packed read its columns
+/// from the panel holding them: its B operand, the columns [j, j + w) of
+/// all of B's rows (through the slices the tilings took), becomes the
+/// slice [j / width, 0, 0] [1, k, w] of the panels. Tiles of the packed
+/// width start on a panel.
+LogicalResult readPanel(RewriterBase &rewriter, Operation *tile,
+                        const Panels &packed) {
+  Value v = tile->getOperand(packed.operand);
+  auto type = cast<RankedTensorType>(v.getType());
+  auto first = v.getDefiningOp<tensor::ExtractSliceOp>();
+  if (!first)
+    return failure();
+  Location loc = tile->getLoc();
+  rewriter.setInsertionPoint(tile);
+  AffineExpr d0, d1;
+  bindDims(rewriter.getContext(), d0, d1);
+  OpFoldResult column = rewriter.getIndexAttr(0);
+  while (v != packed.b) {
+    auto slice = v.getDefiningOp<tensor::ExtractSliceOp>();
+    if (!slice || !slice.hasUnitStride() ||
+        !isZeroInteger(slice.getMixedOffsets()[0]))
+      return failure();
+    column = affine::makeComposedFoldedAffineApply(
+        rewriter, loc, d0 + d1, {column, slice.getMixedOffsets()[1]});
+    v = slice.getSource();
+  }
+  int64_t k = cast<RankedTensorType>(packed.b.getType()).getDimSize(0);
+  if (type.getDimSize(0) != k)
+    return failure();
+  OpFoldResult panel = affine::makeComposedFoldedAffineApply(
+      rewriter, loc, d0.floorDiv(packed.width), {column});
+  auto slice = tensor::ExtractSliceOp::create(
+      rewriter, loc, type, packed.panels,
+      ArrayRef<OpFoldResult>{panel, rewriter.getIndexAttr(0),
+                             rewriter.getIndexAttr(0)},
+      ArrayRef<OpFoldResult>{rewriter.getIndexAttr(1), rewriter.getIndexAttr(k),
+                             first.getMixedSizes()[1]},
+      ArrayRef<OpFoldResult>{rewriter.getIndexAttr(1), rewriter.getIndexAttr(1),
+                             rewriter.getIndexAttr(1)});
+  rewriter.modifyOpInPlace(
+      tile, [&] { tile->setOperand(packed.operand, slice.getResult()); });
+  return success();
+}
+
 /// The fusion that tiles of a product take: only the result's init, a fill
 /// or a broadcast (a bias). A producer of A or B fused here would be
 /// recomputed for every tile.
@@ -221,7 +310,8 @@ scf::SCFTileAndFuseOptions productFusion() {
 /// loops. Returns the loops of the first tiling.
 FailureOr<SmallVector<LoopLikeOpInterface>>
 tileProduct(RewriterBase &rewriter, linalg::GenericOp product,
-            ArrayRef<int64_t> sizes, ArrayRef<int64_t> interchange, bool mark) {
+            ArrayRef<int64_t> sizes, ArrayRef<int64_t> interchange, bool mark,
+            const std::optional<Panels> &packed) {
   MLIRContext *ctx = rewriter.getContext();
   scf::SCFTileAndFuseOptions tiling = productFusion();
   tiling.tilingOptions.setTileSizes(getAsIndexOpFoldResult(ctx, sizes));
@@ -238,6 +328,8 @@ tileProduct(RewriterBase &rewriter, linalg::GenericOp product,
   if (!mark)
     return tiles->loops;
   auto tile = cast<TilingInterface>(tiles->tiledAndFusedOps.front());
+  if (packed && failed(readPanel(rewriter, tile, *packed)))
+    return failure();
   for (Operation *fused : tiles->tiledAndFusedOps) {
     fused->setAttr(kContraction, UnitAttr::get(ctx));
     fused->removeAttr(graft::kLoweringConfigAttrName);
@@ -285,8 +377,20 @@ LogicalResult tileProducts(ModuleOp module) {
       order = {0, 1, 2};
     std::optional<int64_t> threads = config.getThreads();
     ++NumProducts;
+    std::optional<Panels> packed;
+    if (!config.getPackOperands().empty()) {
+      auto type = dyn_cast<RankedTensorType>(
+          op->getOperand(config.getPackOperands()[0]).getType());
+      if (config.getPackOperands().size() != 1 ||
+          graft::cpu::productB(op) != config.getPackOperands()[0] || !type ||
+          !type.hasStaticShape() || type.getDimSize(1) % sizes[1])
+        return op.emitError("a product packs only its B, in panels of its "
+                            "tile's columns (graft-cpu-strategy)");
+      packed = packPanels(rewriter, op, config.getPackOperands()[0], sizes[1]);
+    }
     if (!threads) {
-      if (failed(tileProduct(rewriter, op, sizes, order, /*mark=*/true)))
+      if (failed(
+              tileProduct(rewriter, op, sizes, order, /*mark=*/true, packed)))
         return op.emitError("cannot tile this product for registers");
       continue;
     }
@@ -296,7 +400,7 @@ LogicalResult tileProducts(ModuleOp module) {
     blockSizes[*threads] = sizes[*threads];
     tileSizes[*threads] = 0;
     FailureOr<SmallVector<LoopLikeOpInterface>> blocks =
-        tileProduct(rewriter, op, blockSizes, {}, /*mark=*/false);
+        tileProduct(rewriter, op, blockSizes, {}, /*mark=*/false, std::nullopt);
     if (failed(blocks) || blocks->size() != 1)
       return op.emitError("cannot tile this product for registers");
     auto whole = cast<scf::ForOp>(blocks->front().getOperation());
@@ -315,7 +419,7 @@ LogicalResult tileProducts(ModuleOp module) {
         });
     for (linalg::GenericOp block : blockProducts)
       if (failed(tileProduct(rewriter, block, tileSizes, order,
-                             /*mark=*/true)))
+                             /*mark=*/true, packed)))
         return op.emitError("cannot tile this product for registers");
   }
   return success();

@@ -36,6 +36,10 @@ GRAFT_STATISTIC(NumThreadSplitConfigs, "graft-cpu-strategy",
 /// share one L1 set of 8-12 ways. 24 rows ran 2x slower than 16 there.
 static constexpr int64_t kMaxTileRows = 16;
 
+/// The fewest register tiles of rows that read each panel of B before B is
+/// worth packing (a copy of B per product).
+static constexpr int64_t kPackRowTiles = 4;
+
 bool graft::cpu::fitsRegisters(int64_t columns, int64_t lanes) {
   return columns <= lanes ||
          (columns % lanes == 0 &&
@@ -55,7 +59,15 @@ ProductPlan graft::cpu::planProduct(const ProductShape &s,
   int64_t rowBlocks = s.m / plan.mTile, columnBlocks = s.n / plan.nTile;
   bool streamsB = s.k * s.n * 4 > kL2Bytes / 2 && 4 * s.m < s.n;
   plan.columnsOuter = (rowBlocks < 4 && columnBlocks > rowBlocks) || streamsB;
-  plan.padB = s.elementBytes > 0 && s.m > rows && s.k >= 16 &&
+  // Packing pays where several row blocks read each panel; a product whose
+  // column blocks are outside reads each panel once, from one row block
+  // after another, and would copy all of B for nothing. Measured on AVX2
+  // only: AVX-512 cores keep the padded rows until packing is measured on
+  // one.
+  plan.packB = !avx512 && s.elementBytes > 0 && !plan.columnsOuter &&
+               s.m >= kPackRowTiles * plan.mTile && s.k >= 16 &&
+               s.n > plan.nTile && s.n % plan.nTile == 0;
+  plan.padB = !plan.packB && s.elementBytes > 0 && s.m > rows && s.k >= 16 &&
               (s.n * s.elementBytes) % 1024 == 0;
   int64_t rest = s.n % plan.nTile;
   if (s.n > plan.nTile && !fitsRegisters(rest, lanes))
@@ -95,12 +107,15 @@ LoweringConfigAttr graft::cpu::productConfig(linalg::GenericOp op,
   SmallVector<int64_t> interchange;
   if (plan.columnsOuter)
     interchange = {1, 0, 2};
-  SmallVector<int64_t> pad;
-  if (plan.padB)
-    if (std::optional<unsigned> b = productB(op))
+  SmallVector<int64_t> pad, pack;
+  if (std::optional<unsigned> b = productB(op)) {
+    if (plan.padB)
       pad.push_back(*b);
+    if (plan.packB)
+      pack.push_back(*b);
+  }
   return LoweringConfigAttr::get(op.getContext(), {plan.mTile, plan.nTile, 0},
-                                 interchange, pad,
+                                 interchange, pad, pack,
                                  /*threads=*/plan.columnsOuter ? 1 : 0);
 }
 
@@ -261,7 +276,7 @@ std::optional<LoopPlan> graft::cpu::planVectorTiles(linalg::LinalgOp op,
 
 LoweringConfigAttr graft::cpu::loopConfig(MLIRContext *ctx,
                                           const LoopPlan &plan) {
-  return LoweringConfigAttr::get(ctx, plan.tileSizes, plan.interchange, {},
+  return LoweringConfigAttr::get(ctx, plan.tileSizes, plan.interchange, {}, {},
                                  plan.threads);
 }
 

@@ -6,30 +6,34 @@
 // RUN: graft-opt %s --pass-pipeline='builtin.module(func.func(convert-graft-to-linalg),graft-cpu-strategy{vector-bits=512})' | FileCheck %s --check-prefix=V512
 // RUN: graft-opt %s --pass-pipeline='builtin.module(func.func(convert-graft-to-linalg),graft-cpu-strategy{vector-bits=256})' | FileCheck %s --check-prefix=V256
 
-// Rows of B 1 KiB apart (n = 256) and many row blocks: 6x64 tiles (6x16
-// with AVX2), row blocks outside, B copied into padded rows.
+// Rows of B 1 KiB apart (n = 256) and many row blocks: 6x64 tiles, row
+// blocks outside, B copied into padded rows; with AVX2, 6x16 tiles and B
+// packed into panels of 16 columns instead (measured on AVX2 only).
 // V512-LABEL: func.func @square
 // V512: graft.lowering_config = #graft.lowering_config<tile_sizes = [6, 64, 0] pad_operands = [1] threads = 0>
 // V256-LABEL: func.func @square
-// V256: graft.lowering_config = #graft.lowering_config<tile_sizes = [6, 16, 0] pad_operands = [1] threads = 0>
+// V256: graft.lowering_config = #graft.lowering_config<tile_sizes = [6, 16, 0] pack_operands = [1] threads = 0>
 func.func @square(%a: tensor<64x512xf32>, %b: tensor<512x256xf32>) -> tensor<64x256xf32> {
   %c = graft.matmul %a, %b : (tensor<64x512xf32>, tensor<512x256xf32>) -> tensor<64x256xf32>
   return %c : tensor<64x256xf32>
 }
 
 // Fewer columns than a tile: fewer vectors a row and more rows; rows 128
-// bytes apart are not padded.
+// bytes apart are not padded, nor packed when one tile is as wide as B
+// (its rows are one panel). With AVX2, two panels of 16 columns, each read
+// by 42 row tiles: packed.
 // V512-LABEL: func.func @narrow
 // V512: graft.lowering_config = #graft.lowering_config<tile_sizes = [12, 32, 0] threads = 0>
 // V256-LABEL: func.func @narrow
-// V256: graft.lowering_config = #graft.lowering_config<tile_sizes = [6, 16, 0] threads = 0>
+// V256: graft.lowering_config = #graft.lowering_config<tile_sizes = [6, 16, 0] pack_operands = [1] threads = 0>
 func.func @narrow(%a: tensor<256x64xf32>, %b: tensor<64x32xf32>) -> tensor<256x32xf32> {
   %c = graft.matmul %a, %b : (tensor<256x64xf32>, tensor<64x32xf32>) -> tensor<256x32xf32>
   return %c : tensor<256x32xf32>
 }
 
 // Six rows over 12544 columns (a convolution with 6 output channels):
-// one row block, so the column blocks go outside for the threads.
+// one row block, so the column blocks go outside for the threads (B not
+// packed: each panel is read once).
 // V512-LABEL: func.func @few_rows
 // V512: graft.lowering_config = #graft.lowering_config<tile_sizes = [6, 64, 0] interchange = [1, 0, 2] threads = 1>
 // V256-LABEL: func.func @few_rows
@@ -71,9 +75,9 @@ func.func @given(%a: tensor<64x512xf32>, %b: tensor<512x256xf32>, %c: tensor<64x
 // V512: %[[TAIL:.+]] = linalg.generic {{.+}} outs(%[[TAILINIT]] : tensor<64x48xf32>) attrs = {graft.contraction, graft.lowering_config = #graft.lowering_config<tile_sizes = [12, 32, 0] threads = 0>}
 // V512: %[[RES:.+]] = tensor.insert_slice %[[TAIL]] into %[[HEADRES]][0, 64] [64, 48] [1, 1]
 // V512: return %[[RES]]
-// With AVX2, 112 columns are whole 16-column tiles.
+// With AVX2, 112 columns are whole 16-column tiles, in seven panels.
 // V256-LABEL: func.func @odd_columns
-// V256: graft.contraction, graft.lowering_config = #graft.lowering_config<tile_sizes = [6, 16, 0] threads = 0>
+// V256: graft.contraction, graft.lowering_config = #graft.lowering_config<tile_sizes = [6, 16, 0] pack_operands = [1] threads = 0>
 // V256-NOT: graft.contraction
 func.func @odd_columns(%a: tensor<64x512xf32>, %b: tensor<512x112xf32>) -> tensor<64x112xf32> {
   %c = graft.matmul %a, %b : (tensor<64x512xf32>, tensor<512x112xf32>) -> tensor<64x112xf32>

@@ -5,10 +5,12 @@
 // CHECK-SAME: a = #graft.lowering_config<tile_sizes = [4, 64, 0]>
 // CHECK-SAME: b = #graft.lowering_config<tile_sizes = [6, 16, 0] interchange = [1, 0, 2] pad_operands = [1] threads = 1>
 // CHECK-SAME: c = #graft.lowering_config<tile_sizes = [1, 16] threads = 0>
+// CHECK-SAME: d = #graft.lowering_config<tile_sizes = [6, 16, 0] pack_operands = [1] threads = 0>
 func.func @configs() attributes {
     a = #graft.lowering_config<tile_sizes = [4, 64, 0]>,
     b = #graft.lowering_config<tile_sizes = [6, 16, 0] interchange = [1, 0, 2] pad_operands = [1] threads = 1>,
-    c = #graft.lowering_config<tile_sizes = [1, 16] threads = 0>} {
+    c = #graft.lowering_config<tile_sizes = [1, 16] threads = 0>,
+    d = #graft.lowering_config<tile_sizes = [6, 16, 0] pack_operands = [1] threads = 0>} {
   return
 }
 
@@ -37,6 +39,20 @@ func.func @negative_tile() attributes {a = #graft.lowering_config<tile_sizes = [
 
 // expected-error @+1 {{pad_operands must be operand numbers}}
 func.func @negative_operand() attributes {a = #graft.lowering_config<tile_sizes = [4, 64, 0] pad_operands = [-1]>} {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{pack_operands must be operand numbers not padded}}
+func.func @negative_pack() attributes {a = #graft.lowering_config<tile_sizes = [4, 64, 0] pack_operands = [-1]>} {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{pack_operands must be operand numbers not padded}}
+func.func @padded_and_packed() attributes {a = #graft.lowering_config<tile_sizes = [4, 64, 0] pad_operands = [1] pack_operands = [1]>} {
   return
 }
 

@@ -74,7 +74,7 @@ LogicalResult GraftDialect::verifyRegionResultAttribute(Operation *op, unsigned,
 LogicalResult LoweringConfigAttr::verify(
     function_ref<InFlightDiagnostic()> emitError, ArrayRef<int64_t> tileSizes,
     ArrayRef<int64_t> interchange, ArrayRef<int64_t> padOperands,
-    std::optional<int64_t> threads) {
+    ArrayRef<int64_t> packOperands, std::optional<int64_t> threads) {
   if (tileSizes.empty() ||
       llvm::any_of(tileSizes, [](int64_t s) { return s < 0; }))
     return emitError() << "tile_sizes must be one size >= 0 per loop";
@@ -89,6 +89,10 @@ LogicalResult LoweringConfigAttr::verify(
   }
   if (llvm::any_of(padOperands, [](int64_t o) { return o < 0; }))
     return emitError() << "pad_operands must be operand numbers";
+  if (llvm::any_of(packOperands, [&](int64_t o) {
+        return o < 0 || llvm::is_contained(padOperands, o);
+      }))
+    return emitError() << "pack_operands must be operand numbers not padded";
   if (threads && (*threads < 0 || *threads >= (int64_t)tileSizes.size() ||
                   tileSizes[*threads] == 0))
     return emitError() << "threads must be a tiled loop's dim";

@@ -175,6 +175,10 @@ def Graft_LoweringConfigAttr : AttrDef<Graft_Dialect, "LoweringConfig"> {
       first; `[1, 0, 2]` puts a product's column blocks outside;
     - `pad_operands` (optional): the operands copied into rows a cache line
       longer first (rows a multiple of 1 KiB apart share cache sets);
+    - `pack_operands` (optional): a product's B operands (read as [k, n])
+      copied first into panels as wide as the register tile, each panel's
+      rows one after another (`[n / tile, k, tile]`, as BLAS packs B), so
+      a tile's k loop reads memory in order;
     - `threads` (optional): the dim whose tile loop threads may split (it
       becomes an `scf.forall`); absent, the op runs on one thread. The
       tile loops outside it must have one iteration each.
@@ -186,12 +190,14 @@ def Graft_LoweringConfigAttr : AttrDef<Graft_Dialect, "LoweringConfig"> {
     ArrayRefParameter<"int64_t", "tile size per loop">:$tileSizes,
     OptionalArrayRefParameter<"int64_t", "tile loop order">:$interchange,
     OptionalArrayRefParameter<"int64_t", "operands to pad">:$padOperands,
+    OptionalArrayRefParameter<"int64_t", "operands to pack">:$packOperands,
     OptionalParameter<"std::optional<int64_t>",
                       "the dim whose tile loop threads split">:$threads);
   let assemblyFormat = [{
     `<` `tile_sizes` `=` `[` $tileSizes `]`
     (`interchange` `=` `[` $interchange^ `]`)?
     (`pad_operands` `=` `[` $padOperands^ `]`)?
+    (`pack_operands` `=` `[` $packOperands^ `]`)?
     (`threads` `=` $threads^)? `>`
   }];
   let genVerifyDecl = 1;
